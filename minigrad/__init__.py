@@ -1,0 +1,39 @@
+"""minigrad: a small autograd library on NumPy (CPU) or CuPy (GPU) with PyTorch's API.
+
+``import minigrad as torch`` runs the usual tutorial code: tensors, autograd,
+``nn``, ``optim``, ``utils.data``.  Read it in this order: ``backend`` (NumPy or
+CuPy), ``tensor`` (the data), ``autograd/`` (the graph and its walk), ``ops/``
+(each op a forward and a backward), then ``nn/``, ``optim/``, ``data/``.
+"""
+from . import backend
+from .backend import Device as device
+from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
+                     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from .tensor import Size, Tensor
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .random import initial_seed, manual_seed, seed
+from .factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
+                        arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+                        randperm, tensor, zeros, zeros_like)
+from .ops.arithmetic import *  # noqa: F401,F403
+from .ops.unary import *  # noqa: F401,F403
+from .ops.softmax import *  # noqa: F401,F403
+from .ops.reduction import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.join import *  # noqa: F401,F403
+from .ops.comparison import *  # noqa: F401,F403
+from .ops.conversion import clone
+from . import autograd, testing
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:
+    return input.numel()

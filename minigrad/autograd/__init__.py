@@ -1,0 +1,84 @@
+"""Reverse-mode autograd: ``backward``, ``grad``, ``Function`` and the grad-mode switches."""
+from __future__ import annotations
+
+from ..backend import array_module
+from .engine import run_backward
+from .function import Function
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck
+
+__all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "inference_mode", "gradcheck"]
+
+
+def _as_tuple(value):
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def _roots(outputs, grad_outputs):
+    """Pair each output with its starting gradient (ones for a scalar output)."""
+    roots = []
+    grad_outputs = grad_outputs or (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got "
+                           f"{len(grad_outputs)} gradients for {len(outputs)} outputs")
+    for output, grad in zip(outputs, grad_outputs):
+        if not output.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if grad is None:
+            if output.array.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            xp = array_module(output.array)
+            grad_array = xp.ones(output.array.shape, output.array.dtype)
+        else:
+            grad_array = grad.array if hasattr(grad, "array") else grad
+            if grad_array.shape != output.array.shape:
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
+                                   f"{_size(grad_array.shape)} and output[0] has a shape of "
+                                   f"{_size(output.array.shape)}.")
+            grad_array = grad_array.astype(output.array.dtype, copy=False)
+        roots.append((output._edge(), grad_array))
+    return roots
+
+
+def _size(shape):
+    return f"minigrad.Size({list(shape)})"
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``."""
+    if create_graph:
+        raise NotImplementedError("minigrad computes first derivatives only (create_graph=False)")
+    if inputs is not None:
+        raise NotImplementedError("backward(inputs=...) is not supported; use minigrad.autograd.grad")
+    tensors = _as_tuple(tensors)
+    run_backward(_roots(tensors, _as_tuple(grad_tensors)), retain_graph=bool(retain_graph))
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``."""
+    from ..tensor import Tensor
+    if create_graph:
+        raise NotImplementedError("minigrad computes first derivatives only (create_graph=False)")
+    single_input = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    for index, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+    edges = [tensor._edge() for tensor in inputs]
+    captured = run_backward(_roots(_as_tuple(outputs), _as_tuple(grad_outputs)),
+                            retain_graph=bool(retain_graph), capture=set(edges))
+    results = []
+    for tensor, edge in zip(inputs, edges):
+        grad_array = captured.get(edge)
+        if grad_array is None:
+            if materialize_grads:
+                grad_array = tensor.array * 0
+            elif not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                                   "in the graph. Set allow_unused=True if this is the desired behavior.")
+        results.append(None if grad_array is None else Tensor._wrap(grad_array))
+    return tuple(results)

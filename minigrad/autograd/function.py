@@ -1,0 +1,167 @@
+"""``Function``: one node of the graph, a forward and a backward on raw arrays.
+
+An op subclasses ``Function`` and writes two methods::
+
+    class Exp(Function):
+        def forward(self, x):                 # arrays in, array(s) out
+            y = array_module(x).exp(x)
+            self.save_for_backward(y)
+            return y
+
+        def backward(self, grad_output):      # d loss / d output in,
+            (y,) = self.saved_tensors          # d loss / d input(s) out
+            return grad_output * y
+
+``Exp.apply(tensor)`` runs forward on the tensors' arrays, wraps the result in
+a Tensor and, when a gradient is needed, links the node into the graph.  The
+node points at the nodes that made its inputs (``next_edges``) and never at its
+outputs, so tensors and nodes form no reference cycle and a graph is freed as
+soon as its last tensor goes.
+"""
+from __future__ import annotations
+
+import weakref
+
+from ..backend import array_module, device_of
+from .grad_mode import is_grad_enabled
+
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")
+
+
+class Function:
+    """Base class of every differentiable op (and of users' own ops)."""
+
+    def __init__(self):
+        self.next_edges = ()         # per input: (node, output_nr) or None when no grad flows
+        self.needs_input_grad = ()   # per input: does it need a gradient?
+        self.output_meta = ()        # per output: (shape, dtype, array module), for zero gradients
+        self.output_hooks = None     # {output_nr: [hook, ...]} from register_hook / retain_grad
+        self._saved = ()
+        self._saved_versions = ()    # (version counter, version at save, description)
+
+    # ---- what an op writes -------------------------------------------------
+    def forward(self, *arrays, **options):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError
+
+    def save_for_backward(self, *arrays):
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self._saved is None:
+            raise RuntimeError(FREED_GRAPH_MESSAGE)
+        for counter, version, description in self._saved_versions:
+            if counter.value != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{description}], which is output 0 of {self.name()}, "
+                    f"is at version {counter.value}; expected version {version} instead.")
+        return self._saved
+
+    def release(self):
+        """Free the saved arrays (after a backward without ``retain_graph``)."""
+        self._saved = None
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        """torch's view of the edges: ((node, output_nr), ...)."""
+        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+
+    def register_hook(self, output_nr, hook):
+        if self.output_hooks is None:
+            self.output_hooks = {}
+        self.output_hooks.setdefault(output_nr, []).append(hook)
+
+    # ---- running it ------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on tensors; return a Tensor (or a tuple for several outputs)."""
+        from ..tensor import Tensor
+        node = cls()
+        arrays = [tensor.array for tensor in inputs]
+        if len(inputs) > 1:
+            _check_same_device(arrays)
+        outputs = node.forward(*arrays, **options)
+        single = not isinstance(outputs, tuple)
+        if single:
+            outputs = (outputs,)
+        requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
+        results = tuple(Tensor._wrap(array) for array in outputs)
+        if requires_grad:
+            node.next_edges = tuple(t._edge() if t.requires_grad else None for t in inputs)
+            node.needs_input_grad = tuple(edge is not None for edge in node.next_edges)
+            node.output_meta = tuple((a.shape, a.dtype, array_module(a)) for a in outputs)
+            node._remember_saved_versions(inputs, results)
+            for output_nr, result in enumerate(results):
+                if result.array.dtype.kind in "fc":
+                    result.requires_grad = True
+                    result.grad_fn = node
+                    result._output_nr = output_nr
+        else:
+            node._saved = ()
+        return results[0] if single else results
+
+    def _remember_saved_versions(self, inputs, outputs):
+        """Note the versions of saved tensors so backward can spot in-place changes."""
+        if not self._saved:
+            return
+        saved_ids = {id(array) for array in self._saved}
+        self._saved_versions = tuple(
+            (tensor._version_counter, tensor._version_counter.value, tensor._type_description())
+            for tensor in (*inputs, *outputs) if id(tensor.array) in saved_ids)
+
+
+class AccumulateGrad(Function):
+    """The node behind a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    def __init__(self, leaf):
+        super().__init__()
+        self.leaf = leaf
+        self.output_meta = ((leaf.array.shape, leaf.array.dtype, array_module(leaf.array)),)
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def accumulate(self, grad):
+        from ..tensor import Tensor
+        leaf = self.leaf
+        for hook in leaf._hooks or ():
+            replaced = hook(Tensor._wrap(grad))
+            if replaced is not None:
+                grad = replaced.array
+        if leaf.grad is None:
+            leaf.grad = Tensor._wrap(grad.copy())
+        else:
+            leaf.grad.array += grad
+
+    @staticmethod
+    def of(leaf):
+        """The leaf's one accumulator, shared by every use of the leaf in a graph."""
+        node = leaf._accumulator() if leaf._accumulator is not None else None
+        if node is None:
+            node = AccumulateGrad(leaf)
+            leaf._accumulator = weakref.ref(node)   # weak: the leaf must not keep its graph alive
+        return node
+
+
+def _check_same_device(arrays):
+    first = device_of(arrays[0])
+    for array in arrays[1:]:
+        other = device_of(array)
+        if other != first:
+            raise RuntimeError("Expected all tensors to be on the same device, but found at least "
+                               f"two devices, {other} and {first}!")

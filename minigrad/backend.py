@@ -1,0 +1,115 @@
+"""The array backend: the one place that chooses NumPy or CuPy.
+
+Every op is written once against an "array module" ``xp`` (``numpy`` or
+``cupy``) and asks this module which one an array belongs to.  CuPy is imported
+lazily, so minigrad imports and runs on machines without it.
+"""
+from __future__ import annotations
+
+import numpy
+
+_cupy = None
+
+
+def cupy_module():
+    """Return the ``cupy`` module, importing it on first use."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as error:  # pragma: no cover - depends on the machine
+            raise RuntimeError(
+                "device 'cuda' needs CuPy: install minigrad with the 'cuda' extra "
+                "(pip install 'minigrad[cuda]') on a machine with an NVIDIA GPU"
+            ) from error
+        _cupy = cupy
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """True when CuPy is installed and sees at least one GPU."""
+    try:
+        cupy = cupy_module()
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+class Device:
+    """A device as torch names it: ``Device('cpu')``, ``Device('cuda:0')``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string or a minigrad.device, got {type(spec).__name__}")
+        kind, _, number = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(
+                f"Expected one of cpu, cuda device type at start of device string: {spec}")
+        self.type = kind
+        self.index = int(number) if number else index
+        if kind == "cuda" and self.index is None:
+            self.index = 0
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = Device(other)
+        return isinstance(other, Device) and (self.type, self.index or 0) == (other.type, other.index or 0)
+
+    def __hash__(self):
+        return hash((self.type, self.index or 0))
+
+    def __str__(self):
+        return self.type if self.type == "cpu" else f"cuda:{self.index}"
+
+    def __repr__(self):
+        if self.type == "cpu":
+            return "device(type='cpu')"
+        return f"device(type='cuda', index={self.index})"
+
+
+CPU = Device("cpu")
+
+
+def module_for(device: Device):
+    """The array module that stores tensors on ``device``."""
+    return numpy if device.type == "cpu" else cupy_module()
+
+
+def array_module(array):
+    """The array module ``array`` belongs to (``numpy`` for anything not CuPy)."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
+    return numpy
+
+
+def device_of(array) -> Device:
+    """The device holding ``array``."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return Device("cuda", array.device.id)
+    return CPU
+
+
+def to_device(array, device: Device):
+    """Copy ``array`` to ``device`` (a no-op when it is already there)."""
+    if device_of(array) == device:
+        return array
+    if device.type == "cpu":
+        return array.get()
+    cupy = cupy_module()
+    with cupy.cuda.Device(device.index):
+        return cupy.asarray(array)
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` with repeated indices accumulated (in place)."""
+    xp = array_module(target)
+    if xp is numpy:
+        numpy.add.at(target, index, values)
+    else:  # CuPy's ufunc.at arrived late; cupyx.scatter_add is its long-standing spelling
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+    return target

@@ -1,0 +1,108 @@
+"""Data types with torch's names (``minigrad.float32`` ...), each backed by a NumPy dtype."""
+from __future__ import annotations
+
+import builtins
+
+import numpy
+
+
+class dtype:
+    """A tensor element type: ``minigrad.float32`` wraps ``numpy.float32``."""
+
+    __slots__ = ("name", "numpy", "is_floating_point", "is_signed", "itemsize")
+
+    def __init__(self, name, numpy_dtype):
+        self.name = name
+        self.numpy = numpy.dtype(numpy_dtype)
+        self.is_floating_point = self.numpy.kind == "f"
+        self.is_signed = self.numpy.kind in "fi"
+        self.itemsize = self.numpy.itemsize
+
+    def __repr__(self):
+        return f"minigrad.{self.name}"
+
+    def __reduce__(self):
+        return (getattr, (__import__("minigrad"), self.name))
+
+
+float16 = half = dtype("float16", numpy.float16)
+float32 = float = dtype("float32", numpy.float32)
+float64 = double = dtype("float64", numpy.float64)
+uint8 = dtype("uint8", numpy.uint8)
+int8 = dtype("int8", numpy.int8)
+int16 = short = dtype("int16", numpy.int16)
+int32 = int = dtype("int32", numpy.int32)
+int64 = long = dtype("int64", numpy.int64)
+bool = dtype("bool", numpy.bool_)
+
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
+_BY_NUMPY = {d.numpy: d for d in ALL}
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    return _default_float
+
+
+def set_default_dtype(new: dtype) -> None:
+    global _default_float
+    if not new.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {new}")
+    _default_float = new
+
+
+def from_numpy_dtype(numpy_dtype) -> dtype:
+    """The minigrad dtype for a NumPy dtype (float64, int64 ...)."""
+    found = _BY_NUMPY.get(numpy.dtype(numpy_dtype))
+    if found is None:
+        raise TypeError(f"can't convert numpy array of type {numpy.dtype(numpy_dtype)}; "
+                        f"the only supported types are: {', '.join(d.name for d in ALL)}")
+    return found
+
+
+def to_numpy_dtype(value):
+    """A NumPy dtype from a minigrad dtype, a NumPy dtype, a Python type or a name."""
+    if isinstance(value, dtype):
+        return value.numpy
+    if value is builtins.float:
+        return _default_float.numpy
+    if value is builtins.int:
+        return numpy.dtype(numpy.int64)
+    if value is builtins.bool:
+        return numpy.dtype(numpy.bool_)
+    return numpy.dtype(value)
+
+
+def _category(d: numpy.dtype) -> builtins.int:
+    """0 for bool, 1 for integers, 2 for floating point: the order torch promotes in."""
+    return 0 if d.kind == "b" else 1 if d.kind in "iu" else 2
+
+
+def result_type(*operands) -> numpy.dtype:
+    """The dtype torch gives an op over tensors and Python scalars.
+
+    Tensors with dimensions decide first; 0-d tensors and then Python scalars
+    only raise the result when they are of a higher category (bool < int <
+    float): ``float32_tensor * 2.5`` stays float32, ``int_tensor * 2.5`` is the
+    default float type.
+    """
+    from .tensor import Tensor
+    dimensioned, zero_dim, scalar_category = [], [], -1
+    for operand in operands:
+        if isinstance(operand, Tensor):
+            (dimensioned if operand.array.ndim else zero_dim).append(operand.array.dtype)
+        elif isinstance(operand, builtins.bool):
+            scalar_category = max(scalar_category, 0)
+        elif isinstance(operand, builtins.int):
+            scalar_category = max(scalar_category, 1)
+        else:
+            scalar_category = max(scalar_category, 2)
+    result = numpy.result_type(*dimensioned) if dimensioned else None
+    if zero_dim:
+        zero = numpy.result_type(*zero_dim)
+        if result is None or _category(zero) > _category(result):
+            result = zero
+    if scalar_category >= 0 and (result is None or scalar_category > _category(result)):
+        result = (numpy.dtype(numpy.bool_), numpy.dtype(numpy.int64), _default_float.numpy)[scalar_category]
+    return result

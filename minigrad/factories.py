@@ -1,0 +1,238 @@
+"""Making tensors, with torch's signatures: ``tensor``, ``zeros``, ``arange``, ``randn`` ..."""
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from . import dtypes, random
+from .backend import CPU, Device, array_module, module_for, to_device
+from .tensor import Tensor
+
+
+def _device(device) -> Device:
+    return CPU if device is None else Device(device)
+
+
+def _size(size) -> tuple:
+    """``zeros(2, 3)`` and ``zeros((2, 3))`` both mean the size (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    for dim in size:
+        if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+            raise TypeError(f"size must be a tuple of ints, but got element of type {type(dim).__name__}")
+        if dim < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {dim}: {list(size)}")
+    return tuple(int(dim) for dim in size)
+
+
+def _new(array, requires_grad):
+    tensor = Tensor._wrap(array)
+    if requires_grad:
+        tensor.requires_grad_(True)
+    return tensor
+
+
+def _numpy_dtype(dtype, default=None):
+    if dtype is None:
+        return (default or dtypes.get_default_dtype()).numpy
+    return dtypes.to_numpy_dtype(dtype)
+
+
+def _infer_array(data):
+    """A NumPy array from nested lists, numbers, arrays or tensors, with torch's dtype rules."""
+    if isinstance(data, Tensor):
+        return numpy.asarray(data.array if array_module(data.array) is numpy else data.array.get())
+    if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flatten(data)):
+        data = _replace_tensors(data)
+    array = numpy.asarray(data)
+    if array.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
+        array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
+    elif array.dtype.kind == "i" and not isinstance(data, numpy.ndarray):
+        array = array.astype(numpy.int64)
+    elif array.dtype.kind not in "fiub":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return array
+
+
+def _flatten(data):
+    for item in data:
+        if isinstance(item, (list, tuple)):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _replace_tensors(data):
+    if isinstance(data, Tensor):
+        return data.item()
+    if isinstance(data, (list, tuple)):
+        return [_replace_tensors(item) for item in data]
+    return data
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data``; the dtype is inferred unless given."""
+    array = _infer_array(data)
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy_dtype(dtype))
+    elif isinstance(data, Tensor):
+        array = array.copy()
+    else:
+        array = numpy.array(array, copy=True)
+    return _new(to_device(array, _device(device)) if device is not None else array, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with ``data`` where it can."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    array = numpy.asarray(data) if isinstance(data, numpy.ndarray) else _infer_array(data)
+    if dtype is not None:
+        array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
+    return _new(to_device(array, _device(device)), False)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array."""
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtypes.from_numpy_dtype(array.dtype)
+    return Tensor._wrap(array)
+
+
+def _array_from_constructor_args(args, dtype, device):
+    """``Tensor([1, 2])`` (data) or ``Tensor(2, 3)`` (sizes), as torch's legacy constructor."""
+    numpy_dtype = dtypes.to_numpy_dtype(dtype)
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        data = args[0]
+        array = numpy.array(data.array if isinstance(data, Tensor) else _infer_array(data),
+                            dtype=numpy_dtype)
+    else:
+        array = numpy.zeros(_size(args), dtype=numpy_dtype)
+    return to_device(array, _device(device))
+
+
+def FloatTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.float32, device=device)
+
+
+def DoubleTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.float64, device=device)
+
+
+def LongTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.int64, device=device)
+
+
+def IntTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.int32, device=device)
+
+
+def BoolTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.bool, device=device)
+
+
+def ByteTensor(*args, device=None):
+    return Tensor(*args, dtype=dtypes.uint8, device=device)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+    xp = module_for(_device(device))
+    return _new(xp.zeros(_size(size), _numpy_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+    xp = module_for(_device(device))
+    return _new(xp.ones(_size(size), _numpy_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
+    if dtype is None:
+        dtype = dtypes.from_numpy_dtype(dtypes.result_type(fill_value))
+    xp = module_for(_device(device))
+    return _new(xp.full(_size((size,) if isinstance(size, numbers.Integral) else (tuple(size),)),
+                        fill_value, _numpy_dtype(dtype)), requires_grad)
+
+
+def _like(input, dtype, device):
+    return dict(dtype=dtype or input.dtype, device=device or input.device)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
+    return zeros(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False):
+    return ones(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False):
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(input.shape, fill_value, requires_grad=requires_grad, **_like(input, dtype, device))
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    return rand(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    return randn(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """``arange(end)`` or ``arange(start, end, step)``; integer arguments give int64."""
+    if end is None:
+        start, end = 0, start
+    values = [_number(v) for v in (start, end, step)]
+    if dtype is None:
+        dtype = dtypes.get_default_dtype() if any(isinstance(v, float) for v in values) else dtypes.int64
+    xp = module_for(_device(device))
+    return _new(xp.arange(*values, dtype=_numpy_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    xp = module_for(_device(device))
+    return _new(xp.linspace(_number(start), _number(end), steps, dtype=_numpy_dtype(dtype)), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    xp = module_for(_device(device))
+    return _new(xp.eye(n, m, dtype=_numpy_dtype(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform draws from [0, 1) from the global generator."""
+    array = random.uniform(_size(size), _numpy_dtype(dtype), _device(device))
+    return _new(array, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Standard normal draws from the global generator."""
+    array = random.normal(_size(size), _numpy_dtype(dtype), _device(device))
+    return _new(array, requires_grad)
+
+
+def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad=False, generator=None):
+    """``randint(high, size)`` or ``randint(low, high, size)``: int64 draws from [low, high)."""
+    if size is None:
+        low, high, size = 0, low, high
+    array = random.integers(low, high, _size((tuple(size),)), _numpy_dtype(dtype, dtypes.int64),
+                            _device(device))
+    return _new(array, requires_grad)
+
+
+def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
+    array = random.permutation(n, _device(device)).astype(_numpy_dtype(dtype, dtypes.int64))
+    return _new(array, requires_grad)
+
+
+def _number(value):
+    return value.item() if isinstance(value, Tensor) else value

@@ -1,0 +1,339 @@
+"""Arithmetic: ``+ - * / // % **`` with broadcasting, Python scalars, reflected and in-place forms."""
+from __future__ import annotations
+
+import numbers
+
+from .. import dtypes, random
+from ..autograd.function import Function
+from ..backend import array_module
+from .broadcast import broadcast_shapes, sum_to
+from .inplace import assign, write
+
+
+# ---- the differentiable ops -------------------------------------------------
+class Add(Function):
+    def forward(self, a, b, alpha=1):
+        self.shapes = a.shape, b.shape
+        self.alpha = alpha
+        return a + b if alpha == 1 else a + alpha * b
+
+    def backward(self, grad_output):
+        a_shape, b_shape = self.shapes
+        grad_b = sum_to(grad_output, b_shape)
+        return sum_to(grad_output, a_shape), grad_b if self.alpha == 1 else grad_b * self.alpha
+
+
+class Sub(Function):
+    def forward(self, a, b, alpha=1):
+        self.shapes = a.shape, b.shape
+        self.alpha = alpha
+        return a - b if alpha == 1 else a - alpha * b
+
+    def backward(self, grad_output):
+        a_shape, b_shape = self.shapes
+        return sum_to(grad_output, a_shape), sum_to(-grad_output * self.alpha, b_shape)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        grad_a = sum_to(grad_output * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        grad_a = sum_to(grad_output / b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(-grad_output * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_output):
+        return -grad_output
+
+
+class PowScalar(Function):
+    """``x ** exponent`` for a Python number ``exponent``."""
+
+    def forward(self, x, exponent):
+        self.save_for_backward(x)
+        self.exponent = exponent
+        return x ** exponent
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        if self.exponent == 0:
+            return grad_output * 0
+        return grad_output * self.exponent * x ** (self.exponent - 1)
+
+
+class Pow(Function):
+    """``base ** exponent`` for two tensors."""
+
+    def forward(self, base, exponent):
+        result = base ** exponent
+        self.save_for_backward(base, exponent, result)
+        return result
+
+    def backward(self, grad_output):
+        base, exponent, result = self.saved_tensors
+        xp = array_module(base)
+        grad_base = grad_exponent = None
+        if self.needs_input_grad[0]:
+            # torch: d/dbase is 0 where the exponent is 0 (even at base 0)
+            local = xp.where(exponent == 0, 0, exponent * base ** xp.where(exponent == 0, 1, exponent - 1))
+            grad_base = sum_to(grad_output * local, base.shape)
+        if self.needs_input_grad[1]:
+            # torch: d/dexponent is 0 where base is 0 and exponent >= 0 (log(0) would give nan)
+            safe_log = xp.log(xp.where(base == 0, 1, base))
+            local = xp.where((base == 0) & (exponent >= 0), 0, result * safe_log)
+            grad_exponent = sum_to(grad_output * local, exponent.shape)
+        return grad_base, grad_exponent
+
+
+class Remainder(Function):
+    """``a % b`` with the sign of ``b`` (Python's and torch's convention)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return array_module(a).remainder(a, b)
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        xp = array_module(a)
+        grad_b = sum_to(-grad_output * xp.floor_divide(a, b), b.shape) if self.needs_input_grad[1] else None
+        return sum_to(grad_output, a.shape), grad_b
+
+
+class Fmod(Function):
+    """``fmod(a, b)``: the remainder with the sign of ``a`` (C's convention)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return array_module(a).fmod(a, b)
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        xp = array_module(a)
+        grad_b = sum_to(-grad_output * xp.trunc(a / b), b.shape) if self.needs_input_grad[1] else None
+        return sum_to(grad_output, a.shape), grad_b
+
+
+# ---- operands: Python scalars, dtype promotion, broadcasting ---------------------
+def as_operands(a, b, true_division=False):
+    """Two tensors of the dtype torch gives ``a op b``, on the same device, shapes checked.
+
+    Python numbers become 0-d tensors; a tensor of another dtype is cast (a
+    differentiable cast); ``true_division`` turns integer results into the
+    default float type, as ``/`` does in torch.
+    """
+    from ..tensor import Tensor
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError("at least one operand must be a Tensor")
+    for operand in (a, b):
+        if not isinstance(operand, (Tensor, numbers.Number)):
+            raise TypeError(f"unsupported operand type for a Tensor op: '{type(operand).__name__}'")
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype == b.array.dtype:
+        dtype = a.array.dtype
+        if a.array.shape != b.array.shape:
+            broadcast_shapes(a.array.shape, b.array.shape)
+    else:
+        dtype = dtypes.result_type(a, b)
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
+            broadcast_shapes(a.array.shape, b.array.shape)
+    if true_division and dtype.kind in "biu":
+        dtype = dtypes.get_default_dtype().numpy
+    return _as_tensor(a, dtype, b), _as_tensor(b, dtype, a)
+
+
+def _as_tensor(operand, dtype, other):
+    from ..tensor import Tensor
+    if isinstance(operand, Tensor):
+        return operand if operand.array.dtype == dtype else operand.to(dtypes.from_numpy_dtype(dtype))
+    xp = array_module(other.array)
+    return Tensor._wrap(xp.asarray(operand, dtype=dtype))
+
+
+def _is_scalar(value):
+    return isinstance(value, numbers.Number)
+
+
+# ---- the public functions (torch's names) ---------------------------------------
+def add(input, other, *, alpha=1):
+    """``input + alpha * other``."""
+    return Add.apply(*as_operands(input, other), alpha=alpha)
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other``."""
+    return Sub.apply(*as_operands(input, other), alpha=alpha)
+
+
+def mul(input, other):
+    return Mul.apply(*as_operands(input, other))
+
+
+def div(input, other, *, rounding_mode=None):
+    """True division; ``rounding_mode='trunc'`` or ``'floor'`` rounds (no gradient then)."""
+    if rounding_mode is None:
+        return Div.apply(*as_operands(input, other, true_division=True))
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found '{rounding_mode}'")
+    a, b = as_operands(input, other)
+    xp = array_module(a.array)
+    if rounding_mode == "floor":
+        return _no_grad_result(xp.floor_divide(a.array, b.array))
+    quotient = xp.trunc(a.array / b.array)
+    return _no_grad_result(quotient.astype(a.array.dtype, copy=False))
+
+
+def floor_divide(input, other):
+    """``input // other`` (not differentiable, as in torch)."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other):
+    return Remainder.apply(*as_operands(input, other))
+
+
+def fmod(input, other):
+    return Fmod.apply(*as_operands(input, other))
+
+
+def pow(input, exponent):
+    """``input ** exponent``; a Python-number exponent keeps ``input``'s dtype."""
+    from ..tensor import Tensor
+    if isinstance(input, Tensor) and _is_scalar(exponent) and not isinstance(exponent, bool):
+        if input.array.dtype.kind in "iu" and isinstance(exponent, float):
+            input = input.to(dtypes.get_default_dtype())
+        if input.array.dtype.kind in "iu" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return PowScalar.apply(input, exponent=exponent)
+    return Pow.apply(*as_operands(input, exponent))
+
+
+def neg(input):
+    if input.array.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
+def positive(input):
+    return input
+
+
+# reflected forms: ``2.0 - x`` calls ``x.__rsub__(2.0)``
+def radd(input, other):
+    return add(other, input)
+
+
+def rsub(input, other):
+    return sub(other, input)
+
+
+def rmul(input, other):
+    return mul(other, input)
+
+
+def rdiv(input, other):
+    return div(other, input)
+
+
+def rfloor_divide(input, other):
+    return floor_divide(other, input)
+
+
+def rremainder(input, other):
+    return remainder(other, input)
+
+
+def rpow(input, other):
+    return pow(other, input)
+
+
+# ---- in-place forms: compute, then let the target hold the result ------------------
+def add_(input, other, *, alpha=1):
+    return assign(input, add(input, other, alpha=alpha))
+
+
+def sub_(input, other, *, alpha=1):
+    return assign(input, sub(input, other, alpha=alpha))
+
+
+def mul_(input, other):
+    return assign(input, mul(input, other))
+
+
+def div_(input, other, *, rounding_mode=None):
+    return assign(input, div(input, other, rounding_mode=rounding_mode))
+
+
+def pow_(input, exponent):
+    return assign(input, pow(input, exponent))
+
+
+def neg_(input):
+    return assign(input, neg(input))
+
+
+def copy_(input, src, non_blocking=False):
+    """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``."""
+    from ..tensor import Tensor
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    broadcast_shapes(src.array.shape, input.array.shape)
+    result = CopyInto.apply(src.to(input.device), shape=input.array.shape, dtype=input.array.dtype)
+    return assign(input, result)
+
+
+class CopyInto(Function):
+    def forward(self, src, shape, dtype):
+        self.src_shape, self.src_dtype = src.shape, src.dtype
+        xp = array_module(src)
+        return xp.broadcast_to(src, shape).astype(dtype, copy=True)
+
+    def backward(self, grad_output):
+        return sum_to(grad_output, self.src_shape).astype(self.src_dtype, copy=False)
+
+
+def zero_(input):
+    return write(input, 0)
+
+
+def fill_(input, value):
+    from ..tensor import Tensor
+    return write(input, value.array if isinstance(value, Tensor) else value)
+
+
+def uniform_(input, a=0.0, b=1.0, generator=None):
+    return write(input, random.uniform(input.array.shape, input.array.dtype, input.device, a, b))
+
+
+def normal_(input, mean=0.0, std=1.0, generator=None):
+    return write(input, random.normal(input.array.shape, input.array.dtype, input.device, mean, std))
+
+
+def _no_grad_result(array):
+    from ..tensor import Tensor
+    return Tensor._wrap(array)
+
+
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+           "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "positive"]
+subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg

@@ -1,0 +1,37 @@
+"""The one place that undoes broadcasting in backward."""
+from __future__ import annotations
+
+
+def sum_to(grad, shape):
+    """Sum ``grad`` down to ``shape``: the gradient of broadcasting ``shape`` up to ``grad.shape``.
+
+    Broadcasting prepends dimensions and stretches size-1 ones, so the gradient
+    sums over the prepended dimensions and over every stretched one.
+    """
+    shape = tuple(shape)
+    if grad.shape == shape:
+        return grad
+    leading = grad.ndim - len(shape)
+    stretched = tuple(leading + i for i, size in enumerate(shape) if size == 1 and grad.shape[leading + i] != 1)
+    if leading:
+        grad = grad.sum(axis=tuple(range(leading)))
+    if stretched:
+        grad = grad.sum(axis=tuple(i - leading for i in stretched), keepdims=True)
+    return grad.reshape(shape)
+
+
+def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to, or torch's error naming the sizes."""
+    ndim = max(len(shape) for shape in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        size = 1
+        for shape in shapes:
+            other = shape[axis] if len(shape) >= -axis else 1
+            if other != 1 and size != 1 and other != size:
+                raise RuntimeError(
+                    f"The size of tensor a ({size}) must match the size of tensor b ({other}) "
+                    f"at non-singleton dimension {axis + ndim}")
+            size = other if other != 1 else size
+        result.append(size)
+    return tuple(result)

@@ -1,0 +1,65 @@
+"""Moving between dtypes and devices, and copying: each differentiable, as in torch."""
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..backend import Device, device_of, to_device
+
+
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad_output):
+        return grad_output.astype(self.input_dtype)
+
+
+class ToDevice(Function):
+    def forward(self, x, device):
+        self.input_device = device_of(x)
+        return to_device(x, device)
+
+    def backward(self, grad_output):
+        return to_device(grad_output, self.input_device)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad_output):
+        return grad_output
+
+
+def clone(input):
+    """A copy with its own memory; gradients flow back to ``input``."""
+    return Clone.apply(input)
+
+
+def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``: a new tensor only when needed."""
+    from ..tensor import Tensor
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, dtypes.dtype):
+            dtype = arg
+        elif isinstance(arg, (str, Device)):
+            device = arg
+        elif arg is not None:
+            raise TypeError(f"to() received an invalid combination of arguments: {arg!r}")
+    result = input
+    if device is not None:
+        device = Device(device)
+        if device != input.device:
+            result = ToDevice.apply(result, device=device)
+    if dtype is not None:
+        numpy_dtype = dtypes.to_numpy_dtype(dtype)
+        if numpy_dtype != result.array.dtype:
+            if result.requires_grad and numpy_dtype.kind != "f":
+                result = result.detach()
+            result = Cast.apply(result, dtype=numpy_dtype)
+    if copy and result is input:
+        result = clone(input)
+    return result

@@ -1,0 +1,46 @@
+"""What every in-place op shares: the leaf check, the write, the version bump, the new history.
+
+``x.add_(y)`` computes ``x + y`` as usual and then makes ``x`` hold the result's
+values and history, so the graph stays correct: the old ``x`` lives on inside
+the graph as the input of the add.  The version counter lets a backward that
+saved the old values notice that they are gone.
+"""
+from __future__ import annotations
+
+from ..autograd.grad_mode import is_grad_enabled
+from ..dtypes import _category
+
+
+def check_inplace_allowed(target):
+    """torch forbids changing a leaf that requires grad while the graph is being recorded."""
+    if target.requires_grad and target.grad_fn is None and is_grad_enabled():
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def assign(target, result):
+    """Make ``target`` hold ``result``'s values and history; return ``target``."""
+    check_inplace_allowed(target)
+    if result.array.shape != target.array.shape:
+        raise RuntimeError(f"output with shape {list(target.array.shape)} doesn't match the "
+                           f"broadcast shape {list(result.array.shape)}")
+    if _category(result.array.dtype) > _category(target.array.dtype):
+        raise RuntimeError(f"result type {result.dtype.name.capitalize()} can't be cast to the "
+                           f"desired output type {target.dtype.name.capitalize()}")
+    if result.array.dtype != target.array.dtype and result.requires_grad:
+        result = result.to(target.dtype)          # differentiable, so the graph keeps its dtypes
+    if result.array is not target.array:
+        target.array[...] = result.array
+    target._version_counter.value += 1
+    if result.grad_fn is not None:
+        target.grad_fn = result.grad_fn
+        target._output_nr = result._output_nr
+        target.requires_grad = True
+    return target
+
+
+def write(target, array):
+    """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``)."""
+    check_inplace_allowed(target)
+    target.array[...] = array
+    target._version_counter.value += 1
+    return target

@@ -1,0 +1,342 @@
+"""``Tensor``: an array (NumPy or CuPy) plus what autograd needs to know about it.
+
+A tensor holds its values in ``.array`` and, when it was made by a
+differentiable op, the node that made it in ``.grad_fn``.  Everything else,
+the arithmetic and the ops, lives in ``minigrad/ops/``; the methods at the end
+of this file only point at them, so ``x.exp()`` and ``minigrad.exp(x)`` are the
+same function.
+"""
+from __future__ import annotations
+
+import numpy
+
+from . import dtypes
+from .autograd.function import AccumulateGrad
+from .autograd.grad_mode import is_grad_enabled
+from .backend import CPU, Device, array_module, device_of, to_device
+
+
+class Size(tuple):
+    """A shape, as torch's ``torch.Size``: a tuple of ints."""
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(numpy.prod(self, dtype=numpy.int64))
+
+
+class _VersionCounter:
+    """Counts in-place changes; shared by a tensor and its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode autograd, as ``torch.Tensor``.
+
+    ``Tensor([1, 2, 3])`` makes a float tensor from data and ``Tensor(2, 3)``
+    an uninitialised one of that size (as torch); ``minigrad.tensor(data)``
+    infers the dtype instead.
+    """
+
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
+                 "_hooks", "_accumulator", "_retains_grad", "__weakref__", "__dict__")
+    __array_priority__ = 1000  # numpy_scalar * tensor calls Tensor.__rmul__
+
+    def __init__(self, *args, device=None, dtype=None):
+        from .factories import _array_from_constructor_args
+        self._init(_array_from_constructor_args(args, dtype or dtypes.get_default_dtype(), device))
+
+    def _init(self, array, requires_grad=False):
+        self.array = array
+        self.requires_grad = requires_grad
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version_counter = _VersionCounter()
+        self._hooks = None
+        self._accumulator = None
+        self._retains_grad = False
+
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """A tensor around ``array`` (no copy); the constructor used inside minigrad."""
+        tensor = object.__new__(cls)
+        tensor._init(array, requires_grad)
+        return tensor
+
+    # ---- what a tensor is ------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self.array.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self.array.shape)
+        return self.array.shape[_check_dim(dim, self.array.ndim)]
+
+    def dim(self) -> int:
+        return self.array.ndim
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return int(self.array.size)
+
+    nelement = numel
+
+    def __len__(self):
+        if self.array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.array.shape[0]
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(self.array.dtype)
+
+    @property
+    def device(self) -> Device:
+        return device_of(self.array)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        return self.array.itemsize
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter.value
+
+    def _type_description(self) -> str:
+        return f"minigrad.{self.dtype.name.capitalize()}Tensor {list(self.array.shape)}"
+
+    # ---- autograd ----------------------------------------------------------
+    def _edge(self):
+        """Where a gradient for this tensor goes: (node, output_nr)."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        return (AccumulateGrad.of(self), 0)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.array.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        self.requires_grad = requires_grad
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d self / d leaf into every leaf's ``.grad``."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    def detach(self):
+        """The same values (shared memory) cut from the graph."""
+        detached = Tensor._wrap(self.array)
+        detached._version_counter = self._version_counter
+        return detached
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` of a non-leaf tensor after backward."""
+        if self.grad_fn is None or self._retains_grad:
+            return
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        import weakref
+        tensor_ref = weakref.ref(self)   # weak: the node must not keep the tensor alive
+
+        def store_grad(grad):
+            tensor = tensor_ref()
+            if tensor is not None:
+                tensor.grad = grad.detach().clone() if tensor.grad is None else tensor.grad + grad
+        self.grad_fn.register_hook(self._output_nr, store_grad)
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.register_hook(self._output_nr, hook)
+        else:
+            self._hooks = (self._hooks or []) + [hook]
+        return hook
+
+    @property
+    def data(self):
+        """The values without history (shares memory; changes are not tracked)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        self.array = value.array if isinstance(value, Tensor) else value
+
+    # ---- leaving minigrad --------------------------------------------------
+    def item(self):
+        if self.array.size != 1:
+            raise RuntimeError(f"a Tensor with {self.array.size} elements cannot be converted to Scalar")
+        return self.array.reshape(()).item()
+
+    def tolist(self):
+        return _to_numpy(self.array).tolist()
+
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self.device.type != "cpu" and not force:
+            raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() "
+                            "to copy the tensor to host memory first.")
+        return _to_numpy(self.array)
+
+    def __array__(self, dtype=None, copy=None):
+        array = _to_numpy(self.array)
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.array.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.array.__dlpack_device__()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self.array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __repr__(self):
+        from ._print import tensor_repr
+        return tensor_repr(self)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("minigrad tensors are not pickled: use minigrad.save, which runs no code on load")
+
+    # ---- devices and dtypes (differentiable, as torch) -------------------------
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        from .ops.conversion import to
+        return to(self, *args, **kwargs)
+
+    def cpu(self):
+        return self.to(CPU)
+
+    def cuda(self, device=None):
+        return self.to(Device("cuda", device) if isinstance(device, int) or device is None else Device(device))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"minigrad.{self.dtype.name.capitalize()}Tensor"
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def clone(self, memory_format=None):
+        from .ops.conversion import clone
+        return clone(self)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from .factories import tensor
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .factories import zeros
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .factories import ones
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .factories import full
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _check_dim(dim, ndim):
+    """A dim in [-ndim, ndim) as a non-negative index, or torch's IndexError."""
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not low <= dim <= high:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], "
+                         f"but got {dim})")
+    return dim % ndim if ndim else 0
+
+
+def _to_numpy(array):
+    return array if array_module(array) is numpy else array.get()
+
+
+# The ops need Tensor, so they are bound to it here, after the class exists.
+from ._tensor_methods import bind_methods  # noqa: E402
+
+bind_methods(Tensor)

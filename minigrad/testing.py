@@ -1,0 +1,138 @@
+"""Parity testing for users and for minigrad's own suite.
+
+``assert_matches_torch(fn, shapes)`` runs ``fn`` once on minigrad tensors and
+once on torch tensors made from the same seeded arrays, then asserts that the
+outputs agree in shape, dtype and value and that the gradients of every input
+agree, for a random weighting of the outputs (a plain ``.sum()`` would hide
+bugs: the gradient of ``softmax(x).sum()`` is zero whatever backward does).
+
+``gradcheck`` checks gradients against finite differences where torch is not
+at hand.  torch is needed only by ``assert_matches_torch``.
+"""
+from __future__ import annotations
+
+import numpy
+
+from .autograd.gradcheck import gradcheck
+
+__all__ = ["assert_matches_torch", "gradcheck", "TOLERANCES", "to_torch", "from_torch"]
+
+# (rtol, atol) per dtype: float64 exposes any wrong formula, float32 allows rounding
+TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (1e-5, 1e-5), "float16": (1e-2, 1e-2)}
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as error:  # pragma: no cover
+        raise ImportError("assert_matches_torch needs torch: pip install 'minigrad[test]'") from error
+    return torch
+
+
+def to_torch(tensor, requires_grad=None):
+    """A torch tensor with a copy of a minigrad tensor's values."""
+    torch = _torch()
+    result = torch.from_numpy(numpy.array(tensor.detach().numpy(force=True), copy=True))
+    if requires_grad if requires_grad is not None else tensor.requires_grad:
+        result.requires_grad_(True)
+    return result
+
+
+def from_torch(tensor, requires_grad=None):
+    """A minigrad tensor with a copy of a torch tensor's values."""
+    import minigrad
+    result = minigrad.tensor(tensor.detach().cpu().numpy().copy())
+    if requires_grad if requires_grad is not None else tensor.requires_grad:
+        result.requires_grad_(True)
+    return result
+
+
+def _flatten(outputs):
+    if isinstance(outputs, (list, tuple)):
+        return [leaf for item in outputs for leaf in _flatten(item)]
+    return [outputs]
+
+
+def _make_arrays(shapes, inputs, dtype, low, high, seed):
+    if inputs is not None:
+        return [numpy.asarray(x) if not isinstance(x, (int, float)) else x for x in inputs]
+    rng = numpy.random.default_rng(seed)
+    return [rng.uniform(low, high, size=shape).astype(dtype) for shape in shapes]
+
+
+def assert_matches_torch(fn, shapes=None, *, torch_fn=None, inputs=None, dtype="float64",
+                         low=-2.0, high=2.0, grad=True, seed=0, rtol=None, atol=None,
+                         requires_grad=None):
+    """Assert that ``fn`` gives torch's outputs and gradients; return both outputs.
+
+    ``fn(*tensors)`` is called with minigrad tensors and ``torch_fn`` (default:
+    ``fn``) with torch tensors.  Inputs are random arrays of ``shapes`` drawn
+    from ``U(low, high)`` in ``dtype``, or the given ``inputs`` (NumPy arrays;
+    Python numbers are passed as they are).  Floating inputs require grad unless
+    ``requires_grad`` (a list of booleans) says otherwise.
+    """
+    import minigrad
+    torch = _torch()
+    arrays = _make_arrays(shapes, inputs, dtype, low, high, seed)
+    if requires_grad is None:
+        requires_grad = [isinstance(a, numpy.ndarray) and a.dtype.kind == "f" and grad for a in arrays]
+    ours = [minigrad.tensor(a.copy(), requires_grad=rg) if isinstance(a, numpy.ndarray) else a
+            for a, rg in zip(arrays, requires_grad)]
+    theirs = [torch.from_numpy(a.copy()).requires_grad_(bool(rg)) if isinstance(a, numpy.ndarray) else a
+              for a, rg in zip(arrays, requires_grad)]
+    our_out, their_out = fn(*ours), (torch_fn or fn)(*theirs)
+    our_leaves, their_leaves = _flatten(our_out), _flatten(their_out)
+    assert len(our_leaves) == len(their_leaves), \
+        f"minigrad returned {len(our_leaves)} outputs, torch {len(their_leaves)}"
+    for index, (mine, reference) in enumerate(zip(our_leaves, their_leaves)):
+        _assert_close(mine, reference, f"output {index}", rtol, atol)
+    if grad:
+        _assert_gradients_match(ours, theirs, our_leaves, their_leaves, seed, rtol, atol)
+    return our_out, their_out
+
+
+def _assert_gradients_match(ours, theirs, our_leaves, their_leaves, seed, rtol, atol):
+    import minigrad
+    torch = _torch()
+    rng = numpy.random.default_rng(seed + 1)
+    our_loss = their_loss = None
+    for mine, reference in zip(our_leaves, their_leaves):
+        if not (isinstance(reference, torch.Tensor) and reference.requires_grad):
+            continue
+        weights = rng.standard_normal(tuple(reference.shape)).astype(numpy.dtype(str(reference.dtype)[6:]))
+        mine_term = (mine * minigrad.tensor(weights)).sum()
+        their_term = (reference * torch.from_numpy(weights)).sum()
+        our_loss = mine_term if our_loss is None else our_loss + mine_term
+        their_loss = their_term if their_loss is None else their_loss + their_term
+    if their_loss is None:
+        return
+    their_loss.backward()
+    our_loss.backward()
+    for index, (mine, reference) in enumerate(zip(ours, theirs)):
+        if isinstance(reference, torch.Tensor) and reference.requires_grad:
+            if reference.grad is None:
+                assert mine.grad is None or not mine.grad.array.any(), \
+                    f"input {index}: torch gives no gradient, minigrad does"
+                continue
+            assert mine.grad is not None, f"input {index}: minigrad gave no gradient"
+            _assert_close(mine.grad, reference.grad, f"gradient of input {index}", rtol, atol)
+
+
+def _assert_close(mine, reference, what, rtol, atol):
+    torch = _torch()
+    if not isinstance(reference, torch.Tensor):
+        assert mine == reference, f"{what}: minigrad {mine!r} != torch {reference!r}"
+        return
+    assert tuple(mine.shape) == tuple(reference.shape), \
+        f"{what}: shape {tuple(mine.shape)} != torch's {tuple(reference.shape)}"
+    their_dtype = str(reference.dtype).replace("torch.", "")
+    assert mine.dtype.name == their_dtype, f"{what}: dtype {mine.dtype.name} != torch's {their_dtype}"
+    default_rtol, default_atol = TOLERANCES.get(their_dtype, (0, 0))
+    actual = mine.detach().numpy(force=True)
+    expected = reference.detach().cpu().numpy()
+    if actual.dtype.kind == "f":
+        numpy.testing.assert_allclose(actual, expected, rtol=rtol if rtol is not None else default_rtol,
+                                      atol=atol if atol is not None else default_atol,
+                                      err_msg=f"{what} differs from torch")
+    else:
+        numpy.testing.assert_array_equal(actual, expected, err_msg=f"{what} differs from torch")
