@@ -37,3 +37,7 @@ def is_tensor(obj) -> bool:
 
 def numel(input) -> int:
     return input.numel()
+
+
+from . import cuda, data, nn, optim, utils  # noqa: E402
+from .serialization import *  # noqa: E402,F401,F403

@@ -1,0 +1,25 @@
+"""``minigrad.cuda``: is a GPU there, and waiting for it."""
+from .backend import cuda_available, cupy_module
+
+
+def is_available() -> bool:
+    """True when CuPy is installed and a GPU is visible."""
+    return cuda_available()
+
+
+def device_count() -> int:
+    return cupy_module().cuda.runtime.getDeviceCount() if cuda_available() else 0
+
+
+def synchronize(device=None) -> None:
+    """Wait until the GPU has finished all queued work (for honest timings)."""
+    if cuda_available():
+        cupy_module().cuda.Device().synchronize()
+
+
+def manual_seed(seed: int) -> None:
+    if cuda_available():
+        cupy_module().random.seed(seed)
+
+
+manual_seed_all = manual_seed

@@ -1,0 +1,2 @@
+"""dataloader (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""dataset (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""mnist (being written)."""
+__all__ = []

@@ -1,0 +1,1 @@
+"""The functional forms behind the nn layers, one family per file."""

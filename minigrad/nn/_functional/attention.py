@@ -1,0 +1,2 @@
+"""attention (being written)."""
+__all__ = []

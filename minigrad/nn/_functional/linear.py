@@ -1,0 +1,2 @@
+"""linear (being written)."""
+__all__ = []

@@ -1,0 +1,8 @@
+"""``minigrad.nn.functional`` (``F``): the layers as functions, as ``torch.nn.functional``.
+
+Each family lives in its own file under ``nn/_functional/``.
+"""
+from ._functional.activation import *  # noqa: F401,F403
+from ._functional.linear import *  # noqa: F401,F403
+from ._functional.loss import *  # noqa: F401,F403
+from ._functional.attention import *  # noqa: F401,F403

@@ -1,0 +1,2 @@
+"""activation (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""module (being written)."""
+__all__ = []

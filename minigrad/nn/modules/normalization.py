@@ -1,0 +1,2 @@
+"""normalization (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""rnn (being written)."""
+__all__ = []

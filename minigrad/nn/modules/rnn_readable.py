@@ -1,0 +1,2 @@
+"""rnn_readable (being written)."""
+__all__ = []

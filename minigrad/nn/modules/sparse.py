@@ -1,0 +1,2 @@
+"""sparse (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""transformer (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""clip_grad (being written)."""
+__all__ = []

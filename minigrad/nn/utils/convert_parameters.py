@@ -1,0 +1,2 @@
+"""convert_parameters (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""adagrad (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""adam (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""adamw (being written)."""
+__all__ = []

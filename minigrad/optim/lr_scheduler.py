@@ -1,0 +1,2 @@
+"""lr_scheduler (being written)."""
+__all__ = []

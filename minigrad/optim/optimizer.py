@@ -1,0 +1,2 @@
+"""optimizer (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""rmsprop (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""sgd (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""serialization (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""``minigrad.utils``, as ``torch.utils``."""
+from . import data  # noqa: F401

@@ -1,0 +1,2 @@
+"""viz (being written)."""
+__all__ = []

@@ -1,0 +1,44 @@
+"""Shared test setup: a fixed seed per test, the MNIST directory, GPU skips."""
+import os
+import pathlib
+
+import numpy
+import pytest
+
+import minigrad
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+# Tests read MNIST from the shared directory beside the checkout, never the network.
+MNIST_DIR = pathlib.Path(os.environ.get("MINIGRAD_MNIST_DIR", REPO.parent / "shared" / "data" / "mnist"))
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    minigrad.manual_seed(0)
+    numpy.random.seed(0)
+    try:
+        import torch
+        torch.manual_seed(0)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+@pytest.fixture
+def mnist_dir():
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists() and \
+            not (MNIST_DIR / "train-images-idx3-ubyte").exists():
+        pytest.skip(f"MNIST files not found in {MNIST_DIR} (set MINIGRAD_MNIST_DIR)")
+    return MNIST_DIR
+
+
+def pytest_collection_modifyitems(config, items):
+    if minigrad.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="no GPU with CuPy on this machine")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
+# Parametrize a test over devices with `@pytest.mark.parametrize("device", DEVICES)`.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
