@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import weakref
 
+import numpy
+
 from ..backend import array_module, device_of
 from .grad_mode import is_grad_enabled
 
@@ -100,7 +102,9 @@ class Function:
         if single:
             outputs = (outputs,)
         requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
-        results = tuple(Tensor._wrap(array) for array in outputs)
+        # NumPy ufuncs on 0-d arrays return NumPy scalars; a tensor always holds an array
+        results = tuple(Tensor._wrap(numpy.asarray(array) if isinstance(array, numpy.generic) else array)
+                        for array in outputs)
         if requires_grad:
             node.next_edges = tuple(t._edge() if t.requires_grad else None for t in inputs)
             node.needs_input_grad = tuple(edge is not None for edge in node.next_edges)
@@ -144,7 +148,7 @@ class AccumulateGrad(Function):
             if replaced is not None:
                 grad = replaced.array
         if leaf.grad is None:
-            leaf.grad = Tensor._wrap(grad.copy())
+            leaf.grad = Tensor._wrap(grad.copy() if not isinstance(grad, numpy.generic) else numpy.array(grad))
         else:
             leaf.grad.array += grad
 
