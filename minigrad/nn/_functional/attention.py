@@ -22,6 +22,7 @@ paths, and minigrad follows both: ``scaled_dot_product_attention`` (torch's
 from __future__ import annotations
 
 import math
+import warnings
 
 from ... import random
 from ...autograd.function import Function
@@ -220,5 +221,241 @@ def _c_name(tensor):
     return _C_TYPE_NAMES.get(tensor.dtype.name, tensor.dtype.name)
 
 
-def multi_head_attention_forward(*args, **kwargs):  # filled in below
-    raise NotImplementedError
+# ---- masks as torch canonicalises them -----------------------------------------------------
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    """A bool mask (True = masked out) as an additive float mask of ``target_type``; float masks pass."""
+    from ...tensor import Tensor
+    if mask is None:
+        return None
+    if mask.dtype.name != "bool" and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if check_other and other_type is not None and mask.dtype != other_type:
+        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
+                      "Use same type for both instead.", stacklevel=3)
+    if mask.is_floating_point():
+        return mask
+    xp = array_module(mask.array)
+    return Tensor._wrap(xp.where(mask.array, -math.inf, 0.0).astype(target_type.numpy))
+
+
+def _none_or_dtype(input):
+    if input is None:
+        return None
+    from ...tensor import Tensor
+    if isinstance(input, Tensor):
+        return input.dtype
+    raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """Whether the input is batched (3-D query) or not (2-D), with torch's shape errors."""
+    if query.dim() == 3:
+        if key.dim() != 3 or value.dim() != 3:
+            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but "
+                                 f"found {key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 2:
+            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` "
+                                 f"or 2-D but found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None and attn_mask.dim() not in (2, 3):
+            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or "
+                                 f"3-D but found {attn_mask.dim()}-D tensor instead")
+        return True
+    if query.dim() == 2:
+        if key.dim() != 2 or value.dim() != 2:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but "
+                                 f"found {key.dim()}-D and {value.dim()}-D tensors respectively")
+        if key_padding_mask is not None and key_padding_mask.dim() != 1:
+            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` "
+                                 f"or 1-D but found {key_padding_mask.dim()}-D tensor instead")
+        if attn_mask is not None:
+            if attn_mask.dim() not in (2, 3):
+                raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D "
+                                     f"or 3-D but found {attn_mask.dim()}-D tensor instead")
+            expected = (num_heads, query.shape[0], key.shape[0])
+            if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got "
+                                     f"{attn_mask.shape}")
+        return False
+    raise AssertionError("query should be unbatched 2D or batched 3D tensor but received "
+                         f"{query.dim()}-D query tensor")
+
+
+def _pad_key_column(mask):
+    """``F.pad(mask, (0, 1))``: one more key (bias_k or the zero key), not masked."""
+    from ...factories import zeros
+    from ...ops.join import cat
+    if mask is None:
+        return None
+    return cat([mask, zeros(*mask.shape[:-1], 1, dtype=mask.dtype, device=mask.device)], dim=-1)
+
+
+# ---- multi-head attention ------------------------------------------------------------------
+def _in_projection(query, key, value, in_proj_weight, in_proj_bias, separate_weights):
+    """``(q, k, v)``: the three input projections, each ``(..., E)``."""
+    from .linear import linear
+    if separate_weights is not None:
+        biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+        return tuple(linear(x, weight, bias) for x, weight, bias in zip((query, key, value),
+                                                                        separate_weights, biases))
+    embed_dim = query.shape[-1]
+    if key is value and query is key:        # self-attention: one matmul for all three
+        return linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
+    if key is value:                         # encoder-decoder: one matmul for key and value
+        weight_q, weight_kv = in_proj_weight.split([embed_dim, 2 * embed_dim])
+        bias_q, bias_kv = (None, None) if in_proj_bias is None else \
+            in_proj_bias.split([embed_dim, 2 * embed_dim])
+        return (linear(query, weight_q, bias_q), *linear(key, weight_kv, bias_kv).chunk(2, dim=-1))
+    weights = in_proj_weight.chunk(3)
+    biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3)
+    return tuple(linear(x, weight, bias) for x, weight, bias in zip((query, key, value), weights, biases))
+
+
+def _check_separate_weights(query, key, value, weights):
+    """torch's checks on ``q/k/v_proj_weight``: ``(E, E)``, ``(E, kdim)``, ``(E, vdim)``."""
+    sizes = (query.shape[-1], key.shape[-1], value.shape[-1])
+    embed_dim = sizes[0]
+    for name, weight, size in zip(("query", "key", "value"), weights, sizes):
+        if tuple(weight.shape) != (embed_dim, size):
+            raise AssertionError(f"expecting {name} weights shape of {(embed_dim, size)}, but got "
+                                 f"{weight.shape}")
+
+
+def _prepare_attn_mask(attn_mask, batch_heads, target_length, source_length):
+    """A 2-D ``(L, S)`` mask as ``(1, L, S)``; a 3-D one must be ``(N * num_heads, L, S)``."""
+    if attn_mask is None:
+        return None
+    if attn_mask.dim() == 2:
+        expected = (target_length, source_length)
+        if tuple(attn_mask.shape) != expected:
+            raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                               f"{expected}.")
+        return attn_mask.unsqueeze(0)
+    if attn_mask.dim() == 3:
+        expected = (batch_heads, target_length, source_length)
+        if tuple(attn_mask.shape) != expected:
+            raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                               f"{expected}.")
+        return attn_mask
+    raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
+
+
+def _split_heads(x, batch_heads, head_dim):
+    """``(S, N, E)`` to ``(N * num_heads, S, head_dim)``: torch's head layout."""
+    return x.reshape(x.shape[0], batch_heads, head_dim).transpose(0, 1)
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
+                                 in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p,
+                                 out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """torch's ``F.multi_head_attention_forward``: query ``(L, N, E)`` or ``(L, E)``.
+
+    Returns ``(output, weights)``: output ``(L, N, E)`` (``(L, E)`` unbatched);
+    weights ``(N, L, S)`` averaged over heads, ``(N, num_heads, L, S)`` with
+    ``average_attn_weights=False``, None with ``need_weights=False``.  Bool
+    masks are True where attention is *not* allowed (the opposite of
+    ``scaled_dot_product_attention``); float masks are added to the scores.
+    """
+    from .linear import linear
+    is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:   # run as a batch of one, squeeze at the end
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    target_length, batch_size, embed_dim = query.shape
+    source_length = key.shape[0]
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
+                                       "attn_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                           "module method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None      # the hint alone gives the causal mask
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        if key_padding_mask is not None:
+            is_causal = False   # the merged mask is no longer causal
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got "
+                             f"{embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    separate_weights = None
+    if use_separate_proj_weight:
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
+        separate_weights = (q_proj_weight, k_proj_weight, v_proj_weight)
+        _check_separate_weights(query, key, value, separate_weights)
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias, separate_weights)
+    batch_heads = batch_size * num_heads
+    attn_mask = _prepare_attn_mask(attn_mask, batch_heads, target_length, source_length)
+    if bias_k is not None and bias_v is not None:   # one learned key/value appended to every sequence
+        from ...ops.join import cat
+        if static_k is not None or static_v is not None:
+            raise AssertionError("bias cannot be added to static key." if static_k is not None
+                                 else "bias cannot be added to static value.")
+        k = cat([k, bias_k.repeat(1, batch_size, 1)])
+        v = cat([v, bias_v.repeat(1, batch_size, 1)])
+        attn_mask, key_padding_mask = _pad_key_column(attn_mask), _pad_key_column(key_padding_mask)
+    elif bias_k is not None or bias_v is not None:
+        raise AssertionError("bias_k is set but bias_v is None" if bias_k is not None
+                             else "bias_v is set but bias_k is None")
+    q = _split_heads(q, batch_heads, head_dim)
+    k = _static_or_split(static_k, k, batch_heads, head_dim, "static_k")
+    v = _static_or_split(static_v, v, batch_heads, head_dim, "static_v")
+    if add_zero_attn:   # one all-zero key/value appended
+        from ...ops.join import cat
+        k = cat([k, k.new_zeros((batch_heads, 1, head_dim))], dim=1)
+        v = cat([v, v.new_zeros((batch_heads, 1, head_dim))], dim=1)
+        attn_mask, key_padding_mask = _pad_key_column(attn_mask), _pad_key_column(key_padding_mask)
+    source_length = k.shape[1]
+    if key_padding_mask is not None:
+        _check_key_padding_mask(key_padding_mask, source_length, batch_size)
+        key_padding_mask = key_padding_mask.reshape(batch_size, 1, 1, source_length) \
+            .expand(-1, num_heads, -1, -1).reshape(batch_heads, 1, source_length)
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    bias = () if attn_mask is None else (attn_mask,)
+    if is_causal and attn_mask is None:
+        bias = _attention_bias(None, True, q, (target_length, source_length))
+    outputs = ScaledDotProductAttention.apply(
+        q, k, v, *bias, scale=1.0 / math.sqrt(head_dim), dropout_p=dropout_p if training else 0.0,
+        safe_softmax=not need_weights, return_weights=need_weights)
+    attn_output, weights = outputs if need_weights else (outputs, None)
+    attn_output = attn_output.transpose(0, 1).reshape(target_length * batch_size, embed_dim)
+    attn_output = linear(attn_output, out_proj_weight, out_proj_bias)
+    attn_output = attn_output.reshape(target_length, batch_size, attn_output.shape[1])
+    if weights is not None:
+        weights = weights.reshape(batch_size, num_heads, target_length, source_length)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+    if not is_batched:
+        attn_output = attn_output.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return attn_output, weights
+
+
+def _static_or_split(static, projected, batch_heads, head_dim, name):
+    """torch's ``static_k`` / ``static_v``: given ``(N * num_heads, S, head_dim)`` keys or values."""
+    if static is None:
+        return _split_heads(projected, batch_heads, head_dim)
+    if static.shape[0] != batch_heads:
+        raise AssertionError(f"expecting {name}.size(0) of {batch_heads}, but got {static.shape[0]}")
+    if static.shape[2] != head_dim:
+        raise AssertionError(f"expecting {name}.size(2) of {head_dim}, but got {static.shape[2]}")
+    return static
+
+
+def _check_key_padding_mask(key_padding_mask, source_length, batch_size):
+    if key_padding_mask.shape[0] != batch_size:
+        raise AssertionError(f"Expected key_padded_mask.shape[0] to be {batch_size}, but got "
+                             f"{key_padding_mask.shape[0]}")
+    if key_padding_mask.shape[1] != source_length:
+        raise AssertionError(f"Expected key_padded_mask.shape[1] to be {source_length}, but got "
+                             f"{key_padding_mask.shape[1]}")
