@@ -1,2 +1,112 @@
-"""linear (being written)."""
-__all__ = []
+"""``F.linear`` and ``F.bilinear``: affine maps with hand-written backward passes."""
+from __future__ import annotations
+
+import math
+
+from ...autograd.function import Function
+from ...backend import array_module
+
+__all__ = ["linear", "bilinear"]
+
+# torch's C++ names for dtypes, used in its matmul dtype error
+_SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+                 "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                 "bool": "bool"}
+
+
+class Linear(Function):
+    """``y = x @ weight.T + bias``: x ``(*, in)``, weight ``(out, in)``, bias ``(out,)`` -> ``(*, out)``."""
+
+    def forward(self, x, weight, *bias):
+        self.save_for_backward(x, weight)
+        output = x @ weight.T
+        if bias:
+            output += bias[0]   # a fresh array: adding in place saves a copy
+        return output
+
+    def backward(self, grad_output):
+        x, weight = self.saved_tensors
+        out_features, in_features = weight.shape
+        grad_x = grad_output @ weight if self.needs_input_grad[0] else None
+        grad_weight = grad_bias = None
+        rows = grad_output.reshape(-1, out_features)   # every leading dim is a batch dim
+        if self.needs_input_grad[1]:
+            grad_weight = rows.T @ x.reshape(-1, in_features)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            grad_bias = rows.sum(axis=0)
+        return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]
+
+
+def _check_matmul_operands(input, weight):
+    if input.array.dtype != weight.array.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_SCALAR_NAMES[input.dtype.name]} != {_SCALAR_NAMES[weight.dtype.name]}")
+    in_features = weight.array.shape[-1]
+    if input.array.ndim == 0 or input.array.shape[-1] != in_features:
+        rows = math.prod(input.array.shape[:-1]) if input.array.ndim else 1
+        columns = input.array.shape[-1] if input.array.ndim else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{columns} and "
+                           f"{in_features}x{weight.array.shape[0]})")
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: input ``(*, in)``, weight ``(out, in)`` -> ``(*, out)``."""
+    _check_matmul_operands(input, weight)
+    if bias is None:
+        return Linear.apply(input, weight)
+    if bias.array.dtype != input.array.dtype:
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{_SCALAR_NAMES[bias.dtype.name]} != {_SCALAR_NAMES[input.dtype.name]}")
+    return Linear.apply(input, weight, bias)
+
+
+class Bilinear(Function):
+    """``y_k = x1 @ weight[k] @ x2 + bias_k``: x1 ``(*, in1)``, x2 ``(*, in2)``, weight ``(out, in1, in2)``."""
+
+    def forward(self, x1, x2, weight, *bias):
+        self.save_for_backward(x1, x2, weight)
+        xp = array_module(x1)
+        # (*, in1) x (out, in1, in2) -> (*, out, in2), then contract in2 with x2
+        projected = xp.tensordot(x1, weight, axes=([-1], [1]))
+        output = xp.einsum("...kj,...j->...k", projected, x2)
+        if bias:
+            output = output + bias[0]
+        return output
+
+    def backward(self, grad_output):
+        x1, x2, weight = self.saved_tensors
+        xp = array_module(x1)
+        needs = self.needs_input_grad
+        grads = [None] * len(needs)
+        if needs[0]:   # sum_k g_k W_k x2: (*, out) x (out, in1, in2) -> (*, in1, in2) . x2
+            grads[0] = xp.einsum("...ij,...j->...i", xp.tensordot(grad_output, weight, axes=([-1], [0])), x2)
+        if needs[1]:
+            grads[1] = xp.einsum("...ij,...i->...j", xp.tensordot(grad_output, weight, axes=([-1], [0])), x1)
+        if needs[2]:   # sum over the batch of g_k x1_i x2_j
+            out_features, in1, in2 = weight.shape
+            rows_g = grad_output.reshape(-1, out_features)
+            outer = (x1.reshape(-1, in1)[:, :, None] * x2.reshape(-1, in2)[:, None, :]).reshape(-1, in1 * in2)
+            grads[2] = (rows_g.T @ outer).reshape(weight.shape)
+        if len(needs) > 3 and needs[3]:
+            grads[3] = grad_output.reshape(-1, grad_output.shape[-1]).sum(axis=0)
+        return tuple(grads)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``x1^T A_k x2 + b_k`` for each output k: ``(*, in1)``, ``(*, in2)`` -> ``(*, out)``."""
+    shape1, shape2 = input1.array.shape, input2.array.shape
+    if input1.array.ndim != input2.array.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.array.ndim} and "
+                           f"{input2.array.ndim}")
+    for dim in range(input1.array.ndim - 1):
+        if shape1[dim] != shape2[dim]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {dim}: got "
+                               f"{shape1[dim]} and {shape2[dim]}")
+    if shape1[-1] != weight.array.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {shape1[-1]} but "
+                           f"expected {weight.array.shape[1]}")
+    if shape2[-1] != weight.array.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {shape2[-1]} but "
+                           f"expected {weight.array.shape[2]}")
+    tensors = (input1, input2, weight) if bias is None else (input1, input2, weight, bias)
+    return Bilinear.apply(*tensors)
