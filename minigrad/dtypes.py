@@ -38,6 +38,15 @@ bool = dtype("bool", numpy.bool_)
 ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL}
 
+# torch's C++ names (``ScalarType``), used in error messages and legacy type names ("FloatTensor")
+_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+
+
+def scalar_type_name(d: dtype) -> str:
+    """torch's ScalarType name: ``Float`` for float32, ``Long`` for int64."""
+    return _SCALAR_TYPE_NAMES[d.name]
+
 _default_float = float32
 
 

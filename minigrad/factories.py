@@ -29,6 +29,8 @@ def _size(size) -> tuple:
 def _new(array, requires_grad):
     tensor = Tensor._wrap(array)
     if requires_grad:
+        if array.dtype.kind not in "fc":   # the factories' wording (capital O), as torch's
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         tensor.requires_grad_(True)
     return tensor
 
@@ -45,6 +47,8 @@ def _infer_array(data):
         return numpy.asarray(data.array if array_module(data.array) is numpy else data.array.get())
     if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flatten(data)):
         data = _replace_tensors(data)
+    if isinstance(data, numpy.generic):   # a NumPy scalar keeps its dtype, as an array does
+        data = numpy.asarray(data)
     array = numpy.asarray(data)
     if array.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
         array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
@@ -104,6 +108,8 @@ def from_numpy(array):
 def _array_from_constructor_args(args, dtype, device):
     """``Tensor([1, 2])`` (data) or ``Tensor(2, 3)`` (sizes), as torch's legacy constructor."""
     numpy_dtype = dtypes.to_numpy_dtype(dtype)
+    if not args:                          # Tensor() is an empty 1-d tensor
+        args = (0,)
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         data = args[0]
         array = numpy.array(data.array if isinstance(data, Tensor) else _infer_array(data),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy
 
 from . import dtypes
-from .autograd.function import AccumulateGrad
+from .autograd.function import AccumulateGrad, RemovableHandle
 from .autograd.grad_mode import is_grad_enabled
 from .backend import CPU, Device, array_module, device_of, to_device
 
@@ -43,7 +43,7 @@ class Tensor:
     infers the dtype instead.
     """
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
+    __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
                  "_hooks", "_accumulator", "_retains_grad", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy_scalar * tensor calls Tensor.__rmul__
 
@@ -53,7 +53,7 @@ class Tensor:
 
     def _init(self, array, requires_grad=False):
         self.array = array
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
@@ -121,7 +121,8 @@ class Tensor:
         return self._version_counter.value
 
     def _type_description(self) -> str:
-        return f"minigrad.{self.dtype.name.capitalize()}Tensor {list(self.array.shape)}"
+        """``minigrad.FloatTensor [2, 3]``, as torch describes a tensor in error messages."""
+        return f"{self.type()} {list(self.array.shape)}"
 
     # ---- autograd ----------------------------------------------------------
     def _edge(self):
@@ -130,15 +131,28 @@ class Tensor:
             return (self.grad_fn, self._output_nr)
         return (AccumulateGrad.of(self), 0)
 
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        self._set_requires_grad(requires_grad, "only Tensors of floating point and complex dtype "
+                                               "can require gradients")
+
     def requires_grad_(self, requires_grad=True):
+        # torch words this one differently from the attribute setter
+        self._set_requires_grad(requires_grad, "only Tensors of floating point dtype can require gradients")
+        return self
+
+    def _set_requires_grad(self, requires_grad, dtype_message):
         if requires_grad and self.array.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError(dtype_message)
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        self.requires_grad = requires_grad
-        return self
+        self._requires_grad = bool(requires_grad)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d self / d leaf into every leaf's ``.grad``."""
@@ -153,7 +167,7 @@ class Tensor:
 
     def detach_(self):
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def retain_grad(self):
@@ -169,6 +183,7 @@ class Tensor:
             tensor = tensor_ref()
             if tensor is not None:
                 tensor.grad = grad.detach().clone() if tensor.grad is None else tensor.grad + grad
+        # torch stores the gradient as the tensor's hooks leave it: this hook stays last
         self.grad_fn.register_hook(self._output_nr, store_grad)
         self._retains_grad = True
 
@@ -177,14 +192,18 @@ class Tensor:
         return self._retains_grad
 
     def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
-        if not self.requires_grad:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(self._output_nr, hook)
-        else:
-            self._hooks = (self._hooks or []) + [hook]
-        return hook
+            return self.grad_fn.register_hook(self._output_nr, hook, before_last=self._retains_grad)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
 
     @property
     def data(self):
@@ -222,6 +241,12 @@ class Tensor:
 
     def __dlpack_device__(self):
         return self.array.__dlpack_device__()
+
+    def __format__(self, format_spec):
+        # torch formats a 0-d tensor as its number: f"{loss:.4f}"
+        if self.array.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __float__(self):
         return float(self.item())
@@ -267,8 +292,10 @@ class Tensor:
         return self.to(Device("cuda", device) if isinstance(device, int) or device is None else Device(device))
 
     def type(self, dtype=None):
+        """``'minigrad.FloatTensor'`` (torch's legacy name), or a cast when ``dtype`` is given."""
         if dtype is None:
-            return f"minigrad.{self.dtype.name.capitalize()}Tensor"
+            device = "cuda." if self.is_cuda else ""
+            return f"minigrad.{device}{dtypes.scalar_type_name(self.dtype)}Tensor"
         return self.to(dtype)
 
     def float(self):

@@ -21,12 +21,16 @@ def _roots(outputs, grad_outputs):
     """Pair each output with its starting gradient (ones for a scalar output)."""
     roots = []
     grad_outputs = grad_outputs or (None,) * len(outputs)
+    for grad in grad_outputs:
+        if grad is not None and not hasattr(grad, "array"):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(grad).__name__}")
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got "
                            f"{len(grad_outputs)} gradients for {len(outputs)} outputs")
-    for output, grad in zip(outputs, grad_outputs):
+    for index, (output, grad) in enumerate(zip(outputs, grad_outputs)):
         if not output.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(f"element {index} of tensors does not require grad and does not have "
+                               "a grad_fn")
         if grad is None:
             if output.array.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -63,22 +67,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     from ..tensor import Tensor
     if create_graph:
         raise NotImplementedError("minigrad computes first derivatives only (create_graph=False)")
-    single_input = isinstance(inputs, Tensor)
     inputs = _as_tuple(inputs)
-    for index, tensor in enumerate(inputs):
+    roots = _roots(_as_tuple(outputs), _as_tuple(grad_outputs))
+    for tensor in inputs:
         if not tensor.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors does not require grad")
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
     edges = [tensor._edge() for tensor in inputs]
-    captured = run_backward(_roots(_as_tuple(outputs), _as_tuple(grad_outputs)),
-                            retain_graph=bool(retain_graph), capture=set(edges))
+    captured = run_backward(roots, retain_graph=bool(retain_graph), capture=set(edges))
     results = []
-    for tensor, edge in zip(inputs, edges):
+    for index, (tensor, edge) in enumerate(zip(inputs, edges)):
         grad_array = captured.get(edge)
         if grad_array is None:
             if materialize_grads:
                 grad_array = tensor.array * 0
             elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used "
-                                   "in the graph. Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
         results.append(None if grad_array is None else Tensor._wrap(grad_array))
     return tuple(results)

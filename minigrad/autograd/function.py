@@ -44,7 +44,7 @@ class Function:
         self.output_meta = ()        # per output: (shape, dtype, array module), for zero gradients
         self.output_hooks = None     # {output_nr: [hook, ...]} from register_hook / retain_grad
         self._saved = ()
-        self._saved_versions = ()    # (version counter, version at save, description)
+        self._saved_versions = ()    # per saved tensor: (version counter, version, array, whose)
 
     # ---- what an op writes -------------------------------------------------
     def forward(self, *arrays, **options):
@@ -54,19 +54,33 @@ class Function:
         raise NotImplementedError
 
     def save_for_backward(self, *arrays):
+        """Keep ``arrays`` (``None`` for one backward will not need) until backward runs."""
         self._saved = arrays
 
     @property
     def saved_tensors(self):
         if self._saved is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        for counter, version, description in self._saved_versions:
+        for counter, version, array, whose in self._saved_versions:
             if counter.value != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [{description}], which is output 0 of {self.name()}, "
-                    f"is at version {counter.value}; expected version {version} instead.")
+                    f"an inplace operation: {self._describe_saved(array, whose)} is at version "
+                    f"{counter.value}; expected version {version} instead.")
         return self._saved
+
+    def _describe_saved(self, array, whose):
+        """torch's ``[minigrad.FloatTensor [3]], which is output 0 of Exp,`` (names the tensor's maker)."""
+        from ..tensor import Tensor
+        description = f"[{Tensor._wrap(array)._type_description()}]"
+        if isinstance(whose, int):       # an output of this node
+            maker, output_nr = self, whose
+        else:                            # an input: whatever made it, as of now (in-place ops change it)
+            tensor = whose()
+            maker, output_nr = (tensor.grad_fn, tensor._output_nr) if tensor is not None else (None, 0)
+        if maker is None:                # a leaf
+            return description
+        return f"{description}, which is output {output_nr} of {maker.name().removesuffix('Backward0')},"
 
     def release(self):
         """Free the saved arrays (after a backward without ``retain_graph``)."""
@@ -83,10 +97,14 @@ class Function:
         """torch's view of the edges: ((node, output_nr), ...)."""
         return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
 
-    def register_hook(self, output_nr, hook):
+    def register_hook(self, output_nr, hook, before_last=False):
+        """Run ``hook(grad)`` on output ``output_nr``'s gradient; ``before_last`` keeps the
+        last hook (``retain_grad``'s) last."""
         if self.output_hooks is None:
             self.output_hooks = {}
-        self.output_hooks.setdefault(output_nr, []).append(hook)
+        hooks = self.output_hooks.setdefault(output_nr, [])
+        hooks.insert(len(hooks) - 1 if before_last and hooks else len(hooks), hook)
+        return RemovableHandle(hooks, hook)
 
     # ---- running it ------------------------------------------------------
     @classmethod
@@ -97,22 +115,23 @@ class Function:
         arrays = [tensor.array for tensor in inputs]
         if len(inputs) > 1:
             _check_same_device(arrays)
+        requires_grad = is_grad_enabled() and any(t._requires_grad for t in inputs)
+        # known before forward, so forward can save only what backward will use (as torch does)
+        node.needs_input_grad = tuple(requires_grad and t._requires_grad for t in inputs)
         outputs = node.forward(*arrays, **options)
         single = not isinstance(outputs, tuple)
         if single:
             outputs = (outputs,)
-        requires_grad = is_grad_enabled() and any(t.requires_grad for t in inputs)
         # NumPy ufuncs on 0-d arrays return NumPy scalars; a tensor always holds an array
         results = tuple(Tensor._wrap(numpy.asarray(array) if isinstance(array, numpy.generic) else array)
                         for array in outputs)
         if requires_grad:
-            node.next_edges = tuple(t._edge() if t.requires_grad else None for t in inputs)
-            node.needs_input_grad = tuple(edge is not None for edge in node.next_edges)
+            node.next_edges = tuple(t._edge() if t._requires_grad else None for t in inputs)
             node.output_meta = tuple((a.shape, a.dtype, array_module(a)) for a in outputs)
             node._remember_saved_versions(inputs, results)
             for output_nr, result in enumerate(results):
                 if result.array.dtype.kind in "fc":
-                    result.requires_grad = True
+                    result._requires_grad = True
                     result.grad_fn = node
                     result._output_nr = output_nr
         else:
@@ -120,13 +139,29 @@ class Function:
         return results[0] if single else results
 
     def _remember_saved_versions(self, inputs, outputs):
-        """Note the versions of saved tensors so backward can spot in-place changes."""
+        """Note the versions of saved tensors so backward can spot in-place changes.
+
+        Inputs are remembered weakly (for the error message only); outputs by number.
+        """
         if not self._saved:
             return
-        saved_ids = {id(array) for array in self._saved}
-        self._saved_versions = tuple(
-            (tensor._version_counter, tensor._version_counter.value, tensor._type_description())
-            for tensor in (*inputs, *outputs) if id(tensor.array) in saved_ids)
+        saved_ids = {id(array) for array in self._saved if array is not None}
+        records = [(tensor._version_counter, tensor._version_counter.value, tensor.array,
+                    weakref.ref(tensor)) for tensor in inputs if id(tensor.array) in saved_ids]
+        records += [(tensor._version_counter, tensor._version_counter.value, tensor.array, output_nr)
+                    for output_nr, tensor in enumerate(outputs) if id(tensor.array) in saved_ids]
+        self._saved_versions = tuple(records)
+
+    def _keep_own_copy(self, array):
+        """An in-place op is about to overwrite ``array``, which this node saved: keep a copy.
+
+        ``x.mul_(y)`` computes ``x * y`` (saving ``x`` for ``y``'s gradient) and then
+        writes the product into ``x``; torch saves a clone of ``x`` there too.
+        """
+        if self._saved and any(saved is array for saved in self._saved):
+            self._saved = tuple(saved.copy() if saved is array else saved for saved in self._saved)
+            self._saved_versions = tuple(record for record in self._saved_versions
+                                         if record[2] is not array)
 
 
 class AccumulateGrad(Function):
@@ -160,6 +195,23 @@ class AccumulateGrad(Function):
             node = AccumulateGrad(leaf)
             leaf._accumulator = weakref.ref(node)   # weak: the leaf must not keep its graph alive
         return node
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if any(hook is self.hook for hook in self.hooks):
+            self.hooks.remove(self.hook)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
 
 
 def _check_same_device(arrays):

@@ -29,20 +29,35 @@ class _GradMode:
         return False
 
     def __call__(self, function):
+        mode = self.mode
+
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            previous = is_grad_enabled()
+            _set_enabled(mode)
+            try:
                 return function(*args, **kwargs)
+            finally:
+                _set_enabled(previous)
         return wrapper
 
 
-class no_grad(_GradMode):
+class _BareDecoratorMode(_GradMode):
+    """Also usable as a bare decorator, ``@no_grad`` without parentheses, as torch allows."""
+
+    def __new__(cls, function=None):
+        if not callable(function):      # no_grad() or inference_mode(False)
+            return super().__new__(cls)
+        return cls()(function)
+
+
+class no_grad(_BareDecoratorMode):
     """Ops inside do not record a graph (evaluation, optimizer updates)."""
 
     mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_BareDecoratorMode):
     """Ops inside record a graph even within ``no_grad``."""
 
     mode = True

@@ -36,25 +36,33 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # d(ab)/da = b and d(ab)/db = a: keep a factor only if the other one needs a gradient,
+        # so `h * 3` does not hold on to h (and an in-place change of h later is fine, as in torch)
+        needs_a, needs_b = self.needs_input_grad
+        self.save_for_backward(a if needs_b else None, b if needs_a else None)
+        self.shapes = a.shape, b.shape
         return a * b
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
-        grad_a = sum_to(grad_output * b, a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(grad_output * a, b.shape) if self.needs_input_grad[1] else None
+        a_shape, b_shape = self.shapes
+        grad_a = sum_to(grad_output * b, a_shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * a, b_shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
 class Div(Function):
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # d(a/b)/da = 1/b needs b; d(a/b)/db = -a/b^2 needs both
+        self.save_for_backward(a if self.needs_input_grad[1] else None, b)
+        self.shapes = a.shape, b.shape
         return a / b
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
-        grad_a = sum_to(grad_output / b, a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(-grad_output * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        a_shape, b_shape = self.shapes
+        grad_a = sum_to(grad_output / b, a_shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(-grad_output * a / (b * b), b_shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -106,31 +114,42 @@ class Pow(Function):
 
 
 class Remainder(Function):
-    """``a % b`` with the sign of ``b`` (Python's and torch's convention)."""
+    """``a % b`` with the sign of ``b`` (Python's and torch's convention).
+
+    ``a % b = a - b * floor(a / b)``: the gradient is 1 for ``a`` and ``-floor(a / b)`` for ``b``.
+    """
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
+        self.shapes = a.shape, b.shape
         return array_module(a).remainder(a, b)
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
-        xp = array_module(a)
-        grad_b = sum_to(-grad_output * xp.floor_divide(a, b), b.shape) if self.needs_input_grad[1] else None
-        return sum_to(grad_output, a.shape), grad_b
+        a_shape, b_shape = self.shapes
+        grad_a = sum_to(grad_output, a_shape) if self.needs_input_grad[0] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            grad_b = sum_to(-grad_output * array_module(a).floor_divide(a, b), b_shape)
+        return grad_a, grad_b
 
 
 class Fmod(Function):
-    """``fmod(a, b)``: the remainder with the sign of ``a`` (C's convention)."""
+    """``fmod(a, b) = a - b * trunc(a / b)``: the remainder with the sign of ``a`` (C's convention)."""
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
+        self.shapes = a.shape, b.shape
         return array_module(a).fmod(a, b)
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
-        xp = array_module(a)
-        grad_b = sum_to(-grad_output * xp.trunc(a / b), b.shape) if self.needs_input_grad[1] else None
-        return sum_to(grad_output, a.shape), grad_b
+        a_shape, b_shape = self.shapes
+        grad_a = sum_to(grad_output, a_shape) if self.needs_input_grad[0] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            grad_b = sum_to(-grad_output * array_module(a).trunc(a / b), b_shape)
+        return grad_a, grad_b
 
 
 # ---- operands: Python scalars, dtype promotion, broadcasting ---------------------
@@ -175,12 +194,21 @@ def _is_scalar(value):
 # ---- the public functions (torch's names) ---------------------------------------
 def add(input, other, *, alpha=1):
     """``input + alpha * other``."""
-    return Add.apply(*as_operands(input, other), alpha=alpha)
+    a, b = as_operands(input, other)
+    _check_alpha(a, alpha)
+    return Add.apply(a, b, alpha=alpha)
 
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
-    return Sub.apply(*as_operands(input, other), alpha=alpha)
+    a, b = as_operands(input, other)
+    _check_alpha(a, alpha)
+    return Sub.apply(a, b, alpha=alpha)
+
+
+def _check_alpha(operand, alpha):
+    if alpha != 1 and operand.array.dtype.kind in "biu" and not isinstance(alpha, numbers.Integral):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
 
 def mul(input, other):
@@ -297,12 +325,18 @@ def copy_(input, src, non_blocking=False):
     from ..tensor import Tensor
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    broadcast_shapes(src.array.shape, input.array.shape)
+    shape = broadcast_shapes(input.array.shape, src.array.shape)
+    if shape != input.array.shape:
+        raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
     result = CopyInto.apply(src.to(input.device), shape=input.array.shape, dtype=input.array.dtype)
     return assign(input, result)
 
 
 class CopyInto(Function):
+    def name(self):
+        return "CopyBackwards"   # torch's name for copy_'s node
+
     def forward(self, src, shape, dtype):
         self.src_shape, self.src_dtype = src.shape, src.dtype
         xp = array_module(src)

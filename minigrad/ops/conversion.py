@@ -7,6 +7,9 @@ from ..backend import Device, device_of, to_device
 
 
 class Cast(Function):
+    def name(self):
+        return "ToCopyBackward0"   # torch's name for the node of .to() / .float() ...
+
     def forward(self, x, dtype):
         self.input_dtype = x.dtype
         return x.astype(dtype)
@@ -16,6 +19,9 @@ class Cast(Function):
 
 
 class ToDevice(Function):
+    def name(self):
+        return "ToCopyBackward0"
+
     def forward(self, x, device):
         self.input_device = device_of(x)
         return to_device(x, device)
@@ -61,5 +67,5 @@ def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
                 result = result.detach()
             result = Cast.apply(result, dtype=numpy_dtype)
     if copy and result is input:
-        result = clone(input)
+        result = Cast.apply(input, dtype=input.array.dtype)   # astype copies
     return result

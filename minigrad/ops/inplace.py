@@ -8,7 +8,7 @@ saved the old values notice that they are gone.
 from __future__ import annotations
 
 from ..autograd.grad_mode import is_grad_enabled
-from ..dtypes import _category
+from ..dtypes import _category, scalar_type_name
 
 
 def check_inplace_allowed(target):
@@ -24,8 +24,10 @@ def assign(target, result):
         raise RuntimeError(f"output with shape {list(target.array.shape)} doesn't match the "
                            f"broadcast shape {list(result.array.shape)}")
     if _category(result.array.dtype) > _category(target.array.dtype):
-        raise RuntimeError(f"result type {result.dtype.name.capitalize()} can't be cast to the "
-                           f"desired output type {target.dtype.name.capitalize()}")
+        raise RuntimeError(f"result type {scalar_type_name(result.dtype)} can't be cast to the "
+                           f"desired output type {scalar_type_name(target.dtype)}")
+    if result.grad_fn is not None:
+        result.grad_fn._keep_own_copy(target.array)   # the write below would change what it saved
     if result.array.dtype != target.array.dtype and result.requires_grad:
         result = result.to(target.dtype)          # differentiable, so the graph keeps its dtypes
     if result.array is not target.array:
@@ -34,7 +36,7 @@ def assign(target, result):
     if result.grad_fn is not None:
         target.grad_fn = result.grad_fn
         target._output_nr = result._output_nr
-        target.requires_grad = True
+        target._requires_grad = True
     return target
 
 
