@@ -2,7 +2,7 @@
 
 ``progress(iterable, ...)`` is tqdm's bar where tqdm is installed (the
 ``examples`` and ``test`` extras bring it) and a plain iterator that prints a
-line every so often where it is not, so every example runs on a bare install.
+line every few seconds where it is not, so every example runs on a bare install.
 """
 from __future__ import annotations
 
@@ -16,8 +16,13 @@ except ImportError:  # pragma: no cover - depends on the install
 
 
 def progress(iterable, total=None, desc="", disable=False):
-    """Iterate over ``iterable`` with a progress display; ``bar.set_postfix(loss=...)`` works on both."""
-    if tqdm is not None:
+    """Iterate over ``iterable`` with a progress display; ``bar.set_postfix(loss=...)`` works on both.
+
+    tqdm draws its bar only on a terminal; into a file or a pipe (a log, the
+    test suite) it would write one line per update, so there the plain
+    display prints a line every 10 seconds instead.
+    """
+    if tqdm is not None and sys.stdout.isatty():
         return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False,
                     dynamic_ncols=True, file=sys.stdout)
     return _PlainProgress(iterable, total, desc, disable)
@@ -40,7 +45,7 @@ class _PlainProgress:
                 print(f"  {self.desc} {done}/{self.total or '?'} {self.postfix}", flush=True)
                 last = now
 
-    def set_postfix(self, **values):
+    def set_postfix(self, refresh=True, **values):
         self.postfix = "  ".join(f"{name}={value}" for name, value in values.items())
 
 
