@@ -1,2 +1,517 @@
-"""(being written)"""
-__all__ = []
+"""Reductions: ``sum mean var std prod max min amax amin argmax argmin norm cumsum``.
+
+Every reduction takes torch's ``dim`` (an int, a tuple of ints, or ``None``
+for all dimensions) and ``keepdim``.  The backward of a reduction broadcasts
+the output gradient back over the reduced dimensions (``_unreduce``) and
+scales it by the local derivative.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import math
+import numbers
+import warnings
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..backend import array_module
+from .unary import maximum, minimum
+
+_INT64 = dtypes.int64.numpy
+# torch's names for dtypes in its error messages ("Got: Long")
+_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
+                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
+
+
+# ---- dims ----------------------------------------------------------------------------
+def _reduced_axes(dim, ndim):
+    """torch's ``dim`` as a tuple of non-negative axes, or ``None`` for every axis.
+
+    An empty tuple or list means every axis (torch's convention); a 0-d tensor
+    accepts dim 0 and -1 and reduces nothing.
+    """
+    from ..tensor import _check_dim
+    if dim is None:
+        return None
+    if isinstance(dim, numbers.Integral):
+        axis = _check_dim(dim, ndim)
+        return (axis,) if ndim else ()
+    if not dim:
+        return None
+    axes = tuple(_check_dim(d, ndim) for d in dim)
+    if len(set(axes)) != len(axes):
+        repeated = next(a for a in axes if axes.count(a) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    return axes if ndim else ()
+
+
+def _reduced_count(shape, axes):
+    """How many input elements each output element reduces over."""
+    if axes is None:
+        return math.prod(shape)
+    return math.prod(shape[axis] for axis in axes)
+
+
+def _unreduce(grad, shape, axes, keepdim):
+    """``grad`` (the reduction's output gradient) broadcast back to the input ``shape``."""
+    if not keepdim and axes:
+        grad = array_module(grad).expand_dims(grad, axes)
+    return array_module(grad).broadcast_to(grad, shape)
+
+
+def _dtype_name(array):
+    return _SCALAR_TYPE_NAMES[array.dtype.name]
+
+
+# ---- sum, mean, cumsum -------------------------------------------------------------------
+class Sum(Function):
+    def forward(self, x, axes, keepdim, dtype):
+        self.shape, self.input_dtype, self.axes, self.keepdim = x.shape, x.dtype, axes, keepdim
+        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, grad_output):
+        grad = _unreduce(grad_output, self.shape, self.axes, self.keepdim)
+        return grad.astype(self.input_dtype, copy=False)
+
+
+class Mean(Function):
+    def forward(self, x, axes, keepdim):
+        self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
+        self.count = _reduced_count(x.shape, axes)
+        if self.count == 0:    # torch: nan, without NumPy's "mean of empty slice" warning
+            return x.sum(axis=axes, keepdims=keepdim) * math.nan
+        return x.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, grad_output):
+        return _unreduce(grad_output / self.count, self.shape, self.axes, self.keepdim)
+
+
+class Cumsum(Function):
+    def forward(self, x, axis, dtype):
+        self.axis, self.input_dtype = axis, x.dtype
+        return array_module(x).cumsum(x, axis=axis, dtype=dtype)
+
+    def backward(self, grad_output):
+        # each input element feeds every later output: the gradient is a reversed cumsum
+        xp = array_module(grad_output)
+        grad = xp.flip(xp.cumsum(xp.flip(grad_output, self.axis), axis=self.axis), self.axis)
+        return grad.astype(self.input_dtype, copy=False)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` (all dims when ``None``); integer and bool tensors sum to int64."""
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    if dtype is not None:
+        dtype = dtypes.to_numpy_dtype(dtype)
+    elif input.array.dtype.kind in "biu":
+        dtype = _INT64
+    return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over ``dim``; integer tensors need ``dtype=`` (as torch)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.array.dtype.kind not in "fc":
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {_dtype_name(input.array)}")
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    return Mean.apply(input, axes=axes, keepdim=keepdim)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along ``dim``: ``out[i] = input[0] + ... + input[i]``."""
+    from ..tensor import _check_dim
+    axis = _check_dim(dim, input.array.ndim)
+    if dtype is not None:
+        dtype = dtypes.to_numpy_dtype(dtype)
+    elif input.array.dtype.kind in "biu":
+        dtype = _INT64
+    if input.array.ndim == 0:
+        return Cumsum.apply(input.reshape(1), axis=0, dtype=dtype).reshape(())
+    return Cumsum.apply(input, axis=axis, dtype=dtype)
+
+
+# ---- var, std ----------------------------------------------------------------------------
+def _degrees_of_freedom(x, axes, correction, name):
+    """``N - correction``, clamped at 0 with torch's warning."""
+    freedom = _reduced_count(x.shape, axes) - correction
+    if freedom <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      stacklevel=4)
+    return builtins.max(freedom, 0)
+
+
+def _sum_of_squares_over(deviation, axes, keepdim, freedom):
+    """``sum(deviation^2) / freedom``; a freedom of 0 gives inf (or nan for 0 / 0), as torch."""
+    squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim)
+    if freedom:
+        return squares / freedom
+    with _quiet(array_module(deviation)):
+        return squares / squares.dtype.type(0)
+
+
+def _var_backward(grad, deviation, freedom):
+    """d var / dx = 2 (x - mean) / freedom; with freedom 0 torch gives inf, or nan where x == mean."""
+    if freedom:
+        return (2.0 / freedom) * deviation * grad
+    xp = array_module(deviation)
+    return grad * xp.where(deviation == 0, math.nan, math.inf).astype(deviation.dtype)
+
+
+class Var(Function):
+    """``sum((x - mean)^2) / (N - correction)``; d/dx = 2 (x - mean) / (N - correction)."""
+
+    def forward(self, x, axes, keepdim, correction):
+        self.save_for_backward(x)
+        self.axes, self.keepdim = axes, keepdim
+        self.freedom = _degrees_of_freedom(x, axes, correction, "var")
+        deviation = x - x.mean(axis=axes, keepdims=True)
+        return _sum_of_squares_over(deviation, axes, keepdim, self.freedom)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        deviation = x - x.mean(axis=self.axes, keepdims=True)
+        grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
+        return _var_backward(grad, deviation, self.freedom)
+
+
+class Std(Function):
+    """``sqrt(var)``; torch's gradient is 0 where std is 0 (not nan)."""
+
+    def forward(self, x, axes, keepdim, correction):
+        self.axes, self.keepdim = axes, keepdim
+        self.freedom = _degrees_of_freedom(x, axes, correction, "std")
+        deviation = x - x.mean(axis=axes, keepdims=True)
+        std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom))
+        self.save_for_backward(x, std)
+        return std
+
+    def backward(self, grad_output):
+        x, std = self.saved_tensors
+        xp = array_module(x)
+        zero = std == 0
+        grad_var = xp.where(zero, 0, grad_output / (2 * xp.where(zero, 1, std)))   # d sqrt(v) = dv / 2 sqrt(v)
+        deviation = x - x.mean(axis=self.axes, keepdims=True)
+        return _var_backward(_unreduce(grad_var, x.shape, self.axes, self.keepdim), deviation, self.freedom)
+
+
+def _correction(name, dim, unbiased, correction):
+    """torch's three spellings: ``var(True)``, ``var(dim, unbiased)``, ``var(dim, correction=c)``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() received an invalid combination of arguments: use either "
+                        "'unbiased' or 'correction', not both")
+    if correction is None:
+        correction = 1 if unbiased is None else int(unbiased)
+    return dim, correction
+
+
+def _check_floating(input, name):
+    if input.array.dtype.kind not in "fc":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
+    _check_floating(input, "var")
+    dim, correction = _correction("var", dim, unbiased, correction)
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over ``dim``; arguments as :func:`var`."""
+    _check_floating(input, "std")
+    dim, correction = _correction("std", dim, unbiased, correction)
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    return Std.apply(input, axes=axes, keepdim=keepdim, correction=correction)
+
+
+# ---- prod ------------------------------------------------------------------------------
+class Prod(Function):
+    """Product along one axis (``None``: of all elements, flattened).
+
+    d prod / d x_i is the product of all the other elements, computed as
+    (product of those before i) * (product of those after i) with two
+    cumulative products, so it is exact when some elements are zero (where
+    ``prod / x_i`` would divide by zero).
+    """
+
+    def forward(self, x, axis, keepdim, dtype):
+        self.save_for_backward(x)
+        self.axis, self.keepdim = axis, keepdim
+        return x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        if self.axis is None:
+            others = _product_of_others(x.reshape(-1), 0).reshape(x.shape)
+        else:
+            others = _product_of_others(x, self.axis)
+        axes = None if self.axis is None else (self.axis,)
+        return others * _unreduce(grad_output, x.shape, axes, self.keepdim)
+
+
+def _product_of_others(values, axis):
+    """For each element, the product of the other elements along ``axis`` (no division)."""
+    xp = array_module(values)
+    length = values.shape[axis]
+    if length == 0:
+        return values.copy()
+
+    def part(start, stop):
+        return (slice(None),) * axis + (slice(start, stop),)
+    ones = xp.ones_like(values[part(0, 1)])
+    before = xp.concatenate([ones, xp.cumprod(values[part(0, length - 1)], axis=axis)], axis=axis)
+    after = xp.flip(xp.cumprod(xp.flip(values[part(1, length)], axis), axis=axis), axis)
+    return before * xp.concatenate([after, ones], axis=axis)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along the int ``dim``; integer tensors give int64."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is not None and not isinstance(dim, numbers.Integral):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    axis = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    axis = axis[0] if axis else None
+    out_dtype = _INT64 if input.array.dtype.kind in "biu" else None
+    if axis is None and dim is not None:        # a 0-d tensor along dim 0: itself
+        return Prod.apply(input, axis=None, keepdim=True, dtype=out_dtype)
+    return Prod.apply(input, axis=axis, keepdim=keepdim, dtype=out_dtype)
+
+
+# ---- max, min, amax, amin ------------------------------------------------------------------
+def _return_type(name):
+    """A named tuple as ``torch.return_types.max``: ``(values, indices)``."""
+    base = collections.namedtuple(name, ["values", "indices"])
+
+    def __repr__(self):
+        return f"minigrad.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+    cls.__module__ = "minigrad.return_types"
+    return cls
+
+
+class return_types:   # noqa: N801 - torch's spelling: minigrad.ops.reduction.return_types.max
+    max = _return_type("max")
+    min = _return_type("min")
+
+
+class Extreme(Function):
+    """``amax``/``amin`` over ``axes``: the gradient is split evenly among the tied extremes.
+
+    ``nan_ties`` makes a NaN result count NaN inputs as its ties (torch's full
+    ``max()``/``min()``; ``amax`` leaves them out, so its gradient there is nan).
+    """
+
+    def forward(self, x, axes, keepdim, largest, nan_ties=False):
+        result = x.max(axis=axes, keepdims=keepdim) if largest else x.min(axis=axes, keepdims=keepdim)
+        result = array_module(x).asarray(result)
+        self.save_for_backward(x, result)
+        self.axes, self.keepdim, self.nan_ties = axes, keepdim, nan_ties
+        return result
+
+    def backward(self, grad_output):
+        x, result = self.saved_tensors
+        xp = array_module(x)
+        result = _unreduce(result, x.shape, self.axes, self.keepdim)
+        ties = x == result
+        if self.nan_ties:
+            ties |= xp.isnan(x) & xp.isnan(result)
+        count = ties.sum(axis=self.axes, keepdims=True).astype(x.dtype)
+        grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
+        if self.nan_ties:
+            return xp.where(ties, grad / xp.maximum(count, 1), 0)
+        with _quiet(xp):     # as torch's amax: (grad / 0) * 0 = nan where a NaN result has no tie
+            return ties * (grad / count)
+
+
+class ExtremeAlong(Function):
+    """``max(dim)``/``min(dim)``: values and int64 indices; the gradient goes to the index."""
+
+    def forward(self, x, axis, keepdim, largest):
+        xp = array_module(x)
+        indices = x.argmax(axis=axis, keepdims=True) if largest else x.argmin(axis=axis, keepdims=True)
+        values = xp.take_along_axis(x, indices, axis=axis)
+        if not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        self.save_for_backward(indices)
+        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        return values, indices
+
+    def backward(self, grad_output, grad_indices):
+        (indices,) = self.saved_tensors
+        xp = array_module(grad_output)
+        axis = self.axis
+        if not self.keepdim:
+            grad_output, indices = xp.expand_dims(grad_output, axis), xp.expand_dims(indices, axis)
+        positions = xp.arange(self.shape[axis]).reshape([-1 if a == axis else 1 for a in range(len(self.shape))])
+        return xp.where(positions == indices, grad_output, 0).astype(grad_output.dtype, copy=False)
+
+
+def _quiet(xp):
+    """Silence NumPy's divide/invalid warnings where torch computes inf/nan without one."""
+    import contextlib
+    return xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
+def _check_nonempty(input, name, axes):
+    if input.array.size == 0:
+        if axes is None:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        for axis in axes:
+            if input.array.shape[axis] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+
+
+def _extreme(name, largest, input, dim, keepdim):
+    from ..tensor import Tensor, _check_dim
+    if dim is None:
+        _check_nonempty(input, name, None)
+        return Extreme.apply(input, axes=None, keepdim=False, largest=largest, nan_ties=True)
+    if isinstance(dim, Tensor):
+        return maximum(input, dim) if largest else minimum(input, dim)
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    result_type = return_types.max if largest else return_types.min
+    axis = _check_dim(dim, input.array.ndim)
+    if input.array.ndim == 0:      # torch: a 0-d tensor is its own max along dim 0, index 0
+        values, indices = ExtremeAlong.apply(input.reshape(1), axis=0, keepdim=False, largest=largest)
+        return result_type(values.reshape(()), indices.reshape(()))
+    _check_nonempty(input, name, (axis,))
+    return result_type(*ExtremeAlong.apply(input, axis=axis, keepdim=keepdim, largest=largest))
+
+
+def max(input, dim=None, keepdim=False):
+    """``max(x)``: the largest element; ``max(x, dim)``: (values, indices); ``max(x, other)``: maximum."""
+    return _extreme("max", True, input, dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    """``min(x)``: the smallest element; ``min(x, dim)``: (values, indices); ``min(x, other)``: minimum."""
+    return _extreme("min", False, input, dim, keepdim)
+
+
+def _amax_amin(name, largest, input, dim, keepdim):
+    axes = _reduced_axes(dim, input.array.ndim)
+    _check_nonempty(input, name, axes)
+    return Extreme.apply(input, axes=axes, keepdim=keepdim, largest=largest)
+
+
+def amax(input, dim=(), keepdim=False):
+    """The largest values over ``dim`` (all dims by default); ties share the gradient evenly."""
+    return _amax_amin("amax", True, input, dim, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    """The smallest values over ``dim`` (all dims by default); ties share the gradient evenly."""
+    return _amax_amin("amin", False, input, dim, keepdim)
+
+
+# ---- argmax, argmin (no gradient) --------------------------------------------------------------
+def _arg_extreme(name, largest, input, dim, keepdim):
+    from ..tensor import Tensor, _check_dim
+    array = input.array
+    if dim is None:
+        if array.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        flat = array.reshape(-1)
+        index = flat.argmax() if largest else flat.argmin()
+        result = array_module(array).asarray(index, dtype=_INT64)
+        return Tensor._wrap(result.reshape((1,) * array.ndim) if keepdim else result)
+    axis = _check_dim(dim, array.ndim)
+    if array.ndim == 0:
+        return Tensor._wrap(array_module(array).zeros((), _INT64))
+    _check_nonempty(input, name, (axis,))
+    result = array.argmax(axis=axis, keepdims=keepdim) if largest else array.argmin(axis=axis, keepdims=keepdim)
+    return Tensor._wrap(result.astype(_INT64, copy=False))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """The index of the largest value (the first one among ties), over the flattened tensor by default."""
+    return _arg_extreme("argmax", True, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    """The index of the smallest value (the first one among ties), over the flattened tensor by default."""
+    return _arg_extreme("argmin", False, input, dim, keepdim)
+
+
+# ---- norm ---------------------------------------------------------------------------------
+class Norm(Function):
+    """The vector p-norm ``(sum |x|^p)^(1/p)`` over ``axes``; backward as torch's
+    ``linalg_vector_norm_backward`` (gradient 0 where the norm is 0)."""
+
+    def forward(self, x, p, axes, keepdim):
+        xp = array_module(x)
+        self.p, self.axes, self.keepdim = p, axes, keepdim
+        if p == 2:
+            result = xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
+        elif p == 1:
+            result = xp.abs(x).sum(axis=axes, keepdims=keepdim)
+        elif p == math.inf:
+            result = xp.abs(x).max(axis=axes, keepdims=keepdim)
+        elif p == -math.inf:
+            result = xp.abs(x).min(axis=axes, keepdims=keepdim)
+        elif p == 0:
+            result = (x != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
+        else:
+            with _quiet(xp):   # 0 ** negative p is inf, as torch
+                result = (xp.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+        result = xp.asarray(result)
+        self.save_for_backward(x, result)
+        return result
+
+    def backward(self, grad_output):
+        x, norm = self.saved_tensors
+        xp = array_module(x)
+        p = self.p
+        if p == 0:
+            return None
+        grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
+        if p == 1:
+            return xp.sign(x) * grad
+        norm = _unreduce(norm, x.shape, self.axes, self.keepdim)
+        if p in (math.inf, -math.inf):
+            ties = xp.abs(x) == norm
+            count = ties.sum(axis=self.axes, keepdims=True)
+            return xp.where(ties, xp.sign(x) * grad / xp.maximum(count, 1).astype(x.dtype), 0)
+        zero_norm = norm == 0
+        safe_norm = xp.where(zero_norm, 1, norm)
+        if p < 1:
+            zero = x == 0
+            scaled = xp.where(zero, 0, xp.sign(x) * xp.where(zero, 1, xp.abs(x)) ** (p - 1))
+            return scaled * grad * safe_norm ** (1 - p)
+        scale = xp.where(zero_norm, 0, grad / safe_norm ** (p - 1))
+        if p == 2:
+            return x * scale
+        if p < 2:
+            return xp.sign(x) * xp.abs(x) ** (p - 1) * scale
+        return x * xp.abs(x) ** (p - 2) * scale
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """The p-norm over ``dim`` (all elements by default): ``p`` is ``'fro'`` (2), a number, or +-inf."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.array.dtype.kind not in "fc":
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_dtype_name(input.array)}")
+    if p == "fro" or p is None:
+        p = 2
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} is not supported by minigrad (use 'fro' or a number)")
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    if p in (math.inf, -math.inf):
+        _check_nonempty(input, "linalg.vector_norm", axes)
+    return Norm.apply(input, p=float(p), axes=axes, keepdim=keepdim)
+
+
+__all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
+           "norm", "cumsum", "return_types"]

@@ -1,2 +1,107 @@
-"""(being written)"""
-__all__ = []
+"""``softmax``, ``log_softmax`` and ``logsumexp``, numerically stable.
+
+All three subtract the maximum along the reduced dimension before ``exp``, so
+logits of any size give no overflow (``exp(x - max) <= 1``); the backward
+passes use the closed forms below instead of differentiating that shift.
+"""
+from __future__ import annotations
+
+import numbers
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..backend import array_module
+from .reduction import _dtype_name, _reduced_axes, _unreduce
+
+
+class Softmax(Function):
+    """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y))."""
+
+    def forward(self, x, axis):
+        xp = array_module(x)
+        exps = xp.exp(x - x.max(axis=axis, keepdims=True))
+        result = exps / exps.sum(axis=axis, keepdims=True)
+        self.save_for_backward(result)
+        self.axis = axis
+        return result
+
+    def backward(self, grad_output):
+        (result,) = self.saved_tensors
+        weighted = grad_output * result
+        return weighted - result * weighted.sum(axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """``y = x - logsumexp(x)`` along ``axis``; dx = dy - softmax(x) * sum(dy)."""
+
+    def forward(self, x, axis):
+        xp = array_module(x)
+        shifted = x - x.max(axis=axis, keepdims=True)
+        result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        self.save_for_backward(result)
+        self.axis = axis
+        return result
+
+    def backward(self, grad_output):
+        (result,) = self.saved_tensors
+        xp = array_module(result)
+        return grad_output - xp.exp(result) * grad_output.sum(axis=self.axis, keepdims=True)
+
+
+class LogSumExp(Function):
+    """``log(sum(exp(x)))`` over ``axes``; dx = dy * exp(x - result) (the softmax)."""
+
+    def forward(self, x, axes, keepdim):
+        xp = array_module(x)
+        peak = x.max(axis=axes, keepdims=True)
+        peak = xp.where(xp.isinf(peak), 0, peak)   # all -inf (or an inf) must not give inf - inf
+        summed = xp.exp(x - peak).sum(axis=axes, keepdims=True)
+        result = xp.log(summed) + peak
+        if not keepdim:
+            result = xp.squeeze(result, axis=axes)
+        self.save_for_backward(x, result)
+        self.axes, self.keepdim = axes, keepdim
+        return result
+
+    def backward(self, grad_output):
+        x, result = self.saved_tensors
+        xp = array_module(x)
+        result = _unreduce(result, x.shape, self.axes, self.keepdim)
+        return _unreduce(grad_output, x.shape, self.axes, self.keepdim) * xp.exp(x - result)
+
+
+def _softmax_input(input, dim, dtype, name):
+    """(input cast to ``dtype``, the axis as a tuple) with torch's errors."""
+    from ..tensor import _check_dim
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{name}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input.array.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+                                  f"'{_dtype_name(input.array)}'")
+    axis = _check_dim(dim, input.array.ndim)
+    return input, (axis,) if input.array.ndim else ()
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(input) / exp(input).sum(dim, keepdim=True)``, computed without overflow."""
+    input, axis = _softmax_input(input, dim, dtype, "softmax")
+    return Softmax.apply(input, axis=axis)
+
+
+def log_softmax(input, dim, dtype=None):
+    """``log(softmax(input, dim))``, computed as ``input - logsumexp(input, dim)``."""
+    input, axis = _softmax_input(input, dim, dtype, "log_softmax")
+    return LogSoftmax.apply(input, axis=axis)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(exp(input).sum(dim))`` without overflow; integer tensors give the default float type."""
+    if input.array.dtype.kind not in "fc":
+        input = input.to(dtypes.get_default_dtype())
+    axes = _reduced_axes(dim, input.array.ndim)
+    return LogSumExp.apply(input, axes=axes, keepdim=keepdim)
+
+
+__all__ = ["softmax", "log_softmax", "logsumexp"]
