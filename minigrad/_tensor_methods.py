@@ -48,7 +48,9 @@ METHODS = {
         "flatten": "flatten", "unflatten": "unflatten", "squeeze": "squeeze",
         "unsqueeze": "unsqueeze", "transpose": "transpose", "swapaxes": "transpose",
         "permute": "permute", "t": "t", "expand": "expand", "expand_as": "expand_as",
-        "repeat": "repeat", "contiguous": "contiguous", "flip": "flip",
+        "repeat": "repeat", "contiguous": "contiguous", "flip": "flip", "tile": "tile",
+        "movedim": "movedim", "moveaxis": "movedim", "swapdims": "transpose", "ravel": "ravel",
+        "broadcast_to": "broadcast_to",
         "unsqueeze_": "unsqueeze_", "squeeze_": "squeeze_", "t_": "t_", "transpose_": "transpose_",
     },
     indexing: {
@@ -56,7 +58,8 @@ METHODS = {
         "scatter": "scatter", "scatter_add": "scatter_add", "index_select": "index_select",
         "masked_fill": "masked_fill", "masked_fill_": "masked_fill_", "where": "where_method",
         "narrow": "narrow", "tril": "tril", "triu": "triu", "masked_select": "masked_select",
-        "scatter_": "scatter_", "index_fill_": "index_fill_",
+        "scatter_": "scatter_", "index_fill_": "index_fill_", "index_fill": "index_fill",
+        "scatter_add_": "scatter_add_", "nonzero": "nonzero",
     },
     join: {"split": "split", "chunk": "chunk", "unbind": "unbind"},
     comparison: {
@@ -65,8 +68,10 @@ METHODS = {
         "equal": "equal", "allclose": "allclose", "isclose": "isclose", "isnan": "isnan",
         "isinf": "isinf", "isfinite": "isfinite", "any": "any", "all": "all",
         "logical_not": "logical_not", "logical_and": "logical_and", "logical_or": "logical_or",
-        "__invert__": "logical_not", "__and__": "bitwise_and", "__or__": "bitwise_or",
-        "__xor__": "bitwise_xor",
+        "__invert__": "bitwise_not", "__and__": "bitwise_and", "__or__": "bitwise_or",
+        "__xor__": "bitwise_xor", "__rand__": "bitwise_and", "__ror__": "bitwise_or",
+        "__rxor__": "bitwise_xor", "logical_xor": "logical_xor", "bitwise_not": "bitwise_not",
+        "bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
     },
 }
 

@@ -1,2 +1,210 @@
-"""(being written)"""
-__all__ = []
+"""Comparisons and logic: ``== != < <= > >=``, ``isclose``, ``isnan``, ``any``/``all``, ``& | ^ ~``.
+
+None of these has a gradient (torch's results are bool or integer tensors), so
+they compute on the arrays and wrap the result with ``Tensor._wrap``: no
+``Function``, no graph.  Operands of different dtypes are compared in the
+dtype torch promotes them to (``minigrad.dtypes.result_type``).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy
+
+from .. import dtypes
+from ..backend import array_module
+from ..tensor import Tensor, _check_dim
+from .indexing import scalar_type_name
+
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+           "not_equal", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isposinf",
+           "isneginf", "any", "all", "logical_not", "logical_and", "logical_or", "logical_xor",
+           "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor"]
+
+
+def _operands(input, other):
+    """Two arrays (or an array and a Python number) in torch's common dtype; None if ``other`` is neither."""
+    first = input.array
+    if isinstance(other, Tensor):
+        second = other.array
+        if second.dtype != first.dtype:
+            dtype = dtypes.result_type(input, other)
+            first, second = first.astype(dtype, copy=False), second.astype(dtype, copy=False)
+        return first, second
+    if isinstance(other, numbers.Number):
+        dtype = dtypes.result_type(input, other)
+        return (first if dtype == first.dtype else first.astype(dtype)), other
+    return None
+
+
+def _result(array, like):
+    """A tensor around ``array``: ufuncs on 0-d arrays give NumPy scalars, made 0-d arrays again."""
+    return Tensor._wrap(array_module(like).asarray(array))
+
+
+def _compare(input, other, ufunc_name):
+    operands = _operands(input, other)
+    if operands is None:
+        return NotImplemented   # ``x == None`` is False, as in torch, via Python's fallback
+    first, second = operands
+    return _result(getattr(array_module(first), ufunc_name)(first, second), first)
+
+
+def eq(input, other):
+    """Elementwise ``input == other`` as a bool tensor (``other`` a tensor or a number, broadcast)."""
+    return _compare(input, other, "equal")
+
+
+def ne(input, other):
+    return _compare(input, other, "not_equal")
+
+
+def lt(input, other):
+    return _compare(input, other, "less")
+
+
+def le(input, other):
+    return _compare(input, other, "less_equal")
+
+
+def gt(input, other):
+    return _compare(input, other, "greater")
+
+
+def ge(input, other):
+    return _compare(input, other, "greater_equal")
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def equal(input, other) -> bool:
+    """True when both have the same shape and the same values (a Python bool)."""
+    if input.array.shape != other.array.shape:
+        return False
+    first, second = _operands(input, other)
+    return bool(array_module(first).array_equal(first, second))
+
+
+def _check_same_dtype(input, other):
+    if input.array.dtype != other.array.dtype:
+        raise RuntimeError(f"{scalar_type_name(other.array)} did not match {scalar_type_name(input.array)}")
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``|input - other| <= atol + rtol * |other|`` elementwise (equal infinities are close)."""
+    _check_same_dtype(input, other)
+    first, second = input.array, other.array
+    return _result(array_module(first).isclose(first, second, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                   first)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """True when every element is ``isclose`` (a Python bool)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).array.all())
+
+
+def isnan(input):
+    return _result(array_module(input.array).isnan(input.array), input.array)
+
+
+def isinf(input):
+    return _result(array_module(input.array).isinf(input.array), input.array)
+
+
+def isposinf(input):
+    return _result(array_module(input.array).isposinf(input.array), input.array)
+
+
+def isneginf(input):
+    return _result(array_module(input.array).isneginf(input.array), input.array)
+
+
+def isfinite(input):
+    return _result(array_module(input.array).isfinite(input.array), input.array)
+
+
+# ---- any / all ---------------------------------------------------------------------
+def _reduce_truth(input, dim, keepdim, reduction):
+    array = input.array
+    if dim is None or array.ndim == 0:
+        axis = None
+        if dim is not None:
+            _check_dim(dim if isinstance(dim, int) else dim[0], 0)
+    elif isinstance(dim, (tuple, list)):
+        axis = tuple(_check_dim(d, array.ndim) for d in dim)
+    else:
+        axis = _check_dim(dim, array.ndim)
+    result = getattr(array_module(array), reduction)(array, axis=axis, keepdims=keepdim)
+    if array.dtype == numpy.uint8:   # torch keeps uint8 for uint8 input
+        result = result.astype(numpy.uint8)
+    return _result(result, array)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where any element (over ``dim``, an int or a tuple; all dims if None) is non-zero."""
+    return _reduce_truth(input, dim, keepdim, "any")
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element (over ``dim``, an int or a tuple; all dims if None) is non-zero."""
+    return _reduce_truth(input, dim, keepdim, "all")
+
+
+# ---- logical and bitwise ----------------------------------------------------------------
+def _logical(input, other, ufunc_name):
+    operands = _operands(input, other)
+    if operands is None:
+        raise TypeError(f"{ufunc_name}(): argument 'other' must be Tensor, not {type(other).__name__}")
+    first, second = operands
+    return _result(getattr(array_module(first), ufunc_name)(first, second), first)
+
+
+def logical_not(input):
+    """True where ``input`` is zero (False)."""
+    return _result(array_module(input.array).logical_not(input.array), input.array)
+
+
+def logical_and(input, other):
+    return _logical(input, other, "logical_and")
+
+
+def logical_or(input, other):
+    return _logical(input, other, "logical_or")
+
+
+def logical_xor(input, other):
+    return _logical(input, other, "logical_xor")
+
+
+def _bitwise(input, other, ufunc_name):
+    operands = _operands(input, other)
+    if operands is None:
+        return NotImplemented
+    first, second = operands
+    if first.dtype.kind not in "biu":
+        raise NotImplementedError(f'"{ufunc_name}_cpu" not implemented for '
+                                  f"'{scalar_type_name(first)}'")
+    return _result(getattr(array_module(first), ufunc_name)(first, second), first)
+
+
+def bitwise_not(input):
+    """``~x``: logical not for bool tensors, two's complement for integers."""
+    array = input.array
+    if array.dtype.kind not in "biu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return _result(array_module(array).invert(array), array)
+
+
+def bitwise_and(input, other):
+    """``x & y`` on bool or integer tensors (``mask_a & mask_b``)."""
+    return _bitwise(input, other, "bitwise_and")
+
+
+def bitwise_or(input, other):
+    return _bitwise(input, other, "bitwise_or")
+
+
+def bitwise_xor(input, other):
+    return _bitwise(input, other, "bitwise_xor")
+

@@ -1,2 +1,661 @@
-"""(being written)"""
-__all__ = []
+"""Indexing: ``x[key]``, ``x[key] = value``, gather/scatter, index_select, masked_fill, where, tril.
+
+A key is read as torch reads it.  Ints, slices, ``None`` and ``...`` are basic
+indexing: the result is a view, and backward writes the gradient into zeros of
+the input's shape.  Integer tensors/lists/arrays and boolean masks are advanced
+indexing: the result is a copy, and backward adds the gradient back with
+``backend.scatter_add`` so that a repeated index receives the sum of its
+gradients.  torch applies the ints of a mixed key first (``x[0, :, [1, 2]]``
+selects row 0, then indexes), where NumPy would broadcast them with the index
+arrays; such keys are run in those two steps.
+"""
+from __future__ import annotations
+
+import numbers
+import re
+
+import numpy
+
+from .. import backend, dtypes
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from ..backend import array_module
+from ..tensor import Tensor, _check_dim
+from .arithmetic import _as_tensor
+from .broadcast import broadcast_shapes, sum_to
+from .inplace import assign, check_inplace_allowed
+
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
+           "masked_select", "where", "narrow", "tril", "triu", "nonzero"]
+
+# torch's names for dtypes in its error messages
+_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def scalar_type_name(array) -> str:
+    """torch's name of ``array``'s dtype as its messages print it (``Float``, ``Long``)."""
+    return _SCALAR_TYPE_NAMES.get(array.dtype.name, array.dtype.name)
+
+
+# ---- the differentiable ops -------------------------------------------------
+class Slice(Function):
+    """Basic indexing (ints, slices, None, ...): a view of the input."""
+
+    def forward(self, x, key):
+        self.key = key
+        self.input_shape = x.shape
+        result = x[key]
+        if isinstance(result, numpy.generic):   # NumPy returns a scalar for all-int keys; keep a 0-d view
+            result = x[key + (Ellipsis,)]
+        return result
+
+    def backward(self, grad_output):
+        grad = array_module(grad_output).zeros(self.input_shape, grad_output.dtype)
+        grad[self.key] = grad_output
+        return grad
+
+
+class Index(Function):
+    """Advanced indexing, ``x[first][second]`` (``first`` holds the ints of a mixed key, or is None)."""
+
+    def forward(self, x, first, second, accumulate):
+        self.first, self.second, self.accumulate = first, second, accumulate
+        self.input_shape = x.shape
+        selected = x if first is None else x[first]
+        self.selected_shape = selected.shape
+        return array_module(x).asarray(selected[second])
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        grad = xp.zeros(self.selected_shape, grad_output.dtype)
+        if self.accumulate:   # integer index arrays may repeat an index: sum, do not overwrite
+            backend.scatter_add(grad, self.second, grad_output)
+        else:                 # masks select each element at most once
+            grad[self.second] = grad_output
+        if self.first is not None:
+            full = xp.zeros(self.input_shape, grad_output.dtype)
+            full[self.first] = grad
+            grad = full
+        return grad
+
+
+class CopySlices(Function):
+    """``target[key] = value`` in place: the written region takes its gradient from ``value``."""
+
+    def forward(self, target, value=None, first=None, second=None, fill=None):
+        self.first, self.second = first, second
+        self.value_shape = None if value is None else value.shape
+        _region(target, first)[second] = fill if value is None else value
+        return target
+
+    def backward(self, grad_output):
+        grad_target = grad_value = None
+        if self.needs_input_grad[0]:
+            grad_target = grad_output.copy()     # the old values were overwritten: no gradient there
+            _region(grad_target, self.first)[self.second] = 0
+        if self.value_shape is None:
+            return grad_target
+        if self.needs_input_grad[1]:
+            written = array_module(grad_output).asarray(_region(grad_output, self.first)[self.second])
+            grad_value = _sum_to_value(written, self.value_shape)
+        return grad_target, grad_value
+
+    def name(self):
+        return "CopySlices"
+
+
+class Gather(Function):
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim 1; backward adds into those places."""
+
+    def forward(self, x, index, dim):
+        self.key = _along_dim_key(index, dim)
+        self.input_shape = x.shape
+        return x[self.key]
+
+    def backward(self, grad_output):
+        grad = array_module(grad_output).zeros(self.input_shape, grad_output.dtype)
+        return backend.scatter_add(grad, self.key, grad_output)
+
+
+class Scatter(Function):
+    """``out = x.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (or ``+=`` when ``add``)."""
+
+    def forward(self, x, src=None, index=None, dim=None, value=None, add=False):
+        self.key = _along_dim_key(index, dim)
+        self.block = tuple(slice(0, size) for size in index.shape)
+        self.src_shape = None if src is None else src.shape
+        self.add = add
+        out = x.copy()
+        values = value if src is None else src[self.block]
+        if add:
+            backend.scatter_add(out, self.key, values)
+        else:
+            out[self.key] = values
+        return out
+
+    def backward(self, grad_output):
+        grad_input = grad_src = None
+        if self.needs_input_grad[0]:
+            grad_input = grad_output
+            if not self.add:                  # overwritten entries got nothing from the input
+                grad_input = grad_output.copy()
+                grad_input[self.key] = 0
+        if self.src_shape is None:
+            return grad_input
+        if self.needs_input_grad[1]:
+            grad_src = array_module(grad_output).zeros(self.src_shape, grad_output.dtype)
+            grad_src[self.block] = grad_output[self.key]
+        return grad_input, grad_src
+
+
+class IndexSelect(Function):
+    def forward(self, x, index, dim):
+        self.key = (slice(None),) * dim + (index,)
+        self.input_shape = x.shape
+        return x[self.key]
+
+    def backward(self, grad_output):
+        grad = array_module(grad_output).zeros(self.input_shape, grad_output.dtype)
+        return backend.scatter_add(grad, self.key, grad_output)
+
+
+class IndexFill(Function):
+    def forward(self, x, index, dim, value):
+        self.key = (slice(None),) * dim + (index,)
+        out = x.copy()
+        out[self.key] = value
+        return out
+
+    def backward(self, grad_output):
+        grad = grad_output.copy()
+        grad[self.key] = 0
+        return grad
+
+
+class MaskedFill(Function):
+    """``where(mask, value, x)``; a tensor ``value`` (0-d) gets the sum of the masked gradient."""
+
+    def forward(self, x, value=None, mask=None, fill=None):
+        xp = array_module(x)
+        self.mask, self.input_shape = mask, x.shape
+        fill = xp.asarray(fill if value is None else value, dtype=x.dtype)
+        return xp.where(mask, fill, x)
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        grad_input = grad_value = None
+        if self.needs_input_grad[0]:
+            grad_input = sum_to(xp.where(self.mask, 0, grad_output), self.input_shape)
+        if len(self.needs_input_grad) == 1:
+            return grad_input
+        if self.needs_input_grad[1]:
+            grad_value = xp.asarray(xp.where(self.mask, grad_output, 0).sum())
+        return grad_input, grad_value
+
+
+class MaskedSelect(Function):
+    def forward(self, x, mask, shape):
+        xp = array_module(x)
+        self.mask, self.input_shape = xp.broadcast_to(mask, shape), x.shape
+        return xp.broadcast_to(x, shape)[self.mask]
+
+    def backward(self, grad_output):
+        grad = array_module(grad_output).zeros(self.mask.shape, grad_output.dtype)
+        grad[self.mask] = grad_output
+        return sum_to(grad, self.input_shape)
+
+
+class Where(Function):
+    """``condition ? input : other`` elementwise, with broadcasting."""
+
+    def forward(self, input, other, condition):
+        self.condition = condition
+        self.shapes = input.shape, other.shape
+        return array_module(input).where(condition, input, other)
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        input_shape, other_shape = self.shapes
+        grad_input = grad_other = None
+        if self.needs_input_grad[0]:
+            grad_input = sum_to(xp.where(self.condition, grad_output, 0), input_shape)
+        if self.needs_input_grad[1]:
+            grad_other = sum_to(xp.where(self.condition, 0, grad_output), other_shape)
+        return grad_input, grad_other
+
+
+class Tril(Function):
+    def forward(self, x, diagonal, upper):
+        xp = array_module(x)
+        self.diagonal, self.triangle = diagonal, xp.triu if upper else xp.tril
+        return self.triangle(x, diagonal)
+
+    def backward(self, grad_output):
+        return self.triangle(grad_output, self.diagonal)
+
+
+class Triu(Tril):
+    pass
+
+
+# ---- reading a key as torch does --------------------------------------------------
+def _is_basic(items):
+    """True when every item is an int, a slice, None or ``...`` (checking slice steps on the way)."""
+    for item in items:
+        kind = type(item)
+        if kind is slice:
+            if item.step is not None:
+                _check_step(item.step)
+        elif kind is not int and item is not None and item is not Ellipsis:
+            return False
+    return True
+
+
+def _check_step(step):
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if step < 0:
+        raise ValueError("step must be greater than zero")
+
+
+def _advanced_key(items, xp):
+    """``(first, second, accumulate)``: indexing ``x[first][second]`` gives torch's ``x[items]``.
+
+    ``first`` is None unless the key mixes ints with index arrays; ``accumulate``
+    says whether ``second`` holds integer arrays (whose indices may repeat), and
+    is None when the key turned out to be basic (NumPy ints, 0-d tensors).
+    """
+    converted, has_int, has_array, accumulate = [], False, False, False
+    for item in items:
+        kind = type(item)
+        if kind is slice:
+            if item.step is not None:
+                _check_step(item.step)
+        elif kind is int:
+            has_int = True
+        elif item is None or item is Ellipsis or kind is bool:
+            has_array |= kind is bool
+        else:
+            item = _index_array(item, xp)
+            if type(item) is int:
+                has_int = True
+            else:
+                has_array = True
+                accumulate |= item.dtype != bool
+        converted.append(item)
+    if not has_array:
+        return None, tuple(converted), None
+    if not has_int:
+        return None, tuple(converted), accumulate
+    first, second = [], []
+    for item in converted:
+        kind = type(item)
+        if kind is int:
+            first.append(item)
+        elif item is None or kind is slice:
+            first.append(item)
+            second.append(slice(None))
+        elif item is Ellipsis:
+            first.append(item)
+            second.append(item)
+        elif kind is bool:
+            second.append(item)
+        else:   # an index array: the first step keeps the dims it indexes
+            first.extend([slice(None)] * (item.ndim if item.dtype == bool else 1))
+            second.append(item)
+    return tuple(first), tuple(second), accumulate
+
+
+def _index_array(item, xp):
+    """An index item (tensor, list, array, NumPy int) as an int or an int/bool array on ``xp``."""
+    if isinstance(item, Tensor):
+        array = item.array
+    elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+        return int(item)
+    elif isinstance(item, (list, tuple)) or hasattr(item, "__array__") or hasattr(item, "__cuda_array_interface__"):
+        array = numpy.asarray(item) if isinstance(item, (list, tuple)) else item
+        if array.size == 0 and array.dtype.kind == "f":   # [] means an empty index, as torch
+            array = array.astype(numpy.int64)
+    else:
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         f"Variables are valid indices (got {type(item).__name__})")
+    kind = array.dtype.kind
+    if kind == "b" or array.dtype == numpy.uint8:   # torch reads uint8 index tensors as masks
+        return xp.asarray(array, dtype=bool)
+    if kind not in "iu":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if array.ndim == 0:   # torch treats a 0-d integer tensor as an int
+        return int(array)
+    return xp.asarray(array)
+
+
+def _region(array, first):
+    return array if first is None else array[first]
+
+
+def _torch_index_error(error, key, shape):
+    """NumPy's IndexError reworded as torch words it."""
+    message = str(error)
+    too_many = re.match(r"too many indices for array: array is (\d+)-dimensional", message)
+    if too_many:
+        return IndexError(f"too many indices for tensor of dimension {too_many.group(1)}")
+    mask = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); "
+                    r"size of axis is \d+ but size of corresponding boolean axis is (\d+)", message)
+    if mask:
+        masks = [item for item in key if hasattr(item, "dtype") and item.dtype == bool]
+        mask_shape = list(masks[0].shape) if masks else [int(mask.group(2))]
+        mask_axis = mask_shape.index(int(mask.group(2))) if int(mask.group(2)) in mask_shape else 0
+        return IndexError(f"The shape of the mask {mask_shape} at index {mask_axis} does not match the "
+                          f"shape of the indexed tensor {list(shape)} at index {mask.group(1)}")
+    if message.startswith("shape mismatch"):
+        shapes = ", ".join(f"[{inside.rstrip(',')}]" for inside in re.findall(r"\(([^)]*)\)", message))
+        return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with "
+                          f"shapes {shapes}")
+    return IndexError(message.replace(" for axis ", " for dimension "))
+
+
+def _sum_to_value(grad, value_shape):
+    """The gradient of broadcasting ``value`` into the written region (it may have extra leading 1s)."""
+    extra = len(value_shape) - grad.ndim
+    if extra > 0:
+        grad = grad.reshape((1,) * extra + grad.shape)
+    return sum_to(grad, value_shape)
+
+
+# ---- x[key] and x[key] = value ---------------------------------------------------
+def getitem(input, key):
+    """``input[key]`` with torch's semantics (see the module docstring)."""
+    items = key if type(key) is tuple else (key,)
+    if _is_basic(items):
+        try:
+            result = Slice.apply(input, key=items)
+        except IndexError as error:
+            raise _torch_index_error(error, items, input.array.shape) from None
+        result._version_counter = input._version_counter   # a view
+        return result
+    first, second, accumulate = _advanced_key(items, array_module(input.array))
+    if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
+        return getitem(input, second)
+    try:
+        return Index.apply(input, first=first, second=second, accumulate=accumulate)
+    except IndexError as error:
+        raise _torch_index_error(error, second, input.array.shape) from None
+
+
+def setitem(input, key, value):
+    """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch."""
+    items = key if type(key) is tuple else (key,)
+    target = input.array
+    if _is_basic(items):
+        first, second = None, items
+    else:
+        first, second, _ = _advanced_key(items, array_module(target))
+    value_is_tensor = isinstance(value, Tensor)
+    if not value_is_tensor and not isinstance(value, numbers.Number):
+        value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
+        value_is_tensor = True
+    try:
+        if not (is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)):
+            _region(target, first)[second] = value.array if value_is_tensor else value
+            input._version_counter.value += 1
+            return
+        check_inplace_allowed(input)
+        if not value_is_tensor:
+            result = CopySlices.apply(input, first=first, second=second, fill=value)
+        else:
+            if value.array.dtype != target.dtype:
+                value = value.to(input.dtype)
+            result = CopySlices.apply(input, value, first=first, second=second)
+    except IndexError as error:
+        raise _torch_index_error(error, second, target.shape) from None
+    except ValueError as error:
+        if "could not broadcast" not in str(error):
+            raise
+        region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
+                           f"broadcast to indexing result of shape {region_shape}") from None
+    assign(input, result)
+
+
+# ---- gather, scatter, index_select, index_fill ---------------------------------------
+def _along_dim_key(index, dim):
+    """The advanced key that reads ``x[i, index[i, j, k], k]`` (for dim 1) at every (i, j, k)."""
+    xp = array_module(index)
+    key = []
+    for axis, size in enumerate(index.shape):
+        if axis == dim:
+            key.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[axis] = size
+            key.append(xp.arange(size).reshape(shape))
+    return tuple(key)
+
+
+def _check_index(index, what):
+    if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
+        raise RuntimeError(f"{what}(): Expected dtype int32/int64 for index")
+
+
+def _check_bounds(index, size, dim, message=None):
+    """torch rejects negative and too-large indices here (NumPy would wrap negative ones)."""
+    if index.size == 0:
+        return
+    low, high = int(index.min()), int(index.max())
+    if low < 0 or high >= size:
+        bad = low if low < 0 else high
+        raise RuntimeError((message or "index {bad} is out of bounds for dimension {dim} with size {size}")
+                           .format(bad=bad, dim=dim, size=size))
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j] = input[i][index[i][j]]`` for dim 1; ``index`` has ``input``'s number of dims."""
+    shape = input.array.shape
+    dim = _check_dim(dim, len(shape))
+    _check_index(index, "gather")
+    index_shape = index.array.shape
+    if len(index_shape) != len(shape):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for axis, size in enumerate(index_shape):
+        if axis != dim and size > shape[axis]:
+            raise RuntimeError(f"Size does not match at dimension {axis} expected index "
+                               f"{list(index_shape)} to be no larger than self {list(shape)} apart "
+                               f"from dimension {dim}")
+    _check_bounds(index.array, shape[dim] if shape else 1, dim)
+    return Gather.apply(input, index=index.array, dim=dim)
+
+
+def _scatter(input, dim, index, src, add, what):
+    shape = input.array.shape
+    dim = _check_dim(dim, len(shape))
+    _check_index(index, what)
+    index_shape = index.array.shape
+    if len(index_shape) != len(shape):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    src_is_tensor = isinstance(src, Tensor)
+    if src_is_tensor:
+        if src.array.dtype != input.array.dtype:
+            raise RuntimeError(f"{what}(): Expected self.dtype to be equal to src.dtype")
+        src_shape = src.array.shape
+        if len(src_shape) != len(shape) or any(
+                size > src_shape[axis] or (axis != dim and size > shape[axis])
+                for axis, size in enumerate(index_shape)):
+            raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
+                               f"{list(shape)} apart from dimension {dim} and to be no larger size "
+                               f"than src {list(src_shape)}")
+    elif any(axis != dim and size > shape[axis] for axis, size in enumerate(index_shape)):
+        raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
+                           f"{list(shape)} apart from dimension {dim}")
+    _check_bounds(index.array, shape[dim] if shape else 1, dim)
+    if src_is_tensor:
+        return Scatter.apply(input, src, index=index.array, dim=dim, add=add)
+    return Scatter.apply(input, index=index.array, dim=dim, value=src, add=add)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """``out = input.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (``src`` may be a number)."""
+    if reduce is not None:
+        if reduce != "add":
+            raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported; use reduce='add'")
+        return scatter_add(input, dim, index, src)
+    return _scatter(input, dim, index, value if src is None else src, add=False, what="scatter")
+
+
+def scatter_add(input, dim, index, src):
+    """``out = input.clone(); out[i][index[i][j]] += src[i][j]``: repeated indices add up."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
+    return _scatter(input, dim, index, src, add=True, what="scatter_add")
+
+
+def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
+    return assign(input, scatter(input, dim, index, src, value=value, reduce=reduce))
+
+
+def scatter_add_(input, dim, index, src):
+    return assign(input, scatter_add(input, dim, index, src))
+
+
+def _vector_index(input, dim, index, what):
+    dim = _check_dim(dim, input.array.ndim)
+    if not isinstance(index, Tensor) or index.array.dtype.kind not in "iu":
+        raise RuntimeError(f"{what}(): Expected dtype int32 or int64 for index")
+    if index.array.ndim > 1:
+        if what == "index_select":
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        raise RuntimeError("Index has to be a vector/scalar")
+    return dim, index.array.reshape(-1)
+
+
+def index_select(input, dim, index):
+    """The slices ``input[..., index[k], ...]`` of dim ``dim``, in the order of the 1-D ``index``."""
+    dim, index = _vector_index(input, dim, index, "index_select")
+    size = input.array.shape[dim] if input.array.ndim else 1
+    _check_bounds(index, size, dim, "INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+    return IndexSelect.apply(input, index=index, dim=dim)
+
+
+def index_fill(input, dim, index, value):
+    """A copy of ``input`` with the slices ``index`` of dim ``dim`` set to ``value``."""
+    dim, index = _vector_index(input, dim, index, "index_fill")
+    size = input.array.shape[dim] if input.array.ndim else 1
+    if index.size and (int(index.min()) < -size or int(index.max()) >= size):
+        bad = int(index.min()) if int(index.min()) < -size else int(index.max())
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+    if isinstance(value, Tensor):
+        value = value.item()
+    return IndexFill.apply(input, index=index, dim=dim, value=value)
+
+
+def index_fill_(input, dim, index, value):
+    return assign(input, index_fill(input, dim, index, value))
+
+
+# ---- masks and conditions -------------------------------------------------------------
+def _check_mask(mask, what):
+    if not isinstance(mask, Tensor) or mask.array.dtype != bool:
+        name = {"Float": "float", "Double": "double", "Long": "long int", "Int": "int",
+                "Byte": "unsigned char", "Half": "c10::Half"}
+        got = name.get(scalar_type_name(mask.array), mask.array.dtype.name) if isinstance(mask, Tensor) \
+            else type(mask).__name__
+        raise RuntimeError(f"{what} only supports boolean masks, but got mask with dtype {got}")
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where the bool ``mask`` (broadcast) is True: ``scores.masked_fill(pad, -inf)``."""
+    _check_mask(mask, "masked_fill_")
+    if input.array.shape != mask.array.shape:
+        broadcast_shapes(input.array.shape, mask.array.shape)
+    if isinstance(value, Tensor):
+        if value.array.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                               f"with {value.array.ndim} dimension(s).")
+        if value.requires_grad and is_grad_enabled():
+            if value.array.dtype != input.array.dtype:
+                value = value.to(input.dtype)
+            return MaskedFill.apply(input, value, mask=mask.array)
+        value = value.array
+    return MaskedFill.apply(input, mask=mask.array, fill=value)
+
+
+def masked_fill_(input, mask, value):
+    return assign(input, masked_fill(input, mask, value))
+
+
+def masked_select(input, mask):
+    """The elements of ``input`` where ``mask`` is True, as a 1-D tensor (both broadcast)."""
+    if not isinstance(mask, Tensor) or mask.array.dtype != bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = broadcast_shapes(input.array.shape, mask.array.shape)
+    return MaskedSelect.apply(input, mask=mask.array, shape=shape)
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` is True, else ``other`` (tensors or numbers, broadcast).
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
+    """
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be Tensor, not {type(condition).__name__}")
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    cond = condition.array
+    if cond.dtype != bool:
+        if cond.dtype != numpy.uint8:
+            raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                               f"with dtype {scalar_type_name(cond)}")
+        cond = cond.astype(bool)
+    dtype = dtypes.result_type(input, other)
+    input, other = _as_tensor(input, dtype, condition), _as_tensor(other, dtype, condition)
+    shapes = cond.shape, input.array.shape, other.array.shape
+    if not shapes[0] == shapes[1] == shapes[2]:
+        broadcast_shapes(*shapes)
+    return Where.apply(input, other, condition=cond)
+
+
+def where_method(input, condition, other):
+    """``x.where(condition, y)``: ``where(condition, x, y)``."""
+    return where(condition, input, other)
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of the non-zero elements: an (N, ndim) int64 tensor, or one 1-D tensor per dim."""
+    xp = array_module(input.array)
+    indices = xp.nonzero(input.array) if input.array.ndim else xp.nonzero(input.array.reshape(1))
+    if as_tuple:
+        return tuple(Tensor._wrap(index.astype(numpy.int64, copy=False)) for index in indices)
+    return Tensor._wrap(xp.stack(indices, axis=1).astype(numpy.int64, copy=False)
+                        if input.array.ndim else xp.zeros((len(indices[0]), 0), numpy.int64))
+
+
+# ---- slices and triangles ------------------------------------------------------------------
+def narrow(input, dim, start, length):
+    """The view ``input[..., start:start + length, ...]`` along ``dim``."""
+    dim = _check_dim(dim, input.array.ndim)
+    size = input.array.shape[dim]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def tril(input, diagonal=0):
+    """The lower triangle of the last two dims (``diagonal`` > 0 keeps diagonals above the main one)."""
+    if input.array.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return Tril.apply(input, diagonal=diagonal, upper=False)
+
+
+def triu(input, diagonal=0):
+    """The upper triangle of the last two dims (``diagonal`` < 0 keeps diagonals below the main one)."""
+    if input.array.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return Triu.apply(input, diagonal=diagonal, upper=True)

@@ -1,2 +1,192 @@
-"""(being written)"""
-__all__ = []
+"""Joining and splitting: ``cat stack split chunk unbind``.
+
+``cat`` and ``stack`` are one node with many inputs whose backward hands each
+input its slice of the gradient; ``split``, ``chunk`` and ``unbind`` are one
+node with many outputs, each a view of the input, whose backward puts the
+outputs' gradients back together (the engine gives zeros to unused outputs).
+"""
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..backend import array_module
+from ..tensor import Tensor, _check_dim
+
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind"]
+
+
+# ---- the differentiable ops -------------------------------------------------
+class Cat(Function):
+    def forward(self, *arrays, dim):
+        self.dim = dim
+        self.offsets = []
+        offset = 0
+        for array in arrays[:-1]:
+            offset += array.shape[dim]
+            self.offsets.append(offset)
+        return array_module(arrays[0]).concatenate(arrays, axis=dim)
+
+    def backward(self, grad_output):
+        return tuple(array_module(grad_output).split(grad_output, self.offsets, axis=self.dim))
+
+
+class Stack(Function):
+    def forward(self, *arrays, dim):
+        self.dim = dim
+        return array_module(arrays[0]).stack(arrays, axis=dim)
+
+    def backward(self, grad_output):
+        lead = (slice(None),) * self.dim
+        return tuple(grad_output[lead + (index, ...)] for index in range(grad_output.shape[self.dim]))
+
+
+class Split(Function):
+    """Views of consecutive pieces of dim ``dim``, cut at ``offsets``."""
+
+    def forward(self, x, offsets, dim):
+        self.dim = dim
+        return tuple(array_module(x).split(x, offsets, axis=dim))
+
+    def backward(self, *grad_outputs):
+        return array_module(grad_outputs[0]).concatenate(grad_outputs, axis=self.dim)
+
+
+class Unbind(Function):
+    def forward(self, x, dim):
+        self.dim = dim
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (index, ...)] for index in range(x.shape[dim]))   # 0-d views, not scalars
+
+    def backward(self, *grad_outputs):
+        return array_module(grad_outputs[0]).stack(grad_outputs, axis=self.dim)
+
+
+# ---- checks at the boundary ------------------------------------------------------------
+def _tensor_list(tensors, what):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{what}(): argument 'tensors' must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got "
+                            f"{type(tensor).__name__}")
+    return tensors
+
+
+def _same_dtype(tensors):
+    """torch promotes the inputs of cat/stack to one dtype (a differentiable cast)."""
+    first = tensors[0].array.dtype
+    if all(tensor.array.dtype == first for tensor in tensors):
+        return tensors
+    dtype = dtypes.from_numpy_dtype(dtypes.result_type(*tensors))
+    return [tensor.to(dtype) for tensor in tensors]
+
+
+def _as_views(results, input):
+    counter = input._version_counter
+    for result in results:
+        result._version_counter = counter
+    return results
+
+
+# ---- the public functions ------------------------------------------------------------------
+def cat(tensors, dim=0, *, out=None):
+    """Join tensors along an existing dim: (2, 3) and (4, 3) -> (6, 3) for dim=0."""
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    # torch's legacy rule: 1-D empty tensors are skipped whatever the other shapes
+    kept = [(number, t) for number, t in enumerate(tensors) if t.array.shape != (0,)] or [(0, tensors[0])]
+    first_shape = kept[0][1].array.shape
+    if not first_shape:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    dim = _check_dim(dim, len(first_shape))
+    for number, tensor in kept[1:]:
+        shape = tensor.array.shape
+        if shape == first_shape:
+            continue
+        if len(shape) != len(first_shape):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first_shape)} "
+                               f"and {len(shape)}")
+        for axis, (expected, got) in enumerate(zip(first_shape, shape)):
+            if axis != dim and expected != got:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected "
+                                   f"size {expected} but got size {got} for tensor number {number} in "
+                                   "the list.")
+    return Cat.apply(*_same_dtype([tensor for _, tensor in kept]), dim=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join equal-shaped tensors along a new dim: three (2, 3) -> (3, 2, 3) for dim=0."""
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first_shape = tensors[0].array.shape
+    for position, tensor in enumerate(tensors[1:], 1):
+        if tensor.array.shape != first_shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first_shape)} "
+                               f"at entry 0 and {list(tensor.array.shape)} at entry {position}")
+    dim = _check_dim(dim, len(first_shape) + 1)
+    return Stack.apply(*_same_dtype(tensors), dim=dim)
+
+
+def hstack(tensors):
+    """``cat`` along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = _tensor_list(tensors, "hstack")
+    return cat(tensors, 0 if tensors and tensors[0].array.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """``cat`` along dim 0, 1-D tensors first made rows."""
+    tensors = _tensor_list(tensors, "vstack")
+    return cat([t.reshape(1, -1) if t.array.ndim < 2 else t for t in tensors], 0)
+
+
+def _split_at(input, sizes, dim):
+    offsets, total = [], 0
+    for size in sizes[:-1]:
+        total += size
+        offsets.append(total)
+    return _as_views(Split.apply(input, offsets=offsets, dim=dim), input)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    dim = _check_dim(dim, tensor.array.ndim)
+    length = tensor.array.shape[dim]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [int(size) for size in split_size_or_sections]
+        if sum(sizes) != length or any(size < 0 for size in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} (input "
+                               f"tensor's size at dimension {dim}), but got split_sizes={sizes}")
+        return _split_at(tensor, sizes, dim)
+    split_size = int(split_size_or_sections)
+    if split_size < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size}")
+    if split_size == 0:
+        if length:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                               f"size of {length}")
+        return _split_at(tensor, [0], dim)
+    sizes = [split_size] * (length // split_size) + ([length % split_size] if length % split_size else [])
+    return _split_at(tensor, sizes or [0], dim)
+
+
+def chunk(input, chunks, dim=0):
+    """``chunks`` near-equal pieces of ``ceil(size / chunks)`` (fewer when they run out, as torch)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim = _check_dim(dim, input.array.ndim)
+    length = input.array.shape[dim]
+    if length == 0:
+        return _split_at(input, [0] * chunks, dim)
+    return split(input, -(-length // chunks), dim)
+
+
+def unbind(input, dim=0):
+    """The slices along ``dim``, each without that dim: (T, B, H) -> T tensors of (B, H)."""
+    dim = _check_dim(dim, input.array.ndim)
+    return _as_views(Unbind.apply(input, dim=dim), input)

@@ -1,2 +1,411 @@
-"""(being written)"""
-__all__ = []
+"""Shape ops: ``view reshape flatten squeeze unsqueeze transpose permute expand repeat flip``.
+
+Most of them are views: the result shares the input's memory (a NumPy/CuPy
+view) and its version counter, so an in-place change through either is seen
+by the version check of every node that saved the other.  Their backward only
+moves the gradient back into the input's shape: a reshape for reshapes, the
+inverse permutation for permutes, ``sum_to`` for expand.
+"""
+from __future__ import annotations
+
+import numbers
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..backend import array_module
+from ..tensor import _check_dim
+from .broadcast import sum_to
+from .conversion import clone
+from .inplace import check_inplace_allowed
+
+__all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
+           "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
+           "flip", "ravel", "tile"]
+
+
+# ---- the differentiable ops -------------------------------------------------
+class View(Function):
+    """Any change of shape that keeps the element order (view, reshape, flatten, squeeze)."""
+
+    def forward(self, x, shape):
+        self.input_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad_output):
+        return grad_output.reshape(self.input_shape)
+
+
+class Reshape(View):
+    pass
+
+
+class Squeeze(View):
+    pass
+
+
+class Unsqueeze(View):
+    pass
+
+
+class Permute(Function):
+    """``x.transpose(axes)``: the gradient goes back through the inverse permutation."""
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, grad_output):
+        inverse = [0] * len(self.axes)
+        for position, axis in enumerate(self.axes):
+            inverse[axis] = position
+        return grad_output.transpose(inverse)
+
+
+class Transpose(Permute):
+    pass
+
+
+class TransposeMatrix(Permute):
+    def name(self):
+        return "TBackward0"
+
+
+class Expand(Function):
+    """A read-only broadcast view; the gradient sums over the stretched dimensions."""
+
+    def forward(self, x, shape):
+        self.input_shape = x.shape
+        return array_module(x).broadcast_to(x, shape)
+
+    def backward(self, grad_output):
+        return sum_to(grad_output, self.input_shape)
+
+
+class Repeat(Function):
+    """``numpy.tile``: output dim d is ``repeats[d]`` copies of input dim d side by side."""
+
+    def forward(self, x, repeats):
+        self.repeats = repeats
+        self.input_shape = x.shape
+        return array_module(x).tile(x, repeats)
+
+    def backward(self, grad_output):
+        # split each output dim into (copy, original size) and sum over the copies
+        padded = (1,) * (len(self.repeats) - len(self.input_shape)) + tuple(self.input_shape)
+        split_shape = [size for pair in zip(self.repeats, padded) for size in pair]
+        summed = grad_output.reshape(split_shape).sum(axis=tuple(range(0, len(split_shape), 2)))
+        return summed.reshape(self.input_shape)
+
+
+class Flip(Function):
+    def forward(self, x, axes):
+        self.axes = axes
+        return array_module(x).flip(x, axes).copy()   # torch's flip copies
+
+    def backward(self, grad_output):
+        return array_module(grad_output).flip(grad_output, self.axes)
+
+
+# ---- helpers: size arguments and views ------------------------------------------
+def _sizes(sizes):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(minigrad.Size)`` all mean (2, 3)."""
+    if len(sizes) == 1 and not isinstance(sizes[0], numbers.Integral) and hasattr(sizes[0], "__len__"):
+        sizes = sizes[0]
+    if all(type(size) is int for size in sizes):
+        return tuple(sizes)
+    try:
+        return tuple(int(size.__index__()) for size in sizes)
+    except (AttributeError, TypeError):
+        bad = next(size for size in sizes if not hasattr(size, "__index__"))
+        raise TypeError(f"shape must be a sequence of ints, but got an element of type "
+                        f"{type(bad).__name__}") from None
+
+
+def _infer_shape(shape, numel):
+    """``shape`` with its ``-1`` replaced by the size that keeps ``numel`` elements."""
+    inferred = None
+    known = 1
+    for index, size in enumerate(shape):
+        if size == -1:
+            if inferred is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            inferred = index
+        elif size < 0:
+            raise RuntimeError(f"invalid shape dimension {size} at index {index} of shape {list(shape)}")
+        else:
+            known *= size
+    if inferred is None:
+        if known != numel:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return shape
+    if known == 0:
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because "
+                           "the unspecified dimension size -1 can be any value and is ambiguous")
+    if numel % known:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape[:inferred] + (numel // known,) + shape[inferred + 1:]
+
+
+def _is_view_possible(array, shape):
+    """Can ``array`` take ``shape`` without copying (torch's ``view`` condition)?"""
+    if array.flags.c_contiguous or array.size == 0:
+        return True
+    reshaped = array.reshape(shape)
+    return array_module(array).may_share_memory(reshaped, array)
+
+
+def _as_view_of(result, input):
+    """Mark ``result`` as a view of ``input``: an in-place change to either bumps both versions."""
+    result._version_counter = input._version_counter
+    return result
+
+
+# ---- view and reshape ------------------------------------------------------------------
+def view(input, *shape):
+    """The same elements in ``shape`` (one size may be -1), sharing memory.
+
+    Raises as torch when the memory layout does not allow it (a transposed
+    tensor flattened, say): ``reshape`` copies instead.  ``view(dtype)``
+    reinterprets the bytes, without gradient.
+    """
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        from ..tensor import Tensor
+        return Tensor._wrap(input.array.view(shape[0].numpy))
+    shape = _infer_shape(_sizes(shape), input.array.size)
+    if not _is_view_possible(input.array, shape):
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return _as_view_of(View.apply(input, shape=shape), input)
+
+
+def view_as(input, other):
+    return view(input, other.array.shape)
+
+
+def reshape(input, *shape):
+    """The same elements in ``shape``: a view when the layout allows, else a copy."""
+    shape = _infer_shape(_sizes(shape), input.array.size)
+    is_view = _is_view_possible(input.array, shape)
+    result = Reshape.apply(input, shape=shape)
+    return _as_view_of(result, input) if is_view else result
+
+
+def reshape_as(input, other):
+    return reshape(input, other.array.shape)
+
+
+def ravel(input):
+    return reshape(input, -1)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim..end_dim`` into one: (B, C, H, W) -> (B, C*H*W) for start_dim=1."""
+    shape = input.array.shape
+    if not shape:
+        return reshape(input, 1)
+    start, end = _check_dim(start_dim, len(shape)), _check_dim(end_dim, len(shape))
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    merged = 1
+    for size in shape[start:end + 1]:
+        merged *= size
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one may be -1): (B, 12) -> (B, 3, 4)."""
+    shape = input.array.shape
+    dim = _check_dim(dim, len(shape))
+    sizes = _sizes((sizes,))
+    try:
+        sizes = _infer_shape(sizes, shape[dim])
+    except RuntimeError:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size "
+                           f"of dim {dim} ({shape[dim]}) in the input tensor") from None
+    return reshape(input, shape[:dim] + sizes + shape[dim + 1:])
+
+
+def squeeze(input, dim=None):
+    """Drop size-1 dims: all of them, or those among ``dim`` (an int or a tuple) that are size 1."""
+    shape = input.array.shape
+    if dim is None:
+        dims = range(len(shape))
+    elif isinstance(dim, (tuple, list)):
+        dims = [_check_dim(d, len(shape)) for d in dim]
+    else:
+        dims = (_check_dim(dim, len(shape)),)
+    new_shape = tuple(size for axis, size in enumerate(shape) if size != 1 or axis not in dims)
+    return _as_view_of(Squeeze.apply(input, shape=new_shape), input)
+
+
+def unsqueeze(input, dim):
+    """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim]): (3,) -> (1, 3) for dim=0."""
+    shape = input.array.shape
+    dim = _check_dim(dim, len(shape) + 1)
+    return _as_view_of(Unsqueeze.apply(input, shape=shape[:dim] + (1,) + shape[dim:]), input)
+
+
+# ---- permutations ------------------------------------------------------------------------
+def transpose(input, dim0, dim1):
+    """Swap dims ``dim0`` and ``dim1`` (a view)."""
+    ndim = input.array.ndim
+    dim0, dim1 = _check_dim(dim0, ndim), _check_dim(dim1, ndim)
+    axes = list(range(ndim))
+    axes[dim0], axes[dim1] = dim1, dim0
+    return _as_view_of(Transpose.apply(input, axes=tuple(axes)), input)
+
+
+swapaxes = swapdims = transpose
+
+
+def permute(input, *dims):
+    """Reorder the dims: ``x.permute(2, 0, 1)`` turns (H, W, C) into (C, H, W)."""
+    dims = _sizes(dims)
+    ndim = input.array.ndim
+    if len(dims) != ndim:
+        raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not "
+                           "match the length of the desired ordering of dimensions i.e. input.dim() "
+                           f"= {ndim} is not equal to len(dims) = {len(dims)}")
+    axes = tuple(_check_dim(d, ndim) for d in dims)
+    if len(set(axes)) != ndim:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _as_view_of(Permute.apply(input, axes=axes), input)
+
+
+def movedim(input, source, destination):
+    """Move dim(s) ``source`` to position(s) ``destination``, the others keeping their order."""
+    ndim = input.array.ndim
+    source = [_check_dim(d, ndim) for d in (source if isinstance(source, (tuple, list)) else (source,))]
+    destination = [_check_dim(d, ndim)
+                   for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({source} dims) "
+                           f"should contain the same number of dims as destination ({destination} dims)")
+    rest = iter(d for d in range(ndim) if d not in source)
+    placed = dict(zip(destination, source))
+    return permute(input, tuple(placed[d] if d in placed else next(rest) for d in range(ndim)))
+
+
+moveaxis = movedim
+
+
+def t(input):
+    """Transpose a matrix; 0-D and 1-D tensors come back as they are (torch's rule)."""
+    ndim = input.array.ndim
+    if ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
+    return _as_view_of(TransposeMatrix.apply(input, axes=tuple(range(ndim - 1, -1, -1))), input)
+
+
+def T(input):
+    """The property ``x.T``: all dims reversed."""
+    return _as_view_of(Permute.apply(input, axes=tuple(range(input.array.ndim - 1, -1, -1))), input)
+
+
+def mT(input):
+    """The property ``x.mT``: the last two dims swapped, (..., M, N) -> (..., N, M)."""
+    ndim = input.array.ndim
+    if ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {ndim}-D tensor.")
+    return transpose(input, -2, -1)
+
+
+# ---- expand and repeat --------------------------------------------------------------------
+def expand(input, *sizes):
+    """A broadcast view: size-1 dims stretched to ``sizes`` (-1 keeps a dim), new dims in front."""
+    sizes = _sizes(sizes)
+    shape = input.array.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand({input._type_description().split(' ')[0]}{{{list(shape)}}}, "
+                           f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor ({len(shape)})")
+    leading = len(sizes) - len(shape)
+    target = list(sizes)
+    for axis, size in enumerate(sizes):
+        if axis < leading:
+            if size < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed in a "
+                                   f"leading, non-existing dimension {axis}")
+            continue
+        existing = shape[axis - leading]
+        if size == -1:
+            target[axis] = existing
+        elif existing != 1 and size != existing:
+            raise RuntimeError(f"The expanded size of the tensor ({size}) must match the existing "
+                               f"size ({existing}) at non-singleton dimension {axis}.  Target sizes: "
+                               f"{list(sizes)}.  Tensor sizes: {list(shape)}")
+    return _as_view_of(Expand.apply(input, shape=tuple(target)), input)
+
+
+def expand_as(input, other):
+    return expand(input, other.array.shape)
+
+
+def broadcast_to(input, size):
+    return expand(input, size)
+
+
+def repeat(input, *sizes):
+    """Tile: ``x.repeat(2, 1)`` stacks two copies of a matrix vertically."""
+    sizes = _sizes(sizes)
+    if len(sizes) < input.array.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of "
+                           "dimensions of tensor")
+    return Repeat.apply(input, repeats=sizes)
+
+
+def tile(input, dims):
+    """``repeat`` that also accepts fewer repeats than dims (missing ones count as 1)."""
+    dims = _sizes((dims,))
+    return repeat(input, (1,) * (input.array.ndim - len(dims)) + dims)
+
+
+# ---- memory layout and order ---------------------------------------------------------------
+def contiguous(input, memory_format=None):
+    """``input`` itself when its memory is C-ordered, else a C-ordered copy (differentiable)."""
+    if input.array.flags.c_contiguous:
+        return input
+    return clone(input)
+
+
+def flip(input, *dims):
+    """Reverse the order of elements along ``dims`` (a copy, as torch)."""
+    dims = _sizes(dims)
+    ndim = input.array.ndim
+    axes = tuple(_check_dim(d, ndim) for d in dims)
+    for position, axis in enumerate(axes):
+        if axis in axes[:position]:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    return Flip.apply(input, axes=axes)
+
+
+# ---- in-place shape changes: the tensor takes the view's shape and history -----------------------
+def _become(input, result):
+    """Make ``input`` the view ``result`` (same memory, new shape, new history), as torch's ``t_``."""
+    check_inplace_allowed(input)
+    input.array = result.array
+    input._version_counter.value += 1
+    if result.grad_fn is not None:
+        input.grad_fn = result.grad_fn
+        input._output_nr = result._output_nr
+    return input
+
+
+def unsqueeze_(input, dim):
+    return _become(input, unsqueeze(input, dim))
+
+
+def squeeze_(input, dim=None):
+    return _become(input, squeeze(input, dim))
+
+
+def t_(input):
+    return _become(input, t(input))
+
+
+def transpose_(input, dim0, dim1):
+    return _become(input, transpose(input, dim0, dim1))
