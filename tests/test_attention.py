@@ -1,0 +1,507 @@
+"""F.scaled_dot_product_attention and nn.MultiheadAttention against torch 2.13.
+
+Values and every gradient (inputs, float masks, parameters) in float64 to
+~1e-10, with torch's weights loaded into minigrad; fully masked rows as torch
+gives them; dropout checked by its statistics; errors with torch's wording.
+The helpers at the top are shared with test_transformer.py and
+test_attention_blocks.py.
+"""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad import interop
+from minigrad.testing import _assert_close, assert_matches_torch
+
+RTOL, ATOL = 1e-9, 1e-10
+
+
+# ---- shared helpers ---------------------------------------------------------------------------
+def load_torch_weights(ours, theirs):
+    """Give minigrad module ``ours`` the parameters and buffers of torch module ``theirs``."""
+    ours.load_state_dict(interop.from_torch(theirs.state_dict()))
+
+
+def as_pair(array, requires_grad=None):
+    """The same values as a minigrad and a torch tensor (floats require grad by default)."""
+    if array is None:
+        return None, None
+    array = numpy.asarray(array)
+    grad = array.dtype.kind == "f" if requires_grad is None else requires_grad
+    return (minigrad.tensor(array.copy(), requires_grad=grad),
+            torch.from_numpy(array.copy()).requires_grad_(grad))
+
+
+def assert_module_matches(ours, theirs, call, arrays, seed=0, rtol=RTOL, atol=ATOL):
+    """``call(module, *tensors)`` on both libraries: outputs, input and parameter gradients agree.
+
+    ``arrays`` are NumPy arrays (float ones require grad) or None.  The outputs
+    (a tensor or a tuple, None entries allowed) are compared, then a random
+    weighting of them is backpropagated and every gradient compared.
+    """
+    pairs = [as_pair(array) for array in arrays]
+    our_out = call(ours, *[mine for mine, _ in pairs])
+    their_out = call(theirs, *[reference for _, reference in pairs])
+    our_out = our_out if isinstance(our_out, tuple) else (our_out,)
+    their_out = their_out if isinstance(their_out, tuple) else (their_out,)
+    assert len(our_out) == len(their_out)
+    rng = numpy.random.default_rng(seed + 1)
+    our_loss = their_loss = 0
+    for index, (mine, reference) in enumerate(zip(our_out, their_out)):
+        assert (mine is None) == (reference is None), f"output {index}: None in one library only"
+        if reference is None:
+            continue
+        _assert_close(mine, reference, f"output {index}", rtol, atol)
+        weights = rng.standard_normal(tuple(reference.shape))
+        finite = numpy.isfinite(reference.detach().numpy())   # NaN rows would poison the loss
+        weights = numpy.where(finite, weights, 0.0)
+        our_loss = our_loss + (mine.masked_fill(minigrad.tensor(~finite), 0.0) * minigrad.tensor(weights)).sum()
+        their_loss = their_loss + (reference.masked_fill(torch.from_numpy(~finite), 0.0)
+                                   * torch.from_numpy(weights)).sum()
+    their_loss.backward()
+    our_loss.backward()
+    for index, (mine, reference) in enumerate(pairs):
+        if reference is not None and reference.requires_grad:
+            _assert_close(mine.grad, reference.grad, f"gradient of input {index}", rtol, atol)
+    assert_parameter_grads_match(ours, theirs, rtol, atol)
+    return our_out, their_out
+
+
+def assert_parameter_grads_match(ours, theirs, rtol=RTOL, atol=ATOL):
+    our_params = dict(ours.named_parameters())
+    their_params = dict(theirs.named_parameters())
+    assert list(our_params) == list(their_params)
+    for name, reference in their_params.items():
+        mine = our_params[name]
+        if reference.grad is None:
+            assert mine.grad is None or not mine.grad.array.any(), f"{name}: gradient only in minigrad"
+        else:
+            assert mine.grad is not None, f"{name}: no gradient in minigrad"
+            _assert_close(mine.grad, reference.grad, f"gradient of {name}", rtol, atol)
+
+
+def assert_same_error(our_call, their_call, error=None):
+    """Both calls raise the same exception type with the same message (torch.X read as minigrad.X)."""
+    with pytest.raises(Exception) as theirs:
+        their_call()
+    with pytest.raises(Exception) as ours:
+        our_call()
+    assert type(ours.value).__name__ == type(theirs.value).__name__, (ours.value, theirs.value)
+    assert str(ours.value) == str(theirs.value).replace("torch.", "minigrad."), \
+        f"\nminigrad: {ours.value}\ntorch:    {theirs.value}"
+    if error is not None:
+        assert isinstance(ours.value, error)
+
+
+def random(*shape, seed=0):
+    return numpy.random.default_rng(seed).standard_normal(shape)
+
+
+# ---- scaled_dot_product_attention: values and gradients ---------------------------------------
+def sdpa(library):
+    return library.nn.functional.scaled_dot_product_attention
+
+
+def _sdpa_call(**options):
+    def call(query, key, value, *mask):
+        library = minigrad if isinstance(query, minigrad.Tensor) else torch
+        return sdpa(library)(query, key, value, *mask, **options)
+    return call
+
+
+@pytest.mark.parametrize("query_shape, key_shape, value_shape", [
+    ((2, 3, 4), (2, 5, 4), (2, 5, 6)),                 # (N, L, E)
+    ((2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 6)),        # (N, H, L, E)
+    ((3, 4), (5, 4), (5, 6)),                          # no batch dims
+    ((2, 2, 2, 3, 4), (2, 2, 2, 5, 4), (2, 2, 2, 5, 3)),
+    ((2, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 6)),        # keys broadcast over the batch
+    ((2, 2, 3, 4), (2, 5, 4), (2, 5, 6)),              # keys with fewer dims
+    ((1, 1, 1, 4), (1, 1, 1, 4), (1, 1, 1, 4)),
+])
+def test_sdpa_matches_torch(query_shape, key_shape, value_shape):
+    assert_matches_torch(_sdpa_call(), [query_shape, key_shape, value_shape])
+
+
+@pytest.mark.parametrize("scale", [0.3, 1.0, -0.5, 0.0])
+def test_sdpa_scale_matches_torch(scale):
+    assert_matches_torch(_sdpa_call(scale=scale), [(2, 3, 4), (2, 5, 4), (2, 5, 6)])
+
+
+@pytest.mark.parametrize("length, source_length", [(4, 4), (6, 4), (3, 5)])
+def test_sdpa_is_causal_matches_torch_square_and_not(length, source_length):
+    assert_matches_torch(_sdpa_call(is_causal=True), [(2, 2, length, 4), (2, 2, source_length, 4),
+                                                      (2, 2, source_length, 3)])
+
+
+@pytest.mark.parametrize("mask_shape", [(3, 5), (2, 1, 3, 5), (2, 2, 3, 5), (1, 5), (2, 1, 1, 5)])
+def test_sdpa_bool_mask_matches_torch(mask_shape):
+    rng = numpy.random.default_rng(3)
+    mask = rng.random(mask_shape) > 0.3
+    arrays = [rng.uniform(-2, 2, shape) for shape in [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 6)]]
+    assert_matches_torch(_sdpa_call(), inputs=arrays + [mask])
+
+
+@pytest.mark.parametrize("mask_shape", [(3, 5), (2, 2, 3, 5), (2, 1, 1, 5)])
+def test_sdpa_float_mask_and_its_gradient_match_torch(mask_shape):
+    """An additive float mask gets a gradient (summed over the dims it was broadcast along)."""
+    rng = numpy.random.default_rng(4)
+    mask = rng.standard_normal(mask_shape)
+    arrays = [rng.uniform(-2, 2, shape) for shape in [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 6)]]
+    assert_matches_torch(_sdpa_call(), inputs=arrays + [mask])
+
+
+def test_sdpa_fully_masked_rows_are_zero_with_zero_gradients_as_torch():
+    """torch's math path uses a safe softmax: a row with every key masked gives 0, not NaN."""
+    rng = numpy.random.default_rng(5)
+    bool_mask = rng.random((3, 5)) > 0.5
+    bool_mask[1] = False
+    float_mask = rng.standard_normal((2, 1, 3, 5))
+    float_mask[0, 0, 2] = -numpy.inf
+    arrays = [rng.uniform(-2, 2, shape) for shape in [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 6)]]
+    ours, _ = assert_matches_torch(_sdpa_call(), inputs=arrays + [bool_mask])
+    assert not ours.detach().numpy()[:, :, 1].any()
+    ours, _ = assert_matches_torch(_sdpa_call(), inputs=arrays + [float_mask])
+    assert not ours.detach().numpy()[0, :, 2].any()
+
+
+def test_sdpa_grouped_query_attention_matches_torch():
+    assert_matches_torch(_sdpa_call(enable_gqa=True), [(2, 4, 3, 4), (2, 2, 5, 4), (2, 1, 5, 6)])
+
+
+def test_sdpa_float32_matches_torch():
+    assert_matches_torch(_sdpa_call(is_causal=True), [(2, 2, 4, 8), (2, 2, 4, 8), (2, 2, 4, 8)],
+                         dtype="float32")
+
+
+# ---- scaled_dot_product_attention: dropout ------------------------------------------------------
+def _uniform_attention(sequence, batch, dropout_p):
+    """Equal scores (zero keys) and identity values: the output *is* the dropped weight matrix."""
+    query = minigrad.tensor(random(batch, sequence, 4), requires_grad=True)
+    key = minigrad.zeros(batch, sequence, 4, dtype=minigrad.float64)
+    value = minigrad.tensor(numpy.broadcast_to(numpy.eye(sequence), (batch, sequence, sequence)).copy(),
+                            requires_grad=True)
+    return query, key, value, sdpa(minigrad)(query, key, value, dropout_p=dropout_p)
+
+
+def test_sdpa_dropout_zeroes_a_fraction_p_and_rescales_the_rest():
+    minigrad.manual_seed(0)
+    sequence, p = 8, 0.3
+    _, _, _, output = _uniform_attention(sequence, 500, p)
+    dropped = output.detach().numpy()
+    kept = dropped != 0
+    assert abs(1 - kept.mean() - p) < 0.01                       # 32,000 draws: sd ~0.0026
+    numpy.testing.assert_allclose(dropped[kept], 1 / (sequence * (1 - p)))
+    assert abs(dropped.sum(-1).mean() - 1) < 0.01                # the expectation is unchanged
+
+
+def test_sdpa_dropout_backward_uses_the_forward_mask():
+    """With identity values the value gradient is dropped^T @ grad: only the same mask gives it."""
+    minigrad.manual_seed(1)
+    _, _, value, output = _uniform_attention(6, 4, 0.5)
+    grad_output = random(4, 6, 6, seed=2)
+    output.backward(minigrad.tensor(grad_output))
+    dropped = output.detach().numpy()
+    numpy.testing.assert_allclose(value.grad.numpy(), dropped.transpose(0, 2, 1) @ grad_output,
+                                  rtol=1e-12, atol=1e-12)
+
+
+def test_sdpa_dropout_one_gives_zeros_and_zero_gives_no_dropout():
+    _, _, _, output = _uniform_attention(4, 2, 1.0)
+    assert not output.detach().numpy().any()
+    query, key, value, output = _uniform_attention(4, 2, 0.0)
+    numpy.testing.assert_allclose(output.detach().numpy(), 0.25)
+
+
+# ---- scaled_dot_product_attention: errors -----------------------------------------------------
+def _sdpa_pair(query_shape=(2, 3, 4), key_shape=(2, 5, 4), value_shape=(2, 5, 6), dtype="float32"):
+    rng = numpy.random.default_rng(0)
+    return [as_pair(rng.standard_normal(shape).astype(dtype), requires_grad=False)
+            for shape in (query_shape, key_shape, value_shape)]
+
+
+def _assert_sdpa_error(pairs, mask=None, **options):
+    ours = [mine for mine, _ in pairs]
+    theirs = [reference for _, reference in pairs]
+    our_mask, their_mask = as_pair(mask, requires_grad=False)
+    assert_same_error(lambda: sdpa(minigrad)(*ours, attn_mask=our_mask, **options),
+                      lambda: sdpa(torch)(*theirs, attn_mask=their_mask, **options))
+
+
+@pytest.mark.parametrize("mask", [numpy.ones((3, 5), dtype=numpy.int64),
+                                  numpy.ones((3, 5), dtype=numpy.float64),
+                                  numpy.ones((4, 5), dtype=bool),
+                                  numpy.ones((3, 4), dtype=numpy.float32),
+                                  numpy.ones((7, 2, 3, 5), dtype=bool)],
+                         ids=["int mask", "float64 mask on float32", "bool mask rows",
+                              "float mask columns", "mask with more batch dims"])
+def test_sdpa_rejects_masks_of_wrong_dtype_or_shape_as_torch(mask):
+    _assert_sdpa_error(_sdpa_pair(), mask)
+
+
+def test_sdpa_rejects_mask_with_is_causal_as_torch():
+    _assert_sdpa_error(_sdpa_pair(), numpy.ones((3, 5), dtype=bool), is_causal=True)
+
+
+@pytest.mark.parametrize("shapes", [
+    ((2, 3, 4), (2, 5, 3), (2, 5, 6)),    # E of key differs
+    ((2, 3, 4), (2, 5, 4), (2, 4, 6)),    # S of value differs
+    ((2, 3, 4), (3, 5, 4), (3, 5, 6)),    # batch sizes differ
+    ((4,), (4,), (4,)),                   # 1-D
+])
+def test_sdpa_rejects_mismatched_shapes_as_torch(shapes):
+    _assert_sdpa_error(_sdpa_pair(*shapes))
+
+
+def test_sdpa_rejects_mixed_dtypes_and_bad_dropout_as_torch():
+    pairs = _sdpa_pair()
+    pairs[1] = as_pair(random(2, 5, 4), requires_grad=False)
+    _assert_sdpa_error(pairs)
+    _assert_sdpa_error(_sdpa_pair(), dropout_p=1.5)
+
+
+# ---- MultiheadAttention: structure ------------------------------------------------------------
+def make_mha_pair(embed_dim=8, num_heads=2, **options):
+    """The same MultiheadAttention in both libraries (float64, torch's weights in minigrad)."""
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(embed_dim, num_heads, dtype=torch.float64, **options)
+    ours = minigrad.nn.MultiheadAttention(embed_dim, num_heads, dtype=minigrad.float64, **options)
+    load_torch_weights(ours, theirs)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("options", [{}, {"bias": False}, {"kdim": 3, "vdim": 5},
+                                     {"add_bias_kv": True}, {"kdim": 3, "add_bias_kv": True}])
+def test_mha_parameters_have_torchs_names_and_shapes(options):
+    ours = minigrad.nn.MultiheadAttention(8, 2, **options)
+    theirs = torch.nn.MultiheadAttention(8, 2, **options)
+    assert [(name, tuple(p.shape)) for name, p in ours.named_parameters()] == \
+        [(name, tuple(p.shape)) for name, p in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert str(ours) == str(theirs)
+    assert ours.head_dim == theirs.head_dim and ours._qkv_same_embed_dim == theirs._qkv_same_embed_dim
+
+
+def test_mha_initialisation_follows_torch():
+    """Xavier-uniform in_proj (bound sqrt(6 / (E + 3E))), zero biases, Linear init for out_proj."""
+    minigrad.manual_seed(0)
+    embed_dim = 64
+    mha = minigrad.nn.MultiheadAttention(embed_dim, 4, add_bias_kv=True)
+    weight = mha.in_proj_weight.detach().numpy()
+    bound = (6 / (embed_dim + 3 * embed_dim)) ** 0.5
+    assert numpy.abs(weight).max() <= bound and numpy.abs(weight).max() > 0.95 * bound
+    assert abs(weight.std() - bound / 3 ** 0.5) < 0.02 * bound
+    assert not mha.in_proj_bias.detach().numpy().any() and not mha.out_proj.bias.detach().numpy().any()
+    assert numpy.abs(mha.out_proj.weight.detach().numpy()).max() <= 1 / embed_dim ** 0.5
+    # bias_k is (1, 1, E): xavier_normal_ with fan_in = 1 * E, fan_out = 1 * E
+    assert abs(mha.bias_k.detach().numpy().std() - (2 / (2 * embed_dim)) ** 0.5) < 0.06
+    separate = minigrad.nn.MultiheadAttention(embed_dim, 4, kdim=16)
+    bound_k = (6 / (embed_dim + 16)) ** 0.5
+    assert numpy.abs(separate.k_proj_weight.detach().numpy()).max() <= bound_k
+
+
+# ---- MultiheadAttention: parity -----------------------------------------------------------------
+def _mha_call(**options):
+    def call(module, query, key=None, value=None, *masks):
+        key = query if key is None else key
+        value = key if value is None else value
+        names = ("key_padding_mask", "attn_mask")
+        return module(query, key, value, **dict(zip(names, masks)), **options)
+    return call
+
+
+def _mask_arrays(kind, batch, heads, length, source_length, seed=7):
+    """(key_padding_mask, attn_mask) of one kind; bool masks are True where attention is barred."""
+    rng = numpy.random.default_rng(seed)
+    padding = rng.random((batch, source_length)) > 0.7
+    padding[:, 0] = False                        # every query keeps at least one key
+    barred = rng.random((length, source_length)) > 0.7
+    barred[:, 0] = False
+    masks = {
+        "none": (None, None),
+        "bool attn_mask 2-D": (None, barred),
+        "float attn_mask 2-D": (None, rng.standard_normal((length, source_length))),
+        "bool attn_mask 3-D": (None, rng.random((batch * heads, length, source_length)) > 0.9),
+        "float attn_mask 3-D": (None, rng.standard_normal((batch * heads, length, source_length))),
+        "bool key_padding_mask": (padding, None),
+        "float key_padding_mask": (numpy.where(padding, -numpy.inf, 0.0), None),
+        "bool both": (padding, barred),
+        "float both": (rng.standard_normal((batch, source_length)),
+                       rng.standard_normal((length, source_length))),
+    }
+    return masks[kind]
+
+
+MASK_KINDS = ["none", "bool attn_mask 2-D", "float attn_mask 2-D", "bool attn_mask 3-D",
+              "float attn_mask 3-D", "bool key_padding_mask", "float key_padding_mask", "bool both",
+              "float both"]
+
+
+@pytest.mark.parametrize("mask_kind", MASK_KINDS)
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_self_attention_matches_torch_for_each_mask(mask_kind, need_weights):
+    batch, heads, length = 3, 2, 5
+    ours, theirs = make_mha_pair(8, heads)
+    padding, attn_mask = _mask_arrays(mask_kind, batch, heads, length, length)
+    arrays = [random(length, batch, 8), None, None, padding, attn_mask]
+    assert_module_matches(ours, theirs, _mha_call(need_weights=need_weights), arrays)
+
+
+@pytest.mark.parametrize("key_is_value", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("average_attn_weights", [True, False])
+def test_mha_cross_attention_matches_torch(key_is_value, batch_first, average_attn_weights):
+    batch, heads, length, source_length = 2, 4, 3, 6
+    ours, theirs = make_mha_pair(8, heads, batch_first=batch_first)
+    padding, attn_mask = _mask_arrays("bool both", batch, heads, length, source_length)
+    shape = (lambda seq: (batch, seq, 8)) if batch_first else (lambda seq: (seq, batch, 8))
+    key = random(*shape(source_length), seed=1)
+    value = None if key_is_value else random(*shape(source_length), seed=2)
+    arrays = [random(*shape(length)), key, value, padding, attn_mask]
+    assert_module_matches(ours, theirs, _mha_call(average_attn_weights=average_attn_weights), arrays)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_batch_first_self_attention_matches_torch(batch_first, need_weights):
+    ours, theirs = make_mha_pair(8, 2, batch_first=batch_first)
+    padding, attn_mask = _mask_arrays("float both", 3, 2, 4, 4)
+    shape = (3, 4, 8) if batch_first else (4, 3, 8)
+    assert_module_matches(ours, theirs, _mha_call(need_weights=need_weights),
+                          [random(*shape), None, None, padding, attn_mask])
+
+
+@pytest.mark.parametrize("mask_kind", ["none", "bool attn_mask 2-D", "bool key_padding_mask"])
+@pytest.mark.parametrize("average_attn_weights", [True, False])
+def test_mha_unbatched_input_matches_torch(mask_kind, average_attn_weights):
+    ours, theirs = make_mha_pair(8, 2, batch_first=True)    # batch_first is ignored unbatched
+    padding, attn_mask = _mask_arrays(mask_kind, 1, 2, 4, 6)
+    padding = None if padding is None else padding[0]
+    arrays = [random(4, 8), random(6, 8, seed=1), random(6, 8, seed=2), padding, attn_mask]
+    assert_module_matches(ours, theirs, _mha_call(average_attn_weights=average_attn_weights), arrays)
+
+
+def test_mha_unbatched_3d_attn_mask_matches_torch():
+    ours, theirs = make_mha_pair(8, 2)
+    attn_mask = numpy.random.default_rng(0).standard_normal((2, 4, 4))
+    assert_module_matches(ours, theirs, _mha_call(), [random(4, 8), None, None, None, attn_mask])
+
+
+@pytest.mark.parametrize("options", [{"kdim": 3, "vdim": 5}, {"kdim": 3}, {"add_bias_kv": True},
+                                     {"add_zero_attn": True}, {"bias": False},
+                                     {"add_bias_kv": True, "add_zero_attn": True, "kdim": 6}])
+@pytest.mark.parametrize("mask_kind", ["none", "bool both", "float attn_mask 3-D"])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_options_match_torch(options, mask_kind, need_weights):
+    batch, heads, length, source_length = 2, 2, 3, 4
+    ours, theirs = make_mha_pair(8, heads, **options)
+    padding, attn_mask = _mask_arrays(mask_kind, batch, heads, length, source_length)
+    key = random(source_length, batch, options.get("kdim", 8), seed=1)
+    value = random(source_length, batch, options.get("vdim", 8), seed=2)
+    arrays = [random(length, batch, 8), key, value, padding, attn_mask]
+    assert_module_matches(ours, theirs, _mha_call(need_weights=need_weights), arrays)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_is_causal_with_causal_mask_matches_torch(need_weights):
+    ours, theirs = make_mha_pair(8, 2)
+    causal = numpy.triu(numpy.full((5, 5), -numpy.inf), 1)
+    assert_module_matches(ours, theirs, _mha_call(need_weights=need_weights, is_causal=True),
+                          [random(5, 2, 8), None, None, None, causal])
+
+
+def test_mha_eval_mode_and_float32_match_torch():
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(8, 2, dropout=0.5)
+    ours = minigrad.nn.MultiheadAttention(8, 2, dropout=0.5)
+    load_torch_weights(ours, theirs)
+    ours.eval(), theirs.eval()
+    assert_module_matches(ours, theirs, _mha_call(), [random(4, 3, 8).astype(numpy.float32)],
+                          rtol=1e-5, atol=1e-5)
+
+
+# ---- MultiheadAttention: fully masked rows and dropout ----------------------------------------------
+def test_mha_fully_masked_rows_give_nan_with_weights_and_zeros_without_as_torch():
+    """need_weights=True runs a plain softmax (NaN rows); need_weights=False runs SDPA (zeros)."""
+    ours, theirs = make_mha_pair(8, 2, batch_first=True)
+    padding = numpy.zeros((2, 4), dtype=bool)
+    padding[1] = True                           # the second sequence has no key at all
+    x = random(2, 4, 8)
+    for need_weights in (True, False):
+        our_out, _ = assert_module_matches(ours, theirs, _mha_call(need_weights=need_weights),
+                                           [x, None, None, padding])
+        output = our_out[0].detach().numpy()
+        assert numpy.isfinite(output[0]).all()
+        if need_weights:
+            assert numpy.isnan(output[1]).all() and numpy.isnan(our_out[1].detach().numpy()[1]).all()
+        else:
+            numpy.testing.assert_allclose(output[1], 0.0)   # zero attention, zero out_proj bias
+        ours.zero_grad(), theirs.zero_grad()
+
+
+def test_mha_dropout_in_train_mode_drops_weights_and_eval_mode_does_not():
+    minigrad.manual_seed(0)
+    mha = minigrad.nn.MultiheadAttention(8, 2, dropout=0.4, dtype=minigrad.float64)
+    x = minigrad.tensor(random(6, 50, 8))
+    _, weights = mha(x, x, x, average_attn_weights=False)    # (N, H, L, S), after dropout
+    dropped = weights.detach().numpy()
+    assert abs((dropped == 0).mean() - 0.4) < 0.02             # 3,600 draws: sd ~0.008
+    assert abs(dropped.sum(-1).mean() - 1) < 0.03
+    mha.eval()
+    first, _ = mha(x, x, x)
+    second, weights = mha(x, x, x)
+    numpy.testing.assert_array_equal(first.detach().numpy(), second.detach().numpy())
+    numpy.testing.assert_allclose(weights.detach().numpy().sum(-1), 1.0)
+
+
+# ---- MultiheadAttention: errors -------------------------------------------------------------------------
+def test_mha_rejects_embed_dim_not_divisible_by_num_heads_as_torch():
+    assert_same_error(lambda: minigrad.nn.MultiheadAttention(10, 3),
+                      lambda: torch.nn.MultiheadAttention(10, 3), AssertionError)
+    assert_same_error(lambda: minigrad.nn.MultiheadAttention(0, 2),
+                      lambda: torch.nn.MultiheadAttention(0, 2), ValueError)
+
+
+def _assert_mha_error(query, key_padding_mask=None, attn_mask=None, key=None, **options):
+    ours, theirs = make_mha_pair(8, 2)
+    q, tq = as_pair(query, requires_grad=False)
+    k, tk = as_pair(query if key is None else key, requires_grad=False)
+    m, tm = as_pair(key_padding_mask, requires_grad=False)
+    a, ta = as_pair(attn_mask, requires_grad=False)
+    assert_same_error(lambda: ours(q, k, k, key_padding_mask=m, attn_mask=a, **options),
+                      lambda: theirs(tq, tk, tk, key_padding_mask=tm, attn_mask=ta, **options))
+
+
+@pytest.mark.parametrize("case", [
+    dict(attn_mask=numpy.zeros((4, 3), dtype=bool)),                     # 2-D, wrong L
+    dict(attn_mask=numpy.zeros((5, 4, 4), dtype=bool)),                  # 3-D, wrong N * heads
+    dict(attn_mask=numpy.zeros((1, 6, 4, 4), dtype=bool)),               # 4-D
+    dict(attn_mask=numpy.zeros((4, 4), dtype=numpy.int64)),              # integer mask
+    dict(key_padding_mask=numpy.zeros((3, 5), dtype=bool)),              # wrong S
+    dict(key_padding_mask=numpy.zeros((2, 4), dtype=bool)),              # wrong N
+    dict(key_padding_mask=numpy.zeros((3, 1, 4), dtype=bool)),           # 3-D
+    dict(key_padding_mask=numpy.zeros((3, 4), dtype=numpy.int32)),       # integer mask
+], ids=["attn 2-D shape", "attn 3-D shape", "attn 4-D", "attn int", "kpm S", "kpm N", "kpm 3-D",
+        "kpm int"])
+def test_mha_rejects_masks_of_wrong_shape_or_dtype_as_torch(case):
+    _assert_mha_error(random(4, 3, 8), **case)
+
+
+def test_mha_rejects_wrong_embedding_size_and_ranks_as_torch():
+    _assert_mha_error(random(4, 3, 6))                            # d_model mismatch
+    _assert_mha_error(random(4, 3, 8), key=random(4, 8))          # 3-D query, 2-D key
+    _assert_mha_error(random(2, 4, 3, 8))                         # 4-D query
+    _assert_mha_error(random(4, 8), attn_mask=numpy.zeros((3, 4, 4), dtype=bool))
+    _assert_mha_error(random(4, 3, 8), is_causal=True)            # is_causal needs a mask
+
+
+def test_mha_warns_on_mixed_mask_types_as_torch():
+    ours, theirs = make_mha_pair(8, 2)
+    x, tx = as_pair(random(4, 3, 8), requires_grad=False)
+    padding, tpadding = as_pair(numpy.zeros((3, 4), dtype=bool))
+    attn_mask, tattn_mask = as_pair(numpy.zeros((4, 4)), requires_grad=False)
+    with pytest.warns(UserWarning) as their_warnings:
+        theirs(tx, tx, tx, key_padding_mask=tpadding, attn_mask=tattn_mask)
+    with pytest.warns(UserWarning) as our_warnings:
+        ours(x, x, x, key_padding_mask=padding, attn_mask=attn_mask)
+    assert str(our_warnings[0].message) == str(their_warnings[0].message)
