@@ -107,11 +107,18 @@ def result_type(*operands) -> numpy.dtype:
             scalar_category = max(scalar_category, 1)
         else:
             scalar_category = max(scalar_category, 2)
-    result = numpy.result_type(*dimensioned) if dimensioned else None
+    result = _promote(dimensioned) if dimensioned else None
     if zero_dim:
-        zero = numpy.result_type(*zero_dim)
+        zero = _promote(zero_dim)
         if result is None or _category(zero) > _category(result):
             result = zero
     if scalar_category >= 0 and (result is None or scalar_category > _category(result)):
         result = (numpy.dtype(numpy.bool_), numpy.dtype(numpy.int64), _default_float.numpy)[scalar_category]
     return result
+
+
+def _promote(numpy_dtypes):
+    """torch's promotion among tensors: the highest category wins with its own dtypes
+    (int64 with float32 is float32, where NumPy says float64)."""
+    top = max(_category(d) for d in numpy_dtypes)
+    return numpy.result_type(*[d for d in numpy_dtypes if _category(d) == top])
