@@ -4,5 +4,9 @@ Each family lives in its own file under ``nn/_functional/``.
 """
 from ._functional.activation import *  # noqa: F401,F403
 from ._functional.linear import *  # noqa: F401,F403
+from ._functional.sparse import *  # noqa: F401,F403
+from ._functional.dropout import *  # noqa: F401,F403
+from ._functional.normalization import *  # noqa: F401,F403
+from ._functional.padding import *  # noqa: F401,F403
 from ._functional.loss import *  # noqa: F401,F403
 from ._functional.attention import *  # noqa: F401,F403

@@ -1,2 +1,345 @@
-"""activation (being written)."""
-__all__ = []
+"""Activation functions of ``nn.functional``: each a formula and its derivative.
+
+``relu``, ``sigmoid``, ``tanh``, ``softmax`` and ``log_softmax`` are the core
+ops (``minigrad.ops``); the others are written here as ``Pointwise`` nodes:
+a ``function(x)`` and a ``derivative(x)``, both on raw arrays, so every
+backward is one line a reader can check against the formula.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+from ...autograd.function import Function
+from ...backend import array_module
+from ...ops import softmax as softmax_ops, unary
+from ...ops.inplace import assign
+
+__all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
+           "elu_", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",
+           "logsigmoid", "hardsigmoid", "hardswish", "softsign", "tanhshrink", "threshold",
+           "softmax", "log_softmax", "softmin"]
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_TANH_COEFF = 0.044715
+
+
+def _stable_sigmoid(xp, x):
+    """``1 / (1 + exp(-x))`` with ``exp`` only of non-positive numbers (no overflow)."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1, e) / (1 + e)
+
+
+def _softplus(xp, x):
+    """``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``: no overflow for large x."""
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class Pointwise(Function):
+    """An elementwise activation: subclasses give ``function`` and ``derivative`` of ``x``."""
+
+    def forward(self, x, **params):
+        self.params = params
+        self.save_for_backward(x)
+        return self.function(array_module(x), x, **params).astype(x.dtype, copy=False)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * self.derivative(array_module(x), x, **self.params)).astype(x.dtype, copy=False)
+
+
+class Hardtanh(Pointwise):
+    """``clip(x, low, high)``; the gradient passes strictly inside (torch's hardtanh_backward)."""
+
+    @staticmethod
+    def function(xp, x, low, high):
+        return xp.clip(x, low, high)
+
+    @staticmethod
+    def derivative(xp, x, low, high):
+        return (x > low) & (x < high)
+
+
+class LeakyRelu(Pointwise):
+    @staticmethod
+    def function(xp, x, slope):
+        return xp.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def derivative(xp, x, slope):
+        return xp.where(x > 0, 1.0, slope)
+
+
+class Elu(Pointwise):
+    """``scale * (x if x > 0 else alpha * (exp(x / input_scale) - 1))``: ELU, SELU and CELU."""
+
+    @staticmethod
+    def function(xp, x, alpha, scale, input_scale):
+        negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
+        return scale * xp.where(x > 0, x, negative)
+
+    @staticmethod
+    def derivative(xp, x, alpha, scale, input_scale):
+        return scale * xp.where(x > 0, 1.0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
+
+
+class Gelu(Pointwise):
+    """``x * Phi(x)`` (exact, with erf) or torch's tanh approximation."""
+
+    @staticmethod
+    def function(xp, x, approximate):
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
+            return 0.5 * x * (1 + xp.tanh(inner))
+        return 0.5 * x * (1 + unary._erf(x * (1 / math.sqrt(2.0))))
+
+    @staticmethod
+    def derivative(xp, x, approximate):
+        if approximate == "tanh":
+            tanh_inner = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3))
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_COEFF * x * x)
+            return 0.5 * (1 + tanh_inner) + 0.5 * x * (1 - tanh_inner * tanh_inner) * d_inner
+        cdf = 0.5 * (1 + unary._erf(x * (1 / math.sqrt(2.0))))
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return cdf + x * pdf
+
+
+class Silu(Pointwise):
+    """``x * sigmoid(x)``; derivative ``s * (1 + x * (1 - s))``."""
+
+    @staticmethod
+    def function(xp, x):
+        return x * _stable_sigmoid(xp, x)
+
+    @staticmethod
+    def derivative(xp, x):
+        s = _stable_sigmoid(xp, x)
+        return s * (1 + x * (1 - s))
+
+
+class Mish(Pointwise):
+    """``x * tanh(softplus(x))``."""
+
+    @staticmethod
+    def function(xp, x):
+        return x * xp.tanh(_softplus(xp, x))
+
+    @staticmethod
+    def derivative(xp, x):
+        t = xp.tanh(_softplus(xp, x))
+        return t + x * _stable_sigmoid(xp, x) * (1 - t * t)
+
+
+class Softplus(Pointwise):
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold`` (as torch)."""
+
+    @staticmethod
+    def function(xp, x, beta, threshold):
+        scaled = x * beta
+        return xp.where(scaled > threshold, x, _softplus(xp, scaled) / beta)
+
+    @staticmethod
+    def derivative(xp, x, beta, threshold):
+        scaled = x * beta
+        return xp.where(scaled > threshold, 1.0, _stable_sigmoid(xp, scaled))
+
+
+class LogSigmoid(Pointwise):
+    """``log(sigmoid(x)) = -softplus(-x)``; derivative ``sigmoid(-x)``."""
+
+    @staticmethod
+    def function(xp, x):
+        return -_softplus(xp, -x)
+
+    @staticmethod
+    def derivative(xp, x):
+        return _stable_sigmoid(xp, -x)
+
+
+class Hardsigmoid(Pointwise):
+    """``relu6(x + 3) / 6``."""
+
+    @staticmethod
+    def function(xp, x):
+        return xp.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def derivative(xp, x):
+        return ((x > -3) & (x < 3)) / 6.0
+
+
+class Hardswish(Pointwise):
+    """``x * relu6(x + 3) / 6``; derivative ``(2x + 3) / 6`` on [-3, 3] (torch's ends)."""
+
+    @staticmethod
+    def function(xp, x):
+        return x * xp.clip(x + 3, 0, 6) / 6
+
+    @staticmethod
+    def derivative(xp, x):
+        return xp.where(x < -3, 0.0, xp.where(x <= 3, x / 3 + 0.5, 1.0))
+
+
+class Softsign(Pointwise):
+    @staticmethod
+    def function(xp, x):
+        return x / (1 + xp.abs(x))
+
+    @staticmethod
+    def derivative(xp, x):
+        return 1 / (1 + xp.abs(x)) ** 2
+
+
+class Tanhshrink(Pointwise):
+    @staticmethod
+    def function(xp, x):
+        return x - xp.tanh(x)
+
+    @staticmethod
+    def derivative(xp, x):
+        return xp.tanh(x) ** 2
+
+
+class Threshold(Pointwise):
+    """``x`` where ``x > threshold``, else ``value``."""
+
+    @staticmethod
+    def function(xp, x, threshold, value):
+        return xp.where(x > threshold, x, value)
+
+    @staticmethod
+    def derivative(xp, x, threshold, value):
+        return x > threshold
+
+
+def _apply(node, input, inplace, **params):
+    """Run ``node``; with torch's ``inplace=True`` the input takes the result's values and history."""
+    result = node.apply(input, **params)
+    return assign(input, result) if inplace else result
+
+
+# ---- the public functions (torch's names and defaults) ------------------------------------------
+def relu(input, inplace=False):
+    return unary.relu_(input) if inplace else unary.relu(input)
+
+
+def relu_(input):
+    return unary.relu_(input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _apply(Hardtanh, input, inplace, low=min_val, high=max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _apply(LeakyRelu, input, inplace, slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _apply(Elu, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input, inplace=False):
+    return _apply(Elu, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _apply(Elu, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+
+
+def gelu(input, approximate="none"):
+    """``x * Phi(x)``; ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return Gelu.apply(input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    return _apply(Silu, input, inplace)
+
+
+def mish(input, inplace=False):
+    return _apply(Mish, input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def sigmoid(input):
+    return unary.sigmoid(input)
+
+
+def tanh(input):
+    return unary.tanh(input)
+
+
+def logsigmoid(input):
+    return LogSigmoid.apply(input)
+
+
+def hardsigmoid(input, inplace=False):
+    return _apply(Hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _apply(Hardswish, input, inplace)
+
+
+def softsign(input):
+    return Softsign.apply(input)
+
+
+def tanhshrink(input):
+    return Tanhshrink.apply(input)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _apply(Threshold, input, inplace, threshold=threshold, value=value)
+
+
+def _softmax_dim(ndim, stacklevel):
+    """torch's legacy choice when ``dim`` is not given: 0 for 0-, 1- and 3-D inputs, else 1."""
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to "
+                  "include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim(), _stacklevel)
+    return softmax_ops.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim(), _stacklevel)
+    return softmax_ops.log_softmax(input, dim, dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim(input.dim(), _stacklevel)
+    return softmax_ops.softmax(-input, dim, dtype=dtype)

@@ -1,2 +1,434 @@
-"""loss (being written)."""
-__all__ = []
+"""Loss functions of ``nn.functional``, each a node with a closed-form, numerically stable backward.
+
+* ``cross_entropy`` / ``nll_loss``: one node for both.  Every variant (class
+  indices, class weights, ``ignore_index``, label smoothing, class
+  probabilities) is the same sum ``-sum_c dist[c] * log_p[c]`` with a
+  different target distribution ``dist``; the gradient with respect to the
+  logits is then ``p * sum_c dist[c] - dist``.
+* ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss``: a function of
+  ``input - target`` and its derivative.
+* ``binary_cross_entropy`` (logs clamped at -100, as torch) and
+  ``binary_cross_entropy_with_logits`` (log-sum-exp form: no overflow).
+"""
+from __future__ import annotations
+
+import warnings
+
+from ...autograd.function import Function
+from ...backend import array_module
+from ...ops.arithmetic import as_operands
+from ...ops.broadcast import broadcast_shapes, sum_to
+from ...tensor import Size, Tensor
+
+__all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+
+_REDUCTIONS = ("none", "mean", "sum")
+_TORCH_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                       "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# ---- reductions ------------------------------------------------------------------------------
+def _legacy_reduction(size_average, reduce, reduction):
+    """torch's deprecated ``size_average`` / ``reduce`` arguments, turned into ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn("size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", stacklevel=3)
+    return reduction
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(xp, loss, reduction, denominator):
+    """The elementwise ``loss`` summed, averaged over ``denominator``, or kept."""
+    if reduction == "none":
+        return loss
+    total = xp.asarray(loss.sum())
+    return total if reduction == "sum" else _divide(xp, total, denominator)
+
+
+def _divide(xp, total, denominator):
+    """``total / denominator`` with torch's 0 / 0 = nan and no NumPy warning."""
+    if float(denominator) == 0:
+        return xp.asarray(xp.nan, dtype=total.dtype) * xp.ones_like(total)
+    return (total / denominator).astype(total.dtype, copy=False)
+
+
+def _reduction_scale(xp, grad_output, reduction, denominator, dtype):
+    """How much each element's loss was weighted in the reduced loss, times the incoming gradient."""
+    if reduction == "mean":
+        return _divide(xp, grad_output, denominator).astype(dtype, copy=False)
+    return grad_output
+
+
+# ---- cross entropy and NLL: one node ----------------------------------------------------------------
+class DistributionCrossEntropy(Function):
+    """``loss = -sum_c dist[c] * log_p[c]`` along ``class_axis``, then reduced.
+
+    ``scores`` are logits (``log_p = log_softmax(scores)``) when ``from_logits``,
+    else already log-probabilities (``nll_loss``).  ``dist`` (same shape) is the
+    weighted target distribution; gradients:
+    d/dlogits = ``p * sum_c dist - dist``, d/dlog_p = ``-dist``, d/ddist = ``-log_p``.
+    """
+
+    def forward(self, scores, dist, class_axis, from_logits, reduction, denominator):
+        xp = array_module(scores)
+        if from_logits:
+            shifted = scores - scores.max(axis=class_axis, keepdims=True)
+            log_p = shifted - xp.log(xp.exp(shifted).sum(axis=class_axis, keepdims=True))
+        else:
+            log_p = scores
+        self.class_axis, self.from_logits = class_axis, from_logits
+        self.reduction, self.denominator = reduction, denominator
+        self.save_for_backward(log_p, dist)
+        per_sample = -(dist * log_p).sum(axis=class_axis)
+        return _reduce(xp, per_sample, reduction, denominator)
+
+    def backward(self, grad_output):
+        log_p, dist = self.saved_tensors
+        xp = array_module(log_p)
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
+        if self.reduction == "none":
+            scale = xp.expand_dims(scale, self.class_axis)
+        grad_scores = grad_dist = None
+        if self.needs_input_grad[0]:
+            if self.from_logits:
+                total = dist.sum(axis=self.class_axis, keepdims=True)
+                grad_scores = scale * (xp.exp(log_p) * total - dist)
+            else:
+                grad_scores = -scale * dist
+        if self.needs_input_grad[1]:
+            grad_dist = -scale * log_p
+        return grad_scores, grad_dist
+
+
+def _check_class_targets(input, target):
+    """torch's checks on class-index targets, in torch's order."""
+    shape, target_shape = input.array.shape, target.array.shape
+    if input.array.ndim != 1 and (not target_shape or shape[0] != target_shape[0]):
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                         f"({target_shape[0] if target_shape else 0}).")
+    if input.array.ndim <= 2:
+        if target.array.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif target_shape[1:] != shape[2:]:
+        expected = [shape[0], *shape[2:]]
+        raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
+    if target.array.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError("expected target dtype to be Long or Byte, but got "
+                           f"{_TORCH_SCALAR_NAMES[target.dtype.name]}")
+
+
+def _class_index_distribution(input, target, class_axis, weight, ignore_index, label_smoothing):
+    """(dist, mean denominator) for class-index targets.
+
+    dist = (1 - eps) * w[y] * onehot(y) + eps / C * w, zero for ignored
+    samples; the mean divides by sum of w[y] over the samples not ignored,
+    for both terms, as torch does.
+    """
+    xp = array_module(input.array)
+    num_classes = input.array.shape[class_axis]
+    labels = target.array.astype("int64", copy=False)
+    valid = labels != ignore_index
+    out_of_range = valid & ((labels < 0) | (labels >= num_classes))
+    if out_of_range.any():
+        raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
+    safe_labels = xp.where(valid, labels, 0)
+    dtype = input.array.dtype
+    class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array.astype(dtype, copy=False)
+    broadcast = [1] * input.array.ndim
+    broadcast[class_axis] = num_classes
+    classes = xp.arange(num_classes).reshape(broadcast)
+    label_weight = class_weight[safe_labels] * valid                  # w[y], 0 where ignored
+    onehot = xp.expand_dims(safe_labels, class_axis) == classes
+    dist = (1.0 - label_smoothing) * onehot * xp.expand_dims(label_weight, class_axis)
+    if label_smoothing:
+        dist = dist + (label_smoothing / num_classes) * class_weight.reshape(broadcast) \
+            * xp.expand_dims(valid, class_axis)
+    return Tensor._wrap(dist.astype(dtype, copy=False)), label_weight.sum()
+
+
+def _probability_distribution(input, target, class_axis, weight, label_smoothing):
+    """(dist, mean denominator) for class-probability targets: differentiable in ``target``."""
+    num_classes = input.array.shape[class_axis]
+    if input.array.dtype != target.array.dtype:
+        raise RuntimeError(f"expected scalar type {_TORCH_SCALAR_NAMES[input.dtype.name]} but found "
+                           f"{_TORCH_SCALAR_NAMES[target.dtype.name]}")
+    dist = target
+    if label_smoothing:
+        dist = dist * (1.0 - label_smoothing) + label_smoothing / num_classes
+    if weight is not None:
+        shape = [1] * input.array.ndim
+        shape[class_axis] = num_classes
+        dist = dist * Tensor._wrap(weight.array.astype(input.array.dtype).reshape(shape))
+    return dist, input.array.size // num_classes
+
+
+def _check_weight(weight, num_classes):
+    if weight is not None and (weight.array.ndim != 1 or weight.array.shape[0] != num_classes):
+        raise RuntimeError(f"weight tensor should be defined either for all {num_classes} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.array.shape)}")
+
+
+def _class_loss(input, target, weight, ignore_index, reduction, label_smoothing, from_logits):
+    if input.array.ndim < 1:
+        raise RuntimeError(f"Expected 1 or more dimensions (got {input.array.ndim})")
+    class_axis = 0 if input.array.ndim == 1 else 1
+    num_classes = input.array.shape[class_axis]
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    probabilities = from_logits and target.is_floating_point() and target.array.shape == input.array.shape
+    if probabilities:
+        if ignore_index != -100:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        _check_weight(weight, num_classes)
+        dist, denominator = _probability_distribution(input, target, class_axis, weight, label_smoothing)
+    else:
+        _check_class_targets(input, target)
+        _check_weight(weight, num_classes)
+        dist, denominator = _class_index_distribution(input, target, class_axis, weight, ignore_index,
+                                                      label_smoothing)
+    return DistributionCrossEntropy.apply(input, dist, class_axis=class_axis, from_logits=from_logits,
+                                          reduction=reduction, denominator=denominator)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross entropy of logits ``input`` ``(N, C, *)`` (or ``(C,)``) with ``target``.
+
+    ``target`` holds class indices ``(N, *)`` (int64) or class probabilities
+    of ``input``'s shape.  ``weight`` ``(C,)`` weighs classes; with
+    ``reduction='mean'`` and class indices the sum is divided by the total
+    weight of the targets that are not ``ignore_index`` (torch's weighted mean).
+    """
+    reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
+    return _class_loss(input, target, weight, ignore_index, reduction, label_smoothing, from_logits=True)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log likelihood of log-probabilities ``input`` ``(N, C, *)`` at class indices ``target`` ``(N, *)``."""
+    reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
+    return _class_loss(input, target, weight, ignore_index, reduction, 0.0, from_logits=False)
+
+
+# ---- regression losses: a function of input - target --------------------------------------------------
+class DifferenceLoss(Function):
+    """``reduce(f(input - target))``; subclasses give ``function`` and ``derivative`` of the difference."""
+
+    def forward(self, input, target, reduction, **params):
+        self.reduction, self.params = reduction, params
+        self.save_for_backward(input, target)
+        difference = input - target
+        loss = self.function(array_module(difference), difference, **params).astype(difference.dtype, copy=False)
+        self.count = loss.size
+        return _reduce(array_module(loss), loss, reduction, loss.size)
+
+    def backward(self, grad_output):
+        input, target = self.saved_tensors
+        difference = input - target
+        xp = array_module(difference)
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, difference.dtype)
+        local = (scale * self.derivative(xp, difference, **self.params)).astype(difference.dtype, copy=False)
+        grad_input = sum_to(local, input.shape) if self.needs_input_grad[0] else None
+        grad_target = sum_to(-local, target.shape) if self.needs_input_grad[1] else None
+        return grad_input, grad_target
+
+
+class SquaredError(DifferenceLoss):
+    @staticmethod
+    def function(xp, d):
+        return d * d
+
+    @staticmethod
+    def derivative(xp, d):
+        return 2 * d
+
+
+class AbsoluteError(DifferenceLoss):
+    @staticmethod
+    def function(xp, d):
+        return xp.abs(d)
+
+    @staticmethod
+    def derivative(xp, d):
+        return xp.sign(d)
+
+
+class SmoothL1(DifferenceLoss):
+    """``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta``."""
+
+    @staticmethod
+    def function(xp, d, beta):
+        z = xp.abs(d)
+        return xp.where(z < beta, 0.5 * d * d / beta, z - 0.5 * beta)
+
+    @staticmethod
+    def derivative(xp, d, beta):
+        return xp.clip(d / beta, -1.0, 1.0)
+
+
+class Huber(DifferenceLoss):
+    """``0.5 d^2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)``: ``beta * smooth_l1``."""
+
+    @staticmethod
+    def function(xp, d, delta):
+        z = xp.abs(d)
+        return xp.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+
+    @staticmethod
+    def derivative(xp, d, delta):
+        return xp.clip(d, -delta, delta)
+
+
+def _difference_loss(node, input, target, reduction, **params):
+    if input.array.shape != target.array.shape:
+        warnings.warn(f"Using a target size ({Size(target.array.shape)}) that is different to the input "
+                      f"size ({Size(input.array.shape)}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+        broadcast_shapes(input.array.shape, target.array.shape)
+    input, target = as_operands(input, target)
+    return node.apply(input, target, reduction=_check_reduction(reduction), **params)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Squared error ``(input - target)^2``, reduced."""
+    return _difference_loss(SquaredError, input, target, _legacy_reduction(size_average, reduce, reduction))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Absolute error ``|input - target|``, reduced."""
+    return _difference_loss(AbsoluteError, input, target, _legacy_reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Squared near zero, absolute beyond ``beta``; ``beta=0`` is the L1 loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    return _difference_loss(SmoothL1, input, target, reduction, beta=beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Squared near zero, linear with slope ``delta`` beyond it."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _difference_loss(Huber, input, target, reduction, delta=delta)
+
+
+# ---- binary cross entropy ------------------------------------------------------------------------
+class BinaryCrossEntropy(Function):
+    """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (torch's guard against log 0).
+
+    Gradients (torch's): d/dx = ``w (x - t) / max(x (1 - x), 1e-12)``,
+    d/dt = ``w (log(1 - x) - log x)``.
+    """
+
+    def forward(self, x, t, weight, reduction):
+        xp = array_module(x)
+        self.weight, self.reduction = weight, reduction
+        self.save_for_backward(x, t)
+        log_x = xp.maximum(xp.log(x), -100)
+        log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        self.count = loss.size
+        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, loss.size)
+
+    def backward(self, grad_output):
+        x, t = self.saved_tensors
+        xp = array_module(x)
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype)
+        if self.weight is not None:
+            scale = scale * self.weight
+        grad_x = grad_t = None
+        if self.needs_input_grad[0]:
+            grad_x = sum_to(scale * (x - t) / xp.maximum(x * (1 - x), 1e-12), x.shape).astype(x.dtype, copy=False)
+        if self.needs_input_grad[1]:
+            grad_t = sum_to(scale * (xp.log1p(-x) - xp.log(x)), t.shape).astype(t.dtype, copy=False)
+        return grad_x, grad_t
+
+
+def _weight_array(weight, input):
+    """A non-differentiable weight as an array of ``input``'s dtype that broadcasts to ``input``."""
+    if weight is None:
+        return None
+    broadcast_shapes(weight.array.shape, input.array.shape)
+    return weight.array.astype(input.array.dtype, copy=False)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-w (t log x + (1 - t) log(1 - x))`` for probabilities ``input`` in [0, 1]."""
+    reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
+    if target.array.shape != input.array.shape:
+        raise ValueError(f"Using a target size ({Size(target.array.shape)}) that is different to the input "
+                         f"size ({Size(input.array.shape)}) is deprecated. Please ensure they have the same size.")
+    if target.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Found dtype {_TORCH_SCALAR_NAMES[target.dtype.name]} but expected "
+                           f"{_TORCH_SCALAR_NAMES[input.dtype.name]}")
+    if input.array.size and (bool((input.array < 0).any()) or bool((input.array > 1).any())):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    return BinaryCrossEntropy.apply(input, target, weight=_weight_array(weight, input), reduction=reduction)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """``w [(1 - t) x + (1 + (p - 1) t) softplus(-x)]``, ``p`` the positive-class weight.
+
+    ``softplus(-x) = max(-x, 0) + log1p(exp(-|x|))`` never overflows, so
+    logits of 1e4 give finite losses.  d/dx = ``w [(1 + (p - 1) t) sigmoid(x) - p t]``,
+    d/dt = ``w [(p - 1) softplus(-x) - x]``.
+    """
+
+    def forward(self, x, t, weight, pos_weight, reduction):
+        xp = array_module(x)
+        self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
+        self.save_for_backward(x, t)
+        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
+        loss = (1 - t) * x + log_weight * softplus_neg
+        if weight is not None:
+            loss = loss * weight
+        self.count = loss.size
+        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, loss.size)
+
+    def backward(self, grad_output):
+        x, t = self.saved_tensors
+        xp = array_module(x)
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype)
+        if self.weight is not None:
+            scale = scale * self.weight
+        pos_weight = 1 if self.pos_weight is None else self.pos_weight
+        grad_x = grad_t = None
+        if self.needs_input_grad[0]:
+            e = xp.exp(-xp.abs(x))
+            sigmoid = xp.where(x >= 0, 1, e) / (1 + e)
+            local = (1 + (pos_weight - 1) * t) * sigmoid - pos_weight * t
+            grad_x = sum_to(scale * local, x.shape).astype(x.dtype, copy=False)
+        if self.needs_input_grad[1]:
+            softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+            grad_t = sum_to(scale * ((pos_weight - 1) * softplus_neg - x), t.shape).astype(t.dtype, copy=False)
+        return grad_x, grad_t
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """Sigmoid and binary cross entropy in one stable step; ``pos_weight`` (broadcast over the last dim) weighs positives."""
+    reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
+    if target.array.shape != input.array.shape:
+        raise ValueError(f"Target size ({Size(target.array.shape)}) must be the same as input size "
+                         f"({Size(input.array.shape)})")
+    input, target = as_operands(input, target)
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight=_weight_array(weight, input),
+                                              pos_weight=_weight_array(pos_weight, input),
+                                              reduction=reduction)

@@ -1,0 +1,118 @@
+"""``F.layer_norm`` and ``F.rms_norm`` (fused, closed-form backward) and ``F.normalize``."""
+from __future__ import annotations
+
+import math
+
+from ...autograd.function import Function
+from ...backend import array_module
+
+__all__ = ["layer_norm", "rms_norm", "normalize"]
+
+
+def _axes(x, normalized_ndim):
+    """(normalized axes, leading axes) of ``x``: the last ``normalized_ndim`` and the rest."""
+    split = x.ndim - normalized_ndim
+    return tuple(range(split, x.ndim)), tuple(range(split))
+
+
+class LayerNorm(Function):
+    """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_ndim`` dims.
+
+    With ``x_hat`` the normalised input and ``g = grad_output * weight``, the
+    input gradient is ``rstd * (g - mean(g) - x_hat * mean(g * x_hat))``
+    (means over the normalised dims): one pass, no graph of small ops.
+    """
+
+    def forward(self, x, *affine, normalized_ndim, eps, has_weight, has_bias):
+        xp = array_module(x)
+        axes, self.leading = _axes(x, normalized_ndim)
+        self.has_weight, self.has_bias = has_weight, has_bias
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
+        rstd = 1 / xp.sqrt(var + eps)
+        normalized = centered * rstd
+        weight = affine[0] if has_weight else None
+        self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
+        output = normalized * weight if has_weight else normalized.copy()
+        if has_bias:
+            output += affine[-1]
+        return output
+
+    def backward(self, grad_output):
+        normalized, rstd, *weight = self.saved_tensors
+        axes = tuple(range(len(self.leading), grad_output.ndim))
+        grads = []
+        if self.needs_input_grad[0]:
+            g = grad_output * weight[0] if weight else grad_output
+            mean_g = g.mean(axis=axes, keepdims=True)
+            mean_g_normalized = (g * normalized).mean(axis=axes, keepdims=True)
+            grads.append(rstd * (g - mean_g - normalized * mean_g_normalized))
+        else:
+            grads.append(None)
+        if self.has_weight:
+            grads.append((grad_output * normalized).sum(axis=self.leading) if self.needs_input_grad[1] else None)
+        if self.has_bias:
+            grads.append(grad_output.sum(axis=self.leading) if self.needs_input_grad[-1] else None)
+        return tuple(grads)
+
+
+class RMSNorm(Function):
+    """``x / sqrt(mean(x^2) + eps) * weight``; input gradient ``rstd * (g - x_hat * mean(g * x_hat))``."""
+
+    def forward(self, x, *weight, normalized_ndim, eps):
+        xp = array_module(x)
+        axes, self.leading = _axes(x, normalized_ndim)
+        rstd = 1 / xp.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+        normalized = x * rstd
+        self.save_for_backward(normalized, rstd, *weight)
+        return normalized * weight[0] if weight else normalized
+
+    def backward(self, grad_output):
+        normalized, rstd, *weight = self.saved_tensors
+        axes = tuple(range(len(self.leading), grad_output.ndim))
+        g = grad_output * weight[0] if weight else grad_output
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = rstd * (g - normalized * (g * normalized).mean(axis=axes, keepdims=True))
+        if not weight:
+            return grad_x
+        grad_weight = (grad_output * normalized).sum(axis=self.leading) if self.needs_input_grad[1] else None
+        return grad_x, grad_weight
+
+
+def _check_normalized_shape(input, normalized_shape, weight, bias):
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = tuple(input.array.shape)
+    if len(normalized_shape) > len(shape) or shape[len(shape) - len(normalized_shape):] != normalized_shape:
+        tail = ", ".join(str(size) for size in normalized_shape)
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {tail}], but got input of size{list(shape)}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.array.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                               f"shape {list(tensor.array.shape)} and normalized_shape = {list(normalized_shape)}")
+    return normalized_shape
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise ``input`` ``(*, *normalized_shape)`` over its last dims to mean 0, variance 1, then scale and shift."""
+    normalized_shape = _check_normalized_shape(input, normalized_shape, weight, bias)
+    affine = [tensor for tensor in (weight, bias) if tensor is not None]
+    return LayerNorm.apply(input, *affine, normalized_ndim=len(normalized_shape), eps=eps,
+                           has_weight=weight is not None, has_bias=bias is not None)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``input / sqrt(mean(input^2) + eps) * weight`` over the last dims; ``eps`` defaults to the dtype's epsilon."""
+    normalized_shape = _check_normalized_shape(input, normalized_shape, weight, None)
+    if eps is None:
+        eps = float(array_module(input.array).finfo(input.array.dtype).eps)
+    weights = (weight,) if weight is not None else ()
+    return RMSNorm.apply(input, *weights, normalized_ndim=len(normalized_shape), eps=eps)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim`` (built from the core ops, as torch's)."""
+    denominator = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denominator

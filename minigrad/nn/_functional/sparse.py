@@ -1,0 +1,102 @@
+"""``F.embedding`` (a row lookup with a scatter-add backward) and ``F.one_hot``."""
+from __future__ import annotations
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad
+from ...backend import array_module, scatter_add
+from ...tensor import Tensor
+
+__all__ = ["embedding", "one_hot"]
+
+_TORCH_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                       "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                       "bool": "BoolTensor"}
+
+
+class Embedding(Function):
+    """``weight[indices]``: weight ``(num_embeddings, dim)``, indices ``(*)`` -> ``(*, dim)``.
+
+    The backward adds each output row's gradient into the row it came from
+    (repeated indices accumulate); the ``padding_idx`` row gets none, and with
+    ``scale_grad_by_freq`` each row's gradient is divided by how often it occurs.
+    """
+
+    def forward(self, weight, indices, padding_idx, scale_grad_by_freq):
+        self.indices = indices
+        self.num_embeddings = weight.shape[0]
+        self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return weight[indices]
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        rows = self.indices.reshape(-1)
+        grad_rows = grad_output.reshape(rows.shape[0], -1)
+        if self.scale_grad_by_freq:
+            counts = xp.bincount(rows, minlength=self.num_embeddings)
+            grad_rows = grad_rows / counts[rows][:, None].astype(grad_rows.dtype)
+        grad_weight = xp.zeros((self.num_embeddings, grad_rows.shape[1]), dtype=grad_output.dtype)
+        scatter_add(grad_weight, rows, grad_rows)
+        if self.padding_idx is not None:
+            grad_weight[self.padding_idx] = 0
+        return grad_weight
+
+
+def _check_indices(input, num_embeddings):
+    if input.array.dtype.kind not in "iu" or input.array.dtype.itemsize < 4:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
+                           "scalar types: Long, Int; but got "
+                           f"torch.{_TORCH_TENSOR_TYPES[input.dtype.name]} instead (while checking "
+                           "arguments for embedding)")
+    if input.array.size and (int(input.array.min()) < 0 or int(input.array.max()) >= num_embeddings):
+        raise IndexError("index out of range in self")
+
+
+def _renorm_rows(weight, indices, max_norm, norm_type):
+    """torch's embedding_renorm_: rows used by ``indices`` with norm > max_norm are scaled down, in place."""
+    xp = array_module(weight.array)
+    rows = xp.unique(indices.reshape(-1))
+    norms = xp.sum(xp.abs(weight.array[rows]) ** norm_type, axis=1) ** (1.0 / norm_type)
+    too_long = norms > max_norm
+    if bool(too_long.any()):
+        scale = (max_norm / (norms[too_long] + 1e-7)).astype(weight.array.dtype)
+        weight.array[rows[too_long]] *= scale[:, None]
+        weight._version_counter.value += 1
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Look up rows of ``weight`` ``(num_embeddings, dim)`` by integer ``input`` ``(*)`` -> ``(*, dim)``.
+
+    ``max_norm`` renormalises the looked-up rows of ``weight`` in place first,
+    as torch does; ``sparse`` gradients are not supported and give dense ones.
+    """
+    num_embeddings = weight.array.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0 and padding_idx >= num_embeddings or padding_idx < -num_embeddings:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % num_embeddings
+    _check_indices(input, num_embeddings)
+    indices = input.array.astype("int64", copy=False)
+    if max_norm is not None:
+        with no_grad():
+            _renorm_rows(weight, indices, max_norm, norm_type)
+    return Embedding.apply(weight, indices=indices, padding_idx=padding_idx,
+                           scale_grad_by_freq=scale_grad_by_freq)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 ``(*, num_classes)`` with a 1 at each index of ``tensor`` ``(*)``; -1 infers max + 1."""
+    if tensor.array.dtype != "int64":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    xp = array_module(tensor.array)
+    if num_classes == -1:
+        if tensor.array.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.array.max()) + 1
+    if tensor.array.size:
+        if int(tensor.array.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(tensor.array.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = xp.arange(num_classes, dtype=tensor.array.dtype)
+    return Tensor._wrap((tensor.array[..., None] == classes).astype(tensor.array.dtype))
