@@ -346,18 +346,27 @@ _ERFC_UNDERFLOW = 26.543     # erfc(x) is below the smallest double from here on
 
 def _rational(coefficients_num, coefficients_den, z, degree):
     """Cody's nested evaluation of ``num(z) / den(z)`` (leading coefficient of ``num`` last)."""
-    numerator, denominator = coefficients_num[degree + 1] * z, z
-    for i in range(degree):
-        numerator = (numerator + coefficients_num[i]) * z
-        denominator = (denominator + coefficients_den[i]) * z
-    return (numerator + coefficients_num[degree]) / (denominator + coefficients_den[degree])
+    numerator, denominator = z * coefficients_num[degree + 1], z.copy()
+    for i in range(degree):          # in place: these are fresh arrays, and erf runs on big ones (GELU)
+        numerator += coefficients_num[i]
+        numerator *= z
+        denominator += coefficients_den[i]
+        denominator *= z
+    numerator += coefficients_num[degree]
+    denominator += coefficients_den[degree]
+    numerator /= denominator
+    return numerator
 
 
 def _exp_minus_square(y):
     """``exp(-y^2)`` with ``y^2`` split so that its rounding error is not amplified (Cody)."""
     xp = array_module(y)
-    head = xp.trunc(y * 16) / 16
-    return xp.exp(-head * head) * xp.exp(-(y - head) * (y + head))
+    head = xp.trunc(y * 16)
+    head /= 16
+    rest = (head - y) * (y + head)          # -(y^2 - head^2), exact enough to exponentiate
+    head *= head
+    head *= -1
+    return xp.exp(head, out=head) * xp.exp(rest, out=rest)
 
 
 def _erf(x):

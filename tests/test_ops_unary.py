@@ -1,0 +1,274 @@
+"""Elementwise ops against torch: values, gradients, dtypes, ties, broadcasting, errors."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+DTYPES = ["float64", "float32"]
+
+
+def both(name, *args, **kwargs):
+    """``fn``/``torch_fn`` arguments calling ``minigrad.<name>`` and ``torch.<name>``."""
+    return {"fn": lambda *xs: getattr(minigrad, name)(*xs, *args, **kwargs),
+            "torch_fn": lambda *xs: getattr(torch, name)(*xs, *args, **kwargs)}
+
+
+def assert_same_error(fn, *arrays):
+    """``fn`` raises the same exception type and message on torch and on minigrad tensors."""
+    with pytest.raises(Exception) as theirs:
+        fn(*[torch.from_numpy(numpy.asarray(a)) for a in arrays])
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(*[minigrad.tensor(numpy.asarray(a)) for a in arrays])
+    assert str(ours.value) == str(theirs.value)
+
+
+# name: (low, high) of the inputs, inside the function's domain
+UNARY = {
+    "exp": (-3, 3), "expm1": (-1, 1), "log": (0.1, 4), "log1p": (-0.5, 3), "log2": (0.1, 4),
+    "sqrt": (0.1, 4), "rsqrt": (0.1, 4), "square": (-3, 3), "reciprocal": (0.2, 3),
+    "tanh": (-3, 3), "sigmoid": (-6, 6), "relu": (-2, 2), "abs": (-2, 2), "sign": (-2, 2),
+    "sin": (-4, 4), "cos": (-4, 4), "erf": (-3, 3), "floor": (-3, 3), "ceil": (-3, 3),
+    "round": (-3, 3),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_function_matches_torch(name, dtype):
+    low, high = UNARY[name]
+    assert_matches_torch(**both(name), shapes=[(3, 4)], dtype=dtype, low=low, high=high)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_method_on_0d_and_3d_matches_torch(name):
+    low, high = UNARY[name]
+    method = lambda x: getattr(x, name)()  # noqa: E731
+    assert_matches_torch(method, [()], low=low, high=high)
+    assert_matches_torch(method, [(2, 3, 5)], low=low, high=high, seed=1)
+
+
+def test_reciprocal_of_negative_numbers_matches_torch():
+    assert_matches_torch(lambda x: x.reciprocal(), [(5,)], low=-3, high=-0.2)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sigmoid", "tanh", "sin", "erf", "reciprocal",
+                                  "log1p", "expm1", "rsqrt", "log2", "cos"])
+def test_integer_input_gives_default_float_like_torch(name):
+    assert_matches_torch(**both(name), inputs=[numpy.array([1, 2, 3])])
+
+
+@pytest.mark.parametrize("name", ["relu", "abs", "sign", "floor", "ceil", "round", "square"])
+def test_integer_input_keeps_dtype_like_torch(name):
+    assert_matches_torch(**both(name), inputs=[numpy.array([-2, 0, 3])])
+
+
+def test_bool_inputs_like_torch():
+    assert_matches_torch(**both("sign"), inputs=[numpy.array([True, False])])
+    assert_matches_torch(**both("square"), inputs=[numpy.array([True, False])])
+    assert_same_error(lambda x: x.abs(), numpy.array([True, False]))
+
+
+def test_non_tensor_input_raises_type_error():
+    with pytest.raises(TypeError, match=r"exp\(\): argument 'input' \(position 1\) must be Tensor, not float"):
+        minigrad.exp(2.0)
+    with pytest.raises(TypeError, match="must be Tensor, not list"):
+        minigrad.relu([1.0])
+
+
+# ---- ties and boundaries -------------------------------------------------------------
+TIES = numpy.array([-1.5, -1.0, 0.0, 0.0, 1.0, 1.5, 2.0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["relu", "abs", "sign", "floor", "ceil", "round"])
+def test_gradient_at_kinks_matches_torch(name, dtype):
+    assert_matches_torch(**both(name), inputs=[TIES.astype(dtype)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_round_half_to_even_and_decimals_match_torch(dtype):
+    values = numpy.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.25, 0.125]).astype(dtype)
+    assert_matches_torch(**both("round"), inputs=[values])
+    assert_matches_torch(**both("round", decimals=1), inputs=[values])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bounds", [(-1.0, 1.0), (-1.0, None), (None, 1.0), (1.0, -1.0), (0, 1)])
+def test_clamp_with_numbers_at_boundaries_matches_torch(bounds, dtype):
+    low, high = bounds
+    assert_matches_torch(**both("clamp", low, high), inputs=[TIES.astype(dtype)])
+    assert_matches_torch(lambda x: x.clamp(min=low, max=high), inputs=[TIES.astype(dtype)])
+    assert_matches_torch(lambda x: x.clip(low, high), inputs=[TIES.astype(dtype)])
+
+
+def test_clamp_min_and_clamp_max_with_numbers_match_torch():
+    assert_matches_torch(**both("clamp_min", 0.0), inputs=[TIES])
+    assert_matches_torch(**both("clamp_max", 1.0), inputs=[TIES])
+    assert_matches_torch(lambda x: x.clamp_min(0.0).clamp_max(1.0), inputs=[TIES])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_clamp_with_tensor_bounds_at_boundaries_matches_torch(dtype):
+    x = numpy.array([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, 0.5, -5.0, 0.0])
+    low = numpy.array([-1.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0])
+    high = numpy.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 0.0])   # also high < low and low == high
+    assert_matches_torch(**both("clamp"), inputs=[x.astype(dtype), low.astype(dtype), high.astype(dtype)])
+    assert_matches_torch(**both("clamp_min"), inputs=[x.astype(dtype), low.astype(dtype)])
+    assert_matches_torch(**both("clamp_max"), inputs=[x.astype(dtype), high.astype(dtype)])
+    assert_matches_torch(lambda x, low: x.clamp(min=low), inputs=[x.astype(dtype), low.astype(dtype)])
+    assert_matches_torch(lambda x, high: x.clamp(max=high), inputs=[x.astype(dtype), high.astype(dtype)])
+
+
+def test_clamp_with_broadcast_tensor_bounds_matches_torch():
+    assert_matches_torch(**both("clamp"), shapes=[(4, 5), (4, 1), (5,)], low=-1, high=1)
+    assert_matches_torch(**both("clamp_min"), shapes=[(4, 1), (4, 5)])
+    assert_matches_torch(**both("clamp_max"), shapes=[(3, 1, 2), (4, 1)])
+
+
+def test_clamp_dtypes_follow_torch_promotion():
+    assert_matches_torch(**both("clamp", 1.5), inputs=[numpy.array([1, 2, 3])])
+    assert_matches_torch(**both("clamp", 0, 2), inputs=[numpy.array([-1, 2, 3])])
+    assert_matches_torch(**both("clamp"), inputs=[numpy.array([1.0, 2.0], numpy.float32),
+                                                  numpy.array([1.5])])
+
+
+def test_clamp_without_bounds_raises_like_torch():
+    assert_same_error(lambda x: torch.clamp(x) if isinstance(x, torch.Tensor) else minigrad.clamp(x),
+                      numpy.array([1.0, 2.0]))
+
+
+# ---- maximum, minimum ---------------------------------------------------------------------
+BROADCAST_PAIRS = [((4, 1), (4, 5)), ((1, 3, 1, 7, 1), (2, 1, 5, 1, 8)), ((), (3, 4)), ((3, 4), ()),
+                   ((5,), (3, 5)), ((2, 3), (2, 3)), ((), ())]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_broadcasting_matches_torch(name, shapes, dtype):
+    assert_matches_torch(**both(name), shapes=list(shapes), dtype=dtype)
+    assert_matches_torch(lambda a, b: getattr(a, name)(b), shapes=list(shapes), dtype=dtype, seed=3)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_split_gradient_on_ties_like_torch(name, dtype):
+    a = numpy.array([[1.0, 2.0, 3.0], [0.0, 0.0, -1.0]], dtype)
+    b = numpy.array([[1.0, 1.0, 4.0], [0.0, 1.0, -1.0]], dtype)
+    assert_matches_torch(**both(name), inputs=[a, b])
+    assert_matches_torch(**both(name), inputs=[a, numpy.array([1.0, 0.0, -1.0], dtype)])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_propagate_nan_like_torch(name):
+    assert_matches_torch(**both(name), inputs=[numpy.array([numpy.nan, 1.0, 2.0]),
+                                              numpy.array([1.0, numpy.nan, 0.0])])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_promote_dtypes_like_torch(name):
+    assert_matches_torch(**both(name), inputs=[numpy.array([1.0, 5.0], numpy.float32), numpy.array([2.0, 3.0])])
+    assert_matches_torch(**both(name), inputs=[numpy.array([1, 5]), numpy.array([2.5, 3.0], numpy.float32)])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_errors_match_torch(name):
+    assert_same_error(lambda a, b: getattr(a, name)(b), numpy.ones((2, 3)), numpy.ones(4))
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'other' \(position 2\) must be Tensor, not float"):
+        getattr(minigrad, name)(minigrad.ones(2), 1.5)
+
+
+# ---- numerical range --------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_is_stable_for_large_inputs(dtype):
+    values = numpy.array([-1e4, -800.0, -100.0, -40.0, -1.0, 0.0, 1.0, 40.0, 100.0, 800.0, 1e4], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_matches_torch(**both("sigmoid"), inputs=[values])
+    out = minigrad.sigmoid(minigrad.tensor(values)).numpy()
+    assert numpy.isfinite(out).all()
+
+
+def test_sigmoid_keeps_relative_accuracy_in_the_left_tail():
+    values = numpy.array([-700.0, -300.0, -60.0])
+    ours = minigrad.sigmoid(minigrad.tensor(values)).numpy()
+    numpy.testing.assert_allclose(ours, torch.sigmoid(torch.from_numpy(values)).numpy(), rtol=1e-14, atol=0)
+
+
+def test_erf_matches_torch_to_float64_precision_over_a_wide_range():
+    grid = numpy.linspace(-30.0, 30.0, 60001)
+    tiny_to_large = numpy.logspace(-300, 1.5, 3001)
+    edges = numpy.array([0.0, 0.46875, 4.0, 26.543, 27.0, 5e-324, numpy.inf])
+    x = numpy.concatenate([grid, tiny_to_large, -tiny_to_large, edges, -edges])
+    ours = minigrad.erf(minigrad.tensor(x)).numpy()
+    numpy.testing.assert_allclose(ours, torch.erf(torch.from_numpy(x)).numpy(), rtol=1e-14, atol=1e-300)
+    assert numpy.isnan(minigrad.erf(minigrad.tensor([numpy.nan])).numpy()).all()
+
+
+def test_erf_float32_and_float16_match_torch():
+    x = numpy.linspace(-5.0, 5.0, 2001)
+    ours = minigrad.erf(minigrad.tensor(x.astype(numpy.float32))).numpy()
+    numpy.testing.assert_allclose(ours, torch.erf(torch.from_numpy(x.astype(numpy.float32))).numpy(),
+                                  rtol=1e-6, atol=1e-7)
+    half = minigrad.erf(minigrad.tensor(x.astype(numpy.float16)))
+    assert half.dtype == minigrad.float16
+    numpy.testing.assert_allclose(half.numpy(), torch.erf(torch.from_numpy(x)).numpy(), atol=1e-3)
+
+
+def test_erf_gradient_matches_torch_in_tails():
+    assert_matches_torch(**both("erf"), inputs=[numpy.array([-10.0, -4.5, -0.3, 0.0, 0.2, 3.9, 6.0, 30.0])])
+
+
+@pytest.mark.parametrize("name", ["log", "sqrt", "rsqrt", "reciprocal", "log2"])
+def test_singular_points_give_torch_values_and_gradients(name):
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        assert_matches_torch(**both(name), inputs=[numpy.array([0.0, 1.0, 4.0])])
+
+
+def test_functions_accept_gradcheck():
+    x = minigrad.tensor(numpy.random.default_rng(0).uniform(0.5, 2, (3, 2)), requires_grad=True)
+    for name in ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "erf", "sin", "cos", "reciprocal",
+                 "expm1", "log1p", "log2", "square"]:
+        assert minigrad.autograd.gradcheck(getattr(minigrad, name), [x]), name
+
+
+# ---- in place ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["exp_", "tanh_", "sigmoid_", "relu_", "clamp_", "clip_"])
+def test_in_place_forms_match_torch(name):
+    args = (-0.5, 0.5) if name in ("clamp_", "clip_") else ()
+
+    def fn(x):
+        y = x * 1.5
+        result = getattr(y, name)(*args)
+        assert result is y
+        return y
+    assert_matches_torch(fn, [(3, 4)])
+
+
+def test_in_place_on_leaf_requiring_grad_raises_like_torch():
+    x = minigrad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        x.exp_()
+
+
+def test_in_place_keeps_dtype_and_bumps_version():
+    x = minigrad.tensor([-1.0, 2.0])
+    version = x._version
+    x.relu_()
+    assert x.tolist() == [0.0, 2.0] and x._version == version + 1
+    integers = minigrad.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        integers.exp_()
+
+
+def test_in_place_after_save_is_detected_in_backward():
+    x = minigrad.tensor([0.5, 1.0], requires_grad=True)
+    y = x * 1
+    z = y.exp()        # saves its output
+    z.exp_()           # changes it in place
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
