@@ -172,10 +172,10 @@ class Tensor:
 
     def retain_grad(self):
         """Keep ``.grad`` of a non-leaf tensor after backward."""
-        if self.grad_fn is None or self._retains_grad:
-            return
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:   # a leaf keeps its .grad anyway
+            return
         import weakref
         tensor_ref = weakref.ref(self)   # weak: the node must not keep the tensor alive
 

@@ -25,8 +25,7 @@ def _roots(outputs, grad_outputs):
         if grad is not None and not hasattr(grad, "array"):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(grad).__name__}")
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got "
-                           f"{len(grad_outputs)} gradients for {len(outputs)} outputs")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     for index, (output, grad) in enumerate(zip(outputs, grad_outputs)):
         if not output.requires_grad:
             raise RuntimeError(f"element {index} of tensors does not require grad and does not have "

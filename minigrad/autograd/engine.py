@@ -43,10 +43,12 @@ def run_backward(roots, retain_graph=False, capture=None):
             input_grads = (input_grads,)
         if not retain_graph:
             node.release()
-        for edge, grad in zip(node.next_edges, input_grads):
+        if len(input_grads) != len(node.next_edges):
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                               f"(expected {len(node.next_edges)}, got {len(input_grads)})")
+        for index, (edge, grad) in enumerate(zip(node.next_edges, input_grads)):
             if edge is not None and grad is not None:
-                _check_gradient(node, edge, grad)
-                _add_to_buffer(buffers, edge[0], edge[1], grad)
+                _add_to_buffer(buffers, edge[0], edge[1], _checked_gradient(node, index, edge, grad))
         _release_children(node, pending, buffers, ready)
     return captured
 
@@ -110,10 +112,13 @@ def _run_output_hooks(node, grads):
     return grads
 
 
-def _check_gradient(node, edge, grad):
+def _checked_gradient(node, index, edge, grad):
+    """``grad`` for input ``index`` of ``node``: the input's shape is required, its dtype restored."""
     child, output_nr = edge
-    expected = child.output_meta[output_nr][0]
-    if grad.shape != expected:
+    shape, dtype, _ = child.output_meta[output_nr]
+    if grad.shape != shape:
         raise RuntimeError(
-            f"Function {node.name()} returned an invalid gradient at index {output_nr} - got "
-            f"{list(grad.shape)} but expected shape compatible with {list(expected)}")
+            f"Function {node.name()} returned an invalid gradient at index {index} - got "
+            f"{list(grad.shape)} but expected shape compatible with {list(shape)}")
+    # torch casts a gradient of another dtype back to the input's (float32 stays float32)
+    return grad if grad.dtype == dtype else grad.astype(dtype)
