@@ -252,6 +252,17 @@ def _is_basic(items):
     return True
 
 
+def _key_items(key):
+    """The key as a tuple of items; a short list holding sequences, slices, None or ... counts as a
+    tuple (torch's and old NumPy's rule: ``x[[[0, 1], [2, 2]]]`` is ``x[[0, 1], [2, 2]]``)."""
+    if type(key) is list and len(key) < 32:
+        for item in key:
+            if item is None or item is Ellipsis or isinstance(item, (list, tuple, slice, Tensor)) \
+                    or hasattr(item, "__array__"):
+                return tuple(key)
+    return (key,)
+
+
 def _check_step(step):
     if step == 0:
         raise ValueError("slice step cannot be zero")
@@ -366,7 +377,7 @@ def _sum_to_value(grad, value_shape):
 # ---- x[key] and x[key] = value ---------------------------------------------------
 def getitem(input, key):
     """``input[key]`` with torch's semantics (see the module docstring)."""
-    items = key if type(key) is tuple else (key,)
+    items = key if type(key) is tuple else _key_items(key)
     if _is_basic(items):
         try:
             result = Slice.apply(input, key=items)
@@ -385,7 +396,7 @@ def getitem(input, key):
 
 def setitem(input, key, value):
     """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch."""
-    items = key if type(key) is tuple else (key,)
+    items = key if type(key) is tuple else _key_items(key)
     target = input.array
     if _is_basic(items):
         first, second = None, items
@@ -410,7 +421,7 @@ def setitem(input, key, value):
     except IndexError as error:
         raise _torch_index_error(error, second, target.shape) from None
     except ValueError as error:
-        if "could not broadcast" not in str(error):
+        if "broadcast" not in str(error):
             raise
         region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
@@ -566,7 +577,7 @@ def masked_fill(input, mask, value):
     """``input`` with ``value`` where the bool ``mask`` (broadcast) is True: ``scores.masked_fill(pad, -inf)``."""
     _check_mask(mask, "masked_fill_")
     if input.array.shape != mask.array.shape:
-        broadcast_shapes(input.array.shape, mask.array.shape)
+        broadcast_shapes(mask.array.shape, input.array.shape)   # torch names the mask "a"
     if isinstance(value, Tensor):
         if value.array.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "

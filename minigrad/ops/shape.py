@@ -325,7 +325,8 @@ def expand(input, *sizes):
                            f"greater or equal to the number of dimensions in the tensor ({len(shape)})")
     leading = len(sizes) - len(shape)
     target = list(sizes)
-    for axis, size in enumerate(sizes):
+    for axis in range(len(sizes) - 1, -1, -1):   # torch checks from the last dim back
+        size = sizes[axis]
         if axis < leading:
             if size < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed in a "

@@ -1,0 +1,448 @@
+"""Indexing against torch: every key kind, setitem inside a graph, gather/scatter, masks, errors."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+DTYPES = ["float64", "float32"]
+
+
+def lib(tensor):
+    """The library a test function is running on: ``torch`` or ``minigrad``."""
+    return torch if isinstance(tensor, torch.Tensor) else minigrad
+
+
+def _random(shape, dtype="float64", seed=0):
+    return numpy.random.default_rng(seed).uniform(-2, 2, size=shape).astype(dtype)
+
+
+# ---- x[key] -------------------------------------------------------------------------
+GETITEM_KEYS = [
+    ("int", 1), ("negative_int", -1), ("ints", (1, 2)), ("all_ints", (1, 2, 3)),
+    ("slice", slice(1, 3)), ("slice_step", slice(None, None, 2)),
+    ("slices", (slice(1, None), slice(None, None, 3))), ("negative_slice", slice(-2, None)),
+    ("slice_int", (slice(None), -1)), ("slice_past_end", slice(1, 10)), ("empty_slice", slice(2, 1)),
+    ("none", None), ("none_mid", (slice(None), None, 1)), ("ellipsis", (Ellipsis, 1)),
+    ("int_ellipsis_none", (0, Ellipsis, None)), ("empty_tuple", ()),
+    ("list", [0, 2, 0]), ("list_dim1", (slice(None), [1, 1, 3])), ("lists", ([0, 1], [1, 2])),
+    ("negative_list", [-1, 0]), ("nested_list", [[0, 1], [2, 2]]), ("empty_list", []),
+    ("numpy_array", numpy.array([2, 0])), ("numpy_int", numpy.int64(1)),
+    ("bool_list", [True, False, True]), ("bool_list_dim1", (slice(None), [True, False, True, False])),
+    ("numpy_mask", numpy.array([[True, False, True, False]] * 3)),
+    ("int_then_list", (0, slice(None), [1, 2])),       # torch applies the int first
+    ("list_then_int", ([0, 1], slice(None), 0)),
+    ("two_lists_after_slice", (slice(None), [0, 1], [1, 2])),
+    ("separated_lists", ([0, 1], None, [1, 2])),
+    ("ellipsis_list", (Ellipsis, [1])), ("none_ellipsis_int", (None, Ellipsis, 0)),
+    ("slice_list", (slice(1, None), [0, 2])), ("int_mask", (1, [True, False, True, False])),
+    ("list_slice_step", ([2, 0], slice(None, None, 2), 1)),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")   # torch's note on nested lists
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,key", GETITEM_KEYS, ids=[case[0] for case in GETITEM_KEYS])
+def test_getitem_matches_torch(name, key, dtype):
+    shape = (3, 4) if name in ("bool_list_dim1", "numpy_mask", "int_mask") else (3, 4, 5)
+    assert_matches_torch(lambda x: x[key], [shape], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,index", [
+    ("vector", numpy.array([2, 0, 2, 1])), ("matrix", numpy.array([[0, 1], [2, 2]])),
+    ("zero_d", numpy.array(1)), ("int32", numpy.array([1, 1], dtype=numpy.int32)),
+])
+def test_getitem_with_an_integer_tensor_matches_torch(name, index, dtype):
+    x = _random((3, 4), dtype)
+    assert_matches_torch(lambda x, i: x[i] * 2, inputs=[x, index])
+    assert_matches_torch(lambda x, i: x[:, i], inputs=[x, index])
+    assert_matches_torch(lambda x, i: x[1, i], inputs=[x, index])
+
+
+@pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_getitem_with_masks_matches_torch(dtype):
+    assert_matches_torch(lambda x: x[x > 0], [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: x[x[:, 0] > 0], [(5, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: x[x[:, 0] > 0, 1:3], [(5, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: x[..., x[0, 0] > 0], [(5, 4, 3)], dtype=dtype)
+    mask = numpy.array([1, 0, 1], dtype=numpy.uint8)           # torch reads uint8 as a mask
+    assert_matches_torch(lambda x, m: x[m], inputs=[_random((3, 2), dtype), mask])
+
+
+def test_getitem_repeated_indices_accumulate_gradient():
+    x = minigrad.ones(3, requires_grad=True)
+    x[[0, 0, 0, 2]].sum().backward()
+    numpy.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 1.0])
+
+
+def test_basic_getitem_is_a_view_sharing_the_version_counter():
+    base = minigrad.zeros(3, 4)
+    for view in (base[1], base[:, 1:3], base[None, ..., 0], base[0, 0]):
+        assert view._version_counter is base._version_counter
+    row = base[1]
+    base.add_(1)
+    assert row.numpy().min() == 1.0
+
+
+def test_advanced_getitem_is_a_copy():
+    base = minigrad.zeros(3, 4)
+    picked = base[[0, 1]]
+    base.add_(1)
+    assert picked.numpy().max() == 0.0 and picked._version == 0
+
+
+def test_getitem_in_an_unrolled_loop_matches_torch():
+    def fn(x, weight):
+        hidden = x[0, :, :3] * 0
+        for step in range(x.shape[0]):
+            hidden = (x[step, :, :3] + hidden @ weight).tanh()
+        return hidden
+    assert_matches_torch(fn, [(5, 2, 4), (3, 3)])
+
+
+# ---- x[key] = value ---------------------------------------------------------------------------
+def _setitem(key, value_from_h=lambda h: h):
+    def fn(x, h):
+        out = x * 1
+        out[key] = value_from_h(h)
+        return out * out
+    return fn
+
+
+SETITEM_CASES = [
+    ("row", 1, (4, 5), lambda h: h),
+    ("slice", (slice(None), slice(1, 3)), (3, 2, 5), lambda h: h),
+    ("broadcast", (slice(None), 1), (5,), lambda h: h),
+    ("broadcast_column", (slice(None), slice(0, 2), 0), (1,), lambda h: h),
+    ("extra_leading_ones", 0, (1, 1, 4, 5), lambda h: h),
+    ("list", [0, 2], (2, 4, 5), lambda h: h),
+    ("mask", [True, False, True], (4, 5), lambda h: h),
+    ("int_then_list", (0, slice(None), [1, 2]), (4, 2), lambda h: h),   # torch's region is (4, 2)
+    ("lists", ([0, 1], [3, 2]), (5,), lambda h: h),
+    ("ellipsis_step", (Ellipsis, slice(None, None, 2)), (3, 4, 3), lambda h: h),
+    ("computed_value", (1, slice(1, 3)), (2, 5), lambda h: h.exp() * 3),
+    ("float64_value", 2, (4, 5), lambda h: h.double()),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,key,value_shape,make_value", SETITEM_CASES,
+                         ids=[case[0] for case in SETITEM_CASES])
+def test_setitem_inside_a_computation_matches_torch(name, key, value_shape, make_value, dtype):
+    assert_matches_torch(_setitem(key, make_value), [(3, 4, 5), value_shape], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_setitem_with_numbers_and_masks_matches_torch(dtype):
+    def fill(x):
+        out = x * 2
+        out[out > 1] = 0.0
+        out[:, 0] = -1
+        out[..., 1] = 7.5
+        return out
+    assert_matches_torch(fill, [(3, 4)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_setitem_with_an_index_tensor_matches_torch(dtype):
+    def fn(x, index, h):
+        out = x * 1
+        out[index] = h
+        out[:, index] = h.t()[:, :2] * 2
+        return out
+    assert_matches_torch(fn, inputs=[_random((4, 4), dtype), numpy.array([3, 1]), _random((2, 4), dtype, 1)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_buffer_filled_step_by_step_matches_torch(dtype):
+    """``out[t, :, :H] = h``: the readable-RNN pattern, a zeros buffer written one step at a time."""
+    T, B, H = 4, 2, 3
+
+    def fn(inputs, weight):
+        out = lib(inputs).zeros(T, B, 2 * H, dtype=inputs.dtype)
+        hidden = inputs[0, :, :H] * 0
+        for t in range(T):
+            hidden = (inputs[t] @ weight + hidden).tanh()
+            out[t, :, :H] = hidden
+            out[T - 1 - t, :, H:] = hidden * 2
+        return out
+    assert_matches_torch(fn, [(T, B, 5), (5, H)], dtype=dtype)
+
+
+def test_setitem_without_grad_writes_and_bumps_the_version():
+    x = minigrad.zeros(3, 4)
+    x[1, 1:3] = 5
+    x[minigrad.tensor([0, 2])] = minigrad.ones(4)
+    x[x > 4] = minigrad.tensor(2.0, dtype=minigrad.float64)   # cast to the target dtype
+    expected = torch.zeros(3, 4)
+    expected[1, 1:3] = 5
+    expected[torch.tensor([0, 2])] = torch.ones(4)
+    expected[expected > 4] = torch.tensor(2.0, dtype=torch.float64)
+    numpy.testing.assert_array_equal(x.numpy(), expected.numpy())
+    assert x._version == 3 and x.grad_fn is None and x.dtype == minigrad.float32
+
+
+def test_setitem_on_a_leaf_requiring_grad_raises_unless_no_grad():
+    leaf = minigrad.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an "
+                                           "in-place operation."):
+        leaf[0] = 1.0
+    with minigrad.no_grad():
+        leaf[0] = 1.0
+    assert leaf.tolist() == [1.0, 0.0, 0.0] and leaf.grad_fn is None
+
+
+def test_setitem_into_a_tensor_saved_for_backward_raises_on_backward():
+    x = minigrad.randn(3, requires_grad=True)
+    y = x.exp()                  # exp saves its output
+    z = y * 1
+    y[0] = 0.0
+    with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has "
+                                           "been modified by an inplace operation"):
+        z.sum().backward()
+    ty = torch.randn(3, requires_grad=True).exp()
+    ty[0] = 0.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.sum().backward()
+
+
+def test_setitem_gives_the_target_torch_s_grad_fn_name():
+    out = minigrad.zeros(2, 3)
+    out[0] = minigrad.ones(3, requires_grad=True)
+    assert out.grad_fn.name() == "CopySlices" and out.requires_grad and out._version == 1
+
+
+# ---- gather, scatter, index_select, index_fill --------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim,index", [
+    (0, [[0, 1, 2, 0], [2, 2, 1, 0]]),
+    (1, [[3, 3, 0], [1, 0, 2], [2, 2, 2]]),
+    (-1, [[1], [0]]),                                   # index smaller than the input
+])
+def test_gather_with_repeated_indices_matches_torch(dim, index, dtype):
+    assert_matches_torch(lambda x, i: x.gather(dim, i), inputs=[_random((3, 4), dtype), numpy.array(index)])
+    assert_matches_torch(lambda x, i: lib(x).gather(x, dim, i),
+                         inputs=[_random((3, 4), dtype), numpy.array(index)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scatter_matches_torch(dtype):
+    index = numpy.array([[0, 2, 1], [3, 0, 2]])
+    # torch's backward needs src of the index's shape (its forward accepts a larger src)
+    assert_matches_torch(lambda x, i, s: x.scatter(1, i, s),
+                         inputs=[_random((2, 4), dtype), index, _random((2, 3), dtype, 1)])
+    assert_matches_torch(lambda x, i: x.scatter(1, i, 2.5), inputs=[_random((2, 4), dtype), index])
+    assert_matches_torch(lambda x, i, s: lib(x).scatter(x, 0, i, s),
+                         inputs=[_random((4, 3), dtype), index, _random((2, 3), dtype, 1)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scatter_add_with_repeated_indices_matches_torch(dtype):
+    index = numpy.array([[0, 0, 1, 0], [2, 2, 2, 1]])
+    assert_matches_torch(lambda x, i, s: x.scatter_add(1, i, s),
+                         inputs=[_random((2, 3), dtype), index, _random((2, 4), dtype, 1)])
+    assert_matches_torch(lambda x, i, s: lib(x).scatter_add(x, 0, i.t(), s),
+                         inputs=[_random((3, 2), dtype), index, _random((4, 2), dtype, 1)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_scatter_with_repeated_indices_gives_every_source_its_gradient(dtype):
+    # which duplicate wins the write is unspecified in torch; the gradient to src is not
+    index = numpy.array([[1, 1, 0]])
+
+    def fn(x, i, s):
+        return x.scatter(1, i, s.expand(1, 3))
+    assert_matches_torch(fn, inputs=[_random((1, 3), dtype), index, _random((1, 1), dtype, 1)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_scatter_and_index_fill_match_torch(dtype):
+    index = numpy.array([[0, 2], [1, 1]])
+
+    def fn(x, i, s):
+        out = x * 1
+        out.scatter_(1, i, s)
+        out.scatter_add_(1, i, s * 2)
+        out.index_fill_(0, i[0], -3.0)
+        return out
+    assert_matches_torch(fn, inputs=[_random((3, 3), dtype), index, _random((2, 2), dtype, 1)])
+    assert_matches_torch(lambda x, i: lib(x).index_fill(x, 1, i[1], 4.0),
+                         inputs=[_random((3, 3), dtype), index])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim,index", [(0, [2, 0, 2]), (1, [3, 3, 1, 0, 0]), (-1, 2)])
+def test_index_select_matches_torch(dim, index, dtype):
+    assert_matches_torch(lambda x, i: x.index_select(dim, i), inputs=[_random((3, 4), dtype), numpy.array(index)])
+    assert_matches_torch(lambda x, i: lib(x).index_select(x, dim, i),
+                         inputs=[_random((3, 4), dtype), numpy.array(index)])
+
+
+# ---- masks, where, narrow, triangles ---------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_masked_fill_matches_torch(dtype):
+    assert_matches_torch(lambda x: x.masked_fill(x > 0.5, -1.0), [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: x.masked_fill(x[0] > 0, float("-inf")).exp(), [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x, v: x.masked_fill(x > 0, v), [(3, 4), ()], dtype=dtype)
+    assert_matches_torch(lambda x: x[:1].masked_fill(x > 0, 2.0), [(3, 4)], dtype=dtype)  # broadcast input
+    assert_matches_torch(lambda x: lib(x).masked_fill(x, x < 0, 0), [(2, 3)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_masked_fill_in_place_matches_torch(dtype):
+    def fn(x, v):
+        out = x * 3
+        out.masked_fill_(x < 0, 1.5)
+        out.masked_fill_(x > 1, v)
+        return out
+    assert_matches_torch(fn, [(4, 5), ()], dtype=dtype)
+
+
+def test_masked_fill_on_an_integer_tensor_casts_the_value_as_torch():
+    ours = minigrad.zeros(3, dtype=minigrad.int64).masked_fill(minigrad.tensor([True, False, True]), 2.7)
+    theirs = torch.zeros(3, dtype=torch.int64).masked_fill(torch.tensor([True, False, True]), 2.7)
+    assert ours.tolist() == theirs.tolist() and ours.dtype == minigrad.int64
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_masked_select_matches_torch(dtype):
+    assert_matches_torch(lambda x: x.masked_select(x > 0), [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: lib(x).masked_select(x[0], x > 0), [(3, 4)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_where_matches_torch(dtype):
+    assert_matches_torch(lambda x, y: lib(x).where(x > y, x, y), [(3, 4), (3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x, y: lib(x).where(x > 0, x, y), [(3, 4), (4,)], dtype=dtype)
+    assert_matches_torch(lambda x, y: lib(x).where(y > 0, x, y), [(3, 1), (1, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: lib(x).where(x > 0, x, 0.0), [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: lib(x).where(x > 0, 1.0, x * 2), [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: lib(x).where(x > 0, 1.0, 0), [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x, y: x.where(x > 0, y), [(3, 4), (3, 4)], dtype=dtype)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.where(m.tensor([True, False]), m.tensor([1], dtype=m.int32), 2.5),
+    lambda m: m.where(m.tensor([True, False]), m.tensor([1], dtype=m.int64), 2),
+    lambda m: m.where(m.tensor([True]), m.tensor(1.0, dtype=m.float64), m.tensor([2.0])),
+    lambda m: m.where(m.tensor([True]), m.tensor([1.0]), m.tensor([2.0], dtype=m.float64)),
+    lambda m: m.where(m.tensor([[True, False]])),
+    lambda m: m.nonzero(m.tensor([[1, 0], [0, 3]])),
+    lambda m: m.tensor([[0.0, 2.0], [1.0, 0.0]]).nonzero(as_tuple=True),
+])
+def test_where_dtype_promotion_and_nonzero_match_torch(make):
+    ours, theirs = make(minigrad), make(torch)
+    ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
+    for mine, reference in zip(ours, theirs):
+        assert mine.dtype.name == str(reference.dtype)[6:]
+        numpy.testing.assert_array_equal(mine.numpy(), reference.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_narrow_tril_triu_match_torch(dtype):
+    assert_matches_torch(lambda x: x.narrow(1, 1, 2), [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: lib(x).narrow(x, -1, -3, 3), [(3, 4)], dtype=dtype)
+    for diagonal in (-1, 0, 2):
+        assert_matches_torch(lambda x: x.tril(diagonal), [(2, 3, 4)], dtype=dtype)
+        assert_matches_torch(lambda x: lib(x).triu(x, diagonal=diagonal), [(4, 3)], dtype=dtype)
+
+
+def test_narrow_is_a_view():
+    base = minigrad.zeros(3, 4)
+    assert base.narrow(1, 1, 2)._version_counter is base._version_counter
+
+
+# ---- errors: torch's wording --------------------------------------------------------------------
+def _same_error(fn, shape=(3, 4)):
+    """fn raises the same exception type with the same message in minigrad and torch."""
+    with pytest.raises(Exception) as theirs:
+        fn(torch.zeros(shape), torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(minigrad.zeros(shape), minigrad)
+    assert str(ours.value) == str(theirs.value)
+    return str(ours.value)
+
+
+def _assign(x, key, value):
+    x[key] = value
+
+
+BAD_INPUTS = [
+    ("float_index", lambda x, m: x[1.0]),
+    ("float_in_tuple", lambda x, m: x[0, 1.5]),
+    ("float_tensor_index", lambda x, m: x[m.tensor([1.0])]),
+    ("out_of_range", lambda x, m: x[5]),
+    ("out_of_range_negative", lambda x, m: x[-4]),
+    ("out_of_range_dim1", lambda x, m: x[:, 5]),
+    ("out_of_range_tensor", lambda x, m: x[m.tensor([0, 5])]),
+    ("too_many_indices", lambda x, m: x[1, 2, 3]),
+    ("mask_shape", lambda x, m: x[m.tensor([True, False])]),
+    ("mask_shape_dim1", lambda x, m: x[:, m.zeros(3, dtype=m.bool)]),
+    ("broadcast_indices", lambda x, m: x[[0, 1], [0, 1, 2]]),
+    ("negative_step", lambda x, m: x[::-1]),
+    ("zero_step", lambda x, m: x[::0]),
+    ("setitem_shape", lambda x, m: _assign(x, [0, 1], m.zeros(3, 4))),
+    ("setitem_out_of_range", lambda x, m: _assign(x, 7, 1.0)),
+    ("gather_ndim", lambda x, m: x.gather(1, m.tensor([0]))),
+    ("gather_dtype", lambda x, m: x.gather(1, m.tensor([[0.0]]))),
+    ("gather_out_of_range", lambda x, m: x.gather(1, m.tensor([[5]]))),
+    ("gather_negative", lambda x, m: x.gather(1, m.tensor([[-1]]))),
+    ("gather_size", lambda x, m: x.gather(1, m.zeros(4, 1, dtype=m.int64))),
+    ("scatter_dtype", lambda x, m: x.scatter(1, m.zeros(3, 4), 1.0)),
+    ("scatter_ndim", lambda x, m: x.scatter(1, m.zeros(3, dtype=m.int64), 1.0)),
+    ("scatter_src_size", lambda x, m: x.scatter_add(1, m.zeros(3, 4, dtype=m.int64), m.zeros(2, 2))),
+    ("scatter_src_dtype", lambda x, m: x.scatter(1, m.tensor([[0, 1]]), m.zeros(1, 2, dtype=m.float64))),
+    ("scatter_out_of_range", lambda x, m: x.scatter(1, m.tensor([[5]]), m.zeros(1, 1))),
+    ("index_select_matrix", lambda x, m: x.index_select(1, m.tensor([[0]]))),
+    ("index_select_dtype", lambda x, m: x.index_select(1, m.tensor([0.0]))),
+    ("index_select_range", lambda x, m: x.index_select(1, m.tensor([7]))),
+    ("index_fill_range", lambda x, m: x.index_fill(1, m.tensor([5]), 1.0)),
+    ("masked_fill_float_mask", lambda x, m: x.masked_fill(m.zeros(3, 4), 1.0)),
+    ("masked_fill_long_mask", lambda x, m: x.masked_fill(m.zeros(3, 4, dtype=m.int64), 1.0)),
+    ("masked_fill_value_dims", lambda x, m: x.masked_fill(m.zeros(4, dtype=m.bool), m.tensor([1.0]))),
+    ("masked_fill_shape", lambda x, m: x.masked_fill(m.zeros(3, dtype=m.bool), 1.0)),
+    ("masked_fill_in_place_broadcast", lambda x, m: x[0].masked_fill_(m.zeros(2, 4, dtype=m.bool), 1.0)),
+    ("masked_select_mask", lambda x, m: x.masked_select(x)),
+    ("where_condition", lambda x, m: m.where(x, x, 1.0)),
+    ("where_shapes", lambda x, m: m.where(x > 0, x, m.zeros(3))),
+    ("narrow_length", lambda x, m: x.narrow(1, 3, 2)),
+    ("narrow_start", lambda x, m: x.narrow(1, 5, 0)),
+    ("narrow_negative_length", lambda x, m: x.narrow(1, 1, -1)),
+    ("tril_1d", lambda x, m: x[0].tril()),
+    ("triu_1d", lambda x, m: x[0].triu()),
+]
+
+
+@pytest.mark.parametrize("name,fn", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_raises_torch_error(name, fn):
+    _same_error(fn)
+
+
+def test_out_of_range_index_array_names_its_dimension():
+    # torch names dimension 0 here (its index kernel sees the indexed dims moved to the front);
+    # minigrad names the dimension of the key, with torch's wording otherwise
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 4"):
+        torch.zeros(3, 4)[:, [0, 5]]
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 1 with size 4"):
+        minigrad.zeros(3, 4)[:, [0, 5]]
+
+
+def test_index_errors_name_the_problem():
+    assert "(got float)" in _same_error(lambda x, m: x[1.0])
+    assert _same_error(lambda x, m: x[5]) == "index 5 is out of bounds for dimension 0 with size 3"
+    message = _same_error(lambda x, m: _assign(x, [0, 1], m.zeros(3, 4)))
+    assert "[3, 4]" in message and "[2, 4]" in message
+
+
+def test_setitem_on_a_leaf_and_a_plain_tensor_agree_with_torch_on_values():
+    for m in (torch, minigrad):
+        x = m.arange(12.0).reshape(3, 4)
+        x[1:, ::2] = m.tensor([-1.0, -2.0])
+        x[0, [3, 1]] = 9
+        if m is torch:
+            expected = x.numpy()
+        else:
+            numpy.testing.assert_array_equal(x.numpy(), expected)

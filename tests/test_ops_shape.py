@@ -1,0 +1,255 @@
+"""Shape ops against torch: values, gradients, views and their version counter, torch's errors."""
+import numpy
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+DTYPES = ["float64", "float32"]
+
+# (name, input shapes, fn) - fn runs unchanged on minigrad and torch tensors
+CASES = [
+    ("view", [(3, 4)], lambda x: x.view(2, 6)),
+    ("view_tuple", [(3, 4)], lambda x: x.view((4, 3))),
+    ("view_infer", [(3, 4)], lambda x: x.view(-1, 2)),
+    ("view_scalar", [(1,)], lambda x: x.view(())),
+    ("view_as", [(3, 4), (12,)], lambda x, y: x.view_as(y) * y),
+    ("reshape", [(3, 4)], lambda x: x.reshape(2, 2, 3)),
+    ("reshape_transposed", [(3, 4)], lambda x: x.t().reshape(-1)),
+    ("reshape_as", [(3, 4), (6, 2)], lambda x, y: x.reshape_as(y) + y),
+    ("flatten", [(2, 3, 4)], lambda x: x.flatten()),
+    ("flatten_range", [(2, 3, 4, 5)], lambda x: x.flatten(1, 2)),
+    ("flatten_negative", [(2, 3, 4)], lambda x: x.flatten(-2)),
+    ("flatten_0d", [()], lambda x: x.flatten()),
+    ("unflatten", [(2, 12)], lambda x: x.unflatten(1, (3, -1))),
+    ("squeeze_all", [(1, 3, 1, 4)], lambda x: x.squeeze()),
+    ("squeeze_dim", [(1, 3, 1, 4)], lambda x: x.squeeze(2)),
+    ("squeeze_non_one", [(1, 3, 1, 4)], lambda x: x.squeeze(1)),
+    ("squeeze_tuple", [(1, 3, 1, 4)], lambda x: x.squeeze((0, 2))),
+    ("unsqueeze", [(3, 4)], lambda x: x.unsqueeze(1)),
+    ("unsqueeze_end", [(3, 4)], lambda x: x.unsqueeze(-1)),
+    ("transpose", [(2, 3, 4)], lambda x: x.transpose(0, 2)),
+    ("transpose_negative", [(2, 3, 4)], lambda x: x.transpose(-1, -2)),
+    ("swapaxes", [(2, 3, 4)], lambda x: x.swapaxes(0, 1)),
+    ("permute", [(2, 3, 4)], lambda x: x.permute(2, 0, 1)),
+    ("permute_tuple", [(2, 3, 4)], lambda x: x.permute((1, 2, 0))),
+    ("t", [(3, 4)], lambda x: x.t()),
+    ("t_1d", [(4,)], lambda x: x.t()),
+    ("T", [(3, 4)], lambda x: x.T),
+    ("mT", [(2, 3, 4)], lambda x: x.mT),
+    ("movedim", [(2, 3, 4)], lambda x: x.movedim(0, -1)),
+    ("expand", [(3, 1)], lambda x: x.expand(3, 4)),
+    ("expand_new_dims", [(3, 1)], lambda x: x.expand(2, -1, 5)),
+    ("expand_tuple", [(1,)], lambda x: x.expand((4,))),
+    ("expand_as", [(1, 4), (3, 4)], lambda x, y: x.expand_as(y) * y),
+    ("repeat", [(2, 3)], lambda x: x.repeat(2, 3)),
+    ("repeat_new_dims", [(2, 3)], lambda x: x.repeat(4, 1, 2)),
+    ("tile", [(2, 3)], lambda x: x.tile((2,))),
+    ("contiguous", [(3, 4)], lambda x: x.t().contiguous().view(-1)),
+    ("flip", [(2, 3, 4)], lambda x: x.flip(0, 2)),
+    ("flip_list", [(2, 3, 4)], lambda x: x.flip([1])),
+    ("view_chain", [(2, 3, 4)], lambda x: (x.permute(2, 1, 0).reshape(4, 6) * 2).unsqueeze(0).squeeze()),
+    ("reused_view", [(3, 4)], lambda x: x.view(12) * x.view(12)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,shapes,fn", CASES, ids=[case[0] for case in CASES])
+def test_shape_op_matches_torch(name, shapes, fn, dtype):
+    assert_matches_torch(fn, shapes, dtype=dtype)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("reshape", lambda m, x: m.reshape(x, (4, 3))),
+    ("flatten", lambda m, x: m.flatten(x, 0)),
+    ("squeeze", lambda m, x: m.squeeze(x.view(1, 12))),
+    ("unsqueeze", lambda m, x: m.unsqueeze(x, 0)),
+    ("transpose", lambda m, x: m.transpose(x, 0, 1)),
+    ("permute", lambda m, x: m.permute(x, (1, 0))),
+    ("t", lambda m, x: m.t(x)),
+    ("flip", lambda m, x: m.flip(x, (0,))),
+    ("swapdims", lambda m, x: m.swapdims(x, 0, 1)),
+    ("broadcast_to", lambda m, x: m.broadcast_to(x[:1], (5, 4))),
+    ("ravel", lambda m, x: m.ravel(x.t())),
+    ("tile", lambda m, x: m.tile(x, (2, 1, 1))),
+    ("moveaxis", lambda m, x: m.moveaxis(x, 1, 0)),
+])
+def test_function_forms_match_torch(name, fn):
+    assert_matches_torch(lambda x: fn(minigrad, x), [(3, 4)], torch_fn=lambda x: fn(torch, x))
+
+
+# ---- views: shared memory and shared version counter ---------------------------------
+@pytest.mark.parametrize("make_view", [
+    lambda x: x.view(12), lambda x: x.reshape(4, 3), lambda x: x.t(), lambda x: x.T,
+    lambda x: x.transpose(0, 1), lambda x: x.permute(1, 0), lambda x: x.unsqueeze(0),
+    lambda x: x.squeeze(), lambda x: x.flatten(), lambda x: x.expand(2, 3, 4),
+    lambda x: x.unflatten(1, (2, 2)),
+])
+def test_views_share_memory_and_version(make_view):
+    base = minigrad.zeros(3, 4)
+    view = make_view(base)
+    base.add_(1)
+    assert view.numpy().min() == 1.0, "a view must see the base's in-place change"
+    assert view._version == base._version == 1
+
+
+def test_reshape_that_copies_does_not_share_the_version():
+    base = minigrad.zeros(3, 4)
+    copied = base.t().reshape(-1)
+    base.add_(1)
+    assert copied.numpy().max() == 0.0
+    assert copied._version == 0
+
+
+def test_flip_is_a_copy_as_in_torch():
+    base = minigrad.zeros(3)
+    flipped = base.flip(0)
+    base.add_(1)
+    assert flipped.numpy().max() == 0.0
+
+
+def test_contiguous_returns_self_when_already_contiguous():
+    x = minigrad.randn(3, 4)
+    assert x.contiguous() is x
+    transposed = x.t()
+    copy = transposed.contiguous()
+    assert copy is not transposed and copy.array.flags.c_contiguous
+    numpy.testing.assert_array_equal(copy.numpy(), x.numpy().T)
+
+
+def test_in_place_change_through_a_view_is_caught_by_backward():
+    x = minigrad.randn(3, 4, requires_grad=True)
+    y = x * 1
+    saved = y.exp()                       # exp saves its output ...
+    saved.view(12).mul_(2)                # ... changed through a view
+    with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation has "
+                                           "been modified by an inplace operation"):
+        saved.sum().backward()
+
+
+def test_in_place_change_of_the_base_is_caught_through_the_view():
+    x = minigrad.randn(3, 4, requires_grad=True)
+    y = x * 1
+    z = y.t() * y.t()                     # mul saves the view y.t()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+# ---- in-place shape changes ----------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,fn", [
+    ("unsqueeze_", lambda x: (x * 1).unsqueeze_(0)),
+    ("squeeze_", lambda x: (x * 1).unsqueeze(1).squeeze_(1)),
+    ("t_", lambda x: (x * 1).t_()),
+    ("transpose_", lambda x: (x * 1).transpose_(0, 1)),
+])
+def test_in_place_shape_ops_match_torch(name, fn, dtype):
+    assert_matches_torch(fn, [(3, 4)], dtype=dtype)
+
+
+def test_in_place_shape_op_changes_the_tensor_and_bumps_its_version():
+    x = minigrad.zeros(3)
+    assert x.unsqueeze_(0) is x
+    assert x.shape == (1, 3) and x._version == 1
+    x.t_()
+    assert x.shape == (3, 1)
+
+
+def test_in_place_shape_op_on_a_leaf_requiring_grad_raises():
+    leaf = minigrad.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        leaf.unsqueeze_(0)
+
+
+def test_view_to_dtype_reinterprets_bytes():
+    x = minigrad.tensor([1.0], dtype=minigrad.float32)
+    assert x.view(minigrad.int32).item() == torch.tensor([1.0]).view(torch.int32).item()
+
+
+# ---- errors: torch's wording, naming the shapes ------------------------------------------
+def _same_error(fn, shape=(3, 4)):
+    """fn raises the same exception type with the same message in minigrad and torch."""
+    with pytest.raises(Exception) as theirs:
+        fn(torch.zeros(shape))
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(minigrad.zeros(shape))
+    assert str(ours.value) == str(theirs.value).replace("torch.", "minigrad.")
+    return str(ours.value)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("view_numel", lambda x: x.view(3, 5)),
+    ("view_infer", lambda x: x.view(-1, 5)),
+    ("view_two_infer", lambda x: x.view(-1, -1)),
+    ("view_negative", lambda x: x.view(-2, 6)),
+    ("view_non_contiguous", lambda x: x.t().view(12)),
+    ("reshape_numel", lambda x: x.reshape(5, 5)),
+    ("expand_mismatch", lambda x: x.expand(2, 4)),
+    ("expand_new_trailing", lambda x: x.expand(3, 4, 5)),
+    ("expand_leading_minus_one", lambda x: x.expand(-1, 3, 4)),
+    ("expand_too_few", lambda x: x.expand(3)),
+    ("t_3d", lambda x: x.view(2, 3, 2).t()),
+    ("mT_1d", lambda x: x.view(12).mT),
+    ("repeat_too_few", lambda x: x.repeat(2)),
+    ("permute_length", lambda x: x.permute(0)),
+    ("permute_duplicate", lambda x: x.permute(0, 0)),
+    ("transpose_range", lambda x: x.transpose(0, 2)),
+    ("squeeze_range", lambda x: x.squeeze(3)),
+    ("unsqueeze_range", lambda x: x.unsqueeze(3)),
+    ("flip_duplicate", lambda x: x.flip(0, 0)),
+    ("unflatten_sizes", lambda x: x.unflatten(1, (3, -1))),
+    ("flatten_order", lambda x: x.flatten(1, 0)),
+])
+def test_bad_input_raises_torch_error(name, fn):
+    _same_error(fn)
+
+
+def test_view_error_names_the_shape_and_size():
+    message = _same_error(lambda x: x.view(3, 5))
+    assert "[3, 5]" in message and "12" in message
+
+
+def test_expand_error_names_both_shapes():
+    message = _same_error(lambda x: x.expand(2, 4))
+    assert "[2, 4]" in message and "[3, 4]" in message
+
+
+# ---- properties: random round trips against torch ------------------------------------------
+@st.composite
+def shapes_and_permutations(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    permutation = draw(st.permutations(range(len(shape))))
+    return shape, tuple(permutation)
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes_and_permutations(), st.integers(0, 2 ** 16))
+def test_permute_then_reshape_matches_torch(shape_and_permutation, seed):
+    shape, permutation = shape_and_permutation
+    numel = int(numpy.prod(shape))
+    sizes = [size for size in range(1, numel + 1) if numel % size == 0]
+    rows = sizes[seed % len(sizes)]
+
+    def fn(x):
+        return x.permute(*permutation).reshape(rows, -1).t().flatten()
+
+    assert_matches_torch(fn, [shape], seed=seed)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 3), min_size=1, max_size=4), st.data())
+def test_unsqueeze_expand_sum_round_trip_matches_torch(shape, data):
+    dim = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    copies = data.draw(st.integers(1, 3))
+
+    def fn(x):
+        expanded = x.unsqueeze(dim)
+        sizes = [-1] * expanded.dim()
+        sizes[dim] = copies
+        return expanded.expand(*sizes).reshape(-1)
+
+    assert_matches_torch(fn, [tuple(shape)])
