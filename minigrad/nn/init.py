@@ -80,29 +80,27 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    xp = array_module(tensor.array)
 
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
-    if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
-        result = _normal(tensor, mean, std)
-        rejected = (result < a) | (result > b)
-        while rejected.any():
-            result = xp.where(rejected, _normal(tensor, mean, std), result)
-            rejected = (result < a) | (result > b)
-    else:
-        mode = max(a, min(mean, b))
-        log_peak = -0.5 * ((mode - mean) / std) ** 2
-        result = _uniform(tensor, a, b)
-        pending = xp.ones(result.shape, dtype=bool)
-        while pending.any():
-            candidates = xp.where(pending, _uniform(tensor, a, b), result)
+    dtype, device = tensor.array.dtype, tensor.device
+    normal_proposals = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+    result = array_module(tensor.array).empty(tensor.numel(), dtype=dtype)
+    pending = array_module(tensor.array).arange(tensor.numel())   # flat positions still to fill
+    while pending.size:
+        if normal_proposals:
+            candidates = random.normal(pending.shape, dtype, device, mean, std)
+            accepted = (candidates >= a) & (candidates <= b)
+        else:
+            candidates = random.uniform(pending.shape, dtype, device, a, b)
             log_ratio = -0.5 * ((candidates - mean) / std) ** 2 - log_peak
-            accepted = pending & (xp.log(_uniform(tensor, 0.0, 1.0)) <= log_ratio)
-            result = xp.where(accepted, candidates, result)
-            pending = pending & ~accepted
-    return _fill(tensor, result)
+            accepted = array_module(candidates).log(random.uniform(pending.shape, dtype, device)) <= log_ratio
+        result[pending[accepted]] = candidates[accepted]
+        pending = pending[~accepted]
+    return _fill(tensor, result.reshape(tensor.array.shape))
 
 
 def constant_(tensor, val):
