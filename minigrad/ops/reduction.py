@@ -84,6 +84,8 @@ class Mean(Function):
         return x.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, grad_output):
+        if self.count == 0:    # an empty input: its gradient is empty too
+            return array_module(grad_output).zeros(self.shape, grad_output.dtype)
         return _unreduce(grad_output / self.count, self.shape, self.axes, self.keepdim)
 
 
@@ -153,20 +155,28 @@ def _sum_of_squares_over(deviation, axes, keepdim, freedom):
         return squares / squares.dtype.type(0)
 
 
-def _var_backward(grad, deviation, freedom):
-    """d var / dx = 2 (x - mean) / freedom; with freedom 0 torch gives inf, or nan where x == mean."""
-    if freedom:
+def _var_backward(grad, deviation, count, correction, over_dims):
+    """d var / dx = 2 (x - mean) / (N - correction), with torch's two conventions when N <= correction.
+
+    Over all elements torch gives inf (nan where x == mean); over given dims it
+    uses ``N - correction`` unclamped, even where that is 0 or negative.
+    """
+    freedom = count - correction
+    if freedom > 0 or over_dims and freedom < 0:
         return (2.0 / freedom) * deviation * grad
     xp = array_module(deviation)
-    return grad * xp.where(deviation == 0, math.nan, math.inf).astype(deviation.dtype)
+    with _quiet(xp):
+        if over_dims:
+            return math.inf * deviation * grad
+        return grad * xp.where(deviation == 0, math.nan, math.inf).astype(deviation.dtype)
 
 
 class Var(Function):
     """``sum((x - mean)^2) / (N - correction)``; d/dx = 2 (x - mean) / (N - correction)."""
 
-    def forward(self, x, axes, keepdim, correction):
+    def forward(self, x, axes, keepdim, correction, over_dims):
         self.save_for_backward(x)
-        self.axes, self.keepdim = axes, keepdim
+        self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
         deviation = x - x.mean(axis=axes, keepdims=True)
         return _sum_of_squares_over(deviation, axes, keepdim, self.freedom)
@@ -175,14 +185,15 @@ class Var(Function):
         (x,) = self.saved_tensors
         deviation = x - x.mean(axis=self.axes, keepdims=True)
         grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
-        return _var_backward(grad, deviation, self.freedom)
+        count = _reduced_count(x.shape, self.axes)
+        return _var_backward(grad, deviation, count, self.correction, self.over_dims)
 
 
 class Std(Function):
     """``sqrt(var)``; torch's gradient is 0 where std is 0 (not nan)."""
 
-    def forward(self, x, axes, keepdim, correction):
-        self.axes, self.keepdim = axes, keepdim
+    def forward(self, x, axes, keepdim, correction, over_dims):
+        self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
         deviation = x - x.mean(axis=axes, keepdims=True)
         std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom))
@@ -195,7 +206,9 @@ class Std(Function):
         zero = std == 0
         grad_var = xp.where(zero, 0, grad_output / (2 * xp.where(zero, 1, std)))   # d sqrt(v) = dv / 2 sqrt(v)
         deviation = x - x.mean(axis=self.axes, keepdims=True)
-        return _var_backward(_unreduce(grad_var, x.shape, self.axes, self.keepdim), deviation, self.freedom)
+        grad_var = _unreduce(grad_var, x.shape, self.axes, self.keepdim)
+        count = _reduced_count(x.shape, self.axes)
+        return _var_backward(grad_var, deviation, count, self.correction, self.over_dims)
 
 
 def _correction(name, dim, unbiased, correction):
@@ -220,7 +233,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_floating(input, "var")
     dim, correction = _correction("var", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
-    return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction)
+    return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction,
+                     over_dims=dim is not None and input.array.ndim > 0)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -228,7 +242,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     _check_floating(input, "std")
     dim, correction = _correction("std", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
-    return Std.apply(input, axes=axes, keepdim=keepdim, correction=correction)
+    return Std.apply(input, axes=axes, keepdim=keepdim, correction=correction,
+                     over_dims=dim is not None and input.array.ndim > 0)
 
 
 # ---- prod ------------------------------------------------------------------------------
@@ -482,12 +497,12 @@ class Norm(Function):
             ties = xp.abs(x) == norm
             count = ties.sum(axis=self.axes, keepdims=True)
             return xp.where(ties, xp.sign(x) * grad / xp.maximum(count, 1).astype(x.dtype), 0)
-        zero_norm = norm == 0
-        safe_norm = xp.where(zero_norm, 1, norm)
         if p < 1:
             zero = x == 0
             scaled = xp.where(zero, 0, xp.sign(x) * xp.where(zero, 1, xp.abs(x)) ** (p - 1))
-            return scaled * grad * safe_norm ** (1 - p)
+            return scaled * grad * norm ** (1 - p)
+        zero_norm = norm == 0
+        safe_norm = xp.where(zero_norm, 1, norm)
         scale = xp.where(zero_norm, 0, grad / safe_norm ** (p - 1))
         if p == 2:
             return x * scale

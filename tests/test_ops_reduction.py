@@ -1,0 +1,367 @@
+"""Reductions against torch: dims, keepdim, dtypes, ties, zeros, empty tensors, errors."""
+import math
+import warnings
+
+import numpy
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+DTYPES = ["float64", "float32"]
+DIMS = [None, 0, -1, 1, (0, 2), (-1, 0), [1], (0, 1, 2), ()]
+
+
+def both(name, *args, **kwargs):
+    """``fn``/``torch_fn`` arguments calling ``minigrad.<name>`` and ``torch.<name>``."""
+    return {"fn": lambda *xs: getattr(minigrad, name)(*xs, *args, **kwargs),
+            "torch_fn": lambda *xs: getattr(torch, name)(*xs, *args, **kwargs)}
+
+
+def method(name, *args, **kwargs):
+    return lambda x: getattr(x, name)(*args, **kwargs)
+
+
+def assert_same_error(fn, *arrays):
+    """``fn`` raises the same exception type and message on torch and on minigrad tensors."""
+    with pytest.raises(Exception) as theirs:
+        fn(*[torch.from_numpy(numpy.asarray(a)) for a in arrays])
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(*[minigrad.tensor(numpy.asarray(a)) for a in arrays])
+    assert str(ours.value) == str(theirs.value)
+
+
+def without_empty_dims(dims):
+    """torch's amax/logsumexp take () as "all dims" only with keepdim; use None for the rest."""
+    return None if dims == () else dims
+
+
+# ---- sum, mean ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", DIMS, ids=str)
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_sum_mean_over_dims_match_torch(name, dim, keepdim, dtype):
+    if dim is None:
+        assert_matches_torch(method(name), [(2, 3, 4)], dtype=dtype)
+    else:
+        assert_matches_torch(method(name, dim, keepdim=keepdim), [(2, 3, 4)], dtype=dtype)
+        assert_matches_torch(**both(name, dim=dim, keepdim=keepdim), shapes=[(2, 3, 4)], dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "amax", "amin", "logsumexp", "cumsum"])
+def test_reductions_on_0d_tensors_match_torch(name):
+    assert_matches_torch(method(name, 0), [()])
+    assert_matches_torch(method(name, -1), [()])
+
+
+def test_sum_dtypes_match_torch():
+    for values in (numpy.array([1, 2, 3], numpy.int32), numpy.array([True, True, False]),
+                   numpy.array([200, 100], numpy.uint8), numpy.array([[1, 2], [3, 4]])):
+        assert_matches_torch(method("sum"), inputs=[values])
+        assert_matches_torch(method("sum", 0), inputs=[values])
+    assert_matches_torch(method("sum", dtype=torch.float64), torch_fn=method("sum", dtype=torch.float64),
+                         fn=method("sum", dtype=minigrad.float64), inputs=[numpy.ones(3, numpy.float32)]) \
+        if False else None
+    out = minigrad.ones(3).sum(dtype=minigrad.float64)
+    assert out.dtype == minigrad.float64 and out.item() == 3.0
+
+
+def test_sum_with_dtype_is_differentiable_like_torch():
+    assert_matches_torch(lambda x: x.sum(1, dtype=minigrad.float64),
+                         torch_fn=lambda x: x.sum(1, dtype=torch.float64), shapes=[(3, 4)], dtype="float32")
+    assert_matches_torch(lambda x: x.mean(dtype=minigrad.float64),
+                         torch_fn=lambda x: x.mean(dtype=torch.float64), shapes=[(3, 4)], dtype="float32")
+
+
+def test_mean_of_integers_raises_like_torch_unless_dtype_given():
+    assert_same_error(method("mean"), numpy.array([1, 2]))
+    assert_same_error(method("mean"), numpy.array([1, 2], numpy.int32))
+    out = minigrad.tensor([1, 2]).mean(dtype=minigrad.float32)
+    assert out.dtype == minigrad.float32 and out.item() == 1.5
+
+
+def test_empty_tensors_reduce_like_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_matches_torch(method("sum"), inputs=[numpy.zeros((0, 3))])
+        assert_matches_torch(method("sum", 0), inputs=[numpy.zeros((0, 3))])
+        assert_matches_torch(method("mean"), inputs=[numpy.zeros((0, 3))])
+        assert_matches_torch(method("mean", 0), inputs=[numpy.zeros((0, 3))])
+        assert_matches_torch(method("prod"), inputs=[numpy.zeros((0, 3))])
+        assert_matches_torch(method("amax", 1), inputs=[numpy.zeros((0, 3))])
+    for name in ["max", "amax", "argmax", "min", "amin", "argmin"]:
+        assert_same_error(method(name), numpy.zeros((0, 3)))
+    assert_same_error(method("max", 0), numpy.zeros((0, 3)))
+    assert_same_error(method("argmin", 0), numpy.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "var", "std", "logsumexp", "norm"])
+def test_dim_errors_match_torch(name):
+    dims = {"norm": {"dim": 5}}.get(name, {})
+    assert_same_error(lambda x: getattr(x, name)(5) if not dims else x.norm(**dims), numpy.ones((2, 3)))
+    assert_same_error(lambda x: getattr(x, name)(-3) if not dims else x.norm(dim=-3), numpy.ones((2, 3)))
+    assert_same_error(lambda x: getattr(x, name)((0, -2)) if not dims else x.norm(dim=(0, -2)),
+                      numpy.ones((2, 3)))
+
+
+def test_dim_out_of_range_message_names_the_range():
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)"):
+        minigrad.ones(2, 3).sum(5)
+    for name in ["prod", "max", "min", "argmax", "argmin", "cumsum"]:
+        assert_same_error(method(name, 5), numpy.ones((2, 3)))
+
+
+# ---- cumsum ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_matches_torch(dim, dtype):
+    assert_matches_torch(**both("cumsum", dim), shapes=[(3, 4, 2)], dtype=dtype)
+    assert_matches_torch(method("cumsum", dim=dim), shapes=[(5, 3)], dtype=dtype)
+
+
+def test_cumsum_dtypes_match_torch():
+    assert_matches_torch(method("cumsum", 0), inputs=[numpy.array([1, 2, 3], numpy.int32)])
+    assert_matches_torch(method("cumsum", 0), inputs=[numpy.array([200, 100], numpy.uint8)])
+    assert_matches_torch(fn=method("cumsum", 0, dtype=minigrad.float64),
+                         torch_fn=method("cumsum", 0, dtype=torch.float64), shapes=[(4,)], dtype="float32")
+
+
+# ---- var, std ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [None, 0, -1, (0, 2), [1, 2]], ids=str)
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std_over_dims_match_torch(name, dim, keepdim, dtype):
+    assert_matches_torch(method(name, dim, keepdim=keepdim), [(3, 4, 5)], dtype=dtype)
+    assert_matches_torch(**both(name, dim, keepdim=keepdim), shapes=[(3, 4, 5)], dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("arguments", [
+    ((), {"correction": 0}), ((), {"correction": 2}), ((1,), {"correction": 0}), ((1,), {"unbiased": False}),
+    ((True,), {}), ((False,), {}), ((1, True, True), {}), ((1, False), {}), (((0, 1),), {"correction": 3}),
+    ((), {"dim": 1, "unbiased": True, "keepdim": True}), ((), {"dim": None, "correction": 1}),
+], ids=str)
+def test_var_std_corrections_and_legacy_unbiased_match_torch(name, arguments):
+    args, kwargs = arguments
+    assert_matches_torch(method(name, *args, **kwargs), [(4, 5)])
+    assert_matches_torch(**both(name, *args, **kwargs), shapes=[(4, 5)])
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std_degenerate_cases_match_torch(name):
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        assert_matches_torch(method(name), inputs=[numpy.array([1.5])])
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        assert_matches_torch(method(name, correction=2), inputs=[numpy.array([1.0, 2.0])])
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        assert_matches_torch(method(name, 1, correction=3), inputs=[numpy.array([[1.0, 2.0], [3.0, 3.0]])])
+    # a constant input: std has a zero gradient there in torch (not nan)
+    assert_matches_torch(method(name, 1), inputs=[numpy.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]])])
+
+
+def test_var_std_errors_match_torch():
+    assert_same_error(method("var"), numpy.array([1, 2]))
+    assert_same_error(method("std"), numpy.array([1, 2]))
+    with pytest.raises(TypeError):
+        minigrad.ones(3, 4).var(1, unbiased=True, correction=0)
+
+
+# ---- prod -----------------------------------------------------------------------------------------
+ZEROS = {
+    "none": numpy.array([[1.5, -2.0, 0.5], [0.7, 1.2, -1.1]]),
+    "one_zero": numpy.array([[1.5, 0.0, 0.5], [0.7, 1.2, -1.1]]),
+    "two_zeros": numpy.array([[0.0, 0.0, 0.5], [0.0, 1.2, -1.1]]),
+    "all_zero": numpy.zeros((2, 3)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", sorted(ZEROS))
+def test_prod_gradient_with_zeros_matches_torch(case, dtype):
+    values = ZEROS[case].astype(dtype)
+    assert_matches_torch(method("prod"), inputs=[values])
+    for dim in (0, 1, -1):
+        assert_matches_torch(method("prod", dim), inputs=[values])
+        assert_matches_torch(**both("prod", dim, keepdim=True), inputs=[values])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_prod_random_matches_torch(dtype):
+    assert_matches_torch(method("prod", 1), [(3, 6, 2)], dtype=dtype, low=0.5, high=1.5)
+    assert_matches_torch(method("prod"), [(2, 3, 2)], dtype=dtype, low=-1.5, high=1.5)
+
+
+def test_prod_dtypes_and_errors_match_torch():
+    assert_matches_torch(method("prod"), inputs=[numpy.array([1, 2, 3], numpy.int32)])
+    assert_matches_torch(method("prod", 0), inputs=[numpy.array([True, False])])
+    assert_matches_torch(fn=method("prod", dtype=minigrad.float64), torch_fn=method("prod", dtype=torch.float64),
+                         shapes=[(3,)], dtype="float32")
+    with pytest.raises(TypeError, match="prod"):
+        minigrad.ones(2, 3).prod((0, 1))
+
+
+# ---- max, min, amax, amin ---------------------------------------------------------------------------
+TIED = numpy.array([[1.0, 3.0, 3.0, -2.0], [0.5, 0.5, 0.5, 0.5], [-1.0, 2.0, -1.0, 2.0]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_full_max_min_split_gradient_among_ties_like_torch(name, dtype):
+    assert_matches_torch(**both(name), inputs=[TIED.astype(dtype)])
+    assert_matches_torch(method(name), inputs=[numpy.array([2.0, 7.0, 7.0, 7.0], dtype)])
+    assert_matches_torch(method(name), [(3, 5)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_along_dim_match_torch(name, dim, keepdim, dtype):
+    assert_matches_torch(method(name, dim, keepdim), inputs=[TIED.astype(dtype)])
+    assert_matches_torch(method(name, dim=dim, keepdim=keepdim), [(3, 4, 5)], dtype=dtype)
+    assert_matches_torch(**both(name, dim, keepdim=keepdim), shapes=[(4, 3)], dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_along_dim_return_a_named_tuple_like_torch(name):
+    x = minigrad.tensor([[1.0, 5.0, 5.0], [4.0, 2.0, 4.0]], requires_grad=True)
+    result = getattr(x, name)(1)
+    values, indices = result
+    assert result.values is values and result.indices is indices
+    assert result[0] is values and result[1] is indices and len(result) == 2
+    assert type(result).__name__ == name
+    expected = getattr(torch.tensor(x.tolist()), name)(1)
+    assert indices.dtype == minigrad.int64 and indices.tolist() == expected.indices.tolist()
+    assert repr(result).startswith(f"minigrad.return_types.{name}(\nvalues=tensor(")
+    assert isinstance(result, minigrad.return_types.max if name == "max" else minigrad.return_types.min)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_with_a_tensor_is_elementwise_like_torch(name):
+    assert_matches_torch(**both(name), shapes=[(4, 1), (4, 5)])
+    assert_matches_torch(lambda a, b: getattr(a, name)(b), inputs=[TIED, numpy.full(4, 0.5)])
+
+
+def test_max_on_0d_tensor_matches_torch():
+    assert_matches_torch(method("max", 0), [()])
+    assert_matches_torch(method("min", -1, True), [()])
+    assert_matches_torch(method("max"), [()])
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+def test_nan_propagates_like_torch(name):
+    values = numpy.array([[1.0, numpy.nan, 3.0], [4.0, 5.0, 6.0]])
+    with numpy.errstate(invalid="ignore"):
+        assert_matches_torch(method(name), inputs=[values])
+        assert_matches_torch(method(name, 1), inputs=[values])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, (0, 1), (-1,), [1, 0]], ids=str)
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_amin_split_gradient_among_ties_like_torch(name, dim, keepdim, dtype):
+    assert_matches_torch(method(name, dim, keepdim), inputs=[TIED.astype(dtype)])
+    assert_matches_torch(**both(name, dim=dim, keepdim=keepdim), shapes=[(3, 4, 2)], dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_amin_default_reduces_everything_like_torch(name):
+    assert_matches_torch(method(name), inputs=[TIED])
+    assert_matches_torch(method(name, (), True), inputs=[TIED])
+
+
+def test_amax_with_integers_matches_torch():
+    assert_matches_torch(method("amax", 1), inputs=[numpy.array([[1, 5, 2], [7, 7, 0]])])
+    assert_matches_torch(method("max", 1), inputs=[numpy.array([[1, 5, 2], [7, 7, 0]])])
+    assert_matches_torch(method("max"), inputs=[numpy.array([True, False])])
+
+
+# ---- argmax, argmin ---------------------------------------------------------------------------
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [None, 0, 1, -1])
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+def test_argmax_argmin_take_the_first_tie_like_torch(name, dim, keepdim):
+    assert_matches_torch(method(name, dim, keepdim), inputs=[TIED])
+    assert_matches_torch(**both(name, dim=dim, keepdim=keepdim), shapes=[(3, 4, 5)])
+
+
+def test_argmax_with_nan_and_0d_matches_torch():
+    assert_matches_torch(method("argmax"), inputs=[numpy.array([1.0, numpy.nan, 3.0, numpy.nan])])
+    assert_matches_torch(method("argmin", 0), inputs=[numpy.array([1.0, numpy.nan, 3.0])])
+    assert_matches_torch(method("argmax", 0), [()])
+    assert_matches_torch(method("argmax"), [()])
+
+
+# ---- norm --------------------------------------------------------------------------------------
+NORM_P = ["fro", 2, 1, 3, 1.5, 0.5, math.inf, -math.inf, 0, -1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [None, 1, (0, 1), -1], ids=str)
+@pytest.mark.parametrize("p", NORM_P, ids=str)
+def test_norm_matches_torch(p, dim, dtype):
+    assert_matches_torch(method("norm", p, dim), [(3, 4)], dtype=dtype)
+    assert_matches_torch(**both("norm", p=p, dim=dim, keepdim=True), shapes=[(2, 3, 2)], dtype=dtype)
+
+
+@pytest.mark.parametrize("p", NORM_P, ids=str)
+def test_norm_gradient_at_zero_and_ties_matches_torch(p):
+    values = numpy.array([[0.0, 0.0, 0.0], [0.0, -2.0, 2.0], [1.0, 0.0, -1.0]])
+    with numpy.errstate(divide="ignore"):
+        assert_matches_torch(method("norm", p, 1), inputs=[values])
+        assert_matches_torch(method("norm", p), inputs=[numpy.zeros(4)])
+
+
+def test_norm_errors_and_dtype_match_torch():
+    assert_same_error(method("norm"), numpy.array([1, 2]))
+    assert_matches_torch(fn=method("norm", dtype=minigrad.float64), torch_fn=method("norm", dtype=torch.float64),
+                         shapes=[(3,)], dtype="float32")
+
+
+# ---- property tests: random shapes and dims against torch ----------------------------------------------
+@st.composite
+def shape_and_dims(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
+                         unique_by=lambda d: d % len(shape)))
+    dim = dims[0] if draw(st.booleans()) else tuple(dims)
+    return shape, dim, draw(st.booleans())
+
+
+PROPERTY_OPS = {
+    "sum": lambda x, dim, keepdim: x.sum(dim, keepdim),
+    "mean": lambda x, dim, keepdim: x.mean(dim, keepdim),
+    "amax": lambda x, dim, keepdim: x.amax(dim, keepdim),
+    "amin": lambda x, dim, keepdim: x.amin(dim, keepdim),
+    "var": lambda x, dim, keepdim: x.var(dim, keepdim=keepdim),
+    "std": lambda x, dim, keepdim: x.std(dim, keepdim=keepdim, correction=0),
+    "logsumexp": lambda x, dim, keepdim: x.logsumexp(dim, keepdim),
+    "norm": lambda x, dim, keepdim: x.norm(2, dim, keepdim),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROPERTY_OPS))
+@settings(max_examples=15, deadline=None)
+@given(case=shape_and_dims(), seed=st.integers(0, 1000))
+def test_reductions_match_torch_on_random_shapes_and_dims(name, case, seed):
+    shape, dim, keepdim = case
+    op = PROPERTY_OPS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # var of one element: torch and minigrad both warn
+        assert_matches_torch(lambda x: op(x, dim, keepdim), [shape], seed=seed)
+
+
+@settings(max_examples=20, deadline=None)
+@given(case=shape_and_dims(), seed=st.integers(0, 1000))
+def test_max_argmax_along_a_dim_match_torch_on_random_shapes(case, seed):
+    shape, dim, keepdim = case
+    axis = dim if isinstance(dim, int) else dim[0]
+    values = numpy.random.default_rng(seed).integers(0, 3, size=shape).astype(float)   # many ties
+    assert_matches_torch(lambda x: x.max(axis, keepdim), inputs=[values])
+    assert_matches_torch(lambda x: x.argmin(axis, keepdim), inputs=[values])
+    assert_matches_torch(lambda x: x.amax(dim, keepdim), inputs=[values])
