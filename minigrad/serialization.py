@@ -1,2 +1,344 @@
-"""serialization (being written)."""
-__all__ = []
+"""Checkpoints: ``minigrad.save(obj, f)`` and ``minigrad.load(f)``, a format that runs no code on load.
+
+``torch.save`` pickles, and unpickling can run any code the file names.  A
+minigrad checkpoint is instead a ZIP archive (stored, not compressed) of
+
+* ``minigrad_checkpoint/structure.json``: the nest of dicts, lists and tuples
+  with its numbers, strings, None and bools, and a reference for each tensor;
+* ``minigrad_checkpoint/arrays/<n>``: the raw bytes of array ``n``
+  (C order, little-endian), whose dtype, shape and device the JSON records.
+
+Loading only parses JSON and copies bytes into arrays, so a hostile file can at
+worst fail to load.  ZIP's CRC-32 of every member catches corruption, and
+``save`` writes to a temporary file in the same directory, flushes it to disk
+and renames it over the target, so a crash mid-save leaves the previous
+checkpoint intact.
+
+What can be saved: minigrad tensors (``nn.Parameter`` stays a Parameter,
+``requires_grad`` is kept, tensors sharing one array share it again after
+loading, the same tensor twice is loaded as one object), NumPy arrays (loaded
+as NumPy arrays), Python numbers (also inf and NaN), strings, None, bools,
+minigrad dtypes and devices, and dicts (``OrderedDict`` and ``Counter`` kept),
+lists and tuples of these, so a model's and an optimizer's ``state_dict`` (and
+a scheduler's) fit in one file.  NumPy scalars are stored as Python numbers.
+Dict keys may be strings, numbers, bools, None or tuples of these.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections import Counter, OrderedDict
+
+import numpy
+
+from . import dtypes
+from .backend import CPU, Device, device_of, to_device
+from .tensor import Tensor
+
+__all__ = ["save", "load"]
+
+FORMAT = "minigrad.checkpoint"
+VERSION = 1
+ROOT = "minigrad_checkpoint/"
+STRUCTURE = ROOT + "structure.json"
+_CHUNK = 1 << 24          # copy arrays in 16 MiB pieces, never the whole file twice in memory
+_DICT_TYPES = {"OrderedDict": OrderedDict, "Counter": Counter}
+
+
+# ---- saving ----------------------------------------------------------------------
+
+class _Encoder:
+    """Turns an object into JSON-ready values plus the list of arrays to store beside it."""
+
+    def __init__(self):
+        self.arrays = []          # storage index -> (array, device)
+        self.storage_of = {}      # id(array) -> storage index
+        self.memo_of = {}         # id(tensor) -> memo number: one tensor saved twice loads as one
+        self.keep_alive = []      # objects whose id() is a key above must not be freed meanwhile
+
+    def storage(self, array):
+        key = id(array)
+        if key not in self.storage_of:
+            self.storage_of[key] = len(self.arrays)
+            self.arrays.append(array)
+            self.keep_alive.append(array)
+        return self.storage_of[key]
+
+    def encode(self, value, where):
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return value if math.isfinite(value) else {"float": repr(value)}
+        if isinstance(value, Tensor):
+            return self.encode_tensor(value)
+        if isinstance(value, numpy.ndarray):
+            return {"ndarray": self.storage(value)}
+        if isinstance(value, numpy.generic):
+            return self.encode(value.item(), where)
+        if isinstance(value, dict):
+            return self.encode_dict(value, where)
+        if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+            kind = "list" if isinstance(value, list) else "tuple"
+            return {kind: [self.encode(item, f"{where}[{index}]") for index, item in enumerate(value)]}
+        if isinstance(value, dtypes.dtype):
+            return {"dtype": value.name}
+        if isinstance(value, Device):
+            return {"device": str(value)}
+        raise TypeError(f"minigrad.save cannot store a {type(value).__module__}.{type(value).__qualname__} "
+                        f"(at {where or 'the top level'}): a checkpoint holds tensors, NumPy arrays, numbers, "
+                        "strings, None, bools, dtypes, devices and dicts, lists and tuples of them")
+
+    def encode_tensor(self, tensor):
+        from .nn.parameter import Parameter
+        if id(tensor) not in self.memo_of:
+            self.memo_of[id(tensor)] = len(self.memo_of)
+            self.keep_alive.append(tensor)
+        return {"tensor": self.storage(tensor.array), "requires_grad": bool(tensor.requires_grad),
+                "parameter": isinstance(tensor, Parameter), "memo": self.memo_of[id(tensor)]}
+
+    def encode_dict(self, value, where):
+        items = []
+        for key, item in value.items():
+            if not (key is None or isinstance(key, (bool, int, float, str, tuple))):
+                raise TypeError(f"minigrad.save cannot store a dict key of type {type(key).__name__} "
+                                f"(at {where or 'the top level'}): keys must be strings, numbers, bools, "
+                                "None or tuples")
+            items.append([self.encode(key, where), self.encode(item, f"{where}[{key!r}]")])
+        encoded = {"dict": items}
+        kind = type(value).__name__
+        if kind in _DICT_TYPES and isinstance(value, _DICT_TYPES[kind]):
+            encoded["type"] = kind
+        return encoded
+
+
+def _array_record(index, array):
+    return {"file": f"{ROOT}arrays/{index}", "dtype": array.dtype.name, "shape": list(array.shape),
+            "device": str(device_of(array))}
+
+
+def _write_archive(handle, structure, arrays):
+    """Write the ZIP archive to the open binary file ``handle``."""
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.writestr(STRUCTURE, json.dumps(structure, allow_nan=False))
+        for index, array in enumerate(arrays):
+            host = to_device(array, CPU)
+            host = numpy.ascontiguousarray(host, dtype=host.dtype.newbyteorder("<"))
+            with archive.open(f"{ROOT}arrays/{index}", "w", force_zip64=True) as member:
+                member.write(memoryview(host.reshape(-1)).cast("B"))
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable (POSIX); harmless where directories cannot be opened."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _new_file_mode(path):
+    """The permissions a plainly created file would get (mkstemp makes 0600)."""
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _save_atomically(path, structure, arrays):
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                             dir=directory)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            _write_archive(handle, structure, arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _new_file_mode(path))
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Write ``obj`` (tensors, numbers, strings ... in dicts, lists, tuples) to ``f``.
+
+    ``f`` is a path (written atomically: a temporary file beside it, flushed
+    and renamed over it) or a binary file object.  torch's pickle arguments are
+    accepted and ignored: nothing is pickled.  An object that cannot be stored
+    raises TypeError before the file is touched.
+    """
+    encoder = _Encoder()
+    body = encoder.encode(obj, "")
+    structure = {"format": FORMAT, "version": VERSION, "object": body,
+                 "arrays": [_array_record(index, array) for index, array in enumerate(encoder.arrays)]}
+    if isinstance(f, (str, os.PathLike)):
+        _save_atomically(f, structure, encoder.arrays)
+    else:
+        _write_archive(f, structure, encoder.arrays)
+
+
+# ---- loading -----------------------------------------------------------------------
+
+class _Decoder:
+    def __init__(self, arrays, map_location, records):
+        self.arrays = arrays
+        self.map_location = map_location
+        self.records = records
+        self.placed = {}          # storage index -> array on its target device
+        self.tensors = {}         # memo number -> Tensor, so one tensor saved twice loads as one
+
+    def placed_array(self, index):
+        if index not in self.placed:
+            self.placed[index] = _place(self.arrays[index], self.records[index]["device"], self.map_location)
+        return self.placed[index]
+
+    def decode(self, value):
+        if not isinstance(value, (dict, list)):
+            return value
+        if isinstance(value, list):
+            raise ValueError("a bare JSON list where a tagged value was expected")
+        if "dict" in value:
+            result = _DICT_TYPES.get(value.get("type"), dict)()
+            for key, item in value["dict"]:
+                result[self.decode(key)] = self.decode(item)
+            return result
+        if "list" in value:
+            return [self.decode(item) for item in value["list"]]
+        if "tuple" in value:
+            return tuple(self.decode(item) for item in value["tuple"])
+        if "tensor" in value:
+            return self.decode_tensor(value)
+        if "ndarray" in value:
+            return self.arrays[value["ndarray"]]
+        if "float" in value:
+            return float(value["float"])
+        if "dtype" in value:
+            return getattr(dtypes, value["dtype"])
+        if "device" in value:
+            return Device(value["device"])
+        raise ValueError(f"unknown entry {sorted(value)!r}")
+
+    def decode_tensor(self, value):
+        memo = value.get("memo")
+        if memo in self.tensors:
+            return self.tensors[memo]
+        array = self.placed_array(value["tensor"])
+        if value.get("parameter"):
+            from .nn.parameter import Parameter
+            tensor = Parameter(Tensor._wrap(array), requires_grad=bool(value.get("requires_grad")))
+        else:
+            tensor = Tensor._wrap(array)
+            if value.get("requires_grad"):
+                tensor.requires_grad_(True)
+        self.tensors[memo] = tensor
+        return tensor
+
+
+def _place(array, location, map_location):
+    """Move a loaded CPU array to where ``map_location`` (or the saved ``location``) says."""
+    if callable(map_location):
+        result = map_location(Tensor._wrap(array), location)
+        return result.array if isinstance(result, Tensor) else array
+    if isinstance(map_location, dict):
+        target = map_location.get(location, location)
+    else:
+        target = location if map_location is None else map_location
+    device = Device(target)
+    if device.type == "cuda":
+        from .backend import cuda_available
+        if not cuda_available():
+            raise RuntimeError("Attempting to deserialize object on a CUDA device but "
+                               "minigrad.cuda.is_available() is False. If you are running on a CPU-only "
+                               "machine, please use minigrad.load with map_location='cpu' to map your "
+                               "storages to the CPU.")
+    return to_device(array, device)
+
+
+def _read_array(archive, record):
+    dtype = numpy.dtype(record["dtype"])
+    if dtype.kind not in "biufc" or dtype.name != record["dtype"]:   # never object arrays (pointers)
+        raise ValueError(f"{record['file']}: dtype {record['dtype']!r} is not a plain number type")
+    dtype = dtype.newbyteorder("<")
+    shape = tuple(int(size) for size in record["shape"])
+    if any(size < 0 for size in shape):
+        raise ValueError(f"{record['file']}: negative size in shape {list(shape)}")
+    array = numpy.empty(shape, dtype)
+    target = memoryview(array.reshape(-1)).cast("B")
+    with archive.open(record["file"]) as member:
+        filled = 0
+        while filled < len(target):
+            count = member.readinto(target[filled:filled + _CHUNK])
+            if not count:
+                raise ValueError(f"{record['file']} holds {filled} bytes, expected {len(target)}")
+            filled += count
+        if member.read(1):
+            raise ValueError(f"{record['file']} holds more than the expected {len(target)} bytes")
+    return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _describe(f):
+    if isinstance(f, (str, os.PathLike)):
+        return f"'{os.fspath(f)}'"
+    return f"'{getattr(f, 'name', None)}'" if getattr(f, "name", None) else "the file object"
+
+
+def _read_structure(archive, name):
+    names = set(archive.namelist())
+    if STRUCTURE not in names:
+        if any(member.endswith("data.pkl") for member in names):
+            raise RuntimeError(f"{name} was written by torch.save, not minigrad.save: read it with "
+                               "minigrad.interop.load_torch (needs torch), which uses torch.load("
+                               "weights_only=True) and converts the tensors")
+        raise RuntimeError(f"{name} is a ZIP archive but not a minigrad checkpoint (no {STRUCTURE})")
+    structure = json.loads(archive.read(STRUCTURE))
+    if not isinstance(structure, dict) or structure.get("format") != FORMAT:
+        raise ValueError("structure.json does not describe a minigrad checkpoint")
+    if structure.get("version", 0) > VERSION:
+        raise RuntimeError(f"{name} is a version {structure['version']} minigrad checkpoint; this minigrad "
+                           f"reads up to version {VERSION}: upgrade minigrad")
+    return structure
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Read what ``save`` wrote: the same nest of dicts, lists, tuples, tensors and values.
+
+    ``map_location`` moves tensors: a device (``'cpu'``, ``'cuda:0'``), a dict
+    from saved to wanted device names (``{'cuda:0': 'cpu'}``), or a function
+    ``fn(tensor_on_cpu, saved_location)`` returning the tensor to use.  By
+    default tensors return to the device they were saved from.  A missing,
+    truncated or corrupted file raises an error that names it.
+    ``weights_only`` and ``mmap`` are accepted for torch's signature: loading
+    never runs code, whatever they say.
+    """
+    name = _describe(f)
+    if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
+        raise FileNotFoundError(f"[Errno 2] No such file or directory: {name}")
+    try:
+        with zipfile.ZipFile(f) as archive:
+            structure = _read_structure(archive, name)
+            records = structure["arrays"]
+            arrays = [_read_array(archive, record) for record in records]
+            return _Decoder(arrays, map_location, records).decode(structure["object"])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, json.JSONDecodeError, KeyError, IndexError,
+            ValueError, TypeError, UnicodeDecodeError, io.UnsupportedOperation) as error:
+        raise RuntimeError(f"{name} is not a readable minigrad checkpoint (truncated or corrupted?): "
+                           f"{type(error).__name__}: {error}") from error
