@@ -62,11 +62,10 @@ def test_sum_dtypes_match_torch():
                    numpy.array([200, 100], numpy.uint8), numpy.array([[1, 2], [3, 4]])):
         assert_matches_torch(method("sum"), inputs=[values])
         assert_matches_torch(method("sum", 0), inputs=[values])
-    assert_matches_torch(method("sum", dtype=torch.float64), torch_fn=method("sum", dtype=torch.float64),
-                         fn=method("sum", dtype=minigrad.float64), inputs=[numpy.ones(3, numpy.float32)]) \
-        if False else None
-    out = minigrad.ones(3).sum(dtype=minigrad.float64)
-    assert out.dtype == minigrad.float64 and out.item() == 3.0
+    assert_matches_torch(fn=method("sum", dtype=minigrad.float64), torch_fn=method("sum", dtype=torch.float64),
+                         inputs=[numpy.array([1, 2, 3], numpy.int32)])
+    assert_matches_torch(fn=method("sum", 0, dtype=minigrad.int64), torch_fn=method("sum", 0, dtype=torch.int64),
+                         inputs=[numpy.array([1.5, 2.5])], grad=False)
 
 
 def test_sum_with_dtype_is_differentiable_like_torch():

@@ -1,0 +1,125 @@
+"""softmax, log_softmax, logsumexp against torch: dims, dtypes, large logits, -inf, errors."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+DTYPES = ["float64", "float32"]
+
+
+def both(name, *args, **kwargs):
+    """``fn``/``torch_fn`` arguments calling ``minigrad.<name>`` and ``torch.<name>``."""
+    return {"fn": lambda *xs: getattr(minigrad, name)(*xs, *args, **kwargs),
+            "torch_fn": lambda *xs: getattr(torch, name)(*xs, *args, **kwargs)}
+
+
+def assert_same_error(fn, *arrays):
+    """``fn`` raises the same exception type and message on torch and on minigrad tensors."""
+    with pytest.raises(Exception) as theirs:
+        fn(*[torch.from_numpy(numpy.asarray(a)) for a in arrays])
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(*[minigrad.tensor(numpy.asarray(a)) for a in arrays])
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -3])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_over_each_dim_matches_torch(name, dim, dtype):
+    assert_matches_torch(**both(name, dim), shapes=[(3, 4, 5)], dtype=dtype, low=-4, high=4)
+    assert_matches_torch(lambda x: getattr(x, name)(dim=dim), [(2, 3, 4)], dtype=dtype, seed=1)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_vectors_and_0d_matches_torch(name):
+    assert_matches_torch(**both(name, 0), shapes=[(7,)])
+    assert_matches_torch(**both(name, 0), shapes=[()])
+    assert_matches_torch(**both(name, -1), shapes=[(1, 1)])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_dtype_argument_casts_first_like_torch(name):
+    assert_matches_torch(fn=lambda x: getattr(minigrad, name)(x, 1, dtype=minigrad.float64),
+                         torch_fn=lambda x: getattr(torch, name)(x, 1, dtype=torch.float64),
+                         shapes=[(3, 4)], dtype="float32")
+    assert_matches_torch(fn=lambda x: getattr(x, name)(0, dtype=minigrad.float32),
+                         torch_fn=lambda x: getattr(x, name)(0, dtype=torch.float32),
+                         inputs=[numpy.array([1, 2, 3])])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_errors_match_torch(name):
+    # torch's implicit-dim form is gone from torch.softmax: dim=None is a TypeError
+    assert_same_error(lambda x: getattr(minigrad if isinstance(x, minigrad.Tensor) else torch, name)(x, None),
+                      numpy.ones((2, 3)))
+    assert_same_error(lambda x: getattr(x, name)(2), numpy.ones((2, 3)))
+    assert_same_error(lambda x: getattr(x, name)(-1), numpy.array([1, 2]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1, (0, 2), [2, 1], (0, 1, 2)], ids=str)
+def test_logsumexp_over_dims_matches_torch(dim, keepdim, dtype):
+    assert_matches_torch(**both("logsumexp", dim, keepdim=keepdim), shapes=[(3, 4, 5)], dtype=dtype, low=-5, high=5)
+    assert_matches_torch(lambda x: x.logsumexp(dim=dim, keepdim=keepdim), [(2, 3, 2)], dtype=dtype, seed=2)
+
+
+def test_logsumexp_of_integers_and_0d_matches_torch():
+    assert_matches_torch(**both("logsumexp", 0), inputs=[numpy.array([1, 2, 3])])
+    assert_matches_torch(**both("logsumexp", 0), shapes=[()])
+    assert_matches_torch(**both("logsumexp", (), keepdim=True), shapes=[(2, 3)])
+
+
+def test_logsumexp_dim_errors_match_torch():
+    assert_same_error(lambda x: x.logsumexp(3), numpy.ones((2, 3)))
+    assert_same_error(lambda x: x.logsumexp((1, 1)), numpy.ones((2, 3)))
+
+
+# ---- numerical stability --------------------------------------------------------------------
+LARGE = numpy.array([[1e4, 1e4 - 1.0, -1e4, 0.0],
+                     [-1e4, -1e4 + 3.0, -1e4 + 1.0, -1e4 + 2.0],
+                     [5e3, 5e3, 5e3, 5e3],
+                     [88.0, 89.0, 710.0, -745.0]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_large_logits_stay_finite_and_match_torch(name, dtype):
+    values = LARGE.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # no overflow warnings from NumPy either
+        for dim in (0, 1):
+            ours, _ = assert_matches_torch(**both(name, dim), inputs=[values])
+            assert numpy.isfinite(ours.detach().numpy()).all()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_minus_infinity_entries_match_torch(name):
+    values = numpy.array([[0.0, -numpy.inf, 1.0], [-numpy.inf, 2.0, -numpy.inf]])
+    assert_matches_torch(**both(name, 1), inputs=[values])
+
+
+def test_rows_of_only_minus_infinity_match_torch():
+    values = numpy.array([[-numpy.inf, -numpy.inf], [0.0, 1.0]])
+    with numpy.errstate(invalid="ignore"):
+        assert_matches_torch(**both("logsumexp", 1), inputs=[values])
+        assert_matches_torch(**both("softmax", 1), inputs=[values], grad=False)
+
+
+def test_softmax_rows_sum_to_one_and_gradient_of_the_sum_is_zero():
+    x = minigrad.randn(4, 6, requires_grad=True)
+    y = minigrad.softmax(x * 30, dim=1)
+    numpy.testing.assert_allclose(y.sum(1).detach().numpy(), numpy.ones(4), rtol=1e-6)
+    y.sum().backward()
+    numpy.testing.assert_allclose(x.grad.numpy(), numpy.zeros((4, 6)), atol=1e-5)
+
+
+def test_softmax_backward_passes_gradcheck():
+    x = minigrad.tensor(numpy.random.default_rng(0).normal(size=(3, 5)), requires_grad=True)
+    assert minigrad.autograd.gradcheck(lambda t: minigrad.softmax(t, 1), [x])
+    assert minigrad.autograd.gradcheck(lambda t: minigrad.log_softmax(t, 0), [x])
+    assert minigrad.autograd.gradcheck(lambda t: minigrad.logsumexp(t, (0, 1)), [x])
