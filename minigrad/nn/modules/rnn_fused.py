@@ -120,39 +120,46 @@ def _as_rows(array, rows):
     return xp.ascontiguousarray(array.reshape(rows, array.shape[-1]))
 
 
-def _blocks(weight, order, hidden_size):
-    """Reorder the gate blocks of a ``(G*H, ...)`` weight or ``(G*H,)`` bias (a copy)."""
-    xp = array_module(weight)
-    blocks = weight.reshape((len(order), hidden_size) + weight.shape[1:])
-    return xp.ascontiguousarray(blocks[list(order)]).reshape(weight.shape)
+def _gate_blocks(weight, order):
+    """A ``(G*H, X)`` weight or ``(G*H,)`` bias as ``(G, H, X)`` / ``(G, H)`` in ``order`` (a copy)."""
+    blocks = weight.reshape((len(order), -1) + weight.shape[1:])
+    return blocks[list(order)]
 
 
-def _for_exp(weight, sigmoid_rows):
-    """A copy of a gate weight or bias ready for ``_activate``.
+def _torch_blocks(blocks, unorder):
+    """Gate-major gradients ``(G, H, X)`` / ``(G, H)`` back to torch's ``(G*H, X)`` / ``(G*H,)``."""
+    blocks = blocks[list(unorder)]
+    return blocks.reshape((-1,) + blocks.shape[2:])
 
-    Its first ``sigmoid_rows`` rows are multiplied by -1 (sigmoid gates) and the
-    others by -2 (tanh gates), so the matmul yields ``-z`` and ``-2 z`` directly.
+
+def _for_exp(blocks, sigmoid_gates):
+    """A copy of gate-major weights or biases ready for ``_activate``.
+
+    The first ``sigmoid_gates`` gates are multiplied by -1 (sigmoid) and the
+    others by -2 (tanh), so the matmul yields ``-z`` and ``-2 z`` directly.
     """
-    scaled = weight * -2
-    scaled[:sigmoid_rows] *= 0.5
+    scaled = blocks * -2
+    scaled[:sigmoid_gates] *= 0.5
     return scaled
 
 
-def _activate(pre, sigmoid_cols):
-    """In place: sigmoid of ``pre[:, :sigmoid_cols]``, tanh of the other columns.
+def _activate(pre, sigmoid_gates):
+    """In place: sigmoid of the gates ``pre[:sigmoid_gates]``, tanh of the rest.
 
-    ``pre`` holds ``-z`` for the sigmoid columns and ``-2 z`` for the tanh ones
+    ``pre`` holds ``-z`` for the sigmoid gates and ``-2 z`` for the tanh ones
     (see ``_for_exp``): ``sigmoid(z) = 1 / (1 + exp(-z))`` and
-    ``tanh(z) = 2 sigmoid(2 z) - 1``, so one ``exp`` serves both.
+    ``tanh(z) = 2 sigmoid(2 z) - 1``, so one ``exp`` serves both.  With
+    ``sigmoid_gates = 0`` the whole array is a tanh.
     """
     xp = array_module(pre)
     xp.exp(pre, out=pre)
     pre += 1
-    if sigmoid_cols:
+    if sigmoid_gates:
         xp.reciprocal(pre, out=pre)
-        tanh_part = pre[:, sigmoid_cols:]
-        tanh_part *= 2
-        tanh_part -= 1
+        tanh_part = pre[sigmoid_gates:]
+        if tanh_part.size:
+            tanh_part *= 2
+            tanh_part -= 1
     else:
         xp.divide(2, pre, out=pre)
         pre -= 1
@@ -277,7 +284,7 @@ class RNNLayer(_RecurrentLayer):
 
 
 # ---- LSTM ----------------------------------------------------------------------
-LSTM_ORDER = (3, 1, 0, 2)         # internal gate blocks o, f, i, g taken from torch's i, f, g, o
+LSTM_ORDER = (3, 1, 0, 2)         # internal gates o, f, i, g taken from torch's i, f, g, o
 LSTM_UNORDER = (2, 1, 3, 0)       # and back
 
 
@@ -289,7 +296,11 @@ class LSTMLayer(_RecurrentLayer):
     projection.  Inputs ``x (T, B, I)`` (or packed ``(N, I)``), ``h0 (B, P)``, ``c0 (B, H)``,
     ``w_ih (4H, I)``, ``w_hh (4H, P)``, optional ``b_ih, b_hh (4H,)``, optional ``w_hr (P, H)``
     (P = H without projection).  Outputs ``output (T, B, P)``, ``h_n (B, P)``, ``c_n (B, H)``.
-    Internally the gate columns are ordered o, f, i, g.
+
+    Gates are kept gate-major, ``(4, N, H)`` in the order o, f, i, g: every gate of
+    every step is then a contiguous block (NumPy is several times slower on
+    column slices), the sigmoid gates are ``[:3]`` and the gates that multiply
+    ``dc`` in backward are ``[1:]``.
     """
 
     @_exp_may_overflow
@@ -299,46 +310,47 @@ class LSTMLayer(_RecurrentLayer):
         self.layout, self.has_bias, self.has_proj = layout, has_bias, has_proj
         H, dtype = w_ih.shape[0] // 4, x.dtype
         B, shift = layout.batch, layout.shift
-        prepare = lambda weight: _for_exp(_blocks(weight, LSTM_ORDER, H), 3 * H)  # noqa: E731
-        gates = xp.matmul(x_rows, prepare(w_ih).T)                  # (N, 4H): o, f, i, g
+        prepare = lambda weight: _for_exp(_gate_blocks(weight, LSTM_ORDER), 3)  # noqa: E731
+        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
         if has_bias:
-            gates += prepare(b_ih + b_hh)
-        w_hh_t = prepare(w_hh).T
+            gates += prepare(b_ih + b_hh)[:, None, :]
+        w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (4, P, H)
         hidden = self._hidden_buffer(xp, layout, h0, dtype)         # (N + B, P)
         cell = self._hidden_buffer(xp, layout, c0, dtype)           # (N + B, H)
         tanh_cell = xp.empty((layout.rows, H), dtype)
         gated = xp.empty((layout.rows, H), dtype) if has_proj else None   # o * tanh(c)
-        recurrent = xp.empty((B, 4 * H), dtype)
+        recurrent = xp.empty((4, B, H), dtype)
         input_gate = xp.empty((B, H), dtype)
         for _, row, prev, size in layout.order:
             here, now = slice(row, row + size), slice(shift + row, shift + row + size)
-            step = gates[here]
-            step += xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:size])
-            _activate(step, 3 * H)
+            step = gates[:, here]
+            step += xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+            _activate(step, 3)
+            output_gate, forget_gate, in_gate, candidate = step
             c = cell[now]
-            xp.multiply(step[:, H:2 * H], cell[prev:prev + size], out=c)                # f * c_prev
-            c += xp.multiply(step[:, 2 * H:3 * H], step[:, 3 * H:], out=input_gate[:size])  # + i * g
+            xp.multiply(forget_gate, cell[prev:prev + size], out=c)                      # f * c_prev
+            c += xp.multiply(in_gate, candidate, out=input_gate[:size])                 # + i * g
             _tanh(c, tanh_cell[here])
             if has_proj:
-                xp.multiply(step[:, :H], tanh_cell[here], out=gated[here])
+                xp.multiply(output_gate, tanh_cell[here], out=gated[here])
                 xp.matmul(gated[here], w_hr.T, out=hidden[now])
             else:
-                xp.multiply(step[:, :H], tanh_cell[here], out=hidden[now])              # o * tanh(c)
+                xp.multiply(output_gate, tanh_cell[here], out=hidden[now])              # o * tanh(c)
         self.save_for_backward(x, w_ih, w_hh, w_hr, x_rows, gates, hidden, cell, tanh_cell, gated)
         return self._output(layout, hidden), self._final(layout, hidden), self._final(layout, cell)
 
     def backward(self, grad_output, grad_hn, grad_cn):
         x, w_ih, w_hh, w_hr, x_rows, gates, hidden, cell, tanh_cell, gated = self.saved_tensors
         xp, layout = array_module(gates), self.layout
-        H = w_ih.shape[0] // 4
-        w_hh_bwd = _blocks(w_hh, LSTM_ORDER, H)
-        factors, cell_slope = _lstm_factors(gates, tanh_cell, cell[layout.prev_rows], H)
+        B, H = layout.batch, gates.shape[-1]
+        w_hh_gates = _gate_blocks(w_hh, LSTM_ORDER)                  # (4, H, P)
+        factors, cell_slope = _lstm_factors(gates, tanh_cell, cell[layout.prev_rows])
         grad_output = self._grad_rows(layout, grad_output)
-        grad_gates = xp.empty_like(gates)                           # (N, 4H): o, f, i, g
+        grad_gates = xp.empty_like(gates)                           # (4, N, H): o, f, i, g
         grad_hidden = xp.empty_like(grad_output) if self.has_proj else None   # (N, P)
         grad_h, grad_c = grad_hn.copy(), grad_cn.copy()             # carried back in time
-        dh_buffer = xp.empty((layout.batch, H), gates.dtype)
-        scratch = xp.empty((layout.batch, H), gates.dtype)
+        dh_buffer, scratch = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
+        per_gate = xp.empty((4, B, grad_h.shape[-1]), gates.dtype)
         for _, row, _, size in reversed(layout.order):
             here = slice(row, row + size)
             if self.has_proj:
@@ -348,43 +360,47 @@ class LSTMLayer(_RecurrentLayer):
                 dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
             dc = grad_c[:size]
             dc += xp.multiply(dh, cell_slope[here], out=scratch[:size])
-            dgates = grad_gates[here]
-            xp.multiply(dh, factors[here, :H], out=dgates[:, :H])                       # o
-            xp.multiply(dc[:, None, :], factors[here, H:].reshape(size, 3, H),
-                        out=dgates[:, H:].reshape(size, 3, H))                          # f, i, g
-            dc *= gates[here, H:2 * H]                               # dc_{t-1} = dc_t * f
-            xp.matmul(dgates, w_hh_bwd, out=grad_h[:size])
+            dgates = grad_gates[:, here]
+            xp.multiply(dh, factors[0, here], out=dgates[0])                             # o
+            xp.multiply(dc, factors[1:, here], out=dgates[1:])                           # f, i, g
+            dc *= gates[1, here]                                     # dc_{t-1} = dc_t * f
+            xp.sum(xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]), axis=0, out=grad_h[:size])
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = self._grad_input(layout, grad_gates @ _blocks(w_ih, LSTM_ORDER, H))
+            grad_x = xp.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
+            grad_x = self._grad_input(layout, grad_x)
+        grad_gates_t = grad_gates.transpose(0, 2, 1)                 # (4, H, N)
         grads = [grad_x, grad_h, grad_c,
-                 _blocks(grad_gates.T @ x_rows, LSTM_UNORDER, H),
-                 _blocks(grad_gates.T @ hidden[layout.prev_rows], LSTM_UNORDER, H)]
+                 _torch_blocks(xp.matmul(grad_gates_t, x_rows), LSTM_UNORDER),
+                 _torch_blocks(xp.matmul(grad_gates_t, hidden[layout.prev_rows]), LSTM_UNORDER)]
         if self.has_bias:
-            grad_bias = _blocks(grad_gates.sum(axis=0), LSTM_UNORDER, H)
+            grad_bias = _torch_blocks(grad_gates.sum(axis=1), LSTM_UNORDER)
             grads += [grad_bias, grad_bias.copy()]
         if self.has_proj:
             grads.append(grad_hidden.T @ gated)
         return tuple(grads)
 
 
-def _lstm_factors(gates, tanh_cell, cell_prev, H):
-    """What the step gradients multiply by, for all steps at once (columns o, f, i, g).
+def _lstm_factors(gates, tanh_cell, cell_prev):
+    """What the step gradients multiply by, for all steps at once (gates o, f, i, g).
 
     ``d o_pre = dh * tanh(c) o (1 - o)``, ``d f_pre = dc * c_prev f (1 - f)``,
     ``d i_pre = dc * g i (1 - i)``, ``d g_pre = dc * i (1 - g^2)``, and
     ``dc += dh * o (1 - tanh(c)^2)`` (the returned ``cell_slope``).
     """
-    o, f, i, g = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    xp = array_module(gates)
+    output_gate, _, in_gate, candidate = gates
     factors = 1 - gates
-    factors[:, :3 * H] *= gates[:, :3 * H]                          # s (1 - s)
-    factors[:, 3 * H:] *= 1 + g                                      # 1 - g^2
-    factors[:, :H] *= tanh_cell
-    factors[:, H:2 * H] *= cell_prev
-    factors[:, 2 * H:3 * H] *= g
-    factors[:, 3 * H:] *= i
-    cell_slope = 1 - tanh_cell * tanh_cell
-    cell_slope *= o
+    factors[:3] *= gates[:3]                                         # s (1 - s)
+    xp.multiply(candidate, candidate, out=factors[3])
+    xp.subtract(1, factors[3], out=factors[3])                       # 1 - g^2
+    factors[0] *= tanh_cell
+    factors[1] *= cell_prev
+    factors[2] *= candidate
+    factors[3] *= in_gate
+    cell_slope = tanh_cell * tanh_cell
+    xp.subtract(1, cell_slope, out=cell_slope)
+    cell_slope *= output_gate
     return factors, cell_slope
 
 
@@ -396,7 +412,7 @@ class GRULayer(_RecurrentLayer):
     ``n = tanh(x_t W_in^T + b_in + r * (h_{t-1} W_hn^T + b_hn))``,
     ``h_t = (1 - z) * n + z * h_{t-1}``.  Inputs ``x (T, B, I)`` (or packed ``(N, I)``),
     ``h0 (B, H)``, ``w_ih (3H, I)``, ``w_hh (3H, H)``, optional ``b_ih, b_hh (3H,)``.
-    Outputs ``output (T, B, H)`` and ``h_n (B, H)``.
+    Outputs ``output (T, B, H)`` and ``h_n (B, H)``.  Gates are kept gate-major, ``(3, N, H)``.
     """
 
     @_exp_may_overflow
@@ -404,31 +420,33 @@ class GRULayer(_RecurrentLayer):
         x, h0, _, w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays, has_bias, False, False)
         xp, layout, x_rows = self._start(x, h0, batch_sizes, reverse)
         self.layout, self.has_bias = layout, has_bias
-        H, shift = w_ih.shape[0] // 3, layout.shift
-        gates = xp.matmul(x_rows, _for_exp(w_ih, 2 * H).T)          # (N, 3H): -r, -z, -2n parts
+        shift, dtype = layout.shift, x.dtype
+        prepare = lambda weight: _for_exp(_gate_blocks(weight, GRU_ORDER), 2)  # noqa: E731
+        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (3, N, H): -r, -z, -2n parts
         if has_bias:                                                 # b_hn stays inside r * (.)
-            b_hh = _for_exp(b_hh, 2 * H)
-            gates += _for_exp(b_ih, 2 * H)
-            gates[:, :2 * H] += b_hh[:2 * H]
-        recurrent = xp.empty((layout.rows, 3 * H), x.dtype)         # -(h W_hh^T + b_hh) (n: * 2)
-        hidden = self._hidden_buffer(xp, layout, h0, x.dtype)
-        w_hh_t = _for_exp(w_hh, 2 * H).T
-        scratch = xp.empty((layout.batch, H), x.dtype)
+            b_hh = prepare(b_hh)
+            gates += prepare(b_ih)[:, None, :]
+            gates[:2] += b_hh[:2, None, :]
+        H = gates.shape[-1]
+        recurrent = xp.empty((3, layout.rows, H), dtype)            # -(h W_hh^T + b_hh), n: * 2
+        hidden = self._hidden_buffer(xp, layout, h0, dtype)
+        w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (3, H, H)
+        scratch = xp.empty((layout.batch, H), dtype)
         for _, row, prev, size in layout.order:
             here = slice(row, row + size)
-            h_prev, step, rec = hidden[prev:prev + size], gates[here], recurrent[here]
+            h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
             xp.matmul(h_prev, w_hh_t, out=rec)
             if has_bias:
-                rec[:, 2 * H:] += b_hh[2 * H:]
-            reset_update = step[:, :2 * H]
-            reset_update += rec[:, :2 * H]
-            _activate(reset_update, 2 * H)
-            new = step[:, 2 * H:]
-            new += xp.multiply(step[:, :H], rec[:, 2 * H:], out=scratch[:size])   # + r * (W_hn h + b_hn)
+                rec[2] += b_hh[2]
+            reset_update = step[:2]
+            reset_update += rec[:2]
+            _activate(reset_update, 2)
+            new = step[2]
+            new += xp.multiply(step[0], rec[2], out=scratch[:size])  # + r * (W_hn h + b_hn)
             _activate(new, 0)
             h = hidden[shift + row:shift + row + size]
             xp.subtract(h_prev, new, out=h)                         # h = n + z * (h_prev - n)
-            h *= step[:, H:2 * H]
+            h *= step[1]
             h += new
         self.save_for_backward(x, w_ih, w_hh, x_rows, gates, recurrent, hidden)
         return self._output(layout, hidden), self._final(layout, hidden)
@@ -436,47 +454,56 @@ class GRULayer(_RecurrentLayer):
     def backward(self, grad_output, grad_hn):
         x, w_ih, w_hh, x_rows, gates, recurrent, hidden = self.saved_tensors
         xp, layout = array_module(gates), self.layout
-        H = w_ih.shape[0] // 3
+        B, H = layout.batch, gates.shape[-1]
         h_prev = hidden[layout.prev_rows]
-        reset, update = gates[:, :H], gates[:, H:2 * H]
-        new_factor, reset_factor, update_factor = _gru_factors(gates, recurrent, h_prev, H)
+        reset, update = gates[0], gates[1]
+        new_factor, reset_factor, update_factor = _gru_factors(gates, recurrent, h_prev)
+        w_hh_gates = _gate_blocks(w_hh, GRU_ORDER)                   # (3, H, H)
         grad_output = self._grad_rows(layout, grad_output)
         grad_input_gates = xp.empty_like(gates)                     # d loss / d (x W_ih^T + b_ih)
         grad_hidden_gates = xp.empty_like(gates)                    # d loss / d (h W_hh^T + b_hh)
         grad_h = grad_hn.copy()
-        dh_buffer = xp.empty((layout.batch, H), gates.dtype)
-        carried = xp.empty((layout.batch, H), gates.dtype)
+        dh_buffer, carried = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
+        per_gate = xp.empty((3, B, H), gates.dtype)
         for _, row, _, size in reversed(layout.order):
             here = slice(row, row + size)
             dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
-            d_new = xp.multiply(dh, new_factor[here], out=grad_input_gates[here, 2 * H:])
-            dgates = grad_hidden_gates[here]
-            xp.multiply(d_new, reset_factor[here], out=dgates[:, :H])                  # r
-            xp.multiply(dh, update_factor[here], out=dgates[:, H:2 * H])               # z
-            xp.multiply(d_new, reset[here], out=dgates[:, 2 * H:])                     # W_hn h + b_hn
-            xp.matmul(dgates, w_hh, out=grad_h[:size])
+            d_new = xp.multiply(dh, new_factor[here], out=grad_input_gates[2, here])
+            dgates = grad_hidden_gates[:, here]
+            xp.multiply(d_new, reset_factor[here], out=dgates[0])                      # r
+            xp.multiply(dh, update_factor[here], out=dgates[1])                        # z
+            xp.multiply(d_new, reset[here], out=dgates[2])                             # W_hn h + b_hn
+            xp.sum(xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]), axis=0, out=grad_h[:size])
             grad_h[:size] += xp.multiply(dh, update[here], out=carried[:size])         # + z * dh
-        grad_input_gates[:, :2 * H] = grad_hidden_gates[:, :2 * H]
+        grad_input_gates[:2] = grad_hidden_gates[:2]
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = self._grad_input(layout, grad_input_gates @ w_ih)
-        grads = [grad_x, grad_h, grad_input_gates.T @ x_rows, grad_hidden_gates.T @ h_prev]
+            grad_x = xp.matmul(grad_input_gates, _gate_blocks(w_ih, GRU_ORDER)).sum(axis=0)
+            grad_x = self._grad_input(layout, grad_x)
+        grads = [grad_x, grad_h,
+                 _torch_blocks(xp.matmul(grad_input_gates.transpose(0, 2, 1), x_rows), GRU_ORDER),
+                 _torch_blocks(xp.matmul(grad_hidden_gates.transpose(0, 2, 1), h_prev), GRU_ORDER)]
         if self.has_bias:
-            grads += [grad_input_gates.sum(axis=0), grad_hidden_gates.sum(axis=0)]
+            grads += [_torch_blocks(grad_input_gates.sum(axis=1), GRU_ORDER),
+                      _torch_blocks(grad_hidden_gates.sum(axis=1), GRU_ORDER)]
         return tuple(grads)
 
 
-def _gru_factors(gates, recurrent, h_prev, H):
+GRU_ORDER = (0, 1, 2)             # torch's r, z, n as they are
+
+
+def _gru_factors(gates, recurrent, h_prev):
     """What the step gradients multiply by, for all steps at once.
 
     ``d n_pre = dh (1 - z) (1 - n^2)``, ``d r_pre = d n_pre (W_hn h + b_hn) r (1 - r)``,
-    ``d z_pre = dh (h_prev - n) z (1 - z)``; ``recurrent[:, 2H:]`` holds
+    ``d z_pre = dh (h_prev - n) z (1 - z)``; ``recurrent[2]`` holds
     ``-2 (W_hn h + b_hn)`` (see ``_for_exp``).
     """
-    reset, update, new = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:]
-    new_factor = 1 - new * new
-    new_factor *= 1 - update
-    reset_factor = recurrent[:, 2 * H:] * -0.5
+    reset, update, new = gates
+    new_factor = new * new
+    new_factor -= 1
+    new_factor *= update - 1                                         # (1 - n^2)(1 - z)
+    reset_factor = recurrent[2] * -0.5
     reset_factor *= reset
     reset_factor *= 1 - reset
     update_factor = h_prev - new
