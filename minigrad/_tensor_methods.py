@@ -65,6 +65,7 @@ METHODS = {
     comparison: {
         "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le", "__gt__": "gt",
         "__ge__": "ge", "eq": "eq", "ne": "ne", "lt": "lt", "le": "le", "gt": "gt", "ge": "ge",
+        "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "not_equal": "ne",
         "equal": "equal", "allclose": "allclose", "isclose": "isclose", "isnan": "isnan",
         "isinf": "isinf", "isfinite": "isfinite", "any": "any", "all": "all",
         "logical_not": "logical_not", "logical_and": "logical_and", "logical_or": "logical_or",

@@ -24,7 +24,7 @@ def broadcast_shapes(*shapes):
     """The shape that ``shapes`` broadcast to, or torch's error naming the sizes."""
     ndim = max(len(shape) for shape in shapes)
     result = []
-    for axis in range(-ndim, 0):
+    for axis in range(-1, -ndim - 1, -1):   # from the last dim, as torch, so its errors name the same dim
         size = 1
         for shape in shapes:
             other = shape[axis] if len(shape) >= -axis else 1
@@ -34,4 +34,4 @@ def broadcast_shapes(*shapes):
                     f"at non-singleton dimension {axis + ndim}")
             size = other if other != 1 else size
         result.append(size)
-    return tuple(result)
+    return tuple(reversed(result))

@@ -14,6 +14,7 @@ import numpy
 from .. import dtypes
 from ..backend import array_module
 from ..tensor import Tensor, _check_dim
+from .broadcast import broadcast_shapes
 from .indexing import scalar_type_name
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
@@ -27,6 +28,8 @@ def _operands(input, other):
     first = input.array
     if isinstance(other, Tensor):
         second = other.array
+        if second.shape != first.shape:
+            broadcast_shapes(first.shape, second.shape)   # torch's error naming the sizes
         if second.dtype != first.dtype:
             dtype = dtypes.result_type(input, other)
             first, second = first.astype(dtype, copy=False), second.astype(dtype, copy=False)
@@ -88,7 +91,7 @@ def equal(input, other) -> bool:
 
 def _check_same_dtype(input, other):
     if input.array.dtype != other.array.dtype:
-        raise RuntimeError(f"{scalar_type_name(other.array)} did not match {scalar_type_name(input.array)}")
+        raise RuntimeError(f"{scalar_type_name(input.array)} did not match {scalar_type_name(other.array)}")
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
