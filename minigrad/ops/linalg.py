@@ -15,6 +15,11 @@ from ..backend import array_module
 from .broadcast import broadcast_shapes, sum_to
 from .reduction import _dtype_name
 
+# the C++ names torch's mm uses in its dtype error
+_CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "unsigned char",
+                   "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
+                   "bool": "bool"}
+
 
 class Matmul(Function):
     """``a @ b``: d/da = grad @ b^T, d/db = a^T @ grad, summed over broadcast batch dimensions."""
@@ -83,7 +88,7 @@ def _check_dtypes(a, b, kind):
                            f"{_dtype_name(a)} and {_dtype_name(b)}")
     if kind == "mm":
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_dtype_name(a).lower()} != {_dtype_name(b).lower()}")
+                           f"{_CPP_TYPE_NAMES[a.dtype.name]} != {_CPP_TYPE_NAMES[b.dtype.name]}")
     raise RuntimeError(f"expected scalar type {_dtype_name(a)} but found {_dtype_name(b)}")
 
 

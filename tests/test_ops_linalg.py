@@ -1,0 +1,150 @@
+"""matmul, mm, bmm, dot, outer against torch: shapes, batch broadcasting, dtypes, errors."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+DTYPES = ["float64", "float32"]
+
+
+def both(name, *args, **kwargs):
+    """``fn``/``torch_fn`` arguments calling ``minigrad.<name>`` and ``torch.<name>``."""
+    return {"fn": lambda *xs: getattr(minigrad, name)(*xs, *args, **kwargs),
+            "torch_fn": lambda *xs: getattr(torch, name)(*xs, *args, **kwargs)}
+
+
+def assert_same_error(fn, *arrays):
+    """``fn`` raises the same exception type and message on torch and on minigrad tensors."""
+    with pytest.raises(Exception) as theirs:
+        fn(*[torch.from_numpy(numpy.asarray(a)) for a in arrays])
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(*[minigrad.tensor(numpy.asarray(a)) for a in arrays])
+    assert str(ours.value) == str(theirs.value)
+    return str(ours.value)
+
+
+MATMUL_SHAPES = [
+    ((3,), (3,)), ((3,), (3, 4)), ((4, 3), (3,)), ((4, 3), (3, 5)), ((2, 4, 3), (3,)), ((3,), (2, 3, 4)),
+    ((2, 4, 3), (3, 5)), ((4, 3), (2, 3, 5)), ((2, 4, 3), (2, 3, 5)), ((2, 1, 4, 3), (5, 3, 2)),
+    ((1, 3, 1, 7, 2), (2, 1, 5, 2, 8)), ((4, 1, 2, 3), (1, 3, 3, 2)), ((1, 1), (1, 1)), ((2, 3, 1), (1, 4)),
+    ((0, 3), (3, 4)), ((2, 0), (0, 4)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
+def test_matmul_shapes_and_gradients_match_torch(shapes, dtype):
+    assert_matches_torch(**both("matmul"), shapes=list(shapes), dtype=dtype)
+    assert_matches_torch(lambda a, b: a @ b, shapes=list(shapes), dtype=dtype, seed=1)
+    assert_matches_torch(lambda a, b: a.matmul(b), shapes=list(shapes), dtype=dtype, seed=2)
+
+
+def test_matmul_gradient_to_one_input_only_matches_torch():
+    assert_matches_torch(lambda a, b: a @ b, shapes=[(2, 4, 3), (3, 5)], requires_grad=[True, False])
+    assert_matches_torch(lambda a, b: a @ b, shapes=[(2, 4, 3), (3, 5)], requires_grad=[False, True])
+    assert_matches_torch(lambda a, b: a @ b, shapes=[(3,), (2, 3, 4)], requires_grad=[False, True])
+
+
+def test_matmul_of_integers_matches_torch():
+    a, b = numpy.arange(6).reshape(2, 3), numpy.arange(12).reshape(3, 4)
+    assert_matches_torch(**both("matmul"), inputs=[a, b])
+    assert_matches_torch(**both("matmul"), inputs=[numpy.arange(3), numpy.arange(3)])
+
+
+def test_matmul_with_the_same_tensor_on_both_sides_matches_torch():
+    # one tensor used twice: its gradient is the sum of both paths
+    assert_matches_torch(lambda a: a @ a.T, [(3, 4)])
+    assert_matches_torch(lambda a: a.mm(a), [(3, 3)])
+    assert_matches_torch(lambda a: a @ a, [(5,)])
+
+
+def test_torch_idiom_outer_product_softmax_backward_runs_unchanged():
+    def idiom(lib):
+        x = lib.Tensor([1, 2, 3]).view(3, 1).requires_grad_()
+        y = (x @ x.T).softmax(dim=1)
+        y[0, 1].backward()
+        return y.detach().numpy(), x.grad.numpy()
+    for ours, theirs in zip(idiom(minigrad), idiom(torch)):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mm_bmm_dot_outer_match_torch(dtype):
+    assert_matches_torch(**both("mm"), shapes=[(4, 3), (3, 5)], dtype=dtype)
+    assert_matches_torch(lambda a, b: a.mm(b), shapes=[(1, 3), (3, 1)], dtype=dtype)
+    assert_matches_torch(**both("bmm"), shapes=[(2, 4, 3), (2, 3, 5)], dtype=dtype)
+    assert_matches_torch(lambda a, b: a.bmm(b), shapes=[(1, 1, 3), (1, 3, 2)], dtype=dtype)
+    assert_matches_torch(**both("dot"), shapes=[(5,), (5,)], dtype=dtype)
+    assert_matches_torch(lambda a, b: a.dot(b), shapes=[(1,), (1,)], dtype=dtype)
+    assert_matches_torch(**both("outer"), shapes=[(4,), (3,)], dtype=dtype)
+    assert_matches_torch(lambda a, b: a.outer(b), shapes=[(1,), (6,)], dtype=dtype)
+
+
+def test_outer_promotes_dtypes_like_torch():
+    assert_matches_torch(**both("outer"), inputs=[numpy.ones(3, numpy.float32), numpy.arange(2.0)])
+    assert_matches_torch(**both("outer"), inputs=[numpy.arange(3), numpy.ones(2, numpy.float32)])
+
+
+# ---- errors: torch's wording, naming the shapes -------------------------------------------------------
+MATMUL_ERRORS = [
+    ((3,), (4,)), ((3,), (5, 4)), ((4, 3), (5,)), ((4, 3), (5, 2)), ((2, 4, 3), (5, 2)), ((3,), (2, 5, 4)),
+    ((2, 4, 3), (5,)), ((2, 4, 3), (3, 3, 2)), ((2, 4, 3), (2, 5, 2)), ((), (3,)), ((3,), ()),
+]
+
+
+@pytest.mark.parametrize("shapes", MATMUL_ERRORS, ids=str)
+def test_matmul_shape_errors_match_torch(shapes):
+    message = assert_same_error(lambda a, b: a @ b, *[numpy.ones(shape) for shape in shapes])
+    assert message
+    assert_same_error(lambda a, b: a.matmul(b), *[numpy.ones(shape) for shape in shapes])
+
+
+def test_matmul_error_names_the_shapes():
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(4x3 and 5x2\)"):
+        minigrad.ones(4, 3) @ minigrad.ones(5, 2)
+    with pytest.raises(RuntimeError, match=r"size mismatch, got input \(3\), mat \(3x4\), vec \(5\)"):
+        minigrad.ones(3, 4) @ minigrad.ones(5)
+
+
+@pytest.mark.parametrize("shapes", [((4, 3), (5, 2)), ((4, 3), (3,)), ((3,), (3, 4)), ((2, 4, 3), (3, 4))], ids=str)
+def test_mm_errors_match_torch(shapes):
+    assert_same_error(lambda a, b: a.mm(b), *[numpy.ones(shape) for shape in shapes])
+
+
+@pytest.mark.parametrize("shapes", [((2, 4, 3), (3, 3, 4)), ((2, 4, 3), (2, 5, 4)), ((4, 3), (2, 3, 4)),
+                                    ((2, 4, 3), (3, 4))], ids=str)
+def test_bmm_errors_match_torch(shapes):
+    assert_same_error(lambda a, b: a.bmm(b), *[numpy.ones(shape) for shape in shapes])
+
+
+@pytest.mark.parametrize("shapes", [((4,), (3,)), ((4, 1), (4,)), ((4,), (4, 1))], ids=str)
+def test_dot_errors_match_torch(shapes):
+    assert_same_error(lambda a, b: a.dot(b), *[numpy.ones(shape) for shape in shapes])
+
+
+@pytest.mark.parametrize("shapes", [((4, 2), (3,)), ((4,), (3, 1))], ids=str)
+def test_outer_errors_match_torch(shapes):
+    assert_same_error(lambda a, b: a.outer(b), *[numpy.ones(shape) for shape in shapes])
+
+
+@pytest.mark.parametrize("name,shapes", [("matmul", ((3,), (3,))), ("matmul", ((4, 3), (3, 4))),
+                                         ("matmul", ((2, 4, 3), (2, 3, 4))), ("mm", ((4, 3), (3, 4))),
+                                         ("bmm", ((2, 4, 3), (2, 3, 4))), ("dot", ((4,), (4,)))])
+def test_dtype_mismatch_errors_match_torch(name, shapes):
+    a, b = numpy.ones(shapes[0], numpy.float32), numpy.ones(shapes[1])
+    assert_same_error(lambda x, y: getattr(x, name)(y), a, b)
+    assert_same_error(lambda x, y: getattr(x, name)(y), numpy.ones(shapes[0], numpy.int64), b)
+
+
+def test_non_tensor_operands_raise_type_error():
+    x = minigrad.ones(2, 3)
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'int' and 'Tensor'"):
+        2 @ x
+    with pytest.raises(TypeError, match=r"unsupported operand type\(s\) for @: 'list' and 'Tensor'"):
+        [[1.0, 2.0]] @ x
+    with pytest.raises(TypeError, match=r"matmul\(\): argument 'other' \(position 2\) must be Tensor, not int"):
+        minigrad.matmul(x, 2)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        x @ 2
