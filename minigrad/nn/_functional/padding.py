@@ -64,6 +64,29 @@ def _source_index(xp, size, before, after, mode):
     return xp.where(folded >= size, period - folded, folded)
 
 
+_SUPPORTED_COMBINATIONS = ("Supported combinations for non-constant padding:\n"
+                           "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                           "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                           "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def _check_copying_pad(input, pad, widths, mode):
+    """torch's limits for reflect / replicate / circular: 1 to 3 trailing dims of a (batched) input."""
+    padded_dims, ndim = len(pad) // 2, input.array.ndim
+    if padded_dims not in (1, 2, 3) or ndim not in (padded_dims + 1, padded_dims + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {ndim}D input tensor.\n"
+                                  + _SUPPORTED_COMBINATIONS)
+    for axis, ((before, after), size) in enumerate(zip(widths, input.array.shape)):
+        if mode == "circular" and max(before, after) > size:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode == "reflect" and max(before, after) >= size:
+            raise RuntimeError(f"Argument #{2 + len(pad)}: Padding size should be less than the "
+                               f"corresponding input dimension, but got: padding ({before}, {after}) at "
+                               f"dimension {axis} of input {list(input.array.shape)}")
+        if min(before, after) < 0:
+            raise NotImplementedError(f"negative padding is supported in mode 'constant' only, got {pad}")
+
+
 def pad(input, pad, mode="constant", value=None):
     """Pad ``input``: ``pad = (last_before, last_after, second_last_before, ...)`` as torch orders it."""
     if len(pad) % 2 != 0:
@@ -77,24 +100,16 @@ def pad(input, pad, mode="constant", value=None):
         widths[ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     if mode == "constant":
         for (before, after), size in zip(widths, input.array.shape):
-            if size - max(-before, 0) - max(-after, 0) + max(before, 0) + max(after, 0) < 0:
-                raise RuntimeError(f"The input size {size}, plus negative padding {before} and {after} "
-                                   "resulted in a negative output size, which is invalid. Check dimension "
-                                   f"{widths.index((before, after))} of your input.")
+            if size - max(-before, 0) - max(-after, 0) < 0:   # torch crops first, with narrow()
+                raise RuntimeError("narrow(): length must be non-negative.")
         return ConstantPad.apply(input, widths=tuple(widths), value=0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value:
-        raise ValueError(f'Padding mode "{mode}" doesn\'t take in value argument.')
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    _check_copying_pad(input, pad, widths, mode)
     xp = array_module(input.array)
-    indices = []
-    for axis, ((before, after), size) in enumerate(zip(widths, input.array.shape)):
-        if before == after == 0:
-            continue
-        limit = size - 1 if mode == "reflect" else size
-        if before < 0 or after < 0 or (mode != "replicate" and max(before, after) > limit) or size == 0:
-            raise RuntimeError(f"Padding size should be less than the corresponding input dimension, but "
-                               f"got: padding ({before}, {after}) at dimension {axis} of input "
-                               f"{list(input.array.shape)}")
-        indices.append((axis, _source_index(xp, size, before, after, mode)))
+    indices = tuple((axis, _source_index(xp, size, before, after, mode))
+                    for axis, ((before, after), size) in enumerate(zip(widths, input.array.shape))
+                    if before or after)
     return IndexPad.apply(input, indices=tuple(indices))

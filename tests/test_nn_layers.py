@@ -1,0 +1,366 @@
+"""Layers and nn.functional against torch: forward values, input and parameter gradients
+(torch's weights copied in through load_state_dict), every option, float64 and float32, errors."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+from minigrad.testing import assert_matches_torch
+from _nn_parity import check_module, make_pair, torch_error
+
+DTYPES = ["float64", "float32"]
+
+
+def _inputs(*shapes, dtype="float64", low=-2.0, high=2.0, seed=0):
+    rng = numpy.random.default_rng(seed)
+    return [rng.uniform(low, high, size=shape).astype(dtype) for shape in shapes]
+
+
+def assert_same_error(ours, theirs):
+    kind, message = torch_error(theirs)
+    with pytest.raises(kind) as raised:
+        ours()
+    assert str(raised.value) == message, f"minigrad: {raised.value!s}\ntorch:    {message}"
+
+
+def check_functional(name, shapes, *args, dtype="float64", low=-2.0, high=2.0, **kwargs):
+    """``F.name(x, *args, **kwargs)`` in both libraries: values and gradients."""
+    ours, theirs = getattr(F, name), getattr(torch.nn.functional, name)
+    assert_matches_torch(lambda *x: ours(*x, *args, **kwargs), shapes, dtype=dtype, low=low, high=high,
+                         torch_fn=lambda *x: theirs(*x, *args, **kwargs), **_tolerance(name, dtype))
+
+
+# torch's float64 backward of celu and hardsigmoid uses float32 constants (1 / float(alpha) and
+# 1.0f / 6.0f), so there it agrees with the exact derivative, which we compute, to ~1e-7 only
+_FLOAT32_CONSTANTS_IN_TORCH = {"celu", "hardsigmoid"}
+
+
+def _tolerance(name, dtype):
+    if dtype == "float64" and name.lower() in _FLOAT32_CONSTANTS_IN_TORCH:
+        return {"rtol": 1e-6, "atol": 1e-9}
+    return {}
+
+
+# ---- Linear, Bilinear, Identity -----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("batch", [(), (4,), (2, 3)])
+def test_linear_matches_torch(dtype, bias, batch):
+    ours, theirs = make_pair("Linear", 5, 3, bias=bias, dtype=dtype)
+    check_module(ours, theirs, _inputs((*batch, 5), dtype=dtype))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, x_dtype", [((4, 3), (2, 5), "float32"), ((2, 4, 3), (2, 5), "float32"),
+                                                        ((3,), (2, 5), "float32"), ((4, 3), (2, 3), "float64")])
+def test_linear_shape_and_dtype_errors_match_torch(x_shape, w_shape, x_dtype):
+    x, w = numpy.zeros(x_shape, x_dtype), numpy.zeros(w_shape, "float32")
+    assert_same_error(lambda: F.linear(minigrad.tensor(x), minigrad.tensor(w)),
+                      lambda: torch.nn.functional.linear(torch.tensor(x), torch.tensor(w)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("batch", [(5,), (2, 3)])
+def test_bilinear_matches_torch(dtype, bias, batch):
+    ours, theirs = make_pair("Bilinear", 2, 3, 4, bias=bias, dtype=dtype)
+    check_module(ours, theirs, _inputs((*batch, 2), (*batch, 3), dtype=dtype))
+
+
+@pytest.mark.parametrize("shape1, shape2", [((5, 2), (4, 3)), ((5, 3), (5, 3)), ((5, 2), (5, 4))])
+def test_bilinear_errors_match_torch(shape1, shape2):
+    ours, theirs = make_pair("Bilinear", 2, 3, 4)
+    a, b = numpy.zeros(shape1), numpy.zeros(shape2)
+    assert_same_error(lambda: ours(minigrad.tensor(a), minigrad.tensor(b)),
+                      lambda: theirs(torch.tensor(a), torch.tensor(b)))
+
+
+def test_identity_returns_its_input():
+    x = minigrad.randn(3)
+    assert nn.Identity(54, unused="x")(x) is x
+
+
+# ---- Embedding ----------------------------------------------------------------------------------------------------
+INDICES = numpy.array([[1, 0, 3, 3], [9, 2, 0, 3]])
+
+
+@pytest.mark.parametrize("options", [{}, {"padding_idx": 0}, {"padding_idx": -1}, {"scale_grad_by_freq": True},
+                                     {"padding_idx": 3, "scale_grad_by_freq": True}])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_embedding_matches_torch(options, dtype):
+    ours, theirs = make_pair("Embedding", 10, 4, dtype=dtype, **options)
+    check_module(ours, theirs, [INDICES], requires_grad=[False])
+    if options.get("padding_idx") is not None:
+        row = options["padding_idx"] % 10
+        assert not ours.weight.grad.array[row].any()
+
+
+def test_embedding_takes_int32_indices_and_any_shape():
+    ours, theirs = make_pair("Embedding", 10, 4)
+    for indices in (INDICES.astype("int32"), numpy.array(7), numpy.arange(10).reshape(2, 5, 1)):
+        check_module(ours, theirs, [indices], requires_grad=[False])
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0])
+def test_embedding_max_norm_renormalises_used_rows_in_place_as_torch(norm_type):
+    ours, theirs = make_pair("Embedding", 10, 4, max_norm=1.0, norm_type=norm_type)
+    check_module(ours, theirs, [INDICES], requires_grad=[False])
+    numpy.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-12)
+    unused = [4, 5, 6, 7, 8]
+    assert (numpy.abs(ours.weight.array[unused]).sum(1) > 1.0).any()   # rows not looked up keep their norm
+
+
+def test_embedding_from_pretrained_freezes_and_shares():
+    table = minigrad.randn(5, 3)
+    frozen = nn.Embedding.from_pretrained(table)
+    assert not frozen.weight.requires_grad and numpy.shares_memory(frozen.weight.array, table.array)
+    trainable = nn.Embedding.from_pretrained(table, freeze=False, padding_idx=1)
+    out = trainable(minigrad.tensor([1, 2, 2]))
+    out.sum().backward()
+    assert trainable.weight.grad.array[1].tolist() == [0, 0, 0] and trainable.weight.grad.array[2].tolist() == [2, 2, 2]
+    assert str(trainable) == "Embedding(5, 3, padding_idx=1)"
+
+
+@pytest.mark.parametrize("action", [
+    lambda lib, w: lib.nn.functional.embedding(lib.tensor([1.0, 2.0]), w),
+    lambda lib, w: lib.nn.functional.embedding(lib.tensor([1, 5]), w),
+    lambda lib, w: lib.nn.functional.embedding(lib.tensor([1, -1]), w),
+    lambda lib, w: lib.nn.functional.embedding(lib.tensor([1, 2]).to(lib.uint8), w),
+    lambda lib, w: lib.nn.Embedding(5, 3, padding_idx=7),
+    lambda lib, w: lib.nn.Embedding(5, 3, padding_idx=-7),
+    lambda lib, w: lib.nn.Embedding.from_pretrained(lib.zeros(3)),
+])
+def test_embedding_errors_match_torch(action):
+    assert_same_error(lambda: action(minigrad, minigrad.zeros(5, 3)), lambda: action(torch, torch.zeros(5, 3)))
+
+
+# ---- Dropout ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_dropout_zeroes_a_fraction_p_and_scales_the_rest(p):
+    x = minigrad.ones(400, 500, dtype=minigrad.float64, requires_grad=True)
+    layer = nn.Dropout(p)
+    out = layer(x)
+    values = out.detach().numpy()
+    kept = values != 0
+    assert abs(1 - kept.mean() - p) < 0.01
+    numpy.testing.assert_allclose(values[kept], 1 / (1 - p))
+    out.sum().backward()
+    numpy.testing.assert_array_equal(x.grad.numpy(), values)   # the gradient is the same scaled mask
+    layer.eval()
+    assert layer(x) is x
+
+
+def test_dropout_edge_cases():
+    x = minigrad.randn(10, 10)
+    assert F.dropout(x, 0.0) is x and F.dropout(x, 0.7, training=False) is x
+    assert not F.dropout(x, 1.0).array.any()
+    leaf = minigrad.randn(6, 6, dtype=minigrad.float64, requires_grad=True)
+    hidden = leaf * 1
+    before = hidden.detach().numpy().copy()
+    result = F.dropout(hidden, 0.5, inplace=True)
+    kept = hidden.array != 0
+    assert result is hidden and 0 < kept.sum() < 36
+    numpy.testing.assert_allclose(hidden.array[kept], 2 * before[kept])
+    hidden.sum().backward()
+    numpy.testing.assert_array_equal(leaf.grad.numpy(), 2.0 * kept)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        F.dropout(leaf, 0.5, inplace=True)
+    assert str(nn.Dropout(0.2, inplace=True)) == "Dropout(p=0.2, inplace=True)"
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_dropout_probability_errors_match_torch(p):
+    assert_same_error(lambda: nn.Dropout(p), lambda: torch.nn.Dropout(p))
+    assert_same_error(lambda: F.dropout(minigrad.ones(2), p), lambda: torch.nn.functional.dropout(torch.ones(2), p))
+
+
+def test_dropout_follows_the_global_seed():
+    minigrad.manual_seed(5)
+    first = F.dropout(minigrad.ones(50)).numpy()
+    minigrad.manual_seed(5)
+    numpy.testing.assert_array_equal(first, F.dropout(minigrad.ones(50)).numpy())
+
+
+# ---- LayerNorm, RMSNorm ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, normalized, options", [
+    ((4, 6), 6, {}), ((2, 3, 6), (6,), {"eps": 1e-3}), ((2, 3, 4), (3, 4), {}),
+    ((5, 6), 6, {"elementwise_affine": False}), ((3, 2, 6), 6, {"bias": False}), ((6,), 6, {})])
+def test_layer_norm_matches_torch(dtype, shape, normalized, options):
+    ours, theirs = make_pair("LayerNorm", normalized, dtype=dtype, **options)
+    with torch.no_grad():   # non-trivial affine parameters, so their gradients are tested
+        for param in theirs.parameters():
+            param.uniform_(0.5, 1.5)
+    ours.load_state_dict(theirs.state_dict())
+    check_module(ours, theirs, _inputs(shape, dtype=dtype, low=-3, high=5))
+
+
+@pytest.mark.parametrize("with_weight, with_bias", [(True, False), (False, True), (False, False)])
+def test_functional_layer_norm_with_some_affine_parameters(with_weight, with_bias):
+    def run(lib, x, w, b):
+        return lib.nn.functional.layer_norm(x, (4,), w if with_weight else None, b if with_bias else None, 1e-4)
+    assert_matches_torch(lambda x, w, b: run(minigrad, x, w, b), [(3, 4), (4,), (4,)],
+                         torch_fn=lambda x, w, b: run(torch, x, w, b))
+
+
+@pytest.mark.parametrize("action", [
+    lambda lib: lib.nn.functional.layer_norm(lib.rand(2, 3), (4,)),
+    lambda lib: lib.nn.functional.layer_norm(lib.rand(2, 3), (2, 2, 3)),
+    lambda lib: lib.nn.functional.layer_norm(lib.rand(2, 3), (3,), weight=lib.ones(4)),
+    lambda lib: lib.nn.functional.layer_norm(lib.rand(2, 3), (3,), bias=lib.ones(2)),
+])
+def test_layer_norm_errors_match_torch(action):
+    assert_same_error(lambda: action(minigrad), lambda: action(torch))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, normalized, options", [
+    ((4, 6), 6, {}), ((2, 3, 4), (3, 4), {"eps": 1e-3}), ((5, 6), 6, {"elementwise_affine": False})])
+def test_rms_norm_matches_torch(dtype, shape, normalized, options):
+    ours, theirs = make_pair("RMSNorm", normalized, dtype=dtype, **options)
+    with torch.no_grad():
+        for param in theirs.parameters():
+            param.uniform_(0.5, 1.5)
+    ours.load_state_dict(theirs.state_dict())
+    check_module(ours, theirs, _inputs(shape, dtype=dtype))
+
+
+def test_layer_norm_backward_is_one_node():
+    x = minigrad.randn(3, 4, requires_grad=True)
+    out = nn.LayerNorm(4)(x)
+    assert type(out.grad_fn).__name__ == "LayerNorm"
+    assert all(edge is None or type(edge[0]).__name__ == "AccumulateGrad" for edge in out.grad_fn.next_edges)
+
+
+# ---- activations ------------------------------------------------------------------------------------------------------
+ACTIVATIONS = [
+    ("relu", {}), ("relu6", {}), ("hardtanh", {}), ("hardtanh", {"min_val": -0.5, "max_val": 1.5}),
+    ("leaky_relu", {}), ("leaky_relu", {"negative_slope": 0.3}), ("elu", {}), ("elu", {"alpha": 0.4}),
+    ("selu", {}), ("celu", {"alpha": 0.7}), ("gelu", {}), ("gelu", {"approximate": "tanh"}), ("silu", {}),
+    ("mish", {}), ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 3.0}), ("sigmoid", {}),
+    ("tanh", {}), ("logsigmoid", {}), ("hardsigmoid", {}), ("hardswish", {}), ("softsign", {}),
+    ("tanhshrink", {}), ("threshold", {"threshold": 0.3, "value": -2.0}),
+    ("softmax", {"dim": 1}), ("softmax", {"dim": 0}), ("log_softmax", {"dim": -1}), ("softmin", {"dim": 1}),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name, options", ACTIVATIONS, ids=[f"{n}-{o}" for n, o in ACTIVATIONS])
+def test_functional_activation_matches_torch(name, options, dtype):
+    check_functional(name, [(4, 7)], dtype=dtype, low=-5, high=5, **options)
+
+
+MODULES = [("ReLU", ()), ("ReLU6", ()), ("Hardtanh", (-0.5, 1.5)), ("LeakyReLU", (0.2,)), ("ELU", (0.5,)),
+           ("SELU", ()), ("CELU", (1.5,)), ("GELU", ()), ("GELU", ("tanh",)), ("SiLU", ()), ("Mish", ()),
+           ("Softplus", (2.0, 5.0)), ("Sigmoid", ()), ("Tanh", ()), ("LogSigmoid", ()), ("Hardsigmoid", ()),
+           ("Hardswish", ()), ("Softsign", ()), ("Tanhshrink", ()), ("Threshold", (0.1, 20.0)),
+           ("Softmax", (1,)), ("LogSoftmax", (-1,)), ("Softmin", (0,)), ("Flatten", ()), ("Flatten", (0, 1)),
+           ("Unflatten", (1, (2, 3))), ("Identity", ())]
+
+
+@pytest.mark.parametrize("name, args", MODULES, ids=[f"{n}{a}" for n, a in MODULES])
+def test_activation_and_shape_modules_match_torch(name, args):
+    ours, theirs = make_pair(name, *args)
+    check_module(ours, theirs, _inputs((4, 6, 2), low=-4, high=4), **_tolerance(name, "float64"))
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("name, options", [("relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("elu", {}),
+                                           ("hardtanh", {}), ("relu6", {}), ("silu", {}), ("selu", {}),
+                                           ("celu", {}), ("mish", {}), ("hardswish", {}), ("hardsigmoid", {}),
+                                           ("threshold", {"threshold": 0.0, "value": 1.0})])
+def test_inplace_activations_change_the_input_and_keep_gradients(name, options):
+    def run(lib, x):
+        hidden = x * 1.5            # a non-leaf, which may be changed in place
+        result = getattr(lib.nn.functional, name)(hidden, inplace=True, **options)
+        assert result is hidden
+        return hidden * 2
+    assert_matches_torch(lambda x: run(minigrad, x), [(3, 5)], torch_fn=lambda x: run(torch, x), low=-4, high=4,
+                         **_tolerance(name, "float64"))
+
+
+def test_activations_are_stable_for_huge_inputs():
+    x = minigrad.tensor([-1e4, -50.0, 0.0, 50.0, 1e4], dtype=minigrad.float64, requires_grad=True)
+    xt = torch.tensor([-1e4, -50.0, 0.0, 50.0, 1e4], dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # no overflow warnings from NumPy either
+        for name in ("silu", "softplus", "logsigmoid", "mish", "elu", "gelu", "sigmoid", "selu"):
+            ours = getattr(F, name)(x)
+            theirs = getattr(torch.nn.functional, name)(xt)
+            numpy.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, err_msg=name)
+            g, = minigrad.autograd.grad(ours.sum(), x)
+            gt, = torch.autograd.grad(theirs.sum(), xt)
+            numpy.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-12, atol=1e-300, err_msg=name)
+
+
+def test_gelu_rejects_unknown_approximation_as_torch():
+    assert_same_error(lambda: F.gelu(minigrad.zeros(2), approximate="x"),
+                      lambda: torch.nn.functional.gelu(torch.zeros(2), approximate="x"))
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_without_dim_warns_and_picks_torchs_dim(shape):
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        assert_matches_torch(lambda x: nn.Softmax()(x), [shape], torch_fn=lambda x: torch.nn.Softmax()(x))
+
+
+# ---- one_hot, normalize, pad --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("values, num_classes", [([0, 2, 1], -1), ([[0, 2], [3, 3]], 5), ([], 3), (1, 4)])
+def test_one_hot_matches_torch(values, num_classes):
+    ours = F.one_hot(minigrad.tensor(values, dtype=minigrad.int64), num_classes)
+    theirs = torch.nn.functional.one_hot(torch.tensor(values, dtype=torch.int64), num_classes)
+    assert ours.dtype == minigrad.int64
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours.shape == theirs.shape
+
+
+@pytest.mark.parametrize("values, num_classes", [([1.0, 2.0], -1), ([1, -2], -1), ([1, 5], 3), ([], -1)])
+def test_one_hot_errors_match_torch(values, num_classes):
+    def run(lib):
+        tensor = lib.tensor(values, dtype=lib.float32 if isinstance(values[0] if values else 0, float) else lib.int64)
+        return lib.nn.functional.one_hot(tensor, num_classes)
+    assert_same_error(lambda: run(minigrad), lambda: run(torch))
+
+
+@pytest.mark.parametrize("options", [{}, {"p": 1.0}, {"p": 3.0, "dim": 0}, {"dim": -1, "eps": 0.5}])
+def test_normalize_matches_torch(options):
+    check_functional("normalize", [(4, 5)], **options)
+
+
+PADS = [((2, 3), "constant", 0.0), ((1, 0, 2, 2), "constant", 1.5), ((-1, 2), "constant", 0.0),
+        ((1, -2, 0, 1, 2, 0), "constant", -1.0), ((2, 1), "reflect", None), ((2, 3, 1, 2), "reflect", None),
+        ((3, 1), "replicate", None), ((1, 2, 2, 0), "replicate", None), ((2, 4), "circular", None),
+        ((1, 1, 3, 2), "circular", None)]
+
+
+@pytest.mark.parametrize("pad, mode, value", PADS)
+def test_pad_matches_torch(pad, mode, value):
+    options = {"mode": mode} if value is None else {"mode": mode, "value": value}
+    shape = (2, 3, 4, 5, 6)[:len(pad) // 2 + 2]   # a batched input, as torch's non-constant modes want
+    check_functional("pad", [shape], pad, **options)
+
+
+@pytest.mark.parametrize("shape, pad, mode", [
+    ((3,), (1, 2, 3), "constant"), ((3,), (1, 2, 3, 4), "constant"), ((3,), (-2, -2), "constant"),
+    ((2, 3), (1, 1, -3, 0), "constant"), ((2, 3, 5), (5, 1), "reflect"), ((1, 2, 3, 5), (1, 2, 3, 1), "reflect"),
+    ((2, 3, 5), (6, 1), "circular"), ((5,), (1, 2), "reflect"), ((2, 3, 4, 5, 6), (1, 1), "replicate"),
+    ((2, 3, 5), (1, 2), "bad")])
+def test_pad_errors_match_torch(shape, pad, mode):
+    assert_same_error(lambda: F.pad(minigrad.zeros(*shape), pad, mode),
+                      lambda: torch.nn.functional.pad(torch.zeros(*shape), pad, mode))
+
+
+# ---- a whole model -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mlp_with_every_layer_kind_matches_torch(dtype):
+    def build(lib):
+        n = lib.nn
+        return n.Sequential(n.Flatten(), n.Linear(12, 16), n.LayerNorm(16), n.GELU(), n.Linear(16, 16),
+                            n.SiLU(), n.Dropout(0.0), n.Linear(16, 5), n.LogSoftmax(dim=1))
+    theirs = build(torch).to(getattr(torch, dtype))
+    ours = build(minigrad).to(getattr(minigrad, dtype))
+    ours.load_state_dict(theirs.state_dict())
+    check_module(ours, theirs, _inputs((8, 3, 4), dtype=dtype))
