@@ -156,14 +156,17 @@ def _new_file_mode(path):
     return 0o666 & ~umask
 
 
-def _save_atomically(path, structure, arrays):
+def atomic_write(path, write):
+    """Create or replace the file ``path`` all at once: ``write(handle)`` fills a temporary file in
+    the same directory, which is flushed to disk and renamed over ``path``.  If anything fails
+    (even a KeyboardInterrupt) the temporary file is removed and ``path`` keeps its old content."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
                                              dir=directory)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            _write_archive(handle, structure, arrays)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, _new_file_mode(path))
@@ -191,7 +194,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     structure = {"format": FORMAT, "version": VERSION, "object": body,
                  "arrays": [_array_record(index, array) for index, array in enumerate(encoder.arrays)]}
     if isinstance(f, (str, os.PathLike)):
-        _save_atomically(f, structure, encoder.arrays)
+        atomic_write(f, lambda handle: _write_archive(handle, structure, encoder.arrays))
     else:
         _write_archive(f, structure, encoder.arrays)
 
