@@ -26,6 +26,11 @@ def cupy_module():
     return _cupy
 
 
+def gpu_in_use() -> bool:
+    """True once CuPy has been imported: before that every array is a NumPy array."""
+    return _cupy is not None
+
+
 def cuda_available() -> bool:
     """True when CuPy is installed and sees at least one GPU."""
     try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import numbers
 
 import numpy
 
@@ -96,17 +97,16 @@ def result_type(*operands) -> numpy.dtype:
     float): ``float32_tensor * 2.5`` stays float32, ``int_tensor * 2.5`` is the
     default float type.
     """
-    from .tensor import Tensor
     dimensioned, zero_dim, scalar_category = [], [], -1
     for operand in operands:
-        if isinstance(operand, Tensor):
-            (dimensioned if operand.array.ndim else zero_dim).append(operand.array.dtype)
-        elif isinstance(operand, builtins.bool):
+        if isinstance(operand, builtins.bool):
             scalar_category = max(scalar_category, 0)
         elif isinstance(operand, builtins.int):
             scalar_category = max(scalar_category, 1)
-        else:
+        elif isinstance(operand, numbers.Number):
             scalar_category = max(scalar_category, 2)
+        else:   # a Tensor
+            (dimensioned if operand.array.ndim else zero_dim).append(operand.array.dtype)
     result = _promote(dimensioned) if dimensioned else None
     if zero_dim:
         zero = _promote(zero_dim)
@@ -120,5 +120,7 @@ def result_type(*operands) -> numpy.dtype:
 def _promote(numpy_dtypes):
     """torch's promotion among tensors: the highest category wins with its own dtypes
     (int64 with float32 is float32, where NumPy says float64)."""
+    if len(numpy_dtypes) == 1:
+        return numpy_dtypes[0]
     top = max(_category(d) for d in numpy_dtypes)
     return numpy.result_type(*[d for d in numpy_dtypes if _category(d) == top])

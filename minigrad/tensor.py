@@ -363,7 +363,10 @@ def _to_numpy(array):
     return array if array_module(array) is numpy else array.get()
 
 
-# The ops need Tensor, so they are bound to it here, after the class exists.
+# Function.apply wraps its results in Tensors, and the ops need Tensor: both are
+# connected here, once the class exists.
+from .autograd import function as _function  # noqa: E402
 from ._tensor_methods import bind_methods  # noqa: E402
 
+_function.Tensor = Tensor
 bind_methods(Tensor)

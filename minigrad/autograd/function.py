@@ -24,8 +24,10 @@ import weakref
 
 import numpy
 
-from ..backend import array_module, device_of
+from ..backend import array_module, device_of, gpu_in_use
 from .grad_mode import is_grad_enabled
+
+Tensor = None   # minigrad.tensor hands its class over once defined (the two modules need each other)
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -36,15 +38,18 @@ FREED_GRAPH_MESSAGE = (
 
 
 class Function:
-    """Base class of every differentiable op (and of users' own ops)."""
+    """Base class of every differentiable op (and of users' own ops).
 
-    def __init__(self):
-        self.next_edges = ()         # per input: (node, output_nr) or None when no grad flows
-        self.needs_input_grad = ()   # per input: does it need a gradient?
-        self.output_meta = ()        # per output: (shape, dtype, array module), for zero gradients
-        self.output_hooks = None     # {output_nr: [hook, ...]} from register_hook / retain_grad
-        self._saved = ()
-        self._saved_versions = ()    # per saved tensor: (version counter, version, array, whose)
+    A node's attributes start as these class-level defaults (immutable, so shared
+    safely); ``apply`` sets them on the nodes that join a graph.
+    """
+
+    next_edges = ()          # per input: (node, output_nr) or None when no grad flows
+    needs_input_grad = ()    # per input: does it need a gradient?
+    output_meta = ()         # per output: (shape, dtype, array module), for zero gradients
+    output_hooks = None      # {output_nr: [hook, ...]} from register_hook / retain_grad
+    _saved = ()
+    _saved_versions = ()     # per saved tensor: (version counter, version, array, whose)
 
     # ---- what an op writes -------------------------------------------------
     def forward(self, *arrays, **options):
@@ -110,33 +115,40 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on tensors; return a Tensor (or a tuple for several outputs)."""
-        from ..tensor import Tensor
         node = cls()
         arrays = [tensor.array for tensor in inputs]
-        if len(inputs) > 1:
+        if len(arrays) > 1 and gpu_in_use():
             _check_same_device(arrays)
-        requires_grad = is_grad_enabled() and any(t._requires_grad for t in inputs)
+        requires_grad = is_grad_enabled() and any(tensor._requires_grad for tensor in inputs)
         # known before forward, so forward can save only what backward will use (as torch does)
-        node.needs_input_grad = tuple(requires_grad and t._requires_grad for t in inputs)
+        node.needs_input_grad = tuple(requires_grad and tensor._requires_grad for tensor in inputs)
         outputs = node.forward(*arrays, **options)
-        single = not isinstance(outputs, tuple)
-        if single:
-            outputs = (outputs,)
-        # NumPy ufuncs on 0-d arrays return NumPy scalars; a tensor always holds an array
-        results = tuple(Tensor._wrap(numpy.asarray(array) if isinstance(array, numpy.generic) else array)
-                        for array in outputs)
+        if not isinstance(outputs, tuple):
+            result = Tensor._wrap(_as_array(outputs))
+            if requires_grad:
+                node._link(inputs, (result,))
+            else:
+                node._saved = ()
+            return result
+        results = tuple(Tensor._wrap(_as_array(output)) for output in outputs)
         if requires_grad:
-            node.next_edges = tuple(t._edge() if t._requires_grad else None for t in inputs)
-            node.output_meta = tuple((a.shape, a.dtype, array_module(a)) for a in outputs)
-            node._remember_saved_versions(inputs, results)
-            for output_nr, result in enumerate(results):
-                if result.array.dtype.kind in "fc":
-                    result._requires_grad = True
-                    result.grad_fn = node
-                    result._output_nr = output_nr
+            node._link(inputs, results)
         else:
             node._saved = ()
-        return results[0] if single else results
+        return results
+
+    def _link(self, inputs, results):
+        """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
+        self.next_edges = tuple(tensor._edge() if tensor._requires_grad else None for tensor in inputs)
+        self.output_meta = tuple((result.array.shape, result.array.dtype, array_module(result.array))
+                                 for result in results)
+        if self._saved:
+            self._remember_saved_versions(inputs, results)
+        for output_nr, result in enumerate(results):
+            if result.array.dtype.kind in "fc":    # integer outputs (indices) carry no gradient
+                result._requires_grad = True
+                result.grad_fn = self
+                result._output_nr = output_nr
 
     def _remember_saved_versions(self, inputs, outputs):
         """Note the versions of saved tensors so backward can spot in-place changes.
@@ -176,14 +188,13 @@ class AccumulateGrad(Function):
         return "AccumulateGrad"
 
     def accumulate(self, grad):
-        from ..tensor import Tensor
         leaf = self.leaf
         for hook in leaf._hooks or ():
             replaced = hook(Tensor._wrap(grad))
             if replaced is not None:
                 grad = replaced.array
         if leaf.grad is None:
-            leaf.grad = Tensor._wrap(grad.copy() if not isinstance(grad, numpy.generic) else numpy.array(grad))
+            leaf.grad = Tensor._wrap(_as_array(grad).copy())
         else:
             leaf.grad.array += grad
 
@@ -212,6 +223,11 @@ class RemovableHandle:
 
     def __exit__(self, *exc_info):
         self.remove()
+
+
+def _as_array(value):
+    """NumPy ufuncs on 0-d arrays return NumPy scalars; a tensor always holds an array."""
+    return numpy.asarray(value) if isinstance(value, numpy.generic) else value
 
 
 def _check_same_device(arrays):

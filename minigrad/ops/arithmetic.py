@@ -6,6 +6,7 @@ import numbers
 from .. import dtypes, random
 from ..autograd.function import Function
 from ..backend import array_module
+from ..tensor import Tensor   # ops are first imported by minigrad.tensor, after the class exists
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, write
 
@@ -160,27 +161,24 @@ def as_operands(a, b, true_division=False):
     differentiable cast); ``true_division`` turns integer results into the
     default float type, as ``/`` does in torch.
     """
-    from ..tensor import Tensor
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError("at least one operand must be a Tensor")
-    for operand in (a, b):
-        if not isinstance(operand, (Tensor, numbers.Number)):
-            raise TypeError(f"unsupported operand type for a Tensor op: '{type(operand).__name__}'")
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype == b.array.dtype:
-        dtype = a.array.dtype
+    a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is_tensor and b_is_tensor:
         if a.array.shape != b.array.shape:
             broadcast_shapes(a.array.shape, b.array.shape)
-    else:
+        dtype = a.array.dtype if a.array.dtype == b.array.dtype else dtypes.result_type(a, b)
+    elif a_is_tensor or b_is_tensor:
+        scalar = b if a_is_tensor else a
+        if not isinstance(scalar, numbers.Number):
+            raise TypeError(f"unsupported operand type for a Tensor op: '{type(scalar).__name__}'")
         dtype = dtypes.result_type(a, b)
-        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
-            broadcast_shapes(a.array.shape, b.array.shape)
+    else:
+        raise TypeError("at least one operand must be a Tensor")
     if true_division and dtype.kind in "biu":
         dtype = dtypes.get_default_dtype().numpy
     return _as_tensor(a, dtype, b), _as_tensor(b, dtype, a)
 
 
 def _as_tensor(operand, dtype, other):
-    from ..tensor import Tensor
     if isinstance(operand, Tensor):
         return operand if operand.array.dtype == dtype else operand.to(dtypes.from_numpy_dtype(dtype))
     xp = array_module(other.array)
@@ -245,7 +243,6 @@ def fmod(input, other):
 
 def pow(input, exponent):
     """``input ** exponent``; a Python-number exponent keeps ``input``'s dtype."""
-    from ..tensor import Tensor
     if isinstance(input, Tensor) and _is_scalar(exponent) and not isinstance(exponent, bool):
         if input.array.dtype.kind in "iu" and isinstance(exponent, float):
             input = input.to(dtypes.get_default_dtype())
@@ -322,7 +319,6 @@ def neg_(input):
 
 def copy_(input, src, non_blocking=False):
     """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``."""
-    from ..tensor import Tensor
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     shape = broadcast_shapes(input.array.shape, src.array.shape)
@@ -351,7 +347,6 @@ def zero_(input):
 
 
 def fill_(input, value):
-    from ..tensor import Tensor
     return write(input, value.array if isinstance(value, Tensor) else value)
 
 
@@ -364,7 +359,6 @@ def normal_(input, mean=0.0, std=1.0, generator=None):
 
 
 def _no_grad_result(array):
-    from ..tensor import Tensor
     return Tensor._wrap(array)
 
 
