@@ -95,8 +95,16 @@ def test_random_split_errors_and_warnings_match_torch():
     with pytest.raises(ValueError, match="Fraction at index 1 is not between 0 and 1") as ours:
         data.random_split(dataset, [0.5, 1.5, -1.0])
     assert str(ours.value) == str(theirs.value)
-    with pytest.warns(UserWarning, match="Length of split at index 1 is 0"):
-        data.random_split(data.TensorDataset(minigrad.arange(2)), [0.9, 0.05, 0.05])
+    messages = []
+    for split, dataset in ((torch_data.random_split, torch_data.TensorDataset(torch.arange(2))),
+                           (data.random_split, data.TensorDataset(minigrad.arange(2)))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            split(dataset, [0.9, 0.05, 0.05])
+        messages.append([str(warning.message) for warning in caught])
+    assert messages[1] == messages[0] == [
+        "Length of split at index 1 is 0. This might result in an empty dataset.",
+        "Length of split at index 2 is 0. This might result in an empty dataset."]
 
 
 # ---- collation ------------------------------------------------------------------------------
