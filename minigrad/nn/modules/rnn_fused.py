@@ -41,6 +41,26 @@ from ...backend import array_module
 __all__ = []   # internal: nn.RNN / nn.LSTM / nn.GRU call these
 
 
+def run_layer(mode, input, state, weights, *, bias, proj, batch_sizes=None, reverse=False):
+    """Run one layer in one direction over a sequence as one graph node.
+
+    Same contract as ``rnn_readable.run_layer``: ``input`` ``(T, B, I)`` or packed
+    ``(N, I)`` with ``batch_sizes``; ``state`` ``(h0,)`` or ``(h0, c0)``; ``weights`` in
+    torch's order.  Returns ``output`` and the final state tuple.
+    """
+    sizes = None if batch_sizes is None else tuple(int(size) for size in batch_sizes)
+    options = dict(batch_sizes=sizes, reverse=reverse, has_bias=bias)
+    if mode == "LSTM":
+        output, h_n, c_n = LSTMLayer.apply(input, *state, *weights, has_proj=proj, **options)
+        return output, (h_n, c_n)
+    if mode == "GRU":
+        output, h_n = GRULayer.apply(input, *state, *weights, **options)
+    else:
+        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+        output, h_n = RNNLayer.apply(input, *state, *weights, nonlinearity=nonlinearity, **options)
+    return output, (h_n,)
+
+
 # ---- where each step's rows live ------------------------------------------------
 class TimeLayout:
     """The rows of each time step in the packed layout, and the order to visit them.
