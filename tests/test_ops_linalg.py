@@ -148,3 +148,12 @@ def test_non_tensor_operands_raise_type_error():
         minigrad.matmul(x, 2)
     with pytest.raises(TypeError, match="must be Tensor"):
         x @ 2
+
+
+def test_grad_fn_names_follow_torch():
+    def names(lib):
+        m, v = lib.ones(3, 4, requires_grad=True), lib.ones(4, requires_grad=True)
+        batch = lib.ones(2, 3, 4, requires_grad=True)
+        outputs = [m @ m.T, m @ v, v @ v, lib.bmm(batch, batch.transpose(1, 2)), lib.outer(v, v)]
+        return [type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name() for y in outputs]
+    assert names(minigrad) == names(torch)

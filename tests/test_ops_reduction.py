@@ -364,3 +364,13 @@ def test_max_argmax_along_a_dim_match_torch_on_random_shapes(case, seed):
     assert_matches_torch(lambda x: x.max(axis, keepdim), inputs=[values])
     assert_matches_torch(lambda x: x.argmin(axis, keepdim), inputs=[values])
     assert_matches_torch(lambda x: x.amax(dim, keepdim), inputs=[values])
+
+
+def test_grad_fn_names_follow_torch():
+    def names(lib):
+        x = lib.ones(3, 4, requires_grad=True)
+        outputs = [x.sum(), x.sum(1), x.mean(), x.mean(1), x.prod(), x.prod(1), x.max(), x.min(),
+                   x.max(1).values, x.min(0)[0], x.amax(1), x.amin(), x.var(), x.std(1), x.norm(), x.cumsum(0),
+                   x.logsumexp(1), x.softmax(1), x.log_softmax(0)]
+        return [type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name() for y in outputs]
+    assert names(minigrad) == names(torch)

@@ -272,3 +272,13 @@ def test_in_place_after_save_is_detected_in_backward():
     z.exp_()           # changes it in place
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+def test_grad_fn_names_follow_torch():
+    def names(lib):
+        x = lib.ones(3, 4, requires_grad=True)
+        outputs = [x.exp(), x.log1p(), x.square(), x.sign(), x.round(), x.round(decimals=1), x.floor(),
+                   x.clamp(0, 1), x.clamp(x, x), x.clamp_min(x), x.clamp_max(x), lib.maximum(x, x),
+                   lib.minimum(x, x), x.relu(), x.sigmoid(), x.erf()]
+        return [type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name() for y in outputs]
+    assert names(minigrad) == names(torch)

@@ -24,8 +24,14 @@ _CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "doubl
 class Matmul(Function):
     """``a @ b``: d/da = grad @ b^T, d/db = a^T @ grad, summed over broadcast batch dimensions."""
 
+    _NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0", (3, 3): "BmmBackward0"}
+
+    def name(self):
+        return self._NAMES.get(self.ndims, "MatmulBackward0")
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
+        self.ndims = a.ndim, b.ndim
         return array_module(a).matmul(a, b)
 
     def backward(self, grad_output):
@@ -54,9 +60,12 @@ class Matmul(Function):
 class Outer(Function):
     """``a[:, None] * b[None, :]``: d/da = grad @ b, d/db = grad^T @ a."""
 
+    def name(self):
+        return "MulBackward0"     # torch computes outer as a broadcast product
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return array_module(a).multiply.outer(a, b)
+        return a[:, None] * b[None, :]
 
     def backward(self, grad_output):
         a, b = self.saved_tensors

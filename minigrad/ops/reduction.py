@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import collections
+import contextlib
 import math
 import numbers
 import warnings
@@ -16,6 +17,7 @@ import warnings
 from .. import dtypes
 from ..autograd.function import Function
 from ..backend import array_module
+from ..tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
 from .unary import maximum, minimum
 
 _INT64 = dtypes.int64.numpy
@@ -31,9 +33,13 @@ def _reduced_axes(dim, ndim):
     An empty tuple or list means every axis (torch's convention); a 0-d tensor
     accepts dim 0 and -1 and reduces nothing.
     """
-    from ..tensor import _check_dim
     if dim is None:
         return None
+    if type(dim) is int:                 # the common case, checked inline
+        if 0 <= dim < ndim:
+            return (dim,)
+        if -ndim <= dim < 0:
+            return (dim + ndim,)
     if isinstance(dim, numbers.Integral):
         axis = _check_dim(dim, ndim)
         return (axis,) if ndim else ()
@@ -66,6 +72,9 @@ def _dtype_name(array):
 
 # ---- sum, mean, cumsum -------------------------------------------------------------------
 class Sum(Function):
+    def name(self):
+        return "SumBackward0" if self.axes is None else "SumBackward1"
+
     def forward(self, x, axes, keepdim, dtype):
         self.shape, self.input_dtype, self.axes, self.keepdim = x.shape, x.dtype, axes, keepdim
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
@@ -76,6 +85,9 @@ class Sum(Function):
 
 
 class Mean(Function):
+    def name(self):
+        return "MeanBackward0" if self.axes is None else "MeanBackward1"
+
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         self.count = _reduced_count(x.shape, axes)
@@ -124,7 +136,6 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
 def cumsum(input, dim, *, dtype=None):
     """Running sum along ``dim``: ``out[i] = input[0] + ... + input[i]``."""
-    from ..tensor import _check_dim
     axis = _check_dim(dim, input.array.ndim)
     if dtype is not None:
         dtype = dtypes.to_numpy_dtype(dtype)
@@ -256,6 +267,9 @@ class Prod(Function):
     ``prod / x_i`` would divide by zero).
     """
 
+    def name(self):
+        return "ProdBackward0" if self.axis is None else "ProdBackward1"
+
     def forward(self, x, axis, keepdim, dtype):
         self.save_for_backward(x)
         self.axis, self.keepdim = axis, keepdim
@@ -324,7 +338,13 @@ class Extreme(Function):
     ``max()``/``min()``; ``amax`` leaves them out, so its gradient there is nan).
     """
 
+    def name(self):
+        if self.nan_ties:   # torch's full max() / min()
+            return "MaxBackward1" if self.largest else "MinBackward1"
+        return "AmaxBackward0" if self.largest else "AminBackward0"
+
     def forward(self, x, axes, keepdim, largest, nan_ties=False):
+        self.largest = largest
         result = x.max(axis=axes, keepdims=keepdim) if largest else x.min(axis=axes, keepdims=keepdim)
         result = array_module(x).asarray(result)
         self.save_for_backward(x, result)
@@ -349,12 +369,16 @@ class Extreme(Function):
 class ExtremeAlong(Function):
     """``max(dim)``/``min(dim)``: values and int64 indices; the gradient goes to the index."""
 
+    def name(self):
+        return "MaxBackward0" if self.largest else "MinBackward0"
+
     def forward(self, x, axis, keepdim, largest):
-        xp = array_module(x)
-        indices = x.argmax(axis=axis, keepdims=True) if largest else x.argmin(axis=axis, keepdims=True)
-        values = xp.take_along_axis(x, indices, axis=axis)
-        if not keepdim:
-            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        self.largest = largest
+        # max() and argmax() agree, NaN included (both pick the first NaN)
+        if largest:
+            values, indices = x.max(axis=axis, keepdims=keepdim), x.argmax(axis=axis, keepdims=keepdim)
+        else:
+            values, indices = x.min(axis=axis, keepdims=keepdim), x.argmin(axis=axis, keepdims=keepdim)
         self.save_for_backward(indices)
         self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
         return values, indices
@@ -371,7 +395,6 @@ class ExtremeAlong(Function):
 
 def _quiet(xp):
     """Silence NumPy's divide/invalid warnings where torch computes inf/nan without one."""
-    import contextlib
     return xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
 
 
@@ -386,7 +409,6 @@ def _check_nonempty(input, name, axes):
 
 
 def _extreme(name, largest, input, dim, keepdim):
-    from ..tensor import Tensor, _check_dim
     if dim is None:
         _check_nonempty(input, name, None)
         return Extreme.apply(input, axes=None, keepdim=False, largest=largest, nan_ties=True)
@@ -431,7 +453,6 @@ def amin(input, dim=(), keepdim=False):
 
 # ---- argmax, argmin (no gradient) --------------------------------------------------------------
 def _arg_extreme(name, largest, input, dim, keepdim):
-    from ..tensor import Tensor, _check_dim
     array = input.array
     if dim is None:
         if array.size == 0:
@@ -462,6 +483,9 @@ def argmin(input, dim=None, keepdim=False):
 class Norm(Function):
     """The vector p-norm ``(sum |x|^p)^(1/p)`` over ``axes``; backward as torch's
     ``linalg_vector_norm_backward`` (gradient 0 where the norm is 0)."""
+
+    def name(self):
+        return "LinalgVectorNormBackward0"
 
     def forward(self, x, p, axes, keepdim):
         xp = array_module(x)

@@ -11,6 +11,7 @@ import numbers
 from .. import dtypes
 from ..autograd.function import Function
 from ..backend import array_module
+from ..tensor import _check_dim
 from .reduction import _dtype_name, _reduced_axes, _unreduce
 
 
@@ -19,8 +20,9 @@ class Softmax(Function):
 
     def forward(self, x, axis):
         xp = array_module(x)
-        exps = xp.exp(x - x.max(axis=axis, keepdims=True))
-        result = exps / exps.sum(axis=axis, keepdims=True)
+        result = xp.asarray(x - x.max(axis=axis, keepdims=True))   # asarray: 0-d gives a NumPy scalar
+        xp.exp(result, out=result)           # in place: a fresh array, and softmax runs often
+        result /= result.sum(axis=axis, keepdims=True)
         self.save_for_backward(result)
         self.axis = axis
         return result
@@ -51,6 +53,9 @@ class LogSoftmax(Function):
 class LogSumExp(Function):
     """``log(sum(exp(x)))`` over ``axes``; dx = dy * exp(x - result) (the softmax)."""
 
+    def name(self):
+        return "LogsumexpBackward0"
+
     def forward(self, x, axes, keepdim):
         xp = array_module(x)
         peak = x.max(axis=axes, keepdims=True)
@@ -72,8 +77,7 @@ class LogSumExp(Function):
 
 def _softmax_input(input, dim, dtype, name):
     """(input cast to ``dtype``, the axis as a tuple) with torch's errors."""
-    from ..tensor import _check_dim
-    if not isinstance(dim, numbers.Integral):
+    if type(dim) is not int and not isinstance(dim, numbers.Integral):
         raise TypeError(f"{name}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
     if dtype is not None:
         input = input.to(dtype)

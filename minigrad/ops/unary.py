@@ -77,6 +77,9 @@ class Log(Function):
 class Log1p(Function):
     """``log(1 + x)``, accurate near 0."""
 
+    def name(self):
+        return "Log1PBackward0"
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).log1p(x)
@@ -121,6 +124,9 @@ class Rsqrt(Function):
 
 
 class Square(Function):
+    def name(self):
+        return "PowBackward0"     # torch computes square as pow(x, 2)
+
     def forward(self, x):
         self.save_for_backward(x)
         return x * x
@@ -252,7 +258,12 @@ class Abs(Function):
 class Piecewise(Function):
     """``sign floor ceil round``: piecewise constant, so the gradient is 0 everywhere (as torch)."""
 
+    def name(self):
+        return {"rint": "RoundBackward0", "round": "RoundBackward1"}.get(
+            self.function, f"{self.function.capitalize()}Backward0")
+
     def forward(self, x, function, decimals=0):
+        self.function = function
         if decimals:
             return array_module(x).round(x, decimals)
         return getattr(array_module(x), function)(x)
@@ -410,6 +421,9 @@ def erf(input):
 class Clamp(Function):
     """``clamp`` with Python-number bounds (``None`` for no bound)."""
 
+    def name(self):
+        return "ClampBackward1"
+
     def forward(self, x, low, high):
         self.save_for_backward(x)
         self.low, self.high = low, high
@@ -432,6 +446,9 @@ class ClampTensor(Function):
     ``low`` where ``x < low < high``, ``high`` where ``x > high`` or ``high < low``.
     """
 
+    def name(self):
+        return "ClampBackward0"
+
     def forward(self, x, low, high):
         self.save_for_backward(x, low, high)
         xp = array_module(x)
@@ -449,6 +466,9 @@ class ClampTensor(Function):
 
 class Maximum(Function):
     """Elementwise max; where ``a == b`` each gets half the gradient (as torch)."""
+
+    def name(self):
+        return "MaximumBackward0" if self.largest else "MinimumBackward0"
 
     def forward(self, a, b, largest):
         self.save_for_backward(a, b)
@@ -528,6 +548,9 @@ def clamp_max(input, max):
 
 
 class ClampMin(Function):
+    def name(self):
+        return "ClampMinBackward1"
+
     def forward(self, x, low):
         self.save_for_backward(x, low)
         return array_module(x).maximum(x, low)
@@ -542,6 +565,9 @@ class ClampMin(Function):
 
 
 class ClampMax(Function):
+    def name(self):
+        return "ClampMaxBackward1"
+
     def forward(self, x, high):
         self.save_for_backward(x, high)
         return array_module(x).minimum(x, high)
