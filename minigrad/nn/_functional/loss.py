@@ -65,7 +65,9 @@ def _divide(xp, total, denominator):
 def _reduction_scale(xp, grad_output, reduction, denominator, dtype):
     """How much each element's loss was weighted in the reduced loss, times the incoming gradient."""
     if reduction == "mean":
-        return _divide(xp, grad_output, denominator).astype(dtype, copy=False)
+        if float(denominator) == 0:   # every target ignored: torch's gradient is zero, not nan
+            return xp.zeros_like(grad_output, dtype=dtype)
+        return (grad_output / denominator).astype(dtype, copy=False)
     return grad_output
 
 
@@ -159,9 +161,6 @@ def _class_index_distribution(input, target, class_axis, weight, ignore_index, l
 def _probability_distribution(input, target, class_axis, weight, label_smoothing):
     """(dist, mean denominator) for class-probability targets: differentiable in ``target``."""
     num_classes = input.array.shape[class_axis]
-    if input.array.dtype != target.array.dtype:
-        raise RuntimeError(f"expected scalar type {_TORCH_SCALAR_NAMES[input.dtype.name]} but found "
-                           f"{_TORCH_SCALAR_NAMES[target.dtype.name]}")
     dist = target
     if label_smoothing:
         dist = dist * (1.0 - label_smoothing) + label_smoothing / num_classes
@@ -190,10 +189,14 @@ def _class_loss(input, target, weight, ignore_index, reduction, label_smoothing,
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target")
         _check_weight(weight, num_classes)
+        input, target = as_operands(input, target)   # mixed float dtypes promote, as torch
         dist, denominator = _probability_distribution(input, target, class_axis, weight, label_smoothing)
     else:
         _check_class_targets(input, target)
         _check_weight(weight, num_classes)
+        if weight is not None and weight.array.dtype != input.array.dtype:
+            raise RuntimeError(f"expected scalar type {_TORCH_SCALAR_NAMES[input.dtype.name]} but found "
+                               f"{_TORCH_SCALAR_NAMES[weight.dtype.name]}")
         dist, denominator = _class_index_distribution(input, target, class_axis, weight, ignore_index,
                                                       label_smoothing)
     return DistributionCrossEntropy.apply(input, dist, class_axis=class_axis, from_logits=from_logits,

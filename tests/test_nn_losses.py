@@ -1,0 +1,328 @@
+"""Losses against torch: every option of every loss, module and functional forms, values and
+gradients (of the input, and of the target where torch gives one), stability, errors."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+from _nn_parity import torch_error
+
+REDUCTIONS = ["mean", "sum", "none"]
+DTYPES = ["float64", "float32"]
+TOL = {"float64": (1e-9, 1e-10), "float32": (1e-5, 1e-6)}
+
+
+def _tensor_pair(array, requires_grad):
+    return (minigrad.tensor(array, requires_grad=requires_grad),
+            torch.tensor(array, requires_grad=requires_grad))
+
+
+def compare(our_fn, their_fn, arrays, grads, dtype="float64", seed=1, rtol=None):
+    """Run both libraries on ``arrays``; compare the loss and the gradients of the inputs flagged in ``grads``."""
+    pairs = [_tensor_pair(a, g) for a, g in zip(arrays, grads)]
+    ours = our_fn(*[p[0] for p in pairs])
+    theirs = their_fn(*[p[1] for p in pairs])
+    rtol, atol = (rtol or TOL[dtype][0]), TOL[dtype][1]
+    assert ours.shape == tuple(theirs.shape) and ours.dtype.name == str(theirs.dtype)[6:]
+    numpy.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=rtol, atol=atol,
+                                  err_msg="loss")
+    if not any(grads):
+        return ours, theirs
+    weights = numpy.random.default_rng(seed).standard_normal(tuple(theirs.shape)).astype(dtype)
+    (ours * minigrad.tensor(weights)).sum().backward()
+    (theirs * torch.tensor(weights)).sum().backward()
+    for index, (mine, reference) in enumerate(pairs):
+        if grads[index]:
+            assert mine.grad is not None, f"no gradient for input {index}"
+            numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=rtol, atol=atol,
+                                          err_msg=f"gradient of input {index}")
+    return ours, theirs
+
+
+def both(name, **kwargs):
+    """The functional loss ``name`` in both libraries, with ``kwargs`` made into each library's tensors."""
+    def build(lib):
+        converted = {k: lib.tensor(v) if isinstance(v, numpy.ndarray) else v for k, v in kwargs.items()}
+        return lambda *tensors: getattr(lib.nn.functional, name)(*tensors, **converted)
+    return build(minigrad), build(torch)
+
+
+def assert_same_error(ours, theirs):
+    kind, message = torch_error(theirs)
+    message = message.replace("torch.Size", "minigrad.Size")
+    with pytest.raises(kind) as raised:
+        ours()
+    assert str(raised.value) == message, f"minigrad: {raised.value!s}\ntorch:    {message}"
+
+
+RNG = numpy.random.default_rng(0)
+
+
+def logits(*shape, dtype="float64", scale=3.0):
+    return (RNG.standard_normal(shape) * scale).astype(dtype)
+
+
+def labels(shape, classes, ignore=None, ignore_index=-100):
+    values = RNG.integers(0, classes, size=shape)
+    if ignore is not None:
+        values[ignore] = ignore_index
+    return values
+
+
+# ---- cross entropy ----------------------------------------------------------------------------------------------
+CE_OPTIONS = [{}, {"weight": "w"}, {"ignore_index": 1}, {"label_smoothing": 0.1},
+              {"weight": "w", "ignore_index": 2, "label_smoothing": 0.25}, {"weight": "w", "label_smoothing": 1.0}]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", CE_OPTIONS, ids=str)
+@pytest.mark.parametrize("input_shape", [(6, 5), (3, 5, 4), (2, 5, 3, 2), (5,)], ids=str)
+def test_cross_entropy_with_class_indices(input_shape, options, reduction, dtype):
+    classes = 5
+    target_shape = (input_shape[0], *input_shape[2:]) if len(input_shape) > 1 else ()
+    target = labels(target_shape, classes)
+    if "ignore_index" in options and target.ndim:
+        target.reshape(-1)[::3] = options["ignore_index"]
+    kwargs = dict(options, reduction=reduction)
+    if "weight" in kwargs:
+        kwargs["weight"] = RNG.uniform(0.2, 2.0, classes).astype(dtype)
+    ours, theirs = both("cross_entropy", **kwargs)
+    compare(ours, theirs, [logits(*input_shape, dtype=dtype), target], [True, False], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"weight": "w"}, {"label_smoothing": 0.2},
+                                     {"weight": "w", "label_smoothing": 0.3}], ids=str)
+@pytest.mark.parametrize("input_shape", [(6, 5), (3, 5, 4), (5,)], ids=str)
+def test_cross_entropy_with_class_probabilities_including_target_gradient(input_shape, options, reduction, dtype):
+    target = RNG.uniform(0, 1, input_shape)
+    target = (target / target.sum(axis=0 if len(input_shape) == 1 else 1, keepdims=True)).astype(dtype)
+    kwargs = dict(options, reduction=reduction)
+    if "weight" in kwargs:
+        kwargs["weight"] = RNG.uniform(0.2, 2.0, 5).astype(dtype)
+    ours, theirs = both("cross_entropy", **kwargs)
+    compare(ours, theirs, [logits(*input_shape, dtype=dtype), target], [True, True], dtype)
+
+
+def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient():
+    for smoothing in (0.0, 0.2):
+        ours, theirs = both("cross_entropy", label_smoothing=smoothing)
+        loss, _ = compare(ours, theirs, [logits(4, 5), numpy.full(4, -100)], [True, False])
+        assert numpy.isnan(loss.item())
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    x = numpy.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for target in (numpy.array([0, 2]), numpy.array([[0.5, 0.5, 0.0], [0.0, 0.1, 0.9]])):
+            ours, theirs = both("cross_entropy", label_smoothing=0.1)
+            loss, _ = compare(ours, theirs, [x, target], [True, target.dtype.kind == "f"])
+            assert numpy.isfinite(loss.item())
+
+
+def test_cross_entropy_is_one_node_with_a_closed_form_backward():
+    x = minigrad.randn(4, 5, requires_grad=True)
+    loss = F.cross_entropy(x, minigrad.tensor([0, 1, 2, 3]), label_smoothing=0.1)
+    assert all(edge is None or type(edge[0]).__name__ == "AccumulateGrad" for edge in loss.grad_fn.next_edges)
+
+
+CE_ERRORS = [
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.rand(4)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3, 7])),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3, -3])),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3])),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5, 3), lib.zeros(4, 2, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5, 3), lib.zeros(4, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5, 3), lib.zeros(3, 3, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.zeros(4, 5, 2, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3, 4]), weight=lib.ones(3)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3, 4]).int()),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.rand(4, 4)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3, 4]), reduction="bad"),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3, 4]), label_smoothing=1.5),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.rand(4, 5), ignore_index=1),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(4, 5), lib.tensor([1, 2, 3, 4]), weight=lib.ones(5).double()),
+    lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5).double(), lib.tensor([1, 2, 3, 4]), weight=lib.ones(5)),
+    lambda lib: lib.nn.functional.cross_entropy(lib.randn(5), lib.tensor(7)),
+    lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.tensor([1, 2, 3])),
+    lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.rand(4, 5)),
+    lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.tensor([0, 1, 9, 2])),
+]
+
+
+@pytest.mark.parametrize("action", CE_ERRORS)
+def test_cross_entropy_and_nll_errors_match_torch(action):
+    assert_same_error(lambda: action(minigrad), lambda: action(torch))
+
+
+def test_byte_targets_are_accepted_as_in_torch():
+    ours, theirs = both("cross_entropy")
+    compare(ours, theirs, [logits(4, 5), numpy.array([0, 1, 4, 2], dtype=numpy.uint8)], [True, False])
+
+
+# ---- NLL --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"weight": "w"}, {"ignore_index": 0}, {"weight": "w", "ignore_index": 3}],
+                         ids=str)
+@pytest.mark.parametrize("input_shape", [(6, 5), (2, 5, 3, 2), (5,)], ids=str)
+def test_nll_loss(input_shape, options, reduction, dtype):
+    target_shape = (input_shape[0], *input_shape[2:]) if len(input_shape) > 1 else ()
+    target = labels(target_shape, 5)
+    kwargs = dict(options, reduction=reduction)
+    if "weight" in kwargs:
+        kwargs["weight"] = RNG.uniform(0.2, 2.0, 5).astype(dtype)
+    log_probs = torch.log_softmax(torch.tensor(logits(*input_shape)), dim=0 if len(input_shape) == 1 else 1)
+    ours, theirs = both("nll_loss", **kwargs)
+    compare(ours, theirs, [log_probs.numpy().astype(dtype), target], [True, False], dtype)
+
+
+# ---- regression losses ------------------------------------------------------------------------------------------------
+REGRESSION = [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+              ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {}), ("huber_loss", {"delta": 0.3}),
+              ("huber_loss", {"delta": 2.5})]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name, options", REGRESSION, ids=str)
+def test_regression_losses_with_input_and_target_gradients(name, options, reduction, dtype):
+    ours, theirs = both(name, reduction=reduction, **options)
+    compare(ours, theirs, [logits(4, 6, dtype=dtype), logits(4, 6, dtype=dtype)], [True, True], dtype)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_regression_losses_broadcast_a_different_target_shape_with_torchs_warning(name):
+    ours, theirs = both(name)
+    with pytest.warns(UserWarning, match="Using a target size"):
+        compare(ours, theirs, [logits(3, 4), logits(4)], [True, True])
+    assert_same_error(lambda: getattr(F, name)(minigrad.rand(3), minigrad.rand(4)),
+                      lambda: getattr(torch.nn.functional, name)(torch.rand(3), torch.rand(4)))
+
+
+def test_cross_entropy_with_probabilities_promotes_mixed_dtypes_as_torch():
+    ours, theirs = both("cross_entropy")
+    target = RNG.uniform(0, 1, (3, 4))
+    # torch takes log_softmax in float32 before promoting, we promote first: float32 agreement
+    loss, _ = compare(ours, theirs, [logits(3, 4, dtype="float32"), target / target.sum(1, keepdims=True)],
+                      [True, True], rtol=1e-6)
+    assert loss.dtype == minigrad.float64
+
+
+def test_mse_loss_promotes_mixed_dtypes_as_torch():
+    ours, theirs = both("mse_loss")
+    loss, _ = compare(ours, theirs, [logits(3, 2, dtype="float32"), logits(3, 2)], [True, True])
+    assert loss.dtype == minigrad.float64
+
+
+# ---- binary cross entropy ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weight_shape", [None, (4, 3), (3,)], ids=str)
+def test_binary_cross_entropy(weight_shape, reduction, dtype):
+    kwargs = {"reduction": reduction}
+    if weight_shape:
+        kwargs["weight"] = RNG.uniform(0.1, 2, weight_shape).astype(dtype)
+    ours, theirs = both("binary_cross_entropy", **kwargs)
+    probabilities = RNG.uniform(0.02, 0.98, (4, 3)).astype(dtype)
+    compare(ours, theirs, [probabilities, RNG.uniform(0, 1, (4, 3)).astype(dtype)], [True, True], dtype)
+
+
+def test_binary_cross_entropy_clamps_its_logs_at_minus_100_as_torch():
+    ours, theirs = both("binary_cross_entropy", reduction="none")
+    x, t = numpy.array([0.0, 1.0, 0.0, 1.0, 0.5]), numpy.array([1.0, 0.0, 0.0, 1.0, 0.5])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning)   # log(0) before the clamp
+        # the input gradient there is (x - t) / max(x (1 - x), 1e-12): torch's 1e-12 is a float32
+        # constant, so at these 1e12-sized gradients the two agree to ~4e-9 only
+        loss, _ = compare(ours, theirs, [x, t], [True, False], rtol=1e-8)
+    assert loss.detach().numpy().tolist()[:4] == [100.0, 100.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"weight": (4, 3)}, {"pos_weight": (3,)}, {"weight": (3,), "pos_weight": (3,)},
+                                     {"pos_weight": (4, 1)}], ids=str)
+def test_binary_cross_entropy_with_logits(options, reduction, dtype):
+    kwargs = {"reduction": reduction}
+    for key, shape in options.items():
+        kwargs[key] = RNG.uniform(0.1, 3, shape).astype(dtype)
+    ours, theirs = both("binary_cross_entropy_with_logits", **kwargs)
+    compare(ours, theirs, [logits(4, 3, dtype=dtype), RNG.uniform(0, 1, (4, 3)).astype(dtype)], [True, True], dtype)
+
+
+def test_binary_cross_entropy_with_logits_is_stable_for_huge_logits():
+    x = numpy.array([1e4, -1e4, 50.0, -50.0, 0.0])
+    t = numpy.array([0.0, 1.0, 1.0, 0.0, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours, theirs = both("binary_cross_entropy_with_logits", reduction="none", pos_weight=numpy.array(2.0))
+        loss, _ = compare(ours, theirs, [x, t], [True, True])
+    assert numpy.isfinite(loss.detach().numpy()).all() and loss.detach().numpy()[0] == 1e4
+
+
+BCE_ERRORS = [
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3, 1)),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3) + 1, lib.rand(3)),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3).double()),
+    lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(lib.rand(3), lib.rand(3, 1)),
+    lambda lib: lib.nn.functional.mse_loss(lib.rand(3), lib.rand(3), reduction="avg"),
+]
+
+
+@pytest.mark.parametrize("action", BCE_ERRORS)
+def test_binary_and_regression_errors_match_torch(action):
+    assert_same_error(lambda: action(minigrad), lambda: action(torch))
+
+
+# ---- module forms -----------------------------------------------------------------------------------------------
+def _module_cases():
+    w = RNG.uniform(0.5, 2, 5)
+    index_target = labels((6,), 5)
+    return [
+        ("CrossEntropyLoss", {}, (6, 5), index_target),
+        ("CrossEntropyLoss", {"weight": w, "ignore_index": 1, "label_smoothing": 0.1, "reduction": "sum"}, (6, 5),
+         index_target),
+        ("NLLLoss", {"weight": w, "reduction": "none"}, (6, 5), index_target),
+        ("MSELoss", {}, (6, 5), logits(6, 5)),
+        ("L1Loss", {"reduction": "sum"}, (6, 5), logits(6, 5)),
+        ("SmoothL1Loss", {"beta": 0.5}, (6, 5), logits(6, 5)),
+        ("HuberLoss", {"delta": 0.7, "reduction": "none"}, (6, 5), logits(6, 5)),
+        ("BCELoss", {"weight": w}, None, RNG.uniform(0, 1, (6, 5))),
+        ("BCEWithLogitsLoss", {"pos_weight": w, "weight": w}, (6, 5), RNG.uniform(0, 1, (6, 5))),
+    ]
+
+
+@pytest.mark.parametrize("name, options, input_shape, target", _module_cases(), ids=lambda v: str(v)[:20])
+def test_loss_modules_match_torch_and_keep_weights_as_buffers(name, options, input_shape, target):
+    def build(lib):
+        return getattr(lib.nn, name)(**{k: lib.tensor(v) if isinstance(v, numpy.ndarray) else v
+                                        for k, v in options.items()})
+    ours, theirs = build(minigrad), build(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+    x = RNG.uniform(0.05, 0.95, (6, 5)) if input_shape is None else logits(*input_shape)
+    compare(ours, theirs, [x, target], [True, target.dtype.kind == "f"])
+
+
+def test_legacy_size_average_and_reduce_arguments():
+    for size_average, reduce in ((False, None), (None, False), (True, True)):
+        with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+            ours = nn.MSELoss(size_average=size_average, reduce=reduce)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = torch.nn.MSELoss(size_average=size_average, reduce=reduce)
+        assert ours.reduction == theirs.reduction
+
+
+def test_weight_buffer_moves_with_the_module():
+    loss = nn.CrossEntropyLoss(weight=minigrad.ones(3))
+    loss.double()
+    assert loss.weight.dtype == minigrad.float64
