@@ -446,3 +446,62 @@ def test_setitem_on_a_leaf_and_a_plain_tensor_agree_with_torch_on_values():
             expected = x.numpy()
         else:
             numpy.testing.assert_array_equal(x.numpy(), expected)
+
+
+# ---- in-place writes through views reach the base's graph ------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_writes_through_views_match_torch(dtype):
+    def fn(x, h):
+        y = x * 1
+        y[1].mul_(h)                    # an in-place op on a basic-index view
+        y[2][1:3] = h[:2] * 3           # setitem on a view
+        y.t()[3][1:].zero_()            # a view of a view, filled
+        y.view(12)[0:2].copy_(h[2:])    # copy_ into a reshaped view
+        return y * y
+    assert_matches_torch(fn, [(3, 4), (4,)], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_output_buffer_written_through_a_row_view_matches_torch(dtype):
+    assert_matches_torch(_buffer, [(3, 2, 5), (5, 2)], dtype=dtype)
+
+
+def _buffer(inputs, weight):
+    out = lib(inputs).zeros(3, 2, 4, dtype=inputs.dtype)
+    for t in range(3):
+        row = out[t]
+        row[:, :2] = inputs[t] @ weight
+        row[:, 2:] = (inputs[t] @ weight).tanh()
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fill_and_zero_stop_the_gradient_as_torch(dtype):
+    def fn(x):
+        y = x * 2
+        y[0].zero_()
+        y[1, 1:].fill_(3.0)
+        z = x * 3
+        z.zero_()
+        return y + z
+    assert_matches_torch(fn, [(3, 4)], dtype=dtype)
+
+
+@pytest.mark.parametrize("write", [
+    lambda v: v.fill_(1.0), lambda v: v.add_(1.0), lambda v: v.zero_(), lambda v: _assign(v, 0, 2.0),
+])
+def test_in_place_write_into_a_view_of_a_leaf_raises_as_torch(write):
+    for m in (torch, minigrad):
+        leaf = m.zeros(3, 4, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being "
+                                               "used in an in-place operation."):
+            write(leaf[1])
+        with m.no_grad():
+            write(leaf.t()[0])          # allowed without grad (e.g. in init code)
+
+
+def test_write_through_a_view_reaches_the_base_values_and_version():
+    base = minigrad.zeros(2, 3)
+    base[1][0] = 5.0
+    base.t()[2].add_(1)
+    assert base.tolist() == [[0.0, 0.0, 1.0], [5.0, 0.0, 1.0]] and base._version == 2

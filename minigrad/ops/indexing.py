@@ -24,6 +24,7 @@ from ..tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_inplace_allowed
+from .shape import _as_view_of
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "tril", "triu", "nonzero"]
@@ -383,8 +384,7 @@ def getitem(input, key):
             result = Slice.apply(input, key=items)
         except IndexError as error:
             raise _torch_index_error(error, items, input.array.shape) from None
-        result._version_counter = input._version_counter   # a view
-        return result
+        return _as_view_of(result, input, ("index", items))
     first, second, accumulate = _advanced_key(items, array_module(input.array))
     if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
         return getitem(input, second)

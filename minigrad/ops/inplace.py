@@ -7,14 +7,23 @@ saved the old values notice that they are gone.
 """
 from __future__ import annotations
 
+from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
+from ..backend import array_module
 from ..dtypes import _category, scalar_type_name
+from .views import rebase_view_base, view_base
 
 
 def check_inplace_allowed(target):
-    """torch forbids changing a leaf that requires grad while the graph is being recorded."""
-    if target.requires_grad and target.grad_fn is None and is_grad_enabled():
+    """torch forbids changing a leaf that requires grad (or a view of one) while the graph is being recorded."""
+    if not is_grad_enabled():
+        return
+    if target.requires_grad and target.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    found = view_base(target)
+    if found is not None and found[0].requires_grad and found[0].grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
 
 
 def assign(target, result):
@@ -37,12 +46,38 @@ def assign(target, result):
         target.grad_fn = result.grad_fn
         target._output_nr = result._output_nr
         target._requires_grad = True
+    if is_grad_enabled():
+        found = view_base(target)
+        if found is not None and (target.requires_grad or found[0].requires_grad):
+            rebase_view_base(target, *found)   # the write changed the view's base too
     return target
+
+
+class Overwrite(Function):
+    """New values that do not depend on the old ones: no gradient flows back to them."""
+
+    def forward(self, old, values):
+        old[...] = values
+        return old
+
+    def backward(self, grad_output):
+        return array_module(grad_output).zeros_like(grad_output)
+
+    def name(self):
+        return "FillBackward0"
 
 
 def write(target, array):
     """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``)."""
     check_inplace_allowed(target)
+    if is_grad_enabled() and (target.requires_grad or _base_requires_grad(target)):
+        # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
+        return assign(target, Overwrite.apply(target, values=array))
     target.array[...] = array
     target._version_counter.value += 1
     return target
+
+
+def _base_requires_grad(target):
+    found = view_base(target)
+    return found is not None and found[0].requires_grad

@@ -82,10 +82,12 @@ def _same_dtype(tensors):
     return [tensor.to(dtype) for tensor in tensors]
 
 
-def _as_views(results, input):
+def _as_views(results, input, keys):
+    """Each result a view of ``input`` (``input[key]``): shared version counter, writes reach ``input``."""
     counter = input._version_counter
-    for result in results:
+    for result, key in zip(results, keys):
         result._version_counter = counter
+        result._view = (input, ("index", key))
     return results
 
 
@@ -150,7 +152,9 @@ def _split_at(input, sizes, dim):
     for size in sizes[:-1]:
         total += size
         offsets.append(total)
-    return _as_views(Split.apply(input, offsets=offsets, dim=dim), input)
+    lead = (slice(None),) * dim
+    keys = [lead + (slice(start, stop),) for start, stop in zip([0] + offsets, offsets + [total + sizes[-1]])]
+    return _as_views(Split.apply(input, offsets=offsets, dim=dim), input, keys)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -189,4 +193,6 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     """The slices along ``dim``, each without that dim: (T, B, H) -> T tensors of (B, H)."""
     dim = _check_dim(dim, input.array.ndim)
-    return _as_views(Unbind.apply(input, dim=dim), input)
+    lead = (slice(None),) * dim
+    keys = [lead + (index,) for index in range(input.array.shape[dim])]
+    return _as_views(Unbind.apply(input, dim=dim), input, keys)

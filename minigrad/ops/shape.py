@@ -154,9 +154,15 @@ def _is_view_possible(array, shape):
     return array_module(array).may_share_memory(reshaped, array)
 
 
-def _as_view_of(result, input):
-    """Mark ``result`` as a view of ``input``: an in-place change to either bumps both versions."""
+def _as_view_of(result, input, spec=None):
+    """Mark ``result`` as a view of ``input``: an in-place change to either bumps both versions.
+
+    ``spec`` says how the view is made from ``input``'s array (see ``ops/views.py``), so
+    that an in-place write through the view also enters ``input``'s history.
+    """
     result._version_counter = input._version_counter
+    if spec is not None:
+        result._view = (input, spec)
     return result
 
 
@@ -176,7 +182,7 @@ def view(input, *shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
-    return _as_view_of(View.apply(input, shape=shape), input)
+    return _as_view_of(View.apply(input, shape=shape), input, ("reshape", shape))
 
 
 def view_as(input, other):
@@ -188,7 +194,7 @@ def reshape(input, *shape):
     shape = _infer_shape(_sizes(shape), input.array.size)
     is_view = _is_view_possible(input.array, shape)
     result = Reshape.apply(input, shape=shape)
-    return _as_view_of(result, input) if is_view else result
+    return _as_view_of(result, input, ("reshape", shape)) if is_view else result
 
 
 def reshape_as(input, other):
@@ -238,14 +244,15 @@ def squeeze(input, dim=None):
     else:
         dims = (_check_dim(dim, len(shape)),)
     new_shape = tuple(size for axis, size in enumerate(shape) if size != 1 or axis not in dims)
-    return _as_view_of(Squeeze.apply(input, shape=new_shape), input)
+    return _as_view_of(Squeeze.apply(input, shape=new_shape), input, ("reshape", new_shape))
 
 
 def unsqueeze(input, dim):
     """Insert a size-1 dim at ``dim`` (in [-ndim-1, ndim]): (3,) -> (1, 3) for dim=0."""
     shape = input.array.shape
     dim = _check_dim(dim, len(shape) + 1)
-    return _as_view_of(Unsqueeze.apply(input, shape=shape[:dim] + (1,) + shape[dim:]), input)
+    new_shape = shape[:dim] + (1,) + shape[dim:]
+    return _as_view_of(Unsqueeze.apply(input, shape=new_shape), input, ("reshape", new_shape))
 
 
 # ---- permutations ------------------------------------------------------------------------
@@ -255,7 +262,8 @@ def transpose(input, dim0, dim1):
     dim0, dim1 = _check_dim(dim0, ndim), _check_dim(dim1, ndim)
     axes = list(range(ndim))
     axes[dim0], axes[dim1] = dim1, dim0
-    return _as_view_of(Transpose.apply(input, axes=tuple(axes)), input)
+    axes = tuple(axes)
+    return _as_view_of(Transpose.apply(input, axes=axes), input, ("transpose", axes))
 
 
 swapaxes = swapdims = transpose
@@ -272,7 +280,7 @@ def permute(input, *dims):
     axes = tuple(_check_dim(d, ndim) for d in dims)
     if len(set(axes)) != ndim:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _as_view_of(Permute.apply(input, axes=axes), input)
+    return _as_view_of(Permute.apply(input, axes=axes), input, ("transpose", axes))
 
 
 def movedim(input, source, destination):
@@ -297,12 +305,14 @@ def t(input):
     ndim = input.array.ndim
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
-    return _as_view_of(TransposeMatrix.apply(input, axes=tuple(range(ndim - 1, -1, -1))), input)
+    axes = tuple(range(ndim - 1, -1, -1))
+    return _as_view_of(TransposeMatrix.apply(input, axes=axes), input, ("transpose", axes))
 
 
 def T(input):
     """The property ``x.T``: all dims reversed."""
-    return _as_view_of(Permute.apply(input, axes=tuple(range(input.array.ndim - 1, -1, -1))), input)
+    axes = tuple(range(input.array.ndim - 1, -1, -1))
+    return _as_view_of(Permute.apply(input, axes=axes), input, ("transpose", axes))
 
 
 def mT(input):
@@ -339,7 +349,7 @@ def expand(input, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({size}) must match the existing "
                                f"size ({existing}) at non-singleton dimension {axis}.  Target sizes: "
                                f"{list(sizes)}.  Tensor sizes: {list(shape)}")
-    return _as_view_of(Expand.apply(input, shape=tuple(target)), input)
+    return _as_view_of(Expand.apply(input, shape=tuple(target)), input)   # read-only: no writes through it
 
 
 def expand_as(input, other):
