@@ -50,7 +50,7 @@ METHODS = {
         "permute": "permute", "t": "t", "expand": "expand", "expand_as": "expand_as",
         "repeat": "repeat", "contiguous": "contiguous", "flip": "flip", "tile": "tile",
         "movedim": "movedim", "moveaxis": "movedim", "swapdims": "transpose", "ravel": "ravel",
-        "broadcast_to": "broadcast_to",
+        "broadcast_to": "broadcast_to", "roll": "roll",
         "unsqueeze_": "unsqueeze_", "squeeze_": "squeeze_", "t_": "t_", "transpose_": "transpose_",
     },
     indexing: {
@@ -59,7 +59,7 @@ METHODS = {
         "masked_fill": "masked_fill", "masked_fill_": "masked_fill_", "where": "where_method",
         "narrow": "narrow", "tril": "tril", "triu": "triu", "masked_select": "masked_select",
         "scatter_": "scatter_", "index_fill_": "index_fill_", "index_fill": "index_fill",
-        "scatter_add_": "scatter_add_", "nonzero": "nonzero",
+        "scatter_add_": "scatter_add_", "nonzero": "nonzero", "select": "select",
     },
     join: {"split": "split", "chunk": "chunk", "unbind": "unbind"},
     comparison: {

@@ -2,6 +2,8 @@
 import numpy
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
@@ -350,6 +352,12 @@ def test_narrow_tril_triu_match_torch(dtype):
         assert_matches_torch(lambda x: lib(x).triu(x, diagonal=diagonal), [(4, 3)], dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_select_matches_torch(dtype):
+    assert_matches_torch(lambda x: x.select(1, 2) * x.select(0, -1)[:3], [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda x: lib(x).select(x, -1, 0), [(2, 3, 4)], dtype=dtype)
+
+
 def test_narrow_is_a_view():
     base = minigrad.zeros(3, 4)
     assert base.narrow(1, 1, 2)._version_counter is base._version_counter
@@ -411,6 +419,8 @@ BAD_INPUTS = [
     ("narrow_length", lambda x, m: x.narrow(1, 3, 2)),
     ("narrow_start", lambda x, m: x.narrow(1, 5, 0)),
     ("narrow_negative_length", lambda x, m: x.narrow(1, 1, -1)),
+    ("select_range", lambda x, m: x.select(0, 5)),
+    ("select_negative_range", lambda x, m: x.select(1, -5)),
     ("tril_1d", lambda x, m: x[0].tril()),
     ("triu_1d", lambda x, m: x[0].triu()),
 ]
@@ -505,3 +515,51 @@ def test_write_through_a_view_reaches_the_base_values_and_version():
     base[1][0] = 5.0
     base.t()[2].add_(1)
     assert base.tolist() == [[0.0, 0.0, 1.0], [5.0, 0.0, 1.0]] and base._version == 2
+
+
+# ---- properties: random keys against torch -----------------------------------------------------------
+@st.composite
+def shapes_and_basic_keys(draw):
+    """A shape and a key of ints, slices (positive steps), None and at most one ``...``."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    key, dims_left, used_ellipsis = [], list(shape), False
+    while dims_left and draw(st.booleans()):
+        kind = draw(st.sampled_from(["int", "slice", "none", "ellipsis"]))
+        size = dims_left[0]
+        if kind == "int":
+            key.append(draw(st.integers(-size, size - 1)))
+            dims_left.pop(0)
+        elif kind == "slice":
+            start = draw(st.none() | st.integers(-size - 1, size + 1))
+            stop = draw(st.none() | st.integers(-size - 1, size + 1))
+            key.append(slice(start, stop, draw(st.none() | st.integers(1, 3))))
+            dims_left.pop(0)
+        elif kind == "none":
+            key.append(None)
+        elif not used_ellipsis:
+            key.append(Ellipsis)
+            used_ellipsis, dims_left = True, dims_left[-1:]
+    return shape, tuple(key)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes_and_basic_keys(), st.integers(0, 3))
+def test_random_basic_keys_match_torch(shape_and_key, seed):
+    shape, key = shape_and_key
+    assert_matches_torch(lambda x: x[key] * 2, [shape], seed=seed)
+
+    def write(x, v):
+        out = x * 1
+        out[key] = v
+        return out
+    region = tuple(numpy.zeros(shape)[key].shape)
+    assert_matches_torch(write, [shape, region], seed=seed)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
+def test_random_index_arrays_match_torch(shape, data):
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    index = data.draw(st.lists(st.integers(-shape[dim], shape[dim] - 1), min_size=0, max_size=5))
+    key = (slice(None),) * dim + (index,)
+    assert_matches_torch(lambda x: x[key], [tuple(shape)])

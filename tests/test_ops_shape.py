@@ -51,6 +51,9 @@ CASES = [
     ("contiguous", [(3, 4)], lambda x: x.t().contiguous().view(-1)),
     ("flip", [(2, 3, 4)], lambda x: x.flip(0, 2)),
     ("flip_list", [(2, 3, 4)], lambda x: x.flip([1])),
+    ("roll", [(2, 3, 4)], lambda x: x.roll(1, 2)),
+    ("roll_dims", [(2, 3, 4)], lambda x: x.roll((1, -2), (0, -1))),
+    ("roll_flat", [(2, 3)], lambda x: x.roll(4)),
     ("view_chain", [(2, 3, 4)], lambda x: (x.permute(2, 1, 0).reshape(4, 6) * 2).unsqueeze(0).squeeze()),
     ("reused_view", [(3, 4)], lambda x: x.view(12) * x.view(12)),
 ]
@@ -71,6 +74,7 @@ def test_shape_op_matches_torch(name, shapes, fn, dtype):
     ("permute", lambda m, x: m.permute(x, (1, 0))),
     ("t", lambda m, x: m.t(x)),
     ("flip", lambda m, x: m.flip(x, (0,))),
+    ("roll", lambda m, x: m.roll(x, 2, 1)),
     ("swapdims", lambda m, x: m.swapdims(x, 0, 1)),
     ("broadcast_to", lambda m, x: m.broadcast_to(x[:1], (5, 4))),
     ("ravel", lambda m, x: m.ravel(x.t())),
@@ -203,6 +207,8 @@ def _same_error(fn, shape=(3, 4)):
     ("flip_duplicate", lambda x: x.flip(0, 0)),
     ("unflatten_sizes", lambda x: x.unflatten(1, (3, -1))),
     ("flatten_order", lambda x: x.flatten(1, 0)),
+    ("roll_align", lambda x: x.roll(1, (0, 1))),
+    ("roll_flat_tuple", lambda x: x.roll((1, 2))),
 ])
 def test_bad_input_raises_torch_error(name, fn):
     _same_error(fn)

@@ -116,11 +116,13 @@ def isinf(input):
 
 
 def isposinf(input):
-    return _result(array_module(input.array).isposinf(input.array), input.array)
+    array = input.array
+    return _result(array_module(array).isinf(array) & (array > 0), array)
 
 
 def isneginf(input):
-    return _result(array_module(input.array).isneginf(input.array), input.array)
+    array = input.array
+    return _result(array_module(array).isinf(array) & (array < 0), array)
 
 
 def isfinite(input):

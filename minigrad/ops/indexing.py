@@ -27,7 +27,7 @@ from .inplace import assign, check_inplace_allowed
 from .shape import _as_view_of
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
-           "masked_select", "where", "narrow", "tril", "triu", "nonzero"]
+           "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
 
 # torch's names for dtypes in its error messages
 _SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -656,6 +656,17 @@ def narrow(input, dim, start, length):
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def select(input, dim, index):
+    """The view ``input[..., index, ...]`` along ``dim``, without that dim."""
+    shape = input.array.shape
+    dim = _check_dim(dim, len(shape))
+    index = int(index)
+    if not -shape[dim] <= index < shape[dim]:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(shape)} at "
+                         f"dimension {dim}")
+    return getitem(input, (slice(None),) * dim + (index,))
 
 
 def tril(input, diagonal=0):

@@ -20,7 +20,7 @@ from .inplace import check_inplace_allowed
 
 __all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
-           "flip", "ravel", "tile"]
+           "flip", "roll", "ravel", "tile"]
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -104,6 +104,16 @@ class Flip(Function):
 
     def backward(self, grad_output):
         return array_module(grad_output).flip(grad_output, self.axes)
+
+
+class Roll(Function):
+    def forward(self, x, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+        return array_module(x).roll(x, shifts, axes)
+
+    def backward(self, grad_output):
+        back = -self.shifts if isinstance(self.shifts, int) else tuple(-shift for shift in self.shifts)
+        return array_module(grad_output).roll(grad_output, back, self.axes)
 
 
 # ---- helpers: size arguments and views ------------------------------------------
@@ -392,6 +402,18 @@ def flip(input, *dims):
         if axis in axes[:position]:
             raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
     return Flip.apply(input, axes=axes)
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically along ``dims`` (the flattened tensor when None)."""
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = () if dims is None else tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims) and not (len(shifts) == 1 and not dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    if not dims:
+        return Roll.apply(input, shifts=int(shifts[0]), axes=None)
+    axes = tuple(_check_dim(d, input.array.ndim) for d in dims)
+    return Roll.apply(input, shifts=tuple(int(shift) for shift in shifts), axes=axes)
 
 
 # ---- in-place shape changes: the tensor takes the view's shape and history -----------------------
