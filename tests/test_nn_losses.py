@@ -11,8 +11,8 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from _nn_parity import torch_error
 
-REDUCTIONS = ["mean", "sum", "none"]
-DTYPES = ["float64", "float32"]
+# every reduction in float64; float32 (rounding, not logic) with the mean only
+REDUCTION_DTYPES = [("mean", "float64"), ("sum", "float64"), ("none", "float64"), ("mean", "float32")]
 TOL = {"float64": (1e-9, 1e-10), "float32": (1e-5, 1e-6)}
 
 
@@ -78,8 +78,7 @@ CE_OPTIONS = [{}, {"weight": "w"}, {"ignore_index": 1}, {"label_smoothing": 0.1}
               {"weight": "w", "ignore_index": 2, "label_smoothing": 0.25}, {"weight": "w", "label_smoothing": 1.0}]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("reduction, dtype", REDUCTION_DTYPES)
 @pytest.mark.parametrize("options", CE_OPTIONS, ids=str)
 @pytest.mark.parametrize("input_shape", [(6, 5), (3, 5, 4), (2, 5, 3, 2), (5,)], ids=str)
 def test_cross_entropy_with_class_indices(input_shape, options, reduction, dtype):
@@ -95,8 +94,7 @@ def test_cross_entropy_with_class_indices(input_shape, options, reduction, dtype
     compare(ours, theirs, [logits(*input_shape, dtype=dtype), target], [True, False], dtype)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("reduction, dtype", REDUCTION_DTYPES)
 @pytest.mark.parametrize("options", [{}, {"weight": "w"}, {"label_smoothing": 0.2},
                                      {"weight": "w", "label_smoothing": 0.3}], ids=str)
 @pytest.mark.parametrize("input_shape", [(6, 5), (3, 5, 4), (5,)], ids=str)
@@ -168,8 +166,7 @@ def test_byte_targets_are_accepted_as_in_torch():
 
 
 # ---- NLL --------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("reduction, dtype", REDUCTION_DTYPES)
 @pytest.mark.parametrize("options", [{}, {"weight": "w"}, {"ignore_index": 0}, {"weight": "w", "ignore_index": 3}],
                          ids=str)
 @pytest.mark.parametrize("input_shape", [(6, 5), (2, 5, 3, 2), (5,)], ids=str)
@@ -190,8 +187,7 @@ REGRESSION = [("mse_loss", {}), ("l1_loss", {}), ("smooth_l1_loss", {}), ("smoot
               ("huber_loss", {"delta": 2.5})]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("reduction, dtype", REDUCTION_DTYPES)
 @pytest.mark.parametrize("name, options", REGRESSION, ids=str)
 def test_regression_losses_with_input_and_target_gradients(name, options, reduction, dtype):
     ours, theirs = both(name, reduction=reduction, **options)
@@ -223,8 +219,7 @@ def test_mse_loss_promotes_mixed_dtypes_as_torch():
 
 
 # ---- binary cross entropy ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("reduction, dtype", REDUCTION_DTYPES)
 @pytest.mark.parametrize("weight_shape", [None, (4, 3), (3,)], ids=str)
 def test_binary_cross_entropy(weight_shape, reduction, dtype):
     kwargs = {"reduction": reduction}
@@ -246,8 +241,7 @@ def test_binary_cross_entropy_clamps_its_logs_at_minus_100_as_torch():
     assert loss.detach().numpy().tolist()[:4] == [100.0, 100.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("reduction, dtype", REDUCTION_DTYPES)
 @pytest.mark.parametrize("options", [{}, {"weight": (4, 3)}, {"pos_weight": (3,)}, {"weight": (3,), "pos_weight": (3,)},
                                      {"pos_weight": (4, 1)}], ids=str)
 def test_binary_cross_entropy_with_logits(options, reduction, dtype):
