@@ -78,6 +78,9 @@ class Neg(Function):
 class PowScalar(Function):
     """``x ** exponent`` for a Python number ``exponent``."""
 
+    def name(self):
+        return "PowBackward0"   # torch names its nodes by overload: tensor ** number
+
     def forward(self, x, exponent):
         self.save_for_backward(x)
         self.exponent = exponent
@@ -92,6 +95,9 @@ class PowScalar(Function):
 
 class Pow(Function):
     """``base ** exponent`` for two tensors."""
+
+    def name(self):
+        return "PowBackward1"   # tensor ** tensor
 
     def forward(self, base, exponent):
         result = base ** exponent
@@ -199,9 +205,21 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
+    _check_no_bool_subtraction(input, other)
     a, b = as_operands(input, other)
     _check_alpha(a, alpha)
     return Sub.apply(a, b, alpha=alpha)
+
+
+def _check_no_bool_subtraction(input, other):
+    def is_bool(operand):
+        return isinstance(operand, bool) or (isinstance(operand, Tensor) and operand.array.dtype.kind == "b")
+    if is_bool(input) and is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if is_bool(input) or is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def _check_alpha(operand, alpha):
@@ -223,6 +241,7 @@ def div(input, other, *, rounding_mode=None):
     a, b = as_operands(input, other)
     xp = array_module(a.array)
     if rounding_mode == "floor":
+        _check_not_bool(a, "div_floor_cpu")
         return _no_grad_result(xp.floor_divide(a.array, b.array))
     quotient = xp.trunc(a.array / b.array)
     return _no_grad_result(quotient.astype(a.array.dtype, copy=False))
@@ -234,7 +253,14 @@ def floor_divide(input, other):
 
 
 def remainder(input, other):
-    return Remainder.apply(*as_operands(input, other))
+    a, b = as_operands(input, other)
+    _check_not_bool(a, "remainder_cpu")
+    return Remainder.apply(a, b)
+
+
+def _check_not_bool(operand, kernel):
+    if operand.array.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
 def fmod(input, other):
@@ -242,14 +268,19 @@ def fmod(input, other):
 
 
 def pow(input, exponent):
-    """``input ** exponent``; a Python-number exponent keeps ``input``'s dtype."""
-    if isinstance(input, Tensor) and _is_scalar(exponent) and not isinstance(exponent, bool):
-        if input.array.dtype.kind in "iu" and isinstance(exponent, float):
-            input = input.to(dtypes.get_default_dtype())
-        if input.array.dtype.kind in "iu" and exponent < 0:
+    """``input ** exponent``; a Python-number exponent keeps ``input``'s dtype when it can
+    (``int_tensor ** 2`` is int, ``int_tensor ** 0.5`` float, ``bool_tensor ** 2`` int64)."""
+    if isinstance(input, Tensor) and _is_scalar(exponent):
+        dtype = dtypes.result_type(input, exponent)
+        if dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        return PowScalar.apply(input, exponent=exponent)
-    return Pow.apply(*as_operands(input, exponent))
+        if input.array.dtype != dtype:
+            input = input.to(dtypes.from_numpy_dtype(dtype))
+        result = PowScalar.apply(input, exponent=exponent)
+        return result if result.array.dtype == dtype else result.to(dtypes.from_numpy_dtype(dtype))
+    base, exponent = as_operands(input, exponent)
+    _check_not_bool(base, "pow")
+    return Pow.apply(base, exponent)
 
 
 def neg(input):
@@ -325,21 +356,25 @@ def copy_(input, src, non_blocking=False):
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
-    result = CopyInto.apply(src.to(input.device), shape=input.array.shape, dtype=input.array.dtype)
+    result = CopyInto.apply(input, src.to(input.device))
     return assign(input, result)
 
 
 class CopyInto(Function):
+    """``src``'s values in the target's shape and dtype; the target's old values get no gradient."""
+
     def name(self):
         return "CopyBackwards"   # torch's name for copy_'s node
 
-    def forward(self, src, shape, dtype):
+    def forward(self, target, src):
         self.src_shape, self.src_dtype = src.shape, src.dtype
         xp = array_module(src)
-        return xp.broadcast_to(src, shape).astype(dtype, copy=True)
+        return xp.broadcast_to(src, target.shape).astype(target.dtype, copy=True)
 
     def backward(self, grad_output):
-        return sum_to(grad_output, self.src_shape).astype(self.src_dtype, copy=False)
+        xp = array_module(grad_output)
+        grad_target = xp.zeros_like(grad_output) if self.needs_input_grad[0] else None
+        return grad_target, sum_to(grad_output, self.src_shape).astype(self.src_dtype, copy=False)
 
 
 def zero_(input):

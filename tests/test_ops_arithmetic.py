@@ -1,0 +1,384 @@
+"""Arithmetic ops against torch: values, gradients, broadcasting, dtypes, in-place forms, errors."""
+import itertools
+
+import numpy
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+from tests.conftest import DEVICES
+
+DTYPES = ["float64", "float32"]
+
+# name -> (function of two tensors, input range that keeps it smooth and defined)
+BINARY = {
+    "add": (lambda a, b: a + b, (-2.0, 2.0)),
+    "sub": (lambda a, b: a - b, (-2.0, 2.0)),
+    "mul": (lambda a, b: a * b, (-2.0, 2.0)),
+    "div": (lambda a, b: a / b, (0.5, 2.0)),          # divisor away from 0
+    "pow": (lambda a, b: a ** b, (0.5, 2.0)),         # positive base
+    "remainder": (lambda a, b: a % b, (0.3, 3.0)),
+    "fmod": (lambda a, b: a.fmod(b), (0.3, 3.0)),
+    "add_alpha": (lambda a, b: a.add(b, alpha=2.5), (-2.0, 2.0)),
+    "sub_alpha": (lambda a, b: a.sub(b, alpha=-0.5), (-2.0, 2.0)),
+}
+
+BROADCAST_SHAPES = [
+    ((4, 1), (4, 5)),
+    ((4, 5), (4, 1)),
+    ((1, 3, 1, 7, 1), (2, 1, 5, 1, 8)),
+    ((), (3, 4)),
+    ((3, 4), ()),
+    ((), ()),
+    ((5,), (3, 5)),
+    ((3, 1), (1, 4)),
+    ((2, 3, 4), (4,)),
+    ((3, 4), (3, 4)),
+]
+
+
+def assert_raises_like_torch(action, error=RuntimeError):
+    """``action(minigrad)`` raises what ``action(torch)`` raises, with the same message."""
+    with pytest.raises(error) as expected:
+        action(torch)
+    with pytest.raises(error) as caught:
+        action(minigrad)
+    assert str(caught.value) == str(expected.value).replace("torch.", "minigrad.")
+
+
+# ---- every binary op, every broadcasting case, both dtypes --------------------------------
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_op_broadcasting_matches_torch(name, shapes):
+    fn, (low, high) = BINARY[name]
+    assert_matches_torch(fn, list(shapes), dtype="float64", low=low, high=high)
+
+
+@pytest.mark.parametrize("shapes", [((4, 1), (4, 5)), ((1, 3, 1, 7, 1), (2, 1, 5, 1, 8)), ((), (3, 4))],
+                         ids=str)
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_op_broadcasting_matches_torch_in_float32(name, shapes):
+    fn, (low, high) = BINARY[name]
+    assert_matches_torch(fn, list(shapes), dtype="float32", low=low, high=high)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_op_with_one_input_not_requiring_grad(name, dtype):
+    fn, (low, high) = BINARY[name]
+    assert_matches_torch(fn, [(3, 4), (4,)], dtype=dtype, low=low, high=high, requires_grad=[False, True])
+    assert_matches_torch(fn, [(3, 4), (4,)], dtype=dtype, low=low, high=high, requires_grad=[True, False])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_function_forms_match_torch(dtype):
+    for function in ("add", "sub", "mul", "div", "remainder", "fmod", "pow", "subtract", "multiply",
+                     "divide", "true_divide"):
+        assert_matches_torch(lambda a, b, f=function: getattr(torch if isinstance(a, torch.Tensor)
+                                                              else minigrad, f)(a, b),
+                             [(2, 3), (3,)], dtype=dtype, low=0.5, high=2.0)
+
+
+def test_floor_divide_matches_torch_forward():
+    inputs = [numpy.array([-3.5, -2.0, 0.5, 7.25]), numpy.array([2.0, -1.5, 0.25, 3.0])]
+    for dtype in DTYPES:
+        arrays = [a.astype(dtype) for a in inputs]
+        assert_matches_torch(lambda a, b: a // b, inputs=arrays, grad=False)
+        assert_matches_torch(lambda a, b: a // 2, inputs=arrays, grad=False)
+        assert_matches_torch(lambda a, b: 5.0 // b, inputs=arrays, grad=False)
+        for mode in ("trunc", "floor"):
+            assert_matches_torch(lambda a, b: (torch if isinstance(a, torch.Tensor) else minigrad)
+                                 .div(a, b, rounding_mode=mode), inputs=arrays, grad=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_remainder_and_fmod_signs_match_torch(dtype):
+    values = numpy.array([-5.5, -3.0, -0.25, 0.75, 4.0, 7.5], dtype=dtype)
+    divisors = numpy.array([2.0, -2.0, 1.5, -1.5, 3.0, -4.0], dtype=dtype)
+    assert_matches_torch(lambda a, b: a % b, inputs=[values, divisors])
+    assert_matches_torch(lambda a, b: a.fmod(b), inputs=[values, divisors])
+    assert_matches_torch(lambda a, b: a % -2.0, inputs=[values, divisors])
+    assert_matches_torch(lambda a, b: a.fmod(-2.0), inputs=[values, divisors])
+
+
+def test_integer_arithmetic_matches_torch():
+    a = numpy.array([-7, -3, 0, 4, 9], dtype=numpy.int64)
+    b = numpy.array([2, -2, 3, -3, 4], dtype=numpy.int64)
+    for fn in (lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y, lambda x, y: x / y,
+               lambda x, y: x // y, lambda x, y: x % y, lambda x, y: x.fmod(y), lambda x, y: x ** 2,
+               lambda x, y: -x, lambda x, y: 3 - x, lambda x, y: x * 2.5, lambda x, y: x // 2.0):
+        assert_matches_torch(fn, inputs=[a, b])
+
+
+# ---- unary minus, scalars on either side ---------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_negation_matches_torch(dtype):
+    assert_matches_torch(lambda a: -a, [(3, 4)], dtype=dtype)
+    assert_matches_torch(lambda a: a.neg(), [()], dtype=dtype)
+    assert_matches_torch(lambda a: +a * 1.0, [(3,)], dtype=dtype)
+
+
+SCALAR_FORMS = {
+    "tensor+2.5": lambda a: a + 2.5, "3+tensor": lambda a: 3 + a,
+    "tensor-2": lambda a: a - 2, "2.0-tensor": lambda a: 2.0 - a,
+    "tensor*2.5": lambda a: a * 2.5, "-3*tensor": lambda a: -3 * a,
+    "tensor/4": lambda a: a / 4, "1/tensor": lambda a: 1 / a, "2.5/tensor": lambda a: 2.5 / a,
+    "tensor**2": lambda a: a ** 2, "tensor**0.5": lambda a: a ** 0.5, "tensor**-1.5": lambda a: a ** -1.5,
+    "tensor**0": lambda a: a ** 0, "tensor**1": lambda a: a ** 1,
+    "2**tensor": lambda a: 2 ** a, "2.0**tensor": lambda a: 2.0 ** a,
+    "tensor%1.5": lambda a: a % 1.5,
+    "7%tensor": lambda a: (7 % a.detach()) * a,   # torch has no gradient for number % tensor
+    "tensor//0.5": lambda a: (a.detach() // 0.5) * a,   # floor_divide has no gradient in torch
+    "numpy_scalar*tensor": lambda a: numpy.float64(2.0) * a,
+    "tensor*numpy_scalar": lambda a: a * numpy.float32(2.0),
+    "tensor+True": lambda a: a + True,
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("form", SCALAR_FORMS)
+def test_scalar_and_reflected_forms_match_torch(form, dtype):
+    for shape in [(3, 4), ()]:
+        assert_matches_torch(SCALAR_FORMS[form], [shape], dtype=dtype, low=0.5, high=2.0)
+
+
+# ---- in-place forms -----------------------------------------------------------------------
+def inplace(method, *args, **kwargs):
+    """``a * 1`` (a non-leaf, so the in-place op may change it) updated in place by ``method``."""
+    def fn(a, b):
+        out = a * 1.0
+        result = getattr(out, method)(*[b if arg is B else arg for arg in args], **kwargs)
+        assert result is out
+        return out
+    return fn
+
+
+B = object()   # stands for the second tensor input
+
+INPLACE = {
+    "add_": inplace("add_", B), "add_alpha": inplace("add_", B, alpha=-1.5),
+    "add_scalar": inplace("add_", 2.0), "sub_": inplace("sub_", B), "sub_alpha": inplace("sub_", B, alpha=2),
+    "mul_": inplace("mul_", B), "mul_scalar": inplace("mul_", 3.0), "div_": inplace("div_", B),
+    "div_scalar": inplace("div_", 4.0), "pow_": inplace("pow_", B), "pow_scalar": inplace("pow_", 2),
+    "neg_": inplace("neg_"), "copy_": inplace("copy_", B),
+    "iadd": inplace("__iadd__", B), "isub": inplace("__isub__", B), "imul": inplace("__imul__", B),
+    "itruediv": inplace("__itruediv__", B), "ipow": inplace("__ipow__", B),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", INPLACE)
+def test_inplace_forms_match_torch(name, dtype):
+    assert_matches_torch(INPLACE[name], [(3, 4), (3, 4)], dtype=dtype, low=0.5, high=2.0)
+    if name not in ("neg_",):   # the other operand broadcast up to the target
+        assert_matches_torch(INPLACE[name], [(3, 4), (4,)], dtype=dtype, low=0.5, high=2.0)
+
+
+def test_augmented_assignment_operators_match_torch():
+    def augmented(a, b):
+        out = a * 1.0
+        out += b
+        out -= 0.5 * b
+        out *= b
+        out /= (b + 3.0)
+        out **= 2
+        return out
+    assert_matches_torch(augmented, [(2, 3), (3,)], low=0.5, high=2.0)
+
+
+def test_inplace_keeps_the_tensor_object_and_bumps_its_version():
+    x = minigrad.ones(3)
+    same = x.add_(1).mul_(3)
+    assert same is x and x._version == 2 and x.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_inplace_result_cannot_change_the_target_dtype_as_torch():
+    assert_raises_like_torch(lambda lib: lib.ones(2, dtype=lib.int64).div_(2))
+    assert_raises_like_torch(lambda lib: lib.ones(2, dtype=lib.int64).add_(2.5))
+    x = minigrad.ones(2)
+    x += minigrad.ones(2, dtype=minigrad.float64)       # a lower category is cast down, as torch
+    assert x.dtype == minigrad.float32 and x.tolist() == [2.0, 2.0]
+
+
+def test_inplace_cannot_broadcast_the_target_as_torch():
+    assert_raises_like_torch(lambda lib: lib.ones(4, 1).add_(lib.ones(4, 5)))
+    assert_raises_like_torch(lambda lib: lib.ones(3).copy_(lib.ones(2, 3)))
+
+
+def test_copy_casts_and_broadcasts_as_torch():
+    for library in (torch, minigrad):
+        target = library.zeros(2, 3)
+        target.copy_(library.arange(3))
+        assert target.dtype == library.float32 and target.tolist() == [[0, 1, 2], [0, 1, 2]]
+
+
+def test_fill_and_zero_in_place():
+    x = minigrad.ones(2, 2)
+    assert x.fill_(3.5) is x and x.tolist() == [[3.5, 3.5], [3.5, 3.5]]
+    assert x.zero_() is x and x.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    assert x._version == 2
+
+
+# ---- dtype promotion ----------------------------------------------------------------------
+PROMOTION_CASES = {
+    "float32_tensor*2.5": lambda lib: lib.ones(2) * 2.5,
+    "float32_tensor*2": lambda lib: lib.ones(2) * 2,
+    "float16_tensor*2.5": lambda lib: lib.ones(2, dtype=lib.float16) * 2.5,
+    "int_tensor/int_tensor": lambda lib: lib.tensor([1, 2]) / lib.tensor([2, 2]),
+    "int_tensor/2": lambda lib: lib.tensor([1, 2]) / 2,
+    "int_tensor+2.5": lambda lib: lib.tensor([1, 2]) + 2.5,
+    "int_tensor*2": lambda lib: lib.tensor([1, 2]) * 2,
+    "int32_tensor+2": lambda lib: lib.tensor([1, 2], dtype=lib.int32) + 2,
+    "float32+float64": lambda lib: lib.ones(2) + lib.ones(2, dtype=lib.float64),
+    "0d_float64+float32_tensor": lambda lib: lib.tensor(2.0, dtype=lib.float64) + lib.ones(2),
+    "0d_float64+int_tensor": lambda lib: lib.tensor(2.0, dtype=lib.float64) + lib.tensor([1, 2]),
+    "0d_int64+int32_tensor": lambda lib: lib.tensor(2) + lib.tensor([1, 2], dtype=lib.int32),
+    "0d+0d": lambda lib: lib.tensor(2.0, dtype=lib.float64) + lib.tensor(1.0),
+    "int64_tensor+float32_tensor": lambda lib: lib.tensor([1, 2]) + lib.ones(2),
+    "uint8+int8": lambda lib: lib.tensor([1, 2], dtype=lib.uint8) + lib.tensor([1, 2], dtype=lib.int8),
+    "bool+bool": lambda lib: lib.tensor([True, False]) + lib.tensor([True, True]),
+    "bool*bool": lambda lib: lib.tensor([True, False]) * lib.tensor([True, True]),
+    "bool+1": lambda lib: lib.tensor([True, False]) + 1,
+    "bool*2.5": lambda lib: lib.tensor([True, False]) * 2.5,
+    "bool+True": lambda lib: lib.tensor([True, False]) + True,
+    "bool/bool": lambda lib: lib.tensor([True, True]) / lib.tensor([True, True]),
+    "int_tensor+bool_tensor": lambda lib: lib.tensor([1, 2]) + lib.tensor([True, False]),
+    "bool**2": lambda lib: lib.tensor([True, False]) ** 2,
+    "int_tensor**0.5": lambda lib: lib.tensor([1, 4]) ** 0.5,
+    "int_tensor**2": lambda lib: lib.tensor([1, 4]) ** 2,
+    "2**int_tensor": lambda lib: 2 ** lib.tensor([1, 4]),
+    "2.5**int_tensor": lambda lib: 2.5 ** lib.tensor([1, 4]),
+    "float16+float32_0d": lambda lib: lib.ones(2, dtype=lib.float16) + lib.tensor(1.0),
+}
+
+
+@pytest.mark.parametrize("case", PROMOTION_CASES)
+def test_dtype_promotion_matches_torch(case):
+    expected = PROMOTION_CASES[case](torch)
+    actual = PROMOTION_CASES[case](minigrad)
+    assert actual.dtype.name == str(expected.dtype).removeprefix("torch.")
+    assert actual.tolist() == expected.tolist()
+
+
+ALL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+def operand_makers():
+    """Every kind of operand: a tensor or 0-d tensor of every dtype, and Python scalars."""
+    makers = {}
+    for name in ALL_DTYPES:
+        makers[f"tensor_{name}"] = lambda lib, name=name: lib.tensor([1, 2, 3]).to(getattr(lib, name))
+        makers[f"zero_dim_{name}"] = lambda lib, name=name: lib.tensor(2).to(getattr(lib, name))
+    for value in (True, 2, 2.5):
+        makers[f"python_{type(value).__name__}"] = lambda lib, value=value: value
+    return makers
+
+
+def outcome(library, op, make_a, make_b):
+    try:
+        result = op(make_a(library), make_b(library))
+    except (RuntimeError, NotImplementedError) as error:
+        return type(error).__name__, str(error).replace("torch.", "minigrad.")
+    return str(result.dtype).split(".")[-1], numpy.asarray(result.tolist())
+
+
+def same_outcome(expected, actual):
+    """Same dtype (or error and message); values equal, floats to a float16 ulp (torch computes
+    ``2.5 / x`` as ``reciprocal(x) * 2.5``, rounding twice)."""
+    if expected[0] != actual[0] or isinstance(expected[1], str) or isinstance(actual[1], str):
+        return expected[0] == actual[0] and str(expected[1]) == str(actual[1])
+    return numpy.allclose(actual[1], expected[1], rtol=1e-3, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "//", "%", "**"])
+def test_promotion_matrix_matches_torch(op):
+    """Every pair of dtypes, dimensions and scalars: same result dtype, values or error."""
+    fn = eval(f"lambda a, b: a {op} b")
+    mismatches = []
+    for (name_a, make_a), (name_b, make_b) in itertools.product(operand_makers().items(), repeat=2):
+        if name_a.startswith("python") and name_b.startswith("python"):
+            continue
+        expected, actual = outcome(torch, fn, make_a, make_b), outcome(minigrad, fn, make_a, make_b)
+        if not same_outcome(expected, actual):
+            mismatches.append(f"{name_a} {op} {name_b}: torch {expected}, minigrad {actual}")
+    assert not mismatches, "\n".join(mismatches[:20])
+
+
+def test_int_alpha_rules_match_torch():
+    assert_raises_like_torch(lambda lib: lib.add(lib.tensor([1, 2]), lib.tensor([1, 2]), alpha=0.5))
+    assert minigrad.add(minigrad.tensor([1, 2]), minigrad.tensor([1, 2]), alpha=3).tolist() == [4, 8]
+
+
+def test_bool_subtraction_and_negation_raise_as_torch():
+    assert_raises_like_torch(lambda lib: lib.tensor([True]) - lib.tensor([False]))
+    assert_raises_like_torch(lambda lib: lib.tensor([True]) - 1)
+    assert_raises_like_torch(lambda lib: 1 - lib.tensor([True]))
+    assert_raises_like_torch(lambda lib: -lib.tensor([True]))
+
+
+def test_integer_to_negative_power_raises_as_torch():
+    assert_raises_like_torch(lambda lib: lib.tensor([1, 2]) ** -1)
+
+
+# ---- hypothesis: any broadcastable pair behaves as in torch -----------------------------------
+@settings(max_examples=40, deadline=None)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
+       op=st.sampled_from(["add", "sub", "mul", "div"]), seed=st.integers(0, 2 ** 16))
+def test_broadcasting_property_matches_torch(shapes, op, seed):
+    fn, (low, high) = BINARY[op]
+    ours, _ = assert_matches_torch(fn, list(shapes.input_shapes), low=low, high=high, seed=seed)
+    assert tuple(ours.shape) == shapes.result_shape
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4),
+       b=array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4))
+def test_shape_mismatch_property_raises_as_torch(a, b):
+    try:
+        numpy.broadcast_shapes(a, b)
+    except ValueError:
+        pass
+    else:
+        assume(False)
+    assert_raises_like_torch(lambda lib: lib.ones(a) + lib.ones(b))
+    assert_raises_like_torch(lambda lib: lib.ones(a) * lib.ones(b))
+
+
+# ---- bad input ------------------------------------------------------------------------------------
+def test_shape_mismatch_names_both_sizes():
+    with pytest.raises(RuntimeError) as caught:
+        minigrad.ones(2, 3) + minigrad.ones(2, 4)
+    assert str(caught.value) == ("The size of tensor a (3) must match the size of tensor b (4) "
+                                 "at non-singleton dimension 1")
+    assert_raises_like_torch(lambda lib: lib.ones(3) + lib.ones(4))
+    assert_raises_like_torch(lambda lib: lib.ones(2, 3, 4) - lib.ones(5, 1, 4))
+    assert_raises_like_torch(lambda lib: lib.ones(3, 2).mul_(lib.ones(3)))
+
+
+def test_unsupported_operand_raises_type_error():
+    with pytest.raises(TypeError):
+        minigrad.ones(2) + "a"
+    with pytest.raises(TypeError):
+        minigrad.ones(2) * None
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_ops_run_on_every_device(device):
+    x = minigrad.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = (x * 3.0 + 1.0) / (x ** 2)
+    y.backward(minigrad.ones(2, device=device))
+    assert x.grad.device == x.device
+    expected = torch.tensor([1.0, 2.0], requires_grad=True)
+    ((expected * 3.0 + 1.0) / (expected ** 2)).backward(torch.ones(2))
+    numpy.testing.assert_allclose(x.grad.cpu().numpy(), expected.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.cuda
+def test_device_mismatch_names_both_devices():
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device") as caught:
+        minigrad.ones(2, device="cuda") + minigrad.ones(2)
+    assert "cpu" in str(caught.value) and "cuda:0" in str(caught.value)
