@@ -374,3 +374,17 @@ def test_grad_fn_names_follow_torch():
                    x.logsumexp(1), x.softmax(1), x.log_softmax(0)]
         return [type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name() for y in outputs]
     assert names(minigrad) == names(torch)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin",
+                                  "argmax", "argmin", "logsumexp"])
+def test_numpy_spellings_axis_and_keepdims_work_as_in_torch(name):
+    assert_matches_torch(method(name, axis=1), [(3, 4)])
+    assert_matches_torch(method(name, axis=0, keepdims=True), [(3, 4)])
+    assert_matches_torch(**both(name, axis=-1, keepdim=True), shapes=[(2, 3)])
+
+
+def test_cumsum_needs_a_dim_like_torch():
+    assert_matches_torch(method("cumsum", axis=1), [(3, 4)])
+    assert_same_error(lambda x: x.cumsum(), numpy.ones(3))
+    assert_same_error(lambda x: x.logsumexp(), numpy.ones(3))

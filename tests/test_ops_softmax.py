@@ -123,3 +123,9 @@ def test_softmax_backward_passes_gradcheck():
     assert minigrad.autograd.gradcheck(lambda t: minigrad.softmax(t, 1), [x])
     assert minigrad.autograd.gradcheck(lambda t: minigrad.log_softmax(t, 0), [x])
     assert minigrad.autograd.gradcheck(lambda t: minigrad.logsumexp(t, (0, 1)), [x])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_needs_a_dim_and_takes_numpy_axis_like_torch(name):
+    assert_same_error(lambda x: getattr(x, name)(), numpy.ones((2, 3)))
+    assert_matches_torch(lambda x: getattr(x, name)(axis=0), [(2, 3)])

@@ -66,6 +66,11 @@ def _unreduce(grad, shape, axes, keepdim):
     return array_module(grad).broadcast_to(grad, shape)
 
 
+def _numpy_spelling(dim, keepdim, axis, keepdims):
+    """torch also accepts NumPy's names: ``axis=`` for ``dim`` and ``keepdims=`` for ``keepdim``."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
 def _dtype_name(array):
     return _SCALAR_TYPE_NAMES[array.dtype.name]
 
@@ -113,8 +118,10 @@ class Cumsum(Function):
         return grad.astype(self.input_dtype, copy=False)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum over ``dim`` (all dims when ``None``); integer and bool tensors sum to int64."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
     if dtype is not None:
         dtype = dtypes.to_numpy_dtype(dtype)
@@ -123,8 +130,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=dtype)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean over ``dim``; integer tensors need ``dtype=`` (as torch)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     elif input.array.dtype.kind not in "fc":
@@ -134,8 +143,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return Mean.apply(input, axes=axes, keepdim=keepdim)
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim=None, *, dtype=None, axis=None):
     """Running sum along ``dim``: ``out[i] = input[0] + ... + input[i]``."""
+    if dim is None:
+        if axis is None:
+            raise TypeError('cumsum() missing 1 required positional arguments: "dim"')
+        dim = axis
     axis = _check_dim(dim, input.array.ndim)
     if dtype is not None:
         dtype = dtypes.to_numpy_dtype(dtype)
@@ -239,8 +252,10 @@ def _check_floating(input, name):
         raise RuntimeError(f"std and var only support floating point and complex dtypes")
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     _check_floating(input, "var")
     dim, correction = _correction("var", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
@@ -248,8 +263,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
                      over_dims=dim is not None and input.array.ndim > 0)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation over ``dim``; arguments as :func:`var`."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     _check_floating(input, "std")
     dim, correction = _correction("std", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
@@ -300,8 +317,10 @@ def _product_of_others(values, axis):
     return before * xp.concatenate([after, ones], axis=axis)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Product of all elements, or along the int ``dim``; integer tensors give int64."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     if dim is not None and not isinstance(dim, numbers.Integral):
@@ -425,13 +444,17 @@ def _extreme(name, largest, input, dim, keepdim):
     return result_type(*ExtremeAlong.apply(input, axis=axis, keepdim=keepdim, largest=largest))
 
 
-def max(input, dim=None, keepdim=False):
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``max(x)``: the largest element; ``max(x, dim)``: (values, indices); ``max(x, other)``: maximum."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _extreme("max", True, input, dim, keepdim)
 
 
-def min(input, dim=None, keepdim=False):
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``min(x)``: the smallest element; ``min(x, dim)``: (values, indices); ``min(x, other)``: minimum."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _extreme("min", False, input, dim, keepdim)
 
 
@@ -441,13 +464,17 @@ def _amax_amin(name, largest, input, dim, keepdim):
     return Extreme.apply(input, axes=axes, keepdim=keepdim, largest=largest)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """The largest values over ``dim`` (all dims by default); ties share the gradient evenly."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _amax_amin("amax", True, input, dim, keepdim)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """The smallest values over ``dim`` (all dims by default); ties share the gradient evenly."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _amax_amin("amin", False, input, dim, keepdim)
 
 
@@ -469,13 +496,17 @@ def _arg_extreme(name, largest, input, dim, keepdim):
     return Tensor._wrap(result.astype(_INT64, copy=False))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The index of the largest value (the first one among ties), over the flattened tensor by default."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _arg_extreme("argmax", True, input, dim, keepdim)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The index of the smallest value (the first one among ties), over the flattened tensor by default."""
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _arg_extreme("argmin", False, input, dim, keepdim)
 
 

@@ -75,6 +75,18 @@ class LogSumExp(Function):
         return _unreduce(grad_output, x.shape, self.axes, self.keepdim) * xp.exp(x - result)
 
 
+_REQUIRED = object()   # marks ``dim`` as not given (``None`` is a wrong value, with its own error)
+
+
+def _required_dim(name, dim, axis):
+    """``dim``, or NumPy's spelling ``axis=`` (torch takes both)."""
+    if dim is _REQUIRED:
+        if axis is None:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+        return axis
+    return dim
+
+
 def _softmax_input(input, dim, dtype, name):
     """(input cast to ``dtype``, the axis as a tuple) with torch's errors."""
     if type(dim) is not int and not isinstance(dim, numbers.Integral):
@@ -88,20 +100,28 @@ def _softmax_input(input, dim, dtype, name):
     return input, (axis,) if input.array.ndim else ()
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=_REQUIRED, dtype=None, *, axis=None):
     """``exp(input) / exp(input).sum(dim, keepdim=True)``, computed without overflow."""
+    if dim is _REQUIRED:
+        dim = _required_dim("softmax", dim, axis)
     input, axis = _softmax_input(input, dim, dtype, "softmax")
     return Softmax.apply(input, axis=axis)
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=_REQUIRED, dtype=None, *, axis=None):
     """``log(softmax(input, dim))``, computed as ``input - logsumexp(input, dim)``."""
+    if dim is _REQUIRED:
+        dim = _required_dim("log_softmax", dim, axis)
     input, axis = _softmax_input(input, dim, dtype, "log_softmax")
     return LogSoftmax.apply(input, axis=axis)
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim=_REQUIRED, keepdim=False, *, axis=None, keepdims=None):
     """``log(exp(input).sum(dim))`` without overflow; integer tensors give the default float type."""
+    if dim is _REQUIRED:
+        dim = _required_dim("logsumexp", dim, axis)
+    if keepdims is not None:
+        keepdim = keepdims
     if input.array.dtype.kind not in "fc":
         input = input.to(dtypes.get_default_dtype())
     axes = _reduced_axes(dim, input.array.ndim)
