@@ -247,16 +247,16 @@ def _correction(name, dim, unbiased, correction):
     return dim, correction
 
 
-def _check_floating(input, name):
+def _check_floating(input):
     if input.array.dtype.kind not in "fc":
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
+        raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
-    _check_floating(input, "var")
+    _check_floating(input)
     dim, correction = _correction("var", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
     return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction,
@@ -267,7 +267,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     """Standard deviation over ``dim``; arguments as :func:`var`."""
     if axis is not None or keepdims is not None:
         dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
-    _check_floating(input, "std")
+    _check_floating(input)
     dim, correction = _correction("std", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
     return Std.apply(input, axes=axes, keepdim=keepdim, correction=correction,
@@ -345,7 +345,7 @@ def _return_type(name):
     return cls
 
 
-class return_types:   # noqa: N801 - torch's spelling: minigrad.ops.reduction.return_types.max
+class return_types:   # noqa: N801 - torch's spelling: minigrad.return_types.max
     max = _return_type("max")
     min = _return_type("min")
 
@@ -398,6 +398,7 @@ class ExtremeAlong(Function):
             values, indices = x.max(axis=axis, keepdims=keepdim), x.argmax(axis=axis, keepdims=keepdim)
         else:
             values, indices = x.min(axis=axis, keepdims=keepdim), x.argmin(axis=axis, keepdims=keepdim)
+        indices = indices.astype(_INT64, copy=False)
         self.save_for_backward(indices)
         self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
         return values, indices
