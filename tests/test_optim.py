@@ -81,7 +81,7 @@ CASES = [
     ("Adam", dict(lr=0.05, amsgrad=True)),
     ("Adam", dict(lr=0.05, weight_decay=0.1)),
     ("Adam", dict(lr=0.05, maximize=True)),
-    ("Adam", dict(lr=0.05, betas=(0.3, 0.9), eps=1e-3)),    # beta1 < 0.5: lerp's other branch
+    ("Adam", dict(lr=0.05, betas=(0.3, 0.9), eps=1e-3)),    # 1 - beta1 > 0.5: lerp_ weight above 0.5
     ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.1, maximize=True)),
     ("Adam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
     ("AdamW", dict()),
@@ -94,7 +94,7 @@ CASES = [
     ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True)),
     ("RMSprop", dict(lr=0.01, weight_decay=0.1)),
     ("RMSprop", dict(lr=0.01, maximize=True, alpha=0.9)),
-    ("RMSprop", dict(lr=0.01, alpha=0.3, centered=True, eps=1e-4)),   # 1 - alpha > 0.5
+    ("RMSprop", dict(lr=0.01, alpha=0.3, centered=True, eps=1e-4)),   # lerp_ weight above 0.5
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1)),

@@ -70,8 +70,9 @@ def lerp_(target, end, weight, scratch):
 
     torch's ``lerp_`` computes ``self + w * (end - self)`` for ``|w| < 0.5`` and
     ``end - (end - self) * (1 - w)`` otherwise, so both ends are reached
-    exactly; following it keeps our rounding equal to torch's.  ``scratch`` is
-    a buffer of ``target``'s shape that is overwritten.
+    exactly; following it keeps our rounding close to torch's (not bitwise:
+    torch's kernel fuses the multiply-add).  ``scratch`` is a buffer of
+    ``target``'s shape that is overwritten.
     """
     xp = array_module(target)
     xp.subtract(end, target, out=scratch)
