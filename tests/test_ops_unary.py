@@ -282,3 +282,10 @@ def test_grad_fn_names_follow_torch():
                    lib.minimum(x, x), x.relu(), x.sigmoid(), x.erf()]
         return [type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name() for y in outputs]
     assert names(minigrad) == names(torch)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_special_values_nan_inf_and_signed_zero_match_torch(name):
+    values = numpy.array([numpy.nan, numpy.inf, -numpy.inf, -0.0, 0.0, 1.0])
+    with numpy.errstate(all="ignore"):
+        assert_matches_torch(**both(name), inputs=[values], grad=False)

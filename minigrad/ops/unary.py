@@ -264,9 +264,12 @@ class Piecewise(Function):
 
     def forward(self, x, function, decimals=0):
         self.function = function
+        xp = array_module(x)
         if decimals:
-            return array_module(x).round(x, decimals)
-        return getattr(array_module(x), function)(x)
+            return xp.round(x, decimals)
+        if function == "sign":
+            return xp.where(xp.isnan(x), 0, xp.sign(x))    # torch: sign(nan) = 0
+        return getattr(xp, function)(x)
 
     def backward(self, grad_output):
         return array_module(grad_output).zeros_like(grad_output)
