@@ -1,0 +1,91 @@
+"""nn.RNN / nn.LSTM / nn.GRU against torch: outputs, final states and every gradient.
+
+The full matrix (mode x num_layers x bidirectional x batch_first x bias x batched
+x h0 given) runs in float64 with tiny sizes, here for the fused implementation and
+in test_rnn_readable.py for the readable one; float32, sequence length 1, batch 1
+and losses on a single output are sampled for both.
+"""
+import numpy
+import pytest
+
+from _rnn_parity import IMPLEMENTATIONS, LAYOUTS, MODES, B, H, I, T, check_matrix_case, check_rnn, \
+    implementation, inputs_for, make_rnn_pair
+
+
+@pytest.mark.parametrize("with_state", [True, False], ids=["h0", "no_h0"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize("num_layers", [1, 2, 3])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_fused_matches_torch_float64(mode, num_layers, bidirectional, layout, bias, with_state):
+    """The full matrix, fused (the readable one runs it in test_rnn_readable.py)."""
+    check_matrix_case("fused", mode, num_layers, bidirectional, layout, bias, with_state)
+
+
+@pytest.mark.parametrize("num_layers,bidirectional,batch_first,batched,with_state", [
+    (1, False, False, True, False), (2, True, True, True, True), (3, True, False, False, True),
+    (2, False, True, True, True)])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_matches_torch_float32(impl, mode, num_layers, bidirectional, batch_first, batched, with_state):
+    ours, theirs = make_rnn_pair(mode, I, H, dtype="float32", num_layers=num_layers,
+                                 bidirectional=bidirectional, batch_first=batch_first)
+    x, state = inputs_for(theirs, batched, batch_first, with_state, "float32", steps=6, batch=5)
+    with implementation(impl):
+        mine = check_rnn(ours, theirs, x, state)
+    assert all(value.dtype.name == "float32" for value in mine.values())
+    assert all(param.grad.dtype.name == "float32" for param in ours.parameters())
+
+
+@pytest.mark.parametrize("steps,batch", [(1, 2), (3, 1), (1, 1)], ids=["seq_len1", "batch1", "both1"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_sequence_length_one_and_batch_one(impl, mode, bidirectional, steps, batch):
+    ours, theirs = make_rnn_pair(mode, I, H, num_layers=2, bidirectional=bidirectional)
+    x, state = inputs_for(theirs, True, False, True, "float64", steps=steps, batch=batch)
+    with implementation(impl):
+        check_rnn(ours, theirs, x, state)
+
+
+@pytest.mark.parametrize("loss_on", ["output", "h_n", "c_n"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_loss_on_a_single_output(impl, mode, loss_on):
+    """Only output, only h_n or only c_n in the loss: the other gradients start at zero (no NaNs)."""
+    if loss_on == "c_n" and not mode.startswith("LSTM"):
+        pytest.skip("only an LSTM has c_n")
+    ours, theirs = make_rnn_pair(mode, I, H, num_layers=2, bidirectional=True)
+    x, state = inputs_for(theirs, True, False, True, "float64", steps=4)
+    with implementation(impl):
+        check_rnn(ours, theirs, x, state, loss_on=(loss_on,))
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_longer_sequence_and_wider_layers(impl, mode):
+    ours, theirs = make_rnn_pair(mode, 5, 8, num_layers=2, bidirectional=True, batch_first=True)
+    rng = numpy.random.default_rng(3)
+    x = rng.standard_normal((4, 20, 5))
+    with implementation(impl):
+        check_rnn(ours, theirs, x)
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_large_pre_activations_saturate_without_nan(mode):
+    """exp(-z) overflows for very negative z: the gates must still be exact 0/1, never NaN."""
+    ours, theirs = make_rnn_pair(mode, I, H, dtype="float32", num_layers=2)
+    x = numpy.random.default_rng(0).standard_normal((T, B, I)).astype("float32") * 1e4
+    with implementation("fused"):
+        check_rnn(ours, theirs, x)
+
+
+def test_output_halves_are_the_directions_final_states():
+    """output[-1, :, :H] is the last layer's forward h_n and output[0, :, H:] its reverse h_n."""
+    ours, _ = make_rnn_pair("GRU", I, H, num_layers=2, bidirectional=True)
+    x = numpy.random.default_rng(0).standard_normal((T, B, I))
+    import minigrad
+    output, h_n = ours(minigrad.tensor(x))
+    numpy.testing.assert_array_equal(output[-1, :, :H].numpy(force=True), h_n[-2].numpy(force=True))
+    numpy.testing.assert_array_equal(output[0, :, H:].numpy(force=True), h_n[-1].numpy(force=True))
