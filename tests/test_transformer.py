@@ -14,6 +14,9 @@ import minigrad
 from test_attention import (as_pair, assert_module_matches, assert_same_error, load_torch_weights,
                             random)
 
+# torch's note that its nested-tensor fast path is off (minigrad has none)
+pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+
 
 def make_pair(name, *args, **options):
     """The same torch.nn.<name> in both libraries, float64, torch's weights in minigrad."""
@@ -274,3 +277,15 @@ def test_positional_encoding_rejects_sequences_longer_than_max_len():
     encoding = minigrad.nn.PositionalEncoding(4, max_len=3)
     with pytest.raises(ValueError, match="exceeds max_len 3"):
         encoding(minigrad.zeros(4, 1, 4))
+
+
+# ---- the example ---------------------------------------------------------------------------------------
+def test_transformer_reverse_example_fast_mode_learns_to_reverse():
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "transformer_reverse.py"
+    spec = importlib.util.spec_from_file_location("transformer_reverse", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    result = example.train(example.parse_args(["--fast"]))
+    assert result["sequence_accuracy"] >= 0.99
