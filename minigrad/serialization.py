@@ -284,6 +284,11 @@ def _read_array(archive, record):
     shape = tuple(int(size) for size in record["shape"])
     if any(size < 0 for size in shape):
         raise ValueError(f"{record['file']}: negative size in shape {list(shape)}")
+    expected = int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
+    stored = archive.getinfo(record["file"]).file_size
+    if stored != expected:          # checked before allocating, so a lying header cannot exhaust memory
+        raise ValueError(f"{record['file']} holds {stored} bytes, but {record['dtype']} {list(shape)} needs "
+                         f"{expected}")
     array = numpy.empty(shape, dtype)
     target = memoryview(array.reshape(-1)).cast("B")
     with archive.open(record["file"]) as member:

@@ -288,6 +288,19 @@ def test_tampered_structure_cannot_do_more_than_fail(tmp_path):
         minigrad.load(path)
 
 
+def test_a_shape_that_disagrees_with_the_stored_bytes_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "huge.pt"
+    structure = {"format": "minigrad.checkpoint", "version": 1,
+                 "object": {"tensor": 0, "requires_grad": False, "parameter": False, "memo": 0},
+                 "arrays": [{"file": "minigrad_checkpoint/arrays/0", "dtype": "float64",
+                             "shape": [10 ** 6, 10 ** 6], "device": "cpu"}]}
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("minigrad_checkpoint/structure.json", json.dumps(structure))
+        archive.writestr("minigrad_checkpoint/arrays/0", b"\0" * 16)
+    with pytest.raises(RuntimeError, match=r"holds 16 bytes, but float64 \[1000000, 1000000\] needs"):
+        minigrad.load(path)
+
+
 def test_newer_format_version_is_refused(tmp_path):
     path = tmp_path / "future.pt"
     with zipfile.ZipFile(path, "w") as archive:
