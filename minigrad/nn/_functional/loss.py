@@ -1,10 +1,11 @@
 """Loss functions of ``nn.functional``, each a node with a closed-form, numerically stable backward.
 
-* ``cross_entropy`` / ``nll_loss``: one node for both.  Every variant (class
-  indices, class weights, ``ignore_index``, label smoothing, class
-  probabilities) is the same sum ``-sum_c dist[c] * log_p[c]`` with a
-  different target distribution ``dist``; the gradient with respect to the
-  logits is then ``p * sum_c dist[c] - dist``.
+* ``cross_entropy`` / ``nll_loss``: every variant (class indices, class
+  weights, ``ignore_index``, label smoothing, class probabilities) is the sum
+  ``-sum_c dist[c] * log_p[c]`` with a different target distribution
+  ``dist``, and the gradient with respect to the logits is
+  ``p * sum_c dist[c] - dist``.  Class indices use one node that never builds
+  ``dist`` densely; class probabilities another.
 * ``mse_loss``, ``l1_loss``, ``smooth_l1_loss``, ``huber_loss``: a function of
   ``input - target`` and its derivative.
 * ``binary_cross_entropy`` (logs clamped at -100, as torch) and
@@ -71,28 +72,26 @@ def _reduction_scale(xp, grad_output, reduction, denominator, dtype):
     return grad_output
 
 
-# ---- cross entropy and NLL: one node ----------------------------------------------------------------
-class DistributionCrossEntropy(Function):
-    """``loss = -sum_c dist[c] * log_p[c]`` along ``class_axis``, then reduced.
+# ---- cross entropy and NLL ---------------------------------------------------------------------------
+def _log_softmax(xp, scores, axis):
+    shifted = scores - scores.max(axis=axis, keepdims=True)   # exp of values <= 0: no overflow
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
-    ``scores`` are logits (``log_p = log_softmax(scores)``) when ``from_logits``,
-    else already log-probabilities (``nll_loss``).  ``dist`` (same shape) is the
-    weighted target distribution; gradients:
-    d/dlogits = ``p * sum_c dist - dist``, d/dlog_p = ``-dist``, d/ddist = ``-log_p``.
+
+class DistributionCrossEntropy(Function):
+    """Class-probability targets: ``loss = -sum_c dist[c] * log_softmax(logits)[c]``, then reduced.
+
+    ``dist`` (the logits' shape) is the target distribution, already smoothed
+    and weighted; gradients d/dlogits = ``p * sum_c dist - dist`` and
+    d/ddist = ``-log_p``.
     """
 
-    def forward(self, scores, dist, class_axis, from_logits, reduction, denominator):
-        xp = array_module(scores)
-        if from_logits:
-            shifted = scores - scores.max(axis=class_axis, keepdims=True)
-            log_p = shifted - xp.log(xp.exp(shifted).sum(axis=class_axis, keepdims=True))
-        else:
-            log_p = scores
-        self.class_axis, self.from_logits = class_axis, from_logits
-        self.reduction, self.denominator = reduction, denominator
+    def forward(self, logits, dist, class_axis, reduction, denominator):
+        xp = array_module(logits)
+        log_p = _log_softmax(xp, logits, class_axis)
+        self.class_axis, self.reduction, self.denominator = class_axis, reduction, denominator
         self.save_for_backward(log_p, dist)
-        per_sample = -(dist * log_p).sum(axis=class_axis)
-        return _reduce(xp, per_sample, reduction, denominator)
+        return _reduce(xp, -(dist * log_p).sum(axis=class_axis), reduction, denominator)
 
     def backward(self, grad_output):
         log_p, dist = self.saved_tensors
@@ -100,16 +99,56 @@ class DistributionCrossEntropy(Function):
         scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
         if self.reduction == "none":
             scale = xp.expand_dims(scale, self.class_axis)
-        grad_scores = grad_dist = None
+        grad_logits = grad_dist = None
         if self.needs_input_grad[0]:
-            if self.from_logits:
-                total = dist.sum(axis=self.class_axis, keepdims=True)
-                grad_scores = scale * (xp.exp(log_p) * total - dist)
-            else:
-                grad_scores = -scale * dist
+            grad_logits = scale * (xp.exp(log_p) * dist.sum(axis=self.class_axis, keepdims=True) - dist)
         if self.needs_input_grad[1]:
             grad_dist = -scale * log_p
-        return grad_scores, grad_dist
+        return grad_logits, grad_dist
+
+
+class ClassIndexCrossEntropy(Function):
+    """Class-index targets, for ``cross_entropy`` (``from_logits``) and ``nll_loss``.
+
+    Per sample, with ``y`` its label, ``w`` the class weights and ``eps`` the
+    label smoothing, the target distribution is
+    ``a = (1 - eps) w[y] onehot(y) + eps / C * w`` (zero for ignored samples)
+    and the loss ``-sum_c a[c] log_p[c]``.  It is never built densely: the
+    label term reads one element per sample, so memory stays at the logits'.
+    Gradients: d/dlogits = ``p * sum_c a - a``, d/dlog_p = ``-a``.
+    """
+
+    def forward(self, scores, index, label_weight, smoothing, class_axis, from_logits, reduction,
+                denominator):
+        xp = array_module(scores)
+        log_p = _log_softmax(xp, scores, class_axis) if from_logits else scores
+        self.index, self.label_weight, self.smoothing = index, label_weight, smoothing
+        self.class_axis, self.from_logits = class_axis, from_logits
+        self.reduction, self.denominator = reduction, denominator
+        self.save_for_backward(log_p)   # for nll_loss: the input itself, so in-place changes are caught
+        per_sample = -label_weight * log_p[index]
+        if smoothing is not None:                 # (class weights broadcast, eps / C per sample)
+            class_weight, sample_scale = smoothing
+            per_sample = per_sample - sample_scale * (log_p * class_weight).sum(axis=class_axis)
+        return _reduce(xp, per_sample, reduction, denominator)
+
+    def backward(self, grad_output):
+        (log_p,) = self.saved_tensors
+        xp = array_module(log_p)
+        axis = self.class_axis
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
+        label_coefficient = scale * self.label_weight                 # a[y] per sample
+        if not self.from_logits:
+            grad_scores = xp.zeros_like(log_p)
+        elif self.smoothing is None:
+            grad_scores = xp.exp(log_p) * xp.expand_dims(label_coefficient, axis)
+        else:
+            class_weight, sample_scale = self.smoothing
+            smooth = scale * sample_scale                              # eps / C per sample
+            total = label_coefficient + smooth * class_weight.sum()    # sum_c a[c]
+            grad_scores = xp.exp(log_p) * xp.expand_dims(total, axis) - xp.expand_dims(smooth, axis) * class_weight
+        grad_scores[self.index] -= label_coefficient
+        return grad_scores.astype(log_p.dtype, copy=False)
 
 
 def _check_class_targets(input, target):
@@ -129,12 +168,20 @@ def _check_class_targets(input, target):
                            f"{_TORCH_SCALAR_NAMES[target.dtype.name]}")
 
 
-def _class_index_distribution(input, target, class_axis, weight, ignore_index, label_smoothing):
-    """(dist, mean denominator) for class-index targets.
+def _label_index(xp, labels, class_axis):
+    """An index tuple that picks, for every sample, the element of its label along ``class_axis``."""
+    ndim = labels.ndim
+    positions = [xp.arange(size).reshape([size if i == axis else 1 for i in range(ndim)])
+                 for axis, size in enumerate(labels.shape)]
+    return tuple(positions[:class_axis]) + (labels,) + tuple(positions[class_axis:])
 
-    dist = (1 - eps) * w[y] * onehot(y) + eps / C * w, zero for ignored
-    samples; the mean divides by sum of w[y] over the samples not ignored,
-    for both terms, as torch does.
+
+def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smoothing, from_logits,
+                      reduction):
+    """Labels, per-sample weights and the weighted-mean denominator, then the node.
+
+    The mean divides by the sum of ``w[y]`` over the samples not ignored, for
+    the label term and the smoothing term alike, as torch does.
     """
     xp = array_module(input.array)
     num_classes = input.array.shape[class_axis]
@@ -143,19 +190,19 @@ def _class_index_distribution(input, target, class_axis, weight, ignore_index, l
     out_of_range = valid & ((labels < 0) | (labels >= num_classes))
     if out_of_range.any():
         raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
-    safe_labels = xp.where(valid, labels, 0)
+    labels = xp.where(valid, labels, 0)
     dtype = input.array.dtype
-    class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array.astype(dtype, copy=False)
-    broadcast = [1] * input.array.ndim
-    broadcast[class_axis] = num_classes
-    classes = xp.arange(num_classes).reshape(broadcast)
-    label_weight = class_weight[safe_labels] * valid                  # w[y], 0 where ignored
-    onehot = xp.expand_dims(safe_labels, class_axis) == classes
-    dist = (1.0 - label_smoothing) * onehot * xp.expand_dims(label_weight, class_axis)
+    class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
+    weight_of_label = class_weight[labels] * valid                    # w[y], 0 where ignored
+    smoothing = None
     if label_smoothing:
-        dist = dist + (label_smoothing / num_classes) * class_weight.reshape(broadcast) \
-            * xp.expand_dims(valid, class_axis)
-    return Tensor._wrap(dist.astype(dtype, copy=False)), label_weight.sum()
+        broadcast = [num_classes if axis == class_axis else 1 for axis in range(input.array.ndim)]
+        smoothing = (class_weight.reshape(broadcast), (label_smoothing / num_classes) * valid.astype(dtype))
+    return ClassIndexCrossEntropy.apply(
+        input, index=_label_index(xp, labels, class_axis),
+        label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
+        smoothing=smoothing, class_axis=class_axis, from_logits=from_logits, reduction=reduction,
+        denominator=weight_of_label.sum())
 
 
 def _probability_distribution(input, target, class_axis, weight, label_smoothing):
@@ -184,23 +231,21 @@ def _class_loss(input, target, weight, ignore_index, reduction, label_smoothing,
     num_classes = input.array.shape[class_axis]
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    probabilities = from_logits and target.is_floating_point() and target.array.shape == input.array.shape
-    if probabilities:
+    if from_logits and target.is_floating_point() and target.array.shape == input.array.shape:
         if ignore_index != -100:
             raise RuntimeError("ignore_index is not supported for floating point target")
         _check_weight(weight, num_classes)
         input, target = as_operands(input, target)   # mixed float dtypes promote, as torch
         dist, denominator = _probability_distribution(input, target, class_axis, weight, label_smoothing)
-    else:
-        _check_class_targets(input, target)
-        _check_weight(weight, num_classes)
-        if weight is not None and weight.array.dtype != input.array.dtype:
-            raise RuntimeError(f"expected scalar type {_TORCH_SCALAR_NAMES[input.dtype.name]} but found "
-                               f"{_TORCH_SCALAR_NAMES[weight.dtype.name]}")
-        dist, denominator = _class_index_distribution(input, target, class_axis, weight, ignore_index,
-                                                      label_smoothing)
-    return DistributionCrossEntropy.apply(input, dist, class_axis=class_axis, from_logits=from_logits,
-                                          reduction=reduction, denominator=denominator)
+        return DistributionCrossEntropy.apply(input, dist, class_axis=class_axis, reduction=reduction,
+                                              denominator=denominator)
+    _check_class_targets(input, target)
+    _check_weight(weight, num_classes)
+    if weight is not None and weight.array.dtype != input.array.dtype:
+        raise RuntimeError(f"expected scalar type {_TORCH_SCALAR_NAMES[input.dtype.name]} but found "
+                           f"{_TORCH_SCALAR_NAMES[weight.dtype.name]}")
+    return _class_index_loss(input, target, class_axis, weight, ignore_index, label_smoothing, from_logits,
+                             reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
