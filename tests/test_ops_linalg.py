@@ -157,3 +157,8 @@ def test_grad_fn_names_follow_torch():
         outputs = [m @ m.T, m @ v, v @ v, lib.bmm(batch, batch.transpose(1, 2)), lib.outer(v, v)]
         return [type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name() for y in outputs]
     assert names(minigrad) == names(torch)
+
+
+@pytest.mark.parametrize("shapes", [((4, 6), (6, 3)), ((2, 4, 6), (6,)), ((5,), (5,))], ids=str)
+def test_float16_matches_torch(shapes):
+    assert_matches_torch(**both("matmul"), shapes=list(shapes), dtype="float16")

@@ -388,3 +388,9 @@ def test_cumsum_needs_a_dim_like_torch():
     assert_matches_torch(method("cumsum", axis=1), [(3, 4)])
     assert_same_error(lambda x: x.cumsum(), numpy.ones(3))
     assert_same_error(lambda x: x.logsumexp(), numpy.ones(3))
+
+
+@pytest.mark.parametrize("name,args", [("sum", (1,)), ("mean", ()), ("var", (1,)), ("std", ()), ("norm", ()),
+                                       ("amax", (1,)), ("max", (1,)), ("prod", (1,)), ("cumsum", (1,))], ids=str)
+def test_float16_matches_torch(name, args):
+    assert_matches_torch(method(name, *args), [(4, 6)], dtype="float16")

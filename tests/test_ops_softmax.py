@@ -129,3 +129,8 @@ def test_softmax_backward_passes_gradcheck():
 def test_softmax_needs_a_dim_and_takes_numpy_axis_like_torch(name):
     assert_same_error(lambda x: getattr(x, name)(), numpy.ones((2, 3)))
     assert_matches_torch(lambda x: getattr(x, name)(axis=0), [(2, 3)])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_float16_matches_torch(name):
+    assert_matches_torch(**both(name, 1), shapes=[(4, 6)], dtype="float16")

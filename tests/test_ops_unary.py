@@ -289,3 +289,9 @@ def test_special_values_nan_inf_and_signed_zero_match_torch(name):
     values = numpy.array([numpy.nan, numpy.inf, -numpy.inf, -0.0, 0.0, 1.0])
     with numpy.errstate(all="ignore"):
         assert_matches_torch(**both(name), inputs=[values], grad=False)
+
+
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "tanh", "erf", "relu", "abs", "sqrt", "log"])
+def test_float16_matches_torch(name):
+    assert_matches_torch(**both(name), shapes=[(4, 6)], dtype="float16", low=0.1, high=2)
+    assert_matches_torch(lambda x: x.clamp(0.5, 1.5), [(4, 6)], dtype="float16", low=0.1, high=2)
