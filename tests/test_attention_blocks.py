@@ -56,8 +56,6 @@ def test_dot_product_attention_over_encoder_outputs_matches_torch(blocks):
 
 
 def test_gru_attention_classifier_matches_torch(blocks):
-    if not hasattr(minigrad.nn, "GRU"):
-        pytest.skip("nn.GRU is not in minigrad yet")
     ours, theirs = _pair(blocks, "GRUAttentionClassifier", 20, 8, 16, 3)
     tokens = numpy.random.default_rng(0).integers(0, 20, (4, 7))
     assert_module_matches(ours, theirs, lambda m, tokens: m(tokens), [tokens])
