@@ -384,6 +384,17 @@ def _exp_minus_square(y):
 
 
 def _erf(x):
+    """erf of an array (NumPy or CuPy), to float64 precision; GELU calls it too."""
+    xp = array_module(x)
+    if xp.__name__ == "cupy":         # CuPy ships an erf kernel (no host-side branching needed)
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(x)
+    if x.dtype.itemsize < 4:          # float16: evaluate in float32
+        return _erf_cody(x.astype("float32")).astype(x.dtype)
+    return _erf_cody(x)
+
+
+def _erf_cody(x):
     """erf on NumPy arrays by Cody's three approximations (each run only where it has elements)."""
     xp = array_module(x)
     y = xp.abs(x)
@@ -411,12 +422,6 @@ class Erf(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        xp = array_module(x)
-        if xp.__name__ == "cupy":         # CuPy ships an erf kernel (no host-side branching needed)
-            import cupyx.scipy.special
-            return cupyx.scipy.special.erf(x)
-        if x.dtype.itemsize < 4:          # float16: evaluate in float32
-            return _erf(x.astype("float32")).astype(x.dtype)
         return _erf(x)
 
     def backward(self, grad_output):
