@@ -155,6 +155,17 @@ def test_in_place_shape_ops_match_torch(name, fn, dtype):
     assert_matches_torch(fn, [(3, 4)], dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_in_place_shape_op_on_a_view_then_a_write_matches_torch(dtype):
+    def fn(x, h):
+        y = x * 1
+        row = y[1]
+        row.unsqueeze_(0)
+        row.mul_(h)
+        return y * 2
+    assert_matches_torch(fn, [(3, 4), (1, 4)], dtype=dtype)
+
+
 def test_in_place_shape_op_changes_the_tensor_and_bumps_its_version():
     x = minigrad.zeros(3)
     assert x.unsqueeze_(0) is x

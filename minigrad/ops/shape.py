@@ -420,6 +420,12 @@ def roll(input, shifts, dims=None):
 def _become(input, result):
     """Make ``input`` the view ``result`` (same memory, new shape, new history), as torch's ``t_``."""
     check_inplace_allowed(input)
+    if getattr(input, "_view", None) is not None:
+        # a view stays a view of its base: a stand-in for its old self keeps the chain of specs
+        from ..tensor import Tensor
+        old_self = Tensor._wrap(input.array)
+        old_self._view = input._view
+        input._view = (old_self, result._view[1])
     input.array = result.array
     input._version_counter.value += 1
     if result.grad_fn is not None:
