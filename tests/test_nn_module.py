@@ -217,6 +217,19 @@ def test_forward_hooks_and_pre_hooks_run_and_are_removable():
     assert layer(minigrad.ones(1, 3)).shape == (1, 2) and calls == [(4, 2)]
 
 
+def test_hook_options_prepend_and_with_kwargs_as_torch():
+    def run(lib):
+        layer, order = lib.nn.Linear(3, 2), []
+        layer.register_forward_hook(lambda m, args, out: order.append("first"))
+        layer.register_forward_hook(lambda m, args, out: order.append("prepended"), prepend=True)
+        layer.register_forward_pre_hook(lambda m, args, kwargs: (args, kwargs) if not order.append(sorted(kwargs))
+                                        else None, with_kwargs=True)
+        layer.register_forward_hook(lambda m, args, kwargs, out: order.append(len(args)), with_kwargs=True)
+        layer(input=lib.ones(1, 3))
+        return order
+    assert run(minigrad) == run(torch)
+
+
 def test_get_submodule_parameter_buffer():
     model = nested(minigrad)
     assert model.get_submodule("blocks.1.layers.0") is model.blocks[1].layers[0]

@@ -113,28 +113,41 @@ class Module:
     def __call__(self, *args, **kwargs):
         if not self._forward_hooks and not self._forward_pre_hooks:
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            replaced = hook(self, args)
-            if replaced is not None:
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            replaced = hook(self, args, kwargs) if with_kwargs else hook(self, args)
+            if replaced is None:
+                continue
+            if with_kwargs:
+                args, kwargs = replaced
+            else:
                 args = replaced if isinstance(replaced, tuple) else (replaced,)
         output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            replaced = hook(self, args, output)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            replaced = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
             if replaced is not None:
                 output = replaced
         return output
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` runs before ``forward``; it may return new args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    @staticmethod
+    def _add_hook(hooks, hook, prepend, with_kwargs):
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (hook, with_kwargs)
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` runs before ``forward`` and may return new args.
+
+        With ``with_kwargs=True`` it is ``hook(module, args, kwargs)`` and may
+        return ``(args, kwargs)``; ``prepend=True`` runs it before the others.
+        """
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args, output)`` (or ``hook(module, args, kwargs, output)``) runs after
+        ``forward`` and may return a new output."""
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
     # ---- registering parameters, buffers and sub-modules -------------------
     def __setattr__(self, name, value):
