@@ -13,7 +13,7 @@ from .tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .random import initial_seed, manual_seed, seed
 from .factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
-                        arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                        arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
                         linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                         randperm, tensor, zeros, zeros_like)
 from .ops.arithmetic import *  # noqa: F401,F403

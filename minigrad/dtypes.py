@@ -66,8 +66,9 @@ def from_numpy_dtype(numpy_dtype) -> dtype:
     """The minigrad dtype for a NumPy dtype (float64, int64 ...)."""
     found = _BY_NUMPY.get(numpy.dtype(numpy_dtype))
     if found is None:
-        raise TypeError(f"can't convert numpy array of type {numpy.dtype(numpy_dtype)}; "
-                        f"the only supported types are: {', '.join(d.name for d in ALL)}")
+        raise TypeError(f"can't convert np.ndarray of type numpy.{numpy.dtype(numpy_dtype).type.__name__}. "
+                        "The only supported types are: float64, float32, float16, int64, int32, int16, "
+                        "int8, uint8, and bool.")
     return found
 
 

@@ -14,15 +14,19 @@ def _device(device) -> Device:
     return CPU if device is None else Device(device)
 
 
-def _size(size) -> tuple:
+def _size(size, factory="empty", negative_message=None) -> tuple:
     """``zeros(2, 3)`` and ``zeros((2, 3))`` both mean the size (2, 3)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
+    elif len(size) == 1 and not isinstance(size[0], numbers.Integral):
+        raise TypeError(f"{factory}(): argument 'size' (position 1) must be tuple of ints, "
+                        f"not {type(size[0]).__name__}")
     for dim in size:
         if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
             raise TypeError(f"size must be a tuple of ints, but got element of type {type(dim).__name__}")
         if dim < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {dim}: {list(size)}")
+            raise RuntimeError(negative_message or
+                               f"Trying to create tensor with negative dimension {dim}: {list(size)}")
     return tuple(int(dim) for dim in size)
 
 
@@ -49,7 +53,12 @@ def _infer_array(data):
         data = _replace_tensors(data)
     if isinstance(data, numpy.generic):   # a NumPy scalar keeps its dtype, as an array does
         data = numpy.asarray(data)
-    array = numpy.asarray(data)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    try:
+        array = numpy.asarray(data)
+    except ValueError:
+        raise ValueError(_ragged_message(data)) from None
     if array.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
         array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
     elif array.dtype.kind == "i" and not isinstance(data, numpy.ndarray):
@@ -57,6 +66,21 @@ def _infer_array(data):
     elif array.dtype.kind not in "fiub":
         raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     return array
+
+
+def _ragged_message(data, dim=0):
+    """torch's message for nested lists of unequal lengths."""
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
+        expected = len(data[0])
+        for item in data:
+            length = len(item) if isinstance(item, (list, tuple)) else None
+            if length != expected:
+                return f"expected sequence of length {expected} at dim {dim + 1} (got {length})"
+        for item in data:
+            message = _ragged_message(item, dim + 1)
+            if message:
+                return message
+    return ""
 
 
 def _flatten(data):
@@ -105,6 +129,15 @@ def from_numpy(array):
     return Tensor._wrap(array)
 
 
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with any DLPack producer (a NumPy/CuPy array, a torch tensor)."""
+    device_type, device_index = ext_tensor.__dlpack_device__()
+    if device_type == 1:                      # kDLCPU
+        return Tensor._wrap(numpy.from_dlpack(ext_tensor))
+    xp = module_for(Device("cuda", device_index))
+    return Tensor._wrap(xp.from_dlpack(ext_tensor))
+
+
 def _array_from_constructor_args(args, dtype, device):
     """``Tensor([1, 2])`` (data) or ``Tensor(2, 3)`` (sizes), as torch's legacy constructor."""
     numpy_dtype = dtypes.to_numpy_dtype(dtype)
@@ -145,12 +178,13 @@ def ByteTensor(*args, device=None):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
     xp = module_for(_device(device))
-    return _new(xp.zeros(_size(size), _numpy_dtype(dtype)), requires_grad)
+    size = _size(size, "zeros", negative_message="zeros: Dimension size must be non-negative.")
+    return _new(xp.zeros(size, _numpy_dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
     xp = module_for(_device(device))
-    return _new(xp.ones(_size(size), _numpy_dtype(dtype)), requires_grad)
+    return _new(xp.ones(_size(size, "ones"), _numpy_dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
@@ -161,7 +195,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     if dtype is None:
         dtype = dtypes.from_numpy_dtype(dtypes.result_type(fill_value))
     xp = module_for(_device(device))
-    return _new(xp.full(_size((size,) if isinstance(size, numbers.Integral) else (tuple(size),)),
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    return _new(xp.full(_size((tuple(size),)),
                         fill_value, _numpy_dtype(dtype)), requires_grad)
 
 
@@ -198,6 +235,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     values = [_number(v) for v in (start, end, step)]
+    if values[2] == 0:
+        raise RuntimeError("step must be nonzero")
+    if (values[1] - values[0]) * values[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = dtypes.get_default_dtype() if any(isinstance(v, float) for v in values) else dtypes.int64
     xp = module_for(_device(device))
@@ -205,24 +246,29 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     xp = module_for(_device(device))
     return _new(xp.linspace(_number(start), _number(end), steps, dtype=_numpy_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    for size in (n, m):
+        if size is not None and size < 0:
+            raise RuntimeError(f"n must be greater or equal to 0, got {size}")
     xp = module_for(_device(device))
     return _new(xp.eye(n, m, dtype=_numpy_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform draws from [0, 1) from the global generator."""
-    array = random.uniform(_size(size), _numpy_dtype(dtype), _device(device))
+    array = random.uniform(_size(size, "rand"), _numpy_dtype(dtype), _device(device), chosen=generator)
     return _new(array, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Standard normal draws from the global generator."""
-    array = random.normal(_size(size), _numpy_dtype(dtype), _device(device))
+    array = random.normal(_size(size, "randn"), _numpy_dtype(dtype), _device(device), chosen=generator)
     return _new(array, requires_grad)
 
 
@@ -230,13 +276,15 @@ def randint(low, high=None, size=None, *, dtype=None, device=None, requires_grad
     """``randint(high, size)`` or ``randint(low, high, size)``: int64 draws from [low, high)."""
     if size is None:
         low, high, size = 0, low, high
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     array = random.integers(low, high, _size((tuple(size),)), _numpy_dtype(dtype, dtypes.int64),
-                            _device(device))
+                            _device(device), chosen=generator)
     return _new(array, requires_grad)
 
 
 def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
-    array = random.permutation(n, _device(device)).astype(_numpy_dtype(dtype, dtypes.int64))
+    array = random.permutation(n, _device(device), chosen=generator).astype(_numpy_dtype(dtype, dtypes.int64))
     return _new(array, requires_grad)
 
 

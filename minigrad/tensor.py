@@ -22,6 +22,13 @@ class Size(tuple):
     def __repr__(self):
         return f"minigrad.Size({list(self)})"
 
+    def __getitem__(self, index):
+        item = super().__getitem__(index)
+        return Size(item) if isinstance(index, slice) else item   # shape[1:] is a Size too
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
     def numel(self) -> int:
         return int(numpy.prod(self, dtype=numpy.int64))
 
@@ -77,6 +84,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self.array.shape)
+        if self.array.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self.array.shape[_check_dim(dim, self.array.ndim)]
 
     def dim(self) -> int:
@@ -237,6 +246,8 @@ class Tensor:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __dlpack__(self, *args, **kwargs):
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self.array.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):

@@ -1,0 +1,275 @@
+"""Factories with torch's signatures, dtype inference and errors; the global random generator."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from tests.conftest import DEVICES
+
+
+def run_both(action):
+    """``action(lib)`` in torch and minigrad, as comparable text (errors included)."""
+    outcomes = []
+    for library in (torch, minigrad):
+        library.manual_seed(0)
+        try:
+            outcomes.append(repr(action(library)).replace("torch.", "minigrad."))
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}".replace("torch.", "minigrad."))
+    return outcomes
+
+
+def assert_same(action):
+    expected, actual = run_both(action)
+    assert actual == expected
+
+
+# ---- tensor / as_tensor / from_numpy: dtype inference as torch ---------------------------------------
+@pytest.mark.parametrize("data", [
+    [1, 2], [1.0, 2], [[1, 2], [3, 4]], 3.5, 7, True, [True, False], [], [[], []], [1, 2.5],
+    numpy.array([1, 2], dtype=numpy.int32), numpy.array([1.0, 2.0]), numpy.array([1.0], numpy.float16),
+    numpy.float32(2.5), numpy.float64(2.5), numpy.int64(3), numpy.array(4.0), numpy.array([True]),
+    (1, 2), [(1, 2), (3, 4)], numpy.arange(6).reshape(2, 3),
+], ids=repr)
+def test_tensor_infers_dtype_as_torch(data):
+    assert_same(lambda lib: lib.tensor(data))
+
+
+@pytest.mark.parametrize("action", [
+    lambda lib: lib.tensor([1, 2], dtype=lib.float64),
+    lambda lib: lib.tensor([1.5, -2.5], dtype=lib.int32),
+    lambda lib: lib.tensor([1.0, 2], requires_grad=True),
+    lambda lib: lib.tensor([1, 2], requires_grad=True),
+    lambda lib: lib.tensor([[1, 2], [3]]),
+    lambda lib: lib.tensor([[1, 2], [3, 4], [5]]),
+    lambda lib: lib.tensor("a"),
+    lambda lib: lib.tensor([lib.tensor(1.0), lib.tensor(2.0)]),
+    lambda lib: lib.tensor(lib.tensor([1, 2]), dtype=lib.float32),
+    lambda lib: lib.tensor([], dtype=lib.int64),
+    lambda lib: lib.tensor([1, 2], device="cpu").device,
+], ids=["dtype", "dtype_truncates", "requires_grad", "requires_grad_int", "ragged", "ragged_late",
+        "string", "list_of_tensors", "from_tensor", "empty_int", "device"])
+@pytest.mark.filterwarnings("ignore:To copy construct from a tensor")
+def test_tensor_arguments_match_torch(action):
+    assert_same(action)
+
+
+def test_tensor_copies_its_data():
+    array = numpy.array([1.0, 2.0])
+    copied = minigrad.tensor(array)
+    array[0] = 9.0
+    source = minigrad.tensor([1.0, 2.0])
+    copy_of_tensor = minigrad.tensor(source)
+    source.add_(1)
+    assert copied.tolist() == [1.0, 2.0] and copy_of_tensor.tolist() == [1.0, 2.0]
+
+
+def test_as_tensor_shares_memory_where_it_can():
+    array = numpy.array([1.0, 2.0])
+    shared = minigrad.as_tensor(array)
+    cast = minigrad.as_tensor(array, dtype=minigrad.float32)
+    array[0] = 9.0
+    assert shared.tolist() == [9.0, 2.0] and shared.dtype == minigrad.float64
+    assert cast.tolist() == [1.0, 2.0]
+    x = minigrad.ones(2)
+    assert minigrad.as_tensor(x) is x
+    assert_same(lambda lib: (lib.as_tensor([1, 2]), lib.as_tensor([1.0, 2.0]), lib.as_tensor(3),
+                             lib.as_tensor(lib.ones(2), dtype=lib.float64)))
+
+
+def test_from_numpy_shares_memory_both_ways():
+    array = numpy.array([1.0, 2.0])
+    tensor = minigrad.from_numpy(array)
+    array[0] = 9.0
+    tensor[1] = 7.0
+    assert tensor.tolist() == [9.0, 7.0] and array.tolist() == [9.0, 7.0]
+    assert tensor.dtype == minigrad.float64
+
+
+@pytest.mark.parametrize("action", [
+    lambda lib: lib.from_numpy(numpy.array([1, 2], dtype=numpy.int16)),
+    lambda lib: lib.from_numpy(numpy.array(2.5)),
+    lambda lib: lib.from_numpy(numpy.array([1, 0], dtype=numpy.uint8)),
+    lambda lib: lib.from_numpy([1, 2]),
+], ids=["int16", "0d", "uint8", "list"])
+def test_from_numpy_matches_torch(action):
+    assert_same(action)
+
+
+def test_from_numpy_rejects_unsupported_types():
+    with pytest.raises(TypeError, match=r"can't convert np.ndarray of type numpy.str_. The only supported"):
+        minigrad.from_numpy(numpy.array(["a"]))
+
+
+# ---- the legacy constructors ------------------------------------------------------------------
+@pytest.mark.parametrize("action", [
+    lambda lib: lib.Tensor([1, 2]),
+    lambda lib: lib.Tensor(2, 3).shape,
+    lambda lib: lib.Tensor((2, 3)),
+    lambda lib: lib.Tensor([[1, 2]]).dtype,
+    lambda lib: lib.Tensor().shape,
+    lambda lib: lib.Tensor(numpy.array([1, 2])).dtype,
+    lambda lib: lib.FloatTensor([1, 2]),
+    lambda lib: lib.FloatTensor(3).shape,
+    lambda lib: lib.LongTensor([1.7, 2]),
+    lambda lib: lib.LongTensor(2, 2).shape,
+    lambda lib: (lib.DoubleTensor([1]), lib.IntTensor([1]), lib.BoolTensor([1, 0]), lib.ByteTensor([1])),
+    lambda lib: lib.Tensor(-1),
+], ids=["data", "sizes", "tuple_data", "dtype", "empty", "numpy", "FloatTensor", "FloatTensor_size",
+        "LongTensor", "LongTensor_size", "others", "negative"])
+def test_legacy_constructors_match_torch(action):
+    assert_same(action)
+
+
+# ---- zeros, ones, full, empty and the _like forms ----------------------------------------------------------
+@pytest.mark.parametrize("action", [
+    lambda lib: lib.zeros(2, 3),
+    lambda lib: (lib.zeros((2, 3)).shape, lib.zeros([2]).shape, lib.zeros(()).shape, lib.zeros(0).shape),
+    lambda lib: lib.zeros(lib.Size([2, 3])).shape,
+    lambda lib: lib.zeros(2, dtype=lib.int64),
+    lambda lib: lib.zeros(2, 3, requires_grad=True),
+    lambda lib: lib.zeros(2, dtype=lib.int64, requires_grad=True),
+    lambda lib: lib.zeros(-1, 2),
+    lambda lib: lib.zeros(2.5),
+    lambda lib: lib.ones(2, 3, dtype=lib.float16),
+    lambda lib: lib.ones(2, dtype=lib.bool),
+    lambda lib: lib.ones(2.5),
+    lambda lib: (lib.empty(2, 3).shape, lib.empty(2, dtype=lib.int64).dtype, lib.empty((0,)).shape),
+    lambda lib: (lib.full((2, 3), 1.5), lib.full((2,), 7), lib.full((2,), True), lib.full((), 3.0)),
+    lambda lib: lib.full([2], 2.0, dtype=lib.float64),
+    lambda lib: lib.full(2, 1.5),
+    lambda lib: lib.full((2,), 1.0, requires_grad=True),
+    lambda lib: lib.full((2,), 1, requires_grad=True),
+], ids=["zeros", "zeros_sizes", "zeros_Size", "zeros_dtype", "zeros_grad", "zeros_int_grad", "negative",
+        "float_size", "ones_half", "ones_bool", "ones_float_size", "empty", "full", "full_dtype",
+        "full_int_size", "full_grad", "full_int_grad"])
+def test_filled_factories_match_torch(action):
+    assert_same(action)
+
+
+@pytest.mark.parametrize("action", [
+    lambda lib, x: (lib.zeros_like(x), lib.ones_like(x), lib.full_like(x, 2.5)),
+    lambda lib, x: (lib.empty_like(x).shape, lib.empty_like(x).dtype),
+    lambda lib, x: lib.zeros_like(x, dtype=lib.int64),
+    lambda lib, x: lib.full_like(x.long(), 2.7),
+    lambda lib, x: lib.ones_like(x, requires_grad=True),
+    lambda lib, x: (lib.rand_like(x).shape, lib.rand_like(x).dtype, lib.randn_like(x).dtype),
+], ids=["filled", "empty", "dtype", "full_like_int", "requires_grad", "random"])
+def test_like_factories_match_torch(action):
+    assert_same(lambda lib: action(lib, lib.ones(2, 3, dtype=lib.float64)))
+
+
+def test_like_factories_do_not_share_memory_or_history():
+    x = minigrad.ones(2, requires_grad=True)
+    y = minigrad.zeros_like(x * 2)
+    assert not y.requires_grad and y.grad_fn is None and not numpy.shares_memory(x.array, y.array)
+
+
+# ---- ranges ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("action", [
+    lambda lib: (lib.arange(5), lib.arange(1, 4), lib.arange(1, 10, 3), lib.arange(3, 0, -1)),
+    lambda lib: (lib.arange(0, 1, 0.25), lib.arange(5.0), lib.arange(1, 2.5, 0.5)),
+    lambda lib: lib.arange(0, 1, 0.1).shape,
+    lambda lib: (lib.arange(5, dtype=lib.float32), lib.arange(2, dtype=lib.float64)),
+    lambda lib: lib.arange(lib.tensor(3)),
+    lambda lib: lib.arange(10, 0),
+    lambda lib: lib.arange(0, 1, 0),
+    lambda lib: lib.arange(3, requires_grad=True),
+    lambda lib: lib.arange(3.0, requires_grad=True),
+    lambda lib: (lib.linspace(0, 1, 5), lib.linspace(-1, 1, 3, dtype=lib.float64)),
+    lambda lib: (lib.linspace(0, 10, 1), lib.linspace(2, 3, 0), lib.linspace(0, 1, steps=4)),
+    lambda lib: lib.linspace(0, 1, -1),
+    lambda lib: (lib.eye(3), lib.eye(2, 3), lib.eye(2, dtype=lib.int64), lib.eye(0).shape),
+    lambda lib: lib.eye(-1),
+], ids=["arange_int", "arange_float", "arange_length", "arange_dtype", "arange_tensor", "arange_sign",
+        "arange_zero_step", "arange_int_grad", "arange_grad", "linspace", "linspace_edges",
+        "linspace_negative", "eye", "eye_negative"])
+def test_ranges_match_torch(action):
+    assert_same(action)
+
+
+# ---- random factories ---------------------------------------------------------------------------
+@pytest.mark.parametrize("action", [
+    lambda lib: (lib.rand(2, 3).shape, lib.rand(2).dtype, lib.rand((2, 3)).shape, lib.rand(()).shape),
+    lambda lib: (lib.rand(2, dtype=lib.float64).dtype, lib.rand(2, requires_grad=True).requires_grad),
+    lambda lib: (lib.randn(2, 3).shape, lib.randn(3, dtype=lib.float64).dtype),
+    lambda lib: lib.rand(2.5),
+    lambda lib: (lib.randint(10, (3,)).dtype, lib.randint(3, 10, (2, 2)).shape),
+    lambda lib: (lib.randint(0, 5, (2,), dtype=lib.int32).dtype, lib.randint(3, 10, size=(2,)).shape),
+    lambda lib: lib.randint(low=2, high=4, size=(3,)).shape,
+    lambda lib: lib.randint(5, 2, (2,)),
+    lambda lib: (lib.randperm(5).dtype, sorted(lib.randperm(5).tolist()), lib.randperm(0).shape),
+    lambda lib: lib.randperm(4, dtype=lib.int32).dtype,
+], ids=["rand", "rand_dtype_grad", "randn", "rand_float_size", "randint", "randint_dtype",
+        "randint_keywords", "randint_empty_range", "randperm", "randperm_dtype"])
+def test_random_factories_match_torch_signatures(action):
+    assert_same(action)
+
+
+def test_random_values_have_the_right_distribution():
+    minigrad.manual_seed(0)
+    uniform = minigrad.rand(20000).numpy()
+    normal = minigrad.randn(20000, dtype=minigrad.float64).numpy()
+    integers = minigrad.randint(3, 7, (20000,)).numpy()
+    assert 0.0 <= uniform.min() and uniform.max() < 1.0 and abs(uniform.mean() - 0.5) < 0.01
+    assert abs(normal.mean()) < 0.03 and abs(normal.std() - 1.0) < 0.03
+    assert set(numpy.unique(integers)) == {3, 4, 5, 6}
+    assert sorted(minigrad.randperm(50).tolist()) == list(range(50))
+
+
+def test_manual_seed_makes_draws_repeatable():
+    def draws():
+        return (minigrad.rand(3).tolist(), minigrad.randn(2, 2).tolist(), minigrad.randint(0, 100, (4,)).tolist(),
+                minigrad.randperm(6).tolist(), minigrad.ones(3).uniform_().tolist(),
+                minigrad.ones(3).normal_().tolist())
+    minigrad.manual_seed(1234)
+    first = draws()
+    minigrad.manual_seed(1234)
+    assert draws() == first
+    assert draws() != first                       # the generator moves on
+    minigrad.manual_seed(99)
+    assert minigrad.initial_seed() == 99
+
+
+# ---- in-place fills -------------------------------------------------------------------------------
+def test_uniform_and_normal_in_place():
+    x = minigrad.ones(10000)
+    assert x.uniform_(-2.0, 3.0) is x and x._version == 1
+    values = x.numpy()
+    assert -2.0 <= values.min() and values.max() < 3.0 and abs(values.mean() - 0.5) < 0.05
+    y = minigrad.ones(10000, dtype=minigrad.float64).normal_(5.0, 0.1)
+    assert y.dtype == minigrad.float64 and abs(y.numpy().mean() - 5.0) < 0.01
+    assert abs(y.numpy().std() - 0.1) < 0.01
+
+
+@pytest.mark.parametrize("action", [
+    lambda lib: (lib.ones(3).zero_(), lib.ones(3).fill_(2.5), lib.ones(3).fill_(lib.tensor(1.5))),
+    lambda lib: lib.ones(3, dtype=lib.int64).fill_(2.7),
+    lambda lib: lib.ones(3, requires_grad=True).zero_(),
+    lambda lib: lib.ones(3, requires_grad=True).uniform_(),
+    lambda lib: lib.ones(3, requires_grad=True).fill_(1.0),
+], ids=["fills", "fill_int", "zero_leaf", "uniform_leaf", "fill_leaf"])
+def test_fills_match_torch(action):
+    assert_same(action)
+
+
+def test_initialising_a_parameter_under_no_grad():
+    for library in (torch, minigrad):
+        weight = library.ones(3, requires_grad=True)
+        with library.no_grad():
+            weight.uniform_(-0.1, 0.1)
+            weight.zero_()
+            weight.fill_(0.5)
+        assert weight.is_leaf and weight.requires_grad and weight.tolist() == [0.5] * 3
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_factories_on_every_device(device):
+    made = [minigrad.zeros(2, device=device), minigrad.ones(2, device=device),
+            minigrad.full((2,), 3.0, device=device), minigrad.arange(3, device=device),
+            minigrad.linspace(0, 1, 3, device=device), minigrad.eye(2, device=device),
+            minigrad.rand(2, device=device), minigrad.randn(2, device=device),
+            minigrad.randint(0, 3, (2,), device=device), minigrad.randperm(3, device=device),
+            minigrad.tensor([1.0], device=device), minigrad.zeros_like(minigrad.ones(2, device=device))]
+    for tensor in made:
+        assert tensor.device == minigrad.device(device)
