@@ -11,7 +11,7 @@ from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .random import initial_seed, manual_seed, seed
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
                         arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
                         linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,

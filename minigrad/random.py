@@ -7,44 +7,67 @@ from __future__ import annotations
 
 import numpy
 
-from .backend import module_for
+from .backend import Device, module_for
 
-_generator = numpy.random.default_rng(0)
-_seed = 0
+class Generator:
+    """An independent stream of random numbers, as ``torch.Generator`` (CPU draws).
+
+    ``Generator().manual_seed(42)`` is repeatable on its own; pass it as
+    ``generator=`` to ``rand``, ``randn``, ``randperm``, ``random_split``, ``DataLoader``.
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = Device(device)
+        self.manual_seed(0)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        self._seed = int(seed)
+        self._generator = numpy.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; return the new seed."""
+        new_seed = int(numpy.random.SeedSequence().entropy % (2 ** 63))
+        self.manual_seed(new_seed)
+        return new_seed
+
+    def initial_seed(self) -> int:
+        return self._seed
 
 
-def manual_seed(seed: int):
-    """Seed the CPU generator (and the GPU one, when CuPy is in use)."""
-    global _generator, _seed
-    _seed = int(seed)
-    _generator = numpy.random.default_rng(_seed)
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the global CPU generator (and the GPU one, when CuPy is in use)."""
+    default_generator.manual_seed(seed)
     from . import backend
     if backend._cupy is not None:
-        backend._cupy.random.seed(_seed)
-    return _generator
+        backend._cupy.random.seed(int(seed))
+    return default_generator
 
 
 seed = manual_seed
 
 
 def initial_seed() -> int:
-    return _seed
+    return default_generator.initial_seed()
 
 
-def generator() -> numpy.random.Generator:
-    """The global CPU generator (for code that needs NumPy draws: shuffles, splits)."""
-    return _generator
+def generator(chosen: Generator | None = None) -> numpy.random.Generator:
+    """The NumPy generator behind ``chosen`` (default: the global one)."""
+    return (chosen or default_generator)._generator
 
 
 def _float_dtype(dtype):
     return dtype if numpy.dtype(dtype) in (numpy.float32, numpy.float64) else numpy.float64
 
 
-def uniform(shape, dtype, device, low=0.0, high=1.0):
+def uniform(shape, dtype, device, low=0.0, high=1.0, chosen=None):
     """An array of ``U(low, high)`` draws."""
     xp = module_for(device)
     if xp is numpy:
-        draws = _generator.random(shape, dtype=_float_dtype(dtype))
+        draws = generator(chosen).random(shape, dtype=_float_dtype(dtype))
     else:
         draws = xp.random.random(shape, dtype=_float_dtype(dtype))
     if low != 0.0 or high != 1.0:
@@ -52,11 +75,11 @@ def uniform(shape, dtype, device, low=0.0, high=1.0):
     return draws.astype(dtype, copy=False)
 
 
-def normal(shape, dtype, device, mean=0.0, std=1.0):
+def normal(shape, dtype, device, mean=0.0, std=1.0, chosen=None):
     """An array of ``N(mean, std**2)`` draws."""
     xp = module_for(device)
     if xp is numpy:
-        draws = _generator.standard_normal(shape, dtype=_float_dtype(dtype))
+        draws = generator(chosen).standard_normal(shape, dtype=_float_dtype(dtype))
     else:
         draws = xp.random.standard_normal(shape, dtype=_float_dtype(dtype))
     if mean != 0.0 or std != 1.0:
@@ -64,14 +87,14 @@ def normal(shape, dtype, device, mean=0.0, std=1.0):
     return draws.astype(dtype, copy=False)
 
 
-def integers(low, high, shape, dtype, device):
+def integers(low, high, shape, dtype, device, chosen=None):
     """An array of integers drawn uniformly from ``[low, high)``."""
     xp = module_for(device)
-    draws = _generator.integers(low, high, size=shape) if xp is numpy else \
+    draws = generator(chosen).integers(low, high, size=shape) if xp is numpy else \
         xp.random.randint(low, high, size=shape)
     return draws.astype(dtype, copy=False)
 
 
-def permutation(n, device):
+def permutation(n, device, chosen=None):
     xp = module_for(device)
-    return _generator.permutation(n) if xp is numpy else xp.random.permutation(n)
+    return generator(chosen).permutation(n) if xp is numpy else xp.random.permutation(n)
