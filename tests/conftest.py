@@ -2,10 +2,15 @@
 import os
 import pathlib
 
-import numpy
-import pytest
+# One BLAS thread per test process: pytest -n 2 already fills the 2 cores, and
+# oversubscribed BLAS threads made small matmuls 10x slower here.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import minigrad
+import numpy  # noqa: E402
+import pytest  # noqa: E402
+
+import minigrad  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 # Tests read MNIST from the shared directory beside the checkout, never the network.
