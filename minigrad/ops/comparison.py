@@ -24,7 +24,7 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less
 
 
 def _operands(input, other):
-    """Two arrays (or an array and a Python number) in torch's common dtype; None if ``other`` is neither."""
+    """Two arrays (or an array and a Python number) in torch's common dtype; None for other types."""
     first = input.array
     if isinstance(other, Tensor):
         second = other.array
@@ -91,7 +91,8 @@ def equal(input, other) -> bool:
 
 def _check_same_dtype(input, other):
     if input.array.dtype != other.array.dtype:
-        raise RuntimeError(f"{scalar_type_name(input.array)} did not match {scalar_type_name(other.array)}")
+        raise RuntimeError(f"{scalar_type_name(input.array)} did not match "
+                           f"{scalar_type_name(other.array)}")
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -47,7 +47,7 @@ class Slice(Function):
         self.key = key
         self.input_shape = x.shape
         result = x[key]
-        if isinstance(result, numpy.generic):   # NumPy returns a scalar for all-int keys; keep a 0-d view
+        if isinstance(result, numpy.generic):   # NumPy gives a scalar for an all-int key: keep a view
             result = x[key + (Ellipsis,)]
         return result
 
@@ -325,7 +325,8 @@ def _index_array(item, xp):
         array = item.array
     elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
         return int(item)
-    elif isinstance(item, (list, tuple)) or hasattr(item, "__array__") or hasattr(item, "__cuda_array_interface__"):
+    elif isinstance(item, (list, tuple)) or hasattr(item, "__array__") \
+            or hasattr(item, "__cuda_array_interface__"):
         array = numpy.asarray(item) if isinstance(item, (list, tuple)) else item
         if array.size == 0 and array.dtype.kind == "f":   # [] means an empty index, as torch
             array = array.astype(numpy.int64)
@@ -456,8 +457,8 @@ def _check_bounds(index, size, dim, message=None):
     low, high = int(index.min()), int(index.max())
     if low < 0 or high >= size:
         bad = low if low < 0 else high
-        raise RuntimeError((message or "index {bad} is out of bounds for dimension {dim} with size {size}")
-                           .format(bad=bad, dim=dim, size=size))
+        message = message or "index {bad} is out of bounds for dimension {dim} with size {size}"
+        raise RuntimeError(message.format(bad=bad, dim=dim, size=size))
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -574,7 +575,11 @@ def _check_mask(mask, what):
 
 
 def masked_fill(input, mask, value):
-    """``input`` with ``value`` where the bool ``mask`` (broadcast) is True: ``scores.masked_fill(pad, -inf)``."""
+    """``input`` with ``value`` where the bool ``mask`` (broadcast) is True.
+
+    ``scores.masked_fill(padding, float("-inf"))``; ``value`` is a number or a 0-d
+    tensor (which then gets the gradient of the filled places).
+    """
     _check_mask(mask, "masked_fill_")
     if input.array.shape != mask.array.shape:
         broadcast_shapes(mask.array.shape, input.array.shape)   # torch names the mask "a"

@@ -83,7 +83,7 @@ def _same_dtype(tensors):
 
 
 def _as_views(results, input, keys):
-    """Each result a view of ``input`` (``input[key]``): shared version counter, writes reach ``input``."""
+    """Each result is the view ``input[key]``: shared version counter, writes reach ``input``."""
     counter = input._version_counter
     for result, key in zip(results, keys):
         result._version_counter = counter
@@ -98,7 +98,8 @@ def cat(tensors, dim=0, *, out=None):
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # torch's legacy rule: 1-D empty tensors are skipped whatever the other shapes
-    kept = [(number, t) for number, t in enumerate(tensors) if t.array.shape != (0,)] or [(0, tensors[0])]
+    kept = [(number, tensor) for number, tensor in enumerate(tensors) if tensor.array.shape != (0,)]
+    kept = kept or [(0, tensors[0])]
     first_shape = kept[0][1].array.shape
     if not first_shape:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -129,8 +130,9 @@ def stack(tensors, dim=0, *, out=None):
     first_shape = tensors[0].array.shape
     for position, tensor in enumerate(tensors[1:], 1):
         if tensor.array.shape != first_shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first_shape)} "
-                               f"at entry 0 and {list(tensor.array.shape)} at entry {position}")
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(first_shape)} at entry 0 and {list(tensor.array.shape)} at "
+                               f"entry {position}")
     dim = _check_dim(dim, len(first_shape) + 1)
     return Stack.apply(*_same_dtype(tensors), dim=dim)
 
@@ -153,7 +155,8 @@ def _split_at(input, sizes, dim):
         total += size
         offsets.append(total)
     lead = (slice(None),) * dim
-    keys = [lead + (slice(start, stop),) for start, stop in zip([0] + offsets, offsets + [total + sizes[-1]])]
+    starts, stops = [0] + offsets, offsets + [total + sizes[-1]]
+    keys = [lead + (slice(start, stop),) for start, stop in zip(starts, stops)]
     return _as_views(Split.apply(input, offsets=offsets, dim=dim), input, keys)
 
 
@@ -175,7 +178,9 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
                                f"size of {length}")
         return _split_at(tensor, [0], dim)
-    sizes = [split_size] * (length // split_size) + ([length % split_size] if length % split_size else [])
+    sizes = [split_size] * (length // split_size)
+    if length % split_size:
+        sizes.append(length % split_size)          # the last piece is smaller
     return _split_at(tensor, sizes or [0], dim)
 
 

@@ -359,7 +359,8 @@ def expand(input, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({size}) must match the existing "
                                f"size ({existing}) at non-singleton dimension {axis}.  Target sizes: "
                                f"{list(sizes)}.  Tensor sizes: {list(shape)}")
-    return _as_view_of(Expand.apply(input, shape=tuple(target)), input)   # read-only: no writes through it
+    # a read-only view: nothing is written through it, so it records no spec
+    return _as_view_of(Expand.apply(input, shape=tuple(target)), input)
 
 
 def expand_as(input, other):
