@@ -33,17 +33,18 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         term = (out * Tensor._wrap(w.astype(out.array.dtype))).sum()
         total = term if total is None else total + term
     analytic = grad(total, checked, allow_unused=True)
+    originals = [x.array.copy() for x in checked]
     for _ in range(directions):
         moves = [rng.standard_normal(x.array.shape) for x in checked]
         with no_grad():
-            for x, move in zip(checked, moves):
-                x.array += eps * move
+            for x, original, move in zip(checked, originals, moves):
+                x.array[...] = original + eps * move
             plus = weighted_sum(_as_list(func(*inputs)))
-            for x, move in zip(checked, moves):
-                x.array -= 2 * eps * move
+            for x, original, move in zip(checked, originals, moves):
+                x.array[...] = original - eps * move
             minus = weighted_sum(_as_list(func(*inputs)))
-            for x, move in zip(checked, moves):
-                x.array += eps * move
+            for x, original in zip(checked, originals):
+                x.array[...] = original          # exactly as given, not x + eps - 2 eps + eps
         numeric = (plus - minus) / (2 * eps)
         predicted = sum(float((g.array * move).sum()) for g, move in zip(analytic, moves) if g is not None)
         if abs(numeric - predicted) > atol + rtol * abs(numeric):
