@@ -420,6 +420,52 @@ def test_mha_eval_mode_and_float32_match_torch():
                           rtol=1e-5, atol=1e-5)
 
 
+# ---- F.multi_head_attention_forward: what only the function offers ---------------------------------
+def _functional_mha(**options):
+    embed_dim, heads = 8, 2
+
+    def call(query, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias, *extra):
+        library = minigrad if isinstance(query, minigrad.Tensor) else torch
+        named = dict(zip(_EXTRA_NAMES, extra))
+        return library.nn.functional.multi_head_attention_forward(
+            query, query, query, embed_dim, heads, in_proj_weight, in_proj_bias, named.get("bias_k"),
+            named.get("bias_v"), False, 0.0, out_proj_weight, out_proj_bias,
+            static_k=named.get("static_k"), static_v=named.get("static_v"), **options)
+    return call
+
+
+_EXTRA_NAMES = ("static_k", "static_v", "bias_k", "bias_v")
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_functional_mha_with_static_keys_and_values_matches_torch(need_weights):
+    """static_k / static_v (N * num_heads, S, head_dim) replace the projected keys and values."""
+    length, batch, embed_dim, heads, source_length = 4, 3, 8, 2, 6
+    shapes = [(length, batch, embed_dim), (3 * embed_dim, embed_dim), (3 * embed_dim,),
+              (embed_dim, embed_dim), (embed_dim,), (batch * heads, source_length, embed_dim // heads),
+              (batch * heads, source_length, embed_dim // heads)]
+    assert_matches_torch(_functional_mha(need_weights=need_weights), shapes)
+
+
+@pytest.mark.parametrize("extra", [("static_k", "bias_k", "bias_v"), ("bias_k",)])
+def test_functional_mha_rejects_bias_with_static_keys_or_a_lone_bias_as_torch(extra):
+    length, batch, embed_dim = 4, 3, 8
+    arrays = {"query": random(length, batch, embed_dim), "in_proj_weight": random(24, 8),
+              "in_proj_bias": random(24), "out_proj_weight": random(8, 8), "out_proj_bias": random(8),
+              "static_k": random(6, 5, 4), "bias_k": random(1, 1, 8), "bias_v": random(1, 1, 8)}
+    pairs = {name: as_pair(array, requires_grad=False) for name, array in arrays.items()}
+
+    def call(side):
+        def get(name):   # the optional tensors are passed only when listed in ``extra``
+            return pairs[name][side] if name in extra or name not in _EXTRA_NAMES else None
+        library = (minigrad, torch)[side]
+        return lambda: library.nn.functional.multi_head_attention_forward(
+            get("query"), get("query"), get("query"), embed_dim, 2, get("in_proj_weight"),
+            get("in_proj_bias"), get("bias_k"), get("bias_v"), False, 0.0, get("out_proj_weight"),
+            get("out_proj_bias"), static_k=get("static_k"))
+    assert_same_error(call(0), call(1), AssertionError)
+
+
 # ---- MultiheadAttention: fully masked rows and dropout ----------------------------------------------
 def test_mha_fully_masked_rows_give_nan_with_weights_and_zeros_without_as_torch():
     """need_weights=True runs a plain softmax (NaN rows); need_weights=False runs SDPA (zeros)."""

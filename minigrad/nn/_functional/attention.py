@@ -359,78 +359,43 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     masks are True where attention is *not* allowed (the opposite of
     ``scaled_dot_product_attention``); float masks are added to the scores.
     """
-    from .linear import linear
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:   # run as a batch of one, squeeze at the end
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     target_length, batch_size, embed_dim = query.shape
-    source_length = key.shape[0]
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
-                                       "attn_mask", query.dtype)
-    if is_causal and attn_mask is None:
-        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
-                           "module method `generate_square_subsequent_mask` to create this mask.")
-    if is_causal and key_padding_mask is None and not need_weights:
-        attn_mask = None      # the hint alone gives the causal mask
-    else:
-        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
-        if key_padding_mask is not None:
-            is_causal = False   # the merged mask is no longer causal
-    if embed_dim != embed_dim_to_check:
-        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got "
-                             f"{embed_dim}")
-    head_dim = embed_dim // num_heads
-    if head_dim * num_heads != embed_dim:
-        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    key_padding_mask, attn_mask, is_causal = _mha_masks(query, key_padding_mask, attn_mask, is_causal,
+                                                        need_weights)
+    head_dim = _check_mha_sizes(key, value, embed_dim, embed_dim_to_check, num_heads,
+                                use_separate_proj_weight)
     separate_weights = None
     if use_separate_proj_weight:
-        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
-            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
-                                 f"{value.shape[:2]}")
         separate_weights = (q_proj_weight, k_proj_weight, v_proj_weight)
         _check_separate_weights(query, key, value, separate_weights)
-    elif tuple(key.shape) != tuple(value.shape):
-        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
     q, k, v = _in_projection(query, key, value, in_proj_weight, in_proj_bias, separate_weights)
     batch_heads = batch_size * num_heads
-    attn_mask = _prepare_attn_mask(attn_mask, batch_heads, target_length, source_length)
-    if bias_k is not None and bias_v is not None:   # one learned key/value appended to every sequence
-        from ...ops.join import cat
-        if static_k is not None or static_v is not None:
-            raise AssertionError("bias cannot be added to static key." if static_k is not None
-                                 else "bias cannot be added to static value.")
-        k = cat([k, bias_k.repeat(1, batch_size, 1)])
-        v = cat([v, bias_v.repeat(1, batch_size, 1)])
+    attn_mask = _prepare_attn_mask(attn_mask, batch_heads, target_length, key.shape[0])
+    if bias_k is not None or bias_v is not None:
+        _check_bias_kv(bias_k, bias_v, static_k, static_v)
+        k, v = _append_keys(k, v, bias_k.repeat(1, batch_size, 1), bias_v.repeat(1, batch_size, 1), 0)
         attn_mask, key_padding_mask = _pad_key_column(attn_mask), _pad_key_column(key_padding_mask)
-    elif bias_k is not None or bias_v is not None:
-        raise AssertionError("bias_k is set but bias_v is None" if bias_k is not None
-                             else "bias_v is set but bias_k is None")
     q = _split_heads(q, batch_heads, head_dim)
     k = _static_or_split(static_k, k, batch_heads, head_dim, "static_k")
     v = _static_or_split(static_v, v, batch_heads, head_dim, "static_v")
-    if add_zero_attn:   # one all-zero key/value appended
-        from ...ops.join import cat
-        k = cat([k, k.new_zeros((batch_heads, 1, head_dim))], dim=1)
-        v = cat([v, v.new_zeros((batch_heads, 1, head_dim))], dim=1)
+    if add_zero_attn:
+        zeros = k.new_zeros((batch_heads, 1, head_dim))
+        k, v = _append_keys(k, v, zeros, zeros, 1)
         attn_mask, key_padding_mask = _pad_key_column(attn_mask), _pad_key_column(key_padding_mask)
     source_length = k.shape[1]
-    if key_padding_mask is not None:
-        _check_key_padding_mask(key_padding_mask, source_length, batch_size)
-        key_padding_mask = key_padding_mask.reshape(batch_size, 1, 1, source_length) \
-            .expand(-1, num_heads, -1, -1).reshape(batch_heads, 1, source_length)
-        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
-    bias = () if attn_mask is None else (attn_mask,)
-    if is_causal and attn_mask is None:
+    bias = _merge_masks(attn_mask, key_padding_mask, batch_size, num_heads, source_length)
+    if is_causal and not bias:
         bias = _attention_bias(None, True, q, (target_length, source_length))
     outputs = ScaledDotProductAttention.apply(
         q, k, v, *bias, scale=1.0 / math.sqrt(head_dim), dropout_p=dropout_p if training else 0.0,
         safe_softmax=not need_weights, return_weights=need_weights)
     attn_output, weights = outputs if need_weights else (outputs, None)
-    attn_output = attn_output.transpose(0, 1).reshape(target_length * batch_size, embed_dim)
-    attn_output = linear(attn_output, out_proj_weight, out_proj_bias)
-    attn_output = attn_output.reshape(target_length, batch_size, attn_output.shape[1])
+    attn_output = _out_projection(attn_output, out_proj_weight, out_proj_bias, batch_size)
     if weights is not None:
         weights = weights.reshape(batch_size, num_heads, target_length, source_length)
         if average_attn_weights:
@@ -439,6 +404,79 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_output = attn_output.squeeze(1)
         weights = None if weights is None else weights.squeeze(0)
     return attn_output, weights
+
+
+def _mha_masks(query, key_padding_mask, attn_mask, is_causal, need_weights):
+    """Both masks as float masks (or None) and whether the causal hint alone is to be used.
+
+    torch drops ``attn_mask`` for the hint only when nothing else needs it (no
+    padding mask, no weights returned); a padding mask merged in makes the
+    mask no longer causal.
+    """
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
+                                       "attn_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                           "module method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        return None, None, True
+    attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+    return key_padding_mask, attn_mask, is_causal and key_padding_mask is None
+
+
+def _check_mha_sizes(key, value, embed_dim, embed_dim_to_check, num_heads, use_separate_proj_weight):
+    """torch's size checks; returns ``head_dim``."""
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got "
+                             f"{embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:   # kdim / vdim may differ from embed_dim
+        if tuple(key.shape[:2]) != tuple(value.shape[:2]):
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
+    elif tuple(key.shape) != tuple(value.shape):
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    return head_dim
+
+
+def _check_bias_kv(bias_k, bias_v, static_k, static_v):
+    if bias_k is None:
+        raise AssertionError("bias_v is set but bias_k is None")
+    if bias_v is None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    if static_k is not None:
+        raise AssertionError("bias cannot be added to static key.")
+    if static_v is not None:
+        raise AssertionError("bias cannot be added to static value.")
+
+
+def _append_keys(keys, values, extra_key, extra_value, dim):
+    """One more key and value per sequence (``bias_k/bias_v`` or ``add_zero_attn``'s zeros)."""
+    from ...ops.join import cat
+    return cat([keys, extra_key], dim=dim), cat([values, extra_value], dim=dim)
+
+
+def _merge_masks(attn_mask, key_padding_mask, batch_size, num_heads, source_length):
+    """``()`` or ``(bias,)``: the sum of both float masks, broadcastable to ``(N * num_heads, L, S)``."""
+    if key_padding_mask is not None:
+        _check_key_padding_mask(key_padding_mask, source_length, batch_size)
+        # (N, S) -> (N * num_heads, 1, S): the same padding for every head
+        key_padding_mask = key_padding_mask.reshape(batch_size, 1, 1, source_length) \
+            .expand(-1, num_heads, -1, -1).reshape(batch_size * num_heads, 1, source_length)
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+    return () if attn_mask is None else (attn_mask,)
+
+
+def _out_projection(attn_output, out_proj_weight, out_proj_bias, batch_size):
+    """``(N * num_heads, L, head_dim)`` heads merged back to ``(L, N, E)`` and projected."""
+    from .linear import linear
+    batch_heads, target_length, head_dim = attn_output.shape
+    embed_dim = batch_heads // batch_size * head_dim
+    attn_output = attn_output.transpose(0, 1).reshape(target_length * batch_size, embed_dim)
+    attn_output = linear(attn_output, out_proj_weight, out_proj_bias)
+    return attn_output.reshape(target_length, batch_size, attn_output.shape[1])
 
 
 def _static_or_split(static, projected, batch_heads, head_dim, name):
