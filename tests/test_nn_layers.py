@@ -364,3 +364,22 @@ def test_mlp_with_every_layer_kind_matches_torch(dtype):
     ours = build(minigrad).to(getattr(minigrad, dtype))
     ours.load_state_dict(theirs.state_dict())
     check_module(ours, theirs, _inputs((8, 3, 4), dtype=dtype))
+
+
+# ---- PReLU -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_parameters, shape", [(1, (2, 4, 3)), (4, (2, 4, 3)), (4, (5, 4)), (1, (3,)),
+                                                   (3, (2, 3, 2, 2))])
+def test_prelu_matches_torch(num_parameters, shape, dtype):
+    ours, theirs = make_pair("PReLU", num_parameters, init=0.1, dtype=dtype)
+    with torch.no_grad():
+        theirs.weight.uniform_(-0.5, 0.5)
+    ours.load_state_dict(theirs.state_dict())
+    check_module(ours, theirs, _inputs(shape, dtype=dtype))
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("shape, weights", [((2, 4, 3), 3), ((4,), 3), ((4,), 4)])
+def test_prelu_errors_match_torch(shape, weights):
+    assert_same_error(lambda: F.prelu(minigrad.randn(*shape), minigrad.ones(weights, requires_grad=True)),
+                      lambda: torch.nn.functional.prelu(torch.randn(*shape), torch.ones(weights, requires_grad=True)))

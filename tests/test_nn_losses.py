@@ -320,3 +320,28 @@ def test_weight_buffer_moves_with_the_module():
     loss = nn.CrossEntropyLoss(weight=minigrad.ones(3))
     loss.double()
     assert loss.weight.dtype == minigrad.float64
+
+
+# ---- KL divergence ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none", "mean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_with_input_and_target_gradients(log_target, reduction, dtype):
+    log_probs = torch.log_softmax(torch.tensor(logits(4, 5)), dim=1).numpy().astype(dtype)
+    target = RNG.uniform(0.05, 1, (4, 5))
+    target = target / target.sum(1, keepdims=True)
+    target = (numpy.log(target) if log_target else target).astype(dtype)
+    ours, theirs = both("kl_div", reduction=reduction, log_target=log_target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # torch's and our warning about reduction='mean'
+        compare(ours, theirs, [log_probs, target], [True, True], dtype)
+
+
+def test_kl_div_zero_target_contributes_zero_and_mean_warns():
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        loss = F.kl_div(minigrad.tensor([-1.0, -2.0]), minigrad.tensor([0.0, 0.5]), reduction="mean")
+    assert numpy.isclose(loss.item(), 0.5 * (numpy.log(0.5) + 2.0) / 2)   # t (log t - x), averaged
+    module = nn.KLDivLoss(reduction="batchmean", log_target=True)
+    assert repr(module) == repr(torch.nn.KLDivLoss(reduction="batchmean", log_target=True))
+    assert_same_error(lambda: F.kl_div(minigrad.zeros(2), minigrad.ones(2), reduction="x"),
+                      lambda: torch.nn.functional.kl_div(torch.zeros(2), torch.ones(2), reduction="x"))

@@ -18,7 +18,7 @@ from ...ops.inplace import assign
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
            "elu_", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",
            "logsigmoid", "hardsigmoid", "hardswish", "softsign", "tanhshrink", "threshold",
-           "softmax", "log_softmax", "softmin"]
+           "softmax", "log_softmax", "softmin", "prelu"]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -220,6 +220,39 @@ def _apply(node, input, inplace, **params):
     return assign(input, result) if inplace else result
 
 
+class Prelu(Function):
+    """``x`` where positive, else ``weight * x``; ``weight`` has one slope per channel (dim 1) or one in all."""
+
+    def forward(self, x, weight):
+        self.save_for_backward(x, weight)
+        self.weight_shape = weight.shape
+        slope = self._broadcast(weight, x.ndim)
+        return array_module(x).where(x > 0, x, slope * x)
+
+    @staticmethod
+    def _broadcast(weight, ndim):
+        """Slopes shaped to multiply ``(N, C, *)`` along dim 1."""
+        if weight.size == 1:
+            return weight.reshape(())
+        return weight.reshape([-1 if axis == 1 else 1 for axis in range(ndim)])
+
+    def backward(self, grad_output):
+        x, weight = self.saved_tensors
+        xp = array_module(x)
+        positive = x > 0
+        grad_x = grad_weight = None
+        if self.needs_input_grad[0]:
+            grad_x = xp.where(positive, grad_output, self._broadcast(weight, x.ndim) * grad_output)
+        if self.needs_input_grad[1]:
+            per_element = xp.where(positive, 0, x * grad_output)
+            if weight.size == 1:
+                grad_weight = per_element.sum().reshape(self.weight_shape)
+            else:
+                axes = tuple(axis for axis in range(x.ndim) if axis != 1)
+                grad_weight = per_element.sum(axis=axes).reshape(self.weight_shape)
+        return grad_x, grad_weight
+
+
 # ---- the public functions (torch's names and defaults) ------------------------------------------
 def relu(input, inplace=False):
     return unary.relu_(input) if inplace else unary.relu(input)
@@ -343,3 +376,12 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _softmax_dim(input.dim(), _stacklevel)
     return softmax_ops.softmax(-input, dim, dtype=dtype)
+
+
+def prelu(input, weight):
+    """``max(0, x) + weight * min(0, x)`` with one learned slope per channel (dim 1) or a single one."""
+    channels = input.array.shape[1] if input.array.ndim >= 2 else 1   # a 1-D input is one channel
+    if weight.array.size != 1 and weight.array.size != channels:
+        raise RuntimeError("Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                           f"{weight.array.size} and channel size = {channels}.")
+    return Prelu.apply(input, weight)

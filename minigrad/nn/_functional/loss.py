@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 from ...autograd.function import Function
@@ -22,7 +23,7 @@ from ...ops.broadcast import broadcast_shapes, sum_to
 from ...tensor import Size, Tensor
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 _TORCH_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
@@ -480,3 +481,62 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return BinaryCrossEntropyWithLogits.apply(input, target, weight=_weight_array(weight, input),
                                               pos_weight=_weight_array(pos_weight, input),
                                               reduction=reduction)
+
+
+# ---- KL divergence ----------------------------------------------------------------------------------
+class KLDivergence(Function):
+    """Pointwise ``t (log t - x)`` (``0`` where ``t = 0``), or ``exp(t) (t - x)`` for log-space targets.
+
+    ``x`` holds log-probabilities.  d/dx = ``-t`` (``-exp(t)``); d/dt =
+    ``log t + 1 - x`` (``exp(t) (t - x + 1)``), nan at ``t = 0`` as torch's xlogy.
+    """
+
+    def forward(self, x, t, log_target, reduction, denominator):
+        xp = array_module(x)
+        self.log_target, self.reduction, self.denominator = log_target, reduction, denominator
+        self.save_for_backward(x, t)
+        if log_target:
+            loss = xp.exp(t) * (t - x)
+        else:
+            positive = t > 0
+            loss = xp.where(positive, t * xp.log(xp.where(positive, t, 1)), 0) - t * x
+        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, denominator)
+
+    def backward(self, grad_output):
+        x, t = self.saved_tensors
+        xp = array_module(x)
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, x.dtype)
+        grad_x = grad_t = None
+        if self.log_target:
+            probabilities = xp.exp(t)
+            grad_x = -scale * probabilities if self.needs_input_grad[0] else None
+            grad_t = scale * probabilities * (t - x + 1) if self.needs_input_grad[1] else None
+        else:
+            grad_x = -scale * t if self.needs_input_grad[0] else None
+            if self.needs_input_grad[1]:
+                positive = t > 0
+                grad_t = scale * (xp.where(positive, xp.log(xp.where(positive, t, 1)) + 1, xp.nan) - x)
+        return (None if grad_x is None else sum_to(grad_x, x.shape).astype(x.dtype, copy=False),
+                None if grad_t is None else sum_to(grad_t, t.shape).astype(t.dtype, copy=False))
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence of ``target`` (probabilities, or log-probabilities with ``log_target``) from
+    ``exp(input)``: ``input`` holds log-probabilities.  ``reduction='batchmean'`` divides the sum
+    by the batch size (the mathematical KL); ``'mean'`` by the number of elements, as torch.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    input, target = as_operands(input, target)
+    shape = broadcast_shapes(input.array.shape, target.array.shape)
+    denominator = (shape[0] if shape else 1) if reduction == "batchmean" else math.prod(shape)
+    return KLDivergence.apply(input, target, log_target=log_target,
+                              reduction="mean" if reduction == "batchmean" else reduction,
+                              denominator=denominator)
+

@@ -1,12 +1,15 @@
 """Activation layers: thin modules around ``nn.functional``, with torch's reprs."""
 from __future__ import annotations
 
+from ... import factories
+from .. import init as init_module
 from .._functional import activation as F
+from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
            "Softplus", "Sigmoid", "Tanh", "LogSigmoid", "Hardsigmoid", "Hardswish", "Softsign",
-           "Tanhshrink", "Threshold", "Softmax", "LogSoftmax", "Softmin"]
+           "Tanhshrink", "Threshold", "Softmax", "LogSoftmax", "Softmin", "PReLU"]
 
 
 def _inplace_suffix(inplace):
@@ -199,3 +202,23 @@ class LogSoftmax(_SoftmaxFamily):
 
 class Softmin(_SoftmaxFamily):
     function = F.softmin
+
+
+class PReLU(Module):
+    """Leaky ReLU with learned slopes: one (``num_parameters=1``) or one per channel, starting at ``init``."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(factories.empty(num_parameters, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init_module.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
