@@ -174,6 +174,26 @@ def test_output_buffer_filled_step_by_step_matches_torch(dtype):
     assert_matches_torch(fn, [(T, B, 5), (5, H)], dtype=dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_augmented_assignment_to_an_index_matches_torch(dtype):
+    """``y[key] += v`` is getitem, an in-place op on the result, then setitem."""
+    def fn(x, h):
+        y = x * 1
+        y[0] += h
+        y[:, 1:3] *= 2
+        y[[2, 0]] -= h * 3
+        y[y > 1] += 1.0
+        return y
+    assert_matches_torch(fn, [(3, 4), (4,)], dtype=dtype)
+
+    def accumulate_rows(x):
+        out = x.new_zeros(2, 3)
+        for row in range(2):
+            out[row] += x[row] * 2
+        return out
+    assert_matches_torch(accumulate_rows, [(2, 3)], dtype=dtype)
+
+
 def test_setitem_without_grad_writes_and_bumps_the_version():
     x = minigrad.zeros(3, 4)
     x[1, 1:3] = 5
