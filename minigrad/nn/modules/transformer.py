@@ -18,7 +18,7 @@ import copy
 import math
 
 from ... import dtypes
-from ...backend import array_module, module_for
+from ...backend import module_for
 from .._functional.attention import _canonical_mask, _none_or_dtype
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
