@@ -214,12 +214,6 @@ class Threshold(Pointwise):
         return x > threshold
 
 
-def _apply(node, input, inplace, **params):
-    """Run ``node``; with torch's ``inplace=True`` the input takes the result's values and history."""
-    result = node.apply(input, **params)
-    return assign(input, result) if inplace else result
-
-
 class Prelu(Function):
     """``x`` where positive, else ``weight * x``; ``weight`` has one slope per channel (dim 1) or one in all."""
 
@@ -254,6 +248,12 @@ class Prelu(Function):
 
 
 # ---- the public functions (torch's names and defaults) ------------------------------------------
+def _apply(node, input, inplace, **params):
+    """Run ``node``; with torch's ``inplace=True`` the input takes the result's values and history."""
+    result = node.apply(input, **params)
+    return assign(input, result) if inplace else result
+
+
 def relu(input, inplace=False):
     return unary.relu_(input) if inplace else unary.relu(input)
 

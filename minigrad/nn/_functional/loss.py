@@ -17,6 +17,7 @@ import math
 import warnings
 
 from ...autograd.function import Function
+from ...dtypes import scalar_type_name
 from ...backend import array_module
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
@@ -26,9 +27,6 @@ __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
 
 _REDUCTIONS = ("none", "mean", "sum")
-_TORCH_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                       "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
 
 # ---- reductions ------------------------------------------------------------------------------
 def _legacy_reduction(size_average, reduce, reduction):
@@ -166,7 +164,7 @@ def _check_class_targets(input, target):
         raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
     if target.array.dtype.name not in ("int64", "uint8"):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
-                           f"{_TORCH_SCALAR_NAMES[target.dtype.name]}")
+                           f"{scalar_type_name(target.dtype)}")
 
 
 def _label_index(xp, labels, class_axis):
@@ -243,8 +241,8 @@ def _class_loss(input, target, weight, ignore_index, reduction, label_smoothing,
     _check_class_targets(input, target)
     _check_weight(weight, num_classes)
     if weight is not None and weight.array.dtype != input.array.dtype:
-        raise RuntimeError(f"expected scalar type {_TORCH_SCALAR_NAMES[input.dtype.name]} but found "
-                           f"{_TORCH_SCALAR_NAMES[weight.dtype.name]}")
+        raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found "
+                           f"{scalar_type_name(weight.dtype)}")
     return _class_index_loss(input, target, class_axis, weight, ignore_index, label_smoothing, from_logits,
                              reduction)
 
@@ -424,8 +422,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({Size(target.array.shape)}) that is different to the input "
                          f"size ({Size(input.array.shape)}) is deprecated. Please ensure they have the same size.")
     if target.array.dtype != input.array.dtype:
-        raise RuntimeError(f"Found dtype {_TORCH_SCALAR_NAMES[target.dtype.name]} but expected "
-                           f"{_TORCH_SCALAR_NAMES[input.dtype.name]}")
+        raise RuntimeError(f"Found dtype {scalar_type_name(target.dtype)} but expected "
+                           f"{scalar_type_name(input.dtype)}")
     if input.array.size and (bool((input.array < 0).any()) or bool((input.array > 1).any())):
         raise RuntimeError("all elements of input should be between 0 and 1")
     return BinaryCrossEntropy.apply(input, target, weight=_weight_array(weight, input), reduction=reduction)

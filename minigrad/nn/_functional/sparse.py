@@ -4,14 +4,10 @@ from __future__ import annotations
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...backend import array_module, scatter_add
+from ...dtypes import scalar_type_name
 from ...tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
-
-_TORCH_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                       "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-                       "bool": "BoolTensor"}
-
 
 class Embedding(Function):
     """``weight[indices]``: weight ``(num_embeddings, dim)``, indices ``(*)`` -> ``(*, dim)``.
@@ -45,7 +41,7 @@ def _check_indices(input, num_embeddings):
     if input.array.dtype.kind not in "iu" or input.array.dtype.itemsize < 4:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            "scalar types: Long, Int; but got "
-                           f"torch.{_TORCH_TENSOR_TYPES[input.dtype.name]} instead (while checking "
+                           f"torch.{scalar_type_name(input.dtype)}Tensor instead (while checking "
                            "arguments for embedding)")
     if input.array.size and (int(input.array.min()) < 0 or int(input.array.max()) >= num_embeddings):
         raise IndexError("index out of range in self")

@@ -65,15 +65,10 @@ def _addindent(text, spaces):
     return first + "\n" + "\n".join((spaces * " ") + line if line.strip() else "" for line in lines)
 
 
-_TORCH_TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                       "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                       "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
-
-
 def _torch_type_name(value):
     """How torch names a value's type in its errors: 'torch.FloatTensor', 'int'."""
     if isinstance(value, Tensor):
-        return "torch." + _TORCH_TENSOR_TYPES[value.dtype.name]
+        return f"torch.{dtypes.scalar_type_name(value.dtype)}Tensor"
     return type(value).__name__
 
 
