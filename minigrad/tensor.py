@@ -50,7 +50,7 @@ class Tensor:
     infers the dtype instead.
     """
 
-    __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter",
+    __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
                  "_hooks", "_accumulator", "_retains_grad", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy_scalar * tensor calls Tensor.__rmul__
 
@@ -61,7 +61,7 @@ class Tensor:
     def _init(self, array, requires_grad=False):
         self.array = array
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version_counter = _VersionCounter()
@@ -139,6 +139,17 @@ class Tensor:
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
         return (AccumulateGrad.of(self), 0)
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a leaf's, or a non-leaf's after ``retain_grad``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
 
     @property
     def requires_grad(self) -> bool:
@@ -271,6 +282,8 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
+        if self.array.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.array.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
@@ -286,6 +299,20 @@ class Tensor:
     def __repr__(self):
         from ._print import tensor_repr
         return tensor_repr(self)
+
+    def __deepcopy__(self, memo):
+        """A copy with its own memory, ``requires_grad`` and ``.grad`` (leaves only, as torch)."""
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol at the moment.")
+        if id(self) in memo:
+            return memo[id(self)]
+        import copy
+        result = type(self)._wrap(self.array.copy(), self._requires_grad)
+        memo[id(self)] = result
+        if self._grad is not None:
+            result._grad = copy.deepcopy(self._grad, memo)
+        return result
 
     def __reduce_ex__(self, protocol):
         raise TypeError("minigrad tensors are not pickled: use minigrad.save, which runs no code on load")
@@ -359,6 +386,23 @@ class Tensor:
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _check_assigned_grad(tensor, grad):
+    """torch's checks on ``tensor.grad = grad``."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type(grad).__name__}")
+    if grad.array.shape != tensor.array.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.array.shape)}' to a "
+                           f"tensor of size '{list(tensor.array.shape)}'. Please ensure that the "
+                           "gradient and the tensor are the same size")
+    if grad.array.dtype != tensor.array.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a tensor "
+                           f"with dtype '{tensor.dtype.name}'")
+    if grad.device != tensor.device:
+        raise RuntimeError(f"attempted to assign a gradient on device {grad.device} to a tensor on "
+                           f"device {tensor.device}")
 
 
 def _check_dim(dim, ndim):

@@ -1,4 +1,6 @@
 """The Tensor API against torch: attributes, conversions, interop, and the issue's idiom."""
+import copy
+
 import numpy
 import pytest
 import torch
@@ -218,3 +220,41 @@ def test_issue_idiom_matches_torch():
 def test_issue_idiom_without_requires_grad_raises_as_torch():
     expected, actual = run_both(lambda lib: issue_idiom(lib, False))
     assert actual == expected and expected.startswith("RuntimeError: element 0 of tensors does not")
+
+
+# ---- .grad assignment, copies ------------------------------------------------------------------
+@pytest.mark.parametrize("action", [
+    lambda lib: setattr(lib.ones(2, requires_grad=True), "grad", lib.ones(3)),
+    lambda lib: setattr(lib.ones(2, requires_grad=True), "grad", [1.0, 2.0]),
+    lambda lib: bool(lib.ones(0)),
+], ids=["grad_size", "grad_type", "bool_empty"])
+def test_errors_match_torch(action):
+    assert_same(action)
+
+
+def test_grad_of_another_dtype_is_refused():
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype"):
+        minigrad.ones(2, requires_grad=True).grad = minigrad.ones(2, dtype=minigrad.float64)
+
+
+def test_grad_can_be_assigned_and_cleared():
+    x = minigrad.ones(2, requires_grad=True)
+    x.grad = minigrad.full((2,), 3.0)
+    (x * 2.0).backward(minigrad.ones(2))
+    assert x.grad.tolist() == [5.0, 5.0]
+    x.grad = None
+    assert x.grad is None
+
+
+def test_deepcopy_of_a_leaf_copies_values_flag_and_grad():
+    for library in (torch, minigrad):
+        x = library.tensor([1.0, 2.0], requires_grad=True)
+        x.grad = library.tensor([0.5, 0.5])
+        y = copy.deepcopy(x)
+        assert y.requires_grad and y.is_leaf and y.tolist() == [1.0, 2.0]
+        assert y.grad.tolist() == [0.5, 0.5] and y.grad is not x.grad
+        with library.no_grad():
+            y.add_(1.0)
+        assert x.tolist() == [1.0, 2.0]
+    expected, actual = run_both(lambda lib: copy.deepcopy(lib.ones(2, requires_grad=True) * 2))
+    assert expected.startswith(actual) and "graph leaves" in actual   # torch adds a weight_norm hint

@@ -193,10 +193,10 @@ class AccumulateGrad(Function):
             replaced = hook(Tensor._wrap(grad))
             if replaced is not None:
                 grad = replaced.array
-        if leaf.grad is None:
-            leaf.grad = Tensor._wrap(_as_array(grad).copy())
+        if leaf._grad is None:
+            leaf._grad = Tensor._wrap(_as_array(grad).copy())
         else:
-            leaf.grad.array += grad
+            leaf._grad.array += grad
 
     @staticmethod
     def of(leaf):
