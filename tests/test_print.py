@@ -2,6 +2,9 @@
 import numpy
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 import minigrad
 from minigrad import _print
@@ -185,3 +188,30 @@ def test_device_suffix(device):
     x = minigrad.tensor([1.0, 2.0], device=device)
     expected = "tensor([1., 2.])" if device == "cpu" else "tensor([1., 2.], device='cuda:0')"
     assert repr(x) == expected
+
+
+@st.composite
+def printable_arrays(draw):
+    """Arrays of every dtype and up to 4 dimensions; floats at any scale, with nan/inf/-0."""
+    dtype = draw(st.sampled_from([numpy.float32, numpy.float64, numpy.float16, numpy.int64, numpy.int32,
+                                  numpy.bool_, numpy.uint8]))
+    shape = draw(array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=7))
+    if numpy.dtype(dtype).kind != "f":
+        return draw(arrays(dtype, shape))
+    width = 16 if dtype is numpy.float16 else 32
+    values = draw(arrays(dtype, shape, elements=st.floats(-10, 10, width=width, allow_nan=False)))
+    scale = draw(st.sampled_from([1e-12, 1e-6, 1e-3, 1.0, 1e3, 1e6, 1e12]))
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        values = numpy.asarray(numpy.asarray(values, dtype=numpy.float64) * scale).astype(dtype)
+    if draw(st.booleans()):
+        values = numpy.asarray(numpy.round(values))       # integer-valued floats print as "1."
+    if values.size and draw(st.booleans()):
+        values.flat[0] = draw(st.sampled_from([numpy.nan, numpy.inf, -numpy.inf, -0.0]))
+    return values
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(printable_arrays(), st.booleans())
+def test_repr_property_matches_torch(array, requires_grad):
+    requires_grad = requires_grad and array.dtype.kind == "f"
+    assert minigrad_repr(array, requires_grad) == torch_repr(array, requires_grad)
