@@ -173,10 +173,13 @@ def as_operands(a, b, true_division=False):
             broadcast_shapes(a.array.shape, b.array.shape)
         dtype = a.array.dtype if a.array.dtype == b.array.dtype else dtypes.result_type(a, b)
     elif a_is_tensor or b_is_tensor:
-        scalar = b if a_is_tensor else a
+        tensor, scalar = (a, b) if a_is_tensor else (b, a)
         if not isinstance(scalar, numbers.Number):
             raise TypeError(f"unsupported operand type for a Tensor op: '{type(scalar).__name__}'")
-        dtype = dtypes.result_type(a, b)
+        if tensor.array.dtype.kind == "f" and type(scalar) in (int, float):
+            dtype = tensor.array.dtype      # the common case: a float tensor keeps its dtype
+        else:
+            dtype = dtypes.result_type(a, b)
     else:
         raise TypeError("at least one operand must be a Tensor")
     if true_division and dtype.kind in "biu":
