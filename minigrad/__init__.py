@@ -10,6 +10,7 @@ from .backend import Device as device
 from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .tensor import Size, Tensor
+from ._print import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
