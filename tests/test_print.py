@@ -154,13 +154,13 @@ def test_print_options_match_torch(options):
     expected, actual = [], []
     try:
         torch.set_printoptions(**options)
-        _print.set_printoptions(**options)
+        minigrad.set_printoptions(**options)
         for array in arrays:
             expected.append(torch_repr(array))
             actual.append(minigrad_repr(array))
     finally:
         torch.set_printoptions(profile="default")
-        _print.set_printoptions(profile="default")
+        minigrad.set_printoptions(profile="default")
     assert actual == expected
 
 
