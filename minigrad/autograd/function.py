@@ -119,29 +119,27 @@ class Function:
         arrays = [tensor.array for tensor in inputs]
         if len(arrays) > 1 and gpu_in_use():
             _check_same_device(arrays)
-        requires_grad = is_grad_enabled() and any(tensor._requires_grad for tensor in inputs)
+        needs_input_grad = tuple([tensor._requires_grad for tensor in inputs])
+        requires_grad = True in needs_input_grad and is_grad_enabled()
         # known before forward, so forward can save only what backward will use (as torch does)
-        node.needs_input_grad = tuple(requires_grad and tensor._requires_grad for tensor in inputs)
+        node.needs_input_grad = needs_input_grad if requires_grad else (False,) * len(inputs)
         outputs = node.forward(*arrays, **options)
+        # without a graph nothing refers to the node afterwards: it goes, with what it saved
         if not isinstance(outputs, tuple):
             result = Tensor._wrap(_as_array(outputs))
             if requires_grad:
                 node._link(inputs, (result,))
-            else:
-                node._saved = ()
             return result
-        results = tuple(Tensor._wrap(_as_array(output)) for output in outputs)
+        results = tuple([Tensor._wrap(_as_array(output)) for output in outputs])
         if requires_grad:
             node._link(inputs, results)
-        else:
-            node._saved = ()
         return results
 
     def _link(self, inputs, results):
         """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
-        self.next_edges = tuple(tensor._edge() if tensor._requires_grad else None for tensor in inputs)
-        self.output_meta = tuple((result.array.shape, result.array.dtype, array_module(result.array))
-                                 for result in results)
+        self.next_edges = tuple([tensor._edge() if tensor._requires_grad else None for tensor in inputs])
+        self.output_meta = tuple([(result.array.shape, result.array.dtype, array_module(result.array))
+                                  for result in results])
         if self._saved:
             self._remember_saved_versions(inputs, results)
         for output_nr, result in enumerate(results):
