@@ -164,3 +164,19 @@ def test_no_dropout_after_the_last_layer(impl):
         rnn.eval()
         eval_output, _ = rnn(x)
     numpy.testing.assert_array_equal(train_output.detach().numpy(), eval_output.detach().numpy())
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_changing_the_output_in_place_is_caught(mode):
+    """The fused backward reads the output it saved, so an in-place change must fail loudly.
+
+    torch's float32 LSTM (oneDNN) fails the same way; its CPU RNN and GRU (and float64
+    LSTM) are composed of ops that keep their own copies, so there torch computes on.
+    """
+    ours, theirs = make_rnn_pair(mode, 3, 4, dtype="float32")
+    libraries = ((torch, theirs), (minigrad, ours)) if mode == "LSTM" else ((minigrad, ours),)
+    for lib, module in libraries:
+        output, _ = module(lib.randn(5, 2, 3))
+        output.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            output.sum().backward()

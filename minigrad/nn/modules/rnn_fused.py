@@ -277,11 +277,12 @@ class RNNLayer(_RecurrentLayer):
                 _activate(h, 0)
             else:
                 xp.maximum(h, 0, out=h)
-        self.save_for_backward(x, w_ih, w_hh, x_rows, hidden)
-        return self._output(layout, hidden), self._final(layout, hidden)
+        output = self._output(layout, hidden)
+        self.save_for_backward(x, w_ih, w_hh, output, x_rows, hidden)
+        return output, self._final(layout, hidden)
 
     def backward(self, grad_output, grad_hn):
-        x, w_ih, w_hh, x_rows, hidden = self.saved_tensors
+        x, w_ih, w_hh, _, x_rows, hidden = self.saved_tensors
         xp, layout, shift = array_module(hidden), self.layout, self.layout.shift
         outputs = hidden[shift:shift + layout.rows]
         if self.nonlinearity == "tanh":                             # d act / d z for all steps
@@ -356,11 +357,12 @@ class LSTMLayer(_RecurrentLayer):
                 xp.matmul(gated[here], w_hr.T, out=hidden[now])
             else:
                 xp.multiply(output_gate, tanh_cell[here], out=hidden[now])              # o * tanh(c)
-        self.save_for_backward(x, w_ih, w_hh, w_hr, x_rows, gates, hidden, cell, tanh_cell, gated)
-        return self._output(layout, hidden), self._final(layout, hidden), self._final(layout, cell)
+        output = self._output(layout, hidden)
+        self.save_for_backward(x, w_ih, w_hh, w_hr, output, x_rows, gates, hidden, cell, tanh_cell, gated)
+        return output, self._final(layout, hidden), self._final(layout, cell)
 
     def backward(self, grad_output, grad_hn, grad_cn):
-        x, w_ih, w_hh, w_hr, x_rows, gates, hidden, cell, tanh_cell, gated = self.saved_tensors
+        x, w_ih, w_hh, w_hr, _, x_rows, gates, hidden, cell, tanh_cell, gated = self.saved_tensors
         xp, layout = array_module(gates), self.layout
         B, H = layout.batch, gates.shape[-1]
         w_hh_gates = _gate_blocks(w_hh, LSTM_ORDER)                  # (4, H, P)
@@ -384,7 +386,7 @@ class LSTMLayer(_RecurrentLayer):
             xp.multiply(dh, factors[0, here], out=dgates[0])                             # o
             xp.multiply(dc, factors[1:, here], out=dgates[1:])                           # f, i, g
             dc *= gates[1, here]                                     # dc_{t-1} = dc_t * f
-            xp.sum(xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]), axis=0, out=grad_h[:size])
+            xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
         grad_x = None
         if self.needs_input_grad[0]:
             grad_x = xp.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
@@ -468,11 +470,12 @@ class GRULayer(_RecurrentLayer):
             xp.subtract(h_prev, new, out=h)                         # h = n + z * (h_prev - n)
             h *= step[1]
             h += new
-        self.save_for_backward(x, w_ih, w_hh, x_rows, gates, recurrent, hidden)
-        return self._output(layout, hidden), self._final(layout, hidden)
+        output = self._output(layout, hidden)
+        self.save_for_backward(x, w_ih, w_hh, output, x_rows, gates, recurrent, hidden)
+        return output, self._final(layout, hidden)
 
     def backward(self, grad_output, grad_hn):
-        x, w_ih, w_hh, x_rows, gates, recurrent, hidden = self.saved_tensors
+        x, w_ih, w_hh, _, x_rows, gates, recurrent, hidden = self.saved_tensors
         xp, layout = array_module(gates), self.layout
         B, H = layout.batch, gates.shape[-1]
         h_prev = hidden[layout.prev_rows]
@@ -493,7 +496,7 @@ class GRULayer(_RecurrentLayer):
             xp.multiply(d_new, reset_factor[here], out=dgates[0])                      # r
             xp.multiply(dh, update_factor[here], out=dgates[1])                        # z
             xp.multiply(d_new, reset[here], out=dgates[2])                             # W_hn h + b_hn
-            xp.sum(xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]), axis=0, out=grad_h[:size])
+            xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
             grad_h[:size] += xp.multiply(dh, update[here], out=carried[:size])         # + z * dh
         grad_input_gates[:2] = grad_hidden_gates[:2]
         grad_x = None
