@@ -115,6 +115,8 @@ ERROR_CASES = {
     "input_size_float": lambda lib: lib.nn.LSTM(10.0, 20),
     "bias_not_bool": lambda lib: lib.nn.LSTM(10, 20, bias=1),
     "batch_first_not_bool": lambda lib: lib.nn.GRU(10, 20, batch_first=None),
+    "empty_sequence": lambda lib: lib.nn.LSTM(10, 20)(lib.randn(0, 3, 10)),
+    "empty_sequence_batch_first": lambda lib: lib.nn.GRU(10, 20, batch_first=True)(lib.randn(3, 0, 10)),
 }
 
 
@@ -133,3 +135,14 @@ def test_dtype_mismatch_names_both_dtypes():
     with pytest.raises(error_type) as raised:
         minigrad.nn.LSTM(3, 4)(minigrad.zeros(2, 1, 3, dtype=minigrad.float64))
     assert str(raised.value) == message.replace("torch.", "minigrad.")
+
+
+@pytest.mark.parametrize("impl", ["fused", "readable"])
+def test_empty_batch_gives_empty_outputs_as_torch(impl):
+    from _rnn_parity import implementation
+    x = minigrad.randn(5, 0, 3, requires_grad=True)
+    with implementation(impl):
+        output, (h_n, c_n) = minigrad.nn.LSTM(3, 4, bidirectional=True)(x)
+        output.sum().backward()
+    assert tuple(output.shape) == (5, 0, 8) and tuple(h_n.shape) == tuple(c_n.shape) == (2, 0, 4)
+    assert tuple(x.grad.shape) == (5, 0, 3)

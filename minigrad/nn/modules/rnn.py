@@ -185,6 +185,8 @@ class RNNBase(Module):
                 hx = None if hx is None else self._unsqueeze_state(hx)
             batch_size = input.size(batch_dim)
         self.check_input(input, batch_sizes)
+        if input.size(0 if packed or not self.batch_first else 1) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         if hx is None:
             hx = self._zero_state(input, batch_size)
         else:
