@@ -83,5 +83,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have "
                                    "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
+        if grad_array is not None and not getattr(grad_array.flags, "writeable", True):
+            grad_array = grad_array.copy()   # a broadcast view from sum/mean's backward
         results.append(None if grad_array is None else Tensor._wrap(grad_array))
     return tuple(results)

@@ -90,6 +90,7 @@ class Function:
     def release(self):
         """Free the saved arrays (after a backward without ``retain_graph``)."""
         self._saved = None
+        self._saved_versions = ()
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
