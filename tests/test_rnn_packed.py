@@ -169,3 +169,14 @@ def test_packed_hidden_size_error_matches_torch():
     with pytest.raises(error_type) as raised:
         ours_module(packed[0], minigrad.zeros(2, 5, 4, dtype=minigrad.float64))
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("lengths", [[4, 4, 4], [4, 1, 1], [1, 1, 1]], ids=["equal", "one_long", "all_one"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_packed_edge_lengths(impl, mode, lengths):
+    """Equal lengths (every step full), one long sequence, and all of length one."""
+    ours_module, theirs_module = make_rnn_pair(mode, 3, 4, num_layers=2, bidirectional=True)
+    arrays = random_arrays([(4, 3, 3)] + state_shapes(theirs_module, 3), "float64", seed=6)
+    with implementation(impl):
+        check_rnn(ours_module, theirs_module, arrays[0], arrays[1:], lengths=lengths)
