@@ -146,3 +146,17 @@ def test_empty_batch_gives_empty_outputs_as_torch(impl):
         output.sum().backward()
     assert tuple(output.shape) == (5, 0, 8) and tuple(h_n.shape) == tuple(c_n.shape) == (2, 0, 4)
     assert tuple(x.grad.shape) == (5, 0, 3)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH", "cell"])
+def test_a_state_of_another_dtype_is_refused(mode):
+    x = minigrad.zeros(5, 2, 3)
+    h = minigrad.zeros(1, 2, 4, dtype=minigrad.float64)
+    with pytest.raises(RuntimeError, match="Input and hidden tensors are not the same dtype, found input "
+                                           "tensor with Float and hidden tensor with Double"):
+        if mode == "LSTM":
+            minigrad.nn.LSTM(3, 4)(x, (minigrad.zeros(1, 2, 4), h))
+        elif mode == "cell":
+            minigrad.nn.GRUCell(3, 4)(x[0], h[0])
+        else:
+            _build(minigrad, mode, 3, 4)(x, h)

@@ -29,6 +29,7 @@ import numbers
 import warnings
 
 from ... import backends, factories
+from ...ops.indexing import scalar_type_name
 from ...ops.join import cat, stack
 from ...tensor import Tensor
 from .. import init
@@ -192,6 +193,7 @@ class RNNBase(Module):
         else:
             hx = self.permute_hidden(hx, sorted_indices)
             self._check_state(input, hx, batch_sizes)
+            _check_same_dtype_and_device(input, hx if isinstance(hx, tuple) else (hx,))
         time_major = input.transpose(0, 1) if self.batch_first and not packed else input
         output, hidden = self._run_layers(time_major, hx, batch_sizes)
         if packed:
@@ -369,6 +371,18 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
 
+def _check_same_dtype_and_device(input, states):
+    """The states must match the input's dtype and device (torch's wording)."""
+    for state in states:
+        if state.dtype != input.dtype:
+            raise RuntimeError("Input and hidden tensors are not the same dtype, found input tensor "
+                               f"with {scalar_type_name(input.array)} and hidden tensor with "
+                               f"{scalar_type_name(state.array)}")
+        if state.device != input.device:
+            raise RuntimeError("Input and hidden tensors are not at the same device, found input "
+                               f"tensor at {input.device} and hidden tensor at {state.device}")
+
+
 def _check_arguments(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size):
     """torch's constructor checks, in torch's order and words."""
     if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
@@ -433,6 +447,7 @@ class RNNCellBase(Module):
 
     def _check_step(self, input, states):
         """torch's cell checks: feature sizes and batch sizes of input and states."""
+        _check_same_dtype_and_device(input, states)
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
                                f"{self.input_size}")
