@@ -5,7 +5,8 @@
 layer and one direction:
 
 * the input projection ``x @ W_ih^T + biases`` of every time step is one
-  matmul, written into a preallocated gate buffer of shape ``(N, G*H)``;
+  (batched) matmul, written into a gate buffer of shape ``(G, N, H)``,
+  gate-major so that every gate of every step is a contiguous block;
 * the Python loop runs only the recurrence: per step one ``h_prev @ W_hh^T``
   and a handful of NumPy calls that write into preallocated buffers (``out=``);
 * the backward walks the steps in reverse with hand-derived gate gradients;
@@ -23,13 +24,21 @@ the special case ``batch_sizes = [B] * T``, so one kernel serves both.  A
 sequence that has ended simply drops out of the batch (the batch shrinks), so
 every sequence's ``h_n`` is its state at its own last step, as in torch.
 
-Two tricks keep the step short.  All gates are activated by one ``exp`` call:
-``sigmoid(z) = 1 / (1 + exp(-z))`` and ``tanh(z) = 2 sigmoid(2 z) - 1``, with the
-factors ``-1`` and ``-2`` folded into (copies of) the weights, which is exact
-in binary floating point (``exp`` is also about twice as fast as NumPy's
-``tanh``).  The LSTM gate columns are reordered internally from torch's
-``i, f, g, o`` to ``o, f, i, g`` so that the sigmoid gates are one contiguous
-slice and the gates that multiply ``dc`` in backward are neighbours; gradients are put back in torch's order.
+Three tricks keep the step short.  All gates of a step are activated by one
+``exp`` call: ``sigmoid(z) = 1 / (1 + exp(-z))`` and ``tanh(z) = 2 sigmoid(2 z) - 1``,
+with the factors ``-1`` and ``-2`` folded into (copies of) the weights, which is
+exact in binary floating point (NumPy's ``exp`` is also about twice as fast as
+its ``tanh``).  The gates are stored gate-major (NumPy runs several times slower
+on column slices of a ``(N, G*H)`` matrix), and the LSTM gates are reordered
+internally from torch's ``i, f, g, o`` to ``o, f, i, g``, so that the sigmoid
+gates are ``[:3]`` and the gates that multiply ``dc`` in backward are ``[1:]``;
+gradients are put back in torch's order.  The backward's per-step factors
+(``s (1 - s)`` times the partner value) are computed for all steps at once
+before the loop, so the loop itself is a few multiplies and one matmul a step.
+
+NumPy appears here only for the host-side bookkeeping of the layout (index
+arrays) and its floating-point warning switch; the array maths goes through
+``xp`` and runs on CuPy unchanged.
 """
 from __future__ import annotations
 
@@ -112,7 +121,7 @@ class TimeLayout:
             self.last_rows = xp.asarray(numpy.asarray(offsets)[lengths - 1] + numpy.arange(B))
 
     def to_sequence_order(self, array):
-        """Undo ``flip`` (it is its own inverse); identity otherwise."""
+        """Apply (or undo: it is its own inverse) ``flip``; identity when there is none."""
         return array if self.flip is None else array[self.flip]
 
     from_sequence_order = to_sequence_order
@@ -214,11 +223,10 @@ class _RecurrentLayer(Function):
         w_hr = arrays.pop(0) if has_proj else None
         return x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr
 
-    def _start(self, x, h0, batch_sizes, reverse):
+    def _start(self, x, batch_sizes, reverse):
         """The layout and the input as ``(N, I)`` rows in processing order."""
         xp = array_module(x)
         self.input_shape = x.shape
-        self.has_batch_sizes = batch_sizes is not None
         if batch_sizes is None:                       # padded (T, B, I)
             batch_sizes = (x.shape[1],) * x.shape[0]
         layout = TimeLayout(batch_sizes, reverse, xp)
@@ -260,7 +268,7 @@ class RNNLayer(_RecurrentLayer):
     @_exp_may_overflow
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, nonlinearity="tanh"):
         x, h0, _, w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays, has_bias, False, False)
-        xp, layout, x_rows = self._start(x, h0, batch_sizes, reverse)
+        xp, layout, x_rows = self._start(x, batch_sizes, reverse)
         self.layout, self.has_bias, self.nonlinearity = layout, has_bias, nonlinearity
         tanh = nonlinearity == "tanh"
         prepare = (lambda w: _for_exp(w, 0)) if tanh else (lambda w: w)   # tanh: weights * -2
@@ -327,7 +335,7 @@ class LSTMLayer(_RecurrentLayer):
     @_exp_may_overflow
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, has_proj=False):
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack(arrays, has_bias, True, has_proj)
-        xp, layout, x_rows = self._start(x, h0, batch_sizes, reverse)
+        xp, layout, x_rows = self._start(x, batch_sizes, reverse)
         self.layout, self.has_bias, self.has_proj = layout, has_bias, has_proj
         H, dtype = w_ih.shape[0] // 4, x.dtype
         B, shift = layout.batch, layout.shift
@@ -440,7 +448,7 @@ class GRULayer(_RecurrentLayer):
     @_exp_may_overflow
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True):
         x, h0, _, w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays, has_bias, False, False)
-        xp, layout, x_rows = self._start(x, h0, batch_sizes, reverse)
+        xp, layout, x_rows = self._start(x, batch_sizes, reverse)
         self.layout, self.has_bias = layout, has_bias
         shift, dtype = layout.shift, x.dtype
         prepare = lambda weight: _for_exp(_gate_blocks(weight, GRU_ORDER), 2)  # noqa: E731
