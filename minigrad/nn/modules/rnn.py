@@ -31,7 +31,6 @@ import warnings
 from ... import backends, factories
 from ...ops.indexing import scalar_type_name
 from ...ops.join import cat, stack
-from ...tensor import Tensor
 from .. import init
 from .._functional.dropout import dropout as _dropout
 from ..parameter import Parameter
