@@ -38,7 +38,9 @@ before the loop, so the loop itself is a few multiplies and one matmul a step.
 
 NumPy appears here only for the host-side bookkeeping of the layout (index
 arrays) and its floating-point warning switch; the array maths goes through
-``xp`` and runs on CuPy unchanged.
+``xp`` and runs on CuPy unchanged.  On CuPy arrays the elementwise statements of
+each step (forward and backward) run as one fused kernel instead, at the places
+marked ``CUDA hook`` (``rnn_cuda.py``: the same statements, transcribed).
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ import numpy
 
 from ...autograd.function import Function
 from ...backend import array_module
+from . import rnn_cuda
 
 __all__ = []   # internal: nn.RNN / nn.LSTM / nn.GRU call these
 
@@ -277,9 +280,14 @@ class RNNLayer(_RecurrentLayer):
             projected += prepare(b_ih + b_hh)
         hidden = self._hidden_buffer(xp, layout, h0, x.dtype)
         w_hh_t, shift = prepare(w_hh).T, layout.shift
+        kernels = rnn_cuda.step_kernels(xp)
         for _, row, prev, size in layout.order:
             h = hidden[shift + row:shift + row + size]
             xp.matmul(hidden[prev:prev + size], w_hh_t, out=h)
+            if kernels:   # CUDA hook: the three lines below as one kernel
+                step = kernels.rnn_tanh_forward if tanh else kernels.rnn_relu_forward
+                step(projected[row:row + size], h)
+                continue
             h += projected[row:row + size]
             if tanh:
                 _activate(h, 0)
@@ -299,10 +307,14 @@ class RNNLayer(_RecurrentLayer):
             slope = (outputs > 0).astype(outputs.dtype)
         grad_pre = self._grad_rows(layout, grad_output).copy()      # becomes d loss / d z
         grad_h = grad_hn.copy()                                     # d loss / d h carried back
+        kernels = rnn_cuda.step_kernels(xp)
         for _, row, _, size in reversed(layout.order):
             dz = grad_pre[row:row + size]
-            dz += grad_h[:size]
-            dz *= slope[row:row + size]
+            if kernels:   # CUDA hook: the two lines below as one kernel
+                kernels.rnn_backward(grad_h[:size], slope[row:row + size], dz)
+            else:
+                dz += grad_h[:size]
+                dz *= slope[row:row + size]
             xp.matmul(dz, w_hh, out=grad_h[:size])
         grads = [self._grad_input(layout, grad_pre @ w_ih) if self.needs_input_grad[0] else None,
                  grad_h, grad_pre.T @ x_rows, grad_pre.T @ hidden[layout.prev_rows]]
@@ -350,9 +362,17 @@ class LSTMLayer(_RecurrentLayer):
         gated = xp.empty((layout.rows, H), dtype) if has_proj else None   # o * tanh(c)
         recurrent = xp.empty((4, B, H), dtype)
         input_gate = xp.empty((B, H), dtype)
+        kernels = rnn_cuda.step_kernels(xp)
         for _, row, prev, size in layout.order:
             here, now = slice(row, row + size), slice(shift + row, shift + row + size)
             step = gates[:, here]
+            if kernels:   # CUDA hook: the matmul, then the elementwise lines below as one kernel
+                xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+                kernels.lstm_forward(*recurrent[:, :size], cell[prev:prev + size], *step,
+                                     cell[now], tanh_cell[here], gated[here] if has_proj else hidden[now])
+                if has_proj:
+                    xp.matmul(gated[here], w_hr.T, out=hidden[now])
+                continue
             step += xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
             _activate(step, 3)
             output_gate, forget_gate, in_gate, candidate = step
@@ -381,8 +401,19 @@ class LSTMLayer(_RecurrentLayer):
         grad_h, grad_c = grad_hn.copy(), grad_cn.copy()             # carried back in time
         dh_buffer, scratch = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((4, B, grad_h.shape[-1]), gates.dtype)
+        kernels = rnn_cuda.step_kernels(xp)
         for _, row, _, size in reversed(layout.order):
             here = slice(row, row + size)
+            if kernels:   # CUDA hook: the elementwise lines below as one kernel, then the matmul
+                dgates, rest = grad_gates[:, here], (cell_slope[here], *factors[:, here], gates[1, here])
+                if self.has_proj:
+                    dh_out = xp.add(grad_output[here], grad_h[:size], out=grad_hidden[here])
+                    dh = xp.matmul(dh_out, w_hr, out=dh_buffer[:size])
+                    kernels.lstm_backward_proj(dh, *rest, grad_c[:size], *dgates)
+                else:
+                    kernels.lstm_backward(grad_output[here], grad_h[:size], *rest, grad_c[:size], *dgates)
+                xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
+                continue
             if self.has_proj:
                 dh_out = xp.add(grad_output[here], grad_h[:size], out=grad_hidden[here])
                 dh = xp.matmul(dh_out, w_hr, out=dh_buffer[:size])
@@ -462,10 +493,18 @@ class GRULayer(_RecurrentLayer):
         hidden = self._hidden_buffer(xp, layout, h0, dtype)
         w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (3, H, H)
         scratch = xp.empty((layout.batch, H), dtype)
+        kernels = rnn_cuda.step_kernels(xp)
         for _, row, prev, size in layout.order:
             here = slice(row, row + size)
             h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
             xp.matmul(h_prev, w_hh_t, out=rec)
+            if kernels:   # CUDA hook: the lines below as one kernel
+                h = hidden[shift + row:shift + row + size]
+                if has_bias:
+                    kernels.gru_forward_bias(rec[0], rec[1], h_prev, b_hh[2], rec[2], *step, h)
+                else:
+                    kernels.gru_forward(rec[0], rec[1], h_prev, rec[2], *step, h)
+                continue
             if has_bias:
                 rec[2] += b_hh[2]
             reset_update = step[:2]
@@ -496,8 +535,17 @@ class GRULayer(_RecurrentLayer):
         grad_h = grad_hn.copy()
         dh_buffer, carried = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((3, B, H), gates.dtype)
+        kernels = rnn_cuda.step_kernels(xp)
         for _, row, _, size in reversed(layout.order):
             here = slice(row, row + size)
+            if kernels:   # CUDA hook: the lines below as two kernels around the matmul
+                dgates = grad_hidden_gates[:, here]
+                kernels.gru_backward(grad_output[here], grad_h[:size], new_factor[here],
+                                     reset_factor[here], update_factor[here], reset[here], update[here],
+                                     grad_input_gates[2, here], *dgates, carried[:size])
+                xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size])
+                kernels.gru_backward_carry(*per_gate[:, :size], carried[:size], grad_h[:size])
+                continue
             dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
             d_new = xp.multiply(dh, new_factor[here], out=grad_input_gates[2, here])
             dgates = grad_hidden_gates[:, here]

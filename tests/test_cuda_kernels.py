@@ -1,0 +1,157 @@
+"""The fused recurrent step kernels of ``nn/modules/rnn_cuda.py``.
+
+On the CPU (always run): every kernel body, executed by its NumPy emulator
+(``StepKernel.emulate``: the same statements on whole arrays), is plugged into
+the fused layers at the CUDA hooks of ``rnn_fused.py``, and the layers must give
+exactly the numbers of the NumPy path.  This verifies the kernels' maths and
+which buffers the hooks pass in and out; it does NOT verify that the CUDA code
+compiles or launches, which only the ``cuda`` cases below check.
+
+On a GPU (``@pytest.mark.cuda``, skipped without one): each compiled kernel
+against its emulator on the same data, and the layers with the kernels against
+the layers running the NumPy statements on CuPy and against the CPU.
+"""
+import numpy
+import pytest
+
+import minigrad
+from minigrad import nn
+from minigrad.nn.modules import rnn_cuda
+from minigrad.nn.utils.rnn import pack_padded_sequence
+
+# torch-free here, but the LSTM projection warning filter keeps parity with the other RNN tests
+LENGTHS = [5, 3, 3, 1]          # unequal: the packed, shrinking-batch layout and the reversal flip
+
+CASES = {
+    "lstm": lambda: nn.LSTM(3, 4, num_layers=2, bidirectional=True),
+    "lstm_no_bias": lambda: nn.LSTM(3, 4, bias=False),
+    "lstm_proj": lambda: nn.LSTM(3, 5, proj_size=2, num_layers=2, bidirectional=True),
+    "gru": lambda: nn.GRU(3, 4, num_layers=2, bidirectional=True),
+    "gru_no_bias": lambda: nn.GRU(3, 4, bias=False, bidirectional=True),
+    "rnn_tanh": lambda: nn.RNN(3, 4, num_layers=2, bidirectional=True),
+    "rnn_relu": lambda: nn.RNN(3, 4, nonlinearity="relu", bidirectional=True),
+}
+
+
+def _run(case, dtype, packed, device="cpu", seed=0):
+    """Output, h_n (and c_n), and the gradients of input and weights, as NumPy arrays."""
+    minigrad.manual_seed(seed)
+    module = CASES[case]().to(getattr(minigrad, dtype))
+    rng = numpy.random.default_rng(seed)
+    for parameter in module.parameters():        # larger than the default init: saturated gates too
+        with minigrad.no_grad():
+            parameter.copy_(minigrad.tensor(rng.uniform(-1.5, 1.5, tuple(parameter.shape)).astype(dtype)))
+    module.to(device)
+    x = minigrad.tensor(rng.standard_normal((5, 4, 3)).astype(dtype), device=device, requires_grad=True)
+    inputs = pack_padded_sequence(x, LENGTHS) if packed else x
+    output, state = module(inputs)
+    output = output.data if packed else output
+    results = [output] + list(state if isinstance(state, tuple) else (state,))
+    loss = sum((r * minigrad.tensor(rng.standard_normal(tuple(r.shape)).astype(dtype), device=device)).sum()
+               for r in results)
+    loss.backward()
+    arrays = [r.detach().cpu().numpy() for r in results] + [x.grad.cpu().numpy()]
+    return arrays + [p.grad.cpu().numpy() for p in module.parameters()]
+
+
+class _Counting:
+    """The emulated kernels, counting launches per kernel."""
+
+    def __init__(self):
+        self.calls = {}
+        emulated = rnn_cuda.emulated_kernels()
+        for kernel in rnn_cuda.KERNELS:
+            setattr(self, kernel.name, self._counted(kernel.name, getattr(emulated, kernel.name)))
+
+    def _counted(self, name, launch):
+        def call(*arrays):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return launch(*arrays)
+        return call
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections")
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_emulated_kernels_reproduce_the_numpy_path_exactly(case, dtype, packed, monkeypatch):
+    reference = _run(case, dtype, packed)
+    counting = _Counting()
+    monkeypatch.setattr(rnn_cuda, "step_kernels", lambda xp: counting)
+    emulated = _run(case, dtype, packed)
+    assert counting.calls, "the CUDA hooks were not reached"
+    assert len(emulated) == len(reference)
+    for mine, expected in zip(emulated, reference):
+        numpy.testing.assert_array_equal(mine, expected)
+
+
+def test_one_launch_per_step_and_direction(monkeypatch):
+    """The forward and backward each launch one kernel per time step and direction (GRU: two backward)."""
+    counting = _Counting()
+    monkeypatch.setattr(rnn_cuda, "step_kernels", lambda xp: counting)
+    steps, layers, directions = 5, 2, 2
+    for make in (CASES["lstm"], CASES["gru"], CASES["rnn_tanh"]):
+        module = make().double()
+        output, _ = module(minigrad.randn(steps, 4, 3, dtype=minigrad.float64))
+        output.sum().backward()
+    per_direction = steps * layers * directions
+    assert counting.calls == {"lstm_forward": per_direction, "lstm_backward": per_direction,
+                              "gru_forward_bias": per_direction, "gru_backward": per_direction,
+                              "gru_backward_carry": per_direction,
+                              "rnn_tanh_forward": per_direction, "rnn_backward": per_direction}
+
+
+def test_the_cpu_never_takes_the_kernel_path():
+    assert rnn_cuda.step_kernels(numpy) is None
+
+
+def test_kernel_bodies_refuse_what_would_round_differently():
+    with pytest.raises(ValueError, match="T\\(...\\)"):
+        rnn_cuda.StepKernel("bad", ["a"], ["b"], "b = a * 2;")      # a double literal in C
+    with pytest.raises(ValueError, match="name = expression"):
+        rnn_cuda.StepKernel("bad", ["a"], ["b"], "b += a;")
+
+
+def test_the_emulator_checks_arguments_as_a_launch_does():
+    kernel = rnn_cuda.RNN_BACKWARD
+    grad_h, slope, grad_pre = numpy.ones((2, 3)), numpy.ones((2, 3)), numpy.ones((2, 3))
+    with pytest.raises(TypeError, match="takes 3 arrays"):
+        kernel.emulate(grad_h, grad_pre)
+    with pytest.raises(TypeError, match="dtypes"):
+        kernel.emulate(grad_h.astype(numpy.float32), slope, grad_pre)
+    with pytest.raises(ValueError, match="broadcast"):
+        kernel.emulate(numpy.ones((3, 3)), slope, grad_pre)
+    kernel.emulate(grad_h, slope, grad_pre)
+    numpy.testing.assert_array_equal(grad_pre, numpy.full((2, 3), 2.0))
+
+
+# ---- on a GPU ----------------------------------------------------------------------------
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kernel", rnn_cuda.KERNELS, ids=lambda kernel: kernel.name)
+def test_compiled_kernel_matches_its_emulator(kernel, dtype):
+    cupy = minigrad.backend.cupy_module()
+    rng = numpy.random.default_rng(0)
+    arrays = [rng.uniform(-3, 3, (6, 5)).astype(dtype) for _ in kernel.inputs + kernel.outputs]
+    on_gpu = [cupy.asarray(array) for array in arrays]
+    kernel.emulate(*arrays)
+    kernel.cupy(*on_gpu)
+    tolerance = dict(rtol=1e-12, atol=1e-14) if dtype == "float64" else dict(rtol=2e-6, atol=1e-6)
+    for name, host, device in zip(kernel.outputs, arrays[len(kernel.inputs):], on_gpu[len(kernel.inputs):]):
+        numpy.testing.assert_allclose(cupy.asnumpy(device), host, err_msg=name, **tolerance)
+
+
+@pytest.mark.cuda
+@pytest.mark.filterwarnings("ignore:LSTM with projections")
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_gpu_kernels_match_the_gpu_numpy_path_and_the_cpu(case, dtype, packed, monkeypatch):
+    tolerance = dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
+    with_kernels = _run(case, dtype, packed, device="cuda")
+    monkeypatch.setattr(rnn_cuda, "enabled", False)
+    without = _run(case, dtype, packed, device="cuda")
+    cpu = _run(case, dtype, packed, device="cpu")
+    for mine, gpu_statements, expected in zip(with_kernels, without, cpu):
+        numpy.testing.assert_allclose(mine, gpu_statements, **tolerance)
+        numpy.testing.assert_allclose(mine, expected, **tolerance)
