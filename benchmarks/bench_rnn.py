@@ -1,6 +1,7 @@
 """Recurrent layers, minigrad against torch on the same work in the same run.
 
     python benchmarks/bench_rnn.py [--rounds 7] [--torch-threads 1 2] [--quick]
+    python benchmarks/bench_rnn.py --device cuda [--rounds 7]
 
 1. the MNIST model of the tutorials, one training step: LSTM(28, 64, num_layers=2,
    batch_first=True) + Linear(64, 10) on the last step, batch 64, cross-entropy, Adam;
@@ -16,6 +17,12 @@ thread the clock is the process's CPU time (``--clock cpu``, the default there):
 on a shared machine wall time mostly measures the neighbours, CPU time the work.
 With more torch threads the clock is wall time.  torch's CPU LSTM uses oneDNN
 kernels; minigrad's fused layer is NumPy only.
+
+With ``--device cuda`` it times the MNIST step (hidden 64 and 128) at batch 64 and
+256 on the GPU instead, minigrad (CuPy, one fused elementwise kernel per LSTM
+step, ``nn/modules/rnn_cuda.py``) against torch CUDA (cuDNN), wall time with the
+GPU synchronized (``minigrad.cuda.synchronize()``, ``torch.cuda.synchronize()``)
+around every timed round.
 """
 from __future__ import annotations
 
@@ -35,21 +42,22 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
 from _timing import best_time  # noqa: E402
+from bench_core import synchronized  # noqa: E402
 
 
-def training_step(library, hidden=64, batch=64, steps=28, features=28, seed=0):
+def training_step(library, hidden=64, batch=64, steps=28, features=28, seed=0, device="cpu"):
     """One Adam step of LSTM + Linear on random 'images' (the same numbers in both libraries)."""
     library.manual_seed(seed)
-    lstm = library.nn.LSTM(features, hidden, num_layers=2, batch_first=True)
-    head = library.nn.Linear(hidden, 10)
+    lstm = library.nn.LSTM(features, hidden, num_layers=2, batch_first=True).to(device)
+    head = library.nn.Linear(hidden, 10).to(device)
     rng = numpy.random.default_rng(seed)
     weights = {name: rng.uniform(-0.1, 0.1, tuple(p.shape)).astype(numpy.float32)
                for name, p in [*lstm.named_parameters(), *(("head." + n, p) for n, p in head.named_parameters())]}
     with library.no_grad():
         for name, p in [*lstm.named_parameters(), *(("head." + n, p) for n, p in head.named_parameters())]:
-            p.copy_(library.tensor(weights[name]))
-    images = library.tensor(rng.random((batch, steps, features)).astype(numpy.float32))
-    labels = library.tensor(rng.integers(0, 10, batch))
+            p.copy_(library.tensor(weights[name], device=device))
+    images = library.tensor(rng.random((batch, steps, features)).astype(numpy.float32), device=device)
+    labels = library.tensor(rng.integers(0, 10, batch), device=device)
     optimizer = library.optim.Adam([*lstm.parameters(), *head.parameters()], lr=1e-3)
 
     def step():
@@ -98,23 +106,61 @@ def interleaved(name, ours, theirs, rounds, clock):
     return mine, reference
 
 
-def check_same_loss():
+def check_same_loss(device="cpu"):
     """The timed step computes the same loss in both libraries (else the ratio means nothing)."""
     import torch
-    ours, theirs = training_step(minigrad), training_step(torch)
+    ours, theirs = training_step(minigrad, device=device), training_step(torch, device=device)
     for _ in range(3):
         mine, reference = ours().item(), theirs().item()
         assert abs(mine - reference) < 1e-4 * max(1.0, abs(reference)), (mine, reference)
 
 
+def main_cuda(rounds):
+    """The MNIST training step on the GPU, batch 64 and 256, minigrad against torch CUDA."""
+    import torch
+    if not (minigrad.cuda.is_available() and torch.cuda.is_available()):
+        raise SystemExit("--device cuda needs a GPU with CuPy (minigrad) and CUDA torch")
+    # float32 for float32: no TF32 tensor-core rounding in torch's matmuls and cuDNN (CuPy uses none)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    check_same_loss("cuda")
+    cupy = minigrad.backend.cupy_module()
+    print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}, CuPy {cupy.__version__}, "
+          f"wall time, GPU synchronized")
+    for hidden in (64, 128):
+        for batch in (64, 256):
+            label = f"MNIST step on cuda: LSTM(28, {hidden}, 2 layers) + Linear, B={batch}"
+            interleaved(label,
+                        synchronized(training_step(minigrad, hidden, batch, device="cuda"),
+                                     minigrad.cuda.synchronize),
+                        synchronized(training_step(torch, hidden, batch, device="cuda"),
+                                     torch.cuda.synchronize),
+                        rounds, "wall")
+        kernels_off = training_step(minigrad, hidden, 256, device="cuda")
+
+        def without_kernels():    # the same step with the per-step NumPy statements on CuPy
+            minigrad.nn.modules.rnn_cuda.enabled = False
+            try:
+                kernels_off()
+            finally:
+                minigrad.nn.modules.rnn_cuda.enabled = True
+        interleaved("  the same, B=256, fused step kernels off (rnn_cuda.enabled = False)",
+                    synchronized(without_kernels, minigrad.cuda.synchronize),
+                    synchronized(training_step(torch, hidden, 256, device="cuda"), torch.cuda.synchronize),
+                    rounds, "wall")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--torch-threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="only the MNIST step and the length pair")
     parser.add_argument("--clock", choices=["cpu", "wall"], default=None,
                         help="cpu (default with one torch thread) or wall (default with more)")
     args = parser.parse_args()
+    if args.device == "cuda":
+        return main_cuda(args.rounds)
     import torch
     check_same_loss()
     config = numpy.show_config(mode="dicts") if hasattr(numpy, "show_config") else {}
