@@ -23,6 +23,10 @@ def cupy_module():
                 "(pip install 'minigrad[cuda]') on a machine with an NVIDIA GPU"
             ) from error
         _cupy = cupy
+        # torch's manual_seed seeds every device: a seed set before CuPy was first used
+        # seeds its generator now (otherwise the first GPU draws would not repeat)
+        from .random import initial_seed
+        cupy.random.seed(initial_seed())
     return _cupy
 
 
@@ -114,6 +118,8 @@ def scatter_add(target, index, values):
     xp = array_module(target)
     if xp is numpy:
         numpy.add.at(target, index, values)
+    elif hasattr(xp.add, "at"):   # CuPy >= 13, which deprecates cupyx.scatter_add for it
+        xp.add.at(target, index, values)
     else:  # CuPy's ufunc.at arrived late; cupyx.scatter_add is its long-standing spelling
         import cupyx
         cupyx.scatter_add(target, index, values)

@@ -155,3 +155,31 @@ def test_gpu_kernels_match_the_gpu_numpy_path_and_the_cpu(case, dtype, packed, m
     for mine, gpu_statements, expected in zip(with_kernels, without, cpu):
         numpy.testing.assert_allclose(mine, gpu_statements, **tolerance)
         numpy.testing.assert_allclose(mine, expected, **tolerance)
+
+
+# ---- CuPy pitfalls fixed by reading (backend.py, autograd/gradcheck.py) --------------------
+@pytest.mark.cuda
+def test_gradcheck_runs_on_gpu_tensors():
+    x = minigrad.randn(3, 4, dtype=minigrad.float64, device="cuda", requires_grad=True)
+    assert minigrad.autograd.gradcheck(lambda t: (t.tanh() * t).sum(dim=1), (x,))
+
+
+@pytest.mark.cuda
+def test_repeated_indices_accumulate_on_gpu():
+    """backend.scatter_add (cupy.add.at or cupyx.scatter_add) through the embedding's backward."""
+    weight = minigrad.ones(4, 2, dtype=minigrad.float64, device="cuda", requires_grad=True)
+    index = minigrad.tensor([1, 1, 3, 1], device="cuda")
+    nn.functional.embedding(index, weight).sum().backward()
+    numpy.testing.assert_array_equal(weight.grad.cpu().numpy()[:, 0], [0.0, 3.0, 0.0, 1.0])
+
+
+@pytest.mark.cuda
+def test_manual_seed_before_the_first_gpu_use_seeds_the_gpu():
+    """In a fresh process: manual_seed, then the first CuPy import; the GPU draws repeat."""
+    import subprocess
+    import sys
+    code = ("import minigrad; minigrad.manual_seed(7); "
+            "print(minigrad.rand(4, device='cuda').tolist())")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0].strip()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy
 
+from ..backend import device_of, to_device
+
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               directions=3, seed=0):
@@ -23,10 +25,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             raise ValueError(f"gradcheck needs float64 inputs for accuracy, got {x.dtype}")
     rng = numpy.random.default_rng(seed)
     outputs = _as_list(func(*inputs))
-    weights = [rng.standard_normal(out.array.shape) for out in outputs]
+    # the random weights and directions live where the arrays do (NumPy or CuPy)
+    weights = [to_device(rng.standard_normal(out.array.shape), device_of(out.array)) for out in outputs]
 
     def weighted_sum(values):
-        return sum(float((numpy.asarray(out.array) * w).sum()) for out, w in zip(values, weights))
+        return sum(float((out.array * w).sum()) for out, w in zip(values, weights))
 
     total = None
     for out, w in zip(outputs, weights):
@@ -35,7 +38,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     analytic = grad(total, checked, allow_unused=True)
     originals = [x.array.copy() for x in checked]
     for _ in range(directions):
-        moves = [rng.standard_normal(x.array.shape) for x in checked]
+        moves = [to_device(rng.standard_normal(x.array.shape), device_of(x.array)) for x in checked]
         with no_grad():
             for x, original, move in zip(checked, originals, moves):
                 x.array[...] = original + eps * move
