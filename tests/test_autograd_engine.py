@@ -688,3 +688,32 @@ def test_backward_returning_wrong_shape_raises():
 def test_no_graph_is_recorded_for_inputs_without_grad():
     y = Cube.apply(minigrad.ones(2))
     assert y.grad_fn is None and not y.requires_grad
+
+
+def test_backward_with_inputs_accumulates_only_into_those_tensors_as_torch():
+    import torch
+    results = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        hidden = a * b
+        hidden.retain_grad()
+        loss = (hidden ** 2).sum() + b.sum()
+        loss.backward(inputs=[b, hidden], retain_graph=True)
+        assert a.grad is None
+        first_b = b.grad.tolist()
+        lib.autograd.backward(loss, inputs=b)          # accumulates a second time
+        results.append((first_b, b.grad.tolist(), hidden.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_backward_with_a_non_leaf_input_fills_its_grad_as_torch():
+    import torch
+    results = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        hidden = a.exp()
+        (hidden * 3).sum().backward(inputs=[hidden])
+        results.append((a.grad, hidden.grad.tolist()))
+    assert results[0][0] is None and results[1][0] is None
+    assert results[0][1] == results[1][1]

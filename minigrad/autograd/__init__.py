@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..backend import array_module
 from .engine import run_backward
-from .function import Function
+from .function import AccumulateGrad, Function
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
 
@@ -54,10 +54,24 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``."""
     if create_graph:
         raise NotImplementedError("minigrad computes first derivatives only (create_graph=False)")
-    if inputs is not None:
-        raise NotImplementedError("backward(inputs=...) is not supported; use minigrad.autograd.grad")
-    tensors = _as_tuple(tensors)
-    run_backward(_roots(tensors, _as_tuple(grad_tensors)), retain_graph=bool(retain_graph))
+    roots = _roots(_as_tuple(tensors), _as_tuple(grad_tensors))
+    if inputs is None:
+        run_backward(roots, retain_graph=bool(retain_graph))
+        return
+    # only ``inputs`` receive gradients: capture what reaches them, then accumulate as usual
+    from ..tensor import Tensor
+    inputs = _as_tuple(inputs)
+    edges = [tensor._edge() for tensor in inputs]
+    captured = run_backward(roots, retain_graph=bool(retain_graph), capture=set(edges))
+    for tensor, (node, output_nr) in zip(inputs, edges):
+        grad_array = captured.get((node, output_nr))
+        if grad_array is None:
+            continue
+        if isinstance(node, AccumulateGrad):
+            node.accumulate(grad_array)        # runs the leaf's hooks, as a full backward would
+        elif not tensor._retains_grad:         # retain_grad's hook has stored it already
+            previous = tensor.grad.array if tensor.grad is not None else 0
+            tensor.grad = Tensor._wrap(grad_array + previous)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
