@@ -1,4 +1,4 @@
-"""Every ```python block in docs/*.md runs: the blocks of one page in order, in one namespace.
+"""Every ```python block in docs/*.md and README.md runs: the blocks of one page in order, in one namespace.
 
 A page whose samples stop working fails here, so the docs cannot drift from the
 code.  Blocks run in a temporary working directory (samples may write files).
@@ -18,7 +18,7 @@ def python_blocks(page):
     return [(text.count("\n", 0, match.start()) + 2, match.group(1)) for match in PYTHON_BLOCK.finditer(text)]
 
 
-PAGES = sorted(page for page in DOCS.glob("*.md") if python_blocks(page))
+PAGES = sorted(page for page in [*DOCS.glob("*.md"), DOCS.parent / "README.md"] if python_blocks(page))
 
 
 def test_block_extraction_finds_fenced_python_only(tmp_path):
@@ -29,7 +29,7 @@ def test_block_extraction_finds_fenced_python_only(tmp_path):
 
 def test_pages_with_code_exist():
     assert {page.name for page in PAGES} >= {"tour.md", "autograd.md", "fused_lstm.md", "rnn_shapes.md",
-                                             "parity_testing.md"}
+                                             "parity_testing.md", "README.md"}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
