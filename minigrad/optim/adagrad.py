@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..backend import array_module
-from .optimizer import Optimizer, advance_step, new_step, zeros_state
+from .optimizer import (Optimizer, advance_step, check_non_negative, new_step, regularized_grad,
+                        reject_differentiable, zeros_state)
 
 __all__ = ["Adagrad"]
 
@@ -19,18 +20,9 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if differentiable:
-            raise NotImplementedError("minigrad optimizers do not support differentiable=True")
+        check_non_negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                           initial_accumulator_value=initial_accumulator_value, eps=eps)
+        reject_differentiable(differentiable)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
@@ -53,12 +45,7 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         weight_decay = float(group["weight_decay"])
         step = advance_step(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            decayed = xp.multiply(param.array, weight_decay)
-            decayed += grad
-            grad = decayed
+        grad = regularized_grad(param.array, grad, group["maximize"], weight_decay)
         clr = lr / (1 + (step - 1) * lr_decay)
         accumulator = state["sum"].array
         scratch = xp.multiply(grad, grad)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..backend import array_module
-from .optimizer import Optimizer, advance_step, lerp_, new_step, zeros_state
+from .optimizer import (Optimizer, advance_step, check_non_negative, lerp_, new_step, regularized_grad,
+                        reject_differentiable, zeros_state)
 
 __all__ = ["Adam"]
 
@@ -23,18 +24,12 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if differentiable:
-            raise NotImplementedError("minigrad optimizers do not support differentiable=True")
+        check_non_negative(lr=lr, eps=eps)
+        for index in (0, 1):
+            if not 0.0 <= betas[index] < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {betas[index]}")
+        check_non_negative(weight_decay=weight_decay)
+        reject_differentiable(differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         differentiable=differentiable, fused=fused,
@@ -57,15 +52,11 @@ class Adam(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         step = advance_step(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
+        if group["decoupled_weight_decay"]:   # AdamW: shrink the parameters, not the gradient
+            if weight_decay != 0:
                 param.array *= 1.0 - lr * weight_decay
-            else:
-                decayed = xp.multiply(param.array, weight_decay)
-                decayed += grad
-                grad = decayed
+            weight_decay = 0.0
+        grad = regularized_grad(param.array, grad, group["maximize"], weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
         scratch = xp.empty_like(param.array)
         lerp_(exp_avg, grad, 1.0 - beta1, scratch)

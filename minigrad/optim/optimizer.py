@@ -65,6 +65,35 @@ def zeros_state(param, fill_value=0.0):
     return Tensor._wrap(xp.full_like(param, fill_value) if fill_value else xp.zeros_like(param))
 
 
+_OPTION_WORDING = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_non_negative(**options):
+    """torch's constructor checks, in the order given: ``ValueError('Invalid learning rate: -1')``
+    for an option that is negative or NaN (``not 0.0 <= value``)."""
+    for name, value in options.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_OPTION_WORDING.get(name, name + ' value')}: {value}")
+
+
+def reject_differentiable(differentiable):
+    """Updates run on raw arrays, outside autograd, so ``differentiable=True`` cannot be honoured."""
+    if differentiable:
+        raise NotImplementedError("minigrad optimizers do not support differentiable=True")
+
+
+def regularized_grad(param, grad, maximize, weight_decay):
+    """The gradient an update uses: ``-grad`` when ``maximize``, plus ``weight_decay * param``
+    (L2 decay) when it is non-zero; a new array whenever it differs from ``grad``."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        decayed = array_module(param).multiply(param, weight_decay)
+        decayed += grad
+        grad = decayed
+    return grad
+
+
 def lerp_(target, end, weight, scratch):
     """``target += weight * (end - target)`` in place, with torch's two-branch formula.
 

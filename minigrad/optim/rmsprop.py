@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..backend import array_module
-from .optimizer import Optimizer, advance_step, lerp_, new_step, zeros_state
+from .optimizer import (Optimizer, advance_step, check_non_negative, lerp_, new_step, regularized_grad,
+                        reject_differentiable, zeros_state)
 
 __all__ = ["RMSprop"]
 
@@ -21,18 +22,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        if differentiable:
-            raise NotImplementedError("minigrad optimizers do not support differentiable=True")
+        check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        reject_differentiable(differentiable)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                         maximize=maximize, differentiable=differentiable)
@@ -55,12 +46,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
         advance_step(state)
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            decayed = xp.multiply(param.array, weight_decay)
-            decayed += grad
-            grad = decayed
+        grad = regularized_grad(param.array, grad, group["maximize"], weight_decay)
         square_avg = state["square_avg"].array
         scratch = xp.empty_like(param.array)
         square_avg *= alpha

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..backend import array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, regularized_grad, reject_differentiable
 
 __all__ = ["SGD"]
 
@@ -27,8 +27,7 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        if differentiable:
-            raise NotImplementedError("minigrad optimizers do not support differentiable=True")
+        reject_differentiable(differentiable)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize, foreach=foreach,
                         differentiable=differentiable, fused=fused)
@@ -38,13 +37,9 @@ class SGD(Optimizer):
         xp = array_module(param.array)
         lr, momentum = float(group["lr"]), float(group["momentum"])
         weight_decay, dampening = float(group["weight_decay"]), float(group["dampening"])
-        owned = False                       # may `grad` be overwritten (is it our temporary)?
-        if group["maximize"]:
-            grad, owned = -grad, True
-        if weight_decay != 0:
-            decayed = xp.multiply(param.array, weight_decay)
-            decayed += grad
-            grad, owned = decayed, True
+        regularized = regularized_grad(param.array, grad, group["maximize"], weight_decay)
+        owned = regularized is not grad     # may `grad` be overwritten (is it our temporary)?
+        grad = regularized
         if momentum != 0:
             state = self.state[param]
             buffer = state.get("momentum_buffer")
