@@ -10,3 +10,5 @@ from ._functional.normalization import *  # noqa: F401,F403
 from ._functional.padding import *  # noqa: F401,F403
 from ._functional.loss import *  # noqa: F401,F403
 from ._functional.attention import *  # noqa: F401,F403
+from ._functional.distance import *  # noqa: F401,F403
+from ._functional.batchnorm import *  # noqa: F401,F403

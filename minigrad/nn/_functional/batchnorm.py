@@ -1,0 +1,89 @@
+"""``F.batch_norm``: per-channel normalisation with a closed-form backward and in-place running stats."""
+from __future__ import annotations
+
+from ...autograd.function import Function
+from ...backend import array_module
+from ...ops.inplace import write
+
+__all__ = ["batch_norm"]
+
+
+def _channel_shape(x):
+    """``(1, C, 1, ...)``: broadcasts a per-channel ``(C,)`` vector against ``x`` ``(N, C, *)``."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+class BatchNorm(Function):
+    """``(x - mean) * rstd * weight + bias`` per channel: ``(N, C, *)`` -> ``(N, C, *)``.
+
+    In training ``mean`` and ``rstd = 1 / sqrt(var + eps)`` come from the batch
+    (``var`` biased) and, with ``x_hat`` normalised and ``g = grad_output * weight``,
+    ``grad_x = rstd * (g - mean(g) - x_hat * mean(g * x_hat))`` (means over all dims
+    but the channel). In eval they are constants, so ``grad_x = g * rstd``.
+    """
+
+    def forward(self, x, *affine, mean, var, eps, training, has_weight, has_bias):
+        xp = array_module(x)
+        self.axes = (0,) + tuple(range(2, x.ndim))
+        self.training, self.has_weight, self.has_bias = training, has_weight, has_bias
+        shape = _channel_shape(x)
+        rstd = 1 / xp.sqrt(var.reshape(shape) + eps)
+        normalized = (x - mean.reshape(shape)) * rstd
+        weight = affine[0].reshape(shape) if has_weight else None
+        self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
+        output = normalized * weight if has_weight else normalized.copy()
+        if has_bias:
+            output += affine[-1].reshape(shape)
+        return output
+
+    def backward(self, grad_output):
+        normalized, rstd, *weight = self.saved_tensors
+        shape = _channel_shape(grad_output)
+        grads = [None]
+        if self.needs_input_grad[0]:
+            g = grad_output * weight[0].reshape(shape) if weight else grad_output
+            if self.training:
+                mean_g = g.mean(axis=self.axes, keepdims=True)
+                mean_g_normalized = (g * normalized).mean(axis=self.axes, keepdims=True)
+                grads[0] = rstd * (g - mean_g - normalized * mean_g_normalized)
+            else:
+                grads[0] = g * rstd
+        if self.has_weight:
+            grads.append((grad_output * normalized).sum(axis=self.axes) if self.needs_input_grad[1] else None)
+        if self.has_bias:
+            grads.append(grad_output.sum(axis=self.axes) if self.needs_input_grad[-1] else None)
+        return tuple(grads)
+
+
+def _check_batch(input, training):
+    shape = input.array.shape
+    values_per_channel = input.array.size // shape[1] if len(shape) > 1 and shape[1] else 0
+    if training and values_per_channel <= 1 and len(shape) > 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size torch.Size({list(shape)})")
+
+
+def _update_running_stats(running_mean, running_var, batch_mean, batch_var, count, momentum):
+    """``running = (1 - momentum) * running + momentum * batch``, the variance unbiased (as torch)."""
+    unbiased = batch_var * (count / (count - 1))
+    if running_mean is not None:
+        write(running_mean, (1 - momentum) * running_mean.array + momentum * batch_mean.astype(running_mean.array.dtype))
+    if running_var is not None:
+        write(running_var, (1 - momentum) * running_var.array + momentum * unbiased.astype(running_var.array.dtype))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-05):
+    """Normalise each channel of ``input`` ``(N, C, *)``; in training, update the running stats in place."""
+    _check_batch(input, training)
+    x = input.array
+    xp = array_module(x)
+    if training:
+        axes = (0,) + tuple(range(2, x.ndim))
+        mean = x.mean(axis=axes)
+        var = ((x - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)
+        _update_running_stats(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
+    else:
+        mean, var = running_mean.array.astype(x.dtype), running_var.array.astype(x.dtype)
+    affine = [t for t in (weight, bias) if t is not None]
+    return BatchNorm.apply(input, *affine, mean=xp.asarray(mean), var=xp.asarray(var), eps=eps,
+                           training=training, has_weight=weight is not None, has_bias=bias is not None)

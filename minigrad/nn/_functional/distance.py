@@ -1,0 +1,64 @@
+"""``F.cosine_similarity`` (fused, closed-form backward) and ``F.pairwise_distance``."""
+from __future__ import annotations
+
+from ...autograd.function import Function
+from ...backend import array_module
+from ...ops.arithmetic import as_operands
+from ...ops.broadcast import sum_to
+from ...ops.reduction import norm
+
+__all__ = ["cosine_similarity", "pairwise_distance"]
+
+
+class CosineSimilarity(Function):
+    """``sum(x1 * x2, dim) / (max(|x1|, eps) * max(|x2|, eps))``: broadcast inputs -> ``dim`` removed.
+
+    torch clamps the norms under ``no_grad``, so its backward differentiates the
+    unclamped norms: with ``s = x1 . x2`` and ``c_i = max(|x_i|, eps)``,
+    ``dy/dx1 = x2 / (c1 c2) - s / (c1^2 c2) * x1 / |x1|`` (the last factor 0 where ``|x1| = 0``).
+    """
+
+    def forward(self, x1, x2, dim, eps):
+        xp = array_module(x1)
+        self.shapes = (x1.shape, x2.shape)
+        a, b = xp.broadcast_arrays(x1, x2)
+        self.dim = dim
+        norm_a = xp.sqrt((a * a).sum(axis=dim, keepdims=True))
+        norm_b = xp.sqrt((b * b).sum(axis=dim, keepdims=True))
+        clamped_a, clamped_b = xp.maximum(norm_a, eps), xp.maximum(norm_b, eps)
+        dot = (a * b).sum(axis=dim, keepdims=True)
+        self.save_for_backward(x1, x2)
+        self.stats = (norm_a, norm_b, clamped_a, clamped_b, dot)
+        return (dot / (clamped_a * clamped_b)).squeeze(axis=dim)
+
+    def backward(self, grad_output):
+        x1, x2 = self.saved_tensors
+        xp = array_module(x1)
+        a, b = xp.broadcast_arrays(x1, x2)
+        norm_a, norm_b, clamped_a, clamped_b, dot = self.stats
+        grad = xp.expand_dims(grad_output, self.dim) / (clamped_a * clamped_b)
+
+        def one_side(this, other, this_norm, this_clamped, shape):
+            unit = this / xp.where(this_norm == 0, 1, this_norm)   # d|x|/dx, 0 at x = 0 as torch
+            return sum_to(grad * (other - dot / this_clamped * unit), shape)
+
+        grad_x1 = one_side(a, b, norm_a, clamped_a, self.shapes[0]) if self.needs_input_grad[0] else None
+        grad_x2 = one_side(b, a, norm_b, clamped_b, self.shapes[1]) if self.needs_input_grad[1] else None
+        return grad_x1, grad_x2
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (inputs broadcast): ``dim`` removed."""
+    x1, x2 = as_operands(x1, x2)
+    ndim = max(x1.array.ndim, x2.array.ndim)
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+                         f"{max(ndim, 1) - 1}], but got {dim})")
+    return CosineSimilarity.apply(x1, x2, dim=dim % max(ndim, 1), eps=eps)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """``||x1 - x2 + eps||_p`` over the last dim (torch adds ``eps`` to the difference): ``(N, D)`` -> ``(N,)``."""
+    x1, x2 = as_operands(x1, x2)
+    last_dim = max(x1.array.ndim, x2.array.ndim) - 1
+    return norm(x1 - x2 + eps, p, dim=max(last_dim, 0) if last_dim >= 0 else None, keepdim=keepdim)

@@ -1,0 +1,102 @@
+"""BatchNorm1d/2d and F.batch_norm against torch: outputs, input and parameter gradients and the
+running buffers over several training steps (every momentum/affine/tracking option), eval mode,
+state_dict names, reprs and errors."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+from _nn_parity import assert_close, check_module, make_pair, torch_error
+
+
+def assert_same_error(ours, theirs):
+    kind, message = torch_error(theirs)
+    with pytest.raises(kind) as raised:
+        ours()
+    assert str(raised.value) == message
+
+
+def _batches(shape, count, dtype="float64", seed=0):
+    rng = numpy.random.default_rng(seed)
+    return [(rng.standard_normal(shape) * 3 + rng.uniform(-2, 2)).astype(dtype) for _ in range(count)]
+
+
+def assert_buffers_match(ours, theirs):
+    their_buffers = dict(theirs.named_buffers())
+    our_buffers = dict(ours.named_buffers())
+    assert list(our_buffers) == list(their_buffers)
+    for name, buffer in our_buffers.items():
+        assert_close(buffer, their_buffers[name], name)
+
+
+@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (6, 3)), ("BatchNorm1d", (4, 3, 5)),
+                                         ("BatchNorm2d", (2, 3, 4, 5))])
+@pytest.mark.parametrize("options", [{}, {"momentum": None}, {"momentum": 0.3, "eps": 1e-3},
+                                     {"affine": False}, {"bias": False}, {"track_running_stats": False}])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_training_steps_then_eval_match_torch(name, shape, options, dtype):
+    ours, theirs = make_pair(name, 3, dtype=dtype, **options)
+    for batch in _batches(shape, 3, dtype):          # outputs, gradients, buffers after each step
+        check_module(ours, theirs, [batch])
+        assert_buffers_match(ours, theirs)
+    ours.eval()
+    theirs.eval()
+    check_module(ours, theirs, _batches(shape, 1, dtype, seed=1))
+    assert_buffers_match(ours, theirs)
+
+
+def test_state_dict_keys_and_buffer_dtypes_match_torch():
+    ours, theirs = nn.BatchNorm1d(4), torch.nn.BatchNorm1d(4)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.num_batches_tracked.dtype == minigrad.int64
+    assert list(nn.BatchNorm1d(4, track_running_stats=False).state_dict()) == \
+        list(torch.nn.BatchNorm1d(4, track_running_stats=False).state_dict())
+
+
+@pytest.mark.parametrize("args, kwargs", [((4,), {}), ((4,), {"momentum": None, "affine": False}), ((3,), {"bias": False}),
+                                          ((2,), {"eps": 1e-3, "track_running_stats": False})])
+def test_repr_matches_torch(args, kwargs):
+    assert repr(nn.BatchNorm1d(*args, **kwargs)) == repr(torch.nn.BatchNorm1d(*args, **kwargs))
+    assert repr(nn.BatchNorm2d(*args, **kwargs)) == repr(torch.nn.BatchNorm2d(*args, **kwargs))
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_functional_batch_norm_matches_torch(training, affine):
+    rng = numpy.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 4))
+    stats = [rng.standard_normal(3), rng.uniform(0.5, 2, 3)]
+    params = [rng.standard_normal(3), rng.standard_normal(3)] if affine else [None, None]
+    ours_x, theirs_x = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours_stats, theirs_stats = [minigrad.tensor(s) for s in stats], [torch.tensor(s) for s in stats]
+    ours_p = [None if p is None else minigrad.tensor(p, requires_grad=True) for p in params]
+    theirs_p = [None if p is None else torch.tensor(p, requires_grad=True) for p in params]
+    out = F.batch_norm(ours_x, *ours_stats, *ours_p, training=training, momentum=0.2, eps=1e-4)
+    ref = torch.nn.functional.batch_norm(theirs_x, *theirs_stats, *theirs_p, training=training, momentum=0.2,
+                                         eps=1e-4)
+    assert_close(out, ref, "output")
+    weights = rng.standard_normal(x.shape)
+    (out * minigrad.tensor(weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    assert_close(ours_x.grad, theirs_x.grad, "grad input")
+    for mine, reference in zip(ours_p + ours_stats, theirs_p + theirs_stats):
+        if mine is not None:
+            assert_close(mine.grad if mine.requires_grad else mine, reference.grad if reference.requires_grad
+                         else reference, "parameter or running stat")
+
+
+@pytest.mark.parametrize("name, shape", [("BatchNorm1d", (4,)), ("BatchNorm1d", (2, 3, 4, 5)),
+                                         ("BatchNorm2d", (2, 3, 4)), ("BatchNorm1d", (1, 3))])
+def test_errors_match_torch(name, shape):
+    ours, theirs = getattr(nn, name)(3), getattr(torch.nn, name)(3)
+    x = numpy.zeros(shape, "float32")
+    assert_same_error(lambda: ours(minigrad.tensor(x)), lambda: theirs(torch.tensor(x)))
+
+
+def test_single_sample_is_fine_in_eval():
+    ours, theirs = make_pair("BatchNorm1d", 3)
+    ours.eval()
+    theirs.eval()
+    check_module(ours, theirs, _batches((1, 3), 1))

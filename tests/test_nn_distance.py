@@ -1,0 +1,78 @@
+"""cosine_similarity / pairwise_distance and their modules against torch: values, gradients
+(including torch's no-grad clamp of tiny norms), broadcasting, every p, reprs and errors."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+from minigrad.testing import assert_matches_torch
+from _nn_parity import torch_error
+
+
+def assert_same_error(ours, theirs):
+    kind, message = torch_error(theirs)
+    with pytest.raises(kind) as raised:
+        ours()
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shapes, dim", [([(4, 5), (4, 5)], 1), ([(4, 5), (4, 5)], 0), ([(2, 3, 4), (2, 3, 4)], -1),
+                                         ([(3, 5), (5,)], 1), ([(3, 1, 4), (2, 4)], 2), ([(6,), (6,)], 0)])
+def test_cosine_similarity_matches_torch(dtype, shapes, dim):
+    assert_matches_torch(lambda a, b: F.cosine_similarity(a, b, dim=dim), shapes, dtype=dtype,
+                         torch_fn=lambda a, b: torch.nn.functional.cosine_similarity(a, b, dim=dim))
+
+
+def test_cosine_similarity_tiny_and_zero_vectors_match_torch():
+    rng = numpy.random.default_rng(1)
+    x1, x2 = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    x1[0] *= 1e-10     # norm below eps: clamped forward, unclamped norm in backward (as torch)
+    x1[1] = 0.0        # zero vector: the norm's derivative is taken as 0
+    x2[2] *= 1e-12
+    weights = rng.standard_normal(4)
+    ours = [minigrad.tensor(x, requires_grad=True) for x in (x1, x2)]
+    theirs = [torch.tensor(x, requires_grad=True) for x in (x1, x2)]
+    out, ref = F.cosine_similarity(*ours), torch.nn.functional.cosine_similarity(*theirs)
+    numpy.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-14)
+    (out * minigrad.tensor(weights)).sum().backward()
+    (ref * torch.tensor(weights)).sum().backward()
+    for mine, reference in zip(ours, theirs):
+        numpy.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, float("inf")])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shapes", [[(4, 5), (4, 5)], [(4, 5), (5,)], [(6,), (6,)], [(2, 3, 4), (2, 3, 4)]])
+def test_pairwise_distance_matches_torch(dtype, p, keepdim, shapes):
+    assert_matches_torch(lambda a, b: F.pairwise_distance(a, b, p=p, keepdim=keepdim), shapes, dtype=dtype,
+                         torch_fn=lambda a, b: torch.nn.functional.pairwise_distance(a, b, p=p, keepdim=keepdim))
+
+
+def test_pairwise_distance_adds_eps_to_the_difference():
+    x = minigrad.zeros(2, 3, dtype=minigrad.float64)
+    expected = torch.nn.functional.pairwise_distance(torch.zeros(2, 3, dtype=torch.float64),
+                                                     torch.zeros(2, 3, dtype=torch.float64), eps=1e-3)
+    numpy.testing.assert_allclose(F.pairwise_distance(x, x, eps=1e-3).numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_modules_match_torch_values_and_reprs():
+    rng = numpy.random.default_rng(2)
+    a, b = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
+    for ours, theirs in [(nn.CosineSimilarity(), torch.nn.CosineSimilarity()),
+                         (nn.CosineSimilarity(dim=2, eps=1e-6), torch.nn.CosineSimilarity(dim=2, eps=1e-6)),
+                         (nn.PairwiseDistance(), torch.nn.PairwiseDistance()),
+                         (nn.PairwiseDistance(p=1.0, keepdim=True), torch.nn.PairwiseDistance(p=1.0, keepdim=True))]:
+        assert repr(ours) == repr(theirs)
+        numpy.testing.assert_allclose(ours(minigrad.tensor(a), minigrad.tensor(b)).numpy(),
+                                      theirs(torch.tensor(a), torch.tensor(b)).numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape1, shape2, dim", [((3, 4), (3, 4), 2), ((3, 4), (3, 5), 1), ((3, 4), (3, 4), -3)])
+def test_cosine_similarity_errors_match_torch(shape1, shape2, dim):
+    a, b = numpy.ones(shape1), numpy.ones(shape2)
+    assert_same_error(lambda: F.cosine_similarity(minigrad.tensor(a), minigrad.tensor(b), dim=dim),
+                      lambda: torch.nn.functional.cosine_similarity(torch.tensor(a), torch.tensor(b), dim=dim))
