@@ -12,8 +12,7 @@ import numpy
 
 from . import dtypes
 from .autograd.function import AccumulateGrad, RemovableHandle
-from .autograd.grad_mode import is_grad_enabled
-from .backend import CPU, Device, array_module, device_of, to_device
+from .backend import CPU, Device, array_module, device_of
 
 
 class Size(tuple):
@@ -285,7 +284,7 @@ class Tensor:
         if self.array.size == 0:
             raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
         if self.array.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __hash__(self):

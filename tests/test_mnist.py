@@ -281,7 +281,7 @@ def test_no_network_says_where_to_put_the_files(tmp_path, monkeypatch, private_c
     message = str(error.value)
     assert "could not download MNIST file train-images-idx3-ubyte" in message
     assert "Name or service not known" in message
-    assert f"put the four MNIST files" in message and str(private_cache / "MNIST" / "raw") in message
+    assert "put the four MNIST files" in message and str(private_cache / "MNIST" / "raw") in message
 
 
 def test_torch_mnist_tutorial_runs_with_only_the_import_changed(mnist_dir, tmp_path):

@@ -5,7 +5,6 @@ tensor and checks bounds, mean and standard deviation against the distribution
 torch documents (and, where useful, against torch's own draws).
 """
 import math
-import warnings
 
 import numpy
 import pytest

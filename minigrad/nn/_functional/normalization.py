@@ -1,8 +1,6 @@
 """``F.layer_norm`` and ``F.rms_norm`` (fused, closed-form backward) and ``F.normalize``."""
 from __future__ import annotations
 
-import math
-
 from ...autograd.function import Function
 from ...backend import array_module
 

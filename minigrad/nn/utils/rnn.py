@@ -192,7 +192,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     for sequence in sequences[1:]:
         _check_trailing(trailing, tuple(sequence.shape[1:]))
     lengths = numpy.array([sequence.shape[0] for sequence in sequences], dtype=numpy.int64)
-    steps, batch = int(lengths.max(initial=0)), len(sequences)
+    steps = int(lengths.max(initial=0))
     starts = numpy.concatenate([[0], numpy.cumsum(lengths)])
     t = numpy.arange(steps)[:, None]
     shift = (steps - lengths)[None, :] if padding_side == "left" else 0
