@@ -67,7 +67,8 @@ def _unreduce(grad, shape, axes, keepdim):
 
 
 def _numpy_spelling(dim, keepdim, axis, keepdims):
-    """torch also accepts NumPy's names: ``axis=`` for ``dim`` and ``keepdims=`` for ``keepdim``."""
+    """torch also accepts NumPy's names: ``axis=`` for ``dim`` and ``keepdims=`` for ``keepdim``
+    (``dim`` and ``keepdim`` unchanged when those are None)."""
     return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
 
 
@@ -120,8 +121,7 @@ class Cumsum(Function):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum over ``dim`` (all dims when ``None``); integer and bool tensors sum to int64."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
     if dtype is not None:
         dtype = dtypes.to_numpy_dtype(dtype)
@@ -132,8 +132,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean over ``dim``; integer tensors need ``dtype=`` (as torch)."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     elif input.array.dtype.kind not in "fc":
@@ -254,8 +253,7 @@ def _check_floating(input):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     _check_floating(input)
     dim, correction = _correction("var", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
@@ -265,8 +263,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation over ``dim``; arguments as :func:`var`."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     _check_floating(input)
     dim, correction = _correction("std", dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
@@ -319,8 +316,7 @@ def _product_of_others(values, axis):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Product of all elements, or along the int ``dim``; integer tensors give int64."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     if dim is not None and not isinstance(dim, numbers.Integral):
@@ -447,15 +443,13 @@ def _extreme(name, largest, input, dim, keepdim):
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``max(x)``: the largest element; ``max(x, dim)``: (values, indices); ``max(x, other)``: maximum."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _extreme("max", True, input, dim, keepdim)
 
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``min(x)``: the smallest element; ``min(x, dim)``: (values, indices); ``min(x, other)``: minimum."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _extreme("min", False, input, dim, keepdim)
 
 
@@ -467,15 +461,13 @@ def _amax_amin(name, largest, input, dim, keepdim):
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """The largest values over ``dim`` (all dims by default); ties share the gradient evenly."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _amax_amin("amax", True, input, dim, keepdim)
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """The smallest values over ``dim`` (all dims by default); ties share the gradient evenly."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _amax_amin("amin", False, input, dim, keepdim)
 
 
@@ -499,15 +491,13 @@ def _arg_extreme(name, largest, input, dim, keepdim):
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The index of the largest value (the first one among ties), over the flattened tensor by default."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _arg_extreme("argmax", True, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The index of the smallest value (the first one among ties), over the flattened tensor by default."""
-    if axis is not None or keepdims is not None:
-        dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     return _arg_extreme("argmin", False, input, dim, keepdim)
 
 
