@@ -26,6 +26,8 @@ from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.join import *  # noqa: F401,F403
 from .ops.comparison import *  # noqa: F401,F403
+from .ops.sorting import *  # noqa: F401,F403
+from .ops.sampling import *  # noqa: F401,F403
 from .ops.conversion import clone
 from . import autograd, testing
 

@@ -6,7 +6,8 @@ this table binds it to ``Tensor`` under torch's method names.
 """
 from __future__ import annotations
 
-from .ops import arithmetic, comparison, indexing, join, linalg, reduction, shape, softmax, unary
+from .ops import (arithmetic, comparison, indexing, join, linalg, reduction, sampling, shape, softmax,
+                  sorting, unary)
 
 METHODS = {
     arithmetic: {
@@ -42,7 +43,8 @@ METHODS = {
         "argmax": "argmax", "argmin": "argmin", "norm": "norm", "cumsum": "cumsum",
     },
     linalg: {"matmul": "matmul", "__matmul__": "matmul", "__rmatmul__": "rmatmul",
-             "mm": "mm", "bmm": "bmm", "outer": "outer", "dot": "dot"},
+             "mm": "mm", "bmm": "bmm", "outer": "outer", "dot": "dot", "mv": "mv", "addmm": "addmm",
+             "baddbmm": "baddbmm", "addmv": "addmv", "diag": "diag", "trace": "trace", "cross": "cross"},
     shape: {
         "view": "view", "view_as": "view_as", "reshape": "reshape", "reshape_as": "reshape_as",
         "flatten": "flatten", "unflatten": "unflatten", "squeeze": "squeeze",
@@ -74,6 +76,9 @@ METHODS = {
         "__rxor__": "bitwise_xor", "logical_xor": "logical_xor", "bitwise_not": "bitwise_not",
         "bitwise_and": "bitwise_and", "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
     },
+    sorting: {"sort": "sort", "argsort": "argsort", "msort": "msort", "topk": "topk",
+              "kthvalue": "kthvalue", "median": "median"},
+    sampling: {"multinomial": "multinomial", "bernoulli": "bernoulli", "bernoulli_": "bernoulli_"},
 }
 
 PROPERTIES = {shape: {"T": "T", "mT": "mT"}}

@@ -1,4 +1,4 @@
-"""Matrix products: ``matmul`` (``@``), ``mm``, ``bmm``, ``dot``, ``outer``.
+"""Matrix products: ``matmul`` (``@``), ``mm bmm mv dot outer einsum tensordot addmm baddbmm``, ``diag trace cross``.
 
 ``matmul`` follows torch's (and NumPy's) rules: a 1-D first argument is a row
 vector and a 1-D second argument a column vector, the added dimension being
@@ -8,6 +8,7 @@ and broadcast.  Errors name the shapes with torch's wording.
 from __future__ import annotations
 
 import math
+import numbers
 
 from .. import dtypes
 from ..autograd.function import Function
@@ -213,4 +214,253 @@ def outer(input, vec2):
 
 ger = outer
 
-__all__ = ["matmul", "mm", "bmm", "dot", "outer", "ger"]
+
+# ---- einsum --------------------------------------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(equation, shapes):
+    """``equation`` in explicit form: a letter list per operand and for the output, '...' spelled out.
+
+    The output of an equation without ``->`` is, as torch's, the ellipsis dimensions
+    followed by the letters used exactly once, in alphabetical order.
+    """
+    equation = equation.replace(" ", "")
+    inputs_text, arrow, output_text = equation.partition("->")
+    inputs = inputs_text.split(",")
+    if len(inputs) > len(shapes):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(inputs) < len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    used = set(equation) - set(".,->")
+    spare = [letter for letter in _LETTERS if letter not in used]
+    ellipsis_ndim = 0
+    for index, (subscripts, shape) in enumerate(zip(inputs, shapes)):
+        explicit = len(subscripts.replace("...", ""))
+        if "..." in subscripts:
+            ellipsis_ndim = max(ellipsis_ndim, len(shape) - explicit)
+        elif explicit != len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({explicit}) does not match "
+                               f"the number of dimensions ({len(shape)}) for operand {index} and no "
+                               "ellipsis was given")
+    ellipsis = spare[:ellipsis_ndim]
+
+    def expand(subscripts, ndim):
+        if "..." not in subscripts:
+            return list(subscripts)
+        before, after = subscripts.split("...")
+        count = ndim - len(before) - len(after)
+        return list(before) + ellipsis[ellipsis_ndim - count:] + list(after)
+    letters = [expand(subscripts, len(shape)) for subscripts, shape in zip(inputs, shapes)]
+    if arrow:
+        output = expand(output_text, len(output_text.replace("...", "")) + ellipsis_ndim)
+        seen = {letter for operand in letters for letter in operand}
+        for letter in output:
+            if letter not in seen:
+                raise RuntimeError(f"einsum(): output subscript {letter} does not appear in the equation "
+                                   "for any input operand")
+    else:
+        counts = {}
+        for letter in (letter for operand in letters for letter in operand):
+            counts[letter] = counts.get(letter, 0) + 1
+        output = ellipsis + sorted((letter for letter, n in counts.items() if n == 1 and letter not in ellipsis),
+                                   key=_LETTERS.index)
+    return letters, output
+
+
+def _check_einsum_sizes(letters, shapes):
+    sizes = {}
+    for index, (operand, shape) in enumerate(zip(letters, shapes)):
+        for letter, size in zip(operand, shape):
+            seen = sizes.get(letter, 1)
+            if size != seen and 1 not in (size, seen):
+                raise RuntimeError(f"einsum(): subscript {letter} has size {size} for operand {index} which "
+                                   f"does not broadcast with previously seen size {seen}")
+            sizes[letter] = max(size, seen) if 0 not in (size, seen) else 0
+    return sizes
+
+
+def _spec(inputs, output):
+    return ",".join("".join(operand) for operand in inputs) + "->" + "".join(output)
+
+
+class Einsum(Function):
+    """Sum of products over the letters left out of the output.
+
+    The gradient of operand ``i`` is the einsum of ``grad_output`` with the other
+    operands onto operand ``i``'s letters.  Its letters found nowhere else were
+    summed out of that operand alone, so the gradient is broadcast along them;
+    size-1 dimensions that broadcast are summed back; a letter repeated in the
+    operand (``'ii->i'``) takes a diagonal, so the gradient goes onto that diagonal.
+    """
+
+    def forward(self, *arrays, letters, output):
+        self.save_for_backward(*arrays)
+        self.letters, self.output = letters, output
+        return array_module(arrays[0]).einsum(_spec(letters, output), *arrays)
+
+    def backward(self, grad_output):
+        arrays = self.saved_tensors
+        return tuple(self._grad(i, grad_output, arrays) if self.needs_input_grad[i] else None
+                     for i in range(len(arrays)))
+
+    def _grad(self, i, grad_output, arrays):
+        xp = array_module(grad_output)
+        target, shape = self.letters[i], arrays[i].shape
+        others = [(self.letters[j], arrays[j]) for j in range(len(arrays)) if j != i]
+        available = set(self.output).union(*(set(letters) for letters, _ in others))
+        unique = list(dict.fromkeys(target))
+        computed = [letter for letter in unique if letter in available]
+        grad = xp.einsum(_spec([self.output] + [letters for letters, _ in others], computed),
+                         grad_output, *(array for _, array in others))
+        size = {letter: n for letter, n in zip(target, shape)}
+        # sum back the dimensions this operand broadcast (size 1 here, larger elsewhere)
+        summed = tuple(axis for axis, letter in enumerate(computed) if size[letter] == 1 and grad.shape[axis] != 1)
+        if summed:
+            grad = grad.sum(axis=summed, keepdims=True)
+        # letters summed within this operand only: every element got the same gradient
+        grad = grad.reshape([size[letter] if letter in computed else 1 for letter in unique])
+        grad = xp.broadcast_to(grad, [size[letter] for letter in unique])
+        if len(unique) == len(target):
+            return xp.ascontiguousarray(grad).astype(arrays[i].dtype, copy=False)
+        full = xp.zeros(shape, dtype=arrays[i].dtype)
+        # position k of a repeated letter indexes the diagonal: one arange per distinct letter
+        ranges = {letter: xp.arange(size[letter]).reshape([-1 if u == letter else 1 for u in unique])
+                  for letter in unique}
+        full[tuple(ranges[letter] for letter in target)] = grad
+        return full
+
+
+def einsum(equation, *operands):
+    """Einstein summation: ``einsum('bij,bjk->bik', a, b)`` is ``a @ b``; ``'...'`` names broadcast dims.
+
+    The operands may also be given as one list, as torch allows.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    shapes = [operand.array.shape for operand in operands]
+    letters, output = _parse_einsum(equation, shapes)
+    _check_einsum_sizes(letters, shapes)
+    if len({operand.array.dtype for operand in operands}) > 1:
+        dtype = dtypes.from_numpy_dtype(dtypes.result_type(*operands))
+        operands = tuple(operand.to(dtype) for operand in operands)
+    return Einsum.apply(*operands, letters=letters, output=output)
+
+
+# ---- products built from the ones above ------------------------------------------------------
+def mv(input, vec):
+    """``(n, m) @ (m,) -> (n,)``."""
+    a, b = _arrays("mv", input, vec)
+    if a.ndim != 2 or b.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {b.ndim}")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({b.shape[0]})")
+    _check_dtypes(a, b, "mm")
+    return Matmul.apply(input, vec)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to ``(n, p)``."""
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)`` for ``(B, n, m) @ (B, m, p)``."""
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``."""
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def _scaled_sum(input, product, beta, alpha):
+    broadcast_shapes(input.array.shape, product.array.shape)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:                     # torch ignores input (nan and inf included) when beta is 0
+        return product
+    return (input if beta == 1 else input * beta) + product
+
+
+def tensordot(a, b, dims=2):
+    """Sum over ``dims`` (a count of trailing/leading dims, or two lists of dims) of ``a`` times ``b``."""
+    if isinstance(dims, numbers.Integral):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = dims
+        if isinstance(dims_a, numbers.Integral):
+            dims_a, dims_b = [dims_a], [dims_b]
+    dims_a = [d % a.ndim for d in dims_a]
+    dims_b = [d % b.ndim for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[da]} "
+                               f"in dim {da} and second has size {b.shape[db]} in dim {db}")
+    letters_a = list(_LETTERS[:a.ndim])
+    letters_b = list(_LETTERS[a.ndim:a.ndim + b.ndim])
+    for da, db in zip(dims_a, dims_b):
+        letters_b[db] = letters_a[da]
+    output = [l for d, l in enumerate(letters_a) if d not in dims_a] + \
+        [l for d, l in enumerate(letters_b) if d not in dims_b]
+    return einsum(_spec([letters_a, letters_b], output), a, b)
+
+
+class Diag(Function):
+    """``(n,) -> (n + |k|, n + |k|)`` with the vector on diagonal ``k``, or a matrix's diagonal ``k``."""
+
+    def forward(self, x, diagonal):
+        self.shape, self.diagonal = x.shape, diagonal
+        xp = array_module(x)
+        if x.ndim == 1:
+            return xp.diag(x, diagonal)
+        return xp.ascontiguousarray(xp.diagonal(x, diagonal))
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        if len(self.shape) == 1:      # the gradient is read off the diagonal the vector went to
+            return xp.ascontiguousarray(xp.diagonal(grad_output, self.diagonal))
+        grad = xp.zeros(self.shape, dtype=grad_output.dtype)
+        rows = xp.arange(grad_output.shape[0]) + max(-self.diagonal, 0)
+        grad[rows, rows + self.diagonal] = grad_output
+        return grad
+
+
+def diag(input, diagonal=0):
+    """A 1-D ``input`` becomes a square matrix with it on diagonal ``diagonal``; a 2-D one gives that diagonal."""
+    if input.array.ndim not in (1, 2):
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " f"{input.array.ndim}D")
+    return Diag.apply(input, diagonal=int(diagonal))
+
+
+def trace(input):
+    """The sum of the main diagonal of a 2-D tensor (integer tensors give int64)."""
+    if input.array.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.array.ndim}")
+    result = diag(input).sum()
+    return result
+
+
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along ``dim`` (default: the first dim of size 3, as torch.cross)."""
+    a, b = _arrays("cross", input, other)
+    if a.ndim != b.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = broadcast_shapes(a.shape, b.shape)
+    if dim is None:
+        dim = next((d for d, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    if shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape[dim]} and {b.shape[dim]}")
+    input, other = input.expand(*shape), other.expand(*shape)
+    # c_k = a_{k+1} b_{k+2} - a_{k+2} b_{k+1} (indices mod 3): rolls line those up
+    return input.roll(-1, dim) * other.roll(-2, dim) - input.roll(-2, dim) * other.roll(-1, dim)
+
+
+__all__ = ["matmul", "mm", "bmm", "dot", "outer", "ger", "einsum", "mv", "addmm", "baddbmm", "addmv",
+           "tensordot", "diag", "trace", "cross"]

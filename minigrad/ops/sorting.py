@@ -1,0 +1,199 @@
+"""Sorting and order statistics: ``sort argsort topk kthvalue median msort``.
+
+Each differentiable op returns ``(values, indices)`` as torch's named tuples
+(``minigrad.return_types.sort`` ...), ``indices`` being int64 positions along
+``dim``.  The gradient of ``values`` goes back to those positions and nowhere
+else, so it is a scatter of ``grad_output`` along ``dim``.
+NaN sorts as the largest value (as torch).  ``sort(stable=True)`` keeps equal
+values in their input order, also for ``descending=True``; otherwise the order
+of ties is unspecified, as in torch.  ``median`` is the lower median
+(the ``(n - 1) // 2``-th smallest), and the full ``median()`` splits its
+gradient evenly among the elements equal to it (torch's ``MedianBackward0``).
+"""
+from __future__ import annotations
+
+import numbers
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..backend import array_module, scatter_add
+from ..tensor import Tensor, _check_dim
+from .reduction import _return_type, return_types
+
+_INT64 = dtypes.int64.numpy
+
+# torch.return_types.sort etc.: the same named-tuple mechanism as max/min
+for _name in ("sort", "topk", "kthvalue", "median"):
+    setattr(return_types, _name, _return_type(_name))
+
+
+# ---- array helpers ------------------------------------------------------------------------
+def _argsort(x, axis, descending):
+    """Stable positions that sort ``x`` along ``axis``; ties keep their input order either way."""
+    xp = array_module(x)
+    if not descending:
+        return xp.argsort(x, axis=axis, kind="stable")
+    # a stable ascending sort of the reversed slice, read backwards, is a stable descending sort
+    n = x.shape[axis]
+    reversed_order = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
+    return (n - 1) - xp.flip(reversed_order, axis)
+
+
+def _scatter_along(grad_output, indices, axis, shape):
+    """An array of ``shape``: zeros, plus ``grad_output`` added at ``indices`` along ``axis``."""
+    xp = array_module(grad_output)
+    grad = xp.zeros(shape, dtype=grad_output.dtype)
+    index = []
+    for d, size in enumerate(indices.shape):
+        if d == axis:
+            index.append(indices)
+        else:
+            index.append(xp.arange(size).reshape([-1 if e == d else 1 for e in range(indices.ndim)]))
+    scatter_add(grad, tuple(index), grad_output)
+    return grad
+
+
+# ---- Functions ----------------------------------------------------------------------------
+class _SelectAlong(Function):
+    """Values picked along ``axis`` by int64 ``indices``; the gradient goes back to them."""
+
+    def finish(self, x, indices, keepdim=True):
+        indices = indices.astype(_INT64, copy=False)
+        values = array_module(x).take_along_axis(x, indices, axis=self.axis)
+        self.shape, self.keepdim = x.shape, keepdim
+        if not keepdim:
+            values, indices = values.squeeze(self.axis), indices.squeeze(self.axis)
+        self.save_for_backward(indices)
+        return values, indices
+
+    def backward(self, grad_output, grad_indices):
+        (indices,) = self.saved_tensors
+        if not self.keepdim:
+            xp = array_module(grad_output)
+            grad_output, indices = xp.expand_dims(grad_output, self.axis), xp.expand_dims(indices, self.axis)
+        return _scatter_along(grad_output, indices, self.axis, self.shape)
+
+
+class Sort(_SelectAlong):
+    def forward(self, x, axis, descending):
+        self.axis = axis
+        return self.finish(x, _argsort(x, axis, descending))
+
+
+class Topk(_SelectAlong):
+    def forward(self, x, k, axis, largest):
+        self.axis = axis
+        order = _argsort(x, axis, descending=largest)
+        return self.finish(x, array_module(x).take(order, range(k), axis=axis))
+
+
+class Kthvalue(_SelectAlong):
+    """The ``position``-th smallest value along ``axis`` (0-based); ``median(dim)`` is one."""
+
+    def name(self):
+        return self.torch_name
+
+    def forward(self, x, position, axis, keepdim, torch_name):
+        self.axis, self.torch_name = axis, torch_name
+        order = _argsort(x, axis, descending=False)
+        return self.finish(x, array_module(x).take(order, [position], axis=axis), keepdim)
+
+
+class Median(Function):
+    """The lower median of all elements; the gradient is shared by the elements equal to it."""
+
+    def forward(self, x):
+        xp = array_module(x)
+        flat = xp.sort(x.reshape(-1))
+        result = xp.asarray(flat[(flat.size - 1) // 2])
+        self.save_for_backward(x, result)
+        return result
+
+    def backward(self, grad_output):
+        x, result = self.saved_tensors
+        ties = (x == result)
+        return (ties * (grad_output / ties.sum())).astype(x.dtype, copy=False)
+
+
+# ---- checks -------------------------------------------------------------------------------
+def _tensor(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input
+
+
+def _int_arg(value, name, argument):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name}(): argument '{argument}' must be int, not {type(value).__name__}")
+    return int(value)
+
+
+def _along(function, input, dim, **options):
+    """Run ``function`` along ``dim``; a 0-d tensor is treated as one element along dim 0."""
+    axis = _check_dim(_int_arg(dim, function.__name__.lower(), "dim"), input.array.ndim)
+    if input.array.ndim == 0:
+        values, indices = function.apply(input.reshape(1), axis=0, **options)
+        return values.reshape(()), indices.reshape(())
+    return function.apply(input, axis=axis, **options)
+
+
+# ---- public functions ---------------------------------------------------------------------
+def sort(input, dim=-1, descending=False, stable=False):
+    """``(values, indices)`` of ``input`` sorted along ``dim``; ``values == input.gather(dim, indices)``."""
+    _tensor(input, "sort")
+    return return_types.sort(*_along(Sort, input, dim, descending=bool(descending)))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The int64 ``indices`` of ``sort(input, dim, descending)`` (no gradient)."""
+    _tensor(input, "argsort")
+    axis = _check_dim(_int_arg(dim, "argsort", "dim"), input.array.ndim)
+    if input.array.ndim == 0:
+        return Tensor._wrap(array_module(input.array).zeros((), dtype=_INT64))
+    return Tensor._wrap(_argsort(input.array, axis, bool(descending)).astype(_INT64, copy=False))
+
+
+def msort(input):
+    """``sort(input, dim=0).values``."""
+    return sort(input, dim=0).values
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The ``k`` largest (or smallest) values along ``dim``, largest first, and their indices."""
+    _tensor(input, "topk")
+    k = _int_arg(k, "topk", "k")
+    axis = _check_dim(_int_arg(dim, "topk", "dim"), input.array.ndim)
+    size = input.array.shape[axis] if input.array.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    return return_types.topk(*_along(Topk, input, dim, k=k, largest=bool(largest)))
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest value (``k`` from 1) along ``dim`` and its index."""
+    _tensor(input, "kthvalue")
+    k = _int_arg(k, "kthvalue", "k")
+    axis = _check_dim(_int_arg(dim, "kthvalue", "dim"), input.array.ndim)
+    size = input.array.shape[axis] if input.array.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    return return_types.kthvalue(*_along(Kthvalue, input, dim, position=k - 1, keepdim=bool(keepdim),
+                                         torch_name="KthvalueBackward0"))
+
+
+def median(input, dim=None, keepdim=False):
+    """``median(x)``: the lower median of all elements; ``median(x, dim)``: ``(values, indices)``."""
+    _tensor(input, "median")
+    if dim is None:
+        if input.array.size == 0:
+            return Tensor._wrap(array_module(input.array).full((), float("nan"), dtype=input.array.dtype))
+        return Median.apply(input)
+    axis = _check_dim(_int_arg(dim, "median", "dim"), input.array.ndim)
+    size = input.array.shape[axis] if input.array.ndim else 1
+    if size == 0:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
+    return return_types.median(*_along(Kthvalue, input, dim, position=(size - 1) // 2,
+                                       keepdim=bool(keepdim), torch_name="MedianBackward1"))
+
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median"]

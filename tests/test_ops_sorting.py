@@ -1,0 +1,136 @@
+"""sort argsort msort topk kthvalue median against torch: values, indices, gradients, errors."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_matches_torch(dtype, dim, descending):
+    assert_matches_torch(lambda x: tuple(x.sort(dim, descending=descending)), [(4, 6)], dtype=dtype)
+
+
+def test_sort_stable_keeps_tie_order_both_directions():
+    values = numpy.array([[3, 1, 2, 1, 3, 2, 1, 3]], dtype="float64")
+    for descending in (False, True):
+        ours = minigrad.sort(minigrad.tensor(values), dim=1, descending=descending, stable=True)
+        theirs = torch.sort(torch.tensor(values), dim=1, descending=descending, stable=True)
+        assert ours.indices.tolist() == theirs.indices.tolist()
+        assert ours.values.tolist() == theirs.values.tolist()
+
+
+def test_sort_nan_is_largest_and_return_type():
+    values = numpy.array([1.0, numpy.nan, -2.0, 0.5])
+    for descending in (False, True):
+        ours = minigrad.sort(minigrad.tensor(values), descending=descending)
+        theirs = torch.sort(torch.tensor(values), descending=descending)
+        numpy.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        assert ours.indices.tolist() == theirs.indices.tolist()
+    result = minigrad.sort(minigrad.tensor([2.0, 1.0]))
+    assert type(result).__name__ == "sort" and result._fields == ("values", "indices")
+    assert type(result) is minigrad.return_types.sort
+    assert result.indices.dtype == minigrad.int64
+    assert result.values.grad_fn is None
+
+
+def test_sort_of_0d_and_ints():
+    ours, theirs = minigrad.sort(minigrad.tensor(3.0)), torch.sort(torch.tensor(3.0))
+    assert ours.values.shape == theirs.values.shape and ours.indices.item() == theirs.indices.item() == 0
+    rng = numpy.random.default_rng(0)
+    ints = rng.integers(0, 100, size=(3, 7))    # no ties needed: compare values only
+    ours = minigrad.sort(minigrad.tensor(ints), dim=0, descending=True)
+    theirs = torch.sort(torch.tensor(ints), dim=0, descending=True)
+    assert ours.values.tolist() == theirs.values.tolist() and ours.values.dtype == minigrad.int64
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_argsort_and_msort(descending):
+    values = numpy.random.default_rng(1).permutation(24).reshape(4, 6).astype("float64")
+    for dim in (0, 1):
+        ours = minigrad.argsort(minigrad.tensor(values), dim=dim, descending=descending)
+        theirs = torch.argsort(torch.tensor(values), dim=dim, descending=descending)
+        assert ours.tolist() == theirs.tolist() and ours.dtype == minigrad.int64
+    assert minigrad.tensor(values).argsort().tolist() == torch.tensor(values).argsort().tolist()
+    assert_matches_torch(lambda x: torch_or_mini(x).msort(x), [(4, 3)])
+
+
+def torch_or_mini(x):
+    return torch if isinstance(x, torch.Tensor) else minigrad
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("k,dim,largest", [(1, -1, True), (3, 1, True), (2, 0, False), (6, 1, False), (0, 1, True)])
+def test_topk_matches_torch(dtype, k, dim, largest):
+    assert_matches_torch(lambda x: tuple(x.topk(k, dim=dim, largest=largest)), [(4, 6)], dtype=dtype)
+
+
+def test_topk_function_form_and_type():
+    assert_matches_torch(lambda x: tuple(torch_or_mini(x).topk(x, 2)), [(3, 2, 5)])
+    result = minigrad.topk(minigrad.tensor([1.0, 5.0, 3.0]), 2)
+    assert type(result) is minigrad.return_types.topk and result.values.tolist() == [5.0, 3.0]
+    assert result.indices.tolist() == [1, 2]
+
+
+def test_topk_ties_values_match_torch():
+    values = numpy.array([[1.0, 3.0, 3.0, 2.0, 3.0]])
+    ours = minigrad.tensor(values).topk(2).values
+    assert ours.tolist() == torch.tensor(values).topk(2).values.tolist()
+
+
+@pytest.mark.parametrize("k,dim,keepdim", [(1, 1, False), (3, 1, True), (4, 0, False), (2, -1, False)])
+def test_kthvalue_matches_torch(k, dim, keepdim):
+    assert_matches_torch(lambda x: tuple(x.kthvalue(k, dim, keepdim)), [(4, 5)])
+    assert_matches_torch(lambda x: tuple(x.kthvalue(k, dim, keepdim)), [(4, 5)], dtype="float32")
+
+
+@pytest.mark.parametrize("shape", [(7,), (4, 6), (2, 3, 4)])
+def test_median_all_matches_torch(shape):
+    assert_matches_torch(lambda x: x.median(), [shape])
+
+
+def test_median_all_splits_gradient_among_ties():
+    assert_matches_torch(lambda x: x.median(), inputs=[numpy.array([1.0, 2.0, 2.0, 3.0, 2.0, 0.0])])
+
+
+@pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), (-1, False)])
+def test_median_dim_matches_torch(dim, keepdim):
+    assert_matches_torch(lambda x: tuple(x.median(dim, keepdim)), [(4, 6)])      # even: lower median
+    assert_matches_torch(lambda x: tuple(torch_or_mini(x).median(x, dim=dim, keepdim=keepdim)), [(5, 3)],
+                         dtype="float32")
+    result = minigrad.median(minigrad.randn(3, 4), 1)
+    assert type(result) is minigrad.return_types.median
+
+
+def test_grad_fn_names():
+    x = minigrad.randn(3, 4, requires_grad=True)
+    assert x.sort().values.grad_fn.name() == "SortBackward0"
+    assert x.topk(2).values.grad_fn.name() == "TopkBackward0"
+    assert x.kthvalue(2).values.grad_fn.name() == "KthvalueBackward0"
+    assert x.median().grad_fn.name() == "MedianBackward0"
+    assert x.median(0).values.grad_fn.name() == "MedianBackward1"
+
+
+def _errors(fn):
+    messages = []
+    for module in (minigrad, torch):
+        with pytest.raises((RuntimeError, IndexError, TypeError)) as info:
+            fn(module, module.zeros(3, 4))
+        messages.append((type(info.value), str(info.value)))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.topk(x, 5),
+    lambda m, x: m.topk(x, 2, dim=3),
+    lambda m, x: m.kthvalue(x, 0),
+    lambda m, x: m.kthvalue(x, 5),
+    lambda m, x: m.kthvalue(x, 4, 0),
+    lambda m, x: m.sort(x, dim=2),
+    lambda m, x: m.median(m.zeros(0, 3), 0),
+])
+def test_bad_input_errors_match_torch(fn):
+    _errors(fn)
