@@ -13,3 +13,5 @@ from .attention import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403

@@ -1,0 +1,144 @@
+"""Conv1d / F.conv1d and the 1-d pooling layers against torch: outputs, input and parameter
+gradients (torch's weights copied in), every option, init statistics, reprs and errors."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+from minigrad.testing import assert_matches_torch
+from _nn_parity import check_module, make_pair, torch_error
+
+
+def assert_same_error(ours, theirs):
+    kind, message = torch_error(theirs)
+    with pytest.raises(kind) as raised:
+        ours()
+    assert str(raised.value) == message
+
+
+def _input(shape, dtype="float64", seed=0):
+    return numpy.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+CONV_OPTIONS = [{}, {"stride": 2}, {"padding": 2}, {"padding": 1, "dilation": 2}, {"padding": "same"},
+                {"padding": "same", "dilation": 3}, {"padding": "valid", "stride": 3}, {"groups": 2, "padding": 1},
+                {"groups": 4, "stride": 2}, {"bias": False}, {"padding": 2, "padding_mode": "reflect"},
+                {"padding": "same", "padding_mode": "replicate"}, {"padding": 1, "padding_mode": "circular"}]
+
+
+@pytest.mark.parametrize("options", CONV_OPTIONS)
+@pytest.mark.parametrize("kernel_size", [3, 4])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_conv1d_module_matches_torch(options, kernel_size, dtype):
+    ours, theirs = make_pair("Conv1d", 4, 8, kernel_size, dtype=dtype, **options)
+    check_module(ours, theirs, [_input((3, 4, 13), dtype)])
+
+
+def test_conv1d_unbatched_input_matches_torch():
+    ours, theirs = make_pair("Conv1d", 3, 5, 2, stride=2)
+    check_module(ours, theirs, [_input((3, 9))])
+
+
+@pytest.mark.parametrize("stride, padding, dilation", [(1, 0, 1), ((2,), (1,), (2,)), (3, "same", 1)])
+def test_functional_conv1d_matches_torch(stride, padding, dilation):
+    if padding == "same" and stride != 1:
+        stride = 1
+    assert_matches_torch(lambda x, w, b: F.conv1d(x, w, b, stride, padding, dilation, 2), [(2, 6, 12), (4, 3, 3), (4,)],
+                         torch_fn=lambda x, w, b: torch.nn.functional.conv1d(x, w, b, stride, padding, dilation, 2))
+
+
+def test_conv1d_init_follows_torch_bounds():
+    layer = nn.Conv1d(16, 32, 5)
+    bound = 1 / numpy.sqrt(16 * 5)      # kaiming_uniform_(a=sqrt(5)) on fan_in = C_in * K
+    weight, bias = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    assert weight.shape == (32, 16, 5) and numpy.abs(weight).max() <= bound and numpy.abs(weight).max() > 0.9 * bound
+    assert numpy.abs(bias).max() <= bound
+    assert abs(weight.std() - bound / numpy.sqrt(3)) < 0.1 * bound
+    assert list(layer.state_dict()) == list(torch.nn.Conv1d(16, 32, 5).state_dict())
+
+
+@pytest.mark.parametrize("args, kwargs", [((3, 4, 3), {}), ((3, 4, 3), {"stride": 2, "padding": "valid", "bias": False}),
+                                          ((4, 4, 3), {"padding": "same", "dilation": 2, "groups": 2,
+                                                       "padding_mode": "reflect"}), ((2, 6, (5,)), {"padding": 2})])
+def test_conv1d_repr_matches_torch(args, kwargs):
+    assert repr(nn.Conv1d(*args, **kwargs)) == repr(torch.nn.Conv1d(*args, **kwargs))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [((2, 5, 10), (4, 3, 3), {}), ((2, 6, 10), (4, 2, 3), {"groups": 2}),
+                                                      ((2, 3, 2), (4, 3, 3), {}), ((2, 3, 10, 3), (4, 3, 3), {}),
+                                                      ((2, 3, 10), (4, 3, 3), {"stride": 2, "padding": "same"}),
+                                                      ((2, 3, 4), (4, 3, 3), {"dilation": 2})])
+def test_conv1d_errors_match_torch(x_shape, w_shape, kwargs):
+    x, w = numpy.zeros(x_shape), numpy.zeros(w_shape)
+    assert_same_error(lambda: F.conv1d(minigrad.tensor(x), minigrad.tensor(w), **kwargs),
+                      lambda: torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w), **kwargs))
+
+
+@pytest.mark.parametrize("args, kwargs", [((3, 4, 3), {"groups": 2}), ((4, 3, 3), {"groups": 2}),
+                                          ((3, 4, 3), {"padding": "foo"}), ((3, 4, 3), {"padding_mode": "wrap"}),
+                                          ((3, 4, 3), {"padding": "same", "stride": 2})])
+def test_conv1d_constructor_errors_match_torch(args, kwargs):
+    assert_same_error(lambda: nn.Conv1d(*args, **kwargs), lambda: torch.nn.Conv1d(*args, **kwargs))
+
+
+# ---- pooling ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("MaxPool1d", (3,), {}), ("MaxPool1d", (3, 2, 1), {}), ("MaxPool1d", (2,), {"dilation": 2, "ceil_mode": True}),
+    ("MaxPool1d", (4, 3, 2), {"ceil_mode": True}), ("AvgPool1d", (3,), {}), ("AvgPool1d", (3, 2, 1), {}),
+    ("AvgPool1d", (4, 1, 2), {"count_include_pad": False}), ("AdaptiveMaxPool1d", (1,), {}),
+    ("AdaptiveMaxPool1d", (4,), {}), ("AdaptiveAvgPool1d", (1,), {}), ("AdaptiveAvgPool1d", (3,), {}),
+    ("AdaptiveAvgPool1d", (11,), {})])
+@pytest.mark.parametrize("shape", [(2, 3, 11), (3, 11)])
+def test_pooling_modules_match_torch(name, args, kwargs, shape):
+    ours, theirs = make_pair(name, *args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    check_module(ours, theirs, [_input(shape)])
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 3}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                                    {"kernel_size": 4, "stride": 3, "padding": 2, "ceil_mode": True}])
+def test_max_pool1d_indices_match_torch(kwargs):
+    x = _input((2, 3, 11))
+    ours = F.max_pool1d(minigrad.tensor(x), return_indices=True, **kwargs)
+    theirs = torch.nn.functional.max_pool1d(torch.tensor(x), return_indices=True, **kwargs)
+    numpy.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+    assert ours[1].dtype == minigrad.int64
+
+
+@pytest.mark.parametrize("output_size", [1, 3, 4])
+def test_adaptive_max_pool1d_indices_match_torch(output_size):
+    x = _input((2, 3, 10))
+    ours = F.adaptive_max_pool1d(minigrad.tensor(x), output_size, return_indices=True)
+    theirs = torch.nn.functional.adaptive_max_pool1d(torch.tensor(x), output_size, return_indices=True)
+    numpy.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+
+
+def test_max_pool1d_gradient_goes_to_the_first_of_tied_maxima():
+    x = numpy.array([[[1.0, 3.0, 3.0, 0.0, 2.0, 2.0]]])
+    ours, theirs = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.max_pool1d(ours, 3, 1).sum().backward()
+    torch.nn.functional.max_pool1d(theirs, 3, 1).sum().backward()
+    numpy.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("fn, args, shape", [("max_pool1d", (3, 1, 2), (2, 3, 10)), ("max_pool1d", (3,), (2, 3, 2)),
+                                             ("max_pool1d", (3,), (2, 3, 4, 10)), ("avg_pool1d", (3, 1, 2), (2, 3, 10)),
+                                             ("avg_pool1d", (3,), (2, 3, 4, 10))])
+def test_pooling_errors_match_torch(fn, args, shape):
+    x = numpy.zeros(shape)
+    assert_same_error(lambda: getattr(F, fn)(minigrad.tensor(x), *args),
+                      lambda: getattr(torch.nn.functional, fn)(torch.tensor(x), *args))
+
+
+def test_text_cnn_pipeline_matches_torch():
+    """Embedding -> Conv1d -> ReLU -> AdaptiveMaxPool1d(1) -> Linear, as text-CNN tutorials write it."""
+    def build(lib):
+        lib.manual_seed(0)
+        return lib.nn.Sequential(lib.nn.Conv1d(6, 5, 3, padding=1), lib.nn.ReLU(), lib.nn.AdaptiveMaxPool1d(1),
+                                 lib.nn.Flatten(), lib.nn.Linear(5, 2)).double()
+    theirs = build(torch)
+    ours = build(minigrad)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    check_module(ours, theirs, [_input((4, 6, 9))])
