@@ -5,24 +5,9 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
+from op_parity import assert_same_error, both
 
 DTYPES = ["float64", "float32"]
-
-
-def both(name, *args, **kwargs):
-    """``fn``/``torch_fn`` arguments calling ``minigrad.<name>`` and ``torch.<name>``."""
-    return {"fn": lambda *xs: getattr(minigrad, name)(*xs, *args, **kwargs),
-            "torch_fn": lambda *xs: getattr(torch, name)(*xs, *args, **kwargs)}
-
-
-def assert_same_error(fn, *arrays):
-    """``fn`` raises the same exception type and message on torch and on minigrad tensors."""
-    with pytest.raises(Exception) as theirs:
-        fn(*[torch.from_numpy(numpy.asarray(a)) for a in arrays])
-    with pytest.raises(type(theirs.value)) as ours:
-        fn(*[minigrad.tensor(numpy.asarray(a)) for a in arrays])
-    assert str(ours.value) == str(theirs.value)
-    return str(ours.value)
 
 
 MATMUL_SHAPES = [

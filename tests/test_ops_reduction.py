@@ -9,28 +9,14 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
+from op_parity import assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 DIMS = [None, 0, -1, 1, (0, 2), (-1, 0), [1], (0, 1, 2), ()]
 
 
-def both(name, *args, **kwargs):
-    """``fn``/``torch_fn`` arguments calling ``minigrad.<name>`` and ``torch.<name>``."""
-    return {"fn": lambda *xs: getattr(minigrad, name)(*xs, *args, **kwargs),
-            "torch_fn": lambda *xs: getattr(torch, name)(*xs, *args, **kwargs)}
-
-
 def method(name, *args, **kwargs):
     return lambda x: getattr(x, name)(*args, **kwargs)
-
-
-def assert_same_error(fn, *arrays):
-    """``fn`` raises the same exception type and message on torch and on minigrad tensors."""
-    with pytest.raises(Exception) as theirs:
-        fn(*[torch.from_numpy(numpy.asarray(a)) for a in arrays])
-    with pytest.raises(type(theirs.value)) as ours:
-        fn(*[minigrad.tensor(numpy.asarray(a)) for a in arrays])
-    assert str(ours.value) == str(theirs.value)
 
 
 def without_empty_dims(dims):
