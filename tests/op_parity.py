@@ -20,3 +20,13 @@ def assert_same_error(fn, *arrays):
         fn(*[minigrad.tensor(numpy.asarray(a)) for a in arrays])
     assert str(ours.value) == str(theirs.value)
     return str(ours.value)
+
+
+def assert_same_module_error(fn):
+    """``fn(torch)`` and ``fn(minigrad)`` raise the same exception type and message; returns it."""
+    with pytest.raises(Exception) as theirs:
+        fn(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        fn(minigrad)
+    assert str(ours.value) == str(theirs.value)
+    return str(ours.value)

@@ -5,6 +5,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
+from op_parity import assert_same_module_error
 
 DTYPES = ["float64", "float32"]
 
@@ -109,15 +110,6 @@ def test_iterating_a_tensor_unbinds_it():
 
 
 # ---- errors ---------------------------------------------------------------------------------
-def _same_error(fn):
-    with pytest.raises(Exception) as theirs:
-        fn(torch)
-    with pytest.raises(type(theirs.value)) as ours:
-        fn(minigrad)
-    assert str(ours.value) == str(theirs.value)
-    return str(ours.value)
-
-
 BAD_INPUTS = [
     ("cat_sizes", lambda m: m.cat([m.zeros(2, 3), m.zeros(2, 4)], 0)),
     ("cat_sizes_dim1", lambda m: m.cat([m.zeros(2, 3), m.zeros(3, 4)], 1)),
@@ -137,17 +129,17 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("name,fn", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_bad_input_raises_torch_error(name, fn):
-    _same_error(fn)
+    assert_same_module_error(fn)
 
 
 def test_cat_error_names_the_sizes_and_the_tensor():
-    message = _same_error(lambda m: m.cat([m.zeros(2, 3), m.zeros(2, 4)], 0))
+    message = assert_same_module_error(lambda m: m.cat([m.zeros(2, 3), m.zeros(2, 4)], 0))
     assert message == ("Sizes of tensors must match except in dimension 0. Expected size 3 but got "
                        "size 4 for tensor number 1 in the list.")
 
 
 def test_stack_error_names_both_shapes():
-    message = _same_error(lambda m: m.stack([m.zeros(2, 3), m.zeros(2, 4)], 0))
+    message = assert_same_module_error(lambda m: m.stack([m.zeros(2, 3), m.zeros(2, 4)], 0))
     assert "[2, 3]" in message and "[2, 4]" in message
 
 
