@@ -28,6 +28,7 @@ from .ops.join import *  # noqa: F401,F403
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403
 from .ops.sampling import *  # noqa: F401,F403
+from .ops.set_ops import *  # noqa: F401,F403
 from .ops.conversion import clone
 from . import autograd, testing
 

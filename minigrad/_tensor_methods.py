@@ -6,8 +6,8 @@ this table binds it to ``Tensor`` under torch's method names.
 """
 from __future__ import annotations
 
-from .ops import (arithmetic, comparison, indexing, join, linalg, reduction, sampling, shape, softmax,
-                  sorting, unary)
+from .ops import (arithmetic, comparison, indexing, join, linalg, reduction, sampling, set_ops, shape,
+                  softmax, sorting, unary)
 
 METHODS = {
     arithmetic: {
@@ -35,12 +35,20 @@ METHODS = {
         "maximum": "maximum", "minimum": "minimum",
         "exp_": "exp_", "tanh_": "tanh_", "sigmoid_": "sigmoid_", "relu_": "relu_",
         "clamp_": "clamp_", "clip_": "clamp_",
+        "tan": "tan", "atan": "atan", "asin": "asin", "acos": "acos", "sinh": "sinh", "cosh": "cosh",
+        "arctan": "atan", "arcsin": "asin", "arccos": "acos", "trunc": "trunc", "fix": "trunc",
+        "frac": "frac", "atan2": "atan2", "arctan2": "atan2", "logaddexp": "logaddexp",
+        "hypot": "hypot", "lerp": "lerp", "addcmul": "addcmul", "addcdiv": "addcdiv",
+        "nan_to_num": "nan_to_num", "sqrt_": "sqrt_", "abs_": "abs_", "absolute_": "abs_",
+        "log_": "log_", "trunc_": "trunc_", "fix_": "trunc_", "frac_": "frac_",
+        "nan_to_num_": "nan_to_num_", "lerp_": "lerp_", "addcmul_": "addcmul_", "addcdiv_": "addcdiv_",
     },
     softmax: {"softmax": "softmax", "log_softmax": "log_softmax", "logsumexp": "logsumexp"},
     reduction: {
         "sum": "sum", "mean": "mean", "var": "var", "std": "std", "prod": "prod",
         "max": "max", "min": "min", "amax": "amax", "amin": "amin",
         "argmax": "argmax", "argmin": "argmin", "norm": "norm", "cumsum": "cumsum",
+        "cumprod": "cumprod", "count_nonzero": "count_nonzero", "diff": "diff",
     },
     linalg: {"matmul": "matmul", "__matmul__": "matmul", "__rmatmul__": "rmatmul",
              "mm": "mm", "bmm": "bmm", "outer": "outer", "dot": "dot", "mv": "mv", "addmm": "addmm",
@@ -53,6 +61,7 @@ METHODS = {
         "repeat": "repeat", "contiguous": "contiguous", "flip": "flip", "tile": "tile",
         "movedim": "movedim", "moveaxis": "movedim", "swapdims": "transpose", "ravel": "ravel",
         "broadcast_to": "broadcast_to", "roll": "roll",
+        "repeat_interleave": "repeat_interleave",
         "unsqueeze_": "unsqueeze_", "squeeze_": "squeeze_", "t_": "t_", "transpose_": "transpose_",
     },
     indexing: {
@@ -78,6 +87,7 @@ METHODS = {
     },
     sorting: {"sort": "sort", "argsort": "argsort", "msort": "msort", "topk": "topk",
               "kthvalue": "kthvalue", "median": "median"},
+    set_ops: {"unique": "unique", "bincount": "bincount"},
     sampling: {"multinomial": "multinomial", "bernoulli": "bernoulli", "bernoulli_": "bernoulli_"},
 }
 

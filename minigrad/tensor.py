@@ -125,6 +125,39 @@ class Tensor:
         return self.array.itemsize
 
     @property
+    def itemsize(self) -> int:
+        return self.array.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """``numel() * itemsize`` (torch counts the elements, not the memory behind a broadcast view)."""
+        return int(self.array.size) * self.array.itemsize
+
+    def is_complex(self) -> bool:
+        return self.array.dtype.kind == "c"
+
+    def stride(self, dim=None):
+        """Steps between neighbours along each dim, in elements (torch's unit), not bytes (NumPy's)."""
+        strides = tuple(step // self.array.itemsize for step in self.array.strides)
+        if dim is None:
+            return strides
+        if self.array.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return strides[_check_dim(dim, self.array.ndim)]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Row-major without gaps, as torch decides it: dims of size 1 may have any stride."""
+        if self.array.size == 0:
+            return True
+        expected = 1
+        for size, step in zip(reversed(self.array.shape), reversed(self.stride())):
+            if size != 1:
+                if step != expected:
+                    return False
+                expected *= size
+        return True
+
+    @property
     def _version(self) -> int:
         return self._version_counter.value
 

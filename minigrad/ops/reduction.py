@@ -158,6 +158,77 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     return Cumsum.apply(input, axis=axis, dtype=dtype)
 
 
+class Cumprod(Function):
+    """Running product along ``axis``.
+
+    The gradient of ``x_i`` is ``prod(x_0..x_{i-1}) * S_i`` with
+    ``S_i = sum_{j >= i} g_j * prod(x_{i+1}..x_j)``, i.e. ``S_i = g_i + x_{i+1} S_{i+1}``:
+    no division, so it is exact where ``x`` has zeros (as torch's).
+    """
+
+    def forward(self, x, axis, dtype):
+        self.save_for_backward(x)
+        self.axis = axis
+        return array_module(x).cumprod(x, axis=axis, dtype=dtype)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        xp = array_module(x)
+        values = xp.moveaxis(x, self.axis, -1).astype(grad_output.dtype, copy=False)
+        grad = xp.moveaxis(grad_output, self.axis, -1)
+        length = values.shape[-1]
+        if length == 0:
+            return grad_output.astype(x.dtype, copy=False)
+        before = xp.concatenate([xp.ones_like(values[..., :1]),
+                                 xp.cumprod(values[..., :-1], axis=-1)], axis=-1)
+        later = xp.empty_like(grad)
+        later[..., -1] = grad[..., -1]
+        for i in range(length - 2, -1, -1):
+            later[..., i] = grad[..., i] + values[..., i + 1] * later[..., i + 1]
+        return xp.moveaxis(before * later, -1, self.axis).astype(x.dtype, copy=False)
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Running product along ``dim``: ``out[i] = input[0] * ... * input[i]``; integers give int64."""
+    axis = _check_dim(dim, input.array.ndim)
+    if dtype is not None:
+        dtype = dtypes.to_numpy_dtype(dtype)
+    elif input.array.dtype.kind in "biu":
+        dtype = _INT64
+    if input.array.ndim == 0:
+        return Cumprod.apply(input.reshape(1), axis=0, dtype=dtype).reshape(())
+    return Cumprod.apply(input, axis=axis, dtype=dtype)
+
+
+def count_nonzero(input, dim=None):
+    """How many elements are not zero, over ``dim`` (an int, a tuple, or all); int64, no gradient."""
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    counts = (input.array != 0).sum(axis=axes)
+    return Tensor._wrap(array_module(input.array).asarray(counts, dtype=_INT64))
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (after concatenating ``prepend``/``append``)."""
+    from .indexing import narrow
+    from .join import cat
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    if input.array.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    axis = _check_dim(dim, input.array.ndim)
+    parts = [part for part in (prepend, input, append) if part is not None]
+    if len(parts) > 1:
+        input = cat(parts, axis)
+    for _ in range(n):
+        length = input.array.shape[axis]
+        if length == 0:
+            break
+        later, earlier = narrow(input, axis, 1, length - 1), narrow(input, axis, 0, length - 1)
+        # bool tensors differ by xor (torch: "-" is not defined for bool)
+        input = later ^ earlier if input.array.dtype.kind == "b" else later - earlier
+    return input
+
+
 # ---- var, std ----------------------------------------------------------------------------
 def _degrees_of_freedom(x, axes, correction, name):
     """``N - correction``, clamped at 0 with torch's warning."""
@@ -269,6 +340,20 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
     return Std.apply(input, axes=axes, keepdim=keepdim, correction=correction,
                      over_dims=dim is not None and input.array.ndim > 0)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var(input, ...), mean(input, dim, keepdim))``, as torch."""
+    spelled_dim, _ = _correction("var_mean", dim, unbiased, correction)
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, spelled_dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std(input, ...), mean(input, dim, keepdim))``, as torch."""
+    spelled_dim, _ = _correction("std_mean", dim, unbiased, correction)
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, spelled_dim, keepdim))
 
 
 # ---- prod ------------------------------------------------------------------------------
@@ -575,4 +660,5 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
-           "norm", "cumsum", "return_types"]
+           "norm", "cumsum", "return_types", "cumprod", "count_nonzero", "diff", "var_mean",
+           "std_mean"]

@@ -12,15 +12,15 @@ import numbers
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..backend import array_module
-from ..tensor import _check_dim
+from ..backend import array_module, scatter_add
+from ..tensor import Tensor, _check_dim
 from .broadcast import sum_to
 from .conversion import clone
 from .inplace import check_inplace_allowed
 
 __all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
-           "flip", "roll", "ravel", "tile"]
+           "flip", "roll", "ravel", "tile", "repeat_interleave", "meshgrid"]
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -95,6 +95,24 @@ class Repeat(Function):
         split_shape = [size for pair in zip(self.repeats, padded) for size in pair]
         summed = grad_output.reshape(split_shape).sum(axis=tuple(range(0, len(split_shape), 2)))
         return summed.reshape(self.input_shape)
+
+
+class RepeatInterleave(Function):
+    """Element ``i`` along ``axis`` repeated ``repeats[i]`` times; the gradient sums each run back."""
+
+    def forward(self, x, repeats, axis):
+        xp = array_module(x)
+        self.axis, self.input_shape = axis, x.shape
+        # the source position of every output position, for the backward's scatter-add
+        self.source = xp.repeat(xp.arange(x.shape[axis]), repeats)
+        return xp.repeat(x, repeats, axis=axis)
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        grad = xp.zeros(self.input_shape, grad_output.dtype)
+        moved = xp.moveaxis(grad, self.axis, 0)      # a view: the scatter writes into grad
+        scatter_add(moved, self.source, xp.moveaxis(grad_output, self.axis, 0))
+        return grad
 
 
 class Flip(Function):
@@ -449,3 +467,84 @@ def t_(input):
 
 def transpose_(input, dim0, dim1):
     return _become(input, transpose(input, dim0, dim1))
+
+
+# ---- repeat_interleave, meshgrid ---------------------------------------------------
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (along ``dim``; of the flattened input when ``None``) ``repeats`` times.
+
+    ``repeats`` is an int or a 1-D int64 tensor of one count per element (or a
+    single count).  ``repeat_interleave(counts)`` alone repeats ``arange(len(counts))``.
+    """
+    if repeats is None:                # torch.repeat_interleave(repeats): indices repeated
+        counts = input.array
+        if counts.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        xp = array_module(counts)
+        return Tensor._wrap(xp.repeat(xp.arange(counts.shape[0], dtype=counts.dtype), counts))
+    if dim is None:
+        input, axis = input.reshape(-1), 0
+    else:
+        axis = _check_dim(dim, input.array.ndim)
+        if input.array.ndim == 0:
+            input = input.reshape(1)
+    length = input.array.shape[axis]
+    if isinstance(repeats, Tensor):
+        counts = repeats.array
+        if counts.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if counts.dtype.kind not in "iu":
+            raise RuntimeError("repeats has to be Long or Int tensor")
+        counts = counts.reshape(-1)
+        if counts.shape[0] == 1:
+            counts = array_module(counts).broadcast_to(counts, (length,))
+        elif counts.shape[0] != length:
+            raise RuntimeError("repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {counts.shape[0]} and input.size({dim}) = {length}")
+    else:
+        counts = int(repeats)
+    if (counts < 0).any() if not isinstance(counts, int) else counts < 0:
+        raise RuntimeError("repeats can not be negative")
+    result = RepeatInterleave.apply(input, repeats=counts, axis=axis)
+    if output_size is not None and result.array.shape[axis] != output_size:
+        raise RuntimeError("allocated size does not match required size")
+    return result
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors: each is viewed along its own dim and expanded.
+
+    ``indexing='ij'`` (torch's default) gives shape ``(len0, len1, ...)``;
+    ``'xy'`` gives ``(len1, len0, ...)`` (the Cartesian convention of NumPy).
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: "
+                           f"{indexing}")
+    if not tensors:
+        raise RuntimeError("torch.meshgrid: Expected at least one tensor in input")
+    for tensor in tensors:
+        if tensor.array.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: "
+                               f"{tensor!r}")
+    first = tensors[0].array
+    for tensor in tensors[1:]:
+        if tensor.array.dtype != first.dtype:
+            raise RuntimeError("torch.meshgrid: Expected all tensors in the tensor list to have the same "
+                               "dtype.")
+    swap = indexing == "xy" and len(tensors) >= 2
+    ordered = list(tensors)
+    if swap:
+        ordered[0], ordered[1] = ordered[1], ordered[0]
+    shape = tuple(t.array.size for t in ordered)
+    grids = []
+    for axis, tensor in enumerate(ordered):
+        along = [1] * len(ordered)
+        along[axis] = -1
+        grids.append(expand(reshape(tensor, along), shape))
+    if swap:       # torch: 'xy' is 'ij' on the first two inputs swapped, outputs swapped back
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)

@@ -597,6 +597,201 @@ class ClampMax(Function):
         return grad_x, grad_high
 
 
+# ---- more trigonometric and hyperbolic functions, trunc, frac ----------------------------------
+class Elementwise(Function):
+    """``tan atan asin acos sinh cosh``: ``function(x)``, backward ``grad * derivative(x, result)``."""
+
+    # d/dx of each function, from its input ``x`` and its result ``y``
+    DERIVATIVES = {
+        "tan": lambda xp, x, y: 1 + y * y,
+        "arctan": lambda xp, x, y: 1 / (1 + x * x),
+        "arcsin": lambda xp, x, y: 1 / xp.sqrt(1 - x * x),
+        "arccos": lambda xp, x, y: -1 / xp.sqrt(1 - x * x),
+        "sinh": lambda xp, x, y: xp.cosh(x),
+        "cosh": lambda xp, x, y: xp.sinh(x),
+    }
+    TORCH_NAMES = {"arctan": "Atan", "arcsin": "Asin", "arccos": "Acos"}
+
+    def name(self):
+        return f"{self.TORCH_NAMES.get(self.function, self.function.capitalize())}Backward0"
+
+    def forward(self, x, function):
+        self.function = function
+        result = getattr(array_module(x), function)(x)
+        self.save_for_backward(x, result)
+        return result
+
+    def backward(self, grad_output):
+        x, result = self.saved_tensors
+        return grad_output * self.DERIVATIVES[self.function](array_module(x), x, result)
+
+
+def tan(input):
+    return Elementwise.apply(_floating(input, "tan"), function="tan")
+
+
+def atan(input):
+    return Elementwise.apply(_floating(input, "atan"), function="arctan")
+
+
+def asin(input):
+    return Elementwise.apply(_floating(input, "asin"), function="arcsin")
+
+
+def acos(input):
+    return Elementwise.apply(_floating(input, "acos"), function="arccos")
+
+
+def sinh(input):
+    return Elementwise.apply(_floating(input, "sinh"), function="sinh")
+
+
+def cosh(input):
+    return Elementwise.apply(_floating(input, "cosh"), function="cosh")
+
+
+class Frac(Function):
+    """``x - trunc(x)`` (sign of ``x`` kept); the gradient passes unchanged (as torch)."""
+
+    def forward(self, x):
+        return x - array_module(x).trunc(x)
+
+    def backward(self, grad_output):
+        return grad_output
+
+
+def trunc(input):
+    """Round towards zero; zero gradient (piecewise constant)."""
+    return _piecewise(input, "trunc")
+
+
+def frac(input):
+    if _tensor(input, "frac").array.dtype.kind != "f":
+        raise RuntimeError(f"\"frac_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
+    return Frac.apply(input)
+
+
+fix = trunc
+arctan, arcsin, arccos = atan, asin, acos
+
+
+# ---- two-argument functions: atan2, logaddexp, hypot, lerp, addcmul, addcdiv ----------------------
+def _float_operands(input, other, name):
+    """Broadcast-ready operands of a float result type (integers promote to the default float)."""
+    _tensor(input, name)
+    return as_operands(input, other, true_division=True)
+
+
+class Atan2(Function):
+    """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return array_module(a).arctan2(a, b)
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        scale = grad_output / (a * a + b * b)
+        grad_a = sum_to(scale * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(-scale * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class LogAddExp(Function):
+    """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = exp(a - result)."""
+
+    def forward(self, a, b):
+        result = array_module(a).logaddexp(a, b)
+        self.save_for_backward(a, b, result)
+        return result
+
+    def backward(self, grad_output):
+        a, b, result = self.saved_tensors
+        xp = array_module(a)
+        grad_a = sum_to(grad_output * xp.exp(a - result), a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * xp.exp(b - result), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Hypot(Function):
+    """``sqrt(a^2 + b^2)``; d/da = a / result."""
+
+    def forward(self, a, b):
+        result = array_module(a).hypot(a, b)
+        self.save_for_backward(a, b, result)
+        return result
+
+    def backward(self, grad_output):
+        a, b, result = self.saved_tensors
+        grad_a = sum_to(grad_output * a / result, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * b / result, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def atan2(input, other):
+    return Atan2.apply(*_float_operands(input, other, "atan2"))
+
+
+arctan2 = atan2
+
+
+def logaddexp(input, other):
+    return LogAddExp.apply(*_float_operands(input, other, "logaddexp"))
+
+
+def hypot(input, other):
+    return Hypot.apply(*_float_operands(input, other, "hypot"))
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``; ``weight`` a number or a tensor (all broadcast)."""
+    from .arithmetic import add, mul, sub
+    _tensor(input, "lerp")
+    if input.array.dtype != getattr(end, "array", input.array).dtype:
+        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    return add(input, mul(weight, sub(end, input)))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2`` (broadcast)."""
+    from .arithmetic import add, mul
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2`` (broadcast); integer division is refused, as torch."""
+    from .arithmetic import add, div, mul
+    if tensor1.array.dtype.kind in "biu" and tensor2.array.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  "
+                           "release addcdiv will perform a true division of tensor1 and tensor2. The "
+                           "historic addcdiv behavior can be implemented as (input + value * "
+                           "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                           "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+                           "behavior is just the latter implementation: (input + value * tensor1 / "
+                           "tensor2), for all dtypes.")
+    return add(input, mul(div(tensor1, tensor2), value))
+
+
+class NanToNum(Function):
+    """Replace NaN and +-inf by numbers; the gradient passes only where ``x`` was finite (as torch)."""
+
+    def forward(self, x, nan, posinf, neginf):
+        xp = array_module(x)
+        self.save_for_backward(x)
+        return xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        return array_module(x).where(array_module(x).isfinite(x), grad_output, 0)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN -> ``nan``, +inf -> ``posinf`` (default: the dtype's largest), -inf -> ``neginf``."""
+    if _tensor(input, "nan_to_num").array.dtype.kind != "f":
+        return input.clone()
+    return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
+
+
 # ---- in-place forms ----------------------------------------------------------------------------
 def exp_(input):
     return assign(input, exp(input))
@@ -618,10 +813,49 @@ def clamp_(input, min=None, max=None):
     return assign(input, clamp(input, min, max))
 
 
+def sqrt_(input):
+    return assign(input, sqrt(input))
+
+
+def abs_(input):
+    return assign(input, abs(input))
+
+
+def log_(input):
+    return assign(input, log(input))
+
+
+def trunc_(input):
+    return assign(input, trunc(input))
+
+
+def frac_(input):
+    return assign(input, frac(input))
+
+
+def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
+    return assign(input, nan_to_num(input, nan, posinf, neginf))
+
+
+def lerp_(input, end, weight):
+    return assign(input, lerp(input, end, weight))
+
+
+def addcmul_(input, tensor1, tensor2, *, value=1):
+    return assign(input, addcmul(input, tensor1, tensor2, value=value))
+
+
+def addcdiv_(input, tensor1, tensor2, *, value=1):
+    return assign(input, addcdiv(input, tensor1, tensor2, value=value))
+
+
 clip, clip_ = clamp, clamp_
 absolute = abs
 
 __all__ = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "reciprocal",
            "tanh", "sigmoid", "relu", "abs", "absolute", "sign", "floor", "ceil", "round",
            "sin", "cos", "erf", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum",
-           "exp_", "tanh_", "sigmoid_", "relu_", "clamp_", "clip_"]
+           "exp_", "tanh_", "sigmoid_", "relu_", "clamp_", "clip_",
+           "tan", "atan", "asin", "acos", "sinh", "cosh", "arctan", "arcsin", "arccos", "trunc", "fix",
+           "frac", "atan2", "arctan2", "logaddexp", "hypot", "lerp", "addcmul", "addcdiv", "nan_to_num",
+           "sqrt_", "abs_", "log_", "trunc_", "frac_", "nan_to_num_", "lerp_", "addcmul_", "addcdiv_"]

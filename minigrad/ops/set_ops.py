@@ -1,0 +1,56 @@
+"""Counting ops without gradients: ``unique`` and ``bincount``.
+
+Both return integer bookkeeping (counts, inverse indices) as int64 and keep
+the input's dtype for the values, as torch does.
+"""
+from __future__ import annotations
+
+from .. import dtypes
+from ..backend import array_module
+from ..tensor import Tensor
+
+__all__ = ["unique", "bincount"]
+
+_INT64 = dtypes.int64.numpy
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct elements of ``input`` (flattened), in ascending order.
+
+    With ``return_inverse`` also the int64 index of each input element in the
+    result (the input's shape); with ``return_counts`` the int64 count of each.
+    torch sorts on CPU even when ``sorted=False``, and so does this.
+    """
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...) is not supported by minigrad (only dim=None)")
+    xp = array_module(input.array)
+    values, inverse, counts = xp.unique(input.array.reshape(-1), return_inverse=True, return_counts=True)
+    result = [Tensor._wrap(values)]
+    if return_inverse:
+        result.append(Tensor._wrap(inverse.reshape(input.array.shape).astype(_INT64, copy=False)))
+    if return_counts:
+        result.append(Tensor._wrap(counts.astype(_INT64, copy=False)))
+    return result[0] if len(result) == 1 else tuple(result)
+
+
+def bincount(input, weights=None, minlength=0):
+    """How often each value ``0..max(input)`` occurs in the 1-D non-negative int ``input``.
+
+    With ``weights`` (1-D, one per element) each occurrence adds its weight:
+    float32 weights give float32, any other weights float64 (as torch).
+    """
+    array = input.array
+    if array.dtype.kind == "f":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if array.ndim != 1 or (array.size and int(array.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    xp = array_module(array)
+    if weights is None:
+        return Tensor._wrap(xp.bincount(array, minlength=minlength).astype(_INT64, copy=False))
+    if weights.array.ndim != 1 or weights.array.shape[0] != array.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    out_dtype = weights.array.dtype if weights.array.dtype == dtypes.float32.numpy else dtypes.float64.numpy
+    counts = xp.bincount(array, weights=weights.array, minlength=minlength)
+    return Tensor._wrap(counts.astype(out_dtype, copy=False))
