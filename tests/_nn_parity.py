@@ -9,6 +9,7 @@ outputs (a plain ``.sum()`` would hide wrong gradients of softmax-like maps).
 from __future__ import annotations
 
 import numpy
+import pytest
 import torch
 
 import minigrad
@@ -88,3 +89,11 @@ def torch_error(fn):
     except Exception as error:  # noqa: BLE001 - we want whatever torch raises
         return type(error), str(error)
     raise AssertionError("torch raised nothing")
+
+
+def assert_same_error(ours, theirs):
+    """``ours()`` raises the exception type and message that ``theirs()`` raises in torch."""
+    kind, message = torch_error(theirs)
+    with pytest.raises(kind) as raised:
+        ours()
+    assert str(raised.value) == message, f"minigrad: {raised.value!s}\ntorch:    {message}"

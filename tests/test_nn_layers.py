@@ -10,7 +10,7 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import assert_matches_torch
-from _nn_parity import check_module, make_pair, torch_error
+from _nn_parity import assert_same_error, check_module, make_pair
 
 DTYPES = ["float64", "float32"]
 
@@ -18,13 +18,6 @@ DTYPES = ["float64", "float32"]
 def _inputs(*shapes, dtype="float64", low=-2.0, high=2.0, seed=0):
     rng = numpy.random.default_rng(seed)
     return [rng.uniform(low, high, size=shape).astype(dtype) for shape in shapes]
-
-
-def assert_same_error(ours, theirs):
-    kind, message = torch_error(theirs)
-    with pytest.raises(kind) as raised:
-        ours()
-    assert str(raised.value) == message, f"minigrad: {raised.value!s}\ntorch:    {message}"
 
 
 def check_functional(name, shapes, *args, dtype="float64", low=-2.0, high=2.0, **kwargs):
