@@ -1,4 +1,5 @@
-"""Reductions: ``sum mean var std prod max min amax amin argmax argmin norm cumsum``.
+"""Reductions: ``sum mean var std prod max min amax amin argmax argmin norm cumsum cumprod``,
+and ``var_mean std_mean count_nonzero diff``.
 
 Every reduction takes torch's ``dim`` (an int, a tuple of ints, or ``None``
 for all dimensions) and ``keepdim``.  The backward of a reduction broadcasts
