@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import minigrad
-from op_parity import assert_same_module_error
+from _op_parity import assert_same_module_error
 
 
 def _pair(make):

@@ -5,7 +5,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from op_parity import assert_same_module_error
+from _op_parity import assert_same_module_error
 
 DTYPES = ["float64", "float32"]
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from op_parity import assert_same_error, both
+from _op_parity import assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 DIMS = [None, 0, -1, 1, (0, 2), (-1, 0), [1], (0, 1, 2), ()]

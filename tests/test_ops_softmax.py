@@ -7,7 +7,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from op_parity import assert_same_error, both
+from _op_parity import assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 
