@@ -1,8 +1,8 @@
 """``GLU`` and ``Dropout1d``: parameter-free layers around ``F.glu`` and ``F.dropout1d``."""
 from __future__ import annotations
 
-from .._functional.dropout import _check_probability
 from .._functional.gating import dropout1d, glu
+from .dropout import Dropout
 from .module import Module
 
 __all__ = ["GLU", "Dropout1d"]
@@ -22,17 +22,8 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
-class Dropout1d(Module):
+class Dropout1d(Dropout):
     """Zero whole channels of ``(N, C, L)`` / ``(C, L)`` with probability ``p`` while training."""
-
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        _check_probability(p)
-        self.p = p
-        self.inplace = inplace
 
     def forward(self, input):
         return dropout1d(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
