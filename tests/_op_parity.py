@@ -1,4 +1,5 @@
-"""Helpers shared by the op test files: call an op by name in both libraries, compare their errors."""
+"""Helpers shared by the test files that hold minigrad against torch: call an op by name in
+both libraries, compare what an action gives (or raises) in each, compare their errors."""
 import numpy
 import pytest
 import torch
@@ -30,3 +31,21 @@ def assert_same_module_error(fn):
         fn(minigrad)
     assert str(ours.value) == str(theirs.value)
     return str(ours.value)
+
+
+def run_both(action):
+    """``action(lib)`` in torch and minigrad (each seeded alike): the results or errors as
+    comparable text, with torch's ``torch.`` prefixes spelled ``minigrad.``."""
+    outcomes = []
+    for library in (torch, minigrad):
+        library.manual_seed(0)
+        try:
+            outcomes.append(repr(action(library)).replace("torch.", "minigrad."))
+        except Exception as error:   # the error type and message must match too
+            outcomes.append(f"{type(error).__name__}: {error}".replace("torch.", "minigrad."))
+    return outcomes
+
+
+def assert_same(action):
+    expected, actual = run_both(action)
+    assert actual == expected

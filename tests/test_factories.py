@@ -4,24 +4,8 @@ import pytest
 import torch
 
 import minigrad
+from _op_parity import assert_same
 from tests.conftest import DEVICES
-
-
-def run_both(action):
-    """``action(lib)`` in torch and minigrad, as comparable text (errors included)."""
-    outcomes = []
-    for library in (torch, minigrad):
-        library.manual_seed(0)
-        try:
-            outcomes.append(repr(action(library)).replace("torch.", "minigrad."))
-        except Exception as error:
-            outcomes.append(f"{type(error).__name__}: {error}".replace("torch.", "minigrad."))
-    return outcomes
-
-
-def assert_same(action):
-    expected, actual = run_both(action)
-    assert actual == expected
 
 
 # ---- tensor / as_tensor / from_numpy: dtype inference as torch ---------------------------------------

@@ -6,23 +6,8 @@ import pytest
 import torch
 
 import minigrad
+from _op_parity import assert_same, run_both
 from tests.conftest import DEVICES
-
-
-def run_both(action):
-    """``action(lib)`` in torch and minigrad: the results (or errors) as comparable text."""
-    outcomes = []
-    for library in (torch, minigrad):
-        try:
-            outcomes.append(repr(action(library)).replace("torch.", "minigrad."))
-        except Exception as error:   # the error type and message must match too
-            outcomes.append(f"{type(error).__name__}: {error}".replace("torch.", "minigrad."))
-    return outcomes
-
-
-def assert_same(action):
-    expected, actual = run_both(action)
-    assert actual == expected
 
 
 # ---- what a tensor is ---------------------------------------------------------------------------
