@@ -185,6 +185,16 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return _fill(tensor, _uniform(tensor, -bound, bound))
 
 
+def _default_layer_init_(weight, bias):
+    """torch's default for Linear and Conv: ``kaiming_uniform_(a=sqrt(5))`` on the weight,
+    ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` on the bias (zero when fan_in is 0)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He: ``N(0, std**2)`` with ``std = gain / sqrt(fan)``."""
     if 0 in tensor.array.shape:

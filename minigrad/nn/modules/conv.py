@@ -1,7 +1,6 @@
 """``Conv1d``: torch's 1-d convolution layer (cross-correlation), its options, init and repr."""
 from __future__ import annotations
 
-import math
 
 from ... import factories
 from .. import init
@@ -61,12 +60,7 @@ class Conv1d(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init._default_layer_init_(self.weight, self.bias)
 
     def forward(self, input):
         if self.padding_mode == "zeros":
