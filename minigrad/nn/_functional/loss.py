@@ -62,13 +62,14 @@ def _divide(xp, total, denominator):
     return (total / denominator).astype(total.dtype, copy=False)
 
 
-def _reduction_scale(xp, grad_output, reduction, denominator, dtype):
-    """How much each element's loss was weighted in the reduced loss, times the incoming gradient."""
+def _reduction_scale(xp, grad_output, reduction, denominator, dtype, weight=None):
+    """How much each element's loss was weighted in the reduced loss (times its own ``weight``,
+    if any), times the incoming gradient."""
     if reduction == "mean":
         if float(denominator) == 0:   # every target ignored: torch's gradient is zero, not nan
             return xp.zeros_like(grad_output, dtype=dtype)
-        return (grad_output / denominator).astype(dtype, copy=False)
-    return grad_output
+        grad_output = (grad_output / denominator).astype(dtype, copy=False)
+    return grad_output if weight is None else grad_output * weight
 
 
 # ---- cross entropy and NLL ---------------------------------------------------------------------------
@@ -396,9 +397,7 @@ class BinaryCrossEntropy(Function):
     def backward(self, grad_output):
         x, t = self.saved_tensors
         xp = array_module(x)
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype)
-        if self.weight is not None:
-            scale = scale * self.weight
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype, self.weight)
         grad_x = grad_t = None
         if self.needs_input_grad[0]:
             grad_x = sum_to(scale * (x - t) / xp.maximum(x * (1 - x), 1e-12), x.shape).astype(x.dtype, copy=False)
@@ -452,9 +451,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(self, grad_output):
         x, t = self.saved_tensors
         xp = array_module(x)
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype)
-        if self.weight is not None:
-            scale = scale * self.weight
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype, self.weight)
         pos_weight = 1 if self.pos_weight is None else self.pos_weight
         grad_x = grad_t = None
         if self.needs_input_grad[0]:
