@@ -124,7 +124,7 @@ def main_cuda(rounds):
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     check_same_loss("cuda")
-    cupy = minigrad.backend.cupy_module()
+    cupy = minigrad.core.device.cupy_module()
     print(f"torch {torch.__version__} on {torch.cuda.get_device_name()}, CuPy {cupy.__version__}, "
           f"wall time, GPU synchronized")
     for hidden in (64, 128):

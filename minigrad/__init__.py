@@ -1,24 +1,27 @@
 """minigrad: a small autograd library on NumPy (CPU) or CuPy (GPU) with PyTorch's API.
 
 ``import minigrad as torch`` runs the usual tutorial code: tensors, autograd,
-``nn``, ``optim``, ``utils.data``.  Read it in this order: ``backend`` (NumPy or
-CuPy), ``tensor`` (the data), ``autograd/`` (the graph and its walk), ``ops/``
-(each op a forward and a backward), then ``nn/``, ``optim/``, ``data/``.
+``nn``, ``optim``, ``utils.data``.  The package is built in floors, each importing
+only the floors below it (docs/architecture.md): ``core/`` (devices, dtypes,
+``Tensor``, ``Function``, the engine), ``ops/`` (each op a forward and a
+backward), ``autograd/``, ``nn/``, ``optim/`` and ``data/``, then the tools.
+This file only gathers them under torch's names.
 """
-from . import backend
-from .backend import Device as device
-from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
+from . import ops  # noqa: F401  (first: it binds the Tensor methods)
+from .core.device import Device as device
+from .core.dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
-from .tensor import Size, Tensor
-from ._print import set_printoptions
+from .core.tensor import Size, Tensor
+from .core.printing import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .random import Generator, default_generator, initial_seed, manual_seed, seed
-from .factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
+from .core.random import Generator, default_generator, initial_seed, manual_seed, seed
+from .ops.factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
                         arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
                         linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
                         randperm, tensor, zeros, zeros_like)
 from .ops.arithmetic import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
+from .ops.pointwise import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403

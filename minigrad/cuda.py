@@ -1,5 +1,6 @@
 """``minigrad.cuda``: is a GPU there, and waiting for it."""
-from .backend import cuda_available, cupy_module
+from .core.device import cuda_available, cupy_module
+from .core.random import seed_cuda
 
 
 def is_available() -> bool:
@@ -19,7 +20,7 @@ def synchronize(device=None) -> None:
 
 def manual_seed(seed: int) -> None:
     if cuda_available():
-        cupy_module().random.seed(seed)
+        seed_cuda(seed)
 
 
 manual_seed_all = manual_seed

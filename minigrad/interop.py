@@ -27,6 +27,11 @@ from collections import OrderedDict
 
 import numpy
 
+from .core import dtypes
+from .core.device import Device, to_device
+from .core.tensor import Tensor
+from .nn.parameter import Parameter
+
 __all__ = ["from_torch", "to_torch", "load_torch", "save_torch"]
 
 
@@ -55,17 +60,14 @@ def _map_nested(value, leaf):
 
 
 def _tensor_from_torch(value, device):
-    import minigrad
-    from .backend import Device, to_device
     torch = _torch()
     detached = value.detach()
     if detached.dtype == torch.bfloat16:
         raise TypeError("bfloat16 has no NumPy dtype: convert with .float() before from_torch")
     array = detached.cpu().numpy().copy()
-    tensor = minigrad.Tensor._wrap(to_device(array, Device(device)) if device is not None else array)
-    parameter = _parameter_class()
-    if isinstance(value, torch.nn.Parameter) and parameter is not None:
-        return parameter(tensor, requires_grad=value.requires_grad)
+    tensor = Tensor._wrap(to_device(array, Device(device)) if device is not None else array)
+    if isinstance(value, torch.nn.Parameter):
+        return Parameter(tensor, requires_grad=value.requires_grad)
     if value.requires_grad:
         tensor.requires_grad_(True)
     return tensor
@@ -76,27 +78,25 @@ def from_torch(obj, device=None):
 
     ``device`` (e.g. ``"cuda"``) places every tensor there; by default they are on the CPU.
     """
-    import minigrad
     torch = _torch()
 
     def leaf(value):
         if _is_torch_tensor(value):
             return _tensor_from_torch(value, device)
         if isinstance(value, torch.dtype):
-            return getattr(minigrad, str(value).replace("torch.", ""))
+            return getattr(dtypes, str(value).replace("torch.", ""))
         if isinstance(value, torch.device):
-            return minigrad.device(str(value))
+            return Device(str(value))
         return value
     return _map_nested(obj, leaf)
 
 
 def to_torch(obj, device=None):
     """A copy of ``obj`` (a minigrad tensor, or dicts/lists/tuples around them) with torch tensors."""
-    import minigrad
     torch = _torch()
 
     def leaf(value):
-        if isinstance(value, minigrad.Tensor):
+        if isinstance(value, Tensor):
             array = numpy.array(value.detach().numpy(force=True), copy=True)
             tensor = torch.from_numpy(array)
             if device is not None:
@@ -104,26 +104,16 @@ def to_torch(obj, device=None):
             if _is_parameter(value):
                 return torch.nn.Parameter(tensor, requires_grad=value.requires_grad)
             return tensor.requires_grad_(value.requires_grad) if value.array.dtype.kind == "f" else tensor
-        if isinstance(value, minigrad.dtype):
+        if isinstance(value, dtypes.dtype):
             return getattr(torch, value.name)
-        if isinstance(value, minigrad.device):
+        if isinstance(value, Device):
             return torch.device(str(value))
         return value
     return _map_nested(obj, leaf)
 
 
-def _parameter_class():
-    """minigrad's ``nn.Parameter`` (None while nn is not importable)."""
-    try:
-        from .nn import Parameter
-    except ImportError:  # pragma: no cover
-        return None
-    return Parameter
-
-
 def _is_parameter(value) -> bool:
-    parameter = _parameter_class()
-    return parameter is not None and isinstance(value, parameter)
+    return isinstance(value, Parameter)
 
 
 def load_torch(path, map_location="cpu", device=None):

@@ -35,9 +35,9 @@ from collections import Counter, OrderedDict
 
 import numpy
 
-from . import dtypes
-from .backend import CPU, Device, device_of, to_device
-from .tensor import Tensor
+from .core import dtypes
+from .core.device import CPU, Device, device_of, to_device
+from .core.tensor import Tensor
 
 __all__ = ["save", "load"]
 
@@ -267,7 +267,7 @@ def _place(array, location, map_location):
         target = location if map_location is None else map_location
     device = Device(target)
     if device.type == "cuda":
-        from .backend import cuda_available
+        from .core.device import cuda_available
         if not cuda_available():
             raise RuntimeError("Attempting to deserialize object on a CUDA device but "
                                "minigrad.cuda.is_available() is False. If you are running on a CPU-only "

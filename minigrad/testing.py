@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy
 
 from .autograd.gradcheck import gradcheck
+from .interop import from_torch, to_torch
+from .ops.factories import tensor as _tensor
 
 __all__ = ["assert_matches_torch", "gradcheck", "TOLERANCES", "to_torch", "from_torch"]
 
@@ -25,26 +27,8 @@ def _torch():
     try:
         import torch
     except ImportError as error:  # pragma: no cover
-        raise ImportError("assert_matches_torch needs torch: pip install 'minigrad[test]'") from error
+        raise ImportError("assert_matches_torch needs torch: pip install -e '.[test]' in minigrad's checkout") from error
     return torch
-
-
-def to_torch(tensor, requires_grad=None):
-    """A torch tensor with a copy of a minigrad tensor's values."""
-    torch = _torch()
-    result = torch.from_numpy(numpy.array(tensor.detach().numpy(force=True), copy=True))
-    if requires_grad if requires_grad is not None else tensor.requires_grad:
-        result.requires_grad_(True)
-    return result
-
-
-def from_torch(tensor, requires_grad=None):
-    """A minigrad tensor with a copy of a torch tensor's values."""
-    import minigrad
-    result = minigrad.tensor(tensor.detach().cpu().numpy().copy())
-    if requires_grad if requires_grad is not None else tensor.requires_grad:
-        result.requires_grad_(True)
-    return result
 
 
 def _flatten(outputs):
@@ -71,12 +55,11 @@ def assert_matches_torch(fn, shapes=None, *, torch_fn=None, inputs=None, dtype="
     Python numbers are passed as they are).  Floating inputs require grad unless
     ``requires_grad`` (a list of booleans) says otherwise.
     """
-    import minigrad
     torch = _torch()
     arrays = _make_arrays(shapes, inputs, dtype, low, high, seed)
     if requires_grad is None:
         requires_grad = [isinstance(a, numpy.ndarray) and a.dtype.kind == "f" and grad for a in arrays]
-    ours = [minigrad.tensor(a.copy(), requires_grad=rg) if isinstance(a, numpy.ndarray) else a
+    ours = [_tensor(a.copy(), requires_grad=rg) if isinstance(a, numpy.ndarray) else a
             for a, rg in zip(arrays, requires_grad)]
     theirs = [torch.from_numpy(a.copy()).requires_grad_(bool(rg)) if isinstance(a, numpy.ndarray) else a
               for a, rg in zip(arrays, requires_grad)]
@@ -92,7 +75,6 @@ def assert_matches_torch(fn, shapes=None, *, torch_fn=None, inputs=None, dtype="
 
 
 def _assert_gradients_match(ours, theirs, our_leaves, their_leaves, seed, rtol, atol):
-    import minigrad
     torch = _torch()
     rng = numpy.random.default_rng(seed + 1)
     our_loss = their_loss = None
@@ -100,7 +82,7 @@ def _assert_gradients_match(ours, theirs, our_leaves, their_leaves, seed, rtol, 
         if not (isinstance(reference, torch.Tensor) and reference.requires_grad):
             continue
         weights = rng.standard_normal(tuple(reference.shape)).astype(numpy.dtype(str(reference.dtype)[6:]))
-        mine_term = (mine * minigrad.tensor(weights)).sum()
+        mine_term = (mine * _tensor(weights)).sum()
         their_term = (reference * torch.from_numpy(weights)).sum()
         our_loss = mine_term if our_loss is None else our_loss + mine_term
         their_loss = their_term if their_loss is None else their_loss + their_term

@@ -11,7 +11,7 @@ import pathlib
 import shutil
 import subprocess
 
-from .autograd.function import AccumulateGrad
+from .core.function import AccumulateGrad
 
 __all__ = ["to_dot", "render"]
 

@@ -10,7 +10,7 @@ import torch
 
 import minigrad
 from minigrad.autograd import Function
-from minigrad.autograd.function import FREED_GRAPH_MESSAGE
+from minigrad.core.function import FREED_GRAPH_MESSAGE
 from minigrad.testing import assert_matches_torch
 
 

@@ -130,7 +130,7 @@ def test_the_emulator_checks_arguments_as_a_launch_does():
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("kernel", rnn_cuda.KERNELS, ids=lambda kernel: kernel.name)
 def test_compiled_kernel_matches_its_emulator(kernel, dtype):
-    cupy = minigrad.backend.cupy_module()
+    cupy = minigrad.core.device.cupy_module()
     rng = numpy.random.default_rng(0)
     arrays = [rng.uniform(-3, 3, (6, 5)).astype(dtype) for _ in kernel.inputs + kernel.outputs]
     on_gpu = [cupy.asarray(array) for array in arrays]

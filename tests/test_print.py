@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 import minigrad
-from minigrad import _print
+from minigrad.core import printing as _print
 from tests.conftest import DEVICES
 
 rng = numpy.random.default_rng(0)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend import device_of, to_device
+from ..core.device import device_of, to_device
+from ..core.engine import grad
+from ..core.grad_mode import no_grad
+from ..core.tensor import Tensor
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               directions=3, seed=0):
     """True when the gradients of ``func`` at ``inputs`` match finite differences."""
-    from ..tensor import Tensor
-    from . import grad, no_grad
     inputs = tuple(inputs) if isinstance(inputs, (list, tuple)) else (inputs,)
     checked = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     for x in checked:

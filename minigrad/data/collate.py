@@ -12,8 +12,8 @@ import numbers
 
 import numpy
 
-from ..backend import array_module
-from ..tensor import Tensor
+from ..core.device import array_module
+from ..core.tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from ..backend import Device, to_device
-from ..tensor import Tensor
+from ..core.device import Device, to_device
+from ..core.tensor import Tensor
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler

@@ -16,8 +16,8 @@ import warnings
 
 import numpy
 
-from .. import random
-from ..tensor import Tensor
+from ..core import random
+from ..core.tensor import Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split"]
 
@@ -82,7 +82,7 @@ class TensorDataset(Dataset):
 
 def _take(array, indices):
     """``array[indices]`` along the first axis, with ``indices`` moved to the array's device."""
-    from ..backend import array_module
+    from ..core.device import array_module
     xp = array_module(array)
     return array[xp.asarray(indices, dtype=numpy.int64)]
 

@@ -15,7 +15,7 @@ import zlib
 
 import numpy
 
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from .dataset import Dataset
 
 __all__ = ["MNIST", "read_idx"]

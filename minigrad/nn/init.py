@@ -11,9 +11,9 @@ import math
 import numbers
 import warnings
 
-from .. import random
-from ..autograd.grad_mode import no_grad
-from ..backend import array_module
+from ..core import random
+from ..core.grad_mode import no_grad
+from ..core.device import array_module
 from ..ops.inplace import write
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",

@@ -1,9 +1,9 @@
 """``Parameter``: a tensor that a ``Module`` registers as one of its learnable weights."""
 from __future__ import annotations
 
-from ..backend import CPU, module_for
-from ..dtypes import get_default_dtype
-from ..tensor import Tensor
+from ..core.device import CPU, module_for
+from ..core.dtypes import get_default_dtype
+from ..core.tensor import Tensor
 
 __all__ = ["Parameter"]
 

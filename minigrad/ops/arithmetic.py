@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import numbers
 
-from .. import dtypes, random
-from ..autograd.function import Function
-from ..backend import array_module
-from ..tensor import Tensor   # ops are first imported by minigrad.tensor, after the class exists
+from ..core import random
+
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module
+from ..core.tensor import Tensor   # ops are first imported by minigrad.tensor, after the class exists
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, write
 

@@ -11,11 +11,10 @@ import numbers
 
 import numpy
 
-from .. import dtypes
-from ..backend import array_module
-from ..tensor import Tensor, _check_dim
+from ..core import dtypes
+from ..core.device import array_module
+from ..core.tensor import Tensor, _check_dim
 from .broadcast import broadcast_shapes
-from .indexing import scalar_type_name
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
            "not_equal", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isposinf",
@@ -91,8 +90,8 @@ def equal(input, other) -> bool:
 
 def _check_same_dtype(input, other):
     if input.array.dtype != other.array.dtype:
-        raise RuntimeError(f"{scalar_type_name(input.array)} did not match "
-                           f"{scalar_type_name(other.array)}")
+        raise RuntimeError(f"{dtypes.scalar_type_name(input.array.dtype)} did not match "
+                           f"{dtypes.scalar_type_name(other.array.dtype)}")
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -190,7 +189,7 @@ def _bitwise(input, other, ufunc_name):
     first, second = operands
     if first.dtype.kind not in "biu":
         raise NotImplementedError(f'"{ufunc_name}_cpu" not implemented for '
-                                  f"'{scalar_type_name(first)}'")
+                                  f"'{dtypes.scalar_type_name(first.dtype)}'")
     return _result(getattr(array_module(first), ufunc_name)(first, second), first)
 
 

@@ -1,9 +1,9 @@
 """Moving between dtypes and devices, and copying: each differentiable, as in torch."""
 from __future__ import annotations
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..backend import Device, device_of, to_device
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import Device, device_of, to_device
 
 
 class Cast(Function):
@@ -45,7 +45,7 @@ def clone(input):
 
 def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
     """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``: a new tensor only when needed."""
-    from ..tensor import Tensor
+    from ..core.tensor import Tensor
     for arg in args:
         if isinstance(arg, Tensor):
             dtype, device = arg.dtype, arg.device

@@ -16,11 +16,13 @@ import re
 
 import numpy
 
-from .. import backend, dtypes
-from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
-from ..backend import array_module
-from ..tensor import Tensor, _check_dim
+from ..core import dtypes
+
+from ..core import device as backend
+from ..core.function import Function
+from ..core.grad_mode import is_grad_enabled
+from ..core.device import array_module
+from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_inplace_allowed
@@ -28,16 +30,6 @@ from .shape import _as_view_of
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
-
-# torch's names for dtypes in its error messages
-_SCALAR_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                      "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def scalar_type_name(array) -> str:
-    """torch's name of ``array``'s dtype as its messages print it (``Float``, ``Long``)."""
-    return _SCALAR_TYPE_NAMES.get(array.dtype.name, array.dtype.name)
-
 
 # ---- the differentiable ops -------------------------------------------------
 class Slice(Function):
@@ -567,10 +559,7 @@ def index_fill_(input, dim, index, value):
 # ---- masks and conditions -------------------------------------------------------------
 def _check_mask(mask, what):
     if not isinstance(mask, Tensor) or mask.array.dtype != bool:
-        name = {"Float": "float", "Double": "double", "Long": "long int", "Int": "int",
-                "Byte": "unsigned char", "Half": "c10::Half"}
-        got = name.get(scalar_type_name(mask.array), mask.array.dtype.name) if isinstance(mask, Tensor) \
-            else type(mask).__name__
+        got = dtypes.c_type_name(mask.array.dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"{what} only supports boolean masks, but got mask with dtype {got}")
 
 
@@ -620,7 +609,7 @@ def where(condition, input=None, other=None):
     if cond.dtype != bool:
         if cond.dtype != numpy.uint8:
             raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
-                               f"with dtype {scalar_type_name(cond)}")
+                               f"with dtype {dtypes.scalar_type_name(cond.dtype)}")
         cond = cond.astype(bool)
     dtype = dtypes.result_type(input, other)
     input, other = _as_tensor(input, dtype, condition), _as_tensor(other, dtype, condition)

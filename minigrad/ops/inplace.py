@@ -7,10 +7,10 @@ saved the old values notice that they are gone.
 """
 from __future__ import annotations
 
-from ..autograd.function import Function
-from ..autograd.grad_mode import is_grad_enabled
-from ..backend import array_module
-from ..dtypes import _category, scalar_type_name
+from ..core.function import Function
+from ..core.grad_mode import is_grad_enabled
+from ..core.device import array_module
+from ..core.dtypes import _category, scalar_type_name
 from .views import rebase_view_base, view_base
 
 

@@ -7,10 +7,10 @@ outputs' gradients back together (the engine gives zeros to unused outputs).
 """
 from __future__ import annotations
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..backend import array_module
-from ..tensor import Tensor, _check_dim
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module
+from ..core.tensor import Tensor, _check_dim
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind"]
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 import numbers
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..backend import array_module
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module
 from .broadcast import broadcast_shapes, sum_to
-from .reduction import _dtype_name
 
 # the C++ names torch's mm uses in its dtype error
 _CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "unsigned char",
@@ -95,11 +94,11 @@ def _check_dtypes(a, b, kind):
         return
     if kind == "dot":
         raise RuntimeError("dot : expected both vectors to have same dtype, but found "
-                           f"{_dtype_name(a)} and {_dtype_name(b)}")
+                           f"{dtypes.scalar_type_name(a.dtype)} and {dtypes.scalar_type_name(b.dtype)}")
     if kind == "mm":
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_CPP_TYPE_NAMES[a.dtype.name]} != {_CPP_TYPE_NAMES[b.dtype.name]}")
-    raise RuntimeError(f"expected scalar type {_dtype_name(a)} but found {_dtype_name(b)}")
+    raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(a.dtype)} but found {dtypes.scalar_type_name(b.dtype)}")
 
 
 def _check_vectors(a, b):

@@ -15,16 +15,13 @@ import math
 import numbers
 import warnings
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..backend import array_module
-from ..tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
-from .unary import maximum, minimum
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module
+from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
+from .pointwise import maximum, minimum
 
 _INT64 = dtypes.int64.numpy
-# torch's names for dtypes in its error messages ("Got: Long")
-_SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "uint8": "Byte",
-                      "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
 
 
 # ---- dims ----------------------------------------------------------------------------
@@ -71,10 +68,6 @@ def _numpy_spelling(dim, keepdim, axis, keepdims):
     """torch also accepts NumPy's names: ``axis=`` for ``dim`` and ``keepdims=`` for ``keepdim``
     (``dim`` and ``keepdim`` unchanged when those are None)."""
     return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
-
-
-def _dtype_name(array):
-    return _SCALAR_TYPE_NAMES[array.dtype.name]
 
 
 # ---- sum, mean, cumsum -------------------------------------------------------------------
@@ -138,7 +131,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
         input = input.to(dtype)
     elif input.array.dtype.kind not in "fc":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {_dtype_name(input.array)}")
+                           f"floating point or complex dtype. Got: {dtypes.scalar_type_name(input.array.dtype)}")
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
     return Mean.apply(input, axes=axes, keepdim=keepdim)
 
@@ -649,7 +642,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         input = input.to(dtype)
     if input.array.dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_dtype_name(input.array)}")
+                           f"Got {dtypes.scalar_type_name(input.array.dtype)}")
     if p == "fro" or p is None:
         p = 2
     elif isinstance(p, str):

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import numbers
 
-from .. import dtypes, random
-from ..autograd.function import Function
-from ..backend import array_module
-from ..tensor import Tensor
+from ..core import random
+
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module, as_device, device_of
+from ..core.tensor import Tensor, parse_size
+from .factories import _numpy_dtype
 from .broadcast import broadcast_shapes
 from .inplace import write
 from .sorting import _argsort
@@ -23,7 +26,6 @@ _INT64 = dtypes.int64.numpy
 
 def _uniform_like(array, shape, generator):
     """``U(0, 1)`` float64 draws of ``shape`` on ``array``'s device."""
-    from ..backend import device_of
     return random.uniform(shape, "float64", device_of(array), chosen=generator)
 
 
@@ -152,7 +154,6 @@ class Normal(Function):
 
 
 def _device(array):
-    from ..backend import device_of
     return device_of(array)
 
 
@@ -174,8 +175,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                             f"({type(mean).__name__}, {type(std).__name__}), but expected one of:\n"
                             " * (Tensor mean, Tensor std)\n * (Tensor mean, float std = 1)\n"
                             " * (float mean, Tensor std)\n * (float mean, float std, tuple of ints size)")
-        from ..factories import _device as as_device, _numpy_dtype, _size
-        array = random.normal(_size(tuple(size), "normal"), _numpy_dtype(dtype), as_device(device),
+        array = random.normal(parse_size(tuple(size), "normal"), _numpy_dtype(dtype), as_device(device),
                               mean=float(mean), std=float(std), chosen=generator)
         return Tensor._wrap(array, requires_grad=requires_grad)
     if mean_is_tensor and std_is_tensor:

@@ -5,9 +5,9 @@ the input's dtype for the values, as torch does.
 """
 from __future__ import annotations
 
-from .. import dtypes
-from ..backend import array_module
-from ..tensor import Tensor
+from ..core import dtypes
+from ..core.device import array_module
+from ..core.tensor import Tensor
 
 __all__ = ["unique", "bincount"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numbers
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..backend import array_module, scatter_add
-from ..tensor import Tensor, _check_dim
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module, scatter_add
+from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
 from .conversion import clone
 from .inplace import check_inplace_allowed
@@ -203,7 +203,7 @@ def view(input, *shape):
     reinterprets the bytes, without gradient.
     """
     if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
-        from ..tensor import Tensor
+        from ..core.tensor import Tensor
         return Tensor._wrap(input.array.view(shape[0].numpy))
     shape = _infer_shape(_sizes(shape), input.array.size)
     if not _is_view_possible(input.array, shape):
@@ -441,7 +441,7 @@ def _become(input, result):
     check_inplace_allowed(input)
     if getattr(input, "_view", None) is not None:
         # a view stays a view of its base: a stand-in for its old self keeps the chain of specs
-        from ..tensor import Tensor
+        from ..core.tensor import Tensor
         old_self = Tensor._wrap(input.array)
         old_self._view = input._view
         input._view = (old_self, result._view[1])

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numbers
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..backend import array_module
-from ..tensor import _check_dim
-from .reduction import _dtype_name, _reduced_axes, _unreduce
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module
+from ..core.tensor import _check_dim
+from .reduction import _reduced_axes, _unreduce
 
 
 class Softmax(Function):
@@ -95,7 +95,7 @@ def _softmax_input(input, dim, dtype, name):
         input = input.to(dtype)
     elif input.array.dtype.kind not in "fc":
         raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
-                                  f"'{_dtype_name(input.array)}'")
+                                  f"'{dtypes.scalar_type_name(input.array.dtype)}'")
     axis = _check_dim(dim, input.array.ndim)
     return input, (axis,) if input.array.ndim else ()
 

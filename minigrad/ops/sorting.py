@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numbers
 
-from .. import dtypes
-from ..autograd.function import Function
-from ..backend import array_module, scatter_add
-from ..tensor import Tensor, _check_dim
+from ..core import dtypes
+from ..core.function import Function
+from ..core.device import array_module, scatter_add
+from ..core.tensor import Tensor, _check_dim
 from .reduction import _return_type, return_types
 
 _INT64 = dtypes.int64.numpy

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy
 
-from ..autograd.function import Function
-from ..backend import array_module
+from ..core.function import Function
+from ..core.device import array_module
 
 
 def apply_specs(array, specs):

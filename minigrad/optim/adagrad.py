@@ -1,7 +1,7 @@
 """``Adagrad``: per-coordinate steps scaled by the summed squared gradients (Duchi et al.), torch 2.x."""
 from __future__ import annotations
 
-from ..backend import array_module
+from ..core.device import array_module
 from .optimizer import (Optimizer, advance_step, check_non_negative, new_step, regularized_grad,
                         reject_differentiable, zeros_state)
 

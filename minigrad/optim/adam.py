@@ -1,7 +1,7 @@
 """``Adam``: adaptive moment estimation (Kingma and Ba), with torch 2.x's options and maths."""
 from __future__ import annotations
 
-from ..backend import array_module
+from ..core.device import array_module
 from .optimizer import (Optimizer, advance_step, check_non_negative, lerp_, new_step, regularized_grad,
                         reject_differentiable, zeros_state)
 

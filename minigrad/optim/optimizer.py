@@ -19,10 +19,10 @@ from itertools import chain
 
 import numpy
 
-from .. import dtypes
-from ..autograd.grad_mode import enable_grad
-from ..backend import CPU, array_module, to_device
-from ..tensor import Tensor
+from ..core import dtypes
+from ..core.grad_mode import enable_grad
+from ..core.device import CPU, array_module, to_device
+from ..core.tensor import Tensor, typename
 
 __all__ = ["Optimizer", "required"]
 
@@ -35,11 +35,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-def _typename(obj) -> str:
-    kind = type(obj)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def scalar_dtype():
@@ -126,7 +121,7 @@ class Optimizer:
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
-                            "Tensors or dicts, but got " + _typename(params))
+                            "Tensors or dicts, but got " + typename(params))
         self.state = defaultdict(dict)
         self.param_groups = []
         param_groups = list(params)
@@ -176,7 +171,7 @@ class Optimizer:
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters with its own options (for fine-tuning, unfreezing layers)."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {_typename(param_group)}")
+            raise TypeError(f"param_group must be a dict, but got {typename(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -196,7 +191,7 @@ class Optimizer:
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
-                                + _typename(param))
+                                + typename(param))
             if not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
@@ -296,9 +291,8 @@ def _as_array(value):
     """The array inside a minigrad tensor, NumPy array or torch tensor."""
     if isinstance(value, Tensor):
         return value.array
-    if type(value).__module__.startswith("torch"):
-        from ..interop import from_torch
-        return from_torch(value).array
+    if type(value).__module__.startswith("torch"):   # a torch optimizer's state: its values, by DLPack
+        return numpy.from_dlpack(value.detach().cpu())
     return numpy.asarray(value)
 
 

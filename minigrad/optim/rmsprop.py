@@ -1,7 +1,7 @@
 """``RMSprop``: gradients divided by a running root mean square (Hinton), torch 2.x's maths."""
 from __future__ import annotations
 
-from ..backend import array_module
+from ..core.device import array_module
 from .optimizer import (Optimizer, advance_step, check_non_negative, lerp_, new_step, regularized_grad,
                         reject_differentiable, zeros_state)
 

@@ -1,8 +1,8 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch 2.x)."""
 from __future__ import annotations
 
-from ..backend import array_module
-from ..tensor import Tensor
+from ..core.device import array_module
+from ..core.tensor import Tensor
 from .optimizer import Optimizer, regularized_grad, reject_differentiable
 
 __all__ = ["SGD"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from ...autograd.function import Function
-from ...backend import array_module
-from ...ops import softmax as softmax_ops, unary
+from ...core.function import Function
+from ...core.device import array_module
+from ...ops import softmax as softmax_ops, special, unary
 from ...ops.inplace import assign
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
@@ -93,7 +93,7 @@ class Gelu(Pointwise):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
             return 0.5 * x * (1 + xp.tanh(inner))
-        return 0.5 * x * (1 + unary._erf(x * (1 / math.sqrt(2.0))))
+        return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
 
     @staticmethod
     def derivative(xp, x, approximate):
@@ -101,7 +101,7 @@ class Gelu(Pointwise):
             tanh_inner = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3))
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_COEFF * x * x)
             return 0.5 * (1 + tanh_inner) + 0.5 * x * (1 - tanh_inner * tanh_inner) * d_inner
-        cdf = 0.5 * (1 + unary._erf(x * (1 / math.sqrt(2.0))))
+        cdf = 0.5 * (1 + special.erf(x * (1 / math.sqrt(2.0))))
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return cdf + x * pdf
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from ... import random
-from ...autograd.function import Function
-from ...backend import array_module, device_of
+from ...core import random
+from ...core.function import Function
+from ...core.device import array_module, device_of
 from ...ops.broadcast import broadcast_shapes, sum_to
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -193,7 +193,7 @@ def _grouped(batch_shape, groups):
 
 def _attention_bias(attn_mask, is_causal, query, scores_shape):
     """``()`` or ``(bias,)``: the additive float mask as a tensor broadcastable to the scores."""
-    from ...tensor import Tensor
+    from ...core.tensor import Tensor
     xp = array_module(query.array)
     if is_causal:
         if attn_mask is not None:
@@ -224,7 +224,7 @@ def _c_name(tensor):
 # ---- masks as torch canonicalises them -----------------------------------------------------
 def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
     """A bool mask (True = masked out) as an additive float mask of ``target_type``; float masks pass."""
-    from ...tensor import Tensor
+    from ...core.tensor import Tensor
     if mask is None:
         return None
     if mask.dtype.name != "bool" and not mask.is_floating_point():
@@ -241,7 +241,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
 def _none_or_dtype(input):
     if input is None:
         return None
-    from ...tensor import Tensor
+    from ...core.tensor import Tensor
     if isinstance(input, Tensor):
         return input.dtype
     raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")
@@ -282,7 +282,7 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 def _pad_key_column(mask):
     """``F.pad(mask, (0, 1))``: one more key (bias_k or the zero key), not masked."""
-    from ...factories import zeros
+    from ...ops.factories import zeros
     from ...ops.join import cat
     if mask is None:
         return None

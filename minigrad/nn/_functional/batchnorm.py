@@ -1,8 +1,8 @@
 """``F.batch_norm``: per-channel normalisation with a closed-form backward and in-place running stats."""
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core.function import Function
+from ...core.device import array_module
 from ...ops.inplace import write
 
 __all__ = ["batch_norm"]

@@ -1,8 +1,8 @@
 """``F.conv1d``: im2col (a strided window view) + one batched matmul; backward by the transposes."""
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core.function import Function
+from ...core.device import array_module
 
 __all__ = ["conv1d"]
 

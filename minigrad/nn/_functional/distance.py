@@ -1,8 +1,8 @@
 """``F.cosine_similarity`` (fused, closed-form backward) and ``F.pairwise_distance``."""
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core.function import Function
+from ...core.device import array_module
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import sum_to
 from ...ops.reduction import norm

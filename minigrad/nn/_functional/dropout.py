@@ -1,9 +1,9 @@
 """``F.dropout``: zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``."""
 from __future__ import annotations
 
-from ... import random
+from ...core import random
 from ...ops.arithmetic import mul, mul_
-from ...tensor import Tensor
+from ...core.tensor import Tensor
 
 __all__ = ["dropout"]
 

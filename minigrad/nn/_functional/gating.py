@@ -1,11 +1,11 @@
 """``F.glu`` (gated linear unit, closed-form backward) and ``F.dropout1d`` (channel dropout)."""
 from __future__ import annotations
 
-from ... import random
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core import random
+from ...core.function import Function
+from ...core.device import array_module
 from ...ops.arithmetic import mul, mul_
-from ...tensor import Tensor
+from ...core.tensor import Tensor
 from .dropout import _check_probability
 
 __all__ = ["glu", "dropout1d"]

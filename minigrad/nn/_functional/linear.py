@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core.function import Function
+from ...core.device import array_module
 
 __all__ = ["linear", "bilinear"]
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 import warnings
 
-from ...autograd.function import Function
-from ...dtypes import scalar_type_name
-from ...backend import array_module
+from ...core.function import Function
+from ...core.dtypes import scalar_type_name
+from ...core.device import array_module
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
-from ...tensor import Size, Tensor
+from ...core.tensor import Size, Tensor
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]

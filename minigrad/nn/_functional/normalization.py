@@ -1,8 +1,8 @@
 """``F.layer_norm`` and ``F.rms_norm`` (fused, closed-form backward) and ``F.normalize``."""
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core.function import Function
+from ...core.device import array_module
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
 

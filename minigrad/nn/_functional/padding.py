@@ -1,8 +1,8 @@
 """``F.pad``: constant padding (negative amounts crop) and reflect / replicate / circular padding."""
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...backend import array_module, scatter_add
+from ...core.function import Function
+from ...core.device import array_module, scatter_add
 
 __all__ = ["pad"]
 

@@ -2,8 +2,8 @@
 adaptive forms (``F.adaptive_max_pool1d``, ``F.adaptive_avg_pool1d``) built from slices."""
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core.function import Function
+from ...core.device import array_module
 from ...ops import join, reduction
 from .conv import _single, fold_windows, windows
 

@@ -1,11 +1,11 @@
 """``F.embedding`` (a row lookup with a scatter-add backward) and ``F.one_hot``."""
 from __future__ import annotations
 
-from ...autograd.function import Function
-from ...autograd.grad_mode import no_grad
-from ...backend import array_module, scatter_add
-from ...dtypes import scalar_type_name
-from ...tensor import Tensor
+from ...core.function import Function
+from ...core.grad_mode import no_grad
+from ...core.device import array_module, scatter_add
+from ...core.dtypes import scalar_type_name
+from ...core.tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
 

@@ -1,7 +1,7 @@
 """Activation layers: thin modules around ``nn.functional``, with torch's reprs."""
 from __future__ import annotations
 
-from ... import factories
+from ...ops import factories
 from .. import init as init_module
 from .._functional import activation as F
 from ..parameter import Parameter

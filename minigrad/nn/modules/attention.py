@@ -132,5 +132,5 @@ def _sequence_first(query, key, value):
 
 
 def _empty(shape, factory_kwargs):
-    from ...factories import empty
+    from ...ops.factories import empty
     return empty(shape, **factory_kwargs)

@@ -1,8 +1,8 @@
 """``BatchNorm1d`` and ``BatchNorm2d``: per-channel normalisation with running statistics, as torch."""
 from __future__ import annotations
 
-from ... import factories
-from ... import int64 as _int64
+from ...ops import factories
+from ...core.dtypes import int64 as _int64
 from .. import init
 from .._functional.batchnorm import batch_norm
 from ..parameter import Parameter

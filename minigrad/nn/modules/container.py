@@ -8,7 +8,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 
-from ...tensor import Tensor
+from ...core.tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
 

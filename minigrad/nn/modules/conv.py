@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from ... import factories
+from ...ops import factories
 from .. import init
 from .._functional.conv import _padding_pair, _single, conv1d
 from .._functional.padding import pad

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ... import factories
+from ...ops import factories
 from .. import init
 from .._functional.linear import bilinear, linear
 from ..parameter import Parameter

@@ -9,16 +9,16 @@ Everything else - ``parameters()``, ``state_dict()``, ``to()``, ``print(model)``
 """
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict, namedtuple
 
 import numpy
 
-from ... import dtypes
-from ...autograd.grad_mode import no_grad
-from ...backend import Device, to_device
+from ...core import dtypes
+from ...core.grad_mode import no_grad
+from ...core.device import Device, to_device
 from ...ops.inplace import write
-from ...tensor import Size, Tensor
+from ...core.hooks import add_hook
+from ...core.tensor import Size, Tensor, typename
 from ..parameter import Parameter
 
 __all__ = ["Module"]
@@ -37,25 +37,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
-class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict):
-        self.hooks_dict = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self):
-        self.hooks_dict.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
-
-
 def _addindent(text, spaces):
     """Indent every line but the first (torch's helper for nested reprs)."""
     lines = text.split("\n")
@@ -63,13 +44,6 @@ def _addindent(text, spaces):
         return text
     first = lines.pop(0)
     return first + "\n" + "\n".join((spaces * " ") + line if line.strip() else "" for line in lines)
-
-
-def _torch_type_name(value):
-    """How torch names a value's type in its errors: 'torch.FloatTensor', 'int'."""
-    if isinstance(value, Tensor):
-        return f"torch.{dtypes.scalar_type_name(value.dtype)}Tensor"
-    return type(value).__name__
 
 
 class Module:
@@ -125,11 +99,7 @@ class Module:
 
     @staticmethod
     def _add_hook(hooks, hook, prepend, with_kwargs):
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = (hook, with_kwargs)
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(hooks, (hook, with_kwargs), prepend=prepend)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` runs before ``forward`` and may return new args.
@@ -155,7 +125,7 @@ class Module:
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{_torch_type_name(value)}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             self.register_parameter(name, value)
         elif isinstance(value, Module):
@@ -167,12 +137,12 @@ class Module:
             modules[name] = value
         elif self.__dict__.get("_modules") is not None and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{_torch_type_name(value)}' as child module '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as child module '{name}' "
                                 "(torch.nn.Module or None expected)")
             self._modules[name] = value
         elif self.__dict__.get("_buffers") is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{_torch_type_name(value)}' as buffer '{name}' "
+                raise TypeError(f"cannot assign '{typename(value)}' as buffer '{name}' "
                                 "(torch.Tensor or None expected)")
             self._buffers[name] = value
         else:
@@ -224,7 +194,7 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{_torch_type_name(tensor)}' object to buffer '{name}' "
+            raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
@@ -238,7 +208,7 @@ class Module:
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{_torch_type_name(param)}' object to parameter '{name}' "
+            raise TypeError(f"cannot assign '{typename(param)}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numbers
 
-from ... import factories
+from ...ops import factories
 from .. import init
 from .._functional.normalization import layer_norm, rms_norm
 from ..parameter import Parameter

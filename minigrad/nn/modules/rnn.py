@@ -28,8 +28,10 @@ import math
 import numbers
 import warnings
 
-from ... import backends, factories
-from ...ops.indexing import scalar_type_name
+from ... import backends
+
+from ...ops import factories
+from ...core.dtypes import scalar_type_name
 from ...ops.join import cat, stack
 from .. import init
 from .._functional.dropout import dropout as _dropout
@@ -375,8 +377,8 @@ def _check_same_dtype_and_device(input, states):
     for state in states:
         if state.dtype != input.dtype:
             raise RuntimeError("Input and hidden tensors are not the same dtype, found input tensor "
-                               f"with {scalar_type_name(input.array)} and hidden tensor with "
-                               f"{scalar_type_name(state.array)}")
+                               f"with {scalar_type_name(input.array.dtype)} and hidden tensor with "
+                               f"{scalar_type_name(state.array.dtype)}")
         if state.device != input.device:
             raise RuntimeError("Input and hidden tensors are not at the same device, found input "
                                f"tensor at {input.device} and hidden tensor at {state.device}")

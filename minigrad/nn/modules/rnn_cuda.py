@@ -65,7 +65,7 @@ class StepKernel:
     @functools.cached_property
     def cupy(self):
         """The compiled ``cupy.ElementwiseKernel`` (built on first use, on a GPU machine)."""
-        from ...backend import cupy_module
+        from ...core.device import cupy_module
         cupy = cupy_module()
         return cupy.ElementwiseKernel(
             ", ".join(f"T {name}" for name in self.inputs),

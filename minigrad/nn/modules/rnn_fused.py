@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import numpy
 
-from ...autograd.function import Function
-from ...backend import array_module
+from ...core.function import Function
+from ...core.device import array_module
 from . import rnn_cuda
 
 __all__ = []   # internal: nn.RNN / nn.LSTM / nn.GRU call these

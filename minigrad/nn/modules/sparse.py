@@ -1,8 +1,8 @@
 """``Embedding``: a table of ``num_embeddings`` vectors looked up by integer index."""
 from __future__ import annotations
 
-from ... import factories
-from ...autograd.grad_mode import no_grad
+from ...ops import factories
+from ...core.grad_mode import no_grad
 from .. import init
 from .._functional.sparse import embedding
 from ..parameter import Parameter

@@ -17,8 +17,9 @@ from __future__ import annotations
 import copy
 import math
 
-from ... import dtypes
-from ...backend import module_for
+from ...core import dtypes
+from ...core.device import as_device, module_for
+from ...core.tensor import Tensor
 from .._functional.attention import _canonical_mask, _none_or_dtype
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
@@ -34,9 +35,7 @@ __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "Transform
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     """``(sz, sz)`` causal mask: ``-inf`` above the diagonal (the future), 0 elsewhere."""
-    from ...factories import _device
-    from ...tensor import Tensor
-    xp = module_for(_device(device))
+    xp = module_for(as_device(device))
     numpy_dtype = (dtype or dtypes.get_default_dtype()).numpy
     return Tensor._wrap(xp.triu(xp.full((sz, sz), -math.inf, dtype=numpy_dtype), 1))
 
@@ -310,11 +309,9 @@ class PositionalEncoding(Module):
 
     def __init__(self, d_model, dropout=0.1, max_len=5000, batch_first=False, device=None, dtype=None):
         super().__init__()
-        from ...factories import _device
-        from ...tensor import Tensor
-        self.dropout = Dropout(p=dropout)
+                self.dropout = Dropout(p=dropout)
         self.batch_first = batch_first
-        xp = module_for(_device(device))
+        xp = module_for(as_device(device))
         numpy_dtype = (dtype or dtypes.get_default_dtype()).numpy
         position = xp.arange(max_len, dtype=xp.float64)[:, None]
         frequencies = xp.exp(xp.arange(0, d_model, 2, dtype=xp.float64) * (-math.log(10000.0) / d_model))

@@ -10,8 +10,8 @@ import warnings
 
 import numpy
 
-from ...backend import array_module, device_of, to_device
-from ...tensor import Tensor
+from ...core.device import array_module, device_of, to_device
+from ...core.tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -50,7 +50,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     tensors = _as_list(tensors)
     norm_type = float(norm_type)
     if len(tensors) == 0:
-        from ...factories import tensor
+        from ...ops.factories import tensor
         return tensor(0.0)
     first_device = device_of(tensors[0].array)
     norms = [to_device(_vector_norm(t.array, norm_type), first_device) for t in tensors]

@@ -1,8 +1,7 @@
 """All parameters as one flat vector and back, as ``torch.nn.utils``."""
 from __future__ import annotations
 
-from ...optim.optimizer import _typename
-from ...tensor import Tensor
+from ...core.tensor import Tensor, typename
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
@@ -29,7 +28,7 @@ def parameters_to_vector(parameters):
 def vector_to_parameters(vec, parameters) -> None:
     """Point each parameter's ``.data`` at its slice of the 1-d ``vec`` (shared memory, as torch)."""
     if not isinstance(vec, Tensor):
-        raise TypeError(f"expected torch.Tensor, but got: {_typename(vec)}")
+        raise TypeError(f"expected torch.Tensor, but got: {typename(vec)}")
     device = None
     pointer = 0
     for param in parameters:

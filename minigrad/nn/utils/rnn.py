@@ -26,11 +26,11 @@ from collections import namedtuple
 
 import numpy
 
-from ... import dtypes
-from ...backend import to_device
+from ...core import dtypes
+from ...core.device import to_device
 from ...ops.indexing import index_select
 from ...ops.join import cat
-from ...tensor import Tensor
+from ...core.tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence",
            "pad_sequence", "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -236,7 +236,7 @@ def _numpy(values):
 
 def _index_tensor(array, device):
     """An int64 tensor of ``array`` on ``device`` (no graph)."""
-    from ...backend import Device
+    from ...core.device import Device
     return Tensor._wrap(to_device(numpy.ascontiguousarray(array, dtype=numpy.int64), Device(device)))
 
 

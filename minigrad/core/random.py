@@ -1,13 +1,16 @@
 """One global random generator, as torch's: ``manual_seed(s)`` makes every draw repeatable.
 
 CPU draws come from a NumPy ``Generator``; CUDA draws from CuPy's generator,
-seeded by the same ``manual_seed``.
+seeded by the same ``manual_seed``.  Every random draw in minigrad goes through
+the four functions at the end of this file, so this is also where CuPy's
+generator is seeded (lazily, at the first GPU draw, with the current seed).
 """
 from __future__ import annotations
 
 import numpy
 
-from .backend import Device, module_for
+from .device import Device, cupy_module, module_for
+
 
 class Generator:
     """An independent stream of random numbers, as ``torch.Generator`` (CPU draws).
@@ -25,6 +28,10 @@ class Generator:
         self._generator = numpy.random.default_rng(self._seed)
         return self
 
+    def numpy_generator(self) -> numpy.random.Generator:
+        """The NumPy generator behind this one (what the CPU draws come from)."""
+        return self._generator
+
     def seed(self) -> int:
         """Reseed from the operating system's entropy; return the new seed."""
         new_seed = int(numpy.random.SeedSequence().entropy % (2 ** 63))
@@ -40,10 +47,9 @@ default_generator = Generator()
 
 def manual_seed(seed: int) -> Generator:
     """Seed the global CPU generator (and the GPU one, when CuPy is in use)."""
+    global _cupy_seeded
     default_generator.manual_seed(seed)
-    from . import backend
-    if backend._cupy is not None:
-        backend._cupy.random.seed(int(seed))
+    _cupy_seeded = False          # the next GPU draw seeds CuPy's generator with this seed
     return default_generator
 
 
@@ -59,6 +65,30 @@ def generator(chosen: Generator | None = None) -> numpy.random.Generator:
     return (chosen or default_generator)._generator
 
 
+_cupy_seeded = False
+
+
+def _gpu_random(xp):
+    """CuPy's ``random`` module, seeded with ``manual_seed``'s seed before its first draw.
+
+    torch's ``manual_seed`` seeds every device; CuPy is imported lazily, so its
+    generator is seeded here, at the first GPU draw after a ``manual_seed``.
+    (A ``generator=`` is honoured on the CPU only: minigrad's generators are CPU ones.)
+    """
+    global _cupy_seeded
+    if not _cupy_seeded:
+        xp.random.seed(default_generator.initial_seed())
+        _cupy_seeded = True
+    return xp.random
+
+
+def seed_cuda(seed_value: int) -> None:
+    """``minigrad.cuda.manual_seed``: seed CuPy's generator now."""
+    global _cupy_seeded
+    cupy_module().random.seed(int(seed_value))
+    _cupy_seeded = True
+
+
 def _float_dtype(dtype):
     return dtype if numpy.dtype(dtype) in (numpy.float32, numpy.float64) else numpy.float64
 
@@ -69,7 +99,7 @@ def uniform(shape, dtype, device, low=0.0, high=1.0, chosen=None):
     if xp is numpy:
         draws = generator(chosen).random(shape, dtype=_float_dtype(dtype))
     else:
-        draws = xp.random.random(shape, dtype=_float_dtype(dtype))
+        draws = _gpu_random(xp).random(shape, dtype=_float_dtype(dtype))
     if low != 0.0 or high != 1.0:
         draws = draws * (high - low) + low
     return draws.astype(dtype, copy=False)
@@ -81,7 +111,7 @@ def normal(shape, dtype, device, mean=0.0, std=1.0, chosen=None):
     if xp is numpy:
         draws = generator(chosen).standard_normal(shape, dtype=_float_dtype(dtype))
     else:
-        draws = xp.random.standard_normal(shape, dtype=_float_dtype(dtype))
+        draws = _gpu_random(xp).standard_normal(shape, dtype=_float_dtype(dtype))
     if mean != 0.0 or std != 1.0:
         draws = draws * std + mean
     return draws.astype(dtype, copy=False)
@@ -91,10 +121,10 @@ def integers(low, high, shape, dtype, device, chosen=None):
     """An array of integers drawn uniformly from ``[low, high)``."""
     xp = module_for(device)
     draws = generator(chosen).integers(low, high, size=shape) if xp is numpy else \
-        xp.random.randint(low, high, size=shape)
+        _gpu_random(xp).randint(low, high, size=shape)
     return draws.astype(dtype, copy=False)
 
 
 def permutation(n, device, chosen=None):
     xp = module_for(device)
-    return generator(chosen).permutation(n) if xp is numpy else xp.random.permutation(n)
+    return generator(chosen).permutation(n) if xp is numpy else _gpu_random(xp).permutation(n)

@@ -8,11 +8,16 @@ same function.
 """
 from __future__ import annotations
 
+import numbers
+import weakref
+from collections import OrderedDict
+
 import numpy
 
 from . import dtypes
-from .autograd.function import AccumulateGrad, RemovableHandle
-from .backend import CPU, Device, array_module, device_of
+from .device import CPU, Device, array_module, as_device, device_of, to_device
+from .hooks import add_hook
+from .printing import tensor_repr
 
 
 class Size(tuple):
@@ -54,8 +59,7 @@ class Tensor:
     __array_priority__ = 1000  # numpy_scalar * tensor calls Tensor.__rmul__
 
     def __init__(self, *args, device=None, dtype=None):
-        from .factories import _array_from_constructor_args
-        self._init(_array_from_constructor_args(args, dtype or dtypes.get_default_dtype(), device))
+        self._init(array_from_constructor_args(args, dtype or dtypes.get_default_dtype(), device))
 
     def _init(self, array, requires_grad=False):
         self.array = array
@@ -166,12 +170,6 @@ class Tensor:
         return f"{self.type()} {list(self.array.shape)}"
 
     # ---- autograd ----------------------------------------------------------
-    def _edge(self):
-        """Where a gradient for this tensor goes: (node, output_nr)."""
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
-        return (AccumulateGrad.of(self), 0)
-
     @property
     def grad(self):
         """The accumulated gradient (a leaf's, or a non-leaf's after ``retain_grad``)."""
@@ -206,11 +204,6 @@ class Tensor:
                                "differentiation use var_no_grad = var.detach().")
         self._requires_grad = bool(requires_grad)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d self / d leaf into every leaf's ``.grad``."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
-
     def detach(self):
         """The same values (shared memory) cut from the graph."""
         detached = Tensor._wrap(self.array)
@@ -228,7 +221,6 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self._retains_grad:   # a leaf keeps its .grad anyway
             return
-        import weakref
         tensor_ref = weakref.ref(self)   # weak: the node must not keep the tensor alive
 
         def store_grad(grad):
@@ -253,9 +245,8 @@ class Tensor:
         if self.grad_fn is not None:
             return self.grad_fn.register_hook(self._output_nr, hook, before_last=self._retains_grad)
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return RemovableHandle(self._hooks, hook)
+            self._hooks = OrderedDict()
+        return add_hook(self._hooks, hook)
 
     @property
     def data(self):
@@ -329,7 +320,6 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __repr__(self):
-        from ._print import tensor_repr
         return tensor_repr(self)
 
     def __deepcopy__(self, memo):
@@ -349,12 +339,7 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("minigrad tensors are not pickled: use minigrad.save, which runs no code on load")
 
-    # ---- devices and dtypes (differentiable, as torch) -------------------------
-    def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
-        from .ops.conversion import to
-        return to(self, *args, **kwargs)
-
+    # ---- devices and dtypes (differentiable, as torch; ``to`` is ops/conversion.py's) ----
     def cpu(self):
         return self.to(CPU)
 
@@ -392,33 +377,6 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def clone(self, memory_format=None):
-        from .ops.conversion import clone
-        return clone(self)
-
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        from .factories import tensor
-        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
-                      requires_grad=requires_grad)
-
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        from .factories import zeros
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
-                     requires_grad=requires_grad)
-
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        from .factories import ones
-        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
-                    requires_grad=requires_grad)
-
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        from .factories import full
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                    requires_grad=requires_grad)
-
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
-
 
 def _check_assigned_grad(tensor, grad):
     """torch's checks on ``tensor.grad = grad``."""
@@ -437,6 +395,17 @@ def _check_assigned_grad(tensor, grad):
                            f"device {tensor.device}")
 
 
+def typename(obj) -> str:
+    """``torch.typename``: ``'torch.FloatTensor'`` for a tensor, else the (module-qualified) class name.
+
+    torch's error messages name values this way, so minigrad's say ``torch.`` too.
+    """
+    if isinstance(obj, Tensor):
+        return f"torch.{dtypes.scalar_type_name(obj.dtype)}Tensor"
+    kind = type(obj)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
 def _check_dim(dim, ndim):
     """A dim in [-ndim, ndim) as a non-negative index, or torch's IndexError."""
     low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
@@ -450,10 +419,86 @@ def _to_numpy(array):
     return array if array_module(array) is numpy else array.get()
 
 
-# Function.apply wraps its results in Tensors, and the ops need Tensor: both are
-# connected here, once the class exists.
-from .autograd import function as _function  # noqa: E402
-from ._tensor_methods import bind_methods  # noqa: E402
+# ---- a tensor's array from Python data (``Tensor([1, 2])``, ``minigrad.tensor(data)``) ----
+def parse_size(size, factory="empty", negative_message=None) -> tuple:
+    """``zeros(2, 3)`` and ``zeros((2, 3))`` both mean the size (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    elif len(size) == 1 and not isinstance(size[0], numbers.Integral):
+        raise TypeError(f"{factory}(): argument 'size' (position 1) must be tuple of ints, "
+                        f"not {type(size[0]).__name__}")
+    for dim in size:
+        if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+            raise TypeError(f"size must be a tuple of ints, but got element of type {type(dim).__name__}")
+        if dim < 0:
+            raise RuntimeError(negative_message or
+                               f"Trying to create tensor with negative dimension {dim}: {list(size)}")
+    return tuple(int(dim) for dim in size)
 
-_function.Tensor = Tensor
-bind_methods(Tensor)
+
+def infer_array(data):
+    """A NumPy array from nested lists, numbers, arrays or tensors, with torch's dtype rules."""
+    if isinstance(data, Tensor):
+        return numpy.asarray(data.array if array_module(data.array) is numpy else data.array.get())
+    if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flatten(data)):
+        data = _replace_tensors(data)
+    if isinstance(data, numpy.generic):   # a NumPy scalar keeps its dtype, as an array does
+        data = numpy.asarray(data)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    try:
+        array = numpy.asarray(data)
+    except ValueError:
+        raise ValueError(_ragged_message(data)) from None
+    if array.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
+        array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
+    elif array.dtype.kind == "i" and not isinstance(data, numpy.ndarray):
+        array = array.astype(numpy.int64)
+    elif array.dtype.kind not in "fiub":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return array
+
+
+def _ragged_message(data, dim=0):
+    """torch's message for nested lists of unequal lengths."""
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
+        expected = len(data[0])
+        for item in data:
+            length = len(item) if isinstance(item, (list, tuple)) else None
+            if length != expected:
+                return f"expected sequence of length {expected} at dim {dim + 1} (got {length})"
+        for item in data:
+            message = _ragged_message(item, dim + 1)
+            if message:
+                return message
+    return ""
+
+
+def _flatten(data):
+    for item in data:
+        if isinstance(item, (list, tuple)):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
+def _replace_tensors(data):
+    if isinstance(data, Tensor):
+        return data.item()
+    if isinstance(data, (list, tuple)):
+        return [_replace_tensors(item) for item in data]
+    return data
+
+
+def array_from_constructor_args(args, dtype, device):
+    """``Tensor([1, 2])`` (data) or ``Tensor(2, 3)`` (sizes), as torch's legacy constructor."""
+    numpy_dtype = dtypes.to_numpy_dtype(dtype)
+    if not args:                          # Tensor() is an empty 1-d tensor
+        args = (0,)
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        data = args[0]
+        array = numpy.array(data.array if isinstance(data, Tensor) else infer_array(data),
+                            dtype=numpy_dtype)
+    else:
+        array = numpy.zeros(parse_size(args), dtype=numpy_dtype)
+    return to_device(array, as_device(device))

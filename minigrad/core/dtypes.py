@@ -44,9 +44,24 @@ _SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"
                       "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool"}
 
 
-def scalar_type_name(d: dtype) -> str:
-    """torch's ScalarType name: ``Float`` for float32, ``Long`` for int64."""
-    return _SCALAR_TYPE_NAMES[d.name]
+# torch's C type names, as some of its kernels' messages print a dtype ("got mask with dtype float")
+_C_TYPE_NAMES = {"Float": "float", "Double": "double", "Long": "long int", "Int": "int",
+                 "Byte": "unsigned char", "Half": "c10::Half"}
+
+
+def scalar_type_name(d) -> str:
+    """torch's ScalarType name of a dtype (minigrad's or NumPy's): ``Float`` for float32, ``Long`` for int64.
+
+    The one table of torch's type names: error messages and ``'FloatTensor'`` both read it.
+    """
+    name = d.name if isinstance(d, dtype) else numpy.dtype(d).name
+    return _SCALAR_TYPE_NAMES.get(name, name)
+
+
+def c_type_name(d) -> str:
+    """torch's C++ spelling of a dtype in some kernel messages: ``float``, ``long int``."""
+    scalar = scalar_type_name(d)
+    return _C_TYPE_NAMES.get(scalar, numpy.dtype(d.numpy if isinstance(d, dtype) else d).name)
 
 _default_float = float32
 

@@ -185,8 +185,7 @@ def _add_suffixes(text, suffixes, indent):
 
 
 def _prefix(tensor) -> str:
-    from .tensor import Tensor
-    plain = type(tensor) is Tensor or type(tensor).__name__ == "Parameter"
+    plain = type(tensor).__name__ in ("Tensor", "Parameter")   # torch prints both as tensor(...)
     return "tensor(" if plain else f"{type(tensor).__name__}("
 
 

@@ -1,4 +1,4 @@
-"""The array backend: the one place that chooses NumPy or CuPy.
+"""Devices and their array modules: the one place that chooses NumPy (``'cpu'``) or CuPy (``'cuda'``).
 
 Every op is written once against an "array module" ``xp`` (``numpy`` or
 ``cupy``) and asks this module which one an array belongs to.  CuPy is imported
@@ -19,14 +19,10 @@ def cupy_module():
             import cupy
         except ImportError as error:  # pragma: no cover - depends on the machine
             raise RuntimeError(
-                "device 'cuda' needs CuPy: install minigrad with the 'cuda' extra "
-                "(pip install 'minigrad[cuda]') on a machine with an NVIDIA GPU"
+                "device 'cuda' needs CuPy: install minigrad from its checkout with the 'cuda' "
+                "extra (pip install -e '.[cuda]') on a machine with an NVIDIA GPU"
             ) from error
         _cupy = cupy
-        # torch's manual_seed seeds every device: a seed set before CuPy was first used
-        # seeds its generator now (otherwise the first GPU draws would not repeat)
-        from .random import initial_seed
-        cupy.random.seed(initial_seed())
     return _cupy
 
 
@@ -81,6 +77,11 @@ class Device:
 
 
 CPU = Device("cpu")
+
+
+def as_device(device) -> Device:
+    """A ``device=`` argument as a Device (None means the CPU)."""
+    return CPU if device is None else Device(device)
 
 
 def module_for(device: Device):

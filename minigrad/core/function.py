@@ -21,13 +21,14 @@ soon as its last tensor goes.
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 
 import numpy
 
-from ..backend import array_module, device_of, gpu_in_use
+from .device import array_module, device_of, gpu_in_use
 from .grad_mode import is_grad_enabled
-
-Tensor = None   # minigrad.tensor hands its class over once defined (the two modules need each other)
+from .hooks import add_hook
+from .tensor import Tensor
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -47,7 +48,7 @@ class Function:
     next_edges = ()          # per input: (node, output_nr) or None when no grad flows
     needs_input_grad = ()    # per input: does it need a gradient?
     output_meta = ()         # per output: (shape, dtype, array module), for zero gradients
-    output_hooks = None      # {output_nr: [hook, ...]} from register_hook / retain_grad
+    output_hooks = None      # {output_nr: {handle id: hook}} from register_hook / retain_grad
     _saved = ()
     _saved_versions = ()     # per saved tensor: (version counter, version, array, whose)
 
@@ -76,7 +77,6 @@ class Function:
 
     def _describe_saved(self, array, whose):
         """torch's ``[minigrad.FloatTensor [3]], which is output 0 of Exp,`` (names the tensor's maker)."""
-        from ..tensor import Tensor
         description = f"[{Tensor._wrap(array)._type_description()}]"
         if isinstance(whose, int):       # an output of this node
             maker, output_nr = self, whose
@@ -108,9 +108,12 @@ class Function:
         last hook (``retain_grad``'s) last."""
         if self.output_hooks is None:
             self.output_hooks = {}
-        hooks = self.output_hooks.setdefault(output_nr, [])
-        hooks.insert(len(hooks) - 1 if before_last and hooks else len(hooks), hook)
-        return RemovableHandle(hooks, hook)
+        hooks = self.output_hooks.setdefault(output_nr, OrderedDict())
+        last = next(reversed(hooks)) if before_last and hooks else None
+        handle = add_hook(hooks, hook)
+        if last is not None:
+            hooks.move_to_end(last)
+        return handle
 
     # ---- running it ------------------------------------------------------
     @classmethod
@@ -138,7 +141,7 @@ class Function:
 
     def _link(self, inputs, results):
         """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
-        self.next_edges = tuple([tensor._edge() if tensor._requires_grad else None for tensor in inputs])
+        self.next_edges = tuple([gradient_edge(tensor) if tensor._requires_grad else None for tensor in inputs])
         self.output_meta = tuple([(result.array.shape, result.array.dtype, array_module(result.array))
                                   for result in results])
         if self._saved:
@@ -188,7 +191,7 @@ class AccumulateGrad(Function):
 
     def accumulate(self, grad):
         leaf = self.leaf
-        for hook in leaf._hooks or ():
+        for hook in list((leaf._hooks or {}).values()):
             replaced = hook(Tensor._wrap(grad))
             if replaced is not None:
                 grad = replaced.array
@@ -207,21 +210,11 @@ class AccumulateGrad(Function):
         return node
 
 
-class RemovableHandle:
-    """Returned by ``register_hook``: ``handle.remove()`` unregisters the hook."""
-
-    def __init__(self, hooks, hook):
-        self.hooks, self.hook = hooks, hook
-
-    def remove(self):
-        if any(hook is self.hook for hook in self.hooks):
-            self.hooks.remove(self.hook)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
+def gradient_edge(tensor):
+    """Where a gradient for ``tensor`` goes: ``(node, output_nr)``, a leaf's being its accumulator."""
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    return (AccumulateGrad.of(tensor), 0)
 
 
 def _as_array(value):

@@ -1,0 +1,132 @@
+"""Where ``Tensor`` gets its methods: ``x.exp()`` is ``minigrad.ops.unary.exp(x)``.
+
+torch offers most ops both as functions and as tensor methods; here each op is
+written once, as a function in its family's file under ``minigrad/ops/``, and
+this module, the one place that adds methods to ``Tensor``, binds it under
+torch's method names.  The table holds the functions themselves, not their
+names, so a misspelt op fails the import instead of silently dropping a method,
+and "find usages" on ``arithmetic.mul`` lands here.
+
+``Tensor`` lives on the floor below (``core/tensor.py``) and knows no op; the
+methods that need ops or the engine (``to``, ``clone``, ``new_*``, ``backward``)
+are bound here too.
+"""
+from __future__ import annotations
+
+from ..core.engine import tensor_backward
+from ..core.tensor import Tensor
+from . import (arithmetic, comparison, conversion, factories, indexing, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary)
+
+METHODS = {
+    # arithmetic.py
+    "__add__": arithmetic.add, "__radd__": arithmetic.radd, "__sub__": arithmetic.sub,
+    "__rsub__": arithmetic.rsub, "__mul__": arithmetic.mul, "__rmul__": arithmetic.rmul,
+    "__truediv__": arithmetic.div, "__rtruediv__": arithmetic.rdiv,
+    "__floordiv__": arithmetic.floor_divide, "__rfloordiv__": arithmetic.rfloor_divide,
+    "__mod__": arithmetic.remainder, "__rmod__": arithmetic.rremainder, "__pow__": arithmetic.pow,
+    "__rpow__": arithmetic.rpow, "__neg__": arithmetic.neg, "__pos__": arithmetic.positive,
+    "add": arithmetic.add, "sub": arithmetic.sub, "subtract": arithmetic.sub, "mul": arithmetic.mul,
+    "multiply": arithmetic.mul, "div": arithmetic.div, "divide": arithmetic.div,
+    "true_divide": arithmetic.div, "floor_divide": arithmetic.floor_divide,
+    "remainder": arithmetic.remainder, "fmod": arithmetic.fmod, "pow": arithmetic.pow,
+    "neg": arithmetic.neg, "negative": arithmetic.neg, "__iadd__": arithmetic.add_,
+    "__isub__": arithmetic.sub_, "__imul__": arithmetic.mul_, "__itruediv__": arithmetic.div_,
+    "__ipow__": arithmetic.pow_, "add_": arithmetic.add_, "sub_": arithmetic.sub_,
+    "mul_": arithmetic.mul_, "div_": arithmetic.div_, "pow_": arithmetic.pow_, "neg_": arithmetic.neg_,
+    "copy_": arithmetic.copy_, "zero_": arithmetic.zero_, "fill_": arithmetic.fill_,
+    "uniform_": arithmetic.uniform_, "normal_": arithmetic.normal_,
+    # unary.py
+    "exp": unary.exp, "log": unary.log, "log1p": unary.log1p, "log2": unary.log2, "expm1": unary.expm1,
+    "sqrt": unary.sqrt, "rsqrt": unary.rsqrt, "square": unary.square, "reciprocal": unary.reciprocal,
+    "tanh": unary.tanh, "sigmoid": unary.sigmoid, "relu": unary.relu, "abs": unary.abs,
+    "__abs__": unary.abs, "sign": unary.sign, "sin": unary.sin, "cos": unary.cos, "erf": unary.erf,
+    "floor": unary.floor, "ceil": unary.ceil, "round": unary.round, "exp_": unary.exp_,
+    "tanh_": unary.tanh_, "sigmoid_": unary.sigmoid_, "relu_": unary.relu_, "tan": unary.tan,
+    "atan": unary.atan, "asin": unary.asin, "acos": unary.acos, "sinh": unary.sinh, "cosh": unary.cosh,
+    "arctan": unary.atan, "arcsin": unary.asin, "arccos": unary.acos, "trunc": unary.trunc,
+    "fix": unary.trunc, "frac": unary.frac, "nan_to_num": unary.nan_to_num, "sqrt_": unary.sqrt_,
+    "abs_": unary.abs_, "absolute_": unary.abs_, "log_": unary.log_, "trunc_": unary.trunc_,
+    "fix_": unary.trunc_, "frac_": unary.frac_, "nan_to_num_": unary.nan_to_num_,
+    # pointwise.py
+    "clamp": pointwise.clamp, "clip": pointwise.clamp, "clamp_min": pointwise.clamp_min,
+    "clamp_max": pointwise.clamp_max, "maximum": pointwise.maximum, "minimum": pointwise.minimum,
+    "clamp_": pointwise.clamp_, "clip_": pointwise.clamp_, "atan2": pointwise.atan2,
+    "arctan2": pointwise.atan2, "logaddexp": pointwise.logaddexp, "hypot": pointwise.hypot,
+    "lerp": pointwise.lerp, "addcmul": pointwise.addcmul, "addcdiv": pointwise.addcdiv,
+    "lerp_": pointwise.lerp_, "addcmul_": pointwise.addcmul_, "addcdiv_": pointwise.addcdiv_,
+    # softmax.py
+    "softmax": softmax.softmax, "log_softmax": softmax.log_softmax, "logsumexp": softmax.logsumexp,
+    # reduction.py
+    "sum": reduction.sum, "mean": reduction.mean, "var": reduction.var, "std": reduction.std,
+    "prod": reduction.prod, "max": reduction.max, "min": reduction.min, "amax": reduction.amax,
+    "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
+    "norm": reduction.norm, "cumsum": reduction.cumsum, "cumprod": reduction.cumprod,
+    "count_nonzero": reduction.count_nonzero, "diff": reduction.diff,
+    # linalg.py
+    "matmul": linalg.matmul, "__matmul__": linalg.matmul, "__rmatmul__": linalg.rmatmul,
+    "mm": linalg.mm, "bmm": linalg.bmm, "outer": linalg.outer, "dot": linalg.dot, "mv": linalg.mv,
+    "addmm": linalg.addmm, "baddbmm": linalg.baddbmm, "addmv": linalg.addmv, "diag": linalg.diag,
+    "trace": linalg.trace, "cross": linalg.cross,
+    # shape.py
+    "view": shape.view, "view_as": shape.view_as, "reshape": shape.reshape,
+    "reshape_as": shape.reshape_as, "flatten": shape.flatten, "unflatten": shape.unflatten,
+    "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "transpose": shape.transpose,
+    "swapaxes": shape.transpose, "permute": shape.permute, "t": shape.t, "expand": shape.expand,
+    "expand_as": shape.expand_as, "repeat": shape.repeat, "contiguous": shape.contiguous,
+    "flip": shape.flip, "tile": shape.tile, "movedim": shape.movedim, "moveaxis": shape.movedim,
+    "swapdims": shape.transpose, "ravel": shape.ravel, "broadcast_to": shape.broadcast_to,
+    "roll": shape.roll, "repeat_interleave": shape.repeat_interleave, "unsqueeze_": shape.unsqueeze_,
+    "squeeze_": shape.squeeze_, "t_": shape.t_, "transpose_": shape.transpose_,
+    # indexing.py
+    "__getitem__": indexing.getitem, "__setitem__": indexing.setitem, "gather": indexing.gather,
+    "scatter": indexing.scatter, "scatter_add": indexing.scatter_add,
+    "index_select": indexing.index_select, "masked_fill": indexing.masked_fill,
+    "masked_fill_": indexing.masked_fill_, "where": indexing.where_method, "narrow": indexing.narrow,
+    "tril": indexing.tril, "triu": indexing.triu, "masked_select": indexing.masked_select,
+    "scatter_": indexing.scatter_, "index_fill_": indexing.index_fill_,
+    "index_fill": indexing.index_fill, "scatter_add_": indexing.scatter_add_,
+    "nonzero": indexing.nonzero, "select": indexing.select,
+    # join.py
+    "split": join.split, "chunk": join.chunk, "unbind": join.unbind,
+    # comparison.py
+    "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt, "__le__": comparison.le,
+    "__gt__": comparison.gt, "__ge__": comparison.ge, "eq": comparison.eq, "ne": comparison.ne,
+    "lt": comparison.lt, "le": comparison.le, "gt": comparison.gt, "ge": comparison.ge,
+    "greater": comparison.gt, "greater_equal": comparison.ge, "less": comparison.lt,
+    "less_equal": comparison.le, "not_equal": comparison.ne, "equal": comparison.equal,
+    "allclose": comparison.allclose, "isclose": comparison.isclose, "isnan": comparison.isnan,
+    "isinf": comparison.isinf, "isfinite": comparison.isfinite, "any": comparison.any,
+    "all": comparison.all, "logical_not": comparison.logical_not, "logical_and": comparison.logical_and,
+    "logical_or": comparison.logical_or, "__invert__": comparison.bitwise_not,
+    "__and__": comparison.bitwise_and, "__or__": comparison.bitwise_or,
+    "__xor__": comparison.bitwise_xor, "__rand__": comparison.bitwise_and,
+    "__ror__": comparison.bitwise_or, "__rxor__": comparison.bitwise_xor,
+    "logical_xor": comparison.logical_xor, "bitwise_not": comparison.bitwise_not,
+    "bitwise_and": comparison.bitwise_and, "bitwise_or": comparison.bitwise_or,
+    "bitwise_xor": comparison.bitwise_xor,
+    # sorting.py
+    "sort": sorting.sort, "argsort": sorting.argsort, "msort": sorting.msort, "topk": sorting.topk,
+    "kthvalue": sorting.kthvalue, "median": sorting.median,
+    # set_ops.py
+    "unique": set_ops.unique, "bincount": set_ops.bincount,
+    # sampling.py
+    "multinomial": sampling.multinomial, "bernoulli": sampling.bernoulli,
+    "bernoulli_": sampling.bernoulli_,
+    # conversion.py, factories.py, and the engine
+    "to": conversion.to, "clone": conversion.clone, "backward": tensor_backward,
+    "new_tensor": factories.new_tensor, "new_zeros": factories.new_zeros, "new_ones": factories.new_ones,
+    "new_full": factories.new_full, "new_empty": factories.new_empty,
+}
+
+PROPERTIES = {"T": shape.T, "mT": shape.mT}
+
+
+def bind_methods(tensor_class=Tensor):
+    """Attach every function above to ``tensor_class`` under its method name."""
+    for method_name, function in METHODS.items():
+        setattr(tensor_class, method_name, function)
+    for property_name, function in PROPERTIES.items():
+        setattr(tensor_class, property_name, property(function))
+
+
+bind_methods()

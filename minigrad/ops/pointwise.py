@@ -1,0 +1,301 @@
+"""Pointwise functions of several tensors (or of a tensor and bounds), broadcast together:
+``clamp maximum minimum atan2 logaddexp hypot lerp addcmul addcdiv``.
+
+Each is a ``Function`` class whose backward routes the output gradient to every
+input by its partial derivative and undoes broadcasting with ``sum_to``.  Ties
+follow torch: ``clamp`` passes the gradient where ``min <= x <= max``, and
+``maximum``/``minimum`` split it in half where both inputs are equal.
+"""
+from __future__ import annotations
+
+import numbers
+
+from ..core import dtypes
+from ..core.device import array_module
+from ..core.function import Function
+from .arithmetic import add, as_operands, div, mul, sub
+from .broadcast import sum_to
+from .inplace import assign
+from .unary import _tensor
+
+
+# ---- clamp, maximum, minimum ---------------------------------------------------------------------
+class Clamp(Function):
+    """``clamp`` with Python-number bounds (``None`` for no bound)."""
+
+    def name(self):
+        return "ClampBackward1"
+
+    def forward(self, x, low, high):
+        self.save_for_backward(x)
+        self.low, self.high = low, high
+        xp = array_module(x)
+        result = x if low is None else xp.maximum(x, low)
+        return result if high is None else xp.minimum(result, high)
+
+    def backward(self, grad_output):
+        # torch: the gradient passes where min <= x <= max, boundaries included
+        (x,) = self.saved_tensors
+        low, high = self.low, self.high
+        inside = x >= low if high is None else x <= high if low is None else (x >= low) & (x <= high)
+        return array_module(x).where(inside, grad_output, 0)
+
+
+class ClampTensor(Function):
+    """``clamp(x, low, high)`` with tensor bounds; gradients to the bound that was taken.
+
+    torch's rules (``clamp_backward_min_max``): ``x`` where ``low <= x <= high``,
+    ``low`` where ``x < low < high``, ``high`` where ``x > high`` or ``high < low``.
+    """
+
+    def name(self):
+        return "ClampBackward0"
+
+    def forward(self, x, low, high):
+        self.save_for_backward(x, low, high)
+        xp = array_module(x)
+        return xp.minimum(xp.maximum(x, low), high)
+
+    def backward(self, grad_output):
+        x, low, high = self.saved_tensors
+        where = array_module(x).where
+        needs = self.needs_input_grad
+        grad_x = sum_to(where((x >= low) & (x <= high), grad_output, 0), x.shape) if needs[0] else None
+        grad_low = sum_to(where((x < low) & (low < high), grad_output, 0), low.shape) if needs[1] else None
+        grad_high = sum_to(where((x > high) | (high < low), grad_output, 0), high.shape) if needs[2] else None
+        return grad_x, grad_low, grad_high
+
+
+class Maximum(Function):
+    """Elementwise max; where ``a == b`` each gets half the gradient (as torch)."""
+
+    def name(self):
+        return "MaximumBackward0" if self.largest else "MinimumBackward0"
+
+    def forward(self, a, b, largest):
+        self.save_for_backward(a, b)
+        self.largest = largest
+        xp = array_module(a)
+        return xp.maximum(a, b) if largest else xp.minimum(a, b)
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        where = array_module(a).where
+        shared = where(a == b, grad_output * 0.5, grad_output)
+        a_lost, b_lost = (a < b, a > b) if self.largest else (a > b, a < b)
+        grad_a = sum_to(where(a_lost, 0, shared), a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(where(b_lost, 0, shared), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def _check_tensor_other(name, other):
+    if not hasattr(other, "array"):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, "
+                        f"not {type(other).__name__}")
+
+
+def maximum(input, other):
+    """Elementwise maximum of two tensors (broadcast); NaN wins, as torch."""
+    _check_tensor_other("maximum", other)
+    return Maximum.apply(*as_operands(input, other), largest=True)
+
+
+def minimum(input, other):
+    """Elementwise minimum of two tensors (broadcast); NaN wins, as torch."""
+    _check_tensor_other("minimum", other)
+    return Maximum.apply(*as_operands(input, other), largest=False)
+
+
+def _number_bounds_dtype(input, low, high):
+    """The result dtype of clamping by numbers: an int tensor clamped by a float becomes float."""
+    bounds = [bound for bound in (low, high) if bound is not None]
+    return dtypes.result_type(input, *bounds)
+
+
+def clamp(input, min=None, max=None):
+    """Limit ``input`` to ``[min, max]``; bounds are numbers or tensors (broadcast), either may be None."""
+    low, high = min, max
+    if low is None and high is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(low, (numbers.Number, type(None))) and isinstance(high, (numbers.Number, type(None))):
+        dtype = _number_bounds_dtype(_tensor(input, "clamp"), low, high)
+        if dtype != input.array.dtype:
+            input = input.to(dtypes.from_numpy_dtype(dtype))
+        return Clamp.apply(input, low=low, high=high)
+    if high is None:
+        return clamp_min(input, low)
+    if low is None:
+        return clamp_max(input, high)
+    x, low = as_operands(input, low)
+    x, high = as_operands(x, high)
+    if low.array.dtype != x.array.dtype:       # promoted by ``high``
+        x, low = as_operands(x, low)
+    return ClampTensor.apply(x, low, high)
+
+
+def clamp_min(input, min):
+    """``max(input, min)``; the gradient goes to ``input`` where ``input >= min``."""
+    if isinstance(min, numbers.Number):
+        return clamp(input, min, None)
+    x, low = as_operands(input, min)
+    return ClampMin.apply(x, low)
+
+
+def clamp_max(input, max):
+    """``min(input, max)``; the gradient goes to ``input`` where ``input <= max``."""
+    if isinstance(max, numbers.Number):
+        return clamp(input, None, max)
+    x, high = as_operands(input, max)
+    return ClampMax.apply(x, high)
+
+
+class ClampMin(Function):
+    def name(self):
+        return "ClampMinBackward1"
+
+    def forward(self, x, low):
+        self.save_for_backward(x, low)
+        return array_module(x).maximum(x, low)
+
+    def backward(self, grad_output):
+        x, low = self.saved_tensors
+        where = array_module(x).where
+        keep = x >= low
+        grad_x = sum_to(where(keep, grad_output, 0), x.shape) if self.needs_input_grad[0] else None
+        grad_low = sum_to(where(keep, 0, grad_output), low.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_low
+
+
+class ClampMax(Function):
+    def name(self):
+        return "ClampMaxBackward1"
+
+    def forward(self, x, high):
+        self.save_for_backward(x, high)
+        return array_module(x).minimum(x, high)
+
+    def backward(self, grad_output):
+        x, high = self.saved_tensors
+        where = array_module(x).where
+        keep = x <= high
+        grad_x = sum_to(where(keep, grad_output, 0), x.shape) if self.needs_input_grad[0] else None
+        grad_high = sum_to(where(keep, 0, grad_output), high.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_high
+
+# ---- two-argument functions: atan2, logaddexp, hypot, lerp, addcmul, addcdiv ----------------------
+def _float_operands(input, other, name):
+    """Broadcast-ready operands of a float result type (integers promote to the default float)."""
+    _tensor(input, name)
+    return as_operands(input, other, true_division=True)
+
+
+class Atan2(Function):
+    """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return array_module(a).arctan2(a, b)
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        scale = grad_output / (a * a + b * b)
+        grad_a = sum_to(scale * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(-scale * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class LogAddExp(Function):
+    """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = exp(a - result)."""
+
+    def forward(self, a, b):
+        result = array_module(a).logaddexp(a, b)
+        self.save_for_backward(a, b, result)
+        return result
+
+    def backward(self, grad_output):
+        a, b, result = self.saved_tensors
+        xp = array_module(a)
+        grad_a = sum_to(grad_output * xp.exp(a - result), a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * xp.exp(b - result), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Hypot(Function):
+    """``sqrt(a^2 + b^2)``; d/da = a / result."""
+
+    def forward(self, a, b):
+        result = array_module(a).hypot(a, b)
+        self.save_for_backward(a, b, result)
+        return result
+
+    def backward(self, grad_output):
+        a, b, result = self.saved_tensors
+        grad_a = sum_to(grad_output * a / result, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * b / result, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def atan2(input, other):
+    return Atan2.apply(*_float_operands(input, other, "atan2"))
+
+
+arctan2 = atan2
+
+
+def logaddexp(input, other):
+    return LogAddExp.apply(*_float_operands(input, other, "logaddexp"))
+
+
+def hypot(input, other):
+    return Hypot.apply(*_float_operands(input, other, "hypot"))
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``; ``weight`` a number or a tensor (all broadcast)."""
+    _tensor(input, "lerp")
+    if input.array.dtype != getattr(end, "array", input.array).dtype:
+        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    return add(input, mul(weight, sub(end, input)))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2`` (broadcast)."""
+    return add(input, mul(mul(tensor1, tensor2), value))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2`` (broadcast); integer division is refused, as torch."""
+    if tensor1.array.dtype.kind in "biu" and tensor2.array.dtype.kind in "biu":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  "
+                           "release addcdiv will perform a true division of tensor1 and tensor2. The "
+                           "historic addcdiv behavior can be implemented as (input + value * "
+                           "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+                           "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
+                           "behavior is just the latter implementation: (input + value * tensor1 / "
+                           "tensor2), for all dtypes.")
+    return add(input, mul(div(tensor1, tensor2), value))
+
+# ---- in-place forms ----------------------------------------------------------------------------
+def clamp_(input, min=None, max=None):
+    return assign(input, clamp(input, min, max))
+
+
+def lerp_(input, end, weight):
+    return assign(input, lerp(input, end, weight))
+
+
+def addcmul_(input, tensor1, tensor2, *, value=1):
+    return assign(input, addcmul(input, tensor1, tensor2, value=value))
+
+
+def addcdiv_(input, tensor1, tensor2, *, value=1):
+    return assign(input, addcdiv(input, tensor1, tensor2, value=value))
+
+
+
+
+clip, clip_ = clamp, clamp_
+
+__all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "clamp_", "clip_",
+           "atan2", "arctan2", "logaddexp", "hypot", "lerp", "addcmul", "addcdiv", "lerp_",
+           "addcmul_", "addcdiv_"]

@@ -1,0 +1,87 @@
+"""Special functions on raw arrays: ``erf`` to float64 accuracy (torch's ``erf`` and GELU use it).
+
+NumPy has no ``erf``; CuPy has one (``cupyx.scipy.special.erf``).  On NumPy this is
+W. J. Cody's rational Chebyshev approximation, which matches torch to a few ulps.
+"""
+from __future__ import annotations
+
+from ..core.device import array_module
+
+# W. J. Cody, "Rational Chebyshev approximations for the error function",
+# Math. Comp. 23 (1969) 631-638, as in his netlib SPECFUN routine CALERF:
+# erf on |x| <= 0.46875, erfc on (0.46875, 4] and on (4, inf); float64 accuracy.
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+          2.84423683343917062e03)
+_ERFC_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+           2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+           2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERFC_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+           1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+           3.43936767414372164e03, 1.23033935480374942e03)
+_ERFC_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+           1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERFC_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+           6.05183413124413191e-2, 2.33520497626869185e-3)
+_ONE_OVER_SQRT_PI = 5.6418958354775628695e-1
+_ERFC_UNDERFLOW = 26.543     # erfc(x) is below the smallest double from here on
+
+
+def _rational(coefficients_num, coefficients_den, z, degree):
+    """Cody's nested evaluation of ``num(z) / den(z)`` (leading coefficient of ``num`` last)."""
+    numerator, denominator = z * coefficients_num[degree + 1], z.copy()
+    for i in range(degree):          # in place: these are fresh arrays, and erf runs on big ones (GELU)
+        numerator += coefficients_num[i]
+        numerator *= z
+        denominator += coefficients_den[i]
+        denominator *= z
+    numerator += coefficients_num[degree]
+    denominator += coefficients_den[degree]
+    numerator /= denominator
+    return numerator
+
+
+def _exp_minus_square(y):
+    """``exp(-y^2)`` with ``y^2`` split so that its rounding error is not amplified (Cody)."""
+    xp = array_module(y)
+    head = xp.trunc(y * 16)
+    head /= 16
+    rest = (head - y) * (y + head)          # -(y^2 - head^2), exact enough to exponentiate
+    head *= head
+    head *= -1
+    return xp.exp(head, out=head) * xp.exp(rest, out=rest)
+
+
+def erf(x):
+    """erf of an array (NumPy or CuPy), to float64 precision; GELU calls it too."""
+    xp = array_module(x)
+    if xp.__name__ == "cupy":         # CuPy ships an erf kernel (no host-side branching needed)
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(x)
+    if x.dtype.itemsize < 4:          # float16: evaluate in float32
+        return _erf_cody(x.astype("float32")).astype(x.dtype)
+    return _erf_cody(x)
+
+
+def _erf_cody(x):
+    """erf on NumPy arrays by Cody's three approximations (each run only where it has elements)."""
+    xp = array_module(x)
+    y = xp.abs(x)
+    small, large = y <= 0.46875, y > 4.0
+    middle = ~(small | large)            # NaN lands here and stays NaN
+    result = xp.empty_like(x)
+    if small.any():
+        x_small = x[small]
+        result[small] = x_small * _rational(_ERF_A, _ERF_B, x_small * x_small, 3)
+    if middle.any():
+        y_middle = y[middle]
+        erfc = _rational(_ERFC_C, _ERFC_D, y_middle, 7) * _exp_minus_square(y_middle)
+        result[middle] = xp.copysign((0.5 - erfc) + 0.5, x[middle])
+    if large.any():
+        y_large = xp.minimum(y[large], _ERFC_UNDERFLOW)
+        inverse_square = 1 / (y_large * y_large)
+        erfc = (_ONE_OVER_SQRT_PI - inverse_square * _rational(_ERFC_P, _ERFC_Q, inverse_square, 4)) / y_large
+        erfc = erfc * _exp_minus_square(y_large)
+        result[large] = xp.copysign((0.5 - erfc) + 0.5, x[large])
+    return result
