@@ -309,7 +309,7 @@ class PositionalEncoding(Module):
 
     def __init__(self, d_model, dropout=0.1, max_len=5000, batch_first=False, device=None, dtype=None):
         super().__init__()
-                self.dropout = Dropout(p=dropout)
+        self.dropout = Dropout(p=dropout)
         self.batch_first = batch_first
         xp = module_for(as_device(device))
         numpy_dtype = (dtype or dtypes.get_default_dtype()).numpy
