@@ -20,7 +20,7 @@ kernels; minigrad's fused layer is NumPy only.
 
 With ``--device cuda`` it times the MNIST step (hidden 64 and 128) at batch 64 and
 256 on the GPU instead, minigrad (CuPy, one fused elementwise kernel per LSTM
-step, ``nn/modules/rnn_cuda.py``) against torch CUDA (cuDNN), wall time with the
+step, ``nn/recurrent/cuda_kernels.py``) against torch CUDA (cuDNN), wall time with the
 GPU synchronized (``minigrad.cuda.synchronize()``, ``torch.cuda.synchronize()``)
 around every timed round.
 """
@@ -139,12 +139,9 @@ def main_cuda(rounds):
         kernels_off = training_step(minigrad, hidden, 256, device="cuda")
 
         def without_kernels():    # the same step with the per-step NumPy statements on CuPy
-            minigrad.nn.modules.rnn_cuda.enabled = False
-            try:
+            with minigrad.backends.cuda_kernels.flags(enabled=False):
                 kernels_off()
-            finally:
-                minigrad.nn.modules.rnn_cuda.enabled = True
-        interleaved("  the same, B=256, fused step kernels off (rnn_cuda.enabled = False)",
+        interleaved("  the same, B=256, fused step kernels off (backends.cuda_kernels disabled)",
                     synchronized(without_kernels, minigrad.cuda.synchronize),
                     synchronized(training_step(torch, hidden, 256, device="cuda"), torch.cuda.synchronize),
                     rounds, "wall")

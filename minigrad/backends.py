@@ -1,12 +1,18 @@
-"""Switches between implementations, in the spirit of ``torch.backends``.
+"""Every switch between implementations, in the style of ``torch.backends``.
 
-``minigrad.backends.fused_rnn`` plays the part of ``torch.backends.cudnn`` for the
-recurrent layers: when ``enabled`` (the default) ``nn.RNN`` / ``nn.LSTM`` /
-``nn.GRU`` and the cells run each layer and direction as one fused graph node
-with a hand-written backward through time (``nn/modules/rnn_fused.py``); when
-disabled they run the readable step-by-step version composed of tensor ops
-(``nn/modules/rnn_readable.py``), to study or to debug.  Both give the same
-numbers::
+* ``fused_rnn`` plays the part of ``torch.backends.cudnn`` for the recurrent
+  layers: when ``enabled`` (the default) ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` and
+  the cells run each layer and direction as one fused graph node with a
+  hand-written backward through time (``nn/recurrent/fused.py``); when disabled
+  they run the readable step-by-step version composed of tensor ops
+  (``nn/recurrent/readable.py``), to study or to debug.  Both give the same numbers.
+* ``cuda_kernels``: on CuPy arrays, the fused layers run each time step's
+  elementwise maths as one CUDA kernel (``nn/recurrent/cuda_kernels.py``); when
+  disabled the GPU runs the same NumPy-style statements one CuPy call at a time
+  (the tests compare both).
+
+Which array library runs a tensor (NumPy or CuPy) is not a switch: it is the
+tensor's device (``minigrad/core/device.py``).  Usage::
 
     minigrad.backends.fused_rnn.enabled = False          # from now on
     with minigrad.backends.fused_rnn.flags(enabled=False):
@@ -16,13 +22,14 @@ from __future__ import annotations
 
 import contextlib
 
-__all__ = ["fused_rnn"]
+__all__ = ["fused_rnn", "cuda_kernels"]
 
 
-class _FusedRNN:
-    """``enabled``: use the fused recurrent layers (True by default)."""
+class _Switch:
+    """One implementation switch: ``enabled`` (True by default) and torch's ``flags()`` context manager."""
 
-    def __init__(self):
+    def __init__(self, name):
+        self.name = name
         self.enabled = True
 
     @contextlib.contextmanager
@@ -35,7 +42,8 @@ class _FusedRNN:
             self.enabled = previous
 
     def __repr__(self):
-        return f"minigrad.backends.fused_rnn(enabled={self.enabled})"
+        return f"minigrad.backends.{self.name}(enabled={self.enabled})"
 
 
-fused_rnn = _FusedRNN()
+fused_rnn = _Switch("fused_rnn")
+cuda_kernels = _Switch("cuda_kernels")

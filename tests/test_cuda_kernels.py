@@ -1,8 +1,8 @@
-"""The fused recurrent step kernels of ``nn/modules/rnn_cuda.py``.
+"""The fused recurrent step kernels of ``nn/recurrent/cuda_kernels.py``.
 
 On the CPU (always run): every kernel body, executed by its NumPy emulator
 (``StepKernel.emulate``: the same statements on whole arrays), is plugged into
-the fused layers at the CUDA hooks of ``rnn_fused.py``, and the layers must give
+the fused layers at the CUDA hooks of ``nn/recurrent/fused.py``, and the layers must give
 exactly the numbers of the NumPy path.  This verifies the kernels' maths and
 which buffers the hooks pass in and out; it does NOT verify that the CUDA code
 compiles or launches, which only the ``cuda`` cases below check.
@@ -16,7 +16,7 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from minigrad.nn.modules import rnn_cuda
+from minigrad.nn.recurrent import cuda_kernels as rnn_cuda
 from minigrad.nn.utils.rnn import pack_padded_sequence
 
 # torch-free here, but the LSTM projection warning filter keeps parity with the other RNN tests
@@ -149,7 +149,7 @@ def test_compiled_kernel_matches_its_emulator(kernel, dtype):
 def test_gpu_kernels_match_the_gpu_numpy_path_and_the_cpu(case, dtype, packed, monkeypatch):
     tolerance = dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else dict(rtol=1e-4, atol=1e-5)
     with_kernels = _run(case, dtype, packed, device="cuda")
-    monkeypatch.setattr(rnn_cuda, "enabled", False)
+    monkeypatch.setattr(minigrad.backends.cuda_kernels, "enabled", False)
     without = _run(case, dtype, packed, device="cuda")
     cpu = _run(case, dtype, packed, device="cpu")
     for mine, gpu_statements, expected in zip(with_kernels, without, cpu):

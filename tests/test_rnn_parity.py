@@ -98,7 +98,7 @@ def test_output_halves_are_the_directions_final_states():
 def test_fused_layer_passes_gradcheck(mode, reverse, packed):
     """The second oracle: each fused node against central finite differences (float64)."""
     import minigrad
-    from minigrad.nn.modules import rnn_fused
+    from minigrad.nn.recurrent.cells import cell_kind
     ours, _ = make_rnn_pair(mode, 3, 4)
     rng = numpy.random.default_rng(0)
     batch_sizes = [3, 3, 2, 1] if packed else None
@@ -110,8 +110,9 @@ def test_fused_layer_passes_gradcheck(mode, reverse, packed):
     weights = list(ours._flat_weights)
 
     def layer(x, *rest):
-        output, final = rnn_fused.run_layer(ours.mode, x, rest[:len(state)], rest[len(state):], bias=True,
-                                            proj=mode == "LSTM_PROJ", batch_sizes=batch_sizes, reverse=reverse)
+        output, final = cell_kind(ours.mode).fused_layer(
+            x, rest[:len(state)], rest[len(state):], bias=True, proj=mode == "LSTM_PROJ",
+            batch_sizes=batch_sizes, reverse=reverse)
         return (output, *final)
 
     assert minigrad.autograd.gradcheck(layer, [x, *state, *weights], directions=4, rtol=1e-6, atol=1e-8)

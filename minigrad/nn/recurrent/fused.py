@@ -14,7 +14,7 @@ layer and one direction:
   (``dW_hh = dgates^T @ h_prev`` over all steps at once).
 
 The composed, one-op-per-equation version of the same maths, to read first, is
-``rnn_readable.py``; the parity tests check both against torch.
+``readable.py``; the parity tests check both against torch.
 
 Layout.  A batch of sequences is stored time-major as ``N = sum(batch_sizes)``
 rows, torch's packed layout: the rows of step ``t`` are
@@ -40,7 +40,7 @@ NumPy appears here only for the host-side bookkeeping of the layout (index
 arrays) and its floating-point warning switch; the array maths goes through
 ``xp`` and runs on CuPy unchanged.  On CuPy arrays the elementwise statements of
 each step (forward and backward) run as one fused kernel instead, at the places
-marked ``CUDA hook`` (``rnn_cuda.py``: the same statements, transcribed).
+marked ``CUDA hook`` (``cuda_kernels.py``: the same statements, transcribed).
 """
 from __future__ import annotations
 
@@ -48,29 +48,41 @@ import numpy
 
 from ...core.function import Function
 from ...core.device import array_module
-from . import rnn_cuda
+from . import cuda_kernels
 
-__all__ = []   # internal: nn.RNN / nn.LSTM / nn.GRU call these
+__all__ = []   # internal: cells.py registers these for nn.RNN / nn.LSTM / nn.GRU
 
 
-def run_layer(mode, input, state, weights, *, bias, proj, batch_sizes=None, reverse=False):
-    """Run one layer in one direction over a sequence as one graph node.
+def lstm_layer(input, state, weights, *, bias, proj, batch_sizes=None, reverse=False):
+    """One LSTM layer and direction over a sequence as one graph node.
 
-    Same contract as ``rnn_readable.run_layer``: ``input`` ``(T, B, I)`` or packed
-    ``(N, I)`` with ``batch_sizes``; ``state`` ``(h0,)`` or ``(h0, c0)``; ``weights`` in
-    torch's order.  Returns ``output`` and the final state tuple.
+    Same contract as ``readable.run_layer``: ``input`` ``(T, B, I)`` or packed
+    ``(N, I)`` with ``batch_sizes``; ``state`` ``(h0, c0)``; ``weights`` in torch's
+    order.  Returns ``output`` and the final state tuple.
     """
-    sizes = None if batch_sizes is None else tuple(int(size) for size in batch_sizes)
-    options = dict(batch_sizes=sizes, reverse=reverse, has_bias=bias)
-    if mode == "LSTM":
-        output, h_n, c_n = LSTMLayer.apply(input, *state, *weights, has_proj=proj, **options)
-        return output, (h_n, c_n)
-    if mode == "GRU":
-        output, h_n = GRULayer.apply(input, *state, *weights, **options)
-    else:
-        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
-        output, h_n = RNNLayer.apply(input, *state, *weights, nonlinearity=nonlinearity, **options)
+    output, h_n, c_n = LSTMLayer.apply(input, *state, *weights, has_proj=proj,
+                                       **_layout_options(batch_sizes, reverse, bias))
+    return output, (h_n, c_n)
+
+
+def gru_layer(input, state, weights, *, bias, proj, batch_sizes=None, reverse=False):
+    """One GRU layer and direction as one graph node (contract of ``lstm_layer``; state ``(h0,)``)."""
+    output, h_n = GRULayer.apply(input, *state, *weights, **_layout_options(batch_sizes, reverse, bias))
     return output, (h_n,)
+
+
+def rnn_layer(nonlinearity):
+    """The Elman layer with ``nonlinearity`` ('tanh' or 'relu'), contract of ``lstm_layer``."""
+    def run(input, state, weights, *, bias, proj, batch_sizes=None, reverse=False):
+        output, h_n = RNNLayer.apply(input, *state, *weights, nonlinearity=nonlinearity,
+                                     **_layout_options(batch_sizes, reverse, bias))
+        return output, (h_n,)
+    return run
+
+
+def _layout_options(batch_sizes, reverse, bias):
+    sizes = None if batch_sizes is None else tuple(int(size) for size in batch_sizes)
+    return dict(batch_sizes=sizes, reverse=reverse, has_bias=bias)
 
 
 # ---- where each step's rows live ------------------------------------------------
@@ -272,6 +284,8 @@ class RNNLayer(_RecurrentLayer):
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, nonlinearity="tanh"):
         x, h0, _, w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays, has_bias, False, False)
         xp, layout, x_rows = self._start(x, batch_sizes, reverse)
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.layout, self.has_bias, self.nonlinearity = layout, has_bias, nonlinearity
         tanh = nonlinearity == "tanh"
         prepare = (lambda w: _for_exp(w, 0)) if tanh else (lambda w: w)   # tanh: weights * -2
@@ -280,7 +294,7 @@ class RNNLayer(_RecurrentLayer):
             projected += prepare(b_ih + b_hh)
         hidden = self._hidden_buffer(xp, layout, h0, x.dtype)
         w_hh_t, shift = prepare(w_hh).T, layout.shift
-        kernels = rnn_cuda.step_kernels(xp)
+        kernels = cuda_kernels.step_kernels(xp)
         for _, row, prev, size in layout.order:
             h = hidden[shift + row:shift + row + size]
             xp.matmul(hidden[prev:prev + size], w_hh_t, out=h)
@@ -307,7 +321,7 @@ class RNNLayer(_RecurrentLayer):
             slope = (outputs > 0).astype(outputs.dtype)
         grad_pre = self._grad_rows(layout, grad_output).copy()      # becomes d loss / d z
         grad_h = grad_hn.copy()                                     # d loss / d h carried back
-        kernels = rnn_cuda.step_kernels(xp)
+        kernels = cuda_kernels.step_kernels(xp)
         for _, row, _, size in reversed(layout.order):
             dz = grad_pre[row:row + size]
             if kernels:   # CUDA hook: the two lines below as one kernel
@@ -362,7 +376,7 @@ class LSTMLayer(_RecurrentLayer):
         gated = xp.empty((layout.rows, H), dtype) if has_proj else None   # o * tanh(c)
         recurrent = xp.empty((4, B, H), dtype)
         input_gate = xp.empty((B, H), dtype)
-        kernels = rnn_cuda.step_kernels(xp)
+        kernels = cuda_kernels.step_kernels(xp)
         for _, row, prev, size in layout.order:
             here, now = slice(row, row + size), slice(shift + row, shift + row + size)
             step = gates[:, here]
@@ -401,7 +415,7 @@ class LSTMLayer(_RecurrentLayer):
         grad_h, grad_c = grad_hn.copy(), grad_cn.copy()             # carried back in time
         dh_buffer, scratch = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((4, B, grad_h.shape[-1]), gates.dtype)
-        kernels = rnn_cuda.step_kernels(xp)
+        kernels = cuda_kernels.step_kernels(xp)
         for _, row, _, size in reversed(layout.order):
             here = slice(row, row + size)
             if kernels:   # CUDA hook: the elementwise lines below as one kernel, then the matmul
@@ -493,7 +507,7 @@ class GRULayer(_RecurrentLayer):
         hidden = self._hidden_buffer(xp, layout, h0, dtype)
         w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (3, H, H)
         scratch = xp.empty((layout.batch, H), dtype)
-        kernels = rnn_cuda.step_kernels(xp)
+        kernels = cuda_kernels.step_kernels(xp)
         for _, row, prev, size in layout.order:
             here = slice(row, row + size)
             h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
@@ -535,7 +549,7 @@ class GRULayer(_RecurrentLayer):
         grad_h = grad_hn.copy()
         dh_buffer, carried = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((3, B, H), gates.dtype)
-        kernels = rnn_cuda.step_kernels(xp)
+        kernels = cuda_kernels.step_kernels(xp)
         for _, row, _, size in reversed(layout.order):
             here = slice(row, row + size)
             if kernels:   # CUDA hook: the lines below as two kernels around the matmul

@@ -4,7 +4,7 @@ This file is the one to study.  Every equation below is written as it is in
 torch's documentation, with ordinary tensor ops (``@``, ``sigmoid``, ``tanh``,
 ``chunk``), so autograd derives the backward through time by itself: an LSTM
 over ``T`` steps records roughly a dozen graph nodes per step.  The fused
-version (``rnn_fused.py``) computes the same numbers with one node per layer and
+version (``fused.py``) computes the same numbers with one node per layer and
 direction and a hand-written backward; it is the default, and
 ``minigrad.backends.fused_rnn.enabled = False`` selects this one.
 
@@ -84,17 +84,16 @@ def gru_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 
 
 # ---- a whole sequence, one layer and direction ---------------------------------------
-def run_layer(mode, input, state, weights, *, bias, proj, batch_sizes=None, reverse=False):
+def run_layer(step, input, state, *, batch_sizes=None, reverse=False):
     """Run one layer in one direction over a sequence, one step at a time.
 
     ``input``: ``(T, B, I)``, or packed ``(N, I)`` with ``batch_sizes`` (the
     number of sequences still running at each step, longest first).  ``state``:
-    ``(h0,)`` or ``(h0, c0)`` for an LSTM, each ``(B, F)``.  ``weights``: this
-    layer's parameters in torch's order.  Returns ``output`` (``(T, B, P)`` or
+    ``(h0,)`` or ``(h0, c0)`` for an LSTM, each ``(B, F)``.  ``step(x_t, state) -> state'``
+    is one cell step with this layer's weights bound (``cells.py`` makes it).  Returns ``output`` (``(T, B, P)`` or
     ``(N, P)``) and the final state tuple, each sequence's state after its own
     last step.  A reverse direction walks the steps from last to first.
     """
-    step = _step_function(mode, weights, bias, proj)
     if batch_sizes is None:
         steps = input.unbind(0)                            # T tensors (B, I)
         sizes = [input.shape[1]] * len(steps)
@@ -114,20 +113,6 @@ def run_layer(mode, input, state, weights, *, bias, proj, batch_sizes=None, reve
                       for k, part in enumerate(final))
     output = stack(outputs, 0) if batch_sizes is None else cat(outputs, 0)
     return output, final
-
-
-def _step_function(mode, weights, bias, proj):
-    """``step(x_t, state) -> state'`` for ``mode``, with this layer's weights bound."""
-    weight_ih, weight_hh = weights[0], weights[1]
-    bias_ih, bias_hh = (weights[2], weights[3]) if bias else (None, None)
-    if mode == "LSTM":
-        weight_hr = weights[-1] if proj else None
-        return lambda x, state: lstm_cell(x, state, weight_ih, weight_hh, bias_ih, bias_hh, weight_hr)
-    if mode == "GRU":
-        return lambda x, state: (gru_cell(x, state[0], weight_ih, weight_hh, bias_ih, bias_hh),)
-    nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
-    return lambda x, state: (rnn_cell(x, state[0], weight_ih, weight_hh, bias_ih, bias_hh,
-                                      nonlinearity),)
 
 
 def _resize(current, initial, size, finished):

@@ -1,18 +1,18 @@
 """The fused recurrent step on the GPU: one CuPy elementwise kernel per time step.
 
-``rnn_fused.py`` runs a layer's recurrence as a Python loop; per step it does one
+``fused.py`` runs a layer's recurrence as a Python loop; per step it does one
 matmul and then a dozen elementwise NumPy statements (add the recurrent term,
 activate the gates, update the cell, ...).  On the GPU each of those statements
 would be its own kernel launch, and at MNIST sizes a launch costs more than its
 arithmetic.  Here each step's elementwise statements become ONE
 ``cupy.ElementwiseKernel`` per step and direction, forward and backward; the
-matmuls stay cuBLAS (``xp.matmul`` in ``rnn_fused.py``).
+matmuls stay cuBLAS (``xp.matmul`` in ``fused.py``).
 
 Every kernel body below is a statement-by-statement transcription of the NumPy
 statements it replaces (each kernel names them), on the same gate-major buffers
 (``(G, N, H)``, LSTM gates o, f, i, g, weights pre-scaled by -1 / -2 so that
 ``sigmoid(z) = 1 / (exp(-z) + 1)`` and ``tanh(z) = 2 / (exp(-2 z) + 1) - 1``, see
-``rnn_fused._for_exp``).  The kernels compile with ``--fmad=false`` so that
+``fused._for_exp``).  The kernels compile with ``--fmad=false`` so that
 ``a * b + c`` is rounded twice, as NumPy does, not fused into one FMA.
 
 One text, two meanings.  A body is written in the common subset of CUDA C++ and
@@ -24,7 +24,7 @@ statements on whole NumPy arrays (elementwise statements applied to every elemen
 at once give what the kernel computes element by element).
 ``tests/test_cuda_kernels.py`` drives the fused layers through the emulated
 kernels and checks that they reproduce the NumPy path exactly: that verifies
-the maths and the wiring in ``rnn_fused.py`` (which buffers go in and out), not
+the maths and the wiring in ``fused.py`` (which buffers go in and out), not
 the CUDA compilation or launch, which only a GPU run can check.
 
 Nothing here imports CuPy until a CuPy array asks for a kernel.
@@ -36,9 +36,9 @@ import re
 
 import numpy
 
-__all__ = []   # internal: rnn_fused.py calls step_kernels
+from ... import backends
 
-enabled = True   # False: the GPU runs the NumPy statements of rnn_fused.py (tests compare both)
+__all__ = []   # internal: fused.py calls step_kernels
 
 _COMPILE_OPTIONS = ("--fmad=false",)
 
@@ -117,8 +117,8 @@ def _check_arguments(kernel, arrays):
                          f"to the outputs' {shape}")
 
 
-# ---- LSTM (gates o, f, i, g; see rnn_fused.LSTMLayer) ----------------------------------------
-# forward, rnn_fused.LSTMLayer.forward, the statements after the step's matmul:
+# ---- LSTM (gates o, f, i, g; see fused.LSTMLayer) ----------------------------------------
+# forward, fused.LSTMLayer.forward, the statements after the step's matmul:
 #   step += recurrent;  _activate(step, 3);  c = f * c_prev;  c += i * g;
 #   _tanh(c, tanh_cell);  h = o * tanh_cell  (into `gated` with a projection)
 LSTM_FORWARD = StepKernel(
@@ -139,7 +139,7 @@ LSTM_FORWARD = StepKernel(
     hidden = gate_o * tanh_cell;                          // o * tanh(c)
     """)
 
-# backward, rnn_fused.LSTMLayer.backward, the statements before the step's matmul:
+# backward, fused.LSTMLayer.backward, the statements before the step's matmul:
 #   dh = grad_output + grad_h  (without projection; with one dh = (.) @ w_hr comes in);
 #   dc += dh * cell_slope;  dgates[0] = dh * factors[0];  dgates[1:] = dc * factors[1:];  dc *= f
 _LSTM_BACKWARD_TAIL = """
@@ -160,8 +160,8 @@ LSTM_BACKWARD_PROJ = StepKernel(   # dh = (grad_output + grad_h) @ w_hr, a matmu
     "lstm_backward_proj", ["dh"] + _LSTM_BACKWARD_IN, _LSTM_BACKWARD_OUT, _LSTM_BACKWARD_TAIL)
 
 
-# ---- GRU (gates r, z, n; see rnn_fused.GRULayer) ---------------------------------------------
-# forward, rnn_fused.GRULayer.forward, the statements after the step's matmul:
+# ---- GRU (gates r, z, n; see fused.GRULayer) ---------------------------------------------
+# forward, fused.GRULayer.forward, the statements after the step's matmul:
 #   rec[2] += b_hh[2] (with bias);  step[:2] += rec[:2];  _activate(step[:2], 2);
 #   n += r * rec[2];  _activate(n, 0);  h = h_prev - n;  h *= z;  h += n
 _GRU_FORWARD_BODY = """
@@ -182,7 +182,7 @@ GRU_FORWARD_BIAS = StepKernel(
     "recurrent_n = recurrent_n + bias_n;                  // rec[2] += b_hh[2]\n"
     + _GRU_FORWARD_BODY)
 
-# backward, rnn_fused.GRULayer.backward, the statements before the step's matmul:
+# backward, fused.GRULayer.backward, the statements before the step's matmul:
 #   dh = grad_output + grad_h;  d_new = dh * new_factor;  dgates[0] = d_new * reset_factor;
 #   dgates[1] = dh * update_factor;  dgates[2] = d_new * r;  and z * dh for after the matmul
 GRU_BACKWARD = StepKernel(
@@ -204,7 +204,7 @@ GRU_BACKWARD_CARRY = StepKernel(
     "grad_h = per_gate_r + per_gate_z + per_gate_n + carried;")
 
 
-# ---- Elman RNN (see rnn_fused.RNNLayer) -------------------------------------------------------
+# ---- Elman RNN (see fused.RNNLayer) -------------------------------------------------------
 # forward: h += projected;  _activate(h, 0)  (tanh, weights * -2)  or  maximum(h, 0, out=h)  (relu)
 RNN_TANH_FORWARD = StepKernel(
     "rnn_tanh_forward", ["projected"], ["hidden"],
@@ -248,6 +248,6 @@ def emulated_kernels():
 
 def step_kernels(xp):
     """The fused step kernels for arrays of module ``xp``: CuPy's, or None (NumPy statements)."""
-    if xp is numpy or not enabled:
+    if xp is numpy or not backends.cuda_kernels.enabled:
         return None
     return _cupy_kernels()
