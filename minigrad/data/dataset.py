@@ -25,16 +25,15 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "Subs
 def numpy_generator(generator=None) -> numpy.random.Generator:
     """The NumPy generator to draw from: minigrad's global one (seeded by ``minigrad.manual_seed``)
     when ``generator`` is None, else ``generator`` itself (a ``numpy.random.Generator``, an int
-    seed, or an object keeping one in ``._generator``)."""
+    seed, or a ``minigrad.Generator``)."""
     if generator is None:
         return random.generator()
     if isinstance(generator, numpy.random.Generator):
         return generator
     if isinstance(generator, numbers.Integral):
         return numpy.random.default_rng(int(generator))
-    inner = getattr(generator, "_generator", None)
-    if isinstance(inner, numpy.random.Generator):
-        return inner
+    if isinstance(generator, random.Generator):
+        return generator.numpy_generator()
     raise TypeError(f"generator must be None, a numpy.random.Generator or an int seed, "
                     f"got {type(generator).__name__}")
 

@@ -52,22 +52,22 @@ def _fill(tensor, array):
     return tensor
 
 
-def _uniform(tensor, low, high):
-    return random.uniform(tensor.array.shape, tensor.array.dtype, tensor.device, low, high)
+def _uniform(tensor, low, high, generator):
+    return random.uniform(tensor.array.shape, tensor.array.dtype, tensor.device, low, high, chosen=generator)
 
 
-def _normal(tensor, mean, std):
-    return random.normal(tensor.array.shape, tensor.array.dtype, tensor.device, mean, std)
+def _normal(tensor, mean, std, generator):
+    return random.normal(tensor.array.shape, tensor.array.dtype, tensor.device, mean, std, chosen=generator)
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with draws from ``U(a, b)``."""
-    return _fill(tensor, _uniform(tensor, a, b))
+    return _fill(tensor, _uniform(tensor, a, b, generator))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with draws from ``N(mean, std**2)``."""
-    return _fill(tensor, _normal(tensor, mean, std))
+    return _fill(tensor, _normal(tensor, mean, std, generator))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -92,12 +92,12 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     pending = array_module(tensor.array).arange(tensor.numel())   # flat positions still to fill
     while pending.size:
         if normal_proposals:
-            candidates = random.normal(pending.shape, dtype, device, mean, std)
+            candidates = random.normal(pending.shape, dtype, device, mean, std, chosen=generator)
             accepted = (candidates >= a) & (candidates <= b)
         else:
-            candidates = random.uniform(pending.shape, dtype, device, a, b)
+            candidates = random.uniform(pending.shape, dtype, device, a, b, chosen=generator)
             log_ratio = -0.5 * ((candidates - mean) / std) ** 2 - log_peak
-            accepted = array_module(candidates).log(random.uniform(pending.shape, dtype, device)) <= log_ratio
+            accepted = array_module(candidates).log(random.uniform(pending.shape, dtype, device, chosen=generator)) <= log_ratio
         result[pending[accepted]] = candidates[accepted]
         pending = pending[~accepted]
     return _fill(tensor, result.reshape(tensor.array.shape))
@@ -162,14 +162,14 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot: ``U(-bound, bound)`` with ``bound = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill(tensor, _uniform(tensor, -bound, bound))
+    return _fill(tensor, _uniform(tensor, -bound, bound, generator))
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot: ``N(0, std**2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill(tensor, _normal(tensor, 0.0, std))
+    return _fill(tensor, _normal(tensor, 0.0, std, generator))
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity):
@@ -182,7 +182,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return _fill(tensor, _uniform(tensor, -bound, bound))
+    return _fill(tensor, _uniform(tensor, -bound, bound, generator))
 
 
 def _default_layer_init_(weight, bias):
@@ -200,7 +200,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     if 0 in tensor.array.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
-    return _fill(tensor, _normal(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity)))
+    return _fill(tensor, _normal(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator))
 
 
 def orthogonal_(tensor, gain=1, generator=None):
@@ -216,7 +216,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     xp = array_module(tensor.array)
     rows = tensor.array.shape[0]
     cols = tensor.numel() // rows
-    flattened = random.normal((rows, cols), tensor.array.dtype, tensor.device)
+    flattened = random.normal((rows, cols), tensor.array.dtype, tensor.device, chosen=generator)
     if rows < cols:
         flattened = flattened.T
     q, r = xp.linalg.qr(flattened)

@@ -391,11 +391,15 @@ def fill_(input, value):
 
 
 def uniform_(input, a=0.0, b=1.0, generator=None):
-    return write(input, random.uniform(input.array.shape, input.array.dtype, input.device, a, b))
+    """Fill with ``U(a, b)`` draws from ``generator`` (default: the global one)."""
+    return write(input, random.uniform(input.array.shape, input.array.dtype, input.device, a, b,
+                                       chosen=generator))
 
 
 def normal_(input, mean=0.0, std=1.0, generator=None):
-    return write(input, random.normal(input.array.shape, input.array.dtype, input.device, mean, std))
+    """Fill with ``N(mean, std**2)`` draws from ``generator`` (default: the global one)."""
+    return write(input, random.normal(input.array.shape, input.array.dtype, input.device, mean, std,
+                                      chosen=generator))
 
 
 def _no_grad_result(array):
