@@ -16,7 +16,7 @@ import torch
 
 import minigrad
 
-TOLERANCES = {numpy.dtype("float64"): (1e-9, 1e-10), numpy.dtype("float32"): (1e-5, 1e-5)}
+from minigrad.testing import TOLERANCES   # the one (rtol, atol) table, by dtype name
 
 
 def torch_state_as_numpy(module):
@@ -35,7 +35,7 @@ def assert_close(mine, reference, what, rtol=None, atol=None):
     expected = reference.detach().numpy()
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != torch's {expected.shape}"
     assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} != torch's {expected.dtype}"
-    default_rtol, default_atol = TOLERANCES.get(actual.dtype, (0, 0))
+    default_rtol, default_atol = TOLERANCES.get(actual.dtype.name, (0, 0))
     numpy.testing.assert_allclose(actual, expected, rtol=default_rtol if rtol is None else rtol,
                                   atol=default_atol if atol is None else atol, err_msg=what)
 

@@ -140,7 +140,7 @@ def _check_gradient(name, mine, reference, rtol, atol):
 def _assert_close(mine, reference, what, rtol, atol):
     """``assert_close`` with a fast path: NumPy's assert_allclose only to explain a failure."""
     actual, expected = mine.detach().numpy(force=True), reference.detach().numpy()
-    default_rtol, default_atol = TOLERANCES.get(actual.dtype, (0, 0))
+    default_rtol, default_atol = TOLERANCES.get(actual.dtype.name, (0, 0))
     if (actual.shape == expected.shape and actual.dtype == expected.dtype and numpy.allclose(
             actual, expected, rtol=default_rtol if rtol is None else rtol,
             atol=default_atol if atol is None else atol)):

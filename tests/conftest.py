@@ -1,6 +1,7 @@
 """Shared test setup: a fixed seed per test, the MNIST directory, GPU skips."""
 import os
 import pathlib
+import sys
 
 # One BLAS thread per test process: pytest -n 2 already fills the 2 cores, and
 # oversubscribed BLAS threads made small matmuls 10x slower here.
@@ -13,6 +14,9 @@ import pytest  # noqa: E402
 import minigrad  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+# tests/ is laid out by floor (core/, ops/, nn/, ...); the private parity helpers
+# (_op_parity, _nn_parity, _rnn_parity) sit in tests/ itself and are imported by name
+sys.path.insert(0, str(REPO / "tests"))
 # Tests read MNIST from the shared directory beside the checkout, never the network.
 MNIST_DIR = pathlib.Path(os.environ.get("MINIGRAD_MNIST_DIR", REPO.parent / "shared" / "data" / "mnist"))
 

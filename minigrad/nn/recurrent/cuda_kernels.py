@@ -8,20 +8,41 @@ arithmetic.  Here each step's elementwise statements become ONE
 ``cupy.ElementwiseKernel`` per step and direction, forward and backward; the
 matmuls stay cuBLAS (``xp.matmul`` in ``fused.py``).
 
-Every kernel body below is a statement-by-statement transcription of the NumPy
+Every kernel below is a statement-by-statement transcription of the NumPy
 statements it replaces (each kernel names them), on the same gate-major buffers
 (``(G, N, H)``, LSTM gates o, f, i, g, weights pre-scaled by -1 / -2 so that
 ``sigmoid(z) = 1 / (exp(-z) + 1)`` and ``tanh(z) = 2 / (exp(-2 z) + 1) - 1``, see
 ``fused._for_exp``).  The kernels compile with ``--fmad=false`` so that
 ``a * b + c`` is rounded twice, as NumPy does, not fused into one FMA.
 
-One text, two meanings.  A body is written in the common subset of CUDA C++ and
-Python: one statement per line ending in ``;``, ``T name = expr;`` to declare a
-local, numbers only as ``T(2)`` (a cast to the element type in both languages,
-so float32 stays float32), ``exp`` and ``relu_of`` as the only functions.  On
-the GPU it is the kernel body; on the CPU ``EmulatedKernel`` runs the same
-statements on whole NumPy arrays (elementwise statements applied to every element
-at once give what the kernel computes element by element).
+One definition, two interpreters.  A kernel is a small Python function of one
+argument ``k`` that reads and assigns the kernel's variables as attributes,
+one assignment per statement, with ``k.T(2)`` for a number (a cast to the
+element type, so float32 stays float32) and ``k.exp`` / ``k.relu_of`` as the
+only functions::
+
+    def _rnn_backward(k):
+        k.grad_pre = (k.grad_pre + k.grad_h) * k.slope
+
+The same function is run twice, on two different ``k``:
+
+* NumPy (``StepKernel.emulate``): ``k`` holds the whole arrays by name, ``T``
+  is the dtype's scalar type and ``exp`` is ``numpy.exp``; each assignment is
+  a NumPy statement on every element at once, which is what the kernel
+  computes element by element.  The outputs are then written back in place.
+* CUDA (``StepKernel.source``): ``k`` is a recorder (``_Recorder``).  Reading
+  ``k.slope`` gives a symbolic expression (``_Expr``) that only knows its C
+  text; ``+ - * /`` build bigger expressions, each binary operation in
+  parentheses so that C evaluates in exactly Python's order; assigning
+  ``k.grad_pre = ...`` writes one C statement.  The text is the body of the
+  ``cupy.ElementwiseKernel`` (``print(kernel)`` shows it)::
+
+      grad_pre = ((grad_pre + grad_h) * slope);
+
+The recorder refuses what would compute differently in the two: a Python
+number in an expression (a double in C, ``k.T(2)`` is the element type), a
+name read before it exists, an assignment to an input (``const`` in CUDA).
+
 ``tests/test_cuda_kernels.py`` drives the fused layers through the emulated
 kernels and checks that they reproduce the NumPy path exactly: that verifies
 the maths and the wiring in ``fused.py`` (which buffers go in and out), not
@@ -32,7 +53,9 @@ Nothing here imports CuPy until a CuPy array asks for a kernel.
 from __future__ import annotations
 
 import functools
-import re
+import math
+import numbers
+import types
 
 import numpy
 
@@ -48,19 +71,57 @@ template <typename U> __device__ U relu_of(U v) {   // numpy.maximum(v, 0): NaN 
 }
 """
 
+# what ``k`` provides besides the variables; ``i`` is CuPy's element index in a kernel body
+_RESERVED = frozenset({"T", "exp", "relu_of", "i"})
+
 
 class StepKernel:
-    """One elementwise step: input and output names, and a body valid as CUDA C++ and as Python.
+    """One elementwise step: input and output names, and a body run by NumPy or written as CUDA.
 
+    ``body(k)`` assigns the outputs from the inputs (see the module docstring).
     Called as a CuPy kernel is: ``kernel(*inputs, *outputs)`` with arrays of one
     dtype; the outputs (written in place, read as well) fix the shape and the
     inputs broadcast to it.
+
+    >>> def _axpy(k):
+    ...     k.scaled = k.a * k.x
+    ...     k.y = k.scaled + k.y * k.T(2)
+    >>> axpy = StepKernel("axpy", ["a", "x"], ["y"], _axpy)
+    >>> print(axpy)
+    // minigrad_axpy(T a, T x -> T y)
+    T scaled = (a * x);
+    y = (scaled + (y * T(2)));
+    >>> y = numpy.ones(3, numpy.float32)
+    >>> axpy.emulate(numpy.float32([1, 2, 3]), numpy.float32(10), y)
+    >>> y
+    array([12., 22., 32.], dtype=float32)
     """
 
     def __init__(self, name, inputs, outputs, body):
         self.name, self.inputs, self.outputs = name, tuple(inputs), tuple(outputs)
-        self.body = body.strip() + "\n"
-        self.python = compile(_as_python(self.body), f"<{name}>", "exec")
+        self.body = body
+        names = self.inputs + self.outputs
+        for variable in names:
+            _check_name(variable, name)
+        if len(set(names)) != len(names) or not self.outputs:
+            raise ValueError(f"kernel {name}: inputs {self.inputs} and outputs {self.outputs} must be "
+                             f"distinct names, with at least one output")
+        self.source   # noqa: B018  (recording the body once checks it here, not on a GPU)
+
+    def __repr__(self):
+        return f"StepKernel({self.name!r}, inputs={list(self.inputs)}, outputs={list(self.outputs)})"
+
+    def __str__(self):
+        """The kernel as CUDA: its signature as a comment, then its body."""
+        return (f"// minigrad_{self.name}({', '.join(f'T {n}' for n in self.inputs)} -> "
+                f"{', '.join(f'T {n}' for n in self.outputs)})\n{self.source.rstrip()}")
+
+    @functools.cached_property
+    def source(self):
+        """The body as CUDA C++, one statement a line: what ``body`` does, recorded."""
+        recorder = _Recorder(self)
+        self.body(recorder)
+        return recorder.finish()
 
     @functools.cached_property
     def cupy(self):
@@ -70,36 +131,129 @@ class StepKernel:
         return cupy.ElementwiseKernel(
             ", ".join(f"T {name}" for name in self.inputs),
             ", ".join(f"T {name}" for name in self.outputs),
-            self.body, name=f"minigrad_{self.name}", preamble=_PREAMBLE,
+            self.source, name=f"minigrad_{self.name}", preamble=_PREAMBLE,
             options=_COMPILE_OPTIONS, no_return=True)
 
     def emulate(self, *arrays):
-        """The same statements on NumPy arrays: what the kernel computes, on the CPU."""
+        """The body on NumPy arrays: what the kernel computes, on the CPU."""
         _check_arguments(self, arrays)
         outputs = arrays[len(self.inputs):]
-        dtype = outputs[0].dtype.type
-        scope = dict(zip(self.inputs + self.outputs, arrays))
-        helpers = dict(T=dtype, exp=numpy.exp, relu_of=lambda v: numpy.maximum(v, dtype(0)))
+        T = outputs[0].dtype.type
+        k = types.SimpleNamespace(**dict(zip(self.inputs + self.outputs, arrays)),
+                                  T=T, exp=numpy.exp, relu_of=lambda v: numpy.maximum(v, T(0)))
         with numpy.errstate(over="ignore"):      # exp(-z) = inf for very negative z is right
-            exec(self.python, helpers, scope)
+            self.body(k)
         for name, out in zip(self.outputs, outputs):
-            out[...] = scope[name]
+            out[...] = getattr(k, name)
 
 
-def _as_python(body):
-    """The body as Python: drop ``;`` and the ``T`` of declarations; refuse what would differ."""
-    lines = []
-    for line in body.splitlines():
-        code = line.split("//")[0].strip()
-        if not code:
-            continue
-        if not code.endswith(";") or not re.match(r"^(T\s+)?\w+ = [^=]+;$", code):
-            raise ValueError(f"kernel statement must be '[T] name = expression;': {line!r}")
-        bare = re.sub(r"T\(-?\d+(\.\d+)?\)", "", code)
-        if re.search(r"(?<![\w.])\d", bare):     # a bare literal is double in C, not in NumPy
-            raise ValueError(f"numbers in kernel bodies are written T(...): {line!r}")
-        lines.append(re.sub(r"^T\s+", "", code[:-1]))
-    return "\n".join(lines) + "\n"
+def _check_name(name, kernel):
+    if not (isinstance(name, str) and name.isidentifier() and name.isascii()) \
+            or name.startswith("_") or name in _RESERVED:
+        raise ValueError(f"kernel {kernel}: {name!r} cannot name a variable (ASCII identifiers, "
+                         f"no leading '_', none of {sorted(_RESERVED)})")
+
+
+class _Expr:
+    """A symbolic kernel expression: its C text, every binary operation in parentheses."""
+
+    __slots__ = ("text",)
+    __array_ufunc__ = None     # numpy.float32(2) * expr comes to __rmul__ (and is refused there)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return f"_Expr({self.text!r})"
+
+    def __bool__(self):
+        raise TypeError("a kernel body has no branches: a symbolic expression has no truth value")
+
+    def _binary(self, op, other, reflected=False):
+        other = _operand(other, op)
+        left, right = (other, self) if reflected else (self, other)
+        return _Expr(f"({left.text} {op} {right.text})")
+
+    def __add__(self, other): return self._binary("+", other)
+    def __radd__(self, other): return self._binary("+", other, reflected=True)
+    def __sub__(self, other): return self._binary("-", other)
+    def __rsub__(self, other): return self._binary("-", other, reflected=True)
+    def __mul__(self, other): return self._binary("*", other)
+    def __rmul__(self, other): return self._binary("*", other, reflected=True)
+    def __truediv__(self, other): return self._binary("/", other)
+    def __rtruediv__(self, other): return self._binary("/", other, reflected=True)
+    def __neg__(self): return _Expr(f"(-{self.text})")
+
+
+def _operand(value, where):
+    if isinstance(value, _Expr):
+        return value
+    if isinstance(value, (numbers.Number, numpy.generic)):
+        raise TypeError(f"a bare number {value!r} in a kernel expression ({where}) would be a double "
+                        f"in C: write it k.T({_number_text(value)}), the element type in both "
+                        f"interpreters")
+    raise TypeError(f"a kernel expression takes kernel variables, k.T(number), k.exp(...) and "
+                    f"k.relu_of(...), not {type(value).__name__} ({where})")
+
+
+def _number_text(value):
+    """A number as C and Python both read it (``2``, ``-2``, ``0.5``, ``1e-05``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"k.T takes a finite real number, not {value!r}")
+    return str(int(value)) if isinstance(value, numbers.Integral) else repr(float(value))
+
+
+class _Recorder:
+    """The ``k`` that writes CUDA: reads give ``_Expr``, each assignment emits one statement."""
+
+    def __init__(self, kernel):
+        object.__setattr__(self, "_kernel", kernel)
+        object.__setattr__(self, "_locals", set())
+        object.__setattr__(self, "_assigned", set())
+        object.__setattr__(self, "_statements", [])
+
+    # the helpers, as in the NumPy interpreter
+    def T(self, value):     # noqa: N802  (the element type, as in the C text)
+        return _Expr(f"T({_number_text(value)})")
+
+    def exp(self, value):
+        return _Expr(f"exp({_operand(value, 'exp').text})")
+
+    def relu_of(self, value):
+        return _Expr(f"relu_of({_operand(value, 'relu_of').text})")
+
+    def __getattr__(self, name):        # only for names that are not the helpers above
+        if name.startswith("_"):
+            raise AttributeError(name)
+        kernel = self._kernel
+        if name in kernel.inputs or name in kernel.outputs or name in self._locals:
+            return _Expr(name)
+        raise NameError(f"kernel {kernel.name} reads {name!r}, which is not an input "
+                        f"{kernel.inputs}, an output {kernel.outputs} or a local assigned before")
+
+    def __setattr__(self, name, value):
+        kernel = self._kernel
+        _check_name(name, kernel.name)
+        if name in kernel.inputs:
+            raise TypeError(f"kernel {kernel.name} assigns its input {name!r} (const in CUDA)")
+        if not isinstance(value, _Expr):
+            _operand(value, f"k.{name} = ...")     # raises, saying what to write
+        if name in kernel.outputs or name in self._locals:
+            self._statements.append(f"{name} = {value.text};")
+        else:
+            self._locals.add(name)
+            self._statements.append(f"T {name} = {value.text};")
+        self._assigned.add(name)
+
+    def __delattr__(self, name):
+        raise TypeError(f"kernel {self._kernel.name}: variables cannot be deleted")
+
+    def finish(self):
+        """The statements, one a line, once every output is assigned."""
+        missing = [name for name in self._kernel.outputs if name not in self._assigned]
+        if missing:
+            raise ValueError(f"kernel {self._kernel.name} never assigns its outputs {missing}")
+        return "\n".join(self._statements) + "\n"
 
 
 def _check_arguments(kernel, arrays):
@@ -121,107 +275,134 @@ def _check_arguments(kernel, arrays):
 # forward, fused.LSTMLayer.forward, the statements after the step's matmul:
 #   step += recurrent;  _activate(step, 3);  c = f * c_prev;  c += i * g;
 #   _tanh(c, tanh_cell);  h = o * tanh_cell  (into `gated` with a projection)
+def _lstm_forward(k):
+    k.gate_o = k.gate_o + k.recurrent_o                      # step += recurrent
+    k.gate_f = k.gate_f + k.recurrent_f
+    k.gate_in = k.gate_in + k.recurrent_in
+    k.gate_g = k.gate_g + k.recurrent_g
+    k.gate_o = k.T(1) / (k.exp(k.gate_o) + k.T(1))           # _activate: exp, += 1, reciprocal
+    k.gate_f = k.T(1) / (k.exp(k.gate_f) + k.T(1))
+    k.gate_in = k.T(1) / (k.exp(k.gate_in) + k.T(1))
+    k.gate_g = k.T(1) / (k.exp(k.gate_g) + k.T(1)) * k.T(2) - k.T(1)   # tanh part: *= 2, -= 1
+    k.cell = k.gate_f * k.cell_prev + k.gate_in * k.gate_g   # f * c_prev, += i * g
+    k.tanh_cell = k.T(2) / (k.exp(k.cell * k.T(-2)) + k.T(1)) - k.T(1)  # _tanh: * -2, exp, += 1, 2 / ., -= 1
+    k.hidden = k.gate_o * k.tanh_cell                        # o * tanh(c)
+
+
 LSTM_FORWARD = StepKernel(
     "lstm_forward",
     ["recurrent_o", "recurrent_f", "recurrent_in", "recurrent_g", "cell_prev"],
     ["gate_o", "gate_f", "gate_in", "gate_g", "cell", "tanh_cell", "hidden"],
-    """
-    gate_o = gate_o + recurrent_o;                        // step += recurrent
-    gate_f = gate_f + recurrent_f;
-    gate_in = gate_in + recurrent_in;
-    gate_g = gate_g + recurrent_g;
-    gate_o = T(1) / (exp(gate_o) + T(1));                 // _activate: exp, += 1, reciprocal
-    gate_f = T(1) / (exp(gate_f) + T(1));
-    gate_in = T(1) / (exp(gate_in) + T(1));
-    gate_g = T(1) / (exp(gate_g) + T(1)) * T(2) - T(1);   // tanh part: *= 2, -= 1
-    cell = gate_f * cell_prev + gate_in * gate_g;         // f * c_prev, += i * g
-    tanh_cell = T(2) / (exp(cell * T(-2)) + T(1)) - T(1); // _tanh: * -2, exp, += 1, 2 / ., -= 1
-    hidden = gate_o * tanh_cell;                          // o * tanh(c)
-    """)
+    _lstm_forward)
+
 
 # backward, fused.LSTMLayer.backward, the statements before the step's matmul:
 #   dh = grad_output + grad_h  (without projection; with one dh = (.) @ w_hr comes in);
 #   dc += dh * cell_slope;  dgates[0] = dh * factors[0];  dgates[1:] = dc * factors[1:];  dc *= f
-_LSTM_BACKWARD_TAIL = """
-    grad_c = grad_c + dh * cell_slope;                    // dc += dh * cell_slope
-    grad_o = dh * factor_o;                               // dgates[0] = dh * factors[0]
-    grad_f = grad_c * factor_f;                           // dgates[1:] = dc * factors[1:]
-    grad_in = grad_c * factor_in;
-    grad_g = grad_c * factor_g;
-    grad_c = grad_c * gate_f;                             // dc *= f: dc_{t-1}
-"""
+def _lstm_backward_tail(k):
+    k.grad_c = k.grad_c + k.dh * k.cell_slope                # dc += dh * cell_slope
+    k.grad_o = k.dh * k.factor_o                             # dgates[0] = dh * factors[0]
+    k.grad_f = k.grad_c * k.factor_f                         # dgates[1:] = dc * factors[1:]
+    k.grad_in = k.grad_c * k.factor_in
+    k.grad_g = k.grad_c * k.factor_g
+    k.grad_c = k.grad_c * k.gate_f                           # dc *= f: dc_{t-1}
+
+
+def _lstm_backward(k):
+    k.dh = k.grad_out + k.grad_h                             # dh = grad_output + grad_h
+    _lstm_backward_tail(k)
+
+
 _LSTM_BACKWARD_IN = ["cell_slope", "factor_o", "factor_f", "factor_in", "factor_g", "gate_f"]
 _LSTM_BACKWARD_OUT = ["grad_c", "grad_o", "grad_f", "grad_in", "grad_g"]
 LSTM_BACKWARD = StepKernel(
-    "lstm_backward", ["grad_out", "grad_h"] + _LSTM_BACKWARD_IN, _LSTM_BACKWARD_OUT,
-    "T dh = grad_out + grad_h;                            // dh = grad_output + grad_h\n"
-    + _LSTM_BACKWARD_TAIL)
+    "lstm_backward", ["grad_out", "grad_h"] + _LSTM_BACKWARD_IN, _LSTM_BACKWARD_OUT, _lstm_backward)
 LSTM_BACKWARD_PROJ = StepKernel(   # dh = (grad_output + grad_h) @ w_hr, a matmul, comes in
-    "lstm_backward_proj", ["dh"] + _LSTM_BACKWARD_IN, _LSTM_BACKWARD_OUT, _LSTM_BACKWARD_TAIL)
+    "lstm_backward_proj", ["dh"] + _LSTM_BACKWARD_IN, _LSTM_BACKWARD_OUT, _lstm_backward_tail)
 
 
 # ---- GRU (gates r, z, n; see fused.GRULayer) ---------------------------------------------
 # forward, fused.GRULayer.forward, the statements after the step's matmul:
 #   rec[2] += b_hh[2] (with bias);  step[:2] += rec[:2];  _activate(step[:2], 2);
 #   n += r * rec[2];  _activate(n, 0);  h = h_prev - n;  h *= z;  h += n
-_GRU_FORWARD_BODY = """
-    gate_r = gate_r + recurrent_r;                        // step[:2] += rec[:2]
-    gate_z = gate_z + recurrent_z;
-    gate_r = T(1) / (exp(gate_r) + T(1));                 // _activate(., 2): exp, += 1, reciprocal
-    gate_z = T(1) / (exp(gate_z) + T(1));
-    gate_n = gate_n + gate_r * recurrent_n;               // n += r * (W_hn h + b_hn)
-    gate_n = T(2) / (exp(gate_n) + T(1)) - T(1);          // _activate(., 0): exp, += 1, 2 / ., -= 1
-    hidden = (hidden_prev - gate_n) * gate_z + gate_n;    // h = (h_prev - n) * z + n
-"""
-_GRU_FORWARD_OUT = ["recurrent_n", "gate_r", "gate_z", "gate_n", "hidden"]
+def _gru_forward(k):
+    k.gate_r = k.gate_r + k.recurrent_r                      # step[:2] += rec[:2]
+    k.gate_z = k.gate_z + k.recurrent_z
+    k.gate_r = k.T(1) / (k.exp(k.gate_r) + k.T(1))           # _activate(., 2): exp, += 1, reciprocal
+    k.gate_z = k.T(1) / (k.exp(k.gate_z) + k.T(1))
+    k.gate_n = k.gate_n + k.gate_r * k.recurrent_n           # n += r * (W_hn h + b_hn)
+    k.gate_n = k.T(2) / (k.exp(k.gate_n) + k.T(1)) - k.T(1)  # _activate(., 0): exp, += 1, 2 / ., -= 1
+    k.hidden = (k.hidden_prev - k.gate_n) * k.gate_z + k.gate_n   # h = (h_prev - n) * z + n
+
+
+def _gru_forward_bias(k):
+    k.recurrent_n = k.recurrent_n + k.bias_n                 # rec[2] += b_hh[2]
+    _gru_forward(k)
+
+
+# without a bias recurrent_n is only read, so it is the last input (const in CUDA) and the
+# launch is the same sequence of arrays: (rec[0], rec[1], h_prev, rec[2], *step, h)
+_GRU_FORWARD_OUT = ["gate_r", "gate_z", "gate_n", "hidden"]
 GRU_FORWARD = StepKernel(
-    "gru_forward", ["recurrent_r", "recurrent_z", "hidden_prev"], _GRU_FORWARD_OUT,
-    _GRU_FORWARD_BODY)
+    "gru_forward", ["recurrent_r", "recurrent_z", "hidden_prev", "recurrent_n"], _GRU_FORWARD_OUT,
+    _gru_forward)
 GRU_FORWARD_BIAS = StepKernel(
-    "gru_forward_bias", ["recurrent_r", "recurrent_z", "hidden_prev", "bias_n"], _GRU_FORWARD_OUT,
-    "recurrent_n = recurrent_n + bias_n;                  // rec[2] += b_hh[2]\n"
-    + _GRU_FORWARD_BODY)
+    "gru_forward_bias", ["recurrent_r", "recurrent_z", "hidden_prev", "bias_n"],
+    ["recurrent_n"] + _GRU_FORWARD_OUT, _gru_forward_bias)
+
 
 # backward, fused.GRULayer.backward, the statements before the step's matmul:
 #   dh = grad_output + grad_h;  d_new = dh * new_factor;  dgates[0] = d_new * reset_factor;
 #   dgates[1] = dh * update_factor;  dgates[2] = d_new * r;  and z * dh for after the matmul
+def _gru_backward(k):
+    k.dh = k.grad_out + k.grad_h                             # dh = grad_output + grad_h
+    k.grad_new = k.dh * k.new_factor                         # d_new
+    k.grad_r = k.grad_new * k.reset_factor                   # dgates[0]
+    k.grad_z = k.dh * k.update_factor                        # dgates[1]
+    k.grad_hn = k.grad_new * k.gate_r                        # dgates[2]: d (W_hn h + b_hn)
+    k.carried = k.dh * k.gate_z                              # z * dh, added after the matmul
+
+
 GRU_BACKWARD = StepKernel(
     "gru_backward",
     ["grad_out", "grad_h", "new_factor", "reset_factor", "update_factor", "gate_r", "gate_z"],
     ["grad_new", "grad_r", "grad_z", "grad_hn", "carried"],
-    """
-    T dh = grad_out + grad_h;                             // dh = grad_output + grad_h
-    grad_new = dh * new_factor;                           // d_new
-    grad_r = grad_new * reset_factor;                     // dgates[0]
-    grad_z = dh * update_factor;                          // dgates[1]
-    grad_hn = grad_new * gate_r;                          // dgates[2]: d (W_hn h + b_hn)
-    carried = dh * gate_z;                                // z * dh, added after the matmul
-    """)
+    _gru_backward)
+
+
 # ... and after it:  per_gate.sum(axis=0, out=grad_h);  grad_h += z * dh
 # (NumPy sums an outer axis in order, ((p0 + p1) + p2), so this is the same rounding)
+def _gru_backward_carry(k):
+    k.grad_h = k.per_gate_r + k.per_gate_z + k.per_gate_n + k.carried
+
+
 GRU_BACKWARD_CARRY = StepKernel(
     "gru_backward_carry", ["per_gate_r", "per_gate_z", "per_gate_n", "carried"], ["grad_h"],
-    "grad_h = per_gate_r + per_gate_z + per_gate_n + carried;")
+    _gru_backward_carry)
 
 
 # ---- Elman RNN (see fused.RNNLayer) -------------------------------------------------------
 # forward: h += projected;  _activate(h, 0)  (tanh, weights * -2)  or  maximum(h, 0, out=h)  (relu)
-RNN_TANH_FORWARD = StepKernel(
-    "rnn_tanh_forward", ["projected"], ["hidden"],
-    """
-    hidden = hidden + projected;                          // h += projected
-    hidden = T(2) / (exp(hidden) + T(1)) - T(1);          // _activate(h, 0)
-    """)
-RNN_RELU_FORWARD = StepKernel(
-    "rnn_relu_forward", ["projected"], ["hidden"],
-    """
-    hidden = hidden + projected;                          // h += projected
-    hidden = relu_of(hidden);                             // maximum(h, 0, out=h)
-    """)
+def _rnn_tanh_forward(k):
+    k.hidden = k.hidden + k.projected                        # h += projected
+    k.hidden = k.T(2) / (k.exp(k.hidden) + k.T(1)) - k.T(1)  # _activate(h, 0)
+
+
+def _rnn_relu_forward(k):
+    k.hidden = k.hidden + k.projected                        # h += projected
+    k.hidden = k.relu_of(k.hidden)                           # maximum(h, 0, out=h)
+
+
+RNN_TANH_FORWARD = StepKernel("rnn_tanh_forward", ["projected"], ["hidden"], _rnn_tanh_forward)
+RNN_RELU_FORWARD = StepKernel("rnn_relu_forward", ["projected"], ["hidden"], _rnn_relu_forward)
+
+
 # backward: dz += grad_h;  dz *= slope
-RNN_BACKWARD = StepKernel(
-    "rnn_backward", ["grad_h", "slope"], ["grad_pre"],
-    "grad_pre = (grad_pre + grad_h) * slope;              // dz += grad_h; dz *= slope")
+def _rnn_backward(k):
+    k.grad_pre = (k.grad_pre + k.grad_h) * k.slope           # dz += grad_h; dz *= slope
+
+
+RNN_BACKWARD = StepKernel("rnn_backward", ["grad_h", "slope"], ["grad_pre"], _rnn_backward)
 
 KERNELS = (LSTM_FORWARD, LSTM_BACKWARD, LSTM_BACKWARD_PROJ, GRU_FORWARD, GRU_FORWARD_BIAS,
            GRU_BACKWARD, GRU_BACKWARD_CARRY, RNN_TANH_FORWARD, RNN_RELU_FORWARD, RNN_BACKWARD)

@@ -2,7 +2,7 @@
 with the same work on the CPU (which the rest of the suite ties to torch).
 
 Every test here is marked ``cuda`` and skips where CuPy sees no GPU (CI has none).
-On a GPU machine: ``python -m pytest tests/test_cuda.py``.
+On a GPU machine: ``python -m pytest tests/core/test_cuda.py``.
 """
 import numpy
 import pytest

@@ -77,7 +77,7 @@ GRAPH = _imports(MODULES)
 
 def test_every_module_has_a_floor():
     unplaced = sorted(module for module in MODULES if _floor(module) is None)
-    assert not unplaced, f"modules in no floor of tests/core/test_layers.py FLOORS: {unplaced}"
+    assert not unplaced, f"modules in no floor of tests/core/test_architecture.py FLOORS: {unplaced}"
 
 
 def test_no_module_imports_a_floor_above_its_own():

@@ -6,8 +6,11 @@ import pytest
 import torch
 
 import minigrad
-from _op_parity import assert_same, run_both
+from _op_parity import assert_same, assert_same_error, both, run_both
 from tests.conftest import DEVICES
+from minigrad.testing import assert_matches_torch
+
+DTYPES = ["float64", "float32"]
 
 
 # ---- what a tensor is ---------------------------------------------------------------------------
@@ -243,3 +246,25 @@ def test_deepcopy_of_a_leaf_copies_values_flag_and_grad():
         assert x.tolist() == [1.0, 2.0]
     expected, actual = run_both(lambda lib: copy.deepcopy(lib.ones(2, requires_grad=True) * 2))
     assert expected.startswith(actual) and "graph leaves" in actual   # torch adds a weight_norm hint
+
+
+VIEWS = {"plain": lambda x: x, "t": lambda x: x.t(), "slice": lambda x: x[:, ::2], "column": lambda x: x[:, 1:2],
+         "rows": lambda x: x[1:], "expand": lambda x: x.unsqueeze(0).expand(2, 3, 4), "empty": lambda x: x[:0],
+         "scalar": lambda x: x[0, 0], "unsqueeze": lambda x: x.unsqueeze(1)}
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_stride_contiguity_and_sizes_match_torch(view):
+    ours, theirs = VIEWS[view](minigrad.zeros(3, 4)), VIEWS[view](torch.zeros(3, 4))
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    if view != "empty":     # torch's strides of an empty slice are arbitrary
+        assert ours.stride() == theirs.stride()
+    assert (ours.nbytes, ours.itemsize, ours.is_complex()) == (theirs.nbytes, theirs.itemsize, False)
+    if ours.dim():
+        assert ours.stride(-1) == theirs.stride(-1)
+
+
+def test_itemsize_per_dtype():
+    for name in ("float64", "int64", "int32", "bool", "float16", "uint8"):
+        ours, theirs = minigrad.zeros(2, dtype=getattr(minigrad, name)), torch.zeros(2, dtype=getattr(torch, name))
+        assert (ours.itemsize, ours.nbytes) == (theirs.itemsize, theirs.nbytes)

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import DEVICES
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
+REPO = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 NAMES = ["ohlol", "rnn_shapes", "manual_rnn", "timeseries", "mnist_lstm"]
 

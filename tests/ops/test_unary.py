@@ -19,6 +19,7 @@ UNARY = {
     "tanh": (-3, 3), "sigmoid": (-6, 6), "relu": (-2, 2), "abs": (-2, 2), "sign": (-2, 2),
     "sin": (-4, 4), "cos": (-4, 4), "erf": (-3, 3), "floor": (-3, 3), "ceil": (-3, 3),
     "round": (-3, 3),
+    "tan": (-1.2, 1.2), "atan": (-3, 3), "asin": (-0.9, 0.9), "acos": (-0.9, 0.9),          "sinh": (-2, 2), "cosh": (-2, 2), "trunc": (-3, 3), "frac": (-3, 3), "nan_to_num": (-3, 3),          "arctan": (-3, 3), "arcsin": (-0.9, 0.9), "arccos": (-0.9, 0.9), "fix": (-3, 3),
 }
 
 
@@ -281,3 +282,21 @@ def test_special_values_nan_inf_and_signed_zero_match_torch(name):
 def test_float16_matches_torch(name):
     assert_matches_torch(**both(name), shapes=[(4, 6)], dtype="float16", low=0.1, high=2)
     assert_matches_torch(lambda x: x.clamp(0.5, 1.5), [(4, 6)], dtype="float16", low=0.1, high=2)
+
+
+@pytest.mark.parametrize("name", ["tan", "atan", "asin", "sinh", "cosh"])
+def test_integer_input_gives_default_float(name):
+    assert_matches_torch(**both(name), inputs=[numpy.array([0, 1, -1])])
+
+
+def test_trunc_frac_at_integers_and_negative_halves():
+    inputs = [numpy.array([-2.5, -2.0, -0.5, 0.0, 0.5, 2.0, 2.5])]
+    assert_matches_torch(lambda x: x.trunc() * 3 + x.frac() * 2, inputs=inputs)
+    assert_matches_torch(**both("trunc"), inputs=[numpy.array([-3, 4])])
+
+
+def test_nan_to_num_replaces_special_values_and_blocks_their_gradient():
+    special = numpy.array([numpy.nan, numpy.inf, -numpy.inf, 1.5, -2.0])
+    assert_matches_torch(**both("nan_to_num"), inputs=[special])
+    assert_matches_torch(**both("nan_to_num", nan=1.0, posinf=9.0, neginf=-9.0), inputs=[special])
+    assert_matches_torch(**both("nan_to_num"), inputs=[special.astype("float32")])

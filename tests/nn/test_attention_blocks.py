@@ -13,9 +13,9 @@ import pytest
 import torch
 
 import minigrad
-from test_attention import assert_module_matches, load_torch_weights, random
+from _attention_parity import assert_module_matches, load_torch_weights, random
 
-EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / "examples" / "attention_blocks.py"
+EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "attention_blocks.py"
 
 
 def _load(library, monkeypatch):

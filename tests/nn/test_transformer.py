@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import minigrad
-from test_attention import (as_pair, assert_module_matches, assert_same_error, load_torch_weights,
+from _attention_parity import (as_pair, assert_module_matches, assert_same_error, load_torch_weights,
                             random)
 
 # torch's note that its nested-tensor fast path is off (minigrad has none)
@@ -283,7 +283,7 @@ def test_positional_encoding_rejects_sequences_longer_than_max_len():
 def test_transformer_reverse_example_fast_mode_learns_to_reverse():
     import importlib.util
     import pathlib
-    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "transformer_reverse.py"
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "transformer_reverse.py"
     spec = importlib.util.spec_from_file_location("transformer_reverse", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
+from _op_parity import assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 
@@ -270,3 +271,40 @@ def test_unsqueeze_expand_sum_round_trip_matches_torch(shape, data):
         return expanded.expand(*sizes).reshape(-1)
 
     assert_matches_torch(fn, [tuple(shape)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_repeat_interleave_matches_torch(dtype):
+    assert_matches_torch(lambda x: x.repeat_interleave(2), [(2, 3)], dtype=dtype)
+    assert_matches_torch(lambda x: x.repeat_interleave(3, dim=1), [(2, 3)], dtype=dtype)
+    assert_matches_torch(lambda x: x.repeat_interleave(3, -2, output_size=6), [(2, 3)], dtype=dtype)
+
+
+def test_repeat_interleave_with_tensor_repeats_and_counts_only():
+    for repeats in ([1, 0, 3], [2]):
+        assert_matches_torch(
+            lambda x: x.repeat_interleave((minigrad if isinstance(x, minigrad.Tensor) else torch)
+                                          .tensor(repeats), dim=1), [(2, 3)])
+    assert_matches_torch(lambda c: (minigrad if isinstance(c, minigrad.Tensor) else torch).repeat_interleave(c),
+                         inputs=[numpy.array([2, 0, 1])])
+
+
+def test_repeat_interleave_bad_repeats_like_torch():
+    assert_same_error(lambda x, r: x.repeat_interleave(r, dim=0), numpy.zeros((2, 3)), numpy.array([1, 2, 3]))
+    assert_same_error(lambda x, r: x.repeat_interleave(r), numpy.zeros(2), numpy.array([1, -1]))
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_meshgrid_matches_torch(indexing, dtype):
+    def fn(a, b, c):
+        lib = minigrad if isinstance(a, minigrad.Tensor) else torch
+        return lib.meshgrid(a, b, c, indexing=indexing)
+    assert_matches_torch(fn, [(3,), (2,), (4,)], dtype=dtype)
+    assert_matches_torch(lambda a, b: (minigrad if isinstance(a, minigrad.Tensor) else torch)
+                         .meshgrid([a, b], indexing=indexing), [(3,), ()], dtype=dtype)
+
+
+def test_meshgrid_bad_indexing_like_torch():
+    assert_same_error(lambda a: torch.meshgrid(a, a, indexing="xx") if isinstance(a, torch.Tensor)
+                      else minigrad.meshgrid(a, a, indexing="xx"), numpy.zeros(2))

@@ -1,16 +1,21 @@
 """The fused recurrent step kernels of ``nn/recurrent/cuda_kernels.py``.
 
-On the CPU (always run): every kernel body, executed by its NumPy emulator
+On the CPU (always run): every kernel body, run by its NumPy interpreter
 (``StepKernel.emulate``: the same statements on whole arrays), is plugged into
 the fused layers at the CUDA hooks of ``nn/recurrent/fused.py``, and the layers must give
 exactly the numbers of the NumPy path.  This verifies the kernels' maths and
 which buffers the hooks pass in and out; it does NOT verify that the CUDA code
-compiles or launches, which only the ``cuda`` cases below check.
+compiles or launches, which only the ``cuda`` cases below check.  The recorder
+that writes the CUDA text from the same body is checked here too: the exact
+text of a small kernel, what it refuses, and that every kernel's text declares
+each local once and assigns every output.
 
 On a GPU (``@pytest.mark.cuda``, skipped without one): each compiled kernel
 against its emulator on the same data, and the layers with the kernels against
 the layers running the NumPy statements on CuPy and against the CPU.
 """
+import re
+
 import numpy
 import pytest
 
@@ -105,11 +110,88 @@ def test_the_cpu_never_takes_the_kernel_path():
     assert rnn_cuda.step_kernels(numpy) is None
 
 
-def test_kernel_bodies_refuse_what_would_round_differently():
-    with pytest.raises(ValueError, match="T\\(...\\)"):
-        rnn_cuda.StepKernel("bad", ["a"], ["b"], "b = a * 2;")      # a double literal in C
-    with pytest.raises(ValueError, match="name = expression"):
-        rnn_cuda.StepKernel("bad", ["a"], ["b"], "b += a;")
+# ---- the one definition, two interpreters: the CUDA recorder ---------------------------
+def _small(k):
+    k.total = k.a + k.b * k.T(2)
+    k.out = -(k.total - k.out) / k.exp(k.a * k.T(-0.5)) + k.relu_of(k.total)
+
+
+def test_the_recorder_writes_one_statement_per_assignment_in_python_order():
+    kernel = rnn_cuda.StepKernel("small", ["a", "b"], ["out"], _small)
+    assert kernel.source == ("T total = (a + (b * T(2)));\n"
+                             "out = (((-(total - out)) / exp((a * T(-0.5)))) + relu_of(total));\n")
+    assert str(kernel) == "// minigrad_small(T a, T b -> T out)\n" + kernel.source.rstrip()
+    assert rnn_cuda.RNN_BACKWARD.source == "grad_pre = ((grad_pre + grad_h) * slope);\n"
+
+
+def test_the_numpy_interpreter_runs_the_same_body_in_the_arrays_dtype():
+    kernel = rnn_cuda.StepKernel("small", ["a", "b"], ["out"], _small)
+    a, b = numpy.float32([1.0, -2.0, numpy.nan]), numpy.float32([0.5, 0.25, 1.0])
+    out = numpy.float32([3.0, 4.0, 5.0])
+    T = numpy.float32
+    total = a + b * T(2)
+    expected = -(total - out) / numpy.exp(a * T(-0.5)) + numpy.maximum(total, T(0))
+    kernel.emulate(a, b, out)
+    assert out.dtype == numpy.float32
+    numpy.testing.assert_array_equal(out, expected)     # relu_of keeps the NaN, as maximum does
+    assert numpy.isnan(out[2])
+
+
+def test_reading_an_unknown_name_is_an_error():
+    def reads_a_typo(k):
+        k.b = k.aa + k.a
+    with pytest.raises(NameError, match="'aa'"):
+        rnn_cuda.StepKernel("bad", ["a"], ["b"], reads_a_typo)
+
+    def reads_a_local_before_it_exists(k):
+        k.b = k.later
+        k.later = k.a
+    with pytest.raises(NameError, match="'later'"):
+        rnn_cuda.StepKernel("bad", ["a"], ["b"], reads_a_local_before_it_exists)
+
+
+@pytest.mark.parametrize("body", [
+    lambda k: setattr(k, "b", k.a * 2),
+    lambda k: setattr(k, "b", 2 * k.a),
+    lambda k: setattr(k, "b", k.a + 2.0),
+    lambda k: setattr(k, "b", numpy.float32(2) * k.a),
+    lambda k: setattr(k, "b", k.exp(2)),
+    lambda k: setattr(k, "b", 2),
+], ids=["expr*2", "2*expr", "expr+2.0", "numpy_scalar", "exp(2)", "assign_2"])
+def test_a_bare_number_is_refused_it_would_be_a_double_in_c(body):
+    with pytest.raises(TypeError, match=r"k\.T\(2(\.0)?\)"):
+        rnn_cuda.StepKernel("bad", ["a"], ["b"], body)
+
+
+def test_the_recorder_refuses_what_cuda_would_not_compile_or_the_launch_would_lose():
+    with pytest.raises(TypeError, match="input"):            # inputs are const in CUDA
+        rnn_cuda.StepKernel("bad", ["a"], ["b"], lambda k: setattr(k, "a", k.b))
+    with pytest.raises(ValueError, match="never assigns"):
+        rnn_cuda.StepKernel("bad", ["a"], ["b", "c"], lambda k: setattr(k, "b", k.a))
+    with pytest.raises(TypeError, match="branches"):
+        rnn_cuda.StepKernel("bad", ["a"], ["b"], lambda k: setattr(k, "b", k.a if k.a else k.b))
+    with pytest.raises(ValueError, match="cannot name"):
+        rnn_cuda.StepKernel("bad", ["exp"], ["b"], lambda k: setattr(k, "b", k.b))
+
+
+@pytest.mark.parametrize("kernel", rnn_cuda.KERNELS, ids=lambda kernel: kernel.name)
+def test_every_kernel_declares_each_local_once_and_assigns_every_output(kernel):
+    declared, assigned = set(), set()
+    for statement in kernel.source.splitlines():
+        match = re.fullmatch(r"(T )?(\w+) = (.+);", statement)
+        assert match, statement
+        declaration, name, expression = match.groups()
+        for read in set(re.findall(r"[A-Za-z_]\w*", expression)) - {"T", "exp", "relu_of"}:
+            assert read in kernel.inputs or read in kernel.outputs or read in declared, (read, statement)
+        assert name not in kernel.inputs, statement
+        if declaration:
+            assert name not in kernel.outputs and name not in declared, statement
+            declared.add(name)
+        else:
+            assert name in kernel.outputs or name in declared, statement
+        assigned.add(name)
+        assert expression.count("(") == expression.count(")"), statement
+    assert set(kernel.outputs) <= assigned
 
 
 def test_the_emulator_checks_arguments_as_a_launch_does():

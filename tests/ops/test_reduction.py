@@ -380,3 +380,53 @@ def test_cumsum_needs_a_dim_like_torch():
                                        ("amax", (1,)), ("max", (1,)), ("prod", (1,)), ("cumsum", (1,))], ids=str)
 def test_float16_matches_torch(name, args):
     assert_matches_torch(method(name, *args), [(4, 6)], dtype="float16")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumprod_matches_torch(dim, dtype):
+    assert_matches_torch(**both("cumprod", dim), shapes=[(3, 5)], dtype=dtype)
+
+
+def test_cumprod_gradient_with_zeros_matches_torch():
+    values = numpy.array([[1.5, 0.0, 2.0, 0.0, 3.0], [1.0, 2.0, 0.0, 4.0, 5.0], [0.0, 0.0, 2.0, 1.0, 3.0]])
+    assert_matches_torch(lambda x: x.cumprod(1), inputs=[values])
+    assert_matches_torch(lambda x: x.cumprod(0), inputs=[values])
+    assert_matches_torch(lambda x: x.cumprod(0), inputs=[numpy.array(2.5)])
+    assert_matches_torch(lambda x: x.cumprod(0), inputs=[numpy.array([3, 0, 2])])
+
+
+@pytest.mark.parametrize("name", ["var_mean", "std_mean"])
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 1}, {"dim": (0, 2), "keepdim": True},
+                                    {"dim": 1, "correction": 0}, {"dim": 1, "unbiased": False}])
+def test_var_mean_std_mean_match_torch(name, kwargs):
+    assert_matches_torch(**both(name, **kwargs), shapes=[(2, 3, 4)])
+
+
+def test_var_mean_float32_and_positional_unbiased():
+    assert_matches_torch(**both("std_mean", 0, False), shapes=[(4, 3)], dtype="float32")
+    result = minigrad.var_mean(minigrad.ones(3))
+    assert isinstance(result, tuple) and len(result) == 2
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, (0, 1), -1])
+def test_count_nonzero_matches_torch(dim):
+    values = numpy.array([[0.0, 1.0, 2.0], [0.0, 0.0, -1.0]])
+    assert_matches_torch(**both("count_nonzero", dim), inputs=[values], grad=False)
+    assert_matches_torch(**both("count_nonzero", dim), inputs=[values.astype(bool)], grad=False)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, dim", [(1, -1), (2, 0), (3, 1), (0, 1), (7, 1)])
+def test_diff_matches_torch(n, dim, dtype):
+    assert_matches_torch(lambda x: x.diff(n, dim), [(4, 5)], dtype=dtype)
+
+
+def test_diff_with_prepend_append_and_bool():
+    assert_matches_torch(lambda x, p, a: x.diff(2, 0, prepend=p, append=a), [(3, 4), (1, 4), (2, 4)])
+    assert_matches_torch(**both("diff"), inputs=[numpy.array([True, False, False, True])])
+    assert_matches_torch(**both("diff"), inputs=[numpy.array([1, 4, 9, 16])])
+
+
+def test_diff_of_scalar_is_refused_like_torch():
+    assert_same_error(lambda x: x.diff(), numpy.array(1.0))

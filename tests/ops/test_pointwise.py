@@ -1,0 +1,63 @@
+"""Pointwise functions of several tensors against torch: atan2, logaddexp, hypot, lerp, addcmul, addcdiv and their in-place forms."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+from _op_parity import assert_same_error, both
+
+DTYPES = ["float64", "float32"]
+
+
+BINARY = {"atan2": (-2, 2), "logaddexp": (-3, 3), "hypot": (-2, 2)}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_broadcasting_matches_torch(name, dtype):
+    low, high = BINARY[name]
+    assert_matches_torch(**both(name), shapes=[(3, 4), (4,)], dtype=dtype, low=low, high=high)
+    assert_matches_torch(lambda a, b: getattr(a, name)(b), [(2, 1, 3), (4, 1)], low=low, high=high, seed=2)
+
+
+def test_logaddexp_of_large_values_does_not_overflow():
+    assert_matches_torch(**both("logaddexp"), inputs=[numpy.array([800.0, -800.0]), numpy.array([799.0, -801.0])])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lerp_with_number_and_tensor_weight(dtype):
+    assert_matches_torch(lambda a, b: minigrad.lerp(a, b, 0.3) if isinstance(a, minigrad.Tensor)
+                         else torch.lerp(a, b, 0.3), [(3, 4), (4,)], dtype=dtype)
+    assert_matches_torch(lambda a, b, w: a.lerp(b, w), [(3, 4), (3, 4), (3, 1)], dtype=dtype, low=0, high=1)
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_addcmul_addcdiv(name, dtype):
+    assert_matches_torch(lambda a, b, c: getattr(a, name)(b, c, value=-0.5), [(3, 4), (4,), (3, 1)],
+                         dtype=dtype, low=0.5, high=2)
+    assert_matches_torch(**both(name), shapes=[(2, 3), (2, 3), (2, 3)], dtype=dtype, low=0.5, high=2)
+
+
+@pytest.mark.parametrize("name", ["sqrt_", "abs_", "log_", "trunc_", "frac_", "nan_to_num_"])
+def test_inplace_unary_matches_torch(name):
+    assert_matches_torch(lambda x: getattr(x * 1, name)(), [(3, 4)], low=0.2, high=3)
+
+
+def test_inplace_binary_forms_match_torch():
+    assert_matches_torch(lambda a, b, w: (a * 1).lerp_(b, w), [(3, 4), (4,), (3, 4)])
+    assert_matches_torch(lambda a, b: (a * 1).lerp_(b, 0.25), [(3, 4), (3, 4)])
+    assert_matches_torch(lambda a, b, c: (a * 1).addcmul_(b, c, value=2), [(3, 4), (3, 4), (4,)])
+    assert_matches_torch(lambda a, b, c: (a * 1).addcdiv_(b, c, value=0.5), [(3, 4), (3, 4), (4,)],
+                         low=0.5, high=2)
+
+
+def test_inplace_on_leaf_requiring_grad_is_refused_like_torch():
+    for lib in (torch, minigrad):
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            lib.ones(2, requires_grad=True).sqrt_()
+
+
+def test_addcdiv_of_integers_is_refused_like_torch():
+    assert_same_error(lambda a, b, c: a.addcdiv(b, c), numpy.array([1]), numpy.array([2]), numpy.array([3]))
