@@ -247,9 +247,9 @@ def div(input, other, *, rounding_mode=None):
     xp = array_module(a.array)
     if rounding_mode == "floor":
         _check_not_bool(a, "div_floor_cpu")
-        return _no_grad_result(xp.floor_divide(a.array, b.array))
+        return Tensor._wrap(xp.floor_divide(a.array, b.array))
     quotient = xp.trunc(a.array / b.array)
-    return _no_grad_result(quotient.astype(a.array.dtype, copy=False))
+    return Tensor._wrap(quotient.astype(a.array.dtype, copy=False))
 
 
 def floor_divide(input, other):
@@ -400,10 +400,6 @@ def normal_(input, mean=0.0, std=1.0, generator=None):
     """Fill with ``N(mean, std**2)`` draws from ``generator`` (default: the global one)."""
     return write(input, random.normal(input.array.shape, input.array.dtype, input.device, mean, std,
                                       chosen=generator))
-
-
-def _no_grad_result(array):
-    return Tensor._wrap(array)
 
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",

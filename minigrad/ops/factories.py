@@ -1,7 +1,6 @@
 """Making tensors, with torch's signatures: ``tensor``, ``zeros``, ``arange``, ``randn`` ..."""
 from __future__ import annotations
 
-import numbers
 
 import numpy
 

@@ -6,9 +6,8 @@ import pytest
 import torch
 
 import minigrad
-from _op_parity import assert_same, assert_same_error, both, run_both
+from _op_parity import assert_same, run_both
 from tests.conftest import DEVICES
-from minigrad.testing import assert_matches_torch
 
 DTYPES = ["float64", "float32"]
 

@@ -11,10 +11,8 @@ import pytest
 import torch
 
 import minigrad
-from minigrad import interop
-from minigrad.testing import _assert_close, assert_matches_torch
-from _attention_parity import (RTOL, ATOL, as_pair, assert_module_matches, assert_parameter_grads_match,
-                               assert_same_error, load_torch_weights, random)
+from minigrad.testing import assert_matches_torch
+from _attention_parity import as_pair, assert_module_matches, assert_same_error, load_torch_weights, random
 
 
 def sdpa(library):

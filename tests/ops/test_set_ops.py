@@ -1,9 +1,7 @@
 """unique and bincount against torch."""
 import numpy
 import pytest
-import torch
 
-import minigrad
 from minigrad.testing import assert_matches_torch
 from _op_parity import assert_same_error, both
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_error, both
+from _op_parity import assert_same_error
 
 DTYPES = ["float64", "float32"]
 

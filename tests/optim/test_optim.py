@@ -29,7 +29,7 @@ def set_gradients(ours, theirs, offsets, skip=()):
         reference.grad = torch.from_numpy(gradient(reference.detach().numpy(), offset))
 
 
-def run_both(name, options, dtype="float64", steps=30, skip=(), groups=None):
+def run_optimizer_pair(name, options, dtype="float64", steps=30, skip=(), groups=None):
     """Train copies of the same weights with minigrad's and torch's optimizer ``name``."""
     weights, offsets = make_weights(dtype)
     ours = [minigrad.tensor(w.copy(), requires_grad=True) for w in weights]
@@ -111,7 +111,7 @@ def case_id(case):
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_thirty_steps_match_torch_float64(case):
     name, options = case
-    ours, theirs, our_optimizer, their_optimizer = run_both(name, options, "float64")
+    ours, theirs, our_optimizer, their_optimizer = run_optimizer_pair(name, options, "float64")
     assert_same_weights(ours, theirs, rtol=1e-10, atol=1e-12)
     assert_same_state(our_optimizer, their_optimizer)
 
@@ -119,7 +119,7 @@ def test_thirty_steps_match_torch_float64(case):
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_thirty_steps_match_torch_float32(case):
     name, options = case
-    ours, theirs, _, _ = run_both(name, options, "float32")
+    ours, theirs, _, _ = run_optimizer_pair(name, options, "float32")
     for mine in ours:
         assert mine.dtype == minigrad.float32
     assert_same_weights(ours, theirs, rtol=1e-5, atol=1e-5)
@@ -128,7 +128,7 @@ def test_thirty_steps_match_torch_float32(case):
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_parameter_without_grad_is_skipped(name):
     options = dict(lr=0.1, momentum=0.9) if name == "SGD" else dict(lr=0.1)
-    ours, theirs, our_optimizer, their_optimizer = run_both(name, options, skip=(1,), steps=5)
+    ours, theirs, our_optimizer, their_optimizer = run_optimizer_pair(name, options, skip=(1,), steps=5)
     weights, _ = make_weights("float64")
     numpy.testing.assert_array_equal(ours[1].detach().numpy(), weights[1])
     assert_same_weights(ours, theirs, rtol=1e-10, atol=1e-12)
@@ -136,7 +136,7 @@ def test_parameter_without_grad_is_skipped(name):
 
 
 def test_sgd_without_momentum_keeps_no_state():
-    _, _, our_optimizer, their_optimizer = run_both("SGD", dict(lr=0.1), steps=3)
+    _, _, our_optimizer, their_optimizer = run_optimizer_pair("SGD", dict(lr=0.1), steps=3)
     assert our_optimizer.state_dict()["state"] == {} == their_optimizer.state_dict()["state"]
 
 
@@ -146,7 +146,7 @@ def two_groups(params):
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
 def test_parameter_groups_have_their_own_options(name):
-    ours, theirs, our_optimizer, their_optimizer = run_both(name, dict(lr=0.1), groups=two_groups)
+    ours, theirs, our_optimizer, their_optimizer = run_optimizer_pair(name, dict(lr=0.1), groups=two_groups)
     assert [group["lr"] for group in our_optimizer.param_groups] == [0.01, 0.1]
     assert our_optimizer.param_groups[1]["weight_decay"] == 0.2
     assert_same_weights(ours, theirs, rtol=1e-10, atol=1e-12)
@@ -302,7 +302,7 @@ def test_torch_state_dict_loads_and_training_continues_identically(name, options
 @pytest.mark.parametrize("name, options", [("SGD", dict(lr=0.1, momentum=0.9)),
                                            ("Adam", dict(lr=0.05)), ("RMSprop", dict(centered=True))])
 def test_our_state_dict_loads_into_torch(name, options):
-    ours, theirs, our_optimizer, _ = run_both(name, options, steps=10)
+    ours, theirs, our_optimizer, _ = run_optimizer_pair(name, options, steps=10)
     fresh = [torch.tensor(mine.detach().numpy().copy(), requires_grad=True) for mine in ours]
     their_optimizer = getattr(torch.optim, name)(fresh, **options)
     their_optimizer.load_state_dict(to_torch_state(our_optimizer.state_dict()))

@@ -1,8 +1,8 @@
 """nn.RNN / nn.LSTM / nn.GRU against torch: outputs, final states and every gradient.
 
 The full matrix (mode x num_layers x bidirectional x batch_first x bias x batched
-x h0 given) runs in float64 with tiny sizes, here for the fused implementation and
-in test_rnn_readable.py for the readable one; float32, sequence length 1, batch 1
+x h0 given) runs in float64 with tiny sizes for both implementations (fused and
+readable, one grid); float32, sequence length 1, batch 1
 and losses on a single output are sampled for both.
 """
 import numpy
@@ -21,9 +21,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not sup
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
 @pytest.mark.parametrize("mode", list(MODES))
-def test_fused_matches_torch_float64(mode, num_layers, bidirectional, layout, bias, with_state):
-    """The full matrix, fused (the readable one runs it in test_rnn_readable.py)."""
-    check_matrix_case("fused", mode, num_layers, bidirectional, layout, bias, with_state)
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_matches_torch_float64(impl, mode, num_layers, bidirectional, layout, bias, with_state):
+    """The one full matrix, for both implementations (fused and readable)."""
+    check_matrix_case(impl, mode, num_layers, bidirectional, layout, bias, with_state)
 
 
 @pytest.mark.parametrize("num_layers,bidirectional,batch_first,batched,with_state", [

@@ -37,7 +37,7 @@ class MaxPool1d(Function):
         indices = xp.arange(out_length) * stride - padding + self.argmax * dilation
         return values, indices.astype(xp.int64)
 
-    def backward(self, grad_output, grad_indices=None):
+    def backward(self, grad_output, _grad_indices):   # the int64 indices carry no gradient
         xp = array_module(grad_output)
         one_hot = xp.arange(self.kernel_size) == self.argmax[..., None]             # (N, C, L_out, K)
         grad = fold_windows(one_hot * grad_output[..., None], self.padded_length, self.stride, self.dilation)

@@ -516,8 +516,8 @@ def _parse_to(*args, device=None, dtype=None, non_blocking=False, copy=False, me
             dtype = arg
         elif isinstance(arg, (str, Device)):
             device = arg
-        elif isinstance(arg, bool):
-            non_blocking = arg
+        elif isinstance(arg, bool):   # non_blocking: minigrad's copies are synchronous
+            pass
         elif arg is not None:
             raise TypeError(f"to() received an invalid combination of arguments: {arg!r}")
     if isinstance(dtype, type) or isinstance(dtype, str):

@@ -49,6 +49,7 @@ import numpy
 from ...core.function import Function
 from ...core.device import array_module
 from . import cuda_kernels
+from .layout import TimeLayout
 
 __all__ = []   # internal: cells.py registers these for nn.RNN / nn.LSTM / nn.GRU
 
@@ -83,79 +84,6 @@ def rnn_layer(nonlinearity):
 def _layout_options(batch_sizes, reverse, bias):
     sizes = None if batch_sizes is None else tuple(int(size) for size in batch_sizes)
     return dict(batch_sizes=sizes, reverse=reverse, has_bias=bias)
-
-
-# ---- where each step's rows live ------------------------------------------------
-class TimeLayout:
-    """The rows of each time step in the packed layout, and the order to visit them.
-
-    ``hidden`` buffers hold ``N + B`` rows: the initial state ``h0`` and the
-    ``N`` outputs, so that the previous state of every step is a contiguous
-    slice of the same buffer.  Going forward in time ``h0`` sits first (rows
-    ``[0, B)``, step ``t`` at ``B + offset_t``); a reverse direction over
-    equal-length sequences walks the steps backwards with ``h0`` last (rows
-    ``[N, N + B)``, step ``t`` at ``offset_t``).  A reverse direction over
-    sequences of different lengths first reverses each sequence in place
-    (``flip``, a row permutation) and then runs forward in time.
-    """
-
-    def __init__(self, batch_sizes, reverse, xp):
-        sizes = [int(size) for size in batch_sizes]
-        self.batch_sizes = sizes
-        self.steps = len(sizes)
-        self.batch = sizes[0]
-        self.offsets = numpy.concatenate([[0], numpy.cumsum(sizes)]).tolist()
-        self.rows = self.offsets[-1]
-        uniform = all(size == self.batch for size in sizes)
-        self.flip = None
-        if reverse and not uniform:
-            self.flip = xp.asarray(_reversal_permutation(sizes, self.offsets))
-        self.backwards_in_time = reverse and uniform
-        self._plan(uniform, xp)
-
-    def _plan(self, uniform, xp):
-        B, N, T, offsets = self.batch, self.rows, self.steps, self.offsets
-        if self.backwards_in_time:
-            self.shift, self.h0_start = 0, N
-            self.order = [(t, offsets[t], offsets[t + 1] if t + 1 < T else N, B)
-                          for t in range(T - 1, -1, -1)]
-            self.prev_rows = slice(B, N + B)
-            self.last_rows = slice(0, B)
-            return
-        self.shift, self.h0_start = B, 0
-        sizes = self.batch_sizes
-        self.order = [(t, offsets[t], B + offsets[t - 1] if t else 0, sizes[t]) for t in range(T)]
-        if uniform:
-            self.prev_rows = slice(0, N)
-            self.last_rows = slice(N - B, N)
-        else:   # a gather: each row's previous state, and each sequence's last row
-            prev = [numpy.arange(sizes[0])] + [B + offsets[t - 1] + numpy.arange(sizes[t])
-                                               for t in range(1, T)]
-            self.prev_rows = xp.asarray(numpy.concatenate(prev))
-            lengths = _lengths(sizes)
-            self.last_rows = xp.asarray(numpy.asarray(offsets)[lengths - 1] + numpy.arange(B))
-
-    def to_sequence_order(self, array):
-        """Apply (or undo: it is its own inverse) ``flip``; identity when there is none."""
-        return array if self.flip is None else array[self.flip]
-
-    from_sequence_order = to_sequence_order
-
-
-def _lengths(batch_sizes):
-    """Each sequence's length from the per-step batch sizes (longest first)."""
-    sizes = numpy.asarray(batch_sizes)
-    return (sizes[None, :] > numpy.arange(sizes[0])[:, None]).sum(axis=1)
-
-
-def _reversal_permutation(batch_sizes, offsets):
-    """Row permutation that reverses every sequence in time: (t, b) <-> (len_b - 1 - t, b)."""
-    lengths = _lengths(batch_sizes)
-    rows = []
-    for t, size in enumerate(batch_sizes):
-        b = numpy.arange(size)
-        rows.append(numpy.asarray(offsets)[lengths[b] - 1 - t] + b)
-    return numpy.concatenate(rows)
 
 
 def _as_rows(array, rows):
@@ -295,7 +223,7 @@ class RNNLayer(_RecurrentLayer):
         hidden = self._hidden_buffer(xp, layout, h0, x.dtype)
         w_hh_t, shift = prepare(w_hh).T, layout.shift
         kernels = cuda_kernels.step_kernels(xp)
-        for _, row, prev, size in layout.order:
+        for row, prev, size in layout.order:
             h = hidden[shift + row:shift + row + size]
             xp.matmul(hidden[prev:prev + size], w_hh_t, out=h)
             if kernels:   # CUDA hook: the three lines below as one kernel
@@ -322,7 +250,7 @@ class RNNLayer(_RecurrentLayer):
         grad_pre = self._grad_rows(layout, grad_output).copy()      # becomes d loss / d z
         grad_h = grad_hn.copy()                                     # d loss / d h carried back
         kernels = cuda_kernels.step_kernels(xp)
-        for _, row, _, size in reversed(layout.order):
+        for row, _, size in reversed(layout.order):
             dz = grad_pre[row:row + size]
             if kernels:   # CUDA hook: the two lines below as one kernel
                 kernels.rnn_backward(grad_h[:size], slope[row:row + size], dz)
@@ -377,7 +305,7 @@ class LSTMLayer(_RecurrentLayer):
         recurrent = xp.empty((4, B, H), dtype)
         input_gate = xp.empty((B, H), dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        for _, row, prev, size in layout.order:
+        for row, prev, size in layout.order:
             here, now = slice(row, row + size), slice(shift + row, shift + row + size)
             step = gates[:, here]
             if kernels:   # CUDA hook: the matmul, then the elementwise lines below as one kernel
@@ -416,7 +344,7 @@ class LSTMLayer(_RecurrentLayer):
         dh_buffer, scratch = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((4, B, grad_h.shape[-1]), gates.dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        for _, row, _, size in reversed(layout.order):
+        for row, _, size in reversed(layout.order):
             here = slice(row, row + size)
             if kernels:   # CUDA hook: the elementwise lines below as one kernel, then the matmul
                 dgates, rest = grad_gates[:, here], (cell_slope[here], *factors[:, here], gates[1, here])
@@ -508,7 +436,7 @@ class GRULayer(_RecurrentLayer):
         w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (3, H, H)
         scratch = xp.empty((layout.batch, H), dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        for _, row, prev, size in layout.order:
+        for row, prev, size in layout.order:
             here = slice(row, row + size)
             h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
             xp.matmul(h_prev, w_hh_t, out=rec)
@@ -550,7 +478,7 @@ class GRULayer(_RecurrentLayer):
         dh_buffer, carried = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((3, B, H), gates.dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        for _, row, _, size in reversed(layout.order):
+        for row, _, size in reversed(layout.order):
             here = slice(row, row + size)
             if kernels:   # CUDA hook: the lines below as two kernels around the matmul
                 dgates = grad_hidden_gates[:, here]

@@ -53,7 +53,7 @@ class RNNBase(Module):
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         _check_arguments(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size)
-        self._kind = cell_kind(mode)
+        cell_kind(mode)                 # an unknown mode is a ValueError naming the known ones
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -153,10 +153,6 @@ class RNNBase(Module):
     def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
         if tuple(hx.size()) != expected_hidden_size:
             raise RuntimeError(msg.format(expected_hidden_size, list(hx.size())))
-
-    def check_forward_args(self, input, hidden, batch_sizes):
-        self.check_input(input, batch_sizes)
-        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
 
     def permute_hidden(self, hx, permutation):
         if permutation is None:
@@ -299,10 +295,6 @@ class LSTM(RNNBase):
         else:
             mini_batch = input.size(0) if self.batch_first else input.size(1)
         return (self.num_layers * self._directions, mini_batch, self.hidden_size)
-
-    def check_forward_args(self, input, hidden, batch_sizes):
-        self.check_input(input, batch_sizes)
-        self._check_state(input, hidden, batch_sizes)
 
     def _check_state(self, input, hx, batch_sizes):
         self.check_hidden_size(hx[0], self.get_expected_hidden_size(input, batch_sizes),

@@ -35,7 +35,11 @@ def rnn_cell(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearit
     ``x (B, I)``, ``h (B, H)`` -> ``h' (B, H)``.
     """
     pre_activation = _affine(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
-    return tanh(pre_activation) if nonlinearity == "tanh" else relu(pre_activation)
+    if nonlinearity == "tanh":
+        return tanh(pre_activation)
+    if nonlinearity == "relu":
+        return relu(pre_activation)
+    raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
 
 
 def lstm_cell(x, state, weight_ih, weight_hh, bias_ih=None, bias_hh=None, weight_hr=None):
