@@ -121,7 +121,7 @@ class StepKernel:
         """The body as CUDA C++, one statement a line: what ``body`` does, recorded."""
         recorder = _Recorder(self)
         self.body(recorder)
-        return recorder.finish()
+        return recorder._finish()
 
     @functools.cached_property
     def cupy(self):
@@ -248,7 +248,7 @@ class _Recorder:
     def __delattr__(self, name):
         raise TypeError(f"kernel {self._kernel.name}: variables cannot be deleted")
 
-    def finish(self):
+    def _finish(self):
         """The statements, one a line, once every output is assigned."""
         missing = [name for name in self._kernel.outputs if name not in self._assigned]
         if missing:
