@@ -1,0 +1,196 @@
+"""minigrad against torch the way a user meets them: each library in its own process.
+
+    python benchmarks/bench_processes.py [--pairs 3] [--quick] [--threads default 1]
+    python benchmarks/bench_processes.py --only lstm --hidden 64 --batch 64 --length 28
+
+Two libraries in one process distort each other: their thread pools compete
+(torch ran 10-19 ms a step beside minigrad, 6-7 ms alone).  Here every
+measurement is a fresh process that imports ONE library, builds the model, warms
+up and times ``--steps`` training steps, reporting wall and CPU seconds per step.
+Processes run in pairs, minigrad and torch back to back, the order alternating
+from pair to pair, so drift on a shared machine hits both alike; the ratio of
+each pair is reported (median and range over the pairs).
+
+Thread settings, per row:
+
+* ``default``: each library as installed (NumPy's BLAS and torch pick their
+  own thread counts; minigrad's own choice, if any, applies) - what a user sees;
+* ``1``: one thread each (``OPENBLAS_NUM_THREADS=1``, ``torch.set_num_threads(1)``)
+  - the per-core efficiency of the two implementations.
+
+Workloads (the matrix of the speed issue; ``--quick`` runs the first cell of each):
+
+* ``lstm`` / ``gru``: the MNIST row model, ``LSTM(28, H, num_layers=2, batch_first=True)``
+  (or GRU) + ``Linear(H, 10)`` on the last step, cross-entropy, Adam; hidden
+  64/128/256 x batch 64/128/256 x length 28/112;
+* ``transformer``: Embedding + 2-layer ``TransformerEncoder`` (4 heads, T=32) +
+  Linear, Adam; d_model 128/256 x batch 64/256;
+* ``mlp``: 784-128-10, batch 64, SGD.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+
+MATRIX = {
+    "lstm": [dict(hidden=h, batch=b, length=t) for h in (64, 128, 256) for b in (64, 128, 256) for t in (28, 112)],
+    "gru": [dict(hidden=h, batch=b, length=t) for h in (64, 128, 256) for b in (64, 128, 256) for t in (28, 112)],
+    "transformer": [dict(d_model=d, batch=b) for d in (128, 256) for b in (64, 256)],
+    "mlp": [dict(batch=64)],
+}
+
+
+# ---- the worker: one library, one workload, one process ----------------------------------------
+def _build(library, workload, config, seed=0):
+    """A zero-argument training step of ``workload`` in ``library`` (torch or minigrad)."""
+    import numpy
+    rng = numpy.random.default_rng(seed)
+    library.manual_seed(seed)
+    nn = library.nn
+    if workload in ("lstm", "gru"):
+        batch, length, hidden = config["batch"], config["length"], config["hidden"]
+        recurrent = getattr(nn, workload.upper())(28, hidden, num_layers=2, batch_first=True)
+        head = nn.Linear(hidden, 10)
+        parameters = [*recurrent.parameters(), *head.parameters()]
+        images = library.tensor(rng.random((batch, length, 28)).astype(numpy.float32))
+        labels = library.tensor(rng.integers(0, 10, batch))
+        optimizer = library.optim.Adam(parameters, lr=1e-3)
+
+        def step():
+            output, _ = recurrent(images)
+            loss = nn.functional.cross_entropy(head(output[:, -1, :]), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return step
+    if workload == "transformer":
+        batch, d_model, vocab, length = config["batch"], config["d_model"], 32, 32
+        embedding = nn.Embedding(vocab, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, 4, dim_feedforward=2 * d_model, dropout=0.0, batch_first=True)
+        encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+        head = nn.Linear(d_model, vocab)
+        parameters = [*embedding.parameters(), *encoder.parameters(), *head.parameters()]
+        tokens = library.tensor(rng.integers(0, vocab, (batch, length)))
+        optimizer = library.optim.Adam(parameters, lr=1e-3)
+
+        def step():
+            logits = head(encoder(embedding(tokens)))
+            loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), tokens.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return step
+    if workload == "mlp":
+        model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+        images = library.tensor(rng.random((config["batch"], 784)).astype(numpy.float32))
+        labels = library.tensor(rng.integers(0, 10, config["batch"]))
+        optimizer = library.optim.SGD(model.parameters(), lr=0.01)
+
+        def step():
+            loss = nn.functional.cross_entropy(model(images), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return step
+    raise ValueError(f"unknown workload {workload!r}; known: {', '.join(MATRIX)}")
+
+
+def worker(library_name, workload, config, threads, seconds):
+    """Time ``workload`` in this process; print one JSON line with seconds per step."""
+    if library_name == "torch":
+        import torch as library
+        if threads == "1":
+            library.set_num_threads(1)
+    elif library_name == "minigrad":
+        sys.path.insert(0, str(REPO))
+        import minigrad as library
+    else:
+        raise ValueError(f"unknown library {library_name!r}: torch or minigrad")
+    step = _build(library, workload, config)
+    for _ in range(2):                                  # warm-up: caches, allocator, BLAS init
+        step()
+    steps, wall_start, cpu_start = 0, time.perf_counter(), time.process_time()
+    while steps < 3 or time.perf_counter() - wall_start < seconds:
+        step()
+        steps += 1
+    wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
+    print(json.dumps({"wall": wall / steps, "cpu": cpu / steps, "steps": steps}))
+
+
+# ---- the driver: pairs of processes, alternating ---------------------------------------------
+def _environment(threads):
+    environment = dict(os.environ)
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        environment.pop(variable, None)
+        if threads == "1":
+            environment[variable] = "1"
+    return environment
+
+
+def run_one(library_name, workload, config, threads, seconds):
+    command = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", library_name,
+               "--workload", workload, "--config", json.dumps(config), "--threads", threads,
+               "--seconds", str(seconds)]
+    done = subprocess.run(command, capture_output=True, text=True, env=_environment(threads), check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{library_name} {workload} {config} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(workload, config, threads, pairs, seconds):
+    """``pairs`` minigrad/torch process pairs, order alternating; per-pair ratios of wall and CPU."""
+    rows = []
+    for pair in range(pairs):
+        order = ("minigrad", "torch") if pair % 2 == 0 else ("torch", "minigrad")
+        result = {name: run_one(name, workload, config, threads, seconds) for name in order}
+        rows.append(result)
+    ratio = {clock: [row["minigrad"][clock] / row["torch"][clock] for row in rows] for clock in ("wall", "cpu")}
+    times = {name: [row[name]["wall"] for row in rows] for name in ("minigrad", "torch")}
+    return ratio, times
+
+
+def _range(values):
+    return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pairs", type=int, default=3, help="process pairs per cell (default 3)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="timed seconds per process")
+    parser.add_argument("--threads", nargs="+", default=["default", "1"], choices=["default", "1"])
+    parser.add_argument("--quick", action="store_true", help="the first cell of each workload only")
+    parser.add_argument("--only", choices=list(MATRIX), nargs="+", help="these workloads only")
+    parser.add_argument("--hidden", type=int), parser.add_argument("--batch", type=int)
+    parser.add_argument("--length", type=int), parser.add_argument("--d-model", type=int, dest="d_model")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--workload", help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.workload, json.loads(args.config), args.threads[0], args.seconds)
+    print("each library in its own process; ratio = minigrad / torch per pair, median (range) over "
+          f"{args.pairs} pairs; wall and CPU seconds per training step", flush=True)
+    chosen = {name: MATRIX[name] for name in (args.only or MATRIX)}
+    fixed = {key: getattr(args, key) for key in ("hidden", "batch", "length", "d_model") if getattr(args, key)}
+    for workload, configs in chosen.items():
+        configs = [config for config in configs if all(config.get(k, v) == v for k, v in fixed.items())]
+        for config, threads in itertools.product(configs[:1] if args.quick else configs, args.threads):
+            ratio, times = measure(workload, config, threads, args.pairs, args.seconds)
+            label = f"{workload} {' '.join(f'{k}={v}' for k, v in config.items())} threads={threads}"
+            print(f"{label:<52} minigrad {statistics.median(times['minigrad']) * 1e3:8.2f} ms  "
+                  f"torch {statistics.median(times['torch']) * 1e3:8.2f} ms  wall {_range(ratio['wall'])}  "
+                  f"cpu {_range(ratio['cpu'])}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
