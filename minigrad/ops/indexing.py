@@ -35,6 +35,8 @@ __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "ma
 class Slice(Function):
     """Basic indexing (ints, slices, None, ...): a view of the input."""
 
+    differentiable_backward = True
+
     def forward(self, x, key):
         self.key = key
         self.input_shape = x.shape
@@ -44,13 +46,13 @@ class Slice(Function):
         return result
 
     def backward(self, grad_output):
-        grad = array_module(grad_output).zeros(self.input_shape, grad_output.dtype)
-        grad[self.key] = grad_output
-        return grad
+        return _placed(grad_output, self.input_shape, None, self.key, accumulate=False)
 
 
 class Index(Function):
     """Advanced indexing, ``x[first][second]`` (``first`` holds the ints of a mixed key, or is None)."""
+
+    differentiable_backward = True
 
     def forward(self, x, first, second, accumulate):
         self.first, self.second, self.accumulate = first, second, accumulate
@@ -60,17 +62,55 @@ class Index(Function):
         return array_module(x).asarray(selected[second])
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
-        grad = xp.zeros(self.selected_shape, grad_output.dtype)
-        if self.accumulate:   # integer index arrays may repeat an index: sum, do not overwrite
-            backend.scatter_add(grad, self.second, grad_output)
-        else:                 # masks select each element at most once
-            grad[self.second] = grad_output
-        if self.first is not None:
-            full = xp.zeros(self.input_shape, grad_output.dtype)
-            full[self.first] = grad
-            grad = full
+        return _placed(grad_output, self.input_shape, self.first, self.second, self.accumulate,
+                       self.selected_shape)
+
+
+def _placed(grad_output, shape, first, second, accumulate, selected_shape=None):
+    """The gradient of indexing: zeros of ``shape`` with ``grad_output`` placed at ``[first][second]``.
+
+    On arrays this writes into zeros; on Tensors (create_graph=True) it is the op
+    ``Place``, whose own gradient is the indexing again.
+    """
+    if isinstance(grad_output, Tensor):
+        return Place.apply(grad_output, shape=shape, first=first, second=second, accumulate=accumulate,
+                           selected_shape=selected_shape)
+    xp = array_module(grad_output)
+    if first is None and selected_shape is None:      # basic indexing: one region
+        grad = xp.zeros(shape, grad_output.dtype)
+        grad[second] = grad_output
         return grad
+    grad = xp.zeros(selected_shape, grad_output.dtype)
+    if accumulate:   # integer index arrays may repeat an index: sum, do not overwrite
+        backend.scatter_add(grad, second, grad_output)
+    else:            # masks select each element at most once
+        grad[second] = grad_output
+    if first is not None:
+        full = xp.zeros(shape, grad_output.dtype)
+        full[first] = grad
+        grad = full
+    return grad
+
+
+class Place(Function):
+    """The gradient of indexing as an op (``IndexBackward``'s node when differentiated twice):
+    ``grad`` placed into zeros; its own gradient reads the same positions back."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return "IndexPutBackward0"
+
+    def forward(self, grad, shape, first, second, accumulate, selected_shape):
+        self.first, self.second = first, second
+        self.basic = first is None and selected_shape is None
+        return _placed(grad, shape, first, second, accumulate, selected_shape)
+
+    def backward(self, grad_output):
+        if self.basic:
+            return grad_output[self.second]
+        selected = grad_output if self.first is None else grad_output[self.first]
+        return selected[self.second]
 
 
 class CopySlices(Function):
