@@ -92,7 +92,7 @@ def module_for(device: Device):
 def array_module(array):
     """The array module ``array`` belongs to: ``numpy``, ``cupy``, or for a Tensor its namespace.
 
-    A Tensor answers with ``Tensor.array_namespace`` (``core/tensor_namespace.py``): the
+    A Tensor answers with ``Tensor.array_namespace`` (``ops/tensor_namespace.py``): the
     same functions, as differentiable ops, so an op's backward formula written with
     ``xp = array_module(x)`` builds a graph when it is given Tensors (create_graph=True).
     """

@@ -18,7 +18,6 @@ from . import dtypes
 from .device import CPU, Device, array_module, as_device, device_of, to_device
 from .hooks import add_hook
 from .printing import tensor_repr
-from .tensor_namespace import TensorNamespace
 
 
 class Size(tuple):
@@ -58,9 +57,6 @@ class Tensor:
     __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
                  "_hooks", "_accumulator", "_retains_grad", "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy_scalar * tensor calls Tensor.__rmul__
-    # what array_module(tensor) answers: numpy's functions as differentiable ops, so a
-    # backward formula given Tensors (create_graph=True) records a graph
-    array_namespace = TensorNamespace()
 
     def __init__(self, *args, device=None, dtype=None):
         self._init(array_from_constructor_args(args, dtype or dtypes.get_default_dtype(), device))

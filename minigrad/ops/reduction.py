@@ -18,9 +18,9 @@ import warnings
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
-from ..core.tensor_namespace import astype
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
 from .pointwise import maximum, minimum
+from .tensor_namespace import astype
 
 _INT64 = dtypes.int64.numpy
 

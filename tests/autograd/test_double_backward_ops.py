@@ -117,3 +117,32 @@ INDEXING = {
 @pytest.mark.parametrize("name", sorted(INDEXING))
 def test_indexing_second_derivative_matches_torch(name):
     assert_second_order_matches_torch(INDEXING[name], [(2, 3, 4)], -1.0, 1.0)
+
+
+def _index(lib, values):
+    return lib.tensor(values)
+
+
+GATHER_AND_FRIENDS = {
+    "gather": lambda lib, x, s: lib.gather(x * x, 1, _index(lib, [[0, 2, 2], [1, 0, 3]])),
+    "scatter": lambda lib, x, s: lib.scatter(x * x, 1, _index(lib, [[0, 2], [1, 3]]), s[:, :2] * s[:, :2]),
+    "scatter_add": lambda lib, x, s: lib.scatter_add(x * x, 1, _index(lib, [[0, 0], [1, 3]]), s[:, :2] ** 2),
+    "index_select": lambda lib, x, s: lib.index_select(x * x, 1, _index(lib, [3, 0, 3])),
+    "index_fill": lambda lib, x, s: (x * x).index_fill(1, _index(lib, [1, 2]), -1.0),
+    "masked_fill": lambda lib, x, s: (x * x).masked_fill(s > 0, 2.0),
+    "masked_select": lambda lib, x, s: lib.masked_select(x * s, x > 0),
+    "where": lambda lib, x, s: lib.where(x > 0, x * x, s * x),
+    "tril": lambda lib, x, s: lib.tril(x * s, -1), "triu": lambda lib, x, s: (x * x).triu(1),
+    "cat": lambda lib, x, s: lib.cat([x * x, s * x], 1),
+    "stack": lambda lib, x, s: lib.stack([x * x, s * x], 0),
+    "split": lambda lib, x, s: [piece * piece for piece in (x * s).split([1, 3], 1)],
+    "chunk": lambda lib, x, s: (x * s).chunk(2, 1)[1] ** 2,
+    "unbind": lambda lib, x, s: [row * row for row in (x * s).unbind(0)],
+    "to_float32_and_back": lambda lib, x, s: (x * s).float().double() * x,
+    "clone": lambda lib, x, s: (x * s).clone() * x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(GATHER_AND_FRIENDS))
+def test_gather_scatter_join_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(GATHER_AND_FRIENDS[name], [(2, 4), (2, 4)], -1.0, 1.0)

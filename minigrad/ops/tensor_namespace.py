@@ -10,15 +10,17 @@ anything else fails loudly (AttributeError), never silently.
 """
 from __future__ import annotations
 
-from . import dtypes
-from .device import array_module
+from ..core import dtypes
+from ..core.device import array_module
+from ..core.tensor import Tensor
+from . import join
 
 
 def _as_tensor(value, like):
     """A Python number as a constant tensor of ``like``'s dtype and device (``like`` is a Tensor)."""
-    if isinstance(value, type(like)):
+    if isinstance(value, Tensor):
         return value
-    return type(like)._wrap(array_module(like.array).asarray(value, dtype=like.array.dtype))
+    return Tensor._wrap(array_module(like.array).asarray(value, dtype=like.array.dtype))
 
 
 class TensorNamespace:
@@ -141,10 +143,32 @@ class TensorNamespace:
         return x.cumsum(axis)
 
     @staticmethod
+    def split(x, offsets, axis):
+        bounds = [0, *offsets, x.shape[axis]]
+        return x.split([end - start for start, end in zip(bounds, bounds[1:])], axis)
+
+    @staticmethod
+    def concatenate(tensors, axis):
+        return join.cat(list(tensors), axis)
+
+    @staticmethod
+    def stack(tensors, axis):
+        return join.stack(list(tensors), axis)
+
+    @staticmethod
     def where(condition, a, b):
         """``a`` where ``condition``, else ``b`` (either may be a number)."""
-        like = a if hasattr(a, "array") else b
+        like = a if isinstance(a, Tensor) else b
+        condition = condition if isinstance(condition, Tensor) else Tensor._wrap(condition)
         return _as_tensor(a, like).where(condition, _as_tensor(b, like))
+
+    @staticmethod
+    def tril(x, diagonal):
+        return x.tril(diagonal)
+
+    @staticmethod
+    def triu(x, diagonal):
+        return x.triu(diagonal)
 
 
 def astype(x, dtype):
