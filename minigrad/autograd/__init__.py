@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..core.engine import backward, grad
 from ..core.function import Function
 from ..core.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode", "gradcheck"]
+           "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck"]

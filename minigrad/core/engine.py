@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from . import dtypes
 from .device import array_module
-from .function import AccumulateGrad, gradient_edge
+from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge
 from .grad_mode import enable_grad
 from .tensor import Tensor
 
@@ -32,7 +32,9 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     buffers = {}                      # node -> [grad per output]
     for (node, output_nr), grad in roots:
         _add_to_buffer(buffers, node, output_nr, grad)
-    pending = _count_dependencies(buffers)
+    pending, senders = _count_dependencies(buffers, with_senders=capture is not None)
+    # autograd.grad runs only the nodes that lead to a captured edge (as torch's does)
+    leads_to_capture = None if capture is None else _leading_to({node for node, _ in capture}, senders)
     ready = [node for node in buffers if pending.get(node, 0) == 0]
     captured = {}
     while ready:
@@ -51,9 +53,13 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             if capture is None:
                 node.accumulate(grads[0])
             continue
+        if leads_to_capture is not None and node not in leads_to_capture:
+            _release_children(node, pending, buffers, ready)
+            continue
         if create_graph:
             with enable_grad():
-                input_grads = node._differentiable_backward(grads)
+                input_grads = (_composite_backward(node, grads) if node.composite is not None
+                               else node._differentiable_backward(grads))
         else:
             input_grads = node.backward(*grads)
         if not isinstance(input_grads, tuple):
@@ -70,6 +76,25 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     return captured
 
 
+def _composite_backward(node, grad_outputs):
+    """A fused op's backward as a graph (create_graph=True): recompute its outputs from its inputs
+    with the differentiable ops of ``node.composite``, and differentiate those."""
+    if node._composite_inputs is None:
+        raise RuntimeError(FREED_GRAPH_MESSAGE)
+    inputs = [node._graph_tensor(array, ("input", index)) for index, array in enumerate(node._composite_inputs)]
+    outputs = node.composite(*inputs)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    pairs = [(output, grad) for output, grad in zip(outputs, grad_outputs) if output.requires_grad]
+    targets = [(index, tensor) for index, tensor in enumerate(inputs) if tensor.requires_grad]
+    input_grads = [None] * len(node.next_edges)
+    if pairs and targets:
+        results = grad([output for output, _ in pairs], [tensor for _, tensor in targets],
+                       [g for _, g in pairs], create_graph=True, allow_unused=True)
+        for (index, _), result in zip(targets, results):
+            input_grads[index] = result
+    return tuple(input_grads)
+
+
 def _release_children(node, pending, buffers, ready):
     """One of each child's senders has run: the child is ready when all have."""
     for edge in node.next_edges:
@@ -82,9 +107,9 @@ def _release_children(node, pending, buffers, ready):
             ready.append(child)
 
 
-def _count_dependencies(start_nodes):
-    """How many edges point at each node reachable from ``start_nodes``."""
-    pending = {}
+def _count_dependencies(start_nodes, with_senders=False):
+    """How many edges point at each node reachable from ``start_nodes`` (and, if asked, who sends)."""
+    pending, senders = {}, {} if with_senders else None
     stack = list(start_nodes)
     seen = set(stack)
     while stack:
@@ -94,10 +119,23 @@ def _count_dependencies(start_nodes):
                 continue
             child = edge[0]
             pending[child] = pending.get(child, 0) + 1
+            if with_senders:
+                senders.setdefault(child, []).append(node)
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
-    return pending
+    return pending, senders
+
+
+def _leading_to(targets, senders):
+    """The nodes from which one of ``targets`` is reached by one edge or more."""
+    leading, stack = set(), list(targets)
+    while stack:
+        for sender in senders.get(stack.pop(), ()):
+            if sender not in leading:
+                leading.add(sender)
+                stack.append(sender)
+    return leading
 
 
 def _add_to_buffer(buffers, node, output_nr, grad):

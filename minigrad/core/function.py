@@ -54,6 +54,11 @@ class Function:
     # True where ``backward``'s formula also runs on Tensors (operators and ``array_module``
     # functions only): then create_graph=True records it as a graph (a second derivative)
     differentiable_backward = False
+    # or, for a fused op: ``composite(self, *inputs)`` recomputes its outputs from its input
+    # tensors with differentiable ops; create_graph=True then differentiates that instead
+    # (such a node keeps its input arrays, ``_composite_inputs``, until it is released)
+    composite = None
+    _composite_inputs = None
     _graph_mode = False      # True while backward runs on Tensors (create_graph=True)
 
     # ---- what an op writes -------------------------------------------------
@@ -135,6 +140,7 @@ class Function:
         """Free the saved arrays (after a backward without ``retain_graph``)."""
         self._saved = None
         self._saved_versions = ()
+        self._composite_inputs = None
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
@@ -190,6 +196,8 @@ class Function:
                                   for result in results])
         if self._saved:
             self._remember_saved_versions(inputs, results)
+        if self.composite is not None:
+            self._composite_inputs = tuple([tensor.array for tensor in inputs])
         for output_nr, result in enumerate(results):
             if result.array.dtype.kind in "fc":    # integer outputs (indices) carry no gradient
                 result._requires_grad = True

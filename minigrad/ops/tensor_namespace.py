@@ -109,6 +109,14 @@ class TensorNamespace:
         return a.maximum(_as_tensor(b, a))
 
     @staticmethod
+    def minimum(a, b):
+        return a.minimum(_as_tensor(b, a))
+
+    @staticmethod
+    def erf(x):
+        return x.erf()
+
+    @staticmethod
     def expand_dims(x, axes):
         for axis in sorted(axis % (x.ndim + len(_as_tuple(axes))) for axis in _as_tuple(axes)):
             x = x.unsqueeze(axis)
@@ -158,8 +166,10 @@ class TensorNamespace:
     @staticmethod
     def where(condition, a, b):
         """``a`` where ``condition``, else ``b`` (either may be a number)."""
-        like = a if isinstance(a, Tensor) else b
         condition = condition if isinstance(condition, Tensor) else Tensor._wrap(condition)
+        if not isinstance(a, Tensor) and not isinstance(b, Tensor):   # two numbers: a constant
+            return Tensor._wrap(array_module(condition.array).where(condition.array, a, b))
+        like = a if isinstance(a, Tensor) else b
         return _as_tensor(a, like).where(condition, _as_tensor(b, like))
 
     @staticmethod
