@@ -118,11 +118,17 @@ class Function:
             raise NotImplementedError(
                 f"minigrad cannot differentiate {self.name()} twice yet (create_graph=True): its "
                 "backward is written for arrays only")
+        # the node's other arrays (masks, class weights) meet Tensors in the formula: as constants
+        constants = {name: value for name, value in vars(self).items() if _is_array(value)}
+        for name, value in constants.items():
+            setattr(self, name, Tensor._wrap(_as_array(value)))
         self._graph_mode = True
         try:
             return self.backward(*grad_outputs)
         finally:
             self._graph_mode = False
+            for name, value in constants.items():
+                setattr(self, name, value)
 
     def _describe_saved(self, array, whose):
         """torch's ``[minigrad.FloatTensor [3]], which is output 0 of Exp,`` (names the tensor's maker)."""
@@ -278,6 +284,11 @@ def gradient_edge(tensor):
     if tensor.grad_fn is not None:
         return (tensor.grad_fn, tensor._output_nr)
     return (AccumulateGrad.of(tensor), 0)
+
+
+def _is_array(value):
+    """A NumPy or CuPy array (not a tensor, not a number)."""
+    return hasattr(value, "__array_interface__") or hasattr(value, "__cuda_array_interface__")
 
 
 def _as_array(value):

@@ -26,7 +26,9 @@ def _as_tensor(value, like):
 class TensorNamespace:
     """``numpy``'s spelling, minigrad's differentiable ops."""
 
-    __name__ = "minigrad.core.tensor_namespace"
+    __name__ = "minigrad.ops.tensor_namespace"
+    nan = float("nan")
+    inf = float("inf")
 
     @staticmethod
     def exp(x):
@@ -111,6 +113,10 @@ class TensorNamespace:
     @staticmethod
     def minimum(a, b):
         return a.minimum(_as_tensor(b, a))
+
+    @staticmethod
+    def clip(x, low, high):
+        return x.clamp(low, high)
 
     @staticmethod
     def erf(x):
