@@ -148,8 +148,8 @@ def _add_to_buffer(buffers, node, output_nr, grad):
 
 def _fill_missing(node, grads, create_graph):
     """Outputs that received no gradient get zeros (torch materializes them too)."""
-    if all(grad is not None for grad in grads):
-        return grads
+    if all(grad is not None for grad in grads) or not getattr(node, "materialize_grads", True):
+        return grads    # (a custom Function may ask for None instead: ctx.set_materialize_grads(False))
     zeros = [xp.zeros(shape, dtype) for shape, dtype, xp in node.output_meta]
     if create_graph:
         zeros = [Tensor._wrap(zero) for zero in zeros]
