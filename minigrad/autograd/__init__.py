@@ -10,6 +10,7 @@ from ..core.engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from ..core.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
+from . import functional  # noqa: F401  (torch.autograd.functional)
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck"]
