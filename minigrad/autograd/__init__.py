@@ -7,9 +7,10 @@ this package gathers it under torch's name and adds the tools built on it.
 from __future__ import annotations
 
 from ..core.engine import backward, grad
-from ..core.function import Function
+from .function import Function, FunctionCtx, once_differentiable
 from ..core.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import gradcheck
+from .gradcheck import gradcheck, gradgradcheck
+from . import functional  # noqa: F401  (torch.autograd.functional)
 
-__all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode", "gradcheck"]
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck"]

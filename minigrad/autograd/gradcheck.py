@@ -12,7 +12,7 @@ import numpy
 
 from ..core.device import device_of, to_device
 from ..core.engine import grad
-from ..core.grad_mode import no_grad
+from ..core.grad_mode import enable_grad, no_grad
 from ..core.tensor import Tensor
 
 
@@ -61,3 +61,32 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 def _as_list(outputs):
     return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, directions=3, seed=0):
+    """True when the second derivatives of ``func`` match finite differences of its first ones.
+
+    As torch's: ``gradcheck`` of ``(inputs, grad_outputs) -> autograd.grad(func(inputs), inputs,
+    grad_outputs, create_graph=True)``, so the double backward is checked with respect to the
+    inputs and to the output weighting.  ``grad_outputs`` default to random float64 tensors.
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (list, tuple)) else (inputs,)
+    if grad_outputs is None:
+        rng = numpy.random.default_rng(seed + 1)
+        outputs = [out for out in _as_list(func(*inputs)) if out.requires_grad]
+        grad_outputs = [Tensor._wrap(to_device(rng.standard_normal(out.array.shape), device_of(out.array)),
+                                     requires_grad=True) for out in outputs]
+    grad_outputs = tuple(_as_list(grad_outputs))
+    count = len(inputs)
+
+    def first_derivatives(*arguments):
+        with enable_grad():      # gradcheck evaluates under no_grad; this needs a graph
+            xs, weights = arguments[:count], arguments[count:]
+            outputs = [out for out in _as_list(func(*xs)) if out.requires_grad]
+            wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            grads = grad(outputs, wrt, list(weights), create_graph=True, allow_unused=True)
+            return tuple(g for g in grads if g is not None and g.requires_grad)
+
+    return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, directions=directions, seed=seed)

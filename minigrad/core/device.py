@@ -90,10 +90,18 @@ def module_for(device: Device):
 
 
 def array_module(array):
-    """The array module ``array`` belongs to (``numpy`` for anything not CuPy)."""
+    """The array module ``array`` belongs to: ``numpy``, ``cupy``, or for a Tensor its namespace.
+
+    A Tensor answers with ``Tensor.array_namespace`` (``ops/tensor_namespace.py``): the
+    same functions, as differentiable ops, so an op's backward formula written with
+    ``xp = array_module(x)`` builds a graph when it is given Tensors (create_graph=True).
+    """
+    kind = type(array)
+    if kind is numpy.ndarray:
+        return numpy
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return _cupy
-    return numpy
+    return getattr(kind, "array_namespace", numpy)
 
 
 def device_of(array) -> Device:

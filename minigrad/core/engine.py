@@ -6,25 +6,35 @@ ways in; ``run_backward`` is the walk they share.
 The walk is iterative (no recursion limit: a chain of 100,000 ops is fine).  A
 node runs once all the nodes that feed it a gradient have run, so a node used
 several times receives the sum of its gradients first (``b = a + a``).
+
+Gradients flow as raw arrays, except with ``create_graph=True``: then they flow
+as Tensors and every node's backward runs with grad mode on, so the backward
+pass is itself recorded as a graph and can be differentiated again.  Both walks
+are this one loop; the few places that differ ask ``create_graph``.
 """
 from __future__ import annotations
 
+from . import dtypes
 from .device import array_module
-from .function import AccumulateGrad, gradient_edge
+from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge
+from .grad_mode import enable_grad
 from .tensor import Tensor
 
 
-def run_backward(roots, retain_graph=False, capture=None):
-    """Propagate gradients from ``roots`` = [((node, output_nr), grad_array), ...].
+def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
+    """Propagate gradients from ``roots`` = [((node, output_nr), grad), ...].
 
     Without ``capture`` the gradients are accumulated into the leaves' ``.grad``.
     With ``capture`` = {(node, output_nr), ...} nothing is accumulated and the
     gradients that reach those edges are returned as a dict (``autograd.grad``).
+    A grad is an array, or a Tensor with ``create_graph`` (then the backward is recorded).
     """
     buffers = {}                      # node -> [grad per output]
     for (node, output_nr), grad in roots:
         _add_to_buffer(buffers, node, output_nr, grad)
-    pending = _count_dependencies(buffers)
+    pending, senders = _count_dependencies(buffers, with_senders=capture is not None)
+    # autograd.grad runs only the nodes that lead to a captured edge (as torch's does)
+    leads_to_capture = None if capture is None else _leading_to({node for node, _ in capture}, senders)
     ready = [node for node in buffers if pending.get(node, 0) == 0]
     captured = {}
     while ready:
@@ -33,8 +43,8 @@ def run_backward(roots, retain_graph=False, capture=None):
         if all(grad is None for grad in grads):   # nothing reached this node
             _release_children(node, pending, buffers, ready)
             continue
-        grads = _fill_missing(node, grads)
-        grads = _run_output_hooks(node, grads)
+        grads = _fill_missing(node, grads, create_graph)
+        grads = _run_output_hooks(node, grads, create_graph)
         if capture is not None:
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
@@ -43,7 +53,15 @@ def run_backward(roots, retain_graph=False, capture=None):
             if capture is None:
                 node.accumulate(grads[0])
             continue
-        input_grads = node.backward(*grads)
+        if leads_to_capture is not None and node not in leads_to_capture:
+            _release_children(node, pending, buffers, ready)
+            continue
+        if create_graph:
+            with enable_grad():
+                input_grads = (_composite_backward(node, grads) if node.composite is not None
+                               else node._differentiable_backward(grads))
+        else:
+            input_grads = node.backward(*grads)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if not retain_graph:
@@ -53,9 +71,28 @@ def run_backward(roots, retain_graph=False, capture=None):
                                f"(expected {len(node.next_edges)}, got {len(input_grads)})")
         for index, (edge, grad) in enumerate(zip(node.next_edges, input_grads)):
             if edge is not None and grad is not None:
-                _add_to_buffer(buffers, edge[0], edge[1], _checked_gradient(node, index, edge, grad))
+                _add_to_buffer(buffers, edge[0], edge[1], _checked_gradient(node, index, edge, grad, create_graph))
         _release_children(node, pending, buffers, ready)
     return captured
+
+
+def _composite_backward(node, grad_outputs):
+    """A fused op's backward as a graph (create_graph=True): recompute its outputs from its inputs
+    with the differentiable ops of ``node.composite``, and differentiate those."""
+    if node._composite_inputs is None:
+        raise RuntimeError(FREED_GRAPH_MESSAGE)
+    inputs = [node._graph_tensor(array, ("input", index)) for index, array in enumerate(node._composite_inputs)]
+    outputs = node.composite(*inputs)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    pairs = [(output, grad) for output, grad in zip(outputs, grad_outputs) if output.requires_grad]
+    targets = [(index, tensor) for index, tensor in enumerate(inputs) if tensor.requires_grad]
+    input_grads = [None] * len(node.next_edges)
+    if pairs and targets:
+        results = grad([output for output, _ in pairs], [tensor for _, tensor in targets],
+                       [g for _, g in pairs], create_graph=True, allow_unused=True)
+        for (index, _), result in zip(targets, results):
+            input_grads[index] = result
+    return tuple(input_grads)
 
 
 def _release_children(node, pending, buffers, ready):
@@ -70,9 +107,9 @@ def _release_children(node, pending, buffers, ready):
             ready.append(child)
 
 
-def _count_dependencies(start_nodes):
-    """How many edges point at each node reachable from ``start_nodes``."""
-    pending = {}
+def _count_dependencies(start_nodes, with_senders=False):
+    """How many edges point at each node reachable from ``start_nodes`` (and, if asked, who sends)."""
+    pending, senders = {}, {} if with_senders else None
     stack = list(start_nodes)
     seen = set(stack)
     while stack:
@@ -82,10 +119,23 @@ def _count_dependencies(start_nodes):
                 continue
             child = edge[0]
             pending[child] = pending.get(child, 0) + 1
+            if with_senders:
+                senders.setdefault(child, []).append(node)
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
-    return pending
+    return pending, senders
+
+
+def _leading_to(targets, senders):
+    """The nodes from which one of ``targets`` is reached by one edge or more."""
+    leading, stack = set(), list(targets)
+    while stack:
+        for sender in senders.get(stack.pop(), ()):
+            if sender not in leading:
+                leading.add(sender)
+                stack.append(sender)
+    return leading
 
 
 def _add_to_buffer(buffers, node, output_nr, grad):
@@ -96,35 +146,40 @@ def _add_to_buffer(buffers, node, output_nr, grad):
     slots[output_nr] = grad if slots[output_nr] is None else slots[output_nr] + grad
 
 
-def _fill_missing(node, grads):
+def _fill_missing(node, grads, create_graph):
     """Outputs that received no gradient get zeros (torch materializes them too)."""
-    if all(grad is not None for grad in grads):
-        return grads
-    return [xp.zeros(shape, dtype) if grad is None else grad
-            for grad, (shape, dtype, xp) in zip(grads, node.output_meta)]
+    if all(grad is not None for grad in grads) or not getattr(node, "materialize_grads", True):
+        return grads    # (a custom Function may ask for None instead: ctx.set_materialize_grads(False))
+    zeros = [xp.zeros(shape, dtype) for shape, dtype, xp in node.output_meta]
+    if create_graph:
+        zeros = [Tensor._wrap(zero) for zero in zeros]
+    return [zero if grad is None else grad for grad, zero in zip(grads, zeros)]
 
 
-def _run_output_hooks(node, grads):
+def _run_output_hooks(node, grads, create_graph):
     if not node.output_hooks:
         return grads
     grads = list(grads)
     for output_nr, hooks in node.output_hooks.items():
         for hook in list(hooks.values()):
-            replaced = hook(Tensor._wrap(grads[output_nr]))
+            grad = grads[output_nr]
+            replaced = hook(grad if create_graph else Tensor._wrap(grad))
             if replaced is not None:
-                grads[output_nr] = replaced.array
+                grads[output_nr] = replaced if create_graph else replaced.array
     return grads
 
 
-def _checked_gradient(node, index, edge, grad):
+def _checked_gradient(node, index, edge, grad, create_graph):
     """``grad`` for input ``index`` of ``node``: the input's shape is required, its dtype restored."""
     child, output_nr = edge
     shape, dtype, _ = child.output_meta[output_nr]
-    if grad.shape != shape:
+    if tuple(grad.shape) != shape:
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(grad.shape)} but expected shape compatible with {list(shape)}")
     # torch casts a gradient of another dtype back to the input's (float32 stays float32)
+    if create_graph:
+        return grad if grad.array.dtype == dtype else grad.to(dtypes.from_numpy_dtype(dtype))
     return grad if grad.dtype == dtype else grad.astype(dtype)
 
 
@@ -135,12 +190,16 @@ def _as_tuple(value):
     return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
-def _roots(outputs, grad_outputs):
-    """Pair each output with its starting gradient (ones for a scalar output)."""
+def _roots(outputs, grad_outputs, create_graph):
+    """Pair each output with its starting gradient (ones for a scalar output).
+
+    Arrays, or Tensors with ``create_graph`` (a given grad_output then keeps its own
+    graph, so the result can depend on it: torch's double-backward trick for jvp).
+    """
     roots = []
     grad_outputs = grad_outputs or (None,) * len(outputs)
     for grad in grad_outputs:
-        if grad is not None and not hasattr(grad, "array"):
+        if grad is not None and not isinstance(grad, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(grad).__name__}")
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
@@ -152,15 +211,17 @@ def _roots(outputs, grad_outputs):
             if output.array.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             xp = array_module(output.array)
-            grad_array = xp.ones(output.array.shape, output.array.dtype)
+            grad = Tensor._wrap(xp.ones(output.array.shape, output.array.dtype))
+        elif grad.array.shape != output.array.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
+                               f"{_size(grad.array.shape)} and output[0] has a shape of "
+                               f"{_size(output.array.shape)}.")
+        if create_graph:
+            if grad.array.dtype != output.array.dtype:
+                grad = grad.to(output.dtype)
+            roots.append((gradient_edge(output), grad))
         else:
-            grad_array = grad.array if hasattr(grad, "array") else grad
-            if grad_array.shape != output.array.shape:
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
-                                   f"{_size(grad_array.shape)} and output[0] has a shape of "
-                                   f"{_size(output.array.shape)}.")
-            grad_array = grad_array.astype(output.array.dtype, copy=False)
-        roots.append((gradient_edge(output), grad_array))
+            roots.append((gradient_edge(output), grad.array.astype(output.array.dtype, copy=False)))
     return roots
 
 
@@ -174,51 +235,67 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``."""
-    if create_graph:
-        raise NotImplementedError("minigrad computes first derivatives only (create_graph=False)")
-    roots = _roots(_as_tuple(tensors), _as_tuple(grad_tensors))
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``.
+
+    ``create_graph=True`` records the backward pass itself, so the ``.grad`` it leaves
+    has a ``grad_fn`` and can be differentiated again; ``retain_graph`` then defaults
+    to True (as torch's), since a second pass needs what the first one saved.
+    """
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    roots = _roots(_as_tuple(tensors), _as_tuple(grad_tensors), create_graph)
     if inputs is None:
-        run_backward(roots, retain_graph=bool(retain_graph))
+        run_backward(roots, retain_graph=bool(retain_graph), create_graph=create_graph)
         return
     # only ``inputs`` receive gradients: capture what reaches them, then accumulate as usual
     inputs = _as_tuple(inputs)
     edges = [gradient_edge(tensor) for tensor in inputs]
-    captured = run_backward(roots, retain_graph=bool(retain_graph), capture=set(edges))
+    captured = run_backward(roots, retain_graph=bool(retain_graph), capture=set(edges),
+                            create_graph=create_graph)
     for tensor, (node, output_nr) in zip(inputs, edges):
-        grad_array = captured.get((node, output_nr))
-        if grad_array is None:
+        grad = captured.get((node, output_nr))
+        if grad is None:
             continue
         if isinstance(node, AccumulateGrad):
-            node.accumulate(grad_array)        # runs the leaf's hooks, as a full backward would
+            node.accumulate(grad)              # runs the leaf's hooks, as a full backward would
         elif not tensor._retains_grad:         # retain_grad's hook has stored it already
-            previous = tensor.grad.array if tensor.grad is not None else 0
-            tensor.grad = Tensor._wrap(grad_array + previous)
+            if create_graph:
+                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+            else:
+                previous = tensor.grad.array if tensor.grad is not None else 0
+                tensor.grad = Tensor._wrap(grad + previous)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
-    """The gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``."""
-    if create_graph:
-        raise NotImplementedError("minigrad computes first derivatives only (create_graph=False)")
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    With ``create_graph=True`` the results carry a graph (``grad_fn``) and can be
+    differentiated again: ``grad(grad(y, x, create_graph=True)[0].sum(), x)`` is a
+    second derivative.
+    """
+    retain_graph = create_graph if retain_graph is None else retain_graph
     inputs = _as_tuple(inputs)
-    roots = _roots(_as_tuple(outputs), _as_tuple(grad_outputs))
+    roots = _roots(_as_tuple(outputs), _as_tuple(grad_outputs), create_graph)
     for tensor in inputs:
         if not tensor.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     edges = [gradient_edge(tensor) for tensor in inputs]
-    captured = run_backward(roots, retain_graph=bool(retain_graph), capture=set(edges))
+    captured = run_backward(roots, retain_graph=bool(retain_graph), capture=set(edges),
+                            create_graph=create_graph)
     results = []
     for index, (tensor, edge) in enumerate(zip(inputs, edges)):
-        grad_array = captured.get(edge)
-        if grad_array is None:
+        result = captured.get(edge)
+        if result is None:
             if materialize_grads:
-                grad_array = tensor.array * 0
+                result = Tensor._wrap(tensor.array * 0) if create_graph else tensor.array * 0
             elif not allow_unused:
                 raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have "
                                    "been used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
-        if grad_array is not None and not getattr(grad_array.flags, "writeable", True):
-            grad_array = grad_array.copy()   # a broadcast view from sum/mean's backward
-        results.append(None if grad_array is None else Tensor._wrap(grad_array))
+        if result is None or create_graph:
+            results.append(result)
+            continue
+        if not getattr(result.flags, "writeable", True):
+            result = result.copy()   # a broadcast view from sum/mean's backward
+        results.append(Tensor._wrap(result))
     return tuple(results)

@@ -50,7 +50,16 @@ class Function:
     output_meta = ()         # per output: (shape, dtype, array module), for zero gradients
     output_hooks = None      # {output_nr: {handle id: hook}} from register_hook / retain_grad
     _saved = ()
-    _saved_versions = ()     # per saved tensor: (version counter, version, array, whose)
+    _saved_versions = ()     # per saved input/output: (version counter, version, array, whose, slot)
+    # True where ``backward``'s formula also runs on Tensors (operators and ``array_module``
+    # functions only): then create_graph=True records it as a graph (a second derivative)
+    differentiable_backward = False
+    # or, for a fused op: ``composite(self, *inputs)`` recomputes its outputs from its input
+    # tensors with differentiable ops; create_graph=True then differentiates that instead
+    # (such a node keeps its input arrays, ``_composite_inputs``, until it is released)
+    composite = None
+    _composite_inputs = None
+    _graph_mode = False      # True while backward runs on Tensors (create_graph=True)
 
     # ---- what an op writes -------------------------------------------------
     def forward(self, *arrays, **options):
@@ -67,13 +76,59 @@ class Function:
     def saved_tensors(self):
         if self._saved is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        for counter, version, array, whose in self._saved_versions:
+        for counter, version, array, whose, _ in self._saved_versions:
             if counter.value != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: {self._describe_saved(array, whose)} is at version "
                     f"{counter.value}; expected version {version} instead.")
+        if self._graph_mode:
+            return self._saved_as_tensors()
         return self._saved
+
+    def _saved_as_tensors(self):
+        """The saved arrays as Tensors that sit where they sat in the graph (create_graph=True).
+
+        A saved input is the input's tensor again (its node and output number, from
+        ``next_edges``; a leaf is the leaf itself), a saved output a tensor made by this
+        node, so a formula that uses them is differentiated through them.  Anything
+        else this node saved (masks, indices) is a constant.
+        """
+        slots = {id(record[2]): record[4] for record in self._saved_versions}
+        return tuple(None if array is None else self._graph_tensor(array, slots.get(id(array)))
+                     for array in self._saved)
+
+    def _graph_tensor(self, array, slot):
+        maker = None
+        if slot is not None:
+            kind, index = slot
+            maker = (self, index) if kind == "output" else self.next_edges[index]
+        if maker is None:
+            return Tensor._wrap(array)
+        node, output_nr = maker
+        if isinstance(node, AccumulateGrad):
+            return node.leaf
+        tensor = Tensor._wrap(array, requires_grad=True)
+        tensor.grad_fn, tensor._output_nr = node, output_nr
+        return tensor
+
+    def _differentiable_backward(self, grad_outputs):
+        """``backward`` on Tensors, recorded as a graph (the engine calls it with create_graph=True)."""
+        if not self.differentiable_backward:
+            raise NotImplementedError(
+                f"minigrad cannot differentiate {self.name()} twice yet (create_graph=True): its "
+                "backward is written for arrays only")
+        # the node's other arrays (masks, class weights) meet Tensors in the formula: as constants
+        constants = {name: value for name, value in vars(self).items() if _is_array(value)}
+        for name, value in constants.items():
+            setattr(self, name, Tensor._wrap(_as_array(value)))
+        self._graph_mode = True
+        try:
+            return self.backward(*grad_outputs)
+        finally:
+            self._graph_mode = False
+            for name, value in constants.items():
+                setattr(self, name, value)
 
     def _describe_saved(self, array, whose):
         """torch's ``[minigrad.FloatTensor [3]], which is output 0 of Exp,`` (names the tensor's maker)."""
@@ -91,6 +146,7 @@ class Function:
         """Free the saved arrays (after a backward without ``retain_graph``)."""
         self._saved = None
         self._saved_versions = ()
+        self._composite_inputs = None
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
@@ -146,6 +202,8 @@ class Function:
                                   for result in results])
         if self._saved:
             self._remember_saved_versions(inputs, results)
+        if self.composite is not None:
+            self._composite_inputs = tuple([tensor.array for tensor in inputs])
         for output_nr, result in enumerate(results):
             if result.array.dtype.kind in "fc":    # integer outputs (indices) carry no gradient
                 result._requires_grad = True
@@ -156,13 +214,17 @@ class Function:
         """Note the versions of saved tensors so backward can spot in-place changes.
 
         Inputs are remembered weakly (for the error message only); outputs by number.
+        The slot (``("input", i)`` or ``("output", j)``) says where a saved array sits in
+        the graph, for a backward recorded with create_graph=True.
         """
         if not self._saved:
             return
         saved_ids = {id(array) for array in self._saved if array is not None}
         records = [(tensor._version_counter, tensor._version_counter.value, tensor.array,
-                    weakref.ref(tensor)) for tensor in inputs if id(tensor.array) in saved_ids]
-        records += [(tensor._version_counter, tensor._version_counter.value, tensor.array, output_nr)
+                    weakref.ref(tensor), ("input", index))
+                   for index, tensor in enumerate(inputs) if id(tensor.array) in saved_ids]
+        records += [(tensor._version_counter, tensor._version_counter.value, tensor.array, output_nr,
+                     ("output", output_nr))
                     for output_nr, tensor in enumerate(outputs) if id(tensor.array) in saved_ids]
         self._saved_versions = tuple(records)
 
@@ -190,7 +252,14 @@ class AccumulateGrad(Function):
         return "AccumulateGrad"
 
     def accumulate(self, grad):
+        """Add ``grad`` (an array, or a Tensor with its graph under create_graph=True) into ``.grad``."""
         leaf = self.leaf
+        if isinstance(grad, Tensor):             # create_graph: .grad keeps the graph, as torch's
+            for hook in list((leaf._hooks or {}).values()):
+                replaced = hook(grad)
+                grad = grad if replaced is None else replaced
+            leaf._grad = grad if leaf._grad is None else leaf._grad + grad
+            return
         for hook in list((leaf._hooks or {}).values()):
             replaced = hook(Tensor._wrap(grad))
             if replaced is not None:
@@ -215,6 +284,11 @@ def gradient_edge(tensor):
     if tensor.grad_fn is not None:
         return (tensor.grad_fn, tensor._output_nr)
     return (AccumulateGrad.of(tensor), 0)
+
+
+def _is_array(value):
+    """A NumPy or CuPy array (not a tensor, not a number)."""
+    return hasattr(value, "__array_interface__") or hasattr(value, "__cuda_array_interface__")
 
 
 def _as_array(value):

@@ -436,8 +436,13 @@ def parse_size(size, factory="empty", negative_message=None) -> tuple:
     return tuple(int(dim) for dim in size)
 
 
-def infer_array(data):
-    """A NumPy array from nested lists, numbers, arrays or tensors, with torch's dtype rules."""
+def infer_array(data, dtype_given=False):
+    """A NumPy array from nested lists, numbers, arrays or tensors, with torch's dtype rules.
+
+    With ``dtype_given`` the caller casts to its dtype next, so Python floats stay
+    float64 here: ``tensor([0.1], dtype=float64)`` is exactly 0.1, as torch's (a detour
+    through the float32 default would round it).
+    """
     if isinstance(data, Tensor):
         return numpy.asarray(data.array if array_module(data.array) is numpy else data.array.get())
     if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flatten(data)):
@@ -451,7 +456,8 @@ def infer_array(data):
     except ValueError:
         raise ValueError(_ragged_message(data)) from None
     if array.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
-        array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
+        if not dtype_given:
+            array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
     elif array.dtype.kind == "i" and not isinstance(data, numpy.ndarray):
         array = array.astype(numpy.int64)
     elif array.dtype.kind not in "fiub":
@@ -497,7 +503,7 @@ def array_from_constructor_args(args, dtype, device):
         args = (0,)
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         data = args[0]
-        array = numpy.array(data.array if isinstance(data, Tensor) else infer_array(data),
+        array = numpy.array(data.array if isinstance(data, Tensor) else infer_array(data, dtype_given=True),
                             dtype=numpy_dtype)
     else:
         array = numpy.zeros(parse_size(args), dtype=numpy_dtype)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..core.engine import tensor_backward
 from ..core.tensor import Tensor
+from .tensor_namespace import TensorNamespace
 from . import (arithmetic, comparison, conversion, factories, indexing, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary)
 
 METHODS = {
@@ -122,7 +123,10 @@ PROPERTIES = {"T": shape.T, "mT": shape.mT}
 
 
 def bind_methods(tensor_class=Tensor):
-    """Attach every function above to ``tensor_class`` under its method name."""
+    """Attach every function above to ``tensor_class`` under its method name, and the namespace
+    that ``array_module(tensor)`` answers (numpy's spelling of the differentiable ops, so an op's
+    backward formula given Tensors records a graph: create_graph=True)."""
+    tensor_class.array_namespace = TensorNamespace()
     for method_name, function in METHODS.items():
         setattr(tensor_class, method_name, function)
     for property_name, function in PROPERTIES.items():

@@ -15,6 +15,8 @@ from .inplace import assign, write
 
 # ---- the differentiable ops -------------------------------------------------
 class Add(Function):
+    differentiable_backward = True
+
     def forward(self, a, b, alpha=1):
         self.shapes = a.shape, b.shape
         self.alpha = alpha
@@ -27,6 +29,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    differentiable_backward = True
+
     def forward(self, a, b, alpha=1):
         self.shapes = a.shape, b.shape
         self.alpha = alpha
@@ -38,6 +42,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    differentiable_backward = True
+
     def forward(self, a, b):
         # d(ab)/da = b and d(ab)/db = a: keep a factor only if the other one needs a gradient,
         # so `h * 3` does not hold on to h (and an in-place change of h later is fine, as in torch)
@@ -55,6 +61,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    differentiable_backward = True
+
     def forward(self, a, b):
         # d(a/b)/da = 1/b needs b; d(a/b)/db = -a/b^2 needs both
         self.save_for_backward(a if self.needs_input_grad[1] else None, b)
@@ -70,6 +78,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         return -x
 
@@ -79,6 +89,8 @@ class Neg(Function):
 
 class PowScalar(Function):
     """``x ** exponent`` for a Python number ``exponent``."""
+
+    differentiable_backward = True
 
     def name(self):
         return "PowBackward0"   # torch names its nodes by overload: tensor ** number
@@ -97,6 +109,8 @@ class PowScalar(Function):
 
 class Pow(Function):
     """``base ** exponent`` for two tensors."""
+
+    differentiable_backward = True
 
     def name(self):
         return "PowBackward1"   # tensor ** tensor
@@ -128,6 +142,8 @@ class Remainder(Function):
     ``a % b = a - b * floor(a / b)``: the gradient is 1 for ``a`` and ``-floor(a / b)`` for ``b``.
     """
 
+    differentiable_backward = True
+
     def forward(self, a, b):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
@@ -145,6 +161,8 @@ class Remainder(Function):
 
 class Fmod(Function):
     """``fmod(a, b) = a - b * trunc(a / b)``: the remainder with the sign of ``a`` (C's convention)."""
+
+    differentiable_backward = True
 
     def forward(self, a, b):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))

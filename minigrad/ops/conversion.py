@@ -4,9 +4,13 @@ from __future__ import annotations
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import Device, device_of, to_device
+from ..core.tensor import Tensor
+from .tensor_namespace import astype
 
 
 class Cast(Function):
+    differentiable_backward = True
+
     def name(self):
         return "ToCopyBackward0"   # torch's name for the node of .to() / .float() ...
 
@@ -15,10 +19,12 @@ class Cast(Function):
         return x.astype(dtype)
 
     def backward(self, grad_output):
-        return grad_output.astype(self.input_dtype)
+        return astype(grad_output, self.input_dtype)
 
 
 class ToDevice(Function):
+    differentiable_backward = True
+
     def name(self):
         return "ToCopyBackward0"
 
@@ -27,10 +33,14 @@ class ToDevice(Function):
         return to_device(x, device)
 
     def backward(self, grad_output):
+        if isinstance(grad_output, Tensor):          # create_graph: the move back is an op too
+            return grad_output.to(self.input_device)
         return to_device(grad_output, self.input_device)
 
 
 class Clone(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         return x.copy()
 
@@ -45,7 +55,6 @@ def clone(input):
 
 def to(input, *args, dtype=None, device=None, copy=False, non_blocking=False):
     """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``: a new tensor only when needed."""
-    from ..core.tensor import Tensor
     for arg in args:
         if isinstance(arg, Tensor):
             dtype, device = arg.dtype, arg.device

@@ -26,7 +26,7 @@ def _numpy_dtype(dtype, default=None):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data``; the dtype is inferred unless given."""
-    array = infer_array(data)
+    array = infer_array(data, dtype_given=dtype is not None)
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype))
     elif isinstance(data, Tensor):
@@ -40,7 +40,7 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` where it can."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
-    array = numpy.asarray(data) if isinstance(data, numpy.ndarray) else infer_array(data)
+    array = numpy.asarray(data) if isinstance(data, numpy.ndarray) else infer_array(data, dtype is not None)
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
     return _new(to_device(array, as_device(device)), False)

@@ -35,6 +35,8 @@ __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "ma
 class Slice(Function):
     """Basic indexing (ints, slices, None, ...): a view of the input."""
 
+    differentiable_backward = True
+
     def forward(self, x, key):
         self.key = key
         self.input_shape = x.shape
@@ -44,13 +46,13 @@ class Slice(Function):
         return result
 
     def backward(self, grad_output):
-        grad = array_module(grad_output).zeros(self.input_shape, grad_output.dtype)
-        grad[self.key] = grad_output
-        return grad
+        return _placed(grad_output, self.input_shape, None, self.key, accumulate=False)
 
 
 class Index(Function):
     """Advanced indexing, ``x[first][second]`` (``first`` holds the ints of a mixed key, or is None)."""
+
+    differentiable_backward = True
 
     def forward(self, x, first, second, accumulate):
         self.first, self.second, self.accumulate = first, second, accumulate
@@ -60,17 +62,55 @@ class Index(Function):
         return array_module(x).asarray(selected[second])
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
-        grad = xp.zeros(self.selected_shape, grad_output.dtype)
-        if self.accumulate:   # integer index arrays may repeat an index: sum, do not overwrite
-            backend.scatter_add(grad, self.second, grad_output)
-        else:                 # masks select each element at most once
-            grad[self.second] = grad_output
-        if self.first is not None:
-            full = xp.zeros(self.input_shape, grad_output.dtype)
-            full[self.first] = grad
-            grad = full
+        return _placed(grad_output, self.input_shape, self.first, self.second, self.accumulate,
+                       self.selected_shape)
+
+
+def _placed(grad_output, shape, first, second, accumulate, selected_shape=None):
+    """The gradient of indexing: zeros of ``shape`` with ``grad_output`` placed at ``[first][second]``.
+
+    On arrays this writes into zeros; on Tensors (create_graph=True) it is the op
+    ``Place``, whose own gradient is the indexing again.
+    """
+    if isinstance(grad_output, Tensor):
+        return Place.apply(grad_output, shape=shape, first=first, second=second, accumulate=accumulate,
+                           selected_shape=selected_shape)
+    xp = array_module(grad_output)
+    if first is None and selected_shape is None:      # basic indexing: one region
+        grad = xp.zeros(shape, grad_output.dtype)
+        grad[second] = grad_output
         return grad
+    grad = xp.zeros(selected_shape, grad_output.dtype)
+    if accumulate:   # integer index arrays may repeat an index: sum, do not overwrite
+        backend.scatter_add(grad, second, grad_output)
+    else:            # masks select each element at most once
+        grad[second] = grad_output
+    if first is not None:
+        full = xp.zeros(shape, grad_output.dtype)
+        full[first] = grad
+        grad = full
+    return grad
+
+
+class Place(Function):
+    """The gradient of indexing as an op (``IndexBackward``'s node when differentiated twice):
+    ``grad`` placed into zeros; its own gradient reads the same positions back."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return "IndexPutBackward0"
+
+    def forward(self, grad, shape, first, second, accumulate, selected_shape):
+        self.first, self.second = first, second
+        self.basic = first is None and selected_shape is None
+        return _placed(grad, shape, first, second, accumulate, selected_shape)
+
+    def backward(self, grad_output):
+        if self.basic:
+            return grad_output[self.second]
+        selected = grad_output if self.first is None else grad_output[self.first]
+        return selected[self.second]
 
 
 class CopySlices(Function):
@@ -101,18 +141,21 @@ class CopySlices(Function):
 class Gather(Function):
     """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim 1; backward adds into those places."""
 
+    differentiable_backward = True
+
     def forward(self, x, index, dim):
         self.key = _along_dim_key(index, dim)
         self.input_shape = x.shape
         return x[self.key]
 
     def backward(self, grad_output):
-        grad = array_module(grad_output).zeros(self.input_shape, grad_output.dtype)
-        return backend.scatter_add(grad, self.key, grad_output)
+        return _placed(grad_output, self.input_shape, None, self.key, True, self.input_shape)
 
 
 class Scatter(Function):
     """``out = x.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (or ``+=`` when ``add``)."""
+
+    differentiable_backward = True
 
     def forward(self, x, src=None, index=None, dim=None, value=None, add=False):
         self.key = _along_dim_key(index, dim)
@@ -125,49 +168,57 @@ class Scatter(Function):
             backend.scatter_add(out, self.key, values)
         else:
             out[self.key] = values
+            self.kept = _kept(x, self.key)    # overwritten entries get nothing from the input
         return out
 
     def backward(self, grad_output):
         grad_input = grad_src = None
         if self.needs_input_grad[0]:
-            grad_input = grad_output
-            if not self.add:                  # overwritten entries got nothing from the input
-                grad_input = grad_output.copy()
-                grad_input[self.key] = 0
+            grad_input = grad_output if self.add else array_module(grad_output).where(self.kept, grad_output, 0)
         if self.src_shape is None:
             return grad_input
         if self.needs_input_grad[1]:
-            grad_src = array_module(grad_output).zeros(self.src_shape, grad_output.dtype)
-            grad_src[self.block] = grad_output[self.key]
+            grad_src = _placed(grad_output[self.key], self.src_shape, None, self.block, False)
         return grad_input, grad_src
 
 
 class IndexSelect(Function):
+    differentiable_backward = True
+
     def forward(self, x, index, dim):
         self.key = (slice(None),) * dim + (index,)
         self.input_shape = x.shape
         return x[self.key]
 
     def backward(self, grad_output):
-        grad = array_module(grad_output).zeros(self.input_shape, grad_output.dtype)
-        return backend.scatter_add(grad, self.key, grad_output)
+        return _placed(grad_output, self.input_shape, None, self.key, True, self.input_shape)
 
 
 class IndexFill(Function):
+    differentiable_backward = True
+
     def forward(self, x, index, dim, value):
-        self.key = (slice(None),) * dim + (index,)
+        key = (slice(None),) * dim + (index,)
+        self.kept = _kept(x, key)             # the filled entries get no gradient
         out = x.copy()
-        out[self.key] = value
+        out[key] = value
         return out
 
     def backward(self, grad_output):
-        grad = grad_output.copy()
-        grad[self.key] = 0
-        return grad
+        return array_module(grad_output).where(self.kept, grad_output, 0)
+
+
+def _kept(x, key):
+    """A bool mask of ``x``'s shape, False at ``key``: the entries a write leaves alone."""
+    kept = array_module(x).ones(x.shape, bool)
+    kept[key] = False
+    return kept
 
 
 class MaskedFill(Function):
     """``where(mask, value, x)``; a tensor ``value`` (0-d) gets the sum of the masked gradient."""
+
+    differentiable_backward = True
 
     def forward(self, x, value=None, mask=None, fill=None):
         xp = array_module(x)
@@ -183,24 +234,28 @@ class MaskedFill(Function):
         if len(self.needs_input_grad) == 1:
             return grad_input
         if self.needs_input_grad[1]:
-            grad_value = xp.asarray(xp.where(self.mask, grad_output, 0).sum())
+            grad_value = xp.where(self.mask, grad_output, 0).sum()
+            grad_value = grad_value if isinstance(grad_value, Tensor) else xp.asarray(grad_value)
         return grad_input, grad_value
 
 
 class MaskedSelect(Function):
+    differentiable_backward = True
+
     def forward(self, x, mask, shape):
         xp = array_module(x)
         self.mask, self.input_shape = xp.broadcast_to(mask, shape), x.shape
         return xp.broadcast_to(x, shape)[self.mask]
 
     def backward(self, grad_output):
-        grad = array_module(grad_output).zeros(self.mask.shape, grad_output.dtype)
-        grad[self.mask] = grad_output
-        return sum_to(grad, self.input_shape)
+        return sum_to(_placed(grad_output, self.mask.shape, None, self.mask, False, self.mask.shape),
+                      self.input_shape)
 
 
 class Where(Function):
     """``condition ? input : other`` elementwise, with broadcasting."""
+
+    differentiable_backward = True
 
     def forward(self, input, other, condition):
         self.condition = condition
@@ -219,13 +274,18 @@ class Where(Function):
 
 
 class Tril(Function):
+    differentiable_backward = True
+
     def forward(self, x, diagonal, upper):
-        xp = array_module(x)
-        self.diagonal, self.triangle = diagonal, xp.triu if upper else xp.tril
-        return self.triangle(x, diagonal)
+        self.diagonal, self.upper = diagonal, upper
+        return self._triangle(x)
 
     def backward(self, grad_output):
-        return self.triangle(grad_output, self.diagonal)
+        return self._triangle(grad_output)
+
+    def _triangle(self, x):
+        xp = array_module(x)
+        return (xp.triu if self.upper else xp.tril)(x, self.diagonal)
 
 
 class Triu(Tril):

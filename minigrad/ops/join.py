@@ -17,6 +17,8 @@ __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split",
 
 # ---- the differentiable ops -------------------------------------------------
 class Cat(Function):
+    differentiable_backward = True
+
     def forward(self, *arrays, dim):
         self.dim = dim
         self.offsets = []
@@ -31,6 +33,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    differentiable_backward = True
+
     def forward(self, *arrays, dim):
         self.dim = dim
         return array_module(arrays[0]).stack(arrays, axis=dim)
@@ -43,6 +47,8 @@ class Stack(Function):
 class Split(Function):
     """Views of consecutive pieces of dim ``dim``, cut at ``offsets``."""
 
+    differentiable_backward = True
+
     def forward(self, x, offsets, dim):
         self.dim = dim
         return tuple(array_module(x).split(x, offsets, axis=dim))
@@ -52,6 +58,8 @@ class Split(Function):
 
 
 class Unbind(Function):
+    differentiable_backward = True
+
     def forward(self, x, dim):
         self.dim = dim
         lead = (slice(None),) * dim

@@ -24,6 +24,8 @@ _CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "doubl
 class Matmul(Function):
     """``a @ b``: d/da = grad @ b^T, d/db = a^T @ grad, summed over broadcast batch dimensions."""
 
+    differentiable_backward = True
+
     _NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0", (3, 3): "BmmBackward0"}
 
     def name(self):
@@ -59,6 +61,8 @@ class Matmul(Function):
 
 class Outer(Function):
     """``a[:, None] * b[None, :]``: d/da = grad @ b, d/db = grad^T @ a."""
+
+    differentiable_backward = True
 
     def name(self):
         return "MulBackward0"     # torch computes outer as a broadcast product

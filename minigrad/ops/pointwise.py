@@ -23,6 +23,8 @@ from .unary import _tensor
 class Clamp(Function):
     """``clamp`` with Python-number bounds (``None`` for no bound)."""
 
+    differentiable_backward = True
+
     def name(self):
         return "ClampBackward1"
 
@@ -48,6 +50,8 @@ class ClampTensor(Function):
     ``low`` where ``x < low < high``, ``high`` where ``x > high`` or ``high < low``.
     """
 
+    differentiable_backward = True
+
     def name(self):
         return "ClampBackward0"
 
@@ -68,6 +72,8 @@ class ClampTensor(Function):
 
 class Maximum(Function):
     """Elementwise max; where ``a == b`` each gets half the gradient (as torch)."""
+
+    differentiable_backward = True
 
     def name(self):
         return "MaximumBackward0" if self.largest else "MinimumBackward0"
@@ -150,6 +156,8 @@ def clamp_max(input, max):
 
 
 class ClampMin(Function):
+    differentiable_backward = True
+
     def name(self):
         return "ClampMinBackward1"
 
@@ -167,6 +175,8 @@ class ClampMin(Function):
 
 
 class ClampMax(Function):
+    differentiable_backward = True
+
     def name(self):
         return "ClampMaxBackward1"
 
@@ -192,6 +202,8 @@ def _float_operands(input, other, name):
 class Atan2(Function):
     """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)."""
 
+    differentiable_backward = True
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return array_module(a).arctan2(a, b)
@@ -206,6 +218,8 @@ class Atan2(Function):
 
 class LogAddExp(Function):
     """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = exp(a - result)."""
+
+    differentiable_backward = True
 
     def forward(self, a, b):
         result = array_module(a).logaddexp(a, b)
@@ -222,6 +236,8 @@ class LogAddExp(Function):
 
 class Hypot(Function):
     """``sqrt(a^2 + b^2)``; d/da = a / result."""
+
+    differentiable_backward = True
 
     def forward(self, a, b):
         result = array_module(a).hypot(a, b)

@@ -20,6 +20,7 @@ from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
 from .pointwise import maximum, minimum
+from .tensor_namespace import astype
 
 _INT64 = dtypes.int64.numpy
 
@@ -72,6 +73,8 @@ def _numpy_spelling(dim, keepdim, axis, keepdims):
 
 # ---- sum, mean, cumsum -------------------------------------------------------------------
 class Sum(Function):
+    differentiable_backward = True
+
     def name(self):
         return "SumBackward0" if self.axes is None else "SumBackward1"
 
@@ -81,10 +84,12 @@ class Sum(Function):
 
     def backward(self, grad_output):
         grad = _unreduce(grad_output, self.shape, self.axes, self.keepdim)
-        return grad.astype(self.input_dtype, copy=False)
+        return astype(grad, self.input_dtype)
 
 
 class Mean(Function):
+    differentiable_backward = True
+
     def name(self):
         return "MeanBackward0" if self.axes is None else "MeanBackward1"
 
@@ -97,11 +102,13 @@ class Mean(Function):
 
     def backward(self, grad_output):
         if self.count == 0:    # an empty input: its gradient is empty too
-            return array_module(grad_output).zeros(self.shape, grad_output.dtype)
+            return _unreduce(grad_output * 0, self.shape, self.axes, self.keepdim)
         return _unreduce(grad_output / self.count, self.shape, self.axes, self.keepdim)
 
 
 class Cumsum(Function):
+    differentiable_backward = True
+
     def forward(self, x, axis, dtype):
         self.axis, self.input_dtype = axis, x.dtype
         return array_module(x).cumsum(x, axis=axis, dtype=dtype)
@@ -110,7 +117,7 @@ class Cumsum(Function):
         # each input element feeds every later output: the gradient is a reversed cumsum
         xp = array_module(grad_output)
         grad = xp.flip(xp.cumsum(xp.flip(grad_output, self.axis), axis=self.axis), self.axis)
-        return grad.astype(self.input_dtype, copy=False)
+        return astype(grad, self.input_dtype)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -262,6 +269,8 @@ def _var_backward(grad, deviation, count, correction, over_dims):
 class Var(Function):
     """``sum((x - mean)^2) / (N - correction)``; d/dx = 2 (x - mean) / (N - correction)."""
 
+    differentiable_backward = True
+
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
@@ -279,6 +288,8 @@ class Var(Function):
 
 class Std(Function):
     """``sqrt(var)``; torch's gradient is 0 where std is 0 (not nan)."""
+
+    differentiable_backward = True
 
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
@@ -432,6 +443,8 @@ class Extreme(Function):
     ``max()``/``min()``; ``amax`` leaves them out, so its gradient there is nan).
     """
 
+    differentiable_backward = True
+
     def name(self):
         if self.nan_ties:   # torch's full max() / min()
             return "MaxBackward1" if self.largest else "MinBackward1"
@@ -452,7 +465,7 @@ class Extreme(Function):
         ties = x == result
         if self.nan_ties:
             ties |= xp.isnan(x) & xp.isnan(result)
-        count = ties.sum(axis=self.axes, keepdims=True).astype(x.dtype)
+        count = astype(ties.sum(axis=self.axes, keepdims=True), x.dtype)
         grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
         if self.nan_ties:
             return xp.where(ties, grad / xp.maximum(count, 1), 0)
@@ -462,6 +475,8 @@ class Extreme(Function):
 
 class ExtremeAlong(Function):
     """``max(dim)``/``min(dim)``: values and int64 indices; the gradient goes to the index."""
+
+    differentiable_backward = True
 
     def name(self):
         return "MaxBackward0" if self.largest else "MinBackward0"
@@ -474,18 +489,19 @@ class ExtremeAlong(Function):
         else:
             values, indices = x.min(axis=axis, keepdims=keepdim), x.argmin(axis=axis, keepdims=keepdim)
         indices = indices.astype(_INT64, copy=False)
-        self.save_for_backward(indices)
-        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        # where the gradient goes: the chosen position along ``axis`` (a bool mask of x's shape)
+        xp = array_module(x)
+        positions = xp.arange(x.shape[axis]).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
+        self.save_for_backward(positions == (indices if keepdim else xp.expand_dims(indices, axis)))
+        self.axis, self.keepdim = axis, keepdim
         return values, indices
 
     def backward(self, grad_output, grad_indices):
-        (indices,) = self.saved_tensors
+        (chosen,) = self.saved_tensors
         xp = array_module(grad_output)
-        axis = self.axis
         if not self.keepdim:
-            grad_output, indices = xp.expand_dims(grad_output, axis), xp.expand_dims(indices, axis)
-        positions = xp.arange(self.shape[axis]).reshape([-1 if a == axis else 1 for a in range(len(self.shape))])
-        return xp.where(positions == indices, grad_output, 0).astype(grad_output.dtype, copy=False)
+            grad_output = xp.expand_dims(grad_output, self.axis)
+        return xp.where(chosen, grad_output, 0)
 
 
 def _quiet(xp):
@@ -585,6 +601,8 @@ class Norm(Function):
     """The vector p-norm ``(sum |x|^p)^(1/p)`` over ``axes``; backward as torch's
     ``linalg_vector_norm_backward`` (gradient 0 where the norm is 0)."""
 
+    differentiable_backward = True
+
     def name(self):
         return "LinalgVectorNormBackward0"
 
@@ -621,7 +639,7 @@ class Norm(Function):
         if p in (math.inf, -math.inf):
             ties = xp.abs(x) == norm
             count = ties.sum(axis=self.axes, keepdims=True)
-            return xp.where(ties, xp.sign(x) * grad / xp.maximum(count, 1).astype(x.dtype), 0)
+            return xp.where(ties, xp.sign(x) * grad / astype(xp.maximum(count, 1), x.dtype), 0)
         if p < 1:
             zero = x == 0
             scaled = xp.where(zero, 0, xp.sign(x) * xp.where(zero, 1, xp.abs(x)) ** (p - 1))

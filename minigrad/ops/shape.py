@@ -27,6 +27,8 @@ __all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze",
 class View(Function):
     """Any change of shape that keeps the element order (view, reshape, flatten, squeeze)."""
 
+    differentiable_backward = True
+
     def forward(self, x, shape):
         self.input_shape = x.shape
         return x.reshape(shape)
@@ -50,6 +52,8 @@ class Unsqueeze(View):
 class Permute(Function):
     """``x.transpose(axes)``: the gradient goes back through the inverse permutation."""
 
+    differentiable_backward = True
+
     def forward(self, x, axes):
         self.axes = axes
         return x.transpose(axes)
@@ -58,7 +62,7 @@ class Permute(Function):
         inverse = [0] * len(self.axes)
         for position, axis in enumerate(self.axes):
             inverse[axis] = position
-        return grad_output.transpose(inverse)
+        return array_module(grad_output).transpose(grad_output, inverse)
 
 
 class Transpose(Permute):
@@ -73,6 +77,8 @@ class TransposeMatrix(Permute):
 class Expand(Function):
     """A read-only broadcast view; the gradient sums over the stretched dimensions."""
 
+    differentiable_backward = True
+
     def forward(self, x, shape):
         self.input_shape = x.shape
         return array_module(x).broadcast_to(x, shape)
@@ -83,6 +89,8 @@ class Expand(Function):
 
 class Repeat(Function):
     """``numpy.tile``: output dim d is ``repeats[d]`` copies of input dim d side by side."""
+
+    differentiable_backward = True
 
     def forward(self, x, repeats):
         self.repeats = repeats
@@ -116,6 +124,8 @@ class RepeatInterleave(Function):
 
 
 class Flip(Function):
+    differentiable_backward = True
+
     def forward(self, x, axes):
         self.axes = axes
         return array_module(x).flip(x, axes).copy()   # torch's flip copies
@@ -125,6 +135,8 @@ class Flip(Function):
 
 
 class Roll(Function):
+    differentiable_backward = True
+
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
         return array_module(x).roll(x, shifts, axes)

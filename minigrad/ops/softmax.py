@@ -18,6 +18,8 @@ from .reduction import _reduced_axes, _unreduce
 class Softmax(Function):
     """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y))."""
 
+    differentiable_backward = True
+
     def forward(self, x, axis):
         xp = array_module(x)
         result = xp.asarray(x - x.max(axis=axis, keepdims=True))   # asarray: 0-d gives a NumPy scalar
@@ -36,6 +38,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """``y = x - logsumexp(x)`` along ``axis``; dx = dy - softmax(x) * sum(dy)."""
 
+    differentiable_backward = True
+
     def forward(self, x, axis):
         xp = array_module(x)
         shifted = x - x.max(axis=axis, keepdims=True)
@@ -52,6 +56,8 @@ class LogSoftmax(Function):
 
 class LogSumExp(Function):
     """``log(sum(exp(x)))`` over ``axes``; dx = dy * exp(x - result) (the softmax)."""
+
+    differentiable_backward = True
 
     def name(self):
         return "LogsumexpBackward0"

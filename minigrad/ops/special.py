@@ -6,6 +6,7 @@ W. J. Cody's rational Chebyshev approximation, which matches torch to a few ulps
 from __future__ import annotations
 
 from ..core.device import array_module
+from ..core.tensor import Tensor
 
 # W. J. Cody, "Rational Chebyshev approximations for the error function",
 # Math. Comp. 23 (1969) 631-638, as in his netlib SPECFUN routine CALERF:
@@ -55,6 +56,8 @@ def _exp_minus_square(y):
 
 def erf(x):
     """erf of an array (NumPy or CuPy), to float64 precision; GELU calls it too."""
+    if isinstance(x, Tensor):          # a backward recorded as a graph (create_graph=True)
+        return x.erf()
     xp = array_module(x)
     if xp.__name__ == "cupy":         # CuPy ships an erf kernel (no host-side branching needed)
         import cupyx.scipy.special

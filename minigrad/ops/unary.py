@@ -39,6 +39,8 @@ def _tensor(input, name):
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
 class Exp(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         result = array_module(x).exp(x)
         self.save_for_backward(result)
@@ -52,6 +54,8 @@ class Exp(Function):
 class Expm1(Function):
     """``exp(x) - 1``, accurate near 0; d/dx = exp(x) = result + 1."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         result = array_module(x).expm1(x)
         self.save_for_backward(result)
@@ -63,6 +67,8 @@ class Expm1(Function):
 
 
 class Log(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).log(x)
@@ -74,6 +80,8 @@ class Log(Function):
 
 class Log1p(Function):
     """``log(1 + x)``, accurate near 0."""
+
+    differentiable_backward = True
 
     def name(self):
         return "Log1PBackward0"
@@ -88,6 +96,8 @@ class Log1p(Function):
 
 
 class Log2(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).log2(x)
@@ -98,6 +108,8 @@ class Log2(Function):
 
 
 class Sqrt(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         result = array_module(x).sqrt(x)
         self.save_for_backward(result)
@@ -111,6 +123,8 @@ class Sqrt(Function):
 class Rsqrt(Function):
     """``1 / sqrt(x)``; d/dx = -x^(-3/2) / 2 = -result^3 / 2."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         result = 1 / array_module(x).sqrt(x)
         self.save_for_backward(result)
@@ -122,6 +136,8 @@ class Rsqrt(Function):
 
 
 class Square(Function):
+    differentiable_backward = True
+
     def name(self):
         return "PowBackward0"     # torch computes square as pow(x, 2)
 
@@ -136,6 +152,8 @@ class Square(Function):
 
 class Reciprocal(Function):
     """``1 / x``; d/dx = -1 / x^2 = -result^2."""
+
+    differentiable_backward = True
 
     def forward(self, x):
         result = 1 / x
@@ -188,6 +206,8 @@ def reciprocal(input):
 
 # ---- activations ---------------------------------------------------------------------------
 class Tanh(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         result = array_module(x).tanh(x)
         self.save_for_backward(result)
@@ -206,6 +226,8 @@ class Sigmoid(Function):
     positive number, and full relative accuracy for very negative ``x``.
     """
 
+    differentiable_backward = True
+
     def forward(self, x):
         xp = array_module(x)
         e = xp.exp(-xp.abs(x))
@@ -219,6 +241,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         result = array_module(x).maximum(x, 0)   # keeps NaN, as torch
         self.save_for_backward(result)
@@ -243,6 +267,8 @@ def relu(input):
 
 # ---- abs, sign, rounding -----------------------------------------------------------------------
 class Abs(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).abs(x)
@@ -255,33 +281,45 @@ class Abs(Function):
 class PiecewiseConstant(Function):
     """Base of ``sign floor ceil round trunc``: piecewise constant, so the gradient is 0 (as torch)."""
 
+    differentiable_backward = True
+
     def backward(self, grad_output):
         return array_module(grad_output).zeros_like(grad_output)
 
 
 class Sign(PiecewiseConstant):
+    differentiable_backward = True
+
     def forward(self, x):
         xp = array_module(x)
         return xp.where(xp.isnan(x), 0, xp.sign(x))    # torch: sign(nan) = 0
 
 
 class Floor(PiecewiseConstant):
+    differentiable_backward = True
+
     def forward(self, x):
         return array_module(x).floor(x)
 
 
 class Ceil(PiecewiseConstant):
+    differentiable_backward = True
+
     def forward(self, x):
         return array_module(x).ceil(x)
 
 
 class Trunc(PiecewiseConstant):
+    differentiable_backward = True
+
     def forward(self, x):
         return array_module(x).trunc(x)
 
 
 class Round(PiecewiseConstant):
     """Half to even, as torch and NumPy; ``decimals`` rounds to that many places (RoundBackward1)."""
+
+    differentiable_backward = True
 
     def name(self):
         return "RoundBackward1" if self.decimals else "RoundBackward0"
@@ -334,6 +372,8 @@ fix = trunc
 
 # ---- trigonometric functions and erf -----------------------------------------------------------------
 class Sin(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).sin(x)
@@ -344,6 +384,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).cos(x)
@@ -364,6 +406,8 @@ def cos(input):
 class Erf(Function):
     """The error function; d/dx erf(x) = 2 / sqrt(pi) * exp(-x^2)."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return special.erf(x)
@@ -381,6 +425,8 @@ def erf(input):
 class Tan(Function):
     """d/dx tan(x) = 1 + tan(x)^2."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         result = array_module(x).tan(x)
         self.save_for_backward(result)
@@ -394,6 +440,8 @@ class Tan(Function):
 class Atan(Function):
     """d/dx atan(x) = 1 / (1 + x^2)."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).arctan(x)
@@ -405,6 +453,8 @@ class Atan(Function):
 
 class Asin(Function):
     """d/dx asin(x) = 1 / sqrt(1 - x^2)."""
+
+    differentiable_backward = True
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -418,6 +468,8 @@ class Asin(Function):
 class Acos(Function):
     """d/dx acos(x) = -1 / sqrt(1 - x^2)."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).arccos(x)
@@ -430,6 +482,8 @@ class Acos(Function):
 class Sinh(Function):
     """d/dx sinh(x) = cosh(x)."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return array_module(x).sinh(x)
@@ -441,6 +495,8 @@ class Sinh(Function):
 
 class Cosh(Function):
     """d/dx cosh(x) = sinh(x)."""
+
+    differentiable_backward = True
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -481,6 +537,8 @@ arctan, arcsin, arccos = atan, asin, acos
 class Frac(Function):
     """``x - trunc(x)`` (sign of ``x`` kept); the gradient passes unchanged (as torch)."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         return x - array_module(x).trunc(x)
 
@@ -497,6 +555,8 @@ def frac(input):
 
 class NanToNum(Function):
     """Replace NaN and +-inf by numbers; the gradient passes only where ``x`` was finite (as torch)."""
+
+    differentiable_backward = True
 
     def forward(self, x, nan, posinf, neginf):
         xp = array_module(x)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import minigrad
-from minigrad.autograd import Function
+from minigrad.core.function import Function
 from minigrad.core.function import FREED_GRAPH_MESSAGE
 from minigrad.testing import assert_matches_torch
 

@@ -257,3 +257,13 @@ def test_factories_on_every_device(device):
             minigrad.tensor([1.0], device=device), minigrad.zeros_like(minigrad.ones(2, device=device))]
     for tensor in made:
         assert tensor.device == minigrad.device(device)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.tensor([0.1, 0.3], dtype=lib.float64), lambda lib: lib.tensor(0.1, dtype=lib.float64),
+    lambda lib: lib.as_tensor([[0.1]], dtype=lib.float64), lambda lib: lib.DoubleTensor([0.1, 1e-40]),
+    lambda lib: lib.tensor([0.1, 0.3], dtype=lib.float32), lambda lib: lib.tensor([1e-40], dtype=lib.float16),
+])
+def test_python_floats_go_straight_to_the_requested_dtype_as_torch(make):
+    """Regression: floats took a detour through the float32 default, so float64 tensors were rounded."""
+    assert make(minigrad).tolist() == make(torch).tolist()

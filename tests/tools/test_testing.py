@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import minigrad
-from minigrad.autograd import Function, gradcheck
+from minigrad.autograd import gradcheck
+from minigrad.core.function import Function
 from minigrad.testing import assert_matches_torch, from_torch, to_torch
 
 

@@ -14,6 +14,7 @@ from ...core.function import Function
 from ...core.device import array_module
 from ...ops import softmax as softmax_ops, special, unary
 from ...ops.inplace import assign
+from ...ops.tensor_namespace import astype
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
            "elu_", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",
@@ -40,6 +41,8 @@ def _softplus(xp, x):
 class Pointwise(Function):
     """An elementwise activation: subclasses give ``function`` and ``derivative`` of ``x``."""
 
+    differentiable_backward = True     # ``derivative`` uses operators and xp functions only
+
     def forward(self, x, **params):
         self.params = params
         self.save_for_backward(x)
@@ -47,7 +50,7 @@ class Pointwise(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return (grad_output * self.derivative(array_module(x), x, **self.params)).astype(x.dtype, copy=False)
+        return astype(grad_output * self.derivative(array_module(x), x, **self.params), x.dtype)
 
 
 class Hardtanh(Pointwise):

@@ -27,6 +27,7 @@ import warnings
 from ...core import random
 from ...core.function import Function
 from ...core.device import array_module, device_of
+from ...core.tensor import Tensor
 from ...ops.broadcast import broadcast_shapes, sum_to
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -52,6 +53,7 @@ class ScaledDotProductAttention(Function):
                 key_groups=1, value_groups=1, return_weights=False):
         xp = array_module(query)
         self.scale, self.key_groups, self.value_groups = scale, key_groups, value_groups
+        self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
         keys, values = _repeat_heads(key, key_groups), _repeat_heads(value, value_groups)
         scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
@@ -64,6 +66,25 @@ class ScaledDotProductAttention(Function):
         self.save_for_backward(query, key, value, weights, *(() if keep is None else (keep,)))
         self.bias_shape = bias[0].shape if bias else None
         return (output, dropped) if return_weights else output
+
+    def composite(self, query, key, value, *bias):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
+        if self.key_groups > 1:
+            key = key.repeat_interleave(self.key_groups, -3)
+        if self.value_groups > 1:
+            value = value.repeat_interleave(self.value_groups, -3)
+        scores = query.matmul(key.transpose(-1, -2)) * self.scale
+        if bias:
+            scores = scores + bias[0]
+        if self.safe_softmax:     # rows masked entirely give zeros (and zero gradients), not NaN
+            masked_rows = Tensor._wrap(scores.array.max(axis=-1, keepdims=True) == -math.inf)
+            weights = scores.masked_fill(masked_rows, 0.0).softmax(-1).masked_fill(masked_rows, 0.0)
+        else:
+            weights = scores.softmax(-1)
+        if len(self._saved) > 4:  # the dropout multiplier drawn in forward
+            weights = weights * Tensor._wrap(self._saved[4])
+        output = weights.matmul(value)
+        return (output, weights) if self.return_weights else output
 
     def backward(self, grad_output, grad_weights=None):
         query, key, value, weights, *keep = self.saved_tensors

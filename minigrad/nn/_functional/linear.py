@@ -17,6 +17,8 @@ _SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"
 class Linear(Function):
     """``y = x @ weight.T + bias``: x ``(*, in)``, weight ``(out, in)``, bias ``(out,)`` -> ``(*, out)``."""
 
+    differentiable_backward = True
+
     def forward(self, x, weight, *bias):
         self.save_for_backward(x, weight)
         output = x @ weight.T

@@ -16,11 +16,13 @@ from __future__ import annotations
 import math
 import warnings
 
-from ...core.function import Function
+from ...core.function import Function, _as_array
 from ...core.dtypes import scalar_type_name
 from ...core.device import array_module
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
+from ...ops.indexing import _placed
+from ...ops.tensor_namespace import astype
 from ...core.tensor import Size, Tensor
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -67,9 +69,17 @@ def _reduction_scale(xp, grad_output, reduction, denominator, dtype, weight=None
     if any), times the incoming gradient."""
     if reduction == "mean":
         if float(denominator) == 0:   # every target ignored: torch's gradient is zero, not nan
-            return xp.zeros_like(grad_output, dtype=dtype)
-        grad_output = (grad_output / denominator).astype(dtype, copy=False)
+            return astype(grad_output * 0, dtype)
+        grad_output = astype(grad_output / denominator, dtype)
     return grad_output if weight is None else grad_output * weight
+
+
+def _reduce_tensor(loss, reduction, denominator):
+    """``_reduce`` of a Tensor, from differentiable ops (for the composites below)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    return total if reduction == "sum" else total / float(denominator) if float(denominator) else total * math.nan
 
 
 # ---- cross entropy and NLL ---------------------------------------------------------------------------
@@ -85,6 +95,11 @@ class DistributionCrossEntropy(Function):
     and weighted; gradients d/dlogits = ``p * sum_c dist - dist`` and
     d/ddist = ``-log_p``.
     """
+
+    def composite(self, logits, dist):
+        """The same from differentiable ops (create_graph=True): log_p is not an input here."""
+        loss = -(dist * logits.log_softmax(self.class_axis)).sum(self.class_axis)
+        return _reduce_tensor(loss, self.reduction, self.denominator)
 
     def forward(self, logits, dist, class_axis, reduction, denominator):
         xp = array_module(logits)
@@ -118,6 +133,18 @@ class ClassIndexCrossEntropy(Function):
     Gradients: d/dlogits = ``p * sum_c a - a``, d/dlog_p = ``-a``.
     """
 
+    differentiable_backward = True
+
+    def composite(self, scores):
+        """cross_entropy from differentiable ops (create_graph=True): log_p is not an input here."""
+        log_p = scores.log_softmax(self.class_axis)
+        per_sample = -Tensor._wrap(_as_array(self.label_weight)) * log_p[self.index]
+        if self.smoothing is not None:
+            class_weight, sample_scale = self.smoothing
+            per_sample = per_sample - Tensor._wrap(_as_array(sample_scale)) * (
+                log_p * Tensor._wrap(class_weight)).sum(self.class_axis)
+        return _reduce_tensor(per_sample, self.reduction, self.denominator)
+
     def forward(self, scores, index, label_weight, smoothing, class_axis, from_logits, reduction,
                 denominator):
         xp = array_module(scores)
@@ -125,6 +152,8 @@ class ClassIndexCrossEntropy(Function):
         self.index, self.label_weight, self.smoothing = index, label_weight, smoothing
         self.class_axis, self.from_logits = class_axis, from_logits
         self.reduction, self.denominator = reduction, denominator
+        if not from_logits:     # nll_loss: log_p is the input, so backward's formula runs on Tensors too
+            self.composite = None
         self.save_for_backward(log_p)   # for nll_loss: the input itself, so in-place changes are caught
         per_sample = -label_weight * log_p[index]
         if smoothing is not None:                 # (class weights broadcast, eps / C per sample)
@@ -147,8 +176,11 @@ class ClassIndexCrossEntropy(Function):
             smooth = scale * sample_scale                              # eps / C per sample
             total = label_coefficient + smooth * class_weight.sum()    # sum_c a[c]
             grad_scores = xp.exp(log_p) * xp.expand_dims(total, axis) - xp.expand_dims(smooth, axis) * class_weight
+        if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
+            return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
+                                                self.index, True, tuple(grad_scores.shape)), log_p.dtype)
         grad_scores[self.index] -= label_coefficient
-        return grad_scores.astype(log_p.dtype, copy=False)
+        return astype(grad_scores, log_p.dtype)
 
 
 def _check_class_targets(input, target):
@@ -272,6 +304,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 class DifferenceLoss(Function):
     """``reduce(f(input - target))``; subclasses give ``function`` and ``derivative`` of the difference."""
 
+    differentiable_backward = True
+
     def forward(self, input, target, reduction, **params):
         self.reduction, self.params = reduction, params
         self.save_for_backward(input, target)
@@ -285,7 +319,7 @@ class DifferenceLoss(Function):
         difference = input - target
         xp = array_module(difference)
         scale = _reduction_scale(xp, grad_output, self.reduction, self.count, difference.dtype)
-        local = (scale * self.derivative(xp, difference, **self.params)).astype(difference.dtype, copy=False)
+        local = astype(scale * self.derivative(xp, difference, **self.params), difference.dtype)
         grad_input = sum_to(local, input.shape) if self.needs_input_grad[0] else None
         grad_target = sum_to(-local, target.shape) if self.needs_input_grad[1] else None
         return grad_input, grad_target
@@ -382,6 +416,8 @@ class BinaryCrossEntropy(Function):
     d/dt = ``w (log(1 - x) - log x)``.
     """
 
+    differentiable_backward = True
+
     def forward(self, x, t, weight, reduction):
         xp = array_module(x)
         self.weight, self.reduction = weight, reduction
@@ -400,9 +436,9 @@ class BinaryCrossEntropy(Function):
         scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype, self.weight)
         grad_x = grad_t = None
         if self.needs_input_grad[0]:
-            grad_x = sum_to(scale * (x - t) / xp.maximum(x * (1 - x), 1e-12), x.shape).astype(x.dtype, copy=False)
+            grad_x = astype(sum_to(scale * (x - t) / xp.maximum(x * (1 - x), 1e-12), x.shape), x.dtype)
         if self.needs_input_grad[1]:
-            grad_t = sum_to(scale * (xp.log1p(-x) - xp.log(x)), t.shape).astype(t.dtype, copy=False)
+            grad_t = astype(sum_to(scale * (xp.log1p(-x) - xp.log(x)), t.shape), t.dtype)
         return grad_x, grad_t
 
 
@@ -436,6 +472,8 @@ class BinaryCrossEntropyWithLogits(Function):
     d/dt = ``w [(p - 1) softplus(-x) - x]``.
     """
 
+    differentiable_backward = True
+
     def forward(self, x, t, weight, pos_weight, reduction):
         xp = array_module(x)
         self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
@@ -458,10 +496,10 @@ class BinaryCrossEntropyWithLogits(Function):
             e = xp.exp(-xp.abs(x))
             sigmoid = xp.where(x >= 0, 1, e) / (1 + e)
             local = (1 + (pos_weight - 1) * t) * sigmoid - pos_weight * t
-            grad_x = sum_to(scale * local, x.shape).astype(x.dtype, copy=False)
+            grad_x = astype(sum_to(scale * local, x.shape), x.dtype)
         if self.needs_input_grad[1]:
             softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
-            grad_t = sum_to(scale * ((pos_weight - 1) * softplus_neg - x), t.shape).astype(t.dtype, copy=False)
+            grad_t = astype(sum_to(scale * ((pos_weight - 1) * softplus_neg - x), t.shape), t.dtype)
         return grad_x, grad_t
 
 
@@ -485,6 +523,8 @@ class KLDivergence(Function):
     ``x`` holds log-probabilities.  d/dx = ``-t`` (``-exp(t)``); d/dt =
     ``log t + 1 - x`` (``exp(t) (t - x + 1)``), nan at ``t = 0`` as torch's xlogy.
     """
+
+    differentiable_backward = True
 
     def forward(self, x, t, log_target, reduction, denominator):
         xp = array_module(x)
@@ -511,8 +551,8 @@ class KLDivergence(Function):
             if self.needs_input_grad[1]:
                 positive = t > 0
                 grad_t = scale * (xp.where(positive, xp.log(xp.where(positive, t, 1)) + 1, xp.nan) - x)
-        return (None if grad_x is None else sum_to(grad_x, x.shape).astype(x.dtype, copy=False),
-                None if grad_t is None else sum_to(grad_t, t.shape).astype(t.dtype, copy=False))
+        return (None if grad_x is None else astype(sum_to(grad_x, x.shape), x.dtype),
+                None if grad_t is None else astype(sum_to(grad_t, t.shape), t.dtype))
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):

@@ -24,7 +24,7 @@ class LayerNorm(Function):
     def forward(self, x, *affine, normalized_ndim, eps, has_weight, has_bias):
         xp = array_module(x)
         axes, self.leading = _axes(x, normalized_ndim)
-        self.has_weight, self.has_bias = has_weight, has_bias
+        self.has_weight, self.has_bias, self.eps = has_weight, has_bias, eps
         mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean
         var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
@@ -36,6 +36,15 @@ class LayerNorm(Function):
         if has_bias:
             output += affine[-1]
         return output
+
+    def composite(self, x, *affine):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
+        axes = tuple(range(len(self.leading), x.ndim))
+        centered = x - x.mean(axes, keepdim=True)
+        output = centered * ((centered * centered).mean(axes, keepdim=True) + self.eps).rsqrt()
+        if self.has_weight:
+            output = output * affine[0]
+        return output + affine[-1] if self.has_bias else output
 
     def backward(self, grad_output):
         normalized, rstd, *weight = self.saved_tensors
@@ -61,10 +70,17 @@ class RMSNorm(Function):
     def forward(self, x, *weight, normalized_ndim, eps):
         xp = array_module(x)
         axes, self.leading = _axes(x, normalized_ndim)
+        self.eps = eps
         rstd = 1 / xp.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
         normalized = x * rstd
         self.save_for_backward(normalized, rstd, *weight)
         return normalized * weight[0] if weight else normalized
+
+    def composite(self, x, *weight):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
+        axes = tuple(range(len(self.leading), x.ndim))
+        output = x * ((x * x).mean(axes, keepdim=True) + self.eps).rsqrt()
+        return output * weight[0] if weight else output
 
     def backward(self, grad_output):
         normalized, rstd, *weight = self.saved_tensors

@@ -48,7 +48,7 @@ import numpy
 
 from ...core.function import Function
 from ...core.device import array_module
-from . import cuda_kernels
+from . import cuda_kernels, readable
 from .layout import TimeLayout
 
 __all__ = []   # internal: cells.py registers these for nn.RNN / nn.LSTM / nn.GRU
@@ -166,10 +166,21 @@ class _RecurrentLayer(Function):
         w_hr = arrays.pop(0) if has_proj else None
         return x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr
 
+    def composite(self, *inputs):
+        """The readable layer (``readable.py``, tensor ops) on the same inputs: what a backward
+        recorded as a graph (create_graph=True) differentiates, with the same numbers."""
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack(inputs, self.has_bias, self.has_cell,
+                                                              self.has_proj)
+        weights = (w_ih, w_hh, b_ih, b_hh)
+        state = (h0,) if c0 is None else (h0, c0)
+        output, final = readable.run_layer(self._readable_step(weights, w_hr), x, state,
+                                           batch_sizes=self.batch_sizes, reverse=self.reverse)
+        return (output, *final)
+
     def _start(self, x, batch_sizes, reverse):
         """The layout and the input as ``(N, I)`` rows in processing order."""
         xp = array_module(x)
-        self.input_shape = x.shape
+        self.input_shape, self.batch_sizes, self.reverse = x.shape, batch_sizes, reverse
         if batch_sizes is None:                       # padded (T, B, I)
             batch_sizes = (x.shape[1],) * x.shape[0]
         layout = TimeLayout(batch_sizes, reverse, xp)
@@ -207,6 +218,11 @@ class RNNLayer(_RecurrentLayer):
     ``w_ih (H, I)``, ``w_hh (H, H)``, optional ``b_ih, b_hh (H,)``.
     Outputs ``output (T, B, H)`` (or ``(N, H)``) and ``h_n (B, H)``.
     """
+
+    has_cell = has_proj = False
+
+    def _readable_step(self, weights, _):
+        return lambda x, state: (readable.rnn_cell(x, state[0], *weights, nonlinearity=self.nonlinearity),)
 
     @_exp_may_overflow
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, nonlinearity="tanh"):
@@ -285,6 +301,11 @@ class LSTMLayer(_RecurrentLayer):
     column slices), the sigmoid gates are ``[:3]`` and the gates that multiply
     ``dc`` in backward are ``[1:]``.
     """
+
+    has_cell = True
+
+    def _readable_step(self, weights, w_hr):
+        return lambda x, state: readable.lstm_cell(x, state, *weights, w_hr)
 
     @_exp_may_overflow
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, has_proj=False):
@@ -417,6 +438,11 @@ class GRULayer(_RecurrentLayer):
     ``h0 (B, H)``, ``w_ih (3H, I)``, ``w_hh (3H, H)``, optional ``b_ih, b_hh (3H,)``.
     Outputs ``output (T, B, H)`` and ``h_n (B, H)``.  Gates are kept gate-major, ``(3, N, H)``.
     """
+
+    has_cell = has_proj = False
+
+    def _readable_step(self, weights, _):
+        return lambda x, state: (readable.gru_cell(x, state[0], *weights),)
 
     @_exp_may_overflow
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True):

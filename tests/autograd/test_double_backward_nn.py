@@ -1,0 +1,178 @@
+"""create_graph=True through nn.functional and modules: second derivatives equal torch's (float64)."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from _higher_order import assert_second_order_matches_torch
+
+ACTIVATIONS = {
+    "gelu": {}, "gelu_tanh": {"approximate": "tanh"}, "silu": {}, "mish": {}, "softplus": {},
+    "softplus_beta": {"beta": 2.0, "threshold": 1.0}, "logsigmoid": {}, "elu": {}, "selu": {}, "celu": {},
+    "leaky_relu": {"negative_slope": 0.1}, "hardtanh": {}, "hardsigmoid": {}, "hardswish": {},
+    "softsign": {}, "tanhshrink": {}, "relu6": {},
+}
+# torch 2.13 has no double backward for these ("derivative for aten::hardsigmoid_backward is not
+# implemented"); minigrad's is checked against finite differences instead
+TORCH_HAS_NO_DOUBLE_BACKWARD = {"hardsigmoid"}
+
+
+@pytest.mark.parametrize("name", sorted(set(ACTIVATIONS) - TORCH_HAS_NO_DOUBLE_BACKWARD))
+def test_activation_second_derivative_matches_torch(name):
+    options = dict(ACTIVATIONS[name])
+    function = name.replace("_tanh", "").replace("_beta", "")
+    assert_second_order_matches_torch(
+        lambda lib, x, w: getattr(lib.nn.functional, function)(x * w, **options), [(3, 5), (3, 5)], -2.5, 2.5)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_second_derivative_matches_torch(bias):
+    assert_second_order_matches_torch(
+        lambda lib, x, w, b: lib.nn.functional.linear(x * x, w, b if bias else None), [(2, 3, 4), (5, 4), (5,)])
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_second_derivative_matches_torch(affine):
+    assert_second_order_matches_torch(
+        lambda lib, x, w, b: lib.nn.functional.layer_norm(x * x, (4,), w if affine else None,
+                                                           b if affine else None),
+        [(2, 3, 4), (4,), (4,)])
+
+
+def test_rms_norm_second_derivative_matches_torch():
+    assert_second_order_matches_torch(
+        lambda lib, x, w: lib.nn.functional.rms_norm(x, (3, 4), w, eps=1e-6), [(2, 3, 4), (3, 4)])
+
+
+def _copy(ours, theirs):
+    ours.load_state_dict({key: value.detach().numpy() for key, value in theirs.state_dict().items()})
+
+
+def _gradient_penalty(library, model, x):
+    """WGAN-GP: the gradient of (|d model(x) / dx| - 1)^2 with respect to the parameters."""
+    x = x.clone().requires_grad_(True)
+    output = model(x).sum()
+    (grad_x,) = library.autograd.grad(output, x, create_graph=True)
+    penalty = ((grad_x.reshape(grad_x.shape[0], -1).norm(dim=1) - 1) ** 2).mean()
+    penalty.backward()
+    return penalty
+
+
+def test_gradient_penalty_through_an_mlp_matches_torch():
+    def build(library):
+        nn = library.nn
+        library.manual_seed(0)
+        return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.GELU(), nn.LayerNorm(8),
+                             nn.Linear(8, 1)).double()
+    theirs, ours = build(torch), build(minigrad)
+    _copy(ours, theirs)
+    x = numpy.random.default_rng(0).standard_normal((5, 4))
+    mine = _gradient_penalty(minigrad, ours, minigrad.tensor(x))
+    reference = _gradient_penalty(torch, theirs, torch.tensor(x))
+    numpy.testing.assert_allclose(mine.item(), reference.item(), rtol=1e-10)
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert (p.grad is None) == (q.grad is None), name     # the last biases do not reach the penalty
+        if q.grad is not None:
+            numpy.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+def test_hardsigmoid_double_backward_where_torch_has_none():
+    x = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(torch.nn.functional.hardsigmoid(x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="hardsigmoid_backward is not implemented"):
+        grad.sum().backward()
+    ours = minigrad.tensor([0.5, -1.0, 2.0, 3.5], dtype=minigrad.float64, requires_grad=True)
+    assert minigrad.autograd.gradgradcheck(minigrad.nn.functional.hardsigmoid, [ours])
+
+
+def _targets(lib, kind, shape):
+    rng = numpy.random.default_rng(7)
+    if kind == "index":
+        return lib.tensor(rng.integers(0, shape[1], (shape[0],) + tuple(shape[2:])))
+    if kind == "probability":
+        return lib.tensor(rng.uniform(0.05, 0.95, shape))
+    return lib.tensor(rng.standard_normal(shape))
+
+
+LOSSES = {
+    "cross_entropy": (lambda lib, x, t: lib.nn.functional.cross_entropy(x * x, t), "index", (4, 5)),
+    "cross_entropy_weight_ignore_smooth": (
+        lambda lib, x, t: lib.nn.functional.cross_entropy(
+            x * x, t, weight=lib.tensor([1.0, 2.0, 0.5, 1.5, 1.0], dtype=lib.float64), ignore_index=2,
+            label_smoothing=0.1), "index", (4, 5)),
+    "cross_entropy_3d_sum": (lambda lib, x, t: lib.nn.functional.cross_entropy(x * x, t, reduction="sum"),
+                             "index", (2, 5, 3)),
+    "cross_entropy_probabilities": (lambda lib, x, t: lib.nn.functional.cross_entropy(x * x, t.softmax(1)),
+                                    "real", (4, 5)),
+    "nll": (lambda lib, x, t: lib.nn.functional.nll_loss((x * x).log_softmax(1), t, reduction="none"),
+            "index", (4, 5)),
+    "mse": (lambda lib, x, t: lib.nn.functional.mse_loss(x * x, t), "real", (4, 5)),
+    "l1": (lambda lib, x, t: lib.nn.functional.l1_loss(x * x, t, reduction="sum"), "real", (4, 5)),
+    "smooth_l1": (lambda lib, x, t: lib.nn.functional.smooth_l1_loss(x * x, t, beta=0.5), "real", (4, 5)),
+    "huber": (lambda lib, x, t: lib.nn.functional.huber_loss(x * x, t, delta=0.7), "real", (4, 5)),
+    "bce": (lambda lib, x, t: lib.nn.functional.binary_cross_entropy(x.sigmoid(), t), "probability", (4, 5)),
+    "bce_with_logits": (lambda lib, x, t: lib.nn.functional.binary_cross_entropy_with_logits(
+        x * x, t, pos_weight=lib.tensor([2.0] * 5, dtype=lib.float64)), "probability", (4, 5)),
+    "kl_div": (lambda lib, x, t: lib.nn.functional.kl_div((x * x).log_softmax(1), t, reduction="batchmean"),
+               "probability", (4, 5)),
+    "kl_div_log_target": (lambda lib, x, t: lib.nn.functional.kl_div(x.log_softmax(1), t.log(),
+                                                                       reduction="sum", log_target=True),
+                          "probability", (4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_second_derivative_matches_torch(name):
+    fn, kind, shape = LOSSES[name]
+    assert_second_order_matches_torch(lambda lib, x: fn(lib, x, _targets(lib, kind, shape)), [shape])
+
+
+def _recurrent_penalty(library, model, x):
+    x = x.clone().requires_grad_(True)
+    output, _ = model(x)
+    (grad_x,) = library.autograd.grad((output * output).sum(), x, create_graph=True)
+    penalty = (grad_x * grad_x).sum()
+    penalty.backward()
+    return penalty
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_gradient_penalty_through_recurrent_layers_matches_torch(mode, fused):
+    def build(library):
+        library.manual_seed(0)
+        return getattr(library.nn, mode)(3, 4, num_layers=2, bidirectional=True, batch_first=True).double()
+    theirs, ours = build(torch), build(minigrad)
+    _copy(ours, theirs)
+    x = numpy.random.default_rng(1).standard_normal((2, 5, 3))
+    with minigrad.backends.fused_rnn.flags(enabled=fused):
+        mine = _recurrent_penalty(minigrad, ours, minigrad.tensor(x))
+    reference = _recurrent_penalty(torch, theirs, torch.tensor(x))
+    numpy.testing.assert_allclose(mine.item(), reference.item(), rtol=1e-9)
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        numpy.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-8, atol=1e-11, err_msg=name)
+
+
+def test_gradient_penalty_through_attention_and_a_transformer_layer_matches_torch():
+    def build(library):
+        library.manual_seed(0)
+        return library.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                                  batch_first=True).double()
+    theirs, ours = build(torch), build(minigrad)
+    _copy(ours, theirs)
+    x = numpy.random.default_rng(2).standard_normal((2, 5, 8))
+    results = []
+    # torch's fused CPU attention has no double backward ("derivative for
+    # aten::_scaled_dot_product_flash_attention_for_cpu_backward is not implemented"):
+    # its math backend is the reference; minigrad's fused node has one
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    for library, model in ((minigrad, ours), (torch, theirs)):
+        inputs = library.tensor(x).requires_grad_(True)
+        with sdpa_kernel(SDPBackend.MATH):
+            (grad_x,) = library.autograd.grad((model(inputs) ** 2).sum(), inputs, create_graph=True)
+            penalty = (grad_x ** 2).sum()
+            penalty.backward()
+        results.append(penalty.item())
+    numpy.testing.assert_allclose(results[0], results[1], rtol=1e-9)
+    for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        numpy.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-8, atol=1e-11, err_msg=name)

@@ -1,0 +1,148 @@
+"""create_graph=True through the ops: second derivatives equal torch's (float64)."""
+import pytest
+
+from _higher_order import assert_second_order_matches_torch
+
+# name: (low, high) inside the function's domain
+UNARY = {"exp": (-2, 2), "expm1": (-1, 1), "log": (0.2, 3), "log1p": (-0.5, 2), "log2": (0.2, 3),
+         "sqrt": (0.2, 3), "rsqrt": (0.2, 3), "square": (-2, 2), "reciprocal": (0.3, 2),
+         "tanh": (-2, 2), "sigmoid": (-3, 3), "relu": (-2, 2), "abs": (-2, 2), "sign": (-2, 2),
+         "sin": (-3, 3), "cos": (-3, 3), "erf": (-2, 2), "floor": (-3, 3), "ceil": (-3, 3),
+         "round": (-3, 3), "trunc": (-3, 3), "frac": (-3, 3), "tan": (-1, 1), "atan": (-2, 2),
+         "asin": (-0.8, 0.8), "acos": (-0.8, 0.8), "sinh": (-2, 2), "cosh": (-2, 2), "nan_to_num": (-2, 2)}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_second_derivative_matches_torch(name):
+    low, high = UNARY[name]
+    assert_second_order_matches_torch(lambda lib, x: getattr(lib, name)(x), [(3, 4)], low, high)
+
+
+BINARY = {
+    "add": lambda lib, a, b: a + b, "sub": lambda lib, a, b: a - b, "mul": lambda lib, a, b: a * b,
+    "div": lambda lib, a, b: a / b, "pow": lambda lib, a, b: a ** b,
+    "add_alpha": lambda lib, a, b: lib.add(a, b, alpha=0.5), "sub_alpha": lambda lib, a, b: lib.sub(a, b, alpha=2.0),
+    "rsub_number": lambda lib, a, b: 2.0 - a * b, "rdiv_number": lambda lib, a, b: 3.0 / (a * b),
+    "pow_number": lambda lib, a, b: (a * b) ** 3, "rpow_number": lambda lib, a, b: 2.0 ** (a * b),
+    "neg": lambda lib, a, b: -(a * b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("shapes", [[(3, 4), (3, 4)], [(3, 1), (1, 4)], [(4,), (2, 3, 4)]], ids=str)
+def test_arithmetic_second_derivative_matches_torch(name, shapes):
+    assert_second_order_matches_torch(BINARY[name], shapes, 0.5, 2.0)
+
+
+POINTWISE = {
+    "clamp_numbers": (lambda lib, x, lo, hi: lib.clamp(x * lo * hi, -1.0, 1.5), [(3, 4), (3, 4), (3, 4)]),
+    "clamp_tensors": (lambda lib, x, lo, hi: lib.clamp(x, lo - 1.0, hi + 0.5), [(3, 4), (1, 4), (3, 1)]),
+    "clamp_min": (lambda lib, x, lo, hi: lib.clamp_min(x * hi, 1.2) * lo, [(3, 4), (3, 4), (3, 4)]),
+    "clamp_min_tensor": (lambda lib, x, lo, hi: lib.clamp(x, min=lo), [(3, 4), (4,), (1,)]),
+    "clamp_max_tensor": (lambda lib, x, lo, hi: lib.clamp(x, max=hi), [(3, 4), (1,), (4,)]),
+    "maximum": (lambda lib, x, lo, hi: lib.maximum(x * hi, lo), [(3, 4), (4,), (3, 4)]),
+    "minimum": (lambda lib, x, lo, hi: lib.minimum(x, lo) * hi, [(3, 4), (3, 1), (3, 4)]),
+    "atan2": (lambda lib, x, lo, hi: lib.atan2(x * hi, lo), [(3, 4), (4,), (3, 4)]),
+    "logaddexp": (lambda lib, x, lo, hi: lib.logaddexp(x * hi, lo), [(3, 4), (3, 1), (3, 4)]),
+    "hypot": (lambda lib, x, lo, hi: lib.hypot(x * hi, lo), [(3, 4), (4,), (3, 4)]),
+    "lerp": (lambda lib, x, lo, hi: lib.lerp(x, lo, hi), [(3, 4), (3, 4), (3, 4)]),
+    "addcmul": (lambda lib, x, lo, hi: lib.addcmul(x, lo, hi, value=0.5), [(3, 4), (4,), (3, 1)]),
+    "addcdiv": (lambda lib, x, lo, hi: lib.addcdiv(x, lo, hi + 3.0, value=2.0), [(3, 4), (4,), (3, 1)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POINTWISE))
+def test_pointwise_second_derivative_matches_torch(name):
+    fn, shapes = POINTWISE[name]
+    assert_second_order_matches_torch(fn, shapes, -1.5, 2.0)
+
+
+REDUCTIONS = {
+    "sum": lambda lib, x: (x * x).sum(), "sum_dim": lambda lib, x: (x * x).sum(1),
+    "sum_keepdim": lambda lib, x: (x * x).sum(0, keepdim=True), "mean": lambda lib, x: (x * x).mean(),
+    "mean_dims": lambda lib, x: (x * x).mean((0, 2)), "cumsum": lambda lib, x: (x * x).cumsum(1),
+    "var": lambda lib, x: (x * x).var(1), "std": lambda lib, x: (x * x).std(2, keepdim=True),
+    "var_all": lambda lib, x: (x * x).var(), "max_all": lambda lib, x: (x * x).max(),
+    "amax": lambda lib, x: (x * x).amax(1), "min_dim": lambda lib, x: (x * x).min(2)[0],
+    "max_dim_keepdim": lambda lib, x: (x * x).max(1, keepdim=True)[0],
+    "norm": lambda lib, x: (x * x).norm(), "norm_dim": lambda lib, x: x.norm(dim=1),
+    "norm_1": lambda lib, x: x.norm(p=1, dim=0), "norm_3": lambda lib, x: x.norm(p=3),
+    "norm_inf": lambda lib, x: x.norm(p=float("inf"), dim=2),
+    "softmax": lambda lib, x: lib.softmax(x * x, 1), "log_softmax": lambda lib, x: lib.log_softmax(x * x, -1),
+    "logsumexp": lambda lib, x: lib.logsumexp(x * x, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_and_softmax_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(REDUCTIONS[name], [(2, 3, 4)], -2.0, 2.0)
+
+
+LINALG_AND_SHAPE = {
+    "mm": (lambda lib, a, b: (a * a) @ b, [(3, 4), (4, 5)]),
+    "mv": (lambda lib, a, b: (a * a) @ b[:, 0], [(3, 4), (4, 5)]),
+    "vm": (lambda lib, a, b: (a[0] * a[0]) @ b, [(3, 4), (4, 5)]),
+    "bmm_broadcast": (lambda lib, a, b: lib.matmul(a * a, b), [(2, 3, 4), (4, 5)]),
+    "dot": (lambda lib, a, b: lib.dot(a[0] * a[0], b[:, 0]), [(3, 4), (4, 5)]),
+    "outer": (lambda lib, a, b: lib.outer(a[0] * a[0], b[0]), [(3, 4), (4, 5)]),
+    "reshape": (lambda lib, a, b: (a * a).reshape(2, 6) @ b.reshape(6, 2), [(3, 4), (2, 6)]),
+    "transpose": (lambda lib, a, b: (a * a).t() @ b.transpose(0, 1), [(3, 4), (5, 3)]),
+    "permute": (lambda lib, a, b: (a * b).permute(2, 0, 1) ** 2, [(2, 3, 4), (2, 3, 4)]),
+    "expand": (lambda lib, a, b: (a * a).expand(2, 3, 4) * b, [(3, 1), (2, 3, 4)]),
+    "squeeze_unsqueeze": (lambda lib, a, b: (a * a).unsqueeze(0).squeeze(0) * b, [(3, 4), (3, 4)]),
+    "flatten": (lambda lib, a, b: (a * b).flatten() ** 2, [(2, 3, 4), (2, 3, 4)]),
+    "repeat": (lambda lib, a, b: (a * a).repeat(2, 1, 3) * b, [(3, 4), (2, 3, 12)]),
+    "flip": (lambda lib, a, b: (a * a).flip(0, 1) * b, [(3, 4), (3, 4)]),
+    "roll": (lambda lib, a, b: (a * a).roll(1, 1) * b, [(3, 4), (3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG_AND_SHAPE))
+def test_linalg_and_view_second_derivative_matches_torch(name):
+    fn, shapes = LINALG_AND_SHAPE[name]
+    assert_second_order_matches_torch(fn, shapes, -1.5, 1.5)
+
+
+INDEXING = {
+    "int": lambda lib, x: (x * x)[1],
+    "slices": lambda lib, x: (x * x)[:, 1:3, ::2],
+    "negative_step_free": lambda lib, x: (x * x)[..., 0],
+    "int_array": lambda lib, x: (x * x)[lib.tensor([0, 1, 0])],
+    "int_arrays_2d": lambda lib, x: (x * x)[lib.tensor([0, 1, 1]), :, lib.tensor([3, 0, 3])],
+    "mask": lambda lib, x: (x * x)[x > 0.3],
+    "mixed": lambda lib, x: (x * x)[1, lib.tensor([2, 0, 2])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEXING))
+def test_indexing_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(INDEXING[name], [(2, 3, 4)], -1.0, 1.0)
+
+
+def _index(lib, values):
+    return lib.tensor(values)
+
+
+GATHER_AND_FRIENDS = {
+    "gather": lambda lib, x, s: lib.gather(x * x, 1, _index(lib, [[0, 2, 2], [1, 0, 3]])),
+    "scatter": lambda lib, x, s: lib.scatter(x * x, 1, _index(lib, [[0, 2], [1, 3]]), s[:, :2] * s[:, :2]),
+    "scatter_add": lambda lib, x, s: lib.scatter_add(x * x, 1, _index(lib, [[0, 0], [1, 3]]), s[:, :2] ** 2),
+    "index_select": lambda lib, x, s: lib.index_select(x * x, 1, _index(lib, [3, 0, 3])),
+    "index_fill": lambda lib, x, s: (x * x).index_fill(1, _index(lib, [1, 2]), -1.0),
+    "masked_fill": lambda lib, x, s: (x * x).masked_fill(s > 0, 2.0),
+    "masked_select": lambda lib, x, s: lib.masked_select(x * s, x > 0),
+    "where": lambda lib, x, s: lib.where(x > 0, x * x, s * x),
+    "tril": lambda lib, x, s: lib.tril(x * s, -1), "triu": lambda lib, x, s: (x * x).triu(1),
+    "cat": lambda lib, x, s: lib.cat([x * x, s * x], 1),
+    "stack": lambda lib, x, s: lib.stack([x * x, s * x], 0),
+    "split": lambda lib, x, s: [piece * piece for piece in (x * s).split([1, 3], 1)],
+    "chunk": lambda lib, x, s: (x * s).chunk(2, 1)[1] ** 2,
+    "unbind": lambda lib, x, s: [row * row for row in (x * s).unbind(0)],
+    "to_float32_and_back": lambda lib, x, s: (x * s).float().double() * x,
+    "clone": lambda lib, x, s: (x * s).clone() * x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(GATHER_AND_FRIENDS))
+def test_gather_scatter_join_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(GATHER_AND_FRIENDS[name], [(2, 4), (2, 4)], -1.0, 1.0)
