@@ -71,6 +71,8 @@ def check_add_mul(module, grader):
 
 
 EXERCISES = [
-    Exercise("2.1", "sum_to: undo a broadcast", MODULE, check_sum_to),
+    Exercise("2.1", "sum_to: undo a broadcast", MODULE, check_sum_to,
+             # summing only the prepended dims leaves too many elements for the reshape
+             error_hints=[(r"cannot reshape array of size", "leading_only")]),
     Exercise("2.2", "Add and Mul backward with broadcasting", MODULE, check_add_mul),
 ]

@@ -15,9 +15,9 @@ MODULE = "ch05_modules"
 
 def check_linear(module, grader):
     rng = numpy.random.default_rng(50)
-    cases = [("batch 5", 3, 4, True, (5, 3)), ("batch 1", 3, 4, True, (1, 3)),
-             ("3-D input (2, 6, 3)", 3, 2, True, (2, 6, 3)), ("no bias", 4, 3, False, (5, 4)),
-             ("square weight (4, 4)", 4, 4, True, (3, 4))]
+    cases = [("square weight (4, 4)", 4, 4, True, (3, 4)), ("batch 5", 3, 4, True, (5, 3)),
+             ("batch 1", 3, 4, True, (1, 3)), ("3-D input (2, 6, 3)", 3, 2, True, (2, 6, 3)),
+             ("no bias", 4, 3, False, (5, 4))]
     for description, in_features, out_features, bias, input_shape in cases:
         grader.case_is(f"Linear({in_features}, {out_features}, bias={bias}), input {input_shape}, {description}")
         layer = module.Linear(in_features, out_features, bias=bias)
@@ -65,15 +65,18 @@ def _problem(seed):
     return start, loss
 
 
-def _by_hand(start, loss, steps, update):
-    """Run ``update(params, grads, state, t)`` in torch for ``steps`` steps: a deliberate variant."""
+def _by_hand(start, loss, steps, update, accumulate=False):
+    """Run ``update(params, grads, state, t)`` in torch for ``steps`` steps: a deliberate variant.
+
+    ``accumulate``: the gradients are never zeroed, so step t sees the sum of all t so far.
+    """
     params = [torch.from_numpy(a.copy()) for a in start]
     state, history, accumulated = {}, [], [torch.zeros_like(p) for p in params]
     for t in range(1, steps + 1):
         leaves = [p.clone().requires_grad_() for p in params]
         loss(*leaves, torch).backward()
         grads = [leaf.grad for leaf in leaves]
-        if state.get("no_zero_grad"):
+        if accumulate:
             accumulated = [a + g for a, g in zip(accumulated, grads)]
             grads = accumulated
         params = update(params, grads, state, t)
@@ -90,7 +93,7 @@ def _check_optimizer(module, grader, class_name, settings, torch_class, variants
         theirs = [torch.from_numpy(a.copy()).requires_grad_() for a in start]
         optimizer = getattr(module, class_name)(ours, **options)
         reference = torch_class(theirs, **options)
-        alternatives = {hint: _by_hand(start, loss, steps, rule(options))
+        alternatives = {hint: _by_hand(start, loss, steps, rule(options), accumulate=hint == "zero_grad")
                         for hint, rule in variants.items()}
         for step in range(steps):
             optimizer.zero_grad()
@@ -104,11 +107,10 @@ def _check_optimizer(module, grader, class_name, settings, torch_class, variants
                                mistakes={hint: history[step][index] for hint, history in alternatives.items()})
 
 
-def _sgd_rule(options, decoupled=False, accumulate=False):
+def _sgd_rule(options, decoupled=False):
     lr, momentum, decay = options["lr"], options.get("momentum", 0.0), options.get("weight_decay", 0.0)
 
     def update(params, grads, state, t):
-        state["no_zero_grad"] = accumulate
         new = []
         for index, (p, g) in enumerate(zip(params, grads)):
             if not decoupled:
@@ -117,8 +119,7 @@ def _sgd_rule(options, decoupled=False, accumulate=False):
                 buffer = state.get(index)
                 state[index] = buffer = g if buffer is None else momentum * buffer + g
                 g = buffer
-            p = p - lr * g
-            new.append(p * (1 - lr * decay) if decoupled else p)
+            new.append((p * (1 - lr * decay) if decoupled else p) - lr * g)
         return new
     return update
 
@@ -127,7 +128,7 @@ def check_sgd(module, grader):
     settings = [dict(lr=0.1), dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, weight_decay=0.1),
                 dict(lr=0.1, weight_decay=0.2)]
     variants = {"coupled_weight_decay": lambda options: _sgd_rule(options, decoupled=True),
-                "zero_grad": lambda options: _sgd_rule(options, accumulate=True)}
+                "zero_grad": lambda options: _sgd_rule(options)}
     _check_optimizer(module, grader, "SGD", settings, torch.optim.SGD, variants)
 
 

@@ -14,9 +14,7 @@ from .checker import Exercise
 MODULE = "ch06_rnn"
 
 
-def _rnn_step(x, h, w_ih, w_hh, b_ih, b_hh, transposed=False):
-    if transposed:
-        w_ih, w_hh = w_ih.T, w_hh.T
+def _rnn_step(x, h, w_ih, w_hh, b_ih, b_hh):
     return numpy.tanh(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
 
 
@@ -50,10 +48,14 @@ def check_rnn_cell(module, grader):
             output, expected = cell(ours[0]), reference(theirs[0])
         weights = {name: p.detach().numpy() for name, p in reference.named_parameters()}
         zeros = numpy.zeros(hidden_size)
-        alternative = _rnn_step(x, h if give_hx else 0 * h, weights["weight_ih"], weights["weight_hh"],
-                                weights.get("bias_ih", zeros), weights.get("bias_hh", zeros), transposed=True) \
-            if input_size == hidden_size else None
-        grader.compare("output h'", output, expected, mistakes={"transposed": alternative})
+        state = h if give_hx else 0 * h
+        w_ih, w_hh = weights["weight_ih"], weights["weight_hh"]
+        b_ih, b_hh = weights.get("bias_ih", zeros), weights.get("bias_hh", zeros)
+        transposed = [_rnn_step(x, state, w_ih, w_hh.T, b_ih, b_hh)]          # W_hh is always square
+        if input_size == hidden_size:
+            transposed += [_rnn_step(x, state, w_ih.T, w_hh, b_ih, b_hh), _rnn_step(x, state, w_ih.T, w_hh.T, b_ih, b_hh)]
+        grader.compare("output h'", output, expected, mistakes={"transposed": lambda got: got is not None and any(
+            got.shape == t.shape and numpy.allclose(got, t, rtol=1e-6, atol=1e-8) for t in transposed)})
         grad_weights = rng.standard_normal((batch, hidden_size))
         (expected * torch.from_numpy(grad_weights)).sum().backward()
         (output * tensor(grad_weights)).sum().backward()

@@ -238,6 +238,7 @@ def check_rnn_packed(module, grader):
 
 
 def _torch_tbptt(cell, inputs, chunk_length, detach=True, zero_grad=True):
+    cell.zero_grad()
     h = torch.zeros(inputs.shape[1], cell.hidden_size, dtype=inputs.dtype)
     gradients = []
     for start in range(0, inputs.shape[0], chunk_length):

@@ -27,9 +27,10 @@ def _np_attention(q, k, v, mask=None, scale=None, axis=-1):
     scores = q @ numpy.swapaxes(k, -1, -2) * (scale if scale is not None else 1 / numpy.sqrt(q.shape[-1]))
     if mask is not None:
         scores = numpy.where(mask, scores, -numpy.inf)
-    scores = scores - scores.max(axis=axis, keepdims=True)
-    weights = numpy.exp(scores)
-    return (weights / weights.sum(axis=axis, keepdims=True)) @ v
+    with numpy.errstate(invalid="ignore"):          # a fully masked row is NaN, in torch too
+        scores = scores - scores.max(axis=axis, keepdims=True)
+        weights = numpy.exp(scores)
+        return (weights / weights.sum(axis=axis, keepdims=True)) @ v
 
 
 def check_sdpa(module, grader):
@@ -61,7 +62,7 @@ def check_sdpa(module, grader):
                     if mask_kind != "float" else None,
                     "attention_axis": _np_attention(q, k, v, None, axis=-2) if mask_kind is None and not causal
                     else None,
-                    "attention_mask": _np_attention(q, k, v, ~mask) if mask_kind == "bool" else None}
+                    "attention_mask": _np_attention(q, k, v, ~bool_mask) if bool_mask is not None else None}
         _compare_with_gradients(grader, output, expected, ours, theirs, ["query", "key", "value"], rng, mistakes)
 
 

@@ -104,10 +104,19 @@ HINTS = {
     "half_difference": "the central difference divides by 2 * eps: the two points are 2 * eps apart.",
 }
 
-# (pattern in the exception's text, hint): typical mistakes that end in an exception
+
+
+def _wrong_gradient_shape(match):
+    """The engine refused a gradient: reversed dims are a transpose, extra or stretched ones a missing sum_to."""
+    got, expected = ([int(size) for size in re.findall(r"\d+", text)] for text in match.groups())
+    return "transposed" if got == expected[::-1] and got != expected else "missing_sum_to"
+
+
+# (pattern in the exception's text, hint or a function of the match): mistakes that end in an exception
 ERROR_HINTS = [
     (r"RecursionError|maximum recursion depth", "recursion"),
-    (r"invalid gradient at index \d+ - got \[[\d, ]*\] but expected shape compatible with", "missing_sum_to"),
+    (r"invalid gradient at index \d+ - got \[([\d, ]*)\] but expected shape compatible with \[([\d, ]*)\]",
+     _wrong_gradient_shape),
     (r"backward through the graph a second time", "missing_detach"),
     (r"OverflowError|math range error", "softmax_not_stable"),
 ]
@@ -218,8 +227,12 @@ def _which_mistake(got, mistakes, rtol, atol):
 
 # ---- exercises ---------------------------------------------------------------
 class Exercise:
-    def __init__(self, key, title, module, check):
+    """``key`` ("7.2"), a title, the learner's module name, ``check(module, grader)``, and
+    ``error_hints``: (pattern, hint) for exceptions typical of this exercise, tried first."""
+
+    def __init__(self, key, title, module, check, error_hints=()):
         self.key, self.title, self.module, self.check = key, title, module, check
+        self.error_hints = list(error_hints)
 
     @property
     def chapter(self):
@@ -269,15 +282,15 @@ def run_exercise(exercise, directory):
     except NotImplementedError as error:
         if str(error).startswith("exercise"):
             return Result(exercise, "todo", f"not written yet: {error}")
-        return Result(exercise, "error", _error_report(error, grader, directory))
+        return Result(exercise, "error", _error_report(error, grader, exercise))
     except FileNotFoundError as error:
         return Result(exercise, "error", str(error))
     except (Exception, RecursionError) as error:          # the learner's bug, reported, not raised
-        return Result(exercise, "error", _error_report(error, grader, directory))
+        return Result(exercise, "error", _error_report(error, grader, exercise))
     return Result(exercise, "passed")
 
 
-def _error_report(error, grader, directory):
+def _error_report(error, grader, exercise):
     """The case, the exception, the last frames outside the checker, and a hint if one fits."""
     frames = traceback.extract_tb(error.__traceback__)
     checker_dir = str(pathlib.Path(__file__).resolve().parent)
@@ -291,8 +304,10 @@ def _error_report(error, grader, directory):
             if frame.line:
                 lines.append(f"    {frame.line}")
     text = f"{type(error).__name__}: {error}"
-    for pattern, hint in ERROR_HINTS:
-        if re.search(pattern, text):
+    for pattern, hint in exercise.error_hints + ERROR_HINTS:
+        match = re.search(pattern, text)
+        if match:
+            hint = hint(match) if callable(hint) else hint
             lines.append(f"hint ({hint}): {HINTS[hint]}")
             break
     return "\n".join(lines)
