@@ -33,9 +33,14 @@ def main(argv=None):
         chosen = select(arguments.which)
     except ValueError as error:
         parser.error(str(error))
-    results = []
+    results, status = [], {}
     for exercise in chosen:
         result = run_exercise(exercise, arguments.exercises)
+        status[exercise.key] = result.status
+        failing = [key for key in exercise.uses if status.get(key, "passed") != "passed"]
+        if failing and result.status != "passed":
+            result.report += (f"\nnote: this exercise calls your {', '.join(failing)}, which does not pass "
+                              "yet: fix that first")
         print(result, flush=True)
         results.append(result)
     save_progress(arguments.exercises, results)

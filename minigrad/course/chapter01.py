@@ -113,5 +113,5 @@ def check_backward(module, grader):
 EXERCISES = [
     Exercise("1.1", "Value: + and * with their backward", MODULE, check_add_mul),
     Exercise("1.2", "Value.tanh", MODULE, check_tanh),
-    Exercise("1.3", "Value.backward: reverse topological order", MODULE, check_backward),
+    Exercise("1.3", "Value.backward: reverse topological order", MODULE, check_backward, uses=('1.1', '1.2')),
 ]

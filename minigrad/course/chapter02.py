@@ -74,5 +74,5 @@ EXERCISES = [
     Exercise("2.1", "sum_to: undo a broadcast", MODULE, check_sum_to,
              # summing only the prepended dims leaves too many elements for the reshape
              error_hints=[(r"cannot reshape array of size", "leading_only")]),
-    Exercise("2.2", "Add and Mul backward with broadcasting", MODULE, check_add_mul),
+    Exercise("2.2", "Add and Mul backward with broadcasting", MODULE, check_add_mul, uses=('2.1',)),
 ]

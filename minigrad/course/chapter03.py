@@ -112,10 +112,12 @@ def check_backward(module, grader):
     x = tensor(numpy.ones(3), requires_grad=True)
     module.backward((x * 2).sum())
     module.backward((x * 3).sum())
-    grader.compare("gradient of x after two backward calls", x.grad, numpy.full(3, 5.0), mistakes={"accumulate": numpy.full(3, 3.0)})
+    grader.compare("gradient of x after two backward calls", x.grad, numpy.full(3, 5.0),
+                   mistakes={"accumulate": numpy.full(3, 3.0)})
 
 
 EXERCISES = [
     Exercise("3.1", "count_dependencies: edges into each node", MODULE, check_count_dependencies),
-    Exercise("3.2", "backward: run each node once all its gradients arrived", MODULE, check_backward),
+    Exercise("3.2", "backward: run each node once all its gradients arrived", MODULE, check_backward,
+             uses=("3.1",)),
 ]

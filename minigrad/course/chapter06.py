@@ -53,7 +53,8 @@ def check_rnn_cell(module, grader):
         b_ih, b_hh = weights.get("bias_ih", zeros), weights.get("bias_hh", zeros)
         transposed = [_rnn_step(x, state, w_ih, w_hh.T, b_ih, b_hh)]          # W_hh is always square
         if input_size == hidden_size:
-            transposed += [_rnn_step(x, state, w_ih.T, w_hh, b_ih, b_hh), _rnn_step(x, state, w_ih.T, w_hh.T, b_ih, b_hh)]
+            transposed += [_rnn_step(x, state, w_ih.T, w_hh, b_ih, b_hh),
+                           _rnn_step(x, state, w_ih.T, w_hh.T, b_ih, b_hh)]
         grader.compare("output h'", output, expected, mistakes={"transposed": lambda got: got is not None and any(
             got.shape == t.shape and numpy.allclose(got, t, rtol=1e-6, atol=1e-8) for t in transposed)})
         grad_weights = rng.standard_normal((batch, hidden_size))
@@ -130,6 +131,6 @@ def check_train_ohlol(module, grader):
 
 EXERCISES = [
     Exercise("6.1", "RNNCell: parameters, forward and gradients", MODULE, check_rnn_cell),
-    Exercise("6.2", "OhlolModel.forward: the loop over time", MODULE, check_ohlol_forward),
-    Exercise("6.3", "train_ohlol: 'hello' -> 'ohlol'", MODULE, check_train_ohlol),
+    Exercise("6.2", "OhlolModel.forward: the loop over time", MODULE, check_ohlol_forward, uses=('6.1',)),
+    Exercise("6.3", "train_ohlol: 'hello' -> 'ohlol'", MODULE, check_train_ohlol, uses=('6.2',)),
 ]

@@ -279,7 +279,7 @@ def check_truncated_bptt(module, grader):
 EXERCISES = [
     Exercise("7.1", "lstm_cell: one LSTM step, gates i, f, g, o", MODULE, check_lstm_cell),
     Exercise("7.2", "gru_cell: one GRU step, gates r, z, n", MODULE, check_gru_cell),
-    Exercise("7.3", "lstm: stacked, bidirectional, batch_first, h_n vs output", MODULE, check_lstm),
+    Exercise("7.3", "lstm: stacked, bidirectional, batch_first, h_n vs output", MODULE, check_lstm, uses=('7.1',)),
     Exercise("7.4", "rnn_packed: h_n at each sequence's own last step", MODULE, check_rnn_packed),
     Exercise("7.5", "truncated_bptt: detach between chunks", MODULE, check_truncated_bptt),
 ]

@@ -57,7 +57,8 @@ def check_sdpa(module, grader):
         their_mask = torch.from_numpy(mask) if mask is not None else None
         output = module.scaled_dot_product_attention(*ours, attn_mask=our_mask, is_causal=causal)
         expected = torch.nn.functional.scaled_dot_product_attention(*theirs, attn_mask=their_mask, is_causal=causal)
-        bool_mask = numpy.tril(numpy.ones((length, source), bool)) if causal else (mask if mask_kind == "bool" else None)
+        bool_mask = (numpy.tril(numpy.ones((length, source), bool)) if causal
+                     else mask if mask_kind == "bool" else None)
         mistakes = {"attention_scale": _np_attention(q, k, v, bool_mask, scale=1 / q_shape[-1])
                     if mask_kind != "float" else None,
                     "attention_axis": _np_attention(q, k, v, None, axis=-2) if mask_kind is None and not causal
@@ -133,6 +134,6 @@ def check_encoder_layer(module, grader):
 
 EXERCISES = [
     Exercise("9.1", "scaled dot-product attention with masks", MODULE, check_sdpa),
-    Exercise("9.2", "multi-head attention", MODULE, check_multi_head_attention),
-    Exercise("9.3", "a Transformer encoder layer (post-norm)", MODULE, check_encoder_layer),
+    Exercise("9.2", "multi-head attention", MODULE, check_multi_head_attention, uses=('9.1',)),
+    Exercise("9.3", "a Transformer encoder layer (post-norm)", MODULE, check_encoder_layer, uses=('9.2',)),
 ]

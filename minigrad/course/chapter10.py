@@ -76,6 +76,6 @@ def check_hessian(module, grader):
 
 EXERCISES = [
     Exercise("10.1", "gradient: a gradient is a value", MODULE, check_gradient),
-    Exercise("10.2", "hessian_vector_product by central differences", MODULE, check_hvp),
-    Exercise("10.3", "hessian from Hessian-vector products", MODULE, check_hessian),
+    Exercise("10.2", "hessian_vector_product by central differences", MODULE, check_hvp, uses=('10.1',)),
+    Exercise("10.3", "hessian from Hessian-vector products", MODULE, check_hessian, uses=('10.2',)),
 ]

@@ -230,9 +230,10 @@ class Exercise:
     """``key`` ("7.2"), a title, the learner's module name, ``check(module, grader)``, and
     ``error_hints``: (pattern, hint) for exceptions typical of this exercise, tried first."""
 
-    def __init__(self, key, title, module, check, error_hints=()):
+    def __init__(self, key, title, module, check, error_hints=(), uses=()):
         self.key, self.title, self.module, self.check = key, title, module, check
         self.error_hints = list(error_hints)
+        self.uses = tuple(uses)          # earlier exercises whose code this one calls
 
     @property
     def chapter(self):
@@ -282,24 +283,38 @@ def run_exercise(exercise, directory):
     except NotImplementedError as error:
         if str(error).startswith("exercise"):
             return Result(exercise, "todo", f"not written yet: {error}")
-        return Result(exercise, "error", _error_report(error, grader, exercise))
+        return Result(exercise, "error", _error_report(error, grader, exercise, directory))
     except FileNotFoundError as error:
         return Result(exercise, "error", str(error))
     except (Exception, RecursionError) as error:          # the learner's bug, reported, not raised
-        return Result(exercise, "error", _error_report(error, grader, exercise))
+        return Result(exercise, "error", _error_report(error, grader, exercise, directory))
     return Result(exercise, "passed")
 
 
-def _error_report(error, grader, exercise):
-    """The case, the exception, the last frames outside the checker, and a hint if one fits."""
+def _error_report(error, grader, exercise, directory):
+    """The case, the exception, the frames in the learner's file and the last ones below, and a hint."""
     frames = traceback.extract_tb(error.__traceback__)
     checker_dir = str(pathlib.Path(__file__).resolve().parent)
-    learner = [frame for frame in frames if not frame.filename.startswith(checker_dir)]
+    outside = [frame for frame in frames if not frame.filename.startswith(checker_dir)]
+    learner_file = str((pathlib.Path(directory) / f"{exercise.module}.py").resolve())
+    yours = [index for index, frame in enumerate(outside)
+             if str(pathlib.Path(frame.filename).resolve()) == learner_file]
+    # the learner's last three frames, then the last two below them (inside minigrad or NumPy)
+    shown = sorted(set(yours[-3:]) | set(range(max(len(outside) - 2, 0), len(outside))))
+    if isinstance(error, SyntaxError) and error.filename:
+        lines_of_error = [f'  File "{error.filename}", line {error.lineno}', f"    {(error.text or '').strip()}"]
+    else:
+        lines_of_error = []
     lines = [f"case: {grader.case}"] if grader.case else []
     lines.append(f"your code raised {type(error).__name__}: {_shorten(str(error))}")
-    if learner:
+    if shown or lines_of_error:
         lines.append("traceback (most recent call last):")
-        for frame in learner[-4:]:
+        lines.extend(lines_of_error)
+        previous = None
+        for index in shown:
+            if previous is not None and index != previous + 1:
+                lines.append("  ...")
+            frame, previous = outside[index], index
             lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
             if frame.line:
                 lines.append(f"    {frame.line}")

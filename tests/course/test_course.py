@@ -40,8 +40,8 @@ def test_reference_solution_passes(key, solutions):
 
 # (exercise, file, [(text in the solution, replacement)], hint the checker must give)
 PLANTED = [
-    ("1.1", "ch01_value", [("            self.grad += other.data * out.grad", "            self.grad = other.data * out.grad"),
-                           ("            other.grad += self.data * out.grad", "            other.grad = self.data * out.grad")],
+    ("1.1", "ch01_value", [("self.grad += other.data * out.grad", "self.grad = other.data * out.grad"),
+                           ("other.grad += self.data * out.grad", "other.grad = self.data * out.grad")],
      "accumulate"),
     ("1.2", "ch01_value", [("self.grad += (1 - t ** 2) * out.grad", "self.grad += (1 - self.data ** 2) * out.grad")],
      "tanh_grad_of_input"),
@@ -70,7 +70,8 @@ PLANTED = [
      "count_edges"),
     ("3.2", "ch03_engine", [("buffers[child] = child_grad if child not in buffers else buffers[child] + child_grad",
                              "buffers[child] = child_grad")], "ran_early"),
-    ("4.1", "ch04_ops", [("return grad_output @ b.T, a.T @ grad_output", "return grad_output @ b.T, grad_output.T @ a")],
+    ("4.1", "ch04_ops", [("return grad_output @ b.T, a.T @ grad_output",
+                          "return grad_output @ b.T, grad_output.T @ a")],
      "transposed"),
     ("4.1", "ch04_ops", [("return grad_output @ b.T, a.T @ grad_output", "return grad_output @ b, a.T @ grad_output")],
      "transposed"),
@@ -102,7 +103,8 @@ PLANTED = [
     ("7.2", "ch07_lstm", [("r, z = (input_r + hidden_r).sigmoid(), (input_z + hidden_z).sigmoid()",
                            "z, r = (input_r + hidden_r).sigmoid(), (input_z + hidden_z).sigmoid()")], "gate_order"),
     ("7.3", "ch07_lstm", [("            h_n.append(h)", "            h_n.append(per_step[-1])")], "reverse_h_n"),
-    ("7.3", "ch07_lstm", [("                per_step[t] = h ", "                per_step[steps - 1 - t if direction else t] = h ")],
+    ("7.3", "ch07_lstm", [("                per_step[t] = h ",
+                           "                per_step[steps - 1 - t if direction else t] = h ")],
      "reverse_not_flipped"),
     ("7.3", "ch07_lstm", [("return output, (minigrad.stack(h_n), minigrad.stack(c_n))",
                            "axis = 1 if batch_first else 0\n"
@@ -129,7 +131,8 @@ PLANTED = [
                                 "joined = attended.permute(0, 2, 3, 1).reshape(batch, length, embed)")],
      "head_split"),
     ("9.3", "ch09_attention", [("    attention = multi_head_attention(src, src, src,",
-                                "    normed = F.layer_norm(src, (embed,), params['norm1.weight'], params['norm1.bias'])\n"
+                                "    normed = F.layer_norm(src, (embed,), params['norm1.weight'],"
+                                " params['norm1.bias'])\n"
                                 "    attention = multi_head_attention(normed, normed, normed,"),
                                ("    x = F.layer_norm(src + attention, (embed,), params[\"norm1.weight\"], "
                                 "params[\"norm1.bias\"], eps=1e-5)\n"
@@ -254,6 +257,15 @@ def test_cli_exit_code_is_zero_when_all_pass_and_progress_is_saved(solutions):
     status = _cli("status", "--exercises", str(solutions))
     assert status.returncode == 0
     assert "  1.1  passed" in status.stdout and "  9.1  not checked" in status.stdout
+
+
+def test_a_later_exercise_names_the_earlier_one_it_depends_on(tmp_path, capsys):
+    from minigrad.course.__main__ import main
+    _plant(tmp_path, "ch01_value", PLANTED[0][2])              # 1.1: = instead of +=
+    assert main(["--exercises", str(tmp_path), "check", "1"]) == 1
+    printed = capsys.readouterr().out
+    assert "exercise 1.1 (Value: + and * with their backward): FAILED" in printed
+    assert "note: this exercise calls your 1.1, which does not pass yet: fix that first" in printed
 
 
 def test_cli_exit_code_is_nonzero_when_an_exercise_fails(tmp_path):
