@@ -35,4 +35,4 @@ def backward(loss):
     only when every edge into it has delivered its gradient (count them with
     ``count_dependencies``), summing what arrives; hand each input its gradient.
     """
-    raise NotImplementedError("exercise 3.2: loss")
+    raise NotImplementedError("exercise 3.2: loss.backward() by hand: accumulate d loss / d leaf into every leaf's .grad")

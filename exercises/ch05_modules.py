@@ -36,7 +36,7 @@ class SGD:
 
     def zero_grad(self):
         """Exercise 5.2: forget the gradients of the last backward (set each ``p.grad`` to None)."""
-        raise NotImplementedError("exercise 5.2: forget the gradients of the last backward (set each p")
+        raise NotImplementedError("exercise 5.2: forget the gradients of the last backward (set each p.grad to None)")
 
     def step(self):
         """Exercise 5.2: one update of every parameter that has a gradient.
@@ -60,7 +60,7 @@ class Adam:
 
     def zero_grad(self):
         """Exercise 5.3: set each ``p.grad`` to None."""
-        raise NotImplementedError("exercise 5.3: set each p")
+        raise NotImplementedError("exercise 5.3: set each p.grad to None")
 
     def step(self):
         """Exercise 5.3: one Adam update of every parameter that has a gradient.

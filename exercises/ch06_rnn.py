@@ -32,7 +32,7 @@ class RNNCell(nn.Module):
         None when ``bias`` is False), all drawn from U(-1/sqrt(hidden_size),
         1/sqrt(hidden_size)).
         """
-        raise NotImplementedError("exercise 6.1: the parameters, named and shaped as torch's nn")
+        raise NotImplementedError("exercise 6.1: the parameters, named and shaped as torch's nn.RNNCell")
 
     def forward(self, input, hx=None):
         """Exercise 6.1: input (B, I), hx (B, H) or None (zeros) -> the new hidden state (B, H)."""

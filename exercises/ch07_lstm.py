@@ -45,7 +45,7 @@ def lstm(input, weights, num_layers=1, bidirectional=False, batch_first=False, h
     Layer k > 0 reads layer k - 1's output; the reverse direction reads the
     sequence from the last step to the first.
     """
-    raise NotImplementedError("exercise 7.3: a stacked, optionally bidirectional LSTM, as nn")
+    raise NotImplementedError("exercise 7.3: a stacked, optionally bidirectional LSTM, as nn.LSTM, from lstm_cell")
 
 
 def rnn_packed(input, lengths, weight_ih, weight_hh, bias_ih, bias_hh):

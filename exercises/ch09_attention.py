@@ -16,7 +16,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, is_causal=Fa
     attn_mask: None, a boolean (L, S) tensor (True = may attend) or a float one
     (added to the scores).  is_causal: query i attends to keys 0..i only.
     """
-    raise NotImplementedError("exercise 9.1: softmax(query @ key^T / sqrt(E) + mask) @ value, as torch's F")
+    raise NotImplementedError("exercise 9.1: softmax(query @ key^T / sqrt(E) + mask) @ value, as torch's F.scaled_dot_product_attention")
 
 
 def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight,
@@ -29,7 +29,7 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     (head h = features h*D .. (h+1)*D), attended separately with your
     scaled_dot_product_attention, joined back, and projected by out_proj.
     """
-    raise NotImplementedError("exercise 9.2: multi-head attention, as nn")
+    raise NotImplementedError("exercise 9.2: multi-head attention, as nn.MultiheadAttention(E, num_heads, batch_first=True)")
 
 
 def encoder_layer(src, params, num_heads):
@@ -42,4 +42,4 @@ def encoder_layer(src, params, num_heads):
     x = norm1(x + self_attention(x)); x = norm2(x + linear2(relu(linear1(x)))),
     layer norms with eps 1e-5 (``F.layer_norm``).
     """
-    raise NotImplementedError("exercise 9.3: nn")
+    raise NotImplementedError("exercise 9.3: nn.TransformerEncoderLayer(E, num_heads, dim_feedforward, dropout=0, batch_first=True)")

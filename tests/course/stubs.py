@@ -11,7 +11,7 @@ import re
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SOLUTIONS = pathlib.Path(__file__).resolve().parent / "solutions"
 EXERCISES = ROOT / "exercises"
-EXERCISE_DOC = re.compile(r"^Exercise (\d+\.\d+): (.*?)(?:\.|$)", re.MULTILINE)
+EXERCISE_DOC = re.compile(r"^Exercise (\d+\.\d+): (.*)$", re.MULTILINE)     # the docstring's first line
 
 
 def stub_source(solution):
@@ -27,7 +27,7 @@ def stub_source(solution):
             continue
         first, last = node.body[1].lineno, node.end_lineno
         indent = " " * node.body[0].col_offset
-        key, summary = match.group(1), match.group(2).replace("``", "").replace('"', "'")
+        key, summary = match.group(1), match.group(2).rstrip(".").replace("``", "").replace('"', "'")
         raise_line = f'{indent}raise NotImplementedError("exercise {key}: {summary}")\n'
         replacements.append((first, last, raise_line))
     for first, last, raise_line in sorted(replacements, reverse=True):
