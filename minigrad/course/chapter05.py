@@ -6,7 +6,7 @@ import math
 import numpy
 import torch
 
-from ..interop import from_torch
+from ..testing import from_torch
 from ..ops.factories import tensor
 from .checker import Exercise
 

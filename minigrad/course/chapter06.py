@@ -7,7 +7,7 @@ import numpy
 import torch
 
 from ..core.random import manual_seed
-from ..interop import from_torch
+from ..testing import from_torch
 from ..ops.factories import tensor
 from .checker import Exercise
 

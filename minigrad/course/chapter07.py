@@ -13,7 +13,7 @@ import torch
 from torch.func import functional_call
 
 from ..nn.modules.rnn import RNNCell as MinigradRNNCell
-from ..interop import from_torch
+from ..testing import from_torch
 from ..ops.factories import tensor
 from .checker import Exercise, _array, _close
 

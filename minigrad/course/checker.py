@@ -29,6 +29,8 @@ import traceback
 
 import numpy
 
+from ..testing import TOLERANCES
+
 PROGRESS_FILE = ".progress.json"
 
 HINTS = {
@@ -101,6 +103,9 @@ HINTS = {
                   "then x = norm2(x + feed_forward(x)); pre-norm is norm_first=True.",
     "one_sided_difference": "a one-sided difference (g(x + eps v) - g(x)) / eps is only first-order "
                             "accurate: use the central difference (g(x + eps v) - g(x - eps v)) / (2 eps).",
+    "graph_cut": "the result is not connected to the inputs' graph: an op on .numpy() / .detach() "
+                 "values, or a new tensor built from them, records nothing for backward; use tensor ops "
+                 "(or a Function) all the way.",
     "half_difference": "the central difference divides by 2 * eps: the two points are 2 * eps apart.",
 }
 
@@ -118,6 +123,7 @@ ERROR_HINTS = [
     (r"invalid gradient at index \d+ - got \[([\d, ]*)\] but expected shape compatible with \[([\d, ]*)\]",
      _wrong_gradient_shape),
     (r"backward through the graph a second time", "missing_detach"),
+    (r"does not require grad and does not have a grad_fn", "graph_cut"),
     (r"OverflowError|math range error", "softmax_not_stable"),
 ]
 
@@ -143,20 +149,26 @@ class Grader:
             lines.append(f"hint ({hint}): {HINTS[hint]}")
         raise ExerciseFailed("\n".join(lines))
 
-    def compare(self, what, got, expected, *, rtol=1e-7, atol=1e-9, mistakes=None, dtype=True):
+    def compare(self, what, got, expected, *, rtol=None, atol=None, mistakes=None, dtype=True):
         """Fail unless ``got`` (the learner's) equals ``expected`` (torch's) in shape, dtype and value.
 
+        Tolerances default to ``minigrad.testing.TOLERANCES`` for the expected
+        dtype (float64: rtol 1e-9, atol 1e-10), as minigrad's own parity tests.
         ``mistakes`` maps a hint name to what that mistake would give (an array,
         or a function of the obtained array returning True when it matches).
         """
         mistakes = mistakes or {}
+        default_rtol, default_atol = TOLERANCES.get(_dtype_name(expected) or "float64", TOLERANCES["float64"])
+        rtol = default_rtol if rtol is None else rtol
+        atol = default_atol if atol is None else atol
         if expected is None:               # torch gives no gradient: none, or zeros, is right
             if got is not None and _array(got).any():
                 self.fail(f"{what}: expected no gradient (the input is not used), got nonzero values")
             return
         if got is None:
+            hint = _which_mistake(None, mistakes, rtol, atol)
             self.fail(f"{what}: got None, expected an array of shape {tuple(_array(expected).shape)}",
-                      _which_mistake(None, mistakes, rtol, atol))
+                      hint or ("graph_cut" if what.startswith("gradient") else None))
         got_array, expected_array = _array(got), _array(expected)
         if got_array.shape != expected_array.shape:
             self.fail(f"{what}: shape {tuple(got_array.shape)}, expected {tuple(expected_array.shape)}",

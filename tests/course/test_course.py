@@ -146,6 +146,11 @@ PLANTED = [
     ("10.2", "ch10_higher_order", [("(gradient(f, x + eps * v) - gradient(f, x - eps * v)) / (2 * eps)",
                                     "(gradient(f, x + eps * v) - gradient(f, x)) / eps")], "one_sided_difference"),
     ("10.2", "ch10_higher_order", [("/ (2 * eps)", "/ eps")], "half_difference"),
+    ("9.1", "ch09_attention", [("return scores.softmax(dim=-1) @ value",
+                                "return minigrad.tensor((scores.softmax(dim=-1) @ value).detach().numpy())")],
+     "graph_cut"),
+    ("4.2", "ch04_ops", [("def softmax(x):\n    return Softmax.apply(x)",
+                          "def softmax(x):\n    return Softmax.apply(x.detach())")], "graph_cut"),
 ]
 
 
