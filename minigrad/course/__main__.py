@@ -38,7 +38,7 @@ def main(argv=None):
         result = run_exercise(exercise, arguments.exercises)
         status[exercise.key] = result.status
         failing = [key for key in exercise.uses if status.get(key, "passed") != "passed"]
-        if failing and result.status != "passed":
+        if failing and result.status in ("failed", "error"):
             result.report += (f"\nnote: this exercise calls your {', '.join(failing)}, which does not pass "
                               "yet: fix that first")
         print(result, flush=True)

@@ -172,6 +172,7 @@ def test_every_required_mistake_is_planted():
     assert planted <= set(HINTS)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")          # a planted overflow warns, as it should
 @pytest.mark.parametrize("key, module, edits, hint", PLANTED,
                          ids=[f"{key}-{hint}-{index}" for index, (key, _, _, hint) in enumerate(PLANTED)])
 def test_planted_mistake_fails_with_its_hint(key, module, edits, hint, tmp_path):
@@ -285,8 +286,10 @@ def test_cli_exit_code_is_nonzero_when_an_exercise_fails(tmp_path):
     assert json.loads((tmp_path / ".progress.json").read_text())["2.2"]["status"] == "failed"
 
 
-def test_the_exercises_folder_is_not_part_of_the_package():
+def test_the_exercises_folder_is_not_part_of_the_package(tmp_path):
     assert not (STUB_DIR / "__init__.py").exists()
+    outside = subprocess.run([sys.executable, "-c", "import exercises"], cwd=tmp_path, capture_output=True, text=True)
+    assert "No module named 'exercises'" in outside.stderr        # the install maps minigrad only
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'include = ["minigrad*"]' in pyproject
     assert ".progress.json" in (ROOT / ".gitignore").read_text().splitlines()
