@@ -35,10 +35,10 @@ def check_matmul(module, grader):
 
         def transposed(index, weights, a=a, b=b):
             # the usual slips: a transpose forgotten (g @ b, a @ g) or the whole product transposed
-            pairs = [(weights, b), (b, weights.T)] if index == 0 else [(a, weights), (weights.T, a)]
-            candidates = [left @ right for left, right in pairs if left.shape[1] == right.shape[0]]
-            return {"transposed": lambda got: got is not None and any(
-                numpy.allclose(got, c, rtol=1e-6, atol=1e-8) for c in candidates)}
+            pairs = ({"grad_output @ b": (weights, b), "b @ grad_output.T": (b, weights.T)} if index == 0
+                     else {"a @ grad_output": (a, weights), "grad_output.T @ a": (weights.T, a)})
+            return {"transposed": {name: left @ right for name, (left, right) in pairs.items()
+                                   if left.shape[1] == right.shape[0]}}
         _run(grader, module.matmul, torch.matmul, [a, b], grad_mistakes=transposed)
 
 

@@ -44,10 +44,12 @@ def _np_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh, order=(0, 1, 2), swapped_update=F
     return z * n + (1 - z) * h if swapped_update else (1 - z) * n + z * h
 
 
-def _any_of(alternatives):
-    """A mistake predicate: the obtained array equals one of several alternative answers."""
-    return lambda got: got is not None and any(
-        got.shape == alternative.shape and _close(got, alternative, 1e-6, 1e-8) for alternative in alternatives)
+def _order_name(order, roles):
+    """'the gate blocks read as i, f, o, g': which role the learner gave each stacked block."""
+    by_block = [None] * len(order)
+    for role, block in zip(roles, order):
+        by_block[block] = role
+    return f"what reading the stacked blocks as {', '.join(by_block)} gives"
 
 
 def _torch_module_grads(grader, reference, parameters, ours, theirs, our_outputs, their_outputs, names,
@@ -89,10 +91,10 @@ def check_lstm_cell(module, grader):
                                ours_p.get("bias_hh"))
         expected = functional_call(reference, parameters, (theirs[0], (theirs[1], theirs[2])))
         numpy_weights = [p.detach().numpy() for p in parameters.values()] + [0, 0][:4 - len(parameters)]
-        permuted = [_np_lstm_cell(x, h, c, *numpy_weights, order=order)
-                    for order in itertools.permutations(range(4)) if order != (0, 1, 2, 3)]
-        mistakes = {"h'": {"gate_order": _any_of([p[0] for p in permuted])},
-                    "c'": {"gate_order": _any_of([p[1] for p in permuted])}}
+        permuted = {_order_name(order, "ifgo"): _np_lstm_cell(x, h, c, *numpy_weights, order=order)
+                    for order in itertools.permutations(range(4)) if order != (0, 1, 2, 3)}
+        mistakes = {"h'": {"gate_order": {name: result[0] for name, result in permuted.items()}},
+                    "c'": {"gate_order": {name: result[1] for name, result in permuted.items()}}}
         grader.expect(isinstance(got, tuple) and len(got) == 2, "lstm_cell must return (h', c')")
         _torch_module_grads(grader, reference, parameters, ours, theirs, got, expected, ["h'", "c'"], ours_p,
                             rng, mistakes)
@@ -115,8 +117,8 @@ def check_gru_cell(module, grader):
         expected = functional_call(reference, parameters, (theirs[0], theirs[1]))
         w = [p.detach().numpy() for p in parameters.values()] + [numpy.zeros(3 * hidden)] * (4 - len(parameters))
         mistakes = {"h'": {
-            "gate_order": _any_of([_np_gru_cell(x, h, *w, order=order)
-                                   for order in itertools.permutations(range(3)) if order != (0, 1, 2)]),
+            "gate_order": {_order_name(order, "rzn"): _np_gru_cell(x, h, *w, order=order)
+                           for order in itertools.permutations(range(3)) if order != (0, 1, 2)},
             "gru_update": _np_gru_cell(x, h, *w, swapped_update=True),
             "gru_reset": _np_gru_cell(x, h, *w, reset_first=True)}}
         _torch_module_grads(grader, reference, parameters, ours, theirs, [got], [expected], ["h'"], ours_p,

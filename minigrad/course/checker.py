@@ -143,10 +143,12 @@ class Grader:
         self.case = description
 
     def fail(self, message, hint=None):
+        """Raise the report; ``hint`` is a key of HINTS, or (key, what exactly the result equals)."""
         lines = [f"case: {self.case}"] if self.case else []
         lines.append(message)
         if hint:
-            lines.append(f"hint ({hint}): {HINTS[hint]}")
+            key, detail = hint if isinstance(hint, tuple) else (hint, None)
+            lines.append(f"hint ({key}): {HINTS[key]}" + (f" (Your result is exactly {detail}.)" if detail else ""))
         raise ExerciseFailed("\n".join(lines))
 
     def compare(self, what, got, expected, *, rtol=None, atol=None, mistakes=None, dtype=True):
@@ -154,8 +156,10 @@ class Grader:
 
         Tolerances default to ``minigrad.testing.TOLERANCES`` for the expected
         dtype (float64: rtol 1e-9, atol 1e-10), as minigrad's own parity tests.
-        ``mistakes`` maps a hint name to what that mistake would give (an array,
-        or a function of the obtained array returning True when it matches).
+        ``mistakes`` maps a hint name to what that mistake would give: an array,
+        a dict {what exactly was done: array} when the mistake has variants
+        (which one matched is reported), or a function of the obtained array
+        returning True when it matches.
         """
         mistakes = mistakes or {}
         default_rtol, default_atol = TOLERANCES.get(_dtype_name(expected) or "float64", TOLERANCES["float64"])
@@ -224,16 +228,19 @@ def _where_it_differs(got, expected, rtol, atol):
 
 
 def _which_mistake(got, mistakes, rtol, atol):
+    """The first typical mistake whose answer ``got`` equals: its hint, or (hint, which variant)."""
     for hint, alternative in mistakes.items():
         if callable(alternative):
             if alternative(got):
                 return hint
             continue
-        if got is None or alternative is None:
-            continue
-        alternative = _array(alternative)
-        if alternative.shape == got.shape and _close(got, alternative, max(rtol, 1e-6), max(atol, 1e-8)):
-            return hint
+        variants = alternative if isinstance(alternative, dict) else {None: alternative}
+        for detail, answer in variants.items():
+            if got is None or answer is None:
+                continue
+            answer = _array(answer)
+            if answer.shape == got.shape and _close(got, answer, max(rtol, 1e-6), max(atol, 1e-8)):
+                return (hint, detail) if detail else hint
     return None
 
 

@@ -189,6 +189,8 @@ def test_feedback_names_the_output_the_index_and_both_numbers(tmp_path):
     assert "case: lstm_cell: x (3, 4), h and c (3, 5), batch 3" in report
     assert "h': " in report and "values differ; largest difference at index (" in report
     assert "expected " in report and ", got " in report and "(off by " in report
+    assert "hint (gate_order)" in report
+    assert "(Your result is exactly what reading the stacked blocks as i, f, o, g gives.)" in report
 
 
 def test_a_learners_exception_is_reported_with_its_traceback(tmp_path):
