@@ -206,15 +206,16 @@ def check_rnn_packed(module, grader):
     rng = numpy.random.default_rng(73)
     torch.manual_seed(73)
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-    cases = [("sorted lengths", 5, [5, 3, 1]), ("unsorted lengths", 5, [2, 5, 4]),
-             ("batch 1", 4, [4]), ("all of length 1", 1, [1, 1]), ("padding past the longest", 6, [3, 4])]
-    for description, steps, lengths in cases:
+    cases = [("sorted lengths", 5, [5, 3, 1], "float64"), ("unsorted lengths", 5, [2, 5, 4], "float64"),
+             ("batch 1", 4, [4], "float64"), ("all of length 1", 1, [1, 1], "float64"),
+             ("padding past the longest", 6, [3, 4], "float64"), ("float32 stays float32", 4, [2, 4, 3], "float32")]
+    for description, steps, lengths, dtype in cases:
         batch, input_size, hidden = len(lengths), 3, 4
-        grader.case_is(f"rnn_packed(input ({steps}, {batch}, {input_size}), lengths {lengths}), hidden {hidden}: "
-                       f"{description}")
-        reference = torch.nn.RNN(input_size, hidden).double()
+        grader.case_is(f"rnn_packed(input ({steps}, {batch}, {input_size}), lengths {lengths}), hidden {hidden}, "
+                       f"{dtype}: {description}")
+        reference = torch.nn.RNN(input_size, hidden).to(getattr(torch, dtype))
         parameters = _parameters(reference)
-        x = rng.standard_normal((steps, batch, input_size))
+        x = rng.standard_normal((steps, batch, input_size)).astype(dtype)
         for b, length in enumerate(lengths):
             x[length:, b] = rng.standard_normal((steps - length, input_size)) * 3   # junk in the padding
         ours_p = {name: tensor(p.detach().numpy().copy(), requires_grad=True) for name, p in parameters.items()}
@@ -226,7 +227,7 @@ def check_rnn_packed(module, grader):
         expected_output, _ = pad_packed_sequence(packed_output, total_length=steps)
 
         with torch.no_grad():          # the mistake: run over the padding as if it were data
-            through_padding, padded_h_n = functional_call(reference, parameters, (torch.from_numpy(x),))
+            _, padded_h_n = functional_call(reference, parameters, (torch.from_numpy(x),))
         valid = numpy.arange(steps)[:, None] < numpy.asarray(lengths)[None, :]    # (T, B)
 
         def padding_not_zeroed(got, expected=expected_output.detach().numpy()):

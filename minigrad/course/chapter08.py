@@ -28,12 +28,15 @@ def check_fused_rnn(module, grader):
     rng = numpy.random.default_rng(80)
     torch.manual_seed(80)
     names = ["x", "h0", "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
-    for description, steps, batch, input_size, hidden in (("T 6, B 3", 6, 3, 4, 5), ("length 1", 1, 2, 3, 3),
-                                                          ("batch 1", 5, 1, 2, 4), ("hidden 1", 4, 2, 3, 1)):
-        grader.case_is(f"fused_rnn: x ({steps}, {batch}, {input_size}), hidden {hidden}, {description}")
-        reference = torch.nn.RNN(input_size, hidden).double()
+    cases = [("T 6, B 3", 6, 3, 4, 5, "float64"), ("length 1", 1, 2, 3, 3, "float64"),
+             ("batch 1", 5, 1, 2, 4, "float64"), ("hidden 1", 4, 2, 3, 1, "float64"),
+             ("float32 stays float32", 5, 2, 3, 4, "float32")]
+    for description, steps, batch, input_size, hidden, dtype in cases:
+        grader.case_is(f"fused_rnn: x ({steps}, {batch}, {input_size}), hidden {hidden}, {dtype}: {description}")
+        reference = torch.nn.RNN(input_size, hidden).to(getattr(torch, dtype))
         parameters = {name: p.detach().clone().requires_grad_() for name, p in reference.named_parameters()}
-        x, h0 = rng.standard_normal((steps, batch, input_size)), rng.standard_normal((batch, hidden))
+        x = rng.standard_normal((steps, batch, input_size)).astype(dtype)
+        h0 = rng.standard_normal((batch, hidden)).astype(dtype)
         arrays = [x, h0] + [parameters[f"{name}_l0"].detach().numpy().copy() for name in names[2:]]
         ours = [tensor(a, requires_grad=True) for a in arrays]
         theirs_x, theirs_h0 = torch.from_numpy(x).requires_grad_(), torch.from_numpy(h0).requires_grad_()
@@ -45,7 +48,7 @@ def check_fused_rnn(module, grader):
                       and all(isinstance(child, AccumulateGrad) for child, _ in node.next_functions),
                       f"the output should come from one node whose six inputs are the leaves; its grad_fn is "
                       f"{node.name() if node is not None else None}: write FusedRNN.apply, not tensor ops")
-        grad_output = rng.standard_normal(tuple(expected.shape))
+        grad_output = rng.standard_normal(tuple(expected.shape)).astype(dtype)
         (expected * torch.from_numpy(grad_output)).sum().backward()
         (output * tensor(grad_output)).sum().backward()
         hidden_states = expected.detach().numpy()

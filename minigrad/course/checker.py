@@ -103,6 +103,8 @@ HINTS = {
                   "then x = norm2(x + feed_forward(x)); pre-norm is norm_first=True.",
     "one_sided_difference": "a one-sided difference (g(x + eps v) - g(x)) / eps is only first-order "
                             "accurate: use the central difference (g(x + eps v) - g(x - eps v)) / (2 eps).",
+    "dtype": "keep the input's dtype: a float32 input gives a float32 result, as in torch; make buffers "
+             "and constants with dtype=x.dtype (NumPy's and minigrad's defaults differ: float64, float32).",
     "graph_cut": "the result is not connected to the inputs' graph: an op on .numpy() / .detach() "
                  "values, or a new tensor built from them, records nothing for backward; use tensor ops "
                  "(or a Function) all the way.",
@@ -179,7 +181,7 @@ class Grader:
                       _which_mistake(got_array, mistakes, rtol, atol))
         if dtype and _dtype_name(got) is not None and _dtype_name(expected) is not None \
                 and _dtype_name(got) != _dtype_name(expected):
-            self.fail(f"{what}: dtype {_dtype_name(got)}, expected {_dtype_name(expected)}")
+            self.fail(f"{what}: dtype {_dtype_name(got)}, expected {_dtype_name(expected)}", "dtype")
         if _close(got_array, expected_array, rtol, atol):
             return
         self.fail(f"{what}: {_where_it_differs(got_array, expected_array, rtol, atol)}",

@@ -120,6 +120,8 @@ PLANTED = [
     ("8.1", "ch08_fused", [("dz[t] = (grad_output[t] + dh_next) * (1 - hidden[t] ** 2)",
                             "dz[t] = grad_output[t] * (1 - hidden[t] ** 2)")], "no_carry"),
     ("8.1", "ch08_fused", [("dh_next = dz[t] @ weight_hh", "dh_next = dz[t] @ weight_hh.T")], "transposed"),
+    ("8.1", "ch08_fused", [("numpy.empty((x.shape[0],) + h0.shape, dtype=x.dtype)",
+                            "numpy.empty((x.shape[0],) + h0.shape)")], "dtype"),
     ("9.1", "ch09_attention", [("/ math.sqrt(query.shape[-1])", "/ query.shape[-1]")], "attention_scale"),
     ("9.1", "ch09_attention", [("scores.softmax(dim=-1) @ value", "scores.softmax(dim=-2) @ value")],
      "attention_axis"),
@@ -233,7 +235,7 @@ def test_compare_reports_shape_dtype_and_nan():
     import numpy
     with pytest.raises(ExerciseFailed, match=r"gradient: shape \(4, 5\), expected \(4, 1\)"):
         grader.compare("gradient", numpy.zeros((4, 5)), numpy.zeros((4, 1)))
-    with pytest.raises(ExerciseFailed, match="dtype float32, expected float64"):
+    with pytest.raises(ExerciseFailed, match=r"dtype float32, expected float64\nhint \(dtype\)"):
         grader.compare("output", numpy.zeros(3, numpy.float32), numpy.zeros(3))
     with pytest.raises(ExerciseFailed, match=r"1 of 3 values differ; largest difference at index \(1,\): "
                                              r"expected 2, got nan"):
