@@ -307,7 +307,7 @@ def run_exercise(exercise, directory):
         return Result(exercise, "error", _error_report(error, grader, exercise, directory))
     except FileNotFoundError as error:
         return Result(exercise, "error", str(error))
-    except (Exception, RecursionError) as error:          # the learner's bug, reported, not raised
+    except Exception as error:          # the learner's bug (RecursionError too), reported, not raised
         return Result(exercise, "error", _error_report(error, grader, exercise, directory))
     return Result(exercise, "passed")
 
