@@ -20,7 +20,7 @@ FLOORS = [
     ("optim", ["minigrad.optim"]),
     ("io", ["minigrad.serialization", "minigrad.interop"]),
     ("data", ["minigrad.data", "minigrad.utils"]),        # datasets read files: on io
-    ("tools", ["minigrad.testing", "minigrad.viz"]),
+    ("tools", ["minigrad.testing", "minigrad.viz", "minigrad.course"]),
     ("package", ["minigrad"]),
 ]
 
