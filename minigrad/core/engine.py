@@ -9,6 +9,7 @@ several times receives the sum of its gradients first (``b = a + a``).
 """
 from __future__ import annotations
 
+from . import observe
 from .device import array_module
 from .function import AccumulateGrad, gradient_edge
 from .tensor import Tensor
@@ -40,10 +41,15 @@ def run_backward(roots, retain_graph=False, capture=None):
                 if (node, output_nr) in capture:
                     captured[(node, output_nr)] = grad
         if isinstance(node, AccumulateGrad):
+            if observe.active:
+                observe.leaf_reached(node, grads[0], pending)
             if capture is None:
                 node.accumulate(grads[0])
             continue
-        input_grads = node.backward(*grads)
+        if observe.active:     # anomaly mode, the profiler or a recorder is on (off: this check only)
+            input_grads = observe.backward(node, grads, pending)
+        else:
+            input_grads = node.backward(*grads)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if not retain_graph:
