@@ -78,7 +78,8 @@ class Difference:
                 continue
             rtol, atol = _tolerance(reference.dtype.name)
             mine64, reference64 = mine.astype(numpy.float64), reference.astype(numpy.float64)
-            gap = numpy.abs(mine64 - reference64)
+            with numpy.errstate(invalid="ignore"):       # inf - inf: equal infinities differ by 0
+                gap = numpy.where(mine64 == reference64, 0.0, numpy.abs(mine64 - reference64))
             if gap.size:
                 finite = numpy.isfinite(gap)
                 self.max_abs = max(self.max_abs, float(gap.max()) if finite.all() else float("inf"))
@@ -455,7 +456,8 @@ def locate_divergence(model, torch_model, inputs, loss_fn, *, torch_loss_fn=None
     or minigrad tensors (floating ones are made to require grad in both).
     ``loss_fn(output)`` returns a scalar; it is used for both unless
     ``torch_loss_fn`` is given.  With ``ops=True`` the ops inside the first
-    diverging module calls are replayed in torch one by one.  Returns a
+    diverging module calls are replayed in torch one by one; ``ops="all"``
+    replays every op of the run, diverging or not.  Returns a
     ``DivergenceReport``; ``print(report)`` shows the table.
     """
     torch = _torch()
@@ -480,11 +482,11 @@ def locate_divergence(model, torch_model, inputs, loss_fn, *, torch_loss_fn=None
         theirs_grad = None if reference is None or reference.grad is None else reference.grad.numpy()
         parameter_rows.append((name, Difference([mine], [theirs_grad])))
     report = DivergenceReport(rows, parameter_rows, [], Difference([our_loss], [their_loss]))
-    if ops and report.diverges:
+    if ops == "all" or (ops and report.diverges):
         suspects = {(row.path, row.number) for row in (report.first_forward, report.first_backward)
-                    if row is not None}
+                    if row is not None and ops != "all"}
         for record in recorder.ops:
-            # no module call diverges (only a parameter's gradient): every op is a suspect
+            # no module call diverges (only a parameter's gradient), or "all": every op is checked
             if not suspects or any(call in suspects for call in record.modules):
                 _check_op(record, torch)
                 report.ops.append(record)
