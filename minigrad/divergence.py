@@ -296,6 +296,13 @@ REPLAY = {
     "ClampMin": lambda t, x, low: t.clamp_min(x, low),
     "IndexSelect": lambda t, x, index, dim: t.index_select(x, dim, _as_torch(t, index)),
     "Gather": lambda t, x, index, dim: t.gather(x, dim, _as_torch(t, index)),
+    # nn's fused ops
+    "Linear": lambda t, x, weight, *bias: t.nn.functional.linear(x, weight, *bias),
+    "Embedding": lambda t, weight, indices, padding_idx, scale_grad_by_freq: t.nn.functional.embedding(
+        _as_torch(t, indices), weight, padding_idx, scale_grad_by_freq=scale_grad_by_freq),
+    "LayerNorm": lambda t, x, *affine, normalized_ndim, eps, has_weight, has_bias: t.nn.functional.layer_norm(
+        x, x.shape[x.dim() - normalized_ndim:], affine[0] if has_weight else None,
+        affine[-1] if has_bias else None, eps),
 }
 
 

@@ -127,6 +127,10 @@ class profile:
     def after_forward(self, node, inputs, arrays, options, outputs):
         self._close(_allocated(outputs if isinstance(outputs, tuple) else (outputs,)))
 
+    def forward_failed(self, node, error):
+        if self._open and self._open[-1].name == type(node).__name__:
+            self._close()
+
     def before_backward(self, node, grads, pending):
         self._push(node.name(), "backward")
 

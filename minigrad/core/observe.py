@@ -13,6 +13,7 @@ An observer defines any of::
 
     before_forward(node, inputs)                    # node made, its forward about to run
     after_forward(node, inputs, arrays, options, outputs)
+    forward_failed(node, error)                     # node.forward raised (bad input)
     before_backward(node, grads, pending)           # grads: one array per output of node
     after_backward(node, grads, input_grads, pending)
     backward_failed(node, error)                    # node.backward (or an observer) raised
@@ -49,7 +50,12 @@ def forward(node, inputs, arrays, options):
     """``node.forward(*arrays, **options)``, with every observer told before and after."""
     for before in _each("before_forward"):
         before(node, inputs)
-    outputs = node.forward(*arrays, **options)
+    try:
+        outputs = node.forward(*arrays, **options)
+    except Exception as error:
+        for failed in _each("forward_failed"):
+            failed(node, error)
+        raise
     for after in reversed(_each("after_forward")):
         after(node, inputs, arrays, options, outputs)
     return outputs

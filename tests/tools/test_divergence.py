@@ -174,3 +174,32 @@ def test_every_mapped_op_replays_to_torch_on_a_correct_model():
     assert all(op.forward_check.within for op in checked)
     assert all(op.backward_check.within for op in checked if op.backward_check is not None)
     assert any(op.backward_check is not None for op in checked)
+
+
+def make_token_model(lib):
+    class TokenModel(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = lib.nn.Embedding(7, 4, padding_idx=0)
+            self.norm = lib.nn.LayerNorm(4)
+            self.lstm = lib.nn.LSTM(4, 3)
+            self.out = lib.nn.Linear(3, 2)
+
+        def forward(self, tokens):
+            output, _ = self.lstm(self.norm(self.embed(tokens)))
+            return self.out(output)
+    return TokenModel()
+
+
+def test_nn_fused_ops_replay_and_unmapped_ones_are_listed():
+    ours, theirs = twins(make_token_model)
+    tokens = numpy.array([[1, 2, 0], [3, 6, 5]])
+    loss, torch_loss = weighted_loss((2, 3, 2))
+    report = locate_divergence(ours, theirs, [tokens], loss, torch_loss_fn=torch_loss, ops="all")
+    assert not report.diverges
+    checked = {op.op: op for op in report.ops if op.forward_check is not None}
+    for name in ("Embedding", "LayerNorm", "Linear"):
+        assert checked[name].forward_check.within and checked[name].backward_check.within, name
+    assert "LSTMLayer" in report.unreplayed and "not replayed" in report.op_summary()
+    assert [row.path for row in report.rows] == ["embed", "norm", "lstm", "out", "(model)"]
+    assert report.rows[0].backward is None          # integer tokens: no input gradient

@@ -65,3 +65,20 @@ def test_record_function_without_a_profiler_does_nothing():
     with record_function("alone"):
         minigrad.ones(2).sum()
     assert observe.active is False
+
+
+class Failing(minigrad.autograd.Function):
+    def forward(self, x):
+        raise ValueError("no")
+
+
+def test_an_op_that_raises_leaves_no_event_open():
+    with profile() as prof:
+        with record_function("outer"):
+            try:
+                Failing.apply(minigrad.ones(2))
+            except ValueError:
+                pass
+            minigrad.ones(2).exp()
+    depth = {event.name: event.depth for event in prof.events()}
+    assert depth["outer"] == 0 and depth["Exp"] == 1
