@@ -31,7 +31,6 @@ import numpy
 
 from .core import observe
 from .core.tensor import Tensor
-from .core.dtypes import get_default_dtype
 from .ops.factories import tensor as _tensor
 
 __all__ = ["locate_divergence", "DivergenceReport"]
@@ -186,6 +185,7 @@ class OpRecord:
         self.backward_order = None
         self.forward_check = self.backward_check = None
         self.replayable = True
+        self.replay_error = None
 
     @property
     def where(self):
@@ -232,10 +232,6 @@ def _source_line():
 
 
 # ---- replaying an op in torch ----------------------------------------------------------
-def _reduce_dims(axes):
-    return axes if axes is not None else None
-
-
 def _sum(torch, x, axes=None, keepdim=False, dtype=None):
     torch_dtype = getattr(torch, numpy.dtype(dtype).name) if dtype is not None else None
     if axes is None:
@@ -322,9 +318,8 @@ def _check_op(record, torch):
         return
     inputs = [torch.from_numpy(array.copy()).requires_grad_(needs and array.dtype.kind in "fc")
               for array, needs in zip(record.arrays, record.requires_grad)]
-    options = {key: value for key, value in record.options.items()}
     try:
-        result = REPLAY[name](torch, *inputs, **options)
+        result = REPLAY[name](torch, *inputs, **record.options)
     except Exception as error:         # torch refuses these inputs: report, do not guess
         record.replayable, record.replay_error = False, f"{type(error).__name__}: {error}"
         return
@@ -423,7 +418,8 @@ class DivergenceReport:
                          "its own inputs: the ops are right, the module composes them differently "
                          "from torch (an order of gates, a mask, a missing term)")
         if self.unreplayed:
-            lines.append(f"not replayed (no torch mapping in minigrad.divergence.REPLAY): "
+            lines.append(f"not replayed (no torch mapping in minigrad.divergence.REPLAY, or torch refused "
+                         f"the recorded inputs: see each op's replay_error): "
                          f"{', '.join(self.unreplayed)}")
         return "\n".join(lines)
 
