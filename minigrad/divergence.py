@@ -2,12 +2,13 @@
 
 ``locate_divergence(model, torch_model, inputs, loss_fn)`` runs one forward and
 backward on each library and records, for every submodule call (in the order the
-calls finished, so a child comes before its parent), its outputs and the
-gradients that reached them, and every parameter's gradient.  The report is a
-table: module path, forward max abs/rel difference, backward max abs/rel
-difference, and whether each is within the dtype's tolerance
-(``minigrad.testing.TOLERANCES``); the first module that diverges forward and
-the first that diverges backward are marked.
+calls finished, so a child comes before its parent), its outputs, the gradients
+that reached them ("grad out") and the gradients its backward sent to its inputs,
+and every parameter's gradient.  The report is a table: module path, forward max
+abs/rel difference, backward (input gradients) max abs/rel difference, and
+whether each is within the dtype's tolerance (``minigrad.testing.TOLERANCES``);
+the first module that diverges forward and the first that diverges backward
+(the first, in backward order, whose input gradients differ) are marked.
 
 Then it bisects inside that module, op by op: minigrad's ops were recorded with
 their input arrays, options and the gradients the engine gave and took; each op
@@ -114,7 +115,8 @@ class _ModuleRecorder:
     """
 
     def __init__(self, model, tensor_kind, as_numpy):
-        self.calls = []            # [[path, call number, output arrays, input grad arrays, backward stamp]]
+        # per call: [path, call number, output arrays, input grads, backward stamp, output grads]
+        self.calls = []
         self.stack = []            # the module calls running now, outermost first
         self.handles = []
         self.counts = {}
@@ -128,7 +130,7 @@ class _ModuleRecorder:
         def hook(module, args):
             number = self.counts.get(path, 0)
             self.counts[path] = number + 1
-            call = [path, number, None, [], None]
+            call = [path, number, None, [], None, []]
             self.stack.append((path, number, call))
             return self._watch_inputs(args, call)
         return hook
@@ -154,10 +156,20 @@ class _ModuleRecorder:
                 self.backward_stamp += 1
         return keep
 
+    def _output_grad_keeper(self, call, slot):
+        def keep(grad):
+            call[5][slot] = self.as_numpy(grad)
+        return keep
+
     def _leave(self):
         def hook(module, args, output):
             _, _, call = self.stack.pop()
-            call[2] = [self.as_numpy(tensor) for tensor in _tensors(output, self.tensor_kind)]
+            tensors = _tensors(output, self.tensor_kind)
+            call[2] = [self.as_numpy(tensor) for tensor in tensors]
+            call[5] = [None] * len(tensors)
+            for slot, tensor in enumerate(tensors):
+                if tensor.requires_grad:
+                    tensor.register_hook(self._output_grad_keeper(call, slot))
             self.calls.append(call)
         return hook
 
@@ -346,8 +358,9 @@ class ModuleRow:
     """One module call: its outputs against torch's (forward), and the gradients its backward
     sent to its inputs against torch's (backward; ``None`` when no input needs a gradient)."""
 
-    def __init__(self, path, number, forward, backward, backward_stamp):
+    def __init__(self, path, number, forward, backward, backward_stamp, output_grad=None):
         self.path, self.number, self.forward, self.backward = path, number, forward, backward
+        self.output_grad = output_grad            # the gradients that reached its outputs
         self.backward_stamp = backward_stamp      # when its input gradients arrived (backward order)
 
     @property
@@ -381,7 +394,7 @@ class DivergenceReport:
                 or any(not difference.within for _, difference in self.parameter_rows))
 
     def table(self):
-        header = ("module", "fwd max abs", "fwd max rel", "fwd", "bwd max abs", "bwd max rel", "bwd", "")
+        header = ("module", "fwd max abs", "fwd max rel", "fwd", "grad out", "bwd max abs", "bwd max rel", "bwd", "")
         lines = []
         for row in self.rows:
             backward = row.backward.cells() if row.backward is not None else ("-", "-", "-")
@@ -390,9 +403,10 @@ class DivergenceReport:
                 mark.append("<- first forward divergence")
             if row is self.first_backward:
                 mark.append("<- first backward divergence")
-            lines.append((row.name, *row.forward.cells(), *backward, " ".join(mark)))
+            grad_out = "-" if row.output_grad is None else row.output_grad.cells()[2]
+            lines.append((row.name, *row.forward.cells(), grad_out, *backward, " ".join(mark)))
         for name, difference in self.parameter_rows:
-            lines.append((f"{name}.grad", "-", "-", "-", *difference.cells(), ""))
+            lines.append((f"{name}.grad", "-", "-", "-", "-", *difference.cells(), ""))
         widths = [max(len(str(line[i])) for line in [header] + lines) for i in range(len(header))]
         text = ["  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip()
                 for line in [header] + lines]
@@ -471,12 +485,16 @@ def locate_divergence(model, torch_model, inputs, loss_fn, *, torch_loss_fn=None
     our_calls, our_loss = _run(model, ours, loss_fn, Tensor, lambda t: t.detach().numpy(), recorder)
     their_calls, their_loss = _run(torch_model, theirs, torch_loss_fn or loss_fn, torch.Tensor,
                                    lambda t: t.detach().cpu().numpy())
-    theirs_by_call = {(path, number): (outputs, grads) for path, number, outputs, grads, _ in their_calls}
+    theirs_by_call = {(path, number): (outputs, grads, output_grads)
+                      for path, number, outputs, grads, _, output_grads in their_calls}
     rows = []
-    for path, number, outputs, input_grads, stamp in our_calls:
-        their_outputs, their_grads = theirs_by_call.get((path, number), ([], []))
+    for path, number, outputs, input_grads, stamp, output_grads in our_calls:
+        their_outputs, their_grads, their_output_grads = theirs_by_call.get((path, number), ([], [], []))
+        output_grad = None
+        if any(grad is not None for grad in output_grads + their_output_grads):
+            output_grad = Difference(output_grads, their_output_grads)
         backward = Difference(input_grads, their_grads) if input_grads or their_grads else None
-        rows.append(ModuleRow(path, number, Difference(outputs, their_outputs), backward, stamp))
+        rows.append(ModuleRow(path, number, Difference(outputs, their_outputs), backward, stamp, output_grad))
     their_parameters = dict(torch_model.named_parameters())
     parameter_rows = []
     for name, parameter in model.named_parameters():

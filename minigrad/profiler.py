@@ -22,6 +22,7 @@ boolean check.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -169,8 +170,9 @@ class profile:
         return path
 
 
-class record_function:
-    """A named block (``with record_function("attention"): ...``) that shows as a row and nests."""
+class record_function(contextlib.ContextDecorator):
+    """A named block (``with record_function("attention"): ...``, or ``@record_function("step")`` on a
+    function) that shows as a row and nests."""
 
     def __init__(self, name, args=None):
         self.name = name

@@ -105,6 +105,8 @@ def test_backward_missing_a_term_names_the_cell_and_sigmoid(monkeypatch):
     assert report.first_forward is None                             # forward is untouched
     # backward runs from the last step: the last call of the cell is the first to go wrong
     assert report.first_backward.name == "cell (call 3)"
+    # it received torch's gradient and sent its inputs wrong ones: the culprit
+    assert report.first_backward.output_grad.within and not report.first_backward.backward.within
     assert report.first_forward_op is None
     op = report.first_backward_op
     assert op.op == "Sigmoid" and op.where.endswith("readable.py:" + str(op.lineno))

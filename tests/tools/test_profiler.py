@@ -82,3 +82,15 @@ def test_an_op_that_raises_leaves_no_event_open():
             minigrad.ones(2).exp()
     depth = {event.name: event.depth for event in prof.events()}
     assert depth["outer"] == 0 and depth["Exp"] == 1
+
+
+def test_record_function_decorates_a_function():
+    @record_function("decorated")
+    def work():
+        return minigrad.ones(3).exp()
+
+    with profile() as prof:
+        work()
+        work()
+    rows = {row.key: row for row in prof.key_averages()}
+    assert rows["decorated"].count == 2 and rows["Exp"].count == 2
