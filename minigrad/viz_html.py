@@ -149,7 +149,12 @@ def record_backward(tensor, params=None):
 
 
 def to_html(tensor, path, params=None, title="minigrad autograd graph"):
-    """Write the steppable graph of ``tensor`` to ``path`` (one HTML file); return the path."""
+    """Write the steppable graph of ``tensor`` to ``path`` (one HTML file); return the path.
+
+    ``params``: a module (its ``named_parameters()``) or a dict ``{name: tensor}`` naming the
+    leaves.  Call it before ``tensor.backward()``: a backward without ``retain_graph`` frees
+    what the replay needs.
+    """
     data = record_backward(tensor, params)
     page = _PAGE.replace("__TITLE__", html.escape(title))
     # "</" cannot appear inside the script element
