@@ -46,5 +46,5 @@ def numel(input) -> int:
     return input.numel()
 
 
-from . import backends, cuda, data, nn, optim, utils, viz  # noqa: E402
+from . import backends, cuda, data, nn, optim, profiler, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403

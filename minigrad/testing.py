@@ -14,13 +14,12 @@ from __future__ import annotations
 import numpy
 
 from .autograd.gradcheck import gradcheck
+from .divergence import locate_divergence  # noqa: F401  (module by module, then op by op)
 from .interop import from_torch, to_torch
 from .ops.factories import tensor as _tensor
+from .tolerances import TOLERANCES   # (rtol, atol) per dtype, re-exported: the one table
 
-__all__ = ["assert_matches_torch", "gradcheck", "TOLERANCES", "to_torch", "from_torch"]
-
-# (rtol, atol) per dtype: float64 exposes any wrong formula, float32 allows rounding
-TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (1e-5, 1e-5), "float16": (1e-2, 1e-2)}
+__all__ = ["assert_matches_torch", "gradcheck", "TOLERANCES", "to_torch", "from_torch", "locate_divergence"]
 
 
 def _torch():

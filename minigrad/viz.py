@@ -12,8 +12,9 @@ import shutil
 import subprocess
 
 from .core.function import AccumulateGrad
+from .viz_html import to_html  # noqa: F401  (the steppable HTML page lives in viz_html.py)
 
-__all__ = ["to_dot", "render"]
+__all__ = ["to_dot", "render", "to_html"]
 
 
 def _shape_text(shape, dtype):

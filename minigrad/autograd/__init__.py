@@ -9,8 +9,11 @@ from __future__ import annotations
 from ..core.engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from ..core.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                           set_detect_anomaly)
 from .gradcheck import gradcheck, gradgradcheck
 from . import functional  # noqa: F401  (torch.autograd.functional)
 
-__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck"]
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad",
+           "set_grad_enabled", "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]

@@ -14,7 +14,7 @@ are this one loop; the few places that differ ask ``create_graph``.
 """
 from __future__ import annotations
 
-from . import dtypes
+from . import dtypes, observe
 from .device import array_module
 from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge
 from .grad_mode import enable_grad
@@ -50,6 +50,8 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
                 if (node, output_nr) in capture:
                     captured[(node, output_nr)] = grad
         if isinstance(node, AccumulateGrad):
+            if observe.active:
+                observe.leaf_reached(node, grads[0], pending)
             if capture is None:
                 node.accumulate(grads[0])
             continue
@@ -60,6 +62,8 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             with enable_grad():
                 input_grads = (_composite_backward(node, grads) if node.composite is not None
                                else node._differentiable_backward(grads))
+        elif observe.active:     # anomaly mode, the profiler or a recorder is on (off: this check only)
+            input_grads = observe.backward(node, grads, pending)
         else:
             input_grads = node.backward(*grads)
         if not isinstance(input_grads, tuple):

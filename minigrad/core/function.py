@@ -25,6 +25,7 @@ from collections import OrderedDict
 
 import numpy
 
+from . import observe
 from .device import array_module, device_of, gpu_in_use
 from .grad_mode import is_grad_enabled
 from .hooks import add_hook
@@ -183,7 +184,10 @@ class Function:
         requires_grad = True in needs_input_grad and is_grad_enabled()
         # known before forward, so forward can save only what backward will use (as torch does)
         node.needs_input_grad = needs_input_grad if requires_grad else (False,) * len(inputs)
-        outputs = node.forward(*arrays, **options)
+        if observe.active:     # anomaly mode, the profiler or a recorder is on (off: this check only)
+            outputs = observe.forward(node, inputs, arrays, options)
+        else:
+            outputs = node.forward(*arrays, **options)
         # without a graph nothing refers to the node afterwards: it goes, with what it saved
         if not isinstance(outputs, tuple):
             result = Tensor._wrap(_as_array(outputs))

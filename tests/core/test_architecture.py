@@ -20,7 +20,8 @@ FLOORS = [
     ("optim", ["minigrad.optim"]),
     ("io", ["minigrad.serialization", "minigrad.interop"]),
     ("data", ["minigrad.data", "minigrad.utils"]),        # datasets read files: on io
-    ("tools", ["minigrad.testing", "minigrad.viz", "minigrad.course"]),
+    ("tools", ["minigrad.tolerances", "minigrad.testing", "minigrad.viz", "minigrad.viz_html", "minigrad.divergence",
+               "minigrad.profiler", "minigrad.course"]),
     ("package", ["minigrad"]),
 ]
 
