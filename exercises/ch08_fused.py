@@ -4,7 +4,7 @@ Write the bodies marked "Exercise"; check them with ``python -m minigrad.course 
 """
 import numpy
 
-from minigrad.autograd import Function
+from minigrad.core.function import Function
 
 
 class FusedRNN(Function):

@@ -7,7 +7,7 @@ with ``python -m minigrad.course check 4``.
 """
 import numpy
 
-from minigrad.autograd import Function
+from minigrad.core.function import Function
 
 
 class MatMul(Function):

@@ -1,8 +1,8 @@
-"""Chapter 10: higher-order gradients, as far as minigrad goes today (docs/course/10_higher_order.md).
+"""Chapter 10: higher-order gradients (docs/course/10_higher_order.md).
 
-minigrad's backward does not build a graph (``create_graph=True`` raises
-NotImplementedError), so a gradient is a value you cannot differentiate
-again.  Second derivatives come from finite differences of gradients.  ``f``
+With ``create_graph=True`` minigrad differentiates a gradient again exactly;
+here you build the oracle that checks it: second derivatives from finite
+differences of gradients, each gradient a plain value.  ``f``
 below maps a minigrad tensor (n,) to a scalar tensor; ``x`` and ``v`` are
 float64 NumPy arrays (n,).  Write the bodies marked "Exercise"; check them
 with ``python -m minigrad.course check 10``.
