@@ -6,6 +6,8 @@ CuPy), ``tensor`` (the data), ``autograd/`` (the graph and its walk), ``ops/``
 (each op a forward and a backward), then ``nn/``, ``optim/``, ``data/``.
 """
 from . import backend
+from . import threads
+from .threads import get_num_threads, set_num_threads
 from .backend import Device as device
 from .dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
@@ -45,3 +47,5 @@ def numel(input) -> int:
 
 from . import backends, cuda, data, nn, optim, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403
+
+threads._default_threads()   # one BLAS thread unless the user chose (minigrad/threads.py says why)
