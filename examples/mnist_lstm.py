@@ -13,7 +13,7 @@ The MNIST files are read from ``--data-dir`` (default: $MINIGRAD_MNIST_DIR, or
 ``../shared/data/mnist`` beside the repository); ``--download`` fetches them.
 After every epoch the model, optimizer and scheduler are saved to
 ``--checkpoint``, and the loss and accuracy curves drawn to ``--plot`` when
-matplotlib is installed (``pip install 'minigrad[plot]'``).
+matplotlib is installed (``pip install -e '.[plot]'`` in the checkout).
 """
 import argparse
 import os

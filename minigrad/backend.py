@@ -20,7 +20,8 @@ def cupy_module():
         except ImportError as error:  # pragma: no cover - depends on the machine
             raise RuntimeError(
                 "device 'cuda' needs CuPy: install minigrad with the 'cuda' extra "
-                "(pip install 'minigrad[cuda]') on a machine with an NVIDIA GPU"
+                "(pip install -e '.[cuda]' in the minigrad checkout; the 'minigrad' on PyPI "
+                "is another project) on a machine with an NVIDIA GPU"
             ) from error
         _cupy = cupy
         # torch's manual_seed seeds every device: a seed set before CuPy was first used

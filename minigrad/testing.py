@@ -25,7 +25,8 @@ def _torch():
     try:
         import torch
     except ImportError as error:  # pragma: no cover
-        raise ImportError("assert_matches_torch needs torch: pip install 'minigrad[test]'") from error
+        raise ImportError("assert_matches_torch needs torch: pip install -e '.[test]' in the minigrad "
+                          "checkout (torch==2.13.0; the 'minigrad' on PyPI is another project)") from error
     return torch
 
 
