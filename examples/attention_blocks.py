@@ -220,8 +220,10 @@ def compare_with_torch(seed):
     (output * torch.tensor(output_weights)).sum().backward()
     (output_torch * real_torch.tensor(output_weights)).sum().backward()
 
-    def largest(mine, reference):
-        return float(numpy.abs(mine.detach().numpy() - reference.detach().numpy()).max())
+    def largest(mine, reference):          # a gradient that is None counts as zeros
+        mine = 0.0 if mine is None else mine.detach().numpy()
+        reference = 0.0 if reference is None else reference.detach().numpy()
+        return float(numpy.abs(mine - reference).max())
     gradients = [largest(x.grad, x_torch.grad)] + [
         largest(mine.grad, reference.grad)
         for mine, reference in zip(ours.parameters(), theirs.parameters())]

@@ -117,5 +117,9 @@ def parse_args(argv=None):
     return args
 
 
+def main(argv=None):
+    return train(parse_args(argv))
+
+
 if __name__ == "__main__":
-    train(parse_args())
+    main()
