@@ -4,6 +4,7 @@ from __future__ import annotations
 import numbers
 
 from .. import dtypes, random
+from .._type_errors import describe_type
 from ..autograd.function import Function
 from ..backend import array_module
 from ..tensor import Tensor   # ops are first imported by minigrad.tensor, after the class exists
@@ -175,7 +176,7 @@ def as_operands(a, b, true_division=False):
     elif a_is_tensor or b_is_tensor:
         tensor, scalar = (a, b) if a_is_tensor else (b, a)
         if not isinstance(scalar, numbers.Number):
-            raise TypeError(f"unsupported operand type for a Tensor op: '{type(scalar).__name__}'")
+            raise TypeError(f"unsupported operand type for a Tensor op: {describe_type(scalar)}")
         if tensor.array.dtype.kind == "f" and type(scalar) in (int, float):
             dtype = tensor.array.dtype      # the common case: a float tensor keeps its dtype
         else:

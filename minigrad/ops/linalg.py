@@ -11,6 +11,7 @@ import math
 import numbers
 
 from .. import dtypes
+from .._type_errors import describe_type
 from ..autograd.function import Function
 from ..backend import array_module
 from .broadcast import broadcast_shapes, sum_to
@@ -83,7 +84,7 @@ def _arrays(name, input, other):
         culprit, position = (other, 1) if hasattr(input, "array") else (input, 0)
         argument = "other" if position else "input"
         raise TypeError(f"{name}(): argument '{argument}' (position {position + 1}) must be Tensor, "
-                        f"not {type(culprit).__name__}") from None
+                        f"not {describe_type(culprit)}") from None
 
 
 def _shape_text(shape):

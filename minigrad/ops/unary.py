@@ -14,6 +14,7 @@ import math
 import numbers
 
 from .. import dtypes
+from .._type_errors import describe_type
 from ..autograd.function import Function
 from ..backend import array_module
 from .arithmetic import as_operands
@@ -27,7 +28,7 @@ def _floating(input, name):
         kind = input.array.dtype.kind
     except AttributeError:
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(input).__name__}") from None
+                        f"not {describe_type(input)}") from None
     return input if kind == "f" else input.to(dtypes.get_default_dtype())
 
 
@@ -35,7 +36,7 @@ def _tensor(input, name):
     """``input`` after checking that it is a Tensor (for the dtype-keeping functions)."""
     if not hasattr(input, "array"):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(input).__name__}")
+                        f"not {describe_type(input)}")
     return input
 
 
@@ -505,7 +506,7 @@ class Maximum(Function):
 def _check_tensor_other(name, other):
     if not hasattr(other, "array"):
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, "
-                        f"not {type(other).__name__}")
+                        f"not {describe_type(other)}")
 
 
 def maximum(input, other):
