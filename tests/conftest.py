@@ -1,4 +1,5 @@
-"""Shared test setup: a fixed seed per test, the MNIST directory, GPU skips."""
+"""Shared test setup: a fixed seed per test, the MNIST directory, GPU skips, one line about skips."""
+import collections
 import os
 import pathlib
 
@@ -47,3 +48,15 @@ def pytest_collection_modifyitems(config, items):
 
 # Parametrize a test over devices with `@pytest.mark.parametrize("device", DEVICES)`.
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line counting the skips by reason, instead of a line per skipped test (pytest's -rs)."""
+    reasons = collections.Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_line("skipped: " + "; ".join(f"{count} x {reason}"
+                                                            for reason, count in reasons.most_common()))

@@ -35,9 +35,8 @@ def test_pages_with_code_exist():
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_doc_page_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    # __package__ lets samples quoted from inside the package (architecture.md's op
-    # contract, `from ..autograd.function import Function`) import as the ops do.
-    namespace = {"__name__": f"docs_{page.stem}", "__package__": "minigrad.ops"}
+    # a plain script's namespace: a block must run as a reader would paste it
+    namespace = {"__name__": f"docs_{page.stem}"}
     for line, code in python_blocks(page):
         # compile with the page's name and line numbers so a failure points into the .md file
         compiled = compile("\n" * (line - 1) + code, str(page), "exec")
