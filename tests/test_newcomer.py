@@ -53,6 +53,32 @@ def test_readme_first_command_runs_its_example_as_written(tmp_path):
     assert result.returncode == 0, result.stderr
     finals = [line for line in result.stdout.splitlines() if "'hello' -> " in line]
     assert len(finals) == 3 and all("'hello' -> 'ohlol'" in line for line in finals), result.stdout
+    # the README's examples table: reaches "ohlol" in 4 / 4 / 5 epochs
+    claimed = re.search(r'reaches "ohlol" in (\d+) / (\d+) / (\d+) epochs', (REPO / "README.md").read_text())
+    reached = re.findall(r"first at epoch (\d+)", result.stdout)
+    assert claimed and list(claimed.groups()) == reached, (claimed, reached)
+
+
+def load_example(name, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "examples"))
+    spec = importlib.util.spec_from_file_location(f"newcomer_{name}", REPO / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_timeseries_result(monkeypatch, capsys):
+    claimed = re.search(r"test error (0\.\d+) \(noise floor (0\.\d+)\)", (REPO / "README.md").read_text())
+    results = load_example("timeseries", monkeypatch).main([])
+    assert f"{results['test_mse']:.4f}" == claimed.group(1)
+    assert f"{results['noise_mse']:.3f}" == claimed.group(2)
+
+
+def test_readme_transformer_reverse_result(monkeypatch, capsys):
+    claimed = re.search(r"(\d+) % sequence accuracy after (\d+) epochs", (REPO / "README.md").read_text())
+    results = load_example("transformer_reverse", monkeypatch).main([])
+    assert round(100 * results["sequence_accuracy"]) == int(claimed.group(1))
+    assert results["epochs"] == int(claimed.group(2))
 
 
 def test_ci_runs_the_readme_test_command():
