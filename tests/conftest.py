@@ -3,7 +3,7 @@ import collections
 import os
 import pathlib
 
-# One BLAS thread per test process: pytest -n 2 already fills the 2 cores, and
+# One BLAS thread per test process: pytest -n auto already fills the cores, and
 # oversubscribed BLAS threads made small matmuls 10x slower here.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
