@@ -96,6 +96,8 @@ def _default_threads():
     """At import: one thread, or ``MINIGRAD_NUM_THREADS``, unless the user set the BLAS's own variable."""
     chosen = os.environ.get("MINIGRAD_NUM_THREADS")
     if chosen:
+        if not chosen.strip().isdigit() or int(chosen) < 1:
+            raise ValueError(f"MINIGRAD_NUM_THREADS must be a positive integer, got {chosen!r}")
         set_num_threads(int(chosen))
     elif not any(os.environ.get(name) for name in _USER_CHOICE):
         set_num_threads(1)

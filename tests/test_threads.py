@@ -31,6 +31,14 @@ def test_import_sets_one_thread_unless_the_user_chose():
     assert threads_after_import(OPENBLAS_NUM_THREADS="2") == "2"     # the BLAS's own choice is kept
 
 
+def test_a_bad_minigrad_num_threads_names_the_variable():
+    env = {name: value for name, value in os.environ.items() if name not in BLAS_VARIABLES}
+    result = subprocess.run([sys.executable, "-c", "import minigrad"], capture_output=True, text=True,
+                            env=dict(env, PYTHONPATH=REPO, MINIGRAD_NUM_THREADS="two"), timeout=120)
+    assert result.returncode != 0
+    assert "MINIGRAD_NUM_THREADS must be a positive integer, got 'two'" in result.stderr
+
+
 @needs_blas
 def test_set_and_get_round_trip_and_leave_torch_alone():
     before, torch_before = minigrad.get_num_threads(), torch.get_num_threads()
