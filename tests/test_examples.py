@@ -206,3 +206,10 @@ def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):
     bar.set_postfix(loss="0.5", refresh=False)
     assert list(bar) == [0, 1, 2]
     assert "epoch 1 3/3 loss=0.5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_attention_blocks_runs_on_the_device_it_is_given(device, monkeypatch, capsys):
+    load_example("attention_blocks", monkeypatch).main(["--device", device, "--seed", "1"])
+    printed = capsys.readouterr().out
+    assert f"on minigrad, device {device}" in printed and "TransformerBlock: output (2, 5, 8)" in printed
