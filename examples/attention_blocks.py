@@ -15,8 +15,13 @@ gradients agree.
 * ``PositionalEncoding`` and ``TransformerBlock``: the rest of a hand-written
   Transformer encoder layer (residuals, LayerNorm, feed-forward).
 
-Run: ``python examples/attention_blocks.py [--torch]``.
+Run: ``python examples/attention_blocks.py [--torch] [--compare] [--device cpu|cuda] [--seed 0]``.
+``--compare`` (needs torch) loads this file a second time on torch, gives the
+torch ``TransformerBlock`` minigrad's weights, and prints the largest difference
+of the outputs and gradients (float64: about 1e-16).
 """
+import argparse
+import importlib.util
 import math
 import os
 import sys
@@ -159,32 +164,95 @@ class TransformerBlock(nn.Module):
         return self.norm2(x + self.dropout(ff_output))
 
 
-def main():
-    torch.manual_seed(0)
+def demo(device):
+    """Run each block once on small random inputs and print what comes out."""
     batch, length, d_model = 2, 5, 8
-    x = torch.randn(batch, length, d_model)
-    causal = torch.tril(torch.ones(length, length))
+    x = torch.randn(batch, length, d_model, device=device)
+    causal = torch.tril(torch.ones(length, length, device=device))
 
     context, weights = DotProductAttention()(x[:, -1], x)
     print(f"DotProductAttention: context {tuple(context.shape)}, weights {tuple(weights.shape)}, "
-          f"rows sum to {weights.sum(dim=1).tolist()}")
+          f"rows sum to {[round(total, 6) for total in weights.sum(dim=1).tolist()]}")
 
-    classifier = GRUAttentionClassifier(vocab_size=20, embed_dim=8, hidden_size=16, num_classes=3)
-    logits, weights = classifier(torch.randint(0, 20, (batch, length)))
+    classifier = GRUAttentionClassifier(vocab_size=20, embed_dim=8, hidden_size=16, num_classes=3).to(device)
+    logits, weights = classifier(torch.randint(0, 20, (batch, length), device=device))
     print(f"GRUAttentionClassifier: logits {tuple(logits.shape)}, weights {tuple(weights.shape)}")
 
-    output, weights = SelfAttention(d_model)(x, mask=causal)
+    output, weights = SelfAttention(d_model).to(device)(x, mask=causal)
     print(f"SelfAttention (causal): output {tuple(output.shape)}, first row of weights "
           f"{[round(w, 3) for w in weights[0, 0].tolist()]}")
 
-    output = MultiHeadAttention(d_model, num_heads=2)(x, x, x, mask=causal)
+    output = MultiHeadAttention(d_model, num_heads=2).to(device)(x, x, x, mask=causal)
     print(f"MultiHeadAttention: output {tuple(output.shape)}")
 
-    block = TransformerBlock(d_model, num_heads=2, d_ff=16)
-    output = block(PositionalEncoding(d_model)(x))
+    block = TransformerBlock(d_model, num_heads=2, d_ff=16).to(device)
+    output = block(PositionalEncoding(d_model).to(device)(x))
     output[:, :, 0].sum().backward()   # (a sum over all of a LayerNorm output has zero gradient)
     print(f"TransformerBlock: output {tuple(output.shape)}, "
           f"grad norm of W_q {block.self_attn.W_q.weight.grad.norm().item():.4f}")
+
+
+def compare_with_torch(seed):
+    """The largest |minigrad - torch| of a TransformerBlock's output and gradients, same weights, float64."""
+    import numpy
+    import torch as real_torch
+    from minigrad.interop import to_torch
+    # This file again, on torch: the same class definitions, run by the other library.
+    saved = os.environ.get("ATTENTION_BLOCKS_LIBRARY")
+    os.environ["ATTENTION_BLOCKS_LIBRARY"] = "torch"
+    try:
+        spec = importlib.util.spec_from_file_location("attention_blocks_on_torch", __file__)
+        on_torch = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(on_torch)
+    finally:
+        os.environ.pop("ATTENTION_BLOCKS_LIBRARY")
+        if saved is not None:
+            os.environ["ATTENTION_BLOCKS_LIBRARY"] = saved
+    ours = TransformerBlock(8, num_heads=2, d_ff=16, dropout=0.0).double()
+    theirs = on_torch.TransformerBlock(8, num_heads=2, d_ff=16, dropout=0.0).double()
+    theirs.load_state_dict(to_torch(ours.state_dict()))
+    rng = numpy.random.default_rng(seed)
+    inputs, output_weights = rng.standard_normal((2, 5, 8)), rng.standard_normal((2, 5, 8))
+    x, x_torch = torch.tensor(inputs, requires_grad=True), real_torch.tensor(inputs, requires_grad=True)
+    mask = numpy.tril(numpy.ones((5, 5)))
+    output, output_torch = ours(x, torch.tensor(mask)), theirs(x_torch, real_torch.tensor(mask))
+    # a random weighting of the outputs: a plain sum of a LayerNorm output has zero gradient
+    (output * torch.tensor(output_weights)).sum().backward()
+    (output_torch * real_torch.tensor(output_weights)).sum().backward()
+
+    def largest(mine, reference):          # a gradient that is None counts as zeros
+        mine = 0.0 if mine is None else mine.detach().numpy()
+        reference = 0.0 if reference is None else reference.detach().numpy()
+        return float(numpy.abs(mine - reference).max())
+    gradients = [largest(x.grad, x_torch.grad)] + [
+        largest(mine.grad, reference.grad)
+        for mine, reference in zip(ours.parameters(), theirs.parameters())]
+    return {"output": largest(output, output_torch), "gradients": max(gradients)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fast", action="store_true", help="accepted for uniformity: this is already fast")
+    parser.add_argument("--torch", action="store_true",
+                        help="run on PyTorch instead (read at import, as the environment variable "
+                             "ATTENTION_BLOCKS_LIBRARY=torch)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also run the TransformerBlock on torch with the same weights and print "
+                             "the largest differences (needs torch)")
+    args = parser.parse_args(argv)
+    torch.manual_seed(args.seed)
+    print(f"on {torch.__name__}, device {args.device}")
+    demo(args.device)
+    if args.compare:
+        if torch.__name__ != "minigrad":
+            parser.error("--compare compares minigrad with torch: leave out --torch")
+        differences = compare_with_torch(args.seed)
+        print(f"TransformerBlock on minigrad and on torch, same weights, float64: largest difference "
+              f"{differences['output']:.1e} in the output, {differences['gradients']:.1e} in the gradients")
+        return differences
+    return None
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ about 99% on the 10,000 test images, on a CPU.
 The MNIST files are read from ``--data-dir`` (default: $MINIGRAD_MNIST_DIR, or
 ``../shared/data/mnist`` beside the repository); ``--download`` fetches them.
 After every epoch the model, optimizer and scheduler are saved to
-``--checkpoint``, and the loss and accuracy curves drawn to ``--plot`` when
-matplotlib is installed (``pip install 'minigrad[plot]'``).
+``--checkpoint``, and from the second epoch on the loss and accuracy curves are
+drawn to ``--plot`` when matplotlib is installed (``pip install -e '.[plot]'``
+in the checkout).
 """
 import argparse
 import os
@@ -23,11 +24,14 @@ import time
 import minigrad
 from minigrad import nn
 from minigrad.data import MNIST
+from minigrad.data.mnist import SHA256 as MNIST_FILES, cache_directory as mnist_cache_directory
 from minigrad.utils.data import DataLoader, TensorDataset
 
 from _progress import progress
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+FAST_NOTE = ("--fast: 512 images and one epoch, to check that the script runs; its accuracy means "
+             "nothing (the full run reaches about 99% in 3 epochs)")
 MEAN, STD = 0.1307, 0.3081      # of the training pixels in [0, 1], as the tutorials normalize
 
 
@@ -58,11 +62,27 @@ class RowClassifier(nn.Module):
 
 def load_split(root, train, limit, download):
     """Images ``(N, 28, 28)`` float32, normalized, and labels ``(N,)`` int64."""
-    dataset = MNIST(root, train=train, download=download)
+    try:
+        dataset = MNIST(root, train=train, download=download)
+    except RuntimeError as error:
+        if download or "not found" not in str(error):
+            raise
+        raise SystemExit(missing_data_message(root)) from None
     images, labels = dataset.data, dataset.targets
     if limit:
         images, labels = images[:limit], labels[:limit]
     return (images.float() / 255 - MEAN) / STD, labels.long()
+
+
+def missing_data_message(root):
+    """What to do when MNIST is not where the script looked: in the script's own options."""
+    where = (f"{root} does not exist" if not os.path.isdir(root)
+             else f"{root} does not hold all four IDX files")
+    return (f"mnist_lstm.py: MNIST not found: {where}, and the download cache "
+            f"{mnist_cache_directory()} does not have them either.\n"
+            f"Run again with --download to fetch them (about 11 MB, checksummed) into "
+            f"{mnist_cache_directory()}, or point --data-dir (or $MINIGRAD_MNIST_DIR) at a folder "
+            f"holding {', '.join(MNIST_FILES)} (gzipped or not).")
 
 
 def train_epoch(model, loader, optimizer, scheduler, criterion, device, epoch):
@@ -114,6 +134,9 @@ def save_checkpoint(path, model, optimizer, scheduler, epoch, planned_epochs, hi
 
 def resume(path, model, optimizer, scheduler, args, steps_per_epoch):
     """Load a checkpoint into model, optimizer and schedule; return (history, last epoch done, scheduler)."""
+    if not os.path.exists(path):
+        raise SystemExit(f"mnist_lstm.py: --resume found no checkpoint at {path}: a run writes one there "
+                         f"after every epoch (--checkpoint names the file). Leave out --resume to start afresh.")
     checkpoint = minigrad.load(path)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
@@ -130,28 +153,38 @@ def resume(path, model, optimizer, scheduler, args, steps_per_epoch):
 
 
 def plot_curves(path, history):
-    """Loss and accuracy per epoch, side by side, as a PNG (quietly nothing without matplotlib)."""
+    """Loss and accuracy per epoch, side by side, as a PNG; None (and the reason) when there is no plot."""
+    epochs = range(1, len(history["train_loss"]) + 1)
+    if len(epochs) < 2:
+        return None, "curves need two epochs or more"
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as pyplot
     except ImportError:
-        return None
-    epochs = range(1, len(history["train_loss"]) + 1)
+        return None, "matplotlib is not installed (pip install -e '.[plot]' in the checkout)"
     figure, (loss_axes, accuracy_axes) = pyplot.subplots(1, 2, figsize=(9, 3.5))
     loss_axes.plot(epochs, history["train_loss"], "o-", label="train")
     loss_axes.plot(epochs, history["test_loss"], "o-", label="test")
     loss_axes.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     loss_axes.legend()
-    accuracy_axes.plot(epochs, history["test_accuracy"], "o-", color="tab:green")
+    accuracy = history["test_accuracy"]
+    accuracy_axes.plot(epochs, accuracy, "o-", color="tab:green")
     accuracy_axes.set(xlabel="epoch", ylabel="accuracy (%)", title="test accuracy")
+    accuracy_axes.set_ylim(*accuracy_limits(accuracy))
     for axes in (loss_axes, accuracy_axes):
         axes.set_xticks(list(epochs))
         axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     pyplot.close(figure)
-    return path
+    return path, None
+
+
+def accuracy_limits(accuracy):
+    """The accuracy axis: a margin around the points, but never below 0 or above 100 %."""
+    margin = max(0.5, 0.1 * (max(accuracy) - min(accuracy)))
+    return max(0.0, min(accuracy) - margin), min(100.0, max(accuracy) + margin)
 
 
 def parse_args(argv):
@@ -198,6 +231,8 @@ def main(argv=None):
         history, done, scheduler = resume(args.checkpoint, model, optimizer, scheduler, args,
                                           len(train_loader))
 
+    if args.fast:
+        print(FAST_NOTE)
     print(model)
     print(f"{len(train_images)} training and {len(test_images)} test images, batch {args.batch_size}, "
           f"{sum(p.numel() for p in model.parameters())} parameters, device {args.device}")
@@ -211,12 +246,15 @@ def main(argv=None):
         print(f"epoch {epoch}  train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
               f"test accuracy {accuracy:.2f}%  ({seconds:.1f} s training)", flush=True)
         save_checkpoint(args.checkpoint, model, optimizer, scheduler, epoch, args.epochs, history)
-        if plot_curves(args.plot, history):
-            print(f"  curves in {args.plot}, checkpoint in {args.checkpoint}")
+        plotted, no_plot_because = plot_curves(args.plot, history)
+        print(f"  checkpoint in {args.checkpoint}; "
+              + (f"curves in {plotted}" if plotted else f"no curves: {no_plot_because}"))
     if history["test_accuracy"]:
         seconds = history["seconds"]
         print(f"test accuracy {history['test_accuracy'][-1]:.2f}% after {len(seconds)} epochs, "
               f"{sum(seconds) / len(seconds):.1f} s of training per epoch")
+    if args.fast:
+        print(FAST_NOTE)
     return history
 
 

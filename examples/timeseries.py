@@ -67,7 +67,7 @@ def plot(path, series, clean, predictions, split, window, horizon):
         matplotlib.use("Agg")
         import matplotlib.pyplot as pyplot
     except ImportError:
-        print("matplotlib is not installed (pip install 'minigrad[plot]'): no plot")
+        print("matplotlib is not installed (pip install -e '.[plot]' in the minigrad checkout): no plot")
         return None
     first = split + window        # where the first test forecast lands
     steps = numpy.arange(first, first + len(predictions))

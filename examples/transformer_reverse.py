@@ -15,11 +15,11 @@ held-out sequence accuracy reaches ``--target`` (99% by default).
 Run: ``python examples/transformer_reverse.py [--epochs 30] [--device cpu|cuda] [--seed 0] [--fast]``
 (``--fast``: a tiny model and a few hundred steps, for the test suite).
 
-Measured (seed 0, CPU, NumPy with ``OPENBLAS_NUM_THREADS=1``): 96.7% after the
-first epoch, 100% after the second, about 10 s in all (``--length 16``: 100%
-after two epochs, 11 s).  The matrices are small, so one BLAS thread is the
-fastest; on a machine whose cores are all busy, OpenBLAS's own threads can make
-each step ten times slower.
+Measured (seed 0, CPU): 96.7% after the first epoch, 100% after the second,
+3-5 s in all on 2 cores.  The matrices are small, so one BLAS thread is the
+fastest, and ``import minigrad`` sets one (``minigrad.set_num_threads`` changes
+it): with NumPy's default threads and a busy neighbour process on the same
+cores, the same run took many times longer (README, "One BLAS thread by default").
 """
 import argparse
 import time
@@ -117,5 +117,9 @@ def parse_args(argv=None):
     return args
 
 
+def main(argv=None):
+    return train(parse_args(argv))
+
+
 if __name__ == "__main__":
-    train(parse_args())
+    main()

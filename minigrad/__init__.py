@@ -8,6 +8,8 @@ backward), ``autograd/``, ``nn/``, ``optim/`` and ``data/``, then the tools.
 This file only gathers them under torch's names.
 """
 from . import ops  # noqa: F401  (first: it binds the Tensor methods)
+from . import threads
+from .threads import get_num_threads, set_num_threads
 from .core.device import Device as device
 from .core.dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
@@ -48,3 +50,5 @@ def numel(input) -> int:
 
 from . import backends, cuda, data, nn, optim, profiler, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403
+
+threads._default_threads()   # one BLAS thread unless the user chose (minigrad/threads.py says why)

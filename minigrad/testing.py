@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import numpy
 
-from .autograd.gradcheck import gradcheck
-from .divergence import locate_divergence  # noqa: F401  (module by module, then op by op)
+from .autograd.gradcheck import gradcheck, gradgradcheck
+from .divergence import locate_divergence
 from .interop import from_torch, to_torch
 from .ops.factories import tensor as _tensor
 from .tolerances import TOLERANCES   # (rtol, atol) per dtype, re-exported: the one table
 
-__all__ = ["assert_matches_torch", "gradcheck", "TOLERANCES", "to_torch", "from_torch", "locate_divergence"]
+__all__ = ["assert_matches_torch", "gradcheck", "gradgradcheck", "TOLERANCES", "to_torch", "from_torch",
+           "locate_divergence"]
 
 
 def _torch():
     try:
         import torch
     except ImportError as error:  # pragma: no cover
-        raise ImportError("assert_matches_torch needs torch: pip install -e '.[test]' in minigrad's checkout") from error
+        raise ImportError("assert_matches_torch needs torch: pip install -e '.[test]' in the minigrad "
+                          "checkout (torch==2.13.0; the 'minigrad' on PyPI is another project)") from error
     return torch
 
 
@@ -55,14 +57,19 @@ def assert_matches_torch(fn, shapes=None, *, torch_fn=None, inputs=None, dtype="
     ``requires_grad`` (a list of booleans) says otherwise.
     """
     torch = _torch()
+    _check_arguments(fn, shapes, torch_fn, inputs, dtype, requires_grad)
     arrays = _make_arrays(shapes, inputs, dtype, low, high, seed)
     if requires_grad is None:
         requires_grad = [isinstance(a, numpy.ndarray) and a.dtype.kind == "f" and grad for a in arrays]
+    elif len(requires_grad) != len(arrays):
+        raise ValueError(f"assert_matches_torch: requires_grad has {len(requires_grad)} entries for "
+                         f"{len(arrays)} inputs; give one boolean per input, e.g. requires_grad=[True, False]")
     ours = [_tensor(a.copy(), requires_grad=rg) if isinstance(a, numpy.ndarray) else a
             for a, rg in zip(arrays, requires_grad)]
     theirs = [torch.from_numpy(a.copy()).requires_grad_(bool(rg)) if isinstance(a, numpy.ndarray) else a
               for a, rg in zip(arrays, requires_grad)]
-    our_out, their_out = fn(*ours), (torch_fn or fn)(*theirs)
+    our_out = _call(fn, ours, "minigrad", torch_fn)
+    their_out = _call(torch_fn or fn, theirs, "torch", torch_fn)
     our_leaves, their_leaves = _flatten(our_out), _flatten(their_out)
     assert len(our_leaves) == len(their_leaves), \
         f"minigrad returned {len(our_leaves)} outputs, torch {len(their_leaves)}"
@@ -71,6 +78,48 @@ def assert_matches_torch(fn, shapes=None, *, torch_fn=None, inputs=None, dtype="
     if grad:
         _assert_gradients_match(ours, theirs, our_leaves, their_leaves, seed, rtol, atol)
     return our_out, their_out
+
+
+def _check_arguments(fn, shapes, torch_fn, inputs, dtype, requires_grad):
+    """Misuse gets a message that shows the right call, not a TypeError from deep inside."""
+    example = "assert_matches_torch(lambda x: x.tanh(), [(3, 4)])"
+    if not callable(fn):
+        raise TypeError(f"assert_matches_torch: fn must be a function of tensors, got {type(fn).__name__}; "
+                        f"e.g. {example}")
+    if torch_fn is not None and not callable(torch_fn):
+        raise TypeError(f"assert_matches_torch: torch_fn must be a function, got {type(torch_fn).__name__}")
+    if (shapes is None) == (inputs is None):
+        given = "both" if inputs is not None else "neither"
+        raise TypeError(f"assert_matches_torch needs either shapes or inputs, and got {given}: "
+                        f"{example} draws one random (3, 4) input; inputs=[numpy_array, ...] passes your own")
+    if shapes is not None:
+        if not isinstance(shapes, (list, tuple)) or any(not isinstance(shape, (list, tuple)) for shape in shapes):
+            one_input = tuple(shapes) if isinstance(shapes, (list, tuple)) else (shapes,)
+            raise TypeError(f"assert_matches_torch: shapes is a list with one shape per input, such as "
+                            f"[(3, 4)] for one (3, 4) input or [(3, 4), (4,)] for two; got {shapes!r}. "
+                            f"For one input of shape {one_input} write assert_matches_torch(fn, [{one_input}])")
+        try:
+            numpy.dtype(dtype)
+        except TypeError:
+            raise ValueError(f"assert_matches_torch: dtype is the NumPy dtype of the random inputs, such as "
+                             f"{', '.join(map(repr, TOLERANCES))}; got {dtype!r}") from None
+    if requires_grad is not None and not isinstance(requires_grad, (list, tuple)):
+        raise TypeError("assert_matches_torch: requires_grad is a list with one boolean per input, "
+                        "e.g. requires_grad=[True, False]")
+
+
+def _call(fn, tensors, library, torch_fn):
+    """``fn(*tensors)``; a TypeError from calling one library's function on the other's tensors says what to do."""
+    try:
+        return fn(*tensors)
+    except TypeError as error:
+        if torch_fn is not None:
+            raise
+        raise TypeError(f"assert_matches_torch called fn with {library} tensors and it raised "
+                        f"TypeError: {error}\nfn is called once with minigrad tensors and once with torch "
+                        f"tensors. If it names one library's functions (minigrad.tanh), write it with tensor "
+                        f"methods (lambda x: x.tanh()) or give the torch version as torch_fn: "
+                        f"assert_matches_torch(minigrad.tanh, [(3, 4)], torch_fn=torch.tanh)") from error
 
 
 def _assert_gradients_match(ours, theirs, our_leaves, their_leaves, seed, rtol, atol):

@@ -1,9 +1,10 @@
-"""Shared test setup: a fixed seed per test, the MNIST directory, GPU skips."""
+"""Shared test setup: a fixed seed per test, the MNIST directory, GPU skips, one line about skips."""
+import collections
 import os
 import pathlib
 import sys
 
-# One BLAS thread per test process: pytest -n 2 already fills the 2 cores, and
+# One BLAS thread per test process: pytest -n auto already fills the cores, and
 # oversubscribed BLAS threads made small matmuls 10x slower here.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -51,3 +52,15 @@ def pytest_collection_modifyitems(config, items):
 
 # Parametrize a test over devices with `@pytest.mark.parametrize("device", DEVICES)`.
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line counting the skips by reason, instead of a line per skipped test (pytest's -rs)."""
+    reasons = collections.Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_line("skipped: " + "; ".join(f"{count} x {reason}"
+                                                            for reason, count in reasons.most_common()))

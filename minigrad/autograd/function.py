@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 
+from ..core import observe
 from ..core.device import array_module
 from ..core.function import Function as Node
 from ..core.function import gradient_edge
@@ -83,12 +84,15 @@ class Function(Node):
         tensors = [args[index] for index in positions]
         ctx.needs_input_grad = tuple(isinstance(arg, Tensor) and arg.requires_grad for arg in args)
         ctx._positions = positions
-        with no_grad():
-            if _has_own(cls, "setup_context"):
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args, **kwargs)
+        def run_forward():
+            with no_grad():
+                if _has_own(cls, "setup_context"):
+                    result = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, result)
+                    return result
+                return cls.forward(ctx, *args, **kwargs)
+        # anomaly mode and the profiler see custom Functions too (off: this check only)
+        output = observe.custom_forward(ctx, tensors, run_forward) if observe.active else run_forward()
         single = not isinstance(output, tuple)
         outputs = (output,) if single else output
         if not (is_grad_enabled() and any(tensor.requires_grad for tensor in tensors)):

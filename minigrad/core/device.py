@@ -19,8 +19,9 @@ def cupy_module():
             import cupy
         except ImportError as error:  # pragma: no cover - depends on the machine
             raise RuntimeError(
-                "device 'cuda' needs CuPy: install minigrad from its checkout with the 'cuda' "
-                "extra (pip install -e '.[cuda]') on a machine with an NVIDIA GPU"
+                "device 'cuda' needs CuPy: install minigrad with the 'cuda' extra "
+                "(pip install -e '.[cuda]' in the minigrad checkout; the 'minigrad' on PyPI "
+                "is another project) on a machine with an NVIDIA GPU"
             ) from error
         _cupy = cupy
     return _cupy

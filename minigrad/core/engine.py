@@ -32,9 +32,9 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     buffers = {}                      # node -> [grad per output]
     for (node, output_nr), grad in roots:
         _add_to_buffer(buffers, node, output_nr, grad)
-    pending, senders = _count_dependencies(buffers, with_senders=capture is not None)
+    pending, senders = _count_dependencies(buffers, with_senders=bool(capture))
     # autograd.grad runs only the nodes that lead to a captured edge (as torch's does)
-    leads_to_capture = None if capture is None else _leading_to({node for node, _ in capture}, senders)
+    leads_to_capture = _leading_to({node for node, _ in capture}, senders) if capture else None
     ready = [node for node in buffers if pending.get(node, 0) == 0]
     captured = {}
     while ready:

@@ -61,6 +61,23 @@ def forward(node, inputs, arrays, options):
     return outputs
 
 
+def custom_forward(node, inputs, call):
+    """A torch-style custom Function's forward (``call()``, on tensors), with every observer told."""
+    for before in _each("before_forward"):
+        before(node, inputs)
+    try:
+        output = call()
+    except Exception as error:
+        for failed in _each("forward_failed"):
+            failed(node, error)
+        raise
+    arrays = tuple(out.array for out in (output if isinstance(output, tuple) else (output,))
+                   if hasattr(out, "array"))
+    for after in reversed(_each("after_forward")):
+        after(node, inputs, [tensor.array for tensor in inputs], {}, arrays if len(arrays) != 1 else arrays[0])
+    return output
+
+
 def backward(node, grads, pending):
     """``node.backward(*grads)``, with every observer told (an observer may raise: anomaly mode)."""
     try:

@@ -8,7 +8,8 @@ from ..core import random
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
-from ..core.tensor import Tensor   # ops are first imported by minigrad.tensor, after the class exists
+from ..core.tensor import Tensor
+from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, write
 
@@ -195,7 +196,7 @@ def as_operands(a, b, true_division=False):
     elif a_is_tensor or b_is_tensor:
         tensor, scalar = (a, b) if a_is_tensor else (b, a)
         if not isinstance(scalar, numbers.Number):
-            raise TypeError(f"unsupported operand type for a Tensor op: '{type(scalar).__name__}'")
+            raise TypeError(f"unsupported operand type for a Tensor op: {describe_type(scalar)}")
         if tensor.array.dtype.kind == "f" and type(scalar) in (int, float):
             dtype = tensor.array.dtype      # the common case: a float tensor keeps its dtype
         else:

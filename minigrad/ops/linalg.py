@@ -13,6 +13,7 @@ import numbers
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
+from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 
 # the C++ names torch's mm uses in its dtype error
@@ -86,7 +87,7 @@ def _arrays(name, input, other):
         culprit, position = (other, 1) if hasattr(input, "array") else (input, 0)
         argument = "other" if position else "input"
         raise TypeError(f"{name}(): argument '{argument}' (position {position + 1}) must be Tensor, "
-                        f"not {type(culprit).__name__}") from None
+                        f"not {describe_type(culprit)}") from None
 
 
 def _shape_text(shape):

@@ -12,6 +12,7 @@ import numbers
 
 from ..core import dtypes
 from ..core.device import array_module
+from ..core.type_errors import describe_type
 from ..core.function import Function
 from .arithmetic import add, as_operands, div, mul, sub
 from .broadcast import sum_to
@@ -97,7 +98,7 @@ class Maximum(Function):
 def _check_tensor_other(name, other):
     if not hasattr(other, "array"):
         raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, "
-                        f"not {type(other).__name__}")
+                        f"not {describe_type(other)}")
 
 
 def maximum(input, other):

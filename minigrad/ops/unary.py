@@ -16,6 +16,7 @@ import math
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
+from ..core.type_errors import describe_type
 from . import special
 from .inplace import assign
 
@@ -26,7 +27,7 @@ def _floating(input, name):
         kind = input.array.dtype.kind
     except AttributeError:
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(input).__name__}") from None
+                        f"not {describe_type(input)}") from None
     return input if kind == "f" else input.to(dtypes.get_default_dtype())
 
 
@@ -34,7 +35,7 @@ def _tensor(input, name):
     """``input`` after checking that it is a Tensor (for the dtype-keeping functions)."""
     if not hasattr(input, "array"):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, "
-                        f"not {type(input).__name__}")
+                        f"not {describe_type(input)}")
     return input
 
 # ---- exponentials and logarithms ---------------------------------------------------------------

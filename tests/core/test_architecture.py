@@ -13,7 +13,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "minigrad"
 
 # lowest first; a module belongs to the floor of its longest matching prefix
 FLOORS = [
-    ("core", ["minigrad.core", "minigrad.backends"]),
+    ("core", ["minigrad.core", "minigrad.backends", "minigrad.threads"]),
     ("ops", ["minigrad.ops"]),
     ("autograd", ["minigrad.autograd", "minigrad.cuda"]),
     ("nn", ["minigrad.nn"]),

@@ -8,14 +8,9 @@ import re
 
 import pytest
 
+from _markdown import python_blocks
+
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
-PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
-
-
-def python_blocks(page):
-    """(line number, code) of each ```python block of a Markdown page."""
-    text = page.read_text()
-    return [(text.count("\n", 0, match.start()) + 2, match.group(1)) for match in PYTHON_BLOCK.finditer(text)]
 
 
 PAGES = sorted(page for page in [*DOCS.glob("*.md"), DOCS.parent / "README.md"] if python_blocks(page))
@@ -35,9 +30,8 @@ def test_pages_with_code_exist():
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_doc_page_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    # __package__ lets samples quoted from inside the package (architecture.md's op
-    # contract, `from ..autograd.function import Function`) import as the ops do.
-    namespace = {"__name__": f"docs_{page.stem}", "__package__": "minigrad.ops"}
+    # a plain script's namespace: a block must run as a reader would paste it
+    namespace = {"__name__": f"docs_{page.stem}"}
     for line, code in python_blocks(page):
         # compile with the page's name and line numbers so a failure points into the .md file
         compiled = compile("\n" * (line - 1) + code, str(page), "exec")

@@ -16,7 +16,8 @@ from conftest import DEVICES
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-NAMES = ["ohlol", "rnn_shapes", "manual_rnn", "timeseries", "mnist_lstm"]
+# every script in examples/ (the ones starting with _ are helpers)
+NAMES = sorted(path.stem for path in EXAMPLES.glob("*.py") if not path.name.startswith("_"))
 
 
 def load_example(name, monkeypatch):
@@ -30,6 +31,11 @@ def load_example(name, monkeypatch):
 
 def has_matplotlib():
     return importlib.util.find_spec("matplotlib") is not None
+
+
+def test_every_example_is_in_the_options_test():
+    assert set(NAMES) >= {"ohlol", "rnn_shapes", "manual_rnn", "timeseries", "mnist_lstm",
+                          "attention_blocks", "transformer_reverse"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -120,11 +126,60 @@ def test_mnist_lstm_trains_saves_and_resumes(mnist_dir, tmp_path, monkeypatch, c
     history = module.main(mnist_argv(mnist_dir, tmp_path))
     assert len(history["test_accuracy"]) == 1 and math.isfinite(history["train_loss"][0])
     assert (tmp_path / "run.ckpt").exists()
-    assert (tmp_path / "curves.png").exists() == has_matplotlib()
+    # one epoch is one point per curve: no plot, and the script says why
+    assert not (tmp_path / "curves.png").exists()
+    printed = capsys.readouterr().out
+    assert "no curves: curves need two epochs or more" in printed
+    # --fast says, before and after, that its accuracy is not the example's result
+    assert printed.count("its accuracy means nothing") == 2
     resumed = module.main(mnist_argv(mnist_dir, tmp_path, "--resume", "--epochs", "2"))
     assert "resumed from" in capsys.readouterr().out
     assert len(resumed["test_accuracy"]) == 2
     assert resumed["train_loss"][0] == history["train_loss"][0]     # epoch 1 came from the checkpoint
+    assert (tmp_path / "curves.png").exists() == has_matplotlib()
+
+
+def test_mnist_lstm_resume_without_a_checkpoint_says_so(mnist_dir, tmp_path, monkeypatch):
+    module = load_example("mnist_lstm", monkeypatch)
+    with pytest.raises(SystemExit) as exit:
+        module.main(mnist_argv(mnist_dir, tmp_path, "--resume"))
+    assert f"--resume found no checkpoint at {tmp_path / 'run.ckpt'}" in str(exit.value.code)
+    assert "Leave out --resume" in str(exit.value.code)
+
+
+@pytest.mark.parametrize("folder_exists", [False, True])
+def test_mnist_lstm_missing_data_names_the_scripts_option(folder_exists, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path / "cache"))      # an empty download cache
+    data_dir = tmp_path / "mnist"
+    if folder_exists:
+        data_dir.mkdir()
+    module = load_example("mnist_lstm", monkeypatch)
+    with pytest.raises(SystemExit) as exit:
+        module.main(["--fast", "--data-dir", str(data_dir), "--checkpoint", str(tmp_path / "x.ckpt")])
+    message = str(exit.value.code)
+    assert "--download" in message and "download=True" not in message
+    assert str(tmp_path / "cache") in message            # where --download would put the files
+    assert ("does not exist" in message) != folder_exists
+    assert "train-images-idx3-ubyte" in message
+
+
+def test_mnist_lstm_accuracy_axis_stays_within_0_and_100(monkeypatch):
+    limits = load_example("mnist_lstm", monkeypatch).accuracy_limits
+    assert limits([96.17, 98.05, 98.85]) == (95.67, 99.35)
+    assert limits([99.6, 99.9])[1] == 100.0
+    assert limits([0.2, 0.3])[0] == 0.0
+
+
+@pytest.mark.parametrize("name", ["mnist_lstm", "timeseries"])
+def test_examples_say_when_matplotlib_is_missing(name, mnist_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)              # import matplotlib fails
+    module = load_example(name, monkeypatch)
+    if name == "mnist_lstm":
+        module.main(mnist_argv(mnist_dir, tmp_path, "--limit", "128", "--epochs", "2", "--hidden-size", "16"))
+    else:
+        module.main(["--fast", "--plot", str(tmp_path / "forecast.png")])
+    assert "matplotlib is not installed (pip install -e '.[plot]'" in capsys.readouterr().out
+    assert not list(tmp_path.glob("*.png"))
 
 
 def test_mnist_lstm_resuming_a_finished_run_trains_nothing(mnist_dir, tmp_path, monkeypatch, capsys):
@@ -151,3 +206,10 @@ def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):
     bar.set_postfix(loss="0.5", refresh=False)
     assert list(bar) == [0, 1, 2]
     assert "epoch 1 3/3 loss=0.5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_attention_blocks_runs_on_the_device_it_is_given(device, monkeypatch, capsys):
+    load_example("attention_blocks", monkeypatch).main(["--device", device, "--seed", "1"])
+    printed = capsys.readouterr().out
+    assert f"on minigrad, device {device}" in printed and "TransformerBlock: output (2, 5, 8)" in printed

@@ -110,6 +110,22 @@ def test_transformer_block_with_positional_encoding_matches_torch(blocks):
 
 
 def test_example_runs(blocks, capsys):
-    blocks[0].main()
+    blocks[0].main([])
     printed = capsys.readouterr().out
     assert "TransformerBlock: output (2, 5, 8)" in printed
+
+
+def test_example_compares_itself_with_torch(blocks, capsys):
+    """``--compare``: the example's own check that its TransformerBlock gives torch's numbers."""
+    differences = blocks[0].main(["--compare", "--seed", "3"])
+    assert differences["output"] < 1e-12 and differences["gradients"] < 1e-12
+    assert "largest difference" in capsys.readouterr().out
+
+
+def test_example_compare_catches_a_wrong_block(blocks, monkeypatch, capsys):
+    """The comparison can fail: a block whose LayerNorm is skipped differs from torch's."""
+    ours = blocks[0]
+    monkeypatch.setattr(ours.TransformerBlock, "forward",
+                        lambda self, x, mask=None: x + self.self_attn(x, x, x, mask))
+    differences = ours.main(["--compare"])
+    assert differences["output"] > 1e-3

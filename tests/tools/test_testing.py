@@ -1,4 +1,6 @@
 """The parity harness itself: it must pass correct ops and catch wrong ones."""
+import sys
+
 import numpy
 import pytest
 import torch
@@ -170,3 +172,98 @@ def test_gradcheck_leaves_inputs_unchanged():
     before = x.tolist()
     gradcheck(Square.apply, (x,))
     assert x.tolist() == before and x.grad is None
+
+
+class ProductWithWrongSecondGradient(Function):
+    """``x * y`` whose gradient for ``y`` is off by one at element 1."""
+
+    def forward(self, x, y):
+        self.save_for_backward(x, y)
+        return x * y
+
+    def backward(self, grad_output):
+        x, y = self.saved_tensors
+        grad_y = grad_output * x
+        grad_y[1] += 1.0
+        return grad_output * y, grad_y
+
+
+class TwoOutputsWrongSecond(Function):
+    """``(2x, x^2)`` whose second output's gradient forgets the factor 2."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return 2 * x, x * x
+
+    def backward(self, grad_double, grad_square):
+        (x,) = self.saved_tensors
+        return 2 * grad_double + x * grad_square
+
+
+def test_gradcheck_names_the_input_and_the_element_that_are_wrong():
+    x, y = float64_input(3), float64_input(3, seed=1)
+    with pytest.raises(RuntimeError) as error:
+        gradcheck(ProductWithWrongSecondGradient.apply, (x, y))
+    message = str(error.value)
+    assert message.startswith("Jacobian mismatch for output 0 with respect to input 1,")
+    assert "numerical:" in message and "analytical:" in message
+    difference = float(message.split("The max per-element difference is: ")[1].split(",")[0])
+    assert difference == pytest.approx(1.0, abs=1e-6) and "at input 1[1]" in message
+
+
+def test_gradcheck_names_the_output_that_is_wrong():
+    with pytest.raises(RuntimeError, match="output 1 with respect to input 0"):
+        gradcheck(TwoOutputsWrongSecond.apply, (float64_input(2, 2),))
+
+
+def test_gradcheck_counts_inputs_as_given_even_past_ones_without_grad():
+    """The input index is the position in ``inputs``, not among those that require grad."""
+    constant = minigrad.ones(3, dtype=minigrad.float64)
+    with pytest.raises(RuntimeError, match="with respect to input 2"):
+        gradcheck(lambda c, x, y: ProductWithWrongSecondGradient.apply(x, y) * c,
+                  (constant, float64_input(3), float64_input(3, seed=1)))
+
+
+def test_gradcheck_of_a_large_input_skips_the_per_element_report():
+    module = sys.modules["minigrad.autograd.gradcheck"]     # the package exports the function by that name
+    x = float64_input(module.ELEMENTWISE_LIMIT + 1)
+    with pytest.raises(RuntimeError) as error:
+        gradcheck(SquareWithWrongGradient.apply, (x,))
+    assert "output 0 with respect to input 0" in str(error.value)
+    assert "per-element" not in str(error.value)
+
+
+def test_gradcheck_without_an_input_that_requires_grad_says_so_as_torch():
+    with pytest.raises(ValueError) as theirs:
+        torch.autograd.gradcheck(lambda t: t * 2, (torch.ones(3, dtype=torch.float64),))
+    with pytest.raises(ValueError) as ours:
+        gradcheck(lambda t: t * 2, (minigrad.ones(3, dtype=minigrad.float64),))
+    assert str(ours.value) == str(theirs.value)
+
+
+# ---- assert_matches_torch: misuse gets the right call in the message ----------------------------
+@pytest.mark.parametrize("call, expected", [
+    (lambda: assert_matches_torch(lambda x: x.tanh()), "needs either shapes or inputs, and got neither"),
+    (lambda: assert_matches_torch(lambda x: x.tanh(), [(2,)], inputs=[numpy.ones(2)]), "and got both"),
+    (lambda: assert_matches_torch(lambda x: x.tanh(), (3, 4)), "write assert_matches_torch(fn, [(3, 4)])"),
+    (lambda: assert_matches_torch(lambda x: x.tanh(), 5), "write assert_matches_torch(fn, [(5,)])"),
+    (lambda: assert_matches_torch(minigrad.tanh, [(3, 4)]), "torch_fn=torch.tanh"),
+    (lambda: assert_matches_torch(torch.tanh, [(3, 4)]), "called fn with minigrad tensors"),
+    (lambda: assert_matches_torch("tanh", [(3, 4)]), "fn must be a function of tensors"),
+    (lambda: assert_matches_torch(lambda x: x, [(2,)], requires_grad=True), "one boolean per input"),
+    (lambda: assert_matches_torch(lambda x: x, [(2,)], requires_grad=[True, False]), "2 entries for 1 inputs"),
+], ids=["no_shapes", "both", "shape_not_list", "int", "minigrad_fn_on_torch", "torch_fn_on_minigrad",
+        "not_callable", "requires_grad_bool", "requires_grad_length"])
+def test_assert_matches_torch_misuse_shows_the_right_call(call, expected):
+    with pytest.raises((TypeError, ValueError)) as error:
+        call()
+    assert expected in str(error.value)
+
+
+def test_assert_matches_torch_unknown_dtype():
+    with pytest.raises(ValueError, match="dtype is the NumPy dtype of the random inputs"):
+        assert_matches_torch(lambda x: x, [(2,)], dtype="float128x")
+
+
+def test_assert_matches_torch_with_torch_fn_still_works_for_named_functions():
+    assert_matches_torch(minigrad.tanh, [(3, 4)], torch_fn=torch.tanh)

@@ -5,6 +5,7 @@ import math
 
 from ...core.function import Function
 from ...core.device import array_module
+from ...core.type_errors import describe_type
 
 __all__ = ["linear", "bilinear"]
 
@@ -40,6 +41,8 @@ class Linear(Function):
 
 
 def _check_matmul_operands(input, weight):
+    if not hasattr(input, "array"):
+        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {describe_type(input)}")
     if input.array.dtype != weight.array.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
                            f"{_SCALAR_NAMES[input.dtype.name]} != {_SCALAR_NAMES[weight.dtype.name]}")

@@ -1,3 +1,8 @@
-"""``minigrad.utils.data``: torch's path to the data tools, which live in ``minigrad/data/``."""
+"""``minigrad.utils.data``: torch's path to the data tools, which live in ``minigrad/data/``.
+
+``MNIST`` is here too (torch keeps it in torchvision), so that
+``from minigrad.utils.data import DataLoader, MNIST`` works as the README shows.
+"""
 from ...data.dataset import *  # noqa: F401,F403
 from ...data.dataloader import *  # noqa: F401,F403
+from ...data.mnist import *  # noqa: F401,F403
