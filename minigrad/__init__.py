@@ -45,3 +45,4 @@ def numel(input) -> int:
 
 from . import backends, cuda, data, nn, optim, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403
+from .torch_alias import install_as_torch, uninstall_as_torch  # noqa: E402,F401
