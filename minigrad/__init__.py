@@ -15,8 +15,8 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
                         arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
-                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
-                        randperm, tensor, zeros, zeros_like)
+                        get_default_device, linspace, ones, ones_like, rand, rand_like, randint, randn,
+                        randn_like, randperm, set_default_device, tensor, zeros, zeros_like)
 from .ops.arithmetic import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
@@ -43,6 +43,6 @@ def numel(input) -> int:
     return input.numel()
 
 
-from . import backends, cuda, data, nn, optim, utils, viz  # noqa: E402
+from . import accelerator, backends, cuda, data, jit, nn, onnx, optim, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403
 from .torch_alias import install_as_torch, uninstall_as_torch  # noqa: E402,F401

@@ -10,8 +10,25 @@ from .backend import CPU, Device, array_module, module_for, to_device
 from .tensor import Tensor
 
 
+_default_device = CPU     # where factories put tensors when no device= is given
+
+
+def set_default_device(device) -> None:
+    """Make factories (``zeros``, ``randn``, ``tensor``, layers' parameters ...) called without
+    ``device=`` allocate on ``device``; ``None`` restores ``'cpu'``.  As torch, ``from_numpy`` and
+    ``as_tensor`` of an existing tensor are not affected.  (torch's setting is per thread; this one
+    is per process.)"""
+    global _default_device
+    _default_device = CPU if device is None else Device(device)
+
+
+def get_default_device() -> Device:
+    """The device factories use when no ``device=`` is given (``device(type='cpu')`` at start)."""
+    return _default_device
+
+
 def _device(device) -> Device:
-    return CPU if device is None else Device(device)
+    return _default_device if device is None else Device(device)
 
 
 def _size(size, factory="empty", negative_message=None) -> tuple:
@@ -108,7 +125,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         array = array.copy()
     else:
         array = numpy.array(array, copy=True)
-    return _new(to_device(array, _device(device)) if device is not None else array, requires_grad)
+    return _new(to_device(array, _device(device)), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):

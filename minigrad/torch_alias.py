@@ -45,12 +45,15 @@ class _ExistingModuleLoader(importlib.abc.Loader):
 
     def __init__(self, module):
         self.module = module
+        self.own_spec = getattr(module, "__spec__", None)
 
     def create_module(self, spec):
         return self.module
 
     def exec_module(self, module):
-        pass                        # already executed under its minigrad name
+        # Already executed under its minigrad name.  The import system has just set __spec__ to the
+        # torch.X spec; the minigrad one goes back, so the module still knows its own name and package.
+        module.__spec__ = self.own_spec
 
 
 class _TorchAliasFinder(importlib.abc.MetaPathFinder):

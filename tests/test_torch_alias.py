@@ -100,3 +100,11 @@ def test_install_and_uninstall_from_python():
         minigrad.uninstall_as_torch()
     assert importlib.import_module("torch.nn") is real_torch.nn
     assert install_as_torch is minigrad.install_as_torch and uninstall_as_torch is minigrad.uninstall_as_torch
+
+
+def test_aliased_modules_keep_their_own_spec():
+    with as_torch():
+        import torch.nn.functional  # noqa: F401
+        import torch.backends.cudnn  # noqa: F401
+    assert minigrad.nn.__spec__.name == "minigrad.nn" and minigrad.nn.functional.__spec__.name == "minigrad.nn.functional"
+    assert minigrad.backends.cudnn.__spec__.name == "minigrad.backends.cudnn"
