@@ -35,6 +35,17 @@ class Sub(Function):
         return sum_to(grad_output, a_shape), sum_to(-grad_output * self.alpha, b_shape)
 
 
+class Rsub(Sub):
+    """``other - input`` from ``torch.rsub(input, other)`` / ``number - tensor``: ``Sub`` on swapped operands."""
+
+    def name(self):
+        return "RsubBackward1" if self.scalar_other else "RsubBackward0"   # torch's Scalar / Tensor overloads
+
+    def forward(self, a, b, alpha=1, scalar_other=False):
+        self.scalar_other = scalar_other
+        return super().forward(a, b, alpha)
+
+
 class Mul(Function):
     def forward(self, a, b):
         # d(ab)/da = b and d(ab)/db = a: keep a factor only if the other one needs a gradient,
@@ -118,6 +129,13 @@ class Pow(Function):
             local = xp.where((base == 0) & (exponent >= 0), 0, result * safe_log)
             grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
+
+
+class PowScalarBase(Pow):
+    """``number ** tensor``: torch's ``pow(Scalar self, Tensor exponent)`` overload."""
+
+    def name(self):
+        return "PowBackward2"
 
 
 class Remainder(Function):
@@ -281,9 +299,10 @@ def pow(input, exponent):
             input = input.to(dtypes.from_numpy_dtype(dtype))
         result = PowScalar.apply(input, exponent=exponent)
         return result if result.array.dtype == dtype else result.to(dtypes.from_numpy_dtype(dtype))
+    scalar_base = _is_scalar(input)
     base, exponent = as_operands(input, exponent)
     _check_not_bool(base, "pow")
-    return Pow.apply(base, exponent)
+    return (PowScalarBase if scalar_base else Pow).apply(base, exponent)
 
 
 def neg(input):
@@ -302,8 +321,12 @@ def radd(input, other):
     return add(other, input)
 
 
-def rsub(input, other):
-    return sub(other, input)
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (``2.0 - x`` is ``rsub(x, 2.0)``)."""
+    _check_no_bool_subtraction(other, input)
+    b, a = as_operands(input, other)
+    _check_alpha(a, alpha)
+    return Rsub.apply(a, b, alpha=alpha, scalar_other=_is_scalar(other))
 
 
 def rmul(input, other):
@@ -311,7 +334,9 @@ def rmul(input, other):
 
 
 def rdiv(input, other):
-    return div(other, input)
+    """``other / input`` for a number ``other``, computed as torch does: ``reciprocal(input) * other``."""
+    from .unary import reciprocal   # unary.py imports this module: import at call time
+    return mul(reciprocal(input), other)
 
 
 def rfloor_divide(input, other):
@@ -401,5 +426,5 @@ def _no_grad_result(array):
 
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
-           "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "positive"]
+           "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "positive", "rsub"]
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
