@@ -46,3 +46,4 @@ def numel(input) -> int:
 from . import accelerator, backends, cuda, data, jit, nn, onnx, optim, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403
 from .torch_alias import install_as_torch, uninstall_as_torch  # noqa: E402,F401
+from .jit import compile  # noqa: E402,F401,A001  (torch.compile: returns the model, see jit.py)

@@ -19,13 +19,25 @@ def _warn_once(what):
     global _warned
     if not _warned:
         _warned = True
-        warnings.warn(f"minigrad.jit.{what} returns its argument unchanged: minigrad has no TorchScript "
-                      "compiler, so the model runs eagerly as before", UserWarning, stacklevel=3)
+        warnings.warn(f"minigrad.{what} returns its argument unchanged: minigrad has no compiler, so the "
+                      "model runs eagerly as before", UserWarning, stacklevel=3)
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
+            disable=False):
+    """``torch.compile`` (exported as ``minigrad.compile``): the model or function unchanged, also as a
+    decorator (``@torch.compile`` or ``@torch.compile(mode=...)``)."""
+    if model is None:
+        return lambda function: compile(function, fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                        mode=mode, options=options, disable=disable)
+    if not disable:
+        _warn_once("compile")
+    return model
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     """``torch.jit.script``: here the module or function itself, unchanged."""
-    _warn_once("script")
+    _warn_once("jit.script")
     return obj
 
 
@@ -33,7 +45,7 @@ def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inpu
           strict=True, _force_outplace=False, _module_class=None, _compilation_unit=None,
           example_kwarg_inputs=None, _store_inputs=True):
     """``torch.jit.trace``: here the module or function itself, unchanged (the example is not run)."""
-    _warn_once("trace")
+    _warn_once("jit.trace")
     return func
 
 

@@ -124,7 +124,7 @@ def test_from_utils_data_import_dataset_under_the_alias():
 def test_jit_script_and_trace_return_their_argument_and_warn_once(monkeypatch):
     monkeypatch.setattr(minigrad.jit, "_warned", False)
     model = mnn.Linear(2, 2)
-    with pytest.warns(UserWarning, match="no TorchScript compiler"):
+    with pytest.warns(UserWarning, match="jit.script returns its argument unchanged"):
         assert minigrad.jit.script(model) is model
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -139,6 +139,19 @@ def test_jit_script_and_trace_return_their_argument_and_warn_once(monkeypatch):
     with as_torch():
         from torch.jit import script, trace  # noqa: F401
         assert script is minigrad.jit.script
+
+
+def test_compile_returns_the_model_and_works_as_a_decorator(monkeypatch):
+    monkeypatch.setattr(minigrad.jit, "_warned", False)
+    model = mnn.Linear(2, 2)
+    with pytest.warns(UserWarning, match=r"minigrad.compile returns its argument unchanged"):
+        assert minigrad.compile(model) is model
+
+    @minigrad.compile(mode="reduce-overhead")
+    def double(x):
+        return x * 2
+    assert double(minigrad.ones(2)).tolist() == [2.0, 2.0]
+    assert minigrad.compile(double, disable=True) is double
 
 
 def test_onnx_is_importable_and_export_says_why_not():
