@@ -392,7 +392,10 @@ class CopyInto(Function):
     """``src``'s values in the target's shape and dtype; the target's old values get no gradient."""
 
     def name(self):
-        return "CopyBackwards"   # torch's name for copy_'s node
+        return "torch::autograd::CopyBackwards"   # torch's name for copy_'s node
+
+    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
+        return f"<CopyBackwards object at {hex(id(self))}>"
 
     def forward(self, target, src):
         self.src_shape, self.src_dtype = src.shape, src.dtype
@@ -406,19 +409,23 @@ class CopyInto(Function):
 
 
 def zero_(input):
-    return write(input, 0)
+    return write(input, 0, torch_name="ZeroBackward0")
 
 
 def fill_(input, value):
-    return write(input, value.array if isinstance(value, Tensor) else value)
+    if isinstance(value, Tensor):
+        return write(input, value.array, torch_name="FillBackward3")
+    return write(input, value, torch_name="FillBackward2")
 
 
 def uniform_(input, a=0.0, b=1.0, generator=None):
-    return write(input, random.uniform(input.array.shape, input.array.dtype, input.device, a, b))
+    return write(input, random.uniform(input.array.shape, input.array.dtype, input.device, a, b),
+                 torch_name="UniformBackward0")
 
 
 def normal_(input, mean=0.0, std=1.0, generator=None):
-    return write(input, random.normal(input.array.shape, input.array.dtype, input.device, mean, std))
+    return write(input, random.normal(input.array.shape, input.array.dtype, input.device, mean, std),
+                 torch_name="NormalBackward0")
 
 
 def _no_grad_result(array):

@@ -146,6 +146,11 @@ class Gather(Function):
 class Scatter(Function):
     """``out = x.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (or ``+=`` when ``add``)."""
 
+    def name(self):
+        if self.add:
+            return "ScatterAddBackward0"
+        return "ScatterBackward1" if self.src_shape is None else "ScatterBackward0"   # value / src overloads
+
     def forward(self, x, src=None, index=None, dim=None, value=None, add=False):
         self.key = _along_dim_key(index, dim)
         self.block = tuple(slice(0, size) for size in index.shape)

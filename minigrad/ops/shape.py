@@ -111,9 +111,13 @@ class Repeat(Function):
 class RepeatInterleave(Function):
     """Element ``i`` along ``axis`` repeated ``repeats[i]`` times; the gradient sums each run back."""
 
+    def name(self):
+        # torch: an int count expands and views, a tensor of counts runs index_select
+        return "ViewBackward0" if isinstance(self.repeats, int) else "IndexSelectBackward0"
+
     def forward(self, x, repeats, axis):
         xp = array_module(x)
-        self.axis, self.input_shape = axis, x.shape
+        self.axis, self.input_shape, self.repeats = axis, x.shape, repeats
         # the source position of every output position, for the backward's scatter-add
         self.source = xp.repeat(xp.arange(x.shape[axis]), repeats)
         return xp.repeat(x, repeats, axis=axis)
