@@ -62,8 +62,11 @@ def _numpy_dtype(dtype, default=None):
     return dtypes.to_numpy_dtype(dtype)
 
 
-def _infer_array(data):
-    """A NumPy array from nested lists, numbers, arrays or tensors, with torch's dtype rules."""
+def _infer_array(data, dtype_given=False):
+    """A NumPy array from nested lists, numbers, arrays or tensors, with torch's dtype rules.
+
+    With ``dtype_given`` Python floats stay float64 here, for the caller to cast once to the
+    requested dtype (``tensor([0.1], dtype=float64)`` must not pass through float32)."""
     if isinstance(data, Tensor):
         return numpy.asarray(data.array if array_module(data.array) is numpy else data.array.get())
     if isinstance(data, (list, tuple)) and any(isinstance(item, Tensor) for item in _flatten(data)):
@@ -77,7 +80,8 @@ def _infer_array(data):
     except ValueError:
         raise ValueError(_ragged_message(data)) from None
     if array.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
-        array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
+        if not dtype_given:
+            array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
     elif array.dtype.kind == "i" and not isinstance(data, numpy.ndarray):
         array = array.astype(numpy.int64)
     elif array.dtype.kind not in "fiub":
@@ -118,7 +122,7 @@ def _replace_tensors(data):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data``; the dtype is inferred unless given."""
-    array = _infer_array(data)
+    array = _infer_array(data, dtype_given=dtype is not None)
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype))
     elif isinstance(data, Tensor):
@@ -132,7 +136,7 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` where it can."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
-    array = numpy.asarray(data) if isinstance(data, numpy.ndarray) else _infer_array(data)
+    array = numpy.asarray(data) if isinstance(data, numpy.ndarray) else _infer_array(data, dtype is not None)
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
     return _new(to_device(array, _device(device)), False)
@@ -162,7 +166,7 @@ def _array_from_constructor_args(args, dtype, device):
         args = (0,)
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         data = args[0]
-        array = numpy.array(data.array if isinstance(data, Tensor) else _infer_array(data),
+        array = numpy.array(data.array if isinstance(data, Tensor) else _infer_array(data, dtype_given=True),
                             dtype=numpy_dtype)
     else:
         array = numpy.zeros(_size(args), dtype=numpy_dtype)

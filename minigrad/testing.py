@@ -7,15 +7,18 @@ agree, for a random weighting of the outputs (a plain ``.sum()`` would hide
 bugs: the gradient of ``softmax(x).sum()`` is zero whatever backward does).
 
 ``gradcheck`` checks gradients against finite differences where torch is not
-at hand.  torch is needed only by ``assert_matches_torch``.
+at hand.  torch is needed only by ``assert_matches_torch``.  ``assert_close`` is
+torch.testing.assert_close for minigrad values (``_assert_close.py``), so
+scripts' own checks run under ``python -m minigrad``.
 """
 from __future__ import annotations
 
 import numpy
 
+from ._assert_close import assert_close
 from .autograd.gradcheck import gradcheck
 
-__all__ = ["assert_matches_torch", "gradcheck", "TOLERANCES", "to_torch", "from_torch"]
+__all__ = ["assert_matches_torch", "assert_close", "gradcheck", "TOLERANCES", "to_torch", "from_torch"]
 
 # (rtol, atol) per dtype: float64 exposes any wrong formula, float32 allows rounding
 TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (1e-5, 1e-5), "float16": (1e-2, 1e-2)}
