@@ -47,3 +47,4 @@ from . import accelerator, backends, cuda, data, jit, nn, onnx, optim, utils, vi
 from .serialization import *  # noqa: E402,F401,F403
 from .torch_alias import install_as_torch, uninstall_as_torch  # noqa: E402,F401
 from .jit import compile  # noqa: E402,F401,A001  (torch.compile: returns the model, see jit.py)
+from ._type_info import finfo, iinfo  # noqa: E402,F401

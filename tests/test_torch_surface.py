@@ -195,3 +195,32 @@ def test_cudnn_flags_have_torchs_defaults_and_flags_restores_them():
     with as_torch():
         import torch.backends.cudnn as aliased
         assert aliased is cudnn and aliased.__name__ == "minigrad.backends.cudnn"
+
+
+# ---- finfo / iinfo -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["float16", "float32", "float64"])
+def test_finfo_matches_torch(name):
+    ours, theirs = minigrad.finfo(getattr(minigrad, name)), torch.finfo(getattr(torch, name))
+    for attribute in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+        assert type(getattr(ours, attribute)) is type(getattr(theirs, attribute)), attribute
+    assert repr(ours) == repr(theirs)
+    assert ours == minigrad.finfo(getattr(minigrad, name))
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_torch(name):
+    ours, theirs = minigrad.iinfo(getattr(minigrad, name)), torch.iinfo(getattr(torch, name))
+    assert (ours.bits, ours.max, ours.min, ours.dtype) == (theirs.bits, theirs.max, theirs.min, theirs.dtype)
+    assert repr(ours) == repr(theirs)
+
+
+def test_finfo_default_and_errors_match_torch():
+    assert repr(minigrad.finfo()) == repr(torch.finfo())
+    for make in (lambda lib: lib.finfo(lib.int64), lambda lib: lib.iinfo(lib.float32), lambda lib: lib.iinfo(lib.bool)):
+        with pytest.raises(TypeError) as ours:
+            make(minigrad)
+        with pytest.raises(TypeError) as theirs:
+            make(torch)
+        assert str(ours.value) == str(theirs.value)
