@@ -26,7 +26,8 @@ class finfo:
         self.bits = int(info.bits)
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = 10.0 ** -int(info.precision)     # torch: exactly 1e-6 for float32 (NumPy rounds it to float32)
+        # torch's resolution is exactly 10**-precision (1e-6 for float32); NumPy's is rounded to the type
+        self.resolution = 10.0 ** -int(info.precision)
         self.dtype = type.name
 
     def __eq__(self, other):
