@@ -6,6 +6,7 @@ import torch.nn as nn
 
 from tutorial_utils import sync_weights
 
+torch.manual_seed(0)
 x = torch.linspace(-math.pi, math.pi, 500)
 y = torch.sin(x)
 
