@@ -11,6 +11,7 @@ from . import ops  # noqa: F401  (first: it binds the Tensor methods)
 from . import threads
 from .threads import get_num_threads, set_num_threads
 from .core.device import Device as device
+from .core.device import get_default_device, set_default_device
 from .core.dtypes import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
 from .core.tensor import Size, Tensor
@@ -19,8 +20,8 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .core.random import Generator, default_generator, initial_seed, manual_seed, seed
 from .ops.factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
                         arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
-                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
-                        randperm, tensor, zeros, zeros_like)
+                        linspace, ones, ones_like, rand, rand_like, randint, randn,
+                        randn_like, randperm, tensor, zeros, zeros_like)
 from .ops.arithmetic import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403
@@ -48,7 +49,10 @@ def numel(input) -> int:
     return input.numel()
 
 
-from . import backends, cuda, data, nn, optim, profiler, utils, viz  # noqa: E402
+from . import accelerator, backends, cuda, data, jit, nn, onnx, optim, profiler, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403
+from .torch_alias import install_as_torch, uninstall_as_torch  # noqa: E402,F401
+from .jit import compile  # noqa: E402,F401,A001  (torch.compile: returns the model, see jit.py)
+from ._type_info import finfo, iinfo  # noqa: E402,F401
 
 threads._default_threads()   # one BLAS thread unless the user chose (minigrad/threads.py says why)

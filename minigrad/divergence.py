@@ -291,7 +291,7 @@ REPLAY = {
     "Clone": lambda t, x: x.clone(),
     "Cat": lambda t, *xs, dim: t.cat(xs, dim=dim),
     "Stack": lambda t, *xs, dim: t.stack(xs, dim=dim),
-    "Split": lambda t, x, offsets, dim: t.tensor_split(x, list(offsets), dim=dim),
+    "Split": lambda t, x, offsets, dim, with_sizes=False: t.tensor_split(x, list(offsets), dim=dim),
     "Unbind": lambda t, x, dim: t.unbind(x, dim=dim),
     "Tril": lambda t, x, diagonal, upper: t.triu(x, diagonal) if upper else t.tril(x, diagonal),
     "Where": lambda t, input, other, condition: t.where(_as_torch(t, condition), input, other),

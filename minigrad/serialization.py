@@ -1,20 +1,21 @@
-"""Checkpoints: ``minigrad.save(obj, f)`` and ``minigrad.load(f)``, a format that runs no code on load.
+"""Checkpoints: ``minigrad.save(obj, f)`` and ``minigrad.load(f)``, with torch's safety model.
 
 ``torch.save`` pickles, and unpickling can run any code the file names.  A
-minigrad checkpoint is instead a ZIP archive (stored, not compressed) of
+minigrad checkpoint of tensors and plain data is instead a ZIP archive (stored,
+not compressed) of
 
 * ``minigrad_checkpoint/structure.json``: the nest of dicts, lists and tuples
   with its numbers, strings, None and bools, and a reference for each tensor;
 * ``minigrad_checkpoint/arrays/<n>``: the raw bytes of array ``n``
   (C order, little-endian), whose dtype, shape and device the JSON records.
 
-Loading only parses JSON and copies bytes into arrays, so a hostile file can at
-worst fail to load.  ZIP's CRC-32 of every member catches corruption, and
-``save`` writes to a temporary file in the same directory, flushes it to disk
-and renames it over the target, so a crash mid-save leaves the previous
-checkpoint intact.
+Loading such a file only parses JSON and copies bytes into arrays, so a hostile
+file can at worst fail to load.  ZIP's CRC-32 of every member catches
+corruption, and ``save`` writes to a temporary file in the same directory,
+flushes it to disk and renames it over the target, so a crash mid-save leaves
+the previous checkpoint intact.
 
-What can be saved: minigrad tensors (``nn.Parameter`` stays a Parameter,
+What JSON holds: minigrad tensors (``nn.Parameter`` stays a Parameter,
 ``requires_grad`` is kept, tensors sharing one array share it again after
 loading, the same tensor twice is loaded as one object), NumPy arrays (loaded
 as NumPy arrays), Python numbers (also inf and NaN), strings, None, bools,
@@ -22,6 +23,17 @@ minigrad dtypes and devices, and dicts (``OrderedDict`` and ``Counter`` kept),
 lists and tuples of these, so a model's and an optimizer's ``state_dict`` (and
 a scheduler's) fit in one file.  NumPy scalars are stored as Python numbers.
 Dict keys may be strings, numbers, bools, None or tuples of these.
+
+Anything else (a whole model, ``torch.save(model, f)``; sets; your own
+classes) is pickled, as torch does: the archive then holds
+``minigrad_checkpoint/data.pkl`` beside the arrays, and tensors, arrays, dtypes,
+devices and sizes inside the pickle are persistent ids into the archive.  Such
+a file loads as torch 2.6+ loads: ``load(f)`` (``weights_only=True``) accepts
+only tensors, containers and primitives and refuses any other global with
+torch's error and hint; ``serialization.add_safe_globals([MyClass])`` or
+``with serialization.safe_globals([MyClass]):`` allowlists classes you trust;
+``load(f, weights_only=False)`` unpickles everything and can run any code in
+the file: only for files you trust (``_weights_only_unpickler.py``).
 """
 from __future__ import annotations
 
@@ -29,22 +41,28 @@ import io
 import json
 import math
 import os
+import pickle
+import pickletools
 import tempfile
 import zipfile
 from collections import Counter, OrderedDict
 
 import numpy
 
+from . import _weights_only_unpickler
 from .core import dtypes
 from .core.device import CPU, Device, device_of, to_device
-from .core.tensor import Tensor
+from .core.tensor import Size, Tensor
 
 __all__ = ["save", "load"]
 
 FORMAT = "minigrad.checkpoint"
-VERSION = 1
+VERSION = 1               # JSON checkpoints: older minigrads read them
+PICKLE_VERSION = 2        # checkpoints with a pickle (older minigrads refuse them: "upgrade minigrad")
 ROOT = "minigrad_checkpoint/"
 STRUCTURE = ROOT + "structure.json"
+PICKLE = ROOT + "data.pkl"
+DEFAULT_PROTOCOL = 2      # torch's
 _CHUNK = 1 << 24          # copy arrays in 16 MiB pieces, never the whole file twice in memory
 _DICT_TYPES = {"OrderedDict": OrderedDict, "Counter": Counter}
 
@@ -117,15 +135,40 @@ class _Encoder:
         return encoded
 
 
+class _CheckpointPickler(pickle.Pickler):
+    """Pickles ``obj`` with tensors, number arrays, dtypes, devices and sizes as persistent ids:
+    the arrays go to the archive through ``encoder``, and loading needs no global for them."""
+
+    def __init__(self, file, protocol, encoder):
+        super().__init__(file, protocol)
+        self.encoder = encoder
+
+    def persistent_id(self, obj):
+        if isinstance(obj, Tensor):
+            record = self.encoder.encode_tensor(obj)
+            return ("tensor", record["tensor"], record["requires_grad"], record["parameter"], record["memo"])
+        if isinstance(obj, numpy.ndarray) and obj.dtype.kind in "biufc":
+            return ("ndarray", self.encoder.storage(obj))
+        if isinstance(obj, dtypes.dtype):
+            return ("dtype", obj.name)
+        if isinstance(obj, Device):
+            return ("device", str(obj))
+        if isinstance(obj, Size):
+            return ("size", tuple(int(size) for size in obj))
+        return None
+
+
 def _array_record(index, array):
     return {"file": f"{ROOT}arrays/{index}", "dtype": array.dtype.name, "shape": list(array.shape),
             "device": str(device_of(array))}
 
 
-def _write_archive(handle, structure, arrays):
+def _write_archive(handle, structure, arrays, pickled=None):
     """Write the ZIP archive to the open binary file ``handle``."""
     with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         archive.writestr(STRUCTURE, json.dumps(structure, allow_nan=False))
+        if pickled is not None:
+            archive.writestr(PICKLE, pickled)
         for index, array in enumerate(arrays):
             host = to_device(array, CPU)
             host = numpy.ascontiguousarray(host, dtype=host.dtype.newbyteorder("<"))
@@ -180,23 +223,42 @@ def atomic_write(path, write):
     _fsync_directory(directory)
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
+def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
-    """Write ``obj`` (tensors, numbers, strings ... in dicts, lists, tuples) to ``f``.
+    """Write ``obj`` to ``f``: tensors and plain data as JSON + raw arrays, anything else pickled.
 
     ``f`` is a path (written atomically: a temporary file beside it, flushed
-    and renamed over it) or a binary file object.  torch's pickle arguments are
-    accepted and ignored: nothing is pickled.  An object that cannot be stored
-    raises TypeError before the file is touched.
+    and renamed over it) or a binary file object.  Tensors, numbers, strings
+    ... in dicts, lists and tuples (state dicts) take the no-pickle format;
+    other objects (a whole model) are pickled with ``pickle_module`` (default
+    ``pickle``) and ``pickle_protocol`` (default 2, as torch).  Whatever cannot
+    be stored raises before the file is touched.
     """
     encoder = _Encoder()
-    body = encoder.encode(obj, "")
-    structure = {"format": FORMAT, "version": VERSION, "object": body,
-                 "arrays": [_array_record(index, array) for index, array in enumerate(encoder.arrays)]}
+    pickled = None
+    try:
+        body = encoder.encode(obj, "")
+        structure = {"format": FORMAT, "version": VERSION, "object": body}
+    except TypeError:                   # not plain data: pickle it, as torch.save does
+        encoder = _Encoder()
+        buffer = io.BytesIO()
+        pickler = _CheckpointPickler(buffer, pickle_protocol, encoder) if pickle_module in (None, pickle) \
+            else _custom_pickler(pickle_module, buffer, pickle_protocol, encoder)
+        pickler.dump(obj)
+        pickled = buffer.getvalue()
+        structure = {"format": FORMAT, "version": PICKLE_VERSION, "pickle": PICKLE}
+    structure["arrays"] = [_array_record(index, array) for index, array in enumerate(encoder.arrays)]
     if isinstance(f, (str, os.PathLike)):
-        atomic_write(f, lambda handle: _write_archive(handle, structure, encoder.arrays))
+        atomic_write(f, lambda handle: _write_archive(handle, structure, encoder.arrays, pickled))
     else:
-        _write_archive(f, structure, encoder.arrays)
+        _write_archive(f, structure, encoder.arrays, pickled)
+
+
+def _custom_pickler(pickle_module, file, protocol, encoder):
+    """A ``pickle_module.Pickler`` (dill, cloudpickle ...) with the persistent ids of ours."""
+    pickler = pickle_module.Pickler(file, protocol)
+    pickler.persistent_id = _CheckpointPickler(io.BytesIO(), protocol, encoder).persistent_id
+    return pickler
 
 
 # ---- loading -----------------------------------------------------------------------
@@ -254,6 +316,27 @@ class _Decoder:
                 tensor.requires_grad_(True)
         self.tensors[memo] = tensor
         return tensor
+
+    def persistent_load(self, pid):
+        """The object behind a persistent id that ``_CheckpointPickler`` wrote (nothing else)."""
+        try:
+            kind = pid[0]
+            if kind == "tensor" and len(pid) == 5 and all(type(item) is int for item in (pid[1], pid[4])):
+                if not 0 <= pid[1] < len(self.arrays):
+                    raise IndexError(pid[1])
+                return self.decode_tensor({"tensor": pid[1], "requires_grad": pid[2] is True,
+                                           "parameter": pid[3] is True, "memo": pid[4]})
+            if kind == "ndarray" and len(pid) == 2 and type(pid[1]) is int and 0 <= pid[1] < len(self.arrays):
+                return self.arrays[pid[1]]
+            if kind == "dtype" and len(pid) == 2 and isinstance(getattr(dtypes, str(pid[1]), None), dtypes.dtype):
+                return getattr(dtypes, pid[1])
+            if kind == "device" and len(pid) == 2 and type(pid[1]) is str:
+                return Device(pid[1])
+            if kind == "size" and len(pid) == 2 and all(type(size) is int for size in pid[1]):
+                return Size(pid[1])
+        except (TypeError, ValueError, IndexError, RuntimeError):
+            pass
+        raise pickle.UnpicklingError("unsupported persistent id encountered")
 
 
 def _place(array, location, map_location):
@@ -320,23 +403,35 @@ def _read_structure(archive, name):
     structure = json.loads(archive.read(STRUCTURE))
     if not isinstance(structure, dict) or structure.get("format") != FORMAT:
         raise ValueError("structure.json does not describe a minigrad checkpoint")
-    if structure.get("version", 0) > VERSION:
+    if structure.get("version", 0) > PICKLE_VERSION:
         raise RuntimeError(f"{name} is a version {structure['version']} minigrad checkpoint; this minigrad "
-                           f"reads up to version {VERSION}: upgrade minigrad")
+                           f"reads up to version {PICKLE_VERSION}: upgrade minigrad")
     return structure
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
-    """Read what ``save`` wrote: the same nest of dicts, lists, tuples, tensors and values.
+    """Read what ``save`` wrote: the same nest of dicts, lists, tuples, tensors and values, or the object.
 
     ``map_location`` moves tensors: a device (``'cpu'``, ``'cuda:0'``), a dict
     from saved to wanted device names (``{'cuda:0': 'cpu'}``), or a function
     ``fn(tensor_on_cpu, saved_location)`` returning the tensor to use.  By
     default tensors return to the device they were saved from.  A missing,
     truncated or corrupted file raises an error that names it.
-    ``weights_only`` and ``mmap`` are accepted for torch's signature: loading
-    never runs code, whatever they say.
+
+    A JSON checkpoint never runs code.  A pickled one (a whole model) loads
+    with ``weights_only=True`` (the default, as torch 2.6+) only if it holds
+    nothing but tensors, containers, primitives and allowlisted globals
+    (``serialization.add_safe_globals``); ``weights_only=False`` unpickles
+    anything, running whatever code the file names: only for trusted files.
+    ``mmap`` is accepted for torch's signature.
     """
+    if weights_only is None:
+        weights_only = True
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if pickle_load_args and weights_only:
+        import warnings
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
     name = _describe(f)
     if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
         raise FileNotFoundError(f"[Errno 2] No such file or directory: {name}")
@@ -345,8 +440,65 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             structure = _read_structure(archive, name)
             records = structure["arrays"]
             arrays = [_read_array(archive, record) for record in records]
-            return _Decoder(arrays, map_location, records).decode(structure["object"])
+            decoder = _Decoder(arrays, map_location, records)
+            if "pickle" not in structure:
+                return decoder.decode(structure["object"])
+            pickled = archive.read(PICKLE)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, json.JSONDecodeError, KeyError, IndexError,
             ValueError, TypeError, UnicodeDecodeError, io.UnsupportedOperation) as error:
         raise RuntimeError(f"{name} is not a readable minigrad checkpoint (truncated or corrupted?): "
                            f"{type(error).__name__}: {error}") from error
+    pickle_load_args.setdefault("encoding", "utf-8")
+    if weights_only:
+        unpickler = _weights_only_unpickler.Unpickler(io.BytesIO(pickled), decoder.persistent_load,
+                                                      encoding="utf-8")
+        try:
+            return unpickler.load()
+        except pickle.UnpicklingError as error:
+            raise pickle.UnpicklingError(_weights_only_unpickler.weights_only_message(str(error))) from None
+    unpickler = (pickle_module or pickle).Unpickler(io.BytesIO(pickled), **pickle_load_args)
+    unpickler.persistent_load = decoder.persistent_load
+    return unpickler.load()
+
+
+# ---- torch.serialization's allowlist of globals for weights_only loads ------------------------------
+
+def add_safe_globals(safe_globals) -> None:
+    """Allow ``load(weights_only=True)`` to use these classes/functions (each an object, or a tuple
+    ``(object, 'module.qualname')`` naming it as the file does).  Only for code you trust."""
+    _weights_only_unpickler._add_safe_globals(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The globals added with ``add_safe_globals`` (or inside ``safe_globals``)."""
+    return _weights_only_unpickler._get_safe_globals()
+
+
+def clear_safe_globals() -> None:
+    """Forget every global added with ``add_safe_globals``."""
+    _weights_only_unpickler._clear_safe_globals()
+
+
+class safe_globals(_weights_only_unpickler._safe_globals):
+    """``with serialization.safe_globals([MyClass]): load(f)``: allowlist inside the block only."""
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list:
+    """The globals a pickled checkpoint names that are not allowed by default (read, never run:
+    the pickle's opcodes are listed, not executed); ``[]`` for a JSON checkpoint."""
+    with zipfile.ZipFile(f) as archive:
+        structure = _read_structure(archive, _describe(f))
+        if "pickle" not in structure:
+            return []
+        pickled = archive.read(PICKLE)
+    allowed = _weights_only_unpickler.allowed_globals()
+    found, strings = set(), []
+    for opcode, argument, _ in pickletools.genops(pickled):
+        if opcode.name in ("GLOBAL", "INST"):
+            module, _, qualname = argument.partition(" ")
+            found.add(".".join(_weights_only_unpickler.resolve_name(module, qualname)))
+        elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:    # protocol 4: the last two strings
+            found.add(".".join(_weights_only_unpickler.resolve_name(strings[-2], strings[-1])))
+        if isinstance(argument, str):
+            strings.append(argument)
+    return sorted(path for path in found if path not in allowed)

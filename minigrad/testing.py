@@ -7,20 +7,23 @@ agree, for a random weighting of the outputs (a plain ``.sum()`` would hide
 bugs: the gradient of ``softmax(x).sum()`` is zero whatever backward does).
 
 ``gradcheck`` checks gradients against finite differences where torch is not
-at hand.  torch is needed only by ``assert_matches_torch``.
+at hand.  torch is needed only by ``assert_matches_torch``.  ``assert_close`` is
+torch.testing.assert_close for minigrad values (``_assert_close.py``), so
+scripts' own checks run under ``python -m minigrad``.
 """
 from __future__ import annotations
 
 import numpy
 
+from ._assert_close import assert_close
 from .autograd.gradcheck import gradcheck, gradgradcheck
 from .divergence import locate_divergence
 from .interop import from_torch, to_torch
 from .ops.factories import tensor as _tensor
 from .tolerances import TOLERANCES   # (rtol, atol) per dtype, re-exported: the one table
 
-__all__ = ["assert_matches_torch", "gradcheck", "gradgradcheck", "TOLERANCES", "to_torch", "from_torch",
-           "locate_divergence"]
+__all__ = ["assert_matches_torch", "assert_close", "gradcheck", "gradgradcheck", "TOLERANCES", "to_torch",
+           "from_torch", "locate_divergence"]
 
 
 def _torch():

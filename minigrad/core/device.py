@@ -80,9 +80,26 @@ class Device:
 CPU = Device("cpu")
 
 
+_default_device = CPU     # where factories put tensors when no device= is given
+
+
+def set_default_device(device) -> None:
+    """Make factories (``zeros``, ``randn``, ``tensor``, layers' parameters ...) called without
+    ``device=`` allocate on ``device``; ``None`` restores ``'cpu'``.  As torch, ``from_numpy`` and
+    ``as_tensor`` of an existing tensor are not affected.  (torch's setting is per thread; this one
+    is per process.)"""
+    global _default_device
+    _default_device = CPU if device is None else Device(device)
+
+
+def get_default_device() -> Device:
+    """The device factories use when no ``device=`` is given (``device(type='cpu')`` at start)."""
+    return _default_device
+
+
 def as_device(device) -> Device:
-    """A ``device=`` argument as a Device (None means the CPU)."""
-    return CPU if device is None else Device(device)
+    """A ``device=`` argument as a Device (None means the default device, ``set_default_device``)."""
+    return _default_device if device is None else Device(device)
 
 
 def module_for(device: Device):

@@ -42,6 +42,17 @@ class Sub(Function):
         return sum_to(grad_output, a_shape), sum_to(-grad_output * self.alpha, b_shape)
 
 
+class Rsub(Sub):
+    """``other - input`` from ``torch.rsub(input, other)`` / ``number - tensor``: ``Sub`` on swapped operands."""
+
+    def name(self):
+        return "RsubBackward1" if self.scalar_other else "RsubBackward0"   # torch's Scalar / Tensor overloads
+
+    def forward(self, a, b, alpha=1, scalar_other=False):
+        self.scalar_other = scalar_other
+        return super().forward(a, b, alpha)
+
+
 class Mul(Function):
     differentiable_backward = True
 
@@ -135,6 +146,13 @@ class Pow(Function):
             local = xp.where((base == 0) & (exponent >= 0), 0, result * safe_log)
             grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
+
+
+class PowScalarBase(Pow):
+    """``number ** tensor``: torch's ``pow(Scalar self, Tensor exponent)`` overload."""
+
+    def name(self):
+        return "PowBackward2"
 
 
 class Remainder(Function):
@@ -302,9 +320,10 @@ def pow(input, exponent):
             input = input.to(dtypes.from_numpy_dtype(dtype))
         result = PowScalar.apply(input, exponent=exponent)
         return result if result.array.dtype == dtype else result.to(dtypes.from_numpy_dtype(dtype))
+    scalar_base = _is_scalar(input)
     base, exponent = as_operands(input, exponent)
     _check_not_bool(base, "pow")
-    return Pow.apply(base, exponent)
+    return (PowScalarBase if scalar_base else Pow).apply(base, exponent)
 
 
 def neg(input):
@@ -323,8 +342,12 @@ def radd(input, other):
     return add(other, input)
 
 
-def rsub(input, other):
-    return sub(other, input)
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (``2.0 - x`` is ``rsub(x, 2.0)``)."""
+    _check_no_bool_subtraction(other, input)
+    b, a = as_operands(input, other)
+    _check_alpha(a, alpha)
+    return Rsub.apply(a, b, alpha=alpha, scalar_other=_is_scalar(other))
 
 
 def rmul(input, other):
@@ -332,7 +355,9 @@ def rmul(input, other):
 
 
 def rdiv(input, other):
-    return div(other, input)
+    """``other / input`` for a number ``other``, computed as torch does: ``reciprocal(input) * other``."""
+    from .unary import reciprocal   # unary.py imports this module: import at call time
+    return mul(reciprocal(input), other)
 
 
 def rfloor_divide(input, other):
@@ -388,7 +413,10 @@ class CopyInto(Function):
     """``src``'s values in the target's shape and dtype; the target's old values get no gradient."""
 
     def name(self):
-        return "CopyBackwards"   # torch's name for copy_'s node
+        return "torch::autograd::CopyBackwards"   # torch's name for copy_'s node
+
+    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
+        return f"<CopyBackwards object at {hex(id(self))}>"
 
     def forward(self, target, src):
         self.src_shape, self.src_dtype = src.shape, src.dtype
@@ -402,25 +430,27 @@ class CopyInto(Function):
 
 
 def zero_(input):
-    return write(input, 0)
+    return write(input, 0, torch_name="ZeroBackward0")
 
 
 def fill_(input, value):
-    return write(input, value.array if isinstance(value, Tensor) else value)
+    if isinstance(value, Tensor):
+        return write(input, value.array, torch_name="FillBackward3")
+    return write(input, value, torch_name="FillBackward2")
 
 
 def uniform_(input, a=0.0, b=1.0, generator=None):
     """Fill with ``U(a, b)`` draws from ``generator`` (default: the global one)."""
     return write(input, random.uniform(input.array.shape, input.array.dtype, input.device, a, b,
-                                       chosen=generator))
+                                       chosen=generator), torch_name="UniformBackward0")
 
 
 def normal_(input, mean=0.0, std=1.0, generator=None):
     """Fill with ``N(mean, std**2)`` draws from ``generator`` (default: the global one)."""
     return write(input, random.normal(input.array.shape, input.array.dtype, input.device, mean, std,
-                                      chosen=generator))
+                                      chosen=generator), torch_name="NormalBackward0")
 
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
-           "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "positive"]
+           "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "positive", "rsub"]
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg

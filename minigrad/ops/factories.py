@@ -33,7 +33,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         array = array.copy()
     else:
         array = numpy.array(array, copy=True)
-    return _new(to_device(array, as_device(device)) if device is not None else array, requires_grad)
+    return _new(to_device(array, as_device(device)), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):

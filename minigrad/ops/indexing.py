@@ -37,8 +37,29 @@ class Slice(Function):
 
     differentiable_backward = True
 
-    def forward(self, x, key):
-        self.key = key
+    def name(self):
+        """torch's name: the last step torch takes for the key (an int selects, None unsqueezes,
+        a slice slices) or AliasBackward0 when no step is needed (``x[...]``, ``x[:, :]``); torch
+        skips a full slice inside a tuple key but not a lone one (``x[:]``) or narrow's."""
+        last = "Alias"
+        dim = 0
+        consumed = sum(1 for item in self.key if item is not None and item is not Ellipsis)
+        for item in self.key:
+            if item is Ellipsis:
+                dim += len(self.input_shape) - consumed
+            elif item is None:
+                last = "Unsqueeze"
+            elif type(item) is slice:
+                if self.keep_slices or item.indices(self.input_shape[dim]) != (0, self.input_shape[dim], 1):
+                    last = "Slice"
+                dim += 1
+            else:
+                last = "Select"
+                dim += 1
+        return f"{last}Backward0"
+
+    def forward(self, x, key, keep_slices=False):
+        self.key, self.keep_slices = key, keep_slices
         self.input_shape = x.shape
         result = x[key]
         if isinstance(result, numpy.generic):   # NumPy gives a scalar for an all-int key: keep a view
@@ -135,7 +156,10 @@ class CopySlices(Function):
         return grad_target, grad_value
 
     def name(self):
-        return "CopySlices"
+        return "torch::autograd::CopySlices"
+
+    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
+        return f"<CopySlices object at {hex(id(self))}>"
 
 
 class Gather(Function):
@@ -156,6 +180,11 @@ class Scatter(Function):
     """``out = x.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (or ``+=`` when ``add``)."""
 
     differentiable_backward = True
+
+    def name(self):
+        if self.add:
+            return "ScatterAddBackward0"
+        return "ScatterBackward1" if self.src_shape is None else "ScatterBackward0"   # value / src overloads
 
     def forward(self, x, src=None, index=None, dim=None, value=None, add=False):
         self.key = _along_dim_key(index, dim)
@@ -433,11 +462,7 @@ def getitem(input, key):
     """``input[key]`` with torch's semantics (see the module docstring)."""
     items = key if type(key) is tuple else _key_items(key)
     if _is_basic(items):
-        try:
-            result = Slice.apply(input, key=items)
-        except IndexError as error:
-            raise _torch_index_error(error, items, input.array.shape) from None
-        return _as_view_of(result, input, ("index", items))
+        return _basic_index(input, items, keep_slices=type(key) is not tuple)
     first, second, accumulate = _advanced_key(items, array_module(input.array))
     if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
         return getitem(input, second)
@@ -445,6 +470,14 @@ def getitem(input, key):
         return Index.apply(input, first=first, second=second, accumulate=accumulate)
     except IndexError as error:
         raise _torch_index_error(error, second, input.array.shape) from None
+
+
+def _basic_index(input, items, keep_slices):
+    try:
+        result = Slice.apply(input, key=items, keep_slices=keep_slices)
+    except IndexError as error:
+        raise _torch_index_error(error, items, input.array.shape) from None
+    return _as_view_of(result, input, ("index", items))
 
 
 def setitem(input, key, value):
@@ -709,7 +742,7 @@ def narrow(input, dim, start, length):
         start += size
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return getitem(input, (slice(None),) * dim + (slice(start, start + length),))
+    return _basic_index(input, (slice(None),) * dim + (slice(start, start + length),), keep_slices=True)
 
 
 def select(input, dim, index):

@@ -56,7 +56,8 @@ def assign(target, result):
 class Overwrite(Function):
     """New values that do not depend on the old ones: no gradient flows back to them."""
 
-    def forward(self, old, values):
+    def forward(self, old, values, torch_name="FillBackward0"):
+        self.torch_name = torch_name
         old[...] = values
         return old
 
@@ -64,15 +65,15 @@ class Overwrite(Function):
         return array_module(grad_output).zeros_like(grad_output)
 
     def name(self):
-        return "FillBackward0"
+        return self.torch_name    # the overwriting op's node in torch (ZeroBackward0, UniformBackward0 ...)
 
 
-def write(target, array):
+def write(target, array, torch_name="FillBackward0"):
     """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``)."""
     check_inplace_allowed(target)
     if is_grad_enabled() and (target.requires_grad or _base_requires_grad(target)):
         # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
-        return assign(target, Overwrite.apply(target, values=array))
+        return assign(target, Overwrite.apply(target, values=array, torch_name=torch_name))
     target.array[...] = array
     target._version_counter.value += 1
     return target

@@ -49,8 +49,11 @@ class Split(Function):
 
     differentiable_backward = True
 
-    def forward(self, x, offsets, dim):
-        self.dim = dim
+    def name(self):
+        return "SplitWithSizesBackward0" if self.with_sizes else "SplitBackward0"   # torch's two overloads
+
+    def forward(self, x, offsets, dim, with_sizes=False):
+        self.dim, self.with_sizes = dim, with_sizes
         return tuple(array_module(x).split(x, offsets, axis=dim))
 
     def backward(self, *grad_outputs):
@@ -157,7 +160,7 @@ def vstack(tensors):
     return cat([t.reshape(1, -1) if t.array.ndim < 2 else t for t in tensors], 0)
 
 
-def _split_at(input, sizes, dim):
+def _split_at(input, sizes, dim, with_sizes=False):
     offsets, total = [], 0
     for size in sizes[:-1]:
         total += size
@@ -165,7 +168,7 @@ def _split_at(input, sizes, dim):
     lead = (slice(None),) * dim
     starts, stops = [0] + offsets, offsets + [total + sizes[-1]]
     keys = [lead + (slice(start, stop),) for start, stop in zip(starts, stops)]
-    return _as_views(Split.apply(input, offsets=offsets, dim=dim), input, keys)
+    return _as_views(Split.apply(input, offsets=offsets, dim=dim, with_sizes=with_sizes), input, keys)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -177,7 +180,7 @@ def split(tensor, split_size_or_sections, dim=0):
         if sum(sizes) != length or any(size < 0 for size in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} (input "
                                f"tensor's size at dimension {dim}), but got split_sizes={sizes}")
-        return _split_at(tensor, sizes, dim)
+        return _split_at(tensor, sizes, dim, with_sizes=True)
     split_size = int(split_size_or_sections)
     if split_size < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size}")

@@ -30,11 +30,18 @@ class Matmul(Function):
     _NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0", (3, 3): "BmmBackward0"}
 
     def name(self):
+        if self.via_matmul:
+            # torch's matmul folds batches into mm/bmm and views the result back (_unsafe_view);
+            # a vector times a matrix is mm on (1, n) then squeeze
+            if max(self.ndims) >= 3:
+                return "UnsafeViewBackward0"
+            if self.ndims == (1, 2):
+                return "SqueezeBackward4"
         return self._NAMES.get(self.ndims, "MatmulBackward0")
 
-    def forward(self, a, b):
+    def forward(self, a, b, via_matmul=False):
         self.save_for_backward(a, b)
-        self.ndims = a.ndim, b.ndim
+        self.ndims, self.via_matmul = (a.ndim, b.ndim), via_matmul
         return array_module(a).matmul(a, b)
 
     def backward(self, grad_output):
@@ -159,7 +166,7 @@ def matmul(input, other):
     if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
         return Matmul.apply(input, other)      # the common case, checked in one line
     _check_matmul(a, b)
-    return Matmul.apply(input, other)
+    return Matmul.apply(input, other, via_matmul=True)
 
 
 def rmatmul(input, other):
@@ -169,6 +176,12 @@ def rmatmul(input, other):
 
 def mm(input, mat2):
     """``(n, m) @ (m, p) -> (n, p)``; both arguments must be matrices."""
+    _check_mm_operands(input, mat2)
+    return Matmul.apply(input, mat2)
+
+
+def _check_mm_operands(input, mat2):
+    """mm's checks; the result's shape."""
     a, b = _arrays("mm", input, mat2)
     if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -176,11 +189,17 @@ def mm(input, mat2):
         raise RuntimeError("mat2 must be a matrix")
     _check_dtypes(a, b, "mm")
     _check_mm(*a.shape, *b.shape)
-    return Matmul.apply(input, mat2)
+    return a.shape[0], b.shape[1]
 
 
 def bmm(input, mat2):
     """``(B, n, m) @ (B, m, p) -> (B, n, p)``; no broadcasting."""
+    _check_bmm_operands(input, mat2)
+    return Matmul.apply(input, mat2)
+
+
+def _check_bmm_operands(input, mat2):
+    """bmm's checks; the result's shape."""
     a, b = _arrays("bmm", input, mat2)
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -190,7 +209,7 @@ def bmm(input, mat2):
     if b.shape[:2] != (a.shape[0], a.shape[2]):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
-    return Matmul.apply(input, mat2)
+    return a.shape[0], a.shape[1], b.shape[2]
 
 
 def dot(input, tensor):
@@ -354,6 +373,12 @@ def einsum(equation, *operands):
 # ---- products built from the ones above ------------------------------------------------------
 def mv(input, vec):
     """``(n, m) @ (m,) -> (n,)``."""
+    _check_mv_operands(input, vec)
+    return Matmul.apply(input, vec)
+
+
+def _check_mv_operands(input, vec):
+    """mv's checks; the result's shape."""
     a, b = _arrays("mv", input, vec)
     if a.ndim != 2 or b.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {b.ndim}")
@@ -361,31 +386,71 @@ def mv(input, vec):
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
                            f"vec ({b.shape[0]})")
     _check_dtypes(a, b, "mm")
-    return Matmul.apply(input, vec)
+    return (a.shape[0],)
+
+
+class AddProduct(Function):
+    """``beta * input + alpha * (a @ b)`` in one node: addmm ``(n, m) @ (m, p)``, baddbmm
+    ``(B, n, m) @ (B, m, p)``, addmv ``(n, m) @ (m,)``; ``input`` broadcasts to the product's shape.
+
+    d/dinput = ``beta * grad`` (summed to input's shape), d/da = ``alpha * grad @ b^T``,
+    d/db = ``alpha * a^T @ grad`` (an outer product and ``a^T @ grad`` for a vector ``b``).
+    """
+
+    def name(self):
+        return self.torch_name
+
+    def forward(self, input, a, b, beta, alpha, torch_name):
+        self.torch_name, self.beta, self.alpha, self.input_shape = torch_name, beta, alpha, input.shape
+        _, needs_a, needs_b = self.needs_input_grad
+        self.save_for_backward(a if needs_b else None, b if needs_a else None)
+        result = array_module(a).matmul(a, b)
+        if alpha != 1:
+            result = result * alpha
+        if beta != 0:                 # torch ignores input (nan and inf included) when beta is 0
+            result = result + (input if beta == 1 else input * beta)
+        return result.astype(a.dtype, copy=False)
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        xp = array_module(grad_output)
+        needs_input, needs_a, needs_b = self.needs_input_grad
+        grad_input = sum_to(grad_output * self.beta, self.input_shape) if needs_input else None
+        scaled = grad_output * self.alpha if self.alpha != 1 else grad_output
+        grad_a = grad_b = None
+        if needs_a:
+            grad_a = xp.multiply.outer(scaled, b) if b.ndim == 1 else xp.matmul(scaled, xp.swapaxes(b, -1, -2))
+        if needs_b:
+            grad_b = xp.matmul(xp.swapaxes(a, -1, -2), scaled)
+        return grad_input, grad_a, grad_b
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, ``input`` broadcast to ``(n, p)``."""
-    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    return _scaled_sum(input, mat1, mat2, mm, _check_mm_operands, beta, alpha, "AddmmBackward0")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for ``(B, n, m) @ (B, m, p)``."""
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+    return _scaled_sum(input, batch1, batch2, bmm, _check_bmm_operands, beta, alpha, "BaddbmmBackward0")
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``."""
-    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+    return _scaled_sum(input, mat, vec, mv, _check_mv_operands, beta, alpha, "AddmvBackward0")
 
 
-def _scaled_sum(input, product, beta, alpha):
-    broadcast_shapes(input.array.shape, product.array.shape)
-    if alpha != 1:
-        product = product * alpha
-    if beta == 0:                     # torch ignores input (nan and inf included) when beta is 0
-        return product
-    return (input if beta == 1 else input * beta) + product
+def _scaled_sum(input, a, b, product, check, beta, alpha, torch_name):
+    """``product``'s checks and the broadcast of ``input`` to its shape, then one ``AddProduct`` node."""
+    operand_dtypes = {getattr(getattr(operand, "array", None), "dtype", None) for operand in (input, a, b)}
+    if len(operand_dtypes) != 1 or None in operand_dtypes:
+        # mixed dtypes (or a non-tensor): composed from tensor ops, so promotion and errors stay torch's
+        result = product(a, b)
+        broadcast_shapes(input.array.shape, result.array.shape)
+        result = result * alpha if alpha != 1 else result
+        return result if beta == 0 else (input if beta == 1 else input * beta) + result
+    broadcast_shapes(input.array.shape, check(a, b))
+    return AddProduct.apply(input, a, b, beta=beta, alpha=alpha, torch_name=torch_name)
 
 
 def tensordot(a, b, dims=2):
@@ -416,6 +481,9 @@ def tensordot(a, b, dims=2):
 class Diag(Function):
     """``(n,) -> (n + |k|, n + |k|)`` with the vector on diagonal ``k``, or a matrix's diagonal ``k``."""
 
+    def name(self):
+        return "DiagEmbedBackward0" if len(self.shape) == 1 else "DiagonalBackward0_copy"   # torch's kernels
+
     def forward(self, x, diagonal):
         self.shape, self.diagonal = x.shape, diagonal
         xp = array_module(x)
@@ -440,12 +508,24 @@ def diag(input, diagonal=0):
     return Diag.apply(input, diagonal=int(diagonal))
 
 
+class Trace(Function):
+    """The sum of the main diagonal: ``(n, m) -> ()``; d/dx is the gradient on the diagonal, 0 elsewhere."""
+
+    def forward(self, x):
+        self.shape = x.shape
+        return array_module(x).asarray(array_module(x).trace(x))
+
+    def backward(self, grad_output):
+        return grad_output * array_module(grad_output).eye(*self.shape, dtype=grad_output.dtype)
+
+
 def trace(input):
     """The sum of the main diagonal of a 2-D tensor (integer tensors give int64)."""
     if input.array.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.array.ndim}")
-    result = diag(input).sum()
-    return result
+    if input.array.dtype.kind != "f":        # integers and bools sum to int64, without a gradient
+        return diag(input).sum()
+    return Trace.apply(input)
 
 
 def cross(input, other, dim=None):

@@ -129,7 +129,8 @@ def bernoulli_(input, p=0.5, *, generator=None):
         _check_probability(p, "bernoulli_")
         probabilities = p
     draws = _uniform_like(input.array, input.array.shape, generator) < probabilities
-    return write(input, draws.astype(input.array.dtype))
+    return write(input, draws.astype(input.array.dtype),
+                 torch_name="BernoulliBackward1" if isinstance(p, Tensor) else "BernoulliBackward2")
 
 
 # ---- normal --------------------------------------------------------------------------------

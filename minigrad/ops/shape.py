@@ -38,11 +38,22 @@ class View(Function):
 
 
 class Reshape(View):
-    pass
+    def name(self):
+        # torch's reshape is a view when the layout allows, else a copy through _unsafe_view
+        return "ViewBackward0" if self.is_view else "UnsafeViewBackward0"
+
+    def forward(self, x, shape, is_view=True):
+        self.is_view = is_view
+        return super().forward(x, shape)
 
 
 class Squeeze(View):
-    pass
+    def name(self):
+        return self.torch_name
+
+    def forward(self, x, shape, torch_name="SqueezeBackward0"):
+        self.torch_name = torch_name   # torch's overloads: squeeze() 0, squeeze(int) 1, squeeze(tuple) 2
+        return super().forward(x, shape)
 
 
 class Unsqueeze(View):
@@ -108,9 +119,13 @@ class Repeat(Function):
 class RepeatInterleave(Function):
     """Element ``i`` along ``axis`` repeated ``repeats[i]`` times; the gradient sums each run back."""
 
+    def name(self):
+        # torch: an int count expands and views, a tensor of counts runs index_select
+        return "ViewBackward0" if isinstance(self.repeats, int) else "IndexSelectBackward0"
+
     def forward(self, x, repeats, axis):
         xp = array_module(x)
-        self.axis, self.input_shape = axis, x.shape
+        self.axis, self.input_shape, self.repeats = axis, x.shape, repeats
         # the source position of every output position, for the backward's scatter-add
         self.source = xp.repeat(xp.arange(x.shape[axis]), repeats)
         return xp.repeat(x, repeats, axis=axis)
@@ -233,7 +248,7 @@ def reshape(input, *shape):
     """The same elements in ``shape``: a view when the layout allows, else a copy."""
     shape = _infer_shape(_sizes(shape), input.array.size)
     is_view = _is_view_possible(input.array, shape)
-    result = Reshape.apply(input, shape=shape)
+    result = Reshape.apply(input, shape=shape, is_view=is_view)
     return _as_view_of(result, input, ("reshape", shape)) if is_view else result
 
 
@@ -278,13 +293,13 @@ def squeeze(input, dim=None):
     """Drop size-1 dims: all of them, or those among ``dim`` (an int or a tuple) that are size 1."""
     shape = input.array.shape
     if dim is None:
-        dims = range(len(shape))
+        dims, torch_name = range(len(shape)), "SqueezeBackward0"
     elif isinstance(dim, (tuple, list)):
-        dims = [_check_dim(d, len(shape)) for d in dim]
+        dims, torch_name = [_check_dim(d, len(shape)) for d in dim], "SqueezeBackward2"
     else:
-        dims = (_check_dim(dim, len(shape)),)
+        dims, torch_name = (_check_dim(dim, len(shape)),), "SqueezeBackward1"
     new_shape = tuple(size for axis, size in enumerate(shape) if size != 1 or axis not in dims)
-    return _as_view_of(Squeeze.apply(input, shape=new_shape), input, ("reshape", new_shape))
+    return _as_view_of(Squeeze.apply(input, shape=new_shape, torch_name=torch_name), input, ("reshape", new_shape))
 
 
 def unsqueeze(input, dim):

@@ -5,4 +5,5 @@ from .adam import *  # noqa: F401,F403
 from .adamw import *  # noqa: F401,F403
 from .rmsprop import *  # noqa: F401,F403
 from .adagrad import *  # noqa: F401,F403
+from .lbfgs import *  # noqa: F401,F403
 from . import lr_scheduler  # noqa: F401

@@ -260,10 +260,14 @@ def test_factories_on_every_device(device):
 
 
 @pytest.mark.parametrize("make", [
-    lambda lib: lib.tensor([0.1, 0.3], dtype=lib.float64), lambda lib: lib.tensor(0.1, dtype=lib.float64),
-    lambda lib: lib.as_tensor([[0.1]], dtype=lib.float64), lambda lib: lib.DoubleTensor([0.1, 1e-40]),
-    lambda lib: lib.tensor([0.1, 0.3], dtype=lib.float32), lambda lib: lib.tensor([1e-40], dtype=lib.float16),
-])
-def test_python_floats_go_straight_to_the_requested_dtype_as_torch(make):
-    """Regression: floats took a detour through the float32 default, so float64 tensors were rounded."""
-    assert make(minigrad).tolist() == make(torch).tolist()
+    lambda lib: lib.tensor([1.0, 2.000001, 0.1], dtype=lib.float64),
+    lambda lib: lib.tensor(0.1, dtype=lib.float64),
+    lambda lib: lib.as_tensor([0.1, 1e-300], dtype=lib.float64),
+    lambda lib: lib.DoubleTensor([0.1, 2.000001]),
+    lambda lib: lib.tensor([0.1, 1], dtype=lib.float16),
+    lambda lib: lib.tensor([[0.1], [3]], dtype=lib.int64),
+], ids=["tensor", "scalar", "as_tensor", "DoubleTensor", "float16", "int64"])
+def test_python_floats_with_an_explicit_dtype_are_not_rounded_through_float32(make):
+    ours, theirs = make(minigrad), make(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.tolist() == theirs.tolist()

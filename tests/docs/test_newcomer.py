@@ -108,7 +108,7 @@ def shown_imports():
                 continue        # relative imports are quoted from inside the package, as such
             if match.group(1):
                 names = [name.split(" as ")[0].strip(" ()") for name in match.group(2).split(",")]
-                found.append((page.name, match.group(1), [name for name in names if name and name != "*"]))
+                found.append((page.name, match.group(1), [name for name in names if name.isidentifier()]))
             else:
                 found += [(page.name, name.split(" as ")[0].strip(), []) for name in match.group(3).split(",")]
     return found

@@ -4,6 +4,7 @@ import io
 import json
 import math
 import os
+import pickle
 import zipfile
 
 import numpy
@@ -162,16 +163,16 @@ def test_the_file_holds_json_and_raw_bytes_only(tmp_path):
     assert numpy.frombuffer(raw, "<f4").tolist() == [1.0, 2.0]
 
 
-def test_unsupported_objects_raise_before_touching_the_file(tmp_path):
+def test_unpicklable_objects_raise_before_touching_the_file(tmp_path):
+    """What JSON cannot hold is pickled (test_serialization_pickle.py); what pickle cannot hold
+    (a lambda, as in torch) raises before the file is touched."""
     path = tmp_path / "keep.pt"
     minigrad.save({"w": minigrad.ones(2)}, path)
     before = path.read_bytes()
-    with pytest.raises(TypeError, match=r"cannot store a builtins.set \(at \['bad'\]\[1\]\)"):
-        minigrad.save({"w": minigrad.ones(2), "bad": [1, {2}]}, path)
-    with pytest.raises(TypeError, match="cannot store a .*function"):
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        minigrad.save({"w": minigrad.ones(2), "bad": [1, lambda: 0]}, path)
+    with pytest.raises((pickle.PicklingError, AttributeError)):
         minigrad.save(lambda: 0, path)
-    with pytest.raises(TypeError, match="dict key of type Tensor"):
-        minigrad.save({minigrad.ones(1): 1}, path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["keep.pt"]
 
@@ -183,7 +184,7 @@ def test_crash_mid_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypa
     minigrad.save({"step": 1, "w": minigrad.ones(1000)}, path)
     original_write = serialization._write_archive
 
-    def write_half_then_crash(handle, structure, arrays):
+    def write_half_then_crash(handle, structure, arrays, pickled=None):
         original_write(handle, structure, arrays[:0])
         handle.write(b"partial array bytes")
         raise KeyboardInterrupt("power cut")

@@ -207,6 +207,11 @@ def test_mv_addmm_baddbmm_addmv(dtype):
     assert_matches_torch(lambda c, a, b: lib(c).baddbmm(c, a, b, alpha=0.3), [(2, 3, 5), (2, 3, 4), (2, 4, 5)],
                          dtype=dtype)
     assert_matches_torch(lambda c, a, v: c.addmv(a, v, beta=2), [(3,), (3, 4), (4,)], dtype=dtype)
+    # one AddProduct node: beta 0 (input still gets its zero gradient), broadcast inputs, alpha
+    assert_matches_torch(lambda c, a, b: lib(c).addmm(c, a, b, beta=0, alpha=3.0), [(1, 5), (3, 4), (4, 5)], dtype=dtype)
+    assert_matches_torch(lambda c, a, b: lib(c).baddbmm(c, a, b, beta=-1.5), [(3, 1), (2, 3, 4), (2, 4, 5)], dtype=dtype)
+    assert_matches_torch(lambda c, a, v: c.addmv(a, v, alpha=0.5), [(1,), (3, 4), (4,)], dtype=dtype)
+    assert_matches_torch(lambda a: a.trace(), [(3, 4)], dtype=dtype)
 
 
 def test_addmm_beta_zero_ignores_nan_input():

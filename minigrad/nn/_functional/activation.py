@@ -88,6 +88,10 @@ class Elu(Pointwise):
         return scale * xp.where(x > 0, 1.0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
 
 
+class Celu(Elu):
+    """CELU is ELU with ``input_scale = 1 / alpha``; its own class for torch's node name."""
+
+
 class Gelu(Pointwise):
     """``x * Phi(x)`` (exact, with erf) or torch's tanh approximation."""
 
@@ -186,6 +190,9 @@ class Hardswish(Pointwise):
 
 
 class Softsign(Pointwise):
+    def name(self):
+        return "DivBackward0"    # torch: x / (1 + |x|)
+
     @staticmethod
     def function(xp, x):
         return x / (1 + xp.abs(x))
@@ -196,6 +203,9 @@ class Softsign(Pointwise):
 
 
 class Tanhshrink(Pointwise):
+    def name(self):
+        return "SubBackward0"    # torch: x - tanh(x)
+
     @staticmethod
     def function(xp, x):
         return x - xp.tanh(x)
@@ -219,6 +229,9 @@ class Threshold(Pointwise):
 
 class Prelu(Function):
     """``x`` where positive, else ``weight * x``; ``weight`` has one slope per channel (dim 1) or one in all."""
+
+    def name(self):
+        return "PreluKernelBackward0"
 
     def forward(self, x, weight):
         self.save_for_backward(x, weight)
@@ -302,7 +315,7 @@ def selu(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _apply(Elu, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    return _apply(Celu, input, inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
 
 
 def gelu(input, approximate="none"):

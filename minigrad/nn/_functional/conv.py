@@ -47,6 +47,9 @@ class Conv1d(Function):
     the backward is the same matmul transposed, then ``fold_windows``.
     """
 
+    def name(self):
+        return "ConvolutionBackward0"
+
     def forward(self, x, weight, *bias, stride, dilation, groups, padding):
         xp = array_module(x)
         self.stride, self.dilation, self.groups, self.padding = stride, dilation, groups, padding

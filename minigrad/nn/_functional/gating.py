@@ -17,6 +17,9 @@ class GLU(Function):
     With ``s = sigmoid(b)``: ``grad_a = g * s`` and ``grad_b = g * a * s * (1 - s)``.
     """
 
+    def name(self):
+        return "GluBackward0"
+
     def forward(self, x, dim):
         xp = array_module(x)
         self.dim = dim

@@ -19,8 +19,16 @@ class Linear(Function):
     """``y = x @ weight.T + bias``: x ``(*, in)``, weight ``(out, in)``, bias ``(out,)`` -> ``(*, out)``."""
 
     differentiable_backward = True
+    # torch's linear is addmm / mm for a matrix input, and folds other inputs to a matrix and back
+    _TORCH_NAMES = {(1, True): "ViewBackward0", (1, False): "SqueezeBackward4",
+                    (2, True): "AddmmBackward0", (2, False): "MmBackward0"}
+
+    def name(self):
+        return self._TORCH_NAMES.get((min(self.input_ndim, 3), self.has_bias),
+                                     "ViewBackward0" if self.has_bias else "UnsafeViewBackward0")
 
     def forward(self, x, weight, *bias):
+        self.input_ndim, self.has_bias = x.ndim, bool(bias)
         self.save_for_backward(x, weight)
         output = x @ weight.T
         if bias:

@@ -101,6 +101,10 @@ class DistributionCrossEntropy(Function):
         loss = -(dist * logits.log_softmax(self.class_axis)).sum(self.class_axis)
         return _reduce_tensor(loss, self.reduction, self.denominator)
 
+    def name(self):
+        # torch writes this loss with tensor ops: the mean ends in a division, the others in a negation
+        return "DivBackward1" if self.reduction == "mean" else "NegBackward0"
+
     def forward(self, logits, dist, class_axis, reduction, denominator):
         xp = array_module(logits)
         log_p = _log_softmax(xp, logits, class_axis)
@@ -145,8 +149,16 @@ class ClassIndexCrossEntropy(Function):
                 log_p * Tensor._wrap(class_weight)).sum(self.class_axis)
         return _reduce_tensor(per_sample, self.reduction, self.denominator)
 
+    def name(self):
+        # torch: cross_entropy is nll_loss(log_softmax(x)) (plus a smoothing term added last), and
+        # nll_loss of inputs with more than 2 dims runs the 2-d kernel
+        if self.smoothing is not None:
+            return "AddBackward0"
+        return "NllLossBackward0" if self.input_ndim <= 2 else "NllLoss2DBackward0"
+
     def forward(self, scores, index, label_weight, smoothing, class_axis, from_logits, reduction,
                 denominator):
+        self.input_ndim = scores.ndim
         xp = array_module(scores)
         log_p = _log_softmax(xp, scores, class_axis) if from_logits else scores
         self.index, self.label_weight, self.smoothing = index, label_weight, smoothing
@@ -301,6 +313,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 # ---- regression losses: a function of input - target --------------------------------------------------
+_L1_NAMES = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}
+
+
 class DifferenceLoss(Function):
     """``reduce(f(input - target))``; subclasses give ``function`` and ``derivative`` of the difference."""
 
@@ -326,6 +341,9 @@ class DifferenceLoss(Function):
 
 
 class SquaredError(DifferenceLoss):
+    def name(self):
+        return "MseLossBackward0"
+
     @staticmethod
     def function(xp, d):
         return d * d
@@ -336,6 +354,9 @@ class SquaredError(DifferenceLoss):
 
 
 class AbsoluteError(DifferenceLoss):
+    def name(self):
+        return _L1_NAMES[self.reduction]   # torch writes l1_loss as (input - target).abs() reduced
+
     @staticmethod
     def function(xp, d):
         return xp.abs(d)
@@ -347,6 +368,9 @@ class AbsoluteError(DifferenceLoss):
 
 class SmoothL1(DifferenceLoss):
     """``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta``."""
+
+    def name(self):
+        return _L1_NAMES[self.reduction] if self.params["beta"] == 0 else "SmoothL1LossBackward0"
 
     @staticmethod
     def function(xp, d, beta):
@@ -360,6 +384,9 @@ class SmoothL1(DifferenceLoss):
 
 class Huber(DifferenceLoss):
     """``0.5 d^2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)``: ``beta * smooth_l1``."""
+
+    def name(self):
+        return "HuberLossBackward0"
 
     @staticmethod
     def function(xp, d, delta):
@@ -526,9 +553,17 @@ class KLDivergence(Function):
 
     differentiable_backward = True
 
-    def forward(self, x, t, log_target, reduction, denominator):
+    def name(self):
+        # torch writes kl_div with tensor ops; the name is its last step
+        if self.batchmean:
+            return "DivBackward0"
+        return {"mean": "MeanBackward0", "sum": "SumBackward0"}.get(
+            self.reduction, "MulBackward0" if self.log_target else "SubBackward0")
+
+    def forward(self, x, t, log_target, reduction, denominator, batchmean=False):
         xp = array_module(x)
         self.log_target, self.reduction, self.denominator = log_target, reduction, denominator
+        self.batchmean = batchmean
         self.save_for_backward(x, t)
         if log_target:
             loss = xp.exp(t) * (t - x)
@@ -573,5 +608,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     denominator = (shape[0] if shape else 1) if reduction == "batchmean" else math.prod(shape)
     return KLDivergence.apply(input, target, log_target=log_target,
                               reduction="mean" if reduction == "batchmean" else reduction,
-                              denominator=denominator)
+                              denominator=denominator, batchmean=reduction == "batchmean")
 

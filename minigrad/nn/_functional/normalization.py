@@ -21,6 +21,9 @@ class LayerNorm(Function):
     (means over the normalised dims): one pass, no graph of small ops.
     """
 
+    def name(self):
+        return "NativeLayerNormBackward0"
+
     def forward(self, x, *affine, normalized_ndim, eps, has_weight, has_bias):
         xp = array_module(x)
         axes, self.leading = _axes(x, normalized_ndim)
@@ -66,6 +69,9 @@ class LayerNorm(Function):
 
 class RMSNorm(Function):
     """``x / sqrt(mean(x^2) + eps) * weight``; input gradient ``rstd * (g - x_hat * mean(g * x_hat))``."""
+
+    def name(self):
+        return "MulBackward0"    # torch composes rms_norm; its last step multiplies
 
     def forward(self, x, *weight, normalized_ndim, eps):
         xp = array_module(x)

@@ -10,6 +10,9 @@ __all__ = ["pad"]
 class ConstantPad(Function):
     """Pad each dim by ``(before, after)`` with ``value``; a negative amount removes elements."""
 
+    def name(self):
+        return "ConstantPadNdBackward0"
+
     def forward(self, x, widths, value):
         xp = array_module(x)
         self.widths = widths
@@ -32,7 +35,14 @@ class IndexPad(Function):
     from (an element read several times collects several gradients).
     """
 
-    def forward(self, x, indices):
+    def name(self):
+        return self.torch_name
+
+    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps (circular: CopySlices)
+        return f"<{self.torch_name.rpartition('::')[2]} object at {hex(id(self))}>"
+
+    def forward(self, x, indices, torch_name="IndexPadBackward0"):
+        self.torch_name = torch_name
         xp = array_module(x)
         self.indices, self.input_shape = indices, x.shape
         for axis, index in indices:
@@ -112,4 +122,7 @@ def pad(input, pad, mode="constant", value=None):
     indices = tuple((axis, _source_index(xp, size, before, after, mode))
                     for axis, ((before, after), size) in enumerate(zip(widths, input.array.shape))
                     if before or after)
-    return IndexPad.apply(input, indices=tuple(indices))
+    # torch's kernels: ReflectionPad1D/2D/3D, ReplicationPad1D/2D/3D; circular pads by copying slices
+    torch_name = ("torch::autograd::CopySlices" if mode == "circular" else
+                  f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{len(pad) // 2}DBackward0")
+    return IndexPad.apply(input, indices=tuple(indices), torch_name=torch_name)

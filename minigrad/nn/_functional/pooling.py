@@ -23,6 +23,9 @@ def _output_length(length, kernel_size, stride, padding, dilation, ceil_mode):
 class MaxPool1d(Function):
     """Window maxima: ``(N, C, L)`` -> values ``(N, C, L_out)``; the gradient goes to the (first) argmax."""
 
+    def name(self):
+        return "SqueezeBackward1"   # torch pools 1-d as 2-d and squeezes the extra dim last
+
     def forward(self, x, kernel_size, stride, padding, dilation, out_length):
         xp = array_module(x)
         self.length, self.padding, self.stride, self.dilation = x.shape[-1], padding, stride, dilation
@@ -46,6 +49,9 @@ class MaxPool1d(Function):
 
 class AvgPool1d(Function):
     """Window means with zero padding: ``(N, C, L)`` -> ``(N, C, L_out)``; each input gets ``grad / divisor``."""
+
+    def name(self):
+        return "SqueezeBackward1"   # as max_pool1d
 
     def forward(self, x, kernel_size, stride, padding, count_include_pad):
         xp = array_module(x)

@@ -4,12 +4,14 @@ from __future__ import annotations
 from ...ops import factories
 from .. import init as init_module
 from .._functional import activation as F
+from .._functional.gating import glu
 from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish",
            "Softplus", "Sigmoid", "Tanh", "LogSigmoid", "Hardsigmoid", "Hardswish", "Softsign",
-           "Tanhshrink", "Threshold", "Softmax", "LogSoftmax", "Softmin", "PReLU"]
+           "Tanhshrink", "Threshold", "Softmax", "LogSoftmax", "Softmin", "PReLU", "GLU",
+           "MultiheadAttention"]
 
 
 def _inplace_suffix(inplace):
@@ -222,3 +224,22 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class GLU(Module):
+    """``a * sigmoid(b)`` with ``a, b`` the halves of the input along ``dim``: ``(*, 2H)`` -> ``(*, H)``."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+# torch defines MultiheadAttention in torch/nn/modules/activation.py; minigrad keeps it in its own
+# file and makes it importable from torch's path too (torch.nn.modules.activation.MultiheadAttention)
+from .attention import MultiheadAttention  # noqa: E402

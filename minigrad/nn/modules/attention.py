@@ -11,14 +11,10 @@ from __future__ import annotations
 from .. import init
 from .._functional.attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ["MultiheadAttention"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """torch's name for the output projection (a plain ``Linear``); kept so ``print(model)`` matches."""
 
 
 class MultiheadAttention(Module):

@@ -1,10 +1,11 @@
-"""``Dropout``: random zeroing in training mode, the identity in eval mode."""
+"""``Dropout`` and ``Dropout1d``: random zeroing in training mode, the identity in eval mode."""
 from __future__ import annotations
 
 from .._functional.dropout import _check_probability, dropout
+from .._functional.gating import dropout1d
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d"]
 
 
 class Dropout(Module):
@@ -21,3 +22,10 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of ``(N, C, L)`` / ``(C, L)`` with probability ``p`` while training."""
+
+    def forward(self, input):
+        return dropout1d(input, self.p, self.training, self.inplace)

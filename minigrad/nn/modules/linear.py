@@ -86,3 +86,8 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's class for ``MultiheadAttention.out_proj``: a plain ``Linear`` under another name, kept so
+    ``print(model)`` matches torch's.  Not exported from ``nn``, as in torch."""

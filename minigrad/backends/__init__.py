@@ -11,6 +11,11 @@
   disabled the GPU runs the same NumPy-style statements one CuPy call at a time
   (the tests compare both).
 
+``cudnn`` and ``mps`` are torch's flags (``backends/cudnn.py``, ``backends/mps.py``),
+accepted so that scripts that set or read them run (``torch.backends.cudnn.benchmark
+= True``, ``import torch.backends.cudnn as cudnn``); minigrad uses neither cuDNN nor
+Metal, so they change nothing.
+
 Which array library runs a tensor (NumPy or CuPy) is not a switch: it is the
 tensor's device (``minigrad/core/device.py``).  Usage::
 
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 
-__all__ = ["fused_rnn", "cuda_kernels"]
+__all__ = ["fused_rnn", "cuda_kernels", "cudnn", "mps"]
 
 
 class _Switch:
@@ -47,3 +52,6 @@ class _Switch:
 
 fused_rnn = _Switch("fused_rnn")
 cuda_kernels = _Switch("cuda_kernels")
+
+
+from . import cudnn, mps  # noqa: E402  (torch's flags, as modules at torch's paths)
