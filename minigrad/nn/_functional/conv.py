@@ -1,139 +1,255 @@
-"""``F.conv1d``: im2col (a strided window view) + one batched matmul; backward by the transposes."""
+"""``F.conv1d`` / ``F.conv2d`` / ``F.conv3d``: one N-d convolution.
+
+im2col is a strided window view of the (padded) input, copied once into columns
+``(N, G, C/G * prod(K), prod(L_out))``; the convolution is then one batched matmul
+with the weight seen as ``(G, O/G, C/G * prod(K))``.  The backward is the same matmul
+transposed; the input gradient goes back through ``fold_windows`` (col2im), a loop
+over the kernel offsets only, each adding one strided slice.
+"""
 from __future__ import annotations
+
+import itertools
+import math
 
 from ...autograd.function import Function
 from ...backend import array_module
+from ...dtypes import from_numpy_dtype, scalar_type_name
 
-__all__ = ["conv1d"]
+__all__ = ["conv1d", "conv2d", "conv3d"]
+
+
+def _expand(value, name, dims):
+    """torch's ``expand_param_if_needed``: ``3``, ``[3]`` or ``[3, 3]`` -> ``(3, 3)`` for ``dims=2``."""
+    if not isinstance(value, (tuple, list)):
+        return (int(value),) * dims
+    if len(value) == 1:
+        return (int(value[0]),) * dims
+    if len(value) != dims:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dims} values to match "
+                           f"the convolution dimensions, but got {name}={[int(v) for v in value]}")
+    return tuple(int(v) for v in value)
 
 
 def _single(value, name="value"):
-    """``3`` or ``(3,)`` -> ``3`` (torch's ``_single``)."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise RuntimeError(f"expected {name} to be a single integer value or a list of 1 values to match "
-                               f"the convolution dimensions, but got {name}={list(value)}")
-        return int(value[0])
-    return int(value)
+    """``3`` or ``(3,)`` -> ``3`` (torch's ``_single``, checked)."""
+    return _expand(value, name, 1)[0]
+
+
+def _ntuple(value, dims):
+    """torch's ``_pair`` / ``_triple``: an int repeated ``dims`` times; a sequence kept as a tuple."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
 
 
 def windows(x, kernel_size, stride, dilation):
-    """``(N, C, L)`` -> ``(N, C, L_out, K)``: a read-only strided view, no copy.
+    """``(N, C, *L)`` -> ``(N, C, *L_out, *K)``: a read-only strided view, no copy.
 
-    Window ``l`` holds ``x[..., l * stride + k * dilation]`` for ``k < K``.
+    Window ``l`` holds ``x[..., l * stride + k * dilation]`` for each kernel offset ``k < K``
+    (per spatial dim).  ``L_out = (L - dilation (K - 1) - 1) // stride + 1``.
     """
     xp = array_module(x)
-    span = dilation * (kernel_size - 1) + 1
-    view = xp.lib.stride_tricks.sliding_window_view(x, span, axis=-1)   # (N, C, L - span + 1, span)
-    return view[:, :, ::stride, ::dilation]
+    dims = len(kernel_size)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    view = xp.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(-dims, 0)))
+    # (N, C, *(L - span + 1), *span): keep every stride-th window and every dilation-th tap
+    return view[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+                + tuple(slice(None, None, d) for d in dilation)]
 
 
-def fold_windows(grad_windows, length, stride, dilation):
-    """The transpose of ``windows`` (col2im): ``(N, C, L_out, K)`` -> ``(N, C, length)``, overlaps summed."""
+def fold_windows(grad_windows, shape, stride, dilation):
+    """The transpose of ``windows`` (col2im): ``(N, C, *L_out, *K)`` -> ``(N, C, *shape)``, overlaps summed.
+
+    One strided slice-add per kernel offset: within one offset the windows never
+    collide, so each add is a plain (vectorised) ``+=``.
+    """
     xp = array_module(grad_windows)
-    n, c, out_length, kernel_size = grad_windows.shape
-    grad = xp.zeros((n, c, length), dtype=grad_windows.dtype)
-    for k in range(kernel_size):          # one strided scatter per kernel tap; taps never collide
-        start = k * dilation
-        grad[:, :, start:start + stride * (out_length - 1) + 1:stride] += grad_windows[:, :, :, k]
+    dims = len(shape)
+    n, c = grad_windows.shape[:2]
+    out_shape, kernel_size = grad_windows.shape[2:2 + dims], grad_windows.shape[2 + dims:]
+    grad = xp.zeros((n, c) + tuple(shape), dtype=grad_windows.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        target = tuple(slice(k * d, k * d + s * (size - 1) + 1, s)
+                       for k, d, s, size in zip(offset, dilation, stride, out_shape))
+        grad[(slice(None), slice(None)) + target] += grad_windows[(Ellipsis,) + offset]
     return grad
 
 
-class Conv1d(Function):
-    """``out[n, o, l] = sum_{c, k} w[o, c, k] x[n, g(o) C/G + c, l s + k d] + b[o]``.
+class Convolution(Function):
+    """``out[n, o, l] = sum_{c, k} w[o, c, k] x[n, g(o) C/G + c, l s - p + k d] + b[o]`` (cross-correlation).
 
-    x ``(N, C, L)`` (already zero-padded), weight ``(O, C/G, K)``, bias ``(O,)`` -> ``(N, O, L_out)``.
-    Per group the windows ``(N, L_out, C/G * K)`` times ``weight^T`` ``(C/G * K, O/G)`` is one matmul;
-    the backward is the same matmul transposed, then ``fold_windows``.
+    x ``(N, C, *L)``, weight ``(O, C/G, *K)``, bias ``(O,)`` -> ``(N, O, *L_out)``; ``padding`` is
+    ``((before, after), ...)`` per spatial dim, zeros.  Per group the columns
+    ``(N, C/G * prod(K), prod(L_out))`` are multiplied by the weight ``(O/G, C/G * prod(K))``.
     """
 
-    def forward(self, x, weight, *bias, stride, dilation, groups, padding):
+    def forward(self, x, weight, *bias, stride, padding, dilation, groups):
         xp = array_module(x)
-        self.stride, self.dilation, self.groups, self.padding = stride, dilation, groups, padding
-        if padding != (0, 0):
-            x = xp.pad(x, ((0, 0), (0, 0), padding))
-        self.padded_length = x.shape[-1]
-        out_channels, group_channels, kernel_size = weight.shape
-        cols = self._columns(x, kernel_size)                                 # (N, G, L_out, C/G * K)
-        weights = weight.reshape(groups, out_channels // groups, group_channels * kernel_size)
-        output = cols @ weights.transpose(0, 2, 1)                            # (N, G, L_out, O/G)
-        n, _, out_length, _ = output.shape
-        output = output.transpose(0, 1, 3, 2).reshape(n, out_channels, out_length)
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.input_shape = x.shape
+        if any(before or after for before, after in padding):
+            x = xp.pad(x, ((0, 0), (0, 0)) + padding)
+        self.padded_shape = x.shape[2:]
+        out_channels, kernel_size = weight.shape[0], weight.shape[2:]
+        columns = self._columns(x, kernel_size)                               # (N, G, C/G * prod(K), P)
+        weights = weight.reshape(groups, out_channels // groups, columns.shape[2])
+        output = weights @ columns                                            # (N, G, O/G, P)
+        output = output.reshape((x.shape[0], out_channels) + self.out_shape)
         if bias:
-            output += bias[0][:, None]
-        self.save_for_backward(x if self.needs_input_grad[1] else None, weight)
+            output += bias[0].reshape((out_channels,) + (1,) * len(kernel_size))
+        # the columns are the weight's gradient operand: keep them rather than build them twice
+        self.columns = columns if self.needs_input_grad[1] else None
+        self.save_for_backward(weight)
         self.has_bias = bool(bias)
         return output
 
     def _columns(self, x, kernel_size):
-        n, channels, _ = x.shape
-        view = windows(x, kernel_size, self.stride, self.dilation)           # (N, C, L_out, K)
-        out_length = view.shape[2]
-        view = view.reshape(n, self.groups, channels // self.groups, out_length, kernel_size)
-        return view.transpose(0, 1, 3, 2, 4).reshape(n, self.groups, out_length, -1)
+        """im2col: ``(N, C, *L)`` -> ``(N, G, C/G * prod(K), prod(L_out))`` (a copy of the window view)."""
+        n, channels = x.shape[:2]
+        view = windows(x, kernel_size, self.stride, self.dilation)          # (N, C, *L_out, *K)
+        dims = len(kernel_size)
+        self.out_shape = view.shape[2:2 + dims]
+        # (N, C, *K, *L_out): the output pixels innermost, so the copy reads runs of the input
+        view = view.transpose((0, 1) + tuple(range(2 + dims, 2 + 2 * dims)) + tuple(range(2, 2 + dims)))
+        return view.reshape(n, self.groups, channels // self.groups * math.prod(kernel_size),
+                            math.prod(self.out_shape))
 
     def backward(self, grad_output):
-        x, weight = self.saved_tensors
-        out_channels, group_channels, kernel_size = weight.shape
-        n, _, out_length = grad_output.shape
-        groups = self.groups
-        grad = grad_output.reshape(n, groups, out_channels // groups, out_length)   # (N, G, O/G, L_out)
+        (weight,) = self.saved_tensors
+        out_channels, group_channels, kernel_size = weight.shape[0], weight.shape[1], weight.shape[2:]
+        n, groups = grad_output.shape[0], self.groups
+        grad = grad_output.reshape(n, groups, out_channels // groups, math.prod(self.out_shape))  # (N, G, O/G, P)
         grads = [None, None, None][:2 + self.has_bias]
         if self.needs_input_grad[0]:
-            weights = weight.reshape(groups, out_channels // groups, group_channels * kernel_size)
-            grad_cols = grad.transpose(0, 1, 3, 2) @ weights                          # (N, G, L_out, C/G * K)
-            grad_cols = grad_cols.reshape(n, groups, out_length, group_channels, kernel_size)
-            grad_cols = grad_cols.transpose(0, 1, 3, 2, 4).reshape(n, groups * group_channels, out_length,
-                                                                  kernel_size)
-            grad_x = fold_windows(grad_cols, self.padded_length, self.stride, self.dilation)
-            left, right = self.padding
-            grads[0] = grad_x[:, :, left:self.padded_length - right]
+            weights = weight.reshape(groups, out_channels // groups, group_channels * math.prod(kernel_size))
+            grad_columns = weights.transpose(0, 2, 1) @ grad                         # (N, G, C/G * prod(K), P)
+            grad_windows = grad_columns.reshape((n, groups * group_channels) + kernel_size + self.out_shape)
+            dims = len(kernel_size)
+            grad_windows = grad_windows.transpose((0, 1) + tuple(range(2 + dims, 2 + 2 * dims))
+                                                  + tuple(range(2, 2 + dims)))        # (N, C, *L_out, *K)
+            grad_x = fold_windows(grad_windows, self.padded_shape, self.stride, self.dilation)
+            grads[0] = grad_x[(slice(None), slice(None)) + tuple(
+                slice(before, before + size) for (before, _), size in zip(self.padding, self.input_shape[2:]))]
         if self.needs_input_grad[1]:
-            cols = self._columns(x, kernel_size)                                     # (N, G, L_out, C/G * K)
-            grad_weight = (grad @ cols).sum(axis=0)                                   # (G, O/G, C/G * K)
+            grad_weight = (grad @ self.columns.transpose(0, 1, 3, 2)).sum(axis=0)   # (G, O/G, C/G * prod(K))
             grads[1] = grad_weight.reshape(weight.shape)
         if self.has_bias and self.needs_input_grad[2]:
-            grads[2] = grad_output.sum(axis=(0, 2))
+            grads[2] = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
         return tuple(grads)
 
 
-def _padding_pair(padding, kernel_size, stride, dilation):
-    """torch's ``padding`` (int, 1-tuple, ``'valid'`` or ``'same'``) -> (left, right)."""
+def _same_padding(kernel_size, dilation):
+    """``padding='same'``: ``dilation (K - 1)`` in all, the odd element on the right (as torch)."""
+    totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    return tuple((total // 2, total - total // 2) for total in totals)
+
+
+def _padding_pairs(padding, kernel_size, stride, dilation):
+    """torch's ``padding`` (int, tuple, ``'valid'`` or ``'same'``) -> ``((before, after), ...)`` per dim."""
+    dims = len(kernel_size)
     if isinstance(padding, str):
         if padding == "valid":
-            return 0, 0
+            return ((0, 0),) * dims
         if padding == "same":
-            if stride != 1:
+            if any(s != 1 for s in stride):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
-            total = dilation * (kernel_size - 1)   # torch puts the odd extra element on the right
-            return total // 2, total - total // 2
+            return _same_padding(kernel_size, dilation)
         raise RuntimeError(f"Invalid padding string: '{padding}'")
-    padding = _single(padding, "padding")
-    return padding, padding
+    return tuple((p, p) for p in _expand(padding, "padding", dims))
 
 
-def _check_conv1d(input, weight, groups, padding, dilation):
-    shape, weight_shape = list(input.array.shape), list(weight.array.shape)
-    if len(shape) != 3:
-        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: {shape}")
+def _padding_pair(padding, kernel_size, stride, dilation):
+    """The 1-d form of ``_padding_pairs``: ``(left, right)``."""
+    return _padding_pairs(padding, (kernel_size,), (stride,), (dilation,))[0]
+
+
+def _type_name(array):
+    return f"torch.{scalar_type_name(from_numpy_dtype(array.dtype))}Tensor"
+
+
+def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
+    """torch's ``check_shape_forward``, in its order, on a batched input."""
+    if any(before < 0 or after < 0 for before, after in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    shape, weight_shape = list(x.shape), list(weight.shape)
+    if len(weight_shape) != len(shape):
+        raise RuntimeError(f"Expected {len(weight_shape)}-dimensional input for {len(weight_shape)}-dimensional "
+                           f"weight {weight_shape}, but got {len(shape)}-dimensional input of size {shape} instead")
+    if weight_shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {weight_shape} instead")
+    if weight_shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{weight_shape}] instead")
     if shape[1] != weight_shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {weight_shape}, expected input{shape} to have "
                            f"{weight_shape[1] * groups} channels, but got {shape[1]} channels instead")
-    padded = shape[2] + padding[0] + padding[1]
-    if padded < dilation * (weight_shape[2] - 1) + 1:
-        raise RuntimeError(f"Calculated padded input size per channel: ({padded}). Kernel size: "
-                           f"({dilation * (weight_shape[2] - 1) + 1}). Kernel size can't be greater than "
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight_shape[0]):
+        raise RuntimeError(f"Given weight of size {weight_shape}, expected bias to be 1-dimensional with "
+                           f"{weight_shape[0]} elements, but got bias of size {list(bias.shape)} instead")
+    padded = [size + before + after for size, (before, after) in zip(shape[2:], padding)]
+    spans = [d * (k - 1) + 1 for k, d in zip(weight_shape[2:], dilation)]
+    if any(p < s for p, s in zip(padded, spans)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({' x '.join(map(str, spans))}). Kernel size can't be greater than "
                            "actual input size")
+    if 0 in dilation:   # torch rejects it in the kernel it picks: oneDNN for float32, its own loops otherwise
+        raise RuntimeError("non-positive dilation is not supported" if x.dtype.name == "float32" else
+                           f"dilation should be greater than zero, but got {list(dilation)}")
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
+                           "same or input should be a MKLDNN tensor and weight is a dense tensor")
+
+
+def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, name):
+    """The checks of ``torch.conv{dims}d`` in torch's order, then ``Convolution``."""
+    if bias is not None and bias.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({scalar_type_name(input.dtype).lower()}) and bias type "
+                           f"({scalar_type_name(bias.dtype).lower()}) should be the same")
+    if input.array.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.array.shape)}")
+    unbatched = input.array.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    # torch's parser makes an int a list of ``dims`` values; the convolution then takes its rank from the weight
+    weight_dims = weight.array.ndim - 2
+    if weight_dims <= 0:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    stride = _expand(_ntuple(stride, dims), "stride", weight_dims)
+    dilation = _expand(_ntuple(dilation, dims), "dilation", weight_dims)
+    if isinstance(padding, str):
+        pads = _padding_pairs(padding, weight.array.shape[2:], stride, dilation)
+    else:
+        pads = tuple((p, p) for p in _expand(_ntuple(padding, dims), "padding", weight_dims))
+    _check_convolution(input.array, weight.array, None if bias is None else bias.array, stride, pads, dilation,
+                       groups)
+    tensors = (input, weight) if bias is None else (input, weight, bias)
+    output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    return output.squeeze(0) if unbatched else output
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-d cross-correlation: input ``(N, C, L)`` or ``(C, L)``, weight ``(O, C/groups, K)`` -> ``(N, O, L_out)``."""
-    stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
-    pad = _padding_pair(padding, weight.array.shape[-1], stride, dilation)
-    unbatched = input.array.ndim == 2
-    if unbatched:
-        input = input.unsqueeze(0)
-    _check_conv1d(input, weight, groups, pad, dilation)
-    tensors = (input, weight) if bias is None else (input, weight, bias)
-    output = Conv1d.apply(*tensors, stride=stride, dilation=dilation, groups=groups, padding=pad)
-    return output.squeeze(0) if unbatched else output
+    """1-d cross-correlation: input ``(N, C, L)`` or ``(C, L)``, weight ``(O, C/groups, K)`` -> ``(N, O, L_out)``.
+
+    ``L_out = (L + 2 padding - dilation (K - 1) - 1) // stride + 1``; ``padding`` may be
+    ``'same'`` or ``'valid'``.
+    """
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation: input ``(N, C, H, W)`` or ``(C, H, W)``, weight ``(O, C/groups, KH, KW)``
+    -> ``(N, O, H_out, W_out)``; ``stride``, ``padding``, ``dilation`` are ints or pairs (per dim as in
+    ``conv1d``), or ``padding='same'`` / ``'valid'``."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d cross-correlation: input ``(N, C, D, H, W)`` or ``(C, D, H, W)``, weight ``(O, C/groups, KD, KH, KW)``
+    -> ``(N, O, D_out, H_out, W_out)``."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
