@@ -78,7 +78,9 @@ class Convolution(Function):
 
     x ``(N, C, *L)``, weight ``(O, C/G, *K)``, bias ``(O,)`` -> ``(N, O, *L_out)``; ``padding`` is
     ``((before, after), ...)`` per spatial dim, zeros.  Per group the columns
-    ``(N, C/G * prod(K), prod(L_out))`` are multiplied by the weight ``(O/G, C/G * prod(K))``.
+    ``(C/G * prod(K), N * prod(L_out))`` are multiplied by the weight ``(O/G, C/G * prod(K))``: the
+    batch sits inside the columns so that each group is ONE large matmul (BLAS runs one big
+    product faster than N small ones), at the price of a transposed copy of the output.
     """
 
     def forward(self, x, weight, *bias, stride, padding, dilation, groups):
@@ -88,11 +90,12 @@ class Convolution(Function):
         if any(before or after for before, after in padding):
             x = xp.pad(x, ((0, 0), (0, 0)) + padding)
         self.padded_shape = x.shape[2:]
-        out_channels, kernel_size = weight.shape[0], weight.shape[2:]
-        columns = self._columns(x, kernel_size)                               # (N, G, C/G * prod(K), P)
-        weights = weight.reshape(groups, out_channels // groups, columns.shape[2])
-        output = weights @ columns                                            # (N, G, O/G, P)
-        output = output.reshape((x.shape[0], out_channels) + self.out_shape)
+        n, out_channels, kernel_size = x.shape[0], weight.shape[0], weight.shape[2:]
+        columns = self._columns(x, kernel_size)                               # (G, C/G * prod(K), N * P)
+        weights = weight.reshape(groups, out_channels // groups, columns.shape[1])
+        output = (weights @ columns).reshape((out_channels, n) + self.out_shape)   # (O, N, *L_out)
+        # torch's outputs are contiguous (and x.view(n, -1) must work on them): copy to (N, O, *L_out)
+        output = xp.ascontiguousarray(output.swapaxes(0, 1))
         if bias:
             output += bias[0].reshape((out_channels,) + (1,) * len(kernel_size))
         # the columns are the weight's gradient operand: keep them rather than build them twice
@@ -102,37 +105,38 @@ class Convolution(Function):
         return output
 
     def _columns(self, x, kernel_size):
-        """im2col: ``(N, C, *L)`` -> ``(N, G, C/G * prod(K), prod(L_out))`` (a copy of the window view)."""
+        """im2col: ``(N, C, *L)`` -> ``(G, C/G * prod(K), N * prod(L_out))`` (a copy of the window view)."""
         n, channels = x.shape[:2]
         view = windows(x, kernel_size, self.stride, self.dilation)          # (N, C, *L_out, *K)
         dims = len(kernel_size)
         self.out_shape = view.shape[2:2 + dims]
-        # (N, C, *K, *L_out): the output pixels innermost, so the copy reads runs of the input
-        view = view.transpose((0, 1) + tuple(range(2 + dims, 2 + 2 * dims)) + tuple(range(2, 2 + dims)))
-        return view.reshape(n, self.groups, channels // self.groups * math.prod(kernel_size),
-                            math.prod(self.out_shape))
+        # (C, *K, N, *L_out): the output pixels innermost, so the copy reads runs of the input
+        view = view.transpose((1,) + tuple(range(2 + dims, 2 + 2 * dims)) + (0,) + tuple(range(2, 2 + dims)))
+        return view.reshape(self.groups, channels // self.groups * math.prod(kernel_size),
+                            n * math.prod(self.out_shape))
 
     def backward(self, grad_output):
         (weight,) = self.saved_tensors
         out_channels, group_channels, kernel_size = weight.shape[0], weight.shape[1], weight.shape[2:]
-        n, groups = grad_output.shape[0], self.groups
-        grad = grad_output.reshape(n, groups, out_channels // groups, math.prod(self.out_shape))  # (N, G, O/G, P)
+        n, groups, dims = grad_output.shape[0], self.groups, len(kernel_size)
+        pixels = n * math.prod(self.out_shape)
+        # (N, O, *L_out) -> (G, O/G, N * P), the layout of the forward's product
+        grad = grad_output.swapaxes(0, 1).reshape(groups, out_channels // groups, pixels)
         grads = [None, None, None][:2 + self.has_bias]
         if self.needs_input_grad[0]:
             weights = weight.reshape(groups, out_channels // groups, group_channels * math.prod(kernel_size))
-            grad_columns = weights.transpose(0, 2, 1) @ grad                         # (N, G, C/G * prod(K), P)
-            grad_windows = grad_columns.reshape((n, groups * group_channels) + kernel_size + self.out_shape)
-            dims = len(kernel_size)
-            grad_windows = grad_windows.transpose((0, 1) + tuple(range(2 + dims, 2 + 2 * dims))
-                                                  + tuple(range(2, 2 + dims)))        # (N, C, *L_out, *K)
+            grad_columns = weights.swapaxes(1, 2) @ grad                             # (G, C/G * prod(K), N * P)
+            grad_windows = grad_columns.reshape((groups * group_channels,) + kernel_size + (n,) + self.out_shape)
+            grad_windows = grad_windows.transpose((1 + dims, 0) + tuple(range(2 + dims, 2 + 2 * dims))
+                                                  + tuple(range(1, 1 + dims)))        # (N, C, *L_out, *K)
             grad_x = fold_windows(grad_windows, self.padded_shape, self.stride, self.dilation)
             grads[0] = grad_x[(slice(None), slice(None)) + tuple(
                 slice(before, before + size) for (before, _), size in zip(self.padding, self.input_shape[2:]))]
         if self.needs_input_grad[1]:
-            grad_weight = (grad @ self.columns.transpose(0, 1, 3, 2)).sum(axis=0)   # (G, O/G, C/G * prod(K))
+            grad_weight = grad @ self.columns.swapaxes(1, 2)                         # (G, O/G, C/G * prod(K))
             grads[1] = grad_weight.reshape(weight.shape)
         if self.has_bias and self.needs_input_grad[2]:
-            grads[2] = grad_output.sum(axis=(0,) + tuple(range(2, grad_output.ndim)))
+            grads[2] = grad.reshape(out_channels, pixels).sum(axis=1)
         return tuple(grads)
 
 
