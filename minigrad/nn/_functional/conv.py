@@ -15,7 +15,7 @@ from ...autograd.function import Function
 from ...backend import array_module
 from ...dtypes import from_numpy_dtype, scalar_type_name
 
-__all__ = ["conv1d", "conv2d", "conv3d"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
 
 
 def _expand(value, name, dims):
@@ -257,3 +257,152 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-d cross-correlation: input ``(N, C, D, H, W)`` or ``(C, D, H, W)``, weight ``(O, C/groups, KD, KH, KW)``
     -> ``(N, O, D_out, H_out, W_out)``."""
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+# ---- transposed convolution -------------------------------------------------------------------------------
+class ConvolutionTranspose(Function):
+    """The transpose (adjoint) of ``Convolution`` in ``x``: each input pixel scatters ``weight`` times its
+    value onto the output, ``out[n, o, l s - p + k d] += sum_c x[n, c, l] w[c, o, k]`` (+ ``b[o]``).
+
+    x ``(N, C_in, *L)``, weight ``(C_in, C_out/G, *K)``, bias ``(C_out,)`` -> ``(N, C_out, *L_out)``,
+    ``L_out = (L - 1) s - 2 p + d (K - 1) + output_padding + 1``.  The forward is the convolution's
+    input gradient (one matmul per group, then col2im); the backward is the convolution's forward.
+    """
+
+    def forward(self, x, weight, *bias, stride, padding, output_padding, dilation, groups):
+        xp = array_module(x)
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        n, in_channels = x.shape[:2]
+        self.input_shape, kernel_size = x.shape, weight.shape[2:]
+        out_channels = weight.shape[1] * groups
+        # before cropping ``padding`` from both ends; ``output_padding`` adds at the far end
+        self.full_shape = tuple((size - 1) * s + d * (k - 1) + 1 + extra for size, k, s, d, extra
+                                in zip(x.shape[2:], kernel_size, stride, dilation, output_padding))
+        inputs = self._as_matrix(x)                                                  # (G, C_in/G, N * P)
+        weights = weight.reshape(groups, in_channels // groups, -1)                  # (G, C_in/G, C_out/G * prod(K))
+        columns = weights.swapaxes(1, 2) @ inputs                                    # (G, C_out/G * prod(K), N * P)
+        dims = len(kernel_size)
+        windows_view = columns.reshape((out_channels,) + kernel_size + (n,) + x.shape[2:]).transpose(
+            (1 + dims, 0) + tuple(range(2 + dims, 2 + 2 * dims)) + tuple(range(1, 1 + dims)))  # (N, C_out, *L, *K)
+        full = fold_windows(windows_view, self.full_shape, stride, dilation)
+        output = xp.ascontiguousarray(full[(Ellipsis,) + tuple(slice(p, size - p)
+                                                                for p, size in zip(padding, self.full_shape))])
+        if bias:
+            output += bias[0].reshape((out_channels,) + (1,) * dims)
+        self.inputs = inputs if self.needs_input_grad[1] else None
+        self.save_for_backward(weight)
+        self.has_bias = bool(bias)
+        return output
+
+    def _as_matrix(self, x):
+        """``(N, C, *L)`` -> ``(G, C/G, N * prod(L))``."""
+        n, channels = x.shape[:2]
+        return x.swapaxes(0, 1).reshape(self.groups, channels // self.groups, n * math.prod(x.shape[2:]))
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        (weight,) = self.saved_tensors
+        n, in_channels, groups = self.input_shape[0], self.input_shape[1], self.groups
+        kernel_size, spatial, dims = weight.shape[2:], self.input_shape[2:], len(weight.shape[2:])
+        full = xp.pad(grad_output, ((0, 0), (0, 0)) + tuple((p, p) for p in self.padding))
+        # what each input pixel scattered to: the convolution's windows (their count can exceed L
+        # when output_padding >= stride; those extra windows saw no input)
+        view = windows(full, kernel_size, self.stride, self.dilation)[
+            (slice(None), slice(None)) + tuple(slice(0, size) for size in spatial)]   # (N, C_out, *L, *K)
+        view = view.transpose((1,) + tuple(range(2 + dims, 2 + 2 * dims)) + (0,) + tuple(range(2, 2 + dims)))
+        columns = view.reshape(groups, -1, n * math.prod(spatial)) if view.size else \
+            xp.zeros((groups, view.shape[0] // groups * math.prod(kernel_size), 0), dtype=view.dtype)
+        grads = [None, None, None][:2 + self.has_bias]
+        if self.needs_input_grad[0]:
+            weights = weight.reshape(groups, in_channels // groups, -1)
+            grad_x = (weights @ columns).reshape((in_channels, n) + spatial)             # (C_in, N, *L)
+            grads[0] = xp.ascontiguousarray(grad_x.swapaxes(0, 1))
+        if self.needs_input_grad[1]:
+            grads[1] = (self.inputs @ columns.swapaxes(1, 2)).reshape(weight.shape)
+        if self.has_bias and self.needs_input_grad[2]:
+            grads[2] = grad_output.swapaxes(0, 1).reshape(grad_output.shape[1], -1).sum(axis=1) \
+                if grad_output.size else xp.zeros(grad_output.shape[1], dtype=grad_output.dtype)
+        return tuple(grads)
+
+
+def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation, groups):
+    """torch's ``check_shape_forward`` for ``transposed=True``, then its output-padding check."""
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    shape, weight_shape = list(x.shape), list(weight.shape)
+    if len(weight_shape) != len(shape):
+        raise RuntimeError(f"Expected {len(weight_shape)}-dimensional input for {len(weight_shape)}-dimensional "
+                           f"weight {weight_shape}, but got {len(shape)}-dimensional input of size {shape} instead")
+    if weight_shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {weight_shape} instead")
+    if weight_shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{weight_shape}] instead")
+    if shape[1] != weight_shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {weight_shape}, expected input{shape} to have "
+                           f"{weight_shape[0]} channels, but got {shape[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight_shape[1] * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {weight_shape}, expected bias to be 1-dimensional "
+                           f"with {weight_shape[1] * groups} elements, but got bias of size {list(bias.shape)} "
+                           "instead")
+    if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
+        # torch runs 1-d as 2-d with a height of 1
+        names = ("height", "width")
+        padded = [(0, 1, 1)] * (2 - len(stride)) + list(zip(output_padding, stride, dilation))
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           + " ".join(f"output_padding_{name}: {p[0]}" for name, p in zip(names, padded)) + " "
+                           + " ".join(f"stride_{name}: {p[1]}" for name, p in zip(names, padded)) + " "
+                           + " ".join(f"dilation_{name}: {p[2]}" for name, p in zip(names, padded)))
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
+                           "same or input should be a MKLDNN tensor and weight is a dense tensor")
+
+
+def _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims, name):
+    if bias is not None and bias.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({scalar_type_name(input.dtype).lower()}) and bias type "
+                           f"({scalar_type_name(bias.dtype).lower()}) should be the same")
+    if input.array.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.array.shape)}")
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    unbatched = input.array.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    weight_dims = weight.array.ndim - 2
+    if weight_dims <= 0:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    stride, padding, output_padding, dilation = (
+        _expand(_ntuple(value, dims), label, weight_dims)
+        for value, label in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"),
+                             (dilation, "dilation")))
+    _check_transposed(input.array, weight.array, None if bias is None else bias.array, stride, padding,
+                      output_padding, dilation, groups)
+    tensors = (input, weight) if bias is None else (input, weight, bias)
+    output = ConvolutionTranspose.apply(*tensors, stride=stride, padding=padding, output_padding=output_padding,
+                                        dilation=dilation, groups=groups)
+    return output.squeeze(0) if unbatched else output
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-d transposed convolution: input ``(N, C_in, L)`` or ``(C_in, L)``, weight ``(C_in, C_out/groups, K)``
+    -> ``(N, C_out, L_out)``, ``L_out = (L - 1) stride - 2 padding + dilation (K - 1) + output_padding + 1``."""
+    return _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                                  "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution: input ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight
+    ``(C_in, C_out/groups, KH, KW)`` -> ``(N, C_out, H_out, W_out)`` (per dim as ``conv_transpose1d``)."""
+    return _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                                  "conv_transpose2d")

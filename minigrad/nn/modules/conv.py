@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from ... import factories
 from .. import init
-from .._functional.conv import _ntuple, conv1d, conv2d, conv3d
+from .._functional.conv import _ntuple, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d
 from .._functional.padding import pad
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 
 def _check_options(in_channels, out_channels, stride, padding, groups, padding_mode):
@@ -58,7 +58,7 @@ class _ConvNd(Module):
     _functional = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None, transposed=False, output_padding=0):
         super().__init__()
         kernel_size, stride, dilation = (_ntuple(kernel_size, self.dims), _ntuple(stride, self.dims),
                                          _ntuple(dilation, self.dims))
@@ -70,13 +70,14 @@ class _ConvNd(Module):
         self.stride = stride
         self.padding = padding
         self.dilation = dilation
-        self.transposed = False
-        self.output_padding = (0,) * self.dims
+        self.transposed = transposed
+        self.output_padding = _ntuple(output_padding, self.dims)
         self.groups = groups
         self.padding_mode = padding_mode
         self._reversed_padding_repeated_twice = _reversed_padding_repeated_twice(padding, kernel_size, dilation)
-        self.weight = Parameter(factories.empty(out_channels, in_channels // groups, *kernel_size,
-                                                device=device, dtype=dtype))
+        # a transposed convolution maps back: its weight is the forward one's, (C_in, C_out / groups, *K)
+        weight_shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(factories.empty(*weight_shape, *kernel_size, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(factories.empty(out_channels, device=device, dtype=dtype))
         else:
@@ -131,3 +132,55 @@ class Conv3d(_ConvNd):
 
     dims = 3
     _functional = staticmethod(conv3d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """``(N, C_in, *L)`` -> ``(N, C_out, *L_out)``, ``L_out = (L - 1) s - 2p + d (K - 1) + output_padding + 1``;
+    ``forward(input, output_size=None)`` picks the ``output_padding`` that gives ``output_size``, as torch."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype, transposed=True, output_padding=output_padding)
+
+    def _output_padding(self, input, output_size):
+        """torch's ``_output_padding``: ``output_size`` minus the smallest output size, checked."""
+        if output_size is None:
+            return self.output_padding
+        dims = self.dims
+        non_spatial = 2 if input.dim() == dims + 2 else 1
+        if len(output_size) == non_spatial + dims:
+            output_size = output_size[non_spatial:]
+        if len(output_size) != dims:
+            raise ValueError(f"ConvTranspose{dims}D: for {input.dim()}D input, output_size must have {dims} or "
+                             f"{non_spatial + dims} elements (got {len(output_size)})")
+        spatial = input.shape[non_spatial:]
+        min_sizes = [(size - 1) * s - 2 * p + d * (k - 1) + 1 for size, s, p, d, k
+                     in zip(spatial, self.stride, self.padding, self.dilation, self.kernel_size)]
+        max_sizes = [low + s - 1 for low, s in zip(min_sizes, self.stride)]
+        for size, low, high in zip(output_size, min_sizes, max_sizes):
+            if size < low or size > high:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
+                                 f"{min_sizes} to {max_sizes} (for an input of torch.Size({list(spatial)}))")
+        return tuple(size - low for size, low in zip(output_size, min_sizes))
+
+    def forward(self, input, output_size=None):
+        return type(self)._functional(input, self.weight, self.bias, self.stride, self.padding,
+                                      self._output_padding(input, output_size), self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """``(N, C_in, L)`` or ``(C_in, L)`` -> ``(N, C_out, L_out)``; weight ``(C_in, C_out / groups, K)``."""
+
+    dims = 1
+    _functional = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """``(N, C_in, H, W)`` or ``(C_in, H, W)`` -> ``(N, C_out, H_out, W_out)``; weight
+    ``(C_in, C_out / groups, KH, KW)`` (the decoder / upsampling convolution)."""
+
+    dims = 2
+    _functional = staticmethod(conv_transpose2d)
