@@ -15,5 +15,6 @@ from .distance import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
 from .gating import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
