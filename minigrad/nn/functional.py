@@ -15,4 +15,5 @@ from ._functional.batchnorm import *  # noqa: F401,F403
 from ._functional.conv import *  # noqa: F401,F403
 from ._functional.pooling import *  # noqa: F401,F403
 from ._functional.fold import *  # noqa: F401,F403
+from ._functional.instancenorm import *  # noqa: F401,F403
 from ._functional.gating import *  # noqa: F401,F403

@@ -16,5 +16,6 @@ from .batchnorm import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
+from .instancenorm import *  # noqa: F401,F403
 from .gating import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
