@@ -12,7 +12,7 @@ from ...ops import join, linalg, reduction
 from ...tensor import Tensor
 from .conv import _single
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+__all__ = ["max_unpool1d", "max_unpool2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
 
 
@@ -388,3 +388,87 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         return values
     chosen_columns = xp.take_along_axis(columns.array, rows.array, axis=-2)
     return values, Tensor._wrap(rows.array * width + chosen_columns)
+
+
+# ---- unpooling ---------------------------------------------------------------------------------------------
+class MaxUnpool(Function):
+    """Put each value at its flat ``index`` in a zero ``(N, C, prod(output_size))`` plane (the inverse of max
+    pooling's ``return_indices``); the gradient of a value is the output gradient at its index."""
+
+    def forward(self, x, indices, output_size):
+        xp = array_module(x)
+        n, channels = x.shape[:2]
+        self.indices, self.input_shape = indices.reshape(n, channels, -1), x.shape
+        output = xp.zeros((n, channels, math.prod(output_size)), dtype=x.dtype)
+        xp.put_along_axis(output, self.indices, x.reshape(n, channels, -1), axis=2)
+        return output.reshape((n, channels) + tuple(output_size))
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        n, channels = grad_output.shape[:2]
+        grad = xp.take_along_axis(grad_output.reshape(n, channels, -1), self.indices, axis=2)
+        return grad.reshape(self.input_shape), None
+
+
+def _unpool_output_size(input, kernel_size, stride, padding, output_size):
+    """torch's ``_unpool_output_size``: the default ``(L - 1) * stride + kernel - 2 * padding``, or a checked
+    ``output_size``."""
+    spatial = input.array.shape[-len(kernel_size):]
+    default = [(size - 1) * s + k - 2 * p for size, k, s, p in zip(spatial, kernel_size, stride, padding)]
+    if output_size is None:
+        return default
+    if len(output_size) == len(kernel_size) + 2:
+        output_size = output_size[2:]
+    if len(output_size) != len(kernel_size):
+        raise ValueError(f"output_size should be a sequence containing {len(kernel_size)} or {len(kernel_size) + 2} "
+                         f"elements, but it has a length of '{len(output_size)}'")
+    for d, (size, low_default, s) in enumerate(zip(output_size, default, stride)):
+        if not low_default - s < size < low_default + s:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {low_default - s} and '
+                             f"{low_default + s})")
+    return list(output_size)
+
+
+def _max_unpool(input, indices, output_size, dims):
+    """Checks (torch's, of its 2-d kernel, which 1-d goes through) and the unpooling itself."""
+    shape = list(input.array.shape)
+    if len(shape) not in (dims + 1, dims + 2) and dims == 2:
+        raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with "
+                           f"{len(shape)} dimensions.")
+    if indices.array.dtype.name != "int64":
+        from ...dtypes import from_numpy_dtype, scalar_type_name
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{scalar_type_name(from_numpy_dtype(indices.array.dtype))}")
+    if list(indices.array.shape) != shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({shape}) but got "
+                           f"indices tensor with shape: {list(indices.array.shape)}")
+    plane = math.prod(output_size)
+    invalid = (indices.array < 0) | (indices.array >= plane)
+    if invalid.any():            # torch names the first one it meets
+        sizes = list(output_size) + [1] * (2 - len(output_size))
+        bad = int(indices.array.reshape(-1)[int(invalid.reshape(-1).argmax())])
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {sizes[0]}x{sizes[1]})")
+    unbatched = len(shape) == dims + 1
+    if unbatched:
+        input, indices = input.unsqueeze(0), indices.unsqueeze(0)
+    output = MaxUnpool.apply(input, indices, output_size=tuple(output_size))
+    return output.squeeze(0) if unbatched else output
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Undo ``max_pool1d``: ``(N, C, L)`` values and their ``indices`` -> ``(N, C, L_out)``, zeros elsewhere."""
+    kernel_size = (_single(kernel_size),)
+    stride = kernel_size if stride is None else (_single(stride),)
+    padding = (_single(padding),)
+    size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
+    return _max_unpool(input, indices, size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Undo ``max_pool2d``: ``(N, C, H, W)`` values and their flat ``indices`` (``h * W_out + w``) ->
+    ``(N, C, H_out, W_out)``, zeros elsewhere."""
+    kernel_size = _pair_option(kernel_size, "kernel_size", "max_unpool2d")
+    stride = kernel_size if stride is None else _pair_option(stride, "stride", "max_unpool2d")
+    padding = _pair_option(padding, "padding", "max_unpool2d")
+    size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
+    return _max_unpool(input, indices, size, 2)

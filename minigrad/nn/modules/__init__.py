@@ -17,5 +17,6 @@ from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
 from .instancenorm import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
 from .gating import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from .._functional.conv import _single
 from .._functional.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
-                                   adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+                                   adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d, max_unpool1d,
+                                   max_unpool2d)
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "MaxUnpool1d", "MaxUnpool2d"]
 
 
 class _MaxPoolNd(Module):
@@ -137,3 +138,36 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     with ``output_size=1``)."""
 
     _functional = staticmethod(adaptive_avg_pool2d)
+
+
+class _MaxUnpoolNd(Module):
+    _functional = None
+    dims = 0
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        as_tuple = (lambda v: (_single(v),)) if self.dims == 1 else \
+            (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v))
+        self.kernel_size = as_tuple(kernel_size)
+        self.stride = as_tuple(stride if stride is not None else kernel_size)
+        self.padding = as_tuple(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return type(self)._functional(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The inverse of ``MaxPool1d(return_indices=True)``: values back at their indices, zeros elsewhere."""
+
+    dims = 1
+    _functional = staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The inverse of ``MaxPool2d(return_indices=True)``: values back at their indices, zeros elsewhere."""
+
+    dims = 2
+    _functional = staticmethod(max_unpool2d)
