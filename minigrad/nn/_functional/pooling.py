@@ -1,5 +1,6 @@
-"""Pooling in 1 and 2 dims: ``F.max_pool1d/2d``, ``F.avg_pool1d/2d`` (one N-d forward and backward each,
-a loop over the kernel offsets only, every step a strided slice of the padded input) and the adaptive
+"""Pooling in 1 and 2 dims: ``F.max_pool1d/2d``, ``F.avg_pool1d/2d`` (one N-d forward and backward each, on
+the convolution's window view: a loop over the kernel offsets only, each a strided view of the padded
+input; the backward is the convolution's col2im, ``fold_windows``) and the adaptive
 forms ``F.adaptive_max_pool1d/2d``, ``F.adaptive_avg_pool1d/2d``."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ...autograd.function import Function
 from ...backend import array_module
 from ...ops import join, linalg, reduction
 from ...tensor import Tensor
-from .conv import _single
+from .conv import _single, fold_windows, windows
 
 __all__ = ["max_unpool1d", "max_unpool2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
@@ -25,12 +26,18 @@ def _output_size(size, kernel_size, stride, padding, dilation, ceil_mode):
     return out
 
 
-def _taps(kernel_size, stride, dilation, out_shape):
-    """For each kernel offset (row-major), the strided slices of the padded input that it reads:
-    tap ``k`` of output ``l`` is padded input ``l * stride + k * dilation`` (per dim)."""
-    for offset in itertools.product(*(range(k) for k in kernel_size)):
-        yield offset, (slice(None), slice(None)) + tuple(
-            slice(k * d, k * d + s * (o - 1) + 1, s) for k, d, s, o in zip(offset, dilation, stride, out_shape))
+def _taps(x, kernel_size, stride, dilation, out_shape):
+    """The convolution's window view of the padded ``x``, ``(N, C, *L_out, *K)``, as one strided view per
+    kernel offset (row-major): tap ``k`` of output ``l`` is ``x[l * stride + k * dilation]`` (per dim)."""
+    view = windows(x, kernel_size, stride, dilation)[(slice(None), slice(None))
+                                                      + tuple(slice(0, out) for out in out_shape)]
+    return [view[(Ellipsis,) + offset] for offset in itertools.product(*(range(k) for k in kernel_size))]
+
+
+def _crop(grad, widths, spatial):
+    """The unpadded part of a gradient of the padded input."""
+    return grad[(slice(None), slice(None)) + tuple(slice(before, before + size)
+                                                   for (before, _), size in zip(widths[2:], spatial))]
 
 
 def _pad_widths(spatial, kernel_size, stride, padding, dilation, out_shape):
@@ -59,7 +66,7 @@ class MaxPool(Function):
             fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min      # padding never wins
             x = xp.pad(x, self.widths, constant_values=fill)
         self.padded_shape = x.shape
-        taps = [x[window] for _, window in _taps(kernel_size, stride, dilation, out_shape)]
+        taps = _taps(x, kernel_size, stride, dilation, out_shape)
         best = taps[0].copy()
         for tap in taps[1:]:
             xp.maximum(best, tap, out=best)         # NaN propagates, as in torch
@@ -102,11 +109,13 @@ class MaxPool(Function):
 
     def backward(self, grad_output, grad_indices=None):
         xp = array_module(grad_output)
-        grad = xp.zeros(self.padded_shape, dtype=grad_output.dtype)
-        for number, (_, window) in enumerate(_taps(self.kernel_size, self.stride, self.dilation, self.out_shape)):
-            grad[window] += grad_output * (self.winner == number)
-        return grad[(slice(None), slice(None)) + tuple(
-            slice(before, before + size) for (before, _), size in zip(self.widths[2:], self.spatial))]
+        dims = len(self.kernel_size)
+        # the gradient in window form, (N, C, *L_out, *K): each output's gradient at its winning tap
+        winners = (self.winner[..., None] == xp.arange(math.prod(self.kernel_size))).reshape(
+            self.winner.shape + self.kernel_size)
+        grad_windows = winners * grad_output[(Ellipsis,) + (None,) * dims]
+        grad = fold_windows(grad_windows, self.padded_shape[2:], self.stride, self.dilation)
+        return _crop(grad, self.widths, self.spatial)
 
 
 class AvgPool(Function):
@@ -122,9 +131,10 @@ class AvgPool(Function):
         if any(before or after for before, after in self.widths):
             x = xp.pad(x, self.widths)
         self.padded_shape = x.shape
-        total = None
-        for _, window in _taps(kernel_size, stride, dilation, out_shape):
-            total = x[window].copy() if total is None else total.__iadd__(x[window])
+        taps = _taps(x, kernel_size, stride, dilation, out_shape)
+        total = taps[0].copy()
+        for tap in taps[1:]:
+            total += tap
         self.divisor = self._divisor(xp, x.dtype, padding, count_include_pad, divisor_override)
         return total / self.divisor
 
@@ -146,11 +156,11 @@ class AvgPool(Function):
     def backward(self, grad_output):
         xp = array_module(grad_output)
         shared = grad_output / self.divisor
-        grad = xp.zeros(self.padded_shape, dtype=grad_output.dtype)
-        for _, window in _taps(self.kernel_size, self.stride, (1,) * len(self.kernel_size), self.out_shape):
-            grad[window] += shared
-        return grad[(slice(None), slice(None)) + tuple(
-            slice(before, before + size) for (before, _), size in zip(self.widths[2:], self.spatial))]
+        dims = len(self.kernel_size)
+        # every tap of a window gets the same share: a broadcast view in window form, no copy
+        grad_windows = xp.broadcast_to(shared[(Ellipsis,) + (None,) * dims], shared.shape + self.kernel_size)
+        grad = fold_windows(grad_windows, self.padded_shape[2:], self.stride, (1,) * dims)
+        return _crop(grad, self.widths, self.spatial)
 
 
 # ---- 1-d ---------------------------------------------------------------------------------------------------
