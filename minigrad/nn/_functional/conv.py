@@ -1,10 +1,12 @@
-"""``F.conv1d`` / ``F.conv2d`` / ``F.conv3d``: one N-d convolution.
+"""``F.conv1d`` / ``F.conv2d`` / ``F.conv3d`` (one N-d convolution) and ``F.conv_transpose1d/2d`` (its adjoint).
 
-im2col is a strided window view of the (padded) input, copied once into columns
-``(N, G, C/G * prod(K), prod(L_out))``; the convolution is then one batched matmul
-with the weight seen as ``(G, O/G, C/G * prod(K))``.  The backward is the same matmul
-transposed; the input gradient goes back through ``fold_windows`` (col2im), a loop
-over the kernel offsets only, each adding one strided slice.
+im2col is a strided window view of the (padded) input (``windows``), copied once into
+columns ``(G, C/G * prod(K), N * prod(L_out))``; the convolution is then one matmul per
+group with the weight seen as ``(G, O/G, C/G * prod(K))``.  The backward is the same
+matmul transposed; the input gradient goes back through ``fold_windows`` (col2im), a
+loop over the kernel offsets only, each adding one strided slice.  The transposed
+convolution runs the same two pieces the other way round; pooling and ``F.unfold`` /
+``F.fold`` use them too.
 """
 from __future__ import annotations
 
