@@ -408,15 +408,18 @@ class MaxUnpool(Function):
     def forward(self, x, indices, output_size):
         xp = array_module(x)
         n, channels = x.shape[:2]
-        self.indices, self.input_shape = indices.reshape(n, channels, -1), x.shape
+        self.indices, self.input_shape = indices.reshape(n, channels, math.prod(x.shape[2:])), x.shape
         output = xp.zeros((n, channels, math.prod(output_size)), dtype=x.dtype)
-        xp.put_along_axis(output, self.indices, x.reshape(n, channels, -1), axis=2)
+        # advanced indexing rather than put_along_axis, which not every CuPy has
+        output[xp.arange(n)[:, None, None], xp.arange(channels)[None, :, None], self.indices] = \
+            x.reshape(self.indices.shape)
         return output.reshape((n, channels) + tuple(output_size))
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
         n, channels = grad_output.shape[:2]
-        grad = xp.take_along_axis(grad_output.reshape(n, channels, -1), self.indices, axis=2)
+        grad = xp.take_along_axis(grad_output.reshape(n, channels, math.prod(grad_output.shape[2:])), self.indices,
+                                  axis=2)
         return grad.reshape(self.input_shape), None
 
 
