@@ -110,3 +110,10 @@ def test_padding_layers_match_torch(name, args):
     assert repr(ours) == repr(theirs)
     shape = (2, 3, 4, 5) if name.endswith("2d") else (2, 3, 5)
     check_module(ours, theirs, [numpy.random.default_rng(0).standard_normal(shape)])
+
+
+def test_max_unpool2d_gradcheck():
+    _, indices = F.max_pool2d(minigrad.tensor(numpy.random.default_rng(0).standard_normal((2, 2, 6, 5))), 2,
+                              return_indices=True)
+    values = minigrad.tensor(numpy.random.default_rng(1).standard_normal(tuple(indices.shape)), requires_grad=True)
+    assert gradcheck(lambda v: F.max_unpool2d(v, indices, 2, output_size=(6, 5)), (values,))
