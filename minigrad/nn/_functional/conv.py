@@ -69,10 +69,15 @@ def fold_windows(grad_windows, shape, stride, dilation):
     out_shape, kernel_size = grad_windows.shape[2:2 + dims], grad_windows.shape[2 + dims:]
     grad = xp.zeros((n, c) + tuple(shape), dtype=grad_windows.dtype)
     for offset in itertools.product(*(range(k) for k in kernel_size)):
-        target = tuple(slice(k * d, k * d + s * (size - 1) + 1, s)
-                       for k, d, s, size in zip(offset, dilation, stride, out_shape))
-        grad[(slice(None), slice(None)) + target] += grad_windows[(Ellipsis,) + offset]
+        grad[tap_slices(offset, stride, dilation, out_shape)] += grad_windows[(Ellipsis,) + offset]
     return grad
+
+
+def tap_slices(offset, stride, dilation, out_shape):
+    """Where kernel ``offset`` reads in ``(N, C, *L)``: ``x[..., l * stride + offset * dilation]`` for each
+    output ``l`` (per dim), as slices; ``windows(x)[..., offset]`` is the same view of ``x``."""
+    return (slice(None), slice(None)) + tuple(slice(k * d, k * d + s * (size - 1) + 1, s)
+                                              for k, d, s, size in zip(offset, dilation, stride, out_shape))
 
 
 class Convolution(Function):
