@@ -14,4 +14,7 @@ from ._functional.distance import *  # noqa: F401,F403
 from ._functional.batchnorm import *  # noqa: F401,F403
 from ._functional.conv import *  # noqa: F401,F403
 from ._functional.pooling import *  # noqa: F401,F403
+from ._functional.fold import *  # noqa: F401,F403
+from ._functional.instancenorm import *  # noqa: F401,F403
+from ._functional.upsampling import *  # noqa: F401,F403
 from ._functional.gating import *  # noqa: F401,F403

@@ -197,6 +197,21 @@ def test_mnist_lstm_variants(variant, mnist_dir, tmp_path, monkeypatch, capsys):
     assert variant[1].upper() in capsys.readouterr().out     # print(model) names the layer
 
 
+def test_mnist_cnn_learns_saves_and_resumes(mnist_dir, tmp_path, monkeypatch, capsys):
+    module = load_example("mnist_cnn", monkeypatch)
+    history = module.main(mnist_argv(mnist_dir, tmp_path))
+    # 8 batches of 64 already beat chance (10%) by far on the 512 test images
+    assert len(history["test_accuracy"]) == 1 and history["test_accuracy"][0] > 30
+    assert (tmp_path / "run.ckpt").exists()
+    assert (tmp_path / "curves.png").exists() == has_matplotlib()
+    output = capsys.readouterr().out
+    assert "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))" in output and "MaxPool2d" in output
+    resumed = module.main(mnist_argv(mnist_dir, tmp_path, "--resume", "--epochs", "2", "--limit", "256"))
+    assert "resumed from" in capsys.readouterr().out
+    assert len(resumed["test_accuracy"]) == 2
+    assert resumed["train_loss"][0] == history["train_loss"][0]     # epoch 1 came from the checkpoint
+
+
 def test_progress_without_tqdm_prints_plain_lines(monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(EXAMPLES))
     import _progress

@@ -1,142 +1,420 @@
-"""``F.conv1d``: im2col (a strided window view) + one batched matmul; backward by the transposes."""
+"""``F.conv1d`` / ``F.conv2d`` / ``F.conv3d`` (one N-d convolution) and ``F.conv_transpose1d/2d`` (its adjoint).
+
+im2col is a strided window view of the (padded) input (``windows``), copied once into
+columns ``(G, C/G * prod(K), N * prod(L_out))``; the convolution is then one matmul per
+group with the weight seen as ``(G, O/G, C/G * prod(K))``.  The backward is the same
+matmul transposed; the input gradient goes back through ``fold_windows`` (col2im), a
+loop over the kernel offsets only, each adding one strided slice.  The transposed
+convolution runs the same two pieces the other way round; pooling and ``F.unfold`` /
+``F.fold`` use them too.
+"""
 from __future__ import annotations
 
-from ...core.function import Function
-from ...core.device import array_module
+import itertools
+import math
 
-__all__ = ["conv1d"]
+from ...core.device import array_module
+from ...core.dtypes import from_numpy_dtype, scalar_type_name
+from ...core.function import Function
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
+
+
+def _expand(value, name, dims):
+    """torch's ``expand_param_if_needed``: ``3``, ``[3]`` or ``[3, 3]`` -> ``(3, 3)`` for ``dims=2``."""
+    if not isinstance(value, (tuple, list)):
+        return (int(value),) * dims
+    if len(value) == 1:
+        return (int(value[0]),) * dims
+    if len(value) != dims:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {dims} values to match "
+                           f"the convolution dimensions, but got {name}={[int(v) for v in value]}")
+    return tuple(int(v) for v in value)
 
 
 def _single(value, name="value"):
-    """``3`` or ``(3,)`` -> ``3`` (torch's ``_single``)."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise RuntimeError(f"expected {name} to be a single integer value or a list of 1 values to match "
-                               f"the convolution dimensions, but got {name}={list(value)}")
-        return int(value[0])
-    return int(value)
+    """``3`` or ``(3,)`` -> ``3`` (torch's ``_single``, checked)."""
+    return _expand(value, name, 1)[0]
+
+
+def _ntuple(value, dims):
+    """torch's ``_pair`` / ``_triple``: an int repeated ``dims`` times; a sequence kept as a tuple."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
 
 
 def windows(x, kernel_size, stride, dilation):
-    """``(N, C, L)`` -> ``(N, C, L_out, K)``: a read-only strided view, no copy.
+    """``(N, C, *L)`` -> ``(N, C, *L_out, *K)``: a read-only strided view, no copy.
 
-    Window ``l`` holds ``x[..., l * stride + k * dilation]`` for ``k < K``.
+    Window ``l`` holds ``x[..., l * stride + k * dilation]`` for each kernel offset ``k < K``
+    (per spatial dim).  ``L_out = (L - dilation (K - 1) - 1) // stride + 1``.
     """
     xp = array_module(x)
-    span = dilation * (kernel_size - 1) + 1
-    view = xp.lib.stride_tricks.sliding_window_view(x, span, axis=-1)   # (N, C, L - span + 1, span)
-    return view[:, :, ::stride, ::dilation]
+    dims = len(kernel_size)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    view = xp.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(-dims, 0)))
+    # (N, C, *(L - span + 1), *span): keep every stride-th window and every dilation-th tap
+    return view[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+                + tuple(slice(None, None, d) for d in dilation)]
 
 
-def fold_windows(grad_windows, length, stride, dilation):
-    """The transpose of ``windows`` (col2im): ``(N, C, L_out, K)`` -> ``(N, C, length)``, overlaps summed."""
+def fold_windows(grad_windows, shape, stride, dilation):
+    """The transpose of ``windows`` (col2im): ``(N, C, *L_out, *K)`` -> ``(N, C, *shape)``, overlaps summed
+    (the two leading axes are carried through as they are: ``(C, N, ...)`` works the same).
+
+    One strided slice-add per kernel offset: within one offset the windows never
+    collide, so each add is a plain (vectorised) ``+=``.
+    """
     xp = array_module(grad_windows)
-    n, c, out_length, kernel_size = grad_windows.shape
-    grad = xp.zeros((n, c, length), dtype=grad_windows.dtype)
-    for k in range(kernel_size):          # one strided scatter per kernel tap; taps never collide
-        start = k * dilation
-        grad[:, :, start:start + stride * (out_length - 1) + 1:stride] += grad_windows[:, :, :, k]
+    dims = len(shape)
+    n, c = grad_windows.shape[:2]
+    out_shape, kernel_size = grad_windows.shape[2:2 + dims], grad_windows.shape[2 + dims:]
+    grad = xp.zeros((n, c) + tuple(shape), dtype=grad_windows.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        grad[tap_slices(offset, stride, dilation, out_shape)] += grad_windows[(Ellipsis,) + offset]
     return grad
 
 
-class Conv1d(Function):
-    """``out[n, o, l] = sum_{c, k} w[o, c, k] x[n, g(o) C/G + c, l s + k d] + b[o]``.
+def tap_slices(offset, stride, dilation, out_shape):
+    """Where kernel ``offset`` reads in ``(N, C, *L)``: ``x[..., l * stride + offset * dilation]`` for each
+    output ``l`` (per dim), as slices; ``windows(x)[..., offset]`` is the same view of ``x``."""
+    return (slice(None), slice(None)) + tuple(slice(k * d, k * d + s * (size - 1) + 1, s)
+                                              for k, d, s, size in zip(offset, dilation, stride, out_shape))
 
-    x ``(N, C, L)`` (already zero-padded), weight ``(O, C/G, K)``, bias ``(O,)`` -> ``(N, O, L_out)``.
-    Per group the windows ``(N, L_out, C/G * K)`` times ``weight^T`` ``(C/G * K, O/G)`` is one matmul;
-    the backward is the same matmul transposed, then ``fold_windows``.
+
+class Convolution(Function):
+    """``out[n, o, l] = sum_{c, k} w[o, c, k] x[n, g(o) C/G + c, l s - p + k d] + b[o]`` (cross-correlation).
+
+    x ``(N, C, *L)``, weight ``(O, C/G, *K)``, bias ``(O,)`` -> ``(N, O, *L_out)``; ``padding`` is
+    ``((before, after), ...)`` per spatial dim, zeros.  Per group the columns
+    ``(C/G * prod(K), N * prod(L_out))`` are multiplied by the weight ``(O/G, C/G * prod(K))``: the
+    batch sits inside the columns so that each group is ONE large matmul (BLAS runs one big
+    product faster than N small ones), at the price of a transposed copy of the output.
     """
 
     def name(self):
         return "ConvolutionBackward0"
 
-    def forward(self, x, weight, *bias, stride, dilation, groups, padding):
+    def forward(self, x, weight, *bias, stride, padding, dilation, groups):
         xp = array_module(x)
-        self.stride, self.dilation, self.groups, self.padding = stride, dilation, groups, padding
-        if padding != (0, 0):
-            x = xp.pad(x, ((0, 0), (0, 0), padding))
-        self.padded_length = x.shape[-1]
-        out_channels, group_channels, kernel_size = weight.shape
-        cols = self._columns(x, kernel_size)                                 # (N, G, L_out, C/G * K)
-        weights = weight.reshape(groups, out_channels // groups, group_channels * kernel_size)
-        output = cols @ weights.transpose(0, 2, 1)                            # (N, G, L_out, O/G)
-        n, _, out_length, _ = output.shape
-        output = output.transpose(0, 1, 3, 2).reshape(n, out_channels, out_length)
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.input_shape = x.shape
+        if any(before or after for before, after in padding):
+            x = xp.pad(x, ((0, 0), (0, 0)) + padding)
+        self.padded_shape = x.shape[2:]
+        n, out_channels, kernel_size = x.shape[0], weight.shape[0], weight.shape[2:]
+        columns = self._columns(x, kernel_size)                               # (G, C/G * prod(K), N * P)
+        weights = weight.reshape(groups, out_channels // groups, columns.shape[1])
+        output = (weights @ columns).reshape((out_channels, n) + self.out_shape)   # (O, N, *L_out)
+        # torch's outputs are contiguous (and x.view(n, -1) must work on them): copy to (N, O, *L_out)
+        output = xp.ascontiguousarray(output.swapaxes(0, 1))
         if bias:
-            output += bias[0][:, None]
-        self.save_for_backward(x if self.needs_input_grad[1] else None, weight)
+            output += bias[0].reshape((out_channels,) + (1,) * len(kernel_size))
+        # the columns are the weight's gradient operand: keep them rather than build them twice
+        self.columns = columns if self.needs_input_grad[1] else None
+        self.save_for_backward(weight)
         self.has_bias = bool(bias)
         return output
 
     def _columns(self, x, kernel_size):
-        n, channels, _ = x.shape
-        view = windows(x, kernel_size, self.stride, self.dilation)           # (N, C, L_out, K)
-        out_length = view.shape[2]
-        view = view.reshape(n, self.groups, channels // self.groups, out_length, kernel_size)
-        return view.transpose(0, 1, 3, 2, 4).reshape(n, self.groups, out_length, -1)
+        """im2col: ``(N, C, *L)`` -> ``(G, C/G * prod(K), N * prod(L_out))`` (a copy of the window view)."""
+        n, channels = x.shape[:2]
+        view = windows(x, kernel_size, self.stride, self.dilation)          # (N, C, *L_out, *K)
+        dims = len(kernel_size)
+        self.out_shape = view.shape[2:2 + dims]
+        # (C, *K, N, *L_out): the output pixels innermost, so the copy reads runs of the input
+        view = view.transpose((1,) + tuple(range(2 + dims, 2 + 2 * dims)) + (0,) + tuple(range(2, 2 + dims)))
+        return view.reshape(self.groups, channels // self.groups * math.prod(kernel_size),
+                            n * math.prod(self.out_shape))
 
     def backward(self, grad_output):
-        x, weight = self.saved_tensors
-        out_channels, group_channels, kernel_size = weight.shape
-        n, _, out_length = grad_output.shape
-        groups = self.groups
-        grad = grad_output.reshape(n, groups, out_channels // groups, out_length)   # (N, G, O/G, L_out)
+        (weight,) = self.saved_tensors
+        out_channels, group_channels, kernel_size = weight.shape[0], weight.shape[1], weight.shape[2:]
+        n, groups, dims = grad_output.shape[0], self.groups, len(kernel_size)
+        pixels = n * math.prod(self.out_shape)
+        # (N, O, *L_out) -> (G, O/G, N * P), the layout of the forward's product
+        grad = grad_output.swapaxes(0, 1).reshape(groups, out_channels // groups, pixels)
         grads = [None, None, None][:2 + self.has_bias]
         if self.needs_input_grad[0]:
-            weights = weight.reshape(groups, out_channels // groups, group_channels * kernel_size)
-            grad_cols = grad.transpose(0, 1, 3, 2) @ weights                          # (N, G, L_out, C/G * K)
-            grad_cols = grad_cols.reshape(n, groups, out_length, group_channels, kernel_size)
-            grad_cols = grad_cols.transpose(0, 1, 3, 2, 4).reshape(n, groups * group_channels, out_length,
-                                                                  kernel_size)
-            grad_x = fold_windows(grad_cols, self.padded_length, self.stride, self.dilation)
-            left, right = self.padding
-            grads[0] = grad_x[:, :, left:self.padded_length - right]
+            weights = weight.reshape(groups, out_channels // groups, group_channels * math.prod(kernel_size))
+            grad_columns = weights.swapaxes(1, 2) @ grad                             # (G, C/G * prod(K), N * P)
+            grad_windows = grad_columns.reshape((groups * group_channels,) + kernel_size + (n,) + self.out_shape)
+            # col2im in the columns' own (C, N) order: 30 % faster than reading them as (N, C)
+            grad_windows = grad_windows.transpose((0, 1 + dims) + tuple(range(2 + dims, 2 + 2 * dims))
+                                                  + tuple(range(1, 1 + dims)))        # (C, N, *L_out, *K)
+            grad_x = fold_windows(grad_windows, self.padded_shape, self.stride, self.dilation).swapaxes(0, 1)
+            grads[0] = grad_x[(slice(None), slice(None)) + tuple(
+                slice(before, before + size) for (before, _), size in zip(self.padding, self.input_shape[2:]))]
         if self.needs_input_grad[1]:
-            cols = self._columns(x, kernel_size)                                     # (N, G, L_out, C/G * K)
-            grad_weight = (grad @ cols).sum(axis=0)                                   # (G, O/G, C/G * K)
+            grad_weight = grad @ self.columns.swapaxes(1, 2)                         # (G, O/G, C/G * prod(K))
             grads[1] = grad_weight.reshape(weight.shape)
         if self.has_bias and self.needs_input_grad[2]:
-            grads[2] = grad_output.sum(axis=(0, 2))
+            grads[2] = grad.reshape(out_channels, pixels).sum(axis=1)
         return tuple(grads)
 
 
-def _padding_pair(padding, kernel_size, stride, dilation):
-    """torch's ``padding`` (int, 1-tuple, ``'valid'`` or ``'same'``) -> (left, right)."""
+def _same_padding(kernel_size, dilation):
+    """``padding='same'``: ``dilation (K - 1)`` in all, the odd element on the right (as torch)."""
+    totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    return tuple((total // 2, total - total // 2) for total in totals)
+
+
+def _padding_pairs(padding, kernel_size, stride, dilation):
+    """torch's ``padding`` (int, tuple, ``'valid'`` or ``'same'``) -> ``((before, after), ...)`` per dim."""
+    dims = len(kernel_size)
     if isinstance(padding, str):
         if padding == "valid":
-            return 0, 0
+            return ((0, 0),) * dims
         if padding == "same":
-            if stride != 1:
+            if any(s != 1 for s in stride):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
-            total = dilation * (kernel_size - 1)   # torch puts the odd extra element on the right
-            return total // 2, total - total // 2
+            return _same_padding(kernel_size, dilation)
         raise RuntimeError(f"Invalid padding string: '{padding}'")
-    padding = _single(padding, "padding")
-    return padding, padding
+    return tuple((p, p) for p in _expand(padding, "padding", dims))
 
 
-def _check_conv1d(input, weight, groups, padding, dilation):
-    shape, weight_shape = list(input.array.shape), list(weight.array.shape)
-    if len(shape) != 3:
-        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: {shape}")
+def _padding_pair(padding, kernel_size, stride, dilation):
+    """The 1-d form of ``_padding_pairs``: ``(left, right)``."""
+    return _padding_pairs(padding, (kernel_size,), (stride,), (dilation,))[0]
+
+
+def _type_name(array):
+    return f"torch.{scalar_type_name(from_numpy_dtype(array.dtype))}Tensor"
+
+
+def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
+    """torch's ``check_shape_forward``, in its order, on a batched input."""
+    if any(before < 0 or after < 0 for before, after in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    shape, weight_shape = list(x.shape), list(weight.shape)
+    if len(weight_shape) != len(shape):
+        raise RuntimeError(f"Expected {len(weight_shape)}-dimensional input for {len(weight_shape)}-dimensional "
+                           f"weight {weight_shape}, but got {len(shape)}-dimensional input of size {shape} instead")
+    if weight_shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {weight_shape} instead")
+    if weight_shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{weight_shape}] instead")
     if shape[1] != weight_shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {weight_shape}, expected input{shape} to have "
                            f"{weight_shape[1] * groups} channels, but got {shape[1]} channels instead")
-    padded = shape[2] + padding[0] + padding[1]
-    if padded < dilation * (weight_shape[2] - 1) + 1:
-        raise RuntimeError(f"Calculated padded input size per channel: ({padded}). Kernel size: "
-                           f"({dilation * (weight_shape[2] - 1) + 1}). Kernel size can't be greater than "
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight_shape[0]):
+        raise RuntimeError(f"Given weight of size {weight_shape}, expected bias to be 1-dimensional with "
+                           f"{weight_shape[0]} elements, but got bias of size {list(bias.shape)} instead")
+    padded = [size + before + after for size, (before, after) in zip(shape[2:], padding)]
+    spans = [d * (k - 1) + 1 for k, d in zip(weight_shape[2:], dilation)]
+    if any(p < s for p, s in zip(padded, spans)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({' x '.join(map(str, spans))}). Kernel size can't be greater than "
                            "actual input size")
+    if 0 in dilation:   # torch rejects it in the kernel it picks: oneDNN for float32, its own loops otherwise
+        raise RuntimeError("non-positive dilation is not supported" if x.dtype.name == "float32" else
+                           f"dilation should be greater than zero, but got {list(dilation)}")
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
+                           "same or input should be a MKLDNN tensor and weight is a dense tensor")
+
+
+def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, name):
+    """The checks of ``torch.conv{dims}d`` in torch's order, then ``Convolution``."""
+    if bias is not None and bias.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({scalar_type_name(input.dtype).lower()}) and bias type "
+                           f"({scalar_type_name(bias.dtype).lower()}) should be the same")
+    if input.array.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.array.shape)}")
+    unbatched = input.array.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    # torch's parser makes an int a list of ``dims`` values; the convolution then takes its rank from the weight
+    weight_dims = weight.array.ndim - 2
+    if weight_dims <= 0:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    stride = _expand(_ntuple(stride, dims), "stride", weight_dims)
+    dilation = _expand(_ntuple(dilation, dims), "dilation", weight_dims)
+    if isinstance(padding, str):
+        pads = _padding_pairs(padding, weight.array.shape[2:], stride, dilation)
+    else:
+        pads = tuple((p, p) for p in _expand(_ntuple(padding, dims), "padding", weight_dims))
+    _check_convolution(input.array, weight.array, None if bias is None else bias.array, stride, pads, dilation,
+                       groups)
+    tensors = (input, weight) if bias is None else (input, weight, bias)
+    output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    return output.squeeze(0) if unbatched else output
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-d cross-correlation: input ``(N, C, L)`` or ``(C, L)``, weight ``(O, C/groups, K)`` -> ``(N, O, L_out)``."""
-    stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
-    pad = _padding_pair(padding, weight.array.shape[-1], stride, dilation)
-    unbatched = input.array.ndim == 2
+    """1-d cross-correlation: input ``(N, C, L)`` or ``(C, L)``, weight ``(O, C/groups, K)`` -> ``(N, O, L_out)``.
+
+    ``L_out = (L + 2 padding - dilation (K - 1) - 1) // stride + 1``; ``padding`` may be
+    ``'same'`` or ``'valid'``.
+    """
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation: input ``(N, C, H, W)`` or ``(C, H, W)``, weight ``(O, C/groups, KH, KW)``
+    -> ``(N, O, H_out, W_out)``; ``stride``, ``padding``, ``dilation`` are ints or pairs (per dim as in
+    ``conv1d``), or ``padding='same'`` / ``'valid'``."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d cross-correlation: input ``(N, C, D, H, W)`` or ``(C, D, H, W)``, weight ``(O, C/groups, KD, KH, KW)``
+    -> ``(N, O, D_out, H_out, W_out)``."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+# ---- transposed convolution -------------------------------------------------------------------------------
+class ConvolutionTranspose(Function):
+    """The transpose (adjoint) of ``Convolution`` in ``x``: each input pixel scatters ``weight`` times its
+    value onto the output, ``out[n, o, l s - p + k d] += sum_c x[n, c, l] w[c, o, k]`` (+ ``b[o]``).
+
+    x ``(N, C_in, *L)``, weight ``(C_in, C_out/G, *K)``, bias ``(C_out,)`` -> ``(N, C_out, *L_out)``,
+    ``L_out = (L - 1) s - 2 p + d (K - 1) + output_padding + 1``.  The forward is the convolution's
+    input gradient (one matmul per group, then col2im); the backward is the convolution's forward.
+    """
+
+    def forward(self, x, weight, *bias, stride, padding, output_padding, dilation, groups):
+        xp = array_module(x)
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        n, in_channels = x.shape[:2]
+        self.input_shape, kernel_size = x.shape, weight.shape[2:]
+        out_channels = weight.shape[1] * groups
+        # before cropping ``padding`` from both ends; ``output_padding`` adds at the far end
+        self.full_shape = tuple((size - 1) * s + d * (k - 1) + 1 + extra for size, k, s, d, extra
+                                in zip(x.shape[2:], kernel_size, stride, dilation, output_padding))
+        inputs = self._as_matrix(x)                                                  # (G, C_in/G, N * P)
+        weights = weight.reshape(groups, in_channels // groups, -1)                  # (G, C_in/G, C_out/G * prod(K))
+        columns = weights.swapaxes(1, 2) @ inputs                                    # (G, C_out/G * prod(K), N * P)
+        dims = len(kernel_size)
+        windows_view = columns.reshape((out_channels,) + kernel_size + (n,) + x.shape[2:]).transpose(
+            (0, 1 + dims) + tuple(range(2 + dims, 2 + 2 * dims)) + tuple(range(1, 1 + dims)))  # (C_out, N, *L, *K)
+        full = fold_windows(windows_view, self.full_shape, stride, dilation).swapaxes(0, 1)
+        output = xp.ascontiguousarray(full[(Ellipsis,) + tuple(slice(p, size - p)
+                                                                for p, size in zip(padding, self.full_shape))])
+        if bias:
+            output += bias[0].reshape((out_channels,) + (1,) * dims)
+        self.inputs = inputs if self.needs_input_grad[1] else None
+        self.save_for_backward(weight)
+        self.has_bias = bool(bias)
+        return output
+
+    def _as_matrix(self, x):
+        """``(N, C, *L)`` -> ``(G, C/G, N * prod(L))``."""
+        n, channels = x.shape[:2]
+        return x.swapaxes(0, 1).reshape(self.groups, channels // self.groups, n * math.prod(x.shape[2:]))
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        (weight,) = self.saved_tensors
+        n, in_channels, groups = self.input_shape[0], self.input_shape[1], self.groups
+        kernel_size, spatial, dims = weight.shape[2:], self.input_shape[2:], len(weight.shape[2:])
+        full = xp.pad(grad_output, ((0, 0), (0, 0)) + tuple((p, p) for p in self.padding))
+        # what each input pixel scattered to: the convolution's windows (their count can exceed L
+        # when output_padding >= stride; those extra windows saw no input)
+        view = windows(full, kernel_size, self.stride, self.dilation)[
+            (slice(None), slice(None)) + tuple(slice(0, size) for size in spatial)]   # (N, C_out, *L, *K)
+        view = view.transpose((1,) + tuple(range(2 + dims, 2 + 2 * dims)) + (0,) + tuple(range(2, 2 + dims)))
+        columns = view.reshape(groups, -1, n * math.prod(spatial)) if view.size else \
+            xp.zeros((groups, view.shape[0] // groups * math.prod(kernel_size), 0), dtype=view.dtype)
+        grads = [None, None, None][:2 + self.has_bias]
+        if self.needs_input_grad[0]:
+            weights = weight.reshape(groups, in_channels // groups, -1)
+            grad_x = (weights @ columns).reshape((in_channels, n) + spatial)             # (C_in, N, *L)
+            grads[0] = xp.ascontiguousarray(grad_x.swapaxes(0, 1))
+        if self.needs_input_grad[1]:
+            grads[1] = (self.inputs @ columns.swapaxes(1, 2)).reshape(weight.shape)
+        if self.has_bias and self.needs_input_grad[2]:
+            grads[2] = grad_output.swapaxes(0, 1).reshape(grad_output.shape[1], -1).sum(axis=1) \
+                if grad_output.size else xp.zeros(grad_output.shape[1], dtype=grad_output.dtype)
+        return tuple(grads)
+
+
+def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation, groups):
+    """torch's ``check_shape_forward`` for ``transposed=True``, then its output-padding check."""
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(p < 0 for p in output_padding):
+        raise RuntimeError("negative output_padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    shape, weight_shape = list(x.shape), list(weight.shape)
+    if len(weight_shape) != len(shape):
+        raise RuntimeError(f"Expected {len(weight_shape)}-dimensional input for {len(weight_shape)}-dimensional "
+                           f"weight {weight_shape}, but got {len(shape)}-dimensional input of size {shape} instead")
+    if weight_shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {weight_shape} instead")
+    if weight_shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{weight_shape}] instead")
+    if shape[1] != weight_shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {weight_shape}, expected input{shape} to have "
+                           f"{weight_shape[0]} channels, but got {shape[1]} channels instead")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight_shape[1] * groups):
+        raise RuntimeError(f"Given transposed=1, weight of size {weight_shape}, expected bias to be 1-dimensional "
+                           f"with {weight_shape[1] * groups} elements, but got bias of size {list(bias.shape)} "
+                           "instead")
+    if any(p >= s and p >= d for p, s, d in zip(output_padding, stride, dilation)):
+        # torch runs 1-d as 2-d with a height of 1
+        names = ("height", "width")
+        padded = [(0, 1, 1)] * (2 - len(stride)) + list(zip(output_padding, stride, dilation))
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           + " ".join(f"output_padding_{name}: {p[0]}" for name, p in zip(names, padded)) + " "
+                           + " ".join(f"stride_{name}: {p[1]}" for name, p in zip(names, padded)) + " "
+                           + " ".join(f"dilation_{name}: {p[2]}" for name, p in zip(names, padded)))
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
+                           "same or input should be a MKLDNN tensor and weight is a dense tensor")
+
+
+def _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims, name):
+    if bias is not None and bias.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({scalar_type_name(input.dtype).lower()}) and bias type "
+                           f"({scalar_type_name(bias.dtype).lower()}) should be the same")
+    if input.array.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.array.shape)}")
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    unbatched = input.array.ndim == dims + 1
     if unbatched:
         input = input.unsqueeze(0)
-    _check_conv1d(input, weight, groups, pad, dilation)
+    weight_dims = weight.array.ndim - 2
+    if weight_dims <= 0:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    stride, padding, output_padding, dilation = (
+        _expand(_ntuple(value, dims), label, weight_dims)
+        for value, label in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"),
+                             (dilation, "dilation")))
+    _check_transposed(input.array, weight.array, None if bias is None else bias.array, stride, padding,
+                      output_padding, dilation, groups)
     tensors = (input, weight) if bias is None else (input, weight, bias)
-    output = Conv1d.apply(*tensors, stride=stride, dilation=dilation, groups=groups, padding=pad)
+    output = ConvolutionTranspose.apply(*tensors, stride=stride, padding=padding, output_padding=output_padding,
+                                        dilation=dilation, groups=groups)
     return output.squeeze(0) if unbatched else output
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-d transposed convolution: input ``(N, C_in, L)`` or ``(C_in, L)``, weight ``(C_in, C_out/groups, K)``
+    -> ``(N, C_out, L_out)``, ``L_out = (L - 1) stride - 2 padding + dilation (K - 1) + output_padding + 1``."""
+    return _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                                  "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution: input ``(N, C_in, H, W)`` or ``(C_in, H, W)``, weight
+    ``(C_in, C_out/groups, KH, KW)`` -> ``(N, C_out, H_out, W_out)`` (per dim as ``conv_transpose1d``)."""
+    return _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                                  "conv_transpose2d")

@@ -1,14 +1,10 @@
-"""``F.glu`` (gated linear unit, closed-form backward) and ``F.dropout1d`` (channel dropout)."""
+"""``F.glu``: the gated linear unit, with a closed-form backward (channel dropout is in dropout.py)."""
 from __future__ import annotations
 
-from ...core import random
-from ...core.function import Function
 from ...core.device import array_module
-from ...ops.arithmetic import mul, mul_
-from ...core.tensor import Tensor
-from .dropout import _check_probability
+from ...core.function import Function
 
-__all__ = ["glu", "dropout1d"]
+__all__ = ["glu"]
 
 
 class GLU(Function):
@@ -50,23 +46,3 @@ def glu(input, dim=-1):
     if input.array.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.array.shape[dim]}")
     return GLU.apply(input, dim=dim)
-
-
-def dropout1d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` with probability ``p``; scale the rest by ``1 / (1 - p)``.
-
-    One Bernoulli draw per (sample, channel), broadcast along ``L`` (torch's feature dropout).
-    """
-    _check_probability(p)
-    ndim = input.array.ndim
-    if ndim not in (2, 3):
-        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that dropout1d "
-                           "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
-                           "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    if not training or p == 0.0:
-        return input
-    keep = 1.0 - p
-    draws = random.uniform(input.array.shape[:-1] + (1,), input.array.dtype, input.device)
-    mask = (draws < keep).astype(input.array.dtype) * (1.0 / keep if keep > 0 else 0.0)
-    mask = Tensor._wrap(mask.astype(input.array.dtype, copy=False))
-    return mul_(input, mask) if inplace else mul(input, mask)

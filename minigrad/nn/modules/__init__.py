@@ -15,4 +15,7 @@ from .distance import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
+from .instancenorm import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403

@@ -1,0 +1,76 @@
+"""``F.group_norm`` and ``F.instance_norm``: normalisation over groups of channels, or over each channel of
+each sample, through the fused ``LayerNorm`` node (statistics per row of a reshaped view), then the
+per-channel affine."""
+from __future__ import annotations
+
+import math
+
+from ...core.device import array_module
+from ...ops.inplace import write
+from .batchnorm import batch_norm
+from .normalization import LayerNorm
+
+__all__ = ["group_norm", "instance_norm"]
+
+
+def _per_channel(tensor, ndim):
+    """A ``(C,)`` vector as ``(C, 1, ...)``, to broadcast against ``(N, C, *)``."""
+    return tensor.reshape((tensor.array.shape[0],) + (1,) * (ndim - 2))
+
+
+def _affine(normalized, weight, bias):
+    ndim = normalized.array.ndim
+    if weight is not None:
+        normalized = normalized * _per_channel(weight, ndim)
+    if bias is not None:
+        normalized = normalized + _per_channel(bias, ndim)
+    return normalized
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    """Normalise ``(N, C, *)`` over each group of ``C / num_groups`` channels (and all their positions) to
+    mean 0 and (biased) variance 1, then ``* weight[c] + bias[c]``."""
+    shape = list(input.array.shape)
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(shape)}")
+    if shape[1] % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {shape} and num_groups={num_groups}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and (tensor.array.ndim != 1 or tensor.array.shape[0] != shape[1]):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(tensor.array.shape)} and input of shape {shape}")
+    n, channels = shape[:2]
+    per_group = channels // num_groups * math.prod(shape[2:])
+    grouped = input.reshape(n, num_groups, per_group)
+    normalized = LayerNorm.apply(grouped, normalized_ndim=1, eps=eps, has_weight=False, has_bias=False)
+    return _affine(normalized.reshape(shape), weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-05):
+    """Normalise each channel of each sample of ``(N, C, *)`` over its positions, then ``* weight + bias``.
+
+    With ``use_input_stats`` the statistics are the sample's own (and the running ones, when given, move
+    towards their batch mean, the variance unbiased, as torch); without, the running ones are used.
+    """
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    x = input.array
+    if x.ndim > 2 and x.size // max(x.shape[0] * x.shape[1], 1) <= 1 and x.size:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"torch.Size({list(x.shape)})")
+    if running_mean is not None or running_var is not None:
+        xp = array_module(x)
+        axes = tuple(range(2, x.ndim))
+        count = x.size // (x.shape[0] * x.shape[1])
+        mean = x.mean(axis=axes)                                             # (N, C)
+        var = ((x - mean.reshape(mean.shape + (1,) * len(axes))) ** 2).sum(axis=axes) / (count - 1)
+        if running_mean is not None:
+            write(running_mean, (1 - momentum) * running_mean.array
+                  + momentum * xp.asarray(mean.mean(axis=0), dtype=running_mean.array.dtype))
+        if running_var is not None:
+            write(running_var, (1 - momentum) * running_var.array
+                  + momentum * xp.asarray(var.mean(axis=0), dtype=running_var.array.dtype))
+    normalized = LayerNorm.apply(input, normalized_ndim=x.ndim - 2, eps=eps, has_weight=False, has_bias=False)
+    return _affine(normalized, weight, bias)

@@ -1,0 +1,92 @@
+"""GroupNorm and InstanceNorm1d/2d against torch: outputs and gradients (random weighting), running
+statistics in training and their use in eval, unbatched input, float32, reprs and errors."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+from minigrad.testing import gradcheck
+from _nn_parity import assert_close, assert_same_error, check_module, make_pair
+
+
+def _input(shape, dtype="float64", seed=0):
+    return (numpy.random.default_rng(seed).standard_normal(shape) * 2 + 0.5).astype(dtype)
+
+
+def _randomize_affine(ours, theirs):
+    """Non-trivial weight and bias (the defaults are ones and zeros), the same in both."""
+    rng = numpy.random.default_rng(7)
+    for name, parameter in theirs.named_parameters():
+        with torch.no_grad():
+            parameter.copy_(torch.tensor(rng.standard_normal(tuple(parameter.shape))))
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+
+
+@pytest.mark.parametrize("args, kwargs, shape", [((1, 6), {}, (2, 6, 5, 4)), ((2, 6), {}, (2, 6, 5, 4)),
+                                                 ((6, 6), {"eps": 1e-3}, (3, 6, 7)), ((3, 6), {"affine": False},
+                                                                                       (2, 6, 3, 2, 2)),
+                                                 ((2, 4), {}, (1, 4, 3)), ((2, 4), {}, (0, 4, 3))])
+def test_group_norm_matches_torch(args, kwargs, shape):
+    ours, theirs = make_pair("GroupNorm", *args, **kwargs)
+    assert repr(ours) == repr(theirs)
+    _randomize_affine(ours, theirs)
+    check_module(ours, theirs, [_input(shape)])
+
+
+def test_group_norm_float32_and_gradcheck():
+    ours, theirs = make_pair("GroupNorm", 2, 4, dtype="float32")
+    outputs, _ = check_module(ours, theirs, [_input((2, 4, 5, 5), "float32")])
+    assert outputs[0].dtype == minigrad.float32
+    x = minigrad.tensor(_input((2, 4, 3, 2)), requires_grad=True)
+    w = minigrad.tensor(_input((4,), seed=1), requires_grad=True)
+    b = minigrad.tensor(_input((4,), seed=2), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), (x, w, b))
+
+
+@pytest.mark.parametrize("name, kwargs, shape", [
+    ("InstanceNorm2d", {}, (2, 3, 5, 4)), ("InstanceNorm2d", {"affine": True}, (2, 3, 5, 4)),
+    ("InstanceNorm2d", {"affine": True}, (3, 5, 4)), ("InstanceNorm1d", {"affine": True, "eps": 1e-3}, (2, 3, 7)),
+    ("InstanceNorm2d", {"affine": True, "track_running_stats": True}, (2, 3, 5, 4)),
+    ("InstanceNorm1d", {"track_running_stats": True, "momentum": 0.3}, (3, 6))])
+def test_instance_norm_matches_torch_in_training_and_eval(name, kwargs, shape):
+    ours, theirs = make_pair(name, 3, **kwargs)
+    assert repr(ours) == repr(theirs)
+    if kwargs.get("affine"):
+        _randomize_affine(ours, theirs)
+    check_module(ours, theirs, [_input(shape)])
+    for buffer in ("running_mean", "running_var"):
+        if getattr(theirs, buffer) is not None:
+            assert_close(getattr(ours, buffer), getattr(theirs, buffer), buffer)
+    ours.eval(), theirs.eval()
+    check_module(ours, theirs, [_input(shape, seed=1)])
+
+
+def test_instance_norm_float32_matches_torch():
+    ours, theirs = make_pair("InstanceNorm2d", 3, affine=True, dtype="float32")
+    outputs, _ = check_module(ours, theirs, [_input((2, 3, 6, 5), "float32")])
+    assert outputs[0].dtype == minigrad.float32
+
+
+def test_group_and_instance_norm_errors_match_torch():
+    assert_same_error(lambda: nn.GroupNorm(2, 5), lambda: torch.nn.GroupNorm(2, 5))
+    cases = [((2, 5, 3), (2,), {}), ((5,), (1,), {}), ((2, 4, 3), (2,), {"weight": numpy.ones(3)})]
+    for shape, args, kwargs in cases:
+        x = numpy.zeros(shape)
+        assert_same_error(
+            lambda: F.group_norm(minigrad.tensor(x), *args, **{k: minigrad.tensor(v) for k, v in kwargs.items()}),
+            lambda: torch.nn.functional.group_norm(torch.tensor(x), *args,
+                                                   **{k: torch.tensor(v) for k, v in kwargs.items()}))
+    for layer_args, shape in [((3,), (2, 3, 5, 5, 5)), ((3,), (2, 3, 1, 1)), ((3,), (3, 1, 1))]:
+        ours, theirs = nn.InstanceNorm2d(*layer_args), torch.nn.InstanceNorm2d(*layer_args)
+        assert_same_error(lambda: ours(minigrad.zeros(*shape)), lambda: theirs(torch.zeros(*shape)))
+    ours, theirs = nn.InstanceNorm2d(3, affine=True), torch.nn.InstanceNorm2d(3, affine=True)
+    assert_same_error(lambda: ours(minigrad.zeros(2, 4, 5, 5)), lambda: theirs(torch.zeros(2, 4, 5, 5)))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        nn.InstanceNorm2d(3)(minigrad.zeros(2, 4, 5, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.InstanceNorm2d(4)(minigrad.ones(2, 4, 5, 5))
