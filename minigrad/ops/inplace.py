@@ -11,19 +11,33 @@ from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
 from ..core.dtypes import _category, scalar_type_name
-from .views import rebase_view_base, view_base
+from .views import check_view_write, rebase_view_base, refresh_views, view_base
+
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a "
+                   "single memory location. Please clone() the tensor before performing the operation.")
 
 
 def check_inplace_allowed(target):
-    """torch forbids changing a leaf that requires grad (or a view of one) while the graph is being recorded."""
+    """torch's checks before any in-place write: no element stored twice (an ``expand`` view); in
+    a recorded graph, no leaf that requires grad, no view of one, no output of ``split``/``unbind``."""
+    if has_internal_overlap(target.array):
+        raise RuntimeError(OVERLAP_MESSAGE)
     if not is_grad_enabled():
         return
     if target.requires_grad and target.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     found = view_base(target)
-    if found is not None and found[0].requires_grad and found[0].grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+    if found is not None:
+        if found[0].requires_grad and found[0].grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        check_view_write(target, found[0])
+
+
+def has_internal_overlap(array):
+    """Does some element sit at two places of ``array`` (a stride of 0 on a dim longer than 1)?"""
+    return 0 in array.strides and any(step == 0 and size > 1
+                                      for step, size in zip(array.strides, array.shape))
 
 
 def assign(target, result):
@@ -43,13 +57,13 @@ def assign(target, result):
         target.array[...] = result.array
     target._version_counter.value += 1
     if result.grad_fn is not None:
-        target.grad_fn = result.grad_fn
-        target._output_nr = result._output_nr
-        target._requires_grad = True
+        target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
         found = view_base(target)
-        if found is not None and (target.requires_grad or found[0].requires_grad):
-            rebase_view_base(target, *found)   # the write changed the view's base too
+        if found is None:
+            refresh_views(target)              # the views of target now show the new values
+        elif target.requires_grad or found[0].requires_grad:
+            rebase_view_base(target, *found)   # the write changed the view's base (and its views) too
     return target
 
 

@@ -11,6 +11,7 @@ from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
+from .views import register_view
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind"]
 
@@ -82,12 +83,11 @@ def _same_dtype(tensors):
     return [tensor.to(dtype) for tensor in tensors]
 
 
-def _as_views(results, input, keys):
-    """Each result is the view ``input[key]``: shared version counter, writes reach ``input``."""
-    counter = input._version_counter
-    for result, key in zip(results, keys):
-        result._version_counter = counter
-        result._view = (input, ("index", key))
+def _as_views(results, input, keys, maker):
+    """Each result is the view ``input[key]`` (writes reach ``input``), one of several made by
+    ``maker`` (torch forbids writing them in place while ``input`` is in a graph)."""
+    for number, (result, key) in enumerate(zip(results, keys)):
+        register_view(result, input, ("index", key), multi_output_of=(maker, number))
     return results
 
 
@@ -149,7 +149,7 @@ def vstack(tensors):
     return cat([t.reshape(1, -1) if t.array.ndim < 2 else t for t in tensors], 0)
 
 
-def _split_at(input, sizes, dim):
+def _split_at(input, sizes, dim, maker="Split"):
     offsets, total = [], 0
     for size in sizes[:-1]:
         total += size
@@ -157,7 +157,7 @@ def _split_at(input, sizes, dim):
     lead = (slice(None),) * dim
     starts, stops = [0] + offsets, offsets + [total + sizes[-1]]
     keys = [lead + (slice(start, stop),) for start, stop in zip(starts, stops)]
-    return _as_views(Split.apply(input, offsets=offsets, dim=dim), input, keys)
+    return _as_views(Split.apply(input, offsets=offsets, dim=dim), input, keys, maker)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -169,7 +169,7 @@ def split(tensor, split_size_or_sections, dim=0):
         if sum(sizes) != length or any(size < 0 for size in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} (input "
                                f"tensor's size at dimension {dim}), but got split_sizes={sizes}")
-        return _split_at(tensor, sizes, dim)
+        return _split_at(tensor, sizes, dim, "SplitWithSizes")
     split_size = int(split_size_or_sections)
     if split_size < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={split_size}")
@@ -200,4 +200,4 @@ def unbind(input, dim=0):
     dim = _check_dim(dim, input.array.ndim)
     lead = (slice(None),) * dim
     keys = [lead + (index,) for index in range(input.array.shape[dim])]
-    return _as_views(Unbind.apply(input, dim=dim), input, keys)
+    return _as_views(Unbind.apply(input, dim=dim), input, keys, "Unbind")

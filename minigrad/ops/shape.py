@@ -17,6 +17,7 @@ from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
 from .conversion import clone
 from .inplace import check_inplace_allowed
+from .views import register_view
 
 __all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
@@ -182,16 +183,10 @@ def _is_view_possible(array, shape):
     return array_module(array).may_share_memory(reshaped, array)
 
 
-def _as_view_of(result, input, spec=None):
-    """Mark ``result`` as a view of ``input``: an in-place change to either bumps both versions.
-
-    ``spec`` says how the view is made from ``input``'s array (see ``ops/views.py``), so
-    that an in-place write through the view also enters ``input``'s history.
-    """
-    result._version_counter = input._version_counter
-    if spec is not None:
-        result._view = (input, spec)
-    return result
+def _as_view_of(result, input, spec):
+    """Mark ``result`` as the view ``spec`` of ``input`` (see ``ops/views.py``): they share
+    memory, version counter and, after an in-place write to either, history."""
+    return register_view(result, input, spec)
 
 
 # ---- view and reshape ------------------------------------------------------------------
@@ -377,8 +372,7 @@ def expand(input, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({size}) must match the existing "
                                f"size ({existing}) at non-singleton dimension {axis}.  Target sizes: "
                                f"{list(sizes)}.  Tensor sizes: {list(shape)}")
-    # a read-only view: nothing is written through it, so it records no spec
-    return _as_view_of(Expand.apply(input, shape=tuple(target)), input)
+    return _as_view_of(Expand.apply(input, shape=tuple(target)), input, ("expand", tuple(target)))
 
 
 def expand_as(input, other):
@@ -448,8 +442,7 @@ def _become(input, result):
     input.array = result.array
     input._version_counter.value += 1
     if result.grad_fn is not None:
-        input.grad_fn = result.grad_fn
-        input._output_nr = result._output_nr
+        input._set_history(result.grad_fn, result._output_nr)
     return input
 
 

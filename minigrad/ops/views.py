@@ -1,25 +1,37 @@
-"""In-place changes through a view reach the view's base, in values and in the graph (as torch).
+"""Views and in-place writes: torch's semantics, in one place.
 
 ``row = out[0]`` shares ``out``'s memory, so ``row.add_(h)`` also changes
-``out``; the graph must know it too, or ``out``'s gradient would miss ``h``.
-Each view op records on its result how it was made from its input
-(``tensor._view = (input, spec)``, a spec being ``("index", key)``,
-``("reshape", shape)`` or ``("transpose", axes)``).  After an in-place op on a
-view, ``rebase_view_base`` gives the base a new node, ``WriteThroughView`` (torch's
-``CopySlices``): the region behind the view takes its gradient from the view's
-new history, the rest from the base's old one.  The view itself then becomes a
-view of the base's new history.
+``out``, and ``out.mul_(2)`` changes ``row``; the graph must know both, or the
+gradients would be silently wrong.  As torch, a view remembers its base and how
+it was made from it: ``register_view`` records on the view
+``tensor._view = (input, spec)`` (a spec is ``("index", key)``,
+``("reshape", shape)``, ``("transpose", axes)`` or ``("expand", shape)``; a chain
+of them leads to the base, the one tensor that is no view) and adds the view to
+the base's weak set of live views.
 
-Views of the same base made before the write keep their old history (torch
-would regenerate it); index the base again after an in-place write if you need
-its gradient through them.
+* A write through a view (``rebase_view_base``): the base takes a new node,
+  ``WriteThroughView`` (torch's ``CopySlices``): the region behind the view
+  takes its gradient from the view's new history, the rest from the base's old
+  one.
+* Any in-place write to the base or to one of its views (``refresh_views``):
+  every live view of the base becomes "the view of the base's new history"
+  (``ViewOf``, torch's ``AsStridedBackward0``).  torch regenerates a view's
+  ``grad_fn`` lazily, the first time it is read after the shared version counter
+  moved; doing it at the write gives the same graph without a check on every
+  op's inputs.
+* Outputs of an op that returns several views (``split``, ``chunk``,
+  ``unbind``) may not be written in place while their base is in a graph, and
+  they lose their history when the base is written (torch's errors).
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy
 
-from ..core.function import Function
 from ..core.device import array_module
+from ..core.function import Function
+from ..core.grad_mode import is_grad_enabled
 
 
 def apply_specs(array, specs):
@@ -31,13 +43,15 @@ def apply_specs(array, specs):
             array = array[argument + (Ellipsis,)] if isinstance(viewed, numpy.generic) else viewed
         elif kind == "reshape":
             array = array.reshape(argument)
+        elif kind == "expand":
+            array = array_module(array).broadcast_to(array, argument)
         else:
             array = array.transpose(argument)
     return array
 
 
 def _positions(shape, specs, xp):
-    """For each element of the view, its flat position in the base (a view never repeats one)."""
+    """For each element of the view, its flat position in the base (only ``expand`` repeats one)."""
     flat = xp.arange(int(numpy.prod(shape, dtype=numpy.int64))).reshape(shape)
     return apply_specs(flat, specs)
 
@@ -70,11 +84,58 @@ class ViewOf(Function):
     def backward(self, grad_output):
         xp = array_module(grad_output)
         grad = xp.zeros(int(numpy.prod(self.base_shape, dtype=numpy.int64)), grad_output.dtype)
-        grad[_positions(self.base_shape, self.specs, xp)] = grad_output
+        positions = _positions(self.base_shape, self.specs, xp)
+        if any(kind == "expand" for kind, _ in self.specs):
+            xp.add.at(grad, positions.reshape(-1), grad_output.reshape(-1))  # repeated positions add up
+        else:
+            grad[positions] = grad_output
         return grad.reshape(self.base_shape)
 
     def name(self):
         return "AsStridedBackward0"
+
+
+class InvalidatedView(Function):
+    """The history of an output of ``split``/``unbind`` after its base was written in place."""
+
+    def __init__(self, message, view):
+        self.message = message
+        self.output_meta = ((view.array.shape, view.array.dtype, array_module(view.array)),)
+
+    def backward(self, grad_output):
+        raise RuntimeError(self.message)
+
+    def name(self):
+        return "AsStridedBackward0"
+
+
+MULTI_OUTPUT_MESSAGE = (
+    "This view is the output of a function that returns multiple views. Such functions do not "
+    "allow the output views to be modified inplace. You should replace the inplace operation by "
+    "an out-of-place one.")
+
+
+def register_view(view, input, spec, multi_output_of=None):
+    """Mark ``view`` as made from ``input`` by ``spec``: shared version counter, shared history.
+
+    ``multi_output_of`` = (op name, output number) for an op that returns several views
+    (``("Split", 0)``).
+    """
+    view._version_counter = input._version_counter
+    view._view = (input, spec)
+    if multi_output_of is not None:
+        view._multi_output_of = multi_output_of
+    base = input
+    while True:
+        link = getattr(base, "_view", None)
+        if link is None:
+            break
+        base = link[0]
+    views = base.__dict__.get("_views")
+    if views is None:
+        views = base._views = weakref.WeakSet()   # weak: a view dies when its last user lets go
+    views.add(view)
+    return view
 
 
 def view_base(tensor):
@@ -91,11 +152,37 @@ def view_base(tensor):
     return tensor, tuple(specs)
 
 
+def check_view_write(view, base):
+    """torch refuses in-place writes to an output of ``split``/``unbind`` whose base is in a graph."""
+    made_by = getattr(view, "_multi_output_of", None)
+    if made_by is not None and is_grad_enabled() and (view._requires_grad or base._requires_grad):
+        raise RuntimeError(f"Output {made_by[1]} of {made_by[0]} is a view and is being modified "
+                           f"inplace. {MULTI_OUTPUT_MESSAGE}")
+
+
 def rebase_view_base(view, base, specs):
-    """After an in-place op on ``view``: the base takes the write into its history, the view follows."""
+    """After an in-place op on ``view``: the base takes the write into its history, the views follow."""
     written = WriteThroughView.apply(base, view, specs=specs)
     if written.grad_fn is None:
         return
-    base.grad_fn, base._output_nr, base._requires_grad = written.grad_fn, 0, True
-    refreshed = ViewOf.apply(base, specs=specs)
-    view.grad_fn, view._output_nr, view._requires_grad = refreshed.grad_fn, 0, True
+    base._set_history(written.grad_fn)
+    view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
+    refresh_views(base, written=view)
+
+
+def refresh_views(base, written=None):
+    """After an in-place write to ``base`` or one of its views: every other live view of ``base``
+    becomes the view of ``base``'s new history (torch's regenerated ``AsStridedBackward0``)."""
+    views = base.__dict__.get("_views")
+    if not views or not base._requires_grad or not is_grad_enabled():
+        return
+    for view in list(views):
+        if view is written:
+            continue
+        made_by = getattr(view, "_multi_output_of", None)
+        if made_by is not None:
+            view._set_history(InvalidatedView(
+                f"Output {made_by[1]} of {made_by[0]} is a view and its base or another view of its "
+                f"base has been modified inplace. {MULTI_OUTPUT_MESSAGE}", view))
+            continue
+        view._set_history(ViewOf.apply(base, specs=view_base(view)[1]).grad_fn)
