@@ -10,7 +10,7 @@ several times receives the sum of its gradients first (``b = a + a``).
 from __future__ import annotations
 
 from .device import array_module
-from .function import AccumulateGrad, gradient_edge
+from .function import AccumulateGrad, gradient_edge, run_hook
 from .tensor import Tensor
 
 
@@ -110,9 +110,7 @@ def _run_output_hooks(node, grads):
     grads = list(grads)
     for output_nr, hooks in node.output_hooks.items():
         for hook in list(hooks.values()):
-            replaced = hook(Tensor._wrap(grads[output_nr]))
-            if replaced is not None:
-                grads[output_nr] = replaced.array
+            grads[output_nr] = run_hook(hook, grads[output_nr])
     return grads
 
 

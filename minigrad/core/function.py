@@ -85,7 +85,10 @@ class Function:
             maker, output_nr = (tensor.grad_fn, tensor._output_nr) if tensor is not None else (None, 0)
         if maker is None:                # a leaf
             return description
-        return f"{description}, which is output {output_nr} of {maker.name().removesuffix('Backward0')},"
+        name = maker.name()
+        # torch's nodes written in C++ (CopySlices) are named with their namespace
+        name = name.removesuffix("Backward0") if "Backward" in name else f"torch::autograd::{name}"
+        return f"{description}, which is output {output_nr} of {name},"
 
     def release(self):
         """Free the saved arrays (after a backward without ``retain_graph``)."""
@@ -130,11 +133,15 @@ class Function:
         outputs = node.forward(*arrays, **options)
         # without a graph nothing refers to the node afterwards: it goes, with what it saved
         if not isinstance(outputs, tuple):
-            result = Tensor._wrap(_as_array(outputs))
+            if isinstance(outputs, numpy.generic):   # a NumPy scalar from a 0-d op: the saved one too
+                outputs = node._saved_scalar_as_array(outputs)
+            result = Tensor._wrap(outputs)
             if requires_grad:
                 node._link(inputs, (result,))
             return result
-        results = tuple([Tensor._wrap(_as_array(output)) for output in outputs])
+        results = tuple([Tensor._wrap(node._saved_scalar_as_array(output)
+                                      if isinstance(output, numpy.generic) else output)
+                         for output in outputs])
         if requires_grad:
             node._link(inputs, results)
         return results
@@ -166,6 +173,14 @@ class Function:
                     for output_nr, tensor in enumerate(outputs) if id(tensor.array) in saved_ids]
         self._saved_versions = tuple(records)
 
+    def _saved_scalar_as_array(self, scalar):
+        """``scalar`` as a 0-d array, which also replaces it among the saved values: the
+        version check finds a saved output by identity (``y = x.sum().exp(); y.add_(1)``)."""
+        array = numpy.asarray(scalar)
+        if self._saved:
+            self._saved = tuple(array if saved is scalar else saved for saved in self._saved)
+        return array
+
     def _keep_own_copy(self, array):
         """An in-place op is about to overwrite ``array``, which this node saved: keep a copy.
 
@@ -192,9 +207,7 @@ class AccumulateGrad(Function):
     def accumulate(self, grad):
         leaf = self.leaf
         for hook in list((leaf._hooks or {}).values()):
-            replaced = hook(Tensor._wrap(grad))
-            if replaced is not None:
-                grad = replaced.array
+            grad = run_hook(hook, grad)
         if leaf._grad is None:
             leaf._grad = Tensor._wrap(_as_array(grad).copy())
         else:
@@ -208,6 +221,20 @@ class AccumulateGrad(Function):
             node = AccumulateGrad(leaf)
             leaf._accumulator = weakref.ref(node)   # weak: the leaf must not keep its graph alive
         return node
+
+
+def run_hook(hook, grad):
+    """``hook(grad)``'s replacement for ``grad`` (or ``grad``); torch refuses another size or dtype."""
+    replaced = hook(Tensor._wrap(grad))
+    if replaced is None:
+        return grad
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if replaced.array.shape != grad.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if replaced.array.dtype != grad.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{Tensor._wrap(grad).type()} got {replaced.type()})")
+    return replaced.array
 
 
 def gradient_edge(tensor):

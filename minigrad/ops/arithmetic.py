@@ -353,6 +353,20 @@ def neg_(input):
     return assign(input, neg(input))
 
 
+def floor_divide_(input, other):
+    """``x //= y``: in place (the result type must fit ``x``'s: no float quotient into an int)."""
+    return assign(input, floor_divide(input, other))
+
+
+def remainder_(input, other):
+    """``x %= y``, in place."""
+    return assign(input, remainder(input, other))
+
+
+def fmod_(input, other):
+    return assign(input, fmod(input, other))
+
+
 def copy_(input, src, non_blocking=False):
     """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``."""
     if not isinstance(src, Tensor):
@@ -383,11 +397,19 @@ class CopyInto(Function):
 
 
 def zero_(input):
-    return write(input, 0)
+    return write(input, 0, overlap_ok=True)
 
 
 def fill_(input, value):
-    return write(input, value.array if isinstance(value, Tensor) else value)
+    """Every element set to ``value`` (a number or a 0-d tensor, whose gradient is the sum)."""
+    if isinstance(value, Tensor):
+        if value.array.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.array.ndim} dimensions.")
+        if value.requires_grad:
+            return copy_(input, value)   # differentiable in value, as torch's FillBackward
+        value = value.array
+    return write(input, value, overlap_ok=True)
 
 
 def uniform_(input, a=0.0, b=1.0, generator=None):

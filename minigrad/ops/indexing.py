@@ -25,7 +25,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .broadcast import broadcast_shapes, sum_to
-from .inplace import assign, check_inplace_allowed
+from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
@@ -395,6 +395,8 @@ def setitem(input, key, value):
         first, second = None, items
     else:
         first, second, _ = _advanced_key(items, array_module(target))
+    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
+        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
     value_is_tensor = isinstance(value, Tensor)
     if not value_is_tensor and not isinstance(value, numbers.Number):
         value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
@@ -404,7 +406,7 @@ def setitem(input, key, value):
             _region(target, first)[second] = value.array if value_is_tensor else value
             input._version_counter.value += 1
             return
-        check_inplace_allowed(input)
+        check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:
             result = CopySlices.apply(input, first=first, second=second, fill=value)
         else:
@@ -419,7 +421,15 @@ def setitem(input, key, value):
         region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
                            f"broadcast to indexing result of shape {region_shape}") from None
-    assign(input, result)
+    assign(input, result, overlap_ok=True)
+
+
+def _overlapping_region(target, key):
+    try:
+        region = target[key]
+    except IndexError:
+        return False          # the write below raises torch's error
+    return hasattr(region, "strides") and has_internal_overlap(region)
 
 
 # ---- gather, scatter, index_select, index_fill ---------------------------------------

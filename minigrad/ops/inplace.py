@@ -17,10 +17,11 @@ OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-
                    "single memory location. Please clone() the tensor before performing the operation.")
 
 
-def check_inplace_allowed(target):
-    """torch's checks before any in-place write: no element stored twice (an ``expand`` view); in
-    a recorded graph, no leaf that requires grad, no view of one, no output of ``split``/``unbind``."""
-    if has_internal_overlap(target.array):
+def check_inplace_allowed(target, overlap_ok=False):
+    """torch's checks before an in-place write: no element stored twice (an ``expand`` view; only
+    fills may write those, ``overlap_ok``); in a recorded graph, no leaf that requires grad, no
+    view of one, no output of ``split``/``unbind``."""
+    if not overlap_ok and has_internal_overlap(target.array):
         raise RuntimeError(OVERLAP_MESSAGE)
     if not is_grad_enabled():
         return
@@ -40,9 +41,9 @@ def has_internal_overlap(array):
                                       for step, size in zip(array.strides, array.shape))
 
 
-def assign(target, result):
+def assign(target, result, overlap_ok=False):
     """Make ``target`` hold ``result``'s values and history; return ``target``."""
-    check_inplace_allowed(target)
+    check_inplace_allowed(target, overlap_ok)
     if result.array.shape != target.array.shape:
         raise RuntimeError(f"output with shape {list(target.array.shape)} doesn't match the "
                            f"broadcast shape {list(result.array.shape)}")
@@ -81,12 +82,15 @@ class Overwrite(Function):
         return "FillBackward0"
 
 
-def write(target, array):
-    """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``)."""
-    check_inplace_allowed(target)
+def write(target, array, overlap_ok=False):
+    """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``).
+
+    ``overlap_ok``: one value for every element (``fill_``), so an expanded target is fine.
+    """
+    check_inplace_allowed(target, overlap_ok)
     if is_grad_enabled() and (target.requires_grad or _base_requires_grad(target)):
         # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
-        return assign(target, Overwrite.apply(target, values=array))
+        return assign(target, Overwrite.apply(target, values=array), overlap_ok)
     target.array[...] = array
     target._version_counter.value += 1
     return target

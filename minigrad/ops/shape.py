@@ -72,11 +72,14 @@ class TransposeMatrix(Permute):
 
 
 class Expand(Function):
-    """A read-only broadcast view; the gradient sums over the stretched dimensions."""
+    """A broadcast view; the gradient sums over the stretched dimensions."""
 
     def forward(self, x, shape):
         self.input_shape = x.shape
-        return array_module(x).broadcast_to(x, shape)
+        xp = array_module(x)
+        # NumPy's broadcast_to is read-only; torch lets fill_/zero_/x[i] = v write through an
+        # expanded tensor (and refuses element-wise in-place ops with its own error, ops/inplace.py)
+        return xp.lib.stride_tricks.as_strided(x, shape, xp.broadcast_to(x, shape).strides)
 
     def backward(self, grad_output):
         return sum_to(grad_output, self.input_shape)
