@@ -18,8 +18,13 @@ __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split",
 
 # ---- the differentiable ops -------------------------------------------------
 class Cat(Function):
-    def forward(self, *arrays, dim):
-        self.dim = dim
+    """The arrays joined along ``dim``; those at ``skipped`` (torch's legacy 1-D empty tensors)
+    add nothing, yet count for the dtype and the graph (their gradient is empty)."""
+
+    def forward(self, *arrays, dim, skipped=()):
+        self.dim, self.skipped, self.count = dim, skipped, len(arrays)
+        if skipped:
+            arrays = [array for position, array in enumerate(arrays) if position not in skipped]
         self.offsets = []
         offset = 0
         for array in arrays[:-1]:
@@ -28,7 +33,13 @@ class Cat(Function):
         return array_module(arrays[0]).concatenate(arrays, axis=dim)
 
     def backward(self, grad_output):
-        return tuple(array_module(grad_output).split(grad_output, self.offsets, axis=self.dim))
+        xp = array_module(grad_output)
+        pieces = xp.split(grad_output, self.offsets, axis=self.dim)
+        if not self.skipped:
+            return tuple(pieces)
+        pieces = iter(pieces)
+        return tuple(xp.zeros(0, grad_output.dtype) if position in self.skipped else next(pieces)
+                     for position in range(self.count))
 
 
 class Stack(Function):
@@ -97,9 +108,12 @@ def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    # torch's legacy rule: 1-D empty tensors are skipped whatever the other shapes
+    # torch's legacy rule: 1-D empty tensors are skipped whatever the other shapes (for the
+    # shapes only: they still take part in the dtype promotion and in the graph)
     kept = [(number, tensor) for number, tensor in enumerate(tensors) if tensor.array.shape != (0,)]
-    kept = kept or [(0, tensors[0])]
+    skipped = tuple(number for number, tensor in enumerate(tensors) if tensor.array.shape == (0,))
+    if not kept:
+        kept, skipped = list(enumerate(tensors)), ()
     first_shape = kept[0][1].array.shape
     if not first_shape:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -116,7 +130,7 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected "
                                    f"size {expected} but got size {got} for tensor number {number} in "
                                    "the list.")
-    return Cat.apply(*_same_dtype([tensor for _, tensor in kept]), dim=dim)
+    return Cat.apply(*_same_dtype(tensors), dim=dim, skipped=skipped)
 
 
 concat = concatenate = cat

@@ -70,7 +70,9 @@ class Conv1d(Function):
         view = windows(x, kernel_size, self.stride, self.dilation)           # (N, C, L_out, K)
         out_length = view.shape[2]
         view = view.reshape(n, self.groups, channels // self.groups, out_length, kernel_size)
-        return view.transpose(0, 1, 3, 2, 4).reshape(n, self.groups, out_length, -1)
+        # the last size spelt out: -1 is ambiguous for an empty batch
+        return view.transpose(0, 1, 3, 2, 4).reshape(n, self.groups, out_length,
+                                                      channels // self.groups * kernel_size)
 
     def backward(self, grad_output):
         x, weight = self.saved_tensors
