@@ -51,6 +51,10 @@ class Function:
     output_hooks = None      # {output_nr: {handle id: hook}} from register_hook / retain_grad
     _saved = ()
     _saved_versions = ()     # per saved tensor: (version counter, version, array, whose)
+    # torch's result is a new tensor in its default, row-major layout (reductions, cat, softmax,
+    # advanced indexing), where NumPy may hand back a transposed or Fortran-ordered array: set
+    # True and apply makes the outputs C-contiguous, so .view() and stride() agree with torch
+    dense_output = False
 
     # ---- what an op writes -------------------------------------------------
     def forward(self, *arrays, **options):
@@ -131,6 +135,8 @@ class Function:
         # known before forward, so forward can save only what backward will use (as torch does)
         node.needs_input_grad = needs_input_grad if requires_grad else (False,) * len(inputs)
         outputs = node.forward(*arrays, **options)
+        if cls.dense_output:
+            outputs = node._dense(outputs)
         # without a graph nothing refers to the node afterwards: it goes, with what it saved
         if not isinstance(outputs, tuple):
             if isinstance(outputs, numpy.generic):   # a NumPy scalar from a 0-d op: the saved one too
@@ -172,6 +178,18 @@ class Function:
         records += [(tensor._version_counter, tensor._version_counter.value, tensor.array, output_nr)
                     for output_nr, tensor in enumerate(outputs) if id(tensor.array) in saved_ids]
         self._saved_versions = tuple(records)
+
+    def _dense(self, outputs):
+        """``outputs`` (an array or a tuple) in C order, copied only where they are not; a saved
+        output is replaced by its copy, so the version check still recognises it."""
+        if isinstance(outputs, tuple):
+            return tuple([self._dense(output) for output in outputs])
+        if outputs.flags.c_contiguous:
+            return outputs
+        dense = array_module(outputs).ascontiguousarray(outputs)
+        if self._saved:
+            self._saved = tuple(dense if saved is outputs else saved for saved in self._saved)
+        return dense
 
     def _saved_scalar_as_array(self, scalar):
         """``scalar`` as a 0-d array, which also replaces it among the saved values: the

@@ -57,7 +57,12 @@ class Index(Function):
         self.input_shape = x.shape
         selected = x if first is None else x[first]
         self.selected_shape = selected.shape
-        return array_module(x).asarray(selected[second])
+        result = array_module(x).asarray(selected[second])
+        # torch's result follows the input's layout: row-major for a row-major input (NumPy may
+        # give x[:, index] another order); for other inputs NumPy's order is torch's
+        if x.flags.c_contiguous and not result.flags.c_contiguous:
+            return array_module(x).ascontiguousarray(result)
+        return result
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
@@ -143,6 +148,8 @@ class Scatter(Function):
 
 
 class IndexSelect(Function):
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, x, index, dim):
         self.key = (slice(None),) * dim + (index,)
         self.input_shape = x.shape
@@ -168,6 +175,8 @@ class IndexFill(Function):
 
 class MaskedFill(Function):
     """``where(mask, value, x)``; a tensor ``value`` (0-d) gets the sum of the masked gradient."""
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, value=None, mask=None, fill=None):
         xp = array_module(x)
@@ -219,6 +228,8 @@ class Where(Function):
 
 
 class Tril(Function):
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, x, diagonal, upper):
         xp = array_module(x)
         self.diagonal, self.triangle = diagonal, xp.triu if upper else xp.tril

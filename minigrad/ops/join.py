@@ -21,6 +21,8 @@ class Cat(Function):
     """The arrays joined along ``dim``; those at ``skipped`` (torch's legacy 1-D empty tensors)
     add nothing, yet count for the dtype and the graph (their gradient is empty)."""
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, *arrays, dim, skipped=()):
         self.dim, self.skipped, self.count = dim, skipped, len(arrays)
         if skipped:
@@ -43,6 +45,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, *arrays, dim):
         self.dim = dim
         return array_module(arrays[0]).stack(arrays, axis=dim)

@@ -72,6 +72,8 @@ def _numpy_spelling(dim, keepdim, axis, keepdims):
 
 # ---- sum, mean, cumsum -------------------------------------------------------------------
 class Sum(Function):
+    dense_output = True     # a new tensor in torch's default layout
+
     def name(self):
         return "SumBackward0" if self.axes is None else "SumBackward1"
 
@@ -85,6 +87,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    dense_output = True     # a new tensor in torch's default layout
+
     def name(self):
         return "MeanBackward0" if self.axes is None else "MeanBackward1"
 
@@ -102,6 +106,8 @@ class Mean(Function):
 
 
 class Cumsum(Function):
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, x, axis, dtype):
         self.axis, self.input_dtype = axis, x.dtype
         return array_module(x).cumsum(x, axis=axis, dtype=dtype)
@@ -159,6 +165,8 @@ class Cumprod(Function):
     ``S_i = sum_{j >= i} g_j * prod(x_{i+1}..x_j)``, i.e. ``S_i = g_i + x_{i+1} S_{i+1}``:
     no division, so it is exact where ``x`` has zeros (as torch's).
     """
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
         self.save_for_backward(x)
@@ -262,6 +270,8 @@ def _var_backward(grad, deviation, count, correction, over_dims):
 class Var(Function):
     """``sum((x - mean)^2) / (N - correction)``; d/dx = 2 (x - mean) / (N - correction)."""
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
@@ -279,6 +289,8 @@ class Var(Function):
 
 class Std(Function):
     """``sqrt(var)``; torch's gradient is 0 where std is 0 (not nan)."""
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
@@ -360,6 +372,8 @@ class Prod(Function):
     ``prod / x_i`` would divide by zero).
     """
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def name(self):
         return "ProdBackward0" if self.axis is None else "ProdBackward1"
 
@@ -432,6 +446,8 @@ class Extreme(Function):
     ``max()``/``min()``; ``amax`` leaves them out, so its gradient there is nan).
     """
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def name(self):
         if self.nan_ties:   # torch's full max() / min()
             return "MaxBackward1" if self.largest else "MinBackward1"
@@ -462,6 +478,8 @@ class Extreme(Function):
 
 class ExtremeAlong(Function):
     """``max(dim)``/``min(dim)``: values and int64 indices; the gradient goes to the index."""
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "MaxBackward0" if self.largest else "MinBackward0"
@@ -584,6 +602,8 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 class Norm(Function):
     """The vector p-norm ``(sum |x|^p)^(1/p)`` over ``axes``; backward as torch's
     ``linalg_vector_norm_backward`` (gradient 0 where the norm is 0)."""
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "LinalgVectorNormBackward0"

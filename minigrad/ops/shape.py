@@ -15,7 +15,7 @@ from ..core.function import Function
 from ..core.device import array_module, scatter_add
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
-from .conversion import clone
+from .conversion import Clone
 from .inplace import check_inplace_allowed
 from .views import register_view
 
@@ -129,6 +129,8 @@ class Flip(Function):
 
 
 class Roll(Function):
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
         return array_module(x).roll(x, shifts, axes)
@@ -406,7 +408,7 @@ def contiguous(input, memory_format=None):
     """``input`` itself when its memory is C-ordered, else a C-ordered copy (differentiable)."""
     if input.array.flags.c_contiguous:
         return input
-    return clone(input)
+    return Clone.apply(input, order="C")
 
 
 def flip(input, *dims):

@@ -30,6 +30,8 @@ def _peak(x, axes):
 class Softmax(Function):
     """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y))."""
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, x, axis):
         xp = array_module(x)
         result = xp.asarray(x - _peak(x, axis))   # asarray: 0-d gives a NumPy scalar
@@ -48,6 +50,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """``y = x - logsumexp(x)`` along ``axis``; dx = dy - softmax(x) * sum(dy)."""
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def forward(self, x, axis):
         xp = array_module(x)
         shifted = x - _peak(x, axis)
@@ -64,6 +68,8 @@ class LogSoftmax(Function):
 
 class LogSumExp(Function):
     """``log(sum(exp(x)))`` over ``axes``; dx = dy * exp(x - result) (the softmax)."""
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "LogsumexpBackward0"
