@@ -6,8 +6,8 @@ gradients would be silently wrong.  As torch, a view remembers its base and how
 it was made from it: ``register_view`` records on the view
 ``tensor._view = (input, spec)`` (a spec is ``("index", key)``,
 ``("reshape", shape)``, ``("transpose", axes)`` or ``("expand", shape)``; a chain
-of them leads to the base, the one tensor that is no view) and adds the view to
-the base's weak set of live views.
+of them leads to the base, ``tensor._base``, the one tensor that is no view) and
+adds a weak reference to the view to the base's list of views.
 
 * A write through a view (``rebase_view_base``): the base takes a new node,
   ``WriteThroughView`` (torch's ``CopySlices``): the region behind the view
@@ -119,35 +119,37 @@ def register_view(view, input, spec, multi_output_of=None):
     """Mark ``view`` as made from ``input`` by ``spec``: shared version counter, shared history.
 
     ``multi_output_of`` = (op name, output number) for an op that returns several views
-    (``("Split", 0)``).
+    (``("Split", 0)``).  Views are made often (``x.t()`` in every linear layer): this stays
+    a few dict writes and one weak reference.
     """
     view._version_counter = input._version_counter
-    view._view = (input, spec)
+    base = input.__dict__.get("_base", input)
+    attributes = view.__dict__
+    attributes["_view"] = (input, spec)
+    attributes["_base"] = base
     if multi_output_of is not None:
-        view._multi_output_of = multi_output_of
-    base = input
-    while True:
-        link = getattr(base, "_view", None)
-        if link is None:
-            break
-        base = link[0]
+        attributes["_multi_output_of"] = multi_output_of
     views = base.__dict__.get("_views")
     if views is None:
-        views = base._views = weakref.WeakSet()   # weak: a view dies when its last user lets go
-    views.add(view)
+        base._views = [weakref.ref(view)]   # weak: a view dies when its last user lets go
+    else:
+        views.append(weakref.ref(view))
+        count = len(views)
+        if count >= 32 and not count & (count - 1):     # at 32, 64, 128...: drop the dead ones
+            views[:] = [ref for ref in views if ref() is not None]
     return view
 
 
 def view_base(tensor):
     """``(base, specs)`` for a view (the root tensor and how to make the view of it), else None."""
-    link = getattr(tensor, "_view", None)
+    link = tensor.__dict__.get("_view")
     if link is None:
         return None
     specs = []
     while link is not None:
         tensor, spec = link
         specs.append(spec)
-        link = getattr(tensor, "_view", None)
+        link = tensor.__dict__.get("_view")
     specs.reverse()
     return tensor, tuple(specs)
 
@@ -176,8 +178,9 @@ def refresh_views(base, written=None):
     views = base.__dict__.get("_views")
     if not views or not base._requires_grad or not is_grad_enabled():
         return
-    for view in list(views):
-        if view is written:
+    for ref in list(views):
+        view = ref()
+        if view is None or view is written:
             continue
         made_by = getattr(view, "_multi_output_of", None)
         if made_by is not None:
