@@ -20,8 +20,9 @@ adds a weak reference to the view to the base's list of views.
   moved; doing it at the write gives the same graph without a check on every
   op's inputs.
 * Outputs of an op that returns several views (``split``, ``chunk``,
-  ``unbind``) may not be written in place while their base is in a graph, and
-  they lose their history when the base is written (torch's errors).
+  ``unbind``) and views made in no_grad mode may not be written in place while
+  their base is in a graph, and they lose their history when the base is
+  written (torch's errors).
 """
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ class ViewOf(Function):
 
 
 class InvalidatedView(Function):
-    """The history of an output of ``split``/``unbind`` after its base was written in place."""
+    """The history of a restricted view (see ``register_view``) after its base was written in place."""
 
     def __init__(self, message, view):
         self.message = message
@@ -113,6 +114,23 @@ MULTI_OUTPUT_MESSAGE = (
     "This view is the output of a function that returns multiple views. Such functions do not "
     "allow the output views to be modified inplace. You should replace the inplace operation by "
     "an out-of-place one.")
+NO_GRAD_MESSAGE = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+    "don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+NO_GRAD_VIEW = ("no_grad",)   # the restriction of a view made in no_grad mode
+
+
+def _refused(restriction, written_itself):
+    """torch's message for an in-place write to a restricted view (or to its base, then using it)."""
+    if restriction is NO_GRAD_VIEW:
+        what = ("is being modified inplace" if written_itself else
+                "its base or another view of its base has been modified inplace")
+        return f"A view was created in no_grad mode and {what} with grad mode enabled. {NO_GRAD_MESSAGE}"
+    name, number = restriction
+    what = ("is being modified inplace" if written_itself else
+            "its base or another view of its base has been modified inplace")
+    return f"Output {number} of {name} is a view and {what}. {MULTI_OUTPUT_MESSAGE}"
 
 
 def register_view(view, input, spec, multi_output_of=None):
@@ -127,8 +145,11 @@ def register_view(view, input, spec, multi_output_of=None):
     attributes = view.__dict__
     attributes["_view"] = (input, spec)
     attributes["_base"] = base
+    # torch forbids in-place writes that would need these views' histories regenerated
     if multi_output_of is not None:
-        attributes["_multi_output_of"] = multi_output_of
+        attributes["_restriction"] = multi_output_of
+    elif not is_grad_enabled():
+        attributes["_restriction"] = NO_GRAD_VIEW
     views = base.__dict__.get("_views")
     if views is None:
         base._views = [weakref.ref(view)]   # weak: a view dies when its last user lets go
@@ -155,11 +176,11 @@ def view_base(tensor):
 
 
 def check_view_write(view, base):
-    """torch refuses in-place writes to an output of ``split``/``unbind`` whose base is in a graph."""
-    made_by = getattr(view, "_multi_output_of", None)
-    if made_by is not None and is_grad_enabled() and (view._requires_grad or base._requires_grad):
-        raise RuntimeError(f"Output {made_by[1]} of {made_by[0]} is a view and is being modified "
-                           f"inplace. {MULTI_OUTPUT_MESSAGE}")
+    """torch refuses in-place writes to an output of ``split``/``unbind``, or to a view made in
+    no_grad mode, whose base is in a graph."""
+    restriction = view.__dict__.get("_restriction")
+    if restriction is not None and is_grad_enabled() and (view._requires_grad or base._requires_grad):
+        raise RuntimeError(_refused(restriction, written_itself=True))
 
 
 def rebase_view_base(view, base, specs):
@@ -182,10 +203,8 @@ def refresh_views(base, written=None):
         view = ref()
         if view is None or view is written:
             continue
-        made_by = getattr(view, "_multi_output_of", None)
-        if made_by is not None:
-            view._set_history(InvalidatedView(
-                f"Output {made_by[1]} of {made_by[0]} is a view and its base or another view of its "
-                f"base has been modified inplace. {MULTI_OUTPUT_MESSAGE}", view))
+        restriction = view.__dict__.get("_restriction")
+        if restriction is not None:
+            view._set_history(InvalidatedView(_refused(restriction, written_itself=False), view))
             continue
         view._set_history(ViewOf.apply(base, specs=view_base(view)[1]).grad_fn)

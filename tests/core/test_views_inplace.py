@@ -344,3 +344,35 @@ def test_hook_that_returns_the_same_size_and_dtype_is_used():
         (x * 3).sum().backward()
         results[lib] = x.grad.tolist()
     assert results[minigrad] == results[torch]
+
+
+# ---- views made in no_grad mode ------------------------------------------------------------
+def test_inplace_on_a_view_made_in_no_grad_mode_raises_like_torch():
+    def action(lib):
+        base = lib.ones(3, requires_grad=True).clone()
+        with lib.no_grad():
+            view = base[0:2]
+        view.mul_(2)
+    assert_raises_like_torch(action)
+
+
+def test_view_made_in_no_grad_mode_after_its_base_changed_raises_like_torch():
+    def action(lib):
+        base = lib.ones(3, requires_grad=True).clone()
+        with lib.no_grad():
+            view = base[0:2]
+        base.mul_(2)
+        (view * 3).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_views_made_and_written_in_no_grad_mode_are_fine():
+    results = {}
+    for lib in (torch, minigrad):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        base = x * 1
+        with lib.no_grad():
+            base[0:2].mul_(10)
+        (base * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        results[lib] = (base.tolist(), x.grad.tolist())
+    assert results[minigrad] == results[torch]
