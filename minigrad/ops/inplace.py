@@ -13,6 +13,9 @@ from ..core.device import array_module
 from ..core.dtypes import _category, scalar_type_name
 from .views import check_view_write, rebase_view_base, refresh_views, view_base
 
+PARTIAL_OVERLAP_MESSAGE = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+    "single memory location. Please clone() the tensor before performing the operation.")
 OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a "
                    "single memory location. Please clone() the tensor before performing the operation.")
 
@@ -33,6 +36,28 @@ def check_inplace_allowed(target, overlap_ok=False):
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")
         check_view_write(target, found[0])
+
+
+def check_no_partial_overlap(target, *inputs):
+    """torch refuses an in-place op that reads a tensor sharing part of the target's memory
+    (``b.add_(b[0])``, ``b.add_(b.t())``): the result would depend on the order of the writes.
+    Reading exactly the target (``b.add_(b)``) is fine."""
+    written = target.array
+    for input in inputs:
+        if not hasattr(input, "array") or input.array is written:
+            continue
+        read = input.array
+        if not array_module(written).may_share_memory(written, read):
+            continue
+        if (read.shape == written.shape and read.strides == written.strides
+                and _address(read) == _address(written)):
+            continue
+        raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)
+
+
+def _address(array):
+    interface = getattr(array, "__array_interface__", None)
+    return interface["data"][0] if interface is not None else array.data.ptr   # NumPy, CuPy
 
 
 def has_internal_overlap(array):

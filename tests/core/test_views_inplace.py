@@ -376,3 +376,35 @@ def test_views_made_and_written_in_no_grad_mode_are_fine():
         (base * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
         results[lib] = (base.tolist(), x.grad.tolist())
     assert results[minigrad] == results[torch]
+
+
+# ---- an in-place op may not read part of the memory it writes -----------------------------
+OVERLAPPING_READS = {
+    "add_transposed": lambda lib, b: b.add_(b.t()),
+    "add_row": lambda lib, b: b.add_(b[0]),
+    "add_element": lambda lib, b: b.add_(b[0, 0]),
+    "mul_shifted": lambda lib, b: b.view(9)[1:].mul_(b.view(9)[:-1]),
+    "copy_shifted": lambda lib, b: b.view(9)[1:].copy_(b.view(9)[:-1]),
+    "copy_transposed": lambda lib, b: b.copy_(b.t()),
+    "clamp_min_tensor": lambda lib, b: b.clamp_(min=b[0]),
+    "addcmul_": lambda lib, b: b.addcmul_(b[1], b[2]),
+    "lerp_": lambda lib, b: b.lerp_(b.t(), 0.5),
+    "remainder_": lambda lib, b: b.remainder_(b[2] + 0).add_(b.t()),
+    # reading exactly what is written, or a disjoint part, is fine
+    "add_self": lambda lib, b: b.add_(b),
+    "add_same_memory_other_tensor": lambda lib, b: b.add_(b.view(9).view(3, 3)),
+    "add_disjoint_rows": lambda lib, b: b[:1].add_(b[1:2]),
+}
+
+
+@pytest.mark.parametrize("write", OVERLAPPING_READS)
+def test_inplace_op_reading_part_of_its_target_matches_torch(write):
+    outcomes = []
+    for lib in (torch, minigrad):
+        base = lib.arange(9.0).view(3, 3) + 1
+        try:
+            OVERLAPPING_READS[write](lib, base)
+            outcomes.append(base.tolist())
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    assert outcomes[1] == outcomes[0]
