@@ -15,10 +15,9 @@ adds a weak reference to the view to the base's list of views.
   one.
 * Any in-place write to the base or to one of its views (``refresh_views``):
   every live view of the base becomes "the view of the base's new history"
-  (``ViewOf``, torch's ``AsStridedBackward0``).  torch regenerates a view's
-  ``grad_fn`` lazily, the first time it is read after the shared version counter
-  moved; doing it at the write gives the same graph without a check on every
-  op's inputs.
+  (``ViewOf``, torch's ``AsStridedBackward0``), lazily as torch: the write marks
+  the views stale, and a stale view's history is made anew the first time it is
+  read (``_StaleView``), with no check on the inputs of every other op.
 * Outputs of an op that returns several views (``split``, ``chunk``,
   ``unbind``) and views made in no_grad mode may not be written in place while
   their base is in a graph, and they lose their history when the base is
@@ -32,7 +31,8 @@ import numpy
 
 from ..core.device import array_module
 from ..core.function import Function
-from ..core.grad_mode import is_grad_enabled
+from ..core.grad_mode import enable_grad, is_grad_enabled
+from ..core.tensor import Tensor
 
 
 def apply_specs(array, specs):
@@ -195,16 +195,56 @@ def rebase_view_base(view, base, specs):
 
 def refresh_views(base, written=None):
     """After an in-place write to ``base`` or one of its views: every other live view of ``base``
-    becomes the view of ``base``'s new history (torch's regenerated ``AsStridedBackward0``)."""
+    is marked stale; its history is made anew, as the view of ``base``'s newest history (torch's
+    regenerated ``AsStridedBackward0``), when it is next read.
+
+    Lazily, as torch: a write costs one class change per live view, and only the views used
+    again pay for a new node (200 writes to a tensor whose 200 rows are held stay linear).
+    """
     views = base.__dict__.get("_views")
     if not views or not base._requires_grad or not is_grad_enabled():
         return
-    for ref in list(views):
+    for ref in views:
         view = ref()
-        if view is None or view is written:
-            continue
-        restriction = view.__dict__.get("_restriction")
-        if restriction is not None:
-            view._set_history(InvalidatedView(_refused(restriction, written_itself=False), view))
-            continue
-        view._set_history(ViewOf.apply(base, specs=view_base(view)[1]).grad_fn)
+        if view is not None and view is not written and type(view) is Tensor:
+            view.__class__ = _StaleView
+
+
+def _regenerate(view):
+    """Give a stale view its new history: the view (by its specs) of its base's current one."""
+    view.__class__ = Tensor          # its attributes are plain slots again from here
+    restriction = view.__dict__.get("_restriction")
+    if restriction is not None:
+        view._set_history(InvalidatedView(_refused(restriction, written_itself=False), view))
+        return
+    base, specs = view_base(view)
+    with enable_grad():              # the history is needed even when read under no_grad
+        view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
+
+
+def _history_slot(name):
+    """A property that regenerates a stale view before reading (or overwriting) slot ``name``."""
+    slot = getattr(Tensor, name)
+
+    def read(view):
+        _regenerate(view)
+        return slot.__get__(view)
+
+    def overwrite(view, value):     # a new history replaces the stale one: nothing to make
+        view.__class__ = Tensor
+        slot.__set__(view, value)
+    return property(read, overwrite)
+
+
+class _StaleView(Tensor):
+    """A view whose base changed in place since its history was made (see ``refresh_views``).
+
+    Only the class changes, so the hot path (``Function.apply`` reading ``_requires_grad``
+    and ``grad_fn`` of plain tensors) pays nothing; reading the history of a stale view
+    regenerates it and turns the view back into a plain ``Tensor``.
+    """
+
+    __slots__ = ()
+    grad_fn = _history_slot("grad_fn")
+    _requires_grad = _history_slot("_requires_grad")
+    _output_nr = _history_slot("_output_nr")

@@ -408,3 +408,25 @@ def test_inplace_op_reading_part_of_its_target_matches_torch(write):
         except RuntimeError as error:
             outcomes.append(str(error))
     assert outcomes[1] == outcomes[0]
+
+
+# ---- regeneration is lazy, as torch's ------------------------------------------------------
+def test_views_are_regenerated_only_when_used(monkeypatch):
+    from minigrad.ops import views
+    made = []
+    original = views.ViewOf.apply.__func__
+
+    def counting_apply(cls, *args, **kwargs):
+        made.append(1)
+        return original(cls, *args, **kwargs)
+    monkeypatch.setattr(views.ViewOf, "apply", classmethod(counting_apply))
+    x = minigrad.randn(100, 4, requires_grad=True)
+    base = x * 1
+    rows = [base[i] for i in range(100)]
+    for i in range(100):
+        base[i] = x[i] * i          # each write would otherwise remake all 100 rows' histories
+    assert len(made) == 0
+    (rows[3] * 2).sum().backward()
+    assert len(made) == 1
+    assert x.grad[3].tolist() == [6.0] * 4 and x.grad.sum().item() == 6.0 * 4
+    assert rows[3].grad_fn.name() == "AsStridedBackward0"
