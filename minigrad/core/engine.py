@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from . import dtypes, observe
 from .device import array_module
-from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge
+from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge, run_hook
 from .grad_mode import enable_grad
 from .tensor import Tensor
 
@@ -166,10 +166,7 @@ def _run_output_hooks(node, grads, create_graph):
     grads = list(grads)
     for output_nr, hooks in node.output_hooks.items():
         for hook in list(hooks.values()):
-            grad = grads[output_nr]
-            replaced = hook(grad if create_graph else Tensor._wrap(grad))
-            if replaced is not None:
-                grads[output_nr] = replaced if create_graph else replaced.array
+            grads[output_nr] = run_hook(hook, grads[output_nr])
     return grads
 
 

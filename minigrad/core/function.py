@@ -61,6 +61,10 @@ class Function:
     composite = None
     _composite_inputs = None
     _graph_mode = False      # True while backward runs on Tensors (create_graph=True)
+    # torch's result is a new tensor in its default, row-major layout (reductions, cat, softmax,
+    # advanced indexing), where NumPy may hand back a transposed or Fortran-ordered array: set
+    # True and apply makes the outputs C-contiguous, so .view() and stride() agree with torch
+    dense_output = False
 
     # ---- what an op writes -------------------------------------------------
     def forward(self, *arrays, **options):
@@ -141,7 +145,10 @@ class Function:
             maker, output_nr = (tensor.grad_fn, tensor._output_nr) if tensor is not None else (None, 0)
         if maker is None:                # a leaf
             return description
-        return f"{description}, which is output {output_nr} of {maker.name().removesuffix('Backward0')},"
+        name = maker.name()
+        # torch's nodes written in C++ (CopySlices) are named with their namespace
+        name = name.removesuffix("Backward0") if "Backward" in name else f"torch::autograd::{name}"
+        return f"{description}, which is output {output_nr} of {name},"
 
     def release(self):
         """Free the saved arrays (after a backward without ``retain_graph``)."""
@@ -188,13 +195,19 @@ class Function:
             outputs = observe.forward(node, inputs, arrays, options)
         else:
             outputs = node.forward(*arrays, **options)
+        if cls.dense_output:
+            outputs = node._dense(outputs)
         # without a graph nothing refers to the node afterwards: it goes, with what it saved
         if not isinstance(outputs, tuple):
-            result = Tensor._wrap(_as_array(outputs))
+            if isinstance(outputs, numpy.generic):   # a NumPy scalar from a 0-d op: the saved one too
+                outputs = node._saved_scalar_as_array(outputs)
+            result = Tensor._wrap(outputs)
             if requires_grad:
                 node._link(inputs, (result,))
             return result
-        results = tuple([Tensor._wrap(_as_array(output)) for output in outputs])
+        results = tuple([Tensor._wrap(node._saved_scalar_as_array(output)
+                                      if isinstance(output, numpy.generic) else output)
+                         for output in outputs])
         if requires_grad:
             node._link(inputs, results)
         return results
@@ -232,6 +245,26 @@ class Function:
                     for output_nr, tensor in enumerate(outputs) if id(tensor.array) in saved_ids]
         self._saved_versions = tuple(records)
 
+    def _dense(self, outputs):
+        """``outputs`` (an array or a tuple) in C order, copied only where they are not; a saved
+        output is replaced by its copy, so the version check still recognises it."""
+        if isinstance(outputs, tuple):
+            return tuple([self._dense(output) for output in outputs])
+        if outputs.flags.c_contiguous:
+            return outputs
+        dense = array_module(outputs).ascontiguousarray(outputs)
+        if self._saved:
+            self._saved = tuple(dense if saved is outputs else saved for saved in self._saved)
+        return dense
+
+    def _saved_scalar_as_array(self, scalar):
+        """``scalar`` as a 0-d array, which also replaces it among the saved values: the
+        version check finds a saved output by identity (``y = x.sum().exp(); y.add_(1)``)."""
+        array = numpy.asarray(scalar)
+        if self._saved:
+            self._saved = tuple(array if saved is scalar else saved for saved in self._saved)
+        return array
+
     def _keep_own_copy(self, array):
         """An in-place op is about to overwrite ``array``, which this node saved: keep a copy.
 
@@ -258,16 +291,11 @@ class AccumulateGrad(Function):
     def accumulate(self, grad):
         """Add ``grad`` (an array, or a Tensor with its graph under create_graph=True) into ``.grad``."""
         leaf = self.leaf
+        for hook in list((leaf._hooks or {}).values()):
+            grad = run_hook(hook, grad)
         if isinstance(grad, Tensor):             # create_graph: .grad keeps the graph, as torch's
-            for hook in list((leaf._hooks or {}).values()):
-                replaced = hook(grad)
-                grad = grad if replaced is None else replaced
             leaf._grad = grad if leaf._grad is None else leaf._grad + grad
             return
-        for hook in list((leaf._hooks or {}).values()):
-            replaced = hook(Tensor._wrap(grad))
-            if replaced is not None:
-                grad = replaced.array
         if leaf._grad is None:
             leaf._grad = Tensor._wrap(_as_array(grad).copy())
         else:
@@ -281,6 +309,25 @@ class AccumulateGrad(Function):
             node = AccumulateGrad(leaf)
             leaf._accumulator = weakref.ref(node)   # weak: the leaf must not keep its graph alive
         return node
+
+
+def run_hook(hook, grad):
+    """``hook(grad)``'s replacement for ``grad`` (or ``grad``); torch refuses another size or dtype.
+
+    ``grad`` is an array, or a Tensor when the backward is recorded (create_graph=True).
+    """
+    recorded = isinstance(grad, Tensor)
+    replaced = hook(grad if recorded else Tensor._wrap(grad))
+    if replaced is None:
+        return grad
+    array = grad.array if recorded else grad
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if replaced.array.shape != array.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if replaced.array.dtype != array.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{Tensor._wrap(array).type()} got {replaced.type()})")
+    return replaced if recorded else replaced.array
 
 
 def gradient_edge(tensor):

@@ -37,6 +37,13 @@ class Size(tuple):
         return int(numpy.prod(self, dtype=numpy.int64))
 
 
+DETACH_VIEW_MESSAGE = (
+    "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+    "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
+    "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
+    "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+
+
 class _VersionCounter:
     """Counts in-place changes; shared by a tensor and its views."""
 
@@ -211,6 +218,8 @@ class Tensor:
         return detached
 
     def detach_(self):
+        if getattr(self, "_view", None) is not None:
+            raise RuntimeError(DETACH_VIEW_MESSAGE)
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -228,8 +237,22 @@ class Tensor:
             if tensor is not None:
                 tensor.grad = grad.detach().clone() if tensor.grad is None else tensor.grad + grad
         # torch stores the gradient as the tensor's hooks leave it: this hook stays last
-        self.grad_fn.register_hook(self._output_nr, store_grad)
+        self._retain_handle = self.grad_fn.register_hook(self._output_nr, store_grad)
         self._retains_grad = True
+
+    def _set_history(self, grad_fn, output_nr=0):
+        """Take a new history (after an in-place change, or a view's base changed in place).
+
+        As torch, ``retain_grad`` follows the tensor to its newest history (``.grad`` is the
+        gradient of the newest value); hooks from ``register_hook`` stay with the old one.
+        """
+        retains_grad = self._retains_grad and grad_fn is not self.grad_fn
+        if retains_grad:
+            self._retain_handle.remove()
+            self._retains_grad = False
+        self.grad_fn, self._output_nr, self._requires_grad = grad_fn, output_nr, True
+        if retains_grad:
+            self.retain_grad()
 
     @property
     def retains_grad(self) -> bool:

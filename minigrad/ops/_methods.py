@@ -34,7 +34,9 @@ METHODS = {
     "__isub__": arithmetic.sub_, "__imul__": arithmetic.mul_, "__itruediv__": arithmetic.div_,
     "__ipow__": arithmetic.pow_, "add_": arithmetic.add_, "sub_": arithmetic.sub_,
     "mul_": arithmetic.mul_, "div_": arithmetic.div_, "pow_": arithmetic.pow_, "neg_": arithmetic.neg_,
-    "copy_": arithmetic.copy_, "zero_": arithmetic.zero_, "fill_": arithmetic.fill_,
+    "__ifloordiv__": arithmetic.floor_divide_, "__imod__": arithmetic.remainder_,
+    "floor_divide_": arithmetic.floor_divide_, "remainder_": arithmetic.remainder_,
+    "fmod_": arithmetic.fmod_, "copy_": arithmetic.copy_, "zero_": arithmetic.zero_, "fill_": arithmetic.fill_,
     "uniform_": arithmetic.uniform_, "normal_": arithmetic.normal_,
     # unary.py
     "exp": unary.exp, "log": unary.log, "log1p": unary.log1p, "log2": unary.log2, "expm1": unary.expm1,
@@ -104,7 +106,10 @@ METHODS = {
     "__ror__": comparison.bitwise_or, "__rxor__": comparison.bitwise_xor,
     "logical_xor": comparison.logical_xor, "bitwise_not": comparison.bitwise_not,
     "bitwise_and": comparison.bitwise_and, "bitwise_or": comparison.bitwise_or,
-    "bitwise_xor": comparison.bitwise_xor,
+    "bitwise_xor": comparison.bitwise_xor, "bitwise_and_": comparison.bitwise_and_,
+    "bitwise_or_": comparison.bitwise_or_, "bitwise_xor_": comparison.bitwise_xor_,
+    "__iand__": comparison.bitwise_and_, "__ior__": comparison.bitwise_or_,
+    "__ixor__": comparison.bitwise_xor_,
     # sorting.py
     "sort": sorting.sort, "argsort": sorting.argsort, "msort": sorting.msort, "topk": sorting.topk,
     "kthvalue": sorting.kthvalue, "median": sorting.median,

@@ -11,7 +11,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
-from .inplace import assign, write
+from .inplace import assign, check_no_partial_overlap, write
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -374,27 +374,49 @@ def rpow(input, other):
 
 # ---- in-place forms: compute, then let the target hold the result ------------------
 def add_(input, other, *, alpha=1):
+    check_no_partial_overlap(input, other)
     return assign(input, add(input, other, alpha=alpha))
 
 
 def sub_(input, other, *, alpha=1):
+    check_no_partial_overlap(input, other)
     return assign(input, sub(input, other, alpha=alpha))
 
 
 def mul_(input, other):
+    check_no_partial_overlap(input, other)
     return assign(input, mul(input, other))
 
 
 def div_(input, other, *, rounding_mode=None):
+    check_no_partial_overlap(input, other)
     return assign(input, div(input, other, rounding_mode=rounding_mode))
 
 
 def pow_(input, exponent):
+    check_no_partial_overlap(input, exponent)
     return assign(input, pow(input, exponent))
 
 
 def neg_(input):
     return assign(input, neg(input))
+
+
+def floor_divide_(input, other):
+    """``x //= y``: in place (the result type must fit ``x``'s: no float quotient into an int)."""
+    check_no_partial_overlap(input, other)
+    return assign(input, floor_divide(input, other))
+
+
+def remainder_(input, other):
+    """``x %= y``, in place."""
+    check_no_partial_overlap(input, other)
+    return assign(input, remainder(input, other))
+
+
+def fmod_(input, other):
+    check_no_partial_overlap(input, other)
+    return assign(input, fmod(input, other))
 
 
 def copy_(input, src, non_blocking=False):
@@ -405,6 +427,7 @@ def copy_(input, src, non_blocking=False):
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
+    check_no_partial_overlap(input, src)
     result = CopyInto.apply(input, src.to(input.device))
     return assign(input, result)
 
@@ -430,13 +453,19 @@ class CopyInto(Function):
 
 
 def zero_(input):
-    return write(input, 0, torch_name="ZeroBackward0")
+    return write(input, 0, torch_name="ZeroBackward0", overlap_ok=True)
 
 
 def fill_(input, value):
+    """Every element set to ``value`` (a number or a 0-d tensor, whose gradient is the sum)."""
     if isinstance(value, Tensor):
-        return write(input, value.array, torch_name="FillBackward3")
-    return write(input, value, torch_name="FillBackward2")
+        if value.array.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.array.ndim} dimensions.")
+        if value.requires_grad:
+            return copy_(input, value)   # differentiable in value, as torch's FillBackward
+        return write(input, value.array, torch_name="FillBackward3", overlap_ok=True)
+    return write(input, value, torch_name="FillBackward2", overlap_ok=True)
 
 
 def uniform_(input, a=0.0, b=1.0, generator=None):

@@ -15,6 +15,7 @@ from ..core import dtypes
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import broadcast_shapes
+from .inplace import assign, check_no_partial_overlap
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
            "not_equal", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isposinf",
@@ -212,4 +213,24 @@ def bitwise_or(input, other):
 
 def bitwise_xor(input, other):
     return _bitwise(input, other, "bitwise_xor")
+
+
+# in place: ``mask |= other`` writes into ``mask`` (a bool target refuses an integer result)
+def bitwise_and_(input, other):
+    check_no_partial_overlap(input, other)
+    return _bitwise_in_place(input, bitwise_and(input, other))
+
+
+def bitwise_or_(input, other):
+    check_no_partial_overlap(input, other)
+    return _bitwise_in_place(input, bitwise_or(input, other))
+
+
+def bitwise_xor_(input, other):
+    check_no_partial_overlap(input, other)
+    return _bitwise_in_place(input, bitwise_xor(input, other))
+
+
+def _bitwise_in_place(input, result):
+    return result if result is NotImplemented else assign(input, result)
 

@@ -41,15 +41,18 @@ class ToDevice(Function):
 class Clone(Function):
     differentiable_backward = True
 
-    def forward(self, x):
-        return x.copy()
+    def forward(self, x, order="K"):
+        # torch's clone keeps the input's layout (memory_format=torch.preserve_format): a
+        # transposed tensor's clone is transposed too, and .view() refuses it alike; an
+        # expanded one (stride 0) becomes row-major; contiguous() asks for order "C"
+        return x.copy(order="C" if 0 in x.strides else order)
 
     def backward(self, grad_output):
         return grad_output
 
 
 def clone(input):
-    """A copy with its own memory; gradients flow back to ``input``."""
+    """A copy with its own memory, in the input's layout; gradients flow back to ``input``."""
     return Clone.apply(input)
 
 

@@ -25,7 +25,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .broadcast import broadcast_shapes, sum_to
-from .inplace import assign, check_inplace_allowed
+from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
@@ -80,7 +80,12 @@ class Index(Function):
         self.input_shape = x.shape
         selected = x if first is None else x[first]
         self.selected_shape = selected.shape
-        return array_module(x).asarray(selected[second])
+        result = array_module(x).asarray(selected[second])
+        # torch's result follows the input's layout: row-major for a row-major input (NumPy may
+        # give x[:, index] another order); for other inputs NumPy's order is torch's
+        if x.flags.c_contiguous and not result.flags.c_contiguous:
+            return array_module(x).ascontiguousarray(result)
+        return result
 
     def backward(self, grad_output):
         return _placed(grad_output, self.input_shape, self.first, self.second, self.accumulate,
@@ -213,6 +218,7 @@ class Scatter(Function):
 
 class IndexSelect(Function):
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, index, dim):
         self.key = (slice(None),) * dim + (index,)
@@ -248,6 +254,7 @@ class MaskedFill(Function):
     """``where(mask, value, x)``; a tensor ``value`` (0-d) gets the sum of the masked gradient."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, value=None, mask=None, fill=None):
         xp = array_module(x)
@@ -304,6 +311,7 @@ class Where(Function):
 
 class Tril(Function):
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, diagonal, upper):
         self.diagonal, self.upper = diagonal, upper
@@ -488,6 +496,8 @@ def setitem(input, key, value):
         first, second = None, items
     else:
         first, second, _ = _advanced_key(items, array_module(target))
+    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
+        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
     value_is_tensor = isinstance(value, Tensor)
     if not value_is_tensor and not isinstance(value, numbers.Number):
         value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
@@ -497,7 +507,7 @@ def setitem(input, key, value):
             _region(target, first)[second] = value.array if value_is_tensor else value
             input._version_counter.value += 1
             return
-        check_inplace_allowed(input)
+        check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:
             result = CopySlices.apply(input, first=first, second=second, fill=value)
         else:
@@ -512,7 +522,15 @@ def setitem(input, key, value):
         region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
                            f"broadcast to indexing result of shape {region_shape}") from None
-    assign(input, result)
+    assign(input, result, overlap_ok=True)
+
+
+def _overlapping_region(target, key):
+    try:
+        region = target[key]
+    except IndexError:
+        return False          # the write below raises torch's error
+    return hasattr(region, "strides") and has_internal_overlap(region)
 
 
 # ---- gather, scatter, index_select, index_fill ---------------------------------------

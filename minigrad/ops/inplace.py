@@ -11,24 +11,64 @@ from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
 from ..core.dtypes import _category, scalar_type_name
-from .views import rebase_view_base, view_base
+from .views import check_view_write, rebase_view_base, refresh_views, view_base
+
+PARTIAL_OVERLAP_MESSAGE = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+    "single memory location. Please clone() the tensor before performing the operation.")
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a "
+                   "single memory location. Please clone() the tensor before performing the operation.")
 
 
-def check_inplace_allowed(target):
-    """torch forbids changing a leaf that requires grad (or a view of one) while the graph is being recorded."""
+def check_inplace_allowed(target, overlap_ok=False):
+    """torch's checks before an in-place write: no element stored twice (an ``expand`` view; only
+    fills may write those, ``overlap_ok``); in a recorded graph, no leaf that requires grad, no
+    view of one, no output of ``split``/``unbind``."""
+    if not overlap_ok and has_internal_overlap(target.array):
+        raise RuntimeError(OVERLAP_MESSAGE)
     if not is_grad_enabled():
         return
     if target.requires_grad and target.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     found = view_base(target)
-    if found is not None and found[0].requires_grad and found[0].grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+    if found is not None:
+        if found[0].requires_grad and found[0].grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        check_view_write(target, found[0])
 
 
-def assign(target, result):
+def check_no_partial_overlap(target, *inputs):
+    """torch refuses an in-place op that reads a tensor sharing part of the target's memory
+    (``b.add_(b[0])``, ``b.add_(b.t())``): the result would depend on the order of the writes.
+    Reading exactly the target (``b.add_(b)``) is fine."""
+    written = target.array
+    for input in inputs:
+        if not hasattr(input, "array") or input.array is written:
+            continue
+        read = input.array
+        if not array_module(written).may_share_memory(written, read):
+            continue
+        if (read.shape == written.shape and read.strides == written.strides
+                and _address(read) == _address(written)):
+            continue
+        raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)
+
+
+def _address(array):
+    interface = getattr(array, "__array_interface__", None)
+    return interface["data"][0] if interface is not None else array.data.ptr   # NumPy, CuPy
+
+
+def has_internal_overlap(array):
+    """Does some element sit at two places of ``array`` (a stride of 0 on a dim longer than 1)?"""
+    return 0 in array.strides and any(step == 0 and size > 1
+                                      for step, size in zip(array.strides, array.shape))
+
+
+def assign(target, result, overlap_ok=False):
     """Make ``target`` hold ``result``'s values and history; return ``target``."""
-    check_inplace_allowed(target)
+    check_inplace_allowed(target, overlap_ok)
     if result.array.shape != target.array.shape:
         raise RuntimeError(f"output with shape {list(target.array.shape)} doesn't match the "
                            f"broadcast shape {list(result.array.shape)}")
@@ -43,13 +83,13 @@ def assign(target, result):
         target.array[...] = result.array
     target._version_counter.value += 1
     if result.grad_fn is not None:
-        target.grad_fn = result.grad_fn
-        target._output_nr = result._output_nr
-        target._requires_grad = True
+        target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
         found = view_base(target)
-        if found is not None and (target.requires_grad or found[0].requires_grad):
-            rebase_view_base(target, *found)   # the write changed the view's base too
+        if found is None:
+            refresh_views(target)              # the views of target now show the new values
+        elif target.requires_grad or found[0].requires_grad:
+            rebase_view_base(target, *found)   # the write changed the view's base (and its views) too
     return target
 
 
@@ -68,12 +108,15 @@ class Overwrite(Function):
         return self.torch_name    # the overwriting op's node in torch (ZeroBackward0, UniformBackward0 ...)
 
 
-def write(target, array, torch_name="FillBackward0"):
-    """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``)."""
-    check_inplace_allowed(target)
+def write(target, array, torch_name="FillBackward0", overlap_ok=False):
+    """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``).
+
+    ``overlap_ok``: one value for every element (``fill_``), so an expanded target is fine.
+    """
+    check_inplace_allowed(target, overlap_ok)
     if is_grad_enabled() and (target.requires_grad or _base_requires_grad(target)):
         # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
-        return assign(target, Overwrite.apply(target, values=array, torch_name=torch_name))
+        return assign(target, Overwrite.apply(target, values=array, torch_name=torch_name), overlap_ok)
     target.array[...] = array
     target._version_counter.value += 1
     return target

@@ -11,16 +11,23 @@ from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
+from .views import register_view
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind"]
 
 
 # ---- the differentiable ops -------------------------------------------------
 class Cat(Function):
-    differentiable_backward = True
+    """The arrays joined along ``dim``; those at ``skipped`` (torch's legacy 1-D empty tensors)
+    add nothing, yet count for the dtype and the graph (their gradient is empty)."""
 
-    def forward(self, *arrays, dim):
-        self.dim = dim
+    differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
+
+    def forward(self, *arrays, dim, skipped=()):
+        self.dim, self.skipped, self.count = dim, skipped, len(arrays)
+        if skipped:
+            arrays = [array for position, array in enumerate(arrays) if position not in skipped]
         self.offsets = []
         offset = 0
         for array in arrays[:-1]:
@@ -29,11 +36,18 @@ class Cat(Function):
         return array_module(arrays[0]).concatenate(arrays, axis=dim)
 
     def backward(self, grad_output):
-        return tuple(array_module(grad_output).split(grad_output, self.offsets, axis=self.dim))
+        xp = array_module(grad_output)
+        pieces = xp.split(grad_output, self.offsets, axis=self.dim)
+        if not self.skipped:
+            return tuple(pieces)
+        pieces = iter(pieces)
+        return tuple(xp.zeros(0, grad_output.dtype) if position in self.skipped else next(pieces)
+                     for position in range(self.count))
 
 
 class Stack(Function):
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, *arrays, dim):
         self.dim = dim
@@ -93,12 +107,11 @@ def _same_dtype(tensors):
     return [tensor.to(dtype) for tensor in tensors]
 
 
-def _as_views(results, input, keys):
-    """Each result is the view ``input[key]``: shared version counter, writes reach ``input``."""
-    counter = input._version_counter
-    for result, key in zip(results, keys):
-        result._version_counter = counter
-        result._view = (input, ("index", key))
+def _as_views(results, input, keys, maker):
+    """Each result is the view ``input[key]`` (writes reach ``input``), one of several made by
+    ``maker`` (torch forbids writing them in place while ``input`` is in a graph)."""
+    for number, (result, key) in enumerate(zip(results, keys)):
+        register_view(result, input, ("index", key), multi_output_of=(maker, number))
     return results
 
 
@@ -108,9 +121,12 @@ def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    # torch's legacy rule: 1-D empty tensors are skipped whatever the other shapes
+    # torch's legacy rule: 1-D empty tensors are skipped whatever the other shapes (for the
+    # shapes only: they still take part in the dtype promotion and in the graph)
     kept = [(number, tensor) for number, tensor in enumerate(tensors) if tensor.array.shape != (0,)]
-    kept = kept or [(0, tensors[0])]
+    skipped = tuple(number for number, tensor in enumerate(tensors) if tensor.array.shape == (0,))
+    if not kept:
+        kept, skipped = list(enumerate(tensors)), ()
     first_shape = kept[0][1].array.shape
     if not first_shape:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -127,7 +143,7 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected "
                                    f"size {expected} but got size {got} for tensor number {number} in "
                                    "the list.")
-    return Cat.apply(*_same_dtype([tensor for _, tensor in kept]), dim=dim)
+    return Cat.apply(*_same_dtype(tensors), dim=dim, skipped=skipped)
 
 
 concat = concatenate = cat
@@ -168,7 +184,8 @@ def _split_at(input, sizes, dim, with_sizes=False):
     lead = (slice(None),) * dim
     starts, stops = [0] + offsets, offsets + [total + sizes[-1]]
     keys = [lead + (slice(start, stop),) for start, stop in zip(starts, stops)]
-    return _as_views(Split.apply(input, offsets=offsets, dim=dim, with_sizes=with_sizes), input, keys)
+    maker = "SplitWithSizes" if with_sizes else "Split"
+    return _as_views(Split.apply(input, offsets=offsets, dim=dim, with_sizes=with_sizes), input, keys, maker)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -211,4 +228,4 @@ def unbind(input, dim=0):
     dim = _check_dim(dim, input.array.ndim)
     lead = (slice(None),) * dim
     keys = [lead + (index,) for index in range(input.array.shape[dim])]
-    return _as_views(Unbind.apply(input, dim=dim), input, keys)
+    return _as_views(Unbind.apply(input, dim=dim), input, keys, "Unbind")

@@ -74,6 +74,7 @@ def _numpy_spelling(dim, keepdim, axis, keepdims):
 # ---- sum, mean, cumsum -------------------------------------------------------------------
 class Sum(Function):
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "SumBackward0" if self.axes is None else "SumBackward1"
@@ -89,6 +90,7 @@ class Sum(Function):
 
 class Mean(Function):
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "MeanBackward0" if self.axes is None else "MeanBackward1"
@@ -108,6 +110,7 @@ class Mean(Function):
 
 class Cumsum(Function):
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
         self.axis, self.input_dtype = axis, x.dtype
@@ -166,6 +169,8 @@ class Cumprod(Function):
     ``S_i = sum_{j >= i} g_j * prod(x_{i+1}..x_j)``, i.e. ``S_i = g_i + x_{i+1} S_{i+1}``:
     no division, so it is exact where ``x`` has zeros (as torch's).
     """
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
         self.save_for_backward(x)
@@ -270,6 +275,7 @@ class Var(Function):
     """``sum((x - mean)^2) / (N - correction)``; d/dx = 2 (x - mean) / (N - correction)."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.save_for_backward(x)
@@ -290,6 +296,7 @@ class Std(Function):
     """``sqrt(var)``; torch's gradient is 0 where std is 0 (not nan)."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
@@ -371,6 +378,8 @@ class Prod(Function):
     ``prod / x_i`` would divide by zero).
     """
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def name(self):
         return "ProdBackward0" if self.axis is None else "ProdBackward1"
 
@@ -444,6 +453,7 @@ class Extreme(Function):
     """
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         if self.nan_ties:   # torch's full max() / min()
@@ -477,6 +487,7 @@ class ExtremeAlong(Function):
     """``max(dim)``/``min(dim)``: values and int64 indices; the gradient goes to the index."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "MaxBackward0" if self.largest else "MinBackward0"
@@ -602,6 +613,7 @@ class Norm(Function):
     ``linalg_vector_norm_backward`` (gradient 0 where the norm is 0)."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "LinalgVectorNormBackward0"

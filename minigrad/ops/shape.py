@@ -15,8 +15,9 @@ from ..core.function import Function
 from ..core.device import array_module, scatter_add
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
-from .conversion import clone
+from .conversion import Clone
 from .inplace import check_inplace_allowed
+from .views import register_view
 
 __all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
@@ -86,13 +87,16 @@ class TransposeMatrix(Permute):
 
 
 class Expand(Function):
-    """A read-only broadcast view; the gradient sums over the stretched dimensions."""
+    """A broadcast view; the gradient sums over the stretched dimensions."""
 
     differentiable_backward = True
 
     def forward(self, x, shape):
         self.input_shape = x.shape
-        return array_module(x).broadcast_to(x, shape)
+        xp = array_module(x)
+        # NumPy's broadcast_to is read-only; torch lets fill_/zero_/x[i] = v write through an
+        # expanded tensor (and refuses element-wise in-place ops with its own error, ops/inplace.py)
+        return xp.lib.stride_tricks.as_strided(x, shape, xp.broadcast_to(x, shape).strides)
 
     def backward(self, grad_output):
         return sum_to(grad_output, self.input_shape)
@@ -151,6 +155,7 @@ class Flip(Function):
 
 class Roll(Function):
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, shifts, axes):
         self.shifts, self.axes = shifts, axes
@@ -209,16 +214,10 @@ def _is_view_possible(array, shape):
     return array_module(array).may_share_memory(reshaped, array)
 
 
-def _as_view_of(result, input, spec=None):
-    """Mark ``result`` as a view of ``input``: an in-place change to either bumps both versions.
-
-    ``spec`` says how the view is made from ``input``'s array (see ``ops/views.py``), so
-    that an in-place write through the view also enters ``input``'s history.
-    """
-    result._version_counter = input._version_counter
-    if spec is not None:
-        result._view = (input, spec)
-    return result
+def _as_view_of(result, input, spec):
+    """Mark ``result`` as the view ``spec`` of ``input`` (see ``ops/views.py``): they share
+    memory, version counter and, after an in-place write to either, history."""
+    return register_view(result, input, spec)
 
 
 # ---- view and reshape ------------------------------------------------------------------
@@ -404,8 +403,7 @@ def expand(input, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({size}) must match the existing "
                                f"size ({existing}) at non-singleton dimension {axis}.  Target sizes: "
                                f"{list(sizes)}.  Tensor sizes: {list(shape)}")
-    # a read-only view: nothing is written through it, so it records no spec
-    return _as_view_of(Expand.apply(input, shape=tuple(target)), input)
+    return _as_view_of(Expand.apply(input, shape=tuple(target)), input, ("expand", tuple(target)))
 
 
 def expand_as(input, other):
@@ -436,7 +434,7 @@ def contiguous(input, memory_format=None):
     """``input`` itself when its memory is C-ordered, else a C-ordered copy (differentiable)."""
     if input.array.flags.c_contiguous:
         return input
-    return clone(input)
+    return Clone.apply(input, order="C")
 
 
 def flip(input, *dims):
@@ -475,8 +473,7 @@ def _become(input, result):
     input.array = result.array
     input._version_counter.value += 1
     if result.grad_fn is not None:
-        input.grad_fn = result.grad_fn
-        input._output_nr = result._output_nr
+        input._set_history(result.grad_fn, result._output_nr)
     return input
 
 

@@ -15,14 +15,27 @@ from ..core.tensor import _check_dim
 from .reduction import _reduced_axes, _unreduce
 
 
+def _peak(x, axes):
+    """The maximum along ``axes`` (kept as size-1 dims): the shift that keeps ``exp`` finite.
+
+    Over a size-0 dim there is nothing to shift (and NumPy's max refuses): 0, so softmax of
+    an empty sequence is empty and its logsumexp ``log(0) = -inf``, as torch.
+    """
+    if x.size:
+        return x.max(axis=axes, keepdims=True)
+    shape = tuple(1 if axis in axes else size for axis, size in enumerate(x.shape))
+    return array_module(x).zeros(shape, x.dtype)
+
+
 class Softmax(Function):
     """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y))."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis):
         xp = array_module(x)
-        result = xp.asarray(x - x.max(axis=axis, keepdims=True))   # asarray: 0-d gives a NumPy scalar
+        result = xp.asarray(x - _peak(x, axis))   # asarray: 0-d gives a NumPy scalar
         xp.exp(result, out=result)           # in place: a fresh array, and softmax runs often
         result /= result.sum(axis=axis, keepdims=True)
         self.save_for_backward(result)
@@ -39,10 +52,11 @@ class LogSoftmax(Function):
     """``y = x - logsumexp(x)`` along ``axis``; dx = dy - softmax(x) * sum(dy)."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis):
         xp = array_module(x)
-        shifted = x - x.max(axis=axis, keepdims=True)
+        shifted = x - _peak(x, axis)
         result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         self.save_for_backward(result)
         self.axis = axis
@@ -58,13 +72,14 @@ class LogSumExp(Function):
     """``log(sum(exp(x)))`` over ``axes``; dx = dy * exp(x - result) (the softmax)."""
 
     differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return "LogsumexpBackward0"
 
     def forward(self, x, axes, keepdim):
         xp = array_module(x)
-        peak = x.max(axis=axes, keepdims=True)
+        peak = _peak(x, axes)
         peak = xp.where(xp.isinf(peak), 0, peak)   # all -inf (or an inf) must not give inf - inf
         summed = xp.exp(x - peak).sum(axis=axes, keepdims=True)
         result = xp.log(summed) + peak

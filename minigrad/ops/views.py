@@ -1,25 +1,38 @@
-"""In-place changes through a view reach the view's base, in values and in the graph (as torch).
+"""Views and in-place writes: torch's semantics, in one place.
 
 ``row = out[0]`` shares ``out``'s memory, so ``row.add_(h)`` also changes
-``out``; the graph must know it too, or ``out``'s gradient would miss ``h``.
-Each view op records on its result how it was made from its input
-(``tensor._view = (input, spec)``, a spec being ``("index", key)``,
-``("reshape", shape)`` or ``("transpose", axes)``).  After an in-place op on a
-view, ``rebase_view_base`` gives the base a new node, ``WriteThroughView`` (torch's
-``CopySlices``): the region behind the view takes its gradient from the view's
-new history, the rest from the base's old one.  The view itself then becomes a
-view of the base's new history.
+``out``, and ``out.mul_(2)`` changes ``row``; the graph must know both, or the
+gradients would be silently wrong.  As torch, a view remembers its base and how
+it was made from it: ``register_view`` records on the view
+``tensor._view = (input, spec)`` (a spec is ``("index", key)``,
+``("reshape", shape)``, ``("transpose", axes)`` or ``("expand", shape)``; a chain
+of them leads to the base, ``tensor._base``, the one tensor that is no view) and
+adds a weak reference to the view to the base's list of views.
 
-Views of the same base made before the write keep their old history (torch
-would regenerate it); index the base again after an in-place write if you need
-its gradient through them.
+* A write through a view (``rebase_view_base``): the base takes a new node,
+  ``WriteThroughView`` (torch's ``CopySlices``): the region behind the view
+  takes its gradient from the view's new history, the rest from the base's old
+  one.
+* Any in-place write to the base or to one of its views (``refresh_views``):
+  every live view of the base becomes "the view of the base's new history"
+  (``ViewOf``, torch's ``AsStridedBackward0``), lazily as torch: the write marks
+  the views stale, and a stale view's history is made anew the first time it is
+  read (``_StaleView``), with no check on the inputs of every other op.
+* Outputs of an op that returns several views (``split``, ``chunk``,
+  ``unbind``) and views made in no_grad mode may not be written in place while
+  their base is in a graph, and they lose their history when the base is
+  written (torch's errors).
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy
 
-from ..core.function import Function
 from ..core.device import array_module
+from ..core.function import Function
+from ..core.grad_mode import enable_grad, is_grad_enabled
+from ..core.tensor import Tensor
 
 
 def apply_specs(array, specs):
@@ -31,13 +44,15 @@ def apply_specs(array, specs):
             array = array[argument + (Ellipsis,)] if isinstance(viewed, numpy.generic) else viewed
         elif kind == "reshape":
             array = array.reshape(argument)
+        elif kind == "expand":
+            array = array_module(array).broadcast_to(array, argument)
         else:
             array = array.transpose(argument)
     return array
 
 
 def _positions(shape, specs, xp):
-    """For each element of the view, its flat position in the base (a view never repeats one)."""
+    """For each element of the view, its flat position in the base (only ``expand`` repeats one)."""
     flat = xp.arange(int(numpy.prod(shape, dtype=numpy.int64))).reshape(shape)
     return apply_specs(flat, specs)
 
@@ -70,32 +85,166 @@ class ViewOf(Function):
     def backward(self, grad_output):
         xp = array_module(grad_output)
         grad = xp.zeros(int(numpy.prod(self.base_shape, dtype=numpy.int64)), grad_output.dtype)
-        grad[_positions(self.base_shape, self.specs, xp)] = grad_output
+        positions = _positions(self.base_shape, self.specs, xp)
+        if any(kind == "expand" for kind, _ in self.specs):
+            xp.add.at(grad, positions.reshape(-1), grad_output.reshape(-1))  # repeated positions add up
+        else:
+            grad[positions] = grad_output
         return grad.reshape(self.base_shape)
 
     def name(self):
         return "AsStridedBackward0"
 
 
+class InvalidatedView(Function):
+    """The history of a restricted view (see ``register_view``) after its base was written in place."""
+
+    def __init__(self, message, view):
+        self.message = message
+        self.output_meta = ((view.array.shape, view.array.dtype, array_module(view.array)),)
+
+    def backward(self, grad_output):
+        raise RuntimeError(self.message)
+
+    def name(self):
+        return "AsStridedBackward0"
+
+
+MULTI_OUTPUT_MESSAGE = (
+    "This view is the output of a function that returns multiple views. Such functions do not "
+    "allow the output views to be modified inplace. You should replace the inplace operation by "
+    "an out-of-place one.")
+NO_GRAD_MESSAGE = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+    "don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+NO_GRAD_VIEW = ("no_grad",)   # the restriction of a view made in no_grad mode
+
+
+def _refused(restriction, written_itself):
+    """torch's message for an in-place write to a restricted view (or to its base, then using it)."""
+    if restriction is NO_GRAD_VIEW:
+        what = ("is being modified inplace" if written_itself else
+                "its base or another view of its base has been modified inplace")
+        return f"A view was created in no_grad mode and {what} with grad mode enabled. {NO_GRAD_MESSAGE}"
+    name, number = restriction
+    what = ("is being modified inplace" if written_itself else
+            "its base or another view of its base has been modified inplace")
+    return f"Output {number} of {name} is a view and {what}. {MULTI_OUTPUT_MESSAGE}"
+
+
+def register_view(view, input, spec, multi_output_of=None):
+    """Mark ``view`` as made from ``input`` by ``spec``: shared version counter, shared history.
+
+    ``multi_output_of`` = (op name, output number) for an op that returns several views
+    (``("Split", 0)``).  Views are made often (``x.t()`` in every linear layer): this stays
+    a few dict writes and one weak reference.
+    """
+    view._version_counter = input._version_counter
+    base = input.__dict__.get("_base", input)
+    attributes = view.__dict__
+    attributes["_view"] = (input, spec)
+    attributes["_base"] = base
+    # torch forbids in-place writes that would need these views' histories regenerated
+    if multi_output_of is not None:
+        attributes["_restriction"] = multi_output_of
+    elif not is_grad_enabled():
+        attributes["_restriction"] = NO_GRAD_VIEW
+    views = base.__dict__.get("_views")
+    if views is None:
+        base._views = [weakref.ref(view)]   # weak: a view dies when its last user lets go
+    else:
+        views.append(weakref.ref(view))
+        count = len(views)
+        if count >= 32 and not count & (count - 1):     # at 32, 64, 128...: drop the dead ones
+            views[:] = [ref for ref in views if ref() is not None]
+    return view
+
+
 def view_base(tensor):
     """``(base, specs)`` for a view (the root tensor and how to make the view of it), else None."""
-    link = getattr(tensor, "_view", None)
+    link = tensor.__dict__.get("_view")
     if link is None:
         return None
     specs = []
     while link is not None:
         tensor, spec = link
         specs.append(spec)
-        link = getattr(tensor, "_view", None)
+        link = tensor.__dict__.get("_view")
     specs.reverse()
     return tensor, tuple(specs)
 
 
+def check_view_write(view, base):
+    """torch refuses in-place writes to an output of ``split``/``unbind``, or to a view made in
+    no_grad mode, whose base is in a graph."""
+    restriction = view.__dict__.get("_restriction")
+    if restriction is not None and is_grad_enabled() and (view._requires_grad or base._requires_grad):
+        raise RuntimeError(_refused(restriction, written_itself=True))
+
+
 def rebase_view_base(view, base, specs):
-    """After an in-place op on ``view``: the base takes the write into its history, the view follows."""
+    """After an in-place op on ``view``: the base takes the write into its history, the views follow."""
     written = WriteThroughView.apply(base, view, specs=specs)
     if written.grad_fn is None:
         return
-    base.grad_fn, base._output_nr, base._requires_grad = written.grad_fn, 0, True
-    refreshed = ViewOf.apply(base, specs=specs)
-    view.grad_fn, view._output_nr, view._requires_grad = refreshed.grad_fn, 0, True
+    base._set_history(written.grad_fn)
+    view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
+    refresh_views(base, written=view)
+
+
+def refresh_views(base, written=None):
+    """After an in-place write to ``base`` or one of its views: every other live view of ``base``
+    is marked stale; its history is made anew, as the view of ``base``'s newest history (torch's
+    regenerated ``AsStridedBackward0``), when it is next read.
+
+    Lazily, as torch: a write costs one class change per live view, and only the views used
+    again pay for a new node (200 writes to a tensor whose 200 rows are held stay linear).
+    """
+    views = base.__dict__.get("_views")
+    if not views or not base._requires_grad or not is_grad_enabled():
+        return
+    for ref in views:
+        view = ref()
+        if view is not None and view is not written and type(view) is Tensor:
+            view.__class__ = _StaleView
+
+
+def _regenerate(view):
+    """Give a stale view its new history: the view (by its specs) of its base's current one."""
+    view.__class__ = Tensor          # its attributes are plain slots again from here
+    restriction = view.__dict__.get("_restriction")
+    if restriction is not None:
+        view._set_history(InvalidatedView(_refused(restriction, written_itself=False), view))
+        return
+    base, specs = view_base(view)
+    with enable_grad():              # the history is needed even when read under no_grad
+        view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
+
+
+def _history_slot(name):
+    """A property that regenerates a stale view before reading (or overwriting) slot ``name``."""
+    slot = getattr(Tensor, name)
+
+    def read(view):
+        _regenerate(view)
+        return slot.__get__(view)
+
+    def overwrite(view, value):     # a new history replaces the stale one: nothing to make
+        view.__class__ = Tensor
+        slot.__set__(view, value)
+    return property(read, overwrite)
+
+
+class _StaleView(Tensor):
+    """A view whose base changed in place since its history was made (see ``refresh_views``).
+
+    Only the class changes, so the hot path (``Function.apply`` reading ``_requires_grad``
+    and ``grad_fn`` of plain tensors) pays nothing; reading the history of a stale view
+    regenerates it and turns the view back into a plain ``Tensor``.
+    """
+
+    __slots__ = ()
+    grad_fn = _history_slot("grad_fn")
+    _requires_grad = _history_slot("_requires_grad")
+    _output_nr = _history_slot("_output_nr")

@@ -111,6 +111,8 @@ class ScaledDotProductAttention(Function):
 def _softmax_last_dim(scores, safe):
     """Softmax over the last dim; a row of only ``-inf`` gives zeros (``safe``) or NaN (plain)."""
     xp = array_module(scores)
+    if scores.shape[-1] == 0:        # no keys: empty rows, as torch's softmax over a size-0 dim
+        return xp.zeros_like(scores)
     row_max = scores.max(axis=-1, keepdims=True)
     masked_rows = row_max == -math.inf
     exponentials = xp.exp(scores - xp.where(masked_rows, 0, row_max))

@@ -1,6 +1,8 @@
 """``F.batch_norm``: per-channel normalisation with a closed-form backward and in-place running stats."""
 from __future__ import annotations
 
+import math
+
 from ...core.function import Function
 from ...core.device import array_module
 from ...ops.inplace import write
@@ -60,8 +62,9 @@ class BatchNorm(Function):
 
 def _check_batch(input, training):
     shape = input.array.shape
-    values_per_channel = input.array.size // shape[1] if len(shape) > 1 and shape[1] else 0
-    if training and values_per_channel <= 1 and len(shape) > 1:
+    # torch's rule: one value per channel has no variance; an empty batch is fine (nothing to do)
+    values_per_channel = shape[0] * math.prod(shape[2:]) if len(shape) > 1 else 0
+    if training and values_per_channel == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size torch.Size({list(shape)})")
 
 
@@ -80,7 +83,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_batch(input, training)
     x = input.array
     xp = array_module(x)
-    if training:
+    if training and x.size == 0:
+        # an empty batch: an empty output, zero gradients, running stats left as they are (torch)
+        mean = var = xp.zeros(x.shape[1], x.dtype)
+    elif training:
         axes = (0,) + tuple(range(2, x.ndim))
         mean = x.mean(axis=axes)
         var = ((x - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)

@@ -40,9 +40,11 @@ class Linear(Function):
         out_features, in_features = weight.shape
         grad_x = grad_output @ weight if self.needs_input_grad[0] else None
         grad_weight = grad_bias = None
-        rows = grad_output.reshape(-1, out_features)   # every leading dim is a batch dim
+        # every leading dim is a batch dim (counted, not -1: a size 0 makes -1 ambiguous)
+        batch = math.prod(grad_output.shape[:-1])
+        rows = grad_output.reshape(batch, out_features)
         if self.needs_input_grad[1]:
-            grad_weight = rows.T @ x.reshape(-1, in_features)
+            grad_weight = rows.T @ x.reshape(batch, in_features)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             grad_bias = rows.sum(axis=0)
         return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]

@@ -10,6 +10,8 @@ __all__ = ["pad"]
 class ConstantPad(Function):
     """Pad each dim by ``(before, after)`` with ``value``; a negative amount removes elements."""
 
+    dense_output = True     # a new tensor in torch's default layout
+
     def name(self):
         return "ConstantPadNdBackward0"
 
@@ -34,6 +36,8 @@ class IndexPad(Function):
     The backward adds each output gradient back to the element it was read
     from (an element read several times collects several gradients).
     """
+
+    dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
         return self.torch_name

@@ -26,7 +26,7 @@ class Embedding(Function):
     def backward(self, grad_output):
         xp = array_module(grad_output)
         rows = self.indices.reshape(-1)
-        grad_rows = grad_output.reshape(rows.shape[0], -1)
+        grad_rows = grad_output.reshape(rows.shape[0], grad_output.shape[-1])   # no -1: 0 rows
         if self.scale_grad_by_freq:
             counts = xp.bincount(rows, minlength=self.num_embeddings)
             grad_rows = grad_rows / counts[rows][:, None].astype(grad_rows.dtype)

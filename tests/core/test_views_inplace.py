@@ -1,0 +1,432 @@
+"""Views and in-place writes, against torch: a write to a base or to any of its views changes
+what every other view of that base shows, in values and in gradients (torch regenerates the
+views' histories); the errors torch raises around views and in-place writes.
+
+Each program gets the library (``lib``), a (3, 4) input ``x`` and a (3, 4) input ``w``, both
+float64 and requiring grad, and returns the tensors to compare; gradients are compared under a
+random weighting of the outputs (``assert_matches_torch``).
+"""
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+
+
+def library(tensor):
+    return torch if isinstance(tensor, torch.Tensor) else minigrad
+
+
+def check(program):
+    assert_matches_torch(lambda x, w: program(library(x), x, w), [(3, 4), (3, 4)])
+
+
+def torch_message(action):
+    """torch's error message for ``action(torch)``, worded for minigrad (no anomaly-mode hint)."""
+    with pytest.raises(Exception) as caught:
+        action(torch)
+    return type(caught.value), str(caught.value).split(" Hint:")[0].replace("torch.", "minigrad.")
+
+
+def assert_raises_like_torch(action):
+    kind, expected = torch_message(action)
+    with pytest.raises(kind) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected
+
+
+# ---- a write to the base reaches the views taken before it ------------------------------
+VIEWS = {
+    "slice": lambda b: b[0:2],
+    "select": lambda b: b[1],
+    "select_method": lambda b: b.select(1, 2),
+    "column": lambda b: b[:, 1],
+    "step_slice": lambda b: b[::2, 1::2],
+    "narrow": lambda b: b.narrow(1, 1, 2),
+    "view": lambda b: b.view(12),
+    "view_split_dim": lambda b: b.view(3, 2, 2),
+    "reshape_view": lambda b: b.reshape(2, 6),
+    "flatten": lambda b: b.flatten(),
+    "transpose": lambda b: b.transpose(0, 1),
+    "t": lambda b: b.t(),
+    "T": lambda b: b.T,
+    "permute": lambda b: b.permute(1, 0),
+    "unsqueeze": lambda b: b.unsqueeze(1),
+    "squeeze": lambda b: b.unsqueeze(0).squeeze(0),
+    "expand": lambda b: b[0:1].expand(3, 4),
+    "expand_new_dim": lambda b: b.expand(2, 3, 4),
+    "chain": lambda b: b.unsqueeze(0).transpose(1, 2)[0, 1:].t()[1],
+    "movedim": lambda b: b.movedim(0, 1)[1:3],
+    "none_index": lambda b: b[None, 1:, None],
+}
+
+WRITES = {
+    "mul_": lambda lib, b, w: b.mul_(w),
+    "add_scalar": lambda lib, b, w: b.add_(2.0),
+    "setitem_row": lambda lib, b, w: b.__setitem__(0, w[1] * 3),
+    "setitem_column": lambda lib, b, w: b.__setitem__((slice(None), 2), w[:, 0]),
+    "copy_": lambda lib, b, w: b.copy_(w.sin()),
+    "zero_": lambda lib, b, w: b.zero_(),
+    "exp_": lambda lib, b, w: b.exp_(),
+    "fill_": lambda lib, b, w: b.fill_(1.5),
+    "row_mul_": lambda lib, b, w: b[2].mul_(w[0]),
+    "column_add_": lambda lib, b, w: b[:, 0].add_(w[:, 3]),
+    "transposed_mul_": lambda lib, b, w: b.t().mul_(w.t()),
+    "clamp_": lambda lib, b, w: b.clamp_(-0.5, 0.5),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+@pytest.mark.parametrize("make_view", VIEWS)
+def test_view_taken_before_an_inplace_write_matches_torch(make_view, write):
+    def program(lib, x, w):
+        base = x * 1.5
+        view = VIEWS[make_view](base)
+        WRITES[write](lib, base, w)
+        return view, base
+    check(program)
+
+
+@pytest.mark.parametrize("make_view", VIEWS)
+def test_view_used_in_a_sum_after_the_base_changed_matches_torch(make_view):
+    # the issue's program: b = x.clone(); v = b[0:2]; b.mul_(2); v.sum().backward()
+    def program(lib, x, w):
+        base = x.clone()
+        view = VIEWS[make_view](base)
+        base.mul_(2)
+        return view.sum() * w.sum()
+    check(program)
+
+
+def test_issue_program_gives_torch_gradient():
+    x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    base = x.clone()
+    view = base[0:2]
+    base.mul_(2)
+    view.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 0.0]
+
+
+def test_sibling_view_sees_a_write_through_another_view():
+    def program(lib, x, w):
+        base = x.clone()
+        row, column = base[1], base[:, 0]
+        column.mul_(w[:, 0])
+        return row, column, base
+    check(program)
+
+
+def test_sibling_views_written_in_turn_match_torch():
+    def program(lib, x, w):
+        base = x * 2
+        first, second, block = base[0], base[1], base[1:, 1:3]
+        first.add_(w[2])
+        second.add_(first)
+        block.sub_(w[:2, :2])
+        return first, second, block, base
+    check(program)
+
+
+def test_view_of_a_view_sees_writes_through_the_middle_view():
+    def program(lib, x, w):
+        base = x.clone()
+        row = base[1]
+        part = row[1:3]
+        row.mul_(w[0])
+        return part, row, base
+    check(program)
+
+
+def test_view_of_a_base_that_gets_its_history_from_a_write():
+    # the base requires no grad until the write: the view must start requiring it too
+    def program(lib, x, w):
+        base = lib.zeros(3, 4, dtype=lib.float64)
+        view = base[0]
+        base.add_(x)
+        assert view.requires_grad
+        return view
+    check(program)
+
+
+def test_regenerated_view_history_is_torchs_node():
+    base = minigrad.randn(3, 4, requires_grad=True).clone()
+    view = base[0:2]
+    assert view.grad_fn.name() == "SliceBackward0"
+    base.mul_(2)
+    assert view.grad_fn.name() == "AsStridedBackward0"
+
+
+def test_write_under_no_grad_keeps_views_usable():
+    def program(lib, x, w):
+        base = x * 1
+        view = base[1]
+        with lib.no_grad():
+            base.mul_(2)
+        return view * w[0]
+    check(program)
+
+
+def test_retain_grad_on_a_view_follows_its_regenerated_history():
+    results = {}
+    for lib in (torch, minigrad):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        base = x.clone()
+        view = base[1]
+        view.retain_grad()
+        base.mul_(3)
+        (view * lib.tensor([5.0, 7.0])).sum().backward()
+        results[lib] = (view.grad.tolist(), x.grad.tolist())
+    assert results[minigrad] == results[torch]
+
+
+def test_retain_grad_follows_an_inplace_write():
+    # torch: .grad of a tensor that retains grad is the gradient of its newest value
+    results = {}
+    for lib in (torch, minigrad):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 1
+        y.retain_grad()
+        y.mul_(2)
+        (y * lib.tensor([5.0, 7.0, 9.0])).sum().backward()
+        results[lib] = (y.grad.tolist(), x.grad.tolist())
+    assert results[minigrad] == results[torch]
+
+
+# ---- saved tensors changed through a view or its base -------------------------------------
+def test_saved_view_changed_through_its_base_raises_like_torch():
+    def action(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        base = x.clone()
+        view = base[0:2]
+        result = view.sin()
+        base.mul_(2)
+        result.sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_saved_base_changed_through_a_view_raises_like_torch():
+    def action(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        base = x.clone()
+        result = base.sin()
+        base[1:].mul_(2)
+        result.sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_saved_zero_dim_output_changed_in_place_raises_like_torch():
+    def action(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        result = x.sum().exp()        # exp saves its 0-d output
+        result.add_(1)
+        result.backward()
+    assert_raises_like_torch(action)
+
+
+def test_saved_zero_dim_output_of_a_two_output_op_is_checked():
+    def action(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        result = x.sum().tanh()
+        result.mul_(2)
+        result.backward()
+    assert_raises_like_torch(action)
+
+
+# ---- views torch refuses to write ----------------------------------------------------------
+@pytest.mark.parametrize("split", ["split", "split_sizes", "chunk", "unbind"])
+def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
+    makers = {"split": lambda b: b.split(2), "split_sizes": lambda b: b.split([2, 4]),
+              "chunk": lambda b: b.chunk(3), "unbind": lambda b: b.view(3, 2).unbind(0)}
+
+    def action(lib):
+        base = lib.ones(6, requires_grad=True).clone()
+        makers[split](base)[1].mul_(2)
+    assert_raises_like_torch(action)
+
+
+def test_output_of_split_after_its_base_changed_raises_like_torch():
+    def action(lib):
+        base = lib.ones(6, requires_grad=True).clone()
+        pieces = base.split(2)
+        base.mul_(2)
+        pieces[1].sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_outputs_of_split_without_a_graph_may_be_written():
+    for lib in (torch, minigrad):
+        base = lib.arange(6.0)
+        pieces = base.split(2)
+        pieces[1].mul_(10)
+        assert base.tolist() == [0.0, 1.0, 20.0, 30.0, 4.0, 5.0]
+        with lib.no_grad():
+            graph_base = lib.ones(4, requires_grad=True).clone()
+            graph_base.split(2)[0].add_(1)
+        assert graph_base.tolist() == [2.0, 2.0, 1.0, 1.0]
+
+
+EXPANDED_WRITES = {
+    "mul_": lambda lib, e: e.mul_(2), "add_": lambda lib, e: e.add_(1),
+    "exp_": lambda lib, e: e.exp_(), "clamp_": lambda lib, e: e.clamp_(0, 1),
+    "copy_": lambda lib, e: e.copy_(lib.ones(3, 2)), "uniform_": lambda lib, e: e.uniform_(),
+    "setitem_column": lambda lib, e: e.__setitem__((slice(None), 1), 5.0),
+    # torch writes these through to the expanded tensor's memory
+    "fill_": lambda lib, e: e.fill_(7.0), "zero_": lambda lib, e: e.zero_(),
+    "setitem_row": lambda lib, e: e.__setitem__(0, 5.0),
+    "setitem_row_tensor": lambda lib, e: e.__setitem__(1, lib.tensor([8.0, 9.0])),
+}
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("write", EXPANDED_WRITES)
+def test_inplace_on_an_expanded_tensor_matches_torch(write, requires_grad):
+    def action(lib):
+        base = lib.tensor([[1.0, 2.0]], requires_grad=requires_grad).clone()
+        EXPANDED_WRITES[write](lib, base.expand(3, 2))
+        return base.tolist()
+    outcomes = []
+    for lib in (torch, minigrad):
+        try:
+            outcomes.append(action(lib))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    assert outcomes[1] == outcomes[0]
+
+
+def test_detach_in_place_on_a_view_raises_like_torch():
+    def action(lib):
+        base = lib.ones(3, requires_grad=True).clone()
+        base[:2].detach_()
+    assert_raises_like_torch(action)
+
+
+def test_view_of_a_leaf_written_in_place_raises_like_torch():
+    def action(lib):
+        leaf = lib.ones(3, requires_grad=True)
+        leaf[1:].mul_(2)
+    assert_raises_like_torch(action)
+
+
+# ---- fill_ with a tensor ----------------------------------------------------------------
+def test_fill_with_a_tensor_that_has_dims_raises_like_torch():
+    assert_raises_like_torch(lambda lib: lib.zeros(3).fill_(lib.tensor([1.0])))
+    assert_raises_like_torch(lambda lib: lib.zeros(3).fill_(lib.tensor([[1.0]])))
+
+
+def test_fill_with_a_zero_dim_tensor_passes_its_gradient():
+    def program(lib, x, w):
+        base = x * 1
+        base.fill_(w[1, 2])
+        return base
+    check(program)
+
+
+# ---- hooks may not change a gradient's size or dtype ----------------------------------------
+@pytest.mark.parametrize("on", ["leaf", "non_leaf"])
+@pytest.mark.parametrize("change", ["size", "dtype"])
+def test_hook_that_changes_the_gradient_raises_like_torch(on, change):
+    def replace_grad(grad):
+        return grad[:2] if change == "size" else grad.float()
+
+    def action(lib):
+        x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        watched = x if on == "leaf" else x * 2
+        watched.register_hook(replace_grad)
+        (watched * 3).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_hook_that_returns_the_same_size_and_dtype_is_used():
+    results = {}
+    for lib in (torch, minigrad):
+        x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        x.register_hook(lambda grad: grad * 10)
+        (x * 3).sum().backward()
+        results[lib] = x.grad.tolist()
+    assert results[minigrad] == results[torch]
+
+
+# ---- views made in no_grad mode ------------------------------------------------------------
+def test_inplace_on_a_view_made_in_no_grad_mode_raises_like_torch():
+    def action(lib):
+        base = lib.ones(3, requires_grad=True).clone()
+        with lib.no_grad():
+            view = base[0:2]
+        view.mul_(2)
+    assert_raises_like_torch(action)
+
+
+def test_view_made_in_no_grad_mode_after_its_base_changed_raises_like_torch():
+    def action(lib):
+        base = lib.ones(3, requires_grad=True).clone()
+        with lib.no_grad():
+            view = base[0:2]
+        base.mul_(2)
+        (view * 3).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_views_made_and_written_in_no_grad_mode_are_fine():
+    results = {}
+    for lib in (torch, minigrad):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        base = x * 1
+        with lib.no_grad():
+            base[0:2].mul_(10)
+        (base * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        results[lib] = (base.tolist(), x.grad.tolist())
+    assert results[minigrad] == results[torch]
+
+
+# ---- an in-place op may not read part of the memory it writes -----------------------------
+OVERLAPPING_READS = {
+    "add_transposed": lambda lib, b: b.add_(b.t()),
+    "add_row": lambda lib, b: b.add_(b[0]),
+    "add_element": lambda lib, b: b.add_(b[0, 0]),
+    "mul_shifted": lambda lib, b: b.view(9)[1:].mul_(b.view(9)[:-1]),
+    "copy_shifted": lambda lib, b: b.view(9)[1:].copy_(b.view(9)[:-1]),
+    "copy_transposed": lambda lib, b: b.copy_(b.t()),
+    "clamp_min_tensor": lambda lib, b: b.clamp_(min=b[0]),
+    "addcmul_": lambda lib, b: b.addcmul_(b[1], b[2]),
+    "lerp_": lambda lib, b: b.lerp_(b.t(), 0.5),
+    "remainder_": lambda lib, b: b.remainder_(b[2] + 0).add_(b.t()),
+    # reading exactly what is written, or a disjoint part, is fine
+    "add_self": lambda lib, b: b.add_(b),
+    "add_same_memory_other_tensor": lambda lib, b: b.add_(b.view(9).view(3, 3)),
+    "add_disjoint_rows": lambda lib, b: b[:1].add_(b[1:2]),
+}
+
+
+@pytest.mark.parametrize("write", OVERLAPPING_READS)
+def test_inplace_op_reading_part_of_its_target_matches_torch(write):
+    outcomes = []
+    for lib in (torch, minigrad):
+        base = lib.arange(9.0).view(3, 3) + 1
+        try:
+            OVERLAPPING_READS[write](lib, base)
+            outcomes.append(base.tolist())
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    assert outcomes[1] == outcomes[0]
+
+
+# ---- regeneration is lazy, as torch's ------------------------------------------------------
+def test_views_are_regenerated_only_when_used(monkeypatch):
+    from minigrad.ops import views
+    made = []
+    original = views.ViewOf.apply.__func__
+
+    def counting_apply(cls, *args, **kwargs):
+        made.append(1)
+        return original(cls, *args, **kwargs)
+    monkeypatch.setattr(views.ViewOf, "apply", classmethod(counting_apply))
+    x = minigrad.randn(100, 4, requires_grad=True)
+    base = x * 1
+    rows = [base[i] for i in range(100)]
+    for i in range(100):
+        base[i] = x[i] * i          # each write would otherwise remake all 100 rows' histories
+    assert len(made) == 0
+    (rows[3] * 2).sum().backward()
+    assert len(made) == 1
+    assert x.grad[3].tolist() == [6.0] * 4 and x.grad.sum().item() == 6.0 * 4
+    assert rows[3].grad_fn.name() == "AsStridedBackward0"

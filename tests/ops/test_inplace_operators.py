@@ -1,0 +1,86 @@
+"""``|= &= ^= //= %=`` write into the tensor (they do not rebind the name to a new one), with
+torch's dtype rule: the result type must be castable to the target's."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+
+OPERATORS = {"|": "__ior__", "&": "__iand__", "^": "__ixor__", "//": "__ifloordiv__", "%": "__imod__"}
+
+CASES = [
+    # (target, operator, other): other is a Python number or ("tensor", values, dtype)
+    (([5, 7], "int64"), "//", 2),
+    (([5, 7], "int64"), "//", 2.5),              # a float quotient cannot go into an int tensor
+    (([5.0, -7.0], "float32"), "//", 2),
+    (([5.0, -7.0], "float64"), "//", ("tensor", [2.0, 3.0], "float32")),
+    (([5, -7], "int64"), "%", 3),
+    (([5, 7], "int64"), "%", 2.5),
+    (([5.0, -7.0], "float32"), "%", ("tensor", [3.0, 2.0], "float64")),
+    (([5, -7], "int32"), "%", ("tensor", [3, 4], "int64")),
+    (([True, False], "bool"), "|", ("tensor", [False, True], "bool")),
+    (([True, False], "bool"), "|", ("tensor", [3, 0], "int64")),   # Long can't be cast to Bool
+    (([1, 2], "int64"), "|", True),
+    (([1, 2], "int64"), "^", ("tensor", [3, 3], "uint8")),
+    (([1, 2], "int32"), "&", ("tensor", [3, 3], "int64")),
+    (([12, 10], "uint8"), "&", 6),
+    (([1.0, 2.0], "float32"), "&", 1),            # no bitwise op on floats
+    (([True, True], "bool"), "^", True),
+]
+
+
+def make(lib, values, dtype):
+    return lib.tensor(values, dtype=getattr(lib, dtype))
+
+
+def outcome(lib, target, operator, other):
+    tensor = make(lib, *target)
+    if isinstance(other, tuple):
+        other = make(lib, other[1], other[2])
+    before = tensor
+    namespace = {"tensor": tensor, "other": other}
+    try:
+        exec(f"tensor {operator}= other", {}, namespace)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}", tensor.tolist()
+    assert namespace["tensor"] is before, f"{operator}= made a new tensor instead of writing in place"
+    return str(tensor.dtype).split(".")[-1], tensor.tolist()
+
+
+@pytest.mark.parametrize("target, operator, other", CASES)
+def test_augmented_assignment_writes_in_place_like_torch(target, operator, other):
+    assert outcome(minigrad, target, operator, other) == outcome(torch, target, operator, other)
+
+
+def test_augmented_assignment_reaches_the_base_of_a_view():
+    for lib in (torch, minigrad):
+        base = lib.tensor([[1, 2], [3, 4]])
+        row = base[1]
+        row |= 8
+        row //= 2
+        assert base.tolist() == [[1, 2], [5, 6]]
+
+
+@pytest.mark.parametrize("method", ["floor_divide_", "remainder_", "fmod_", "bitwise_and_",
+                                    "bitwise_or_", "bitwise_xor_"])
+def test_inplace_methods_match_torch(method):
+    results = []
+    for lib in (torch, minigrad):
+        tensor = lib.tensor([7, -9, 12])
+        returned = getattr(tensor, method)(lib.tensor([2, 4, 5]))
+        assert returned is tensor
+        results.append(tensor.tolist())
+    assert results[1] == results[0]
+
+
+def test_remainder_in_place_passes_gradients_like_torch():
+    values = numpy.array([5.0, -7.0, 2.5])
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, requires_grad=True)
+        divisor = lib.tensor(numpy.array([3.0, 2.0, -1.5]), requires_grad=True)
+        result = x * 1
+        result %= divisor
+        (result * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
+        grads.append((result.tolist(), x.grad.tolist(), divisor.grad.tolist()))
+    assert grads[1] == grads[0]

@@ -1,0 +1,184 @@
+"""Memory layout against torch: ``stride()`` and ``is_contiguous()`` of each op family's output
+over contiguous, transposed, sliced and permuted inputs, and ``.view()`` where torch allows it.
+
+torch gives a new tensor either in its default row-major layout (reductions, softmax, cat,
+stack, index_select, roll, tril, masked_fill, pad: ``Function.dense_output``) or in the
+input's layout (element-wise ops, ``clone``); views keep the input's strides.
+
+Still different (not covered here): binary ops of a transposed and a contiguous tensor, the
+``*_like`` factories, ``flip``, ``sort``, ``dropout``, ``index_fill``, ``normalize``, and
+``x[:, index]`` / ``clone`` of a non-contiguous expanded or transposed input: minigrad gives a
+row-major result where torch keeps (part of) the input's stride order.
+"""
+import numpy
+import pytest
+import torch
+
+import minigrad
+
+data = numpy.random.default_rng(0).standard_normal((4, 6, 5))
+
+INPUTS = {
+    "contiguous": lambda base: base,
+    "transposed": lambda base: base.transpose(0, 2),
+    "sliced": lambda base: base[:, 1:5:2, ::2],
+    "permuted": lambda base: base.permute(1, 2, 0),
+}
+
+
+def idx(lib):
+    return lib.tensor([0, 1, 1])
+
+
+DIFFERENT_FROM_TORCH = [   # surveyed, layouts still differ (see the docstring)
+    "mul_contig", "adv_index1", "flip0", "sort1", "sort_idx", "expand_clone", "zeros_like",
+    "empty_like", "ones_like", "rand_like", "dropout", "normalize", "index_fill",
+]
+
+OPS = {
+    "exp": lambda lib, x: x.exp(),
+    "neg": lambda lib, x: -x,
+    "add_scalar": lambda lib, x: x + 1,
+    "add_self": lambda lib, x: x + x,
+    "mul_contig": lambda lib, x: x * lib.ones(x.shape, dtype=lib.float64),
+    "relu": lambda lib, x: x.relu(),
+    "tanh": lambda lib, x: x.tanh(),
+    "clamp": lambda lib, x: x.clamp(-1, 1),
+    "pow": lambda lib, x: x ** 2,
+    "where": lambda lib, x: lib.where(x > 0, x, 0.0),
+    "abs": lambda lib, x: x.abs(),
+    "softmax0": lambda lib, x: x.softmax(0),
+    "softmax-1": lambda lib, x: x.softmax(-1),
+    "log_softmax1": lambda lib, x: x.log_softmax(1),
+    "sum0": lambda lib, x: x.sum(0),
+    "sum-1": lambda lib, x: x.sum(-1),
+    "mean1k": lambda lib, x: x.mean(1, keepdim=True),
+    "max1": lambda lib, x: x.max(1)[0],
+    "amax": lambda lib, x: x.amax(2),
+    "cumsum0": lambda lib, x: x.cumsum(0),
+    "cumsum2": lambda lib, x: x.cumsum(2),
+    "cumprod1": lambda lib, x: x.cumprod(1),
+    "var1": lambda lib, x: x.var(1),
+    "logsumexp1": lambda lib, x: x.logsumexp(1),
+    "cat0": lambda lib, x: lib.cat([x, x], 0),
+    "cat2": lambda lib, x: lib.cat([x, x], 2),
+    "stack0": lambda lib, x: lib.stack([x, x]),
+    "stack3": lambda lib, x: lib.stack([x, x], 3),
+    "clone": lambda lib, x: x.clone(),
+    "contiguous": lambda lib, x: x.contiguous(),
+    "to_float": lambda lib, x: x.float(),
+    "double": lambda lib, x: x.double(),
+    "adv_index0": lambda lib, x: x[idx(lib)],
+    "adv_index1": lambda lib, x: x[:, idx(lib)],
+    "mask": lambda lib, x: x[x > 0],
+    "index_select1": lambda lib, x: x.index_select(1, idx(lib)),
+    "gather": lambda lib, x: x.gather(0, lib.zeros(x.shape, dtype=lib.int64)),
+    "flip0": lambda lib, x: x.flip(0),
+    "roll": lambda lib, x: x.roll(1, 0),
+    "repeat": lambda lib, x: x.repeat(1, 2, 1),
+    "matmul": lambda lib, x: x @ lib.ones(x.shape[-1], 3, dtype=lib.float64),
+    "bmm_t": lambda lib, x: x @ x.transpose(1, 2),
+    "reshape_flat": lambda lib, x: x.reshape(-1),
+    "flatten12": lambda lib, x: x.flatten(1),
+    "tril": lambda lib, x: x.tril(),
+    "masked_fill": lambda lib, x: x.masked_fill(x > 0, 0.0),
+    "sort1": lambda lib, x: x.sort(1)[0],
+    "sort_idx": lambda lib, x: x.sort(1)[1],
+    "topk": lambda lib, x: x.topk(2, 1)[0],
+    "argmax1": lambda lib, x: x.argmax(1),
+    "eq": lambda lib, x: x == x,
+    "gt": lambda lib, x: x > 0,
+    "sign": lambda lib, x: x.sign(),
+    "floor": lambda lib, x: x.floor(),
+    "lerp": lambda lib, x: x.lerp(x, 0.5),
+    "expand_clone": lambda lib, x: x[:1].expand(3, -1, -1).clone(),
+    "diff": lambda lib, x: x.diff(dim=1),
+    "narrow": lambda lib, x: x.narrow(1, 0, 2),
+    "unbind0": lambda lib, x: x.unbind(0)[1],
+    "chunk": lambda lib, x: x.chunk(2, 1)[0],
+    "scatter": lambda lib, x: x.scatter(0, lib.zeros(x.shape, dtype=lib.int64), 1.0),
+    "zeros_like": lambda lib, x: lib.zeros_like(x),
+    "empty_like": lambda lib, x: lib.empty_like(x),
+    "ones_like": lambda lib, x: lib.ones_like(x),
+    "rand_like": lambda lib, x: lib.rand_like(x),
+    "dropout": lambda lib, x: lib.nn.functional.dropout(x, 0.5),
+    "layer_norm": lambda lib, x: lib.nn.functional.layer_norm(x, (x.shape[-1],)),
+    "normalize": lambda lib, x: lib.nn.functional.normalize(x, dim=1),
+    "gelu": lambda lib, x: lib.nn.functional.gelu(x),
+    "linear": lambda lib, x: lib.nn.functional.linear(x, lib.ones(2, x.shape[-1], dtype=lib.float64)),
+    "pad": lambda lib, x: lib.nn.functional.pad(x, (1, 1)),
+    "nan_to_num": lambda lib, x: x.nan_to_num(),
+    "maximum": lambda lib, x: lib.maximum(x, x),
+    "addcmul": lambda lib, x: x.addcmul(x, x),
+    "unique": lambda lib, x: x.unique(),
+    "square": lambda lib, x: x.square(),
+    "sigmoid": lambda lib, x: x.sigmoid(),
+    "erf": lambda lib, x: x.erf(),
+    "mean_all": lambda lib, x: x.mean(),
+    "norm1": lambda lib, x: x.norm(dim=1),
+    "prod1": lambda lib, x: x.prod(1),
+    "median1": lambda lib, x: x.median(1)[0],
+    "std2": lambda lib, x: x.std(2),
+    "tile": lambda lib, x: x.tile((2, 1, 1)),
+    "repeat_interleave": lambda lib, x: x.repeat_interleave(2, dim=1),
+    "triu": lambda lib, x: x.triu(1),
+    "index_fill": lambda lib, x: x.index_fill(1, idx(lib), 0.0),
+}
+for _name in DIFFERENT_FROM_TORCH:
+    del OPS[_name]
+
+
+def layout(lib, op, kind):
+    result = OPS[op](lib, INPUTS[kind](lib.tensor(data)))
+    return tuple(result.shape), result.stride(), result.is_contiguous()
+
+
+@pytest.mark.parametrize("kind", INPUTS)
+@pytest.mark.parametrize("op", OPS)
+def test_output_layout_matches_torch(op, kind):
+    assert layout(minigrad, op, kind) == layout(torch, op, kind)
+
+
+VIEW_AFTER = {
+    "cat_of_transposed": lambda lib, x: lib.cat([x.t(), x.t()]),
+    "stack_of_transposed": lambda lib, x: lib.stack([x.t(), x.t()]),
+    "softmax_of_transposed": lambda lib, x: x.t().softmax(-1),
+    "log_softmax_of_transposed": lambda lib, x: x.t().log_softmax(0),
+    "sum_of_transposed": lambda lib, x: x.t()[None].sum(0),
+    "index_select": lambda lib, x: x.index_select(1, lib.tensor([2, 0])),
+    "advanced_index": lambda lib, x: x[:, lib.tensor([2, 0])],
+    "clone_of_transposed": lambda lib, x: x.t().clone(),           # torch refuses this view
+    "contiguous_of_transposed": lambda lib, x: x.t().contiguous(),
+    "cumsum_of_transposed": lambda lib, x: x.t().cumsum(0),
+}
+
+
+@pytest.mark.parametrize("make", VIEW_AFTER)
+def test_view_after_an_op_matches_torch(make):
+    outcomes = []
+    for lib in (torch, minigrad):
+        result = VIEW_AFTER[make](lib, lib.tensor(numpy.arange(12.0).reshape(3, 4)))
+        try:
+            outcomes.append(result.view(-1).tolist())
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    assert outcomes[1] == outcomes[0]
+
+
+def test_diag_output_is_writable_like_torch():
+    for lib in (torch, minigrad):
+        matrix = lib.diag(lib.tensor([1.0, 2.0]))
+        matrix.mul_(3)
+        diagonal = lib.diag(matrix)
+        diagonal.add_(1)
+        assert matrix.tolist() == [[3.0, 0.0], [0.0, 6.0]] and diagonal.tolist() == [4.0, 7.0]
+
+
+def test_saved_output_made_dense_is_still_version_checked():
+    # softmax of a transposed tensor saves its (now row-major) output for backward
+    for lib in (torch, minigrad):
+        x = lib.tensor(numpy.arange(6.0).reshape(2, 3), requires_grad=True)
+        result = x.t().softmax(-1)
+        result.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            result.sum().backward()
