@@ -7,6 +7,8 @@ only the floors below it (docs/architecture.md): ``core/`` (devices, dtypes,
 backward), ``autograd/``, ``nn/``, ``optim/`` and ``data/``, then the tools.
 This file only gathers them under torch's names.
 """
+import warnings as _warnings
+
 from . import ops  # noqa: F401  (first: it binds the Tensor methods)
 from . import threads
 from .threads import get_num_threads, set_num_threads
@@ -56,3 +58,7 @@ from .jit import compile  # noqa: E402,F401,A001  (torch.compile: returns the mo
 from ._type_info import finfo, iinfo  # noqa: E402,F401
 
 threads._default_threads()   # one BLAS thread unless the user chose (minigrad/threads.py says why)
+
+# NumPy warns on inf/nan arithmetic ("divide by zero encountered in log"); torch is silent, so
+# minigrad is too: only warnings NumPy raises inside minigrad's own code, at no cost per op
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"minigrad(\.|$)")

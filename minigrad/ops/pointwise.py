@@ -14,7 +14,7 @@ from ..core import dtypes
 from ..core.device import array_module
 from ..core.type_errors import describe_type
 from ..core.function import Function
-from .arithmetic import add, as_operands, div, mul, sub
+from .arithmetic import as_operands
 from .broadcast import sum_to
 from .inplace import assign, check_no_partial_overlap
 from .unary import _tensor
@@ -27,11 +27,11 @@ class Clamp(Function):
     differentiable_backward = True
 
     def name(self):
-        return "ClampBackward1"
+        return self.torch_name      # clamp, clamp_min or clamp_max: torch names the overload
 
-    def forward(self, x, low, high):
+    def forward(self, x, low, high, torch_name="ClampBackward1"):
         self.save_for_backward(x)
-        self.low, self.high = low, high
+        self.low, self.high, self.torch_name = low, high, torch_name
         xp = array_module(x)
         result = x if low is None else xp.maximum(x, low)
         return result if high is None else xp.minimum(result, high)
@@ -125,14 +125,11 @@ def clamp(input, min=None, max=None):
     if low is None and high is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(low, (numbers.Number, type(None))) and isinstance(high, (numbers.Number, type(None))):
-        dtype = _number_bounds_dtype(_tensor(input, "clamp"), low, high)
-        if dtype != input.array.dtype:
-            input = input.to(dtypes.from_numpy_dtype(dtype))
-        return Clamp.apply(input, low=low, high=high)
-    if high is None:
-        return clamp_min(input, low)
+        return _clamp_numbers(input, low, high)
+    if high is None:                      # torch's clamp.Tensor overload names its node ClampBackward0
+        return clamp_min(input, low, _torch_name="ClampBackward0")
     if low is None:
-        return clamp_max(input, high)
+        return clamp_max(input, high, _torch_name="ClampBackward0")
     x, low = as_operands(input, low)
     x, high = as_operands(x, high)
     if low.array.dtype != x.array.dtype:       # promoted by ``high``
@@ -140,29 +137,37 @@ def clamp(input, min=None, max=None):
     return ClampTensor.apply(x, low, high)
 
 
-def clamp_min(input, min):
+def clamp_min(input, min, *, _torch_name="ClampMinBackward1"):
     """``max(input, min)``; the gradient goes to ``input`` where ``input >= min``."""
     if isinstance(min, numbers.Number):
-        return clamp(input, min, None)
+        return _clamp_numbers(input, min, None, "ClampMinBackward0")
     x, low = as_operands(input, min)
-    return ClampMin.apply(x, low)
+    return ClampMin.apply(x, low, torch_name=_torch_name)
 
 
-def clamp_max(input, max):
+def clamp_max(input, max, *, _torch_name="ClampMaxBackward1"):
     """``min(input, max)``; the gradient goes to ``input`` where ``input <= max``."""
     if isinstance(max, numbers.Number):
-        return clamp(input, None, max)
+        return _clamp_numbers(input, None, max, "ClampMaxBackward0")
     x, high = as_operands(input, max)
-    return ClampMax.apply(x, high)
+    return ClampMax.apply(x, high, torch_name=_torch_name)
+
+
+def _clamp_numbers(input, low, high, torch_name="ClampBackward1"):
+    dtype = _number_bounds_dtype(_tensor(input, "clamp"), low, high)
+    if dtype != input.array.dtype:
+        input = input.to(dtypes.from_numpy_dtype(dtype))
+    return Clamp.apply(input, low=low, high=high, torch_name=torch_name)
 
 
 class ClampMin(Function):
     differentiable_backward = True
 
     def name(self):
-        return "ClampMinBackward1"
+        return self.torch_name
 
-    def forward(self, x, low):
+    def forward(self, x, low, torch_name="ClampMinBackward1"):
+        self.torch_name = torch_name
         self.save_for_backward(x, low)
         return array_module(x).maximum(x, low)
 
@@ -179,9 +184,10 @@ class ClampMax(Function):
     differentiable_backward = True
 
     def name(self):
-        return "ClampMaxBackward1"
+        return self.torch_name
 
-    def forward(self, x, high):
+    def forward(self, x, high, torch_name="ClampMaxBackward1"):
+        self.torch_name = torch_name
         self.save_for_backward(x, high)
         return array_module(x).minimum(x, high)
 
@@ -219,6 +225,9 @@ class Atan2(Function):
 
 class LogAddExp(Function):
     """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = exp(a - result)."""
+
+    def name(self):
+        return "LogaddexpBackward0"
 
     differentiable_backward = True
 
@@ -267,17 +276,86 @@ def hypot(input, other):
     return Hypot.apply(*_float_operands(input, other, "hypot"))
 
 
+class Lerp(Function):
+    """``a + w (b - a)``, ``w`` a tensor or a number: d/da = 1 - w, d/db = w, d/dw = b - a."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return "LerpBackward0" if self.number is not None else "LerpBackward1"
+
+    def forward(self, a, b, *weight, number=None):
+        self.number = number
+        self.save_for_backward(a, b, *weight)
+        return a + (weight[0] if weight else number) * (b - a)
+
+    def backward(self, grad_output):
+        a, b, *weight = self.saved_tensors
+        w = weight[0] if weight else self.number
+        needs = self.needs_input_grad
+        grads = (sum_to(grad_output * (1 - w), a.shape) if needs[0] else None,
+                 sum_to(grad_output * w, b.shape) if needs[1] else None)
+        if weight:
+            grads += (sum_to(grad_output * (b - a), w.shape) if needs[2] else None,)
+        return grads
+
+
+class AddProductOrQuotient(Function):
+    """``addcmul``: ``a + (t1 * t2) * value``; ``addcdiv``: ``a + (t1 / t2) * value`` (broadcast)."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return "AddcdivBackward0" if self.divide else "AddcmulBackward0"
+
+    def forward(self, a, t1, t2, value, divide):
+        self.value, self.divide, self.shapes = value, divide, (a.shape, t1.shape, t2.shape)
+        self.save_for_backward(t1 if self.needs_input_grad[2] else None, t2)
+        return a + ((t1 / t2) if divide else (t1 * t2)) * value
+
+    def backward(self, grad_output):
+        t1, t2 = self.saved_tensors
+        needs, scaled = self.needs_input_grad, grad_output * self.value
+        grad_a = sum_to(grad_output, self.shapes[0]) if needs[0] else None
+        if self.divide:
+            grad_t1 = sum_to(scaled / t2, self.shapes[1]) if needs[1] else None
+            grad_t2 = sum_to(-scaled * t1 / (t2 * t2), self.shapes[2]) if needs[2] else None
+        else:
+            grad_t1 = sum_to(scaled * t2, self.shapes[1]) if needs[1] else None
+            grad_t2 = sum_to(scaled * t1, self.shapes[2]) if needs[2] else None
+        return grad_a, grad_t1, grad_t2
+
+
+def _three_operands(a, b, c):
+    """Three tensors of the dtype torch gives ``a op b op c``."""
+    b, c = as_operands(b, c)
+    a, b = as_operands(a, b)
+    if c.array.dtype != b.array.dtype:
+        a, c = as_operands(a, c)
+    return a, b, c
+
+
 def lerp(input, end, weight):
     """``input + weight * (end - input)``; ``weight`` a number or a tensor (all broadcast)."""
     _tensor(input, "lerp")
     if input.array.dtype != getattr(end, "array", input.array).dtype:
         raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
-    return add(input, mul(weight, sub(end, input)))
+    if isinstance(weight, numbers.Number):
+        a, b = as_operands(input, end)
+        return Lerp.apply(a, b, number=weight)
+    return Lerp.apply(*_three_operands(input, end, weight))
+
+
+def _add_product_or_quotient(input, tensor1, tensor2, value, divide):
+    a, t1, t2 = _three_operands(input, tensor1, tensor2)
+    if divide and t1.array.dtype.kind in "biu":      # true division: an integer quotient is a float
+        a, t1, t2 = (t.to(dtypes.get_default_dtype()) for t in (a, t1, t2))
+    return AddProductOrQuotient.apply(a, t1, t2, value=value, divide=divide)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2`` (broadcast)."""
-    return add(input, mul(mul(tensor1, tensor2), value))
+    return _add_product_or_quotient(input, tensor1, tensor2, value, divide=False)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
@@ -290,7 +368,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
                            "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
                            "behavior is just the latter implementation: (input + value * tensor1 / "
                            "tensor2), for all dtypes.")
-    return add(input, mul(div(tensor1, tensor2), value))
+    return _add_product_or_quotient(input, tensor1, tensor2, value, divide=True)
 
 # ---- in-place forms ----------------------------------------------------------------------------
 def clamp_(input, min=None, max=None):

@@ -146,3 +146,14 @@ GATHER_AND_FRIENDS = {
 @pytest.mark.parametrize("name", sorted(GATHER_AND_FRIENDS))
 def test_gather_scatter_join_second_derivative_matches_torch(name):
     assert_second_order_matches_torch(GATHER_AND_FRIENDS[name], [(2, 4), (2, 4)], -1.0, 1.0)
+
+
+@pytest.mark.parametrize("name", ["lerp_number", "lerp", "addcmul", "addcdiv"])
+def test_lerp_addcmul_addcdiv_are_one_node_each_with_torchs_second_derivative(name):
+    functions = {
+        "lerp_number": lambda lib, a, b, c: lib.lerp(a * c, b, 0.3),
+        "lerp": lambda lib, a, b, c: lib.lerp(a, b * c, c),
+        "addcmul": lambda lib, a, b, c: lib.addcmul(a * a, b, c, value=0.7),
+        "addcdiv": lambda lib, a, b, c: lib.addcdiv(a, b * b, c + 3.0, value=-2.0),
+    }
+    assert_second_order_matches_torch(functions[name], [(3, 4), (4,), (3, 1)], 0.2, 1.5)

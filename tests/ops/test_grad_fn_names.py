@@ -255,11 +255,6 @@ KNOWN_DIFFERENT = {
     "gru_cell": "as lstm_cell",
     "var_mean": "torch has one VarMean node for both outputs; minigrad computes var and mean separately",
     "std_mean": "as var_mean",
-    # ops/unary.py is being split by the lead: its names are left for that change
-    "clamp_min": "ops/unary.py: torch's node is ClampMinBackward0", "clamp_max": "ops/unary.py: ClampMaxBackward0",
-    "clamp_tensor_min": "ops/unary.py: torch's node is ClampBackward0", "logaddexp": "ops/unary.py: LogaddexpBackward0",
-    "lerp": "ops/unary.py: lerp is composed (LerpBackward0 in torch)", "addcmul": "ops/unary.py: AddcmulBackward0",
-    "addcdiv": "ops/unary.py: AddcdivBackward0",
 }
 
 
