@@ -2,7 +2,7 @@
 
 Every line below is plain PyTorch; the file imports ``minigrad as torch``, and
 the same code runs on real torch with ``--torch`` (or the environment variable
-``ATTENTION_BLOCKS_LIBRARY=torch``).  ``tests/test_attention_blocks.py`` builds
+``ATTENTION_BLOCKS_LIBRARY=torch``).  ``tests/nn/test_attention_blocks.py`` builds
 each block in both libraries with the same weights and checks that outputs and
 gradients agree.
 

@@ -43,7 +43,7 @@ The recorder refuses what would compute differently in the two: a Python
 number in an expression (a double in C, ``k.T(2)`` is the element type), a
 name read before it exists, an assignment to an input (``const`` in CUDA).
 
-``tests/test_cuda_kernels.py`` drives the fused layers through the emulated
+``tests/recurrent/test_cuda_kernels.py`` drives the fused layers through the emulated
 kernels and checks that they reproduce the NumPy path exactly: that verifies
 the maths and the wiring in ``fused.py`` (which buffers go in and out), not
 the CUDA compilation or launch, which only a GPU run can check.
