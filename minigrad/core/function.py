@@ -29,7 +29,7 @@ from . import observe
 from .device import array_module, device_of, gpu_in_use
 from .grad_mode import is_grad_enabled
 from .hooks import add_hook
-from .tensor import Tensor
+from .tensor import Tensor, _VersionCounter
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -272,9 +272,14 @@ class Function:
         writes the product into ``x``; torch saves a clone of ``x`` there too.
         """
         if self._saved and any(saved is array for saved in self._saved):
-            self._saved = tuple(saved.copy() if saved is array else saved for saved in self._saved)
-            self._saved_versions = tuple(record for record in self._saved_versions
-                                         if record[2] is not array)
+            copy = array.copy()
+            self._saved = tuple(copy if saved is array else saved for saved in self._saved)
+            # the copy keeps the saved value's place in the graph (its slot: for create_graph=True)
+            # and, being this node's own, can no longer be changed in place (a fresh counter)
+            self._saved_versions = tuple(
+                (_VersionCounter(), 0, copy, whose, slot) if saved_array is array
+                else (counter, version, saved_array, whose, slot)
+                for counter, version, saved_array, whose, slot in self._saved_versions)
 
 
 class AccumulateGrad(Function):

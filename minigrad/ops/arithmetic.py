@@ -11,6 +11,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
+from .tensor_namespace import astype
 from .inplace import assign, check_no_partial_overlap, write
 
 
@@ -435,6 +436,8 @@ def copy_(input, src, non_blocking=False):
 class CopyInto(Function):
     """``src``'s values in the target's shape and dtype; the target's old values get no gradient."""
 
+    differentiable_backward = True
+
     def name(self):
         return "torch::autograd::CopyBackwards"   # torch's name for copy_'s node
 
@@ -449,7 +452,7 @@ class CopyInto(Function):
     def backward(self, grad_output):
         xp = array_module(grad_output)
         grad_target = xp.zeros_like(grad_output) if self.needs_input_grad[0] else None
-        return grad_target, sum_to(grad_output, self.src_shape).astype(self.src_dtype, copy=False)
+        return grad_target, astype(sum_to(grad_output, self.src_shape), self.src_dtype)
 
 
 def zero_(input):

@@ -24,6 +24,7 @@ from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
+from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
@@ -92,71 +93,31 @@ class Index(Function):
                        self.selected_shape)
 
 
-def _placed(grad_output, shape, first, second, accumulate, selected_shape=None):
-    """The gradient of indexing: zeros of ``shape`` with ``grad_output`` placed at ``[first][second]``.
-
-    On arrays this writes into zeros; on Tensors (create_graph=True) it is the op
-    ``Place``, whose own gradient is the indexing again.
-    """
-    if isinstance(grad_output, Tensor):
-        return Place.apply(grad_output, shape=shape, first=first, second=second, accumulate=accumulate,
-                           selected_shape=selected_shape)
-    xp = array_module(grad_output)
-    if first is None and selected_shape is None:      # basic indexing: one region
-        grad = xp.zeros(shape, grad_output.dtype)
-        grad[second] = grad_output
-        return grad
-    grad = xp.zeros(selected_shape, grad_output.dtype)
-    if accumulate:   # integer index arrays may repeat an index: sum, do not overwrite
-        backend.scatter_add(grad, second, grad_output)
-    else:            # masks select each element at most once
-        grad[second] = grad_output
-    if first is not None:
-        full = xp.zeros(shape, grad_output.dtype)
-        full[first] = grad
-        grad = full
-    return grad
-
-
-class Place(Function):
-    """The gradient of indexing as an op (``IndexBackward``'s node when differentiated twice):
-    ``grad`` placed into zeros; its own gradient reads the same positions back."""
-
-    differentiable_backward = True
-
-    def name(self):
-        return "IndexPutBackward0"
-
-    def forward(self, grad, shape, first, second, accumulate, selected_shape):
-        self.first, self.second = first, second
-        self.basic = first is None and selected_shape is None
-        return _placed(grad, shape, first, second, accumulate, selected_shape)
-
-    def backward(self, grad_output):
-        if self.basic:
-            return grad_output[self.second]
-        selected = grad_output if self.first is None else grad_output[self.first]
-        return selected[self.second]
-
-
 class CopySlices(Function):
     """``target[key] = value`` in place: the written region takes its gradient from ``value``."""
+
+    differentiable_backward = True
 
     def forward(self, target, value=None, first=None, second=None, fill=None):
         self.first, self.second = first, second
         self.value_shape = None if value is None else value.shape
+        if self.needs_input_grad[0]:     # the old values were overwritten: no gradient there
+            kept = array_module(target).ones(target.shape, bool)
+            _region(kept, first)[second] = False
+            self.kept = kept
         _region(target, first)[second] = fill if value is None else value
         return target
 
     def backward(self, grad_output):
         grad_target = grad_value = None
         if self.needs_input_grad[0]:
-            grad_target = grad_output.copy()     # the old values were overwritten: no gradient there
-            _region(grad_target, self.first)[self.second] = 0
+            grad_target = array_module(grad_output).where(self.kept, grad_output, 0)
         if self.value_shape is None:
             return grad_target
         if self.needs_input_grad[1]:
-            written = array_module(grad_output).asarray(_region(grad_output, self.first)[self.second])
+            written = _region(grad_output, self.first)[self.second]
+            if not isinstance(written, Tensor):
+                written = array_module(grad_output).asarray(written)
             grad_value = _sum_to_value(written, self.value_shape)
         return grad_target, grad_value
 

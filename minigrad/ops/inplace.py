@@ -96,6 +96,8 @@ def assign(target, result, overlap_ok=False):
 class Overwrite(Function):
     """New values that do not depend on the old ones: no gradient flows back to them."""
 
+    differentiable_backward = True
+
     def forward(self, old, values, torch_name="FillBackward0"):
         self.torch_name = torch_name
         old[...] = values

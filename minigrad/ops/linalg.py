@@ -397,6 +397,8 @@ class AddProduct(Function):
     d/db = ``alpha * a^T @ grad`` (an outer product and ``a^T @ grad`` for a vector ``b``).
     """
 
+    differentiable_backward = True
+
     def name(self):
         return self.torch_name
 
@@ -419,7 +421,7 @@ class AddProduct(Function):
         scaled = grad_output * self.alpha if self.alpha != 1 else grad_output
         grad_a = grad_b = None
         if needs_a:
-            grad_a = xp.multiply.outer(scaled, b) if b.ndim == 1 else xp.matmul(scaled, xp.swapaxes(b, -1, -2))
+            grad_a = scaled[..., None] * b if b.ndim == 1 else xp.matmul(scaled, xp.swapaxes(b, -1, -2))
         if needs_b:
             grad_b = xp.matmul(xp.swapaxes(a, -1, -2), scaled)
         return grad_input, grad_a, grad_b
@@ -511,12 +513,14 @@ def diag(input, diagonal=0):
 class Trace(Function):
     """The sum of the main diagonal: ``(n, m) -> ()``; d/dx is the gradient on the diagonal, 0 elsewhere."""
 
+    differentiable_backward = True
+
     def forward(self, x):
-        self.shape = x.shape
+        self.eye = array_module(x).eye(*x.shape, dtype=x.dtype)     # where the gradient goes
         return array_module(x).asarray(array_module(x).trace(x))
 
     def backward(self, grad_output):
-        return grad_output * array_module(grad_output).eye(*self.shape, dtype=grad_output.dtype)
+        return grad_output * self.eye
 
 
 def trace(input):

@@ -33,6 +33,7 @@ from ..core.device import array_module
 from ..core.function import Function
 from ..core.grad_mode import enable_grad, is_grad_enabled
 from ..core.tensor import Tensor
+from .placement import _placed
 
 
 def apply_specs(array, specs):
@@ -60,15 +61,21 @@ def _positions(shape, specs, xp):
 class WriteThroughView(Function):
     """The base after an in-place write through its view: ``base`` with ``view`` in its region."""
 
+    differentiable_backward = True
+
     def forward(self, base, view, specs):
         self.specs, self.base_shape = specs, base.shape
+        xp = array_module(base)
+        positions = _positions(base.shape, specs, xp)
+        kept = xp.ones(base.size, bool)
+        kept[positions] = False         # the region's old values were overwritten
+        self.key, self.kept = (positions,), kept
         return base        # the values are already there: the view shares the base's memory
 
     def backward(self, grad_output):
-        positions = _positions(self.base_shape, self.specs, array_module(grad_output))
-        grad_base = grad_output.reshape(-1).copy()
-        grad_view = grad_base[positions] if self.needs_input_grad[1] else None
-        grad_base[positions] = 0        # the region's old values were overwritten
+        flat = grad_output.reshape(-1)
+        grad_view = flat[self.key] if self.needs_input_grad[1] else None
+        grad_base = array_module(grad_output).where(self.kept, flat, 0)
         return grad_base.reshape(self.base_shape), grad_view
 
     def name(self):
@@ -78,18 +85,17 @@ class WriteThroughView(Function):
 class ViewOf(Function):
     """The view, re-made from the base's new history."""
 
+    differentiable_backward = True
+
     def forward(self, base, specs):
         self.specs, self.base_shape = specs, base.shape
+        self.key = (_positions(base.shape, specs, array_module(base)),)
         return apply_specs(base, specs)
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
-        grad = xp.zeros(int(numpy.prod(self.base_shape, dtype=numpy.int64)), grad_output.dtype)
-        positions = _positions(self.base_shape, self.specs, xp)
-        if any(kind == "expand" for kind, _ in self.specs):
-            xp.add.at(grad, positions.reshape(-1), grad_output.reshape(-1))  # repeated positions add up
-        else:
-            grad[positions] = grad_output
+        size = int(numpy.prod(self.base_shape, dtype=numpy.int64))
+        repeated = any(kind == "expand" for kind, _ in self.specs)     # repeated positions add up
+        grad = _placed(grad_output, (size,), None, self.key, repeated, (size,))
         return grad.reshape(self.base_shape)
 
     def name(self):

@@ -157,3 +157,48 @@ def test_lerp_addcmul_addcdiv_are_one_node_each_with_torchs_second_derivative(na
         "addcdiv": lambda lib, a, b, c: lib.addcdiv(a, b * b, c + 3.0, value=-2.0),
     }
     assert_second_order_matches_torch(functions[name], [(3, 4), (4,), (3, 1)], 0.2, 1.5)
+
+
+def _set_rows(lib, x, w):
+    y = x * w
+    y[1] = x[0] * x[0]            # index assignment: CopySlices
+    return y
+
+
+def _write_through_view(lib, x, w):
+    y = x * w
+    y[:, 1].mul_(x[:, 0])         # an in-place write through a view: the base's history is rebased
+    return y
+
+
+def _view_after_base_write(lib, x, w):
+    y = x * w
+    row = y[0]                    # a view taken before the write ...
+    y.mul_(x)                     # ... sees it: its history is made again from the base's (AsStrided)
+    return row * row
+
+
+def _copy_into(lib, x, w):
+    y = (x * w).clone()
+    y[:, :2].copy_(x[:, 1:3] ** 2)
+    return y
+
+
+def _fill(lib, x, w):
+    y = x * w
+    y[0].fill_(2.0)
+    return y * x
+
+
+INPLACE_AND_MATRIX = {
+    "set_rows": _set_rows, "write_through_view": _write_through_view,
+    "view_after_base_write": _view_after_base_write, "copy_into": _copy_into, "fill": _fill,
+    "addmm": lambda lib, x, w: lib.addmm(x[:, :3], x * w, (w * w).t()[:, :3], beta=0.5, alpha=2.0),
+    "addmv": lambda lib, x, w: lib.addmv(x[:, 0], x * w, w[0] * w[0]),
+    "trace": lambda lib, x, w: lib.trace(x * w * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_AND_MATRIX))
+def test_in_place_writes_views_and_addmm_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(INPLACE_AND_MATRIX[name], [(3, 4), (3, 4)], -1.5, 1.5)

@@ -21,7 +21,7 @@ from ...core.dtypes import scalar_type_name
 from ...core.device import array_module
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
-from ...ops.indexing import _placed
+from ...ops.placement import _placed
 from ...ops.tensor_namespace import astype
 from ...core.tensor import Size, Tensor
 
