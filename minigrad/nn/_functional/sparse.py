@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ...core.function import Function
 from ...core.grad_mode import no_grad
-from ...core.device import array_module, scatter_add
+from ...core.device import array_module
+from ...ops.placement import _placed
 from ...core.dtypes import scalar_type_name
 from ...core.tensor import Tensor
 
@@ -17,24 +18,28 @@ class Embedding(Function):
     ``scale_grad_by_freq`` each row's gradient is divided by how often it occurs.
     """
 
+    differentiable_backward = True
+
     def forward(self, weight, indices, padding_idx, scale_grad_by_freq):
-        self.indices = indices
-        self.num_embeddings = weight.shape[0]
-        self.padding_idx, self.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        xp = array_module(weight)
+        rows = indices.reshape(-1)
+        self.key, self.grad_shape = (rows,), weight.shape
+        # per looked-up row, what its gradient is multiplied by: 0 for padding_idx, 1 / count with
+        # scale_grad_by_freq (None: all ones)
+        scale = None
+        if scale_grad_by_freq:
+            scale = 1 / xp.bincount(rows, minlength=weight.shape[0])[rows].astype(weight.dtype)
+        if padding_idx is not None:
+            keep = (rows != padding_idx).astype(weight.dtype)
+            scale = keep if scale is None else scale * keep
+        self.row_scale = None if scale is None else scale[:, None]
         return weight[indices]
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
-        rows = self.indices.reshape(-1)
-        grad_rows = grad_output.reshape(rows.shape[0], grad_output.shape[-1])   # no -1: 0 rows
-        if self.scale_grad_by_freq:
-            counts = xp.bincount(rows, minlength=self.num_embeddings)
-            grad_rows = grad_rows / counts[rows][:, None].astype(grad_rows.dtype)
-        grad_weight = xp.zeros((self.num_embeddings, grad_rows.shape[1]), dtype=grad_output.dtype)
-        scatter_add(grad_weight, rows, grad_rows)
-        if self.padding_idx is not None:
-            grad_weight[self.padding_idx] = 0
-        return grad_weight
+        grad_rows = grad_output.reshape(self.key[0].shape[0], grad_output.shape[-1])   # no -1: 0 rows
+        if self.row_scale is not None:
+            grad_rows = grad_rows * self.row_scale
+        return _placed(grad_rows, self.grad_shape, None, self.key, True, self.grad_shape)
 
 
 def _check_indices(input, num_embeddings):
