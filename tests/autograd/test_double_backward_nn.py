@@ -184,15 +184,3 @@ def test_embedding_second_derivative_matches_torch(options):
         indices = lib.tensor([[0, 2, 1], [2, 2, 3]])
         return lib.nn.functional.embedding(indices, weight * scale, **options) ** 2
     assert_second_order_matches_torch(fn, [(4, 3), (4, 3)])
-
-
-@pytest.mark.parametrize("padding_idx", [None, 0])
-def test_embedding_with_scale_grad_by_freq_passes_gradgradcheck(padding_idx):
-    """torch's double backward of embedding leaves out the 1 / count of scale_grad_by_freq
-    (embedding_dense_double_backward reads grad[indices] unscaled), so finite differences are the
-    oracle here: minigrad's backward is linear in grad_output with that scale, as it should be."""
-    indices = minigrad.tensor([[0, 2, 1], [2, 2, 3]])
-    weight = minigrad.tensor(numpy.random.default_rng(3).standard_normal((4, 3)), requires_grad=True)
-    assert minigrad.autograd.gradgradcheck(
-        lambda w: minigrad.nn.functional.embedding(indices, w, padding_idx=padding_idx,
-                                                   scale_grad_by_freq=True) ** 2, [weight])
