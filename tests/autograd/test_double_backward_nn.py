@@ -184,3 +184,13 @@ def test_embedding_second_derivative_matches_torch(options):
         indices = lib.tensor([[0, 2, 1], [2, 2, 3]])
         return lib.nn.functional.embedding(indices, weight * scale, **options) ** 2
     assert_second_order_matches_torch(fn, [(4, 3), (4, 3)])
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_second_derivative_matches_torch(training, affine):
+    def fn(lib, x, w, b):
+        mean, var = lib.tensor([0.1, -0.2, 0.3], dtype=lib.float64), lib.tensor([1.5, 0.5, 2.0], dtype=lib.float64)
+        return lib.nn.functional.batch_norm(x * x, mean, var, w if affine else None, b if affine else None,
+                                            training=training, momentum=0.1, eps=1e-5)
+    assert_second_order_matches_torch(fn, [(4, 3, 2), (3,), (3,)])

@@ -5,6 +5,7 @@ import math
 
 from ...core.function import Function
 from ...core.device import array_module
+from ...core.tensor import Tensor
 from ...ops.inplace import write
 
 __all__ = ["batch_norm"]
@@ -33,6 +34,7 @@ class BatchNorm(Function):
         self.training, self.has_weight, self.has_bias = training, has_weight, has_bias
         shape = _channel_shape(x)
         rstd = 1 / xp.sqrt(var.reshape(shape) + eps)
+        self.eps, self.mean, self.rstd = eps, mean, rstd
         normalized = (x - mean.reshape(shape)) * rstd
         weight = affine[0].reshape(shape) if has_weight else None
         self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
@@ -40,6 +42,19 @@ class BatchNorm(Function):
         if has_bias:
             output += affine[-1].reshape(shape)
         return output
+
+    def composite(self, x, *affine):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True):
+        batch statistics in training, the running ones (constants) in eval."""
+        shape = _channel_shape(x)
+        if self.training:
+            centered = x - x.mean(self.axes, keepdim=True)
+            output = centered * ((centered * centered).mean(self.axes, keepdim=True) + self.eps).rsqrt()
+        else:
+            output = (x - Tensor._wrap(self.mean.reshape(shape))) * Tensor._wrap(self.rstd)
+        if self.has_weight:
+            output = output * affine[0].reshape(shape)
+        return output + affine[-1].reshape(shape) if self.has_bias else output
 
     def backward(self, grad_output):
         normalized, rstd, *weight = self.saved_tensors
