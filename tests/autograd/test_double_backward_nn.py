@@ -194,3 +194,7 @@ def test_batch_norm_second_derivative_matches_torch(training, affine):
         return lib.nn.functional.batch_norm(x * x, mean, var, w if affine else None, b if affine else None,
                                             training=training, momentum=0.1, eps=1e-5)
     assert_second_order_matches_torch(fn, [(4, 3, 2), (3,), (3,)])
+
+
+def test_glu_second_derivative_matches_torch():
+    assert_second_order_matches_torch(lambda lib, x: lib.nn.functional.glu(x * x, 1), [(3, 4, 2)])

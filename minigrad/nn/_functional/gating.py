@@ -25,6 +25,11 @@ class GLU(Function):
         self.gate = gate
         return first * gate
 
+    def composite(self, x):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
+        first, second = x.chunk(2, self.dim)
+        return first * second.sigmoid()
+
     def backward(self, grad_output):
         (x,) = self.saved_tensors
         xp = array_module(x)
