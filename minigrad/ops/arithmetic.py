@@ -26,8 +26,11 @@ class Add(Function):
 
     def backward(self, grad_output):
         a_shape, b_shape = self.shapes
-        grad_b = sum_to(grad_output, b_shape)
-        return sum_to(grad_output, a_shape), grad_b if self.alpha == 1 else grad_b * self.alpha
+        needs_a, needs_b = self.needs_input_grad
+        grad_b = sum_to(grad_output, b_shape) if needs_b else None
+        if grad_b is not None and self.alpha != 1:
+            grad_b = grad_b * self.alpha
+        return (sum_to(grad_output, a_shape) if needs_a else None), grad_b
 
 
 class Sub(Function):
@@ -52,6 +55,43 @@ class Rsub(Sub):
     def forward(self, a, b, alpha=1, scalar_other=False):
         self.scalar_other = scalar_other
         return super().forward(a, b, alpha)
+
+
+class AddScalar(Function):
+    """``a + number`` (``a - number`` too): one tensor input, as torch's ``add.Scalar``; d/da = 1."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return self.torch_name
+
+    def forward(self, a, number, torch_name):
+        self.torch_name = torch_name
+        return a + number
+
+    def backward(self, grad_output):
+        return grad_output
+
+
+class MulScalar(Function):
+    """``a * number`` (``a / number`` with ``divide``): one tensor input, as torch's ``mul.Scalar``."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return "DivBackward0" if self.divide else "MulBackward0"
+
+    def forward(self, a, number, divide=False):
+        self.number, self.divide = number, divide
+        return a / number if divide else a * number
+
+    def backward(self, grad_output):
+        return grad_output / self.number if self.divide else grad_output * self.number
+
+
+def _float_and_number(input, other):
+    """The fast path's case: a float tensor and a plain Python number (its dtype is kept)."""
+    return type(other) in (float, int) and type(input) is Tensor and input.array.dtype.kind == "f"
 
 
 class Mul(Function):
@@ -241,6 +281,8 @@ def _is_scalar(value):
 # ---- the public functions (torch's names) ---------------------------------------
 def add(input, other, *, alpha=1):
     """``input + alpha * other``."""
+    if alpha == 1 and _float_and_number(input, other):
+        return AddScalar.apply(input, number=other, torch_name="AddBackward0")
     a, b = as_operands(input, other)
     _check_alpha(a, alpha)
     return Add.apply(a, b, alpha=alpha)
@@ -248,6 +290,8 @@ def add(input, other, *, alpha=1):
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
+    if alpha == 1 and _float_and_number(input, other):
+        return AddScalar.apply(input, number=-other, torch_name="SubBackward0")
     _check_no_bool_subtraction(input, other)
     a, b = as_operands(input, other)
     _check_alpha(a, alpha)
@@ -271,12 +315,16 @@ def _check_alpha(operand, alpha):
 
 
 def mul(input, other):
+    if _float_and_number(input, other):
+        return MulScalar.apply(input, number=other)
     return Mul.apply(*as_operands(input, other))
 
 
 def div(input, other, *, rounding_mode=None):
     """True division; ``rounding_mode='trunc'`` or ``'floor'`` rounds (no gradient then)."""
     if rounding_mode is None:
+        if _float_and_number(input, other) and other != 0:
+            return MulScalar.apply(input, number=other, divide=True)
         return Div.apply(*as_operands(input, other, true_division=True))
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
@@ -340,7 +388,7 @@ def positive(input):
 
 # reflected forms: ``2.0 - x`` calls ``x.__rsub__(2.0)``
 def radd(input, other):
-    return add(other, input)
+    return add(input, other)     # number + tensor: addition commutes
 
 
 def rsub(input, other, *, alpha=1):
@@ -352,7 +400,7 @@ def rsub(input, other, *, alpha=1):
 
 
 def rmul(input, other):
-    return mul(other, input)
+    return mul(input, other)     # number * tensor: multiplication commutes
 
 
 def rdiv(input, other):
