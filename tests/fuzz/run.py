@@ -13,6 +13,7 @@ import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")   # as the test suite: some torch messages depend on it
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from differential import check  # noqa: E402

@@ -1,6 +1,7 @@
 """``F.conv1d``: im2col (a strided window view) + one batched matmul; backward by the transposes."""
 from __future__ import annotations
 
+from ...core.dtypes import c_type_name, scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
 
@@ -126,6 +127,22 @@ def _check_conv1d(input, weight, groups, padding, dilation):
                            "actual input size")
 
 
+def _check_conv_dtypes(input, weight, bias):
+    """torch's dtype errors: the bias is checked first, then the weight (two wordings)."""
+    if bias is not None and bias.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({c_type_name(input.array.dtype)}) and bias type "
+                           f"({c_type_name(bias.array.dtype)}) should be the same")
+    if weight.array.dtype != input.array.dtype:
+        # torch's wording depends on its backend: float16 input goes the oneDNN way (and so
+        # does float32 with several threads); one thread, as here, gives the plain message
+        if input.array.dtype.name != "float16":
+            raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found "
+                               f"{scalar_type_name(weight.dtype)}")
+        raise RuntimeError(f"Input type (torch.{scalar_type_name(input.dtype)}Tensor) and weight type "
+                           f"(torch.{scalar_type_name(weight.dtype)}Tensor) should be the same or input "
+                           "should be a MKLDNN tensor and weight is a dense tensor")
+
+
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d cross-correlation: input ``(N, C, L)`` or ``(C, L)``, weight ``(O, C/groups, K)`` -> ``(N, O, L_out)``."""
     stride, dilation = _single(stride, "stride"), _single(dilation, "dilation")
@@ -134,6 +151,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if unbatched:
         input = input.unsqueeze(0)
     _check_conv1d(input, weight, groups, pad, dilation)
+    _check_conv_dtypes(input, weight, bias)
     tensors = (input, weight) if bias is None else (input, weight, bias)
     output = Conv1d.apply(*tensors, stride=stride, dilation=dilation, groups=groups, padding=pad)
     return output.squeeze(0) if unbatched else output

@@ -79,6 +79,20 @@ class RMSNorm(Function):
         return grad_x, grad_weight
 
 
+def check_mixed_dtype(input, *parameters):
+    """torch's CPU rule for normalisation parameters (weight, bias, running stats): of the
+    input's dtype, or float32 with a float16/bfloat16 input ("mixed type", computed in
+    float32 and returned in the input's dtype).  True for the mixed case."""
+    dtypes = {p.array.dtype for p in parameters if p is not None}
+    if not dtypes or dtypes == {input.array.dtype}:
+        return False
+    if input.array.dtype.name not in ("float16", "float32", "bfloat16"):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    if any(dtype.name != "float32" for dtype in dtypes):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    return True
+
+
 def _check_normalized_shape(input, normalized_shape, weight, bias):
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = tuple(input.array.shape)
@@ -96,6 +110,8 @@ def _check_normalized_shape(input, normalized_shape, weight, bias):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise ``input`` ``(*, *normalized_shape)`` over its last dims to mean 0, variance 1, then scale and shift."""
     normalized_shape = _check_normalized_shape(input, normalized_shape, weight, bias)
+    if check_mixed_dtype(input, weight, bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     affine = [tensor for tensor in (weight, bias) if tensor is not None]
     return LayerNorm.apply(input, *affine, normalized_ndim=len(normalized_shape), eps=eps,
                            has_weight=weight is not None, has_bias=bias is not None)
