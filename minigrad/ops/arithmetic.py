@@ -115,9 +115,10 @@ class Pow(Function):
             local = xp.where(exponent == 0, 0, exponent * base ** xp.where(exponent == 0, 1, exponent - 1))
             grad_base = sum_to(grad_output * local, base.shape)
         if self.needs_input_grad[1]:
-            # torch: d/dexponent is 0 where base is 0 and exponent >= 0 (log(0) would give nan)
-            safe_log = xp.log(xp.where(base == 0, 1, base))
-            local = xp.where((base == 0) & (exponent >= 0), 0, result * safe_log)
+            # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
+            # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                local = xp.where((base == 0) & (exponent >= 0), 0, result * xp.log(base))
             grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
 

@@ -24,7 +24,9 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if dim is not None:
         raise NotImplementedError("unique(dim=...) is not supported by minigrad (only dim=None)")
     xp = array_module(input.array)
-    values, inverse, counts = xp.unique(input.array.reshape(-1), return_inverse=True, return_counts=True)
+    # torch keeps every NaN apart (NaN != NaN), after the numbers, in their order
+    values, inverse, counts = xp.unique(input.array.reshape(-1), return_inverse=True, return_counts=True,
+                                        equal_nan=False)
     result = [Tensor._wrap(values)]
     if return_inverse:
         result.append(Tensor._wrap(inverse.reshape(input.array.shape).astype(_INT64, copy=False)))

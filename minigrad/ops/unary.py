@@ -220,14 +220,15 @@ class Sigmoid(Function):
 
 class Relu(Function):
     def forward(self, x):
-        result = array_module(x).maximum(x, 0)   # keeps NaN, as torch
+        result = array_module(x).where(x < 0, 0, x).astype(x.dtype, copy=False)   # keeps NaN and -0.0, as torch
         self.save_for_backward(result)
         return result
 
     def backward(self, grad_output):
-        # torch's threshold_backward: the gradient passes where the output is > 0 (relu'(0) = 0)
+        # torch's threshold_backward: the gradient is cut where the output is <= 0 (relu'(0) = 0),
+        # so it passes at NaN
         (result,) = self.saved_tensors
-        return array_module(result).where(result > 0, grad_output, 0)
+        return array_module(result).where(result <= 0, 0, grad_output)
 
 
 def tanh(input):
@@ -249,7 +250,9 @@ class Abs(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return grad_output * array_module(x).sign(x)    # sign(0) = 0: abs'(0) = 0, as torch
+        xp = array_module(x)
+        # torch's sgn: sign(0) = 0 and sign(NaN) = 0, so abs'(0) = abs'(NaN) = 0
+        return grad_output * xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False)
 
 
 class PiecewiseConstant(Function):

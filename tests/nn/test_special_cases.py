@@ -116,3 +116,17 @@ def test_embedding_index_out_of_range_keeps_torch_words_then_names_index_and_siz
         minigrad.nn.functional.embedding(minigrad.tensor(index), minigrad.ones(3, 2))
     bad = [i for i in numpy.ravel(index) if not 0 <= i < 3][0]
     assert str(ours.value) == f"{theirs.value}: index {bad} is not in [0, 3) (num_embeddings=3)"
+
+
+@pytest.mark.parametrize("rows, dtype", [
+    ([[3e38, -3e38, 1e38], [1.0, 2.0, 3.0], [1e20, -1e20, 0.0]], "float32"),   # moments overflow: NaN
+    ([[2e19, 2e19, 2e19]], "float32"),                                         # mean squared overflows
+    ([[1e19, 1e19, -1e19]], "float32"),
+    ([[1e300, -1e300, 1e100], [1e160, -1e160, 0.0]], "float64"),              # only the variance overflows
+])
+def test_layer_norm_on_overflowing_rows_matches_torch(rows, dtype):
+    def action(lib):
+        dt = getattr(lib, dtype)
+        return lib.nn.functional.layer_norm(lib.tensor(rows, dtype=dt), (3,), lib.ones(3, dtype=dt),
+                                            lib.full((3,), 0.5, dtype=dt)).abs()   # abs: no -0.0
+    assert_same(action)

@@ -72,3 +72,45 @@ TENSOR_WITH_DTYPE = [
 @pytest.mark.parametrize("expression", TENSOR_WITH_DTYPE)
 def test_tensor_with_a_dtype_converts_python_numbers_as_torch(expression):
     assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+# ---- NaN, infinities and zeros: torch's values and gradients there ----------------------------------
+NAN, INF = float("nan"), float("inf")
+SPECIAL_POINTS = [
+    ("lib.relu(x)", [[NAN, -0.0, 0.0, 1.0, -2.0]]),
+    ("x.abs()", [[NAN, -0.0, 0.0, -INF, 2.0]]),
+    ("lib.atan2(x, y)", [[0.0, -0.0, 0.0, 1.0], [0.0, 0.0, -0.0, 0.0]]),
+    ("lib.logaddexp(x, y)", [[INF, -INF, INF, 1.0, -INF], [INF, -INF, 1.0, INF, 2.0]]),
+    ("x ** y", [[0.0, 0.0, -0.0, 0.0, 2.0, 0.0], [-1.0, -2.5, -1.0, 0.0, -1.0, 2.0]]),
+    ("x ** -1.0", [[0.0, -0.0, 2.0]]),
+    ("lib.nn.functional.relu6(x)", [[NAN, 0.0, 6.0, 3.0]]),
+    ("lib.nn.functional.hardtanh(x)", [[NAN, -1.0, 1.0, 0.5]]),
+    ("lib.nn.functional.elu(x)", [[NAN, 0.0, -1.0]]),
+    ("lib.nn.functional.threshold(x, 0.5, -1.0)", [[NAN, 0.5, 1.0]]),
+    ("x.median()", [[1.0, NAN, 3.0, NAN]]),
+    ("x.median()", [[1.0, 2.0, 2.0]]),
+    ("x.median(1).values", [[[1.0, NAN, 3.0, NAN], [2.0, 1.0, 0.0, 5.0]]]),
+]
+
+
+@pytest.mark.parametrize("expression, values", SPECIAL_POINTS)
+def test_values_and_gradients_at_special_points_match_torch(expression, values):
+    def action(lib):
+        inputs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in values]
+        out = eval(expression, {"lib": lib, "x": inputs[0], "y": inputs[-1]})
+        weights = lib.arange(1, out.numel() + 1, dtype=lib.float64).reshape(out.shape) * 0.5
+        (out * weights).sum().backward()
+        return out.detach(), [x.grad for x in inputs]
+    assert_same(action)
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.tensor([1.0, float('nan'), 3.0, 2.0]).median()",
+    "lib.tensor([[1.0, float('nan'), 3.0, float('nan')], [2.0, 1.0, 0.0, 5.0]]).median(1)",
+    "lib.tensor([[1.0, float('nan'), 3.0], [2.0, 1.0, 0.0]]).median(0, keepdim=True)",
+    "lib.unique(lib.tensor([float('nan'), float('nan'), 1.0, float('nan')]))",
+    "lib.unique(lib.tensor([float('nan'), float('nan'), 1.0, float('nan')]), return_inverse=True, return_counts=True)",
+    "lib.unique(lib.tensor([[float('nan'), 2.0], [1.0, float('nan')]]), return_inverse=True)",
+])
+def test_median_propagates_nan_and_unique_keeps_nans_apart(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))

@@ -51,7 +51,8 @@ class Pointwise(Function):
 
 
 class Hardtanh(Pointwise):
-    """``clip(x, low, high)``; the gradient passes strictly inside (torch's hardtanh_backward)."""
+    """``clip(x, low, high)``; the gradient is cut where ``x <= low`` or ``x >= high``
+    (torch's hardtanh_backward), so it passes at NaN."""
 
     @staticmethod
     def function(xp, x, low, high):
@@ -59,7 +60,7 @@ class Hardtanh(Pointwise):
 
     @staticmethod
     def derivative(xp, x, low, high):
-        return (x > low) & (x < high)
+        return ~((x <= low) | (x >= high))
 
 
 class LeakyRelu(Pointwise):
@@ -82,7 +83,8 @@ class Elu(Pointwise):
 
     @staticmethod
     def derivative(xp, x, alpha, scale, input_scale):
-        return scale * xp.where(x > 0, 1.0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
+        # torch's elu_backward tests x <= 0, so NaN takes the positive branch
+        return scale * xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
 
 
 class Gelu(Pointwise):
@@ -203,15 +205,15 @@ class Tanhshrink(Pointwise):
 
 
 class Threshold(Pointwise):
-    """``x`` where ``x > threshold``, else ``value``."""
+    """``value`` where ``x <= threshold``, else ``x`` (so NaN stays NaN, and passes its gradient, as in torch)."""
 
     @staticmethod
     def function(xp, x, threshold, value):
-        return xp.where(x > threshold, x, value)
+        return xp.where(x <= threshold, value, x)
 
     @staticmethod
     def derivative(xp, x, threshold, value):
-        return x > threshold
+        return ~(x <= threshold)
 
 
 class Prelu(Function):

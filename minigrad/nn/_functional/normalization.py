@@ -13,6 +13,16 @@ def _axes(x, normalized_ndim):
     return tuple(range(split, x.ndim)), tuple(range(split))
 
 
+def _overflowed_moments(xp, x, axes, mean, rstd):
+    """torch's Welford moments in the input's dtype: a row whose mean squared or spread
+    (max - min) overflows gets NaN statistics, where a plain variance would give rstd 0 and
+    return the bias; a row where only the variance overflows keeps rstd 0, as torch's."""
+    with xp.errstate(over="ignore", invalid="ignore"):
+        spread = x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True)
+        overflowed = ~xp.isfinite(mean * mean) | ~xp.isfinite(spread)
+    return xp.where(overflowed, xp.nan, rstd).astype(rstd.dtype, copy=False)
+
+
 class LayerNorm(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_ndim`` dims.
 
@@ -29,6 +39,8 @@ class LayerNorm(Function):
         centered = x - mean
         var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
         rstd = 1 / xp.sqrt(var + eps)
+        if x.size and not (xp.isfinite(var).all() and xp.isfinite(mean * mean).all()):
+            rstd = _overflowed_moments(xp, x, axes, mean, rstd)
         normalized = centered * rstd
         weight = affine[0] if has_weight else None
         self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
