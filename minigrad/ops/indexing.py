@@ -85,7 +85,9 @@ class CopySlices(Function):
     def backward(self, grad_output):
         grad_target = grad_value = None
         if self.needs_input_grad[0]:
-            grad_target = grad_output.copy()     # the old values were overwritten: no gradient there
+            # the old values were overwritten: no gradient there (an array even when a 0-d
+            # gradient arrives as a NumPy scalar, which cannot be written into)
+            grad_target = array_module(grad_output).array(grad_output, copy=True)
             _region(grad_target, self.first)[self.second] = 0
         if self.value_shape is None:
             return grad_target
@@ -263,7 +265,7 @@ def _check_step(step):
         raise ValueError("step must be greater than zero")
 
 
-def _advanced_key(items, xp):
+def _advanced_key(items, xp, ndim):
     """``(first, second, accumulate)``: indexing ``x[first][second]`` gives torch's ``x[items]``.
 
     ``first`` is None unless the key mixes ints with index arrays; ``accumulate``
@@ -288,6 +290,10 @@ def _advanced_key(items, xp):
                 has_array = True
                 accumulate |= item.dtype != bool
         converted.append(item)
+    if has_array and any(item is Ellipsis for item in converted) and _indexed_dims(converted) == ndim:
+        # an ellipsis that stands for no dimension does not separate the index arrays around
+        # it in torch (their result dims stay in place), where NumPy would move them first
+        converted = [item for item in converted if item is not Ellipsis]
     if not has_array:
         return None, tuple(converted), None
     if not has_int:
@@ -309,6 +315,12 @@ def _advanced_key(items, xp):
             first.extend([slice(None)] * (item.ndim if item.dtype == bool else 1))
             second.append(item)
     return tuple(first), tuple(second), accumulate
+
+
+def _indexed_dims(items):
+    """How many of the input's dimensions a converted key consumes (``...`` and None none)."""
+    return sum(item.ndim if getattr(item, "dtype", None) == bool else 0 if item is None or item is Ellipsis else 1
+               for item in items)
 
 
 def _index_array(item, xp):
@@ -344,6 +356,11 @@ def _torch_index_error(error, key, shape):
     message = str(error)
     too_many = re.match(r"too many indices for array: array is (\d+)-dimensional", message)
     if too_many:
+        if isinstance(key, tuple) and len(key) == 1:
+            key = key[0]
+        if not shape and isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         return IndexError(f"too many indices for tensor of dimension {too_many.group(1)}")
     mask = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); "
                     r"size of axis is \d+ but size of corresponding boolean axis is (\d+)", message)
@@ -378,7 +395,7 @@ def getitem(input, key):
         except IndexError as error:
             raise _torch_index_error(error, items, input.array.shape) from None
         return _as_view_of(result, input, ("index", items))
-    first, second, accumulate = _advanced_key(items, array_module(input.array))
+    first, second, accumulate = _advanced_key(items, array_module(input.array), input.array.ndim)
     if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
         return getitem(input, second)
     try:
@@ -394,7 +411,7 @@ def setitem(input, key, value):
     if _is_basic(items):
         first, second = None, items
     else:
-        first, second, _ = _advanced_key(items, array_module(target))
+        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
     value_is_tensor = isinstance(value, Tensor)
     if not value_is_tensor and not isinstance(value, numbers.Number):
         value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))

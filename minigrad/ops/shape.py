@@ -420,6 +420,8 @@ def flip(input, *dims):
     for position, axis in enumerate(axes):
         if axis in axes[:position]:
             raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    if ndim == 0:   # dim 0 / -1 of a 0-d tensor is its one element: nothing to reverse
+        axes = ()
     return Flip.apply(input, axes=axes)
 
 

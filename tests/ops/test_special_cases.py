@@ -114,3 +114,52 @@ def test_values_and_gradients_at_special_points_match_torch(expression, values):
 ])
 def test_median_propagates_nan_and_unique_keeps_nans_apart(expression):
     assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+# ---- keys and shapes NumPy reads otherwise: torch's results and errors, not NumPy tracebacks ----------
+@pytest.mark.parametrize("key", [
+    "[:, [0, 1], ..., [1, 2]]",             # the ellipsis stands for no dim: the index dims stay in place
+    "[:, :, [0, 1], ..., [1, 2]]",
+    "[:, [0, 1], ..., 1]",
+    "[:, [True, False], ..., [1]]",
+    "[:, [0, 1], None, [1, 2]]",            # None does separate them, in torch as in NumPy
+    "[..., [0, 1], [1, 2]]",
+    "[[0], ..., [0, 1], [1, 2]]",
+])
+def test_advanced_indices_around_an_empty_ellipsis_match_torch(key):
+    def action(lib):
+        x = lib.arange(48, dtype=lib.float64).reshape(2, 3, 2, 4)[0].requires_grad_()
+        picked = eval(f"x{key}", {"x": x})
+        (picked * lib.arange(picked.numel(), dtype=lib.float64).reshape(picked.shape)).sum().backward()
+        written = lib.zeros(3, 2, 4, dtype=lib.float64)
+        exec(f"written{key} = lib.arange(picked.numel(), dtype=lib.float64).reshape(picked.shape)",
+             {"written": written, "lib": lib, "picked": picked})
+        return picked.detach(), x.grad, written
+    assert_same(action)
+
+
+@pytest.mark.parametrize("source", [
+    # einsum backward with a letter broadcast from size 1 and summed, and with 0-d operands
+    "a = lib.tensor([[1., 2.], [3., 4.]], requires_grad=True); b = lib.tensor([[1.], [2.]], requires_grad=True);"
+    "(lib.einsum('ij,ij->i', a, b) * lib.tensor([1., -2.])).sum().backward(); out = (a.grad, b.grad)",
+    "a = lib.tensor([[1., 2., 3.]], requires_grad=True); b = lib.tensor([[1.], [2.]], requires_grad=True);"
+    "(lib.einsum('...j,...j->...', a, b) * lib.tensor([1., 3.])).sum().backward(); out = (a.grad, b.grad)",
+    "a = lib.tensor(2., requires_grad=True); b = lib.tensor([1., 2.], requires_grad=True);"
+    "(lib.einsum(',i->i', a, b) * lib.tensor([1., 3.])).sum().backward(); out = (a.grad, b.grad)",
+    "a = lib.tensor(2., requires_grad=True); lib.einsum('->', a).backward(); out = a.grad",
+    # item assignment on a 0-d tensor, then backward
+    "x = lib.tensor(1.5, requires_grad=True); c = x.clone(); c[()] = 3.0; (c * 2).backward(); out = (c.detach(), x.grad)",
+    "x = lib.tensor(1.5, requires_grad=True); c = x * 1; c[...] = x * x; (c * 2).backward(); out = (c.detach(), x.grad)",
+    "x = lib.tensor(1.5); out = x[0]",
+    "x = lib.tensor(1.5) * 1; x[0] = 2.0; out = x",
+    # flip of a 0-d tensor
+    "x = lib.tensor(1.5, requires_grad=True); y = x.flip(0); (y * 3).backward(); out = (y.detach(), x.grad)",
+    "x = lib.tensor(1.5, requires_grad=True); out = lib.flip(x, (-1,)).detach()",
+    "x = lib.tensor(1.5); out = x.flip(1)",
+])
+def test_torch_results_or_errors_where_numpy_raised(source):
+    def action(lib):
+        namespace = {"lib": lib}
+        exec(source, namespace)
+        return namespace["out"]
+    assert_same(action)
