@@ -414,6 +414,8 @@ def neg_(input):
 
 def copy_(input, src, non_blocking=False):
     """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``."""
+    if isinstance(src, numbers.Number):   # torch fills with a Python number, cast to input's dtype
+        src = Tensor._wrap(array_module(input.array).asarray(src).astype(input.array.dtype))
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     shape = broadcast_shapes(input.array.shape, src.array.shape)

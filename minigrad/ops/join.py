@@ -139,7 +139,7 @@ def stack(tensors, dim=0, *, out=None):
 
 def hstack(tensors):
     """``cat`` along dim 1 (dim 0 for 1-D tensors)."""
-    tensors = _tensor_list(tensors, "hstack")
+    tensors = [t.reshape(1) if t.array.ndim == 0 else t for t in _tensor_list(tensors, "hstack")]  # atleast_1d
     return cat(tensors, 0 if tensors and tensors[0].array.ndim == 1 else 1)
 
 

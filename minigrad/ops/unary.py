@@ -558,10 +558,39 @@ def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
     return assign(input, nan_to_num(input, nan, posinf, neginf))
 
 
+def floor_(input):
+    return assign(input, floor(input))
+
+
+def ceil_(input):
+    return assign(input, ceil(input))
+
+
+def round_(input, decimals=0):
+    return assign(input, round(input, decimals=decimals))
+
+
+def sign_(input):
+    return assign(input, sign(input))
+
+
+def reciprocal_(input):
+    return assign(input, reciprocal(input))
+
+
+def sin_(input):
+    return assign(input, sin(input))
+
+
+def cos_(input):
+    return assign(input, cos(input))
+
+
 absolute = abs
 
 __all__ = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "reciprocal", "tanh",
            "sigmoid", "relu", "abs", "absolute", "sign", "floor", "ceil", "round", "sin", "cos",
            "erf", "exp_", "tanh_", "sigmoid_", "relu_", "tan", "atan", "asin", "acos", "sinh",
            "cosh", "arctan", "arcsin", "arccos", "trunc", "fix", "frac", "nan_to_num", "sqrt_",
-           "abs_", "log_", "trunc_", "frac_", "nan_to_num_"]
+           "abs_", "log_", "trunc_", "frac_", "nan_to_num_", "floor_", "ceil_", "round_", "sign_",
+           "reciprocal_", "sin_", "cos_"]

@@ -163,3 +163,18 @@ def test_torch_results_or_errors_where_numpy_raised(source):
         exec(source, namespace)
         return namespace["out"]
     assert_same(action)
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.tensor([1.0, 2.0]).copy_(3)", "lib.tensor([1, 2]).copy_(2.7)", "lib.tensor([1.0, 2.0]).copy_(True)",
+    "lib.hstack([lib.tensor(1.0), lib.tensor(2.0)])", "lib.hstack([lib.tensor([1.0]), lib.tensor(2.0)])",
+    "lib.softmax(lib.tensor([[True]]), 0)", "lib.softmax(lib.tensor([[True]]), 1)",
+    "lib.log_softmax(lib.tensor([[1]]), 0)", "lib.softmax(lib.tensor([[1]]), 0, dtype=lib.float64)",
+    "lib.tensor([1.5, -2.5]).floor_()", "lib.tensor([1.5, -2.5]).ceil_()", "lib.tensor([1.25, -2.5]).round_(decimals=1)",
+    "lib.tensor([1.5, -2.5]).sign_()", "lib.tensor([1.5, -2.5]).reciprocal_()", "lib.tensor([1.5]).sin_()",
+    "lib.tensor([1.5]).cos_()", "lib.tensor([1, 2]).sin_()", "lib.tensor([1.5, 300.5]).short()",
+    "lib.tensor([1.5, 300.5]).char()",
+])
+def test_small_api_gaps_the_fuzzer_met_match_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
+
