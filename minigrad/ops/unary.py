@@ -240,7 +240,9 @@ def sigmoid(input):
 
 
 def relu(input):
-    return Relu.apply(_tensor(input, "relu"))
+    if _tensor(input, "relu").array.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu.apply(input)
 
 # ---- abs, sign, rounding -----------------------------------------------------------------------
 class Abs(Function):

@@ -130,3 +130,13 @@ def test_layer_norm_on_overflowing_rows_matches_torch(rows, dtype):
         return lib.nn.functional.layer_norm(lib.tensor(rows, dtype=dt), (3,), lib.ones(3, dtype=dt),
                                             lib.full((3,), 0.5, dtype=dt)).abs()   # abs: no -0.0
     assert_same(action)
+
+
+ACTIVATIONS = ["relu", "gelu", "silu", "elu", "leaky_relu", "softplus", "hardtanh", "logsigmoid", "relu6", "mish",
+               "hardswish", "selu", "celu", "hardsigmoid"]
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int16", "int64", "uint8"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_activations_on_integer_and_bool_tensors_as_torch(activation, dtype):
+    assert_same(lambda lib: getattr(lib.nn.functional, activation)(lib.tensor([1, 0], dtype=getattr(lib, dtype))))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
 from ...ops import softmax as softmax_ops, special, unary
@@ -250,8 +251,21 @@ class Prelu(Function):
 
 
 # ---- the public functions (torch's names and defaults) ------------------------------------------
+# torch's CPU kernels of these activations exist for floating types only; its error names the kernel
+_FLOAT_KERNELS = {"LeakyRelu": "leaky_relu_cpu", "Elu": "elu_cpu", "Gelu": "GeluKernelImpl", "Silu": "silu_cpu",
+                  "Mish": "mish_cpu", "Softplus": "softplus_cpu", "LogSigmoid": "log_sigmoid_cpu",
+                  "Hardsigmoid": "hardsigmoid_cpu", "Hardswish": "hardswish_cpu"}
+
+
+def _check_floating(node, input):
+    kernel = _FLOAT_KERNELS.get(node.__name__)
+    if kernel and input.array.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(input.array.dtype)}'")
+
+
 def _apply(node, input, inplace, **params):
     """Run ``node``; with torch's ``inplace=True`` the input takes the result's values and history."""
+    _check_floating(node, input)
     result = node.apply(input, **params)
     return assign(input, result) if inplace else result
 
@@ -267,6 +281,10 @@ def relu_(input):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.array.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input.array.dtype.kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     return _apply(Hardtanh, input, inplace, low=min_val, high=max_val)
 
 
@@ -308,7 +326,7 @@ def gelu(input, approximate="none"):
     """``x * Phi(x)``; ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return Gelu.apply(input, approximate=approximate)
+    return _apply(Gelu, input, False, approximate=approximate)
 
 
 def silu(input, inplace=False):
@@ -320,7 +338,7 @@ def mish(input, inplace=False):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    return Softplus.apply(input, beta=beta, threshold=threshold)
+    return _apply(Softplus, input, False, beta=beta, threshold=threshold)
 
 
 def sigmoid(input):
@@ -332,7 +350,7 @@ def tanh(input):
 
 
 def logsigmoid(input):
-    return LogSigmoid.apply(input)
+    return _apply(LogSigmoid, input, False)
 
 
 def hardsigmoid(input, inplace=False):
