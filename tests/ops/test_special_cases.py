@@ -178,3 +178,12 @@ def test_torch_results_or_errors_where_numpy_raised(source):
 def test_small_api_gaps_the_fuzzer_met_match_torch(expression):
     assert_same(lambda lib: eval(expression, {"lib": lib}))
 
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.unique(lib.tensor([1.0, 1.0, 2.0], requires_grad=True))",
+    "lib.unique(lib.tensor([1.0, 1.0, 2.0], requires_grad=True), return_counts=True)",
+    "lib.unique(lib.tensor([1.0, 1.0, 2.0], requires_grad=True)).sum().backward()",
+])
+def test_unique_requires_grad_without_a_derivative_as_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
