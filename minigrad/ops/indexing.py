@@ -654,6 +654,8 @@ def nonzero(input, *, as_tuple=False):
 # ---- slices and triangles ------------------------------------------------------------------
 def narrow(input, dim, start, length):
     """The view ``input[..., start:start + length, ...]`` along ``dim``."""
+    if input.array.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = _check_dim(dim, input.array.ndim)
     size = input.array.shape[dim]
     start, length = int(start), int(length)
@@ -672,6 +674,8 @@ def narrow(input, dim, start, length):
 def select(input, dim, index):
     """The view ``input[..., index, ...]`` along ``dim``, without that dim."""
     shape = input.array.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = _check_dim(dim, len(shape))
     index = int(index)
     if not -shape[dim] <= index < shape[dim]:

@@ -288,6 +288,8 @@ def transpose(input, dim0, dim1):
     """Swap dims ``dim0`` and ``dim1`` (a view)."""
     ndim = input.array.ndim
     dim0, dim1 = _check_dim(dim0, ndim), _check_dim(dim1, ndim)
+    if ndim == 0:   # dims 0 and -1 of a 0-d tensor name its one element: nothing to swap
+        return _as_view_of(Transpose.apply(input, axes=()), input, ("transpose", ()))
     axes = list(range(ndim))
     axes[dim0], axes[dim1] = dim1, dim0
     axes = tuple(axes)

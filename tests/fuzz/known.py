@@ -75,8 +75,20 @@ def inplace_through_a_view(program, mismatch):
 EMPTY = uses(r"lib\.zeros\(\((?:\d+, )*0[,)]")      # a program with a tensor that has a 0-sized dim
 
 
+def torch_says_dimension_0(program, mismatch):
+    """An out-of-bounds index error where only the dimension differs and torch's says 0."""
+    found = re.findall(r"index -?\d+ is out of bounds for dimension (\d+) with size \d+", mismatch.detail)
+    return mismatch.kind == "error-message" and len(found) == 2 and found[1] == "0" and found[0] != "0" and \
+        re.sub(r"dimension \d+", "", mismatch.detail.split(" vs torch ")[0]).strip("'") == \
+        re.sub(r"dimension \d+", "", mismatch.detail.split(" vs torch ")[1]).strip("'")
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
+    Known("advanced index out of bounds names dimension 0",
+          "torch's IndexError for an index tensor after slices (x[:, [5]]) always says 'dimension 0'; "
+          "minigrad names the dimension indexed",
+          torch_says_dimension_0, "https://github.com/pytorch/pytorch/issues/38202"),
 ]
 
 # minigrad gaps being fixed on the `views` branch: delete this table after merging it

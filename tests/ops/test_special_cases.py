@@ -187,3 +187,12 @@ def test_small_api_gaps_the_fuzzer_met_match_torch(expression):
 ])
 def test_unique_requires_grad_without_a_derivative_as_torch(expression):
     assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.tensor(1.0, requires_grad=True).transpose(0, -1)", "lib.tensor(1.0).narrow(0, 0, 1)",
+    "lib.tensor(1.0).chunk(2, 0)", "lib.tensor(1.0).unbind(0)", "lib.tensor(1.0).select(0, 0)",
+    "lib.tensor(1.0).split(1, 0)",
+])
+def test_view_ops_on_a_0d_tensor_as_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
