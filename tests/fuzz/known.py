@@ -91,6 +91,10 @@ KNOWN_TORCH_BUGS = [
           "torch's IndexError for an index tensor after slices (x[:, [5]]) always says 'dimension 0'; "
           "minigrad names the dimension indexed",
           torch_says_dimension_0, "https://github.com/pytorch/pytorch/issues/38202"),
+    Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
+          "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
+          "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",
+          lambda program, mismatch: False, "https://github.com/pytorch/pytorch/issues/138425"),
 ]
 
 # minigrad gaps being fixed on the `views` branch: delete this table after merging it

@@ -31,9 +31,28 @@ def binary(g):
         expression = f"{op}({a}, {b})"
     if g.chance(0.08):
         mode = g.choice(["'trunc'", "'floor'"])
+        if mode == "'trunc'" and _crashes_torch_trunc_division(g, a, b):
+            return None   # torch dies of SIGFPE there (known.py: KNOWN_TORCH_BUGS)
         op, expression = f"div:{mode}", f"lib.div({a}, {b}, rounding_mode={mode})"
     name = g.fresh()
     return f"binary:{op}", f"{name} = {expression}", name
+
+
+def _crashes_torch_trunc_division(g, a, b):
+    """torch.div(x, y, rounding_mode='trunc') kills the process (SIGFPE) where an integer x is its
+    type's minimum and y is -1 (pytorch/pytorch#138425): never run that in torch."""
+    import torch
+    left = g.value(a)
+    right = g.ns[b] if b in g.ns else eval(b, {"inf": float("inf"), "nan": float("nan")})
+    try:
+        dtype = torch.result_type(left, right)
+        if dtype.is_floating_point or dtype == torch.bool:
+            return False
+        smallest = torch.iinfo(dtype).min
+        right = torch.as_tensor(right).to(dtype)
+        return bool(((left.to(dtype) == smallest) & (right == -1)).any())
+    except Exception:   # torch will refuse these operands anyway
+        return False
 
 
 def unary(g):
