@@ -74,7 +74,9 @@ def inplace_through_a_view(program, mismatch):
     return False
 
 
-EMPTY = uses(r"lib\.zeros\(\((?:\d+, )*0[,)]")      # a program with a tensor that has a 0-sized dim
+# a program with a tensor that has a 0-sized dim, or a mismatch where NumPy met one
+EMPTY = any_of(uses(r"lib\.zeros\(\((?:\d+, )*0[,)]"),
+               lambda program, mismatch: "zero-size array" in mismatch.detail or "of size 0 into" in mismatch.detail)
 
 
 def torch_says_dimension_0(program, mismatch):
@@ -109,6 +111,10 @@ KNOWN_MINIGRAD_BUGS_FIXED_ON_ANOTHER_BRANCH = [
     Known("in-place on split/chunk/unbind outputs",
           "torch refuses in-place writes to the multi-output views of split/chunk/unbind; the views branch adds it",
           all_of(uses(r"\.(?:split|chunk|unbind)\("), has_tag("inplace:", "setitem:"))),
+    Known("in-place writes into expanded (overlapping) views",
+          "torch refuses writing into a tensor whose elements share memory (expand); minigrad's views "
+          "lack torch's strides; the views branch adds contiguity and strides",
+          lambda program, mismatch: "more than one element of the written-to tensor" in mismatch.detail),
     Known("empty tensors in softmax, embedding, conv, linear and batchnorm",
           "0-element inputs reach NumPy reductions/reshapes there; the views branch handles empty tensors",
           all_of(EMPTY, any_of(tagged("softmax:", "module:", "act:F.softmin", "loss:", "backward"),
