@@ -9,6 +9,8 @@ several times receives the sum of its gradients first (``b = a + a``).
 """
 from __future__ import annotations
 
+import numpy
+
 from .device import array_module
 from .function import AccumulateGrad, gradient_edge
 from .tensor import Tensor
@@ -124,6 +126,10 @@ def _checked_gradient(node, index, edge, grad):
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(grad.shape)} but expected shape compatible with {list(shape)}")
+    if not shape and isinstance(grad, numpy.generic):
+        # NumPy ops on 0-d arrays give NumPy scalars, which a backward cannot write into
+        # (grad[key] = 0): a 0-d gradient travels as a 0-d array
+        grad = numpy.asarray(grad)
     # torch casts a gradient of another dtype back to the input's (float32 stays float32)
     return grad if grad.dtype == dtype else grad.astype(dtype)
 

@@ -196,3 +196,13 @@ def test_unique_requires_grad_without_a_derivative_as_torch(expression):
 ])
 def test_view_ops_on_a_0d_tensor_as_torch(expression):
     assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+def test_a_0d_gradient_reaching_a_backward_that_writes_into_it():
+    # NumPy ops on 0-d arrays give NumPy scalars; scatter's backward writes grad[key] = 0
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        src = lib.tensor(-1.5, requires_grad=True)
+        (lib.scatter(x, -1, lib.tensor(0), src) * 2).backward()
+        return x.grad, src.grad
+    assert_same(action)
