@@ -95,7 +95,11 @@ def _add_to_buffer(buffers, node, output_nr, grad):
     if slots is None:
         slots = buffers[node] = [None] * len(node.output_meta)
     # out of place: a backward may hand the same array to several inputs
-    slots[output_nr] = grad if slots[output_nr] is None else slots[output_nr] + grad
+    if slots[output_nr] is None:
+        slots[output_nr] = grad
+    else:   # two 0-d arrays add up to a NumPy scalar: keep it a 0-d array (see _checked_gradient)
+        total = slots[output_nr] + grad
+        slots[output_nr] = numpy.asarray(total) if isinstance(total, numpy.generic) else total
 
 
 def _fill_missing(node, grads):

@@ -206,3 +206,14 @@ def test_a_0d_gradient_reaching_a_backward_that_writes_into_it():
         (lib.scatter(x, -1, lib.tensor(0), src) * 2).backward()
         return x.grad, src.grad
     assert_same(action)
+
+
+def test_a_0d_gradient_summed_from_two_uses_then_written_into():
+    # the engine adds the two 0-d gradients of `scattered` (a NumPy scalar, unless kept an array)
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        src = lib.tensor(-1.5, requires_grad=True)
+        scattered = lib.scatter(x, -1, lib.tensor(0), src)
+        (scattered * 2 + scattered * 3).backward()
+        return x.grad, src.grad
+    assert_same(action)
