@@ -43,8 +43,11 @@ import math
 import os
 import pickle
 import pickletools
+import re
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections import Counter, OrderedDict
 
 import numpy
@@ -64,6 +67,12 @@ STRUCTURE = ROOT + "structure.json"
 PICKLE = ROOT + "data.pkl"
 DEFAULT_PROTOCOL = 2      # torch's
 _CHUNK = 1 << 24          # copy arrays in 16 MiB pieces, never the whole file twice in memory
+# An untrusted file must not make load allocate much more than its own size: save stores
+# members uncompressed, so a member that inflates more than this is refused before reading
+# (a 398 KiB deflated member may declare 400 MiB), and the JSON may not nest deeper than
+# MAX_JSON_DEPTH (json and the decoder recurse: a deeper nest would be a raw RecursionError).
+MAX_COMPRESSION_RATIO = 100
+MAX_JSON_DEPTH = 400
 _DICT_TYPES = {"OrderedDict": OrderedDict, "Counter": Counter}
 
 
@@ -297,7 +306,10 @@ class _Decoder:
         if "float" in value:
             return float(value["float"])
         if "dtype" in value:
-            return getattr(dtypes, value["dtype"])
+            dtype = getattr(dtypes, str(value["dtype"]), None)
+            if not isinstance(dtype, dtypes.dtype):   # only a dtype's name, never another attribute
+                raise ValueError(f"unknown dtype {value['dtype']!r}")
+            return dtype
         if "device" in value:
             return Device(value["device"])
         raise ValueError(f"unknown entry {sorted(value)!r}")
@@ -367,11 +379,12 @@ def _read_array(archive, record):
     shape = tuple(int(size) for size in record["shape"])
     if any(size < 0 for size in shape):
         raise ValueError(f"{record['file']}: negative size in shape {list(shape)}")
-    expected = int(numpy.prod(shape, dtype=numpy.int64)) * dtype.itemsize
-    stored = archive.getinfo(record["file"]).file_size
-    if stored != expected:          # checked before allocating, so a lying header cannot exhaust memory
-        raise ValueError(f"{record['file']} holds {stored} bytes, but {record['dtype']} {list(shape)} needs "
-                         f"{expected}")
+    expected = math.prod(shape) * dtype.itemsize     # Python ints: a huge shape cannot wrap around
+    info = archive.getinfo(record["file"])
+    if info.file_size != expected:   # checked before allocating, so a lying header cannot exhaust memory
+        raise ValueError(f"{record['file']} holds {info.file_size} bytes, but {record['dtype']} {list(shape)} "
+                         f"needs {expected}")
+    _check_inflation(info)
     array = numpy.empty(shape, dtype)
     target = memoryview(array.reshape(-1)).cast("B")
     with archive.open(record["file"]) as member:
@@ -384,6 +397,29 @@ def _read_array(archive, record):
         if member.read(1):
             raise ValueError(f"{record['file']} holds more than the expected {len(target)} bytes")
     return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _check_inflation(info):
+    """Refuse a member whose declared size is far beyond what its compressed bytes can honestly hold."""
+    if info.file_size > max(info.compress_size, 1) * MAX_COMPRESSION_RATIO:
+        raise ValueError(f"{info.filename} inflates from {info.compress_size} to {info.file_size} bytes, more "
+                         f"than {MAX_COMPRESSION_RATIO} times: refused")
+
+
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_json_depth(text):
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH, before json.loads recurses into it."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"structure.json nests deeper than {MAX_JSON_DEPTH} levels")
+        elif bracket in (b"]", b"}"):
+            depth -= 1
 
 
 def _describe(f):
@@ -400,7 +436,10 @@ def _read_structure(archive, name):
                                "minigrad.interop.load_torch (needs torch), which uses torch.load("
                                "weights_only=True) and converts the tensors")
         raise RuntimeError(f"{name} is a ZIP archive but not a minigrad checkpoint (no {STRUCTURE})")
-    structure = json.loads(archive.read(STRUCTURE))
+    _check_inflation(archive.getinfo(STRUCTURE))
+    text = archive.read(STRUCTURE)
+    _check_json_depth(text)
+    structure = json.loads(text)
     if not isinstance(structure, dict) or structure.get("format") != FORMAT:
         raise ValueError("structure.json does not describe a minigrad checkpoint")
     if structure.get("version", 0) > PICKLE_VERSION:
@@ -445,7 +484,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                 return decoder.decode(structure["object"])
             pickled = archive.read(PICKLE)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, json.JSONDecodeError, KeyError, IndexError,
-            ValueError, TypeError, UnicodeDecodeError, io.UnsupportedOperation) as error:
+            ValueError, TypeError, AttributeError, OverflowError, UnicodeDecodeError, io.UnsupportedOperation,
+            NotImplementedError, zlib.error, struct.error) as error:
+        # every malformed file, whatever part of it is wrong, is this one error naming the file
+        # (an unknown compression method is zipfile's NotImplementedError)
         raise RuntimeError(f"{name} is not a readable minigrad checkpoint (truncated or corrupted?): "
                            f"{type(error).__name__}: {error}") from error
     pickle_load_args.setdefault("encoding", "utf-8")

@@ -12,7 +12,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy  # noqa: E402
 import pytest  # noqa: E402
 
+import torch  # noqa: E402
+
 import minigrad  # noqa: E402
+
+# Some torch error texts depend on its thread count (conv's dtype check takes the oneDNN
+# path with several threads); minigrad gives the one-thread wording, so torch runs with one
+# here whether or not something imported it before OMP_NUM_THREADS was set.
+torch.set_num_threads(1)
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 # tests/ is laid out by floor (core/, ops/, nn/, ...); the private parity helpers

@@ -100,6 +100,15 @@ def to_numpy_dtype(value):
     return numpy.dtype(value)
 
 
+def wrapped_int(value, numpy_dtype):
+    """A Python int as torch puts it into an integer tensor's type: modulo 2**bits
+    (``uint8 200 + -1`` is 199, ``uint8 == -56`` compares with 200), where NumPy 2
+    refuses a Python int out of the type's range."""
+    if numpy_dtype.kind in "iu" and type(value) is builtins.int:
+        return numpy.asarray(value & 0xFFFFFFFFFFFFFFFF, dtype=numpy.uint64).astype(numpy_dtype)[()]
+    return value
+
+
 def _category(d: numpy.dtype) -> builtins.int:
     """0 for bool, 1 for integers, 2 for floating point: the order torch promotes in."""
     return 0 if d.kind == "b" else 1 if d.kind in "iu" else 2

@@ -14,6 +14,8 @@ are this one loop; the few places that differ ask ``create_graph``.
 """
 from __future__ import annotations
 
+import numpy
+
 from . import dtypes, observe
 from .device import array_module
 from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge, run_hook
@@ -147,7 +149,11 @@ def _add_to_buffer(buffers, node, output_nr, grad):
     if slots is None:
         slots = buffers[node] = [None] * len(node.output_meta)
     # out of place: a backward may hand the same array to several inputs
-    slots[output_nr] = grad if slots[output_nr] is None else slots[output_nr] + grad
+    if slots[output_nr] is None:
+        slots[output_nr] = grad
+    else:   # two 0-d arrays add up to a NumPy scalar: keep it a 0-d array (see _checked_gradient)
+        total = slots[output_nr] + grad
+        slots[output_nr] = numpy.asarray(total) if isinstance(total, numpy.generic) else total
 
 
 def _fill_missing(node, grads, create_graph):
@@ -178,6 +184,10 @@ def _checked_gradient(node, index, edge, grad, create_graph):
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(grad.shape)} but expected shape compatible with {list(shape)}")
+    if not shape and isinstance(grad, numpy.generic):
+        # NumPy ops on 0-d arrays give NumPy scalars, which a backward cannot write into
+        # (grad[key] = 0): a 0-d gradient travels as a 0-d array
+        grad = numpy.asarray(grad)
     # torch casts a gradient of another dtype back to the input's (float32 stays float32)
     if create_graph:
         return grad if grad.array.dtype == dtype else grad.to(dtypes.from_numpy_dtype(dtype))

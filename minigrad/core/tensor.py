@@ -397,6 +397,12 @@ class Tensor:
     def byte(self):
         return self.to(dtypes.uint8)
 
+    def char(self):
+        return self.to(dtypes.int8)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
     def type_as(self, other):
         return self.to(other.dtype)
 

@@ -1,7 +1,8 @@
 """``default_collate``: a list of samples -> one batch, with torch's rules.
 
-Tensors (and NumPy arrays) are stacked along a new first dimension; Python
-floats become a float64 tensor, ints an int64 tensor, bools a bool tensor;
+Tensors (and NumPy arrays) are stacked along a new first dimension; a batch
+of Python numbers whose first is a float becomes a float64 tensor, else (an int
+or bool first) the tensor ``tensor(batch)`` infers (``[1, 2.5]`` is float32);
 strings stay a list; dicts, tuples and lists are collated field by field
 (a tuple of fields comes back as a list, as in torch).
 """
@@ -13,7 +14,7 @@ import numbers
 import numpy
 
 from ..core.device import array_module
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, infer_array
 
 __all__ = ["default_collate", "default_convert"]
 
@@ -45,10 +46,10 @@ def default_collate(batch):
         if not _is_plain_numpy(element):
             raise TypeError(ERROR_FORMAT.format(element.dtype))
         return Tensor._wrap(_stack([numpy.asarray(sample) for sample in batch]))
-    if isinstance(element, bool):
-        return Tensor._wrap(numpy.array(batch, dtype=numpy.bool_))
     if isinstance(element, numbers.Integral):
-        return Tensor._wrap(numpy.array(batch, dtype=numpy.int64))
+        # torch's collate_int_fn is torch.tensor(batch): the dtype is inferred from the whole
+        # batch ([1, 2.5] is float32, [True, 2] int64), where a float first gives float64 below
+        return Tensor._wrap(infer_array(batch))
     if isinstance(element, float):
         return Tensor._wrap(numpy.array(batch, dtype=numpy.float64))
     if isinstance(element, (str, bytes)):

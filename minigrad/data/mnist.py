@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import urllib.error
 import urllib.request
@@ -41,42 +42,68 @@ def cache_directory() -> str:
     return os.path.join(base, "MNIST", "raw")
 
 
-def _read_bytes(path) -> bytes:
-    """The file's bytes, decompressed when it ends in ``.gz``; a damaged archive names the file."""
-    if not str(path).endswith(".gz"):
-        with open(path, "rb") as handle:
-            return handle.read()
-    try:
-        with gzip.open(path, "rb") as handle:
-            return handle.read()
-    except (OSError, EOFError, zlib.error) as error:
-        raise RuntimeError(f"{path}: cannot decompress ({error}); the file is truncated or not gzip") from error
+# A gzipped IDX file may not declare more than this many times its own size: MNIST's files
+# inflate about 5 times, and a header must not make read_idx allocate what the file cannot hold.
+MAX_COMPRESSION_RATIO = 100
+
+
+def _open(path):
+    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
 
 
 def read_idx(path, expected_magic=None):
     """The array stored in the IDX file ``path`` (gzipped or not), as writable uint8 NumPy data.
 
     Raises RuntimeError naming the file for a wrong magic number, a short or
-    long file, or a damaged gzip stream.
+    long file, a header declaring more than the file can hold, or a damaged
+    gzip stream.  Memory is bounded by the header's sizes, which are checked
+    against the file's size first: the values are read once, straight into
+    their array.
     """
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise RuntimeError(f"{path}: truncated IDX file ({len(raw)} bytes, no header)")
-    magic = int.from_bytes(raw[:4], "big")
-    if (expected_magic is not None and magic != expected_magic) or raw[0] or raw[1] or raw[2] != 0x08:
-        wanted = f"{expected_magic:#010x}" if expected_magic is not None else "0x000008NN (unsigned bytes)"
-        raise RuntimeError(f"{path}: wrong magic number {magic:#010x}, expected {wanted}: not an MNIST IDX file")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise RuntimeError(f"{path}: truncated IDX file ({len(raw)} bytes, header needs {header})")
-    shape = tuple(int(size) for size in numpy.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = header + int(numpy.prod(shape, dtype=numpy.int64))
-    if len(raw) != expected:
-        problem = "truncated" if len(raw) < expected else "too long"
-        raise RuntimeError(f"{path}: {problem} IDX file: {len(raw)} bytes, but its header {list(shape)} "
-                           f"needs {expected}")
-    return numpy.frombuffer(raw, numpy.uint8, offset=header).reshape(shape).copy()
+    try:
+        with _open(path) as handle:
+            head = handle.read(4)
+            if len(head) < 4:
+                raise RuntimeError(f"{path}: truncated IDX file ({len(head)} bytes, no header)")
+            magic = int.from_bytes(head, "big")
+            if (expected_magic is not None and magic != expected_magic) or head[0] or head[1] or head[2] != 0x08:
+                wanted = f"{expected_magic:#010x}" if expected_magic is not None else "0x000008NN (unsigned bytes)"
+                raise RuntimeError(f"{path}: wrong magic number {magic:#010x}, expected {wanted}: "
+                                   "not an MNIST IDX file")
+            ndim = head[3]
+            header = 4 + 4 * ndim
+            sizes = handle.read(4 * ndim)
+            if len(sizes) < 4 * ndim:
+                raise RuntimeError(f"{path}: truncated IDX file ({4 + len(sizes)} bytes, header needs {header})")
+            shape = tuple(int.from_bytes(sizes[4 * i:4 * i + 4], "big") for i in range(ndim))
+            count = math.prod(shape)            # Python ints: sizes that overflow int64 cannot wrap around
+            expected = header + count
+            on_disk = os.path.getsize(path)
+            if str(path).endswith(".gz"):
+                if count > max(on_disk, 1) * MAX_COMPRESSION_RATIO:
+                    raise RuntimeError(f"{path}: its header {list(shape)} declares {expected} bytes, more than "
+                                       f"{MAX_COMPRESSION_RATIO} times the {on_disk} bytes of the file: refused")
+            elif on_disk != expected:
+                _wrong_length(path, on_disk, shape, expected)
+            values = numpy.empty(count, numpy.uint8)
+            target, filled = memoryview(values), 0
+            while filled < count:
+                read = handle.readinto(target[filled:])
+                if not read:
+                    break
+                filled += read
+            extra = handle.read(1)
+    except (OSError, EOFError, zlib.error) as error:
+        raise RuntimeError(f"{path}: cannot decompress ({error}); the file is truncated or not gzip") from error
+    if filled != count or extra:
+        _wrong_length(path, header + filled + len(extra), shape, expected)
+    return values.reshape(shape)
+
+
+def _wrong_length(path, length, shape, expected):
+    problem = "truncated" if length < expected else "too long"
+    raise RuntimeError(f"{path}: {problem} IDX file: {length}{'+' if length > expected else ''} bytes, but its "
+                       f"header {list(shape)} needs {expected}")
 
 
 def _download(name, directory) -> str:

@@ -50,6 +50,8 @@ METHODS = {
     "fix": unary.trunc, "frac": unary.frac, "nan_to_num": unary.nan_to_num, "sqrt_": unary.sqrt_,
     "abs_": unary.abs_, "absolute_": unary.abs_, "log_": unary.log_, "trunc_": unary.trunc_,
     "fix_": unary.trunc_, "frac_": unary.frac_, "nan_to_num_": unary.nan_to_num_,
+    "floor_": unary.floor_, "ceil_": unary.ceil_, "round_": unary.round_, "sign_": unary.sign_,
+    "reciprocal_": unary.reciprocal_, "sin_": unary.sin_, "cos_": unary.cos_,
     # pointwise.py
     "clamp": pointwise.clamp, "clip": pointwise.clamp, "clamp_min": pointwise.clamp_min,
     "clamp_max": pointwise.clamp_max, "maximum": pointwise.maximum, "minimum": pointwise.minimum,

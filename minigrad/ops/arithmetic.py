@@ -169,7 +169,7 @@ class Pow(Function):
         return "PowBackward1"   # tensor ** tensor
 
     def forward(self, base, exponent):
-        result = base ** exponent
+        result = _integer_power(base, exponent) if base.dtype.kind in "iu" else base ** exponent
         self.save_for_backward(base, exponent, result)
         return result
 
@@ -182,9 +182,10 @@ class Pow(Function):
             local = xp.where(exponent == 0, 0, exponent * base ** xp.where(exponent == 0, 1, exponent - 1))
             grad_base = sum_to(grad_output * local, base.shape)
         if self.needs_input_grad[1]:
-            # torch: d/dexponent is 0 where base is 0 and exponent >= 0 (log(0) would give nan)
-            safe_log = xp.log(xp.where(base == 0, 1, base))
-            local = xp.where((base == 0) & (exponent >= 0), 0, result * safe_log)
+            # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
+            # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                local = xp.where((base == 0) & (exponent >= 0), 0, result * xp.log(base))
             grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
 
@@ -194,6 +195,19 @@ class PowScalarBase(Pow):
 
     def name(self):
         return "PowBackward2"
+
+
+def _integer_power(base, exponent):
+    """``base ** exponent`` for integer tensors; a negative exponent gives torch's integer
+    result (1 for base 1, +-1 for base -1, else 0) where NumPy raises."""
+    xp = array_module(base)
+    negative = exponent < 0
+    if not negative.any():
+        return base ** exponent
+    powered = base ** xp.where(negative, 0, exponent)
+    odd = (exponent % 2) != 0
+    inverse = xp.where(base == 1, 1, xp.where(base == -1, xp.where(odd, -1, 1), 0)).astype(powered.dtype)
+    return xp.where(negative, inverse, powered)
 
 
 class Remainder(Function):
@@ -207,6 +221,7 @@ class Remainder(Function):
     def forward(self, a, b):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
+        _check_integer_divisor(b)
         return array_module(a).remainder(a, b)
 
     def backward(self, grad_output):
@@ -227,6 +242,7 @@ class Fmod(Function):
     def forward(self, a, b):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
+        _check_integer_divisor(b)
         return array_module(a).fmod(a, b)
 
     def backward(self, grad_output):
@@ -237,6 +253,50 @@ class Fmod(Function):
         if self.needs_input_grad[1]:
             grad_b = sum_to(-grad_output * array_module(a).trunc(a / b), b_shape)
         return grad_a, grad_b
+
+
+class RoundingDiv(Function):
+    """``div(a, b, rounding_mode='trunc'|'floor')`` and ``a // b``.
+
+    torch defines the gradient of ``div`` with a rounding mode as zero (its DivBackward2),
+    while ``floor_divide`` (``//``) has none: its backward raises, as torch's does.
+    """
+
+    def name(self):
+        return "DivBackward2" if self.differentiable else "NotImplemented"
+
+    def forward(self, a, b, rounding_mode, differentiable):
+        self.differentiable = differentiable
+        self.inputs_meta = (a.shape, a.dtype), (b.shape, b.dtype)
+        return rounded_quotient(a, b, rounding_mode)
+
+    def backward(self, grad_output):
+        if not self.differentiable:
+            raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        xp = array_module(grad_output)
+        return tuple(xp.zeros(shape, dtype) for shape, dtype in self.inputs_meta)
+
+
+def _check_integer_divisor(b):
+    # torch's integer kernels raise where NumPy would quietly give 0
+    if b.dtype.kind in "iu" and not array_module(b).all(b):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def rounded_quotient(a, b, rounding_mode):
+    """``a / b`` rounded toward -inf (``'floor'``) or toward 0 (``'trunc'``); integers are
+    divided as integers (exact beyond 2**53, where a float64 quotient is not)."""
+    xp = array_module(a)
+    if a.dtype.kind in "iu":
+        _check_integer_divisor(b)
+        with xp.errstate(over="ignore"):   # int8 -128 // -1 wraps to -128, as in torch
+            quotient = xp.floor_divide(a, b)
+        if rounding_mode == "trunc":       # floor went one below where the quotient is negative and inexact
+            quotient = quotient + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0))).astype(a.dtype)
+        return quotient
+    if rounding_mode == "floor":
+        return xp.floor_divide(a, b)
+    return xp.trunc(a / b).astype(a.dtype, copy=False)
 
 
 # ---- operands: Python scalars, dtype promotion, broadcasting ---------------------
@@ -271,7 +331,7 @@ def _as_tensor(operand, dtype, other):
     if isinstance(operand, Tensor):
         return operand if operand.array.dtype == dtype else operand.to(dtypes.from_numpy_dtype(dtype))
     xp = array_module(other.array)
-    return Tensor._wrap(xp.asarray(operand, dtype=dtype))
+    return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))
 
 
 def _is_scalar(value):
@@ -330,17 +390,16 @@ def div(input, other, *, rounding_mode=None):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
     a, b = as_operands(input, other)
-    xp = array_module(a.array)
     if rounding_mode == "floor":
         _check_not_bool(a, "div_floor_cpu")
-        return Tensor._wrap(xp.floor_divide(a.array, b.array))
-    quotient = xp.trunc(a.array / b.array)
-    return Tensor._wrap(quotient.astype(a.array.dtype, copy=False))
+    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode, differentiable=True)
 
 
 def floor_divide(input, other):
-    """``input // other`` (not differentiable, as in torch)."""
-    return div(input, other, rounding_mode="floor")
+    """``input // other``: requires grad like its inputs, but its backward raises, as in torch."""
+    a, b = as_operands(input, other)
+    _check_not_bool(a, "div_floor_cpu")
+    return RoundingDiv.apply(a, b, rounding_mode="floor", differentiable=False)
 
 
 def remainder(input, other):
@@ -470,6 +529,8 @@ def fmod_(input, other):
 
 def copy_(input, src, non_blocking=False):
     """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``."""
+    if isinstance(src, numbers.Number):   # torch fills with a Python number, cast to input's dtype
+        src = Tensor._wrap(array_module(input.array).asarray(src).astype(input.array.dtype))
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     shape = broadcast_shapes(input.array.shape, src.array.shape)

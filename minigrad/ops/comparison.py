@@ -36,7 +36,7 @@ def _operands(input, other):
         return first, second
     if isinstance(other, numbers.Number):
         dtype = dtypes.result_type(input, other)
-        return (first if dtype == first.dtype else first.astype(dtype)), other
+        return (first if dtype == first.dtype else first.astype(dtype)), dtypes.wrapped_int(other, dtype)
     return None
 
 

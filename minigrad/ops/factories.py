@@ -24,9 +24,36 @@ def _numpy_dtype(dtype, default=None):
     return dtypes.to_numpy_dtype(dtype)
 
 
+def _python_data_as(data, numpy_dtype):
+    """Python numbers converted straight to ``numpy_dtype``, as torch converts them: floats
+    never pass through the default float32 first, and a value out of an integer type's
+    range (NaN and infinities included) is an error, not a wrapped number."""
+    raw = numpy.asarray(data)
+    if raw.dtype.kind not in "fiub":
+        return infer_array(data).astype(numpy_dtype)
+    if numpy_dtype.kind in "iu" and raw.dtype.kind in "fi" and raw.size:
+        info = numpy.iinfo(numpy_dtype)
+        # c10's overflow check: floats must fit; integers into an unsigned type may be
+        # negative down to -max (they wrap), as torch.tensor([-1], dtype=torch.uint8) gives 255
+        low = info.min if raw.dtype.kind == "f" or numpy_dtype.kind == "i" else -int(info.max)
+        with numpy.errstate(invalid="ignore"):
+            fits = numpy.isfinite(raw) & (raw >= low) & (raw <= info.max) if raw.dtype.kind == "f" else \
+                (raw >= low) & (raw <= info.max)
+        if not fits.all():
+            raise RuntimeError(f"value cannot be converted to type {dtypes.from_numpy_dtype(numpy_dtype)} "
+                               "without overflow".replace("minigrad.", ""))
+        if raw.dtype.kind == "i":
+            return raw.astype(numpy_dtype)   # wraps, as torch's does for the negatives allowed above
+    with numpy.errstate(over="ignore"):       # a float too big for float16/float32 is inf, as in torch
+        return raw.astype(numpy_dtype)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data``; the dtype is inferred unless given."""
-    array = infer_array(data, dtype_given=dtype is not None)
+    if dtype is not None and not isinstance(data, (Tensor, numpy.ndarray, numpy.generic)):
+        array = _python_data_as(data, numpy.dtype(dtypes.to_numpy_dtype(dtype)))
+        return _new(to_device(array, as_device(device)) if device is not None else array, requires_grad)
+    array = infer_array(data)
     if dtype is not None:
         array = array.astype(dtypes.to_numpy_dtype(dtype))
     elif isinstance(data, Tensor):

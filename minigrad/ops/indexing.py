@@ -321,7 +321,7 @@ def _check_step(step):
         raise ValueError("step must be greater than zero")
 
 
-def _advanced_key(items, xp):
+def _advanced_key(items, xp, ndim):
     """``(first, second, accumulate)``: indexing ``x[first][second]`` gives torch's ``x[items]``.
 
     ``first`` is None unless the key mixes ints with index arrays; ``accumulate``
@@ -346,6 +346,10 @@ def _advanced_key(items, xp):
                 has_array = True
                 accumulate |= item.dtype != bool
         converted.append(item)
+    if has_array and any(item is Ellipsis for item in converted) and _indexed_dims(converted) == ndim:
+        # an ellipsis that stands for no dimension does not separate the index arrays around
+        # it in torch (their result dims stay in place), where NumPy would move them first
+        converted = [item for item in converted if item is not Ellipsis]
     if not has_array:
         return None, tuple(converted), None
     if not has_int:
@@ -367,6 +371,12 @@ def _advanced_key(items, xp):
             first.extend([slice(None)] * (item.ndim if item.dtype == bool else 1))
             second.append(item)
     return tuple(first), tuple(second), accumulate
+
+
+def _indexed_dims(items):
+    """How many of the input's dimensions a converted key consumes (``...`` and None none)."""
+    return sum(item.ndim if getattr(item, "dtype", None) == bool else 0 if item is None or item is Ellipsis else 1
+               for item in items)
 
 
 def _index_array(item, xp):
@@ -402,6 +412,11 @@ def _torch_index_error(error, key, shape):
     message = str(error)
     too_many = re.match(r"too many indices for array: array is (\d+)-dimensional", message)
     if too_many:
+        if isinstance(key, tuple) and len(key) == 1:
+            key = key[0]
+        if not shape and isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         return IndexError(f"too many indices for tensor of dimension {too_many.group(1)}")
     mask = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); "
                     r"size of axis is \d+ but size of corresponding boolean axis is (\d+)", message)
@@ -432,7 +447,7 @@ def getitem(input, key):
     items = key if type(key) is tuple else _key_items(key)
     if _is_basic(items):
         return _basic_index(input, items, keep_slices=type(key) is not tuple)
-    first, second, accumulate = _advanced_key(items, array_module(input.array))
+    first, second, accumulate = _advanced_key(items, array_module(input.array), input.array.ndim)
     if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
         return getitem(input, second)
     try:
@@ -456,7 +471,7 @@ def setitem(input, key, value):
     if _is_basic(items):
         first, second = None, items
     else:
-        first, second, _ = _advanced_key(items, array_module(target))
+        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
     if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
         raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
     value_is_tensor = isinstance(value, Tensor)
@@ -709,6 +724,8 @@ def nonzero(input, *, as_tuple=False):
 # ---- slices and triangles ------------------------------------------------------------------
 def narrow(input, dim, start, length):
     """The view ``input[..., start:start + length, ...]`` along ``dim``."""
+    if input.array.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = _check_dim(dim, input.array.ndim)
     size = input.array.shape[dim]
     start, length = int(start), int(length)
@@ -727,6 +744,8 @@ def narrow(input, dim, start, length):
 def select(input, dim, index):
     """The view ``input[..., index, ...]`` along ``dim``, without that dim."""
     shape = input.array.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = _check_dim(dim, len(shape))
     index = int(index)
     if not -shape[dim] <= index < shape[dim]:

@@ -166,7 +166,7 @@ def stack(tensors, dim=0, *, out=None):
 
 def hstack(tensors):
     """``cat`` along dim 1 (dim 0 for 1-D tensors)."""
-    tensors = _tensor_list(tensors, "hstack")
+    tensors = [t.reshape(1) if t.array.ndim == 0 else t for t in _tensor_list(tensors, "hstack")]  # atleast_1d
     return cat(tensors, 0 if tensors and tensors[0].array.ndim == 1 else 1)
 
 
@@ -190,6 +190,8 @@ def _split_at(input, sizes, dim, with_sizes=False):
 
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    if tensor.array.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     dim = _check_dim(dim, tensor.array.ndim)
     length = tensor.array.shape[dim]
     if isinstance(split_size_or_sections, (list, tuple)):
@@ -216,6 +218,8 @@ def chunk(input, chunks, dim=0):
     """``chunks`` near-equal pieces of ``ceil(size / chunks)`` (fewer when they run out, as torch)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.array.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     dim = _check_dim(dim, input.array.ndim)
     length = input.array.shape[dim]
     if length == 0:
@@ -225,6 +229,8 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     """The slices along ``dim``, each without that dim: (T, B, H) -> T tensors of (B, H)."""
+    if input.array.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     dim = _check_dim(dim, input.array.ndim)
     lead = (slice(None),) * dim
     keys = [lead + (index,) for index in range(input.array.shape[dim])]

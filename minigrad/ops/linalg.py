@@ -341,11 +341,12 @@ class Einsum(Function):
         summed = tuple(axis for axis, letter in enumerate(computed) if size[letter] == 1 and grad.shape[axis] != 1)
         if summed:
             grad = grad.sum(axis=summed, keepdims=True)
-        # letters summed within this operand only: every element got the same gradient
-        grad = grad.reshape([size[letter] if letter in computed else 1 for letter in unique])
+        # letters summed within this operand only, or that the others had at size 1 (broadcast):
+        # every element along them got the same gradient
+        grad = grad.reshape([grad.shape[computed.index(letter)] if letter in computed else 1 for letter in unique])
         grad = xp.broadcast_to(grad, [size[letter] for letter in unique])
         if len(unique) == len(target):
-            return xp.ascontiguousarray(grad).astype(arrays[i].dtype, copy=False)
+            return xp.array(grad, dtype=arrays[i].dtype, order="C")   # keeps a 0-d gradient 0-d
         full = xp.zeros(shape, dtype=arrays[i].dtype)
         # position k of a repeated letter indexes the diagonal: one arange per distinct letter
         ranges = {letter: xp.arange(size[letter]).reshape([-1 if u == letter else 1 for u in unique])

@@ -217,14 +217,18 @@ class Atan2(Function):
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
-        scale = grad_output / (a * a + b * b)
+        xp = array_module(a)
+        squared_norm = a * a + b * b
+        # torch masks the point (0, 0), where 1 / (a^2 + b^2) is inf: its gradient there is 0
+        scale = xp.where(squared_norm == 0, 0, grad_output / xp.where(squared_norm == 0, 1, squared_norm))
         grad_a = sum_to(scale * b, a.shape) if self.needs_input_grad[0] else None
         grad_b = sum_to(-scale * a, b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
 class LogAddExp(Function):
-    """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = exp(a - result)."""
+    """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = 1 / (1 + exp(b - a)) (torch's form: finite
+    when one side is infinite, NaN only where both are the same infinity)."""
 
     def name(self):
         return "LogaddexpBackward0"
@@ -239,8 +243,9 @@ class LogAddExp(Function):
     def backward(self, grad_output):
         a, b, result = self.saved_tensors
         xp = array_module(a)
-        grad_a = sum_to(grad_output * xp.exp(a - result), a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(grad_output * xp.exp(b - result), b.shape) if self.needs_input_grad[1] else None
+        with xp.errstate(over="ignore", invalid="ignore"):
+            grad_a = sum_to(grad_output / (1 + xp.exp(b - a)), a.shape) if self.needs_input_grad[0] else None
+            grad_b = sum_to(grad_output / (1 + xp.exp(a - b)), b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

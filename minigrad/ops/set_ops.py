@@ -1,4 +1,4 @@
-"""Counting ops without gradients: ``unique`` and ``bincount``.
+"""Counting ops without gradients: ``unique`` (whose values require grad, with no derivative, as torch) and ``bincount``.
 
 Both return integer bookkeeping (counts, inverse indices) as int64 and keep
 the input's dtype for the values, as torch does.
@@ -7,11 +7,26 @@ from __future__ import annotations
 
 from ..core import dtypes
 from ..core.device import array_module
+from ..core.function import Function
 from ..core.tensor import Tensor
 
 __all__ = ["unique", "bincount"]
 
 _INT64 = dtypes.int64.numpy
+
+
+class Unique(Function):
+    """The sorted distinct values; torch has no derivative for them: the result requires grad
+    when the input does, and backward raises torch's NotImplementedError."""
+
+    def name(self):
+        return "Unique2Backward0"
+
+    def forward(self, x, values):
+        return values
+
+    def backward(self, grad_output):
+        raise NotImplementedError("the derivative for '_unique2' is not implemented.")
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -24,8 +39,11 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if dim is not None:
         raise NotImplementedError("unique(dim=...) is not supported by minigrad (only dim=None)")
     xp = array_module(input.array)
-    values, inverse, counts = xp.unique(input.array.reshape(-1), return_inverse=True, return_counts=True)
-    result = [Tensor._wrap(values)]
+    # torch keeps every NaN apart (NaN != NaN), after the numbers, in their order
+    found, inverse, counts = xp.unique(input.array.reshape(-1), return_inverse=True, return_counts=True,
+                                       equal_nan=False)
+    values = Unique.apply(input, values=found) if input.requires_grad else Tensor._wrap(found)
+    result = [values]
     if return_inverse:
         result.append(Tensor._wrap(inverse.reshape(input.array.shape).astype(_INT64, copy=False)))
     if return_counts:

@@ -314,6 +314,8 @@ def transpose(input, dim0, dim1):
     """Swap dims ``dim0`` and ``dim1`` (a view)."""
     ndim = input.array.ndim
     dim0, dim1 = _check_dim(dim0, ndim), _check_dim(dim1, ndim)
+    if ndim == 0:   # dims 0 and -1 of a 0-d tensor name its one element: nothing to swap
+        return _as_view_of(Transpose.apply(input, axes=()), input, ("transpose", ()))
     axes = list(range(ndim))
     axes[dim0], axes[dim1] = dim1, dim0
     axes = tuple(axes)
@@ -445,6 +447,8 @@ def flip(input, *dims):
     for position, axis in enumerate(axes):
         if axis in axes[:position]:
             raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    if ndim == 0:   # dim 0 / -1 of a 0-d tensor is its one element: nothing to reverse
+        axes = ()
     return Flip.apply(input, axes=axes)
 
 

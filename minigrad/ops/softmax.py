@@ -114,10 +114,12 @@ def _softmax_input(input, dim, dtype, name):
         raise TypeError(f"{name}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
     if dtype is not None:
         input = input.to(dtype)
-    elif input.array.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
-                                  f"'{dtypes.scalar_type_name(input.array.dtype)}'")
     axis = _check_dim(dim, input.array.ndim)
+    if dtype is None and input.array.dtype.kind not in "fc":
+        # torch's kernel name says whether the softmax runs along the last dim
+        kernel = "lastdim_kernel_impl" if axis == max(input.array.ndim - 1, 0) else "kernel_impl"
+        raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for "
+                                  f"'{dtypes.scalar_type_name(input.array.dtype)}'")
     return input, (axis,) if input.array.ndim else ()
 
 

@@ -93,25 +93,34 @@ class Kthvalue(_SelectAlong):
     def name(self):
         return self.torch_name
 
-    def forward(self, x, position, axis, keepdim, torch_name):
+    def forward(self, x, position, axis, keepdim, torch_name, nan_propagates=False):
         self.axis, self.torch_name = axis, torch_name
+        xp = array_module(x)
         order = _argsort(x, axis, descending=False)
-        return self.finish(x, array_module(x).take(order, [position], axis=axis), keepdim)
+        chosen = xp.take(order, [position], axis=axis)
+        if nan_propagates and x.dtype.kind == "f":
+            # torch's median: a slice holding NaN has median NaN, at its first NaN
+            nan = xp.isnan(x)
+            first_nan = xp.argmax(nan, axis=axis, keepdims=True)
+            chosen = xp.where(nan.any(axis=axis, keepdims=True), first_nan, chosen)
+        return self.finish(x, chosen, keepdim)
 
 
 class Median(Function):
-    """The lower median of all elements; the gradient is shared by the elements equal to it."""
+    """The lower median of all elements, NaN if any is (as torch); the gradient is shared by the
+    elements equal to it, or by the NaNs (torch's evenly_distribute_backward)."""
 
     def forward(self, x):
         xp = array_module(x)
-        flat = xp.sort(x.reshape(-1))
-        result = xp.asarray(flat[(flat.size - 1) // 2])
+        flat = xp.sort(x.reshape(-1))     # NaN sorts last: the median is NaN when the last one is
+        result = xp.asarray(flat[-1] if x.dtype.kind == "f" and xp.isnan(flat[-1]) else flat[(flat.size - 1) // 2])
         self.save_for_backward(x, result)
         return result
 
     def backward(self, grad_output):
         x, result = self.saved_tensors
-        ties = (x == result)
+        xp = array_module(x)
+        ties = xp.isnan(x) if x.dtype.kind == "f" and xp.isnan(result) else (x == result)
         return (ties * (grad_output / ties.sum())).astype(x.dtype, copy=False)
 
 
@@ -193,7 +202,8 @@ def median(input, dim=None, keepdim=False):
     if size == 0:
         raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
     return return_types.median(*_along(Kthvalue, input, dim, position=(size - 1) // 2,
-                                       keepdim=bool(keepdim), torch_name="MedianBackward1"))
+                                       keepdim=bool(keepdim), torch_name="MedianBackward1",
+                                       nan_propagates=True))
 
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median"]

@@ -187,3 +187,18 @@ def test_conv2d_padding_mode_errors_match_torch(shape, kwargs):
     ours, theirs = make_pair("Conv2d", 4, 4, 3, **kwargs)
     x = numpy.zeros(shape)
     assert_same_error(lambda: ours(minigrad.tensor(x)), lambda: theirs(torch.tensor(x)))
+
+
+@pytest.mark.parametrize("batch, kernel, stride", [
+    (1, (1,), 1), (1, (3,), 1), (2, (1,), 1), (1, (1,), 2), (16, (1, 1), 1), (1, (1, 1), 1), (1, (1, 3), 1),
+    (1, (4, 4), 1), (2, (2, 2), 2), (1, (1, 1, 1), 1), (2, (2, 2, 2), 1)])
+@pytest.mark.parametrize("x_dtype, w_dtype", [("float32", "float64"), ("float64", "float32"), ("float16", "float32")])
+def test_conv_dtype_mismatch_is_worded_by_the_kernel_torch_picks(batch, kernel, stride, x_dtype, w_dtype):
+    """torch (one thread, as the suite runs it) words the error by whether oneDNN takes the
+    convolution: float32 with a non-1x1 kernel, a stride or a batch > 1, and float16 always."""
+    x = numpy.ones((batch, 2) + (6,) * len(kernel), x_dtype)
+    w = numpy.ones((2, 2) + kernel, w_dtype)
+
+    def call(lib, functional):
+        return lambda: getattr(functional, f"conv{len(kernel)}d")(lib.tensor(x), lib.tensor(w), stride=stride)
+    assert_same_error(call(minigrad, F), call(torch, torch.nn.functional))

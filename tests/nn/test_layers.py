@@ -119,8 +119,7 @@ def test_embedding_from_pretrained_freezes_and_shares():
 
 @pytest.mark.parametrize("action", [
     lambda lib, w: lib.nn.functional.embedding(lib.tensor([1.0, 2.0]), w),
-    lambda lib, w: lib.nn.functional.embedding(lib.tensor([1, 5]), w),
-    lambda lib, w: lib.nn.functional.embedding(lib.tensor([1, -1]), w),
+    # an index out of range: torch's words plus the index and size (tests/nn/test_special_cases.py)
     lambda lib, w: lib.nn.functional.embedding(lib.tensor([1, 2]).to(lib.uint8), w),
     lambda lib, w: lib.nn.Embedding(5, 3, padding_idx=7),
     lambda lib, w: lib.nn.Embedding(5, 3, padding_idx=-7),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
 from ...ops import softmax as softmax_ops, special, unary
@@ -54,7 +55,8 @@ class Pointwise(Function):
 
 
 class Hardtanh(Pointwise):
-    """``clip(x, low, high)``; the gradient passes strictly inside (torch's hardtanh_backward)."""
+    """``clip(x, low, high)``; the gradient is cut where ``x <= low`` or ``x >= high``
+    (torch's hardtanh_backward), so it passes at NaN."""
 
     @staticmethod
     def function(xp, x, low, high):
@@ -62,7 +64,7 @@ class Hardtanh(Pointwise):
 
     @staticmethod
     def derivative(xp, x, low, high):
-        return (x > low) & (x < high)
+        return ~((x <= low) | (x >= high))
 
 
 class LeakyRelu(Pointwise):
@@ -85,7 +87,8 @@ class Elu(Pointwise):
 
     @staticmethod
     def derivative(xp, x, alpha, scale, input_scale):
-        return scale * xp.where(x > 0, 1.0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale))
+        # torch's elu_backward tests x <= 0, so NaN takes the positive branch
+        return scale * xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
 
 
 class Celu(Elu):
@@ -216,15 +219,15 @@ class Tanhshrink(Pointwise):
 
 
 class Threshold(Pointwise):
-    """``x`` where ``x > threshold``, else ``value``."""
+    """``value`` where ``x <= threshold``, else ``x`` (so NaN stays NaN, and passes its gradient, as in torch)."""
 
     @staticmethod
     def function(xp, x, threshold, value):
-        return xp.where(x > threshold, x, value)
+        return xp.where(x <= threshold, value, x)
 
     @staticmethod
     def derivative(xp, x, threshold, value):
-        return x > threshold
+        return ~(x <= threshold)
 
 
 class Prelu(Function):
@@ -264,8 +267,21 @@ class Prelu(Function):
 
 
 # ---- the public functions (torch's names and defaults) ------------------------------------------
+# torch's CPU kernels of these activations exist for floating types only; its error names the kernel
+_FLOAT_KERNELS = {"LeakyRelu": "leaky_relu_cpu", "Elu": "elu_cpu", "Celu": "elu_cpu", "Gelu": "GeluKernelImpl", "Silu": "silu_cpu",
+                  "Mish": "mish_cpu", "Softplus": "softplus_cpu", "LogSigmoid": "log_sigmoid_cpu",
+                  "Hardsigmoid": "hardsigmoid_cpu", "Hardswish": "hardswish_cpu"}
+
+
+def _check_floating(node, input):
+    kernel = _FLOAT_KERNELS.get(node.__name__)
+    if kernel and input.array.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_type_name(input.array.dtype)}'")
+
+
 def _apply(node, input, inplace, **params):
     """Run ``node``; with torch's ``inplace=True`` the input takes the result's values and history."""
+    _check_floating(node, input)
     result = node.apply(input, **params)
     return assign(input, result) if inplace else result
 
@@ -281,6 +297,10 @@ def relu_(input):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input.array.dtype.kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if input.array.dtype.kind == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     return _apply(Hardtanh, input, inplace, low=min_val, high=max_val)
 
 
@@ -322,7 +342,7 @@ def gelu(input, approximate="none"):
     """``x * Phi(x)``; ``approximate='tanh'`` uses ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return Gelu.apply(input, approximate=approximate)
+    return _apply(Gelu, input, False, approximate=approximate)
 
 
 def silu(input, inplace=False):
@@ -334,7 +354,7 @@ def mish(input, inplace=False):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    return Softplus.apply(input, beta=beta, threshold=threshold)
+    return _apply(Softplus, input, False, beta=beta, threshold=threshold)
 
 
 def sigmoid(input):
@@ -346,7 +366,7 @@ def tanh(input):
 
 
 def logsigmoid(input):
-    return LogSigmoid.apply(input)
+    return _apply(LogSigmoid, input, False)
 
 
 def hardsigmoid(input, inplace=False):

@@ -7,6 +7,7 @@ from ...core.function import Function
 from ...core.device import array_module
 from ...core.tensor import Tensor
 from ...ops.inplace import write
+from .normalization import check_mixed_dtype
 
 __all__ = ["batch_norm"]
 
@@ -96,6 +97,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                eps=1e-05):
     """Normalise each channel of ``input`` ``(N, C, *)``; in training, update the running stats in place."""
     _check_batch(input, training)
+    channels = input.array.shape[1] if input.array.ndim > 1 else 1
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        if tensor is not None and tensor.array.size != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {tensor.array.size}")
+    if check_mixed_dtype(input, running_mean, running_var, weight, bias):
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum,
+                          eps).to(input.dtype)
     x = input.array
     xp = array_module(x)
     if training and x.size == 0:

@@ -14,7 +14,7 @@ import itertools
 import math
 
 from ...core.device import array_module
-from ...core.dtypes import from_numpy_dtype, scalar_type_name
+from ...core.dtypes import c_type_name, from_numpy_dtype, scalar_type_name
 from ...core.function import Function
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
@@ -215,15 +215,31 @@ def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError("non-positive dilation is not supported" if x.dtype.name == "float32" else
                            f"dilation should be greater than zero, but got {list(dilation)}")
     if x.dtype != weight.dtype:
-        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
-                           "same or input should be a MKLDNN tensor and weight is a dense tensor")
+        if _takes_onednn(x, weight, stride, dilation, groups):
+            raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
+                               "same or input should be a MKLDNN tensor and weight is a dense tensor")
+        raise RuntimeError(f"expected scalar type {scalar_type_name(from_numpy_dtype(x.dtype))} but found "
+                           f"{scalar_type_name(from_numpy_dtype(weight.dtype))}")
+
+
+def _takes_onednn(x, weight, stride, dilation, groups):
+    """torch's ``use_mkldnn`` at one thread (minigrad's default): its dtype error is worded by the
+    kernel it picks.  A 1-d convolution runs as a 2-d one with a ``(1, K)`` kernel."""
+    if x.dtype.name == "float16":
+        return True
+    if x.dtype.name != "float32":
+        return False
+    kernel = (1,) + tuple(weight.shape[2:]) if weight.ndim == 3 else tuple(weight.shape[2:])
+    shape = (x.shape[0], x.shape[1], 1) + tuple(x.shape[2:]) if x.ndim == 3 else tuple(x.shape)
+    worth_it = (any(s != 1 for s in stride) or any(d != 1 for d in dilation) or shape[0] >= 16
+                or kernel[-1] != 1 or kernel[-2] != 1)
+    return worth_it and (groups > 1 or (kernel[-1] > 3 and kernel[-2] > 3) or shape[0] > 1
+                         or math.prod(shape[:4]) > 20480)
 
 
 def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, name):
     """The checks of ``torch.conv{dims}d`` in torch's order, then ``Convolution``."""
-    if bias is not None and bias.array.dtype != input.array.dtype:
-        raise RuntimeError(f"Input type ({scalar_type_name(input.dtype).lower()}) and bias type "
-                           f"({scalar_type_name(bias.dtype).lower()}) should be the same")
+    _check_bias_dtype(input, bias)
     if input.array.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
                            f"input of size: {list(input.array.shape)}")
@@ -247,6 +263,26 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, n
     tensors = (input, weight) if bias is None else (input, weight, bias)
     output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return output.squeeze(0) if unbatched else output
+
+
+def _check_bias_dtype(input, bias):
+    if bias is not None and bias.array.dtype != input.array.dtype:
+        raise RuntimeError(f"Input type ({c_type_name(input.array.dtype)}) and bias type "
+                           f"({c_type_name(bias.array.dtype)}) should be the same")
+
+
+def _check_conv_dtypes(input, weight, bias):
+    """torch's dtype errors: the bias is checked first, then the weight (two wordings)."""
+    _check_bias_dtype(input, bias)
+    if weight.array.dtype != input.array.dtype:
+        # torch's wording depends on its backend: float16 input goes the oneDNN way (and so
+        # does float32 when torch runs several threads); with one thread, as minigrad, the plain message
+        if input.array.dtype.name != "float16":
+            raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found "
+                               f"{scalar_type_name(weight.dtype)}")
+        raise RuntimeError(f"Input type (torch.{scalar_type_name(input.dtype)}Tensor) and weight type "
+                           f"(torch.{scalar_type_name(weight.dtype)}Tensor) should be the same or input "
+                           "should be a MKLDNN tensor and weight is a dense tensor")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -400,6 +436,7 @@ def _convolution_transpose(input, weight, bias, stride, padding, output_padding,
                              (dilation, "dilation")))
     _check_transposed(input.array, weight.array, None if bias is None else bias.array, stride, padding,
                       output_padding, dilation, groups)
+    _check_conv_dtypes(input, weight, bias)
     tensors = (input, weight) if bias is None else (input, weight, bias)
     output = ConvolutionTranspose.apply(*tensors, stride=stride, padding=padding, output_padding=output_padding,
                                         dilation=dilation, groups=groups)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
 from ...core.type_errors import describe_type
@@ -64,14 +65,25 @@ def _check_matmul_operands(input, weight):
                            f"{in_features}x{weight.array.shape[0]})")
 
 
+def check_linear_dtypes(input, weight, bias=None):
+    """torch's dtype errors of ``linear``: with a bias it runs addmm(bias, input, weight.T),
+    whose checks (bias first) and wording differ from matmul's."""
+    if not hasattr(input, "array"):
+        raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {describe_type(input)}")
+    if bias is not None:
+        for name, operand in (("self", bias), ("mat1", input)):
+            if operand.array.dtype != weight.array.dtype:
+                raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                                   f"{scalar_type_name(operand.dtype)} and {scalar_type_name(weight.dtype)}")
+    _check_matmul_operands(input, weight)
+
+
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: input ``(*, in)``, weight ``(out, in)`` -> ``(*, out)``."""
+    check_linear_dtypes(input, weight, bias)
     _check_matmul_operands(input, weight)
     if bias is None:
         return Linear.apply(input, weight)
-    if bias.array.dtype != input.array.dtype:
-        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_SCALAR_NAMES[bias.dtype.name]} != {_SCALAR_NAMES[input.dtype.name]}")
     return Linear.apply(input, weight, bias)
 
 

@@ -147,6 +147,8 @@ class ClassIndexCrossEntropy(Function):
             class_weight, sample_scale = self.smoothing
             per_sample = per_sample - Tensor._wrap(_as_array(sample_scale)) * (
                 log_p * Tensor._wrap(class_weight)).sum(self.class_axis)
+        ignored_as_zero = Tensor._wrap(array_module(self.valid).zeros((), per_sample.array.dtype))
+        per_sample = per_sample.where(Tensor._wrap(self.valid), ignored_as_zero)
         return _reduce_tensor(per_sample, self.reduction, self.denominator)
 
     def name(self):
@@ -157,13 +159,13 @@ class ClassIndexCrossEntropy(Function):
         return "NllLossBackward0" if self.input_ndim <= 2 else "NllLoss2DBackward0"
 
     def forward(self, scores, index, label_weight, smoothing, class_axis, from_logits, reduction,
-                denominator):
+                denominator, valid):
         self.input_ndim = scores.ndim
         xp = array_module(scores)
         log_p = _log_softmax(xp, scores, class_axis) if from_logits else scores
         self.index, self.label_weight, self.smoothing = index, label_weight, smoothing
         self.class_axis, self.from_logits = class_axis, from_logits
-        self.reduction, self.denominator = reduction, denominator
+        self.reduction, self.denominator, self.valid = reduction, denominator, valid
         if not from_logits:     # nll_loss: log_p is the input, so backward's formula runs on Tensors too
             self.composite = None
         self.save_for_backward(log_p)   # for nll_loss: the input itself, so in-place changes are caught
@@ -171,6 +173,9 @@ class ClassIndexCrossEntropy(Function):
         if smoothing is not None:                 # (class weights broadcast, eps / C per sample)
             class_weight, sample_scale = smoothing
             per_sample = per_sample - sample_scale * (log_p * class_weight).sum(axis=class_axis)
+        # an ignored sample adds exactly 0, as in torch, even where its scores hold -inf or NaN
+        # (0 * -inf would be NaN); its gradient stays what log_softmax's backward gives, as torch's
+        per_sample = xp.where(valid, per_sample, 0).astype(per_sample.dtype, copy=False)
         return _reduce(xp, per_sample, reduction, denominator)
 
     def backward(self, grad_output):
@@ -246,7 +251,7 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
         input, index=_label_index(xp, labels, class_axis),
         label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
         smoothing=smoothing, class_axis=class_axis, from_logits=from_logits, reduction=reduction,
-        denominator=weight_of_label.sum())
+        denominator=weight_of_label.sum(), valid=valid)
 
 
 def _probability_distribution(input, target, class_axis, weight, label_smoothing):
@@ -283,6 +288,15 @@ def _class_loss(input, target, weight, ignore_index, reduction, label_smoothing,
         dist, denominator = _probability_distribution(input, target, class_axis, weight, label_smoothing)
         return DistributionCrossEntropy.apply(input, dist, class_axis=class_axis, reduction=reduction,
                                               denominator=denominator)
+    if from_logits and target.array.shape == input.array.shape:   # torch reads it as probabilities
+        raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                           f"{scalar_type_name(target.dtype)}")
+    if input.array.ndim == 1 and target.array.ndim == 1:
+        # one unbatched sample: torch takes a one-element target as its label
+        if target.array.shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                             f"{target.array.shape[0]}")
+        target = Tensor._wrap(target.array.reshape(()))
     _check_class_targets(input, target)
     _check_weight(weight, num_classes)
     if weight is not None and weight.array.dtype != input.array.dtype:
@@ -486,8 +500,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.array.dtype != input.array.dtype:
         raise RuntimeError(f"Found dtype {scalar_type_name(target.dtype)} but expected "
                            f"{scalar_type_name(input.dtype)}")
-    if input.array.size and (bool((input.array < 0).any()) or bool((input.array > 1).any())):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    # torch checks the target first; "not inside [0, 1]" refuses NaN too, as torch does
+    for name, array in (("target", target.array), ("input", input.array)):
+        if array.size and not bool(((array >= 0) & (array <= 1)).all()):
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     return BinaryCrossEntropy.apply(input, target, weight=_weight_array(weight, input), reduction=reduction)
 
 
@@ -568,8 +584,9 @@ class KLDivergence(Function):
         if log_target:
             loss = xp.exp(t) * (t - x)
         else:
-            positive = t > 0
-            loss = xp.where(positive, t * xp.log(xp.where(positive, t, 1)), 0) - t * x
+            # torch's xlogy(t, t): 0 at t = 0, NaN for a negative target (log of a negative number)
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                loss = xp.where(t == 0, 0, t * xp.log(xp.where(t == 0, 1, t))) - t * x
         return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, denominator)
 
     def backward(self, grad_output):

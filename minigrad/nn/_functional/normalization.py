@@ -13,6 +13,16 @@ def _axes(x, normalized_ndim):
     return tuple(range(split, x.ndim)), tuple(range(split))
 
 
+def _overflowed_moments(xp, x, axes, mean, rstd):
+    """torch's Welford moments in the input's dtype: a row whose mean squared or spread
+    (max - min) overflows gets NaN statistics, where a plain variance would give rstd 0 and
+    return the bias; a row where only the variance overflows keeps rstd 0, as torch's."""
+    with xp.errstate(over="ignore", invalid="ignore"):
+        spread = x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True)
+        overflowed = ~xp.isfinite(mean * mean) | ~xp.isfinite(spread)
+    return xp.where(overflowed, xp.nan, rstd).astype(rstd.dtype, copy=False)
+
+
 class LayerNorm(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_ndim`` dims.
 
@@ -32,6 +42,8 @@ class LayerNorm(Function):
         centered = x - mean
         var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
         rstd = 1 / xp.sqrt(var + eps)
+        if x.size and not (xp.isfinite(var).all() and xp.isfinite(mean * mean).all()):
+            rstd = _overflowed_moments(xp, x, axes, mean, rstd)
         normalized = centered * rstd
         weight = affine[0] if has_weight else None
         self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
@@ -101,6 +113,20 @@ class RMSNorm(Function):
         return grad_x, grad_weight
 
 
+def check_mixed_dtype(input, *parameters):
+    """torch's CPU rule for normalisation parameters (weight, bias, running stats): of the
+    input's dtype, or float32 with a float16/bfloat16 input ("mixed type", computed in
+    float32 and returned in the input's dtype).  True for the mixed case."""
+    dtypes = {p.array.dtype for p in parameters if p is not None}
+    if not dtypes or dtypes == {input.array.dtype}:
+        return False
+    if input.array.dtype.name not in ("float16", "float32", "bfloat16"):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    if any(dtype.name != "float32" for dtype in dtypes):
+        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+    return True
+
+
 def _check_normalized_shape(input, normalized_shape, weight, bias):
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = tuple(input.array.shape)
@@ -118,6 +144,8 @@ def _check_normalized_shape(input, normalized_shape, weight, bias):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise ``input`` ``(*, *normalized_shape)`` over its last dims to mean 0, variance 1, then scale and shift."""
     normalized_shape = _check_normalized_shape(input, normalized_shape, weight, bias)
+    if check_mixed_dtype(input, weight, bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     affine = [tensor for tensor in (weight, bias) if tensor is not None]
     return LayerNorm.apply(input, *affine, normalized_ndim=len(normalized_shape), eps=eps,
                            has_weight=weight is not None, has_bias=bias is not None)

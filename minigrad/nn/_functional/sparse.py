@@ -49,7 +49,11 @@ def _check_indices(input, num_embeddings):
                            f"torch.{scalar_type_name(input.dtype)}Tensor instead (while checking "
                            "arguments for embedding)")
     if input.array.size and (int(input.array.min()) < 0 or int(input.array.max()) >= num_embeddings):
-        raise IndexError("index out of range in self")
+        indices = input.array.reshape(-1)
+        bad = int(indices[(indices < 0) | (indices >= num_embeddings)][0])
+        # torch's words first, then which index and the table's size, which torch leaves out
+        raise IndexError(f"index out of range in self: index {bad} is not in [0, {num_embeddings}) "
+                         f"(num_embeddings={num_embeddings})")
 
 
 def _renorm_rows(weight, indices, max_norm, norm_type):

@@ -15,6 +15,8 @@ class _BatchNorm(Module):
     """Shared by the BatchNorm layers: ``weight``/``bias`` ``(C,)``, buffers ``running_mean``,
     ``running_var`` ``(C,)`` and ``num_batches_tracked`` (a 0-d int64), torch's names and order."""
 
+    _version = 2   # torch's _NormBase: version 2 added num_batches_tracked
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
         super().__init__()
@@ -41,6 +43,16 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
+
+    def _plan_load(self, state_dict, prefix, expected, missing, errors, copies):
+        # torch's _NormBase._load_from_state_dict: a state dict from before version 2 (or
+        # one without metadata, as a plain dict) may lack num_batches_tracked; it still loads
+        # strictly and the layer keeps its own count
+        version = (getattr(state_dict, "_metadata", None) or {}).get(prefix[:-1], {}).get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.num_batches_tracked is not None and key not in state_dict:
+            state_dict = {**state_dict, key: self.num_batches_tracked}
+        super()._plan_load(state_dict, prefix, expected, missing, errors, copies)
 
     def reset_running_stats(self):
         if self.track_running_stats:

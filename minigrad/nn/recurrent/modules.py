@@ -35,6 +35,7 @@ from ...core.dtypes import scalar_type_name
 from ...ops.join import cat, stack
 from .. import init
 from .._functional.dropout import dropout as _dropout
+from .._functional.linear import check_linear_dtypes
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from ..modules.module import Module
@@ -297,6 +298,8 @@ class LSTM(RNNBase):
         return (self.num_layers * self._directions, mini_batch, self.hidden_size)
 
     def _check_state(self, input, hx, batch_sizes):
+        if isinstance(hx, (tuple, list)) and len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
         self.check_hidden_size(hx[0], self.get_expected_hidden_size(input, batch_sizes),
                                "Expected hidden[0] size {}, got {}")
         self.check_hidden_size(hx[1], self.get_expected_cell_size(input, batch_sizes),
@@ -430,8 +433,11 @@ class RNNCellBase(Module):
         return [self.weight_ih, self.weight_hh]
 
     def _check_step(self, input, states):
-        """torch's cell checks: feature sizes and batch sizes of input and states."""
-        _check_same_dtype_and_device(input, states)
+        """torch's cell checks: feature sizes and batch sizes of input and states, then the
+        dtypes as torch's cell meets them: in ``linear(input, W_ih, b_ih)`` and
+        ``linear(h, W_hh, b_hh)``."""
+        if len(states) > 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
                                f"{self.input_size}")
@@ -442,6 +448,9 @@ class RNNCellBase(Module):
             if state.size(1) != self.hidden_size:
                 raise RuntimeError(f"hidden{index} has inconsistent hidden_size: got {state.size(1)}, "
                                    f"expected {self.hidden_size}")
+        check_linear_dtypes(input, self.weight_ih, self.bias_ih if self.bias else None)
+        check_linear_dtypes(states[0], self.weight_hh, self.bias_hh if self.bias else None)
+        _check_same_dtype_and_device(input, states)
 
     def _step(self, mode, input, states):
         """One step: the fused layer over a length-1 sequence, or the readable cell."""

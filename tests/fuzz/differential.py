@@ -1,0 +1,230 @@
+"""Run one fuzz program in torch and in minigrad and list where they disagree.
+
+Compared, in this order: errors (both raise at the same statement with the same
+type and the same message modulo ``torch.``/``minigrad.``; one raising alone is a
+mismatch), then every named result (shape, dtype, requires_grad, values NaN-aware
+at a tolerance for its dtype), then the gradient of every leaf (and of every
+intermediate result, through ``retain_grad``) under a random weighting of the
+outputs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+
+import numpy
+import torch
+
+import minigrad
+from programs import namespace
+
+# (rtol, atol) per dtype: looser than the op tests' because a program chains up to 8 ops,
+# and the two libraries may sum in another order
+TOLERANCE = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-5), "float16": (1e-2, 1e-2)}
+
+
+@dataclasses.dataclass
+class Mismatch:
+    kind: str        # error-only-torch, error-only-minigrad, error-type, error-message, shape, dtype, ...
+    tag: str         # the op where it shows (e.g. "binary://"), used to group mismatches into classes
+    detail: str
+
+    @property
+    def area(self):
+        return self.tag.split(":")[0]
+
+    @property
+    def key(self):
+        return f"{self.kind} @ {self.tag}"
+
+
+@dataclasses.dataclass
+class Outcome:
+    error: tuple | None = None          # (statement index, type name, message)
+    values: dict = dataclasses.field(default_factory=dict)
+    grads: dict = dataclasses.field(default_factory=dict)
+
+
+# minigrad's own additions to torch's messages, stripped before comparing: the Embedding
+# index error names the index and the table size after torch's words
+MINIGRAD_ADDITIONS = [re.compile(r"(?<=^index out of range in self): index -?\d+ is not in \[0, \d+\) "
+                                 r"\(num_embeddings=\d+\)$")]
+
+
+def normalized(message):
+    """A message as compared: ``minigrad.`` spelled ``torch.``, torch's anomaly-mode hint left out
+    (minigrad has no anomaly mode, on purpose), minigrad's documented additions left out."""
+    text = str(message).replace("minigrad.", "torch.").split(" Hint: enable anomaly detection")[0]
+    for addition in MINIGRAD_ADDITIONS:
+        text = addition.sub("", text)
+    return text
+
+
+def _snapshot(value):
+    if isinstance(value, (torch.Tensor, minigrad.Tensor)):
+        array = numpy.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value.detach().numpy())
+        return ("tensor", tuple(value.shape), normalized(value.dtype), bool(value.requires_grad), array.copy())
+    if isinstance(value, (tuple, list)):
+        return ("sequence", tuple(_snapshot(v) for v in value))
+    return ("other", normalized(repr(value)))
+
+
+def execute(program, lib):
+    outcome = Outcome()
+    ns = namespace(lib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for index, statement in enumerate(program.statements):
+            try:
+                exec(statement.source, ns)
+            except Exception as error:
+                outcome.error = (index, type(error).__name__, normalized(error))
+                return outcome
+        for name in program.outputs:
+            outcome.values[name] = _snapshot(ns[name])
+        if not program.loss:
+            return outcome
+        tensors = {n: ns[n] for n in program.outputs + program.leaves if hasattr(ns.get(n), "requires_grad")}
+        try:
+            for name, value in tensors.items():
+                if value.requires_grad and not value.is_leaf:
+                    value.retain_grad()
+            exec(program.loss, ns)
+            ns["loss"].backward()
+        except Exception as error:
+            outcome.error = (len(program.statements), type(error).__name__, normalized(error))
+            return outcome
+        for name, value in tensors.items():
+            if value.requires_grad:
+                outcome.grads[name] = None if value.grad is None else _snapshot(value.grad)
+    return outcome
+
+
+def _compare_arrays(mine, theirs, dtype):
+    """None if equal at the dtype's tolerance, else a short description."""
+    if mine.shape != theirs.shape:
+        return f"shape {mine.shape} vs torch {theirs.shape}"
+    if theirs.dtype.kind != "f":
+        if mine.dtype.kind == "f" or not numpy.array_equal(mine, theirs):
+            return f"values {_brief(mine)} vs torch {_brief(theirs)}"
+        return None
+    mine = mine.astype(numpy.float64)
+    theirs = theirs.astype(numpy.float64)
+    nan_mine, nan_theirs = numpy.isnan(mine), numpy.isnan(theirs)
+    if not numpy.array_equal(nan_mine, nan_theirs):
+        return f"NaN positions: {_brief(mine)} vs torch {_brief(theirs)}"
+    finite = numpy.isfinite(theirs)
+    if not numpy.array_equal(mine[~finite & ~nan_theirs], theirs[~finite & ~nan_theirs]):
+        return f"infinities: {_brief(mine)} vs torch {_brief(theirs)}"
+    rtol, atol = TOLERANCE.get(dtype.replace("torch.", ""), (1e-7, 1e-9))
+    a, b = mine[finite], theirs[finite]
+    scale = max(1.0, float(numpy.abs(b).max())) if b.size else 1.0
+    with numpy.errstate(all="ignore"):
+        bad = ~(numpy.abs(a - b) <= atol * scale + rtol * numpy.abs(b))
+    if bad.any():
+        return f"values {_brief(mine)} vs torch {_brief(theirs)}"
+    return None
+
+
+def _brief(array):
+    text = numpy.array2string(numpy.asarray(array), precision=6, threshold=12, edgeitems=3)
+    return text.replace("\n", " ")
+
+
+def _compare_snapshots(mine, theirs):
+    if mine[0] != theirs[0]:
+        return "kind", f"{mine[0]} vs torch {theirs[0]}"
+    if mine[0] == "other":
+        return (None, None) if mine[1] == theirs[1] else ("value", f"{mine[1]} vs torch {theirs[1]}")
+    if mine[0] == "sequence":
+        if len(mine[1]) != len(theirs[1]):
+            return "length", f"{len(mine[1])} vs torch {len(theirs[1])}"
+        for a, b in zip(mine[1], theirs[1]):
+            kind, detail = _compare_snapshots(a, b)
+            if kind:
+                return kind, detail
+        return None, None
+    _, shape, dtype, requires_grad, array = mine
+    _, their_shape, their_dtype, their_requires_grad, their_array = theirs
+    if shape != their_shape:
+        return "shape", f"{shape} vs torch {their_shape}"
+    if dtype != their_dtype:
+        return "dtype", f"{dtype} vs torch {their_dtype}"
+    if requires_grad != their_requires_grad:
+        return "requires_grad", f"{requires_grad} vs torch {their_requires_grad}"
+    detail = _compare_arrays(array, their_array, their_dtype)
+    return ("value", detail) if detail else (None, None)
+
+
+def _creator(program, name):
+    pattern = re.compile(rf"^{re.escape(name)} = ")
+    for index, statement in enumerate(program.statements):
+        if pattern.match(statement.source):
+            return index
+    return -1
+
+
+def _first_user(program, name):
+    """The tag of the first statement after ``name``'s creation that reads it."""
+    start = _creator(program, name)
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    for statement in program.statements[start + 1:]:
+        if pattern.search(statement.source):
+            return statement.tag
+    return program.statements[start].tag if start >= 0 else "loss"
+
+
+def compare(program, mine, theirs):
+    """The mismatches between minigrad's outcome ``mine`` and torch's ``theirs`` (at most one)."""
+    tags = program.tags + ["backward"]
+    if mine.error or theirs.error:
+        if not theirs.error:
+            index = mine.error[0]
+            return Mismatch("error-only-minigrad", tags[index], f"{mine.error[1]}: {mine.error[2]}")
+        if not mine.error:
+            index = theirs.error[0]
+            return Mismatch("error-only-torch", tags[index], f"torch raised {theirs.error[1]}: {theirs.error[2]}")
+        if mine.error[0] != theirs.error[0]:
+            first = min(mine.error[0], theirs.error[0])
+            return Mismatch("error-at-other-statement", tags[first],
+                            f"minigrad at {mine.error[0]} {mine.error[1]}: {mine.error[2]}; "
+                            f"torch at {theirs.error[0]} {theirs.error[1]}: {theirs.error[2]}")
+        if mine.error[1] != theirs.error[1]:
+            return Mismatch("error-type", tags[mine.error[0]],
+                            f"{mine.error[1]}: {mine.error[2]} vs torch {theirs.error[1]}: {theirs.error[2]}")
+        if mine.error[2] != theirs.error[2]:
+            return Mismatch("error-message", tags[mine.error[0]],
+                            f"{mine.error[2]!r} vs torch {theirs.error[2]!r}")
+        return None
+    for name in theirs.values:   # in creation order: the first difference names the op
+        kind, detail = _compare_snapshots(mine.values[name], theirs.values[name])
+        if kind:
+            return Mismatch(kind, tags[_creator(program, name)], f"{name}: {detail}")
+    differing = []
+    for name in set(theirs.grads) | set(mine.grads):
+        a, b = mine.grads.get(name, "absent"), theirs.grads.get(name, "absent")
+        if (a is None) != (b is None) or a == "absent" or b == "absent":
+            differing.append((name, f"grad {'None' if a is None else 'set'} vs torch {'None' if b is None else 'set'}"))
+            continue
+        if a is None:
+            continue
+        kind, detail = _compare_snapshots(a, b)
+        if kind:
+            differing.append((name, f"{kind} {detail}"))
+    if differing:
+        # the culprit is where the gradient first goes wrong, walking back from the loss:
+        # the op that reads the latest-created tensor whose gradient differs
+        name, detail = max(differing, key=lambda item: _creator(program, item[0]))
+        return Mismatch("grad", _first_user(program, name), f"{name}.grad: {detail}")
+    return None
+
+
+def check(program):
+    """(mismatch or None, torch's outcome, minigrad's outcome)."""
+    theirs = execute(program, torch)
+    try:
+        mine = execute(program, minigrad)
+    except Exception as error:   # something outside the statements broke: report, never crash the run
+        return Mismatch("harness", "harness", f"{type(error).__name__}: {error}"), theirs, None
+    return compare(program, mine, theirs), theirs, mine

@@ -1,0 +1,77 @@
+"""The differential fuzzer in the suite: random programs run in torch and minigrad.
+
+CI runs 12,000 programs in ``CHUNKS`` chunks (45 s under ``pytest -n 2`` on this project's idle
+2-core machine; several times that when the machine is shared);
+``MINIGRAD_FUZZ_EXAMPLES=N`` runs N programs and ``MINIGRAD_FUZZ_SEED=S`` starts
+at seed S.  A failure prints each new mismatch class with a runnable reproduction.
+Mismatches covered by an entry of ``known.py`` are counted, never failed on.
+"""
+import os
+import pathlib
+import sys
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import minigrad  # noqa: E402
+from differential import check, execute, compare  # noqa: E402
+from known import KNOWN_MINIGRAD_BUGS_FIXED_ON_ANOTHER_BRANCH, KNOWN_TORCH_BUGS, known  # noqa: E402
+from programs import Program, Statement, generate  # noqa: E402
+
+EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_EXAMPLES", 12000))
+SEED = int(os.environ.get("MINIGRAD_FUZZ_SEED", 0))
+CHUNKS = 16
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_random_programs_match_torch(chunk):
+    new = {}
+    for seed in range(SEED + chunk, SEED + EXAMPLES, CHUNKS):
+        program = generate(seed)
+        mismatch, _, _ = check(program)
+        if mismatch is not None and known(program, mismatch) is None:
+            new.setdefault(mismatch.key, program.reproduction(f"{mismatch.key}: {mismatch.detail}"))
+    assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
+
+
+def test_known_tables_explain_themselves():
+    for entry in KNOWN_TORCH_BUGS:
+        assert entry.link.startswith("https://github.com/pytorch/pytorch/issues/"), entry.name
+    for entry in KNOWN_TORCH_BUGS + KNOWN_MINIGRAD_BUGS_FIXED_ON_ANOTHER_BRANCH:
+        assert entry.reason and entry.name
+
+
+def program_of(*lines, loss=None, leaves=()):
+    statements = [Statement(line, line.split(" = ")[-1].split("(")[0]) for line in lines]
+    outputs = [line.split(" = ")[0] for line in lines if " = " in line]
+    return Program(0, statements, outputs, loss, list(leaves))
+
+
+def test_a_wrong_value_is_reported_with_a_reproduction(monkeypatch):
+    program = program_of("x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)", "y = lib.exp(x)",
+                         loss="loss = (y * lib.tensor([0.5, -2.0], dtype=lib.float64)).sum()", leaves=["x"])
+    assert check(program)[0] is None
+    monkeypatch.setattr(minigrad, "exp", lambda t: t * 2.7)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "value" and "y" in mismatch.detail
+    source = program.reproduction(mismatch.detail)
+    assert "import torch" in source and "import minigrad" in source
+    namespace = {}
+    exec(source.split("\n\nfor lib in")[0], namespace)   # the reproduction runs as it is printed
+    namespace["program"](__import__("torch"))
+
+
+def test_a_wrong_gradient_and_a_missing_error_are_reported(monkeypatch):
+    program = program_of("x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)", "y = x.sin()",
+                         loss="loss = (y * lib.tensor([0.5, -2.0], dtype=lib.float64)).sum()", leaves=["x"])
+    theirs = execute(program, __import__("torch"))
+    mine = execute(program, minigrad)
+    mine.grads["x"] = (*mine.grads["x"][:4], mine.grads["x"][4] + 1e-3)
+    assert compare(program, mine, theirs).kind == "grad"
+    mine.error = (1, "RuntimeError", "boom")
+    assert compare(program, mine, theirs).kind == "error-only-minigrad"
+
+
+def test_the_same_seed_gives_the_same_program():
+    assert generate(12345).source() == generate(12345).source()

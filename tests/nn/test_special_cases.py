@@ -1,0 +1,144 @@
+"""Special cases the differential fuzzer (tests/fuzz) found in nn, each held against torch:
+ignored rows in class losses, loss inputs outside their domain, dtype and size validation
+of layers, the Embedding index message."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from _op_parity import assert_same
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _rows(lib):
+    # row 1 is ignored (target 1 with ignore_index=1) and holds -inf and NaN
+    return lib.tensor([[1.0, 2.0, 3.0], [-INF, 0.5, NAN], [0.5, -1.0, 2.0], [INF, -INF, 0.0]],
+                      dtype=lib.float64, requires_grad=True)
+
+
+CLASS_LOSS_OPTIONS = [{}, {"reduction": "sum"}, {"reduction": "none"}, {"weight": [1.0, 2.0, 0.5]},
+                      {"weight": [1.0, 0.0, 0.5], "reduction": "sum"}]
+
+
+@pytest.mark.parametrize("loss, options", [(loss, options) for loss in ("cross_entropy", "nll_loss")
+                                           for options in CLASS_LOSS_OPTIONS] +
+                         [("cross_entropy", {"label_smoothing": 0.2})])   # nll_loss has no smoothing
+def test_ignored_rows_do_not_poison_the_loss_or_its_gradient(loss, options):
+
+    def action(lib):
+        kwargs = dict(options)
+        if "weight" in kwargs:
+            kwargs["weight"] = lib.tensor(kwargs["weight"], dtype=lib.float64)
+        scores = _rows(lib)
+        # rows 1 and 3 are ignored; row 3's -inf/inf would otherwise give inf or NaN
+        value = getattr(lib.nn.functional, loss)(scores, lib.tensor([2, 1, 0, 1]), ignore_index=1, **kwargs)
+        (value * lib.tensor(0.75, dtype=lib.float64)).sum().backward()
+        return value.detach(), scores.grad
+    assert_same(action)
+
+
+@pytest.mark.parametrize("call", [
+    "F.cross_entropy(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([2]))",
+    "F.cross_entropy(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([2]), reduction='none')",
+    "F.nll_loss(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([1]))",
+    "F.cross_entropy(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([1, 2]))",
+    "F.nll_loss(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([1, 2, 0]))",
+    "F.nll_loss(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([], dtype=lib.int64))",
+    "F.cross_entropy(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([1, 2, 0]))",
+    "F.cross_entropy(lib.tensor([[1.0, 2.0, 3.0]]), lib.tensor([[1, 2, 0]]))",
+    # domains: NaN is not in [0, 1]; the target is checked first; KL with negative targets is NaN
+    "F.binary_cross_entropy(lib.tensor([0.5, nan]), lib.tensor([1.0, 0.0]))",
+    "F.binary_cross_entropy(lib.tensor([0.5, 0.2]), lib.tensor([nan, 0.0]))",
+    "F.binary_cross_entropy(lib.tensor([0.5, nan]), lib.tensor([1.5, 0.0]))",
+    "F.binary_cross_entropy(lib.tensor([0.5, 0.2]), lib.tensor([-0.5, 0.0]))",
+    "F.kl_div(lib.tensor([-1.0, -2.0, 0.5, 1.0]), lib.tensor([-0.5, 0.0, 2.0, nan]), reduction='none')",
+    "F.kl_div(lib.tensor([-1.0, -2.0]), lib.tensor([-0.5, 0.25]), reduction='sum')",
+])
+def test_loss_inputs_as_torch(call):
+    assert_same(lambda lib: eval(call, {"lib": lib, "F": lib.nn.functional, "nan": NAN}))
+
+
+def test_kl_div_gradients_with_negative_and_zero_targets():
+    def action(lib):
+        x = lib.tensor([-1.0, -2.0, 0.5, 1.0], dtype=lib.float64, requires_grad=True)
+        t = lib.tensor([-0.5, 0.0, 2.0, 0.25], dtype=lib.float64, requires_grad=True)
+        (lib.nn.functional.kl_div(x, t, reduction="none") * lib.tensor([1.0, 2.0, -1.0, 0.5], dtype=lib.float64)
+         ).sum().backward()
+        return x.grad, t.grad
+    assert_same(action)
+
+
+VALIDATION = [
+    # float64 input into float32 layers: torch's errors, not a silent float64 result
+    "lib.nn.RNNCell(3, 2)(lib.ones(4, 3, dtype=lib.float64))",
+    "lib.nn.LSTMCell(3, 2)(lib.ones(4, 3, dtype=lib.float64))",
+    "lib.nn.GRUCell(3, 2)(lib.ones(3, dtype=lib.float64))",
+    "lib.nn.GRUCell(3, 2, bias=False)(lib.ones(4, 3, dtype=lib.float64))",
+    "lib.nn.RNNCell(3, 2)(lib.ones(4, 3), lib.zeros(4, 2, dtype=lib.float64))",
+    "lib.nn.LSTMCell(3, 2)(lib.ones(4, 3), (lib.zeros(4, 2, dtype=lib.float64), lib.zeros(4, 2)))",
+    "lib.nn.LayerNorm(3)(lib.ones(4, 3, dtype=lib.float64))",
+    "lib.nn.BatchNorm1d(3)(lib.ones(4, 3, dtype=lib.float64))",
+    "lib.nn.BatchNorm1d(3).eval()(lib.ones(4, 3, dtype=lib.float64))",
+    "lib.nn.Conv1d(3, 2, 1)(lib.ones(4, 3, 5, dtype=lib.float64))",
+    "lib.nn.Conv1d(3, 2, 1, bias=False)(lib.ones(4, 3, 5, dtype=lib.float64))",
+    "F.conv1d(lib.ones(4, 3, 5), lib.ones(2, 3, 1, dtype=lib.float64))",
+    "F.conv1d(lib.ones(4, 3, 5, dtype=lib.float16), lib.ones(2, 3, 1), lib.ones(2))",
+    "F.layer_norm(lib.ones(4, 3), (3,), lib.ones(3, dtype=lib.float64))",
+    "F.layer_norm(lib.ones(4, 3, dtype=lib.float64), (3,), None, lib.ones(3))",
+    "F.batch_norm(lib.ones(4, 3), None, None, lib.ones(3, dtype=lib.float64), training=True)",
+    # float16 input with float32 parameters is torch's "mixed type": float16 out
+    "F.layer_norm(lib.tensor([1.0, 2.0, 4.0], dtype=lib.float16), (3,), lib.ones(3))",
+    "F.batch_norm(lib.tensor([[1.0, 2, 3], [3, 2, 1]], dtype=lib.float16), lib.zeros(3), lib.ones(3), lib.ones(3), training=True)",
+    "F.linear(lib.ones(4, 3, dtype=lib.float64), lib.ones(2, 3), lib.ones(2))",
+    "F.linear(lib.ones(4, 3), lib.ones(2, 3, dtype=lib.float64), lib.ones(2))",
+    "F.linear(lib.ones(4, 3), lib.ones(2, 3, dtype=lib.float64), lib.ones(2, dtype=lib.float64))",
+    # LSTM states are pairs
+    "lib.nn.LSTM(3, 2)(lib.ones(4, 1, 3), (lib.zeros(1, 1, 2), lib.zeros(1, 1, 2), lib.zeros(1, 1, 2)))",
+    "lib.nn.LSTMCell(3, 2)(lib.ones(4, 3), (lib.zeros(4, 2), lib.zeros(4, 2), lib.zeros(4, 2)))",
+    # BatchNorm with the wrong number of features
+    "lib.nn.BatchNorm1d(3)(lib.ones(4, 2))",
+    "lib.nn.BatchNorm1d(3).eval()(lib.ones(4, 2, 5))",
+    "lib.nn.BatchNorm1d(3, track_running_stats=False)(lib.ones(4, 2))",
+    "F.batch_norm(lib.ones(4, 2), lib.zeros(2), lib.ones(3), lib.ones(2))",
+    "F.batch_norm(lib.ones(4, 2), lib.zeros(2), lib.ones(2), lib.ones(2), lib.ones(3))",
+]
+
+
+@pytest.mark.parametrize("call", VALIDATION)
+def test_layers_validate_as_torch(call):
+    assert_same(lambda lib: eval(call, {"lib": lib, "F": lib.nn.functional}))
+
+
+@pytest.mark.parametrize("index", [[1, 5], [-1, 0], [[0, 3]]])
+def test_embedding_index_out_of_range_keeps_torch_words_then_names_index_and_size(index):
+    with pytest.raises(IndexError) as theirs:
+        torch.nn.functional.embedding(torch.tensor(index), torch.ones(3, 2))
+    with pytest.raises(IndexError) as ours:
+        minigrad.nn.functional.embedding(minigrad.tensor(index), minigrad.ones(3, 2))
+    bad = [i for i in numpy.ravel(index) if not 0 <= i < 3][0]
+    assert str(ours.value) == f"{theirs.value}: index {bad} is not in [0, 3) (num_embeddings=3)"
+
+
+@pytest.mark.parametrize("rows, dtype", [
+    ([[3e38, -3e38, 1e38], [1.0, 2.0, 3.0], [1e20, -1e20, 0.0]], "float32"),   # moments overflow: NaN
+    ([[2e19, 2e19, 2e19]], "float32"),                                         # mean squared overflows
+    ([[1e19, 1e19, -1e19]], "float32"),
+    ([[1e300, -1e300, 1e100], [1e160, -1e160, 0.0]], "float64"),              # only the variance overflows
+])
+def test_layer_norm_on_overflowing_rows_matches_torch(rows, dtype):
+    def action(lib):
+        dt = getattr(lib, dtype)
+        return lib.nn.functional.layer_norm(lib.tensor(rows, dtype=dt), (3,), lib.ones(3, dtype=dt),
+                                            lib.full((3,), 0.5, dtype=dt)).abs()   # abs: no -0.0
+    assert_same(action)
+
+
+ACTIVATIONS = ["relu", "gelu", "silu", "elu", "leaky_relu", "softplus", "hardtanh", "logsigmoid", "relu6", "mish",
+               "hardswish", "selu", "celu", "hardsigmoid"]
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int16", "int64", "uint8"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_activations_on_integer_and_bool_tensors_as_torch(activation, dtype):
+    assert_same(lambda lib: getattr(lib.nn.functional, activation)(lib.tensor([1, 0], dtype=getattr(lib, dtype))))

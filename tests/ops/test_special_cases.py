@@ -1,0 +1,219 @@
+"""Special cases the differential fuzzer (tests/fuzz) found, each held against torch:
+integer maths, Python ints wrapping into integer types, tensor() with an explicit dtype."""
+import pytest
+
+from _op_parity import assert_same
+
+INTEGER_MATHS = [
+    # floor/trunc division computed in integers: exact beyond 2**53
+    "lib.tensor([2**62 + 1, -2**62 - 1, -7, 7]) // lib.tensor([3, 3, 2, -2])",
+    "lib.div(lib.tensor([2**62 + 1, -2**62 - 1, -7, 7, -6]), lib.tensor([3, 3, 2, -2, 3]), rounding_mode='trunc')",
+    "lib.div(lib.tensor([2**62 + 1, -7]), lib.tensor([3, 2]), rounding_mode='floor')",
+    "lib.tensor([-128], dtype=lib.int8) // -1",
+    # integer division by zero raises torch's RuntimeError("ZeroDivisionError")
+    "lib.tensor([5, -7]) // lib.tensor([0, 2])",
+    "lib.tensor([5, -7]) // 0",
+    "lib.tensor([5, -7], dtype=lib.int8) % lib.tensor([1, 0], dtype=lib.int8)",
+    "lib.fmod(lib.tensor([5, -7]), lib.tensor([0, 2]))",
+    "lib.div(lib.tensor([5]), 0, rounding_mode='trunc')",
+    "lib.tensor([5.0]) // 0.0",
+    "lib.tensor([5]) / 0",
+    # integer powers with negative integer exponents: torch's 0/1/-1, not NumPy's ValueError
+    "lib.tensor([2, 1, -1, -1, 0, 3]) ** lib.tensor([-1, -3, -3, -2, -1, 2])",
+    "2 ** lib.tensor([-1, -2, 0, 3])",
+    "lib.tensor([2]) ** -1",
+    # Python ints wrap into the tensor's integer type
+    "lib.tensor([200, 0], dtype=lib.uint8) + (-1)",
+    "lib.tensor([200, 0], dtype=lib.uint8) * (-200)",
+    "lib.tensor([200, 0], dtype=lib.uint8) & (-200)",
+    "lib.tensor([200, 0], dtype=lib.uint8) - (-300)",
+    "lib.tensor([200, 0], dtype=lib.uint8) == -56",
+    "lib.tensor([200, 0], dtype=lib.uint8) > -1",
+    "lib.tensor([5], dtype=lib.int8) + 300",
+]
+
+
+@pytest.mark.parametrize("expression", INTEGER_MATHS)
+def test_integer_maths_matches_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+@pytest.mark.parametrize("expression", ["x // 2", "2 // x", "lib.floor_divide(x, 2)",
+                                        "lib.div(x, 2, rounding_mode='trunc')",
+                                        "lib.div(x, 2, rounding_mode='floor')"])
+def test_rounding_division_requires_grad_and_backward_as_torch(expression):
+    def action(lib):
+        x = lib.tensor([1.5, -2.5], dtype=lib.float64, requires_grad=True)
+        y = eval(expression, {"lib": lib, "x": x})
+        (y * lib.tensor([0.5, -1.0], dtype=lib.float64)).sum().backward()
+        return y.requires_grad, x.grad
+    assert_same(action)
+
+
+TENSOR_WITH_DTYPE = [
+    "lib.tensor([0.829, 1e308, 1e-310], dtype=lib.float64)",   # no detour through float32
+    "lib.tensor([[0.1, 2**53 + 1]], dtype=lib.float64).tolist()",
+    "lib.tensor([1e10, -1e300], dtype=lib.float16)",
+    "lib.tensor([float('nan')], dtype=lib.int64)",
+    "lib.tensor(float('inf'), dtype=lib.int32)",
+    "lib.tensor([1e10], dtype=lib.int32)",
+    "lib.tensor([127.9], dtype=lib.int8)",
+    "lib.tensor([300], dtype=lib.int8)",
+    "lib.tensor([-1, -255], dtype=lib.uint8)",
+    "lib.tensor([-256], dtype=lib.uint8)",
+    "lib.tensor([-3.7], dtype=lib.uint8)",
+    "lib.tensor([[True, 2.5]], dtype=lib.int64)",
+    "lib.tensor([float('nan'), 2.0], dtype=lib.bool)",
+    "lib.tensor([], dtype=lib.int64)",
+    "lib.tensor([float('nan'), 1e20]).to(lib.int64)",
+]
+
+
+@pytest.mark.parametrize("expression", TENSOR_WITH_DTYPE)
+def test_tensor_with_a_dtype_converts_python_numbers_as_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+# ---- NaN, infinities and zeros: torch's values and gradients there ----------------------------------
+NAN, INF = float("nan"), float("inf")
+SPECIAL_POINTS = [
+    ("lib.relu(x)", [[NAN, -0.0, 0.0, 1.0, -2.0]]),
+    ("x.abs()", [[NAN, -0.0, 0.0, -INF, 2.0]]),
+    ("lib.atan2(x, y)", [[0.0, -0.0, 0.0, 1.0], [0.0, 0.0, -0.0, 0.0]]),
+    ("lib.logaddexp(x, y)", [[INF, -INF, INF, 1.0, -INF], [INF, -INF, 1.0, INF, 2.0]]),
+    ("x ** y", [[0.0, 0.0, -0.0, 0.0, 2.0, 0.0], [-1.0, -2.5, -1.0, 0.0, -1.0, 2.0]]),
+    ("x ** -1.0", [[0.0, -0.0, 2.0]]),
+    ("lib.nn.functional.relu6(x)", [[NAN, 0.0, 6.0, 3.0]]),
+    ("lib.nn.functional.hardtanh(x)", [[NAN, -1.0, 1.0, 0.5]]),
+    ("lib.nn.functional.elu(x)", [[NAN, 0.0, -1.0]]),
+    ("lib.nn.functional.threshold(x, 0.5, -1.0)", [[NAN, 0.5, 1.0]]),
+    ("x.median()", [[1.0, NAN, 3.0, NAN]]),
+    ("x.median()", [[1.0, 2.0, 2.0]]),
+    ("x.median(1).values", [[[1.0, NAN, 3.0, NAN], [2.0, 1.0, 0.0, 5.0]]]),
+]
+
+
+@pytest.mark.parametrize("expression, values", SPECIAL_POINTS)
+def test_values_and_gradients_at_special_points_match_torch(expression, values):
+    def action(lib):
+        inputs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in values]
+        out = eval(expression, {"lib": lib, "x": inputs[0], "y": inputs[-1]})
+        weights = lib.arange(1, out.numel() + 1, dtype=lib.float64).reshape(out.shape) * 0.5
+        (out * weights).sum().backward()
+        return out.detach(), [x.grad for x in inputs]
+    assert_same(action)
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.tensor([1.0, float('nan'), 3.0, 2.0]).median()",
+    "lib.tensor([[1.0, float('nan'), 3.0, float('nan')], [2.0, 1.0, 0.0, 5.0]]).median(1)",
+    "lib.tensor([[1.0, float('nan'), 3.0], [2.0, 1.0, 0.0]]).median(0, keepdim=True)",
+    "lib.unique(lib.tensor([float('nan'), float('nan'), 1.0, float('nan')]))",
+    "lib.unique(lib.tensor([float('nan'), float('nan'), 1.0, float('nan')]), return_inverse=True, return_counts=True)",
+    "lib.unique(lib.tensor([[float('nan'), 2.0], [1.0, float('nan')]]), return_inverse=True)",
+])
+def test_median_propagates_nan_and_unique_keeps_nans_apart(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+# ---- keys and shapes NumPy reads otherwise: torch's results and errors, not NumPy tracebacks ----------
+@pytest.mark.parametrize("key", [
+    "[:, [0, 1], ..., [1, 2]]",             # the ellipsis stands for no dim: the index dims stay in place
+    "[:, :, [0, 1], ..., [1, 2]]",
+    "[:, [0, 1], ..., 1]",
+    "[:, [True, False], ..., [1]]",
+    "[:, [0, 1], None, [1, 2]]",            # None does separate them, in torch as in NumPy
+    "[..., [0, 1], [1, 2]]",
+    "[[0], ..., [0, 1], [1, 2]]",
+])
+def test_advanced_indices_around_an_empty_ellipsis_match_torch(key):
+    def action(lib):
+        x = lib.arange(48, dtype=lib.float64).reshape(2, 3, 2, 4)[0].requires_grad_()
+        picked = eval(f"x{key}", {"x": x})
+        (picked * lib.arange(picked.numel(), dtype=lib.float64).reshape(picked.shape)).sum().backward()
+        written = lib.zeros(3, 2, 4, dtype=lib.float64)
+        exec(f"written{key} = lib.arange(picked.numel(), dtype=lib.float64).reshape(picked.shape)",
+             {"written": written, "lib": lib, "picked": picked})
+        return picked.detach(), x.grad, written
+    assert_same(action)
+
+
+@pytest.mark.parametrize("source", [
+    # einsum backward with a letter broadcast from size 1 and summed, and with 0-d operands
+    "a = lib.tensor([[1., 2.], [3., 4.]], requires_grad=True); b = lib.tensor([[1.], [2.]], requires_grad=True);"
+    "(lib.einsum('ij,ij->i', a, b) * lib.tensor([1., -2.])).sum().backward(); out = (a.grad, b.grad)",
+    "a = lib.tensor([[1., 2., 3.]], requires_grad=True); b = lib.tensor([[1.], [2.]], requires_grad=True);"
+    "(lib.einsum('...j,...j->...', a, b) * lib.tensor([1., 3.])).sum().backward(); out = (a.grad, b.grad)",
+    "a = lib.tensor(2., requires_grad=True); b = lib.tensor([1., 2.], requires_grad=True);"
+    "(lib.einsum(',i->i', a, b) * lib.tensor([1., 3.])).sum().backward(); out = (a.grad, b.grad)",
+    "a = lib.tensor(2., requires_grad=True); lib.einsum('->', a).backward(); out = a.grad",
+    # item assignment on a 0-d tensor, then backward
+    "x = lib.tensor(1.5, requires_grad=True); c = x.clone(); c[()] = 3.0; (c * 2).backward(); out = (c.detach(), x.grad)",
+    "x = lib.tensor(1.5, requires_grad=True); c = x * 1; c[...] = x * x; (c * 2).backward(); out = (c.detach(), x.grad)",
+    "x = lib.tensor(1.5); out = x[0]",
+    "x = lib.tensor(1.5) * 1; x[0] = 2.0; out = x",
+    # flip of a 0-d tensor
+    "x = lib.tensor(1.5, requires_grad=True); y = x.flip(0); (y * 3).backward(); out = (y.detach(), x.grad)",
+    "x = lib.tensor(1.5, requires_grad=True); out = lib.flip(x, (-1,)).detach()",
+    "x = lib.tensor(1.5); out = x.flip(1)",
+])
+def test_torch_results_or_errors_where_numpy_raised(source):
+    def action(lib):
+        namespace = {"lib": lib}
+        exec(source, namespace)
+        return namespace["out"]
+    assert_same(action)
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.tensor([1.0, 2.0]).copy_(3)", "lib.tensor([1, 2]).copy_(2.7)", "lib.tensor([1.0, 2.0]).copy_(True)",
+    "lib.hstack([lib.tensor(1.0), lib.tensor(2.0)])", "lib.hstack([lib.tensor([1.0]), lib.tensor(2.0)])",
+    "lib.softmax(lib.tensor([[True]]), 0)", "lib.softmax(lib.tensor([[True]]), 1)",
+    "lib.log_softmax(lib.tensor([[1]]), 0)", "lib.softmax(lib.tensor([[1]]), 0, dtype=lib.float64)",
+    "lib.tensor([1.5, -2.5]).floor_()", "lib.tensor([1.5, -2.5]).ceil_()", "lib.tensor([1.25, -2.5]).round_(decimals=1)",
+    "lib.tensor([1.5, -2.5]).sign_()", "lib.tensor([1.5, -2.5]).reciprocal_()", "lib.tensor([1.5]).sin_()",
+    "lib.tensor([1.5]).cos_()", "lib.tensor([1, 2]).sin_()", "lib.tensor([1.5, 300.5]).short()",
+    "lib.tensor([1.5, 300.5]).char()",
+])
+def test_small_api_gaps_the_fuzzer_met_match_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.unique(lib.tensor([1.0, 1.0, 2.0], requires_grad=True))",
+    "lib.unique(lib.tensor([1.0, 1.0, 2.0], requires_grad=True), return_counts=True)",
+    "lib.unique(lib.tensor([1.0, 1.0, 2.0], requires_grad=True)).sum().backward()",
+])
+def test_unique_requires_grad_without_a_derivative_as_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.tensor(1.0, requires_grad=True).transpose(0, -1)", "lib.tensor(1.0).narrow(0, 0, 1)",
+    "lib.tensor(1.0).chunk(2, 0)", "lib.tensor(1.0).unbind(0)", "lib.tensor(1.0).select(0, 0)",
+    "lib.tensor(1.0).split(1, 0)",
+])
+def test_view_ops_on_a_0d_tensor_as_torch(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}))
+
+
+def test_a_0d_gradient_reaching_a_backward_that_writes_into_it():
+    # NumPy ops on 0-d arrays give NumPy scalars; scatter's backward writes grad[key] = 0
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        src = lib.tensor(-1.5, requires_grad=True)
+        (lib.scatter(x, -1, lib.tensor(0), src) * 2).backward()
+        return x.grad, src.grad
+    assert_same(action)
+
+
+def test_a_0d_gradient_summed_from_two_uses_then_written_into():
+    # the engine adds the two 0-d gradients of `scattered` (a NumPy scalar, unless kept an array)
+    def action(lib):
+        x = lib.tensor(2.0, requires_grad=True)
+        src = lib.tensor(-1.5, requires_grad=True)
+        scattered = lib.scatter(x, -1, lib.tensor(0), src)
+        (scattered * 2 + scattered * 3).backward()
+        return x.grad, src.grad
+    assert_same(action)
