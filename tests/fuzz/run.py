@@ -55,7 +55,7 @@ def main():
         print(f"  {area:10s} new {areas[(area, 'new')]:5d}  known {areas[(area, 'known')]:5d}")
     for key, (count, entry, repro, detail) in sorted(classes.items(), key=lambda kv: -kv[1][0]):
         print(f"\n== {count:5d} {key} {'[known: ' + entry + ']' if entry else ''}\n   {detail[:300]}")
-        if not args.quiet and not entry:
+        if not args.quiet and (not entry or entry.startswith("open")):   # open classes: show how to reproduce
             print(repro)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(
