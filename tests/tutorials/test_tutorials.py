@@ -45,7 +45,8 @@ def assert_same_output(ours, theirs, rtol=2e-4, atol=2e-5):
 
 def test_there_are_tutorial_scripts():
     assert {"names_rnn.py", "seq2seq_attention.py", "lstm_pos_tagger.py", "cbow_embeddings.py", "transformer_lm.py",
-            "lstm_cells_lbfgs.py", "polynomial_fit.py"} <= set(SCRIPTS)
+            "lstm_cells_lbfgs.py", "polynomial_fit.py", "bilstm_crf.py", "chatbot_packed.py", "char_name_generation.py",
+            "polynomial_custom_function.py"} <= set(SCRIPTS)
 
 
 @pytest.mark.slow
