@@ -12,7 +12,7 @@ from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .tensor_namespace import astype
-from .inplace import assign, check_no_partial_overlap, write
+from .inplace import assign, check_in_place, write
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -482,27 +482,27 @@ def rpow(input, other):
 
 # ---- in-place forms: compute, then let the target hold the result ------------------
 def add_(input, other, *, alpha=1):
-    check_no_partial_overlap(input, other)
+    check_in_place(input, other)
     return assign(input, add(input, other, alpha=alpha))
 
 
 def sub_(input, other, *, alpha=1):
-    check_no_partial_overlap(input, other)
+    check_in_place(input, other)
     return assign(input, sub(input, other, alpha=alpha))
 
 
 def mul_(input, other):
-    check_no_partial_overlap(input, other)
+    check_in_place(input, other)
     return assign(input, mul(input, other))
 
 
 def div_(input, other, *, rounding_mode=None):
-    check_no_partial_overlap(input, other)
+    check_in_place(input, other)
     return assign(input, div(input, other, rounding_mode=rounding_mode))
 
 
 def pow_(input, exponent):
-    check_no_partial_overlap(input, exponent)
+    check_in_place(input, exponent)
     return assign(input, pow(input, exponent))
 
 
@@ -512,18 +512,18 @@ def neg_(input):
 
 def floor_divide_(input, other):
     """``x //= y``: in place (the result type must fit ``x``'s: no float quotient into an int)."""
-    check_no_partial_overlap(input, other)
+    check_in_place(input, other)
     return assign(input, floor_divide(input, other))
 
 
 def remainder_(input, other):
     """``x %= y``, in place."""
-    check_no_partial_overlap(input, other)
+    check_in_place(input, other)
     return assign(input, remainder(input, other))
 
 
 def fmod_(input, other):
-    check_no_partial_overlap(input, other)
+    check_in_place(input, other)
     return assign(input, fmod(input, other))
 
 
@@ -537,7 +537,7 @@ def copy_(input, src, non_blocking=False):
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
-    check_no_partial_overlap(input, src)
+    check_in_place(input, src)
     result = CopyInto.apply(input, src.to(input.device))
     return assign(input, result)
 

@@ -15,7 +15,7 @@ from ..core import dtypes
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import broadcast_shapes
-from .inplace import assign, check_no_partial_overlap
+from .inplace import assign, check_in_place
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
            "not_equal", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isposinf",
@@ -217,18 +217,34 @@ def bitwise_xor(input, other):
 
 # in place: ``mask |= other`` writes into ``mask`` (a bool target refuses an integer result)
 def bitwise_and_(input, other):
-    check_no_partial_overlap(input, other)
+    _check_in_place_result_type(input, other)
     return _bitwise_in_place(input, bitwise_and(input, other))
 
 
 def bitwise_or_(input, other):
-    check_no_partial_overlap(input, other)
+    _check_in_place_result_type(input, other)
     return _bitwise_in_place(input, bitwise_or(input, other))
 
 
 def bitwise_xor_(input, other):
-    check_no_partial_overlap(input, other)
+    _check_in_place_result_type(input, other)
     return _bitwise_in_place(input, bitwise_xor(input, other))
+
+
+def _check_in_place_result_type(input, other):
+    """torch checks that the broadcast shape, then the promoted type, fit the target before its
+    kernel's dtype check (``int8_tensor ^= 0.5``: result type Float, not "bitwise_xor_cpu" on Float)."""
+    check_in_place(input, other)
+    if isinstance(other, Tensor):
+        shape = broadcast_shapes(input.array.shape, other.array.shape)
+        if tuple(shape) != input.array.shape:
+            raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+    if isinstance(other, (Tensor, numbers.Number)):
+        result_type = numpy.dtype(dtypes.result_type(input, other))
+        if dtypes._category(result_type) > dtypes._category(input.array.dtype):
+            raise RuntimeError(f"result type {dtypes.scalar_type_name(result_type)} can't be cast to the "
+                               f"desired output type {dtypes.scalar_type_name(input.dtype)}")
 
 
 def _bitwise_in_place(input, result):

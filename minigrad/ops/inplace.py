@@ -21,27 +21,29 @@ OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-
 
 
 def check_inplace_allowed(target, overlap_ok=False):
-    """torch's checks before an in-place write: no element stored twice (an ``expand`` view; only
-    fills may write those, ``overlap_ok``); in a recorded graph, no leaf that requires grad, no
-    view of one, no output of ``split``/``unbind``."""
+    """torch's checks before an in-place write, in its order: autograd's first (in a recorded
+    graph: no leaf that requires grad, no view of one, no output of ``split``/``unbind``), then
+    the kernel's: no element stored twice (an ``expand`` view; only fills may write those,
+    ``overlap_ok``)."""
+    if is_grad_enabled():
+        if target.requires_grad and target.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        found = view_base(target)
+        if found is not None:
+            if found[0].requires_grad and found[0].grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            check_view_write(target, found[0])
     if not overlap_ok and has_internal_overlap(target.array):
         raise RuntimeError(OVERLAP_MESSAGE)
-    if not is_grad_enabled():
-        return
-    if target.requires_grad and target.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    found = view_base(target)
-    if found is not None:
-        if found[0].requires_grad and found[0].grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
-        check_view_write(target, found[0])
 
 
-def check_no_partial_overlap(target, *inputs):
-    """torch refuses an in-place op that reads a tensor sharing part of the target's memory
-    (``b.add_(b[0])``, ``b.add_(b.t())``): the result would depend on the order of the writes.
-    Reading exactly the target (``b.add_(b)``) is fine."""
+def check_in_place(target, *inputs):
+    """The checks before an in-place op that reads ``inputs``, before it computes (so that they
+    come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then no
+    input sharing part of the target's memory (``b.add_(b[0])``, ``b.add_(b.t())``: the result
+    would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine)."""
+    check_inplace_allowed(target)
     written = target.array
     for input in inputs:
         if not hasattr(input, "array") or input.array is written:
@@ -61,8 +63,9 @@ def _address(array):
 
 
 def has_internal_overlap(array):
-    """Does some element sit at two places of ``array`` (a stride of 0 on a dim longer than 1)?"""
-    return 0 in array.strides and any(step == 0 and size > 1
+    """Does some element sit at two places of ``array`` (a stride of 0 on a dim longer than 1)?
+    An empty array has none, whatever strides NumPy gave it."""
+    return array.size > 1 and 0 in array.strides and any(step == 0 and size > 1
                                       for step, size in zip(array.strides, array.shape))
 
 

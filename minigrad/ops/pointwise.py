@@ -16,7 +16,7 @@ from ..core.type_errors import describe_type
 from ..core.function import Function
 from .arithmetic import as_operands
 from .broadcast import sum_to
-from .inplace import assign, check_no_partial_overlap
+from .inplace import assign, check_in_place
 from .unary import _tensor
 
 
@@ -377,22 +377,22 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 # ---- in-place forms ----------------------------------------------------------------------------
 def clamp_(input, min=None, max=None):
-    check_no_partial_overlap(input, min, max)
+    check_in_place(input, min, max)
     return assign(input, clamp(input, min, max))
 
 
 def lerp_(input, end, weight):
-    check_no_partial_overlap(input, end, weight)
+    check_in_place(input, end, weight)
     return assign(input, lerp(input, end, weight))
 
 
 def addcmul_(input, tensor1, tensor2, *, value=1):
-    check_no_partial_overlap(input, tensor1, tensor2)
+    check_in_place(input, tensor1, tensor2)
     return assign(input, addcmul(input, tensor1, tensor2, value=value))
 
 
 def addcdiv_(input, tensor1, tensor2, *, value=1):
-    check_no_partial_overlap(input, tensor1, tensor2)
+    check_in_place(input, tensor1, tensor2)
     return assign(input, addcdiv(input, tensor1, tensor2, value=value))
 
 

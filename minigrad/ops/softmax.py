@@ -115,7 +115,7 @@ def _softmax_input(input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
     axis = _check_dim(dim, input.array.ndim)
-    if dtype is None and input.array.dtype.kind not in "fc":
+    if dtype is None and input.array.dtype.kind not in "fc" and input.array.size:
         # torch's kernel name says whether the softmax runs along the last dim
         kernel = "lastdim_kernel_impl" if axis == max(input.array.ndim - 1, 0) else "kernel_impl"
         raise NotImplementedError(f"\"{name}_{kernel}\" not implemented for "
@@ -128,6 +128,8 @@ def softmax(input, dim=_REQUIRED, dtype=None, *, axis=None):
     if dim is _REQUIRED:
         dim = _required_dim("softmax", dim, axis)
     input, axis = _softmax_input(input, dim, dtype, "softmax")
+    if input.array.dtype.kind not in "fc":   # empty: torch returns it before its kernel's dtype check
+        return input.clone()
     return Softmax.apply(input, axis=axis)
 
 
@@ -136,6 +138,8 @@ def log_softmax(input, dim=_REQUIRED, dtype=None, *, axis=None):
     if dim is _REQUIRED:
         dim = _required_dim("log_softmax", dim, axis)
     input, axis = _softmax_input(input, dim, dtype, "log_softmax")
+    if input.array.dtype.kind not in "fc":   # empty, as in softmax
+        return input.clone()
     return LogSoftmax.apply(input, axis=axis)
 
 

@@ -20,65 +20,6 @@ class Known:
     link: str = ""
 
 
-def uses(pattern):
-    """The program has a statement matching ``pattern`` (a regular expression)."""
-    compiled = re.compile(pattern)
-    return lambda program, mismatch: any(compiled.search(s.source) for s in program.statements)
-
-
-def tagged(*prefixes):
-    """The mismatch shows at an op whose tag starts with one of ``prefixes``."""
-    return lambda program, mismatch: mismatch.tag.startswith(prefixes)
-
-
-def has_tag(*prefixes):
-    """The program holds an op whose tag starts with one of ``prefixes``."""
-    return lambda program, mismatch: any(tag.startswith(prefixes) for tag in program.tags)
-
-
-def kind(*kinds):
-    return lambda program, mismatch: mismatch.kind.startswith(kinds)
-
-
-def all_of(*predicates):
-    return lambda program, mismatch: all(p(program, mismatch) for p in predicates)
-
-
-def any_of(*predicates):
-    return lambda program, mismatch: any(p(program, mismatch) for p in predicates)
-
-
-# the tensor an in-place statement writes: `t += x`, `v = t.add_(x)`, `t[i] = x`
-WRITTEN = re.compile(r"^(?:\w+ = )?(\w+)(?:\[| \S+= |\.\w+_\()")
-# the tensor a view statement reads: `v = t.view(...)`, `v = t[...]`, `v = lib.flatten(t, ...)`
-VIEWED = re.compile(r"^\w+ = (?:(?:lib|F)\.\w+\()?(\w+)")
-
-
-def inplace_through_a_view(program, mismatch):
-    """An in-place write to a view, or to a tensor that has views: where torch's
-    view+in-place semantics (shared storage, rebased history) apply."""
-    made_by, viewed = {}, set()
-    for statement in program.statements:
-        if statement.tag.startswith(("inplace:", "setitem:")):
-            written = WRITTEN.match(statement.source)
-            if written and (written.group(1) in viewed
-                            or made_by.get(written.group(1), "").startswith(("view:", "index:basic"))):
-                return True
-        elif statement.tag.startswith(("view:", "index:basic")):
-            source = VIEWED.match(statement.source)
-            if source:
-                viewed.add(source.group(1))
-        name = re.match(r"^(\w+) = ", statement.source)
-        if name:
-            made_by.setdefault(name.group(1), statement.tag)
-    return False
-
-
-# a program with a tensor that has a 0-sized dim, or a mismatch where NumPy met one
-EMPTY = any_of(uses(r"lib\.zeros\(\((?:\d+, )*0[,)]"),
-               lambda program, mismatch: "zero-size array" in mismatch.detail or "of size 0 into" in mismatch.detail)
-
-
 def torch_says_dimension_0(program, mismatch):
     """An out-of-bounds index error where only the dimension differs and torch's says 0."""
     found = re.findall(r"index -?\d+ is out of bounds for dimension (\d+) with size \d+", mismatch.detail)
@@ -99,29 +40,6 @@ KNOWN_TORCH_BUGS = [
           lambda program, mismatch: False, "https://github.com/pytorch/pytorch/issues/138425"),
 ]
 
-# minigrad gaps being fixed on the `views` branch: delete this table after merging it
-KNOWN_MINIGRAD_BUGS_FIXED_ON_ANOTHER_BRANCH = [
-    Known("in-place operators |= &= ^= //= %=",
-          "the views branch gives these torch's in-place semantics (result-type checks, write-back into views)",
-          uses(r"^\w+(?:\[.*\])? (?:\|=|&=|\^=|//=|%=) ")),
-    Known("view + in-place gradients and version counters",
-          "the views branch implements torch's view+in-place rules (CopySlices, shared version counters, "
-          "rebasing a view's history); gradients and version errors through a written view differ until then",
-          all_of(inplace_through_a_view, any_of(kind("grad", "requires_grad"), tagged("backward")))),
-    Known("in-place on split/chunk/unbind outputs",
-          "torch refuses in-place writes to the multi-output views of split/chunk/unbind; the views branch adds it",
-          all_of(uses(r"\.(?:split|chunk|unbind)\("), has_tag("inplace:", "setitem:"))),
-    Known("in-place writes into expanded (overlapping) views",
-          "torch refuses writing into a tensor whose elements share memory (expand); minigrad's views "
-          "lack torch's strides; the views branch adds contiguity and strides",
-          lambda program, mismatch: "more than one element of the written-to tensor" in mismatch.detail),
-    Known("empty tensors in softmax, embedding, conv, linear and batchnorm",
-          "0-element inputs reach NumPy reductions/reshapes there; the views branch handles empty tensors",
-          all_of(EMPTY, any_of(tagged("softmax:", "module:", "act:F.softmin", "loss:", "backward"),
-                               kind("grad")))),
-]
-
-
 # Open minigrad mismatch classes: found by the 100,000-program run and not fixed yet on
 # any branch.  Each line of open_mismatches.json is a class ("<kind> @ <op tag>") with its
 # count and seed there; `python tests/fuzz/run.py --seed S --examples 1` reproduces it.
@@ -134,7 +52,7 @@ OPEN = Known("open minigrad mismatch class", "listed in tests/fuzz/open_mismatch
 
 def known(program, mismatch):
     """The first known entry that covers this mismatch, or None."""
-    for entry in KNOWN_TORCH_BUGS + KNOWN_MINIGRAD_BUGS_FIXED_ON_ANOTHER_BRANCH + [OPEN]:
+    for entry in KNOWN_TORCH_BUGS + [OPEN]:
         if entry.predicate(program, mismatch):
             return entry
     return None

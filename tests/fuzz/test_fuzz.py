@@ -16,7 +16,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
 from differential import check, execute, compare  # noqa: E402
-from known import KNOWN_MINIGRAD_BUGS_FIXED_ON_ANOTHER_BRANCH, KNOWN_TORCH_BUGS, known  # noqa: E402
+from known import KNOWN_TORCH_BUGS, known  # noqa: E402
 from programs import Program, Statement, generate  # noqa: E402
 
 EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_EXAMPLES", 12000))
@@ -38,7 +38,7 @@ def test_random_programs_match_torch(chunk):
 def test_known_tables_explain_themselves():
     for entry in KNOWN_TORCH_BUGS:
         assert entry.link.startswith("https://github.com/pytorch/pytorch/issues/"), entry.name
-    for entry in KNOWN_TORCH_BUGS + KNOWN_MINIGRAD_BUGS_FIXED_ON_ANOTHER_BRANCH:
+    for entry in KNOWN_TORCH_BUGS:
         assert entry.reason and entry.name
 
 

@@ -186,3 +186,26 @@ def test_masks_combine_like_torch():
 ], ids=lambda case: case if isinstance(case, str) else "")
 def test_bad_input_raises_torch_error(name, fn):
     assert_same_module_error(fn)
+
+
+@pytest.mark.parametrize("target, other", [("tensor(2, dtype=lib.int8)", "tensor(-0.7)"),
+                                           ("tensor([True])", "tensor([3])"), ("tensor([3])", "0.5"),
+                                           ("tensor([3.0])", "tensor([1])"), ("zeros((0, 3), dtype=lib.int64)", "2"),
+                                           ("tensor(1.5)", "tensor([5, 5], dtype=lib.uint8)"),
+                                           ("zeros((2, 1, 0), dtype=lib.bool)", "ones((2, 2, 1, 1), dtype=lib.float16)")])
+@pytest.mark.parametrize("operator", ["&=", "|=", "^="])
+def test_in_place_bitwise_checks_the_result_type_before_the_kernel_as_torch(target, other, operator):
+    """fuzz seeds 1662, 1224, 2931: torch checks the broadcast shape, then the promoted type,
+    then names the kernel; an empty target has no overlapping elements."""
+    def action(lib):
+        t = eval(f"lib.{target}", {"lib": lib})
+        o = eval(other if other[0].isdigit() else f"lib.{other}", {"lib": lib})
+        exec(f"t {operator} o", {"t": t, "o": o})
+        return t
+    outcomes = []
+    for lib in (torch, minigrad):
+        try:
+            outcomes.append(repr(action(lib).tolist()))
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+    assert outcomes[0] == outcomes[1]

@@ -84,3 +84,32 @@ def test_remainder_in_place_passes_gradients_like_torch():
         (result * lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)).sum().backward()
         grads.append((result.tolist(), x.grad.tolist(), divisor.grad.tolist()))
     assert grads[1] == grads[0]
+
+
+ORDER_CASES = [
+    # (setup, statement): autograd's leaf checks come before the kernel's shape, overlap and dtype checks
+    ("t = lib.tensor([[1.0, 2.0]], dtype=lib.float16, requires_grad=True); o = lib.ones(3, 3)", "t += o"),
+    ("t = lib.tensor([0.5, 2.0, 3.0], requires_grad=True).expand(2, 3); o = lib.ones(2, 3, dtype=lib.int8)",
+     "t %= o"),
+    ("t = lib.tensor([0.5, 0.25], dtype=lib.float64, requires_grad=True)[0]; o = lib.tensor(True)", "t &= o"),
+    ("t = lib.tensor([40.0, 115.0], requires_grad=True); o = lib.tensor(2.5)", "t ^= o"),
+    ("t = lib.tensor([1.0, 2.0]).expand(2, 2); o = lib.ones(3)", "t.mul_(o)"),
+    ("t = lib.tensor([1, 2]); o = lib.ones(3)", "t.clamp_(o)"),
+]
+
+
+@pytest.mark.parametrize("setup, statement", ORDER_CASES)
+def test_in_place_checks_come_in_torchs_order(setup, statement):
+    """fuzz seeds 200000-206000: a leaf (or a view of one) is refused before the shape, the
+    result type or an overlapping target is looked at."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        scope = {"lib": lib}
+        exec(setup, scope)
+        try:
+            exec(statement, scope)
+            outcomes.append("ok")
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] != "ok"

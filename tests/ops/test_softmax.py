@@ -120,3 +120,19 @@ def test_softmax_needs_a_dim_and_takes_numpy_axis_like_torch(name):
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
 def test_float16_matches_torch(name):
     assert_matches_torch(**both(name, 1), shapes=[(4, 6)], dtype="float16")
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("dtype", ["int8", "int64", "bool"])
+@pytest.mark.parametrize("shape, dim", [((1, 0, 4, 1), 1), ((0, 3), 1), ((0, 3), 0)])
+def test_softmax_family_returns_an_empty_integer_tensor_as_torch(name, dtype, shape, dim):
+    """fuzz seed 1 class 'error-only-minigrad @ softmax:softmax': torch skips the kernel (and its
+    dtype check) on an empty tensor."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        try:
+            result = getattr(lib.nn.functional, name)(lib.zeros(shape, dtype=getattr(lib, dtype)), dim)
+            outcomes.append((tuple(result.shape), str(result.dtype).split(".")[-1]))
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+    assert outcomes[0] == outcomes[1]
