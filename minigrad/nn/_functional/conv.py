@@ -181,15 +181,8 @@ def _type_name(array):
     return f"torch.{scalar_type_name(from_numpy_dtype(array.dtype))}Tensor"
 
 
-def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
-    """torch's ``check_shape_forward``, in its order, on a batched input."""
-    if any(before < 0 or after < 0 for before, after in padding):
-        raise RuntimeError("negative padding is not supported")
-    if any(s <= 0 for s in stride):
-        raise RuntimeError("non-positive stride is not supported")
-    if any(d < 0 for d in dilation):
-        raise RuntimeError("dilation should be greater than zero")
-    shape, weight_shape = list(x.shape), list(weight.shape)
+def _check_rank_and_groups(shape, weight_shape, groups):
+    """The checks ``check_shape_forward`` makes alike for a convolution and a transposed one."""
     if len(weight_shape) != len(shape):
         raise RuntimeError(f"Expected {len(weight_shape)}-dimensional input for {len(weight_shape)}-dimensional "
                            f"weight {weight_shape}, but got {len(shape)}-dimensional input of size {shape} instead")
@@ -199,6 +192,18 @@ def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
     if weight_shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                            f"but got weight of size [{weight_shape}] instead")
+
+
+def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
+    """torch's ``check_shape_forward``, in its order, on a batched input."""
+    if any(before < 0 or after < 0 for before, after in padding):
+        raise RuntimeError("negative padding is not supported")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d < 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    shape, weight_shape = list(x.shape), list(weight.shape)
+    _check_rank_and_groups(shape, weight_shape, groups)
     if shape[1] != weight_shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {weight_shape}, expected input{shape} to have "
                            f"{weight_shape[1] * groups} channels, but got {shape[1]} channels instead")
@@ -384,15 +389,7 @@ def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation
     if any(d < 0 for d in dilation):
         raise RuntimeError("dilation should be greater than zero")
     shape, weight_shape = list(x.shape), list(weight.shape)
-    if len(weight_shape) != len(shape):
-        raise RuntimeError(f"Expected {len(weight_shape)}-dimensional input for {len(weight_shape)}-dimensional "
-                           f"weight {weight_shape}, but got {len(shape)}-dimensional input of size {shape} instead")
-    if weight_shape[0] < groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
-                           f"but got weight of size {weight_shape} instead")
-    if weight_shape[0] % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                           f"but got weight of size [{weight_shape}] instead")
+    _check_rank_and_groups(shape, weight_shape, groups)
     if shape[1] != weight_shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {weight_shape}, expected input{shape} to have "
                            f"{weight_shape[0]} channels, but got {shape[1]} channels instead")
