@@ -346,3 +346,21 @@ def test_kl_div_zero_target_contributes_zero_and_mean_warns():
     assert repr(module) == repr(torch.nn.KLDivLoss(reduction="batchmean", log_target=True))
     assert_same_error(lambda: F.kl_div(minigrad.zeros(2), minigrad.ones(2), reduction="x"),
                       lambda: torch.nn.functional.kl_div(torch.zeros(2), torch.ones(2), reduction="x"))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("beta", [None, 0.0])
+def test_l1_loss_lets_the_target_be_written_after_it_as_torch(reduction, beta):
+    """fuzz class 'error-only-minigrad @ backward': torch's l1_loss is (input - target).abs()
+    reduced, whose backward saves the difference, so an in-place write to the target after the
+    loss does not stop backward (mse_loss saves the target and does)."""
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        target = lib.tensor([2.0, 0.25, 2.0], dtype=lib.float64)
+        loss = (lib.nn.functional.l1_loss(x, target, reduction=reduction) if beta is None else
+                lib.nn.functional.smooth_l1_loss(x, target, reduction=reduction, beta=beta))
+        target[...].neg_()
+        loss.sum().backward()
+        results.append((type(loss.grad_fn).__name__ if lib is torch else loss.grad_fn.name(), x.grad.tolist()))
+    assert results[0] == results[1]

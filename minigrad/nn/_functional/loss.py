@@ -327,9 +327,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 # ---- regression losses: a function of input - target --------------------------------------------------
-_L1_NAMES = {"mean": "MeanBackward0", "sum": "SumBackward0", "none": "AbsBackward0"}
-
-
 class DifferenceLoss(Function):
     """``reduce(f(input - target))``; subclasses give ``function`` and ``derivative`` of the difference."""
 
@@ -367,24 +364,11 @@ class SquaredError(DifferenceLoss):
         return 2 * d
 
 
-class AbsoluteError(DifferenceLoss):
-    def name(self):
-        return _L1_NAMES[self.reduction]   # torch writes l1_loss as (input - target).abs() reduced
-
-    @staticmethod
-    def function(xp, d):
-        return xp.abs(d)
-
-    @staticmethod
-    def derivative(xp, d):
-        return xp.sign(d)
-
-
 class SmoothL1(DifferenceLoss):
     """``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta``."""
 
     def name(self):
-        return _L1_NAMES[self.reduction] if self.params["beta"] == 0 else "SmoothL1LossBackward0"
+        return "SmoothL1LossBackward0"   # beta = 0 is l1_loss's composite
 
     @staticmethod
     def function(xp, d, beta):
@@ -412,13 +396,17 @@ class Huber(DifferenceLoss):
         return xp.clip(d, -delta, delta)
 
 
-def _difference_loss(node, input, target, reduction, **params):
+def _difference_operands(input, target):
     if input.array.shape != target.array.shape:
         warnings.warn(f"Using a target size ({Size(target.array.shape)}) that is different to the input "
                       f"size ({Size(input.array.shape)}). This will likely lead to incorrect results due "
-                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=4)
         broadcast_shapes(input.array.shape, target.array.shape)
-    input, target = as_operands(input, target)
+    return as_operands(input, target)
+
+
+def _difference_loss(node, input, target, reduction, **params):
+    input, target = _difference_operands(input, target)
     return node.apply(input, target, reduction=_check_reduction(reduction), **params)
 
 
@@ -428,8 +416,12 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """Absolute error ``|input - target|``, reduced."""
-    return _difference_loss(AbsoluteError, input, target, _legacy_reduction(size_average, reduce, reduction))
+    """Absolute error ``|input - target|``, reduced: torch's composite (``AbsBackward0`` saves the
+    difference, not the target, so writing the target afterwards does not stop backward)."""
+    reduction = _check_reduction(_legacy_reduction(size_average, reduce, reduction))
+    input, target = _difference_operands(input, target)
+    loss = (input - target).abs()
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
