@@ -93,13 +93,15 @@ def _float_dtype(dtype):
     return dtype if numpy.dtype(dtype) in (numpy.float32, numpy.float64) else numpy.float64
 
 
+def _source(xp, chosen):
+    """The generator that draws for ``xp``: the chosen (or default) NumPy one, or CuPy's."""
+    return generator(chosen) if xp is numpy else _gpu_random(xp)
+
+
 def uniform(shape, dtype, device, low=0.0, high=1.0, chosen=None):
     """An array of ``U(low, high)`` draws."""
     xp = module_for(device)
-    if xp is numpy:
-        draws = generator(chosen).random(shape, dtype=_float_dtype(dtype))
-    else:
-        draws = _gpu_random(xp).random(shape, dtype=_float_dtype(dtype))
+    draws = _source(xp, chosen).random(shape, dtype=_float_dtype(dtype))
     if low != 0.0 or high != 1.0:
         draws = draws * (high - low) + low
     return draws.astype(dtype, copy=False)
@@ -108,10 +110,7 @@ def uniform(shape, dtype, device, low=0.0, high=1.0, chosen=None):
 def normal(shape, dtype, device, mean=0.0, std=1.0, chosen=None):
     """An array of ``N(mean, std**2)`` draws."""
     xp = module_for(device)
-    if xp is numpy:
-        draws = generator(chosen).standard_normal(shape, dtype=_float_dtype(dtype))
-    else:
-        draws = _gpu_random(xp).standard_normal(shape, dtype=_float_dtype(dtype))
+    draws = _source(xp, chosen).standard_normal(shape, dtype=_float_dtype(dtype))
     if mean != 0.0 or std != 1.0:
         draws = draws * std + mean
     return draws.astype(dtype, copy=False)
@@ -127,4 +126,4 @@ def integers(low, high, shape, dtype, device, chosen=None):
 
 def permutation(n, device, chosen=None):
     xp = module_for(device)
-    return generator(chosen).permutation(n) if xp is numpy else _gpu_random(xp).permutation(n)
+    return _source(xp, chosen).permutation(n)

@@ -15,7 +15,7 @@ from ..core import dtypes
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import broadcast_shapes
-from .inplace import assign, check_in_place
+from .inplace import assign, check_in_place, check_result_fits
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
            "not_equal", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isposinf",
@@ -235,16 +235,10 @@ def _check_in_place_result_type(input, other):
     """torch checks that the broadcast shape, then the promoted type, fit the target before its
     kernel's dtype check (``int8_tensor ^= 0.5``: result type Float, not "bitwise_xor_cpu" on Float)."""
     check_in_place(input, other)
-    if isinstance(other, Tensor):
-        shape = broadcast_shapes(input.array.shape, other.array.shape)
-        if tuple(shape) != input.array.shape:
-            raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
-                               f"broadcast shape {list(shape)}")
     if isinstance(other, (Tensor, numbers.Number)):
-        result_type = numpy.dtype(dtypes.result_type(input, other))
-        if dtypes._category(result_type) > dtypes._category(input.array.dtype):
-            raise RuntimeError(f"result type {dtypes.scalar_type_name(result_type)} can't be cast to the "
-                               f"desired output type {dtypes.scalar_type_name(input.dtype)}")
+        shape = broadcast_shapes(input.array.shape, other.array.shape) if isinstance(other, Tensor) \
+            else input.array.shape
+        check_result_fits(input, shape, numpy.dtype(dtypes.result_type(input, other)))
 
 
 def _bitwise_in_place(input, result):

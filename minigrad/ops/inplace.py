@@ -69,15 +69,21 @@ def has_internal_overlap(array):
                                       for step, size in zip(array.strides, array.shape))
 
 
+def check_result_fits(target, shape, dtype):
+    """torch's checks that an in-place result (its broadcast ``shape``, its NumPy ``dtype``) fits
+    ``target``: the shape first, then the result type (no float into an int, no int into a bool)."""
+    if tuple(shape) != target.array.shape:
+        raise RuntimeError(f"output with shape {list(target.array.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
+    if _category(dtype) > _category(target.array.dtype):
+        raise RuntimeError(f"result type {scalar_type_name(dtype)} can't be cast to the "
+                           f"desired output type {scalar_type_name(target.dtype)}")
+
+
 def assign(target, result, overlap_ok=False):
     """Make ``target`` hold ``result``'s values and history; return ``target``."""
     check_inplace_allowed(target, overlap_ok)
-    if result.array.shape != target.array.shape:
-        raise RuntimeError(f"output with shape {list(target.array.shape)} doesn't match the "
-                           f"broadcast shape {list(result.array.shape)}")
-    if _category(result.array.dtype) > _category(target.array.dtype):
-        raise RuntimeError(f"result type {scalar_type_name(result.dtype)} can't be cast to the "
-                           f"desired output type {scalar_type_name(target.dtype)}")
+    check_result_fits(target, result.array.shape, result.array.dtype)
     if result.grad_fn is not None:
         result.grad_fn._keep_own_copy(target.array)   # the write below would change what it saved
     if result.array.dtype != target.array.dtype and result.requires_grad:

@@ -202,3 +202,4 @@ def test_conv_dtype_mismatch_is_worded_by_the_kernel_torch_picks(batch, kernel, 
     def call(lib, functional):
         return lambda: getattr(functional, f"conv{len(kernel)}d")(lib.tensor(x), lib.tensor(w), stride=stride)
     assert_same_error(call(minigrad, F), call(torch, torch.nn.functional))
+

@@ -118,3 +118,23 @@ def test_conv_transpose_errors_of_bias_1d_and_constructor_match_torch():
     assert_same_error(lambda: nn.ConvTranspose2d(4, 3, 3, padding_mode="reflect"),
                       lambda: torch.nn.ConvTranspose2d(4, 3, 3, padding_mode="reflect"))
     assert_same_error(lambda: nn.ConvTranspose2d(4, 3, 3, groups=3), lambda: torch.nn.ConvTranspose2d(4, 3, 3, groups=3))
+
+
+@pytest.mark.parametrize("x_dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("w_dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("b_dtype", ["float16", "float32", "float64"])
+def test_conv_transpose_dtype_rules_match_torch(x_dtype, w_dtype, b_dtype):
+    """Transposed: the weight must match (worded by oneDNN for float16, else torch's own loops);
+    a bias of another dtype is cast, except under oneDNN (float16), which refuses it."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        x = lib.ones(1, 2, 5, dtype=getattr(lib, x_dtype), requires_grad=True)
+        w = lib.ones(2, 2, 3, dtype=getattr(lib, w_dtype))
+        b = lib.ones(2, dtype=getattr(lib, b_dtype), requires_grad=True)
+        try:
+            out = lib.nn.functional.conv_transpose1d(x, w, b)
+            out.sum().backward()
+            outcomes.append((str(out.dtype).split(".")[-1], str(b.grad.dtype).split(".")[-1], out.tolist()))
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+    assert outcomes[0] == outcomes[1]

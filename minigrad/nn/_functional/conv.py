@@ -220,11 +220,17 @@ def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError("non-positive dilation is not supported" if x.dtype.name == "float32" else
                            f"dilation should be greater than zero, but got {list(dilation)}")
     if x.dtype != weight.dtype:
-        if _takes_onednn(x, weight, stride, dilation, groups):
-            raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
-                               "same or input should be a MKLDNN tensor and weight is a dense tensor")
-        raise RuntimeError(f"expected scalar type {scalar_type_name(from_numpy_dtype(x.dtype))} but found "
-                           f"{scalar_type_name(from_numpy_dtype(weight.dtype))}")
+        _raise_operand_dtype(x, weight, "weight", _takes_onednn(x, weight, stride, dilation, groups))
+
+
+def _raise_operand_dtype(x, operand, name, onednn):
+    """torch's dtype error, worded by the kernel it picked: oneDNN names both tensor types, its own
+    loops the scalar types."""
+    if onednn:
+        raise RuntimeError(f"Input type ({_type_name(x)}) and {name} type ({_type_name(operand)}) should be the "
+                           f"same or input should be a MKLDNN tensor and {name} is a dense tensor")
+    raise RuntimeError(f"expected scalar type {scalar_type_name(from_numpy_dtype(x.dtype))} but found "
+                       f"{scalar_type_name(from_numpy_dtype(operand.dtype))}")
 
 
 def _takes_onednn(x, weight, stride, dilation, groups):
@@ -274,20 +280,6 @@ def _check_bias_dtype(input, bias):
     if bias is not None and bias.array.dtype != input.array.dtype:
         raise RuntimeError(f"Input type ({c_type_name(input.array.dtype)}) and bias type "
                            f"({c_type_name(bias.array.dtype)}) should be the same")
-
-
-def _check_conv_dtypes(input, weight, bias):
-    """torch's dtype errors: the bias is checked first, then the weight (two wordings)."""
-    _check_bias_dtype(input, bias)
-    if weight.array.dtype != input.array.dtype:
-        # torch's wording depends on its backend: float16 input goes the oneDNN way (and so
-        # does float32 when torch runs several threads); with one thread, as minigrad, the plain message
-        if input.array.dtype.name != "float16":
-            raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found "
-                               f"{scalar_type_name(weight.dtype)}")
-        raise RuntimeError(f"Input type (torch.{scalar_type_name(input.dtype)}Tensor) and weight type "
-                           f"(torch.{scalar_type_name(weight.dtype)}Tensor) should be the same or input "
-                           "should be a MKLDNN tensor and weight is a dense tensor")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -405,15 +397,15 @@ def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation
                            + " ".join(f"output_padding_{name}: {p[0]}" for name, p in zip(names, padded)) + " "
                            + " ".join(f"stride_{name}: {p[1]}" for name, p in zip(names, padded)) + " "
                            + " ".join(f"dilation_{name}: {p[2]}" for name, p in zip(names, padded)))
+    # float16 goes to oneDNN, which wants the bias alike; torch's own loops cast any bias
+    onednn = x.dtype.name == "float16"
     if x.dtype != weight.dtype:
-        raise RuntimeError(f"Input type ({_type_name(x)}) and weight type ({_type_name(weight)}) should be the "
-                           "same or input should be a MKLDNN tensor and weight is a dense tensor")
+        _raise_operand_dtype(x, weight, "weight", onednn)
+    if onednn and bias is not None and bias.dtype != x.dtype:
+        _raise_operand_dtype(x, bias, "bias", onednn)
 
 
 def _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims, name):
-    if bias is not None and bias.array.dtype != input.array.dtype:
-        raise RuntimeError(f"Input type ({scalar_type_name(input.dtype).lower()}) and bias type "
-                           f"({scalar_type_name(bias.dtype).lower()}) should be the same")
     if input.array.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
                            f"input of size: {list(input.array.shape)}")
@@ -433,7 +425,8 @@ def _convolution_transpose(input, weight, bias, stride, padding, output_padding,
                              (dilation, "dilation")))
     _check_transposed(input.array, weight.array, None if bias is None else bias.array, stride, padding,
                       output_padding, dilation, groups)
-    _check_conv_dtypes(input, weight, bias)
+    if bias is not None and bias.dtype != input.dtype:
+        bias = bias.to(input.dtype)
     tensors = (input, weight) if bias is None else (input, weight, bias)
     output = ConvolutionTranspose.apply(*tensors, stride=stride, padding=padding, output_padding=output_padding,
                                         dilation=dilation, groups=groups)
