@@ -10,7 +10,7 @@ This file only gathers them under torch's names.
 import warnings as _warnings
 
 from . import ops  # noqa: F401  (first: it binds the Tensor methods)
-from . import threads
+from . import memory, threads
 from .threads import get_num_threads, set_num_threads
 from .core.device import Device as device
 from .core.device import get_default_device, set_default_device
@@ -58,6 +58,7 @@ from .jit import compile  # noqa: E402,F401,A001  (torch.compile: returns the mo
 from ._type_info import finfo, iinfo  # noqa: E402,F401
 
 threads._default_threads()   # one BLAS thread unless the user chose (minigrad/threads.py says why)
+memory.tune_allocator()      # freed memory kept for reuse (minigrad/memory.py says why)
 
 # NumPy warns on inf/nan arithmetic ("divide by zero encountered in log"); torch is silent, so
 # minigrad is too: only warnings NumPy raises inside minigrad's own code, at no cost per op
