@@ -113,13 +113,13 @@ def test_the_cpu_never_takes_the_kernel_path():
 # ---- the one definition, two interpreters: the CUDA recorder ---------------------------
 def _small(k):
     k.total = k.a + k.b * k.T(2)
-    k.out = -(k.total - k.out) / k.exp(k.a * k.T(-0.5)) + k.relu_of(k.total)
+    k.out = -(k.total - k.out) / k.exp(k.a * k.T(-0.5)) + k.relu_of(k.total) * k.tanh(k.b)
 
 
 def test_the_recorder_writes_one_statement_per_assignment_in_python_order():
     kernel = rnn_cuda.StepKernel("small", ["a", "b"], ["out"], _small)
     assert kernel.source == ("T total = (a + (b * T(2)));\n"
-                             "out = (((-(total - out)) / exp((a * T(-0.5)))) + relu_of(total));\n")
+                             "out = (((-(total - out)) / exp((a * T(-0.5)))) + (relu_of(total) * tanh(b)));\n")
     assert str(kernel) == "// minigrad_small(T a, T b -> T out)\n" + kernel.source.rstrip()
     assert rnn_cuda.RNN_BACKWARD.source == "grad_pre = ((grad_pre + grad_h) * slope);\n"
 
@@ -130,7 +130,7 @@ def test_the_numpy_interpreter_runs_the_same_body_in_the_arrays_dtype():
     out = numpy.float32([3.0, 4.0, 5.0])
     T = numpy.float32
     total = a + b * T(2)
-    expected = -(total - out) / numpy.exp(a * T(-0.5)) + numpy.maximum(total, T(0))
+    expected = -(total - out) / numpy.exp(a * T(-0.5)) + numpy.maximum(total, T(0)) * numpy.tanh(b)
     kernel.emulate(a, b, out)
     assert out.dtype == numpy.float32
     numpy.testing.assert_array_equal(out, expected)     # relu_of keeps the NaN, as maximum does
@@ -181,7 +181,7 @@ def test_every_kernel_declares_each_local_once_and_assigns_every_output(kernel):
         match = re.fullmatch(r"(T )?(\w+) = (.+);", statement)
         assert match, statement
         declaration, name, expression = match.groups()
-        for read in set(re.findall(r"[A-Za-z_]\w*", expression)) - {"T", "exp", "relu_of"}:
+        for read in set(re.findall(r"[A-Za-z_]\w*", expression)) - {"T", "exp", "tanh", "relu_of"}:
             assert read in kernel.inputs or read in kernel.outputs or read in declared, (read, statement)
         assert name not in kernel.inputs, statement
         if declaration:

@@ -10,16 +10,15 @@ matmuls stay cuBLAS (``xp.matmul`` in ``fused.py``).
 
 Every kernel below is a statement-by-statement transcription of the NumPy
 statements it replaces (each kernel names them), on the same gate-major buffers
-(``(G, N, H)``, LSTM gates o, f, i, g, weights pre-scaled by -1 / -2 so that
-``sigmoid(z) = 1 / (exp(-z) + 1)`` and ``tanh(z) = 2 / (exp(-2 z) + 1) - 1``, see
-``fused._for_exp``).  The kernels compile with ``--fmad=false`` so that
+(``(G, N, H)``, LSTM gates o, f, i, g, the sigmoid gates' weights pre-scaled by -1
+so that ``sigmoid(z) = 1 / (exp(-z) + 1)``, see ``fused._for_exp``).  The kernels compile with ``--fmad=false`` so that
 ``a * b + c`` is rounded twice, as NumPy does, not fused into one FMA.
 
 One definition, two interpreters.  A kernel is a small Python function of one
 argument ``k`` that reads and assigns the kernel's variables as attributes,
 one assignment per statement, with ``k.T(2)`` for a number (a cast to the
-element type, so float32 stays float32) and ``k.exp`` / ``k.relu_of`` as the
-only functions::
+element type, so float32 stays float32) and ``k.exp`` / ``k.tanh`` / ``k.relu_of``
+as the only functions::
 
     def _rnn_backward(k):
         k.grad_pre = (k.grad_pre + k.grad_h) * k.slope
@@ -27,7 +26,7 @@ only functions::
 The same function is run twice, on two different ``k``:
 
 * NumPy (``StepKernel.emulate``): ``k`` holds the whole arrays by name, ``T``
-  is the dtype's scalar type and ``exp`` is ``numpy.exp``; each assignment is
+  is the dtype's scalar type and ``exp`` is ``numpy.exp`` (``tanh``: ``numpy.tanh``); each assignment is
   a NumPy statement on every element at once, which is what the kernel
   computes element by element.  The outputs are then written back in place.
 * CUDA (``StepKernel.source``): ``k`` is a recorder (``_Recorder``).  Reading
@@ -72,7 +71,7 @@ template <typename U> __device__ U relu_of(U v) {   // numpy.maximum(v, 0): NaN 
 """
 
 # what ``k`` provides besides the variables; ``i`` is CuPy's element index in a kernel body
-_RESERVED = frozenset({"T", "exp", "relu_of", "i"})
+_RESERVED = frozenset({"T", "exp", "tanh", "relu_of", "i"})
 
 
 class StepKernel:
@@ -140,7 +139,7 @@ class StepKernel:
         outputs = arrays[len(self.inputs):]
         T = outputs[0].dtype.type
         k = types.SimpleNamespace(**dict(zip(self.inputs + self.outputs, arrays)),
-                                  T=T, exp=numpy.exp, relu_of=lambda v: numpy.maximum(v, T(0)))
+                                  T=T, exp=numpy.exp, tanh=numpy.tanh, relu_of=lambda v: numpy.maximum(v, T(0)))
         with numpy.errstate(over="ignore"):      # exp(-z) = inf for very negative z is right
             self.body(k)
         for name, out in zip(self.outputs, outputs):
@@ -219,6 +218,9 @@ class _Recorder:
     def exp(self, value):
         return _Expr(f"exp({_operand(value, 'exp').text})")
 
+    def tanh(self, value):
+        return _Expr(f"tanh({_operand(value, 'tanh').text})")
+
     def relu_of(self, value):
         return _Expr(f"relu_of({_operand(value, 'relu_of').text})")
 
@@ -273,19 +275,19 @@ def _check_arguments(kernel, arrays):
 
 # ---- LSTM (gates o, f, i, g; see fused.LSTMLayer) ----------------------------------------
 # forward, fused.LSTMLayer.forward, the statements after the step's matmul:
-#   step += recurrent;  _activate(step, 3);  c = f * c_prev;  c += i * g;
-#   _tanh(c, tanh_cell);  h = o * tanh_cell  (into `gated` with a projection)
+#   step += recurrent;  _sigmoid(step[:3]);  tanh(step[3]);  c = f * c_prev;  c += i * g;
+#   tanh(c, out=tanh_cell);  h = o * tanh_cell  (into `gated` with a projection)
 def _lstm_forward(k):
     k.gate_o = k.gate_o + k.recurrent_o                      # step += recurrent
     k.gate_f = k.gate_f + k.recurrent_f
     k.gate_in = k.gate_in + k.recurrent_in
     k.gate_g = k.gate_g + k.recurrent_g
-    k.gate_o = k.T(1) / (k.exp(k.gate_o) + k.T(1))           # _activate: exp, += 1, reciprocal
+    k.gate_o = k.T(1) / (k.exp(k.gate_o) + k.T(1))           # _sigmoid: exp, += 1, reciprocal
     k.gate_f = k.T(1) / (k.exp(k.gate_f) + k.T(1))
     k.gate_in = k.T(1) / (k.exp(k.gate_in) + k.T(1))
-    k.gate_g = k.T(1) / (k.exp(k.gate_g) + k.T(1)) * k.T(2) - k.T(1)   # tanh part: *= 2, -= 1
+    k.gate_g = k.tanh(k.gate_g)                              # tanh(step[3])
     k.cell = k.gate_f * k.cell_prev + k.gate_in * k.gate_g   # f * c_prev, += i * g
-    k.tanh_cell = k.T(2) / (k.exp(k.cell * k.T(-2)) + k.T(1)) - k.T(1)  # _tanh: * -2, exp, += 1, 2 / ., -= 1
+    k.tanh_cell = k.tanh(k.cell)                             # tanh(c, out=tanh_cell)
     k.hidden = k.gate_o * k.tanh_cell                        # o * tanh(c)
 
 
@@ -323,15 +325,15 @@ LSTM_BACKWARD_PROJ = StepKernel(   # dh = (grad_output + grad_h) @ w_hr, a matmu
 
 # ---- GRU (gates r, z, n; see fused.GRULayer) ---------------------------------------------
 # forward, fused.GRULayer.forward, the statements after the step's matmul:
-#   rec[2] += b_hh[2] (with bias);  step[:2] += rec[:2];  _activate(step[:2], 2);
-#   n += r * rec[2];  _activate(n, 0);  h = h_prev - n;  h *= z;  h += n
+#   rec[2] += b_hh[2] (with bias);  step[:2] += rec[:2];  _sigmoid(step[:2]);
+#   n += r * rec[2];  tanh(n);  h = h_prev - n;  h *= z;  h += n
 def _gru_forward(k):
     k.gate_r = k.gate_r + k.recurrent_r                      # step[:2] += rec[:2]
     k.gate_z = k.gate_z + k.recurrent_z
-    k.gate_r = k.T(1) / (k.exp(k.gate_r) + k.T(1))           # _activate(., 2): exp, += 1, reciprocal
+    k.gate_r = k.T(1) / (k.exp(k.gate_r) + k.T(1))           # _sigmoid: exp, += 1, reciprocal
     k.gate_z = k.T(1) / (k.exp(k.gate_z) + k.T(1))
     k.gate_n = k.gate_n + k.gate_r * k.recurrent_n           # n += r * (W_hn h + b_hn)
-    k.gate_n = k.T(2) / (k.exp(k.gate_n) + k.T(1)) - k.T(1)  # _activate(., 0): exp, += 1, 2 / ., -= 1
+    k.gate_n = k.tanh(k.gate_n)                              # tanh(n)
     k.hidden = (k.hidden_prev - k.gate_n) * k.gate_z + k.gate_n   # h = (h_prev - n) * z + n
 
 
@@ -382,10 +384,10 @@ GRU_BACKWARD_CARRY = StepKernel(
 
 
 # ---- Elman RNN (see fused.RNNLayer) -------------------------------------------------------
-# forward: h += projected;  _activate(h, 0)  (tanh, weights * -2)  or  maximum(h, 0, out=h)  (relu)
+# forward: h += projected;  tanh(h, out=h)  or  maximum(h, 0, out=h)  (relu)
 def _rnn_tanh_forward(k):
     k.hidden = k.hidden + k.projected                        # h += projected
-    k.hidden = k.T(2) / (k.exp(k.hidden) + k.T(1)) - k.T(1)  # _activate(h, 0)
+    k.hidden = k.tanh(k.hidden)                              # tanh(h, out=h)
 
 
 def _rnn_relu_forward(k):

@@ -24,11 +24,11 @@ the special case ``batch_sizes = [B] * T``, so one kernel serves both.  A
 sequence that has ended simply drops out of the batch (the batch shrinks), so
 every sequence's ``h_n`` is its state at its own last step, as in torch.
 
-Three tricks keep the step short.  All gates of a step are activated by one
-``exp`` call: ``sigmoid(z) = 1 / (1 + exp(-z))`` and ``tanh(z) = 2 sigmoid(2 z) - 1``,
-with the factors ``-1`` and ``-2`` folded into (copies of) the weights, which is
-exact in binary floating point (NumPy's ``exp`` is also about twice as fast as
-its ``tanh``).  The gates are stored gate-major (NumPy runs several times slower
+Three tricks keep the step short.  The sigmoid gates of a step are activated
+by one ``exp`` call, ``sigmoid(z) = 1 / (1 + exp(-z))``, with the factor ``-1``
+folded into (copies of) the weights, which is exact in binary floating point;
+the tanh gates by one ``tanh`` call (NumPy's SIMD ``tanh`` is faster than any
+``exp`` formula for it).  The gates are stored gate-major (NumPy runs several times slower
 on column slices of a ``(N, G*H)`` matrix), and the LSTM gates are reordered
 internally from torch's ``i, f, g, o`` to ``o, f, i, g``, so that the sigmoid
 gates are ``[:3]`` and the gates that multiply ``dc`` in backward are ``[1:]``;
@@ -105,44 +105,18 @@ def _torch_blocks(blocks, unorder):
 
 
 def _for_exp(blocks, sigmoid_gates):
-    """A copy of gate-major weights or biases ready for ``_activate``.
-
-    The first ``sigmoid_gates`` gates are multiplied by -1 (sigmoid) and the
-    others by -2 (tanh), so the matmul yields ``-z`` and ``-2 z`` directly.
-    """
-    scaled = blocks * -2
-    scaled[:sigmoid_gates] *= 0.5
-    return scaled
+    """Gate-major weights or biases (a fresh copy, scaled in place) ready for ``_sigmoid``:
+    the first ``sigmoid_gates`` gates times -1, so that the matmul yields ``-z`` for them."""
+    blocks[:sigmoid_gates] *= -1
+    return blocks
 
 
-def _activate(pre, sigmoid_gates):
-    """In place: sigmoid of the gates ``pre[:sigmoid_gates]``, tanh of the rest.
-
-    ``pre`` holds ``-z`` for the sigmoid gates and ``-2 z`` for the tanh ones
-    (see ``_for_exp``): ``sigmoid(z) = 1 / (1 + exp(-z))`` and
-    ``tanh(z) = 2 sigmoid(2 z) - 1``, so one ``exp`` serves both.  With
-    ``sigmoid_gates = 0`` the whole array is a tanh.
-    """
-    xp = array_module(pre)
-    xp.exp(pre, out=pre)
-    pre += 1
-    if sigmoid_gates:
-        xp.reciprocal(pre, out=pre)
-        tanh_part = pre[sigmoid_gates:]
-        if tanh_part.size:
-            tanh_part *= 2
-            tanh_part -= 1
-    else:
-        xp.divide(2, pre, out=pre)
-        pre -= 1
-
-
-def _tanh(x, out):
-    """``tanh(x) = 2 / (1 + exp(-2 x)) - 1`` into ``out`` (NumPy's exp is faster than its tanh)."""
-    xp = array_module(x)
-    xp.multiply(x, -2, out=out)
-    _activate(out, 0)
-    return out
+def _sigmoid(negated):
+    """In place: ``sigmoid(z) = 1 / (1 + exp(-z))`` of an array holding ``-z`` (see ``_for_exp``)."""
+    xp = array_module(negated)
+    xp.exp(negated, out=negated)
+    negated += 1
+    xp.reciprocal(negated, out=negated)
 
 
 def _exp_may_overflow(forward):
@@ -232,12 +206,11 @@ class RNNLayer(_RecurrentLayer):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.layout, self.has_bias, self.nonlinearity = layout, has_bias, nonlinearity
         tanh = nonlinearity == "tanh"
-        prepare = (lambda w: _for_exp(w, 0)) if tanh else (lambda w: w)   # tanh: weights * -2
-        projected = xp.matmul(x_rows, prepare(w_ih).T)             # (N, H), all steps at once
+        projected = xp.matmul(x_rows, w_ih.T)                       # (N, H), all steps at once
         if has_bias:
-            projected += prepare(b_ih + b_hh)
+            projected += b_ih + b_hh
         hidden = self._hidden_buffer(xp, layout, h0, x.dtype)
-        w_hh_t, shift = prepare(w_hh).T, layout.shift
+        w_hh_t, shift = w_hh.T, layout.shift
         kernels = cuda_kernels.step_kernels(xp)
         for row, prev, size in layout.order:
             h = hidden[shift + row:shift + row + size]
@@ -248,7 +221,7 @@ class RNNLayer(_RecurrentLayer):
                 continue
             h += projected[row:row + size]
             if tanh:
-                _activate(h, 0)
+                xp.tanh(h, out=h)
             else:
                 xp.maximum(h, 0, out=h)
         output = self._output(layout, hidden)
@@ -337,12 +310,13 @@ class LSTMLayer(_RecurrentLayer):
                     xp.matmul(gated[here], w_hr.T, out=hidden[now])
                 continue
             step += xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
-            _activate(step, 3)
+            _sigmoid(step[:3])
+            xp.tanh(step[3], out=step[3])
             output_gate, forget_gate, in_gate, candidate = step
             c = cell[now]
             xp.multiply(forget_gate, cell[prev:prev + size], out=c)                      # f * c_prev
             c += xp.multiply(in_gate, candidate, out=input_gate[:size])                 # + i * g
-            _tanh(c, tanh_cell[here])
+            xp.tanh(c, out=tanh_cell[here])
             if has_proj:
                 xp.multiply(output_gate, tanh_cell[here], out=gated[here])
                 xp.matmul(gated[here], w_hr.T, out=hidden[now])
@@ -451,13 +425,13 @@ class GRULayer(_RecurrentLayer):
         self.layout, self.has_bias = layout, has_bias
         shift, dtype = layout.shift, x.dtype
         prepare = lambda weight: _for_exp(_gate_blocks(weight, GRU_ORDER), 2)  # noqa: E731
-        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (3, N, H): -r, -z, -2n parts
+        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (3, N, H): -r, -z, n parts
         if has_bias:                                                 # b_hn stays inside r * (.)
             b_hh = prepare(b_hh)
             gates += prepare(b_ih)[:, None, :]
             gates[:2] += b_hh[:2, None, :]
         H = gates.shape[-1]
-        recurrent = xp.empty((3, layout.rows, H), dtype)            # -(h W_hh^T + b_hh), n: * 2
+        recurrent = xp.empty((3, layout.rows, H), dtype)            # h W_hh^T + b_hh, r and z: * -1
         hidden = self._hidden_buffer(xp, layout, h0, dtype)
         w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (3, H, H)
         scratch = xp.empty((layout.batch, H), dtype)
@@ -477,10 +451,10 @@ class GRULayer(_RecurrentLayer):
                 rec[2] += b_hh[2]
             reset_update = step[:2]
             reset_update += rec[:2]
-            _activate(reset_update, 2)
+            _sigmoid(reset_update)
             new = step[2]
             new += xp.multiply(step[0], rec[2], out=scratch[:size])  # + r * (W_hn h + b_hn)
-            _activate(new, 0)
+            xp.tanh(new, out=new)
             h = hidden[shift + row:shift + row + size]
             xp.subtract(h_prev, new, out=h)                         # h = n + z * (h_prev - n)
             h *= step[1]
@@ -543,15 +517,13 @@ def _gru_factors(gates, recurrent, h_prev):
     """What the step gradients multiply by, for all steps at once.
 
     ``d n_pre = dh (1 - z) (1 - n^2)``, ``d r_pre = d n_pre (W_hn h + b_hn) r (1 - r)``,
-    ``d z_pre = dh (h_prev - n) z (1 - z)``; ``recurrent[2]`` holds
-    ``-2 (W_hn h + b_hn)`` (see ``_for_exp``).
+    ``d z_pre = dh (h_prev - n) z (1 - z)``; ``recurrent[2]`` holds ``W_hn h + b_hn``.
     """
     reset, update, new = gates
     new_factor = new * new
     new_factor -= 1
     new_factor *= update - 1                                         # (1 - n^2)(1 - z)
-    reset_factor = recurrent[2] * -0.5
-    reset_factor *= reset
+    reset_factor = recurrent[2] * reset
     reset_factor *= 1 - reset
     update_factor = h_prev - new
     update_factor *= update
