@@ -1,4 +1,5 @@
 """create_graph=True through the ops: second derivatives equal torch's (float64)."""
+import numpy
 import pytest
 
 from _higher_order import assert_second_order_matches_torch
@@ -202,3 +203,36 @@ INPLACE_AND_MATRIX = {
 @pytest.mark.parametrize("name", sorted(INPLACE_AND_MATRIX))
 def test_in_place_writes_views_and_addmm_second_derivative_matches_torch(name):
     assert_second_order_matches_torch(INPLACE_AND_MATRIX[name], [(3, 4), (3, 4)], -1.5, 1.5)
+
+
+SORTING = {
+    "sort": lambda lib, x: lib.sort(x * x, 1).values,
+    "sort_descending": lambda lib, x: lib.sort(x * x, 0, descending=True).values,
+    "sort_stable": lambda lib, x: lib.sort(x * x, dim=-1, stable=True)[0],
+    "msort": lambda lib, x: lib.msort(x * x),
+    "topk": lambda lib, x: lib.topk(x * x, 2, 1).values,
+    "topk_smallest": lambda lib, x: lib.topk(x * x, 3, 0, largest=False)[0],
+    "kthvalue": lambda lib, x: lib.kthvalue(x * x, 2, 1).values,
+    "kthvalue_keepdim": lambda lib, x: lib.kthvalue(x * x, 1, 0, keepdim=True)[0],
+    "median_dim": lambda lib, x: lib.median(x * x, 1).values,
+    "median_dim_keepdim": lambda lib, x: lib.median(x * x, 0, keepdim=True)[0],
+    "median_all": lambda lib, x: lib.median(x * x),
+    "sort_then_gather": lambda lib, x: lib.gather(x * x, 1, lib.sort(x, 1).indices) * x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SORTING))
+def test_sorting_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(SORTING[name], [(3, 4)], -2.0, 2.0)
+
+
+def test_median_of_all_with_ties_shares_torchs_second_derivative():
+    x = numpy.array([[1.0, -0.5, 2.0], [0.25, 0.25, 3.0]])    # (x * x) ties at 0.0625
+    assert_second_order_matches_torch(lambda lib, x: lib.median(x * x) * x, None, arrays=[x])
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_stable_sort_with_ties_sends_torchs_second_derivative_to_the_same_places(descending):
+    x = numpy.array([[1.0, -1.0, 0.5, 1.0], [2.0, 0.5, -0.5, -2.0]])     # (x * x) ties
+    assert_second_order_matches_torch(
+        lambda lib, x: lib.sort(x * x, dim=1, descending=descending, stable=True).values * x, None, arrays=[x])
