@@ -15,7 +15,7 @@ import contextlib
 from ..core import dtypes
 from ..core.device import array_module
 from ..core.tensor import Tensor
-from . import join
+from . import join, linalg
 
 
 def _as_tensor(value, like):
@@ -157,6 +157,22 @@ class TensorNamespace:
     @staticmethod
     def cumsum(x, axis):
         return x.cumsum(axis)
+
+    @staticmethod
+    def cumprod(x, axis):
+        return x.cumprod(axis)
+
+    @staticmethod
+    def einsum(spec, *operands):
+        return linalg.einsum(spec, *operands)
+
+    @staticmethod
+    def diagonal(x, offset):
+        return linalg.diag(x, offset)       # of a matrix: its diagonal ``offset``
+
+    @staticmethod
+    def ascontiguousarray(x):
+        return x.contiguous()
 
     @staticmethod
     def split(x, offsets, axis):

@@ -236,3 +236,30 @@ def test_stable_sort_with_ties_sends_torchs_second_derivative_to_the_same_places
     x = numpy.array([[1.0, -1.0, 0.5, 1.0], [2.0, 0.5, -0.5, -2.0]])     # (x * x) ties
     assert_second_order_matches_torch(
         lambda lib, x: lib.sort(x * x, dim=1, descending=descending, stable=True).values * x, None, arrays=[x])
+
+
+DIAG_AND_EINSUM = {
+    "diag_vector": (lambda lib, v, m: lib.diag(v * v) * m[:3, :3], [(3,), (4, 5)]),
+    "diag_vector_above": (lambda lib, v, m: lib.diag(v * v, 1) * m[:4, :4], [(3,), (4, 5)]),
+    "diag_vector_below": (lambda lib, v, m: lib.diag(v * m[0, :3], -2) ** 2, [(3,), (4, 5)]),
+    "diag_matrix": (lambda lib, v, m: lib.diag(m * m) * v[:1], [(3,), (4, 5)]),
+    "diag_matrix_above": (lambda lib, v, m: lib.diag(m * m, 2) * v, [(3,), (4, 5)]),
+    "diag_matrix_below": (lambda lib, v, m: lib.diag(m * m.sum(), -1) ** 2, [(3,), (4, 5)]),
+    "einsum_matmul": (lambda lib, a, b: lib.einsum("ij,jk->ik", a * a, b), [(3, 4), (4, 2)]),
+    "einsum_three": (lambda lib, a, b: lib.einsum("ij,jk,ik->i", a, b, a * a), [(3, 4), (4, 4)]),
+    "einsum_batched": (lambda lib, a, b: lib.einsum("bij,bjk->bki", a * b.sum(), b), [(2, 3, 4), (2, 4, 4)]),
+    "einsum_trace": (lambda lib, a, b: lib.einsum("ii->", a * a) * b, [(4, 4), (2,)]),
+    "einsum_diagonal": (lambda lib, a, b: lib.einsum("ii,i->i", a * a, b), [(4, 4), (4,)]),
+    "einsum_repeated_kept": (lambda lib, a, b: lib.einsum("iij->ij", a * a) * b, [(3, 3, 2), (3, 2)]),
+    "einsum_summed_alone": (lambda lib, a, b: lib.einsum("ij,k->k", a * a, b), [(3, 4), (2,)]),
+    "einsum_outer": (lambda lib, a, b: lib.einsum("i,j->ij", a * a, b), [(3,), (4,)]),
+    "einsum_ellipsis": (lambda lib, a, b: lib.einsum("...j,jk->...k", a, b * b), [(2, 3, 4), (4, 2)]),
+    "einsum_broadcast_one": (lambda lib, a, b: lib.einsum("ij,ij->i", a * a, b), [(3, 4), (1, 4)]),
+    "einsum_scalar": (lambda lib, a, b: lib.einsum("i,i->", a, b) ** 2, [(4,), (4,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIAG_AND_EINSUM))
+def test_diag_and_einsum_second_derivative_matches_torch(name):
+    fn, shapes = DIAG_AND_EINSUM[name]
+    assert_second_order_matches_torch(fn, shapes, -1.5, 1.5)
