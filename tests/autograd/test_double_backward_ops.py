@@ -263,3 +263,29 @@ DIAG_AND_EINSUM = {
 def test_diag_and_einsum_second_derivative_matches_torch(name):
     fn, shapes = DIAG_AND_EINSUM[name]
     assert_second_order_matches_torch(fn, shapes, -1.5, 1.5)
+
+
+ONE_ZERO = numpy.array([[0.5, -1.5, 2.0, 0.75], [1.25, 0.0, -0.5, 1.5], [2.0, 1.0, -1.0, 0.5]])
+TWO_ZEROS_IN_A_ROW = numpy.array([[0.5, -1.5, 2.0, 0.75], [0.0, 1.25, 0.0, 1.5], [2.0, 1.0, -1.0, 0.5]])
+THREE_ZEROS = numpy.array([[0.0, -1.5, 2.0, 0.75], [0.0, 1.25, 0.0, 1.5], [2.0, 1.0, -1.0, 0.5]])
+PRODUCTS = {
+    "prod": lambda lib, x: x.prod(), "prod_dim": lambda lib, x: x.prod(1),
+    "prod_dim0_keepdim": lambda lib, x: x.prod(0, keepdim=True),
+    "prod_negative_dim": lambda lib, x: lib.prod(x * x, -1) * x[:, 0],
+    "cumprod": lambda lib, x: x.cumprod(1), "cumprod_dim0": lambda lib, x: lib.cumprod(x, 0) * x,
+    "cumprod_dtype": lambda lib, x: lib.cumprod(x, 1, dtype=lib.float64) * x,
+}
+
+
+@pytest.mark.parametrize("values", ["random", "one_zero", "two_zeros_in_a_row", "three_zeros"])
+@pytest.mark.parametrize("name", sorted(PRODUCTS))
+def test_prod_and_cumprod_second_derivative_matches_torch_also_at_zeros(name, values):
+    arrays = {"random": None, "one_zero": [ONE_ZERO], "two_zeros_in_a_row": [TWO_ZEROS_IN_A_ROW],
+              "three_zeros": [THREE_ZEROS]}[values]
+    assert_second_order_matches_torch(PRODUCTS[name], [(3, 4)], 0.5, 1.5, arrays=arrays)
+
+
+@pytest.mark.parametrize("dim", [None, 0])
+def test_prod_and_cumprod_of_one_element_and_of_0d_match_torch_twice(dim):
+    prod = (lambda lib, x: x.prod()) if dim is None else (lambda lib, x: x.prod(dim))
+    assert_second_order_matches_torch(lambda lib, x, s: prod(lib, x * s) + lib.cumprod(s, 0), [(1,), ()])
