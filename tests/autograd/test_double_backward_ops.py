@@ -289,3 +289,18 @@ def test_prod_and_cumprod_second_derivative_matches_torch_also_at_zeros(name, va
 def test_prod_and_cumprod_of_one_element_and_of_0d_match_torch_twice(dim):
     prod = (lambda lib, x: x.prod()) if dim is None else (lambda lib, x: x.prod(dim))
     assert_second_order_matches_torch(lambda lib, x, s: prod(lib, x * s) + lib.cumprod(s, 0), [(1,), ()])
+
+
+REPEAT_INTERLEAVE = {
+    "int": lambda lib, x, w: lib.repeat_interleave(x * x, 2) * w.flatten(),
+    "int_dim0": lambda lib, x, w: (x * x).repeat_interleave(2, dim=0) * w.reshape(6, 4),
+    "int_dim_last": lambda lib, x, w: lib.repeat_interleave(x * x, 2, dim=-1) * w.reshape(3, 8),
+    "tensor": lambda lib, x, w: lib.repeat_interleave(x * x, lib.tensor([2, 0, 1, 3]), dim=1) ** 2,
+    "tensor_dim0": lambda lib, x, w: lib.repeat_interleave(x, lib.tensor([1, 3, 2]), dim=0) * x.sum(),
+    "tensor_one_count": lambda lib, x, w: lib.repeat_interleave(x * x, lib.tensor([2]), dim=0) * w.reshape(6, 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPEAT_INTERLEAVE))
+def test_repeat_interleave_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(REPEAT_INTERLEAVE[name], [(3, 4), (24,)], -1.5, 1.5)
