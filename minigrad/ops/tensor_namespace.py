@@ -217,5 +217,13 @@ def astype(x, dtype):
     return x.to(dtype if isinstance(dtype, dtypes.dtype) else dtypes.from_numpy_dtype(dtype))
 
 
+def zeros(like, shape, dtype=None):
+    """Zeros of ``shape`` and ``dtype`` (a NumPy dtype; default ``like``'s) on ``like``'s device:
+    an array, or for a Tensor ``like`` (create_graph=True) a constant Tensor (no graph, as torch's)."""
+    data = like.array if isinstance(like, Tensor) else like
+    result = array_module(data).zeros(shape, data.dtype if dtype is None else dtype)
+    return Tensor._wrap(result) if isinstance(like, Tensor) else result
+
+
 def _as_tuple(axes):
     return tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)

@@ -304,3 +304,64 @@ REPEAT_INTERLEAVE = {
 @pytest.mark.parametrize("name", sorted(REPEAT_INTERLEAVE))
 def test_repeat_interleave_second_derivative_matches_torch(name):
     assert_second_order_matches_torch(REPEAT_INTERLEAVE[name], [(3, 4), (24,)], -1.5, 1.5)
+
+
+CONSTANT_ZERO_GRADIENTS = {
+    "div_floor": (lambda lib, a, b: lib.div(a * b, b, rounding_mode="floor") + a * a, [(3, 4), (4,)]),
+    "div_trunc": (lambda lib, a, b: lib.div(a, b * b, rounding_mode="trunc") * b, [(3, 4), (3, 4)]),
+    "div_trunc_alone": (lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), [(3, 4), (1, 4)]),
+    "normal": (lambda lib, a, b: lib.normal(a * a, b.abs()) + a * b, [(3, 4), (3, 4)]),
+    "normal_alone": (lambda lib, a, b: lib.normal(a, b.abs()), [(3, 4), (4,)]),
+    "normal_mean": (lambda lib, a, b: lib.normal(a * b, 1.0) + b * b, [(3, 4), (3, 4)]),
+    "normal_std": (lambda lib, a, b: lib.normal(0.5, b.abs() + a.abs()) + a * b, [(3, 4), (3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTANT_ZERO_GRADIENTS))
+def test_rounding_div_and_normal_give_torchs_constant_zero_gradients_twice(name):
+    """torch's gradients of div(rounding_mode=...) and normal are zeros, with no graph of their own."""
+    fn, shapes = CONSTANT_ZERO_GRADIENTS[name]
+    assert_second_order_matches_torch(fn, shapes, 0.5, 2.0)
+
+
+@pytest.mark.parametrize("name", ["rounding_div", "normal"])
+def test_zero_gradients_recorded_with_create_graph_do_not_require_grad_as_torchs(name):
+    import minigrad
+    import torch
+    results = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([1.5, -2.5], dtype=lib.float64, requires_grad=True)
+        out = lib.div(a, 0.7, rounding_mode="floor") if name == "rounding_div" else lib.normal(a, 1.0)
+        (grad,) = lib.autograd.grad(out.sum(), a, create_graph=True)
+        results.append((grad.tolist(), grad.requires_grad, grad.dtype == lib.float64))
+    assert results[0] == results[1]
+
+
+def _error_of(call):
+    try:
+        call()
+    except Exception as error:   # noqa: BLE001  (the error itself is compared)
+        return type(error).__name__, str(error)
+    return None
+
+
+NOT_DIFFERENTIABLE = {
+    "floor_divide": lambda lib, a: a // 0.7,
+    "floor_divide_function": lambda lib, a: lib.floor_divide(a * a, lib.tensor([0.5, 2.0, 3.0], dtype=lib.float64)),
+    "unique": lambda lib, a: lib.unique(a * a),
+    "unique_inverse": lambda lib, a: lib.unique(a, return_inverse=True)[0],
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("name", sorted(NOT_DIFFERENTIABLE))
+def test_ops_torch_cannot_differentiate_raise_torchs_error_also_with_create_graph(name, create_graph):
+    import minigrad
+    import torch
+    errors = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([1.5, -2.5, 1.5], dtype=lib.float64, requires_grad=True)
+        out = NOT_DIFFERENTIABLE[name](lib, a)
+        errors.append(_error_of(lambda: lib.autograd.grad(out.sum(), a, create_graph=create_graph)))
+    assert errors[0] is not None
+    assert errors[0] == errors[1]
