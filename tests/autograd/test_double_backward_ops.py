@@ -218,6 +218,9 @@ SORTING = {
     "median_dim_keepdim": lambda lib, x: lib.median(x * x, 0, keepdim=True)[0],
     "median_all": lambda lib, x: lib.median(x * x),
     "sort_then_gather": lambda lib, x: lib.gather(x * x, 1, lib.sort(x, 1).indices) * x,
+    "sort_1d": lambda lib, x: lib.sort((x * x).flatten(), descending=True).values * x.flatten(),
+    "topk_1d": lambda lib, x: lib.topk(x.flatten() ** 3, 5).values,
+    "kthvalue_0d": lambda lib, x: lib.kthvalue((x * x).sum(), 1, 0).values * x,
 }
 
 
