@@ -11,7 +11,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
-from .tensor_namespace import astype
+from .tensor_namespace import astype, zeros
 from .inplace import assign, check_in_place, write
 
 
@@ -262,6 +262,8 @@ class RoundingDiv(Function):
     while ``floor_divide`` (``//``) has none: its backward raises, as torch's does.
     """
 
+    differentiable_backward = True      # its gradient is constant zeros (or torch's error) either way
+
     def name(self):
         return "DivBackward2" if self.differentiable else "NotImplemented"
 
@@ -273,8 +275,7 @@ class RoundingDiv(Function):
     def backward(self, grad_output):
         if not self.differentiable:
             raise RuntimeError("derivative for aten::floor_divide is not implemented")
-        xp = array_module(grad_output)
-        return tuple(xp.zeros(shape, dtype) for shape, dtype in self.inputs_meta)
+        return tuple(zeros(grad_output, shape, dtype) for shape, dtype in self.inputs_meta)
 
 
 def _check_integer_divisor(b):

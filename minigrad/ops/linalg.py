@@ -13,8 +13,10 @@ import numbers
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
+from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
+from .placement import _placed, module_under
 
 # the C++ names torch's mm uses in its dtype error
 _CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "unsigned char",
@@ -315,7 +317,10 @@ class Einsum(Function):
     summed out of that operand alone, so the gradient is broadcast along them;
     size-1 dimensions that broadcast are summed back; a letter repeated in the
     operand (``'ii->i'``) takes a diagonal, so the gradient goes onto that diagonal.
+    On Tensors (create_graph=True) those einsums are einsum ops again.
     """
+
+    differentiable_backward = True
 
     def forward(self, *arrays, letters, output):
         self.save_for_backward(*arrays)
@@ -346,13 +351,14 @@ class Einsum(Function):
         grad = grad.reshape([grad.shape[computed.index(letter)] if letter in computed else 1 for letter in unique])
         grad = xp.broadcast_to(grad, [size[letter] for letter in unique])
         if len(unique) == len(target):
+            if isinstance(grad, Tensor):
+                return grad.contiguous()
             return xp.array(grad, dtype=arrays[i].dtype, order="C")   # keeps a 0-d gradient 0-d
-        full = xp.zeros(shape, dtype=arrays[i].dtype)
         # position k of a repeated letter indexes the diagonal: one arange per distinct letter
-        ranges = {letter: xp.arange(size[letter]).reshape([-1 if u == letter else 1 for u in unique])
+        arange = module_under(grad).arange
+        ranges = {letter: arange(size[letter]).reshape([-1 if u == letter else 1 for u in unique])
                   for letter in unique}
-        full[tuple(ranges[letter] for letter in target)] = grad
-        return full
+        return _placed(grad, shape, None, tuple(ranges[letter] for letter in target), False, shape)
 
 
 def einsum(equation, *operands):
@@ -484,6 +490,8 @@ def tensordot(a, b, dims=2):
 class Diag(Function):
     """``(n,) -> (n + |k|, n + |k|)`` with the vector on diagonal ``k``, or a matrix's diagonal ``k``."""
 
+    differentiable_backward = True
+
     def name(self):
         return "DiagEmbedBackward0" if len(self.shape) == 1 else "DiagonalBackward0_copy"   # torch's kernels
 
@@ -495,13 +503,13 @@ class Diag(Function):
         return xp.ascontiguousarray(xp.diagonal(x, diagonal))
 
     def backward(self, grad_output):
+        """A vector's gradient is ``grad_output``'s diagonal ``k`` (diag again); a matrix's is
+        ``grad_output`` placed on diagonal ``k`` of zeros (the Place op, whose gradient reads it back)."""
         xp = array_module(grad_output)
         if len(self.shape) == 1:      # the gradient is read off the diagonal the vector went to
             return xp.ascontiguousarray(xp.diagonal(grad_output, self.diagonal))
-        grad = xp.zeros(self.shape, dtype=grad_output.dtype)
-        rows = xp.arange(grad_output.shape[0]) + max(-self.diagonal, 0)
-        grad[rows, rows + self.diagonal] = grad_output
-        return grad
+        rows = module_under(grad_output).arange(grad_output.shape[0]) + max(-self.diagonal, 0)
+        return _placed(grad_output, self.shape, None, (rows, rows + self.diagonal), False, self.shape)
 
 
 def diag(input, diagonal=0):

@@ -38,6 +38,11 @@ def _placed(grad_output, shape, first, second, accumulate, selected_shape=None):
     return grad
 
 
+def module_under(x):
+    """NumPy or CuPy: the module of ``x``'s data (a Tensor's array), for the constant positions."""
+    return array_module(x.array if isinstance(x, Tensor) else x)
+
+
 class Place(Function):
     """The gradient of indexing as an op (``IndexBackward``'s node when differentiated twice):
     ``grad`` placed into zeros; its own gradient reads the same positions back."""

@@ -19,6 +19,7 @@ from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
+from .join import stack
 from .pointwise import maximum, minimum
 from .tensor_namespace import astype
 
@@ -174,8 +175,21 @@ class Cumprod(Function):
 
     def forward(self, x, axis, dtype):
         self.save_for_backward(x)
-        self.axis = axis
+        self.axis, self.dtype = axis, dtype
         return array_module(x).cumprod(x, axis=axis, dtype=dtype)
+
+    def composite(self, x):
+        """The running product as a chain of multiplications, for a backward recorded as a graph
+        (create_graph=True): every derivative of it is exact where ``x`` has zeros."""
+        if self.dtype is not None:
+            x = x.to(dtypes.from_numpy_dtype(self.dtype))
+        rows = x.movedim(self.axis, 0).unbind(0)
+        if not rows:
+            return x * 1
+        products = [rows[0]]
+        for row in rows[1:]:
+            products.append(products[-1] * row)
+        return stack(products, self.axis)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -378,6 +392,7 @@ class Prod(Function):
     ``prod / x_i`` would divide by zero).
     """
 
+    differentiable_backward = True    # on Tensors the cumulative products are cumprod ops
     dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
@@ -403,7 +418,7 @@ def _product_of_others(values, axis):
     xp = array_module(values)
     length = values.shape[axis]
     if length == 0:
-        return values.copy()
+        return xp.ones_like(values)
 
     def part(start, stop):
         return (slice(None),) * axis + (slice(start, stop),)

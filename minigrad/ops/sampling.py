@@ -20,6 +20,7 @@ from .factories import _numpy_dtype
 from .broadcast import broadcast_shapes
 from .inplace import write
 from .sorting import _argsort
+from .tensor_namespace import zeros
 
 _INT64 = dtypes.int64.numpy
 
@@ -135,7 +136,10 @@ def bernoulli_(input, p=0.5, *, generator=None):
 
 # ---- normal --------------------------------------------------------------------------------
 class Normal(Function):
-    """Draws ``mean + std * N(0, 1)``; the gradients are zero, as torch's ``NormalBackward``."""
+    """Draws ``mean + std * N(0, 1)``; the gradients are zero, as torch's ``NormalBackward``
+    (constant zeros: with create_graph=True they have no graph, as torch's)."""
+
+    differentiable_backward = True
 
     def name(self):
         return "NormalBackward3" if len(self.shapes) == 2 else "NormalBackward1"
@@ -149,8 +153,7 @@ class Normal(Function):
         return (mean + std * noise).astype(arrays[0].dtype, copy=False)
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
-        grads = tuple(xp.zeros(shape, dtype=grad_output.dtype) for shape in self.shapes)
+        grads = tuple(zeros(grad_output, shape) for shape in self.shapes)
         return grads if len(grads) > 1 else grads[0]
 
 

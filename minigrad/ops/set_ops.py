@@ -17,7 +17,9 @@ _INT64 = dtypes.int64.numpy
 
 class Unique(Function):
     """The sorted distinct values; torch has no derivative for them: the result requires grad
-    when the input does, and backward raises torch's NotImplementedError."""
+    when the input does, and backward raises torch's NotImplementedError (also with create_graph=True)."""
+
+    differentiable_backward = True
 
     def name(self):
         return "Unique2Backward0"

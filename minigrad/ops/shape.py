@@ -17,6 +17,7 @@ from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
 from .conversion import Clone
 from .inplace import check_inplace_allowed
+from .placement import _placed
 from .views import register_view
 
 __all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
@@ -123,6 +124,8 @@ class Repeat(Function):
 class RepeatInterleave(Function):
     """Element ``i`` along ``axis`` repeated ``repeats[i]`` times; the gradient sums each run back."""
 
+    differentiable_backward = True
+
     def name(self):
         # torch: an int count expands and views, a tensor of counts runs index_select
         return "ViewBackward0" if isinstance(self.repeats, int) else "IndexSelectBackward0"
@@ -130,15 +133,19 @@ class RepeatInterleave(Function):
     def forward(self, x, repeats, axis):
         xp = array_module(x)
         self.axis, self.input_shape, self.repeats = axis, x.shape, repeats
-        # the source position of every output position, for the backward's scatter-add
-        self.source = xp.repeat(xp.arange(x.shape[axis]), repeats)
+        # the source position of every output position along axis, for the backward's scatter-add
+        self.key = (slice(None),) * axis + (xp.repeat(xp.arange(x.shape[axis]), repeats),)
         return xp.repeat(x, repeats, axis=axis)
 
     def backward(self, grad_output):
+        """Each run summed back: ``grad_output`` added at its source positions (on Tensors,
+        create_graph=True, the Place op, whose own gradient reads those positions again)."""
+        if isinstance(grad_output, Tensor):
+            return _placed(grad_output, self.input_shape, None, self.key, True, self.input_shape)
         xp = array_module(grad_output)
         grad = xp.zeros(self.input_shape, grad_output.dtype)
         moved = xp.moveaxis(grad, self.axis, 0)      # a view: the scatter writes into grad
-        scatter_add(moved, self.source, xp.moveaxis(grad_output, self.axis, 0))
+        scatter_add(moved, self.key[-1], xp.moveaxis(grad_output, self.axis, 0))
         return grad
 
 

@@ -16,9 +16,12 @@ import numbers
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.device import array_module, scatter_add
+from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
+from .indexing import _along_dim_key
+from .placement import _placed
 from .reduction import _return_type, return_types
+from .tensor_namespace import astype
 
 _INT64 = dtypes.int64.numpy
 
@@ -40,22 +43,20 @@ def _argsort(x, axis, descending):
 
 
 def _scatter_along(grad_output, indices, axis, shape):
-    """An array of ``shape``: zeros, plus ``grad_output`` added at ``indices`` along ``axis``."""
-    xp = array_module(grad_output)
-    grad = xp.zeros(shape, dtype=grad_output.dtype)
-    index = []
-    for d, size in enumerate(indices.shape):
-        if d == axis:
-            index.append(indices)
-        else:
-            index.append(xp.arange(size).reshape([-1 if e == d else 1 for e in range(indices.ndim)]))
-    scatter_add(grad, tuple(index), grad_output)
-    return grad
+    """Zeros of ``shape`` plus ``grad_output`` added at ``indices`` along ``axis`` (an op on
+    Tensors, create_graph=True: its own gradient gathers at the same, constant, indices)."""
+    key = _along_dim_key(indices, axis)
+    return _placed(grad_output, shape, None, key, True, shape)
 
 
 # ---- Functions ----------------------------------------------------------------------------
 class _SelectAlong(Function):
-    """Values picked along ``axis`` by int64 ``indices``; the gradient goes back to them."""
+    """Values picked along ``axis`` by int64 ``indices``; the gradient goes back to them.
+
+    Backward: ``grad_output`` scattered (added) at the indices, which stay constant.
+    """
+
+    differentiable_backward = True
 
     def finish(self, x, indices, keepdim=True):
         indices = indices.astype(_INT64, copy=False)
@@ -68,9 +69,10 @@ class _SelectAlong(Function):
 
     def backward(self, grad_output, grad_indices):
         (indices,) = self.saved_tensors
+        indices = indices.array if isinstance(indices, Tensor) else indices   # constant positions
         if not self.keepdim:
-            xp = array_module(grad_output)
-            grad_output, indices = xp.expand_dims(grad_output, self.axis), xp.expand_dims(indices, self.axis)
+            grad_output = array_module(grad_output).expand_dims(grad_output, self.axis)
+            indices = array_module(indices).expand_dims(indices, self.axis)
         return _scatter_along(grad_output, indices, self.axis, self.shape)
 
 
@@ -110,6 +112,8 @@ class Median(Function):
     """The lower median of all elements, NaN if any is (as torch); the gradient is shared by the
     elements equal to it, or by the NaNs (torch's evenly_distribute_backward)."""
 
+    differentiable_backward = True
+
     def forward(self, x):
         xp = array_module(x)
         flat = xp.sort(x.reshape(-1))     # NaN sorts last: the median is NaN when the last one is
@@ -118,10 +122,15 @@ class Median(Function):
         return result
 
     def backward(self, grad_output):
+        """``grad_output`` shared evenly by the tied elements (a constant mask)."""
         x, result = self.saved_tensors
+        if isinstance(x, Tensor):        # create_graph=True: which elements tie is a constant
+            x, result = x.array, result.array
         xp = array_module(x)
         ties = xp.isnan(x) if x.dtype.kind == "f" and xp.isnan(result) else (x == result)
-        return (ties * (grad_output / ties.sum())).astype(x.dtype, copy=False)
+        if isinstance(grad_output, Tensor):
+            ties = Tensor._wrap(ties)
+        return astype(ties * (grad_output / ties.sum()), x.dtype)
 
 
 # ---- checks -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import contextlib
 from ..core import dtypes
 from ..core.device import array_module
 from ..core.tensor import Tensor
-from . import join
+from . import join, linalg
 
 
 def _as_tensor(value, like):
@@ -159,6 +159,22 @@ class TensorNamespace:
         return x.cumsum(axis)
 
     @staticmethod
+    def cumprod(x, axis):
+        return x.cumprod(axis)
+
+    @staticmethod
+    def einsum(spec, *operands):
+        return linalg.einsum(spec, *operands)
+
+    @staticmethod
+    def diagonal(x, offset):
+        return linalg.diag(x, offset)       # of a matrix: its diagonal ``offset``
+
+    @staticmethod
+    def ascontiguousarray(x):
+        return x.contiguous()
+
+    @staticmethod
     def split(x, offsets, axis):
         bounds = [0, *offsets, x.shape[axis]]
         return x.split([end - start for start, end in zip(bounds, bounds[1:])], axis)
@@ -199,6 +215,14 @@ def astype(x, dtype):
     if hasattr(x, "astype"):
         return x.astype(dtype, copy=False)
     return x.to(dtype if isinstance(dtype, dtypes.dtype) else dtypes.from_numpy_dtype(dtype))
+
+
+def zeros(like, shape, dtype=None):
+    """Zeros of ``shape`` and ``dtype`` (a NumPy dtype; default ``like``'s) on ``like``'s device:
+    an array, or for a Tensor ``like`` (create_graph=True) a constant Tensor (no graph, as torch's)."""
+    data = like.array if isinstance(like, Tensor) else like
+    result = array_module(data).zeros(shape, data.dtype if dtype is None else dtype)
+    return Tensor._wrap(result) if isinstance(like, Tensor) else result
 
 
 def _as_tuple(axes):

@@ -1,4 +1,5 @@
 """create_graph=True through the ops: second derivatives equal torch's (float64)."""
+import numpy
 import pytest
 
 from _higher_order import assert_second_order_matches_torch
@@ -202,3 +203,168 @@ INPLACE_AND_MATRIX = {
 @pytest.mark.parametrize("name", sorted(INPLACE_AND_MATRIX))
 def test_in_place_writes_views_and_addmm_second_derivative_matches_torch(name):
     assert_second_order_matches_torch(INPLACE_AND_MATRIX[name], [(3, 4), (3, 4)], -1.5, 1.5)
+
+
+SORTING = {
+    "sort": lambda lib, x: lib.sort(x * x, 1).values,
+    "sort_descending": lambda lib, x: lib.sort(x * x, 0, descending=True).values,
+    "sort_stable": lambda lib, x: lib.sort(x * x, dim=-1, stable=True)[0],
+    "msort": lambda lib, x: lib.msort(x * x),
+    "topk": lambda lib, x: lib.topk(x * x, 2, 1).values,
+    "topk_smallest": lambda lib, x: lib.topk(x * x, 3, 0, largest=False)[0],
+    "kthvalue": lambda lib, x: lib.kthvalue(x * x, 2, 1).values,
+    "kthvalue_keepdim": lambda lib, x: lib.kthvalue(x * x, 1, 0, keepdim=True)[0],
+    "median_dim": lambda lib, x: lib.median(x * x, 1).values,
+    "median_dim_keepdim": lambda lib, x: lib.median(x * x, 0, keepdim=True)[0],
+    "median_all": lambda lib, x: lib.median(x * x),
+    "sort_then_gather": lambda lib, x: lib.gather(x * x, 1, lib.sort(x, 1).indices) * x,
+    "sort_1d": lambda lib, x: lib.sort((x * x).flatten(), descending=True).values * x.flatten(),
+    "topk_1d": lambda lib, x: lib.topk(x.flatten() ** 3, 5).values,
+    "kthvalue_0d": lambda lib, x: lib.kthvalue((x * x).sum(), 1, 0).values * x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SORTING))
+def test_sorting_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(SORTING[name], [(3, 4)], -2.0, 2.0)
+
+
+def test_median_of_all_with_ties_shares_torchs_second_derivative():
+    x = numpy.array([[1.0, -0.5, 2.0], [0.25, 0.25, 3.0]])    # (x * x) ties at 0.0625
+    assert_second_order_matches_torch(lambda lib, x: lib.median(x * x) * x, None, arrays=[x])
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_stable_sort_with_ties_sends_torchs_second_derivative_to_the_same_places(descending):
+    x = numpy.array([[1.0, -1.0, 0.5, 1.0], [2.0, 0.5, -0.5, -2.0]])     # (x * x) ties
+    assert_second_order_matches_torch(
+        lambda lib, x: lib.sort(x * x, dim=1, descending=descending, stable=True).values * x, None, arrays=[x])
+
+
+DIAG_AND_EINSUM = {
+    "diag_vector": (lambda lib, v, m: lib.diag(v * v) * m[:3, :3], [(3,), (4, 5)]),
+    "diag_vector_above": (lambda lib, v, m: lib.diag(v * v, 1) * m[:4, :4], [(3,), (4, 5)]),
+    "diag_vector_below": (lambda lib, v, m: lib.diag(v * m[0, :3], -2) ** 2, [(3,), (4, 5)]),
+    "diag_matrix": (lambda lib, v, m: lib.diag(m * m) * v[:1], [(3,), (4, 5)]),
+    "diag_matrix_above": (lambda lib, v, m: lib.diag(m * m, 2) * v, [(3,), (4, 5)]),
+    "diag_matrix_below": (lambda lib, v, m: lib.diag(m * m.sum(), -1) ** 2, [(3,), (4, 5)]),
+    "einsum_matmul": (lambda lib, a, b: lib.einsum("ij,jk->ik", a * a, b), [(3, 4), (4, 2)]),
+    "einsum_three": (lambda lib, a, b: lib.einsum("ij,jk,ik->i", a, b, a * a), [(3, 4), (4, 4)]),
+    "einsum_batched": (lambda lib, a, b: lib.einsum("bij,bjk->bki", a * b.sum(), b), [(2, 3, 4), (2, 4, 4)]),
+    "einsum_trace": (lambda lib, a, b: lib.einsum("ii->", a * a) * b, [(4, 4), (2,)]),
+    "einsum_diagonal": (lambda lib, a, b: lib.einsum("ii,i->i", a * a, b), [(4, 4), (4,)]),
+    "einsum_repeated_kept": (lambda lib, a, b: lib.einsum("iij->ij", a * a) * b, [(3, 3, 2), (3, 2)]),
+    "einsum_summed_alone": (lambda lib, a, b: lib.einsum("ij,k->k", a * a, b), [(3, 4), (2,)]),
+    "einsum_outer": (lambda lib, a, b: lib.einsum("i,j->ij", a * a, b), [(3,), (4,)]),
+    "einsum_ellipsis": (lambda lib, a, b: lib.einsum("...j,jk->...k", a, b * b), [(2, 3, 4), (4, 2)]),
+    "einsum_broadcast_one": (lambda lib, a, b: lib.einsum("ij,ij->i", a * a, b), [(3, 4), (1, 4)]),
+    "einsum_scalar": (lambda lib, a, b: lib.einsum("i,i->", a, b) ** 2, [(4,), (4,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIAG_AND_EINSUM))
+def test_diag_and_einsum_second_derivative_matches_torch(name):
+    fn, shapes = DIAG_AND_EINSUM[name]
+    assert_second_order_matches_torch(fn, shapes, -1.5, 1.5)
+
+
+ONE_ZERO = numpy.array([[0.5, -1.5, 2.0, 0.75], [1.25, 0.0, -0.5, 1.5], [2.0, 1.0, -1.0, 0.5]])
+TWO_ZEROS_IN_A_ROW = numpy.array([[0.5, -1.5, 2.0, 0.75], [0.0, 1.25, 0.0, 1.5], [2.0, 1.0, -1.0, 0.5]])
+THREE_ZEROS = numpy.array([[0.0, -1.5, 2.0, 0.75], [0.0, 1.25, 0.0, 1.5], [2.0, 1.0, -1.0, 0.5]])
+PRODUCTS = {
+    "prod": lambda lib, x: x.prod(), "prod_dim": lambda lib, x: x.prod(1),
+    "prod_dim0_keepdim": lambda lib, x: x.prod(0, keepdim=True),
+    "prod_negative_dim": lambda lib, x: lib.prod(x * x, -1) * x[:, 0],
+    "cumprod": lambda lib, x: x.cumprod(1), "cumprod_dim0": lambda lib, x: lib.cumprod(x, 0) * x,
+    "cumprod_dtype": lambda lib, x: lib.cumprod(x, 1, dtype=lib.float64) * x,
+}
+
+
+@pytest.mark.parametrize("values", ["random", "one_zero", "two_zeros_in_a_row", "three_zeros"])
+@pytest.mark.parametrize("name", sorted(PRODUCTS))
+def test_prod_and_cumprod_second_derivative_matches_torch_also_at_zeros(name, values):
+    arrays = {"random": None, "one_zero": [ONE_ZERO], "two_zeros_in_a_row": [TWO_ZEROS_IN_A_ROW],
+              "three_zeros": [THREE_ZEROS]}[values]
+    assert_second_order_matches_torch(PRODUCTS[name], [(3, 4)], 0.5, 1.5, arrays=arrays)
+
+
+@pytest.mark.parametrize("dim", [None, 0])
+def test_prod_and_cumprod_of_one_element_and_of_0d_match_torch_twice(dim):
+    prod = (lambda lib, x: x.prod()) if dim is None else (lambda lib, x: x.prod(dim))
+    assert_second_order_matches_torch(lambda lib, x, s: prod(lib, x * s) + lib.cumprod(s, 0), [(1,), ()])
+
+
+REPEAT_INTERLEAVE = {
+    "int": lambda lib, x, w: lib.repeat_interleave(x * x, 2) * w.flatten(),
+    "int_dim0": lambda lib, x, w: (x * x).repeat_interleave(2, dim=0) * w.reshape(6, 4),
+    "int_dim_last": lambda lib, x, w: lib.repeat_interleave(x * x, 2, dim=-1) * w.reshape(3, 8),
+    "tensor": lambda lib, x, w: lib.repeat_interleave(x * x, lib.tensor([2, 0, 1, 3]), dim=1) ** 2,
+    "tensor_dim0": lambda lib, x, w: lib.repeat_interleave(x, lib.tensor([1, 3, 2]), dim=0) * x.sum(),
+    "tensor_one_count": lambda lib, x, w: lib.repeat_interleave(x * x, lib.tensor([2]), dim=0) * w.reshape(6, 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPEAT_INTERLEAVE))
+def test_repeat_interleave_second_derivative_matches_torch(name):
+    assert_second_order_matches_torch(REPEAT_INTERLEAVE[name], [(3, 4), (24,)], -1.5, 1.5)
+
+
+CONSTANT_ZERO_GRADIENTS = {
+    "div_floor": (lambda lib, a, b: lib.div(a * b, b, rounding_mode="floor") + a * a, [(3, 4), (4,)]),
+    "div_trunc": (lambda lib, a, b: lib.div(a, b * b, rounding_mode="trunc") * b, [(3, 4), (3, 4)]),
+    "div_trunc_alone": (lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"), [(3, 4), (1, 4)]),
+    "normal": (lambda lib, a, b: lib.normal(a * a, b.abs()) + a * b, [(3, 4), (3, 4)]),
+    "normal_alone": (lambda lib, a, b: lib.normal(a, b.abs()), [(3, 4), (4,)]),
+    "normal_mean": (lambda lib, a, b: lib.normal(a * b, 1.0) + b * b, [(3, 4), (3, 4)]),
+    "normal_std": (lambda lib, a, b: lib.normal(0.5, b.abs() + a.abs()) + a * b, [(3, 4), (3, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTANT_ZERO_GRADIENTS))
+def test_rounding_div_and_normal_give_torchs_constant_zero_gradients_twice(name):
+    """torch's gradients of div(rounding_mode=...) and normal are zeros, with no graph of their own."""
+    fn, shapes = CONSTANT_ZERO_GRADIENTS[name]
+    assert_second_order_matches_torch(fn, shapes, 0.5, 2.0)
+
+
+@pytest.mark.parametrize("name", ["rounding_div", "normal"])
+def test_zero_gradients_recorded_with_create_graph_do_not_require_grad_as_torchs(name):
+    import minigrad
+    import torch
+    results = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([1.5, -2.5], dtype=lib.float64, requires_grad=True)
+        out = lib.div(a, 0.7, rounding_mode="floor") if name == "rounding_div" else lib.normal(a, 1.0)
+        (grad,) = lib.autograd.grad(out.sum(), a, create_graph=True)
+        results.append((grad.tolist(), grad.requires_grad, grad.dtype == lib.float64))
+    assert results[0] == results[1]
+
+
+def _error_of(call):
+    try:
+        call()
+    except Exception as error:   # noqa: BLE001  (the error itself is compared)
+        return type(error).__name__, str(error)
+    return None
+
+
+NOT_DIFFERENTIABLE = {
+    "floor_divide": lambda lib, a: a // 0.7,
+    "floor_divide_function": lambda lib, a: lib.floor_divide(a * a, lib.tensor([0.5, 2.0, 3.0], dtype=lib.float64)),
+    "unique": lambda lib, a: lib.unique(a * a),
+    "unique_inverse": lambda lib, a: lib.unique(a, return_inverse=True)[0],
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("name", sorted(NOT_DIFFERENTIABLE))
+def test_ops_torch_cannot_differentiate_raise_torchs_error_also_with_create_graph(name, create_graph):
+    import minigrad
+    import torch
+    errors = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([1.5, -2.5, 1.5], dtype=lib.float64, requires_grad=True)
+        out = NOT_DIFFERENTIABLE[name](lib, a)
+        errors.append(_error_of(lambda: lib.autograd.grad(out.sum(), a, create_graph=create_graph)))
+    assert errors[0] is not None
+    assert errors[0] == errors[1]
