@@ -16,6 +16,8 @@ import math
 from ...core.device import array_module
 from ...core.dtypes import c_type_name, from_numpy_dtype, scalar_type_name
 from ...core.function import Function
+from ...core.tensor import Tensor
+from .padding import ConstantPad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -81,6 +83,72 @@ def tap_slices(offset, stride, dilation, out_shape):
                                               for k, d, s, size in zip(offset, dilation, stride, out_shape))
 
 
+# ---- im2col and col2im as ops: F.unfold and F.fold, and the convolutions' and pools' composites ----------
+def blocks_per_dim(spatial, kernel_size, dilation, padding, stride):
+    """The number of sliding blocks per dim (floor division, as torch's ``div_rtn``)."""
+    return tuple((size + 2 * p - d * (k - 1) - 1) // s + 1
+                 for size, k, d, p, s in zip(spatial, kernel_size, dilation, padding, stride))
+
+
+def _kernel_first(dims):
+    """The axes that swap ``(N, C, *L_out, *K)`` and ``(N, C, *K, *L_out)`` (either way round)."""
+    return (0, 1) + tuple(range(2 + dims, 2 + 2 * dims)) + tuple(range(2, 2 + dims))
+
+
+def im2col(x, kernel_size, dilation, padding, stride):
+    """``(N, C, *L)`` -> ``(N, C * prod(K), prod(L_out))``, the blocks in row-major order (a copy)."""
+    xp = array_module(x)
+    if any(padding):
+        x = xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    view = windows(x, kernel_size, stride, dilation)                          # (N, C, *L_out, *K)
+    n, channels, blocks = x.shape[0], x.shape[1], view.shape[2:2 + len(kernel_size)]
+    return view.transpose(_kernel_first(len(kernel_size))).reshape(
+        n, channels * math.prod(kernel_size), math.prod(blocks))
+
+
+def col2im(columns, output_size, kernel_size, dilation, padding, stride):
+    """``(N, C * prod(K), prod(L_out))`` -> ``(N, C, *output_size)``: each block's values added where it came from."""
+    n = columns.shape[0]
+    channels = columns.shape[1] // math.prod(kernel_size)
+    padded = tuple(size + 2 * p for size, p in zip(output_size, padding))
+    blocks = blocks_per_dim(output_size, kernel_size, dilation, padding, stride)
+    grid = columns.reshape((n, channels) + tuple(kernel_size) + blocks).transpose(_kernel_first(len(kernel_size)))
+    image = fold_windows(grid, padded, stride, dilation)
+    return image[(Ellipsis,) + tuple(slice(p, p + size) for p, size in zip(padding, output_size))]
+
+
+class Unfold(Function):
+    """im2col (``F.unfold``).  Its backward is col2im, ``Fold``, its adjoint; under create_graph=True
+    that runs as the op ``Fold``, whose backward is ``Unfold`` again (both are linear)."""
+
+    differentiable_backward = True
+
+    def forward(self, x, kernel_size, dilation, padding, stride):
+        self.options = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding, "stride": stride}
+        self.shape = x.shape[2:]
+        return im2col(x, **self.options)
+
+    def backward(self, grad_output):
+        if isinstance(grad_output, Tensor):
+            return Fold.apply(grad_output, output_size=self.shape, **self.options)
+        return col2im(grad_output, self.shape, **self.options)
+
+
+class Fold(Function):
+    """col2im (``F.fold``); its backward is im2col, ``Unfold`` (an op under create_graph=True)."""
+
+    differentiable_backward = True
+
+    def forward(self, columns, output_size, kernel_size, dilation, padding, stride):
+        self.options = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding, "stride": stride}
+        return array_module(columns).ascontiguousarray(col2im(columns, output_size, **self.options))
+
+    def backward(self, grad_output):
+        if isinstance(grad_output, Tensor):
+            return Unfold.apply(grad_output, **self.options)
+        return im2col(grad_output, **self.options)
+
+
 class Convolution(Function):
     """``out[n, o, l] = sum_{c, k} w[o, c, k] x[n, g(o) C/G + c, l s - p + k d] + b[o]`` (cross-correlation).
 
@@ -125,6 +193,20 @@ class Convolution(Function):
         view = view.transpose((1,) + tuple(range(2 + dims, 2 + 2 * dims)) + (0,) + tuple(range(2, 2 + dims)))
         return view.reshape(self.groups, channels // self.groups * math.prod(kernel_size),
                             n * math.prod(self.out_shape))
+
+    def composite(self, x, weight, *bias):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True):
+        zero padding (``ConstantPad``), im2col (``Unfold``), one matmul per group."""
+        n, out_channels, kernel_size = x.shape[0], weight.shape[0], tuple(weight.shape[2:])
+        padded = ConstantPad.apply(x, widths=((0, 0), (0, 0)) + self.padding, value=0)
+        columns = Unfold.apply(padded, kernel_size=kernel_size, dilation=self.dilation,
+                               padding=(0,) * len(kernel_size), stride=self.stride)   # (N, C * prod(K), P)
+        columns = columns.reshape(n, self.groups, -1, columns.shape[-1])             # (N, G, C/G * prod(K), P)
+        weights = weight.reshape(self.groups, out_channels // self.groups, -1)       # (G, O/G, C/G * prod(K))
+        output = (weights @ columns).reshape((n, out_channels) + self.out_shape)
+        if bias:
+            output = output + bias[0].reshape((out_channels,) + (1,) * len(kernel_size))
+        return output
 
     def backward(self, grad_output):
         (weight,) = self.saved_tensors
@@ -317,6 +399,7 @@ class ConvolutionTranspose(Function):
     def forward(self, x, weight, *bias, stride, padding, output_padding, dilation, groups):
         xp = array_module(x)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.output_padding = output_padding
         n, in_channels = x.shape[:2]
         self.input_shape, kernel_size = x.shape, weight.shape[2:]
         out_channels = weight.shape[1] * groups
@@ -343,6 +426,26 @@ class ConvolutionTranspose(Function):
         """``(N, C, *L)`` -> ``(G, C/G, N * prod(L))``."""
         n, channels = x.shape[:2]
         return x.swapaxes(0, 1).reshape(self.groups, channels // self.groups, n * math.prod(x.shape[2:]))
+
+    def composite(self, x, weight, *bias):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): one
+        matmul per group into columns, col2im (``Fold``), then ``ConstantPad`` crops ``padding`` from both
+        ends and adds ``output_padding`` zeros at the far end."""
+        n, in_channels = x.shape[:2]
+        kernel_size, dims = tuple(weight.shape[2:]), weight.ndim - 2
+        out_channels = weight.shape[1] * self.groups
+        inputs = x.reshape(n, self.groups, in_channels // self.groups, -1)          # (N, G, C_in/G, P)
+        weights = weight.reshape(self.groups, in_channels // self.groups, -1)       # (G, C_in/G, C_out/G * prod(K))
+        columns = (weights.transpose(1, 2) @ inputs).reshape(n, out_channels * math.prod(kernel_size), -1)
+        reached = tuple((size - 1) * s + d * (k - 1) + 1 for size, k, s, d
+                        in zip(x.shape[2:], kernel_size, self.stride, self.dilation))
+        full = Fold.apply(columns, output_size=reached, kernel_size=kernel_size, dilation=self.dilation,
+                          padding=(0,) * dims, stride=self.stride)
+        output = ConstantPad.apply(full, value=0, widths=((0, 0), (0, 0)) + tuple(
+            (-p, extra - p) for p, extra in zip(self.padding, self.output_padding)))
+        if bias:
+            output = output + bias[0].reshape((out_channels,) + (1,) * dims)
+        return output
 
     def backward(self, grad_output):
         xp = array_module(grad_output)

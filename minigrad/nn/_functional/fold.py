@@ -1,59 +1,12 @@
 """``F.unfold`` (im2col: sliding blocks to columns) and ``F.fold`` (col2im: columns summed back into an
-image), each the other's adjoint, on the convolution's window view and ``fold_windows``."""
+image), each the other's adjoint: the checks and shapes here, the ops ``Unfold`` and ``Fold`` in conv.py."""
 from __future__ import annotations
 
 import math
 
-from ...core.function import Function
-from ...core.device import array_module
-from .conv import fold_windows, windows
+from .conv import Fold, Unfold, blocks_per_dim
 
 __all__ = ["unfold", "fold"]
-
-
-def _blocks(spatial, kernel_size, dilation, padding, stride):
-    """The number of sliding blocks per dim (floor division, as torch's ``div_rtn``)."""
-    return tuple((size + 2 * p - d * (k - 1) - 1) // s + 1
-                 for size, k, d, p, s in zip(spatial, kernel_size, dilation, padding, stride))
-
-
-def _im2col(x, kernel_size, dilation, padding, stride):
-    """``(N, C, H, W)`` -> ``(N, C * KH * KW, L)``, ``L`` the blocks in row-major order (a copy)."""
-    xp = array_module(x)
-    if any(padding):
-        x = xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
-    view = windows(x, kernel_size, stride, dilation)                          # (N, C, oH, oW, KH, KW)
-    n, channels, blocks = x.shape[0], x.shape[1], view.shape[2:4]
-    return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, channels * math.prod(kernel_size), math.prod(blocks))
-
-
-def _col2im(columns, output_size, kernel_size, dilation, padding, stride):
-    """``(N, C * KH * KW, L)`` -> ``(N, C, H, W)``: each block's values added where it came from."""
-    n = columns.shape[0]
-    channels = columns.shape[1] // math.prod(kernel_size)
-    padded = tuple(size + 2 * p for size, p in zip(output_size, padding))
-    blocks = _blocks(output_size, kernel_size, dilation, padding, stride)
-    grid = columns.reshape((n, channels) + tuple(kernel_size) + blocks).transpose(0, 1, 4, 5, 2, 3)
-    image = fold_windows(grid, padded, stride, dilation)
-    return image[(Ellipsis,) + tuple(slice(p, p + size) for p, size in zip(padding, output_size))]
-
-
-class Unfold(Function):
-    def forward(self, x, kernel_size, dilation, padding, stride):
-        self.options, self.shape = (kernel_size, dilation, padding, stride), x.shape[2:]
-        return _im2col(x, kernel_size, dilation, padding, stride)
-
-    def backward(self, grad_output):
-        return _col2im(grad_output, self.shape, *self.options)
-
-
-class Fold(Function):
-    def forward(self, columns, output_size, kernel_size, dilation, padding, stride):
-        self.options = (kernel_size, dilation, padding, stride)
-        return array_module(columns).ascontiguousarray(_col2im(columns, output_size, *self.options))
-
-    def backward(self, grad_output):
-        return _im2col(grad_output, *self.options)
 
 
 def _pair(value, name):
@@ -96,7 +49,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if len(shape) > 4 or 0 in shape[-3:]:
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(shape)}")
-    blocks = _blocks(shape[-2:], kernel_size, dilation, padding, stride)
+    blocks = blocks_per_dim(shape[-2:], kernel_size, dilation, padding, stride)
     if min(blocks) < 1:
         raise RuntimeError(f"Given input with spatial size {_tuple_text(shape[-2:])}, kernel_size="
                            f"{_tuple_text(kernel_size)}, dilation={_tuple_text(dilation)}, padding="
@@ -121,7 +74,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if shape[-2] % math.prod(kernel_size):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
                            f"but got input.size(1)={shape[-2]} and kernel_size={_tuple_text(kernel_size)}.")
-    blocks = _blocks(output_size, kernel_size, dilation, padding, stride)
+    blocks = blocks_per_dim(output_size, kernel_size, dilation, padding, stride)
     if shape[-1] != math.prod(blocks) or min(blocks) < 1:
         described = (f"Given output_size={_tuple_text(output_size)}, kernel_size={_tuple_text(kernel_size)}, "
                      f"dilation={_tuple_text(dilation)}, padding={_tuple_text(padding)}, "

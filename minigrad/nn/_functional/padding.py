@@ -3,31 +3,40 @@ from __future__ import annotations
 
 from ...core.function import Function
 from ...core.device import array_module, scatter_add
+from ...core.tensor import Tensor
 
 __all__ = ["pad"]
 
 
 class ConstantPad(Function):
-    """Pad each dim by ``(before, after)`` with ``value``; a negative amount removes elements."""
+    """Pad each dim by ``(before, after)`` with ``value``; a negative amount removes elements.
+
+    The backward is the adjoint: crop what was padded, zero-pad what was cropped, which is this pad
+    again with the widths negated (an op, so differentiable, under create_graph=True).
+    """
 
     dense_output = True     # a new tensor in torch's default layout
+    differentiable_backward = True
 
     def name(self):
         return "ConstantPadNdBackward0"
 
     def forward(self, x, widths, value):
-        xp = array_module(x)
         self.widths = widths
-        cropped = x[tuple(slice(max(-before, 0), size - max(-after, 0))
-                          for (before, after), size in zip(widths, x.shape))]
-        return xp.pad(cropped, [(max(before, 0), max(after, 0)) for before, after in widths],
-                      constant_values=value)
+        return _constant_pad(x, widths, value)
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
-        inner = grad_output[tuple(slice(max(before, 0), size - max(after, 0))
-                                  for (before, after), size in zip(self.widths, grad_output.shape))]
-        return xp.pad(inner, [(max(-before, 0), max(-after, 0)) for before, after in self.widths])
+        negated = tuple((-before, -after) for before, after in self.widths)
+        if isinstance(grad_output, Tensor):
+            return ConstantPad.apply(grad_output, widths=negated, value=0)
+        return _constant_pad(grad_output, negated, 0)
+
+
+def _constant_pad(x, widths, value):
+    """Crop the negative amounts, then pad the positive ones with ``value``."""
+    cropped = x[tuple(slice(max(-before, 0), size - max(-after, 0)) for (before, after), size in zip(widths, x.shape))]
+    return array_module(x).pad(cropped, [(max(before, 0), max(after, 0)) for before, after in widths],
+                               constant_values=value)
 
 
 class IndexPad(Function):
@@ -51,6 +60,12 @@ class IndexPad(Function):
         self.indices, self.input_shape = indices, x.shape
         for axis, index in indices:
             x = xp.take(x, index, axis=axis)
+        return x
+
+    def composite(self, x):
+        """The same from differentiable ops (``index_select`` per padded dim), for create_graph=True."""
+        for axis, index in self.indices:
+            x = x.index_select(axis, Tensor._wrap(index))
         return x
 
     def backward(self, grad_output):
