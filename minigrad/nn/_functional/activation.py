@@ -242,6 +242,12 @@ class Prelu(Function):
         slope = self._broadcast(weight, x.ndim)
         return array_module(x).where(x > 0, x, slope * x)
 
+    def composite(self, x, weight):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
+        slope = weight.reshape(()) if weight.numel() == 1 else \
+            weight.reshape([-1 if axis == 1 else 1 for axis in range(x.ndim)])
+        return x.where(x > 0, slope * x)
+
     @staticmethod
     def _broadcast(weight, ndim):
         """Slopes shaped to multiply ``(N, C, *)`` along dim 1."""

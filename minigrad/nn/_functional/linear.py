@@ -100,6 +100,13 @@ class Bilinear(Function):
             output = output + bias[0]
         return output
 
+    def composite(self, x1, x2, weight, *bias):
+        """The same from differentiable ops (two broadcast matmuls), for create_graph=True."""
+        rows = x1.unsqueeze(-2).unsqueeze(-2)                      # (*, 1, 1, in1)
+        columns = x2.unsqueeze(-2).unsqueeze(-1)                   # (*, 1, in2, 1)
+        output = (rows @ weight @ columns).squeeze(-1).squeeze(-1)   # (*, out)
+        return output + bias[0] if bias else output
+
     def backward(self, grad_output):
         x1, x2, weight = self.saved_tensors
         xp = array_module(x1)

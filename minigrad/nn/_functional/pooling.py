@@ -11,7 +11,8 @@ from ...core.device import array_module
 from ...core.function import Function
 from ...core.tensor import Tensor
 from ...ops import join, linalg, reduction
-from .conv import _single, fold_windows, tap_slices, windows
+from .conv import Unfold, _single, fold_windows, tap_slices, windows
+from .padding import ConstantPad
 
 __all__ = ["max_unpool1d", "max_unpool2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
@@ -46,6 +47,15 @@ def _pad_widths(spatial, kernel_size, stride, padding, dilation, out_shape):
     return ((0, 0), (0, 0)) + tuple(
         (p, max((o - 1) * s + d * (k - 1) + 1 - size - p, 0))
         for size, k, s, p, d, o in zip(spatial, kernel_size, stride, padding, dilation, out_shape))
+
+
+def _window_columns(x, widths, fill, kernel_size, stride, dilation):
+    """For a composite: the padded ``x``'s windows as differentiable ops (``ConstantPad``, ``Unfold``),
+    ``(N, C, prod(K), prod(L_out))``."""
+    padded = ConstantPad.apply(x, widths=widths, value=fill)
+    columns = Unfold.apply(padded, kernel_size=kernel_size, dilation=dilation, padding=(0,) * len(kernel_size),
+                           stride=stride)
+    return columns.reshape(x.shape[0], x.shape[1], math.prod(kernel_size), columns.shape[-1])
 
 
 class MaxPool(Function):
@@ -111,6 +121,13 @@ class MaxPool(Function):
             flat = flat * size + start + offset * d
         return flat
 
+    def composite(self, x):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): each
+        window's winning tap read from its windows (``gather``), the winners kept from the forward."""
+        taps = _window_columns(x, self.widths, -math.inf, self.kernel_size, self.stride, self.dilation)
+        winner = Tensor._wrap(self.winner.astype("int64").reshape(taps.shape[:2] + (1, -1)))
+        return taps.gather(2, winner).reshape(tuple(x.shape[:2]) + self.out_shape)
+
     def backward(self, grad_output, _grad_indices=None):   # the int64 indices (when returned) carry no gradient
         xp = array_module(grad_output)
         # col2im with the one-hot windows never built: each tap adds the gradients it won (twice as fast)
@@ -158,6 +175,13 @@ class AvgPool(Function):
             counts = xp.maximum(end - start, 1).astype(dtype)  # never 0: an empty window's sum is 0 anyway
             divisor = divisor * counts.reshape((-1,) + (1,) * (len(self.out_shape) - 1 - axis))
         return divisor
+
+    def composite(self, x):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): the
+        sum of each window's taps, divided."""
+        dims = len(self.kernel_size)
+        taps = _window_columns(x, self.widths, 0, self.kernel_size, self.stride, (1,) * dims)
+        return taps.sum(2).reshape(tuple(x.shape[:2]) + self.out_shape) / Tensor._wrap(self.divisor)
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
@@ -409,7 +433,10 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 # ---- unpooling ---------------------------------------------------------------------------------------------
 class MaxUnpool(Function):
     """Put each value at its flat ``index`` in a zero ``(N, C, prod(output_size))`` plane (the inverse of max
-    pooling's ``return_indices``); the gradient of a value is the output gradient at its index."""
+    pooling's ``return_indices``); the gradient of a value is the output gradient at its index (a gather,
+    linear in the gradient: under create_graph=True it is the op ``gather``)."""
+
+    differentiable_backward = True
 
     def forward(self, x, indices, output_size):
         xp = array_module(x)
