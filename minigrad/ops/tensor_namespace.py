@@ -164,10 +164,6 @@ class TensorNamespace:
         return x.split([end - start for start, end in zip(bounds, bounds[1:])], axis)
 
     @staticmethod
-    def take_along_axis(x, indices, axis):
-        return x.gather(axis, indices)
-
-    @staticmethod
     def concatenate(tensors, axis):
         return join.cat(list(tensors), axis)
 

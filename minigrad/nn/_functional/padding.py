@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from ...core.function import Function
-from ...core.device import array_module, scatter_add
+from ...core.device import array_module
 from ...core.tensor import Tensor
+from ...ops.placement import _placed
 
 __all__ = ["pad"]
 
@@ -42,11 +43,13 @@ def _constant_pad(x, widths, value):
 class IndexPad(Function):
     """Padding that copies input elements: along each padded dim, output position j reads input index[j].
 
-    The backward adds each output gradient back to the element it was read
-    from (an element read several times collects several gradients).
+    The backward adds each output gradient back to the element it was read from (an element read
+    several times collects several gradients): ``_placed``, the gradient of indexing, which under
+    create_graph=True is an op whose own backward reads the same elements again.
     """
 
     dense_output = True     # a new tensor in torch's default layout
+    differentiable_backward = True
 
     def name(self):
         return self.torch_name
@@ -62,21 +65,11 @@ class IndexPad(Function):
             x = xp.take(x, index, axis=axis)
         return x
 
-    def composite(self, x):
-        """The same from differentiable ops (``index_select`` per padded dim), for create_graph=True."""
-        for axis, index in self.indices:
-            x = x.index_select(axis, Tensor._wrap(index))
-        return x
-
     def backward(self, grad_output):
-        xp = array_module(grad_output)
         grad = grad_output
         for axis, index in reversed(self.indices):
-            shape = list(grad.shape)
-            shape[axis] = self.input_shape[axis]
-            summed = xp.zeros(shape, dtype=grad.dtype)
-            scatter_add(summed, (slice(None),) * axis + (index,), grad)
-            grad = summed
+            shape = tuple(self.input_shape[axis] if dim == axis else size for dim, size in enumerate(grad.shape))
+            grad = _placed(grad, shape, None, (slice(None),) * axis + (index,), True, shape)
         return grad
 
 

@@ -1,7 +1,8 @@
 """Pooling in 1 and 2 dims: ``F.max_pool1d/2d``, ``F.avg_pool1d/2d`` (one N-d forward and backward each, on
 the convolution's window view: a loop over the kernel offsets only, each a strided view of the padded
 input; the backward is the convolution's col2im, ``fold_windows``) and the adaptive
-forms ``F.adaptive_max_pool1d/2d``, ``F.adaptive_avg_pool1d/2d``."""
+forms ``F.adaptive_max_pool1d/2d``, ``F.adaptive_avg_pool1d/2d``.  Under create_graph=True the pools are
+differentiated through ``composite``s: the windows as columns (``Unfold``), then a sum or the winners."""
 from __future__ import annotations
 
 import itertools
@@ -11,7 +12,8 @@ from ...core.device import array_module
 from ...core.function import Function
 from ...core.tensor import Tensor
 from ...ops import join, linalg, reduction
-from .conv import Unfold, _single, fold_windows, tap_slices, windows
+from .conv import _single
+from .fold import Unfold, fold_windows, tap_slices, windows
 from .padding import ConstantPad
 
 __all__ = ["max_unpool1d", "max_unpool2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
@@ -433,20 +435,25 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 # ---- unpooling ---------------------------------------------------------------------------------------------
 class MaxUnpool(Function):
     """Put each value at its flat ``index`` in a zero ``(N, C, prod(output_size))`` plane (the inverse of max
-    pooling's ``return_indices``); the gradient of a value is the output gradient at its index (a gather,
-    linear in the gradient: under create_graph=True it is the op ``gather``)."""
-
-    differentiable_backward = True
+    pooling's ``return_indices``); the gradient of a value is the output gradient at its index."""
 
     def forward(self, x, indices, output_size):
         xp = array_module(x)
         n, channels = x.shape[:2]
         self.indices, self.input_shape = indices.reshape(n, channels, math.prod(x.shape[2:])), x.shape
+        self.output_size = tuple(output_size)
         output = xp.zeros((n, channels, math.prod(output_size)), dtype=x.dtype)
         # advanced indexing rather than put_along_axis, which not every CuPy has
         output[xp.arange(n)[:, None, None], xp.arange(channels)[None, :, None], self.indices] = \
             x.reshape(self.indices.shape)
         return output.reshape((n, channels) + tuple(output_size))
+
+    def composite(self, x, indices):
+        """The same from differentiable ops (``scatter`` into zeros), for a backward recorded as a graph
+        (create_graph=True)."""
+        plane = x.new_zeros(self.indices.shape[:2] + (math.prod(self.output_size),))
+        scattered = plane.scatter(2, indices.reshape(self.indices.shape), x.reshape(self.indices.shape))
+        return scattered.reshape(tuple(x.shape[:2]) + self.output_size)
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
