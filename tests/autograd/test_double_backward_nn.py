@@ -356,11 +356,12 @@ def test_cosine_similarity_second_derivative_matches_torch(name):
     assert_second_order_matches_torch(fn, shapes)
 
 
+@pytest.mark.parametrize("batch", [(2, 3), ()], ids=["batched", "unbatched"])
 @pytest.mark.parametrize("bias", [True, False])
-def test_bilinear_second_derivative_matches_torch(bias):
+def test_bilinear_second_derivative_matches_torch(bias, batch):
     assert_second_order_matches_torch(
         lambda lib, a, b, w, c: _F(lib).bilinear(a, b, w, c if bias else None),
-        [(2, 3, 4), (2, 3, 5), (6, 4, 5), (6,)])
+        [batch + (4,), batch + (5,), (6, 4, 5), (6,)])
 
 
 def test_gradient_penalty_through_a_cnn_matches_torch():
@@ -381,3 +382,21 @@ def test_gradient_penalty_through_a_cnn_matches_torch():
     as_array = lambda p: numpy.zeros(tuple(p.shape)) if p.grad is None else p.grad.numpy()  # noqa: E731
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         numpy.testing.assert_allclose(as_array(p), as_array(q), rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+def _third_derivative(library, x, w):
+    """A gradient of a gradient of a gradient through a convolution, a pad and a max pool."""
+    F = _F(library)
+    x, w = library.tensor(x, requires_grad=True), library.tensor(w, requires_grad=True)
+    y = F.max_pool2d(F.pad(F.conv2d(x * x, w, stride=2, padding=1), (1, 0, 0, 1), mode="reflect"), 2) ** 2
+    (grad_x,) = library.autograd.grad(y.sum(), x, create_graph=True)
+    (second,) = library.autograd.grad((grad_x * grad_x).sum(), w, create_graph=True)
+    (third,) = library.autograd.grad((second * second).sum(), x)
+    return third.detach().numpy()
+
+
+def test_third_derivative_through_conv_pad_and_pool_matches_torch():
+    rng = numpy.random.default_rng(4)
+    x, w = rng.standard_normal((2, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
+    numpy.testing.assert_allclose(_third_derivative(minigrad, x, w), _third_derivative(torch, x, w),
+                                  rtol=1e-9, atol=1e-10)

@@ -1,4 +1,7 @@
-"""``F.pad``: constant padding (negative amounts crop) and reflect / replicate / circular padding."""
+"""``F.pad``: constant padding (negative amounts crop) and reflect / replicate / circular padding.
+
+Each backward is the adjoint, written so that it is an op again under create_graph=True.
+"""
 from __future__ import annotations
 
 from ...core.function import Function
