@@ -88,6 +88,9 @@ def _composite_backward(node, grad_outputs):
     if node._composite_inputs is None:
         raise RuntimeError(FREED_GRAPH_MESSAGE)
     inputs = [node._graph_tensor(array, ("input", index)) for index, array in enumerate(node._composite_inputs)]
+    # each input behind an alias of its own, and the gradients taken at those: an input computed from
+    # another input (``layer_norm(x * w, w)``) must not pass its gradient on to that one here as well
+    inputs = [tensor.view_as(tensor) if tensor.requires_grad else tensor for tensor in inputs]
     outputs = node.composite(*inputs)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     pairs = [(output, grad) for output, grad in zip(outputs, grad_outputs) if output.requires_grad]

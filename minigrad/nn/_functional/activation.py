@@ -233,6 +233,8 @@ class Threshold(Pointwise):
 class Prelu(Function):
     """``x`` where positive, else ``weight * x``; ``weight`` has one slope per channel (dim 1) or one in all."""
 
+    differentiable_backward = True     # operators and xp functions only
+
     def name(self):
         return "PreluKernelBackward0"
 
@@ -242,10 +244,9 @@ class Prelu(Function):
         slope = self._broadcast(weight, x.ndim)
         return array_module(x).where(x > 0, x, slope * x)
 
-    @staticmethod
-    def _broadcast(weight, ndim):
+    def _broadcast(self, weight, ndim):
         """Slopes shaped to multiply ``(N, C, *)`` along dim 1."""
-        if weight.size == 1:
+        if math.prod(self.weight_shape) == 1:
             return weight.reshape(())
         return weight.reshape([-1 if axis == 1 else 1 for axis in range(ndim)])
 
@@ -258,7 +259,7 @@ class Prelu(Function):
             grad_x = xp.where(positive, grad_output, self._broadcast(weight, x.ndim) * grad_output)
         if self.needs_input_grad[1]:
             per_element = xp.where(positive, 0, x * grad_output)
-            if weight.size == 1:
+            if math.prod(self.weight_shape) == 1:
                 grad_weight = per_element.sum().reshape(self.weight_shape)
             else:
                 axes = tuple(axis for axis in range(x.ndim) if axis != 1)

@@ -5,17 +5,21 @@ columns ``(G, C/G * prod(K), N * prod(L_out))``; the convolution is then one mat
 group with the weight seen as ``(G, O/G, C/G * prod(K))``.  The backward is the same
 matmul transposed; the input gradient goes back through ``fold_windows`` (col2im), a
 loop over the kernel offsets only, each adding one strided slice.  The transposed
-convolution runs the same two pieces the other way round; pooling and ``F.unfold`` /
-``F.fold`` use them too.
+convolution runs the same two pieces the other way round.  Both live in fold.py, with
+``F.unfold`` / ``F.fold``; pooling uses them too.
+
+Under create_graph=True both are differentiated through their ``composite``s: zero
+padding, im2col and col2im as ops (``Unfold``, ``Fold``, fold.py) and matmuls.
 """
 from __future__ import annotations
 
-import itertools
 import math
 
 from ...core.device import array_module
 from ...core.dtypes import c_type_name, from_numpy_dtype, scalar_type_name
 from ...core.function import Function
+from .fold import Fold, Unfold, fold_windows, windows
+from .padding import ConstantPad
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -40,45 +44,6 @@ def _single(value, name="value"):
 def _ntuple(value, dims):
     """torch's ``_pair`` / ``_triple``: an int repeated ``dims`` times; a sequence kept as a tuple."""
     return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
-
-
-def windows(x, kernel_size, stride, dilation):
-    """``(N, C, *L)`` -> ``(N, C, *L_out, *K)``: a read-only strided view, no copy.
-
-    Window ``l`` holds ``x[..., l * stride + k * dilation]`` for each kernel offset ``k < K``
-    (per spatial dim).  ``L_out = (L - dilation (K - 1) - 1) // stride + 1``.
-    """
-    xp = array_module(x)
-    dims = len(kernel_size)
-    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
-    view = xp.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(-dims, 0)))
-    # (N, C, *(L - span + 1), *span): keep every stride-th window and every dilation-th tap
-    return view[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
-                + tuple(slice(None, None, d) for d in dilation)]
-
-
-def fold_windows(grad_windows, shape, stride, dilation):
-    """The transpose of ``windows`` (col2im): ``(N, C, *L_out, *K)`` -> ``(N, C, *shape)``, overlaps summed
-    (the two leading axes are carried through as they are: ``(C, N, ...)`` works the same).
-
-    One strided slice-add per kernel offset: within one offset the windows never
-    collide, so each add is a plain (vectorised) ``+=``.
-    """
-    xp = array_module(grad_windows)
-    dims = len(shape)
-    n, c = grad_windows.shape[:2]
-    out_shape, kernel_size = grad_windows.shape[2:2 + dims], grad_windows.shape[2 + dims:]
-    grad = xp.zeros((n, c) + tuple(shape), dtype=grad_windows.dtype)
-    for offset in itertools.product(*(range(k) for k in kernel_size)):
-        grad[tap_slices(offset, stride, dilation, out_shape)] += grad_windows[(Ellipsis,) + offset]
-    return grad
-
-
-def tap_slices(offset, stride, dilation, out_shape):
-    """Where kernel ``offset`` reads in ``(N, C, *L)``: ``x[..., l * stride + offset * dilation]`` for each
-    output ``l`` (per dim), as slices; ``windows(x)[..., offset]`` is the same view of ``x``."""
-    return (slice(None), slice(None)) + tuple(slice(k * d, k * d + s * (size - 1) + 1, s)
-                                              for k, d, s, size in zip(offset, dilation, stride, out_shape))
 
 
 class Convolution(Function):
@@ -125,6 +90,20 @@ class Convolution(Function):
         view = view.transpose((1,) + tuple(range(2 + dims, 2 + 2 * dims)) + (0,) + tuple(range(2, 2 + dims)))
         return view.reshape(self.groups, channels // self.groups * math.prod(kernel_size),
                             n * math.prod(self.out_shape))
+
+    def composite(self, x, weight, *bias):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True):
+        zero padding (``ConstantPad``), im2col (``Unfold``), one matmul per group."""
+        n, out_channels, kernel_size = x.shape[0], weight.shape[0], tuple(weight.shape[2:])
+        padded = ConstantPad.apply(x, widths=((0, 0), (0, 0)) + self.padding, value=0)
+        columns = Unfold.apply(padded, kernel_size=kernel_size, dilation=self.dilation,
+                               padding=(0,) * len(kernel_size), stride=self.stride)   # (N, C * prod(K), P)
+        columns = columns.reshape(n, self.groups, -1, columns.shape[-1])             # (N, G, C/G * prod(K), P)
+        weights = weight.reshape(self.groups, out_channels // self.groups, -1)       # (G, O/G, C/G * prod(K))
+        output = (weights @ columns).reshape((n, out_channels) + self.out_shape)
+        if bias:
+            output = output + bias[0].reshape((out_channels,) + (1,) * len(kernel_size))
+        return output
 
     def backward(self, grad_output):
         (weight,) = self.saved_tensors
@@ -317,6 +296,7 @@ class ConvolutionTranspose(Function):
     def forward(self, x, weight, *bias, stride, padding, output_padding, dilation, groups):
         xp = array_module(x)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.output_padding = output_padding
         n, in_channels = x.shape[:2]
         self.input_shape, kernel_size = x.shape, weight.shape[2:]
         out_channels = weight.shape[1] * groups
@@ -343,6 +323,26 @@ class ConvolutionTranspose(Function):
         """``(N, C, *L)`` -> ``(G, C/G, N * prod(L))``."""
         n, channels = x.shape[:2]
         return x.swapaxes(0, 1).reshape(self.groups, channels // self.groups, n * math.prod(x.shape[2:]))
+
+    def composite(self, x, weight, *bias):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): one
+        matmul per group into columns, col2im (``Fold``), then ``ConstantPad`` crops ``padding`` from both
+        ends and adds ``output_padding`` zeros at the far end."""
+        n, in_channels = x.shape[:2]
+        kernel_size, dims = tuple(weight.shape[2:]), weight.ndim - 2
+        out_channels = weight.shape[1] * self.groups
+        inputs = x.reshape(n, self.groups, in_channels // self.groups, -1)          # (N, G, C_in/G, P)
+        weights = weight.reshape(self.groups, in_channels // self.groups, -1)       # (G, C_in/G, C_out/G * prod(K))
+        columns = (weights.transpose(1, 2) @ inputs).reshape(n, out_channels * math.prod(kernel_size), -1)
+        reached = tuple((size - 1) * s + d * (k - 1) + 1 for size, k, s, d
+                        in zip(x.shape[2:], kernel_size, self.stride, self.dilation))
+        full = Fold.apply(columns, output_size=reached, kernel_size=kernel_size, dilation=self.dilation,
+                          padding=(0,) * dims, stride=self.stride)
+        output = ConstantPad.apply(full, value=0, widths=((0, 0), (0, 0)) + tuple(
+            (-p, extra - p) for p, extra in zip(self.padding, self.output_padding)))
+        if bias:
+            output = output + bias[0].reshape((out_channels,) + (1,) * dims)
+        return output
 
     def backward(self, grad_output):
         xp = array_module(grad_output)

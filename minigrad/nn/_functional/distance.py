@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...core.function import Function
 from ...core.device import array_module
 from ...ops.arithmetic import as_operands
-from ...ops.broadcast import sum_to
+from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.reduction import norm
 
 __all__ = ["cosine_similarity", "pairwise_distance"]
@@ -25,7 +25,7 @@ class CosineSimilarity(Function):
         xp = array_module(x1)
         self.shapes = (x1.shape, x2.shape)
         a, b = xp.broadcast_arrays(x1, x2)
-        self.dim = dim
+        self.dim, self.eps = dim, eps
         norm_a = xp.sqrt((a * a).sum(axis=dim, keepdims=True))
         norm_b = xp.sqrt((b * b).sum(axis=dim, keepdims=True))
         clamped_a, clamped_b = xp.maximum(norm_a, eps), xp.maximum(norm_b, eps)
@@ -33,6 +33,18 @@ class CosineSimilarity(Function):
         self.save_for_backward(x1, x2)
         self.stats = (norm_a, norm_b, clamped_a, clamped_b, dot)
         return (dot / (clamped_a * clamped_b)).squeeze(axis=dim)
+
+    def composite(self, x1, x2):
+        """torch's own composition, for a backward recorded as a graph (create_graph=True): each input over
+        its norm, the norm clamped at ``eps`` in value only (torch clamps under ``no_grad``)."""
+        shape = broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+        a, b = x1.expand(shape), x2.expand(shape)
+
+        def clamped_norm(x):
+            length = norm(x, 2, dim=self.dim, keepdim=True)
+            return length + (length.clamp_min(self.eps) - length).detach()
+
+        return ((a / clamped_norm(a)) * (b / clamped_norm(b))).sum(self.dim)
 
     def backward(self, grad_output):
         x1, x2 = self.saved_tensors

@@ -1,59 +1,124 @@
-"""``F.unfold`` (im2col: sliding blocks to columns) and ``F.fold`` (col2im: columns summed back into an
-image), each the other's adjoint, on the convolution's window view and ``fold_windows``."""
+"""im2col and col2im: the strided window view of an input (``windows``) and its transpose
+(``fold_windows``), both as ops, ``Unfold`` and ``Fold``, each the other's adjoint and so each
+the other's backward (differentiable again and again), and ``F.unfold`` / ``F.fold`` on them.
+
+The convolutions (conv.py) and pools (pooling.py) are built on the same pieces.
+"""
 from __future__ import annotations
 
+import itertools
 import math
 
-from ...core.function import Function
 from ...core.device import array_module
-from .conv import fold_windows, windows
+from ...core.function import Function
+from ...core.tensor import Tensor
 
 __all__ = ["unfold", "fold"]
 
 
-def _blocks(spatial, kernel_size, dilation, padding, stride):
+def windows(x, kernel_size, stride, dilation):
+    """``(N, C, *L)`` -> ``(N, C, *L_out, *K)``: a read-only strided view, no copy.
+
+    Window ``l`` holds ``x[..., l * stride + k * dilation]`` for each kernel offset ``k < K``
+    (per spatial dim).  ``L_out = (L - dilation (K - 1) - 1) // stride + 1``.
+    """
+    xp = array_module(x)
+    dims = len(kernel_size)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    view = xp.lib.stride_tricks.sliding_window_view(x, spans, axis=tuple(range(-dims, 0)))
+    # (N, C, *(L - span + 1), *span): keep every stride-th window and every dilation-th tap
+    return view[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)
+                + tuple(slice(None, None, d) for d in dilation)]
+
+
+def fold_windows(grad_windows, shape, stride, dilation):
+    """The transpose of ``windows`` (col2im): ``(N, C, *L_out, *K)`` -> ``(N, C, *shape)``, overlaps summed
+    (the two leading axes are carried through as they are: ``(C, N, ...)`` works the same).
+
+    One strided slice-add per kernel offset: within one offset the windows never
+    collide, so each add is a plain (vectorised) ``+=``.
+    """
+    xp = array_module(grad_windows)
+    dims = len(shape)
+    n, c = grad_windows.shape[:2]
+    out_shape, kernel_size = grad_windows.shape[2:2 + dims], grad_windows.shape[2 + dims:]
+    grad = xp.zeros((n, c) + tuple(shape), dtype=grad_windows.dtype)
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        grad[tap_slices(offset, stride, dilation, out_shape)] += grad_windows[(Ellipsis,) + offset]
+    return grad
+
+
+def tap_slices(offset, stride, dilation, out_shape):
+    """Where kernel ``offset`` reads in ``(N, C, *L)``: ``x[..., l * stride + offset * dilation]`` for each
+    output ``l`` (per dim), as slices; ``windows(x)[..., offset]`` is the same view of ``x``."""
+    return (slice(None), slice(None)) + tuple(slice(k * d, k * d + s * (size - 1) + 1, s)
+                                              for k, d, s, size in zip(offset, dilation, stride, out_shape))
+
+
+# ---- im2col and col2im as ops (the convolutions' and pools' composites use them) --------------------------
+def blocks_per_dim(spatial, kernel_size, dilation, padding, stride):
     """The number of sliding blocks per dim (floor division, as torch's ``div_rtn``)."""
     return tuple((size + 2 * p - d * (k - 1) - 1) // s + 1
                  for size, k, d, p, s in zip(spatial, kernel_size, dilation, padding, stride))
 
 
-def _im2col(x, kernel_size, dilation, padding, stride):
-    """``(N, C, H, W)`` -> ``(N, C * KH * KW, L)``, ``L`` the blocks in row-major order (a copy)."""
+def _kernel_first(dims):
+    """The axes that swap ``(N, C, *L_out, *K)`` and ``(N, C, *K, *L_out)`` (either way round)."""
+    return (0, 1) + tuple(range(2 + dims, 2 + 2 * dims)) + tuple(range(2, 2 + dims))
+
+
+def im2col(x, kernel_size, dilation, padding, stride):
+    """``(N, C, *L)`` -> ``(N, C * prod(K), prod(L_out))``, the blocks in row-major order (a copy)."""
     xp = array_module(x)
     if any(padding):
         x = xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
-    view = windows(x, kernel_size, stride, dilation)                          # (N, C, oH, oW, KH, KW)
-    n, channels, blocks = x.shape[0], x.shape[1], view.shape[2:4]
-    return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, channels * math.prod(kernel_size), math.prod(blocks))
+    view = windows(x, kernel_size, stride, dilation)                          # (N, C, *L_out, *K)
+    n, channels, blocks = x.shape[0], x.shape[1], view.shape[2:2 + len(kernel_size)]
+    return view.transpose(_kernel_first(len(kernel_size))).reshape(
+        n, channels * math.prod(kernel_size), math.prod(blocks))
 
 
-def _col2im(columns, output_size, kernel_size, dilation, padding, stride):
-    """``(N, C * KH * KW, L)`` -> ``(N, C, H, W)``: each block's values added where it came from."""
+def col2im(columns, output_size, kernel_size, dilation, padding, stride):
+    """``(N, C * prod(K), prod(L_out))`` -> ``(N, C, *output_size)``: each block's values added where it came from."""
     n = columns.shape[0]
     channels = columns.shape[1] // math.prod(kernel_size)
     padded = tuple(size + 2 * p for size, p in zip(output_size, padding))
-    blocks = _blocks(output_size, kernel_size, dilation, padding, stride)
-    grid = columns.reshape((n, channels) + tuple(kernel_size) + blocks).transpose(0, 1, 4, 5, 2, 3)
+    blocks = blocks_per_dim(output_size, kernel_size, dilation, padding, stride)
+    grid = columns.reshape((n, channels) + tuple(kernel_size) + blocks).transpose(_kernel_first(len(kernel_size)))
     image = fold_windows(grid, padded, stride, dilation)
     return image[(Ellipsis,) + tuple(slice(p, p + size) for p, size in zip(padding, output_size))]
 
 
 class Unfold(Function):
+    """im2col (``F.unfold``).  Its backward is col2im, ``Fold``, its adjoint; under create_graph=True
+    that runs as the op ``Fold``, whose backward is ``Unfold`` again (both are linear)."""
+
+    differentiable_backward = True
+
     def forward(self, x, kernel_size, dilation, padding, stride):
-        self.options, self.shape = (kernel_size, dilation, padding, stride), x.shape[2:]
-        return _im2col(x, kernel_size, dilation, padding, stride)
+        self.options = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding, "stride": stride}
+        self.shape = x.shape[2:]
+        return im2col(x, **self.options)
 
     def backward(self, grad_output):
-        return _col2im(grad_output, self.shape, *self.options)
+        if isinstance(grad_output, Tensor):
+            return Fold.apply(grad_output, output_size=self.shape, **self.options)
+        return col2im(grad_output, self.shape, **self.options)
 
 
 class Fold(Function):
+    """col2im (``F.fold``); its backward is im2col, ``Unfold`` (an op under create_graph=True)."""
+
+    differentiable_backward = True
+
     def forward(self, columns, output_size, kernel_size, dilation, padding, stride):
-        self.options = (kernel_size, dilation, padding, stride)
-        return array_module(columns).ascontiguousarray(_col2im(columns, output_size, *self.options))
+        self.options = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding, "stride": stride}
+        return array_module(columns).ascontiguousarray(col2im(columns, output_size, **self.options))
 
     def backward(self, grad_output):
-        return _im2col(grad_output, *self.options)
+        if isinstance(grad_output, Tensor):
+            return Unfold.apply(grad_output, **self.options)
+        return im2col(grad_output, **self.options)
 
 
 def _pair(value, name):
@@ -96,7 +161,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if len(shape) > 4 or 0 in shape[-3:]:
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {list(shape)}")
-    blocks = _blocks(shape[-2:], kernel_size, dilation, padding, stride)
+    blocks = blocks_per_dim(shape[-2:], kernel_size, dilation, padding, stride)
     if min(blocks) < 1:
         raise RuntimeError(f"Given input with spatial size {_tuple_text(shape[-2:])}, kernel_size="
                            f"{_tuple_text(kernel_size)}, dilation={_tuple_text(dilation)}, padding="
@@ -121,7 +186,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if shape[-2] % math.prod(kernel_size):
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
                            f"but got input.size(1)={shape[-2]} and kernel_size={_tuple_text(kernel_size)}.")
-    blocks = _blocks(output_size, kernel_size, dilation, padding, stride)
+    blocks = blocks_per_dim(output_size, kernel_size, dilation, padding, stride)
     if shape[-1] != math.prod(blocks) or min(blocks) < 1:
         described = (f"Given output_size={_tuple_text(output_size)}, kernel_size={_tuple_text(kernel_size)}, "
                      f"dilation={_tuple_text(dilation)}, padding={_tuple_text(padding)}, "

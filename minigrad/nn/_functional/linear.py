@@ -95,6 +95,8 @@ def linear(input, weight, bias=None):
 class Bilinear(Function):
     """``y_k = x1 @ weight[k] @ x2 + bias_k``: x1 ``(*, in1)``, x2 ``(*, in2)``, weight ``(out, in1, in2)``."""
 
+    differentiable_backward = True     # matmuls, reshapes and sums only
+
     def forward(self, x1, x2, weight, *bias):
         self.save_for_backward(x1, x2, weight)
         xp = array_module(x1)
@@ -107,20 +109,24 @@ class Bilinear(Function):
 
     def backward(self, grad_output):
         x1, x2, weight = self.saved_tensors
-        xp = array_module(x1)
+        out_features, in1, in2 = weight.shape
+        batch = tuple(grad_output.shape[:-1])
+        rows = math.prod(batch)         # counted, not -1: a size 0 makes -1 ambiguous
+        rows_g, rows1, rows2 = (grad_output.reshape(rows, out_features), x1.reshape(rows, in1),
+                                x2.reshape(rows, in2))
         needs = self.needs_input_grad
         grads = [None] * len(needs)
-        if needs[0]:   # sum_k g_k W_k x2: (*, out) x (out, in1, in2) -> (*, in1, in2) . x2
-            grads[0] = xp.einsum("...ij,...j->...i", xp.tensordot(grad_output, weight, axes=([-1], [0])), x2)
-        if needs[1]:
-            grads[1] = xp.einsum("...ij,...i->...j", xp.tensordot(grad_output, weight, axes=([-1], [0])), x1)
-        if needs[2]:   # sum over the batch of g_k x1_i x2_j
-            out_features, in1, in2 = weight.shape
-            rows_g = grad_output.reshape(-1, out_features)
-            outer = (x1.reshape(-1, in1)[:, :, None] * x2.reshape(-1, in2)[:, None, :]).reshape(-1, in1 * in2)
+        if needs[0] or needs[1]:   # per row, sum_k g_k W_k: (rows, in1, in2)
+            mixed = (rows_g @ weight.reshape(out_features, in1 * in2)).reshape(rows, in1, in2)
+            if needs[0]:
+                grads[0] = (mixed @ rows2[:, :, None]).reshape(batch + (in1,))
+            if needs[1]:
+                grads[1] = (rows1[:, None, :] @ mixed).reshape(batch + (in2,))
+        if needs[2]:   # sum over the rows of g_k x1_i x2_j
+            outer = (rows1[:, :, None] * rows2[:, None, :]).reshape(rows, in1 * in2)
             grads[2] = (rows_g.T @ outer).reshape(weight.shape)
         if len(needs) > 3 and needs[3]:
-            grads[3] = grad_output.reshape(-1, grad_output.shape[-1]).sum(axis=0)
+            grads[3] = rows_g.sum(axis=0)
         return tuple(grads)
 
 

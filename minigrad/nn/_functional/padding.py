@@ -1,43 +1,58 @@
-"""``F.pad``: constant padding (negative amounts crop) and reflect / replicate / circular padding."""
+"""``F.pad``: constant padding (negative amounts crop) and reflect / replicate / circular padding.
+
+Each backward is the adjoint, written so that it is an op again under create_graph=True.
+"""
 from __future__ import annotations
 
 from ...core.function import Function
-from ...core.device import array_module, scatter_add
+from ...core.device import array_module
+from ...core.tensor import Tensor
+from ...ops.placement import _placed
 
 __all__ = ["pad"]
 
 
 class ConstantPad(Function):
-    """Pad each dim by ``(before, after)`` with ``value``; a negative amount removes elements."""
+    """Pad each dim by ``(before, after)`` with ``value``; a negative amount removes elements.
+
+    The backward is the adjoint: crop what was padded, zero-pad what was cropped, which is this pad
+    again with the widths negated (an op, so differentiable, under create_graph=True).
+    """
 
     dense_output = True     # a new tensor in torch's default layout
+    differentiable_backward = True
 
     def name(self):
         return "ConstantPadNdBackward0"
 
     def forward(self, x, widths, value):
-        xp = array_module(x)
         self.widths = widths
-        cropped = x[tuple(slice(max(-before, 0), size - max(-after, 0))
-                          for (before, after), size in zip(widths, x.shape))]
-        return xp.pad(cropped, [(max(before, 0), max(after, 0)) for before, after in widths],
-                      constant_values=value)
+        return _constant_pad(x, widths, value)
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
-        inner = grad_output[tuple(slice(max(before, 0), size - max(after, 0))
-                                  for (before, after), size in zip(self.widths, grad_output.shape))]
-        return xp.pad(inner, [(max(-before, 0), max(-after, 0)) for before, after in self.widths])
+        negated = tuple((-before, -after) for before, after in self.widths)
+        if isinstance(grad_output, Tensor):
+            return ConstantPad.apply(grad_output, widths=negated, value=0)
+        return _constant_pad(grad_output, negated, 0)
+
+
+def _constant_pad(x, widths, value):
+    """Crop the negative amounts, then pad the positive ones with ``value``."""
+    cropped = x[tuple(slice(max(-before, 0), size - max(-after, 0)) for (before, after), size in zip(widths, x.shape))]
+    return array_module(x).pad(cropped, [(max(before, 0), max(after, 0)) for before, after in widths],
+                               constant_values=value)
 
 
 class IndexPad(Function):
     """Padding that copies input elements: along each padded dim, output position j reads input index[j].
 
-    The backward adds each output gradient back to the element it was read
-    from (an element read several times collects several gradients).
+    The backward adds each output gradient back to the element it was read from (an element read
+    several times collects several gradients): ``_placed``, the gradient of indexing, which under
+    create_graph=True is an op whose own backward reads the same elements again.
     """
 
     dense_output = True     # a new tensor in torch's default layout
+    differentiable_backward = True
 
     def name(self):
         return self.torch_name
@@ -54,14 +69,10 @@ class IndexPad(Function):
         return x
 
     def backward(self, grad_output):
-        xp = array_module(grad_output)
         grad = grad_output
         for axis, index in reversed(self.indices):
-            shape = list(grad.shape)
-            shape[axis] = self.input_shape[axis]
-            summed = xp.zeros(shape, dtype=grad.dtype)
-            scatter_add(summed, (slice(None),) * axis + (index,), grad)
-            grad = summed
+            shape = tuple(self.input_shape[axis] if dim == axis else size for dim, size in enumerate(grad.shape))
+            grad = _placed(grad, shape, None, (slice(None),) * axis + (index,), True, shape)
         return grad
 
 

@@ -1,7 +1,8 @@
 """Pooling in 1 and 2 dims: ``F.max_pool1d/2d``, ``F.avg_pool1d/2d`` (one N-d forward and backward each, on
 the convolution's window view: a loop over the kernel offsets only, each a strided view of the padded
 input; the backward is the convolution's col2im, ``fold_windows``) and the adaptive
-forms ``F.adaptive_max_pool1d/2d``, ``F.adaptive_avg_pool1d/2d``."""
+forms ``F.adaptive_max_pool1d/2d``, ``F.adaptive_avg_pool1d/2d``.  Under create_graph=True the pools are
+differentiated through ``composite``s: the windows as columns (``Unfold``), then a sum or the winners."""
 from __future__ import annotations
 
 import itertools
@@ -11,7 +12,9 @@ from ...core.device import array_module
 from ...core.function import Function
 from ...core.tensor import Tensor
 from ...ops import join, linalg, reduction
-from .conv import _single, fold_windows, tap_slices, windows
+from .conv import _single
+from .fold import Unfold, fold_windows, tap_slices, windows
+from .padding import ConstantPad
 
 __all__ = ["max_unpool1d", "max_unpool2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
@@ -46,6 +49,15 @@ def _pad_widths(spatial, kernel_size, stride, padding, dilation, out_shape):
     return ((0, 0), (0, 0)) + tuple(
         (p, max((o - 1) * s + d * (k - 1) + 1 - size - p, 0))
         for size, k, s, p, d, o in zip(spatial, kernel_size, stride, padding, dilation, out_shape))
+
+
+def _window_columns(x, widths, fill, kernel_size, stride, dilation):
+    """For a composite: the padded ``x``'s windows as differentiable ops (``ConstantPad``, ``Unfold``),
+    ``(N, C, prod(K), prod(L_out))``."""
+    padded = ConstantPad.apply(x, widths=widths, value=fill)
+    columns = Unfold.apply(padded, kernel_size=kernel_size, dilation=dilation, padding=(0,) * len(kernel_size),
+                           stride=stride)
+    return columns.reshape(x.shape[0], x.shape[1], math.prod(kernel_size), columns.shape[-1])
 
 
 class MaxPool(Function):
@@ -111,6 +123,13 @@ class MaxPool(Function):
             flat = flat * size + start + offset * d
         return flat
 
+    def composite(self, x):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): each
+        window's winning tap read from its windows (``gather``), the winners kept from the forward."""
+        taps = _window_columns(x, self.widths, -math.inf, self.kernel_size, self.stride, self.dilation)
+        winner = Tensor._wrap(self.winner.astype("int64").reshape(taps.shape[:2] + (1, -1)))
+        return taps.gather(2, winner).reshape(tuple(x.shape[:2]) + self.out_shape)
+
     def backward(self, grad_output, _grad_indices=None):   # the int64 indices (when returned) carry no gradient
         xp = array_module(grad_output)
         # col2im with the one-hot windows never built: each tap adds the gradients it won (twice as fast)
@@ -158,6 +177,13 @@ class AvgPool(Function):
             counts = xp.maximum(end - start, 1).astype(dtype)  # never 0: an empty window's sum is 0 anyway
             divisor = divisor * counts.reshape((-1,) + (1,) * (len(self.out_shape) - 1 - axis))
         return divisor
+
+    def composite(self, x):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): the
+        sum of each window's taps, divided."""
+        dims = len(self.kernel_size)
+        taps = _window_columns(x, self.widths, 0, self.kernel_size, self.stride, (1,) * dims)
+        return taps.sum(2).reshape(tuple(x.shape[:2]) + self.out_shape) / Tensor._wrap(self.divisor)
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
@@ -415,11 +441,19 @@ class MaxUnpool(Function):
         xp = array_module(x)
         n, channels = x.shape[:2]
         self.indices, self.input_shape = indices.reshape(n, channels, math.prod(x.shape[2:])), x.shape
+        self.output_size = tuple(output_size)
         output = xp.zeros((n, channels, math.prod(output_size)), dtype=x.dtype)
         # advanced indexing rather than put_along_axis, which not every CuPy has
         output[xp.arange(n)[:, None, None], xp.arange(channels)[None, :, None], self.indices] = \
             x.reshape(self.indices.shape)
         return output.reshape((n, channels) + tuple(output_size))
+
+    def composite(self, x, indices):
+        """The same from differentiable ops (``scatter`` into zeros), for a backward recorded as a graph
+        (create_graph=True)."""
+        plane = x.new_zeros(self.indices.shape[:2] + (math.prod(self.output_size),))
+        scattered = plane.scatter(2, indices.reshape(self.indices.shape), x.reshape(self.indices.shape))
+        return scattered.reshape(tuple(x.shape[:2]) + self.output_size)
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
