@@ -6,18 +6,12 @@ wait on each other more than they compute, and on a machine whose cores are busy
 with other work every matmul waits for a thread that is not scheduled.  Measured
 on a 2-core machine with a CPU-bound process beside it, ``transformer_reverse.py``
 took 19-30 s with NumPy's default threads and 2-3 s with one.  So ``import
-minigrad`` sets NumPy's BLAS to one thread, unless the user has chosen already,
-and runs only the large matmuls on every core: ``for_matmul(m, k, n)`` is the
-thread count for one ``(m, k) @ (k, n)`` product, all cores from
-``LARGE_MATMUL`` multiply-adds on (a whole sequence's input projection or weight
-gradient, a big batch's linear layer), where the BLAS's threads have enough work
-each to pay for waking them.  The user's choice turns this off:
+minigrad`` sets NumPy's BLAS to one thread, unless the user has chosen already:
 
 * ``MINIGRAD_NUM_THREADS=n`` in the environment: minigrad sets ``n`` threads;
 * ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` set: the
   BLAS has read it at load time, and minigrad leaves it alone;
-* ``minigrad.set_num_threads(n)`` at any time, as ``torch.set_num_threads``
-  (then every matmul uses ``n`` threads).
+* ``minigrad.set_num_threads(n)`` at any time, as ``torch.set_num_threads``.
 
 The BLAS is found among the libraries loaded into the process (OpenBLAS, as in
 NumPy's wheels, or MKL) and called through ``ctypes``, as threadpoolctl does,
@@ -28,7 +22,6 @@ not affected.
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import pathlib
@@ -44,31 +37,6 @@ _SYMBOLS = [("openblas_set_num_threads", "openblas_get_num_threads"),
             ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
             ("MKL_Set_Num_Threads", "MKL_Get_Max_Threads")]
 _controls = None        # [(setter, getter)] of the BLAS libraries found, looked up once
-# multiply-adds (m * k * n) from which a matmul runs on every core while minigrad picks threads
-LARGE_MATMUL = 2 ** 23
-_ONE_THREAD = contextlib.nullcontext()
-
-
-class _AllCores:
-    """``with``: the BLAS on every core for the block, then on one thread again."""
-
-    def __init__(self, cores):
-        self.cores, self.depth = cores, 0
-
-    def __enter__(self):
-        self.depth += 1
-        if self.depth == 1:
-            for setter, _ in _blas_controls():
-                setter(self.cores)
-
-    def __exit__(self, *exception):
-        self.depth -= 1
-        if self.depth == 0:
-            for setter, _ in _blas_controls():
-                setter(1)
-
-
-_all_cores = None       # an _AllCores while minigrad picks the threads (one by default), else None
 
 
 def set_num_threads(n: int) -> None:
@@ -77,18 +45,8 @@ def set_num_threads(n: int) -> None:
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
-    global _all_cores
-    _all_cores = None                           # the user's count, for every matmul
     for setter, _ in _blas_controls():
         setter(n)
-
-
-def for_matmul(m, k, n):
-    """``with threads.for_matmul(m, k, n): a @ b``: the BLAS threads for an ``(m, k) @ (k, n)``
-    product (a batch of products: ``m`` counts every row), see the module's docstring."""
-    if _all_cores is not None and m * k * n >= LARGE_MATMUL:
-        return _all_cores
-    return _ONE_THREAD
 
 
 def get_num_threads() -> int | None:
@@ -136,7 +94,6 @@ def _blas_library_paths():
 
 def _default_threads():
     """At import: one thread, or ``MINIGRAD_NUM_THREADS``, unless the user set the BLAS's own variable."""
-    global _all_cores
     chosen = os.environ.get("MINIGRAD_NUM_THREADS")
     if chosen:
         if not chosen.strip().isdigit() or int(chosen) < 1:
@@ -144,6 +101,3 @@ def _default_threads():
         set_num_threads(int(chosen))
     elif not any(os.environ.get(name) for name in _USER_CHOICE):
         set_num_threads(1)
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        if (cores or 1) > 1 and _blas_controls():
-            _all_cores = _AllCores(cores)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import numbers
 
-from .. import threads
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
@@ -45,16 +44,14 @@ class Matmul(Function):
     def forward(self, a, b, via_matmul=False):
         self.save_for_backward(a, b)
         self.ndims, self.via_matmul = (a.ndim, b.ndim), via_matmul
-        with _blas_threads(a, b):
-            return array_module(a).matmul(a, b)
+        return array_module(a).matmul(a, b)
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
         xp = array_module(a)
         needs_a, needs_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:          # the common case: no vectors, no batch
-            with _blas_threads(a, b):
-                return (grad_output @ b.T if needs_a else None), (a.T @ grad_output if needs_b else None)
+            return (grad_output @ b.T if needs_a else None), (a.T @ grad_output if needs_b else None)
         # a vector argument is a (1, n) row / (n, 1) column; put its axis back into the gradient
         matrix_a = a.reshape(1, -1) if a.ndim == 1 else a
         matrix_b = b.reshape(-1, 1) if b.ndim == 1 else b
@@ -70,17 +67,6 @@ class Matmul(Function):
             grad_b = sum_to(xp.matmul(xp.swapaxes(matrix_a, -1, -2), grad_output), matrix_b.shape)
             grad_b = grad_b.reshape(b.shape)
         return grad_a, grad_b
-
-
-def _blas_threads(a, b):
-    """``threads.for_matmul`` for ``a @ b`` (batches and broadcasting counted in the rows)."""
-    k = a.shape[-1]
-    if not k:
-        return threads.for_matmul(0, 0, 0)
-    columns = b.shape[-1] if b.ndim > 1 else 1
-    batches_of_b = math.prod(b.shape) // (k * columns) if columns else 0
-    rows = max(math.prod(a.shape) // k, batches_of_b * (a.shape[-2] if a.ndim > 1 else 1))
-    return threads.for_matmul(rows, k, columns)
 
 
 class Outer(Function):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-from ... import threads
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
@@ -32,9 +31,7 @@ class Linear(Function):
     def forward(self, x, weight, *bias):
         self.input_ndim, self.has_bias = x.ndim, bool(bias)
         self.save_for_backward(x, weight)
-        out_features, in_features = weight.shape
-        with threads.for_matmul(x.size // max(in_features, 1), in_features, out_features):
-            output = x @ weight.T
+        output = x @ weight.T
         if bias:
             output += bias[0]   # a fresh array: adding in place saves a copy
         return output
@@ -42,15 +39,13 @@ class Linear(Function):
     def backward(self, grad_output):
         x, weight = self.saved_tensors
         out_features, in_features = weight.shape
+        grad_x = grad_output @ weight if self.needs_input_grad[0] else None
+        grad_weight = grad_bias = None
         # every leading dim is a batch dim (counted, not -1: a size 0 makes -1 ambiguous)
         batch = math.prod(grad_output.shape[:-1])
         rows = grad_output.reshape(batch, out_features)
-        grad_x = grad_weight = grad_bias = None
-        with threads.for_matmul(batch, in_features, out_features):
-            if self.needs_input_grad[0]:
-                grad_x = grad_output @ weight
-            if self.needs_input_grad[1]:
-                grad_weight = rows.T @ x.reshape(batch, in_features)
+        if self.needs_input_grad[1]:
+            grad_weight = rows.T @ x.reshape(batch, in_features)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             grad_bias = rows.sum(axis=0)
         return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]

@@ -13,9 +13,6 @@ layer and one direction:
   the weight gradients are whole-sequence matmuls after the loop
   (``dW_hh = dgates^T @ h_prev`` over all steps at once).
 
-The whole-sequence matmuls, and the step matmuls of a large layer, run on every
-core (``threads.for_matmul``); the rest runs on one.
-
 The composed, one-op-per-equation version of the same maths, to read first, is
 ``readable.py``; the parity tests check both against torch.
 
@@ -49,7 +46,6 @@ from __future__ import annotations
 
 import numpy
 
-from ... import threads
 from ...core.function import Function
 from ...core.device import array_module
 from . import cuda_kernels, readable
@@ -181,14 +177,6 @@ class _RecurrentLayer(Function):
         rows = buffer[layout.shift:layout.shift + layout.rows][layout.last_rows]
         return rows.copy() if isinstance(layout.last_rows, slice) else rows
 
-    def _sequence_matmuls(self, layout, w_ih):
-        """BLAS threads (``threads.for_matmul``) for the whole-sequence products with ``W_ih``."""
-        return threads.for_matmul(layout.rows, w_ih.shape[1], w_ih.shape[0])
-
-    def _step_matmuls(self, layout, w_hh):
-        """BLAS threads for the loop's per-step products with ``W_hh``."""
-        return threads.for_matmul(layout.batch, w_hh.shape[1], w_hh.shape[0])
-
     def _grad_rows(self, layout, grad_output):
         return layout.to_sequence_order(_as_rows(grad_output, layout.rows))
 
@@ -218,26 +206,24 @@ class RNNLayer(_RecurrentLayer):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.layout, self.has_bias, self.nonlinearity = layout, has_bias, nonlinearity
         tanh = nonlinearity == "tanh"
-        with self._sequence_matmuls(layout, w_ih):
-            projected = xp.matmul(x_rows, w_ih.T)                   # (N, H), all steps at once
+        projected = xp.matmul(x_rows, w_ih.T)                       # (N, H), all steps at once
         if has_bias:
             projected += b_ih + b_hh
         hidden = self._hidden_buffer(xp, layout, h0, x.dtype)
         w_hh_t, shift = w_hh.T, layout.shift
         kernels = cuda_kernels.step_kernels(xp)
-        with self._step_matmuls(layout, w_hh):
-            for row, prev, size in layout.order:
-                h = hidden[shift + row:shift + row + size]
-                xp.matmul(hidden[prev:prev + size], w_hh_t, out=h)
-                if kernels:   # CUDA hook: the three lines below as one kernel
-                    step = kernels.rnn_tanh_forward if tanh else kernels.rnn_relu_forward
-                    step(projected[row:row + size], h)
-                    continue
-                h += projected[row:row + size]
-                if tanh:
-                    xp.tanh(h, out=h)
-                else:
-                    xp.maximum(h, 0, out=h)
+        for row, prev, size in layout.order:
+            h = hidden[shift + row:shift + row + size]
+            xp.matmul(hidden[prev:prev + size], w_hh_t, out=h)
+            if kernels:   # CUDA hook: the three lines below as one kernel
+                step = kernels.rnn_tanh_forward if tanh else kernels.rnn_relu_forward
+                step(projected[row:row + size], h)
+                continue
+            h += projected[row:row + size]
+            if tanh:
+                xp.tanh(h, out=h)
+            else:
+                xp.maximum(h, 0, out=h)
         output = self._output(layout, hidden)
         self.save_for_backward(x, w_ih, w_hh, output, x_rows, hidden)
         return output, self._final(layout, hidden)
@@ -253,18 +239,16 @@ class RNNLayer(_RecurrentLayer):
         grad_pre = self._grad_rows(layout, grad_output).copy()      # becomes d loss / d z
         grad_h = grad_hn.copy()                                     # d loss / d h carried back
         kernels = cuda_kernels.step_kernels(xp)
-        with self._step_matmuls(layout, w_hh):
-            for row, _, size in reversed(layout.order):
-                dz = grad_pre[row:row + size]
-                if kernels:   # CUDA hook: the two lines below as one kernel
-                    kernels.rnn_backward(grad_h[:size], slope[row:row + size], dz)
-                else:
-                    dz += grad_h[:size]
-                    dz *= slope[row:row + size]
-                xp.matmul(dz, w_hh, out=grad_h[:size])
-        with self._sequence_matmuls(layout, w_ih):
-            grads = [self._grad_input(layout, grad_pre @ w_ih) if self.needs_input_grad[0] else None,
-                     grad_h, grad_pre.T @ x_rows, grad_pre.T @ hidden[layout.prev_rows]]
+        for row, _, size in reversed(layout.order):
+            dz = grad_pre[row:row + size]
+            if kernels:   # CUDA hook: the two lines below as one kernel
+                kernels.rnn_backward(grad_h[:size], slope[row:row + size], dz)
+            else:
+                dz += grad_h[:size]
+                dz *= slope[row:row + size]
+            xp.matmul(dz, w_hh, out=grad_h[:size])
+        grads = [self._grad_input(layout, grad_pre @ w_ih) if self.needs_input_grad[0] else None,
+                 grad_h, grad_pre.T @ x_rows, grad_pre.T @ hidden[layout.prev_rows]]
         if self.has_bias:
             grad_bias = grad_pre.sum(axis=0)
             grads += [grad_bias, grad_bias.copy()]
@@ -304,8 +288,7 @@ class LSTMLayer(_RecurrentLayer):
         H, dtype = w_ih.shape[0] // 4, x.dtype
         B, shift = layout.batch, layout.shift
         prepare = lambda weight: _for_exp(_gate_blocks(weight, LSTM_ORDER), 3)  # noqa: E731
-        with self._sequence_matmuls(layout, w_ih):
-            gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
+        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
         if has_bias:
             gates += prepare(b_ih + b_hh)[:, None, :]
         w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (4, P, H)
@@ -316,30 +299,29 @@ class LSTMLayer(_RecurrentLayer):
         recurrent = xp.empty((4, B, H), dtype)
         input_gate = xp.empty((B, H), dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        with self._step_matmuls(layout, w_hh):
-            for row, prev, size in layout.order:
-                here, now = slice(row, row + size), slice(shift + row, shift + row + size)
-                step = gates[:, here]
-                if kernels:   # CUDA hook: the matmul, then the elementwise lines below as one kernel
-                    xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
-                    kernels.lstm_forward(*recurrent[:, :size], cell[prev:prev + size], *step,
-                                         cell[now], tanh_cell[here], gated[here] if has_proj else hidden[now])
-                    if has_proj:
-                        xp.matmul(gated[here], w_hr.T, out=hidden[now])
-                    continue
-                step += xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
-                _sigmoid(step[:3])
-                xp.tanh(step[3], out=step[3])
-                output_gate, forget_gate, in_gate, candidate = step
-                c = cell[now]
-                xp.multiply(forget_gate, cell[prev:prev + size], out=c)                      # f * c_prev
-                c += xp.multiply(in_gate, candidate, out=input_gate[:size])                 # + i * g
-                xp.tanh(c, out=tanh_cell[here])
+        for row, prev, size in layout.order:
+            here, now = slice(row, row + size), slice(shift + row, shift + row + size)
+            step = gates[:, here]
+            if kernels:   # CUDA hook: the matmul, then the elementwise lines below as one kernel
+                xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+                kernels.lstm_forward(*recurrent[:, :size], cell[prev:prev + size], *step,
+                                     cell[now], tanh_cell[here], gated[here] if has_proj else hidden[now])
                 if has_proj:
-                    xp.multiply(output_gate, tanh_cell[here], out=gated[here])
                     xp.matmul(gated[here], w_hr.T, out=hidden[now])
-                else:
-                    xp.multiply(output_gate, tanh_cell[here], out=hidden[now])              # o * tanh(c)
+                continue
+            step += xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+            _sigmoid(step[:3])
+            xp.tanh(step[3], out=step[3])
+            output_gate, forget_gate, in_gate, candidate = step
+            c = cell[now]
+            xp.multiply(forget_gate, cell[prev:prev + size], out=c)                      # f * c_prev
+            c += xp.multiply(in_gate, candidate, out=input_gate[:size])                 # + i * g
+            xp.tanh(c, out=tanh_cell[here])
+            if has_proj:
+                xp.multiply(output_gate, tanh_cell[here], out=gated[here])
+                xp.matmul(gated[here], w_hr.T, out=hidden[now])
+            else:
+                xp.multiply(output_gate, tanh_cell[here], out=hidden[now])              # o * tanh(c)
         output = self._output(layout, hidden)
         self.save_for_backward(x, w_ih, w_hh, w_hr, output, x_rows, gates, hidden, cell, tanh_cell, gated)
         return output, self._final(layout, hidden), self._final(layout, cell)
@@ -357,39 +339,38 @@ class LSTMLayer(_RecurrentLayer):
         dh_buffer, scratch = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((4, B, grad_h.shape[-1]), gates.dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        with self._step_matmuls(layout, w_hh):
-            for row, _, size in reversed(layout.order):
-                here = slice(row, row + size)
-                if kernels:   # CUDA hook: the elementwise lines below as one kernel, then the matmul
-                    dgates, rest = grad_gates[:, here], (cell_slope[here], *factors[:, here], gates[1, here])
-                    if self.has_proj:
-                        dh_out = xp.add(grad_output[here], grad_h[:size], out=grad_hidden[here])
-                        dh = xp.matmul(dh_out, w_hr, out=dh_buffer[:size])
-                        kernels.lstm_backward_proj(dh, *rest, grad_c[:size], *dgates)
-                    else:
-                        kernels.lstm_backward(grad_output[here], grad_h[:size], *rest, grad_c[:size], *dgates)
-                    xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
-                    continue
+        for row, _, size in reversed(layout.order):
+            here = slice(row, row + size)
+            if kernels:   # CUDA hook: the elementwise lines below as one kernel, then the matmul
+                dgates, rest = grad_gates[:, here], (cell_slope[here], *factors[:, here], gates[1, here])
                 if self.has_proj:
                     dh_out = xp.add(grad_output[here], grad_h[:size], out=grad_hidden[here])
                     dh = xp.matmul(dh_out, w_hr, out=dh_buffer[:size])
+                    kernels.lstm_backward_proj(dh, *rest, grad_c[:size], *dgates)
                 else:
-                    dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
-                dc = grad_c[:size]
-                dc += xp.multiply(dh, cell_slope[here], out=scratch[:size])
-                dgates = grad_gates[:, here]
-                xp.multiply(dh, factors[0, here], out=dgates[0])                             # o
-                xp.multiply(dc, factors[1:, here], out=dgates[1:])                           # f, i, g
-                dc *= gates[1, here]                                     # dc_{t-1} = dc_t * f
+                    kernels.lstm_backward(grad_output[here], grad_h[:size], *rest, grad_c[:size], *dgates)
                 xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
-        grad_x, grad_gates_t = None, grad_gates.transpose(0, 2, 1)  # (4, H, N)
-        with self._sequence_matmuls(layout, w_ih):
-            if self.needs_input_grad[0]:
-                grad_x = xp.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
-                grad_x = self._grad_input(layout, grad_x)
-            grads = [grad_x, grad_h, grad_c,
-                     _torch_blocks(xp.matmul(grad_gates_t, x_rows), LSTM_UNORDER),
-                     _torch_blocks(xp.matmul(grad_gates_t, hidden[layout.prev_rows]), LSTM_UNORDER)]
+                continue
+            if self.has_proj:
+                dh_out = xp.add(grad_output[here], grad_h[:size], out=grad_hidden[here])
+                dh = xp.matmul(dh_out, w_hr, out=dh_buffer[:size])
+            else:
+                dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
+            dc = grad_c[:size]
+            dc += xp.multiply(dh, cell_slope[here], out=scratch[:size])
+            dgates = grad_gates[:, here]
+            xp.multiply(dh, factors[0, here], out=dgates[0])                             # o
+            xp.multiply(dc, factors[1:, here], out=dgates[1:])                           # f, i, g
+            dc *= gates[1, here]                                     # dc_{t-1} = dc_t * f
+            xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = xp.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
+            grad_x = self._grad_input(layout, grad_x)
+        grad_gates_t = grad_gates.transpose(0, 2, 1)                 # (4, H, N)
+        grads = [grad_x, grad_h, grad_c,
+                 _torch_blocks(xp.matmul(grad_gates_t, x_rows), LSTM_UNORDER),
+                 _torch_blocks(xp.matmul(grad_gates_t, hidden[layout.prev_rows]), LSTM_UNORDER)]
         if self.has_bias:
             grad_bias = _torch_blocks(grad_gates.sum(axis=1), LSTM_UNORDER)
             grads += [grad_bias, grad_bias.copy()]
@@ -444,8 +425,7 @@ class GRULayer(_RecurrentLayer):
         self.layout, self.has_bias = layout, has_bias
         shift, dtype = layout.shift, x.dtype
         prepare = lambda weight: _for_exp(_gate_blocks(weight, GRU_ORDER), 2)  # noqa: E731
-        with self._sequence_matmuls(layout, w_ih):
-            gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (3, N, H): -r, -z, n parts
+        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (3, N, H): -r, -z, n parts
         if has_bias:                                                 # b_hn stays inside r * (.)
             b_hh = prepare(b_hh)
             gates += prepare(b_ih)[:, None, :]
@@ -456,30 +436,29 @@ class GRULayer(_RecurrentLayer):
         w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (3, H, H)
         scratch = xp.empty((layout.batch, H), dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        with self._step_matmuls(layout, w_hh):
-            for row, prev, size in layout.order:
-                here = slice(row, row + size)
-                h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
-                xp.matmul(h_prev, w_hh_t, out=rec)
-                if kernels:   # CUDA hook: the lines below as one kernel
-                    h = hidden[shift + row:shift + row + size]
-                    if has_bias:
-                        kernels.gru_forward_bias(rec[0], rec[1], h_prev, b_hh[2], rec[2], *step, h)
-                    else:
-                        kernels.gru_forward(rec[0], rec[1], h_prev, rec[2], *step, h)
-                    continue
-                if has_bias:
-                    rec[2] += b_hh[2]
-                reset_update = step[:2]
-                reset_update += rec[:2]
-                _sigmoid(reset_update)
-                new = step[2]
-                new += xp.multiply(step[0], rec[2], out=scratch[:size])  # + r * (W_hn h + b_hn)
-                xp.tanh(new, out=new)
+        for row, prev, size in layout.order:
+            here = slice(row, row + size)
+            h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
+            xp.matmul(h_prev, w_hh_t, out=rec)
+            if kernels:   # CUDA hook: the lines below as one kernel
                 h = hidden[shift + row:shift + row + size]
-                xp.subtract(h_prev, new, out=h)                         # h = n + z * (h_prev - n)
-                h *= step[1]
-                h += new
+                if has_bias:
+                    kernels.gru_forward_bias(rec[0], rec[1], h_prev, b_hh[2], rec[2], *step, h)
+                else:
+                    kernels.gru_forward(rec[0], rec[1], h_prev, rec[2], *step, h)
+                continue
+            if has_bias:
+                rec[2] += b_hh[2]
+            reset_update = step[:2]
+            reset_update += rec[:2]
+            _sigmoid(reset_update)
+            new = step[2]
+            new += xp.multiply(step[0], rec[2], out=scratch[:size])  # + r * (W_hn h + b_hn)
+            xp.tanh(new, out=new)
+            h = hidden[shift + row:shift + row + size]
+            xp.subtract(h_prev, new, out=h)                         # h = n + z * (h_prev - n)
+            h *= step[1]
+            h += new
         output = self._output(layout, hidden)
         self.save_for_backward(x, w_ih, w_hh, output, x_rows, gates, recurrent, hidden)
         return output, self._final(layout, hidden)
@@ -499,34 +478,32 @@ class GRULayer(_RecurrentLayer):
         dh_buffer, carried = xp.empty((B, H), gates.dtype), xp.empty((B, H), gates.dtype)
         per_gate = xp.empty((3, B, H), gates.dtype)
         kernels = cuda_kernels.step_kernels(xp)
-        with self._step_matmuls(layout, w_hh):
-            for row, _, size in reversed(layout.order):
-                here = slice(row, row + size)
-                if kernels:   # CUDA hook: the lines below as two kernels around the matmul
-                    dgates = grad_hidden_gates[:, here]
-                    kernels.gru_backward(grad_output[here], grad_h[:size], new_factor[here],
-                                         reset_factor[here], update_factor[here], reset[here], update[here],
-                                         grad_input_gates[2, here], *dgates, carried[:size])
-                    xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size])
-                    kernels.gru_backward_carry(*per_gate[:, :size], carried[:size], grad_h[:size])
-                    continue
-                dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
-                d_new = xp.multiply(dh, new_factor[here], out=grad_input_gates[2, here])
+        for row, _, size in reversed(layout.order):
+            here = slice(row, row + size)
+            if kernels:   # CUDA hook: the lines below as two kernels around the matmul
                 dgates = grad_hidden_gates[:, here]
-                xp.multiply(d_new, reset_factor[here], out=dgates[0])                      # r
-                xp.multiply(dh, update_factor[here], out=dgates[1])                        # z
-                xp.multiply(d_new, reset[here], out=dgates[2])                             # W_hn h + b_hn
-                xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
-                grad_h[:size] += xp.multiply(dh, update[here], out=carried[:size])         # + z * dh
+                kernels.gru_backward(grad_output[here], grad_h[:size], new_factor[here],
+                                     reset_factor[here], update_factor[here], reset[here], update[here],
+                                     grad_input_gates[2, here], *dgates, carried[:size])
+                xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size])
+                kernels.gru_backward_carry(*per_gate[:, :size], carried[:size], grad_h[:size])
+                continue
+            dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
+            d_new = xp.multiply(dh, new_factor[here], out=grad_input_gates[2, here])
+            dgates = grad_hidden_gates[:, here]
+            xp.multiply(d_new, reset_factor[here], out=dgates[0])                      # r
+            xp.multiply(dh, update_factor[here], out=dgates[1])                        # z
+            xp.multiply(d_new, reset[here], out=dgates[2])                             # W_hn h + b_hn
+            xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
+            grad_h[:size] += xp.multiply(dh, update[here], out=carried[:size])         # + z * dh
         grad_input_gates[:2] = grad_hidden_gates[:2]
         grad_x = None
-        with self._sequence_matmuls(layout, w_ih):
-            if self.needs_input_grad[0]:
-                grad_x = xp.matmul(grad_input_gates, _gate_blocks(w_ih, GRU_ORDER)).sum(axis=0)
-                grad_x = self._grad_input(layout, grad_x)
-            grads = [grad_x, grad_h,
-                     _torch_blocks(xp.matmul(grad_input_gates.transpose(0, 2, 1), x_rows), GRU_ORDER),
-                     _torch_blocks(xp.matmul(grad_hidden_gates.transpose(0, 2, 1), h_prev), GRU_ORDER)]
+        if self.needs_input_grad[0]:
+            grad_x = xp.matmul(grad_input_gates, _gate_blocks(w_ih, GRU_ORDER)).sum(axis=0)
+            grad_x = self._grad_input(layout, grad_x)
+        grads = [grad_x, grad_h,
+                 _torch_blocks(xp.matmul(grad_input_gates.transpose(0, 2, 1), x_rows), GRU_ORDER),
+                 _torch_blocks(xp.matmul(grad_hidden_gates.transpose(0, 2, 1), h_prev), GRU_ORDER)]
         if self.has_bias:
             grads += [_torch_blocks(grad_input_gates.sum(axis=1), GRU_ORDER),
                       _torch_blocks(grad_hidden_gates.sum(axis=1), GRU_ORDER)]
