@@ -2,6 +2,7 @@
 
     python benchmarks/bench_processes.py [--pairs 3] [--quick] [--threads default 1]
     python benchmarks/bench_processes.py --only lstm --hidden 64 --batch 64 --length 28
+    python benchmarks/bench_processes.py --threads default --pairs 2 --markdown speed.md
 
 Two libraries in one process distort each other: their thread pools compete
 (torch ran 10-19 ms a step beside minigrad, 6-7 ms alone).  Here every
@@ -172,6 +173,7 @@ def main(argv=None):
     parser.add_argument("--only", choices=list(MATRIX), nargs="+", help="these workloads only")
     parser.add_argument("--hidden", type=int), parser.add_argument("--batch", type=int)
     parser.add_argument("--length", type=int), parser.add_argument("--d-model", type=int, dest="d_model")
+    parser.add_argument("--markdown", help="also write the results as a Markdown table to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--workload", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
@@ -181,6 +183,8 @@ def main(argv=None):
     print("each library in its own process; ratio = minigrad / torch per pair, median (range) over "
           f"{args.pairs} pairs; wall and CPU seconds per training step", flush=True)
     chosen = {name: MATRIX[name] for name in (args.only or MATRIX)}
+    table = ["| work | threads | minigrad ms/step | torch ms/step | wall ratio, median (range) | CPU ratio |",
+             "|---|---|---|---|---|---|"]
     fixed = {key: getattr(args, key) for key in ("hidden", "batch", "length", "d_model") if getattr(args, key)}
     for workload, configs in chosen.items():
         configs = [config for config in configs if all(config.get(k, v) == v for k, v in fixed.items())]
@@ -190,6 +194,12 @@ def main(argv=None):
             print(f"{label:<52} minigrad {statistics.median(times['minigrad']) * 1e3:8.2f} ms  "
                   f"torch {statistics.median(times['torch']) * 1e3:8.2f} ms  wall {_range(ratio['wall'])}  "
                   f"cpu {_range(ratio['cpu'])}", flush=True)
+            work = f"{workload} {', '.join(f'{k} {v}' for k, v in config.items())}"
+            table.append(f"| {work} | {threads} | {statistics.median(times['minigrad']) * 1e3:.1f} | "
+                         f"{statistics.median(times['torch']) * 1e3:.1f} | {_range(ratio['wall'])} | "
+                         f"{_range(ratio['cpu'])} |")
+            if args.markdown:       # rewritten after every cell: a long run's partial table survives
+                pathlib.Path(args.markdown).write_text("\n".join(table) + "\n")
 
 
 if __name__ == "__main__":
