@@ -35,6 +35,10 @@ class Matmul(Function):
         if self.via_matmul:
             # torch's matmul folds batches into mm/bmm and views the result back (_unsafe_view);
             # a vector times a matrix is mm on (1, n) then squeeze
+            if self.ndims[0] == 2 and self.ndims[1] >= 3:
+                # a matrix times a batch: torch computes (b^T a^T)^T and copies it contiguous,
+                # unless a has one row (the transpose already is)
+                return "TransposeBackward0" if self.left_rows == (1,) else "CloneBackward0"
             if max(self.ndims) >= 3:
                 return "UnsafeViewBackward0"
             if self.ndims == (1, 2):
@@ -43,7 +47,9 @@ class Matmul(Function):
 
     def forward(self, a, b, via_matmul=False):
         self.save_for_backward(a, b)
-        self.ndims, self.via_matmul = (a.ndim, b.ndim), via_matmul
+        self.ndims, self.via_matmul, self.left_rows = (a.ndim, b.ndim), via_matmul, a.shape[:1]
+        if a.ndim > 2 and b.ndim == 2:           # one (rows, k) @ (k, n) product, as torch folds it
+            return (_rows(a) @ b).reshape(a.shape[:-1] + b.shape[-1:])
         return array_module(a).matmul(a, b)
 
     def backward(self, grad_output):
@@ -52,6 +58,10 @@ class Matmul(Function):
         needs_a, needs_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:          # the common case: no vectors, no batch
             return (grad_output @ b.T if needs_a else None), (a.T @ grad_output if needs_b else None)
+        if a.ndim > 2 and b.ndim == 2:           # batches of a times one matrix: folded, as in forward
+            grad_rows = _rows(grad_output)
+            return ((grad_rows @ b.T).reshape(a.shape) if needs_a else None,
+                    _rows(a).T @ grad_rows if needs_b else None)
         # a vector argument is a (1, n) row / (n, 1) column; put its axis back into the gradient
         matrix_a = a.reshape(1, -1) if a.ndim == 1 else a
         matrix_b = b.reshape(-1, 1) if b.ndim == 1 else b
@@ -67,6 +77,11 @@ class Matmul(Function):
             grad_b = sum_to(xp.matmul(xp.swapaxes(matrix_a, -1, -2), grad_output), matrix_b.shape)
             grad_b = grad_b.reshape(b.shape)
         return grad_a, grad_b
+
+
+def _rows(array):
+    """``(..., k)`` as a ``(rows, k)`` matrix (a view when it can be)."""
+    return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
 
 
 class Outer(Function):

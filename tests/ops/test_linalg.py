@@ -14,7 +14,7 @@ MATMUL_SHAPES = [
     ((3,), (3,)), ((3,), (3, 4)), ((4, 3), (3,)), ((4, 3), (3, 5)), ((2, 4, 3), (3,)), ((3,), (2, 3, 4)),
     ((2, 4, 3), (3, 5)), ((4, 3), (2, 3, 5)), ((2, 4, 3), (2, 3, 5)), ((2, 1, 4, 3), (5, 3, 2)),
     ((1, 3, 1, 7, 2), (2, 1, 5, 2, 8)), ((4, 1, 2, 3), (1, 3, 3, 2)), ((1, 1), (1, 1)), ((2, 3, 1), (1, 4)),
-    ((0, 3), (3, 4)), ((2, 0), (0, 4)),
+    ((0, 3), (3, 4)), ((2, 0), (0, 4)), ((0, 3, 4), (4, 5)), ((2, 3, 0), (0, 5)), ((2, 2, 3, 4), (4, 1)),
 ]
 
 
@@ -139,7 +139,8 @@ def test_grad_fn_names_follow_torch():
     def names(lib):
         m, v = lib.ones(3, 4, requires_grad=True), lib.ones(4, requires_grad=True)
         batch = lib.ones(2, 3, 4, requires_grad=True)
-        outputs = [m @ m.T, m @ v, v @ v, lib.bmm(batch, batch.transpose(1, 2)), lib.outer(v, v)]
+        outputs = [m @ m.T, m @ v, v @ v, lib.bmm(batch, batch.transpose(1, 2)), lib.outer(v, v),
+                   batch @ m.T, m @ batch.transpose(1, 2), m[:1] @ batch.transpose(1, 2), v @ batch.mT]
         return [type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name() for y in outputs]
     assert names(minigrad) == names(torch)
 

@@ -31,7 +31,10 @@ class Linear(Function):
     def forward(self, x, weight, *bias):
         self.input_ndim, self.has_bias = x.ndim, bool(bias)
         self.save_for_backward(x, weight)
-        output = x @ weight.T
+        # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
+        out_features, in_features = weight.shape
+        rows = x.reshape(math.prod(x.shape[:-1]), in_features)
+        output = (rows @ weight.T).reshape(x.shape[:-1] + (out_features,))
         if bias:
             output += bias[0]   # a fresh array: adding in place saves a copy
         return output
@@ -39,11 +42,11 @@ class Linear(Function):
     def backward(self, grad_output):
         x, weight = self.saved_tensors
         out_features, in_features = weight.shape
-        grad_x = grad_output @ weight if self.needs_input_grad[0] else None
         grad_weight = grad_bias = None
         # every leading dim is a batch dim (counted, not -1: a size 0 makes -1 ambiguous)
         batch = math.prod(grad_output.shape[:-1])
         rows = grad_output.reshape(batch, out_features)
+        grad_x = (rows @ weight).reshape(x.shape) if self.needs_input_grad[0] else None
         if self.needs_input_grad[1]:
             grad_weight = rows.T @ x.reshape(batch, in_features)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
