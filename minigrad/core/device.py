@@ -143,7 +143,9 @@ def to_device(array, device: Device):
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices accumulated (in place)."""
     xp = array_module(target)
-    if xp is numpy:
+    if xp is numpy and _rows_of_first_axis(target, index, values):
+        _scatter_add_rows(target, index, values)
+    elif xp is numpy:
         numpy.add.at(target, index, values)
     elif hasattr(xp.add, "at"):   # CuPy >= 13, which deprecates cupyx.scatter_add for it
         xp.add.at(target, index, values)
@@ -151,3 +153,20 @@ def scatter_add(target, index, values):
         import cupyx
         cupyx.scatter_add(target, index, values)
     return target
+
+
+def _rows_of_first_axis(target, index, values):
+    """Is this ``target[index] += values`` whole rows picked by one integer vector (an embedding's
+    gradient, ``index_add``)?"""
+    return (isinstance(index, numpy.ndarray) and index.ndim == 1 and index.dtype.kind in "iu"
+            and index.size > 0 and target.ndim >= 2 and values.shape == index.shape + target.shape[1:])
+
+
+def _scatter_add_rows(target, index, values):
+    """``numpy.add.at(target, index, values)`` for rows: sorted by index, each index's rows summed
+    by one ``add.reduceat`` and added once (``add.at`` goes row by row, 9x slower here)."""
+    index = numpy.where(index < 0, index + target.shape[0], index)   # -1 and n - 1 are one row
+    order = numpy.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = numpy.flatnonzero(numpy.concatenate(([True], sorted_index[1:] != sorted_index[:-1])))
+    target[sorted_index[starts]] += numpy.add.reduceat(values[order], starts, axis=0)
