@@ -42,11 +42,13 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     while ready:
         node = ready.pop()
         grads = buffers.pop(node)
-        if all(grad is None for grad in grads):   # nothing reached this node
-            _release_children(node, pending, buffers, ready)
-            continue
-        grads = _fill_missing(node, grads, create_graph)
-        grads = _run_output_hooks(node, grads, create_graph)
+        if len(grads) != 1 or grads[0] is None:   # (one output with a gradient: the common case)
+            if all(grad is None for grad in grads):   # nothing reached this node
+                _release_children(node, pending, buffers, ready)
+                continue
+            grads = _fill_missing(node, grads, create_graph)
+        if node.output_hooks:
+            grads = _run_output_hooks(node, grads)
         if capture is not None:
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
@@ -169,9 +171,7 @@ def _fill_missing(node, grads, create_graph):
     return [zero if grad is None else grad for grad, zero in zip(grads, zeros)]
 
 
-def _run_output_hooks(node, grads, create_graph):
-    if not node.output_hooks:
-        return grads
+def _run_output_hooks(node, grads):
     grads = list(grads)
     for output_nr, hooks in node.output_hooks.items():
         for hook in list(hooks.values()):
@@ -183,6 +183,8 @@ def _checked_gradient(node, index, edge, grad, create_graph):
     """``grad`` for input ``index`` of ``node``: the input's shape is required, its dtype restored."""
     child, output_nr = edge
     shape, dtype, _ = child.output_meta[output_nr]
+    if type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype:
+        return grad                                  # the common case, checked at once
     if tuple(grad.shape) != shape:
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
