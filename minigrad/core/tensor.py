@@ -61,9 +61,15 @@ class Tensor:
     infers the dtype instead.
     """
 
-    __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
-                 "_hooks", "_accumulator", "_retains_grad", "__weakref__", "__dict__")
+    __slots__ = ("array", "_requires_grad", "grad_fn", "_output_nr", "_version_counter",
+                 "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy_scalar * tensor calls Tensor.__rmul__
+    # rarely set, so class-level defaults (a tensor's own value, once set, shadows them):
+    # every op makes a tensor, and each attribute written there is time per op
+    _grad = None
+    _hooks = None
+    _accumulator = None
+    _retains_grad = False
 
     def __init__(self, *args, device=None, dtype=None):
         self._init(array_from_constructor_args(args, dtype or dtypes.get_default_dtype(), device))
@@ -71,13 +77,9 @@ class Tensor:
     def _init(self, array, requires_grad=False):
         self.array = array
         self._requires_grad = requires_grad
-        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version_counter = _VersionCounter()
-        self._hooks = None
-        self._accumulator = None
-        self._retains_grad = False
 
     @classmethod
     def _wrap(cls, array, requires_grad=False):
