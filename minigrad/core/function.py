@@ -146,8 +146,12 @@ class Function:
         if maker is None:                # a leaf
             return description
         name = maker.name()
-        # torch's nodes written in C++ (CopySlices) are named with their namespace
-        name = name.removesuffix("Backward0") if "Backward" in name else f"torch::autograd::{name}"
+        # torch drops "Backward0" ("ExpBackward0" is "Exp", "PowBackward1" is "Pow1"); its
+        # nodes written in C++ (CopySlices) are named with their namespace
+        if "Backward" in name:
+            name = name.removesuffix("Backward0").replace("Backward", "")
+        elif not name.startswith("torch::autograd::"):
+            name = f"torch::autograd::{name}"
         return f"{description}, which is output {output_nr} of {name},"
 
     def release(self):
@@ -275,11 +279,26 @@ class Function:
             copy = array.copy()
             self._saved = tuple(copy if saved is array else saved for saved in self._saved)
             # the copy keeps the saved value's place in the graph (its slot: for create_graph=True)
-            # and, being this node's own, can no longer be changed in place (a fresh counter)
+            # and, being this node's own, can no longer be changed in place (a fresh counter).
+            # Only the first input's is copied: ``x.mul_(x)`` saved ``x`` as the other factor
+            # too, and that one the write does change, so backward refuses, as torch's
+            first = next(slot for _, _, saved_array, _, slot in self._saved_versions if saved_array is array)
             self._saved_versions = tuple(
-                (_VersionCounter(), 0, copy, whose, slot) if saved_array is array
+                (_VersionCounter(), 0, copy, whose, slot) if slot == first
                 else (counter, version, saved_array, whose, slot)
                 for counter, version, saved_array, whose, slot in self._saved_versions)
+
+    def _saved_output_written(self, array, target):
+        """An in-place op wrote its output ``array`` into ``target``: where this node saved
+        that output (``x.exp_()`` saves the result) it saved ``target``, as it is now, so
+        writing ``target`` again stops backward, as in torch."""
+        if not self._saved or not any(saved is array for saved in self._saved):
+            return
+        self._saved = tuple(target.array if saved is array else saved for saved in self._saved)
+        self._saved_versions = tuple(
+            (target._version_counter, target._version_counter.value, target.array, whose, slot)
+            if saved_array is array else (counter, version, saved_array, whose, slot)
+            for counter, version, saved_array, whose, slot in self._saved_versions)
 
 
 class AccumulateGrad(Function):

@@ -232,6 +232,33 @@ def test_saved_zero_dim_output_of_a_two_output_op_is_checked():
     assert_raises_like_torch(action)
 
 
+WRITES_OF_SAVED_TENSORS = {
+    # an in-place op that saves its output saves the written tensor: writing it again is refused
+    "exp_ then relu_": lambda x: x.clone().exp_().relu_(),
+    "sigmoid_ twice": lambda x: x.clone().sigmoid_().sigmoid_(),
+    "pow_ into a float32 tensor, then mul_": lambda x: x.float().pow_(x).mul_(2),
+    # ``x.mul_(x)`` saves a copy of x as ``self`` but x itself as ``other``, which the write changes
+    "mul_ by itself": lambda x: _itself(x, "mul_"),
+    "pow_ by itself": lambda x: _itself(x, "pow_"),
+}
+KEPT = []
+
+
+def _itself(x, op):
+    """``y.op(y)``; ``y`` kept alive, as torch's message names its maker (minigrad's, weakly held)."""
+    y = x.clone()
+    KEPT.append(y)
+    return getattr(y, op)(y)
+
+
+@pytest.mark.parametrize("write", WRITES_OF_SAVED_TENSORS.values(), ids=WRITES_OF_SAVED_TENSORS.keys())
+def test_in_place_write_of_a_saved_tensor_raises_like_torch(write):
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        write(x).sum().backward()
+    assert_raises_like_torch(action)
+
+
 # ---- views torch refuses to write ----------------------------------------------------------
 @pytest.mark.parametrize("split", ["split", "split_sizes", "chunk", "unbind"])
 def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
