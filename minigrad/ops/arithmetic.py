@@ -263,16 +263,16 @@ class RoundingDiv(Function):
     """
 
     def name(self):
-        return "DivBackward2" if self.differentiable else "NotImplemented"
+        return "DivBackward2" if self.no_derivative is None else "NotImplemented"
 
-    def forward(self, a, b, rounding_mode, differentiable):
-        self.differentiable = differentiable
+    def forward(self, a, b, rounding_mode, no_derivative=None):
+        self.no_derivative = no_derivative     # the aten op with none: "floor_divide", "floor_divide_"
         self.inputs_meta = (a.shape, a.dtype), (b.shape, b.dtype)
         return rounded_quotient(a, b, rounding_mode)
 
     def backward(self, grad_output):
-        if not self.differentiable:
-            raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        if self.no_derivative is not None:
+            raise RuntimeError(f"derivative for aten::{self.no_derivative} is not implemented")
         xp = array_module(grad_output)
         return tuple(xp.zeros(shape, dtype) for shape, dtype in self.inputs_meta)
 
@@ -329,7 +329,11 @@ def as_operands(a, b, true_division=False):
 
 def _as_tensor(operand, dtype, other):
     if isinstance(operand, Tensor):
-        return operand if operand.array.dtype == dtype else operand.to(dtypes.from_numpy_dtype(dtype))
+        if operand.array.dtype == dtype:
+            return operand
+        cast = operand.to(dtypes.from_numpy_dtype(dtype))
+        cast.promoted_from = operand     # what the op saves, for its in-place check (Function)
+        return cast
     xp = array_module(other.array)
     return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))
 
@@ -392,14 +396,15 @@ def div(input, other, *, rounding_mode=None):
     a, b = as_operands(input, other)
     if rounding_mode == "floor":
         _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode, differentiable=True)
+    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode)
 
 
-def floor_divide(input, other):
-    """``input // other``: requires grad like its inputs, but its backward raises, as in torch."""
+def floor_divide(input, other, *, _op="floor_divide"):
+    """``input // other``: requires grad like its inputs, but its backward raises, as in torch
+    (naming ``_op``: ``x //= y`` is aten's ``floor_divide_``)."""
     a, b = as_operands(input, other)
     _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode="floor", differentiable=False)
+    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op)
 
 
 def remainder(input, other):
@@ -513,7 +518,7 @@ def neg_(input):
 def floor_divide_(input, other):
     """``x //= y``: in place (the result type must fit ``x``'s: no float quotient into an int)."""
     check_in_place(input, other)
-    return assign(input, floor_divide(input, other))
+    return assign(input, floor_divide(input, other, _op="floor_divide_"))
 
 
 def remainder_(input, other):

@@ -85,7 +85,7 @@ def assign(target, result, overlap_ok=False):
     check_inplace_allowed(target, overlap_ok)
     check_result_fits(target, result.array.shape, result.array.dtype)
     if result.grad_fn is not None:
-        result.grad_fn._keep_own_copy(target.array)   # the write below would change what it saved
+        result.grad_fn._keep_own_copy(target)   # the write below would change what it saved
     made = result
     if result.array.dtype != target.array.dtype and result.requires_grad:
         result = result.to(target.dtype)          # differentiable, so the graph keeps its dtypes

@@ -240,7 +240,28 @@ WRITES_OF_SAVED_TENSORS = {
     # ``x.mul_(x)`` saves a copy of x as ``self`` but x itself as ``other``, which the write changes
     "mul_ by itself": lambda x: _itself(x, "mul_"),
     "pow_ by itself": lambda x: _itself(x, "pow_"),
+    # cumprod and prod save their result too
+    "cumprod then log_": lambda x: x.cumprod(0).log_(),
+    "prod over a dim of a 0-d tensor, then written": lambda x: x.prod().prod(0).mul_(2),
+    # an int tensor cast for ``int * float`` is saved as itself: writing it stops backward
+    "int factor written": lambda x: _int_factor_written(x),
+    # floor_divide has no derivative; in place, torch names floor_divide_
+    "//= then backward": lambda x: _floor_divided(x),
 }
+
+
+def _int_factor_written(x):
+    factor = x.detach().long()
+    KEPT.append(factor)
+    product = factor * x
+    factor.add_(1)
+    return product
+
+
+def _floor_divided(x):
+    y = x.clone()
+    y //= 2
+    return y
 KEPT = []
 
 
