@@ -150,9 +150,11 @@ class Function:
         name = maker.name()
         # torch drops "Backward0" ("ExpBackward0" is "Exp", "PowBackward1" is "Pow1"); its
         # nodes written in C++ (CopySlices) are named with their namespace
-        if "Backward" in name:
+        if name.startswith("torch::autograd::"):
+            pass
+        elif "Backward" in name:
             name = name.removesuffix("Backward0").replace("Backward", "")
-        elif not name.startswith("torch::autograd::"):
+        else:
             name = f"torch::autograd::{name}"
         return f"{description}, which is output {output_nr} of {name},"
 

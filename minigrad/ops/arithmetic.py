@@ -532,8 +532,9 @@ def fmod_(input, other):
     return assign(input, fmod(input, other))
 
 
-def copy_(input, src, non_blocking=False):
-    """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``."""
+def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyBackwards"):
+    """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``
+    (through torch's CopyBackwards, or ``_torch_name``: fill_'s FillBackward3)."""
     if isinstance(src, numbers.Number):   # torch fills with a Python number, cast to input's dtype
         src = Tensor._wrap(array_module(input.array).asarray(src).astype(input.array.dtype))
     if not isinstance(src, Tensor):
@@ -543,7 +544,7 @@ def copy_(input, src, non_blocking=False):
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
     check_in_place(input, src)
-    result = CopyInto.apply(input, src.to(input.device))
+    result = CopyInto.apply(input, src.to(input.device), torch_name=_torch_name)
     return assign(input, result)
 
 
@@ -553,12 +554,13 @@ class CopyInto(Function):
     differentiable_backward = True
 
     def name(self):
-        return "torch::autograd::CopyBackwards"   # torch's name for copy_'s node
+        return self.torch_name
 
     def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
-        return f"<CopyBackwards object at {hex(id(self))}>"
+        return f"<{self.torch_name.removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
-    def forward(self, target, src):
+    def forward(self, target, src, torch_name):
+        self.torch_name = torch_name     # copy_'s node, or fill_'s (with a 0-d tensor)
         self.src_shape, self.src_dtype = src.shape, src.dtype
         xp = array_module(src)
         return xp.broadcast_to(src, target.shape).astype(target.dtype, copy=True)
@@ -580,7 +582,7 @@ def fill_(input, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.array.ndim} dimensions.")
         if value.requires_grad:
-            return copy_(input, value)   # differentiable in value, as torch's FillBackward
+            return copy_(input, value, _torch_name="FillBackward3")   # differentiable in value
         return write(input, value.array, torch_name="FillBackward3", overlap_ok=True)
     return write(input, value, torch_name="FillBackward2", overlap_ok=True)
 

@@ -375,8 +375,8 @@ def _advanced_key(items, xp, ndim):
 
 def _indexed_dims(items):
     """How many of the input's dimensions a converted key consumes (``...`` and None none)."""
-    return sum(item.ndim if getattr(item, "dtype", None) == bool else 0 if item is None or item is Ellipsis else 1
-               for item in items)
+    return sum(item.ndim if getattr(item, "dtype", None) == bool
+               else 0 if item is None or item is Ellipsis or type(item) is bool else 1 for item in items)
 
 
 def _index_array(item, xp):
@@ -468,16 +468,29 @@ def setitem(input, key, value):
     """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch."""
     items = key if type(key) is tuple else _key_items(key)
     target = input.array
-    if _is_basic(items):
-        first, second = None, items
-    else:
-        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
-    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
-        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
     value_is_tensor = isinstance(value, Tensor)
     if not value_is_tensor and not isinstance(value, numbers.Number):
         value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
         value_is_tensor = True
+    basic = _is_basic(items)
+    # torch's order: the key's ints, slices and dims, then (a basic key) the value's shape,
+    # and only then the in-place checks (a leaf, a view of one) and the index tensors' bounds
+    if basic:
+        first, second = None, items
+        region = _checked_region(target, second)
+        if value_is_tensor and value.array.ndim and value.array.shape != region.shape:
+            _expand_to_region(value, region.shape)
+        if _selects_all(second, target.shape):    # torch writes the tensor itself, not a view
+            _copy_to(input, value)
+            return
+    else:
+        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
+        if first is not None:
+            _checked_region(target, first)
+        elif _indexed_dims(second) > target.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {target.ndim}")
+    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
+        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
     try:
         if not (is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)):
             _region(target, first)[second] = value.array if value_is_tensor else value
@@ -499,6 +512,48 @@ def setitem(input, key, value):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
                            f"broadcast to indexing result of shape {region_shape}") from None
     assign(input, result, overlap_ok=True)
+
+
+def _checked_region(target, key):
+    """``target[key]`` for a basic key (a view), raising torch's IndexError where it fails."""
+    try:
+        return array_module(target).asarray(target[key])
+    except IndexError as error:
+        raise _torch_index_error(error, key, target.shape) from None
+
+
+def _expand_to_region(value, shape):
+    """torch's ``copy_to``: ``value``, its leading 1s dropped, expanded to the written region's
+    ``shape`` (its error: 'The expanded size of the tensor ... must match ...')."""
+    kept = value.array.shape
+    while kept and kept[0] == 1:
+        kept = kept[1:]
+    return value.reshape(kept).expand(shape)
+
+
+def _selects_all(items, shape):
+    """Does a basic key select all of a tensor, as torch tests it (only ``...`` and slices
+    from 0 (or None) in steps of 1 up to the end or past it)?"""
+    slices = [item for item in items if item is not Ellipsis]
+    if any(type(item) is not slice for item in slices) or len(slices) > len(shape):
+        return False
+    before = next((i for i, item in enumerate(items) if item is Ellipsis), len(items))
+    dims = list(range(before)) + list(range(len(shape) - (len(slices) - before), len(shape)))
+    return all(item.start in (None, 0) and item.step in (None, 1)
+               and (item.stop is None or item.stop >= shape[dim]) for item, dim in zip(slices, dims))
+
+
+def _copy_to(target, value):
+    """torch's write into the whole of ``target`` (``x[...] = v``, ``x[:] = v``): ``copy_`` for
+    a value of its shape, ``fill_`` for a 0-d one, else ``copy_`` of the value expanded."""
+    from .arithmetic import copy_, fill_
+    if not isinstance(value, Tensor):        # a number: torch's 0-d tensor of target's dtype
+        value = Tensor._wrap(array_module(target.array).asarray(value, dtype=target.array.dtype))
+    if value.array.shape == target.array.shape:
+        return copy_(target, value)
+    if value.array.ndim == 0:
+        return fill_(target, value)
+    return copy_(target, _expand_to_region(value, target.array.shape))
 
 
 def _overlapping_region(target, key):

@@ -237,6 +237,24 @@ def test_setitem_gives_the_target_torch_s_grad_fn_name():
     assert out.grad_fn.name() == "torch::autograd::CopySlices" and out.requires_grad and out._version == 1
 
 
+@pytest.mark.parametrize("key", [Ellipsis, slice(None), (slice(0, 9), Ellipsis), slice(0, None, 1),
+                                 slice(-3, None), 0, None], ids=repr)
+@pytest.mark.parametrize("value", [2.0, "0-d", "same shape", "a row"])
+def test_setitem_of_the_whole_tensor_writes_it_as_torch(key, value):
+    """A key that selects all (``...``, ``:``) makes torch write the tensor itself (fill_ or
+    copy_), not a view of it (CopySlices): its node, and the saved-tensor errors naming it."""
+    def run(lib):
+        values = {"0-d": lib.tensor(2.0), "same shape": lib.ones(3, 4), "a row": lib.ones(4)}
+        w = lib.ones(3, 4, requires_grad=True)
+        x = w * 2
+        try:
+            x[key] = values.get(value, value)
+        except RuntimeError as error:      # a value too big for the region: the same error
+            return str(error).replace("torch.", "minigrad.")
+        return x.grad_fn.name()
+    assert run(minigrad) == run(torch)
+
+
 # ---- gather, scatter, index_select, index_fill --------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("dim,index", [
@@ -414,6 +432,14 @@ BAD_INPUTS = [
     ("zero_step", lambda x, m: x[::0]),
     ("setitem_shape", lambda x, m: _assign(x, [0, 1], m.zeros(3, 4))),
     ("setitem_out_of_range", lambda x, m: _assign(x, 7, 1.0)),
+    # a basic key: the value is expanded to the region (torch's expand wording)
+    ("setitem_basic_shape", lambda x, m: _assign(x, 0, m.zeros(3))),
+    ("setitem_whole_shape", lambda x, m: _assign(x, Ellipsis, m.zeros(1, 2, 4))),
+    # the key's own errors, and a basic key's value shape, come before the leaf check
+    ("setitem_leaf_too_many_indices", lambda x, m: _assign(x.requires_grad_(), ([0], 0, 0), 1.0)),
+    ("setitem_leaf_int_out_of_range", lambda x, m: _assign(x.requires_grad_(), ([0], 5), 1.0)),
+    ("setitem_leaf_basic_shape", lambda x, m: _assign(x.requires_grad_(), 0, m.zeros(3))),
+    ("setitem_leaf_index_out_of_range", lambda x, m: _assign(x.requires_grad_(), [7], 1.0)),
     ("gather_ndim", lambda x, m: x.gather(1, m.tensor([0]))),
     ("gather_dtype", lambda x, m: x.gather(1, m.tensor([[0.0]]))),
     ("gather_out_of_range", lambda x, m: x.gather(1, m.tensor([[5]]))),
