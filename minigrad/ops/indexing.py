@@ -496,6 +496,10 @@ def setitem(input, key, value):
             _region(target, first)[second] = value.array if value_is_tensor else value
             input._version_counter.value += 1
             return
+        if not basic and input.grad_fn is None and _slices_first(items, target.shape):
+            # torch applies the key's ints, slices and Nones first, and writes into that view
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
         check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:
             result = CopySlices.apply(input, first=first, second=second, fill=value)
@@ -541,6 +545,30 @@ def _selects_all(items, shape):
     dims = list(range(before)) + list(range(len(shape) - (len(slices) - before), len(shape)))
     return all(item.start in (None, 0) and item.step in (None, 1)
                and (item.stop is None or item.stop >= shape[dim]) for item, dim in zip(slices, dims))
+
+
+def _slices_first(items, shape):
+    """Does torch's advanced ``x[items] = v`` write into a view of ``x`` (a key with an int,
+    None, True/False or a slice that does not select all of its dim), not into ``x`` itself?"""
+    dims = [0 if item is None or item is Ellipsis or type(item) is bool
+            else _mask_dims(item) for item in items]
+    ellipsis = next((i for i, item in enumerate(items) if item is Ellipsis), len(items))
+    dim = 0
+    for position, (item, used) in enumerate(zip(items, dims)):
+        if position == ellipsis:
+            dim = len(shape) - sum(dims[position + 1:])
+        if item is None or type(item) in (int, bool):
+            return True
+        if type(item) is slice and not _selects_all((item,), shape[dim:dim + 1]):
+            return True
+        dim += used
+    return False
+
+
+def _mask_dims(item):
+    """How many dims an index item consumes: a bool (or uint8) mask its own, anything else 1."""
+    array = item.array if isinstance(item, Tensor) else item
+    return array.ndim if getattr(array, "dtype", None) in (numpy.bool_, numpy.uint8) else 1
 
 
 def _copy_to(target, value):

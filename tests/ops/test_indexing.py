@@ -440,6 +440,10 @@ BAD_INPUTS = [
     ("setitem_leaf_int_out_of_range", lambda x, m: _assign(x.requires_grad_(), ([0], 5), 1.0)),
     ("setitem_leaf_basic_shape", lambda x, m: _assign(x.requires_grad_(), 0, m.zeros(3))),
     ("setitem_leaf_index_out_of_range", lambda x, m: _assign(x.requires_grad_(), [7], 1.0)),
+    # an advanced key with a None, an int or a partial slice writes into a view of the leaf
+    ("setitem_leaf_mask_none", lambda x, m: _assign(x.requires_grad_(), (m.tensor([True] * 3), None), 1.0)),
+    ("setitem_leaf_index_partial_slice", lambda x, m: _assign(x.requires_grad_(), ([0], slice(1, 3)), 1.0)),
+    ("setitem_leaf_index_full_slice", lambda x, m: _assign(x.requires_grad_(), ([0], slice(0, 9)), 1.0)),
     ("gather_ndim", lambda x, m: x.gather(1, m.tensor([0]))),
     ("gather_dtype", lambda x, m: x.gather(1, m.tensor([[0.0]]))),
     ("gather_out_of_range", lambda x, m: x.gather(1, m.tensor([[5]]))),
