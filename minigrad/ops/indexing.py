@@ -182,11 +182,16 @@ class IndexSelect(Function):
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, index, dim):
-        self.key = (slice(None),) * dim + (index,)
         self.input_shape = x.shape
+        if x.ndim == 0:            # a scalar's one element (index_select has checked the index)
+            self.key = None
+            return x.copy()
+        self.key = (slice(None),) * dim + (index,)
         return x[self.key]
 
     def backward(self, grad_output):
+        if self.key is None:
+            return grad_output
         return _placed(grad_output, self.input_shape, None, self.key, True, self.input_shape)
 
 
@@ -705,8 +710,20 @@ def _vector_index(input, dim, index, what):
 def index_select(input, dim, index):
     """The slices ``input[..., index[k], ...]`` of dim ``dim``, in the order of the 1-D ``index``."""
     dim, index = _vector_index(input, dim, index, "index_select")
-    size = input.array.shape[dim] if input.array.ndim else 1
-    _check_bounds(index, size, dim, "INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+    shape = input.array.shape
+    if not shape:
+        if index.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.size} value(s)")
+        if index[0] != 0:
+            raise IndexError("index out of range in self")
+        return IndexSelect.apply(input, index=index, dim=0)
+    if len(shape) > 1 and index.size and shape[dim] == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    # torch's kernels word a bad index two ways: along dim 0 (or of a vector), and otherwise
+    if len(shape) == 1 or dim == 0 and input.array.size:
+        if index.size and (int(index.min()) < 0 or int(index.max()) >= shape[dim]):
+            raise IndexError("index out of range in self")
+    _check_bounds(index, shape[dim], dim, "INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
     return IndexSelect.apply(input, index=index, dim=dim)
 
 

@@ -321,6 +321,31 @@ def test_index_select_matches_torch(dim, index, dtype):
                          inputs=[_random((3, 4), dtype), numpy.array(index)])
 
 
+@pytest.mark.parametrize("index", [[0], 0])
+def test_index_select_of_a_scalar_matches_torch(index):
+    assert_matches_torch(lambda x, i: x.index_select(0, i), inputs=[numpy.array(1.5), numpy.array(index)])
+
+
+INDEX_SELECT_ERRORS = {
+    "scalar, two indices": lambda m: m.tensor(3.0).index_select(0, m.tensor([0, 0])),
+    "scalar, no index": lambda m: m.tensor(3.0).index_select(0, m.tensor([], dtype=m.int64)),
+    "scalar, index 1": lambda m: m.tensor(3.0).index_select(0, m.tensor([1])),
+    "vector, index -1": lambda m: m.zeros(3).index_select(0, m.tensor([-1])),
+    "matrix dim 0": lambda m: m.zeros(3, 2).index_select(0, m.tensor([3])),
+    "matrix dim 1": lambda m: m.zeros(3, 2).index_select(1, m.tensor([2])),
+    "empty dim": lambda m: m.zeros(0, 2).index_select(0, m.tensor([0])),
+}
+
+
+@pytest.mark.parametrize("action", INDEX_SELECT_ERRORS.values(), ids=INDEX_SELECT_ERRORS.keys())
+def test_index_select_errors_match_torch(action):
+    with pytest.raises(Exception) as theirs:
+        action(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        action(minigrad)
+    assert str(ours.value) == str(theirs.value)
+
+
 # ---- masks, where, narrow, triangles ---------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_masked_fill_matches_torch(dtype):
