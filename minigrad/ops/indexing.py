@@ -501,7 +501,7 @@ def setitem(input, key, value):
             _region(target, first)[second] = value.array if value_is_tensor else value
             input._version_counter.value += 1
             return
-        if not basic and input.grad_fn is None and _slices_first(items, target.shape):
+        if not basic and input.requires_grad and input.grad_fn is None and _slices_first(items, target.shape):
             # torch applies the key's ints, slices and Nones first, and writes into that view
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")

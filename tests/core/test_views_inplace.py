@@ -280,6 +280,18 @@ def test_in_place_write_of_a_saved_tensor_raises_like_torch(write):
     assert_raises_like_torch(action)
 
 
+def test_an_input_no_gradient_needs_is_not_saved_as_torch():
+    """hypot's gradient for ``x`` needs ``x`` and the result only: writing the other input is fine."""
+    def run(lib):
+        other = lib.tensor([3], dtype=lib.int16)
+        x = lib.tensor([4.0], dtype=lib.float64, requires_grad=True)
+        y = lib.hypot(other, x)
+        other.add_(1)
+        y.sum().backward()
+        return x.grad.tolist()
+    assert run(minigrad) == run(torch)
+
+
 # ---- views torch refuses to write ----------------------------------------------------------
 @pytest.mark.parametrize("split", ["split", "split_sizes", "chunk", "unbind"])
 def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
