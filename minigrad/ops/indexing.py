@@ -484,7 +484,7 @@ def setitem(input, key, value):
         first, second = None, items
         region = _checked_region(target, second)
         if value_is_tensor and value.array.ndim and value.array.shape != region.shape:
-            _expand_to_region(value, region.shape)
+            value = _expand_to_region(value, region.shape)
         if _selects_all(second, target.shape):    # torch writes the tensor itself, not a view
             _copy_to(input, value)
             return
@@ -501,7 +501,7 @@ def setitem(input, key, value):
             _region(target, first)[second] = value.array if value_is_tensor else value
             input._version_counter.value += 1
             return
-        if not basic and input.requires_grad and input.grad_fn is None and _slices_first(items, target.shape):
+        if input.requires_grad and input.grad_fn is None and (basic or _slices_first(items, target.shape)):
             # torch applies the key's ints, slices and Nones first, and writes into that view
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                "in-place operation.")

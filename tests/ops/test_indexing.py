@@ -326,6 +326,15 @@ def test_index_select_of_a_scalar_matches_torch(index):
     assert_matches_torch(lambda x, i: x.index_select(0, i), inputs=[numpy.array(1.5), numpy.array(index)])
 
 
+def test_setitem_drops_the_value_s_leading_ones_as_torch():
+    def fn(x, value):
+        out = x * 1
+        out[1, 1] = value          # a (1, 1) value into one element
+        out[0] = value             # and into a row
+        return out
+    assert_matches_torch(fn, inputs=[_random((3, 2)), _random((1, 1), seed=1)])
+
+
 INDEX_SELECT_ERRORS = {
     "scalar, two indices": lambda m: m.tensor(3.0).index_select(0, m.tensor([0, 0])),
     "scalar, no index": lambda m: m.tensor(3.0).index_select(0, m.tensor([], dtype=m.int64)),
@@ -465,6 +474,9 @@ BAD_INPUTS = [
     ("setitem_leaf_int_out_of_range", lambda x, m: _assign(x.requires_grad_(), ([0], 5), 1.0)),
     ("setitem_leaf_basic_shape", lambda x, m: _assign(x.requires_grad_(), 0, m.zeros(3))),
     ("setitem_leaf_index_out_of_range", lambda x, m: _assign(x.requires_grad_(), [7], 1.0)),
+    # a basic key writes into a view of the leaf, unless it selects all of it
+    ("setitem_leaf_basic_view", lambda x, m: _assign(x.requires_grad_(), (0, slice(1, 2)), 1.0)),
+    ("setitem_leaf_basic_whole", lambda x, m: _assign(x.requires_grad_(), (slice(None), Ellipsis), 1.0)),
     # an advanced key with a None, an int or a partial slice writes into a view of the leaf
     ("setitem_leaf_mask_none", lambda x, m: _assign(x.requires_grad_(), (m.tensor([True] * 3), None), 1.0)),
     ("setitem_leaf_index_partial_slice", lambda x, m: _assign(x.requires_grad_(), ([0], slice(1, 3)), 1.0)),
