@@ -226,6 +226,12 @@ def test_bad_input_raises_torch_error(name, fn):
     _same_error(fn)
 
 
+@pytest.mark.parametrize("dims", [-1, 2, (0, 0)])
+def test_roll_of_a_scalar_along_a_dim_raises_torch_error(dims):
+    shifts = (1,) * len(dims) if isinstance(dims, tuple) else 1
+    _same_error(lambda x: x.roll(shifts, dims), shape=())
+
+
 def test_view_error_names_the_shape_and_size():
     message = _same_error(lambda x: x.view(3, 5))
     assert "[3, 5]" in message and "12" in message
