@@ -28,6 +28,7 @@ from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
+from .views import NO_GRAD_VIEW, refused_write
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
@@ -501,10 +502,14 @@ def setitem(input, key, value):
             _region(target, first)[second] = value.array if value_is_tensor else value
             input._version_counter.value += 1
             return
-        if input.requires_grad and input.grad_fn is None and (basic or _slices_first(items, target.shape)):
-            # torch applies the key's ints, slices and Nones first, and writes into that view
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
+        made_by = _view_made_by(items, target.shape)      # torch writes into this view of input
+        if made_by is not None:
+            if input.requires_grad and input.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                                   "an in-place operation.")
+            restriction = input.__dict__.get("_restriction")
+            if restriction is not None and restriction is not NO_GRAD_VIEW:   # a piece of split/unbind
+                raise RuntimeError(refused_write((made_by, 0), written_itself=True))
         check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:
             result = CopySlices.apply(input, first=first, second=second, fill=value)
@@ -552,22 +557,25 @@ def _selects_all(items, shape):
                and (item.stop is None or item.stop >= shape[dim]) for item, dim in zip(slices, dims))
 
 
-def _slices_first(items, shape):
-    """Does torch's advanced ``x[items] = v`` write into a view of ``x`` (a key with an int,
-    None, True/False or a slice that does not select all of its dim), not into ``x`` itself?"""
+def _view_made_by(items, shape):
+    """torch's ``x[items] = v`` applies the key's ints, Nones, True/False and slices first and
+    writes into that view of ``x``: the name of the last view op it applies (``"Select"``,
+    ``"Unsqueeze"``, ``"Slice"``), or None when it writes into ``x`` itself."""
     dims = [0 if item is None or item is Ellipsis or type(item) is bool
             else _mask_dims(item) for item in items]
     ellipsis = next((i for i, item in enumerate(items) if item is Ellipsis), len(items))
-    dim = 0
+    dim, made_by = 0, None
     for position, (item, used) in enumerate(zip(items, dims)):
         if position == ellipsis:
             dim = len(shape) - sum(dims[position + 1:])
-        if item is None or type(item) in (int, bool):
-            return True
-        if type(item) is slice and not _selects_all((item,), shape[dim:dim + 1]):
-            return True
+        if item is None or type(item) is bool:
+            made_by = "Unsqueeze"
+        elif type(item) is int:
+            made_by = "Select"
+        elif type(item) is slice and not _selects_all((item,), shape[dim:dim + 1]):
+            made_by = "Slice"
         dim += used
-    return False
+    return made_by
 
 
 def _mask_dims(item):

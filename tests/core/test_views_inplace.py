@@ -304,6 +304,19 @@ def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("view", ["select", "slice", "view", "t", "unsqueeze", "setitem"])
+def test_inplace_on_a_view_of_an_output_of_a_multi_view_op_raises_like_torch(view):
+    makers = {"select": lambda u: u[0].mul_(2), "slice": lambda u: u[0:1].mul_(2),
+              "view": lambda u: u.view(3).mul_(2), "t": lambda u: u.t().mul_(2),
+              "unsqueeze": lambda u: u.unsqueeze(0).mul_(2),
+              "setitem": lambda u: u.__setitem__((None, 0), 5.0)}
+
+    def action(lib):
+        piece = lib.ones(2, 3, requires_grad=True).clone().unbind(0)[0]
+        makers[view](piece)
+    assert_raises_like_torch(action)
+
+
 def test_output_of_split_after_its_base_changed_raises_like_torch():
     def action(lib):
         base = lib.ones(6, requires_grad=True).clone()
