@@ -508,7 +508,8 @@ def setitem(input, key, value):
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                    "an in-place operation.")
             restriction = input.__dict__.get("_restriction")
-            if restriction is not None and restriction is not NO_GRAD_VIEW:   # a piece of split/unbind
+            # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
+            if restriction is not None and restriction is not NO_GRAD_VIEW and target.dtype.kind in "fc":
                 raise RuntimeError(refused_write((made_by, 0), written_itself=True))
         check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:

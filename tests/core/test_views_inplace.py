@@ -317,6 +317,14 @@ def test_inplace_on_a_view_of_an_output_of_a_multi_view_op_raises_like_torch(vie
     assert_raises_like_torch(action)
 
 
+def test_setitem_of_a_value_needing_grad_into_a_bool_piece_of_chunk_is_fine():
+    def run(lib):
+        piece = lib.tensor([[True, False], [False, True]]).chunk(2, -1)[0]
+        piece[1, 0] = lib.tensor(2.0, requires_grad=True)
+        return piece.tolist()
+    assert run(minigrad) == run(torch)
+
+
 def test_output_of_split_after_its_base_changed_raises_like_torch():
     def action(lib):
         base = lib.ones(6, requires_grad=True).clone()
