@@ -630,9 +630,9 @@ def _check_bounds(index, size, dim, message=None):
     """torch rejects negative and too-large indices here (NumPy would wrap negative ones)."""
     if index.size == 0:
         return
-    low, high = int(index.min()), int(index.max())
-    if low < 0 or high >= size:
-        bad = low if low < 0 else high
+    outside = (index < 0) | (index >= size)
+    if outside.any():
+        bad = int(index.reshape(-1)[int(outside.reshape(-1).argmax())])    # the first, as torch
         message = message or "index {bad} is out of bounds for dimension {dim} with size {size}"
         raise RuntimeError(message.format(bad=bad, dim=dim, size=size))
 
@@ -728,8 +728,8 @@ def index_select(input, dim, index):
         return IndexSelect.apply(input, index=index, dim=0)
     if len(shape) > 1 and index.size and shape[dim] == 0:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
-    # torch's kernels word a bad index two ways: along dim 0 (or of a vector), and otherwise
-    if len(shape) == 1 or dim == 0 and input.array.size:
+    # torch's kernels word a bad index two ways: its dim-1 one (and that of an empty input), and the rest
+    if len(shape) == 1 or dim != 1 and input.array.size:
         if index.size and (int(index.min()) < 0 or int(index.max()) >= shape[dim]):
             raise IndexError("index out of range in self")
     _check_bounds(index, shape[dim], dim, "INDICES element is out of DATA bounds, id={bad} axis_dim={size}")

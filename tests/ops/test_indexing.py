@@ -343,6 +343,9 @@ INDEX_SELECT_ERRORS = {
     "matrix dim 0": lambda m: m.zeros(3, 2).index_select(0, m.tensor([3])),
     "matrix dim 1": lambda m: m.zeros(3, 2).index_select(1, m.tensor([2])),
     "empty dim": lambda m: m.zeros(0, 2).index_select(0, m.tensor([0])),
+    "3-d dim 2": lambda m: m.zeros(2, 3, 4).index_select(2, m.tensor([7])),
+    "3-d dim 1, the first bad index": lambda m: m.zeros(2, 3, 4).index_select(1, m.tensor([1, -1, -2, 5])),
+    "empty input": lambda m: m.zeros(2, 0, 4).index_select(0, m.tensor([7])),
 }
 
 
@@ -485,6 +488,8 @@ BAD_INPUTS = [
     ("gather_dtype", lambda x, m: x.gather(1, m.tensor([[0.0]]))),
     ("gather_out_of_range", lambda x, m: x.gather(1, m.tensor([[5]]))),
     ("gather_negative", lambda x, m: x.gather(1, m.tensor([[-1]]))),
+    ("gather_first_bad_index", lambda x, m: x.gather(1, m.tensor([[1, -1, -3, 9]]))),
+    ("scatter_first_bad_index", lambda x, m: x.scatter(0, m.tensor([[1, -1, -3, 9]]), 1.0)),
     ("gather_size", lambda x, m: x.gather(1, m.zeros(4, 1, dtype=m.int64))),
     ("scatter_dtype", lambda x, m: x.scatter(1, m.zeros(3, 4), 1.0)),
     ("scatter_ndim", lambda x, m: x.scatter(1, m.zeros(3, dtype=m.int64), 1.0)),
