@@ -218,13 +218,21 @@ class Remainder(Function):
 
     differentiable_backward = True
 
-    def forward(self, a, b):
+    def name(self):
+        # torch's overloads: tensor % tensor, tensor % number, and number % tensor (no derivative)
+        return {"tensors": "RemainderBackward1", "number": "RemainderBackward0"}.get(
+            self.overload, "torch::autograd::NotImplemented")
+
+    def forward(self, a, b, overload="tensors"):
+        self.overload = overload
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
         _check_integer_divisor(b)
         return array_module(a).remainder(a, b)
 
     def backward(self, grad_output):
+        if self.overload == "number first":
+            raise RuntimeError("derivative for aten::remainder is not implemented")
         a, b = self.saved_tensors
         a_shape, b_shape = self.shapes
         grad_a = sum_to(grad_output, a_shape) if self.needs_input_grad[0] else None
@@ -410,7 +418,9 @@ def floor_divide(input, other, *, _op="floor_divide"):
 def remainder(input, other):
     a, b = as_operands(input, other)
     _check_not_bool(a, "remainder_cpu")
-    return Remainder.apply(a, b)
+    overload = ("number first" if not isinstance(input, Tensor) else
+                "tensors" if isinstance(other, Tensor) else "number")
+    return Remainder.apply(a, b, overload=overload)
 
 
 def _check_not_bool(operand, kernel):

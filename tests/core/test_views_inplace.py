@@ -247,6 +247,8 @@ WRITES_OF_SAVED_TENSORS = {
     "int factor written": lambda x: _int_factor_written(x),
     # floor_divide has no derivative; in place, torch names floor_divide_
     "//= then backward": lambda x: _floor_divided(x),
+    # a number % a tensor has no derivative in torch
+    "number % tensor": lambda x: 2.5 % x,
 }
 
 
