@@ -223,6 +223,9 @@ class Remainder(Function):
         return {"tensors": "RemainderBackward1", "number": "RemainderBackward0"}.get(
             self.overload, "torch::autograd::NotImplemented")
 
+    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
+        return f"<{self.name().removeprefix('torch::autograd::')} object at {hex(id(self))}>"
+
     def forward(self, a, b, overload="tensors"):
         self.overload = overload
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
