@@ -474,6 +474,8 @@ def setitem(input, key, value):
     """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch."""
     items = key if type(key) is tuple else _key_items(key)
     target = input.array
+    if isinstance(value, numbers.Number) and target.dtype.kind in "iu":
+        value = _number_for(value, target.dtype)    # first of all, as torch makes it a tensor first
     value_is_tensor = isinstance(value, Tensor)
     if not value_is_tensor and not isinstance(value, numbers.Number):
         value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
@@ -527,6 +529,20 @@ def setitem(input, key, value):
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
                            f"broadcast to indexing result of shape {region_shape}") from None
     assign(input, result, overlap_ok=True)
+
+
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def _number_for(value, dtype):
+    """A Python number as torch writes it into an integer tensor: truncated, negative ints
+    wrapped into an unsigned type (down to -max), anything else out of range refused."""
+    from .factories import _python_data_as
+    try:
+        return _python_data_as(value, dtype)[()]
+    except RuntimeError:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype.name]} without "
+                           "overflow") from None
 
 
 def _checked_region(target, key):

@@ -326,6 +326,21 @@ def test_index_select_of_a_scalar_matches_torch(index):
     assert_matches_torch(lambda x, i: x.index_select(0, i), inputs=[numpy.array(1.5), numpy.array(index)])
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32"])
+@pytest.mark.parametrize("value", [-3, -200, 300, 3.7, 1e10, float("inf")])
+def test_setitem_of_a_number_into_an_integer_tensor_as_torch(dtype, value):
+    """Negative ints wrap into an unsigned type (down to -255 for uint8), floats truncate,
+    anything out of range is torch's overflow error."""
+    def run(lib):
+        x = lib.zeros(3, dtype=getattr(lib, dtype))
+        try:
+            x[0] = value
+        except RuntimeError as error:
+            return str(error)
+        return x.tolist()
+    assert run(minigrad) == run(torch)
+
+
 def test_setitem_drops_the_value_s_leading_ones_as_torch():
     def fn(x, value):
         out = x * 1
