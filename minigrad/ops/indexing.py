@@ -526,7 +526,10 @@ def setitem(input, key, value):
         if "broadcast" not in str(error):
             raise
         region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
+        value_shape = list(value.array.shape)
+        while value_shape and value_shape[0] == 1:    # torch drops the value's leading 1s first
+            value_shape = value_shape[1:]
+        raise RuntimeError(f"shape mismatch: value tensor of shape {value_shape} cannot be "
                            f"broadcast to indexing result of shape {region_shape}") from None
     assign(input, result, overlap_ok=True)
 

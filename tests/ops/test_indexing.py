@@ -484,6 +484,7 @@ BAD_INPUTS = [
     ("zero_step", lambda x, m: x[::0]),
     ("setitem_shape", lambda x, m: _assign(x, [0, 1], m.zeros(3, 4))),
     ("setitem_out_of_range", lambda x, m: _assign(x, 7, 1.0)),
+    ("setitem_shape_leading_ones", lambda x, m: _assign(x, [0, 1], m.zeros(1, 3, 4))),
     # a basic key: the value is expanded to the region (torch's expand wording)
     ("setitem_basic_shape", lambda x, m: _assign(x, 0, m.zeros(3))),
     ("setitem_whole_shape", lambda x, m: _assign(x, Ellipsis, m.zeros(1, 2, 4))),
