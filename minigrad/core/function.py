@@ -143,11 +143,19 @@ class Function:
         else:                            # an input: whatever made it, as of now (in-place ops change it)
             tensor = whose()
             maker, output_nr = (tensor.grad_fn, tensor._output_nr) if tensor is not None else (None, 0)
+            if tensor is not None:       # itself, not the copy cast to the op's dtype
+                description = f"[{tensor._type_description()}]"
         if maker is None:                # a leaf
             return description
         name = maker.name()
-        # torch's nodes written in C++ (CopySlices) are named with their namespace
-        name = name.removesuffix("Backward0") if "Backward" in name else f"torch::autograd::{name}"
+        # torch drops "Backward0" ("ExpBackward0" is "Exp", "PowBackward1" is "Pow1"); its
+        # nodes written in C++ (CopySlices) are named with their namespace
+        if name.startswith("torch::autograd::"):
+            pass
+        elif "Backward" in name:
+            name = name.removesuffix("Backward0").replace("Backward", "")
+        else:
+            name = f"torch::autograd::{name}"
         return f"{description}, which is output {output_nr} of {name},"
 
     def release(self):
@@ -237,9 +245,13 @@ class Function:
         if not self._saved:
             return
         saved_ids = {id(array) for array in self._saved if array is not None}
-        records = [(tensor._version_counter, tensor._version_counter.value, tensor.array,
-                    weakref.ref(tensor), ("input", index))
-                   for index, tensor in enumerate(inputs) if id(tensor.array) in saved_ids]
+        # an input cast to the op's dtype (``int_tensor * float_tensor``) stands for the tensor
+        # it was cast from: torch casts inside the kernel and saves that tensor itself
+        sources = [tensor.__dict__.get("promoted_from", tensor) for tensor in inputs]
+        records = [(source._version_counter, source._version_counter.value, tensor.array,
+                    weakref.ref(source), ("input", index))
+                   for index, (tensor, source) in enumerate(zip(inputs, sources))
+                   if id(tensor.array) in saved_ids]
         records += [(tensor._version_counter, tensor._version_counter.value, tensor.array, output_nr,
                      ("output", output_nr))
                     for output_nr, tensor in enumerate(outputs) if id(tensor.array) in saved_ids]
@@ -265,21 +277,40 @@ class Function:
             self._saved = tuple(array if saved is scalar else saved for saved in self._saved)
         return array
 
-    def _keep_own_copy(self, array):
-        """An in-place op is about to overwrite ``array``, which this node saved: keep a copy.
+    def _keep_own_copy(self, target):
+        """An in-place op is about to overwrite ``target``, which this node saved: keep a copy.
 
         ``x.mul_(y)`` computes ``x * y`` (saving ``x`` for ``y``'s gradient) and then
         writes the product into ``x``; torch saves a clone of ``x`` there too.
         """
-        if self._saved and any(saved is array for saved in self._saved):
-            copy = array.copy()
+        array = target.array
+        first = next((slot for _, _, saved_array, whose, slot in self._saved_versions
+                      if saved_array is array or (not isinstance(whose, int) and whose() is target)), None)
+        if first is None:
+            return
+        copy = array.copy() if any(saved is array for saved in self._saved) else None
+        if copy is not None:
             self._saved = tuple(copy if saved is array else saved for saved in self._saved)
-            # the copy keeps the saved value's place in the graph (its slot: for create_graph=True)
-            # and, being this node's own, can no longer be changed in place (a fresh counter)
-            self._saved_versions = tuple(
-                (_VersionCounter(), 0, copy, whose, slot) if saved_array is array
-                else (counter, version, saved_array, whose, slot)
-                for counter, version, saved_array, whose, slot in self._saved_versions)
+        # the copy keeps the saved value's place in the graph (its slot: for create_graph=True)
+        # and, being this node's own, can no longer be changed in place (a fresh counter).
+        # Only the first input's is copied: ``x.mul_(x)`` saved ``x`` as the other factor
+        # too, and that one the write does change, so backward refuses, as torch's
+        self._saved_versions = tuple(
+            (_VersionCounter(), 0, saved_array if copy is None else copy, whose, slot) if slot == first
+            else (counter, version, saved_array, whose, slot)
+            for counter, version, saved_array, whose, slot in self._saved_versions)
+
+    def _saved_output_written(self, array, target):
+        """An in-place op wrote its output ``array`` into ``target``: where this node saved
+        that output (``x.exp_()`` saves the result) it saved ``target``, as it is now, so
+        writing ``target`` again stops backward, as in torch."""
+        if not self._saved or not any(saved is array for saved in self._saved):
+            return
+        self._saved = tuple(target.array if saved is array else saved for saved in self._saved)
+        self._saved_versions = tuple(
+            (target._version_counter, target._version_counter.value, target.array, whose, slot)
+            if saved_array is array else (counter, version, saved_array, whose, slot)
+            for counter, version, saved_array, whose, slot in self._saved_versions)
 
 
 class AccumulateGrad(Function):

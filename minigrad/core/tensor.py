@@ -175,7 +175,11 @@ class Tensor:
         return self._version_counter.value
 
     def _type_description(self) -> str:
-        """``minigrad.FloatTensor [2, 3]``, as torch describes a tensor in error messages."""
+        """``minigrad.FloatTensor [2, 3]``, as torch describes a tensor in error messages (a
+        dtype with no legacy tensor type, bool, bfloat16, complex: ``CPUBoolType [2, 3]``)."""
+        name = dtypes.scalar_type_name(self.dtype)
+        if name not in ("Byte", "Char", "Short", "Int", "Long", "Half", "Float", "Double"):
+            return f"{'CUDA' if self.is_cuda else 'CPU'}{name}Type {list(self.array.shape)}"
         return f"{self.type()} {list(self.array.shape)}"
 
     # ---- autograd ----------------------------------------------------------

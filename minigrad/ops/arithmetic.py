@@ -218,13 +218,24 @@ class Remainder(Function):
 
     differentiable_backward = True
 
-    def forward(self, a, b):
+    def name(self):
+        # torch's overloads: tensor % tensor, tensor % number, and number % tensor (no derivative)
+        return {"tensors": "RemainderBackward1", "number": "RemainderBackward0"}.get(
+            self.overload, "torch::autograd::NotImplemented")
+
+    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
+        return f"<{self.name().removeprefix('torch::autograd::')} object at {hex(id(self))}>"
+
+    def forward(self, a, b, overload="tensors"):
+        self.overload = overload
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
         _check_integer_divisor(b)
         return array_module(a).remainder(a, b)
 
     def backward(self, grad_output):
+        if self.overload == "number first":
+            raise RuntimeError("derivative for aten::remainder is not implemented")
         a, b = self.saved_tensors
         a_shape, b_shape = self.shapes
         grad_a = sum_to(grad_output, a_shape) if self.needs_input_grad[0] else None
@@ -265,16 +276,16 @@ class RoundingDiv(Function):
     differentiable_backward = True      # its gradient is constant zeros (or torch's error) either way
 
     def name(self):
-        return "DivBackward2" if self.differentiable else "NotImplemented"
+        return "DivBackward2" if self.no_derivative is None else "NotImplemented"
 
-    def forward(self, a, b, rounding_mode, differentiable):
-        self.differentiable = differentiable
+    def forward(self, a, b, rounding_mode, no_derivative=None):
+        self.no_derivative = no_derivative     # the aten op with none: "floor_divide", "floor_divide_"
         self.inputs_meta = (a.shape, a.dtype), (b.shape, b.dtype)
         return rounded_quotient(a, b, rounding_mode)
 
     def backward(self, grad_output):
-        if not self.differentiable:
-            raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        if self.no_derivative is not None:
+            raise RuntimeError(f"derivative for aten::{self.no_derivative} is not implemented")
         return tuple(zeros(grad_output, shape, dtype) for shape, dtype in self.inputs_meta)
 
 
@@ -330,7 +341,11 @@ def as_operands(a, b, true_division=False):
 
 def _as_tensor(operand, dtype, other):
     if isinstance(operand, Tensor):
-        return operand if operand.array.dtype == dtype else operand.to(dtypes.from_numpy_dtype(dtype))
+        if operand.array.dtype == dtype:
+            return operand
+        cast = operand.to(dtypes.from_numpy_dtype(dtype))
+        cast.promoted_from = operand     # what the op saves, for its in-place check (Function)
+        return cast
     xp = array_module(other.array)
     return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))
 
@@ -393,20 +408,23 @@ def div(input, other, *, rounding_mode=None):
     a, b = as_operands(input, other)
     if rounding_mode == "floor":
         _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode, differentiable=True)
+    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode)
 
 
-def floor_divide(input, other):
-    """``input // other``: requires grad like its inputs, but its backward raises, as in torch."""
+def floor_divide(input, other, *, _op="floor_divide"):
+    """``input // other``: requires grad like its inputs, but its backward raises, as in torch
+    (naming ``_op``: ``x //= y`` is aten's ``floor_divide_``)."""
     a, b = as_operands(input, other)
     _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode="floor", differentiable=False)
+    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op)
 
 
 def remainder(input, other):
     a, b = as_operands(input, other)
     _check_not_bool(a, "remainder_cpu")
-    return Remainder.apply(a, b)
+    overload = ("number first" if not isinstance(input, Tensor) else
+                "tensors" if isinstance(other, Tensor) else "number")
+    return Remainder.apply(a, b, overload=overload)
 
 
 def _check_not_bool(operand, kernel):
@@ -514,7 +532,7 @@ def neg_(input):
 def floor_divide_(input, other):
     """``x //= y``: in place (the result type must fit ``x``'s: no float quotient into an int)."""
     check_in_place(input, other)
-    return assign(input, floor_divide(input, other))
+    return assign(input, floor_divide(input, other, _op="floor_divide_"))
 
 
 def remainder_(input, other):
@@ -528,8 +546,9 @@ def fmod_(input, other):
     return assign(input, fmod(input, other))
 
 
-def copy_(input, src, non_blocking=False):
-    """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``."""
+def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyBackwards"):
+    """Copy ``src``'s values into ``input`` (broadcast, cast, moved); gradients flow to ``src``
+    (through torch's CopyBackwards, or ``_torch_name``: fill_'s FillBackward3)."""
     if isinstance(src, numbers.Number):   # torch fills with a Python number, cast to input's dtype
         src = Tensor._wrap(array_module(input.array).asarray(src).astype(input.array.dtype))
     if not isinstance(src, Tensor):
@@ -539,7 +558,7 @@ def copy_(input, src, non_blocking=False):
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
     check_in_place(input, src)
-    result = CopyInto.apply(input, src.to(input.device))
+    result = CopyInto.apply(input, src.to(input.device), torch_name=_torch_name)
     return assign(input, result)
 
 
@@ -549,12 +568,13 @@ class CopyInto(Function):
     differentiable_backward = True
 
     def name(self):
-        return "torch::autograd::CopyBackwards"   # torch's name for copy_'s node
+        return self.torch_name
 
     def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
-        return f"<CopyBackwards object at {hex(id(self))}>"
+        return f"<{self.torch_name.removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
-    def forward(self, target, src):
+    def forward(self, target, src, torch_name):
+        self.torch_name = torch_name     # copy_'s node, or fill_'s (with a 0-d tensor)
         self.src_shape, self.src_dtype = src.shape, src.dtype
         xp = array_module(src)
         return xp.broadcast_to(src, target.shape).astype(target.dtype, copy=True)
@@ -576,7 +596,7 @@ def fill_(input, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.array.ndim} dimensions.")
         if value.requires_grad:
-            return copy_(input, value)   # differentiable in value, as torch's FillBackward
+            return copy_(input, value, _torch_name="FillBackward3")   # differentiable in value
         return write(input, value.array, torch_name="FillBackward3", overlap_ok=True)
     return write(input, value, torch_name="FillBackward2", overlap_ok=True)
 

@@ -28,6 +28,7 @@ from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
+from .views import NO_GRAD_VIEW, refused_write
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
@@ -182,11 +183,16 @@ class IndexSelect(Function):
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, index, dim):
-        self.key = (slice(None),) * dim + (index,)
         self.input_shape = x.shape
+        if x.ndim == 0:            # a scalar's one element (index_select has checked the index)
+            self.key = None
+            return x.copy()
+        self.key = (slice(None),) * dim + (index,)
         return x[self.key]
 
     def backward(self, grad_output):
+        if self.key is None:
+            return grad_output
         return _placed(grad_output, self.input_shape, None, self.key, True, self.input_shape)
 
 
@@ -375,8 +381,8 @@ def _advanced_key(items, xp, ndim):
 
 def _indexed_dims(items):
     """How many of the input's dimensions a converted key consumes (``...`` and None none)."""
-    return sum(item.ndim if getattr(item, "dtype", None) == bool else 0 if item is None or item is Ellipsis else 1
-               for item in items)
+    return sum(item.ndim if getattr(item, "dtype", None) == bool
+               else 0 if item is None or item is Ellipsis or type(item) is bool else 1 for item in items)
 
 
 def _index_array(item, xp):
@@ -468,21 +474,45 @@ def setitem(input, key, value):
     """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch."""
     items = key if type(key) is tuple else _key_items(key)
     target = input.array
-    if _is_basic(items):
-        first, second = None, items
-    else:
-        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
-    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
-        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
+    if isinstance(value, numbers.Number) and target.dtype.kind in "iu":
+        value = _number_for(value, target.dtype)    # first of all, as torch makes it a tensor first
     value_is_tensor = isinstance(value, Tensor)
     if not value_is_tensor and not isinstance(value, numbers.Number):
         value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
         value_is_tensor = True
+    basic = _is_basic(items)
+    # torch's order: the key's ints, slices and dims, then (a basic key) the value's shape,
+    # and only then the in-place checks (a leaf, a view of one) and the index tensors' bounds
+    if basic:
+        first, second = None, items
+        region = _checked_region(target, second)
+        if value_is_tensor and value.array.ndim and value.array.shape != region.shape:
+            value = _expand_to_region(value, region.shape)
+        if _selects_all(second, target.shape):    # torch writes the tensor itself, not a view
+            _copy_to(input, value)
+            return
+    else:
+        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
+        if first is not None:
+            _checked_region(target, first)
+        elif _indexed_dims(second) > target.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {target.ndim}")
+    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
+        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
     try:
         if not (is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)):
             _region(target, first)[second] = value.array if value_is_tensor else value
             input._version_counter.value += 1
             return
+        made_by = _view_made_by(items, target.shape)      # torch writes into this view of input
+        if made_by is not None:
+            if input.requires_grad and input.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                                   "an in-place operation.")
+            restriction = input.__dict__.get("_restriction")
+            # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
+            if restriction is not None and restriction is not NO_GRAD_VIEW and target.dtype.kind in "fc":
+                raise RuntimeError(refused_write((made_by, 0), written_itself=True))
         check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:
             result = CopySlices.apply(input, first=first, second=second, fill=value)
@@ -496,9 +526,95 @@ def setitem(input, key, value):
         if "broadcast" not in str(error):
             raise
         region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.array.shape)} cannot be "
+        value_shape = list(value.array.shape)
+        while value_shape and value_shape[0] == 1:    # torch drops the value's leading 1s first
+            value_shape = value_shape[1:]
+        raise RuntimeError(f"shape mismatch: value tensor of shape {value_shape} cannot be "
                            f"broadcast to indexing result of shape {region_shape}") from None
     assign(input, result, overlap_ok=True)
+
+
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def _number_for(value, dtype):
+    """A Python number as torch writes it into an integer tensor: truncated, negative ints
+    wrapped into an unsigned type (down to -max), anything else out of range refused."""
+    from .factories import _python_data_as
+    try:
+        return _python_data_as(value, dtype)[()]
+    except RuntimeError:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype.name]} without "
+                           "overflow") from None
+
+
+def _checked_region(target, key):
+    """``target[key]`` for a basic key (a view), raising torch's IndexError where it fails."""
+    try:
+        return array_module(target).asarray(target[key])
+    except IndexError as error:
+        raise _torch_index_error(error, key, target.shape) from None
+
+
+def _expand_to_region(value, shape):
+    """torch's ``copy_to``: ``value``, its leading 1s dropped, expanded to the written region's
+    ``shape`` (its error: 'The expanded size of the tensor ... must match ...')."""
+    kept = value.array.shape
+    while kept and kept[0] == 1:
+        kept = kept[1:]
+    return value.reshape(kept).expand(shape)
+
+
+def _selects_all(items, shape):
+    """Does a basic key select all of a tensor, as torch tests it (only ``...`` and slices
+    from 0 (or None) in steps of 1 up to the end or past it)?"""
+    slices = [item for item in items if item is not Ellipsis]
+    if any(type(item) is not slice for item in slices) or len(slices) > len(shape):
+        return False
+    before = next((i for i, item in enumerate(items) if item is Ellipsis), len(items))
+    dims = list(range(before)) + list(range(len(shape) - (len(slices) - before), len(shape)))
+    return all(item.start in (None, 0) and item.step in (None, 1)
+               and (item.stop is None or item.stop >= shape[dim]) for item, dim in zip(slices, dims))
+
+
+def _view_made_by(items, shape):
+    """torch's ``x[items] = v`` applies the key's ints, Nones, True/False and slices first and
+    writes into that view of ``x``: the name of the last view op it applies (``"Select"``,
+    ``"Unsqueeze"``, ``"Slice"``), or None when it writes into ``x`` itself."""
+    dims = [0 if item is None or item is Ellipsis or type(item) is bool
+            else _mask_dims(item) for item in items]
+    ellipsis = next((i for i, item in enumerate(items) if item is Ellipsis), len(items))
+    dim, made_by = 0, None
+    for position, (item, used) in enumerate(zip(items, dims)):
+        if position == ellipsis:
+            dim = len(shape) - sum(dims[position + 1:])
+        if item is None or type(item) is bool:
+            made_by = "Unsqueeze"
+        elif type(item) is int:
+            made_by = "Select"
+        elif type(item) is slice and not _selects_all((item,), shape[dim:dim + 1]):
+            made_by = "Slice"
+        dim += used
+    return made_by
+
+
+def _mask_dims(item):
+    """How many dims an index item consumes: a bool (or uint8) mask its own, anything else 1."""
+    array = item.array if isinstance(item, Tensor) else item
+    return array.ndim if getattr(array, "dtype", None) in (numpy.bool_, numpy.uint8) else 1
+
+
+def _copy_to(target, value):
+    """torch's write into the whole of ``target`` (``x[...] = v``, ``x[:] = v``): ``copy_`` for
+    a value of its shape, ``fill_`` for a 0-d one, else ``copy_`` of the value expanded."""
+    from .arithmetic import copy_, fill_
+    if not isinstance(value, Tensor):        # a number: torch's 0-d tensor of target's dtype
+        value = Tensor._wrap(array_module(target.array).asarray(value, dtype=target.array.dtype))
+    if value.array.shape == target.array.shape:
+        return copy_(target, value)
+    if value.array.ndim == 0:
+        return fill_(target, value)
+    return copy_(target, _expand_to_region(value, target.array.shape))
 
 
 def _overlapping_region(target, key):
@@ -533,9 +649,9 @@ def _check_bounds(index, size, dim, message=None):
     """torch rejects negative and too-large indices here (NumPy would wrap negative ones)."""
     if index.size == 0:
         return
-    low, high = int(index.min()), int(index.max())
-    if low < 0 or high >= size:
-        bad = low if low < 0 else high
+    outside = (index < 0) | (index >= size)
+    if outside.any():
+        bad = int(index.reshape(-1)[int(outside.reshape(-1).argmax())])    # the first, as torch
         message = message or "index {bad} is out of bounds for dimension {dim} with size {size}"
         raise RuntimeError(message.format(bad=bad, dim=dim, size=size))
 
@@ -622,8 +738,20 @@ def _vector_index(input, dim, index, what):
 def index_select(input, dim, index):
     """The slices ``input[..., index[k], ...]`` of dim ``dim``, in the order of the 1-D ``index``."""
     dim, index = _vector_index(input, dim, index, "index_select")
-    size = input.array.shape[dim] if input.array.ndim else 1
-    _check_bounds(index, size, dim, "INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+    shape = input.array.shape
+    if not shape:
+        if index.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.size} value(s)")
+        if index[0] != 0:
+            raise IndexError("index out of range in self")
+        return IndexSelect.apply(input, index=index, dim=0)
+    if len(shape) > 1 and index.size and shape[dim] == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    # torch's kernels word a bad index two ways: its dim-1 one (and that of an empty input), and the rest
+    if len(shape) == 1 or dim != 1 and input.array.size:
+        if index.size and (int(index.min()) < 0 or int(index.max()) >= shape[dim]):
+            raise IndexError("index out of range in self")
+    _check_bounds(index, shape[dim], dim, "INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
     return IndexSelect.apply(input, index=index, dim=dim)
 
 

@@ -85,13 +85,15 @@ def assign(target, result, overlap_ok=False):
     check_inplace_allowed(target, overlap_ok)
     check_result_fits(target, result.array.shape, result.array.dtype)
     if result.grad_fn is not None:
-        result.grad_fn._keep_own_copy(target.array)   # the write below would change what it saved
+        result.grad_fn._keep_own_copy(target)   # the write below would change what it saved
+    made = result
     if result.array.dtype != target.array.dtype and result.requires_grad:
         result = result.to(target.dtype)          # differentiable, so the graph keeps its dtypes
     if result.array is not target.array:
         target.array[...] = result.array
     target._version_counter.value += 1
     if result.grad_fn is not None:
+        made.grad_fn._saved_output_written(made.array, target)
         target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
         found = view_base(target)

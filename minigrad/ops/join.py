@@ -229,9 +229,9 @@ def chunk(input, chunks, dim=0):
 
 def unbind(input, dim=0):
     """The slices along ``dim``, each without that dim: (T, B, H) -> T tensors of (B, H)."""
+    dim = _check_dim(dim, input.array.ndim)       # a 0-d tensor's range is [-1, 0]: then 0
     if input.array.ndim == 0:
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    dim = _check_dim(dim, input.array.ndim)
     lead = (slice(None),) * dim
     keys = [lead + (index,) for index in range(input.array.shape[dim])]
     return _as_views(Unbind.apply(input, dim=dim), input, keys, "Unbind")

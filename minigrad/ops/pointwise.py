@@ -256,7 +256,9 @@ class Hypot(Function):
 
     def forward(self, a, b):
         result = array_module(a).hypot(a, b)
-        self.save_for_backward(a, b, result)
+        # each input's gradient needs only itself (and the result): torch saves no other
+        needs_a, needs_b = self.needs_input_grad
+        self.save_for_backward(a if needs_a else None, b if needs_b else None, result)
         return result
 
     def backward(self, grad_output):

@@ -174,9 +174,10 @@ class Cumprod(Function):
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
-        self.save_for_backward(x)
         self.axis, self.dtype = axis, dtype
-        return array_module(x).cumprod(x, axis=axis, dtype=dtype)
+        result = array_module(x).cumprod(x, axis=axis, dtype=dtype)
+        self.save_for_backward(x, result)    # the result as torch's (see Prod): for the version check
+        return result
 
     def composite(self, x):
         """The running product as a chain of multiplications, for a backward recorded as a graph
@@ -192,7 +193,7 @@ class Cumprod(Function):
         return stack(products, self.axis)
 
     def backward(self, grad_output):
-        (x,) = self.saved_tensors
+        x, _ = self.saved_tensors
         xp = array_module(x)
         values = xp.moveaxis(x, self.axis, -1).astype(grad_output.dtype, copy=False)
         grad = xp.moveaxis(grad_output, self.axis, -1)
@@ -396,15 +397,18 @@ class Prod(Function):
     dense_output = True     # a new tensor in torch's default layout
 
     def name(self):
-        return "ProdBackward0" if self.axis is None else "ProdBackward1"
+        return "ProdBackward1" if self.over_dim else "ProdBackward0"
 
-    def forward(self, x, axis, keepdim, dtype):
-        self.save_for_backward(x)
-        self.axis, self.keepdim = axis, keepdim
-        return x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+    def forward(self, x, axis, keepdim, dtype, over_dim):
+        self.axis, self.keepdim, self.over_dim = axis, keepdim, over_dim
+        result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+        # torch saves the result too (its formula divides by it): unused here, but writing
+        # it in place then stops backward, as in torch
+        self.save_for_backward(x, result)
+        return result
 
     def backward(self, grad_output):
-        (x,) = self.saved_tensors
+        x, _ = self.saved_tensors
         if self.axis is None:
             others = _product_of_others(x.reshape(-1), 0).reshape(x.shape)
         else:
@@ -439,8 +443,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     axis = axis[0] if axis else None
     out_dtype = _INT64 if input.array.dtype.kind in "biu" else None
     if axis is None and dim is not None:        # a 0-d tensor along dim 0: itself
-        return Prod.apply(input, axis=None, keepdim=True, dtype=out_dtype)
-    return Prod.apply(input, axis=axis, keepdim=keepdim, dtype=out_dtype)
+        return Prod.apply(input, axis=None, keepdim=True, dtype=out_dtype, over_dim=True)
+    return Prod.apply(input, axis=axis, keepdim=keepdim, dtype=out_dtype, over_dim=dim is not None)
 
 
 # ---- max, min, amax, amin ------------------------------------------------------------------

@@ -467,6 +467,8 @@ def roll(input, shifts, dims=None):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     if not dims:
         return Roll.apply(input, shifts=int(shifts[0]), axes=None)
+    if input.array.ndim == 0:     # torch names the dim as given
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
     axes = tuple(_check_dim(d, input.array.ndim) for d in dims)
     return Roll.apply(input, shifts=tuple(int(shift) for shift in shifts), axes=axes)
 

@@ -127,7 +127,7 @@ NO_GRAD_MESSAGE = (
 NO_GRAD_VIEW = ("no_grad",)   # the restriction of a view made in no_grad mode
 
 
-def _refused(restriction, written_itself):
+def refused_write(restriction, written_itself):
     """torch's message for an in-place write to a restricted view (or to its base, then using it)."""
     if restriction is NO_GRAD_VIEW:
         what = ("is being modified inplace" if written_itself else
@@ -152,10 +152,15 @@ def register_view(view, input, spec, multi_output_of=None):
     attributes["_view"] = (input, spec)
     attributes["_base"] = base
     # torch forbids in-place writes that would need these views' histories regenerated
+    restricted = input.__dict__.get("_restriction")
     if multi_output_of is not None:
         attributes["_restriction"] = multi_output_of
     elif not is_grad_enabled():
         attributes["_restriction"] = NO_GRAD_VIEW
+    elif restricted is not None and restricted is not NO_GRAD_VIEW and view.grad_fn is not None:
+        # a view of an output of split/unbind is refused too, named by its own node
+        # (torch's "Output 0 of Select is a view and ...")
+        attributes["_restriction"] = (view.grad_fn.name().removesuffix("Backward0"), 0)
     views = base.__dict__.get("_views")
     if views is None:
         base._views = [weakref.ref(view)]   # weak: a view dies when its last user lets go
@@ -186,7 +191,7 @@ def check_view_write(view, base):
     no_grad mode, whose base is in a graph."""
     restriction = view.__dict__.get("_restriction")
     if restriction is not None and is_grad_enabled() and (view._requires_grad or base._requires_grad):
-        raise RuntimeError(_refused(restriction, written_itself=True))
+        raise RuntimeError(refused_write(restriction, written_itself=True))
 
 
 def rebase_view_base(view, base, specs):
@@ -221,7 +226,7 @@ def _regenerate(view):
     view.__class__ = Tensor          # its attributes are plain slots again from here
     restriction = view.__dict__.get("_restriction")
     if restriction is not None:
-        view._set_history(InvalidatedView(_refused(restriction, written_itself=False), view))
+        view._set_history(InvalidatedView(refused_write(restriction, written_itself=False), view))
         return
     base, specs = view_base(view)
     with enable_grad():              # the history is needed even when read under no_grad

@@ -232,6 +232,68 @@ def test_saved_zero_dim_output_of_a_two_output_op_is_checked():
     assert_raises_like_torch(action)
 
 
+WRITES_OF_SAVED_TENSORS = {
+    # an in-place op that saves its output saves the written tensor: writing it again is refused
+    "exp_ then relu_": lambda x: x.clone().exp_().relu_(),
+    "sigmoid_ twice": lambda x: x.clone().sigmoid_().sigmoid_(),
+    "pow_ into a float32 tensor, then mul_": lambda x: x.float().pow_(x).mul_(2),
+    # ``x.mul_(x)`` saves a copy of x as ``self`` but x itself as ``other``, which the write changes
+    "mul_ by itself": lambda x: _itself(x, "mul_"),
+    "pow_ by itself": lambda x: _itself(x, "pow_"),
+    # cumprod and prod save their result too
+    "cumprod then log_": lambda x: x.cumprod(0).log_(),
+    "prod over a dim of a 0-d tensor, then written": lambda x: x.prod().prod(0).mul_(2),
+    # an int tensor cast for ``int * float`` is saved as itself: writing it stops backward
+    "int factor written": lambda x: _int_factor_written(x),
+    # floor_divide has no derivative; in place, torch names floor_divide_
+    "//= then backward": lambda x: _floor_divided(x),
+    # a number % a tensor has no derivative in torch
+    "number % tensor": lambda x: 2.5 % x,
+}
+
+
+def _int_factor_written(x):
+    factor = x.detach().long()
+    KEPT.append(factor)
+    product = factor * x
+    factor.add_(1)
+    return product
+
+
+def _floor_divided(x):
+    y = x.clone()
+    y //= 2
+    return y
+KEPT = []
+
+
+def _itself(x, op):
+    """``y.op(y)``; ``y`` kept alive, as torch's message names its maker (minigrad's, weakly held)."""
+    y = x.clone()
+    KEPT.append(y)
+    return getattr(y, op)(y)
+
+
+@pytest.mark.parametrize("write", WRITES_OF_SAVED_TENSORS.values(), ids=WRITES_OF_SAVED_TENSORS.keys())
+def test_in_place_write_of_a_saved_tensor_raises_like_torch(write):
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        write(x).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_an_input_no_gradient_needs_is_not_saved_as_torch():
+    """hypot's gradient for ``x`` needs ``x`` and the result only: writing the other input is fine."""
+    def run(lib):
+        other = lib.tensor([3], dtype=lib.int16)
+        x = lib.tensor([4.0], dtype=lib.float64, requires_grad=True)
+        y = lib.hypot(other, x)
+        other.add_(1)
+        y.sum().backward()
+        return x.grad.tolist()
+    assert run(minigrad) == run(torch)
+
+
 # ---- views torch refuses to write ----------------------------------------------------------
 @pytest.mark.parametrize("split", ["split", "split_sizes", "chunk", "unbind"])
 def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
@@ -242,6 +304,27 @@ def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
         base = lib.ones(6, requires_grad=True).clone()
         makers[split](base)[1].mul_(2)
     assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("view", ["select", "slice", "view", "t", "unsqueeze", "setitem"])
+def test_inplace_on_a_view_of_an_output_of_a_multi_view_op_raises_like_torch(view):
+    makers = {"select": lambda u: u[0].mul_(2), "slice": lambda u: u[0:1].mul_(2),
+              "view": lambda u: u.view(3).mul_(2), "t": lambda u: u.t().mul_(2),
+              "unsqueeze": lambda u: u.unsqueeze(0).mul_(2),
+              "setitem": lambda u: u.__setitem__((None, 0), 5.0)}
+
+    def action(lib):
+        piece = lib.ones(2, 3, requires_grad=True).clone().unbind(0)[0]
+        makers[view](piece)
+    assert_raises_like_torch(action)
+
+
+def test_setitem_of_a_value_needing_grad_into_a_bool_piece_of_chunk_is_fine():
+    def run(lib):
+        piece = lib.tensor([[True, False], [False, True]]).chunk(2, -1)[0]
+        piece[1, 0] = lib.tensor(2.0, requires_grad=True)
+        return piece.tolist()
+    assert run(minigrad) == run(torch)
 
 
 def test_output_of_split_after_its_base_changed_raises_like_torch():

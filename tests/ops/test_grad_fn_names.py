@@ -28,6 +28,10 @@ CASES = {
     "sub": (lambda L, a, b: a-b, (3,), (3,)),
     "rsub": (lambda L, a: 2-a, (3,)),
     "sub_scalar": (lambda L, a: a-2, (3,)),
+    "remainder": (lambda L, a, b: a % b, (3,), (3,)),
+    "remainder_scalar": (lambda L, a: a % 2, (3,)),
+    "rremainder": (lambda L, a: 2 % a, (3,)),           # no derivative: NotImplemented
+    "prod_dim_of_a_scalar": (lambda L, a: a.sum().prod(0), (3,)),
     "mul": (lambda L, a, b: a*b, (3,), (3,)),
     "mul_scalar": (lambda L, a: a*2, (3,)),
     "div": (lambda L, a, b: a/b, (3,), (3,)),

@@ -237,6 +237,24 @@ def test_setitem_gives_the_target_torch_s_grad_fn_name():
     assert out.grad_fn.name() == "torch::autograd::CopySlices" and out.requires_grad and out._version == 1
 
 
+@pytest.mark.parametrize("key", [Ellipsis, slice(None), (slice(0, 9), Ellipsis), slice(0, None, 1),
+                                 slice(-3, None), 0, None], ids=repr)
+@pytest.mark.parametrize("value", [2.0, "0-d", "same shape", "a row"])
+def test_setitem_of_the_whole_tensor_writes_it_as_torch(key, value):
+    """A key that selects all (``...``, ``:``) makes torch write the tensor itself (fill_ or
+    copy_), not a view of it (CopySlices): its node, and the saved-tensor errors naming it."""
+    def run(lib):
+        values = {"0-d": lib.tensor(2.0), "same shape": lib.ones(3, 4), "a row": lib.ones(4)}
+        w = lib.ones(3, 4, requires_grad=True)
+        x = w * 2
+        try:
+            x[key] = values.get(value, value)
+        except RuntimeError as error:      # a value too big for the region: the same error
+            return str(error).replace("torch.", "minigrad.")
+        return x.grad_fn.name()
+    assert run(minigrad) == run(torch)
+
+
 # ---- gather, scatter, index_select, index_fill --------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("dim,index", [
@@ -301,6 +319,58 @@ def test_index_select_matches_torch(dim, index, dtype):
     assert_matches_torch(lambda x, i: x.index_select(dim, i), inputs=[_random((3, 4), dtype), numpy.array(index)])
     assert_matches_torch(lambda x, i: lib(x).index_select(x, dim, i),
                          inputs=[_random((3, 4), dtype), numpy.array(index)])
+
+
+@pytest.mark.parametrize("index", [[0], 0])
+def test_index_select_of_a_scalar_matches_torch(index):
+    assert_matches_torch(lambda x, i: x.index_select(0, i), inputs=[numpy.array(1.5), numpy.array(index)])
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int32"])
+@pytest.mark.parametrize("value", [-3, -200, 300, 3.7, 1e10, float("inf")])
+def test_setitem_of_a_number_into_an_integer_tensor_as_torch(dtype, value):
+    """Negative ints wrap into an unsigned type (down to -255 for uint8), floats truncate,
+    anything out of range is torch's overflow error."""
+    def run(lib):
+        x = lib.zeros(3, dtype=getattr(lib, dtype))
+        try:
+            x[0] = value
+        except RuntimeError as error:
+            return str(error)
+        return x.tolist()
+    assert run(minigrad) == run(torch)
+
+
+def test_setitem_drops_the_value_s_leading_ones_as_torch():
+    def fn(x, value):
+        out = x * 1
+        out[1, 1] = value          # a (1, 1) value into one element
+        out[0] = value             # and into a row
+        return out
+    assert_matches_torch(fn, inputs=[_random((3, 2)), _random((1, 1), seed=1)])
+
+
+INDEX_SELECT_ERRORS = {
+    "scalar, two indices": lambda m: m.tensor(3.0).index_select(0, m.tensor([0, 0])),
+    "scalar, no index": lambda m: m.tensor(3.0).index_select(0, m.tensor([], dtype=m.int64)),
+    "scalar, index 1": lambda m: m.tensor(3.0).index_select(0, m.tensor([1])),
+    "vector, index -1": lambda m: m.zeros(3).index_select(0, m.tensor([-1])),
+    "matrix dim 0": lambda m: m.zeros(3, 2).index_select(0, m.tensor([3])),
+    "matrix dim 1": lambda m: m.zeros(3, 2).index_select(1, m.tensor([2])),
+    "empty dim": lambda m: m.zeros(0, 2).index_select(0, m.tensor([0])),
+    "3-d dim 2": lambda m: m.zeros(2, 3, 4).index_select(2, m.tensor([7])),
+    "3-d dim 1, the first bad index": lambda m: m.zeros(2, 3, 4).index_select(1, m.tensor([1, -1, -2, 5])),
+    "empty input": lambda m: m.zeros(2, 0, 4).index_select(0, m.tensor([7])),
+}
+
+
+@pytest.mark.parametrize("action", INDEX_SELECT_ERRORS.values(), ids=INDEX_SELECT_ERRORS.keys())
+def test_index_select_errors_match_torch(action):
+    with pytest.raises(Exception) as theirs:
+        action(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        action(minigrad)
+    assert str(ours.value) == str(theirs.value)
 
 
 # ---- masks, where, narrow, triangles ---------------------------------------------------------------
@@ -414,10 +484,28 @@ BAD_INPUTS = [
     ("zero_step", lambda x, m: x[::0]),
     ("setitem_shape", lambda x, m: _assign(x, [0, 1], m.zeros(3, 4))),
     ("setitem_out_of_range", lambda x, m: _assign(x, 7, 1.0)),
+    ("setitem_shape_leading_ones", lambda x, m: _assign(x, [0, 1], m.zeros(1, 3, 4))),
+    # a basic key: the value is expanded to the region (torch's expand wording)
+    ("setitem_basic_shape", lambda x, m: _assign(x, 0, m.zeros(3))),
+    ("setitem_whole_shape", lambda x, m: _assign(x, Ellipsis, m.zeros(1, 2, 4))),
+    # the key's own errors, and a basic key's value shape, come before the leaf check
+    ("setitem_leaf_too_many_indices", lambda x, m: _assign(x.requires_grad_(), ([0], 0, 0), 1.0)),
+    ("setitem_leaf_int_out_of_range", lambda x, m: _assign(x.requires_grad_(), ([0], 5), 1.0)),
+    ("setitem_leaf_basic_shape", lambda x, m: _assign(x.requires_grad_(), 0, m.zeros(3))),
+    ("setitem_leaf_index_out_of_range", lambda x, m: _assign(x.requires_grad_(), [7], 1.0)),
+    # a basic key writes into a view of the leaf, unless it selects all of it
+    ("setitem_leaf_basic_view", lambda x, m: _assign(x.requires_grad_(), (0, slice(1, 2)), 1.0)),
+    ("setitem_leaf_basic_whole", lambda x, m: _assign(x.requires_grad_(), (slice(None), Ellipsis), 1.0)),
+    # an advanced key with a None, an int or a partial slice writes into a view of the leaf
+    ("setitem_leaf_mask_none", lambda x, m: _assign(x.requires_grad_(), (m.tensor([True] * 3), None), 1.0)),
+    ("setitem_leaf_index_partial_slice", lambda x, m: _assign(x.requires_grad_(), ([0], slice(1, 3)), 1.0)),
+    ("setitem_leaf_index_full_slice", lambda x, m: _assign(x.requires_grad_(), ([0], slice(0, 9)), 1.0)),
     ("gather_ndim", lambda x, m: x.gather(1, m.tensor([0]))),
     ("gather_dtype", lambda x, m: x.gather(1, m.tensor([[0.0]]))),
     ("gather_out_of_range", lambda x, m: x.gather(1, m.tensor([[5]]))),
     ("gather_negative", lambda x, m: x.gather(1, m.tensor([[-1]]))),
+    ("gather_first_bad_index", lambda x, m: x.gather(1, m.tensor([[1, -1, -3, 9]]))),
+    ("scatter_first_bad_index", lambda x, m: x.scatter(0, m.tensor([[1, -1, -3, 9]]), 1.0)),
     ("gather_size", lambda x, m: x.gather(1, m.zeros(4, 1, dtype=m.int64))),
     ("scatter_dtype", lambda x, m: x.scatter(1, m.zeros(3, 4), 1.0)),
     ("scatter_ndim", lambda x, m: x.scatter(1, m.zeros(3, dtype=m.int64), 1.0)),

@@ -124,6 +124,8 @@ BAD_INPUTS = [
     ("split_zero", lambda m: m.split(m.zeros(6), 0)),
     ("chunk_zero", lambda m: m.chunk(m.zeros(6), 0)),
     ("unbind_dim_range", lambda m: m.zeros(2, 3).unbind(2)),
+    ("unbind_scalar", lambda m: m.tensor(1.0).unbind(-1)),            # dim -1 named as 0
+    ("unbind_scalar_range", lambda m: m.tensor(1.0).unbind(3)),
 ]
 
 

@@ -226,6 +226,22 @@ def test_bad_input_raises_torch_error(name, fn):
     _same_error(fn)
 
 
+@pytest.mark.parametrize("dtype", ["bool", "float16", "int64"])
+def test_expand_error_names_the_tensor_type_as_torch(dtype):
+    """torch's legacy names (``torch.HalfTensor``) where there is one, else ``CPUBoolType``."""
+    with pytest.raises(RuntimeError) as theirs:
+        torch.zeros(2, dtype=getattr(torch, dtype)).expand(())
+    with pytest.raises(RuntimeError) as ours:
+        minigrad.zeros(2, dtype=getattr(minigrad, dtype)).expand(())
+    assert str(ours.value) == str(theirs.value).replace("torch.", "minigrad.")
+
+
+@pytest.mark.parametrize("dims", [-1, 2, (0, 0)])
+def test_roll_of_a_scalar_along_a_dim_raises_torch_error(dims):
+    shifts = (1,) * len(dims) if isinstance(dims, tuple) else 1
+    _same_error(lambda x: x.roll(shifts, dims), shape=())
+
+
 def test_view_error_names_the_shape_and_size():
     message = _same_error(lambda x: x.view(3, 5))
     assert "[3, 5]" in message and "12" in message
