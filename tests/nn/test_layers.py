@@ -288,6 +288,29 @@ def test_activations_are_stable_for_huge_inputs():
             numpy.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-12, atol=1e-300, err_msg=name)
 
 
+@pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
+@pytest.mark.parametrize("dtype", ["int8", "int64", "float32"])
+def test_composite_activations_take_torchs_dtype_and_gradient(name, dtype):
+    """softsign and tanhshrink are torch composites (x / (1 + |x|), x - tanh(x)): integers give float32,
+    and the gradient at an infinite input is NaN, as those ops give it."""
+    values = [-3, 0, 5] if dtype != "float32" else [-float("inf"), 0.0, 2.0]
+    ours = getattr(F, name)(minigrad.tensor(values, dtype=getattr(minigrad, dtype)))
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(values, dtype=getattr(torch, dtype)))
+    assert ours.numpy().dtype == theirs.numpy().dtype
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    if dtype == "float32":
+        x, xt = minigrad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        getattr(F, name)(x).sum().backward()
+        getattr(torch.nn.functional, name)(xt).sum().backward()
+        numpy.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
+def test_composite_activations_reject_bool_as_torch(name):
+    assert_same_error(lambda: getattr(F, name)(minigrad.tensor([True, False])),
+                      lambda: getattr(torch.nn.functional, name)(torch.tensor([True, False])))
+
+
 def test_gelu_rejects_unknown_approximation_as_torch():
     assert_same_error(lambda: F.gelu(minigrad.zeros(2), approximate="x"),
                       lambda: torch.nn.functional.gelu(torch.zeros(2), approximate="x"))

@@ -192,32 +192,6 @@ class Hardswish(Pointwise):
         return xp.where(x < -3, 0.0, xp.where(x <= 3, x / 3 + 0.5, 1.0))
 
 
-class Softsign(Pointwise):
-    def name(self):
-        return "DivBackward0"    # torch: x / (1 + |x|)
-
-    @staticmethod
-    def function(xp, x):
-        return x / (1 + xp.abs(x))
-
-    @staticmethod
-    def derivative(xp, x):
-        return 1 / (1 + xp.abs(x)) ** 2
-
-
-class Tanhshrink(Pointwise):
-    def name(self):
-        return "SubBackward0"    # torch: x - tanh(x)
-
-    @staticmethod
-    def function(xp, x):
-        return x - xp.tanh(x)
-
-    @staticmethod
-    def derivative(xp, x):
-        return xp.tanh(x) ** 2
-
-
 class Threshold(Pointwise):
     """``value`` where ``x <= threshold``, else ``x`` (so NaN stays NaN, and passes its gradient, as in torch)."""
 
@@ -378,11 +352,13 @@ def hardswish(input, inplace=False):
 
 
 def softsign(input):
-    return Softsign.apply(input)
+    """torch's composite ``x / (1 + |x|)``: its dtypes, errors and gradient come from those ops."""
+    return input / (1 + input.abs())
 
 
 def tanhshrink(input):
-    return Tanhshrink.apply(input)
+    """torch's composite ``x - tanh(x)``."""
+    return input - input.tanh()
 
 
 def threshold(input, threshold, value, inplace=False):
