@@ -61,3 +61,10 @@ def test_inplace_on_leaf_requiring_grad_is_refused_like_torch():
 
 def test_addcdiv_of_integers_is_refused_like_torch():
     assert_same_error(lambda a, b, c: a.addcdiv(b, c), numpy.array([1]), numpy.array([2]), numpy.array([3]))
+
+
+@pytest.mark.parametrize("name", ["hypot", "logaddexp", "atan2", "maximum", "minimum"])
+@pytest.mark.parametrize("other", [2.5, 3, None])
+def test_two_tensor_functions_reject_a_number_other_as_torch(name, other):
+    assert_same_error(lambda x: getattr(torch if isinstance(x, torch.Tensor) else minigrad, name)(x, other),
+                      numpy.ones(3))
