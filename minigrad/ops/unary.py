@@ -345,8 +345,16 @@ def abs(input):
     return Abs.apply(input)
 
 
+def _not_implemented(kernel, input):
+    """torch's error for a dtype its ``kernel`` has no version for."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
+
+
 def _piecewise(op, input, name):
-    if _tensor(input, name).array.dtype.kind in "biu":
+    kind = _tensor(input, name).array.dtype.kind
+    if kind == "b":
+        raise _not_implemented(f"{name}_vml_cpu", input)
+    if kind in "iu":
         return input.clone()        # integers are their own floor, ceil, round and trunc
     return op.apply(input)
 
@@ -369,7 +377,9 @@ def round(input, *, decimals=0):
     """Round half to even (as torch and NumPy); ``decimals`` rounds to that many decimal places."""
     if decimals == 0:
         return _piecewise(Round, input, "round")
-    return Round.apply(_floating(input, "round"), decimals=decimals)
+    if _tensor(input, "round").array.dtype.kind != "f":
+        raise _not_implemented("round_cpu", input)
+    return Round.apply(input, decimals=decimals)
 
 
 def trunc(input):
@@ -557,7 +567,7 @@ class Frac(Function):
 
 def frac(input):
     if _tensor(input, "frac").array.dtype.kind != "f":
-        raise RuntimeError(f"\"frac_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
+        raise _not_implemented("frac_cpu", input)
     return Frac.apply(input)
 
 
