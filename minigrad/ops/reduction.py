@@ -580,6 +580,8 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
 # ---- argmax, argmin (no gradient) --------------------------------------------------------------
 def _arg_extreme(name, largest, input, dim, keepdim):
     array = input.array
+    if array.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if array.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -592,7 +594,7 @@ def _arg_extreme(name, largest, input, dim, keepdim):
         return Tensor._wrap(array_module(array).zeros((), _INT64))
     _check_nonempty(input, name, (axis,))
     result = array.argmax(axis=axis, keepdims=keepdim) if largest else array.argmin(axis=axis, keepdims=keepdim)
-    return Tensor._wrap(result.astype(_INT64, copy=False))
+    return Tensor._wrap(array_module(array).asarray(result, dtype=_INT64))    # an array, even when 0-d
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_error, both
+from _op_parity import assert_same, assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 DIMS = [None, 0, -1, 1, (0, 2), (-1, 0), [1], (0, 1, 2), ()]
@@ -430,3 +430,17 @@ def test_diff_with_prepend_append_and_bool():
 
 def test_diff_of_scalar_is_refused_like_torch():
     assert_same_error(lambda x: x.diff(), numpy.array(1.0))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape, dim", [((2,), None), ((2,), 0), ((), None), ((0, 2), 1)])
+def test_argmax_argmin_reject_bools_as_torch(name, shape, dim):
+    assert_same(lambda m: getattr(m, name)(m.zeros(shape, dtype=m.bool), dim))
+
+
+def test_argmax_along_the_only_dim_is_a_0d_tensor():
+    for module in (minigrad, torch):
+        x = module.tensor([1.0, 3.0, 2.0])
+        result = module.argmax(x, 0)
+        result += 1                     # a real 0-d tensor, which works in place like torch's
+        assert result.shape == () and result.item() == 2 and repr(result) == "tensor(2)"
