@@ -268,12 +268,22 @@ def atan2(input, other):
 arctan2 = atan2
 
 
+def _float_kernel_operands(input, other, name):
+    """``_float_operands`` for torch's float-only kernels: integer and bool operands are refused."""
+    _tensor(input, name)
+    check_tensor_other(name, other)
+    common = dtypes.result_type(input, other)
+    if common.kind != "f":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dtypes.scalar_type_name(common)}'")
+    return _float_operands(input, other, name)
+
+
 def logaddexp(input, other):
-    return LogAddExp.apply(*_float_operands(input, other, "logaddexp"))
+    return LogAddExp.apply(*_float_kernel_operands(input, other, "logaddexp"))
 
 
 def hypot(input, other):
-    return Hypot.apply(*_float_operands(input, other, "hypot"))
+    return Hypot.apply(*_float_kernel_operands(input, other, "hypot"))
 
 
 class Lerp(Function):

@@ -221,19 +221,18 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    """``1 / (1 + exp(-x))`` without overflow.
-
-    With ``e = exp(-|x|)`` (never above 1) the sigmoid is ``1 / (1 + e)`` for
-    ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``: no ``exp`` of a large
-    positive number, and full relative accuracy for very negative ``x``.
+    """``1 / (1 + exp(-x))``, as torch computes it: where ``exp(-x)`` overflows (x below
+    -88.7 in float32, -709.8 in float64) the sigmoid is exactly 0, not a subnormal number.
+    Half-precision inputs are computed in float32 and rounded, as torch does.
     """
 
     differentiable_backward = True
 
     def forward(self, x):
         xp = array_module(x)
-        e = xp.exp(-xp.abs(x))
-        result = xp.where(x >= 0, 1, e) / (1 + e)
+        wide = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
+        with xp.errstate(over="ignore"):
+            result = (1 / (1 + xp.exp(-wide))).astype(x.dtype, copy=False)
         self.save_for_backward(result)
         return result
 

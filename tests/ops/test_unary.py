@@ -310,3 +310,12 @@ def test_rounding_of_bools_and_integers_matches_torch(fn, dtype, shape):
     """torch: integers round to themselves, but frac and round(decimals=) of an integer and every
     rounding of a bool raise a NotImplementedError naming the kernel, also for an empty tensor."""
     assert_same(lambda m: fn(m, m.ones(shape, dtype=getattr(m, dtype))))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_underflows_to_zero_where_torch_does(dtype):
+    """torch computes 1 / (1 + exp(-x)): where exp(-x) overflows the sigmoid is 0, not subnormal."""
+    values = [-1e4, -745.0, -709.5, -100.0, -89.0, -88.0, -17.0, -1.0, 0.0, 20.0, float("nan"), -float("inf")]
+    ours = minigrad.sigmoid(minigrad.tensor(values, dtype=getattr(minigrad, dtype))).numpy()
+    theirs = torch.sigmoid(torch.tensor(values, dtype=getattr(torch, dtype))).numpy()
+    numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)
