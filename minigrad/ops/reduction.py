@@ -246,6 +246,11 @@ def _degrees_of_freedom(x, axes, correction, name):
     return builtins.max(freedom, 0)
 
 
+def _accumulation_type(x):
+    """``x`` in the type torch accumulates it in: float32 for half precision (no overflow of sums)."""
+    return x.astype(array_module(x).float32) if x.dtype.itemsize < 4 else x
+
+
 def _sum_of_squares_over(deviation, axes, keepdim, freedom):
     """``sum(deviation^2) / freedom``; a freedom of 0 gives inf (or nan for 0 / 0), as torch."""
     squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim)
@@ -281,8 +286,9 @@ class Var(Function):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
-        deviation = x - x.mean(axis=axes, keepdims=True)
-        return _sum_of_squares_over(deviation, axes, keepdim, self.freedom)
+        wide = _accumulation_type(x)
+        deviation = wide - wide.mean(axis=axes, keepdims=True)
+        return _sum_of_squares_over(deviation, axes, keepdim, self.freedom).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -301,8 +307,10 @@ class Std(Function):
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
-        deviation = x - x.mean(axis=axes, keepdims=True)
-        std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom))
+        wide = _accumulation_type(x)
+        deviation = wide - wide.mean(axis=axes, keepdims=True)
+        std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom)).astype(x.dtype,
+                                                                                                          copy=False)
         self.save_for_backward(x, std)
         return std
 

@@ -444,3 +444,13 @@ def test_argmax_along_the_only_dim_is_a_0d_tensor():
         result = module.argmax(x, 0)
         result += 1                     # a real 0-d tensor, which works in place like torch's
         assert result.shape == () and result.item() == 2 and repr(result) == "tensor(2)"
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_half_precision_var_and_std_accumulate_in_float32_as_torch(name):
+    """The squares of float16 deviations overflow float16 when summed; torch sums them in float32."""
+    values = [[72.8, -127.7, -51.3], [180.2, -67.7, 72.5], [151.3, -9.8, -209.0]]
+    ours = getattr(minigrad.tensor(values, dtype=minigrad.float16), name)()
+    theirs = getattr(torch.tensor(values, dtype=torch.float16), name)()
+    assert ours.dtype == minigrad.float16
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
