@@ -126,7 +126,8 @@ class Div(Function):
         a, b = self.saved_tensors
         a_shape, b_shape = self.shapes
         grad_a = sum_to(grad_output / b, a_shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(-grad_output * a / (b * b), b_shape) if self.needs_input_grad[1] else None
+        # torch's order, -g * ((a / b) / b): no overflow of a * g or b * b where the result is finite
+        grad_b = sum_to(-grad_output * ((a / b) / b), b_shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

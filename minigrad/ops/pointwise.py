@@ -15,7 +15,7 @@ from ..core.device import array_module
 from ..core.type_errors import check_tensor_other
 from ..core.function import Function
 from .arithmetic import as_operands
-from .broadcast import sum_to
+from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .unary import _tensor
 
@@ -272,6 +272,7 @@ def _float_kernel_operands(input, other, name):
     """``_float_operands`` for torch's float-only kernels: integer and bool operands are refused."""
     _tensor(input, name)
     check_tensor_other(name, other)
+    broadcast_shapes(input.shape, other.shape)      # torch checks the shapes first
     common = dtypes.result_type(input, other)
     if common.kind != "f":
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dtypes.scalar_type_name(common)}'")

@@ -108,13 +108,26 @@ class Mean(Function):
         return _unreduce(grad_output / self.count, self.shape, self.axes, self.keepdim)
 
 
+def _running(accumulate, x, axis, dtype):
+    """A cumulative sum or product as torch's CPU kernels: float32 accumulated in float64 and
+    half precision in float32, each running value rounded to the result dtype (no overflow of the
+    running total where the result itself fits)."""
+    xp = array_module(x)
+    result_dtype = xp.dtype(dtype) if dtype is not None else x.dtype
+    if result_dtype.kind == "f" and result_dtype.itemsize < 8:
+        with _quiet(xp):
+            wide = accumulate(x, axis=axis, dtype=xp.float64 if result_dtype.itemsize == 4 else xp.float32)
+            return wide.astype(result_dtype)
+    return accumulate(x, axis=axis, dtype=dtype)
+
+
 class Cumsum(Function):
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
         self.axis, self.input_dtype = axis, x.dtype
-        return array_module(x).cumsum(x, axis=axis, dtype=dtype)
+        return _running(array_module(x).cumsum, x, axis, dtype)
 
     def backward(self, grad_output):
         # each input element feeds every later output: the gradient is a reversed cumsum
@@ -162,36 +175,52 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     return Cumsum.apply(input, axis=axis, dtype=dtype)
 
 
-class Cumprod(Function):
-    """Running product along ``axis``.
+def _reversed_cumsum(xp, a):
+    """``out[i] = a[i] + a[i+1] + ...`` along the last axis."""
+    return xp.flip(xp.cumsum(xp.flip(a, -1), axis=-1), -1)
 
-    The gradient of ``x_i`` is ``prod(x_0..x_{i-1}) * S_i`` with
-    ``S_i = sum_{j >= i} g_j * prod(x_{i+1}..x_j)``, i.e. ``S_i = g_i + x_{i+1} S_{i+1}``:
-    no division, so it is exact where ``x`` has zeros (as torch's).
+
+class Cumprod(Function):
+    """Running product along ``axis``; the gradient as torch's ``cumprod_backward``.
+
+    Where a slice has no zero, the gradient of ``x_i`` is ``sum_{j >= i} g_j out_j / x_i``: a
+    reversed running sum of ``g * out``, divided by ``x``.  With zeros that division is 0 / 0,
+    so it is used only before the first zero ``z``; the gradient at ``z`` is
+    ``out_{z-1} * sum_{z <= k < z2} g_k prod(x_{z+1}..x_k)`` (``z2`` the next zero), and after it 0.
     """
 
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
-        self.save_for_backward(x)
         self.axis = axis
-        return array_module(x).cumprod(x, axis=axis, dtype=dtype)
+        output = _running(array_module(x).cumprod, x, axis, dtype)
+        self.save_for_backward(x, output)
+        return output
 
     def backward(self, grad_output):
-        (x,) = self.saved_tensors
+        x, output = self.saved_tensors
         xp = array_module(x)
-        values = xp.moveaxis(x, self.axis, -1).astype(grad_output.dtype, copy=False)
-        grad = xp.moveaxis(grad_output, self.axis, -1)
-        length = values.shape[-1]
-        if length == 0:
+        values, grad, output = (xp.moveaxis(a, self.axis, -1) for a in (x, grad_output, output))  # along the last axis
+        values = values.astype(grad.dtype, copy=False)
+        if values.shape[-1] <= 1:
             return grad_output.astype(x.dtype, copy=False)
-        before = xp.concatenate([xp.ones_like(values[..., :1]),
-                                 xp.cumprod(values[..., :-1], axis=-1)], axis=-1)
-        later = xp.empty_like(grad)
-        later[..., -1] = grad[..., -1]
-        for i in range(length - 2, -1, -1):
-            later[..., i] = grad[..., i] + values[..., i + 1] * later[..., i + 1]
-        return xp.moveaxis(before * later, -1, self.axis).astype(x.dtype, copy=False)
+        weighted = output * grad
+        zeros = values == 0
+        with _quiet(xp):
+            if not zeros.any():
+                result = _reversed_cumsum(xp, weighted) / values
+            else:
+                zeros_so_far = xp.cumsum(zeros, axis=-1)
+                before = zeros_so_far == 0
+                result = xp.where(before, _reversed_cumsum(xp, xp.where(before, weighted, 0)) / values, 0)
+                first_zero = zeros & (zeros_so_far == 1)
+                between = (zeros_so_far == 1) & ~first_zero
+                products = xp.cumprod(xp.where(between, values, 1), axis=-1) * xp.where(zeros_so_far == 1, grad, 0)
+                previous = xp.concatenate([xp.ones_like(output[..., :1]), output[..., :-1]], axis=-1)
+                at_zero = products.sum(axis=-1, keepdims=True) * xp.where(first_zero, previous, 0).sum(axis=-1,
+                                                                                                   keepdims=True)
+                result = xp.where(first_zero, at_zero, result)
+        return xp.moveaxis(result, -1, self.axis).astype(x.dtype, copy=False)
 
 
 def cumprod(input, dim, *, dtype=None):
@@ -524,8 +553,8 @@ class ExtremeAlong(Function):
 
 
 def _quiet(xp):
-    """Silence NumPy's divide/invalid warnings where torch computes inf/nan without one."""
-    return xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+    """Silence NumPy's divide/invalid/overflow warnings where torch computes inf/nan without one."""
+    return xp.errstate(divide="ignore", invalid="ignore", over="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
 
 
 def _check_nonempty(input, name, axes):

@@ -220,6 +220,14 @@ class Tanh(Function):
         return grad_output * (1 - result * result)
 
 
+def sigmoid_array(x):
+    """torch's sigmoid of an array: ``1 / (1 + exp(-x))``, half precision computed in float32."""
+    xp = array_module(x)
+    wide = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
+    with xp.errstate(over="ignore"):
+        return (1 / (1 + xp.exp(-wide))).astype(x.dtype, copy=False)
+
+
 class Sigmoid(Function):
     """``1 / (1 + exp(-x))``, as torch computes it: where ``exp(-x)`` overflows (x below
     -88.7 in float32, -709.8 in float64) the sigmoid is exactly 0, not a subnormal number.
@@ -229,10 +237,7 @@ class Sigmoid(Function):
     differentiable_backward = True
 
     def forward(self, x):
-        xp = array_module(x)
-        wide = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
-        with xp.errstate(over="ignore"):
-            result = (1 / (1 + xp.exp(-wide))).astype(x.dtype, copy=False)
+        result = sigmoid_array(x)
         self.save_for_backward(result)
         return result
 

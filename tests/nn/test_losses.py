@@ -401,3 +401,14 @@ def test_loss_values_and_gradients_at_extremes_match_torch(name, fn, arrays):
     for mine, reference in zip(ours, theirs):
         assert mine.dtype == reference.dtype
         numpy.testing.assert_allclose(mine, reference, rtol=1e-6)     # NaN and infinities where torch has them
+
+
+def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():
+    """torch's xlogy backward is xlogy(grad, t): 0 where grad is 0, even for a negative target."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([-1.7, 0.3, 1.2], requires_grad=True)
+        t = module.tensor([-50.9, 147.5, 0.5], requires_grad=True)
+        module.nn.functional.kl_div(x, t, reduction="sum").backward(module.tensor(0.0))
+        grads.append(t.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -382,3 +382,14 @@ def test_device_mismatch_names_both_devices():
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device") as caught:
         minigrad.ones(2, device="cuda") + minigrad.ones(2)
     assert "cpu" in str(caught.value) and "cuda:0" in str(caught.value)
+
+
+def test_division_gradient_of_the_divisor_in_torchs_order():
+    """torch: -g * ((a / b) / b), finite where -g * a or b * b alone would overflow."""
+    grads = []
+    for module in (minigrad, torch):
+        a = module.tensor([1e308, -1e308, 3.0, 0.0], dtype=module.float64)
+        b = module.tensor([1e308, 1e308, 1e-200, 0.0], dtype=module.float64, requires_grad=True)
+        (a / b).backward(module.tensor([1.9, -1.9, 0.5, 1.0], dtype=module.float64))
+        grads.append(b.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -77,3 +77,7 @@ def test_float_kernels_of_integer_tensors_match_torch(name, dtypes):
     """hypot and logaddexp of two integer (or bool) tensors have no kernel in torch; atan2 promotes."""
     assert_same(lambda m: getattr(m, name)(m.ones(2, dtype=getattr(m, dtypes[0])),
                                            m.ones(2, dtype=getattr(m, dtypes[1]))))
+
+
+def test_float_kernels_check_shapes_before_dtypes_as_torch():
+    assert_same(lambda m: m.hypot(m.ones(2, 3, dtype=m.int8), m.ones(2, 2, dtype=m.int8)))

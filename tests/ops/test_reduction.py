@@ -454,3 +454,28 @@ def test_half_precision_var_and_std_accumulate_in_float32_as_torch(name):
     theirs = getattr(torch.tensor(values, dtype=torch.float16), name)()
     assert ours.dtype == minigrad.float16
     numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype, values", [("float32", [3e38, 3e38, -3e38, 1e-30]), ("float32", [1e30, 1e30, 1e-30, -2.0]),
+                                           ("float16", [60000.0, 60000.0, -60000.0, 1e-3]),
+                                           ("float16", [1000.0, 1000.0, 1e-3, 2.0])])
+def test_running_sums_and_products_accumulate_wide_as_torch(name, dtype, values):
+    """torch's CPU cumsum/cumprod keep the running value in float64 (float32 for half): a running
+    total that overflows the dtype for a moment still ends finite."""
+    ours = getattr(minigrad, name)(minigrad.tensor(values, dtype=getattr(minigrad, dtype)), 0)
+    theirs = getattr(torch, name)(torch.tensor(values, dtype=getattr(torch, dtype)), 0)
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("values", [[-float("inf"), -123.4, -3.4], [-114.4, -3e38, 3e38], [2.0, 0.0, 3.0, 0.0, 5.0],
+                                    [0.0, float("inf"), 2.0]])
+def test_cumprod_gradient_is_torchs_at_zeros_and_infinities(values):
+    """torch: reversed cumsum of grad * out, divided by x; at the first zero the product of the
+    others; after it exactly 0."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor(values, requires_grad=True)
+        module.cumprod(x, 0).backward(module.tensor([0.5, -1.5, 2.0, 1.0, -1.0][:len(values)]))
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_allclose(*grads, rtol=1e-6)

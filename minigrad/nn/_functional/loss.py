@@ -23,6 +23,7 @@ from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.placement import _placed
 from ...ops.tensor_namespace import astype
+from ...ops.unary import sigmoid_array
 from ...core.tensor import Size, Tensor
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -546,8 +547,7 @@ class BinaryCrossEntropyWithLogits(Function):
         p = self.pos_weight
         grad_x = grad_t = None
         if self.needs_input_grad[0]:
-            e = xp.exp(-xp.abs(x))
-            sigmoid = xp.where(x >= 0, 1, e) / (1 + e)
+            sigmoid = sigmoid_array(x)       # torch's: 0 where exp(-x) overflows
             local = sigmoid - t if p is None else (p * t + 1 - t) * sigmoid - p * t
             grad_x = astype(sum_to(_scaled(local * grad_output, self), x.shape), x.dtype)
         if self.needs_input_grad[1]:
@@ -614,9 +614,10 @@ class KLDivergence(Function):
             grad_x = -g * t if self.needs_input_grad[0] else None
             if self.needs_input_grad[1]:
                 with xp.errstate(invalid="ignore", divide="ignore"):
-                    # xlogy's backward: xlogy(t != 0, t) + t / t, NaN at t = 0 and for t < 0
-                    log_t = xp.where(t == 0, 0, xp.log(xp.where(t == 0, 1, t)))
-                    grad_t = g * log_t + g * t / t + -g * x
+                    # torch's xlogy backward, for both arguments t: xlogy(g, t) (0 where g is 0,
+                    # or where t is 0) plus g * t / t (NaN at t = 0)
+                    xlogy_g = xp.where(((g == 0) & ~xp.isnan(t)) | (t == 0), 0, g * xp.log(t))
+                    grad_t = xlogy_g + g * t / t + -g * x
         return (None if grad_x is None else astype(sum_to(grad_x, x.shape), x.dtype),
                 None if grad_t is None else astype(sum_to(grad_t, t.shape), t.dtype))
 
