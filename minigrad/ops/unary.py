@@ -221,11 +221,12 @@ class Tanh(Function):
 
 
 def sigmoid_array(x):
-    """torch's sigmoid of an array: ``1 / (1 + exp(-x))``, half precision computed in float32."""
+    """torch's sigmoid of an array (or, in a differentiable backward, a Tensor):
+    ``1 / (1 + exp(-x))``, half precision computed in float32."""
     xp = array_module(x)
-    wide = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
+    wide = astype(x, dtypes.float32.numpy) if x.dtype.itemsize < 4 else x
     with xp.errstate(over="ignore"):
-        return (1 / (1 + xp.exp(-wide))).astype(x.dtype, copy=False)
+        return astype(1 / (1 + xp.exp(-wide)), x.dtype)
 
 
 class Sigmoid(Function):
