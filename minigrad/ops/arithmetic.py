@@ -222,7 +222,7 @@ class Remainder(Function):
     def forward(self, a, b):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
-        _check_integer_divisor(b)
+        _check_integer_divisor(a, b)
         return array_module(a).remainder(a, b)
 
     def backward(self, grad_output):
@@ -243,7 +243,7 @@ class Fmod(Function):
     def forward(self, a, b):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
-        _check_integer_divisor(b)
+        _check_integer_divisor(a, b)
         return array_module(a).fmod(a, b)
 
     def backward(self, grad_output):
@@ -278,9 +278,9 @@ class RoundingDiv(Function):
         return tuple(xp.zeros(shape, dtype) for shape, dtype in self.inputs_meta)
 
 
-def _check_integer_divisor(b):
-    # torch's integer kernels raise where NumPy would quietly give 0
-    if b.dtype.kind in "iu" and not array_module(b).all(b):
+def _check_integer_divisor(a, b):
+    # torch's integer kernels raise where NumPy would quietly give 0 (unless there is nothing to divide)
+    if b.dtype.kind in "iu" and a.size and not array_module(b).all(b):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -289,7 +289,7 @@ def rounded_quotient(a, b, rounding_mode):
     divided as integers (exact beyond 2**53, where a float64 quotient is not)."""
     xp = array_module(a)
     if a.dtype.kind in "iu":
-        _check_integer_divisor(b)
+        _check_integer_divisor(a, b)
         with xp.errstate(over="ignore"):   # int8 -128 // -1 wraps to -128, as in torch
             quotient = xp.floor_divide(a, b)
         if rounding_mode == "trunc":       # floor went one below where the quotient is negative and inexact

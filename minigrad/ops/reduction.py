@@ -276,8 +276,12 @@ def _degrees_of_freedom(x, axes, correction, name):
 
 
 def _accumulation_type(x):
-    """``x`` in the type torch accumulates it in: float32 for half precision (no overflow of sums)."""
-    return x.astype(array_module(x).float32) if x.dtype.itemsize < 4 else x
+    """``x`` in the type torch's CPU kernels accumulate it in: float64 for float32, float32 for half
+    precision (so the sums of large values do not overflow)."""
+    xp = array_module(x)
+    if x.dtype.kind != "f" or x.dtype.itemsize == 8:
+        return x
+    return x.astype(xp.float64 if x.dtype.itemsize == 4 else xp.float32)
 
 
 def _sum_of_squares_over(deviation, axes, keepdim, freedom):

@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import minigrad
 from minigrad.testing import assert_matches_torch
+from _op_parity import assert_same
 from tests.conftest import DEVICES
 
 DTYPES = ["float64", "float32"]
@@ -393,3 +394,10 @@ def test_division_gradient_of_the_divisor_in_torchs_order():
         (a / b).backward(module.tensor([1.9, -1.9, 0.5, 1.0], dtype=module.float64))
         grads.append(b.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("fn", [lambda m, a, b: a // b, lambda m, a, b: a % b, lambda m, a, b: m.fmod(a, b),
+                                lambda m, a, b: m.div(a, b, rounding_mode="trunc"), lambda m, a, b: m.remainder(a, 0)])
+@pytest.mark.parametrize("shape", [(0, 2, 1), (2, 1)])
+def test_integer_division_by_zero_raises_only_when_there_is_something_to_divide(fn, shape):
+    assert_same(lambda m: fn(m, m.ones(shape, dtype=m.int16), m.tensor([[0], [4]], dtype=m.int16)))

@@ -479,3 +479,11 @@ def test_cumprod_gradient_is_torchs_at_zeros_and_infinities(values):
         module.cumprod(x, 0).backward(module.tensor([0.5, -1.5, 2.0, 1.0, -1.0][:len(values)]))
         grads.append(x.grad.numpy())
     numpy.testing.assert_allclose(*grads, rtol=1e-6)
+
+
+def test_float32_std_of_huge_equal_values_is_zero_as_torch():
+    """torch accumulates float32 in float64: the mean of [3e38, 3e38] does not overflow."""
+    values = [[3e38, 3e38], [0.3, -0.3]]
+    ours = minigrad.tensor(values).std(1, correction=0)
+    theirs = torch.tensor(values).std(1, correction=0)
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
