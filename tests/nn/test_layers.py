@@ -11,6 +11,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import assert_matches_torch
 from _nn_parity import assert_same_error, check_module, make_pair
+from _op_parity import assert_same
 
 DTYPES = ["float64", "float32"]
 
@@ -398,3 +399,13 @@ def test_prelu_matches_torch(num_parameters, shape, dtype):
 def test_prelu_errors_match_torch(shape, weights):
     assert_same_error(lambda: F.prelu(minigrad.randn(*shape), minigrad.ones(weights, requires_grad=True)),
                       lambda: torch.nn.functional.prelu(torch.randn(*shape), torch.ones(weights, requires_grad=True)))
+
+
+@pytest.mark.parametrize("dtype, threshold, value", [
+    ("int64", -0.5, 7), ("int64", 0.5, 7.9), ("int8", 300.0, 1), ("int32", 0.5, 1e10), ("uint8", 0.5, -1),
+    ("float32", 0.5, 1e39), ("float16", 0.5, float("inf")), ("int64", float("nan"), 1), ("bool", 0.5, -1.0)])
+def test_threshold_converts_its_numbers_to_the_input_dtype_as_torch(dtype, threshold, value):
+    """torch casts threshold and value to the input's type (integers truncated, out of range refused),
+    so big int64 values stay exact and bools are refused."""
+    values = [9007199254740993, 0, 1, -1] if dtype == "int64" else [0, 1, 0] if dtype == "bool" else [0, 1, 2]
+    assert_same(lambda m: m.nn.functional.threshold(m.tensor(values, dtype=getattr(m, dtype)), threshold, value))

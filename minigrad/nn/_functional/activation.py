@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy
+
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
@@ -361,8 +363,31 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
+# C++ names of torch's scalar types, as its "cannot be converted" errors spell them
+_C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                 "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+
+
+def _scalar_as(number, dtype):
+    """``number`` converted to ``dtype`` as torch's kernels convert a Scalar: a C cast (floats
+    truncated toward zero for integer types), refusing values out of the type's range."""
+    if dtype.kind in "iu":
+        info = numpy.iinfo(dtype)
+        low = info.min if dtype.kind == "i" else -int(info.max)    # unsigned: small negatives wrap
+        fits = math.isfinite(number) and low <= number <= info.max
+    else:
+        fits = not math.isfinite(number) or abs(number) <= numpy.finfo(dtype).max
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} without overflow")
+    return numpy.array(math.trunc(number) if dtype.kind in "iu" else number).astype(dtype)
+
+
 def threshold(input, threshold, value, inplace=False):
-    return _apply(Threshold, input, inplace, threshold=threshold, value=value)
+    """``value`` where ``input <= threshold``; both numbers converted to the input's dtype first."""
+    dtype = input.array.dtype
+    if dtype.kind == "b":
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    return _apply(Threshold, input, inplace, threshold=_scalar_as(threshold, dtype), value=_scalar_as(value, dtype))
 
 
 def _softmax_dim(ndim, stacklevel):
