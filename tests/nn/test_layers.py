@@ -409,3 +409,15 @@ def test_threshold_converts_its_numbers_to_the_input_dtype_as_torch(dtype, thres
     so big int64 values stay exact and bools are refused."""
     values = [9007199254740993, 0, 1, -1] if dtype == "int64" else [0, 1, 0] if dtype == "bool" else [0, 1, 2]
     assert_same(lambda m: m.nn.functional.threshold(m.tensor(values, dtype=getattr(m, dtype)), threshold, value))
+
+
+@pytest.mark.parametrize("name, args", [("threshold", (0.5, -1.0)), ("hardtanh", ()), ("relu6", ())])
+def test_masked_activation_gradients_keep_a_nan_gradient_out_as_torch(name, args):
+    """torch's threshold/hardtanh backward is where(mask, grad, 0): a NaN arriving where the input was
+    cut off gives 0, not NaN."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([-1e308, -77.4, 69.7, 0.2], dtype=module.float64, requires_grad=True)
+        getattr(module.nn.functional, name)(x, *args).sqrt().sum().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -53,7 +53,11 @@ class Pointwise(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return astype(grad_output * self.derivative(array_module(x), x, **self.params), x.dtype)
+        xp = array_module(x)
+        derivative = self.derivative(xp, x, **self.params)
+        if derivative.dtype == bool:     # a mask (torch's where(mask, grad, 0)): a NaN gradient stays out
+            return astype(xp.where(derivative, grad_output, 0), x.dtype)
+        return astype(grad_output * derivative, x.dtype)
 
 
 class Hardtanh(Pointwise):
