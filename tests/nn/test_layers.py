@@ -421,3 +421,12 @@ def test_masked_activation_gradients_keep_a_nan_gradient_out_as_torch(name, args
         getattr(module.nn.functional, name)(x, *args).sqrt().sum().backward()
         grads.append(x.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+def test_hardswish_gradient_is_exactly_zero_below_minus_three_as_torch():
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([46.8, -42.8, 88.8, -200.3], requires_grad=True)
+        module.nn.functional.hardswish(x).backward(module.tensor([0.5, float("nan"), 1.0, float("inf")]))
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -57,7 +57,10 @@ class Pointwise(Function):
         derivative = self.derivative(xp, x, **self.params)
         if derivative.dtype == bool:     # a mask (torch's where(mask, grad, 0)): a NaN gradient stays out
             return astype(xp.where(derivative, grad_output, 0), x.dtype)
-        return astype(grad_output * derivative, x.dtype)
+        grad = grad_output * derivative
+        if hasattr(self, "cut_off"):     # where torch's backward gives exactly 0, whatever the gradient
+            grad = xp.where(self.cut_off(x), 0, grad)
+        return astype(grad, x.dtype)
 
 
 class Hardtanh(Pointwise):
@@ -196,6 +199,10 @@ class Hardswish(Pointwise):
     @staticmethod
     def derivative(xp, x):
         return xp.where(x < -3, 0.0, xp.where(x <= 3, x / 3 + 0.5, 1.0))
+
+    @staticmethod
+    def cut_off(x):
+        return x < -3
 
 
 class Threshold(Pointwise):
