@@ -561,14 +561,16 @@ def _quiet(xp):
     return xp.errstate(divide="ignore", invalid="ignore", over="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
 
 
-def _check_nonempty(input, name, axes):
+def _check_nonempty(input, name, axes, spelled=None):
+    """torch's errors for reducing an empty dim; ``spelled``: the dims as the caller wrote them,
+    which amax/amin print (max/min print the axis)."""
     if input.array.size == 0:
         if axes is None:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        for axis in axes:
+        for axis, shown in zip(axes, spelled or axes):
             if input.array.shape[axis] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+                raise IndexError(f"{name}(): Expected reduction dim {shown} to have non-zero size.")
 
 
 def _extreme(name, largest, input, dim, keepdim):
@@ -602,7 +604,7 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def _amax_amin(name, largest, input, dim, keepdim):
     axes = _reduced_axes(dim, input.array.ndim)
-    _check_nonempty(input, name, axes)
+    _check_nonempty(input, name, axes, spelled=(dim,) if isinstance(dim, numbers.Integral) else dim)
     return Extreme.apply(input, axes=axes, keepdim=keepdim, largest=largest)
 
 
