@@ -1,6 +1,7 @@
 """Arithmetic: ``+ - * / // % **`` with broadcasting, Python scalars, reflected and in-place forms."""
 from __future__ import annotations
 
+import math
 import numbers
 
 from ..core import random
@@ -152,6 +153,11 @@ class PowScalar(Function):
     def forward(self, x, exponent):
         self.save_for_backward(x)
         self.exponent = exponent
+        if x.dtype.itemsize == 4 and x.dtype.kind == "f" and exponent != 0 and \
+                not 0 < abs(float(x.dtype.type(exponent))) < math.inf:
+            # torch keeps a float32 power's exponent in double: 1e-300 must not round to 0 (x ** 0 = 1)
+            with array_module(x).errstate(over="ignore"):
+                return (x.astype(float) ** exponent).astype(x.dtype)
         return x ** exponent
 
     def backward(self, grad_output):
@@ -425,6 +431,8 @@ def pow(input, exponent):
         dtype = dtypes.result_type(input, exponent)
         if dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dtype == dtypes.float16.numpy and math.isfinite(exponent) and abs(exponent) > 65504:
+            raise RuntimeError("value cannot be converted to type c10::Half without overflow")
         if input.array.dtype != dtype:
             input = input.to(dtypes.from_numpy_dtype(dtype))
         result = PowScalar.apply(input, exponent=exponent)

@@ -401,3 +401,11 @@ def test_division_gradient_of_the_divisor_in_torchs_order():
 @pytest.mark.parametrize("shape", [(0, 2, 1), (2, 1)])
 def test_integer_division_by_zero_raises_only_when_there_is_something_to_divide(fn, shape):
     assert_same(lambda m: fn(m, m.ones(shape, dtype=m.int16), m.tensor([[0], [4]], dtype=m.int16)))
+
+
+@pytest.mark.parametrize("exponent", [1e-300, -1e-300, 1e40, -1e40, 1e-10])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bool"])
+def test_power_by_a_number_out_of_float32_range_as_torch(exponent, dtype):
+    """torch keeps a float32 power's exponent in double (0 ** 1e-300 is 0, not 0 ** 0 = 1);
+    float16 rounds it to half."""
+    assert_same(lambda m: m.tensor([0.0, 2.0, 0.5]).to(getattr(m, dtype)) ** exponent)
