@@ -413,10 +413,10 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 class Prod(Function):
     """Product along one axis (``None``: of all elements, flattened).
 
-    d prod / d x_i is the product of all the other elements, computed as
-    (product of those before i) * (product of those after i) with two
-    cumulative products, so it is exact when some elements are zero (where
-    ``prod / x_i`` would divide by zero).
+    d prod / d x_i is the product of all the other elements: ``prod / x_i`` when no element is
+    zero (torch's formula, so an infinite product gives infinite gradients), else
+    (product of those before i) * (product of those after i) with two cumulative products,
+    exact where ``prod / x_i`` would divide by zero.
     """
 
     dense_output = True     # a new tensor in torch's default layout
@@ -425,18 +425,22 @@ class Prod(Function):
         return "ProdBackward0" if self.axis is None else "ProdBackward1"
 
     def forward(self, x, axis, keepdim, dtype):
-        self.save_for_backward(x)
         self.axis, self.keepdim = axis, keepdim
-        return x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+        result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+        self.save_for_backward(x, result)
+        return result
 
     def backward(self, grad_output):
-        (x,) = self.saved_tensors
+        x, result = self.saved_tensors
+        axes = None if self.axis is None else (self.axis,)
+        grad = _unreduce(grad_output, x.shape, axes, self.keepdim)
+        if x.ndim and (x != 0).all():
+            return grad * (_unreduce(result, x.shape, axes, self.keepdim) / x)
         if self.axis is None:
             others = _product_of_others(x.reshape(-1), 0).reshape(x.shape)
         else:
             others = _product_of_others(x, self.axis)
-        axes = None if self.axis is None else (self.axis,)
-        return others * _unreduce(grad_output, x.shape, axes, self.keepdim)
+        return grad * others
 
 
 def _product_of_others(values, axis):

@@ -496,3 +496,16 @@ def test_reducing_an_empty_dim_names_it_as_torch(name, shape, dim):
     if name in ("max", "argmax") and not isinstance(dim, int):
         pytest.skip("one dim only")
     assert_same(lambda m: getattr(m, name)(m.zeros(shape), dim))
+
+
+@pytest.mark.parametrize("values, dim", [([1e308, 1e308], 0), ([1e308, 1e308], None), ([[1e200, 1e200], [2.0, 3.0]], 1),
+                                         ([[0.0, 1e308], [1e308, 2.0]], 1)])
+def test_prod_gradient_is_torchs_result_over_input_without_zeros(values, dim):
+    """torch: grad * (prod / x) when nothing is zero (inf where the product overflows); with a zero
+    the product of the others."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor(values, dtype=module.float64, requires_grad=True)
+        (x.prod() if dim is None else x.prod(dim)).sum().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
