@@ -670,6 +670,13 @@ class Norm(Function):
     def forward(self, x, p, axes, keepdim):
         xp = array_module(x)
         self.p, self.axes, self.keepdim = p, axes, keepdim
+        result = xp.asarray(self._norm(xp, x.astype(xp.float32) if x.dtype.itemsize < 4 else x, p, axes, keepdim))
+        result = result.astype(x.dtype, copy=False)   # half precision summed in float32, as torch
+        self.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def _norm(xp, x, p, axes, keepdim):
         if p == 2:
             result = xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
         elif p == 1:
@@ -683,8 +690,6 @@ class Norm(Function):
         else:
             with _quiet(xp):   # 0 ** negative p is inf, as torch
                 result = (xp.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
-        result = xp.asarray(result)
-        self.save_for_backward(x, result)
         return result
 
     def backward(self, grad_output):

@@ -509,3 +509,9 @@ def test_prod_gradient_is_torchs_result_over_input_without_zeros(values, dim):
         (x.prod() if dim is None else x.prod(dim)).sum().backward()
         grads.append(x.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("p", [2, 3, 1, float("inf"), 0])
+def test_half_precision_norm_sums_in_float32_as_torch(p):
+    """300^2 + 300^2 overflows float16; torch sums the powers in float32 and rounds the norm."""
+    assert_same(lambda m: m.tensor([300.0, 300.0, 1.0], dtype=m.float16).norm(p))
