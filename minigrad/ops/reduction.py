@@ -81,6 +81,9 @@ class Sum(Function):
 
     def forward(self, x, axes, keepdim, dtype):
         self.shape, self.input_dtype, self.axes, self.keepdim = x.shape, x.dtype, axes, keepdim
+        if dtype is None and x.dtype.kind == "f" and x.dtype.itemsize < 4:   # torch sums half in float32
+            return array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim, dtype=array_module(x).float32)
+                                           ).astype(x.dtype)
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(self, grad_output):

@@ -515,3 +515,8 @@ def test_prod_gradient_is_torchs_result_over_input_without_zeros(values, dim):
 def test_half_precision_norm_sums_in_float32_as_torch(p):
     """300^2 + 300^2 overflows float16; torch sums the powers in float32 and rounds the norm."""
     assert_same(lambda m: m.tensor([300.0, 300.0, 1.0], dtype=m.float16).norm(p))
+
+
+def test_half_precision_sum_accumulates_in_float32_as_torch():
+    """60000 + 60000 - 60000 overflows a float16 running sum; torch's float32 one ends at 60000."""
+    assert_same(lambda m: m.tensor([[60000.0, 60000.0, -60000.0], [1.0, 2.0, 3.0]], dtype=m.float16).sum(1))
