@@ -412,3 +412,15 @@ def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():
         module.nn.functional.kl_div(x, t, reduction="sum").backward(module.tensor(0.0))
         grads.append(t.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_class_losses_with_no_classes_and_every_target_ignored_match_torch(name, reduction):
+    results = []
+    for module in (minigrad, torch):
+        x = module.zeros(0, dtype=module.float64, requires_grad=True)
+        loss = getattr(module.nn.functional, name)(x, module.tensor(0), reduction=reduction, ignore_index=0)
+        loss.backward()
+        results.append((loss.item(), x.grad.shape))
+    numpy.testing.assert_equal(results[0], results[1])
