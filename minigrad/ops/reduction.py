@@ -287,6 +287,16 @@ def _accumulation_type(x):
     return x.astype(xp.float64 if x.dtype.itemsize == 4 else xp.float32)
 
 
+def _deviation(x, axes):
+    """``x - mean`` as torch's CPU var/std compute it: over given dims all in the accumulation
+    type; over all elements the mean of ``x`` in its own dtype, the deviations in float64."""
+    wide = _accumulation_type(x)
+    if axes is None and x.dtype.kind == "f" and x.dtype.itemsize == 4:
+        with _quiet(array_module(x)):     # the float32 mean may overflow to inf, as torch's
+            return wide - x.mean(keepdims=True).astype(wide.dtype)
+    return wide - wide.mean(axis=axes, keepdims=True)
+
+
 def _sum_of_squares_over(deviation, axes, keepdim, freedom):
     """``sum(deviation^2) / freedom``; a freedom of 0 gives inf (or nan for 0 / 0), as torch."""
     squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim)
@@ -322,8 +332,7 @@ class Var(Function):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
-        wide = _accumulation_type(x)
-        deviation = wide - wide.mean(axis=axes, keepdims=True)
+        deviation = _deviation(x, axes)
         return _sum_of_squares_over(deviation, axes, keepdim, self.freedom).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
@@ -343,8 +352,7 @@ class Std(Function):
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
-        wide = _accumulation_type(x)
-        deviation = wide - wide.mean(axis=axes, keepdims=True)
+        deviation = _deviation(x, axes)
         std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom)).astype(x.dtype,
                                                                                                           copy=False)
         self.save_for_backward(x, std)

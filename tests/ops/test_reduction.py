@@ -521,3 +521,9 @@ def test_half_precision_sum_accumulates_in_float32_as_torch():
     """A float16 running sum of 3000 ones stops at 2048 (2049 is not a float16); torch's float32 one does not."""
     assert_same(lambda m: m.ones(3000, 3, dtype=m.float16).sum(0))
     assert_same(lambda m: m.tensor([[60000.0, 60000.0, -60000.0], [1.0, 2.0, 3.0]], dtype=m.float16).sum(1))
+
+
+def test_float32_std_over_all_elements_takes_the_float32_mean_as_torch():
+    """Over all elements torch's mean is float32 (inf for [3e38, 3e38]), so the std is inf."""
+    for values in ([3e38, 3e38], [1.0, 2.0, 3.5]):
+        numpy.testing.assert_allclose(minigrad.tensor(values).std().numpy(), torch.tensor(values).std().numpy())
