@@ -445,8 +445,11 @@ class Prod(Function):
         x, result = self.saved_tensors
         axes = None if self.axis is None else (self.axis,)
         grad = _unreduce(grad_output, x.shape, axes, self.keepdim)
-        if x.ndim and (x != 0).all():
+        zeros = int((x == 0).sum())
+        if x.ndim and zeros == 0:
             return grad * (_unreduce(result, x.shape, axes, self.keepdim) / x)
+        if self.axis is None and zeros > 1:     # torch: two zeros make every other product 0
+            return array_module(x).zeros_like(grad)
         if self.axis is None:
             others = _product_of_others(x.reshape(-1), 0).reshape(x.shape)
         else:

@@ -414,13 +414,16 @@ def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():
     numpy.testing.assert_array_equal(*grads)
 
 
-@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("name, options", [("nll_loss", {}), ("cross_entropy", {}),
+                                           ("cross_entropy", {"label_smoothing": 0.5})])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
-def test_class_losses_with_no_classes_and_every_target_ignored_match_torch(name, reduction):
+@pytest.mark.parametrize("shape", [(0,), (4, 0)])
+def test_class_losses_with_no_classes_and_every_target_ignored_match_torch(name, options, reduction, shape):
     results = []
     for module in (minigrad, torch):
-        x = module.zeros(0, dtype=module.float64, requires_grad=True)
-        loss = getattr(module.nn.functional, name)(x, module.tensor(0), reduction=reduction, ignore_index=0)
-        loss.backward()
-        results.append((loss.item(), x.grad.shape))
+        x = module.zeros(shape, dtype=module.float64, requires_grad=True)
+        target = module.zeros(shape[:1] if len(shape) == 2 else (), dtype=module.int64)
+        loss = getattr(module.nn.functional, name)(x, target, reduction=reduction, ignore_index=0, **options)
+        loss.sum().backward()
+        results.append((loss.detach().numpy(), x.grad.shape))
     numpy.testing.assert_equal(results[0], results[1])

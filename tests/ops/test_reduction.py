@@ -527,3 +527,13 @@ def test_float32_std_over_all_elements_takes_the_float32_mean_as_torch():
     """Over all elements torch's mean is float32 (inf for [3e38, 3e38]), so the std is inf."""
     for values in ([3e38, 3e38], [1.0, 2.0, 3.5]):
         numpy.testing.assert_allclose(minigrad.tensor(values).std().numpy(), torch.tensor(values).std().numpy())
+
+
+def test_prod_of_all_with_two_zeros_has_a_zero_gradient_as_torch():
+    """torch's full prod backward: with more than one zero every gradient is 0, NaNs elsewhere or not."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([[0.0, -0.17, 0.0], [float("nan"), 2.0, 3.0]], dtype=module.float64, requires_grad=True)
+        x.prod().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
