@@ -403,7 +403,8 @@ def test_prelu_errors_match_torch(shape, weights):
 
 @pytest.mark.parametrize("dtype, threshold, value", [
     ("int64", -0.5, 7), ("int64", 0.5, 7.9), ("int8", 300.0, 1), ("int32", 0.5, 1e10), ("uint8", 0.5, -1),
-    ("float32", 0.5, 1e39), ("float16", 0.5, float("inf")), ("int64", float("nan"), 1), ("bool", 0.5, -1.0)])
+    ("float32", 0.5, 1e39), ("float16", 0.5, float("inf")), ("int64", float("nan"), 1), ("bool", 0.5, -1.0),
+    ("uint8", 0.5, -1.0)])
 def test_threshold_converts_its_numbers_to_the_input_dtype_as_torch(dtype, threshold, value):
     """torch casts threshold and value to the input's type (integers truncated, out of range refused),
     so big int64 values stay exact and bools are refused."""

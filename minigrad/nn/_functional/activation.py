@@ -391,7 +391,8 @@ def _scalar_as(number, dtype):
     truncated toward zero for integer types), refusing values out of the type's range."""
     if dtype.kind in "iu":
         info = numpy.iinfo(dtype)
-        low = info.min if dtype.kind == "i" else -int(info.max)    # unsigned: small negatives wrap
+        # an unsigned type takes a negative int (it wraps), not a negative float
+        low = info.min if dtype.kind == "i" or isinstance(number, float) else -int(info.max)
         fits = math.isfinite(number) and low <= number <= info.max
     else:
         fits = not math.isfinite(number) or abs(number) <= numpy.finfo(dtype).max
