@@ -489,12 +489,12 @@ def test_float32_std_of_huge_equal_values_is_zero_as_torch():
     numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["amax", "amin", "max", "argmax"])
-@pytest.mark.parametrize("shape, dim", [((0, 2, 3), -3), ((0, 2, 3), (1, -3)), ((2, 0, 3), (-2, 0)), ((0, 2), 0)])
+@pytest.mark.parametrize("name, shape, dim", [
+    (name, shape, dim) for name in ("amax", "amin") for shape, dim in
+    [((0, 2, 3), -3), ((0, 2, 3), (1, -3)), ((2, 0, 3), (-2, 0)), ((0, 2), 0)]] + [
+    (name, shape, dim) for name in ("max", "argmax") for shape, dim in [((0, 2, 3), -3), ((0, 2), 0)]])
 def test_reducing_an_empty_dim_names_it_as_torch(name, shape, dim):
     """amax/amin print the dim as written (-3); max/argmax print the axis (0)."""
-    if name in ("max", "argmax") and not isinstance(dim, int):
-        pytest.skip("one dim only")
     assert_same(lambda m: getattr(m, name)(m.zeros(shape), dim))
 
 
