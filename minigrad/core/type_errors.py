@@ -6,7 +6,7 @@ not Tensor", so the name says which library it is from and how to convert it.
 """
 from __future__ import annotations
 
-__all__ = ["describe_type"]
+__all__ = ["describe_type", "check_tensor_other"]
 
 
 def describe_type(value) -> str:
@@ -19,3 +19,9 @@ def describe_type(value) -> str:
     if kind.__module__.split(".")[0] == "numpy":
         return f"numpy.{kind.__name__}"
     return kind.__name__
+
+
+def check_tensor_other(name, other):
+    """torch's ``hypot(x, 2.0)`` error: these two-tensor functions take no Python number ``other``."""
+    if not hasattr(other, "array"):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {describe_type(other)}")

@@ -1,6 +1,7 @@
 """Arithmetic: ``+ - * / // % **`` with broadcasting, Python scalars, reflected and in-place forms."""
 from __future__ import annotations
 
+import math
 import numbers
 
 from ..core import random
@@ -126,7 +127,8 @@ class Div(Function):
         a, b = self.saved_tensors
         a_shape, b_shape = self.shapes
         grad_a = sum_to(grad_output / b, a_shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(-grad_output * a / (b * b), b_shape) if self.needs_input_grad[1] else None
+        # torch's order, -g * ((a / b) / b): no overflow of a * g or b * b where the result is finite
+        grad_b = sum_to(-grad_output * ((a / b) / b), b_shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -151,6 +153,11 @@ class PowScalar(Function):
     def forward(self, x, exponent):
         self.save_for_backward(x)
         self.exponent = exponent
+        if x.dtype.itemsize == 4 and x.dtype.kind == "f" and exponent != 0 and \
+                not 0 < abs(float(x.dtype.type(exponent))) < math.inf:
+            # torch keeps a float32 power's exponent in double: 1e-300 must not round to 0 (x ** 0 = 1)
+            with array_module(x).errstate(over="ignore"):
+                return (x.astype(float) ** exponent).astype(x.dtype)
         return x ** exponent
 
     def backward(self, grad_output):
@@ -230,7 +237,7 @@ class Remainder(Function):
         self.overload = overload
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
-        _check_integer_divisor(b)
+        _check_integer_divisor(a, b)
         return array_module(a).remainder(a, b)
 
     def backward(self, grad_output):
@@ -253,7 +260,7 @@ class Fmod(Function):
     def forward(self, a, b):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
-        _check_integer_divisor(b)
+        _check_integer_divisor(a, b)
         return array_module(a).fmod(a, b)
 
     def backward(self, grad_output):
@@ -289,9 +296,9 @@ class RoundingDiv(Function):
         return tuple(zeros(grad_output, shape, dtype) for shape, dtype in self.inputs_meta)
 
 
-def _check_integer_divisor(b):
-    # torch's integer kernels raise where NumPy would quietly give 0
-    if b.dtype.kind in "iu" and not array_module(b).all(b):
+def _check_integer_divisor(a, b):
+    # torch's integer kernels raise where NumPy would quietly give 0 (unless there is nothing to divide)
+    if b.dtype.kind in "iu" and a.size and not array_module(b).all(b):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -300,7 +307,7 @@ def rounded_quotient(a, b, rounding_mode):
     divided as integers (exact beyond 2**53, where a float64 quotient is not)."""
     xp = array_module(a)
     if a.dtype.kind in "iu":
-        _check_integer_divisor(b)
+        _check_integer_divisor(a, b)
         with xp.errstate(over="ignore"):   # int8 -128 // -1 wraps to -128, as in torch
             quotient = xp.floor_divide(a, b)
         if rounding_mode == "trunc":       # floor went one below where the quotient is negative and inexact
@@ -443,6 +450,8 @@ def pow(input, exponent):
         dtype = dtypes.result_type(input, exponent)
         if dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dtype == dtypes.float16.numpy and math.isfinite(exponent) and abs(exponent) > 65504:
+            raise RuntimeError("value cannot be converted to type c10::Half without overflow")
         if input.array.dtype != dtype:
             input = input.to(dtypes.from_numpy_dtype(dtype))
         result = PowScalar.apply(input, exponent=exponent)

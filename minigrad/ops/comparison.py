@@ -14,6 +14,7 @@ import numpy
 from ..core import dtypes
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
+from ..core.type_errors import check_tensor_other
 from .broadcast import broadcast_shapes
 from .inplace import assign, check_in_place, check_result_fits
 
@@ -97,8 +98,13 @@ def _check_same_dtype(input, other):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """``|input - other| <= atol + rtol * |other|`` elementwise (equal infinities are close)."""
+    check_tensor_other("isclose", other)
     _check_same_dtype(input, other)
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value}")
     first, second = input.array, other.array
+    broadcast_shapes(first.shape, second.shape)     # torch's error naming the sizes
     return _result(array_module(first).isclose(first, second, rtol=rtol, atol=atol, equal_nan=equal_nan),
                    first)
 
@@ -159,10 +165,8 @@ def all(input, dim=None, keepdim=False):
 
 # ---- logical and bitwise ----------------------------------------------------------------
 def _logical(input, other, ufunc_name):
-    operands = _operands(input, other)
-    if operands is None:
-        raise TypeError(f"{ufunc_name}(): argument 'other' must be Tensor, not {type(other).__name__}")
-    first, second = operands
+    check_tensor_other(ufunc_name, other)
+    first, second = _operands(input, other)
     return _result(getattr(array_module(first), ufunc_name)(first, second), first)
 
 

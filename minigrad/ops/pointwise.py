@@ -12,10 +12,10 @@ import numbers
 
 from ..core import dtypes
 from ..core.device import array_module
-from ..core.type_errors import describe_type
+from ..core.type_errors import check_tensor_other
 from ..core.function import Function
 from .arithmetic import as_operands
-from .broadcast import sum_to
+from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .unary import _tensor
 
@@ -95,21 +95,15 @@ class Maximum(Function):
         return grad_a, grad_b
 
 
-def _check_tensor_other(name, other):
-    if not hasattr(other, "array"):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, "
-                        f"not {describe_type(other)}")
-
-
 def maximum(input, other):
     """Elementwise maximum of two tensors (broadcast); NaN wins, as torch."""
-    _check_tensor_other("maximum", other)
+    check_tensor_other("maximum", other)
     return Maximum.apply(*as_operands(input, other), largest=True)
 
 
 def minimum(input, other):
     """Elementwise minimum of two tensors (broadcast); NaN wins, as torch."""
-    _check_tensor_other("minimum", other)
+    check_tensor_other("minimum", other)
     return Maximum.apply(*as_operands(input, other), largest=False)
 
 
@@ -203,6 +197,7 @@ class ClampMax(Function):
 def _float_operands(input, other, name):
     """Broadcast-ready operands of a float result type (integers promote to the default float)."""
     _tensor(input, name)
+    check_tensor_other(name, other)
     return as_operands(input, other, true_division=True)
 
 
@@ -275,12 +270,23 @@ def atan2(input, other):
 arctan2 = atan2
 
 
+def _float_kernel_operands(input, other, name):
+    """``_float_operands`` for torch's float-only kernels: integer and bool operands are refused."""
+    _tensor(input, name)
+    check_tensor_other(name, other)
+    broadcast_shapes(input.shape, other.shape)      # torch checks the shapes first
+    common = dtypes.result_type(input, other)
+    if common.kind != "f":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{dtypes.scalar_type_name(common)}'")
+    return _float_operands(input, other, name)
+
+
 def logaddexp(input, other):
-    return LogAddExp.apply(*_float_operands(input, other, "logaddexp"))
+    return LogAddExp.apply(*_float_kernel_operands(input, other, "logaddexp"))
 
 
 def hypot(input, other):
-    return Hypot.apply(*_float_operands(input, other, "hypot"))
+    return Hypot.apply(*_float_kernel_operands(input, other, "hypot"))
 
 
 class Lerp(Function):

@@ -82,6 +82,9 @@ class Sum(Function):
 
     def forward(self, x, axes, keepdim, dtype):
         self.shape, self.input_dtype, self.axes, self.keepdim = x.shape, x.dtype, axes, keepdim
+        if dtype is None and x.dtype.kind == "f" and x.dtype.itemsize < 4:   # torch sums half in float32
+            return array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim, dtype=array_module(x).float32)
+                                           ).astype(x.dtype)
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(self, grad_output):
@@ -109,13 +112,26 @@ class Mean(Function):
         return _unreduce(grad_output / self.count, self.shape, self.axes, self.keepdim)
 
 
+def _running(accumulate, x, axis, dtype):
+    """A cumulative sum or product as torch's CPU kernels: float32 accumulated in float64 and
+    half precision in float32, each running value rounded to the result dtype (no overflow of the
+    running total where the result itself fits)."""
+    xp = array_module(x)
+    result_dtype = xp.dtype(dtype) if dtype is not None else x.dtype
+    if result_dtype.kind == "f" and result_dtype.itemsize < 8:
+        with _quiet(xp):
+            wide = accumulate(x, axis=axis, dtype=xp.float64 if result_dtype.itemsize == 4 else xp.float32)
+            return wide.astype(result_dtype)
+    return accumulate(x, axis=axis, dtype=dtype)
+
+
 class Cumsum(Function):
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
         self.axis, self.input_dtype = axis, x.dtype
-        return array_module(x).cumsum(x, axis=axis, dtype=dtype)
+        return _running(array_module(x).cumsum, x, axis, dtype)
 
     def backward(self, grad_output):
         # each input element feeds every later output: the gradient is a reversed cumsum
@@ -163,21 +179,27 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     return Cumsum.apply(input, axis=axis, dtype=dtype)
 
 
-class Cumprod(Function):
-    """Running product along ``axis``.
+def _reversed_cumsum(xp, a):
+    """``out[i] = a[i] + a[i+1] + ...`` along the last axis."""
+    return xp.flip(xp.cumsum(xp.flip(a, -1), axis=-1), -1)
 
-    The gradient of ``x_i`` is ``prod(x_0..x_{i-1}) * S_i`` with
-    ``S_i = sum_{j >= i} g_j * prod(x_{i+1}..x_j)``, i.e. ``S_i = g_i + x_{i+1} S_{i+1}``:
-    no division, so it is exact where ``x`` has zeros (as torch's).
+
+class Cumprod(Function):
+    """Running product along ``axis``; the gradient as torch's ``cumprod_backward``.
+
+    Where a slice has no zero, the gradient of ``x_i`` is ``sum_{j >= i} g_j out_j / x_i``: a
+    reversed running sum of ``g * out``, divided by ``x``.  With zeros that division is 0 / 0,
+    so it is used only before the first zero ``z``; the gradient at ``z`` is
+    ``out_{z-1} * sum_{z <= k < z2} g_k prod(x_{z+1}..x_k)`` (``z2`` the next zero), and after it 0.
     """
 
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis, dtype):
         self.axis, self.dtype = axis, dtype
-        result = array_module(x).cumprod(x, axis=axis, dtype=dtype)
-        self.save_for_backward(x, result)    # the result as torch's (see Prod): for the version check
-        return result
+        output = _running(array_module(x).cumprod, x, axis, dtype)
+        self.save_for_backward(x, output)    # the result as torch's: for its formula and the version check
+        return output
 
     def composite(self, x):
         """The running product as a chain of multiplications, for a backward recorded as a graph
@@ -193,20 +215,29 @@ class Cumprod(Function):
         return stack(products, self.axis)
 
     def backward(self, grad_output):
-        x, _ = self.saved_tensors
+        x, output = self.saved_tensors
         xp = array_module(x)
-        values = xp.moveaxis(x, self.axis, -1).astype(grad_output.dtype, copy=False)
-        grad = xp.moveaxis(grad_output, self.axis, -1)
-        length = values.shape[-1]
-        if length == 0:
+        values, grad, output = (xp.moveaxis(a, self.axis, -1) for a in (x, grad_output, output))  # along the last axis
+        values = values.astype(grad.dtype, copy=False)
+        if values.shape[-1] <= 1:
             return grad_output.astype(x.dtype, copy=False)
-        before = xp.concatenate([xp.ones_like(values[..., :1]),
-                                 xp.cumprod(values[..., :-1], axis=-1)], axis=-1)
-        later = xp.empty_like(grad)
-        later[..., -1] = grad[..., -1]
-        for i in range(length - 2, -1, -1):
-            later[..., i] = grad[..., i] + values[..., i + 1] * later[..., i + 1]
-        return xp.moveaxis(before * later, -1, self.axis).astype(x.dtype, copy=False)
+        weighted = output * grad
+        zeros = values == 0
+        with _quiet(xp):
+            if not zeros.any():
+                result = _reversed_cumsum(xp, weighted) / values
+            else:
+                zeros_so_far = xp.cumsum(zeros, axis=-1)
+                before = zeros_so_far == 0
+                result = xp.where(before, _reversed_cumsum(xp, xp.where(before, weighted, 0)) / values, 0)
+                first_zero = zeros & (zeros_so_far == 1)
+                between = (zeros_so_far == 1) & ~first_zero
+                products = xp.cumprod(xp.where(between, values, 1), axis=-1) * xp.where(zeros_so_far == 1, grad, 0)
+                previous = xp.concatenate([xp.ones_like(output[..., :1]), output[..., :-1]], axis=-1)
+                at_zero = products.sum(axis=-1, keepdims=True) * xp.where(first_zero, previous, 0).sum(axis=-1,
+                                                                                                   keepdims=True)
+                result = xp.where(first_zero, at_zero, result)
+        return xp.moveaxis(result, -1, self.axis).astype(x.dtype, copy=False)
 
 
 def cumprod(input, dim, *, dtype=None):
@@ -261,6 +292,25 @@ def _degrees_of_freedom(x, axes, correction, name):
     return builtins.max(freedom, 0)
 
 
+def _accumulation_type(x):
+    """``x`` in the type torch's CPU kernels accumulate it in: float64 for float32, float32 for half
+    precision (so the sums of large values do not overflow)."""
+    xp = array_module(x)
+    if x.dtype.kind != "f" or x.dtype.itemsize == 8:
+        return x
+    return x.astype(xp.float64 if x.dtype.itemsize == 4 else xp.float32)
+
+
+def _deviation(x, axes):
+    """``x - mean`` as torch's CPU var/std compute it: over given dims all in the accumulation
+    type; over all elements the mean of ``x`` in its own dtype, the deviations in float64."""
+    wide = _accumulation_type(x)
+    if axes is None and x.dtype.kind == "f" and x.dtype.itemsize == 4:
+        with _quiet(array_module(x)):     # the float32 mean may overflow to inf, as torch's
+            return wide - x.mean(keepdims=True).astype(wide.dtype)
+    return wide - wide.mean(axis=axes, keepdims=True)
+
+
 def _sum_of_squares_over(deviation, axes, keepdim, freedom):
     """``sum(deviation^2) / freedom``; a freedom of 0 gives inf (or nan for 0 / 0), as torch."""
     squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim)
@@ -296,8 +346,8 @@ class Var(Function):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
-        deviation = x - x.mean(axis=axes, keepdims=True)
-        return _sum_of_squares_over(deviation, axes, keepdim, self.freedom)
+        deviation = _deviation(x, axes)
+        return _sum_of_squares_over(deviation, axes, keepdim, self.freedom).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -316,8 +366,9 @@ class Std(Function):
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
-        deviation = x - x.mean(axis=axes, keepdims=True)
-        std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom))
+        deviation = _deviation(x, axes)
+        std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom)).astype(x.dtype,
+                                                                                                          copy=False)
         self.save_for_backward(x, std)
         return std
 
@@ -387,10 +438,10 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 class Prod(Function):
     """Product along one axis (``None``: of all elements, flattened).
 
-    d prod / d x_i is the product of all the other elements, computed as
-    (product of those before i) * (product of those after i) with two
-    cumulative products, so it is exact when some elements are zero (where
-    ``prod / x_i`` would divide by zero).
+    d prod / d x_i is the product of all the other elements: ``prod / x_i`` when no element is
+    zero (torch's formula, so an infinite product gives infinite gradients), else
+    (product of those before i) * (product of those after i) with two cumulative products,
+    exact where ``prod / x_i`` would divide by zero.
     """
 
     differentiable_backward = True    # on Tensors the cumulative products are cumprod ops
@@ -402,19 +453,23 @@ class Prod(Function):
     def forward(self, x, axis, keepdim, dtype, over_dim):
         self.axis, self.keepdim, self.over_dim = axis, keepdim, over_dim
         result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
-        # torch saves the result too (its formula divides by it): unused here, but writing
-        # it in place then stops backward, as in torch
         self.save_for_backward(x, result)
         return result
 
     def backward(self, grad_output):
-        x, _ = self.saved_tensors
+        x, result = self.saved_tensors
+        axes = None if self.axis is None else (self.axis,)
+        grad = _unreduce(grad_output, x.shape, axes, self.keepdim)
+        zeros = int((x == 0).sum())
+        if x.ndim and zeros == 0:
+            return grad * (_unreduce(result, x.shape, axes, self.keepdim) / x)
+        if self.axis is None and zeros > 1:     # torch: two zeros make every other product 0
+            return array_module(x).zeros_like(grad)
         if self.axis is None:
             others = _product_of_others(x.reshape(-1), 0).reshape(x.shape)
         else:
             others = _product_of_others(x, self.axis)
-        axes = None if self.axis is None else (self.axis,)
-        return others * _unreduce(grad_output, x.shape, axes, self.keepdim)
+        return grad * others
 
 
 def _product_of_others(values, axis):
@@ -535,18 +590,20 @@ class ExtremeAlong(Function):
 
 
 def _quiet(xp):
-    """Silence NumPy's divide/invalid warnings where torch computes inf/nan without one."""
-    return xp.errstate(divide="ignore", invalid="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+    """Silence NumPy's divide/invalid/overflow warnings where torch computes inf/nan without one."""
+    return xp.errstate(divide="ignore", invalid="ignore", over="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
 
 
-def _check_nonempty(input, name, axes):
+def _check_nonempty(input, name, axes, spelled=None):
+    """torch's errors for reducing an empty dim; ``spelled``: the dims as the caller wrote them,
+    which amax/amin print (max/min print the axis)."""
     if input.array.size == 0:
         if axes is None:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
-        for axis in axes:
+        for axis, shown in zip(axes, spelled or axes):
             if input.array.shape[axis] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+                raise IndexError(f"{name}(): Expected reduction dim {shown} to have non-zero size.")
 
 
 def _extreme(name, largest, input, dim, keepdim):
@@ -580,7 +637,7 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 def _amax_amin(name, largest, input, dim, keepdim):
     axes = _reduced_axes(dim, input.array.ndim)
-    _check_nonempty(input, name, axes)
+    _check_nonempty(input, name, axes, spelled=(dim,) if isinstance(dim, numbers.Integral) else dim)
     return Extreme.apply(input, axes=axes, keepdim=keepdim, largest=largest)
 
 
@@ -599,6 +656,8 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
 # ---- argmax, argmin (no gradient) --------------------------------------------------------------
 def _arg_extreme(name, largest, input, dim, keepdim):
     array = input.array
+    if array.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if array.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -611,7 +670,7 @@ def _arg_extreme(name, largest, input, dim, keepdim):
         return Tensor._wrap(array_module(array).zeros((), _INT64))
     _check_nonempty(input, name, (axis,))
     result = array.argmax(axis=axis, keepdims=keepdim) if largest else array.argmin(axis=axis, keepdims=keepdim)
-    return Tensor._wrap(result.astype(_INT64, copy=False))
+    return Tensor._wrap(array_module(array).asarray(result, dtype=_INT64))    # an array, even when 0-d
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -640,6 +699,13 @@ class Norm(Function):
     def forward(self, x, p, axes, keepdim):
         xp = array_module(x)
         self.p, self.axes, self.keepdim = p, axes, keepdim
+        result = xp.asarray(self._norm(xp, x.astype(xp.float32) if x.dtype.itemsize < 4 else x, p, axes, keepdim))
+        result = result.astype(x.dtype, copy=False)   # half precision summed in float32, as torch
+        self.save_for_backward(x, result)
+        return result
+
+    @staticmethod
+    def _norm(xp, x, p, axes, keepdim):
         if p == 2:
             result = xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
         elif p == 1:
@@ -653,8 +719,6 @@ class Norm(Function):
         else:
             with _quiet(xp):   # 0 ** negative p is inf, as torch
                 result = (xp.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
-        result = xp.asarray(result)
-        self.save_for_backward(x, result)
         return result
 
     def backward(self, grad_output):

@@ -27,6 +27,11 @@ def _peak(x, axes):
     return array_module(x).zeros(shape, x.dtype)
 
 
+def _wide(x):
+    """Half precision computed in float32 and rounded once at the end, as torch's kernels do."""
+    return x.astype(array_module(x).float32) if x.dtype.kind == "f" and x.dtype.itemsize < 4 else x
+
+
 class Softmax(Function):
     """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y))."""
 
@@ -35,9 +40,11 @@ class Softmax(Function):
 
     def forward(self, x, axis):
         xp = array_module(x)
-        result = xp.asarray(x - _peak(x, axis))   # asarray: 0-d gives a NumPy scalar
+        wide = _wide(x)
+        result = xp.asarray(wide - _peak(wide, axis))   # asarray: 0-d gives a NumPy scalar
         xp.exp(result, out=result)           # in place: a fresh array, and softmax runs often
         result /= result.sum(axis=axis, keepdims=True)
+        result = result.astype(x.dtype, copy=False)
         self.save_for_backward(result)
         self.axis = axis
         return result

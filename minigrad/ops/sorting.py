@@ -117,7 +117,12 @@ class Median(Function):
     def forward(self, x):
         xp = array_module(x)
         flat = xp.sort(x.reshape(-1))     # NaN sorts last: the median is NaN when the last one is
-        result = xp.asarray(flat[-1] if x.dtype.kind == "f" and xp.isnan(flat[-1]) else flat[(flat.size - 1) // 2])
+        if flat.size == 0:                # torch: NaN, cast to the dtype
+            result = xp.full((), float("nan"), dtype=x.dtype)
+        elif x.dtype.kind == "f" and xp.isnan(flat[-1]):
+            result = xp.asarray(flat[-1])
+        else:
+            result = xp.asarray(flat[(flat.size - 1) // 2])
         self.save_for_backward(x, result)
         return result
 
@@ -128,9 +133,10 @@ class Median(Function):
             x, result = x.array, result.array
         xp = array_module(x)
         ties = xp.isnan(x) if x.dtype.kind == "f" and xp.isnan(result) else (x == result)
-        if isinstance(grad_output, Tensor):
-            ties = Tensor._wrap(ties)
-        return astype(ties * (grad_output / ties.sum()), x.dtype)
+        # torch's masked_fill: the other elements get exactly 0, even when grad_output is NaN
+        mask = Tensor._wrap(ties) if isinstance(grad_output, Tensor) else ties
+        shared = grad_output / max(int(ties.sum()), 1)
+        return astype(array_module(grad_output).where(mask, shared, 0), x.dtype)
 
 
 # ---- checks -------------------------------------------------------------------------------
@@ -184,6 +190,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     size = input.array.shape[axis] if input.array.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
+    if input.dtype == dtypes.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    if input.array.ndim == 0:
+        k = 1          # torch: a 0-d input is its own top-k, for k 0 or 1
     return return_types.topk(*_along(Topk, input, dim, k=k, largest=bool(largest)))
 
 
@@ -193,8 +203,12 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     k = _int_arg(k, "kthvalue", "k")
     axis = _check_dim(_int_arg(dim, "kthvalue", "dim"), input.array.ndim)
     size = input.array.shape[axis] if input.array.ndim else 1
+    if size == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {axis} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    if input.dtype == dtypes.bool and input.array.ndim:    # a 0-d input runs no kernel in torch
+        raise NotImplementedError('"kthvalue_cpu" not implemented for \'Bool\'')
     return return_types.kthvalue(*_along(Kthvalue, input, dim, position=k - 1, keepdim=bool(keepdim),
                                          torch_name="KthvalueBackward0"))
 
@@ -203,13 +217,15 @@ def median(input, dim=None, keepdim=False):
     """``median(x)``: the lower median of all elements; ``median(x, dim)``: ``(values, indices)``."""
     _tensor(input, "median")
     if dim is None:
-        if input.array.size == 0:
-            return Tensor._wrap(array_module(input.array).full((), float("nan"), dtype=input.array.dtype))
+        if input.array.size and input.dtype == dtypes.bool:
+            raise NotImplementedError('"median_cpu" not implemented for \'Bool\'')
         return Median.apply(input)
     axis = _check_dim(_int_arg(dim, "median", "dim"), input.array.ndim)
     size = input.array.shape[axis] if input.array.ndim else 1
     if size == 0:
         raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
+    if input.dtype == dtypes.bool:
+        raise NotImplementedError('"median_out" not implemented for \'Bool\'')
     return return_types.median(*_along(Kthvalue, input, dim, position=(size - 1) // 2,
                                        keepdim=bool(keepdim), torch_name="MedianBackward1",
                                        nan_propagates=True))

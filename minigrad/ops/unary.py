@@ -220,20 +220,25 @@ class Tanh(Function):
         return grad_output * (1 - result * result)
 
 
-class Sigmoid(Function):
-    """``1 / (1 + exp(-x))`` without overflow.
+def sigmoid_array(x):
+    """torch's sigmoid of an array (or, in a differentiable backward, a Tensor):
+    ``1 / (1 + exp(-x))``, half precision computed in float32."""
+    xp = array_module(x)
+    wide = astype(x, dtypes.float32.numpy) if x.dtype.itemsize < 4 else x
+    with xp.errstate(over="ignore"):
+        return astype(1 / (1 + xp.exp(-wide)), x.dtype)
 
-    With ``e = exp(-|x|)`` (never above 1) the sigmoid is ``1 / (1 + e)`` for
-    ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``: no ``exp`` of a large
-    positive number, and full relative accuracy for very negative ``x``.
+
+class Sigmoid(Function):
+    """``1 / (1 + exp(-x))``, as torch computes it: where ``exp(-x)`` overflows (x below
+    -88.7 in float32, -709.8 in float64) the sigmoid is exactly 0, not a subnormal number.
+    Half-precision inputs are computed in float32 and rounded, as torch does.
     """
 
     differentiable_backward = True
 
     def forward(self, x):
-        xp = array_module(x)
-        e = xp.exp(-xp.abs(x))
-        result = xp.where(x >= 0, 1, e) / (1 + e)
+        result = sigmoid_array(x)
         self.save_for_backward(result)
         return result
 
@@ -345,8 +350,16 @@ def abs(input):
     return Abs.apply(input)
 
 
+def _not_implemented(kernel, input):
+    """torch's error for a dtype its ``kernel`` has no version for."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
+
+
 def _piecewise(op, input, name):
-    if _tensor(input, name).array.dtype.kind in "biu":
+    kind = _tensor(input, name).array.dtype.kind
+    if kind == "b":
+        raise _not_implemented(f"{name}_vml_cpu", input)
+    if kind in "iu":
         return input.clone()        # integers are their own floor, ceil, round and trunc
     return op.apply(input)
 
@@ -369,7 +382,9 @@ def round(input, *, decimals=0):
     """Round half to even (as torch and NumPy); ``decimals`` rounds to that many decimal places."""
     if decimals == 0:
         return _piecewise(Round, input, "round")
-    return Round.apply(_floating(input, "round"), decimals=decimals)
+    if _tensor(input, "round").array.dtype.kind != "f":
+        raise _not_implemented("round_cpu", input)
+    return Round.apply(input, decimals=decimals)
 
 
 def trunc(input):
@@ -557,7 +572,7 @@ class Frac(Function):
 
 def frac(input):
     if _tensor(input, "frac").array.dtype.kind != "f":
-        raise RuntimeError(f"\"frac_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'")
+        raise _not_implemented("frac_cpu", input)
     return Frac.apply(input)
 
 

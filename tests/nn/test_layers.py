@@ -11,6 +11,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import assert_matches_torch
 from _nn_parity import assert_same_error, check_module, make_pair
+from _op_parity import assert_same
 
 DTYPES = ["float64", "float32"]
 
@@ -288,6 +289,29 @@ def test_activations_are_stable_for_huge_inputs():
             numpy.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-12, atol=1e-300, err_msg=name)
 
 
+@pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
+@pytest.mark.parametrize("dtype", ["int8", "int64", "float32"])
+def test_composite_activations_take_torchs_dtype_and_gradient(name, dtype):
+    """softsign and tanhshrink are torch composites (x / (1 + |x|), x - tanh(x)): integers give float32,
+    and the gradient at an infinite input is NaN, as those ops give it."""
+    values = [-3, 0, 5] if dtype != "float32" else [-float("inf"), 0.0, 2.0]
+    ours = getattr(F, name)(minigrad.tensor(values, dtype=getattr(minigrad, dtype)))
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(values, dtype=getattr(torch, dtype)))
+    assert ours.numpy().dtype == theirs.numpy().dtype
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    if dtype == "float32":
+        x, xt = minigrad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        getattr(F, name)(x).sum().backward()
+        getattr(torch.nn.functional, name)(xt).sum().backward()
+        numpy.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
+def test_composite_activations_reject_bool_as_torch(name):
+    assert_same_error(lambda: getattr(F, name)(minigrad.tensor([True, False])),
+                      lambda: getattr(torch.nn.functional, name)(torch.tensor([True, False])))
+
+
 def test_gelu_rejects_unknown_approximation_as_torch():
     assert_same_error(lambda: F.gelu(minigrad.zeros(2), approximate="x"),
                       lambda: torch.nn.functional.gelu(torch.zeros(2), approximate="x"))
@@ -375,3 +399,42 @@ def test_prelu_matches_torch(num_parameters, shape, dtype):
 def test_prelu_errors_match_torch(shape, weights):
     assert_same_error(lambda: F.prelu(minigrad.randn(*shape), minigrad.ones(weights, requires_grad=True)),
                       lambda: torch.nn.functional.prelu(torch.randn(*shape), torch.ones(weights, requires_grad=True)))
+
+
+@pytest.mark.parametrize("dtype, threshold, value", [
+    ("int64", -0.5, 7), ("int64", 0.5, 7.9), ("int8", 300.0, 1), ("int32", 0.5, 1e10), ("uint8", 0.5, -1),
+    ("float32", 0.5, 1e39), ("float16", 0.5, float("inf")), ("int64", float("nan"), 1), ("bool", 0.5, -1.0),
+    ("uint8", 0.5, -1.0)])
+def test_threshold_converts_its_numbers_to_the_input_dtype_as_torch(dtype, threshold, value):
+    """torch casts threshold and value to the input's type (integers truncated, out of range refused),
+    so big int64 values stay exact and bools are refused."""
+    values = [9007199254740993, 0, 1, -1] if dtype == "int64" else [0, 1, 0] if dtype == "bool" else [0, 1, 2]
+    assert_same(lambda m: m.nn.functional.threshold(m.tensor(values, dtype=getattr(m, dtype)), threshold, value))
+
+
+@pytest.mark.parametrize("name, args", [("threshold", (0.5, -1.0)), ("hardtanh", ()), ("relu6", ())])
+def test_masked_activation_gradients_keep_a_nan_gradient_out_as_torch(name, args):
+    """torch's threshold/hardtanh backward is where(mask, grad, 0): a NaN arriving where the input was
+    cut off gives 0, not NaN."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([-1e308, -77.4, 69.7, 0.2], dtype=module.float64, requires_grad=True)
+        getattr(module.nn.functional, name)(x, *args).sqrt().sum().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
+
+
+def test_hardswish_gradient_is_exactly_zero_below_minus_three_as_torch():
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([46.8, -42.8, 88.8, -200.3], requires_grad=True)
+        module.nn.functional.hardswish(x).backward(module.tensor([0.5, float("nan"), 1.0, float("inf")]))
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
+
+
+def test_half_precision_gelu_is_computed_in_float32_as_torch():
+    values = [60000.0, -60000.0, 0.3, 5.5, 2.0, -1.0, -2.5, float("nan")]
+    ours = F.gelu(minigrad.tensor(values, dtype=minigrad.float16)).numpy()
+    theirs = torch.nn.functional.gelu(torch.tensor(values, dtype=torch.float16)).numpy()
+    numpy.testing.assert_array_equal(ours, theirs)

@@ -364,3 +364,66 @@ def test_l1_loss_lets_the_target_be_written_after_it_as_torch(reduction, beta):
         loss.sum().backward()
         results.append((type(loss.grad_fn).__name__ if lib is torch else loss.grad_fn.name(), x.grad.tolist()))
     assert results[0] == results[1]
+
+
+def _loss_and_grads(lib, fn, arrays):
+    """``fn(F, *tensors)`` in ``lib``, its value and every input's gradient, as NumPy arrays."""
+    tensors = [lib.tensor(a, requires_grad=i < 2) for i, a in enumerate(arrays)]    # input and target
+    loss = fn(lib.nn.functional, *tensors)
+    loss.backward(lib.ones_like(loss) * 1.5)
+    return [loss.detach().numpy()] + [t.grad.numpy() for t in tensors[:2]]
+
+
+inf = float("inf")
+EXTREME_LOSSES = [   # each once overflowed or met 0 * inf where torch's formulas do not
+    ("mse mean of huge differences", lambda F, x, t: F.mse_loss(x, t), [[1e308, -1e308, 1.0], [-1e307, 1e307, 0.0]]),
+    ("mse mean in float16", lambda F, x, t: F.mse_loss(x, t),
+     [numpy.array([200.0, -200.0, 2.0], "float16"), numpy.array([-20.0, 20.0, 1.0], "float16")]),
+    ("huber mean in float16", lambda F, x, t: F.huber_loss(x, t),
+     [numpy.array([30000.0, 30000.0, 1.0], "float16"), numpy.array([-20000.0, -20000.0, 1.0], "float16")]),
+    ("bce with logits, infinite logits", lambda F, x, t: F.binary_cross_entropy_with_logits(x, t, reduction="sum"),
+     [[-inf, inf, 3.0], [1.4, 0.5, 0.2]]),
+    ("bce with logits and pos_weight", lambda F, x, t, p: F.binary_cross_entropy_with_logits(x, t, pos_weight=p),
+     [[-inf, 50.0, -3.0], [0.3, 0.5, 1.0], [2.0, 0.5, 1.5]]),
+    ("bce at 0 and 1", lambda F, x, t: F.binary_cross_entropy(x, t, reduction="sum"), [[0.0, 1.0, 0.25], [0.5, 0.5, 1.0]]),
+    ("kl_div with log targets", lambda F, x, t: F.kl_div(x, t, reduction="none", log_target=True),
+     [numpy.array([3e38, -1.0], "float32"), numpy.array([-146.5, -0.5], "float32")]),
+    ("kl_div at zero targets", lambda F, x, t: F.kl_div(x, t, reduction="sum"), [[-inf, -1.0, -2.0], [0.0, 0.5, -0.5]]),
+]
+
+
+@pytest.mark.parametrize("name, fn, arrays", EXTREME_LOSSES, ids=[e[0] for e in EXTREME_LOSSES])
+def test_loss_values_and_gradients_at_extremes_match_torch(name, fn, arrays):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = _loss_and_grads(minigrad, fn, arrays)
+        theirs = _loss_and_grads(torch, fn, arrays)
+    for mine, reference in zip(ours, theirs):
+        assert mine.dtype == reference.dtype
+        numpy.testing.assert_allclose(mine, reference, rtol=1e-6)     # NaN and infinities where torch has them
+
+
+def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():
+    """torch's xlogy backward is xlogy(grad, t): 0 where grad is 0, even for a negative target."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([-1.7, 0.3, 1.2], requires_grad=True)
+        t = module.tensor([-50.9, 147.5, 0.5], requires_grad=True)
+        module.nn.functional.kl_div(x, t, reduction="sum").backward(module.tensor(0.0))
+        grads.append(t.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("name, options", [("nll_loss", {}), ("cross_entropy", {}),
+                                           ("cross_entropy", {"label_smoothing": 0.5})])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("shape", [(0,), (4, 0)])
+def test_class_losses_with_no_classes_and_every_target_ignored_match_torch(name, options, reduction, shape):
+    results = []
+    for module in (minigrad, torch):
+        x = module.zeros(shape, dtype=module.float64, requires_grad=True)
+        target = module.zeros(shape[:1] if len(shape) == 2 else (), dtype=module.int64)
+        loss = getattr(module.nn.functional, name)(x, target, reduction=reduction, ignore_index=0, **options)
+        loss.sum().backward()
+        results.append((loss.detach().numpy(), x.grad.shape))
+    numpy.testing.assert_equal(results[0], results[1])

@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import minigrad
 from minigrad.testing import assert_matches_torch
+from _op_parity import assert_same
 from tests.conftest import DEVICES
 
 DTYPES = ["float64", "float32"]
@@ -382,3 +383,29 @@ def test_device_mismatch_names_both_devices():
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device") as caught:
         minigrad.ones(2, device="cuda") + minigrad.ones(2)
     assert "cpu" in str(caught.value) and "cuda:0" in str(caught.value)
+
+
+def test_division_gradient_of_the_divisor_in_torchs_order():
+    """torch: -g * ((a / b) / b), finite where -g * a or b * b alone would overflow."""
+    grads = []
+    for module in (minigrad, torch):
+        a = module.tensor([1e308, -1e308, 3.0, 0.0], dtype=module.float64)
+        b = module.tensor([1e308, 1e308, 1e-200, 0.0], dtype=module.float64, requires_grad=True)
+        (a / b).backward(module.tensor([1.9, -1.9, 0.5, 1.0], dtype=module.float64))
+        grads.append(b.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("fn", [lambda m, a, b: a // b, lambda m, a, b: a % b, lambda m, a, b: m.fmod(a, b),
+                                lambda m, a, b: m.div(a, b, rounding_mode="trunc"), lambda m, a, b: m.remainder(a, 0)])
+@pytest.mark.parametrize("shape", [(0, 2, 1), (2, 1)])
+def test_integer_division_by_zero_raises_only_when_there_is_something_to_divide(fn, shape):
+    assert_same(lambda m: fn(m, m.ones(shape, dtype=m.int16), m.tensor([[0], [4]], dtype=m.int16)))
+
+
+@pytest.mark.parametrize("exponent", [1e-300, -1e-300, 1e40, -1e40, 1e-10])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bool"])
+def test_power_by_a_number_out_of_float32_range_as_torch(exponent, dtype):
+    """torch keeps a float32 power's exponent in double (0 ** 1e-300 is 0, not 0 ** 0 = 1);
+    float16 rounds it to half."""
+    assert_same(lambda m: m.tensor([0.0, 2.0, 0.5]).to(getattr(m, dtype)) ** exponent)

@@ -209,3 +209,16 @@ def test_in_place_bitwise_checks_the_result_type_before_the_kernel_as_torch(targ
         except Exception as error:
             outcomes.append(f"{type(error).__name__}: {error}")
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("name, other", [("logical_and", 1), ("logical_or", 2.5), ("logical_xor", True),
+                                         ("isclose", 1.0), ("logical_and", [1, 0])])
+def test_two_tensor_functions_reject_a_number_other_as_torch(name, other):
+    assert_same_module_error(lambda m: getattr(m, name)(m.tensor([1.0, 0.0]), other))
+
+
+@pytest.mark.parametrize("fn", [lambda m: m.isclose(m.zeros(2, 5, 1), m.zeros(5, 2, 2)),
+                                lambda m: m.isclose(m.zeros(2), m.zeros(2), rtol=-1),
+                                lambda m: m.isclose(m.zeros(2), m.zeros(2), atol=-0.5)])
+def test_isclose_shape_and_tolerance_errors_match_torch(fn):
+    assert_same_module_error(fn)

@@ -5,7 +5,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_error, both
+from _op_parity import assert_same, assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 
@@ -61,3 +61,23 @@ def test_inplace_on_leaf_requiring_grad_is_refused_like_torch():
 
 def test_addcdiv_of_integers_is_refused_like_torch():
     assert_same_error(lambda a, b, c: a.addcdiv(b, c), numpy.array([1]), numpy.array([2]), numpy.array([3]))
+
+
+@pytest.mark.parametrize("name", ["hypot", "logaddexp", "atan2", "maximum", "minimum"])
+@pytest.mark.parametrize("other", [2.5, 3, None])
+def test_two_tensor_functions_reject_a_number_other_as_torch(name, other):
+    assert_same_error(lambda x: getattr(torch if isinstance(x, torch.Tensor) else minigrad, name)(x, other),
+                      numpy.ones(3))
+
+
+@pytest.mark.parametrize("name", ["hypot", "logaddexp", "atan2"])
+@pytest.mark.parametrize("dtypes", [("int8", "int8"), ("int8", "int64"), ("bool", "bool"), ("uint8", "bool"),
+                                    ("int8", "float16")])
+def test_float_kernels_of_integer_tensors_match_torch(name, dtypes):
+    """hypot and logaddexp of two integer (or bool) tensors have no kernel in torch; atan2 promotes."""
+    assert_same(lambda m: getattr(m, name)(m.ones(2, dtype=getattr(m, dtypes[0])),
+                                           m.ones(2, dtype=getattr(m, dtypes[1]))))
+
+
+def test_float_kernels_check_shapes_before_dtypes_as_torch():
+    assert_same(lambda m: m.hypot(m.ones(2, 3, dtype=m.int8), m.ones(2, 2, dtype=m.int8)))

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_error, both
+from _op_parity import assert_same, assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 DIMS = [None, 0, -1, 1, (0, 2), (-1, 0), [1], (0, 1, 2), ()]
@@ -430,3 +430,110 @@ def test_diff_with_prepend_append_and_bool():
 
 def test_diff_of_scalar_is_refused_like_torch():
     assert_same_error(lambda x: x.diff(), numpy.array(1.0))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape, dim", [((2,), None), ((2,), 0), ((), None), ((0, 2), 1)])
+def test_argmax_argmin_reject_bools_as_torch(name, shape, dim):
+    assert_same(lambda m: getattr(m, name)(m.zeros(shape, dtype=m.bool), dim))
+
+
+def test_argmax_along_the_only_dim_is_a_0d_tensor():
+    for module in (minigrad, torch):
+        x = module.tensor([1.0, 3.0, 2.0])
+        result = module.argmax(x, 0)
+        result += 1                     # a real 0-d tensor, which works in place like torch's
+        assert result.shape == () and result.item() == 2 and repr(result) == "tensor(2)"
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_half_precision_var_and_std_accumulate_in_float32_as_torch(name):
+    """The squares of float16 deviations overflow float16 when summed; torch sums them in float32."""
+    values = [[72.8, -127.7, -51.3], [180.2, -67.7, 72.5], [151.3, -9.8, -209.0]]
+    ours = getattr(minigrad.tensor(values, dtype=minigrad.float16), name)()
+    theirs = getattr(torch.tensor(values, dtype=torch.float16), name)()
+    assert ours.dtype == minigrad.float16
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype, values", [("float32", [3e38, 3e38, -3e38, 1e-30]), ("float32", [1e30, 1e30, 1e-30, -2.0]),
+                                           ("float16", [60000.0, 60000.0, -60000.0, 1e-3]),
+                                           ("float16", [1000.0, 1000.0, 1e-3, 2.0])])
+def test_running_sums_and_products_accumulate_wide_as_torch(name, dtype, values):
+    """torch's CPU cumsum/cumprod keep the running value in float64 (float32 for half): a running
+    total that overflows the dtype for a moment still ends finite."""
+    ours = getattr(minigrad, name)(minigrad.tensor(values, dtype=getattr(minigrad, dtype)), 0)
+    theirs = getattr(torch, name)(torch.tensor(values, dtype=getattr(torch, dtype)), 0)
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
+
+
+@pytest.mark.parametrize("values", [[-float("inf"), -123.4, -3.4], [-114.4, -3e38, 3e38], [2.0, 0.0, 3.0, 0.0, 5.0],
+                                    [0.0, float("inf"), 2.0]])
+def test_cumprod_gradient_is_torchs_at_zeros_and_infinities(values):
+    """torch: reversed cumsum of grad * out, divided by x; at the first zero the product of the
+    others; after it exactly 0."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor(values, requires_grad=True)
+        module.cumprod(x, 0).backward(module.tensor([0.5, -1.5, 2.0, 1.0, -1.0][:len(values)]))
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_allclose(*grads, rtol=1e-6)
+
+
+def test_float32_std_of_huge_equal_values_is_zero_as_torch():
+    """torch accumulates float32 in float64: the mean of [3e38, 3e38] does not overflow."""
+    values = [[3e38, 3e38], [0.3, -0.3]]
+    ours = minigrad.tensor(values).std(1, correction=0)
+    theirs = torch.tensor(values).std(1, correction=0)
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, shape, dim", [
+    (name, shape, dim) for name in ("amax", "amin") for shape, dim in
+    [((0, 2, 3), -3), ((0, 2, 3), (1, -3)), ((2, 0, 3), (-2, 0)), ((0, 2), 0)]] + [
+    (name, shape, dim) for name in ("max", "argmax") for shape, dim in [((0, 2, 3), -3), ((0, 2), 0)]])
+def test_reducing_an_empty_dim_names_it_as_torch(name, shape, dim):
+    """amax/amin print the dim as written (-3); max/argmax print the axis (0)."""
+    assert_same(lambda m: getattr(m, name)(m.zeros(shape), dim))
+
+
+@pytest.mark.parametrize("values, dim", [([1e308, 1e308], 0), ([1e308, 1e308], None), ([[1e200, 1e200], [2.0, 3.0]], 1),
+                                         ([[0.0, 1e308], [1e308, 2.0]], 1)])
+def test_prod_gradient_is_torchs_result_over_input_without_zeros(values, dim):
+    """torch: grad * (prod / x) when nothing is zero (inf where the product overflows); with a zero
+    the product of the others."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor(values, dtype=module.float64, requires_grad=True)
+        (x.prod() if dim is None else x.prod(dim)).sum().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("p", [2, 3, 1, float("inf"), 0])
+def test_half_precision_norm_sums_in_float32_as_torch(p):
+    """300^2 + 300^2 overflows float16; torch sums the powers in float32 and rounds the norm."""
+    assert_same(lambda m: m.tensor([300.0, 300.0, 1.0], dtype=m.float16).norm(p))
+
+
+def test_half_precision_sum_accumulates_in_float32_as_torch():
+    """A float16 running sum of 3000 ones stops at 2048 (2049 is not a float16); torch's float32 one does not."""
+    assert_same(lambda m: m.ones(3000, 3, dtype=m.float16).sum(0))
+    assert_same(lambda m: m.tensor([[60000.0, 60000.0, -60000.0], [1.0, 2.0, 3.0]], dtype=m.float16).sum(1))
+
+
+def test_float32_std_over_all_elements_takes_the_float32_mean_as_torch():
+    """Over all elements torch's mean is float32 (inf for [3e38, 3e38]), so the std is inf."""
+    for values in ([3e38, 3e38], [1.0, 2.0, 3.5]):
+        numpy.testing.assert_allclose(minigrad.tensor(values).std().numpy(), torch.tensor(values).std().numpy())
+
+
+def test_prod_of_all_with_two_zeros_has_a_zero_gradient_as_torch():
+    """torch's full prod backward: with more than one zero every gradient is 0, NaNs elsewhere or not."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([[0.0, -0.17, 0.0], [float("nan"), 2.0, 3.0]], dtype=module.float64, requires_grad=True)
+        x.prod().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -136,3 +136,12 @@ def test_softmax_family_returns_an_empty_integer_tensor_as_torch(name, dtype, sh
         except Exception as error:
             outcomes.append(f"{type(error).__name__}: {error}")
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("name", ["softmax"])
+def test_half_precision_softmax_is_computed_in_float32_as_torch(name):
+    """torch's CPU kernels compute a float16 softmax in float32 and round once (along the last dim)."""
+    x = numpy.random.default_rng(3).normal(size=(6, 40)).astype("float16") * 4
+    ours = getattr(minigrad, name)(minigrad.tensor(x), -1).numpy()
+    theirs = getattr(torch, name)(torch.tensor(x), -1).numpy()
+    numpy.testing.assert_array_equal(ours, theirs)

@@ -5,6 +5,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
+from _op_parity import assert_same, assert_same_module_error
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -134,3 +135,40 @@ def _errors(fn):
 ])
 def test_bad_input_errors_match_torch(fn):
     _errors(fn)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.topk(m.zeros(2, 1, dtype=m.bool), 1),
+    lambda m: m.topk(m.zeros(0, dtype=m.bool), 0),
+    lambda m: m.topk(m.zeros(2, 1, dtype=m.bool), 3),          # k's range is checked first
+    lambda m: m.kthvalue(m.zeros(2, 3, dtype=m.bool), 1),
+    lambda m: m.kthvalue(m.zeros(0, 1, dtype=m.bool), 1),
+    lambda m: m.kthvalue(m.zeros(2, 0), 1, -1),                  # an empty dim before k's range
+    lambda m: m.kthvalue(m.zeros(2, 0, dtype=m.bool), 1),
+    lambda m: m.median(m.tensor([True, False])),
+    lambda m: m.median(m.tensor([True, False]), 0),
+    lambda m: m.median(m.zeros((), dtype=m.bool), 0),
+])
+def test_order_statistics_of_bools_and_empty_dims_raise_torchs_errors(fn):
+    assert_same_module_error(fn)
+
+
+def test_order_statistics_of_0d_and_empty_inputs_match_torch():
+    for fn in (lambda m: m.topk(m.tensor(1.5), 0, 0), lambda m: m.topk(m.tensor(1.5), 1),
+               lambda m: m.kthvalue(m.zeros((), dtype=m.bool), 1), lambda m: m.median(m.zeros(0, dtype=m.bool)),
+               lambda m: m.topk(m.zeros(2, 0), 1, 0)):
+        assert_same(fn)
+    for module in (minigrad, torch):     # median of nothing is NaN, still with a gradient (of zeros)
+        x = module.zeros(0, requires_grad=True)
+        result = module.median(x)
+        result.backward()
+        assert result.requires_grad and x.grad.shape == (0,)
+
+
+def test_median_gradient_goes_only_to_the_nans():
+    grads = []
+    for module in (minigrad, torch):
+        x = module.tensor([1.0, float("nan"), 2.0, float("nan")], requires_grad=True)
+        module.median(x).backward(module.tensor(float("nan")))      # a NaN gradient stays on the NaNs
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -7,7 +7,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_error, both
+from _op_parity import assert_same, assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 
@@ -300,3 +300,22 @@ def test_nan_to_num_replaces_special_values_and_blocks_their_gradient():
     assert_matches_torch(**both("nan_to_num"), inputs=[special])
     assert_matches_torch(**both("nan_to_num", nan=1.0, posinf=9.0, neginf=-9.0), inputs=[special])
     assert_matches_torch(**both("nan_to_num"), inputs=[special.astype("float32")])
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.frac(x), lambda m, x: m.floor(x), lambda m, x: m.ceil(x),
+                                lambda m, x: m.round(x), lambda m, x: m.trunc(x), lambda m, x: m.fix(x),
+                                lambda m, x: m.round(x, decimals=1), lambda m, x: x.floor_()])
+@pytest.mark.parametrize("dtype, shape", [("bool", (2,)), ("bool", (0,)), ("int8", (2,)), ("int64", (0, 3))])
+def test_rounding_of_bools_and_integers_matches_torch(fn, dtype, shape):
+    """torch: integers round to themselves, but frac and round(decimals=) of an integer and every
+    rounding of a bool raise a NotImplementedError naming the kernel, also for an empty tensor."""
+    assert_same(lambda m: fn(m, m.ones(shape, dtype=getattr(m, dtype))))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_sigmoid_underflows_to_zero_where_torch_does(dtype):
+    """torch computes 1 / (1 + exp(-x)): where exp(-x) overflows the sigmoid is 0, not subnormal."""
+    values = [-1e4, -745.0, -709.5, -100.0, -89.0, -88.0, -17.0, -1.0, 0.0, 20.0, float("nan"), -float("inf")]
+    ours = minigrad.sigmoid(minigrad.tensor(values, dtype=getattr(minigrad, dtype))).numpy()
+    theirs = torch.sigmoid(torch.tensor(values, dtype=getattr(torch, dtype))).numpy()
+    numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy
+
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
@@ -51,7 +53,14 @@ class Pointwise(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return astype(grad_output * self.derivative(array_module(x), x, **self.params), x.dtype)
+        xp = array_module(x)
+        derivative = self.derivative(xp, x, **self.params)
+        if derivative.dtype == bool:     # a mask (torch's where(mask, grad, 0)): a NaN gradient stays out
+            return astype(xp.where(derivative, grad_output, 0), x.dtype)
+        grad = grad_output * derivative
+        if hasattr(self, "cut_off"):     # where torch's backward gives exactly 0, whatever the gradient
+            grad = xp.where(self.cut_off(x), 0, grad)
+        return astype(grad, x.dtype)
 
 
 class Hardtanh(Pointwise):
@@ -103,6 +112,8 @@ class Gelu(Pointwise):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
             return 0.5 * x * (1 + xp.tanh(inner))
+        if x.dtype.itemsize < 4:
+            x = x.astype(xp.float32)      # half precision computed in float32, rounded by forward
         return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
 
     @staticmethod
@@ -191,31 +202,9 @@ class Hardswish(Pointwise):
     def derivative(xp, x):
         return xp.where(x < -3, 0.0, xp.where(x <= 3, x / 3 + 0.5, 1.0))
 
-
-class Softsign(Pointwise):
-    def name(self):
-        return "DivBackward0"    # torch: x / (1 + |x|)
-
     @staticmethod
-    def function(xp, x):
-        return x / (1 + xp.abs(x))
-
-    @staticmethod
-    def derivative(xp, x):
-        return 1 / (1 + xp.abs(x)) ** 2
-
-
-class Tanhshrink(Pointwise):
-    def name(self):
-        return "SubBackward0"    # torch: x - tanh(x)
-
-    @staticmethod
-    def function(xp, x):
-        return x - xp.tanh(x)
-
-    @staticmethod
-    def derivative(xp, x):
-        return xp.tanh(x) ** 2
+    def cut_off(x):
+        return x < -3
 
 
 class Threshold(Pointwise):
@@ -379,15 +368,41 @@ def hardswish(input, inplace=False):
 
 
 def softsign(input):
-    return Softsign.apply(input)
+    """torch's composite ``x / (1 + |x|)``: its dtypes, errors and gradient come from those ops."""
+    return input / (1 + input.abs())
 
 
 def tanhshrink(input):
-    return Tanhshrink.apply(input)
+    """torch's composite ``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+# C++ names of torch's scalar types, as its "cannot be converted" errors spell them
+_C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+                 "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+
+
+def _scalar_as(number, dtype):
+    """``number`` converted to ``dtype`` as torch's kernels convert a Scalar: a C cast (floats
+    truncated toward zero for integer types), refusing values out of the type's range."""
+    if dtype.kind in "iu":
+        info = numpy.iinfo(dtype)
+        # an unsigned type takes a negative int (it wraps), not a negative float
+        low = info.min if dtype.kind == "i" or isinstance(number, float) else -int(info.max)
+        fits = math.isfinite(number) and low <= number <= info.max
+    else:
+        fits = not math.isfinite(number) or abs(number) <= numpy.finfo(dtype).max
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} without overflow")
+    return numpy.array(math.trunc(number) if dtype.kind in "iu" else number).astype(dtype)
 
 
 def threshold(input, threshold, value, inplace=False):
-    return _apply(Threshold, input, inplace, threshold=threshold, value=value)
+    """``value`` where ``input <= threshold``; both numbers converted to the input's dtype first."""
+    dtype = input.array.dtype
+    if dtype.kind == "b":
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    return _apply(Threshold, input, inplace, threshold=_scalar_as(threshold, dtype), value=_scalar_as(value, dtype))
 
 
 def _softmax_dim(ndim, stacklevel):

@@ -23,6 +23,7 @@ from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.placement import _placed
 from ...ops.tensor_namespace import astype
+from ...ops.unary import sigmoid_array
 from ...core.tensor import Size, Tensor
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
@@ -53,8 +54,10 @@ def _reduce(xp, loss, reduction, denominator):
     """The elementwise ``loss`` summed, averaged over ``denominator``, or kept."""
     if reduction == "none":
         return loss
-    total = xp.asarray(loss.sum())
-    return total if reduction == "sum" else _divide(xp, total, denominator)
+    # torch accumulates half precision in float32 and rounds the result once
+    total = xp.asarray(loss.sum(dtype=xp.float32 if loss.dtype.itemsize < 4 else None))
+    result = total if reduction == "sum" else _divide(xp, total, denominator)
+    return result.astype(loss.dtype, copy=False)
 
 
 def _divide(xp, total, denominator):
@@ -239,6 +242,9 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     out_of_range = valid & ((labels < 0) | (labels >= num_classes))
     if out_of_range.any():
         raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
+    if num_classes == 0 and input.array.ndim <= 2:
+        # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes is nan
+        return _reduce_tensor(input.sum(class_axis) * (math.nan if label_smoothing else 0), reduction, 0)
     labels = xp.where(valid, labels, 0)
     dtype = input.array.dtype
     class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
@@ -328,7 +334,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 # ---- regression losses: a function of input - target --------------------------------------------------
 class DifferenceLoss(Function):
-    """``reduce(f(input - target))``; subclasses give ``function`` and ``derivative`` of the difference."""
+    """``reduce(f(input - target))``; subclasses give ``function`` and ``derivative`` of the difference
+    (the derivative times ``norm``: 1 / n for the mean, else 1)."""
 
     differentiable_backward = True
 
@@ -344,8 +351,9 @@ class DifferenceLoss(Function):
         input, target = self.saved_tensors
         difference = input - target
         xp = array_module(difference)
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, difference.dtype)
-        local = astype(scale * self.derivative(xp, difference, **self.params), difference.dtype)
+        # torch's order: f'(d) with the mean's 1 / n in it, then times grad (so 2 d / n stays finite where 2 d overflows)
+        norm = 1 / self.count if self.reduction == "mean" and self.count else 1
+        local = astype(self.derivative(xp, difference, norm, **self.params) * grad_output, difference.dtype)
         grad_input = sum_to(local, input.shape) if self.needs_input_grad[0] else None
         grad_target = sum_to(-local, target.shape) if self.needs_input_grad[1] else None
         return grad_input, grad_target
@@ -360,8 +368,8 @@ class SquaredError(DifferenceLoss):
         return d * d
 
     @staticmethod
-    def derivative(xp, d):
-        return 2 * d
+    def derivative(xp, d, norm):
+        return (2 * norm) * d
 
 
 class SmoothL1(DifferenceLoss):
@@ -376,8 +384,8 @@ class SmoothL1(DifferenceLoss):
         return xp.where(z < beta, 0.5 * d * d / beta, z - 0.5 * beta)
 
     @staticmethod
-    def derivative(xp, d, beta):
-        return xp.clip(d / beta, -1.0, 1.0)
+    def derivative(xp, d, norm, beta):
+        return xp.clip(d / beta, -1.0, 1.0) * norm
 
 
 class Huber(DifferenceLoss):
@@ -392,8 +400,8 @@ class Huber(DifferenceLoss):
         return xp.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
 
     @staticmethod
-    def derivative(xp, d, delta):
-        return xp.clip(d, -delta, delta)
+    def derivative(xp, d, norm, delta):
+        return xp.clip(d, -delta, delta) * norm
 
 
 def _difference_operands(input, target):
@@ -442,6 +450,14 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 # ---- binary cross entropy ------------------------------------------------------------------------
+def _scaled(local, node):
+    """torch's order in the binary cross entropies' backward: the gradient (times ``grad``), times
+    the weight, then the mean's 1 / n."""
+    if node.weight is not None:
+        local = local * node.weight
+    return local / node.count if node.reduction == "mean" and node.count else local
+
+
 class BinaryCrossEntropy(Function):
     """``-w (t log x + (1 - t) log(1 - x))`` with each log clamped at -100 (torch's guard against log 0).
 
@@ -466,12 +482,14 @@ class BinaryCrossEntropy(Function):
     def backward(self, grad_output):
         x, t = self.saved_tensors
         xp = array_module(x)
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype, self.weight)
         grad_x = grad_t = None
         if self.needs_input_grad[0]:
-            grad_x = astype(sum_to(scale * (x - t) / xp.maximum(x * (1 - x), 1e-12), x.shape), x.dtype)
+            local = grad_output * (x - t) / xp.maximum((1 - x) * x, 1e-12)
+            grad_x = astype(sum_to(_scaled(local, self), x.shape), x.dtype)
         if self.needs_input_grad[1]:
-            grad_t = astype(sum_to(scale * (xp.log1p(-x) - xp.log(x)), t.shape), t.dtype)
+            with xp.errstate(divide="ignore"):
+                local = -xp.log(x / (1 - x))          # -logit(x)
+            grad_t = astype(sum_to(_scaled(local * grad_output, self), t.shape), t.dtype)
         return grad_x, grad_t
 
 
@@ -499,12 +517,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return BinaryCrossEntropy.apply(input, target, weight=_weight_array(weight, input), reduction=reduction)
 
 
+def _softplus(xp, v):
+    """``log(1 + exp(v))``, never overflowing: ``max(v, 0) + log1p(exp(-|v|))``."""
+    return xp.maximum(v, 0) + xp.log1p(xp.exp(-xp.abs(v)))
+
+
 class BinaryCrossEntropyWithLogits(Function):
     """``w [(1 - t) x + (1 + (p - 1) t) softplus(-x)]``, ``p`` the positive-class weight.
 
     ``softplus(-x) = max(-x, 0) + log1p(exp(-|x|))`` never overflows, so
     logits of 1e4 give finite losses.  d/dx = ``w [(1 + (p - 1) t) sigmoid(x) - p t]``,
-    d/dt = ``w [(p - 1) softplus(-x) - x]``.
+    d/dt = ``w [log_sigmoid(-x) - p log_sigmoid(x)]``, ``-w x`` without ``p`` (torch's formulas:
+    the gradient, times ``grad``, then ``w``, then the mean's ``1 / n``).
     """
 
     differentiable_backward = True
@@ -513,9 +537,8 @@ class BinaryCrossEntropyWithLogits(Function):
         xp = array_module(x)
         self.weight, self.pos_weight, self.reduction = weight, pos_weight, reduction
         self.save_for_backward(x, t)
-        softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
         log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
-        loss = (1 - t) * x + log_weight * softplus_neg
+        loss = (1 - t) * x + log_weight * _softplus(xp, -x)
         if weight is not None:
             loss = loss * weight
         self.count = loss.size
@@ -524,17 +547,16 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(self, grad_output):
         x, t = self.saved_tensors
         xp = array_module(x)
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.count, x.dtype, self.weight)
-        pos_weight = 1 if self.pos_weight is None else self.pos_weight
+        p = self.pos_weight
         grad_x = grad_t = None
         if self.needs_input_grad[0]:
-            e = xp.exp(-xp.abs(x))
-            sigmoid = xp.where(x >= 0, 1, e) / (1 + e)
-            local = (1 + (pos_weight - 1) * t) * sigmoid - pos_weight * t
-            grad_x = astype(sum_to(scale * local, x.shape), x.dtype)
+            sigmoid = sigmoid_array(x)       # torch's: 0 where exp(-x) overflows
+            local = sigmoid - t if p is None else (p * t + 1 - t) * sigmoid - p * t
+            grad_x = astype(sum_to(_scaled(local * grad_output, self), x.shape), x.dtype)
         if self.needs_input_grad[1]:
-            softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
-            grad_t = astype(sum_to(scale * ((pos_weight - 1) * softplus_neg - x), t.shape), t.dtype)
+            # log_sigmoid(v) = -softplus(-v); without pos_weight torch's formula is just -x
+            local = -x if p is None else -_softplus(xp, x) + _softplus(xp, -x) * p
+            grad_t = astype(sum_to(_scaled(local * grad_output, self), t.shape), t.dtype)
         return grad_x, grad_t
 
 
@@ -584,17 +606,21 @@ class KLDivergence(Function):
     def backward(self, grad_output):
         x, t = self.saved_tensors
         xp = array_module(x)
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, x.dtype)
+        g = _reduction_scale(xp, grad_output, self.reduction, self.denominator, x.dtype)
         grad_x = grad_t = None
-        if self.log_target:
+        # the backward of torch's composite, step by step (so infinities meet zeros as in torch)
+        if self.log_target:       # exp(t) * (t - x)
             probabilities = xp.exp(t)
-            grad_x = -scale * probabilities if self.needs_input_grad[0] else None
-            grad_t = scale * probabilities * (t - x + 1) if self.needs_input_grad[1] else None
-        else:
-            grad_x = -scale * t if self.needs_input_grad[0] else None
+            grad_x = -(g * probabilities) if self.needs_input_grad[0] else None
+            grad_t = g * (t - x) * probabilities + g * probabilities if self.needs_input_grad[1] else None
+        else:                     # xlogy(t, t) - t * x
+            grad_x = -g * t if self.needs_input_grad[0] else None
             if self.needs_input_grad[1]:
-                positive = t > 0
-                grad_t = scale * (xp.where(positive, xp.log(xp.where(positive, t, 1)) + 1, xp.nan) - x)
+                with xp.errstate(invalid="ignore", divide="ignore"):
+                    # torch's xlogy backward, for both arguments t: xlogy(g, t) (0 where g is 0,
+                    # or where t is 0) plus g * t / t (NaN at t = 0)
+                    xlogy_g = xp.where(((g == 0) & ~xp.isnan(t)) | (t == 0), 0, g * xp.log(t))
+                    grad_t = xlogy_g + g * t / t + -g * x
         return (None if grad_x is None else astype(sum_to(grad_x, x.shape), x.dtype),
                 None if grad_t is None else astype(sum_to(grad_t, t.shape), t.dtype))
 
