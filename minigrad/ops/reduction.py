@@ -463,8 +463,9 @@ class Prod(Function):
         zeros = int((x == 0).sum())
         if x.ndim and zeros == 0:
             return grad * (_unreduce(result, x.shape, axes, self.keepdim) / x)
-        if self.axis is None and zeros > 1:     # torch: two zeros make every other product 0
-            return array_module(x).zeros_like(grad)
+        if self.axis is None and zeros > 1 and not self._graph_mode:
+            return array_module(x).zeros_like(grad)   # torch: two zeros make every product 0 (but
+            # with create_graph=True it keeps the full formula, whose second derivative is not 0)
         if self.axis is None:
             others = _product_of_others(x.reshape(-1), 0).reshape(x.shape)
         else:
