@@ -291,7 +291,8 @@ class LSTMLayer(_RecurrentLayer):
         gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
         if has_bias:
             gates += prepare(b_ih + b_hh)[:, None, :]
-        w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (4, P, H)
+        # (4, P, H), contiguous: NumPy's batched matmul runs twice as long on a transposed view
+        w_hh_t = xp.ascontiguousarray(prepare(w_hh).transpose(0, 2, 1))
         hidden = self._hidden_buffer(xp, layout, h0, dtype)         # (N + B, P)
         cell = self._hidden_buffer(xp, layout, c0, dtype)           # (N + B, H)
         tanh_cell = xp.empty((layout.rows, H), dtype)
@@ -433,7 +434,7 @@ class GRULayer(_RecurrentLayer):
         H = gates.shape[-1]
         recurrent = xp.empty((3, layout.rows, H), dtype)            # h W_hh^T + b_hh, r and z: * -1
         hidden = self._hidden_buffer(xp, layout, h0, dtype)
-        w_hh_t = prepare(w_hh).transpose(0, 2, 1)                    # (3, H, H)
+        w_hh_t = xp.ascontiguousarray(prepare(w_hh).transpose(0, 2, 1))   # (3, H, H), see LSTMLayer
         scratch = xp.empty((layout.batch, H), dtype)
         kernels = cuda_kernels.step_kernels(xp)
         for row, prev, size in layout.order:
