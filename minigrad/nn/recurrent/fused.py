@@ -389,7 +389,8 @@ def _lstm_factors(gates, tanh_cell, cell_prev):
     """
     xp = array_module(gates)
     output_gate, _, in_gate, candidate = gates
-    factors = 1 - gates
+    factors = xp.empty_like(gates)
+    xp.subtract(1, gates[:3], out=factors[:3])
     factors[:3] *= gates[:3]                                         # s (1 - s)
     xp.multiply(candidate, candidate, out=factors[3])
     xp.subtract(1, factors[3], out=factors[3])                       # 1 - g^2
