@@ -6,12 +6,15 @@ wait on each other more than they compute, and on a machine whose cores are busy
 with other work every matmul waits for a thread that is not scheduled.  Measured
 on a 2-core machine with a CPU-bound process beside it, ``transformer_reverse.py``
 took 19-30 s with NumPy's default threads and 2-3 s with one.  So ``import
-minigrad`` sets NumPy's BLAS to one thread, unless the user has chosen already:
+minigrad`` sets NumPy's BLAS to one thread, unless the user has chosen already,
+and splits only the large products over two cores (``matmul`` below: two
+halves on two threads, each with the one-thread BLAS):
 
 * ``MINIGRAD_NUM_THREADS=n`` in the environment: minigrad sets ``n`` threads;
 * ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` set: the
   BLAS has read it at load time, and minigrad leaves it alone;
-* ``minigrad.set_num_threads(n)`` at any time, as ``torch.set_num_threads``.
+* ``minigrad.set_num_threads(n)`` at any time, as ``torch.set_num_threads``
+  (then every product runs on the BLAS's ``n`` threads, none is split).
 
 The BLAS is found among the libraries loaded into the process (OpenBLAS, as in
 NumPy's wheels, or MKL) and called through ``ctypes``, as threadpoolctl does,
@@ -23,8 +26,13 @@ not affected.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import pathlib
+import queue
+import threading
+
+import numpy
 
 __all__ = ["set_num_threads", "get_num_threads"]
 
@@ -45,6 +53,8 @@ def set_num_threads(n: int) -> None:
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
     if n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
+    global _two_cores
+    _two_cores = False                     # the user's count, for every product
     for setter, _ in _blas_controls():
         setter(n)
 
@@ -92,8 +102,68 @@ def _blas_library_paths():
     return sorted(path for path in paths if is_blas(path))
 
 
+# ---- large products on two cores ------------------------------------------------------------
+# A large product (a whole sequence's input projection or weight gradient, a big batch's linear
+# layer) is split in two halves of its rows, one computed here and one on a helper thread, each
+# by the one-thread BLAS (NumPy lets go of the GIL inside BLAS, so both run at once).  Unlike
+# BLAS's own threads the helper never spins: it sleeps until it is handed half a product, so on a
+# busy machine it costs nothing while idle.  Used while minigrad picks the threads (see above).
+LARGE_PRODUCT = 2 ** 23      # multiply-adds from which the split pays for waking the helper (measured)
+_helper = None               # the helper, started on the first large product
+
+
+class _Helper:
+    """One thread that runs a job handed to it and signals when it is done."""
+
+    def __init__(self):
+        self.jobs = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name="minigrad-matmul", daemon=True).start()
+
+    def _serve(self):
+        while True:
+            job, finished = self.jobs.get()
+            try:
+                job()
+            except BaseException as error:      # handed back to the caller in both_halves
+                finished.error = error
+            finished.set()
+
+    def both_halves(self, here, there):
+        """Run ``there`` on the helper while ``here`` runs on this thread; return once both are done."""
+        finished = threading.Event()
+        finished.error = None
+        self.jobs.put((there, finished))
+        here()
+        finished.wait()
+        if finished.error is not None:
+            raise finished.error
+
+
+def matmul(a, b):
+    """``a @ b`` for arrays of at least 2 dims; a large NumPy product on two cores (see above)."""
+    rows, inner, columns = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = math.prod(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    if (not _two_cores or type(a) is not numpy.ndarray or rows < 2
+            or batch * rows * inner * columns < LARGE_PRODUCT):
+        return a @ b
+    global _helper
+    if _helper is None:
+        _helper = _Helper()
+    shape = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (rows, columns)
+    out = numpy.empty(shape, numpy.result_type(a, b))
+    half = rows // 2
+    top, bottom = (..., slice(0, half), slice(None)), (..., slice(half, rows), slice(None))
+    _helper.both_halves(lambda: numpy.matmul(a[top], b, out=out[top]),
+                        lambda: numpy.matmul(a[bottom], b, out=out[bottom]))
+    return out
+
+
+_two_cores = False            # True while minigrad picks the threads on a machine with 2+ cores
+
+
 def _default_threads():
     """At import: one thread, or ``MINIGRAD_NUM_THREADS``, unless the user set the BLAS's own variable."""
+    global _two_cores
     chosen = os.environ.get("MINIGRAD_NUM_THREADS")
     if chosen:
         if not chosen.strip().isdigit() or int(chosen) < 1:
@@ -101,3 +171,5 @@ def _default_threads():
         set_num_threads(int(chosen))
     elif not any(os.environ.get(name) for name in _USER_CHOICE):
         set_num_threads(1)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        _two_cores = (cores or 1) > 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 
+from .. import threads
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
@@ -48,8 +49,10 @@ class Matmul(Function):
     def forward(self, a, b, via_matmul=False):
         self.save_for_backward(a, b)
         self.ndims, self.via_matmul, self.left_rows = (a.ndim, b.ndim), via_matmul, a.shape[:1]
+        if a.ndim == 2 and b.ndim == 2:
+            return threads.matmul(a, b)
         if a.ndim > 2 and b.ndim == 2:           # one (rows, k) @ (k, n) product, as torch folds it
-            return (_rows(a) @ b).reshape(a.shape[:-1] + b.shape[-1:])
+            return threads.matmul(_rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
         return array_module(a).matmul(a, b)
 
     def backward(self, grad_output):
@@ -57,11 +60,12 @@ class Matmul(Function):
         xp = array_module(a)
         needs_a, needs_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:          # the common case: no vectors, no batch
-            return (grad_output @ b.T if needs_a else None), (a.T @ grad_output if needs_b else None)
+            return (threads.matmul(grad_output, b.T) if needs_a else None,
+                    threads.matmul(a.T, grad_output) if needs_b else None)
         if a.ndim > 2 and b.ndim == 2:           # batches of a times one matrix: folded, as in forward
             grad_rows = _rows(grad_output)
-            return ((grad_rows @ b.T).reshape(a.shape) if needs_a else None,
-                    _rows(a).T @ grad_rows if needs_b else None)
+            return (threads.matmul(grad_rows, b.T).reshape(a.shape) if needs_a else None,
+                    threads.matmul(_rows(a).T, grad_rows) if needs_b else None)
         # a vector argument is a (1, n) row / (n, 1) column; put its axis back into the gradient
         matrix_a = a.reshape(1, -1) if a.ndim == 1 else a
         matrix_b = b.reshape(-1, 1) if b.ndim == 1 else b

@@ -1,8 +1,10 @@
-"""minigrad.set_num_threads / get_num_threads: NumPy's BLAS thread count, one by default (threads.py says why)."""
+"""minigrad.set_num_threads / get_num_threads: NumPy's BLAS thread count, one by default (threads.py says why);
+threads.matmul: a large product in two halves on two threads."""
 import os
 import subprocess
 import sys
 
+import numpy
 import pytest
 import torch
 
@@ -64,3 +66,37 @@ def test_bad_thread_counts_get_torchs_errors(value):
 def test_exported_from_the_package():
     assert minigrad.set_num_threads is minigrad.threads.set_num_threads
     assert minigrad.get_num_threads is minigrad.threads.get_num_threads
+
+
+# ---- large products in two halves (threads.matmul) -------------------------------------------
+@pytest.mark.parametrize("shapes", [((300, 40), (40, 70)), ((4, 301, 20), (20, 30)), ((301, 20), (4, 20, 30)),
+                                    ((3, 64, 300), (300, 17)), ((2, 1, 33, 8), (5, 8, 9))], ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_a_product_split_in_two_halves_equals_torchs(monkeypatch, shapes, dtype):
+    monkeypatch.setattr(minigrad.threads, "_two_cores", True)
+    monkeypatch.setattr(minigrad.threads, "LARGE_PRODUCT", 1)         # split even these
+    rng = numpy.random.default_rng(0)
+    a, b = (rng.integers(-5, 5, shape).astype(dtype) for shape in shapes)
+    ours = minigrad.threads.matmul(a, b)
+    theirs = (torch.from_numpy(a) @ torch.from_numpy(b)).numpy()
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    numpy.testing.assert_allclose(ours, theirs, rtol=1e-6 if dtype == "float32" else 1e-12)
+
+
+def test_an_error_in_the_helpers_half_reaches_the_caller():
+    helper = minigrad.threads._Helper()
+
+    def fails():
+        raise ValueError("the second half failed")
+    with pytest.raises(ValueError, match="the second half failed"):
+        helper.both_halves(lambda: None, fails)
+
+
+def test_the_users_thread_count_turns_the_split_off():
+    script = "import minigrad; print(minigrad.threads._two_cores)"
+    env = {name: value for name, value in os.environ.items() if name not in BLAS_VARIABLES}
+    for extra, expected in [({}, str(len(os.sched_getaffinity(0)) > 1)), ({"MINIGRAD_NUM_THREADS": "1"}, "False"),
+                            ({"OPENBLAS_NUM_THREADS": "1"}, "False")]:
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                env=dict(env, PYTHONPATH=REPO, **extra), timeout=120, check=True)
+        assert result.stdout.strip() == expected, extra

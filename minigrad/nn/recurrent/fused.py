@@ -13,6 +13,8 @@ layer and one direction:
   the weight gradients are whole-sequence matmuls after the loop
   (``dW_hh = dgates^T @ h_prev`` over all steps at once).
 
+The whole-sequence products run on two cores when large (``threads.matmul``).
+
 The composed, one-op-per-equation version of the same maths, to read first, is
 ``readable.py``; the parity tests check both against torch.
 
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import numpy
 
+from ... import threads
 from ...core.function import Function
 from ...core.device import array_module
 from . import cuda_kernels, readable
@@ -206,7 +209,7 @@ class RNNLayer(_RecurrentLayer):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.layout, self.has_bias, self.nonlinearity = layout, has_bias, nonlinearity
         tanh = nonlinearity == "tanh"
-        projected = xp.matmul(x_rows, w_ih.T)                       # (N, H), all steps at once
+        projected = threads.matmul(x_rows, w_ih.T)                  # (N, H), all steps at once
         if has_bias:
             projected += b_ih + b_hh
         hidden = self._hidden_buffer(xp, layout, h0, x.dtype)
@@ -247,8 +250,9 @@ class RNNLayer(_RecurrentLayer):
                 dz += grad_h[:size]
                 dz *= slope[row:row + size]
             xp.matmul(dz, w_hh, out=grad_h[:size])
-        grads = [self._grad_input(layout, grad_pre @ w_ih) if self.needs_input_grad[0] else None,
-                 grad_h, grad_pre.T @ x_rows, grad_pre.T @ hidden[layout.prev_rows]]
+        grad_x = threads.matmul(grad_pre, w_ih) if self.needs_input_grad[0] else None
+        grads = [None if grad_x is None else self._grad_input(layout, grad_x), grad_h,
+                 threads.matmul(grad_pre.T, x_rows), threads.matmul(grad_pre.T, hidden[layout.prev_rows])]
         if self.has_bias:
             grad_bias = grad_pre.sum(axis=0)
             grads += [grad_bias, grad_bias.copy()]
@@ -288,7 +292,7 @@ class LSTMLayer(_RecurrentLayer):
         H, dtype = w_ih.shape[0] // 4, x.dtype
         B, shift = layout.batch, layout.shift
         prepare = lambda weight: _for_exp(_gate_blocks(weight, LSTM_ORDER), 3)  # noqa: E731
-        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
+        gates = threads.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
         if has_bias:
             gates += prepare(b_ih + b_hh)[:, None, :]
         # (4, P, H), contiguous: NumPy's batched matmul runs twice as long on a transposed view
@@ -366,12 +370,12 @@ class LSTMLayer(_RecurrentLayer):
             xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = xp.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
+            grad_x = threads.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
             grad_x = self._grad_input(layout, grad_x)
         grad_gates_t = grad_gates.transpose(0, 2, 1)                 # (4, H, N)
         grads = [grad_x, grad_h, grad_c,
-                 _torch_blocks(xp.matmul(grad_gates_t, x_rows), LSTM_UNORDER),
-                 _torch_blocks(xp.matmul(grad_gates_t, hidden[layout.prev_rows]), LSTM_UNORDER)]
+                 _torch_blocks(threads.matmul(grad_gates_t, x_rows), LSTM_UNORDER),
+                 _torch_blocks(threads.matmul(grad_gates_t, hidden[layout.prev_rows]), LSTM_UNORDER)]
         if self.has_bias:
             grad_bias = _torch_blocks(grad_gates.sum(axis=1), LSTM_UNORDER)
             grads += [grad_bias, grad_bias.copy()]
@@ -427,7 +431,7 @@ class GRULayer(_RecurrentLayer):
         self.layout, self.has_bias = layout, has_bias
         shift, dtype = layout.shift, x.dtype
         prepare = lambda weight: _for_exp(_gate_blocks(weight, GRU_ORDER), 2)  # noqa: E731
-        gates = xp.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (3, N, H): -r, -z, n parts
+        gates = threads.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (3, N, H): -r, -z, n parts
         if has_bias:                                                 # b_hn stays inside r * (.)
             b_hh = prepare(b_hh)
             gates += prepare(b_ih)[:, None, :]
@@ -501,11 +505,11 @@ class GRULayer(_RecurrentLayer):
         grad_input_gates[:2] = grad_hidden_gates[:2]
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = xp.matmul(grad_input_gates, _gate_blocks(w_ih, GRU_ORDER)).sum(axis=0)
+            grad_x = threads.matmul(grad_input_gates, _gate_blocks(w_ih, GRU_ORDER)).sum(axis=0)
             grad_x = self._grad_input(layout, grad_x)
         grads = [grad_x, grad_h,
-                 _torch_blocks(xp.matmul(grad_input_gates.transpose(0, 2, 1), x_rows), GRU_ORDER),
-                 _torch_blocks(xp.matmul(grad_hidden_gates.transpose(0, 2, 1), h_prev), GRU_ORDER)]
+                 _torch_blocks(threads.matmul(grad_input_gates.transpose(0, 2, 1), x_rows), GRU_ORDER),
+                 _torch_blocks(threads.matmul(grad_hidden_gates.transpose(0, 2, 1), h_prev), GRU_ORDER)]
         if self.has_bias:
             grads += [_torch_blocks(grad_input_gates.sum(axis=1), GRU_ORDER),
                       _torch_blocks(grad_hidden_gates.sum(axis=1), GRU_ORDER)]
