@@ -26,7 +26,6 @@ not affected.
 from __future__ import annotations
 
 import ctypes
-import math
 import os
 import pathlib
 import queue
@@ -139,18 +138,20 @@ class _Helper:
             raise finished.error
 
 
-def matmul(a, b):
-    """``a @ b`` for arrays of at least 2 dims; a large NumPy product on two cores (see above)."""
-    rows, inner, columns = a.shape[-2], a.shape[-1], b.shape[-1]
-    batch = math.prod(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-    if (not _two_cores or type(a) is not numpy.ndarray or rows < 2
-            or batch * rows * inner * columns < LARGE_PRODUCT):
-        return a @ b
+def matmul(a, b, out=None):
+    """``numpy.matmul(a, b, out=out)`` for arrays of at least 2 dims; a large NumPy product on
+    two cores (see above)."""
+    if not _two_cores or type(a) is not numpy.ndarray:      # (CuPy arrays, Tensors: as they are;
+        return a @ b if out is None else numpy.matmul(a, b, out=out)   # out= only with NumPy)
+    rows, columns = a.shape[-2], b.shape[-1]
+    if rows < 2 or max(a.size * columns, b.size * rows) < LARGE_PRODUCT:   # (batches counted)
+        return a @ b if out is None else numpy.matmul(a, b, out=out)
     global _helper
     if _helper is None:
         _helper = _Helper()
-    shape = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (rows, columns)
-    out = numpy.empty(shape, numpy.result_type(a, b))
+    if out is None:
+        shape = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (rows, columns)
+        out = numpy.empty(shape, numpy.result_type(a, b))
     half = rows // 2
     top, bottom = (..., slice(0, half), slice(None)), (..., slice(half, rows), slice(None))
     _helper.both_halves(lambda: numpy.matmul(a[top], b, out=out[top]),

@@ -100,3 +100,26 @@ def test_the_users_thread_count_turns_the_split_off():
         result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                 env=dict(env, PYTHONPATH=REPO, **extra), timeout=120, check=True)
         assert result.stdout.strip() == expected, extra
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers_and_linear_with_every_product_split_match_torch(monkeypatch, mode):
+    monkeypatch.setattr(minigrad.threads, "_two_cores", True)
+    monkeypatch.setattr(minigrad.threads, "LARGE_PRODUCT", 1)          # the step products too
+    from minigrad.interop import from_torch
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, mode)(5, 7, num_layers=2, batch_first=True).double()
+    head_theirs = torch.nn.Linear(7, 3).double()
+    ours = getattr(minigrad.nn, mode)(5, 7, num_layers=2, batch_first=True).double()
+    head_ours = minigrad.nn.Linear(7, 3).double()
+    ours.load_state_dict(from_torch(theirs.state_dict()))
+    head_ours.load_state_dict(from_torch(head_theirs.state_dict()))
+    x = numpy.random.default_rng(1).standard_normal((4, 6, 5))
+    results = []
+    for library, model, head in [(minigrad, ours, head_ours), (torch, theirs, head_theirs)]:
+        inputs = library.tensor(x, requires_grad=True)
+        output, _ = model(inputs)
+        head(output).square().sum().backward()
+        results.append([inputs.grad.numpy(), head.weight.grad.numpy(), *(p.grad.numpy() for p in model.parameters())])
+    for mine, reference in zip(*results):
+        numpy.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)

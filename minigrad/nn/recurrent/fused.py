@@ -217,7 +217,7 @@ class RNNLayer(_RecurrentLayer):
         kernels = cuda_kernels.step_kernels(xp)
         for row, prev, size in layout.order:
             h = hidden[shift + row:shift + row + size]
-            xp.matmul(hidden[prev:prev + size], w_hh_t, out=h)
+            (xp.matmul if kernels else threads.matmul)(hidden[prev:prev + size], w_hh_t, out=h)
             if kernels:   # CUDA hook: the three lines below as one kernel
                 step = kernels.rnn_tanh_forward if tanh else kernels.rnn_relu_forward
                 step(projected[row:row + size], h)
@@ -249,7 +249,7 @@ class RNNLayer(_RecurrentLayer):
             else:
                 dz += grad_h[:size]
                 dz *= slope[row:row + size]
-            xp.matmul(dz, w_hh, out=grad_h[:size])
+            (xp.matmul if kernels else threads.matmul)(dz, w_hh, out=grad_h[:size])
         grad_x = threads.matmul(grad_pre, w_ih) if self.needs_input_grad[0] else None
         grads = [None if grad_x is None else self._grad_input(layout, grad_x), grad_h,
                  threads.matmul(grad_pre.T, x_rows), threads.matmul(grad_pre.T, hidden[layout.prev_rows])]
@@ -314,7 +314,7 @@ class LSTMLayer(_RecurrentLayer):
                 if has_proj:
                     xp.matmul(gated[here], w_hr.T, out=hidden[now])
                 continue
-            step += xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+            step += threads.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
             _sigmoid(step[:3])
             xp.tanh(step[3], out=step[3])
             output_gate, forget_gate, in_gate, candidate = step
@@ -367,7 +367,7 @@ class LSTMLayer(_RecurrentLayer):
             xp.multiply(dh, factors[0, here], out=dgates[0])                             # o
             xp.multiply(dc, factors[1:, here], out=dgates[1:])                           # f, i, g
             dc *= gates[1, here]                                     # dc_{t-1} = dc_t * f
-            xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
+            threads.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
         grad_x = None
         if self.needs_input_grad[0]:
             grad_x = threads.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
@@ -445,7 +445,7 @@ class GRULayer(_RecurrentLayer):
         for row, prev, size in layout.order:
             here = slice(row, row + size)
             h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
-            xp.matmul(h_prev, w_hh_t, out=rec)
+            (xp.matmul if kernels else threads.matmul)(h_prev, w_hh_t, out=rec)
             if kernels:   # CUDA hook: the lines below as one kernel
                 h = hidden[shift + row:shift + row + size]
                 if has_bias:
@@ -500,7 +500,7 @@ class GRULayer(_RecurrentLayer):
             xp.multiply(d_new, reset_factor[here], out=dgates[0])                      # r
             xp.multiply(dh, update_factor[here], out=dgates[1])                        # z
             xp.multiply(d_new, reset[here], out=dgates[2])                             # W_hn h + b_hn
-            xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
+            threads.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
             grad_h[:size] += xp.multiply(dh, update[here], out=carried[:size])         # + z * dh
         grad_input_gates[:2] = grad_hidden_gates[:2]
         grad_x = None
