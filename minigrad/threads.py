@@ -108,7 +108,8 @@ def _blas_library_paths():
 # BLAS's own threads the helper never spins: it sleeps until it is handed half a product, so on a
 # busy machine it costs nothing while idle.  Used while minigrad picks the threads (see above).
 LARGE_PRODUCT = 2 ** 23      # multiply-adds from which the split pays for waking the helper (measured)
-_helper = None               # the helper, started on the first large product
+_two_cores = False           # True while minigrad picks the threads on a machine with 2+ cores
+_helper = None               # the helper, started on the first large product (and in a forked child)
 
 
 class _Helper:
@@ -159,7 +160,13 @@ def matmul(a, b, out=None):
     return out
 
 
-_two_cores = False            # True while minigrad picks the threads on a machine with 2+ cores
+def _forget_helper():
+    global _helper
+    _helper = None           # a forked child (a DataLoader worker) has no helper thread: start its own
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper)
 
 
 def _default_threads():

@@ -123,3 +123,17 @@ def test_recurrent_layers_and_linear_with_every_product_split_match_torch(monkey
         results.append([inputs.grad.numpy(), head.weight.grad.numpy(), *(p.grad.numpy() for p in model.parameters())])
     for mine, reference in zip(*results):
         numpy.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_forked_child_starts_its_own_helper(monkeypatch):
+    monkeypatch.setattr(minigrad.threads, "_two_cores", True)
+    monkeypatch.setattr(minigrad.threads, "LARGE_PRODUCT", 1)
+    a = numpy.arange(12.0).reshape(4, 3)
+    minigrad.threads.matmul(a, a.T)                        # the parent's helper exists now
+    pid = os.fork()
+    if pid == 0:                                           # the child: its product must not wait forever
+        ok = numpy.array_equal(minigrad.threads.matmul(a, a.T), a @ a.T)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
