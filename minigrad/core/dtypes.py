@@ -45,8 +45,8 @@ _SCALAR_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"
 
 
 # torch's C type names, as some of its kernels' messages print a dtype ("got mask with dtype float")
-_C_TYPE_NAMES = {"Float": "float", "Double": "double", "Long": "long int", "Int": "int",
-                 "Byte": "unsigned char", "Half": "c10::Half"}
+_C_TYPE_NAMES = {"Float": "float", "Double": "double", "Long": "long int", "Int": "int", "Short": "short int",
+                 "Char": "signed char", "Byte": "unsigned char", "Bool": "bool", "Half": "c10::Half"}
 
 
 def scalar_type_name(d) -> str:

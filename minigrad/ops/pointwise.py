@@ -14,6 +14,7 @@ from ..core import dtypes
 from ..core.device import array_module
 from ..core.type_errors import check_tensor_other
 from ..core.function import Function
+from ..core.tensor import Tensor
 from .arithmetic import as_operands
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
@@ -386,7 +387,13 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 # ---- in-place forms ----------------------------------------------------------------------------
 def clamp_(input, min=None, max=None):
     check_in_place(input, min, max)
-    return assign(input, clamp(input, min, max))
+    result = clamp(input, min, max)
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor) \
+            and dtypes._category(result.array.dtype) > dtypes._category(input.array.dtype):
+        # number bounds: torch's Scalar overload names the target in C++ ("long int", "bool")
+        raise RuntimeError(f"result type {dtypes.scalar_type_name(result.array.dtype)} can't be cast to "
+                           f"the desired output type {dtypes.c_type_name(input.array.dtype)}")
+    return assign(input, result)
 
 
 def lerp_(input, end, weight):

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import minigrad
+from _op_parity import assert_same_module_error
 
 OPERATORS = {"|": "__ior__", "&": "__iand__", "^": "__ixor__", "//": "__ifloordiv__", "%": "__imod__"}
 
@@ -113,3 +114,24 @@ def test_in_place_checks_come_in_torchs_order(setup, statement):
             outcomes.append(f"{type(error).__name__}: {error}")
     assert outcomes[0] == outcomes[1]
     assert outcomes[0] != "ok"
+
+
+# torch checks that an in-place result fits its target (shape, then type) before computing, and
+# its Scalar overloads of clamp_ name the target's type in C++ ("bool", "short int")
+FITS_BEFORE_COMPUTING = {
+    "bool //= 0": lambda lib: lib.tensor([True]).__ifloordiv__(lib.tensor([0])),
+    "bool %= 0": lambda lib: lib.tensor([True]).__imod__(lib.tensor([0])),
+    "bool fmod_ 0": lambda lib: lib.tensor([True]).fmod_(lib.tensor([0])),
+    "int %= 0.0": lambda lib: lib.tensor([1]).remainder_(lib.tensor([0.0])),
+    "int %= a broader shape": lambda lib: lib.tensor([1, 2]).__imod__(lib.tensor([[0], [1]])),
+    "bool clamp_ number": lambda lib: lib.tensor([True, False]).clamp_(0.5),
+    "int16 clamp_ max number": lambda lib: lib.tensor([1], dtype=lib.int16).clamp_(max=0.5),
+    "int8 clamp_ both numbers": lambda lib: lib.tensor([1], dtype=lib.int8).clamp_(0.5, 1.5),
+    "int clamp_ tensor": lambda lib: lib.tensor([1]).clamp_(lib.tensor(0.5)),
+    "int8 mask": lambda lib: lib.zeros(2).masked_fill_(lib.zeros(2, dtype=lib.int8), 1.0),
+}
+
+
+@pytest.mark.parametrize("action", FITS_BEFORE_COMPUTING.values(), ids=FITS_BEFORE_COMPUTING.keys())
+def test_an_in_place_result_that_cannot_fit_fails_as_torchs_before_computing(action):
+    assert_same_module_error(action)
