@@ -292,9 +292,11 @@ class LSTMLayer(_RecurrentLayer):
         H, dtype = w_ih.shape[0] // 4, x.dtype
         B, shift = layout.batch, layout.shift
         prepare = lambda weight: _for_exp(_gate_blocks(weight, LSTM_ORDER), 3)  # noqa: E731
-        gates = threads.matmul(x_rows, prepare(w_ih).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
-        if has_bias:
-            gates += prepare(b_ih + b_hh)[:, None, :]
+        w_in = w_ih
+        if has_bias:   # a column of ones carries the bias: x W^T + b = [x, 1] [W, b]^T, one product
+            x_rows = xp.concatenate([x_rows, xp.ones((layout.rows, 1), dtype)], axis=1)
+            w_in = xp.concatenate([w_ih, (b_ih + b_hh)[:, None]], axis=1)
+        gates = threads.matmul(x_rows, prepare(w_in).transpose(0, 2, 1))  # (4, N, H): o, f, i, g
         # (4, P, H), contiguous: NumPy's batched matmul runs twice as long on a transposed view
         w_hh_t = xp.ascontiguousarray(prepare(w_hh).transpose(0, 2, 1))
         hidden = self._hidden_buffer(xp, layout, h0, dtype)         # (N + B, P)
@@ -373,11 +375,11 @@ class LSTMLayer(_RecurrentLayer):
             grad_x = threads.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
             grad_x = self._grad_input(layout, grad_x)
         grad_gates_t = grad_gates.transpose(0, 2, 1)                 # (4, H, N)
-        grads = [grad_x, grad_h, grad_c,
-                 _torch_blocks(threads.matmul(grad_gates_t, x_rows), LSTM_UNORDER),
+        grad_w_in = _torch_blocks(threads.matmul(grad_gates_t, x_rows), LSTM_UNORDER)  # (ones column: the bias's)
+        grads = [grad_x, grad_h, grad_c, xp.ascontiguousarray(grad_w_in[:, :-1]) if self.has_bias else grad_w_in,
                  _torch_blocks(threads.matmul(grad_gates_t, hidden[layout.prev_rows]), LSTM_UNORDER)]
         if self.has_bias:
-            grad_bias = _torch_blocks(grad_gates.sum(axis=1), LSTM_UNORDER)
+            grad_bias = grad_w_in[:, -1].copy()
             grads += [grad_bias, grad_bias.copy()]
         if self.has_proj:
             grads.append(grad_hidden.T @ gated)
