@@ -33,6 +33,8 @@ import threading
 
 import numpy
 
+from .core.device import array_module
+
 __all__ = ["set_num_threads", "get_num_threads"]
 
 # The environment variables that mean "the user has picked a BLAS thread count".
@@ -142,8 +144,8 @@ class _Helper:
 def matmul(a, b, out=None):
     """``numpy.matmul(a, b, out=out)`` for arrays of at least 2 dims; a large NumPy product on
     two cores (see above)."""
-    if not _two_cores or type(a) is not numpy.ndarray:      # (CuPy arrays, Tensors: as they are;
-        return a @ b if out is None else numpy.matmul(a, b, out=out)   # out= only with NumPy)
+    if not _two_cores or type(a) is not numpy.ndarray:      # (CuPy arrays, Tensors: as they are)
+        return a @ b if out is None else array_module(a).matmul(a, b, out=out)
     rows, columns = a.shape[-2], b.shape[-1]
     if rows < 2 or max(a.size * columns, b.size * rows) < LARGE_PRODUCT:   # (batches counted)
         return a @ b if out is None else numpy.matmul(a, b, out=out)
