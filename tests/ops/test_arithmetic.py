@@ -4,7 +4,7 @@ import itertools
 import numpy
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
@@ -335,7 +335,10 @@ def test_broadcasting_property_matches_torch(shapes, op, seed):
     assert tuple(ours.shape) == shapes.result_shape
 
 
-@settings(max_examples=40, deadline=None)
+# most random pairs broadcast and are filtered out: on a loaded machine that trips hypothesis's
+# filter and speed health checks, which say nothing about minigrad
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(a=array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4),
        b=array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=4))
 def test_shape_mismatch_property_raises_as_torch(a, b):
