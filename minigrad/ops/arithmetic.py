@@ -13,7 +13,7 @@ from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .tensor_namespace import astype, zeros
-from .inplace import assign, check_in_place, check_result_fits, write
+from .inplace import assign, check_in_place, check_in_place_result, write
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -540,27 +540,19 @@ def neg_(input):
 
 def floor_divide_(input, other):
     """``x //= y``: in place (the result type must fit ``x``'s: no float quotient into an int)."""
-    _check_fits_first(input, other)
+    check_in_place_result(input, other)
     return assign(input, floor_divide(input, other, _op="floor_divide_"))
 
 
 def remainder_(input, other):
     """``x %= y``, in place."""
-    _check_fits_first(input, other)
+    check_in_place_result(input, other)
     return assign(input, remainder(input, other))
 
 
 def fmod_(input, other):
-    _check_fits_first(input, other)
+    check_in_place_result(input, other)
     return assign(input, fmod(input, other))
-
-
-def _check_fits_first(input, other):
-    """The in-place checks, then torch's check that the result fits ``input`` (shape, then type),
-    before dividing: ``bool_tensor %= 0`` is a cast error in torch, not a division by zero."""
-    check_in_place(input, other)
-    a, b = as_operands(input, other)
-    check_result_fits(input, broadcast_shapes(a.array.shape, b.array.shape), a.array.dtype)
 
 
 def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyBackwards"):

@@ -16,7 +16,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from ..core.type_errors import check_tensor_other
 from .broadcast import broadcast_shapes
-from .inplace import assign, check_in_place, check_result_fits
+from .inplace import assign, check_in_place_result
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
            "not_equal", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isposinf",
@@ -221,28 +221,18 @@ def bitwise_xor(input, other):
 
 # in place: ``mask |= other`` writes into ``mask`` (a bool target refuses an integer result)
 def bitwise_and_(input, other):
-    _check_in_place_result_type(input, other)
+    check_in_place_result(input, other)
     return _bitwise_in_place(input, bitwise_and(input, other))
 
 
 def bitwise_or_(input, other):
-    _check_in_place_result_type(input, other)
+    check_in_place_result(input, other)
     return _bitwise_in_place(input, bitwise_or(input, other))
 
 
 def bitwise_xor_(input, other):
-    _check_in_place_result_type(input, other)
+    check_in_place_result(input, other)
     return _bitwise_in_place(input, bitwise_xor(input, other))
-
-
-def _check_in_place_result_type(input, other):
-    """torch checks that the broadcast shape, then the promoted type, fit the target before its
-    kernel's dtype check (``int8_tensor ^= 0.5``: result type Float, not "bitwise_xor_cpu" on Float)."""
-    check_in_place(input, other)
-    if isinstance(other, (Tensor, numbers.Number)):
-        shape = broadcast_shapes(input.array.shape, other.array.shape) if isinstance(other, Tensor) \
-            else input.array.shape
-        check_result_fits(input, shape, numpy.dtype(dtypes.result_type(input, other)))
 
 
 def _bitwise_in_place(input, result):

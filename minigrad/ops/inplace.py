@@ -7,10 +7,17 @@ saved the old values notice that they are gone.
 """
 from __future__ import annotations
 
+import numbers
+
+import numpy
+
+from ..core import dtypes
 from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
 from ..core.dtypes import _category, scalar_type_name
+from ..core.tensor import Tensor
+from .broadcast import broadcast_shapes
 from .views import check_view_write, rebase_view_base, refresh_views, view_base
 
 PARTIAL_OVERLAP_MESSAGE = (
@@ -78,6 +85,17 @@ def check_result_fits(target, shape, dtype):
     if _category(dtype) > _category(target.array.dtype):
         raise RuntimeError(f"result type {scalar_type_name(dtype)} can't be cast to the "
                            f"desired output type {scalar_type_name(target.dtype)}")
+
+
+def check_in_place_result(target, other):
+    """``check_in_place``, then torch's check that ``target op other`` fits ``target`` (the broadcast
+    shape, then the promoted type), before the op computes: ``bool_tensor %= 0`` is a cast error, not
+    a division by zero, and ``int8_tensor ^= 0.5`` is one too, not "bitwise_xor_cpu" on Float."""
+    check_in_place(target, other)
+    if isinstance(other, (Tensor, numbers.Number)):
+        shape = broadcast_shapes(target.array.shape, other.array.shape) if isinstance(other, Tensor) \
+            else target.array.shape
+        check_result_fits(target, shape, numpy.dtype(dtypes.result_type(target, other)))
 
 
 def assign(target, result, overlap_ok=False):
