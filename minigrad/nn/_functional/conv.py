@@ -230,18 +230,12 @@ def _takes_onednn(x, weight, stride, dilation, groups):
 def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, name):
     """The checks of ``torch.conv{dims}d`` in torch's order, then ``Convolution``."""
     _check_bias_dtype(input, bias)
-    if input.array.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
-                           f"input of size: {list(input.array.shape)}")
+    _check_input_rank(input, dims, name)
     unbatched = input.array.ndim == dims + 1
     if unbatched:
         input = input.unsqueeze(0)
     # torch's parser makes an int a list of ``dims`` values; the convolution then takes its rank from the weight
-    weight_dims = weight.array.ndim - 2
-    if weight_dims <= 0:
-        raise RuntimeError("weight should have at least three dimensions")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
+    weight_dims = _weight_dims(weight, groups)
     stride = _expand(_ntuple(stride, dims), "stride", weight_dims)
     dilation = _expand(_ntuple(dilation, dims), "dilation", weight_dims)
     if isinstance(padding, str):
@@ -253,6 +247,21 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, n
     tensors = (input, weight) if bias is None else (input, weight, bias)
     output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return output.squeeze(0) if unbatched else output
+
+
+def _check_input_rank(input, dims, name):
+    if input.array.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.array.shape)}")
+
+
+def _weight_dims(weight, groups):
+    """The spatial rank the weight gives the convolution, after torch's checks of it and of ``groups``."""
+    if weight.array.ndim <= 2:
+        raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    return weight.array.ndim - 2
 
 
 def _check_bias_dtype(input, bias):
@@ -406,19 +415,13 @@ def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation
 
 
 def _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims, name):
-    if input.array.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got "
-                           f"input of size: {list(input.array.shape)}")
+    _check_input_rank(input, dims, name)
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
     unbatched = input.array.ndim == dims + 1
     if unbatched:
         input = input.unsqueeze(0)
-    weight_dims = weight.array.ndim - 2
-    if weight_dims <= 0:
-        raise RuntimeError("weight should have at least three dimensions")
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
+    weight_dims = _weight_dims(weight, groups)
     stride, padding, output_padding, dilation = (
         _expand(_ntuple(value, dims), label, weight_dims)
         for value, label in ((stride, "stride"), (padding, "padding"), (output_padding, "output_padding"),
