@@ -217,7 +217,7 @@ class RNNLayer(_RecurrentLayer):
         kernels = cuda_kernels.step_kernels(xp)
         for row, prev, size in layout.order:
             h = hidden[shift + row:shift + row + size]
-            (xp.matmul if kernels else threads.matmul)(hidden[prev:prev + size], w_hh_t, out=h)
+            threads.matmul(hidden[prev:prev + size], w_hh_t, out=h)
             if kernels:   # CUDA hook: the three lines below as one kernel
                 step = kernels.rnn_tanh_forward if tanh else kernels.rnn_relu_forward
                 step(projected[row:row + size], h)
@@ -249,7 +249,7 @@ class RNNLayer(_RecurrentLayer):
             else:
                 dz += grad_h[:size]
                 dz *= slope[row:row + size]
-            (xp.matmul if kernels else threads.matmul)(dz, w_hh, out=grad_h[:size])
+            threads.matmul(dz, w_hh, out=grad_h[:size])
         grad_x = threads.matmul(grad_pre, w_ih) if self.needs_input_grad[0] else None
         grads = [None if grad_x is None else self._grad_input(layout, grad_x), grad_h,
                  threads.matmul(grad_pre.T, x_rows), threads.matmul(grad_pre.T, hidden[layout.prev_rows])]
@@ -309,14 +309,14 @@ class LSTMLayer(_RecurrentLayer):
         for row, prev, size in layout.order:
             here, now = slice(row, row + size), slice(shift + row, shift + row + size)
             step = gates[:, here]
-            if kernels:   # CUDA hook: the matmul, then the elementwise lines below as one kernel
-                xp.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+            threads.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+            if kernels:   # CUDA hook: the elementwise lines below as one kernel
                 kernels.lstm_forward(*recurrent[:, :size], cell[prev:prev + size], *step,
                                      cell[now], tanh_cell[here], gated[here] if has_proj else hidden[now])
                 if has_proj:
                     xp.matmul(gated[here], w_hr.T, out=hidden[now])
                 continue
-            step += threads.matmul(hidden[prev:prev + size], w_hh_t, out=recurrent[:, :size])
+            step += recurrent[:, :size]
             _sigmoid(step[:3])
             xp.tanh(step[3], out=step[3])
             output_gate, forget_gate, in_gate, candidate = step
@@ -348,27 +348,24 @@ class LSTMLayer(_RecurrentLayer):
         kernels = cuda_kernels.step_kernels(xp)
         for row, _, size in reversed(layout.order):
             here = slice(row, row + size)
-            if kernels:   # CUDA hook: the elementwise lines below as one kernel, then the matmul
-                dgates, rest = grad_gates[:, here], (cell_slope[here], *factors[:, here], gates[1, here])
-                if self.has_proj:
-                    dh_out = xp.add(grad_output[here], grad_h[:size], out=grad_hidden[here])
-                    dh = xp.matmul(dh_out, w_hr, out=dh_buffer[:size])
-                    kernels.lstm_backward_proj(dh, *rest, grad_c[:size], *dgates)
-                else:
-                    kernels.lstm_backward(grad_output[here], grad_h[:size], *rest, grad_c[:size], *dgates)
-                xp.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
-                continue
+            dgates = grad_gates[:, here]
             if self.has_proj:
                 dh_out = xp.add(grad_output[here], grad_h[:size], out=grad_hidden[here])
                 dh = xp.matmul(dh_out, w_hr, out=dh_buffer[:size])
+            if kernels:   # CUDA hook: the elementwise lines below as one kernel
+                rest = (cell_slope[here], *factors[:, here], gates[1, here])
+                if self.has_proj:
+                    kernels.lstm_backward_proj(dh, *rest, grad_c[:size], *dgates)
+                else:
+                    kernels.lstm_backward(grad_output[here], grad_h[:size], *rest, grad_c[:size], *dgates)
             else:
-                dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
-            dc = grad_c[:size]
-            dc += xp.multiply(dh, cell_slope[here], out=scratch[:size])
-            dgates = grad_gates[:, here]
-            xp.multiply(dh, factors[0, here], out=dgates[0])                             # o
-            xp.multiply(dc, factors[1:, here], out=dgates[1:])                           # f, i, g
-            dc *= gates[1, here]                                     # dc_{t-1} = dc_t * f
+                if not self.has_proj:
+                    dh = xp.add(grad_output[here], grad_h[:size], out=dh_buffer[:size])
+                dc = grad_c[:size]
+                dc += xp.multiply(dh, cell_slope[here], out=scratch[:size])
+                xp.multiply(dh, factors[0, here], out=dgates[0])                         # o
+                xp.multiply(dc, factors[1:, here], out=dgates[1:])                       # f, i, g
+                dc *= gates[1, here]                                 # dc_{t-1} = dc_t * f
             threads.matmul(dgates, w_hh_gates, out=per_gate[:, :size]).sum(axis=0, out=grad_h[:size])
         grad_x = None
         if self.needs_input_grad[0]:
@@ -447,7 +444,7 @@ class GRULayer(_RecurrentLayer):
         for row, prev, size in layout.order:
             here = slice(row, row + size)
             h_prev, step, rec = hidden[prev:prev + size], gates[:, here], recurrent[:, here]
-            (xp.matmul if kernels else threads.matmul)(h_prev, w_hh_t, out=rec)
+            threads.matmul(h_prev, w_hh_t, out=rec)
             if kernels:   # CUDA hook: the lines below as one kernel
                 h = hidden[shift + row:shift + row + size]
                 if has_bias:
