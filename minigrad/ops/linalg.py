@@ -52,7 +52,7 @@ class Matmul(Function):
         if a.ndim == 2 and b.ndim == 2:
             return threads.matmul(a, b)
         if a.ndim > 2 and b.ndim == 2:           # one (rows, k) @ (k, n) product, as torch folds it
-            return threads.matmul(_rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
+            return threads.matmul(as_rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
         return array_module(a).matmul(a, b)
 
     def backward(self, grad_output):
@@ -63,9 +63,9 @@ class Matmul(Function):
             return (threads.matmul(grad_output, b.T) if needs_a else None,
                     threads.matmul(a.T, grad_output) if needs_b else None)
         if a.ndim > 2 and b.ndim == 2:           # batches of a times one matrix: folded, as in forward
-            grad_rows = _rows(grad_output)
+            grad_rows = as_rows(grad_output)
             return (threads.matmul(grad_rows, b.T).reshape(a.shape) if needs_a else None,
-                    threads.matmul(_rows(a).T, grad_rows) if needs_b else None)
+                    threads.matmul(as_rows(a).T, grad_rows) if needs_b else None)
         # a vector argument is a (1, n) row / (n, 1) column; put its axis back into the gradient
         matrix_a = a.reshape(1, -1) if a.ndim == 1 else a
         matrix_b = b.reshape(-1, 1) if b.ndim == 1 else b
@@ -83,7 +83,7 @@ class Matmul(Function):
         return grad_a, grad_b
 
 
-def _rows(array):
+def as_rows(array):
     """``(..., k)`` as a ``(rows, k)`` matrix (a view when it can be)."""
     return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
 

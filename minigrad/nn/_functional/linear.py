@@ -8,6 +8,7 @@ from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
 from ...core.type_errors import describe_type
+from ...ops.linalg import as_rows
 
 __all__ = ["linear", "bilinear"]
 
@@ -34,22 +35,18 @@ class Linear(Function):
         self.save_for_backward(x, weight)
         # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
         out_features, in_features = weight.shape
-        rows = x.reshape(math.prod(x.shape[:-1]), in_features)
-        output = threads.matmul(rows, weight.T).reshape(x.shape[:-1] + (out_features,))
+        output = threads.matmul(as_rows(x), weight.T).reshape(x.shape[:-1] + (out_features,))
         if bias:
             output += bias[0]   # a fresh array: adding in place saves a copy
         return output
 
     def backward(self, grad_output):
         x, weight = self.saved_tensors
-        out_features, in_features = weight.shape
         grad_weight = grad_bias = None
-        # every leading dim is a batch dim (counted, not -1: a size 0 makes -1 ambiguous)
-        batch = math.prod(grad_output.shape[:-1])
-        rows = grad_output.reshape(batch, out_features)
+        rows = as_rows(grad_output)             # every leading dim is a batch dim
         grad_x = threads.matmul(rows, weight).reshape(x.shape) if self.needs_input_grad[0] else None
         if self.needs_input_grad[1]:
-            grad_weight = threads.matmul(rows.T, x.reshape(batch, in_features))
+            grad_weight = threads.matmul(rows.T, as_rows(x))
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             grad_bias = rows.sum(axis=0)
         return (grad_x, grad_weight, grad_bias)[:len(self.needs_input_grad)]

@@ -201,7 +201,6 @@ class RNNLayer(_RecurrentLayer):
     def _readable_step(self, weights, _):
         return lambda x, state: (readable.rnn_cell(x, state[0], *weights, nonlinearity=self.nonlinearity),)
 
-    @_exp_may_overflow
     def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, nonlinearity="tanh"):
         x, h0, _, w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays, has_bias, False, False)
         xp, layout, x_rows = self._start(x, batch_sizes, reverse)
