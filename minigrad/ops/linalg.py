@@ -19,10 +19,6 @@ from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .placement import _placed, module_under
 
-# the C++ names torch's mm uses in its dtype error
-_CPP_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "uint8": "unsigned char",
-                   "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
-                   "bool": "bool"}
 
 
 class Matmul(Function):
@@ -130,7 +126,7 @@ def _check_dtypes(a, b, kind):
                            f"{dtypes.scalar_type_name(a.dtype)} and {dtypes.scalar_type_name(b.dtype)}")
     if kind == "mm":
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_CPP_TYPE_NAMES[a.dtype.name]} != {_CPP_TYPE_NAMES[b.dtype.name]}")
+                           f"{dtypes.c_type_name(a.dtype)} != {dtypes.c_type_name(b.dtype)}")
     raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(a.dtype)} but found {dtypes.scalar_type_name(b.dtype)}")
 
 

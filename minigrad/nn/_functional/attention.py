@@ -25,6 +25,7 @@ import math
 import warnings
 
 from ...core import random
+from ...core.dtypes import c_type_name
 from ...core.function import Function
 from ...core.device import array_module, device_of
 from ...core.tensor import Tensor
@@ -32,10 +33,6 @@ from ...ops.broadcast import broadcast_shapes, sum_to
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
-# torch names dtypes by their C++ types in the attention errors
-_C_TYPE_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int64": "long int",
-                 "int32": "int", "int16": "short int", "int8": "signed char",
-                 "uint8": "unsigned char", "bool": "bool"}
 
 
 class ScaledDotProductAttention(Function):
@@ -240,8 +237,8 @@ def _attention_bias(attn_mask, is_causal, query, scores_shape):
     return (attn_mask,)
 
 
-def _c_name(tensor):
-    return _C_TYPE_NAMES.get(tensor.dtype.name, tensor.dtype.name)
+def _c_name(tensor):       # torch names dtypes by their C++ types in the attention errors
+    return c_type_name(tensor.dtype)
 
 
 # ---- masks as torch canonicalises them -----------------------------------------------------

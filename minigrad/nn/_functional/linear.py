@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ... import threads
-from ...core.dtypes import scalar_type_name
+from ...core.dtypes import c_type_name, scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
 from ...core.type_errors import describe_type
@@ -12,10 +12,6 @@ from ...ops.linalg import as_rows
 
 __all__ = ["linear", "bilinear"]
 
-# torch's C++ names for dtypes, used in its matmul dtype error
-_SCALAR_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-                 "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-                 "bool": "bool"}
 
 
 class Linear(Function):
@@ -57,7 +53,7 @@ def _check_matmul_operands(input, weight):
         raise TypeError(f"linear(): argument 'input' (position 1) must be Tensor, not {describe_type(input)}")
     if input.array.dtype != weight.array.dtype:
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
-                           f"{_SCALAR_NAMES[input.dtype.name]} != {_SCALAR_NAMES[weight.dtype.name]}")
+                           f"{c_type_name(input.dtype)} != {c_type_name(weight.dtype)}")
     in_features = weight.array.shape[-1]
     if input.array.ndim == 0 or input.array.shape[-1] != in_features:
         rows = math.prod(input.array.shape[:-1]) if input.array.ndim else 1
