@@ -40,3 +40,14 @@ def single_thread_torch():
     """torch and NumPy both on one thread, so the ratio compares code, not thread counts."""
     import torch
     torch.set_num_threads(1)
+
+
+def synchronized(step, sync):
+    """``step`` followed by waiting for the GPU, so a timing covers the work and not its queueing."""
+    if sync is None:
+        return step
+
+    def run():
+        step()
+        sync()
+    return run

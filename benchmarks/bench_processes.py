@@ -33,15 +33,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import pathlib
 import statistics
-import subprocess
 import sys
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from _processes import median_range, ratios, rounds, run_worker, time_steps  # noqa: E402
 
 MATRIX = {
     "lstm": [dict(hidden=h, batch=b, length=t) for h in (64, 128, 256) for b in (64, 128, 256) for t in (28, 112)],
@@ -117,53 +117,20 @@ def worker(library_name, workload, config, threads, seconds):
         import minigrad as library
     else:
         raise ValueError(f"unknown library {library_name!r}: torch or minigrad")
-    step = _build(library, workload, config)
-    start = time.perf_counter()
-    step()                                              # warm-up: caches, allocator, BLAS init;
-    if time.perf_counter() - start < 0.5:               # a second one unless a step is long
-        step()
-    steps, wall_start, cpu_start = 0, time.perf_counter(), time.process_time()
-    while steps < 2 or time.perf_counter() - wall_start < seconds:
-        step()
-        steps += 1
-    wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
-    print(json.dumps({"wall": wall / steps, "cpu": cpu / steps, "steps": steps}))
+    print(json.dumps(time_steps(_build(library, workload, config), seconds)))
 
 
 # ---- the driver: pairs of processes, alternating ---------------------------------------------
-def _environment(threads):
-    environment = dict(os.environ)
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        environment.pop(variable, None)
-        if threads == "1":
-            environment[variable] = "1"
-    return environment
-
-
-def run_one(library_name, workload, config, threads, seconds):
-    command = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", library_name,
-               "--workload", workload, "--config", json.dumps(config), "--threads", threads,
-               "--seconds", str(seconds)]
-    done = subprocess.run(command, capture_output=True, text=True, env=_environment(threads), check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{library_name} {workload} {config} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def measure(workload, config, threads, pairs, seconds):
     """``pairs`` minigrad/torch process pairs, order alternating; per-pair ratios of wall and CPU."""
-    rows = []
-    for pair in range(pairs):
-        order = ("minigrad", "torch") if pair % 2 == 0 else ("torch", "minigrad")
-        result = {name: run_one(name, workload, config, threads, seconds) for name in order}
-        rows.append(result)
-    ratio = {clock: [row["minigrad"][clock] / row["torch"][clock] for row in rows] for clock in ("wall", "cpu")}
+    def run(name):
+        return run_worker(pathlib.Path(__file__).resolve(),
+                          ["--worker", name, "--workload", workload, "--config", json.dumps(config),
+                           "--threads", threads, "--seconds", str(seconds)], threads)
+    rows = rounds(["minigrad", "torch"], run, pairs)
+    ratio = {clock: ratios(rows, "minigrad", "torch", clock) for clock in ("wall", "cpu")}
     times = {name: [row[name]["wall"] for row in rows] for name in ("minigrad", "torch")}
     return ratio, times
-
-
-def _range(values):
-    return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
 
 
 def main(argv=None):
@@ -194,12 +161,12 @@ def main(argv=None):
             ratio, times = measure(workload, config, threads, args.pairs, args.seconds)
             label = f"{workload} {' '.join(f'{k}={v}' for k, v in config.items())} threads={threads}"
             print(f"{label:<52} minigrad {statistics.median(times['minigrad']) * 1e3:8.2f} ms  "
-                  f"torch {statistics.median(times['torch']) * 1e3:8.2f} ms  wall {_range(ratio['wall'])}  "
-                  f"cpu {_range(ratio['cpu'])}", flush=True)
+                  f"torch {statistics.median(times['torch']) * 1e3:8.2f} ms  wall {median_range(ratio['wall'])}  "
+                  f"cpu {median_range(ratio['cpu'])}", flush=True)
             work = f"{workload} {', '.join(f'{k} {v}' for k, v in config.items())}"
             table.append(f"| {work} | {threads} | {statistics.median(times['minigrad']) * 1e3:.1f} | "
-                         f"{statistics.median(times['torch']) * 1e3:.1f} | {_range(ratio['wall'])} | "
-                         f"{_range(ratio['cpu'])} |")
+                         f"{statistics.median(times['torch']) * 1e3:.1f} | {median_range(ratio['wall'])} | "
+                         f"{median_range(ratio['cpu'])} |")
             if args.markdown:       # rewritten after every cell: a long run's partial table survives
                 pathlib.Path(args.markdown).write_text("\n".join(table) + "\n")
 

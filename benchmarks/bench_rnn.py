@@ -41,8 +41,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))   # run 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from _timing import best_time  # noqa: E402
-from bench_core import synchronized  # noqa: E402
+from _timing import best_time, synchronized  # noqa: E402
 
 
 def training_step(library, hidden=64, batch=64, steps=28, features=28, seed=0, device="cpu"):

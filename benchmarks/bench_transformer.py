@@ -32,8 +32,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))   # run 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from _timing import compare, single_thread_torch  # noqa: E402
-from bench_core import synchronized  # noqa: E402
+from _timing import compare, single_thread_torch, synchronized  # noqa: E402
 
 VOCAB, LENGTH, D_MODEL, HEADS, FEEDFORWARD, LAYERS = 32, 32, 128, 4, 256, 2
 
