@@ -70,17 +70,32 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             input_grads = observe.backward(node, grads, pending)
         else:
             input_grads = node.backward(*grads)
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if not retain_graph:
-            node.release()
-        if len(input_grads) != len(node.next_edges):
+        if not retain_graph and (node._saved or node._composite_inputs is not None):
+            node.release()     # (a node that saved nothing has nothing to free)
+        edges = node.next_edges
+        if len(input_grads) != len(edges):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {len(node.next_edges)}, got {len(input_grads)})")
-        for index, (edge, grad) in enumerate(zip(node.next_edges, input_grads)):
-            if edge is not None and grad is not None:
-                _add_to_buffer(buffers, edge[0], edge[1], _checked_gradient(node, index, edge, grad, create_graph))
-        _release_children(node, pending, buffers, ready)
+                               f"(expected {len(edges)}, got {len(input_grads)})")
+        # each input's gradient into its node's buffer, and the node is ready once all its senders ran
+        # (_add_to_buffer and _release_children in one pass: this loop runs once per edge of the graph)
+        for index, edge in enumerate(edges):
+            if edge is None:
+                continue
+            child, output_nr = edge
+            grad = input_grads[index]
+            if grad is not None:
+                shape, dtype, _ = child.output_meta[output_nr]
+                if not (type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype):
+                    grad = _checked_gradient(node, index, edge, grad, create_graph)   # (the common case passes)
+                _add_to_buffer(buffers, child, output_nr, grad)
+            pending[child] -= 1
+            if pending[child] == 0:
+                if child not in buffers:
+                    buffers[child] = [None] * len(child.output_meta)
+                ready.append(child)
+        input_grads = grad = None   # the engine's last references: a leaf may now take its gradient
     return captured
 
 
@@ -183,8 +198,6 @@ def _checked_gradient(node, index, edge, grad, create_graph):
     """``grad`` for input ``index`` of ``node``: the input's shape is required, its dtype restored."""
     child, output_nr = edge
     shape, dtype, _ = child.output_meta[output_nr]
-    if type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype:
-        return grad                                  # the common case, checked at once
     if tuple(grad.shape) != shape:
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "

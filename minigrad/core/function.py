@@ -20,6 +20,7 @@ soon as its last tensor goes.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 from collections import OrderedDict
 
@@ -222,8 +223,10 @@ class Function:
 
     def _link(self, inputs, results):
         """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
-        self.next_edges = tuple([gradient_edge(tensor) if tensor._requires_grad else None for tensor in inputs])
-        self.output_meta = tuple([(result.array.shape, result.array.dtype, array_module(result.array))
+        self.next_edges = tuple([None if not tensor._requires_grad
+                                 else (tensor.grad_fn, tensor._output_nr) if tensor.grad_fn is not None
+                                 else gradient_edge(tensor) for tensor in inputs])
+        self.output_meta = tuple([(result.array.shape, result.array.dtype, _module_of(result.array))
                                   for result in results])
         if self._saved:
             self._remember_saved_versions(inputs, results)
@@ -242,19 +245,19 @@ class Function:
         The slot (``("input", i)`` or ``("output", j)``) says where a saved array sits in
         the graph, for a backward recorded with create_graph=True.
         """
-        if not self._saved:
-            return
-        saved_ids = {id(array) for array in self._saved if array is not None}
-        # an input cast to the op's dtype (``int_tensor * float_tensor``) stands for the tensor
-        # it was cast from: torch casts inside the kernel and saves that tensor itself
-        sources = [tensor.__dict__.get("promoted_from", tensor) for tensor in inputs]
-        records = [(source._version_counter, source._version_counter.value, tensor.array,
-                    weakref.ref(source), ("input", index))
-                   for index, (tensor, source) in enumerate(zip(inputs, sources))
-                   if id(tensor.array) in saved_ids]
-        records += [(tensor._version_counter, tensor._version_counter.value, tensor.array, output_nr,
-                     ("output", output_nr))
-                    for output_nr, tensor in enumerate(outputs) if id(tensor.array) in saved_ids]
+        saved_ids = [id(array) for array in self._saved]     # (a saved None matches no array)
+        records = []
+        for index, tensor in enumerate(inputs):
+            if id(tensor.array) in saved_ids:
+                # an input cast to the op's dtype (``int_tensor * float_tensor``) stands for the tensor
+                # it was cast from: torch casts inside the kernel and saves that tensor itself
+                source = tensor if tensor.promoted_from is None else tensor.promoted_from
+                counter = source._version_counter
+                records.append((counter, counter.value, tensor.array, weakref.ref(source), ("input", index)))
+        for output_nr, tensor in enumerate(outputs):
+            if id(tensor.array) in saved_ids:
+                counter = tensor._version_counter
+                records.append((counter, counter.value, tensor.array, output_nr, ("output", output_nr)))
         self._saved_versions = tuple(records)
 
     def _dense(self, outputs):
@@ -333,7 +336,7 @@ class AccumulateGrad(Function):
             leaf._grad = grad if leaf._grad is None else leaf._grad + grad
             return
         if leaf._grad is None:
-            leaf._grad = Tensor._wrap(_as_array(grad).copy())
+            leaf._grad = Tensor._wrap(grad if _unshared(grad) else _as_array(grad).copy())
         else:
             leaf._grad.array += grad
 
@@ -371,6 +374,32 @@ def gradient_edge(tensor):
     if tensor.grad_fn is not None:
         return (tensor.grad_fn, tensor._output_nr)
     return (AccumulateGrad.of(tensor), 0)
+
+
+# the references to a gradient that the engine alone holds when ``_unshared`` looks at it: the
+# engine's list of gradients, accumulate's argument, _unshared's own and getrefcount's argument
+_ENGINE_REFERENCES = 4
+
+
+def _unshared(grad):
+    """Can ``.grad`` take ``grad`` itself rather than a copy?  torch's AccumulateGrad "steals" a new
+    gradient that nothing else uses (its use_count) and that has the leaf's layout; CPython's
+    reference count tells the same here: a writable NumPy array in C order, held by the engine only
+    (not by a hook, a retained ``.grad``, ``autograd.grad``'s results or another input's gradient),
+    that owns its memory or is a view of the whole of an array nothing else holds (a weight used
+    as ``w.T`` gets ``(x.T @ g).T.T``).  A 400 KB weight gradient is then not copied every step."""
+    if (type(grad) is not numpy.ndarray or not grad.flags.c_contiguous or not grad.flags.writeable
+            or sys.getrefcount(grad) > _ENGINE_REFERENCES):
+        return False
+    owner = grad.base
+    # the owner's references: the view's .base, the name ``owner`` and getrefcount's argument
+    return owner is None or (type(owner) is numpy.ndarray and owner.base is None
+                             and owner.nbytes == grad.nbytes and sys.getrefcount(owner) <= 3)
+
+
+def _module_of(array):
+    """``array_module(array)``, NumPy's case first: once per op output."""
+    return numpy if type(array) is numpy.ndarray else array_module(array)
 
 
 def _is_array(value):

@@ -45,12 +45,13 @@ DETACH_VIEW_MESSAGE = (
 
 
 class _VersionCounter:
-    """Counts in-place changes; shared by a tensor and its views."""
+    """Counts in-place changes; shared by a tensor and its views.
 
-    __slots__ = ("value",)
+    ``value`` starts as the class's 0 (no ``__init__``: every op makes a counter, and
+    most are never written); the first ``counter.value += 1`` gives the counter its own.
+    """
 
-    def __init__(self):
-        self.value = 0
+    value = 0
 
 
 class Tensor:
@@ -70,6 +71,7 @@ class Tensor:
     _hooks = None
     _accumulator = None
     _retains_grad = False
+    promoted_from = None   # a cast made by dtype promotion: the tensor it was cast from (Function)
 
     def __init__(self, *args, device=None, dtype=None):
         self._init(array_from_constructor_args(args, dtype or dtypes.get_default_dtype(), device))

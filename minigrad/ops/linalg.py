@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy
+
 from .. import threads
 from ..core import dtypes
 from ..core.function import Function
@@ -56,12 +58,12 @@ class Matmul(Function):
         xp = array_module(a)
         needs_a, needs_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:          # the common case: no vectors, no batch
-            return (threads.matmul(grad_output, b.T) if needs_a else None,
-                    threads.matmul(a.T, grad_output) if needs_b else None)
+            return (_product_laid_out_as(a, grad_output, b.T) if needs_a else None,
+                    _product_laid_out_as(b, a.T, grad_output) if needs_b else None)
         if a.ndim > 2 and b.ndim == 2:           # batches of a times one matrix: folded, as in forward
             grad_rows = as_rows(grad_output)
             return (threads.matmul(grad_rows, b.T).reshape(a.shape) if needs_a else None,
-                    threads.matmul(as_rows(a).T, grad_rows) if needs_b else None)
+                    _product_laid_out_as(b, as_rows(a).T, grad_rows) if needs_b else None)
         # a vector argument is a (1, n) row / (n, 1) column; put its axis back into the gradient
         matrix_a = a.reshape(1, -1) if a.ndim == 1 else a
         matrix_b = b.reshape(-1, 1) if b.ndim == 1 else b
@@ -77,6 +79,16 @@ class Matmul(Function):
             grad_b = sum_to(xp.matmul(xp.swapaxes(matrix_a, -1, -2), grad_output), matrix_b.shape)
             grad_b = grad_b.reshape(b.shape)
         return grad_a, grad_b
+
+
+def _product_laid_out_as(operand, left, right):
+    """``left @ right``, the gradient of ``operand``, in ``operand``'s layout: a column-major
+    (transposed) matrix gets ``(right.T @ left.T).T``, as torch's mm_mat1/mm_mat2_backward do.
+    A weight used as ``w.T`` then gets a gradient that is row-major once transposed back,
+    which ``.grad`` takes without a copy."""
+    if type(operand) is numpy.ndarray and operand.flags.f_contiguous and not operand.flags.c_contiguous:
+        return threads.matmul(right.T, left.T).T
+    return threads.matmul(left, right)
 
 
 def as_rows(array):

@@ -183,6 +183,87 @@ def test_grad_is_a_copy_not_the_engine_buffer():
     assert x.grad.tolist() == [1.0, 1.0]
 
 
+# .grad takes a gradient nothing else holds (no copy, as torch's AccumulateGrad); each case here
+# holds it somewhere else too, and two backward passes (the second accumulates in place) must
+# leave every holder as torch leaves it
+def _shared_gradient_cases(library):
+    results = {}
+    a, b = (library.tensor([1.0, 2.0, 3.0], requires_grad=True) for _ in range(2))
+    for _ in range(2):                       # one array for two leaves (add passes its gradient on)
+        (a + b).sum().backward()
+    results["two leaves"] = (a.grad, b.grad)
+    x = library.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    kept = []
+    x.register_hook(lambda grad: kept.append(grad))   # a hook that keeps the gradient
+    first = x + 1.0
+    first.retain_grad()                      # a retained non-leaf gradient, the same array
+    first.sum().backward()
+    (x * 2.0).sum().backward()
+    results["hook and retain_grad"] = (x.grad, kept[0], first.grad)
+    y = library.tensor([1.0, 2.0], requires_grad=True)
+    (gradient,) = library.autograd.grad((y * 1.0).sum(), y, retain_graph=False)
+    (y * 1.0).sum().backward()
+    (y * 1.0).sum().backward()
+    results["autograd.grad"] = (y.grad, gradient)
+    return results
+
+
+def test_grad_takes_a_gradient_only_when_nothing_else_holds_it_as_torch():
+    ours, theirs = _shared_gradient_cases(minigrad), _shared_gradient_cases(torch)
+    for case in theirs:
+        for mine, expected in zip(ours[case], theirs[case]):
+            assert mine.tolist() == expected.tolist(), case
+
+
+class _GradientFromItsOwnArray(minigrad.autograd.Function):
+    """A backward that returns an array it keeps (retain_graph: it runs twice)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.constant = minigrad.full(x.shape, 3.0)
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.constant
+
+
+def test_grad_copies_a_gradient_its_function_keeps():
+    x = minigrad.zeros(2, requires_grad=True)
+    y = _GradientFromItsOwnArray.apply(x)
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_a_weight_used_transposed_gets_a_row_major_gradient_without_a_copy(monkeypatch):
+    """``x @ w.T``: matmul's backward gives w.T's gradient column-major (torch's mm_mat2_backward),
+    so the gradient reaching ``w`` is row-major and ``.grad`` takes its memory as it is."""
+    addresses = []                           # (addresses, not arrays: a reference would force a copy)
+    original = minigrad.ops.linalg._product_laid_out_as
+
+    def spy(operand, left, right):
+        result = original(operand, left, right)
+        addresses.append(result.__array_interface__["data"][0])
+        return result
+    monkeypatch.setattr(minigrad.ops.linalg, "_product_laid_out_as", spy)
+    rng = numpy.random.default_rng(0)
+    arrays = [rng.standard_normal((5, 4)), rng.standard_normal((3, 4))]
+    grads = []
+    for library in (minigrad, torch):
+        x, w = (library.tensor(array, requires_grad=True) for array in arrays)
+        for _ in range(2):
+            (x @ w.T).tanh().sum().backward()
+            if library is minigrad and len(addresses) == 2:   # after the first backward: no copy
+                assert w.grad.array.__array_interface__["data"][0] == addresses[1]
+                assert x.grad.array.__array_interface__["data"][0] == addresses[0]
+                assert w.grad.is_contiguous()
+        grads.append((x.grad.detach().numpy().copy(), w.grad.detach().numpy().copy()))
+    assert len(addresses) == 4
+    for mine, expected in zip(*grads):
+        numpy.testing.assert_allclose(mine, expected, rtol=1e-12)
+
+
 def test_reused_node_matches_torch():
     def reuse(a):
         b = a + a
