@@ -79,21 +79,23 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(edges)}, got {len(input_grads)})")
         # each input's gradient into its node's buffer, and the node is ready once all its senders ran
-        # (_add_to_buffer and _release_children in one pass: this loop runs once per edge of the graph)
+        # (_add_to_buffer and _release_children written out: this loop runs once per edge of the graph)
         for index, edge in enumerate(edges):
             if edge is None:
                 continue
             child, output_nr = edge
+            slots = buffers.get(child)
+            if slots is None:
+                slots = buffers[child] = [None] * len(child.output_meta)
             grad = input_grads[index]
             if grad is not None:
                 shape, dtype, _ = child.output_meta[output_nr]
                 if not (type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype):
                     grad = _checked_gradient(node, index, edge, grad, create_graph)   # (the common case passes)
-                _add_to_buffer(buffers, child, output_nr, grad)
-            pending[child] -= 1
-            if pending[child] == 0:
-                if child not in buffers:
-                    buffers[child] = [None] * len(child.output_meta)
+                slots[output_nr] = grad if slots[output_nr] is None else _sum(slots[output_nr], grad)
+            count = pending[child] - 1
+            pending[child] = count
+            if count == 0:
                 ready.append(child)
         input_grads = grad = None   # the engine's last references: a leaf may now take its gradient
     return captured
@@ -168,12 +170,15 @@ def _add_to_buffer(buffers, node, output_nr, grad):
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * len(node.output_meta)
-    # out of place: a backward may hand the same array to several inputs
-    if slots[output_nr] is None:
-        slots[output_nr] = grad
-    else:   # two 0-d arrays add up to a NumPy scalar: keep it a 0-d array (see _checked_gradient)
-        total = slots[output_nr] + grad
-        slots[output_nr] = numpy.asarray(total) if isinstance(total, numpy.generic) else total
+    slots[output_nr] = grad if slots[output_nr] is None else _sum(slots[output_nr], grad)
+
+
+def _sum(first, second):
+    """Two gradients of one output, added out of place: a backward may hand the same array to
+    several inputs.  Two 0-d arrays add up to a NumPy scalar: it stays a 0-d array (see
+    _checked_gradient)."""
+    total = first + second
+    return numpy.asarray(total) if isinstance(total, numpy.generic) else total
 
 
 def _fill_missing(node, grads, create_graph):

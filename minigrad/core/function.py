@@ -193,10 +193,13 @@ class Function:
     def apply(cls, *inputs, **options):
         """Run the op on tensors; return a Tensor (or a tuple for several outputs)."""
         node = cls()
-        arrays = [tensor.array for tensor in inputs]
-        if len(arrays) > 1 and gpu_in_use():
-            _check_same_device(arrays)
-        needs_input_grad = tuple([tensor._requires_grad for tensor in inputs])
+        if len(inputs) == 1:     # most ops: one tensor in (the loops below, without the loops)
+            arrays, needs_input_grad = (inputs[0].array,), (inputs[0]._requires_grad,)
+        else:
+            arrays = [tensor.array for tensor in inputs]
+            if gpu_in_use():
+                _check_same_device(arrays)
+            needs_input_grad = tuple([tensor._requires_grad for tensor in inputs])
         requires_grad = True in needs_input_grad and is_grad_enabled()
         # known before forward, so forward can save only what backward will use (as torch does)
         node.needs_input_grad = needs_input_grad if requires_grad else (False,) * len(inputs)
