@@ -30,9 +30,8 @@ from __future__ import annotations
 import functools
 
 from ..core import observe
-from ..core.device import array_module
 from ..core.function import Function as Node
-from ..core.function import gradient_edge
+from ..core.function import gradient_edge, output_meta
 from ..core.grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..core.tensor import Tensor
 
@@ -110,8 +109,7 @@ class Function(Node):
                 output = Tensor._wrap(output.array)     # an input returned as it is: a new tensor, as torch
             results.append(output)
         graph_outputs = [output for output in results if isinstance(output, Tensor)]
-        self.output_meta = tuple((output.array.shape, output.array.dtype, array_module(output.array))
-                                 for output in graph_outputs)
+        self.output_meta = tuple(output_meta(output.array) for output in graph_outputs)
         saved = self._saved
         if saved:
             self._saved = tuple(None if tensor is None else tensor.array for tensor in saved)

@@ -229,8 +229,7 @@ class Function:
         self.next_edges = tuple([None if not tensor._requires_grad
                                  else (tensor.grad_fn, tensor._output_nr) if tensor.grad_fn is not None
                                  else gradient_edge(tensor) for tensor in inputs])
-        self.output_meta = tuple([(result.array.shape, result.array.dtype, _module_of(result.array))
-                                  for result in results])
+        self.output_meta = tuple([output_meta(result.array) for result in results])
         if self._saved:
             self._remember_saved_versions(inputs, results)
         if self.composite is not None:
@@ -325,7 +324,7 @@ class AccumulateGrad(Function):
     def __init__(self, leaf):
         super().__init__()
         self.leaf = leaf
-        self.output_meta = ((leaf.array.shape, leaf.array.dtype, array_module(leaf.array)),)
+        self.output_meta = (output_meta(leaf.array),)
 
     def name(self):
         return "AccumulateGrad"
@@ -400,9 +399,9 @@ def _unshared(grad):
                              and owner.nbytes == grad.nbytes and sys.getrefcount(owner) <= 3)
 
 
-def _module_of(array):
-    """``array_module(array)``, NumPy's case first: once per op output."""
-    return numpy if type(array) is numpy.ndarray else array_module(array)
+def output_meta(array):
+    """What a node keeps of an output: shape, dtype and array module (for its zero gradient)."""
+    return array.shape, array.dtype, numpy if type(array) is numpy.ndarray else array_module(array)
 
 
 def _is_array(value):

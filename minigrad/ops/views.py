@@ -30,7 +30,7 @@ import weakref
 import numpy
 
 from ..core.device import array_module
-from ..core.function import Function
+from ..core.function import Function, output_meta
 from ..core.grad_mode import enable_grad, is_grad_enabled
 from ..core.tensor import Tensor
 from .placement import _placed
@@ -107,7 +107,7 @@ class InvalidatedView(Function):
 
     def __init__(self, message, view):
         self.message = message
-        self.output_meta = ((view.array.shape, view.array.dtype, array_module(view.array)),)
+        self.output_meta = (output_meta(view.array),)
 
     def backward(self, grad_output):
         raise RuntimeError(self.message)
