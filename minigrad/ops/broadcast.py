@@ -1,5 +1,7 @@
-"""The one place that undoes broadcasting in backward."""
+"""The one place that undoes broadcasting in backward, and the broadcast shape check."""
 from __future__ import annotations
+
+import functools
 
 
 def sum_to(grad, shape):
@@ -20,8 +22,13 @@ def sum_to(grad, shape):
     return grad.reshape(shape)
 
 
+@functools.lru_cache(maxsize=4096)
 def broadcast_shapes(*shapes):
-    """The shape that ``shapes`` broadcast to, or torch's error naming the sizes."""
+    """The shape that ``shapes`` (tuples) broadcast to, or torch's error naming the sizes.
+
+    Remembered: a training loop broadcasts the same shapes every step, and this loop in
+    Python cost more than the NumPy addition it checks (an error is raised, never remembered).
+    """
     ndim = max(len(shape) for shape in shapes)
     result = []
     for axis in range(-1, -ndim - 1, -1):   # from the last dim, as torch, so its errors name the same dim
