@@ -74,30 +74,11 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             input_grads = (input_grads,)
         if not retain_graph and (node._saved or node._composite_inputs is not None):
             node.release()     # (a node that saved nothing has nothing to free)
-        edges = node.next_edges
-        if len(input_grads) != len(edges):
+        if len(input_grads) != len(node.next_edges):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {len(edges)}, got {len(input_grads)})")
-        # each input's gradient into its node's buffer, and the node is ready once all its senders ran
-        # (_add_to_buffer and _release_children written out: this loop runs once per edge of the graph)
-        for index, edge in enumerate(edges):
-            if edge is None:
-                continue
-            child, output_nr = edge
-            slots = buffers.get(child)
-            if slots is None:
-                slots = buffers[child] = [None] * len(child.output_meta)
-            grad = input_grads[index]
-            if grad is not None:
-                shape, dtype, _ = child.output_meta[output_nr]
-                if not (type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype):
-                    grad = _checked_gradient(node, index, edge, grad, create_graph)   # (the common case passes)
-                slots[output_nr] = grad if slots[output_nr] is None else _sum(slots[output_nr], grad)
-            count = pending[child] - 1
-            pending[child] = count
-            if count == 0:
-                ready.append(child)
-        input_grads = grad = None   # the engine's last references: a leaf may now take its gradient
+                               f"(expected {len(node.next_edges)}, got {len(input_grads)})")
+        _pass_on(node, input_grads, buffers, pending, ready, create_graph)
+        input_grads = None   # the engine's last reference: a leaf may now take its gradient (_unshared)
     return captured
 
 
@@ -124,14 +105,28 @@ def _composite_backward(node, grad_outputs):
 
 
 def _release_children(node, pending, buffers, ready):
-    """One of each child's senders has run: the child is ready when all have."""
-    for edge in node.next_edges:
+    """``node`` passes no gradient on (nothing reached it, or it leads to no captured edge)."""
+    _pass_on(node, (None,) * len(node.next_edges), buffers, pending, ready, False)
+
+
+def _pass_on(node, input_grads, buffers, pending, ready, create_graph):
+    """Each input's gradient into its node's buffer; a node is ready once all its senders ran."""
+    for index, edge in enumerate(node.next_edges):
         if edge is None:
             continue
-        child = edge[0]
-        pending[child] -= 1
-        if pending[child] == 0:
-            buffers.setdefault(child, [None] * len(child.output_meta))
+        child, output_nr = edge
+        slots = buffers.get(child)
+        if slots is None:
+            slots = buffers[child] = [None] * len(child.output_meta)
+        grad = input_grads[index]
+        if grad is not None:
+            shape, dtype, _ = child.output_meta[output_nr]
+            if not (type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype):
+                grad = _checked_gradient(node, index, edge, grad, create_graph)   # (the common case passes)
+            slots[output_nr] = grad if slots[output_nr] is None else _sum(slots[output_nr], grad)
+        count = pending[child] - 1
+        pending[child] = count
+        if count == 0:
             ready.append(child)
 
 
