@@ -134,18 +134,18 @@ def _count_dependencies(start_nodes, with_senders=False):
     """How many edges point at each node reachable from ``start_nodes`` (and, if asked, who sends)."""
     pending, senders = {}, {} if with_senders else None
     stack = list(start_nodes)
-    seen = set(stack)
+    starts = set(stack)
     while stack:
         node = stack.pop()
         for edge in node.next_edges:
             if edge is None:
                 continue
             child = edge[0]
-            pending[child] = pending.get(child, 0) + 1
+            count = pending.get(child, 0)
+            pending[child] = count + 1
             if with_senders:
                 senders.setdefault(child, []).append(node)
-            if child not in seen:
-                seen.add(child)
+            if count == 0 and child not in starts:    # met for the first time: walk on from it
                 stack.append(child)
     return pending, senders
 
