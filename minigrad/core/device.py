@@ -143,6 +143,8 @@ def to_device(array, device: Device):
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices accumulated (in place)."""
     xp = array_module(target)
+    if type(index) is tuple and len(index) == 1:   # target[(rows,)] is target[rows] (an embedding's key)
+        index = index[0]
     if xp is numpy and _rows_of_first_axis(target, index, values):
         _scatter_add_rows(target, index, values)
     elif xp is numpy:
