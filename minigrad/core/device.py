@@ -140,6 +140,23 @@ def to_device(array, device: Device):
         return cupy.asarray(array)
 
 
+def zero_where(drop, values):
+    """``where(drop, 0, values)``: ``values`` with exact zeros where ``drop`` is True, NaN and inf
+    included (a gradient cut off, as torch's threshold_backward cuts it).
+
+    NumPy's ``where`` branches per element: on a mask with no pattern (a ReLU's) it ran 6x slower
+    than a multiply (7 ms on 2048 x 256 float32).  For NumPy floats of the mask's shape the
+    zeros are written by clearing bits instead: an AND with 0 (drop) or all ones (keep).
+    """
+    if (type(values) is not numpy.ndarray or type(drop) is not numpy.ndarray or values.dtype.kind != "f"
+            or drop.shape != values.shape):
+        return array_module(values).where(drop, 0, values)
+    integer = numpy.dtype(f"i{values.itemsize}")
+    bits = drop.astype(integer)          # 1 where dropped, 0 where kept
+    numpy.subtract(bits, 1, out=bits)    # 0 where dropped, all ones where kept
+    return numpy.bitwise_and(values.view(integer), bits, out=bits).view(values.dtype)
+
+
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices accumulated (in place)."""
     xp = array_module(target)

@@ -15,7 +15,7 @@ import math
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.device import array_module
+from ..core.device import array_module, zero_where
 from ..core.type_errors import describe_type
 from . import special
 from .inplace import assign
@@ -261,7 +261,7 @@ class Relu(Function):
         # torch's threshold_backward: the gradient is cut where the output is <= 0 (relu'(0) = 0),
         # so it passes at NaN
         (result,) = self.saved_tensors
-        return array_module(result).where(result <= 0, 0, grad_output)
+        return zero_where(result <= 0, grad_output)
 
 
 def tanh(input):

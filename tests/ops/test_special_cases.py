@@ -104,6 +104,27 @@ def test_values_and_gradients_at_special_points_match_torch(expression, values):
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_relu_cuts_every_incoming_gradient_bit_for_bit_as_torch(dtype):
+    """relu's backward clears bits (zero_where) where torch's threshold_backward writes 0: an
+    incoming inf or NaN is cut to +0 too, a kept -0.0 stays -0.0; also on a large random mask."""
+    import numpy
+    import torch
+    import minigrad
+    rng = numpy.random.default_rng(0)
+    special = numpy.array([-1, 0, -0.0, 1, NAN, INF, -INF, 2, -3, 4])
+    incoming = numpy.array([INF, NAN, 3, -0.0, 5, NAN, INF, -2, -INF, NAN])
+    cases = [(special, incoming), (rng.standard_normal((257, 33)), rng.standard_normal((257, 33)))]
+    for inputs, gradient in cases:
+        grads = []
+        for lib in (torch, minigrad):
+            x = lib.tensor(inputs.astype(dtype), requires_grad=True)
+            x.relu().backward(lib.tensor(gradient.astype(dtype)))
+            grads.append(x.grad.detach().numpy())
+        assert grads[0].dtype == grads[1].dtype
+        assert grads[0].tobytes() == grads[1].tobytes()
+
+
 @pytest.mark.parametrize("expression", [
     "lib.tensor([1.0, float('nan'), 3.0, 2.0]).median()",
     "lib.tensor([[1.0, float('nan'), 3.0, float('nan')], [2.0, 1.0, 0.0, 5.0]]).median(1)",
