@@ -27,20 +27,22 @@ OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-
                    "single memory location. Please clone() the tensor before performing the operation.")
 
 
-def check_inplace_allowed(target, overlap_ok=False):
+def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
     """torch's checks before an in-place write, in its order: autograd's first (in a recorded
-    graph: no leaf that requires grad, no view of one, no output of ``split``/``unbind``), then
+    graph: no output of ``split``/``unbind`` or view made in no_grad mode, no view of a leaf
+    that requires grad, no such leaf), then
     the kernel's: no element stored twice (an ``expand`` view; only fills may write those,
     ``overlap_ok``)."""
     if is_grad_enabled():
-        if target.requires_grad and target.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         found = view_base(target)
         if found is not None:
+            # a restricted view first (before its stale history is asked for, which would raise)
+            check_view_write(target, found[0], inputs_require_grad)
             if found[0].requires_grad and found[0].grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
-            check_view_write(target, found[0])
+        if target.requires_grad and target.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if not overlap_ok and has_internal_overlap(target.array):
         raise RuntimeError(OVERLAP_MESSAGE)
 
@@ -50,7 +52,8 @@ def check_in_place(target, *inputs):
     come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then no
     input sharing part of the target's memory (``b.add_(b[0])``, ``b.add_(b.t())``: the result
     would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine)."""
-    check_inplace_allowed(target)
+    check_inplace_allowed(target, inputs_require_grad=any(
+        getattr(input, "_requires_grad", False) for input in inputs))
     written = target.array
     for input in inputs:
         if not hasattr(input, "array") or input.array is written:

@@ -513,3 +513,60 @@ def test_views_are_regenerated_only_when_used(monkeypatch):
     assert len(made) == 1
     assert x.grad[3].tolist() == [6.0] * 4 and x.grad.sum().item() == 6.0 * 4
     assert rows[3].grad_fn.name() == "AsStridedBackward0"
+
+
+# ---- restricted views (outputs of split/unbind, views made in no_grad mode) ----------------
+# torch has no history to regenerate for them: asking for one raises, wherever it is asked
+RESTRICTED_USES = {
+    "grad_fn": lambda lib, piece: piece.grad_fn,
+    "is_leaf": lambda lib, piece: piece.is_leaf,
+    "retain_grad": lambda lib, piece: piece.retain_grad(),
+    "an op in a graph": lambda lib, piece: piece + 1,
+    "grad_fn under no_grad": lambda lib, piece: _under_no_grad(lib, lambda: piece.grad_fn),
+}
+
+
+def _under_no_grad(lib, action):
+    with lib.no_grad():
+        return action()
+
+
+@pytest.mark.parametrize("use", RESTRICTED_USES)
+@pytest.mark.parametrize("split", ["split", "unbind"])
+def test_restricted_view_after_its_base_changed_raises_when_its_history_is_asked(split, use):
+    def action(lib):
+        base = lib.ones(2, 3, requires_grad=True) * 1
+        piece = base.split(1)[0] if split == "split" else base.unbind(0)[1]
+        base.mul_(2)
+        RESTRICTED_USES[use](lib, piece)
+    assert_raises_like_torch(action)
+
+
+def test_restricted_view_after_its_base_changed_still_works_without_a_graph():
+    for lib in (torch, minigrad):
+        base = lib.ones(2, 3, requires_grad=True) * 1
+        piece = base.split(1)[0]
+        base.mul_(2)
+        with lib.no_grad():
+            assert (piece + 1).tolist() == [[3.0, 3.0, 3.0]]
+        assert piece.requires_grad and piece.detach().tolist() == [[2.0, 2.0, 2.0]]
+        assert repr(piece) == "tensor([[2., 2., 2.]], grad_fn=<Invalid>)"
+
+
+RESTRICTED_WRITES = {
+    # the restriction comes before "a view of a leaf"
+    "split of a leaf": lambda lib, w: lib.ones(2, 3, requires_grad=True).split(1)[0].mul_(2),
+    "unbind of a leaf": lambda lib, w: lib.ones(2, 3, requires_grad=True).unbind(0)[0].zero_(),
+    # a piece of a tensor that needs no gradient, written with one that does (torch's check
+    # looks at all the op's inputs): named as a view made in no_grad mode, before the dtype check
+    "piece of a constant": lambda lib, w: lib.ones(2, 3).split(1)[0].add_(w),
+    "int piece of a constant": lambda lib, w: lib.ones(2, 3, dtype=lib.int8).split(1)[0].pow_(w),
+    # a view of such a piece is restricted too (torch propagates the creation meta)
+    "view of a piece": lambda lib, w: lib.ones(2, 3).chunk(1, 1)[0].permute(1, 0).add_(w.t()),
+}
+
+
+@pytest.mark.parametrize("write", RESTRICTED_WRITES)
+def test_write_to_a_restricted_view_raises_like_torch(write):
+    assert_raises_like_torch(lambda lib: RESTRICTED_WRITES[write](
+        lib, lib.ones(1, 3, requires_grad=True)))
