@@ -288,11 +288,16 @@ class RoundingDiv(Function):
     def forward(self, a, b, rounding_mode, no_derivative=None):
         self.no_derivative = no_derivative     # the aten op with none: "floor_divide", "floor_divide_"
         self.inputs_meta = (a.shape, a.dtype), (b.shape, b.dtype)
+        if no_derivative is None:
+            # unread (the gradient is zeros), but torch's DivBackward2 saves them: other, and self
+            # for other's gradient; writing them in place stops backward there
+            self.save_for_backward(a if self.needs_input_grad[1] else None, b)
         return rounded_quotient(a, b, rounding_mode)
 
     def backward(self, grad_output):
         if self.no_derivative is not None:
             raise RuntimeError(f"derivative for aten::{self.no_derivative} is not implemented")
+        self.saved_tensors     # (checks that nothing saved was written since)
         return tuple(zeros(grad_output, shape, dtype) for shape, dtype in self.inputs_meta)
 
 

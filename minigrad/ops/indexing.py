@@ -137,9 +137,11 @@ class Gather(Function):
     def forward(self, x, index, dim):
         self.key = _along_dim_key(index, dim)
         self.input_shape = x.shape
+        self.save_for_backward(x)   # unread, but torch's GatherBackward0 saves self: a write to it stops backward
         return x[self.key]
 
     def backward(self, grad_output):
+        self.saved_tensors     # (checks that nothing saved was written since)
         return _placed(grad_output, self.input_shape, None, self.key, True, self.input_shape)
 
 
@@ -248,9 +250,11 @@ class MaskedSelect(Function):
     def forward(self, x, mask, shape):
         xp = array_module(x)
         self.mask, self.input_shape = xp.broadcast_to(mask, shape), x.shape
+        self.save_for_backward(x)   # unread, but torch's MaskedSelectBackward0 saves self
         return xp.broadcast_to(x, shape)[self.mask]
 
     def backward(self, grad_output):
+        self.saved_tensors     # (checks that nothing saved was written since)
         return sum_to(_placed(grad_output, self.mask.shape, None, self.mask, False, self.mask.shape),
                       self.input_shape)
 

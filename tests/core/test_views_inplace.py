@@ -294,6 +294,65 @@ def test_an_input_no_gradient_needs_is_not_saved_as_torch():
     assert run(minigrad) == run(torch)
 
 
+# inputs torch's node saves though minigrad's formula does not read them (the gradient is zeros,
+# or other arrays stand for them): a write to one stops backward all the same, before the formula
+def _written_after(op, *inputs):
+    """``op(*inputs)``, then every input that is no leaf written in place (a leaf needing a
+    gradient may not be); the inputs kept alive, as torch's message names their makers."""
+    KEPT.append(inputs)
+    result = op(*inputs)
+    for tensor in inputs:
+        if not (tensor.requires_grad and tensor.is_leaf):
+            tensor.mul_(2)
+    return result
+
+
+def _through_constant(x, op, *others):
+    """``op(constant, *others)`` with a constant input (no gradient) that torch saves all the same."""
+    return _written_after(op, x.detach() + 1, *others)
+
+
+SAVED_BUT_UNREAD = {
+    "layer_norm input": lambda lib, x: _written_after(
+        lambda a: lib.nn.functional.layer_norm(a, (3,)), x.clone()),
+    "layer_norm input of the weight's gradient": lambda lib, x: _through_constant(
+        x, lambda a, w: lib.nn.functional.layer_norm(a, (3,), w), x),
+    "layer_norm bias": lambda lib, x: _written_after(
+        lambda w, b: lib.nn.functional.layer_norm(w.detach(), (3,), w, b), x, x.clone()),
+    "div trunc other": lambda lib, x: _through_constant(
+        x, lambda b, a: lib.div(a, b, rounding_mode="trunc"), x),
+    "div floor self, other needing a gradient": lambda lib, x: _through_constant(
+        x, lambda a, b: lib.div(a, b, rounding_mode="floor"), x),
+    "masked_select self": lambda lib, x: _written_after(
+        lambda a: lib.masked_select(a, a > 1), x.clone()),
+    "gather self": lambda lib, x: _written_after(
+        lambda a: lib.gather(a, 0, lib.tensor([2, 0])), x.clone()),
+    "conv1d input": lambda lib, x: _through_constant(
+        x, lambda a, w: lib.nn.functional.conv1d(a.view(1, 1, 3), w.view(1, 1, 3)), x),
+    "conv_transpose1d input": lambda lib, x: _through_constant(
+        x, lambda a, w: lib.nn.functional.conv_transpose1d(a.view(1, 1, 3), w.view(1, 1, 3)), x),
+}
+
+
+@pytest.mark.parametrize("write", SAVED_BUT_UNREAD.values(), ids=SAVED_BUT_UNREAD.keys())
+def test_in_place_write_of_an_input_torch_saves_raises_like_torch(write):
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        write(lib, x).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_rounding_div_saves_self_only_for_the_divisors_gradient_as_torch():
+    def run(lib):
+        x = lib.tensor([4.0, 5.0], dtype=lib.float64, requires_grad=True)
+        numerator = x * 1
+        quotient = lib.div(numerator, lib.tensor([2.0, 3.0], dtype=lib.float64), rounding_mode="floor")
+        numerator.add_(1)          # not saved: the divisor needs no gradient
+        quotient.sum().backward()
+        return x.grad.tolist()
+    assert run(minigrad) == run(torch)
+
+
 # ---- views torch refuses to write ----------------------------------------------------------
 @pytest.mark.parametrize("split", ["split", "split_sizes", "chunk", "unbind"])
 def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
