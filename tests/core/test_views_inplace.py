@@ -334,6 +334,70 @@ SAVED_BUT_UNREAD = {
 }
 
 
+def _index_written(lib, x, op, index):
+    """``op(x * 1, index)``, then ``index`` written in place: torch's node saved it."""
+    KEPT.append(index)
+    result = op(x * 1, index)
+    index.fill_(0)
+    return result
+
+
+# the indices, masks and conditions torch's nodes save (no gradient flows to them)
+SAVED_CONSTANTS = {
+    "bool mask index": lambda lib, x: _index_written(
+        lib, x, lambda a, m: a[m], lib.tensor([True, False, True])),
+    "int index": lambda lib, x: _index_written(lib, x, lambda a, i: a[i], lib.tensor([2, 0])),
+    "index_put": lambda lib, x: _index_written(lib, x, _index_put, lib.tensor([True, False, True])),
+    "gather index": lambda lib, x: _index_written(
+        lib, x, lambda a, i: lib.gather(a, 0, i), lib.tensor([2, 1])),
+    "scatter index": lambda lib, x: _index_written(
+        lib, x, lambda a, i: a.scatter(0, i, 1.0), lib.tensor([2, 1])),
+    "index_select index": lambda lib, x: _index_written(
+        lib, x, lambda a, i: a.index_select(0, i), lib.tensor([2, 1])),
+    "masked_fill mask": lambda lib, x: _index_written(
+        lib, x, lambda a, m: a.masked_fill(m, 1.0), lib.tensor([True, False, False])),
+    "masked_select mask": lambda lib, x: _index_written(
+        lib, x, lambda a, m: lib.masked_select(a, m), lib.tensor([True, False, True])),
+    "where condition": lambda lib, x: _index_written(
+        lib, x, lambda a, c: lib.where(c, a, 0.0), lib.tensor([True, False, True])),
+}
+
+
+def _index_put(a, mask):
+    a[mask] = 5.0
+    return a
+
+
+@pytest.mark.parametrize("write", SAVED_CONSTANTS.values(), ids=SAVED_CONSTANTS.keys())
+def test_in_place_write_of_an_index_torch_saves_raises_like_torch(write):
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        write(lib, x).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_saved_versions_are_checked_before_the_formula_runs_as_torch():
+    """floor_divide's node raises "not implemented"; a later node that saved its result is
+    unpacked first, so torch names the in-place write (layer_norm saved the quotient)."""
+    def action(lib):
+        x = lib.tensor([-0.6, -0.2, -0.5], dtype=lib.float64, requires_grad=True)
+        quotient = lib.tensor([7, 3, 9]) // x
+        KEPT.append(quotient)
+        normalized = lib.nn.functional.layer_norm(quotient, (3,))
+        quotient.fill_(0.5)
+        normalized.amin().backward()
+    assert_raises_like_torch(action)
+
+
+def test_a_node_that_saved_only_an_index_frees_it_after_backward_as_torch():
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        y = (x * 1)[lib.tensor([2, 0])]
+        y.sum().backward(retain_graph=False)
+        y.sum().backward()
+    assert_raises_like_torch(action)
+
+
 @pytest.mark.parametrize("write", SAVED_BUT_UNREAD.values(), ids=SAVED_BUT_UNREAD.keys())
 def test_in_place_write_of_an_input_torch_saves_raises_like_torch(write):
     def action(lib):
