@@ -232,12 +232,11 @@ class LogAddExp(Function):
     differentiable_backward = True
 
     def forward(self, a, b):
-        result = array_module(a).logaddexp(a, b)
-        self.save_for_backward(a, b, result)
-        return result
+        self.save_for_backward(a, b)     # not the result: torch's node does not save it
+        return array_module(a).logaddexp(a, b)
 
     def backward(self, grad_output):
-        a, b, result = self.saved_tensors
+        a, b = self.saved_tensors
         xp = array_module(a)
         with xp.errstate(over="ignore", invalid="ignore"):
             grad_a = sum_to(grad_output / (1 + xp.exp(b - a)), a.shape) if self.needs_input_grad[0] else None
