@@ -570,7 +570,8 @@ def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyB
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
-    check_in_place(input, src)
+    # torch's copy_ records no write into integers (its other in-place ops ask the inputs only)
+    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc")
     result = CopyInto.apply(input, src.to(input.device), torch_name=_torch_name)
     return assign(input, result)
 

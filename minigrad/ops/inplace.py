@@ -47,13 +47,16 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 
-def check_in_place(target, *inputs):
+def check_in_place(target, *inputs, inputs_require_grad=None):
     """The checks before an in-place op that reads ``inputs``, before it computes (so that they
     come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then no
     input sharing part of the target's memory (``b.add_(b[0])``, ``b.add_(b.t())``: the result
-    would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine)."""
-    check_inplace_allowed(target, inputs_require_grad=any(
-        getattr(input, "_requires_grad", False) for input in inputs))
+    would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine).
+    ``inputs_require_grad``: whether the write is recorded, where the op says (else: does an input
+    need a gradient)."""
+    if inputs_require_grad is None:
+        inputs_require_grad = any(getattr(input, "_requires_grad", False) for input in inputs)
+    check_inplace_allowed(target, inputs_require_grad=inputs_require_grad)
     written = target.array
     for input in inputs:
         if not hasattr(input, "array") or input.array is written:

@@ -699,6 +699,17 @@ RESTRICTED_WRITES = {
 }
 
 
+def test_copy_into_an_integer_piece_is_not_recorded_so_not_refused_as_torch():
+    """torch's copy_ records no write into integers, so the restriction does not apply (its other
+    in-place ops, ``int_piece.pow_(w)`` above, ask the inputs only)."""
+    for lib in (torch, minigrad):
+        base = lib.tensor([[1, 2], [3, 4]])
+        piece = base.split(1)[0]
+        piece.copy_(lib.tensor([[1.5, 2.5]], requires_grad=True))
+        piece[0:1, :] = lib.tensor([[7.0, 8.0]], requires_grad=True)
+        assert base.tolist() == [[7, 8], [3, 4]] and not piece.requires_grad
+
+
 @pytest.mark.parametrize("write", RESTRICTED_WRITES)
 def test_write_to_a_restricted_view_raises_like_torch(write):
     assert_raises_like_torch(lambda lib: RESTRICTED_WRITES[write](
