@@ -175,7 +175,8 @@ class Pow(Function):
     def name(self):
         return "PowBackward1"   # tensor ** tensor
 
-    def forward(self, base, exponent):
+    def forward(self, base, exponent, bool_exponent=False):
+        self.bool_exponent = bool_exponent      # (the base's gradient takes exponent - 1: torch refuses)
         result = _integer_power(base, exponent) if base.dtype.kind in "iu" else base ** exponent
         self.save_for_backward(base, exponent, result)
         return result
@@ -184,6 +185,8 @@ class Pow(Function):
         base, exponent, result = self.saved_tensors
         xp = array_module(base)
         grad_base = grad_exponent = None
+        if self.needs_input_grad[0] and self.bool_exponent:
+            raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
         if self.needs_input_grad[0]:
             # torch: d/dbase is 0 where the exponent is 0 (even at base 0)
             local = xp.where(exponent == 0, 0, exponent * base ** xp.where(exponent == 0, 1, exponent - 1))
@@ -350,6 +353,19 @@ def as_operands(a, b, true_division=False):
     return _as_tensor(a, dtype, b), _as_tensor(b, dtype, a)
 
 
+BOOL_SUBTRACTION_MESSAGE = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                            "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+BOOL_NEGATION_MESSAGE = ("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                         "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def was_bool(operand):
+    """Was ``operand`` (from ``as_operands``) a bool tensor before its promotion?  torch's backward
+    formulas compute with the saved tensor itself, and a bool one refuses ``-`` there
+    (``x ** mask`` has no gradient for ``x``: its formula takes ``mask - 1``)."""
+    return operand.promoted_from is not None and operand.promoted_from.array.dtype == bool
+
+
 def _as_tensor(operand, dtype, other):
     if isinstance(operand, Tensor):
         if operand.array.dtype == dtype:
@@ -392,8 +408,7 @@ def _check_no_bool_subtraction(input, other):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
     if is_bool(input) or is_bool(other):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
-                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
 
 
 def _check_alpha(operand, alpha):
@@ -463,13 +478,12 @@ def pow(input, exponent):
     scalar_base = _is_scalar(input)
     base, exponent = as_operands(input, exponent)
     _check_not_bool(base, "pow")
-    return (PowScalarBase if scalar_base else Pow).apply(base, exponent)
+    return (PowScalarBase if scalar_base else Pow).apply(base, exponent, bool_exponent=was_bool(exponent))
 
 
 def neg(input):
     if input.array.dtype.kind == "b":
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
-                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError(BOOL_NEGATION_MESSAGE)
     return Neg.apply(input)
 
 
