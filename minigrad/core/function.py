@@ -323,6 +323,14 @@ class Function:
             else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
 
+    def _output_written_as(self, output_nr, dtype):
+        """Output ``output_nr`` was written into a tensor of ``dtype`` (an in-place op with type
+        promotion): the gradient that reaches it has that dtype."""
+        meta = list(self.output_meta)
+        shape, _, module = meta[output_nr]
+        meta[output_nr] = (shape, dtype, module)
+        self.output_meta = tuple(meta)
+
     def _saved_output_written(self, array, target):
         """An in-place op wrote its output ``array`` into ``target``: where this node saved
         that output (``x.exp_()`` saves the result) it saved ``target``, as it is now, so

@@ -110,14 +110,16 @@ def assign(target, result, overlap_ok=False):
     check_result_fits(target, result.array.shape, result.array.dtype)
     if result.grad_fn is not None:
         result.grad_fn._keep_own_copy(target)   # the write below would change what it saved
-    made = result
-    if result.array.dtype != target.array.dtype and result.requires_grad:
-        result = result.to(target.dtype)          # differentiable, so the graph keeps its dtypes
+    if result.array.dtype != target.array.dtype and result.grad_fn is not None:
+        # torch's in-place op computes in the promoted dtype and writes self's: its node (Div for
+        # ``x32 /= y64``, no ToCopy) has an output of self's dtype, and the engine casts the
+        # gradient that reaches it to that dtype
+        result.grad_fn._output_written_as(result._output_nr, target.array.dtype)
     if result.array is not target.array:
         target.array[...] = result.array
     target._version_counter.value += 1
     if result.grad_fn is not None:
-        made.grad_fn._saved_output_written(made.array, target)
+        result.grad_fn._saved_output_written(result.array, target)
         target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
         found = view_base(target)

@@ -437,3 +437,21 @@ def test_backward_through_a_bool_operand_matches_torch(op):
             return str(error)
         return x.grad.tolist()
     assert run(minigrad) == run(torch)
+
+
+@pytest.mark.parametrize("op", ["div_", "mul_", "pow_", "sub_", "remainder_", "copy_"])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_in_place_op_with_a_wider_operand_keeps_its_own_node_as_torch(op, dtype):
+    """``x32 /= y64`` computes in float64 and writes float32: the tensor's history is the op's own
+    node (DivBackward0, no ToCopy after it), which names it when a saved copy is written later."""
+    def run(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=getattr(lib, dtype), requires_grad=True)
+        w = lib.tensor([1.25, -0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        getattr(y, op)(w)
+        (y * y).sum().backward()
+        return y.grad_fn.name(), str(y.dtype).split(".")[1], x.grad.tolist(), w.grad.tolist()
+    mine, theirs = run(minigrad), run(torch)
+    assert mine[:2] == theirs[:2]
+    numpy.testing.assert_allclose(mine[2], theirs[2], rtol=1e-3)
+    numpy.testing.assert_allclose(mine[3], theirs[3], rtol=1e-3)
