@@ -62,6 +62,10 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
         if leads_to_capture is not None and node not in leads_to_capture:
             _release_children(node, pending, buffers, ready)
             continue
+        # torch unpacks a node's saved variables (freed? written in place since?) before its formula
+        saved_versions = node._saved_versions
+        if saved_versions or node._saved is None:
+            node.check_saved()
         if create_graph:
             with enable_grad():
                 input_grads = (_composite_backward(node, grads) if node.composite is not None
@@ -72,7 +76,7 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             input_grads = node.backward(*grads)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if not retain_graph and (node._saved or node._composite_inputs is not None):
+        if not retain_graph and (saved_versions or node._saved or node._composite_inputs is not None):
             node.release()     # (a node that saved nothing has nothing to free)
         if len(input_grads) != len(node.next_edges):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "

@@ -80,6 +80,19 @@ class Function:
 
     @property
     def saved_tensors(self):
+        """The saved arrays (Tensors when the backward is recorded); the engine has checked
+        their versions before it ran this node (``check_saved``)."""
+        if self._saved is None:
+            raise RuntimeError(FREED_GRAPH_MESSAGE)
+        if self._graph_mode:
+            return self._saved_as_tensors()
+        return self._saved
+
+    def check_saved(self):
+        """torch's unpacking of a node's saved variables, before its formula runs: none freed, none
+        written in place since it was saved.  The engine calls it for every node that saved
+        something, so that a node whose formula reads none of it (a zero gradient, an error of its
+        own) or whose graph is recorded anew (``composite``) still refuses, in torch's order."""
         if self._saved is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         for counter, version, array, whose, _ in self._saved_versions:
@@ -88,9 +101,6 @@ class Function:
                     "one of the variables needed for gradient computation has been modified by "
                     f"an inplace operation: {self._describe_saved(array, whose)} is at version "
                     f"{counter.value}; expected version {version} instead.")
-        if self._graph_mode:
-            return self._saved_as_tensors()
-        return self._saved
 
     def _saved_as_tensors(self):
         """The saved arrays as Tensors that sit where they sat in the graph (create_graph=True).
@@ -158,6 +168,16 @@ class Function:
         else:
             name = f"torch::autograd::{name}"
         return f"{description}, which is output {output_nr} of {name},"
+
+    def save_constants(self, *tensors):
+        """torch's node also saves these tensors of the op's, through which no gradient flows
+        (indices, masks, conditions; the op reads their arrays from its options): remember their
+        versions, so an in-place write to one stops backward (``check_saved``), as torch's.
+        Call on the node of the op's result (``result.grad_fn``, None outside a graph)."""
+        records = tuple((tensor._version_counter, tensor._version_counter.value, tensor.array,
+                         weakref.ref(tensor), None) for tensor in tensors if isinstance(tensor, Tensor))
+        if records:
+            self._saved_versions += records
 
     def release(self):
         """Free the saved arrays (after a backward without ``retain_graph``)."""
@@ -304,6 +324,14 @@ class Function:
             (_VersionCounter(), 0, saved_array if copy is None else copy, whose, slot) if slot == first
             else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
+
+    def _output_written_as(self, output_nr, dtype):
+        """Output ``output_nr`` was written into a tensor of ``dtype`` (an in-place op with type
+        promotion): the gradient that reaches it has that dtype."""
+        meta = list(self.output_meta)
+        shape, _, module = meta[output_nr]
+        meta[output_nr] = (shape, dtype, module)
+        self.output_meta = tuple(meta)
 
     def _saved_output_written(self, array, target):
         """An in-place op wrote its output ``array`` into ``target``: where this node saved

@@ -185,7 +185,8 @@ def _add_suffixes(text, suffixes, indent):
 
 
 def _prefix(tensor) -> str:
-    plain = type(tensor).__name__ in ("Tensor", "Parameter")   # torch prints both as tensor(...)
+    # torch prints both as tensor(...); _StaleView is a plain Tensor whose view history is out of date
+    plain = type(tensor).__name__ in ("Tensor", "Parameter", "_StaleView")
     return "tensor(" if plain else f"{type(tensor).__name__}("
 
 
@@ -210,8 +211,13 @@ def tensor_repr(tensor) -> str:
         if dtype not in (default_dtype, dtypes.int64, dtypes.bool):
             suffixes.append(f"dtype={dtype!r}")
     text = prefix + _values_str(array, indent)
-    if tensor.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
-    elif tensor.requires_grad:
-        suffixes.append("requires_grad=True")
+    try:
+        grad_fn = tensor.grad_fn
+    except RuntimeError:     # a split/unbind output whose base was written in place has none (as torch)
+        suffixes.append("grad_fn=<Invalid>")
+    else:
+        if grad_fn is not None:
+            suffixes.append(f"grad_fn=<{grad_fn.name()}>")
+        elif tensor.requires_grad:
+            suffixes.append("requires_grad=True")
     return _add_suffixes(text, suffixes, indent)

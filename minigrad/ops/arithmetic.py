@@ -175,7 +175,8 @@ class Pow(Function):
     def name(self):
         return "PowBackward1"   # tensor ** tensor
 
-    def forward(self, base, exponent):
+    def forward(self, base, exponent, bool_exponent=False):
+        self.bool_exponent = bool_exponent      # (the base's gradient takes exponent - 1: torch refuses)
         result = _integer_power(base, exponent) if base.dtype.kind in "iu" else base ** exponent
         self.save_for_backward(base, exponent, result)
         return result
@@ -184,6 +185,8 @@ class Pow(Function):
         base, exponent, result = self.saved_tensors
         xp = array_module(base)
         grad_base = grad_exponent = None
+        if self.needs_input_grad[0] and self.bool_exponent:
+            raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
         if self.needs_input_grad[0]:
             # torch: d/dbase is 0 where the exponent is 0 (even at base 0)
             local = xp.where(exponent == 0, 0, exponent * base ** xp.where(exponent == 0, 1, exponent - 1))
@@ -288,6 +291,10 @@ class RoundingDiv(Function):
     def forward(self, a, b, rounding_mode, no_derivative=None):
         self.no_derivative = no_derivative     # the aten op with none: "floor_divide", "floor_divide_"
         self.inputs_meta = (a.shape, a.dtype), (b.shape, b.dtype)
+        if no_derivative is None:
+            # unread (the gradient is zeros), but torch's DivBackward2 saves them: other, and self
+            # for other's gradient; writing them in place stops backward there
+            self.save_for_backward(a if self.needs_input_grad[1] else None, b)
         return rounded_quotient(a, b, rounding_mode)
 
     def backward(self, grad_output):
@@ -346,6 +353,19 @@ def as_operands(a, b, true_division=False):
     return _as_tensor(a, dtype, b), _as_tensor(b, dtype, a)
 
 
+BOOL_SUBTRACTION_MESSAGE = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
+                            "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+BOOL_NEGATION_MESSAGE = ("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                         "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def was_bool(operand):
+    """Was ``operand`` (from ``as_operands``) a bool tensor before its promotion?  torch's backward
+    formulas compute with the saved tensor itself, and a bool one refuses ``-`` there
+    (``x ** mask`` has no gradient for ``x``: its formula takes ``mask - 1``)."""
+    return operand.promoted_from is not None and operand.promoted_from.array.dtype == bool
+
+
 def _as_tensor(operand, dtype, other):
     if isinstance(operand, Tensor):
         if operand.array.dtype == dtype:
@@ -388,8 +408,7 @@ def _check_no_bool_subtraction(input, other):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
     if is_bool(input) or is_bool(other):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you "
-                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
 
 
 def _check_alpha(operand, alpha):
@@ -459,13 +478,12 @@ def pow(input, exponent):
     scalar_base = _is_scalar(input)
     base, exponent = as_operands(input, exponent)
     _check_not_bool(base, "pow")
-    return (PowScalarBase if scalar_base else Pow).apply(base, exponent)
+    return (PowScalarBase if scalar_base else Pow).apply(base, exponent, bool_exponent=was_bool(exponent))
 
 
 def neg(input):
     if input.array.dtype.kind == "b":
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
-                           "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+        raise RuntimeError(BOOL_NEGATION_MESSAGE)
     return Neg.apply(input)
 
 
@@ -566,7 +584,8 @@ def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyB
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
-    check_in_place(input, src)
+    # torch's copy_ records no write into integers (its other in-place ops ask the inputs only)
+    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc")
     result = CopyInto.apply(input, src.to(input.device), torch_name=_torch_name)
     return assign(input, result)
 

@@ -137,6 +137,7 @@ class Gather(Function):
     def forward(self, x, index, dim):
         self.key = _along_dim_key(index, dim)
         self.input_shape = x.shape
+        self.save_for_backward(x)   # unread, but torch's GatherBackward0 saves self: a write to it stops backward
         return x[self.key]
 
     def backward(self, grad_output):
@@ -248,6 +249,7 @@ class MaskedSelect(Function):
     def forward(self, x, mask, shape):
         xp = array_module(x)
         self.mask, self.input_shape = xp.broadcast_to(mask, shape), x.shape
+        self.save_for_backward(x)   # unread, but torch's MaskedSelectBackward0 saves self
         return xp.broadcast_to(x, shape)[self.mask]
 
     def backward(self, grad_output):
@@ -447,6 +449,14 @@ def _sum_to_value(grad, value_shape):
     return sum_to(grad, value_shape)
 
 
+def _saving(result, tensors):
+    """``result``, whose node (in a graph) also saves the index, mask or condition ``tensors``
+    (those that are Tensors), as torch's does: writing one in place stops backward."""
+    if result.grad_fn is not None:
+        result.grad_fn.save_constants(*tensors)
+    return result
+
+
 # ---- x[key] and x[key] = value ---------------------------------------------------
 def getitem(input, key):
     """``input[key]`` with torch's semantics (see the module docstring)."""
@@ -457,7 +467,7 @@ def getitem(input, key):
     if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
         return getitem(input, second)
     try:
-        return Index.apply(input, first=first, second=second, accumulate=accumulate)
+        return _saving(Index.apply(input, first=first, second=second, accumulate=accumulate), items)
     except IndexError as error:
         raise _torch_index_error(error, second, input.array.shape) from None
 
@@ -515,11 +525,11 @@ def setitem(input, key, value):
                 raise RuntimeError(refused_write((made_by, 0), written_itself=True))
         check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:
-            result = CopySlices.apply(input, first=first, second=second, fill=value)
+            result = _saving(CopySlices.apply(input, first=first, second=second, fill=value), items)
         else:
             if value.array.dtype != target.dtype:
                 value = value.to(input.dtype)
-            result = CopySlices.apply(input, value, first=first, second=second)
+            result = _saving(CopySlices.apply(input, value, first=first, second=second), items)
     except IndexError as error:
         raise _torch_index_error(error, second, target.shape) from None
     except ValueError as error:
@@ -670,7 +680,7 @@ def gather(input, dim, index, *, sparse_grad=False):
                                f"{list(index_shape)} to be no larger than self {list(shape)} apart "
                                f"from dimension {dim}")
     _check_bounds(index.array, shape[dim] if shape else 1, dim)
-    return Gather.apply(input, index=index.array, dim=dim)
+    return _saving(Gather.apply(input, index=index.array, dim=dim), (index,))
 
 
 def _scatter(input, dim, index, src, add, what):
@@ -696,8 +706,8 @@ def _scatter(input, dim, index, src, add, what):
                            f"{list(shape)} apart from dimension {dim}")
     _check_bounds(index.array, shape[dim] if shape else 1, dim)
     if src_is_tensor:
-        return Scatter.apply(input, src, index=index.array, dim=dim, add=add)
-    return Scatter.apply(input, index=index.array, dim=dim, value=src, add=add)
+        return _saving(Scatter.apply(input, src, index=index.array, dim=dim, add=add), (index,))
+    return _saving(Scatter.apply(input, index=index.array, dim=dim, value=src, add=add), (index,))
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -737,6 +747,7 @@ def _vector_index(input, dim, index, what):
 
 def index_select(input, dim, index):
     """The slices ``input[..., index[k], ...]`` of dim ``dim``, in the order of the 1-D ``index``."""
+    saved = (index,)
     dim, index = _vector_index(input, dim, index, "index_select")
     shape = input.array.shape
     if not shape:
@@ -744,7 +755,7 @@ def index_select(input, dim, index):
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.size} value(s)")
         if index[0] != 0:
             raise IndexError("index out of range in self")
-        return IndexSelect.apply(input, index=index, dim=0)
+        return _saving(IndexSelect.apply(input, index=index, dim=0), saved)
     if len(shape) > 1 and index.size and shape[dim] == 0:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     # torch's kernels word a bad index two ways: its dim-1 one (and that of an empty input), and the rest
@@ -752,11 +763,12 @@ def index_select(input, dim, index):
         if index.size and (int(index.min()) < 0 or int(index.max()) >= shape[dim]):
             raise IndexError("index out of range in self")
     _check_bounds(index, shape[dim], dim, "INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
-    return IndexSelect.apply(input, index=index, dim=dim)
+    return _saving(IndexSelect.apply(input, index=index, dim=dim), saved)
 
 
 def index_fill(input, dim, index, value):
     """A copy of ``input`` with the slices ``index`` of dim ``dim`` set to ``value``."""
+    saved = (index,)
     dim, index = _vector_index(input, dim, index, "index_fill")
     size = input.array.shape[dim] if input.array.ndim else 1
     if index.size and (int(index.min()) < -size or int(index.max()) >= size):
@@ -764,7 +776,7 @@ def index_fill(input, dim, index, value):
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if isinstance(value, Tensor):
         value = value.item()
-    return IndexFill.apply(input, index=index, dim=dim, value=value)
+    return _saving(IndexFill.apply(input, index=index, dim=dim, value=value), saved)
 
 
 def index_fill_(input, dim, index, value):
@@ -794,9 +806,9 @@ def masked_fill(input, mask, value):
         if value.requires_grad and is_grad_enabled():
             if value.array.dtype != input.array.dtype:
                 value = value.to(input.dtype)
-            return MaskedFill.apply(input, value, mask=mask.array)
+            return _saving(MaskedFill.apply(input, value, mask=mask.array), (mask,))
         value = value.array
-    return MaskedFill.apply(input, mask=mask.array, fill=value)
+    return _saving(MaskedFill.apply(input, mask=mask.array, fill=value), (mask,))
 
 
 def masked_fill_(input, mask, value):
@@ -808,7 +820,7 @@ def masked_select(input, mask):
     if not isinstance(mask, Tensor) or mask.array.dtype != bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = broadcast_shapes(input.array.shape, mask.array.shape)
-    return MaskedSelect.apply(input, mask=mask.array, shape=shape)
+    return _saving(MaskedSelect.apply(input, mask=mask.array, shape=shape), (mask,))
 
 
 def where(condition, input=None, other=None):
@@ -831,7 +843,7 @@ def where(condition, input=None, other=None):
     shapes = cond.shape, input.array.shape, other.array.shape
     if not shapes[0] == shapes[1] == shapes[2]:
         broadcast_shapes(*shapes)
-    return Where.apply(input, other, condition=cond)
+    return _saving(Where.apply(input, other, condition=cond), (condition,))
 
 
 def where_method(input, condition, other):

@@ -27,30 +27,36 @@ OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-
                    "single memory location. Please clone() the tensor before performing the operation.")
 
 
-def check_inplace_allowed(target, overlap_ok=False):
+def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
     """torch's checks before an in-place write, in its order: autograd's first (in a recorded
-    graph: no leaf that requires grad, no view of one, no output of ``split``/``unbind``), then
+    graph: no output of ``split``/``unbind`` or view made in no_grad mode, no view of a leaf
+    that requires grad, no such leaf), then
     the kernel's: no element stored twice (an ``expand`` view; only fills may write those,
     ``overlap_ok``)."""
     if is_grad_enabled():
-        if target.requires_grad and target.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         found = view_base(target)
         if found is not None:
+            # a restricted view first (before its stale history is asked for, which would raise)
+            check_view_write(target, found[0], inputs_require_grad)
             if found[0].requires_grad and found[0].grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
-            check_view_write(target, found[0])
+        if target.requires_grad and target.grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if not overlap_ok and has_internal_overlap(target.array):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 
-def check_in_place(target, *inputs):
+def check_in_place(target, *inputs, inputs_require_grad=None):
     """The checks before an in-place op that reads ``inputs``, before it computes (so that they
     come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then no
     input sharing part of the target's memory (``b.add_(b[0])``, ``b.add_(b.t())``: the result
-    would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine)."""
-    check_inplace_allowed(target)
+    would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine).
+    ``inputs_require_grad``: whether the write is recorded, where the op says (else: does an input
+    need a gradient)."""
+    if inputs_require_grad is None:
+        inputs_require_grad = any(getattr(input, "_requires_grad", False) for input in inputs)
+    check_inplace_allowed(target, inputs_require_grad=inputs_require_grad)
     written = target.array
     for input in inputs:
         if not hasattr(input, "array") or input.array is written:
@@ -104,14 +110,16 @@ def assign(target, result, overlap_ok=False):
     check_result_fits(target, result.array.shape, result.array.dtype)
     if result.grad_fn is not None:
         result.grad_fn._keep_own_copy(target)   # the write below would change what it saved
-    made = result
-    if result.array.dtype != target.array.dtype and result.requires_grad:
-        result = result.to(target.dtype)          # differentiable, so the graph keeps its dtypes
+    if result.array.dtype != target.array.dtype and result.grad_fn is not None:
+        # torch's in-place op computes in the promoted dtype and writes self's: its node (Div for
+        # ``x32 /= y64``, no ToCopy) has an output of self's dtype, and the engine casts the
+        # gradient that reaches it to that dtype
+        result.grad_fn._output_written_as(result._output_nr, target.array.dtype)
     if result.array is not target.array:
         target.array[...] = result.array
     target._version_counter.value += 1
     if result.grad_fn is not None:
-        made.grad_fn._saved_output_written(made.array, target)
+        result.grad_fn._saved_output_written(result.array, target)
         target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
         found = view_base(target)

@@ -15,7 +15,7 @@ from ..core.device import array_module
 from ..core.type_errors import check_tensor_other
 from ..core.function import Function
 from ..core.tensor import Tensor
-from .arithmetic import as_operands
+from .arithmetic import BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, was_bool
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .unary import _tensor
@@ -207,11 +207,14 @@ class Atan2(Function):
 
     differentiable_backward = True
 
-    def forward(self, a, b):
+    def forward(self, a, b, bool_first=False):
+        self.bool_first = bool_first       # (b's gradient takes -a: torch refuses a bool a)
         self.save_for_backward(a, b)
         return array_module(a).arctan2(a, b)
 
     def backward(self, grad_output):
+        if self.bool_first and self.needs_input_grad[1]:
+            raise RuntimeError(BOOL_NEGATION_MESSAGE)
         a, b = self.saved_tensors
         xp = array_module(a)
         squared_norm = a * a + b * b
@@ -231,13 +234,15 @@ class LogAddExp(Function):
 
     differentiable_backward = True
 
-    def forward(self, a, b):
-        result = array_module(a).logaddexp(a, b)
-        self.save_for_backward(a, b, result)
-        return result
+    def forward(self, a, b, bool_operand=False):
+        self.bool_operand = bool_operand   # (both gradients take b - a: torch refuses a bool one)
+        self.save_for_backward(a, b)     # not the result: torch's node does not save it
+        return array_module(a).logaddexp(a, b)
 
     def backward(self, grad_output):
-        a, b, result = self.saved_tensors
+        if self.bool_operand:
+            raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
+        a, b = self.saved_tensors
         xp = array_module(a)
         with xp.errstate(over="ignore", invalid="ignore"):
             grad_a = sum_to(grad_output / (1 + xp.exp(b - a)), a.shape) if self.needs_input_grad[0] else None
@@ -265,7 +270,8 @@ class Hypot(Function):
 
 
 def atan2(input, other):
-    return Atan2.apply(*_float_operands(input, other, "atan2"))
+    a, b = _float_operands(input, other, "atan2")
+    return Atan2.apply(a, b, bool_first=was_bool(a))
 
 
 arctan2 = atan2
@@ -283,7 +289,8 @@ def _float_kernel_operands(input, other, name):
 
 
 def logaddexp(input, other):
-    return LogAddExp.apply(*_float_kernel_operands(input, other, "logaddexp"))
+    a, b = _float_kernel_operands(input, other, "logaddexp")
+    return LogAddExp.apply(a, b, bool_operand=was_bool(a) or was_bool(b))
 
 
 def hypot(input, other):

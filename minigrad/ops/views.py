@@ -30,7 +30,7 @@ import weakref
 import numpy
 
 from ..core.device import array_module
-from ..core.function import Function, output_meta
+from ..core.function import Function
 from ..core.grad_mode import enable_grad, is_grad_enabled
 from ..core.tensor import Tensor
 from .placement import _placed
@@ -102,20 +102,6 @@ class ViewOf(Function):
         return "AsStridedBackward0"
 
 
-class InvalidatedView(Function):
-    """The history of a restricted view (see ``register_view``) after its base was written in place."""
-
-    def __init__(self, message, view):
-        self.message = message
-        self.output_meta = (output_meta(view.array),)
-
-    def backward(self, grad_output):
-        raise RuntimeError(self.message)
-
-    def name(self):
-        return "AsStridedBackward0"
-
-
 MULTI_OUTPUT_MESSAGE = (
     "This view is the output of a function that returns multiple views. Such functions do not "
     "allow the output views to be modified inplace. You should replace the inplace operation by "
@@ -127,16 +113,25 @@ NO_GRAD_MESSAGE = (
 NO_GRAD_VIEW = ("no_grad",)   # the restriction of a view made in no_grad mode
 
 
-def refused_write(restriction, written_itself):
-    """torch's message for an in-place write to a restricted view (or to its base, then using it)."""
-    if restriction is NO_GRAD_VIEW:
-        what = ("is being modified inplace" if written_itself else
-                "its base or another view of its base has been modified inplace")
-        return f"A view was created in no_grad mode and {what} with grad mode enabled. {NO_GRAD_MESSAGE}"
-    name, number = restriction
+def refused_write(restriction, written_itself, has_history=True):
+    """torch's message for an in-place write to a restricted view (or to its base, then using it).
+
+    torch names the view by its node (``Output 0 of Split is a view and ...``) when it has one;
+    a view with no history (made in no_grad mode, or a piece of a tensor that needed no
+    gradient) is "A view was created in no_grad mode and ..." whatever its restriction."""
     what = ("is being modified inplace" if written_itself else
             "its base or another view of its base has been modified inplace")
-    return f"Output {number} of {name} is a view and {what}. {MULTI_OUTPUT_MESSAGE}"
+    if restriction is NO_GRAD_VIEW or not has_history:
+        header = f"A view was created in no_grad mode and {what} with grad mode enabled."
+    else:
+        name, number = restriction
+        header = f"Output {number} of {name} is a view and {what}."
+    return f"{header} {NO_GRAD_MESSAGE if restriction is NO_GRAD_VIEW else MULTI_OUTPUT_MESSAGE}"
+
+
+def _has_history(view):
+    """Whether ``view`` has a node, read from its slot (a stale view's ``grad_fn`` would be made anew)."""
+    return Tensor.grad_fn.__get__(view) is not None
 
 
 def register_view(view, input, spec, multi_output_of=None):
@@ -157,10 +152,11 @@ def register_view(view, input, spec, multi_output_of=None):
         attributes["_restriction"] = multi_output_of
     elif not is_grad_enabled():
         attributes["_restriction"] = NO_GRAD_VIEW
-    elif restricted is not None and restricted is not NO_GRAD_VIEW and view.grad_fn is not None:
-        # a view of an output of split/unbind is refused too, named by its own node
-        # (torch's "Output 0 of Select is a view and ...")
-        attributes["_restriction"] = (view.grad_fn.name().removesuffix("Backward0"), 0)
+    elif restricted is not None:
+        # a view of a restricted view is refused too (torch propagates the creation meta); one of
+        # an output of split/unbind is named by its own node ("Output 0 of Select is a view and ...")
+        attributes["_restriction"] = restricted if restricted is NO_GRAD_VIEW or view.grad_fn is None \
+            else (view.grad_fn.name().removesuffix("Backward0"), 0)
     views = base.__dict__.get("_views")
     if views is None:
         base._views = [weakref.ref(view)]   # weak: a view dies when its last user lets go
@@ -186,12 +182,14 @@ def view_base(tensor):
     return tensor, tuple(specs)
 
 
-def check_view_write(view, base):
+def check_view_write(view, base, inputs_require_grad=False):
     """torch refuses in-place writes to an output of ``split``/``unbind``, or to a view made in
-    no_grad mode, whose base is in a graph."""
+    no_grad mode, when the write is recorded: its base is in a graph, or so is what the op
+    reads (``piece /= w``, torch's ``compute_requires_grad`` over all the op's inputs)."""
     restriction = view.__dict__.get("_restriction")
-    if restriction is not None and is_grad_enabled() and (view._requires_grad or base._requires_grad):
-        raise RuntimeError(refused_write(restriction, written_itself=True))
+    if restriction is not None and is_grad_enabled() and (
+            inputs_require_grad or view._requires_grad or base._requires_grad):
+        raise RuntimeError(refused_write(restriction, written_itself=True, has_history=_has_history(view)))
 
 
 def rebase_view_base(view, base, specs):
@@ -222,12 +220,16 @@ def refresh_views(base, written=None):
 
 
 def _regenerate(view):
-    """Give a stale view its new history: the view (by its specs) of its base's current one."""
-    view.__class__ = Tensor          # its attributes are plain slots again from here
+    """Give a stale view its new history: the view (by its specs) of its base's current one.
+
+    A restricted view (an output of ``split``/``unbind``, a view made in no_grad mode) has
+    none to give: torch raises whenever its ``grad_fn`` is asked for (by any op that takes
+    it in a graph, ``retain_grad``, ``is_leaf``), and the view stays stale, so it raises again.
+    """
     restriction = view.__dict__.get("_restriction")
     if restriction is not None:
-        view._set_history(InvalidatedView(refused_write(restriction, written_itself=False), view))
-        return
+        raise RuntimeError(refused_write(restriction, written_itself=False, has_history=_has_history(view)))
+    view.__class__ = Tensor          # its attributes are plain slots again from here
     base, specs = view_base(view)
     with enable_grad():              # the history is needed even when read under no_grad
         view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
@@ -247,6 +249,16 @@ def _history_slot(name):
     return property(read, overwrite)
 
 
+def _restricted_requires_grad(view):
+    """``_requires_grad`` of a stale view: a restricted one has no history to make (asking for its
+    ``grad_fn`` raises), and answers as torch's view does, its own flag or its base's (so
+    ``piece + 1`` raises in a graph and works under no_grad)."""
+    if "_restriction" not in view.__dict__:
+        _regenerate(view)
+        return Tensor._requires_grad.__get__(view)
+    return Tensor._requires_grad.__get__(view) or view_base(view)[0]._requires_grad
+
+
 class _StaleView(Tensor):
     """A view whose base changed in place since its history was made (see ``refresh_views``).
 
@@ -257,5 +269,5 @@ class _StaleView(Tensor):
 
     __slots__ = ()
     grad_fn = _history_slot("grad_fn")
-    _requires_grad = _history_slot("_requires_grad")
+    _requires_grad = property(_restricted_requires_grad, _history_slot("_requires_grad").fset)
     _output_nr = _history_slot("_output_nr")

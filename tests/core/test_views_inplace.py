@@ -294,6 +294,139 @@ def test_an_input_no_gradient_needs_is_not_saved_as_torch():
     assert run(minigrad) == run(torch)
 
 
+# inputs torch's node saves though minigrad's formula does not read them (the gradient is zeros,
+# or other arrays stand for them): a write to one stops backward all the same, before the formula
+def _written_after(op, *inputs):
+    """``op(*inputs)``, then every input that is no leaf written in place (a leaf needing a
+    gradient may not be); the inputs kept alive, as torch's message names their makers."""
+    KEPT.append(inputs)
+    result = op(*inputs)
+    for tensor in inputs:
+        if not (tensor.requires_grad and tensor.is_leaf):
+            tensor.mul_(2)
+    return result
+
+
+def _through_constant(x, op, *others):
+    """``op(constant, *others)`` with a constant input (no gradient) that torch saves all the same."""
+    return _written_after(op, x.detach() + 1, *others)
+
+
+SAVED_BUT_UNREAD = {
+    "layer_norm input": lambda lib, x: _written_after(
+        lambda a: lib.nn.functional.layer_norm(a, (3,)), x.clone()),
+    "layer_norm input of the weight's gradient": lambda lib, x: _through_constant(
+        x, lambda a, w: lib.nn.functional.layer_norm(a, (3,), w), x),
+    "layer_norm bias": lambda lib, x: _written_after(
+        lambda w, b: lib.nn.functional.layer_norm(w.detach(), (3,), w, b), x, x.clone()),
+    "div trunc other": lambda lib, x: _through_constant(
+        x, lambda b, a: lib.div(a, b, rounding_mode="trunc"), x),
+    "div floor self, other needing a gradient": lambda lib, x: _through_constant(
+        x, lambda a, b: lib.div(a, b, rounding_mode="floor"), x),
+    "masked_select self": lambda lib, x: _written_after(
+        lambda a: lib.masked_select(a, a > 1), x.clone()),
+    "gather self": lambda lib, x: _written_after(
+        lambda a: lib.gather(a, 0, lib.tensor([2, 0])), x.clone()),
+    "conv1d input": lambda lib, x: _through_constant(
+        x, lambda a, w: lib.nn.functional.conv1d(a.view(1, 1, 3), w.view(1, 1, 3)), x),
+    "conv_transpose1d input": lambda lib, x: _through_constant(
+        x, lambda a, w: lib.nn.functional.conv_transpose1d(a.view(1, 1, 3), w.view(1, 1, 3)), x),
+}
+
+
+def _index_written(lib, x, op, index):
+    """``op(x * 1, index)``, then ``index`` written in place: torch's node saved it."""
+    KEPT.append(index)
+    result = op(x * 1, index)
+    index.fill_(0)
+    return result
+
+
+# the indices, masks and conditions torch's nodes save (no gradient flows to them)
+SAVED_CONSTANTS = {
+    "bool mask index": lambda lib, x: _index_written(
+        lib, x, lambda a, m: a[m], lib.tensor([True, False, True])),
+    "int index": lambda lib, x: _index_written(lib, x, lambda a, i: a[i], lib.tensor([2, 0])),
+    "index_put": lambda lib, x: _index_written(lib, x, _index_put, lib.tensor([True, False, True])),
+    "gather index": lambda lib, x: _index_written(
+        lib, x, lambda a, i: lib.gather(a, 0, i), lib.tensor([2, 1])),
+    "scatter index": lambda lib, x: _index_written(
+        lib, x, lambda a, i: a.scatter(0, i, 1.0), lib.tensor([2, 1])),
+    "index_select index": lambda lib, x: _index_written(
+        lib, x, lambda a, i: a.index_select(0, i), lib.tensor([2, 1])),
+    "masked_fill mask": lambda lib, x: _index_written(
+        lib, x, lambda a, m: a.masked_fill(m, 1.0), lib.tensor([True, False, False])),
+    "masked_select mask": lambda lib, x: _index_written(
+        lib, x, lambda a, m: lib.masked_select(a, m), lib.tensor([True, False, True])),
+    "where condition": lambda lib, x: _index_written(
+        lib, x, lambda a, c: lib.where(c, a, 0.0), lib.tensor([True, False, True])),
+}
+
+
+def _index_put(a, mask):
+    a[mask] = 5.0
+    return a
+
+
+@pytest.mark.parametrize("write", SAVED_CONSTANTS.values(), ids=SAVED_CONSTANTS.keys())
+def test_in_place_write_of_an_index_torch_saves_raises_like_torch(write):
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        write(lib, x).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_saved_versions_are_checked_before_the_formula_runs_as_torch():
+    """floor_divide's node raises "not implemented"; a later node that saved its result is
+    unpacked first, so torch names the in-place write (layer_norm saved the quotient)."""
+    def action(lib):
+        x = lib.tensor([-0.6, -0.2, -0.5], dtype=lib.float64, requires_grad=True)
+        quotient = lib.tensor([7, 3, 9]) // x
+        KEPT.append(quotient)
+        normalized = lib.nn.functional.layer_norm(quotient, (3,))
+        quotient.fill_(0.5)
+        normalized.amin().backward()
+    assert_raises_like_torch(action)
+
+
+def test_a_node_that_saved_only_an_index_frees_it_after_backward_as_torch():
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        y = (x * 1)[lib.tensor([2, 0])]
+        y.sum().backward(retain_graph=False)
+        y.sum().backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("write", SAVED_BUT_UNREAD.values(), ids=SAVED_BUT_UNREAD.keys())
+def test_in_place_write_of_an_input_torch_saves_raises_like_torch(write):
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        write(lib, x).sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_rounding_div_saves_self_only_for_the_divisors_gradient_as_torch():
+    def run(lib):
+        x = lib.tensor([4.0, 5.0], dtype=lib.float64, requires_grad=True)
+        numerator = x * 1
+        quotient = lib.div(numerator, lib.tensor([2.0, 3.0], dtype=lib.float64), rounding_mode="floor")
+        numerator.add_(1)          # not saved: the divisor needs no gradient
+        quotient.sum().backward()
+        return x.grad.tolist()
+    assert run(minigrad) == run(torch)
+
+
+def test_logaddexp_does_not_save_its_result_as_torch():
+    def run(lib):
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        y = lib.logaddexp(x, lib.tensor([1.0, 2.0], dtype=lib.float64))
+        y[0:1] = 0.8          # torch's node saved the inputs only
+        y.sum().backward()
+        return x.grad.tolist()
+    assert run(minigrad) == run(torch)
+
+
 # ---- views torch refuses to write ----------------------------------------------------------
 @pytest.mark.parametrize("split", ["split", "split_sizes", "chunk", "unbind"])
 def test_inplace_on_an_output_of_a_multi_view_op_raises_like_torch(split):
@@ -513,3 +646,71 @@ def test_views_are_regenerated_only_when_used(monkeypatch):
     assert len(made) == 1
     assert x.grad[3].tolist() == [6.0] * 4 and x.grad.sum().item() == 6.0 * 4
     assert rows[3].grad_fn.name() == "AsStridedBackward0"
+
+
+# ---- restricted views (outputs of split/unbind, views made in no_grad mode) ----------------
+# torch has no history to regenerate for them: asking for one raises, wherever it is asked
+RESTRICTED_USES = {
+    "grad_fn": lambda lib, piece: piece.grad_fn,
+    "is_leaf": lambda lib, piece: piece.is_leaf,
+    "retain_grad": lambda lib, piece: piece.retain_grad(),
+    "an op in a graph": lambda lib, piece: piece + 1,
+    "grad_fn under no_grad": lambda lib, piece: _under_no_grad(lib, lambda: piece.grad_fn),
+}
+
+
+def _under_no_grad(lib, action):
+    with lib.no_grad():
+        return action()
+
+
+@pytest.mark.parametrize("use", RESTRICTED_USES)
+@pytest.mark.parametrize("split", ["split", "unbind"])
+def test_restricted_view_after_its_base_changed_raises_when_its_history_is_asked(split, use):
+    def action(lib):
+        base = lib.ones(2, 3, requires_grad=True) * 1
+        piece = base.split(1)[0] if split == "split" else base.unbind(0)[1]
+        base.mul_(2)
+        RESTRICTED_USES[use](lib, piece)
+    assert_raises_like_torch(action)
+
+
+def test_restricted_view_after_its_base_changed_still_works_without_a_graph():
+    for lib in (torch, minigrad):
+        base = lib.ones(2, 3, requires_grad=True) * 1
+        piece = base.split(1)[0]
+        base.mul_(2)
+        with lib.no_grad():
+            assert (piece + 1).tolist() == [[3.0, 3.0, 3.0]]
+        assert piece.requires_grad and piece.detach().tolist() == [[2.0, 2.0, 2.0]]
+        assert repr(piece) == "tensor([[2., 2., 2.]], grad_fn=<Invalid>)"
+
+
+RESTRICTED_WRITES = {
+    # the restriction comes before "a view of a leaf"
+    "split of a leaf": lambda lib, w: lib.ones(2, 3, requires_grad=True).split(1)[0].mul_(2),
+    "unbind of a leaf": lambda lib, w: lib.ones(2, 3, requires_grad=True).unbind(0)[0].zero_(),
+    # a piece of a tensor that needs no gradient, written with one that does (torch's check
+    # looks at all the op's inputs): named as a view made in no_grad mode, before the dtype check
+    "piece of a constant": lambda lib, w: lib.ones(2, 3).split(1)[0].add_(w),
+    "int piece of a constant": lambda lib, w: lib.ones(2, 3, dtype=lib.int8).split(1)[0].pow_(w),
+    # a view of such a piece is restricted too (torch propagates the creation meta)
+    "view of a piece": lambda lib, w: lib.ones(2, 3).chunk(1, 1)[0].permute(1, 0).add_(w.t()),
+}
+
+
+def test_copy_into_an_integer_piece_is_not_recorded_so_not_refused_as_torch():
+    """torch's copy_ records no write into integers, so the restriction does not apply (its other
+    in-place ops, ``int_piece.pow_(w)`` above, ask the inputs only)."""
+    for lib in (torch, minigrad):
+        base = lib.tensor([[1, 2], [3, 4]])
+        piece = base.split(1)[0]
+        piece.copy_(lib.tensor([[1.5, 2.5]], requires_grad=True))
+        piece[0:1, :] = lib.tensor([[7.0, 8.0]], requires_grad=True)
+        assert base.tolist() == [[7, 8], [3, 4]] and not piece.requires_grad
+
+
+@pytest.mark.parametrize("write", RESTRICTED_WRITES)
+def test_write_to_a_restricted_view_raises_like_torch(write):
+    assert_raises_like_torch(lambda lib: RESTRICTED_WRITES[write](
+        lib, lib.ones(1, 3, requires_grad=True)))

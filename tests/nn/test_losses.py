@@ -338,6 +338,35 @@ def test_kl_div_with_input_and_target_gradients(log_target, reduction, dtype):
         compare(ours, theirs, [log_probs, target], [True, True], dtype)
 
 
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_broadcasts_a_smaller_target_in_its_gradients(log_target, reduction):
+    """A 0-d (or smaller) target broadcast against the input: each gradient has its own shape."""
+    log_probs = numpy.log(RNG.uniform(0.1, 1, (2, 3)))
+    target = numpy.array(0.4 if not log_target else -0.9)
+    ours, theirs = both("kl_div", reduction=reduction, log_target=log_target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compare(ours, theirs, [log_probs, target], [True, True], "float64")
+
+
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_saves_what_torchs_composite_saves(log_target):
+    """``exp(t) * (t - x)`` saves new tensors (writing the target afterwards is fine); ``xlogy(t, t)
+    - t * x`` saves the target (writing it stops backward), as torch."""
+    def run(lib):
+        x = lib.tensor([-1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        target = lib.tensor([0.25, 0.5], dtype=lib.float64)
+        loss = lib.nn.functional.kl_div(x * 1, target, reduction="sum", log_target=log_target)
+        target.mul_(2)
+        try:
+            loss.backward()
+        except RuntimeError as error:
+            return str(error).split(" Hint:")[0].replace("torch.", "minigrad.")
+        return x.grad.tolist()
+    assert run(minigrad) == run(torch)
+
+
 def test_kl_div_zero_target_contributes_zero_and_mean_warns():
     with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
         loss = F.kl_div(minigrad.tensor([-1.0, -2.0]), minigrad.tensor([0.0, 0.5]), reduction="mean")

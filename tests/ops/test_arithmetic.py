@@ -412,3 +412,46 @@ def test_power_by_a_number_out_of_float32_range_as_torch(exponent, dtype):
     """torch keeps a float32 power's exponent in double (0 ** 1e-300 is 0, not 0 ** 0 = 1);
     float16 rounds it to half."""
     assert_same(lambda m: m.tensor([0.0, 2.0, 0.5]).to(getattr(m, dtype)) ** exponent)
+
+
+# torch's backward formulas compute with a saved bool operand itself, and refuse ``-`` on it
+BOOL_OPERAND_BACKWARDS = {
+    "x ** mask": lambda lib, x, mask: x ** mask,
+    "pow(x, 0-d mask)": lambda lib, x, mask: lib.pow(x, mask[0]),
+    "pow_ by a mask": lambda lib, x, mask: (x * 1).pow_(mask),
+    "mask ** x": lambda lib, x, mask: lib.pow(mask, x),
+    "logaddexp(x, mask)": lambda lib, x, mask: lib.logaddexp(x, mask),
+    "logaddexp(mask, x)": lambda lib, x, mask: lib.logaddexp(mask, x),
+    "atan2(mask, x)": lambda lib, x, mask: lib.atan2(mask, x),
+    "atan2(x, mask)": lambda lib, x, mask: lib.atan2(x, mask),
+}
+
+
+@pytest.mark.parametrize("op", BOOL_OPERAND_BACKWARDS.values(), ids=BOOL_OPERAND_BACKWARDS.keys())
+def test_backward_through_a_bool_operand_matches_torch(op):
+    def run(lib):
+        x = lib.tensor([0.5, 1.5], dtype=lib.float64, requires_grad=True)
+        try:
+            op(lib, x, lib.tensor([True, False])).sum().backward()
+        except RuntimeError as error:
+            return str(error)
+        return x.grad.tolist()
+    assert run(minigrad) == run(torch)
+
+
+@pytest.mark.parametrize("op", ["div_", "mul_", "pow_", "sub_", "remainder_", "copy_"])
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_in_place_op_with_a_wider_operand_keeps_its_own_node_as_torch(op, dtype):
+    """``x32 /= y64`` computes in float64 and writes float32: the tensor's history is the op's own
+    node (DivBackward0, no ToCopy after it), which names it when a saved copy is written later."""
+    def run(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=getattr(lib, dtype), requires_grad=True)
+        w = lib.tensor([1.25, -0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        getattr(y, op)(w)
+        (y * y).sum().backward()
+        return y.grad_fn.name(), str(y.dtype).split(".")[1], x.grad.tolist(), w.grad.tolist()
+    mine, theirs = run(minigrad), run(torch)
+    assert mine[:2] == theirs[:2]
+    numpy.testing.assert_allclose(mine[2], theirs[2], rtol=1e-3)
+    numpy.testing.assert_allclose(mine[3], theirs[3], rtol=1e-3)

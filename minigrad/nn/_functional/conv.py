@@ -63,6 +63,8 @@ class Convolution(Function):
         xp = array_module(x)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.input_shape = x.shape
+        # the input too, unread (the columns stand for it), as torch's node saves it
+        self.save_for_backward(weight, x)
         if any(before or after for before, after in padding):
             x = xp.pad(x, ((0, 0), (0, 0)) + padding)
         self.padded_shape = x.shape[2:]
@@ -76,7 +78,6 @@ class Convolution(Function):
             output += bias[0].reshape((out_channels,) + (1,) * len(kernel_size))
         # the columns are the weight's gradient operand: keep them rather than build them twice
         self.columns = columns if self.needs_input_grad[1] else None
-        self.save_for_backward(weight)
         self.has_bias = bool(bias)
         return output
 
@@ -106,7 +107,7 @@ class Convolution(Function):
         return output
 
     def backward(self, grad_output):
-        (weight,) = self.saved_tensors
+        weight, _ = self.saved_tensors
         out_channels, group_channels, kernel_size = weight.shape[0], weight.shape[1], weight.shape[2:]
         n, groups, dims = grad_output.shape[0], self.groups, len(kernel_size)
         pixels = n * math.prod(self.out_shape)
@@ -324,7 +325,7 @@ class ConvolutionTranspose(Function):
         if bias:
             output += bias[0].reshape((out_channels,) + (1,) * dims)
         self.inputs = inputs if self.needs_input_grad[1] else None
-        self.save_for_backward(weight)
+        self.save_for_backward(weight, x)   # x unread (``inputs`` stands for it), as torch's node saves it
         self.has_bias = bool(bias)
         return output
 
@@ -355,7 +356,7 @@ class ConvolutionTranspose(Function):
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
-        (weight,) = self.saved_tensors
+        weight, _ = self.saved_tensors
         n, in_channels, groups = self.input_shape[0], self.input_shape[1], self.groups
         kernel_size, spatial, dims = weight.shape[2:], self.input_shape[2:], len(weight.shape[2:])
         full = xp.pad(grad_output, ((0, 0), (0, 0)) + tuple((p, p) for p in self.padding))

@@ -594,26 +594,36 @@ class KLDivergence(Function):
         xp = array_module(x)
         self.log_target, self.reduction, self.denominator = log_target, reduction, denominator
         self.batchmean = batchmean
-        self.save_for_backward(x, t)
+        self.inputs_meta = (x.shape, x.dtype), (t.shape, t.dtype)
+        self.shape = broadcast_shapes(x.shape, t.shape)
+        # what torch's composite saves: for exp(t) * (t - x) two new tensors, neither input (a later
+        # write to them changes nothing here); for xlogy(t, t) - t * x the target, and the input
+        # for the target's gradient, so that writing them in place stops backward as in torch
         if log_target:
-            loss = xp.exp(t) * (t - x)
+            probabilities, difference = xp.exp(t), t - x
+            self.save_for_backward(probabilities, difference)
+            loss = probabilities * difference
         else:
+            self.save_for_backward(x if self.needs_input_grad[1] else None, t)
             # torch's xlogy(t, t): 0 at t = 0, NaN for a negative target (log of a negative number)
             with xp.errstate(invalid="ignore", divide="ignore"):
                 loss = xp.where(t == 0, 0, t * xp.log(xp.where(t == 0, 1, t))) - t * x
         return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, denominator)
 
     def backward(self, grad_output):
-        x, t = self.saved_tensors
-        xp = array_module(x)
-        g = _reduction_scale(xp, grad_output, self.reduction, self.denominator, x.dtype)
+        (x_shape, x_dtype), (t_shape, t_dtype) = self.inputs_meta
+        xp = array_module(grad_output)
+        g = _reduction_scale(xp, grad_output, self.reduction, self.denominator, x_dtype)
+        # a reduced loss's gradient is one number: spread over the broadcast shape before sum_to
+        g = xp.broadcast_to(g, self.shape) if g.shape != self.shape else g
         grad_x = grad_t = None
         # the backward of torch's composite, step by step (so infinities meet zeros as in torch)
         if self.log_target:       # exp(t) * (t - x)
-            probabilities = xp.exp(t)
+            probabilities, difference = self.saved_tensors
             grad_x = -(g * probabilities) if self.needs_input_grad[0] else None
-            grad_t = g * (t - x) * probabilities + g * probabilities if self.needs_input_grad[1] else None
+            grad_t = g * difference * probabilities + g * probabilities if self.needs_input_grad[1] else None
         else:                     # xlogy(t, t) - t * x
+            x, t = self.saved_tensors
             grad_x = -g * t if self.needs_input_grad[0] else None
             if self.needs_input_grad[1]:
                 with xp.errstate(invalid="ignore", divide="ignore"):
@@ -621,8 +631,17 @@ class KLDivergence(Function):
                     # or where t is 0) plus g * t / t (NaN at t = 0)
                     xlogy_g = xp.where(((g == 0) & ~xp.isnan(t)) | (t == 0), 0, g * xp.log(t))
                     grad_t = xlogy_g + g * t / t + -g * x
-        return (None if grad_x is None else astype(sum_to(grad_x, x.shape), x.dtype),
-                None if grad_t is None else astype(sum_to(grad_t, t.shape), t.dtype))
+        return (None if grad_x is None else astype(sum_to(grad_x, x_shape), x_dtype),
+                None if grad_t is None else astype(sum_to(grad_t, t_shape), t_dtype))
+
+
+class KLDivergenceLogTarget(KLDivergence):
+    """``KLDivergence`` with log-space targets: it saves ``exp(t)`` and ``t - x``, values of its own
+    (as torch's composite), so a backward recorded as a graph recomputes them from the inputs."""
+
+    def composite(self, x, t):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
+        return _reduce_tensor(t.exp() * (t - x), self.reduction, self.denominator)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -641,7 +660,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     input, target = as_operands(input, target)
     shape = broadcast_shapes(input.array.shape, target.array.shape)
     denominator = (shape[0] if shape else 1) if reduction == "batchmean" else math.prod(shape)
-    return KLDivergence.apply(input, target, log_target=log_target,
-                              reduction="mean" if reduction == "batchmean" else reduction,
-                              denominator=denominator, batchmean=reduction == "batchmean")
+    node = KLDivergenceLogTarget if log_target else KLDivergence
+    return node.apply(input, target, log_target=log_target,
+                      reduction="mean" if reduction == "batchmean" else reduction,
+                      denominator=denominator, batchmean=reduction == "batchmean")
 

@@ -46,7 +46,8 @@ class LayerNorm(Function):
             rstd = _overflowed_moments(xp, x, axes, mean, rstd)
         normalized = centered * rstd
         weight = affine[0] if has_weight else None
-        self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
+        # x and bias too, unread: torch saves them, so writing them in place stops backward
+        self.save_for_backward(normalized, rstd, x, *affine)
         output = normalized * weight if has_weight else normalized.copy()
         if has_bias:
             output += affine[-1]
@@ -62,7 +63,8 @@ class LayerNorm(Function):
         return output + affine[-1] if self.has_bias else output
 
     def backward(self, grad_output):
-        normalized, rstd, *weight = self.saved_tensors
+        normalized, rstd, _, *affine = self.saved_tensors
+        weight = affine[:1] if self.has_weight else ()
         axes = tuple(range(len(self.leading), grad_output.ndim))
         grads = []
         if self.needs_input_grad[0]:
