@@ -368,14 +368,6 @@ def _index_put(a, mask):
     return a
 
 
-@pytest.mark.parametrize("write", SAVED_CONSTANTS.values(), ids=SAVED_CONSTANTS.keys())
-def test_in_place_write_of_an_index_torch_saves_raises_like_torch(write):
-    def action(lib):
-        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
-        write(lib, x).sum().backward()
-    assert_raises_like_torch(action)
-
-
 def test_saved_versions_are_checked_before_the_formula_runs_as_torch():
     """floor_divide's node raises "not implemented"; a later node that saved its result is
     unpacked first, so torch names the in-place write (layer_norm saved the quotient)."""
@@ -398,8 +390,11 @@ def test_a_node_that_saved_only_an_index_frees_it_after_backward_as_torch():
     assert_raises_like_torch(action)
 
 
-@pytest.mark.parametrize("write", SAVED_BUT_UNREAD.values(), ids=SAVED_BUT_UNREAD.keys())
-def test_in_place_write_of_an_input_torch_saves_raises_like_torch(write):
+SAVED_BY_TORCH = {**SAVED_BUT_UNREAD, **SAVED_CONSTANTS}
+
+
+@pytest.mark.parametrize("write", SAVED_BY_TORCH.values(), ids=SAVED_BY_TORCH.keys())
+def test_in_place_write_of_an_input_or_index_torch_saves_raises_like_torch(write):
     def action(lib):
         x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
         write(lib, x).sum().backward()
