@@ -18,6 +18,7 @@ from ..core.tensor import Tensor
 from .arithmetic import as_operands
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
+from .tensor_namespace import astype
 from .unary import _tensor
 
 
@@ -203,22 +204,33 @@ def _float_operands(input, other, name):
 
 
 class Atan2(Function):
-    """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)."""
+    """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
+
+    torch's ``atan2_backward``: ``recip = 1 / (a*a + b*b)`` with each square taken in its
+    operand's own dtype (a float16 ``b`` squares to inf above 255, before promotion), and
+    ``recip`` set to 0 where it is inf (the point (0, 0), or squares that underflow), so
+    those gradients are a signed 0 rather than NaN.
+    """
 
     differentiable_backward = True
 
-    def forward(self, a, b):
+    def forward(self, a, b, square_dtypes=(None, None)):
         self.save_for_backward(a, b)
+        # (source dtype, promoted dtype) of an operand that was promoted, else None
+        self.square_casts = tuple(None if dtype is None or dtype == x.dtype else (dtype, x.dtype)
+                                  for x, dtype in zip((a, b), square_dtypes))
         return array_module(a).arctan2(a, b)
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
         xp = array_module(a)
-        squared_norm = a * a + b * b
-        # torch masks the point (0, 0), where 1 / (a^2 + b^2) is inf: its gradient there is 0
-        scale = xp.where(squared_norm == 0, 0, grad_output / xp.where(squared_norm == 0, 1, squared_norm))
-        grad_a = sum_to(scale * b, a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(-scale * a, b.shape) if self.needs_input_grad[1] else None
+        squares = [x * x if cast is None else astype(astype(x * x, cast[0]), cast[1])
+                   for x, cast in zip((a, b), self.square_casts)]
+        with xp.errstate(divide="ignore", over="ignore"):
+            recip = 1 / (squares[0] + squares[1])
+        recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
+        grad_a = sum_to(grad_output * b * recip, a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * -a * recip, b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -265,7 +277,12 @@ class Hypot(Function):
 
 
 def atan2(input, other):
-    return Atan2.apply(*_float_operands(input, other, "atan2"))
+    a, b = _float_operands(input, other, "atan2")
+    # the float dtypes torch squares the operands in, before they meet in the promoted dtype
+    # (an integer square is exact there, short of int64 overflow, so it needs no rounding)
+    square_dtypes = tuple(x.array.dtype if isinstance(x, Tensor) and x.array.dtype.kind == "f" else None
+                          for x in (input, other))
+    return Atan2.apply(a, b, square_dtypes=square_dtypes)
 
 
 arctan2 = atan2

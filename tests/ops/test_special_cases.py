@@ -1,7 +1,10 @@
 """Special cases the differential fuzzer (tests/fuzz) found, each held against torch:
 integer maths, Python ints wrapping into integer types, tensor() with an explicit dtype."""
+import numpy
 import pytest
+import torch
 
+import minigrad
 from _op_parity import assert_same
 
 INTEGER_MATHS = [
@@ -102,6 +105,29 @@ def test_values_and_gradients_at_special_points_match_torch(expression, values):
         (out * weights).sum().backward()
         return out.detach(), [x.grad for x in inputs]
     assert_same(action)
+
+
+ATAN2_POINTS = [0.0, -0.0, 1.0, -1.156, 300.0, INF, -INF, NAN, 1e-30, 3e38, 1e308, 5e-324]
+
+
+@pytest.mark.parametrize("dtypes", [("float64", "float64"), ("float32", "float32"), ("float64", "float16"),
+                                    ("float16", "float32"), ("float16", "int64")])
+def test_atan2_gradient_as_torch_squares_each_operand_in_its_dtype_and_zeroes_inf_reciprocals(dtypes):
+    # torch: recip = 1 / (a*a + b*b), each square in its operand's dtype (a float16 300 squares
+    # to inf; a float16 -1.156 squares to 1.336, not 1.336336), and 0 where recip is inf (the
+    # point (0, 0), squares that underflow); compared to a few ulps (the two atan2s differ there)
+    def gradients(lib):
+        a = [x for x in ATAN2_POINTS for _ in ATAN2_POINTS]
+        b = [y for _ in ATAN2_POINTS for y in ATAN2_POINTS]
+        if dtypes[1] == "int64":
+            b = [7 if y != y or abs(y) == INF else int(max(-1000.0, min(1000.0, y))) for y in b]
+        x = lib.tensor(a, dtype=getattr(lib, dtypes[0]), requires_grad=True)
+        y = lib.tensor(b, dtype=getattr(lib, dtypes[1]), requires_grad=dtypes[1] != "int64")
+        out = lib.atan2(x, y)
+        (out * lib.tensor(numpy.linspace(-1.5, 2.0, out.numel()), dtype=out.dtype)).sum().backward()
+        return [numpy.array(t.tolist()) for t in (x.grad, y.grad) if t is not None]
+    for ours, theirs in zip(gradients(minigrad), gradients(torch), strict=True):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)   # NaN and inf where torch's
 
 
 @pytest.mark.parametrize("expression", [
