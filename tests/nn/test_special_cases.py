@@ -125,12 +125,45 @@ def test_embedding_index_out_of_range_keeps_torch_words_then_names_index_and_siz
     ([[2e19, 2e19, 2e19]], "float32"),                                         # mean squared overflows
     ([[1e19, 1e19, -1e19]], "float32"),
     ([[1e300, -1e300, 1e100], [1e160, -1e160, 0.0]], "float64"),              # only the variance overflows
+    # torch's Welford order decides: a late huge value overflows M2 (rstd 0, the bias), a lone
+    # one overflows the merge of the empty vector lanes (NaN), a full vector's lanes merge last
+    ([[36.28, -122.39, 141.78, -56.99, -89.09, -115.46, -52.12, 18.32, 3e38, 0.0]], "float32"),
+    ([[1e308, -30.4, -104.8, -39.6, -109.1, -135.5]], "float64"),
+    ([[0.0, 0.0, 0.0, 1.5e154], [0.0, 0.0, 1.5e154, 0.0], [1.5e154, 0.0, 0.0, 0.0]], "float64"),
+    ([[-0.176565, 0.158337, 5e-324, 0.0, -0.182036, 1e+308, -0.041369, 0.385103, -1.213238, -1.012975]],
+     "float64"),
+    ([[2e19, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0]], "float32"),
+    ([[9.2, 60000.0, 75.7, 12.8, 6e-08, 62.9], [60000.0, -60000.0, 1.0, 2.0, 3.0, 4.0]], "float16"),
+    ([[60000.0] * 3 + [-60000.0] * 3 + [1.0] * 12] * 2, "float16"),         # a float16 vector is 16 wide
 ])
 def test_layer_norm_on_overflowing_rows_matches_torch(rows, dtype):
     def action(lib):
         dt = getattr(lib, dtype)
-        return lib.nn.functional.layer_norm(lib.tensor(rows, dtype=dt), (3,), lib.ones(3, dtype=dt),
-                                            lib.full((3,), 0.5, dtype=dt)).abs()   # abs: no -0.0
+        size = len(rows[0])
+        return lib.nn.functional.layer_norm(lib.tensor(rows, dtype=dt), (size,), lib.ones(size, dtype=dt),
+                                            lib.full((size,), 0.5, dtype=dt)).abs()   # abs: no -0.0
+    assert_same(action)
+
+
+@pytest.mark.parametrize("row, dtype", [([36.28, -122.39, 141.78, -56.99, 3e38, 0.0], "float32"),
+                                        ([1e308, -30.4, -104.8, -39.6, -109.1, -135.5], "float64")])
+def test_layer_norm_gradient_of_an_overflowing_row_is_nan_as_torchs(row, dtype):
+    # rstd is 0 there (M2 overflowed) and sum(grad * x) inf: torch's dx = a*g + b*x + c is NaN, not 0
+    def action(lib):
+        x = lib.tensor([row, [1.0, 2.0, 4.0, 8.0, 0.5, 0.25]], dtype=getattr(lib, dtype), requires_grad=True)
+        out = lib.nn.functional.layer_norm(x, (6,))
+        (out * 2.0).sum().backward()
+        return out.detach().abs(), [[round(v, 4) for v in r] for r in x.grad.tolist()]
+    assert_same(action)
+
+
+def test_float16_layer_norm_is_computed_in_float32_as_torchs():
+    # 60000 squared overflows float16 but not float32, where torch takes the moments
+    def action(lib):
+        x = lib.tensor([[60000.0, -60000.0, 1.0, 2.0]], dtype=lib.float16, requires_grad=True)
+        out = lib.nn.LayerNorm((4,), dtype=lib.float16)(x)
+        out.sum().backward()
+        return out.tolist(), out.dtype, x.grad.dtype
     assert_same(action)
 
 
