@@ -189,3 +189,17 @@ def test_hardtanh_gradient_at_nan_follows_torchs_vector_and_scalar_loops(activat
         eval(f"lib.nn.functional.{activation}", {"lib": lib, "x": x}).sum().backward()
         return x.grad.tolist()
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "one element"])
+def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):
+    # torch gives a contiguous float32/float16 tensor of 2+ elements to oneDNN: x * (1 + erf)
+    # overflows above half the float32 maximum and +inf becomes NaN; other layouts keep inf
+    def action(lib):
+        big = 6e4 if dtype == "float16" else 3e38
+        x = lib.tensor([[INF, big, NAN, -INF, -big], [1.0, 1.7e38 if dtype != "float16" else 3e4, 0.5, -8.0, 0.0]],
+                       dtype=getattr(lib, dtype))
+        x = {"contiguous": x, "transposed": x.t(), "one element": x[0, :1]}[layout]
+        return [f"{v:.4g}" for v in lib.nn.functional.gelu(x).reshape(-1).tolist()]
+    assert_same(action)

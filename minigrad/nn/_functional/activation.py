@@ -133,9 +133,16 @@ class Gelu(Pointwise):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
             return 0.5 * x * (1 + xp.tanh(inner))
-        if x.dtype.itemsize < 4:
-            x = x.astype(xp.float32)      # half precision computed in float32, rounded by forward
-        return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
+        if x.dtype.itemsize > 4 or x.size < 2 or not x.flags.c_contiguous:
+            return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
+        # torch hands a contiguous float32 (or half, computed in float32) tensor of more than
+        # one element to oneDNN's gelu_erf, which multiplies x by (1 + erf) before halving it:
+        # above half the float32 maximum that overflows to inf, and +inf itself gives NaN
+        x = x.astype(xp.float32, copy=False)
+        result = x * (1 + special.erf(x * (1 / math.sqrt(2.0)))) * 0.5
+        if not xp.isfinite(result).all():
+            result[x == xp.inf] = xp.nan
+        return result
 
     @staticmethod
     def derivative(xp, x, approximate):
