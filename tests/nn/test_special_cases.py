@@ -203,3 +203,17 @@ def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):
         x = {"contiguous": x, "transposed": x.t(), "one element": x[0, :1]}[layout]
         return [f"{v:.4g}" for v in lib.nn.functional.gelu(x).reshape(-1).tolist()]
     assert_same(action)
+
+
+@pytest.mark.parametrize("size", [3, 16, 17, 33, 40])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_hardswish_gradient_at_its_ends_and_at_nan_as_torch(dtype, size):
+    # torch: 0 at -3, 1 at 3; NaN gives NaN in its vector loop (two vectors a step), passes the
+    # gradient in its scalar tail; float16 computed in float32 (60000 does not overflow)
+    def action(lib):
+        values = numpy.resize([-3.0, 3.0, NAN, 60000.0, -2.5, 2.0, -4.0], size)
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        out = lib.nn.functional.hardswish(x)
+        out.sum().backward()
+        return out.tolist(), x.grad.tolist()
+    assert_same(action)

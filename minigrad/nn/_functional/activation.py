@@ -68,9 +68,11 @@ class Pointwise(Function):
 _VECTOR_BYTES = 64
 
 
-def _scalar_tail_start(array):
-    """Where, in ``array`` flattened, torch's CPU kernels hand over to their scalar loop."""
-    return array.size - array.size % (_VECTOR_BYTES // array.dtype.itemsize)
+def _scalar_tail_start(array, vectors_per_step=1):
+    """Where, in ``array`` flattened, torch's CPU kernel hands over to its scalar loop (a kernel
+    written with ``cpu_kernel_vec`` takes two vectors a step, one with ``vec::map`` one)."""
+    step = vectors_per_step * _VECTOR_BYTES // array.dtype.itemsize
+    return array.size - array.size % step
 
 
 class Hardtanh(Pointwise):
@@ -220,19 +222,36 @@ class Hardsigmoid(Pointwise):
 
 
 class Hardswish(Pointwise):
-    """``x * relu6(x + 3) / 6``; derivative ``(2x + 3) / 6`` on [-3, 3] (torch's ends)."""
+    """``x * relu6(x + 3) / 6`` (float16 computed in float32, as torch's); derivative
+    ``x / 3 + 1/2`` on (-3, 3), 0 from -3 down, 1 from 3 up (torch's ends).  At NaN torch's
+    scalar loop takes the last branch (gradient passed), its vector loop, two vectors a step,
+    gives NaN."""
 
     @staticmethod
     def function(xp, x):
+        if x.dtype.itemsize < 4:
+            x = x.astype(xp.float32)      # half precision computed in float32, rounded by forward
         return x * xp.clip(x + 3, 0, 6) / 6
 
     @staticmethod
     def derivative(xp, x):
-        return xp.where(x < -3, 0.0, xp.where(x <= 3, x / 3 + 0.5, 1.0))
+        x_array = x.array if hasattr(x, "array") else x
+        if x_array.dtype.itemsize < 4:
+            x = astype(x, numpy.float32)       # torch's float16 backward computes in float32 too
+        derivative = xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0))
+        if x_array.dtype.kind != "f":
+            return derivative
+        vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
+        nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
+        if not nan_in_vectors.any():
+            return derivative
+        nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
+        nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
+        return xp.where(nan_in_vector_loop, float("nan"), derivative)
 
     @staticmethod
     def cut_off(x):
-        return x < -3
+        return x <= -3
 
 
 class Threshold(Pointwise):
