@@ -107,6 +107,20 @@ def test_values_and_gradients_at_special_points_match_torch(expression, values):
     assert_same(action)
 
 
+@pytest.mark.parametrize("expression", [
+    "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(2, 1)",        # one element: its absolute value
+    "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(3.0, 1, keepdim=True)",
+    "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(0.5, 1)",
+    "lib.tensor([[3e38, 1.0]]).norm(2, 1)",                     # two: the square overflows, as torch's
+    "lib.tensor([3e38]).norm()",
+    "lib.tensor(-3e38).norm(1)",
+    "lib.tensor([[0.0], [-2.0]]).norm(0, 1)",
+    "lib.nn.functional.normalize(lib.tensor([[-1e308], [1.5], [-0.4]], dtype=lib.float64), dim=-1)",
+])
+def test_norm_of_a_single_element_is_its_absolute_value_as_torchs(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}).tolist())
+
+
 ATAN2_POINTS = [0.0, -0.0, 1.0, -1.156, 300.0, INF, -INF, NAN, 1e-30, 3e38, 1e308, 5e-324]
 
 
