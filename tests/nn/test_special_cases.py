@@ -217,3 +217,13 @@ def test_hardswish_gradient_at_its_ends_and_at_nan_as_torch(dtype, size):
         out.sum().backward()
         return out.tolist(), x.grad.tolist()
     assert_same(action)
+
+
+def test_layer_norm_over_an_empty_shape_backward_as_torch():
+    # N = 0: torch's 1 / N is inf, and the (empty) gradients are computed without an error
+    def action(lib):
+        x, w, b = (lib.zeros((0,), requires_grad=True) for _ in range(3))
+        out = lib.nn.functional.layer_norm(x, (0,), w, b)
+        out.sum().backward()
+        return out, x.grad, w.grad, b.grad
+    assert_same(action)

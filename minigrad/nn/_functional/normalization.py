@@ -89,7 +89,7 @@ class LayerNorm(Function):
             grad_output = grad_output.astype(x.dtype)
         grads = []
         if self.needs_input_grad[0]:
-            scale = x.dtype.type(1 / math.prod(x.shape[axis] for axis in axes))
+            scale = 1 / x.dtype.type(math.prod(x.shape[axis] for axis in axes))    # inf for N = 0, as torch
             g = grad_output * weight[0] if weight else grad_output
             ds = (g * x).sum(axis=axes, keepdims=True)
             db = g.sum(axis=axes, keepdims=True)
