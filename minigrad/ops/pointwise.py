@@ -206,31 +206,39 @@ def _float_operands(input, other, name):
 class Atan2(Function):
     """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
 
-    torch's ``atan2_backward``: ``recip = 1 / (a*a + b*b)`` with each square taken in its
-    operand's own dtype (a float16 ``b`` squares to inf above 255, before promotion), and
-    ``recip`` set to 0 where it is inf (the point (0, 0), or squares that underflow), so
-    those gradients are a signed 0 rather than NaN.
+    torch's ``atan2_backward``: ``recip = 1 / (a*a + b*b)`` and ``-a``, each taken in its
+    operand's own dtype before promotion (a float16 ``b`` squares to inf above 255, a uint8
+    ``a`` squares and negates modulo 256), and ``recip`` set to 0 where it is inf (the point
+    (0, 0), or squares that underflow), so those gradients are a signed 0 rather than NaN.
     """
 
     differentiable_backward = True
 
-    def forward(self, a, b, square_dtypes=(None, None)):
+    def forward(self, a, b, source_dtypes=(None, None)):
         self.save_for_backward(a, b)
         # (source dtype, promoted dtype) of an operand that was promoted, else None
-        self.square_casts = tuple(None if dtype is None or dtype == x.dtype else (dtype, x.dtype)
-                                  for x, dtype in zip((a, b), square_dtypes))
+        self.casts = tuple(None if dtype is None or dtype == x.dtype else (dtype, x.dtype)
+                           for x, dtype in zip((a, b), source_dtypes))
         return array_module(a).arctan2(a, b)
+
+    @staticmethod
+    def _in_source_dtype(operation, x, cast):
+        """``operation(x)`` computed in the operand's own dtype, then promoted as torch's is."""
+        if cast is None:
+            return operation(x)
+        return astype(operation(astype(x, cast[0])), cast[1])
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
         xp = array_module(a)
-        squares = [x * x if cast is None else astype(astype(x * x, cast[0]), cast[1])
-                   for x, cast in zip((a, b), self.square_casts)]
         with xp.errstate(divide="ignore", over="ignore"):
+            squares = [self._in_source_dtype(lambda v: v * v, x, cast) for x, cast in zip((a, b), self.casts)]
             recip = 1 / (squares[0] + squares[1])
         recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
         grad_a = sum_to(grad_output * b * recip, a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(grad_output * -a * recip, b.shape) if self.needs_input_grad[1] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            grad_b = sum_to(grad_output * self._in_source_dtype(lambda v: -v, a, self.casts[0]) * recip, b.shape)
         return grad_a, grad_b
 
 
@@ -278,11 +286,11 @@ class Hypot(Function):
 
 def atan2(input, other):
     a, b = _float_operands(input, other, "atan2")
-    # the float dtypes torch squares the operands in, before they meet in the promoted dtype
-    # (an integer square is exact there, short of int64 overflow, so it needs no rounding)
-    square_dtypes = tuple(x.array.dtype if isinstance(x, Tensor) and x.array.dtype.kind == "f" else None
+    # the dtypes torch squares (and negates) the operands in, before they meet in the promoted one
+    # (a bool operand is left promoted: torch refuses to negate it, minigrad does not emulate that)
+    source_dtypes = tuple(x.array.dtype if isinstance(x, Tensor) and x.array.dtype.kind != "b" else None
                           for x in (input, other))
-    return Atan2.apply(a, b, square_dtypes=square_dtypes)
+    return Atan2.apply(a, b, source_dtypes=source_dtypes)
 
 
 arctan2 = atan2

@@ -177,13 +177,13 @@ def test_activations_on_integer_and_bool_tensors_as_torch(activation, dtype):
     assert_same(lambda lib: getattr(lib.nn.functional, activation)(lib.tensor([1, 0], dtype=getattr(lib, dtype))))
 
 
-@pytest.mark.parametrize("size", [5, 8, 15, 16, 25, 33, 40])
+@pytest.mark.parametrize("size", [0, 1, 5, 8, 15, 16, 25, 33, 40])      # 0: a 0-d tensor
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("activation", ["relu6(x)", "hardtanh(x)", "hardtanh(x, -2.0, 0.5)"])
 def test_hardtanh_gradient_at_nan_follows_torchs_vector_and_scalar_loops(activation, dtype, size):
     # torch's vector loop drops a NaN's gradient, its scalar tail (size % lanes) passes it
     def action(lib):
-        values = numpy.linspace(-3.0, 7.0, size)
+        values = numpy.linspace(-3.0, 7.0, size) if size else numpy.array(NAN)
         values[::3] = NAN
         x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
         eval(f"lib.nn.functional.{activation}", {"lib": lib, "x": x}).sum().backward()

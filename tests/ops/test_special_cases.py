@@ -144,6 +144,17 @@ def test_atan2_gradient_as_torch_squares_each_operand_in_its_dtype_and_zeroes_in
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)   # NaN and inf where torch's
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "int64"])
+def test_atan2_gradient_of_the_float_operand_negates_an_integer_one_in_its_dtype_as_torch(dtype):
+    # torch's d/db = grad * -a * recip takes -a in a's dtype: a uint8 4 negates to 252
+    def action(lib):
+        a = lib.tensor([[4, 9, 0], [200, 3, 1]], dtype=getattr(lib, dtype))
+        b = lib.tensor([[-1.46, 1.08, 0.0], [0.2, -1.25, 0.07]], dtype=lib.float64, requires_grad=True)
+        lib.atan2(a, b).sum().backward()
+        return [[round(v, 6) for v in row] for row in b.grad.tolist()]
+    assert_same(action)
+
+
 @pytest.mark.parametrize("expression", [
     "lib.tensor([1.0, float('nan'), 3.0, 2.0]).median()",
     "lib.tensor([[1.0, float('nan'), 3.0, float('nan')], [2.0, 1.0, 0.0, 5.0]]).median(1)",

@@ -94,7 +94,7 @@ class Hardtanh(Pointwise):
         nan_in_tail = array_module(x_array).isnan(x_array.reshape(-1)[tail:])
         if not nan_in_tail.any():
             return inside
-        inside_array = inside_array.copy()
+        inside_array = numpy.array(inside_array)     # a copy, an array even when 0-d
         inside_array.reshape(-1)[tail:] |= nan_in_tail
         return inside_array
 
