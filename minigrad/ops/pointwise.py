@@ -18,6 +18,7 @@ from ..core.tensor import Tensor
 from .arithmetic import BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, was_bool
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
+from .tensor_namespace import astype
 from .unary import _tensor
 
 
@@ -203,25 +204,44 @@ def _float_operands(input, other, name):
 
 
 class Atan2(Function):
-    """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)."""
+    """``atan2(a, b)``: d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
+
+    torch's ``atan2_backward``: ``recip = 1 / (a*a + b*b)`` and ``-a``, each taken in its
+    operand's own dtype before promotion (a float16 ``b`` squares to inf above 255, a uint8
+    ``a`` squares and negates modulo 256), and ``recip`` set to 0 where it is inf (the point
+    (0, 0), or squares that underflow), so those gradients are a signed 0 rather than NaN.
+    """
 
     differentiable_backward = True
 
-    def forward(self, a, b, bool_first=False):
+    def forward(self, a, b, source_dtypes=(None, None), bool_first=False):
         self.bool_first = bool_first       # (b's gradient takes -a: torch refuses a bool a)
         self.save_for_backward(a, b)
+        # (source dtype, promoted dtype) of an operand that was promoted, else None
+        self.casts = tuple(None if dtype is None or dtype == x.dtype else (dtype, x.dtype)
+                           for x, dtype in zip((a, b), source_dtypes))
         return array_module(a).arctan2(a, b)
+
+    @staticmethod
+    def _in_source_dtype(operation, x, cast):
+        """``operation(x)`` computed in the operand's own dtype, then promoted as torch's is."""
+        if cast is None:
+            return operation(x)
+        return astype(operation(astype(x, cast[0])), cast[1])
 
     def backward(self, grad_output):
         if self.bool_first and self.needs_input_grad[1]:
             raise RuntimeError(BOOL_NEGATION_MESSAGE)
         a, b = self.saved_tensors
         xp = array_module(a)
-        squared_norm = a * a + b * b
-        # torch masks the point (0, 0), where 1 / (a^2 + b^2) is inf: its gradient there is 0
-        scale = xp.where(squared_norm == 0, 0, grad_output / xp.where(squared_norm == 0, 1, squared_norm))
-        grad_a = sum_to(scale * b, a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(-scale * a, b.shape) if self.needs_input_grad[1] else None
+        with xp.errstate(divide="ignore", over="ignore"):
+            squares = [self._in_source_dtype(lambda v: v * v, x, cast) for x, cast in zip((a, b), self.casts)]
+            recip = 1 / (squares[0] + squares[1])
+        recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
+        grad_a = sum_to(grad_output * b * recip, a.shape) if self.needs_input_grad[0] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            grad_b = sum_to(grad_output * self._in_source_dtype(lambda v: -v, a, self.casts[0]) * recip, b.shape)
         return grad_a, grad_b
 
 
@@ -271,7 +291,11 @@ class Hypot(Function):
 
 def atan2(input, other):
     a, b = _float_operands(input, other, "atan2")
-    return Atan2.apply(a, b, bool_first=was_bool(a))
+    # the dtypes torch squares (and negates) the operands in, before they meet in the promoted one
+    # (a bool operand stays promoted: torch refuses to negate it, bool_first)
+    source_dtypes = tuple(x.array.dtype if isinstance(x, Tensor) and x.array.dtype.kind != "b" else None
+                          for x in (input, other))
+    return Atan2.apply(a, b, source_dtypes=source_dtypes, bool_first=was_bool(a))
 
 
 arctan2 = atan2

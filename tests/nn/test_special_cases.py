@@ -125,12 +125,45 @@ def test_embedding_index_out_of_range_keeps_torch_words_then_names_index_and_siz
     ([[2e19, 2e19, 2e19]], "float32"),                                         # mean squared overflows
     ([[1e19, 1e19, -1e19]], "float32"),
     ([[1e300, -1e300, 1e100], [1e160, -1e160, 0.0]], "float64"),              # only the variance overflows
+    # torch's Welford order decides: a late huge value overflows M2 (rstd 0, the bias), a lone
+    # one overflows the merge of the empty vector lanes (NaN), a full vector's lanes merge last
+    ([[36.28, -122.39, 141.78, -56.99, -89.09, -115.46, -52.12, 18.32, 3e38, 0.0]], "float32"),
+    ([[1e308, -30.4, -104.8, -39.6, -109.1, -135.5]], "float64"),
+    ([[0.0, 0.0, 0.0, 1.5e154], [0.0, 0.0, 1.5e154, 0.0], [1.5e154, 0.0, 0.0, 0.0]], "float64"),
+    ([[-0.176565, 0.158337, 5e-324, 0.0, -0.182036, 1e+308, -0.041369, 0.385103, -1.213238, -1.012975]],
+     "float64"),
+    ([[2e19, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0]], "float32"),
+    ([[9.2, 60000.0, 75.7, 12.8, 6e-08, 62.9], [60000.0, -60000.0, 1.0, 2.0, 3.0, 4.0]], "float16"),
+    ([[60000.0] * 3 + [-60000.0] * 3 + [1.0] * 12] * 2, "float16"),         # a float16 vector is 16 wide
 ])
 def test_layer_norm_on_overflowing_rows_matches_torch(rows, dtype):
     def action(lib):
         dt = getattr(lib, dtype)
-        return lib.nn.functional.layer_norm(lib.tensor(rows, dtype=dt), (3,), lib.ones(3, dtype=dt),
-                                            lib.full((3,), 0.5, dtype=dt)).abs()   # abs: no -0.0
+        size = len(rows[0])
+        return lib.nn.functional.layer_norm(lib.tensor(rows, dtype=dt), (size,), lib.ones(size, dtype=dt),
+                                            lib.full((size,), 0.5, dtype=dt)).abs()   # abs: no -0.0
+    assert_same(action)
+
+
+@pytest.mark.parametrize("row, dtype", [([36.28, -122.39, 141.78, -56.99, 3e38, 0.0], "float32"),
+                                        ([1e308, -30.4, -104.8, -39.6, -109.1, -135.5], "float64")])
+def test_layer_norm_gradient_of_an_overflowing_row_is_nan_as_torchs(row, dtype):
+    # rstd is 0 there (M2 overflowed) and sum(grad * x) inf: torch's dx = a*g + b*x + c is NaN, not 0
+    def action(lib):
+        x = lib.tensor([row, [1.0, 2.0, 4.0, 8.0, 0.5, 0.25]], dtype=getattr(lib, dtype), requires_grad=True)
+        out = lib.nn.functional.layer_norm(x, (6,))
+        (out * 2.0).sum().backward()
+        return out.detach().abs(), [[round(v, 4) for v in r] for r in x.grad.tolist()]
+    assert_same(action)
+
+
+def test_float16_layer_norm_is_computed_in_float32_as_torchs():
+    # 60000 squared overflows float16 but not float32, where torch takes the moments
+    def action(lib):
+        x = lib.tensor([[60000.0, -60000.0, 1.0, 2.0]], dtype=lib.float16, requires_grad=True)
+        out = lib.nn.LayerNorm((4,), dtype=lib.float16)(x)
+        out.sum().backward()
+        return out.tolist(), out.dtype, x.grad.dtype
     assert_same(action)
 
 
@@ -142,3 +175,55 @@ ACTIVATIONS = ["relu", "gelu", "silu", "elu", "leaky_relu", "softplus", "hardtan
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_activations_on_integer_and_bool_tensors_as_torch(activation, dtype):
     assert_same(lambda lib: getattr(lib.nn.functional, activation)(lib.tensor([1, 0], dtype=getattr(lib, dtype))))
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 8, 15, 16, 25, 33, 40])      # 0: a 0-d tensor
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("activation", ["relu6(x)", "hardtanh(x)", "hardtanh(x, -2.0, 0.5)"])
+def test_hardtanh_gradient_at_nan_follows_torchs_vector_and_scalar_loops(activation, dtype, size):
+    # torch's vector loop drops a NaN's gradient, its scalar tail (size % lanes) passes it
+    def action(lib):
+        values = numpy.linspace(-3.0, 7.0, size) if size else numpy.array(NAN)
+        values[::3] = NAN
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        eval(f"lib.nn.functional.{activation}", {"lib": lib, "x": x}).sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "one element"])
+def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):
+    # torch gives a contiguous float32/float16 tensor of 2+ elements to oneDNN: x * (1 + erf)
+    # overflows above half the float32 maximum and +inf becomes NaN; other layouts keep inf
+    def action(lib):
+        big = 6e4 if dtype == "float16" else 3e38
+        x = lib.tensor([[INF, big, NAN, -INF, -big], [1.0, 1.7e38 if dtype != "float16" else 3e4, 0.5, -8.0, 0.0]],
+                       dtype=getattr(lib, dtype))
+        x = {"contiguous": x, "transposed": x.t(), "one element": x[0, :1]}[layout]
+        return [f"{v:.4g}" for v in lib.nn.functional.gelu(x).reshape(-1).tolist()]
+    assert_same(action)
+
+
+@pytest.mark.parametrize("size", [3, 16, 17, 33, 40])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_hardswish_gradient_at_its_ends_and_at_nan_as_torch(dtype, size):
+    # torch: 0 at -3, 1 at 3; NaN gives NaN in its vector loop (two vectors a step), passes the
+    # gradient in its scalar tail; float16 computed in float32 (60000 does not overflow)
+    def action(lib):
+        values = numpy.resize([-3.0, 3.0, NAN, 60000.0, -2.5, 2.0, -4.0], size)
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        out = lib.nn.functional.hardswish(x)
+        out.sum().backward()
+        return out.tolist(), x.grad.tolist()
+    assert_same(action)
+
+
+def test_layer_norm_over_an_empty_shape_backward_as_torch():
+    # N = 0: torch's 1 / N is inf, and the (empty) gradients are computed without an error
+    def action(lib):
+        x, w, b = (lib.zeros((0,), requires_grad=True) for _ in range(3))
+        out = lib.nn.functional.layer_norm(x, (0,), w, b)
+        out.sum().backward()
+        return out, x.grad, w.grad, b.grad
+    assert_same(action)

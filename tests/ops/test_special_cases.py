@@ -1,7 +1,10 @@
 """Special cases the differential fuzzer (tests/fuzz) found, each held against torch:
 integer maths, Python ints wrapping into integer types, tensor() with an explicit dtype."""
+import numpy
 import pytest
+import torch
 
+import minigrad
 from _op_parity import assert_same
 
 INTEGER_MATHS = [
@@ -123,6 +126,54 @@ def test_relu_cuts_every_incoming_gradient_bit_for_bit_as_torch(dtype):
             grads.append(x.grad.detach().numpy())
         assert grads[0].dtype == grads[1].dtype
         assert grads[0].tobytes() == grads[1].tobytes()
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(2, 1)",        # one element: its absolute value
+    "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(3.0, 1, keepdim=True)",
+    "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(0.5, 1)",
+    "lib.tensor([[3e38, 1.0]]).norm(2, 1)",                     # two: the square overflows, as torch's
+    "lib.tensor([3e38]).norm()",
+    "lib.tensor(-3e38).norm(1)",
+    "lib.tensor([[0.0], [-2.0]]).norm(0, 1)",
+    "lib.nn.functional.normalize(lib.tensor([[-1e308], [1.5], [-0.4]], dtype=lib.float64), dim=-1)",
+])
+def test_norm_of_a_single_element_is_its_absolute_value_as_torchs(expression):
+    assert_same(lambda lib: eval(expression, {"lib": lib}).tolist())
+
+
+ATAN2_POINTS = [0.0, -0.0, 1.0, -1.156, 300.0, INF, -INF, NAN, 1e-30, 3e38, 1e308, 5e-324]
+
+
+@pytest.mark.parametrize("dtypes", [("float64", "float64"), ("float32", "float32"), ("float64", "float16"),
+                                    ("float16", "float32"), ("float16", "int64")])
+def test_atan2_gradient_as_torch_squares_each_operand_in_its_dtype_and_zeroes_inf_reciprocals(dtypes):
+    # torch: recip = 1 / (a*a + b*b), each square in its operand's dtype (a float16 300 squares
+    # to inf; a float16 -1.156 squares to 1.336, not 1.336336), and 0 where recip is inf (the
+    # point (0, 0), squares that underflow); compared to a few ulps (the two atan2s differ there)
+    def gradients(lib):
+        a = [x for x in ATAN2_POINTS for _ in ATAN2_POINTS]
+        b = [y for _ in ATAN2_POINTS for y in ATAN2_POINTS]
+        if dtypes[1] == "int64":
+            b = [7 if y != y or abs(y) == INF else int(max(-1000.0, min(1000.0, y))) for y in b]
+        x = lib.tensor(a, dtype=getattr(lib, dtypes[0]), requires_grad=True)
+        y = lib.tensor(b, dtype=getattr(lib, dtypes[1]), requires_grad=dtypes[1] != "int64")
+        out = lib.atan2(x, y)
+        (out * lib.tensor(numpy.linspace(-1.5, 2.0, out.numel()), dtype=out.dtype)).sum().backward()
+        return [numpy.array(t.tolist()) for t in (x.grad, y.grad) if t is not None]
+    for ours, theirs in zip(gradients(minigrad), gradients(torch), strict=True):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)   # NaN and inf where torch's
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16", "int64"])
+def test_atan2_gradient_of_the_float_operand_negates_an_integer_one_in_its_dtype_as_torch(dtype):
+    # torch's d/db = grad * -a * recip takes -a in a's dtype: a uint8 4 negates to 252
+    def action(lib):
+        a = lib.tensor([[4, 9, 0], [200, 3, 1]], dtype=getattr(lib, dtype))
+        b = lib.tensor([[-1.46, 1.08, 0.0], [0.2, -1.25, 0.07]], dtype=lib.float64, requires_grad=True)
+        lib.atan2(a, b).sum().backward()
+        return [[round(v, 6) for v in row] for row in b.grad.tolist()]
+    assert_same(action)
 
 
 @pytest.mark.parametrize("expression", [

@@ -63,9 +63,22 @@ class Pointwise(Function):
         return astype(grad, x.dtype)
 
 
+# torch's CPU kernels run 64-byte vectors (AVX-512: 16 float32, 8 float64, 32 float16 lanes)
+# over the flattened tensor, then a scalar loop over the last ``size % lanes`` elements
+_VECTOR_BYTES = 64
+
+
+def _scalar_tail_start(array, vectors_per_step=1):
+    """Where, in ``array`` flattened, torch's CPU kernel hands over to its scalar loop (a kernel
+    written with ``cpu_kernel_vec`` takes two vectors a step, one with ``vec::map`` one)."""
+    step = vectors_per_step * _VECTOR_BYTES // array.dtype.itemsize
+    return array.size - array.size % step
+
+
 class Hardtanh(Pointwise):
-    """``clip(x, low, high)``; the gradient is cut where ``x <= low`` or ``x >= high``
-    (torch's hardtanh_backward), so it passes at NaN."""
+    """``clip(x, low, high)``.  torch's hardtanh_backward cuts the gradient with the vector test
+    ``low < x < high``, which drops NaN, but its scalar tail tests ``x <= low || x >= high``,
+    which passes it: a NaN input gets its gradient only among the last ``size % lanes`` elements."""
 
     @staticmethod
     def function(xp, x, low, high):
@@ -73,7 +86,17 @@ class Hardtanh(Pointwise):
 
     @staticmethod
     def derivative(xp, x, low, high):
-        return ~((x <= low) | (x >= high))
+        inside = (x > low) & (x < high)
+        x_array, inside_array = (x.array, inside.array) if hasattr(x, "array") else (x, inside)
+        if x_array.dtype.kind != "f":
+            return inside
+        tail = _scalar_tail_start(x_array)
+        nan_in_tail = array_module(x_array).isnan(x_array.reshape(-1)[tail:])
+        if not nan_in_tail.any():
+            return inside
+        inside_array = numpy.array(inside_array)     # a copy, an array even when 0-d
+        inside_array.reshape(-1)[tail:] |= nan_in_tail
+        return inside_array
 
 
 class LeakyRelu(Pointwise):
@@ -112,9 +135,16 @@ class Gelu(Pointwise):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
             return 0.5 * x * (1 + xp.tanh(inner))
-        if x.dtype.itemsize < 4:
-            x = x.astype(xp.float32)      # half precision computed in float32, rounded by forward
-        return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
+        if x.dtype.itemsize > 4 or x.size < 2 or not x.flags.c_contiguous:
+            return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
+        # torch hands a contiguous float32 (or half, computed in float32) tensor of more than
+        # one element to oneDNN's gelu_erf, which multiplies x by (1 + erf) before halving it:
+        # above half the float32 maximum that overflows to inf, and +inf itself gives NaN
+        x = x.astype(xp.float32, copy=False)
+        result = x * (1 + special.erf(x * (1 / math.sqrt(2.0)))) * 0.5
+        if not xp.isfinite(result).all():
+            result[x == xp.inf] = xp.nan
+        return result
 
     @staticmethod
     def derivative(xp, x, approximate):
@@ -192,19 +222,36 @@ class Hardsigmoid(Pointwise):
 
 
 class Hardswish(Pointwise):
-    """``x * relu6(x + 3) / 6``; derivative ``(2x + 3) / 6`` on [-3, 3] (torch's ends)."""
+    """``x * relu6(x + 3) / 6`` (float16 computed in float32, as torch's); derivative
+    ``x / 3 + 1/2`` on (-3, 3), 0 from -3 down, 1 from 3 up (torch's ends).  At NaN torch's
+    scalar loop takes the last branch (gradient passed), its vector loop, two vectors a step,
+    gives NaN."""
 
     @staticmethod
     def function(xp, x):
+        if x.dtype.itemsize < 4:
+            x = x.astype(xp.float32)      # half precision computed in float32, rounded by forward
         return x * xp.clip(x + 3, 0, 6) / 6
 
     @staticmethod
     def derivative(xp, x):
-        return xp.where(x < -3, 0.0, xp.where(x <= 3, x / 3 + 0.5, 1.0))
+        x_array = x.array if hasattr(x, "array") else x
+        if x_array.dtype.itemsize < 4:
+            x = astype(x, numpy.float32)       # torch's float16 backward computes in float32 too
+        derivative = xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0))
+        if x_array.dtype.kind != "f":
+            return derivative
+        vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
+        nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
+        if not nan_in_vectors.any():
+            return derivative
+        nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
+        nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
+        return xp.where(nan_in_vector_loop, float("nan"), derivative)
 
     @staticmethod
     def cut_off(x):
-        return x < -3
+        return x <= -3
 
 
 class Threshold(Pointwise):

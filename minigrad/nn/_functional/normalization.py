@@ -1,8 +1,11 @@
 """``F.layer_norm`` and ``F.rms_norm`` (fused, closed-form backward) and ``F.normalize``."""
 from __future__ import annotations
 
+import math
+
 from ...core.function import Function
 from ...core.device import array_module
+from ._moments import row_moments
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
 
@@ -13,22 +16,41 @@ def _axes(x, normalized_ndim):
     return tuple(range(split, x.ndim)), tuple(range(split))
 
 
-def _overflowed_moments(xp, x, axes, mean, rstd):
-    """torch's Welford moments in the input's dtype: a row whose mean squared or spread
-    (max - min) overflows gets NaN statistics, where a plain variance would give rstd 0 and
-    return the bias; a row where only the variance overflows keeps rstd 0, as torch's."""
-    with xp.errstate(over="ignore", invalid="ignore"):
-        spread = x.max(axis=axes, keepdims=True) - x.min(axis=axes, keepdims=True)
-        overflowed = ~xp.isfinite(mean * mean) | ~xp.isfinite(spread)
-    return xp.where(overflowed, xp.nan, rstd).astype(rstd.dtype, copy=False)
+def _moments(xp, x, axes, input_dtype):
+    """Mean, ``x - mean`` and biased variance over ``axes`` as torch's layer_norm kernel gets them
+    (``x`` is in the accumulation dtype, ``input_dtype`` what the user gave).
+
+    NumPy's two-pass formula stands in for torch's Welford (``_moments.row_moments``) except
+    in rows where an intermediate of the latter could overflow: a delta squared is at most
+    ``4 N var`` and a lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are
+    recomputed in torch's order, which decides between a finite result, inf and NaN there.
+    """
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
+    length = math.prod(x.shape[axis] for axis in axes)
+    at_risk = ~xp.isfinite((mean * mean + var * length) * 8)
+    if x.size and at_risk.any():
+        rows = at_risk.reshape(-1)
+        welford_mean, welford_var = row_moments(x.reshape(rows.size, length)[rows], input_dtype)
+        mean, var = mean.copy(), var.copy()
+        mean.reshape(-1)[rows], var.reshape(-1)[rows] = welford_mean, welford_var
+        centered = x - mean
+    return mean, centered, var
 
 
 class LayerNorm(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_ndim`` dims.
 
-    With ``x_hat`` the normalised input and ``g = grad_output * weight``, the
-    input gradient is ``rstd * (g - mean(g) - x_hat * mean(g * x_hat))``
-    (means over the normalised dims): one pass, no graph of small ops.
+    The input gradient is torch's (``layer_norm_backward_frame``): with ``a = rstd``,
+    ``g = grad_output * weight``, ``ds = sum(g * x)``, ``db = sum(g)`` over the normalised
+    dims and ``N`` their size, ``dx = a * g + b * x + c`` where
+    ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``.  It equals
+    ``a * (g - mean(g) - x_hat * mean(g * x_hat))``, but rounds nearer to torch's (exactly 0
+    for N = 1, as torch's), and where a row overflowed (rstd 0, ``ds`` inf) it is NaN as
+    torch's is rather than 0.  torch's compiled kernel fuses some of these multiply-adds,
+    which this leaves out: where the true gradient is below the rounding of ``a * g`` (two
+    values a row, eps-sized variance) the two differ in that rounding noise.
     """
 
     def name(self):
@@ -38,20 +60,21 @@ class LayerNorm(Function):
         xp = array_module(x)
         axes, self.leading = _axes(x, normalized_ndim)
         self.has_weight, self.has_bias, self.eps = has_weight, has_bias, eps
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
-        rstd = 1 / xp.sqrt(var + eps)
-        if x.size and not (xp.isfinite(var).all() and xp.isfinite(mean * mean).all()):
-            rstd = _overflowed_moments(xp, x, axes, mean, rstd)
+        self.dtype = x.dtype
+        given = (x, *affine)
+        if x.dtype.itemsize < 4:     # float16/bfloat16: torch computes in float32, rounds the output
+            x, affine = x.astype(xp.float32), [parameter.astype(xp.float32) for parameter in affine]
+        mean, centered, var = _moments(xp, x, axes, self.dtype)
+        rstd = 1 / xp.sqrt(var + x.dtype.type(eps))
         normalized = centered * rstd
         weight = affine[0] if has_weight else None
-        # x and bias too, unread: torch saves them, so writing them in place stops backward
-        self.save_for_backward(normalized, rstd, x, *affine)
+        # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
+        # place stops backward)
+        self.save_for_backward(mean, rstd, normalized, *given)
         output = normalized * weight if has_weight else normalized.copy()
         if has_bias:
             output += affine[-1]
-        return output
+        return output.astype(self.dtype, copy=False)
 
     def composite(self, x, *affine):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
@@ -63,15 +86,24 @@ class LayerNorm(Function):
         return output + affine[-1] if self.has_bias else output
 
     def backward(self, grad_output):
-        normalized, rstd, _, *affine = self.saved_tensors
+        mean, rstd, normalized, x, *affine = self.saved_tensors
         weight = affine[:1] if self.has_weight else ()
+        x = x.astype(rstd.dtype, copy=False)    # (float16/bfloat16: the float32 the forward used)
         axes = tuple(range(len(self.leading), grad_output.ndim))
+        if x.dtype != grad_output.dtype:     # float16/bfloat16 input: torch's backward runs in float32
+            grad_output = grad_output.astype(x.dtype)
         grads = []
         if self.needs_input_grad[0]:
+            scale = 1 / x.dtype.type(math.prod(x.shape[axis] for axis in axes))    # inf for N = 0, as torch
             g = grad_output * weight[0] if weight else grad_output
-            mean_g = g.mean(axis=axes, keepdims=True)
-            mean_g_normalized = (g * normalized).mean(axis=axes, keepdims=True)
-            grads.append(rstd * (g - mean_g - normalized * mean_g_normalized))
+            ds = (g * x).sum(axis=axes, keepdims=True)
+            db = g.sum(axis=axes, keepdims=True)
+            b = (db * mean - ds) * rstd * rstd * rstd * scale
+            c = -b * mean - db * rstd * scale
+            grad_x = b * x
+            grad_x += c
+            grad_x += rstd * g
+            grads.append(grad_x)
         else:
             grads.append(None)
         if self.has_weight:

@@ -1,0 +1,94 @@
+"""torch's CPU row moments (``RowwiseMoments`` in ATen's ``moments_utils.h``), step by step.
+
+``layer_norm`` takes the mean and variance of each row with Welford's algorithm: each
+vector lane runs its own Welford over the row's full vectors (chunks of 16, merged in a
+cascade), the elements past the last full vector run a scalar Welford, and the lanes are
+then merged into that scalar one by one.  Where no intermediate overflows this is the
+plain mean and variance up to rounding, and NumPy's two-pass formula stands in for it;
+where one does (a delta squared, a lane mean squared) the order decides between a finite
+result, inf (rstd 0) and NaN, so those rows are recomputed here in torch's order.
+
+The kernel is dispatched at AVX2 width (PyTorch registers no AVX-512 version of it): 32-byte
+vectors, 8 float32 or 4 float64 lanes; a float16/bfloat16 vector holds 16 values, widened
+to two float32 vectors.  ``fmadd`` is fused for float32 (exactly, through float64); float64
+has no exact fused form in NumPy and rounds twice, which can move the last bit but not
+whether a value overflows.
+"""
+from __future__ import annotations
+
+import numpy
+
+__all__ = ["row_moments"]
+
+_VECTOR_BYTES = 32     # AVX2
+_CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade merge
+
+
+def _fmadd(a, b, c, dtype):
+    """``a * b + c`` rounded once (float32, through float64's exact product) or twice (float64)."""
+    if dtype == numpy.float32:
+        return (numpy.asarray(a, numpy.float64) * b + numpy.asarray(c, numpy.float64)).astype(numpy.float32)
+    return a * b + c
+
+
+def _add_moments(m0_add, m1_add, m2_add, m0, m1, m2, dtype):
+    """``AddMoments``: merge a partial (count, mean, M2) into another, scalar form."""
+    n = m0 + m0_add
+    c = dtype.type(0) if n == 0 else dtype.type(m0_add) / dtype.type(n)
+    delta = m1_add - m1
+    return n, m1 + c * delta, m2 + (m2_add + delta * delta * c * dtype.type(m0))
+
+
+def _add_moments_vec(m0_add, m1_add, m2_add, m0, m1, m2, dtype):
+    """``AddMomentsVec``: the same for vectors, with its own order and a fused multiply-add."""
+    n = m0 + m0_add
+    c = dtype.type(0) if n == 0 else dtype.type(m0_add) / dtype.type(n)
+    delta = m1_add - m1
+    c_delta = c * delta
+    return n, m1 + c_delta, _fmadd(delta * dtype.type(m0), c_delta, m2 + m2_add, dtype)
+
+
+def row_moments(rows, input_dtype):
+    """(mean, biased variance) of each row of the 2-d float array ``rows`` (already in the
+    accumulation dtype), as torch's kernel computes them for an input of ``input_dtype``."""
+    dtype = rows.dtype
+    count, length = rows.shape
+    lanes = _VECTOR_BYTES // dtype.itemsize
+    load = _VECTOR_BYTES // numpy.dtype(input_dtype).itemsize      # values per loaded vector
+    vectors = length // load
+    chunks = -(-vectors // _CHUNK)
+    depth = max((chunks - 1).bit_length(), 1)
+    zero = numpy.zeros((count, lanes), dtype)
+    stack = [[0, zero, zero] for _ in range(depth)]
+    reciprocals = [dtype.type(1) / dtype.type(j + 1) for j in range(_CHUNK)]
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        for chunk in range(chunks):
+            run = min(_CHUNK, vectors - chunk * _CHUNK)
+            for half in range(load // lanes):          # a float16 vector widens to two float32 ones
+                m1, m2 = zero, zero
+                for j in range(run):
+                    start = (chunk * _CHUNK + j) * load + half * lanes
+                    x = rows[:, start:start + lanes]
+                    delta = x - m1
+                    m1 = _fmadd(reciprocals[j], delta, m1, dtype)
+                    m2 = _fmadd(delta, x - m1, m2, dtype)
+                stack[0] = list(_add_moments_vec(run, m1, m2, *stack[0], dtype))
+            mask, level = chunk + 1, 1
+            while level < depth and mask & 1 == 0:     # the cascade: merge level - 1 into level
+                stack[level] = list(_add_moments_vec(*stack[level - 1], *stack[level], dtype))
+                stack[level - 1] = [0, zero, zero]
+                mask >>= 1
+                level += 1
+        for level in range(1, depth):
+            stack[0] = list(_add_moments_vec(*stack[level], *stack[0], dtype))
+        m0, m1, m2 = 0, numpy.zeros(count, dtype), numpy.zeros(count, dtype)
+        for column in range(vectors * load, length):    # the scalar tail
+            x = rows[:, column]
+            delta = x - m1
+            m0 += 1
+            m1 = m1 + delta / dtype.type(m0)
+            m2 = m2 + delta * (x - m1)
+        lane_count = vectors * load // lanes
+        for lane in range(lanes):                        # every lane, even one that saw nothing
+            m0, m1, m2 = _add_moments(lane_count, stack[0][1][:, lane], stack[0][2][:, lane], m0, m1, m2, dtype)
+        return m1, m2 / dtype.type(length)
