@@ -1,11 +1,43 @@
 """Moving between dtypes and devices, and copying: each differentiable, as in torch."""
 from __future__ import annotations
 
+import math
+
+import numpy
+
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import Device, device_of, to_device
 from ..core.tensor import Tensor
 from .tensor_namespace import astype
+
+
+# the C++ names of torch's scalar types, as its "value cannot be converted" errors spell them
+_C_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+
+
+def scalar_as(number, dtype):
+    """A Python number as a 0-d array of NumPy ``dtype``, converted as torch's kernels convert a
+    Scalar (``fill_``, ``masked_fill``, ``x[key] = 2``): a C cast (a float truncated toward zero
+    for an integer type; a negative int wrapped into an unsigned type, down to -max), refusing a
+    value out of the type's range: "value cannot be converted to type uint8_t without overflow"."""
+    if dtype.kind in "iu":
+        info = numpy.iinfo(dtype)
+        low = info.min if dtype.kind == "i" or isinstance(number, float) else -int(info.max)
+        fits = math.isfinite(number) and low <= number <= info.max
+    elif dtype.kind == "f":
+        fits = not math.isfinite(number) or abs(number) <= float(numpy.finfo(dtype).max)
+    else:                     # bool and complex take any number
+        fits = True
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dtype.name]} without overflow")
+    if dtype.kind in "iu" and not isinstance(number, bool):
+        number = math.trunc(number)
+        if number < 0 and dtype.kind == "u":
+            number += int(info.max) + 1
+    with numpy.errstate(over="ignore"):
+        return numpy.asarray(number).astype(dtype)
 
 
 class Cast(Function):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numbers
 import re
+import warnings
 
 import numpy
 
@@ -26,6 +27,9 @@ from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
+from .conversion import scalar_as
+from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
+                        result_shape, single_mask)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
 from .views import NO_GRAD_VIEW, refused_write
@@ -106,7 +110,7 @@ class CopySlices(Function):
             kept = array_module(target).ones(target.shape, bool)
             _region(kept, first)[second] = False
             self.kept = kept
-        _region(target, first)[second] = fill if value is None else value
+        _region(target, first)[second] = fill if value is None else _without_leading_ones(value)
         return target
 
     def backward(self, grad_output):
@@ -298,12 +302,13 @@ class Triu(Tril):
 
 # ---- reading a key as torch does --------------------------------------------------
 def _is_basic(items):
-    """True when every item is an int, a slice, None or ``...`` (checking slice steps on the way)."""
+    """True when every item is an int, a slice (stepping forward), None or ``...``: a key NumPy
+    runs as torch does (a bad step goes through ``read_key``, which raises it in torch's order)."""
     for item in items:
         kind = type(item)
         if kind is slice:
-            if item.step is not None:
-                _check_step(item.step)
+            if item.step is not None and (type(item.step) is not int or item.step < 1):
+                return False
         elif kind is not int and item is not None and item is not Ellipsis:
             return False
     return True
@@ -320,44 +325,25 @@ def _key_items(key):
     return (key,)
 
 
-def _check_step(step):
-    if step == 0:
-        raise ValueError("slice step cannot be zero")
-    if step < 0:
-        raise ValueError("step must be greater than zero")
+def _converted(items, xp):
+    """The key's items with index arrays, NumPy ints and 0-d integer tensors read (``_index_array``)."""
+    return tuple(item if type(item) in (int, slice, bool) or item is None or item is Ellipsis
+                 else _index_array(item, xp) for item in items)
 
 
-def _advanced_key(items, xp, ndim):
-    """``(first, second, accumulate)``: indexing ``x[first][second]`` gives torch's ``x[items]``.
+def _advanced_key(converted, ndim):
+    """``(first, second, accumulate)``: indexing ``x[first][second]`` gives torch's ``x[key]``
+    for a key (read by ``_converted``) that holds an index array or a bool.
 
     ``first`` is None unless the key mixes ints with index arrays; ``accumulate``
-    says whether ``second`` holds integer arrays (whose indices may repeat), and
-    is None when the key turned out to be basic (NumPy ints, 0-d tensors).
+    says whether ``second`` holds integer arrays (whose indices may repeat).
     """
-    converted, has_int, has_array, accumulate = [], False, False, False
-    for item in items:
-        kind = type(item)
-        if kind is slice:
-            if item.step is not None:
-                _check_step(item.step)
-        elif kind is int:
-            has_int = True
-        elif item is None or item is Ellipsis or kind is bool:
-            has_array |= kind is bool
-        else:
-            item = _index_array(item, xp)
-            if type(item) is int:
-                has_int = True
-            else:
-                has_array = True
-                accumulate |= item.dtype != bool
-        converted.append(item)
-    if has_array and any(item is Ellipsis for item in converted) and _indexed_dims(converted) == ndim:
+    has_int = any(type(item) is int for item in converted)
+    accumulate = any(hasattr(item, "dtype") and item.dtype != bool for item in converted)
+    if any(item is Ellipsis for item in converted) and _indexed_dims(converted) == ndim:
         # an ellipsis that stands for no dimension does not separate the index arrays around
         # it in torch (their result dims stay in place), where NumPy would move them first
         converted = [item for item in converted if item is not Ellipsis]
-    if not has_array:
-        return None, tuple(converted), None
     if not has_int:
         return None, tuple(converted), accumulate
     first, second = [], []
@@ -452,72 +438,157 @@ def getitem(input, key):
     """``input[key]`` with torch's semantics (see the module docstring)."""
     items = key if type(key) is tuple else _key_items(key)
     if _is_basic(items):
-        return _basic_index(input, items, keep_slices=type(key) is not tuple)
-    first, second, accumulate = _advanced_key(items, array_module(input.array), input.array.ndim)
-    if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
-        return getitem(input, second)
+        return _basic_index(input, items, type(key) is not tuple, is_integer_key(key))
+    array = input.array
+    xp = array_module(array)
+    converted = _converted(items, xp)
+    reading = read_key(array.shape, items, converted, is_integer_key(key))
+    if not reading.indices:   # NumPy ints and 0-d integer tensors only: still basic
+        return _basic_index(input, converted, type(key) is not tuple, is_integer_key(key))
+    columns, shape = check_indices(reading)
+    if check_bounds(reading, columns, shape, xp):    # an empty result: torch reads no index
+        converted = in_range(reading, converted, xp)
+    first, second, accumulate = _advanced_key(converted, array.ndim)
     try:
         return Index.apply(input, first=first, second=second, accumulate=accumulate)
     except IndexError as error:
-        raise _torch_index_error(error, second, input.array.shape) from None
+        raise _torch_index_error(error, second, array.shape) from None
 
 
-def _basic_index(input, items, keep_slices):
+def _basic_index(input, items, keep_slices, single_int=False):
     try:
         result = Slice.apply(input, key=items, keep_slices=keep_slices)
     except IndexError as error:
-        raise _torch_index_error(error, items, input.array.shape) from None
+        raise _basic_error(error, items, single_int, input.array.shape) from None
     return _as_view_of(result, input, ("index", items))
 
 
+def _basic_error(error, items, single_int, shape):
+    """torch's error for a basic key NumPy refused (``read_key`` raises it)."""
+    try:
+        read_key(shape, items, items, single_int)
+    except IndexError as torch_error:
+        return torch_error
+    return _torch_index_error(error, items, shape)
+
+
 def setitem(input, key, value):
-    """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch."""
+    """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch.
+
+    torch's order: the value first (a number becomes one of ``input``'s dtype, or an overflow
+    error), then the key's ints, slices and dims (``read_key``).  A basic key then writes as
+    ``copy_`` does (the value's shape, then the in-place checks); an advanced one as
+    ``index_put_`` (the in-place checks, then the index tensors, the value's shape and dtype,
+    and each index as it is written)."""
     items = key if type(key) is tuple else _key_items(key)
     target = input.array
-    if isinstance(value, numbers.Number) and target.dtype.kind in "iu":
-        value = _number_for(value, target.dtype)    # first of all, as torch makes it a tensor first
-    value_is_tensor = isinstance(value, Tensor)
-    if not value_is_tensor and not isinstance(value, numbers.Number):
-        value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
-        value_is_tensor = True
-    basic = _is_basic(items)
-    # torch's order: the key's ints, slices and dims, then (a basic key) the value's shape,
-    # and only then the in-place checks (a leaf, a view of one) and the index tensors' bounds
-    if basic:
-        first, second = None, items
-        region = _checked_region(target, second)
-        if value_is_tensor and value.array.ndim and value.array.shape != region.shape:
-            value = _expand_to_region(value, region.shape)
-        if _selects_all(second, target.shape):    # torch writes the tensor itself, not a view
-            _copy_to(input, value)
-            return
+    xp = array_module(target)
+    if isinstance(value, numbers.Number):
+        value = _number_for(value, target.dtype)
+    elif not isinstance(value, Tensor):
+        value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))
+    if _is_basic(items):
+        converted, reading = items, None
     else:
-        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
-        if first is not None:
-            _checked_region(target, first)
-        elif _indexed_dims(second) > target.ndim:
-            raise IndexError(f"too many indices for tensor of dimension {target.ndim}")
-    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
-        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
+        converted = _converted(items, xp)
+        reading = read_key(target.shape, items, converted, is_integer_key(key))
+    if reading is None or not reading.indices:
+        _set_basic(input, converted, value, key)
+    else:
+        _set_advanced(input, converted, reading, value)
+
+
+def _number_for(value, dtype):
+    """A Python number as ``x[key] = number`` makes it a tensor of ``x``'s dtype: a Scalar's checked
+    conversion (``scalar_as``), except into float16, where torch's fill rounds it to inf instead."""
+    if dtype == numpy.float16:
+        with numpy.errstate(over="ignore"):
+            return numpy.float16(value).item()
+    return scalar_as(value, dtype).item()
+
+
+def _set_basic(input, items, value, key):
+    """``input[items] = value`` for a basic key: torch's ``copy_to`` into that view of ``input``."""
+    target = input.array
     try:
-        if not (is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)):
-            _region(target, first)[second] = value.array if value_is_tensor else value
+        region = target[items]
+    except IndexError as error:
+        raise _basic_error(error, items, is_integer_key(key), target.shape) from None
+    if isinstance(value, Tensor) and value.array.ndim and value.array.shape != region.shape:
+        value = _expand_to_region(value, region.shape)
+    if _selects_all(items, target.shape):    # torch writes the tensor itself, not a view
+        _copy_to(input, value)
+        return
+    if has_internal_overlap(target) and _overlapping_region(target, items):
+        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
+    _write(input, None, items, value, _check_write(input, items, value))
+
+
+def _set_advanced(input, converted, reading, value):
+    """``input[key] = value`` for a key holding index arrays: torch's ``index_put_`` into the
+    view of ``input`` that the key's other items make."""
+    target = input.array
+    xp = array_module(target)
+    value_is_tensor = isinstance(value, Tensor)
+    recorded = _check_write(input, converted, value)       # autograd's checks come first
+    mask = single_mask(reading)
+    if mask is not None and (not value_is_tensor or value.array.size == 1):
+        # torch fills the one mask's places with the value as a number (index_put_ calls
+        # masked_fill_): no dtype or shape check, a number's conversion instead
+        check_mask(reading, reading.indices[0][0], mask)
+        if value_is_tensor:
+            scalar_as(value.array.item(), target.dtype)
+    else:
+        columns, shape = check_indices(reading)
+        if value_is_tensor:
+            value_shape = _without_leading_ones(value.array.shape)
+            written = result_shape(reading, columns, shape)
+            if not _expandable(value_shape, written):
+                raise RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be "
+                                   f"broadcast to indexing result of shape {list(written)}")
+            if value.array.dtype != target.dtype:
+                raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                                   f"{dtypes.scalar_type_name(target.dtype)} for the destination and "
+                                   f"{dtypes.scalar_type_name(value.array.dtype)} for the source.")
+        if check_bounds(reading, columns, shape, xp):   # nothing is written: torch checks no index
+            converted = in_range(reading, converted, xp)
+    first, second, _ = _advanced_key(converted, target.ndim)
+    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
+        raise RuntimeError(OVERLAP_MESSAGE)
+    _write(input, first, second, value, recorded)
+
+
+def _check_write(input, items, value):
+    """autograd's checks before torch writes into (a view of) ``input`` in a graph: no leaf that
+    requires grad, no view of one, no piece of split/unbind.  True when the write is recorded."""
+    if not (is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)):
+        return False
+    made_by = _view_made_by(items, input.array.shape)      # torch writes into this view of input
+    if made_by is not None:
+        if input.requires_grad and input.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        restriction = input.__dict__.get("_restriction")
+        # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
+        if restriction is not None and restriction is not NO_GRAD_VIEW and input.array.dtype.kind in "fc":
+            raise RuntimeError(refused_write((made_by, 0), written_itself=True))
+    check_inplace_allowed(input, overlap_ok=True)
+    return True
+
+
+def _write(input, first, second, value, recorded):
+    """The write ``input[first][second] = value`` itself (``recorded``: as an op of the graph)."""
+    target = input.array
+    value_is_tensor = isinstance(value, Tensor)
+    try:
+        if not recorded:
+            _region(target, first)[second] = _without_leading_ones(value.array) if value_is_tensor else value
             input._version_counter.value += 1
             return
-        made_by = _view_made_by(items, target.shape)      # torch writes into this view of input
-        if made_by is not None:
-            if input.requires_grad and input.grad_fn is None:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
-                                   "an in-place operation.")
-            restriction = input.__dict__.get("_restriction")
-            # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
-            if restriction is not None and restriction is not NO_GRAD_VIEW and target.dtype.kind in "fc":
-                raise RuntimeError(refused_write((made_by, 0), written_itself=True))
-        check_inplace_allowed(input, overlap_ok=True)
         if not value_is_tensor:
             result = CopySlices.apply(input, first=first, second=second, fill=value)
         else:
-            if value.array.dtype != target.dtype:
+            if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
                 value = value.to(input.dtype)
             result = CopySlices.apply(input, value, first=first, second=second)
     except IndexError as error:
@@ -526,34 +597,27 @@ def setitem(input, key, value):
         if "broadcast" not in str(error):
             raise
         region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
-        value_shape = list(value.array.shape)
-        while value_shape and value_shape[0] == 1:    # torch drops the value's leading 1s first
-            value_shape = value_shape[1:]
-        raise RuntimeError(f"shape mismatch: value tensor of shape {value_shape} cannot be "
-                           f"broadcast to indexing result of shape {region_shape}") from None
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(_without_leading_ones(value.array.shape))} "
+                           f"cannot be broadcast to indexing result of shape {region_shape}") from None
     assign(input, result, overlap_ok=True)
 
 
-_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+def _without_leading_ones(shape_or_array):
+    """A shape (or an array, reshaped) without its leading 1s: torch's ``slicePrefix1sSize``,
+    applied to the value of ``x[key] = value`` before it is broadcast."""
+    shape = getattr(shape_or_array, "shape", shape_or_array)
+    start = 0
+    while start < len(shape) and shape[start] == 1:
+        start += 1
+    if not hasattr(shape_or_array, "shape"):
+        return tuple(shape[start:])
+    return shape_or_array.reshape(shape[start:]) if start else shape_or_array
 
 
-def _number_for(value, dtype):
-    """A Python number as torch writes it into an integer tensor: truncated, negative ints
-    wrapped into an unsigned type (down to -max), anything else out of range refused."""
-    from .factories import _python_data_as
-    try:
-        return _python_data_as(value, dtype)[()]
-    except RuntimeError:
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype.name]} without "
-                           "overflow") from None
-
-
-def _checked_region(target, key):
-    """``target[key]`` for a basic key (a view), raising torch's IndexError where it fails."""
-    try:
-        return array_module(target).asarray(target[key])
-    except IndexError as error:
-        raise _torch_index_error(error, key, target.shape) from None
+def _expandable(shape, target):
+    """torch's ``is_expandable_to``: each trailing dim equal, or 1."""
+    return len(shape) <= len(target) and all(
+        size == 1 or size == wanted for size, wanted in zip(reversed(shape), reversed(target)))
 
 
 def _expand_to_region(value, shape):
@@ -697,7 +761,7 @@ def _scatter(input, dim, index, src, add, what):
     _check_bounds(index.array, shape[dim] if shape else 1, dim)
     if src_is_tensor:
         return Scatter.apply(input, src, index=index.array, dim=dim, add=add)
-    return Scatter.apply(input, index=index.array, dim=dim, value=src, add=add)
+    return Scatter.apply(input, index=index.array, dim=dim, value=scalar_as(src, input.array.dtype), add=add)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -764,7 +828,7 @@ def index_fill(input, dim, index, value):
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if isinstance(value, Tensor):
         value = value.item()
-    return IndexFill.apply(input, index=index, dim=dim, value=value)
+    return IndexFill.apply(input, index=index, dim=dim, value=scalar_as(value, input.array.dtype))
 
 
 def index_fill_(input, dim, index, value):
@@ -791,16 +855,30 @@ def masked_fill(input, mask, value):
         if value.array.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                                f"with {value.array.ndim} dimension(s).")
+        fill = scalar_as(value.item(), input.array.dtype)    # torch fills with value.item()
         if value.requires_grad and is_grad_enabled():
             if value.array.dtype != input.array.dtype:
                 value = value.to(input.dtype)
             return MaskedFill.apply(input, value, mask=mask.array)
-        value = value.array
-    return MaskedFill.apply(input, mask=mask.array, fill=value)
+    else:
+        fill = scalar_as(value, input.array.dtype)     # a number out of the dtype's range is an error
+    return MaskedFill.apply(input, mask=mask.array, fill=fill)
 
 
 def masked_fill_(input, mask, value):
-    return assign(input, masked_fill(input, mask, value))
+    check_inplace_allowed(input, overlap_ok=True)     # autograd's checks come before the mask's and the value's
+    result = masked_fill(input, mask, value)
+    if has_internal_overlap(input.array) and not result.requires_grad:
+        # an expanded tensor: torch writes the masked places only, so a place of memory takes
+        # the value if any of its positions is masked
+        warnings.warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor "
+                      "before performing this operation. This also applies to advanced indexing e.g. "
+                      "tensor[mask] = scalar", UserWarning, stacklevel=2)
+        masked = array_module(input.array).broadcast_to(mask.array, input.array.shape)
+        input.array[masked] = result.array[masked]
+        input._version_counter.value += 1
+        return input
+    return assign(input, result)
 
 
 def masked_select(input, mask):
