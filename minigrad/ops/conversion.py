@@ -40,6 +40,16 @@ def scalar_as(number, dtype):
         return numpy.asarray(number).astype(dtype)
 
 
+def number_as(number, dtype):
+    """A Python number as torch's ``scalar_tensor`` makes it a 0-d tensor of NumPy ``dtype``
+    (``x[key] = 2``, ``where(c, x, 2)``), returned as a number: converted as ``scalar_as``,
+    except that a number out of float16's range becomes inf there, not an error."""
+    if dtype == numpy.float16:
+        with numpy.errstate(over="ignore"):
+            return numpy.float16(number).item()
+    return scalar_as(number, dtype).item()
+
+
 class Cast(Function):
     differentiable_backward = True
 

@@ -27,7 +27,7 @@ from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
-from .conversion import scalar_as
+from .conversion import number_as, scalar_as
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
                         result_shape, single_mask)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
@@ -484,7 +484,7 @@ def setitem(input, key, value):
     target = input.array
     xp = array_module(target)
     if isinstance(value, numbers.Number):
-        value = _number_for(value, target.dtype)
+        value = number_as(value, target.dtype)
     elif not isinstance(value, Tensor):
         value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))
     if _is_basic(items):
@@ -496,15 +496,6 @@ def setitem(input, key, value):
         _set_basic(input, converted, value, key)
     else:
         _set_advanced(input, converted, reading, value)
-
-
-def _number_for(value, dtype):
-    """A Python number as ``x[key] = number`` makes it a tensor of ``x``'s dtype: a Scalar's checked
-    conversion (``scalar_as``), except into float16, where torch's fill rounds it to inf instead."""
-    if dtype == numpy.float16:
-        with numpy.errstate(over="ignore"):
-            return numpy.float16(value).item()
-    return scalar_as(value, dtype).item()
 
 
 def _set_basic(input, items, value, key):
@@ -761,7 +752,9 @@ def _scatter(input, dim, index, src, add, what):
     _check_bounds(index.array, shape[dim] if shape else 1, dim)
     if src_is_tensor:
         return Scatter.apply(input, src, index=index.array, dim=dim, add=add)
-    return Scatter.apply(input, index=index.array, dim=dim, value=scalar_as(src, input.array.dtype), add=add)
+    # torch's kernel converts the number as it writes it: not at all for an empty index
+    src = scalar_as(src, input.array.dtype) if index.array.size else numpy.zeros((), input.array.dtype)
+    return Scatter.apply(input, index=index.array, dim=dim, value=src, add=add)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -868,17 +861,20 @@ def masked_fill(input, mask, value):
 def masked_fill_(input, mask, value):
     check_inplace_allowed(input, overlap_ok=True)     # autograd's checks come before the mask's and the value's
     result = masked_fill(input, mask, value)
-    if has_internal_overlap(input.array) and not result.requires_grad:
-        # an expanded tensor: torch writes the masked places only, so a place of memory takes
-        # the value if any of its positions is masked
+    expanded = has_internal_overlap(input.array)
+    if expanded:
+        # torch writes the masked places only, so a place of memory takes the value if any of
+        # its positions is masked (NumPy would write every position, the last one winning)
         warnings.warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor "
                       "before performing this operation. This also applies to advanced indexing e.g. "
                       "tensor[mask] = scalar", UserWarning, stacklevel=2)
         masked = array_module(input.array).broadcast_to(mask.array, input.array.shape)
         input.array[masked] = result.array[masked]
-        input._version_counter.value += 1
-        return input
-    return assign(input, result)
+        if not result.requires_grad:
+            input._version_counter.value += 1
+            return input
+        result.array[...] = input.array     # the history's output: what the memory now holds
+    return assign(input, result, overlap_ok=expanded)
 
 
 def masked_select(input, mask):
@@ -905,6 +901,8 @@ def where(condition, input=None, other=None):
                                f"with dtype {dtypes.scalar_type_name(cond.dtype)}")
         cond = cond.astype(bool)
     dtype = dtypes.result_type(input, other)
+    input, other = (number_as(operand, dtype) if isinstance(operand, numbers.Number) else operand
+                    for operand in (input, other))   # a number out of the result's range is an error
     input, other = _as_tensor(input, dtype, condition), _as_tensor(other, dtype, condition)
     shapes = cond.shape, input.array.shape, other.array.shape
     if not shapes[0] == shapes[1] == shapes[2]:

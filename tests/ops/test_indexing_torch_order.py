@@ -111,6 +111,13 @@ MASKED_ERRORS = [
     ("index_fill_overflow", lambda m: m.zeros(2, dtype=m.uint8).index_fill(0, m.tensor([0]), 1e300)),
     ("scatter_bounds_before_value", lambda m: m.zeros(2, dtype=m.uint8).scatter(0, m.tensor([5]), -300)),
     ("scatter_overflow", lambda m: m.zeros(2, dtype=m.uint8).scatter(0, m.tensor([0]), -300)),
+    ("index_fill_empty_index_overflow", lambda m: m.zeros(2, dtype=m.uint8).index_fill(
+        0, m.zeros(0, dtype=m.int64), -3.3)),
+    # where makes a number a tensor of the result's dtype (float32 for an int tensor and a float)
+    ("where_number_overflows_float", lambda m: m.where(m.tensor([True, False]), m.zeros(2, dtype=m.int64), 1e300)),
+    ("where_number_overflows_bool_result", lambda m: m.where(m.tensor([True, False]), 1e300,
+                                                             m.zeros(2, dtype=m.bool))),
+    ("where_number_overflows_uint8", lambda m: m.where(m.tensor([True, False]), m.zeros(2, dtype=m.uint8), -300)),
 ]
 
 
@@ -149,6 +156,11 @@ ACCEPTED = [
                                                                              m.tensor(-2.9))),
     ("scatter_wraps_uint8", lambda m: m.zeros(3, dtype=m.uint8).scatter(0, m.tensor([1]), -1)),
     ("index_fill_wraps_uint8", lambda m: m.zeros(3, dtype=m.uint8).index_fill(0, m.tensor([2]), -1)),
+    ("scatter_empty_index_converts_nothing", lambda m: m.zeros(0, 0, dtype=m.uint8).scatter(
+        -1, m.zeros(0, 0, dtype=m.int64), -3.39)),
+    ("where_number_rounds_to_inf_in_half", lambda m: m.where(m.tensor([True, False]), m.zeros(2, dtype=m.float16),
+                                                             1e10)),
+    ("where_number_wraps_uint8", lambda m: m.where(m.tensor([True, False]), m.zeros(2, dtype=m.uint8), -1)),
 ]
 
 
@@ -167,6 +179,16 @@ def test_masked_fill_into_an_expanded_tensor_writes_the_masked_places_as_torch()
                 expanded.masked_fill_(lib.tensor(mask), 5.0)
                 return base
         assert _values(minigrad, action) == _values(torch, action)
+
+
+@pytest.mark.filterwarnings("ignore:Use of masked_fill_ on expanded tensors")
+def test_masked_fill_into_an_expanded_tensor_in_a_graph_writes_as_torch():
+    def action(lib):
+        x = lib.tensor([-1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        expanded = (x + 3).expand(2, 2)
+        expanded.masked_fill_(lib.tensor([[True, False], [False, False]]), 0.25)
+        return expanded.detach()
+    assert _values(minigrad, action) == _values(torch, action)
 
 
 def test_masked_fill_into_an_expanded_tensor_warns_as_torch():
