@@ -12,7 +12,6 @@ then runs.
 """
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy
@@ -38,7 +37,7 @@ def specified_dims(items):
     count = 0
     for item in items:
         if isinstance(item, Tensor):
-            count += item.array.ndim if item.array.dtype in (numpy.bool_, numpy.uint8) else 1
+            count += item.array.ndim if item.array.dtype.char in "?B" else 1     # bool, uint8
         elif item is not None and item is not Ellipsis and type(item) is not bool:
             count += 1
     return count
@@ -89,7 +88,7 @@ def read_key(shape, items, converted, single_int=False):
             dim += 1
         else:                                   # an index array (int, or a bool mask)
             indices.append((dim, item, position))
-            dim += item.ndim if item.dtype == bool else 1
+            dim += item.ndim if item.dtype.kind == "b" else 1
     return KeyReading(sliced, origin, indices, view)
 
 
@@ -105,7 +104,7 @@ def single_mask(reading):
     writes one value there with ``masked_fill_``)."""
     if len(reading.indices) == 1:
         array = reading.indices[0][1]
-        if array.dtype == bool and array.ndim:
+        if array.dtype.kind == "b" and array.ndim:
             return array
     return None
 
@@ -126,7 +125,7 @@ def check_indices(reading):
     broadcast shape."""
     columns, shapes = [], []
     for dim, array, _ in reading.indices:
-        if array.dtype == bool:
+        if array.dtype.kind == "b":
             check_mask(reading, dim, array)
             count = int(array.sum())
             columns.extend((dim + j, None) for j in range(array.ndim))
@@ -135,7 +134,8 @@ def check_indices(reading):
             columns.append((dim, array))
             shapes.append(tuple(array.shape))
     try:
-        shape = numpy.broadcast_shapes(*shapes)
+        shape = shapes[0] if len(shapes) == 1 or all(each == shapes[0] for each in shapes) \
+            else numpy.broadcast_shapes(*shapes)
     except ValueError:
         raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
                          + ", ".join(str(list(each)) for each in shapes)) from None
@@ -147,12 +147,11 @@ def check_indices(reading):
 def result_shape(reading, columns, shape):
     """The shape of ``sliced[indices]`` as torch lays it out: the index shape in place of the
     indexed dims when they are adjacent, else first."""
-    indexed = [dim for dim, _ in columns]
-    rest = [size for dim, size in enumerate(reading.shape) if dim not in indexed]
-    if indexed == list(range(indexed[0], indexed[0] + len(indexed))):
-        before = sum(1 for dim in range(indexed[0]) if dim not in indexed)
-        return tuple(rest[:before]) + tuple(shape) + tuple(rest[before:])
-    return tuple(shape) + tuple(rest)
+    first, last = columns[0][0], columns[-1][0]       # the indexed dims, in increasing order
+    if last - first + 1 == len(columns):
+        return tuple(reading.shape[:first]) + tuple(shape) + tuple(reading.shape[last + 1:])
+    indexed = {dim for dim, _ in columns}
+    return tuple(shape) + tuple(size for dim, size in enumerate(reading.shape) if dim not in indexed)
 
 
 def check_bounds(reading, columns, shape, xp):
@@ -160,14 +159,15 @@ def check_bounds(reading, columns, shape, xp):
     Nothing is read, so nothing is checked, when the result is empty: then it returns True.
     The message names the input's dim that the index reads (torch names the index's place
     among the index tensors, pytorch/pytorch#38202)."""
-    if math.prod(result_shape(reading, columns, shape)) == 0:
+    if 0 in shape or 0 in reading.shape:     # (an indexed dim of size 0 with indices has raised)
         return True
     bad = []
     for dim, array in columns:
         if array is not None:
             size = reading.shape[dim]
-            outside = (array < -size) | (array >= size)
-            if outside.any():
+            low, high = _extremes(array)
+            if low < -size or high >= size:
+                outside = (array < -size) | (array >= size)
                 bad.append((dim, xp.broadcast_to(array, shape), xp.broadcast_to(outside, shape)))
     if not bad:
         return False
@@ -181,13 +181,22 @@ def check_bounds(reading, columns, shape, xp):
                              f"{reading.origin[dim]} with size {reading.shape[dim]}")
 
 
+def _extremes(array):
+    """``(min, max)`` of a non-empty int array: through a Python list when it is short (two NumPy
+    reductions cost more than the list there)."""
+    if array.size <= 256:
+        values = array.ravel().tolist()
+        return min(values), max(values)
+    return int(array.min()), int(array.max())
+
+
 def in_range(reading, converted, xp):
     """``converted`` with its index arrays clipped into range: for a key torch accepts because
     its result is empty (and so reads nothing), where NumPy would still check every index."""
     converted = list(converted)
     for dim, array, position in reading.indices:
         size = reading.shape[dim]
-        if array.dtype != bool and size and converted[position] is array:
+        if array.dtype.kind != "b" and size and converted[position] is array:
             converted[position] = xp.clip(array, -size, size - 1)
     return tuple(converted)
 

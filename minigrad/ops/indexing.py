@@ -7,7 +7,8 @@ indexing: the result is a copy, and backward adds the gradient back with
 ``backend.scatter_add`` so that a repeated index receives the sum of its
 gradients.  torch applies the ints of a mixed key first (``x[0, :, [1, 2]]``
 selects row 0, then indexes), where NumPy would broadcast them with the index
-arrays; such keys are run in those two steps.
+arrays; such keys are run in those two steps.  Before NumPy runs a key,
+``index_key`` reads it as torch does, for torch's errors in torch's order.
 """
 from __future__ import annotations
 
@@ -338,9 +339,15 @@ def _advanced_key(converted, ndim):
     ``first`` is None unless the key mixes ints with index arrays; ``accumulate``
     says whether ``second`` holds integer arrays (whose indices may repeat).
     """
-    has_int = any(type(item) is int for item in converted)
-    accumulate = any(hasattr(item, "dtype") and item.dtype != bool for item in converted)
-    if any(item is Ellipsis for item in converted) and _indexed_dims(converted) == ndim:
+    has_int = accumulate = has_ellipsis = False
+    for item in converted:
+        if type(item) is int:
+            has_int = True
+        elif item is Ellipsis:
+            has_ellipsis = True
+        elif hasattr(item, "dtype") and item.dtype.kind != "b":
+            accumulate = True
+    if has_ellipsis and _indexed_dims(converted) == ndim:
         # an ellipsis that stands for no dimension does not separate the index arrays around
         # it in torch (their result dims stay in place), where NumPy would move them first
         converted = [item for item in converted if item is not Ellipsis]
@@ -360,14 +367,14 @@ def _advanced_key(converted, ndim):
         elif kind is bool:
             second.append(item)
         else:   # an index array: the first step keeps the dims it indexes
-            first.extend([slice(None)] * (item.ndim if item.dtype == bool else 1))
+            first.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
             second.append(item)
     return tuple(first), tuple(second), accumulate
 
 
 def _indexed_dims(items):
     """How many of the input's dimensions a converted key consumes (``...`` and None none)."""
-    return sum(item.ndim if getattr(item, "dtype", None) == bool
+    return sum(item.ndim if hasattr(item, "dtype") and item.dtype.kind == "b"
                else 0 if item is None or item is Ellipsis or type(item) is bool else 1 for item in items)
 
 
@@ -386,7 +393,7 @@ def _index_array(item, xp):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {type(item).__name__})")
     kind = array.dtype.kind
-    if kind == "b" or array.dtype == numpy.uint8:   # torch reads uint8 index tensors as masks
+    if kind == "b" or array.dtype.char == "B":   # torch reads uint8 index tensors as masks
         return xp.asarray(array, dtype=bool)
     if kind not in "iu":
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -495,7 +502,7 @@ def setitem(input, key, value):
     if reading is None or not reading.indices:
         _set_basic(input, converted, value, key)
     else:
-        _set_advanced(input, converted, reading, value)
+        _set_advanced(input, items, converted, reading, value)
 
 
 def _set_basic(input, items, value, key):
@@ -515,7 +522,7 @@ def _set_basic(input, items, value, key):
     _write(input, None, items, value, _check_write(input, items, value))
 
 
-def _set_advanced(input, converted, reading, value):
+def _set_advanced(input, items, converted, reading, value):
     """``input[key] = value`` for a key holding index arrays: torch's ``index_put_`` into the
     view of ``input`` that the key's other items make."""
     target = input.array
@@ -526,7 +533,10 @@ def _set_advanced(input, converted, reading, value):
     if mask is not None and (not value_is_tensor or value.array.size == 1):
         # torch fills the one mask's places with the value as a number (index_put_ calls
         # masked_fill_): no dtype or shape check, a number's conversion instead
-        check_mask(reading, reading.indices[0][0], mask)
+        dim, _, position = reading.indices[0]
+        check_mask(reading, dim, mask)
+        if getattr(getattr(items[position], "array", items[position]), "dtype", None) == numpy.uint8:
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
         if value_is_tensor:
             scalar_as(value.array.item(), target.dtype)
     else:

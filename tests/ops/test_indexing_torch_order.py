@@ -84,6 +84,7 @@ SETITEM_ERRORS = [
                                                                              Ellipsis, slice(-2, 2, 2)),
                                               m.tensor([[3e38]]))),
     ("mask_shape", lambda m: _assign(m.zeros(2, 3), m.tensor([True, False, True]), 1.0)),
+    ("one_value_through_a_uint8_mask", lambda m: _assign(m.zeros(2, 3), m.tensor([0, 1], dtype=m.uint8), 4.0)),
     # a number is made a tensor of the target's dtype before anything else
     ("number_overflows_float32", lambda m: _assign(m.zeros(3), slice(None), 1e300)),
     ("number_overflows_first", lambda m: _assign(m.zeros(2), (slice(-3, -2, 3), m.tensor([True, True])), 1e300)),
