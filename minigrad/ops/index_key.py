@@ -99,16 +99,6 @@ def check_step(step):
         raise ValueError("step must be greater than zero")
 
 
-def single_mask(reading):
-    """The mask of a key whose only index is one bool mask, else None (torch's index_put_
-    writes one value there with ``masked_fill_``)."""
-    if len(reading.indices) == 1:
-        array = reading.indices[0][1]
-        if array.dtype.kind == "b" and array.ndim:
-            return array
-    return None
-
-
 def check_mask(reading, dim, mask):
     """torch's check that a mask's shape is that of the sliced dims it covers."""
     for j, size in enumerate(mask.shape):

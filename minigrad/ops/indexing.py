@@ -30,7 +30,7 @@ from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import number_as, scalar_as
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
-                        result_shape, single_mask)
+                        result_shape)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
 from .views import NO_GRAD_VIEW, refused_write
@@ -442,24 +442,43 @@ def _sum_to_value(grad, value_shape):
 
 # ---- x[key] and x[key] = value ---------------------------------------------------
 def getitem(input, key):
-    """``input[key]`` with torch's semantics (see the module docstring)."""
+    """``input[key]`` with torch's semantics (see the module docstring).
+
+    NumPy runs an advanced key first: where it accepts one, torch does too.  Where it refuses
+    one, torch's reading of the key (``index_key``) raises torch's error, or finds that the
+    result is empty (torch then reads, and checks, no index) and runs the key clipped."""
     items = key if type(key) is tuple else _key_items(key)
     if _is_basic(items):
         return _basic_index(input, items, type(key) is not tuple, is_integer_key(key))
     array = input.array
     xp = array_module(array)
     converted = _converted(items, xp)
-    reading = read_key(array.shape, items, converted, is_integer_key(key))
-    if not reading.indices:   # NumPy ints and 0-d integer tensors only: still basic
-        return _basic_index(input, converted, type(key) is not tuple, is_integer_key(key))
-    columns, shape = check_indices(reading)
-    if check_bounds(reading, columns, shape, xp):    # an empty result: torch reads no index
-        converted = in_range(reading, converted, xp)
+    if not _runs_as_numpy(converted):      # a bad step, or no index array (0-d integer tensors)
+        reading = read_key(array.shape, items, converted, is_integer_key(key))
+        if not reading.indices:
+            return _basic_index(input, converted, type(key) is not tuple, is_integer_key(key))
     first, second, accumulate = _advanced_key(converted, array.ndim)
     try:
         return Index.apply(input, first=first, second=second, accumulate=accumulate)
     except IndexError as error:
-        raise _torch_index_error(error, second, array.shape) from None
+        reading = read_key(array.shape, items, converted, is_integer_key(key))
+        columns, shape = check_indices(reading)
+        if not check_bounds(reading, columns, shape, xp):
+            raise _torch_index_error(error, second, array.shape) from None
+    first, second, accumulate = _advanced_key(in_range(reading, converted, xp), array.ndim)
+    return Index.apply(input, first=first, second=second, accumulate=accumulate)
+
+
+def _runs_as_numpy(converted):
+    """Does a read key hold an index array (or a bool) and only slices that step forward?"""
+    found = False
+    for item in converted:
+        if type(item) is slice:
+            if item.step is not None and (type(item.step) is not int or item.step < 1):
+                return False
+        elif type(item) is bool or hasattr(item, "dtype"):
+            found = True
+    return found
 
 
 def _basic_index(input, items, keep_slices, single_int=False):
@@ -495,14 +514,17 @@ def setitem(input, key, value):
     elif not isinstance(value, Tensor):
         value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))
     if _is_basic(items):
-        converted, reading = items, None
-    else:
-        converted = _converted(items, xp)
-        reading = read_key(target.shape, items, converted, is_integer_key(key))
-    if reading is None or not reading.indices:
+        _set_basic(input, items, value, key)
+        return
+    converted = _converted(items, xp)
+    if _runs_as_numpy(converted):
+        _set_advanced(input, items, converted, value, key)
+        return
+    reading = read_key(target.shape, items, converted, is_integer_key(key))
+    if reading.indices:
+        _set_advanced(input, items, converted, value, key, reading)
+    else:      # 0-d integer tensors only: a basic key
         _set_basic(input, converted, value, key)
-    else:
-        _set_advanced(input, items, converted, reading, value)
 
 
 def _set_basic(input, items, value, key):
@@ -519,51 +541,95 @@ def _set_basic(input, items, value, key):
         return
     if has_internal_overlap(target) and _overlapping_region(target, items):
         raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
-    _write(input, None, items, value, _check_write(input, items, value))
+    recorded = is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)
+    if recorded:
+        _check_write(input, items, value)
+    try:
+        _write(input, None, items, value, recorded)
+    except (IndexError, ValueError) as error:
+        raise _write_error(error, target, None, items, value) from None
 
 
-def _set_advanced(input, items, converted, reading, value):
+def _set_advanced(input, items, converted, value, key, reading=None):
     """``input[key] = value`` for a key holding index arrays: torch's ``index_put_`` into the
-    view of ``input`` that the key's other items make."""
+    view of ``input`` that the key's other items make.  As in ``getitem``, NumPy writes first
+    where the value's dtype is right; torch's reading of the key (``read_key``, whose errors
+    come before autograd's) is needed before that only in a graph, for a mask's one value
+    and for a value of another dtype."""
     target = input.array
-    xp = array_module(target)
     value_is_tensor = isinstance(value, Tensor)
-    recorded = _check_write(input, converted, value)       # autograd's checks come first
-    mask = single_mask(reading)
-    if mask is not None and (not value_is_tensor or value.array.size == 1):
-        # torch fills the one mask's places with the value as a number (index_put_ calls
-        # masked_fill_): no dtype or shape check, a number's conversion instead
-        dim, _, position = reading.indices[0]
-        check_mask(reading, dim, mask)
-        if getattr(getattr(items[position], "array", items[position]), "dtype", None) == numpy.uint8:
+    recorded = is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)
+    position = _lone_mask(converted)
+    fill = position is not None and (not value_is_tensor or value.array.size == 1)
+    # torch fills the one mask's places with the value as a number (index_put_ calls masked_fill_):
+    # no dtype or shape check, but the mask's shape, its dtype, then the number's range
+    fill_checks = fill and (value_is_tensor or _dtype_of(items[position]) == numpy.uint8)
+    other_dtype = not fill and value_is_tensor and value.array.dtype != target.dtype
+    if reading is None and (recorded or fill_checks or other_dtype):
+        reading = read_key(target.shape, items, converted, is_integer_key(key))
+    if recorded:
+        _check_write(input, converted, value)        # autograd's checks
+    if fill_checks:
+        check_mask(reading, reading.indices[0][0], converted[position])
+        if _dtype_of(items[position]) == numpy.uint8:
             raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
         if value_is_tensor:
             scalar_as(value.array.item(), target.dtype)
-    else:
-        columns, shape = check_indices(reading)
-        if value_is_tensor:
-            value_shape = _without_leading_ones(value.array.shape)
-            written = result_shape(reading, columns, shape)
-            if not _expandable(value_shape, written):
-                raise RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be "
-                                   f"broadcast to indexing result of shape {list(written)}")
-            if value.array.dtype != target.dtype:
-                raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                                   f"{dtypes.scalar_type_name(target.dtype)} for the destination and "
-                                   f"{dtypes.scalar_type_name(value.array.dtype)} for the source.")
-        if check_bounds(reading, columns, shape, xp):   # nothing is written: torch checks no index
-            converted = in_range(reading, converted, xp)
+    elif other_dtype:
+        _check_index_put(reading, value, bounds=False)   # its index and shape errors come first
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{dtypes.scalar_type_name(target.dtype)} for the destination and "
+                           f"{dtypes.scalar_type_name(value.array.dtype)} for the source.")
     first, second, _ = _advanced_key(converted, target.ndim)
     if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
         raise RuntimeError(OVERLAP_MESSAGE)
-    _write(input, first, second, value, recorded)
+    try:
+        _write(input, first, second, value, recorded)
+    except (IndexError, ValueError) as error:    # NumPy writes nothing before it refuses
+        if reading is None:
+            reading = read_key(target.shape, items, converted, is_integer_key(key))
+        if not _check_index_put(reading, value):
+            raise _write_error(error, target, first, second, value) from None
+        first, second, _ = _advanced_key(in_range(reading, converted, array_module(target)), target.ndim)
+        _write(input, first, second, value, recorded)
+
+
+def _lone_mask(converted):
+    """The place in the key of its one index when that is a bool mask (torch's ``index_put_``
+    fills its places with a one-element value), else None."""
+    found = None
+    for position, item in enumerate(converted):
+        if type(item) is bool:
+            return None
+        if hasattr(item, "dtype"):
+            if found is not None or item.dtype.kind != "b" or not item.ndim:
+                return None
+            found = position
+    return found
+
+
+def _dtype_of(item):
+    """The NumPy dtype of a key's item (a tensor or an array), else None."""
+    return getattr(getattr(item, "array", item), "dtype", None)
+
+
+def _check_index_put(reading, value, bounds=True):
+    """torch's ``index_put_`` checks before it writes: the index tensors (``check_indices``), the
+    value's shape, (its dtype,) each index as it is written (``check_bounds``).  Raises torch's
+    error, or returns True when nothing is written (so no index is checked)."""
+    columns, shape = check_indices(reading)
+    if isinstance(value, Tensor):
+        value_shape = _without_leading_ones(value.array.shape)
+        written = result_shape(reading, columns, shape)
+        if not _expandable(value_shape, written):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be "
+                               f"broadcast to indexing result of shape {list(written)}")
+    return bounds and check_bounds(reading, columns, shape, array_module(reading.indices[0][1]))
 
 
 def _check_write(input, items, value):
     """autograd's checks before torch writes into (a view of) ``input`` in a graph: no leaf that
-    requires grad, no view of one, no piece of split/unbind.  True when the write is recorded."""
-    if not (is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)):
-        return False
+    requires grad, no view of one, no piece of split/unbind."""
     made_by = _view_made_by(items, input.array.shape)      # torch writes into this view of input
     if made_by is not None:
         if input.requires_grad and input.grad_fn is None:
@@ -574,33 +640,33 @@ def _check_write(input, items, value):
         if restriction is not None and restriction is not NO_GRAD_VIEW and input.array.dtype.kind in "fc":
             raise RuntimeError(refused_write((made_by, 0), written_itself=True))
     check_inplace_allowed(input, overlap_ok=True)
-    return True
 
 
 def _write(input, first, second, value, recorded):
     """The write ``input[first][second] = value`` itself (``recorded``: as an op of the graph)."""
     target = input.array
-    value_is_tensor = isinstance(value, Tensor)
-    try:
-        if not recorded:
-            _region(target, first)[second] = _without_leading_ones(value.array) if value_is_tensor else value
-            input._version_counter.value += 1
-            return
-        if not value_is_tensor:
-            result = CopySlices.apply(input, first=first, second=second, fill=value)
-        else:
-            if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
-                value = value.to(input.dtype)
-            result = CopySlices.apply(input, value, first=first, second=second)
-    except IndexError as error:
-        raise _torch_index_error(error, second, target.shape) from None
-    except ValueError as error:
-        if "broadcast" not in str(error):
-            raise
-        region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(_without_leading_ones(value.array.shape))} "
-                           f"cannot be broadcast to indexing result of shape {region_shape}") from None
+    if not recorded:
+        _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
+        input._version_counter.value += 1
+        return
+    if not isinstance(value, Tensor):
+        result = CopySlices.apply(input, first=first, second=second, fill=value)
+    else:
+        if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
+            value = value.to(input.dtype)
+        result = CopySlices.apply(input, value, first=first, second=second)
     assign(input, result, overlap_ok=True)
+
+
+def _write_error(error, target, first, second, value):
+    """NumPy's refusal of a write, in torch's words (where torch's own checks found nothing)."""
+    if isinstance(error, IndexError):
+        return _torch_index_error(error, second, target.shape)
+    if "broadcast" not in str(error):
+        return error
+    region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(_without_leading_ones(value.array.shape))} "
+                        f"cannot be broadcast to indexing result of shape {region_shape}")
 
 
 def _without_leading_ones(shape_or_array):

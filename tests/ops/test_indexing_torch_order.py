@@ -79,6 +79,13 @@ SETITEM_ERRORS = [
     ("index_into_size_0", lambda m: _assign(m.zeros(2, 0, 3), (m.tensor([0]), m.tensor([1])), 1.0)),
     ("mixed_into_size_0", lambda m: _assign(m.zeros(0, 2, 2, 1), (m.tensor([0, 0]), m.tensor([0]), 0),
                                             m.tensor([1.0]))),
+    # outside a graph NumPy writes first; where it refuses, torch's checks word the error
+    ("broadcast_outside_a_graph", lambda m: _assign(m.zeros(3, 4), (m.tensor([0, 1]), m.tensor([0, 1, 2])), 1.0)),
+    ("bounds_outside_a_graph", lambda m: _assign(m.zeros(2, 3), m.tensor([0, 7]), m.ones(3))),
+    ("value_shape_outside_a_graph", lambda m: _assign(m.zeros(2, 3), m.tensor([0, 1]), m.ones(3, 3))),
+    ("int_before_dtype", lambda m: _assign(m.zeros(2, 3), (5, m.tensor([0])), m.ones(1, dtype=m.float64))),
+    ("number_before_mask_shape", lambda m: _assign(m.zeros(2, 3, dtype=m.uint8), m.tensor([True, False, True]),
+                                                        -300)),
     # one value through one mask: written as a number (masked_fill_), so its range is checked
     ("mask_value_overflow", lambda m: _assign(m.zeros(4, 3, dtype=m.int64), (m.tensor([False, True, True, False]),
                                                                              Ellipsis, slice(-2, 2, 2)),
