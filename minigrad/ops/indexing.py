@@ -453,14 +453,17 @@ def getitem(input, key):
     array = input.array
     xp = array_module(array)
     converted = _converted(items, xp)
-    if not _runs_as_numpy(converted):      # a bad step, or no index array (0-d integer tensors)
+    if not _runs_as_numpy(converted, array):
         reading = read_key(array.shape, items, converted, is_integer_key(key))
-        if not reading.indices:
+        if not reading.indices:   # 0-d integer tensors only: a basic key
             return _basic_index(input, converted, type(key) is not tuple, is_integer_key(key))
+        columns, shape = check_indices(reading)
+        if check_bounds(reading, columns, shape, xp):
+            converted = in_range(reading, converted, xp)
     first, second, accumulate = _advanced_key(converted, array.ndim)
     try:
         return Index.apply(input, first=first, second=second, accumulate=accumulate)
-    except IndexError as error:
+    except IndexError as error:   # torch's reading words NumPy's refusal (or finds nothing read)
         reading = read_key(array.shape, items, converted, is_integer_key(key))
         columns, shape = check_indices(reading)
         if not check_bounds(reading, columns, shape, xp):
@@ -469,14 +472,22 @@ def getitem(input, key):
     return Index.apply(input, first=first, second=second, accumulate=accumulate)
 
 
-def _runs_as_numpy(converted):
-    """Does a read key hold an index array (or a bool) and only slices that step forward?"""
+def _runs_as_numpy(converted, array):
+    """Can NumPy run a read key on ``array`` first: does it refuse it wherever torch does?  Not
+    for a slice that steps backward, an empty index array (NumPy takes any empty one, a mask of
+    another shape too) or an empty ``array``; nor for a key with no index array at all."""
+    if not array.size:
+        return False
     found = False
     for item in converted:
         if type(item) is slice:
             if item.step is not None and (type(item.step) is not int or item.step < 1):
                 return False
-        elif type(item) is bool or hasattr(item, "dtype"):
+        elif type(item) is bool:
+            found = True
+        elif hasattr(item, "dtype"):
+            if not item.size:
+                return False
             found = True
     return found
 
@@ -517,7 +528,7 @@ def setitem(input, key, value):
         _set_basic(input, items, value, key)
         return
     converted = _converted(items, xp)
-    if _runs_as_numpy(converted):
+    if _runs_as_numpy(converted, target) and not (isinstance(value, Tensor) and not value.array.size):
         _set_advanced(input, items, converted, value, key)
         return
     reading = read_key(target.shape, items, converted, is_integer_key(key))
@@ -546,7 +557,7 @@ def _set_basic(input, items, value, key):
         _check_write(input, items, value)
     try:
         _write(input, None, items, value, recorded)
-    except (IndexError, ValueError) as error:
+    except (IndexError, ValueError, TypeError) as error:
         raise _write_error(error, target, None, items, value) from None
 
 
@@ -555,7 +566,9 @@ def _set_advanced(input, items, converted, value, key, reading=None):
     view of ``input`` that the key's other items make.  As in ``getitem``, NumPy writes first
     where the value's dtype is right; torch's reading of the key (``read_key``, whose errors
     come before autograd's) is needed before that only in a graph, for a mask's one value
-    and for a value of another dtype."""
+    and for a value of another dtype.  Given a ``reading`` (a key NumPy may not refuse where
+    torch does), all of torch's checks run before the write."""
+    checked_first = reading is not None
     target = input.array
     value_is_tensor = isinstance(value, Tensor)
     recorded = is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)
@@ -580,12 +593,14 @@ def _set_advanced(input, items, converted, value, key, reading=None):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{dtypes.scalar_type_name(target.dtype)} for the destination and "
                            f"{dtypes.scalar_type_name(value.array.dtype)} for the source.")
+    elif checked_first and _check_index_put(reading, value):   # nothing is written
+        converted = in_range(reading, converted, array_module(target))
     first, second, _ = _advanced_key(converted, target.ndim)
     if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
         raise RuntimeError(OVERLAP_MESSAGE)
     try:
         _write(input, first, second, value, recorded)
-    except (IndexError, ValueError) as error:    # NumPy writes nothing before it refuses
+    except (IndexError, ValueError, TypeError) as error:    # NumPy writes nothing before it refuses
         if reading is None:
             reading = read_key(target.shape, items, converted, is_integer_key(key))
         if not _check_index_put(reading, value):
@@ -662,7 +677,7 @@ def _write_error(error, target, first, second, value):
     """NumPy's refusal of a write, in torch's words (where torch's own checks found nothing)."""
     if isinstance(error, IndexError):
         return _torch_index_error(error, second, target.shape)
-    if "broadcast" not in str(error):
+    if "broadcast" not in str(error) and "boolean array indexing assignment" not in str(error):
         return error
     region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
     return RuntimeError(f"shape mismatch: value tensor of shape {list(_without_leading_ones(value.array.shape))} "
@@ -825,12 +840,16 @@ def _scatter(input, dim, index, src, add, what):
     elif any(axis != dim and size > shape[axis] for axis, size in enumerate(index_shape)):
         raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
                            f"{list(shape)} apart from dimension {dim}")
-    _check_bounds(index.array, shape[dim] if shape else 1, dim)
+    size = shape[dim] if shape else 1
+    number = numpy.zeros((), input.array.dtype)    # (an empty index writes, and converts, nothing)
+    if not src_is_tensor and index.array.size and 0 <= int(index.array.reshape(-1)[0]) < size:
+        # torch's kernel checks each element's index, then converts the number as it writes it:
+        # a number out of range fails at the first element, unless that element's index does
+        number = scalar_as(src, input.array.dtype)
+    _check_bounds(index.array, size, dim)
     if src_is_tensor:
         return Scatter.apply(input, src, index=index.array, dim=dim, add=add)
-    # torch's kernel converts the number as it writes it: not at all for an empty index
-    src = scalar_as(src, input.array.dtype) if index.array.size else numpy.zeros((), input.array.dtype)
-    return Scatter.apply(input, index=index.array, dim=dim, value=src, add=add)
+    return Scatter.apply(input, index=index.array, dim=dim, value=number, add=add)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):

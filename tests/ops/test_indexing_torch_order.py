@@ -91,6 +91,13 @@ SETITEM_ERRORS = [
                                                                              Ellipsis, slice(-2, 2, 2)),
                                               m.tensor([[3e38]]))),
     ("mask_shape", lambda m: _assign(m.zeros(2, 3), m.tensor([True, False, True]), 1.0)),
+    ("empty_mask_of_another_shape", lambda m: m.zeros(3, 0, 4)[..., :, m.zeros(0, dtype=m.bool)]),
+    ("empty_mask_of_another_shape_set", lambda m: _assign(m.zeros(3, 2, 4), (Ellipsis, m.zeros(0, dtype=m.bool)),
+                                                          1.0)),
+    ("empty_value_of_more_dims", lambda m: _assign(m.zeros(2, 3), (m.zeros(2, dtype=m.bool), 1),
+                                                   m.zeros(2, 0, 3))),
+    ("two_dim_value_through_a_mask", lambda m: _assign(m.zeros(3), (Ellipsis, m.tensor([True, False, True])),
+                                                       m.ones(2, 2))),
     ("one_value_through_a_uint8_mask", lambda m: _assign(m.zeros(2, 3), m.tensor([0, 1], dtype=m.uint8), 4.0)),
     # a number is made a tensor of the target's dtype before anything else
     ("number_overflows_float32", lambda m: _assign(m.zeros(3), slice(None), 1e300)),
@@ -119,6 +126,11 @@ MASKED_ERRORS = [
     ("index_fill_overflow", lambda m: m.zeros(2, dtype=m.uint8).index_fill(0, m.tensor([0]), 1e300)),
     ("scatter_bounds_before_value", lambda m: m.zeros(2, dtype=m.uint8).scatter(0, m.tensor([5]), -300)),
     ("scatter_overflow", lambda m: m.zeros(2, dtype=m.uint8).scatter(0, m.tensor([0]), -300)),
+    # torch checks an element's index, then writes the number: the first element decides
+    ("scatter_value_before_later_bounds", lambda m: m.zeros(2, 2, dtype=m.uint8).scatter(
+        1, m.tensor([[0], [-3]]), -300)),
+    ("scatter_bounds_of_the_first_element", lambda m: m.zeros(2, 2, dtype=m.uint8).scatter(
+        0, m.tensor([[-3, 0]]), -300)),
     ("index_fill_empty_index_overflow", lambda m: m.zeros(2, dtype=m.uint8).index_fill(
         0, m.zeros(0, dtype=m.int64), -3.3)),
     # where makes a number a tensor of the result's dtype (float32 for an int tensor and a float)
