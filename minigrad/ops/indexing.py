@@ -1016,7 +1016,8 @@ def nonzero(input, *, as_tuple=False):
     indices = xp.nonzero(input.array) if input.array.ndim else xp.nonzero(input.array.reshape(1))
     if as_tuple:
         return tuple(Tensor._wrap(index.astype(numpy.int64, copy=False)) for index in indices)
-    return Tensor._wrap(xp.stack(indices, axis=1).astype(numpy.int64, copy=False)
+    # torch's result is column-major (strides (1, N)): its .contiguous() is a copy
+    return Tensor._wrap(xp.stack(indices).T.astype(numpy.int64, copy=False)
                         if input.array.ndim else xp.zeros((len(indices[0]), 0), numpy.int64))
 
 

@@ -262,3 +262,12 @@ def test_setitem_results_match_torch_for_each_key_kind():
         x[None, 2, lib.tensor([True, False, False, True])] = 9
         return x
     assert_same(action)
+
+
+def test_nonzero_is_column_major_as_torch():
+    def action(lib):
+        x = lib.tensor([[1.0, 0.0, 2.0], [0.0, 3.0, 4.0]])
+        indices = lib.nonzero(x)
+        indices.contiguous().neg_()      # a copy in torch: the indices stay as they are
+        return indices.stride(), indices.is_contiguous(), indices.tolist()
+    assert_same(action)
