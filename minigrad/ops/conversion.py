@@ -1,11 +1,65 @@
 """Moving between dtypes and devices, and copying: each differentiable, as in torch."""
 from __future__ import annotations
 
+import math
+
+import numpy
+
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import Device, device_of, to_device
 from ..core.tensor import Tensor
 from .tensor_namespace import astype
+
+
+# the C++ names of torch's scalar types, as its "value cannot be converted" errors spell them
+_C_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+
+
+def scalar_as(number, dtype):
+    """A Python number as a 0-d array of NumPy ``dtype``, converted as torch's kernels convert a
+    Scalar (``fill_``, ``masked_fill``, ``x[key] = 2``): a C cast (a float truncated toward zero
+    for an integer type; a negative int wrapped into an unsigned type, down to -max), refusing a
+    value out of the type's range: "value cannot be converted to type uint8_t without overflow"."""
+    if dtype.kind in "iu":
+        low, high = _range(dtype)
+        if dtype.kind == "u" and not isinstance(number, float):
+            low = -high                  # an unsigned type takes a negative int: it wraps
+        if not (math.isfinite(number) and low <= number <= high):
+            raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dtype.name]} without overflow")
+        if not isinstance(number, bool):
+            number = math.trunc(number)
+            if number < 0 and dtype.kind == "u":
+                number += high + 1
+    elif dtype.kind == "f" and dtype.itemsize < 8 and math.isfinite(number) and abs(number) > _range(dtype)[1]:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dtype.name]} without overflow")
+    return numpy.asarray(number).astype(dtype)     # bool and complex take any number
+
+
+def number_as(number, dtype):
+    """A Python number as torch's ``scalar_tensor`` makes it a 0-d tensor of NumPy ``dtype``
+    (``x[key] = 2``, ``where(c, x, 2)``), returned as a number: converted as ``scalar_as``,
+    except that a number out of float16's range becomes inf there, not an error."""
+    if type(number) is float and dtype == numpy.float64:
+        return number
+    if dtype == numpy.float16:
+        with numpy.errstate(over="ignore"):
+            return numpy.float16(number).item()
+    return scalar_as(number, dtype).item()
+
+
+_RANGES = {}
+
+
+def _range(dtype):
+    """``(lowest, highest)`` of an int or float NumPy dtype, as Python numbers (cached)."""
+    found = _RANGES.get(dtype)
+    if found is None:
+        info = numpy.iinfo(dtype) if dtype.kind in "iu" else numpy.finfo(dtype)
+        kind = int if dtype.kind in "iu" else float
+        found = _RANGES[dtype] = (kind(info.min), kind(info.max))
+    return found
 
 
 class Cast(Function):

@@ -7,12 +7,14 @@ indexing: the result is a copy, and backward adds the gradient back with
 ``backend.scatter_add`` so that a repeated index receives the sum of its
 gradients.  torch applies the ints of a mixed key first (``x[0, :, [1, 2]]``
 selects row 0, then indexes), where NumPy would broadcast them with the index
-arrays; such keys are run in those two steps.
+arrays; such keys are run in those two steps.  Before NumPy runs a key,
+``index_key`` reads it as torch does, for torch's errors in torch's order.
 """
 from __future__ import annotations
 
 import numbers
 import re
+import warnings
 
 import numpy
 
@@ -26,6 +28,9 @@ from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
+from .conversion import number_as, scalar_as
+from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
+                        result_shape)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
 from .shape import _as_view_of
 from .views import NO_GRAD_VIEW, refused_write
@@ -106,7 +111,7 @@ class CopySlices(Function):
             kept = array_module(target).ones(target.shape, bool)
             _region(kept, first)[second] = False
             self.kept = kept
-        _region(target, first)[second] = fill if value is None else value
+        _region(target, first)[second] = fill if value is None else _without_leading_ones(value)
         return target
 
     def backward(self, grad_output):
@@ -300,12 +305,13 @@ class Triu(Tril):
 
 # ---- reading a key as torch does --------------------------------------------------
 def _is_basic(items):
-    """True when every item is an int, a slice, None or ``...`` (checking slice steps on the way)."""
+    """True when every item is an int, a slice (stepping forward), None or ``...``: a key NumPy
+    runs as torch does (a bad step goes through ``read_key``, which raises it in torch's order)."""
     for item in items:
         kind = type(item)
         if kind is slice:
-            if item.step is not None:
-                _check_step(item.step)
+            if item.step is not None and (type(item.step) is not int or item.step < 1):
+                return False
         elif kind is not int and item is not None and item is not Ellipsis:
             return False
     return True
@@ -322,44 +328,31 @@ def _key_items(key):
     return (key,)
 
 
-def _check_step(step):
-    if step == 0:
-        raise ValueError("slice step cannot be zero")
-    if step < 0:
-        raise ValueError("step must be greater than zero")
+def _converted(items, xp):
+    """The key's items with index arrays, NumPy ints and 0-d integer tensors read (``_index_array``)."""
+    return tuple(item if type(item) in (int, slice, bool) or item is None or item is Ellipsis
+                 else _index_array(item, xp) for item in items)
 
 
-def _advanced_key(items, xp, ndim):
-    """``(first, second, accumulate)``: indexing ``x[first][second]`` gives torch's ``x[items]``.
+def _advanced_key(converted, ndim):
+    """``(first, second, accumulate)``: indexing ``x[first][second]`` gives torch's ``x[key]``
+    for a key (read by ``_converted``) that holds an index array or a bool.
 
     ``first`` is None unless the key mixes ints with index arrays; ``accumulate``
-    says whether ``second`` holds integer arrays (whose indices may repeat), and
-    is None when the key turned out to be basic (NumPy ints, 0-d tensors).
+    says whether ``second`` holds integer arrays (whose indices may repeat).
     """
-    converted, has_int, has_array, accumulate = [], False, False, False
-    for item in items:
-        kind = type(item)
-        if kind is slice:
-            if item.step is not None:
-                _check_step(item.step)
-        elif kind is int:
+    has_int = accumulate = has_ellipsis = False
+    for item in converted:
+        if type(item) is int:
             has_int = True
-        elif item is None or item is Ellipsis or kind is bool:
-            has_array |= kind is bool
-        else:
-            item = _index_array(item, xp)
-            if type(item) is int:
-                has_int = True
-            else:
-                has_array = True
-                accumulate |= item.dtype != bool
-        converted.append(item)
-    if has_array and any(item is Ellipsis for item in converted) and _indexed_dims(converted) == ndim:
+        elif item is Ellipsis:
+            has_ellipsis = True
+        elif hasattr(item, "dtype") and item.dtype.kind != "b":
+            accumulate = True
+    if has_ellipsis and _indexed_dims(converted) == ndim:
         # an ellipsis that stands for no dimension does not separate the index arrays around
         # it in torch (their result dims stay in place), where NumPy would move them first
         converted = [item for item in converted if item is not Ellipsis]
-    if not has_array:
-        return None, tuple(converted), None
     if not has_int:
         return None, tuple(converted), accumulate
     first, second = [], []
@@ -376,14 +369,14 @@ def _advanced_key(items, xp, ndim):
         elif kind is bool:
             second.append(item)
         else:   # an index array: the first step keeps the dims it indexes
-            first.extend([slice(None)] * (item.ndim if item.dtype == bool else 1))
+            first.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
             second.append(item)
     return tuple(first), tuple(second), accumulate
 
 
 def _indexed_dims(items):
     """How many of the input's dimensions a converted key consumes (``...`` and None none)."""
-    return sum(item.ndim if getattr(item, "dtype", None) == bool
+    return sum(item.ndim if hasattr(item, "dtype") and item.dtype.kind == "b"
                else 0 if item is None or item is Ellipsis or type(item) is bool else 1 for item in items)
 
 
@@ -402,7 +395,7 @@ def _index_array(item, xp):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {type(item).__name__})")
     kind = array.dtype.kind
-    if kind == "b" or array.dtype == numpy.uint8:   # torch reads uint8 index tensors as masks
+    if kind == "b" or array.dtype.char == "B":   # torch reads uint8 index tensors as masks
         return xp.asarray(array, dtype=bool)
     if kind not in "iu":
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -459,111 +452,265 @@ def _saving(result, tensors):
 
 # ---- x[key] and x[key] = value ---------------------------------------------------
 def getitem(input, key):
-    """``input[key]`` with torch's semantics (see the module docstring)."""
+    """``input[key]`` with torch's semantics (see the module docstring).
+
+    NumPy runs an advanced key first: where it accepts one, torch does too.  Where it refuses
+    one, torch's reading of the key (``index_key``) raises torch's error, or finds that the
+    result is empty (torch then reads, and checks, no index) and runs the key clipped."""
     items = key if type(key) is tuple else _key_items(key)
     if _is_basic(items):
-        return _basic_index(input, items, keep_slices=type(key) is not tuple)
-    first, second, accumulate = _advanced_key(items, array_module(input.array), input.array.ndim)
-    if accumulate is None:   # NumPy ints and 0-d integer tensors only: still basic
-        return getitem(input, second)
+        return _basic_index(input, items, type(key) is not tuple, is_integer_key(key))
+    array = input.array
+    xp = array_module(array)
+    converted = _converted(items, xp)
+    if not _runs_as_numpy(converted, array):
+        reading = read_key(array.shape, items, converted, is_integer_key(key))
+        if not reading.indices:   # 0-d integer tensors only: a basic key
+            return _basic_index(input, converted, type(key) is not tuple, is_integer_key(key))
+        columns, shape = check_indices(reading)
+        if check_bounds(reading, columns, shape, xp):
+            converted = in_range(reading, converted, xp)
+    first, second, accumulate = _advanced_key(converted, array.ndim)
     try:
         return _saving(Index.apply(input, first=first, second=second, accumulate=accumulate), items)
-    except IndexError as error:
-        raise _torch_index_error(error, second, input.array.shape) from None
+    except IndexError as error:   # torch's reading words NumPy's refusal (or finds nothing read)
+        reading = read_key(array.shape, items, converted, is_integer_key(key))
+        columns, shape = check_indices(reading)
+        if not check_bounds(reading, columns, shape, xp):
+            raise _torch_index_error(error, second, array.shape) from None
+    first, second, accumulate = _advanced_key(in_range(reading, converted, xp), array.ndim)
+    return _saving(Index.apply(input, first=first, second=second, accumulate=accumulate), items)
 
 
-def _basic_index(input, items, keep_slices):
+def _runs_as_numpy(converted, array):
+    """Can NumPy run a read key on ``array`` first: does it refuse it wherever torch does?  Not
+    for a slice that steps backward, an empty index array (NumPy takes any empty one, a mask of
+    another shape too) or an empty ``array``; nor for a key with no index array at all."""
+    if not array.size:
+        return False
+    found = False
+    for item in converted:
+        if type(item) is slice:
+            if item.step is not None and (type(item.step) is not int or item.step < 1):
+                return False
+        elif type(item) is bool:
+            found = True
+        elif hasattr(item, "dtype"):
+            if not item.size:
+                return False
+            found = True
+    return found
+
+
+def _basic_index(input, items, keep_slices, single_int=False):
     try:
         result = Slice.apply(input, key=items, keep_slices=keep_slices)
     except IndexError as error:
-        raise _torch_index_error(error, items, input.array.shape) from None
+        raise _basic_error(error, items, single_int, input.array.shape) from None
     return _as_view_of(result, input, ("index", items))
 
 
+def _basic_error(error, items, single_int, shape):
+    """torch's error for a basic key NumPy refused (``read_key`` raises it)."""
+    try:
+        read_key(shape, items, items, single_int)
+    except IndexError as torch_error:
+        return torch_error
+    return _torch_index_error(error, items, shape)
+
+
 def setitem(input, key, value):
-    """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch."""
+    """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch.
+
+    torch's order: the value first (a number becomes one of ``input``'s dtype, or an overflow
+    error), then the key's ints, slices and dims (``read_key``).  A basic key then writes as
+    ``copy_`` does (the value's shape, then the in-place checks); an advanced one as
+    ``index_put_`` (the in-place checks, then the index tensors, the value's shape and dtype,
+    and each index as it is written)."""
     items = key if type(key) is tuple else _key_items(key)
     target = input.array
-    if isinstance(value, numbers.Number) and target.dtype.kind in "iu":
-        value = _number_for(value, target.dtype)    # first of all, as torch makes it a tensor first
-    value_is_tensor = isinstance(value, Tensor)
-    if not value_is_tensor and not isinstance(value, numbers.Number):
-        value = Tensor._wrap(array_module(target).asarray(value, dtype=target.dtype))
-        value_is_tensor = True
-    basic = _is_basic(items)
-    # torch's order: the key's ints, slices and dims, then (a basic key) the value's shape,
-    # and only then the in-place checks (a leaf, a view of one) and the index tensors' bounds
-    if basic:
-        first, second = None, items
-        region = _checked_region(target, second)
-        if value_is_tensor and value.array.ndim and value.array.shape != region.shape:
-            value = _expand_to_region(value, region.shape)
-        if _selects_all(second, target.shape):    # torch writes the tensor itself, not a view
-            _copy_to(input, value)
-            return
-    else:
-        first, second, _ = _advanced_key(items, array_module(target), target.ndim)
-        if first is not None:
-            _checked_region(target, first)
-        elif _indexed_dims(second) > target.ndim:
-            raise IndexError(f"too many indices for tensor of dimension {target.ndim}")
-    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
-        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
+    xp = array_module(target)
+    if isinstance(value, numbers.Number):
+        value = number_as(value, target.dtype)
+    elif not isinstance(value, Tensor):
+        value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))
+    if _is_basic(items):
+        _set_basic(input, items, value, key)
+        return
+    converted = _converted(items, xp)
+    if _runs_as_numpy(converted, target) and not (isinstance(value, Tensor) and not value.array.size):
+        _set_advanced(input, items, converted, value, key)
+        return
+    reading = read_key(target.shape, items, converted, is_integer_key(key))
+    if reading.indices:
+        _set_advanced(input, items, converted, value, key, reading)
+    else:      # 0-d integer tensors only: a basic key
+        _set_basic(input, converted, value, key)
+
+
+def _set_basic(input, items, value, key):
+    """``input[items] = value`` for a basic key: torch's ``copy_to`` into that view of ``input``."""
+    target = input.array
     try:
-        if not (is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)):
-            _region(target, first)[second] = value.array if value_is_tensor else value
-            input._version_counter.value += 1
-            return
-        made_by = _view_made_by(items, target.shape)      # torch writes into this view of input
-        if made_by is not None:
-            if input.requires_grad and input.grad_fn is None:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
-                                   "an in-place operation.")
-            restriction = input.__dict__.get("_restriction")
-            # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
-            if restriction is not None and restriction is not NO_GRAD_VIEW and target.dtype.kind in "fc":
-                raise RuntimeError(refused_write((made_by, 0), written_itself=True))
-        check_inplace_allowed(input, overlap_ok=True)
-        if not value_is_tensor:
-            result = _saving(CopySlices.apply(input, first=first, second=second, fill=value), items)
-        else:
-            if value.array.dtype != target.dtype:
-                value = value.to(input.dtype)
-            result = _saving(CopySlices.apply(input, value, first=first, second=second), items)
+        region = target[items]
     except IndexError as error:
-        raise _torch_index_error(error, second, target.shape) from None
-    except ValueError as error:
-        if "broadcast" not in str(error):
-            raise
-        region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
-        value_shape = list(value.array.shape)
-        while value_shape and value_shape[0] == 1:    # torch drops the value's leading 1s first
-            value_shape = value_shape[1:]
-        raise RuntimeError(f"shape mismatch: value tensor of shape {value_shape} cannot be "
-                           f"broadcast to indexing result of shape {region_shape}") from None
+        raise _basic_error(error, items, is_integer_key(key), target.shape) from None
+    if isinstance(value, Tensor) and value.array.ndim and value.array.shape != region.shape:
+        value = _expand_to_region(value, region.shape)
+    if _selects_all(items, target.shape):    # torch writes the tensor itself, not a view
+        _copy_to(input, value)
+        return
+    if has_internal_overlap(target) and _overlapping_region(target, items):
+        raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
+    recorded = is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)
+    if recorded:
+        _check_write(input, items, value)
+    try:
+        _write(input, None, items, value, recorded, items)
+    except (IndexError, ValueError, TypeError) as error:
+        raise _write_error(error, target, None, items, value) from None
+
+
+def _set_advanced(input, items, converted, value, key, reading=None):
+    """``input[key] = value`` for a key holding index arrays: torch's ``index_put_`` into the
+    view of ``input`` that the key's other items make.  As in ``getitem``, NumPy writes first
+    where the value's dtype is right; torch's reading of the key (``read_key``, whose errors
+    come before autograd's) is needed before that only in a graph, for a mask's one value
+    and for a value of another dtype.  Given a ``reading`` (a key NumPy may not refuse where
+    torch does), all of torch's checks run before the write."""
+    checked_first = reading is not None
+    target = input.array
+    value_is_tensor = isinstance(value, Tensor)
+    recorded = is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)
+    position = _lone_mask(converted)
+    fill = position is not None and (not value_is_tensor or value.array.size == 1)
+    # torch fills the one mask's places with the value as a number (index_put_ calls masked_fill_):
+    # no dtype or shape check, but the mask's shape, its dtype, then the number's range
+    fill_checks = fill and (value_is_tensor or _dtype_of(items[position]) == numpy.uint8)
+    other_dtype = not fill and value_is_tensor and value.array.dtype != target.dtype
+    if reading is None and (recorded or fill_checks or other_dtype):
+        reading = read_key(target.shape, items, converted, is_integer_key(key))
+    if recorded:
+        _check_write(input, converted, value)        # autograd's checks
+    if fill_checks:
+        check_mask(reading, reading.indices[0][0], converted[position])
+        if _dtype_of(items[position]) == numpy.uint8:
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+        if value_is_tensor:
+            scalar_as(value.array.item(), target.dtype)
+    elif other_dtype:
+        _check_index_put(reading, value, bounds=False)   # its index and shape errors come first
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{dtypes.scalar_type_name(target.dtype)} for the destination and "
+                           f"{dtypes.scalar_type_name(value.array.dtype)} for the source.")
+    elif checked_first and _check_index_put(reading, value):   # nothing is written
+        converted = in_range(reading, converted, array_module(target))
+    first, second, _ = _advanced_key(converted, target.ndim)
+    if first is None and has_internal_overlap(target) and _overlapping_region(target, second):
+        raise RuntimeError(OVERLAP_MESSAGE)
+    try:
+        _write(input, first, second, value, recorded, items)
+    except (IndexError, ValueError, TypeError) as error:    # NumPy writes nothing before it refuses
+        if reading is None:
+            reading = read_key(target.shape, items, converted, is_integer_key(key))
+        if not _check_index_put(reading, value):
+            raise _write_error(error, target, first, second, value) from None
+        first, second, _ = _advanced_key(in_range(reading, converted, array_module(target)), target.ndim)
+        _write(input, first, second, value, recorded, items)
+
+
+def _lone_mask(converted):
+    """The place in the key of its one index when that is a bool mask (torch's ``index_put_``
+    fills its places with a one-element value), else None."""
+    found = None
+    for position, item in enumerate(converted):
+        if type(item) is bool:
+            return None
+        if hasattr(item, "dtype"):
+            if found is not None or item.dtype.kind != "b" or not item.ndim:
+                return None
+            found = position
+    return found
+
+
+def _dtype_of(item):
+    """The NumPy dtype of a key's item (a tensor or an array), else None."""
+    return getattr(getattr(item, "array", item), "dtype", None)
+
+
+def _check_index_put(reading, value, bounds=True):
+    """torch's ``index_put_`` checks before it writes: the index tensors (``check_indices``), the
+    value's shape, (its dtype,) each index as it is written (``check_bounds``).  Raises torch's
+    error, or returns True when nothing is written (so no index is checked)."""
+    columns, shape = check_indices(reading)
+    if isinstance(value, Tensor):
+        value_shape = _without_leading_ones(value.array.shape)
+        written = result_shape(reading, columns, shape)
+        if not _expandable(value_shape, written):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be "
+                               f"broadcast to indexing result of shape {list(written)}")
+    return bounds and check_bounds(reading, columns, shape, array_module(reading.indices[0][1]))
+
+
+def _check_write(input, items, value):
+    """autograd's checks before torch writes into (a view of) ``input`` in a graph: no leaf that
+    requires grad, no view of one, no piece of split/unbind."""
+    made_by = _view_made_by(items, input.array.shape)      # torch writes into this view of input
+    if made_by is not None:
+        if input.requires_grad and input.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        restriction = input.__dict__.get("_restriction")
+        # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
+        if restriction is not None and restriction is not NO_GRAD_VIEW and input.array.dtype.kind in "fc":
+            raise RuntimeError(refused_write((made_by, 0), written_itself=True))
+    check_inplace_allowed(input, overlap_ok=True)
+
+
+def _write(input, first, second, value, recorded, items):
+    """The write ``input[first][second] = value`` itself (``recorded``: as an op of the graph,
+    whose node saves the index tensors among the key's ``items``, as torch's)."""
+    target = input.array
+    if not recorded:
+        _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
+        input._version_counter.value += 1
+        return
+    if not isinstance(value, Tensor):
+        result = _saving(CopySlices.apply(input, first=first, second=second, fill=value), items)
+    else:
+        if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
+            value = value.to(input.dtype)
+        result = _saving(CopySlices.apply(input, value, first=first, second=second), items)
     assign(input, result, overlap_ok=True)
 
 
-_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+def _write_error(error, target, first, second, value):
+    """NumPy's refusal of a write, in torch's words (where torch's own checks found nothing)."""
+    if isinstance(error, IndexError):
+        return _torch_index_error(error, second, target.shape)
+    if "broadcast" not in str(error) and "boolean array indexing assignment" not in str(error):
+        return error
+    region_shape = list(array_module(target).asarray(_region(target, first)[second]).shape)
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(_without_leading_ones(value.array.shape))} "
+                        f"cannot be broadcast to indexing result of shape {region_shape}")
 
 
-def _number_for(value, dtype):
-    """A Python number as torch writes it into an integer tensor: truncated, negative ints
-    wrapped into an unsigned type (down to -max), anything else out of range refused."""
-    from .factories import _python_data_as
-    try:
-        return _python_data_as(value, dtype)[()]
-    except RuntimeError:
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype.name]} without "
-                           "overflow") from None
+def _without_leading_ones(shape_or_array):
+    """A shape (or an array, reshaped) without its leading 1s: torch's ``slicePrefix1sSize``,
+    applied to the value of ``x[key] = value`` before it is broadcast."""
+    shape = getattr(shape_or_array, "shape", shape_or_array)
+    start = 0
+    while start < len(shape) and shape[start] == 1:
+        start += 1
+    if not hasattr(shape_or_array, "shape"):
+        return tuple(shape[start:])
+    return shape_or_array.reshape(shape[start:]) if start else shape_or_array
 
 
-def _checked_region(target, key):
-    """``target[key]`` for a basic key (a view), raising torch's IndexError where it fails."""
-    try:
-        return array_module(target).asarray(target[key])
-    except IndexError as error:
-        raise _torch_index_error(error, key, target.shape) from None
+def _expandable(shape, target):
+    """torch's ``is_expandable_to``: each trailing dim equal, or 1."""
+    return len(shape) <= len(target) and all(
+        size == 1 or size == wanted for size, wanted in zip(reversed(shape), reversed(target)))
 
 
 def _expand_to_region(value, shape):
@@ -704,10 +851,16 @@ def _scatter(input, dim, index, src, add, what):
     elif any(axis != dim and size > shape[axis] for axis, size in enumerate(index_shape)):
         raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
                            f"{list(shape)} apart from dimension {dim}")
-    _check_bounds(index.array, shape[dim] if shape else 1, dim)
+    size = shape[dim] if shape else 1
+    number = numpy.zeros((), input.array.dtype)    # (an empty index writes, and converts, nothing)
+    if not src_is_tensor and index.array.size and 0 <= int(index.array.reshape(-1)[0]) < size:
+        # torch's kernel checks each element's index, then converts the number as it writes it:
+        # a number out of range fails at the first element, unless that element's index does
+        number = scalar_as(src, input.array.dtype)
+    _check_bounds(index.array, size, dim)
     if src_is_tensor:
         return _saving(Scatter.apply(input, src, index=index.array, dim=dim, add=add), (index,))
-    return _saving(Scatter.apply(input, index=index.array, dim=dim, value=src, add=add), (index,))
+    return _saving(Scatter.apply(input, index=index.array, dim=dim, value=number, add=add), (index,))
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
@@ -776,7 +929,7 @@ def index_fill(input, dim, index, value):
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
     if isinstance(value, Tensor):
         value = value.item()
-    return _saving(IndexFill.apply(input, index=index, dim=dim, value=value), saved)
+    return _saving(IndexFill.apply(input, index=index, dim=dim, value=scalar_as(value, input.array.dtype)), saved)
 
 
 def index_fill_(input, dim, index, value):
@@ -803,16 +956,33 @@ def masked_fill(input, mask, value):
         if value.array.ndim:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                                f"with {value.array.ndim} dimension(s).")
+        fill = scalar_as(value.item(), input.array.dtype)    # torch fills with value.item()
         if value.requires_grad and is_grad_enabled():
             if value.array.dtype != input.array.dtype:
                 value = value.to(input.dtype)
             return _saving(MaskedFill.apply(input, value, mask=mask.array), (mask,))
-        value = value.array
-    return _saving(MaskedFill.apply(input, mask=mask.array, fill=value), (mask,))
+    else:
+        fill = scalar_as(value, input.array.dtype)     # a number out of the dtype's range is an error
+    return _saving(MaskedFill.apply(input, mask=mask.array, fill=fill), (mask,))
 
 
 def masked_fill_(input, mask, value):
-    return assign(input, masked_fill(input, mask, value))
+    check_inplace_allowed(input, overlap_ok=True)     # autograd's checks come before the mask's and the value's
+    result = masked_fill(input, mask, value)
+    expanded = has_internal_overlap(input.array)
+    if expanded:
+        # torch writes the masked places only, so a place of memory takes the value if any of
+        # its positions is masked (NumPy would write every position, the last one winning)
+        warnings.warn("Use of masked_fill_ on expanded tensors is deprecated. Please clone() the tensor "
+                      "before performing this operation. This also applies to advanced indexing e.g. "
+                      "tensor[mask] = scalar", UserWarning, stacklevel=2)
+        masked = array_module(input.array).broadcast_to(mask.array, input.array.shape)
+        input.array[masked] = result.array[masked]
+        if not result.requires_grad:
+            input._version_counter.value += 1
+            return input
+        result.array[...] = input.array     # the history's output: what the memory now holds
+    return assign(input, result, overlap_ok=expanded)
 
 
 def masked_select(input, mask):
@@ -839,6 +1009,8 @@ def where(condition, input=None, other=None):
                                f"with dtype {dtypes.scalar_type_name(cond.dtype)}")
         cond = cond.astype(bool)
     dtype = dtypes.result_type(input, other)
+    input, other = (number_as(operand, dtype) if isinstance(operand, numbers.Number) else operand
+                    for operand in (input, other))   # a number out of the result's range is an error
     input, other = _as_tensor(input, dtype, condition), _as_tensor(other, dtype, condition)
     shapes = cond.shape, input.array.shape, other.array.shape
     if not shapes[0] == shapes[1] == shapes[2]:
@@ -857,7 +1029,8 @@ def nonzero(input, *, as_tuple=False):
     indices = xp.nonzero(input.array) if input.array.ndim else xp.nonzero(input.array.reshape(1))
     if as_tuple:
         return tuple(Tensor._wrap(index.astype(numpy.int64, copy=False)) for index in indices)
-    return Tensor._wrap(xp.stack(indices, axis=1).astype(numpy.int64, copy=False)
+    # torch's result is column-major (strides (1, N)): its .contiguous() is a copy
+    return Tensor._wrap(xp.stack(indices).T.astype(numpy.int64, copy=False)
                         if input.array.ndim else xp.zeros((len(indices[0]), 0), numpy.int64))
 
 

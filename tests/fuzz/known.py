@@ -20,20 +20,23 @@ class Known:
     link: str = ""
 
 
-def torch_says_dimension_0(program, mismatch):
-    """An out-of-bounds index error where only the dimension differs and torch's says 0."""
+def torch_names_the_index_place(program, mismatch):
+    """An out-of-bounds error for an index tensor where only the dimension differs and torch's is the
+    smaller: torch names the index's place among the key's index tensors (0 for ``x[:, [5]]``),
+    minigrad the input's dimension that the index reads (1 there)."""
     found = re.findall(r"index -?\d+ is out of bounds for dimension (\d+) with size \d+", mismatch.detail)
-    return mismatch.kind == "error-message" and len(found) == 2 and found[1] == "0" and found[0] != "0" and \
-        re.sub(r"dimension \d+", "", mismatch.detail.split(" vs torch ")[0]).strip("'") == \
-        re.sub(r"dimension \d+", "", mismatch.detail.split(" vs torch ")[1]).strip("'")
+    if mismatch.kind != "error-message" or len(found) != 2 or int(found[1]) >= int(found[0]):
+        return False
+    mine, theirs = mismatch.detail.split(" vs torch ")
+    return re.sub(r"dimension \d+", "", mine).strip("'") == re.sub(r"dimension \d+", "", theirs).strip("'")
 
 
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
-    Known("advanced index out of bounds names dimension 0",
-          "torch's IndexError for an index tensor after slices (x[:, [5]]) always says 'dimension 0'; "
-          "minigrad names the dimension indexed",
-          torch_says_dimension_0, "https://github.com/pytorch/pytorch/issues/38202"),
+    Known("advanced index out of bounds names the index's place, not the dimension",
+          "torch's IndexError for an index tensor names its place among the key's index tensors "
+          "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",
+          torch_names_the_index_place, "https://github.com/pytorch/pytorch/issues/38202"),
     Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",
