@@ -708,8 +708,9 @@ class Norm(Function):
     @staticmethod
     def _norm(xp, x, p, axes, keepdim):
         reduced = x.size if axes is None else math.prod(x.shape[axis] for axis in axes)
-        if reduced == 1 and p != 0:
+        if reduced == 1 and p != 0 and axes != ():
             # torch's norm of one element is its absolute value: no power that over/underflows
+            # (but over a 0-d tensor's dim 0, axes (), torch takes the power: 1e308 gives inf)
             return xp.abs(x).reshape(()) if axes is None and not keepdim else xp.abs(x).max(axis=axes, keepdims=keepdim)
         if p == 2:
             result = xp.sqrt((x * x).sum(axis=axes, keepdims=keepdim))

@@ -137,6 +137,10 @@ def test_relu_cuts_every_incoming_gradient_bit_for_bit_as_torch(dtype):
     "lib.tensor(-3e38).norm(1)",
     "lib.tensor([[0.0], [-2.0]]).norm(0, 1)",
     "lib.nn.functional.normalize(lib.tensor([[-1e308], [1.5], [-0.4]], dtype=lib.float64), dim=-1)",
+    # but over a 0-d tensor's dim 0 torch takes the square (inf), so the normalized value is 0
+    "lib.tensor(5e307, dtype=lib.float64).norm(2, 0)",
+    "lib.nn.functional.normalize(lib.tensor(-1e308, dtype=lib.float64), dim=0)",
+    "lib.tensor(-1e308, dtype=lib.float64).norm()",
 ])
 def test_norm_of_a_single_element_is_its_absolute_value_as_torchs(expression):
     assert_same(lambda lib: eval(expression, {"lib": lib}).tolist())
