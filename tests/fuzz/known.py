@@ -31,8 +31,27 @@ def torch_names_the_index_place(program, mismatch):
     return re.sub(r"dimension \d+", "", mine).strip("'") == re.sub(r"dimension \d+", "", theirs).strip("'")
 
 
+def torch_drops_the_output_channels(program, mismatch):
+    """A convolution whose weight has no input channels: torch's output has 0 channels where
+    minigrad's has the weight's out_channels (all bias, as the sum over no channels is 0);
+    the shapes differ in the channel dim only."""
+    convolution = re.fullmatch(r"module:conv(\d)d", mismatch.key.split(" @ ")[-1])
+    shapes = re.findall(r"\(([\d, ]*)\)", mismatch.detail)
+    if mismatch.kind != "shape" or convolution is None or len(shapes) != 2:
+        return False
+    mine, theirs = ([int(size) for size in shape.split(",") if size.strip()] for shape in shapes)
+    channel = len(mine) - int(convolution.group(1)) - 1     # (N,) C, then the spatial dims
+    return channel >= 0 and (len(mine) == len(theirs) >= 2 and theirs[channel] == 0 and mine[channel] > 0
+            and mine[:channel] + mine[channel + 1:] == theirs[:channel] + theirs[channel + 1:])
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
+    Known("a convolution with 0 input channels gives 0 output channels",
+          "torch's eager convolution of an input with no channels returns no channels (its 'empty' "
+          "path); the mathematically right output, which torch's own compiler produces, has the "
+          "weight's out_channels, each the bias: minigrad gives that",
+          torch_drops_the_output_channels, "https://github.com/pytorch/pytorch/issues/101356"),
     Known("advanced index out of bounds names the index's place, not the dimension",
           "torch's IndexError for an index tensor names its place among the key's index tensors "
           "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",

@@ -135,3 +135,23 @@ def test_text_cnn_pipeline_matches_torch():
     ours = build(minigrad)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     check_module(ours, theirs, [_input((4, 6, 9))])
+
+
+@pytest.mark.parametrize("input_shape", [(2, 0, 5), (0, 5), (0, 0, 5)])
+def test_conv1d_with_no_input_channels_gives_out_channels_of_bias(input_shape):
+    """torch's eager convolution returns 0 channels here (a known torch bug, tests/fuzz/known.py);
+    the right output has out_channels channels, each the bias (the sum over no channels is 0),
+    as torch computes it as a product over the channel dim (kernel size 1: an einsum)."""
+    rng = numpy.random.default_rng(0)
+    weight, bias = rng.standard_normal((3, 0, 1)), rng.standard_normal(3)
+    x = numpy.zeros(input_shape)
+    batched = x if x.ndim == 3 else x[None]
+    expected = torch.einsum("ncl,dc->ndl", torch.tensor(batched), torch.tensor(weight[..., 0]))
+    expected = (expected + torch.tensor(bias)[:, None]).numpy()
+    expected = expected if x.ndim == 3 else expected[0]
+    tensors = [minigrad.tensor(array, requires_grad=True) for array in (x, weight, bias)]
+    output = minigrad.nn.functional.conv1d(*tensors)
+    numpy.testing.assert_allclose(output.detach().numpy(), expected, rtol=0, atol=0)
+    output.sum().backward()
+    assert tensors[1].grad.shape == tensors[1].shape
+    numpy.testing.assert_allclose(tensors[2].grad.numpy(), numpy.full(3, expected.size / 3))
