@@ -12,6 +12,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
+from .conversion import scalar_as
 from .tensor_namespace import astype, zeros
 from .inplace import assign, check_in_place, check_in_place_result, write
 
@@ -469,8 +470,8 @@ def pow(input, exponent):
         dtype = dtypes.result_type(input, exponent)
         if dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        if dtype == dtypes.float16.numpy and math.isfinite(exponent) and abs(exponent) > 65504:
-            raise RuntimeError("value cannot be converted to type c10::Half without overflow")
+        if dtype == dtypes.float16.numpy:
+            scalar_as(exponent, dtype)      # torch converts the exponent first: out of range, an error
         if input.array.dtype != dtype:
             input = input.to(dtypes.from_numpy_dtype(dtype))
         result = PowScalar.apply(input, exponent=exponent)

@@ -14,8 +14,9 @@ import numpy
 
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
-from ...core.device import array_module
+from ...core.device import array_module, zero_where
 from ...ops import softmax as softmax_ops, special, unary
+from ...ops.conversion import scalar_as
 from ...ops.inplace import assign
 from ...ops.tensor_namespace import astype
 
@@ -56,10 +57,10 @@ class Pointwise(Function):
         xp = array_module(x)
         derivative = self.derivative(xp, x, **self.params)
         if derivative.dtype == bool:     # a mask (torch's where(mask, grad, 0)): a NaN gradient stays out
-            return astype(xp.where(derivative, grad_output, 0), x.dtype)
+            return astype(zero_where(~derivative, grad_output), x.dtype)
         grad = grad_output * derivative
         if hasattr(self, "cut_off"):     # where torch's backward gives exactly 0, whatever the gradient
-            grad = xp.where(self.cut_off(x), 0, grad)
+            grad = zero_where(self.cut_off(x), grad)
         return astype(grad, x.dtype)
 
 
@@ -424,32 +425,12 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
-# C++ names of torch's scalar types, as its "cannot be converted" errors spell them
-_C_TYPE_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-                 "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
-
-
-def _scalar_as(number, dtype):
-    """``number`` converted to ``dtype`` as torch's kernels convert a Scalar: a C cast (floats
-    truncated toward zero for integer types), refusing values out of the type's range."""
-    if dtype.kind in "iu":
-        info = numpy.iinfo(dtype)
-        # an unsigned type takes a negative int (it wraps), not a negative float
-        low = info.min if dtype.kind == "i" or isinstance(number, float) else -int(info.max)
-        fits = math.isfinite(number) and low <= number <= info.max
-    else:
-        fits = not math.isfinite(number) or abs(number) <= numpy.finfo(dtype).max
-    if not fits:
-        raise RuntimeError(f"value cannot be converted to type {_C_TYPE_NAMES[dtype.name]} without overflow")
-    return numpy.array(math.trunc(number) if dtype.kind in "iu" else number).astype(dtype)
-
-
 def threshold(input, threshold, value, inplace=False):
     """``value`` where ``input <= threshold``; both numbers converted to the input's dtype first."""
     dtype = input.array.dtype
     if dtype.kind == "b":
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
-    return _apply(Threshold, input, inplace, threshold=_scalar_as(threshold, dtype), value=_scalar_as(value, dtype))
+    return _apply(Threshold, input, inplace, threshold=scalar_as(threshold, dtype), value=scalar_as(value, dtype))
 
 
 def _softmax_dim(ndim, stacklevel):
