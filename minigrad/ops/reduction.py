@@ -61,8 +61,8 @@ def _reduced_count(shape, axes):
 
 def _unreduce(grad, shape, axes, keepdim):
     """``grad`` (the reduction's output gradient) broadcast back to the input ``shape``."""
-    if not keepdim and axes:
-        grad = array_module(grad).expand_dims(grad, axes)
+    if not keepdim and axes:    # the reduced dims back as size 1 (a reshape: NumPy's expand_dims costs 10x)
+        grad = grad.reshape(tuple(1 if axis in axes else size for axis, size in enumerate(shape)))
     return array_module(grad).broadcast_to(grad, shape)
 
 
@@ -104,6 +104,9 @@ class Mean(Function):
         self.count = _reduced_count(x.shape, axes)
         if self.count == 0:    # torch: nan, without NumPy's "mean of empty slice" warning
             return x.sum(axis=axes, keepdims=keepdim) * math.nan
+        if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+            # NumPy's mean is this sum and one division, behind 5 us of Python (half precision: it sums in float32)
+            return x.sum(axis=axes, keepdims=keepdim) / self.count
         return x.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, grad_output):
