@@ -246,10 +246,13 @@ class Function:
 
     def _link(self, inputs, results):
         """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
-        self.next_edges = tuple([None if not tensor._requires_grad
-                                 else (tensor.grad_fn, tensor._output_nr) if tensor.grad_fn is not None
-                                 else gradient_edge(tensor) for tensor in inputs])
-        self.output_meta = tuple([output_meta(result.array) for result in results])
+        if len(inputs) == 1:     # (one input, which requires grad, as the node is linked: no loop)
+            self.next_edges = (gradient_edge(inputs[0]),)
+        else:
+            self.next_edges = tuple([gradient_edge(tensor) if tensor._requires_grad else None
+                                     for tensor in inputs])
+        self.output_meta = ((output_meta(results[0].array),) if len(results) == 1 else
+                            tuple([output_meta(result.array) for result in results]))
         if self._saved:
             self._remember_saved_versions(inputs, results)
         if self.composite is not None:
