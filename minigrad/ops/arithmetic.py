@@ -242,7 +242,7 @@ class Remainder(Function):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
         _check_integer_divisor(a, b)
-        return array_module(a).remainder(a, b)
+        return python_remainder(a, b)
 
     def backward(self, grad_output):
         if self.overload == "number first":
@@ -302,6 +302,18 @@ class RoundingDiv(Function):
         if self.no_derivative is not None:
             raise RuntimeError(f"derivative for aten::{self.no_derivative} is not implemented")
         return tuple(zeros(grad_output, shape, dtype) for shape, dtype in self.inputs_meta)
+
+
+def python_remainder(a, b):
+    """``a % b`` as torch computes it: C's ``fmod(a, b)``, plus ``b`` where the two signs differ.
+
+    NumPy agrees except at an exact zero, which it signs as ``b``; torch keeps fmod's zero, signed as ``a``
+    (``-4.0 % 2.0`` is ``-0.0``, so ``1 / (-4.0 % 2.0)`` is ``-inf``)."""
+    xp = array_module(a)
+    result = xp.remainder(a, b)
+    if result.dtype.kind == "f":
+        result = xp.where(result == 0, xp.copysign(result, a), result)
+    return result
 
 
 def _check_integer_divisor(a, b):

@@ -106,6 +106,21 @@ def test_remainder_and_fmod_signs_match_torch(dtype):
     assert_matches_torch(lambda a, b: a.fmod(-2.0), inputs=[values, divisors])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_a_zero_remainder_is_signed_as_the_dividend_as_torch(dtype):
+    """torch's ``a % b`` is fmod's, moved into b's sign: where b divides a, the zero keeps a's sign
+    (NumPy's remainder signs it as b; ``1 / (a % b)`` tells them apart)."""
+    values = [-4.0, 4.0, -0.0, 0.0, -3.0, 3.0, -5.5, 6.0]
+    divisors = [2.0, -2.0, -1.0, 1.0, -1.5, 1.5, 2.0, -4.0]
+    for fn in (lambda lib, a, b: a % b, lambda lib, a, b: lib.remainder(a, b), lambda lib, a, b: a % -2.0,
+               lambda lib, a, b: a.to(lib.int64) % b, lambda lib, a, b: lib.div(a.to(lib.int16) % 0.5, b)):
+        expected, actual = (fn(lib, lib.tensor(values, dtype=getattr(lib, dtype)),
+                               lib.tensor(divisors, dtype=getattr(lib, dtype))).numpy() for lib in (torch, minigrad))
+        assert actual.dtype == expected.dtype
+        numpy.testing.assert_array_equal(actual, expected)
+        numpy.testing.assert_array_equal(numpy.signbit(actual), numpy.signbit(expected))
+
+
 def test_integer_arithmetic_matches_torch():
     a = numpy.array([-7, -3, 0, 4, 9], dtype=numpy.int64)
     b = numpy.array([2, -2, 3, -3, 4], dtype=numpy.int64)
