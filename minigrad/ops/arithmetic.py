@@ -445,8 +445,7 @@ def div(input, other, *, rounding_mode=None):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
     a, b = as_operands(input, other)
-    if rounding_mode == "floor":
-        _check_not_bool(a, "div_floor_cpu")
+    _check_not_bool(a, f"div_{rounding_mode}_cpu")
     return RoundingDiv.apply(a, b, rounding_mode=rounding_mode)
 
 
@@ -472,7 +471,9 @@ def _check_not_bool(operand, kernel):
 
 
 def fmod(input, other):
-    return Fmod.apply(*as_operands(input, other))
+    a, b = as_operands(input, other)
+    _check_not_bool(a, "fmod_cpu")
+    return Fmod.apply(a, b)
 
 
 def pow(input, exponent):

@@ -121,6 +121,13 @@ def test_a_zero_remainder_is_signed_as_the_dividend_as_torch(dtype):
         numpy.testing.assert_array_equal(numpy.signbit(actual), numpy.signbit(expected))
 
 
+@pytest.mark.parametrize("op", [lambda lib, a: lib.fmod(a, a), lambda lib, a: lib.fmod(a, True),
+                                lambda lib, a: lib.div(a, a, rounding_mode="trunc"),
+                                lambda lib, a: lib.div(a, False, rounding_mode="trunc"), lambda lib, a: a.fmod_(a)])
+def test_bool_fmod_and_trunc_division_raise_as_torch(op):
+    assert_raises_like_torch(lambda lib: op(lib, lib.tensor([True, False])), NotImplementedError)
+
+
 def test_integer_arithmetic_matches_torch():
     a = numpy.array([-7, -3, 0, 4, 9], dtype=numpy.int64)
     b = numpy.array([2, -2, 3, -3, 4], dtype=numpy.int64)
