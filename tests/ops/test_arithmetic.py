@@ -162,6 +162,15 @@ SCALAR_FORMS = {
 }
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_subtracting_a_zero_number_keeps_a_negative_zero_as_torch(dtype):
+    """``-0.0 - 0`` is ``-0.0`` (IEEE subtraction), where ``-0.0 + (-0)`` would be ``+0.0``."""
+    for number in (0, 0.0, -0.0):
+        expected, actual = ((lib.tensor([-0.0, 0.0, 1.5], dtype=getattr(lib, dtype)) - number).numpy()
+                            for lib in (torch, minigrad))
+        numpy.testing.assert_array_equal(numpy.signbit(actual), numpy.signbit(expected))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("form", SCALAR_FORMS)
 def test_scalar_and_reflected_forms_match_torch(form, dtype):
