@@ -1,7 +1,6 @@
 """Arithmetic: ``+ - * / // % **`` with broadcasting, Python scalars, reflected and in-place forms."""
 from __future__ import annotations
 
-import math
 import numbers
 
 from ..core import random
@@ -154,18 +153,34 @@ class PowScalar(Function):
     def forward(self, x, exponent):
         self.save_for_backward(x)
         self.exponent = exponent
-        if x.dtype.itemsize == 4 and x.dtype.kind == "f" and exponent != 0 and \
-                not 0 < abs(float(x.dtype.type(exponent))) < math.inf:
-            # torch keeps a float32 power's exponent in double: 1e-300 must not round to 0 (x ** 0 = 1)
-            with array_module(x).errstate(over="ignore"):
-                return (x.astype(float) ** exponent).astype(x.dtype)
-        return x ** exponent
+        return _power(x, exponent)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
         if self.exponent == 0:
             return grad_output * 0
-        return grad_output * self.exponent * x ** (self.exponent - 1)
+        return grad_output * (self.exponent * _power(x, self.exponent - 1))   # torch's order
+
+
+def _power(x, exponent):
+    """``x ** exponent`` for a Python number, as torch's float32 and float64 kernels compute it:
+    products for 2, 3 and -2 (``1 / (x * x)``), sqrt, rsqrt and reciprocal for 0.5, -0.5 and -1,
+    else ``pow`` with the exponent in double: a float32 base is raised in float64 and rounded once
+    (NumPy would round the exponent to float32 first: 2.2 to 2.2000000477, off by 1e-6 at 1e20).
+    float16 keeps its exponent in half, as torch does; Tensors (a differentiable backward) dispatch."""
+    if isinstance(x, Tensor) or x.dtype.kind != "f" or x.dtype.itemsize == 2:
+        return x ** exponent
+    if exponent in (2, 3, -2):
+        square = x * x
+        return square if exponent == 2 else square * x if exponent == 3 else 1 / square
+    if exponent in (0.5, -0.5):
+        root = array_module(x).sqrt(x)
+        return root if exponent == 0.5 else 1 / root
+    if exponent == -1:
+        return 1 / x
+    if x.dtype.itemsize == 4:
+        return (x.astype(float) ** exponent).astype(x.dtype)
+    return x ** exponent
 
 
 class Pow(Function):

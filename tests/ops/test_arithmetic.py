@@ -445,6 +445,27 @@ def test_power_by_a_number_out_of_float32_range_as_torch(exponent, dtype):
     assert_same(lambda m: m.tensor([0.0, 2.0, 0.5]).to(getattr(m, dtype)) ** exponent)
 
 
+POWER_CASES = ([("float32", e) for e in (2.2, -0.85, 3, -2, -3, 0.5, -0.5, -1, 4, 1.5)]
+               + [("int32", e) for e in (2.2, -0.85, 3, 4, 0.5, -0.5)]
+               + [("float64", e) for e in (3, -2, 0.5, -0.5, -1, 2)])
+
+
+@pytest.mark.parametrize("dtype, exponent", POWER_CASES)
+def test_power_by_a_number_rounds_as_torchs_kernel(dtype, exponent):
+    """fuzz seed 167734: torch raises float32 to a number in double and rounds once (2147483646 ** 2.2
+    is 3.390359e20, not powf's 3.390363e20, whose cosine has the other sign), takes x * x * x and
+    1 / (x * x) for 3 and -2, and its float32 gradient is grad * (exponent * x ** (exponent - 1)), bit
+    for bit.  (A float64 pow by another number is glibc's in torch, NumPy's own here: an ulp apart.)"""
+    values = [2147483646, 7, 3, 1, 5, 9, 11] if dtype == "int32" else [0.7, 1.3, 2.9, 3.1, 11.7, 0.013, 1e3]
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=dtype == "float32")
+        y = x ** exponent
+        grads = lib.autograd.grad(y.sum(), x)[0].tolist() if x.requires_grad else None
+        results.append((y.tolist(), str(y.dtype).split(".")[-1], grads))
+    assert results[0] == results[1]
+
+
 # torch's backward formulas compute with a saved bool operand itself, and refuse ``-`` on it
 BOOL_OPERAND_BACKWARDS = {
     "x ** mask": lambda lib, x, mask: x ** mask,
