@@ -178,9 +178,15 @@ def _power(x, exponent):
         return root if exponent == 0.5 else 1 / root
     if exponent == -1:
         return 1 / x
-    if x.dtype.itemsize == 4:
-        return (x.astype(float) ** exponent).astype(x.dtype)
-    return x ** exponent
+    return _rounded_power(x, exponent)
+
+
+def _rounded_power(base, exponent):
+    """``base ** exponent`` (``exponent`` a number or an array), a float32 base raised in float64 and
+    rounded once, as torch's pow (NumPy's float32 power is an ulp off in one case in five)."""
+    if isinstance(base, Tensor) or base.dtype.kind != "f" or base.dtype.itemsize != 4:
+        return base ** exponent
+    return (base.astype(float) ** exponent).astype(base.dtype)
 
 
 class Pow(Function):
@@ -193,7 +199,7 @@ class Pow(Function):
 
     def forward(self, base, exponent, bool_exponent=False):
         self.bool_exponent = bool_exponent      # (the base's gradient takes exponent - 1: torch refuses)
-        result = _integer_power(base, exponent) if base.dtype.kind in "iu" else base ** exponent
+        result = _integer_power(base, exponent) if base.dtype.kind in "iu" else _rounded_power(base, exponent)
         self.save_for_backward(base, exponent, result)
         return result
 
@@ -205,7 +211,7 @@ class Pow(Function):
             raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
         if self.needs_input_grad[0]:
             # torch: d/dbase is 0 where the exponent is 0 (even at base 0)
-            local = xp.where(exponent == 0, 0, exponent * base ** xp.where(exponent == 0, 1, exponent - 1))
+            local = xp.where(exponent == 0, 0, exponent * _rounded_power(base, xp.where(exponent == 0, 1, exponent - 1)))
             grad_base = sum_to(grad_output * local, base.shape)
         if self.needs_input_grad[1]:
             # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
