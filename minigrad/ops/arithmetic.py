@@ -310,13 +310,15 @@ class RoundingDiv(Function):
     def name(self):
         return "DivBackward2" if self.no_derivative is None else "NotImplemented"
 
-    def forward(self, a, b, rounding_mode, no_derivative=None):
+    def forward(self, a, b, rounding_mode, no_derivative=None, divisor=None):
         self.no_derivative = no_derivative     # the aten op with none: "floor_divide", "floor_divide_"
         self.inputs_meta = (a.shape, a.dtype), (b.shape, b.dtype)
         if no_derivative is None:
             # unread (the gradient is zeros), but torch's DivBackward2 saves them: other, and self
             # for other's gradient; writing them in place stops backward there
             self.save_for_backward(a if self.needs_input_grad[1] else None, b)
+        if divisor is not None:     # float16 by one number: in float32, rounded once
+            return rounded_quotient(a, divisor, rounding_mode).astype(a.dtype)
         return rounded_quotient(a, b, rounding_mode)
 
     def backward(self, grad_output):
@@ -335,6 +337,17 @@ def python_remainder(a, b):
     if result.dtype.kind == "f":
         result = xp.where(result == 0, xp.copysign(result, a), result)
     return result
+
+
+def _one_divisor_in_float32(a, other):
+    """torch's float16 rounding divisions by a single number (``other`` a Python number or a one-element
+    tensor) read it as given, in float32, and round the float32 quotient once (NumPy would round the
+    divisor to float16 first, and the quotient before truncating it): that divisor, else None."""
+    if a.array.dtype != dtypes.float16.numpy:
+        return None
+    if isinstance(other, Tensor):
+        return other.array.astype(dtypes.float32.numpy) if other.array.size == 1 else None
+    return array_module(a.array).float32(other)
 
 
 def _check_integer_divisor(a, b):
@@ -468,7 +481,7 @@ def div(input, other, *, rounding_mode=None):
                          f"found '{rounding_mode}'")
     a, b = as_operands(input, other)
     _check_not_bool(a, f"div_{rounding_mode}_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode)
+    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode, divisor=_one_divisor_in_float32(a, other))
 
 
 def floor_divide(input, other, *, _op="floor_divide"):
@@ -476,7 +489,7 @@ def floor_divide(input, other, *, _op="floor_divide"):
     (naming ``_op``: ``x //= y`` is aten's ``floor_divide_``)."""
     a, b = as_operands(input, other)
     _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op)
+    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op, divisor=_one_divisor_in_float32(a, other))
 
 
 def remainder(input, other):

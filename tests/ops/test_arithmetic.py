@@ -128,6 +128,23 @@ def test_bool_fmod_and_trunc_division_raise_as_torch(op):
     assert_raises_like_torch(lambda lib: op(lib, lib.tensor([True, False])), NotImplementedError)
 
 
+@pytest.mark.parametrize("divisor", [1.2, 0.1, 1e-5, -3, lambda lib: lib.tensor([1.2], dtype=lib.float16),
+                                     lambda lib: lib.tensor(0.1, dtype=lib.float64), lambda lib: lib.tensor([[7]])])
+@pytest.mark.parametrize("mode", ["trunc", "floor", "//"])
+def test_float16_rounding_division_by_one_number_is_taken_in_float32_as_torch(mode, divisor):
+    """fuzz seed 122388: torch's float16 rounding divisions by a single number read it as given, in
+    float32, and round the float32 quotient once: int64 6 over float16 1.2 truncates to 4 (NumPy's
+    float16 quotient rounds 4.999 up to 5 first)."""
+    values = [2, 6, -1, -4, -6, 65504, 0.3, -7.1, 1]
+    results = []
+    for lib in (torch, minigrad):
+        other = divisor(lib) if callable(divisor) else divisor
+        for x in (lib.tensor(values, dtype=lib.float16), lib.tensor(values[:5], dtype=lib.int64)):
+            result = x // other if mode == "//" else lib.div(x, other, rounding_mode=mode)
+            results.append((result.tolist(), str(result.dtype).split(".")[-1]))
+    assert results[:2] == results[2:]
+
+
 def test_integer_arithmetic_matches_torch():
     a = numpy.array([-7, -3, 0, 4, 9], dtype=numpy.int64)
     b = numpy.array([2, -2, 3, -3, 4], dtype=numpy.int64)
