@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy
+
 from ..core import random
 
 from ..core import dtypes
@@ -217,16 +219,28 @@ class Pow(Function):
             # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
             # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf
             with xp.errstate(divide="ignore", invalid="ignore"):
-                local = xp.where((base == 0) & (exponent >= 0), 0, result * xp.log(base))
+                local = xp.where((base == 0) & (exponent >= 0), 0, result * self._log_of_base(base))
             grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
 
+    def _log_of_base(self, base):
+        return array_module(base).log(base)
+
 
 class PowScalarBase(Pow):
-    """``number ** tensor``: torch's ``pow(Scalar self, Tensor exponent)`` overload."""
+    """``number ** tensor``: torch's ``pow(Scalar self, Tensor exponent)`` overload.  The exponent's
+    gradient takes the log of the number itself, in double: ``1e300 ** x`` in float32 is inf ** x,
+    but its gradient is ``result * log(1e300)``, 0 where the result is 0 (not 0 * log(inf), NaN)."""
 
     def name(self):
         return "PowBackward2"
+
+    def forward(self, base, exponent, bool_exponent=False, number=None):
+        self.number = number
+        return super().forward(base, exponent, bool_exponent)
+
+    def _log_of_base(self, base):
+        return numpy.log(numpy.float64(self.number))
 
 
 def _integer_power(base, exponent):
@@ -527,7 +541,9 @@ def pow(input, exponent):
     scalar_base = _is_scalar(input)
     base, exponent = as_operands(input, exponent)
     _check_not_bool(base, "pow")
-    return (PowScalarBase if scalar_base else Pow).apply(base, exponent, bool_exponent=was_bool(exponent))
+    if scalar_base:
+        return PowScalarBase.apply(base, exponent, bool_exponent=was_bool(exponent), number=input)
+    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent))
 
 
 def neg(input):

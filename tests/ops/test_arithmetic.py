@@ -497,6 +497,16 @@ def test_float32_power_of_two_tensors_rounds_as_torchs():
         assert results[0] == results[1]
 
 
+@pytest.mark.parametrize("number", [1e300, 2, 0, 0.5, -2.0])
+def test_gradient_of_a_number_to_a_tensor_power_logs_the_number_itself_as_torch(number):
+    """fuzz seed 116043: ``1e300 ** x`` in float32 is ``inf ** x``, but torch's exponent gradient is
+    ``result * log(1e300)`` (the Scalar's log, in double): 0 where the result is 0, not NaN."""
+    def action(lib):
+        x = lib.tensor([38.1, -27.4, 0.0, -1.5, 2.0], dtype=lib.float32, requires_grad=True)
+        return lib.autograd.grad((number ** x).sum(), x)[0].tolist()
+    assert_same(action)
+
+
 # torch's backward formulas compute with a saved bool operand itself, and refuse ``-`` on it
 BOOL_OPERAND_BACKWARDS = {
     "x ** mask": lambda lib, x, mask: x ** mask,
