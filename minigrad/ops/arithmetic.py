@@ -199,8 +199,9 @@ class Pow(Function):
     def name(self):
         return "PowBackward1"   # tensor ** tensor
 
-    def forward(self, base, exponent, bool_exponent=False):
+    def forward(self, base, exponent, bool_exponent=False, exponent_source=None):
         self.bool_exponent = bool_exponent      # (the base's gradient takes exponent - 1: torch refuses)
+        self.exponent_source = exponent_source  # the exponent's array before its promotion, else None
         result = _integer_power(base, exponent) if base.dtype.kind in "iu" else _rounded_power(base, exponent)
         self.save_for_backward(base, exponent, result)
         return result
@@ -213,7 +214,8 @@ class Pow(Function):
             raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
         if self.needs_input_grad[0]:
             # torch: d/dbase is 0 where the exponent is 0 (even at base 0)
-            local = xp.where(exponent == 0, 0, exponent * _rounded_power(base, xp.where(exponent == 0, 1, exponent - 1)))
+            lowered = xp.where(exponent == 0, 1, self._exponent_less_one(exponent))
+            local = xp.where(exponent == 0, 0, exponent * _rounded_power(base, lowered))
             grad_base = sum_to(grad_output * local, base.shape)
         if self.needs_input_grad[1]:
             # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
@@ -222,6 +224,14 @@ class Pow(Function):
                 local = xp.where((base == 0) & (exponent >= 0), 0, result * self._log_of_base(base))
             grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
+
+    def _exponent_less_one(self, exponent):
+        """``exponent - 1`` in the exponent's own dtype, then promoted, as torch's gradient takes it
+        (a float16 6e-08 less one is -1.0, an int16 -32768 less one wraps to 32767)."""
+        if self.exponent_source is None:
+            return exponent - 1
+        lowered = self.exponent_source - 1
+        return astype(Tensor._wrap(lowered) if isinstance(exponent, Tensor) else lowered, exponent.dtype)
 
     def _log_of_base(self, base):
         return array_module(base).log(base)
@@ -543,7 +553,9 @@ def pow(input, exponent):
     _check_not_bool(base, "pow")
     if scalar_base:
         return PowScalarBase.apply(base, exponent, bool_exponent=was_bool(exponent), number=input)
-    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent))
+    source = exponent.promoted_from     # (a bool exponent has no gradient formula: bool_exponent)
+    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent),
+                     exponent_source=None if source is None or was_bool(exponent) else source.array)
 
 
 def neg(input):

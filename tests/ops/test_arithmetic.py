@@ -507,6 +507,18 @@ def test_gradient_of_a_number_to_a_tensor_power_logs_the_number_itself_as_torch(
     assert_same(action)
 
 
+@pytest.mark.parametrize("exponent_dtype", ["float16", "int16"])
+def test_power_gradient_lowers_the_exponent_in_its_own_dtype_as_torch(exponent_dtype):
+    """fuzz seeds 116085, 118722: torch's base gradient is exponent * base ** (exponent - 1) with
+    ``exponent - 1`` taken in the exponent's dtype: a float16 6e-08 less one is -1.0 (a finite power of
+    a negative base, not NaN), an int16 -32768 less one wraps to 32767 (0.5 ** 32767 is 0, not inf)."""
+    exponents = [6e-08, -0.4, 2.0, -0.0] if exponent_dtype == "float16" else [-32768, 32767, 3, -2]
+    def gradient(lib):
+        base = lib.tensor([-2.364, 0.5, 3e38, 1e-45], dtype=lib.float64, requires_grad=True)
+        return lib.autograd.grad((base ** lib.tensor(exponents, dtype=getattr(lib, exponent_dtype))).sum(), base)[0].numpy()
+    numpy.testing.assert_allclose(gradient(minigrad), gradient(torch), rtol=1e-14)   # infinities where torch's
+
+
 # torch's backward formulas compute with a saved bool operand itself, and refuse ``-`` on it
 BOOL_OPERAND_BACKWARDS = {
     "x ** mask": lambda lib, x, mask: x ** mask,
