@@ -159,8 +159,8 @@ class PowScalar(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        if self.exponent == 0:
-            return grad_output * 0
+        if self.exponent == 0:     # torch: zeros, even where the incoming gradient is inf or NaN
+            return zeros(grad_output, grad_output.shape)
         return grad_output * (self.exponent * _power(x, self.exponent - 1))   # torch's order
 
 

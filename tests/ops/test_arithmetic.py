@@ -519,6 +519,15 @@ def test_power_gradient_lowers_the_exponent_in_its_own_dtype_as_torch(exponent_d
     numpy.testing.assert_allclose(gradient(minigrad), gradient(torch), rtol=1e-14)   # infinities where torch's
 
 
+def test_gradient_of_a_zeroth_power_is_zeros_even_under_an_infinite_gradient_as_torch():
+    """fuzz seed 4519: torch's pow backward returns zeros for exponent 0 (grad * 0 would be NaN
+    where the incoming gradient is inf)."""
+    def action(lib):
+        x = lib.tensor([-float("inf"), -101.6, 3.4], dtype=lib.float64, requires_grad=True)
+        return lib.autograd.grad((lib.pow(x, 0) * x).sum(), x)[0].tolist()
+    assert_same(action)
+
+
 # torch's backward formulas compute with a saved bool operand itself, and refuse ``-`` on it
 BOOL_OPERAND_BACKWARDS = {
     "x ** mask": lambda lib, x, mask: x ** mask,
