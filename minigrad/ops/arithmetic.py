@@ -513,7 +513,8 @@ def floor_divide(input, other, *, _op="floor_divide"):
     (naming ``_op``: ``x //= y`` is aten's ``floor_divide_``)."""
     a, b = as_operands(input, other)
     _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op, divisor=_one_divisor_in_float32(a, other))
+    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op,
+                             divisor=_one_divisor_in_float32(a, other))
 
 
 def remainder(input, other):

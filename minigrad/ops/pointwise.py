@@ -238,7 +238,8 @@ class Atan2(Function):
         a, b = self.saved_tensors
         xp = array_module(a)
         with xp.errstate(divide="ignore", over="ignore"):
-            squares = [self._in_source_dtype(lambda v: v * v, x, source) for x, source in zip((a, b), self.sources)]
+            squares = [self._in_source_dtype(lambda v: v * v, x, source)
+                       for x, source in zip((a, b), self.sources)]
             recip = 1 / (squares[0] + squares[1])
         recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
         grad_a = sum_to(grad_output * b * recip, a.shape) if self.needs_input_grad[0] else None
@@ -296,8 +297,8 @@ def atan2(input, other):
     a, b = _float_operands(input, other, "atan2")
     # the operands torch squares (and negates) in their own dtype, before they meet in the promoted one
     # (a bool operand stays promoted: torch refuses to negate it, bool_first)
-    sources = tuple(x.promoted_from.array if x.promoted_from is not None and x.promoted_from.array.dtype.kind != "b"
-                    else None for x in (a, b))
+    sources = tuple(None if x.promoted_from is None or x.promoted_from.array.dtype.kind == "b"
+                    else x.promoted_from.array for x in (a, b))
     return Atan2.apply(a, b, sources=sources, bool_first=was_bool(a))
 
 
