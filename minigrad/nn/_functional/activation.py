@@ -88,6 +88,21 @@ def _scalar_tail_start(array, vectors_per_step=1):
     return array.size - array.size % step
 
 
+def _nan_in_vector_loop(xp, x_array, derivative):
+    """``derivative`` with NaN where ``x_array`` is NaN in the part torch's backward kernel runs two
+    vectors a step (``cpu_kernel_vec``), whose blend sends NaN down a branch that gives NaN; its scalar
+    loop over the rest tests the other way round and keeps the derivative there."""
+    if x_array.dtype.kind != "f":
+        return derivative
+    vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
+    nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
+    if not nan_in_vectors.any():
+        return derivative
+    nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
+    nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
+    return xp.where(nan_in_vector_loop, float("nan"), derivative)
+
+
 class Hardtanh(Pointwise):
     """``clip(x, low, high)``.  torch's hardtanh_backward cuts the gradient with the vector test
     ``low < x < high``, which drops NaN, but its scalar tail tests ``x <= low || x >= high``,
@@ -135,9 +150,12 @@ class Elu(Pointwise):
 
     @staticmethod
     def derivative(xp, x, alpha, scale, input_scale):
-        # torch's elu_backward tests x <= 0, so NaN takes the positive branch
+        # torch's elu_backward: its scalar loop tests x <= 0, so NaN takes the positive branch (the
+        # gradient passes); its vector loop blends on x > 0, so NaN takes the negative one, NaN
+        x_array = x.array if hasattr(x, "array") else x
         x = _half_in_float32(x)
-        return scale * xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
+        derivative = xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
+        return scale * _nan_in_vector_loop(xp, x_array, derivative)
 
 
 class Celu(Elu):
@@ -263,16 +281,7 @@ class Hardswish(Pointwise):
     def derivative(xp, x):
         x_array = x.array if hasattr(x, "array") else x
         x = _half_in_float32(x)                # torch's float16 backward computes in float32 too
-        derivative = xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0))
-        if x_array.dtype.kind != "f":
-            return derivative
-        vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
-        nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
-        if not nan_in_vectors.any():
-            return derivative
-        nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
-        nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
-        return xp.where(nan_in_vector_loop, float("nan"), derivative)
+        return _nan_in_vector_loop(xp, x_array, xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0)))
 
     @staticmethod
     def cut_off(x):
