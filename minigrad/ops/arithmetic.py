@@ -465,8 +465,8 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     if alpha == 1 and _float_and_number(input, other):
-        # negated as a float: x - 0 adds -0.0, which keeps a -0.0 in x (adding the int 0 gives +0.0)
-        return AddScalar.apply(input, number=-float(other), torch_name="SubBackward0")
+        # -0.0 - other, not -other: x - 0 adds -0.0, which keeps a -0.0 in x (adding the int 0 gives +0.0)
+        return AddScalar.apply(input, number=-0.0 - other, torch_name="SubBackward0")
     _check_no_bool_subtraction(input, other)
     a, b = as_operands(input, other)
     _check_alpha(a, alpha)
