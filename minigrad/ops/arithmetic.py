@@ -1,8 +1,9 @@
 """Arithmetic: ``+ - * / // % **`` with broadcasting, Python scalars, reflected and in-place forms."""
 from __future__ import annotations
 
-import math
 import numbers
+
+import numpy
 
 from ..core import random
 
@@ -154,18 +155,40 @@ class PowScalar(Function):
     def forward(self, x, exponent):
         self.save_for_backward(x)
         self.exponent = exponent
-        if x.dtype.itemsize == 4 and x.dtype.kind == "f" and exponent != 0 and \
-                not 0 < abs(float(x.dtype.type(exponent))) < math.inf:
-            # torch keeps a float32 power's exponent in double: 1e-300 must not round to 0 (x ** 0 = 1)
-            with array_module(x).errstate(over="ignore"):
-                return (x.astype(float) ** exponent).astype(x.dtype)
-        return x ** exponent
+        return _power(x, exponent)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        if self.exponent == 0:
-            return grad_output * 0
-        return grad_output * self.exponent * x ** (self.exponent - 1)
+        if self.exponent == 0:     # torch: zeros, even where the incoming gradient is inf or NaN
+            return zeros(grad_output, grad_output.shape)
+        return grad_output * (self.exponent * _power(x, self.exponent - 1))   # torch's order
+
+
+def _power(x, exponent):
+    """``x ** exponent`` for a Python number, as torch's float32 and float64 kernels compute it:
+    products for 2, 3 and -2 (``1 / (x * x)``), sqrt, rsqrt and reciprocal for 0.5, -0.5 and -1,
+    else ``pow`` with the exponent in double: a float32 base is raised in float64 and rounded once
+    (NumPy would round the exponent to float32 first: 2.2 to 2.2000000477, off by 1e-6 at 1e20).
+    float16 keeps its exponent in half, as torch does; Tensors (a differentiable backward) dispatch."""
+    if isinstance(x, Tensor) or x.dtype.kind != "f" or x.dtype.itemsize == 2:
+        return x ** exponent
+    if exponent in (2, 3, -2):
+        square = x * x
+        return square if exponent == 2 else square * x if exponent == 3 else 1 / square
+    if exponent in (0.5, -0.5):
+        root = array_module(x).sqrt(x)
+        return root if exponent == 0.5 else 1 / root
+    if exponent == -1:
+        return 1 / x
+    return _rounded_power(x, exponent)
+
+
+def _rounded_power(base, exponent):
+    """``base ** exponent`` (``exponent`` a number or an array), a float32 base raised in float64 and
+    rounded once, as torch's pow (NumPy's float32 power is an ulp off in one case in five)."""
+    if isinstance(base, Tensor) or base.dtype.kind != "f" or base.dtype.itemsize != 4:
+        return base ** exponent
+    return (base.astype(float) ** exponent).astype(base.dtype)
 
 
 class Pow(Function):
@@ -176,9 +199,10 @@ class Pow(Function):
     def name(self):
         return "PowBackward1"   # tensor ** tensor
 
-    def forward(self, base, exponent, bool_exponent=False):
+    def forward(self, base, exponent, bool_exponent=False, exponent_source=None):
         self.bool_exponent = bool_exponent      # (the base's gradient takes exponent - 1: torch refuses)
-        result = _integer_power(base, exponent) if base.dtype.kind in "iu" else base ** exponent
+        self.exponent_source = exponent_source  # the exponent's array before its promotion, else None
+        result = _integer_power(base, exponent) if base.dtype.kind in "iu" else _rounded_power(base, exponent)
         self.save_for_backward(base, exponent, result)
         return result
 
@@ -190,22 +214,43 @@ class Pow(Function):
             raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
         if self.needs_input_grad[0]:
             # torch: d/dbase is 0 where the exponent is 0 (even at base 0)
-            local = xp.where(exponent == 0, 0, exponent * base ** xp.where(exponent == 0, 1, exponent - 1))
+            lowered = xp.where(exponent == 0, 1, self._exponent_less_one(exponent))
+            local = xp.where(exponent == 0, 0, exponent * _rounded_power(base, lowered))
             grad_base = sum_to(grad_output * local, base.shape)
         if self.needs_input_grad[1]:
             # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
             # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf
             with xp.errstate(divide="ignore", invalid="ignore"):
-                local = xp.where((base == 0) & (exponent >= 0), 0, result * xp.log(base))
+                local = xp.where((base == 0) & (exponent >= 0), 0, result * self._log_of_base(base))
             grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
 
+    def _exponent_less_one(self, exponent):
+        """``exponent - 1`` in the exponent's own dtype, then promoted, as torch's gradient takes it
+        (a float16 6e-08 less one is -1.0, an int16 -32768 less one wraps to 32767)."""
+        if self.exponent_source is None:
+            return exponent - 1
+        lowered = self.exponent_source - 1
+        return astype(Tensor._wrap(lowered) if isinstance(exponent, Tensor) else lowered, exponent.dtype)
+
+    def _log_of_base(self, base):
+        return array_module(base).log(base)
+
 
 class PowScalarBase(Pow):
-    """``number ** tensor``: torch's ``pow(Scalar self, Tensor exponent)`` overload."""
+    """``number ** tensor``: torch's ``pow(Scalar self, Tensor exponent)`` overload.  The exponent's
+    gradient takes the log of the number itself, in double: ``1e300 ** x`` in float32 is inf ** x,
+    but its gradient is ``result * log(1e300)``, 0 where the result is 0 (not 0 * log(inf), NaN)."""
 
     def name(self):
         return "PowBackward2"
+
+    def forward(self, base, exponent, bool_exponent=False, number=None):
+        self.number = number
+        return super().forward(base, exponent, bool_exponent)
+
+    def _log_of_base(self, base):
+        return numpy.log(numpy.float64(self.number))
 
 
 def _integer_power(base, exponent):
@@ -242,7 +287,7 @@ class Remainder(Function):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
         _check_integer_divisor(a, b)
-        return array_module(a).remainder(a, b)
+        return python_remainder(a, b)
 
     def backward(self, grad_output):
         if self.overload == "number first":
@@ -289,19 +334,44 @@ class RoundingDiv(Function):
     def name(self):
         return "DivBackward2" if self.no_derivative is None else "NotImplemented"
 
-    def forward(self, a, b, rounding_mode, no_derivative=None):
+    def forward(self, a, b, rounding_mode, no_derivative=None, divisor=None):
         self.no_derivative = no_derivative     # the aten op with none: "floor_divide", "floor_divide_"
         self.inputs_meta = (a.shape, a.dtype), (b.shape, b.dtype)
         if no_derivative is None:
             # unread (the gradient is zeros), but torch's DivBackward2 saves them: other, and self
             # for other's gradient; writing them in place stops backward there
             self.save_for_backward(a if self.needs_input_grad[1] else None, b)
+        if divisor is not None:     # float16 by one number: in float32, rounded once
+            return rounded_quotient(a, divisor, rounding_mode).astype(a.dtype)
         return rounded_quotient(a, b, rounding_mode)
 
     def backward(self, grad_output):
         if self.no_derivative is not None:
             raise RuntimeError(f"derivative for aten::{self.no_derivative} is not implemented")
         return tuple(zeros(grad_output, shape, dtype) for shape, dtype in self.inputs_meta)
+
+
+def python_remainder(a, b):
+    """``a % b`` as torch computes it: C's ``fmod(a, b)``, plus ``b`` where the two signs differ.
+
+    NumPy agrees except at an exact zero, which it signs as ``b``; torch keeps fmod's zero, signed as ``a``
+    (``-4.0 % 2.0`` is ``-0.0``, so ``1 / (-4.0 % 2.0)`` is ``-inf``)."""
+    xp = array_module(a)
+    result = xp.remainder(a, b)
+    if result.dtype.kind == "f":
+        result = xp.where(result == 0, xp.copysign(result, a), result)
+    return result
+
+
+def _one_divisor_in_float32(a, other):
+    """torch's float16 rounding divisions by a single number (``other`` a Python number or a one-element
+    tensor) read it as given, in float32, and round the float32 quotient once (NumPy would round the
+    divisor to float16 first, and the quotient before truncating it): that divisor, else None."""
+    if a.array.dtype != dtypes.float16.numpy:
+        return None
+    if isinstance(other, Tensor):
+        return other.array.astype(dtypes.float32.numpy) if other.array.size == 1 else None
+    return array_module(a.array).float32(other)
 
 
 def _check_integer_divisor(a, b):
@@ -395,7 +465,8 @@ def add(input, other, *, alpha=1):
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
     if alpha == 1 and _float_and_number(input, other):
-        return AddScalar.apply(input, number=-other, torch_name="SubBackward0")
+        # -0.0 - other, not -other: x - 0 adds -0.0, which keeps a -0.0 in x (adding the int 0 gives +0.0)
+        return AddScalar.apply(input, number=-0.0 - other, torch_name="SubBackward0")
     _check_no_bool_subtraction(input, other)
     a, b = as_operands(input, other)
     _check_alpha(a, alpha)
@@ -433,9 +504,8 @@ def div(input, other, *, rounding_mode=None):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
     a, b = as_operands(input, other)
-    if rounding_mode == "floor":
-        _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode)
+    _check_not_bool(a, f"div_{rounding_mode}_cpu")
+    return RoundingDiv.apply(a, b, rounding_mode=rounding_mode, divisor=_one_divisor_in_float32(a, other))
 
 
 def floor_divide(input, other, *, _op="floor_divide"):
@@ -443,7 +513,8 @@ def floor_divide(input, other, *, _op="floor_divide"):
     (naming ``_op``: ``x //= y`` is aten's ``floor_divide_``)."""
     a, b = as_operands(input, other)
     _check_not_bool(a, "div_floor_cpu")
-    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op)
+    return RoundingDiv.apply(a, b, rounding_mode="floor", no_derivative=_op,
+                             divisor=_one_divisor_in_float32(a, other))
 
 
 def remainder(input, other):
@@ -460,7 +531,9 @@ def _check_not_bool(operand, kernel):
 
 
 def fmod(input, other):
-    return Fmod.apply(*as_operands(input, other))
+    a, b = as_operands(input, other)
+    _check_not_bool(a, "fmod_cpu")
+    return Fmod.apply(a, b)
 
 
 def pow(input, exponent):
@@ -479,7 +552,11 @@ def pow(input, exponent):
     scalar_base = _is_scalar(input)
     base, exponent = as_operands(input, exponent)
     _check_not_bool(base, "pow")
-    return (PowScalarBase if scalar_base else Pow).apply(base, exponent, bool_exponent=was_bool(exponent))
+    if scalar_base:
+        return PowScalarBase.apply(base, exponent, bool_exponent=was_bool(exponent), number=input)
+    source = exponent.promoted_from     # (a bool exponent has no gradient formula: bool_exponent)
+    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent),
+                     exponent_source=None if source is None or was_bool(exponent) else source.array)
 
 
 def neg(input):

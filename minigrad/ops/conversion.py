@@ -70,6 +70,10 @@ class Cast(Function):
 
     def forward(self, x, dtype):
         self.input_dtype = x.dtype
+        if dtype == numpy.uint8 and x.dtype.kind == "f":
+            # torch converts a float to uint8 through int64 (c10's convert), wrapping modulo 256 what
+            # fits int64; NumPy's cast goes through int32 (0 from 2 ** 31 up)
+            return x.astype(numpy.int64).astype(dtype)
         return x.astype(dtype)
 
     def backward(self, grad_output):

@@ -214,20 +214,23 @@ class Atan2(Function):
 
     differentiable_backward = True
 
-    def forward(self, a, b, source_dtypes=(None, None), bool_first=False):
+    def forward(self, a, b, sources=(None, None), bool_first=False):
         self.bool_first = bool_first       # (b's gradient takes -a: torch refuses a bool a)
         self.save_for_backward(a, b)
-        # (source dtype, promoted dtype) of an operand that was promoted, else None
-        self.casts = tuple(None if dtype is None or dtype == x.dtype else (dtype, x.dtype)
-                           for x, dtype in zip((a, b), source_dtypes))
-        return array_module(a).arctan2(a, b)
+        self.sources = sources     # an operand's array before its promotion, else None
+        xp = array_module(a)
+        if a.dtype == xp.float32:   # NumPy's float32 atan2 is an ulp off where torch's rounds correctly
+            return xp.arctan2(a.astype(xp.float64), b.astype(xp.float64)).astype(xp.float32)
+        return xp.arctan2(a, b)
 
     @staticmethod
-    def _in_source_dtype(operation, x, cast):
-        """``operation(x)`` computed in the operand's own dtype, then promoted as torch's is."""
-        if cast is None:
+    def _in_source_dtype(operation, x, source):
+        """``operation`` of the operand as given (``source``, before promotion: an int64 beyond 2**24
+        does not survive a float32 round trip), then promoted as torch's is."""
+        if source is None:
             return operation(x)
-        return astype(operation(astype(x, cast[0])), cast[1])
+        result = operation(source)
+        return astype(Tensor._wrap(result) if isinstance(x, Tensor) else result, x.dtype)
 
     def backward(self, grad_output):
         if self.bool_first and self.needs_input_grad[1]:
@@ -235,13 +238,14 @@ class Atan2(Function):
         a, b = self.saved_tensors
         xp = array_module(a)
         with xp.errstate(divide="ignore", over="ignore"):
-            squares = [self._in_source_dtype(lambda v: v * v, x, cast) for x, cast in zip((a, b), self.casts)]
+            squares = [self._in_source_dtype(lambda v: v * v, x, source)
+                       for x, source in zip((a, b), self.sources)]
             recip = 1 / (squares[0] + squares[1])
         recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
         grad_a = sum_to(grad_output * b * recip, a.shape) if self.needs_input_grad[0] else None
         grad_b = None
         if self.needs_input_grad[1]:
-            grad_b = sum_to(grad_output * self._in_source_dtype(lambda v: -v, a, self.casts[0]) * recip, b.shape)
+            grad_b = sum_to(grad_output * self._in_source_dtype(lambda v: -v, a, self.sources[0]) * recip, b.shape)
         return grad_a, grad_b
 
 
@@ -291,11 +295,11 @@ class Hypot(Function):
 
 def atan2(input, other):
     a, b = _float_operands(input, other, "atan2")
-    # the dtypes torch squares (and negates) the operands in, before they meet in the promoted one
+    # the operands torch squares (and negates) in their own dtype, before they meet in the promoted one
     # (a bool operand stays promoted: torch refuses to negate it, bool_first)
-    source_dtypes = tuple(x.array.dtype if isinstance(x, Tensor) and x.array.dtype.kind != "b" else None
-                          for x in (input, other))
-    return Atan2.apply(a, b, source_dtypes=source_dtypes, bool_first=was_bool(a))
+    sources = tuple(None if x.promoted_from is None or x.promoted_from.array.dtype.kind == "b"
+                    else x.promoted_from.array for x in (a, b))
+    return Atan2.apply(a, b, sources=sources, bool_first=was_bool(a))
 
 
 arctan2 = atan2

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import numbers
 
+import numpy
+
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import _check_dim
 from .reduction import _reduced_axes, _unreduce
+from .tensor_namespace import astype
 
 
 def _peak(x, axes):
@@ -28,12 +31,29 @@ def _peak(x, axes):
 
 
 def _wide(x):
-    """Half precision computed in float32 and rounded once at the end, as torch's kernels do."""
-    return x.astype(array_module(x).float32) if x.dtype.kind == "f" and x.dtype.itemsize < 4 else x
+    """Half precision computed in float32 and rounded once at the end, as torch's kernels do
+    (``x`` a float array, or a Tensor in a differentiable backward)."""
+    return astype(x, numpy.float32) if x.dtype.itemsize == 2 else x
+
+
+def _rounded_as(values, x):
+    """``values`` (float32) rounded to ``x``'s half precision and back: where torch's half kernels
+    store an intermediate in the tensor's own dtype."""
+    return values.astype(x.dtype).astype(values.dtype) if values.dtype != x.dtype else values
+
+
+def _along_last_dim(x, axis):
+    """Does the softmax run along the last dim (torch's ``lastdim`` kernels)?"""
+    return not axis or axis[0] == x.ndim - 1
 
 
 class Softmax(Function):
-    """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y))."""
+    """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y)).
+
+    In torch's order: along the last dim the exponentials are multiplied by the reciprocal of
+    their sum; along another dim divided by it, in half precision each exponential rounded to
+    half first (the kernel keeps it in the output) and the float32 sum left unrounded.
+    """
 
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
@@ -43,7 +63,11 @@ class Softmax(Function):
         wide = _wide(x)
         result = xp.asarray(wide - _peak(wide, axis))   # asarray: 0-d gives a NumPy scalar
         xp.exp(result, out=result)           # in place: a fresh array, and softmax runs often
-        result /= result.sum(axis=axis, keepdims=True)
+        total = result.sum(axis=axis, keepdims=True)
+        if _along_last_dim(x, axis):
+            result *= 1 / total
+        else:
+            result = _rounded_as(result, x) / total
         result = result.astype(x.dtype, copy=False)
         self.save_for_backward(result)
         self.axis = axis
@@ -51,28 +75,38 @@ class Softmax(Function):
 
     def backward(self, grad_output):
         (result,) = self.saved_tensors
-        weighted = grad_output * result
-        return weighted - result * weighted.sum(axis=self.axis, keepdims=True)
+        grad, y = _wide(grad_output), _wide(result)
+        return astype((grad - (grad * y).sum(axis=self.axis, keepdims=True)) * y, result.dtype)
 
 
 class LogSoftmax(Function):
-    """``y = x - logsumexp(x)`` along ``axis``; dx = dy - softmax(x) * sum(dy)."""
+    """``y = x - logsumexp(x)`` along ``axis``; dx = dy - softmax(x) * sum(dy).
+
+    Half precision runs in float32, rounded once, except along the last dim, where torch's
+    kernel rounds the sum of exponentials to half, and its log too, before subtracting.
+    """
 
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis):
         xp = array_module(x)
-        shifted = x - _peak(x, axis)
-        result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        wide = _wide(x)
+        shifted = wide - _peak(wide, axis)
+        total = xp.exp(shifted).sum(axis=axis, keepdims=True)
+        if _along_last_dim(x, axis):
+            log_total = _rounded_as(xp.log(_rounded_as(total, x)), x)
+        else:
+            log_total = xp.log(total)
+        result = (shifted - log_total).astype(x.dtype, copy=False)
         self.save_for_backward(result)
         self.axis = axis
         return result
 
     def backward(self, grad_output):
         (result,) = self.saved_tensors
-        xp = array_module(result)
-        return grad_output - xp.exp(result) * grad_output.sum(axis=self.axis, keepdims=True)
+        grad, y = _wide(grad_output), _wide(result)
+        return astype(grad - array_module(y).exp(y) * grad.sum(axis=self.axis, keepdims=True), result.dtype)
 
 
 class LogSumExp(Function):

@@ -128,6 +128,15 @@ def test_copies_and_casts_match_torch(action):
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_float_beyond_int32_casts_to_uint8_through_int64_as_torch(dtype):
+    """fuzz seed 160162: torch converts a float to uint8 through int64, wrapping modulo 256
+    (195729609428.8 gives 212); NumPy's cast went through int32 (0 from 2 ** 31 up)."""
+    values = [195729609428.83878, 2.0 ** 31 + 300, -3.7, 255.9, 1e10 + 77, 5e18, -2.0 ** 40 - 5]
+    assert_same(lambda lib: (lib.tensor(values, dtype=getattr(lib, dtype)).byte().tolist(),
+                             lib.tensor(values, dtype=getattr(lib, dtype)).to(lib.uint8).tolist()))
+
+
 def test_to_returns_self_when_nothing_changes():
     x = minigrad.ones(2)
     assert x.to(minigrad.float32) is x and x.to("cpu") is x and x.float() is x

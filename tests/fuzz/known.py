@@ -45,6 +45,44 @@ def torch_drops_the_output_channels(program, mismatch):
             and mine[:channel] + mine[channel + 1:] == theirs[:channel] + theirs[channel + 1:])
 
 
+def _convolves_no_channels(program):
+    """Does the program convolve with a weight of 0 input channels?  (Its statements rerun in torch.)"""
+    import warnings
+    import torch
+    from programs import namespace
+    ns = namespace(torch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for statement in program.statements:
+            convolution = re.search(r"F\.conv\dd\(\w+, (\w+)", statement.source)
+            if convolution and convolution.group(1) in ns and ns[convolution.group(1)].shape[1] == 0:
+                return True
+            try:
+                exec(statement.source, ns)
+            except Exception:
+                return False
+    return False
+
+
+def a_later_op_meets_the_dropped_channels(program, mismatch):
+    """After such a convolution, minigrad's output channels (torch has none) fail a later broadcast
+    against a size-0 dim that torch's 0 channels fit: an error in minigrad only."""
+    return (mismatch.kind == "error-only-minigrad" and "must match the size of tensor b (0)" in mismatch.detail
+            and _convolves_no_channels(program))
+
+
+def torch_fmod_gives_nan(program, mismatch):
+    """A value where torch alone has NaNs, in a program that takes a remainder (``%``, ``fmod``,
+    ``remainder``): torch's vectorized fmod, and remainder built on it, gives NaN where ``|a / b|``
+    overflows (1e308 % 0.5) or ``b`` is subnormal (1.0 % 1e-45); on a tensor too short for its
+    vector loop torch gives the right remainder, as minigrad (and Python's math.fmod) does."""
+    if mismatch.kind != "value" or not mismatch.detail.split(": ", 1)[-1].startswith("NaN positions"):
+        return False
+    mine, theirs = mismatch.detail.split(" vs torch ", 1)
+    return theirs.count("nan") > mine.count("nan") and any(
+        re.search(r"%|\bfmod\b|\bremainder\b", statement.source) for statement in program.statements)
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
     Known("a convolution with 0 input channels gives 0 output channels",
@@ -52,6 +90,15 @@ KNOWN_TORCH_BUGS = [
           "path); the mathematically right output, which torch's own compiler produces, has the "
           "weight's out_channels, each the bias: minigrad gives that",
           torch_drops_the_output_channels, "https://github.com/pytorch/pytorch/issues/101356"),
+    Known("a later op meets the channels torch dropped from a convolution of 0 input channels",
+          "the same torch bug, seen downstream: minigrad's out_channels channels fail a broadcast that "
+          "torch's 0 channels pass, so minigrad alone raises",
+          a_later_op_meets_the_dropped_channels, "https://github.com/pytorch/pytorch/issues/101356"),
+    Known("fmod and remainder give NaN on torch's vectorized path",
+          "Sleef's fmod, which torch's vector loop calls, is undefined once |a / b| overflows (and for a "
+          "subnormal b): NaN for 1e308 % 0.5 on a tensor of 4 or more float64s (8 float32s), the right "
+          "remainder on a shorter one; minigrad gives the right remainder",
+          torch_fmod_gives_nan, "https://github.com/pytorch/pytorch/issues/193753"),
     Known("advanced index out of bounds names the index's place, not the dimension",
           "torch's IndexError for an index tensor names its place among the key's index tensors "
           "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",

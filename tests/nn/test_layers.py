@@ -289,6 +289,28 @@ def test_activations_are_stable_for_huge_inputs():
             numpy.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-12, atol=1e-300, err_msg=name)
 
 
+EDGE_VALUES = {"float64": [0.0, -0.0, 1e308, -745.0, -800.0, float("inf"), -30.0, 0.5, -3.0],
+               "float32": [0.0, -0.0, 3e38, -104.0, -88.0, float("inf"), -30.0, 0.5, -3.0],
+               "float16": [0.0, -0.0, 6e4, -17.0, -20.0, float("inf"), -30.0, 30.0, -1.0]}
+
+
+@pytest.mark.parametrize("dtype", sorted(EDGE_VALUES))
+@pytest.mark.parametrize("name", ["silu", "mish", "logsigmoid", "elu", "selu"])
+def test_activations_at_edges_as_torchs_kernels(name, dtype):
+    """torch's formulas: silu ``x / (1 + exp(-x))`` (-0.0, not a subnormal, from -745 down), logsigmoid
+    ``min(x, 0) - log1p(exp(-|x|))`` (+0.0 at inf), elu's expm1 keeps -0.0; float16 computed in float32
+    and rounded once (silu(-17) is -7.15e-7 there, -1.01e-6 in float16 steps).  Values with their sign
+    of zero, and gradients."""
+    def outcome(lib):
+        x = lib.tensor(EDGE_VALUES[dtype], dtype=getattr(lib, dtype), requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x)
+        grad, = lib.autograd.grad((y * 1.5).sum(), x)
+        return [numpy.array(t.detach().numpy(), dtype=numpy.float64) for t in (y, grad)]
+    for ours, theirs in zip(outcome(minigrad), outcome(torch)):
+        numpy.testing.assert_allclose(ours, theirs, rtol=2e-7 if dtype == "float32" else 1e-13)
+        numpy.testing.assert_array_equal(numpy.signbit(ours), numpy.signbit(theirs))
+
+
 @pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
 @pytest.mark.parametrize("dtype", ["int8", "int64", "float32"])
 def test_composite_activations_take_torchs_dtype_and_gradient(name, dtype):

@@ -219,6 +219,21 @@ def test_hardswish_gradient_at_its_ends_and_at_nan_as_torch(dtype, size):
     assert_same(action)
 
 
+@pytest.mark.parametrize("size", [3, 16, 17, 30, 70])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("name", ["elu", "selu", "celu"])
+def test_elu_gradient_at_nan_as_torchs_vector_and_scalar_loops(name, dtype, size):
+    """fuzz seeds 160137, 168333 (and 5 more): torch's elu_backward blends on x > 0 in its vector loop
+    (two vectors a step), so NaN takes the negative branch and gives NaN; its scalar tail tests x <= 0,
+    so NaN passes the gradient there."""
+    def action(lib):
+        values = numpy.resize([NAN, -1.5, 0.0, 2.0, -0.0, NAN, 0.7], size)
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        getattr(lib.nn.functional, name)(x).sum().backward()
+        return numpy.isnan(x.grad.numpy()).tolist()
+    assert_same(action)
+
+
 def test_layer_norm_over_an_empty_shape_backward_as_torch():
     # N = 0: torch's 1 / N is inf, and the (empty) gradients are computed without an error
     def action(lib):

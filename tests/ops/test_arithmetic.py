@@ -106,6 +106,45 @@ def test_remainder_and_fmod_signs_match_torch(dtype):
     assert_matches_torch(lambda a, b: a.fmod(-2.0), inputs=[values, divisors])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_a_zero_remainder_is_signed_as_the_dividend_as_torch(dtype):
+    """torch's ``a % b`` is fmod's, moved into b's sign: where b divides a, the zero keeps a's sign
+    (NumPy's remainder signs it as b; ``1 / (a % b)`` tells them apart)."""
+    values = [-4.0, 4.0, -0.0, 0.0, -3.0, 3.0, -5.5, 6.0]
+    divisors = [2.0, -2.0, -1.0, 1.0, -1.5, 1.5, 2.0, -4.0]
+    for fn in (lambda lib, a, b: a % b, lambda lib, a, b: lib.remainder(a, b), lambda lib, a, b: a % -2.0,
+               lambda lib, a, b: a.to(lib.int64) % b, lambda lib, a, b: lib.div(a.to(lib.int16) % 0.5, b)):
+        expected, actual = (fn(lib, lib.tensor(values, dtype=getattr(lib, dtype)),
+                               lib.tensor(divisors, dtype=getattr(lib, dtype))).numpy() for lib in (torch, minigrad))
+        assert actual.dtype == expected.dtype
+        numpy.testing.assert_array_equal(actual, expected)
+        numpy.testing.assert_array_equal(numpy.signbit(actual), numpy.signbit(expected))
+
+
+@pytest.mark.parametrize("op", [lambda lib, a: lib.fmod(a, a), lambda lib, a: lib.fmod(a, True),
+                                lambda lib, a: lib.div(a, a, rounding_mode="trunc"),
+                                lambda lib, a: lib.div(a, False, rounding_mode="trunc"), lambda lib, a: a.fmod_(a)])
+def test_bool_fmod_and_trunc_division_raise_as_torch(op):
+    assert_raises_like_torch(lambda lib: op(lib, lib.tensor([True, False])), NotImplementedError)
+
+
+@pytest.mark.parametrize("divisor", [1.2, 0.1, 1e-5, -3, lambda lib: lib.tensor([1.2], dtype=lib.float16),
+                                     lambda lib: lib.tensor(0.1, dtype=lib.float64), lambda lib: lib.tensor([[7]])])
+@pytest.mark.parametrize("mode", ["trunc", "floor", "//"])
+def test_float16_rounding_division_by_one_number_is_taken_in_float32_as_torch(mode, divisor):
+    """fuzz seed 122388: torch's float16 rounding divisions by a single number read it as given, in
+    float32, and round the float32 quotient once: int64 6 over float16 1.2 truncates to 4 (NumPy's
+    float16 quotient rounds 4.999 up to 5 first)."""
+    values = [2, 6, -1, -4, -6, 65504, 0.3, -7.1, 1]
+    results = []
+    for lib in (torch, minigrad):
+        other = divisor(lib) if callable(divisor) else divisor
+        for x in (lib.tensor(values, dtype=lib.float16), lib.tensor(values[:5], dtype=lib.int64)):
+            result = x // other if mode == "//" else lib.div(x, other, rounding_mode=mode)
+            results.append((result.tolist(), str(result.dtype).split(".")[-1]))
+    assert results[:2] == results[2:]
+
+
 def test_integer_arithmetic_matches_torch():
     a = numpy.array([-7, -3, 0, 4, 9], dtype=numpy.int64)
     b = numpy.array([2, -2, 3, -3, 4], dtype=numpy.int64)
@@ -138,6 +177,15 @@ SCALAR_FORMS = {
     "tensor*numpy_scalar": lambda a: a * numpy.float32(2.0),
     "tensor+True": lambda a: a + True,
 }
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_subtracting_a_zero_number_keeps_a_negative_zero_as_torch(dtype):
+    """``-0.0 - 0`` is ``-0.0`` (IEEE subtraction), where ``-0.0 + (-0)`` would be ``+0.0``."""
+    for number in (0, 0.0, -0.0):
+        expected, actual = ((lib.tensor([-0.0, 0.0, 1.5], dtype=getattr(lib, dtype)) - number).numpy()
+                            for lib in (torch, minigrad))
+        numpy.testing.assert_array_equal(numpy.signbit(actual), numpy.signbit(expected))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -412,6 +460,73 @@ def test_power_by_a_number_out_of_float32_range_as_torch(exponent, dtype):
     """torch keeps a float32 power's exponent in double (0 ** 1e-300 is 0, not 0 ** 0 = 1);
     float16 rounds it to half."""
     assert_same(lambda m: m.tensor([0.0, 2.0, 0.5]).to(getattr(m, dtype)) ** exponent)
+
+
+POWER_CASES = ([("float32", e) for e in (2.2, -0.85, 3, -2, -3, 0.5, -0.5, -1, 4, 1.5)]
+               + [("int32", e) for e in (2.2, -0.85, 3, 4, 0.5, -0.5)]
+               + [("float64", e) for e in (3, -2, 0.5, -0.5, -1, 2)])
+
+
+@pytest.mark.parametrize("dtype, exponent", POWER_CASES)
+def test_power_by_a_number_rounds_as_torchs_kernel(dtype, exponent):
+    """fuzz seed 167734: torch raises float32 to a number in double and rounds once (2147483646 ** 2.2
+    is 3.390359e20, not powf's 3.390363e20, whose cosine has the other sign), takes x * x * x and
+    1 / (x * x) for 3 and -2, and its float32 gradient is grad * (exponent * x ** (exponent - 1)), bit
+    for bit.  (A float64 pow by another number is glibc's in torch, NumPy's own here: an ulp apart.)"""
+    values = [2147483646, 7, 3, 1, 5, 9, 11] if dtype == "int32" else [0.7, 1.3, 2.9, 3.1, 11.7, 0.013, 1e3]
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=dtype == "float32")
+        y = x ** exponent
+        grads = lib.autograd.grad(y.sum(), x)[0].tolist() if x.requires_grad else None
+        results.append((y.tolist(), str(y.dtype).split(".")[-1], grads))
+    assert results[0] == results[1]
+
+
+def test_float32_power_of_two_tensors_rounds_as_torchs():
+    """torch's float32 pow rounds as float64's rounded once (glibc's powf); NumPy's float32 power
+    is an ulp off in one case in five.  Short tensors: torch's scalar loop, bit for bit, gradients too."""
+    rng = numpy.random.default_rng(8)
+    bases, exponents = numpy.abs(rng.normal(0, 2, (50, 7))).astype("float32"), rng.normal(0, 3, (50, 7)).round(2)
+    for base, exponent in zip(bases, exponents.astype("float32")):
+        results = []
+        for lib in (torch, minigrad):
+            x, y = (lib.tensor(v, requires_grad=True) for v in (base, exponent))
+            out = x ** y
+            results.append((out.tolist(), [g.tolist() for g in lib.autograd.grad(out.sum(), x)]))
+        assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("number", [1e300, 2, 0, 0.5, -2.0])
+def test_gradient_of_a_number_to_a_tensor_power_logs_the_number_itself_as_torch(number):
+    """fuzz seed 116043: ``1e300 ** x`` in float32 is ``inf ** x``, but torch's exponent gradient is
+    ``result * log(1e300)`` (the Scalar's log, in double): 0 where the result is 0, not NaN."""
+    def action(lib):
+        x = lib.tensor([38.1, -27.4, 0.0, -1.5, 2.0], dtype=lib.float32, requires_grad=True)
+        return lib.autograd.grad((number ** x).sum(), x)[0].tolist()
+    assert_same(action)
+
+
+@pytest.mark.parametrize("exponent_dtype", ["float16", "int16"])
+def test_power_gradient_lowers_the_exponent_in_its_own_dtype_as_torch(exponent_dtype):
+    """fuzz seeds 116085, 118722: torch's base gradient is exponent * base ** (exponent - 1) with
+    ``exponent - 1`` taken in the exponent's dtype: a float16 6e-08 less one is -1.0 (a finite power of
+    a negative base, not NaN), an int16 -32768 less one wraps to 32767 (0.5 ** 32767 is 0, not inf)."""
+    exponents = [6e-08, -0.4, 2.0, -0.0] if exponent_dtype == "float16" else [-32768, 32767, 3, -2]
+    def gradient(lib):
+        base = lib.tensor([-2.364, 0.5, 3e38, 1e-45], dtype=lib.float64, requires_grad=True)
+        exponent = lib.tensor(exponents, dtype=getattr(lib, exponent_dtype))
+        return lib.autograd.grad((base ** exponent).sum(), base)[0].numpy()
+    numpy.testing.assert_allclose(gradient(minigrad), gradient(torch), rtol=1e-14)   # infinities where torch's
+
+
+def test_gradient_of_a_zeroth_power_is_zeros_even_under_an_infinite_gradient_as_torch():
+    """fuzz seed 4519: torch's pow backward returns zeros for exponent 0 (grad * 0 would be NaN
+    where the incoming gradient is inf)."""
+    def action(lib):
+        x = lib.tensor([-float("inf"), -101.6, 3.4], dtype=lib.float64, requires_grad=True)
+        return lib.autograd.grad((lib.pow(x, 0) * x).sum(), x)[0].tolist()
+    assert_same(action)
 
 
 # torch's backward formulas compute with a saved bool operand itself, and refuse ``-`` on it

@@ -180,6 +180,26 @@ def test_atan2_gradient_of_the_float_operand_negates_an_integer_one_in_its_dtype
     assert_same(action)
 
 
+def test_atan2_gradient_squares_an_int64_operand_as_given_as_torch():
+    """fuzz seed 148192: torch squares the int64 operand itself (2**63 - 2 squares to 4, modulo 2**64);
+    it must not come back from its float32 promotion (2**63, whose square is 0 there)."""
+    def action(lib):
+        a = lib.tensor([9223372036854775806, -3, 2 ** 40 + 1], dtype=lib.int64)
+        b = lib.tensor([-0.0, 0.7, 2.5], dtype=lib.float32, requires_grad=True)
+        lib.atan2(a, b).sum().backward()
+        return b.grad.tolist()
+    assert_same(action)
+
+
+def test_float32_atan2_is_rounded_as_torchs():
+    """NumPy's float32 atan2 is often an ulp off (atan2(1, 1) gives
+    0.7853981, not pi / 4 rounded, 0.7853982); torch's, and float64's rounded once, mostly agree."""
+    values = numpy.random.default_rng(4).normal(0, 2, (2, 2000)).round(3).astype("float32")
+    ours, theirs = (lib.atan2(lib.tensor(values[0]), lib.tensor(values[1])).numpy() for lib in (minigrad, torch))
+    # 97% (torch's vectorized atan2 is not always rounded correctly); NumPy's own float32 atan2 61%
+    assert numpy.mean(ours == theirs) > 0.95
+
+
 @pytest.mark.parametrize("expression", [
     "lib.tensor([1.0, float('nan'), 3.0, 2.0]).median()",
     "lib.tensor([[1.0, float('nan'), 3.0, float('nan')], [2.0, 1.0, 0.0, 5.0]]).median(1)",

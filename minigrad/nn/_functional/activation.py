@@ -37,6 +37,18 @@ def _stable_sigmoid(xp, x):
     return xp.where(x >= 0, 1, e) / (1 + e)
 
 
+def _half_in_float32(x):
+    """float16 computed in float32 (and rounded once, where forward and backward cast the result back),
+    as torch's kernels compute it; ``x`` an array, or a Tensor in a differentiable backward."""
+    return astype(x, numpy.float32) if x.dtype.itemsize == 2 else x
+
+
+def _exp(xp, x):
+    """``exp(x)``, overflowing to inf without NumPy's warning (torch's formulas take 1 / (1 + inf) = 0)."""
+    with xp.errstate(over="ignore"):
+        return xp.exp(x)
+
+
 def _softplus(xp, x):
     """``log(1 + exp(x))`` as ``max(x, 0) + log1p(exp(-|x|))``: no overflow for large x."""
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -76,6 +88,21 @@ def _scalar_tail_start(array, vectors_per_step=1):
     return array.size - array.size % step
 
 
+def _nan_in_vector_loop(xp, x_array, derivative):
+    """``derivative`` with NaN where ``x_array`` is NaN in the part torch's backward kernel runs two
+    vectors a step (``cpu_kernel_vec``), whose blend sends NaN down a branch that gives NaN; its scalar
+    loop over the rest tests the other way round and keeps the derivative there."""
+    if x_array.dtype.kind != "f":
+        return derivative
+    vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
+    nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
+    if not nan_in_vectors.any():
+        return derivative
+    nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
+    nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
+    return xp.where(nan_in_vector_loop, float("nan"), derivative)
+
+
 class Hardtanh(Pointwise):
     """``clip(x, low, high)``.  torch's hardtanh_backward cuts the gradient with the vector test
     ``low < x < high``, which drops NaN, but its scalar tail tests ``x <= low || x >= high``,
@@ -111,17 +138,24 @@ class LeakyRelu(Pointwise):
 
 
 class Elu(Pointwise):
-    """``scale * (x if x > 0 else alpha * (exp(x / input_scale) - 1))``: ELU, SELU and CELU."""
+    """``scale * (x if x > 0 else alpha * (exp(x / input_scale) - 1))``: ELU, SELU and CELU (float16
+    in float32)."""
 
     @staticmethod
     def function(xp, x, alpha, scale, input_scale):
-        negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
+        x = _half_in_float32(x)
+        # x itself where x <= 0: expm1 keeps a -0.0, as torch's does (minimum(-0.0, 0) may give +0.0)
+        negative = alpha * xp.expm1(xp.where(x > 0, 0, x) * input_scale)
         return scale * xp.where(x > 0, x, negative)
 
     @staticmethod
     def derivative(xp, x, alpha, scale, input_scale):
-        # torch's elu_backward tests x <= 0, so NaN takes the positive branch
-        return scale * xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
+        # torch's elu_backward: its scalar loop tests x <= 0, so NaN takes the positive branch (the
+        # gradient passes); its vector loop blends on x > 0, so NaN takes the negative one, NaN
+        x_array = x.array if hasattr(x, "array") else x
+        x = _half_in_float32(x)
+        derivative = xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
+        return scale * _nan_in_vector_loop(xp, x_array, derivative)
 
 
 class Celu(Elu):
@@ -159,29 +193,35 @@ class Gelu(Pointwise):
 
 
 class Silu(Pointwise):
-    """``x * sigmoid(x)``; derivative ``s * (1 + x * (1 - s))``."""
+    """``x * sigmoid(x)``, as torch's kernel computes it, ``x / (1 + exp(-x))`` (-0.0 from -745 down,
+    where ``x * sigmoid(x)`` is subnormal); derivative ``s * (1 + x * (1 - s))``.  float16 in float32."""
 
     @staticmethod
     def function(xp, x):
-        return x * _stable_sigmoid(xp, x)
+        x = _half_in_float32(x)
+        return x / (1 + _exp(xp, -x))
 
     @staticmethod
     def derivative(xp, x):
-        s = _stable_sigmoid(xp, x)
+        x = _half_in_float32(x)
+        s = 1 / (1 + _exp(xp, -x))
         return s * (1 + x * (1 - s))
 
 
 class Mish(Pointwise):
-    """``x * tanh(softplus(x))``."""
+    """``x * tanh(softplus(x))``, in torch's terms, ``log1p(exp(x))`` and ``1 / (1 + exp(-x))`` (0 from
+    -745 down, where exp(x) is subnormal); float16 in float32."""
 
     @staticmethod
     def function(xp, x):
-        return x * xp.tanh(_softplus(xp, x))
+        x = _half_in_float32(x)
+        return x * xp.tanh(xp.log1p(_exp(xp, x)))
 
     @staticmethod
     def derivative(xp, x):
-        t = xp.tanh(_softplus(xp, x))
-        return t + x * _stable_sigmoid(xp, x) * (1 - t * t)
+        x = _half_in_float32(x)
+        t = xp.tanh(xp.log1p(_exp(xp, x)))
+        return t + x * (1 / (1 + _exp(xp, -x))) * (1 - t * t)
 
 
 class Softplus(Pointwise):
@@ -199,15 +239,19 @@ class Softplus(Pointwise):
 
 
 class LogSigmoid(Pointwise):
-    """``log(sigmoid(x)) = -softplus(-x)``; derivative ``sigmoid(-x)``."""
+    """``log(sigmoid(x))``, as torch's kernel: ``min(x, 0) - log1p(exp(-|x|))`` (+0.0 at inf, where
+    ``-softplus(-x)`` is -0.0); derivative ``sigmoid(-x)``.  float16 in float32."""
 
     @staticmethod
     def function(xp, x):
-        return -_softplus(xp, -x)
+        x = _half_in_float32(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
     @staticmethod
     def derivative(xp, x):
-        return _stable_sigmoid(xp, -x)
+        x = _half_in_float32(x)
+        z = xp.exp(-xp.abs(x))
+        return xp.where(x < 0, 1 - z / (1 + z), z / (1 + z))    # torch's log_sigmoid_backward
 
 
 class Hardsigmoid(Pointwise):
@@ -230,25 +274,14 @@ class Hardswish(Pointwise):
 
     @staticmethod
     def function(xp, x):
-        if x.dtype.itemsize < 4:
-            x = x.astype(xp.float32)      # half precision computed in float32, rounded by forward
+        x = _half_in_float32(x)
         return x * xp.clip(x + 3, 0, 6) / 6
 
     @staticmethod
     def derivative(xp, x):
         x_array = x.array if hasattr(x, "array") else x
-        if x_array.dtype.itemsize < 4:
-            x = astype(x, numpy.float32)       # torch's float16 backward computes in float32 too
-        derivative = xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0))
-        if x_array.dtype.kind != "f":
-            return derivative
-        vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
-        nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
-        if not nan_in_vectors.any():
-            return derivative
-        nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
-        nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
-        return xp.where(nan_in_vector_loop, float("nan"), derivative)
+        x = _half_in_float32(x)                # torch's float16 backward computes in float32 too
+        return _nan_in_vector_loop(xp, x_array, xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0)))
 
     @staticmethod
     def cut_off(x):
