@@ -93,3 +93,33 @@ def test_single_sample_is_fine_in_eval():
     ours.eval()
     theirs.eval()
     check_module(ours, theirs, _batches((1, 3), 1))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_output_is_torchs_fused_multiply_add(training):
+    # torch's kernel computes x * alpha + beta with both multiply-adds fused: a channel of equal
+    # values keeps the rounding of beta (not an exact 0), and relu after it sees its sign
+    x = numpy.array([[0.2, -0.8], [0.5, -0.8]], "float32")
+    ours, theirs = make_pair("BatchNorm1d", 2, dtype="float32")
+    ours.train(training)
+    theirs.train(training)
+    out, ref = ours(minigrad.tensor(x)), theirs(torch.tensor(x))
+    numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+
+
+def test_float16_statistics_are_taken_in_float32():
+    # the variance overflows float16; torch takes it in float32 and keeps mean and rstd as float16
+    x = numpy.array([[[-60000.0], [-0.1]], [[-0.2], [-0.5]]], "float16")
+    ours, theirs = make_pair("BatchNorm1d", 2, dtype="float16")
+    out, ref = ours(minigrad.tensor(x)), theirs(torch.tensor(x))
+    numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    assert_buffers_match(ours, theirs)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_zero_channels_with_weight_or_bias_raise_as_torch(training):
+    ours, theirs = nn.BatchNorm1d(0), torch.nn.BatchNorm1d(0)
+    ours.train(training)
+    theirs.train(training)
+    x = numpy.zeros((2, 0, 3), "float32")
+    assert_same_error(lambda: ours(minigrad.tensor(x)).shape, lambda: theirs(torch.tensor(x)).shape)
