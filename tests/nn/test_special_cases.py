@@ -167,6 +167,21 @@ def test_float16_layer_norm_is_computed_in_float32_as_torchs():
     assert_same(action)
 
 
+@pytest.mark.parametrize("row, weight", [([-0.51, -1.57], [56.743, -183.961]),   # eps-sized gradient, 2 a row
+                                         ([0.3, -1.1, 2.5, 0.7, -0.2, 1.9, -2.2], None)])
+def test_float32_layer_norm_gradient_has_torchs_digits(row, weight):
+    # for two values a row the true gradient is below the rounding of rstd * dy: only torch's
+    # order (Welford moments, sums, fused multiply-adds) gives torch's digits (rows shorter
+    # than a vector, where minigrad follows that order exactly)
+    def action(lib):
+        x = lib.tensor([row, [v * 0.5 + 1 for v in row]], requires_grad=True)
+        w = None if weight is None else lib.tensor(weight)
+        out = lib.nn.functional.layer_norm(x, (len(row),), w)
+        (out * lib.tensor([[(-1.0) ** i * (i + 1) / 7 for i in range(len(row))]] * 2)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    assert_same(action)
+
+
 ACTIVATIONS = ["relu", "gelu", "silu", "elu", "leaky_relu", "softplus", "hardtanh", "logsigmoid", "relu6", "mish",
                "hardswish", "selu", "celu", "hardsigmoid"]
 

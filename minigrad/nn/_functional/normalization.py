@@ -5,7 +5,7 @@ import math
 
 from ...core.function import Function
 from ...core.device import array_module
-from ._moments import row_moments
+from ._moments import fmadd, lane_sum, row_moments
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
 
@@ -21,15 +21,17 @@ def _moments(xp, x, axes, input_dtype):
     (``x`` is in the accumulation dtype, ``input_dtype`` what the user gave).
 
     NumPy's two-pass formula stands in for torch's Welford (``_moments.row_moments``) except
-    in rows where an intermediate of the latter could overflow: a delta squared is at most
-    ``4 N var`` and a lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are
-    recomputed in torch's order, which decides between a finite result, inf and NaN there.
+    in rows shorter than one loaded vector (torch's scalar loop, cheap to follow: its last
+    bits decide a gradient that cancels, as that of two values a row) and in rows where an
+    intermediate of the latter could overflow: a delta squared is at most ``4 N var`` and a
+    lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are recomputed in
+    torch's order, which decides between a finite result, inf and NaN there.
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
-    at_risk = ~xp.isfinite((mean * mean + var * length) * 8)
+    at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | (length < 32 // input_dtype.itemsize)
     if x.size and at_risk.any():
         rows = at_risk.reshape(-1)
         welford_mean, welford_var = row_moments(x.reshape(rows.size, length)[rows], input_dtype)
@@ -42,15 +44,14 @@ def _moments(xp, x, axes, input_dtype):
 class LayerNorm(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_ndim`` dims.
 
-    The input gradient is torch's (``layer_norm_backward_frame``): with ``a = rstd``,
-    ``g = grad_output * weight``, ``ds = sum(g * x)``, ``db = sum(g)`` over the normalised
-    dims and ``N`` their size, ``dx = a * g + b * x + c`` where
-    ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``.  It equals
-    ``a * (g - mean(g) - x_hat * mean(g * x_hat))``, but rounds nearer to torch's (exactly 0
-    for N = 1, as torch's), and where a row overflowed (rstd 0, ``ds`` inf) it is NaN as
-    torch's is rather than 0.  torch's compiled kernel fuses some of these multiply-adds,
-    which this leaves out: where the true gradient is below the rounding of ``a * g`` (two
-    values a row, eps-sized variance) the two differ in that rounding noise.
+    The input gradient is torch's (``layer_norm_backward_frame``), in its order of operations:
+    with ``a = rstd``, ``ds = sum(dy * x * weight)``, ``db = sum(dy * weight)`` over the
+    normalised dims (``_moments.lane_sum``) and ``N`` their size, ``dx = a * dy * weight + b * x + c``
+    where ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``, its multiply-adds
+    fused as torch's compiled kernel fuses them (``_moments.fmadd``).  It equals
+    ``a * (g - mean(g) - x_hat * mean(g * x_hat))``, but where the true gradient is below the
+    rounding of ``a * dy`` (eps-sized variance) only torch's order gives torch's digits, it is
+    exactly 0 for N = 1, and where a row overflowed (rstd 0, ``ds`` inf) it is NaN as torch's.
     """
 
     def name(self):
@@ -94,16 +95,16 @@ class LayerNorm(Function):
             grad_output = grad_output.astype(x.dtype)
         grads = []
         if self.needs_input_grad[0]:
-            scale = 1 / x.dtype.type(math.prod(x.shape[axis] for axis in axes))    # inf for N = 0, as torch
-            g = grad_output * weight[0] if weight else grad_output
-            ds = (g * x).sum(axis=axes, keepdims=True)
-            db = g.sum(axis=axes, keepdims=True)
-            b = (db * mean - ds) * rstd * rstd * rstd * scale
-            c = -b * mean - db * rstd * scale
-            grad_x = b * x
-            grad_x += c
-            grad_x += rstd * g
-            grads.append(grad_x)
+            dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
+            scale = 1 / dtype.type(length)    # inf for N = 0, as torch
+            dy_x = grad_output * x
+            ds = lane_sum((dy_x * weight[0] if weight else dy_x).reshape(mean.size, length)).reshape(mean.shape)
+            db = lane_sum((grad_output * weight[0] if weight else grad_output).reshape(mean.size, length))
+            db = db.reshape(mean.shape)
+            b = fmadd(db, mean, -ds, dtype) * rstd * rstd * rstd * scale
+            c = fmadd(-b, mean, -(db * rstd * scale), dtype)
+            a_dy = rstd * grad_output
+            grads.append(fmadd(b, x, a_dy * weight[0] if weight else a_dy, dtype) + c)
         else:
             grads.append(None)
         if self.has_weight:
