@@ -45,6 +45,17 @@ def torch_drops_the_output_channels(program, mismatch):
             and mine[:channel] + mine[channel + 1:] == theirs[:channel] + theirs[channel + 1:])
 
 
+def torch_reads_an_expanded_dim_wrong(program, mismatch):
+    """``median(dim)`` (or its indices) of a tensor made by ``expand``: torch's CPU kernel reads
+    the wrong elements along a dim of stride 0 (other slices' values, or memory past them)."""
+    if mismatch.kind != "value" or mismatch.tag != "reduce:mediandim":
+        return False
+    created = {s.source.split(" = ")[0]: s.source for s in program.statements if " = " in s.source}
+    statement = created.get(mismatch.detail.split(":")[0], "")
+    median_input = re.match(r"\w+ = (\w+)\.median\(", statement)
+    return bool(median_input) and ".expand(" in created.get(median_input.group(1), "")
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
     Known("a convolution with 0 input channels gives 0 output channels",
@@ -56,6 +67,12 @@ KNOWN_TORCH_BUGS = [
           "torch's IndexError for an index tensor names its place among the key's index tensors "
           "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",
           torch_names_the_index_place, "https://github.com/pytorch/pytorch/issues/38202"),
+    Known("median(dim) along an expanded (stride 0) dim reads the wrong elements",
+          "torch's CPU median/nanmedian with dim, over a dim of stride 0, returns values that are not "
+          "in the slice: torch.tensor([3., 1., 2.]).reshape(3, 1).expand(3, 4).median(1) gives "
+          "values [1.0, 1.05e-05, 4.6e-41] (memory past the elements), where each row is one value "
+          "repeated; on .contiguous() it is right. minigrad gives the right median",
+          torch_reads_an_expanded_dim_wrong),
     Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",
