@@ -45,6 +45,24 @@ def torch_drops_the_output_channels(program, mismatch):
             and mine[:channel] + mine[channel + 1:] == theirs[:channel] + theirs[channel + 1:])
 
 
+def _channelless_convolution(program):
+    """Whether the program convolves with a weight made with 0 input channels (``zeros((O, 0, ...))``)."""
+    created = {s.source.split(" = ")[0]: s.source for s in program.statements if " = " in s.source}
+    for statement in program.statements:
+        convolution = re.search(r"F\.conv\d?d\(\w+, (\w+)", statement.source)
+        if convolution and re.search(r"zeros\(\(\d+, 0[,)]", created.get(convolution.group(1), "")):
+            return True
+    return False
+
+
+def after_torch_drops_the_output_channels(program, mismatch):
+    """The same bug met later: an error minigrad alone raises (an op given torch's 0 channels and
+    minigrad's out_channels disagrees), or the output's shape itself."""
+    if mismatch.kind == "shape":
+        return torch_drops_the_output_channels(program, mismatch)
+    return mismatch.kind == "error-only-minigrad" and _channelless_convolution(program)
+
+
 def torch_reads_an_expanded_dim_wrong(program, mismatch):
     """``median(dim)`` (or its indices) of a tensor made by ``expand``: torch's CPU kernel reads
     the wrong elements along a dim of stride 0 (other slices' values, or memory past them)."""
@@ -62,7 +80,7 @@ KNOWN_TORCH_BUGS = [
           "torch's eager convolution of an input with no channels returns no channels (its 'empty' "
           "path); the mathematically right output, which torch's own compiler produces, has the "
           "weight's out_channels, each the bias: minigrad gives that",
-          torch_drops_the_output_channels, "https://github.com/pytorch/pytorch/issues/101356"),
+          after_torch_drops_the_output_channels, "https://github.com/pytorch/pytorch/issues/101356"),
     Known("advanced index out of bounds names the index's place, not the dimension",
           "torch's IndexError for an index tensor names its place among the key's index tensors "
           "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",

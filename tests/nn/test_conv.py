@@ -155,3 +155,24 @@ def test_conv1d_with_no_input_channels_gives_out_channels_of_bias(input_shape):
     output.sum().backward()
     assert tensors[1].grad.shape == tensors[1].shape
     numpy.testing.assert_allclose(tensors[2].grad.numpy(), numpy.full(3, expected.size / 3))
+
+
+@pytest.mark.parametrize("name, x_shape, w_shape, padding", [
+    ("conv1d", (2, 0), (2, 2, 2), 1), ("conv1d", (1, 2, 0), (2, 2, 2), 1), ("conv2d", (1, 2, 0, 3), (2, 2, 1, 1), 1),
+    ("conv_transpose1d", (1, 2, 0), (2, 2, 1), 0), ("conv_transpose2d", (2, 1, 0), (2, 2, 1, 1), 0)])
+def test_an_empty_input_with_batch_and_channels_raises_as_torch(name, x_shape, w_shape, padding):
+    # torch's 'empty' path takes only an empty batch or no channels
+    def run(lib):
+        return getattr(lib.nn.functional, name)(lib.zeros(x_shape), lib.zeros(w_shape), padding=padding)
+    assert_same_error(lambda: run(minigrad), lambda: run(torch))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_padding_meets_an_infinite_weight_as_torchs_kernel(dtype):
+    # oneDNN (float16; float32 here) adds no product for a padded position, torch's own loops
+    # (float64) multiply the zero: 0 * inf is NaN only there
+    x = numpy.array([[[1.5], [2.0]]] * 20, dtype)
+    w = numpy.array([[[1.0, 2.0, 3.0], [numpy.inf, 1.0, 1.0]]], dtype)
+    ours = F.conv1d(minigrad.tensor(x), minigrad.tensor(w), padding=1)
+    theirs = torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w), padding=1)
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())

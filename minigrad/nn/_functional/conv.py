@@ -59,19 +59,30 @@ class Convolution(Function):
     def name(self):
         return "ConvolutionBackward0"
 
-    def forward(self, x, weight, *bias, stride, padding, dilation, groups):
+    def forward(self, x, weight, *bias, stride, padding, dilation, groups, onednn):
         xp = array_module(x)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.input_shape = x.shape
         # the input too, unread (the columns stand for it), as torch's node saves it
         self.save_for_backward(weight, x)
-        if any(before or after for before, after in padding):
+        padded = any(before or after for before, after in padding)
+        given = x
+        if padded:
             x = xp.pad(x, ((0, 0), (0, 0)) + padding)
         self.padded_shape = x.shape[2:]
         n, out_channels, kernel_size = x.shape[0], weight.shape[0], weight.shape[2:]
         columns = self._columns(x, kernel_size)                               # (G, C/G * prod(K), N * P)
         weights = weight.reshape(groups, out_channels // groups, columns.shape[1])
-        output = (weights @ columns).reshape((out_channels, n) + self.out_shape)   # (O, N, *L_out)
+        if onednn and padded and not xp.isfinite(weight).all():
+            # oneDNN adds no product for a padded position, so its zeros never meet an inf or NaN
+            # weight (0 * inf would be NaN); the matmul would, so the products are summed here
+            real = self._columns(xp.pad(xp.ones_like(given, bool), ((0, 0), (0, 0)) + padding), kernel_size)
+            wide = xp.promote_types(x.dtype, xp.float32)     # (float16: oneDNN sums in float32)
+            products = xp.where(real[:, None], weights[..., None].astype(wide) * columns[:, None], 0)
+            output = products.sum(axis=2).astype(x.dtype, copy=False)
+        else:
+            output = weights @ columns
+        output = output.reshape((out_channels, n) + self.out_shape)              # (O, N, *L_out)
         # torch's outputs are contiguous (and x.view(n, -1) must work on them): copy to (N, O, *L_out)
         output = xp.ascontiguousarray(output.swapaxes(0, 1))
         if bias:
@@ -174,6 +185,14 @@ def _check_rank_and_groups(shape, weight_shape, groups):
                            f"but got weight of size [{weight_shape}] instead")
 
 
+def _check_not_empty(x):
+    """torch sends an input with no elements down its 'empty' path, which takes only an empty
+    batch or no channels (a 1-d input shown as the 2-d one it runs as)."""
+    if x.size == 0 and x.shape[0] and x.shape[1]:
+        shape = [*x.shape[:2], 1, *x.shape[2:]] if x.ndim == 3 else list(x.shape)
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {shape}")
+
+
 def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
     """torch's ``check_shape_forward``, in its order, on a batched input."""
     if any(before < 0 or after < 0 for before, after in padding):
@@ -201,6 +220,7 @@ def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
                            f"dilation should be greater than zero, but got {list(dilation)}")
     if x.dtype != weight.dtype:
         _raise_operand_dtype(x, weight, "weight", _takes_onednn(x, weight, stride, dilation, groups))
+    _check_not_empty(x)
 
 
 def _raise_operand_dtype(x, operand, name, onednn):
@@ -246,7 +266,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, n
     _check_convolution(input.array, weight.array, None if bias is None else bias.array, stride, pads, dilation,
                        groups)
     tensors = (input, weight) if bias is None else (input, weight, bias)
-    output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups,
+                               onednn=_takes_onednn(input.array, weight.array, stride, dilation, groups))
     return output.squeeze(0) if unbatched else output
 
 
@@ -413,6 +434,7 @@ def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation
         _raise_operand_dtype(x, weight, "weight", onednn)
     if onednn and bias is not None and bias.dtype != x.dtype:
         _raise_operand_dtype(x, bias, "bias", onednn)
+    _check_not_empty(x)
 
 
 def _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims, name):
