@@ -152,12 +152,29 @@ CE_ERRORS = [
     lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.tensor([1, 2, 3])),
     lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.rand(4, 5)),
     lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.tensor([0, 1, 9, 2])),
+    # spatial inputs: nll_loss2d's checks, other ranks viewed as (N, C, 1, -1) or, empty, (N, C, 0, 0)
+    lambda lib: lib.nn.functional.cross_entropy(lib.zeros(1, 0, 5), lib.zeros(1, 5, dtype=lib.int64), ignore_index=0),
+    lambda lib: lib.nn.functional.nll_loss(lib.zeros(2, 0, 2, 2, 2), lib.zeros(2, 2, 2, 2, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.nll_loss(lib.zeros(1, 2, 1, 3), lib.zeros(1, 1, 2, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.nll_loss(lib.zeros(1, 2, 1, 3), lib.zeros(1, 3, dtype=lib.int64)),
 ]
 
 
 @pytest.mark.parametrize("action", CE_ERRORS)
 def test_cross_entropy_and_nll_errors_match_torch(action):
     assert_same_error(lambda: action(minigrad), lambda: action(torch))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_no_classes_with_every_target_ignored_is_zero_loss_as_torch(reduction):
+    def run(lib):
+        x = lib.zeros(1, 0, 1, 3, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.zeros(1, 1, 3, dtype=lib.int64), ignore_index=0,
+                                               reduction=reduction)
+        return loss.shape, loss.tolist()
+    ours, theirs = run(minigrad), run(torch)
+    assert list(ours[0]) == list(theirs[0])
+    numpy.testing.assert_array_equal(ours[1], theirs[1])
 
 
 def test_byte_targets_are_accepted_as_in_torch():

@@ -212,12 +212,28 @@ def _check_class_targets(input, target):
     if input.array.ndim <= 2:
         if target.array.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif input.array.ndim == 4:
+        if target.array.ndim != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {target.array.ndim}")
     elif target_shape[1:] != shape[2:]:
         expected = [shape[0], *shape[2:]]
         raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
     if target.array.dtype.name not in ("int64", "uint8"):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
                            f"{scalar_type_name(target.dtype)}")
+
+
+def _check_spatial_targets(input, target):
+    """torch's nll_loss2d size check, on (N, C, H, W) and (N, H, W); any other spatial input is
+    viewed so first: (N, C, 1, -1) and (N, 1, -1), or (N, C, 0, 0) and (N, 0, 0) when empty."""
+    shape, target_shape = list(input.array.shape), list(target.array.shape)
+    if len(shape) != 4:
+        n, channels = shape[:2]
+        shape = [n, channels, 1, input.array.size // (n * channels)] if input.array.size else [n, channels, 0, 0]
+        target_shape = [n, 1, target.array.size // n] if target.array.size else [n, 0, 0]
+    if [shape[0], *shape[2:]] != target_shape:
+        raise RuntimeError(f"size mismatch (got input: {shape} , target: {target_shape}")
 
 
 def _label_index(xp, labels, class_axis):
@@ -242,7 +258,7 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     out_of_range = valid & ((labels < 0) | (labels >= num_classes))
     if out_of_range.any():
         raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
-    if num_classes == 0 and input.array.ndim <= 2:
+    if num_classes == 0:
         # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes is nan
         return _reduce_tensor(input.sum(class_axis) * (math.nan if label_smoothing else 0), reduction, 0)
     labels = xp.where(valid, labels, 0)
@@ -305,6 +321,8 @@ def _class_loss(input, target, weight, ignore_index, reduction, label_smoothing,
         target = Tensor._wrap(target.array.reshape(()))
     _check_class_targets(input, target)
     _check_weight(weight, num_classes)
+    if input.array.ndim > 2:
+        _check_spatial_targets(input, target)
     if weight is not None and weight.array.dtype != input.array.dtype:
         raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found "
                            f"{scalar_type_name(weight.dtype)}")
