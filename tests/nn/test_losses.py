@@ -284,6 +284,10 @@ BCE_ERRORS = [
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3, 1)),
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3) + 1, lib.rand(3)),
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3).double()),
+    # element by element, the input before the target: the first bad element names one
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, float("nan")]), lib.tensor([float("nan"), 0.5])),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([float("nan"), 0.5]), lib.tensor([0.5, float("nan")])),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, 2.0]), lib.tensor([0.5, 2.0])),
     lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(lib.rand(3), lib.rand(3, 1)),
     lambda lib: lib.nn.functional.mse_loss(lib.rand(3), lib.rand(3), reduction="avg"),
 ]

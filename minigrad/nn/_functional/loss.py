@@ -528,10 +528,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.array.dtype != input.array.dtype:
         raise RuntimeError(f"Found dtype {scalar_type_name(target.dtype)} but expected "
                            f"{scalar_type_name(input.dtype)}")
-    # torch checks the target first; "not inside [0, 1]" refuses NaN too, as torch does
-    for name, array in (("target", target.array), ("input", input.array)):
-        if array.size and not bool(((array >= 0) & (array <= 1)).all()):
-            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
+    # torch checks element by element, the input before the target: the first element outside
+    # [0, 1] (NaN too) in either names it
+    bad_input, bad_target = (~((array >= 0) & (array <= 1)) for array in (input.array, target.array))
+    bad = (bad_input | bad_target).reshape(-1)
+    if bad.any():
+        name = "input" if bad_input.reshape(-1)[bad.argmax()] else "target"
+        raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     return BinaryCrossEntropy.apply(input, target, weight=_weight_array(weight, input), reduction=reduction)
 
 
