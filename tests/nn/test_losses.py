@@ -477,3 +477,15 @@ def test_class_losses_with_no_classes_and_every_target_ignored_match_torch(name,
         loss.sum().backward()
         results.append((loss.detach().numpy(), x.grad.shape))
     numpy.testing.assert_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("name, options", [("cross_entropy", {}), ("cross_entropy", {"label_smoothing": 0.2}),
+                                           ("nll_loss", {})])
+def test_ignored_samples_get_a_zero_gradient_even_from_an_infinite_one(name, options):
+    # torch's nll backward writes zeros for ignored samples (and masks the smoothing term): no 0 * inf
+    def run(lib):
+        x = lib.tensor([[-118.9, 23.7], [-50.0, 15.5], [3e38, -0.0]], requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(x, lib.tensor([0, 0, 1]), ignore_index=0, reduction="sum", **options)
+        loss.backward(lib.tensor(float("inf")))
+        return x.grad.tolist()
+    numpy.testing.assert_array_equal(run(minigrad), run(torch))

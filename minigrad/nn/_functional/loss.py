@@ -186,6 +186,9 @@ class ClassIndexCrossEntropy(Function):
         xp = array_module(log_p)
         axis = self.class_axis
         scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
+        # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
+        # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
+        scale = array_module(scale).where(self.valid, scale, 0)
         label_coefficient = scale * self.label_weight                 # a[y] per sample
         if not self.from_logits:
             grad_scores = xp.zeros_like(log_p)
