@@ -167,6 +167,17 @@ def test_float16_layer_norm_is_computed_in_float32_as_torchs():
     assert_same(action)
 
 
+def test_float16_layer_norm_backward_reads_mean_and_rstd_rounded_to_float16_as_torchs():
+    # torch keeps a float16 input's mean and rstd as float16: its backward reads them rounded
+    def action(lib):
+        x = lib.tensor([[1.2529296875, 1.0810546875], [0.82275390625, 1.2939453125]], dtype=lib.float16,
+                       requires_grad=True)
+        out = lib.nn.LayerNorm((2,), dtype=lib.float16)(x)
+        (out * lib.tensor([[1.582, -1.056], [-0.219, -0.098]], dtype=lib.float16)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    assert_same(action)
+
+
 @pytest.mark.parametrize("row, weight", [([-0.51, -1.57], [56.743, -183.961]),   # eps-sized gradient, 2 a row
                                          ([0.3, -1.1, 2.5, 0.7, -0.2, 1.9, -2.2], None)])
 def test_float32_layer_norm_gradient_has_torchs_digits(row, weight):

@@ -70,8 +70,9 @@ class LayerNorm(Function):
         normalized = centered * rstd
         weight = affine[0] if has_weight else None
         # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
-        # place stops backward)
-        self.save_for_backward(mean, rstd, normalized, *given)
+        # place stops backward); mean and rstd as torch keeps them, in the input's dtype
+        kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
+        self.save_for_backward(*kept, normalized, *given)
         output = normalized * weight if has_weight else normalized.copy()
         if has_bias:
             output += affine[-1]
