@@ -63,8 +63,15 @@ class LogSoftmax(Function):
 
     def forward(self, x, axis):
         xp = array_module(x)
-        shifted = x - _peak(x, axis)
-        result = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        wide = _wide(x)
+        shifted = wide - _peak(wide, axis)
+        total = xp.exp(shifted).sum(axis=axis, keepdims=True)
+        if wide is not x and axis == (x.ndim - 1,):
+            # torch's last-dim kernel keeps the sum and its log in the input's dtype
+            log_total = xp.log(total.astype(x.dtype).astype(wide.dtype)).astype(x.dtype).astype(wide.dtype)
+        else:
+            log_total = xp.log(total)
+        result = (shifted - log_total).astype(x.dtype, copy=False)
         self.save_for_backward(result)
         self.axis = axis
         return result

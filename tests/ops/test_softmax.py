@@ -145,3 +145,13 @@ def test_half_precision_softmax_is_computed_in_float32_as_torch(name):
     ours = getattr(minigrad, name)(minigrad.tensor(x), -1).numpy()
     theirs = getattr(torch, name)(torch.tensor(x), -1).numpy()
     numpy.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_half_precision_log_softmax_rounds_where_torchs_kernel_rounds(dim):
+    """float16 in float32 and rounded once, but along the last dim torch's kernel keeps the sum
+    and its log as float16."""
+    x = numpy.random.default_rng(4).normal(size=(3, 5, 7)).astype("float16") * 6
+    ours = minigrad.log_softmax(minigrad.tensor(x), dim).numpy()
+    theirs = torch.log_softmax(torch.tensor(x), dim).numpy()
+    numpy.testing.assert_array_equal(ours, theirs)
