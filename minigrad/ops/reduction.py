@@ -747,9 +747,9 @@ class Norm(Function):
             return scaled * grad * norm ** (1 - p)
         zero_norm = norm == 0
         safe_norm = xp.where(zero_norm, 1, norm)
+        if p == 2:      # torch: grad times the masked ratio, so a NaN grad stays NaN where the norm is 0
+            return grad * xp.where(zero_norm, 0, x / safe_norm)
         scale = xp.where(zero_norm, 0, grad / safe_norm ** (p - 1))
-        if p == 2:
-            return x * scale
         if p < 2:
             return xp.sign(x) * xp.abs(x) ** (p - 1) * scale
         return x * xp.abs(x) ** (p - 2) * scale

@@ -302,6 +302,16 @@ def test_norm_gradient_at_zero_and_ties_matches_torch(p):
         assert_matches_torch(method("norm", p), inputs=[numpy.zeros(4)])
 
 
+@pytest.mark.parametrize("p", [2, 3, 1.5])
+def test_norm_gradient_keeps_a_nan_gradient_where_the_norm_is_0(p):
+    # torch's p = 2: grad * (x / norm).masked_fill(norm == 0, 0), so NaN * 0 is NaN there
+    def action(lib):
+        x = lib.tensor([[0.0, 0.0], [1.0, 2.0]], requires_grad=True)
+        x.norm(p, 1).backward(lib.tensor([float("nan"), 1.0]))
+        return x.grad.tolist()
+    assert_same(action)
+
+
 def test_norm_errors_and_dtype_match_torch():
     assert_same_error(method("norm"), numpy.array([1, 2]))
     assert_matches_torch(fn=method("norm", dtype=minigrad.float64), torch_fn=method("norm", dtype=torch.float64),
