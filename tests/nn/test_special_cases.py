@@ -167,6 +167,19 @@ def test_float16_layer_norm_is_computed_in_float32_as_torchs():
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_layer_norm_output_is_torchs_fused_multiply_adds(dtype):
+    # float32: (x - mean) * rstd * weight + bias, the last multiply-add fused; float16 (in float32):
+    # x * rstd + (-rstd * mean) fused, so one value a row keeps that rounding, not an exact 0
+    def action(lib):
+        dt = getattr(lib, dtype)
+        x = lib.tensor([[1.08], [0.3]], dtype=dt)
+        rows = lib.tensor([[0.3, -1.1, 2.5, 0.7], [5.1, 5.2, 4.9, 5.0]], dtype=dt)
+        w, b = lib.tensor([1.7, -0.4, 0.9, 2.2], dtype=dt), lib.tensor([0.1, 0.2, -0.3, 0.05], dtype=dt)
+        return lib.nn.functional.layer_norm(x, (1,)).tolist(), lib.nn.functional.layer_norm(rows, (4,), w, b).tolist()
+    assert_same(action)
+
+
 def test_float16_layer_norm_backward_reads_mean_and_rstd_rounded_to_float16_as_torchs():
     # torch keeps a float16 input's mean and rstd as float16: its backward reads them rounded
     def action(lib):

@@ -67,16 +67,19 @@ class LayerNorm(Function):
             x, affine = x.astype(xp.float32), [parameter.astype(xp.float32) for parameter in affine]
         mean, centered, var = _moments(xp, x, axes, self.dtype)
         rstd = 1 / xp.sqrt(var + x.dtype.type(eps))
-        normalized = centered * rstd
-        weight = affine[0] if has_weight else None
+        if x.dtype == self.dtype:
+            normalized = centered * rstd
+        else:        # torch's float16/bfloat16 kernel: x * rstd + (-rstd * mean), fused
+            normalized = fmadd(x, rstd, -rstd * mean, x.dtype)
         # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
         # place stops backward); mean and rstd as torch keeps them, in the input's dtype
         kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
         self.save_for_backward(*kept, normalized, *given)
-        output = normalized * weight if has_weight else normalized.copy()
-        if has_bias:
-            output += affine[-1]
-        return output.astype(self.dtype, copy=False)
+        if not (has_weight or has_bias):
+            return normalized.astype(self.dtype)
+        weight = affine[0] if has_weight else x.dtype.type(1)
+        bias = affine[-1] if has_bias else x.dtype.type(0)
+        return fmadd(normalized, weight, bias, x.dtype).astype(self.dtype, copy=False)   # fused, as torch
 
     def composite(self, x, *affine):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
