@@ -327,12 +327,12 @@ def _var_backward(grad, deviation, count, correction, over_dims):
     uses ``N - correction`` unclamped, even where that is 0 or negative.
     """
     freedom = count - correction
-    if freedom > 0 or over_dims and freedom < 0:
-        return (2.0 / freedom) * deviation * grad
+    if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
+        return (2.0 / freedom) * grad * deviation
     xp = array_module(deviation)
     with _quiet(xp):
         if over_dims:
-            return math.inf * deviation * grad
+            return math.inf * grad * deviation
         return grad * xp.where(deviation == 0, math.nan, math.inf).astype(deviation.dtype)
 
 

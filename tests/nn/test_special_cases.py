@@ -180,6 +180,17 @@ def test_layer_norm_output_is_torchs_fused_multiply_adds(dtype):
     assert_same(action)
 
 
+def test_layer_norm_weight_gradient_of_one_value_a_row_is_torchs_rounding():
+    # torch's dgamma is dy * (rstd * x - rstd * mean) fused: not an exact 0 for one value a row
+    # (torch then adds the rows with its own fused steps: equal to float32 rounding, not bit for bit)
+    def action(lib):
+        w = lib.tensor([0.5], requires_grad=True)
+        x = lib.tensor([[0.7], [-1.4], [0.3]])
+        (lib.nn.functional.layer_norm(x, (1,), w) * lib.tensor([[1.3], [-1.2], [0.05]])).sum().backward()
+        return w.grad.tolist()
+    numpy.testing.assert_allclose(action(minigrad), action(torch), rtol=1e-6)
+
+
 def test_float16_layer_norm_backward_reads_mean_and_rstd_rounded_to_float16_as_torchs():
     # torch keeps a float16 input's mean and rstd as float16: its backward reads them rounded
     def action(lib):

@@ -41,6 +41,11 @@ def _moments(xp, x, axes, input_dtype):
     return mean, centered, var
 
 
+def _fused_normalized(x, mean, rstd):
+    """``x * rstd + (-rstd * mean)`` with the multiply-add fused, as torch's kernels get x_hat."""
+    return fmadd(x, rstd, -rstd * mean, x.dtype)
+
+
 class LayerNorm(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_ndim`` dims.
 
@@ -69,12 +74,12 @@ class LayerNorm(Function):
         rstd = 1 / xp.sqrt(var + x.dtype.type(eps))
         if x.dtype == self.dtype:
             normalized = centered * rstd
-        else:        # torch's float16/bfloat16 kernel: x * rstd + (-rstd * mean), fused
-            normalized = fmadd(x, rstd, -rstd * mean, x.dtype)
+        else:        # torch's float16/bfloat16 kernel
+            normalized = _fused_normalized(x, mean, rstd)
         # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
         # place stops backward); mean and rstd as torch keeps them, in the input's dtype
         kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
-        self.save_for_backward(*kept, normalized, *given)
+        self.save_for_backward(*kept, *given)
         if not (has_weight or has_bias):
             return normalized.astype(self.dtype)
         weight = affine[0] if has_weight else x.dtype.type(1)
@@ -91,7 +96,7 @@ class LayerNorm(Function):
         return output + affine[-1] if self.has_bias else output
 
     def backward(self, grad_output):
-        mean, rstd, normalized, x, *affine = self.saved_tensors
+        mean, rstd, x, *affine = self.saved_tensors
         weight = affine[:1] if self.has_weight else ()
         x = x.astype(rstd.dtype, copy=False)    # (float16/bfloat16: the float32 the forward used)
         axes = tuple(range(len(self.leading), grad_output.ndim))
@@ -111,8 +116,11 @@ class LayerNorm(Function):
             grads.append(fmadd(b, x, a_dy * weight[0] if weight else a_dy, dtype) + c)
         else:
             grads.append(None)
-        if self.has_weight:
-            grads.append((grad_output * normalized).sum(axis=self.leading) if self.needs_input_grad[1] else None)
+        if self.has_weight and self.needs_input_grad[1]:
+            # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0)
+            grads.append((grad_output * _fused_normalized(x, mean, rstd)).sum(axis=self.leading))
+        elif self.has_weight:
+            grads.append(None)
         if self.has_bias:
             grads.append(grad_output.sum(axis=self.leading) if self.needs_input_grad[-1] else None)
         return tuple(grads)
