@@ -91,6 +91,13 @@ KNOWN_TORCH_BUGS = [
           "values [1.0, 1.05e-05, 4.6e-41] (memory past the elements), where each row is one value "
           "repeated; on .contiguous() it is right. minigrad gives the right median",
           torch_reads_an_expanded_dim_wrong),
+    Known("an integer tensor written from one that requires grad joins the graph",
+          "x[i] = v with x an integer tensor and v a float tensor requiring grad makes x require grad "
+          "(CopySlices), which torch forbids everywhere else ('only Tensors of floating point dtype can "
+          "require gradients'); the next op on x raises 'Autograd not support dtype: Int'. minigrad "
+          "keeps x out of the graph",
+          lambda program, mismatch: mismatch.kind == "error-only-torch"
+          and "Autograd not support dtype" in mismatch.detail, "https://github.com/pytorch/pytorch/issues/37680"),
     Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",
