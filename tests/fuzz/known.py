@@ -56,11 +56,11 @@ def _channelless_convolution(program):
 
 
 def after_torch_drops_the_output_channels(program, mismatch):
-    """The same bug met later: an error minigrad alone raises (an op given torch's 0 channels and
-    minigrad's out_channels disagrees), or the output's shape itself."""
+    """The same bug met later: an error minigrad alone (or first) raises (an op given torch's 0
+    channels and minigrad's out_channels disagrees), or the output's shape itself."""
     if mismatch.kind == "shape":
         return torch_drops_the_output_channels(program, mismatch)
-    return mismatch.kind == "error-only-minigrad" and _channelless_convolution(program)
+    return mismatch.kind in ("error-only-minigrad", "error-at-other-statement") and _channelless_convolution(program)
 
 
 def torch_reads_an_expanded_dim_wrong(program, mismatch):

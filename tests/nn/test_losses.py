@@ -480,12 +480,14 @@ def test_class_losses_with_no_classes_and_every_target_ignored_match_torch(name,
 
 
 @pytest.mark.parametrize("name, options", [("cross_entropy", {}), ("cross_entropy", {"label_smoothing": 0.2}),
-                                           ("nll_loss", {})])
+                                           ("nll_loss", {}), ("nll_loss", {"weight": [float("nan"), 2.0]})])
 def test_ignored_samples_get_a_zero_gradient_even_from_an_infinite_one(name, options):
-    # torch's nll backward writes zeros for ignored samples (and masks the smoothing term): no 0 * inf
+    # torch's nll backward writes zeros for ignored samples (and masks the smoothing term): no 0 * inf,
+    # nor 0 * the ignored class's NaN weight
     def run(lib):
         x = lib.tensor([[-118.9, 23.7], [-50.0, 15.5], [3e38, -0.0]], requires_grad=True)
-        loss = getattr(lib.nn.functional, name)(x, lib.tensor([0, 0, 1]), ignore_index=0, reduction="sum", **options)
+        given = {key: lib.tensor(value) if key == "weight" else value for key, value in options.items()}
+        loss = getattr(lib.nn.functional, name)(x, lib.tensor([0, 0, 1]), ignore_index=0, reduction="sum", **given)
         loss.backward(lib.tensor(float("inf")))
         return x.grad.tolist()
     numpy.testing.assert_array_equal(run(minigrad), run(torch))

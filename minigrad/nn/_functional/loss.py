@@ -267,7 +267,7 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     labels = xp.where(valid, labels, 0)
     dtype = input.array.dtype
     class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
-    weight_of_label = class_weight[labels] * valid                    # w[y], 0 where ignored
+    weight_of_label = xp.where(valid, class_weight[labels], 0).astype(dtype, copy=False)   # w[y], 0 where ignored
     smoothing = None
     if label_smoothing:
         broadcast = [num_classes if axis == class_axis else 1 for axis in range(input.array.ndim)]
