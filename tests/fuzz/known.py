@@ -89,8 +89,9 @@ KNOWN_TORCH_BUGS = [
           "torch's CPU median/nanmedian with dim, over a dim of stride 0, returns values that are not "
           "in the slice: torch.tensor([3., 1., 2.]).reshape(3, 1).expand(3, 4).median(1) gives "
           "values [1.0, 1.05e-05, 4.6e-41] (memory past the elements), where each row is one value "
-          "repeated; on .contiguous() it is right. minigrad gives the right median",
-          torch_reads_an_expanded_dim_wrong),
+          "repeated; on .contiguous() it is right. minigrad gives the right median. (The link is the "
+          "same bug for discontiguous inputs on CUDA, fixed there; this CPU stride-0 case is unreported)",
+          torch_reads_an_expanded_dim_wrong, "https://github.com/pytorch/pytorch/issues/46814"),
     Known("an integer tensor written from one that requires grad joins the graph",
           "x[i] = v with x an integer tensor and v a float tensor requiring grad makes x require grad "
           "(CopySlices), which torch forbids everywhere else ('only Tensors of floating point dtype can "
