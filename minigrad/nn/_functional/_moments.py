@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy
 
-__all__ = ["row_moments", "fmadd", "lane_sum"]
+__all__ = ["row_moments", "fmadd"]
 
 _VECTOR_BYTES = 32     # AVX2
 _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade merge
@@ -27,29 +27,10 @@ _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade me
 def fmadd(a, b, c, dtype):
     """``a * b + c`` as torch's compiled kernels get it, rounded once (float32, through float64's exact product) or twice (float64)."""
     if dtype == numpy.float32:
-        return (numpy.asarray(a, numpy.float64) * b + numpy.asarray(c, numpy.float64)).astype(numpy.float32)
+        wide = numpy.multiply(a, b, dtype=numpy.float64)   # exact, and a fresh array to add into
+        wide += c
+        return wide.astype(numpy.float32)
     return a * b + c
-
-
-def lane_sum(rows):
-    """The sum of each row of the 2-d float array ``rows`` in the order of torch's vectorised
-    ``reduce_all``: a row shorter than a vector one value after another; a longer one lane by
-    lane over its full vectors, its tail added into the first lanes, then the lanes halved
-    pairwise (first half plus second half) down to one."""
-    lanes = _VECTOR_BYTES // rows.dtype.itemsize
-    count, length = rows.shape
-    if length < lanes:
-        total = rows[:, 0] if length else numpy.zeros(count, rows.dtype)
-        for column in range(1, length):
-            total = total + rows[:, column]
-        return total
-    full = length - length % lanes
-    acc = rows[:, :full].reshape(count, full // lanes, lanes).sum(axis=1)   # a lane's vectors in order
-    acc[:, :length - full] += rows[:, full:]
-    while acc.shape[1] > 1:
-        half = acc.shape[1] // 2
-        acc = acc[:, :half] + acc[:, half:]
-    return acc[:, 0]
 
 
 def _add_moments(m0_add, m1_add, m2_add, m0, m1, m2, dtype):
@@ -110,6 +91,7 @@ def row_moments(rows, input_dtype):
             m1 = m1 + delta / dtype.type(m0)
             m2 = m2 + delta * (x - m1)
         lane_count = vectors * load // lanes
-        for lane in range(lanes):                        # every lane, even one that saw nothing
+        # every lane, even one that saw nothing (empty lanes are alike: after one, the others change nothing)
+        for lane in range(lanes if lane_count else 1):
             m0, m1, m2 = _add_moments(lane_count, stack[0][1][:, lane], stack[0][2][:, lane], m0, m1, m2, dtype)
         return m1, m2 / dtype.type(length)

@@ -5,7 +5,7 @@ import math
 
 from ...core.function import Function
 from ...core.device import array_module
-from ._moments import fmadd, lane_sum, row_moments
+from ._moments import fmadd, row_moments
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
 
@@ -51,7 +51,7 @@ class LayerNorm(Function):
 
     The input gradient is torch's (``layer_norm_backward_frame``), in its order of operations:
     with ``a = rstd``, ``ds = sum(dy * x * weight)``, ``db = sum(dy * weight)`` over the
-    normalised dims (``_moments.lane_sum``) and ``N`` their size, ``dx = a * dy * weight + b * x + c``
+    normalised dims and ``N`` their size, ``dx = a * dy * weight + b * x + c``
     where ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``, its multiply-adds
     fused as torch's compiled kernel fuses them (``_moments.fmadd``).  It equals
     ``a * (g - mean(g) - x_hat * mean(g * x_hat))``, but where the true gradient is below the
@@ -107,8 +107,10 @@ class LayerNorm(Function):
             dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
             scale = 1 / dtype.type(length)    # inf for N = 0, as torch
             dy_x = grad_output * x
-            ds = lane_sum((dy_x * weight[0] if weight else dy_x).reshape(mean.size, length)).reshape(mean.shape)
-            db = lane_sum((grad_output * weight[0] if weight else grad_output).reshape(mean.size, length))
+            # row sums: for rows shorter than a vector (8 float32) NumPy adds one value after another,
+            # as torch; for longer ones its pairwise sum stands in for torch's lane sums
+            ds = (dy_x * weight[0] if weight else dy_x).reshape(mean.size, length).sum(axis=1).reshape(mean.shape)
+            db = (grad_output * weight[0] if weight else grad_output).reshape(mean.size, length).sum(axis=1)
             db = db.reshape(mean.shape)
             b = fmadd(db, mean, -ds, dtype) * rstd * rstd * rstd * scale
             c = fmadd(-b, mean, -(db * rstd * scale), dtype)
