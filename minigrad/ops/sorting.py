@@ -23,7 +23,7 @@ from .indexing import _along_dim_key
 from .placement import _placed
 from .reduction import _return_type, return_types
 from .tensor_namespace import astype
-from .tie_order import REPLAY_LIMIT, kth_smallest, sort_order, topk_order
+from .tie_order import INSERTION_SORT_SIZE, REPLAY_LIMIT, kth_smallest, sort_order, topk_order
 
 _INT64 = dtypes.int64.numpy
 
@@ -98,8 +98,9 @@ class _SelectAlong(Function):
 
 def _sort_positions(x, axis, descending, stable):
     order = _argsort(x, axis, descending)
-    return order if stable else _with_torch_ties(x, axis, order, order,
-                                                 lambda values: sort_order(values, descending))
+    if stable or x.ndim and x.shape[axis] <= INSERTION_SORT_SIZE:   # torch's sort is stable there too
+        return order
+    return _with_torch_ties(x, axis, order, order, lambda values: sort_order(values, descending))
 
 
 class Sort(_SelectAlong):

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["REPLAY_LIMIT", "sort_order", "topk_order", "kth_smallest"]
+__all__ = ["INSERTION_SORT_SIZE", "REPLAY_LIMIT", "sort_order", "topk_order", "kth_smallest"]
 
 REPLAY_LIMIT = 4096
-_THRESHOLD = 16       # libstdc++'s _S_threshold
+INSERTION_SORT_SIZE = 16       # libstdc++'s _S_threshold: std::sort of no more is an insertion sort, stable
 
 
 def greater_or_nan(x, y):
@@ -135,15 +135,15 @@ class _Range:
         if last - first < 2:
             return
         self._introsort_loop(first, last, 2 * int(math.log2(last - first)))
-        if last - first > _THRESHOLD:
-            self._insertion_sort(first, first + _THRESHOLD)
-            for i in range(first + _THRESHOLD, last):
+        if last - first > INSERTION_SORT_SIZE:
+            self._insertion_sort(first, first + INSERTION_SORT_SIZE)
+            for i in range(first + INSERTION_SORT_SIZE, last):
                 self._linear_insert(i)
         else:
             self._insertion_sort(first, last)
 
     def _introsort_loop(self, first, last, depth):
-        while last - first > _THRESHOLD:
+        while last - first > INSERTION_SORT_SIZE:
             if depth == 0:
                 self.partial_sort(first, last, last)
                 return
