@@ -1,5 +1,6 @@
 """Losses against torch: every option of every loss, module and functional forms, values and
 gradients (of the input, and of the target where torch gives one), stability, errors."""
+import math
 import warnings
 
 import numpy
@@ -285,8 +286,8 @@ BCE_ERRORS = [
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3) + 1, lib.rand(3)),
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3).double()),
     # element by element, the input before the target: the first bad element names one
-    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, float("nan")]), lib.tensor([float("nan"), 0.5])),
-    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([float("nan"), 0.5]), lib.tensor([0.5, float("nan")])),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, math.nan]), lib.tensor([math.nan, 0.5])),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([math.nan, 0.5]), lib.tensor([0.5, math.nan])),
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, 2.0]), lib.tensor([0.5, 2.0])),
     lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(lib.rand(3), lib.rand(3, 1)),
     lambda lib: lib.nn.functional.mse_loss(lib.rand(3), lib.rand(3), reduction="avg"),
@@ -491,3 +492,20 @@ def test_ignored_samples_get_a_zero_gradient_even_from_an_infinite_one(name, opt
         loss.backward(lib.tensor(float("inf")))
         return x.grad.tolist()
     numpy.testing.assert_array_equal(run(minigrad), run(torch))
+
+
+@pytest.mark.parametrize("name, label_smoothing", [("cross_entropy", 0.0), ("cross_entropy", 0.5), ("nll_loss", 0.0)])
+@pytest.mark.parametrize("ignore_index", [-100, 0])
+def test_a_zero_total_weight_gives_torchs_nan_gradient_unless_every_target_is_ignored(name, label_smoothing,
+                                                                                     ignore_index):
+    # torch divides by the total weight: 0 * (1 / 0) is NaN at the targets; ignored targets stay 0
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0, 0.5], [0.3, 0.2, 0.1]], requires_grad=True)
+        options = {"label_smoothing": label_smoothing} if label_smoothing else {}
+        loss = getattr(lib.nn.functional, name)(x, lib.tensor([0, 0]), weight=lib.tensor([0.0, 1.0, 2.0]),
+                                                ignore_index=ignore_index, **options)
+        loss.backward()
+        return x.grad.tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        numpy.testing.assert_array_equal(run(minigrad), run(torch))

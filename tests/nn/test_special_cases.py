@@ -180,6 +180,15 @@ def test_layer_norm_output_is_torchs_fused_multiply_adds(dtype):
     assert_same(action)
 
 
+def test_layer_norm_of_a_row_whose_spread_is_its_rounding_takes_torchs_moments():
+    # 9007199254740993 + small values: x - mean is all rounding, so torch's Welford mean decides it
+    def action(lib):
+        x = lib.tensor([[-0.680832, 0.255752, 0.361573, 0.202236, -1.188303, 1.383232, 1.825896, -0.507313]],
+                       dtype=lib.float64) + 9007199254740993
+        return lib.nn.functional.layer_norm(x, (8,)).tolist()
+    assert_same(action)
+
+
 def test_layer_norm_weight_gradient_of_one_value_a_row_is_torchs_rounding():
     # torch's dgamma is dy * (rstd * x - rstd * mean) fused: not an exact 0 for one value a row
     # (torch then adds the rows with its own fused steps: equal to float32 rounding, not bit for bit)

@@ -25,7 +25,8 @@ _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade me
 
 
 def fmadd(a, b, c, dtype):
-    """``a * b + c`` as torch's compiled kernels get it, rounded once (float32, through float64's exact product) or twice (float64)."""
+    """``a * b + c`` as torch's compiled kernels get it: rounded once (float32, through float64's
+    exact product) or twice (float64, which NumPy cannot fuse)."""
     if dtype == numpy.float32:
         wide = numpy.multiply(a, b, dtype=numpy.float64)   # exact, and a fresh array to add into
         wide += c

@@ -22,6 +22,7 @@ from ...core.device import array_module
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.placement import _placed
+from ...ops.reduction import _quiet
 from ...ops.tensor_namespace import astype
 from ...ops.unary import sigmoid_array
 from ...core.tensor import Size, Tensor
@@ -71,8 +72,11 @@ def _reduction_scale(xp, grad_output, reduction, denominator, dtype, weight=None
     """How much each element's loss was weighted in the reduced loss (times its own ``weight``,
     if any), times the incoming gradient."""
     if reduction == "mean":
-        if float(denominator) == 0:   # every target ignored: torch's gradient is zero, not nan
-            return astype(grad_output * 0, dtype)
+        if float(denominator) == 0:
+            # torch divides by it: inf, NaN where the gradient is 0 (where every target is ignored
+            # the caller masks that to torch's 0)
+            with _quiet(xp):
+                return astype(grad_output * math.inf, dtype) if weight is None else grad_output * math.inf * weight
         grad_output = astype(grad_output / denominator, dtype)
     return grad_output if weight is None else grad_output * weight
 
@@ -185,25 +189,26 @@ class ClassIndexCrossEntropy(Function):
         (log_p,) = self.saved_tensors
         xp = array_module(log_p)
         axis = self.class_axis
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
-        # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
-        # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
-        scale = array_module(scale).where(self.valid, scale, 0)
-        label_coefficient = scale * self.label_weight                 # a[y] per sample
-        if not self.from_logits:
-            grad_scores = xp.zeros_like(log_p)
-        elif self.smoothing is None:
-            grad_scores = xp.exp(log_p) * xp.expand_dims(label_coefficient, axis)
-        else:
-            class_weight, sample_scale = self.smoothing
-            smooth = scale * sample_scale                              # eps / C per sample
-            total = label_coefficient + smooth * class_weight.sum()    # sum_c a[c]
-            grad_scores = xp.exp(log_p) * xp.expand_dims(total, axis) - xp.expand_dims(smooth, axis) * class_weight
-        if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
-            return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
-                                                self.index, True, tuple(grad_scores.shape)), log_p.dtype)
-        grad_scores[self.index] -= label_coefficient
-        return astype(grad_scores, log_p.dtype)
+        with _quiet(xp):    # a zero total weight gives inf * 0: NaN, as torch, without a warning
+            scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
+            # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
+            # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
+            scale = array_module(scale).where(self.valid, scale, 0)
+            label_coefficient = scale * self.label_weight                 # a[y] per sample
+            if not self.from_logits:
+                grad_scores = xp.zeros_like(log_p)
+            elif self.smoothing is None:
+                grad_scores = xp.exp(log_p) * xp.expand_dims(label_coefficient, axis)
+            else:
+                class_weight, sample_scale = self.smoothing
+                smooth = scale * sample_scale                              # eps / C per sample
+                total = label_coefficient + smooth * class_weight.sum()    # sum_c a[c]
+                grad_scores = xp.exp(log_p) * xp.expand_dims(total, axis) - xp.expand_dims(smooth, axis) * class_weight
+            if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
+                return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
+                                                    self.index, True, tuple(grad_scores.shape)), log_p.dtype)
+            grad_scores[self.index] -= label_coefficient
+            return astype(grad_scores, log_p.dtype)
 
 
 def _check_class_targets(input, target):

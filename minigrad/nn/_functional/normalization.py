@@ -22,8 +22,9 @@ def _moments(xp, x, axes, input_dtype):
 
     NumPy's two-pass formula stands in for torch's Welford (``_moments.row_moments``) except
     in rows shorter than one loaded vector (torch's scalar loop, cheap to follow: its last
-    bits decide a gradient that cancels, as that of two values a row) and in rows where an
-    intermediate of the latter could overflow: a delta squared is at most ``4 N var`` and a
+    bits decide a gradient that cancels, as that of two values a row), in rows whose spread
+    is within the rounding of their mean (there ``x - mean`` is that rounding) and in rows
+    where an intermediate of the latter could overflow: a delta squared is at most ``4 N var`` and a
     lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are recomputed in
     torch's order, which decides between a finite result, inf and NaN there.
     """
@@ -31,7 +32,8 @@ def _moments(xp, x, axes, input_dtype):
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
-    at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | (length < 32 // input_dtype.itemsize)
+    cancelling = var <= mean * mean * xp.finfo(x.dtype).eps    # x - mean is all rounding there
+    at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling | (length < 32 // input_dtype.itemsize)
     if x.size and at_risk.any():
         rows = at_risk.reshape(-1)
         welford_mean, welford_var = row_moments(x.reshape(rows.size, length)[rows], input_dtype)
