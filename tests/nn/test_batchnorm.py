@@ -8,7 +8,7 @@ import torch
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn
-from _nn_parity import assert_close, assert_same_error, check_module, make_pair
+from _nn_parity import assert_close, assert_same_error, check_module, make_pair, torch_error
 
 
 def _batches(shape, count, dtype="float64", seed=0):
@@ -123,3 +123,23 @@ def test_zero_channels_with_weight_or_bias_raise_as_torch(training):
     theirs.train(training)
     x = numpy.zeros((2, 0, 3), "float32")
     assert_same_error(lambda: ours(minigrad.tensor(x)).shape, lambda: theirs(torch.tensor(x)).shape)
+
+
+def test_an_overflowing_variance_gives_torchs_nan_gradient():
+    # rstd is 0 and sum((x - mean) * dy) inf: torch's k = dotp * rstd^2 / N is NaN, so is the gradient
+    x = numpy.array([[[1.0, 3e38, -2.0, 5.0]], [[-3e38, 1.5, 2.5, 0.5]]], "float32")
+    ours, theirs = make_pair("BatchNorm1d", 1, dtype="float32")
+    check_module(ours, theirs, [x])
+
+
+def test_writing_the_input_in_place_stops_backward_as_torch():
+    # torch's node saves the input (minigrad has no anomaly mode, so no hint about it)
+    def run(lib):
+        h = lib.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True) * 1
+        out = lib.nn.BatchNorm1d(2)(h)
+        h.add_(1)
+        out.sum().backward()
+    kind, message = torch_error(lambda: run(torch))
+    with pytest.raises(kind) as raised:
+        run(minigrad)
+    assert str(raised.value).replace("minigrad.", "torch.") == message.split(" Hint:")[0]

@@ -21,10 +21,12 @@ def _channel_shape(x):
 class BatchNorm(Function):
     """``(x - mean) * rstd * weight + bias`` per channel: ``(N, C, *)`` -> ``(N, C, *)``.
 
-    In training ``mean`` and ``rstd = 1 / sqrt(var + eps)`` come from the batch
-    (``var`` biased) and, with ``x_hat`` normalised and ``g = grad_output * weight``,
-    ``grad_x = rstd * (g - mean(g) - x_hat * mean(g * x_hat))`` (means over all dims
-    but the channel). In eval they are constants, so ``grad_x = g * rstd``.
+    In training ``mean`` and ``rstd = 1 / sqrt(var + eps)`` come from the batch (``var``
+    biased) and the input gradient is torch's: with sums over all dims but the channel,
+    ``dotp = sum((x - mean) * dy)`` and ``k = dotp * rstd^2 / N``,
+    ``grad_x = (dy - sum(dy) / N - (x - mean) * k) * rstd * weight`` (where the variance
+    overflowed, rstd 0 and dotp inf, that is NaN as torch's). In eval mean and rstd are
+    constants, so ``grad_x = dy * rstd * weight``; ``grad_weight = dotp * rstd``.
 
     The output is torch's kernel's: ``x * alpha + beta`` with ``alpha = rstd * weight`` and
     ``beta = bias - mean * alpha``, both multiply-adds fused (so a channel of equal values
@@ -42,10 +44,9 @@ class BatchNorm(Function):
         mean, rstd = mean.reshape(shape), rstd.reshape(shape)
         self.eps, self.mean, self.rstd = eps, mean, rstd
         self.dtype = x.dtype
+        self.save_for_backward(x, *affine[:1 if has_weight else 0])   # what torch saves, as given
         x = x.astype(opmath, copy=False)
-        normalized = (x - mean) * rstd
         weight = affine[0].reshape(shape).astype(opmath, copy=False) if has_weight else None
-        self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
         alpha = rstd * weight if has_weight else rstd
         bias = affine[-1].reshape(shape).astype(opmath, copy=False) if has_bias else opmath.type(0)
         beta = fmadd(-mean, alpha, bias, opmath)
@@ -65,23 +66,25 @@ class BatchNorm(Function):
         return output + affine[-1].reshape(shape) if self.has_bias else output
 
     def backward(self, grad_output):
-        normalized, rstd, *weight = self.saved_tensors
-        shape = _channel_shape(grad_output)
-        grad_output = grad_output.astype(rstd.dtype, copy=False)   # (float16/bfloat16: in float32)
+        x, *weight = self.saved_tensors
+        mean, rstd = self.mean, self.rstd
+        dy = grad_output.astype(rstd.dtype, copy=False)     # (float16/bfloat16: in float32)
+        centered = x.astype(rstd.dtype, copy=False) - mean
+        total = dy.sum(axis=self.axes, keepdims=True)
+        dotp = (centered * dy).sum(axis=self.axes, keepdims=True)
         grads = [None]
         if self.needs_input_grad[0]:
-            g = grad_output * weight[0].reshape(shape).astype(rstd.dtype, copy=False) if weight else grad_output
+            scale = rstd * weight[0].reshape(rstd.shape).astype(rstd.dtype, copy=False) if weight else rstd
             if self.training:
-                mean_g = g.mean(axis=self.axes, keepdims=True)
-                mean_g_normalized = (g * normalized).mean(axis=self.axes, keepdims=True)
-                grads[0] = rstd * (g - mean_g - normalized * mean_g_normalized)
+                count = math.prod(x.shape[axis] for axis in self.axes) or 1    # (an empty batch: nothing to scale)
+                k = dotp * rstd * rstd / count
+                grads[0] = ((dy - total / count - centered * k) * scale).astype(self.dtype, copy=False)
             else:
-                grads[0] = g * rstd
-            grads[0] = grads[0].astype(self.dtype, copy=False)
+                grads[0] = (dy * scale).astype(self.dtype, copy=False)
         if self.has_weight:
-            grads.append((grad_output * normalized).sum(axis=self.axes) if self.needs_input_grad[1] else None)
+            grads.append((dotp * rstd).reshape(-1) if self.needs_input_grad[1] else None)
         if self.has_bias:
-            grads.append(grad_output.sum(axis=self.axes) if self.needs_input_grad[-1] else None)
+            grads.append(total.reshape(-1) if self.needs_input_grad[-1] else None)
         return tuple(grads)
 
 
