@@ -166,6 +166,17 @@ def test_cross_entropy_and_nll_errors_match_torch(action):
     assert_same_error(lambda: action(minigrad), lambda: action(torch))
 
 
+@pytest.mark.parametrize("shape", [(0, 0, 2, 3), (2, 0), (2, 0, 3)])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_label_smoothing_over_no_classes_is_nan_as_torch(shape, reduction):
+    # torch scales the smoothing term by eps / C: with no classes that is inf, times 0 is nan
+    def run(lib):
+        x, target = lib.zeros(shape), lib.zeros((shape[0],) + shape[2:], dtype=lib.int64)
+        loss = lib.nn.functional.cross_entropy(x, target, ignore_index=0, reduction=reduction, label_smoothing=0.5)
+        return loss.tolist()
+    numpy.testing.assert_array_equal(run(minigrad), run(torch))
+
+
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_no_classes_with_every_target_ignored_is_zero_loss_as_torch(reduction):
     def run(lib):

@@ -267,8 +267,10 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     if out_of_range.any():
         raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
     if num_classes == 0:
-        # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes is nan
-        return _reduce_tensor(input.sum(class_axis) * (math.nan if label_smoothing else 0), reduction, 0)
+        # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes scales
+        # the (reduced) smoothing term by eps / 0, so nan, even for no samples
+        loss = _reduce_tensor(input.sum(class_axis) * 0, reduction, 0)
+        return loss * math.nan if label_smoothing else loss
     labels = xp.where(valid, labels, 0)
     dtype = input.array.dtype
     class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
