@@ -166,7 +166,7 @@ def test_cross_entropy_and_nll_errors_match_torch(action):
     assert_same_error(lambda: action(minigrad), lambda: action(torch))
 
 
-@pytest.mark.parametrize("shape", [(0, 0, 2, 3), (2, 0), (2, 0, 3)])
+@pytest.mark.parametrize("shape", [(0, 0, 2, 3), (2, 0), (1, 0, 1, 3)])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_label_smoothing_over_no_classes_is_nan_as_torch(shape, reduction):
     # torch scales the smoothing term by eps / C: with no classes that is inf, times 0 is nan
