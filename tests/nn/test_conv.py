@@ -176,3 +176,17 @@ def test_padding_meets_an_infinite_weight_as_torchs_kernel(dtype):
     ours = F.conv1d(minigrad.tensor(x), minigrad.tensor(w), padding=1)
     theirs = torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w), padding=1)
     numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_weight_gradient_skips_padding_as_torchs_onednn_kernel():
+    # under oneDNN a padded position adds no product to the weight's gradient either: an infinite
+    # output gradient meets no padding zero (0 * inf would be NaN)
+    x = numpy.array([[[-0.2], [2.0]], [[-1.2], [1.2]]], "float32")
+    w = numpy.array([[[75.4, numpy.nan], [175.2, 0.0]], [[172.1, -150.5], [20.2, 235.4]]], "float32")
+    g = numpy.array([[[numpy.inf, 0.5], [1.5, -numpy.inf]], [[0.25, 2.0], [-1.0, 0.75]]], "float32")
+    grads = []
+    for lib in (minigrad, torch):
+        weight = lib.tensor(w, requires_grad=True)
+        lib.nn.functional.conv1d(lib.tensor(x), weight, padding=1).backward(lib.tensor(g))
+        grads.append(weight.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -66,20 +66,18 @@ class Convolution(Function):
         # the input too, unread (the columns stand for it), as torch's node saves it
         self.save_for_backward(weight, x)
         padded = any(before or after for before, after in padding)
-        given = x
         if padded:
             x = xp.pad(x, ((0, 0), (0, 0)) + padding)
         self.padded_shape = x.shape[2:]
         n, out_channels, kernel_size = x.shape[0], weight.shape[0], weight.shape[2:]
         columns = self._columns(x, kernel_size)                               # (G, C/G * prod(K), N * P)
         weights = weight.reshape(groups, out_channels // groups, columns.shape[1])
-        if onednn and padded and not xp.isfinite(weight).all():
+        self.skips_padding = onednn and padded
+        if self.skips_padding and not xp.isfinite(weight).all():
             # oneDNN adds no product for a padded position, so its zeros never meet an inf or NaN
             # weight (0 * inf would be NaN); the matmul would, so the products are summed here
-            real = self._columns(xp.pad(xp.ones_like(given, bool), ((0, 0), (0, 0)) + padding), kernel_size)
-            wide = xp.promote_types(x.dtype, xp.float32)     # (float16: oneDNN sums in float32)
-            products = xp.where(real[:, None], weights[..., None].astype(wide) * columns[:, None], 0)
-            output = products.sum(axis=2).astype(x.dtype, copy=False)
+            output = _summed_as_onednn(xp, self._real(xp, kernel_size)[:, None], weights[..., None],
+                                       columns[:, None], 2)
         else:
             output = weights @ columns
         output = output.reshape((out_channels, n) + self.out_shape)              # (O, N, *L_out)
@@ -91,6 +89,11 @@ class Convolution(Function):
         self.columns = columns if self.needs_input_grad[1] else None
         self.has_bias = bool(bias)
         return output
+
+    def _real(self, xp, kernel_size):
+        """The columns' mask of positions that are the input's, not padding."""
+        ones = xp.pad(xp.ones(self.input_shape, bool), ((0, 0), (0, 0)) + self.padding)
+        return self._columns(ones, kernel_size)
 
     def _columns(self, x, kernel_size):
         """im2col: ``(N, C, *L)`` -> ``(G, C/G * prod(K), N * prod(L_out))`` (a copy of the window view)."""
@@ -118,6 +121,7 @@ class Convolution(Function):
         return output
 
     def backward(self, grad_output):
+        xp = array_module(grad_output)
         weight, _ = self.saved_tensors
         out_channels, group_channels, kernel_size = weight.shape[0], weight.shape[1], weight.shape[2:]
         n, groups, dims = grad_output.shape[0], self.groups, len(kernel_size)
@@ -136,11 +140,22 @@ class Convolution(Function):
             grads[0] = grad_x[(slice(None), slice(None)) + tuple(
                 slice(before, before + size) for (before, _), size in zip(self.padding, self.input_shape[2:]))]
         if self.needs_input_grad[1]:
-            grad_weight = grad @ self.columns.swapaxes(1, 2)                         # (G, O/G, C/G * prod(K))
+            if self.skips_padding and not xp.isfinite(grad).all():     # (oneDNN: padding adds no product)
+                grad_weight = _summed_as_onednn(xp, self._real(xp, kernel_size)[:, None], grad[:, :, None],
+                                                self.columns[:, None], 3)
+            else:
+                grad_weight = grad @ self.columns.swapaxes(1, 2)                     # (G, O/G, C/G * prod(K))
             grads[1] = grad_weight.reshape(weight.shape)
         if self.has_bias and self.needs_input_grad[2]:
             grads[2] = grad.reshape(out_channels, pixels).sum(axis=1)
         return tuple(grads)
+
+
+def _summed_as_onednn(xp, real, a, b, axis):
+    """``a * b`` summed over ``axis`` where ``real`` (oneDNN adds no product for padding), in
+    float32 for float16 as oneDNN computes."""
+    products = xp.where(real, a.astype(xp.promote_types(a.dtype, xp.float32)) * b, 0)
+    return products.sum(axis=axis).astype(a.dtype, copy=False)
 
 
 def _same_padding(kernel_size, dilation):
