@@ -82,11 +82,10 @@ class LayerNorm(Function):
         # place stops backward); mean and rstd as torch keeps them, in the input's dtype
         kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
         self.save_for_backward(*kept, *given)
-        if not (has_weight or has_bias):
-            return normalized.astype(self.dtype)
-        weight = affine[0] if has_weight else x.dtype.type(1)
-        bias = affine[-1] if has_bias else x.dtype.type(0)
-        return fmadd(normalized, weight, bias, x.dtype).astype(self.dtype, copy=False)   # fused, as torch
+        if has_weight or has_bias:       # fused, as torch
+            weight = affine[0] if has_weight else x.dtype.type(1)
+            normalized = fmadd(normalized, weight, affine[-1] if has_bias else x.dtype.type(0), x.dtype)
+        return normalized.astype(self.dtype, order="C", copy=False)     # in torch's layout
 
     def composite(self, x, *affine):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
