@@ -330,12 +330,12 @@ def _var_backward(grad, deviation, count, correction, over_dims):
     uses ``N - correction`` unclamped, even where that is 0 or negative.
     """
     freedom = count - correction
-    if freedom > 0 or over_dims and freedom < 0:
-        return (2.0 / freedom) * deviation * grad
+    if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
+        return (2.0 / freedom) * grad * deviation
     xp = array_module(deviation)
     with _quiet(xp):
         if over_dims:
-            return math.inf * deviation * grad
+            return math.inf * grad * deviation
         return grad * xp.where(deviation == 0, math.nan, math.inf).astype(deviation.dtype)
 
 
@@ -750,9 +750,9 @@ class Norm(Function):
             return scaled * grad * norm ** (1 - p)
         zero_norm = norm == 0
         safe_norm = xp.where(zero_norm, 1, norm)
+        if p == 2:      # torch: grad times the masked ratio, so a NaN grad stays NaN where the norm is 0
+            return grad * xp.where(zero_norm, 0, x / safe_norm)
         scale = xp.where(zero_norm, 0, grad / safe_norm ** (p - 1))
-        if p == 2:
-            return x * scale
         if p < 2:
             return xp.sign(x) * xp.abs(x) ** (p - 1) * scale
         return x * xp.abs(x) ** (p - 2) * scale

@@ -5,8 +5,9 @@ Each differentiable op returns ``(values, indices)`` as torch's named tuples
 ``dim``.  The gradient of ``values`` goes back to those positions and nowhere
 else, so it is a scatter of ``grad_output`` along ``dim``.
 NaN sorts as the largest value (as torch).  ``sort(stable=True)`` keeps equal
-values in their input order, also for ``descending=True``; otherwise the order
-of ties is unspecified, as in torch.  ``median`` is the lower median
+values in their input order, also for ``descending=True``; otherwise ties (and
+``topk``'s and ``kthvalue``'s) are where torch's algorithms leave them
+(``tie_order``).  ``median`` is the lower median
 (the ``(n - 1) // 2``-th smallest), and the full ``median()`` splits its
 gradient evenly among the elements equal to it (torch's ``MedianBackward0``).
 """
@@ -22,6 +23,7 @@ from .indexing import _along_dim_key
 from .placement import _placed
 from .reduction import _return_type, return_types
 from .tensor_namespace import astype
+from .tie_order import INSERTION_SORT_SIZE, REPLAY_LIMIT, kth_smallest, sort_order, topk_order
 
 _INT64 = dtypes.int64.numpy
 
@@ -40,6 +42,24 @@ def _argsort(x, axis, descending):
     n = x.shape[axis]
     reversed_order = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
     return (n - 1) - xp.flip(reversed_order, axis)
+
+
+def _with_torch_ties(x, axis, order, chosen, replay):
+    """``chosen`` (positions along ``axis``, taken from ``order``, the stable sort of ``x``) with
+    each slice of ``x`` that holds equal values given ``replay(its values)`` instead: the
+    positions torch's algorithm leaves there (``tie_order``)."""
+    xp = array_module(x)
+    if not 2 <= x.shape[axis] <= REPLAY_LIMIT or x.size == 0:
+        return chosen
+    ordered = xp.moveaxis(xp.take_along_axis(x, order, axis), axis, -1)
+    before, after = ordered[..., :-1], ordered[..., 1:]
+    tied = ((before == after) | ((before != before) & (after != after))).any(axis=-1)   # NaNs tie too
+    if not tied.any():
+        return chosen
+    chosen = chosen.astype(_INT64)           # a copy, written through the view below
+    slices = xp.moveaxis(chosen, axis, -1)
+    slices[tied] = [replay(values) for values in xp.moveaxis(x, axis, -1)[tied].tolist()]
+    return chosen
 
 
 def _scatter_along(grad_output, indices, axis, shape):
@@ -76,17 +96,25 @@ class _SelectAlong(Function):
         return _scatter_along(grad_output, indices, self.axis, self.shape)
 
 
+def _sort_positions(x, axis, descending, stable):
+    order = _argsort(x, axis, descending)
+    if stable or x.ndim and x.shape[axis] <= INSERTION_SORT_SIZE:   # torch's sort is stable there too
+        return order
+    return _with_torch_ties(x, axis, order, order, lambda values: sort_order(values, descending))
+
+
 class Sort(_SelectAlong):
-    def forward(self, x, axis, descending):
+    def forward(self, x, axis, descending, stable):
         self.axis = axis
-        return self.finish(x, _argsort(x, axis, descending))
+        return self.finish(x, _sort_positions(x, axis, descending, stable))
 
 
 class Topk(_SelectAlong):
     def forward(self, x, k, axis, largest):
         self.axis = axis
         order = _argsort(x, axis, descending=largest)
-        return self.finish(x, array_module(x).take(order, range(k), axis=axis))
+        chosen = array_module(x).take(order, range(k), axis=axis)
+        return self.finish(x, _with_torch_ties(x, axis, order, chosen, lambda values: topk_order(values, k, largest)))
 
 
 class Kthvalue(_SelectAlong):
@@ -100,6 +128,8 @@ class Kthvalue(_SelectAlong):
         xp = array_module(x)
         order = _argsort(x, axis, descending=False)
         chosen = xp.take(order, [position], axis=axis)
+        if not nan_propagates:     # kthvalue's quickselect; median breaks ties by position (stable)
+            chosen = _with_torch_ties(x, axis, order, chosen, lambda values: [kth_smallest(values, position)])
         if nan_propagates and x.dtype.kind == "f":
             # torch's median: a slice holding NaN has median NaN, at its first NaN
             nan = xp.isnan(x)
@@ -165,7 +195,7 @@ def _along(function, input, dim, **options):
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` of ``input`` sorted along ``dim``; ``values == input.gather(dim, indices)``."""
     _tensor(input, "sort")
-    return return_types.sort(*_along(Sort, input, dim, descending=bool(descending)))
+    return return_types.sort(*_along(Sort, input, dim, descending=bool(descending), stable=bool(stable)))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -174,7 +204,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     axis = _check_dim(_int_arg(dim, "argsort", "dim"), input.array.ndim)
     if input.array.ndim == 0:
         return Tensor._wrap(array_module(input.array).zeros((), dtype=_INT64))
-    return Tensor._wrap(_argsort(input.array, axis, bool(descending)).astype(_INT64, copy=False))
+    return Tensor._wrap(_sort_positions(input.array, axis, bool(descending), bool(stable)).astype(_INT64, copy=False))
 
 
 def msort(input):

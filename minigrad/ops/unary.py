@@ -486,7 +486,7 @@ class Asin(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return grad_output / array_module(x).sqrt(1 - x * x)
+        return grad_output * (1 / array_module(x).sqrt(1 - x * x))    # torch's order: times rsqrt
 
 
 class Acos(Function):
@@ -500,7 +500,7 @@ class Acos(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return -grad_output / array_module(x).sqrt(1 - x * x)
+        return -grad_output * (1 / array_module(x).sqrt(1 - x * x))
 
 
 class Sinh(Function):

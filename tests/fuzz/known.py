@@ -64,11 +64,23 @@ def _convolves_no_channels(program):
     return False
 
 
-def a_later_op_meets_the_dropped_channels(program, mismatch):
-    """After such a convolution, minigrad's output channels (torch has none) fail a later broadcast
-    against a size-0 dim that torch's 0 channels fit: an error in minigrad only."""
-    return (mismatch.kind == "error-only-minigrad" and "must match the size of tensor b (0)" in mismatch.detail
-            and _convolves_no_channels(program))
+def after_torch_drops_the_output_channels(program, mismatch):
+    """The same bug met later: an error minigrad alone (or first) raises (an op given torch's 0
+    channels and minigrad's out_channels disagrees), or the output's shape itself."""
+    if mismatch.kind == "shape":
+        return torch_drops_the_output_channels(program, mismatch)
+    return mismatch.kind in ("error-only-minigrad", "error-at-other-statement") and _convolves_no_channels(program)
+
+
+def torch_reads_an_expanded_dim_wrong(program, mismatch):
+    """``median(dim)`` (or its indices) of a tensor made by ``expand``: torch's CPU kernel reads
+    the wrong elements along a dim of stride 0 (other slices' values, or memory past them)."""
+    if mismatch.kind != "value" or mismatch.tag != "reduce:mediandim":
+        return False
+    created = {s.source.split(" = ")[0]: s.source for s in program.statements if " = " in s.source}
+    statement = created.get(mismatch.detail.split(":")[0], "")
+    median_input = re.match(r"\w+ = (\w+)\.median\(", statement)
+    return bool(median_input) and ".expand(" in created.get(median_input.group(1), "")
 
 
 def torch_fmod_gives_nan(program, mismatch):
@@ -89,11 +101,7 @@ KNOWN_TORCH_BUGS = [
           "torch's eager convolution of an input with no channels returns no channels (its 'empty' "
           "path); the mathematically right output, which torch's own compiler produces, has the "
           "weight's out_channels, each the bias: minigrad gives that",
-          torch_drops_the_output_channels, "https://github.com/pytorch/pytorch/issues/101356"),
-    Known("a later op meets the channels torch dropped from a convolution of 0 input channels",
-          "the same torch bug, seen downstream: minigrad's out_channels channels fail a broadcast that "
-          "torch's 0 channels pass, so minigrad alone raises",
-          a_later_op_meets_the_dropped_channels, "https://github.com/pytorch/pytorch/issues/101356"),
+          after_torch_drops_the_output_channels, "https://github.com/pytorch/pytorch/issues/101356"),
     Known("fmod and remainder give NaN on torch's vectorized path",
           "Sleef's fmod, which torch's vector loop calls, is undefined once |a / b| overflows (and for a "
           "subnormal b): NaN for 1e308 % 0.5 on a tensor of 4 or more float64s (8 float32s), the right "
@@ -103,6 +111,20 @@ KNOWN_TORCH_BUGS = [
           "torch's IndexError for an index tensor names its place among the key's index tensors "
           "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",
           torch_names_the_index_place, "https://github.com/pytorch/pytorch/issues/38202"),
+    Known("median(dim) along an expanded (stride 0) dim reads the wrong elements",
+          "torch's CPU median/nanmedian with dim, over a dim of stride 0, returns values that are not "
+          "in the slice: torch.tensor([3., 1., 2.]).reshape(3, 1).expand(3, 4).median(1) gives "
+          "values [1.0, 1.05e-05, 4.6e-41] (memory past the elements), where each row is one value "
+          "repeated; on .contiguous() it is right. minigrad gives the right median. (The link is the "
+          "same bug for discontiguous inputs on CUDA, fixed there; this CPU stride-0 case is unreported)",
+          torch_reads_an_expanded_dim_wrong, "https://github.com/pytorch/pytorch/issues/46814"),
+    Known("an integer tensor written from one that requires grad joins the graph",
+          "x[i] = v with x an integer tensor and v a float tensor requiring grad makes x require grad "
+          "(CopySlices), which torch forbids everywhere else ('only Tensors of floating point dtype can "
+          "require gradients'); the next op on x raises 'Autograd not support dtype: Int'. minigrad "
+          "keeps x out of the graph",
+          lambda program, mismatch: mismatch.kind == "error-only-torch"
+          and "Autograd not support dtype" in mismatch.detail, "https://github.com/pytorch/pytorch/issues/37680"),
     Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",

@@ -8,7 +8,7 @@ import torch
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn
-from _nn_parity import assert_close, assert_same_error, check_module, make_pair
+from _nn_parity import assert_close, assert_same_error, check_module, make_pair, torch_error
 
 
 def _batches(shape, count, dtype="float64", seed=0):
@@ -93,3 +93,53 @@ def test_single_sample_is_fine_in_eval():
     ours.eval()
     theirs.eval()
     check_module(ours, theirs, _batches((1, 3), 1))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_output_is_torchs_fused_multiply_add(training):
+    # torch's kernel computes x * alpha + beta with both multiply-adds fused: a channel of equal
+    # values keeps the rounding of beta (not an exact 0), and relu after it sees its sign
+    x = numpy.array([[0.2, -0.8], [0.5, -0.8]], "float32")
+    ours, theirs = make_pair("BatchNorm1d", 2, dtype="float32")
+    ours.train(training)
+    theirs.train(training)
+    out, ref = ours(minigrad.tensor(x)), theirs(torch.tensor(x))
+    numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+
+
+def test_float16_statistics_are_taken_in_float32():
+    # the variance overflows float16; torch takes it in float32 and keeps mean and rstd as float16
+    x = numpy.array([[[-60000.0], [-0.1]], [[-0.2], [-0.5]]], "float16")
+    ours, theirs = make_pair("BatchNorm1d", 2, dtype="float16")
+    out, ref = ours(minigrad.tensor(x)), theirs(torch.tensor(x))
+    numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    assert_buffers_match(ours, theirs)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_zero_channels_with_weight_or_bias_raise_as_torch(training):
+    ours, theirs = nn.BatchNorm1d(0), torch.nn.BatchNorm1d(0)
+    ours.train(training)
+    theirs.train(training)
+    x = numpy.zeros((2, 0, 3), "float32")
+    assert_same_error(lambda: ours(minigrad.tensor(x)).shape, lambda: theirs(torch.tensor(x)).shape)
+
+
+def test_an_overflowing_variance_gives_torchs_nan_gradient():
+    # rstd is 0 and sum((x - mean) * dy) inf: torch's k = dotp * rstd^2 / N is NaN, so is the gradient
+    x = numpy.array([[[1.0, 3e38, -2.0, 5.0]], [[-3e38, 1.5, 2.5, 0.5]]], "float32")
+    ours, theirs = make_pair("BatchNorm1d", 1, dtype="float32")
+    check_module(ours, theirs, [x])
+
+
+def test_writing_the_input_in_place_stops_backward_as_torch():
+    # torch's node saves the input (minigrad has no anomaly mode, so no hint about it)
+    def run(lib):
+        h = lib.tensor([[1.0, 2.0], [3.0, 5.0]], requires_grad=True) * 1
+        out = lib.nn.BatchNorm1d(2)(h)
+        h.add_(1)
+        out.sum().backward()
+    kind, message = torch_error(lambda: run(torch))
+    with pytest.raises(kind) as raised:
+        run(minigrad)
+    assert str(raised.value).replace("minigrad.", "torch.") == message.split(" Hint:")[0]

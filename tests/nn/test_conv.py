@@ -155,3 +155,38 @@ def test_conv1d_with_no_input_channels_gives_out_channels_of_bias(input_shape):
     output.sum().backward()
     assert tensors[1].grad.shape == tensors[1].shape
     numpy.testing.assert_allclose(tensors[2].grad.numpy(), numpy.full(3, expected.size / 3))
+
+
+@pytest.mark.parametrize("name, x_shape, w_shape, padding", [
+    ("conv1d", (2, 0), (2, 2, 2), 1), ("conv1d", (1, 2, 0), (2, 2, 2), 1), ("conv2d", (1, 2, 0, 3), (2, 2, 1, 1), 1),
+    ("conv_transpose1d", (1, 2, 0), (2, 2, 1), 0), ("conv_transpose2d", (2, 1, 0), (2, 2, 1, 1), 0)])
+def test_an_empty_input_with_batch_and_channels_raises_as_torch(name, x_shape, w_shape, padding):
+    # torch's 'empty' path takes only an empty batch or no channels
+    def run(lib):
+        return getattr(lib.nn.functional, name)(lib.zeros(x_shape), lib.zeros(w_shape), padding=padding)
+    assert_same_error(lambda: run(minigrad), lambda: run(torch))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_padding_meets_an_infinite_weight_as_torchs_kernel(dtype):
+    # oneDNN (float16; float32 here) adds no product for a padded position, torch's own loops
+    # (float64) multiply the zero: 0 * inf is NaN only there
+    x = numpy.array([[[1.5], [2.0]]] * 20, dtype)
+    w = numpy.array([[[1.0, 2.0, 3.0], [numpy.inf, 1.0, 1.0]]], dtype)
+    ours = F.conv1d(minigrad.tensor(x), minigrad.tensor(w), padding=1)
+    theirs = torch.nn.functional.conv1d(torch.tensor(x), torch.tensor(w), padding=1)
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_weight_gradient_skips_padding_as_torchs_onednn_kernel():
+    # under oneDNN a padded position adds no product to the weight's gradient either: an infinite
+    # output gradient meets no padding zero (0 * inf would be NaN)
+    x = numpy.array([[[-0.2], [2.0]], [[-1.2], [1.2]]], "float32")
+    w = numpy.array([[[75.4, numpy.nan], [175.2, 0.0]], [[172.1, -150.5], [20.2, 235.4]]], "float32")
+    g = numpy.array([[[numpy.inf, 0.5], [1.5, -numpy.inf]], [[0.25, 2.0], [-1.0, 0.75]]], "float32")
+    grads = []
+    for lib in (minigrad, torch):
+        weight = lib.tensor(w, requires_grad=True)
+        lib.nn.functional.conv1d(lib.tensor(x), weight, padding=1).backward(lib.tensor(g))
+        grads.append(weight.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

@@ -1,5 +1,6 @@
 """Losses against torch: every option of every loss, module and functional forms, values and
 gradients (of the input, and of the target where torch gives one), stability, errors."""
+import math
 import warnings
 
 import numpy
@@ -152,12 +153,40 @@ CE_ERRORS = [
     lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.tensor([1, 2, 3])),
     lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.rand(4, 5)),
     lambda lib: lib.nn.functional.nll_loss(lib.randn(4, 5), lib.tensor([0, 1, 9, 2])),
+    # spatial inputs: nll_loss2d's checks, other ranks viewed as (N, C, 1, -1) or, empty, (N, C, 0, 0)
+    lambda lib: lib.nn.functional.cross_entropy(lib.zeros(1, 0, 5), lib.zeros(1, 5, dtype=lib.int64), ignore_index=0),
+    lambda lib: lib.nn.functional.nll_loss(lib.zeros(2, 0, 2, 2, 2), lib.zeros(2, 2, 2, 2, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.nll_loss(lib.zeros(1, 2, 1, 3), lib.zeros(1, 1, 2, dtype=lib.int64)),
+    lambda lib: lib.nn.functional.nll_loss(lib.zeros(1, 2, 1, 3), lib.zeros(1, 3, dtype=lib.int64)),
 ]
 
 
 @pytest.mark.parametrize("action", CE_ERRORS)
 def test_cross_entropy_and_nll_errors_match_torch(action):
     assert_same_error(lambda: action(minigrad), lambda: action(torch))
+
+
+@pytest.mark.parametrize("shape", [(0, 0, 2, 3), (2, 0), (1, 0, 1, 3)])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_label_smoothing_over_no_classes_is_nan_as_torch(shape, reduction):
+    # torch scales the smoothing term by eps / C: with no classes that is inf, times 0 is nan
+    def run(lib):
+        x, target = lib.zeros(shape), lib.zeros((shape[0],) + shape[2:], dtype=lib.int64)
+        loss = lib.nn.functional.cross_entropy(x, target, ignore_index=0, reduction=reduction, label_smoothing=0.5)
+        return loss.tolist()
+    numpy.testing.assert_array_equal(run(minigrad), run(torch))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_no_classes_with_every_target_ignored_is_zero_loss_as_torch(reduction):
+    def run(lib):
+        x = lib.zeros(1, 0, 1, 3, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.zeros(1, 1, 3, dtype=lib.int64), ignore_index=0,
+                                               reduction=reduction)
+        return loss.shape, loss.tolist()
+    ours, theirs = run(minigrad), run(torch)
+    assert list(ours[0]) == list(theirs[0])
+    numpy.testing.assert_array_equal(ours[1], theirs[1])
 
 
 def test_byte_targets_are_accepted_as_in_torch():
@@ -267,6 +296,10 @@ BCE_ERRORS = [
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3, 1)),
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3) + 1, lib.rand(3)),
     lambda lib: lib.nn.functional.binary_cross_entropy(lib.rand(3), lib.rand(3).double()),
+    # element by element, the input before the target: the first bad element names one
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, math.nan]), lib.tensor([math.nan, 0.5])),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([math.nan, 0.5]), lib.tensor([0.5, math.nan])),
+    lambda lib: lib.nn.functional.binary_cross_entropy(lib.tensor([0.5, 2.0]), lib.tensor([0.5, 2.0])),
     lambda lib: lib.nn.functional.binary_cross_entropy_with_logits(lib.rand(3), lib.rand(3, 1)),
     lambda lib: lib.nn.functional.mse_loss(lib.rand(3), lib.rand(3), reduction="avg"),
 ]
@@ -456,3 +489,34 @@ def test_class_losses_with_no_classes_and_every_target_ignored_match_torch(name,
         loss.sum().backward()
         results.append((loss.detach().numpy(), x.grad.shape))
     numpy.testing.assert_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("name, options", [("cross_entropy", {}), ("cross_entropy", {"label_smoothing": 0.2}),
+                                           ("nll_loss", {}), ("nll_loss", {"weight": [float("nan"), 2.0]})])
+def test_ignored_samples_get_a_zero_gradient_even_from_an_infinite_one(name, options):
+    # torch's nll backward writes zeros for ignored samples (and masks the smoothing term): no 0 * inf,
+    # nor 0 * the ignored class's NaN weight
+    def run(lib):
+        x = lib.tensor([[-118.9, 23.7], [-50.0, 15.5], [3e38, -0.0]], requires_grad=True)
+        given = {key: lib.tensor(value) if key == "weight" else value for key, value in options.items()}
+        loss = getattr(lib.nn.functional, name)(x, lib.tensor([0, 0, 1]), ignore_index=0, reduction="sum", **given)
+        loss.backward(lib.tensor(float("inf")))
+        return x.grad.tolist()
+    numpy.testing.assert_array_equal(run(minigrad), run(torch))
+
+
+@pytest.mark.parametrize("name, label_smoothing", [("cross_entropy", 0.0), ("cross_entropy", 0.5), ("nll_loss", 0.0)])
+@pytest.mark.parametrize("ignore_index", [-100, 0])
+def test_a_zero_total_weight_gives_torchs_nan_gradient_unless_every_target_is_ignored(name, label_smoothing,
+                                                                                     ignore_index):
+    # torch divides by the total weight: 0 * (1 / 0) is NaN at the targets; ignored targets stay 0
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0, 0.5], [0.3, 0.2, 0.1]], requires_grad=True)
+        options = {"label_smoothing": label_smoothing} if label_smoothing else {}
+        loss = getattr(lib.nn.functional, name)(x, lib.tensor([0, 0]), weight=lib.tensor([0.0, 1.0, 2.0]),
+                                                ignore_index=ignore_index, **options)
+        loss.backward()
+        return x.grad.tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        numpy.testing.assert_array_equal(run(minigrad), run(torch))

@@ -167,6 +167,65 @@ def test_float16_layer_norm_is_computed_in_float32_as_torchs():
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_layer_norm_output_is_torchs_fused_multiply_adds(dtype):
+    # float32: (x - mean) * rstd * weight + bias, the last multiply-add fused; float16 (in float32):
+    # x * rstd + (-rstd * mean) fused, so one value a row keeps that rounding, not an exact 0
+    def action(lib):
+        dt = getattr(lib, dtype)
+        x = lib.tensor([[1.08], [0.3]], dtype=dt)
+        rows = lib.tensor([[0.3, -1.1, 2.5, 0.7], [5.1, 5.2, 4.9, 5.0]], dtype=dt)
+        w, b = lib.tensor([1.7, -0.4, 0.9, 2.2], dtype=dt), lib.tensor([0.1, 0.2, -0.3, 0.05], dtype=dt)
+        return lib.nn.functional.layer_norm(x, (1,)).tolist(), lib.nn.functional.layer_norm(rows, (4,), w, b).tolist()
+    assert_same(action)
+
+
+def test_layer_norm_of_a_row_whose_spread_is_its_rounding_takes_torchs_moments():
+    # 9007199254740993 + small values: x - mean is all rounding, so torch's Welford mean decides it
+    def action(lib):
+        x = lib.tensor([[-0.680832, 0.255752, 0.361573, 0.202236, -1.188303, 1.383232, 1.825896, -0.507313]],
+                       dtype=lib.float64) + 9007199254740993
+        return lib.nn.functional.layer_norm(x, (8,)).tolist()
+    assert_same(action)
+
+
+def test_layer_norm_weight_gradient_of_one_value_a_row_is_torchs_rounding():
+    # torch's dgamma is dy * (rstd * x - rstd * mean) fused: not an exact 0 for one value a row
+    # (torch then adds the rows with its own fused steps: equal to float32 rounding, not bit for bit)
+    def action(lib):
+        w = lib.tensor([0.5], requires_grad=True)
+        x = lib.tensor([[0.7], [-1.4], [0.3]])
+        (lib.nn.functional.layer_norm(x, (1,), w) * lib.tensor([[1.3], [-1.2], [0.05]])).sum().backward()
+        return w.grad.tolist()
+    numpy.testing.assert_allclose(action(minigrad), action(torch), rtol=1e-6)
+
+
+def test_float16_layer_norm_backward_reads_mean_and_rstd_rounded_to_float16_as_torchs():
+    # torch keeps a float16 input's mean and rstd as float16: its backward reads them rounded
+    def action(lib):
+        x = lib.tensor([[1.2529296875, 1.0810546875], [0.82275390625, 1.2939453125]], dtype=lib.float16,
+                       requires_grad=True)
+        out = lib.nn.LayerNorm((2,), dtype=lib.float16)(x)
+        (out * lib.tensor([[1.582, -1.056], [-0.219, -0.098]], dtype=lib.float16)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    assert_same(action)
+
+
+@pytest.mark.parametrize("row, weight", [([-0.51, -1.57], [56.743, -183.961]),   # eps-sized gradient, 2 a row
+                                         ([0.3, -1.1, 2.5, 0.7, -0.2, 1.9, -2.2], None)])
+def test_float32_layer_norm_gradient_has_torchs_digits(row, weight):
+    # for two values a row the true gradient is below the rounding of rstd * dy: only torch's
+    # order (Welford moments, sums, fused multiply-adds) gives torch's digits (rows shorter
+    # than a vector, where minigrad follows that order exactly)
+    def action(lib):
+        x = lib.tensor([row, [v * 0.5 + 1 for v in row]], requires_grad=True)
+        w = None if weight is None else lib.tensor(weight)
+        out = lib.nn.functional.layer_norm(x, (len(row),), w)
+        (out * lib.tensor([[(-1.0) ** i * (i + 1) / 7 for i in range(len(row))]] * 2)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    assert_same(action)
+
+
 ACTIVATIONS = ["relu", "gelu", "silu", "elu", "leaky_relu", "softplus", "hardtanh", "logsigmoid", "relu6", "mish",
                "hardswish", "selu", "celu", "hardsigmoid"]
 

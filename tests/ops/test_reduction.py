@@ -302,6 +302,27 @@ def test_norm_gradient_at_zero_and_ties_matches_torch(p):
         assert_matches_torch(method("norm", p), inputs=[numpy.zeros(4)])
 
 
+@pytest.mark.parametrize("p", [2, 3, 1.5])
+def test_norm_gradient_keeps_a_nan_gradient_where_the_norm_is_0(p):
+    # torch's p = 2: grad * (x / norm).masked_fill(norm == 0, 0), so NaN * 0 is NaN there
+    def action(lib):
+        x = lib.tensor([[0.0, 0.0], [1.0, 2.0]], requires_grad=True)
+        x.norm(p, 1).backward(lib.tensor([float("nan"), 1.0]))
+        return x.grad.tolist()
+    assert_same(action)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_gradient_multiply_the_gradient_first_as_torch(name):
+    # torch: (2 / (N - correction)) * grad * (x - mean); 2 (x - mean) first overflows float16 to inf * 0
+    def action(lib):
+        x = lib.tensor([[187.8, 104.7, -113.1], [43.9, -93.9, 60000.0], [150.6, -154.7, 50.0]], dtype=lib.float16,
+                       requires_grad=True)
+        getattr(x, name)(0, correction=2).backward(lib.tensor([0.5, -0.7, 0.08], dtype=lib.float16))
+        return x.grad.tolist()
+    assert_same(action)
+
+
 def test_norm_errors_and_dtype_match_torch():
     assert_same_error(method("norm"), numpy.array([1, 2]))
     assert_matches_torch(fn=method("norm", dtype=minigrad.float64), torch_fn=method("norm", dtype=torch.float64),

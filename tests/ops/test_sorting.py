@@ -172,3 +172,38 @@ def test_median_gradient_goes_only_to_the_nans():
         module.median(x).backward(module.tensor(float("nan")))      # a NaN gradient stays on the NaNs
         grads.append(x.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+def _tie_heavy_inputs():
+    """Slices of few distinct values (ties), NaNs and signed zeros, long enough for introsort."""
+    rng = numpy.random.default_rng(7)
+    inputs = []
+    for length in (5, 17, 40, 130):
+        values = rng.integers(0, 4, (3, length)).astype("float64")
+        values[rng.random(values.shape) < 0.15] = numpy.nan
+        values[values == 0] = -0.0
+        inputs.append(values)
+    return inputs
+
+
+@pytest.mark.parametrize("index", range(4))
+@pytest.mark.parametrize("op", [
+    lambda lib, x: lib.sort(x, -1).indices, lambda lib, x: lib.sort(x, -1, descending=True).indices,
+    lambda lib, x: lib.argsort(x.T, 0), lambda lib, x: lib.topk(x, 3).indices,
+    lambda lib, x: lib.topk(x, 1, largest=False).indices, lambda lib, x: lib.topk(x, x.shape[-1] - 1).indices,
+    lambda lib, x: lib.kthvalue(x, 2).indices, lambda lib, x: lib.kthvalue(x, x.shape[-1] // 2 + 1).indices,
+])
+def test_ties_land_where_torchs_algorithms_leave_them(index, op):
+    # torch's sort (stable=False) is libstdc++'s introsort, topk its nth_element/partial_sort,
+    # kthvalue TH's quickselect: equal values come out in the order those leave them
+    x = _tie_heavy_inputs()[index]
+    assert_same(lambda lib: op(lib, lib.tensor(x)).tolist())
+
+
+def test_topk_and_kthvalue_gradients_go_to_torchs_tied_element():
+    def action(lib):
+        x = lib.tensor([-0.1, 0.1, 0.1, 0.2, 0.4, 0.1], requires_grad=True)
+        (lib.topk(x, 4).values * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        (x.kthvalue(3).values * 10).backward()
+        return x.grad.tolist()
+    assert_same(action)

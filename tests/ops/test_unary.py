@@ -319,3 +319,14 @@ def test_sigmoid_underflows_to_zero_where_torch_does(dtype):
     ours = minigrad.sigmoid(minigrad.tensor(values, dtype=getattr(minigrad, dtype))).numpy()
     theirs = torch.sigmoid(torch.tensor(values, dtype=getattr(torch, dtype))).numpy()
     numpy.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("name", ["asin", "acos"])
+def test_asin_acos_gradient_near_one_is_torchs_grad_times_rsqrt(name):
+    # torch: grad * (1 - x^2).rsqrt(); dividing by the square root instead rounds otherwise where
+    # 1 - x^2 cancels (|x| near 1, float32)
+    def action(lib):
+        x = lib.tensor([-0.99992067, 0.99992055, 0.5], requires_grad=True)
+        getattr(lib, name)(x).backward(lib.tensor([-1.509, -0.643, 0.3]))
+        return x.grad.tolist()
+    assert_same(action)

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import numpy
 
-__all__ = ["row_moments"]
+__all__ = ["row_moments", "fmadd"]
 
 _VECTOR_BYTES = 32     # AVX2
 _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade merge
 
 
-def _fmadd(a, b, c, dtype):
-    """``a * b + c`` rounded once (float32, through float64's exact product) or twice (float64)."""
+def fmadd(a, b, c, dtype):
+    """``a * b + c`` as torch's compiled kernels get it: rounded once (float32, through float64's
+    exact product) or twice (float64, which NumPy cannot fuse)."""
     if dtype == numpy.float32:
-        return (numpy.asarray(a, numpy.float64) * b + numpy.asarray(c, numpy.float64)).astype(numpy.float32)
+        wide = numpy.multiply(a, b, dtype=numpy.float64)   # exact, and a fresh array to add into
+        wide += c
+        return wide.astype(numpy.float32)
     return a * b + c
 
 
@@ -45,7 +48,7 @@ def _add_moments_vec(m0_add, m1_add, m2_add, m0, m1, m2, dtype):
     c = dtype.type(0) if n == 0 else dtype.type(m0_add) / dtype.type(n)
     delta = m1_add - m1
     c_delta = c * delta
-    return n, m1 + c_delta, _fmadd(delta * dtype.type(m0), c_delta, m2 + m2_add, dtype)
+    return n, m1 + c_delta, fmadd(delta * dtype.type(m0), c_delta, m2 + m2_add, dtype)
 
 
 def row_moments(rows, input_dtype):
@@ -70,8 +73,8 @@ def row_moments(rows, input_dtype):
                     start = (chunk * _CHUNK + j) * load + half * lanes
                     x = rows[:, start:start + lanes]
                     delta = x - m1
-                    m1 = _fmadd(reciprocals[j], delta, m1, dtype)
-                    m2 = _fmadd(delta, x - m1, m2, dtype)
+                    m1 = fmadd(reciprocals[j], delta, m1, dtype)
+                    m2 = fmadd(delta, x - m1, m2, dtype)
                 stack[0] = list(_add_moments_vec(run, m1, m2, *stack[0], dtype))
             mask, level = chunk + 1, 1
             while level < depth and mask & 1 == 0:     # the cascade: merge level - 1 into level
@@ -89,6 +92,7 @@ def row_moments(rows, input_dtype):
             m1 = m1 + delta / dtype.type(m0)
             m2 = m2 + delta * (x - m1)
         lane_count = vectors * load // lanes
-        for lane in range(lanes):                        # every lane, even one that saw nothing
+        # every lane, even one that saw nothing (empty lanes are alike: after one, the others change nothing)
+        for lane in range(lanes if lane_count else 1):
             m0, m1, m2 = _add_moments(lane_count, stack[0][1][:, lane], stack[0][2][:, lane], m0, m1, m2, dtype)
         return m1, m2 / dtype.type(length)

@@ -7,6 +7,7 @@ from ...core.function import Function
 from ...core.device import array_module
 from ...core.tensor import Tensor
 from ...ops.inplace import write
+from ._moments import fmadd
 from .normalization import check_mixed_dtype
 
 __all__ = ["batch_norm"]
@@ -20,29 +21,36 @@ def _channel_shape(x):
 class BatchNorm(Function):
     """``(x - mean) * rstd * weight + bias`` per channel: ``(N, C, *)`` -> ``(N, C, *)``.
 
-    In training ``mean`` and ``rstd = 1 / sqrt(var + eps)`` come from the batch
-    (``var`` biased) and, with ``x_hat`` normalised and ``g = grad_output * weight``,
-    ``grad_x = rstd * (g - mean(g) - x_hat * mean(g * x_hat))`` (means over all dims
-    but the channel). In eval they are constants, so ``grad_x = g * rstd``.
+    In training ``mean`` and ``rstd = 1 / sqrt(var + eps)`` come from the batch (``var``
+    biased) and the input gradient is torch's: with sums over all dims but the channel,
+    ``dotp = sum((x - mean) * dy)`` and ``k = dotp * rstd^2 / N``,
+    ``grad_x = (dy - sum(dy) / N - (x - mean) * k) * rstd * weight`` (where the variance
+    overflowed, rstd 0 and dotp inf, that is NaN as torch's). In eval mean and rstd are
+    constants, so ``grad_x = dy * rstd * weight``; ``grad_weight = dotp * rstd``.
+
+    The output is torch's kernel's: ``x * alpha + beta`` with ``alpha = rstd * weight`` and
+    ``beta = bias - mean * alpha``, both multiply-adds fused (so a channel of equal values
+    keeps the rounding of ``beta``, not an exact 0).  float16/bfloat16 run in float32.
     """
 
     def name(self):
         return "NativeBatchNormBackward0"
 
-    def forward(self, x, *affine, mean, var, eps, training, has_weight, has_bias):
-        xp = array_module(x)
+    def forward(self, x, *affine, mean, rstd, eps, training, has_weight, has_bias):
         self.axes = (0,) + tuple(range(2, x.ndim))
         self.training, self.has_weight, self.has_bias = training, has_weight, has_bias
         shape = _channel_shape(x)
-        rstd = 1 / xp.sqrt(var.reshape(shape) + eps)
+        opmath = mean.dtype
+        mean, rstd = mean.reshape(shape), rstd.reshape(shape)
         self.eps, self.mean, self.rstd = eps, mean, rstd
-        normalized = (x - mean.reshape(shape)) * rstd
-        weight = affine[0].reshape(shape) if has_weight else None
-        self.save_for_backward(normalized, rstd, *affine[:1 if has_weight else 0])
-        output = normalized * weight if has_weight else normalized.copy()
-        if has_bias:
-            output += affine[-1].reshape(shape)
-        return output
+        self.dtype = x.dtype
+        self.save_for_backward(x, *affine[:1 if has_weight else 0])   # what torch saves, as given
+        x = x.astype(opmath, copy=False)
+        weight = affine[0].reshape(shape).astype(opmath, copy=False) if has_weight else None
+        alpha = rstd * weight if has_weight else rstd
+        bias = affine[-1].reshape(shape).astype(opmath, copy=False) if has_bias else opmath.type(0)
+        beta = fmadd(-mean, alpha, bias, opmath)
+        return fmadd(x, alpha, beta, opmath).astype(self.dtype, copy=False)
 
     def composite(self, x, *affine):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True):
@@ -52,27 +60,31 @@ class BatchNorm(Function):
             centered = x - x.mean(self.axes, keepdim=True)
             output = centered * ((centered * centered).mean(self.axes, keepdim=True) + self.eps).rsqrt()
         else:
-            output = (x - Tensor._wrap(self.mean.reshape(shape))) * Tensor._wrap(self.rstd)
+            output = (x - Tensor._wrap(self.mean)) * Tensor._wrap(self.rstd)
         if self.has_weight:
             output = output * affine[0].reshape(shape)
         return output + affine[-1].reshape(shape) if self.has_bias else output
 
     def backward(self, grad_output):
-        normalized, rstd, *weight = self.saved_tensors
-        shape = _channel_shape(grad_output)
+        x, *weight = self.saved_tensors
+        mean, rstd = self.mean, self.rstd
+        dy = grad_output.astype(rstd.dtype, copy=False)     # (float16/bfloat16: in float32)
+        centered = x.astype(rstd.dtype, copy=False) - mean
+        total = dy.sum(axis=self.axes, keepdims=True)
+        dotp = (centered * dy).sum(axis=self.axes, keepdims=True)
         grads = [None]
         if self.needs_input_grad[0]:
-            g = grad_output * weight[0].reshape(shape) if weight else grad_output
+            scale = rstd * weight[0].reshape(rstd.shape).astype(rstd.dtype, copy=False) if weight else rstd
             if self.training:
-                mean_g = g.mean(axis=self.axes, keepdims=True)
-                mean_g_normalized = (g * normalized).mean(axis=self.axes, keepdims=True)
-                grads[0] = rstd * (g - mean_g - normalized * mean_g_normalized)
+                count = math.prod(x.shape[axis] for axis in self.axes) or 1    # (an empty batch: nothing to scale)
+                k = dotp * rstd * rstd / count
+                grads[0] = ((dy - total / count - centered * k) * scale).astype(self.dtype, copy=False)
             else:
-                grads[0] = g * rstd
+                grads[0] = (dy * scale).astype(self.dtype, copy=False)
         if self.has_weight:
-            grads.append((grad_output * normalized).sum(axis=self.axes) if self.needs_input_grad[1] else None)
+            grads.append((dotp * rstd).reshape(-1) if self.needs_input_grad[1] else None)
         if self.has_bias:
-            grads.append(grad_output.sum(axis=self.axes) if self.needs_input_grad[-1] else None)
+            grads.append(total.reshape(-1) if self.needs_input_grad[-1] else None)
         return tuple(grads)
 
 
@@ -102,21 +114,30 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                          ("bias", bias)):
         if tensor is not None and tensor.array.size != channels:
             raise RuntimeError(f"{name} should contain {channels} elements not {tensor.array.size}")
+    if channels == 0 and (weight is not None or bias is not None):
+        # torch scales an empty input by weight[0] and shifts it by bias[0], which has no element 0
+        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
     if check_mixed_dtype(input, running_mean, running_var, weight, bias):
         return batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum,
                           eps).to(input.dtype)
     x = input.array
     xp = array_module(x)
+    opmath = x.astype(xp.float32) if x.dtype.itemsize < 4 else x    # torch's float16/bfloat16 kernels
     if training and x.size == 0:
         # an empty batch: an empty output, zero gradients, running stats left as they are (torch)
-        mean = var = xp.zeros(x.shape[1], x.dtype)
+        mean = var = xp.zeros(x.shape[1], opmath.dtype)
     elif training:
         axes = (0,) + tuple(range(2, x.ndim))
-        mean = x.mean(axis=axes)
-        var = ((x - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)
+        mean = opmath.mean(axis=axes)
+        var = ((opmath - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)
         _update_running_stats(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
     else:
-        mean, var = running_mean.array.astype(x.dtype), running_var.array.astype(x.dtype)
+        mean, var = running_mean.array.astype(opmath.dtype), running_var.array.astype(opmath.dtype)
+    if training:    # rstd from float64 (float32 for float16/bfloat16); both saved in the input's dtype
+        rstd = 1 / xp.sqrt(xp.asarray(var).astype(xp.float64 if x.dtype.itemsize > 2 else xp.float32) + eps)
+        mean, rstd = (xp.asarray(stat).astype(x.dtype).astype(opmath.dtype) for stat in (mean, rstd))
+    else:
+        rstd = 1 / xp.sqrt(var + opmath.dtype.type(eps))
     affine = [t for t in (weight, bias) if t is not None]
-    return BatchNorm.apply(input, *affine, mean=xp.asarray(mean), var=xp.asarray(var), eps=eps,
+    return BatchNorm.apply(input, *affine, mean=xp.asarray(mean), rstd=xp.asarray(rstd), eps=eps,
                            training=training, has_weight=weight is not None, has_bias=bias is not None)

@@ -59,19 +59,28 @@ class Convolution(Function):
     def name(self):
         return "ConvolutionBackward0"
 
-    def forward(self, x, weight, *bias, stride, padding, dilation, groups):
+    def forward(self, x, weight, *bias, stride, padding, dilation, groups, onednn):
         xp = array_module(x)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.input_shape = x.shape
         # the input too, unread (the columns stand for it), as torch's node saves it
         self.save_for_backward(weight, x)
-        if any(before or after for before, after in padding):
+        padded = any(before or after for before, after in padding)
+        if padded:
             x = xp.pad(x, ((0, 0), (0, 0)) + padding)
         self.padded_shape = x.shape[2:]
         n, out_channels, kernel_size = x.shape[0], weight.shape[0], weight.shape[2:]
         columns = self._columns(x, kernel_size)                               # (G, C/G * prod(K), N * P)
         weights = weight.reshape(groups, out_channels // groups, columns.shape[1])
-        output = (weights @ columns).reshape((out_channels, n) + self.out_shape)   # (O, N, *L_out)
+        self.skips_padding = onednn and padded
+        if self.skips_padding and not xp.isfinite(weight).all():
+            # oneDNN adds no product for a padded position, so its zeros never meet an inf or NaN
+            # weight (0 * inf would be NaN); the matmul would, so the products are summed here
+            output = _summed_as_onednn(xp, self._real(xp, kernel_size)[:, None], weights[..., None],
+                                       columns[:, None], 2)
+        else:
+            output = weights @ columns
+        output = output.reshape((out_channels, n) + self.out_shape)              # (O, N, *L_out)
         # torch's outputs are contiguous (and x.view(n, -1) must work on them): copy to (N, O, *L_out)
         output = xp.ascontiguousarray(output.swapaxes(0, 1))
         if bias:
@@ -80,6 +89,11 @@ class Convolution(Function):
         self.columns = columns if self.needs_input_grad[1] else None
         self.has_bias = bool(bias)
         return output
+
+    def _real(self, xp, kernel_size):
+        """The columns' mask of positions that are the input's, not padding."""
+        ones = xp.pad(xp.ones(self.input_shape, bool), ((0, 0), (0, 0)) + self.padding)
+        return self._columns(ones, kernel_size)
 
     def _columns(self, x, kernel_size):
         """im2col: ``(N, C, *L)`` -> ``(G, C/G * prod(K), N * prod(L_out))`` (a copy of the window view)."""
@@ -107,6 +121,7 @@ class Convolution(Function):
         return output
 
     def backward(self, grad_output):
+        xp = array_module(grad_output)
         weight, _ = self.saved_tensors
         out_channels, group_channels, kernel_size = weight.shape[0], weight.shape[1], weight.shape[2:]
         n, groups, dims = grad_output.shape[0], self.groups, len(kernel_size)
@@ -125,11 +140,22 @@ class Convolution(Function):
             grads[0] = grad_x[(slice(None), slice(None)) + tuple(
                 slice(before, before + size) for (before, _), size in zip(self.padding, self.input_shape[2:]))]
         if self.needs_input_grad[1]:
-            grad_weight = grad @ self.columns.swapaxes(1, 2)                         # (G, O/G, C/G * prod(K))
+            if self.skips_padding and not xp.isfinite(grad).all():     # (oneDNN: padding adds no product)
+                grad_weight = _summed_as_onednn(xp, self._real(xp, kernel_size)[:, None], grad[:, :, None],
+                                                self.columns[:, None], 3)
+            else:
+                grad_weight = grad @ self.columns.swapaxes(1, 2)                     # (G, O/G, C/G * prod(K))
             grads[1] = grad_weight.reshape(weight.shape)
         if self.has_bias and self.needs_input_grad[2]:
             grads[2] = grad.reshape(out_channels, pixels).sum(axis=1)
         return tuple(grads)
+
+
+def _summed_as_onednn(xp, real, a, b, axis):
+    """``a * b`` summed over ``axis`` where ``real`` (oneDNN adds no product for padding), in
+    float32 for float16 as oneDNN computes."""
+    products = xp.where(real, a.astype(xp.promote_types(a.dtype, xp.float32)) * b, 0)
+    return products.sum(axis=axis).astype(a.dtype, copy=False)
 
 
 def _same_padding(kernel_size, dilation):
@@ -174,6 +200,14 @@ def _check_rank_and_groups(shape, weight_shape, groups):
                            f"but got weight of size [{weight_shape}] instead")
 
 
+def _check_not_empty(x):
+    """torch sends an input with no elements down its 'empty' path, which takes only an empty
+    batch or no channels (a 1-d input shown as the 2-d one it runs as)."""
+    if x.size == 0 and x.shape[0] and x.shape[1]:
+        shape = [*x.shape[:2], 1, *x.shape[2:]] if x.ndim == 3 else list(x.shape)
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {shape}")
+
+
 def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
     """torch's ``check_shape_forward``, in its order, on a batched input."""
     if any(before < 0 or after < 0 for before, after in padding):
@@ -201,6 +235,7 @@ def _check_convolution(x, weight, bias, stride, padding, dilation, groups):
                            f"dilation should be greater than zero, but got {list(dilation)}")
     if x.dtype != weight.dtype:
         _raise_operand_dtype(x, weight, "weight", _takes_onednn(x, weight, stride, dilation, groups))
+    _check_not_empty(x)
 
 
 def _raise_operand_dtype(x, operand, name, onednn):
@@ -246,7 +281,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims, n
     _check_convolution(input.array, weight.array, None if bias is None else bias.array, stride, pads, dilation,
                        groups)
     tensors = (input, weight) if bias is None else (input, weight, bias)
-    output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    output = Convolution.apply(*tensors, stride=stride, padding=pads, dilation=dilation, groups=groups,
+                               onednn=_takes_onednn(input.array, weight.array, stride, dilation, groups))
     return output.squeeze(0) if unbatched else output
 
 
@@ -413,6 +449,7 @@ def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation
         _raise_operand_dtype(x, weight, "weight", onednn)
     if onednn and bias is not None and bias.dtype != x.dtype:
         _raise_operand_dtype(x, bias, "bias", onednn)
+    _check_not_empty(x)
 
 
 def _convolution_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, dims, name):

@@ -22,6 +22,7 @@ from ...core.device import array_module
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.placement import _placed
+from ...ops.reduction import _quiet
 from ...ops.tensor_namespace import astype
 from ...ops.unary import sigmoid_array
 from ...core.tensor import Size, Tensor
@@ -71,8 +72,11 @@ def _reduction_scale(xp, grad_output, reduction, denominator, dtype, weight=None
     """How much each element's loss was weighted in the reduced loss (times its own ``weight``,
     if any), times the incoming gradient."""
     if reduction == "mean":
-        if float(denominator) == 0:   # every target ignored: torch's gradient is zero, not nan
-            return astype(grad_output * 0, dtype)
+        if float(denominator) == 0:
+            # torch divides by it: inf, NaN where the gradient is 0 (where every target is ignored
+            # the caller masks that to torch's 0)
+            with _quiet(xp):
+                return astype(grad_output * math.inf, dtype) if weight is None else grad_output * math.inf * weight
         grad_output = astype(grad_output / denominator, dtype)
     return grad_output if weight is None else grad_output * weight
 
@@ -185,22 +189,26 @@ class ClassIndexCrossEntropy(Function):
         (log_p,) = self.saved_tensors
         xp = array_module(log_p)
         axis = self.class_axis
-        scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
-        label_coefficient = scale * self.label_weight                 # a[y] per sample
-        if not self.from_logits:
-            grad_scores = xp.zeros_like(log_p)
-        elif self.smoothing is None:
-            grad_scores = xp.exp(log_p) * xp.expand_dims(label_coefficient, axis)
-        else:
-            class_weight, sample_scale = self.smoothing
-            smooth = scale * sample_scale                              # eps / C per sample
-            total = label_coefficient + smooth * class_weight.sum()    # sum_c a[c]
-            grad_scores = xp.exp(log_p) * xp.expand_dims(total, axis) - xp.expand_dims(smooth, axis) * class_weight
-        if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
-            return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
-                                                self.index, True, tuple(grad_scores.shape)), log_p.dtype)
-        grad_scores[self.index] -= label_coefficient
-        return astype(grad_scores, log_p.dtype)
+        with _quiet(xp):    # a zero total weight gives inf * 0: NaN, as torch, without a warning
+            scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
+            # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
+            # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
+            scale = array_module(scale).where(self.valid, scale, 0)
+            label_coefficient = scale * self.label_weight                 # a[y] per sample
+            if not self.from_logits:
+                grad_scores = xp.zeros_like(log_p)
+            elif self.smoothing is None:
+                grad_scores = xp.exp(log_p) * xp.expand_dims(label_coefficient, axis)
+            else:
+                class_weight, sample_scale = self.smoothing
+                smooth = scale * sample_scale                              # eps / C per sample
+                total = label_coefficient + smooth * class_weight.sum()    # sum_c a[c]
+                grad_scores = xp.exp(log_p) * xp.expand_dims(total, axis) - xp.expand_dims(smooth, axis) * class_weight
+            if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
+                return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
+                                                    self.index, True, tuple(grad_scores.shape)), log_p.dtype)
+            grad_scores[self.index] -= label_coefficient
+            return astype(grad_scores, log_p.dtype)
 
 
 def _check_class_targets(input, target):
@@ -212,12 +220,28 @@ def _check_class_targets(input, target):
     if input.array.ndim <= 2:
         if target.array.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif input.array.ndim == 4:
+        if target.array.ndim != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {target.array.ndim}")
     elif target_shape[1:] != shape[2:]:
         expected = [shape[0], *shape[2:]]
         raise RuntimeError(f"Expected target size {expected}, got {list(target_shape)}")
     if target.array.dtype.name not in ("int64", "uint8"):
         raise RuntimeError("expected target dtype to be Long or Byte, but got "
                            f"{scalar_type_name(target.dtype)}")
+
+
+def _check_spatial_targets(input, target):
+    """torch's nll_loss2d size check, on (N, C, H, W) and (N, H, W); any other spatial input is
+    viewed so first: (N, C, 1, -1) and (N, 1, -1), or (N, C, 0, 0) and (N, 0, 0) when empty."""
+    shape, target_shape = list(input.array.shape), list(target.array.shape)
+    if len(shape) != 4:
+        n, channels = shape[:2]
+        shape = [n, channels, 1, input.array.size // (n * channels)] if input.array.size else [n, channels, 0, 0]
+        target_shape = [n, 1, target.array.size // n] if target.array.size else [n, 0, 0]
+    if [shape[0], *shape[2:]] != target_shape:
+        raise RuntimeError(f"size mismatch (got input: {shape} , target: {target_shape}")
 
 
 def _label_index(xp, labels, class_axis):
@@ -242,13 +266,15 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     out_of_range = valid & ((labels < 0) | (labels >= num_classes))
     if out_of_range.any():
         raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
-    if num_classes == 0 and input.array.ndim <= 2:
-        # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes is nan
-        return _reduce_tensor(input.sum(class_axis) * (math.nan if label_smoothing else 0), reduction, 0)
+    if num_classes == 0:
+        # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes scales
+        # the (reduced) smoothing term by eps / 0, so nan, even for no samples
+        loss = _reduce_tensor(input.sum(class_axis) * 0, reduction, 0)
+        return loss * math.nan if label_smoothing else loss
     labels = xp.where(valid, labels, 0)
     dtype = input.array.dtype
     class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
-    weight_of_label = class_weight[labels] * valid                    # w[y], 0 where ignored
+    weight_of_label = xp.where(valid, class_weight[labels], 0).astype(dtype, copy=False)   # w[y], 0 where ignored
     smoothing = None
     if label_smoothing:
         broadcast = [num_classes if axis == class_axis else 1 for axis in range(input.array.ndim)]
@@ -305,6 +331,8 @@ def _class_loss(input, target, weight, ignore_index, reduction, label_smoothing,
         target = Tensor._wrap(target.array.reshape(()))
     _check_class_targets(input, target)
     _check_weight(weight, num_classes)
+    if input.array.ndim > 2:
+        _check_spatial_targets(input, target)
     if weight is not None and weight.array.dtype != input.array.dtype:
         raise RuntimeError(f"expected scalar type {scalar_type_name(input.dtype)} but found "
                            f"{scalar_type_name(weight.dtype)}")
@@ -510,10 +538,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.array.dtype != input.array.dtype:
         raise RuntimeError(f"Found dtype {scalar_type_name(target.dtype)} but expected "
                            f"{scalar_type_name(input.dtype)}")
-    # torch checks the target first; "not inside [0, 1]" refuses NaN too, as torch does
-    for name, array in (("target", target.array), ("input", input.array)):
-        if array.size and not bool(((array >= 0) & (array <= 1)).all()):
-            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
+    # torch checks element by element, the input before the target: the first element outside
+    # [0, 1] (NaN too) in either names it
+    bad_input, bad_target = (~((array >= 0) & (array <= 1)) for array in (input.array, target.array))
+    bad = (bad_input | bad_target).reshape(-1)
+    if bad.any():
+        name = "input" if bad_input.reshape(-1)[bad.argmax()] else "target"
+        raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     return BinaryCrossEntropy.apply(input, target, weight=_weight_array(weight, input), reduction=reduction)
 
 

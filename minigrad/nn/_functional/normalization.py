@@ -5,7 +5,7 @@ import math
 
 from ...core.function import Function
 from ...core.device import array_module
-from ._moments import row_moments
+from ._moments import fmadd, row_moments
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
 
@@ -21,15 +21,19 @@ def _moments(xp, x, axes, input_dtype):
     (``x`` is in the accumulation dtype, ``input_dtype`` what the user gave).
 
     NumPy's two-pass formula stands in for torch's Welford (``_moments.row_moments``) except
-    in rows where an intermediate of the latter could overflow: a delta squared is at most
-    ``4 N var`` and a lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are
-    recomputed in torch's order, which decides between a finite result, inf and NaN there.
+    in rows shorter than one loaded vector (torch's scalar loop, cheap to follow: its last
+    bits decide a gradient that cancels, as that of two values a row), in rows whose spread
+    is within the rounding of their mean (there ``x - mean`` is that rounding) and in rows
+    where an intermediate of the latter could overflow: a delta squared is at most ``4 N var`` and a
+    lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are recomputed in
+    torch's order, which decides between a finite result, inf and NaN there.
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
-    at_risk = ~xp.isfinite((mean * mean + var * length) * 8)
+    cancelling = var <= mean * mean * xp.finfo(x.dtype).eps    # x - mean is all rounding there
+    at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling | (length < 32 // input_dtype.itemsize)
     if x.size and at_risk.any():
         rows = at_risk.reshape(-1)
         welford_mean, welford_var = row_moments(x.reshape(rows.size, length)[rows], input_dtype)
@@ -39,18 +43,22 @@ def _moments(xp, x, axes, input_dtype):
     return mean, centered, var
 
 
+def _fused_normalized(x, mean, rstd):
+    """``x * rstd + (-rstd * mean)`` with the multiply-add fused, as torch's kernels get x_hat."""
+    return fmadd(x, rstd, -rstd * mean, x.dtype)
+
+
 class LayerNorm(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last ``normalized_ndim`` dims.
 
-    The input gradient is torch's (``layer_norm_backward_frame``): with ``a = rstd``,
-    ``g = grad_output * weight``, ``ds = sum(g * x)``, ``db = sum(g)`` over the normalised
-    dims and ``N`` their size, ``dx = a * g + b * x + c`` where
-    ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``.  It equals
-    ``a * (g - mean(g) - x_hat * mean(g * x_hat))``, but rounds nearer to torch's (exactly 0
-    for N = 1, as torch's), and where a row overflowed (rstd 0, ``ds`` inf) it is NaN as
-    torch's is rather than 0.  torch's compiled kernel fuses some of these multiply-adds,
-    which this leaves out: where the true gradient is below the rounding of ``a * g`` (two
-    values a row, eps-sized variance) the two differ in that rounding noise.
+    The input gradient is torch's (``layer_norm_backward_frame``), in its order of operations:
+    with ``a = rstd``, ``ds = sum(dy * x * weight)``, ``db = sum(dy * weight)`` over the
+    normalised dims and ``N`` their size, ``dx = a * dy * weight + b * x + c``
+    where ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``, its multiply-adds
+    fused as torch's compiled kernel fuses them (``_moments.fmadd``).  It equals
+    ``a * (g - mean(g) - x_hat * mean(g * x_hat))``, but where the true gradient is below the
+    rounding of ``a * dy`` (eps-sized variance) only torch's order gives torch's digits, it is
+    exactly 0 for N = 1, and where a row overflowed (rstd 0, ``ds`` inf) it is NaN as torch's.
     """
 
     def name(self):
@@ -66,15 +74,18 @@ class LayerNorm(Function):
             x, affine = x.astype(xp.float32), [parameter.astype(xp.float32) for parameter in affine]
         mean, centered, var = _moments(xp, x, axes, self.dtype)
         rstd = 1 / xp.sqrt(var + x.dtype.type(eps))
-        normalized = centered * rstd
-        weight = affine[0] if has_weight else None
+        if x.dtype == self.dtype:
+            normalized = centered * rstd
+        else:        # torch's float16/bfloat16 kernel
+            normalized = _fused_normalized(x, mean, rstd)
         # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
-        # place stops backward)
-        self.save_for_backward(mean, rstd, normalized, *given)
-        output = normalized * weight if has_weight else normalized.copy()
-        if has_bias:
-            output += affine[-1]
-        return output.astype(self.dtype, copy=False)
+        # place stops backward); mean and rstd as torch keeps them, in the input's dtype
+        kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
+        self.save_for_backward(*kept, *given)
+        if has_weight or has_bias:       # fused, as torch
+            weight = affine[0] if has_weight else x.dtype.type(1)
+            normalized = fmadd(normalized, weight, affine[-1] if has_bias else x.dtype.type(0), x.dtype)
+        return normalized.astype(self.dtype, order="C", copy=False)     # in torch's layout
 
     def composite(self, x, *affine):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
@@ -86,7 +97,7 @@ class LayerNorm(Function):
         return output + affine[-1] if self.has_bias else output
 
     def backward(self, grad_output):
-        mean, rstd, normalized, x, *affine = self.saved_tensors
+        mean, rstd, x, *affine = self.saved_tensors
         weight = affine[:1] if self.has_weight else ()
         x = x.astype(rstd.dtype, copy=False)    # (float16/bfloat16: the float32 the forward used)
         axes = tuple(range(len(self.leading), grad_output.ndim))
@@ -94,20 +105,25 @@ class LayerNorm(Function):
             grad_output = grad_output.astype(x.dtype)
         grads = []
         if self.needs_input_grad[0]:
-            scale = 1 / x.dtype.type(math.prod(x.shape[axis] for axis in axes))    # inf for N = 0, as torch
-            g = grad_output * weight[0] if weight else grad_output
-            ds = (g * x).sum(axis=axes, keepdims=True)
-            db = g.sum(axis=axes, keepdims=True)
-            b = (db * mean - ds) * rstd * rstd * rstd * scale
-            c = -b * mean - db * rstd * scale
-            grad_x = b * x
-            grad_x += c
-            grad_x += rstd * g
-            grads.append(grad_x)
+            dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
+            scale = 1 / dtype.type(length)    # inf for N = 0, as torch
+            dy_x = grad_output * x
+            # row sums: for rows shorter than a vector (8 float32) NumPy adds one value after another,
+            # as torch; for longer ones its pairwise sum stands in for torch's lane sums
+            ds = (dy_x * weight[0] if weight else dy_x).reshape(mean.size, length).sum(axis=1).reshape(mean.shape)
+            db = (grad_output * weight[0] if weight else grad_output).reshape(mean.size, length).sum(axis=1)
+            db = db.reshape(mean.shape)
+            b = fmadd(db, mean, -ds, dtype) * rstd * rstd * rstd * scale
+            c = fmadd(-b, mean, -(db * rstd * scale), dtype)
+            a_dy = rstd * grad_output
+            grads.append(fmadd(b, x, a_dy * weight[0] if weight else a_dy, dtype) + c)
         else:
             grads.append(None)
-        if self.has_weight:
-            grads.append((grad_output * normalized).sum(axis=self.leading) if self.needs_input_grad[1] else None)
+        if self.has_weight and self.needs_input_grad[1]:
+            # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0)
+            grads.append((grad_output * _fused_normalized(x, mean, rstd)).sum(axis=self.leading))
+        elif self.has_weight:
+            grads.append(None)
         if self.has_bias:
             grads.append(grad_output.sum(axis=self.leading) if self.needs_input_grad[-1] else None)
         return tuple(grads)
