@@ -45,6 +45,43 @@ def torch_drops_the_output_channels(program, mismatch):
             and mine[:channel] + mine[channel + 1:] == theirs[:channel] + theirs[channel + 1:])
 
 
+def _torch_integer_tensor_requires_grad(program):
+    """Whether torch, running ``program``, ever holds an integer or bool tensor that requires grad."""
+    import warnings
+
+    import torch
+
+    from programs import namespace
+    ns = namespace(torch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for statement in program.statements:
+            try:
+                exec(statement.source, ns)
+            except Exception:
+                return False
+            if any(isinstance(value, torch.Tensor) and value.requires_grad
+                   and not (value.is_floating_point() or value.is_complex()) for value in ns.values()):
+                return True
+    return False
+
+
+TAINT_ERRORS = ("isDifferentiableType", "Autograd not support dtype", "A view was created in no_grad mode")
+
+
+def torch_lets_an_integer_tensor_require_grad(program, mismatch):
+    """torch gave an integer (or bool) tensor a history, and the mismatch follows from it: a
+    ``requires_grad`` True where minigrad's is False (the tensor itself, or what torch computed
+    from it), or an error only torch raises on such a tensor later (its internal assert in backward,
+    its refusal of an op's history for the dtype, its view check on the history it gave the tensor)."""
+    if mismatch.kind == "requires_grad":
+        if not mismatch.detail.endswith(": False vs torch True"):
+            return False
+    elif mismatch.kind != "error-only-torch" or not any(text in mismatch.detail for text in TAINT_ERRORS):
+        return False
+    return _torch_integer_tensor_requires_grad(program)
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
     Known("a convolution with 0 input channels gives 0 output channels",
@@ -60,6 +97,14 @@ KNOWN_TORCH_BUGS = [
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",
           lambda program, mismatch: False, "https://github.com/pytorch/pytorch/issues/138425"),
+    Known("an integer tensor written with a value that requires grad requires grad",
+          "torch records x[mask] = v, x.fill_(v), x.masked_fill_(m, v) into an integer or bool x when v "
+          "requires grad: x takes the write's node and requires_grad=True, which torch's own rule forbids "
+          "('Only Tensors of floating point and complex dtype can require gradients'), and backward through "
+          "it dies on 'isDifferentiableType(grad.scalar_type()) INTERNAL ASSERT FAILED ... please report a "
+          "bug to PyTorch' (the same as index_fill's, which raises at once); minigrad's integer tensor needs "
+          "no gradient, and v gets none through it",
+          torch_lets_an_integer_tensor_require_grad, "https://github.com/pytorch/pytorch/issues/78443"),
 ]
 
 # Open minigrad mismatch classes: found by the 100,000-program run and not fixed yet on
