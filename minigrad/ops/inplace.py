@@ -18,6 +18,7 @@ from ..core.device import array_module
 from ..core.dtypes import _category, scalar_type_name
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
+from .conversion import scalar_as
 from .views import check_view_write, rebase_view_base, refresh_views, view_base
 
 PARTIAL_OVERLAP_MESSAGE = (
@@ -150,9 +151,13 @@ class Overwrite(Function):
 def write(target, array, torch_name="FillBackward0", overlap_ok=False):
     """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``).
 
+    ``array``: the new values, or one number for every element, converted as torch's kernel
+    converts it (after autograd's checks: ``int_tensor.fill_(inf)`` is an overflow error).
     ``overlap_ok``: one value for every element (``fill_``), so an expanded target is fine.
     """
     check_inplace_allowed(target, overlap_ok)
+    if isinstance(array, numbers.Number):
+        array = scalar_as(array, target.array.dtype)
     if is_grad_enabled() and (target.requires_grad or _base_requires_grad(target)):
         # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
         return assign(target, Overwrite.apply(target, values=array, torch_name=torch_name), overlap_ok)

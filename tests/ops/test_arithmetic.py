@@ -224,6 +224,24 @@ def test_fill_and_zero_in_place():
     assert x._version == 2
 
 
+@pytest.mark.parametrize("dtype, value", [("uint8", -2), ("uint8", -256), ("uint8", -2.5), ("int8", 200),
+                                          ("int32", -float("inf")), ("int32", float("nan")), ("int64", 2.9),
+                                          ("float32", 1e300), ("float16", 1e300), ("float16", float("inf")),
+                                          ("bool", -200)])
+def test_fill_converts_its_number_as_torch(dtype, value):
+    """torch's fill_ casts the number as C does (a negative int wraps into uint8) and refuses one out
+    of the type's range, after autograd's checks (a leaf that requires grad is refused first)."""
+    def filled(lib):
+        x = lib.zeros(2, dtype=getattr(lib, dtype))
+        try:
+            return x.fill_(value).tolist(), x._version
+        except RuntimeError as error:
+            return str(error), x.tolist(), x._version
+    assert filled(minigrad) == filled(torch)
+    if dtype.startswith("float"):
+        assert_raises_like_torch(lambda lib: lib.zeros(2, dtype=getattr(lib, dtype), requires_grad=True).fill_(value))
+
+
 # ---- dtype promotion ----------------------------------------------------------------------
 PROMOTION_CASES = {
     "float32_tensor*2.5": lambda lib: lib.ones(2) * 2.5,
