@@ -534,7 +534,7 @@ def add_(input, other, *, alpha=1):
 
 
 def sub_(input, other, *, alpha=1):
-    check_in_place(input, other)
+    check_in_place(input, other, op_check=lambda: _check_no_bool_subtraction(input, other))
     return assign(input, sub(input, other, alpha=alpha))
 
 
@@ -581,12 +581,12 @@ def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyB
         src = Tensor._wrap(array_module(input.array).asarray(src).astype(input.array.dtype))
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    # torch's copy_ records no write into integers (its other in-place ops ask the inputs only)
+    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc")
     shape = broadcast_shapes(input.array.shape, src.array.shape)
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
-    # torch's copy_ records no write into integers (its other in-place ops ask the inputs only)
-    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc")
     result = CopyInto.apply(input, src.to(input.device), torch_name=_torch_name)
     return assign(input, result)
 

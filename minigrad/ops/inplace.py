@@ -30,8 +30,8 @@ OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-
 
 def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
     """torch's checks before an in-place write, in its order: autograd's first (in a recorded
-    graph: no output of ``split``/``unbind`` or view made in no_grad mode, no view of a leaf
-    that requires grad, no such leaf), then
+    graph: no output of ``split``/``unbind`` or view made in no_grad mode, no view that requires
+    grad of a leaf, no leaf that requires grad), then
     the kernel's: no element stored twice (an ``expand`` view; only fills may write those,
     ``overlap_ok``)."""
     if is_grad_enabled():
@@ -39,7 +39,7 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
         if found is not None:
             # a restricted view first (before its stale history is asked for, which would raise)
             check_view_write(target, found[0], inputs_require_grad)
-            if found[0].requires_grad and found[0].grad_fn is None:
+            if target.requires_grad and found[0].grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
         if target.requires_grad and target.grad_fn is None:
@@ -48,27 +48,50 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 
-def check_in_place(target, *inputs, inputs_require_grad=None):
+def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None):
     """The checks before an in-place op that reads ``inputs``, before it computes (so that they
-    come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then no
-    input sharing part of the target's memory (``b.add_(b[0])``, ``b.add_(b.t())``: the result
-    would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine).
+    come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then the op's
+    own check of its arguments (``op_check``, torch's meta function: ``sub_`` refuses bools), then the
+    kernel's: no input sharing part of the target's memory (``partially_overlap``).
     ``inputs_require_grad``: whether the write is recorded, where the op says (else: does an input
     need a gradient)."""
     if inputs_require_grad is None:
         inputs_require_grad = any(getattr(input, "_requires_grad", False) for input in inputs)
     check_inplace_allowed(target, inputs_require_grad=inputs_require_grad)
+    if op_check is not None:
+        op_check()
     written = target.array
     for input in inputs:
-        if not hasattr(input, "array") or input.array is written:
-            continue
-        read = input.array
-        if not array_module(written).may_share_memory(written, read):
-            continue
-        if (read.shape == written.shape and read.strides == written.strides
-                and _address(read) == _address(written)):
-            continue
-        raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)
+        if hasattr(input, "array") and input.array is not written and partially_overlap(written, input.array):
+            raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)
+
+
+def partially_overlap(written, read):
+    """torch's ``get_overlap_status(...) == Partial``: both arrays dense (a permutation of a gapless
+    layout: else torch cannot tell, and lets the op run) and sharing memory, but not as the same
+    elements in the same layout (same first and last byte, same strides): ``b.add_(b[0])``,
+    ``b.add_(b.t())``, ``b.view(1, 4).add_(b)`` are refused; ``b[:, :2].add_(b[:, 1:])`` is not."""
+    if not array_module(written).may_share_memory(written, read):
+        return False
+    if not (_dense(written) and _dense(read)):
+        return False
+    same_extent = _address(read) == _address(written) and read.nbytes == written.nbytes
+    return not (same_extent and _element_strides(read) == _element_strides(written))
+
+
+def _dense(array):
+    """torch's ``is_non_overlapping_and_dense``: the dims longer than 1, in order of stride, step by
+    the product of the sizes before them (from 1)."""
+    expected = 1
+    for step, size in sorted((step, size) for step, size in zip(_element_strides(array), array.shape) if size > 1):
+        if step != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _element_strides(array):
+    return tuple(step // array.itemsize for step in array.strides)
 
 
 def _address(array):

@@ -96,6 +96,9 @@ ORDER_CASES = [
     ("t = lib.tensor([40.0, 115.0], requires_grad=True); o = lib.tensor(2.5)", "t ^= o"),
     ("t = lib.tensor([1.0, 2.0]).expand(2, 2); o = lib.ones(3)", "t.mul_(o)"),
     ("t = lib.tensor([1, 2]); o = lib.ones(3)", "t.clamp_(o)"),
+    ("t = lib.ones(2, requires_grad=True); o = lib.ones(3)", "t.copy_(o)"),
+    ("t = lib.ones(3, 2)[:, 0].requires_grad_(); o = lib.ones(3, 3)", "t.copy_(o)"),   # a view that requires grad
+    ("t = lib.tensor([True]); o = t[0]", "t.sub_(o)"),     # sub_'s own check, then the overlap
 ]
 
 
