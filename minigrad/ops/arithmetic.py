@@ -14,7 +14,7 @@ from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import scalar_as
 from .tensor_namespace import astype, zeros
-from .inplace import assign, check_in_place, check_in_place_result, write
+from .inplace import assign, check_in_place, check_in_place_result, in_place, write
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -554,7 +554,7 @@ def pow_(input, exponent):
 
 
 def neg_(input):
-    return assign(input, neg(input))
+    return in_place(neg, input)
 
 
 def floor_divide_(input, other):

@@ -31,7 +31,7 @@ from .broadcast import broadcast_shapes, sum_to
 from .conversion import number_as, scalar_as
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
                         result_shape)
-from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
+from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
 from .views import NO_GRAD_VIEW, refused_write
 
@@ -880,11 +880,11 @@ def scatter_add(input, dim, index, src):
 
 
 def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
-    return assign(input, scatter(input, dim, index, src, value=value, reduce=reduce))
+    return in_place(scatter, input, dim, index, src, value=value, reduce=reduce)
 
 
 def scatter_add_(input, dim, index, src):
-    return assign(input, scatter_add(input, dim, index, src))
+    return in_place(scatter_add, input, dim, index, src)
 
 
 def _vector_index(input, dim, index, what):
@@ -933,7 +933,7 @@ def index_fill(input, dim, index, value):
 
 
 def index_fill_(input, dim, index, value):
-    return assign(input, index_fill(input, dim, index, value))
+    return in_place(index_fill, input, dim, index, value)
 
 
 # ---- masks and conditions -------------------------------------------------------------

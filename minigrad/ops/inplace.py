@@ -19,7 +19,7 @@ from ..core.dtypes import _category, scalar_type_name
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
-from .views import check_view_write, rebase_view_base, refresh_views, view_base
+from .views import check_view_write, has_history, rebase_view_base, refresh_views, view_base
 
 PARTIAL_OVERLAP_MESSAGE = (
     "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
@@ -39,11 +39,15 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
         if found is not None:
             # a restricted view first (before its stale history is asked for, which would raise)
             check_view_write(target, found[0], inputs_require_grad)
-            if target.requires_grad and found[0].grad_fn is None:
+        # torch's is_leaf reads the node as it is (before requires_grad below makes a stale view's):
+        # a view made stale by its base's new history, whose own was never asked for, is a leaf there
+        leaf = not has_history(target)
+        if target.requires_grad:
+            if found is not None and found[0].grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
-        if target.requires_grad and target.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            if leaf:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if not overlap_ok and has_internal_overlap(target.array):
         raise RuntimeError(OVERLAP_MESSAGE)
 
@@ -126,6 +130,13 @@ def check_in_place_result(target, other):
         shape = broadcast_shapes(target.array.shape, other.array.shape) if isinstance(other, Tensor) \
             else target.array.shape
         check_result_fits(target, shape, numpy.dtype(dtypes.result_type(target, other)))
+
+
+def in_place(op, target, *args, **kwargs):
+    """``target.op_(*args)``: torch's checks first (autograd's, then the kernel's), then ``op``
+    computes and ``target`` takes the result (``exp_``, ``neg_``)."""
+    check_in_place(target)
+    return assign(target, op(target, *args, **kwargs))
 
 
 def assign(target, result, overlap_ok=False):

@@ -129,8 +129,9 @@ def refused_write(restriction, written_itself, has_history=True):
     return f"{header} {NO_GRAD_MESSAGE if restriction is NO_GRAD_VIEW else MULTI_OUTPUT_MESSAGE}"
 
 
-def _has_history(view):
-    """Whether ``view`` has a node, read from its slot (a stale view's ``grad_fn`` would be made anew)."""
+def has_history(view):
+    """Whether ``view`` has a node, read from its slot (a stale view's ``grad_fn`` would be made anew),
+    as torch's C++ reads it (``is_leaf``, ``grad_fn_``), which regenerates nothing."""
     return Tensor.grad_fn.__get__(view) is not None
 
 
@@ -189,7 +190,7 @@ def check_view_write(view, base, inputs_require_grad=False):
     restriction = view.__dict__.get("_restriction")
     if restriction is not None and is_grad_enabled() and (
             inputs_require_grad or view._requires_grad or base._requires_grad):
-        raise RuntimeError(refused_write(restriction, written_itself=True, has_history=_has_history(view)))
+        raise RuntimeError(refused_write(restriction, written_itself=True, has_history=has_history(view)))
 
 
 def rebase_view_base(view, base, specs):
@@ -228,7 +229,7 @@ def _regenerate(view):
     """
     restriction = view.__dict__.get("_restriction")
     if restriction is not None:
-        raise RuntimeError(refused_write(restriction, written_itself=False, has_history=_has_history(view)))
+        raise RuntimeError(refused_write(restriction, written_itself=False, has_history=has_history(view)))
     view.__class__ = Tensor          # its attributes are plain slots again from here
     base, specs = view_base(view)
     with enable_grad():              # the history is needed even when read under no_grad

@@ -626,6 +626,39 @@ def test_inplace_op_reading_part_of_its_target_matches_torch(write):
 
 
 # ---- regeneration is lazy, as torch's ------------------------------------------------------
+STALE_VIEW_WRITES = {
+    "neg_": lambda lib, row: row.neg_(),
+    "sigmoid_": lambda lib, row: row.sigmoid_(),
+    "relu inplace": lambda lib, row: lib.nn.functional.relu6(row, inplace=True),
+    "mul_": lambda lib, row: row.mul_(2),
+    "*=": lambda lib, row: row.__imul__(2),
+    "setitem": lambda lib, row: row.__setitem__(Ellipsis, 2.0),
+    "fill_": lambda lib, row: row.fill_(2.0),
+    "scatter_": lambda lib, row: row.scatter_(0, lib.tensor([0]), 2.0),
+}
+
+
+@pytest.mark.parametrize("asked", [False, True])
+@pytest.mark.parametrize("write", STALE_VIEW_WRITES)
+def test_a_view_whose_base_took_a_history_later_is_a_leaf_until_its_own_is_asked_as_torch(write, asked):
+    """fuzz seeds 104535, 106474: torch's in-place check reads the view's node as it is, not made anew:
+    a view taken before its base (a leaf needing no gradient) was written with a value that needs
+    one is a leaf that requires grad, refused, until something asks for its history."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        base = lib.zeros(2, 3)
+        row = base[1]
+        base[0] += lib.ones(3, requires_grad=True)
+        if asked:
+            row.grad_fn
+        try:
+            STALE_VIEW_WRITES[write](lib, row)
+            outcomes.append(("ok", row.grad_fn.name()))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    assert outcomes[1] == outcomes[0]
+
+
 def test_views_are_regenerated_only_when_used(monkeypatch):
     from minigrad.ops import views
     made = []
