@@ -325,13 +325,25 @@ class Function:
             else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
 
-    def _output_written_as(self, output_nr, dtype):
-        """Output ``output_nr`` was written into a tensor of ``dtype`` (an in-place op with type
-        promotion): the gradient that reaches it has that dtype."""
+    def _output_written_as(self, output_nr, target):
+        """Output ``output_nr`` was written into ``target``, of a narrower dtype (an in-place op with
+        type promotion, ``x16.mul_(y64)``): the gradient that reaches it has target's dtype, and where
+        this node saved target cast to the wider one it keeps target's own values instead, as torch
+        saves ``self`` itself: the other factor's gradient, ``grad * self``, is then computed in
+        target's dtype, as torch's (it is about to be overwritten: a copy)."""
+        dtype = target.array.dtype
         meta = list(self.output_meta)
         shape, _, module = meta[output_nr]
         meta[output_nr] = (shape, dtype, module)
         self.output_meta = tuple(meta)
+        cast = next((saved_array for _, _, saved_array, whose, _ in self._saved_versions
+                     if not isinstance(whose, int) and whose() is target and saved_array.dtype != dtype), None)
+        if cast is not None:
+            own = target.array.copy()
+            self._saved = tuple(own if saved is cast else saved for saved in self._saved)
+            self._saved_versions = tuple(
+                (counter, version, own if saved_array is cast else saved_array, whose, slot)
+                for counter, version, saved_array, whose, slot in self._saved_versions)
 
     def _saved_output_written(self, array, target):
         """An in-place op wrote its output ``array`` into ``target``: where this node saved

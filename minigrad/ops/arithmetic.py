@@ -611,7 +611,8 @@ class CopyInto(Function):
     def backward(self, grad_output):
         xp = array_module(grad_output)
         grad_target = xp.zeros_like(grad_output) if self.needs_input_grad[0] else None
-        return grad_target, astype(sum_to(grad_output, self.src_shape), self.src_dtype)
+        # torch's CopyBackwards casts to src's dtype, and the engine then sums over the broadcast dims
+        return grad_target, sum_to(astype(grad_output, self.src_dtype), self.src_shape)
 
 
 def zero_(input):

@@ -149,7 +149,7 @@ def assign(target, result, overlap_ok=False):
         # torch's in-place op computes in the promoted dtype and writes self's: its node (Div for
         # ``x32 /= y64``, no ToCopy) has an output of self's dtype, and the engine casts the
         # gradient that reaches it to that dtype
-        result.grad_fn._output_written_as(result._output_nr, target.array.dtype)
+        result.grad_fn._output_written_as(result._output_nr, target)
     if result.array is not target.array:
         target.array[...] = result.array
     target._version_counter.value += 1
