@@ -163,8 +163,8 @@ class PowScalar(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        if self.exponent == 0:
-            return grad_output * 0
+        if self.exponent == 0:      # torch's pow_backward: zeros, even where the gradient is NaN or inf
+            return array_module(grad_output).zeros_like(grad_output)
         return grad_output * self.exponent * x ** (self.exponent - 1)
 
 

@@ -242,6 +242,8 @@ WRITES_OF_SAVED_TENSORS = {
     "pow_ by itself": lambda x: _itself(x, "pow_"),
     # cumprod and prod save their result too
     "cumprod then log_": lambda x: x.cumprod(0).log_(),
+    # a 0-d cumprod saves the 0-d tensor itself (fuzz seed 100214: a write through x[None] names it)
+    "cumprod of a 0-d tensor written through a view": lambda x: _cumprod_of_written(x[0] * 1),
     "prod over a dim of a 0-d tensor, then written": lambda x: x.prod().prod(0).mul_(2),
     # an int tensor cast for ``int * float`` is saved as itself: writing it stops backward
     "int factor written": lambda x: _int_factor_written(x),
@@ -257,6 +259,13 @@ def _int_factor_written(x):
     KEPT.append(factor)
     product = factor * x
     factor.add_(1)
+    return product
+
+
+def _cumprod_of_written(element):
+    product = element.cumprod(-1)
+    element[None] = 2.0
+    KEPT.append(element)
     return product
 
 
