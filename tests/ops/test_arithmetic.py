@@ -343,6 +343,16 @@ def test_integer_to_negative_power_raises_as_torch():
     assert_raises_like_torch(lambda lib: lib.tensor([1, 2]) ** -1)
 
 
+def test_power_zero_passes_a_zero_gradient_even_for_a_nan_one_as_torch():
+    """fuzz seed 142138: torch's pow_backward gives zeros for an exponent of 0, not grad * 0."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([3e38, -0.5, 0.0], requires_grad=True)
+        (x ** 0 * lib.tensor([float("nan"), float("inf"), 1.0])).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[1] == grads[0]
+
+
 # ---- hypothesis: any broadcastable pair behaves as in torch -----------------------------------
 @settings(max_examples=40, deadline=None)
 @given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
