@@ -154,7 +154,6 @@ def assign(target, result, overlap_ok=False):
         target.array[...] = result.array
     target._version_counter.value += 1
     if result.grad_fn is not None:
-        result.grad_fn._saved_output_written(result.array, target)
         target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
         found = view_base(target)
@@ -162,6 +161,8 @@ def assign(target, result, overlap_ok=False):
             refresh_views(target)              # the views of target now show the new values
         elif target.requires_grad or found[0].requires_grad:
             rebase_view_base(target, *found)   # the write changed the view's base (and its views) too
+    if result.grad_fn is not None:
+        result.grad_fn._saved_output_written(result.array, target)
     return target
 
 

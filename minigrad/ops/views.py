@@ -25,6 +25,7 @@ adds a weak reference to the view to the base's list of views.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 
 import numpy
@@ -198,9 +199,22 @@ def rebase_view_base(view, base, specs):
     written = WriteThroughView.apply(base, view, specs=specs)
     if written.grad_fn is None:
         return
+    _release_replaced_node(view.grad_fn)
     base._set_history(written.grad_fn)
     view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
     refresh_views(base, written=view)
+
+
+def _release_replaced_node(write):
+    """The view's node before the in-place op ``write`` (its input 0) lives on in torch only where
+    another op read the view (``CopySlices`` keeps the write, not the view's old node): where no
+    other node refers to it, mark it gone, for the saved-tensor error that names it (``released``).
+    CPython's reference count tells: only ``write``'s edge, this function's name and getrefcount's
+    argument hold it then."""
+    edge = write.next_edges[0] if write.next_edges else None
+    previous = edge[0] if edge is not None else None
+    if previous is not None and sys.getrefcount(previous) <= 3:
+        previous.released = True
 
 
 def refresh_views(base, written=None):

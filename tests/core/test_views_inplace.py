@@ -236,6 +236,11 @@ WRITES_OF_SAVED_TENSORS = {
     # an in-place op that saves its output saves the written tensor: writing it again is refused
     "exp_ then relu_": lambda x: x.clone().exp_().relu_(),
     "sigmoid_ twice": lambda x: x.clone().sigmoid_().sigmoid_(),
+    # of a view: torch names the view's node then, its regenerated AsStrided, while an op that
+    # read the view holds it (fuzz seed 105411), else (gone) the op's own
+    "exp_ of a view then relu_": lambda x: x.clone()[1:].exp_().relu_(),
+    "exp_ of a view, read, then relu_": lambda x: _read_between(x.clone()[1:]),
+    "sigmoid_ of a view, then of its base": lambda x: _written_twice(x.clone()),
     "pow_ into a float32 tensor, then mul_": lambda x: x.float().pow_(x).mul_(2),
     # ``x.mul_(x)`` saves a copy of x as ``self`` but x itself as ``other``, which the write changes
     "mul_ by itself": lambda x: _itself(x, "mul_"),
@@ -267,6 +272,17 @@ def _cumprod_of_written(element):
     element[None] = 2.0
     KEPT.append(element)
     return product
+
+
+def _read_between(view):
+    view.exp_()
+    KEPT.append(view * 2)
+    return view.relu_()
+
+
+def _written_twice(base):
+    base[1:].sigmoid_()
+    return base.mul_(2)
 
 
 def _floor_divided(x):
