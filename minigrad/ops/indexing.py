@@ -100,12 +100,17 @@ class Index(Function):
 
 
 class CopySlices(Function):
-    """``target[key] = value`` in place: the written region takes its gradient from ``value``."""
+    """``target[key] = value`` in place: the written region takes its gradient from ``value``.
+
+    torch's node is ``CopySlices`` where it writes into a view of the target the key's slices,
+    ints and Nones make, ``IndexPutBackward0`` where its ``index_put_`` writes the target itself
+    (``torch_name``)."""
 
     differentiable_backward = True
 
-    def forward(self, target, value=None, first=None, second=None, fill=None):
-        self.first, self.second = first, second
+    def forward(self, target, value=None, first=None, second=None, fill=None,
+                torch_name="torch::autograd::CopySlices"):
+        self.first, self.second, self.torch_name = first, second, torch_name
         self.value_shape = None if value is None else value.shape
         if self.needs_input_grad[0]:     # the old values were overwritten: no gradient there
             kept = array_module(target).ones(target.shape, bool)
@@ -128,10 +133,10 @@ class CopySlices(Function):
         return grad_target, grad_value
 
     def name(self):
-        return "torch::autograd::CopySlices"
+        return self.torch_name
 
     def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
-        return f"<CopySlices object at {hex(id(self))}>"
+        return f"<{self.torch_name.removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
 
 class Gather(Function):
@@ -675,12 +680,14 @@ def _write(input, first, second, value, recorded, items):
         _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
         input._version_counter.value += 1
         return
+    torch_name = "torch::autograd::CopySlices" if _view_made_by(items, target.shape) else "IndexPutBackward0"
     if not isinstance(value, Tensor):
-        result = _saving(CopySlices.apply(input, first=first, second=second, fill=value), items)
+        result = _saving(CopySlices.apply(input, first=first, second=second, fill=value, torch_name=torch_name),
+                         items)
     else:
         if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
             value = value.to(input.dtype)
-        result = _saving(CopySlices.apply(input, value, first=first, second=second), items)
+        result = _saving(CopySlices.apply(input, value, first=first, second=second, torch_name=torch_name), items)
     assign(input, result, overlap_ok=True)
 
 
