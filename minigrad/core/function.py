@@ -62,6 +62,9 @@ class Function:
     composite = None
     _composite_inputs = None
     released = False         # True once torch would have freed this node (views.rebase_view_base)
+    # True where torch's formula uses ``self`` as it is, not cast to the result's dtype (mul's
+    # ``grad * self``): an in-place write of a wider result keeps self's dtype (_output_written_as)
+    uses_self_uncast = False
     _graph_mode = False      # True while backward runs on Tensors (create_graph=True)
     # torch's result is a new tensor in its default, row-major layout (reductions, cat, softmax,
     # advanced indexing), where NumPy may hand back a transposed or Fortran-ordered array: set
@@ -331,15 +334,18 @@ class Function:
 
     def _output_written_as(self, output_nr, target):
         """Output ``output_nr`` was written into ``target``, of a narrower dtype (an in-place op with
-        type promotion, ``x16.mul_(y64)``): the gradient that reaches it has target's dtype, and where
-        this node saved target cast to the wider one it keeps target's own values instead, as torch
-        saves ``self`` itself: the other factor's gradient, ``grad * self``, is then computed in
-        target's dtype, as torch's (it is about to be overwritten: a copy)."""
+        type promotion, ``x16.mul_(y64)``): the gradient that reaches it has target's dtype.  Where
+        torch's formula uses ``self`` uncast (``uses_self_uncast``) and this node saved target cast
+        to the wider dtype, it keeps target's own values instead, as torch saves ``self`` itself:
+        the other factor's gradient, ``grad * self``, is then computed in target's dtype, as torch's
+        (target is about to be overwritten: a copy)."""
         dtype = target.array.dtype
         meta = list(self.output_meta)
         shape, _, module = meta[output_nr]
         meta[output_nr] = (shape, dtype, module)
         self.output_meta = tuple(meta)
+        if not self.uses_self_uncast:
+            return
         cast = next((saved_array for _, _, saved_array, whose, _ in self._saved_versions
                      if not isinstance(whose, int) and whose() is target and saved_array.dtype != dtype), None)
         if cast is not None:

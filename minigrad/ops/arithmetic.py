@@ -98,6 +98,7 @@ def _float_and_number(input, other):
 
 class Mul(Function):
     differentiable_backward = True
+    uses_self_uncast = True      # torch's other-gradient is grad * self, self as it is
 
     def forward(self, a, b):
         # d(ab)/da = b and d(ab)/db = a: keep a factor only if the other one needs a gradient,

@@ -90,6 +90,7 @@ def test_remainder_in_place_passes_gradients_like_torch():
 PROMOTING_WRITES = {
     "mul_": lambda target, other: target.mul_(other),
     "/=": lambda target, other: target.__itruediv__(other),
+    "pow_": lambda target, other: target.abs_().pow_(other / 4),   # its formula promotes self (seed 100197)
     "copy_ broadcast": lambda target, other: target.copy_(other.sum(0)),
     "add_ broadcast": lambda target, other: target.add_(other[:1]),
 }
