@@ -319,6 +319,22 @@ def test_an_input_no_gradient_needs_is_not_saved_as_torch():
     assert run(minigrad) == run(torch)
 
 
+@pytest.mark.parametrize("input_shape", [(2,), (3, 2), (2, 3, 2)])
+def test_linear_saves_only_what_the_gradients_asked_for_need_as_torch(input_shape):
+    """fuzz seeds 158937, 174681: torch's mm saves the input for the weight's gradient only, the
+    weight for the input's only: a write to the one no gradient needs leaves backward working."""
+    def run(lib, needs_input):
+        x = lib.ones(input_shape, dtype=lib.float64, requires_grad=needs_input)
+        weight = lib.tensor([[0.5, -2.0], [1.5, 3.0]], dtype=lib.float64, requires_grad=not needs_input)
+        inputs = [x * 1, weight * 1]
+        result = lib.nn.functional.linear(*inputs)
+        inputs[0 if needs_input else 1].mul_(2)     # the side whose gradient is asked for: not saved
+        result.sum().backward()
+        return (x if needs_input else weight).grad.tolist()
+    for needs_input in (True, False):
+        assert run(minigrad, needs_input) == run(torch, needs_input)
+
+
 # inputs torch's node saves though minigrad's formula does not read them (the gradient is zeros,
 # or other arrays stand for them): a write to one stops backward all the same, before the formula
 def _written_after(op, *inputs):
