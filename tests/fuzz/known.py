@@ -82,6 +82,13 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     return _torch_integer_tensor_requires_grad(program)
 
 
+def torch_asserts_on_a_bool_base_power(program, mismatch):
+    """torch's backward of ``bool_number ** tensor`` (``False ** x``) dies on an internal assert in
+    Scalar::log ("unknown ivalue tag 4"), where minigrad gives the exponent its gradient."""
+    return mismatch.kind in ("error-only-torch", "error-message") and \
+        'Scalar.cpp":42' in mismatch.detail and "unknown ivalue tag 4" in mismatch.detail
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
     Known("a convolution with 0 input channels gives 0 output channels",
@@ -105,6 +112,11 @@ KNOWN_TORCH_BUGS = [
           "bug to PyTorch' (the same as index_fill's, which raises at once); minigrad's integer tensor needs "
           "no gradient, and v gets none through it",
           torch_lets_an_integer_tensor_require_grad, "https://github.com/pytorch/pytorch/issues/78443"),
+    Known("the gradient of a bool number ** a tensor is an internal assert",
+          "torch 2.13's pow_backward_exponent takes log of the bool base Scalar without promoting it: "
+          "'false INTERNAL ASSERT FAILED at c10/core/Scalar.cpp:42 ... unknown ivalue tag 4' (fixed upstream "
+          "by pytorch#182564, after 2.13); minigrad promotes the base as torch's tensor overload does",
+          torch_asserts_on_a_bool_base_power, "https://github.com/pytorch/pytorch/issues/182283"),
 ]
 
 # Open minigrad mismatch classes: found by the 100,000-program run and not fixed yet on

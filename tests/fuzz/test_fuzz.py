@@ -85,3 +85,10 @@ def test_an_integer_tensor_torch_lets_require_grad_is_its_bug_and_nothing_else()
     floats = program_of("x = lib.tensor([1.0, 2.0, 3.0])", "y = x.sum()")
     assert not torch_lets_an_integer_tensor_require_grad(floats, Mismatch("requires_grad", "reduce:sum",
                                                                           "y: False vs torch True"))
+
+
+def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads_gradient():
+    powered = program_of("x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)", "y = False ** x",
+                         loss="loss = y.sum()", leaves=["x"])
+    mismatch = check(powered)[0]      # torch 2.13 asserts in backward; minigrad's gradient is its float base's
+    assert mismatch.kind == "error-only-torch" and known(powered, mismatch).link.endswith("/182283")
