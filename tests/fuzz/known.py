@@ -72,12 +72,14 @@ TAINT_ERRORS = ("isDifferentiableType", "Autograd not support dtype", "A view wa
 def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     """torch gave an integer (or bool) tensor a history, and the mismatch follows from it: a
     ``requires_grad`` True where minigrad's is False (the tensor itself, or what torch computed
-    from it), or an error only torch raises on such a tensor later (its internal assert in backward,
-    its refusal of an op's history for the dtype, its view check on the history it gave the tensor)."""
+    from it), or an error torch raises on such a tensor later (its internal assert in backward,
+    its refusal of an op's history for the dtype, its view check on the history it gave the tensor),
+    where minigrad raises none or another."""
     if mismatch.kind == "requires_grad":
         if not mismatch.detail.endswith(": False vs torch True"):
             return False
-    elif mismatch.kind != "error-only-torch" or not any(text in mismatch.detail for text in TAINT_ERRORS):
+    elif mismatch.kind not in ("error-only-torch", "error-message") or \
+            not any(text in mismatch.detail.split(" vs torch ")[-1] for text in TAINT_ERRORS):
         return False
     return _torch_integer_tensor_requires_grad(program)
 
