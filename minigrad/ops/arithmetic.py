@@ -628,7 +628,8 @@ def fill_(input, value):
                                f"{value.array.ndim} dimensions.")
         if value.requires_grad:
             return copy_(input, value, _torch_name="FillBackward3")   # differentiable in value
-        return write(input, value.array, torch_name="FillBackward3", overlap_ok=True)
+        # (torch's Tensor overload refuses an expanded target, its number overload does not)
+        return write(input, value.array, torch_name="FillBackward3")
     return write(input, value, torch_name="FillBackward2", overlap_ok=True)
 
 

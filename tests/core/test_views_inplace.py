@@ -522,6 +522,9 @@ EXPANDED_WRITES = {
     "exp_": lambda lib, e: e.exp_(), "clamp_": lambda lib, e: e.clamp_(0, 1),
     "copy_": lambda lib, e: e.copy_(lib.ones(3, 2)), "uniform_": lambda lib, e: e.uniform_(),
     "setitem_column": lambda lib, e: e.__setitem__((slice(None), 1), 5.0),
+    # fill_ with a tensor (and x[...] = number, which is that) refuses; with a number it writes
+    "fill_tensor": lambda lib, e: e.fill_(lib.tensor(7.0)),
+    "setitem_all": lambda lib, e: e.__setitem__(Ellipsis, 5.0),
     # torch writes these through to the expanded tensor's memory
     "fill_": lambda lib, e: e.fill_(7.0), "zero_": lambda lib, e: e.zero_(),
     "setitem_row": lambda lib, e: e.__setitem__(0, 5.0),
