@@ -61,6 +61,10 @@ class Function:
     # (such a node keeps its input arrays, ``_composite_inputs``, until it is released)
     composite = None
     _composite_inputs = None
+    released = False         # True once torch would have freed this node (views.rebase_view_base)
+    # True where torch's formula uses ``self`` as it is, not cast to the result's dtype (mul's
+    # ``grad * self``): an in-place write of a wider result keeps self's dtype (_output_written_as)
+    uses_self_uncast = False
     _graph_mode = False      # True while backward runs on Tensors (create_graph=True)
     # torch's result is a new tensor in its default, row-major layout (reductions, cat, softmax,
     # advanced indexing), where NumPy may hand back a transposed or Fortran-ordered array: set
@@ -151,6 +155,9 @@ class Function:
         description = f"[{Tensor._wrap(array)._type_description()}]"
         if isinstance(whose, int):       # an output of this node
             maker, output_nr = self, whose
+        elif isinstance(whose, _ViewNodeRef):    # an output written into a view: the view's node (or, gone, this)
+            maker = whose()
+            maker, output_nr = (self if maker is None or maker.released else maker), 0
         else:                            # an input: whatever made it, as of now (in-place ops change it)
             tensor = whose()
             maker, output_nr = (tensor.grad_fn, tensor._output_nr) if tensor is not None else (None, 0)
@@ -328,25 +335,51 @@ class Function:
             else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
 
-    def _output_written_as(self, output_nr, dtype):
-        """Output ``output_nr`` was written into a tensor of ``dtype`` (an in-place op with type
-        promotion): the gradient that reaches it has that dtype."""
+    def _output_written_as(self, output_nr, target):
+        """Output ``output_nr`` was written into ``target``, of a narrower dtype (an in-place op with
+        type promotion, ``x16.mul_(y64)``): the gradient that reaches it has target's dtype.  Where
+        torch's formula uses ``self`` uncast (``uses_self_uncast``) and this node saved target cast
+        to the wider dtype, it keeps target's own values instead, as torch saves ``self`` itself:
+        the other factor's gradient, ``grad * self``, is then computed in target's dtype, as torch's
+        (target is about to be overwritten: a copy)."""
+        dtype = target.array.dtype
         meta = list(self.output_meta)
         shape, _, module = meta[output_nr]
         meta[output_nr] = (shape, dtype, module)
         self.output_meta = tuple(meta)
+        if not self.uses_self_uncast:
+            return
+        cast = next((saved_array for _, _, saved_array, whose, _ in self._saved_versions
+                     if not isinstance(whose, int) and whose() is target and saved_array.dtype != dtype), None)
+        if cast is not None:
+            own = target.array.copy()
+            self._saved = tuple(own if saved is cast else saved for saved in self._saved)
+            self._saved_versions = tuple(
+                (counter, version, own if saved_array is cast else saved_array, whose, slot)
+                for counter, version, saved_array, whose, slot in self._saved_versions)
 
     def _saved_output_written(self, array, target):
-        """An in-place op wrote its output ``array`` into ``target``: where this node saved
-        that output (``x.exp_()`` saves the result) it saved ``target``, as it is now, so
-        writing ``target`` again stops backward, as in torch."""
+        """An in-place op wrote its output ``array`` into ``target`` (and ``target`` took its new
+        history): where this node saved that output (``x.exp_()`` saves the result) it saved
+        ``target``, as it is now, so writing ``target`` again stops backward, as in torch.  A view
+        written in place has a node of its own now (torch's regenerated ``AsStrided``), which
+        torch's error names, held weakly (``_ViewNodeRef``)."""
         if not self._saved or not any(saved is array for saved in self._saved):
             return
         self._saved = tuple(target.array if saved is array else saved for saved in self._saved)
+        maker = target.grad_fn
+        view_node = None if maker is self else _ViewNodeRef(maker)
         self._saved_versions = tuple(
-            (target._version_counter, target._version_counter.value, target.array, whose, slot)
+            (target._version_counter, target._version_counter.value, target.array,
+             whose if view_node is None else view_node, slot)
             if saved_array is array else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
+
+
+class _ViewNodeRef(weakref.ref):
+    """A weak reference to the node of a view an in-place op wrote (see ``_saved_output_written``)."""
+
+    __slots__ = ()
 
 
 class AccumulateGrad(Function):

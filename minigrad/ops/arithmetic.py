@@ -15,7 +15,7 @@ from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import scalar_as
 from .tensor_namespace import astype, zeros
-from .inplace import assign, check_in_place, check_in_place_result, write
+from .inplace import assign, check_in_place, check_in_place_result, in_place, write
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -99,6 +99,7 @@ def _float_and_number(input, other):
 
 class Mul(Function):
     differentiable_backward = True
+    uses_self_uncast = True      # torch's other-gradient is grad * self, self as it is
 
     def forward(self, a, b):
         # d(ab)/da = b and d(ab)/db = a: keep a factor only if the other one needs a gradient,
@@ -611,7 +612,7 @@ def add_(input, other, *, alpha=1):
 
 
 def sub_(input, other, *, alpha=1):
-    check_in_place(input, other)
+    check_in_place(input, other, op_check=lambda: _check_no_bool_subtraction(input, other))
     return assign(input, sub(input, other, alpha=alpha))
 
 
@@ -631,7 +632,7 @@ def pow_(input, exponent):
 
 
 def neg_(input):
-    return assign(input, neg(input))
+    return in_place(neg, input)
 
 
 def floor_divide_(input, other):
@@ -658,12 +659,12 @@ def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyB
         src = Tensor._wrap(array_module(input.array).asarray(src).astype(input.array.dtype))
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    # torch's copy_ records no write into integers (its other in-place ops ask the inputs only)
+    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc")
     shape = broadcast_shapes(input.array.shape, src.array.shape)
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
-    # torch's copy_ records no write into integers (its other in-place ops ask the inputs only)
-    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc")
     result = CopyInto.apply(input, src.to(input.device), torch_name=_torch_name)
     return assign(input, result)
 
@@ -688,7 +689,8 @@ class CopyInto(Function):
     def backward(self, grad_output):
         xp = array_module(grad_output)
         grad_target = xp.zeros_like(grad_output) if self.needs_input_grad[0] else None
-        return grad_target, astype(sum_to(grad_output, self.src_shape), self.src_dtype)
+        # torch's CopyBackwards casts to src's dtype, and the engine then sums over the broadcast dims
+        return grad_target, sum_to(astype(grad_output, self.src_dtype), self.src_shape)
 
 
 def zero_(input):
@@ -703,7 +705,8 @@ def fill_(input, value):
                                f"{value.array.ndim} dimensions.")
         if value.requires_grad:
             return copy_(input, value, _torch_name="FillBackward3")   # differentiable in value
-        return write(input, value.array, torch_name="FillBackward3", overlap_ok=True)
+        # (torch's Tensor overload refuses an expanded target, its number overload does not)
+        return write(input, value.array, torch_name="FillBackward3")
     return write(input, value, torch_name="FillBackward2", overlap_ok=True)
 
 

@@ -31,7 +31,7 @@ from .broadcast import broadcast_shapes, sum_to
 from .conversion import number_as, scalar_as
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
                         result_shape)
-from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap
+from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
 from .views import NO_GRAD_VIEW, refused_write
 
@@ -100,12 +100,17 @@ class Index(Function):
 
 
 class CopySlices(Function):
-    """``target[key] = value`` in place: the written region takes its gradient from ``value``."""
+    """``target[key] = value`` in place: the written region takes its gradient from ``value``.
+
+    torch's node is ``CopySlices`` where it writes into a view of the target the key's slices,
+    ints and Nones make, ``IndexPutBackward0`` where its ``index_put_`` writes the target itself
+    (``torch_name``)."""
 
     differentiable_backward = True
 
-    def forward(self, target, value=None, first=None, second=None, fill=None):
-        self.first, self.second = first, second
+    def forward(self, target, value=None, first=None, second=None, fill=None,
+                torch_name="torch::autograd::CopySlices"):
+        self.first, self.second, self.torch_name = first, second, torch_name
         self.value_shape = None if value is None else value.shape
         if self.needs_input_grad[0]:     # the old values were overwritten: no gradient there
             kept = array_module(target).ones(target.shape, bool)
@@ -128,10 +133,10 @@ class CopySlices(Function):
         return grad_target, grad_value
 
     def name(self):
-        return "torch::autograd::CopySlices"
+        return self.torch_name
 
     def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
-        return f"<CopySlices object at {hex(id(self))}>"
+        return f"<{self.torch_name.removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
 
 class Gather(Function):
@@ -675,12 +680,14 @@ def _write(input, first, second, value, recorded, items):
         _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
         input._version_counter.value += 1
         return
+    torch_name = "torch::autograd::CopySlices" if _view_made_by(items, target.shape) else "IndexPutBackward0"
     if not isinstance(value, Tensor):
-        result = _saving(CopySlices.apply(input, first=first, second=second, fill=value), items)
+        result = _saving(CopySlices.apply(input, first=first, second=second, fill=value, torch_name=torch_name),
+                         items)
     else:
         if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
             value = value.to(input.dtype)
-        result = _saving(CopySlices.apply(input, value, first=first, second=second), items)
+        result = _saving(CopySlices.apply(input, value, first=first, second=second, torch_name=torch_name), items)
     assign(input, result, overlap_ok=True)
 
 
@@ -880,11 +887,11 @@ def scatter_add(input, dim, index, src):
 
 
 def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
-    return assign(input, scatter(input, dim, index, src, value=value, reduce=reduce))
+    return in_place(scatter, input, dim, index, src, value=value, reduce=reduce)
 
 
 def scatter_add_(input, dim, index, src):
-    return assign(input, scatter_add(input, dim, index, src))
+    return in_place(scatter_add, input, dim, index, src)
 
 
 def _vector_index(input, dim, index, what):
@@ -933,7 +940,7 @@ def index_fill(input, dim, index, value):
 
 
 def index_fill_(input, dim, index, value):
-    return assign(input, index_fill(input, dim, index, value))
+    return in_place(index_fill, input, dim, index, value)
 
 
 # ---- masks and conditions -------------------------------------------------------------

@@ -18,7 +18,8 @@ from ..core.device import array_module
 from ..core.dtypes import _category, scalar_type_name
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
-from .views import check_view_write, rebase_view_base, refresh_views, view_base
+from .conversion import scalar_as
+from .views import check_view_write, has_history, rebase_view_base, refresh_views, view_base
 
 PARTIAL_OVERLAP_MESSAGE = (
     "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
@@ -29,8 +30,8 @@ OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-
 
 def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
     """torch's checks before an in-place write, in its order: autograd's first (in a recorded
-    graph: no output of ``split``/``unbind`` or view made in no_grad mode, no view of a leaf
-    that requires grad, no such leaf), then
+    graph: no output of ``split``/``unbind`` or view made in no_grad mode, no view that requires
+    grad of a leaf, no leaf that requires grad), then
     the kernel's: no element stored twice (an ``expand`` view; only fills may write those,
     ``overlap_ok``)."""
     if is_grad_enabled():
@@ -38,36 +39,63 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
         if found is not None:
             # a restricted view first (before its stale history is asked for, which would raise)
             check_view_write(target, found[0], inputs_require_grad)
-            if found[0].requires_grad and found[0].grad_fn is None:
+        # torch's is_leaf reads the node as it is (before requires_grad below makes a stale view's):
+        # a view made stale by its base's new history, whose own was never asked for, is a leaf there
+        leaf = not has_history(target)
+        if target.requires_grad:
+            if found is not None and found[0].grad_fn is None:
                 raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
-        if target.requires_grad and target.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+            if leaf:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if not overlap_ok and has_internal_overlap(target.array):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 
-def check_in_place(target, *inputs, inputs_require_grad=None):
+def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None):
     """The checks before an in-place op that reads ``inputs``, before it computes (so that they
-    come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then no
-    input sharing part of the target's memory (``b.add_(b[0])``, ``b.add_(b.t())``: the result
-    would depend on the order of the writes; reading exactly the target, ``b.add_(b)``, is fine).
+    come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then the op's
+    own check of its arguments (``op_check``, torch's meta function: ``sub_`` refuses bools), then the
+    kernel's: no input sharing part of the target's memory (``partially_overlap``).
     ``inputs_require_grad``: whether the write is recorded, where the op says (else: does an input
     need a gradient)."""
     if inputs_require_grad is None:
         inputs_require_grad = any(getattr(input, "_requires_grad", False) for input in inputs)
     check_inplace_allowed(target, inputs_require_grad=inputs_require_grad)
+    if op_check is not None:
+        op_check()
     written = target.array
     for input in inputs:
-        if not hasattr(input, "array") or input.array is written:
-            continue
-        read = input.array
-        if not array_module(written).may_share_memory(written, read):
-            continue
-        if (read.shape == written.shape and read.strides == written.strides
-                and _address(read) == _address(written)):
-            continue
-        raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)
+        if hasattr(input, "array") and input.array is not written and partially_overlap(written, input.array):
+            raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)
+
+
+def partially_overlap(written, read):
+    """torch's ``get_overlap_status(...) == Partial``: both arrays dense (a permutation of a gapless
+    layout: else torch cannot tell, and lets the op run) and sharing memory, but not as the same
+    elements in the same layout (same first and last byte, same strides): ``b.add_(b[0])``,
+    ``b.add_(b.t())``, ``b.view(1, 4).add_(b)`` are refused; ``b[:, :2].add_(b[:, 1:])`` is not."""
+    if not array_module(written).may_share_memory(written, read):
+        return False
+    if not (_dense(written) and _dense(read)):
+        return False
+    same_extent = _address(read) == _address(written) and read.nbytes == written.nbytes
+    return not (same_extent and _element_strides(read) == _element_strides(written))
+
+
+def _dense(array):
+    """torch's ``is_non_overlapping_and_dense``: the dims longer than 1, in order of stride, step by
+    the product of the sizes before them (from 1)."""
+    expected = 1
+    for step, size in sorted((step, size) for step, size in zip(_element_strides(array), array.shape) if size > 1):
+        if step != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _element_strides(array):
+    return tuple(step // array.itemsize for step in array.strides)
 
 
 def _address(array):
@@ -104,6 +132,13 @@ def check_in_place_result(target, other):
         check_result_fits(target, shape, numpy.dtype(dtypes.result_type(target, other)))
 
 
+def in_place(op, target, *args, **kwargs):
+    """``target.op_(*args)``: torch's checks first (autograd's, then the kernel's), then ``op``
+    computes and ``target`` takes the result (``exp_``, ``neg_``)."""
+    check_in_place(target)
+    return assign(target, op(target, *args, **kwargs))
+
+
 def assign(target, result, overlap_ok=False):
     """Make ``target`` hold ``result``'s values and history; return ``target``."""
     check_inplace_allowed(target, overlap_ok)
@@ -114,12 +149,11 @@ def assign(target, result, overlap_ok=False):
         # torch's in-place op computes in the promoted dtype and writes self's: its node (Div for
         # ``x32 /= y64``, no ToCopy) has an output of self's dtype, and the engine casts the
         # gradient that reaches it to that dtype
-        result.grad_fn._output_written_as(result._output_nr, target.array.dtype)
+        result.grad_fn._output_written_as(result._output_nr, target)
     if result.array is not target.array:
         target.array[...] = result.array
     target._version_counter.value += 1
     if result.grad_fn is not None:
-        result.grad_fn._saved_output_written(result.array, target)
         target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
         found = view_base(target)
@@ -127,6 +161,8 @@ def assign(target, result, overlap_ok=False):
             refresh_views(target)              # the views of target now show the new values
         elif target.requires_grad or found[0].requires_grad:
             rebase_view_base(target, *found)   # the write changed the view's base (and its views) too
+    if result.grad_fn is not None:
+        result.grad_fn._saved_output_written(result.array, target)
     return target
 
 
@@ -150,9 +186,13 @@ class Overwrite(Function):
 def write(target, array, torch_name="FillBackward0", overlap_ok=False):
     """Overwrite ``target``'s values with no history (``fill_``, ``uniform_``, ``zero_``).
 
+    ``array``: the new values, or one number for every element, converted as torch's kernel
+    converts it (after autograd's checks: ``int_tensor.fill_(inf)`` is an overflow error).
     ``overlap_ok``: one value for every element (``fill_``), so an expanded target is fine.
     """
     check_inplace_allowed(target, overlap_ok)
+    if isinstance(array, numbers.Number):
+        array = scalar_as(array, target.array.dtype)
     if is_grad_enabled() and (target.requires_grad or _base_requires_grad(target)):
         # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
         return assign(target, Overwrite.apply(target, values=array, torch_name=torch_name), overlap_ok)

@@ -118,7 +118,9 @@ class Mean(Function):
 def _running(accumulate, x, axis, dtype):
     """A cumulative sum or product as torch's CPU kernels: float32 accumulated in float64 and
     half precision in float32, each running value rounded to the result dtype (no overflow of the
-    running total where the result itself fits)."""
+    running total where the result itself fits).  A 0-d ``x`` is its own running value."""
+    if x.ndim == 0:
+        return _running(accumulate, x.reshape(1), 0, dtype).reshape(())
     xp = array_module(x)
     result_dtype = xp.dtype(dtype) if dtype is not None else x.dtype
     if result_dtype.kind == "f" and result_dtype.itemsize < 8:
@@ -138,6 +140,8 @@ class Cumsum(Function):
 
     def backward(self, grad_output):
         # each input element feeds every later output: the gradient is a reversed cumsum
+        if grad_output.ndim == 0:
+            return astype(grad_output, self.input_dtype)
         xp = array_module(grad_output)
         grad = xp.flip(xp.cumsum(xp.flip(grad_output, self.axis), axis=self.axis), self.axis)
         return astype(grad, self.input_dtype)
@@ -177,8 +181,6 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
         dtype = dtypes.to_numpy_dtype(dtype)
     elif input.array.dtype.kind in "biu":
         dtype = _INT64
-    if input.array.ndim == 0:
-        return Cumsum.apply(input.reshape(1), axis=0, dtype=dtype).reshape(())
     return Cumsum.apply(input, axis=axis, dtype=dtype)
 
 
@@ -209,7 +211,7 @@ class Cumprod(Function):
         (create_graph=True): every derivative of it is exact where ``x`` has zeros."""
         if self.dtype is not None:
             x = x.to(dtypes.from_numpy_dtype(self.dtype))
-        rows = x.movedim(self.axis, 0).unbind(0)
+        rows = x.movedim(self.axis, 0).unbind(0) if x.dim() else ()
         if not rows:
             return x * 1
         products = [rows[0]]
@@ -219,6 +221,8 @@ class Cumprod(Function):
 
     def backward(self, grad_output):
         x, output = self.saved_tensors
+        if x.ndim == 0:
+            return grad_output.astype(x.dtype, copy=False)
         xp = array_module(x)
         values, grad, output = (xp.moveaxis(a, self.axis, -1) for a in (x, grad_output, output))  # along the last axis
         values = values.astype(grad.dtype, copy=False)
@@ -250,8 +254,6 @@ def cumprod(input, dim, *, dtype=None):
         dtype = dtypes.to_numpy_dtype(dtype)
     elif input.array.dtype.kind in "biu":
         dtype = _INT64
-    if input.array.ndim == 0:
-        return Cumprod.apply(input.reshape(1), axis=0, dtype=dtype).reshape(())
     return Cumprod.apply(input, axis=axis, dtype=dtype)
 
 

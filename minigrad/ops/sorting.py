@@ -73,10 +73,21 @@ def _scatter_along(grad_output, indices, axis, shape):
 class _SelectAlong(Function):
     """Values picked along ``axis`` by int64 ``indices``; the gradient goes back to them.
 
-    Backward: ``grad_output`` scattered (added) at the indices, which stay constant.
+    Backward: ``grad_output`` scattered (added) at the indices, which stay constant.  A 0-d
+    input is one element along its dim 0, and the op's results are 0-d (one node, as torch's).
     """
 
     differentiable_backward = True
+    zero_dim = False
+
+    def forward(self, x, axis, **options):
+        if x.ndim:
+            return self.select(x, axis, **options)
+        self.zero_dim = True
+        values, indices = self.select(x.reshape(1), 0, **options)
+        values, indices = values.reshape(()), indices.reshape(())
+        self.save_for_backward(indices)       # the output itself, for the version check
+        return values, indices
 
     def finish(self, x, indices, keepdim=True):
         indices = indices.astype(_INT64, copy=False)
@@ -88,6 +99,8 @@ class _SelectAlong(Function):
         return values, indices
 
     def backward(self, grad_output, grad_indices):
+        if self.zero_dim:                   # its one element is its only value
+            return grad_output
         (indices,) = self.saved_tensors
         indices = indices.array if isinstance(indices, Tensor) else indices   # constant positions
         if not self.keepdim:
@@ -104,13 +117,13 @@ def _sort_positions(x, axis, descending, stable):
 
 
 class Sort(_SelectAlong):
-    def forward(self, x, axis, descending, stable):
+    def select(self, x, axis, descending, stable):
         self.axis = axis
         return self.finish(x, _sort_positions(x, axis, descending, stable))
 
 
 class Topk(_SelectAlong):
-    def forward(self, x, k, axis, largest):
+    def select(self, x, axis, k, largest):
         self.axis = axis
         order = _argsort(x, axis, descending=largest)
         chosen = array_module(x).take(order, range(k), axis=axis)
@@ -123,7 +136,7 @@ class Kthvalue(_SelectAlong):
     def name(self):
         return self.torch_name
 
-    def forward(self, x, position, axis, keepdim, torch_name, nan_propagates=False):
+    def select(self, x, axis, position, keepdim, torch_name, nan_propagates=False):
         self.axis, self.torch_name = axis, torch_name
         xp = array_module(x)
         order = _argsort(x, axis, descending=False)
@@ -183,11 +196,8 @@ def _int_arg(value, name, argument):
 
 
 def _along(function, input, dim, **options):
-    """Run ``function`` along ``dim``; a 0-d tensor is treated as one element along dim 0."""
+    """Run ``function`` along ``dim`` (of a 0-d tensor: along its one element)."""
     axis = _check_dim(_int_arg(dim, function.__name__.lower(), "dim"), input.array.ndim)
-    if input.array.ndim == 0:
-        values, indices = function.apply(input.reshape(1), axis=0, **options)
-        return values.reshape(()), indices.reshape(())
     return function.apply(input, axis=axis, **options)
 
 

@@ -18,7 +18,7 @@ from ..core.function import Function
 from ..core.device import array_module, zero_where
 from ..core.type_errors import describe_type
 from . import special
-from .inplace import assign
+from .inplace import in_place
 from .tensor_namespace import astype
 
 
@@ -600,71 +600,71 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 # ---- in-place forms ----------------------------------------------------------------------------
 def exp_(input):
-    return assign(input, exp(input))
+    return in_place(exp, input)
 
 
 def tanh_(input):
-    return assign(input, tanh(input))
+    return in_place(tanh, input)
 
 
 def sigmoid_(input):
-    return assign(input, sigmoid(input))
+    return in_place(sigmoid, input)
 
 
 def relu_(input):
-    return assign(input, relu(input))
+    return in_place(relu, input)
 
 
 def sqrt_(input):
-    return assign(input, sqrt(input))
+    return in_place(sqrt, input)
 
 
 def abs_(input):
-    return assign(input, abs(input))
+    return in_place(abs, input)
 
 
 def log_(input):
-    return assign(input, log(input))
+    return in_place(log, input)
 
 
 def trunc_(input):
-    return assign(input, trunc(input))
+    return in_place(trunc, input)
 
 
 def frac_(input):
-    return assign(input, frac(input))
+    return in_place(frac, input)
 
 
 def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):
-    return assign(input, nan_to_num(input, nan, posinf, neginf))
+    return in_place(nan_to_num, input, nan, posinf, neginf)
 
 
 def floor_(input):
-    return assign(input, floor(input))
+    return in_place(floor, input)
 
 
 def ceil_(input):
-    return assign(input, ceil(input))
+    return in_place(ceil, input)
 
 
 def round_(input, decimals=0):
-    return assign(input, round(input, decimals=decimals))
+    return in_place(round, input, decimals=decimals)
 
 
 def sign_(input):
-    return assign(input, sign(input))
+    return in_place(sign, input)
 
 
 def reciprocal_(input):
-    return assign(input, reciprocal(input))
+    return in_place(reciprocal, input)
 
 
 def sin_(input):
-    return assign(input, sin(input))
+    return in_place(sin, input)
 
 
 def cos_(input):
-    return assign(input, cos(input))
+    return in_place(cos, input)
 
 
 absolute = abs

@@ -25,6 +25,7 @@ adds a weak reference to the view to the base's list of views.
 """
 from __future__ import annotations
 
+import sys
 import weakref
 
 import numpy
@@ -129,8 +130,9 @@ def refused_write(restriction, written_itself, has_history=True):
     return f"{header} {NO_GRAD_MESSAGE if restriction is NO_GRAD_VIEW else MULTI_OUTPUT_MESSAGE}"
 
 
-def _has_history(view):
-    """Whether ``view`` has a node, read from its slot (a stale view's ``grad_fn`` would be made anew)."""
+def has_history(view):
+    """Whether ``view`` has a node, read from its slot (a stale view's ``grad_fn`` would be made anew),
+    as torch's C++ reads it (``is_leaf``, ``grad_fn_``), which regenerates nothing."""
     return Tensor.grad_fn.__get__(view) is not None
 
 
@@ -189,7 +191,7 @@ def check_view_write(view, base, inputs_require_grad=False):
     restriction = view.__dict__.get("_restriction")
     if restriction is not None and is_grad_enabled() and (
             inputs_require_grad or view._requires_grad or base._requires_grad):
-        raise RuntimeError(refused_write(restriction, written_itself=True, has_history=_has_history(view)))
+        raise RuntimeError(refused_write(restriction, written_itself=True, has_history=has_history(view)))
 
 
 def rebase_view_base(view, base, specs):
@@ -197,9 +199,22 @@ def rebase_view_base(view, base, specs):
     written = WriteThroughView.apply(base, view, specs=specs)
     if written.grad_fn is None:
         return
+    _release_replaced_node(view.grad_fn)
     base._set_history(written.grad_fn)
     view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
     refresh_views(base, written=view)
+
+
+def _release_replaced_node(write):
+    """The view's node before the in-place op ``write`` (its input 0) lives on in torch only where
+    another op read the view (``CopySlices`` keeps the write, not the view's old node): where no
+    other node refers to it, mark it gone, for the saved-tensor error that names it (``released``).
+    CPython's reference count tells: only ``write``'s edge, this function's name and getrefcount's
+    argument hold it then."""
+    edge = write.next_edges[0] if write.next_edges else None
+    previous = edge[0] if edge is not None else None
+    if previous is not None and sys.getrefcount(previous) <= 3:
+        previous.released = True
 
 
 def refresh_views(base, written=None):
@@ -228,7 +243,7 @@ def _regenerate(view):
     """
     restriction = view.__dict__.get("_restriction")
     if restriction is not None:
-        raise RuntimeError(refused_write(restriction, written_itself=False, has_history=_has_history(view)))
+        raise RuntimeError(refused_write(restriction, written_itself=False, has_history=has_history(view)))
     view.__class__ = Tensor          # its attributes are plain slots again from here
     base, specs = view_base(view)
     with enable_grad():              # the history is needed even when read under no_grad

@@ -236,12 +236,19 @@ WRITES_OF_SAVED_TENSORS = {
     # an in-place op that saves its output saves the written tensor: writing it again is refused
     "exp_ then relu_": lambda x: x.clone().exp_().relu_(),
     "sigmoid_ twice": lambda x: x.clone().sigmoid_().sigmoid_(),
+    # of a view: torch names the view's node then, its regenerated AsStrided, while an op that
+    # read the view holds it (fuzz seed 105411), else (gone) the op's own
+    "exp_ of a view then relu_": lambda x: x.clone()[1:].exp_().relu_(),
+    "exp_ of a view, read, then relu_": lambda x: _read_between(x.clone()[1:]),
+    "sigmoid_ of a view, then of its base": lambda x: _written_twice(x.clone()),
     "pow_ into a float32 tensor, then mul_": lambda x: x.float().pow_(x).mul_(2),
     # ``x.mul_(x)`` saves a copy of x as ``self`` but x itself as ``other``, which the write changes
     "mul_ by itself": lambda x: _itself(x, "mul_"),
     "pow_ by itself": lambda x: _itself(x, "pow_"),
     # cumprod and prod save their result too
     "cumprod then log_": lambda x: x.cumprod(0).log_(),
+    # a 0-d cumprod saves the 0-d tensor itself (fuzz seed 100214: a write through x[None] names it)
+    "cumprod of a 0-d tensor written through a view": lambda x: _cumprod_of_written(x[0] * 1),
     "prod over a dim of a 0-d tensor, then written": lambda x: x.prod().prod(0).mul_(2),
     # an int tensor cast for ``int * float`` is saved as itself: writing it stops backward
     "int factor written": lambda x: _int_factor_written(x),
@@ -258,6 +265,24 @@ def _int_factor_written(x):
     product = factor * x
     factor.add_(1)
     return product
+
+
+def _cumprod_of_written(element):
+    product = element.cumprod(-1)
+    element[None] = 2.0
+    KEPT.append(element)
+    return product
+
+
+def _read_between(view):
+    view.exp_()
+    KEPT.append(view * 2)
+    return view.relu_()
+
+
+def _written_twice(base):
+    base[1:].sigmoid_()
+    return base.mul_(2)
 
 
 def _floor_divided(x):
@@ -292,6 +317,22 @@ def test_an_input_no_gradient_needs_is_not_saved_as_torch():
         y.sum().backward()
         return x.grad.tolist()
     assert run(minigrad) == run(torch)
+
+
+@pytest.mark.parametrize("input_shape", [(2,), (3, 2), (2, 3, 2)])
+def test_linear_saves_only_what_the_gradients_asked_for_need_as_torch(input_shape):
+    """fuzz seeds 158937, 174681: torch's mm saves the input for the weight's gradient only, the
+    weight for the input's only: a write to the one no gradient needs leaves backward working."""
+    def run(lib, needs_input):
+        x = lib.ones(input_shape, dtype=lib.float64, requires_grad=needs_input)
+        weight = lib.tensor([[0.5, -2.0], [1.5, 3.0]], dtype=lib.float64, requires_grad=not needs_input)
+        inputs = [x * 1, weight * 1]
+        result = lib.nn.functional.linear(*inputs)
+        inputs[0 if needs_input else 1].mul_(2)     # the side whose gradient is asked for: not saved
+        result.sum().backward()
+        return (x if needs_input else weight).grad.tolist()
+    for needs_input in (True, False):
+        assert run(minigrad, needs_input) == run(torch, needs_input)
 
 
 # inputs torch's node saves though minigrad's formula does not read them (the gradient is zeros,
@@ -481,6 +522,9 @@ EXPANDED_WRITES = {
     "exp_": lambda lib, e: e.exp_(), "clamp_": lambda lib, e: e.clamp_(0, 1),
     "copy_": lambda lib, e: e.copy_(lib.ones(3, 2)), "uniform_": lambda lib, e: e.uniform_(),
     "setitem_column": lambda lib, e: e.__setitem__((slice(None), 1), 5.0),
+    # fill_ with a tensor (and x[...] = number, which is that) refuses; with a number it writes
+    "fill_tensor": lambda lib, e: e.fill_(lib.tensor(7.0)),
+    "setitem_all": lambda lib, e: e.__setitem__(Ellipsis, 5.0),
     # torch writes these through to the expanded tensor's memory
     "fill_": lambda lib, e: e.fill_(7.0), "zero_": lambda lib, e: e.zero_(),
     "setitem_row": lambda lib, e: e.__setitem__(0, 5.0),
@@ -601,6 +645,10 @@ OVERLAPPING_READS = {
     "addcmul_": lambda lib, b: b.addcmul_(b[1], b[2]),
     "lerp_": lambda lib, b: b.lerp_(b.t(), 0.5),
     "remainder_": lambda lib, b: b.remainder_(b[2] + 0).add_(b.t()),
+    "add_same_memory_other_strides": lambda lib, b: b.view(1, 9).add_(b.view(9)),
+    # torch tells only for dense layouts: a strided read it lets through, so its shape error shows
+    "mul_strided_column": lambda lib, b: b[:, :2].mul_(b[:, 2]),
+    "add_strided_columns": lambda lib, b: b[:, :2].add_(b[:, 1:]),
     # reading exactly what is written, or a disjoint part, is fine
     "add_self": lambda lib, b: b.add_(b),
     "add_same_memory_other_tensor": lambda lib, b: b.add_(b.view(9).view(3, 3)),
@@ -622,6 +670,39 @@ def test_inplace_op_reading_part_of_its_target_matches_torch(write):
 
 
 # ---- regeneration is lazy, as torch's ------------------------------------------------------
+STALE_VIEW_WRITES = {
+    "neg_": lambda lib, row: row.neg_(),
+    "sigmoid_": lambda lib, row: row.sigmoid_(),
+    "relu inplace": lambda lib, row: lib.nn.functional.relu6(row, inplace=True),
+    "mul_": lambda lib, row: row.mul_(2),
+    "*=": lambda lib, row: row.__imul__(2),
+    "setitem": lambda lib, row: row.__setitem__(Ellipsis, 2.0),
+    "fill_": lambda lib, row: row.fill_(2.0),
+    "scatter_": lambda lib, row: row.scatter_(0, lib.tensor([0]), 2.0),
+}
+
+
+@pytest.mark.parametrize("asked", [False, True])
+@pytest.mark.parametrize("write", STALE_VIEW_WRITES)
+def test_a_view_whose_base_took_a_history_later_is_a_leaf_until_its_own_is_asked_as_torch(write, asked):
+    """fuzz seeds 104535, 106474: torch's in-place check reads the view's node as it is, not made anew:
+    a view taken before its base (a leaf needing no gradient) was written with a value that needs
+    one is a leaf that requires grad, refused, until something asks for its history."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        base = lib.zeros(2, 3)
+        row = base[1]
+        base[0] += lib.ones(3, requires_grad=True)
+        if asked:
+            row.grad_fn
+        try:
+            STALE_VIEW_WRITES[write](lib, row)
+            outcomes.append(("ok", row.grad_fn.name()))
+        except RuntimeError as error:
+            outcomes.append(str(error))
+    assert outcomes[1] == outcomes[0]
+
+
 def test_views_are_regenerated_only_when_used(monkeypatch):
     from minigrad.ops import views
     made = []

@@ -45,22 +45,32 @@ def torch_drops_the_output_channels(program, mismatch):
             and mine[:channel] + mine[channel + 1:] == theirs[:channel] + theirs[channel + 1:])
 
 
-def _convolves_no_channels(program):
-    """Does the program convolve with a weight of 0 input channels?  (Its statements rerun in torch.)"""
+def _torch_run(program):
+    """Rerun ``program`` in torch, statement by statement: ``(statement, namespace)`` before each one
+    and ``(None, namespace)`` after the last (stopping at a statement that raises)."""
     import warnings
+
     import torch
+
     from programs import namespace
     ns = namespace(torch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for statement in program.statements:
-            convolution = re.search(r"F\.conv\dd\(\w+, (\w+)", statement.source)
-            if convolution and convolution.group(1) in ns and ns[convolution.group(1)].shape[1] == 0:
-                return True
+            yield statement, ns
             try:
                 exec(statement.source, ns)
             except Exception:
-                return False
+                return
+        yield None, ns
+
+
+def _convolves_no_channels(program):
+    """Does the program convolve with a weight of 0 input channels?"""
+    for statement, ns in _torch_run(program):
+        convolution = statement and re.search(r"F\.conv\dd\(\w+, (\w+)", statement.source)
+        if convolution and convolution.group(1) in ns and ns[convolution.group(1)].shape[1] == 0:
+            return True
     return False
 
 
@@ -95,6 +105,41 @@ def torch_fmod_gives_nan(program, mismatch):
         re.search(r"%|\bfmod\b|\bremainder\b", statement.source) for statement in program.statements)
 
 
+def _torch_integer_tensor_requires_grad(program):
+    """Whether torch, running ``program``, ever holds an integer or bool tensor that requires grad."""
+    import torch
+    return any(isinstance(value, torch.Tensor) and value.requires_grad
+               and not (value.is_floating_point() or value.is_complex())
+               for _, ns in _torch_run(program) for value in ns.values())
+
+
+TAINT_ERRORS = ("isDifferentiableType", "Autograd not support dtype", "A view was created in no_grad mode")
+
+
+def torch_lets_an_integer_tensor_require_grad(program, mismatch):
+    """torch gave an integer (or bool) tensor a history, and the mismatch follows from it: a
+    ``requires_grad`` True where minigrad's is False (the tensor itself, or what torch computed
+    from it), or an error torch raises on such a tensor later (its internal assert in backward,
+    its refusal of an op's history for the dtype, its view check on the history it gave the tensor),
+    where minigrad raises none or another."""
+    if mismatch.kind == "requires_grad":
+        if not mismatch.detail.endswith(": False vs torch True"):
+            return False
+    elif mismatch.kind not in ("error-only-torch", "error-message") or \
+            not any(text in mismatch.detail.split(" vs torch ")[-1] for text in TAINT_ERRORS):
+        return False
+    return _torch_integer_tensor_requires_grad(program)
+
+
+def torch_asserts_on_a_bool_base_power(program, mismatch):
+    """torch's backward of ``bool_number ** tensor`` (``False ** x``) dies on an internal assert in
+    Scalar::log ("unknown ivalue tag 4"), where minigrad gives the exponent its gradient."""
+    return mismatch.kind in ("error-only-torch", "error-message") and \
+        'Scalar.cpp":42' in mismatch.detail and "unknown ivalue tag 4" in mismatch.detail
+
+
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
     Known("a convolution with 0 input channels gives 0 output channels",
@@ -118,17 +163,23 @@ KNOWN_TORCH_BUGS = [
           "repeated; on .contiguous() it is right. minigrad gives the right median. (The link is the "
           "same bug for discontiguous inputs on CUDA, fixed there; this CPU stride-0 case is unreported)",
           torch_reads_an_expanded_dim_wrong, "https://github.com/pytorch/pytorch/issues/46814"),
-    Known("an integer tensor written from one that requires grad joins the graph",
-          "x[i] = v with x an integer tensor and v a float tensor requiring grad makes x require grad "
-          "(CopySlices), which torch forbids everywhere else ('only Tensors of floating point dtype can "
-          "require gradients'); the next op on x raises 'Autograd not support dtype: Int'. minigrad "
-          "keeps x out of the graph",
-          lambda program, mismatch: mismatch.kind == "error-only-torch"
-          and "Autograd not support dtype" in mismatch.detail, "https://github.com/pytorch/pytorch/issues/37680"),
     Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",
           lambda program, mismatch: False, "https://github.com/pytorch/pytorch/issues/138425"),
+    Known("an integer tensor written with a value that requires grad requires grad",
+          "torch records x[mask] = v, x.fill_(v), x.masked_fill_(m, v) into an integer or bool x when v "
+          "requires grad: x takes the write's node and requires_grad=True, which torch's own rule forbids "
+          "('Only Tensors of floating point and complex dtype can require gradients'), and backward through "
+          "it dies on 'isDifferentiableType(grad.scalar_type()) INTERNAL ASSERT FAILED ... please report a "
+          "bug to PyTorch' (the same as index_fill's, which raises at once); minigrad's integer tensor needs "
+          "no gradient, and v gets none through it",
+          torch_lets_an_integer_tensor_require_grad, "https://github.com/pytorch/pytorch/issues/78443"),
+    Known("the gradient of a bool number ** a tensor is an internal assert",
+          "torch 2.13's pow_backward_exponent takes log of the bool base Scalar without promoting it: "
+          "'false INTERNAL ASSERT FAILED at c10/core/Scalar.cpp:42 ... unknown ivalue tag 4' (fixed upstream "
+          "by pytorch#182564, after 2.13); minigrad promotes the base as torch's tensor overload does",
+          torch_asserts_on_a_bool_base_power, "https://github.com/pytorch/pytorch/issues/182283"),
 ]
 
 # Open minigrad mismatch classes: found by the 100,000-program run and not fixed yet on

@@ -15,8 +15,8 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from differential import check, execute, compare  # noqa: E402
-from known import KNOWN_TORCH_BUGS, known  # noqa: E402
+from differential import Mismatch, check, execute, compare  # noqa: E402
+from known import KNOWN_TORCH_BUGS, known, torch_lets_an_integer_tensor_require_grad  # noqa: E402
 from programs import Program, Statement, generate  # noqa: E402
 
 EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_EXAMPLES", 12000))
@@ -75,3 +75,20 @@ def test_a_wrong_gradient_and_a_missing_error_are_reported(monkeypatch):
 
 def test_the_same_seed_gives_the_same_program():
     assert generate(12345).source() == generate(12345).source()
+
+
+def test_an_integer_tensor_torch_lets_require_grad_is_its_bug_and_nothing_else():
+    written = program_of("x = lib.tensor([1, 2, 3])", "v = lib.tensor([0.5], requires_grad=True)",
+                         "y = x.masked_fill_(lib.tensor([True, False, True]), v[0])")
+    mismatch = check(written)[0]   # torch's x (y) requires grad; minigrad's needs no gradient
+    assert mismatch.kind == "requires_grad" and known(written, mismatch).name.startswith("an integer tensor")
+    floats = program_of("x = lib.tensor([1.0, 2.0, 3.0])", "y = x.sum()")
+    assert not torch_lets_an_integer_tensor_require_grad(floats, Mismatch("requires_grad", "reduce:sum",
+                                                                          "y: False vs torch True"))
+
+
+def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads_gradient():
+    powered = program_of("x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)", "y = False ** x",
+                         loss="loss = y.sum()", leaves=["x"])
+    mismatch = check(powered)[0]      # torch 2.13 asserts in backward; minigrad's gradient is its float base's
+    assert mismatch.kind == "error-only-torch" and known(powered, mismatch).link.endswith("/182283")

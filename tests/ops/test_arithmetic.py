@@ -272,6 +272,24 @@ def test_fill_and_zero_in_place():
     assert x._version == 2
 
 
+@pytest.mark.parametrize("dtype, value", [("uint8", -2), ("uint8", -256), ("uint8", -2.5), ("int8", 200),
+                                          ("int32", -float("inf")), ("int32", float("nan")), ("int64", 2.9),
+                                          ("float32", 1e300), ("float16", 1e300), ("float16", float("inf")),
+                                          ("bool", -200)])
+def test_fill_converts_its_number_as_torch(dtype, value):
+    """torch's fill_ casts the number as C does (a negative int wraps into uint8) and refuses one out
+    of the type's range, after autograd's checks (a leaf that requires grad is refused first)."""
+    def filled(lib):
+        x = lib.zeros(2, dtype=getattr(lib, dtype))
+        try:
+            return x.fill_(value).tolist(), x._version
+        except RuntimeError as error:
+            return str(error), x.tolist(), x._version
+    assert filled(minigrad) == filled(torch)
+    if dtype.startswith("float"):
+        assert_raises_like_torch(lambda lib: lib.zeros(2, dtype=getattr(lib, dtype), requires_grad=True).fill_(value))
+
+
 # ---- dtype promotion ----------------------------------------------------------------------
 PROMOTION_CASES = {
     "float32_tensor*2.5": lambda lib: lib.ones(2) * 2.5,
@@ -371,6 +389,16 @@ def test_bool_subtraction_and_negation_raise_as_torch():
 
 def test_integer_to_negative_power_raises_as_torch():
     assert_raises_like_torch(lambda lib: lib.tensor([1, 2]) ** -1)
+
+
+def test_power_zero_passes_a_zero_gradient_even_for_a_nan_one_as_torch():
+    """fuzz seed 142138: torch's pow_backward gives zeros for an exponent of 0, not grad * 0."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([3e38, -0.5, 0.0], requires_grad=True)
+        (x ** 0 * lib.tensor([float("nan"), float("inf"), 1.0])).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[1] == grads[0]
 
 
 # ---- hypothesis: any broadcastable pair behaves as in torch -----------------------------------

@@ -142,6 +142,18 @@ CASES = {
     "add_": (lambda L, a: a.clone().add_(1), (3,)),
     "sub_tensor_": (lambda L, a, b: a.clone().sub_(b), (3,), (3,)),
     "setitem": (lambda L, a, b: (lambda c: (c.__setitem__(0, b[0]), c)[1])(a.clone()), (3,), (3,)),
+    # of a 0-d tensor: the op's own node, not a view of a 1-element one (fuzz seeds 100214, 135954)
+    "sort_0d": (lambda L, a: L.sort(a.sum(), -1).values, (3,)),
+    "topk_0d": (lambda L, a: L.topk(a.sum(), 1).values, (3,)),
+    "kthvalue_0d": (lambda L, a: L.kthvalue(a.sum(), 1).values, (3,)),
+    "cumprod_0d": (lambda L, a: L.cumprod(a.sum(), 0), (3,)),
+    "cumsum_0d": (lambda L, a: L.cumsum(a.sum(), 0), (3,)),
+    # an advanced key's index_put_ writes the tensor itself (IndexPut), or the view its slices make
+    "setitem_mask": (lambda L, a, b: (lambda c: (c.__setitem__(c > 0, b[0]), c)[1])(a.clone()), (3,), (3,)),
+    "setitem_index": (lambda L, a, b: (lambda c: (c.__setitem__((..., L.tensor([0, 2])), b[:2]), c)[1])(a.clone()),
+                      (3,), (3,)),
+    "setitem_slice_index": (lambda L, a, b: (lambda c: (c.__setitem__((slice(1, 3), L.tensor([0])), b[0]), c)[1])(
+        a.clone()), (3, 2), (3,)),
     "softplus": (lambda L, a: F(L).softplus(a), (3,)),
     "leaky_relu": (lambda L, a: F(L).leaky_relu(a), (3,)),
     "conv1d": (lambda L, x, w, b: F(L).conv1d(x,w,b), (1,2,5), (3,2,2), (3,)),

@@ -87,6 +87,32 @@ def test_remainder_in_place_passes_gradients_like_torch():
     assert grads[1] == grads[0]
 
 
+PROMOTING_WRITES = {
+    "mul_": lambda target, other: target.mul_(other),
+    "/=": lambda target, other: target.__itruediv__(other),
+    "pow_": lambda target, other: target.abs_().pow_(other / 4),   # its formula promotes self (seed 100197)
+    "copy_ broadcast": lambda target, other: target.copy_(other.sum(0)),
+    "add_ broadcast": lambda target, other: target.add_(other[:1]),
+}
+OTHER, LEAF = numpy.random.default_rng(0).normal(0, 3, (2, 6, 4)).round(4).tolist()
+
+
+@pytest.mark.parametrize("write", PROMOTING_WRITES)
+def test_an_in_place_write_of_a_wider_dtype_passes_gradients_in_torchs_dtypes(write):
+    """fuzz seeds 139968, 119151: ``x16.mul_(y64)`` gives y the gradient torch computes, ``grad * x``
+    in float16 (the target's dtype, which its gradient has, and x as torch saves it) then cast;
+    copy_ casts to the source's dtype before it sums the broadcast dims; a float16 sum is rounded once."""
+    grads = []
+    for lib in (torch, minigrad):
+        other = lib.tensor(OTHER, dtype=lib.float64, requires_grad=True)
+        leaf = lib.tensor(LEAF, dtype=lib.float16, requires_grad=True)
+        target = leaf * 1
+        PROMOTING_WRITES[write](target, other)
+        (target.double() * lib.tensor([0.33, -2.21, 1.07, 5.3], dtype=lib.float64)).sum().backward()
+        grads.append((target.tolist(), leaf.grad.tolist(), other.grad.tolist()))
+    assert grads[1] == grads[0]
+
+
 ORDER_CASES = [
     # (setup, statement): autograd's leaf checks come before the kernel's shape, overlap and dtype checks
     ("t = lib.tensor([[1.0, 2.0]], dtype=lib.float16, requires_grad=True); o = lib.ones(3, 3)", "t += o"),
@@ -96,6 +122,9 @@ ORDER_CASES = [
     ("t = lib.tensor([40.0, 115.0], requires_grad=True); o = lib.tensor(2.5)", "t ^= o"),
     ("t = lib.tensor([1.0, 2.0]).expand(2, 2); o = lib.ones(3)", "t.mul_(o)"),
     ("t = lib.tensor([1, 2]); o = lib.ones(3)", "t.clamp_(o)"),
+    ("t = lib.ones(2, requires_grad=True); o = lib.ones(3)", "t.copy_(o)"),
+    ("t = lib.ones(3, 2)[:, 0].requires_grad_(); o = lib.ones(3, 3)", "t.copy_(o)"),   # a view that requires grad
+    ("t = lib.tensor([True]); o = t[0]", "t.sub_(o)"),     # sub_'s own check, then the overlap
 ]
 
 

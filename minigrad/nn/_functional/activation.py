@@ -17,7 +17,7 @@ from ...core.function import Function
 from ...core.device import array_module, zero_where
 from ...ops import softmax as softmax_ops, special, unary
 from ...ops.conversion import scalar_as
-from ...ops.inplace import assign
+from ...ops.inplace import assign, check_in_place
 from ...ops.tensor_namespace import astype
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
@@ -351,7 +351,10 @@ def _check_floating(node, input):
 
 
 def _apply(node, input, inplace, **params):
-    """Run ``node``; with torch's ``inplace=True`` the input takes the result's values and history."""
+    """Run ``node``; with torch's ``inplace=True`` the input takes the result's values and history
+    (autograd's checks of the target come first, as torch's)."""
+    if inplace:
+        check_in_place(input)
     _check_floating(node, input)
     result = node.apply(input, **params)
     return assign(input, result) if inplace else result

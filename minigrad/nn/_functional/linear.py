@@ -27,8 +27,10 @@ class Linear(Function):
                                      "ViewBackward0" if self.has_bias else "UnsafeViewBackward0")
 
     def forward(self, x, weight, *bias):
-        self.input_ndim, self.has_bias = x.ndim, bool(bias)
-        self.save_for_backward(x, weight)
+        self.input_ndim, self.input_shape, self.has_bias = x.ndim, x.shape, bool(bias)
+        # as torch's mm: the input only for the weight's gradient, the weight only for the input's
+        needs_x, needs_weight = self.needs_input_grad[:2]
+        self.save_for_backward(x if needs_weight else None, weight if needs_x else None)
         # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
         out_features, in_features = weight.shape
         output = threads.matmul(as_rows(x), weight.T).reshape(x.shape[:-1] + (out_features,))
@@ -40,7 +42,7 @@ class Linear(Function):
         x, weight = self.saved_tensors
         grad_weight = grad_bias = None
         rows = as_rows(grad_output)             # every leading dim is a batch dim
-        grad_x = threads.matmul(rows, weight).reshape(x.shape) if self.needs_input_grad[0] else None
+        grad_x = threads.matmul(rows, weight).reshape(self.input_shape) if self.needs_input_grad[0] else None
         if self.needs_input_grad[1]:
             grad_weight = threads.matmul(rows.T, as_rows(x))
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
