@@ -8,7 +8,8 @@ on a 2-core machine with a CPU-bound process beside it, ``transformer_reverse.py
 took 19-30 s with NumPy's default threads and 2-3 s with one.  So ``import
 minigrad`` sets NumPy's BLAS to one thread, unless the user has chosen already,
 and splits only the large products over two cores (``matmul`` below: two
-halves on two threads, each with the one-thread BLAS):
+halves on two threads, each with the one-thread BLAS), and the time loops of a
+large batch of sequences (``in_two_parts``):
 
 * ``MINIGRAD_NUM_THREADS=n`` in the environment: minigrad sets ``n`` threads;
 * ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` set: the
@@ -109,6 +110,7 @@ def _blas_library_paths():
 # by the one-thread BLAS (NumPy lets go of the GIL inside BLAS, so both run at once).  Unlike
 # BLAS's own threads the helper never spins: it sleeps until it is handed half a product, so on a
 # busy machine it costs nothing while idle.  Used while minigrad picks the threads (see above).
+SPLIT_WORK = 2 ** 22         # multiply-adds a step from which a batch is split in two parts (measured)
 LARGE_PRODUCT = 2 ** 23      # multiply-adds from which the split pays for waking the helper (measured)
 _two_cores = False           # True while minigrad picks the threads on a machine with 2+ cores
 _helper = None               # the helper, started on the first large product (and in a forked child)
@@ -160,6 +162,30 @@ def matmul(a, b, out=None):
     _helper.both_halves(lambda: numpy.matmul(a[top], b, out=out[top]),
                         lambda: numpy.matmul(a[bottom], b, out=out[bottom]))
     return out
+
+
+def in_two_parts(run, rows, work_per_row):
+    """``run(0, rows, matmul)``; or, for a large enough ``work_per_row * rows`` (multiply-adds)
+    on two cores, ``run(0, half, ...)`` here and ``run(half, rows, ...)`` on the helper at once.
+
+    For work whose rows are independent, as a recurrent layer's sequences are: each part runs
+    its whole time loop with no waiting on the other, and NumPy lets go of the GIL inside its
+    array loops, so the two parts' arrays are computed on two cores.  A part's products use
+    NumPy's one-thread BLAS (``matmul`` is ``numpy.matmul`` then), the unsplit run this module's
+    ``matmul``.  The helper computes under the caller's floating-point error settings (NumPy
+    keeps them per thread).
+    """
+    if not _two_cores or rows < 2 or work_per_row * rows < SPLIT_WORK:
+        return run(0, rows, matmul)
+    global _helper
+    if _helper is None:
+        _helper = _Helper()
+    half, settings = rows // 2, numpy.geterr()
+
+    def there():
+        with numpy.errstate(**settings):
+            run(half, rows, numpy.matmul)
+    _helper.both_halves(lambda: run(0, half, numpy.matmul), there)
 
 
 def _forget_helper():

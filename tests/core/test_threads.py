@@ -125,6 +125,44 @@ def test_recurrent_layers_and_linear_with_every_product_split_match_torch(monkey
         numpy.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode, bidirectional, proj_size, lengths", [
+    ("LSTM", False, 0, None), ("LSTM", True, 0, None), ("LSTM", True, 0, [6, 6, 4, 3, 1]),
+    ("LSTM", False, 3, [5, 2, 2, 1, 1]), ("GRU", True, 0, None), ("GRU", False, 0, [6, 5, 3, 3, 2]),
+    ("RNN", True, 0, [6, 6, 4, 3, 1])], ids=str)
+def test_a_recurrent_batch_run_in_two_parts_matches_torch(monkeypatch, mode, bidirectional, proj_size, lengths):
+    """The fused layers' sequences split in two parts (threads.in_two_parts): an odd batch (parts of
+    2 and 3 sequences), and packed sequences that end while the other part runs on."""
+    monkeypatch.setattr(minigrad.threads, "_two_cores", True)
+    monkeypatch.setattr(minigrad.threads, "SPLIT_WORK", 1)
+    calls = []
+    real = minigrad.threads.in_two_parts
+    monkeypatch.setattr(minigrad.threads, "in_two_parts", lambda *args: calls.append(args[1]) or real(*args))
+    from minigrad.interop import from_torch
+    torch.manual_seed(0)
+    options = dict(num_layers=2, bidirectional=bidirectional, **({"proj_size": proj_size} if proj_size else {}))
+    theirs = getattr(torch.nn, mode)(4, 6, **options).double()
+    ours = getattr(minigrad.nn, mode)(4, 6, **options).double()
+    ours.load_state_dict(from_torch(theirs.state_dict()))
+    x = numpy.random.default_rng(1).standard_normal((6, 5, 4))
+    weights = None
+    results = []
+    for library, model in [(minigrad, ours), (torch, theirs)]:
+        inputs = library.tensor(x, requires_grad=True)
+        packed = inputs if lengths is None else library.nn.utils.rnn.pack_padded_sequence(inputs, lengths)
+        output, state = model(packed)
+        if lengths is not None:
+            output, _ = library.nn.utils.rnn.pad_packed_sequence(output)
+        results_now = [output, *(state if mode == "LSTM" else (state,))]
+        if weights is None:
+            weights = [numpy.random.default_rng(2).standard_normal(tuple(t.shape)) for t in results_now]
+        sum((t * library.tensor(w)).sum() for t, w in zip(results_now, weights)).backward()
+        results.append([t.detach().numpy() for t in results_now] + [inputs.grad.numpy()] +
+                       [p.grad.numpy() for p in model.parameters()])
+    assert calls and set(calls) == {5}                    # forward and backward of every layer, split
+    for mine, reference in zip(*results):
+        numpy.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
 def test_a_forked_child_starts_its_own_helper(monkeypatch):
     monkeypatch.setattr(minigrad.threads, "_two_cores", True)

@@ -60,6 +60,12 @@ class TimeLayout:
             lengths = _lengths(sizes)
             self.last_rows = xp.asarray(numpy.asarray(offsets)[lengths - 1] + numpy.arange(B))
 
+    def part_order(self, first, last):
+        """``order`` for the sequences ``[first, last)`` of the batch alone (``threads.in_two_parts``):
+        ``(row, prev, size)`` of each step that has any of them, ``size`` counted from ``first``."""
+        return [(row + first, prev + first, min(size, last) - first) for row, prev, size in self.order
+                if size > first]
+
     def to_sequence_order(self, array):
         """Apply (or undo: it is its own inverse) ``flip``; identity when there is none."""
         return array if self.flip is None else array[self.flip]
