@@ -26,7 +26,8 @@ def _moments(xp, x, axes, input_dtype):
     is within the rounding of their mean (there ``x - mean`` is that rounding) and in rows
     where an intermediate of the latter could overflow: a delta squared is at most ``4 N var`` and a
     lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are recomputed in
-    torch's order, which decides between a finite result, inf and NaN there.
+    torch's order, which decides between a finite result, inf and NaN there.  The last value
+    returned says whether there was such a row: there the layer's multiply-adds are fused too.
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
@@ -40,12 +41,17 @@ def _moments(xp, x, axes, input_dtype):
         mean, var = mean.copy(), var.copy()
         mean.reshape(-1)[rows], var.reshape(-1)[rows] = welford_mean, welford_var
         centered = x - mean
-    return mean, centered, var
+    return mean, centered, var, bool(x.size and at_risk.any())
 
 
-def _fused_normalized(x, mean, rstd):
-    """``x * rstd + (-rstd * mean)`` with the multiply-add fused, as torch's kernels get x_hat."""
-    return fmadd(x, rstd, -rstd * mean, x.dtype)
+def _plain_madd(a, b, c, dtype):
+    """``a * b + c`` rounded twice, as NumPy computes it: within an ulp of the fused ``fmadd``."""
+    return a * b + c
+
+
+def _normalized(x, mean, rstd, madd):
+    """x_hat as torch's kernels get it, ``x * rstd + (-rstd * mean)``."""
+    return madd(x, rstd, -rstd * mean, x.dtype)
 
 
 class LayerNorm(Function):
@@ -54,8 +60,10 @@ class LayerNorm(Function):
     The input gradient is torch's (``layer_norm_backward_frame``), in its order of operations:
     with ``a = rstd``, ``ds = sum(dy * x * weight)``, ``db = sum(dy * weight)`` over the
     normalised dims and ``N`` their size, ``dx = a * dy * weight + b * x + c``
-    where ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``, its multiply-adds
-    fused as torch's compiled kernel fuses them (``_moments.fmadd``).  It equals
+    where ``b = (db * mean - ds) * a^3 / N`` and ``c = -b * mean - db * a / N``.  torch's compiled
+    kernel fuses its multiply-adds: so does this (``_moments.fmadd``, float32 through float64) where
+    the rounding decides the result (rows ``_moments`` recomputes, and half precision), and elsewhere
+    NumPy's plain ``a * b + c`` is within an ulp at a fraction of the cost.  It equals
     ``a * (g - mean(g) - x_hat * mean(g * x_hat))``, but where the true gradient is below the
     rounding of ``a * dy`` (eps-sized variance) only torch's order gives torch's digits, it is
     exactly 0 for N = 1, and where a row overflowed (rstd 0, ``ds`` inf) it is NaN as torch's.
@@ -72,19 +80,21 @@ class LayerNorm(Function):
         given = (x, *affine)
         if x.dtype.itemsize < 4:     # float16/bfloat16: torch computes in float32, rounds the output
             x, affine = x.astype(xp.float32), [parameter.astype(xp.float32) for parameter in affine]
-        mean, centered, var = _moments(xp, x, axes, self.dtype)
+        mean, centered, var, at_risk = _moments(xp, x, axes, self.dtype)
+        self.fused = at_risk or x.dtype != self.dtype
+        madd = fmadd if self.fused else _plain_madd
         rstd = 1 / xp.sqrt(var + x.dtype.type(eps))
         if x.dtype == self.dtype:
             normalized = centered * rstd
         else:        # torch's float16/bfloat16 kernel
-            normalized = _fused_normalized(x, mean, rstd)
+            normalized = _normalized(x, mean, rstd, madd)
         # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
         # place stops backward); mean and rstd as torch keeps them, in the input's dtype
         kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
         self.save_for_backward(*kept, *given)
-        if has_weight or has_bias:       # fused, as torch
+        if has_weight or has_bias:       # one multiply-add, as torch
             weight = affine[0] if has_weight else x.dtype.type(1)
-            normalized = fmadd(normalized, weight, affine[-1] if has_bias else x.dtype.type(0), x.dtype)
+            normalized = madd(normalized, weight, affine[-1] if has_bias else x.dtype.type(0), x.dtype)
         return normalized.astype(self.dtype, order="C", copy=False)     # in torch's layout
 
     def composite(self, x, *affine):
@@ -103,6 +113,7 @@ class LayerNorm(Function):
         axes = tuple(range(len(self.leading), grad_output.ndim))
         if x.dtype != grad_output.dtype:     # float16/bfloat16 input: torch's backward runs in float32
             grad_output = grad_output.astype(x.dtype)
+        madd = fmadd if self.fused else _plain_madd
         grads = []
         if self.needs_input_grad[0]:
             dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
@@ -113,15 +124,15 @@ class LayerNorm(Function):
             ds = (dy_x * weight[0] if weight else dy_x).reshape(mean.size, length).sum(axis=1).reshape(mean.shape)
             db = (grad_output * weight[0] if weight else grad_output).reshape(mean.size, length).sum(axis=1)
             db = db.reshape(mean.shape)
-            b = fmadd(db, mean, -ds, dtype) * rstd * rstd * rstd * scale
-            c = fmadd(-b, mean, -(db * rstd * scale), dtype)
+            b = madd(db, mean, -ds, dtype) * rstd * rstd * rstd * scale
+            c = madd(-b, mean, -(db * rstd * scale), dtype)
             a_dy = rstd * grad_output
-            grads.append(fmadd(b, x, a_dy * weight[0] if weight else a_dy, dtype) + c)
+            grads.append(madd(b, x, a_dy * weight[0] if weight else a_dy, dtype) + c)
         else:
             grads.append(None)
         if self.has_weight and self.needs_input_grad[1]:
             # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0)
-            grads.append((grad_output * _fused_normalized(x, mean, rstd)).sum(axis=self.leading))
+            grads.append((grad_output * _normalized(x, mean, rstd, madd)).sum(axis=self.leading))
         elif self.has_weight:
             grads.append(None)
         if self.has_bias:
