@@ -164,9 +164,10 @@ def matmul(a, b, out=None):
     return out
 
 
-def in_two_parts(run, rows, work_per_row):
-    """``run(0, rows, matmul)``; or, for a large enough ``work_per_row * rows`` (multiply-adds)
-    on two cores, ``run(0, half, ...)`` here and ``run(half, rows, ...)`` on the helper at once.
+def in_two_parts(run, rows, weight):
+    """``run(0, rows, matmul)``; or, for a large enough step on two cores (``weight.size * rows``
+    multiply-adds, ``weight`` the step's NumPy matrix: CuPy's are left whole), ``run(0, half, ...)``
+    here and ``run(half, rows, ...)`` on the helper at once.
 
     For work whose rows are independent, as a recurrent layer's sequences are: each part runs
     its whole time loop with no waiting on the other, and NumPy lets go of the GIL inside its
@@ -175,7 +176,7 @@ def in_two_parts(run, rows, work_per_row):
     ``matmul``.  The helper computes under the caller's floating-point error settings (NumPy
     keeps them per thread).
     """
-    if not _two_cores or rows < 2 or work_per_row * rows < SPLIT_WORK:
+    if not _two_cores or rows < 2 or type(weight) is not numpy.ndarray or weight.size * rows < SPLIT_WORK:
         return run(0, rows, matmul)
     global _helper
     if _helper is None:

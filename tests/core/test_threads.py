@@ -163,6 +163,20 @@ def test_a_recurrent_batch_run_in_two_parts_matches_torch(monkeypatch, mode, bid
         numpy.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
 
 
+def test_only_numpy_steps_are_run_in_two_parts(monkeypatch):
+    """A step on CuPy arrays runs whole, with the module's matmul (NumPy's would refuse them)."""
+    monkeypatch.setattr(minigrad.threads, "_two_cores", True)
+    monkeypatch.setattr(minigrad.threads, "SPLIT_WORK", 1)
+
+    class DeviceArray:          # not a numpy.ndarray, as a CuPy array is not
+        size = 64
+    parts = []
+    minigrad.threads.in_two_parts(lambda first, last, matmul: parts.append((first, last, matmul)), 8, DeviceArray())
+    assert parts == [(0, 8, minigrad.threads.matmul)]
+    minigrad.threads.in_two_parts(lambda first, last, matmul: parts.append((first, last, matmul)), 8, numpy.ones(64))
+    assert sorted(parts[1:], key=lambda part: part[0]) == [(0, 4, numpy.matmul), (4, 8, numpy.matmul)]
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
 def test_a_forked_child_starts_its_own_helper(monkeypatch):
     monkeypatch.setattr(minigrad.threads, "_two_cores", True)

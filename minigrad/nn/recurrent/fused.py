@@ -233,7 +233,7 @@ class RNNLayer(_RecurrentLayer):
                     xp.tanh(h, out=h)
                 else:
                     xp.maximum(h, 0, out=h)
-        threads.in_two_parts(run, layout.batch, w_hh.size)
+        threads.in_two_parts(run, layout.batch, w_hh)
         output = self._output(layout, hidden)
         self.save_for_backward(x, w_ih, w_hh, output, x_rows, hidden)
         return output, self._final(layout, hidden)
@@ -259,7 +259,7 @@ class RNNLayer(_RecurrentLayer):
                     dz += carried
                     dz *= slope[row:row + size]
                 matmul(dz, w_hh, out=carried)
-        threads.in_two_parts(run, layout.batch, w_hh.size)
+        threads.in_two_parts(run, layout.batch, w_hh)
         grad_x = threads.matmul(grad_pre, w_ih) if self.needs_input_grad[0] else None
         grads = [None if grad_x is None else self._grad_input(layout, grad_x), grad_h,
                  threads.matmul(grad_pre.T, x_rows), threads.matmul(grad_pre.T, hidden[layout.prev_rows])]
@@ -342,7 +342,7 @@ class LSTMLayer(_RecurrentLayer):
                     xp.matmul(gated[here], w_hr.T, out=hidden[now])
                 else:
                     xp.multiply(output_gate, tanh_cell[here], out=hidden[now])          # o * tanh(c)
-        threads.in_two_parts(run, B, w_hh.size)
+        threads.in_two_parts(run, B, w_hh)
         output = self._output(layout, hidden)
         self.save_for_backward(x, w_ih, w_hh, w_hr, output, x_rows, gates, hidden, cell, tanh_cell, gated)
         return output, self._final(layout, hidden), self._final(layout, cell)
@@ -383,7 +383,7 @@ class LSTMLayer(_RecurrentLayer):
                     xp.multiply(dc, factors[1:, here], out=dgates[1:])                   # f, i, g
                     dc *= gates[1, here]                             # dc_{t-1} = dc_t * f
                 matmul(dgates, w_hh_gates, out=per_gate[:, part]).sum(axis=0, out=grad_h[part])
-        threads.in_two_parts(run, B, w_hh.size)
+        threads.in_two_parts(run, B, w_hh)
         grad_x = None
         if self.needs_input_grad[0]:
             grad_x = threads.matmul(grad_gates, _gate_blocks(w_ih, LSTM_ORDER)).sum(axis=0)
@@ -483,7 +483,7 @@ class GRULayer(_RecurrentLayer):
                 xp.subtract(h_prev, new, out=h)                     # h = n + z * (h_prev - n)
                 h *= step[1]
                 h += new
-        threads.in_two_parts(run, layout.batch, w_hh.size)
+        threads.in_two_parts(run, layout.batch, w_hh)
         output = self._output(layout, hidden)
         self.save_for_backward(x, w_ih, w_hh, output, x_rows, gates, recurrent, hidden)
         return output, self._final(layout, hidden)
@@ -523,7 +523,7 @@ class GRULayer(_RecurrentLayer):
                 xp.multiply(d_new, reset[here], out=dgates[2])                         # W_hn h + b_hn
                 matmul(dgates, w_hh_gates, out=per_gate[:, part]).sum(axis=0, out=grad_h[part])
                 grad_h[part] += xp.multiply(dh, update[here], out=carried[part])       # + z * dh
-        threads.in_two_parts(run, B, w_hh.size)
+        threads.in_two_parts(run, B, w_hh)
         grad_input_gates[:2] = grad_hidden_gates[:2]
         grad_x = None
         if self.needs_input_grad[0]:
