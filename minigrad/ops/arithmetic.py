@@ -288,7 +288,7 @@ class Remainder(Function):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
         _check_integer_divisor(a, b)
-        return python_remainder(a, b)
+        return _remainder(a, b)
 
     def backward(self, grad_output):
         if self.overload == "number first":
@@ -352,7 +352,7 @@ class RoundingDiv(Function):
         return tuple(zeros(grad_output, shape, dtype) for shape, dtype in self.inputs_meta)
 
 
-def python_remainder(a, b):
+def _remainder(a, b):
     """``a % b`` as torch computes it: C's ``fmod(a, b)``, plus ``b`` where the two signs differ.
 
     NumPy agrees except at an exact zero, which it signs as ``b``; torch keeps fmod's zero, signed as ``a``
@@ -436,6 +436,14 @@ def was_bool(operand):
     formulas compute with the saved tensor itself, and a bool one refuses ``-`` there
     (``x ** mask`` has no gradient for ``x``: its formula takes ``mask - 1``)."""
     return operand.promoted_from is not None and operand.promoted_from.array.dtype == bool
+
+
+def unpromoted(operand):
+    """The array an operand from ``as_operands`` was cast from, which torch's formulas read as it
+    is (``exponent - 1`` in the exponent's own dtype), or None: not cast, or cast from bool
+    (torch's formulas refuse a bool there, see ``was_bool``)."""
+    source = operand.promoted_from
+    return None if source is None or source.array.dtype == bool else source.array
 
 
 def _as_tensor(operand, dtype, other):
@@ -555,9 +563,7 @@ def pow(input, exponent):
     _check_not_bool(base, "pow")
     if scalar_base:
         return PowScalarBase.apply(base, exponent, bool_exponent=was_bool(exponent), number=input)
-    source = exponent.promoted_from     # (a bool exponent has no gradient formula: bool_exponent)
-    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent),
-                     exponent_source=None if source is None or was_bool(exponent) else source.array)
+    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent), exponent_source=unpromoted(exponent))
 
 
 def neg(input):

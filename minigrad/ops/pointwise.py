@@ -15,7 +15,7 @@ from ..core.device import array_module
 from ..core.type_errors import check_tensor_other
 from ..core.function import Function
 from ..core.tensor import Tensor
-from .arithmetic import BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, was_bool
+from .arithmetic import BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, unpromoted, was_bool
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .tensor_namespace import astype
@@ -297,9 +297,7 @@ def atan2(input, other):
     a, b = _float_operands(input, other, "atan2")
     # the operands torch squares (and negates) in their own dtype, before they meet in the promoted one
     # (a bool operand stays promoted: torch refuses to negate it, bool_first)
-    sources = tuple(None if x.promoted_from is None or x.promoted_from.array.dtype.kind == "b"
-                    else x.promoted_from.array for x in (a, b))
-    return Atan2.apply(a, b, sources=sources, bool_first=was_bool(a))
+    return Atan2.apply(a, b, sources=(unpromoted(a), unpromoted(b)), bool_first=was_bool(a))
 
 
 arctan2 = atan2

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import numbers
 
-import numpy
-
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import _check_dim
 from .reduction import _reduced_axes, _unreduce
-from .tensor_namespace import astype
+from .tensor_namespace import astype, half_in_float32
 
 
 def _peak(x, axes):
@@ -28,12 +26,6 @@ def _peak(x, axes):
         return x.max(axis=axes, keepdims=True)
     shape = tuple(1 if axis in axes else size for axis, size in enumerate(x.shape))
     return array_module(x).zeros(shape, x.dtype)
-
-
-def _wide(x):
-    """Half precision computed in float32 and rounded once at the end, as torch's kernels do
-    (``x`` a float array, or a Tensor in a differentiable backward)."""
-    return astype(x, numpy.float32) if x.dtype.itemsize == 2 else x
 
 
 def _rounded_as(values, x):
@@ -60,7 +52,7 @@ class Softmax(Function):
 
     def forward(self, x, axis):
         xp = array_module(x)
-        wide = _wide(x)
+        wide = half_in_float32(x)
         result = xp.asarray(wide - _peak(wide, axis))   # asarray: 0-d gives a NumPy scalar
         xp.exp(result, out=result)           # in place: a fresh array, and softmax runs often
         total = result.sum(axis=axis, keepdims=True)
@@ -75,7 +67,7 @@ class Softmax(Function):
 
     def backward(self, grad_output):
         (result,) = self.saved_tensors
-        grad, y = _wide(grad_output), _wide(result)
+        grad, y = half_in_float32(grad_output), half_in_float32(result)
         return astype((grad - (grad * y).sum(axis=self.axis, keepdims=True)) * y, result.dtype)
 
 
@@ -91,7 +83,7 @@ class LogSoftmax(Function):
 
     def forward(self, x, axis):
         xp = array_module(x)
-        wide = _wide(x)
+        wide = half_in_float32(x)
         shifted = wide - _peak(wide, axis)
         total = xp.exp(shifted).sum(axis=axis, keepdims=True)
         if _along_last_dim(x, axis):
@@ -105,7 +97,7 @@ class LogSoftmax(Function):
 
     def backward(self, grad_output):
         (result,) = self.saved_tensors
-        grad, y = _wide(grad_output), _wide(result)
+        grad, y = half_in_float32(grad_output), half_in_float32(result)
         return astype(grad - array_module(y).exp(y) * grad.sum(axis=self.axis, keepdims=True), result.dtype)
 
 

@@ -217,6 +217,12 @@ def astype(x, dtype):
     return x.to(dtype if isinstance(dtype, dtypes.dtype) else dtypes.from_numpy_dtype(dtype))
 
 
+def half_in_float32(x):
+    """``x`` in float32 if it is half precision (float16, bfloat16), else as it is: torch's kernels
+    compute half precision in float32 (``x`` an array, or a Tensor in a differentiable backward)."""
+    return astype(x, dtypes.float32.numpy) if x.dtype.itemsize == 2 else x
+
+
 def zeros(like, shape, dtype=None):
     """Zeros of ``shape`` and ``dtype`` (a NumPy dtype; default ``like``'s) on ``like``'s device:
     an array, or for a Tensor ``like`` (create_graph=True) a constant Tensor (no graph, as torch's)."""

@@ -19,7 +19,7 @@ from ..core.device import array_module, zero_where
 from ..core.type_errors import describe_type
 from . import special
 from .inplace import in_place
-from .tensor_namespace import astype
+from .tensor_namespace import astype, half_in_float32
 
 
 def _floating(input, name):
@@ -224,7 +224,7 @@ def sigmoid_array(x):
     """torch's sigmoid of an array (or, in a differentiable backward, a Tensor):
     ``1 / (1 + exp(-x))``, half precision computed in float32."""
     xp = array_module(x)
-    wide = astype(x, dtypes.float32.numpy) if x.dtype.itemsize < 4 else x
+    wide = half_in_float32(x)
     with xp.errstate(over="ignore"):
         return astype(1 / (1 + xp.exp(-wide)), x.dtype)
 

@@ -97,20 +97,42 @@ def torch_fmod_gives_nan(program, mismatch):
     """A value where torch alone has NaNs, in a program that takes a remainder (``%``, ``fmod``,
     ``remainder``): torch's vectorized fmod, and remainder built on it, gives NaN where ``|a / b|``
     overflows (1e308 % 0.5) or ``b`` is subnormal (1.0 % 1e-45); on a tensor too short for its
-    vector loop torch gives the right remainder, as minigrad (and Python's math.fmod) does."""
-    if mismatch.kind != "value" or not mismatch.detail.split(": ", 1)[-1].startswith("NaN positions"):
+    vector loop torch gives the right remainder, as minigrad (and Python's math.fmod) does.  The
+    mismatched value must be a remainder, or computed from one."""
+    name, _, detail = mismatch.detail.partition(": ")
+    if mismatch.kind != "value" or not detail.startswith("NaN positions"):
         return False
-    mine, theirs = mismatch.detail.split(" vs torch ", 1)
+    mine, theirs = detail.split(" vs torch ", 1)
     return theirs.count("nan") > mine.count("nan") and any(
-        re.search(r"%|\bfmod\b|\bremainder\b", statement.source) for statement in program.statements)
+        re.search(r"%|\bfmod\b|\bremainder\b", source) for source in _statements_behind(program, name)[1])
 
 
-def _torch_integer_tensor_requires_grad(program):
-    """Whether torch, running ``program``, ever holds an integer or bool tensor that requires grad."""
+def _statements_behind(program, name):
+    """The variables ``name`` was computed from (itself included) and the statements that wrote them
+    (``v = ...``, ``v %= ...``, ``v[...] = ...``), followed back through every variable they read."""
+    writes = {}
+    for statement in program.statements:
+        target = re.match(r"(\w+)\b[^=]*=", statement.source)
+        if target:
+            writes.setdefault(target.group(1), []).append(statement.source)
+    names, seen, behind = [name], set(), []
+    while names:
+        current = names.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for source in writes.get(current, ()):
+            behind.append(source)
+            names += re.findall(r"\b[xv]\d+\b", source)
+    return seen, behind
+
+
+def _torch_integer_tensors_requiring_grad(program):
+    """The names of the integer or bool tensors that require grad at some point of ``program`` run in torch."""
     import torch
-    return any(isinstance(value, torch.Tensor) and value.requires_grad
-               and not (value.is_floating_point() or value.is_complex())
-               for _, ns in _torch_run(program) for value in ns.values())
+    return {name for _, ns in _torch_run(program) for name, value in ns.items()
+            if isinstance(value, torch.Tensor) and value.requires_grad
+            and not (value.is_floating_point() or value.is_complex())}
 
 
 TAINT_ERRORS = ("isDifferentiableType", "Autograd not support dtype", "A view was created in no_grad mode")
@@ -122,13 +144,13 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     from it), or an error torch raises on such a tensor later (its internal assert in backward,
     its refusal of an op's history for the dtype, its view check on the history it gave the tensor),
     where minigrad raises none or another."""
-    if mismatch.kind == "requires_grad":
-        if not mismatch.detail.endswith(": False vs torch True"):
-            return False
-    elif mismatch.kind not in ("error-only-torch", "error-message") or \
-            not any(text in mismatch.detail.split(" vs torch ")[-1] for text in TAINT_ERRORS):
-        return False
-    return _torch_integer_tensor_requires_grad(program)
+    tainted = _torch_integer_tensors_requiring_grad
+    if mismatch.kind == "requires_grad":      # the tensor itself, or computed from one torch tainted
+        name = mismatch.detail.partition(": ")[0]
+        return mismatch.detail.endswith(": False vs torch True") and \
+            bool(tainted(program) & _statements_behind(program, name)[0])
+    return mismatch.kind in ("error-only-torch", "error-message") and \
+        any(text in mismatch.detail.split(" vs torch ")[-1] for text in TAINT_ERRORS) and bool(tainted(program))
 
 
 def torch_asserts_on_a_bool_base_power(program, mismatch):

@@ -16,7 +16,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
 from differential import Mismatch, check, execute, compare  # noqa: E402
-from known import KNOWN_TORCH_BUGS, known, torch_lets_an_integer_tensor_require_grad  # noqa: E402
+from known import KNOWN_TORCH_BUGS, known, torch_fmod_gives_nan, torch_lets_an_integer_tensor_require_grad  # noqa: E402
 from programs import Program, Statement, generate  # noqa: E402
 
 EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_EXAMPLES", 12000))
@@ -85,6 +85,26 @@ def test_an_integer_tensor_torch_lets_require_grad_is_its_bug_and_nothing_else()
     floats = program_of("x = lib.tensor([1.0, 2.0, 3.0])", "y = x.sum()")
     assert not torch_lets_an_integer_tensor_require_grad(floats, Mismatch("requires_grad", "reduce:sum",
                                                                           "y: False vs torch True"))
+
+
+def test_the_integer_tensor_bug_covers_only_what_is_computed_from_such_a_tensor():
+    program = program_of("x0 = lib.tensor([1, 2, 3])", "x1 = lib.tensor([0.5], requires_grad=True)",
+                         "v2 = x0.masked_fill_(lib.tensor([True, False, True]), x1[0])",
+                         "x3 = lib.tensor([1.0, 2.0])", "v4 = x3.sum()")
+    assert torch_lets_an_integer_tensor_require_grad(program, Mismatch("requires_grad", "inplace:masked_fill_",
+                                                                       "v2: False vs torch True"))
+    # a float result that never met the tainted tensor: a minigrad bug, not torch's
+    assert not torch_lets_an_integer_tensor_require_grad(program, Mismatch("requires_grad", "reduce:sum",
+                                                                           "v4: False vs torch True"))
+
+
+def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
+    program = program_of("x0 = lib.full((8,), 3e38)", "x1 = lib.full((8,), 1e-45)", "v2 = x0 % x1",
+                         "v3 = lib.minimum(v2, x0)", "v4 = x0.log()")
+    nans = "NaN positions: [0. 0.] vs torch [nan nan]"
+    for name in ("v2", "v3"):
+        assert torch_fmod_gives_nan(program, Mismatch("value", "binary:%", f"{name}: {nans}"))
+    assert not torch_fmod_gives_nan(program, Mismatch("value", "unary:log", f"v4: {nans}"))
 
 
 def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads_gradient():

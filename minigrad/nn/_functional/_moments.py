@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy
 
-__all__ = ["row_moments", "fmadd"]
+__all__ = ["row_moments", "fmadd", "unfused_madd", "cancelling"]
 
 _VECTOR_BYTES = 32     # AVX2
 _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade merge
@@ -32,6 +32,18 @@ def fmadd(a, b, c, dtype):
         wide += c
         return wide.astype(numpy.float32)
     return a * b + c
+
+
+def unfused_madd(a, b, c, dtype):
+    """``a * b + c`` rounded twice, as NumPy computes it: within an ulp of ``fmadd``, at a fraction of
+    its cost; the normalizations take ``fmadd`` only where that ulp decides the result."""
+    return a * b + c
+
+
+def cancelling(mean, var, xp):
+    """Where a row's (or channel's) spread is within the rounding of its mean: there ``x - mean``
+    is that rounding, and only torch's exact order of operations gives torch's digits."""
+    return var <= mean * mean * xp.finfo(mean.dtype).eps
 
 
 def _add_moments(m0_add, m1_add, m2_add, m0, m1, m2, dtype):

@@ -18,7 +18,7 @@ from ...core.device import array_module, zero_where
 from ...ops import softmax as softmax_ops, special, unary
 from ...ops.conversion import scalar_as
 from ...ops.inplace import assign, check_in_place
-from ...ops.tensor_namespace import astype
+from ...ops.tensor_namespace import astype, half_in_float32
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
            "elu_", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",
@@ -35,12 +35,6 @@ def _stable_sigmoid(xp, x):
     """``1 / (1 + exp(-x))`` with ``exp`` only of non-positive numbers (no overflow)."""
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1, e) / (1 + e)
-
-
-def _half_in_float32(x):
-    """float16 computed in float32 (and rounded once, where forward and backward cast the result back),
-    as torch's kernels compute it; ``x`` an array, or a Tensor in a differentiable backward."""
-    return astype(x, numpy.float32) if x.dtype.itemsize == 2 else x
 
 
 def _exp(xp, x):
@@ -143,7 +137,7 @@ class Elu(Pointwise):
 
     @staticmethod
     def function(xp, x, alpha, scale, input_scale):
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         # x itself where x <= 0: expm1 keeps a -0.0, as torch's does (minimum(-0.0, 0) may give +0.0)
         negative = alpha * xp.expm1(xp.where(x > 0, 0, x) * input_scale)
         return scale * xp.where(x > 0, x, negative)
@@ -153,7 +147,7 @@ class Elu(Pointwise):
         # torch's elu_backward: its scalar loop tests x <= 0, so NaN takes the positive branch (the
         # gradient passes); its vector loop blends on x > 0, so NaN takes the negative one, NaN
         x_array = x.array if hasattr(x, "array") else x
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         derivative = xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
         return scale * _nan_in_vector_loop(xp, x_array, derivative)
 
@@ -198,13 +192,13 @@ class Silu(Pointwise):
 
     @staticmethod
     def function(xp, x):
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         return x / (1 + _exp(xp, -x))
 
     @staticmethod
     def derivative(xp, x):
-        x = _half_in_float32(x)
-        s = 1 / (1 + _exp(xp, -x))
+        x = half_in_float32(x)
+        s = unary.sigmoid_array(x)
         return s * (1 + x * (1 - s))
 
 
@@ -214,14 +208,14 @@ class Mish(Pointwise):
 
     @staticmethod
     def function(xp, x):
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         return x * xp.tanh(xp.log1p(_exp(xp, x)))
 
     @staticmethod
     def derivative(xp, x):
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         t = xp.tanh(xp.log1p(_exp(xp, x)))
-        return t + x * (1 / (1 + _exp(xp, -x))) * (1 - t * t)
+        return t + x * unary.sigmoid_array(x) * (1 - t * t)
 
 
 class Softplus(Pointwise):
@@ -244,12 +238,12 @@ class LogSigmoid(Pointwise):
 
     @staticmethod
     def function(xp, x):
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
     @staticmethod
     def derivative(xp, x):
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         z = xp.exp(-xp.abs(x))
         return xp.where(x < 0, 1 - z / (1 + z), z / (1 + z))    # torch's log_sigmoid_backward
 
@@ -274,13 +268,13 @@ class Hardswish(Pointwise):
 
     @staticmethod
     def function(xp, x):
-        x = _half_in_float32(x)
+        x = half_in_float32(x)
         return x * xp.clip(x + 3, 0, 6) / 6
 
     @staticmethod
     def derivative(xp, x):
         x_array = x.array if hasattr(x, "array") else x
-        x = _half_in_float32(x)                # torch's float16 backward computes in float32 too
+        x = half_in_float32(x)                # torch's float16 backward computes in float32 too
         return _nan_in_vector_loop(xp, x_array, xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0)))
 
     @staticmethod

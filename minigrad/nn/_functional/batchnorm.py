@@ -7,8 +7,9 @@ from ...core.function import Function
 from ...core.device import array_module
 from ...core.tensor import Tensor
 from ...ops.inplace import write
-from ._moments import fmadd
+from ._moments import cancelling, fmadd, unfused_madd
 from .normalization import check_mixed_dtype
+from ...ops.tensor_namespace import half_in_float32
 
 __all__ = ["batch_norm"]
 
@@ -29,14 +30,16 @@ class BatchNorm(Function):
     constants, so ``grad_x = dy * rstd * weight``; ``grad_weight = dotp * rstd``.
 
     The output is torch's kernel's: ``x * alpha + beta`` with ``alpha = rstd * weight`` and
-    ``beta = bias - mean * alpha``, both multiply-adds fused (so a channel of equal values
-    keeps the rounding of ``beta``, not an exact 0).  float16/bfloat16 run in float32.
+    ``beta = bias - mean * alpha``, both multiply-adds fused (``fused``: where a channel's spread
+    is within the rounding of its mean, whose values then keep the rounding of ``beta``, not an
+    exact 0, and for float16/bfloat16, which run in float32); elsewhere NumPy's unfused
+    ``a * b + c`` is within an ulp.
     """
 
     def name(self):
         return "NativeBatchNormBackward0"
 
-    def forward(self, x, *affine, mean, rstd, eps, training, has_weight, has_bias):
+    def forward(self, x, *affine, mean, rstd, eps, training, has_weight, has_bias, fused):
         self.axes = (0,) + tuple(range(2, x.ndim))
         self.training, self.has_weight, self.has_bias = training, has_weight, has_bias
         shape = _channel_shape(x)
@@ -49,8 +52,9 @@ class BatchNorm(Function):
         weight = affine[0].reshape(shape).astype(opmath, copy=False) if has_weight else None
         alpha = rstd * weight if has_weight else rstd
         bias = affine[-1].reshape(shape).astype(opmath, copy=False) if has_bias else opmath.type(0)
-        beta = fmadd(-mean, alpha, bias, opmath)
-        return fmadd(x, alpha, beta, opmath).astype(self.dtype, copy=False)
+        madd = fmadd if fused else unfused_madd
+        beta = madd(-mean, alpha, bias, opmath)
+        return madd(x, alpha, beta, opmath).astype(self.dtype, copy=False)
 
     def composite(self, x, *affine):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True):
@@ -122,7 +126,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                           eps).to(input.dtype)
     x = input.array
     xp = array_module(x)
-    opmath = x.astype(xp.float32) if x.dtype.itemsize < 4 else x    # torch's float16/bfloat16 kernels
+    opmath = half_in_float32(x)    # torch's float16/bfloat16 kernels
     if training and x.size == 0:
         # an empty batch: an empty output, zero gradients, running stats left as they are (torch)
         mean = var = xp.zeros(x.shape[1], opmath.dtype)
@@ -138,6 +142,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean, rstd = (xp.asarray(stat).astype(x.dtype).astype(opmath.dtype) for stat in (mean, rstd))
     else:
         rstd = 1 / xp.sqrt(var + opmath.dtype.type(eps))
+    mean, var = xp.asarray(mean), xp.asarray(var)
+    fused = opmath is not x or bool(cancelling(mean, var.astype(mean.dtype, copy=False), xp).any())
     affine = [t for t in (weight, bias) if t is not None]
-    return BatchNorm.apply(input, *affine, mean=xp.asarray(mean), rstd=xp.asarray(rstd), eps=eps,
-                           training=training, has_weight=weight is not None, has_bias=bias is not None)
+    return BatchNorm.apply(input, *affine, mean=mean, rstd=xp.asarray(rstd), eps=eps, training=training,
+                           has_weight=weight is not None, has_bias=bias is not None, fused=fused)

@@ -5,7 +5,7 @@ import math
 
 from ...core.function import Function
 from ...core.device import array_module
-from ._moments import fmadd, row_moments
+from ._moments import cancelling, fmadd, row_moments, unfused_madd
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
 
@@ -33,8 +33,8 @@ def _moments(xp, x, axes, input_dtype):
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
-    cancelling = var <= mean * mean * xp.finfo(x.dtype).eps    # x - mean is all rounding there
-    at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling | (length < 32 // input_dtype.itemsize)
+    at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling(mean, var, xp) | \
+        (length < 32 // input_dtype.itemsize)
     if x.size and at_risk.any():
         rows = at_risk.reshape(-1)
         welford_mean, welford_var = row_moments(x.reshape(rows.size, length)[rows], input_dtype)
@@ -42,11 +42,6 @@ def _moments(xp, x, axes, input_dtype):
         mean.reshape(-1)[rows], var.reshape(-1)[rows] = welford_mean, welford_var
         centered = x - mean
     return mean, centered, var, bool(x.size and at_risk.any())
-
-
-def _plain_madd(a, b, c, dtype):
-    """``a * b + c`` rounded twice, as NumPy computes it: within an ulp of the fused ``fmadd``."""
-    return a * b + c
 
 
 def _normalized(x, mean, rstd, madd):
@@ -82,7 +77,7 @@ class LayerNorm(Function):
             x, affine = x.astype(xp.float32), [parameter.astype(xp.float32) for parameter in affine]
         mean, centered, var, at_risk = _moments(xp, x, axes, self.dtype)
         self.fused = at_risk or x.dtype != self.dtype
-        madd = fmadd if self.fused else _plain_madd
+        madd = fmadd if self.fused else unfused_madd
         rstd = 1 / xp.sqrt(var + x.dtype.type(eps))
         if x.dtype == self.dtype:
             normalized = centered * rstd
@@ -113,7 +108,7 @@ class LayerNorm(Function):
         axes = tuple(range(len(self.leading), grad_output.ndim))
         if x.dtype != grad_output.dtype:     # float16/bfloat16 input: torch's backward runs in float32
             grad_output = grad_output.astype(x.dtype)
-        madd = fmadd if self.fused else _plain_madd
+        madd = fmadd if self.fused else unfused_madd
         grads = []
         if self.needs_input_grad[0]:
             dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
