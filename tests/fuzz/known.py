@@ -214,9 +214,18 @@ OPEN = Known("open minigrad mismatch class", "listed in tests/fuzz/open_mismatch
              lambda program, mismatch: mismatch.key in OPEN_MISMATCHES)
 
 
+# Not a bug of either library: differential.py's float64 reference shows that minigrad's float32
+# or float16 result is as close to the exact one as torch's (see differential.rounding_only).
+ROUNDING = Known("float32/float16 rounding only",
+                 "both libraries round at every op, torch's vectorised kernels differently from NumPy's "
+                 "in the last bit, and a later op magnified it; against the same program carried on "
+                 "in float64, minigrad's error is no larger than torch's",
+                 lambda program, mismatch: mismatch.kind == "rounding")
+
+
 def known(program, mismatch):
     """The first known entry that covers this mismatch, or None."""
-    for entry in KNOWN_TORCH_BUGS + [OPEN]:
+    for entry in KNOWN_TORCH_BUGS + [ROUNDING, OPEN]:
         if entry.predicate(program, mismatch):
             return entry
     return None

@@ -10,12 +10,13 @@ import os
 import pathlib
 import sys
 
+import numpy
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from differential import Mismatch, check, execute, compare  # noqa: E402
+from differential import Mismatch, check, compare, execute, float64_reference, in_float64, rounding_only  # noqa: E402
 from known import KNOWN_TORCH_BUGS, known, torch_fmod_gives_nan, torch_lets_an_integer_tensor_require_grad  # noqa: E402
 from programs import Program, Statement, generate  # noqa: E402
 
@@ -112,3 +113,44 @@ def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads
                          loss="loss = y.sum()", leaves=["x"])
     mismatch = check(powered)[0]      # torch 2.13 asserts in backward; minigrad's gradient is its float base's
     assert mismatch.kind == "error-only-torch" and known(powered, mismatch).link.endswith("/182283")
+
+
+def test_a_float32_difference_is_rounding_only_where_torch_is_no_closer_to_float64():
+    import torch
+    # float32: 0.1 * 1e4 rounds to 1000 exactly, so torch's y is 0; in float64 it is 1.49e-5
+    program = program_of("x = lib.tensor([0.1], dtype=lib.float32)", "y = x * 1e4 - 1000.0")
+    theirs = execute(program, torch)
+    reference = float64_reference(program)
+    assert theirs.values["y"][4][0] == 0 and abs(reference.values["y"][4][0] - 1.49e-5) < 1e-7
+    for shift, kind in ((1.49e-5, "rounding"), (-1.49e-5, "value"), (2.0, "value")):
+        mine = execute(program, torch)
+        mine.values["y"][4][0] = shift            # nearer the float64 value than torch / farther
+        assert compare(program, mine, theirs).kind == "value"          # (beyond float32's tolerance)
+        assert compare(program, mine, theirs, reference).kind == kind, shift
+    mismatch = Mismatch("rounding", "binary:-", "y: ...")
+    assert known(program, mismatch).name.startswith("float32/float16 rounding")
+
+
+def test_rounding_never_excuses_nan_infinities_or_integers_torch_gets_right():
+    reference = numpy.array([1.0, 2.0, 3.0])
+    theirs = numpy.array([1.0, 2.0, 3.0], dtype=numpy.float32)
+    for mine in ([1.0, numpy.nan, 3.0], [1.0, numpy.inf, 3.0], [-numpy.inf, 2.0, 3.0]):
+        assert not rounding_only(numpy.array(mine, dtype=numpy.float32), theirs, reference, "float32")
+    ints = numpy.array([933, 1])
+    assert rounding_only(ints, numpy.array([934, 1]), numpy.array([933.0, 1.0]), "int64")
+    assert not rounding_only(ints, numpy.array([934, 1]), numpy.array([934.0, 1.0]), "int64")
+    assert not rounding_only(ints, numpy.array([934, 1]), numpy.array([933.0]), "int64")    # shapes
+
+
+def test_the_float64_reference_rounds_where_the_program_asks_then_carries_on_in_float64():
+    program = program_of("x = lib.tensor([0.1], dtype=lib.float32, requires_grad=True)",
+                         "m = lib.nn.LayerNorm(1, dtype=lib.float16)(x)", "h = x.half()", "f = h.to(lib.float32)",
+                         "d = lib.tensor([0.1], dtype=lib.float64)")
+    sources = [statement.source for statement in in_float64(program).statements]
+    assert sources == ["x = lib.tensor([0.1], dtype=lib.float32).double().requires_grad_()",
+                       "m = lib.nn.LayerNorm(1, dtype=lib.float16).double()(x)", "h = x.half().double()",
+                       "f = h.to(lib.float32).double()", "d = lib.tensor([0.1], dtype=lib.float64)"]
+    outcome = float64_reference(program)
+    assert outcome.error is None and outcome.values["x"][2] == "torch.float64" and outcome.values["x"][3]
+    assert outcome.values["x"][4][0] == numpy.float32(0.1)     # the float32 literal, carried in float64
+    assert outcome.values["h"][4][0] == numpy.float16(0.1)
