@@ -60,7 +60,12 @@ def _positions(shape, specs, xp):
 
 
 class WriteThroughView(Function):
-    """The base after an in-place write through its view: ``base`` with ``view`` in its region."""
+    """The base after an in-place write through its view: ``base`` with ``view`` in its region.
+
+    A view that repeats elements (made by ``expand``) can only be written where the write is
+    empty (torch refuses the others); the view's gradient then goes back to its old history,
+    whose ``expand`` sums the repeats, where torch copies the region's gradient into the base
+    once: so each repeat takes its share."""
 
     differentiable_backward = True
 
@@ -71,11 +76,17 @@ class WriteThroughView(Function):
         kept = xp.ones(base.size, bool)
         kept[positions] = False         # the region's old values were overwritten
         self.key, self.kept = (positions,), kept
+        self.repeats = None
+        if any(kind == "expand" for kind, _ in specs):
+            repeats = xp.bincount(positions.reshape(-1), minlength=base.size)[positions]
+            self.repeats = repeats.astype(base.dtype) if int(repeats.max(initial=1)) > 1 else None
         return base        # the values are already there: the view shares the base's memory
 
     def backward(self, grad_output):
         flat = grad_output.reshape(-1)
         grad_view = flat[self.key] if self.needs_input_grad[1] else None
+        if grad_view is not None and self.repeats is not None:
+            grad_view = grad_view / self.repeats
         grad_base = array_module(grad_output).where(self.kept, flat, 0)
         return grad_base.reshape(self.base_shape), grad_view
 

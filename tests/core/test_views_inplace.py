@@ -790,3 +790,18 @@ def test_copy_into_an_integer_piece_is_not_recorded_so_not_refused_as_torch():
 def test_write_to_a_restricted_view_raises_like_torch(write):
     assert_raises_like_torch(lambda lib: RESTRICTED_WRITES[write](
         lib, lib.ones(1, 3, requires_grad=True)))
+
+
+@pytest.mark.parametrize("write", [
+    lambda lib, view, w: view.__setitem__(slice(1, 1), w[0, 0]),        # an empty write: torch allows it
+    lambda lib, view, w: view[:, 0:0].mul_(w[0, 0]),
+])
+def test_an_empty_write_through_an_expanded_view_counts_each_element_once(write):
+    # the view repeats the base's elements; torch copies the region's gradient into the base
+    # once, where minigrad's expand would add it up once per repeat (fuzz seed 128134)
+    def program(lib, x, w):
+        base = (x * 2).clone()
+        view = base.expand(2, 3, 4)[..., 1:3]
+        write(lib, view, w)
+        return view, base
+    check(program)
