@@ -142,10 +142,11 @@ def _brief(array):
     return text.replace("\n", " ")
 
 
-def rounding_only(mine, theirs, reference, dtype):
+def rounding_only(mine, theirs, reference, dtype, computed_in="float64"):
     """Do minigrad's and torch's arrays differ only where both are finite (or integers), and
-    there by no more than torch's own distance from the float64 ``reference`` plus the dtype's
-    tolerance?  (Then the difference is float32/float16 rounding, not a bug.)"""
+    there by no more than torch's own distance from the float64 ``reference`` plus the tolerance
+    of the lowest precision the value was ``computed_in``?  (Then the difference is float32/float16
+    rounding, not a bug: a float64 value computed from float32 ones carries float32's rounding.)"""
     if reference is None or not (mine.shape == theirs.shape == reference.shape):
         return False
     mine, theirs, reference = (numpy.asarray(array, dtype=numpy.float64) for array in (mine, theirs, reference))
@@ -153,14 +154,30 @@ def rounding_only(mine, theirs, reference, dtype):
     same = (mine == theirs) | (numpy.isnan(mine) & numpy.isnan(theirs))
     if not (same | both_finite).all():
         return False                                  # NaN or an infinity where the other has none
-    rtol, atol = TOLERANCE.get(dtype.replace("torch.", ""), (0.0, 0.0)) if "float" in dtype else (0.0, 0.0)
+    rtol, atol = (0.0, 0.0)                            # integers: no closer than torch's
+    if "float" in dtype:
+        rtol, atol = TOLERANCE[lowest_precision([dtype, computed_in])]
     scale = max(1.0, float(numpy.abs(theirs[both_finite]).max())) if both_finite.any() else 1.0
     with numpy.errstate(all="ignore"):
         allowed = numpy.abs(theirs - reference) + atol * scale + rtol * numpy.abs(reference)
         return bool((same | (numpy.isfinite(reference) & (numpy.abs(mine - reference) <= allowed))).all())
 
 
-def _compare_snapshots(mine, theirs, reference=None):
+def lowest_precision(dtypes):
+    """The lowest float precision among ``dtypes`` (names, ``torch.`` or not): float64 if none is lower."""
+    names = {str(dtype).replace("torch.", "") for dtype in dtypes}
+    return next((name for name in ("float16", "float32") if name in names), "float64")
+
+
+def _dtypes(snapshot):
+    if snapshot is None or snapshot[0] == "other":
+        return []
+    if snapshot[0] == "sequence":
+        return [dtype for item in snapshot[1] for dtype in _dtypes(item)]
+    return [snapshot[2]]
+
+
+def _compare_snapshots(mine, theirs, reference=None, computed_in="float64"):
     """(kind, detail) of the first difference, (None, None) if none; kind ``rounding`` when the
     tensor differs only as ``rounding_only`` allows against ``reference``'s snapshot."""
     if mine[0] != theirs[0]:
@@ -174,7 +191,7 @@ def _compare_snapshots(mine, theirs, reference=None):
             and len(reference[1]) == len(theirs[1]) else [None] * len(theirs[1])
         rounded = (None, None)
         for a, b, r in zip(mine[1], theirs[1], references):
-            kind, detail = _compare_snapshots(a, b, r)
+            kind, detail = _compare_snapshots(a, b, r, computed_in)
             if kind == "rounding":
                 rounded = rounded if rounded[0] else (kind, detail)
             elif kind:
@@ -190,7 +207,7 @@ def _compare_snapshots(mine, theirs, reference=None):
         return "requires_grad", f"{requires_grad} vs torch {their_requires_grad}"
     detail = _compare_arrays(array, their_array, their_dtype)
     if detail and reference is not None and reference[0] == "tensor" and \
-            rounding_only(array, their_array, reference[4], their_dtype):
+            rounding_only(array, their_array, reference[4], their_dtype, computed_in):
         return "rounding", detail
     return ("value", detail) if detail else (None, None)
 
@@ -240,12 +257,16 @@ def compare(program, mine, theirs, reference=None):
     references = reference.values if reference is not None else {}
     rounded = None
     for name in theirs.values:   # in creation order: the first difference names the op
-        kind, detail = _compare_snapshots(mine.values[name], theirs.values[name], references.get(name))
+        behind = program.behind(name)[0] if name in references else ()
+        kind, detail = _compare_snapshots(mine.values[name], theirs.values[name], references.get(name),
+                                          lowest_precision(d for n in behind for d in _dtypes(theirs.values.get(n))))
         if kind == "rounding":
             rounded = rounded or Mismatch(kind, tags[_creator(program, name)], f"{name}: {detail}")
         elif kind:
             return Mismatch(kind, tags[_creator(program, name)], f"{name}: {detail}")
     references = reference.grads if reference is not None else {}
+    # a gradient goes back through every op after its tensor: the program's lowest precision
+    program_precision = lowest_precision(d for value in theirs.values.values() for d in _dtypes(value))
     differing, rounded_grads = [], []
     for name in set(theirs.grads) | set(mine.grads):
         a, b = mine.grads.get(name, "absent"), theirs.grads.get(name, "absent")
@@ -254,7 +275,7 @@ def compare(program, mine, theirs, reference=None):
             continue
         if a is None:
             continue
-        kind, detail = _compare_snapshots(a, b, references.get(name))
+        kind, detail = _compare_snapshots(a, b, references.get(name), program_precision)
         if kind:
             (rounded_grads if kind == "rounding" else differing).append((name, f"{kind} {detail}"))
     for kind, found in (("grad", differing), ("rounding", [] if rounded else rounded_grads)):

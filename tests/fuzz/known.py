@@ -104,27 +104,7 @@ def torch_fmod_gives_nan(program, mismatch):
         return False
     mine, theirs = detail.split(" vs torch ", 1)
     return theirs.count("nan") > mine.count("nan") and any(
-        re.search(r"%|\bfmod\b|\bremainder\b", source) for source in _statements_behind(program, name)[1])
-
-
-def _statements_behind(program, name):
-    """The variables ``name`` was computed from (itself included) and the statements that wrote them
-    (``v = ...``, ``v %= ...``, ``v[...] = ...``), followed back through every variable they read."""
-    writes = {}
-    for statement in program.statements:
-        target = re.match(r"(\w+)\b[^=]*=", statement.source)
-        if target:
-            writes.setdefault(target.group(1), []).append(statement.source)
-    names, seen, behind = [name], set(), []
-    while names:
-        current = names.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        for source in writes.get(current, ()):
-            behind.append(source)
-            names += re.findall(r"\b[xv]\d+\b", source)
-    return seen, behind
+        re.search(r"%|\bfmod\b|\bremainder\b", source) for source in program.behind(name)[1])
 
 
 def _torch_integer_tensors_requiring_grad(program):
@@ -148,7 +128,7 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     if mismatch.kind == "requires_grad":      # the tensor itself, or computed from one torch tainted
         name = mismatch.detail.partition(": ")[0]
         return mismatch.detail.endswith(": False vs torch True") and \
-            bool(tainted(program) & _statements_behind(program, name)[0])
+            bool(tainted(program) & program.behind(name)[0])
     return mismatch.kind in ("error-only-torch", "error-message") and \
         any(text in mismatch.detail.split(" vs torch ")[-1] for text in TAINT_ERRORS) and bool(tainted(program))
 

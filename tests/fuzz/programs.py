@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 
 import numpy
@@ -50,6 +51,25 @@ class Program:
 
     def source(self):
         return "\n".join(s.source for s in self.statements)
+
+    def behind(self, name):
+        """The variables ``name`` was computed from (itself included) and the statements that wrote
+        them (``v = ...``, ``v %= ...``, ``v[...] = ...``), followed back through every variable they read."""
+        writes = {}
+        for statement in self.statements:
+            target = re.match(r"(\w+)\b[^=]*=", statement.source)
+            if target:
+                writes.setdefault(target.group(1), []).append(statement.source)
+        names, seen, behind = [name], set(), []
+        while names:
+            current = names.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for source in writes.get(current, ()):
+                behind.append(source)
+                names += re.findall(r"\b[xv]\d+\b", source)
+        return seen, behind
 
     def reproduction(self, note=""):
         """A script a developer can paste: the program as a function of the library."""

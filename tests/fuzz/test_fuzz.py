@@ -154,3 +154,14 @@ def test_the_float64_reference_rounds_where_the_program_asks_then_carries_on_in_
     assert outcome.error is None and outcome.values["x"][2] == "torch.float64" and outcome.values["x"][3]
     assert outcome.values["x"][4][0] == numpy.float32(0.1)     # the float32 literal, carried in float64
     assert outcome.values["h"][4][0] == numpy.float16(0.1)
+
+
+def test_a_float64_value_computed_from_float32_ones_is_allowed_float32_rounding_and_no_other():
+    import torch
+    program = program_of("x0 = lib.tensor([0.1], dtype=lib.float32)", "v1 = x0.double() * 3.0",
+                         "x2 = lib.tensor([0.1], dtype=lib.float64)", "v3 = x2 * 3.0")
+    theirs, reference = execute(program, torch), float64_reference(program)
+    for name, kind in (("v1", "rounding"), ("v3", "value")):
+        mine = execute(program, torch)
+        mine.values[name][4][0] *= 1 + 3e-7        # beyond float64's tolerance, within float32's
+        assert compare(program, mine, theirs, reference).kind == kind, name
