@@ -16,7 +16,8 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from differential import Mismatch, check, compare, execute, float64_reference, in_float64, rounding_only  # noqa: E402
+from differential import (Mismatch, check, compare, execute, float64_reference, in_float64,  # noqa: E402
+                          ops_agreeing, rounding_only)
 from known import KNOWN_TORCH_BUGS, known, torch_fmod_gives_nan, torch_lets_an_integer_tensor_require_grad  # noqa: E402
 from programs import Program, Statement, generate  # noqa: E402
 
@@ -165,3 +166,15 @@ def test_a_float64_value_computed_from_float32_ones_is_allowed_float32_rounding_
         mine = execute(program, torch)
         mine.values[name][4][0] *= 1 + 3e-7        # beyond float64's tolerance, within float32's
         assert compare(program, mine, theirs, reference).kind == kind, name
+
+
+def test_a_difference_every_op_reproduces_on_minigrads_inputs_is_rounding_a_wrong_op_is_not(monkeypatch):
+    # exp(0.5) * 1e15 = 1648721270700128.2; 3 ulps more floor to ...129: v3 is 1 where torch's is 0
+    program = program_of("x0 = lib.tensor([0.5], dtype=lib.float64)", "v1 = lib.exp(x0) * 1e15",
+                         "v2 = lib.floor(v1)", "v3 = v2 - 1648721270700128.0")
+    exp = minigrad.exp
+    monkeypatch.setattr(minigrad, "exp", lambda t: exp(t) * (1 + 3 * 2.0 ** -52))    # 3 ulps
+    assert check(program)[0].kind == "rounding" and ops_agreeing(program) == {"x0", "v1", "v2", "v3"}
+    floor = minigrad.floor
+    monkeypatch.setattr(minigrad, "floor", lambda t: floor(t) + 64)          # a wrong op (256 ulps)
+    assert check(program)[0].kind == "value" and ops_agreeing(program) == {"x0", "v1"}

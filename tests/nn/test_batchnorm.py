@@ -107,6 +107,19 @@ def test_float32_output_is_torchs_fused_multiply_add(training):
     numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_float64_output_is_torchs_fused_multiply_add(training):
+    # float64 too: a channel of equal values is x * alpha + beta fused, the rounding of beta
+    # (6e-15 for -1.1), not the exact 0 of an unfused x * alpha + beta (fuzz seed 153229)
+    x = numpy.array([[-1.1, 2.1, -0.5], [-1.1, 2.1, -0.5]])
+    ours, theirs = make_pair("BatchNorm1d", 3, dtype="float64")
+    ours.train(training)
+    theirs.train(training)
+    out, ref = ours(minigrad.tensor(x)), theirs(torch.tensor(x))
+    numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    assert training is False or ref[0, 0].item() != 0
+
+
 def test_float16_statistics_are_taken_in_float32():
     # the variance overflows float16; torch takes it in float32 and keeps mean and rstd as float16
     x = numpy.array([[[-60000.0], [-0.1]], [[-0.2], [-0.5]]], "float16")

@@ -25,13 +25,37 @@ _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade me
 
 
 def fmadd(a, b, c, dtype):
-    """``a * b + c`` as torch's compiled kernels get it: rounded once (float32, through float64's
-    exact product) or twice (float64, which NumPy cannot fuse)."""
+    """``a * b + c`` as torch's compiled kernels get it, with the product unrounded (a fused
+    multiply-add): float32 through float64's exact product; float64 with the product's rounding
+    error added back (Dekker's two-product), which is exact where ``c`` cancels the product, the
+    case where fusing decides the result; float16 and the rest as NumPy rounds them."""
     if dtype == numpy.float32:
         wide = numpy.multiply(a, b, dtype=numpy.float64)   # exact, and a fresh array to add into
         wide += c
         return wide.astype(numpy.float32)
+    if dtype == numpy.float64:
+        product, error = _two_product(a, b)
+        with numpy.errstate(all="ignore"):
+            fused = (product + c) + error
+        return numpy.where(numpy.isfinite(fused), fused, product + c)   # an infinity or an overflowing split
     return a * b + c
+
+
+_SPLITTER = 2.0 ** 27 + 1      # Veltkamp's: splits a double into two halves of 26 bits
+
+
+def _two_product(a, b):
+    """``(a * b, e)`` with ``a * b + e`` the exact product (Dekker), for finite products that do not overflow."""
+    with numpy.errstate(all="ignore"):
+        product = a * b
+        halves = []
+        for factor in (a, b):
+            scaled = factor * _SPLITTER
+            high = scaled - (scaled - factor)
+            halves.append((high, factor - high))
+        (a_high, a_low), (b_high, b_low) = halves
+        error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    return product, error
 
 
 def unfused_madd(a, b, c, dtype):
