@@ -92,6 +92,23 @@ def test_clamp_with_numbers_at_boundaries_matches_torch(bounds, dtype):
     assert_matches_torch(lambda x: x.clip(low, high), inputs=[TIES.astype(dtype)])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("bounds", [(-0.5, -0.0), (0.0, None), (None, -0.0), (-0.0, 0.0), (0.0, -0.0)])
+def test_clamp_by_a_zero_number_keeps_the_sign_of_a_zero_input_as_torch(bounds, dtype):
+    """fuzz seed 175617: torch's clamp by numbers keeps x where x equals a bound, so 0.0 clamped to
+    at most -0.0 stays 0.0 (NumPy's maximum and minimum return their second operand on that tie)."""
+    values = [0.0, -0.0, 0.283, -1.7, float("nan"), float("inf")] * 3    # past one SIMD vector
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, dtype=getattr(lib, dtype))
+        for result in (x.clamp(*bounds), x.clip(*bounds)):
+            results.append(result.numpy())
+    for expected, actual in zip(results[:2], results[2:]):
+        assert actual.dtype == expected.dtype
+        numpy.testing.assert_array_equal(actual, expected)
+        numpy.testing.assert_array_equal(numpy.signbit(actual), numpy.signbit(expected))
+
+
 def test_clamp_min_and_clamp_max_with_numbers_match_torch():
     assert_matches_torch(**both("clamp_min", 0.0), inputs=[TIES])
     assert_matches_torch(**both("clamp_max", 1.0), inputs=[TIES])
