@@ -319,6 +319,20 @@ def test_nan_to_num_replaces_special_values_and_blocks_their_gradient():
     assert_matches_torch(**both("nan_to_num"), inputs=[special.astype("float32")])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_nan_to_num_gradient_is_torchs_product_with_isfinite(dtype):
+    """fuzz seeds 115147, 176040: torch's gradient is ``grad * isfinite(x)``, so a NaN or infinite
+    incoming gradient at a NaN or infinite ``x`` is NaN (0 * inf), not 0."""
+    nan, inf = float("nan"), float("inf")
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([nan, inf, -inf, 1.0, nan, inf, 2.0, -inf], dtype=getattr(lib, dtype), requires_grad=True)
+        x.nan_to_num().backward(lib.tensor([nan, nan, inf, nan, 1.0, -inf, inf, 0.5], dtype=getattr(lib, dtype)))
+        grads.append(x.grad.numpy())
+    assert grads[1].dtype == grads[0].dtype
+    numpy.testing.assert_array_equal(grads[1], grads[0])
+
+
 @pytest.mark.parametrize("fn", [lambda m, x: m.frac(x), lambda m, x: m.floor(x), lambda m, x: m.ceil(x),
                                 lambda m, x: m.round(x), lambda m, x: m.trunc(x), lambda m, x: m.fix(x),
                                 lambda m, x: m.round(x, decimals=1), lambda m, x: x.floor_()])
