@@ -8,6 +8,7 @@ follow torch: ``clamp`` passes the gradient where ``min <= x <= max``, and
 """
 from __future__ import annotations
 
+import functools
 import numbers
 
 from ..core import dtypes
@@ -23,6 +24,15 @@ from .unary import _tensor
 
 
 # ---- clamp, maximum, minimum ---------------------------------------------------------------------
+@functools.cache
+def _ties_keep_the_second(xp, dtype):
+    """Does ``xp.maximum(a, b)`` return ``b`` where ``a == b`` (-0.0 and 0.0)?  NumPy's SIMD loops
+    (float32, float64) do, its scalar float16 loop returns ``a``."""
+    if dtype.kind != "f":
+        return True
+    return bool(xp.signbit(xp.maximum(xp.asarray([0.0] * 40, dtype=dtype), xp.asarray([-0.0] * 40, dtype=dtype))).all())
+
+
 class Clamp(Function):
     """``clamp`` with Python-number bounds (``None`` for no bound)."""
 
@@ -35,6 +45,9 @@ class Clamp(Function):
         self.save_for_backward(x)
         self.low, self.high, self.torch_name = low, high, torch_name
         xp = array_module(x)
+        if _ties_keep_the_second(xp, x.dtype):      # torch keeps x where it equals a bound (0.0 vs -0.0)
+            result = x if low is None else xp.maximum(low, x)
+            return result if high is None else xp.minimum(high, result)
         result = x if low is None else xp.maximum(x, low)
         return result if high is None else xp.minimum(result, high)
 

@@ -325,6 +325,40 @@ def _sum_of_squares_over(deviation, axes, keepdim, freedom):
         return squares / squares.dtype.type(0)
 
 
+def _variance(x, axes, keepdim, freedom):
+    """``var`` as torch's CPU kernels compute it: over every element two passes (the mean, then the
+    squared deviations), over given dims a Welford update per element in order.  Both agree up to
+    rounding unless an intermediate overflows, which leaves the two-pass result inf or NaN: those
+    outputs whose values are all finite are recomputed in torch's order (``[-1e308, 1e308]``
+    gives torch's -inf: its running mean overflows to inf and ``delta * (x - mean)`` is -inf)."""
+    xp = array_module(x)
+    with _quiet(xp):
+        variance = _sum_of_squares_over(_deviation(x, axes), axes, keepdim, freedom)
+    if axes is None or x.dtype.kind != "f" or x.ndim == 0 or xp.isfinite(variance).all():
+        return variance
+    kept = [axis for axis in range(x.ndim) if axis not in axes]
+    rows = xp.transpose(_accumulation_type(x), kept + list(axes)).reshape(variance.size, -1)
+    flat = variance.reshape(-1).copy()
+    at_risk = ~xp.isfinite(flat) & xp.isfinite(rows).all(axis=1)
+    if at_risk.any():
+        with _quiet(xp):
+            flat[at_risk] = _welford_m2(xp, rows[at_risk]) / flat.dtype.type(freedom)
+    return flat.reshape(variance.shape)
+
+
+def _welford_m2(xp, rows):
+    """Each row's sum of squared deviations by torch's ``WelfordOps.reduce``, one element after
+    another (a Python loop: for the rare rows whose two-pass variance overflowed)."""
+    mean = xp.zeros(rows.shape[0], rows.dtype)
+    m2 = xp.zeros(rows.shape[0], rows.dtype)
+    for count in range(1, rows.shape[1] + 1):
+        value = rows[:, count - 1]
+        delta = value - mean
+        mean = mean + delta / count
+        m2 = m2 + delta * (value - mean)
+    return m2
+
+
 def _var_backward(grad, deviation, count, correction, over_dims):
     """d var / dx = 2 (x - mean) / (N - correction), with torch's two conventions when N <= correction.
 
@@ -351,8 +385,8 @@ class Var(Function):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
-        deviation = _deviation(x, axes)
-        return _sum_of_squares_over(deviation, axes, keepdim, self.freedom).astype(x.dtype, copy=False)
+        with _quiet(array_module(x)):     # (a float32 variance past its maximum is inf, as torch's)
+            return _variance(x, axes, keepdim, self.freedom).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -371,9 +405,8 @@ class Std(Function):
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
-        deviation = _deviation(x, axes)
-        std = array_module(x).sqrt(_sum_of_squares_over(deviation, axes, keepdim, self.freedom)).astype(x.dtype,
-                                                                                                          copy=False)
+        with _quiet(array_module(x)):     # (torch's Welford can give -inf, whose root is NaN)
+            std = array_module(x).sqrt(_variance(x, axes, keepdim, self.freedom)).astype(x.dtype, copy=False)
         self.save_for_backward(x, std)
         return std
 

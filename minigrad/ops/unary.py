@@ -578,7 +578,8 @@ def frac(input):
 
 
 class NanToNum(Function):
-    """Replace NaN and +-inf by numbers; the gradient passes only where ``x`` was finite (as torch)."""
+    """Replace NaN and +-inf by numbers; the gradient passes only where ``x`` was finite: torch's
+    ``grad * isfinite(x)``, so an inf or NaN gradient at a non-finite ``x`` is NaN, not 0."""
 
     differentiable_backward = True
 
@@ -589,7 +590,7 @@ class NanToNum(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return array_module(x).where(array_module(x).isfinite(x), grad_output, 0)
+        return grad_output * array_module(x).isfinite(x)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):

@@ -54,18 +54,25 @@ class Program:
 
     def behind(self, name):
         """The variables ``name`` was computed from (itself included) and the statements that wrote
-        them (``v = ...``, ``v %= ...``, ``v[...] = ...``), followed back through every variable they read."""
-        writes = {}
+        them (``v = ...``, ``v %= ...``, ``v[...] = ...``), followed back through every variable they
+        read, and through aliases: ``v5 = v2.fill_(...)`` is v2 itself and ``v3 = v2.mT`` a view of
+        it, so what is written through either (``v5 %= x6``) is written into v2."""
+        writes, aliases = {}, {}
         for statement in self.statements:
             target = re.match(r"(\w+)\b[^=]*=", statement.source)
             if target:
                 writes.setdefault(target.group(1), []).append(statement.source)
+            alias = re.match(r"(\w+) = (\w+)(?:\.\w+_\(|\.mT\b|\.T\b|\[|\.(?:view|transpose|permute|squeeze|"
+                             r"unsqueeze|narrow|select|expand|diagonal|unflatten|movedim)\()", statement.source)
+            if alias:
+                aliases.setdefault(alias.group(2), []).append(alias.group(1))
         names, seen, behind = [name], set(), []
         while names:
             current = names.pop()
             if current in seen:
                 continue
             seen.add(current)
+            names += aliases.get(current, [])
             for source in writes.get(current, ()):
                 behind.append(source)
                 names += re.findall(r"\b[xv]\d+\b", source)

@@ -109,6 +109,18 @@ def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
     assert not torch_fmod_gives_nan(program, Mismatch("value", "unary:log", f"v4: {nans}"))
 
 
+def test_torchs_fmod_nan_covers_a_remainder_taken_in_place_through_an_alias():
+    """fuzz seed 193555: ``v5 = v2.fill_(...)`` is v2, so ``v5 %= x6`` writes a remainder into v2."""
+    program = program_of("x0 = lib.full((8,), 3e38)", "x1 = lib.full((8,), 1e-45)", "v2 = x0 * 2",
+                         "v5 = v2.fill_(1.83)", "v5 %= x1", "v6 = x0 * 3", "v7 = v6.mT", "v7 %= x1",
+                         "v8 = x0 * 4", "v9 = v8.clone()", "v9 %= x1")
+    nans = "NaN positions: [0. 0.] vs torch [nan nan]"
+    for name in ("v2", "v6"):
+        assert torch_fmod_gives_nan(program, Mismatch("value", "binary:*", f"{name}: {nans}"))
+    # a copy is not the tensor it was copied from
+    assert not torch_fmod_gives_nan(program, Mismatch("value", "binary:*", f"v8: {nans}"))
+
+
 def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads_gradient():
     powered = program_of("x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)", "y = False ** x",
                          loss="loss = y.sum()", leaves=["x"])

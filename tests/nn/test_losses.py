@@ -189,6 +189,22 @@ def test_no_classes_with_every_target_ignored_is_zero_loss_as_torch(reduction):
     numpy.testing.assert_array_equal(ours[1], theirs[1])
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("shape", [(1,), (1, 1), (2, 1, 3)])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_a_zero_loss_is_a_positive_zero_as_torch(name, shape, reduction):
+    """fuzz seed 175439: a zero loss is 0.0 (so rsqrt of it is inf), also for one unbatched sample,
+    which torch's reducing kernel computes as 0 - w[y] log_p[y] where -w[y] log_p[y] would be -0.0."""
+    def run(lib):
+        x = lib.full(shape, 0.406, dtype=lib.float64) if name == "cross_entropy" else lib.zeros(shape, dtype=lib.float64)
+        target = lib.zeros((shape[0], *shape[2:]) if len(shape) > 1 else (), dtype=lib.int64)
+        losses = [getattr(lib.nn.functional, name)(x, target, reduction=reduction, **options).numpy()
+                  for options in ({}, {"weight": lib.full(shape[-1:] if len(shape) == 1 else shape[1:2], 0.853,
+                                                         dtype=lib.float64)})]
+        return [(loss.tolist(), numpy.signbit(loss).tolist()) for loss in losses]
+    assert run(minigrad) == run(torch)
+
+
 def test_byte_targets_are_accepted_as_in_torch():
     ours, theirs = both("cross_entropy")
     compare(ours, theirs, [logits(4, 5), numpy.array([0, 1, 4, 2], dtype=numpy.uint8)], [True, False])

@@ -544,6 +544,29 @@ def test_half_precision_sum_accumulates_in_float32_as_torch():
     assert_same(lambda m: m.tensor([[60000.0, 60000.0, -60000.0], [1.0, 2.0, 3.0]], dtype=m.float16).sum(1))
 
 
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_var_over_dims_whose_two_passes_overflow_is_torchs_welford(name, dtype):
+    """fuzz seeds 108453, 199693: over given dims torch runs Welford's update, element by element:
+    [-1e308, -1e308] has variance 0 (the two-pass mean overflows to -inf: NaN), [-1e308, 1e308]
+    -inf (its running mean overflows), [1e308, -inf] NaN; in float32 the float64 accumulation of
+    [3e38, -3e38] does not overflow.  No NumPy warning, as torch."""
+    inf = float("inf")
+    big = 1e308 if dtype == "float64" else 3e38
+    rows = [[-big, -big], [big, -inf], [big, big], [-big, big], [1e200, 1e200], [0.5, -1.0], [1e200, -1e200]]
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(rows, dtype=getattr(lib, dtype))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for out in (getattr(lib, name)(x, 1), getattr(lib, name)(x.T, 0, keepdim=True),
+                        getattr(lib, name)(x.reshape(7, 1, 2), (1, 2), correction=0)):
+                results.append(out.numpy())
+    for expected, actual in zip(results[:3], results[3:]):
+        assert actual.shape == expected.shape and actual.dtype == expected.dtype
+        numpy.testing.assert_allclose(actual, expected, rtol=1e-6)
+
+
 def test_float32_std_over_all_elements_takes_the_float32_mean_as_torch():
     """Over all elements torch's mean is float32 (inf for [3e38, 3e38]), so the std is inf."""
     for values in ([3e38, 3e38], [1.0, 2.0, 3.5]):

@@ -92,6 +92,23 @@ def test_clamp_with_numbers_at_boundaries_matches_torch(bounds, dtype):
     assert_matches_torch(lambda x: x.clip(low, high), inputs=[TIES.astype(dtype)])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("bounds", [(-0.5, -0.0), (0.0, None), (None, -0.0), (-0.0, 0.0), (0.0, -0.0)])
+def test_clamp_by_a_zero_number_keeps_the_sign_of_a_zero_input_as_torch(bounds, dtype):
+    """fuzz seed 175617: torch's clamp by numbers keeps x where x equals a bound, so 0.0 clamped to
+    at most -0.0 stays 0.0 (NumPy's maximum and minimum return their second operand on that tie)."""
+    values = [0.0, -0.0, 0.283, -1.7, float("nan"), float("inf")] * 3    # past one SIMD vector
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, dtype=getattr(lib, dtype))
+        for result in (x.clamp(*bounds), x.clip(*bounds)):
+            results.append(result.numpy())
+    for expected, actual in zip(results[:2], results[2:]):
+        assert actual.dtype == expected.dtype
+        numpy.testing.assert_array_equal(actual, expected)
+        numpy.testing.assert_array_equal(numpy.signbit(actual), numpy.signbit(expected))
+
+
 def test_clamp_min_and_clamp_max_with_numbers_match_torch():
     assert_matches_torch(**both("clamp_min", 0.0), inputs=[TIES])
     assert_matches_torch(**both("clamp_max", 1.0), inputs=[TIES])
@@ -300,6 +317,20 @@ def test_nan_to_num_replaces_special_values_and_blocks_their_gradient():
     assert_matches_torch(**both("nan_to_num"), inputs=[special])
     assert_matches_torch(**both("nan_to_num", nan=1.0, posinf=9.0, neginf=-9.0), inputs=[special])
     assert_matches_torch(**both("nan_to_num"), inputs=[special.astype("float32")])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_nan_to_num_gradient_is_torchs_product_with_isfinite(dtype):
+    """fuzz seeds 115147, 176040: torch's gradient is ``grad * isfinite(x)``, so a NaN or infinite
+    incoming gradient at a NaN or infinite ``x`` is NaN (0 * inf), not 0."""
+    nan, inf = float("nan"), float("inf")
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([nan, inf, -inf, 1.0, nan, inf, 2.0, -inf], dtype=getattr(lib, dtype), requires_grad=True)
+        x.nan_to_num().backward(lib.tensor([nan, nan, inf, nan, 1.0, -inf, inf, 0.5], dtype=getattr(lib, dtype)))
+        grads.append(x.grad.numpy())
+    assert grads[1].dtype == grads[0].dtype
+    numpy.testing.assert_array_equal(grads[1], grads[0])
 
 
 @pytest.mark.parametrize("fn", [lambda m, x: m.frac(x), lambda m, x: m.floor(x), lambda m, x: m.ceil(x),

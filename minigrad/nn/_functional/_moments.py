@@ -10,9 +10,8 @@ result, inf (rstd 0) and NaN, so those rows are recomputed here in torch's order
 
 The kernel is dispatched at AVX2 width (PyTorch registers no AVX-512 version of it): 32-byte
 vectors, 8 float32 or 4 float64 lanes; a float16/bfloat16 vector holds 16 values, widened
-to two float32 vectors.  ``fmadd`` is fused for float32 (exactly, through float64); float64
-has no exact fused form in NumPy and rounds twice, which can move the last bit but not
-whether a value overflows.
+to two float32 vectors.  ``fmadd`` is fused for float32 (exactly, through float64) and for float64
+(through the exact errors of its product and sum).
 """
 from __future__ import annotations
 
@@ -25,37 +24,38 @@ _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade me
 
 
 def fmadd(a, b, c, dtype):
-    """``a * b + c`` as torch's compiled kernels get it, with the product unrounded (a fused
-    multiply-add): float32 through float64's exact product; float64 with the product's rounding
-    error added back (Dekker's two-product), which is exact where ``c`` cancels the product, the
-    case where fusing decides the result; float16 and the rest as NumPy rounds them."""
+    """``a * b + c`` as torch's compiled kernels get it, rounded once: float32 through float64's
+    exact product, float64 through the exact error of its product (``_fused_float64``)."""
     if dtype == numpy.float32:
         wide = numpy.multiply(a, b, dtype=numpy.float64)   # exact, and a fresh array to add into
         wide += c
         return wide.astype(numpy.float32)
     if dtype == numpy.float64:
-        product, error = _two_product(a, b)
-        with numpy.errstate(all="ignore"):
-            fused = (product + c) + error
-        return numpy.where(numpy.isfinite(fused), fused, product + c)   # an infinity or an overflowing split
+        return _fused_float64(a, b, c)
     return a * b + c
 
 
-_SPLITTER = 2.0 ** 27 + 1      # Veltkamp's: splits a double into two halves of 26 bits
+_SPLITTER = 2.0 ** 27 + 1      # Veltkamp's: splits a float64 into two halves of 26 bits
 
 
-def _two_product(a, b):
-    """``(a * b, e)`` with ``a * b + e`` the exact product (Dekker), for finite products that do not overflow."""
-    with numpy.errstate(all="ignore"):
+def _fused_float64(a, b, c):
+    """float64 ``a * b + c`` rounded once, as an FMA instruction: the product's rounding error
+    (Dekker's TwoProduct) and the sum's (Knuth's TwoSum) are added back before the last rounding
+    (exact where the sum cancels, as in ``x * alpha - mean * alpha``: torch's 1.36e285 for a
+    batch of 1e300s, not 0).  Where an error term is not finite (an operand near the float64
+    maximum overflows the split, or a value is inf or NaN) the plain ``a * b + c`` stands."""
+    with numpy.errstate(over="ignore", invalid="ignore"):
         product = a * b
-        halves = []
-        for factor in (a, b):
-            scaled = factor * _SPLITTER
-            high = scaled - (scaled - factor)
-            halves.append((high, factor - high))
-        (a_high, a_low), (b_high, b_low) = halves
-        error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
-    return product, error
+        a_split, b_split = a * _SPLITTER, b * _SPLITTER
+        a_high = a_split - (a_split - a)
+        b_high = b_split - (b_split - b)
+        a_low, b_low = a - a_high, b - b_high
+        product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+        total = product + c
+        virtual = total - product
+        sum_error = (product - (total - virtual)) + (c - virtual)
+        error = sum_error + product_error
+        return numpy.where(numpy.isfinite(error), total + error, total)
 
 
 def unfused_madd(a, b, c, dtype):
@@ -67,7 +67,8 @@ def unfused_madd(a, b, c, dtype):
 def cancelling(mean, var, xp):
     """Where a row's (or channel's) spread is within the rounding of its mean: there ``x - mean``
     is that rounding, and only torch's exact order of operations gives torch's digits."""
-    return var <= mean * mean * xp.finfo(mean.dtype).eps
+    with numpy.errstate(over="ignore"):      # a mean past 1e154 squares to inf: cancelling
+        return var <= mean * mean * xp.finfo(mean.dtype).eps
 
 
 def _add_moments(m0_add, m1_add, m2_add, m0, m1, m2, dtype):

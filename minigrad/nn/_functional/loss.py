@@ -177,6 +177,10 @@ class ClassIndexCrossEntropy(Function):
             self.composite = None
         self.save_for_backward(log_p)   # for nll_loss: the input itself, so in-place changes are caught
         per_sample = -label_weight * log_p[index]
+        if scores.ndim == 1 and reduction == "none":
+            # torch runs one unbatched sample through its reducing kernel, 0 - w[y] log_p[y]: a zero
+            # loss is 0.0, never -0.0
+            per_sample = per_sample + 0.0
         if smoothing is not None:                 # (class weights broadcast, eps / C per sample)
             class_weight, sample_scale = smoothing
             per_sample = per_sample - sample_scale * (log_p * class_weight).sum(axis=class_axis)
