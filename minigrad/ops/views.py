@@ -31,7 +31,7 @@ import weakref
 import numpy
 
 from ..core.device import array_module
-from ..core.function import Function
+from ..core.function import Function, gradient_edge
 from ..core.grad_mode import enable_grad, is_grad_enabled
 from ..core.tensor import Tensor
 from .placement import _placed
@@ -60,12 +60,7 @@ def _positions(shape, specs, xp):
 
 
 class WriteThroughView(Function):
-    """The base after an in-place write through its view: ``base`` with ``view`` in its region.
-
-    A view that repeats elements (made by ``expand``) can only be written where the write is
-    empty (torch refuses the others); the view's gradient then goes back to its old history,
-    whose ``expand`` sums the repeats, where torch copies the region's gradient into the base
-    once: so each repeat takes its share."""
+    """The base after an in-place write through its view: ``base`` with ``view`` in its region."""
 
     differentiable_backward = True
 
@@ -76,22 +71,43 @@ class WriteThroughView(Function):
         kept = xp.ones(base.size, bool)
         kept[positions] = False         # the region's old values were overwritten
         self.key, self.kept = (positions,), kept
-        self.repeats = None
-        if any(kind == "expand" for kind, _ in specs):
-            repeats = xp.bincount(positions.reshape(-1), minlength=base.size)[positions]
-            self.repeats = repeats.astype(base.dtype) if int(repeats.max(initial=1)) > 1 else None
         return base        # the values are already there: the view shares the base's memory
 
     def backward(self, grad_output):
         flat = grad_output.reshape(-1)
         grad_view = flat[self.key] if self.needs_input_grad[1] else None
-        if grad_view is not None and self.repeats is not None:
-            grad_view = grad_view / self.repeats
         grad_base = array_module(grad_output).where(self.kept, flat, 0)
         return grad_base.reshape(self.base_shape), grad_view
 
     def name(self):
         return "CopySlices"
+
+
+class ReadOncePerElement(Function):
+    """A view that repeats its base's elements (made by ``expand``), as the in-place write into it
+    reads it: the base's old values come through once per element, and not at all for an element
+    written through any of its copies.  (A plain view's gradient adds up over the copies; torch's
+    CopySlices copies the write's gradient back into the base instead, once.)"""
+
+    differentiable_backward = True
+
+    def forward(self, base, specs, kept):
+        self.base_shape, self.size = base.shape, base.size
+        xp = array_module(base)
+        positions = _positions(base.shape, specs, xp)
+        self.key = (positions,)
+        unwritten = xp.ones(base.size, bool)
+        unwritten[positions[~kept]] = False
+        self.unwritten = unwritten.reshape(base.shape)
+        return apply_specs(base, specs)
+
+    def backward(self, grad_output):
+        # the copies of an unwritten element carry the same gradient: placing them leaves it once
+        grad = _placed(grad_output, (self.size,), None, self.key, False, (self.size,))
+        return array_module(grad_output).where(self.unwritten, grad.reshape(self.base_shape), 0)
+
+    def name(self):
+        return "AsStridedBackward0"
 
 
 class ViewOf(Function):
@@ -207,6 +223,15 @@ def check_view_write(view, base, inputs_require_grad=False):
 
 def rebase_view_base(view, base, specs):
     """After an in-place op on ``view``: the base takes the write into its history, the views follow."""
+    write = view.grad_fn
+    if write is not None and write.next_edges and write.next_edges[0] is not None and \
+            any(kind == "expand" for kind, _ in specs):
+        # the write read a view that repeats elements: it reads the base's old values once each
+        kept = getattr(write, "kept", None)      # (``x[key] = v``: the elements it did not write)
+        kept = array_module(view.array).ones(view.array.shape, bool) if kept is None else kept
+        read = ReadOncePerElement.apply(base, specs=specs, kept=kept)
+        if read.grad_fn is not None:
+            write.next_edges = (gradient_edge(read),) + tuple(write.next_edges[1:])
     written = WriteThroughView.apply(base, view, specs=specs)
     if written.grad_fn is None:
         return
