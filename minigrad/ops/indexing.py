@@ -667,9 +667,13 @@ def _check_write(input, items, value):
                                "an in-place operation.")
         restriction = input.__dict__.get("_restriction")
         # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
+        # (the view torch writes has a node, named in the message, only where input requires grad)
         if restriction is not None and restriction is not NO_GRAD_VIEW and input.array.dtype.kind in "fc":
-            raise RuntimeError(refused_write((made_by, 0), written_itself=True))
-    check_inplace_allowed(input, overlap_ok=True)
+            raise RuntimeError(refused_write((made_by, 0), written_itself=True, has_history=input.requires_grad))
+    # a value that requires grad records the write: a piece of split/unbind is refused then too
+    # (a bool or int piece takes no gradient: torch writes the value cast to it)
+    check_inplace_allowed(input, overlap_ok=True, inputs_require_grad=input.array.dtype.kind in "fc"
+                          and isinstance(value, Tensor) and value._requires_grad)
 
 
 def _write(input, first, second, value, recorded, items):

@@ -488,6 +488,25 @@ def test_inplace_on_a_view_of_an_output_of_a_multi_view_op_raises_like_torch(vie
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("key", ["slice and mask", "slice and list", "slice", "int"])
+@pytest.mark.parametrize("base_requires_grad", [False, True])
+def test_setitem_of_a_value_needing_grad_into_a_piece_of_chunk_raises_like_torch(key, base_requires_grad):
+    """torch writes into a view of the piece (``piece[0:1]``): one with no node, as the piece needs
+    no gradient, is "created in no_grad mode"; one with a node is named by it (fuzz seed 107982)."""
+    keys = {"slice and mask": (slice(-1, 0, 3), minigrad.tensor([False, False, False])),
+            "slice and list": (slice(0, 1), [0, 2]), "slice": (slice(0, 1), slice(None)), "int": 0}
+
+    def action(lib):
+        key = keys[key_name]
+        if isinstance(key, tuple):
+            key = tuple(lib.tensor(item.tolist()) if isinstance(item, minigrad.Tensor) else item for item in key)
+        base = lib.tensor([[1.0, -0.5, 0.6]], requires_grad=base_requires_grad) * 1
+        piece = base.chunk(1, -2)[-1]
+        piece[key] = lib.tensor([0.25], requires_grad=True)
+    key_name = key
+    assert_raises_like_torch(action)
+
+
 def test_setitem_of_a_value_needing_grad_into_a_bool_piece_of_chunk_is_fine():
     def run(lib):
         piece = lib.tensor([[True, False], [False, True]]).chunk(2, -1)[0]
