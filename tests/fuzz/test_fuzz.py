@@ -112,3 +112,17 @@ def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads
                          loss="loss = y.sum()", leaves=["x"])
     mismatch = check(powered)[0]      # torch 2.13 asserts in backward; minigrad's gradient is its float base's
     assert mismatch.kind == "error-only-torch" and known(powered, mismatch).link.endswith("/182283")
+
+
+def test_an_error_about_the_output_of_a_convolution_with_no_channels_is_torchs_bug():
+    """fuzz seed 195079: torch's output has 0 channels, so ``pow_`` by a tensor of minigrad's
+    shape fails in both, with other words; a program that convolves no channels is covered."""
+    program = program_of("x = lib.zeros((0, 2), dtype=lib.float64)",
+                         "w = lib.zeros((2, 0, 2), dtype=lib.float64)",
+                         "y = F.conv1d(x, w, padding=1)",
+                         "z = y.pow_(lib.zeros((2, 0, 3), dtype=lib.float64))")
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-message" and known(program, mismatch).name.startswith("a convolution with 0")
+    plain = program_of("y = lib.zeros((0, 3), dtype=lib.float64)",
+                       "z = y.pow_(lib.zeros((2, 0, 3), dtype=lib.float64))")
+    assert check(plain)[0] is None
