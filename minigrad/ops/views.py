@@ -234,6 +234,22 @@ def refresh_views(base, written=None):
             view.__class__ = _StaleView
 
 
+def history_of(view):
+    """``view``'s own history as its slots hold it (a stale view's is not made anew)."""
+    return tuple(getattr(Tensor, name).__get__(view) for name in ("grad_fn", "_output_nr", "_requires_grad"))
+
+
+def leave_stale(view, history):
+    """torch wrote into a view of ``view`` (``view[0:1] = value``), not into ``view``: the base took
+    the write, and ``view`` keeps the node it had (``history``, from ``history_of``; None for a view
+    made before its base needed a gradient, which is then a leaf to torch's in-place check), stale:
+    made anew from the base's history when next read."""
+    for name, value in zip(("grad_fn", "_output_nr", "_requires_grad"), history):
+        getattr(Tensor, name).__set__(view, value)
+    if type(view) is Tensor:
+        view.__class__ = _StaleView
+
+
 def _regenerate(view):
     """Give a stale view its new history: the view (by its specs) of its base's current one.
 

@@ -507,6 +507,30 @@ def test_setitem_of_a_value_needing_grad_into_a_piece_of_chunk_raises_like_torch
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("key", ["unsqueeze", "slice", "select"])
+@pytest.mark.parametrize("then", ["sigmoid_", "read"])
+def test_a_view_written_through_a_view_of_it_keeps_its_own_stale_node_as_torch(key, then):
+    """``view[key] = value`` writes into a view of ``view``: the base takes the write, ``view`` keeps
+    its node, None for a view made while nothing needed a gradient: torch's in-place check then
+    sees a leaf that requires grad (fuzz seed 170796); read, its history is made anew."""
+    keys = {"unsqueeze": (Ellipsis, None, None), "slice": slice(0, 2), "select": 1}
+
+    def action(lib):
+        base = lib.tensor([[2.5, -1.0, 0.5]], dtype=lib.float64)
+        view = base.transpose(0, 1)
+        value = lib.tensor([[0.25]], dtype=lib.float64, requires_grad=True)
+        view[keys[key]] = value if key != "select" else value[0]
+        if then == "sigmoid_":
+            view.sigmoid_()
+            return None
+        (view * lib.tensor([[1.0], [2.0], [3.0]], dtype=lib.float64)).sum().backward()
+        return value.grad.tolist(), view.grad_fn.name(), view.is_leaf
+    if then == "sigmoid_":
+        assert_raises_like_torch(action)
+    else:
+        assert action(minigrad) == action(torch)
+
+
 def test_setitem_of_a_value_needing_grad_into_a_bool_piece_of_chunk_is_fine():
     def run(lib):
         piece = lib.tensor([[True, False], [False, True]]).chunk(2, -1)[0]
