@@ -693,7 +693,8 @@ def _write(input, first, second, value, recorded, items):
         if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
             value = value.to(input.dtype)
         result = _saving(CopySlices.apply(input, value, first=first, second=second, torch_name=torch_name), items)
-    if through_view and "_view" in input.__dict__:     # a view written through a view of it: see leave_stale
+    if through_view and "_view" in input.__dict__ and result.grad_fn is not None:
+        # a view written through a view of it, in the graph (not an integer one): see leave_stale
         history = history_of(input)
         assign(input, result, overlap_ok=True)
         leave_stale(input, history)

@@ -531,6 +531,16 @@ def test_a_view_written_through_a_view_of_it_keeps_its_own_stale_node_as_torch(k
         assert action(minigrad) == action(torch)
 
 
+def test_an_integer_view_written_through_a_view_of_it_with_a_value_needing_grad_needs_none():
+    """(fuzz seeds 102677, 101321) an integer tensor takes no gradient: nothing goes stale."""
+    def run(lib):
+        view = lib.tensor([[2, 0, -1, 4]], dtype=lib.int32).t()
+        view[..., 2, 1:1:2] = lib.zeros((0,), dtype=lib.float64, requires_grad=True)
+        view.mul_(2)
+        return view.requires_grad, view.is_leaf, view.grad_fn, view.tolist()
+    assert run(minigrad) == run(torch)
+
+
 def test_setitem_of_a_value_needing_grad_into_a_bool_piece_of_chunk_is_fine():
     def run(lib):
         piece = lib.tensor([[True, False], [False, True]]).chunk(2, -1)[0]
