@@ -235,8 +235,12 @@ def refresh_views(base, written=None):
 
 
 def history_of(view):
-    """``view``'s own history as its slots hold it (a stale view's is not made anew)."""
-    return tuple(getattr(Tensor, name).__get__(view) for name in ("grad_fn", "_output_nr", "_requires_grad"))
+    """``view``'s own history as its slots hold it (a stale view's is not made anew), its node held
+    weakly: the write that follows judges by reference count whether the node lives on
+    (``_release_replaced_node``), and this must not count."""
+    node = Tensor.grad_fn.__get__(view)
+    return (None if node is None else weakref.ref(node), Tensor._output_nr.__get__(view),
+            Tensor._requires_grad.__get__(view))
 
 
 def leave_stale(view, history):
@@ -244,8 +248,10 @@ def leave_stale(view, history):
     the write, and ``view`` keeps the node it had (``history``, from ``history_of``; None for a view
     made before its base needed a gradient, which is then a leaf to torch's in-place check), stale:
     made anew from the base's history when next read."""
-    for name, value in zip(("grad_fn", "_output_nr", "_requires_grad"), history):
-        getattr(Tensor, name).__set__(view, value)
+    node, output_nr, requires_grad = history
+    Tensor.grad_fn.__set__(view, None if node is None else node())
+    Tensor._output_nr.__set__(view, output_nr)
+    Tensor._requires_grad.__set__(view, requires_grad)
     if type(view) is Tensor:
         view.__class__ = _StaleView
 

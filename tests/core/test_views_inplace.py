@@ -843,3 +843,16 @@ def test_copy_into_an_integer_piece_is_not_recorded_so_not_refused_as_torch():
 def test_write_to_a_restricted_view_raises_like_torch(write):
     assert_raises_like_torch(lambda lib: RESTRICTED_WRITES[write](
         lib, lib.ones(1, 3, requires_grad=True)))
+
+
+@pytest.mark.parametrize("key", [(None, slice(1, 1)), (slice(0, 1),)])
+def test_a_saved_view_written_through_a_view_of_it_then_read_names_the_op_as_torch(key):
+    """(fuzz seed 118806) pow_ saved the view it wrote; a write through a view of that view leaves
+    it stale, and reading it drops its old node: torch's error then names Pow, not AsStrided."""
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        view = (x * 1)[1:]
+        view **= lib.tensor([-3], dtype=lib.int8)
+        view[key] = -1.5
+        (view * 2).sum().backward()
+    assert_raises_like_torch(action)
