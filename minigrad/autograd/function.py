@@ -31,7 +31,7 @@ import functools
 
 from ..core import observe
 from ..core.function import Function as Node
-from ..core.function import gradient_edge, output_meta
+from ..core.function import gradient_edge, next_sequence_nr, output_meta
 from ..core.grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..core.tensor import Tensor
 
@@ -102,6 +102,7 @@ class Function(Node):
     def _join(self, tensors, outputs):
         """Edges to the tensor inputs; the outputs' ``grad_fn``; saved tensors as the graph's."""
         self.next_edges = tuple(gradient_edge(tensor) if tensor.requires_grad else None for tensor in tensors)
+        self.sequence_nr = next_sequence_nr()
         dirty = {id(tensor) for tensor in self._dirty}
         results = []
         for output in outputs:

@@ -5,7 +5,11 @@ ways in; ``run_backward`` is the walk they share.
 
 The walk is iterative (no recursion limit: a chain of 100,000 ops is fine).  A
 node runs once all the nodes that feed it a gradient have run, so a node used
-several times receives the sum of its gradients first (``b = a + a``).
+several times receives the sum of its gradients first (``b = a + a``).  Of the
+nodes ready to run, the newest (highest ``sequence_nr``) runs first, as in
+torch's engine: that order decides which error a broken graph raises first (a
+node that was written in place since, one without a derivative) and in which
+order a gradient's parts are summed.
 
 Gradients flow as raw arrays, except with ``create_graph=True``: then they flow
 as Tensors and every node's backward runs with grad mode on, so the backward
@@ -13,6 +17,8 @@ pass is itself recorded as a graph and can be differentiated again.  Both walks
 are this one loop; the few places that differ ask ``create_graph``.
 """
 from __future__ import annotations
+
+from heapq import heapify, heappop, heappush
 
 import numpy
 
@@ -37,10 +43,12 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     pending, senders = _count_dependencies(buffers, with_senders=bool(capture))
     # autograd.grad runs only the nodes that lead to a captured edge (as torch's does)
     leads_to_capture = _leading_to({node for node, _ in capture}, senders) if capture else None
-    ready = [node for node in buffers if pending.get(node, 0) == 0]
+    # a heap of (-sequence_nr, node): the newest ready node first (sequence numbers are unique)
+    ready = [(-node.sequence_nr, node) for node in buffers if pending.get(node, 0) == 0]
+    heapify(ready)
     captured = {}
     while ready:
-        node = ready.pop()
+        node = heappop(ready)[1]
         grads = buffers.pop(node)
         if len(grads) != 1 or grads[0] is None:   # (one output with a gradient: the common case)
             if all(grad is None for grad in grads):   # nothing reached this node
@@ -131,7 +139,7 @@ def _pass_on(node, input_grads, buffers, pending, ready, create_graph):
         count = pending[child] - 1
         pending[child] = count
         if count == 0:
-            ready.append(child)
+            heappush(ready, (-child.sequence_nr, child))
 
 
 def _count_dependencies(start_nodes, with_senders=False):

@@ -20,6 +20,7 @@ soon as its last tensor goes.
 """
 from __future__ import annotations
 
+import itertools
 import sys
 import weakref
 from collections import OrderedDict
@@ -51,6 +52,9 @@ class Function:
     needs_input_grad = ()    # per input: does it need a gradient?
     output_meta = ()         # per output: (shape, dtype, array module), for zero gradients
     output_hooks = None      # {output_nr: {handle id: hook}} from register_hook / retain_grad
+    # torch's sequence number: the order in which nodes joined a graph (``_link``); the engine runs
+    # the ready node with the highest first, as torch's, which decides the first error met
+    sequence_nr = 0
     _saved = ()
     _saved_versions = ()     # per saved input/output: (version counter, version, array, whose, slot)
     # True where ``backward``'s formula also runs on Tensors (operators and ``array_module``
@@ -253,6 +257,7 @@ class Function:
 
     def _link(self, inputs, results):
         """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
+        self.sequence_nr = next_sequence_nr()
         if len(inputs) == 1:     # (one input, which requires grad, as the node is linked: no loop)
             self.next_edges = (gradient_edge(inputs[0]),)
         else:
@@ -388,6 +393,7 @@ class AccumulateGrad(Function):
     def __init__(self, leaf):
         super().__init__()
         self.leaf = leaf
+        self.sequence_nr = largest_sequence_nr()
         self.output_meta = (output_meta(leaf.array),)
 
     def name(self):
@@ -414,6 +420,24 @@ class AccumulateGrad(Function):
             node = AccumulateGrad(leaf)
             leaf._accumulator = weakref.ref(node)   # weak: the leaf must not keep its graph alive
         return node
+
+
+next_sequence_nr = itertools.count(1).__next__    # one counter for every node, as torch's per thread
+
+
+def largest_sequence_nr():
+    """torch's UINT64_MAX, the sequence number of AccumulateGrad and of the NotImplemented nodes
+    (ops without a derivative): such a node runs as soon as it is ready.  Above every counted
+    number, and unique, so that the engine's heap never compares two nodes."""
+    return (1 << 62) + next_sequence_nr()
+
+
+def sequence_nr_unless_derivative_missing(missing):
+    """A ``sequence_nr`` for a node class where ``missing(node)`` tells, once forward has run, that
+    the node is torch's NotImplemented (``x // y``, ``2 % x``): then torch's largest number."""
+    def number(node, counted):
+        node._sequence_nr = largest_sequence_nr() if missing(node) else counted
+    return property(lambda node: node._sequence_nr, number)
 
 
 def run_hook(hook, grad):

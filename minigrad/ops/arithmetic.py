@@ -8,7 +8,7 @@ import numpy
 from ..core import random
 
 from ..core import dtypes
-from ..core.function import Function
+from ..core.function import Function, sequence_nr_unless_derivative_missing
 from ..core.device import array_module
 from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
@@ -334,6 +334,8 @@ class RoundingDiv(Function):
 
     def name(self):
         return "DivBackward2" if self.no_derivative is None else "NotImplemented"
+
+    sequence_nr = sequence_nr_unless_derivative_missing(lambda node: node.no_derivative is not None)
 
     def forward(self, a, b, rounding_mode, no_derivative=None, divisor=None):
         self.no_derivative = no_derivative     # the aten op with none: "floor_divide", "floor_divide_"

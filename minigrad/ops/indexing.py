@@ -33,7 +33,7 @@ from .index_key import (check_bounds, check_indices, check_mask, in_range, is_in
                         result_shape)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
-from .views import NO_GRAD_VIEW, refused_write
+from .views import NO_GRAD_VIEW, history_of, leave_stale, refused_write
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
@@ -667,9 +667,13 @@ def _check_write(input, items, value):
                                "an in-place operation.")
         restriction = input.__dict__.get("_restriction")
         # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
+        # (the view torch writes has a node, named in the message, only where input requires grad)
         if restriction is not None and restriction is not NO_GRAD_VIEW and input.array.dtype.kind in "fc":
-            raise RuntimeError(refused_write((made_by, 0), written_itself=True))
-    check_inplace_allowed(input, overlap_ok=True)
+            raise RuntimeError(refused_write((made_by, 0), written_itself=True, has_history=input.requires_grad))
+    # a value that requires grad records the write: a piece of split/unbind is refused then too
+    # (a bool or int piece takes no gradient: torch writes the value cast to it)
+    check_inplace_allowed(input, overlap_ok=True, inputs_require_grad=input.array.dtype.kind in "fc"
+                          and isinstance(value, Tensor) and value._requires_grad)
 
 
 def _write(input, first, second, value, recorded, items):
@@ -680,7 +684,8 @@ def _write(input, first, second, value, recorded, items):
         _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
         input._version_counter.value += 1
         return
-    torch_name = "torch::autograd::CopySlices" if _view_made_by(items, target.shape) else "IndexPutBackward0"
+    through_view = _view_made_by(items, target.shape) is not None     # torch writes into a view of input
+    torch_name = "torch::autograd::CopySlices" if through_view else "IndexPutBackward0"
     if not isinstance(value, Tensor):
         result = _saving(CopySlices.apply(input, first=first, second=second, fill=value, torch_name=torch_name),
                          items)
@@ -688,6 +693,12 @@ def _write(input, first, second, value, recorded, items):
         if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
             value = value.to(input.dtype)
         result = _saving(CopySlices.apply(input, value, first=first, second=second, torch_name=torch_name), items)
+    if through_view and "_view" in input.__dict__ and result.grad_fn is not None:
+        # a view written through a view of it, in the graph (not an integer one): see leave_stale
+        history = history_of(input)
+        assign(input, result, overlap_ok=True)
+        leave_stale(input, history)
+        return
     assign(input, result, overlap_ok=True)
 
 

@@ -270,6 +270,28 @@ def refresh_views(base, written=None):
             view.__class__ = _StaleView
 
 
+def history_of(view):
+    """``view``'s own history as its slots hold it (a stale view's is not made anew), its node held
+    weakly: the write that follows judges by reference count whether the node lives on
+    (``_release_replaced_node``), and this must not count."""
+    node = Tensor.grad_fn.__get__(view)
+    return (None if node is None else weakref.ref(node), Tensor._output_nr.__get__(view),
+            Tensor._requires_grad.__get__(view))
+
+
+def leave_stale(view, history):
+    """torch wrote into a view of ``view`` (``view[0:1] = value``), not into ``view``: the base took
+    the write, and ``view`` keeps the node it had (``history``, from ``history_of``; None for a view
+    made before its base needed a gradient, which is then a leaf to torch's in-place check), stale:
+    made anew from the base's history when next read."""
+    node, output_nr, requires_grad = history
+    Tensor.grad_fn.__set__(view, None if node is None else node())
+    Tensor._output_nr.__set__(view, output_nr)
+    Tensor._requires_grad.__set__(view, requires_grad)
+    if type(view) is Tensor:
+        view.__class__ = _StaleView
+
+
 def _regenerate(view):
     """Give a stale view its new history: the view (by its specs) of its base's current one.
 

@@ -612,6 +612,47 @@ def test_inplace_change_of_unsaved_tensor_is_fine_as_torch():
     assert grads[0] == grads[1] == [8.0, 8.0, 8.0]
 
 
+
+# ---- the order of the walk: the newest ready node first, as torch's engine -----------------
+def two_broken_branches(lib, summed_last):
+    """Two branches that each raise in backward: ``k //= 2`` has no derivative (an error of its own
+    node), and sin saved ``m``, which ``m.add_(1)`` then changed (a version error).  torch runs the
+    ready node with the highest sequence number (made last) first, whatever the order of the
+    operands: the branch summed last decides the error (fuzz seed 100728)."""
+    x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+    k = x * 1
+    k //= 2
+    m = x * 2
+    sine = m.sin()
+    m.add_(1)
+    branches = {"floor_divide": lambda: (k * 3).sum(), "sin": lambda: sine.sum()}
+    first = branches.pop("sin" if summed_last == "floor_divide" else "floor_divide")()
+    last = branches.popitem()[1]()
+    (last + first).backward()
+
+
+def version_errors_in_two_branches(lib, summed_last):
+    """Two saved inputs written in place (once, twice): the error names the one whose node torch
+    runs first, the newer of the two."""
+    x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+    a, b = x * 1, x * 2
+    sin_a, cos_b = a.sin(), b.cos()
+    a.add_(1)
+    b.add_(1).add_(1)
+    first, last = (sin_a.sum(), cos_b.sum()) if summed_last == "cos" else (cos_b.sum(), sin_a.sum())
+    (last + first).backward()
+
+
+@pytest.mark.parametrize("summed_last", ["floor_divide", "sin"])
+def test_backward_meets_the_error_of_the_newest_ready_node_first_as_torch(summed_last):
+    assert_raises_like_torch(lambda lib: two_broken_branches(lib, summed_last))
+
+
+@pytest.mark.parametrize("summed_last", ["sin", "cos"])
+def test_backward_names_the_saved_tensor_torch_checks_first(summed_last):
+    assert_raises_like_torch(lambda lib: version_errors_in_two_branches(lib, summed_last))
+
+
 def test_version_counts_inplace_changes_and_is_shared_by_detach():
     x = minigrad.ones(3)
     assert x._version == 0

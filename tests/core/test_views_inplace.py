@@ -488,6 +488,59 @@ def test_inplace_on_a_view_of_an_output_of_a_multi_view_op_raises_like_torch(vie
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("key", ["slice and mask", "slice and list", "slice", "int"])
+@pytest.mark.parametrize("base_requires_grad", [False, True])
+def test_setitem_of_a_value_needing_grad_into_a_piece_of_chunk_raises_like_torch(key, base_requires_grad):
+    """torch writes into a view of the piece (``piece[0:1]``): one with no node, as the piece needs
+    no gradient, is "created in no_grad mode"; one with a node is named by it (fuzz seed 107982)."""
+    keys = {"slice and mask": (slice(-1, 0, 3), minigrad.tensor([False, False, False])),
+            "slice and list": (slice(0, 1), [0, 2]), "slice": (slice(0, 1), slice(None)), "int": 0}
+
+    def action(lib):
+        key = keys[key_name]
+        if isinstance(key, tuple):
+            key = tuple(lib.tensor(item.tolist()) if isinstance(item, minigrad.Tensor) else item for item in key)
+        base = lib.tensor([[1.0, -0.5, 0.6]], requires_grad=base_requires_grad) * 1
+        piece = base.chunk(1, -2)[-1]
+        piece[key] = lib.tensor([0.25], requires_grad=True)
+    key_name = key
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("key", ["unsqueeze", "slice", "select"])
+@pytest.mark.parametrize("then", ["sigmoid_", "read"])
+def test_a_view_written_through_a_view_of_it_keeps_its_own_stale_node_as_torch(key, then):
+    """``view[key] = value`` writes into a view of ``view``: the base takes the write, ``view`` keeps
+    its node, None for a view made while nothing needed a gradient: torch's in-place check then
+    sees a leaf that requires grad (fuzz seed 170796); read, its history is made anew."""
+    keys = {"unsqueeze": (Ellipsis, None, None), "slice": slice(0, 2), "select": 1}
+
+    def action(lib):
+        base = lib.tensor([[2.5, -1.0, 0.5]], dtype=lib.float64)
+        view = base.transpose(0, 1)
+        value = lib.tensor([[0.25]], dtype=lib.float64, requires_grad=True)
+        view[keys[key]] = value if key != "select" else value[0]
+        if then == "sigmoid_":
+            view.sigmoid_()
+            return None
+        (view * lib.tensor([[1.0], [2.0], [3.0]], dtype=lib.float64)).sum().backward()
+        return value.grad.tolist(), view.grad_fn.name(), view.is_leaf
+    if then == "sigmoid_":
+        assert_raises_like_torch(action)
+    else:
+        assert action(minigrad) == action(torch)
+
+
+def test_an_integer_view_written_through_a_view_of_it_with_a_value_needing_grad_needs_none():
+    """(fuzz seeds 102677, 101321) an integer tensor takes no gradient: nothing goes stale."""
+    def run(lib):
+        view = lib.tensor([[2, 0, -1, 4]], dtype=lib.int32).t()
+        view[..., 2, 1:1:2] = lib.zeros((0,), dtype=lib.float64, requires_grad=True)
+        view.mul_(2)
+        return view.requires_grad, view.is_leaf, view.grad_fn, view.tolist()
+    assert run(minigrad) == run(torch)
+
+
 def test_setitem_of_a_value_needing_grad_into_a_bool_piece_of_chunk_is_fine():
     def run(lib):
         piece = lib.tensor([[True, False], [False, True]]).chunk(2, -1)[0]
@@ -807,3 +860,16 @@ def test_a_write_into_a_view_that_repeats_elements_reads_each_element_once(write
         write(view, w)
         return view * 3, base
     check(program)
+
+
+@pytest.mark.parametrize("key", [(None, slice(1, 1)), (slice(0, 1),)])
+def test_a_saved_view_written_through_a_view_of_it_then_read_names_the_op_as_torch(key):
+    """(fuzz seed 118806) pow_ saved the view it wrote; a write through a view of that view leaves
+    it stale, and reading it drops its old node: torch's error then names Pow, not AsStrided."""
+    def action(lib):
+        x = lib.tensor([0.5, 1.5, 2.5], dtype=lib.float64, requires_grad=True)
+        view = (x * 1)[1:]
+        view **= lib.tensor([-3], dtype=lib.int8)
+        view[key] = -1.5
+        (view * 2).sum().backward()
+    assert_raises_like_torch(action)

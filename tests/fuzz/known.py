@@ -76,10 +76,13 @@ def _convolves_no_channels(program):
 
 def after_torch_drops_the_output_channels(program, mismatch):
     """The same bug met later: an error minigrad alone (or first) raises (an op given torch's 0
-    channels and minigrad's out_channels disagrees), or the output's shape itself."""
+    channels and minigrad's out_channels disagrees), an error both raise in other words (``pow_``
+    of torch's ``[0, 3]`` output by a ``[2, 0, 3]`` tensor fails to broadcast in torch's
+    in-place check, minigrad's ``[2, 3]`` in the broadcast itself), or the output's shape itself."""
     if mismatch.kind == "shape":
         return torch_drops_the_output_channels(program, mismatch)
-    return mismatch.kind in ("error-only-minigrad", "error-at-other-statement") and _convolves_no_channels(program)
+    return mismatch.kind in ("error-only-minigrad", "error-at-other-statement", "error-message") and \
+        _convolves_no_channels(program)
 
 
 def torch_reads_an_expanded_dim_wrong(program, mismatch):

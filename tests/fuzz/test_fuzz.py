@@ -190,3 +190,17 @@ def test_a_difference_every_op_reproduces_on_minigrads_inputs_is_rounding_a_wron
     floor = minigrad.floor
     monkeypatch.setattr(minigrad, "floor", lambda t: floor(t) + 64)          # a wrong op (256 ulps)
     assert check(program)[0].kind == "value" and ops_agreeing(program) == {"x0", "v1"}
+
+
+def test_an_error_about_the_output_of_a_convolution_with_no_channels_is_torchs_bug():
+    """fuzz seed 195079: torch's output has 0 channels, so ``pow_`` by a tensor of minigrad's
+    shape fails in both, with other words; a program that convolves no channels is covered."""
+    program = program_of("x = lib.zeros((0, 2), dtype=lib.float64)",
+                         "w = lib.zeros((2, 0, 2), dtype=lib.float64)",
+                         "y = F.conv1d(x, w, padding=1)",
+                         "z = y.pow_(lib.zeros((2, 0, 3), dtype=lib.float64))")
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-message" and known(program, mismatch).name.startswith("a convolution with 0")
+    plain = program_of("y = lib.zeros((0, 3), dtype=lib.float64)",
+                       "z = y.pow_(lib.zeros((2, 0, 3), dtype=lib.float64))")
+    assert check(plain)[0] is None

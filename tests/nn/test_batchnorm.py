@@ -159,3 +159,23 @@ def test_writing_the_input_in_place_stops_backward_as_torch():
     with pytest.raises(kind) as raised:
         run(minigrad)
     assert str(raised.value).replace("minigrad.", "torch.") == message.split(" Hint:")[0]
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("training", [True, False])
+def test_an_empty_batch_is_a_clone_scaled_and_shifted_as_torch(affine, training):
+    """torch's batch norm of an empty batch is ``input.clone() * weight[0] + bias[0]``: it saves
+    nothing of the input, so writing the input afterwards leaves backward working (fuzz seed
+    186907), and its node is the Add's (the Clone's without affine)."""
+    def run(lib):
+        x = lib.zeros((0, 2), dtype=lib.float32, requires_grad=True)
+        hidden = x * 1
+        norm = lib.nn.BatchNorm1d(2, affine=affine)
+        norm.train(training)
+        output = norm(hidden)
+        hidden.floor_()
+        output.sum().backward()
+        grads = [x.grad.shape] + ([norm.weight.grad.tolist(), norm.bias.grad.tolist()] if affine else [])
+        return (output.shape, str(output.dtype).split(".")[-1], output.grad_fn.name(), grads,
+                norm.running_mean.tolist(), norm.running_var.tolist())
+    assert run(minigrad) == run(torch)

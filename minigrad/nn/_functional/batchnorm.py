@@ -121,16 +121,20 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if channels == 0 and (weight is not None or bias is not None):
         # torch scales an empty input by weight[0] and shifts it by bias[0], which has no element 0
         raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
+    if input.array.size == 0:
+        # torch's empty batch (before its kernels' checks): a clone, scaled by weight[0] and shifted
+        # by bias[0], so that the graph goes on; nothing saved of the input, running stats untouched
+        output = input.clone()
+        if weight is not None:
+            output = output * weight[0]
+        return output if bias is None else output + bias[0]
     if check_mixed_dtype(input, running_mean, running_var, weight, bias):
         return batch_norm(input.float(), running_mean, running_var, weight, bias, training, momentum,
                           eps).to(input.dtype)
     x = input.array
     xp = array_module(x)
     opmath = half_in_float32(x)    # torch's float16/bfloat16 kernels
-    if training and x.size == 0:
-        # an empty batch: an empty output, zero gradients, running stats left as they are (torch)
-        mean = var = xp.zeros(x.shape[1], opmath.dtype)
-    elif training:
+    if training:
         axes = (0,) + tuple(range(2, x.ndim))
         mean = opmath.mean(axis=axes)
         var = ((opmath - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)
