@@ -43,12 +43,12 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     pending, senders = _count_dependencies(buffers, with_senders=bool(capture))
     # autograd.grad runs only the nodes that lead to a captured edge (as torch's does)
     leads_to_capture = _leading_to({node for node, _ in capture}, senders) if capture else None
-    # a heap of (-sequence_nr, node): the newest ready node first (sequence numbers are unique)
-    ready = [(-node.sequence_nr, node) for node in buffers if pending.get(node, 0) == 0]
+    # a heap of nodes, the newest ready node first (``Function.__lt__``; sequence numbers are unique)
+    ready = [node for node in buffers if pending.get(node, 0) == 0]
     heapify(ready)
     captured = {}
     while ready:
-        node = heappop(ready)[1]
+        node = heappop(ready)
         grads = buffers.pop(node)
         if len(grads) != 1 or grads[0] is None:   # (one output with a gradient: the common case)
             if all(grad is None for grad in grads):   # nothing reached this node
@@ -139,7 +139,7 @@ def _pass_on(node, input_grads, buffers, pending, ready, create_graph):
         count = pending[child] - 1
         pending[child] = count
         if count == 0:
-            heappush(ready, (-child.sequence_nr, child))
+            heappush(ready, child)
 
 
 def _count_dependencies(start_nodes, with_senders=False):

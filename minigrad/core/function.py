@@ -255,6 +255,10 @@ class Function:
             node._link(inputs, results)
         return results
 
+    def __lt__(self, other):
+        """The engine's heap order: the newer node (higher ``sequence_nr``) first."""
+        return self.sequence_nr > other.sequence_nr
+
     def _link(self, inputs, results):
         """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
         self.sequence_nr = next_sequence_nr()
