@@ -1,5 +1,6 @@
 """Layers and nn.functional against torch: forward values, input and parameter gradients
 (torch's weights copied in through load_state_dict), every option, float64 and float32, errors."""
+import math
 import warnings
 
 import numpy
@@ -54,6 +55,27 @@ def test_linear_shape_and_dtype_errors_match_torch(x_shape, w_shape, x_dtype):
     x, w = numpy.zeros(x_shape, x_dtype), numpy.zeros(w_shape, "float32")
     assert_same_error(lambda: F.linear(minigrad.tensor(x), minigrad.tensor(w)),
                       lambda: torch.nn.functional.linear(torch.tensor(x), torch.tensor(w)))
+
+
+@pytest.mark.parametrize("shape", [(3,), (4, 2, 3), (2, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_output_is_a_view_where_torchs_is(shape, bias):
+    # torch's linear of a 1-d or 3-d+ input with a bias is addmm on rows viewed back: a view, so
+    # an in-place write into a piece of it goes to that matrix, and the output's own retained
+    # gradient is only what reaches it as a view (fuzz seed 171284: 2x torch's there)
+    def action(lib):
+        x = lib.tensor(numpy.linspace(-1, 1, math.prod(shape)).reshape(shape), requires_grad=True)
+        w = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([0.1, -0.2], dtype=lib.float64, requires_grad=True) if bias else None
+        y = lib.nn.functional.linear(x, w, b)
+        piece = y.select(-1, 1)
+        piece.zero_()
+        y.retain_grad()
+        weights = lib.tensor(numpy.arange(1.0, 1 + math.prod(y.shape)).reshape(tuple(y.shape)))
+        ((y * weights).sum() + (piece * 3).sum()).backward()
+        return (y.grad.tolist(), x.grad.tolist(), w.grad.tolist(), type(y.grad_fn).__name__ if lib is torch
+                else y.grad_fn.name(), y._is_view() if lib is torch else y.__dict__.get("_base") is not None)
+    assert_same(action)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -15,25 +15,29 @@ __all__ = ["linear", "bilinear"]
 
 
 class Linear(Function):
-    """``y = x @ weight.T + bias``: x ``(*, in)``, weight ``(out, in)``, bias ``(out,)`` -> ``(*, out)``."""
+    """``y = x @ weight.T + bias``: x ``(*, in)``, weight ``(out, in)``, bias ``(out,)`` -> ``(*, out)``,
+    or the ``(rows, out)`` matrix of it (``as_matrix``: ``linear`` views it as ``(*, out)``)."""
 
     differentiable_backward = True
     # torch's linear is addmm / mm for a matrix input, and folds other inputs to a matrix and back
-    _TORCH_NAMES = {(1, True): "ViewBackward0", (1, False): "SqueezeBackward4",
-                    (2, True): "AddmmBackward0", (2, False): "MmBackward0"}
+    _TORCH_NAMES = {(1, False): "SqueezeBackward4", (2, True): "AddmmBackward0", (2, False): "MmBackward0"}
 
     def name(self):
-        return self._TORCH_NAMES.get((min(self.input_ndim, 3), self.has_bias),
-                                     "ViewBackward0" if self.has_bias else "UnsafeViewBackward0")
+        if self.as_matrix:
+            return "AddmmBackward0"
+        return self._TORCH_NAMES.get((min(self.input_ndim, 3), self.has_bias), "UnsafeViewBackward0")
 
-    def forward(self, x, weight, *bias):
+    def forward(self, x, weight, *bias, as_matrix=False):
         self.input_ndim, self.input_shape, self.has_bias = x.ndim, x.shape, bool(bias)
+        self.as_matrix = as_matrix
         # as torch's mm: the input only for the weight's gradient, the weight only for the input's
         needs_x, needs_weight = self.needs_input_grad[:2]
         self.save_for_backward(x if needs_weight else None, weight if needs_x else None)
         # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
         out_features, in_features = weight.shape
-        output = threads.matmul(as_rows(x), weight.T).reshape(x.shape[:-1] + (out_features,))
+        output = threads.matmul(as_rows(x), weight.T)
+        if not as_matrix:
+            output = output.reshape(x.shape[:-1] + (out_features,))
         if bias:
             output += bias[0]   # a fresh array: adding in place saves a copy
         return output
@@ -83,7 +87,12 @@ def linear(input, weight, bias=None):
     _check_matmul_operands(input, weight)
     if bias is None:
         return Linear.apply(input, weight)
-    return Linear.apply(input, weight, bias)
+    if input.array.ndim == 2:
+        return Linear.apply(input, weight, bias)
+    # torch computes addmm on the input folded to rows and views the result back: the output is
+    # a view of that matrix (in-place writes to it, and the views of it, follow the view rules)
+    matrix = Linear.apply(input, weight, bias, as_matrix=True)
+    return matrix.view(input.array.shape[:-1] + (weight.array.shape[0],))
 
 
 class Bilinear(Function):
