@@ -265,6 +265,32 @@ def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "one element"])
+def test_gelu_gradient_of_an_infinite_gradient_far_left_as_torch_for_each_layout(dtype, layout):
+    """fuzz seed 132158: oneDNN's gelu backward (contiguous float32/float16, 2+ elements) is exactly 0
+    from about x = -6 down, so an infinite incoming gradient gives NaN there; torch's own kernel (other
+    layouts, float64) keeps Phi(x) + x phi(x), a tiny negative number, and gives an infinity."""
+    def action(lib):
+        values = [[-12.985, -10.866, -6.5, -6.0, -3.0], [-200.0, INF, NAN, 0.5, -0.0]]
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        view = {"contiguous": x, "transposed": x.t(), "one element": x[0, :1]}[layout]
+        out = lib.nn.functional.gelu(view)
+        out.backward(lib.full(out.shape, INF, dtype=getattr(lib, dtype)))
+        return [f"{v:.3g}" for v in x.grad.reshape(-1).tolist()]
+    assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_gelu_gradient_far_left_is_exactly_zero_where_torchs_is(dtype):
+    # oneDNN's (r exp(-r^2) / sqrt(pi) + 0.5) + 0.5 erf(r) in float32: 0 from about -6.1 down
+    def action(lib):
+        x = lib.tensor(numpy.arange(-9.0, -4.0, 0.05), dtype=getattr(lib, dtype), requires_grad=True)
+        lib.nn.functional.gelu(x).sum().backward()
+        return [v == 0 for v in x.grad.tolist()], [v < 0 for v in x.grad.tolist()]
+    assert_same(action)
+
+
 @pytest.mark.parametrize("size", [3, 16, 17, 33, 40])
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_hardswish_gradient_at_its_ends_and_at_nan_as_torch(dtype, size):

@@ -164,7 +164,7 @@ class Gelu(Pointwise):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
             return 0.5 * x * (1 + xp.tanh(inner))
-        if x.dtype.itemsize > 4 or x.size < 2 or not x.flags.c_contiguous:
+        if not _takes_onednn_gelu(x):
             return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
         # torch hands a contiguous float32 (or half, computed in float32) tensor of more than
         # one element to oneDNN's gelu_erf, which multiplies x by (1 + erf) before halving it:
@@ -181,9 +181,23 @@ class Gelu(Pointwise):
             tanh_inner = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3))
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_COEFF * x * x)
             return 0.5 * (1 + tanh_inner) + 0.5 * x * (1 - tanh_inner * tanh_inner) * d_inner
+        x_array = x.array if hasattr(x, "array") else x
+        x = half_in_float32(x)                # torch's float16 backward computes in float32
+        if _takes_onednn_gelu(x_array):
+            # oneDNN's gelu_erf backward: (r exp(-r^2) / sqrt(pi) + 0.5) + 0.5 erf(r), r = x / sqrt(2),
+            # in float32: exactly 0 where the first sum rounds to 0.5 and erf to -1 (x below about -6),
+            # so an infinite gradient gives NaN there, where x * pdf would keep it infinite
+            r = x * numpy.float32(1 / math.sqrt(2.0))
+            first = r * numpy.float32(1 / math.sqrt(math.pi)) * xp.exp(-(r * r)) + numpy.float32(0.5)
+            return first + numpy.float32(0.5) * special.erf(r)
         cdf = 0.5 * (1 + special.erf(x * (1 / math.sqrt(2.0))))
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return cdf + x * pdf
+
+
+def _takes_onednn_gelu(x):
+    """torch's ``use_mkldnn`` for gelu: a contiguous float32 (or half) array of more than one element."""
+    return x.dtype.itemsize <= 4 and x.size > 1 and x.flags.c_contiguous
 
 
 class Silu(Pointwise):
