@@ -157,6 +157,45 @@ def test_layer_norm_gradient_of_an_overflowing_row_is_nan_as_torchs(row, dtype):
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+def test_layer_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dtype, big):
+    """fuzz seed 125844: torch fuses b = (db * mean - ds) * a^3 / N, c = -b * mean - db * a / N and
+    dx = a * dy * w + b * x + c, so a product past the maximum stays exact: db * mean - inf is -inf,
+    where NumPy's rounded product is inf and gives NaN; likewise x_hat * w + bias with bias -inf."""
+    def action(lib):
+        dt = getattr(lib, dtype)
+        x = lib.tensor([[25.728, -87.217, -38.683, 74.879, -238.232, 131.05],
+                        [-93.628, 52.959, -54.294, -152.471, -238.725, -21.98]], dtype=dt, requires_grad=True)
+        w = lib.tensor([-21.7, 0.97, big, 59.9, -35.2, 42.2], dtype=dt, requires_grad=True)
+        b = lib.tensor([-54.4, 28.6, -INF, INF, -78.5, 0.0], dtype=dt, requires_grad=True)
+        out = lib.nn.functional.layer_norm(x, (6,), w, b)
+        (out * lib.tensor([[-2.2, 1.0, -1.2, 0.2, -0.6, -0.2], [1.9, -0.3, -0.2, 0.9, -1.8, -0.9]], dtype=dt)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    _assert_same_special_values(action, dtype)
+
+
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dtype, big, training):
+    # the same root cause in batch norm: x_hat * weight + bias, the product past the maximum
+    def action(lib):
+        dt = getattr(lib, dtype)
+        x = lib.tensor([[2.5, -1.0, 3.0], [-4.0, 2.0, 1.0], [1.5, 0.5, -2.0]], dtype=dt, requires_grad=True)
+        w = lib.tensor([big, -big, big], dtype=dt, requires_grad=True)
+        b = lib.tensor([-INF, INF, 1.0], dtype=dt, requires_grad=True)
+        out = lib.nn.functional.batch_norm(x, lib.zeros(3, dtype=dt), lib.ones(3, dtype=dt), w, b, training=training)
+        (out * lib.tensor([[1.0, -2.0, 0.5], [0.3, 1.1, -0.7], [-1.2, 0.4, 2.0]], dtype=dt)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    _assert_same_special_values(action, dtype)
+
+
+def _assert_same_special_values(action, dtype):
+    """``action``'s results in minigrad and torch: the same infinities and NaNs, finite values to
+    the dtype's rounding (the last bits of the finite values are another matter)."""
+    for ours, theirs in zip(action(minigrad), action(torch)):
+        numpy.testing.assert_allclose(ours, theirs, rtol={"float32": 1e-6, "float64": 1e-13}[dtype])
+
+
 def test_float16_layer_norm_is_computed_in_float32_as_torchs():
     # 60000 squared overflows float16 but not float32, where torch takes the moments
     def action(lib):
