@@ -290,6 +290,26 @@ def test_hardtanh_gradient_at_nan_follows_torchs_vector_and_scalar_loops(activat
     assert_same(action)
 
 
+@pytest.mark.parametrize("layout", ["expanded", "expanded rows of 20", "transposed", "every other", "contiguous"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("activation", ["hardtanh(x)", "elu(x)", "selu(x)", "hardswish(x)", "relu6(x)"])
+def test_activation_gradient_at_nan_follows_torchs_loops_over_a_strided_input(activation, dtype, layout):
+    """fuzz seed 198607: TensorIterator runs its vector loop along each row of the trailing dims whose
+    strides chain, and a scalar loop over each row's tail: an expanded (3, 1, 2) input has rows of 2,
+    all scalar (where hardtanh passes a NaN's gradient); a row of non-adjacent elements is all scalar."""
+    def action(lib):
+        rows = 20 if layout == "expanded rows of 20" else 2
+        values = numpy.resize([NAN, 0.5, -4.0, NAN, 2.5, 0.0, NAN], 3 * rows).reshape(3, 1, rows)
+        base = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        x = {"expanded": base.expand(2, 3, 3, rows), "expanded rows of 20": base.expand(2, 3, 3, rows),
+             "transposed": base.expand(2, 3, 3, rows).transpose(0, 3), "every other": base.expand(2, 3, 3, rows)[..., ::2],
+             "contiguous": base.expand(2, 3, 3, rows).contiguous()}[layout]
+        x.retain_grad()
+        eval(f"lib.nn.functional.{activation}", {"lib": lib, "x": x}).sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "one element"])
 def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):

@@ -71,15 +71,42 @@ class Pointwise(Function):
 
 
 # torch's CPU kernels run 64-byte vectors (AVX-512: 16 float32, 8 float64, 32 float16 lanes)
-# over the flattened tensor, then a scalar loop over the last ``size % lanes`` elements
+# along each row TensorIterator loops over, then a scalar loop over the last ``row % lanes`` elements
 _VECTOR_BYTES = 64
 
 
-def _scalar_tail_start(array, vectors_per_step=1):
-    """Where, in ``array`` flattened, torch's CPU kernel hands over to its scalar loop (a kernel
-    written with ``cpu_kernel_vec`` takes two vectors a step, one with ``vec::map`` one)."""
+def _scalar_loop(array, vectors_per_step=1):
+    """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's CPU kernel takes
+    its scalar loop over ``array`` (a kernel written with ``cpu_kernel_vec`` takes two vectors a
+    step, one with ``vec::map`` one).  TensorIterator coalesces the trailing dims whose strides
+    chain into one row (the whole tensor when contiguous; a row of 2 in an expanded (3, 1, 2)):
+    vectors along each row, the scalar loop over its last ``row % step`` elements; a row whose
+    elements are not adjacent (stride neither 0 nor one item) runs the scalar loop throughout."""
     step = vectors_per_step * _VECTOR_BYTES // array.dtype.itemsize
-    return array.size - array.size % step
+    row = _coalesced_row(array)
+    if row is not None and row % step == 0:
+        return None
+    mask = numpy.ones(array.shape, bool)
+    if row is not None:
+        mask.reshape(-1, row)[:, :row - row % step] = False
+    return mask
+
+
+def _coalesced_row(array):
+    """The length of the rows TensorIterator loops over ``array`` in (C order, against a contiguous
+    gradient), or None where the innermost stride is neither 0 nor one item (no vector loop)."""
+    if array.flags.c_contiguous or array.size == 0:
+        return max(array.size, 1)
+    row, chained = 1, None
+    for size, stride in zip(reversed(array.shape), reversed(array.strides)):
+        if size == 1:
+            continue
+        if chained is None and stride not in (0, array.itemsize):
+            return None
+        if chained is not None and stride != chained:
+            break
+        row, chained = row * size, stride * size
+    return row
 
 
 def _nan_in_vector_loop(xp, x_array, derivative):
@@ -88,12 +115,11 @@ def _nan_in_vector_loop(xp, x_array, derivative):
     loop over the rest tests the other way round and keeps the derivative there."""
     if x_array.dtype.kind != "f":
         return derivative
-    vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
-    nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
-    if not nan_in_vectors.any():
+    nan = array_module(x_array).isnan(x_array)
+    if not nan.any():
         return derivative
-    nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
-    nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
+    scalar_loop = _scalar_loop(x_array, vectors_per_step=2)
+    nan_in_vector_loop = nan if scalar_loop is None else nan & ~scalar_loop
     return xp.where(nan_in_vector_loop, float("nan"), derivative)
 
 
@@ -112,13 +138,11 @@ class Hardtanh(Pointwise):
         x_array, inside_array = (x.array, inside.array) if hasattr(x, "array") else (x, inside)
         if x_array.dtype.kind != "f":
             return inside
-        tail = _scalar_tail_start(x_array)
-        nan_in_tail = array_module(x_array).isnan(x_array.reshape(-1)[tail:])
-        if not nan_in_tail.any():
+        nan = array_module(x_array).isnan(x_array)
+        scalar_loop = _scalar_loop(x_array) if nan.any() else None
+        if scalar_loop is None:
             return inside
-        inside_array = numpy.array(inside_array)     # a copy, an array even when 0-d
-        inside_array.reshape(-1)[tail:] |= nan_in_tail
-        return inside_array
+        return inside_array | (nan & scalar_loop)
 
 
 class LeakyRelu(Pointwise):
