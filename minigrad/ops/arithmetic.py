@@ -214,10 +214,15 @@ class Pow(Function):
         if self.needs_input_grad[0] and self.bool_exponent:
             raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
         if self.needs_input_grad[0]:
-            # torch: d/dbase is 0 where the exponent is 0 (even at base 0)
-            lowered = xp.where(exponent == 0, 1, self._exponent_less_one(exponent))
-            local = xp.where(exponent == 0, 0, exponent * _rounded_power(base, lowered))
-            grad_base = sum_to(grad_output * local, base.shape)
+            # torch: where(exponent == 0, 0, grad * exponent * base ** (exponent - 1)): 0 even at
+            # base 0, and even where the incoming gradient is inf or NaN
+            zero_exponent = exponent == 0
+            lowered = xp.where(zero_exponent, 1, self._exponent_less_one(exponent))
+            local = xp.where(zero_exponent, 0, exponent * _rounded_power(base, lowered))
+            grad_base = grad_output * local
+            if zero_exponent.any():
+                grad_base = xp.where(zero_exponent, 0, grad_base)
+            grad_base = sum_to(grad_base, base.shape)
         if self.needs_input_grad[1]:
             # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
             # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf

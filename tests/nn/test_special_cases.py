@@ -157,6 +157,45 @@ def test_layer_norm_gradient_of_an_overflowing_row_is_nan_as_torchs(row, dtype):
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+def test_layer_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dtype, big):
+    """fuzz seed 125844: torch fuses b = (db * mean - ds) * a^3 / N, c = -b * mean - db * a / N and
+    dx = a * dy * w + b * x + c, so a product past the maximum stays exact: db * mean - inf is -inf,
+    where NumPy's rounded product is inf and gives NaN; likewise x_hat * w + bias with bias -inf."""
+    def action(lib):
+        dt = getattr(lib, dtype)
+        x = lib.tensor([[25.728, -87.217, -38.683, 74.879, -238.232, 131.05],
+                        [-93.628, 52.959, -54.294, -152.471, -238.725, -21.98]], dtype=dt, requires_grad=True)
+        w = lib.tensor([-21.7, 0.97, big, 59.9, -35.2, 42.2], dtype=dt, requires_grad=True)
+        b = lib.tensor([-54.4, 28.6, -INF, INF, -78.5, 0.0], dtype=dt, requires_grad=True)
+        out = lib.nn.functional.layer_norm(x, (6,), w, b)
+        (out * lib.tensor([[-2.2, 1.0, -1.2, 0.2, -0.6, -0.2], [1.9, -0.3, -0.2, 0.9, -1.8, -0.9]], dtype=dt)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    _assert_same_special_values(action, dtype)
+
+
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dtype, big, training):
+    # the same root cause in batch norm: x_hat * weight + bias, the product past the maximum
+    def action(lib):
+        dt = getattr(lib, dtype)
+        x = lib.tensor([[2.5, -1.0, 3.0], [-4.0, 2.0, 1.0], [1.5, 0.5, -2.0]], dtype=dt, requires_grad=True)
+        w = lib.tensor([big, -big, big], dtype=dt, requires_grad=True)
+        b = lib.tensor([-INF, INF, 1.0], dtype=dt, requires_grad=True)
+        out = lib.nn.functional.batch_norm(x, lib.zeros(3, dtype=dt), lib.ones(3, dtype=dt), w, b, training=training)
+        (out * lib.tensor([[1.0, -2.0, 0.5], [0.3, 1.1, -0.7], [-1.2, 0.4, 2.0]], dtype=dt)).sum().backward()
+        return out.tolist(), x.grad.tolist()
+    _assert_same_special_values(action, dtype)
+
+
+def _assert_same_special_values(action, dtype):
+    """``action``'s results in minigrad and torch: the same infinities and NaNs, finite values to
+    the dtype's rounding (the last bits of the finite values are another matter)."""
+    for ours, theirs in zip(action(minigrad), action(torch)):
+        numpy.testing.assert_allclose(ours, theirs, rtol={"float32": 1e-6, "float64": 1e-13}[dtype])
+
+
 def test_float16_layer_norm_is_computed_in_float32_as_torchs():
     # 60000 squared overflows float16 but not float32, where torch takes the moments
     def action(lib):
@@ -251,6 +290,26 @@ def test_hardtanh_gradient_at_nan_follows_torchs_vector_and_scalar_loops(activat
     assert_same(action)
 
 
+@pytest.mark.parametrize("layout", ["expanded", "expanded rows of 20", "transposed", "every other", "contiguous"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("activation", ["hardtanh(x)", "elu(x)", "selu(x)", "hardswish(x)", "relu6(x)"])
+def test_activation_gradient_at_nan_follows_torchs_loops_over_a_strided_input(activation, dtype, layout):
+    """fuzz seed 198607: TensorIterator runs its vector loop along each row of the trailing dims whose
+    strides chain, and a scalar loop over each row's tail: an expanded (3, 1, 2) input has rows of 2,
+    all scalar (where hardtanh passes a NaN's gradient); a row of non-adjacent elements is all scalar."""
+    def action(lib):
+        rows = 20 if layout == "expanded rows of 20" else 2
+        values = numpy.resize([NAN, 0.5, -4.0, NAN, 2.5, 0.0, NAN], 3 * rows).reshape(3, 1, rows)
+        base = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        x = {"expanded": base.expand(2, 3, 3, rows), "expanded rows of 20": base.expand(2, 3, 3, rows),
+             "transposed": base.expand(2, 3, 3, rows).transpose(0, 3), "every other": base.expand(2, 3, 3, rows)[..., ::2],
+             "contiguous": base.expand(2, 3, 3, rows).contiguous()}[layout]
+        x.retain_grad()
+        eval(f"lib.nn.functional.{activation}", {"lib": lib, "x": x}).sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "one element"])
 def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):
@@ -262,6 +321,32 @@ def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):
                        dtype=getattr(lib, dtype))
         x = {"contiguous": x, "transposed": x.t(), "one element": x[0, :1]}[layout]
         return [f"{v:.4g}" for v in lib.nn.functional.gelu(x).reshape(-1).tolist()]
+    assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "one element"])
+def test_gelu_gradient_of_an_infinite_gradient_far_left_as_torch_for_each_layout(dtype, layout):
+    """fuzz seed 132158: oneDNN's gelu backward (contiguous float32/float16, 2+ elements) is exactly 0
+    from about x = -6 down, so an infinite incoming gradient gives NaN there; torch's own kernel (other
+    layouts, float64) keeps Phi(x) + x phi(x), a tiny negative number, and gives an infinity."""
+    def action(lib):
+        values = [[-12.985, -10.866, -6.5, -6.0, -3.0], [-200.0, INF, NAN, 0.5, -0.0]]
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        view = {"contiguous": x, "transposed": x.t(), "one element": x[0, :1]}[layout]
+        out = lib.nn.functional.gelu(view)
+        out.backward(lib.full(out.shape, INF, dtype=getattr(lib, dtype)))
+        return [f"{v:.3g}" for v in x.grad.reshape(-1).tolist()]
+    assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_gelu_gradient_far_left_is_exactly_zero_where_torchs_is(dtype):
+    # oneDNN's (r exp(-r^2) / sqrt(pi) + 0.5) + 0.5 erf(r) in float32: 0 from about -6.1 down
+    def action(lib):
+        x = lib.tensor(numpy.arange(-9.0, -4.0, 0.05), dtype=getattr(lib, dtype), requires_grad=True)
+        lib.nn.functional.gelu(x).sum().backward()
+        return [v == 0 for v in x.grad.tolist()], [v < 0 for v in x.grad.tolist()]
     assert_same(action)
 
 

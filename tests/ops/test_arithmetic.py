@@ -13,6 +13,8 @@ from minigrad.testing import assert_matches_torch
 from _op_parity import assert_same
 from tests.conftest import DEVICES
 
+NAN, INF = float("nan"), float("inf")
+
 DTYPES = ["float64", "float32"]
 
 # name -> (function of two tensors, input range that keeps it smooth and defined)
@@ -405,6 +407,23 @@ def test_power_zero_passes_a_zero_gradient_even_for_a_nan_or_infinite_one_as_tor
         (x ** 0 * incoming).sum().backward()
         grads.append(x.grad.tolist())
     assert grads[1] == grads[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_power_of_two_tensors_passes_a_zero_base_gradient_where_the_exponent_is_zero_as_torch(dtype):
+    """fuzz seed 164782: torch's pow_backward_self is where(exponent == 0, 0, grad * ...), so a NaN
+    or infinite incoming gradient (a cumprod past a NaN) gives 0 there, -0.0 exponent included,
+    also where the exponent broadcasts; the exponent's own gradient keeps grad * local (NaN)."""
+    def action(lib):
+        dt = getattr(lib, dtype)
+        base = lib.tensor([[-0.7, -0.77, 0.0996, 0.47], [0.0, 2.0, -1.5, 3e38]], dtype=dt, requires_grad=True)
+        exponent = lib.tensor([[-1.1, -1.8, 0.3, -0.0], [0.0, 0.0, 0.0, 0.0]], dtype=dt, requires_grad=True)
+        column = lib.tensor([[0.0], [2.5]], dtype=dt, requires_grad=True)
+        incoming = lib.tensor([[NAN, INF, 1.0, NAN], [-INF, NAN, 2.0, INF]], dtype=dt)
+        ((base ** exponent).cumprod(-1) * incoming).sum().backward()
+        ((base ** column) * incoming).sum().backward()
+        return base.grad.tolist(), exponent.grad.tolist(), column.grad.tolist()
+    assert_same(action)
 
 
 # ---- hypothesis: any broadcastable pair behaves as in torch -----------------------------------

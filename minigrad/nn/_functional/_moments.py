@@ -38,7 +38,7 @@ def fmadd(a, b, c, dtype):
 _SPLITTER = 2.0 ** 27 + 1      # Veltkamp's: splits a float64 into two halves of 26 bits
 
 
-def _fused_float64(a, b, c):
+def _fused_float64(a, b, c, halve=True):
     """float64 ``a * b + c`` rounded once, as an FMA instruction: the product's rounding error
     (Dekker's TwoProduct) and the sum's (Knuth's TwoSum) are added back before the last rounding
     (exact where the sum cancels, as in ``x * alpha - mean * alpha``: torch's 1.36e285 for a
@@ -55,13 +55,29 @@ def _fused_float64(a, b, c):
         virtual = total - product
         sum_error = (product - (total - virtual)) + (c - virtual)
         error = sum_error + product_error
-        return numpy.where(numpy.isfinite(error), total + error, total)
+        result = numpy.where(numpy.isfinite(error), total + error, total)
+        overflowed = numpy.isinf(product) & numpy.isfinite(a) & numpy.isfinite(b) if halve else False
+        if numpy.any(overflowed):
+            # the FMA's product is exact, never inf: a * b + c = 2 (a/2 * b + c/2), so an infinite
+            # c wins (-inf, not the NaN of inf - inf) and a c that brings the sum back keeps it finite
+            # (where a/2 * b still overflows, no finite c brings it back: inf, or c if infinite)
+            halved = 2 * _fused_float64(numpy.where(overflowed, a * 0.5, 0.0), b, c * 0.5, halve=False)
+            result = numpy.where(overflowed, numpy.where(numpy.isfinite(c), halved, c), result)
+        return result
 
 
 def unfused_madd(a, b, c, dtype):
     """``a * b + c`` rounded twice, as NumPy computes it: within an ulp of ``fmadd``, at a fraction of
-    its cost; the normalizations take ``fmadd`` only where that ulp decides the result."""
-    return a * b + c
+    its cost; the normalizations take ``fmadd`` only where that ulp decides the result.  Where the
+    result is not finite it is ``fmadd``'s: a product past the float maximum is inf here, exact in
+    the FMA (with an infinite ``c`` of the other sign: NaN here, ``c`` there)."""
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        result = a * b + c
+    if dtype in (numpy.float32, numpy.float64):
+        not_finite = ~numpy.isfinite(result)
+        if not_finite.any():
+            result = numpy.where(not_finite, fmadd(a, b, c, dtype), result)
+    return result
 
 
 def cancelling(mean, var, xp):

@@ -71,15 +71,42 @@ class Pointwise(Function):
 
 
 # torch's CPU kernels run 64-byte vectors (AVX-512: 16 float32, 8 float64, 32 float16 lanes)
-# over the flattened tensor, then a scalar loop over the last ``size % lanes`` elements
+# along each row TensorIterator loops over, then a scalar loop over the last ``row % lanes`` elements
 _VECTOR_BYTES = 64
 
 
-def _scalar_tail_start(array, vectors_per_step=1):
-    """Where, in ``array`` flattened, torch's CPU kernel hands over to its scalar loop (a kernel
-    written with ``cpu_kernel_vec`` takes two vectors a step, one with ``vec::map`` one)."""
+def _scalar_loop(array, vectors_per_step=1):
+    """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's CPU kernel takes
+    its scalar loop over ``array`` (a kernel written with ``cpu_kernel_vec`` takes two vectors a
+    step, one with ``vec::map`` one).  TensorIterator coalesces the trailing dims whose strides
+    chain into one row (the whole tensor when contiguous; a row of 2 in an expanded (3, 1, 2)):
+    vectors along each row, the scalar loop over its last ``row % step`` elements; a row whose
+    elements are not adjacent (stride neither 0 nor one item) runs the scalar loop throughout."""
     step = vectors_per_step * _VECTOR_BYTES // array.dtype.itemsize
-    return array.size - array.size % step
+    row = _coalesced_row(array)
+    if row is not None and row % step == 0:
+        return None
+    mask = numpy.ones(array.shape, bool)
+    if row is not None:
+        mask.reshape(-1, row)[:, :row - row % step] = False
+    return mask
+
+
+def _coalesced_row(array):
+    """The length of the rows TensorIterator loops over ``array`` in (C order, against a contiguous
+    gradient), or None where the innermost stride is neither 0 nor one item (no vector loop)."""
+    if array.flags.c_contiguous or array.size == 0:
+        return max(array.size, 1)
+    row, chained = 1, None
+    for size, stride in zip(reversed(array.shape), reversed(array.strides)):
+        if size == 1:
+            continue
+        if chained is None and stride not in (0, array.itemsize):
+            return None
+        if chained is not None and stride != chained:
+            break
+        row, chained = row * size, stride * size
+    return row
 
 
 def _nan_in_vector_loop(xp, x_array, derivative):
@@ -88,12 +115,11 @@ def _nan_in_vector_loop(xp, x_array, derivative):
     loop over the rest tests the other way round and keeps the derivative there."""
     if x_array.dtype.kind != "f":
         return derivative
-    vector_part = _scalar_tail_start(x_array, vectors_per_step=2)
-    nan_in_vectors = array_module(x_array).isnan(x_array.reshape(-1)[:vector_part])
-    if not nan_in_vectors.any():
+    nan = array_module(x_array).isnan(x_array)
+    if not nan.any():
         return derivative
-    nan_in_vector_loop = numpy.zeros(x_array.shape, bool)
-    nan_in_vector_loop.reshape(-1)[:vector_part] = nan_in_vectors
+    scalar_loop = _scalar_loop(x_array, vectors_per_step=2)
+    nan_in_vector_loop = nan if scalar_loop is None else nan & ~scalar_loop
     return xp.where(nan_in_vector_loop, float("nan"), derivative)
 
 
@@ -112,13 +138,11 @@ class Hardtanh(Pointwise):
         x_array, inside_array = (x.array, inside.array) if hasattr(x, "array") else (x, inside)
         if x_array.dtype.kind != "f":
             return inside
-        tail = _scalar_tail_start(x_array)
-        nan_in_tail = array_module(x_array).isnan(x_array.reshape(-1)[tail:])
-        if not nan_in_tail.any():
+        nan = array_module(x_array).isnan(x_array)
+        scalar_loop = _scalar_loop(x_array) if nan.any() else None
+        if scalar_loop is None:
             return inside
-        inside_array = numpy.array(inside_array)     # a copy, an array even when 0-d
-        inside_array.reshape(-1)[tail:] |= nan_in_tail
-        return inside_array
+        return inside_array | (nan & scalar_loop)
 
 
 class LeakyRelu(Pointwise):
@@ -164,7 +188,7 @@ class Gelu(Pointwise):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
             return 0.5 * x * (1 + xp.tanh(inner))
-        if x.dtype.itemsize > 4 or x.size < 2 or not x.flags.c_contiguous:
+        if not _takes_onednn_gelu(x):
             return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
         # torch hands a contiguous float32 (or half, computed in float32) tensor of more than
         # one element to oneDNN's gelu_erf, which multiplies x by (1 + erf) before halving it:
@@ -181,9 +205,23 @@ class Gelu(Pointwise):
             tanh_inner = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3))
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_COEFF * x * x)
             return 0.5 * (1 + tanh_inner) + 0.5 * x * (1 - tanh_inner * tanh_inner) * d_inner
+        x_array = x.array if hasattr(x, "array") else x
+        x = half_in_float32(x)                # torch's float16 backward computes in float32
+        if _takes_onednn_gelu(x_array):
+            # oneDNN's gelu_erf backward: (r exp(-r^2) / sqrt(pi) + 0.5) + 0.5 erf(r), r = x / sqrt(2),
+            # in float32: exactly 0 where the first sum rounds to 0.5 and erf to -1 (x below about -6),
+            # so an infinite gradient gives NaN there, where x * pdf would keep it infinite
+            r = x * numpy.float32(1 / math.sqrt(2.0))
+            first = r * numpy.float32(1 / math.sqrt(math.pi)) * xp.exp(-(r * r)) + numpy.float32(0.5)
+            return first + numpy.float32(0.5) * special.erf(r)
         cdf = 0.5 * (1 + special.erf(x * (1 / math.sqrt(2.0))))
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return cdf + x * pdf
+
+
+def _takes_onednn_gelu(x):
+    """torch's ``use_mkldnn`` for gelu: a contiguous float32 (or half) array of more than one element."""
+    return x.dtype.itemsize <= 4 and x.size > 1 and x.flags.c_contiguous
 
 
 class Silu(Pointwise):
