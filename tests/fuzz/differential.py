@@ -121,8 +121,9 @@ def _compare_arrays(mine, theirs, dtype, tolerance=TOLERANCE):
         if mine.dtype.kind == "f" or not numpy.array_equal(mine, theirs):
             return f"values {_brief(mine)} vs torch {_brief(theirs)}"
         return None
-    mine = mine.astype(numpy.float64)
-    theirs = theirs.astype(numpy.float64)
+    with numpy.errstate(invalid="ignore"):
+        mine = mine.astype(numpy.float64)
+        theirs = theirs.astype(numpy.float64)
     nan_mine, nan_theirs = numpy.isnan(mine), numpy.isnan(theirs)
     if not numpy.array_equal(nan_mine, nan_theirs):
         return f"NaN positions: {_brief(mine)} vs torch {_brief(theirs)}"

@@ -22,7 +22,8 @@ from programs import generate  # noqa: E402
 
 
 def fuzz(seeds):
-    """{class key: [count, known entry name or None, first reproduction, detail]} and per-area counts."""
+    """{class key: [count, known entry name or None, first reproduction, detail, {entry name or
+    "new": count}]} and per-area counts."""
     classes = {}
     areas = collections.Counter()
     for seed in seeds:
@@ -33,8 +34,10 @@ def fuzz(seeds):
         entry = known(program, mismatch)
         key = mismatch.key
         record = classes.setdefault(key, [0, entry.name if entry else None,
-                                          program.reproduction(f"{mismatch.key}: {mismatch.detail}"), mismatch.detail])
+                                          program.reproduction(f"{mismatch.key}: {mismatch.detail}"), mismatch.detail,
+                                          collections.Counter()])
         record[0] += 1
+        record[4][entry.name if entry else "new"] += 1
         areas[(mismatch.area, "known" if entry else "new")] += 1
     return classes, areas
 
@@ -53,7 +56,7 @@ def main():
     print(f"{args.examples} programs from seed {args.seed} in {elapsed:.1f} s: {total} mismatches")
     for area in sorted({a for a, _ in areas}):
         print(f"  {area:10s} new {areas[(area, 'new')]:5d}  known {areas[(area, 'known')]:5d}")
-    for key, (count, entry, repro, detail) in sorted(classes.items(), key=lambda kv: -kv[1][0]):
+    for key, (count, entry, repro, detail, _) in sorted(classes.items(), key=lambda kv: -kv[1][0]):
         print(f"\n== {count:5d} {key} {'[known: ' + entry + ']' if entry else ''}\n   {detail[:300]}")
         if not args.quiet and (not entry or entry.startswith("open")):   # open classes: show how to reproduce
             print(repro)
@@ -61,7 +64,7 @@ def main():
         pathlib.Path(args.json).write_text(json.dumps(
             {"examples": args.examples, "seed": args.seed, "seconds": elapsed,
              "areas": {f"{a}/{k}": n for (a, k), n in areas.items()},
-             "classes": {k: {"count": c[0], "known": c[1], "detail": c[3], "reproduction": c[2]}
+             "classes": {k: {"count": c[0], "known": c[1], "detail": c[3], "reproduction": c[2], "by_entry": c[4]}
                          for k, c in classes.items()}}, indent=1))
 
 
