@@ -288,9 +288,13 @@ class Remainder(Function):
     def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
         return f"<{self.name().removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
+    sequence_nr = sequence_nr_unless_derivative_missing(lambda node: node.overload == "number first")
+
     def forward(self, a, b, overload="tensors"):
         self.overload = overload
-        self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
+        # torch's NotImplemented node (number % tensor) saves nothing: no version to check
+        saves = self.needs_input_grad[1] and overload != "number first"
+        self.save_for_backward(*((a, b) if saves else (None, None)))
         self.shapes = a.shape, b.shape
         _check_integer_divisor(a, b)
         return _remainder(a, b)

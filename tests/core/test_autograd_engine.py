@@ -653,6 +653,20 @@ def test_backward_names_the_saved_tensor_torch_checks_first(summed_last):
     assert_raises_like_torch(lambda lib: version_errors_in_two_branches(lib, summed_last))
 
 
+@pytest.mark.parametrize("written", ["divisor", "nothing"])
+def test_a_number_modulo_a_tensor_has_torchs_missing_derivative_and_saves_nothing(written):
+    # ``-1.5 % x`` is torch's NotImplemented node: it runs first and saves nothing, so a write to
+    # x after it does not stop backward with a version error first (fuzz seeds 174967, 182005)
+    def action(lib):
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        divisor = x * 1
+        remainder = -1.5 % divisor
+        if written == "divisor":
+            divisor.clamp_(min=-1.0)
+        (remainder.sum() + divisor.exp().sum()).backward()
+    assert_raises_like_torch(action)
+
+
 def test_version_counts_inplace_changes_and_is_shared_by_detach():
     x = minigrad.ones(3)
     assert x._version == 0
