@@ -19,13 +19,11 @@ from ..core.dtypes import _category, scalar_type_name
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
-from .views import check_view_write, has_history, rebase_view_base, refresh_views, view_base
+from .views import OVERLAP_MESSAGE, check_view_write, has_history, rebase_view_base, refresh_views, view_base
 
 PARTIAL_OVERLAP_MESSAGE = (
     "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
     "single memory location. Please clone() the tensor before performing the operation.")
-OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a "
-                   "single memory location. Please clone() the tensor before performing the operation.")
 
 
 def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):

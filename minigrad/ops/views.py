@@ -37,6 +37,10 @@ from ..core.tensor import Tensor
 from .placement import _placed
 
 
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a "
+                   "single memory location. Please clone() the tensor before performing the operation.")
+
+
 def apply_specs(array, specs):
     """The view that ``specs`` (outermost first) make of ``array``."""
     for kind, argument in specs:
@@ -60,12 +64,14 @@ def _positions(shape, specs, xp):
 
 
 class WriteThroughView(Function):
-    """The base after an in-place write through its view: ``base`` with ``view`` in its region."""
+    """The base after an in-place write through its view: ``base`` with ``view`` in its region.
+    Where torch's view of the write repeats elements (``overlapping``), torch's CopySlices copies
+    the write's gradient back into it in backward, which torch refuses: so does this."""
 
     differentiable_backward = True
 
-    def forward(self, base, view, specs):
-        self.specs, self.base_shape = specs, base.shape
+    def forward(self, base, view, specs, overlapping=False):
+        self.specs, self.base_shape, self.overlapping = specs, base.shape, overlapping
         xp = array_module(base)
         positions = _positions(base.shape, specs, xp)
         kept = xp.ones(base.size, bool)
@@ -74,6 +80,8 @@ class WriteThroughView(Function):
         return base        # the values are already there: the view shares the base's memory
 
     def backward(self, grad_output):
+        if self.overlapping:
+            raise RuntimeError(OVERLAP_MESSAGE)
         flat = grad_output.reshape(-1)
         grad_view = flat[self.key] if self.needs_input_grad[1] else None
         grad_base = array_module(grad_output).where(self.kept, flat, 0)
@@ -97,7 +105,9 @@ class ReadOncePerElement(Function):
         positions = _positions(base.shape, specs, xp)
         self.key = (positions,)
         unwritten = xp.ones(base.size, bool)
-        unwritten[positions[~kept]] = False
+        written = positions[~kept]
+        unwritten[written] = False
+        self.written_repeats = int(xp.unique(written).size) < int(written.size)
         self.unwritten = unwritten.reshape(base.shape)
         return apply_specs(base, specs)
 
@@ -223,7 +233,7 @@ def check_view_write(view, base, inputs_require_grad=False):
 
 def rebase_view_base(view, base, specs):
     """After an in-place op on ``view``: the base takes the write into its history, the views follow."""
-    write = view.grad_fn
+    write, overlapping = view.grad_fn, False
     if write is not None and write.next_edges and write.next_edges[0] is not None and \
             any(kind == "expand" for kind, _ in specs):
         # the write read a view that repeats elements: it reads the base's old values once each
@@ -232,7 +242,11 @@ def rebase_view_base(view, base, specs):
         read = ReadOncePerElement.apply(base, specs=specs, kept=kept)
         if read.grad_fn is not None:
             write.next_edges = (gradient_edge(read),) + tuple(write.next_edges[1:])
-    written = WriteThroughView.apply(base, view, specs=specs)
+            # torch's view of the write: the key's slices of this view for ``x[key] = v``
+            # (overlapping only if the written elements repeat), else the view itself
+            overlapping = getattr(write, "torch_name", None) != "torch::autograd::CopySlices" or \
+                read.grad_fn.written_repeats
+    written = WriteThroughView.apply(base, view, specs=specs, overlapping=overlapping)
     if written.grad_fn is None:
         return
     _release_replaced_node(view.grad_fn)

@@ -873,3 +873,19 @@ def test_a_saved_view_written_through_a_view_of_it_then_read_names_the_op_as_tor
         view[key] = -1.5
         (view * 2).sum().backward()
     assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("write", [
+    lambda view: view.masked_fill_(view > 100, 0.0),          # the whole view: torch refuses in backward
+    lambda view: view.__setitem__(view > 100, 0.0),
+])
+def test_backward_through_a_write_into_a_whole_view_that_repeats_elements_raises_as_torch(write):
+    # torch's CopySlices copies the write's gradient back into the view, whose copies of an element
+    # are one memory location: "more than one element of the written-to tensor refers to a single
+    # memory location" (fuzz seeds 156104, 158239), not a version error met later
+    def action(lib):
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        view = (x ** 2).expand(2, 3)
+        write(view)
+        (view * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum().backward()
+    assert_raises_like_torch(action)
