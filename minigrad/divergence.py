@@ -302,7 +302,8 @@ REPLAY = {
     "IndexSelect": lambda t, x, index, dim: t.index_select(x, dim, _as_torch(t, index)),
     "Gather": lambda t, x, index, dim: t.gather(x, dim, _as_torch(t, index)),
     # nn's fused ops
-    "Linear": lambda t, x, weight, *bias: t.nn.functional.linear(x, weight, *bias),
+    "Linear": lambda t, x, weight, *bias, as_matrix=False: t.nn.functional.linear(x, weight, *bias).reshape(
+        (-1, weight.shape[0]) if as_matrix else x.shape[:-1] + weight.shape[:1]),
     "Embedding": lambda t, weight, indices, padding_idx, scale_grad_by_freq: t.nn.functional.embedding(
         _as_torch(t, indices), weight, padding_idx, scale_grad_by_freq=scale_grad_by_freq),
     "LayerNorm": lambda t, x, *affine, normalized_ndim, eps, has_weight, has_bias: t.nn.functional.layer_norm(
