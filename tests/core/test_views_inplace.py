@@ -889,3 +889,13 @@ def test_backward_through_a_write_into_a_whole_view_that_repeats_elements_raises
         write(view)
         (view * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum().backward()
     assert_raises_like_torch(action)
+
+
+def test_a_write_into_an_empty_expanded_view_repeats_nothing():
+    # expand to a size-0 dim: no element is repeated, so backward goes on (fuzz seed 129113)
+    def program(lib, x, w):
+        base = (x * 2)[:, :1]
+        view = base.expand(3, 0)
+        view.exp_()
+        return base * w[:, :1], view
+    check(program)
