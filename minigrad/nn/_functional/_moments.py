@@ -73,11 +73,10 @@ def unfused_madd(a, b, c, dtype):
     the FMA (with an infinite ``c`` of the other sign: NaN here, ``c`` there)."""
     with numpy.errstate(over="ignore", invalid="ignore"):
         result = a * b + c
-        # (a finite sum has no inf or NaN in it: one pass and no mask where all is well)
-        all_finite = dtype not in (numpy.float32, numpy.float64) or numpy.isfinite(result.sum())
-    if not all_finite:
+    if dtype in (numpy.float32, numpy.float64):
         not_finite = ~numpy.isfinite(result)
-        result = numpy.where(not_finite, fmadd(a, b, c, dtype), result)
+        if not_finite.any():
+            result = numpy.where(not_finite, fmadd(a, b, c, dtype), result)
     return result
 
 
