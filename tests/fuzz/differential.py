@@ -9,13 +9,18 @@ outputs.
 
 float32 and float16 programs round at every op, and torch's vectorised kernels (Sleef, its
 own reductions) round differently from NumPy's in the last bit; a later op can blow such a
-bit up (a cancelling difference, a floor, a comparison).  So a finite value that differs
-beyond the tolerance is checked against a float64 reference, the same program run in torch
-with its float32/float16 inputs, modules and conversions carried on in float64
-(``in_float64``): where minigrad's error against it is no larger than torch's (plus the
-tolerance), the difference is rounding, reported as a ``rounding`` mismatch that known.py
-lists and counts, never fails on.  NaN, infinities, signs of infinities, shapes, dtypes,
-errors and integer results that torch gets right are never excused.
+bit up (a cancelling difference, a floor, a comparison).  So a value or gradient that differs
+beyond the tolerance is looked at twice more, and reported as a ``rounding`` mismatch, which
+known.py lists and counts and never fails on, where either holds:
+
+* every op behind the value, run in torch on the inputs minigrad had there, gives minigrad's
+  result to 8 ulps (``ops_agreeing``): each op matches, the difference came in below the
+  tolerance and grew;
+* against a float64 reference, the same program run in torch with its float32/float16 inputs,
+  modules and conversions carried on in float64 (``in_float64``), minigrad's error is no
+  larger than torch's plus the tolerance of the lowest precision the value was computed from
+  (``rounding_only``); NaN, infinities and their signs, and integer results that torch gets
+  right, are never excused by this rule.
 """
 from __future__ import annotations
 
