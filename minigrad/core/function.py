@@ -103,11 +103,11 @@ class Function:
         own) or whose graph is recorded anew (``composite``) still refuses, in torch's order."""
         if self._saved is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        for counter, version, array, whose, _ in self._saved_versions:
+        for counter, version, array, whose, slot in self._saved_versions:
             if counter.value != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: {self._describe_saved(array, whose)} is at version "
+                    f"an inplace operation: {self._describe_saved(array, whose, slot)} is at version "
                     f"{counter.value}; expected version {version} instead.")
 
     def _saved_as_tensors(self):
@@ -154,8 +154,19 @@ class Function:
             for name, value in constants.items():
                 setattr(self, name, value)
 
-    def _describe_saved(self, array, whose):
-        """torch's ``[minigrad.FloatTensor [3]], which is output 0 of Exp,`` (names the tensor's maker)."""
+    # {input index: the shape of the view of that input torch's node saves} (``weight.t()``, an
+    # input folded to rows), for the nodes that save one: torch's error names that view
+    saved_views = None
+
+    def _describe_saved(self, array, whose, slot=None):
+        """torch's ``[minigrad.FloatTensor [3]], which is output 0 of Exp,`` (names the tensor's maker).
+        A view torch saved of an input is named by its own shape and, once its base was written,
+        by its regenerated node (``AsStrided``), or by none where the input needs no gradient."""
+        if self.saved_views and slot is not None and slot[0] == "input" and slot[1] in self.saved_views:
+            tensor = whose() if callable(whose) else None
+            view = Tensor._wrap(array.reshape(self.saved_views[slot[1]]))
+            maker = ", which is output 0 of AsStrided," if tensor is not None and tensor.requires_grad else ""
+            return f"[{view._type_description()}]{maker}"
         description = f"[{Tensor._wrap(array)._type_description()}]"
         if isinstance(whose, int):       # an output of this node
             maker, output_nr = self, whose

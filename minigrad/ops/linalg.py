@@ -50,6 +50,7 @@ class Matmul(Function):
         if a.ndim == 2 and b.ndim == 2:
             return threads.matmul(a, b)
         if a.ndim > 2 and b.ndim == 2:           # one (rows, k) @ (k, n) product, as torch folds it
+            self.saved_views = {0: (math.prod(a.shape[:-1]), a.shape[-1])}     # (torch saves those rows)
             return threads.matmul(as_rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
         return array_module(a).matmul(a, b)
 

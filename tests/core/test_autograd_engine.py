@@ -858,3 +858,32 @@ def test_backward_with_a_non_leaf_input_fills_its_grad_as_torch():
         results.append((a.grad, hidden.grad.tolist()))
     assert results[0][0] is None and results[1][0] is None
     assert results[0][1] == results[1][1]
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("written", ["weight", "input", "input without grad"])
+def test_linear_names_the_views_torch_saved_when_one_was_written(shape, written):
+    # the classic error of an optimizer step before backward: torch's addmm saved weight.t(), a
+    # (3, 2) view whose node is regenerated once the weight is written ("AsStrided"), and an
+    # input that is not a matrix as its rows, (8, 3) or (1, 3)
+    def action(lib):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(3, 2)
+        x = lib.ones(*shape) if written == "input without grad" else lib.ones(*shape, requires_grad=True) * 1
+        y = layer(x).sum()
+        with lib.no_grad():
+            (layer.weight if written == "weight" else x).add_(1)
+        y.backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_matmul_of_a_batch_by_a_matrix_names_the_rows_torch_saved(requires_grad):
+    # torch folds (2, 4, 3) @ (3, 2) into one (8, 3) @ (3, 2) product and saves those rows (fuzz seed 185627)
+    def action(lib):
+        a = lib.ones(2, 4, 3, requires_grad=True) * 1 if requires_grad else lib.ones(2, 4, 3)
+        y = (a @ lib.ones(3, 2, requires_grad=True)).sum()
+        with lib.no_grad():
+            a.add_(1)
+        y.backward()
+    assert_raises_like_torch(action)

@@ -33,8 +33,12 @@ class Linear(Function):
         # as torch's mm: the input only for the weight's gradient, the weight only for the input's
         needs_x, needs_weight = self.needs_input_grad[:2]
         self.save_for_backward(x if needs_weight else None, weight if needs_x else None)
-        # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
         out_features, in_features = weight.shape
+        # torch's addmm/mm saves weight.t() and, for an input that is not a matrix, its rows (a view)
+        self.saved_views = {1: (in_features, out_features)}
+        if x.ndim != 2:
+            self.saved_views[0] = (math.prod(x.shape[:-1]), in_features)
+        # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
         output = threads.matmul(as_rows(x), weight.T)
         if not as_matrix:
             output = output.reshape(x.shape[:-1] + (out_features,))
