@@ -222,8 +222,8 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     dim = _check_dim(dim, input.array.ndim)
     length = input.array.shape[dim]
-    if length == 0:
-        return _split_at(input, [0] * chunks, dim)
+    if length == 0:      # torch's split_with_sizes of zeros (SplitWithSizesBackward0)
+        return _split_at(input, [0] * chunks, dim, with_sizes=True)
     return split(input, -(-length // chunks), dim)
 
 

@@ -101,6 +101,11 @@ def test_chunk_of_an_empty_dim_gives_chunks_empty_pieces_as_torch():
         [tuple(p.shape) for p in torch.zeros(2, 0).chunk(3, 1)]
     assert [tuple(p.shape) for p in minigrad.zeros(0).split(2)] == \
         [tuple(p.shape) for p in torch.zeros(0).split(2)]
+    # torch chunks an empty dim with split_with_sizes: its pieces' node, and so the name in the
+    # error of a write to their base, is SplitWithSizes (fuzz seed 175971)
+    names = [[type(p.grad_fn).__name__ if lib is torch else p.grad_fn.name()
+              for p in (lib.zeros(0, 3, requires_grad=True) * 1).chunk(3, 0)] for lib in (torch, minigrad)]
+    assert names[0] == names[1] == ["SplitWithSizesBackward0"] * 3
 
 
 def test_iterating_a_tensor_unbinds_it():
