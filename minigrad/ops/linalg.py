@@ -196,7 +196,10 @@ def matmul(input, other):
     if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
         return Matmul.apply(input, other)      # the common case, checked in one line
     _check_matmul(a, b)
-    return Matmul.apply(input, other, via_matmul=True)
+    result = Matmul.apply(input, other, via_matmul=True)
+    if a.ndim == 1 and b.ndim == 2:          # torch's mm of the row, then squeeze_: one write
+        result._version_counter.value += 1
+    return result
 
 
 def rmatmul(input, other):

@@ -887,3 +887,24 @@ def test_matmul_of_a_batch_by_a_matrix_names_the_rows_torch_saved(requires_grad)
             a.add_(1)
         y.backward()
     assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("product", ["linear", "vector @ matrix", "linear with bias", "matrix @ vector"])
+def test_a_product_of_a_vector_torch_squeezes_in_place_starts_at_version_1(product):
+    # torch computes a row vector's product as mm then squeeze_, an in-place write: the result is
+    # at version 1, and the error of a later write says so (fuzz seeds 155253, 164872)
+    def make(lib):
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.25]], dtype=lib.float64, requires_grad=True)
+        return {"linear": lambda: lib.nn.functional.linear(x, w), "vector @ matrix": lambda: x @ w.T,
+                "linear with bias": lambda: lib.nn.functional.linear(x, w, w[0, :2]),
+                "matrix @ vector": lambda: w @ x}[product]()
+
+    assert make(minigrad)._version == make(torch)._version
+
+    def action(lib):
+        y = make(lib)
+        z = y * y
+        y.mul_(2)
+        z.sum().backward()
+    assert_raises_like_torch(action)

@@ -90,7 +90,10 @@ def linear(input, weight, bias=None):
     check_linear_dtypes(input, weight, bias)
     _check_matmul_operands(input, weight)
     if bias is None:
-        return Linear.apply(input, weight)
+        output = Linear.apply(input, weight)
+        if input.array.ndim == 1:            # torch's mm of the row, then squeeze_: one write
+            output._version_counter.value += 1
+        return output
     if input.array.ndim == 2:
         return Linear.apply(input, weight, bias)
     # torch computes addmm on the input folded to rows and views the result back: the output is
