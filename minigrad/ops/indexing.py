@@ -765,12 +765,17 @@ def _view_made_by(items, shape):
             dim = len(shape) - sum(dims[position + 1:])
         if item is None or type(item) is bool:
             made_by = "Unsqueeze"
-        elif type(item) is int:
+        elif type(item) is int or _zero_d_integer(item):     # (torch reads a 0-d index tensor as an int)
             made_by = "Select"
         elif type(item) is slice and not _selects_all((item,), shape[dim:dim + 1]):
             made_by = "Slice"
         dim += used
     return made_by
+
+
+def _zero_d_integer(item):
+    array = item.array if isinstance(item, Tensor) else item
+    return getattr(array, "ndim", None) == 0 and getattr(array, "dtype", numpy.dtype(bool)).kind in "iu"
 
 
 def _mask_dims(item):

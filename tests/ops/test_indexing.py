@@ -256,6 +256,19 @@ def test_setitem_of_the_whole_tensor_writes_it_as_torch(key, value):
     assert run(minigrad) == run(torch)
 
 
+@pytest.mark.parametrize("key", ["index, 0-d, slice", "0-d", "0-d, index"])
+def test_setitem_reads_a_0d_index_tensor_as_an_int_as_torch(key):
+    # torch selects with a 0-d integer tensor, so it writes into that view (CopySlices), and the
+    # saved-tensor error names it so (fuzz seeds 165263, 185571)
+    def run(lib):
+        keys = {"index, 0-d, slice": (lib.tensor([0]), lib.tensor(1), slice(0, 2)), "0-d": lib.tensor(2),
+                "0-d, index": (lib.tensor(1), lib.tensor([0, 2]))}
+        x = lib.ones(3, 4, 2, requires_grad=True) * 2
+        x[keys[key]] = 1.0
+        return x.grad_fn.name() if lib is minigrad else type(x.grad_fn).__name__
+    assert run(minigrad).removeprefix("torch::autograd::") == run(torch)
+
+
 # ---- gather, scatter, index_select, index_fill --------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("dim,index", [
