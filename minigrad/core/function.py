@@ -21,6 +21,7 @@ soon as its last tensor goes.
 from __future__ import annotations
 
 import itertools
+import math
 import sys
 import weakref
 from collections import OrderedDict
@@ -155,7 +156,7 @@ class Function:
                 setattr(self, name, value)
 
     # {input index: the shape of the view of that input torch's node saves} (``weight.t()``, an
-    # input folded to rows), for the nodes that save one: torch's error names that view
+    # input folded to rows, an operand broadcast), for the nodes that save one: torch's error names that view
     saved_views = None
 
     def _describe_saved(self, array, whose, slot=None):
@@ -164,7 +165,9 @@ class Function:
         by its regenerated node (``AsStrided``), or by none where the input needs no gradient."""
         if self.saved_views and slot is not None and slot[0] == "input" and slot[1] in self.saved_views:
             tensor = whose() if callable(whose) else None
-            view = Tensor._wrap(array.reshape(self.saved_views[slot[1]]))
+            shape = self.saved_views[slot[1]]
+            view = Tensor._wrap(array.reshape(shape) if array.size == math.prod(shape)
+                                else array_module(array).broadcast_to(array, shape))
             maker = ", which is output 0 of AsStrided," if tensor is not None and tensor.requires_grad else ""
             return f"[{view._type_description()}]{maker}"
         description = f"[{Tensor._wrap(array)._type_description()}]"

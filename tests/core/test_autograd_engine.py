@@ -2,6 +2,7 @@
 import gc
 import time
 import tracemalloc
+import warnings
 import weakref
 
 import numpy
@@ -907,4 +908,22 @@ def test_a_product_of_a_vector_torch_squeezes_in_place_starts_at_version_1(produ
         z = y * y
         y.mul_(2)
         z.sum().backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("target_shape", [(2, 4), (2, 1)])
+@pytest.mark.parametrize("written", ["input", "target"])
+def test_a_loss_of_broadcast_operands_names_the_broadcast_tensor_torch_saved(loss, target_shape, written):
+    # torch broadcasts input and target to one shape and saves those: a written (2, 1) target is
+    # named as a (2, 4) tensor (fuzz seed 181269)
+    def action(lib):
+        x = lib.ones(2, 4, dtype=lib.float64, requires_grad=True) * 1
+        target = lib.ones(*target_shape, dtype=lib.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")         # (the size warning of a broadcast target)
+            y = getattr(lib.nn.functional, loss)(x, target)
+        with lib.no_grad():
+            (x if written == "input" else target).add_(1)
+        y.backward()
     assert_raises_like_torch(action)

@@ -374,6 +374,10 @@ class DifferenceLoss(Function):
     def forward(self, input, target, reduction, **params):
         self.reduction, self.params = reduction, params
         self.save_for_backward(input, target)
+        if input.shape != target.shape:          # torch saves the two broadcast to one shape
+            shape = broadcast_shapes(input.shape, target.shape)
+            self.saved_views = {index: shape for index, operand in enumerate((input, target))
+                                if operand.shape != shape}
         difference = input - target
         loss = self.function(array_module(difference), difference, **params).astype(difference.dtype, copy=False)
         self.count = loss.size
