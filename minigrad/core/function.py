@@ -155,17 +155,19 @@ class Function:
             for name, value in constants.items():
                 setattr(self, name, value)
 
-    # {input index: the shape of the view of that input torch's node saves} (``weight.t()``, an
-    # input folded to rows, an operand broadcast), for the nodes that save one: torch's error names that view
-    saved_views = None
+    def saved_view_shape(self, index, array):
+        """The shape of the view of input ``index`` (saved as ``array``) that torch's node saves,
+        where it saves a view (``weight.t()``, an input folded to rows, an operand broadcast), else
+        None: torch's error names that view.  Read only when the error is raised."""
+        return None
 
     def _describe_saved(self, array, whose, slot=None):
         """torch's ``[minigrad.FloatTensor [3]], which is output 0 of Exp,`` (names the tensor's maker).
         A view torch saved of an input is named by its own shape and, once its base was written,
         by its regenerated node (``AsStrided``), or by none where the input needs no gradient."""
-        if self.saved_views and slot is not None and slot[0] == "input" and slot[1] in self.saved_views:
+        shape = self.saved_view_shape(slot[1], array) if slot is not None and slot[0] == "input" else None
+        if shape is not None:
             tensor = whose() if callable(whose) else None
-            shape = self.saved_views[slot[1]]
             view = Tensor._wrap(array.reshape(shape) if array.size == math.prod(shape)
                                 else array_module(array).broadcast_to(array, shape))
             maker = ", which is output 0 of AsStrided," if tensor is not None and tensor.requires_grad else ""

@@ -50,9 +50,12 @@ class Matmul(Function):
         if a.ndim == 2 and b.ndim == 2:
             return threads.matmul(a, b)
         if a.ndim > 2 and b.ndim == 2:           # one (rows, k) @ (k, n) product, as torch folds it
-            self.saved_views = {0: (math.prod(a.shape[:-1]), a.shape[-1])}     # (torch saves those rows)
             return threads.matmul(as_rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
         return array_module(a).matmul(a, b)
+
+    def saved_view_shape(self, index, array):
+        # a batch times a matrix: torch folds the batch into rows, and saves those
+        return as_rows(array).shape if index == 0 and self.ndims[0] > 2 and self.ndims[1] == 2 else None
 
     def backward(self, grad_output):
         a, b = self.saved_tensors

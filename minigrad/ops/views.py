@@ -105,10 +105,8 @@ class ReadOncePerElement(Function):
         positions = _positions(base.shape, specs, xp)
         self.key = (positions,)
         unwritten = xp.ones(base.size, bool)
-        written = positions[~kept]
-        unwritten[written] = False
-        self.view_repeats = int(xp.unique(positions).size) < int(positions.size)
-        self.written_repeats = int(xp.unique(written).size) < int(written.size)
+        self.written = positions[~kept]
+        unwritten[self.written] = False
         self.unwritten = unwritten.reshape(base.shape)
         return apply_specs(base, specs)
 
@@ -245,9 +243,10 @@ def rebase_view_base(view, base, specs):
             write.next_edges = (gradient_edge(read),) + tuple(write.next_edges[1:])
             # torch's view of the write: the key's slices of this view for ``x[key] = v``
             # (overlapping only if the written elements repeat), else the view itself
-            read_node = read.grad_fn
-            overlapping = read_node.written_repeats if getattr(write, "torch_name", None) == \
-                "torch::autograd::CopySlices" else read_node.view_repeats
+            node = read.grad_fn
+            positions = node.written if getattr(write, "torch_name", None) == \
+                "torch::autograd::CopySlices" else node.key[0]
+            overlapping = int(array_module(positions).unique(positions).size) < int(positions.size)
     written = WriteThroughView.apply(base, view, specs=specs, overlapping=overlapping)
     if written.grad_fn is None:
         return

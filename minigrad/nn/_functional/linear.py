@@ -34,10 +34,6 @@ class Linear(Function):
         needs_x, needs_weight = self.needs_input_grad[:2]
         self.save_for_backward(x if needs_weight else None, weight if needs_x else None)
         out_features, in_features = weight.shape
-        # torch's addmm/mm saves weight.t() and, for an input that is not a matrix, its rows (a view)
-        self.saved_views = {1: (in_features, out_features)}
-        if x.ndim != 2:
-            self.saved_views[0] = (math.prod(x.shape[:-1]), in_features)
         # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
         output = threads.matmul(as_rows(x), weight.T)
         if not as_matrix:
@@ -45,6 +41,12 @@ class Linear(Function):
         if bias:
             output += bias[0]   # a fresh array: adding in place saves a copy
         return output
+
+    def saved_view_shape(self, index, array):
+        # torch's addmm/mm saves weight.t() and, for an input that is not a matrix, its rows
+        if index == 1:
+            return array.shape[::-1]
+        return as_rows(array).shape if array.ndim != 2 else None
 
     def backward(self, grad_output):
         x, weight = self.saved_tensors

@@ -374,14 +374,15 @@ class DifferenceLoss(Function):
     def forward(self, input, target, reduction, **params):
         self.reduction, self.params = reduction, params
         self.save_for_backward(input, target)
-        if input.shape != target.shape:          # torch saves the two broadcast to one shape
-            shape = broadcast_shapes(input.shape, target.shape)
-            self.saved_views = {index: shape for index, operand in enumerate((input, target))
-                                if operand.shape != shape}
         difference = input - target
         loss = self.function(array_module(difference), difference, **params).astype(difference.dtype, copy=False)
         self.count = loss.size
         return _reduce(array_module(loss), loss, reduction, loss.size)
+
+    def saved_view_shape(self, index, array):
+        # torch saves input and target broadcast to one shape
+        shape = broadcast_shapes(*(saved.shape for saved in self._saved))
+        return shape if array.shape != shape else None
 
     def backward(self, grad_output):
         input, target = self.saved_tensors
