@@ -21,6 +21,15 @@ known.py lists and counts and never fails on, where either holds:
   larger than torch's plus the tolerance of the lowest precision the value was computed from
   (``rounding_only``); NaN, infinities and their signs, and integer results that torch gets
   right, are never excused by this rule.
+
+A sum whose positive (or negative) terms alone exceed the dtype's range is inf, -inf, NaN or
+finite by the order of its additions and by whether a multiply is fused with its add, which
+IEEE 754 leaves to the implementation (torch's MKL and vectorised reductions, NumPy's OpenBLAS
+and pairwise sums choose differently).  Such a difference is reported as ``order``, which known.py
+lists and never fails on, where every op behind the value, run in torch on minigrad's inputs,
+gives minigrad's result to 8 ulps apart from those elements of a summing op (``order_dependent``),
+and for a gradient, where every op's backward, run in torch on minigrad's values and minigrad's
+gradient of its result, gives minigrad's gradient so (``backward_agreeing``).
 """
 from __future__ import annotations
 
@@ -32,7 +41,7 @@ import numpy
 import torch
 
 import minigrad
-from programs import namespace
+from programs import Statement, namespace
 
 # (rtol, atol) per dtype: looser than the op tests' because a program chains up to 8 ops,
 # and the two libraries may sum in another order
@@ -238,11 +247,12 @@ def _first_user(program, name):
     return program.statements[start].tag if start >= 0 else "loss"
 
 
-def compare(program, mine, theirs, reference=None, agreeing=frozenset()):
+def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing=None):
     """The mismatches between minigrad's outcome ``mine`` and torch's ``theirs`` (at most one).
     Differences that are rounding only give a ``rounding`` mismatch, and only where nothing else
     differs: against torch's float64 ``reference`` outcome (``rounding_only``), or, for a value,
-    where it is among the names ``agreeing`` (``ops_agreeing``)."""
+    where it is among the names ``agreeing`` (``ops_agreeing``), for a gradient, among
+    ``grads_agreeing`` (``backward_agreeing``); ``order`` where a sum's order decides."""
     tags = program.tags + ["backward"]
     if mine.error or theirs.error:
         if not theirs.error:
@@ -264,14 +274,15 @@ def compare(program, mine, theirs, reference=None, agreeing=frozenset()):
                             f"{mine.error[2]!r} vs torch {theirs.error[2]!r}")
         return None
     references = reference.values if reference is not None else {}
+    agreeing = agreeing or {}
     rounded = None
     for name in theirs.values:   # in creation order: the first difference names the op
         behind = program.behind(name)[0] if name in references else ()
         kind, detail = _compare_snapshots(mine.values[name], theirs.values[name], references.get(name),
                                           lowest_precision(d for n in behind for d in _dtypes(theirs.values.get(n))))
         if kind == "value" and name in agreeing:
-            kind = "rounding"
-        if kind == "rounding":
+            kind = agreeing[name]
+        if kind in ("rounding", "order"):
             rounded = rounded or Mismatch(kind, tags[_creator(program, name)], f"{name}: {detail}")
         elif kind:
             return Mismatch(kind, tags[_creator(program, name)], f"{name}: {detail}")
@@ -282,18 +293,21 @@ def compare(program, mine, theirs, reference=None, agreeing=frozenset()):
     for name in set(theirs.grads) | set(mine.grads):
         a, b = mine.grads.get(name, "absent"), theirs.grads.get(name, "absent")
         if (a is None) != (b is None) or a == "absent" or b == "absent":
-            differing.append((name, f"grad {'None' if a is None else 'set'} vs torch {'None' if b is None else 'set'}"))
+            differing.append((name, "grad", f"grad {'None' if a is None else 'set'} vs torch {'None' if b is None else 'set'}"))
             continue
         if a is None:
             continue
         kind, detail = _compare_snapshots(a, b, references.get(name), program_precision)
+        if kind == "value" and name in (grads_agreeing or {}):
+            kind = grads_agreeing[name]
         if kind:
-            (rounded_grads if kind == "rounding" else differing).append((name, f"{kind} {detail}"))
-    for kind, found in (("grad", differing), ("rounding", [] if rounded else rounded_grads)):
+            (rounded_grads if kind in ("rounding", "order") else differing).append((name, kind, f"{kind} {detail}"))
+    for found in (differing, [] if rounded else rounded_grads):
         if found:
             # the culprit is where the gradient first goes wrong, walking back from the loss:
             # the op that reads the latest-created tensor whose gradient differs
-            name, detail = max(found, key=lambda item: _creator(program, item[0]))
+            name, kind, detail = max(found, key=lambda item: _creator(program, item[0]))
+            kind = "grad" if found is differing else kind
             return Mismatch(kind, _first_user(program, name), f"{name}.grad: {detail}")
     return rounded
 
@@ -348,29 +362,191 @@ def _values(value):
     return snapshot
 
 
+# ops whose result is a sum of terms: the number of leading operands each term is a product of
+# one element of (linear's bias, a further operand, is added once)
+SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:cumsum": 1,
+               "module:linear": 2, "module:conv1d": 2}
+
+
+def _positive_part(value, sign):
+    """float64 max(sign * value, 0), with the non-finite elements 0."""
+    value = value.double()
+    return torch.where(torch.isfinite(value), (sign * value).clamp(min=0), 0.0)
+
+
+# the sign patterns of the factors of a term (one or two factors) that make it positive or negative
+SIGN_PATTERNS = {1: {1: [(1,)], -1: [(-1,)]}, 2: {1: [(1, 1), (-1, -1)], -1: [(1, -1), (-1, 1)]}}
+
+
+def _overflowing(evaluate, factors, addends, limit):
+    """Where the sum of positive terms or of negative terms of ``evaluate(factors, addends)``
+    (a sum of products of one element of each factor, plus the addends) exceeds ``limit``."""
+    parts = []
+    for sign in (1, -1):
+        total = 0.0
+        for index, pattern in enumerate(SIGN_PATTERNS[len(factors)][sign]):
+            total = total + evaluate([_positive_part(f, s) for f, s in zip(factors, pattern)],
+                                     [_positive_part(a, sign) if index == 0 else
+                                      torch.zeros_like(a, dtype=torch.float64) for a in addends])
+        parts.append(total)
+    return ((parts[0] > limit) | (parts[1] > limit)).numpy()
+
+
+def _summing_operands(statement, operands):
+    """The operand names of a summing ``statement`` (SUMMING_OPS) and its expression with a mean
+    summed (the sum overflows, not the mean), or None where it is no summing op on floats."""
+    factors = SUMMING_OPS.get(statement.tag)
+    expression = statement.source.split(" = ", 1)[1].replace(".mean(", ".sum(")
+    names = re.findall(r"\b[xvi]\d+\b", expression)
+    if factors is None or not names or len(set(names)) < len(names) or \
+            not all(isinstance(operands.get(name), torch.Tensor) for name in names) or \
+            not operands[names[0]].is_floating_point():
+        return None
+    return names, factors, expression
+
+
+def _evaluator(expression, names, grad_of=None):
+    """``evaluate(values)`` of the expression with ``names`` bound to ``values`` (a float64 torch
+    tensor each), or, with ``grad_of`` (a name and its value), the gradient of ``grad_of`` for the
+    gradient output ``values[0]`` (the vector-Jacobian product, linear in it)."""
+    def evaluate(values):
+        env = namespace(torch)
+        env.update(zip(names, values[1:] if grad_of else values))
+        if not grad_of:
+            return eval(expression, env)
+        leaf = env[grad_of[0]] = grad_of[1].detach().double().requires_grad_()
+        grad = torch.autograd.grad(eval(expression, env), leaf, values[0], allow_unused=True)[0]
+        return torch.zeros_like(leaf) if grad is None else grad
+    return evaluate
+
+
+def order_dependent(statement, operands, grad_of=None, grad_output=None):
+    """Where the result of a summing ``statement`` (SUMMING_OPS), run on ``operands`` (torch
+    tensors by name), depends on the order of its additions: the sum of its positive terms or
+    of its negative ones exceeds the dtype's range, so an order that adds those first overflows
+    and another does not, and a fused multiply-add absorbs an overflowing product that a separate
+    multiply does not (IEEE 754 fixes neither).  With ``grad_of`` (a name) and ``grad_output``,
+    the same for the gradient the statement passes back to ``grad_of``: a sum of products of the
+    gradient output and the other factor.  A bool mask, or None where it is no summing op."""
+    found = _summing_operands(statement, operands)
+    if found is None:
+        return None
+    names, count, expression = found
+    limit = torch.finfo(operands[names[0]].dtype).max
+    if grad_of is None:
+        evaluate = _evaluator(expression, names)
+        return _overflowing(lambda f, a: evaluate(f + a), [operands[n] for n in names[:count]],
+                            [operands[n] for n in names[count:]], limit)
+    evaluate = _evaluator(expression, names, (grad_of, operands[grad_of]))
+    other = [n for n in names[:count] if n != grad_of] if grad_of in names[:count] else []
+
+    def vjp(factors, _):
+        values = {n: _positive_part(operands[n], 1) for n in names}     # no term depends on them
+        values.update(zip(other, factors[1:]))
+        values.update({n: torch.zeros_like(values[n]) for n in names[count:] if n != grad_of})
+        return evaluate([factors[0]] + [values[n] for n in names])
+    return _overflowing(vjp, [grad_output] + [operands[n] for n in other], [], limit)
+
+
+def _agree_apart_from(mine, theirs, mask):
+    """Do the snapshots of one op's result agree to a few ulps outside ``mask``?"""
+    if mask is None or mine[0] != "tensor" or theirs[0] != "tensor" or mine[4].shape != mask.shape:
+        return False
+    mine, theirs = list(mine), list(theirs)
+    for snapshot in (mine, theirs):
+        snapshot[4] = numpy.where(mask, 0, snapshot[4])
+    return _compare_snapshots(tuple(mine), tuple(theirs), tolerance=ONE_OP_TOLERANCE)[0] is None
+
+
 def ops_agreeing(program):
-    """The names whose every op (each statement in ``program.behind``) gives, run in torch on the
-    inputs minigrad had there, minigrad's result to a few units in the last place: where such a name's final values
-    differ, the difference came in below the tolerance and a later op magnified it (the sine of a
-    float32 sum that rounded otherwise), which is rounding, not a wrong op."""
-    ns, agreeing_statements = namespace(minigrad), set()
+    """{name: kind} for the names whose every op (each statement in ``program.behind``) gives,
+    run in torch on the inputs minigrad had there, minigrad's result to a few units in the last
+    place: where such a name's final values differ, the difference came in below the tolerance
+    and a later op magnified it (the sine of a float32 sum that rounded otherwise), which is
+    ``rounding``, not a wrong op.  A summing op may also differ where its result depends on the
+    order of its additions (``order_dependent``): then the name's kind is ``order``."""
+    ns, agreeing_statements, order_statements = namespace(minigrad), set(), set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for statement in program.statements:
             theirs = namespace(torch)
-            theirs.update({name: _as_torch(ns[name]) for name in re.findall(r"\b[xvi]\d+\b", statement.source)
-                           if name in ns})
+            operands = {name: _as_torch(ns[name]) for name in re.findall(r"\b[xvi]\d+\b", statement.source)
+                        if name in ns}
+            theirs.update(operands)
             try:
                 exec(statement.source, ns)
                 exec(statement.source, theirs)
             except Exception:
                 break
             target = re.match(r"(\w+)\b[^=]*=", statement.source).group(1)
-            if target in ns and target in theirs and \
-                    _compare_snapshots(_values(ns[target]), _values(theirs[target]), tolerance=ONE_OP_TOLERANCE)[0] is None:
+            if target not in ns or target not in theirs:
+                continue
+            mine_result, their_result = _values(ns[target]), _values(theirs[target])
+            if _compare_snapshots(mine_result, their_result, tolerance=ONE_OP_TOLERANCE)[0] is None:
                 agreeing_statements.add(statement.source)
-    return {name for name in program.outputs
-            if all(source in agreeing_statements for source in program.behind(name)[1])}
+            elif statement.tag in SUMMING_OPS and \
+                    _agree_apart_from(mine_result, their_result, order_dependent(statement, operands)):
+                agreeing_statements.add(statement.source)
+                order_statements.add(statement.source)
+    agreeing = {}
+    for name in program.outputs:
+        sources = program.behind(name)[1]
+        if all(source in agreeing_statements for source in sources):
+            agreeing[name] = "order" if order_statements.intersection(sources) else "rounding"
+    return agreeing
+
+
+def backward_agreeing(program, mine):
+    """{name: kind} for the tensors whose gradient in ``mine`` is what torch's backward of each op
+    that reads the tensor, run on minigrad's values and given minigrad's gradient of the op's
+    result, passes back, summed, to a few ulps, except where that op's sum depends on its order
+    (``order_dependent``; kind ``order``, else ``rounding``).  Out-of-place programs only (an
+    in-place op changes what a later op reads)."""
+    statements = program.statements + [Statement(program.loss, "loss")]
+    if not all(re.match(r"\w+ = ", statement.source) and not re.search(r"\.\w+_\(", statement.source)
+               for statement in statements):
+        return {}
+    ns = namespace(minigrad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for statement in statements:
+            exec(statement.source, ns)
+    grads = dict(mine.grads, loss=("tensor", (), "torch.float64", False, numpy.ones((), dtype=numpy.float64)))
+    agreeing = {}
+    for name, grad in mine.grads.items():
+        if grad is None or not isinstance(ns.get(name), minigrad.Tensor):
+            continue
+        total, mask = torch.zeros(grad[1], dtype=torch.float64), numpy.zeros(grad[1], dtype=bool)
+        for statement in statements:
+            target, expression = statement.source.split(" = ", 1)
+            if not re.search(rf"\b{name}\b", expression) or grads.get(target) is None:
+                continue
+            operands = {n: _as_torch(ns[n]) for n in re.findall(r"\b[xvi]\d+\b", expression)}
+            if not isinstance(operands[name], torch.Tensor):
+                return agreeing
+            env = namespace(torch)
+            env.update(operands)
+            leaf = env[name] = operands[name].requires_grad_()
+            grad_output = torch.from_numpy(grads[target][4].copy())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    result = eval(expression, env)
+                    passed = torch.autograd.grad(result, leaf, grad_output, allow_unused=True)[0] \
+                        if result.requires_grad else None
+                except RuntimeError:
+                    return agreeing
+            if passed is not None:
+                total = total + passed.double()
+            overflowing = order_dependent(statement, operands, name, grad_output)
+            if overflowing is not None and overflowing.shape == mask.shape:
+                mask |= overflowing
+        replayed = ("tensor", grad[1], grad[2], False, total.to(getattr(torch, grad[2].split(".")[1])).numpy())
+        if _compare_snapshots(grad[:3] + (False,) + grad[4:], replayed, tolerance=ONE_OP_TOLERANCE)[0] is None:
+            agreeing[name] = "rounding"
+        elif mask.any() and _agree_apart_from(grad[:3] + (False,) + grad[4:], replayed, mask):
+            agreeing[name] = "order"
+    return agreeing
 
 
 def check(program):
@@ -383,5 +559,8 @@ def check(program):
     mismatch = compare(program, mine, theirs)
     if mismatch is not None and mismatch.kind in ("value", "grad"):   # rounding, or a real difference?
         reference = float64_reference(program)
-        mismatch = compare(program, mine, theirs, None if reference.error else reference, ops_agreeing(program))
+        reference, agreeing = None if reference.error else reference, ops_agreeing(program)
+        mismatch = compare(program, mine, theirs, reference, agreeing)
+        if mismatch is not None and mismatch.kind == "grad":
+            mismatch = compare(program, mine, theirs, reference, agreeing, backward_agreeing(program, mine))
     return mismatch, theirs, mine

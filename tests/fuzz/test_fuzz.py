@@ -6,6 +6,7 @@ CI runs 12,000 programs in ``CHUNKS`` chunks (45 s under ``pytest -n 2`` on this
 at seed S.  A failure prints each new mismatch class with a runnable reproduction.
 Mismatches covered by an entry of ``known.py`` are counted, never failed on.
 """
+import math
 import os
 import pathlib
 import sys
@@ -16,10 +17,12 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from differential import (Mismatch, check, compare, execute, float64_reference, in_float64,  # noqa: E402
-                          ops_agreeing, rounding_only)
+from differential import (Mismatch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
+                          in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import KNOWN_TORCH_BUGS, known, torch_fmod_gives_nan, torch_lets_an_integer_tensor_require_grad  # noqa: E402
 from programs import Program, Statement, generate  # noqa: E402
+
+inf = math.inf
 
 EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_EXAMPLES", 12000))
 SEED = int(os.environ.get("MINIGRAD_FUZZ_SEED", 0))
@@ -45,8 +48,10 @@ def test_known_tables_explain_themselves():
 
 
 def program_of(*lines, loss=None, leaves=()):
-    statements = [Statement(line, line.split(" = ")[-1].split("(")[0]) for line in lines]
-    outputs = [line.split(" = ")[0] for line in lines if " = " in line]
+    """A program of ``lines``: sources, or (source, tag) where the tag matters."""
+    statements = [Statement(*line) if isinstance(line, tuple) else Statement(line, line.split(" = ")[-1].split("(")[0])
+                  for line in lines]
+    outputs = [statement.source.split(" = ")[0] for statement in statements if " = " in statement.source]
     return Program(0, statements, outputs, loss, list(leaves))
 
 
@@ -186,10 +191,59 @@ def test_a_difference_every_op_reproduces_on_minigrads_inputs_is_rounding_a_wron
                          "v2 = lib.floor(v1)", "v3 = v2 - 1648721270700128.0")
     exp = minigrad.exp
     monkeypatch.setattr(minigrad, "exp", lambda t: exp(t) * (1 + 3 * 2.0 ** -52))    # 3 ulps
-    assert check(program)[0].kind == "rounding" and ops_agreeing(program) == {"x0", "v1", "v2", "v3"}
+    assert check(program)[0].kind == "rounding" and ops_agreeing(program) == dict.fromkeys(["x0", "v1", "v2", "v3"], "rounding")
     floor = minigrad.floor
     monkeypatch.setattr(minigrad, "floor", lambda t: floor(t) + 64)          # a wrong op (256 ulps)
-    assert check(program)[0].kind == "value" and ops_agreeing(program) == {"x0", "v1"}
+    assert check(program)[0].kind == "value" and ops_agreeing(program) == dict.fromkeys(["x0", "v1"], "rounding")
+
+
+def test_a_sum_depends_on_its_order_only_where_its_positive_or_negative_terms_overflow():
+    import torch
+    total = Statement("v1 = x0.mean()", "reduce:mean")
+    for values, dependent in (([1e308, 1e308, -1e308], True), ([1.5e308, -1.5e308, 1.0], False),
+                              ([-1e308, -1e308, inf], True), ([1e308, inf, -inf], False)):
+        x0 = torch.tensor(values, dtype=torch.float64)
+        assert bool(order_dependent(total, {"x0": x0})) is dependent, values
+    linear = Statement("v2 = F.linear(x0, x1, x3)", "module:linear")
+    operands = {"x0": torch.tensor([[3e38, 2.0]]), "x1": torch.tensor([[1.0, 1.0], [1.0, -1.0], [0.5, 0.0]]),
+                "x3": torch.tensor([3e38, 0.0, 0.0])}
+    assert order_dependent(linear, operands).tolist() == [[True, False, False]]     # 3e38 + 2 + 3e38
+    # the gradient of the weight: a sum over the rows of the gradient output times the input
+    grad_output = torch.tensor([[2.0, 1.0, 0.5], [-1.0, -1.0, 0.5]])
+    operands["x0"] = torch.tensor([[3e38, 1.0], [3e38, 1.0]])
+    assert order_dependent(linear, operands, "x1", grad_output).tolist() == \
+        [[True, False], [False, False], [False, False]]
+    assert order_dependent(Statement("v1 = x0.amax()", "reduce:amax"), {"x0": x0}) is None
+
+
+def test_a_difference_a_sums_order_explains_is_order_a_wrong_sum_is_not(monkeypatch):
+    for values, result, kind in (([1e308, 1e308, -1e308], 1e308, "order"),     # torch: inf
+                                 ([1.5e308, -1.5e308, 1.0], math.inf, "value")):  # torch: 1
+        program = program_of(f"x0 = lib.tensor({values}, dtype=lib.float64)", ("v1 = x0.sum()", "reduce:sum"))
+        monkeypatch.setattr(minigrad.Tensor, "sum", lambda self, *args: minigrad.tensor(result, dtype=minigrad.float64))
+        mismatch = check(program)[0]
+        entry = known(program, mismatch)
+        assert mismatch.kind == kind and (entry.name if entry else None) == \
+            ("the order of a sum at overflow" if kind == "order" else None), values
+
+
+def test_a_gradient_a_sums_order_explains_is_order_a_wrong_one_is_not():
+    """linear's weight gradient sums gradient output times input over the rows: 2 * 1e308 - 1e308
+    overflows in one order (torch: inf) and not in another; 0.5e308 + 0.5e308 overflows in none."""
+    import torch
+    program = program_of("x0 = lib.tensor([[1e308], [1e308]], dtype=lib.float64)",
+                         "x1 = lib.tensor([[1.0], [1.0]], dtype=lib.float64, requires_grad=True)",
+                         ("v2 = F.linear(x0, x1)", "module:linear"),
+                         loss="loss = (v2 * lib.tensor([[2.0, 0.5], [-1.0, 0.5]], dtype=lib.float64)).sum()",
+                         leaves=["x1"])
+    theirs = execute(program, torch)
+    assert theirs.grads["x1"][4].tolist() == [[math.inf], [1e308]]
+    for row, kind in ((0, "order"), (1, "grad")):
+        mine = execute(program, torch)
+        mine.grads["x1"][4][row] = 1e308 if row == 0 else 2e307
+        agreeing = backward_agreeing(program, mine)
+        assert agreeing.get("x1") == ("order" if row == 0 else None)
+        assert compare(program, mine, theirs, grads_agreeing=agreeing).kind == kind
 
 
 def test_an_error_about_the_output_of_a_convolution_with_no_channels_is_torchs_bug():
