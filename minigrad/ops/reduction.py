@@ -359,20 +359,22 @@ def _welford_m2(xp, rows):
     return m2
 
 
-def _var_backward(grad, deviation, count, correction, over_dims):
+def _var_backward(grad, x, axes, count, correction, over_dims):
     """d var / dx = 2 (x - mean) / (N - correction), with torch's two conventions when N <= correction.
 
-    Over all elements torch gives inf (nan where x == mean); over given dims it
-    uses ``N - correction`` unclamped, even where that is 0 or negative.
+    Over all elements torch gives inf, or nan where ``x == mean`` (compared, not subtracted: an
+    infinite x is its own mean, and nan); over given dims it uses ``N - correction`` unclamped,
+    even where that is 0 or negative.
     """
+    mean = x.mean(axis=axes, keepdims=True)
     freedom = count - correction
     if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
-        return (2.0 / freedom) * grad * deviation
-    xp = array_module(deviation)
+        return (2.0 / freedom) * grad * (x - mean)
+    xp = array_module(x)
     with _quiet(xp):
         if over_dims:
-            return math.inf * grad * deviation
-        return grad * xp.where(deviation == 0, math.nan, math.inf).astype(deviation.dtype)
+            return math.inf * grad * (x - mean)
+        return grad * xp.where(x == mean, math.nan, math.inf).astype(x.dtype)
 
 
 class Var(Function):
@@ -390,10 +392,9 @@ class Var(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        deviation = x - x.mean(axis=self.axes, keepdims=True)
         grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
         count = _reduced_count(x.shape, self.axes)
-        return _var_backward(grad, deviation, count, self.correction, self.over_dims)
+        return _var_backward(grad, x, self.axes, count, self.correction, self.over_dims)
 
 
 class Std(Function):
@@ -415,10 +416,9 @@ class Std(Function):
         xp = array_module(x)
         zero = std == 0
         grad_var = xp.where(zero, 0, grad_output / (2 * xp.where(zero, 1, std)))   # d sqrt(v) = dv / 2 sqrt(v)
-        deviation = x - x.mean(axis=self.axes, keepdims=True)
         grad_var = _unreduce(grad_var, x.shape, self.axes, self.keepdim)
         count = _reduced_count(x.shape, self.axes)
-        return _var_backward(grad_var, deviation, count, self.correction, self.over_dims)
+        return _var_backward(grad_var, x, self.axes, count, self.correction, self.over_dims)
 
 
 def _correction(name, dim, unbiased, correction):

@@ -581,3 +581,21 @@ def test_prod_of_all_with_two_zeros_has_a_zero_gradient_as_torch():
         x.prod().backward()
         grads.append(x.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("value", [float("inf"), -float("inf"), 2.5])
+@pytest.mark.parametrize("shape, dim", [((), 0), ((), None), ((1,), None)], ids=str)
+def test_var_gradient_without_degrees_of_freedom_compares_x_with_its_mean_as_torch(shape, dim, value, dtype):
+    """fuzz seed 135725: with N <= correction torch's var backward is grad * where(x == mean, nan, inf);
+    an infinite x equals its mean (nan), though x - mean is nan too."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(value, dtype=getattr(lib, dtype)).reshape(shape).requires_grad_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # degrees of freedom <= 0
+            for correction in (1, 2):
+                (x * 1).var(dim, correction=correction).sum().backward()
+                grads.append(x.grad.numpy().copy())
+    numpy.testing.assert_array_equal(grads[:2], grads[2:])
+
