@@ -490,7 +490,8 @@ class Prod(Function):
 
     def forward(self, x, axis, keepdim, dtype, over_dim):
         self.axis, self.keepdim, self.over_dim = axis, keepdim, over_dim
-        result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+        with _quiet(array_module(x)):   # (an overflowing product is inf, without a warning, as torch's)
+            result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
         self.save_for_backward(x, result)
         return result
 
@@ -512,7 +513,9 @@ class Prod(Function):
 
 
 def _product_of_others(values, axis):
-    """For each element, the product of the other elements along ``axis`` (no division)."""
+    """For each element, the product of the other elements along ``axis`` (no division): the
+    products of those before and of those after, two cumprods as torch's (float32 running values
+    kept in float64, so -3e38 * -3e38 * 0 is 0, not NaN), multiplied in the dtype."""
     xp = array_module(values)
     length = values.shape[axis]
     if length == 0:
@@ -520,10 +523,14 @@ def _product_of_others(values, axis):
 
     def part(start, stop):
         return (slice(None),) * axis + (slice(start, stop),)
+
+    def running_product(a):    # on Tensors (create_graph=True) the cumprod op, which runs _running
+        return xp.cumprod(a, axis=axis) if isinstance(a, Tensor) else _running(xp.cumprod, a, axis, None)
     ones = xp.ones_like(values[part(0, 1)])
-    before = xp.concatenate([ones, xp.cumprod(values[part(0, length - 1)], axis=axis)], axis=axis)
-    after = xp.flip(xp.cumprod(xp.flip(values[part(1, length)], axis), axis=axis), axis)
-    return before * xp.concatenate([after, ones], axis=axis)
+    with _quiet(xp):
+        before = xp.concatenate([ones, running_product(values[part(0, length - 1)])], axis=axis)
+        after = xp.flip(running_product(xp.flip(values[part(1, length)], axis)), axis)
+        return before * xp.concatenate([after, ones], axis=axis)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
