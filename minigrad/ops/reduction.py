@@ -359,20 +359,22 @@ def _welford_m2(xp, rows):
     return m2
 
 
-def _var_backward(grad, deviation, count, correction, over_dims):
+def _var_backward(grad, x, axes, count, correction, over_dims):
     """d var / dx = 2 (x - mean) / (N - correction), with torch's two conventions when N <= correction.
 
-    Over all elements torch gives inf (nan where x == mean); over given dims it
-    uses ``N - correction`` unclamped, even where that is 0 or negative.
+    Over all elements torch gives inf, or nan where ``x == mean`` (compared, not subtracted: an
+    infinite x is its own mean, and nan); over given dims it uses ``N - correction`` unclamped,
+    even where that is 0 or negative.
     """
+    mean = x.mean(axis=axes, keepdims=True)
     freedom = count - correction
     if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
-        return (2.0 / freedom) * grad * deviation
-    xp = array_module(deviation)
+        return (2.0 / freedom) * grad * (x - mean)
+    xp = array_module(x)
     with _quiet(xp):
         if over_dims:
-            return math.inf * grad * deviation
-        return grad * xp.where(deviation == 0, math.nan, math.inf).astype(deviation.dtype)
+            return math.inf * grad * (x - mean)
+        return grad * xp.where(x == mean, math.nan, math.inf).astype(x.dtype)
 
 
 class Var(Function):
@@ -390,10 +392,9 @@ class Var(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        deviation = x - x.mean(axis=self.axes, keepdims=True)
         grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
         count = _reduced_count(x.shape, self.axes)
-        return _var_backward(grad, deviation, count, self.correction, self.over_dims)
+        return _var_backward(grad, x, self.axes, count, self.correction, self.over_dims)
 
 
 class Std(Function):
@@ -415,10 +416,9 @@ class Std(Function):
         xp = array_module(x)
         zero = std == 0
         grad_var = xp.where(zero, 0, grad_output / (2 * xp.where(zero, 1, std)))   # d sqrt(v) = dv / 2 sqrt(v)
-        deviation = x - x.mean(axis=self.axes, keepdims=True)
         grad_var = _unreduce(grad_var, x.shape, self.axes, self.keepdim)
         count = _reduced_count(x.shape, self.axes)
-        return _var_backward(grad_var, deviation, count, self.correction, self.over_dims)
+        return _var_backward(grad_var, x, self.axes, count, self.correction, self.over_dims)
 
 
 def _correction(name, dim, unbiased, correction):
@@ -490,7 +490,8 @@ class Prod(Function):
 
     def forward(self, x, axis, keepdim, dtype, over_dim):
         self.axis, self.keepdim, self.over_dim = axis, keepdim, over_dim
-        result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+        with _quiet(array_module(x)):   # (an overflowing product is inf, without a warning, as torch's)
+            result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
         self.save_for_backward(x, result)
         return result
 
@@ -512,7 +513,9 @@ class Prod(Function):
 
 
 def _product_of_others(values, axis):
-    """For each element, the product of the other elements along ``axis`` (no division)."""
+    """For each element, the product of the other elements along ``axis`` (no division): the
+    products of those before and of those after, two cumprods as torch's (float32 running values
+    kept in float64, so -3e38 * -3e38 * 0 is 0, not NaN), multiplied in the dtype."""
     xp = array_module(values)
     length = values.shape[axis]
     if length == 0:
@@ -520,10 +523,14 @@ def _product_of_others(values, axis):
 
     def part(start, stop):
         return (slice(None),) * axis + (slice(start, stop),)
+
+    def running_product(a):    # on Tensors (create_graph=True) the cumprod op, which runs _running
+        return xp.cumprod(a, axis=axis) if isinstance(a, Tensor) else _running(xp.cumprod, a, axis, None)
     ones = xp.ones_like(values[part(0, 1)])
-    before = xp.concatenate([ones, xp.cumprod(values[part(0, length - 1)], axis=axis)], axis=axis)
-    after = xp.flip(xp.cumprod(xp.flip(values[part(1, length)], axis), axis=axis), axis)
-    return before * xp.concatenate([after, ones], axis=axis)
+    with _quiet(xp):
+        before = xp.concatenate([ones, running_product(values[part(0, length - 1)])], axis=axis)
+        after = xp.flip(running_product(xp.flip(values[part(1, length)], axis)), axis)
+        return before * xp.concatenate([after, ones], axis=axis)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):

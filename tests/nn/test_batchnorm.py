@@ -179,3 +179,50 @@ def test_an_empty_batch_is_a_clone_scaled_and_shifted_as_torch(affine, training)
         return (output.shape, str(output.dtype).split(".")[-1], output.grad_fn.name(), grads,
                 norm.running_mean.tolist(), norm.running_var.tolist())
     assert run(minigrad) == run(torch)
+
+
+def _strided_batch_norm(lib, rows, dtype, layout, training):
+    """BatchNorm1d on ``rows`` (N, C) given as a transpose or an expand (neither contiguous):
+    the output, the input's gradient and the weight's."""
+    x = lib.tensor(rows, dtype=getattr(lib, dtype), requires_grad=True)
+    if layout == "transpose":
+        leaf = lib.tensor(list(map(list, zip(*rows))), dtype=getattr(lib, dtype), requires_grad=True)
+        x = leaf.t()
+    else:
+        leaf = lib.tensor(rows[0], dtype=getattr(lib, dtype), requires_grad=True)
+        x = leaf.expand(len(rows), len(rows[0]))
+    assert not x.is_contiguous()
+    layer = lib.nn.BatchNorm1d(len(rows[0]), dtype=getattr(lib, dtype))
+    with lib.no_grad():
+        layer.weight.copy_(lib.tensor([0.7, -1.3], dtype=getattr(lib, dtype)))
+        layer.running_var.fill_(2.5)
+    layer.train(training)
+    out = layer(x)
+    upstream = [[-3.107, -0.111], [0.589, -2.042], [-0.74, -1.532], [0.579, 0.11]][:len(rows)]
+    (out.double() * lib.tensor(upstream, dtype=lib.float64)).sum().backward()
+    return [t.detach().double().numpy() for t in (out, leaf.grad, layer.weight.grad, layer.running_var)]
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308), ("float16", 6e4)])
+@pytest.mark.parametrize("layout, rows", [
+    ("expand", [[4.8, 0.6], [4.8, 0.6]]),
+    ("transpose", [[0.586567, 1.115611], [0.386378, -0.821789], [-0.296865, "big"], ["big", 1.097909]]),
+    ("transpose", [["big", 1.1], ["-big", -0.8], ["big", 0.3], [1.0, 2.0]]),
+    ("transpose", [[0.5, 1.1], [-0.25, -0.8], [float("inf"), 0.3], [1.0, 2.0]])], ids=str)
+def test_an_input_in_neither_kernel_layout_takes_torchs_per_element_path(layout, rows, dtype, big, training):
+    """fuzz seeds 144930, 168304: an input neither contiguous nor channels-last goes down torch's
+    per-element CPU path: ((x - mean) * rstd) * weight + bias in the input's dtype (an expand of
+    equal rows gives exact zeros, not the rounding of a fused x * alpha + beta), the variance and
+    the backward's dot product accumulated in float64 (float32 for float16: a float32 column with
+    3e38 has a finite variance there, so finite gradients, not NaN)."""
+    rows = [[{"big": big, "-big": -big}.get(value, value) for value in row] for row in rows]
+    ours = _strided_batch_norm(minigrad, rows, dtype, layout, training)
+    theirs = _strided_batch_norm(torch, rows, dtype, layout, training)
+    if dtype == "float16":      # (the running variance's update rounds otherwise: not this path's)
+        ours, theirs = ours[:-1], theirs[:-1]
+    for mine, expected in zip(ours, theirs):
+        if dtype == "float64":      # (the variance's sum in its own order: within an ulp)
+            numpy.testing.assert_allclose(mine, expected, rtol=1e-14)
+        else:
+            numpy.testing.assert_array_equal(mine, expected)

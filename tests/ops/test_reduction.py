@@ -581,3 +581,35 @@ def test_prod_of_all_with_two_zeros_has_a_zero_gradient_as_torch():
         x.prod().backward()
         grads.append(x.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("value", [float("inf"), -float("inf"), 2.5])
+@pytest.mark.parametrize("shape, dim", [((), 0), ((), None), ((1,), None)], ids=str)
+def test_var_gradient_without_degrees_of_freedom_compares_x_with_its_mean_as_torch(shape, dim, value, dtype):
+    """fuzz seed 135725: with N <= correction torch's var backward is grad * where(x == mean, nan, inf);
+    an infinite x equals its mean (nan), though x - mean is nan too."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(value, dtype=getattr(lib, dtype)).reshape(shape).requires_grad_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # degrees of freedom <= 0
+            for correction in (1, 2):
+                (x * 1).var(dim, correction=correction).sum().backward()
+                grads.append(x.grad.numpy().copy())
+    numpy.testing.assert_array_equal(grads[:2], grads[2:])
+
+
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_prod_gradient_with_a_zero_accumulates_the_products_of_others_wide_as_torch(dim, dtype, big):
+    """fuzz seed 175163: with a zero torch's gradient is the product of the others, as two cumprods
+    that keep float32 running values in float64: -3e38 * -3e38 * 0 is 0 there (float64: 1e308 * 1e308
+    is inf, times 0 NaN), and a product that overflows only the dtype is inf, not NaN."""
+    values = [[-0.644, 0.105, -big, -0.524], [0.839, -0.0, -big, 1.346], [0.766, -big, -2.128, -big]]
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        (x.prod() if dim is None else x.prod(dim)).sum().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)

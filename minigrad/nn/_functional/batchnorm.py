@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from ...core.function import Function
 from ...core.device import array_module
 from ...core.tensor import Tensor
@@ -19,6 +21,12 @@ def _channel_shape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def _in_kernel_layout(x):
+    """Whether torch's vectorized CPU kernels take the array ``x``: contiguous, or channels-last (4-d).
+    Any other layout (a transpose, an expand) goes down its per-element path (``_strided``)."""
+    return x.flags.c_contiguous or x.ndim == 4 and x.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
 class BatchNorm(Function):
     """``(x - mean) * rstd * weight + bias`` per channel: ``(N, C, *)`` -> ``(N, C, *)``.
 
@@ -28,6 +36,11 @@ class BatchNorm(Function):
     ``grad_x = (dy - sum(dy) / N - (x - mean) * k) * rstd * weight`` (where the variance
     overflowed, rstd 0 and dotp inf, that is NaN as torch's). In eval mean and rstd are
     constants, so ``grad_x = dy * rstd * weight``; ``grad_weight = dotp * rstd``.
+
+    An input that is neither contiguous nor channels-last (``strided``) takes torch's per-element
+    path instead, in the input's dtype: ``((x - mean) * rstd) * weight + bias`` (a channel of equal
+    values gives an exact 0), and in the backward (also for a gradient in neither layout) ``dotp``
+    accumulated wide (float64; float32 for float16) and ``((dy - sum(dy) / N - (x - mean) * k) * rstd) * weight``.
 
     The output is torch's kernel's: ``x * alpha + beta`` with ``alpha = rstd * weight`` and
     ``beta = bias - mean * alpha``, both multiply-adds fused (``fused``: where a channel's spread
@@ -39,15 +52,21 @@ class BatchNorm(Function):
     def name(self):
         return "NativeBatchNormBackward0"
 
-    def forward(self, x, *affine, mean, rstd, eps, training, has_weight, has_bias, fused):
+    def forward(self, x, *affine, mean, rstd, eps, training, has_weight, has_bias, fused, strided):
         self.axes = (0,) + tuple(range(2, x.ndim))
         self.training, self.has_weight, self.has_bias = training, has_weight, has_bias
         shape = _channel_shape(x)
         opmath = mean.dtype
         mean, rstd = mean.reshape(shape), rstd.reshape(shape)
-        self.eps, self.mean, self.rstd = eps, mean, rstd
+        self.eps, self.mean, self.rstd, self.strided = eps, mean, rstd, strided
         self.dtype = x.dtype
         self.save_for_backward(x, *affine[:1 if has_weight else 0])   # what torch saves, as given
+        if strided:
+            with numpy.errstate(over="ignore", invalid="ignore"):
+                output = (x - mean.astype(x.dtype)) * rstd.astype(x.dtype)
+                if has_weight:
+                    output = output * affine[0].reshape(shape)
+                return output + affine[-1].reshape(shape) if has_bias else output
         x = x.astype(opmath, copy=False)
         weight = affine[0].reshape(shape).astype(opmath, copy=False) if has_weight else None
         alpha = rstd * weight if has_weight else rstd
@@ -70,6 +89,8 @@ class BatchNorm(Function):
         return output + affine[-1].reshape(shape) if self.has_bias else output
 
     def backward(self, grad_output):
+        if self.strided or not _in_kernel_layout(grad_output):
+            return self._strided_backward(grad_output)
         x, *weight = self.saved_tensors
         mean, rstd = self.mean, self.rstd
         dy = grad_output.astype(rstd.dtype, copy=False)     # (float16/bfloat16: in float32)
@@ -87,6 +108,33 @@ class BatchNorm(Function):
                 grads[0] = (dy * scale).astype(self.dtype, copy=False)
         if self.has_weight:
             grads.append((dotp * rstd).reshape(-1) if self.needs_input_grad[1] else None)
+        if self.has_bias:
+            grads.append(total.reshape(-1) if self.needs_input_grad[-1] else None)
+        return tuple(grads)
+
+    def _strided_backward(self, grad_output):
+        """torch's per-element backward, in the input's dtype but for ``dotp``, accumulated wide."""
+        x, *weight = self.saved_tensors
+        dtype = self.dtype
+        mean, rstd = self.mean.astype(dtype), self.rstd.astype(dtype)
+        dy = grad_output.astype(dtype, copy=False)
+        wide = numpy.float32 if dtype.itemsize == 2 else numpy.float64
+        grads = [None]
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            total = dy.sum(axis=self.axes, keepdims=True, dtype=wide).astype(dtype)
+            centered = x - mean
+            dotp = (centered * dy).sum(axis=self.axes, keepdims=True, dtype=wide)
+            if self.needs_input_grad[0]:
+                if self.training:
+                    count = math.prod(x.shape[axis] for axis in self.axes)
+                    k = dotp.astype(dtype) * rstd * rstd / dtype.type(count)
+                    grads[0] = (dy - total / dtype.type(count) - centered * k) * rstd
+                else:
+                    grads[0] = dy * rstd
+                if weight:
+                    grads[0] = grads[0] * weight[0].reshape(rstd.shape)
+            if self.has_weight:
+                grads.append((dotp * rstd).astype(dtype).reshape(-1) if self.needs_input_grad[1] else None)
         if self.has_bias:
             grads.append(total.reshape(-1) if self.needs_input_grad[-1] else None)
         return tuple(grads)
@@ -134,11 +182,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x = input.array
     xp = array_module(x)
     opmath = half_in_float32(x)    # torch's float16/bfloat16 kernels
+    strided = not (_in_kernel_layout(x) and all(t is None or t.is_contiguous() for t in
+                                                 (weight, bias, running_mean, running_var)))
     if training:
         axes = (0,) + tuple(range(2, x.ndim))
-        mean = opmath.mean(axis=axes)
-        var = ((opmath - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)
-        _update_running_stats(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
+        with numpy.errstate(over="ignore", invalid="ignore"):     # (inf and NaN statistics, as torch's)
+            mean = opmath.mean(axis=axes)
+            if strided:     # the variance accumulated wide, around the mean in the input's dtype
+                wide = xp.float64 if x.dtype.itemsize > 2 else xp.float32
+                centered = x.astype(wide) - mean.astype(x.dtype).astype(wide).reshape(_channel_shape(x))
+                var = (centered * centered).mean(axis=axes)
+            else:
+                var = ((opmath - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)
+            _update_running_stats(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
     else:
         mean, var = running_mean.array.astype(opmath.dtype), running_var.array.astype(opmath.dtype)
     if training:    # rstd from float64 (float32 for float16/bfloat16); both saved in the input's dtype
@@ -147,7 +203,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         rstd = 1 / xp.sqrt(var + opmath.dtype.type(eps))
     mean, var = xp.asarray(mean), xp.asarray(var)
-    fused = opmath is not x or bool(cancelling(mean, var.astype(mean.dtype, copy=False), xp).any())
+    fused = not strided and (opmath is not x or
+                             bool(cancelling(mean, var.astype(mean.dtype, copy=False), xp).any()))
     affine = [t for t in (weight, bias) if t is not None]
     return BatchNorm.apply(input, *affine, mean=mean, rstd=xp.asarray(rstd), eps=eps, training=training,
-                           has_weight=weight is not None, has_bias=bias is not None, fused=fused)
+                           has_weight=weight is not None, has_bias=bias is not None, fused=fused,
+                           strided=strided)
