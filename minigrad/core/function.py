@@ -32,6 +32,7 @@ from . import observe
 from .device import array_module, device_of, gpu_in_use
 from .grad_mode import is_grad_enabled
 from .hooks import add_hook
+from .layout import elementwise_result
 from .tensor import Tensor, _VersionCounter
 
 FREED_GRAPH_MESSAGE = (
@@ -75,6 +76,10 @@ class Function:
     # advanced indexing), where NumPy may hand back a transposed or Fortran-ordered array: set
     # True and apply makes the outputs C-contiguous, so .view() and stride() agree with torch
     dense_output = False
+    # torch computes it with TensorIterator, element by element over several broadcast tensors
+    # (add, mul, lerp): set True and apply gives the output the layout torch derives from the
+    # inputs' strides (layout.elementwise_strides), where NumPy's ufunc chose another
+    elementwise = False
 
     # ---- what an op writes -------------------------------------------------
     def forward(self, *arrays, **options):
@@ -256,6 +261,10 @@ class Function:
             outputs = node.forward(*arrays, **options)
         if cls.dense_output:
             outputs = node._dense(outputs)
+        elif cls.elementwise:
+            relaid = elementwise_result(outputs, arrays)    # (outputs itself for row-major inputs)
+            if relaid is not outputs:
+                outputs = node._relaid(outputs, relaid)
         # without a graph nothing refers to the node afterwards: it goes, with what it saved
         if not isinstance(outputs, tuple):
             if isinstance(outputs, numpy.generic):   # a NumPy scalar from a 0-d op: the saved one too
@@ -324,18 +333,19 @@ class Function:
             return tuple([self._dense(output) for output in outputs])
         if outputs.flags.c_contiguous:
             return outputs
-        dense = array_module(outputs).ascontiguousarray(outputs)
+        return self._relaid(outputs, array_module(outputs).ascontiguousarray(outputs))
+
+    def _relaid(self, output, copy):
+        """``copy``, ``output`` in another layout, which also replaces it among the saved values
+        (the version check finds a saved output by identity)."""
         if self._saved:
-            self._saved = tuple(dense if saved is outputs else saved for saved in self._saved)
-        return dense
+            self._saved = tuple(copy if saved is output else saved for saved in self._saved)
+        return copy
 
     def _saved_scalar_as_array(self, scalar):
         """``scalar`` as a 0-d array, which also replaces it among the saved values: the
         version check finds a saved output by identity (``y = x.sum().exp(); y.add_(1)``)."""
-        array = numpy.asarray(scalar)
-        if self._saved:
-            self._saved = tuple(array if saved is scalar else saved for saved in self._saved)
-        return array
+        return self._relaid(scalar, numpy.asarray(scalar))
 
     def _keep_own_copy(self, target):
         """An in-place op is about to overwrite ``target``, which this node saved: keep a copy.

@@ -20,6 +20,7 @@ from .inplace import assign, check_in_place, check_in_place_result, in_place, wr
 
 # ---- the differentiable ops -------------------------------------------------
 class Add(Function):
+    elementwise = True
     differentiable_backward = True
 
     def forward(self, a, b, alpha=1):
@@ -37,6 +38,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    elementwise = True
     differentiable_backward = True
 
     def forward(self, a, b, alpha=1):
@@ -98,6 +100,7 @@ def _float_and_number(input, other):
 
 
 class Mul(Function):
+    elementwise = True
     differentiable_backward = True
     uses_self_uncast = True      # torch's other-gradient is grad * self, self as it is
 
@@ -118,6 +121,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    elementwise = True
     differentiable_backward = True
 
     def forward(self, a, b):
@@ -195,6 +199,7 @@ def _rounded_power(base, exponent):
 class Pow(Function):
     """``base ** exponent`` for two tensors."""
 
+    elementwise = True
     differentiable_backward = True
 
     def name(self):
@@ -278,6 +283,7 @@ class Remainder(Function):
     ``a % b = a - b * floor(a / b)``: the gradient is 1 for ``a`` and ``-floor(a / b)`` for ``b``.
     """
 
+    elementwise = True
     differentiable_backward = True
 
     def name(self):
@@ -314,6 +320,7 @@ class Remainder(Function):
 class Fmod(Function):
     """``fmod(a, b) = a - b * trunc(a / b)``: the remainder with the sign of ``a`` (C's convention)."""
 
+    elementwise = True
     differentiable_backward = True
 
     def forward(self, a, b):
@@ -339,6 +346,7 @@ class RoundingDiv(Function):
     while ``floor_divide`` (``//``) has none: its backward raises, as torch's does.
     """
 
+    elementwise = True
     differentiable_backward = True      # its gradient is constant zeros (or torch's error) either way
 
     def name(self):

@@ -13,6 +13,7 @@ import numpy
 
 from ..core import dtypes
 from ..core.device import array_module
+from ..core.layout import cast, elementwise_result
 from ..core.tensor import Tensor, _check_dim
 from ..core.type_errors import check_tensor_other
 from .broadcast import broadcast_shapes
@@ -33,12 +34,22 @@ def _operands(input, other):
             broadcast_shapes(first.shape, second.shape)   # torch's error naming the sizes
         if second.dtype != first.dtype:
             dtype = dtypes.result_type(input, other)
-            first, second = first.astype(dtype, copy=False), second.astype(dtype, copy=False)
+            first, second = cast(first, dtype), cast(second, dtype)
         return first, second
     if isinstance(other, numbers.Number):
         dtype = dtypes.result_type(input, other)
-        return (first if dtype == first.dtype else first.astype(dtype)), dtypes.wrapped_int(other, dtype)
+        return cast(first, dtype), dtypes.wrapped_int(other, dtype)
     return None
+
+
+def _elementwise(ufunc_name, operands, other):
+    """The ufunc on ``operands`` (from ``_operands``), its result laid out as torch's where ``other``
+    is a tensor (against a number, NumPy's layout is torch's)."""
+    first, second = operands
+    result = getattr(array_module(first), ufunc_name)(first, second)
+    if isinstance(other, Tensor):
+        result = elementwise_result(result, operands)
+    return _result(result, first)
 
 
 def _result(array, like):
@@ -50,8 +61,7 @@ def _compare(input, other, ufunc_name):
     operands = _operands(input, other)
     if operands is None:
         return NotImplemented   # ``x == None`` is False, as in torch, via Python's fallback
-    first, second = operands
-    return _result(getattr(array_module(first), ufunc_name)(first, second), first)
+    return _elementwise(ufunc_name, operands, other)
 
 
 def eq(input, other):
@@ -166,8 +176,7 @@ def all(input, dim=None, keepdim=False):
 # ---- logical and bitwise ----------------------------------------------------------------
 def _logical(input, other, ufunc_name):
     check_tensor_other(ufunc_name, other)
-    first, second = _operands(input, other)
-    return _result(getattr(array_module(first), ufunc_name)(first, second), first)
+    return _elementwise(ufunc_name, _operands(input, other), other)
 
 
 def logical_not(input):
@@ -195,7 +204,7 @@ def _bitwise(input, other, ufunc_name):
     if first.dtype.kind not in "biu":
         raise NotImplementedError(f'"{ufunc_name}_cpu" not implemented for '
                                   f"'{dtypes.scalar_type_name(first.dtype)}'")
-    return _result(getattr(array_module(first), ufunc_name)(first, second), first)
+    return _elementwise(ufunc_name, operands, other)
 
 
 def bitwise_not(input):

@@ -7,6 +7,7 @@ import numpy
 
 from ..core import dtypes
 from ..core.function import Function
+from ..core.layout import dense_strides, relayout
 from ..core.device import Device, device_of, to_device
 from ..core.tensor import Tensor
 from .tensor_namespace import astype
@@ -73,8 +74,10 @@ class Cast(Function):
         if dtype == numpy.uint8 and x.dtype.kind == "f":
             # torch converts a float to uint8 through int64 (c10's convert), wrapping modulo 256 what
             # fits int64; NumPy's cast goes through int32 (0 from 2 ** 31 up)
-            return x.astype(numpy.int64).astype(dtype)
-        return x.astype(dtype)
+            result = x.astype(numpy.int64).astype(dtype)
+        else:
+            result = x.astype(dtype)
+        return relayout(result, dense_strides(x)) if 0 in x.strides else result
 
     def backward(self, grad_output):
         return astype(grad_output, self.input_dtype)
@@ -102,8 +105,10 @@ class Clone(Function):
     def forward(self, x, order="K"):
         # torch's clone keeps the input's layout (memory_format=torch.preserve_format): a
         # transposed tensor's clone is transposed too, and .view() refuses it alike; an
-        # expanded one (stride 0) becomes row-major; contiguous() asks for order "C"
-        return x.copy(order="C" if 0 in x.strides else order)
+        # expanded one (stride 0) is made dense (dense_strides); contiguous() asks for order "C"
+        if order == "K" and 0 in x.strides:
+            return relayout(x, dense_strides(x))
+        return x.copy(order=order)
 
     def backward(self, grad_output):
         return grad_output

@@ -24,6 +24,7 @@ from ..core import device as backend
 from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
+from ..core.layout import elementwise_result
 from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .placement import _placed
@@ -275,7 +276,9 @@ class Where(Function):
     def forward(self, input, other, condition):
         self.condition = condition
         self.shapes = input.shape, other.shape
-        return array_module(input).where(condition, input, other)
+        # laid out as torch's, whose first operand is the condition (not one of this op's inputs)
+        result = array_module(input).where(condition, input, other)
+        return elementwise_result(result, (condition, input, other))
 
     def backward(self, grad_output):
         xp = array_module(grad_output)

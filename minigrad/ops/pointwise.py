@@ -66,6 +66,7 @@ class ClampTensor(Function):
     ``low`` where ``x < low < high``, ``high`` where ``x > high`` or ``high < low``.
     """
 
+    elementwise = True
     differentiable_backward = True
 
     def name(self):
@@ -89,6 +90,7 @@ class ClampTensor(Function):
 class Maximum(Function):
     """Elementwise max; where ``a == b`` each gets half the gradient (as torch)."""
 
+    elementwise = True
     differentiable_backward = True
 
     def name(self):
@@ -170,6 +172,7 @@ def _clamp_numbers(input, low, high, torch_name="ClampBackward1"):
 
 
 class ClampMin(Function):
+    elementwise = True
     differentiable_backward = True
 
     def name(self):
@@ -190,6 +193,7 @@ class ClampMin(Function):
 
 
 class ClampMax(Function):
+    elementwise = True
     differentiable_backward = True
 
     def name(self):
@@ -225,6 +229,7 @@ class Atan2(Function):
     (0, 0), or squares that underflow), so those gradients are a signed 0 rather than NaN.
     """
 
+    elementwise = True
     differentiable_backward = True
 
     def forward(self, a, b, sources=(None, None), bool_first=False):
@@ -266,6 +271,7 @@ class LogAddExp(Function):
     """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = 1 / (1 + exp(b - a)) (torch's form: finite
     when one side is infinite, NaN only where both are the same infinity)."""
 
+    elementwise = True
     def name(self):
         return "LogaddexpBackward0"
 
@@ -290,6 +296,7 @@ class LogAddExp(Function):
 class Hypot(Function):
     """``sqrt(a^2 + b^2)``; d/da = a / result."""
 
+    elementwise = True
     differentiable_backward = True
 
     def forward(self, a, b):
@@ -339,6 +346,7 @@ def hypot(input, other):
 class Lerp(Function):
     """``a + w (b - a)``, ``w`` a tensor or a number: d/da = 1 - w, d/db = w, d/dw = b - a."""
 
+    elementwise = True
     differentiable_backward = True
 
     def name(self):
@@ -363,6 +371,7 @@ class Lerp(Function):
 class AddProductOrQuotient(Function):
     """``addcmul``: ``a + (t1 * t2) * value``; ``addcdiv``: ``a + (t1 / t2) * value`` (broadcast)."""
 
+    elementwise = True
     differentiable_backward = True
 
     def name(self):

@@ -14,6 +14,7 @@ import contextlib
 
 from ..core import dtypes
 from ..core.device import array_module
+from ..core.layout import cast
 from ..core.tensor import Tensor
 from . import join, linalg
 
@@ -211,9 +212,10 @@ class TensorNamespace:
 
 
 def astype(x, dtype):
-    """``x`` as ``dtype`` (a NumPy dtype): ``x.astype(dtype, copy=False)`` for arrays, ``x.to`` for Tensors."""
+    """``x`` as ``dtype`` (a NumPy dtype): for arrays ``x.astype(dtype, copy=False)`` in the layout of
+    torch's cast (``layout.cast``: an expanded array made dense as torch does), ``x.to`` for Tensors."""
     if hasattr(x, "astype"):
-        return x.astype(dtype, copy=False)
+        return cast(x, dtype)
     return x.to(dtype if isinstance(dtype, dtypes.dtype) else dtypes.from_numpy_dtype(dtype))
 
 

@@ -1,0 +1,153 @@
+"""The memory layout torch gives a new tensor that keeps its inputs' layout, where NumPy's differs.
+
+NumPy lays out the result of a ufunc or of ``astype`` in the order its operands' strides suggest
+(C order where they disagree, a broadcast dim innermost when copied alone); torch follows two
+rules of its own, both in element strides:
+
+* ``dense_strides``: a copy that preserves the format (``clone``, ``to(dtype)``) of a tensor with
+  gaps or repeats (``infer_dense_strides`` in ATen's ExpandUtils.cpp): dims sorted by stride, a
+  broadcast (stride-0) dim left where row-major order puts it;
+* ``elementwise_strides``: the output of an element-wise op of several tensors (TensorIterator's
+  ``fast_set_up``, ``reorder_dimensions`` and ``allocate_or_resize_outputs``): the layout all
+  operands share, else the dims sorted by stride with the first operand that orders two dims
+  deciding, broadcast dims not counting.
+
+``relayout(array, strides)`` copies an array into such strides (None: row-major);
+``elementwise_result`` and ``cast`` apply the two rules.
+"""
+from __future__ import annotations
+
+from .device import array_module
+
+
+def element_strides(array):
+    """``array``'s strides in elements, as torch counts them."""
+    return tuple([step // array.itemsize for step in array.strides])
+
+
+def _row_major(shape):
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+def _is_contiguous(shape, strides, order):
+    """No gaps, no repeats, dims in ``order`` (outermost first); dims of size 1 take any stride."""
+    expected = 1
+    for dim in reversed(order):
+        if shape[dim] != 1:
+            if strides[dim] != expected:
+                return False
+            expected *= shape[dim]
+    return True
+
+
+def _is_non_overlapping_and_dense(shape, strides):
+    order = sorted(range(len(shape)), key=lambda dim: strides[dim], reverse=True)
+    return _is_contiguous(shape, strides, order)
+
+
+def _strides_for_order(shape, fastest_first, multiply_empty):
+    """Dense strides with the dims in ``fastest_first`` order (innermost first)."""
+    strides, step = [0] * len(shape), 1
+    for dim in fastest_first:
+        strides[dim] = step
+        step *= shape[dim] if multiply_empty or shape[dim] > 1 else 1
+    return tuple(strides)
+
+
+def _sorted_by_stride(shape, operand_strides):
+    """torch's insertion sort of the dims, innermost first, starting from row-major order: two dims
+    swap where the first operand with non-zero, unequal strides there says so (or, at equal
+    strides, where the outer dim is the longer); no such operand leaves them as they are."""
+    def should_swap(dim0, dim1):
+        for strides in operand_strides:
+            stride0, stride1 = strides[dim0], strides[dim1]
+            if stride0 == 0 or stride1 == 0:
+                continue
+            if stride0 != stride1:
+                return 1 if stride0 > stride1 else -1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    order = list(reversed(range(len(shape))))
+    for i in range(1, len(order)):
+        moving = i
+        for j in reversed(range(i)):
+            comparison = should_swap(order[j], order[moving])
+            if comparison > 0:
+                order[j], order[moving] = order[moving], order[j]
+                moving = j
+            elif comparison < 0:
+                break
+    return order
+
+
+def dense_strides(array):
+    """The strides of torch's format-preserving copy of ``array`` (``clone``, ``to(dtype)``);
+    None where NumPy's copy (``order="K"``) already has them: no dim of ``array`` is broadcast."""
+    strides = element_strides(array)
+    if 0 not in strides:
+        return None
+    shape = array.shape
+    order = _sorted_by_stride(shape, [strides])
+    return _strides_for_order(shape, order, multiply_empty=False)
+
+
+def elementwise_strides(shape, operands):
+    """The strides of torch's output of an element-wise op of ``operands`` (arrays, cast to the
+    op's dtype as torch casts them), broadcast to ``shape``; None for row-major."""
+    ndim = len(shape)
+    all_strides = [element_strides(operand) for operand in operands]
+    if all([operand.shape == shape for operand in operands]):     # TensorIterator's fast set-up
+        row_major = tuple(range(ndim))
+        if all([_is_contiguous(shape, strides, row_major) for strides in all_strides]):
+            return None
+        if ndim == 4 and all([_is_contiguous(shape, strides, (0, 2, 3, 1)) for strides in all_strides]):
+            return _strides_for_order(shape, (1, 3, 2, 0), multiply_empty=False)   # channels last
+        first = all_strides[0]
+        if (all([strides == first for strides in all_strides])
+                and _is_non_overlapping_and_dense(shape, first)):
+            return first
+    broadcast = []
+    for operand, strides in zip(operands, all_strides):
+        offset = ndim - operand.ndim
+        broadcast.append([0] * offset + [0 if size == 1 and shape[offset + dim] != 1 else stride
+                                         for dim, (size, stride) in enumerate(zip(operand.shape, strides))])
+    order = _sorted_by_stride(shape, broadcast)
+    if order == list(reversed(range(ndim))):
+        return None
+    return _strides_for_order(shape, order, multiply_empty=True)
+
+
+def relayout(array, strides):
+    """``array`` with the element ``strides`` given (None: row-major), copied only if it has others."""
+    if strides is None:
+        if array.flags.c_contiguous:
+            return array
+        strides = _row_major(array.shape)
+    elif element_strides(array) == tuple(strides):
+        return array
+    outermost_first = sorted(range(array.ndim), key=lambda dim: strides[dim], reverse=True)
+    buffer = array_module(array).empty([array.shape[dim] for dim in outermost_first], array.dtype)
+    result = buffer.transpose([outermost_first.index(dim) for dim in range(array.ndim)])
+    result[...] = array
+    return result
+
+
+def elementwise_result(result, operands):
+    """``result`` of an element-wise op of the arrays ``operands`` in torch's layout: ``result`` itself
+    where every operand is row-major (the common case, checked first) or NumPy agrees, else a copy."""
+    for operand in operands:
+        if not operand.flags.c_contiguous:
+            return relayout(result, elementwise_strides(result.shape, operands))
+    return result
+
+
+def cast(array, dtype):
+    """``array`` as ``dtype`` (itself if it is of it) in the layout of torch's ``to(dtype)``."""
+    result = array.astype(dtype, copy=False)
+    return relayout(result, dense_strides(array)) if result is not array and 0 in array.strides else result
