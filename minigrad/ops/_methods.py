@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..core.engine import tensor_backward
 from ..core.tensor import Tensor
 from .tensor_namespace import TensorNamespace
-from . import (arithmetic, comparison, conversion, factories, indexing, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary)
+from . import (arithmetic, comparison, conversion, factories, indexing, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary, views)
 
 METHODS = {
     # arithmetic.py
@@ -128,6 +128,17 @@ METHODS = {
 
 PROPERTIES = {"T": shape.T, "mT": shape.mT}
 
+# torch's ops that check their arguments before its autograd kernel asks for an input's history: the
+# ops it composes of others (CompositeImplicitAutograd), those that record no gradient, and indexing
+CHECK_ARGUMENTS_FIRST = {
+    "__getitem__", "__setitem__", "__matmul__", "__rmatmul__", "matmul", "all", "any", "argmax", "argmin",
+    "count_nonzero", "chunk", "cross", "diag", "diff", "flatten", "moveaxis", "movedim", "multinomial",
+    "outer", "repeat_interleave", "to", "unflatten", "unique", "backward"}
+
+
+def _is_inplace(method_name):
+    return method_name.startswith("__i") or (method_name.endswith("_") and not method_name.startswith("__"))
+
 
 def bind_methods(tensor_class=Tensor):
     """Attach every function above to ``tensor_class`` under its method name, and the namespace
@@ -138,6 +149,10 @@ def bind_methods(tensor_class=Tensor):
         setattr(tensor_class, method_name, function)
     for property_name, function in PROPERTIES.items():
         setattr(tensor_class, property_name, property(function))
+    # a stale view (views.refresh_views) refuses as torch's does when its base was written in place
+    for method_name, function in METHODS.items():
+        if method_name not in CHECK_ARGUMENTS_FIRST and not _is_inplace(method_name):
+            setattr(views._StaleView, method_name, views.history_checked_first(function))
 
 
 bind_methods()

@@ -347,6 +347,25 @@ def _restricted_requires_grad(view):
     return Tensor._requires_grad.__get__(view) or view_base(view)[0]._requires_grad
 
 
+def history_checked_first(method):
+    """``method`` for a stale view: where the op refuses its arguments and the view is one that may
+    not be made anew (an output of ``unbind`` whose base was written since), torch's error is the
+    view's, as torch's autograd kernel asks for the view's history before the op checks its
+    arguments (``piece.roll(1, 0)`` of a 0-d piece).  Had the op accepted them, ``Function.apply``
+    would ask and raise the same; an error of Python's own argument parsing (TypeError) comes first."""
+    def checked(view, *args, **kwargs):
+        try:
+            return method(view, *args, **kwargs)
+        except TypeError:
+            raise
+        except Exception:
+            if "_restriction" in view.__dict__ and is_grad_enabled() and view._requires_grad:
+                _regenerate(view)       # raises torch's error
+            raise
+    checked.__name__, checked.__doc__ = method.__name__, method.__doc__
+    return checked
+
+
 class _StaleView(Tensor):
     """A view whose base changed in place since its history was made (see ``refresh_views``).
 
