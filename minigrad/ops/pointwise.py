@@ -272,6 +272,7 @@ class LogAddExp(Function):
     when one side is infinite, NaN only where both are the same infinity)."""
 
     elementwise = True
+
     def name(self):
         return "LogaddexpBackward0"
 
