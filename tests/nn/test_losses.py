@@ -205,6 +205,31 @@ def test_a_zero_loss_is_a_positive_zero_as_torch(name, shape, reduction):
     assert run(minigrad) == run(torch)
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 2), (2, 3, 2, 1, 2), (2, 3, 2, 2), (2, 3), (0, 3, 2)])
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_unreduced_losses_of_a_3d_or_5d_input_are_a_view_as_torchs(name, shape):
+    """torch runs its 2-d kernel on such an input viewed as (N, C, 1, L) and views the (N, 1, L)
+    losses back: a write into a piece of them gives the losses a new history, and their retained
+    gradient stays None (fuzz seed 140903)."""
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(numpy.linspace(-2, 2, math.prod(shape)).reshape(shape), requires_grad=True)
+        target = lib.tensor(numpy.arange(math.prod(shape[:1] + shape[2:])).reshape(shape[:1] + shape[2:]) % 3)
+        losses = getattr(lib.nn.functional, name)(x, target, reduction="none")
+        names = [losses.grad_fn.name(), losses.grad_fn.next_functions[0][0].name()]
+        losses.retain_grad()
+        piece = losses[:1]
+        value = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+        piece[...] = value
+        (losses * lib.ones(losses.shape, dtype=lib.float64)).sum().backward()
+        results.append((names, losses.grad is None, x.grad.numpy(), value.grad.numpy()))
+    (names, no_grad, x_grad, value_grad), (their_names, their_no_grad, their_x_grad, their_value_grad) = results[1], results[0]
+    assert names[0] == their_names[0] and (names[0] != "ViewBackward0" or names == their_names)
+    assert no_grad == their_no_grad
+    numpy.testing.assert_allclose(x_grad, their_x_grad, rtol=1e-12)
+    numpy.testing.assert_allclose(value_grad, their_value_grad, rtol=1e-12)
+
+
 def test_byte_targets_are_accepted_as_in_torch():
     ours, theirs = both("cross_entropy")
     compare(ours, theirs, [logits(4, 5), numpy.array([0, 1, 4, 2], dtype=numpy.uint8)], [True, False])

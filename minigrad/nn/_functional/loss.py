@@ -156,6 +156,8 @@ class ClassIndexCrossEntropy(Function):
                 log_p * Tensor._wrap(class_weight)).sum(self.class_axis)
         ignored_as_zero = Tensor._wrap(array_module(self.valid).zeros((), per_sample.array.dtype))
         per_sample = per_sample.where(Tensor._wrap(self.valid), ignored_as_zero)
+        if self.spatial_rows is not None:
+            return per_sample.reshape(self.spatial_rows)
         return _reduce_tensor(per_sample, self.reduction, self.denominator)
 
     def name(self):
@@ -166,8 +168,8 @@ class ClassIndexCrossEntropy(Function):
         return "NllLossBackward0" if self.input_ndim <= 2 else "NllLoss2DBackward0"
 
     def forward(self, scores, index, label_weight, smoothing, class_axis, from_logits, reduction,
-                denominator, valid):
-        self.input_ndim = scores.ndim
+                denominator, valid, spatial_rows=None):
+        self.input_ndim, self.spatial_rows = scores.ndim, spatial_rows
         xp = array_module(scores)
         log_p = _log_softmax(xp, scores, class_axis) if from_logits else scores
         self.index, self.label_weight, self.smoothing = index, label_weight, smoothing
@@ -187,12 +189,16 @@ class ClassIndexCrossEntropy(Function):
         # an ignored sample adds exactly 0, as in torch, even where its scores hold -inf or NaN
         # (0 * -inf would be NaN); its gradient stays what log_softmax's backward gives, as torch's
         per_sample = xp.where(valid, per_sample, 0).astype(per_sample.dtype, copy=False)
+        if spatial_rows is not None:
+            return per_sample.reshape(spatial_rows)
         return _reduce(xp, per_sample, reduction, denominator)
 
     def backward(self, grad_output):
         (log_p,) = self.saved_tensors
         xp = array_module(log_p)
         axis = self.class_axis
+        if self.spatial_rows is not None:
+            grad_output = grad_output.reshape(self.valid.shape)
         with _quiet(xp):    # a zero total weight gives inf * 0: NaN, as torch, without a warning
             scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
             # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
@@ -283,11 +289,23 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     if label_smoothing:
         broadcast = [num_classes if axis == class_axis else 1 for axis in range(input.array.ndim)]
         smoothing = (class_weight.reshape(broadcast), (label_smoothing / num_classes) * valid.astype(dtype))
-    return ClassIndexCrossEntropy.apply(
+    # torch's loss of an input that is not (N, C) or (N, C, H, W) runs the 2-d kernel on the input
+    # viewed as (N, C, 1, L): unreduced, its (N, 1, L) losses are viewed back to the target's shape
+    # (writes into the losses follow the view rules); label smoothing adds a term to them instead
+    viewed = reduction == "none" and input.array.ndim in (3, 5, 6, 7, 8) and smoothing is None
+    loss = ClassIndexCrossEntropy.apply(
         input, index=_label_index(xp, labels, class_axis),
         label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
         smoothing=smoothing, class_axis=class_axis, from_logits=from_logits, reduction=reduction,
-        denominator=weight_of_label.sum(), valid=valid)
+        denominator=weight_of_label.sum(), valid=valid,
+        spatial_rows=_spatial_rows(labels.shape) if viewed else None)
+    return loss.view(labels.shape) if viewed else loss
+
+
+def _spatial_rows(shape):
+    """The (N, 1, L) shape of torch's 2-d kernel's losses for targets of ``shape`` ((N, 0, 0) if empty)."""
+    n, size = shape[0], math.prod(shape)
+    return (n, 1, size // n) if size else (n, 0, 0)
 
 
 def _probability_distribution(input, target, class_axis, weight, label_smoothing):
