@@ -145,9 +145,10 @@ class _Helper:
 
 def matmul(a, b, out=None):
     """``numpy.matmul(a, b, out=out)`` for arrays of at least 2 dims; a large NumPy product on
-    two cores (see above).  An inner dimension of 1 is one product an element: computed as such,
-    with its signed zeros (0 * -1 is -0.0, as torch's; BLAS adds it to a +0)."""
-    if a.shape[-1] == 1:
+    two cores (see above).  An inner dimension of 1 with at least 2 rows and 2 columns is one
+    product an element: computed as such, with its signed zeros (0 * -1 is -0.0, as torch's gemm;
+    NumPy's BLAS adds it to a +0, as torch's gemv does for one row or column)."""
+    if a.shape[-1] == 1 and a.shape[-2] > 1 and b.shape[-1] > 1:
         return a * b if out is None else array_module(a).multiply(a, b, out=out)
     if not _two_cores or type(a) is not numpy.ndarray:      # (CuPy arrays, Tensors: as they are)
         return a @ b if out is None else array_module(a).matmul(a, b, out=out)

@@ -44,18 +44,21 @@ class Matmul(Function):
                 return "SqueezeBackward4"
         return self._NAMES.get(self.ndims, "MatmulBackward0")
 
-    def forward(self, a, b, via_matmul=False):
+    def forward(self, a, b, via_matmul=False, fold=False):
         self.save_for_backward(a, b)
-        self.ndims, self.via_matmul, self.left_rows = (a.ndim, b.ndim), via_matmul, a.shape[:1]
+        self.ndims, self.via_matmul, self.left_rows, self.fold = (a.ndim, b.ndim), via_matmul, a.shape[:1], fold
         if a.ndim == 2 and b.ndim == 2:
             return threads.matmul(a, b)
-        if a.ndim > 2 and b.ndim == 2:           # one (rows, k) @ (k, n) product, as torch folds it
+        if fold:                                 # one (rows, k) @ (k, n) product, as torch folds it
             return threads.matmul(as_rows(a), b).reshape(a.shape[:-1] + b.shape[-1:])
-        return array_module(a).matmul(a, b)
+        product = array_module(a).matmul(a, b)
+        if a.shape[-1] == 1 and product.dtype.kind == "f":   # torch's bmm, mv and dot add the one
+            return product + product.dtype.type(0)            # product to +0 (-0.0 becomes +0)
+        return product
 
     def saved_view_shape(self, index, array):
         # a batch times a matrix: torch folds the batch into rows, and saves those
-        return as_rows(array).shape if index == 0 and self.ndims[0] > 2 and self.ndims[1] == 2 else None
+        return as_rows(array).shape if index == 0 and self.fold else None
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
@@ -64,7 +67,7 @@ class Matmul(Function):
         if a.ndim == 2 and b.ndim == 2:          # the common case: no vectors, no batch
             return (_product_laid_out_as(a, grad_output, b.T) if needs_a else None,
                     _product_laid_out_as(b, a.T, grad_output) if needs_b else None)
-        if a.ndim > 2 and b.ndim == 2:           # batches of a times one matrix: folded, as in forward
+        if self.fold:                            # batches of a times one matrix: folded, as in forward
             grad_rows = as_rows(grad_output)
             return (threads.matmul(grad_rows, b.T).reshape(a.shape) if needs_a else None,
                     _product_laid_out_as(b, as_rows(a).T, grad_rows) if needs_b else None)
@@ -199,10 +202,22 @@ def matmul(input, other):
     if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
         return Matmul.apply(input, other)      # the common case, checked in one line
     _check_matmul(a, b)
-    result = Matmul.apply(input, other, via_matmul=True)
+    result = Matmul.apply(input, other, via_matmul=True, fold=a.ndim > 2 and b.ndim == 2 and _folds(a, other))
     if a.ndim == 1 and b.ndim == 2:          # torch's mm of the row, then squeeze_: one write
         result._version_counter.value += 1
     return result
+
+
+def _folds(batch, matrix):
+    """Does torch's matmul fold the batch dims of ``batch`` (an array) into the rows of one mm with
+    ``matrix`` (a Tensor), rather than running bmm (``should_fold``)?  Where the matrix requires grad
+    (its gradient is then one mm), or where the folding needs no copy: the batch is empty, or its
+    dims but the last lie in memory as one run of rows.  (bmm adds the one product of an inner
+    dimension of 1 to +0, mm with 2 rows and columns keeps its -0.0.)"""
+    if matrix._requires_grad or batch.size == 0:
+        return True
+    strides, shape = batch.strides, batch.shape
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(batch.ndim - 2))
 
 
 def rmatmul(input, other):

@@ -252,3 +252,22 @@ def test_cross_matches_torch(shapes, dim):
 ])
 def test_bad_input_errors_match_torch(fn):
     _same_error(fn)
+
+
+@pytest.mark.parametrize("rows, columns", [(1, 1), (1, 3), (3, 1), (2, 2), (3, 4)])
+def test_an_inner_dimension_of_1_gives_torchs_signed_zeros(rows, columns):
+    """0 * -1 summed over one term: torch's gemm keeps the product's -0.0, its gemv (one row or
+    one column) adds it to +0, and so does its bmm, which matmul runs for a batch it cannot fold
+    without a copy (*: an expanded one times a matrix that requires no grad) (fuzz seed 151720:
+    the sign reaches a gradient through pow(-200))."""
+    signs = []
+    for lib in (torch, minigrad):
+        a, b = lib.zeros(rows, 1, dtype=lib.float64), -lib.ones(1, columns, dtype=lib.float64)
+        trained = b.clone().requires_grad_()
+        batch, expanded = a[None].repeat(2, 1, 1), a[None].expand(2, rows, 1)
+        results = [a @ b, lib.mm(a, b), batch @ b, expanded @ trained,
+                   lib.nn.functional.linear(a, b.t()), lib.nn.functional.linear(a[0], b.t())]
+        if rows > 1:     # (*) (the strides of dims of size 1, which torch's rule also reads, differ)
+            results.append(expanded @ b)
+        signs.append([numpy.signbit(result.detach().numpy()).tolist() for result in results])
+    assert signs[1] == signs[0]
