@@ -226,3 +226,19 @@ def test_an_input_in_neither_kernel_layout_takes_torchs_per_element_path(layout,
             numpy.testing.assert_allclose(mine, expected, rtol=1e-14)
         else:
             numpy.testing.assert_array_equal(mine, expected)
+
+
+@pytest.mark.parametrize("layout", ["transpose", "permute", "channels_last", "expand"])
+@pytest.mark.parametrize("training", [True, False])
+def test_the_output_is_row_major_or_channels_last_as_torchs(layout, training):
+    """torch's batch norm allocates its output row-major (``.view(-1)`` works on it), channels-last
+    for a channels-last input."""
+    results = []
+    for lib in (torch, minigrad):
+        x = {"transpose": lambda: lib.ones(3, 4).t(), "permute": lambda: lib.ones(2, 3, 4).permute(2, 1, 0),
+             "channels_last": lambda: lib.ones(2, 4, 5, 3).permute(0, 3, 1, 2),
+             "expand": lambda: lib.ones(3)[None].expand(4, 3)}[layout]()
+        norm = (lib.nn.BatchNorm2d if x.dim() == 4 else lib.nn.BatchNorm1d)(x.shape[1]).train(training)
+        y = norm(x)
+        results.append((y.stride(), y.is_contiguous()))
+    assert results[1] == results[0]

@@ -61,12 +61,13 @@ class BatchNorm(Function):
         self.eps, self.mean, self.rstd, self.strided = eps, mean, rstd, strided
         self.dtype = x.dtype
         self.save_for_backward(x, *affine[:1 if has_weight else 0])   # what torch saves, as given
-        if strided:
+        if strided:     # (the output row-major, as torch allocates it for a transpose or an expand)
             with numpy.errstate(over="ignore", invalid="ignore"):
                 output = (x - mean.astype(x.dtype)) * rstd.astype(x.dtype)
                 if has_weight:
                     output = output * affine[0].reshape(shape)
-                return output + affine[-1].reshape(shape) if has_bias else output
+                output = output + affine[-1].reshape(shape) if has_bias else output
+            return array_module(x).ascontiguousarray(output)
         x = x.astype(opmath, copy=False)
         weight = affine[0].reshape(shape).astype(opmath, copy=False) if has_weight else None
         alpha = rstd * weight if has_weight else rstd
