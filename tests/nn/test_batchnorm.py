@@ -1,6 +1,7 @@
 """BatchNorm1d/2d and F.batch_norm against torch: outputs, input and parameter gradients and the
 running buffers over several training steps (every momentum/affine/tracking option), eval mode,
 state_dict names, reprs and errors."""
+import math
 import warnings
 
 import numpy
@@ -242,3 +243,21 @@ def test_the_output_is_row_major_or_channels_last_as_torchs(layout, training):
         y = norm(x)
         results.append((y.stride(), y.is_contiguous()))
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_overflowing_product_in_the_gradients_dot_product_is_fused_as_torchs(dtype):
+    """fuzz seed 168304: torch's kernel for (N, C) inputs sums (x - mean) * dy row after row, each
+    product fused into the sum: a product past the float maximum that the sum brings back stays
+    finite (torch on one thread, as the suite runs it: conftest sets OMP_NUM_THREADS=1)."""
+    big = 3e38 if dtype == "float32" else 1.5e308
+    rows = [[0.586567, -0.8], [0.386378, 1.1], [-math.inf, big], [big, 2.1]]
+    grad = [[-3.107, -0.111], [0.589, -2.042], [-0.74, -1.532 if dtype == "float32" else -1.9], [0.579, 0.11]]
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(rows, dtype=getattr(lib, dtype), requires_grad=True)
+        norm = lib.nn.BatchNorm1d(2, dtype=getattr(lib, dtype))
+        norm(x).backward(lib.tensor(grad, dtype=getattr(lib, dtype)))
+        results.append([x.grad.numpy(), norm.weight.grad.numpy(), norm.bias.grad.numpy()])
+    for mine, theirs in zip(results[1], results[0]):
+        numpy.testing.assert_array_equal(mine, theirs)

@@ -95,9 +95,12 @@ class BatchNorm(Function):
         x, *weight = self.saved_tensors
         mean, rstd = self.mean, self.rstd
         dy = grad_output.astype(rstd.dtype, copy=False)     # (float16/bfloat16: in float32)
-        centered = x.astype(rstd.dtype, copy=False) - mean
-        total = dy.sum(axis=self.axes, keepdims=True)
-        dotp = (centered * dy).sum(axis=self.axes, keepdims=True)
+        with numpy.errstate(over="ignore", invalid="ignore"):     # (inf and NaN as torch's, unwarned)
+            centered = x.astype(rstd.dtype, copy=False) - mean
+            total = dy.sum(axis=self.axes, keepdims=True)
+            dotp = (centered * dy).sum(axis=self.axes, keepdims=True)
+        if math.prod(x.shape[2:]) == 1 and not array_module(dotp).isfinite(dotp).all():
+            dotp = _fused_row_sums(centered.reshape(x.shape[:2]), dy.reshape(x.shape[:2]), dotp)
         grads = [None]
         if self.needs_input_grad[0]:
             scale = rstd * weight[0].reshape(rstd.shape).astype(rstd.dtype, copy=False) if weight else rstd
@@ -139,6 +142,21 @@ class BatchNorm(Function):
         if self.has_bias:
             grads.append(total.reshape(-1) if self.needs_input_grad[-1] else None)
         return tuple(grads)
+
+
+def _fused_row_sums(centered, dy, dotp):
+    """``dotp`` with its non-finite channels summed again as torch's kernel for (N, C) inputs sums
+    them on one thread: row after row, each product fused into the sum (``_moments.fmadd``), so an
+    overflowing product that the sum brings back stays finite (its NumPy sum is inf, then NaN)."""
+    xp = array_module(dotp)
+    channels = ~xp.isfinite(dotp.reshape(-1))
+    total = xp.zeros(int(channels.sum()), dotp.dtype)
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        for centered_row, dy_row in zip(centered[:, channels], dy[:, channels]):
+            total = fmadd(centered_row, dy_row, total, dotp.dtype)
+    dotp = dotp.copy()
+    dotp.reshape(-1)[channels] = total
+    return dotp
 
 
 def _check_batch(input, training):
