@@ -178,8 +178,8 @@ class Function:
             maker = ", which is output 0 of AsStrided," if tensor is not None and tensor.requires_grad else ""
             return f"[{view._type_description()}]{maker}"
         description = f"[{Tensor._wrap(array)._type_description()}]"
-        if isinstance(whose, int):       # an output of this node
-            maker, output_nr = self, whose
+        if isinstance(whose, int):       # an output of this node (an integer one, indices, has none)
+            maker, output_nr = (self if array.dtype.kind in "fc" else None), whose
         elif isinstance(whose, _ViewNodeRef):    # an output written into a view: the view's node (or, gone, this)
             maker = whose()
             maker, output_nr = (self if maker is None or maker.released else maker), 0

@@ -232,6 +232,32 @@ def test_saved_zero_dim_output_of_a_two_output_op_is_checked():
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_along_dim_of_a_zero_dim_tensor_is_no_view(name):
+    """(fuzz seed 122825) a 0-d tensor's min(dim) is MinBackward0's own output, not a view of it:
+    writing it (``v[...] = t``, torch's copy_) names its CopyBackwards node, as torch's."""
+    def action(lib):
+        x = lib.tensor(-0.8, dtype=lib.float64, requires_grad=True)
+        values = getattr(x, name)(-1).values
+        result = values.cos()
+        values[...] = lib.tensor(2.0, dtype=lib.float64)
+        (result + values).backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("data", [0.5, [0.5, -1.0, 2.0]])
+@pytest.mark.parametrize("name", ["max", "min", "sort"])
+def test_indices_written_in_place_stop_backward_as_torch(name, data):
+    """max(dim)/min(dim) save their indices as torch's nodes do; an integer output has no node to
+    name in the error."""
+    def action(lib):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        values, indices = getattr(x, name)(0)
+        indices.add_(0)
+        values.sum().backward()
+    assert_raises_like_torch(action)
+
+
 WRITES_OF_SAVED_TENSORS = {
     # an in-place op that saves its output saves the written tensor: writing it again is refused
     "exp_ then relu_": lambda x: x.clone().exp_().relu_(),
