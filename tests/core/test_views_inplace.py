@@ -953,6 +953,25 @@ def test_backward_through_a_write_into_a_whole_view_that_repeats_elements_raises
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("key", [
+    lambda lib: (Ellipsis, None, lib.tensor([False, False, False])),   # writes nothing (fuzz seed 121733)
+    lambda lib: (lib.tensor([0]), slice(1, None)),                    # writes one copy of each element
+    lambda lib: (slice(0, 1), lib.tensor([0, 2])),                    # a view of one row: no repeats
+    lambda lib: (lib.tensor(1), lib.tensor([1])),
+], ids=["empty mask", "index then slice", "one row", "0-d index"])
+def test_backward_through_x_key_assignment_into_a_view_of_an_expanded_view_raises_as_torch(key):
+    """torch's ``x[key] = v`` writes into the key's view of x (its slices, ints and Nones, the dims
+    its index tensors index kept whole): its CopySlices refuses in backward where that view repeats
+    elements, whatever the write changed, before the saved tensor it changed is checked."""
+    def action(lib):
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        base = x.exp()                                 # saves its output, which the write changes
+        view = base[None].expand(2, 3)
+        view[key(lib)] = 0.25
+        (view * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum().backward()
+    assert_raises_like_torch(action)
+
+
 def test_a_write_into_an_empty_expanded_view_repeats_nothing():
     # expand to a size-0 dim: no element is repeated, so backward goes on (fuzz seed 129113)
     def program(lib, x, w):
