@@ -232,6 +232,25 @@ def test_saved_zero_dim_output_of_a_two_output_op_is_checked():
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("op", [
+    lambda lib, a, b: a * b, lambda lib, a, b: a / b, lambda lib, a, b: a ** b, lambda lib, a, b: a % b,
+    lambda lib, a, b: lib.fmod(a, b), lambda lib, a, b: lib.atan2(a, b), lambda lib, a, b: lib.maximum(a, b),
+    lambda lib, a, b: lib.minimum(a, b), lambda lib, a, b: lib.logaddexp(a, b), lambda lib, a, b: lib.hypot(a, b),
+], ids=["mul", "div", "pow", "remainder", "fmod", "atan2", "maximum", "minimum", "logaddexp", "hypot"])
+def test_of_two_saved_inputs_written_the_error_names_the_one_torch_unpacks_first(op):
+    """torch's node unpacks its saved inputs in the order of their argument names: ``other`` (or
+    ``exponent``) before ``self``, and names the first written since (fuzz seeds 114721, 120472,
+    where both are views of one base, told apart by their shape and node)."""
+    def action(lib):
+        x = lib.tensor([1.5, 2.0, 2.5], dtype=lib.float64, requires_grad=True)
+        base = x * 1
+        row, element = base.view(1, 3), base[0]
+        result = op(lib, row, element)
+        element.mul_(2)
+        result.sum().backward()
+    assert_raises_like_torch(action)
+
+
 @pytest.mark.parametrize("name", ["max", "min"])
 def test_max_min_along_dim_of_a_zero_dim_tensor_is_no_view(name):
     """(fuzz seed 122825) a 0-d tensor's min(dim) is MinBackward0's own output, not a view of it:
