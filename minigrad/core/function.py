@@ -80,6 +80,10 @@ class Function:
     # (add, mul, lerp): set True and apply gives the output the layout torch derives from the
     # inputs' strides (layout.elementwise_strides), where NumPy's ufunc chose another
     elementwise = False
+    # the names of torch's arguments for the inputs (``("self", "other")``), where torch's node saves
+    # several: it unpacks them in the order of their names, and the first written since is the one
+    # its error names (None: in the inputs' order)
+    argument_names = None
 
     # ---- what an op writes -------------------------------------------------
     def forward(self, *arrays, **options):
@@ -109,12 +113,21 @@ class Function:
         own) or whose graph is recorded anew (``composite``) still refuses, in torch's order."""
         if self._saved is None:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        for counter, version, array, whose, slot in self._saved_versions:
+        for counter, version, _, _, _ in self._saved_versions:
             if counter.value != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: {self._describe_saved(array, whose, slot)} is at version "
-                    f"{counter.value}; expected version {version} instead.")
+                raise RuntimeError(self._written_saved_error())
+
+    def _written_saved_error(self):
+        """torch's error for the first saved tensor written since that its node unpacks: the saved
+        inputs in the order of their argument names (``argument_names``), then the outputs."""
+        written = [record for record in self._saved_versions if record[0].value != record[1]]
+        if self.argument_names is not None:
+            written.sort(key=lambda record: (0, self.argument_names[record[4][1]])
+                         if record[4] is not None and record[4][0] == "input" else (1, ""))
+        counter, version, array, whose, slot = written[0]
+        return ("one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {self._describe_saved(array, whose, slot)} is at version {counter.value}; "
+                f"expected version {version} instead.")
 
     def _saved_as_tensors(self):
         """The saved arrays as Tensors that sit where they sat in the graph (create_graph=True).
@@ -178,8 +191,8 @@ class Function:
             maker = ", which is output 0 of AsStrided," if tensor is not None and tensor.requires_grad else ""
             return f"[{view._type_description()}]{maker}"
         description = f"[{Tensor._wrap(array)._type_description()}]"
-        if isinstance(whose, int):       # an output of this node
-            maker, output_nr = self, whose
+        if isinstance(whose, int):       # an output of this node (an integer one, indices, has none)
+            maker, output_nr = (self if array.dtype.kind in "fc" else None), whose
         elif isinstance(whose, _ViewNodeRef):    # an output written into a view: the view's node (or, gone, this)
             maker = whose()
             maker, output_nr = (self if maker is None or maker.released else maker), 0

@@ -100,6 +100,7 @@ def _float_and_number(input, other):
 
 
 class Mul(Function):
+    argument_names = ("self", "other")
     elementwise = True
     differentiable_backward = True
     uses_self_uncast = True      # torch's other-gradient is grad * self, self as it is
@@ -121,6 +122,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    argument_names = ("self", "other")
     elementwise = True
     differentiable_backward = True
 
@@ -199,6 +201,7 @@ def _rounded_power(base, exponent):
 class Pow(Function):
     """``base ** exponent`` for two tensors."""
 
+    argument_names = ("self", "exponent")
     elementwise = True
     differentiable_backward = True
 
@@ -283,6 +286,7 @@ class Remainder(Function):
     ``a % b = a - b * floor(a / b)``: the gradient is 1 for ``a`` and ``-floor(a / b)`` for ``b``.
     """
 
+    argument_names = ("self", "other")
     elementwise = True
     differentiable_backward = True
 
@@ -320,6 +324,7 @@ class Remainder(Function):
 class Fmod(Function):
     """``fmod(a, b) = a - b * trunc(a / b)``: the remainder with the sign of ``a`` (C's convention)."""
 
+    argument_names = ("self", "other")
     elementwise = True
     differentiable_backward = True
 

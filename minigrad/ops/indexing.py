@@ -133,6 +133,18 @@ class CopySlices(Function):
             grad_value = _sum_to_value(written, self.value_shape)
         return grad_target, grad_value
 
+    def written_view(self, array):
+        """The view of ``array`` (the target's values) that torch's ``index_put_`` writes into, where
+        torch's node is CopySlices: the key's ints, slices and Nones applied, the dims its index
+        tensors index kept whole (so it repeats elements where the target does, whatever is written)."""
+        basic = []
+        for item in self.second:
+            if getattr(item, "ndim", 0):          # an index tensor
+                basic.extend([slice(None)] * _mask_dims(item))
+            else:                                 # (a 0-d mask adds a dim, as True/False does)
+                basic.append(None if hasattr(item, "dtype") or type(item) is bool else item)
+        return _region(array, self.first)[tuple(basic)]
+
     def name(self):
         return self.torch_name
 

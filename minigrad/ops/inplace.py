@@ -19,7 +19,8 @@ from ..core.dtypes import _category, scalar_type_name
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
-from .views import OVERLAP_MESSAGE, check_view_write, has_history, rebase_view_base, refresh_views, view_base
+from .views import (OVERLAP_MESSAGE, check_view_write, has_history, has_internal_overlap, rebase_view_base,
+                    refresh_views, view_base)
 
 PARTIAL_OVERLAP_MESSAGE = (
     "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
@@ -99,13 +100,6 @@ def _element_strides(array):
 def _address(array):
     interface = getattr(array, "__array_interface__", None)
     return interface["data"][0] if interface is not None else array.data.ptr   # NumPy, CuPy
-
-
-def has_internal_overlap(array):
-    """Does some element sit at two places of ``array`` (a stride of 0 on a dim longer than 1)?
-    An empty array has none, whatever strides NumPy gave it."""
-    return array.size > 1 and 0 in array.strides and any(step == 0 and size > 1
-                                      for step, size in zip(array.strides, array.shape))
 
 
 def check_result_fits(target, shape, dtype):

@@ -90,6 +90,7 @@ class ClampTensor(Function):
 class Maximum(Function):
     """Elementwise max; where ``a == b`` each gets half the gradient (as torch)."""
 
+    argument_names = ("self", "other")
     elementwise = True
     differentiable_backward = True
 
@@ -229,6 +230,7 @@ class Atan2(Function):
     (0, 0), or squares that underflow), so those gradients are a signed 0 rather than NaN.
     """
 
+    argument_names = ("self", "other")
     elementwise = True
     differentiable_backward = True
 
@@ -271,6 +273,7 @@ class LogAddExp(Function):
     """``log(exp(a) + exp(b))``; d/da = sigmoid(a - b) = 1 / (1 + exp(b - a)) (torch's form: finite
     when one side is infinite, NaN only where both are the same infinity)."""
 
+    argument_names = ("self", "other")
     elementwise = True
 
     def name(self):
@@ -297,6 +300,7 @@ class LogAddExp(Function):
 class Hypot(Function):
     """``sqrt(a^2 + b^2)``; d/da = a / result."""
 
+    argument_names = ("self", "other")
     elementwise = True
     differentiable_backward = True
 

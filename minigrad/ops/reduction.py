@@ -604,16 +604,25 @@ class Extreme(Function):
 
 
 class ExtremeAlong(Function):
-    """``max(dim)``/``min(dim)``: values and int64 indices; the gradient goes to the index."""
+    """``max(dim)``/``min(dim)``: values and int64 indices; the gradient goes to the index.
+
+    A 0-d input is its own max along dim 0, index 0: its results are 0-d, made by this one node
+    (as torch's: no view of a reshaped input)."""
 
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
+    zero_dim = False
 
     def name(self):
         return "MaxBackward0" if self.largest else "MinBackward0"
 
     def forward(self, x, axis, keepdim, largest):
         self.largest = largest
+        if not x.ndim:
+            self.zero_dim = True
+            indices = array_module(x).zeros((), _INT64)
+            self.save_for_backward(indices)      # the output itself, for the version check
+            return x.copy(), indices
         # max() and argmax() agree, NaN included (both pick the first NaN)
         if largest:
             values, indices = x.max(axis=axis, keepdims=keepdim), x.argmax(axis=axis, keepdims=keepdim)
@@ -623,12 +632,15 @@ class ExtremeAlong(Function):
         # where the gradient goes: the chosen position along ``axis`` (a bool mask of x's shape)
         xp = array_module(x)
         positions = xp.arange(x.shape[axis]).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
-        self.save_for_backward(positions == (indices if keepdim else xp.expand_dims(indices, axis)))
+        # and the indices themselves, as torch's node saves them: writing them stops backward
+        self.save_for_backward(positions == (indices if keepdim else xp.expand_dims(indices, axis)), indices)
         self.axis, self.keepdim = axis, keepdim
         return values, indices
 
     def backward(self, grad_output, grad_indices):
-        (chosen,) = self.saved_tensors
+        if self.zero_dim:                   # its one element is its only value
+            return grad_output
+        chosen, _ = self.saved_tensors
         xp = array_module(grad_output)
         if not self.keepdim:
             grad_output = xp.expand_dims(grad_output, self.axis)
@@ -662,10 +674,8 @@ def _extreme(name, largest, input, dim, keepdim):
         raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
     result_type = return_types.max if largest else return_types.min
     axis = _check_dim(dim, input.array.ndim)
-    if input.array.ndim == 0:      # torch: a 0-d tensor is its own max along dim 0, index 0
-        values, indices = ExtremeAlong.apply(input.reshape(1), axis=0, keepdim=False, largest=largest)
-        return result_type(values.reshape(()), indices.reshape(()))
-    _check_nonempty(input, name, (axis,))
+    if input.array.ndim:
+        _check_nonempty(input, name, (axis,))
     return result_type(*ExtremeAlong.apply(input, axis=axis, keepdim=keepdim, largest=largest))
 
 

@@ -105,8 +105,7 @@ class ReadOncePerElement(Function):
         positions = _positions(base.shape, specs, xp)
         self.key = (positions,)
         unwritten = xp.ones(base.size, bool)
-        self.written = positions[~kept]
-        unwritten[self.written] = False
+        unwritten[positions[~kept]] = False
         self.unwritten = unwritten.reshape(base.shape)
         return apply_specs(base, specs)
 
@@ -164,6 +163,13 @@ def refused_write(restriction, written_itself, has_history=True):
         name, number = restriction
         header = f"Output {number} of {name} is a view and {what}."
     return f"{header} {NO_GRAD_MESSAGE if restriction is NO_GRAD_VIEW else MULTI_OUTPUT_MESSAGE}"
+
+
+def has_internal_overlap(array):
+    """Does some element sit at two places of ``array`` (a stride of 0 on a dim longer than 1)?
+    An empty array has none, whatever strides NumPy gave it."""
+    return array.size > 1 and 0 in array.strides and any(step == 0 and size > 1
+                                      for step, size in zip(array.strides, array.shape))
 
 
 def has_history(view):
@@ -241,12 +247,12 @@ def rebase_view_base(view, base, specs):
         read = ReadOncePerElement.apply(base, specs=specs, kept=kept)
         if read.grad_fn is not None:
             write.next_edges = (gradient_edge(read),) + tuple(write.next_edges[1:])
-            # torch's view of the write: the key's slices of this view for ``x[key] = v``
-            # (overlapping only if the written elements repeat), else the view itself
-            node = read.grad_fn
-            positions = node.written if getattr(write, "torch_name", None) == \
-                "torch::autograd::CopySlices" else node.key[0]
-            overlapping = int(array_module(positions).unique(positions).size) < int(positions.size)
+            # torch's view of the write (the key's view of this view for ``x[key] = v``, else the
+            # view itself), into which its CopySlices copies the gradient back: refused where
+            # elements of it share memory, whatever was written
+            written_view = write.written_view(view.array) if getattr(write, "torch_name", None) == \
+                "torch::autograd::CopySlices" else view.array
+            overlapping = has_internal_overlap(written_view)
     written = WriteThroughView.apply(base, view, specs=specs, overlapping=overlapping)
     if written.grad_fn is None:
         return

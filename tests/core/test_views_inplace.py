@@ -232,6 +232,51 @@ def test_saved_zero_dim_output_of_a_two_output_op_is_checked():
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("op", [
+    lambda lib, a, b: a * b, lambda lib, a, b: a / b, lambda lib, a, b: a ** b, lambda lib, a, b: a % b,
+    lambda lib, a, b: lib.fmod(a, b), lambda lib, a, b: lib.atan2(a, b), lambda lib, a, b: lib.maximum(a, b),
+    lambda lib, a, b: lib.minimum(a, b), lambda lib, a, b: lib.logaddexp(a, b), lambda lib, a, b: lib.hypot(a, b),
+], ids=["mul", "div", "pow", "remainder", "fmod", "atan2", "maximum", "minimum", "logaddexp", "hypot"])
+def test_of_two_saved_inputs_written_the_error_names_the_one_torch_unpacks_first(op):
+    """torch's node unpacks its saved inputs in the order of their argument names: ``other`` (or
+    ``exponent``) before ``self``, and names the first written since (fuzz seeds 114721, 120472,
+    where both are views of one base, told apart by their shape and node)."""
+    def action(lib):
+        x = lib.tensor([1.5, 2.0, 2.5], dtype=lib.float64, requires_grad=True)
+        base = x * 1
+        row, element = base.view(1, 3), base[0]
+        result = op(lib, row, element)
+        element.mul_(2)
+        result.sum().backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_along_dim_of_a_zero_dim_tensor_is_no_view(name):
+    """(fuzz seed 122825) a 0-d tensor's min(dim) is MinBackward0's own output, not a view of it:
+    writing it (``v[...] = t``, torch's copy_) names its CopyBackwards node, as torch's."""
+    def action(lib):
+        x = lib.tensor(-0.8, dtype=lib.float64, requires_grad=True)
+        values = getattr(x, name)(-1).values
+        result = values.cos()
+        values[...] = lib.tensor(2.0, dtype=lib.float64)
+        (result + values).backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("data", [0.5, [0.5, -1.0, 2.0]])
+@pytest.mark.parametrize("name", ["max", "min", "sort"])
+def test_indices_written_in_place_stop_backward_as_torch(name, data):
+    """max(dim)/min(dim) save their indices as torch's nodes do; an integer output has no node to
+    name in the error."""
+    def action(lib):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        values, indices = getattr(x, name)(0)
+        indices.add_(0)
+        values.sum().backward()
+    assert_raises_like_torch(action)
+
+
 WRITES_OF_SAVED_TENSORS = {
     # an in-place op that saves its output saves the written tensor: writing it again is refused
     "exp_ then relu_": lambda x: x.clone().exp_().relu_(),
@@ -923,6 +968,25 @@ def test_backward_through_a_write_into_a_whole_view_that_repeats_elements_raises
         x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
         view = (x ** 2).expand(2, 3)
         write(view)
+        (view * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum().backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("key", [
+    lambda lib: (Ellipsis, None, lib.tensor([False, False, False])),   # writes nothing (fuzz seed 121733)
+    lambda lib: (lib.tensor([0]), slice(1, None)),                    # writes one copy of each element
+    lambda lib: (slice(0, 1), lib.tensor([0, 2])),                    # a view of one row: no repeats
+    lambda lib: (lib.tensor(1), lib.tensor([1])),
+], ids=["empty mask", "index then slice", "one row", "0-d index"])
+def test_backward_through_x_key_assignment_into_a_view_of_an_expanded_view_raises_as_torch(key):
+    """torch's ``x[key] = v`` writes into the key's view of x (its slices, ints and Nones, the dims
+    its index tensors index kept whole): its CopySlices refuses in backward where that view repeats
+    elements, whatever the write changed, before the saved tensor it changed is checked."""
+    def action(lib):
+        x = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        base = x.exp()                                 # saves its output, which the write changes
+        view = base[None].expand(2, 3)
+        view[key(lib)] = 0.25
         (view * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64)).sum().backward()
     assert_raises_like_torch(action)
 
