@@ -15,7 +15,8 @@ known.py lists and counts and never fails on, where either holds:
 
 * every op behind the value, run in torch on the inputs minigrad had there, gives minigrad's
   result to 8 ulps (``ops_agreeing``): each op matches, the difference came in below the
-  tolerance and grew;
+  tolerance and grew (also into an error only one library raises, or words otherwise, where torch
+  raises minigrad's error on minigrad's inputs: ``error_agreeing``);
 * against a float64 reference, the same program run in torch with its float32/float16 inputs,
   modules and conversions carried on in float64 (``in_float64``), minigrad's error is no
   larger than torch's plus the tolerance of the lowest precision the value was computed from
@@ -480,14 +481,21 @@ def _agree_but_for_order(mine, theirs, order):
     return bool((same | close | overflowing).all())
 
 
-def ops_agreeing(program):
-    """{name: kind} for the names whose every op (each statement in ``program.behind``) gives,
-    run in torch on the inputs minigrad had there, minigrad's result to a few units in the last
-    place: where such a name's final values differ, the difference came in below the tolerance
-    and a later op magnified it (the sine of a float32 sum that rounded otherwise), which is
-    ``rounding``, not a wrong op.  A summing op may also differ where its result depends on the
-    order of its additions (``order_dependent``): then the name's kind is ``order``."""
-    ns, agreeing_statements, order_statements = namespace(minigrad), set(), set()
+def _run_or_raise(source, ns):
+    """None after running ``source`` in ``ns``, or the (type name, message) it raised."""
+    try:
+        exec(source, ns)
+    except Exception as error:
+        return type(error).__name__, normalized(error)
+    return None
+
+
+def _statements_agreeing(program):
+    """(agreeing, order): the sources of the statements that, run in torch on the inputs minigrad
+    had there, give minigrad's result to a few ulps (or, for the statement where minigrad stops,
+    torch's same error), and those of them that are summing ops agreeing only within the order
+    of their sums (``order_dependent``).  The replay ends where either library raises."""
+    ns, agreeing, order = namespace(minigrad), set(), set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for statement in program.statements:
@@ -495,27 +503,53 @@ def ops_agreeing(program):
             operands = {name: _as_torch(ns[name]) for name in re.findall(r"\b[xvi]\d+\b", statement.source)
                         if name in ns}
             theirs.update(operands)
-            try:
-                exec(statement.source, ns)
-                exec(statement.source, theirs)
-            except Exception:
+            mine_error, their_error = _run_or_raise(statement.source, ns), _run_or_raise(statement.source, theirs)
+            if mine_error or their_error:
+                if mine_error == their_error:
+                    agreeing.add(statement.source)
                 break
             target = re.match(r"(\w+)\b[^=]*=", statement.source).group(1)
             if target not in ns or target not in theirs:
                 continue
             mine_result, their_result = _values(ns[target]), _values(theirs[target])
             if _compare_snapshots(mine_result, their_result, tolerance=ONE_OP_TOLERANCE)[0] is None:
-                agreeing_statements.add(statement.source)
+                agreeing.add(statement.source)
             elif statement.tag in SUMMING_OPS and \
                     _agree_but_for_order(mine_result, their_result, order_dependent(statement, operands)):
-                agreeing_statements.add(statement.source)
-                order_statements.add(statement.source)
+                agreeing.add(statement.source)
+                order.add(statement.source)
+    return agreeing, order
+
+
+def ops_agreeing(program):
+    """{name: kind} for the names whose every op (each statement in ``program.behind``) gives,
+    run in torch on the inputs minigrad had there, minigrad's result to a few units in the last
+    place: where such a name's final values differ, the difference came in below the tolerance
+    and a later op magnified it (the sine of a float32 sum that rounded otherwise), which is
+    ``rounding``, not a wrong op.  A summing op may also differ where its result depends on the
+    order of its additions (``order_dependent``): then the name's kind is ``order``."""
+    agreeing_statements, order_statements = _statements_agreeing(program)
     agreeing = {}
     for name in program.outputs:
         sources = program.behind(name)[1]
         if all(source in agreeing_statements for source in sources):
             agreeing[name] = "order" if order_statements.intersection(sources) else "rounding"
     return agreeing
+
+
+def error_agreeing(program, index):
+    """The kind (``rounding`` or ``order``) of an error at statement ``index`` that only one library
+    raises, or that they word otherwise, where minigrad is right op by op: the statement and every
+    statement behind what it reads, run in torch on minigrad's inputs, agree with minigrad's (the
+    error too: torch raises minigrad's where minigrad's inputs make it, e.g. a ``unique`` whose
+    float32 input rounded otherwise and counts one value fewer); None where one does not."""
+    agreeing_statements, order_statements = _statements_agreeing(program)
+    statement = program.statements[index]
+    sources = {statement.source}.union(*(program.behind(name)[1] for name in
+                                         set(re.findall(r"\b[xv]\d+\b", statement.source))))
+    if not sources <= agreeing_statements:
+        return None
+    return "order" if order_statements & sources else "rounding"
 
 
 def backward_agreeing(program, mine):
@@ -580,6 +614,11 @@ def check(program):
     except Exception as error:   # something outside the statements broke: report, never crash the run
         return Mismatch("harness", "harness", f"{type(error).__name__}: {error}"), theirs, None
     mismatch = compare(program, mine, theirs)
+    errors = [outcome.error[0] for outcome in (mine, theirs) if outcome.error]
+    if mismatch is not None and mismatch.kind.startswith("error") and min(errors) < len(program.statements):
+        kind = error_agreeing(program, min(errors))    # an op's error, or rounding that led to one?
+        if kind is not None:
+            mismatch = Mismatch(kind, mismatch.tag, f"{mismatch.kind}: {mismatch.detail}")
     if mismatch is not None and mismatch.kind in ("value", "grad"):   # rounding, or a real difference?
         reference = float64_reference(program)
         reference, agreeing = None if reference.error else reference, ops_agreeing(program)

@@ -216,8 +216,9 @@ OPEN = Known("open minigrad mismatch class", "listed in tests/fuzz/open_mismatch
 # or float16 result is as close to the exact one as torch's (see differential.rounding_only).
 ROUNDING = Known("float32/float16 rounding only",
                  "both libraries round at every op, torch's vectorised kernels differently from NumPy's "
-                 "in the last bit, and a later op magnified it; against the same program carried on "
-                 "in float64, minigrad's error is no larger than torch's",
+                 "in the last bit, and a later op magnified it (into an error, too: a unique that counts "
+                 "one value fewer); every op, run in torch on minigrad's inputs, agrees with minigrad's, "
+                 "or against the same program carried on in float64, minigrad's error is no larger than torch's",
                  lambda program, mismatch: mismatch.kind == "rounding")
 
 

@@ -212,6 +212,23 @@ def test_a_difference_every_op_reproduces_on_minigrads_inputs_is_rounding_a_wron
     assert check(program)[0].kind == "value" and ops_agreeing(program) == dict.fromkeys(["x0", "v1"], "rounding")
 
 
+def test_an_error_rounding_led_to_is_rounding_an_error_of_a_wrong_op_is_not(monkeypatch):
+    """exp 3 ulps off makes floor one more, and a view of that many elements fails in minigrad
+    alone: torch raises the same on minigrad's inputs, each op agrees, so the error came from
+    rounding; a floor 64 off is a wrong op, and its error stays an error."""
+    program = program_of("x0 = lib.tensor([0.5], dtype=lib.float64)", "v1 = lib.exp(x0) * 1e15",
+                         "v2 = lib.floor(v1)", "v3 = v2 - 1648721270700128.0",
+                         "v4 = lib.ones(2).view(int(v3.item()) + 2)")
+    assert check(program)[0] is None
+    exp = minigrad.exp
+    monkeypatch.setattr(minigrad, "exp", lambda t: exp(t) * (1 + 3 * 2.0 ** -52))    # 3 ulps
+    mismatch = check(program)[0]
+    assert mismatch.kind == "rounding" and mismatch.detail.startswith("error-only-minigrad: ")
+    floor = minigrad.floor
+    monkeypatch.setattr(minigrad, "floor", lambda t: floor(t) + 64)
+    assert check(program)[0].kind == "error-only-minigrad"
+
+
 def test_a_sum_overflows_by_its_order_only_where_its_positive_or_negative_terms_overflow():
     import torch
     total = Statement("v1 = x0.mean()", "reduce:mean")
