@@ -554,36 +554,36 @@ def error_agreeing(program, index):
 
 def backward_agreeing(program, mine):
     """{name: kind} for the tensors whose gradient in ``mine`` is what torch's backward of each op
-    that reads the tensor, run on minigrad's values and given minigrad's gradient of the op's
-    result, passes back, summed, to a few ulps, except where that op's sum depends on its order
-    (``order_dependent``; kind ``order``, else ``rounding``).  Out-of-place programs only (an
-    in-place op changes what a later op reads)."""
+    that reads the tensor, run on the values minigrad had there and given minigrad's gradient of
+    the op's result, passes back, summed, to a few ulps, except where that op's sum depends on its
+    order (``order_dependent``; kind ``order``, else ``rounding``).  Only tensors that no in-place
+    statement writes, read by statements that write none (``Program.written``): a retained
+    gradient is that of a tensor's last version."""
     statements = program.statements + [Statement(program.loss, "loss")]
-    if not all(re.match(r"\w+ = ", statement.source) and not re.search(r"\.\w+_\(", statement.source)
-               for statement in statements):
-        return {}
-    ns = namespace(minigrad)
+    written = program.written()
+    ns, operands_at = namespace(minigrad), []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for statement in statements:
+            operands_at.append({name: _as_torch(ns[name]) for name in
+                                re.findall(r"\b[xvi]\d+\b", statement.source.split(" = ", 1)[-1]) if name in ns})
             exec(statement.source, ns)
     grads = dict(mine.grads, loss=("tensor", (), "torch.float64", False, numpy.ones((), dtype=numpy.float64)))
     agreeing = {}
     for name, grad in mine.grads.items():
-        if grad is None or not isinstance(ns.get(name), minigrad.Tensor):
+        if grad is None or name in written or not isinstance(ns.get(name), minigrad.Tensor):
             continue
         total = torch.zeros(grad[1], dtype=torch.float64)
         overflowing, bound = numpy.zeros(grad[1], dtype=bool), numpy.zeros(grad[1])
-        for statement in statements:
-            target, expression = statement.source.split(" = ", 1)
-            if not re.search(rf"\b{name}\b", expression) or grads.get(target) is None:
+        for statement, operands in zip(statements, operands_at):
+            target, _, expression = statement.source.partition(" = ")
+            if name not in operands or grads.get(target) is None:
                 continue
-            operands = {n: _as_torch(ns[n]) for n in re.findall(r"\b[xvi]\d+\b", expression)}
-            if not isinstance(operands[name], torch.Tensor):
-                return agreeing
+            if target in written or not isinstance(operands[name], torch.Tensor):
+                break
             env = namespace(torch)
-            env.update(operands)
-            leaf = env[name] = operands[name].requires_grad_()
+            env.update({n: value.clone() if isinstance(value, torch.Tensor) else value for n, value in operands.items()})
+            leaf = env[name] = env[name].requires_grad_()
             grad_output = torch.from_numpy(grads[target][4].copy())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -592,17 +592,18 @@ def backward_agreeing(program, mine):
                     passed = torch.autograd.grad(result, leaf, grad_output, allow_unused=True)[0] \
                         if result.requires_grad else None
                 except RuntimeError:
-                    return agreeing
+                    break
             if passed is not None:
                 total = total + passed.double()
             order = order_dependent(statement, operands, name, grad_output)
             if order is not None and order[0].shape == overflowing.shape:
                 overflowing, bound = overflowing | order[0], bound + order[1]
-        replayed = ("tensor", grad[1], grad[2], False, total.to(getattr(torch, grad[2].split(".")[1])).numpy())
-        if _compare_snapshots(grad[:3] + (False,) + grad[4:], replayed, tolerance=ONE_OP_TOLERANCE)[0] is None:
-            agreeing[name] = "rounding"
-        elif _agree_but_for_order(grad[:3] + (False,) + grad[4:], replayed, (overflowing, bound)):
-            agreeing[name] = "order"
+        else:
+            replayed = ("tensor", grad[1], grad[2], False, total.to(getattr(torch, grad[2].split(".")[1])).numpy())
+            if _compare_snapshots(grad[:3] + (False,) + grad[4:], replayed, tolerance=ONE_OP_TOLERANCE)[0] is None:
+                agreeing[name] = "rounding"
+            elif _agree_but_for_order(grad[:3] + (False,) + grad[4:], replayed, (overflowing, bound)):
+                agreeing[name] = "order"
     return agreeing
 
 

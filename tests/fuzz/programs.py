@@ -57,15 +57,11 @@ class Program:
         them (``v = ...``, ``v %= ...``, ``v[...] = ...``), followed back through every variable they
         read, and through aliases: ``v5 = v2.fill_(...)`` is v2 itself and ``v3 = v2.mT`` a view of
         it, so what is written through either (``v5 %= x6``) is written into v2."""
-        writes, aliases = {}, {}
+        writes, aliases = {}, self.aliases()
         for statement in self.statements:
             target = re.match(r"(\w+)\b[^=]*=", statement.source)
             if target:
                 writes.setdefault(target.group(1), []).append(statement.source)
-            alias = re.match(r"(\w+) = (\w+)(?:\.\w+_\(|\.mT\b|\.T\b|\[|\.(?:view|transpose|permute|squeeze|"
-                             r"unsqueeze|narrow|select|expand|diagonal|unflatten|movedim)\()", statement.source)
-            if alias:
-                aliases.setdefault(alias.group(2), []).append(alias.group(1))
         names, seen, behind = [name], set(), []
         while names:
             current = names.pop()
@@ -77,6 +73,31 @@ class Program:
                 behind.append(source)
                 names += re.findall(r"\b[xv]\d+\b", source)
         return seen, behind
+
+    def aliases(self):
+        """{name: the names made from it that are it or a view of it} (``v5 = v2.fill_(...)``,
+        ``v3 = v2.mT``, ``v4 = v2[0]``)."""
+        aliases = {}
+        for statement in self.statements:
+            alias = re.match(r"(\w+) = (\w+)(?:\.\w+_\(|\.mT\b|\.T\b|\[|\.(?:view|transpose|permute|squeeze|"
+                             r"unsqueeze|narrow|select|expand|diagonal|unflatten|movedim)\()", statement.source)
+            if alias:
+                aliases.setdefault(alias.group(2), []).append(alias.group(1))
+        return aliases
+
+    def written(self):
+        """The names whose tensor an in-place statement writes (``v %= x``, ``v[...] = x``,
+        ``v.add_(x)``), with every name that shares it: a view of it, what it is a view of."""
+        groups = {}
+        for base, views in self.aliases().items():
+            group = set().union([base, *views], *(groups.get(name, {name}) for name in [base, *views]))
+            groups.update(dict.fromkeys(group, group))
+        written = set()
+        for statement in self.statements:
+            in_place = re.match(r"(\w+)(?: = \w+\.\w+_\(|\[.*\] = | \S+= )", statement.source)
+            if in_place:
+                written |= groups.get(in_place.group(1), {in_place.group(1)})
+        return written
 
     def reproduction(self, note=""):
         """A script a developer can paste: the program as a function of the library."""

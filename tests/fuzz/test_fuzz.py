@@ -292,6 +292,24 @@ def test_a_gradient_a_sums_order_explains_is_order_a_wrong_one_is_not():
         assert compare(program, mine, theirs, grads_agreeing=agreeing).kind == kind
 
 
+def test_the_backward_replay_takes_each_ops_inputs_as_they_were_and_skips_what_is_written():
+    """A write elsewhere in the program leaves the replay of x0's gradient valid (each op is run on
+    the values it read); a written tensor's retained gradient is its last version's: not replayed."""
+    import torch
+    program = program_of("x0 = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)",
+                         "v1 = x0 * 3.0", "v2 = lib.exp(v1)", "v3 = v1.clone()", "v5 = v3.fill_(7.0)", "v4 = v3 * v2",
+                         loss="loss = (v4 * lib.tensor([1.0, -2.0], dtype=lib.float64)).sum()", leaves=["x0"])
+    assert program.written() == {"v3", "v5"}
+    theirs = execute(program, torch)
+    mine = execute(program, torch)
+    mine.grads["x0"][4][1] *= 1 + 4 * 2.0 ** -52       # 4 ulps: within one op's tolerance
+    agreeing = backward_agreeing(program, mine)
+    assert agreeing.get("x0") == "rounding" and "v3" not in agreeing
+    mine.grads["x0"][4][1] *= 1.001                     # a wrong gradient
+    assert "x0" not in backward_agreeing(program, mine)
+    assert compare(program, mine, theirs, grads_agreeing=backward_agreeing(program, mine)).kind == "grad"
+
+
 def test_an_error_about_the_output_of_a_convolution_with_no_channels_is_torchs_bug():
     """fuzz seed 195079: torch's output has 0 channels, so ``pow_`` by a tensor of minigrad's
     shape fails in both, with other words; a program that convolves no channels is covered."""
