@@ -166,9 +166,13 @@ class PowScalar(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        if self.exponent == 0:     # torch: zeros, even where the incoming gradient is inf or NaN
+        exponent = self.exponent
+        # torch: zeros where the exponent equals 0.0, even where the incoming gradient is inf or NaN;
+        # a bool never equals a number there (c10's Scalar::equal), so False takes the formula:
+        # 0 * x ** -1, NaN at x = 0 and -0 where x < 0
+        if exponent == 0 and not isinstance(exponent, bool):
             return zeros(grad_output, grad_output.shape)
-        return grad_output * (self.exponent * _power(x, self.exponent - 1))   # torch's order
+        return grad_output * (exponent * _power(x, exponent - 1))   # torch's order
 
 
 def _power(x, exponent):
