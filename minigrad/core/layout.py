@@ -123,6 +123,38 @@ def elementwise_strides(shape, operands):
     return _strides_for_order(shape, order, multiply_empty=True)
 
 
+def index_strides(view, indexed):
+    """The strides of torch's ``view[indices]`` (``at::index``: TensorIterator over the view restrided
+    to the result's shape and the index tensors), None for row-major.  ``indexed``: the position in
+    ``view`` of each index array and the array (a bool mask: the 1-d columns of its nonzero, one per
+    dim it covers).  torch broadcasts the indices, moves the dims they index to the front where they
+    are not adjacent, and orders the result's dims as ``elementwise_strides`` orders an element-wise
+    op's: by the view's strides outside the indexed dims, by the indices' within them."""
+    xp = array_module(view)
+    dims, indices = [], []
+    for dim, index in indexed:
+        if index.dtype.kind == "b":
+            dims.extend(range(dim, dim + index.ndim))
+            indices.extend(xp.nonzero(index))
+        else:
+            dims.append(dim)
+            indices.append(index)
+    indices = xp.broadcast_arrays(*indices)
+    index_shape, view_strides = indices[0].shape, element_strides(view)
+    if dims != list(range(dims[0], dims[0] + len(dims))):   # not adjacent: the indexed dims go first
+        before, after = [], [dim for dim in range(view.ndim) if dim not in dims]
+    else:
+        before, after = list(range(dims[0])), list(range(dims[-1] + 1, view.ndim))
+    shape = tuple([view.shape[dim] for dim in before] + list(index_shape) + [view.shape[dim] for dim in after])
+    restrided_view = ([view_strides[dim] for dim in before] + [0] * len(index_shape)
+                      + [view_strides[dim] for dim in after])
+    reshaped_indices = [[0] * len(before) + list(element_strides(index)) + [0] * len(after) for index in indices]
+    order = _sorted_by_stride(shape, [restrided_view] + reshaped_indices)
+    if order == list(reversed(range(len(shape)))):
+        return None
+    return _strides_for_order(shape, order, multiply_empty=True)
+
+
 def relayout(array, strides):
     """``array`` with the element ``strides`` given (None: row-major), copied only if it has others."""
     if strides is None:

@@ -15,7 +15,7 @@ from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import scalar_as
 from .tensor_namespace import astype, zeros
-from .inplace import assign, check_in_place, check_in_place_result, in_place, write
+from .inplace import assign, check_in_place, check_in_place_result, write
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -166,9 +166,13 @@ class PowScalar(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        if self.exponent == 0:     # torch: zeros, even where the incoming gradient is inf or NaN
+        exponent = self.exponent
+        # torch: zeros where the exponent equals 0.0, even where the incoming gradient is inf or NaN;
+        # a bool never equals a number there (c10's Scalar::equal), so False takes the formula:
+        # 0 * x ** -1, NaN at x = 0 and -0 where x < 0
+        if exponent == 0 and not isinstance(exponent, bool):
             return zeros(grad_output, grad_output.shape)
-        return grad_output * (self.exponent * _power(x, self.exponent - 1))   # torch's order
+        return grad_output * (exponent * _power(x, exponent - 1))   # torch's order
 
 
 def _power(x, exponent):
@@ -533,12 +537,16 @@ def div(input, other, *, rounding_mode=None):
         if _float_and_number(input, other) and other != 0:
             return MulScalar.apply(input, number=other, divide=True)
         return Div.apply(*as_operands(input, other, true_division=True))
-    if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                         f"found '{rounding_mode}'")
+    _check_rounding_mode(rounding_mode)
     a, b = as_operands(input, other)
     _check_not_bool(a, f"div_{rounding_mode}_cpu")
     return RoundingDiv.apply(a, b, rounding_mode=rounding_mode, divisor=_one_divisor_in_float32(a, other))
+
+
+def _check_rounding_mode(rounding_mode):
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{rounding_mode}'")
 
 
 def floor_divide(input, other, *, _op="floor_divide"):
@@ -574,8 +582,7 @@ def pow(input, exponent):
     (``int_tensor ** 2`` is int, ``int_tensor ** 0.5`` float, ``bool_tensor ** 2`` int64)."""
     if isinstance(input, Tensor) and _is_scalar(exponent):
         dtype = dtypes.result_type(input, exponent)
-        if dtype.kind in "iu" and exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        _check_integer_power(dtype, exponent)
         if dtype == dtypes.float16.numpy:
             scalar_as(exponent, dtype)      # torch converts the exponent first: out of range, an error
         if input.array.dtype != dtype:
@@ -590,10 +597,19 @@ def pow(input, exponent):
     return Pow.apply(base, exponent, bool_exponent=was_bool(exponent), exponent_source=unpromoted(exponent))
 
 
+def _check_integer_power(dtype, exponent):
+    if dtype.kind in "iu" and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
 def neg(input):
+    _check_no_bool_negation(input)
+    return Neg.apply(input)
+
+
+def _check_no_bool_negation(input):
     if input.array.dtype.kind == "b":
         raise RuntimeError(BOOL_NEGATION_MESSAGE)
-    return Neg.apply(input)
 
 
 def positive(input):
@@ -652,17 +668,21 @@ def mul_(input, other):
 
 
 def div_(input, other, *, rounding_mode=None):
-    check_in_place(input, other)
+    check_in_place(input, other, op_check=lambda: _check_rounding_mode(rounding_mode))
     return assign(input, div(input, other, rounding_mode=rounding_mode))
 
 
 def pow_(input, exponent):
-    check_in_place(input, exponent)
+    def check_power():
+        if _is_scalar(exponent):
+            _check_integer_power(dtypes.result_type(input, exponent), exponent)
+    check_in_place(input, exponent, op_check=check_power)
     return assign(input, pow(input, exponent))
 
 
 def neg_(input):
-    return in_place(neg, input)
+    check_in_place(input, op_check=lambda: _check_no_bool_negation(input))
+    return assign(input, neg(input))
 
 
 def floor_divide_(input, other):

@@ -24,7 +24,7 @@ from ..core import device as backend
 from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
-from ..core.layout import elementwise_result
+from ..core.layout import elementwise_result, index_strides, relayout
 from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .placement import _placed
@@ -89,15 +89,39 @@ class Index(Function):
         selected = x if first is None else x[first]
         self.selected_shape = selected.shape
         result = array_module(x).asarray(selected[second])
-        # torch's result follows the input's layout: row-major for a row-major input (NumPy may
-        # give x[:, index] another order); for other inputs NumPy's order is torch's
-        if x.flags.c_contiguous and not result.flags.c_contiguous:
-            return array_module(x).ascontiguousarray(result)
-        return result
+        arrays = [item for item in second if hasattr(item, "dtype")]
+        if x.flags.c_contiguous and all([array.flags.c_contiguous for array in arrays]):
+            # torch's result is row-major then (NumPy may give x[:, index] another order)
+            return result if result.flags.c_contiguous else array_module(x).ascontiguousarray(result)
+        if not arrays or any([type(item) is bool for item in second]):
+            return result
+        return relayout(result, index_strides(*_indexed_view(selected, second)))
 
     def backward(self, grad_output):
         return _placed(grad_output, self.input_shape, self.first, self.second, self.accumulate,
                        self.selected_shape)
+
+
+def _indexed_view(selected, key):
+    """``(view, indexed)`` for ``layout.index_strides``: ``selected`` with the key's slices, Nones and
+    ellipsis applied (torch's view before ``at::index``), and the position in it of each index array."""
+    basic, spans = [], []
+    for item in key:
+        if hasattr(item, "dtype"):
+            width = item.ndim if item.dtype.kind == "b" else 1
+            basic.extend([slice(None)] * width)
+            spans.append(width)
+        else:
+            basic.append(item)
+            spans.append(None if item is Ellipsis else 1)
+    view = selected[tuple(basic)]
+    ellipsis_width = view.ndim - sum([width for width in spans if width is not None])
+    indexed, dim = [], 0
+    for item, width in zip(key, spans):
+        if hasattr(item, "dtype"):
+            indexed.append((dim, item))
+        dim += ellipsis_width if width is None else width
+    return view, indexed
 
 
 class CopySlices(Function):

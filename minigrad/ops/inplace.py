@@ -28,11 +28,18 @@ PARTIAL_OVERLAP_MESSAGE = (
 
 
 def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
-    """torch's checks before an in-place write, in its order: autograd's first (in a recorded
-    graph: no output of ``split``/``unbind`` or view made in no_grad mode, no view that requires
-    grad of a leaf, no leaf that requires grad), then
-    the kernel's: no element stored twice (an ``expand`` view; only fills may write those,
-    ``overlap_ok``)."""
+    """torch's checks before an in-place write, in its order: autograd's first
+    (``check_autograd_allows_write``), then the kernel's: no element stored twice (an ``expand``
+    view; only fills may write those, ``overlap_ok``)."""
+    check_autograd_allows_write(target, inputs_require_grad)
+    if not overlap_ok and has_internal_overlap(target.array):
+        raise RuntimeError(OVERLAP_MESSAGE)
+
+
+def check_autograd_allows_write(target, inputs_require_grad=False):
+    """autograd's checks before an in-place write, in a recorded graph: no output of
+    ``split``/``unbind`` or view made in no_grad mode, no view that requires grad of a leaf, no
+    leaf that requires grad."""
     if is_grad_enabled():
         found = view_base(target)
         if found is not None:
@@ -47,23 +54,24 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
                                    "in-place operation.")
             if leaf:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    if not overlap_ok and has_internal_overlap(target.array):
-        raise RuntimeError(OVERLAP_MESSAGE)
 
 
 def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None):
     """The checks before an in-place op that reads ``inputs``, before it computes (so that they
-    come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then the op's
-    own check of its arguments (``op_check``, torch's meta function: ``sub_`` refuses bools), then the
-    kernel's: no input sharing part of the target's memory (``partially_overlap``).
-    ``inputs_require_grad``: whether the write is recorded, where the op says (else: does an input
-    need a gradient)."""
+    come before its shape and dtype errors), in torch's order: autograd's
+    (``check_autograd_allows_write``), then the op's own check of its arguments (``op_check``,
+    torch's meta function: ``sub_`` refuses bools, ``pow_`` an integer to a negative power), then
+    TensorIterator's: no element of the target stored twice, no input sharing part of its memory
+    (``partially_overlap``).  ``inputs_require_grad``: whether the write is recorded, where the op
+    says (else: does an input need a gradient)."""
     if inputs_require_grad is None:
         inputs_require_grad = any(getattr(input, "_requires_grad", False) for input in inputs)
-    check_inplace_allowed(target, inputs_require_grad=inputs_require_grad)
+    check_autograd_allows_write(target, inputs_require_grad)
     if op_check is not None:
         op_check()
     written = target.array
+    if has_internal_overlap(written):
+        raise RuntimeError(OVERLAP_MESSAGE)
     for input in inputs:
         if hasattr(input, "array") and input.array is not written and partially_overlap(written, input.array):
             raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)

@@ -412,12 +412,19 @@ def _three_operands(a, b, c):
 def lerp(input, end, weight):
     """``input + weight * (end - input)``; ``weight`` a number or a tensor (all broadcast)."""
     _tensor(input, "lerp")
-    if input.array.dtype != getattr(end, "array", input.array).dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    _check_lerp_dtypes(input, end, weight)
     if isinstance(weight, numbers.Number):
         a, b = as_operands(input, end)
         return Lerp.apply(a, b, number=weight)
     return Lerp.apply(*_three_operands(input, end, weight))
+
+
+def _check_lerp_dtypes(input, end, weight):
+    """torch's meta function of lerp: ``end`` and a tensor ``weight`` of ``input``'s dtype."""
+    for name, operand in (("end", end), ("weight", weight)):
+        if isinstance(operand, Tensor) and operand.array.dtype != input.array.dtype:
+            raise RuntimeError(f"expected dtype {dtypes.c_type_name(input.array.dtype)} for `{name}` but "
+                               f"got dtype {dtypes.c_type_name(operand.array.dtype)}")
 
 
 def _add_product_or_quotient(input, tensor1, tensor2, value, divide):
@@ -434,6 +441,11 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2`` (broadcast); integer division is refused, as torch."""
+    _check_no_integer_division(tensor1, tensor2)
+    return _add_product_or_quotient(input, tensor1, tensor2, value, divide=True)
+
+
+def _check_no_integer_division(tensor1, tensor2):
     if tensor1.array.dtype.kind in "biu" and tensor2.array.dtype.kind in "biu":
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  "
                            "release addcdiv will perform a true division of tensor1 and tensor2. The "
@@ -442,22 +454,28 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
                            "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv "
                            "behavior is just the latter implementation: (input + value * tensor1 / "
                            "tensor2), for all dtypes.")
-    return _add_product_or_quotient(input, tensor1, tensor2, value, divide=True)
 
 # ---- in-place forms ----------------------------------------------------------------------------
 def clamp_(input, min=None, max=None):
-    check_in_place(input, min, max)
-    result = clamp(input, min, max)
-    if not isinstance(min, Tensor) and not isinstance(max, Tensor) \
-            and dtypes._category(result.array.dtype) > dtypes._category(input.array.dtype):
-        # number bounds: torch's Scalar overload names the target in C++ ("long int", "bool")
-        raise RuntimeError(f"result type {dtypes.scalar_type_name(result.array.dtype)} can't be cast to "
+    check_in_place(input, min, max, op_check=lambda: _check_clamp_in_place(input, min, max))
+    return assign(input, clamp(input, min, max))
+
+
+def _check_clamp_in_place(input, low, high):
+    """torch's meta function of ``clamp_``: a bound at least, and number bounds that do not promote
+    the target (its Scalar overload names the target in C++: "long int", "bool")."""
+    if low is None and high is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(low, Tensor) or isinstance(high, Tensor):
+        return
+    dtype = _number_bounds_dtype(input, low, high)
+    if dtypes._category(dtype) > dtypes._category(input.array.dtype):
+        raise RuntimeError(f"result type {dtypes.scalar_type_name(dtype)} can't be cast to "
                            f"the desired output type {dtypes.c_type_name(input.array.dtype)}")
-    return assign(input, result)
 
 
 def lerp_(input, end, weight):
-    check_in_place(input, end, weight)
+    check_in_place(input, end, weight, op_check=lambda: _check_lerp_dtypes(input, end, weight))
     return assign(input, lerp(input, end, weight))
 
 
@@ -467,7 +485,7 @@ def addcmul_(input, tensor1, tensor2, *, value=1):
 
 
 def addcdiv_(input, tensor1, tensor2, *, value=1):
-    check_in_place(input, tensor1, tensor2)
+    check_in_place(input, tensor1, tensor2, op_check=lambda: _check_no_integer_division(tensor1, tensor2))
     return assign(input, addcdiv(input, tensor1, tensor2, value=value))
 
 

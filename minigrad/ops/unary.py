@@ -18,7 +18,7 @@ from ..core.function import Function
 from ..core.device import array_module, zero_where
 from ..core.type_errors import describe_type
 from . import special
-from .inplace import in_place
+from .inplace import assign, check_in_place, in_place
 from .tensor_namespace import astype, half_in_float32
 
 
@@ -273,9 +273,13 @@ def sigmoid(input):
 
 
 def relu(input):
-    if _tensor(input, "relu").array.dtype.kind == "b":
-        raise RuntimeError("Boolean inputs not supported for relu")
+    _check_relu_input(_tensor(input, "relu"))
     return Relu.apply(input)
+
+
+def _check_relu_input(input):
+    if input.array.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
 
 # ---- abs, sign, rounding -----------------------------------------------------------------------
 class Abs(Function):
@@ -613,7 +617,8 @@ def sigmoid_(input):
 
 
 def relu_(input):
-    return in_place(relu, input)
+    check_in_place(input, op_check=lambda: _check_relu_input(input))
+    return assign(input, relu(input))
 
 
 def sqrt_(input):

@@ -409,6 +409,28 @@ def test_power_zero_passes_a_zero_gradient_even_for_a_nan_or_infinite_one_as_tor
     assert grads[1] == grads[0]
 
 
+POWERS_BY_A_BOOL = {
+    "pow(x, False)": lambda lib, x: lib.pow(x, False),
+    "x ** True": lambda lib, x: x ** True,
+    "x **= False": lambda lib, x: (x * 1).__ipow__(False),
+    "pow_(True)": lambda lib, x: (x * 1).pow_(True),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("power", POWERS_BY_A_BOOL.values(), ids=POWERS_BY_A_BOOL.keys())
+def test_power_by_a_bool_differentiates_as_torch(power, dtype):
+    """fuzz seeds 229048, 231388: torch's pow_backward gives zeros where the exponent equals 0.0,
+    which a bool never does (c10's Scalar::equal), so ``x ** False`` takes grad * (0 * x ** -1):
+    NaN at 0 and at NaN, -0 where x < 0; also with create_graph."""
+    def action(lib):
+        x = lib.tensor([-0.5, 0.0, 2.0, NAN, INF, -INF], dtype=getattr(lib, dtype), requires_grad=True)
+        grad, = lib.autograd.grad(power(lib, x).sum(), x, create_graph=True)
+        grad_of_grad, = lib.autograd.grad(grad.sum(), x)
+        return grad.tolist(), grad_of_grad.tolist()
+    assert_same(action)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_power_of_two_tensors_passes_a_zero_base_gradient_where_the_exponent_is_zero_as_torch(dtype):
     """fuzz seed 164782: torch's pow_backward_self is where(exponent == 0, 0, grad * ...), so a NaN

@@ -145,6 +145,42 @@ def test_in_place_checks_come_in_torchs_order(setup, statement):
     assert outcomes[0] != "ok"
 
 
+# an in-place op's own check of its arguments (its meta function) comes before TensorIterator's
+# overlap check: an expanded target gets the op's error, as in torch
+OWN_CHECK_BEFORE_OVERLAP = {
+    "bool -= float": lambda lib: lib.tensor([True, False]).expand(2, 2).__isub__(lib.ones(2, requires_grad=True)),
+    "float sub_ bool": lambda lib: lib.ones(2).expand(2, 2).sub_(lib.tensor([True, False])),
+    "float -= True": lambda lib: lib.ones(2).expand(2, 2).__isub__(True),
+    "bool neg_": lambda lib: lib.tensor([True, False]).expand(2, 2).neg_(),
+    "bool relu_": lambda lib: lib.tensor([True, False]).expand(2, 2).relu_(),
+    "bool F.relu inplace": lambda lib: lib.nn.functional.relu(lib.tensor([True]).expand(2), inplace=True),
+    "int pow_ -1": lambda lib: lib.tensor([1, 2]).expand(2, 2).pow_(-1),
+    "bool **= -1": lambda lib: lib.tensor([True, False]).expand(2, 2).__ipow__(-1),
+    "div_ rounding_mode": lambda lib: lib.ones(2).expand(2, 2).div_(2, rounding_mode="round"),
+    "clamp_ no bound": lambda lib: lib.ones(2).expand(2, 2).clamp_(),
+    "int clamp_ float": lambda lib: lib.tensor([1, 2]).expand(2, 2).clamp_(min=0.5),
+    "lerp_ end dtype": lambda lib: lib.ones(2).expand(2, 2).lerp_(lib.ones(2, dtype=lib.float64), 0.5),
+    "lerp_ weight dtype": lambda lib: lib.ones(2).expand(2, 2).lerp_(lib.ones(2), lib.ones(2, dtype=lib.float16)),
+    "addcdiv_ integers": lambda lib: lib.ones(2).expand(2, 2).addcdiv_(lib.ones(2, dtype=lib.int64),
+                                                                      lib.ones(2, dtype=lib.int64)),
+    # no own check: the overlap error
+    "int pow_ tensor -1": lambda lib: lib.tensor([1, 2]).expand(2, 2).pow_(lib.tensor(-1)),
+    "int clamp_ tensor": lambda lib: lib.tensor([1, 2]).expand(2, 2).clamp_(min=lib.tensor(0.5)),
+    "int add_ alpha 0.5": lambda lib: lib.tensor([1, 2]).expand(2, 2).add_(lib.ones(2, dtype=lib.int64), alpha=0.5),
+}
+
+
+@pytest.mark.parametrize("action", OWN_CHECK_BEFORE_OVERLAP.values(), ids=OWN_CHECK_BEFORE_OVERLAP.keys())
+def test_an_in_place_ops_own_check_comes_before_the_overlap_check_as_torchs(action):
+    """fuzz seed 214792: ``bool_expanded -= float16_tensor`` is sub's bool error in torch."""
+    assert_same_module_error(action)
+
+
+def test_lerp_names_dtypes_as_torch():
+    assert_same_module_error(lambda lib: lib.ones(2, dtype=lib.float16).lerp(lib.ones(2, dtype=lib.int64), 0.5))
+    assert_same_module_error(lambda lib: lib.ones(2).lerp(lib.ones(2), lib.ones(2, dtype=lib.float64)))
+
+
 # torch checks that an in-place result fits its target (shape, then type) before computing, and
 # its Scalar overloads of clamp_ name the target's type in C++ ("bool", "short int")
 FITS_BEFORE_COMPUTING = {
