@@ -491,11 +491,11 @@ def _run_or_raise(source, ns):
 
 
 def _statements_agreeing(program):
-    """(agreeing, order): the sources of the statements that, run in torch on the inputs minigrad
-    had there, give minigrad's result to a few ulps (or, for the statement where minigrad stops,
-    torch's same error), and those of them that are summing ops agreeing only within the order
-    of their sums (``order_dependent``).  The replay ends where either library raises."""
-    ns, agreeing, order = namespace(minigrad), set(), set()
+    """(agreeing, order, raised): the sources of the statements that, run in torch on the inputs
+    minigrad had there, give minigrad's result to a few ulps (or, for the statement where minigrad
+    stops, torch's same error: ``raised``), and those of them that are summing ops agreeing only
+    within the order of their sums (``order_dependent``).  The replay ends where either raises."""
+    ns, agreeing, order, raised = namespace(minigrad), set(), set(), None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for statement in program.statements:
@@ -507,6 +507,7 @@ def _statements_agreeing(program):
             if mine_error or their_error:
                 if mine_error == their_error:
                     agreeing.add(statement.source)
+                    raised = statement.source
                 break
             target = re.match(r"(\w+)\b[^=]*=", statement.source).group(1)
             if target not in ns or target not in theirs:
@@ -518,7 +519,7 @@ def _statements_agreeing(program):
                     _agree_but_for_order(mine_result, their_result, order_dependent(statement, operands)):
                 agreeing.add(statement.source)
                 order.add(statement.source)
-    return agreeing, order
+    return agreeing, order, raised
 
 
 def ops_agreeing(program):
@@ -528,7 +529,7 @@ def ops_agreeing(program):
     and a later op magnified it (the sine of a float32 sum that rounded otherwise), which is
     ``rounding``, not a wrong op.  A summing op may also differ where its result depends on the
     order of its additions (``order_dependent``): then the name's kind is ``order``."""
-    agreeing_statements, order_statements = _statements_agreeing(program)
+    agreeing_statements, order_statements, _ = _statements_agreeing(program)
     agreeing = {}
     for name in program.outputs:
         sources = program.behind(name)[1]
@@ -542,12 +543,17 @@ def error_agreeing(program, index):
     raises, or that they word otherwise, where minigrad is right op by op: the statement and every
     statement behind what it reads, run in torch on minigrad's inputs, agree with minigrad's (the
     error too: torch raises minigrad's where minigrad's inputs make it, e.g. a ``unique`` whose
-    float32 input rounded otherwise and counts one value fewer); None where one does not."""
-    agreeing_statements, order_statements = _statements_agreeing(program)
+    float32 input rounded otherwise and counts one value fewer); None where one does not.  At
+    ``index`` past the statements, the loss: there only an error the loss's own expression raises
+    (a weighting of the shape torch's outputs have), not one of the backward that follows it."""
+    at_loss = index == len(program.statements)
+    if at_loss:
+        program = dataclasses.replace(program, statements=program.statements + [Statement(program.loss, "loss")])
+    agreeing_statements, order_statements, raised = _statements_agreeing(program)
     statement = program.statements[index]
     sources = {statement.source}.union(*(program.behind(name)[1] for name in
                                          set(re.findall(r"\b[xv]\d+\b", statement.source))))
-    if not sources <= agreeing_statements:
+    if not sources <= agreeing_statements or at_loss and raised != statement.source:
         return None
     return "order" if order_statements & sources else "rounding"
 
@@ -615,9 +621,8 @@ def check(program):
     except Exception as error:   # something outside the statements broke: report, never crash the run
         return Mismatch("harness", "harness", f"{type(error).__name__}: {error}"), theirs, None
     mismatch = compare(program, mine, theirs)
-    errors = [outcome.error[0] for outcome in (mine, theirs) if outcome.error]
-    if mismatch is not None and mismatch.kind.startswith("error") and min(errors) < len(program.statements):
-        kind = error_agreeing(program, min(errors))    # an op's error, or rounding that led to one?
+    if mismatch is not None and mismatch.kind.startswith("error"):   # an op's error, or rounding's?
+        kind = error_agreeing(program, min(outcome.error[0] for outcome in (mine, theirs) if outcome.error))
         if kind is not None:
             mismatch = Mismatch(kind, mismatch.tag, f"{mismatch.kind}: {mismatch.detail}")
     if mismatch is not None and mismatch.kind in ("value", "grad"):   # rounding, or a real difference?
