@@ -229,6 +229,23 @@ def test_an_error_rounding_led_to_is_rounding_an_error_of_a_wrong_op_is_not(monk
     assert check(program)[0].kind == "error-only-minigrad"
 
 
+def test_an_error_of_the_loss_rounding_led_to_is_rounding_one_of_backward_is_not(monkeypatch):
+    """The loss weights the outputs in torch's shapes: one more element (exp 3 ulps off, floor one
+    more) fails the loss's product in minigrad alone, as it fails in torch on minigrad's values."""
+    program = program_of("x0 = lib.tensor([0.5], dtype=lib.float64, requires_grad=True)",
+                         "v1 = lib.exp(x0) * 1e15", "v2 = lib.floor(v1)", "v3 = v2 - 1648721270700128.0",
+                         "v4 = x0 * lib.ones(int(v3.item()) + 2, dtype=lib.float64)",
+                         loss="loss = (v4 * lib.tensor([1.0, 2.0], dtype=lib.float64)).sum()", leaves=["x0"])
+    assert check(program)[0] is None
+    exp = minigrad.exp
+    monkeypatch.setattr(minigrad, "exp", lambda t: exp(t) * (1 + 3 * 2.0 ** -52))    # 3 ulps
+    mismatch = check(program)[0]
+    assert mismatch.kind == "rounding" and mismatch.tag == "backward"
+    monkeypatch.setattr(minigrad, "exp", exp)
+    monkeypatch.setattr(minigrad.Tensor, "backward", lambda self: minigrad.tensor(1.0).view(2))  # a backward error
+    assert check(program)[0].kind == "error-only-minigrad"
+
+
 def test_a_sum_overflows_by_its_order_only_where_its_positive_or_negative_terms_overflow():
     import torch
     total = Statement("v1 = x0.mean()", "reduce:mean")
