@@ -51,16 +51,16 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
         raise RuntimeError(OVERLAP_MESSAGE)
 
 
-def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None):
+def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None, overlap_ok=False):
     """The checks before an in-place op that reads ``inputs``, before it computes (so that they
     come before its shape and dtype errors, as in torch): ``check_inplace_allowed``, then the op's
     own check of its arguments (``op_check``, torch's meta function: ``sub_`` refuses bools), then the
     kernel's: no input sharing part of the target's memory (``partially_overlap``).
     ``inputs_require_grad``: whether the write is recorded, where the op says (else: does an input
-    need a gradient)."""
+    need a gradient); ``overlap_ok``: the kernel writes nothing (``copy_`` of the target's own data)."""
     if inputs_require_grad is None:
         inputs_require_grad = any(getattr(input, "_requires_grad", False) for input in inputs)
-    check_inplace_allowed(target, inputs_require_grad=inputs_require_grad)
+    check_inplace_allowed(target, overlap_ok, inputs_require_grad=inputs_require_grad)
     if op_check is not None:
         op_check()
     written = target.array
@@ -95,6 +95,13 @@ def _dense(array):
 
 def _element_strides(array):
     return tuple(step // array.itemsize for step in array.strides)
+
+
+def same_data(a, b):
+    """Whether the arrays are the same elements of the same memory, in the same layout and dtype
+    (``x.copy_(x)``, or of a view of ``x`` just like it): torch's ``copy_`` then returns at once."""
+    return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
+            and _address(a) == _address(b))
 
 
 def _address(array):
