@@ -15,7 +15,7 @@ from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import scalar_as
 from .tensor_namespace import astype, zeros
-from .inplace import assign, check_in_place, check_in_place_result, write
+from .inplace import assign, check_in_place, check_in_place_result, same_data, write
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -709,14 +709,18 @@ def copy_(input, src, non_blocking=False, *, _torch_name="torch::autograd::CopyB
         src = Tensor._wrap(array_module(input.array).asarray(src).astype(input.array.dtype))
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    # torch's copy_ records no write into integers (its other in-place ops ask the inputs only)
-    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc")
+    # torch's copy_ of the target's own data (an expand included) skips its kernel and its overlap
+    # checks; autograd records it still. It records no write into integers (its other in-place ops
+    # ask the inputs only)
+    itself = same_data(input.array, src.array)
+    check_in_place(input, src, inputs_require_grad=src.requires_grad and input.array.dtype.kind in "fc",
+                   overlap_ok=itself)
     shape = broadcast_shapes(input.array.shape, src.array.shape)
     if shape != input.array.shape:
         raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the "
                            f"broadcast shape {list(shape)}")
     result = CopyInto.apply(input, src.to(input.device), torch_name=_torch_name)
-    return assign(input, result)
+    return assign(input, result, overlap_ok=itself)
 
 
 class CopyInto(Function):

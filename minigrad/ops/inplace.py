@@ -56,12 +56,13 @@ def check_autograd_allows_write(target, inputs_require_grad=False):
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None):
+def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None, overlap_ok=False):
     """The checks before an in-place op that reads ``inputs``, before it computes (so that they
     come before its shape and dtype errors), in torch's order: autograd's
     (``check_autograd_allows_write``), then the op's own check of its arguments (``op_check``,
     torch's meta function: ``sub_`` refuses bools, ``pow_`` an integer to a negative power), then
-    TensorIterator's: no element of the target stored twice, no input sharing part of its memory
+    TensorIterator's: no element of the target stored twice (unless ``overlap_ok``: the kernel
+    writes nothing, ``copy_`` of the target's own data), no input sharing part of its memory
     (``partially_overlap``).  ``inputs_require_grad``: whether the write is recorded, where the op
     says (else: does an input need a gradient)."""
     if inputs_require_grad is None:
@@ -70,7 +71,7 @@ def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None):
     if op_check is not None:
         op_check()
     written = target.array
-    if has_internal_overlap(written):
+    if not overlap_ok and has_internal_overlap(written):
         raise RuntimeError(OVERLAP_MESSAGE)
     for input in inputs:
         if hasattr(input, "array") and input.array is not written and partially_overlap(written, input.array):
@@ -103,6 +104,13 @@ def _dense(array):
 
 def _element_strides(array):
     return tuple(step // array.itemsize for step in array.strides)
+
+
+def same_data(a, b):
+    """Whether the arrays are the same elements of the same memory, in the same layout and dtype
+    (``x.copy_(x)``, or of a view of ``x`` just like it): torch's ``copy_`` then returns at once."""
+    return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
+            and _address(a) == _address(b))
 
 
 def _address(array):

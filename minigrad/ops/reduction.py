@@ -136,15 +136,24 @@ class Cumsum(Function):
 
     def forward(self, x, axis, dtype):
         self.axis, self.input_dtype = axis, x.dtype
-        return _running(array_module(x).cumsum, x, axis, dtype)
+        running = _running(array_module(x).cumsum, x, axis, dtype)
+        if x.ndim and running.dtype.kind == "f":     # (torch copies a 0-d input as it is)
+            running += 0    # torch's running sum starts from +0: a leading -0 comes out +0, as NumPy's does not
+        return running
 
     def backward(self, grad_output):
-        # each input element feeds every later output: the gradient is a reversed cumsum
-        if grad_output.ndim == 0:
+        # each input element feeds every later output: the gradient is a reversed cumsum (torch's
+        # trivial case, one element along the axis, is the gradient itself: a -0 stays -0)
+        if math.prod(grad_output.shape) <= 1 or grad_output.shape[self.axis] == 1:
             return astype(grad_output, self.input_dtype)
         xp = array_module(grad_output)
-        grad = xp.flip(xp.cumsum(xp.flip(grad_output, self.axis), axis=self.axis), self.axis)
-        return astype(grad, self.input_dtype)
+        flipped = xp.flip(grad_output, self.axis)
+        # a Tensor (a backward recorded as a graph) takes this op itself, which starts from +0 too
+        if isinstance(flipped, Tensor):
+            running = flipped.cumsum(self.axis)
+        else:
+            running = xp.cumsum(flipped, axis=self.axis) + 0
+        return astype(xp.flip(running, self.axis), self.input_dtype)
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):

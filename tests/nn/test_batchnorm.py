@@ -124,6 +124,19 @@ def test_float64_output_of_a_constant_channel_is_torchs_fused_rounding(value):
     numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
 
 
+@pytest.mark.parametrize("shape", [(2, 2, 2), (2, 2, 1, 2), (4, 2)])
+def test_a_float32_mean_is_summed_in_float64_where_torchs_contiguous_kernel_sums_it(shape):
+    """fuzz seed 276700: torch sums each channel of contiguous planes in float64, so two values of
+    3e38 give a finite mean, an overflowing variance and a channel of zeros, not NaN (a float32 sum
+    overflows); planes of one value ((N, C) and (N, C, 1, 1)) take its float32 sum."""
+    x = numpy.ones(shape, "float32")
+    x[(0, 0) + (0,) * (len(shape) - 2)] = x[(1, 0) + (0,) * (len(shape) - 2)] = 3e38
+    ours, theirs = make_pair("BatchNorm1d" if len(shape) < 4 else "BatchNorm2d", 2, dtype="float32")
+    out, ref = ours(minigrad.tensor(x)), theirs(torch.tensor(x))
+    numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    assert_buffers_match(ours, theirs)
+
+
 def test_float16_statistics_are_taken_in_float32():
     # the variance overflows float16; torch takes it in float32 and keeps mean and rstd as float16
     x = numpy.array([[[-60000.0], [-0.1]], [[-0.2], [-0.5]]], "float16")

@@ -517,6 +517,29 @@ def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():
     numpy.testing.assert_array_equal(*grads)
 
 
+@pytest.mark.parametrize("log_target, target", [(True, [[2.6, float("inf")], [0.1, -4.4]]),
+                                                (False, [[0.0, 0.5], [-1.0, 2.0]])])
+def test_kl_div_target_gradient_sums_an_empty_broadcast_before_the_target_is_met(log_target, target):
+    """fuzz seed 277787: an empty input broadcast against the target: torch sums the (empty) gradient
+    to the target's shape first, and those zeros then meet exp(t) (NaN at t = inf) or t / t (NaN at 0)."""
+    grads = []
+    for module in (minigrad, torch):
+        x = module.zeros((0, 2, 2))
+        t = module.tensor(target, requires_grad=True)
+        module.nn.functional.kl_div(x, t, reduction="none", log_target=log_target).sum().backward()
+        grads.append(t.grad.numpy())
+    numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_broadcast_error_names_the_target_first_as_torch(log_target):
+    """fuzz seed 246126: torch's first broadcast is t * x (or t - x), so the target is tensor a."""
+    assert_same_error(lambda: F.kl_div(minigrad.zeros(4, 6, 4), minigrad.zeros(2, 4), reduction="sum",
+                                       log_target=log_target),
+                      lambda: torch.nn.functional.kl_div(torch.zeros(4, 6, 4), torch.zeros(2, 4), reduction="sum",
+                                                         log_target=log_target))
+
+
 @pytest.mark.parametrize("name, options", [("nll_loss", {}), ("cross_entropy", {}),
                                            ("cross_entropy", {"label_smoothing": 0.5})])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])

@@ -200,3 +200,31 @@ FITS_BEFORE_COMPUTING = {
 @pytest.mark.parametrize("action", FITS_BEFORE_COMPUTING.values(), ids=FITS_BEFORE_COMPUTING.keys())
 def test_an_in_place_result_that_cannot_fit_fails_as_torchs_before_computing(action):
     assert_same_module_error(action)
+
+
+COPY_OF_ITSELF = [
+    # (setup, statement): torch's copy_ returns at once where src is the target's own data, laid out as it
+    ("t = lib.tensor([[-2]], dtype=lib.int8).expand(2, 1, 1)", "t.copy_(t)"),
+    ("t = lib.tensor([1.0, 2.0]).expand(3, 2)", "t.copy_(t.view(3, 2))"),
+    ("t = lib.tensor([1.0, 2.0], requires_grad=True).clone().expand(3, 2)", "t.copy_(t)"),
+    ("t = lib.tensor([1.0, 2.0]).expand(3, 2)", "t.copy_(lib.tensor([1.0, 2.0]).expand(3, 2))"),   # other memory
+    ("t = lib.tensor([1.0, 2.0]).expand(3, 2)", "t.copy_(t.double())"),     # another dtype
+    ("t = lib.tensor([1.0, 2.0], requires_grad=True)", "t.copy_(t)"),      # a leaf: autograd's check stays
+]
+
+
+@pytest.mark.parametrize("setup, statement", COPY_OF_ITSELF)
+def test_copy_of_a_tensors_own_data_skips_the_overlap_check_as_torch(setup, statement):
+    """fuzz seed 247535: an expanded tensor copied into itself is no error in torch (its copy_ returns
+    before TensorIterator's overlap check), and autograd still records the write."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        scope = {"lib": lib}
+        exec(setup, scope)
+        try:
+            exec(statement, scope)
+            t = scope["t"]
+            outcomes.append((t.tolist(), t._version, t.grad_fn and t.grad_fn.name()))
+        except Exception as error:
+            outcomes.append(f"{type(error).__name__}: {error}")
+    assert outcomes[0] == outcomes[1]

@@ -114,6 +114,22 @@ def test_cumsum_dtypes_match_torch():
                          torch_fn=method("cumsum", 0, dtype=torch.float64), shapes=[(4,)], dtype="float32")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape, dim", [((2,), 0), ((2, 1), 1), ((1, 2), 1), ((), 0), ((3, 2), 0)])
+def test_cumsum_signed_zeros_match_torch(shape, dim, dtype):
+    """fuzz seed 251958: torch's running sum starts from +0, so a -0 comes out +0 in the values and in
+    the gradient (a reversed cumsum), but for a 0-d input and a gradient of one element along the
+    axis, which torch passes on as they are; also in a backward recorded as a graph."""
+    def run(lib):
+        x = lib.full(shape, -0.0, dtype=getattr(lib, dtype), requires_grad=True)
+        y = x.cumsum(dim)
+        grad, = lib.autograd.grad((y * x).sum(), x, create_graph=True)
+        (first,) = lib.autograd.grad(y, x, lib.full(shape, -0.0, dtype=x.dtype))
+        second, = lib.autograd.grad(grad, x, lib.full(shape, -0.0, dtype=x.dtype))
+        return [numpy.signbit(t.detach().numpy()).tolist() for t in (y, grad, first, second)]
+    assert run(minigrad) == run(torch)
+
+
 # ---- var, std ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("keepdim", [False, True])

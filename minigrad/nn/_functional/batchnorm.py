@@ -205,8 +205,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                                  (weight, bias, running_mean, running_var)))
     if training:
         axes = (0,) + tuple(range(2, x.ndim))
+        # torch's kernel for contiguous planes (more than one value each) sums a float32 channel
+        # in float64 (its acc_type), so two values near the float32 maximum give a finite mean
+        wide_sum = (not strided and x.dtype == numpy.float32 and x.flags.c_contiguous
+                    and math.prod(x.shape[2:]) > 1)
         with numpy.errstate(over="ignore", invalid="ignore"):     # (inf and NaN statistics, as torch's)
-            mean = opmath.mean(axis=axes)
+            mean = opmath.mean(axis=axes, dtype=xp.float64 if wide_sum else None).astype(opmath.dtype, copy=False)
             if strided:     # the variance accumulated wide, around the mean in the input's dtype
                 wide = xp.float64 if x.dtype.itemsize > 2 else xp.float32
                 centered = x.astype(wide) - mean.astype(x.dtype).astype(wide).reshape(_channel_shape(x))

@@ -675,20 +675,24 @@ class KLDivergence(Function):
         # a reduced loss's gradient is one number: spread over the broadcast shape before sum_to
         g = xp.broadcast_to(g, self.shape) if g.shape != self.shape else g
         grad_x = grad_t = None
-        # the backward of torch's composite, step by step (so infinities meet zeros as in torch)
+        # the backward of torch's composite, step by step (so infinities meet zeros as in torch);
+        # a gradient reaching a node of the target's shape is summed to that shape first (an empty
+        # broadcast gives zeros there, which then meet exp(t) or t / t: NaN at t = inf or 0)
         if self.log_target:       # exp(t) * (t - x)
             probabilities, difference = self.saved_tensors
             grad_x = -(g * probabilities) if self.needs_input_grad[0] else None
-            grad_t = g * difference * probabilities + g * probabilities if self.needs_input_grad[1] else None
+            if self.needs_input_grad[1]:
+                grad_t = sum_to(g * difference, t_shape) * probabilities + sum_to(g * probabilities, t_shape)
         else:                     # xlogy(t, t) - t * x
             x, t = self.saved_tensors
             grad_x = -g * t if self.needs_input_grad[0] else None
             if self.needs_input_grad[1]:
+                g_t = sum_to(g, t_shape)
                 with xp.errstate(invalid="ignore", divide="ignore"):
                     # torch's xlogy backward, for both arguments t: xlogy(g, t) (0 where g is 0,
                     # or where t is 0) plus g * t / t (NaN at t = 0)
-                    xlogy_g = xp.where(((g == 0) & ~xp.isnan(t)) | (t == 0), 0, g * xp.log(t))
-                    grad_t = xlogy_g + g * t / t + -g * x
+                    xlogy_g = xp.where(((g_t == 0) & ~xp.isnan(t)) | (t == 0), 0, g_t * xp.log(t))
+                    grad_t = xlogy_g + g_t * t / t + sum_to(-g * x, t_shape)
         return (None if grad_x is None else astype(sum_to(grad_x, x_shape), x_dtype),
                 None if grad_t is None else astype(sum_to(grad_t, t_shape), t_dtype))
 
@@ -715,7 +719,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       stacklevel=2)
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    input, target = as_operands(input, target)
+    # the target first, as in torch's first broadcast (t * x, or t - x): tensor a of its error
+    target, input = as_operands(target, input)
     shape = broadcast_shapes(input.array.shape, target.array.shape)
     denominator = (shape[0] if shape else 1) if reduction == "batchmean" else math.prod(shape)
     node = KLDivergenceLogTarget if log_target else KLDivergence
