@@ -676,7 +676,7 @@ def pow_(input, exponent):
     def check_power():
         if _is_scalar(exponent):
             _check_integer_power(dtypes.result_type(input, exponent), exponent)
-    check_in_place(input, exponent, op_check=check_power)
+    check_in_place_result(input, exponent, op_check=check_power)
     return assign(input, pow(input, exponent))
 
 

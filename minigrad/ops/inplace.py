@@ -129,11 +129,12 @@ def check_result_fits(target, shape, dtype):
                            f"desired output type {scalar_type_name(target.dtype)}")
 
 
-def check_in_place_result(target, other):
+def check_in_place_result(target, other, op_check=None):
     """``check_in_place``, then torch's check that ``target op other`` fits ``target`` (the broadcast
     shape, then the promoted type), before the op computes: ``bool_tensor %= 0`` is a cast error, not
-    a division by zero, and ``int8_tensor ^= 0.5`` is one too, not "bitwise_xor_cpu" on Float."""
-    check_in_place(target, other)
+    a division by zero, ``int8_tensor ^= 0.5`` is one too, not "bitwise_xor_cpu" on Float, and a 0-d
+    ``bool_tensor **= bool_matrix`` is a shape error, not "pow" on Bool."""
+    check_in_place(target, other, op_check=op_check)
     if isinstance(other, (Tensor, numbers.Number)):
         shape = broadcast_shapes(target.array.shape, other.array.shape) if isinstance(other, Tensor) \
             else target.array.shape

@@ -176,6 +176,20 @@ def test_an_in_place_ops_own_check_comes_before_the_overlap_check_as_torchs(acti
     assert_same_module_error(action)
 
 
+@pytest.mark.parametrize("action", [
+    lambda lib: lib.tensor(True).pow_(lib.tensor([[True, False, True]] * 3)),      # fuzz seed 244823
+    lambda lib: lib.tensor(True).__ipow__(lib.tensor([[True, False, True]] * 3)),
+    lambda lib: lib.tensor([True, False]).pow_(lib.tensor([True, True])),
+    lambda lib: lib.tensor([2]).pow_(0.5),
+    lambda lib: lib.tensor([2]).pow_(lib.tensor([0.5])),
+    lambda lib: lib.tensor([True]).pow_(2),
+], ids=["0-d bool by a matrix", "**=", "bool by bool", "int by 0.5", "int by a float tensor", "bool by 2"])
+def test_pow_in_place_checks_the_results_shape_then_type_before_its_kernel_as_torch(action):
+    """torch's TensorIterator checks that the result fits the target (shape, then type) before
+    the kernel refuses a dtype ('"pow" not implemented for 'Bool'')."""
+    assert_same_module_error(action)
+
+
 def test_lerp_names_dtypes_as_torch():
     assert_same_module_error(lambda lib: lib.ones(2, dtype=lib.float16).lerp(lib.ones(2, dtype=lib.int64), 0.5))
     assert_same_module_error(lambda lib: lib.ones(2).lerp(lib.ones(2), lib.ones(2, dtype=lib.float64)))
