@@ -132,17 +132,20 @@ ORDER_CASES = [
 def test_in_place_checks_come_in_torchs_order(setup, statement):
     """fuzz seeds 200000-206000: a leaf (or a view of one) is refused before the shape, the
     result type or an overlapping target is looked at."""
-    outcomes = []
-    for lib in (torch, minigrad):
-        scope = {"lib": lib}
-        exec(setup, scope)
-        try:
-            exec(statement, scope)
-            outcomes.append("ok")
-        except Exception as error:
-            outcomes.append(f"{type(error).__name__}: {error}")
+    outcomes = [_outcome(lib, setup, statement, lambda scope: "ok") for lib in (torch, minigrad)]
     assert outcomes[0] == outcomes[1]
     assert outcomes[0] != "ok"
+
+
+def _outcome(lib, setup, statement, result):
+    """``result(scope)`` after running ``setup`` and ``statement`` with ``lib``, or the error raised."""
+    scope = {"lib": lib}
+    exec(setup, scope)
+    try:
+        exec(statement, scope)
+        return result(scope)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
 
 
 # an in-place op's own check of its arguments (its meta function) comes before TensorIterator's
@@ -231,14 +234,8 @@ COPY_OF_ITSELF = [
 def test_copy_of_a_tensors_own_data_skips_the_overlap_check_as_torch(setup, statement):
     """fuzz seed 247535: an expanded tensor copied into itself is no error in torch (its copy_ returns
     before TensorIterator's overlap check), and autograd still records the write."""
-    outcomes = []
-    for lib in (torch, minigrad):
-        scope = {"lib": lib}
-        exec(setup, scope)
-        try:
-            exec(statement, scope)
-            t = scope["t"]
-            outcomes.append((t.tolist(), t._version, t.grad_fn and t.grad_fn.name()))
-        except Exception as error:
-            outcomes.append(f"{type(error).__name__}: {error}")
+    def written(scope):
+        t = scope["t"]
+        return t.tolist(), t._version, t.grad_fn and t.grad_fn.name()
+    outcomes = [_outcome(lib, setup, statement, written) for lib in (torch, minigrad)]
     assert outcomes[0] == outcomes[1]
