@@ -33,7 +33,7 @@ def _row_major(shape):
     return tuple(reversed(strides))
 
 
-def _is_contiguous(shape, strides, order):
+def contiguous_in_order(shape, strides, order):
     """No gaps, no repeats, dims in ``order`` (outermost first); dims of size 1 take any stride."""
     expected = 1
     for dim in reversed(order):
@@ -46,7 +46,7 @@ def _is_contiguous(shape, strides, order):
 
 def _is_non_overlapping_and_dense(shape, strides):
     order = sorted(range(len(shape)), key=lambda dim: strides[dim], reverse=True)
-    return _is_contiguous(shape, strides, order)
+    return contiguous_in_order(shape, strides, order)
 
 
 def _strides_for_order(shape, fastest_first, multiply_empty):
@@ -104,9 +104,9 @@ def elementwise_strides(shape, operands):
     all_strides = [element_strides(operand) for operand in operands]
     if all([operand.shape == shape for operand in operands]):     # TensorIterator's fast set-up
         row_major = tuple(range(ndim))
-        if all([_is_contiguous(shape, strides, row_major) for strides in all_strides]):
+        if all([contiguous_in_order(shape, strides, row_major) for strides in all_strides]):
             return None
-        if ndim == 4 and all([_is_contiguous(shape, strides, (0, 2, 3, 1)) for strides in all_strides]):
+        if ndim == 4 and all([contiguous_in_order(shape, strides, (0, 2, 3, 1)) for strides in all_strides]):
             return _strides_for_order(shape, (1, 3, 2, 0), multiply_empty=False)   # channels last
         first = all_strides[0]
         if (all([strides == first for strides in all_strides])

@@ -17,6 +17,7 @@ import numpy
 from . import dtypes
 from .device import CPU, Device, array_module, as_device, device_of, to_device
 from .hooks import add_hook
+from .layout import contiguous_in_order, element_strides
 from .printing import tensor_repr
 
 
@@ -153,7 +154,7 @@ class Tensor:
 
     def stride(self, dim=None):
         """Steps between neighbours along each dim, in elements (torch's unit), not bytes (NumPy's)."""
-        strides = tuple(step // self.array.itemsize for step in self.array.strides)
+        strides = element_strides(self.array)
         if dim is None:
             return strides
         if self.array.ndim == 0:
@@ -162,15 +163,8 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None) -> bool:
         """Row-major without gaps, as torch decides it: dims of size 1 may have any stride."""
-        if self.array.size == 0:
-            return True
-        expected = 1
-        for size, step in zip(reversed(self.array.shape), reversed(self.stride())):
-            if size != 1:
-                if step != expected:
-                    return False
-                expected *= size
-        return True
+        array = self.array
+        return array.size == 0 or contiguous_in_order(array.shape, element_strides(array), range(array.ndim))
 
     @property
     def _version(self) -> int:

@@ -108,7 +108,7 @@ def _indexed_view(selected, key):
     basic, spans = [], []
     for item in key:
         if hasattr(item, "dtype"):
-            width = item.ndim if item.dtype.kind == "b" else 1
+            width = _mask_dims(item)
             basic.extend([slice(None)] * width)
             spans.append(width)
         else:

@@ -16,6 +16,7 @@ from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
 from ..core.dtypes import _category, scalar_type_name
+from ..core.layout import element_strides
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
@@ -88,22 +89,18 @@ def partially_overlap(written, read):
     if not (_dense(written) and _dense(read)):
         return False
     same_extent = _address(read) == _address(written) and read.nbytes == written.nbytes
-    return not (same_extent and _element_strides(read) == _element_strides(written))
+    return not (same_extent and element_strides(read) == element_strides(written))
 
 
 def _dense(array):
     """torch's ``is_non_overlapping_and_dense``: the dims longer than 1, in order of stride, step by
     the product of the sizes before them (from 1)."""
     expected = 1
-    for step, size in sorted((step, size) for step, size in zip(_element_strides(array), array.shape) if size > 1):
+    for step, size in sorted((step, size) for step, size in zip(element_strides(array), array.shape) if size > 1):
         if step != expected:
             return False
         expected *= size
     return True
-
-
-def _element_strides(array):
-    return tuple(step // array.itemsize for step in array.strides)
 
 
 def same_data(a, b):

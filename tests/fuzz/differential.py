@@ -588,8 +588,8 @@ def backward_agreeing(program, mine):
             if target in written or not isinstance(operands[name], torch.Tensor):
                 break
             env = namespace(torch)
-            env.update({n: value.clone() if isinstance(value, torch.Tensor) else value for n, value in operands.items()})
-            leaf = env[name] = env[name].requires_grad_()
+            env.update(operands)
+            leaf = env[name] = operands[name].clone().requires_grad_()
             grad_output = torch.from_numpy(grads[target][4].copy())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -606,9 +606,10 @@ def backward_agreeing(program, mine):
                 overflowing, bound = overflowing | order[0], bound + order[1]
         else:
             replayed = ("tensor", grad[1], grad[2], False, total.to(getattr(torch, grad[2].split(".")[1])).numpy())
-            if _compare_snapshots(grad[:3] + (False,) + grad[4:], replayed, tolerance=ONE_OP_TOLERANCE)[0] is None:
+            mine_grad = grad[:3] + (False,) + grad[4:]
+            if _compare_snapshots(mine_grad, replayed, tolerance=ONE_OP_TOLERANCE)[0] is None:
                 agreeing[name] = "rounding"
-            elif _agree_but_for_order(grad[:3] + (False,) + grad[4:], replayed, (overflowing, bound)):
+            elif _agree_but_for_order(mine_grad, replayed, (overflowing, bound)):
                 agreeing[name] = "order"
     return agreeing
 

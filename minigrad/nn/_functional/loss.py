@@ -292,7 +292,8 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     # torch's loss of an input that is not (N, C) or (N, C, H, W) runs the 2-d kernel on the input
     # viewed as (N, C, 1, L): unreduced, its (N, 1, L) losses are viewed back to the target's shape
     # (writes into the losses follow the view rules); label smoothing adds a term to them instead
-    viewed = reduction == "none" and input.array.ndim in (3, 5, 6, 7, 8) and smoothing is None
+    ndim = input.array.ndim
+    viewed = reduction == "none" and (ndim == 3 or ndim > 4) and smoothing is None
     loss = ClassIndexCrossEntropy.apply(
         input, index=_label_index(xp, labels, class_axis),
         label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
