@@ -259,7 +259,8 @@ class Function:
         """Run the op on tensors; return a Tensor (or a tuple for several outputs)."""
         node = cls()
         if len(inputs) == 1:     # most ops: one tensor in (the loops below, without the loops)
-            arrays, needs_input_grad = (inputs[0].array,), (inputs[0]._requires_grad,)
+            # (the constant tuples: no new object for the garbage collector, see _link)
+            arrays, needs_input_grad = (inputs[0].array,), ((True,) if inputs[0]._requires_grad else (False,))
         else:
             arrays = [tensor.array for tensor in inputs]
             if gpu_in_use():
@@ -305,7 +306,7 @@ class Function:
         else:
             self.next_edges = tuple([gradient_edge(tensor) if tensor._requires_grad else None
                                      for tensor in inputs])
-        self.output_meta = ((output_meta(results[0].array),) if len(results) == 1 else
+        self.output_meta = (one_output_meta(results[0].array) if len(results) == 1 else
                             tuple([output_meta(result.array) for result in results]))
         if self._saved:
             self._remember_saved_versions(inputs, results)
@@ -324,19 +325,25 @@ class Function:
         The slot (``("input", i)`` or ``("output", j)``) says where a saved array sits in
         the graph, for a backward recorded with create_graph=True.
         """
-        saved_ids = [id(array) for array in self._saved]     # (a saved None matches no array)
+        saved = self._saved      # (identity, not ``in``: that compares arrays element by element)
         records = []
         for index, tensor in enumerate(inputs):
-            if id(tensor.array) in saved_ids:
-                # an input cast to the op's dtype (``int_tensor * float_tensor``) stands for the tensor
-                # it was cast from: torch casts inside the kernel and saves that tensor itself
-                source = tensor if tensor.promoted_from is None else tensor.promoted_from
-                counter = source._version_counter
-                records.append((counter, counter.value, tensor.array, weakref.ref(source), ("input", index)))
+            array = tensor.array
+            for item in saved:
+                if item is array:
+                    # an input cast to the op's dtype (``int_tensor * float_tensor``) stands for the tensor
+                    # it was cast from: torch casts inside the kernel and saves that tensor itself
+                    source = tensor if tensor.promoted_from is None else tensor.promoted_from
+                    counter = source._version_counter
+                    records.append((counter, counter.value, array, weakref.ref(source), ("input", index)))
+                    break
         for output_nr, tensor in enumerate(outputs):
-            if id(tensor.array) in saved_ids:
-                counter = tensor._version_counter
-                records.append((counter, counter.value, tensor.array, output_nr, ("output", output_nr)))
+            array = tensor.array
+            for item in saved:
+                if item is array:
+                    counter = tensor._version_counter
+                    records.append((counter, counter.value, array, output_nr, ("output", output_nr)))
+                    break
         self._saved_versions = tuple(records)
 
     def _dense(self, outputs):
@@ -437,7 +444,7 @@ class AccumulateGrad(Function):
         super().__init__()
         self.leaf = leaf
         self.sequence_nr = largest_sequence_nr()
-        self.output_meta = (output_meta(leaf.array),)
+        self.output_meta = one_output_meta(leaf.array)
 
     def name(self):
         return "AccumulateGrad"
@@ -533,6 +540,26 @@ def _unshared(grad):
 def output_meta(array):
     """What a node keeps of an output: shape, dtype and array module (for its zero gradient)."""
     return array.shape, array.dtype, numpy if type(array) is numpy.ndarray else array_module(array)
+
+
+# The ``output_meta`` of one-output nodes, one shared tuple per (shape, dtype, array type).
+# Every object an op leaves in the graph is one more for Python's cyclic garbage collector to
+# scan, again and again while the graph lives (the graph itself is freed by reference counting:
+# it has no cycles).  A chain of small ops spent half its forward time in the collector, which
+# scanned about eight tuples an op; the meta is three of them.  (Cleared when it grows large: a
+# program of ever-new shapes.)
+_one_output_metas = {}
+
+
+def one_output_meta(array):
+    """``(output_meta(array),)``, shared by every node with one such output."""
+    key = (array.shape, array.dtype, type(array))
+    meta = _one_output_metas.get(key)
+    if meta is None:
+        if len(_one_output_metas) >= 4096:
+            _one_output_metas.clear()
+        meta = _one_output_metas[key] = (output_meta(array),)
+    return meta
 
 
 def _is_array(value):

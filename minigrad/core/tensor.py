@@ -63,7 +63,7 @@ class Tensor:
     infers the dtype instead.
     """
 
-    __slots__ = ("array", "_requires_grad", "grad_fn", "_output_nr", "_version_counter",
+    __slots__ = ("array", "_requires_grad", "grad_fn", "_output_nr", "_counter",
                  "__weakref__", "__dict__")
     __array_priority__ = 1000  # numpy_scalar * tensor calls Tensor.__rmul__
     # rarely set, so class-level defaults (a tensor's own value, once set, shadows them):
@@ -82,14 +82,33 @@ class Tensor:
         self._requires_grad = requires_grad
         self.grad_fn = None
         self._output_nr = 0
-        self._version_counter = _VersionCounter()
+        self._counter = None
 
     @classmethod
     def _wrap(cls, array, requires_grad=False):
-        """A tensor around ``array`` (no copy); the constructor used inside minigrad."""
+        """A tensor around ``array`` (no copy); the constructor used inside minigrad.  Every op
+        makes one: ``_init``'s body written out here saves a call (a tenth of a small op's cost)."""
         tensor = object.__new__(cls)
-        tensor._init(array, requires_grad)
+        tensor.array = array
+        tensor._requires_grad = requires_grad
+        tensor.grad_fn = None
+        tensor._output_nr = 0
+        tensor._counter = None
         return tensor
+
+    @property
+    def _version_counter(self):
+        """The counter of in-place writes, shared with the tensor's views: made the first time it is
+        asked for, as most tensors are never saved for backward, viewed or written in place (an
+        object fewer per op is less for Python's garbage collector to scan, see ``Function._link``)."""
+        counter = self._counter
+        if counter is None:
+            counter = self._counter = _VersionCounter()
+        return counter
+
+    @_version_counter.setter
+    def _version_counter(self, counter):
+        self._counter = counter
 
     # ---- what a tensor is ------------------------------------------------
     @property
