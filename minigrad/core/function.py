@@ -440,8 +440,7 @@ class _ViewNodeRef(weakref.ref):
 class AccumulateGrad(Function):
     """The node behind a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    def __init__(self, leaf):
-        super().__init__()
+    def __init__(self, leaf):     # (Function has no __init__ of its own to call)
         self.leaf = leaf
         self.sequence_nr = largest_sequence_nr()
         self.output_meta = one_output_meta(leaf.array)
