@@ -30,6 +30,7 @@ from ...core.function import Function
 from ...core.device import array_module, device_of
 from ...core.tensor import Tensor
 from ...ops.broadcast import broadcast_shapes, sum_to
+from ...ops.softmax import _peak
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
@@ -94,8 +95,12 @@ class ScaledDotProductAttention(Function):
         if grad_weights is not None:
             grad_dropped = grad_dropped + grad_weights
         grad_probs = grad_dropped * keep[0] if keep else grad_dropped
-        # softmax backward: dscores = w * (dw - sum(dw * w)); zero rows stay zero, NaN rows NaN
-        grad_scores = weights * (grad_probs - (grad_probs * weights).sum(axis=-1, keepdims=True))
+        # softmax backward: dscores = w * (dw - sum(dw * w)); zero rows stay zero, NaN rows NaN.
+        # The row sums as one einsum (no product array: a sum over short rows costs NumPy a call
+        # a row), and grad_probs is a fresh array here, so the rest runs in place
+        grad_scores = grad_probs
+        grad_scores -= xp.einsum("...k,...k->...", grad_probs, weights)[..., None]
+        grad_scores *= weights
         grad_query = sum_to(xp.matmul(grad_scores, keys) * self.scale, query.shape)
         grad_key = _sum_heads(xp.matmul(xp.swapaxes(grad_scores, -1, -2), query) * self.scale,
                               key.shape, self.key_groups)
@@ -110,11 +115,11 @@ def _softmax_last_dim(scores, safe):
     xp = array_module(scores)
     if scores.shape[-1] == 0:        # no keys: empty rows, as torch's softmax over a size-0 dim
         return xp.zeros_like(scores)
-    row_max = scores.max(axis=-1, keepdims=True)
+    row_max = _peak(scores, (scores.ndim - 1,))
     masked_rows = row_max == -math.inf
-    exponentials = xp.exp(scores - xp.where(masked_rows, 0, row_max))
-    totals = exponentials.sum(axis=-1, keepdims=True)
-    weights = exponentials / xp.where(masked_rows, 1, totals)
+    weights = scores - xp.where(masked_rows, 0, row_max)
+    xp.exp(weights, out=weights)        # in place: a fresh array the size of the scores
+    weights /= xp.where(masked_rows, 1, weights.sum(axis=-1, keepdims=True))
     if not safe:
         weights = xp.where(masked_rows, xp.nan, weights)
     return weights

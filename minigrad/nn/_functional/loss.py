@@ -23,6 +23,7 @@ from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.placement import _placed
 from ...ops.reduction import _quiet
+from ...ops.softmax import _peak
 from ...ops.tensor_namespace import astype
 from ...ops.unary import sigmoid_array
 from ...core.tensor import Size, Tensor
@@ -91,7 +92,7 @@ def _reduce_tensor(loss, reduction, denominator):
 
 # ---- cross entropy and NLL ---------------------------------------------------------------------------
 def _log_softmax(xp, scores, axis):
-    shifted = scores - scores.max(axis=axis, keepdims=True)   # exp of values <= 0: no overflow
+    shifted = scores - _peak(scores, (axis,))     # exp of values <= 0: no overflow
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
