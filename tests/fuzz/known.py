@@ -110,6 +110,22 @@ def torch_fmod_gives_nan(program, mismatch):
         re.search(r"%|\bfmod\b|\bremainder\b", source) for source in program.behind(name)[1])
 
 
+def after_torch_fmod_gives_nan(program, mismatch):
+    """The same bug met later, at backward: the loss's weights were sized by torch's results, and a
+    count made from a remainder (``unique`` of it) differs where torch's remainder has NaNs, so the
+    two libraries fail differently there.  Covered only where the program run without its loss
+    shows the remainder's NaNs (``torch_fmod_gives_nan``) as its first difference."""
+    if not mismatch.kind.startswith("error") or mismatch.tag != "backward":
+        return False
+    import minigrad
+    import torch
+
+    from differential import compare, execute
+    forward = dataclasses.replace(program, loss=None)
+    first = compare(forward, execute(forward, minigrad), execute(forward, torch))
+    return first is not None and torch_fmod_gives_nan(program, first)
+
+
 def _torch_integer_tensors_requiring_grad(program):
     """The names of the integer or bool tensors that require grad at some point of ``program`` run in torch."""
     import torch
@@ -172,6 +188,11 @@ KNOWN_TORCH_BUGS = [
           "subnormal b): NaN for 1e308 % 0.5 on a tensor of 4 or more float64s (8 float32s), the right "
           "remainder on a shorter one; minigrad gives the right remainder",
           torch_fmod_gives_nan, "https://github.com/pytorch/pytorch/issues/193753"),
+    Known("fmod and remainder give NaN on torch's vectorized path, met at backward",
+          "the remainder's NaNs give a unique of it more values in torch, and the loss's weights take "
+          "torch's count: minigrad's loss fails to broadcast where torch's backward reaches unique's "
+          "missing derivative (the forward alone differs only by the remainder's NaNs)",
+          after_torch_fmod_gives_nan, "https://github.com/pytorch/pytorch/issues/193753"),
     Known("advanced index out of bounds names the index's place, not the dimension",
           "torch's IndexError for an index tensor names its place among the key's index tensors "
           "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",

@@ -141,6 +141,22 @@ def test_torchs_fmod_nan_covers_a_remainder_taken_in_place_through_an_alias():
     assert not torch_fmod_gives_nan(program, Mismatch("value", "binary:*", f"v8: {nans}"))
 
 
+def test_torchs_fmod_nan_met_at_backward_through_a_count_is_the_same_bug():
+    """fuzz seed 255566: torch's NaN remainders make unique count more values, the loss's weights take
+    torch's count, so minigrad's loss fails to broadcast; the forward alone shows the NaNs."""
+    def unique_of(remainder):
+        return program_of("x0 = lib.full((8,), 1e308, dtype=lib.float64, requires_grad=True)",
+                          f"v1 = {remainder}", "v2 = lib.unique(v1)",
+                          loss="loss = (v2.double() * lib.ones(2, dtype=lib.float64)).sum()", leaves=["x0"])
+    program = unique_of("lib.remainder(x0, 0.5)")   # torch: [nan] * 8, 2 uniques (nan, nan) vs minigrad's 1
+    mismatch = check(program)[0]
+    assert mismatch.kind.startswith("error") and mismatch.tag == "backward"
+    assert known(program, mismatch).name.endswith("met at backward")
+    other = unique_of("x0 * 0.5")                   # no remainder: the same loss fails in both, not covered
+    mismatch = check(other)[0]
+    assert mismatch is None or known(other, mismatch) is None or not known(other, mismatch).name.endswith("backward")
+
+
 def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads_gradient():
     powered = program_of("x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)", "y = False ** x",
                          loss="loss = y.sum()", leaves=["x"])
