@@ -355,3 +355,15 @@ def test_an_error_about_the_output_of_a_convolution_with_no_channels_is_torchs_b
     plain = program_of("y = lib.zeros((0, 3), dtype=lib.float64)",
                        "z = y.pow_(lib.zeros((2, 0, 3), dtype=lib.float64))")
     assert check(plain)[0] is None
+
+
+def test_a_broadcast_products_gradient_is_a_sum_whose_order_may_differ():
+    """fuzz seed 275137: x0 (one float32) times eight int64 ones, batch-normed: its gradient sums
+    eight products of +-342 that cancel, -1.5e-5 in torch's order and -3.1e-5 in NumPy's; a
+    product's backward is a sum (SUMMING_OPS), bounded as one, though its first operand is an integer."""
+    import torch
+    grad_output = torch.tensor([[-342.55374, -136.61040, 66.233902, 255.68594],
+                                [342.55374, 136.61038, -66.233902, -255.68594]], dtype=torch.float32)
+    operands = {"v2": torch.ones((2, 4), dtype=torch.int64), "x0": torch.tensor([0.337468])}
+    overflowing, bound = order_dependent(Statement("v5 = v2 * x0", "binary:*"), operands, "x0", grad_output)
+    assert not overflowing.any() and 3.1e-5 - 1.5e-5 < bound[0] < 8 * 1.2e-7 * 1600   # n eps sum |term|
