@@ -533,6 +533,25 @@ def test_float16_class_index_cross_entropy_sums_in_float16_as_torch(shape, weigh
                                       rtol=2e-3, atol=2e-3 * scale)
 
 
+@pytest.mark.parametrize("shape", [(3, 2, 5), (2, 3, 2, 2, 2), (3, 2, 2, 2), (4, 3)])
+def test_nll_loss_input_written_in_place_names_the_view_torch_saved(shape):
+    """fuzz seed 281449: torch's nll_loss of a 3-d (or more than 4-d) input saves it viewed as
+    (N, C, 1, L), so its error for an in-place write names that view, by then AsStrided."""
+    data = numpy.random.default_rng(0).standard_normal(shape).astype("float32")
+
+    def backward_after_a_write(lib):
+        def run():
+            written = lib.tensor(data, requires_grad=True) * 1
+            loss = lib.nn.functional.nll_loss(written, lib.zeros((shape[0],) + shape[2:], dtype=lib.int64))
+            written.clamp_(min=-1)
+            loss.backward()
+        return run
+    kind, message = torch_error(backward_after_a_write(torch))
+    with pytest.raises(kind) as raised:
+        backward_after_a_write(minigrad)()
+    assert str(raised.value) == message.replace("torch.", "minigrad.").split(" Hint:")[0]
+
+
 def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():
     """torch's xlogy backward is xlogy(grad, t): 0 where grad is 0, even for a negative target."""
     grads = []

@@ -222,6 +222,14 @@ class ClassIndexCrossEntropy(Function):
                 return numpy.asarray(total if reduction == "sum" else total / denominator)
         return _reduce(xp, per_sample, reduction, denominator)
 
+    def saved_view_shape(self, index, array):
+        # nll_loss saves its input, which torch runs through the 2-d kernel viewed as (N, C, 1, L)
+        # where it is 3-d or more than 4-d (cross_entropy saves log_softmax's output: no input)
+        if self.from_logits or self.input_ndim in (1, 2, 4):
+            return None
+        n, channels = array.shape[:2]
+        return (n, channels, 1, array.size // (n * channels) if array.size else 0)
+
     def backward(self, grad_output):
         (log_p,) = self.saved_tensors
         xp = array_module(log_p)
