@@ -40,7 +40,9 @@ def _row_major(shape):
 def is_row_major(array):
     """Are ``array``'s strides torch's contiguous strides, a size-1 dim's too (which NumPy's
     C-contiguity ignores)?"""
-    return element_strides(array) == _row_major(array.shape)
+    if not array.flags.c_contiguous:
+        return False
+    return 1 not in array.shape or element_strides(array) == _row_major(array.shape)   # (C order says the rest)
 
 
 def contiguous_in_order(shape, strides, order):
@@ -100,7 +102,7 @@ def dense_strides(array):
     """The strides of torch's format-preserving copy of ``array`` (``clone``, ``to(dtype)``): its own
     where it has no gaps and no repeats (a size-1 dim's stride too), else its dims sorted by stride."""
     strides, shape = element_strides(array), array.shape
-    if _is_non_overlapping_and_dense(shape, strides):
+    if array.flags.c_contiguous or _is_non_overlapping_and_dense(shape, strides):
         return strides
     order = _sorted_by_stride(shape, [strides])
     return _strides_for_order(shape, order, multiply_empty=False)
@@ -196,9 +198,12 @@ def basic_index_strides(shape, strides, key, result_strides):
 def relayout(array, strides):
     """``array`` with the element ``strides`` given (None: row-major), copied only if a dim longer
     than 1 has another stride (a size-1 dim takes its stride by a view)."""
-    if strides is None:
-        strides = _row_major(array.shape)
+    if strides is None and is_row_major(array):      # the common case
+        return array
+    strides = _row_major(array.shape) if strides is None else tuple(strides)
     current = element_strides(array)
+    if current == strides:       # the common case
+        return array
     if array.size and any([size > 1 and mine != wanted for size, mine, wanted in zip(array.shape, current, strides)]):
         outermost_first = sorted(range(array.ndim), key=lambda dim: strides[dim], reverse=True)
         buffer = array_module(array).empty([array.shape[dim] for dim in outermost_first], array.dtype)

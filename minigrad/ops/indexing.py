@@ -103,7 +103,10 @@ class Index(Function):
 
 
 def _row_major_or_empty(array):
-    return is_row_major(array) if array.size else array.flags.c_contiguous
+    return array.flags.c_contiguous if not array.size else is_row_major(array)
+
+
+_WHOLE = slice(None)
 
 
 def _basic_view(x, key):
@@ -112,6 +115,8 @@ def _basic_view(x, key):
     if isinstance(result, numpy.generic):   # NumPy gives a scalar for an all-int key: keep a view
         result = x[key + (Ellipsis,)]
     if any([item is None for item in key]):
+        if all([item is None or item is Ellipsis or item == _WHOLE for item in key]) and is_row_major(x):
+            return x.reshape(result.shape)      # row-major, as torch's (a quicker view than unsqueezed)
         result = unsqueezed(result, basic_index_strides(x.shape, element_strides(x), key, element_strides(result)))
     return result
 

@@ -106,8 +106,27 @@ def torch_fmod_gives_nan(program, mismatch):
     if mismatch.kind != "value" or not detail.startswith("NaN positions"):
         return False
     mine, theirs = detail.split(" vs torch ", 1)
-    return theirs.count("nan") > mine.count("nan") and any(
+    more_nans = theirs.count("nan") > mine.count("nan") if "..." not in detail else _more_nans_in_torch(program, name)
+    return more_nans and any(
         re.search(r"%|\bfmod\b|\bremainder\b", source) for source in program.behind(name)[1])
+
+
+def _more_nans_in_torch(program, name):
+    """Has torch's value of ``name`` more NaNs than minigrad's (counted in full: a long value's
+    brief in the detail leaves most of it out; fuzz seed 308210)?"""
+    import minigrad
+    import numpy
+    import torch
+
+    from differential import execute
+    forward = dataclasses.replace(program, loss=None)
+    counts = []
+    for lib in (minigrad, torch):
+        snapshot = execute(forward, lib).values.get(name)
+        if snapshot is None or snapshot[0] != "tensor" or snapshot[4].dtype.kind != "f":
+            return False
+        counts.append(int(numpy.isnan(snapshot[4]).sum()))
+    return counts[1] > counts[0]
 
 
 def after_torch_fmod_gives_nan(program, mismatch):

@@ -129,6 +129,16 @@ def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
     assert not torch_fmod_gives_nan(program, Mismatch("value", "unary:log", f"v4: {nans}"))
 
 
+def test_torchs_fmod_nan_counts_the_nans_of_a_long_value_in_full():
+    """fuzz seed 308210: a value of 40 elements is shown in brief ('...'), its NaN left out."""
+    program = program_of("x0 = lib.full((40,), 0.5, dtype=lib.float64)", "x1 = lib.full((40,), 0.25, dtype=lib.float64)",
+                         "x2 = lib.full((40,), 1e308, dtype=lib.float64)",
+                         "v3 = lib.fmod(x2, x1)", "v4 = x2 * x1")
+    brief = "NaN positions: [0. 0. 0. ... 0. 0. 0.] vs torch [0. 0. 0. ... 0. 0. 0.]"
+    assert torch_fmod_gives_nan(program, Mismatch("value", "binary:lib.fmod", f"v3: {brief}"))
+    assert not torch_fmod_gives_nan(program, Mismatch("value", "binary:*", f"v4: {brief}"))
+
+
 def test_torchs_fmod_nan_covers_a_remainder_taken_in_place_through_an_alias():
     """fuzz seed 193555: ``v5 = v2.fill_(...)`` is v2, so ``v5 %= x6`` writes a remainder into v2."""
     program = program_of("x0 = lib.full((8,), 3e38)", "x1 = lib.full((8,), 1e-45)", "v2 = x0 * 2",
