@@ -14,6 +14,10 @@ rules of its own, both in element strides:
 
 ``relayout(array, strides)`` copies an array into such strides (None: row-major);
 ``elementwise_result`` and ``cast`` apply the two rules.
+
+A dim of size 1 takes any stride without moving an element, and torch gives it one that later
+layouts read (TensorIterator orders dims by every stride, a size-1 dim's too), where NumPy gives 0:
+``unsqueezed`` gives a view torch's strides there (``x[None]``, ``expand`` to a new dim of size 1).
 """
 from __future__ import annotations
 
@@ -31,6 +35,14 @@ def _row_major(shape):
         strides.append(step)
         step *= max(size, 1)
     return tuple(reversed(strides))
+
+
+def is_row_major(array):
+    """Are ``array``'s strides torch's contiguous strides, a size-1 dim's too (which NumPy's
+    C-contiguity ignores)?"""
+    if not array.flags.c_contiguous:
+        return False
+    return 1 not in array.shape or element_strides(array) == _row_major(array.shape)   # (C order says the rest)
 
 
 def contiguous_in_order(shape, strides, order):
@@ -87,12 +99,11 @@ def _sorted_by_stride(shape, operand_strides):
 
 
 def dense_strides(array):
-    """The strides of torch's format-preserving copy of ``array`` (``clone``, ``to(dtype)``);
-    None where NumPy's copy (``order="K"``) already has them: no dim of ``array`` is broadcast."""
-    strides = element_strides(array)
-    if 0 not in strides:
-        return None
-    shape = array.shape
+    """The strides of torch's format-preserving copy of ``array`` (``clone``, ``to(dtype)``): its own
+    where it has no gaps and no repeats (a size-1 dim's stride too), else its dims sorted by stride."""
+    strides, shape = element_strides(array), array.shape
+    if array.flags.c_contiguous or _is_non_overlapping_and_dense(shape, strides):
+        return strides
     order = _sorted_by_stride(shape, [strides])
     return _strides_for_order(shape, order, multiply_empty=False)
 
@@ -155,19 +166,51 @@ def index_strides(view, indexed):
     return _strides_for_order(shape, order, multiply_empty=True)
 
 
-def relayout(array, strides):
-    """``array`` with the element ``strides`` given (None: row-major), copied only if it has others."""
-    if strides is None:
-        if array.flags.c_contiguous:
-            return array
-        strides = _row_major(array.shape)
-    elif element_strides(array) == tuple(strides):
+def unsqueezed(array, strides):
+    """``array`` viewed with the element ``strides``, which differ from its own at size-1 dims
+    only: the same elements, torch's strides."""
+    if element_strides(array) == tuple(strides):
         return array
-    outermost_first = sorted(range(array.ndim), key=lambda dim: strides[dim], reverse=True)
-    buffer = array_module(array).empty([array.shape[dim] for dim in outermost_first], array.dtype)
-    result = buffer.transpose([outermost_first.index(dim) for dim in range(array.ndim)])
-    result[...] = array
-    return result
+    steps = [stride * array.itemsize for stride in strides]
+    return array_module(array).lib.stride_tricks.as_strided(array, array.shape, steps)
+
+
+def basic_index_strides(shape, strides, key, result_strides):
+    """The element strides of torch's ``x[key]`` (``key``: ints, slices, None, ``...``) for ``x`` of
+    ``shape`` and ``strides``, NumPy's ``result_strides`` but at a None: torch unsqueezes there, the
+    new dim's stride the size times the stride of the dim of ``x`` the key reads next (1 past the last)."""
+    result_strides = list(result_strides)
+    consumed = sum([1 for item in key if item is not None and item is not Ellipsis])
+    dim = position = 0
+    for item in key:
+        if item is Ellipsis:
+            dim += len(shape) - consumed
+            position += len(shape) - consumed
+        elif item is None:
+            result_strides[position] = shape[dim] * strides[dim] if dim < len(shape) else 1
+            position += 1
+        else:
+            dim += 1
+            position += type(item) is slice
+    return result_strides
+
+
+def relayout(array, strides):
+    """``array`` with the element ``strides`` given (None: row-major), copied only if a dim longer
+    than 1 has another stride (a size-1 dim takes its stride by a view)."""
+    if strides is None and is_row_major(array):      # the common case
+        return array
+    strides = _row_major(array.shape) if strides is None else tuple(strides)
+    current = element_strides(array)
+    if current == strides:       # the common case
+        return array
+    if array.size and any([size > 1 and mine != wanted for size, mine, wanted in zip(array.shape, current, strides)]):
+        outermost_first = sorted(range(array.ndim), key=lambda dim: strides[dim], reverse=True)
+        buffer = array_module(array).empty([array.shape[dim] for dim in outermost_first], array.dtype)
+        copy = buffer.transpose([outermost_first.index(dim) for dim in range(array.ndim)])
+        copy[...] = array
+        array = copy
+    return unsqueezed(array, strides)
 
 
 def elementwise_result(result, operands):
@@ -182,4 +225,4 @@ def elementwise_result(result, operands):
 def cast(array, dtype):
     """``array`` as ``dtype`` (itself if it is of it) in the layout of torch's ``to(dtype)``."""
     result = array.astype(dtype, copy=False)
-    return relayout(result, dense_strides(array)) if result is not array and 0 in array.strides else result
+    return relayout(result, dense_strides(array)) if result is not array else result

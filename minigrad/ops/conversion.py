@@ -77,7 +77,7 @@ class Cast(Function):
             result = x.astype(numpy.int64).astype(dtype)
         else:
             result = x.astype(dtype)
-        return relayout(result, dense_strides(x)) if 0 in x.strides else result
+        return relayout(result, dense_strides(x))
 
     def backward(self, grad_output):
         return astype(grad_output, self.input_dtype)
@@ -106,9 +106,8 @@ class Clone(Function):
         # torch's clone keeps the input's layout (memory_format=torch.preserve_format): a
         # transposed tensor's clone is transposed too, and .view() refuses it alike; an
         # expanded one (stride 0) is made dense (dense_strides); contiguous() asks for order "C"
-        if order == "K" and 0 in x.strides:
-            return relayout(x, dense_strides(x))
-        return x.copy(order=order)
+        result = x.copy(order=order)
+        return relayout(result, dense_strides(x) if order == "K" else None)
 
     def backward(self, grad_output):
         return grad_output

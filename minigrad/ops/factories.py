@@ -6,6 +6,7 @@ import numpy
 
 from ..core import dtypes, random
 from ..core.device import Device, as_device, module_for, to_device
+from ..core.layout import dense_strides, relayout
 from ..core.tensor import Tensor, infer_array, parse_size
 
 
@@ -144,12 +145,18 @@ def _like(input, dtype, device):
     return dict(dtype=dtype or input.dtype, device=device or input.device)
 
 
+def _in_layout_of(result, input, requires_grad):
+    """``result`` in ``input``'s layout, as torch's ``*_like`` gives it (torch.preserve_format:
+    ``input.t()``'s is transposed, a size-1 dim keeps its stride)."""
+    return _new(relayout(result.array, dense_strides(input.array)), requires_grad)
+
+
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
-    return zeros(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
+    return _in_layout_of(zeros(input.shape, **_like(input, dtype, device)), input, requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False):
-    return ones(input.shape, requires_grad=requires_grad, **_like(input, dtype, device))
+    return _in_layout_of(ones(input.shape, **_like(input, dtype, device)), input, requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -157,7 +164,7 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False):
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False):
-    return full(input.shape, fill_value, requires_grad=requires_grad, **_like(input, dtype, device))
+    return _in_layout_of(full(input.shape, fill_value, **_like(input, dtype, device)), input, requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):

@@ -24,7 +24,8 @@ from ..core import device as backend
 from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
-from ..core.layout import elementwise_result, index_strides, relayout
+from ..core.layout import (basic_index_strides, element_strides, elementwise_result, index_strides,
+                           is_row_major, relayout, unsqueezed)
 from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .placement import _placed
@@ -69,10 +70,7 @@ class Slice(Function):
     def forward(self, x, key, keep_slices=False):
         self.key, self.keep_slices = key, keep_slices
         self.input_shape = x.shape
-        result = x[key]
-        if isinstance(result, numpy.generic):   # NumPy gives a scalar for an all-int key: keep a view
-            result = x[key + (Ellipsis,)]
-        return result
+        return _basic_view(x, key)
 
     def backward(self, grad_output):
         return _placed(grad_output, self.input_shape, None, self.key, accumulate=False)
@@ -90,9 +88,11 @@ class Index(Function):
         self.selected_shape = selected.shape
         result = array_module(x).asarray(selected[second])
         arrays = [item for item in second if hasattr(item, "dtype")]
-        if x.flags.c_contiguous and all([array.flags.c_contiguous for array in arrays]):
-            # torch's result is row-major then (NumPy may give x[:, index] another order)
-            return result if result.flags.c_contiguous else array_module(x).ascontiguousarray(result)
+        if all([_row_major_or_empty(array) for array in [x] + arrays]) and not any(
+                [type(item) is slice and item.step not in (None, 1) for item in second]):
+            # torch's result is row-major then (NumPy may give x[:, index] another order); a step
+            # gives a size-1 dim of the view a stride that can order the result otherwise
+            return relayout(result, None)
         if not arrays or any([type(item) is bool for item in second]):
             return result
         return relayout(result, index_strides(*_indexed_view(selected, second)))
@@ -100,6 +100,25 @@ class Index(Function):
     def backward(self, grad_output):
         return _placed(grad_output, self.input_shape, self.first, self.second, self.accumulate,
                        self.selected_shape)
+
+
+def _row_major_or_empty(array):
+    return array.flags.c_contiguous if not array.size else is_row_major(array)
+
+
+_WHOLE = slice(None)
+
+
+def _basic_view(x, key):
+    """``x[key]`` for a basic ``key`` (a tuple), a view with torch's strides."""
+    result = x[key]
+    if isinstance(result, numpy.generic):   # NumPy gives a scalar for an all-int key: keep a view
+        result = x[key + (Ellipsis,)]
+    if any([item is None for item in key]):
+        if all([item is None or item is Ellipsis or item == _WHOLE for item in key]) and is_row_major(x):
+            return x.reshape(result.shape)      # row-major, as torch's (a quicker view than unsqueezed)
+        result = unsqueezed(result, basic_index_strides(x.shape, element_strides(x), key, element_strides(result)))
+    return result
 
 
 def _indexed_view(selected, key):
@@ -114,7 +133,7 @@ def _indexed_view(selected, key):
         else:
             basic.append(item)
             spans.append(None if item is Ellipsis else 1)
-    view = selected[tuple(basic)]
+    view = _basic_view(selected, tuple(basic))
     ellipsis_width = view.ndim - sum([width for width in spans if width is not None])
     indexed, dim = [], 0
     for item, width in zip(key, spans):

@@ -322,7 +322,14 @@ def _deviation(x, axes):
     if axes is None and x.dtype.kind == "f" and x.dtype.itemsize == 4:
         with _quiet(array_module(x)):     # the float32 mean may overflow to inf, as torch's
             return wide - x.mean(keepdims=True).astype(wide.dtype)
-    return wide - wide.mean(axis=axes, keepdims=True)
+    if axes is None or x.size == math.prod([x.shape[axis] for axis in axes]):
+        return wide - wide.mean(axis=axes, keepdims=True)    # one result: torch's two passes
+    # torch's Welford mean of equal values is that value exactly (the sum's mean may not be: three
+    # -0.4s sum to -1.2000000000000002, a variance of 1e-32 and a std gradient where torch's is 0),
+    # so the mean is taken of the deviations from the first element along ``axes``
+    first = wide[tuple([slice(0, 1) if axis in axes else slice(None) for axis in range(x.ndim)])]
+    shifted = wide - first
+    return shifted - shifted.mean(axis=axes, keepdims=True)
 
 
 def _sum_of_squares_over(deviation, axes, keepdim, freedom):

@@ -97,7 +97,17 @@ class Expand(Function):
         xp = array_module(x)
         # NumPy's broadcast_to is read-only; torch lets fill_/zero_/x[i] = v write through an
         # expanded tensor (and refuses element-wise in-place ops with its own error, ops/inplace.py)
-        return xp.lib.stride_tricks.as_strided(x, shape, xp.broadcast_to(x, shape).strides)
+        # torch's strides (inferExpandGeometry), where NumPy's broadcast gives every size-1 dim 0:
+        # a dim kept keeps its stride, a stretched one takes 0, a new one of size 1 the size times
+        # the stride of the dim after it (0 after a 0-d input's last); later layouts read them
+        offset = len(shape) - x.ndim
+        steps = [0] * len(shape)
+        for dim in reversed(range(len(shape))):
+            if dim >= offset:
+                steps[dim] = x.strides[dim - offset] if x.shape[dim - offset] == shape[dim] else 0
+            elif shape[dim] == 1:
+                steps[dim] = shape[dim + 1] * steps[dim + 1] if dim + 1 < len(shape) else 0
+        return xp.lib.stride_tricks.as_strided(x, shape, steps)
 
     def backward(self, grad_output):
         return sum_to(grad_output, self.input_shape)

@@ -77,26 +77,29 @@ class Softmax(Function):
         return astype((grad - (grad * y).sum(axis=self.axis, keepdims=True)) * y, result.dtype)
 
 
-class LogSoftmax(Function):
-    """``y = x - logsumexp(x)`` along ``axis``; dx = dy - softmax(x) * sum(dy).
+def log_softmax_array(x, axis):
+    """``x - logsumexp(x)`` along ``axis`` (a tuple of one dim), an array.  Half precision runs in
+    float32, rounded once, except along the last dim, where torch's kernel rounds the sum of
+    exponentials to half, and its log too, before subtracting."""
+    xp = array_module(x)
+    wide = half_in_float32(x)
+    shifted = wide - _peak(wide, axis)
+    total = xp.exp(shifted).sum(axis=axis, keepdims=True)
+    if _along_last_dim(x, axis):
+        log_total = _rounded_as(xp.log(_rounded_as(total, x)), x)
+    else:
+        log_total = xp.log(total)
+    return (shifted - log_total).astype(x.dtype, copy=False)
 
-    Half precision runs in float32, rounded once, except along the last dim, where torch's
-    kernel rounds the sum of exponentials to half, and its log too, before subtracting.
-    """
+
+class LogSoftmax(Function):
+    """``y = x - logsumexp(x)`` along ``axis`` (``log_softmax_array``); dx = dy - softmax(x) * sum(dy)."""
 
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
     def forward(self, x, axis):
-        xp = array_module(x)
-        wide = half_in_float32(x)
-        shifted = wide - _peak(wide, axis)
-        total = xp.exp(shifted).sum(axis=axis, keepdims=True)
-        if _along_last_dim(x, axis):
-            log_total = _rounded_as(xp.log(_rounded_as(total, x)), x)
-        else:
-            log_total = xp.log(total)
-        result = (shifted - log_total).astype(x.dtype, copy=False)
+        result = log_softmax_array(x, axis)
         self.save_for_backward(result)
         self.axis = axis
         return result

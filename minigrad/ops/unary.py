@@ -106,7 +106,8 @@ class Log2(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return grad_output / (x * math.log(2.0))
+        # torch's grad / (x * ln 2): a half tensor times a number is computed in float32, rounded once
+        return grad_output / astype(half_in_float32(x) * math.log(2.0), x.dtype)
 
 
 class Sqrt(Function):
@@ -122,19 +123,26 @@ class Sqrt(Function):
         return grad_output / (2 * result)
 
 
+def _rsqrt(x):
+    """``1 / sqrt(x)`` as torch's rsqrt kernel: half precision in float32, rounded once."""
+    return astype(1 / array_module(x).sqrt(half_in_float32(x)), x.dtype)
+
+
 class Rsqrt(Function):
     """``1 / sqrt(x)``; d/dx = -x^(-3/2) / 2 = -result^3 / 2."""
 
     differentiable_backward = True
 
     def forward(self, x):
-        result = 1 / array_module(x).sqrt(x)
+        result = _rsqrt(x)
         self.save_for_backward(result)
         return result
 
     def backward(self, grad_output):
         (result,) = self.saved_tensors
-        return grad_output * (-0.5 * result * result * result)
+        # torch's -0.5 * grad * result^3: each op rounds half precision once
+        cube = astype(half_in_float32(result) ** 3, result.dtype)
+        return astype(half_in_float32(grad_output) * -0.5, result.dtype) * cube
 
 
 class Square(Function):
@@ -216,8 +224,10 @@ class Tanh(Function):
         return result
 
     def backward(self, grad_output):
+        # torch's tanh_backward kernel: half precision in float32, rounded once
         (result,) = self.saved_tensors
-        return grad_output * (1 - result * result)
+        wide = half_in_float32(result)
+        return astype(half_in_float32(grad_output) * (1 - wide * wide), result.dtype)
 
 
 def sigmoid_array(x):
@@ -243,8 +253,9 @@ class Sigmoid(Function):
         return result
 
     def backward(self, grad_output):
+        # torch's sigmoid_backward kernel, in its order (half precision rounded at each step, as there)
         (result,) = self.saved_tensors
-        return grad_output * (result * (1 - result))
+        return grad_output * (1 - result) * result
 
 
 class Relu(Function):
@@ -442,7 +453,10 @@ class Erf(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return grad_output * (2 / math.sqrt(math.pi)) * array_module(x).exp(-x * x)
+        # torch's order, 2 / sqrt(pi) * exp(-x^2) * grad: each op rounds half precision once, a
+        # number times a half tensor too
+        density = astype(half_in_float32(array_module(x).exp(-(x * x))) * (2 / math.sqrt(math.pi)), x.dtype)
+        return density * grad_output
 
 
 def erf(input):
@@ -490,7 +504,7 @@ class Asin(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return grad_output * (1 / array_module(x).sqrt(1 - x * x))    # torch's order: times rsqrt
+        return grad_output * _rsqrt(1 - x * x)    # torch's order: times rsqrt
 
 
 class Acos(Function):
@@ -504,7 +518,7 @@ class Acos(Function):
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
-        return -grad_output * (1 / array_module(x).sqrt(1 - x * x))
+        return -grad_output * _rsqrt(1 - x * x)
 
 
 class Sinh(Function):

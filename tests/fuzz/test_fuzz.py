@@ -129,6 +129,16 @@ def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
     assert not torch_fmod_gives_nan(program, Mismatch("value", "unary:log", f"v4: {nans}"))
 
 
+def test_torchs_fmod_nan_counts_the_nans_of_a_long_value_in_full():
+    """fuzz seed 308210: a value of 40 elements is shown in brief ('...'), its NaN left out."""
+    program = program_of("x0 = lib.full((40,), 0.5, dtype=lib.float64)", "x1 = lib.full((40,), 0.25, dtype=lib.float64)",
+                         "x2 = lib.full((40,), 1e308, dtype=lib.float64)",
+                         "v3 = lib.fmod(x2, x1)", "v4 = x2 * x1")
+    brief = "NaN positions: [0. 0. 0. ... 0. 0. 0.] vs torch [0. 0. 0. ... 0. 0. 0.]"
+    assert torch_fmod_gives_nan(program, Mismatch("value", "binary:lib.fmod", f"v3: {brief}"))
+    assert not torch_fmod_gives_nan(program, Mismatch("value", "binary:*", f"v4: {brief}"))
+
+
 def test_torchs_fmod_nan_covers_a_remainder_taken_in_place_through_an_alias():
     """fuzz seed 193555: ``v5 = v2.fill_(...)`` is v2, so ``v5 %= x6`` writes a remainder into v2."""
     program = program_of("x0 = lib.full((8,), 3e38)", "x1 = lib.full((8,), 1e-45)", "v2 = x0 * 2",
@@ -139,6 +149,22 @@ def test_torchs_fmod_nan_covers_a_remainder_taken_in_place_through_an_alias():
         assert torch_fmod_gives_nan(program, Mismatch("value", "binary:*", f"{name}: {nans}"))
     # a copy is not the tensor it was copied from
     assert not torch_fmod_gives_nan(program, Mismatch("value", "binary:*", f"v8: {nans}"))
+
+
+def test_torchs_fmod_nan_met_at_backward_through_a_count_is_the_same_bug():
+    """fuzz seed 255566: torch's NaN remainders make unique count more values, the loss's weights take
+    torch's count, so minigrad's loss fails to broadcast; the forward alone shows the NaNs."""
+    def unique_of(remainder):
+        return program_of("x0 = lib.full((8,), 1e308, dtype=lib.float64, requires_grad=True)",
+                          f"v1 = {remainder}", "v2 = lib.unique(v1)",
+                          loss="loss = (v2.double() * lib.ones(2, dtype=lib.float64)).sum()", leaves=["x0"])
+    program = unique_of("lib.remainder(x0, 0.5)")   # torch: [nan] * 8, 2 uniques (nan, nan) vs minigrad's 1
+    mismatch = check(program)[0]
+    assert mismatch.kind.startswith("error") and mismatch.tag == "backward"
+    assert known(program, mismatch).name.endswith("met at backward")
+    other = unique_of("x0 * 0.5")                   # no remainder: the same loss fails in both, not covered
+    mismatch = check(other)[0]
+    assert mismatch is None or known(other, mismatch) is None or not known(other, mismatch).name.endswith("backward")
 
 
 def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads_gradient():
@@ -339,3 +365,15 @@ def test_an_error_about_the_output_of_a_convolution_with_no_channels_is_torchs_b
     plain = program_of("y = lib.zeros((0, 3), dtype=lib.float64)",
                        "z = y.pow_(lib.zeros((2, 0, 3), dtype=lib.float64))")
     assert check(plain)[0] is None
+
+
+def test_a_broadcast_products_gradient_is_a_sum_whose_order_may_differ():
+    """fuzz seed 275137: x0 (one float32) times eight int64 ones, batch-normed: its gradient sums
+    eight products of +-342 that cancel, -1.5e-5 in torch's order and -3.1e-5 in NumPy's; a
+    product's backward is a sum (SUMMING_OPS), bounded as one, though its first operand is an integer."""
+    import torch
+    grad_output = torch.tensor([[-342.55374, -136.61040, 66.233902, 255.68594],
+                                [342.55374, 136.61038, -66.233902, -255.68594]], dtype=torch.float32)
+    operands = {"v2": torch.ones((2, 4), dtype=torch.int64), "x0": torch.tensor([0.337468])}
+    overflowing, bound = order_dependent(Statement("v5 = v2 * x0", "binary:*"), operands, "x0", grad_output)
+    assert not overflowing.any() and 3.1e-5 - 1.5e-5 < bound[0] < 8 * 1.2e-7 * 1600   # n eps sum |term|

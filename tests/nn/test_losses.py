@@ -506,6 +506,52 @@ def test_loss_values_and_gradients_at_extremes_match_torch(name, fn, arrays):
         numpy.testing.assert_allclose(mine, reference, rtol=1e-6)     # NaN and infinities where torch has them
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("shape", [(3, 2), (40, 3), (300, 4), (17, 3, 2), (1, 2, 2)])
+def test_float16_class_index_cross_entropy_sums_in_float16_as_torch(shape, weighted, reduction):
+    """torch's CPU nll_loss sums a float16 batch's weighted losses and weights in float16, in eight
+    cascading partial sums (fuzz seed 240260: weights 60000 + 60000 give a total weight of inf and a
+    mean of NaN, where a float32 sum gives a number); its log_softmax runs in float32, rounded once."""
+    rng = numpy.random.default_rng(sum(shape))
+    scores = (rng.standard_normal(shape) * 4).astype("float16")
+    target = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    target[rng.random(target.shape) < 0.2] = -100
+    weights = [numpy.array([0.4856, 60000.0] + [1.5] * (shape[1] - 2), "float16"),
+               (rng.random(shape[1]) * 3e4).astype("float16")]
+    for weight in weights if weighted else [None]:
+        results = []
+        for lib in (torch, minigrad):
+            x = lib.tensor(scores, requires_grad=True)
+            loss = lib.nn.functional.cross_entropy(x, lib.tensor(target), reduction=reduction,
+                                                   weight=None if weight is None else lib.tensor(weight))
+            loss.backward()
+            results.append((loss.detach().numpy(), x.grad.numpy()))
+        numpy.testing.assert_array_equal(results[0][0], results[1][0])     # the same float16, NaN and inf too
+        scale = max(1.0, float(numpy.nanmax(numpy.abs(results[1][1]), initial=0)))
+        numpy.testing.assert_allclose(results[0][1].astype(float), results[1][1].astype(float),
+                                      rtol=2e-3, atol=2e-3 * scale)
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 5), (2, 3, 2, 2, 2), (3, 2, 2, 2), (4, 3)])
+def test_nll_loss_input_written_in_place_names_the_view_torch_saved(shape):
+    """fuzz seed 281449: torch's nll_loss of a 3-d (or more than 4-d) input saves it viewed as
+    (N, C, 1, L), so its error for an in-place write names that view, by then AsStrided."""
+    data = numpy.random.default_rng(0).standard_normal(shape).astype("float32")
+
+    def backward_after_a_write(lib):
+        def run():
+            written = lib.tensor(data, requires_grad=True) * 1
+            loss = lib.nn.functional.nll_loss(written, lib.zeros((shape[0],) + shape[2:], dtype=lib.int64))
+            written.clamp_(min=-1)
+            loss.backward()
+        return run
+    kind, message = torch_error(backward_after_a_write(torch))
+    with pytest.raises(kind) as raised:
+        backward_after_a_write(minigrad)()
+    assert str(raised.value) == message.replace("torch.", "minigrad.").split(" Hint:")[0]
+
+
 def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():
     """torch's xlogy backward is xlogy(grad, t): 0 where grad is 0, even for a negative target."""
     grads = []

@@ -8,11 +8,14 @@ input's layout (element-wise ops, ``clone``); views keep the input's strides.
 Element-wise ops of several tensors, casts and clones of expanded tensors follow torch's
 TensorIterator rules (``minigrad/core/layout.py``), tested over a table of operand layouts.
 
-Still different (not covered here): the ``*_like`` factories, ``flip``, ``sort``, ``dropout``,
-``index_fill`` and ``normalize``.  The strides of an
-element-wise result's dims of size 1 where an operand's strides there are not row-major, and
-of a result with no elements (NumPy's are 0), can differ too: neither changes
-``is_contiguous()`` or what ``view`` allows.
+A dim of size 1 takes torch's stride too (NumPy gives 0 or another): TensorIterator orders a
+later op's dims by every stride, a size-1 dim's too, so it decides that op's layout
+(``test_size_one_dim_strides_match_torch``).
+
+Still different (not covered here): ``rand_like``, ``flip``, ``sort``, ``dropout``,
+``index_fill`` and ``normalize``.  The strides of a unary or scalar op's result's dims of size 1
+where the input's are not row-major (``x.t()[None] * 2``), of a keepdim reduction's reduced dim,
+and of a result with no elements (NumPy's are 0), can differ too.
 """
 import itertools
 
@@ -37,8 +40,7 @@ def idx(lib):
 
 
 DIFFERENT_FROM_TORCH = [   # surveyed, layouts still differ (see the docstring)
-    "flip0", "sort1", "sort_idx", "zeros_like",
-    "empty_like", "ones_like", "rand_like", "dropout", "normalize", "index_fill",
+    "flip0", "sort1", "sort_idx", "rand_like", "dropout", "normalize", "index_fill",
 ]
 
 OPS = {
@@ -177,6 +179,58 @@ def test_advanced_index_result_is_laid_out_as_torch(key, kind):
         result = ADVANCED_KEYS[key](x, lib.tensor([[0, 1], [2, 3]]))
         return tuple(result.shape), result.stride(), result.is_contiguous()
     assert layout(minigrad) == layout(torch)
+
+
+SIZE_ONE_DIMS = {   # of x, a (3, 4) tensor: results with a dim of size 1
+    "x[None]": lambda lib, x: x[None],
+    "x[:, None]": lambda lib, x: x[:, None],
+    "x[..., None]": lambda lib, x: x[..., None],
+    "x[None, None]": lambda lib, x: x[None, None],
+    "x[None, ::2]": lambda lib, x: x[None, ::2],
+    "x[None, 0]": lambda lib, x: x[None, 0],
+    "x.t()[:, None]": lambda lib, x: x.t()[:, None],
+    "x.t()[None] + x.t()[None]": lambda lib, x: x.t()[None] + x.t()[None],
+    "x.expand(1, 3, 4)": lambda lib, x: x.expand(1, 3, 4),
+    "x.expand(1, 2, 1, 3, 4)": lambda lib, x: x.expand(1, 2, 1, 3, 4),
+    "x[:, ::4].expand(2, 3, 1)": lambda lib, x: x[:, ::4].expand(2, 3, 1),
+    "x[0, 0].expand(1, 1)": lambda lib, x: x[0, 0].expand(1, 1),
+    "x[::3].clone()": lambda lib, x: x[::3].clone(),
+    "x.t()[:, ::3].clone()": lambda lib, x: x.t()[:, ::3].clone(),
+    "x.t()[None].clone()": lambda lib, x: x.t()[None].clone(),
+    "x.t()[None].float()": lambda lib, x: x.t()[None].float(),
+    "ones_like(x[::3])": lambda lib, x: lib.ones_like(x[::3]),
+    "zeros_like(x.t())": lambda lib, x: lib.zeros_like(x.t()),
+    "full_like(x[:, ::2], 1)": lambda lib, x: lib.full_like(x[:, ::2], 1.0),
+    "empty_like(x.t()[None])": lambda lib, x: lib.empty_like(x.t()[None]),
+    "x[None][:, i]": lambda lib, x: x[None][:, lib.tensor([0, 2])],
+    "x[:, None][i]": lambda lib, x: x[:, None][lib.tensor([0, 2])],
+    "x[None, :, ::4][:, i]": lambda lib, x: x[None, :, ::4][:, lib.tensor([0, 2])],
+    # fuzz seed 229169: a stepped slice gives a size-1 dim stride 3, which orders at::index's result
+    "x[:, 3:][:, None][:, i, -2:2:3]": lambda lib, x: x[:, 3:][:, None][:, lib.tensor([[0], [0]]), -2:2:3],
+}
+
+
+@pytest.mark.parametrize("make", SIZE_ONE_DIMS)
+def test_size_one_dim_strides_match_torch(make):
+    def layout(lib):
+        result = SIZE_ONE_DIMS[make](lib, lib.tensor(numpy.arange(12.0).reshape(3, 4)))
+        return tuple(result.shape), result.stride(), result.is_contiguous()
+    assert layout(minigrad) == layout(torch)
+
+
+def test_contiguous_copies_an_index_result_ordered_by_a_size_one_dim():
+    """Fuzz seed 229169: ``x[:, i, -2:2:3]`` of a (3, 1, 1) tensor is not contiguous in torch (the
+    step gives the size-1 dim stride 3, which at::index's TensorIterator orders first), so
+    ``contiguous()`` copies it and the copy takes no gradient when unused."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([[[0.5]], [[1.0]], [[2.0]]], dtype=lib.float64, requires_grad=True)
+        selected = (x * 2)[:, lib.tensor([[0], [0], [0]]), -2:2:3]
+        copy = selected.contiguous()
+        copy.retain_grad()
+        selected.sum().backward()
+        grads.append((selected.stride(), copy is selected, copy.grad is None))
+    assert grads[1] == grads[0]
 
 
 VIEW_AFTER = {

@@ -629,3 +629,17 @@ def test_prod_gradient_with_a_zero_accumulates_the_products_of_others_wide_as_to
         (x.prod() if dim is None else x.prod(dim)).sum().backward()
         grads.append(x.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("shape, dim", [((3, 3, 2, 1), 0), ((3, 2), 0), ((2, 3), 1), ((3,), 0), ((3, 1), 0), ((3, 2), None)])
+def test_std_of_equal_values_is_torchs_zero_or_rounding_and_so_is_its_gradient(shape, dim):
+    """fuzz seed 304730: torch's Welford mean of three -0.4s is -0.4 (std 0, gradient masked to 0)
+    where a reduction leaves several results; one result takes its two passes (std 6.8e-17)."""
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.full(shape, -0.4, dtype=lib.float64, requires_grad=True)
+        std = x.std() if dim is None else x.std(dim)
+        std.sum().backward()
+        results.append((std.detach().numpy(), x.grad.numpy()))
+    numpy.testing.assert_array_equal(results[1][0], results[0][0])
+    numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-9)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy
+
 from ...core.function import Function, _as_array
 from ...core.dtypes import scalar_type_name
 from ...core.device import array_module
@@ -23,8 +25,8 @@ from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.placement import _placed
 from ...ops.reduction import _quiet
-from ...ops.softmax import _peak
-from ...ops.tensor_namespace import astype
+from ...ops.softmax import log_softmax_array
+from ...ops.tensor_namespace import astype, half_in_float32
 from ...ops.unary import sigmoid_array
 from ...core.tensor import Size, Tensor
 
@@ -69,6 +71,33 @@ def _divide(xp, total, denominator):
     return (total / denominator).astype(total.dtype, copy=False)
 
 
+def _nll_sum(values, valid):
+    """torch's CPU ``nll_loss`` sum of the per-sample ``values`` (the weighted losses, or the weights)
+    of the samples ``valid`` marks, for a 16-bit float: eight partial sums kept in that dtype, every
+    addition rounded to it (so 60000 + 60000 is inf in float16, where a float32 accumulator gives a
+    number), the first taking the samples in order and passed up a level at each sample position
+    that is a multiple of 16 (of 256 for the next level up, ...), then added up from the first."""
+    zero = values.dtype.type(0)
+    levels = [zero] * 8
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        for position in numpy.flatnonzero(valid).tolist():
+            levels[0] = levels[0] + values.flat[position]
+            for level in range(7):
+                if position & (15 << (4 * level)):
+                    break
+                levels[level + 1], levels[level] = levels[level + 1] + levels[level], zero
+        total = zero
+        for partial in levels:
+            total = total + partial
+    return total
+
+
+def _sums_in_own_dtype(xp, dtype, smoothing):
+    """Does torch's nll_loss sum these losses in their own dtype (``_nll_sum``)?  On the CPU, for a
+    16-bit float, without label smoothing (which adds a term summed as a tensor)."""
+    return xp is numpy and dtype.itemsize == 2 and smoothing is None
+
+
 def _reduction_scale(xp, grad_output, reduction, denominator, dtype, weight=None):
     """How much each element's loss was weighted in the reduced loss (times its own ``weight``,
     if any), times the incoming gradient."""
@@ -91,11 +120,6 @@ def _reduce_tensor(loss, reduction, denominator):
 
 
 # ---- cross entropy and NLL ---------------------------------------------------------------------------
-def _log_softmax(xp, scores, axis):
-    shifted = scores - _peak(scores, (axis,))     # exp of values <= 0: no overflow
-    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-
-
 class DistributionCrossEntropy(Function):
     """Class-probability targets: ``loss = -sum_c dist[c] * log_softmax(logits)[c]``, then reduced.
 
@@ -115,7 +139,7 @@ class DistributionCrossEntropy(Function):
 
     def forward(self, logits, dist, class_axis, reduction, denominator):
         xp = array_module(logits)
-        log_p = _log_softmax(xp, logits, class_axis)
+        log_p = log_softmax_array(logits, (class_axis,))
         self.class_axis, self.reduction, self.denominator = class_axis, reduction, denominator
         self.save_for_backward(log_p, dist)
         return _reduce(xp, -(dist * log_p).sum(axis=class_axis), reduction, denominator)
@@ -172,7 +196,7 @@ class ClassIndexCrossEntropy(Function):
                 denominator, valid, spatial_rows=None):
         self.input_ndim, self.spatial_rows = scores.ndim, spatial_rows
         xp = array_module(scores)
-        log_p = _log_softmax(xp, scores, class_axis) if from_logits else scores
+        log_p = log_softmax_array(scores, (class_axis,)) if from_logits else scores
         self.index, self.label_weight, self.smoothing = index, label_weight, smoothing
         self.class_axis, self.from_logits = class_axis, from_logits
         self.reduction, self.denominator, self.valid = reduction, denominator, valid
@@ -192,7 +216,19 @@ class ClassIndexCrossEntropy(Function):
         per_sample = xp.where(valid, per_sample, 0).astype(per_sample.dtype, copy=False)
         if spatial_rows is not None:
             return per_sample.reshape(spatial_rows)
+        if reduction != "none" and _sums_in_own_dtype(xp, per_sample.dtype, smoothing):
+            total = _nll_sum(per_sample, valid)
+            with numpy.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                return numpy.asarray(total if reduction == "sum" else total / denominator)
         return _reduce(xp, per_sample, reduction, denominator)
+
+    def saved_view_shape(self, index, array):
+        # nll_loss saves its input, which torch runs through the 2-d kernel viewed as (N, C, 1, L)
+        # where it is 3-d or more than 4-d (cross_entropy saves log_softmax's output: no input)
+        if self.from_logits or self.input_ndim in (1, 2, 4):
+            return None
+        n, channels = array.shape[:2]
+        return (n, channels, 1, array.size // (n * channels) if array.size else 0)
 
     def backward(self, grad_output):
         (log_p,) = self.saved_tensors
@@ -208,8 +244,8 @@ class ClassIndexCrossEntropy(Function):
             label_coefficient = scale * self.label_weight                 # a[y] per sample
             if not self.from_logits:
                 grad_scores = xp.zeros_like(log_p)
-            elif self.smoothing is None:
-                grad_scores = xp.exp(log_p) * xp.expand_dims(label_coefficient, axis)
+            elif self.smoothing is None:     # half precision in float32, rounded once, as torch's log_softmax backward
+                grad_scores = xp.exp(half_in_float32(log_p)) * xp.expand_dims(half_in_float32(label_coefficient), axis)
             else:
                 class_weight, sample_scale = self.smoothing
                 smooth = scale * sample_scale                              # eps / C per sample
@@ -299,7 +335,8 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
         input, index=_label_index(xp, labels, class_axis),
         label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
         smoothing=smoothing, class_axis=class_axis, from_logits=from_logits, reduction=reduction,
-        denominator=weight_of_label.sum(), valid=valid,
+        denominator=_nll_sum(weight_of_label, valid) if weight is not None and _sums_in_own_dtype(
+            xp, dtype, smoothing) else weight_of_label.sum(), valid=valid,
         spatial_rows=_spatial_rows(labels.shape) if viewed else None)
     return loss.view(labels.shape) if viewed else loss
 
