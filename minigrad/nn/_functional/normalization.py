@@ -31,8 +31,8 @@ def _moments(xp, x, axes, input_dtype):
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
-    var = _row_dots(xp, centered, centered, mean.shape, length) / x.dtype.type(length)   # biased, as torch
     at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling(mean, var, xp) | \
         (length < 32 // input_dtype.itemsize)
     if x.size and at_risk.any():
@@ -42,13 +42,6 @@ def _moments(xp, x, axes, input_dtype):
         mean.reshape(-1)[rows], var.reshape(-1)[rows] = welford_mean, welford_var
         centered = x - mean
     return mean, centered, var, bool(x.size and at_risk.any())
-
-
-def _row_dots(xp, a, b, shape, length):
-    """``sum(a * b)`` over each row (the last dims, ``length`` values) of two arrays shaped alike,
-    shaped as ``shape``: one einsum, with no array of products (a product then a sum is two passes)."""
-    rows = math.prod(shape)
-    return xp.einsum("ij,ij->i", a.reshape(rows, length), b.reshape(rows, length)).reshape(shape)
 
 
 def _normalized(x, mean, rstd, madd):
@@ -93,9 +86,7 @@ class LayerNorm(Function):
         # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
         # place stops backward); mean and rstd as torch keeps them, in the input's dtype
         kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
-        # x_hat for dgamma, where torch's fused x_hat is not needed for its digits (see backward)
-        keep_normalized = has_weight and self.needs_input_grad[1] and not self.fused
-        self.save_for_backward(*kept, normalized if keep_normalized else None, *given)
+        self.save_for_backward(*kept, *given)
         if has_weight or has_bias:       # one multiply-add, as torch
             weight = affine[0] if has_weight else x.dtype.type(1)
             normalized = madd(normalized, weight, affine[-1] if has_bias else x.dtype.type(0), x.dtype)
@@ -111,9 +102,8 @@ class LayerNorm(Function):
         return output + affine[-1] if self.has_bias else output
 
     def backward(self, grad_output):
-        mean, rstd, normalized, x, *affine = self.saved_tensors
+        mean, rstd, x, *affine = self.saved_tensors
         weight = affine[:1] if self.has_weight else ()
-        xp = array_module(x)
         x = x.astype(rstd.dtype, copy=False)    # (float16/bfloat16: the float32 the forward used)
         axes = tuple(range(len(self.leading), grad_output.ndim))
         if x.dtype != grad_output.dtype:     # float16/bfloat16 input: torch's backward runs in float32
@@ -123,32 +113,21 @@ class LayerNorm(Function):
         if self.needs_input_grad[0]:
             dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
             scale = 1 / dtype.type(length)    # inf for N = 0, as torch
-            weighted = grad_output * weight[0] if weight else grad_output       # dy * gamma
-            if self.fused:
-                # torch's products one by one, (dy * x) * gamma and (a * dy) * gamma: where the layer
-                # is fused their roundings decide the digits.  Row sums: for rows shorter than a vector
-                # (8 float32; such rows are fused) NumPy adds one value after another, as torch; for
-                # longer ones its pairwise sum stands in for torch's lane sums
-                ds = (grad_output * x * weight[0] if weight else grad_output * x).reshape(mean.size, length)
-                ds = ds.sum(axis=1).reshape(mean.shape)
-                a_dy = rstd * grad_output
-                a_dy_weighted = a_dy * weight[0] if weight else a_dy
-            else:
-                # the same within an ulp in fewer passes: ds as one einsum, a * dy * gamma from dy * gamma
-                ds = _row_dots(xp, weighted, x, mean.shape, length)
-                a_dy_weighted = rstd * weighted
-            db = weighted.reshape(mean.size, length).sum(axis=1).reshape(mean.shape)
+            dy_x = grad_output * x
+            # row sums: for rows shorter than a vector (8 float32) NumPy adds one value after another,
+            # as torch; for longer ones its pairwise sum stands in for torch's lane sums
+            ds = (dy_x * weight[0] if weight else dy_x).reshape(mean.size, length).sum(axis=1).reshape(mean.shape)
+            db = (grad_output * weight[0] if weight else grad_output).reshape(mean.size, length).sum(axis=1)
+            db = db.reshape(mean.shape)
             b = madd(db, mean, -ds, dtype) * rstd * rstd * rstd * scale
             c = madd(-b, mean, -(db * rstd * scale), dtype)
-            grads.append(madd(b, x, a_dy_weighted, dtype) + c)
+            a_dy = rstd * grad_output
+            grads.append(madd(b, x, a_dy * weight[0] if weight else a_dy, dtype) + c)
         else:
             grads.append(None)
         if self.has_weight and self.needs_input_grad[1]:
-            # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0); where the
-            # layer is not fused the forward's (x - mean) * rstd is within an ulp of it
-            if normalized is None:
-                normalized = _normalized(x, mean, rstd, madd)
-            grads.append((grad_output * normalized).sum(axis=self.leading))
+            # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0)
+            grads.append((grad_output * _normalized(x, mean, rstd, madd)).sum(axis=self.leading))
         elif self.has_weight:
             grads.append(None)
         if self.has_bias:
