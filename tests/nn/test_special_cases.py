@@ -157,6 +157,21 @@ def test_layer_norm_gradient_of_an_overflowing_row_is_nan_as_torchs(row, dtype):
     assert_same(action)
 
 
+def test_layer_norm_gradient_with_a_huge_weight_overflows_where_torchs_does():
+    # torch multiplies (rstd * dy) * gamma: dy * gamma first overflows to inf where torch's stays
+    # finite (fuzz seed 216130, where a reordering of those products gave NaN for torch's inf)
+    def action(lib):
+        x = lib.tensor([[0.2, -0.7, 0.8, 1.6, 0.8], [-2.7, 0.6, -2.6, -0.4, -0.6]], dtype=lib.float64,
+                       requires_grad=True)
+        weight = lib.tensor([[-58.8, 184.5, 5.9, 79.3, -81.7], [83.4, -1e308, 106.9, -67.9, -29.0]],
+                            dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.layer_norm(x, (2, 5), weight)
+        weighting = lib.tensor([[-0.8, 0.3, -0.7, -0.1, 0.6], [0.2, 1.9, 1.3, 1.4, 0.5]], dtype=lib.float64)
+        (out * weighting).sum().backward()
+        return out.detach(), x.grad, weight.grad
+    assert_same(action)
+
+
 @pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
 def test_layer_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dtype, big):
     """fuzz seed 125844: torch fuses b = (db * mean - ds) * a^3 / N, c = -b * mean - db * a / N and
