@@ -8,7 +8,6 @@ follow torch: ``clamp`` passes the gradient where ``min <= x <= max``, and
 """
 from __future__ import annotations
 
-import functools
 import numbers
 
 from ..core import dtypes
@@ -20,19 +19,10 @@ from .arithmetic import BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_oper
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .tensor_namespace import astype
-from .unary import _tensor
+from .unary import _tensor, _ties_keep_the_second
 
 
 # ---- clamp, maximum, minimum ---------------------------------------------------------------------
-@functools.cache
-def _ties_keep_the_second(xp, dtype):
-    """Does ``xp.maximum(a, b)`` return ``b`` where ``a == b`` (-0.0 and 0.0)?  NumPy's SIMD loops
-    (float32, float64) do, its scalar float16 loop returns ``a``."""
-    if dtype.kind != "f":
-        return True
-    return bool(xp.signbit(xp.maximum(xp.asarray([0.0] * 40, dtype=dtype), xp.asarray([-0.0] * 40, dtype=dtype))).all())
-
-
 class Clamp(Function):
     """``clamp`` with Python-number bounds (``None`` for no bound)."""
 
