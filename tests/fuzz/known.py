@@ -172,9 +172,19 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     message = mismatch.detail.split(" vs torch ")[-1]
     if any(text in message for text in TAINT_ERRORS):
         return bool(tainted(program))
+    # backward's version check on a saved integer tensor torch gave a history: its message names the
+    # node of that history (``, which is output 0 of torch::autograd::CopySlices,``), minigrad's none
+    ours = mismatch.detail.split(" vs torch ")[0]
+    if mismatch.kind == "error-message" and INTEGER_TENSOR_NAMED.search(message) and \
+            MADE_BY.sub("", message) == ours:
+        return bool(tainted(program))
     # backward's version check on a float tensor that has a history only through a tainted one
     return mismatch.kind == "error-only-torch" and "modified by an inplace operation" in message and \
         bool(_torch_descendants_of_tainted(program, tainted(program)))
+
+
+INTEGER_TENSOR_NAMED = re.compile(r"modified by an inplace operation: \[torch\.(Bool|Byte|Char|Short|Int|Long)Tensor")
+MADE_BY = re.compile(r", which is output \d+ of [\w:]+,")
 
 
 def _torch_descendants_of_tainted(program, tainted):
@@ -232,8 +242,9 @@ KNOWN_TORCH_BUGS = [
           "requires grad: x takes the write's node and requires_grad=True, which torch's own rule forbids "
           "('Only Tensors of floating point and complex dtype can require gradients'), and backward through "
           "it dies on 'isDifferentiableType(grad.scalar_type()) INTERNAL ASSERT FAILED ... please report a "
-          "bug to PyTorch' (the same as index_fill's, which raises at once); minigrad's integer tensor needs "
-          "no gradient, and v gets none through it",
+          "bug to PyTorch' (the same as index_fill's, which raises at once), and its in-place error names "
+          "that node as the tensor's maker; minigrad's integer tensor needs no gradient, and v gets none "
+          "through it",
           torch_lets_an_integer_tensor_require_grad, "https://github.com/pytorch/pytorch/issues/78443"),
     Known("the gradient of a bool number ** a tensor is an internal assert",
           "torch 2.13's pow_backward_exponent takes log of the bool base Scalar without promoting it: "
