@@ -42,7 +42,8 @@ def is_row_major(array):
     C-contiguity ignores)?"""
     if not array.flags.c_contiguous:
         return False
-    return 1 not in array.shape or element_strides(array) == _row_major(array.shape)   # (C order says the rest)
+    # (C order says the rest)
+    return 1 not in array.shape or element_strides(array) == _row_major(array.shape)
 
 
 def contiguous_in_order(shape, strides, order):
@@ -204,7 +205,8 @@ def relayout(array, strides):
     current = element_strides(array)
     if current == strides:       # the common case
         return array
-    if array.size and any([size > 1 and mine != wanted for size, mine, wanted in zip(array.shape, current, strides)]):
+    if array.size and any([size > 1 and mine != wanted
+                           for size, mine, wanted in zip(array.shape, current, strides)]):
         outermost_first = sorted(range(array.ndim), key=lambda dim: strides[dim], reverse=True)
         buffer = array_module(array).empty([array.shape[dim] for dim in outermost_first], array.dtype)
         copy = buffer.transpose([outermost_first.index(dim) for dim in range(array.ndim)])

@@ -117,7 +117,8 @@ def _basic_view(x, key):
     if any([item is None for item in key]):
         if all([item is None or item is Ellipsis or item == _WHOLE for item in key]) and is_row_major(x):
             return x.reshape(result.shape)      # row-major, as torch's (a quicker view than unsqueezed)
-        result = unsqueezed(result, basic_index_strides(x.shape, element_strides(x), key, element_strides(result)))
+        strides = basic_index_strides(x.shape, element_strides(x), key, element_strides(result))
+        result = unsqueezed(result, strides)
     return result
 
 

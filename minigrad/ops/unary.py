@@ -265,7 +265,8 @@ def _ties_keep_the_second(xp, dtype):
     (float32, float64) do, its scalar float16 loop returns ``a``."""
     if dtype.kind != "f":
         return True
-    return bool(xp.signbit(xp.maximum(xp.asarray([0.0] * 40, dtype=dtype), xp.asarray([-0.0] * 40, dtype=dtype))).all())
+    zeros, negative_zeros = xp.asarray([0.0] * 40, dtype=dtype), xp.asarray([-0.0] * 40, dtype=dtype)
+    return bool(xp.signbit(xp.maximum(zeros, negative_zeros)).all())
 
 
 class Relu(Function):

@@ -245,7 +245,8 @@ class ClassIndexCrossEntropy(Function):
             if not self.from_logits:
                 grad_scores = xp.zeros_like(log_p)
             elif self.smoothing is None:     # half precision in float32, rounded once, as torch's log_softmax backward
-                grad_scores = xp.exp(half_in_float32(log_p)) * xp.expand_dims(half_in_float32(label_coefficient), axis)
+                grad_scores = (xp.exp(half_in_float32(log_p))
+                               * xp.expand_dims(half_in_float32(label_coefficient), axis))
             else:
                 class_weight, sample_scale = self.smoothing
                 smooth = scale * sample_scale                              # eps / C per sample
