@@ -11,7 +11,8 @@
   disabled the GPU runs the same NumPy-style statements one CuPy call at a time
   (the tests compare both).
 
-``cudnn`` and ``mps`` are torch's flags (``backends/cudnn.py``, ``backends/mps.py``),
+``cpu`` tells what this processor can do where torch's choice of kernel depends on it
+(``backends/cpu.py``: float16 in oneDNN or not).  ``cudnn`` and ``mps`` are torch's flags (``backends/cudnn.py``, ``backends/mps.py``),
 accepted so that scripts that set or read them run (``torch.backends.cudnn.benchmark
 = True``, ``import torch.backends.cudnn as cudnn``); minigrad uses neither cuDNN nor
 Metal, so they change nothing.
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 
-__all__ = ["fused_rnn", "cuda_kernels", "cudnn", "mps"]
+__all__ = ["fused_rnn", "cuda_kernels", "cpu", "cudnn", "mps"]
 
 
 class _Switch:
@@ -54,4 +55,4 @@ fused_rnn = _Switch("fused_rnn")
 cuda_kernels = _Switch("cuda_kernels")
 
 
-from . import cudnn, mps  # noqa: E402  (torch's flags, as modules at torch's paths)
+from . import cpu, cudnn, mps  # noqa: E402  (torch's flags, as modules at torch's paths)

@@ -12,6 +12,7 @@ import warnings
 
 import numpy
 
+from ...backends.cpu import onednn_computes_float16
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module, zero_where
@@ -188,7 +189,8 @@ class Gelu(Pointwise):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x ** 3)
             return 0.5 * x * (1 + xp.tanh(inner))
-        if not _takes_onednn_gelu(x):
+        if not _takes_onednn_gelu(x):     # torch's own kernel (float16 in float32)
+            x = half_in_float32(x)
             return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
         # torch hands a contiguous float32 (or half, computed in float32) tensor of more than
         # one element to oneDNN's gelu_erf, which multiplies x by (1 + erf) before halving it:
@@ -220,8 +222,10 @@ class Gelu(Pointwise):
 
 
 def _takes_onednn_gelu(x):
-    """torch's ``use_mkldnn`` for gelu: a contiguous float32 (or half) array of more than one element."""
-    return x.dtype.itemsize <= 4 and x.size > 1 and x.flags.c_contiguous
+    """torch's ``use_mkldnn`` for gelu: a contiguous float32 array of more than one element, or a
+    float16 one where this CPU computes float16 in oneDNN (``backends.cpu``)."""
+    return (x.size > 1 and x.flags.c_contiguous
+            and (x.dtype.name == "float32" or (x.dtype.name == "float16" and onednn_computes_float16())))
 
 
 class Silu(Pointwise):

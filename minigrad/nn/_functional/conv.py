@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from ...backends.cpu import onednn_computes_float16
 from ...core.device import array_module
 from ...core.dtypes import c_type_name, from_numpy_dtype, scalar_type_name
 from ...core.function import Function
@@ -250,9 +251,10 @@ def _raise_operand_dtype(x, operand, name, onednn):
 
 def _takes_onednn(x, weight, stride, dilation, groups):
     """torch's ``use_mkldnn`` at one thread (minigrad's default): its dtype error is worded by the
-    kernel it picks.  A 1-d convolution runs as a 2-d one with a ``(1, K)`` kernel."""
+    kernel it picks.  float16 goes to oneDNN where this CPU computes it there (``backends.cpu``).
+    A 1-d convolution runs as a 2-d one with a ``(1, K)`` kernel."""
     if x.dtype.name == "float16":
-        return True
+        return onednn_computes_float16()
     if x.dtype.name != "float32":
         return False
     kernel = (1,) + tuple(weight.shape[2:]) if weight.ndim == 3 else tuple(weight.shape[2:])
@@ -443,8 +445,9 @@ def _check_transposed(x, weight, bias, stride, padding, output_padding, dilation
                            + " ".join(f"output_padding_{name}: {p[0]}" for name, p in zip(names, padded)) + " "
                            + " ".join(f"stride_{name}: {p[1]}" for name, p in zip(names, padded)) + " "
                            + " ".join(f"dilation_{name}: {p[2]}" for name, p in zip(names, padded)))
-    # float16 goes to oneDNN, which wants the bias alike; torch's own loops cast any bias
-    onednn = x.dtype.name == "float16"
+    # float16 goes to oneDNN where this CPU computes it there, which wants the bias alike; torch's own
+    # loops cast any bias
+    onednn = x.dtype.name == "float16" and onednn_computes_float16()
     if x.dtype != weight.dtype:
         _raise_operand_dtype(x, weight, "weight", onednn)
     if onednn and bias is not None and bias.dtype != x.dtype:
