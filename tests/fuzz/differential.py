@@ -279,7 +279,7 @@ def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing
         return None
     references = reference.values if reference is not None else {}
     agreeing = agreeing or {}
-    rounded = None
+    rounded, value_kinds = None, {}
     for name in theirs.values:   # in creation order: the first difference names the op
         behind = program.behind(name)[0] if name in references else ()
         kind, detail = _compare_snapshots(mine.values[name], theirs.values[name], references.get(name),
@@ -287,6 +287,7 @@ def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing
         if kind == "value" and name in agreeing:
             kind = agreeing[name]
         if kind in ("rounding", "order"):
+            value_kinds[name] = kind
             rounded = rounded or Mismatch(kind, tags[_creator(program, name)], f"{name}: {detail}")
         elif kind:
             return Mismatch(kind, tags[_creator(program, name)], f"{name}: {detail}")
@@ -304,6 +305,13 @@ def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing
         kind, detail = _compare_snapshots(a, b, references.get(name), program_precision)
         if kind == "value" and name in (grads_agreeing or {}):
             kind = grads_agreeing[name]
+        if kind == "value" and name in value_kinds and \
+                _differs_only_where_values_do(a, b, mine.values[name], theirs.values[name]):
+            kind = value_kinds[name]
+        elif kind == "value" and _differs_only_where_not_finite(a, b) and any(
+                value_kinds[n] == "order" and _differs_where_not_finite(mine.values[n], theirs.values[n])
+                for n in value_kinds):
+            kind = "order"      # an inf or NaN that a sum's order let into a value, spread by the backward
         if kind:
             (rounded_grads if kind in ("rounding", "order") else differing).append((name, kind, f"{kind} {detail}"))
     for found in (differing, [] if rounded else rounded_grads):
@@ -314,6 +322,49 @@ def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing
             kind = "grad" if found is differing else kind
             return Mismatch(kind, _first_user(program, name), f"{name}.grad: {detail}")
     return rounded
+
+
+def _differs_only_where_values_do(mine_grad, their_grad, mine_value, their_value):
+    """Does a tensor's gradient differ only at elements where its value already differs, by rounding
+    or a sum's order (``compare``)?  A gradient computed at a value that is NaN in one library and
+    -inf in the other (a float64 matmul of inf and 1e308 terms, with a fused multiply-add in one BLAS
+    only) differs there too: the difference came in with the value, not in a backward."""
+    if any(snapshot[0] != "tensor" for snapshot in (mine_grad, their_grad, mine_value, their_value)) or \
+            not mine_grad[4].shape == their_grad[4].shape == mine_value[4].shape == their_value[4].shape:
+        return False
+
+    def differing(a, b):
+        with numpy.errstate(invalid="ignore", over="ignore"):
+            a, b = a.astype(numpy.float64), b.astype(numpy.float64)
+            return ~((a == b) | (numpy.isnan(a) & numpy.isnan(b)) | numpy.isclose(a, b, rtol=1e-4, atol=0))
+    return bool((differing(mine_grad[4], their_grad[4]) <= differing(mine_value[4], their_value[4])).all())
+
+
+def _finite_or_not(snapshot):
+    """(finite mask, values in float64) of a tensor snapshot, or None for another kind."""
+    if snapshot[0] != "tensor":
+        return None
+    values = snapshot[4].astype(numpy.float64)
+    return numpy.isfinite(values), values
+
+
+def _differs_only_where_not_finite(mine, theirs):
+    """Do two tensor snapshots differ (beyond 1e-4) only at elements that are inf or NaN in one of them?"""
+    a, b = _finite_or_not(mine), _finite_or_not(theirs)
+    if a is None or b is None or a[1].shape != b[1].shape:
+        return False
+    finite = a[0] & b[0]
+    return bool(numpy.isclose(a[1][finite], b[1][finite], rtol=1e-4, atol=0).all())
+
+
+def _differs_where_not_finite(mine, theirs):
+    """Does one tensor snapshot hold an inf or NaN where the other holds another value?"""
+    a, b = _finite_or_not(mine), _finite_or_not(theirs)
+    if a is None or b is None or a[1].shape != b[1].shape:
+        return False
+    with numpy.errstate(invalid="ignore"):
+        same = (a[1] == b[1]) | (numpy.isnan(a[1]) & numpy.isnan(b[1]))
+    return bool((~same & ~(a[0] & b[0])).any())
 
 
 # ---- the float64 reference ---------------------------------------------------------------------

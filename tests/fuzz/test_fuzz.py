@@ -351,6 +351,30 @@ def test_a_gradient_a_sums_order_explains_is_order_a_wrong_one_is_not():
         assert compare(program, mine, theirs, grads_agreeing=agreeing).kind == kind
 
 
+def test_a_gradient_an_inf_from_a_sums_order_spread_is_order_another_is_not():
+    """fuzz seed 9458 (on an AMD CPU, where torch's MKL fuses no multiply-add): inf * -73 + 1e308 * 91.3
+    is NaN in torch and -inf in NumPy's BLAS (its fused multiply-add keeps the product finite), a
+    sum's order; the backward then spreads it into whole gradients (relu passes NaN's gradient on and
+    stops -inf's: torch's x1.grad is inf where NumPy's is 0; the relu is written in place: no replay).  Such a gradient differs only at elements that are inf or NaN in one library: ``order``.
+    With no such value behind it, the same gradient is a wrong one."""
+    import torch
+    program = program_of("x0 = lib.tensor([[inf, 1e308]], dtype=lib.float64)",
+                         "x1 = lib.tensor([[-73.0, 91.3]], dtype=lib.float64, requires_grad=True)",
+                         ("v2 = F.linear(x0, x1)", "module:linear"), "v3 = v2.relu_()",
+                         loss="loss = (v3 * 2.0).sum()", leaves=["x1"])
+    theirs = execute(program, torch)
+    assert math.isnan(theirs.values["v2"][4].item()) and theirs.grads["x1"][4].tolist() == [[inf, inf]]
+    mine = execute(program, torch)
+    for name in ("v2", "v3"):
+        mine.values[name][4][...] = 0.0 if name == "v3" else -inf     # relu(-inf) is 0: a zero gradient
+    mine.grads["x1"][4][...] = 0.0
+    agreeing = {"v2": "order", "v3": "order"}
+    assert compare(program, mine, theirs, agreeing=agreeing).kind == "order"
+    fresh = execute(program, torch)
+    fresh.grads["x1"][4][...] = 0.0
+    assert compare(program, fresh, theirs, agreeing=agreeing).kind == "grad"
+
+
 def test_the_backward_replay_takes_each_ops_inputs_as_they_were_and_skips_what_is_written():
     """A write elsewhere in the program leaves the replay of x0's gradient valid (each op is run on
     the values it read); a written tensor's retained gradient is its last version's: not replayed."""

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same, assert_same_error, both
+from _op_parity import assert_equal_where_torchs_sqrt_rounds_correctly, assert_same, assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 DIMS = [None, 0, -1, 1, (0, 2), (-1, 0), [1], (0, 1, 2), ()]
@@ -325,6 +325,9 @@ def test_norm_gradient_keeps_a_nan_gradient_where_the_norm_is_0(p):
         x = lib.tensor([[0.0, 0.0], [1.0, 2.0]], requires_grad=True)
         x.norm(p, 1).backward(lib.tensor([float("nan"), 1.0]))
         return x.grad.tolist()
+    if p == 1.5:    # |x| ** 0.5 is torch's sqrt: not IEEE's on every CPU (the NaNs are the point here)
+        assert_equal_where_torchs_sqrt_rounds_correctly(action(minigrad), action(torch))
+        return
     assert_same(action)
 
 
