@@ -68,6 +68,7 @@ class Function:
     composite = None
     _composite_inputs = None
     released = False         # True once torch would have freed this node (views.rebase_view_base)
+    replaced_by = ()         # weak references to the in-place writes through a view that replaced it
     # True where torch's formula uses ``self`` as it is, not cast to the result's dtype (mul's
     # ``grad * self``): an in-place write of a wider result keeps self's dtype (_output_written_as)
     uses_self_uncast = False

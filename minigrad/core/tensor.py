@@ -236,6 +236,8 @@ class Tensor:
         """The same values (shared memory) cut from the graph."""
         detached = Tensor._wrap(self.array)
         detached._version_counter = self._version_counter
+        if self._requires_grad:    # a write through it changes the views of self's base (ops/views.py)
+            detached.__dict__["_detached_from"] = weakref.ref(self.__dict__.get("_base", self))
         return detached
 
     def detach_(self):

@@ -35,7 +35,7 @@ from .index_key import (check_bounds, check_indices, check_mask, in_range, is_in
                         result_shape)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
-from .views import NO_GRAD_VIEW, history_of, leave_stale, refused_write
+from .views import NO_GRAD_VIEW, count_write, history_of, leave_stale, refused_write
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
@@ -741,7 +741,7 @@ def _write(input, first, second, value, recorded, items):
     target = input.array
     if not recorded:
         _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
-        input._version_counter.value += 1
+        count_write(input)
         return
     through_view = _view_made_by(items, target.shape) is not None     # torch writes into a view of input
     torch_name = "torch::autograd::CopySlices" if through_view else "IndexPutBackward0"
@@ -1061,7 +1061,7 @@ def masked_fill_(input, mask, value):
         masked = array_module(input.array).broadcast_to(mask.array, input.array.shape)
         input.array[masked] = result.array[masked]
         if not result.requires_grad:
-            input._version_counter.value += 1
+            count_write(input)
             return input
         result.array[...] = input.array     # the history's output: what the memory now holds
     return assign(input, result, overlap_ok=expanded)

@@ -20,7 +20,7 @@ from ..core.layout import element_strides
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
-from .views import (OVERLAP_MESSAGE, check_view_write, has_history, has_internal_overlap, rebase_view_base,
+from .views import (OVERLAP_MESSAGE, check_view_write, count_write, has_history, has_internal_overlap, rebase_view_base,
                     refresh_views, view_base)
 
 PARTIAL_OVERLAP_MESSAGE = (
@@ -158,7 +158,7 @@ def assign(target, result, overlap_ok=False):
         result.grad_fn._output_written_as(result._output_nr, target)
     if result.array is not target.array:
         target.array[...] = result.array
-    target._version_counter.value += 1
+    count_write(target)
     if result.grad_fn is not None:
         target._set_history(result.grad_fn, result._output_nr)
     if is_grad_enabled():
@@ -203,7 +203,7 @@ def write(target, array, torch_name="FillBackward0", overlap_ok=False):
         # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
         return assign(target, Overwrite.apply(target, values=array, torch_name=torch_name), overlap_ok)
     target.array[...] = array
-    target._version_counter.value += 1
+    count_write(target)
     return target
 
 

@@ -256,22 +256,58 @@ def rebase_view_base(view, base, specs):
     written = WriteThroughView.apply(base, view, specs=specs, overlapping=overlapping)
     if written.grad_fn is None:
         return
-    _release_replaced_node(view.grad_fn)
+    _note_replaced_node(view.grad_fn)
     base._set_history(written.grad_fn)
     view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
     refresh_views(base, written=view)
 
 
-def _release_replaced_node(write):
-    """The view's node before the in-place op ``write`` (its input 0) lives on in torch only where
-    another op read the view (``CopySlices`` keeps the write, not the view's old node): where no
-    other node refers to it, mark it gone, for the saved-tensor error that names it (``released``).
-    CPython's reference count tells: only ``write``'s edge, this function's name and getrefcount's
-    argument hold it then."""
+def _note_replaced_node(write):
+    """The view's node before the in-place op ``write`` (its input 0) lives on in torch only while
+    something other than the write refers to it: torch's ``CopySlices`` keeps the write and routes
+    its gradient to the base, where minigrad's write passes it on through that node.  Note the write
+    on the node and mark the node gone (``released``, for the saved-tensor error that names it) where
+    nothing else refers to it, now or once a stale view that did lets go (``_regenerate``)."""
     edge = write.next_edges[0] if write.next_edges else None
     previous = edge[0] if edge is not None else None
-    if previous is not None and sys.getrefcount(previous) <= 3:
-        previous.released = True
+    if previous is not None:
+        previous.replaced_by += (weakref.ref(write),)
+        _release_if_only_writes_hold(previous)
+
+
+def _release_if_only_writes_hold(node):
+    """Mark ``node`` ``released`` where only the in-place writes that replaced it (``replaced_by``)
+    still refer to it.  CPython's reference count tells: the caller's name, this function's and
+    getrefcount's argument hold it, and each such write's edge; anything more is another holder."""
+    writes = 0
+    for ref in node.replaced_by:
+        write = ref()
+        if write is not None and write.next_edges and write.next_edges[0] is not None \
+                and write.next_edges[0][0] is node:
+            writes += 1
+    if sys.getrefcount(node) <= 3 + writes:
+        node.released = True
+
+
+def _replaced_nodes_behind(node):
+    """Weak references to the nodes that ``node`` (a stale view's old one) points at and that an
+    in-place write replaced: once ``node`` goes, nothing but those writes may hold them."""
+    if node is None:
+        return []
+    return [weakref.ref(edge[0]) for edge in node.next_edges
+            if edge is not None and edge[0].replaced_by and not edge[0].released]
+
+
+def count_write(target):
+    """``target``'s memory was written in place: its version moves on.  Where it is (a view of) a tensor
+    detached from one in a graph (``x.detach()[0] = 5``), x's memory changed too, and torch's views of
+    x's base make their history anew (theirs is made at a version that has passed): so do these."""
+    target._version_counter.value += 1
+    link = view_base(target)
+    source = (target if link is None else link[0]).__dict__.get("_detached_from")
+    base = source() if source is not None else None
+    if base is not None:
+        refresh_views(base)
 
 
 def refresh_views(base, written=None):
@@ -324,9 +360,14 @@ def _regenerate(view):
     if restriction is not None:
         raise RuntimeError(refused_write(restriction, written_itself=False, has_history=has_history(view)))
     view.__class__ = Tensor          # its attributes are plain slots again from here
+    replaced = _replaced_nodes_behind(view.grad_fn)
     base, specs = view_base(view)
     with enable_grad():              # the history is needed even when read under no_grad
         view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
+    for ref in replaced:             # the old node went, and with it perhaps the last other holder
+        node = ref()
+        if node is not None:
+            _release_if_only_writes_hold(node)
 
 
 def _history_slot(name):
