@@ -199,6 +199,9 @@ class Function:
             maker, output_nr = (self if maker is None or maker.released else maker), 0
         else:                            # an input: whatever made it, as of now (in-place ops change it)
             tensor = whose()
+            if tensor is None and isinstance(whose, _SavedViewRef):
+                # torch's node keeps the view it saved, whose base was written since: its node is made anew
+                return f"{description}, which is output 0 of AsStrided,"
             maker, output_nr = (tensor.grad_fn, tensor._output_nr) if tensor is not None else (None, 0)
             if tensor is not None:       # itself, not the copy cast to the op's dtype
                 description = f"[{tensor._type_description()}]"
@@ -336,7 +339,9 @@ class Function:
                     # it was cast from: torch casts inside the kernel and saves that tensor itself
                     source = tensor if tensor.promoted_from is None else tensor.promoted_from
                     counter = source._version_counter
-                    records.append((counter, counter.value, array, weakref.ref(source), ("input", index)))
+                    whose = (_SavedViewRef if source._requires_grad and "_view" in source.__dict__
+                             else weakref.ref)(source)
+                    records.append((counter, counter.value, array, whose, ("input", index)))
                     break
         for output_nr, tensor in enumerate(outputs):
             array = tensor.array
@@ -434,6 +439,15 @@ class Function:
 
 class _ViewNodeRef(weakref.ref):
     """A weak reference to the node of a view an in-place op wrote (see ``_saved_output_written``)."""
+
+    __slots__ = ()
+
+
+class _SavedViewRef(weakref.ref):
+    """A weak reference to a saved input that is a view in a graph (``x[0]``, the unsqueezed input of
+    an unbatched conv1d): torch's node keeps such a view alive, so where minigrad's is gone by the
+    time its base's write is found, torch's error still names the view's node, made anew (fuzz
+    seed 340935)."""
 
     __slots__ = ()
 

@@ -1039,3 +1039,22 @@ def test_a_write_through_a_detached_alias_makes_the_views_history_anew():
         doubled.sum().backward()
         return row.grad, type(row.grad_fn).__name__ if lib is torch else row.grad_fn.name(), x.grad.tolist()
     assert action(minigrad) == action(torch)
+
+
+@pytest.mark.parametrize("op", ["conv1d", "mul"])
+def test_a_saved_view_gone_from_sight_is_named_by_its_new_node_as_torchs(op):
+    """fuzz seed 340935: an op saved a view that the program holds no name for (the unsqueezed input
+    of an unbatched conv1d, a temporary ``base.unsqueeze(0)``); then the base is written in place.
+    torch's node keeps that view alive, and its error names the view's node, made anew: AsStrided."""
+    def action(lib):
+        x = lib.tensor([0.802, 0.476], dtype=lib.float64, requires_grad=True)
+        base = lib.stack([x, x * 2], -2)
+        w = lib.tensor([[[-1.5], [2.0]]], dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.conv1d(base, w, padding=1) if op == "conv1d" else base.unsqueeze(0) * w[0, 0]
+        base.sub_(x)
+        out.sum().backward()
+    expected_type, expected = torch_message(action)
+    with pytest.raises(expected_type) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected
+    assert "which is output 0 of AsStrided" in expected
