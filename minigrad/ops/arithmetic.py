@@ -15,6 +15,7 @@ from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import scalar_as
 from .tensor_namespace import astype, zeros
+from .vector_loop import scalar_tail
 from .inplace import assign, check_in_place, check_in_place_result, same_data, write
 
 
@@ -179,7 +180,8 @@ def _power(x, exponent):
     """``x ** exponent`` for a Python number, as torch's float32 and float64 kernels compute it:
     products for 2, 3 and -2 (``1 / (x * x)``), sqrt, rsqrt and reciprocal for 0.5, -0.5 and -1,
     else ``pow`` with the exponent in double: a float32 base is raised in float64 and rounded once
-    (NumPy would round the exponent to float32 first: 2.2 to 2.2000000477, off by 1e-6 at 1e20).
+    (NumPy would round the exponent to float32 first: 2.2 to 2.2000000477, off by 1e-6 at 1e20),
+    where torch's scalar loop runs; its vectors round it to float32 (``_float32_power``).
     float16 keeps its exponent in half, as torch does; Tensors (a differentiable backward) dispatch."""
     if isinstance(x, Tensor) or x.dtype.kind != "f" or x.dtype.itemsize == 2:
         return x ** exponent
@@ -191,7 +193,25 @@ def _power(x, exponent):
         return root if exponent == 0.5 else 1 / root
     if exponent == -1:
         return 1 / x
+    if x.dtype.itemsize == 4:
+        return _float32_power(x, exponent)
     return _rounded_power(x, exponent)
+
+
+def _float32_power(x, exponent):
+    """torch's float32 ``x ** exponent``: its vectors raise to the exponent rounded to float32,
+    its scalar tail (``vector_loop.scalar_tail``) to the exponent in double (``std::pow(float,
+    double)``).  So where the rounding changes the exponent's kind the tail differs: ``** 1e-300``
+    is ``** 0.0``, 1 even at 0 and -2, in the vectors, but 0 and NaN in the tail (fuzz seed 346213)."""
+    with numpy.errstate(over="ignore"):
+        single = float(numpy.float32(exponent))
+    if single == exponent:
+        return _rounded_power(x, exponent)
+    in_vectors = _rounded_power(x, single)
+    tail = scalar_tail(x)
+    if tail is None:
+        return in_vectors
+    return array_module(x).where(tail, _rounded_power(x, exponent), in_vectors)
 
 
 def _rounded_power(base, exponent):

@@ -537,6 +537,29 @@ def test_power_by_a_number_out_of_float32_range_as_torch(exponent, dtype):
     assert_same(lambda m: m.tensor([0.0, 2.0, 0.5]).to(getattr(m, dtype)) ** exponent)
 
 
+VECTOR_AND_TAIL_POWERS = {   # each reaches torch's scalar tail on a 64- and a 32-byte-vector CPU
+    "contiguous": lambda m: m.full((70,), -1.0) ** 1e-300,
+    "int64 made float32": lambda m: (m.arange(70) - 35) ** 1e-300,
+    "transposed: rows of its memory": lambda m: (m.arange(200.0) - 100).reshape(5, 40).t() ** 1e-300,
+    "rows of a slice": lambda m: m.full((5, 40), -1.0)[:, :37] ** -1e-300,
+    "strided: all tail": lambda m: m.full((5, 40), -1.0)[:, ::2] ** 1e-300,
+    "broadcast rows": lambda m: m.zeros(3, 1).expand(3, 40) ** -1e-300,
+    "odd in double, even in float32": lambda m: m.full((40,), -2.0) ** 16777217.0,
+    "integer in float32 only": lambda m: m.full((5, 40), -1, dtype=m.int64).t() ** (2 + 1e-12),
+}
+
+
+@pytest.mark.parametrize("power", VECTOR_AND_TAIL_POWERS.values(), ids=VECTOR_AND_TAIL_POWERS.keys())
+def test_float32_power_rounds_its_exponent_to_float32_in_torchs_vectors_only(power):
+    """fuzz seed 346213: torch's float32 ``x ** number`` runs ``base.pow(Vectorized<float>(exponent))``
+    in its vectors but ``std::pow(base, (double) exponent)`` in its scalar tail (the last elements of
+    each row, ``row % (2 * lanes)``): ``** 1e-300`` is ``** 0.0`` (1 even at 0 and -1) in the one
+    and 0 or NaN in the other.  Exact values both ways, so compared bit for bit, NaNs in place."""
+    theirs, ours = power(torch), power(minigrad)
+    assert (ours.dtype, ours.stride()) == (minigrad.float32, theirs.stride())
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 POWER_CASES = ([("float32", e) for e in (2.2, -0.85, 3, -2, -3, 0.5, -0.5, -1, 4, 1.5)]
                + [("int32", e) for e in (2.2, -0.85, 3, 4, 0.5, -0.5)]
                + [("float64", e) for e in (3, -2, 0.5, -0.5, -1, 2)])

@@ -184,3 +184,27 @@ def test_float64_softmax_in_torchs_order(dim, equal_values, equal_grads):
     (expected, expected_grad), (actual, actual_grad) = results
     assert numpy.mean(actual == expected) > equal_values and numpy.mean(actual_grad == expected_grad) > equal_grads
     numpy.testing.assert_allclose(actual, expected, rtol=1e-15, atol=0)
+
+
+CANCELLING_LOG_SOFTMAX_GRADIENTS = [   # (dtype, logits, incoming gradient, dim)
+    ("float64", [[1.2, -22.12]], [[-826010905.1801392, 0.0]], 1),
+    ("float64", [[1.2], [-22.12]], [[-826010905.1801392], [0.0]], 0),
+    ("float64", [[3.0, -9.5, 0.25]], [[-5e4, 0.0, 1.0]], 1),
+    ("float64", [[3.0, 1.0], [-9.5, 2.0], [0.25, 0.5]], [[-5e4, 1.0], [0.0, 2.0], [1.0, 3.0]], 0),
+    ("float32", [[0.65, 0.0]], [[0.0, -700.0]], 1),
+    ("float32", [[2.09], [0.0]], [[0.0], [-200.0]], 0),
+]
+
+
+@pytest.mark.parametrize("dtype, logits, incoming, dim", CANCELLING_LOG_SOFTMAX_GRADIENTS)
+def test_log_softmax_gradient_fuses_its_multiply_add_as_torchs(dtype, logits, incoming, dim):
+    """fuzz seed 351240: torch's log_softmax backward, ``grad - exp(output) * sum(grad)``, is compiled
+    to a fused multiply-add (along the last dim and along another; float16 in float32): where the sum
+    cancels the product only that one rounding is left, 0.0615515367 in float64, not 0.0615515709.
+    Bit for bit (the other elements' exp rounds alike here)."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(logits, dtype=getattr(lib, dtype), requires_grad=True)
+        lib.log_softmax(x, dim).backward(lib.tensor(incoming, dtype=getattr(lib, dtype)))
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(grads[1], grads[0])

@@ -223,6 +223,32 @@ def test_erf_float32_and_float16_match_torch():
     numpy.testing.assert_allclose(half.numpy(), torch.erf(torch.from_numpy(x)).numpy(), atol=1e-3)
 
 
+def test_float16_erf_is_torchs_float_vectors_bit_for_bit():
+    """torch's float16 erf runs ``Vectorized<float>::erf`` (Abramowitz and Stegun 7.1.26 by fused
+    multiply-adds, within 1.5e-7) on every element, even a lone one: every float16 value checked,
+    signed zeros too (a NaN's sign aside)."""
+    every_half = numpy.arange(2 ** 16, dtype=numpy.uint16).view(numpy.float16)
+
+    def bits(values):
+        return numpy.where(numpy.isnan(values), numpy.float16("nan"), values).view(numpy.uint16)
+
+    for x in (every_half, every_half[1000:1001]):
+        ours = minigrad.erf(minigrad.tensor(x)).numpy()
+        numpy.testing.assert_array_equal(bits(ours), bits(torch.erf(torch.from_numpy(x)).numpy()))
+
+
+def test_float16_erf_of_the_least_subnormal_is_zero_as_torchs():
+    """fuzz seed 369172: torch's float16 erf(6e-08) is 0 (its float32 formula cancels there), so
+    the gradient of ``erf(x).log() * 0`` is 0 / 0 = NaN at x = 6e-08, not 0."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([6e-08, -6e-08, 0.5], dtype=lib.float16, requires_grad=True)
+        (x.erf().log() * 0).sum().backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_array_equal(grads[1], grads[0])
+    assert numpy.isnan(grads[0][0])
+
+
 def test_erf_gradient_matches_torch_in_tails():
     assert_matches_torch(**both("erf"), inputs=[numpy.array([-10.0, -4.5, -0.3, 0.0, 0.2, 3.9, 6.0, 30.0])])
 
