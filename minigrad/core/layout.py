@@ -13,7 +13,9 @@ rules of its own, both in element strides:
   deciding, broadcast dims not counting.
 
 ``relayout(array, strides)`` copies an array into such strides (None: row-major);
-``elementwise_result`` and ``cast`` apply the two rules.
+``elementwise_result`` and ``cast`` apply the two rules.  ``iterator_rows`` gives the order
+TensorIterator loops over its operands in (a kernel that checks as it goes names the first
+bad element in that order).
 
 A dim of size 1 takes any stride without moving an element, and torch gives it one that later
 layouts read (TensorIterator orders dims by every stride, a size-1 dim's too), where NumPy gives 0:
@@ -29,7 +31,8 @@ def element_strides(array):
     return tuple([step // array.itemsize for step in array.strides])
 
 
-def _row_major(shape):
+def row_major(shape):
+    """torch's contiguous strides for ``shape`` (a dim of size 0 counts as 1)."""
     strides, step = [], 1
     for size in reversed(shape):
         strides.append(step)
@@ -43,7 +46,7 @@ def is_row_major(array):
     if not array.flags.c_contiguous:
         return False
     # (C order says the rest)
-    return 1 not in array.shape or element_strides(array) == _row_major(array.shape)
+    return 1 not in array.shape or element_strides(array) == row_major(array.shape)
 
 
 def contiguous_in_order(shape, strides, order):
@@ -99,6 +102,28 @@ def _sorted_by_stride(shape, operand_strides):
     return order
 
 
+def iterator_rows(shape, operand_strides):
+    """TensorIterator's loop over ``shape`` (``operand_strides``: each operand's element strides
+    over it, its output's first): the dims, innermost first, in the order it sorts them
+    (``reorder_dimensions``), and how many of the innermost it merges into the one dim its inner
+    loop runs along (``coalesce_dimensions``: a dim of size 1 always, else one that each operand
+    steps on from the merged ones without a gap)."""
+    order = _sorted_by_stride(shape, operand_strides)
+    if not order:
+        return order, 0
+    size, strides = shape[order[0]], [each[order[0]] for each in operand_strides]
+    merged = 1
+    for dim in order[1:]:
+        if size != 1 and shape[dim] != 1 and any(
+                size * stride != each[dim] for stride, each in zip(strides, operand_strides)):
+            break
+        if size == 1:
+            strides = [each[dim] for each in operand_strides]
+        size *= shape[dim]
+        merged += 1
+    return order, merged
+
+
 def dense_strides(array):
     """The strides of torch's format-preserving copy of ``array`` (``clone``, ``to(dtype)``): its own
     where it has no gaps and no repeats (a size-1 dim's stride too), else its dims sorted by stride."""
@@ -115,8 +140,8 @@ def elementwise_strides(shape, operands):
     ndim = len(shape)
     all_strides = [element_strides(operand) for operand in operands]
     if all([operand.shape == shape for operand in operands]):     # TensorIterator's fast set-up
-        row_major = tuple(range(ndim))
-        if all([contiguous_in_order(shape, strides, row_major) for strides in all_strides]):
+        row_major_order = tuple(range(ndim))
+        if all([contiguous_in_order(shape, strides, row_major_order) for strides in all_strides]):
             return None
         if ndim == 4 and all([contiguous_in_order(shape, strides, (0, 2, 3, 1)) for strides in all_strides]):
             return _strides_for_order(shape, (1, 3, 2, 0), multiply_empty=False)   # channels last
@@ -201,7 +226,7 @@ def relayout(array, strides):
     than 1 has another stride (a size-1 dim takes its stride by a view)."""
     if strides is None and is_row_major(array):      # the common case
         return array
-    strides = _row_major(array.shape) if strides is None else tuple(strides)
+    strides = row_major(array.shape) if strides is None else tuple(strides)
     current = element_strides(array)
     if current == strides:       # the common case
         return array

@@ -24,8 +24,8 @@ from ..core import device as backend
 from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
-from ..core.layout import (basic_index_strides, element_strides, elementwise_result, index_strides,
-                           is_row_major, relayout, unsqueezed)
+from ..core.layout import (basic_index_strides, dense_strides, element_strides, elementwise_result,
+                           index_strides, is_row_major, iterator_rows, relayout, row_major, unsqueezed)
 from ..core.tensor import Tensor, _check_dim
 from .arithmetic import _as_tensor
 from .placement import _placed
@@ -884,6 +884,52 @@ def _check_index(index, what):
         raise RuntimeError(f"{what}(): Expected dtype int32/int64 for index")
 
 
+def _check_along_dim(index, size, dim, operands):
+    """torch's gather/scatter kernel (``cpu_scatter_gather_base_kernel``) rejects negative and
+    too-large indices (NumPy would wrap negative ones), naming the first one it checks, in the
+    order ``_kernel_order`` gives for its ``operands`` (fuzz seed 364932: not row-major order)."""
+    if index.size == 0:
+        return
+    outside = (index < 0) | (index >= size)
+    if outside.any():
+        axes = _kernel_order(index.shape, dim, operands)
+        first = int(outside.transpose(axes).reshape(-1).argmax())
+        bad = int(index.transpose(axes).reshape(-1)[first])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _kernel_order(shape, dim, operands):
+    """The axes of an index of ``shape``, outermost first, in the order torch's gather/scatter
+    kernel checks its elements.  Its TensorIterator runs over the index's shape with ``dim``
+    squashed to 1, its dims sorted and merged by the strides of ``operands`` (the output, the
+    source where there is one, the index: ``iterator_rows``); for each row the inner loop runs
+    along, it checks along ``dim`` last where ``dim`` is the last dim, else first (``dim``'s
+    outer loop around the row's).  So a contiguous ``(2, 3, 1)`` index, dim 1, whose rows merge
+    dims 0 and 2, is checked column by column."""
+    if not shape:
+        return ()
+    iterated = list(shape)
+    iterated[dim] = 1
+    order, merged = iterator_rows(iterated, operands)
+    row = [axis for axis in order[:merged] if axis != dim][::-1]
+    outer = [axis for axis in order[merged:] if axis != dim][::-1]
+    return tuple(outer + row + [dim] if dim == len(shape) - 1 else outer + [dim] + row)
+
+
+def _scatter_output_strides(input, writes_input):
+    """The strides of the tensor torch's scatter kernel writes: ``input`` itself for ``scatter_``,
+    a contiguous copy of it for ``scatter``, and a contiguous float32 buffer for float16."""
+    if writes_input and input.array.dtype != numpy.float16:
+        return element_strides(input.array)
+    return row_major(input.array.shape)
+
+
+def _int64_strides(index):
+    """The strides of the index torch's gather/scatter kernel reads: an int64 one's own, an int32
+    one's copy as int64 (``to(torch.long)``, which keeps a layout without gaps or repeats)."""
+    return element_strides(index) if index.dtype == numpy.int64 else dense_strides(index)
+
+
 def _check_bounds(index, size, dim, message=None):
     """torch rejects negative and too-large indices here (NumPy would wrap negative ones)."""
     if index.size == 0:
@@ -908,11 +954,13 @@ def gather(input, dim, index, *, sparse_grad=False):
             raise RuntimeError(f"Size does not match at dimension {axis} expected index "
                                f"{list(index_shape)} to be no larger than self {list(shape)} apart "
                                f"from dimension {dim}")
-    _check_bounds(index.array, shape[dim] if shape else 1, dim)
+    # torch's kernel writes a new contiguous output, reading input and index
+    operands = (row_major(index_shape), element_strides(input.array), _int64_strides(index.array))
+    _check_along_dim(index.array, shape[dim] if shape else 1, dim, operands)
     return _saving(Gather.apply(input, index=index.array, dim=dim), (index,))
 
 
-def _scatter(input, dim, index, src, add, what):
+def _scatter(input, dim, index, src, add, what, writes_input=False):
     shape = input.array.shape
     dim = _check_dim(dim, len(shape))
     _check_index(index, what)
@@ -937,9 +985,12 @@ def _scatter(input, dim, index, src, add, what):
     number = numpy.zeros((), input.array.dtype)    # (an empty index writes, and converts, nothing)
     if not src_is_tensor and index.array.size and 0 <= int(index.array.reshape(-1)[0]) < size:
         # torch's kernel checks each element's index, then converts the number as it writes it:
-        # a number out of range fails at the first element, unless that element's index does
+        # a number out of range fails at the first element (the index's first in any order the
+        # kernel takes), unless that element's index does
         number = scalar_as(src, input.array.dtype)
-    _check_bounds(index.array, size, dim)
+    sources = (element_strides(src.array),) if src_is_tensor else ()
+    operands = (_scatter_output_strides(input, writes_input),) + sources + (_int64_strides(index.array),)
+    _check_along_dim(index.array, size, dim, operands)
     if src_is_tensor:
         return _saving(Scatter.apply(input, src, index=index.array, dim=dim, add=add), (index,))
     return _saving(Scatter.apply(input, index=index.array, dim=dim, value=number, add=add), (index,))
@@ -947,26 +998,35 @@ def _scatter(input, dim, index, src, add, what):
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """``out = input.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (``src`` may be a number)."""
+    return _scatter_any(input, dim, index, src, value, reduce, writes_input=False)
+
+
+def _scatter_any(input, dim, index, src, value, reduce, writes_input):
     if reduce is not None:
         if reduce != "add":
             raise NotImplementedError(f"scatter(reduce={reduce!r}) is not supported; use reduce='add'")
-        return scatter_add(input, dim, index, src)
-    return _scatter(input, dim, index, value if src is None else src, add=False, what="scatter")
+        return _scatter_add(input, dim, index, src, writes_input)
+    return _scatter(input, dim, index, value if src is None else src, add=False, what="scatter",
+                    writes_input=writes_input)
 
 
 def scatter_add(input, dim, index, src):
     """``out = input.clone(); out[i][index[i][j]] += src[i][j]``: repeated indices add up."""
+    return _scatter_add(input, dim, index, src, writes_input=False)
+
+
+def _scatter_add(input, dim, index, src, writes_input):
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
-    return _scatter(input, dim, index, src, add=True, what="scatter_add")
+    return _scatter(input, dim, index, src, add=True, what="scatter_add", writes_input=writes_input)
 
 
 def scatter_(input, dim, index, src=None, *, value=None, reduce=None):
-    return in_place(scatter, input, dim, index, src, value=value, reduce=reduce)
+    return in_place(_scatter_any, input, dim, index, src, value, reduce, writes_input=True)
 
 
 def scatter_add_(input, dim, index, src):
-    return in_place(scatter_add, input, dim, index, src)
+    return in_place(_scatter_add, input, dim, index, src, writes_input=True)
 
 
 def _vector_index(input, dim, index, what):

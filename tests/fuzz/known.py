@@ -65,22 +65,42 @@ def _torch_run(program):
         yield None, ns
 
 
+def _convolves_no_channels_at(statement, ns):
+    """Is ``statement`` a convolution with a weight of 0 input channels (``ns``: the names before it)?"""
+    convolution = statement and re.search(r"F\.conv\dd\(\w+, (\w+)", statement.source)
+    return bool(convolution) and convolution.group(1) in ns and ns[convolution.group(1)].shape[1] == 0
+
+
 def _convolves_no_channels(program):
     """Does the program convolve with a weight of 0 input channels?"""
+    return any(_convolves_no_channels_at(statement, ns) for statement, ns in _torch_run(program))
+
+
+def _torch_fails_on_a_convolution_of_no_channels(program):
+    """Does torch raise at a statement that reads the output of a convolution with a weight of 0
+    input channels, or a value computed from it?"""
+    convolutions, failing = set(), None
     for statement, ns in _torch_run(program):
-        convolution = statement and re.search(r"F\.conv\dd\(\w+, (\w+)", statement.source)
-        if convolution and convolution.group(1) in ns and ns[convolution.group(1)].shape[1] == 0:
-            return True
-    return False
+        if statement is None:
+            return False        # torch ran every statement
+        if _convolves_no_channels_at(statement, ns):
+            convolutions.add(statement.source)
+        failing = statement
+    read = re.findall(r"\b[xv]\d+\b", failing.source)
+    return any(source in convolutions for name in read for source in program.behind(name)[1])
 
 
 def after_torch_drops_the_output_channels(program, mismatch):
     """The same bug met later: an error minigrad alone (or first) raises (an op given torch's 0
     channels and minigrad's out_channels disagrees), an error both raise in other words (``pow_``
     of torch's ``[0, 3]`` output by a ``[2, 0, 3]`` tensor fails to broadcast in torch's
-    in-place check, minigrad's ``[2, 3]`` in the broadcast itself), or the output's shape itself."""
+    in-place check, minigrad's ``[2, 3]`` in the broadcast itself), an error torch alone raises
+    reading the output (fuzz seeds 351267, 378220: ``v[0, :] = x`` and ``v[2, i] = x`` index
+    torch's 0 channels, which minigrad's out_channels hold), or the output's shape itself."""
     if mismatch.kind == "shape":
         return torch_drops_the_output_channels(program, mismatch)
+    if mismatch.kind == "error-only-torch":
+        return _torch_fails_on_a_convolution_of_no_channels(program)
     return mismatch.kind in ("error-only-minigrad", "error-at-other-statement", "error-message") and \
         _convolves_no_channels(program)
 

@@ -20,7 +20,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import minigrad  # noqa: E402
 from differential import (Mismatch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
                           in_float64, ops_agreeing, order_dependent, rounding_only)
-from known import KNOWN_TORCH_BUGS, known, torch_fmod_gives_nan, torch_lets_an_integer_tensor_require_grad  # noqa: E402
+from known import (KNOWN_TORCH_BUGS, after_torch_drops_the_output_channels, known, torch_fmod_gives_nan,  # noqa: E402
+                   torch_lets_an_integer_tensor_require_grad)
 from programs import Program, Statement, generate  # noqa: E402
 
 inf = math.inf
@@ -52,7 +53,8 @@ def program_of(*lines, loss=None, leaves=()):
     """A program of ``lines``: sources, or (source, tag) where the tag matters."""
     statements = [Statement(*line) if isinstance(line, tuple) else Statement(line, line.split(" = ")[-1].split("(")[0])
                   for line in lines]
-    outputs = [statement.source.split(" = ")[0] for statement in statements if " = " in statement.source]
+    targets = [statement.source.split(" = ")[0] for statement in statements if " = " in statement.source]
+    outputs = [target for target in targets if target.isidentifier()]      # not a write ``v[0] = x``
     return Program(0, statements, outputs, loss, list(leaves))
 
 
@@ -405,6 +407,30 @@ def test_an_error_about_the_output_of_a_convolution_with_no_channels_is_torchs_b
     plain = program_of("y = lib.zeros((0, 3), dtype=lib.float64)",
                        "z = y.pow_(lib.zeros((2, 0, 3), dtype=lib.float64))")
     assert check(plain)[0] is None
+
+
+def test_an_error_torch_alone_raises_on_the_output_of_a_convolution_with_no_channels_is_torchs_bug():
+    """fuzz seeds 378220 and 351267: torch's output has 0 channels, so a write to its channel 0
+    (``v2[0, :]``) or through an index tensor into them raises in torch alone; minigrad's output
+    has the weight's out_channels.  An error torch alone raises where no such output is read is not
+    this bug."""
+    def convolved(*after):
+        return program_of("x0 = lib.zeros((0, 2), dtype=lib.float32)",
+                          "x1 = lib.zeros((1, 0, 1), dtype=lib.float32, requires_grad=True)",
+                          "v2 = F.conv1d(x0, x1, padding=0)",
+                          "x3 = lib.zeros((5, 0, 2), dtype=lib.float32, requires_grad=True)",
+                          "x4 = lib.zeros((2, 0, 2), dtype=lib.float32)",
+                          "v5 = F.conv1d(x3, x4, padding=1)", *after)
+    for write in (("v2[0, :] = 24.4", "setitem:basic"), ("v5[2, lib.tensor([0, 0])] = 3.6", "setitem:tensor")):
+        program = convolved(write)
+        mismatch = check(program)[0]
+        assert mismatch.kind == "error-only-torch" and mismatch.tag == write[1]
+        assert known(program, mismatch).name.startswith("a convolution with 0")
+    error = Mismatch("error-only-torch", "setitem:basic", "torch raised IndexError: index 0 is out of bounds "
+                     "for dimension 0 with size 0")
+    unrelated = convolved("x6 = lib.zeros((0, 2), dtype=lib.float32)", ("x6[0, :] = 1.0", "setitem:basic"))
+    assert not after_torch_drops_the_output_channels(unrelated, error)
+    assert not after_torch_drops_the_output_channels(convolved(), error)     # torch raises nowhere
 
 
 def test_a_broadcast_products_gradient_is_a_sum_whose_order_may_differ():

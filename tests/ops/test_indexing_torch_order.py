@@ -146,6 +146,50 @@ def test_masked_fill_and_scatter_errors_match_torch(name, fn):
     _same_error(fn)
 
 
+# ---- gather/scatter: the first bad index torch's kernel checks ---------------------------------
+def _with_gaps(lib, dtype):
+    """A (2, 2, 2) index whose rows lie apart in memory (its dims 1 and 2 cannot merge)."""
+    big = lib.zeros(2, 4, 2, dtype=dtype)
+    big[:, ::2] = lib.tensor([[[0, 0], [-1, 0]], [[-2, 0], [0, 0]]], dtype=dtype)
+    return big[:, ::2]
+
+
+_SEED_364932_INDEX = [[[[[2], [-2], [0]], [[-3], [1], [-2]]], [[[1], [-3], [-1]], [[-3], [-3], [0]]],
+                       [[[2], [-2], [-3]], [[1], [-3], [2]]]],
+                      [[[[0], [-1], [-3]], [[-1], [0], [0]]], [[[-1], [-2], [-3]], [[-3], [-3], [-3]]],
+                       [[[-1], [2], [2]], [[0], [-3], [-2]]]]]
+_PERMUTED_INDEX = [[[0, 0], [-3, -2]], [[-1, 0], [0, 0]]]
+
+KERNEL_ORDER_ERRORS = [
+    # fuzz seed 364932: the dims before dim 3 merge into one row (the dim after it has size 1), and
+    # the kernel checks dim 3's first index of every row before its second: -3, where row-major says -2
+    ("seed_364932", lambda m: m.zeros(2, 3, 2, 3, 1, dtype=m.int64).scatter(
+        -2, m.tensor(_SEED_364932_INDEX), m.ones(2, 3, 2, 3, 1, dtype=m.int64))),
+    ("scatter_merged_rows", lambda m: m.zeros(2, 3, 1).scatter(1, m.tensor([[[0], [-1], [0]], [[-2], [0], [0]]]), 1.0)),
+    ("gather_merged_rows", lambda m: m.zeros(2, 3, 1).gather(1, m.tensor([[[0], [3], [0]], [[4], [0], [0]]]))),
+    ("scatter_add_merged_rows", lambda m: m.zeros(2, 3, 1).scatter_add(
+        1, m.tensor([[[0], [5], [0]], [[-1], [0], [0]]]), m.ones(2, 3, 1))),
+    # scatter_ loops in self's own layout; scatter (and float16, through a float32 buffer) in a contiguous one
+    ("scatter_in_place_permuted", lambda m: m.zeros(2, 2, 2).permute(2, 1, 0).scatter_(1, m.tensor(_PERMUTED_INDEX), 1.0)),
+    ("scatter_add_in_place_permuted", lambda m: m.zeros(2, 2, 2).permute(2, 1, 0).scatter_add_(
+        1, m.tensor(_PERMUTED_INDEX), m.ones(2, 2, 2))),
+    ("scatter_permuted", lambda m: m.zeros(2, 2, 2).permute(2, 1, 0).scatter(1, m.tensor(_PERMUTED_INDEX), 1.0)),
+    ("scatter_in_place_permuted_half", lambda m: m.zeros(2, 2, 2, dtype=m.float16).permute(2, 1, 0).scatter_(
+        1, m.tensor(_PERMUTED_INDEX), 1.0)),
+    # an index with gaps keeps its rows apart; an int32 one is read from a contiguous int64 copy
+    ("gather_index_with_gaps", lambda m: m.zeros(2, 2, 2).gather(0, _with_gaps(m, m.int64))),
+    ("gather_int32_index_with_gaps", lambda m: m.zeros(2, 2, 2).gather(0, _with_gaps(m, m.int32))),
+]
+
+
+@pytest.mark.parametrize("name,fn", KERNEL_ORDER_ERRORS, ids=[case[0] for case in KERNEL_ORDER_ERRORS])
+def test_gather_and_scatter_name_the_first_bad_index_their_kernel_checks(name, fn):
+    """torch's CPU gather/scatter kernel checks the index in its TensorIterator's order (the rows
+    it merges by the tensors' strides, dim's loop around each row unless dim is the last), not
+    row-major order (``indexing._kernel_order``)."""
+    _same_error(fn)
+
+
 # ---- what torch lets through ------------------------------------------------------------------
 def _values(lib, action):
     """``action(lib)``'s result as (shape, dtype name, values)."""
