@@ -15,11 +15,14 @@ import math
 import numbers
 import warnings
 
+import numpy
+
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
 from .join import stack
+from . import reduce_loop
 from .pointwise import maximum, minimum
 from .tensor_namespace import astype
 
@@ -506,8 +509,7 @@ class Prod(Function):
 
     def forward(self, x, axis, keepdim, dtype, over_dim):
         self.axis, self.keepdim, self.over_dim = axis, keepdim, over_dim
-        with _quiet(array_module(x)):   # (an overflowing product is inf, without a warning, as torch's)
-            result = x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
+        result = _product(x, axis, keepdim, dtype)
         self.save_for_backward(x, result)
         return result
 
@@ -526,6 +528,18 @@ class Prod(Function):
         else:
             others = _product_of_others(x, self.axis)
         return grad * others
+
+
+def _product(x, axis, keepdim, dtype):
+    """The product as torch's CPU kernel computes it (``reduce_loop``: in its order, each product
+    rounded to the dtype, float16 too; fuzz seed 47978) for float NumPy arrays; NumPy's where
+    the order changes nothing (integers wrap, one element or none) or torch's kernel is another
+    (CuPy)."""
+    xp = array_module(x)
+    if xp is numpy and x.dtype.kind == "f" and x.ndim and x.size:
+        return reduce_loop.product(x, axis, keepdim)
+    with _quiet(xp):   # (an overflowing product is inf, without a warning, as torch's)
+        return x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
 
 
 def _product_of_others(values, axis):

@@ -196,6 +196,42 @@ def test_prod_random_matches_torch(dtype):
     assert_matches_torch(method("prod"), [(2, 3, 2)], dtype=dtype, low=-1.5, high=1.5)
 
 
+def test_half_precision_prod_rounds_each_product_as_torch():
+    """fuzz seed 47978: torch multiplies float16 in float16 (60000 * -60000 is -inf, times 0 NaN;
+    300 * 300 is inf), where NumPy's prod keeps the running product in float32."""
+    def products(lib):
+        outputs = []
+        for values in ([60000.0, -60000.0, 0.0], [300.0, 300.0, 1e-3], [[-9.8, -60.2], [60000.0, -0.0]]):
+            x = lib.tensor(values, dtype=lib.float16, requires_grad=True)
+            x.prod().backward()
+            outputs += [x.prod(), x.grad, x.prod(-1)]
+        return outputs
+    assert_same(products)
+
+
+LAYOUTS = {
+    "contiguous": lambda x: x,
+    "transposed": lambda x: x.t(),
+    "every_other": lambda x: x[:, ::2],
+    "cut_rows": lambda x: x[:, :-3],
+    "expanded": lambda x: x[:, :1].expand(-1, 140),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_prod_multiplies_in_torchs_order(layout, dtype):
+    """torch's CPU prod (binary_kernel_reduce_vec) multiplies a row of adjacent elements in four
+    32-byte vectors, lane by lane, then the lanes in turn and the rest of the row one by one; other
+    rows one element at a time: the rounding of each product follows, bit for bit."""
+    values = numpy.random.default_rng(7).uniform(0.8, 1.25, (3, 140)) * numpy.array([1.0, -1.0] * 210).reshape(3, 140)
+
+    def products(lib):
+        x = LAYOUTS[layout](lib.tensor(values, dtype=getattr(lib, dtype)))
+        return [x.prod().numpy().tolist(), x.prod(0).numpy().tolist(), x.prod(-1, keepdim=True).numpy().tolist()]
+    assert products(minigrad) == products(torch)
+
+
 def test_prod_dtypes_and_errors_match_torch():
     assert_matches_torch(method("prod"), inputs=[numpy.array([1, 2, 3], numpy.int32)])
     assert_matches_torch(method("prod", 0), inputs=[numpy.array([True, False])])

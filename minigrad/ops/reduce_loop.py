@@ -1,0 +1,87 @@
+"""The order torch's CPU ``prod`` multiplies in, each product rounded to the dtype.
+
+torch's ``prod_kernel_impl`` runs ``binary_kernel_reduce_vec`` in the input's dtype: every
+product is rounded to it (float16 too, where NumPy's ``prod`` keeps a float16 running
+product in float32: ``60000 * -60000 * 0`` is NaN in torch, -0 in NumPy, fuzz seed 47978),
+in this order:
+
+* TensorIterator puts the reduced dims innermost (``reorder_dimensions``: a reduction's
+  output has stride 0 there), of a full reduction sorted by the input's strides, and
+  coalesces them into rows;
+* a row whose elements are adjacent (stride one item) is reduced by ``vectorized_reduction``:
+  four vectors take its blocks of ``4 * lanes`` elements, each lane multiplying its own
+  elements in turn; the vectors are then combined ``(v0 * v1) * (v2 * v3)``, its lanes one
+  after another into the output, and the rest of the row (``row % (4 * lanes)`` elements)
+  is multiplied into the output one at a time;
+* any other row is multiplied into the output one element at a time (``basic_loop``).
+
+The vectors are 32 bytes under every x86 capability: ``prod_stub`` is registered with
+``REGISTER_DISPATCH``, which gives AVX-512 builds no kernel (they run the AVX2 one), and
+the default build's ``Vectorized`` is 32 bytes as well.
+
+Ranges TensorIterator splits among threads (32768 elements and more, with more than one
+thread) multiply their own partial products; that is not followed here.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy
+
+from ..core import layout
+
+__all__ = ["product"]
+
+VECTOR_BYTES = 32
+VECTORS_PER_STEP = 4
+
+
+def product(array, axis, keepdim):
+    """``array``'s product along ``axis`` (None: of all its elements) as torch's CPU kernel
+    computes it: a float NumPy array of at least one element and one dim (the caller takes
+    NumPy's product for the rest, where the order changes nothing)."""
+    if any([step < 0 for step in array.strides]):    # torch has no such strides: its copy is contiguous
+        array = numpy.ascontiguousarray(array)
+    rows, adjacent = _rows(array, axis)
+    lanes = VECTOR_BYTES // array.itemsize
+    result = numpy.ones(rows.shape[0], array.dtype)
+    with numpy.errstate(all="ignore"):     # (an overflowing product is inf, without a warning, as torch's)
+        if not adjacent or rows.shape[-1] < VECTORS_PER_STEP * lanes:
+            result = _chained(result, rows.reshape(rows.shape[0], -1))
+        else:
+            for row in range(rows.shape[1]):
+                result = _vectorized(result, rows[:, row], lanes)
+    if axis is None:
+        return result.reshape((1,) * array.ndim if keepdim else ())
+    return result.reshape(array.shape[:axis] + ((1,) if keepdim else ()) + array.shape[axis + 1:])
+
+
+def _rows(array, axis):
+    """The rows torch's loop reduces, as ``(outputs, rows of each output, row length)`` in
+    its order, and whether their elements are adjacent in memory."""
+    if axis is not None:
+        rows = numpy.moveaxis(array, axis, -1).reshape(-1, 1, array.shape[axis])
+        return rows, array.strides[axis] == array.itemsize
+    strides = layout.element_strides(array)
+    order, merged = layout.iterator_rows(array.shape, [(0,) * array.ndim, strides])
+    row_dims = [dim for dim in order[:merged] if array.shape[dim] != 1]
+    length = math.prod([array.shape[dim] for dim in order[:merged]])
+    rows = array.transpose(order[::-1]).reshape(1, -1, length)
+    return rows, not row_dims or strides[row_dims[0]] == 1
+
+
+def _chained(result, values):
+    """``result * values[:, 0] * values[:, 1] * ...``, each product rounded to the dtype
+    (NumPy's ``multiply.accumulate`` rounds each step, as its ``prod`` does not in float16)."""
+    return numpy.multiply.accumulate(numpy.concatenate([result[:, None], values], axis=1), axis=1)[:, -1]
+
+
+def _vectorized(result, rows, lanes):
+    """``result`` times each of ``rows`` as ``vectorized_reduction`` multiplies a row in."""
+    step = VECTORS_PER_STEP * lanes
+    blocks = rows.shape[1] // step
+    vectors = rows[:, :blocks * step].reshape(rows.shape[0], blocks, VECTORS_PER_STEP, lanes)
+    running = numpy.multiply.accumulate(vectors, axis=1)[:, -1]
+    combined = (running[:, 0] * running[:, 1]) * (running[:, 2] * running[:, 3])
+    result = result * numpy.multiply.accumulate(combined, axis=1)[:, -1]
+    return _chained(result, rows[:, blocks * step:])
