@@ -26,14 +26,20 @@ def fmadd(a, b, c, dtype):
 
 
 _SPLITTER = 2.0 ** 27 + 1      # Veltkamp's: splits a float64 into two halves of 26 bits
+_SPLIT_LIMIT = 2.0 ** 995      # a float64 past this overflows the split (times _SPLITTER)
+_SCALE_DOWN = 2.0 ** -64       # brings such an operand well under it, exactly
 
 
 def _fused_float64(a, b, c, halve=True):
     """float64 ``a * b + c`` rounded once, as an FMA instruction: the product's rounding error
     (Dekker's TwoProduct) and the sum's (Knuth's TwoSum) are added back before the last rounding
     (exact where the sum cancels, as in ``x * alpha - mean * alpha``: torch's 1.36e285 for a
-    batch of 1e300s, not 0).  Where an error term is not finite (an operand near the float64
-    maximum overflows the split, or a value is inf or NaN) the plain ``a * b + c`` stands."""
+    batch of 1e300s, not 0).  An operand past 2^995, which would overflow the split, is scaled
+    down by 2^64 with ``c``, and the result back up (``_scaled_down``).  Where an error term is
+    still not finite (a value is inf or NaN) the plain ``a * b + c`` stands."""
+    scaled = _scaled_down(a, b, c, halve)
+    if scaled is not None:
+        return scaled
     with numpy.errstate(over="ignore", invalid="ignore"):
         product = a * b
         a_split, b_split = a * _SPLITTER, b * _SPLITTER
@@ -54,3 +60,20 @@ def _fused_float64(a, b, c, halve=True):
             halved = 2 * _fused_float64(numpy.where(overflowed, a * 0.5, 0.0), b, c * 0.5, halve=False)
             result = numpy.where(overflowed, numpy.where(numpy.isfinite(c), halved, c), result)
         return result
+
+
+def _scaled_down(a, b, c, halve):
+    """``a * b + c`` where a finite ``a`` or ``b`` is too large to split (fuzz seed 54992: a
+    batch of 2.6e301s, whose ``x * alpha - mean * alpha`` is torch's -4.8e287, not 0):
+    ``2^64 * (a / 2^64 * b + c / 2^64)``, every scaling exact (but for a ``c`` under 2^-958,
+    whose last bits drop: far below the product's rounding); None where neither is."""
+    with numpy.errstate(invalid="ignore"):
+        large_a = numpy.isfinite(a) & (numpy.abs(a) > _SPLIT_LIMIT)
+        large_b = ~large_a & numpy.isfinite(b) & (numpy.abs(b) > _SPLIT_LIMIT)
+    if not (numpy.any(large_a) or numpy.any(large_b)):
+        return None
+    down = numpy.where(large_a | large_b, _SCALE_DOWN, 1.0)
+    with numpy.errstate(over="ignore", under="ignore"):
+        result = _fused_float64(numpy.where(large_a, a * _SCALE_DOWN, a), numpy.where(large_b, b * _SCALE_DOWN, b),
+                                c * down, halve)
+        return result / down

@@ -111,11 +111,12 @@ def test_float32_output_is_torchs_fused_multiply_add(training):
     numpy.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
 
 
-@pytest.mark.parametrize("value", [1e300, -0.6931471805599453, 3.7])
+@pytest.mark.parametrize("value", [1e300, -0.6931471805599453, 3.7, 2.6346273e301, -1.6e308])
 def test_float64_output_of_a_constant_channel_is_torchs_fused_rounding(value):
     """fuzz seeds 102037, 168212: a float64 channel of equal values comes out as the rounding error
     of x * alpha (torch's FMA: 1.36e285 for 1e300, 1.35e-15 for -log 2), not an exact 0, which a
-    later division turns into a finite quotient where 0 would give inf."""
+    later division turns into a finite quotient where 0 would give inf; fuzz seed 54992: also
+    for values past 2^995 (-4.8e287 for 2.6e301), too large for the exact product's split."""
     x = numpy.full((2, 3), value)
     x[:, 1] = [0.25, -1.5]            # a channel that is not constant, in the same batch
     ours, theirs = make_pair("BatchNorm1d", 3, dtype="float64")
