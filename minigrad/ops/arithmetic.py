@@ -13,7 +13,7 @@ from ..core.device import array_module
 from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
-from .conversion import scalar_as
+from .conversion import relaxed_scalar_as, scalar_as
 from .tensor_namespace import astype, zeros
 from .vector_loop import scalar_tail
 from .inplace import assign, check_in_place, check_in_place_result, same_data, write
@@ -781,7 +781,19 @@ def fill_(input, value):
             return copy_(input, value, _torch_name="FillBackward3")   # differentiable in value
         # (torch's Tensor overload refuses an expanded target, its number overload does not)
         return write(input, value.array, torch_name="FillBackward3")
+    if input.array.size == 1 and array_module(input.array) is numpy:
+        value = _one_element_fill(value, input.array.dtype)
     return write(input, value, torch_name="FillBackward2", overlap_ok=True)
+
+
+def _one_element_fill(number, dtype):
+    """torch fills one element on the CPU by ``scalar_fill``, which casts a number to float16
+    unchecked (1e300 is inf; fuzz seed 92446), where its kernel for more elements (or none)
+    refuses it: "value cannot be converted to type c10::Half without overflow".  Other dtypes
+    are checked alike, after autograd's checks (so ``write`` converts them)."""
+    if dtype == numpy.float16:
+        return relaxed_scalar_as(number, dtype)
+    return number
 
 
 def uniform_(input, a=0.0, b=1.0, generator=None):

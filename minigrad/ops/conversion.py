@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy
 
@@ -35,19 +36,35 @@ def scalar_as(number, dtype):
                 number += high + 1
     elif dtype.kind == "f" and dtype.itemsize < 8 and math.isfinite(number) and abs(number) > _range(dtype)[1]:
         raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dtype.name]} without overflow")
+    if dtype == numpy.float16 and isinstance(number, numbers.Real):
+        return _as_half(number)
     return numpy.asarray(number).astype(dtype)     # bool and complex take any number
+
+
+def relaxed_scalar_as(number, dtype):
+    """A Python number as torch's ``scalar_fill`` converts it (``scalar_tensor``; ``fill_`` of one
+    element on the CPU): float16 takes any number (``static_cast<Half>(double)``, its "relaxed
+    float cast": past float16's range inf, not an error; fuzz seed 92446), other dtypes as
+    ``scalar_as``."""
+    if dtype == numpy.float16 and isinstance(number, numbers.Real):
+        return _as_half(number)
+    return scalar_as(number, dtype)
+
+
+def _as_half(number):
+    """A real number as a 0-d float16 array, as C++ casts a double to ``c10::Half``: through float,
+    Half's one constructor (rounded twice: 1 + 2^-11 + 2^-40 is 1.0, not 1.0009765625)."""
+    with numpy.errstate(over="ignore"):
+        return numpy.asarray(numpy.float32(number)).astype(numpy.float16)
 
 
 def number_as(number, dtype):
     """A Python number as torch's ``scalar_tensor`` makes it a 0-d tensor of NumPy ``dtype``
-    (``x[key] = 2``, ``where(c, x, 2)``), returned as a number: converted as ``scalar_as``,
-    except that a number out of float16's range becomes inf there, not an error."""
+    (``x[key] = 2``, ``where(c, x, 2)``), returned as a number: converted as ``relaxed_scalar_as``
+    (a number out of float16's range becomes inf there, not an error)."""
     if type(number) is float and dtype == numpy.float64:
         return number
-    if dtype == numpy.float16:
-        with numpy.errstate(over="ignore"):
-            return numpy.float16(number).item()
-    return scalar_as(number, dtype).item()
+    return relaxed_scalar_as(number, dtype).item()
 
 
 _RANGES = {}

@@ -1,6 +1,8 @@
 """Making tensors, with torch's signatures: ``tensor``, ``zeros``, ``arange``, ``randn`` ..."""
 from __future__ import annotations
 
+import math
+import numbers
 
 import numpy
 
@@ -8,6 +10,7 @@ from ..core import dtypes, random
 from ..core.device import Device, as_device, module_for, to_device
 from ..core.layout import dense_strides, relayout
 from ..core.tensor import Tensor, infer_array, parse_size
+from .conversion import relaxed_scalar_as, scalar_as
 
 
 def _new(array, requires_grad):
@@ -137,8 +140,18 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
                         f"{type(size).__name__}")
-    return _new(xp.full(parse_size((tuple(size),)),
-                        fill_value, _numpy_dtype(dtype)), requires_grad)
+    shape, numpy_dtype = parse_size((tuple(size),)), numpy.dtype(_numpy_dtype(dtype))
+    if isinstance(fill_value, numbers.Number):
+        fill_value = _fill_value(fill_value, numpy_dtype, math.prod(shape), xp)
+    return _new(xp.full(shape, fill_value, numpy_dtype), requires_grad)
+
+
+def _fill_value(number, numpy_dtype, count, xp):
+    """``number`` as torch's ``full`` (``empty(size).fill_(number)``) converts it: as its fill
+    kernel, an error out of the dtype's range, but for one element on the CPU, which
+    ``scalar_fill`` sets (float16 then takes any number: 1e300 is inf; fuzz seed 92446)."""
+    one_element = count == 1 and xp is numpy
+    return (relaxed_scalar_as if one_element else scalar_as)(number, numpy_dtype).item()
 
 
 def _like(input, dtype, device):

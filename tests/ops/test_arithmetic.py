@@ -296,6 +296,29 @@ def test_fill_converts_its_number_as_torch(dtype, value):
         assert_raises_like_torch(lambda lib: lib.zeros(2, dtype=getattr(lib, dtype), requires_grad=True).fill_(value))
 
 
+ONE_ELEMENT_OR_NOT = {
+    "0-d": lambda lib: lib.zeros((), dtype=lib.float16),
+    "one": lambda lib: lib.zeros(1, 1, dtype=lib.float16),
+    "view_of_one": lambda lib: lib.zeros(3, dtype=lib.float16)[1:2],
+    "in_a_graph": lambda lib: lib.zeros((), dtype=lib.float16, requires_grad=True).clone(),
+    "two": lambda lib: lib.zeros(2, dtype=lib.float16),
+    "none": lambda lib: lib.zeros(0, dtype=lib.float16),
+}
+
+
+@pytest.mark.parametrize("value", [1e300, -70000.0, 65519.0, 1 + 2 ** -11 + 2 ** -40])
+@pytest.mark.parametrize("target", sorted(ONE_ELEMENT_OR_NOT))
+def test_fill_of_one_float16_element_takes_any_number_as_torch(target, value):
+    """fuzz seed 92446: torch fills one element on the CPU by scalar_fill, whose "relaxed float cast"
+    makes a number out of float16's range inf (65519 rounds to 65504), where its fill kernel (two
+    elements, or none) refuses it; full is empty + fill_.  Both convert a double through float, as
+    c10::Half's constructor takes: 1 + 2^-11 + 2^-40 is 1.0, not NumPy's 1.0009765625."""
+    def filled(lib):
+        x = ONE_ELEMENT_OR_NOT[target](lib)
+        return x.fill_(value), x, lib.full(x.shape, value, dtype=lib.float16)
+    assert_same(filled)
+
+
 # ---- dtype promotion ----------------------------------------------------------------------
 PROMOTION_CASES = {
     "float32_tensor*2.5": lambda lib: lib.ones(2) * 2.5,
