@@ -440,3 +440,14 @@ def test_log1p_of_subnormals_rounds_as_torchs_sleef_kernel(dtype):
         root.abs().sqrt_().sum().backward()
         return [forward.numpy().view(ulps.dtype).tolist(), [str(v) for v in x.grad.tolist()]]
     assert_same(action)
+
+
+def test_log1p_of_the_least_subnormal_is_zero_for_a_where_downstream():
+    """fuzz seed 17843: torch's log1p(5e-324) is 0 (its SLEEF kernel), so ``where(y != 0, y, eps)``
+    takes eps there and the gradient is 0, where the exact log1p (5e-324) passes it through."""
+    def action(lib):
+        x = lib.tensor([5e-324, -5e-324, 0.3], dtype=lib.float64, requires_grad=True)
+        y = lib.log1p(x)
+        lib.where(y != 0, y, 1e-300).sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
