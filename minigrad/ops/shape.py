@@ -12,6 +12,7 @@ import numbers
 
 from ..core import dtypes
 from ..core.function import Function
+from ..core.layout import dense_strides, relayout
 from ..core.device import array_module, scatter_add
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
@@ -160,11 +161,17 @@ class RepeatInterleave(Function):
 
 
 class Flip(Function):
+    """A copy with ``axes`` reversed, laid out as torch's ``empty_like(self, Preserve)``: the
+    input's strides where it is dense, else its dims in the input's stride order.  So the flip
+    of a transposed tensor is not contiguous, and its ``contiguous()`` is a new tensor, not
+    the flip itself (fuzz seed 79905: a gradient retained on that copy stays None)."""
+
     differentiable_backward = True
 
     def forward(self, x, axes):
         self.axes = axes
-        return array_module(x).flip(x, axes).copy()   # torch's flip copies
+        flipped = array_module(x).flip(x, axes).copy()   # torch's flip copies
+        return relayout(flipped, dense_strides(x))
 
     def backward(self, grad_output):
         return array_module(grad_output).flip(grad_output, self.axes)

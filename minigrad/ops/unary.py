@@ -14,6 +14,9 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy
+
+from ..backends import cpu
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module, zero_where
@@ -81,6 +84,26 @@ class Log(Function):
         return grad_output / x
 
 
+def _log1p(x):
+    """``log(1 + x)`` as torch's vectorized CPU kernel (SLEEF's ``log1p_u10``, every element:
+    torch's vml map loads a short row's rest as a partial vector) computes it with AVX2 and
+    AVX-512.  SLEEF forms ``m / (2 + m)`` with ``m = x`` near 0 and doubles it; where ``x / 2``
+    is subnormal (``|x| < 2 * tiny``) halving rounds its last bit to even, so the result is
+    ``2 * (x / 2)``: log1p(5e-324) is 0 (fuzz seed 35171: sqrt_ of it then has an infinite
+    gradient).  torch's DEFAULT build calls ``std::log1p``, exact there as NumPy's; half
+    precision goes through float32, where its subnormals are normal.
+    """
+    result = array_module(x).log1p(x)
+    if (type(x) is not numpy.ndarray or x.dtype not in (numpy.float32, numpy.float64)
+            or cpu.get_cpu_capability() == "DEFAULT"):
+        return result     # (CuPy: torch's GPU kernel is not SLEEF's; half precision runs in float32)
+    halved = x * x.dtype.type(0.5)
+    subnormal_half = (numpy.abs(halved) < numpy.finfo(x.dtype).tiny) & (x != 0)
+    if subnormal_half.any():    # SLEEF adds log(2) * 0 = +0: -5e-324 gives +0.0 (but -0.0 gives -0.0)
+        result = numpy.where(subnormal_half, halved * x.dtype.type(2) + 0, result)
+    return result
+
+
 class Log1p(Function):
     """``log(1 + x)``, accurate near 0."""
 
@@ -91,7 +114,7 @@ class Log1p(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).log1p(x)
+        return _log1p(x)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors

@@ -12,7 +12,7 @@ A dim of size 1 takes torch's stride too (NumPy gives 0 or another): TensorItera
 later op's dims by every stride, a size-1 dim's too, so it decides that op's layout
 (``test_size_one_dim_strides_match_torch``).
 
-Still different (not covered here): ``rand_like``, ``flip``, ``sort``, ``dropout``,
+Still different (not covered here): ``rand_like``, ``sort``, ``dropout``,
 ``index_fill`` and ``normalize``.  The strides of a unary or scalar op's result's dims of size 1
 where the input's are not row-major (``x.t()[None] * 2``), of a keepdim reduction's reduced dim,
 and of a result with no elements (NumPy's are 0), can differ too.
@@ -40,7 +40,7 @@ def idx(lib):
 
 
 DIFFERENT_FROM_TORCH = [   # surveyed, layouts still differ (see the docstring)
-    "flip0", "sort1", "sort_idx", "rand_like", "dropout", "normalize", "index_fill",
+    "sort1", "sort_idx", "rand_like", "dropout", "normalize", "index_fill",
 ]
 
 OPS = {

@@ -116,6 +116,24 @@ def test_flip_is_a_copy_as_in_torch():
     assert flipped.numpy().max() == 0.0
 
 
+@pytest.mark.parametrize("make", [lambda x: x.t(), lambda x: x.t()[:, ::2], lambda x: x[None].expand(2, -1, -1)],
+                         ids=["transposed", "transposed-sliced", "expanded"])
+def test_flip_keeps_its_inputs_layout_as_torch(make):
+    """fuzz seed 79905: torch's flip writes into ``empty_like(self, Preserve)``, so the flip of a
+    transposed tensor is transposed, its ``contiguous()`` a new tensor, and the gradient retained
+    on that unused copy None; where the input has gaps or repeats, its dims in stride order."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(numpy.arange(12.0).reshape(3, 4), requires_grad=True)
+        flipped = make(x * 2).flip(0)
+        copy = flipped.contiguous()
+        flipped.retain_grad()
+        copy.retain_grad()
+        flipped.sum().backward()
+        outcomes.append((flipped.stride(), copy is flipped, copy.grad is None, flipped.tolist(), x.grad.tolist()))
+    assert outcomes[1] == outcomes[0]
+
+
 def test_contiguous_returns_self_when_already_contiguous():
     x = minigrad.randn(3, 4)
     assert x.contiguous() is x

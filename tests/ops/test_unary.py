@@ -421,3 +421,33 @@ def test_relu_keeps_a_negative_zero_in_every_float_dtype(dtype):
         written.relu_()
         return [str(v) for v in x.relu().tolist()], [str(v) for v in written.tolist()]
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_log1p_of_subnormals_rounds_as_torchs_sleef_kernel(dtype):
+    """fuzz seed 35171: torch's AVX2/AVX-512 log1p (SLEEF) doubles a halved x, so where x / 2 is
+    subnormal its last bit rounds to even: log1p(5e-324) is 0, and sqrt_ of it has an infinite
+    gradient where the exact log1p gives a finite one."""
+    info = numpy.finfo(dtype)
+    ulps = numpy.arange(1, 4000, 7, dtype=numpy.int64 if dtype == "float64" else numpy.int32)
+    subnormal = ulps.view(dtype)
+    values = numpy.concatenate([subnormal, -subnormal, [info.tiny, 2 * info.tiny, -0.0]]).astype(dtype)
+
+    def action(lib):
+        x = lib.tensor(values, requires_grad=True)
+        root = lib.log1p(x)
+        forward = root.detach().clone()
+        root.abs().sqrt_().sum().backward()
+        return [forward.numpy().view(ulps.dtype).tolist(), [str(v) for v in x.grad.tolist()]]
+    assert_same(action)
+
+
+def test_log1p_of_the_least_subnormal_is_zero_for_a_where_downstream():
+    """fuzz seed 17843: torch's log1p(5e-324) is 0 (its SLEEF kernel), so ``where(y != 0, y, eps)``
+    takes eps there and the gradient is 0, where the exact log1p (5e-324) passes it through."""
+    def action(lib):
+        x = lib.tensor([5e-324, -5e-324, 0.3], dtype=lib.float64, requires_grad=True)
+        y = lib.log1p(x)
+        lib.where(y != 0, y, 1e-300).sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
