@@ -500,6 +500,8 @@ def _as_tensor(operand, dtype, other):
             return operand
         cast = operand.to(dtypes.from_numpy_dtype(dtype))
         cast.promoted_from = operand     # what the op saves, for its in-place check (Function)
+        if cast.grad_fn is not None:     # torch casts inside the kernel: no node of its own there
+            cast.grad_fn.promotion = True
         return cast
     xp = array_module(other.array)
     return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))

@@ -268,16 +268,20 @@ def _note_replaced_node(write):
     its gradient to the base, where minigrad's write passes it on through that node.  Note the write
     on the node and mark the node gone (``released``, for the saved-tensor error that names it) where
     nothing else refers to it, now or once a stale view that did lets go (``_regenerate``)."""
+    holder = write
     edge = write.next_edges[0] if write.next_edges else None
     previous = edge[0] if edge is not None else None
+    while previous is not None and previous.promotion:   # (``x16 %= y64`` read x through a cast: torch's
+        holder, edge = previous, previous.next_edges[0]  # kernel casts inside, so the cast's edge is the write's)
+        previous = edge[0] if edge is not None else None
     if previous is not None:
-        previous.replaced_by += (weakref.ref(write),)
+        previous.replaced_by += (weakref.ref(holder),)
         _release_if_only_writes_hold(previous)
 
 
 def _release_if_only_writes_hold(node):
-    """Mark ``node`` ``released`` where only the in-place writes that replaced it (``replaced_by``)
-    still refer to it.  CPython's reference count tells: the caller's name, this function's and
+    """Mark ``node`` ``released`` where only the in-place writes that replaced it (``replaced_by``;
+    or the promotion casts they read it through) still refer to it.  CPython's reference count tells: the caller's name, this function's and
     getrefcount's argument hold it, and each such write's edge; anything more is another holder."""
     writes = 0
     for ref in node.replaced_by:

@@ -1058,3 +1058,20 @@ def test_a_saved_view_gone_from_sight_is_named_by_its_new_node_as_torchs(op):
         action(minigrad)
     assert str(caught.value) == expected
     assert "which is output 0 of AsStrided" in expected
+
+
+@pytest.mark.parametrize("other_dtype", ["float64", "float16"])
+def test_a_views_old_node_read_through_a_promotion_cast_is_gone_as_torchs(other_dtype):
+    """fuzz seed 89057: ``v.exp_()`` on a view, then ``v %= y64``: minigrad reads v through a cast to
+    float64 (torch casts inside its kernel), and that cast's edge held the view's old node; torch's
+    error names Exp, the node that saved the output, as without the cast."""
+    def action(lib):
+        x = lib.tensor([0.5, 0.25], dtype=lib.float16, requires_grad=True)
+        view = x.sum().view(())
+        view.exp_()
+        view %= lib.tensor(-106.5, dtype=getattr(lib, other_dtype), requires_grad=True)
+        (view.double() * 0.4).sum().backward()
+    expected_type, expected = torch_message(action)
+    with pytest.raises(expected_type) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected

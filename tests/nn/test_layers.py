@@ -81,6 +81,28 @@ def test_linear_output_is_a_view_where_torchs_is(shape, bias):
         numpy.testing.assert_allclose(mine, expected, rtol=1e-14)
 
 
+@pytest.mark.parametrize("layout", ["transposed 4-d", "transposed 3-d", "strided 1-d", "expanded 3-d", "contiguous 3-d"])
+def test_linear_of_an_input_it_cannot_fold_adds_the_bias_in_place_as_torch(layout):
+    """fuzz seed 44060: torch folds a contiguous input to rows for addmm (a view back); one it cannot
+    fold without a copy (transposed, strided, expanded) goes through matmul, then ``add_(bias)``:
+    version 1 (2 for a 1-d input: matmul's squeeze_ wrote once), AddBackward0, no view; so a later
+    in-place write on the output is judged as torch's."""
+    def action(lib):
+        ones = lambda *shape: lib.ones(*shape, dtype=lib.float64)   # noqa: E731
+        x = {"transposed 4-d": lambda: ones(3, 2, 4, 5).transpose(0, 1),
+             "transposed 3-d": lambda: ones(3, 2, 5).transpose(0, 1),
+             "strided 1-d": lambda: ones(10)[::2], "expanded 3-d": lambda: ones(1, 1, 5).expand(2, 3, 5),
+             "contiguous 3-d": lambda: ones(2, 3, 5)}[layout]().requires_grad_()
+        w = lib.tensor(numpy.linspace(-1, 1, 10).reshape(2, 5), requires_grad=True)
+        b = lib.tensor([0.5, -0.25], dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.linear(x, w, b)
+        node = type(y.grad_fn).__name__ if lib is torch else y.grad_fn.name()
+        view = y._is_view() if lib is torch else y.__dict__.get("_base") is not None
+        y.sum().backward()
+        return y._version, node, view, y.stride(), w.grad.tolist(), b.grad.tolist()
+    assert action(minigrad) == action(torch)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("batch", [(5,), (2, 3)])
