@@ -280,26 +280,44 @@ def _note_replaced_node(write):
 
 
 def _release_if_only_writes_hold(node):
-    """Mark ``node`` ``released`` where only the in-place writes that replaced it (``replaced_by``;
-    or the promotion casts they read it through) still refer to it.  CPython's reference count tells: the caller's name, this function's and
-    getrefcount's argument hold it, and each such write's edge; anything more is another holder."""
-    writes = 0
-    for ref in node.replaced_by:
-        write = ref()
-        if write is not None and write.next_edges and write.next_edges[0] is not None \
-                and write.next_edges[0][0] is node:
-            writes += 1
-    if sys.getrefcount(node) <= 3 + writes:
-        node.released = True
+    """Mark ``node`` ``released`` where only holders torch's graph does not have still refer to it:
+    the in-place writes that replaced it (``replaced_by``; or the promotion casts they read it
+    through) and the nodes already released (``released_holders``).  CPython's reference count
+    tells: the caller's name, this function's and getrefcount's argument hold it, and each such
+    holder's edge; anything more is another holder.  A node released lets go of what it points at
+    in torch too: those are judged the same way, in turn (fuzz seed 235675: a view of a view
+    written in place, whose old node held the first view's)."""
+    pending = [(node, 3)]     # (a node, its references besides those holders: see below)
+    del node
+    while pending:
+        candidate, own = pending.pop()
+        writes = 0
+        for ref in candidate.replaced_by:
+            write = ref()
+            if write is not None and write.next_edges and write.next_edges[0] is not None \
+                    and write.next_edges[0][0] is candidate:
+                writes += 1
+            write = None
+        # the references besides: ``candidate``, getrefcount's argument and, for the first node,
+        # the caller's name (a node pointed at is held by the released node's edge: a holder counted)
+        if candidate.released or sys.getrefcount(candidate) > own + writes + candidate.released_holders:
+            continue
+        candidate.released = True
+        for edge in candidate.next_edges:
+            if edge is not None:
+                edge[0].released_holders += 1
+                pending.append((edge[0], 2))
 
 
 def _replaced_nodes_behind(node):
-    """Weak references to the nodes that ``node`` (a stale view's old one) points at and that an
-    in-place write replaced: once ``node`` goes, nothing but those writes may hold them."""
+    """Weak references to ``node`` (a stale view's old one) and the nodes it points at, where torch
+    may hold them no more (replaced by a write, or held by released nodes): once the view lets go
+    of ``node``, nothing else may hold them."""
     if node is None:
         return []
-    return [weakref.ref(edge[0]) for edge in node.next_edges
-            if edge is not None and edge[0].replaced_by and not edge[0].released]
+    nodes = [node] + [edge[0] for edge in node.next_edges if edge is not None]
+    return [weakref.ref(each) for each in nodes
+            if (each.replaced_by or each.released_holders) and not each.released]
 
 
 def count_write(target):

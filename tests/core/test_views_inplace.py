@@ -1075,3 +1075,22 @@ def test_a_views_old_node_read_through_a_promotion_cast_is_gone_as_torchs(other_
     with pytest.raises(expected_type) as caught:
         action(minigrad)
     assert str(caught.value) == expected
+
+
+def test_a_view_of_a_view_written_in_place_lets_go_of_the_first_views_node_as_torchs():
+    """fuzz seed 235675: ``v = base.squeeze(); v.relu_(); w = v.squeeze(-1); w.pow_(6)``: the write
+    on w replaces w's node, the only holder (in torch) of v's node after relu_; once v, stale, is read
+    again and made anew, nothing in torch holds v's node: its error names Relu, not AsStrided."""
+    def action(lib):
+        x = lib.tensor(2.014, dtype=lib.float64, requires_grad=True)
+        base = x.clone()
+        view = base.squeeze()
+        view.relu_()
+        inner = view.squeeze(-1)
+        inner.pow_(lib.tensor(6, dtype=lib.int32))
+        picked = lib.masked_select(view, view > 0)
+        ((picked * 0.093).sum() + (base * 0.523).sum()).backward()
+    expected_type, expected = torch_message(action)
+    with pytest.raises(expected_type) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected
