@@ -202,8 +202,11 @@ class Function:
         else:                            # an input: whatever made it, as of now (in-place ops change it)
             tensor = whose()
             if tensor is None and isinstance(whose, _SavedViewRef):
-                # torch's node keeps the view it saved, whose base was written since: its node is made anew
-                return f"{description}, which is output 0 of AsStrided,"
+                # torch's node keeps the view it saved, whose base was written since: where the base has a
+                # history now, the view's node is made anew from it
+                base = whose.base()
+                return f"{description}, which is output 0 of AsStrided," if base is not None and \
+                    base.requires_grad else description
             maker, output_nr = (tensor.grad_fn, tensor._output_nr) if tensor is not None else (None, 0)
             if tensor is not None:       # itself, not the copy cast to the op's dtype
                 description = f"[{tensor._type_description()}]"
@@ -341,8 +344,7 @@ class Function:
                     # it was cast from: torch casts inside the kernel and saves that tensor itself
                     source = tensor if tensor.promoted_from is None else tensor.promoted_from
                     counter = source._version_counter
-                    whose = (_SavedViewRef if source._requires_grad and "_view" in source.__dict__
-                             else weakref.ref)(source)
+                    whose = _SavedViewRef(source) if "_view" in source.__dict__ else weakref.ref(source)
                     records.append((counter, counter.value, array, whose, ("input", index)))
                     break
         for output_nr, tensor in enumerate(outputs):
@@ -446,12 +448,20 @@ class _ViewNodeRef(weakref.ref):
 
 
 class _SavedViewRef(weakref.ref):
-    """A weak reference to a saved input that is a view in a graph (``x[0]``, the unsqueezed input of
-    an unbatched conv1d): torch's node keeps such a view alive, so where minigrad's is gone by the
-    time its base's write is found, torch's error still names the view's node, made anew (fuzz
-    seed 340935)."""
+    """A weak reference to a saved input that is a view (``x[0]``, the unsqueezed input of an unbatched
+    conv1d), and one to its base: torch's node keeps such a view alive, so where minigrad's is gone by
+    the time its base's write is found, torch's error still names the view's node, made anew from the
+    base's history, if the base has one by then (fuzz seeds 340935, 322851: a view of a tensor that
+    needed no gradient, written in place with one that does)."""
 
-    __slots__ = ()
+    __slots__ = ("base",)
+
+    def __new__(cls, view):
+        return super().__new__(cls, view)
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.base = weakref.ref(view.__dict__.get("_base", view))
 
 
 class AccumulateGrad(Function):

@@ -1094,3 +1094,22 @@ def test_a_view_of_a_view_written_in_place_lets_go_of_the_first_views_node_as_to
     with pytest.raises(expected_type) as caught:
         action(minigrad)
     assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("written_with_grad", [True, False])
+def test_a_saved_view_of_a_tensor_without_history_is_named_once_its_base_has_one(written_with_grad):
+    """fuzz seed 322851: conv1d saved the unsqueezed view of a view of a tensor that needed no
+    gradient; ``view *= w`` with a ``w`` that requires grad gives the base a history (CopySlices), and
+    torch's error names the saved view's node, made anew from it: AsStrided.  Written with a ``w``
+    that needs none, the base has no history, and torch's error names no node."""
+    def action(lib):
+        x = lib.tensor([[-0.305]], dtype=lib.float64)
+        view = x.movedim(0, 0)
+        weight = lib.tensor([[[-0.2]], [[-1.069]]], dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.conv1d(view, weight, padding=1)
+        view *= lib.tensor([[50.2]], dtype=lib.float64, requires_grad=written_with_grad)
+        out.sum().backward()
+    expected_type, expected = torch_message(action)
+    with pytest.raises(expected_type) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected
