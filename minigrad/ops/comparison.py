@@ -115,8 +115,13 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
             raise RuntimeError(f"{name} must be greater than or equal to zero, but got {value}")
     first, second = input.array, other.array
     broadcast_shapes(first.shape, second.shape)     # torch's error naming the sizes
-    return _result(array_module(first).isclose(first, second, rtol=rtol, atol=atol, equal_nan=equal_nan),
-                   first)
+    result = _result(array_module(first).isclose(first, second, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                     first)
+    # torch builds it as ``close = self == other`` and then ``close |= ...`` in place: once for equal
+    # NaNs (floating inputs), once for the tolerance (unless both are 0): its version counts those
+    # writes, and an in-place error about it names them (fuzz seed 334322)
+    result._version_counter.value += (equal_nan and first.dtype.kind in "fc") + (rtol != 0 or atol != 0)
+    return result
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:

@@ -222,3 +222,17 @@ def test_two_tensor_functions_reject_a_number_other_as_torch(name, other):
                                 lambda m: m.isclose(m.zeros(2), m.zeros(2), atol=-0.5)])
 def test_isclose_shape_and_tolerance_errors_match_torch(fn):
     assert_same_module_error(fn)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+@pytest.mark.parametrize("rtol, atol, equal_nan", [(1e-5, 1e-8, False), (1e-5, 1e-8, True), (0, 0, False),
+                                                   (0, 0, True), (0.1, 0, False)])
+def test_isclose_result_has_torchs_version(dtype, rtol, atol, equal_nan):
+    """fuzz seed 334322: torch builds ``isclose`` as ``self == other`` and then ``close |= ...`` in
+    place, for equal NaNs (floating inputs) and for the tolerance (unless both are 0): the result's
+    version counts those writes, and an in-place error about the result names its version."""
+    versions = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([1, 0], dtype=getattr(lib, dtype))
+        versions.append(lib.isclose(x, x, rtol=rtol, atol=atol, equal_nan=equal_nan)._version)
+    assert versions[1] == versions[0]
