@@ -10,6 +10,7 @@ import numpy
 
 from ..core.device import array_module
 from ..core.tensor import Tensor
+from .fused import fmadd
 
 # W. J. Cody, "Rational Chebyshev approximations for the error function",
 # Math. Comp. 23 (1969) 631-638, as in his netlib SPECFUN routine CALERF:
@@ -83,21 +84,14 @@ def erf_of_torchs_float_vectors(x):
     so a float16 erf of 6e-08 is 0, and ``log`` of it -inf (fuzz seed 369172)."""
     single = numpy.float32
     magnitude = numpy.abs(x)
-    t = single(1) / _fused(single(_AS_P), magnitude, single(1))
+    t = single(1) / fmadd(single(_AS_P), magnitude, single(1), single)
     r = numpy.full_like(x, _AS_COEFFICIENTS[0])
     for coefficient in _AS_COEFFICIENTS[1:]:
-        r = _fused(r, t, single(coefficient))
+        r = fmadd(r, t, single(coefficient), single)
     with numpy.errstate(over="ignore", under="ignore"):
         decay = numpy.exp(-(x * x).astype(numpy.float64)).astype(numpy.float32)
-        result = _fused(-decay * t, r, single(1))
+        result = fmadd(-decay * t, r, single(1), single)
     return numpy.where(numpy.signbit(x), -result, result)
-
-
-def _fused(a, b, c):
-    """float32 ``a * b + c`` rounded once, as an FMA instruction (the product exact in float64)."""
-    wide = numpy.multiply(a, b, dtype=numpy.float64)
-    wide += c
-    return wide.astype(numpy.float32)
 
 
 def _erf_cody(x):
