@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import minigrad
-from _op_parity import assert_same
+from _op_parity import assert_same, run_both
 
 NAN, INF = float("nan"), float("inf")
 
@@ -402,3 +402,29 @@ def test_layer_norm_over_an_empty_shape_backward_as_torch():
         out.sum().backward()
         return out, x.grad, w.grad, b.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("kind", ["layer_norm", "layer_norm without weight", "rms_norm", "rms_norm without weight"])
+@pytest.mark.parametrize("written", ["input", "weight", "bias", "input and bias", "input and weight", "all"])
+def test_an_input_of_a_norm_written_in_place_after_it_stops_backward_as_torchs(kind, written):
+    """fuzz seed 253991: torch's layer_norm node unpacks its saved inputs by name (bias, input,
+    weight), so with several written since, the first of those is the one its error names (the
+    bias: a leaf, no node).  rms_norm, which torch composes, saves its input too (minigrad's fused
+    node did not: a write to the input went unnoticed, a silently wrong gradient), the weight first."""
+    def action(lib):
+        x = lib.ones((4, 3), dtype=lib.float64, requires_grad=True)
+        y = x * lib.tensor([[1.0, 2, 3], [2, 3, 1], [0.5, 1, 2], [3, 1, 0]], dtype=lib.float64)
+        weight = None if "without" in kind else lib.ones(3, dtype=lib.float64, requires_grad=True) * 1.5
+        bias = lib.zeros(3, dtype=lib.float64)
+        F = lib.nn.functional
+        out = F.layer_norm(y, (3,), weight, bias) if kind.startswith("layer") else F.rms_norm(y, (3,), weight)
+        if written in ("input", "input and bias", "input and weight", "all"):
+            y.neg_()
+        if weight is not None and written in ("weight", "input and weight", "all"):
+            weight.mul_(2)
+        if written in ("bias", "input and bias", "all"):
+            bias[:] = 1.0
+        out.sum().backward()
+        return "no error"      # (the values are the norms' own tests')
+    theirs, ours = (outcome.split(" Hint:")[0] for outcome in run_both(action))   # (torch's anomaly hint)
+    assert ours == theirs

@@ -72,6 +72,9 @@ class LayerNorm(Function):
         axes, self.leading = _axes(x, normalized_ndim)
         self.has_weight, self.has_bias, self.eps = has_weight, has_bias, eps
         self.dtype = x.dtype
+        # torch's node unpacks its saved inputs by name, bias before input before weight: the first
+        # written since is the one its error names (fuzz seed 253991)
+        self.argument_names = ("input",) + ("weight",) * has_weight + ("bias",) * has_bias
         given = (x, *affine)
         if x.dtype.itemsize < 4:     # float16/bfloat16: torch computes in float32, rounds the output
             x, affine = x.astype(xp.float32), [parameter.astype(xp.float32) for parameter in affine]
@@ -138,6 +141,10 @@ class LayerNorm(Function):
 class RMSNorm(Function):
     """``x / sqrt(mean(x^2) + eps) * weight``; input gradient ``rstd * (g - x_hat * mean(g * x_hat))``."""
 
+    # the order torch meets its saved inputs in: its composed rms_norm's last Mul saves the weight,
+    # an earlier one the input, so a write to both is reported for the weight (names sort that way)
+    argument_names = ("input", "(weight)")
+
     def name(self):
         return "MulBackward0"    # torch composes rms_norm; its last step multiplies
 
@@ -147,7 +154,9 @@ class RMSNorm(Function):
         self.eps = eps
         rstd = 1 / xp.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
         normalized = x * rstd
-        self.save_for_backward(normalized, rstd, *weight)
+        # x too, unread: torch's composed rms_norm saves it (``x * rstd``), so an in-place write to x
+        # after it stops backward there, as torch's does (after the weight's, which its last step saves)
+        self.save_for_backward(normalized, rstd, *weight, x)
         return normalized * weight[0] if weight else normalized
 
     def composite(self, x, *weight):
@@ -157,7 +166,7 @@ class RMSNorm(Function):
         return output * weight[0] if weight else output
 
     def backward(self, grad_output):
-        normalized, rstd, *weight = self.saved_tensors
+        normalized, rstd, *weight, _ = self.saved_tensors
         axes = tuple(range(len(self.leading), grad_output.ndim))
         g = grad_output * weight[0] if weight else grad_output
         grad_x = None
