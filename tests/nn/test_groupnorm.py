@@ -11,6 +11,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import gradcheck
 from _nn_parity import assert_close, assert_same_error, check_module, make_pair
+from _op_parity import run_both
 
 
 def _input(shape, dtype="float64", seed=0):
@@ -90,3 +91,19 @@ def test_group_and_instance_norm_errors_match_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nn.InstanceNorm2d(4)(minigrad.ones(2, 4, 5, 5))
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 3), (2, 4, 3)])
+@pytest.mark.parametrize("running, weight, bias", [(None, 3, None), (None, 4, 3), (3, 3, 3), (4, 4, 2), (2, None, None)])
+def test_instance_norm_size_errors_count_the_repeated_channels_as_torch(shape, running, weight, bias):
+    """torch's instance_norm repeats its per-channel tensors once per sample and checks them as
+    batch_norm of (1, N * C, *): 'weight should contain 8 elements not 6', running stats first;
+    minigrad gave a broadcasting error instead.  Nothing is written before it raises."""
+    def action(lib):
+        make = lambda size: None if size is None else lib.ones(size, dtype=lib.float64)   # noqa: E731
+        stats = make(running), make(running)
+        lib.nn.functional.instance_norm(lib.ones(*shape, dtype=lib.float64), *stats, weight=make(weight),
+                                        bias=make(bias))
+        return [None if stat is None else stat.tolist() for stat in stats]
+    theirs, ours = run_both(action)
+    assert ours == theirs
