@@ -70,7 +70,7 @@ class Function:
     released = False         # True once torch would have freed this node (views.rebase_view_base)
     replaced_by = ()         # weak references to the in-place writes through a view that replaced it
     promotion = False        # True for a cast made by dtype promotion, which torch does inside its kernel
-    released_holders = 0     # edges to it from released nodes (views._release_if_only_writes_hold)
+    released_holders = 0     # edges to it from released nodes (views._release_unless_torch_holds)
     # True where torch's formula uses ``self`` as it is, not cast to the result's dtype (mul's
     # ``grad * self``): an in-place write of a wider result keeps self's dtype (_output_written_as)
     uses_self_uncast = False
@@ -455,9 +455,6 @@ class _SavedViewRef(weakref.ref):
     needed no gradient, written in place with one that does)."""
 
     __slots__ = ("base",)
-
-    def __new__(cls, view):
-        return super().__new__(cls, view)
 
     def __init__(self, view):
         super().__init__(view)

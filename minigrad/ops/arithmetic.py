@@ -207,11 +207,11 @@ def _float32_power(x, exponent):
         single = float(numpy.float32(exponent))
     if single == exponent or type(x) is not numpy.ndarray:     # (CuPy: torch's GPU kernel has no tail)
         return _rounded_power(x, exponent)
-    in_vectors = _rounded_power(x, single)
+    result = numpy.asarray(_rounded_power(x, single))      # (a 0-d array, not a NumPy scalar: written below)
     tail = scalar_tail(x)
-    if tail is None:
-        return in_vectors
-    return array_module(x).where(tail, _rounded_power(x, exponent), in_vectors)
+    if tail is not None:
+        result[tail] = _rounded_power(x[tail], exponent)
+    return result
 
 
 def _rounded_power(base, exponent):

@@ -170,8 +170,10 @@ class Flip(Function):
 
     def forward(self, x, axes):
         self.axes = axes
-        flipped = array_module(x).flip(x, axes).copy()   # torch's flip copies
-        return relayout(flipped, dense_strides(x))
+        xp = array_module(x)
+        copy = xp.empty_like(x, order="K")     # torch's flip copies, into x's order of dims
+        copy[...] = xp.flip(x, axes)
+        return relayout(copy, dense_strides(x))       # (a size-1 dim's stride, by a view)
 
     def backward(self, grad_output):
         return array_module(grad_output).flip(grad_output, self.axes)

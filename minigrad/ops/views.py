@@ -276,10 +276,10 @@ def _note_replaced_node(write):
         previous = edge[0] if edge is not None else None
     if previous is not None:
         previous.replaced_by += (weakref.ref(holder),)
-        _release_if_only_writes_hold(previous)
+        _release_unless_torch_holds(previous)
 
 
-def _release_if_only_writes_hold(node):
+def _release_unless_torch_holds(node):
     """Mark ``node`` ``released`` where only holders torch's graph does not have still refer to it:
     the in-place writes that replaced it (``replaced_by``; or the promotion casts they read it
     through) and the nodes already released (``released_holders``).  CPython's reference count
@@ -297,7 +297,7 @@ def _release_if_only_writes_hold(node):
             if write is not None and write.next_edges and write.next_edges[0] is not None \
                     and write.next_edges[0][0] is candidate:
                 writes += 1
-            write = None
+            write = None     # (this name must not hold a node whose references are counted next)
         # the references besides: ``candidate``, getrefcount's argument and, for the first node,
         # the caller's name (a node pointed at is held by the released node's edge: a holder counted)
         if candidate.released or sys.getrefcount(candidate) > own + writes + candidate.released_holders:
@@ -309,7 +309,7 @@ def _release_if_only_writes_hold(node):
                 pending.append((edge[0], 2))
 
 
-def _replaced_nodes_behind(node):
+def _nodes_torch_may_drop(node):
     """Weak references to ``node`` (a stale view's old one) and the nodes it points at, where torch
     may hold them no more (replaced by a write, or held by released nodes): once the view lets go
     of ``node``, nothing else may hold them."""
@@ -382,14 +382,14 @@ def _regenerate(view):
     if restriction is not None:
         raise RuntimeError(refused_write(restriction, written_itself=False, has_history=has_history(view)))
     view.__class__ = Tensor          # its attributes are plain slots again from here
-    replaced = _replaced_nodes_behind(view.grad_fn)
+    replaced = _nodes_torch_may_drop(view.grad_fn)
     base, specs = view_base(view)
     with enable_grad():              # the history is needed even when read under no_grad
         view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
     for ref in replaced:             # the old node went, and with it perhaps the last other holder
         node = ref()
         if node is not None:
-            _release_if_only_writes_hold(node)
+            _release_unless_torch_holds(node)
 
 
 def _history_slot(name):

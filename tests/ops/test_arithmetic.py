@@ -569,6 +569,7 @@ VECTOR_AND_TAIL_POWERS = {   # each reaches torch's scalar tail on a 64- and a 3
     "broadcast rows": lambda m: m.zeros(3, 1).expand(3, 40) ** -1e-300,
     "odd in double, even in float32": lambda m: m.full((40,), -2.0) ** 16777217.0,
     "integer in float32 only": lambda m: m.full((5, 40), -1, dtype=m.int64).t() ** (2 + 1e-12),
+    "0-d: all tail": lambda m: m.tensor(-1.0) ** 1e-300,
 }
 
 

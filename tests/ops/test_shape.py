@@ -342,3 +342,14 @@ def test_meshgrid_matches_torch(indexing, dtype):
 def test_meshgrid_bad_indexing_like_torch():
     assert_same_error(lambda a: torch.meshgrid(a, a, indexing="xx") if isinstance(a, torch.Tensor)
                       else minigrad.meshgrid(a, a, indexing="xx"), numpy.zeros(2))
+
+
+@pytest.mark.parametrize("axes", [(1,), (0, 1)])
+def test_flip_is_a_copy_even_where_it_moves_nothing(axes):
+    """torch's flip always copies: a write into the flip of a size-1 dim leaves the input as it was."""
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.ones(3, 1)
+        x.flip(axes).add_(1)
+        results.append(x.tolist())
+    assert results[0] == results[1]

@@ -16,10 +16,12 @@ from ...backends.cpu import onednn_computes_float16
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module, zero_where
+from ...core.layout import element_strides, row_major
 from ...ops import softmax as softmax_ops, special, unary
 from ...ops.conversion import scalar_as
 from ...ops.inplace import assign, check_in_place
 from ...ops.tensor_namespace import astype, half_in_float32
+from ...ops.vector_loop import scalar_tail
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
            "elu_", "selu", "celu", "gelu", "silu", "mish", "softplus", "sigmoid", "tanh",
@@ -71,43 +73,11 @@ class Pointwise(Function):
         return astype(grad, x.dtype)
 
 
-# torch's CPU kernels run 64-byte vectors (AVX-512: 16 float32, 8 float64, 32 float16 lanes)
-# along each row TensorIterator loops over, then a scalar loop over the last ``row % lanes`` elements
-_VECTOR_BYTES = 64
-
-
 def _scalar_loop(array, vectors_per_step=1):
-    """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's CPU kernel takes
-    its scalar loop over ``array`` (a kernel written with ``cpu_kernel_vec`` takes two vectors a
-    step, one with ``vec::map`` one).  TensorIterator coalesces the trailing dims whose strides
-    chain into one row (the whole tensor when contiguous; a row of 2 in an expanded (3, 1, 2)):
-    vectors along each row, the scalar loop over its last ``row % step`` elements; a row whose
-    elements are not adjacent (stride neither 0 nor one item) runs the scalar loop throughout."""
-    step = vectors_per_step * _VECTOR_BYTES // array.dtype.itemsize
-    row = _coalesced_row(array)
-    if row is not None and row % step == 0:
-        return None
-    mask = numpy.ones(array.shape, bool)
-    if row is not None:
-        mask.reshape(-1, row)[:, :row - row % step] = False
-    return mask
-
-
-def _coalesced_row(array):
-    """The length of the rows TensorIterator loops over ``array`` in (C order, against a contiguous
-    gradient), or None where the innermost stride is neither 0 nor one item (no vector loop)."""
-    if array.flags.c_contiguous or array.size == 0:
-        return max(array.size, 1)
-    row, chained = 1, None
-    for size, stride in zip(reversed(array.shape), reversed(array.strides)):
-        if size == 1:
-            continue
-        if chained is None and stride not in (0, array.itemsize):
-            return None
-        if chained is not None and stride != chained:
-            break
-        row, chained = row * size, stride * size
-    return row
+    """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's backward kernel takes
+    its scalar loop over ``array`` (``vectors_per_step``: 2 for ``cpu_kernel_vec``, 1 for ``vec::map``):
+    ``vector_loop.scalar_tail`` of a loop whose other operand, the gradient, is row-major."""
+    return scalar_tail(array, vectors_per_step, [row_major(array.shape), element_strides(array)])
 
 
 def _nan_in_vector_loop(xp, x_array, derivative):

@@ -176,15 +176,21 @@ def _update_running_stats(running_mean, running_var, batch_mean, batch_var, coun
         write(running_var, (1 - momentum) * running_var.array + momentum * unbiased.astype(running_var.array.dtype))
 
 
+def check_feature_sizes(features, running_mean, running_var, weight, bias, repeats=1):
+    """torch's batch_norm checks, in its order, that each per-channel tensor given has ``features``
+    elements, counting each ``repeats`` times (instance_norm repeats them once per sample)."""
+    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                         ("bias", bias)):
+        if tensor is not None and tensor.array.size * repeats != features:
+            raise RuntimeError(f"{name} should contain {features} elements not {tensor.array.size * repeats}")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-05):
     """Normalise each channel of ``input`` ``(N, C, *)``; in training, update the running stats in place."""
     _check_batch(input, training)
     channels = input.array.shape[1] if input.array.ndim > 1 else 1
-    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                         ("bias", bias)):
-        if tensor is not None and tensor.array.size != channels:
-            raise RuntimeError(f"{name} should contain {channels} elements not {tensor.array.size}")
+    check_feature_sizes(channels, running_mean, running_var, weight, bias)
     if channels == 0 and (weight is not None or bias is not None):
         # torch scales an empty input by weight[0] and shifts it by bias[0], which has no element 0
         raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")

@@ -7,7 +7,7 @@ import math
 
 from ...core.device import array_module
 from ...ops.inplace import write
-from .batchnorm import batch_norm
+from .batchnorm import batch_norm, check_feature_sizes
 from .normalization import LayerNorm
 
 __all__ = ["group_norm", "instance_norm"]
@@ -47,19 +47,6 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     return _affine(normalized.reshape(shape), weight, bias)
 
 
-def _check_repeated_sizes(x, running_mean, running_var, weight, bias):
-    """torch's instance_norm repeats the per-channel tensors once per sample and runs batch_norm on
-    the input as ``(1, N * C, *)``: its size checks, in batch_norm's order, name those counts
-    ("weight should contain 8 elements not 6"), before anything is computed or written."""
-    if x.ndim < 2 or x.shape[0] == 0:
-        return
-    features = x.shape[0] * x.shape[1]
-    for name, tensor in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                         ("bias", bias)):
-        if tensor is not None and tensor.array.size * x.shape[0] != features:
-            raise RuntimeError(f"{name} should contain {features} elements not {tensor.array.size * x.shape[0]}")
-
-
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-05):
     """Normalise each channel of each sample of ``(N, C, *)`` over its positions, then ``* weight + bias``.
@@ -73,7 +60,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if x.ndim > 2 and x.size // max(x.shape[0] * x.shape[1], 1) <= 1 and x.size:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"torch.Size({list(x.shape)})")
-    _check_repeated_sizes(x, running_mean, running_var, weight, bias)
+    if x.ndim >= 2 and x.shape[0]:
+        # torch repeats the per-channel tensors once per sample and runs batch_norm on (1, N * C, *):
+        # its checks count them so ("weight should contain 8 elements not 6"), before anything is written
+        check_feature_sizes(x.shape[0] * x.shape[1], running_mean, running_var, weight, bias, repeats=x.shape[0])
     if running_mean is not None or running_var is not None:
         xp = array_module(x)
         axes = tuple(range(2, x.ndim))
