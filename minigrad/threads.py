@@ -112,6 +112,7 @@ def _blas_library_paths():
 # busy machine it costs nothing while idle.  Used while minigrad picks the threads (see above).
 SPLIT_WORK = 2 ** 22         # multiply-adds a step from which a batch is split in two parts (measured)
 LARGE_PRODUCT = 2 ** 23      # multiply-adds from which the split pays for waking the helper (measured)
+SPLIT_ELEMENTS = 2 ** 17     # elements from which a row-wise computation runs in two halves (measured)
 _two_cores = False           # True while minigrad picks the threads on a machine with 2+ cores
 _helper = None               # the helper, started on the first large product (and in a forked child)
 
@@ -155,16 +156,13 @@ def matmul(a, b, out=None):
     rows, columns = a.shape[-2], b.shape[-1]
     if rows < 2 or max(a.size * columns, b.size * rows) < LARGE_PRODUCT:   # (batches counted)
         return a @ b if out is None else numpy.matmul(a, b, out=out)
-    global _helper
-    if _helper is None:
-        _helper = _Helper()
     if out is None:
         shape = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (rows, columns)
         out = numpy.empty(shape, numpy.result_type(a, b))
     half = rows // 2
     top, bottom = (..., slice(0, half), slice(None)), (..., slice(half, rows), slice(None))
-    _helper.both_halves(lambda: numpy.matmul(a[top], b, out=out[top]),
-                        lambda: numpy.matmul(a[bottom], b, out=out[bottom]))
+    _on_two_threads(lambda: numpy.matmul(a[top], b, out=out[top]),
+                    lambda: numpy.matmul(a[bottom], b, out=out[bottom]))
     return out
 
 
@@ -182,15 +180,39 @@ def in_two_parts(run, rows, weight):
     """
     if not _two_cores or rows < 2 or type(weight) is not numpy.ndarray or weight.size * rows < SPLIT_WORK:
         return run(0, rows, matmul)
+    half = rows // 2
+    _on_two_threads(lambda: run(0, half, numpy.matmul), lambda: run(half, rows, numpy.matmul))
+
+
+def rows_in_two_parts(run, rows, elements, array):
+    """``run(0, rows)``; or, where the work is large enough on two cores (``elements``, the size of
+    its largest array, at least ``SPLIT_ELEMENTS``; ``array`` one of its arrays: CuPy's are left
+    whole), ``run(0, half)`` here and ``run(half, rows)`` on the helper at once.
+
+    For a computation whose rows (its leading dim) are independent and whose NumPy calls are
+    large, as layer norm's rows and attention's batch are: each half makes the same calls on
+    its rows, so the results are the unsplit run's to the bit.  ``run`` writes its rows of the
+    results into arrays the caller made; anything summed across rows is summed after, whole.
+    """
+    if not _two_cores or rows < 2 or type(array) is not numpy.ndarray or elements < SPLIT_ELEMENTS:
+        run(0, rows)
+        return
+    half = rows // 2
+    _on_two_threads(lambda: run(0, half), lambda: run(half, rows))
+
+
+def _on_two_threads(here, there):
+    """``here()`` on this thread while ``there()`` runs on the helper, under this thread's
+    floating-point error settings (NumPy keeps them per thread)."""
     global _helper
     if _helper is None:
         _helper = _Helper()
-    half, settings = rows // 2, numpy.geterr()
+    settings = numpy.geterr()
 
-    def there():
+    def there_with_settings():
         with numpy.errstate(**settings):
-            run(half, rows, numpy.matmul)
-    _helper.both_halves(lambda: run(0, half, numpy.matmul), there)
+            there()
+    _helper.both_halves(here, there_with_settings)
 
 
 def _forget_helper():

@@ -189,3 +189,88 @@ def test_a_forked_child_starts_its_own_helper(monkeypatch):
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+# ---- row-wise work in two halves (threads.rows_in_two_parts) ---------------------------------
+def _split_rows(monkeypatch, split):
+    """Every row-wise computation in two halves (``split``), or none; returns the split row counts."""
+    monkeypatch.setattr(minigrad.threads, "_two_cores", split)
+    monkeypatch.setattr(minigrad.threads, "SPLIT_ELEMENTS", 1)
+    calls = []
+    real = minigrad.threads.rows_in_two_parts
+    monkeypatch.setattr(minigrad.threads, "rows_in_two_parts",
+                        lambda run, rows, *args: calls.append(rows) or real(run, rows, *args))
+    return calls
+
+
+def _layer_norm_results(library, x, shape, affine, weights):
+    inputs = library.tensor(x, requires_grad=True)
+    parameters = [library.tensor(p, requires_grad=True) for p in affine]
+    output = library.nn.functional.layer_norm(inputs, shape, *parameters)
+    (output * library.tensor(weights)).sum().backward()
+    return [output.detach().numpy(), inputs.grad.numpy(), *(p.grad.numpy() for p in parameters)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("x_shape, shape, affine", [((5, 3, 8), (8,), 2), ((4, 6, 5), (6, 5), 1),
+                                                     ((3, 7), (7,), 0), ((9, 16), (16,), 2)], ids=str)
+def test_layer_norm_rows_in_two_halves_match_torch_and_the_whole_run(monkeypatch, dtype, x_shape, shape, affine):
+    """An odd number of rows (halves of 2 and 3), rows of one or more dims, with and without weight
+    and bias; a row whose values are one number repeated (cancelling: torch's order, fused) in the
+    second half decides for every row, as in the whole run."""
+    rng = numpy.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    x[-1] = 3.0                                               # a cancelling row, in the second half
+    parameters = [rng.standard_normal(shape).astype(dtype) for _ in range(affine)]
+    weights = rng.standard_normal(x_shape).astype(dtype)
+    calls = _split_rows(monkeypatch, True)
+    ours = _layer_norm_results(minigrad, x, shape, parameters, weights)
+    assert calls and set(calls) == {x_shape[0]}              # forward (two passes) and backward, split
+    _split_rows(monkeypatch, False)
+    whole = _layer_norm_results(minigrad, x, shape, parameters, weights)
+    theirs = _layer_norm_results(torch, x, shape, parameters, weights)
+    for mine, unsplit, reference in zip(ours, whole, theirs):
+        numpy.testing.assert_array_equal(mine, unsplit)       # the same calls on each row: the same bits
+        tolerance = {"float64": 1e-10, "float32": 1e-4, "float16": 1e-2}[dtype]
+        numpy.testing.assert_allclose(mine, reference, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_attention_batch_in_two_halves_matches_torch_and_the_whole_run(monkeypatch, need_weights):
+    """Five sequences (ten heads: halves of 5) with a float mask shared by the batch and a padding
+    mask of its own per sequence; with need_weights the weights' own gradient flows back too."""
+    from minigrad.interop import from_torch
+    rng = numpy.random.default_rng(1)
+    x = rng.standard_normal((5, 6, 8))
+    mask = numpy.triu(numpy.full((6, 6), -1.5), 1)
+    padding = numpy.zeros((5, 6))
+    padding[1, 4:] = padding[4, 5:] = -2.5
+    results = []
+    for split in (True, False):
+        calls = _split_rows(monkeypatch, split)
+        torch.manual_seed(0)
+        module = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+        minigrad.manual_seed(0)
+        ours = minigrad.nn.MultiheadAttention(8, 2, batch_first=True).double()
+        ours.load_state_dict(from_torch(module.state_dict()))
+        inputs = minigrad.tensor(x, requires_grad=True)
+        output, weights = ours(inputs, inputs, inputs, attn_mask=minigrad.tensor(mask),
+                               key_padding_mask=minigrad.tensor(padding), need_weights=need_weights)
+        loss = (output * minigrad.tensor(numpy.cos(numpy.arange(output.numel())).reshape(output.shape))).sum()
+        if weights is not None:
+            loss = loss + (weights * weights).sum()
+        loss.backward()
+        results.append([output.detach().numpy(), inputs.grad.numpy(), *(p.grad.numpy() for p in ours.parameters())])
+        if split:
+            assert set(calls) == {10}                  # N * num_heads: forward and backward, split
+    their_inputs = torch.tensor(x, requires_grad=True)
+    output, weights = module(their_inputs, their_inputs, their_inputs, attn_mask=torch.tensor(mask),
+                             key_padding_mask=torch.tensor(padding), need_weights=need_weights)
+    loss = (output * torch.tensor(numpy.cos(numpy.arange(output.numel())).reshape(output.shape))).sum()
+    if weights is not None:
+        loss = loss + (weights * weights).sum()
+    loss.backward()
+    theirs = [output.detach().numpy(), their_inputs.grad.numpy(), *(p.grad.numpy() for p in module.parameters())]
+    for mine, unsplit, reference in zip(*results, theirs):
+        numpy.testing.assert_array_equal(mine, unsplit)
+        numpy.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)

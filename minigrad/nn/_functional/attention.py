@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ... import threads
 from ...core import random
 from ...core.dtypes import c_type_name
 from ...core.function import Function
@@ -54,15 +55,26 @@ class ScaledDotProductAttention(Function):
         self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
         keys, values = _repeat_heads(key, key_groups), _repeat_heads(value, value_groups)
-        scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
-        if bias:
-            scores = scores + bias[0]
-        weights = _softmax_last_dim(scores, safe_softmax)
-        keep = _dropout_keep(weights, dropout_p)
+        bias = bias[0] if bias else None
+        rows = _batch_to_split(query, key, value, bias, key_groups, value_groups) if dropout_p == 0.0 else 0
+        if rows:     # the batch's two halves on two cores, each with the calls below
+            weights = xp.empty(query.shape[:-1] + key.shape[-2:-1], query.dtype)
+            output = xp.empty(query.shape[:-1] + value.shape[-1:], query.dtype)
+
+            def run(start, stop):
+                part = slice(start, stop)
+                weights[part] = _weights(query[part], keys[part], _rows_of(bias, part, query.ndim),
+                                         scale, safe_softmax)
+                xp.matmul(weights[part], values[part], out=output[part])
+            threads.rows_in_two_parts(run, rows, weights.size, weights)
+            keep = None
+        else:
+            weights = _weights(query, keys, bias, scale, safe_softmax)
+            keep = _dropout_keep(weights, dropout_p)
+            output = xp.matmul(weights if keep is None else weights * keep, values)
         dropped = weights if keep is None else weights * keep
-        output = xp.matmul(dropped, values)
         self.save_for_backward(query, key, value, weights, *(() if keep is None else (keep,)))
-        self.bias_shape = bias[0].shape if bias else None
+        self.bias_shape = bias.shape if bias is not None else None
         return (output, dropped) if return_weights else output
 
     def composite(self, query, key, value, *bias):
@@ -87,6 +99,32 @@ class ScaledDotProductAttention(Function):
     def backward(self, grad_output, grad_weights=None):
         query, key, value, weights, *keep = self.saved_tensors
         xp = array_module(grad_output)
+        rows = 0 if keep else _batch_to_split(query, key, value, None, self.key_groups, self.value_groups)
+        if not rows:
+            return self._gradients(query, key, value, weights, keep, grad_output, grad_weights)
+        # the batch's two halves on two cores, each with the calls of _gradients; a bias shared
+        # across the batch gets its gradient summed after, whole (the same sum as unsplit)
+        grads = [xp.empty_like(query), xp.empty_like(key), xp.empty_like(value)]
+        grad_scores = xp.empty_like(weights) if self.has_bias else None
+
+        def run(start, stop):
+            part = slice(start, stop)
+            *parts, scores_part = self._gradients(
+                query[part], key[part], value[part], weights[part], keep, grad_output[part],
+                None if grad_weights is None else grad_weights[part], scores_only=True)
+            for grad, grad_part in zip(grads, parts):
+                grad[part] = grad_part
+            if grad_scores is not None:
+                grad_scores[part] = scores_part
+        threads.rows_in_two_parts(run, rows, weights.size, weights)
+        if self.has_bias:
+            grads.append(sum_to(grad_scores, self.bias_shape))
+        return tuple(grads)
+
+    def _gradients(self, query, key, value, weights, keep, grad_output, grad_weights, scores_only=False):
+        """The gradients of query, key and value (and of the bias, or with ``scores_only`` the
+        scores' gradient itself) from the output's and the weights' gradients."""
+        xp = array_module(grad_output)
         keys, values = _repeat_heads(key, self.key_groups), _repeat_heads(value, self.value_groups)
         dropped = weights * keep[0] if keep else weights
         grad_value = _sum_heads(xp.matmul(xp.swapaxes(dropped, -1, -2), grad_output), value.shape,
@@ -105,9 +143,45 @@ class ScaledDotProductAttention(Function):
         grad_key = _sum_heads(xp.matmul(xp.swapaxes(grad_scores, -1, -2), query) * self.scale,
                               key.shape, self.key_groups)
         grads = (grad_query, grad_key, grad_value)
+        if scores_only:
+            return grads + (grad_scores,)
         if self.has_bias:
             grads += (sum_to(grad_scores, self.bias_shape),)
         return grads
+
+
+def _weights(query, keys, bias, scale, safe):
+    """The attention weights: ``softmax(query keys^T * scale + bias)`` over the keys."""
+    xp = array_module(query)
+    scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
+    if bias is not None:
+        scores = scores + bias
+    return _softmax_last_dim(scores, safe)
+
+
+def _batch_to_split(query, key, value, bias, key_groups, value_groups):
+    """The batch size where attention may run as two halves of its batch on two cores
+    (``threads.rows_in_two_parts``: query, key and value with the same leading dims and dtype,
+    every head its own key and value, a bias of that dtype that does not widen the scores),
+    else 0."""
+    if (query.ndim < 3 or key_groups != 1 or value_groups != 1
+            or not query.shape[:-2] == key.shape[:-2] == value.shape[:-2]
+            or not query.dtype == key.dtype == value.dtype):
+        return 0
+    if bias is not None:
+        scores_shape = query.shape[:-1] + key.shape[-2:-1]
+        widens = bias.ndim > len(scores_shape) or any(
+            size not in (1, length) for size, length in zip(bias.shape[::-1], scores_shape[::-1]))
+        if bias.dtype != query.dtype or widens:
+            return 0
+    return query.shape[0]
+
+
+def _rows_of(bias, part, ndim):
+    """The rows ``part`` of a bias of the scores' rank with a batch dim of its own; else the bias."""
+    if bias is None or bias.ndim < ndim or bias.shape[0] == 1:
+        return bias
+    return bias[part]
 
 
 def _softmax_last_dim(scores, safe):

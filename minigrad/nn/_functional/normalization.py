@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ... import threads
 from ...core.function import Function
 from ...core.device import array_module
 from ._moments import cancelling, fmadd, row_moments, unfused_madd
@@ -78,22 +79,45 @@ class LayerNorm(Function):
         given = (x, *affine)
         if x.dtype.itemsize < 4:     # float16/bfloat16: torch computes in float32, rounds the output
             x, affine = x.astype(xp.float32), [parameter.astype(xp.float32) for parameter in affine]
-        mean, centered, var, at_risk = _moments(xp, x, axes, self.dtype)
-        self.fused = at_risk or x.dtype != self.dtype
+        # two passes over the rows (in two halves on two cores where they are many: _by_rows):
+        # the moments, then the output, whose multiply-adds are fused if any row needs it
+        mean = xp.empty(x.shape[:len(self.leading)] + (1,) * len(axes), x.dtype)
+        var, rows_at_risk = xp.empty_like(mean), []
+
+        def moments(part):
+            mean[part], _, var[part], at_risk = _moments(xp, x[part], axes, self.dtype)
+            rows_at_risk.append(at_risk)
+        self._by_rows(moments, x)
+        self.fused = any(rows_at_risk) or x.dtype != self.dtype
         madd = fmadd if self.fused else unfused_madd
         rstd = 1 / xp.sqrt(var + x.dtype.type(eps))
-        if x.dtype == self.dtype:
-            normalized = centered * rstd
-        else:        # torch's float16/bfloat16 kernel
-            normalized = _normalized(x, mean, rstd, madd)
         # the input, weight and bias as given (the bias unread: torch saves it, so writing it in
         # place stops backward); mean and rstd as torch keeps them, in the input's dtype
         kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
         self.save_for_backward(*kept, *given)
-        if has_weight or has_bias:       # one multiply-add, as torch
-            weight = affine[0] if has_weight else x.dtype.type(1)
-            normalized = madd(normalized, weight, affine[-1] if has_bias else x.dtype.type(0), x.dtype)
-        return normalized.astype(self.dtype, order="C", copy=False)     # in torch's layout
+        output = xp.empty(x.shape, self.dtype)      # in torch's layout
+        weight = affine[0] if has_weight else x.dtype.type(1)
+        bias = affine[-1] if has_bias else x.dtype.type(0)
+
+        def normalize(part):
+            if x.dtype == self.dtype:
+                normalized = (x[part] - mean[part]) * rstd[part]
+            else:        # torch's float16/bfloat16 kernel
+                normalized = _normalized(x[part], mean[part], rstd[part], madd)
+            if has_weight or has_bias:       # one multiply-add, as torch
+                normalized = madd(normalized, weight, bias, x.dtype)
+            output[part] = normalized
+        self._by_rows(normalize, x)
+        return output
+
+    def _by_rows(self, run, x):
+        """``run(part)`` over all of ``x``'s rows (its leading dims), or over two halves of its
+        first dim on two cores where the rows are many (``threads.rows_in_two_parts``): each row's
+        result is the same either way."""
+        if not self.leading:
+            run(...)
+        else:
+            threads.rows_in_two_parts(lambda start, stop: run(slice(start, stop)), x.shape[0], x.size, x)
 
     def composite(self, x, *affine):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
@@ -112,25 +136,34 @@ class LayerNorm(Function):
         if x.dtype != grad_output.dtype:     # float16/bfloat16 input: torch's backward runs in float32
             grad_output = grad_output.astype(x.dtype)
         madd = fmadd if self.fused else unfused_madd
-        grads = []
-        if self.needs_input_grad[0]:
-            dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
-            scale = 1 / dtype.type(length)    # inf for N = 0, as torch
-            dy_x = grad_output * x
-            # row sums: for rows shorter than a vector (8 float32) NumPy adds one value after another,
-            # as torch; for longer ones its pairwise sum stands in for torch's lane sums
-            ds = (dy_x * weight[0] if weight else dy_x).reshape(mean.size, length).sum(axis=1).reshape(mean.shape)
-            db = (grad_output * weight[0] if weight else grad_output).reshape(mean.size, length).sum(axis=1)
-            db = db.reshape(mean.shape)
-            b = madd(db, mean, -ds, dtype) * rstd * rstd * rstd * scale
-            c = madd(-b, mean, -(db * rstd * scale), dtype)
-            a_dy = rstd * grad_output
-            grads.append(madd(b, x, a_dy * weight[0] if weight else a_dy, dtype) + c)
-        else:
-            grads.append(None)
-        if self.has_weight and self.needs_input_grad[1]:
-            # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0)
-            grads.append((grad_output * _normalized(x, mean, rstd, madd)).sum(axis=self.leading))
+        xp = array_module(x)
+        needs_input, needs_weight = self.needs_input_grad[0], self.has_weight and self.needs_input_grad[1]
+        grad_input = xp.empty(x.shape, x.dtype) if needs_input else None
+        weighted = xp.empty(x.shape, x.dtype) if needs_weight else None   # dy * x_hat, summed after
+        dtype, length = x.dtype, math.prod(x.shape[axis] for axis in axes)
+        scale = 1 / dtype.type(length)    # inf for N = 0, as torch
+
+        def gradients(part):      # rows ``part``: a row's gradient needs that row alone
+            dy, x_part, mean_part, rstd_part = grad_output[part], x[part], mean[part], rstd[part]
+            if needs_input:
+                dy_x = dy * x_part
+                # row sums: for rows shorter than a vector (8 float32) NumPy adds one value after another,
+                # as torch; for longer ones its pairwise sum stands in for torch's lane sums
+                rows = mean_part.size
+                ds = (dy_x * weight[0] if weight else dy_x).reshape(rows, length).sum(axis=1)
+                ds = ds.reshape(mean_part.shape)
+                db = (dy * weight[0] if weight else dy).reshape(rows, length).sum(axis=1).reshape(mean_part.shape)
+                b = madd(db, mean_part, -ds, dtype) * rstd_part * rstd_part * rstd_part * scale
+                c = madd(-b, mean_part, -(db * rstd_part * scale), dtype)
+                a_dy = rstd_part * dy
+                grad_input[part] = madd(b, x_part, a_dy * weight[0] if weight else a_dy, dtype) + c
+            if needs_weight:
+                # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0)
+                weighted[part] = dy * _normalized(x_part, mean_part, rstd_part, madd)
+        self._by_rows(gradients, x)
+        grads = [grad_input]
+        if needs_weight:
+            grads.append(weighted.sum(axis=self.leading))
         elif self.has_weight:
             grads.append(None)
         if self.has_bias:
