@@ -1,6 +1,7 @@
 """Arithmetic: ``+ - * / // % **`` with broadcasting, Python scalars, reflected and in-place forms."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy
@@ -217,9 +218,26 @@ def _float32_power(x, exponent):
 def _rounded_power(base, exponent):
     """``base ** exponent`` (``exponent`` a number or an array), a float32 base raised in float64 and
     rounded once, as torch's pow (NumPy's float32 power is an ulp off in one case in five)."""
-    if isinstance(base, Tensor) or base.dtype.kind != "f" or base.dtype.itemsize != 4:
+    if isinstance(base, Tensor) or base.dtype.kind != "f":
         return base ** exponent
-    return (base.astype(float) ** exponent).astype(base.dtype)
+    if base.dtype.itemsize != 4:
+        return _as_pow_at_one_half(base, exponent, base ** exponent)
+    return _as_pow_at_one_half(base, exponent, (base.astype(float) ** exponent).astype(base.dtype))
+
+
+def _as_pow_at_one_half(base, exponent, result):
+    """``result`` (NumPy's ``base ** exponent``) where an exponent array holds 0.5 as C's ``pow``
+    has it: NumPy takes ``sqrt`` for an exponent that stays the same along its loop (a 0-d array, a
+    broadcast dim), which is NaN at -inf and -0.0 at -0.0, where ``pow`` (torch's tensor ** tensor)
+    gives inf and 0.0 (fuzz seed 504406).  A number exponent 0.5 is torch's sqrt: not changed here."""
+    if not hasattr(exponent, "dtype") or exponent.dtype.kind != "f":
+        return result
+    xp = array_module(result)
+    half = exponent == 0.5
+    if not half.any():
+        return result
+    return xp.where(half & (base == -math.inf), math.inf, xp.where(half & (base == 0), 0.0, result)).astype(
+        result.dtype, copy=False)
 
 
 class Pow(Function):

@@ -689,3 +689,23 @@ def test_in_place_op_with_a_wider_operand_keeps_its_own_node_as_torch(op, dtype)
     assert mine[:2] == theirs[:2]
     numpy.testing.assert_allclose(mine[2], theirs[2], rtol=1e-3)
     numpy.testing.assert_allclose(mine[3], theirs[3], rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("exponent_shape", [(), (1,), (3, 1)], ids=str)
+def test_tensor_power_of_one_half_is_pow_not_sqrt(dtype, exponent_shape):
+    """fuzz seed 504406: NumPy takes sqrt for an exponent that stays the same along its loop (0-d,
+    broadcast), NaN at -inf and -0.0 at -0.0; torch's tensor ** tensor is pow: inf and 0.0.  The
+    base's gradient at exponent 1.5 raises to 0.5 too."""
+    base = numpy.array([[-numpy.inf, -0.0, 0.0, 4.0, -2.0, numpy.inf]] * 3)
+
+    def action(lib):
+        results = []
+        for value in (0.5, 1.5):
+            x = lib.tensor(base, dtype=getattr(lib, dtype), requires_grad=True)
+            y = x ** lib.tensor(numpy.full(exponent_shape, value), dtype=getattr(lib, dtype))
+            y.sum().backward()
+            results += [[repr(v) for v in y.detach().double().numpy().ravel()],
+                        [repr(v) for v in x.grad.double().numpy().ravel()]]
+        return results
+    assert_same(action)
