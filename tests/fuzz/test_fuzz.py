@@ -123,6 +123,18 @@ def test_the_version_error_of_a_graph_only_the_integer_tensor_bug_made_is_torchs
     assert not torch_lets_an_integer_tensor_require_grad(untainted, version_error)
 
 
+def test_the_version_error_of_a_loss_only_the_integer_tensor_bug_gave_a_graph_is_torchs_bug():
+    """fuzz seed 545020: the loss depends on the tainted integer tensor alone, so in minigrad it has
+    no graph ('does not require grad'), where torch's graph meets an in-place write first."""
+    program = program_of("x0 = lib.tensor([3])", "x1 = lib.tensor(2.7, dtype=lib.float64, requires_grad=True)",
+                         "x0[0:1] = x1", "v2 = lib.sqrt(x0)", "v2 /= lib.tensor([5])",
+                         loss="loss = (v2.double() * -0.6).sum()")
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-message" and known(program, mismatch).name.startswith("an integer tensor")
+    untainted = program_of("x0 = lib.tensor([3.0], requires_grad=True)", "v2 = lib.sqrt(x0)")
+    assert not torch_lets_an_integer_tensor_require_grad(untainted, mismatch)
+
+
 def test_the_version_error_naming_the_tainted_integer_tensors_node_is_torchs_bug():
     """fuzz seed 205877: an int8 tensor divided by a float one, then written with a value that
     requires grad (there ``x[...] = v``, here ``masked_fill_``): torch's in-place error names the
