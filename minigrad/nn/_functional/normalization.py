@@ -45,6 +45,29 @@ def _moments(xp, x, axes, input_dtype):
     return mean, centered, var, bool(x.size and at_risk.any())
 
 
+def _madd_in_place(out, a, b, c):
+    """``unfused_madd(a, b, c)`` written into ``out`` (none of the three) with no array of its own;
+    False where a result is not finite: there ``fmadd`` decides (the caller's ``madd``), and ``out``
+    holds nothing to keep."""
+    xp = array_module(out)
+    with xp.errstate(over="ignore", invalid="ignore"):
+        xp.add(xp.multiply(a, b, out=out), c, out=out)
+    return bool(xp.isfinite(out).all())
+
+
+def _normalize_in_place(out, x, mean, rstd, weight, bias, affine):
+    """layer_norm's output ``(x - mean) * rstd`` (then ``* weight + bias``) in ``out``, the calls of
+    the unfused path with no arrays of their own; False where a result is not finite (the caller
+    then computes those rows again, as ``unfused_madd`` decides them)."""
+    xp = array_module(out)
+    xp.multiply(xp.subtract(x, mean, out=out), rstd, out=out)
+    if not affine:
+        return True
+    with xp.errstate(over="ignore", invalid="ignore"):
+        xp.add(xp.multiply(out, weight, out=out), bias, out=out)
+    return bool(xp.isfinite(out).all())
+
+
 def _normalized(x, mean, rstd, madd):
     """x_hat as torch's kernels get it, ``x * rstd + (-rstd * mean)``."""
     return madd(x, rstd, -rstd * mean, x.dtype)
@@ -100,6 +123,9 @@ class LayerNorm(Function):
         bias = affine[-1] if has_bias else x.dtype.type(0)
 
         def normalize(part):
+            if not self.fused and _normalize_in_place(output[part], x[part], mean[part], rstd[part],
+                                                      weight, bias, has_weight or has_bias):
+                return
             if x.dtype == self.dtype:
                 normalized = (x[part] - mean[part]) * rstd[part]
             else:        # torch's float16/bfloat16 kernel
@@ -146,20 +172,30 @@ class LayerNorm(Function):
         def gradients(part):      # rows ``part``: a row's gradient needs that row alone
             dy, x_part, mean_part, rstd_part = grad_output[part], x[part], mean[part], rstd[part]
             if needs_input:
-                dy_x = dy * x_part
                 # row sums: for rows shorter than a vector (8 float32) NumPy adds one value after another,
                 # as torch; for longer ones its pairwise sum stands in for torch's lane sums
-                rows = mean_part.size
-                ds = (dy_x * weight[0] if weight else dy_x).reshape(rows, length).sum(axis=1)
-                ds = ds.reshape(mean_part.shape)
-                db = (dy * weight[0] if weight else dy).reshape(rows, length).sum(axis=1).reshape(mean_part.shape)
+                rows, scratch = mean_part.size, dy * x_part        # (one array for the products below)
+                if weight:
+                    xp.multiply(scratch, weight[0], out=scratch)
+                ds = scratch.reshape(rows, length).sum(axis=1).reshape(mean_part.shape)
+                if weight:
+                    xp.multiply(dy, weight[0], out=scratch)
+                db = (scratch if weight else dy).reshape(rows, length).sum(axis=1).reshape(mean_part.shape)
                 b = madd(db, mean_part, -ds, dtype) * rstd_part * rstd_part * rstd_part * scale
                 c = madd(-b, mean_part, -(db * rstd_part * scale), dtype)
-                a_dy = rstd_part * dy
-                grad_input[part] = madd(b, x_part, a_dy * weight[0] if weight else a_dy, dtype) + c
+                out = grad_input[part]
+                xp.multiply(rstd_part, dy, out=out)                # a * dy (* weight)
+                if weight:
+                    xp.multiply(out, weight[0], out=out)
+                if self.fused or not _madd_in_place(scratch, b, x_part, out):
+                    scratch = madd(b, x_part, out, dtype)      # (fused, or a result not finite)
+                xp.add(scratch, c, out=out)
             if needs_weight:
                 # torch's dgamma: dy times the fused x_hat (for one value a row not an exact 0)
-                weighted[part] = dy * _normalized(x_part, mean_part, rstd_part, madd)
+                out = weighted[part]
+                if self.fused or not _madd_in_place(out, x_part, rstd_part, -rstd_part * mean_part):
+                    out[...] = _normalized(x_part, mean_part, rstd_part, madd)
+                xp.multiply(dy, out, out=out)
         self._by_rows(gradients, x)
         grads = [grad_input]
         if needs_weight:
