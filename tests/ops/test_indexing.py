@@ -1,4 +1,7 @@
 """Indexing against torch: every key kind, setitem inside a graph, gather/scatter, masks, errors."""
+import itertools
+import math
+
 import numpy
 import pytest
 import torch
@@ -325,6 +328,54 @@ def test_in_place_scatter_and_index_fill_match_torch(dtype):
     assert_matches_torch(fn, inputs=[_random((3, 3), dtype), index, _random((2, 2), dtype, 1)])
     assert_matches_torch(lambda x, i: lib(x).index_fill(x, 1, i[1], 4.0),
                          inputs=[_random((3, 3), dtype), index])
+
+
+_SCATTER_SHAPES = [(), (1,), (2,), (0,), (1, 1), (2, 1)]
+
+
+def _scatter_gather_outcome(library, op, shapes, dim, value):
+    """What ``op`` gives on tensors of ``shapes`` (self, index, src), all index entries ``value``:
+    the result, its grad_fn, the first and second gradients (or the error, of either pass)."""
+    self_shape, index_shape, src_shape = shapes
+
+    def numbers(shape, start):
+        return library.arange(start, start + math.prod(shape), dtype=library.float64).reshape(shape).requires_grad_()
+    x = numbers(self_shape, 1.0)
+    index = library.full(index_shape, value, dtype=library.int64)
+    src = None if src_shape is None else numbers(src_shape, 10.0)
+    try:
+        out = {"gather": lambda: x.gather(dim, index), "index_select": lambda: x.index_select(dim, index),
+               "scatter": lambda: library.scatter(x, dim, index, src), "scatter_add": lambda: x.scatter_add(dim, index, src),
+               "scatter_": lambda: x.clone().scatter_(dim, index, src), "scatter_value": lambda: x.scatter(dim, index, 2.5),
+               "scatter_add_": lambda: x.clone().scatter_add_(dim, index, src)}[op]()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    inputs = [x] if src is None else [x, src]
+    outcome = [tuple(out.shape), out.tolist(), out.grad_fn.name()]
+    try:
+        grads = library.autograd.grad((out * out).sum(), inputs, create_graph=True, allow_unused=True)
+        outcome.append([None if g is None else g.tolist() for g in grads])
+        second = library.autograd.grad(sum((g * g).sum() for g in grads if g is not None), inputs, allow_unused=True)
+        outcome.append([None if g is None else g.tolist() for g in second])
+    except Exception as error:
+        outcome.append(f"{type(error).__name__}: {error}")
+    return outcome
+
+
+@pytest.mark.parametrize("op", ["gather", "index_select", "scatter", "scatter_add", "scatter_", "scatter_add_",
+                                "scatter_value"])
+def test_gather_and_scatter_of_0d_1d_and_empty_tensors_match_torch(op):
+    # torch's gather/scatter take a 0-d self, index or src as 1-d of size 1, check nothing of an
+    # empty index, and read src's sizes along self's dims (an IndexError where src has fewer); the
+    # gradient of src is grad.gather(dim, index), which torch's engine sums to src's shape or
+    # rejects (src larger than index).  minigrad required the same number of dims, and padded it
+    src_shapes = [None] if op in ("gather", "index_select", "scatter_value") else _SCATTER_SHAPES
+    index_shapes = [(), (1,), (2,), (0,)] if op == "index_select" else _SCATTER_SHAPES
+    for shapes in itertools.product(_SCATTER_SHAPES, index_shapes, src_shapes):
+        for dim in (0, -1, 1):
+            for value in (0, 1, -1):
+                expected = _scatter_gather_outcome(torch, op, shapes, dim, value)
+                assert _scatter_gather_outcome(minigrad, op, shapes, dim, value) == expected, (shapes, dim, value)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
