@@ -32,7 +32,7 @@ from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import number_as, scalar_as
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
-                        result_shape)
+                        result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
 from .views import NO_GRAD_VIEW, count_write, history_of, leave_stale, refused_write
@@ -407,6 +407,11 @@ def _is_basic(items):
     return True
 
 
+def _ellipses(items):
+    """How many ``...`` a key holds (NumPy takes one; torch any number, ``without_extra_ellipses``)."""
+    return sum(item is Ellipsis for item in items)
+
+
 def _key_items(key):
     """The key as a tuple of items; a short list holding sequences, slices, None or ... counts as a
     tuple (torch's and old NumPy's rule: ``x[[[0, 1], [2, 2]]]`` is ``x[[0, 1], [2, 2]]``)."""
@@ -548,6 +553,8 @@ def getitem(input, key):
     one, torch's reading of the key (``index_key``) raises torch's error, or finds that the
     result is empty (torch then reads, and checks, no index) and runs the key clipped."""
     items = key if type(key) is tuple else _key_items(key)
+    if _ellipses(items) > 1:
+        items = without_extra_ellipses(input.array.shape, items, _converted(items, array_module(input.array)))
     if _is_basic(items):
         return _basic_index(input, items, type(key) is not tuple, is_integer_key(key))
     array = input.array
@@ -624,6 +631,8 @@ def setitem(input, key, value):
         value = number_as(value, target.dtype)
     elif not isinstance(value, Tensor):
         value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))
+    if _ellipses(items) > 1:
+        items = without_extra_ellipses(target.shape, items, _converted(items, xp))
     if _is_basic(items):
         _set_basic(input, items, value, key)
         return

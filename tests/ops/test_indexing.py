@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_module_error
+from _op_parity import assert_same, assert_same_module_error
 
 DTYPES = ["float64", "float32"]
 
@@ -257,6 +257,49 @@ def test_setitem_of_the_whole_tensor_writes_it_as_torch(key, value):
             return str(error).replace("torch.", "minigrad.")
         return x.grad_fn.name()
     assert run(minigrad) == run(torch)
+
+
+_E = Ellipsis
+MANY_ELLIPSES = [
+    (_E, 0, _E), (_E, _E), (_E, _E, _E), (0, _E, _E), (_E, None, _E), (_E, slice(1, None), _E),
+    (_E, [1, 0], _E), (_E, "0-d", _E), (_E, "mask", _E), ([0], _E, [0], _E), (_E, [0], [0], _E),
+    (slice(0, 1), _E, _E, slice(0, 1)), (_E, _E, slice(None)), (_E, _E, slice(0, 10)), (_E, _E, slice(0, 0)),
+    (_E, slice(None), slice(None), _E), (None, _E, 1, _E, None),
+    # past the last dim: torch's errors
+    (_E, 5, _E), (None, _E, 5, _E), (0, _E, 9, _E), (_E, _E, 5), (_E, _E, "0-d"), (_E, _E, slice(1, None)),
+    (_E, _E, slice(None, None, 2)), (_E, _E, slice(0, -1)), (_E, _E, None), (_E, None, _E, None),
+    (_E, _E, [0]), (_E, _E, "mask"), (_E, [0], _E, [0]), (_E, _E, [0], None), (_E, _E, [0], 5),
+    (_E, slice(None, None, 0), _E), (_E, _E, slice(None, None, -1)), (_E, 0, _E, 0, 0, 0),
+]
+
+
+def _many_ellipses_key(lib, key):
+    return tuple(lib.tensor(1) if item == "0-d" else lib.tensor([True, False, True, True]) if item == "mask"
+                 else item for item in key)
+
+
+@pytest.mark.parametrize("key", MANY_ELLIPSES, ids=repr)
+@pytest.mark.parametrize("shape", [(2, 3, 4), (4,)], ids=str)
+def test_a_key_with_more_than_one_ellipsis_reads_and_writes_as_torch(key, shape):
+    # torch takes any number of ``...``, each moving on the dims the key leaves unnamed (so a
+    # second one moves past the last dim, where a full slice does nothing and anything else
+    # raises); minigrad raised NumPy's "an index can only have a single ellipsis ('...')"
+    def read(lib):
+        x = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        y = x[_many_ellipses_key(lib, key)]
+        (y * y).sum().backward()
+        return y, y.grad_fn.name(), x.grad
+
+    def write(lib):
+        w = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        x = w * 1
+        try:
+            x[_many_ellipses_key(lib, key)] = -5.0
+        except Exception as error:      # the same error, nothing written
+            return f"{type(error).__name__}: {error}", x
+        return x, x.grad_fn.name()
+    assert_same(read)
+    assert_same(write)
 
 
 @pytest.mark.parametrize("key", ["index, 0-d, slice", "0-d", "0-d, index"])
