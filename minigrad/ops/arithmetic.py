@@ -96,7 +96,10 @@ class MulScalar(Function):
 
 
 def _float_and_number(input, other):
-    """The fast path's case: a float tensor and a plain Python number (its dtype is kept)."""
+    """The fast path's case: a float tensor and a plain Python number (its dtype is kept); an
+    int past uint64 is refused first, as torch's argument parser does (``scalar_argument``)."""
+    if type(other) is int:
+        dtypes.scalar_argument(other)
     return type(other) in (float, int) and type(input) is Tensor and input.array.dtype.kind == "f"
 
 
@@ -603,9 +606,11 @@ def pow(input, exponent):
     """``input ** exponent``; a Python-number exponent keeps ``input``'s dtype when it can
     (``int_tensor ** 2`` is int, ``int_tensor ** 0.5`` float, ``bool_tensor ** 2`` int64)."""
     if isinstance(input, Tensor) and _is_scalar(exponent):
-        dtype = dtypes.result_type(input, exponent)
+        # pow promotes a uint64 Scalar (2**63 up) as an int64 one, then refuses to convert it
+        dtype = dtypes.result_type(input, min(exponent, 1) if type(dtypes.scalar_argument(exponent)) is int
+                                   else exponent)
         _check_integer_power(dtype, exponent)
-        if dtype == dtypes.float16.numpy:
+        if dtype == dtypes.float16.numpy or dtype.kind in "iu":
             scalar_as(exponent, dtype)      # torch converts the exponent first: out of range, an error
         if input.array.dtype != dtype:
             input = input.to(dtypes.from_numpy_dtype(dtype))
@@ -620,6 +625,9 @@ def pow(input, exponent):
 
 
 def _check_integer_power(dtype, exponent):
+    if dtype.kind in "iu" and type(exponent) is int and exponent > 0x7FFFFFFFFFFFFFFF:
+        # torch reads the exponent (a uint64 Scalar) as an int64 to check its sign
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
     if dtype.kind in "iu" and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
@@ -645,6 +653,7 @@ def radd(input, other):
 
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (``2.0 - x`` is ``rsub(x, 2.0)``)."""
+    dtypes.scalar_argument(other)
     _check_no_bool_subtraction(other, input)
     b, a = as_operands(input, other)
     _check_alpha(a, alpha)

@@ -628,6 +628,9 @@ def setitem(input, key, value):
     target = input.array
     xp = array_module(target)
     if isinstance(value, numbers.Number):
+        if type(value) is int and not -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:
+            # torch's setitem reads a Python int as a C long long, whatever the tensor's dtype
+            raise ValueError("Overflow when unpacking long long")
         value = number_as(value, target.dtype)
     elif not isinstance(value, Tensor):
         value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))

@@ -271,3 +271,22 @@ def test_python_floats_with_an_explicit_dtype_are_not_rounded_through_float32(ma
     ours, theirs = make(minigrad), make(torch)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.tensor(2 ** 63), lambda lib: lib.tensor(-2 ** 63 - 1), lambda lib: lib.tensor([2 ** 63, -1]),
+    lambda lib: lib.tensor([True, 2 ** 63]), lambda lib: lib.tensor([2 ** 63, 1.5]), lambda lib: lib.tensor([2 ** 1024, 1.5]),
+    lambda lib: lib.tensor([[2 ** 64, 1.0], [2.0, 3.0]]), lambda lib: lib.tensor([2 ** 63], dtype=lib.uint8),
+    lambda lib: lib.tensor([2 ** 63], dtype=lib.int32), lambda lib: lib.tensor(2 ** 64, dtype=lib.float64),
+    lambda lib: lib.tensor([2 ** 63, -1], dtype=lib.float64), lambda lib: lib.tensor([2 ** 64, 1], dtype=lib.float32),
+    lambda lib: lib.tensor(2 ** 1024, dtype=lib.float64), lambda lib: lib.tensor(2 ** 64, dtype=lib.float16),
+    lambda lib: lib.tensor([0, 2 ** 63], dtype=lib.bool), lambda lib: lib.tensor([2 ** 63 - 1, -2 ** 63]),
+    lambda lib: lib.as_tensor(2 ** 63), lambda lib: lib.as_tensor([2 ** 64], dtype=lib.float64),
+    lambda lib: lib.Tensor([2 ** 64]), lambda lib: lib.LongTensor([2 ** 63]),
+])
+def test_python_ints_past_int64_in_tensor_data_as_torch(make):
+    # torch reads an int of the data as a C long long into an integer dtype (the one it infers
+    # where no float is there): "Overflow when unpacking long long"; as a double into a float
+    # one; as True into bool.  NumPy read it as uint64 (2**63 became -2**63), an object (an
+    # error), or beside a negative int as float64
+    assert_same(make)

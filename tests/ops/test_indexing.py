@@ -434,6 +434,24 @@ def test_index_select_of_a_scalar_matches_torch(index):
     assert_matches_torch(lambda x, i: x.index_select(0, i), inputs=[numpy.array(1.5), numpy.array(index)])
 
 
+@pytest.mark.parametrize("key", [0, 9, slice(0, 2), "mask", "index"], ids=str)
+@pytest.mark.parametrize("value", [2 ** 63 - 1, 2 ** 63, 2 ** 64, 2 ** 100, -2 ** 63, -2 ** 63 - 1, -2 ** 64], ids=str)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool", "float16", "float32", "float64"])
+def test_setitem_of_an_int_past_int64_raises_as_torch(dtype, value, key):
+    # torch's setitem reads a Python int as a C long long whatever the tensor's dtype, before the
+    # key: "Overflow when unpacking long long" (a ValueError), nothing written; minigrad gave
+    # int64's conversion error, or wrote a float tensor's value
+    def run(lib):
+        x = lib.zeros(3, dtype=getattr(lib, dtype))
+        keys = {"mask": lib.tensor([True, False, True]), "index": lib.tensor([0, 2])}
+        try:
+            x[keys.get(key, key)] = value
+        except Exception as error:
+            return f"{type(error).__name__}: {error}", x
+        return x
+    assert_same(run)
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int32"])
 @pytest.mark.parametrize("value", [-3, -200, 300, 3.7, 1e10, float("inf")])
 def test_setitem_of_a_number_into_an_integer_tensor_as_torch(dtype, value):
