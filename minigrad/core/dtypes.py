@@ -100,6 +100,19 @@ def to_numpy_dtype(value):
     return numpy.dtype(value)
 
 
+_HALF, _DOUBLE, _SINGLE = numpy.dtype(numpy.float16), numpy.dtype(numpy.float64), numpy.dtype(numpy.float32)
+
+
+def converted(array, numpy_dtype, copy=True):
+    """``array.astype(numpy_dtype)`` as torch converts: a double to half through float, as
+    c10::Half's one constructor takes a float (1 + 2^-11 + 2^-40 is 1.0, rounded twice, where
+    NumPy's direct rounding gives 1.0009765625; 65519.99999 is inf, not 65504)."""
+    if numpy_dtype == _HALF and array.dtype == _DOUBLE:
+        with numpy.errstate(over="ignore"):
+            return array.astype(_SINGLE).astype(_HALF)
+    return array.astype(numpy_dtype, copy=copy)
+
+
 def scalar_argument(value):
     """``value``, refused as torch's argument parser refuses a Python int for a Scalar argument
     (``fill_``, ``full``, ``x + n``, ``x == n``) that fits neither int64 nor uint64 (2**63 up to

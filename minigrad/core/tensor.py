@@ -598,8 +598,8 @@ def array_from_constructor_args(args, dtype, device):
         data = args[0]
         if not isinstance(data, (Tensor, numpy.ndarray)):
             data = python_ints_as_torch_reads(data, _numpy_reading(data), numpy.dtype(numpy_dtype))
-        array = numpy.array(data.array if isinstance(data, Tensor) else infer_array(data, dtype_given=True),
-                            dtype=numpy_dtype)
+        array = dtypes.converted(numpy.asarray(data.array if isinstance(data, Tensor) else
+                                               infer_array(data, dtype_given=True)), numpy.dtype(numpy_dtype))
     else:
         array = numpy.zeros(parse_size(args), dtype=numpy_dtype)
     return to_device(array, as_device(device))

@@ -769,7 +769,7 @@ class CopyInto(Function):
         self.torch_name = torch_name     # copy_'s node, or fill_'s (with a 0-d tensor)
         self.src_shape, self.src_dtype = src.shape, src.dtype
         xp = array_module(src)
-        return xp.broadcast_to(src, target.shape).astype(target.dtype, copy=True)
+        return dtypes.converted(xp.broadcast_to(src, target.shape), target.dtype)   # a double to half via float
 
     def backward(self, grad_output):
         xp = array_module(grad_output)

@@ -95,7 +95,7 @@ class Cast(Function):
             # fits int64; NumPy's cast goes through int32 (0 from 2 ** 31 up)
             result = x.astype(numpy.int64).astype(dtype)
         else:
-            result = x.astype(dtype)
+            result = dtypes.converted(x, dtype)     # a double into half through float, as torch
         return relayout(result, dense_strides(x))
 
     def backward(self, grad_output):

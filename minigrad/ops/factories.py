@@ -53,7 +53,7 @@ def _python_data_as(data, numpy_dtype):
         if raw.dtype.kind == "i":
             return raw.astype(numpy_dtype)   # wraps, as torch's does for the negatives allowed above
     with numpy.errstate(over="ignore"):       # a float too big for float16/float32 is inf, as in torch
-        return raw.astype(numpy_dtype)
+        return dtypes.converted(raw, numpy_dtype)    # a double into half through float, as torch
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -63,7 +63,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         return _new(to_device(array, as_device(device)) if device is not None else array, requires_grad)
     array = infer_array(data)
     if dtype is not None:
-        array = array.astype(dtypes.to_numpy_dtype(dtype))
+        array = dtypes.converted(array, numpy.dtype(dtypes.to_numpy_dtype(dtype)))
     elif isinstance(data, Tensor):
         array = array.copy()
     else:
@@ -80,7 +80,7 @@ def as_tensor(data, dtype=None, device=None):
                     False)
     array = numpy.asarray(data) if isinstance(data, numpy.ndarray) else infer_array(data, dtype is not None)
     if dtype is not None:
-        array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
+        array = dtypes.converted(array, numpy.dtype(dtypes.to_numpy_dtype(dtype)), copy=False)
     return _new(to_device(array, as_device(device)), False)
 
 

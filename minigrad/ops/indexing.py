@@ -778,7 +778,11 @@ def _write(input, first, second, value, recorded, items):
     whose node saves the index tensors among the key's ``items``, as torch's)."""
     target = input.array
     if not recorded:
-        _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            value = _without_leading_ones(value.array)
+            if value.dtype != target.dtype:
+                value = dtypes.converted(value, target.dtype)      # a double into half through float
+        _region(target, first)[second] = value
         count_write(input)
         return
     through_view = _view_made_by(items, target.shape) is not None     # torch writes into a view of input
