@@ -490,6 +490,8 @@ def _index_array(item, xp):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {type(item).__name__})")
     kind = array.dtype.kind
+    if array.ndim == 0 and (kind == "b" or array.dtype.char == "B"):
+        return bool(array)    # torch reads a 0-d bool (or uint8) tensor as it reads True/False
     if kind == "b" or array.dtype.char == "B":   # torch reads uint8 index tensors as masks
         return xp.asarray(array, dtype=bool)
     if kind not in "iu":
@@ -500,7 +502,14 @@ def _index_array(item, xp):
 
 
 def _region(array, first):
-    return array if first is None else array[first]
+    """``array[first]`` (its ints and slices): a view, also where the ints select one element (a
+    NumPy scalar, a copy, which a write through ``x[0, True] = v`` would miss)."""
+    if first is None:
+        return array
+    region = array[first]
+    if isinstance(region, numpy.generic) and not any(item is Ellipsis for item in first):
+        region = array[tuple(first) + (Ellipsis,)]     # the 0-d view
+    return region
 
 
 def _torch_index_error(error, key, shape):
@@ -857,14 +866,14 @@ def _view_made_by(items, shape):
     """torch's ``x[items] = v`` applies the key's ints, Nones, True/False and slices first and
     writes into that view of ``x``: the name of the last view op it applies (``"Select"``,
     ``"Unsqueeze"``, ``"Slice"``), or None when it writes into ``x`` itself."""
-    dims = [0 if item is None or item is Ellipsis or type(item) is bool
+    dims = [0 if item is None or item is Ellipsis or type(item) is bool or _zero_d_bool(item)
             else _mask_dims(item) for item in items]
     ellipsis = next((i for i, item in enumerate(items) if item is Ellipsis), len(items))
     dim, made_by = 0, None
     for position, (item, used) in enumerate(zip(items, dims)):
         if position == ellipsis:
             dim = len(shape) - sum(dims[position + 1:])
-        if item is None or type(item) is bool:
+        if item is None or type(item) is bool or _zero_d_bool(item):
             made_by = "Unsqueeze"
         elif type(item) is int or _zero_d_integer(item):     # (torch reads a 0-d index tensor as an int)
             made_by = "Select"
@@ -876,7 +885,14 @@ def _view_made_by(items, shape):
 
 def _zero_d_integer(item):
     array = item.array if isinstance(item, Tensor) else item
-    return getattr(array, "ndim", None) == 0 and getattr(array, "dtype", numpy.dtype(bool)).kind in "iu"
+    return getattr(array, "ndim", None) == 0 and getattr(array, "dtype", numpy.dtype(bool)).kind in "iu" \
+        and array.dtype.char != "B"
+
+
+def _zero_d_bool(item):
+    """A 0-d bool or uint8 tensor (or array), which torch reads as it reads True/False."""
+    array = item.array if isinstance(item, Tensor) else item
+    return getattr(array, "ndim", None) == 0 and (array.dtype.kind == "b" or array.dtype.char == "B")
 
 
 def _mask_dims(item):

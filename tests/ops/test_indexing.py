@@ -302,6 +302,43 @@ def test_a_key_with_more_than_one_ellipsis_reads_and_writes_as_torch(key, shape)
     assert_same(write)
 
 
+BOOL_KEYS = [(0, True), (0, False), (True, 0), (0, "True"), (-1, True, None), (True, "True"), (0, [True]),
+             ("True",), ("False",), ("uint8 1",), (slice(None, None, 2), "True"), ("True", slice(None, None, 2)),
+             ("True", [0]), (slice(1, None), "uint8 0"), ("True", "mask"), (0, 1, True)]
+
+
+@pytest.mark.parametrize("key", BOOL_KEYS, ids=repr)
+@pytest.mark.parametrize("shape", [(4,), (2, 4)], ids=str)
+def test_keys_with_bools_and_0d_bool_tensors_read_and_write_as_torch(shape, key):
+    # torch reads a 0-d bool (or uint8) tensor in a key as it reads True/False: a new dim and
+    # a view (CopySlices where it is written); minigrad gave NumPy's "Calling nonzero on 0d
+    # arrays" beside a stepping slice, named the write IndexPutBackward0, read a 0-d uint8 as an
+    # int; and x[0, True] = v on a 1-d x raised ("'numpy.float32' object does not support item
+    # assignment": the int selected a copy)
+    def key_of(lib):
+        names = {"True": lib.tensor(True), "False": lib.tensor(False), "uint8 1": lib.tensor(1, dtype=lib.uint8),
+                 "uint8 0": lib.tensor(0, dtype=lib.uint8), "mask": lib.tensor([True, False, True, True])}
+        return tuple(names[item] if isinstance(item, str) else item for item in key)
+
+    def read(lib):
+        w = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        y = w[key_of(lib)]
+        y.sum().backward()
+        return y, y.grad_fn.name(), w.grad
+
+    def write(lib):
+        w = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        x = w * 1
+        try:
+            x[key_of(lib)] = -5.0
+        except Exception as error:
+            return f"{type(error).__name__}: {error}", x
+        x.sum().backward()
+        return x, x.grad_fn.name(), w.grad
+    assert_same(read)
+    assert_same(write)
+
+
 @pytest.mark.parametrize("key", ["index, 0-d, slice", "0-d", "0-d, index"])
 def test_setitem_reads_a_0d_index_tensor_as_an_int_as_torch(key):
     # torch selects with a 0-d integer tensor, so it writes into that view (CopySlices), and the
