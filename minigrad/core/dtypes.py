@@ -100,10 +100,34 @@ def to_numpy_dtype(value):
     return numpy.dtype(value)
 
 
+_HALF, _DOUBLE, _SINGLE = numpy.dtype(numpy.float16), numpy.dtype(numpy.float64), numpy.dtype(numpy.float32)
+
+
+def converted(array, numpy_dtype, copy=True):
+    """``array.astype(numpy_dtype)`` as torch converts: a double to half through float, as
+    c10::Half's one constructor takes a float (1 + 2^-11 + 2^-40 is 1.0, rounded twice, where
+    NumPy's direct rounding gives 1.0009765625; 65519.99999 is inf, not 65504)."""
+    if numpy_dtype == _HALF and array.dtype == _DOUBLE:
+        with numpy.errstate(over="ignore"):
+            return array.astype(_SINGLE).astype(_HALF)
+    return array.astype(numpy_dtype, copy=copy)
+
+
+def scalar_argument(value):
+    """``value``, refused as torch's argument parser refuses a Python int for a Scalar argument
+    (``fill_``, ``full``, ``x + n``, ``x == n``) that fits neither int64 nor uint64 (2**63 up to
+    2**64 - 1 are a uint64 Scalar, whose conversion into a tensor's dtype is checked later)."""
+    if type(value) is builtins.int and not -0x8000000000000000 <= value <= 0xFFFFFFFFFFFFFFFF:
+        raise OverflowError("int too big to convert" if value > 0 else "can't convert negative int to unsigned")
+    return value
+
+
 def wrapped_int(value, numpy_dtype):
     """A Python int as torch puts it into an integer tensor's type: modulo 2**bits
     (``uint8 200 + -1`` is 199, ``uint8 == -56`` compares with 200), where NumPy 2
-    refuses a Python int out of the type's range."""
+    refuses a Python int out of the type's range (and one past uint64 is refused first,
+    ``scalar_argument``)."""
+    scalar_argument(value)
     if numpy_dtype.kind in "iu" and type(value) is builtins.int:
         return numpy.asarray(value & 0xFFFFFFFFFFFFFFFF, dtype=numpy.uint64).astype(numpy_dtype)[()]
     return value
@@ -122,12 +146,13 @@ def result_type(*operands) -> numpy.dtype:
     float): ``float32_tensor * 2.5`` stays float32, ``int_tensor * 2.5`` is the
     default float type.
     """
-    dimensioned, zero_dim, scalar_category = [], [], -1
+    dimensioned, zero_dim, scalar_category, unsigned = [], [], -1, False
     for operand in operands:
         if isinstance(operand, builtins.bool):
             scalar_category = max(scalar_category, 0)
         elif isinstance(operand, builtins.int):
             scalar_category = max(scalar_category, 1)
+            unsigned |= scalar_argument(operand) > 0x7FFFFFFFFFFFFFFF     # torch's Scalar holds it as a uint64
         elif isinstance(operand, numbers.Number):
             scalar_category = max(scalar_category, 2)
         else:   # a Tensor
@@ -138,6 +163,9 @@ def result_type(*operands) -> numpy.dtype:
         if result is None or _category(zero) > _category(result):
             result = zero
     if scalar_category >= 0 and (result is None or scalar_category > _category(result)):
+        if unsigned and scalar_category == 1 and result is not None:
+            raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to "
+                               f"promote {scalar_type_name(result)} and UInt64")
         result = (numpy.dtype(numpy.bool_), numpy.dtype(numpy.int64), _default_float.numpy)[scalar_category]
     return result
 

@@ -206,11 +206,34 @@ def _run_output_hooks(node, grads):
     return grads
 
 
+def _expandable(shape, target):
+    """Does ``shape`` broadcast to ``target`` (torch's ``is_expandable_to``)?"""
+    if len(shape) > len(target):
+        return False
+    return all(size in (1, wanted) for size, wanted in zip(shape[::-1], target[::-1]))
+
+
+def _summed_to(grad, shape):
+    """``grad`` (an array, or a Tensor under create_graph) summed down to ``shape``, which
+    broadcasts to its shape; a float16 array summed in float32 and rounded once, as torch's sum."""
+    leading = grad.ndim - len(shape)
+    axes = tuple(range(leading)) + tuple(leading + i for i, size in enumerate(shape)
+                                         if size == 1 and grad.shape[leading + i] != 1)
+    if isinstance(grad, Tensor):
+        return grad.sum(axis=axes).reshape(shape)
+    if grad.dtype == numpy.float16:
+        return grad.sum(axis=axes, dtype=numpy.float32).astype(numpy.float16).reshape(shape)
+    return grad.sum(axis=axes).reshape(shape)
+
+
 def _checked_gradient(node, index, edge, grad, create_graph):
     """``grad`` for input ``index`` of ``node``: the input's shape is required, its dtype restored."""
     child, output_nr = edge
     shape, dtype, _ = child.output_meta[output_nr]
     if tuple(grad.shape) != shape:
+        if _expandable(shape, tuple(grad.shape)):
+            # torch's validate_outputs sums a gradient that ``shape`` broadcasts to down to it
+            return _checked_gradient(node, index, edge, _summed_to(grad, shape), create_graph)
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(grad.shape)} but expected shape compatible with {list(shape)}")

@@ -24,6 +24,7 @@ layouts read (TensorIterator orders dims by every stride, a size-1 dim's too), w
 from __future__ import annotations
 
 from .device import array_module
+from .dtypes import converted
 
 
 def element_strides(array):
@@ -251,5 +252,5 @@ def elementwise_result(result, operands):
 
 def cast(array, dtype):
     """``array`` as ``dtype`` (itself if it is of it) in the layout of torch's ``to(dtype)``."""
-    result = array.astype(dtype, copy=False)
+    result = converted(array, dtype, copy=False)
     return relayout(result, dense_strides(array)) if result is not array else result

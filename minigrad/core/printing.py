@@ -217,7 +217,8 @@ def tensor_repr(tensor) -> str:
         suffixes.append("grad_fn=<Invalid>")
     else:
         if grad_fn is not None:
-            suffixes.append(f"grad_fn=<{grad_fn.name()}>")
+            # torch prints the node's class name: CopySlices, not name()'s torch::autograd::CopySlices
+            suffixes.append(f"grad_fn=<{grad_fn.name().removeprefix('torch::autograd::')}>")
         elif tensor.requires_grad:
             suffixes.append("requires_grad=True")
     return _add_suffixes(text, suffixes, indent)

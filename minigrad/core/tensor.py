@@ -488,6 +488,34 @@ def parse_size(size, factory="empty", negative_message=None) -> tuple:
     return tuple(int(dim) for dim in size)
 
 
+_INT64_MIN, _INT64_MAX = -0x8000000000000000, 0x7FFFFFFFFFFFFFFF
+
+
+def python_ints_as_torch_reads(data, array, numpy_dtype=None):
+    """``data`` (Python numbers, nested), whose NumPy reading is ``array``, with its ints past
+    int64 read as torch reads them into ``numpy_dtype`` (None: the dtype torch infers, int64
+    unless a float is there): into an integer dtype none fits ("Overflow when unpacking long
+    long"), a float one takes it as a double (an OverflowError past double's range), bool as
+    True.  NumPy reads such an int as uint64, an object, or (beside a negative int) float64."""
+    if array.dtype.kind not in "uOf" or array.dtype.kind == "f" and not (
+            array.size and float(numpy.abs(array).max()) >= 2.0 ** 63):
+        return data
+    items = list(_flatten(data)) if isinstance(data, (list, tuple)) else [data]
+    if not any(type(item) is int and not _INT64_MIN <= item <= _INT64_MAX for item in items):
+        return data
+    if numpy_dtype is None:
+        numpy_dtype = numpy.dtype(numpy.float64 if any(isinstance(item, float) for item in items) else numpy.int64)
+    if numpy_dtype.kind in "iu":
+        raise ValueError("Overflow when unpacking long long")
+    read = bool if numpy_dtype.kind == "b" else float
+
+    def convert(item):
+        if isinstance(item, (list, tuple)):
+            return [convert(each) for each in item]
+        return read(item) if type(item) is int and not _INT64_MIN <= item <= _INT64_MAX else item
+    return convert(data)
+
+
 def infer_array(data, dtype_given=False):
     """A NumPy array from nested lists, numbers, arrays or tensors, with torch's dtype rules.
 
@@ -507,6 +535,10 @@ def infer_array(data, dtype_given=False):
         array = numpy.asarray(data)
     except ValueError:
         raise ValueError(_ragged_message(data)) from None
+    if not isinstance(data, numpy.ndarray) and not dtype_given:
+        read = python_ints_as_torch_reads(data, array)
+        if read is not data:
+            data, array = read, numpy.asarray(read)
     if array.dtype.kind == "f" and not isinstance(data, numpy.ndarray):
         if not dtype_given:
             array = array.astype(dtypes.get_default_dtype().numpy)   # Python floats: the default type
@@ -532,6 +564,15 @@ def _ragged_message(data, dim=0):
     return ""
 
 
+def _numpy_reading(data):
+    """NumPy's reading of Python data, for ``python_ints_as_torch_reads`` (an empty one where
+    NumPy refuses it: the caller's own reading raises its error)."""
+    try:
+        return numpy.asarray(data)
+    except (ValueError, TypeError):
+        return numpy.zeros(0)
+
+
 def _flatten(data):
     for item in data:
         if isinstance(item, (list, tuple)):
@@ -555,8 +596,10 @@ def array_from_constructor_args(args, dtype, device):
         args = (0,)
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         data = args[0]
-        array = numpy.array(data.array if isinstance(data, Tensor) else infer_array(data, dtype_given=True),
-                            dtype=numpy_dtype)
+        if not isinstance(data, (Tensor, numpy.ndarray)):
+            data = python_ints_as_torch_reads(data, _numpy_reading(data), numpy.dtype(numpy_dtype))
+        array = dtypes.converted(numpy.asarray(data.array if isinstance(data, Tensor) else
+                                               infer_array(data, dtype_given=True)), numpy.dtype(numpy_dtype))
     else:
         array = numpy.zeros(parse_size(args), dtype=numpy_dtype)
     return to_device(array, as_device(device))

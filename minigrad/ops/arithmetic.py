@@ -74,10 +74,27 @@ class AddScalar(Function):
 
     def forward(self, a, number, torch_name):
         self.torch_name = torch_name
+        if a.dtype == _HALF:     # torch's add makes the number a float16 first, through float
+            with numpy.errstate(over="ignore"):
+                number = numpy.float32(number).astype(_HALF)
         return a + number
 
     def backward(self, grad_output):
         return grad_output
+
+
+def _with_number(op, a, number):
+    """``op(a, number)`` for an array ``a`` and a Python number, as torch's mul and div kernels
+    compute it: a float16 ``a`` in float32 with the number as a float (their opmath type, the
+    number never a float16), rounded once to float16, where NumPy would round the number to
+    float16 first (``x * 0.1`` differed in one element in three; ``x * 70000`` was inf)."""
+    if a.dtype != _HALF:
+        return op(a, number)
+    with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):    # inf and NaN, as torch
+        return op(a.astype(numpy.float32), numpy.float32(number)).astype(_HALF)
+
+
+_HALF = numpy.dtype(numpy.float16)
 
 
 class MulScalar(Function):
@@ -90,14 +107,19 @@ class MulScalar(Function):
 
     def forward(self, a, number, divide=False):
         self.number, self.divide = number, divide
-        return a / number if divide else a * number
+        return _with_number(numpy.true_divide if divide else numpy.multiply, a, number)
 
     def backward(self, grad_output):
-        return grad_output / self.number if self.divide else grad_output * self.number
+        if isinstance(grad_output, Tensor):      # create_graph: these ops again
+            return grad_output / self.number if self.divide else grad_output * self.number
+        return _with_number(numpy.true_divide if self.divide else numpy.multiply, grad_output, self.number)
 
 
 def _float_and_number(input, other):
-    """The fast path's case: a float tensor and a plain Python number (its dtype is kept)."""
+    """The fast path's case: a float tensor and a plain Python number (its dtype is kept); an
+    int past uint64 is refused first, as torch's argument parser does (``scalar_argument``)."""
+    if type(other) is int:
+        dtypes.scalar_argument(other)
     return type(other) in (float, int) and type(input) is Tensor and input.array.dtype.kind == "f"
 
 
@@ -522,6 +544,8 @@ def _as_tensor(operand, dtype, other):
             cast.grad_fn.promotion = True
         return cast
     xp = array_module(other.array)
+    if dtype == _HALF and type(operand) is float:      # a double to half through float, as torch
+        return Tensor._wrap(dtypes.converted(xp.asarray(operand), dtype))
     return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))
 
 
@@ -621,9 +645,11 @@ def pow(input, exponent):
     """``input ** exponent``; a Python-number exponent keeps ``input``'s dtype when it can
     (``int_tensor ** 2`` is int, ``int_tensor ** 0.5`` float, ``bool_tensor ** 2`` int64)."""
     if isinstance(input, Tensor) and _is_scalar(exponent):
-        dtype = dtypes.result_type(input, exponent)
+        # pow promotes a uint64 Scalar (2**63 up) as an int64 one, then refuses to convert it
+        dtype = dtypes.result_type(input, min(exponent, 1) if type(dtypes.scalar_argument(exponent)) is int
+                                   else exponent)
         _check_integer_power(dtype, exponent)
-        if dtype == dtypes.float16.numpy:
+        if dtype == dtypes.float16.numpy or dtype.kind in "iu":
             scalar_as(exponent, dtype)      # torch converts the exponent first: out of range, an error
         if input.array.dtype != dtype:
             input = input.to(dtypes.from_numpy_dtype(dtype))
@@ -638,6 +664,9 @@ def pow(input, exponent):
 
 
 def _check_integer_power(dtype, exponent):
+    if dtype.kind in "iu" and type(exponent) is int and exponent > 0x7FFFFFFFFFFFFFFF:
+        # torch reads the exponent (a uint64 Scalar) as an int64 to check its sign
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
     if dtype.kind in "iu" and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
@@ -663,6 +692,7 @@ def radd(input, other):
 
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (``2.0 - x`` is ``rsub(x, 2.0)``)."""
+    dtypes.scalar_argument(other)
     _check_no_bool_subtraction(other, input)
     b, a = as_operands(input, other)
     _check_alpha(a, alpha)
@@ -778,7 +808,7 @@ class CopyInto(Function):
         self.torch_name = torch_name     # copy_'s node, or fill_'s (with a 0-d tensor)
         self.src_shape, self.src_dtype = src.shape, src.dtype
         xp = array_module(src)
-        return xp.broadcast_to(src, target.shape).astype(target.dtype, copy=True)
+        return dtypes.converted(xp.broadcast_to(src, target.shape), target.dtype)   # a double to half via float
 
     def backward(self, grad_output):
         xp = array_module(grad_output)

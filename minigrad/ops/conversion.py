@@ -23,7 +23,9 @@ def scalar_as(number, dtype):
     """A Python number as a 0-d array of NumPy ``dtype``, converted as torch's kernels convert a
     Scalar (``fill_``, ``masked_fill``, ``x[key] = 2``): a C cast (a float truncated toward zero
     for an integer type; a negative int wrapped into an unsigned type, down to -max), refusing a
-    value out of the type's range: "value cannot be converted to type uint8_t without overflow"."""
+    value out of the type's range: "value cannot be converted to type uint8_t without overflow".
+    A Python int past uint64 is refused before (``scalar_argument``)."""
+    dtypes.scalar_argument(number)
     if dtype.kind in "iu":
         low, high = _range(dtype)
         if dtype.kind == "u" and not isinstance(number, float):
@@ -47,7 +49,7 @@ def relaxed_scalar_as(number, dtype):
     float cast": past float16's range inf, not an error; fuzz seed 92446), other dtypes as
     ``scalar_as``."""
     if dtype == numpy.float16 and isinstance(number, numbers.Real):
-        return _as_half(number)
+        return _as_half(dtypes.scalar_argument(number))
     return scalar_as(number, dtype)
 
 
@@ -93,7 +95,7 @@ class Cast(Function):
             # fits int64; NumPy's cast goes through int32 (0 from 2 ** 31 up)
             result = x.astype(numpy.int64).astype(dtype)
         else:
-            result = x.astype(dtype)
+            result = dtypes.converted(x, dtype)     # a double into half through float, as torch
         return relayout(result, dense_strides(x))
 
     def backward(self, grad_output):

@@ -9,7 +9,7 @@ import numpy
 from ..core import dtypes, random
 from ..core.device import Device, as_device, module_for, to_device
 from ..core.layout import dense_strides, relayout
-from ..core.tensor import Tensor, infer_array, parse_size
+from ..core.tensor import Tensor, infer_array, parse_size, python_ints_as_torch_reads
 from .conversion import relaxed_scalar_as, scalar_as
 
 
@@ -31,8 +31,12 @@ def _numpy_dtype(dtype, default=None):
 def _python_data_as(data, numpy_dtype):
     """Python numbers converted straight to ``numpy_dtype``, as torch converts them: floats
     never pass through the default float32 first, and a value out of an integer type's
-    range (NaN and infinities included) is an error, not a wrapped number."""
+    range (NaN and infinities included) is an error, not a wrapped number; an int past int64
+    as torch reads it (``python_ints_as_torch_reads``)."""
     raw = numpy.asarray(data)
+    read = python_ints_as_torch_reads(data, raw, numpy_dtype)
+    if read is not data:
+        data, raw = read, numpy.asarray(read)
     if raw.dtype.kind not in "fiub":
         return infer_array(data).astype(numpy_dtype)
     if numpy_dtype.kind in "iu" and raw.dtype.kind in "fi" and raw.size:
@@ -49,7 +53,7 @@ def _python_data_as(data, numpy_dtype):
         if raw.dtype.kind == "i":
             return raw.astype(numpy_dtype)   # wraps, as torch's does for the negatives allowed above
     with numpy.errstate(over="ignore"):       # a float too big for float16/float32 is inf, as in torch
-        return raw.astype(numpy_dtype)
+        return dtypes.converted(raw, numpy_dtype)    # a double into half through float, as torch
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -59,7 +63,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         return _new(to_device(array, as_device(device)) if device is not None else array, requires_grad)
     array = infer_array(data)
     if dtype is not None:
-        array = array.astype(dtypes.to_numpy_dtype(dtype))
+        array = dtypes.converted(array, numpy.dtype(dtypes.to_numpy_dtype(dtype)))
     elif isinstance(data, Tensor):
         array = array.copy()
     else:
@@ -71,9 +75,12 @@ def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` where it can."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (device or dtype) else data
+    if dtype is not None and not isinstance(data, (numpy.ndarray, numpy.generic)):
+        return _new(to_device(_python_data_as(data, numpy.dtype(dtypes.to_numpy_dtype(dtype))), as_device(device)),
+                    False)
     array = numpy.asarray(data) if isinstance(data, numpy.ndarray) else infer_array(data, dtype is not None)
     if dtype is not None:
-        array = array.astype(dtypes.to_numpy_dtype(dtype), copy=False)
+        array = dtypes.converted(array, numpy.dtype(dtypes.to_numpy_dtype(dtype)), copy=False)
     return _new(to_device(array, as_device(device)), False)
 
 

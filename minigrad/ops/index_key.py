@@ -92,6 +92,61 @@ def read_key(shape, items, converted, single_int=False):
     return KeyReading(sliced, origin, indices, view)
 
 
+def without_extra_ellipses(shape, items, converted):
+    """A key holding more than one ``...`` as torch reads it, rewritten without any: torch moves
+    on ``ndim - specified`` dims at each ``...`` (``specified_dims``), so a second one moves past
+    the last dim.  Past it a full slice and a ``...`` do nothing; an int, a narrowing slice,
+    None or a bool raises the error torch's first stage raises there; an index array raises the
+    second stage's count of indices, if nothing after it raises first.  (Past the last dim torch
+    reads a size from beyond the sizes it holds: 0 in the slots after them, which is what this
+    takes; further on, where it reads the strides, this differs.)  ``converted`` is ``items``
+    read (``read_key``'s).  Returns the items, each ``...`` replaced by the full slices it
+    stands for, for NumPy (which takes one ``...``)."""
+    ndim = len(shape)
+    specified = specified_dims(items)
+    if specified > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    sliced, dim, rewritten, indices = list(shape), 0, [], None
+    for position, (item, read) in enumerate(zip(items, converted)):
+        kind = type(read)
+        if read is Ellipsis:
+            rewritten.extend([slice(None)] * max(0, min(ndim - specified, len(sliced) - dim)))
+            dim += ndim - specified
+            continue
+        past = dim >= len(sliced)
+        if kind is int:
+            size = 0 if past else sliced[dim]
+            if not -size <= read < size:
+                raise IndexError(f"index {read} is out of bounds for dimension {position} with size {size}")
+            del sliced[dim]
+        elif kind is slice:
+            if read.step is not None:
+                check_step(read.step)
+            dim += 1
+            if past:
+                if not (read.start in (None, 0) and read.step in (None, 1)
+                        and (read.stop is None or read.stop >= 0)):
+                    raise IndexError(f"Dimension out of range (expected to be in range of "
+                                     f"[{-len(sliced)}, {len(sliced) - 1}], but got {dim - 1})")
+                continue
+        elif read is None or kind is bool or read.ndim == 0:      # a new dim: unsqueeze(dim)
+            if dim > len(sliced):
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-len(sliced) - 1}, {len(sliced)}], but got {dim})")
+            sliced.insert(dim, 1)
+            dim += 1
+        else:                                                      # an index array
+            if past:
+                indices = dim + 1
+            dim += read.ndim if read.dtype.kind == "b" else 1
+            if past:
+                continue
+        rewritten.append(item)
+    if indices is not None:
+        raise IndexError(f"too many indices for tensor of dimension {len(sliced)} (got {indices})")
+    return tuple(rewritten)
+
+
 def check_step(step):
     if step == 0:
         raise ValueError("slice step cannot be zero")

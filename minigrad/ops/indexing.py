@@ -32,7 +32,7 @@ from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import number_as, scalar_as
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
-                        result_shape)
+                        result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
 from .views import NO_GRAD_VIEW, count_write, history_of, leave_stale, refused_write
@@ -196,53 +196,79 @@ class CopySlices(Function):
         return f"<{self.torch_name.removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
 
+def _at_least_1d(array):
+    """torch's gather/scatter kernels take a 0-d tensor as one of shape ``(1,)``
+    (``ensure_nonempty_dim``/``ensure_nonempty_size``)."""
+    return array.reshape(1) if array.ndim == 0 else array
+
+
 class Gather(Function):
-    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim 1; backward adds into those places."""
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for dim 1; backward adds into those places.
+    A 0-d ``x`` or ``index`` is taken as 1-d of size 1; ``out`` has ``index``'s shape."""
 
     differentiable_backward = True
 
     def forward(self, x, index, dim):
-        self.key = _along_dim_key(index, dim)
+        self.index_shape = _at_least_1d(index).shape
         self.input_shape = x.shape
         self.save_for_backward(x)   # unread, but torch's GatherBackward0 saves self: a write to it stops backward
-        return x[self.key]
+        if index.size == 0:         # (unchecked: any dtype, any number of dims)
+            self.key = None
+            return array_module(x).empty(index.shape, x.dtype)
+        self.key = _along_dim_key(_at_least_1d(index), dim)
+        return _at_least_1d(x)[self.key].reshape(index.shape)
 
     def backward(self, grad_output):
-        return _placed(grad_output, self.input_shape, None, self.key, True, self.input_shape)
+        if self.key is None:
+            size = int(numpy.prod(self.input_shape))
+            return _placed(grad_output.reshape(-1), (size,), None, slice(0, 0), False).reshape(self.input_shape)
+        shape = self.input_shape or (1,)
+        grad = _placed(grad_output.reshape(self.index_shape), shape, None, self.key, True, shape)
+        return grad.reshape(self.input_shape)
 
 
 class Scatter(Function):
-    """``out = x.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (or ``+=`` when ``add``)."""
+    """``out = x.clone(); out[i][index[i][j]] = src[i][j]`` for dim 1 (or ``+=`` when ``add``).
+    A 0-d ``x``, ``index`` or ``src`` is taken as 1-d of size 1.  ``src``'s gradient is
+    ``grad.gather(dim, index)``, of ``index``'s shape, as torch's (whose engine then sums it to
+    ``src``'s shape, or rejects it where ``src`` is larger than ``index``)."""
 
     differentiable_backward = True
 
     def name(self):
         if self.add:
             return "ScatterAddBackward0"
-        return "ScatterBackward1" if self.src_shape is None else "ScatterBackward0"   # value / src overloads
+        return "ScatterBackward1" if self.has_src is False else "ScatterBackward0"   # value / src overloads
 
     def forward(self, x, src=None, index=None, dim=None, value=None, add=False):
-        self.key = _along_dim_key(index, dim)
-        self.block = tuple(slice(0, size) for size in index.shape)
-        self.src_shape = None if src is None else src.shape
+        self.index_shape = index.shape
+        self.has_src = src is not None
         self.add = add
-        out = x.copy()
-        values = value if src is None else src[self.block]
+        if index.size == 0:         # (unchecked: any dtype, any number of dims) writes nothing
+            self.key = None
+            self.kept = array_module(x).ones(x.shape, bool)
+            return x.copy()
+        self.key = _along_dim_key(_at_least_1d(index), dim)
+        out = _at_least_1d(x).copy()
+        values = value if src is None else _at_least_1d(src)[
+            tuple(slice(0, size) for size in _at_least_1d(index).shape)]
         if add:
             backend.scatter_add(out, self.key, values)
         else:
             out[self.key] = values
-            self.kept = _kept(x, self.key)    # overwritten entries get nothing from the input
-        return out
+            self.kept = _kept(out, self.key).reshape(x.shape)    # overwritten entries get nothing from the input
+        return out.reshape(x.shape)
 
     def backward(self, grad_output):
         grad_input = grad_src = None
         if self.needs_input_grad[0]:
             grad_input = grad_output if self.add else array_module(grad_output).where(self.kept, grad_output, 0)
-        if self.src_shape is None:
+        if not self.has_src:
             return grad_input
-        if self.needs_input_grad[1]:
-            grad_src = _placed(grad_output[self.key], self.src_shape, None, self.block, False)
+        if self.needs_input_grad[1] and self.key is None:
+            grad_src = grad_output.reshape(-1)[:0].reshape(self.index_shape)      # empty, as the index
+        elif self.needs_input_grad[1]:
+            grad_src = _at_least_1d(grad_output)[self.key].reshape(self.index_shape)
         return grad_input, grad_src
 
 
@@ -381,6 +407,11 @@ def _is_basic(items):
     return True
 
 
+def _ellipses(items):
+    """How many ``...`` a key holds (NumPy takes one; torch any number, ``without_extra_ellipses``)."""
+    return sum(item is Ellipsis for item in items)
+
+
 def _key_items(key):
     """The key as a tuple of items; a short list holding sequences, slices, None or ... counts as a
     tuple (torch's and old NumPy's rule: ``x[[[0, 1], [2, 2]]]`` is ``x[[0, 1], [2, 2]]``)."""
@@ -459,6 +490,8 @@ def _index_array(item, xp):
         raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"Variables are valid indices (got {type(item).__name__})")
     kind = array.dtype.kind
+    if array.ndim == 0 and (kind == "b" or array.dtype.char == "B"):
+        return bool(array)    # torch reads a 0-d bool (or uint8) tensor as it reads True/False
     if kind == "b" or array.dtype.char == "B":   # torch reads uint8 index tensors as masks
         return xp.asarray(array, dtype=bool)
     if kind not in "iu":
@@ -469,7 +502,14 @@ def _index_array(item, xp):
 
 
 def _region(array, first):
-    return array if first is None else array[first]
+    """``array[first]`` (its ints and slices): a view, also where the ints select one element (a
+    NumPy scalar, a copy, which a write through ``x[0, True] = v`` would miss)."""
+    if first is None:
+        return array
+    region = array[first]
+    if isinstance(region, numpy.generic) and not any(item is Ellipsis for item in first):
+        region = array[tuple(first) + (Ellipsis,)]     # the 0-d view
+    return region
 
 
 def _torch_index_error(error, key, shape):
@@ -522,6 +562,8 @@ def getitem(input, key):
     one, torch's reading of the key (``index_key``) raises torch's error, or finds that the
     result is empty (torch then reads, and checks, no index) and runs the key clipped."""
     items = key if type(key) is tuple else _key_items(key)
+    if _ellipses(items) > 1:
+        items = without_extra_ellipses(input.array.shape, items, _converted(items, array_module(input.array)))
     if _is_basic(items):
         return _basic_index(input, items, type(key) is not tuple, is_integer_key(key))
     array = input.array
@@ -595,9 +637,14 @@ def setitem(input, key, value):
     target = input.array
     xp = array_module(target)
     if isinstance(value, numbers.Number):
+        if type(value) is int and not -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:
+            # torch's setitem reads a Python int as a C long long, whatever the tensor's dtype
+            raise ValueError("Overflow when unpacking long long")
         value = number_as(value, target.dtype)
     elif not isinstance(value, Tensor):
         value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))
+    if _ellipses(items) > 1:
+        items = without_extra_ellipses(target.shape, items, _converted(items, xp))
     if _is_basic(items):
         _set_basic(input, items, value, key)
         return
@@ -740,7 +787,11 @@ def _write(input, first, second, value, recorded, items):
     whose node saves the index tensors among the key's ``items``, as torch's)."""
     target = input.array
     if not recorded:
-        _region(target, first)[second] = _without_leading_ones(value.array) if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            value = _without_leading_ones(value.array)
+            if value.dtype != target.dtype:
+                value = dtypes.converted(value, target.dtype)      # a double into half through float
+        _region(target, first)[second] = value
         count_write(input)
         return
     through_view = _view_made_by(items, target.shape) is not None     # torch writes into a view of input
@@ -815,14 +866,14 @@ def _view_made_by(items, shape):
     """torch's ``x[items] = v`` applies the key's ints, Nones, True/False and slices first and
     writes into that view of ``x``: the name of the last view op it applies (``"Select"``,
     ``"Unsqueeze"``, ``"Slice"``), or None when it writes into ``x`` itself."""
-    dims = [0 if item is None or item is Ellipsis or type(item) is bool
+    dims = [0 if item is None or item is Ellipsis or type(item) is bool or _zero_d_bool(item)
             else _mask_dims(item) for item in items]
     ellipsis = next((i for i, item in enumerate(items) if item is Ellipsis), len(items))
     dim, made_by = 0, None
     for position, (item, used) in enumerate(zip(items, dims)):
         if position == ellipsis:
             dim = len(shape) - sum(dims[position + 1:])
-        if item is None or type(item) is bool:
+        if item is None or type(item) is bool or _zero_d_bool(item):
             made_by = "Unsqueeze"
         elif type(item) is int or _zero_d_integer(item):     # (torch reads a 0-d index tensor as an int)
             made_by = "Select"
@@ -834,7 +885,14 @@ def _view_made_by(items, shape):
 
 def _zero_d_integer(item):
     array = item.array if isinstance(item, Tensor) else item
-    return getattr(array, "ndim", None) == 0 and getattr(array, "dtype", numpy.dtype(bool)).kind in "iu"
+    return getattr(array, "ndim", None) == 0 and getattr(array, "dtype", numpy.dtype(bool)).kind in "iu" \
+        and array.dtype.char != "B"
+
+
+def _zero_d_bool(item):
+    """A 0-d bool or uint8 tensor (or array), which torch reads as it reads True/False."""
+    array = item.array if isinstance(item, Tensor) else item
+    return getattr(array, "ndim", None) == 0 and (array.dtype.kind == "b" or array.dtype.char == "B")
 
 
 def _mask_dims(item):
@@ -942,55 +1000,86 @@ def _check_bounds(index, size, dim, message=None):
 
 
 def gather(input, dim, index, *, sparse_grad=False):
-    """``out[i][j] = input[i][index[i][j]]`` for dim 1; ``index`` has ``input``'s number of dims."""
+    """``out[i][j] = input[i][index[i][j]]`` for dim 1; ``index`` has ``input``'s number of dims
+    (a 0-d tensor counts as 1-d of size 1, as in torch's ``gather_shape_check``)."""
     shape = input.array.shape
     dim = _check_dim(dim, len(shape))
+    if isinstance(index, Tensor) and index.array.size == 0:
+        # torch's gather checks neither the dtype nor the shape of an empty index
+        return _saving(Gather.apply(input, index=index.array, dim=dim), (index,))
     _check_index(index, "gather")
     index_shape = index.array.shape
-    if len(index_shape) != len(shape):
+    sizes, index_sizes = shape or (1,), index_shape or (1,)
+    if len(index_sizes) != len(sizes):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    for axis, size in enumerate(index_shape):
-        if axis != dim and size > shape[axis]:
+    for axis, size in enumerate(index_sizes):
+        if axis != dim and size > sizes[axis]:
             raise RuntimeError(f"Size does not match at dimension {axis} expected index "
                                f"{list(index_shape)} to be no larger than self {list(shape)} apart "
                                f"from dimension {dim}")
     # torch's kernel writes a new contiguous output, reading input and index
-    operands = (row_major(index_shape), element_strides(input.array), _int64_strides(index.array))
-    _check_along_dim(index.array, shape[dim] if shape else 1, dim, operands)
+    index_array = _at_least_1d(index.array)
+    operands = (row_major(index_sizes), element_strides(_at_least_1d(input.array)), _int64_strides(index_array))
+    _check_along_dim(index_array, sizes[dim], dim, operands)
     return _saving(Gather.apply(input, index=index.array, dim=dim), (index,))
+
+
+def _scatter_shape_check(shape, dim, index_shape, src_shape):
+    """torch's ``scatter_shape_check`` for a non-empty index, in its order: the sizes, then
+    ``src``'s number of dims, then the message for the sizes.  A 0-d tensor counts as 1-d of
+    size 1 (``ensure_nonempty_dim``/``_size``); the sizes of ``src`` are read along ``shape``'s
+    dims, which fails (as ``src.size(d)``) where ``src`` has fewer."""
+    sizes, index_sizes = shape or (1,), index_shape or (1,)
+    if len(index_sizes) != len(sizes):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    wrong = any(axis != dim and size > sizes[axis] for axis, size in enumerate(index_sizes))
+    if src_shape is None:
+        if wrong:
+            raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
+                               f"{list(shape)} apart from dimension {dim}")
+        return
+    if not wrong:
+        for axis, size in enumerate(index_sizes):
+            if src_shape and axis >= len(src_shape):
+                raise IndexError(f"Dimension out of range (expected to be in range of "
+                                 f"[{-len(src_shape)}, {len(src_shape) - 1}], but got {axis})")
+            if size > (src_shape[axis] if src_shape else 1):
+                wrong = True
+                break
+    if len(src_shape or (1,)) != len(sizes):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    if wrong:
+        raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
+                           f"{list(shape)} apart from dimension {dim} and to be no larger size "
+                           f"than src {list(src_shape)}")
 
 
 def _scatter(input, dim, index, src, add, what, writes_input=False):
     shape = input.array.shape
     dim = _check_dim(dim, len(shape))
-    _check_index(index, what)
-    index_shape = index.array.shape
-    if len(index_shape) != len(shape):
-        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if not isinstance(index, Tensor) or index.array.size:
+        _check_index(index, what)
     src_is_tensor = isinstance(src, Tensor)
-    if src_is_tensor:
-        if src.array.dtype != input.array.dtype:
-            raise RuntimeError(f"{what}(): Expected self.dtype to be equal to src.dtype")
-        src_shape = src.array.shape
-        if len(src_shape) != len(shape) or any(
-                size > src_shape[axis] or (axis != dim and size > shape[axis])
-                for axis, size in enumerate(index_shape)):
-            raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
-                               f"{list(shape)} apart from dimension {dim} and to be no larger size "
-                               f"than src {list(src_shape)}")
-    elif any(axis != dim and size > shape[axis] for axis, size in enumerate(index_shape)):
-        raise RuntimeError(f"Expected index {list(index_shape)} to be no larger than self "
-                           f"{list(shape)} apart from dimension {dim}")
-    size = shape[dim] if shape else 1
+    if src_is_tensor and src.array.dtype != input.array.dtype:
+        raise RuntimeError(f"{what}(): Expected self.dtype to be equal to src.dtype")
+    if index.array.size == 0:       # torch's scatter checks no shapes for an empty index, and writes nothing
+        if src_is_tensor:
+            return _saving(Scatter.apply(input, src, index=index.array, dim=dim, add=add), (index,))
+        return _saving(Scatter.apply(input, index=index.array, dim=dim, value=None, add=add), (index,))
+    _scatter_shape_check(shape, dim, index.array.shape, src.array.shape if src_is_tensor else None)
+    sizes = shape or (1,)
+    size = sizes[dim]
     number = numpy.zeros((), input.array.dtype)    # (an empty index writes, and converts, nothing)
     if not src_is_tensor and index.array.size and 0 <= int(index.array.reshape(-1)[0]) < size:
         # torch's kernel checks each element's index, then converts the number as it writes it:
         # a number out of range fails at the first element (the index's first in any order the
         # kernel takes), unless that element's index does
         number = scalar_as(src, input.array.dtype)
-    sources = (element_strides(src.array),) if src_is_tensor else ()
-    operands = (_scatter_output_strides(input, writes_input),) + sources + (_int64_strides(index.array),)
-    _check_along_dim(index.array, size, dim, operands)
+    index_array = _at_least_1d(index.array)
+    sources = (element_strides(_at_least_1d(src.array)),) if src_is_tensor else ()
+    operands = ((_scatter_output_strides(input, writes_input) if shape else (1,),) + sources
+                + (_int64_strides(index_array),))
+    _check_along_dim(index_array, size, dim, operands)
     if src_is_tensor:
         return _saving(Scatter.apply(input, src, index=index.array, dim=dim, add=add), (index,))
     return _saving(Scatter.apply(input, index=index.array, dim=dim, value=number, add=add), (index,))

@@ -199,6 +199,8 @@ def write(target, array, torch_name="FillBackward0", overlap_ok=False):
     check_inplace_allowed(target, overlap_ok)
     if isinstance(array, numbers.Number):
         array = scalar_as(array, target.array.dtype)
+    elif getattr(array, "dtype", target.array.dtype) != target.array.dtype:
+        array = dtypes.converted(array, target.array.dtype)        # a double into half through float
     if is_grad_enabled() and (target.requires_grad or _base_requires_grad(target)):
         # a tensor in a graph: its gradient must stop here, as torch's FillBackward does
         return assign(target, Overwrite.apply(target, values=array, torch_name=torch_name), overlap_ok)

@@ -827,6 +827,35 @@ def test_backward_returning_wrong_shape_raises():
         WrongShape.apply(x).backward(minigrad.ones(3))
 
 
+class StackedGradient(Function):
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, grad_output):
+        return numpy.stack([grad_output * 2, grad_output * 3])     # of a shape x's broadcasts to
+
+
+class TorchStackedGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return torch.stack([grad_output * 2, grad_output * 3])
+
+
+@pytest.mark.parametrize("shape", [(3,), (1,), ()])
+def test_backward_returning_a_gradient_the_input_broadcasts_to_is_summed_as_torch(shape):
+    # torch's engine (validate_outputs) sums a gradient that the input's shape expands to down to
+    # that shape, and rejects any other shape
+    x = minigrad.ones(shape, dtype=minigrad.float64, requires_grad=True)
+    t = torch.ones(shape, dtype=torch.float64, requires_grad=True)
+    StackedGradient.apply(x).sum().backward()
+    TorchStackedGradient.apply(t).sum().backward()
+    assert x.grad.shape == t.grad.shape and x.grad.tolist() == t.grad.tolist()
+
+
 def test_no_graph_is_recorded_for_inputs_without_grad():
     y = Cube.apply(minigrad.ones(2))
     assert y.grad_fn is None and not y.requires_grad

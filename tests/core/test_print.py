@@ -108,6 +108,24 @@ def test_repr_with_grad_fn_matches_torch(name):
     assert repr(ours) == repr(theirs).replace("torch.", "minigrad.")
 
 
+@pytest.mark.parametrize("write", ["setitem", "setitem of a view", "copy_", "circular pad"])
+def test_repr_names_a_torch_autograd_node_by_its_class_as_torch(write):
+    # torch prints type(grad_fn).__name__: CopySlices, CopyBackwards, whose name() has a
+    # torch::autograd:: prefix (minigrad printed the prefix, and wrapped the line for it)
+    def run(lib):
+        x = lib.ones(2, 3, dtype=lib.float64, requires_grad=True) * 1
+        if write == "setitem":
+            x[0] = 5.0
+        elif write == "setitem of a view":
+            x[:, 1][0] = 5.0
+        elif write == "copy_":
+            x = lib.zeros(2, 3, dtype=lib.float64).copy_(x)
+        else:
+            x = lib.nn.functional.pad(x[None], (1, 1), mode="circular")
+        return repr(x).replace("torch.", "minigrad.")
+    assert run(minigrad) == run(torch)
+
+
 def test_suffix_wraps_to_a_new_line_where_torch_wraps():
     # float64 suffix: torch measures "torch.float64", so the break must fall at the same place
     array = numpy.array([2e9, 2.0])

@@ -1,5 +1,6 @@
 """GroupNorm and InstanceNorm1d/2d against torch: outputs and gradients (random weighting), running
 statistics in training and their use in eval, unbatched input, float32, reprs and errors."""
+import contextlib
 import warnings
 
 import numpy
@@ -106,4 +107,33 @@ def test_instance_norm_size_errors_count_the_repeated_channels_as_torch(shape, r
                                         bias=make(bias))
         return [None if stat is None else stat.tolist() for stat in stats]
     theirs, ours = run_both(action)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("affine", ["weight and bias", "weight", "bias", "none"])
+@pytest.mark.parametrize("written", ["nothing", "input", "weight", "bias", "input and weight", "all"])
+@pytest.mark.parametrize("leaves", [True, False], ids=["leaves", "non-leaves"])
+def test_group_norm_is_one_node_whose_in_place_errors_name_what_torch_saved(leaves, written, affine):
+    # torch's group_norm is one node, NativeGroupNormBackward0, which saves the input and the
+    # weight as given (not the bias), unpacking the input first: its error names that tensor,
+    # a leaf by no node, else by the node that made it (after the write: Add, Mul).  minigrad's
+    # composed LayerNorm, Mul and Add named reshaped views ("output 0 of AsStrided") and its
+    # output's node was AddBackward0.  (torch's CPU kernel fails the bias's gradient without a
+    # weight: "tensor does not have a device"; minigrad follows.)
+    def action(lib):
+        rng = numpy.random.default_rng(0)
+        def make(shape):
+            leaf = lib.tensor(rng.standard_normal(shape), requires_grad=True)
+            return leaf if leaves else leaf * 1
+        x = make((2, 4, 3))
+        weight = make(4) if "weight" in affine else None
+        bias = make(4) if "bias" in affine else None
+        y = lib.nn.functional.group_norm(x, 2, weight, bias)
+        for name, tensor in (("input", x), ("weight", weight), ("bias", bias)):
+            if tensor is not None and (name in written or written == "all"):
+                with lib.no_grad() if leaves else contextlib.nullcontext():
+                    tensor.add_(1)
+        (y * y).sum().backward()
+        return y.grad_fn.name(), y.detach()
+    theirs, ours = (outcome.split(" Hint:")[0] for outcome in run_both(action))   # (torch's anomaly hint)
     assert ours == theirs

@@ -1,4 +1,7 @@
 """Indexing against torch: every key kind, setitem inside a graph, gather/scatter, masks, errors."""
+import itertools
+import math
+
 import numpy
 import pytest
 import torch
@@ -7,7 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_module_error
+from _op_parity import assert_same, assert_same_module_error
 
 DTYPES = ["float64", "float32"]
 
@@ -256,6 +259,86 @@ def test_setitem_of_the_whole_tensor_writes_it_as_torch(key, value):
     assert run(minigrad) == run(torch)
 
 
+_E = Ellipsis
+MANY_ELLIPSES = [
+    (_E, 0, _E), (_E, _E), (_E, _E, _E), (0, _E, _E), (_E, None, _E), (_E, slice(1, None), _E),
+    (_E, [1, 0], _E), (_E, "0-d", _E), (_E, "mask", _E), ([0], _E, [0], _E), (_E, [0], [0], _E),
+    (slice(0, 1), _E, _E, slice(0, 1)), (_E, _E, slice(None)), (_E, _E, slice(0, 10)), (_E, _E, slice(0, 0)),
+    (_E, slice(None), slice(None), _E), (None, _E, 1, _E, None),
+    # past the last dim: torch's errors
+    (_E, 5, _E), (None, _E, 5, _E), (0, _E, 9, _E), (_E, _E, 5), (_E, _E, "0-d"), (_E, _E, slice(1, None)),
+    (_E, _E, slice(None, None, 2)), (_E, _E, slice(0, -1)), (_E, _E, None), (_E, None, _E, None),
+    (_E, _E, [0]), (_E, _E, "mask"), (_E, [0], _E, [0]), (_E, _E, [0], None), (_E, _E, [0], 5),
+    (_E, slice(None, None, 0), _E), (_E, _E, slice(None, None, -1)), (_E, 0, _E, 0, 0, 0),
+]
+
+
+def _many_ellipses_key(lib, key):
+    return tuple(lib.tensor(1) if item == "0-d" else lib.tensor([True, False, True, True]) if item == "mask"
+                 else item for item in key)
+
+
+@pytest.mark.parametrize("key", MANY_ELLIPSES, ids=repr)
+@pytest.mark.parametrize("shape", [(2, 3, 4), (4,)], ids=str)
+def test_a_key_with_more_than_one_ellipsis_reads_and_writes_as_torch(key, shape):
+    # torch takes any number of ``...``, each moving on the dims the key leaves unnamed (so a
+    # second one moves past the last dim, where a full slice does nothing and anything else
+    # raises); minigrad raised NumPy's "an index can only have a single ellipsis ('...')"
+    def read(lib):
+        x = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        y = x[_many_ellipses_key(lib, key)]
+        (y * y).sum().backward()
+        return y, y.grad_fn.name(), x.grad
+
+    def write(lib):
+        w = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        x = w * 1
+        try:
+            x[_many_ellipses_key(lib, key)] = -5.0
+        except Exception as error:      # the same error, nothing written
+            return f"{type(error).__name__}: {error}", x
+        return x, x.grad_fn.name()
+    assert_same(read)
+    assert_same(write)
+
+
+BOOL_KEYS = [(0, True), (0, False), (True, 0), (0, "True"), (-1, True, None), (True, "True"), (0, [True]),
+             ("True",), ("False",), ("uint8 1",), (slice(None, None, 2), "True"), ("True", slice(None, None, 2)),
+             ("True", [0]), (slice(1, None), "uint8 0"), ("True", "mask"), (0, 1, True)]
+
+
+@pytest.mark.parametrize("key", BOOL_KEYS, ids=repr)
+@pytest.mark.parametrize("shape", [(4,), (2, 4)], ids=str)
+def test_keys_with_bools_and_0d_bool_tensors_read_and_write_as_torch(shape, key):
+    # torch reads a 0-d bool (or uint8) tensor in a key as it reads True/False: a new dim and
+    # a view (CopySlices where it is written); minigrad gave NumPy's "Calling nonzero on 0d
+    # arrays" beside a stepping slice, named the write IndexPutBackward0, read a 0-d uint8 as an
+    # int; and x[0, True] = v on a 1-d x raised ("'numpy.float32' object does not support item
+    # assignment": the int selected a copy)
+    def key_of(lib):
+        names = {"True": lib.tensor(True), "False": lib.tensor(False), "uint8 1": lib.tensor(1, dtype=lib.uint8),
+                 "uint8 0": lib.tensor(0, dtype=lib.uint8), "mask": lib.tensor([True, False, True, True])}
+        return tuple(names[item] if isinstance(item, str) else item for item in key)
+
+    def read(lib):
+        w = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        y = w[key_of(lib)]
+        y.sum().backward()
+        return y, y.grad_fn.name(), w.grad
+
+    def write(lib):
+        w = lib.arange(math.prod(shape), dtype=lib.float64).reshape(shape).requires_grad_()
+        x = w * 1
+        try:
+            x[key_of(lib)] = -5.0
+        except Exception as error:
+            return f"{type(error).__name__}: {error}", x
+        x.sum().backward()
+        return x, x.grad_fn.name(), w.grad
+    assert_same(read)
+    assert_same(write)
+
+
 @pytest.mark.parametrize("key", ["index, 0-d, slice", "0-d", "0-d, index"])
 def test_setitem_reads_a_0d_index_tensor_as_an_int_as_torch(key):
     # torch selects with a 0-d integer tensor, so it writes into that view (CopySlices), and the
@@ -327,6 +410,54 @@ def test_in_place_scatter_and_index_fill_match_torch(dtype):
                          inputs=[_random((3, 3), dtype), index])
 
 
+_SCATTER_SHAPES = [(), (1,), (2,), (0,), (1, 1), (2, 1)]
+
+
+def _scatter_gather_outcome(library, op, shapes, dim, value):
+    """What ``op`` gives on tensors of ``shapes`` (self, index, src), all index entries ``value``:
+    the result, its grad_fn, the first and second gradients (or the error, of either pass)."""
+    self_shape, index_shape, src_shape = shapes
+
+    def numbers(shape, start):
+        return library.arange(start, start + math.prod(shape), dtype=library.float64).reshape(shape).requires_grad_()
+    x = numbers(self_shape, 1.0)
+    index = library.full(index_shape, value, dtype=library.int64)
+    src = None if src_shape is None else numbers(src_shape, 10.0)
+    try:
+        out = {"gather": lambda: x.gather(dim, index), "index_select": lambda: x.index_select(dim, index),
+               "scatter": lambda: library.scatter(x, dim, index, src), "scatter_add": lambda: x.scatter_add(dim, index, src),
+               "scatter_": lambda: x.clone().scatter_(dim, index, src), "scatter_value": lambda: x.scatter(dim, index, 2.5),
+               "scatter_add_": lambda: x.clone().scatter_add_(dim, index, src)}[op]()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    inputs = [x] if src is None else [x, src]
+    outcome = [tuple(out.shape), out.tolist(), out.grad_fn.name()]
+    try:
+        grads = library.autograd.grad((out * out).sum(), inputs, create_graph=True, allow_unused=True)
+        outcome.append([None if g is None else g.tolist() for g in grads])
+        second = library.autograd.grad(sum((g * g).sum() for g in grads if g is not None), inputs, allow_unused=True)
+        outcome.append([None if g is None else g.tolist() for g in second])
+    except Exception as error:
+        outcome.append(f"{type(error).__name__}: {error}")
+    return outcome
+
+
+@pytest.mark.parametrize("op", ["gather", "index_select", "scatter", "scatter_add", "scatter_", "scatter_add_",
+                                "scatter_value"])
+def test_gather_and_scatter_of_0d_1d_and_empty_tensors_match_torch(op):
+    # torch's gather/scatter take a 0-d self, index or src as 1-d of size 1, check nothing of an
+    # empty index, and read src's sizes along self's dims (an IndexError where src has fewer); the
+    # gradient of src is grad.gather(dim, index), which torch's engine sums to src's shape or
+    # rejects (src larger than index).  minigrad required the same number of dims, and padded it
+    src_shapes = [None] if op in ("gather", "index_select", "scatter_value") else _SCATTER_SHAPES
+    index_shapes = [(), (1,), (2,), (0,)] if op == "index_select" else _SCATTER_SHAPES
+    for shapes in itertools.product(_SCATTER_SHAPES, index_shapes, src_shapes):
+        for dim in (0, -1, 1):
+            for value in (0, 1, -1):
+                expected = _scatter_gather_outcome(torch, op, shapes, dim, value)
+                assert _scatter_gather_outcome(minigrad, op, shapes, dim, value) == expected, (shapes, dim, value)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("dim,index", [(0, [2, 0, 2]), (1, [3, 3, 1, 0, 0]), (-1, 2)])
 def test_index_select_matches_torch(dim, index, dtype):
@@ -338,6 +469,24 @@ def test_index_select_matches_torch(dim, index, dtype):
 @pytest.mark.parametrize("index", [[0], 0])
 def test_index_select_of_a_scalar_matches_torch(index):
     assert_matches_torch(lambda x, i: x.index_select(0, i), inputs=[numpy.array(1.5), numpy.array(index)])
+
+
+@pytest.mark.parametrize("key", [0, 9, slice(0, 2), "mask", "index"], ids=str)
+@pytest.mark.parametrize("value", [2 ** 63 - 1, 2 ** 63, 2 ** 64, 2 ** 100, -2 ** 63, -2 ** 63 - 1, -2 ** 64], ids=str)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool", "float16", "float32", "float64"])
+def test_setitem_of_an_int_past_int64_raises_as_torch(dtype, value, key):
+    # torch's setitem reads a Python int as a C long long whatever the tensor's dtype, before the
+    # key: "Overflow when unpacking long long" (a ValueError), nothing written; minigrad gave
+    # int64's conversion error, or wrote a float tensor's value
+    def run(lib):
+        x = lib.zeros(3, dtype=getattr(lib, dtype))
+        keys = {"mask": lib.tensor([True, False, True]), "index": lib.tensor([0, 2])}
+        try:
+            x[keys.get(key, key)] = value
+        except Exception as error:
+            return f"{type(error).__name__}: {error}", x
+        return x
+    assert_same(run)
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int32"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 from ...core.device import array_module
+from ...core.function import Function
+from ...ops.broadcast import sum_to
 from ...ops.inplace import write
 from .batchnorm import batch_norm, check_feature_sizes
 from .normalization import LayerNorm
@@ -40,11 +42,61 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         if tensor is not None and (tensor.array.ndim != 1 or tensor.array.shape[0] != shape[1]):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {list(tensor.array.shape)} and input of shape {shape}")
-    n, channels = shape[:2]
-    per_group = channels // num_groups * math.prod(shape[2:])
-    grouped = input.reshape(n, num_groups, per_group)
-    normalized = LayerNorm.apply(grouped, normalized_ndim=1, eps=eps, has_weight=False, has_bias=False)
-    return _affine(normalized.reshape(shape), weight, bias)
+    affine = [tensor for tensor in (weight, bias) if tensor is not None]
+    return GroupNorm.apply(input, *affine, num_groups=num_groups, eps=eps, has_weight=weight is not None,
+                           has_bias=bias is not None)
+
+
+class GroupNorm(Function):
+    """torch's one node for group_norm (``NativeGroupNormBackward0``), which saves the input and the
+    weight as given (not the bias): an in-place write to either stops backward naming that tensor.
+    Computed as before it was one node: the fused ``LayerNorm`` of the ``(N, groups, rest)`` rows,
+    then ``* weight[c] + bias[c]``, and backward as those ops' (the same digits)."""
+
+    argument_names = ("input", "weight")      # torch unpacks input before weight: the first written is named
+
+    def name(self):
+        return "NativeGroupNormBackward0"
+
+    def forward(self, x, *affine, num_groups, eps, has_weight, has_bias):
+        n, channels = x.shape[:2]
+        self.shape, self.has_weight, self.has_bias = x.shape, has_weight, has_bias
+        self.grouped_shape = (n, num_groups, channels // num_groups * math.prod(x.shape[2:]))
+        self.channel_shape = (channels,) + (1,) * (x.ndim - 2)
+        self.rows = LayerNorm()            # the rows' node, run by this one (not in the graph)
+        self.rows.needs_input_grad = self.needs_input_grad[:1]
+        normalized = self.rows.forward(x.reshape(self.grouped_shape), normalized_ndim=1, eps=eps,
+                                       has_weight=False, has_bias=False).reshape(x.shape)
+        weight = affine[0].reshape(self.channel_shape) if has_weight else None
+        self.normalized, self.weight = normalized, weight
+        self.save_for_backward(x, *affine[:1] if has_weight else ())      # as torch: input, weight
+        out = normalized * weight if has_weight else normalized
+        return out + affine[-1].reshape(self.channel_shape) if has_bias else out
+
+    def composite(self, x, *affine):
+        """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
+        self._check_bias_gradient()
+        out = self.rows.composite(x.reshape(self.grouped_shape)).reshape(self.shape)
+        if self.has_weight:
+            out = out * affine[0].reshape(self.channel_shape)
+        return out + affine[-1].reshape(self.channel_shape) if self.has_bias else out
+
+    def _check_bias_gradient(self):
+        if self.has_bias and not self.has_weight and self.needs_input_grad[-1]:
+            # torch's CPU kernel for a bias's gradient without a weight reads the undefined weight
+            raise RuntimeError("tensor does not have a device")
+
+    def backward(self, grad_output):
+        self._check_bias_gradient()
+        grads = [None] * (1 + self.has_weight + self.has_bias)
+        if self.has_bias and self.needs_input_grad[-1]:
+            grads[-1] = sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0])
+        if self.has_weight and self.needs_input_grad[1]:
+            grads[1] = sum_to(grad_output * self.normalized, self.channel_shape).reshape(self.channel_shape[0])
+        if self.needs_input_grad[0]:
+            grad_normalized = grad_output * self.weight if self.has_weight else grad_output
+            grads[0] = self.rows.backward(grad_normalized.reshape(self.grouped_shape))[0].reshape(self.shape)
+        return tuple(grads)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
