@@ -443,3 +443,33 @@ def test_a_broadcast_products_gradient_is_a_sum_whose_order_may_differ():
     operands = {"v2": torch.ones((2, 4), dtype=torch.int64), "x0": torch.tensor([0.337468])}
     overflowing, bound = order_dependent(Statement("v5 = v2 * x0", "binary:*"), operands, "x0", grad_output)
     assert not overflowing.any() and 3.1e-5 - 1.5e-5 < bound[0] < 8 * 1.2e-7 * 1600   # n eps sum |term|
+
+
+def test_a_gradient_a_sums_order_decides_under_a_later_write_is_order_a_wrong_one_is_not(monkeypatch):
+    """fuzz seed 447935: a float64 conv1d of -6.2 * 1.41e308 + 5.586 * 1.21e308 (two products that
+    overflow) is -inf where torch's BLAS fuses the second multiply-add and inf in minigrad; abs_ then
+    writes both to inf, so only abs's gradient shows the sign.  With minigrad's conv1d result put in
+    the place of torch's, torch's gradients are minigrad's: ``order``.  (Here minigrad's conv1d is
+    made to give +inf for a sum whose negative terms alone overflow, on any CPU.)  The same flip of an
+    infinity that no order of the sum changes (an input's -6.2 * inf) is a wrong gradient."""
+    class Negated(minigrad.autograd.Function):    # infinities negated, the gradient passed on as it comes
+        @staticmethod
+        def forward(ctx, value):
+            return minigrad.where(value.isinf(), -value, value)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    conv1d = minigrad.nn.functional.conv1d
+    monkeypatch.setattr(minigrad.nn.functional, "conv1d", lambda *args, **kwargs: Negated.apply(conv1d(*args, **kwargs)))
+    for value, kind in (("1.411812e308", "order"), ("inf", "grad")):
+        program = program_of(f"x0 = lib.tensor([[[{value}, 0.5], [1e-300, 0.25]]], dtype=lib.float64, requires_grad=True)",
+                             "x1 = lib.tensor([[[-6.2], [5.586]]], dtype=lib.float64, requires_grad=True)",
+                             ("v2 = F.conv1d(x0, x1, padding=1)", "module:conv1d"), ("v3 = v2.abs_()", "inplace:abs_"),
+                             loss="loss = (v3 * lib.tensor([[[1.0, -2.0, 0.5, 1.5]]], dtype=lib.float64)).sum()",
+                             leaves=["x0", "x1"])
+        mismatch = check(program)[0]
+        assert mismatch.kind == kind and ".grad: " in mismatch.detail, value
+        entry = known(program, mismatch)
+        assert (entry.name if entry else None) == ("the order of a sum" if kind == "order" else None)
