@@ -180,7 +180,8 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     """torch gave an integer (or bool) tensor a history, and the mismatch follows from it: a
     ``requires_grad`` True where minigrad's is False (the tensor itself, or what torch computed
     from it), or an error torch raises on such a tensor later (its internal assert in backward,
-    its refusal of an op's history for the dtype, its view check on the history it gave the tensor),
+    its refusal of an op's history for the dtype, its view check on the history it gave the tensor, its
+    leaf check on a view of it whose node is stale),
     where minigrad raises none or another."""
     tainted = _torch_integer_tensors_requiring_grad
     if mismatch.kind == "requires_grad":      # the tensor itself, or computed from one torch tainted
@@ -192,6 +193,10 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     message = mismatch.detail.split(" vs torch ")[-1]
     if any(text in message for text in TAINT_ERRORS):
         return bool(tainted(program))
+    # an in-place write to such a tensor, a view made before torch gave its base the history (fuzz
+    # seed 469335): torch's in-place check finds the view's node stale and empty, a leaf's
+    if mismatch.kind == "error-only-torch" and message.endswith(LEAF_IN_PLACE):
+        return _torch_writes_a_tainted_integer_tensor_in_place(program)
     # backward's version check on a saved integer tensor torch gave a history: its message names the
     # node of that history (``, which is output 0 of torch::autograd::CopySlices,``), minigrad's none
     ours = mismatch.detail.split(" vs torch ")[0]
@@ -223,6 +228,21 @@ def torch_asserts_on_a_bool_base_power(program, mismatch):
         'Scalar.cpp":42' in mismatch.detail and "unknown ivalue tag 4" in mismatch.detail
 
 
+
+
+LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _torch_writes_a_tainted_integer_tensor_in_place(program):
+    """Is the statement torch stops at an in-place write to an integer tensor that torch let
+    require grad?"""
+    failing = None
+    for statement, _ in _torch_run(program):
+        if statement is None:
+            return False
+        failing = statement
+    written = re.match(r"(?:\w+ = )?(\w+)(?:\[.*\] = | \S+= |\.\w+_\()", failing.source)
+    return bool(written) and written.group(1) in _torch_integer_tensors_requiring_grad(program)
 
 
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result

@@ -473,3 +473,28 @@ def test_a_gradient_a_sums_order_decides_under_a_later_write_is_order_a_wrong_on
         assert mismatch.kind == kind and ".grad: " in mismatch.detail, value
         entry = known(program, mismatch)
         assert (entry.name if entry else None) == ("the order of a sum" if kind == "order" else None)
+
+
+def test_an_in_place_write_to_an_integer_view_torch_let_require_grad_is_its_bug():
+    """fuzz seed 469335: v3, an int64 view of x1, is made before torch gives x1 a history through
+    another view (v6[0, :] = x8, a float that requires grad); torch's in-place check then takes v3 for
+    a leaf that requires grad.  minigrad's integer tensors need no gradient; a float x1 raises in both."""
+    lines = ["v3 = x1[:, 0]", "v6 = v3.expand((2, 2))", "x8 = lib.tensor(0.984, dtype=lib.float64, requires_grad=True)",
+             ("v6[0, :] = x8", "setitem:basic"), ("v3 += 1", "inplace:+=")]
+    program = program_of("x1 = lib.tensor([[-5, -6], [2, 1]])", *lines)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch" and mismatch.detail.endswith("in-place operation.")
+    assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
+    assert check(program_of("x1 = lib.tensor([[-5.0, -6.0], [2.0, 1.0]], dtype=lib.float64)", *lines))[0] is None
+
+
+def test_an_error_no_rounding_reached_is_never_rounding():
+    """fuzz seed 440282: torch gives an int32 tensor a history (x0[None] = x3, a float that requires
+    grad) and then refuses to clone it; the replay on minigrad's inputs carries no history, so every
+    op agreed there and the error passed for rounding, though x0's values are the same in both runs."""
+    program = program_of("x0 = lib.tensor(3, dtype=lib.int32)",
+                         "x3 = lib.tensor(-71.587, dtype=lib.float32, requires_grad=True)",
+                         ("x0[None] = x3", "setitem:basic"), ("v6 = x0.clone()", "view:clone"))
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch" and "Autograd not support dtype: Int" in mismatch.detail
+    assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
