@@ -400,9 +400,17 @@ def float64_reference(program):
 
 
 def _as_torch(value):
-    """A minigrad value as torch's: a tensor's values and dtype (no history), sequences of them."""
+    """A minigrad value as torch's: a tensor's values and dtype (no history), sequences of them; an
+    expanded dim (stride 0) stays one, as some of torch's kernels read it otherwise (fuzz seed 458896:
+    median along it reads the wrong elements, and its indices, 1 for minigrad's 0, divided by
+    themselves, no longer raise)."""
     if isinstance(value, minigrad.Tensor):
-        return torch.from_numpy(numpy.array(value.detach().numpy(), copy=True))
+        array = value.detach().numpy()
+        expanded = {axis for axis, (size, step) in enumerate(zip(array.shape, array.strides)) if step == 0 and size > 1}
+        if expanded:
+            compact = array[tuple(slice(0, 1) if axis in expanded else slice(None) for axis in range(array.ndim))]
+            return torch.from_numpy(numpy.array(compact, copy=True)).expand(array.shape)
+        return torch.from_numpy(numpy.array(array, copy=True))
     if isinstance(value, (tuple, list)):
         return type(value)(_as_torch(item) for item in value)
     return value

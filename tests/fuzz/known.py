@@ -116,6 +116,27 @@ def torch_reads_an_expanded_dim_wrong(program, mismatch):
     return bool(median_input) and ".expand(" in created.get(median_input.group(1), "")
 
 
+def after_torch_reads_an_expanded_dim_wrong(program, mismatch):
+    """The same bug met later: an error one library alone raises (or both, otherwise), where the
+    program cut before the failing statement differs first in such a median (fuzz seed 458896:
+    minigrad's indices of 0 divided by themselves raise ZeroDivisionError, torch's wrong 1s do not)."""
+    if not mismatch.kind.startswith("error") or mismatch.tag == "backward":
+        return False
+    import minigrad
+    import torch
+
+    from differential import compare, execute
+    failing = [outcome.error[0] for outcome in (execute(program, minigrad), execute(program, torch)) if outcome.error]
+    if not failing:
+        return False
+    statements = program.statements[:min(failing)]
+    created = [s.source.split(" = ")[0] for s in statements if re.match(r"\w+ = ", s.source)]
+    before = dataclasses.replace(program, statements=statements, loss=None,
+                                 outputs=[name for name in program.outputs if name in created])
+    first = compare(before, execute(before, minigrad), execute(before, torch))
+    return first is not None and torch_reads_an_expanded_dim_wrong(before, first)
+
+
 def torch_fmod_gives_nan(program, mismatch):
     """A value where torch alone has NaNs, in a program that takes a remainder (``%``, ``fmod``,
     ``remainder``): torch's vectorized fmod, and remainder built on it, gives NaN where ``|a / b|``
@@ -273,6 +294,11 @@ KNOWN_TORCH_BUGS = [
           "repeated; on .contiguous() it is right. minigrad gives the right median. (The link is the "
           "same bug for discontiguous inputs on CUDA, fixed there; this CPU stride-0 case is unreported)",
           torch_reads_an_expanded_dim_wrong, "https://github.com/pytorch/pytorch/issues/46814"),
+    Known("median(dim) along an expanded (stride 0) dim reads the wrong elements, met later",
+          "torch's wrong median values or indices then make an op raise in one library alone (minigrad's "
+          "indices of 0 divided by themselves raise ZeroDivisionError, torch's 1s do not); the program cut "
+          "before that op differs first in the median",
+          after_torch_reads_an_expanded_dim_wrong, "https://github.com/pytorch/pytorch/issues/46814"),
     Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",

@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from differential import (Mismatch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
+from differential import (Mismatch, _as_torch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, after_torch_drops_the_output_channels, known, torch_fmod_gives_nan,  # noqa: E402
                    torch_lets_an_integer_tensor_require_grad)
@@ -498,3 +498,17 @@ def test_an_error_no_rounding_reached_is_never_rounding():
     mismatch = check(program)[0]
     assert mismatch.kind == "error-only-torch" and "Autograd not support dtype: Int" in mismatch.detail
     assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
+
+
+def test_an_error_after_torchs_median_of_an_expanded_dim_is_that_bug_not_rounding():
+    """fuzz seed 458896: torch's median along an expanded dim reads the wrong elements (indices 1,
+    minigrad's 0), and minigrad's 0 // 0 raises; the replay on minigrad's inputs made them contiguous,
+    so torch agreed there and the error passed for rounding.  The replay keeps an expanded dim."""
+    program = program_of("x0 = lib.tensor([0.4], dtype=lib.float64)", ("v5 = x0.expand((2, 3))", "view:expand"),
+                         ("v14 = v5.median(-2, keepdim=False).indices", "reduce:mediandim"),
+                         ("v16 = v14 // v14", "binary://"))
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-minigrad" and "ZeroDivisionError" in mismatch.detail
+    assert known(program, mismatch).name == \
+        "median(dim) along an expanded (stride 0) dim reads the wrong elements, met later"
+    assert _as_torch(minigrad.tensor([0.4]).expand((2, 3))).stride() == (0, 0)
