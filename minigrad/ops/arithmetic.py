@@ -235,7 +235,8 @@ class Pow(Function):
     def forward(self, base, exponent, bool_exponent=False, exponent_source=None, base_source=None):
         self.bool_exponent = bool_exponent      # (the base's gradient takes exponent - 1: torch refuses)
         self.exponent_source = exponent_source  # the exponent's array before its promotion, else None
-        self.base_source = base_source          # the base's, likewise
+        # where the base as given is 0, read now: an in-place pow (x **= y) writes the array it came from
+        self.base_is_zero = None if base_source is None else base_source == 0
         result = _integer_power(base, exponent) if base.dtype.kind in "iu" else _rounded_power(base, exponent)
         self.save_for_backward(base, exponent, result)
         return result
@@ -264,15 +265,17 @@ class Pow(Function):
             # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf.  torch
             # compares base and exponent as they were given, and takes the log of the promoted base: a
             # float32 1e-45 ** a float16 tensor has the gradient 0 * log(0), NaN (fuzz seed 477521)
-            given_base, given_exponent = self._given(base, self.base_source), self._given(exponent, self.exponent_source)
+            base_is_zero = base == 0 if self.base_is_zero is None else self._given(base, self.base_is_zero)
+            given_exponent = self._given(exponent, self.exponent_source)
             with xp.errstate(divide="ignore", invalid="ignore"):
-                local = xp.where((given_base == 0) & (given_exponent >= 0), 0, result * self._log_of_base(base))
+                local = xp.where(base_is_zero & (given_exponent >= 0), 0, result * self._log_of_base(base))
                 grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
 
     @staticmethod
     def _given(operand, source):
-        """An operand as it was given (its array before its promotion), where it was promoted."""
+        """An operand as it was given (its array before its promotion, or what was read of it), where it
+        was promoted."""
         if source is None:
             return operand
         return Tensor._wrap(source) if isinstance(operand, Tensor) else source
