@@ -272,9 +272,11 @@ class Pow(Function):
     def name(self):
         return "PowBackward1"   # tensor ** tensor
 
-    def forward(self, base, exponent, bool_exponent=False, exponent_source=None):
+    def forward(self, base, exponent, bool_exponent=False, exponent_source=None, base_source=None):
         self.bool_exponent = bool_exponent      # (the base's gradient takes exponent - 1: torch refuses)
         self.exponent_source = exponent_source  # the exponent's array before its promotion, else None
+        # where the base as given is 0, read now: an in-place pow (x **= y) writes the array it came from
+        self.base_is_zero = None if base_source is None else base_source == 0
         result = _integer_power(base, exponent) if base.dtype.kind in "iu" else _rounded_power(base, exponent)
         self.save_for_backward(base, exponent, result)
         return result
@@ -288,20 +290,35 @@ class Pow(Function):
         if self.needs_input_grad[0]:
             # torch: where(exponent == 0, 0, grad * exponent * base ** (exponent - 1)): 0 even at
             # base 0, and even where the incoming gradient is inf or NaN
-            zero_exponent = exponent == 0
+            # (torch compares the exponent as it was given: a float32 1e-45 is no 0, though it is
+            # one in float16)
+            zero_exponent = self._given(exponent, self.exponent_source) == 0
             lowered = xp.where(zero_exponent, 1, self._exponent_less_one(exponent))
             local = xp.where(zero_exponent, 0, exponent * _rounded_power(base, lowered))
             grad_base = grad_output * local
             if zero_exponent.any():
                 grad_base = xp.where(zero_exponent, 0, grad_base)
-            grad_base = sum_to(grad_base, base.shape)
+            with xp.errstate(invalid="ignore", over="ignore"):     # inf - inf is NaN, as torch's sum
+                grad_base = sum_to(grad_base, base.shape)
         if self.needs_input_grad[1]:
             # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
-            # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf
+            # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf.  torch
+            # compares base and exponent as they were given, and takes the log of the promoted base: a
+            # float32 1e-45 ** a float16 tensor has the gradient 0 * log(0), NaN (fuzz seed 477521)
+            base_is_zero = base == 0 if self.base_is_zero is None else self._given(base, self.base_is_zero)
+            given_exponent = self._given(exponent, self.exponent_source)
             with xp.errstate(divide="ignore", invalid="ignore"):
-                local = xp.where((base == 0) & (exponent >= 0), 0, result * self._log_of_base(base))
-            grad_exponent = sum_to(grad_output * local, exponent.shape)
+                local = xp.where(base_is_zero & (given_exponent >= 0), 0, result * self._log_of_base(base))
+                grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
+
+    @staticmethod
+    def _given(operand, source):
+        """An operand as it was given (its array before its promotion, or what was read of it), where it
+        was promoted."""
+        if source is None:
+            return operand
+        return Tensor._wrap(source) if isinstance(operand, Tensor) else source
 
     def _exponent_less_one(self, exponent):
         """``exponent - 1`` in the exponent's own dtype, then promoted, as torch's gradient takes it
@@ -660,7 +677,8 @@ def pow(input, exponent):
     _check_not_bool(base, "pow")
     if scalar_base:
         return PowScalarBase.apply(base, exponent, bool_exponent=was_bool(exponent), number=input)
-    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent), exponent_source=unpromoted(exponent))
+    return Pow.apply(base, exponent, bool_exponent=was_bool(exponent), exponent_source=unpromoted(exponent),
+                     base_source=unpromoted(base))
 
 
 def _check_integer_power(dtype, exponent):

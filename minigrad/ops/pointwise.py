@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numbers
 
-from ..core import dtypes
+import numpy
+
+from ..core import dtypes, layout
 from ..core.device import array_module
 from ..core.type_errors import check_tensor_other
 from ..core.function import Function
@@ -20,6 +22,7 @@ from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .tensor_namespace import astype
 from .unary import _tensor, _ties_keep_the_second
+from .vector_loop import scalar_tail
 
 
 # ---- clamp, maximum, minimum ---------------------------------------------------------------------
@@ -91,7 +94,12 @@ class Maximum(Function):
         self.save_for_backward(a, b)
         self.largest = largest
         xp = array_module(a)
-        return xp.maximum(a, b) if largest else xp.minimum(a, b)
+        result = xp.maximum(a, b) if largest else xp.minimum(a, b)
+        if isinstance(result, numpy.generic):       # (two 0-d arrays give a NumPy scalar)
+            result = numpy.asarray(result)
+        if type(result) is numpy.ndarray and result.dtype.kind == "f":
+            _zero_ties_as_torch(result, a, b)
+        return result
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
@@ -101,6 +109,27 @@ class Maximum(Function):
         grad_a = sum_to(where(a_lost, 0, shared), a.shape) if self.needs_input_grad[0] else None
         grad_b = sum_to(where(b_lost, 0, shared), b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
+
+
+def _zero_ties_as_torch(result, a, b):
+    """Write into ``result`` torch's choice between 0.0 and -0.0 where ``a`` and ``b`` are those two:
+    torch's CPU maximum/minimum return the second operand in their vector lanes (AVX's max_ps) and
+    the first in their scalar tail (std::max), which is ``row % lanes`` elements of each row its loop
+    runs along (``vector_loop.scalar_tail`` with one vector a step), or a whole row where an operand's
+    elements are not adjacent along it; NumPy's loops return one operand throughout (float16 the
+    first, float32/float64 the second)."""
+    ties = (a == 0) & (b == 0) & (numpy.signbit(a) != numpy.signbit(b))
+    if not ties.any():
+        return
+    a, b = numpy.broadcast_to(a, result.shape), numpy.broadcast_to(b, result.shape)
+    strides = [layout.element_strides(array) for array in (result, a, b)]
+    order, merged = layout.iterator_rows(result.shape, strides)
+    inner = [dim for dim in order[:merged] if result.shape[dim] != 1]
+    if inner and any(each[inner[0]] not in (0, 1) for each in strides):
+        tail = True                     # torch's loop runs no vectors along such rows
+    else:
+        tail = scalar_tail(result, vectors_per_step=1, operand_strides=strides)
+    numpy.copyto(result, b if tail is None else numpy.where(tail, a, b), where=ties)
 
 
 def maximum(input, other):

@@ -653,14 +653,15 @@ class ExtremeAlong(Function):
             indices = array_module(x).zeros((), _INT64)
             self.save_for_backward(indices)      # the output itself, for the version check
             return x.copy(), indices
-        # max() and argmax() agree, NaN included (both pick the first NaN)
-        if largest:
-            values, indices = x.max(axis=axis, keepdims=keepdim), x.argmax(axis=axis, keepdims=keepdim)
-        else:
-            values, indices = x.min(axis=axis, keepdims=keepdim), x.argmin(axis=axis, keepdims=keepdim)
+        # the first extreme, NaN included (the first NaN), as torch's kernel; the value is the element
+        # at that index, as torch's: max of [0., -0.] along a dim is 0. (index 0), not NumPy's -0.
+        xp = array_module(x)
+        indices = x.argmax(axis=axis, keepdims=True) if largest else x.argmin(axis=axis, keepdims=True)
+        values = xp.take_along_axis(x, indices, axis=axis)
+        if not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
         indices = indices.astype(_INT64, copy=False)
         # where the gradient goes: the chosen position along ``axis`` (a bool mask of x's shape)
-        xp = array_module(x)
         positions = xp.arange(x.shape[axis]).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
         # and the indices themselves, as torch's node saves them: writing them stops backward
         self.save_for_backward(positions == (indices if keepdim else xp.expand_dims(indices, axis)), indices)

@@ -116,6 +116,27 @@ def torch_reads_an_expanded_dim_wrong(program, mismatch):
     return bool(median_input) and ".expand(" in created.get(median_input.group(1), "")
 
 
+def after_torch_reads_an_expanded_dim_wrong(program, mismatch):
+    """The same bug met later: an error one library alone raises (or both, otherwise), where the
+    program cut before the failing statement differs first in such a median (fuzz seed 458896:
+    minigrad's indices of 0 divided by themselves raise ZeroDivisionError, torch's wrong 1s do not)."""
+    if not mismatch.kind.startswith("error") or mismatch.tag == "backward":
+        return False
+    import minigrad
+    import torch
+
+    from differential import compare, execute
+    failing = [outcome.error[0] for outcome in (execute(program, minigrad), execute(program, torch)) if outcome.error]
+    if not failing:
+        return False
+    statements = program.statements[:min(failing)]
+    created = [s.source.split(" = ")[0] for s in statements if re.match(r"\w+ = ", s.source)]
+    before = dataclasses.replace(program, statements=statements, loss=None,
+                                 outputs=[name for name in program.outputs if name in created])
+    first = compare(before, execute(before, minigrad), execute(before, torch))
+    return first is not None and torch_reads_an_expanded_dim_wrong(before, first)
+
+
 def torch_fmod_gives_nan(program, mismatch):
     """A value where torch alone has NaNs, in a program that takes a remainder (``%``, ``fmod``,
     ``remainder``): torch's vectorized fmod, and remainder built on it, gives NaN where ``|a / b|``
@@ -180,7 +201,8 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     """torch gave an integer (or bool) tensor a history, and the mismatch follows from it: a
     ``requires_grad`` True where minigrad's is False (the tensor itself, or what torch computed
     from it), or an error torch raises on such a tensor later (its internal assert in backward,
-    its refusal of an op's history for the dtype, its view check on the history it gave the tensor),
+    its refusal of an op's history for the dtype, its view check on the history it gave the tensor, its
+    leaf check on a view of it whose node is stale),
     where minigrad raises none or another."""
     tainted = _torch_integer_tensors_requiring_grad
     if mismatch.kind == "requires_grad":      # the tensor itself, or computed from one torch tainted
@@ -192,6 +214,10 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     message = mismatch.detail.split(" vs torch ")[-1]
     if any(text in message for text in TAINT_ERRORS):
         return bool(tainted(program))
+    # an in-place write to such a tensor, a view made before torch gave its base the history (fuzz
+    # seed 469335): torch's in-place check finds the view's node stale and empty, a leaf's
+    if mismatch.kind == "error-only-torch" and message.endswith(LEAF_IN_PLACE):
+        return _torch_writes_a_tainted_integer_tensor_in_place(program)
     # backward's version check on a saved integer tensor torch gave a history: its message names the
     # node of that history (``, which is output 0 of torch::autograd::CopySlices,``), minigrad's none
     ours = mismatch.detail.split(" vs torch ")[0]
@@ -230,6 +256,21 @@ def torch_asserts_on_a_bool_base_power(program, mismatch):
 
 
 
+LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _torch_writes_a_tainted_integer_tensor_in_place(program):
+    """Is the statement torch stops at an in-place write to an integer tensor that torch let
+    require grad?"""
+    failing = None
+    for statement, _ in _torch_run(program):
+        if statement is None:
+            return False
+        failing = statement
+    written = re.match(r"(?:\w+ = )?(\w+)(?:\[.*\] = | \S+= |\.\w+_\()", failing.source)
+    return bool(written) and written.group(1) in _torch_integer_tensors_requiring_grad(program)
+
+
 # torch's own bugs: minigrad keeps the documented (or mathematically right) result
 KNOWN_TORCH_BUGS = [
     Known("a convolution with 0 input channels gives 0 output channels",
@@ -258,6 +299,11 @@ KNOWN_TORCH_BUGS = [
           "repeated; on .contiguous() it is right. minigrad gives the right median. (The link is the "
           "same bug for discontiguous inputs on CUDA, fixed there; this CPU stride-0 case is unreported)",
           torch_reads_an_expanded_dim_wrong, "https://github.com/pytorch/pytorch/issues/46814"),
+    Known("median(dim) along an expanded (stride 0) dim reads the wrong elements, met later",
+          "torch's wrong median values or indices then make an op raise in one library alone (minigrad's "
+          "indices of 0 divided by themselves raise ZeroDivisionError, torch's 1s do not); the program cut "
+          "before that op differs first in the median",
+          after_torch_reads_an_expanded_dim_wrong, "https://github.com/pytorch/pytorch/issues/46814"),
     Known("torch.div(INT_MIN, -1, rounding_mode='trunc') kills the process",
           "SIGFPE in torch's integer trunc division (int32/int64); the generator never runs it in torch "
           "(templates._crashes_torch_trunc_division), minigrad wraps to INT_MIN as the floor mode does",

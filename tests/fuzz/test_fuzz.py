@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from differential import (Mismatch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
+from differential import (Mismatch, _as_torch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, after_torch_drops_the_output_channels, known, torch_fmod_gives_nan,  # noqa: E402
                    torch_lets_an_integer_tensor_require_grad)
@@ -455,3 +455,72 @@ def test_a_broadcast_products_gradient_is_a_sum_whose_order_may_differ():
     operands = {"v2": torch.ones((2, 4), dtype=torch.int64), "x0": torch.tensor([0.337468])}
     overflowing, bound = order_dependent(Statement("v5 = v2 * x0", "binary:*"), operands, "x0", grad_output)
     assert not overflowing.any() and 3.1e-5 - 1.5e-5 < bound[0] < 8 * 1.2e-7 * 1600   # n eps sum |term|
+
+
+def test_a_gradient_a_sums_order_decides_under_a_later_write_is_order_a_wrong_one_is_not(monkeypatch):
+    """fuzz seed 447935: a float64 conv1d of -6.2 * 1.41e308 + 5.586 * 1.21e308 (two products that
+    overflow) is -inf where torch's BLAS fuses the second multiply-add and inf in minigrad; abs_ then
+    writes both to inf, so only abs's gradient shows the sign.  With minigrad's conv1d result put in
+    the place of torch's, torch's gradients are minigrad's: ``order``.  (Here minigrad's conv1d is
+    made to give +inf for a sum whose negative terms alone overflow, on any CPU.)  The same flip of an
+    infinity that no order of the sum changes (an input's -6.2 * inf) is a wrong gradient."""
+    class Negated(minigrad.autograd.Function):    # infinities negated, the gradient passed on as it comes
+        @staticmethod
+        def forward(ctx, value):
+            return minigrad.where(value.isinf(), -value, value)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    conv1d = minigrad.nn.functional.conv1d
+    monkeypatch.setattr(minigrad.nn.functional, "conv1d", lambda *args, **kwargs: Negated.apply(conv1d(*args, **kwargs)))
+    for value, kind in (("1.411812e308", "order"), ("inf", "grad")):
+        program = program_of(f"x0 = lib.tensor([[[{value}, 0.5], [1e-300, 0.25]]], dtype=lib.float64, requires_grad=True)",
+                             "x1 = lib.tensor([[[-6.2], [5.586]]], dtype=lib.float64, requires_grad=True)",
+                             ("v2 = F.conv1d(x0, x1, padding=1)", "module:conv1d"), ("v3 = v2.abs_()", "inplace:abs_"),
+                             loss="loss = (v3 * lib.tensor([[[1.0, -2.0, 0.5, 1.5]]], dtype=lib.float64)).sum()",
+                             leaves=["x0", "x1"])
+        mismatch = check(program)[0]
+        assert mismatch.kind == kind and ".grad: " in mismatch.detail, value
+        entry = known(program, mismatch)
+        assert (entry.name if entry else None) == ("the order of a sum" if kind == "order" else None)
+
+
+def test_an_in_place_write_to_an_integer_view_torch_let_require_grad_is_its_bug():
+    """fuzz seed 469335: v3, an int64 view of x1, is made before torch gives x1 a history through
+    another view (v6[0, :] = x8, a float that requires grad); torch's in-place check then takes v3 for
+    a leaf that requires grad.  minigrad's integer tensors need no gradient; a float x1 raises in both."""
+    lines = ["v3 = x1[:, 0]", "v6 = v3.expand((2, 2))", "x8 = lib.tensor(0.984, dtype=lib.float64, requires_grad=True)",
+             ("v6[0, :] = x8", "setitem:basic"), ("v3 += 1", "inplace:+=")]
+    program = program_of("x1 = lib.tensor([[-5, -6], [2, 1]])", *lines)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch" and mismatch.detail.endswith("in-place operation.")
+    assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
+    assert check(program_of("x1 = lib.tensor([[-5.0, -6.0], [2.0, 1.0]], dtype=lib.float64)", *lines))[0] is None
+
+
+def test_an_error_no_rounding_reached_is_never_rounding():
+    """fuzz seed 440282: torch gives an int32 tensor a history (x0[None] = x3, a float that requires
+    grad) and then refuses to clone it; the replay on minigrad's inputs carries no history, so every
+    op agreed there and the error passed for rounding, though x0's values are the same in both runs."""
+    program = program_of("x0 = lib.tensor(3, dtype=lib.int32)",
+                         "x3 = lib.tensor(-71.587, dtype=lib.float32, requires_grad=True)",
+                         ("x0[None] = x3", "setitem:basic"), ("v6 = x0.clone()", "view:clone"))
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch" and "Autograd not support dtype: Int" in mismatch.detail
+    assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
+
+
+def test_an_error_after_torchs_median_of_an_expanded_dim_is_that_bug_not_rounding():
+    """fuzz seed 458896: torch's median along an expanded dim reads the wrong elements (indices 1,
+    minigrad's 0), and minigrad's 0 // 0 raises; the replay on minigrad's inputs made them contiguous,
+    so torch agreed there and the error passed for rounding.  The replay keeps an expanded dim."""
+    program = program_of("x0 = lib.tensor([0.4], dtype=lib.float64)", ("v5 = x0.expand((2, 3))", "view:expand"),
+                         ("v14 = v5.median(-2, keepdim=False).indices", "reduce:mediandim"),
+                         ("v16 = v14 // v14", "binary://"))
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-minigrad" and "ZeroDivisionError" in mismatch.detail
+    assert known(program, mismatch).name == \
+        "median(dim) along an expanded (stride 0) dim reads the wrong elements, met later"
+    assert _as_torch(minigrad.tensor([0.4]).expand((2, 3))).stride() == (0, 0)

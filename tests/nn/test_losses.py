@@ -177,6 +177,28 @@ def test_label_smoothing_over_no_classes_is_nan_as_torch(shape, reduction):
     numpy.testing.assert_array_equal(run(minigrad), run(torch))
 
 
+@pytest.mark.parametrize("dtype, big", [("float64", 1e308), ("float32", 3e38), ("float16", 6e4)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.1, 1.0])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_label_smoothing_reduces_its_two_terms_apart_as_torch(reduction, smoothing, weighted, dtype, big):
+    """fuzz seed 430267: torch reduces the nll loss and the smoothing term each on its own, then
+    adds (1 - eps) * nll + smooth * (eps / C); two samples' smoothing terms of 1e308 sum to inf
+    (minigrad mixed the terms per sample first: 1e307), and with eps = 1, 0 * inf is NaN."""
+    def run(lib):
+        x = lib.tensor([[big, -2.3, 0.5], [7.4, -big, 1.0], [0.1, 0.2, 0.3], [-1.0, 2.0, 0.0]],
+                       dtype=getattr(lib, dtype), requires_grad=True)
+        weight = lib.tensor([0.5, 2.0, 1.5], dtype=getattr(lib, dtype)) if weighted else None
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor([1, 0, 2, 1]), weight=weight,
+                                               reduction=reduction, label_smoothing=smoothing)
+        loss.backward()
+        return loss.detach().double().numpy(), x.grad.double().numpy()
+    (loss, grad), (their_loss, their_grad) = run(minigrad), run(torch)
+    numpy.testing.assert_array_equal(loss, their_loss)
+    rtol, atol = {"float64": (1e-9, 0), "float32": (1e-5, 1e-7), "float16": (1e-2, 1e-3)}[dtype]   # rounding
+    numpy.testing.assert_allclose(grad, their_grad, rtol=rtol, atol=atol)
+
+
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_no_classes_with_every_target_ignored_is_zero_loss_as_torch(reduction):
     def run(lib):

@@ -523,6 +523,27 @@ def test_power_of_two_tensors_passes_a_zero_base_gradient_where_the_exponent_is_
     assert_same(action)
 
 
+@pytest.mark.parametrize("small", [1e-45, -1e-45, 0.0])
+def test_power_gradients_compare_base_and_exponent_as_given_before_promotion_as_torch(small):
+    """fuzz seed 477521: torch's pow backward masks the exponent's gradient where self == 0 and
+    exponent >= 0, and the base's where exponent == 0, on the tensors as given: a float32 1e-45 is no
+    0 though it is one once promoted to float16, so 1e-45 ** x (x float16) has the exponent gradient
+    0 * log(0), NaN, and x ** 1e-45 the base gradient 1e-45 * x ** -1 (NaN where x is 0)."""
+    def action(lib):
+        tiny = lib.tensor(small, dtype=lib.float32, requires_grad=True)
+        halves = lib.tensor([4.0, 0.0, -2.0, 0.5], dtype=lib.float16, requires_grad=True)
+        (tiny ** halves).sum().backward()
+        (halves ** tiny).sum().backward()
+        # in place (fuzz seed 457651): the base is read before the write, -0.5 ** 201 is no 0 though its
+        # float32 result is -0.0: the gradient is -0.0 * log(-0.5), NaN
+        base = lib.tensor([-0.5, 0.5, 0.0, 2.0], dtype=lib.float32)
+        exponent = lib.tensor([201.0, 200.0, 2.0, small], dtype=lib.float64, requires_grad=True)
+        base **= exponent
+        base.sum().backward()
+        return tiny.grad.tolist(), halves.grad.tolist(), exponent.grad.tolist()
+    assert_same(action)
+
+
 # ---- hypothesis: any broadcastable pair behaves as in torch -----------------------------------
 @settings(max_examples=40, deadline=None)
 @given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import minigrad
-from _op_parity import assert_same_module_error
+from _op_parity import assert_same, assert_same_module_error
 
 OPERATORS = {"|": "__ior__", "&": "__iand__", "^": "__ixor__", "//": "__ifloordiv__", "%": "__imod__"}
 
@@ -239,3 +239,19 @@ def test_copy_of_a_tensors_own_data_skips_the_overlap_check_as_torch(setup, stat
         return t.tolist(), t._version, t.grad_fn and t.grad_fn.name()
     outcomes = [_outcome(lib, setup, statement, written) for lib in (torch, minigrad)]
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("read", ["detach", "requires_grad"])
+def test_a_stale_views_detach_or_requires_grad_makes_no_node_as_torch(read):
+    """fuzz seed 419647: v1, a view of x0, is made before x0 takes a history through another view;
+    torch's v1.detach() and v1.requires_grad answer without making v1's node anew, so a write to v1
+    is still refused as a leaf's (minigrad made the node, and let the write run)."""
+    def action(lib):
+        x0 = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        v1 = x0[2, 0]
+        v2 = x0[0:2]
+        v2[0, 0] = lib.tensor(0.3, requires_grad=True)
+        assert (v1.detach() if read == "detach" else v1.requires_grad) is not None
+        v1[...] = lib.tensor(1.44, requires_grad=True)
+        return v1
+    assert_same(action)

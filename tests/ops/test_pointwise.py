@@ -81,3 +81,24 @@ def test_float_kernels_of_integer_tensors_match_torch(name, dtypes):
 
 def test_float_kernels_check_shapes_before_dtypes_as_torch():
     assert_same(lambda m: m.hypot(m.ones(2, 3, dtype=m.int8), m.ones(2, 2, dtype=m.int8)))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_of_zeros_of_both_signs_choose_as_torchs_loop(name, dtype):
+    """Seen with fuzz seed 412240 (max along a dim of [0., -0.]): torch's maximum/minimum return the
+    second operand's zero in their vector lanes and the first's in their scalar tail (row % lanes
+    elements, or a whole row an operand is not adjacent along); NumPy's loops return one throughout
+    (float16 the first, float32/float64 the second).  Rows of 1, 17, 40, 70, broadcast, transposed."""
+    zeros = numpy.zeros(70)
+    def action(lib):
+        dt = getattr(lib, dtype)
+        positive, negative = lib.tensor(zeros, dtype=dt), -lib.tensor(zeros, dtype=dt)
+        op = getattr(lib, name)
+        results = [op(positive[:n], negative[:n]) for n in (1, 17, 40, 70)]
+        results += [op(negative[:40], positive[:40]), op(positive[:0], negative[:0]), op(positive[0], negative[0]),
+                    op(positive[:60].reshape(3, 20), negative[:20]), op(negative[:3, None], positive[:34]),
+                    op(positive[:66].reshape(33, 2).t(), negative[:66].reshape(2, 33)),
+                    op(positive[::2], negative[:35])]
+        return [numpy.signbit(result.numpy()).tolist() for result in results]
+    assert_same(action)

@@ -283,6 +283,25 @@ def test_max_min_with_a_tensor_is_elementwise_like_torch(name):
     assert_matches_torch(lambda a, b: getattr(a, name)(b), inputs=[TIED, numpy.full(4, 0.5)])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_along_dim_give_the_element_at_the_index_signed_zero_too_like_torch(name, dim, dtype):
+    """fuzz seed 412240: torch's max(dim)/min(dim) value is the first extreme's element, so the max of
+    [0., -0.] is 0. (index 0) and of [-0., 0.] -0.; NumPy's max gave -0. for both, and log_ of it, then
+    backward, an infinity of the other sign."""
+    values = numpy.array([[0.0, -0.0, -1.0], [-0.0, 0.0, 1.0], [-0.0, -0.0, 0.0], [0.0, 0.0, -0.0]])
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        result = getattr(x, name)(dim)
+        (1 / result.values).sum().backward()
+        results.append((result.values.detach().numpy(), result.indices.numpy(), x.grad.numpy()))
+    for mine, theirs in zip(results[1], results[0]):
+        numpy.testing.assert_array_equal(numpy.signbit(mine), numpy.signbit(theirs))
+        numpy.testing.assert_array_equal(mine, theirs)
+
+
 def test_max_on_0d_tensor_matches_torch():
     assert_matches_torch(method("max", 0), [()])
     assert_matches_torch(method("min", -1, True), [()])
