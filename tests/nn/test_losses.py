@@ -555,10 +555,12 @@ def test_float16_class_index_cross_entropy_sums_in_float16_as_torch(shape, weigh
                                       rtol=2e-3, atol=2e-3 * scale)
 
 
-@pytest.mark.parametrize("shape", [(3, 2, 5), (2, 3, 2, 2, 2), (3, 2, 2, 2), (4, 3)])
+@pytest.mark.parametrize("shape", [(3, 2, 5), (2, 3, 2, 2, 2), (3, 2, 2, 2), (4, 3), (0, 1, 1), (0, 3, 2),
+                                   (2, 3, 0), (0, 2, 1, 1, 1)])
 def test_nll_loss_input_written_in_place_names_the_view_torch_saved(shape):
     """fuzz seed 281449: torch's nll_loss of a 3-d (or more than 4-d) input saves it viewed as
-    (N, C, 1, L), so its error for an in-place write names that view, by then AsStrided."""
+    (N, C, 1, L), so its error for an in-place write names that view, by then AsStrided; an empty
+    one as (N, C, 0, 0) (fuzz seed 587296)."""
     data = numpy.random.default_rng(0).standard_normal(shape).astype("float32")
 
     def backward_after_a_write(lib):

@@ -230,8 +230,8 @@ class ClassIndexCrossEntropy(Function):
         # where it is 3-d or more than 4-d (cross_entropy saves log_softmax's output: no input)
         if self.from_logits or self.input_ndim in (1, 2, 4):
             return None
-        n, channels = array.shape[:2]
-        return (n, channels, 1, array.size // (n * channels) if array.size else 0)
+        n, channels = array.shape[:2]      # (an empty input: (N, C, 0, 0), as _check_spatial_targets)
+        return (n, channels, 1, array.size // (n * channels)) if array.size else (n, channels, 0, 0)
 
     def backward(self, grad_output):
         (log_p,) = self.saved_tensors
