@@ -8,8 +8,9 @@ on a 2-core machine with a CPU-bound process beside it, ``transformer_reverse.py
 took 19-30 s with NumPy's default threads and 2-3 s with one.  So ``import
 minigrad`` sets NumPy's BLAS to one thread, unless the user has chosen already,
 and splits only the large products over two cores (``matmul`` below: two
-halves on two threads, each with the one-thread BLAS), and the time loops of a
-large batch of sequences (``in_two_parts``):
+halves on two threads, each with the one-thread BLAS), the time loops of a
+large batch of sequences (``in_two_parts``), and the rows of large row-wise work,
+layer norm's and attention's (``rows_in_two_parts``):
 
 * ``MINIGRAD_NUM_THREADS=n`` in the environment: minigrad sets ``n`` threads;
 * ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` set: the
