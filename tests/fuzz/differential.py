@@ -431,9 +431,11 @@ def _values(value):
 # one element of (linear's bias, a further operand, is added once)
 # (a product's backward to an operand it broadcast sums the products of the gradient output and the
 # other factor: fuzz seed 275137, eight float32 terms of +-342 that cancel to -1.5e-5 in one order
-# and to 0 or -3.1e-5 in others)
+# and to 0 or -3.1e-5 in others; expand's backward sums the gradient output over the expanded dims:
+# fuzz seed 707026, float32 terms 1.5e38, 2.6e38, ... and -inf, -inf in torch's order, NaN where two
+# positive ones overflow first; its forward copies, and agrees exactly, so is never bounded so)
 SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:cumsum": 1,
-               "module:linear": 2, "module:conv1d": 2, "binary:*": 2}
+               "module:linear": 2, "module:conv1d": 2, "binary:*": 2, "view:expand": 1}
 
 
 def _positive_part(value, sign):

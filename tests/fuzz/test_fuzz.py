@@ -457,6 +457,27 @@ def test_a_broadcast_products_gradient_is_a_sum_whose_order_may_differ():
     assert not overflowing.any() and 3.1e-5 - 1.5e-5 < bound[0] < 8 * 1.2e-7 * 1600   # n eps sum |term|
 
 
+def test_expands_gradient_is_a_sum_whose_order_may_overflow():
+    """fuzz seed 707026: expand's backward sums the gradient output over the expanded dims; float32
+    terms -inf, 1.5e38, 2.6e38 and 1.7e38 sum to -inf in one order and to NaN in another, whose
+    positive terms overflow to inf first (SUMMING_OPS).  Terms whose positive part cannot overflow
+    leave no room: NaN for -inf there is a wrong gradient."""
+    import torch
+    expand = ("v1 = x0.expand((4, 1))", "view:expand")
+    operands = {"x0": torch.tensor([[0.5]])}
+    for terms, overflows in (([-inf, 1.5e38, 2.6e38, 1.7e38], True), ([-inf, 1.5e38, -2.6e38, 1.0e38], False)):
+        overflowing, _ = order_dependent(Statement(*expand), operands, "x0", torch.tensor(terms).reshape(4, 1))
+        assert overflowing.tolist() == [[overflows]], terms
+        program = program_of("x0 = lib.tensor([[0.5]], dtype=lib.float32, requires_grad=True)", expand,
+                             loss=f"loss = (v1.double() * lib.tensor({[[t] for t in terms]}, dtype=lib.float64)).sum()",
+                             leaves=["x0"])
+        theirs, mine = execute(program, torch), execute(program, torch)
+        assert theirs.grads["x0"][4].tolist() == [[-inf]]       # -inf first: -inf in torch's order
+        mine.grads["x0"][4][...] = math.nan
+        assert compare(program, mine, theirs, grads_agreeing=backward_agreeing(program, mine)).kind == \
+            ("order" if overflows else "grad"), terms
+
+
 def test_a_gradient_a_sums_order_decides_under_a_later_write_is_order_a_wrong_one_is_not(monkeypatch):
     """fuzz seed 447935: a float64 conv1d of -6.2 * 1.41e308 + 5.586 * 1.21e308 (two products that
     overflow) is -inf where torch's BLAS fuses the second multiply-add and inf in minigrad; abs_ then
