@@ -10,7 +10,8 @@ outputs.
 float32 and float16 programs round at every op, and torch's vectorised kernels (Sleef, its
 own reductions) round differently from NumPy's in the last bit; a later op can blow such a
 bit up (a cancelling difference, a floor, a comparison).  So a value or gradient that differs
-beyond the tolerance is looked at twice more, and reported as a ``rounding`` mismatch, which
+beyond the tolerance (or a shape: a unique that counts a value more) is looked at twice more, and
+reported as a ``rounding`` mismatch, which
 known.py lists and counts and never fails on, where either holds:
 
 * every op behind the value, run in torch on the inputs minigrad had there, gives minigrad's
@@ -286,7 +287,7 @@ def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing
         behind = program.behind(name)[0] if name in references else ()
         kind, detail = _compare_snapshots(mine.values[name], theirs.values[name], references.get(name),
                                           lowest_precision(d for n in behind for d in _dtypes(theirs.values.get(n))))
-        if kind == "value" and name in agreeing:
+        if kind in ("value", "shape") and name in agreeing:     # (a unique counting a value fewer)
             kind = agreeing[name]
         if kind in ("rounding", "order"):
             value_kinds[name] = kind
@@ -760,7 +761,7 @@ def check(program):
         kind = error_agreeing(program, min(outcome.error[0] for outcome in (mine, theirs) if outcome.error))
         if kind is not None:
             mismatch = Mismatch(kind, mismatch.tag, f"{mismatch.kind}: {mismatch.detail}")
-    if mismatch is not None and mismatch.kind in ("value", "grad"):   # rounding, or a real difference?
+    if mismatch is not None and mismatch.kind in ("value", "grad", "shape"):   # rounding, or a real difference?
         reference = float64_reference(program)
         reference, agreeing = None if reference.error else reference, ops_agreeing(program)
         mismatch = compare(program, mine, theirs, reference, agreeing)

@@ -268,6 +268,25 @@ def test_a_difference_every_op_reproduces_on_minigrads_inputs_is_rounding_a_wron
     assert check(program)[0].kind == "value" and ops_agreeing(program) == dict.fromkeys(["x0", "v1"], "rounding")
 
 
+def test_a_count_rounding_changed_is_rounding_a_wrong_count_is_not(monkeypatch):
+    """fuzz seed 741808: torch's float64 exp (MKL) is an ulp off in some lanes, so a softmax of equal
+    inputs holds two values where NumPy's holds one, and unique counts 10 values to minigrad's 8:
+    a shape that differs where every op, run in torch on minigrad's inputs, agrees is rounding.
+    A unique that drops a value is a wrong op: its shape stays a mismatch."""
+    program = program_of("x0 = lib.tensor([0.0, 0.0, 1.0], dtype=lib.float64)", "v1 = lib.exp(x0)",
+                         ("v2 = lib.unique(v1)", "reduce:unique"))
+    assert check(program)[0] is None
+    exp, unique = minigrad.exp, minigrad.unique
+    monkeypatch.setattr(minigrad, "exp", lambda t: exp(t) * minigrad.tensor([1.0, 1 + 2.0 ** -52, 1.0],
+                                                                              dtype=minigrad.float64))   # an ulp
+    mismatch = check(program)[0]
+    assert (mismatch.kind, mismatch.tag, known(program, mismatch).name) == \
+        ("rounding", "reduce:unique", "float32/float16 rounding only")
+    monkeypatch.setattr(minigrad, "exp", exp)
+    monkeypatch.setattr(minigrad, "unique", lambda t: unique(t)[:1])
+    assert check(program)[0].kind == "shape"
+
+
 def test_an_error_rounding_led_to_is_rounding_an_error_of_a_wrong_op_is_not(monkeypatch):
     """exp 3 ulps off makes floor one more, and a view of that many elements fails in minigrad
     alone: torch raises the same on minigrad's inputs, each op agrees, so the error came from
