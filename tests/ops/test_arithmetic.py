@@ -348,6 +348,43 @@ def test_float16_with_a_python_number_as_torch_bit_for_bit(op):
             assert run(minigrad) == run(torch), number
 
 
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("op", ["mul", "div", "remainder", "fmod"])
+@pytest.mark.parametrize("kind", ["float32", "float64", "int64", "int64_one_element"])
+def test_float16_with_a_one_element_tensor_of_another_dtype_as_torch_bit_for_bit(kind, op, side):
+    # fuzz seed 731200: torch's float16 mul and div kernels read a second operand of one element as
+    # given, in float32 (their opmath type), where the op's promotion makes it a float16: a 0-d
+    # float32 1e-45 is 0 in float16, so 0 / 1e-45 was 0 / 0, NaN, where torch's is 0; x * 0.1 and
+    # x * 70000 rounded as with a Python number (b504113).  remainder's and fmod's gradients of
+    # that operand divide so (-grad * self.div(other, rounding_mode='floor'/'trunc')); their own
+    # kernels, add and sub take the float16 value.  Values and both gradients (the one-element
+    # operand's in its dtype), bit for bit but for NaN's sign
+    x = numpy.random.default_rng(0).uniform(-10, 10, 200).astype(numpy.float16)
+    x[:6] = [0.0, -0.0, 1.0, 60000, 2 ** -20, 0.001]
+    numbers = [3, 0, -2, 70000, 2 ** 40] if kind.startswith("int") else \
+        [1e-45, 0.1, 1 / 3, 70000.0, 1e-8, 1 + 2 ** -11 + 2 ** -40, 2.5, -0.0]
+    for number, x in itertools.product(numbers, [x, x[:2]]):     # (zeros alone: no other term's NaN)
+        def run(lib, number=number, x=x):
+            tensor = lib.tensor(x, requires_grad=True)
+            dtype = getattr(lib, kind.split("_")[0])
+            other = lib.tensor([number] if kind.endswith("one_element") else number, dtype=dtype,
+                               requires_grad=dtype.is_floating_point)
+            result = getattr(lib, op)(*((tensor, other) if side == "right" else (other, tensor)))
+            result.backward(lib.full_like(result, 0.3))
+            return [_bits(t) for t in [result] + [t.grad for t in (tensor, other) if t.requires_grad]]
+        with numpy.errstate(all="ignore"):
+            assert run(minigrad) == run(torch), number
+
+
+def _bits(tensor):
+    """A float tensor's dtype and bit patterns, every NaN spelled alike (the kernels differ in its sign)."""
+    if tensor is None:
+        return None
+    array = numpy.array(tensor.detach().numpy())
+    array[numpy.isnan(array)] = numpy.nan
+    return str(array.dtype), array.view(f"int{8 * array.dtype.itemsize}").tolist()
+
+
 ONE_ELEMENT_OR_NOT = {
     "0-d": lambda lib: lib.zeros((), dtype=lib.float16),
     "one": lambda lib: lib.zeros(1, 1, dtype=lib.float16),
