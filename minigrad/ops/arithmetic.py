@@ -137,21 +137,21 @@ class Mul(Function):
         self.save_for_backward(a if needs_b else None, b if needs_a else None)
         self.shapes = a.shape, b.shape
         self.singles = singles      # a float16 op's one-element operand as given, in float32, or None
-        return _by_single(operator.mul, a, b, singles[1])
+        return by_single(operator.mul, a, b, singles[1])
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
         a_shape, b_shape = self.shapes
         # torch's formulas, grad * other and grad * self, read the factor second: as in forward
         single_a, single_b = self.singles
-        grad_a = sum_to(_by_single(operator.mul, grad_output, b, single_b), a_shape) \
+        grad_a = sum_to(by_single(operator.mul, grad_output, b, single_b), a_shape) \
             if self.needs_input_grad[0] else None
-        grad_b = sum_to(_by_single(operator.mul, grad_output, a, single_a), b_shape) \
+        grad_b = sum_to(by_single(operator.mul, grad_output, a, single_a), b_shape) \
             if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
-def _by_single(op, a, b, single):
+def by_single(op, a, b, single):
     """``op(a, b)``, or where ``single`` (``single_in_float32``) is given and ``a`` an array, as torch's
     float16 mul and div kernels compute with a second operand of one element: ``a`` in float32
     with the operand as given read as a float (their opmath type), rounded once to float16."""
@@ -171,7 +171,7 @@ class Div(Function):
         self.save_for_backward(a if self.needs_input_grad[1] else None, b)
         self.shapes = a.shape, b.shape
         self.single = singles[1]    # a float16 op's one-element divisor as given, in float32, or None
-        return _by_single(operator.truediv, a, b, self.single)
+        return by_single(operator.truediv, a, b, self.single)
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
@@ -179,7 +179,7 @@ class Div(Function):
         single = self.single
 
         def divided(x):     # x / b, b read as torch's kernel reads it (a second operand)
-            return _by_single(operator.truediv, x, b, single)
+            return by_single(operator.truediv, x, b, single)
         grad_a = sum_to(divided(grad_output), a_shape) if self.needs_input_grad[0] else None
         # torch's order, -g * ((a / b) / b): no overflow of a * g or b * b where the result is finite
         grad_b = sum_to(-grad_output * divided(divided(a)), b_shape) if self.needs_input_grad[1] else None

@@ -349,7 +349,7 @@ def test_float16_with_a_python_number_as_torch_bit_for_bit(op):
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
-@pytest.mark.parametrize("op", ["mul", "div", "remainder", "fmod"])
+@pytest.mark.parametrize("op", ["mul", "div", "remainder", "fmod", "hypot", "atan2"])
 @pytest.mark.parametrize("kind", ["float32", "float64", "int64", "int64_one_element"])
 def test_float16_with_a_one_element_tensor_of_another_dtype_as_torch_bit_for_bit(kind, op, side):
     # fuzz seed 731200: torch's float16 mul and div kernels read a second operand of one element as
@@ -357,12 +357,15 @@ def test_float16_with_a_one_element_tensor_of_another_dtype_as_torch_bit_for_bit
     # float32 1e-45 is 0 in float16, so 0 / 1e-45 was 0 / 0, NaN, where torch's is 0; x * 0.1 and
     # x * 70000 rounded as with a Python number (b504113).  remainder's and fmod's gradients of
     # that operand divide so (-grad * self.div(other, rounding_mode='floor'/'trunc')); their own
-    # kernels, add and sub take the float16 value.  Values and both gradients (the one-element
-    # operand's in its dtype), bit for bit but for NaN's sign
+    # kernels, add and sub take the float16 value; hypot's and atan2's gradients multiply so
+    # (grad * other / result; grad * other * recip, grad * -self * recip).  Values and both
+    # gradients (the one-element operand's in its dtype), bit for bit but for NaN's sign
     x = numpy.random.default_rng(0).uniform(-10, 10, 200).astype(numpy.float16)
     x[:6] = [0.0, -0.0, 1.0, 60000, 2 ** -20, 0.001]
     numbers = [3, 0, -2, 70000, 2 ** 40] if kind.startswith("int") else \
         [1e-45, 0.1, 1 / 3, 70000.0, 1e-8, 1 + 2 ** -11 + 2 ** -40, 2.5, -0.0]
+    if op == "atan2":   # (not where the float16 square is 0 or inf: atan2's recip there is apart)
+        numbers = [n for n in numbers if n not in (1e-45, 1e-8, -0.0, 0, 2 ** 40)]
     for number, x in itertools.product(numbers, [x, x[:2]]):     # (zeros alone: no other term's NaN)
         def run(lib, number=number, x=x):
             tensor = lib.tensor(x, requires_grad=True)
