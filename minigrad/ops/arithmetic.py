@@ -620,6 +620,11 @@ def _as_tensor(operand, dtype, other):
     return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))
 
 
+def promoted_to(tensor, dtype):
+    """``tensor`` cast to ``dtype`` as an op's promotion casts it (``as_operands``)."""
+    return _as_tensor(tensor, dtype, tensor)
+
+
 def _is_scalar(value):
     return isinstance(value, numbers.Number)
 

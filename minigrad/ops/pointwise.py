@@ -18,7 +18,8 @@ from ..core.device import array_module
 from ..core.type_errors import check_tensor_other
 from ..core.function import Function
 from ..core.tensor import Tensor
-from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, single_in_float32,
+from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, promoted_to,
+                         single_in_float32,
                          unpromoted, was_bool)
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
@@ -435,12 +436,20 @@ class AddProductOrQuotient(Function):
 
 
 def _three_operands(a, b, c):
-    """Three tensors of the dtype torch gives ``a op b op c``."""
-    b, c = as_operands(b, c)
+    """Three tensors of the dtype torch gives ``a op b op c``, promoted over the three at once, as
+    torch's iterator does: addcmul(0-d float32, 0-d float32, float16) is float16, where promoting
+    pair by pair made the two 0-d ones float32 (their pair has no dims)."""
+    dtype = dtypes.result_type(*(t for t in (a, b, c) if isinstance(t, (Tensor, numbers.Number))))
+    b, c = as_operands(b, c)        # (the operands' checks: types, shapes)
     a, b = as_operands(a, b)
-    if c.array.dtype != b.array.dtype:
-        a, c = as_operands(a, c)
-    return a, b, c
+    a, c = as_operands(a, c)
+    return tuple(t if t.array.dtype == dtype else _promoted(t, dtype) for t in (a, b, c))
+
+
+def _promoted(operand, dtype):
+    """``operand`` (from ``as_operands``) cast to ``dtype`` from what it was given as."""
+    source = operand.promoted_from if operand.promoted_from is not None else operand
+    return promoted_to(source, dtype)
 
 
 def lerp(input, end, weight):
@@ -456,7 +465,9 @@ def lerp(input, end, weight):
 def _check_lerp_dtypes(input, end, weight):
     """torch's meta function of lerp: ``end`` and a tensor ``weight`` of ``input``'s dtype."""
     for name, operand in (("end", end), ("weight", weight)):
-        if isinstance(operand, Tensor) and operand.array.dtype != input.array.dtype:
+        # (a 0-d weight may be of another dtype: it takes part in the promotion, as a 0-d operand)
+        if isinstance(operand, Tensor) and operand.array.dtype != input.array.dtype and \
+                not (name == "weight" and operand.array.ndim == 0):
             raise RuntimeError(f"expected dtype {dtypes.c_type_name(input.array.dtype)} for `{name}` but "
                                f"got dtype {dtypes.c_type_name(operand.array.dtype)}")
 
