@@ -137,12 +137,14 @@ def _zero_ties_as_torch(result, a, b):
 
 def maximum(input, other):
     """Elementwise maximum of two tensors (broadcast); NaN wins, as torch."""
+    _tensor(input, "maximum")       # (a number first: torch's argument parser refuses it)
     check_tensor_other("maximum", other)
     return Maximum.apply(*as_operands(input, other), largest=True)
 
 
 def minimum(input, other):
     """Elementwise minimum of two tensors (broadcast); NaN wins, as torch."""
+    _tensor(input, "minimum")       # (a number first: torch's argument parser refuses it)
     check_tensor_other("minimum", other)
     return Maximum.apply(*as_operands(input, other), largest=False)
 
