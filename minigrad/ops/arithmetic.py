@@ -217,7 +217,11 @@ class PowScalar(Function):
         # 0 * x ** -1, NaN at x = 0 and -0 where x < 0
         if exponent == 0 and not isinstance(exponent, bool):
             return zeros(grad_output, grad_output.shape)
-        return grad_output * (exponent * _power(x, exponent - 1))   # torch's order
+        # torch's order; exponent * (a float16 power) as its mul with a Scalar: in float32, the
+        # exponent a float (0.1 * p and 1e-8 * inf rounded as a float16 1e-8, 0: NaN, differed)
+        if isinstance(x, Tensor):
+            return grad_output * (exponent * _power(x, exponent - 1))
+        return grad_output * _with_number(numpy.multiply, _power(x, exponent - 1), exponent)
 
 
 def _power(x, exponent):
@@ -227,8 +231,11 @@ def _power(x, exponent):
     (NumPy would round the exponent to float32 first: 2.2 to 2.2000000477, off by 1e-6 at 1e20),
     where torch's scalar loop runs; its vectors round it to float32 (``_float32_power``).
     float16 keeps its exponent in half, as torch does; Tensors (a differentiable backward) dispatch."""
-    if isinstance(x, Tensor) or x.dtype.kind != "f" or x.dtype.itemsize == 2:
+    if isinstance(x, Tensor) or x.dtype.kind != "f":
         return x ** exponent
+    if x.dtype == _HALF:    # the exponent a float16 through float, as torch's Scalar.to<Half>()
+        with numpy.errstate(over="ignore"):
+            return x ** numpy.float32(exponent).astype(_HALF)
     if exponent in (2, 3, -2):
         square = x * x
         return square if exponent == 2 else square * x if exponent == 3 else 1 / square
@@ -326,12 +333,15 @@ class Pow(Function):
             # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf.  torch
             # compares base and exponent as they were given, and takes the log of the promoted base: a
             # float32 1e-45 ** a float16 tensor has the gradient 0 * log(0), NaN (fuzz seed 477521)
-            base_is_zero = base == 0 if self.base_is_zero is None else self._given(base, self.base_is_zero)
+            base_is_zero = self._base_is_zero_mask(base)
             given_exponent = self._given(exponent, self.exponent_source)
             with xp.errstate(divide="ignore", invalid="ignore"):
-                local = xp.where(base_is_zero & (given_exponent >= 0), 0, result * self._log_of_base(base))
+                local = xp.where(base_is_zero & (given_exponent >= 0), 0, self._times_log_of_base(result, base))
                 grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
+
+    def _base_is_zero_mask(self, base):
+        return base == 0 if self.base_is_zero is None else self._given(base, self.base_is_zero)
 
     @staticmethod
     def _given(operand, source):
@@ -349,8 +359,8 @@ class Pow(Function):
         lowered = self.exponent_source - 1
         return astype(Tensor._wrap(lowered) if isinstance(exponent, Tensor) else lowered, exponent.dtype)
 
-    def _log_of_base(self, base):
-        return array_module(base).log(base)
+    def _times_log_of_base(self, result, base):
+        return result * array_module(base).log(base)
 
 
 class PowScalarBase(Pow):
@@ -365,8 +375,20 @@ class PowScalarBase(Pow):
         self.number = number
         return super().forward(base, exponent, bool_exponent)
 
-    def _log_of_base(self, base):
-        return numpy.log(numpy.float64(self.number))
+    def _base_is_zero_mask(self, base):
+        # torch masks the exponent's gradient where the number itself is 0 (base.equal(0.0)): 1e-45
+        # is 0 as a float16, not as the number (its gradient at x = 0 is log(1e-45), not 0)
+        if isinstance(base, Tensor):        # (create_graph: the cast base, as before)
+            return base == 0
+        return array_module(base).full(base.shape, self.number == 0)
+
+    def _times_log_of_base(self, result, base):
+        # torch: result * log(number) as a Scalar; a float16 result multiplied as its mul with a
+        # Scalar does, in float32 (``_with_number``), not by the double (the product then rounded twice)
+        log = numpy.log(numpy.float64(self.number))
+        if isinstance(result, Tensor) or result.dtype != _HALF:
+            return result * log
+        return _with_number(numpy.multiply, result, float(log))
 
 
 def _integer_power(base, exponent):

@@ -330,15 +330,22 @@ def test_a_python_int_past_int64_as_a_scalar_argument_as_torch(op, dtype, value)
     assert_same(run)
 
 
-@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "__radd__", "__rsub__", "__rmul__", "__rtruediv__"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "__radd__", "__rsub__", "__rmul__", "__rtruediv__",
+                                "pow", "__rpow__"])
 def test_float16_with_a_python_number_as_torch_bit_for_bit(op):
     # torch's add/sub make the number a float16 (through float) and add in float32; its mul/div
     # take the number as a float (opmath) and round the float32 result once; NumPy rounded the
     # number to float16 directly and computed in float16 (x * 0.1 differed in one element in
-    # three, x * 70000 was inf); the gradients of mul/div likewise
+    # three, x * 70000 was inf); the gradients of mul/div likewise.  pow makes the exponent a
+    # float16 through float, and its gradient multiplies by the exponent (and number ** x by
+    # log(number)) as mul with a Scalar, masked where the number itself is 0 (not 1e-45)
     x = numpy.random.default_rng(0).uniform(-10, 10, 500).astype(numpy.float16)
     x[:4] = [0.001, -0.0, 60000, 2 ** -20]
-    for number in [0.1, 1 / 3, 1 + 2 ** -11 + 2 ** -40, 3.0000001, 70000, -0.0, 3, 2 ** 30 + 1]:
+    numbers = [0.1, 1 / 3, 1 + 2 ** -11 + 2 ** -40, 3.0000001, 70000, -0.0, 3, 2 ** 30 + 1]
+    if "pow" in op:
+        x = numpy.abs(x) if op == "pow" else x / 4      # (no NaN of a negative base; few overflows)
+        numbers = [n for n in numbers if n not in (70000, 2 ** 30 + 1)] + [1e-45, 1e-8, 2.5]
+    for number in numbers:
         def run(lib, number=number):
             tensor = lib.tensor(x, requires_grad=True)
             result = getattr(tensor, op)(number)
