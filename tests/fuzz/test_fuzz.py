@@ -321,6 +321,30 @@ def test_a_sum_overflows_by_its_order_only_where_its_positive_or_negative_terms_
     assert order_dependent(Statement("v1 = x0.amax()", "reduce:amax"), {"x0": x0}) is None
 
 
+def test_a_loss_reduced_by_a_sum_overflows_by_its_order_only_where_its_terms_do():
+    """fuzz seed 682894: binary_cross_entropy_with_logits(reduction='sum') of terms inf, inf and
+    -1.1e308, -1e308 (targets of +-1e308, inf): torch's vectorised sum overflows the negative terms
+    to -inf first (NaN), NumPy's pairwise one does not (inf); the elementwise losses agree.  A loss
+    whose positive and negative terms do not overflow is bounded as a sum; reduction='none' and a
+    loss's gradient are no sum."""
+    import torch
+    inf = float("inf")
+    operands = {"x1": torch.tensor([-0.7, -0.5, -1.1, 1.0, 0.5], dtype=torch.float64),
+                "x3": torch.tensor([inf, inf, -1e308, 1e308, 0.25], dtype=torch.float64),
+                "x4": torch.tensor([1.0], dtype=torch.float64)}
+    for reduction in ("reduction='sum'", "reduction='mean'", "pos_weight=x4"):
+        statement = Statement(f"v2 = F.binary_cross_entropy_with_logits(x1, x3, {reduction})",
+                              "loss:binary_cross_entropy_with_logits")
+        assert order_dependent(statement, operands)[0].tolist() is True, reduction
+    operands["x3"] = torch.tensor([inf, inf, -1e307, 1e307, 0.25], dtype=torch.float64)
+    overflowing, bound = order_dependent(statement, operands)
+    assert overflowing.tolist() is False and 0 < bound < 1e294
+    none = Statement("v2 = F.binary_cross_entropy_with_logits(x1, x3, reduction='none')",
+                     "loss:binary_cross_entropy_with_logits")
+    assert order_dependent(none, operands) is None
+    assert order_dependent(statement, operands, "x1", torch.tensor(1.0, dtype=torch.float64)) is None
+
+
 def test_a_sums_rounding_in_any_order_is_bounded_by_its_terms_not_its_result():
     """n terms summed in any order: within (n - 1) eps/2 of the sum of their magnitudes; two orders
     of 3e38 - 3e38 + 0.1 (float32) may differ by far more than an ulp of 0.1."""
