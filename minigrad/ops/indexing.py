@@ -624,11 +624,11 @@ def _set_basic(input, items, value, key):
     if _selects_all(items, target.shape):    # torch writes the tensor itself, not a view
         _copy_to(input, value)
         return
+    recorded = is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)
+    if recorded:     # autograd's checks first (a view of an expanded leaf: fuzz seed 656806)
+        _check_write(input, items, value)
     if has_internal_overlap(target) and _overlapping_region(target, items):
         raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
-    recorded = is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)
-    if recorded:
-        _check_write(input, items, value)
     try:
         _write(input, None, items, value, recorded, items)
     except (IndexError, ValueError, TypeError) as error:
