@@ -755,7 +755,9 @@ def _write(input, first, second, value, recorded, items):
     if through_view and "_view" in input.__dict__ and result.grad_fn is not None:
         # a view written through a view of it, in the graph (not an integer one): see leave_stale
         history = history_of(input)
+        input.__dict__["_left_stale"] = True     # (its old node is judged once it is read again)
         assign(input, result, overlap_ok=True)
+        input.__dict__.pop("_left_stale", None)
         leave_stale(input, history)
         return
     assign(input, result, overlap_ok=True)
