@@ -86,6 +86,8 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             input_grads = (input_grads,)
         if not retain_graph and (saved_versions or node._saved or node._composite_inputs is not None):
             node.release()     # (a node that saved nothing has nothing to free)
+        if not retain_graph and node.holds_replaced_node:
+            node.holds_replaced_node = False     # (torch's CopySlices lets go of the write: views.py)
         if len(input_grads) != len(node.next_edges):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(node.next_edges)}, got {len(input_grads)})")

@@ -69,6 +69,9 @@ class Function:
     _composite_inputs = None
     released = False         # True once torch would have freed this node (views.rebase_view_base)
     replaced_by = ()         # weak references to the in-place writes through a view that replaced it
+    # True for such a write until a backward without retain_graph runs it: torch's CopySlices keeps
+    # the write (its ``fn``), whose edge holds the view's old node, until then (release_variables)
+    holds_replaced_node = False
     promotion = False        # True for a cast made by dtype promotion, which torch does inside its kernel
     released_holders = 0     # edges to it from released nodes (views._release_unless_torch_holds)
     # True where torch's formula uses ``self`` as it is, not cast to the result's dtype (mul's
@@ -198,7 +201,8 @@ class Function:
             maker, output_nr = (self if array.dtype.kind in "fc" else None), whose
         elif isinstance(whose, _ViewNodeRef):    # an output written into a view: the view's node (or, gone, this)
             maker = whose()
-            maker, output_nr = (self if maker is None or maker.released else maker), 0
+            gone = maker is None or maker.released and not _held_by_a_write(maker)
+            maker, output_nr = (self if gone else maker), 0
         else:                            # an input: whatever made it, as of now (in-place ops change it)
             tensor = whose()
             if tensor is None and isinstance(whose, _SavedViewRef):
@@ -439,6 +443,18 @@ class Function:
              whose if view_node is None else view_node, slot)
             if saved_array is array else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
+
+
+def _held_by_a_write(node):
+    """Does an in-place write that replaced ``node`` still hold it in torch (``replaced_by``: a write
+    no backward has run yet; fuzz seed 630983: the error of a backward from a value computed before
+    the second write names the view's node, AsStrided, not the node that saved it)?"""
+    for ref in node.replaced_by:
+        write = ref()
+        if write is not None and write.holds_replaced_node and write.next_edges and \
+                write.next_edges[0] is not None and write.next_edges[0][0] is node:
+            return True
+    return False
 
 
 class _ViewNodeRef(weakref.ref):

@@ -671,11 +671,11 @@ def _set_basic(input, items, value, key):
     if _selects_all(items, target.shape):    # torch writes the tensor itself, not a view
         _copy_to(input, value)
         return
+    recorded = is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)
+    if recorded:     # autograd's checks first (a view of an expanded leaf: fuzz seed 656806)
+        _check_write(input, items, value)
     if has_internal_overlap(target) and _overlapping_region(target, items):
         raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
-    recorded = is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)
-    if recorded:
-        _check_write(input, items, value)
     try:
         _write(input, None, items, value, recorded, items)
     except (IndexError, ValueError, TypeError) as error:
@@ -806,7 +806,9 @@ def _write(input, first, second, value, recorded, items):
     if through_view and "_view" in input.__dict__ and result.grad_fn is not None:
         # a view written through a view of it, in the graph (not an integer one): see leave_stale
         history = history_of(input)
+        input.__dict__["_left_stale"] = True     # (its old node is judged once it is read again)
         assign(input, result, overlap_ok=True)
+        input.__dict__.pop("_left_stale", None)
         leave_stale(input, history)
         return
     assign(input, result, overlap_ok=True)

@@ -318,11 +318,12 @@ def _accumulation_type(x):
     return x.astype(xp.float64 if x.dtype.itemsize == 4 else xp.float32)
 
 
-def _deviation(x, axes):
+def _deviation(x, axes, one_output=False):
     """``x - mean`` as torch's CPU var/std compute it: over given dims all in the accumulation
-    type; over all elements the mean of ``x`` in its own dtype, the deviations in float64."""
+    type; for one output (``std_var_all_cpu``) the mean of ``x`` in its own dtype, the deviations
+    in float64."""
     wide = _accumulation_type(x)
-    if axes is None and x.dtype.kind == "f" and x.dtype.itemsize == 4:
+    if (axes is None or one_output) and x.dtype.kind == "f" and x.dtype.itemsize == 4:
         with _quiet(array_module(x)):     # the float32 mean may overflow to inf, as torch's
             return wide - x.mean(keepdims=True).astype(wide.dtype)
     if axes is None or x.size == math.prod([x.shape[axis] for axis in axes]):
@@ -344,17 +345,24 @@ def _sum_of_squares_over(deviation, axes, keepdim, freedom):
         return squares / squares.dtype.type(0)
 
 
-def _variance(x, axes, keepdim, freedom):
-    """``var`` as torch's CPU kernels compute it: over every element two passes (the mean, then the
-    squared deviations), over given dims a Welford update per element in order.  Both agree up to
-    rounding unless an intermediate overflows, which leaves the two-pass result inf or NaN: those
-    outputs whose values are all finite are recomputed in torch's order (``[-1e308, 1e308]``
-    gives torch's -inf: its running mean overflows to inf and ``delta * (x - mean)`` is -inf)."""
+def _variance(x, axes, keepdim, freedom, welford=False):
+    """``var`` as torch's CPU kernels compute it: where it has one float32/float64 output (over
+    every element, or over dims that hold them all) two passes (``std_var_all_cpu``: the mean, then
+    the squared deviations), otherwise a Welford update per element in order; ``var_mean`` and
+    ``std_mean`` always Welford's (``welford``).  Both agree up to rounding unless an intermediate
+    overflows, which leaves the two-pass result inf or NaN: those Welford outputs whose values are
+    all finite are recomputed in torch's order (``[-1e308, 1e308]`` gives torch's -inf: its
+    running mean overflows to inf and ``delta * (x - mean)`` is -inf; var of
+    ``[-1e308, 1e308, 0.5]`` is the two passes' inf, its var_mean Welford's NaN)."""
     xp = array_module(x)
+    two_pass = (not welford and x.dtype.kind == "f" and x.dtype.itemsize >= 4
+                and (axes is None or x.ndim == 0 or x.size == math.prod([x.shape[a] for a in axes])))
     with _quiet(xp):
-        variance = _sum_of_squares_over(_deviation(x, axes), axes, keepdim, freedom)
-    if axes is None or x.dtype.kind != "f" or x.ndim == 0 or xp.isfinite(variance).all():
+        variance = _sum_of_squares_over(_deviation(x, axes, two_pass), axes, keepdim, freedom)
+    if two_pass or x.dtype.kind != "f" or x.ndim == 0 or xp.isfinite(variance).all():
         return variance
+    if axes is None:
+        axes = tuple(range(x.ndim))
     kept = [axis for axis in range(x.ndim) if axis not in axes]
     rows = xp.transpose(_accumulation_type(x), kept + list(axes)).reshape(variance.size, -1)
     flat = variance.reshape(-1).copy()
@@ -365,9 +373,10 @@ def _variance(x, axes, keepdim, freedom):
     return flat.reshape(variance.shape)
 
 
-def _welford_m2(xp, rows):
+def _welford_m2(xp, rows, running_mean=False):
     """Each row's sum of squared deviations by torch's ``WelfordOps.reduce``, one element after
-    another (a Python loop: for the rare rows whose two-pass variance overflowed)."""
+    another (a Python loop: for the rare rows whose two-pass variance overflowed); with
+    ``running_mean`` its mean instead."""
     mean = xp.zeros(rows.shape[0], rows.dtype)
     m2 = xp.zeros(rows.shape[0], rows.dtype)
     for count in range(1, rows.shape[1] + 1):
@@ -375,7 +384,31 @@ def _welford_m2(xp, rows):
         delta = value - mean
         mean = mean + delta / count
         m2 = m2 + delta * (value - mean)
-    return m2
+    return mean if running_mean else m2
+
+
+def _welford_mean_where_overflowed(average, input, dim):
+    """var_mean's mean is Welford's running mean as well: where the sum's mean or the two-pass
+    variance of a finite row overflows, ``average`` takes it ([-1e308, 1e308, 0.5]: NaN, where
+    the sum gives 0.166...; [-1e308, -1e308]: -1e308, not -inf)."""
+    x = input.array
+    xp = array_module(x)
+    if x.dtype.kind != "f" or x.ndim == 0:
+        return average
+    axes = tuple(range(x.ndim)) if dim is None else _reduced_axes(dim, x.ndim)
+    kept = [axis for axis in range(x.ndim) if axis not in axes]
+    count = math.prod([x.shape[axis] for axis in kept])
+    rows = xp.transpose(_accumulation_type(x), kept + list(axes)).reshape(count, -1)
+    if rows.shape[1] == 0:
+        return average
+    flat = average.array.reshape(-1)     # (a new tensor: written before anyone sees it)
+    with _quiet(xp):
+        spread = ((rows - rows.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    at_risk = xp.isfinite(rows).all(axis=1) & ~(xp.isfinite(spread) & xp.isfinite(flat))
+    if at_risk.any():
+        with _quiet(xp):
+            flat[at_risk] = _welford_m2(xp, rows[at_risk], running_mean=True).astype(flat.dtype)
+    return average
 
 
 def _var_backward(grad, x, axes, count, correction, over_dims):
@@ -402,12 +435,12 @@ class Var(Function):
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
-    def forward(self, x, axes, keepdim, correction, over_dims):
+    def forward(self, x, axes, keepdim, correction, over_dims, welford=False):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
         with _quiet(array_module(x)):     # (a float32 variance past its maximum is inf, as torch's)
-            return _variance(x, axes, keepdim, self.freedom).astype(x.dtype, copy=False)
+            return _variance(x, axes, keepdim, self.freedom, welford).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -422,11 +455,12 @@ class Std(Function):
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
-    def forward(self, x, axes, keepdim, correction, over_dims):
+    def forward(self, x, axes, keepdim, correction, over_dims, welford=False):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
         with _quiet(array_module(x)):     # (torch's Welford can give -inf, whose root is NaN)
-            std = array_module(x).sqrt(_variance(x, axes, keepdim, self.freedom)).astype(x.dtype, copy=False)
+            std = array_module(x).sqrt(_variance(x, axes, keepdim, self.freedom, welford))
+            std = std.astype(x.dtype, copy=False)
         self.save_for_backward(x, std)
         return std
 
@@ -457,38 +491,40 @@ def _check_floating(input):
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
+def _spread(name, function, input, dim, unbiased, keepdim, correction, welford=False):
+    """``Var`` or ``Std`` over ``dim`` (``welford``: var_mean's and std_mean's kernel)."""
+    _check_floating(input)
+    dim, correction = _correction(name, dim, unbiased, correction)
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    return function.apply(input, axes=axes, keepdim=keepdim, correction=correction,
+                          over_dims=dim is not None and input.array.ndim > 0, welford=welford)
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0)."""
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
-    _check_floating(input)
-    dim, correction = _correction("var", dim, unbiased, correction)
-    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
-    return Var.apply(input, axes=axes, keepdim=keepdim, correction=correction,
-                     over_dims=dim is not None and input.array.ndim > 0)
+    return _spread("var", Var, input, dim, unbiased, keepdim, correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation over ``dim``; arguments as :func:`var`."""
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
-    _check_floating(input)
-    dim, correction = _correction("std", dim, unbiased, correction)
-    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
-    return Std.apply(input, axes=axes, keepdim=keepdim, correction=correction,
-                     over_dims=dim is not None and input.array.ndim > 0)
+    return _spread("std", Std, input, dim, unbiased, keepdim, correction)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(var(input, ...), mean(input, dim, keepdim))``, as torch."""
+    """``(var(input, ...), mean(input, dim, keepdim))``, as torch; its variance always by
+    Welford's updates (torch's ``std_var_mean_out`` has no two-pass case for one output)."""
     spelled_dim, _ = _correction("var_mean", dim, unbiased, correction)
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, spelled_dim, keepdim))
+    return (_spread("var", Var, input, dim, unbiased, keepdim, correction, welford=True),
+            _welford_mean_where_overflowed(mean(input, spelled_dim, keepdim), input, spelled_dim))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(std(input, ...), mean(input, dim, keepdim))``, as torch."""
+    """``(std(input, ...), mean(input, dim, keepdim))``, as torch (its std by Welford's updates)."""
     spelled_dim, _ = _correction("std_mean", dim, unbiased, correction)
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, spelled_dim, keepdim))
+    return (_spread("std", Std, input, dim, unbiased, keepdim, correction, welford=True),
+            _welford_mean_where_overflowed(mean(input, spelled_dim, keepdim), input, spelled_dim))
 
 
 # ---- prod ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from ..core.device import array_module, scatter_add
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
 from .conversion import Clone
-from .inplace import check_inplace_allowed
+from .inplace import check_autograd_allows_write
 from .placement import _placed
 from .views import register_view
 
@@ -81,6 +81,10 @@ class Permute(Function):
 
 class Transpose(Permute):
     pass
+
+
+class Alias(Permute):
+    """torch's ``self.alias()``: the same tensor as a view (``movedim`` of a 0-d tensor)."""
 
 
 class TransposeMatrix(Permute):
@@ -374,6 +378,8 @@ def movedim(input, source, destination):
     if len(source) != len(destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({source} dims) "
                            f"should contain the same number of dims as destination ({destination} dims)")
+    if ndim == 0:     # torch's movedim returns self.alias() there: AliasBackward0, not Permute
+        return _as_view_of(Alias.apply(input, axes=()), input, ("transpose", ()))
     rest = iter(d for d in range(ndim) if d not in source)
     placed = dict(zip(destination, source))
     return permute(input, tuple(placed[d] if d in placed else next(rest) for d in range(ndim)))
@@ -493,9 +499,11 @@ def roll(input, shifts, dims=None):
 
 
 # ---- in-place shape changes: the tensor takes the view's shape and history -----------------------
-def _become(input, result):
-    """Make ``input`` the view ``result`` (same memory, new shape, new history), as torch's ``t_``."""
-    check_inplace_allowed(input)
+def _become(input, result, torch_name):
+    """Make ``input`` the view ``result`` (same memory, new shape, new history), as torch's ``t_``:
+    autograd's checks, but no kernel's (an expanded tensor may change its shape: nothing is written).
+    The node is the in-place overload's (``torch_name``: ``t_`` is TBackward1, not t's TBackward0)."""
+    check_autograd_allows_write(input)
     if getattr(input, "_view", None) is not None:
         # a view stays a view of its base: a stand-in for its old self keeps the chain of specs
         from ..core.tensor import Tensor
@@ -505,24 +513,27 @@ def _become(input, result):
     input.array = result.array
     input._version_counter.value += 1
     if result.grad_fn is not None:
+        result.grad_fn.name = lambda: torch_name
         input._set_history(result.grad_fn, result._output_nr)
     return input
 
 
 def unsqueeze_(input, dim):
-    return _become(input, unsqueeze(input, dim))
+    return _become(input, unsqueeze(input, dim), "UnsqueezeBackward1")
 
 
 def squeeze_(input, dim=None):
-    return _become(input, squeeze(input, dim))
+    # torch's overloads: squeeze_() 3, squeeze_(int) 4, squeeze_(tuple) 5
+    overload = 3 if dim is None else 5 if isinstance(dim, (tuple, list)) else 4
+    return _become(input, squeeze(input, dim), f"SqueezeBackward{overload}")
 
 
 def t_(input):
-    return _become(input, t(input))
+    return _become(input, t(input), "TBackward1")
 
 
 def transpose_(input, dim0, dim1):
-    return _become(input, transpose(input, dim0, dim1))
+    return _become(input, transpose(input, dim0, dim1), "TransposeBackward1")
 
 
 # ---- repeat_interleave, meshgrid ---------------------------------------------------

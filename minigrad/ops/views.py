@@ -256,13 +256,15 @@ def rebase_view_base(view, base, specs):
     written = WriteThroughView.apply(base, view, specs=specs, overlapping=overlapping)
     if written.grad_fn is None:
         return
-    _note_replaced_node(view.grad_fn)
+    # a view torch wrote through a view of it (``view[None] = x``, see leave_stale) keeps its old node
+    # until it is next read: judged then (_regenerate), not now (fuzz seed 630983)
+    _note_replaced_node(view.grad_fn, judge=not view.__dict__.pop("_left_stale", False))
     base._set_history(written.grad_fn)
     view._set_history(ViewOf.apply(base, specs=specs).grad_fn)
     refresh_views(base, written=view)
 
 
-def _note_replaced_node(write):
+def _note_replaced_node(write, judge=True):
     """The view's node before the in-place op ``write`` (its input 0) lives on in torch only while
     something other than the write refers to it: torch's ``CopySlices`` keeps the write and routes
     its gradient to the base, where minigrad's write passes it on through that node.  Note the write
@@ -276,7 +278,9 @@ def _note_replaced_node(write):
         previous = edge[0] if edge is not None else None
     if previous is not None:
         previous.replaced_by += (weakref.ref(holder),)
-        _release_unless_torch_holds(previous)
+        holder.holds_replaced_node = True
+        if judge:
+            _release_unless_torch_holds(previous)
 
 
 def _release_unless_torch_holds(node):

@@ -1113,3 +1113,33 @@ def test_a_saved_view_of_a_tensor_without_history_is_named_once_its_base_has_one
     with pytest.raises(expected_type) as caught:
         action(minigrad)
     assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("second", ["neg_", "add_", "setitem"])
+@pytest.mark.parametrize("loss_from", ["before", "after", "both"])
+@pytest.mark.parametrize("retain", [False, True])
+def test_a_views_old_node_lives_while_the_write_that_replaced_it_has_not_run_as_torchs(second, loss_from, retain):
+    """fuzz seed 630983: ``v = base[...]; v.relu_()`` saves v, whose node (AsStrided) a second write
+    replaces; torch's CopySlices keeps that write, and the write's edge keeps v's old node, until a
+    backward without retain_graph runs it.  A backward from a value computed before the second write
+    reaches relu's saved v first: torch's error names AsStrided (minigrad named Relu); from one
+    computed after it, the write has run and let go: Relu."""
+    def action(lib):
+        x = lib.tensor([[-0.79], [1.05]], dtype=lib.float64, requires_grad=True)
+        base = x.amax(-1).max()
+        view = base[...]
+        view.relu_()
+        before = base / False
+        if second == "setitem":
+            view[None] = lib.tensor(9007199254740993, dtype=lib.int64)
+        else:
+            getattr(view, second)(*([1] if second == "add_" else []))
+        after = base * 3
+        loss = {"before": before, "after": after, "both": before + after}[loss_from].sum()
+        if retain:
+            loss.backward(retain_graph=True)
+        loss.backward()
+    expected_type, expected = torch_message(action)
+    with pytest.raises(expected_type) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected

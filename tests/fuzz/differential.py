@@ -439,6 +439,51 @@ SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:c
                "module:linear": 2, "module:conv1d": 2, "binary:*": 2, "view:expand": 1}
 
 
+def _summing(statement):
+    """Is ``statement`` a summing op (SUMMING_OPS), or a loss that sums or averages its
+    elements' losses (any ``loss:`` but ``reduction='none'``)?"""
+    return statement.tag in SUMMING_OPS or \
+        statement.tag.startswith("loss:") and "reduction='none'" not in statement.source
+
+
+def _loss_order_dependent(statement, operands):
+    """``order_dependent`` of a loss reduced by a sum or a mean: its terms are the losses it
+    gives with ``reduction='none'`` (in float64), summed in an order of the library's choosing
+    (torch's vectorised sum, NumPy's pairwise one); a mean's bound is the sum's over its count."""
+    expression = statement.source.split(" = ", 1)[1]
+    if not expression.endswith(")") or "reduction='batchmean'" in expression:
+        return None
+    mean = "reduction='sum'" not in expression
+    if "reduction=" in expression:
+        expression = re.sub(r"reduction='(sum|mean)'", "reduction='none'", expression)
+    else:
+        expression = expression[:-1] + ", reduction='none')"
+    names = re.findall(r"\b[xvi]\d+\b", expression)
+    if not names or not all(isinstance(operands.get(name), torch.Tensor) for name in names):
+        return None
+    result_dtype = operands[names[0]].dtype
+    if not result_dtype.is_floating_point:
+        return None
+    env = namespace(torch)
+    env.update({name: operands[name].double() if operands[name].is_floating_point() else operands[name]
+                for name in names})
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            terms = eval(expression, env)
+    except (RuntimeError, ValueError, TypeError):
+        return None
+    if not isinstance(terms, torch.Tensor) or not terms.is_floating_point():
+        return None
+    finfo = torch.finfo(result_dtype)
+    positive, negative = _positive_part(terms, 1).sum(), _positive_part(terms, -1).sum()
+    overflowing = (positive > finfo.max) | (negative > finfo.max)
+    bound = terms.numel() * (finfo.eps * positive + finfo.eps * negative)
+    if mean and terms.numel():
+        bound = bound / terms.numel()
+    return overflowing.numpy(), bound.numpy()
+
+
 def _positive_part(value, sign):
     """float64 max(sign * value, 0), with the non-finite elements 0."""
     value = value.double()
@@ -506,7 +551,11 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
 
     With ``grad_of`` (a name) and ``grad_output``, the same for the gradient the statement passes
     back to ``grad_of``: a sum of products of the gradient output and the other factor.
-    (overflowing, bound) as arrays of the result's shape, or None where it is no summing op."""
+    (overflowing, bound) as arrays of the result's shape, or None where it is no summing op.
+    A loss's value (not its gradient) by ``_loss_order_dependent``."""
+    if statement.tag.startswith("loss:"):
+        return None if grad_of is not None or not _summing(statement) else \
+            _loss_order_dependent(statement, operands)
     found = _summing_operands(statement, operands)
     if found is None:
         return None
@@ -585,7 +634,7 @@ def _statements_agreeing(program):
             mine_result, their_result = _values(ns[target]), _values(theirs[target])
             if _compare_snapshots(mine_result, their_result, tolerance=ONE_OP_TOLERANCE)[0] is None:
                 agreeing.add(statement.source)
-            elif statement.tag in SUMMING_OPS and \
+            elif _summing(statement) and \
                     _agree_but_for_order(mine_result, their_result, order_dependent(statement, operands)):
                 agreeing.add(statement.source)
                 order.add(statement.source)

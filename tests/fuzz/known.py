@@ -355,14 +355,74 @@ ROUNDING = Known("float32/float16 rounding only",
 ORDER = Known("the order of a sum",
               "every op behind the differing value or gradient, run in torch on minigrad's inputs, gives "
               "minigrad's result to a few ulps, except a sum (sum, mean, cumsum, linear, conv1d and their "
-              "backward, a product's backward to an operand it broadcast, expand's backward), which differs within the "
+              "backward, a product's backward to an operand it broadcast, expand's backward, a loss's sum "
+              "or mean of its elements' losses), which differs within the "
               "rounding its terms allow in some order, or where its positive or negative terms alone overflow",
               lambda program, mismatch: mismatch.kind == "order")
 
 
+def _summing_results(program, lib):
+    """{source: array} of each summing statement's result (SUMMING_OPS) in ``program`` run in
+    ``lib``, copied right after the statement (before any later in-place write)."""
+    import warnings
+
+    import numpy
+
+    from differential import SUMMING_OPS
+    from programs import namespace
+    ns, results = namespace(lib), {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for statement in program.statements:
+            try:
+                exec(statement.source, ns)
+            except Exception:
+                break
+            target = re.match(r"(\w+) = ", statement.source)
+            value = ns.get(target.group(1)) if target and statement.tag in SUMMING_OPS else None
+            if hasattr(value, "detach"):
+                results[statement.source] = numpy.array(value.detach().numpy())
+    return results
+
+
+def a_zero_sum_has_another_sign(program, mismatch):
+    """Infinities of another sign, in a value or a gradient computed from a summing op whose
+    result, in both libraries, has the same values but zeros of the other sign: a sum that is
+    exactly zero is -0 or +0 by the order of its additions and where its accumulator starts (the
+    first term's -0, or +0: -0 + -0 is -0, +0 + -0 is +0), which IEEE 754 leaves to the
+    implementation; torch's BLAS and oneDNN choose per shape (conv1d of a single input channel and
+    kernel element is the bare product -0.0 in torch, +0.0 in NumPy's matmul).  A reciprocal or
+    log downstream (log2's gradient 1 / (x ln 2)) turns the zero's sign into an infinity's."""
+    import minigrad
+    import numpy
+    import torch
+    if mismatch.kind not in ("value", "grad") or "infinities" not in mismatch.detail.split(" vs torch ")[0]:
+        return False
+    name = mismatch.detail.partition(":")[0].removesuffix(".grad")
+    sources = set(program.behind(name)[1])
+    mine, theirs = _summing_results(program, minigrad), _summing_results(program, torch)
+    for source, array in mine.items():
+        other = theirs.get(source)
+        if source not in sources or other is None or other.shape != array.shape or array.dtype.kind != "f":
+            continue
+        with numpy.errstate(invalid="ignore"):
+            same_values = ((array == other) | (numpy.isnan(array) & numpy.isnan(other))).all()
+        if same_values and (numpy.signbit(array) != numpy.signbit(other))[array == 0].any():
+            return True
+    return False
+
+
+ZERO_SIGN = Known("the sign of a sum that is exactly zero",
+                  "a summing op's (conv1d, linear, sum, ...) result is the same in both libraries but for "
+                  "the sign of some zeros, which the order of its additions and its accumulator's start "
+                  "decide (IEEE 754 leaves both to the implementation); a reciprocal or log downstream "
+                  "turns it into an infinity of the other sign",
+                  a_zero_sum_has_another_sign)
+
+
 def known(program, mismatch):
     """The first known entry that covers this mismatch, or None."""
-    for entry in KNOWN_TORCH_BUGS + [ROUNDING, ORDER, OPEN]:
+    for entry in KNOWN_TORCH_BUGS + [ROUNDING, ORDER, ZERO_SIGN, OPEN]:
         if entry.predicate(program, mismatch):
             return entry
     return None

@@ -20,7 +20,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import minigrad  # noqa: E402
 from differential import (Mismatch, _as_torch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
                           in_float64, ops_agreeing, order_dependent, rounding_only)
-from known import (KNOWN_TORCH_BUGS, after_torch_drops_the_output_channels, known, torch_fmod_gives_nan,  # noqa: E402
+from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign,  # noqa: E402
+                   after_torch_drops_the_output_channels, known, torch_fmod_gives_nan,
                    torch_lets_an_integer_tensor_require_grad)
 from programs import Program, Statement, generate  # noqa: E402
 
@@ -338,6 +339,49 @@ def test_a_sum_overflows_by_its_order_only_where_its_positive_or_negative_terms_
     assert order_dependent(linear, operands, "x1", grad_output)[0].tolist() == \
         [[True, False], [False, False], [False, False]]
     assert order_dependent(Statement("v1 = x0.amax()", "reduce:amax"), {"x0": x0}) is None
+
+
+def test_a_loss_reduced_by_a_sum_overflows_by_its_order_only_where_its_terms_do():
+    """fuzz seed 682894: binary_cross_entropy_with_logits(reduction='sum') of terms inf, inf and
+    -1.1e308, -1e308 (targets of +-1e308, inf): torch's vectorised sum overflows the negative terms
+    to -inf first (NaN), NumPy's pairwise one does not (inf); the elementwise losses agree.  A loss
+    whose positive and negative terms do not overflow is bounded as a sum; reduction='none' and a
+    loss's gradient are no sum."""
+    import torch
+    inf = float("inf")
+    operands = {"x1": torch.tensor([-0.7, -0.5, -1.1, 1.0, 0.5], dtype=torch.float64),
+                "x3": torch.tensor([inf, inf, -1e308, 1e308, 0.25], dtype=torch.float64),
+                "x4": torch.tensor([1.0], dtype=torch.float64)}
+    for reduction in ("reduction='sum'", "reduction='mean'", "pos_weight=x4"):
+        statement = Statement(f"v2 = F.binary_cross_entropy_with_logits(x1, x3, {reduction})",
+                              "loss:binary_cross_entropy_with_logits")
+        assert order_dependent(statement, operands)[0].tolist() is True, reduction
+    operands["x3"] = torch.tensor([inf, inf, -1e307, 1e307, 0.25], dtype=torch.float64)
+    overflowing, bound = order_dependent(statement, operands)
+    assert overflowing.tolist() is False and 0 < bound < 1e294
+    none = Statement("v2 = F.binary_cross_entropy_with_logits(x1, x3, reduction='none')",
+                     "loss:binary_cross_entropy_with_logits")
+    assert order_dependent(none, operands) is None
+    assert order_dependent(statement, operands, "x1", torch.tensor(1.0, dtype=torch.float64)) is None
+
+
+def test_infinities_from_a_zero_sums_sign_are_known_only_behind_such_a_sum():
+    """fuzz seed 620701: conv1d of one input channel and kernel element gives torch's bare product
+    -0.0 (15.4 * -0.0), minigrad's matmul +0.0; log2's gradient 1 / (x ln 2) is then -inf in one
+    and inf in the other.  Not covered: the same infinities behind no summing op, or behind a
+    convolution whose zeros have the same sign in both libraries."""
+    program = generate(620701)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "grad" and known(program, mismatch) is ZERO_SIGN
+    division = program_of("x0 = lib.tensor([0.0, 1.0], dtype=lib.float64)", ("v1 = 1 / x0", "binary:/"))
+    detail = "v1: value infinities: [inf 1.] vs torch [-inf 1.]"
+    assert not a_zero_sum_has_another_sign(division, Mismatch("value", "binary:/", detail))
+    same_sign = program_of("x0 = lib.tensor([[[0.0, 1.0]]], dtype=lib.float64)",
+                           "x1 = lib.tensor([[[2.0]], [[3.0]]], dtype=lib.float64)",
+                           ("v2 = F.conv1d(x0, x1)", "module:conv1d"), ("v3 = 1 / v2", "binary:/"))
+    detail = "v3: value infinities: [[[inf 0.5] [inf 0.33]]] vs torch [[[-inf 0.5] [inf 0.33]]]"
+    assert not a_zero_sum_has_another_sign(same_sign, Mismatch("value", "binary:/", detail))
+    assert not a_zero_sum_has_another_sign(program, Mismatch("grad", mismatch.tag, "v4.grad: NaN positions: x"))
 
 
 def test_a_sums_rounding_in_any_order_is_bounded_by_its_terms_not_its_result():

@@ -641,6 +641,28 @@ def test_var_over_dims_whose_two_passes_overflow_is_torchs_welford(name, dtype):
         numpy.testing.assert_allclose(actual, expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["var", "std", "var_mean", "std_mean"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dim", [None, -1, 0, (0, 1)], ids=str)
+@pytest.mark.parametrize("correction", [0, 1, 3])
+def test_var_with_one_output_is_two_pass_but_var_mean_welford_as_torch(name, dtype, dim, correction):
+    """fuzz seed 656493: where var/std have one float32/float64 output (over all elements, or over
+    dims holding them all) torch's std_var_all_cpu takes two passes: [-1e308, 1e308, 0.646544]
+    has variance inf (minigrad recomputed it by Welford's updates: NaN); var_mean and std_mean
+    always update Welford's (NaN), several outputs too."""
+    big = 1e308 if dtype == "float64" else 3e38
+    for rows in ([[-big, big, 0.646544]], [[-big, big, 0.5], [1.0, 2.0, 3.0]], [[big, big, big]]):
+        def action(lib):
+            x = lib.tensor(rows, dtype=getattr(lib, dtype))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")     # (degrees of freedom <= 0)
+                out = getattr(lib, name)(x, dim, correction=correction)
+            return [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]
+        for expected, actual in zip(action(torch), action(minigrad)):
+            assert actual.shape == expected.shape and actual.dtype == expected.dtype
+            numpy.testing.assert_allclose(actual, expected, rtol=1e-6)
+
+
 def test_float32_std_over_all_elements_takes_the_float32_mean_as_torch():
     """Over all elements torch's mean is float32 (inf for [3e38, 3e38]), so the std is inf."""
     for values in ([3e38, 3e38], [1.0, 2.0, 3.5]):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_error
+from _op_parity import assert_same, assert_same_error
 
 DTYPES = ["float64", "float32"]
 
@@ -353,3 +353,40 @@ def test_flip_is_a_copy_even_where_it_moves_nothing(axes):
         x.flip(axes).add_(1)
         results.append(x.tolist())
     assert results[0] == results[1]
+
+
+def test_movedim_of_a_0d_tensor_is_an_alias_as_torch():
+    """fuzz seed 698666: torch's movedim returns self.alias() for a 0-d tensor, so a write into it
+    (a piece of unbind, selected) names 'Output 0 of Alias', not Permute; other inputs permute."""
+    def node(lib, make):
+        x = lib.ones(2, 3, dtype=lib.float64, requires_grad=True)
+        return make(x * 1).grad_fn.name()
+    for make in (lambda y: y[0, 0].movedim(-1, 0), lambda y: y[0, 0].moveaxis([0], [0]),
+                 lambda y: y[0, 0].movedim((), ()), lambda y: y[0].movedim(0, -1), lambda y: y.movedim(0, 1),
+                 lambda y: y.movedim((), ())):
+        assert_same(lambda lib: node(lib, make))
+
+    def write(lib):
+        x = lib.tensor([[-0.27, 0.04], [-0.1, 0.9]], dtype=lib.float64, requires_grad=True)
+        view = x.unbind(-2)[0][-1].movedim(-1, 0)
+        view |= lib.tensor(-1.6, dtype=lib.float64, requires_grad=True)
+    assert_same(write)
+
+
+@pytest.mark.parametrize("name, call", [("t_", lambda y: y.t_()), ("unsqueeze_", lambda y: y.unsqueeze_(0)),
+                                        ("squeeze_", lambda y: y.squeeze_()), ("squeeze_int", lambda y: y.squeeze_(0)),
+                                        ("squeeze_tuple", lambda y: y.squeeze_((0,))),
+                                        ("transpose_", lambda y: y.transpose_(0, 1))])
+def test_in_place_shape_changes_name_their_overload_and_take_expanded_tensors_as_torch(name, call):
+    """t_, unsqueeze_, squeeze_ and transpose_ change metadata only: torch lets an expanded tensor
+    take them (minigrad raised the internal-overlap error of a write) and names the in-place
+    overloads' nodes (TBackward1, UnsqueezeBackward1, SqueezeBackward3/4/5, TransposeBackward1)."""
+    def node(lib):
+        y = call(lib.ones(1, 3, dtype=lib.float64, requires_grad=True) * 1)
+        return y.grad_fn.name(), tuple(y.shape)
+
+    def expanded(lib):
+        y = call(lib.ones(1, 3).expand(2, 3) if name != "squeeze_int" else lib.ones(1, 3).expand(1, 3))
+        return tuple(y.shape), y.stride()
+    assert_same(node)
+    assert_same(expanded)
