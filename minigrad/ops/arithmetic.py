@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 
 import numpy
 
@@ -129,20 +130,35 @@ class Mul(Function):
     differentiable_backward = True
     uses_self_uncast = True      # torch's other-gradient is grad * self, self as it is
 
-    def forward(self, a, b):
+    def forward(self, a, b, singles=(None, None)):
         # d(ab)/da = b and d(ab)/db = a: keep a factor only if the other one needs a gradient,
         # so `h * 3` does not hold on to h (and an in-place change of h later is fine, as in torch)
         needs_a, needs_b = self.needs_input_grad
         self.save_for_backward(a if needs_b else None, b if needs_a else None)
         self.shapes = a.shape, b.shape
-        return a * b
+        self.singles = singles      # a float16 op's one-element operand as given, in float32, or None
+        return by_single(operator.mul, a, b, singles[1])
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
         a_shape, b_shape = self.shapes
-        grad_a = sum_to(grad_output * b, a_shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(grad_output * a, b_shape) if self.needs_input_grad[1] else None
+        # torch's formulas, grad * other and grad * self, read the factor second: as in forward
+        single_a, single_b = self.singles
+        grad_a = sum_to(by_single(operator.mul, grad_output, b, single_b), a_shape) \
+            if self.needs_input_grad[0] else None
+        grad_b = sum_to(by_single(operator.mul, grad_output, a, single_a), b_shape) \
+            if self.needs_input_grad[1] else None
         return grad_a, grad_b
+
+
+def by_single(op, a, b, single):
+    """``op(a, b)``, or where ``single`` (``single_in_float32``) is given and ``a`` an array, as torch's
+    float16 mul and div kernels compute with a second operand of one element: ``a`` in float32
+    with the operand as given read as a float (their opmath type), rounded once to float16."""
+    if single is None or isinstance(a, Tensor) or a.dtype != _HALF:     # (create_graph: the ops again)
+        return op(a, b)
+    with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):    # inf and NaN, as torch
+        return op(a.astype(numpy.float32), single).astype(_HALF)
 
 
 class Div(Function):
@@ -150,18 +166,23 @@ class Div(Function):
     elementwise = True
     differentiable_backward = True
 
-    def forward(self, a, b):
+    def forward(self, a, b, singles=(None, None)):
         # d(a/b)/da = 1/b needs b; d(a/b)/db = -a/b^2 needs both
         self.save_for_backward(a if self.needs_input_grad[1] else None, b)
         self.shapes = a.shape, b.shape
-        return a / b
+        self.single = singles[1]    # a float16 op's one-element divisor as given, in float32, or None
+        return by_single(operator.truediv, a, b, self.single)
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
         a_shape, b_shape = self.shapes
-        grad_a = sum_to(grad_output / b, a_shape) if self.needs_input_grad[0] else None
+        single = self.single
+
+        def divided(x):     # x / b, b read as torch's kernel reads it (a second operand)
+            return by_single(operator.truediv, x, b, single)
+        grad_a = sum_to(divided(grad_output), a_shape) if self.needs_input_grad[0] else None
         # torch's order, -g * ((a / b) / b): no overflow of a * g or b * b where the result is finite
-        grad_b = sum_to(-grad_output * ((a / b) / b), b_shape) if self.needs_input_grad[1] else None
+        grad_b = sum_to(-grad_output * divided(divided(a)), b_shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -196,7 +217,11 @@ class PowScalar(Function):
         # 0 * x ** -1, NaN at x = 0 and -0 where x < 0
         if exponent == 0 and not isinstance(exponent, bool):
             return zeros(grad_output, grad_output.shape)
-        return grad_output * (exponent * _power(x, exponent - 1))   # torch's order
+        # torch's order; exponent * (a float16 power) as its mul with a Scalar: in float32, the
+        # exponent a float (0.1 * p and 1e-8 * inf rounded as a float16 1e-8, 0: NaN, differed)
+        if isinstance(x, Tensor):
+            return grad_output * (exponent * _power(x, exponent - 1))
+        return grad_output * _with_number(numpy.multiply, _power(x, exponent - 1), exponent)
 
 
 def _power(x, exponent):
@@ -206,8 +231,11 @@ def _power(x, exponent):
     (NumPy would round the exponent to float32 first: 2.2 to 2.2000000477, off by 1e-6 at 1e20),
     where torch's scalar loop runs; its vectors round it to float32 (``_float32_power``).
     float16 keeps its exponent in half, as torch does; Tensors (a differentiable backward) dispatch."""
-    if isinstance(x, Tensor) or x.dtype.kind != "f" or x.dtype.itemsize == 2:
+    if isinstance(x, Tensor) or x.dtype.kind != "f":
         return x ** exponent
+    if x.dtype == _HALF:    # the exponent a float16 through float, as torch's Scalar.to<Half>()
+        with numpy.errstate(over="ignore"):
+            return x ** numpy.float32(exponent).astype(_HALF)
     if exponent in (2, 3, -2):
         square = x * x
         return square if exponent == 2 else square * x if exponent == 3 else 1 / square
@@ -305,12 +333,15 @@ class Pow(Function):
             # (there 0 * -inf would be NaN); with a negative exponent it is inf * -inf = -inf.  torch
             # compares base and exponent as they were given, and takes the log of the promoted base: a
             # float32 1e-45 ** a float16 tensor has the gradient 0 * log(0), NaN (fuzz seed 477521)
-            base_is_zero = base == 0 if self.base_is_zero is None else self._given(base, self.base_is_zero)
+            base_is_zero = self._base_is_zero_mask(base)
             given_exponent = self._given(exponent, self.exponent_source)
             with xp.errstate(divide="ignore", invalid="ignore"):
-                local = xp.where(base_is_zero & (given_exponent >= 0), 0, result * self._log_of_base(base))
+                local = xp.where(base_is_zero & (given_exponent >= 0), 0, self._times_log_of_base(result, base))
                 grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
+
+    def _base_is_zero_mask(self, base):
+        return base == 0 if self.base_is_zero is None else self._given(base, self.base_is_zero)
 
     @staticmethod
     def _given(operand, source):
@@ -328,8 +359,8 @@ class Pow(Function):
         lowered = self.exponent_source - 1
         return astype(Tensor._wrap(lowered) if isinstance(exponent, Tensor) else lowered, exponent.dtype)
 
-    def _log_of_base(self, base):
-        return array_module(base).log(base)
+    def _times_log_of_base(self, result, base):
+        return result * array_module(base).log(base)
 
 
 class PowScalarBase(Pow):
@@ -344,8 +375,20 @@ class PowScalarBase(Pow):
         self.number = number
         return super().forward(base, exponent, bool_exponent)
 
-    def _log_of_base(self, base):
-        return numpy.log(numpy.float64(self.number))
+    def _base_is_zero_mask(self, base):
+        # torch masks the exponent's gradient where the number itself is 0 (base.equal(0.0)): 1e-45
+        # is 0 as a float16, not as the number (its gradient at x = 0 is log(1e-45), not 0)
+        if isinstance(base, Tensor):        # (create_graph: the cast base, as before)
+            return base == 0
+        return array_module(base).full(base.shape, self.number == 0)
+
+    def _times_log_of_base(self, result, base):
+        # torch: result * log(number) as a Scalar; a float16 result multiplied as its mul with a
+        # Scalar does, in float32 (``_with_number``), not by the double (the product then rounded twice)
+        log = numpy.log(numpy.float64(self.number))
+        if isinstance(result, Tensor) or result.dtype != _HALF:
+            return result * log
+        return _with_number(numpy.multiply, result, float(log))
 
 
 def _integer_power(base, exponent):
@@ -381,8 +424,9 @@ class Remainder(Function):
 
     sequence_nr = sequence_nr_unless_derivative_missing(lambda node: node.overload == "number first")
 
-    def forward(self, a, b, overload="tensors"):
+    def forward(self, a, b, overload="tensors", singles=(None, None)):
         self.overload = overload
+        self.single = singles[1]
         # torch's NotImplemented node (number % tensor) saves nothing: no version to check
         saves = self.needs_input_grad[1] and overload != "number first"
         self.save_for_backward(*((a, b) if saves else (None, None)))
@@ -398,7 +442,9 @@ class Remainder(Function):
         grad_a = sum_to(grad_output, a_shape) if self.needs_input_grad[0] else None
         grad_b = None
         if self.needs_input_grad[1]:
-            grad_b = sum_to(-grad_output * array_module(a).floor_divide(a, b), b_shape)
+            # torch's formula: -grad * self.div(other, rounding_mode='floor'), which reads a float16
+            # op's one-element other in float32 (fuzz seed 731200: 0 / 1e-45 is 0, not 0 / 0.0, NaN)
+            grad_b = sum_to(-grad_output * _quotient(a, b, self.single, "floor"), b_shape)
         return grad_a, grad_b
 
 
@@ -409,9 +455,10 @@ class Fmod(Function):
     elementwise = True
     differentiable_backward = True
 
-    def forward(self, a, b):
+    def forward(self, a, b, singles=(None, None)):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
         self.shapes = a.shape, b.shape
+        self.single = singles[1]
         _check_integer_divisor(a, b)
         return array_module(a).fmod(a, b)
 
@@ -421,7 +468,8 @@ class Fmod(Function):
         grad_a = sum_to(grad_output, a_shape) if self.needs_input_grad[0] else None
         grad_b = None
         if self.needs_input_grad[1]:
-            grad_b = sum_to(-grad_output * array_module(a).trunc(a / b), b_shape)
+            # torch's formula: -grad * self.div(other, rounding_mode='trunc') (see Remainder)
+            grad_b = sum_to(-grad_output * _quotient(a, b, self.single, "trunc"), b_shape)
         return grad_a, grad_b
 
 
@@ -467,6 +515,34 @@ def _remainder(a, b):
     if result.dtype.kind == "f":
         result = xp.where(result == 0, xp.copysign(result, a), result)
     return result
+
+
+def _quotient(a, b, single, rounding_mode):
+    """``div(a, b, rounding_mode=...)`` of arrays as torch's kernel computes it, reading a float16
+    op's one-element divisor as given, in float32 (``single``: ``single_in_float32``); Tensors
+    (create_graph) through the ops."""
+    if isinstance(a, Tensor):
+        return div(a, b, rounding_mode=rounding_mode)
+    if single is not None and a.dtype == _HALF:
+        with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return rounded_quotient(a, single, rounding_mode).astype(a.dtype)
+    with numpy.errstate(invalid="ignore", divide="ignore"):
+        return rounded_quotient(a, b, rounding_mode)
+
+
+def single_in_float32(operand):
+    """An operand from ``as_operands`` that torch's float16 mul and div kernels (their rounding
+    modes too) read as given, in float32, their opmath type, where it is their second operand:
+    one of one element (a 0-d tensor of another dtype: float32, float64, an integer, which the
+    op's promotion makes no float16 first; 1e-45 is 0 in float16, not in float32), or None."""
+    source = operand.promoted_from
+    if operand.array.dtype != _HALF or source is None or source.array.size != 1:
+        return None
+    return source.array.astype(numpy.float32)
+
+
+def _singles(a, b):
+    return single_in_float32(a), single_in_float32(b)
 
 
 def _one_divisor_in_float32(a, other):
@@ -566,6 +642,11 @@ def _as_tensor(operand, dtype, other):
     return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))
 
 
+def promoted_to(tensor, dtype):
+    """``tensor`` cast to ``dtype`` as an op's promotion casts it (``as_operands``)."""
+    return _as_tensor(tensor, dtype, tensor)
+
+
 def _is_scalar(value):
     return isinstance(value, numbers.Number)
 
@@ -609,7 +690,8 @@ def _check_alpha(operand, alpha):
 def mul(input, other):
     if _float_and_number(input, other):
         return MulScalar.apply(input, number=other)
-    return Mul.apply(*as_operands(input, other))
+    a, b = as_operands(input, other)
+    return Mul.apply(a, b, singles=_singles(a, b))
 
 
 def div(input, other, *, rounding_mode=None):
@@ -617,7 +699,8 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is None:
         if _float_and_number(input, other) and other != 0:
             return MulScalar.apply(input, number=other, divide=True)
-        return Div.apply(*as_operands(input, other, true_division=True))
+        a, b = as_operands(input, other, true_division=True)
+        return Div.apply(a, b, singles=_singles(a, b))
     _check_rounding_mode(rounding_mode)
     a, b = as_operands(input, other)
     _check_not_bool(a, f"div_{rounding_mode}_cpu")
@@ -644,7 +727,7 @@ def remainder(input, other):
     _check_not_bool(a, "remainder_cpu")
     overload = ("number first" if not isinstance(input, Tensor) else
                 "tensors" if isinstance(other, Tensor) else "number")
-    return Remainder.apply(a, b, overload=overload)
+    return Remainder.apply(a, b, overload=overload, singles=_singles(a, b))
 
 
 def _check_not_bool(operand, kernel):
@@ -655,7 +738,7 @@ def _check_not_bool(operand, kernel):
 def fmod(input, other):
     a, b = as_operands(input, other)
     _check_not_bool(a, "fmod_cpu")
-    return Fmod.apply(a, b)
+    return Fmod.apply(a, b, singles=_singles(a, b))
 
 
 def pow(input, exponent):

@@ -38,6 +38,10 @@ def _operands(input, other):
         return first, second
     if isinstance(other, numbers.Number):
         dtype = dtypes.result_type(input, other)
+        if dtype == dtypes.float16.numpy and type(other) is float:
+            # torch makes the number a float16 through float (c10::Half), where NumPy would round it
+            # directly: x == 1 + 2**-11 + 2**-40 compares with 1.0, not 1.0009765625
+            return cast(first, dtype), dtypes.converted(array_module(first).asarray(other), dtype)
         return cast(first, dtype), dtypes.wrapped_int(other, dtype)
     return None
 

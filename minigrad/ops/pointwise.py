@@ -9,6 +9,7 @@ follow torch: ``clamp`` passes the gradient where ``min <= x <= max``, and
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy
 
@@ -17,7 +18,9 @@ from ..core.device import array_module
 from ..core.type_errors import check_tensor_other
 from ..core.function import Function
 from ..core.tensor import Tensor
-from .arithmetic import BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, unpromoted, was_bool
+from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, promoted_to,
+                         single_in_float32,
+                         unpromoted, was_bool)
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .tensor_namespace import astype
@@ -134,12 +137,14 @@ def _zero_ties_as_torch(result, a, b):
 
 def maximum(input, other):
     """Elementwise maximum of two tensors (broadcast); NaN wins, as torch."""
+    _tensor(input, "maximum")       # (a number first: torch's argument parser refuses it)
     check_tensor_other("maximum", other)
     return Maximum.apply(*as_operands(input, other), largest=True)
 
 
 def minimum(input, other):
     """Elementwise minimum of two tensors (broadcast); NaN wins, as torch."""
+    _tensor(input, "minimum")       # (a number first: torch's argument parser refuses it)
     check_tensor_other("minimum", other)
     return Maximum.apply(*as_operands(input, other), largest=False)
 
@@ -281,10 +286,17 @@ class Atan2(Function):
                        for x, source in zip((a, b), self.sources)]
             recip = 1 / (squares[0] + squares[1])
         recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
-        grad_a = sum_to(grad_output * b * recip, a.shape) if self.needs_input_grad[0] else None
+        # grad * other and grad * -self: a float16 op's one-element operand read in float32 (by_single)
+        single_a, single_b = (None if source is None or x.dtype != xp.float16 or source.size != 1 else
+                              source.astype(xp.float32) for x, source in zip((a, b), self.sources))
+        grad_a = sum_to(by_single(operator.mul, grad_output, b, single_b) * recip, a.shape) \
+            if self.needs_input_grad[0] else None
         grad_b = None
         if self.needs_input_grad[1]:
-            grad_b = sum_to(grad_output * self._in_source_dtype(lambda v: -v, a, self.sources[0]) * recip, b.shape)
+            with xp.errstate(over="ignore"):
+                negated = self._in_source_dtype(lambda v: -v, a, self.sources[0])
+                single = None if single_a is None else (-self.sources[0]).astype(xp.float32)
+            grad_b = sum_to(by_single(operator.mul, grad_output, negated, single) * recip, b.shape)
         return grad_a, grad_b
 
 
@@ -323,17 +335,22 @@ class Hypot(Function):
     elementwise = True
     differentiable_backward = True
 
-    def forward(self, a, b):
+    def forward(self, a, b, singles=(None, None)):
         result = array_module(a).hypot(a, b)
         # each input's gradient needs only itself (and the result): torch saves no other
         needs_a, needs_b = self.needs_input_grad
         self.save_for_backward(a if needs_a else None, b if needs_b else None, result)
+        self.singles = singles      # a float16 op's one-element operand as given, in float32, or None
         return result
 
     def backward(self, grad_output):
         a, b, result = self.saved_tensors
-        grad_a = sum_to(grad_output * a / result, a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(grad_output * b / result, b.shape) if self.needs_input_grad[1] else None
+        # torch's grad * self / result: a float16 op's one-element operand read in float32 (by_single)
+        single_a, single_b = self.singles
+        grad_a = sum_to(by_single(operator.mul, grad_output, a, single_a) / result, a.shape) \
+            if self.needs_input_grad[0] else None
+        grad_b = sum_to(by_single(operator.mul, grad_output, b, single_b) / result, b.shape) \
+            if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -364,7 +381,8 @@ def logaddexp(input, other):
 
 
 def hypot(input, other):
-    return Hypot.apply(*_float_kernel_operands(input, other, "hypot"))
+    a, b = _float_kernel_operands(input, other, "hypot")
+    return Hypot.apply(a, b, singles=(single_in_float32(a), single_in_float32(b)))
 
 
 class Lerp(Function):
@@ -420,12 +438,20 @@ class AddProductOrQuotient(Function):
 
 
 def _three_operands(a, b, c):
-    """Three tensors of the dtype torch gives ``a op b op c``."""
-    b, c = as_operands(b, c)
+    """Three tensors of the dtype torch gives ``a op b op c``, promoted over the three at once, as
+    torch's iterator does: addcmul(0-d float32, 0-d float32, float16) is float16, where promoting
+    pair by pair made the two 0-d ones float32 (their pair has no dims)."""
+    dtype = dtypes.result_type(*(t for t in (a, b, c) if isinstance(t, (Tensor, numbers.Number))))
+    b, c = as_operands(b, c)        # (the operands' checks: types, shapes)
     a, b = as_operands(a, b)
-    if c.array.dtype != b.array.dtype:
-        a, c = as_operands(a, c)
-    return a, b, c
+    a, c = as_operands(a, c)
+    return tuple(t if t.array.dtype == dtype else _promoted(t, dtype) for t in (a, b, c))
+
+
+def _promoted(operand, dtype):
+    """``operand`` (from ``as_operands``) cast to ``dtype`` from what it was given as."""
+    source = operand.promoted_from if operand.promoted_from is not None else operand
+    return promoted_to(source, dtype)
 
 
 def lerp(input, end, weight):
@@ -441,7 +467,9 @@ def lerp(input, end, weight):
 def _check_lerp_dtypes(input, end, weight):
     """torch's meta function of lerp: ``end`` and a tensor ``weight`` of ``input``'s dtype."""
     for name, operand in (("end", end), ("weight", weight)):
-        if isinstance(operand, Tensor) and operand.array.dtype != input.array.dtype:
+        # (a 0-d weight may be of another dtype: it takes part in the promotion, as a 0-d operand)
+        if isinstance(operand, Tensor) and operand.array.dtype != input.array.dtype and \
+                not (name == "weight" and operand.array.ndim == 0):
             raise RuntimeError(f"expected dtype {dtypes.c_type_name(input.array.dtype)} for `{name}` but "
                                f"got dtype {dtypes.c_type_name(operand.array.dtype)}")
 

@@ -10,7 +10,8 @@ outputs.
 float32 and float16 programs round at every op, and torch's vectorised kernels (Sleef, its
 own reductions) round differently from NumPy's in the last bit; a later op can blow such a
 bit up (a cancelling difference, a floor, a comparison).  So a value or gradient that differs
-beyond the tolerance is looked at twice more, and reported as a ``rounding`` mismatch, which
+beyond the tolerance (or a shape: a unique that counts a value more) is looked at twice more, and
+reported as a ``rounding`` mismatch, which
 known.py lists and counts and never fails on, where either holds:
 
 * every op behind the value, run in torch on the inputs minigrad had there, gives minigrad's
@@ -286,7 +287,7 @@ def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing
         behind = program.behind(name)[0] if name in references else ()
         kind, detail = _compare_snapshots(mine.values[name], theirs.values[name], references.get(name),
                                           lowest_precision(d for n in behind for d in _dtypes(theirs.values.get(n))))
-        if kind == "value" and name in agreeing:
+        if kind in ("value", "shape") and name in agreeing:     # (a unique counting a value fewer)
             kind = agreeing[name]
         if kind in ("rounding", "order"):
             value_kinds[name] = kind
@@ -431,9 +432,11 @@ def _values(value):
 # one element of (linear's bias, a further operand, is added once)
 # (a product's backward to an operand it broadcast sums the products of the gradient output and the
 # other factor: fuzz seed 275137, eight float32 terms of +-342 that cancel to -1.5e-5 in one order
-# and to 0 or -3.1e-5 in others)
+# and to 0 or -3.1e-5 in others; expand's backward sums the gradient output over the expanded dims:
+# fuzz seed 707026, float32 terms 1.5e38, 2.6e38, ... and -inf, -inf in torch's order, NaN where two
+# positive ones overflow first; its forward copies, and agrees exactly, so is never bounded so)
 SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:cumsum": 1,
-               "module:linear": 2, "module:conv1d": 2, "binary:*": 2}
+               "module:linear": 2, "module:conv1d": 2, "binary:*": 2, "view:expand": 1}
 
 
 def _summing(statement):
@@ -807,7 +810,7 @@ def check(program):
         kind = error_agreeing(program, min(outcome.error[0] for outcome in (mine, theirs) if outcome.error))
         if kind is not None:
             mismatch = Mismatch(kind, mismatch.tag, f"{mismatch.kind}: {mismatch.detail}")
-    if mismatch is not None and mismatch.kind in ("value", "grad"):   # rounding, or a real difference?
+    if mismatch is not None and mismatch.kind in ("value", "grad", "shape"):   # rounding, or a real difference?
         reference = float64_reference(program)
         reference, agreeing = None if reference.error else reference, ops_agreeing(program)
         mismatch = compare(program, mine, theirs, reference, agreeing)

@@ -269,6 +269,25 @@ def test_a_difference_every_op_reproduces_on_minigrads_inputs_is_rounding_a_wron
     assert check(program)[0].kind == "value" and ops_agreeing(program) == dict.fromkeys(["x0", "v1"], "rounding")
 
 
+def test_a_count_rounding_changed_is_rounding_a_wrong_count_is_not(monkeypatch):
+    """fuzz seed 741808: torch's float64 exp (MKL) is an ulp off in some lanes, so a softmax of equal
+    inputs holds two values where NumPy's holds one, and unique counts 10 values to minigrad's 8:
+    a shape that differs where every op, run in torch on minigrad's inputs, agrees is rounding.
+    A unique that drops a value is a wrong op: its shape stays a mismatch."""
+    program = program_of("x0 = lib.tensor([0.0, 0.0, 1.0], dtype=lib.float64)", "v1 = lib.exp(x0)",
+                         ("v2 = lib.unique(v1)", "reduce:unique"))
+    assert check(program)[0] is None
+    exp, unique = minigrad.exp, minigrad.unique
+    monkeypatch.setattr(minigrad, "exp", lambda t: exp(t) * minigrad.tensor([1.0, 1 + 2.0 ** -52, 1.0],
+                                                                              dtype=minigrad.float64))   # an ulp
+    mismatch = check(program)[0]
+    assert (mismatch.kind, mismatch.tag, known(program, mismatch).name) == \
+        ("rounding", "reduce:unique", "float32/float16 rounding only")
+    monkeypatch.setattr(minigrad, "exp", exp)
+    monkeypatch.setattr(minigrad, "unique", lambda t: unique(t)[:1])
+    assert check(program)[0].kind == "shape"
+
+
 def test_an_error_rounding_led_to_is_rounding_an_error_of_a_wrong_op_is_not(monkeypatch):
     """exp 3 ulps off makes floor one more, and a view of that many elements fails in minigrad
     alone: torch raises the same on minigrad's inputs, each op agrees, so the error came from
@@ -499,6 +518,27 @@ def test_a_broadcast_products_gradient_is_a_sum_whose_order_may_differ():
     operands = {"v2": torch.ones((2, 4), dtype=torch.int64), "x0": torch.tensor([0.337468])}
     overflowing, bound = order_dependent(Statement("v5 = v2 * x0", "binary:*"), operands, "x0", grad_output)
     assert not overflowing.any() and 3.1e-5 - 1.5e-5 < bound[0] < 8 * 1.2e-7 * 1600   # n eps sum |term|
+
+
+def test_expands_gradient_is_a_sum_whose_order_may_overflow():
+    """fuzz seed 707026: expand's backward sums the gradient output over the expanded dims; float32
+    terms -inf, 1.5e38, 2.6e38 and 1.7e38 sum to -inf in one order and to NaN in another, whose
+    positive terms overflow to inf first (SUMMING_OPS).  Terms whose positive part cannot overflow
+    leave no room: NaN for -inf there is a wrong gradient."""
+    import torch
+    expand = ("v1 = x0.expand((4, 1))", "view:expand")
+    operands = {"x0": torch.tensor([[0.5]])}
+    for terms, overflows in (([-inf, 1.5e38, 2.6e38, 1.7e38], True), ([-inf, 1.5e38, -2.6e38, 1.0e38], False)):
+        overflowing, _ = order_dependent(Statement(*expand), operands, "x0", torch.tensor(terms).reshape(4, 1))
+        assert overflowing.tolist() == [[overflows]], terms
+        program = program_of("x0 = lib.tensor([[0.5]], dtype=lib.float32, requires_grad=True)", expand,
+                             loss=f"loss = (v1.double() * lib.tensor({[[t] for t in terms]}, dtype=lib.float64)).sum()",
+                             leaves=["x0"])
+        theirs, mine = execute(program, torch), execute(program, torch)
+        assert theirs.grads["x0"][4].tolist() == [[-inf]]       # -inf first: -inf in torch's order
+        mine.grads["x0"][4][...] = math.nan
+        assert compare(program, mine, theirs, grads_agreeing=backward_agreeing(program, mine)).kind == \
+            ("order" if overflows else "grad"), terms
 
 
 def test_a_gradient_a_sums_order_decides_under_a_later_write_is_order_a_wrong_one_is_not(monkeypatch):

@@ -330,15 +330,22 @@ def test_a_python_int_past_int64_as_a_scalar_argument_as_torch(op, dtype, value)
     assert_same(run)
 
 
-@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "__radd__", "__rsub__", "__rmul__", "__rtruediv__"])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "__radd__", "__rsub__", "__rmul__", "__rtruediv__",
+                                "pow", "__rpow__"])
 def test_float16_with_a_python_number_as_torch_bit_for_bit(op):
     # torch's add/sub make the number a float16 (through float) and add in float32; its mul/div
     # take the number as a float (opmath) and round the float32 result once; NumPy rounded the
     # number to float16 directly and computed in float16 (x * 0.1 differed in one element in
-    # three, x * 70000 was inf); the gradients of mul/div likewise
+    # three, x * 70000 was inf); the gradients of mul/div likewise.  pow makes the exponent a
+    # float16 through float, and its gradient multiplies by the exponent (and number ** x by
+    # log(number)) as mul with a Scalar, masked where the number itself is 0 (not 1e-45)
     x = numpy.random.default_rng(0).uniform(-10, 10, 500).astype(numpy.float16)
     x[:4] = [0.001, -0.0, 60000, 2 ** -20]
-    for number in [0.1, 1 / 3, 1 + 2 ** -11 + 2 ** -40, 3.0000001, 70000, -0.0, 3, 2 ** 30 + 1]:
+    numbers = [0.1, 1 / 3, 1 + 2 ** -11 + 2 ** -40, 3.0000001, 70000, -0.0, 3, 2 ** 30 + 1]
+    if "pow" in op:
+        x = numpy.abs(x) if op == "pow" else x / 4      # (no NaN of a negative base; few overflows)
+        numbers = [n for n in numbers if n not in (70000, 2 ** 30 + 1)] + [1e-45, 1e-8, 2.5]
+    for number in numbers:
         def run(lib, number=number):
             tensor = lib.tensor(x, requires_grad=True)
             result = getattr(tensor, op)(number)
@@ -346,6 +353,46 @@ def test_float16_with_a_python_number_as_torch_bit_for_bit(op):
             return result.detach().view(lib.int16).tolist(), tensor.grad.view(lib.int16).tolist()
         with numpy.errstate(over="ignore"):
             assert run(minigrad) == run(torch), number
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.parametrize("op", ["mul", "div", "remainder", "fmod", "hypot", "atan2"])
+@pytest.mark.parametrize("kind", ["float32", "float64", "int64", "int64_one_element"])
+def test_float16_with_a_one_element_tensor_of_another_dtype_as_torch_bit_for_bit(kind, op, side):
+    # fuzz seed 731200: torch's float16 mul and div kernels read a second operand of one element as
+    # given, in float32 (their opmath type), where the op's promotion makes it a float16: a 0-d
+    # float32 1e-45 is 0 in float16, so 0 / 1e-45 was 0 / 0, NaN, where torch's is 0; x * 0.1 and
+    # x * 70000 rounded as with a Python number (b504113).  remainder's and fmod's gradients of
+    # that operand divide so (-grad * self.div(other, rounding_mode='floor'/'trunc')); their own
+    # kernels, add and sub take the float16 value; hypot's and atan2's gradients multiply so
+    # (grad * other / result; grad * other * recip, grad * -self * recip).  Values and both
+    # gradients (the one-element operand's in its dtype), bit for bit but for NaN's sign
+    x = numpy.random.default_rng(0).uniform(-10, 10, 200).astype(numpy.float16)
+    x[:6] = [0.0, -0.0, 1.0, 60000, 2 ** -20, 0.001]
+    numbers = [3, 0, -2, 70000, 2 ** 40] if kind.startswith("int") else \
+        [1e-45, 0.1, 1 / 3, 70000.0, 1e-8, 1 + 2 ** -11 + 2 ** -40, 2.5, -0.0]
+    if op == "atan2":   # (not where the float16 square is 0 or inf: atan2's recip there is apart)
+        numbers = [n for n in numbers if n not in (1e-45, 1e-8, -0.0, 0, 2 ** 40)]
+    for number, x in itertools.product(numbers, [x, x[:2]]):     # (zeros alone: no other term's NaN)
+        def run(lib, number=number, x=x):
+            tensor = lib.tensor(x, requires_grad=True)
+            dtype = getattr(lib, kind.split("_")[0])
+            other = lib.tensor([number] if kind.endswith("one_element") else number, dtype=dtype,
+                               requires_grad=dtype.is_floating_point)
+            result = getattr(lib, op)(*((tensor, other) if side == "right" else (other, tensor)))
+            result.backward(lib.full_like(result, 0.3))
+            return [_bits(t) for t in [result] + [t.grad for t in (tensor, other) if t.requires_grad]]
+        with numpy.errstate(all="ignore"):
+            assert run(minigrad) == run(torch), number
+
+
+def _bits(tensor):
+    """A float tensor's dtype and bit patterns, every NaN spelled alike (the kernels differ in its sign)."""
+    if tensor is None:
+        return None
+    array = numpy.array(tensor.detach().numpy())
+    array[numpy.isnan(array)] = numpy.nan
+    return str(array.dtype), array.view(f"int{8 * array.dtype.itemsize}").tolist()
 
 
 ONE_ELEMENT_OR_NOT = {

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import minigrad
-from _op_parity import assert_same_module_error
+from _op_parity import assert_same, assert_same_module_error
 
 
 def _pair(make):
@@ -236,3 +236,19 @@ def test_isclose_result_has_torchs_version(dtype, rtol, atol, equal_nan):
         x = lib.tensor([1, 0], dtype=getattr(lib, dtype))
         versions.append(lib.isclose(x, x, rtol=rtol, atol=atol, equal_nan=equal_nan)._version)
     assert versions[1] == versions[0]
+
+
+@pytest.mark.parametrize("op", ["eq", "ne", "lt", "le", "gt", "ge"])
+def test_float16_against_a_python_float_reads_it_through_float32_as_torch(op):
+    # torch makes the number a float16 through float (c10::Half's constructor takes a float), so
+    # 1 + 2**-11 + 2**-40 is 1.0 (rounded twice, the float halfway and even); minigrad's NumPy
+    # rounded it directly, to 1.0009765625: x == it was True at 1.0009765625 where torch's is at 1.0
+    x = [1.0, 1.0009765625, 0.99951171875, 65504.0, -0.0, 2.0]
+    for number in [1 + 2 ** -11 + 2 ** -40, 65519.99, 1e-45, 0.1, -0.0, 70000.0]:
+        assert_same(lambda lib, number=number: getattr(lib, op)(lib.tensor(x, dtype=lib.float16), number))
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_and_minimum_of_a_number_first_refused_as_torch(op):
+    # torch's argument parser refuses a number as input; minigrad promoted it as an operand
+    assert_same(lambda lib: getattr(lib, op)(0.1, lib.ones(2, dtype=lib.float16)))
