@@ -264,8 +264,8 @@ def _as_torch(torch, value):
 REPLAY = {
     "Add": lambda t, a, b, alpha=1: t.add(a, b, alpha=alpha),
     "Sub": lambda t, a, b, alpha=1: t.sub(a, b, alpha=alpha),
-    "Mul": lambda t, a, b: t.mul(a, b),
-    "Div": lambda t, a, b: t.div(a, b),
+    "Mul": lambda t, a, b, singles=None: t.mul(a, b),      # (singles: how minigrad follows torch's float16)
+    "Div": lambda t, a, b, singles=None: t.div(a, b),
     "Neg": lambda t, x: t.neg(x),
     "PowScalar": lambda t, x, exponent: t.pow(x, exponent),
     "Pow": lambda t, base, exponent: t.pow(base, exponent),

@@ -541,7 +541,12 @@ def single_in_float32(operand):
     return source.array.astype(numpy.float32)
 
 
+_NO_SINGLES = (None, None)      # (one shared tuple: the common case makes no object for the collector)
+
+
 def _singles(a, b):
+    if a.array.dtype != _HALF and b.array.dtype != _HALF:
+        return _NO_SINGLES
     return single_in_float32(a), single_in_float32(b)
 
 
