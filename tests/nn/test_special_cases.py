@@ -157,6 +157,29 @@ def test_layer_norm_gradient_of_an_overflowing_row_is_nan_as_torchs(row, dtype):
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("length", [3, 6, 7, 12, 14, 29])
+def test_layer_norm_gradient_row_sums_overflow_where_torchs_do(length, weighted, dtype, big):
+    """fuzz seed 854717: a row with values at the float maximum has rstd 0, and its gradient is 0
+    where torch's row sums ds = sum(dy * x * w), db = sum(dy * w) stay finite, NaN where they
+    overflow; NumPy's pairwise sum overflowed where torch's lane sums (4 float64 or 8 float32 lanes,
+    the tail's products fused into them) do not, and the gradient was NaN for torch's 0."""
+    rng = numpy.random.default_rng(length)
+    x = rng.choice([0.5, big, -big, 1.0, 5e-324], size=(40, length), p=[0.4, 0.25, 0.25, 0.05, 0.05])
+    dy = rng.uniform(-2, 2, (40, length))
+    w = rng.uniform(-2, 2, length) if weighted else None
+    def grad(lib):
+        dt = getattr(lib, dtype)
+        xt = lib.tensor(x.tolist(), dtype=dt, requires_grad=True)
+        out = lib.nn.functional.layer_norm(xt, (length,), None if w is None else lib.tensor(w.tolist(), dtype=dt))
+        out.backward(lib.tensor(dy.tolist(), dtype=dt))
+        return numpy.array(xt.grad.tolist())
+    ours, theirs = grad(minigrad), grad(torch)
+    numpy.testing.assert_array_equal(numpy.isnan(ours), numpy.isnan(theirs))
+    numpy.testing.assert_allclose(ours, theirs, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-30)
+
+
 def test_layer_norm_gradient_with_a_huge_weight_overflows_where_torchs_does():
     # torch multiplies (rstd * dy) * gamma: dy * gamma first overflows to inf where torch's stays
     # finite (fuzz seed 216130, where a reordering of those products gave NaN for torch's inf)
