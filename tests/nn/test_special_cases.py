@@ -213,6 +213,33 @@ def test_layer_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dty
 
 
 @pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(1, 2, 11), (2, 2, 3), (3, 2, 8), (2, 2, 2, 3)])
+def test_batch_norm_channel_sums_overflow_where_torchs_do(shape, weighted, dtype, big):
+    """fuzz seed 872648: torch sums a contiguous channel one value after another (its mean), and
+    each plane's dy and (x - mean) dy in lanes, plane after plane (float32's in float64); where
+    values reach the float maximum the order decides between a finite sum and inf.  NumPy's mean
+    of 1e308, -1e308, -1e308 and small values was -inf (torch's -1.67e307): the channel's output
+    NaN for torch's 0; likewise gradients NaN where torch's are 0."""
+    rng = numpy.random.default_rng(sum(shape))
+    x = rng.choice([0.5, big, -big, 1.0, -2.0], size=(30,) + shape, p=[0.3, 0.2, 0.2, 0.15, 0.15])
+    dy = rng.uniform(-2, 2, (30,) + shape)
+    w = rng.uniform(-2, 2, (30, shape[1]))
+    def run(lib, case):
+        dt = getattr(lib, dtype)
+        xt = lib.tensor(x[case].tolist(), dtype=dt, requires_grad=True)
+        out = lib.nn.functional.batch_norm(xt, None, None, lib.tensor(w[case].tolist(), dtype=dt) if weighted
+                                           else None, training=True)
+        out.backward(lib.tensor(dy[case].tolist(), dtype=dt))
+        return numpy.array(out.tolist()), numpy.array(xt.grad.tolist())
+    for case in range(30):
+        for ours, theirs in zip(run(minigrad, case), run(torch, case)):
+            numpy.testing.assert_array_equal(numpy.isnan(ours), numpy.isnan(theirs))
+            # (float32's gradients that cancel differ in their last digits: rounding, not this)
+            numpy.testing.assert_allclose(ours, theirs, rtol=2e-2 if dtype == "float32" else 1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dtype, big, training):
     # the same root cause in batch norm: x_hat * weight + bias, the product past the maximum
