@@ -349,6 +349,28 @@ def test_float16_values_and_gradients_round_as_torch_to_the_last_bit(name):
         assert (mine != theirs).mean() < 0.005
 
 
+@pytest.mark.parametrize("dtype, values", [("float32", [88.5, 88.7228, 88.72284, 89.03, 89.41, 89.42, -89.03, 3.0]),
+                                            ("float64", [709.7, 709.79, 710.0, 710.4, -710.0, 711.0, 1.0])])
+@pytest.mark.parametrize("size", [5, 16, 17, 32, 40, 70])
+@pytest.mark.parametrize("name", ["sinh", "cosh"])
+def test_sinh_cosh_overflow_where_torchs_vector_loop_does(name, size, dtype, values):
+    """fuzz seed 854523: torch's vector loop computes sinh and cosh through exp(|x|), inf from
+    float32's 88.72284 (float64's 709.78) where the result is finite up to 89.416; its scalar tail
+    (a row's last ``size % (2 * lanes)`` values, a row of values not adjacent) is finite there.
+    Values, their infinities and signs, and the gradient (cosh/sinh, the same kernels)."""
+    def outcome(lib):
+        base = lib.tensor((values * 30)[:2 * size], dtype=getattr(lib, dtype))
+        x = base[:size].detach().requires_grad_(True)
+        y = getattr(lib, name)(x)
+        y.backward(lib.ones_like(y))
+        strided = getattr(lib, name)(base[::2])
+        transposed = getattr(lib, name)(base[:size - size % 5].reshape(5, -1).t())
+        return [numpy.array(t.detach().tolist()) for t in (y, x.grad, strided, transposed)]
+    for ours, theirs in zip(outcome(minigrad), outcome(torch)):
+        numpy.testing.assert_array_equal(numpy.isinf(ours), numpy.isinf(theirs))
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["tan", "atan", "asin", "sinh", "cosh"])
 def test_integer_input_gives_default_float(name):
     assert_matches_torch(**both(name), inputs=[numpy.array([0, 1, -1])])
