@@ -45,11 +45,22 @@ def _tensor(input, name):
     return input
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
+def _exp(x):
+    """``exp(x)``; float32 through float64, rounded once: NumPy's float32 exp is an ulp off in about
+    two results in five here (its SIMD loop), torch's in about one in a hundred (fuzz seed 894143:
+    exp(10.1) is 24343.016 in NumPy, 24343.02 in torch and correctly rounded, and a cos of it
+    after amplified the ulp to 2e-3 of the gradient)."""
+    if type(x) is numpy.ndarray and x.dtype == numpy.float32:
+        with numpy.errstate(over="ignore"):
+            return numpy.exp(x.astype(numpy.float64)).astype(numpy.float32)
+    return array_module(x).exp(x)
+
+
 class Exp(Function):
     differentiable_backward = True
 
     def forward(self, x):
-        result = array_module(x).exp(x)
+        result = _exp(x)
         self.save_for_backward(result)
         return result
 
