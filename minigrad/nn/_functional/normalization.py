@@ -68,8 +68,9 @@ def _normalize_in_place(out, x, mean, rstd, weight, bias, affine):
     return bool(xp.isfinite(out).all())
 
 
-def _row_sums(xp, rows, a, b=None):
-    """Each row's sum of the 2-d ``rows``, the products ``a * b`` (or ``a`` itself) of layer_norm's
+def _row_sums(xp, rows, factors):
+    """Each row's sum of the 2-d ``rows``, the products ``a * b`` (or ``a`` itself; ``factors()``
+    gives ``(a, b)``, b None for ``a``) of layer_norm's
     backward (``ds``, ``db``): NumPy's pairwise sum stands in for torch's lane sums, except in rows
     where a partial sum could overflow (the largest value times the length is not finite): there
     the order (and torch's fused multiply-adds) decides between a finite sum and inf, and those rows
@@ -78,8 +79,11 @@ def _row_sums(xp, rows, a, b=None):
     sums = rows.sum(axis=1)
     if rows.size and rows.dtype.itemsize >= 4:
         with xp.errstate(over="ignore", invalid="ignore"):
+            if xp.isfinite(max(rows.max(), -rows.min()) * rows.shape[1]):    # (one test for all rows first)
+                return sums
             at_risk = ~xp.isfinite(xp.maximum(rows.max(axis=1), -rows.min(axis=1)) * rows.shape[1])
         if at_risk.any():       # (a the size of the part, b that or the weight)
+            a, b = factors()
             a = a.reshape(rows.shape)[at_risk]
             if b is not None:
                 b = (b.reshape(rows.shape) if b.size == rows.size else
@@ -197,17 +201,17 @@ class LayerNorm(Function):
                 # where a partial sum could overflow (_row_sums)
                 rows, scratch = mean_part.size, dy * x_part        # (one array for the products below)
                 shape = (rows, length)
-                if weight:
-                    factors = (dy * x_part, weight[0])     # torch's (dy * x) * gamma
+                if weight:      # torch's (dy * x) * gamma
+                    factors = lambda: (dy * x_part, weight[0])      # (made where needed)
                     xp.multiply(scratch, weight[0], out=scratch)
                 else:
-                    factors = (dy, x_part)
-                ds = _row_sums(xp, scratch.reshape(shape), *factors).reshape(mean_part.shape)
+                    factors = lambda: (dy, x_part)
+                ds = _row_sums(xp, scratch.reshape(shape), factors).reshape(mean_part.shape)
                 if weight:
                     xp.multiply(dy, weight[0], out=scratch)
-                    db = _row_sums(xp, scratch.reshape(shape), dy.reshape(shape), weight[0])
+                    db = _row_sums(xp, scratch.reshape(shape), lambda: (dy, weight[0]))
                 else:
-                    db = _row_sums(xp, dy.reshape(shape), dy)
+                    db = _row_sums(xp, dy.reshape(shape), lambda: (dy, None))
                 db = db.reshape(mean_part.shape)
                 b = madd(db, mean_part, -ds, dtype) * rstd_part * rstd_part * rstd_part * scale
                 c = madd(-b, mean_part, -(db * rstd_part * scale), dtype)
