@@ -355,8 +355,8 @@ ROUNDING = Known("float32/float16 rounding only",
 ORDER = Known("the order of a sum",
               "every op behind the differing value or gradient, run in torch on minigrad's inputs, gives "
               "minigrad's result to a few ulps, except a sum (sum, mean, cumsum, linear, conv1d and their "
-              "backward, a product's backward to an operand it broadcast, expand's backward, a loss's sum "
-              "or mean of its elements' losses), which differs within the "
+              "backward, an elementwise binary op's backward to an operand it broadcast, expand's backward, a "
+              "loss's sum or mean of its elements' losses), which differs within the "
               "rounding its terms allow in some order, or where its positive or negative terms alone overflow",
               lambda program, mismatch: mismatch.kind == "order")
 

@@ -541,6 +541,35 @@ def test_expands_gradient_is_a_sum_whose_order_may_overflow():
             ("order" if overflows else "grad"), terms
 
 
+def test_a_broadcast_operands_gradient_through_any_binary_op_is_a_sum_whose_order_may_differ():
+    """fuzz seed 833561: 5e-324 % a float32 (2, 4, 2) tensor: the 0-d float64 operand's gradient sums
+    the sixteen float32 gradients of the result, 0.89799988 in torch's order and 0.89799976 in
+    NumPy's; bounded as a sum of those terms in float32.  Not broadcast: no sum, None; and a
+    gradient further off than the bound is no order."""
+    import torch
+    grad_output = torch.tensor([[[-0.479, -0.968], [-1.015, -0.893], [0.129, 1.21], [2.541, 0.373]],
+                                [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]], dtype=torch.float32)
+    x1 = torch.tensor([[[-1.638639, 0.362684], [0.987634, 1.973931], [1.234496, 0.255121], [-1.017858, 0.64488]],
+                       [[1.000025, 2.897058], [-2.988723, 0.917897], [0.816225, 1.86685], [0.679366, -0.518457]]])
+    operands = {"x2": torch.tensor(5e-324, dtype=torch.float64), "x1": x1}
+    statement = Statement("v3 = x2 % x1", "binary:%")
+    overflowing, bound = order_dependent(statement, operands, "x2", grad_output)
+    assert overflowing.shape == () and not overflowing
+    assert 0.89799988 - 0.89799976 < bound < 16 * 1.2e-7 * 9.7      # n eps sum |term|, float32's eps
+    assert order_dependent(statement, operands, "x1", grad_output) is None      # x1 is not broadcast
+    program = program_of("x1 = lib.tensor([1.5, -2.5, 3.25, 0.75], requires_grad=True)",
+                         "x2 = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)",
+                         ("v3 = x2 % x1", "binary:%"),
+                         loss="loss = (v3.double() * lib.tensor([0.1, 0.2, 0.3, 0.4], dtype=lib.float64)).sum()",
+                         leaves=["x1", "x2"])
+    theirs = execute(program, torch)
+    for shift, kind in ((1e-7, "order"), (1e-3, None)):
+        mine = execute(program, torch)
+        mine.grads["x2"] = mine.grads["x2"][:4] + (mine.grads["x2"][4] + shift,)
+        assert backward_agreeing(program, mine).get("x2") == kind
+    assert theirs.grads["x2"][4] == 1.0
+
+
 def test_a_gradient_a_sums_order_decides_under_a_later_write_is_order_a_wrong_one_is_not(monkeypatch):
     """fuzz seed 447935: a float64 conv1d of -6.2 * 1.41e308 + 5.586 * 1.21e308 (two products that
     overflow) is -inf where torch's BLAS fuses the second multiply-add and inf in minigrad; abs_ then

@@ -358,6 +358,31 @@ def test_activations_at_edges_as_torchs_kernels(name, dtype):
         numpy.testing.assert_array_equal(numpy.signbit(ours), numpy.signbit(theirs))
 
 
+def test_logsigmoid_float16_gradient_reads_its_float16_buffer():
+    """torch keeps logsigmoid's ``exp(-|x|)`` in a float16 buffer for backward: from |x| about 17.3 it
+    is 0 there, so an infinite gradient gives NaN (fuzz seed 899597: ``/= 0.0`` after it), and the
+    other gradients round as the buffer does; every float16 value, bit for bit."""
+    bits = numpy.arange(65536, dtype=numpy.uint16).view(numpy.float16).tolist()
+    def grads(lib):
+        x = lib.tensor(bits, dtype=lib.float16, requires_grad=True)
+        y = lib.nn.functional.logsigmoid(x)
+        y.backward(lib.tensor([float("inf"), 3.7] * 32768, dtype=lib.float16))
+        return x.grad.numpy()
+    ours, theirs = grads(minigrad), grads(torch)
+    numpy.testing.assert_array_equal(ours, theirs)     # NaN where NaN
+    numbers = ~numpy.isnan(theirs)
+    numpy.testing.assert_array_equal(numpy.signbit(ours[numbers]), numpy.signbit(theirs[numbers]))
+    assert_same(_logsigmoid_then_divide_by_zero)
+
+
+def _logsigmoid_then_divide_by_zero(lib):
+    x = lib.tensor([38.6, 90.4, -3.0], dtype=lib.float16, requires_grad=True)
+    y = lib.nn.functional.logsigmoid(x)
+    y /= 0.0
+    (y.double() * lib.tensor([0.153, 0.093, 1.0], dtype=lib.float64)).sum().backward()
+    return x.grad
+
+
 @pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
 @pytest.mark.parametrize("dtype", ["int8", "int64", "float32"])
 def test_composite_activations_take_torchs_dtype_and_gradient(name, dtype):

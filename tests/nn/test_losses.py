@@ -199,6 +199,26 @@ def test_label_smoothing_reduces_its_two_terms_apart_as_torch(reduction, smoothi
     numpy.testing.assert_allclose(grad, their_grad, rtol=rtol, atol=atol)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("scale", [0.0, 1.0])
+def test_label_smoothing_gradient_sums_the_weighted_terms_as_torch(scale, reduction, dtype):
+    """fuzz seed 838990: torch's smoothing gradient on log_p is -(g eps / C) w[c] per class, summed by
+    log_softmax's backward; class weights whose sum overflows (the dtype's largest, twice) gave
+    minigrad g * sum_c w[c] = 0 * inf = NaN where the incoming gradient is 0, torch's gradient 0."""
+    big = {"float16": 6e4, "float32": 3e38, "float64": 1e308}[dtype]
+    def run(lib):
+        x = lib.tensor([[1.514093, -1.0, -1.0], [0.5, 2.0, -0.3]], dtype=getattr(lib, dtype), requires_grad=True)
+        weight = lib.tensor([1.146, big, big], dtype=getattr(lib, dtype))
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor([1, 0]), weight=weight, reduction=reduction,
+                                               label_smoothing=0.5)
+        (loss * scale).sum().backward()
+        return x.grad.double().numpy()
+    ours, theirs = run(minigrad), run(torch)
+    numpy.testing.assert_array_equal(numpy.isnan(ours), numpy.isnan(theirs))
+    numpy.testing.assert_allclose(ours, theirs, rtol={"float64": 1e-12, "float32": 1e-6, "float16": 1e-3}[dtype])
+
+
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_no_classes_with_every_target_ignored_is_zero_loss_as_torch(reduction):
     def run(lib):

@@ -157,6 +157,29 @@ def test_layer_norm_gradient_of_an_overflowing_row_is_nan_as_torchs(row, dtype):
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("length", [3, 6, 7, 12, 14, 29])
+def test_layer_norm_gradient_row_sums_overflow_where_torchs_do(length, weighted, dtype, big):
+    """fuzz seed 854717: a row with values at the float maximum has rstd 0, and its gradient is 0
+    where torch's row sums ds = sum(dy * x * w), db = sum(dy * w) stay finite, NaN where they
+    overflow; NumPy's pairwise sum overflowed where torch's lane sums (4 float64 or 8 float32 lanes,
+    the tail's products fused into them) do not, and the gradient was NaN for torch's 0."""
+    rng = numpy.random.default_rng(length)
+    x = rng.choice([0.5, big, -big, 1.0, 5e-324], size=(40, length), p=[0.4, 0.25, 0.25, 0.05, 0.05])
+    dy = rng.uniform(-2, 2, (40, length))
+    w = rng.uniform(-2, 2, length) if weighted else None
+    def grad(lib):
+        dt = getattr(lib, dtype)
+        xt = lib.tensor(x.tolist(), dtype=dt, requires_grad=True)
+        out = lib.nn.functional.layer_norm(xt, (length,), None if w is None else lib.tensor(w.tolist(), dtype=dt))
+        out.backward(lib.tensor(dy.tolist(), dtype=dt))
+        return numpy.array(xt.grad.tolist())
+    ours, theirs = grad(minigrad), grad(torch)
+    numpy.testing.assert_array_equal(numpy.isnan(ours), numpy.isnan(theirs))
+    numpy.testing.assert_allclose(ours, theirs, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-30)
+
+
 def test_layer_norm_gradient_with_a_huge_weight_overflows_where_torchs_does():
     # torch multiplies (rstd * dy) * gamma: dy * gamma first overflows to inf where torch's stays
     # finite (fuzz seed 216130, where a reordering of those products gave NaN for torch's inf)
@@ -187,6 +210,33 @@ def test_layer_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dty
         (out * lib.tensor([[-2.2, 1.0, -1.2, 0.2, -0.6, -0.2], [1.9, -0.3, -0.2, 0.9, -1.8, -0.9]], dtype=dt)).sum().backward()
         return out.tolist(), x.grad.tolist()
     _assert_same_special_values(action, dtype)
+
+
+@pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape", [(1, 2, 11), (2, 2, 3), (3, 2, 8), (2, 2, 2, 3)])
+def test_batch_norm_channel_sums_overflow_where_torchs_do(shape, weighted, dtype, big):
+    """fuzz seed 872648: torch sums a contiguous channel one value after another (its mean), and
+    each plane's dy and (x - mean) dy in lanes, plane after plane (float32's in float64); where
+    values reach the float maximum the order decides between a finite sum and inf.  NumPy's mean
+    of 1e308, -1e308, -1e308 and small values was -inf (torch's -1.67e307): the channel's output
+    NaN for torch's 0; likewise gradients NaN where torch's are 0."""
+    rng = numpy.random.default_rng(sum(shape))
+    x = rng.choice([0.5, big, -big, 1.0, -2.0], size=(30,) + shape, p=[0.3, 0.2, 0.2, 0.15, 0.15])
+    dy = rng.uniform(-2, 2, (30,) + shape)
+    w = rng.uniform(-2, 2, (30, shape[1]))
+    def run(lib, case):
+        dt = getattr(lib, dtype)
+        xt = lib.tensor(x[case].tolist(), dtype=dt, requires_grad=True)
+        out = lib.nn.functional.batch_norm(xt, None, None, lib.tensor(w[case].tolist(), dtype=dt) if weighted
+                                           else None, training=True)
+        out.backward(lib.tensor(dy[case].tolist(), dtype=dt))
+        return numpy.array(out.tolist()), numpy.array(xt.grad.tolist())
+    for case in range(30):
+        for ours, theirs in zip(run(minigrad, case), run(torch, case)):
+            numpy.testing.assert_array_equal(numpy.isnan(ours), numpy.isnan(theirs))
+            # (float32's gradients that cancel differ in their last digits: rounding, not this)
+            numpy.testing.assert_allclose(ours, theirs, rtol=2e-2 if dtype == "float32" else 1e-9, atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])

@@ -19,7 +19,7 @@ import numpy
 
 from ...ops.fused import fmadd
 
-__all__ = ["row_moments", "fmadd", "unfused_madd", "cancelling"]
+__all__ = ["row_moments", "fmadd", "unfused_madd", "cancelling", "lane_sums"]
 
 _VECTOR_BYTES = 32     # AVX2
 _CHUNK = 16            # kChunkSize: vectors per Welford run before a cascade merge
@@ -108,3 +108,47 @@ def row_moments(rows, input_dtype):
         for lane in range(lanes if lane_count else 1):
             m0, m1, m2 = _add_moments(lane_count, stack[0][1][:, lane], stack[0][2][:, lane], m0, m1, m2, dtype)
         return m1, m2 / dtype.type(length)
+
+
+def lane_sums(a, b=None):
+    """Each row's sum of the 2-d float32/float64 array ``a`` (of ``a * b`` where ``b`` is given, of
+    ``a``'s shape) in the order of torch's ``vec::map_reduce_all`` at AVX2 width (layer_norm's
+    backward ``ds`` and ``db``): a row shorter than a vector adds its products one after another; a
+    longer one adds vector after vector of products into lanes, the tail's into the first lanes
+    with a fused multiply-add (the compiled kernel contracts that product into its sum; seen on
+    torch 2.13: a tail product past the float maximum leaves a finite sum, one in a full vector
+    gives inf), then merges the lanes (float64: one after another; float32: ``VecReduceAllSIMD``'s
+    halves, then quarters, then pairs).  Where a product or a partial sum overflows, this order
+    decides between a finite sum and an infinite one."""
+    count, length = a.shape
+    dtype = a.dtype
+    lanes = _VECTOR_BYTES // dtype.itemsize
+
+    def add(acc, start, stop, fused):
+        if b is None:
+            return acc + a[:, start:stop]
+        if fused:
+            return fmadd(a[:, start:stop], b[:, start:stop], acc, dtype)
+        return acc + a[:, start:stop] * b[:, start:stop]
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        if length < lanes:
+            values = a if b is None else a * b
+            total = numpy.zeros(count, dtype)
+            for column in range(length):
+                total = total + values[:, column]
+            return total
+        acc = a[:, :lanes] if b is None else a[:, :lanes] * b[:, :lanes]
+        full = length - length % lanes
+        for start in range(lanes, full, lanes):
+            acc = add(acc, start, start + lanes, False)
+        if full < length:
+            acc = acc.copy()
+            acc[:, :length - full] = add(acc[:, :length - full], full, length, True)
+        if dtype == numpy.float32:
+            acc = acc[:, :4] + acc[:, 4:]
+            acc = acc[:, :2] + acc[:, 2:]
+            return acc[:, 0] + acc[:, 1]
+        total = acc[:, 0]
+        for lane in range(1, lanes):
+            total = total + acc[:, lane]
+        return total

@@ -246,7 +246,7 @@ class Softplus(Pointwise):
 
 class LogSigmoid(Pointwise):
     """``log(sigmoid(x))``, as torch's kernel: ``min(x, 0) - log1p(exp(-|x|))`` (+0.0 at inf, where
-    ``-softplus(-x)`` is -0.0); derivative ``sigmoid(-x)``.  float16 in float32."""
+    ``-softplus(-x)`` is -0.0); derivative ``sigmoid(-x)``.  float16 in float32, ``exp(-|x|)`` kept in float16 for backward."""
 
     @staticmethod
     def function(xp, x):
@@ -255,8 +255,10 @@ class LogSigmoid(Pointwise):
 
     @staticmethod
     def derivative(xp, x):
+        # torch's forward keeps z = exp(-|x|) in a buffer of x's dtype, which its backward reads: for
+        # float16 z is rounded to float16 (0 from |x| about 17.3 up, so an infinite gradient gives NaN)
+        z = half_in_float32(astype(xp.exp(-xp.abs(half_in_float32(x))), x.dtype))
         x = half_in_float32(x)
-        z = xp.exp(-xp.abs(x))
         return xp.where(x < 0, 1 - z / (1 + z), z / (1 + z))    # torch's log_sigmoid_backward
 
 

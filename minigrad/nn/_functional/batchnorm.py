@@ -9,7 +9,7 @@ from ...core.function import Function
 from ...core.device import array_module
 from ...core.tensor import Tensor
 from ...ops.inplace import write
-from ._moments import cancelling, fmadd, unfused_madd
+from ._moments import cancelling, fmadd, lane_sums, unfused_madd
 from .normalization import check_mixed_dtype
 from ...ops.tensor_namespace import half_in_float32
 
@@ -101,6 +101,8 @@ class BatchNorm(Function):
             dotp = (centered * dy).sum(axis=self.axes, keepdims=True)
         if math.prod(x.shape[2:]) == 1 and not array_module(dotp).isfinite(dotp).all():
             dotp = _fused_row_sums(centered.reshape(x.shape[:2]), dy.reshape(x.shape[:2]), dotp)
+        elif math.prod(x.shape[2:]) > 1 and x.flags.c_contiguous and rstd.dtype.itemsize >= 4:
+            total, dotp = _plane_lane_sums(centered, dy, rstd, total, dotp)
         grads = [None]
         if self.needs_input_grad[0]:
             scale = rstd * weight[0].reshape(rstd.shape).astype(rstd.dtype, copy=False) if weight else rstd
@@ -157,6 +159,57 @@ def _fused_row_sums(centered, dy, dotp):
     dotp = dotp.copy()
     dotp.reshape(-1)[channels] = total
     return dotp
+
+
+def _plane_lane_sums(centered, dy, rstd, total, dotp):
+    """``total`` (sum of dy) and ``dotp`` (sum of (x - mean) dy) per channel, with the channels at
+    risk (a statistic not finite, or rstd 0: values at the float maximum) summed again as torch's
+    kernel for contiguous planes does: each plane's lane sums (``_moments.lane_sums``: vector by
+    vector, the tail fused), added sample after sample (float32's in float64: seen on torch 2.13,
+    three planes' -2.4e38, -1.7e38 and 8.2e37 give a finite -3.3e38).  There the order decides between a finite
+    sum and inf, and the gradient between 0 and NaN."""
+    xp = array_module(dotp)
+    channels = xp.flatnonzero(~xp.isfinite(dotp.reshape(-1)) | ~xp.isfinite(total.reshape(-1))
+                              | (rstd.reshape(-1) == 0))
+    if not channels.size:
+        return total, dotp
+    n = centered.shape[0]
+    total, dotp = total.copy(), dotp.copy()
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        for channel in channels:
+            planes_x = centered[:, channel].reshape(n, -1)
+            planes_dy = xp.ascontiguousarray(dy[:, channel].reshape(n, -1))
+            plane_totals, plane_dotps = lane_sums(planes_dy), lane_sums(planes_x, planes_dy)
+            sum_dy = sum_dotp = numpy.float64(0)      # (float32's planes added in float64)
+            for sample in range(n):
+                sum_dy, sum_dotp = sum_dy + plane_totals[sample], sum_dotp + plane_dotps[sample]
+            total.reshape(-1)[channel], dotp.reshape(-1)[channel] = sum_dy, sum_dotp
+    return total, dotp
+
+
+def _planes_in_order(xp, x, mean, var, acc):
+    """``mean`` and ``var`` (biased) of the contiguous ``x`` (N, C, *), with the channels where a
+    partial sum could overflow summed again as torch's kernel for contiguous planes does: one value
+    after another, sample by sample, in ``acc``, ``sum / N`` in ``x``'s dtype, then the squares of
+    ``x - mean`` likewise.  NumPy's sums stand in elsewhere; where a channel's values reach the
+    float maximum their order decides between a finite mean and inf (fuzz seed 872648: a channel of
+    1e308, -1e308, -1e308 and small values, torch's mean -1.67e307, NumPy's -inf, and the channel's
+    output NaN for torch's 0).  Every partial sum is within ``count (|mean| + sqrt(var))`` of 0
+    where that is finite."""
+    count, acc = x.size // x.shape[1], numpy.dtype(acc)
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        bound = (xp.abs(mean) + xp.sqrt(var)) * (2.0 * count)
+        channels = xp.flatnonzero(~xp.isfinite(bound))
+        if not channels.size:
+            return mean, var
+        mean, var = mean.copy(), var.copy()
+        for channel in channels:
+            values = x[:, channel].reshape(-1)
+            channel_mean = (xp.cumsum(values, dtype=acc)[-1] / acc.type(count)).astype(x.dtype)
+            centered = values - channel_mean
+            mean[channel] = channel_mean
+            var[channel] = xp.cumsum(centered * centered, dtype=acc)[-1] / acc.type(count)
+    return mean, var
 
 
 def _check_batch(input, training):
@@ -223,6 +276,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 var = (centered * centered).mean(axis=axes)
             else:
                 var = ((opmath - mean.reshape(_channel_shape(x))) ** 2).mean(axis=axes)
+                if x.flags.c_contiguous and math.prod(x.shape[2:]) > 1:
+                    mean, var = _planes_in_order(xp, opmath, mean, var, xp.float64 if wide_sum else opmath.dtype)
             _update_running_stats(running_mean, running_var, mean, var, x.size // x.shape[1], momentum)
     else:
         mean, var = running_mean.array.astype(opmath.dtype), running_var.array.astype(opmath.dtype)

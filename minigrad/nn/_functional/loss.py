@@ -251,10 +251,17 @@ class ClassIndexCrossEntropy(Function):
                 grad_scores = (xp.exp(half_in_float32(log_p))
                                * xp.expand_dims(half_in_float32(label_coefficient), axis))
             else:
+                # torch's composite: the gradient on log_p is -(g eps / C) w[c], and -(1 - eps) w[y] g
+                # at the label, then log_softmax's backward grad - p * sum_c grad; sum_c of the products,
+                # not g times sum_c w[c], which overflows where the products do not (fuzz seed 838990:
+                # weights 1e308 twice, g = 0: 0 * inf was NaN, torch's gradient is 0)
                 class_weight, sample_scale = self.smoothing
                 smooth = scale * sample_scale                              # eps / C per sample
-                total = label_coefficient + smooth * class_weight.sum()    # sum_c a[c]
-                grad_scores = xp.exp(log_p) * xp.expand_dims(total, axis) - xp.expand_dims(smooth, axis) * class_weight
+                grad_log_p = -(xp.expand_dims(smooth, axis) * class_weight)
+                grad_log_p[self.index] -= label_coefficient
+                grad_log_p = half_in_float32(grad_log_p)
+                grad_scores = grad_log_p - xp.exp(half_in_float32(log_p)) * grad_log_p.sum(axis=axis, keepdims=True)
+                return astype(grad_scores, log_p.dtype)
             if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
                 return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
                                                     self.index, True, tuple(grad_scores.shape)), log_p.dtype)

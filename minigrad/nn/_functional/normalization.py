@@ -6,7 +6,7 @@ import math
 from ... import threads
 from ...core.function import Function
 from ...core.device import array_module
-from ._moments import cancelling, fmadd, row_moments, unfused_madd
+from ._moments import cancelling, fmadd, lane_sums, row_moments, unfused_madd
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
 
@@ -66,6 +66,30 @@ def _normalize_in_place(out, x, mean, rstd, weight, bias, affine):
     with xp.errstate(over="ignore", invalid="ignore"):
         xp.add(xp.multiply(out, weight, out=out), bias, out=out)
     return bool(xp.isfinite(out).all())
+
+
+def _row_sums(xp, rows, factors):
+    """Each row's sum of the 2-d ``rows``, the products ``a * b`` (or ``a`` itself; ``factors()``
+    gives ``(a, b)``, b None for ``a``) of layer_norm's
+    backward (``ds``, ``db``): NumPy's pairwise sum stands in for torch's lane sums, except in rows
+    where a partial sum could overflow (the largest value times the length is not finite): there
+    the order (and torch's fused multiply-adds) decides between a finite sum and inf, and those rows
+    are summed as torch's (``lane_sums``; fuzz seed 854717: products 1e308 apart, pairwise -inf,
+    torch's lanes -1.26e308, a NaN gradient for torch's 0)."""
+    sums = rows.sum(axis=1)
+    if rows.size and rows.dtype.itemsize >= 4:
+        with xp.errstate(over="ignore", invalid="ignore"):
+            if xp.isfinite(max(rows.max(), -rows.min()) * rows.shape[1]):    # (one test for all rows first)
+                return sums
+            at_risk = ~xp.isfinite(xp.maximum(rows.max(axis=1), -rows.min(axis=1)) * rows.shape[1])
+        if at_risk.any():       # (a the size of the part, b that or the weight)
+            a, b = factors()
+            a = a.reshape(rows.shape)[at_risk]
+            if b is not None:
+                b = (b.reshape(rows.shape) if b.size == rows.size else
+                     xp.broadcast_to(b.reshape(1, -1), rows.shape))[at_risk]
+            sums[at_risk] = lane_sums(a, b)
+    return sums
 
 
 def _normalized(x, mean, rstd, madd):
@@ -173,14 +197,22 @@ class LayerNorm(Function):
             dy, x_part, mean_part, rstd_part = grad_output[part], x[part], mean[part], rstd[part]
             if needs_input:
                 # row sums: for rows shorter than a vector (8 float32) NumPy adds one value after another,
-                # as torch; for longer ones its pairwise sum stands in for torch's lane sums
+                # as torch; for longer ones its pairwise sum stands in for torch's lane sums, except
+                # where a partial sum could overflow (_row_sums)
                 rows, scratch = mean_part.size, dy * x_part        # (one array for the products below)
-                if weight:
+                shape = (rows, length)
+                if weight:      # torch's (dy * x) * gamma
+                    factors = lambda: (dy * x_part, weight[0])      # (made where needed)
                     xp.multiply(scratch, weight[0], out=scratch)
-                ds = scratch.reshape(rows, length).sum(axis=1).reshape(mean_part.shape)
+                else:
+                    factors = lambda: (dy, x_part)
+                ds = _row_sums(xp, scratch.reshape(shape), factors).reshape(mean_part.shape)
                 if weight:
                     xp.multiply(dy, weight[0], out=scratch)
-                db = (scratch if weight else dy).reshape(rows, length).sum(axis=1).reshape(mean_part.shape)
+                    db = _row_sums(xp, scratch.reshape(shape), lambda: (dy, weight[0]))
+                else:
+                    db = _row_sums(xp, dy.reshape(shape), lambda: (dy, None))
+                db = db.reshape(mean_part.shape)
                 b = madd(db, mean_part, -ds, dtype) * rstd_part * rstd_part * rstd_part * scale
                 c = madd(-b, mean_part, -(db * rstd_part * scale), dtype)
                 out = grad_input[part]
