@@ -116,15 +116,16 @@ THREE_OPERANDS = {
 @pytest.mark.parametrize("dtypes", [("float32", "float32", "float16"), ("float16", "float16", "float32"),
                                     ("float64", "float32", "float32"), ("float32", "float32", "float64"),
                                     ("float16", "float16", "int64")])
-def test_three_operands_promote_at_once_as_torch(name, dims, dtypes):
+def test_three_operands_promote_at_once_as_torch(request, name, dims, dtypes):
     # torch promotes the three operands of addcmul, addcdiv and lerp at once: a 0-d one is below a
     # dimensioned one of its category, so addcmul(0-d float32, 0-d float32, float16) is float16;
     # minigrad promoted pair by pair and made it float32.  lerp takes a 0-d weight of another dtype
     # (minigrad refused it: "expected dtype c10::Half for `weight`"), not a dimensioned one.  The
     # result's dtype and the gradients' (values: torch's kernels fuse a multiply-add, apart; addcdiv
     # by an int64 tensor: torch's backward raises "result type Float can't be cast to ... Long", apart)
-    if name == "addcdiv" and "int64" in dtypes:
-        pytest.skip("addcdiv's backward by an int64 tensor2 raises in torch; minigrad's does not (apart)")
+    if name == "addcdiv" and "int64" in dtypes:     # a known difference, run so that its end is seen
+        request.applymarker(pytest.mark.xfail(strict=True, reason="addcdiv's backward by an int64 tensor2 "
+                                              "raises in torch; minigrad's does not"))
 
     def run(lib):
         operands = [lib.tensor(1.5 if d == "0-d" else [1.5, 2.5], dtype=getattr(lib, t),
