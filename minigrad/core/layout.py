@@ -252,5 +252,7 @@ def elementwise_result(result, operands):
 
 def cast(array, dtype):
     """``array`` as ``dtype`` (itself if it is of it) in the layout of torch's ``to(dtype)``."""
+    if array.dtype == dtype:      # (the common case, without a call: a backward's casts are per op)
+        return array
     result = converted(array, dtype, copy=False)
     return relayout(result, dense_strides(array)) if result is not array else result

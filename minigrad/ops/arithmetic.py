@@ -108,10 +108,12 @@ class MulScalar(Function):
 
     def forward(self, a, number, divide=False):
         self.number, self.divide = number, divide
+        if a.dtype != _HALF:     # (float16: _with_number; the rest inline, as this is a hot path)
+            return a / number if divide else a * number
         return _with_number(numpy.true_divide if divide else numpy.multiply, a, number)
 
     def backward(self, grad_output):
-        if isinstance(grad_output, Tensor):      # create_graph: these ops again
+        if isinstance(grad_output, Tensor) or grad_output.dtype != _HALF:   # (create_graph: these ops again)
             return grad_output / self.number if self.divide else grad_output * self.number
         return _with_number(numpy.true_divide if self.divide else numpy.multiply, grad_output, self.number)
 
