@@ -235,6 +235,19 @@ def test_layer_norm_rows_in_two_halves_match_torch_and_the_whole_run(monkeypatch
         numpy.testing.assert_allclose(mine, reference, rtol=tolerance, atol=tolerance)
 
 
+def _attention_results(library, module, x, mask, padding, need_weights):
+    """Output, input gradient and parameter gradients of ``module`` (self-attention on ``x``) under a
+    fixed weighting, with the weights' own gradient flowing back too where they are returned."""
+    inputs = library.tensor(x, requires_grad=True)
+    output, weights = module(inputs, inputs, inputs, attn_mask=library.tensor(mask),
+                             key_padding_mask=library.tensor(padding), need_weights=need_weights)
+    loss = (output * library.tensor(numpy.cos(numpy.arange(output.numel())).reshape(output.shape))).sum()
+    if weights is not None:
+        loss = loss + (weights * weights).sum()
+    loss.backward()
+    return [output.detach().numpy(), inputs.grad.numpy(), *(p.grad.numpy() for p in module.parameters())]
+
+
 @pytest.mark.parametrize("need_weights", [False, True])
 def test_attention_batch_in_two_halves_matches_torch_and_the_whole_run(monkeypatch, need_weights):
     """Five sequences (ten heads: halves of 5) with a float mask shared by the batch and a padding
@@ -245,32 +258,17 @@ def test_attention_batch_in_two_halves_matches_torch_and_the_whole_run(monkeypat
     mask = numpy.triu(numpy.full((6, 6), -1.5), 1)
     padding = numpy.zeros((5, 6))
     padding[1, 4:] = padding[4, 5:] = -2.5
+    torch.manual_seed(0)
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
     results = []
     for split in (True, False):
         calls = _split_rows(monkeypatch, split)
-        torch.manual_seed(0)
-        module = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
-        minigrad.manual_seed(0)
         ours = minigrad.nn.MultiheadAttention(8, 2, batch_first=True).double()
-        ours.load_state_dict(from_torch(module.state_dict()))
-        inputs = minigrad.tensor(x, requires_grad=True)
-        output, weights = ours(inputs, inputs, inputs, attn_mask=minigrad.tensor(mask),
-                               key_padding_mask=minigrad.tensor(padding), need_weights=need_weights)
-        loss = (output * minigrad.tensor(numpy.cos(numpy.arange(output.numel())).reshape(output.shape))).sum()
-        if weights is not None:
-            loss = loss + (weights * weights).sum()
-        loss.backward()
-        results.append([output.detach().numpy(), inputs.grad.numpy(), *(p.grad.numpy() for p in ours.parameters())])
+        ours.load_state_dict(from_torch(theirs.state_dict()))
+        results.append(_attention_results(minigrad, ours, x, mask, padding, need_weights))
         if split:
             assert set(calls) == {10}                  # N * num_heads: forward and backward, split
-    their_inputs = torch.tensor(x, requires_grad=True)
-    output, weights = module(their_inputs, their_inputs, their_inputs, attn_mask=torch.tensor(mask),
-                             key_padding_mask=torch.tensor(padding), need_weights=need_weights)
-    loss = (output * torch.tensor(numpy.cos(numpy.arange(output.numel())).reshape(output.shape))).sum()
-    if weights is not None:
-        loss = loss + (weights * weights).sum()
-    loss.backward()
-    theirs = [output.detach().numpy(), their_inputs.grad.numpy(), *(p.grad.numpy() for p in module.parameters())]
-    for mine, unsplit, reference in zip(*results, theirs):
+    reference = _attention_results(torch, theirs, x, mask, padding, need_weights)
+    for mine, unsplit, expected in zip(*results, reference):
         numpy.testing.assert_array_equal(mine, unsplit)
-        numpy.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
+        numpy.testing.assert_allclose(mine, expected, rtol=1e-10, atol=1e-12)
