@@ -27,6 +27,7 @@ from .device import array_module
 from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge, run_hook
 from .grad_mode import enable_grad
 from .tensor import Tensor
+from .unbroadcast import sum_to
 
 
 def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
@@ -215,19 +216,6 @@ def _expandable(shape, target):
     return all(size in (1, wanted) for size, wanted in zip(shape[::-1], target[::-1]))
 
 
-def _summed_to(grad, shape):
-    """``grad`` (an array, or a Tensor under create_graph) summed down to ``shape``, which
-    broadcasts to its shape; a float16 array summed in float32 and rounded once, as torch's sum."""
-    leading = grad.ndim - len(shape)
-    axes = tuple(range(leading)) + tuple(leading + i for i, size in enumerate(shape)
-                                         if size == 1 and grad.shape[leading + i] != 1)
-    if isinstance(grad, Tensor):
-        return grad.sum(axis=axes).reshape(shape)
-    if grad.dtype == numpy.float16:
-        return grad.sum(axis=axes, dtype=numpy.float32).astype(numpy.float16).reshape(shape)
-    return grad.sum(axis=axes).reshape(shape)
-
-
 def _checked_gradient(node, index, edge, grad, create_graph):
     """``grad`` for input ``index`` of ``node``: the input's shape is required, its dtype restored."""
     child, output_nr = edge
@@ -235,7 +223,7 @@ def _checked_gradient(node, index, edge, grad, create_graph):
     if tuple(grad.shape) != shape:
         if _expandable(shape, tuple(grad.shape)):
             # torch's validate_outputs sums a gradient that ``shape`` broadcasts to down to it
-            return _checked_gradient(node, index, edge, _summed_to(grad, shape), create_graph)
+            return _checked_gradient(node, index, edge, sum_to(grad, shape), create_graph)
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(grad.shape)} but expected shape compatible with {list(shape)}")

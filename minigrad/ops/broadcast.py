@@ -1,30 +1,12 @@
-"""The one place that undoes broadcasting in backward, and the broadcast shape check."""
+"""The broadcast shape check; ``sum_to``, which undoes broadcasting in backward, lives in
+``core/unbroadcast.py`` (the engine needs it too) and is imported here under ops' name for it."""
 from __future__ import annotations
 
 import functools
 
-import numpy
+from ..core.unbroadcast import sum_to
 
-
-def sum_to(grad, shape):
-    """Sum ``grad`` down to ``shape``: the gradient of broadcasting ``shape`` up to ``grad.shape``.
-
-    Broadcasting prepends dimensions and stretches size-1 ones, so the gradient
-    sums over the prepended dimensions and over every stretched one.  A float16 gradient
-    is summed in float32 and rounded once, as torch's sum (NumPy would round every partial sum).
-    """
-    shape = tuple(shape)
-    if grad.shape == shape:
-        return grad
-    leading = grad.ndim - len(shape)
-    axes = tuple(range(leading)) + tuple(leading + i for i, size in enumerate(shape)
-                                         if size == 1 and grad.shape[leading + i] != 1)
-    if grad.dtype is _FLOAT16:     # an array (a Tensor, under create_graph=True, has a minigrad dtype)
-        return grad.sum(axis=axes, dtype=numpy.float32).astype(_FLOAT16).reshape(shape)
-    return grad.sum(axis=axes).reshape(shape)
-
-
-_FLOAT16 = numpy.dtype(numpy.float16)
+__all__ = ["broadcast_shapes", "sum_to"]     # (sum_to re-exported: the ops import it from here)
 
 
 @functools.lru_cache(maxsize=4096)
