@@ -89,10 +89,7 @@ def _with_number(op, a, number):
     compute it: a float16 ``a`` in float32 with the number as a float (their opmath type, the
     number never a float16), rounded once to float16, where NumPy would round the number to
     float16 first (``x * 0.1`` differed in one element in three; ``x * 70000`` was inf)."""
-    if a.dtype != _HALF:
-        return op(a, number)
-    with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):    # inf and NaN, as torch
-        return op(a.astype(numpy.float32), numpy.float32(number)).astype(_HALF)
+    return by_single(op, a, number, numpy.float32(number))
 
 
 _HALF = numpy.dtype(numpy.float16)
@@ -538,9 +535,15 @@ def single_in_float32(operand):
     one of one element (a 0-d tensor of another dtype: float32, float64, an integer, which the
     op's promotion makes no float16 first; 1e-45 is 0 in float16, not in float32), or None."""
     source = operand.promoted_from
-    if operand.array.dtype != _HALF or source is None or source.array.size != 1:
+    return single_of(operand.array.dtype, None if source is None else source.array)
+
+
+def single_of(dtype, source):
+    """``single_in_float32`` for an operand of ``dtype`` promoted from the array ``source`` (None: not
+    promoted): that array in float32 where the op is float16 and it has one element, else None."""
+    if dtype != _HALF or source is None or source.size != 1:
         return None
-    return source.array.astype(numpy.float32)
+    return source.astype(numpy.float32)
 
 
 _NO_SINGLES = (None, None)      # (one shared tuple: the common case makes no object for the collector)

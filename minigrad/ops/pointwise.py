@@ -19,8 +19,7 @@ from ..core.type_errors import check_tensor_other
 from ..core.function import Function
 from ..core.tensor import Tensor
 from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, promoted_to,
-                         single_in_float32,
-                         unpromoted, was_bool)
+                         single_in_float32, single_of, unpromoted, was_bool)
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place
 from .tensor_namespace import astype
@@ -287,8 +286,7 @@ class Atan2(Function):
             recip = 1 / (squares[0] + squares[1])
         recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
         # grad * other and grad * -self: a float16 op's one-element operand read in float32 (by_single)
-        single_a, single_b = (None if source is None or x.dtype != xp.float16 or source.size != 1 else
-                              source.astype(xp.float32) for x, source in zip((a, b), self.sources))
+        single_a, single_b = (single_of(x.dtype, source) for x, source in zip((a, b), self.sources))
         grad_a = sum_to(by_single(operator.mul, grad_output, b, single_b) * recip, a.shape) \
             if self.needs_input_grad[0] else None
         grad_b = None

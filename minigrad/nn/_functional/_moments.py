@@ -132,11 +132,8 @@ def lane_sums(a, b=None):
         return acc + a[:, start:stop] * b[:, start:stop]
     with numpy.errstate(over="ignore", invalid="ignore"):
         if length < lanes:
-            values = a if b is None else a * b
-            total = numpy.zeros(count, dtype)
-            for column in range(length):
-                total = total + values[:, column]
-            return total
+            values = a if b is None else a * b          # one after another from 0 (``+ 0``: -0.0s give 0.0)
+            return numpy.cumsum(values, axis=1)[:, -1] + dtype.type(0) if length else numpy.zeros(count, dtype)
         acc = a[:, :lanes] if b is None else a[:, :lanes] * b[:, :lanes]
         full = length - length % lanes
         for start in range(lanes, full, lanes):
@@ -148,7 +145,4 @@ def lane_sums(a, b=None):
             acc = acc[:, :4] + acc[:, 4:]
             acc = acc[:, :2] + acc[:, 2:]
             return acc[:, 0] + acc[:, 1]
-        total = acc[:, 0]
-        for lane in range(1, lanes):
-            total = total + acc[:, lane]
-        return total
+        return numpy.cumsum(acc, axis=1)[:, -1]      # the lanes one after another

@@ -180,9 +180,10 @@ def _plane_lane_sums(centered, dy, rstd, total, dotp):
             planes_x = centered[:, channel].reshape(n, -1)
             planes_dy = xp.ascontiguousarray(dy[:, channel].reshape(n, -1))
             plane_totals, plane_dotps = lane_sums(planes_dy), lane_sums(planes_x, planes_dy)
-            sum_dy = sum_dotp = numpy.float64(0)      # (float32's planes added in float64)
-            for sample in range(n):
-                sum_dy, sum_dotp = sum_dy + plane_totals[sample], sum_dotp + plane_dotps[sample]
+            # the planes added one after another from 0, float32's in float64 (``+ 0``: a sum of -0.0s
+            # is 0.0, as from a 0 start)
+            sum_dy = xp.cumsum(plane_totals, dtype=xp.float64)[-1] + 0.0
+            sum_dotp = xp.cumsum(plane_dotps, dtype=xp.float64)[-1] + 0.0
             total.reshape(-1)[channel], dotp.reshape(-1)[channel] = sum_dy, sum_dotp
     return total, dotp
 

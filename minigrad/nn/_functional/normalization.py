@@ -46,9 +46,9 @@ def _moments(xp, x, axes, input_dtype):
 
 
 def _madd_in_place(out, a, b, c):
-    """``unfused_madd(a, b, c)`` written into ``out`` (none of the three) with no array of its own;
-    False where a result is not finite: there ``fmadd`` decides (the caller's ``madd``), and ``out``
-    holds nothing to keep."""
+    """``unfused_madd(a, b, c)`` written into ``out`` (which may be ``a``, not ``b`` or ``c``) with no
+    array of its own; False where a result is not finite: there ``fmadd`` decides (the caller's
+    ``madd``), and ``out`` holds nothing to keep."""
     xp = array_module(out)
     with xp.errstate(over="ignore", invalid="ignore"):
         xp.add(xp.multiply(a, b, out=out), c, out=out)
@@ -61,11 +61,7 @@ def _normalize_in_place(out, x, mean, rstd, weight, bias, affine):
     then computes those rows again, as ``unfused_madd`` decides them)."""
     xp = array_module(out)
     xp.multiply(xp.subtract(x, mean, out=out), rstd, out=out)
-    if not affine:
-        return True
-    with xp.errstate(over="ignore", invalid="ignore"):
-        xp.add(xp.multiply(out, weight, out=out), bias, out=out)
-    return bool(xp.isfinite(out).all())
+    return _madd_in_place(out, out, weight, bias) if affine else True
 
 
 def _row_sums(xp, rows, factors):
