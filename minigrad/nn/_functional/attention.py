@@ -67,12 +67,12 @@ class ScaledDotProductAttention(Function):
                                          scale, safe_softmax)
                 xp.matmul(weights[part], values[part], out=output[part])
             threads.rows_in_two_parts(run, rows, weights.size, weights)
-            keep = None
+            keep, dropped = None, weights
         else:
             weights = _weights(query, keys, bias, scale, safe_softmax)
             keep = _dropout_keep(weights, dropout_p)
-            output = xp.matmul(weights if keep is None else weights * keep, values)
-        dropped = weights if keep is None else weights * keep
+            dropped = weights if keep is None else weights * keep
+            output = xp.matmul(dropped, values)
         self.save_for_backward(query, key, value, weights, *(() if keep is None else (keep,)))
         self.bias_shape = bias.shape if bias is not None else None
         return (output, dropped) if return_weights else output
