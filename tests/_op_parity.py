@@ -63,11 +63,12 @@ def torchs_sqrt_is_correctly_rounded(dtype=numpy.float32):
     return numpy.array_equal(torch.from_numpy(x).sqrt().numpy(), numpy.sqrt(x))
 
 
-def assert_equal_where_torchs_sqrt_rounds_correctly(actual, expected):
-    """Results bit for bit where torch's sqrt is IEEE's in their dtype; elsewhere (see
+def assert_equal_where_torchs_sqrt_rounds_correctly(actual, expected, dtype=None):
+    """Results bit for bit where torch's sqrt is IEEE's in ``dtype`` (the dtype they were computed
+    in: give it where they come as float64 lists or ``.double()`` arrays); elsewhere (see
     ``torchs_sqrt_is_correctly_rounded``) within 4 ulps of that dtype, with the same NaNs and
     infinities."""
-    dtype = numpy.asarray(actual).dtype
+    dtype = numpy.dtype(dtype or numpy.asarray(actual).dtype)
     if dtype.kind != "f" or torchs_sqrt_is_correctly_rounded(dtype):
         numpy.testing.assert_array_equal(actual, expected)
     else:

@@ -241,7 +241,7 @@ def test_an_input_in_neither_kernel_layout_takes_torchs_per_element_path(layout,
         if dtype == "float64":      # (the variance's sum in its own order: within an ulp)
             numpy.testing.assert_allclose(mine, expected, rtol=1e-14)
         elif dtype == "float32":    # (rstd is torch's sqrt: not IEEE's on every CPU)
-            assert_equal_where_torchs_sqrt_rounds_correctly(mine, expected)
+            assert_equal_where_torchs_sqrt_rounds_correctly(mine, expected, dtype=numpy.float32)
         else:
             numpy.testing.assert_array_equal(mine, expected)
 
