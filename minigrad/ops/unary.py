@@ -45,7 +45,7 @@ def _tensor(input, name):
     return input
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
-def _exp(x):
+def exp_rounded_once(x):
     """``exp(x)``; float32 through float64, rounded once: NumPy's float32 exp is an ulp off in about
     two results in five here (its SIMD loop), torch's in about one in a hundred (fuzz seed 894143:
     exp(10.1) is 24343.016 in NumPy, 24343.02 in torch and correctly rounded, and a cos of it
@@ -60,7 +60,7 @@ class Exp(Function):
     differentiable_backward = True
 
     def forward(self, x):
-        result = _exp(x)
+        result = exp_rounded_once(x)
         self.save_for_backward(result)
         return result
 

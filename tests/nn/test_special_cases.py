@@ -444,6 +444,19 @@ def test_elu_gradient_at_nan_as_torchs_vector_and_scalar_loops(name, dtype, size
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype, big", [("float16", 6e4), ("float32", 3e38), ("float64", 1e308)])
+@pytest.mark.parametrize("name, options", [("elu", {"alpha": 1.3}), ("selu", {}), ("celu", {"alpha": 0.7})])
+def test_elu_gradient_multiplies_left_to_right_as_torchs_kernel(name, options, dtype, big):
+    """fuzz seed 990718: torch's elu_backward is grad * input_scale * (alpha * scale) * exp(x * input_scale)
+    from the left, so a huge gradient overflows before exp(-12.8) brings it back; bit for bit elsewhere."""
+    def action(lib):
+        x = lib.tensor([-12.824, -0.37, -3.1, 0.0, 2.5, -1e-3], dtype=getattr(lib, dtype), requires_grad=True)
+        weights = lib.tensor([big, 1.3, -0.77, 2.1, big, 0.31], dtype=getattr(lib, dtype))
+        (getattr(lib.nn.functional, name)(x, **options) * weights).sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
+
+
 def test_layer_norm_over_an_empty_shape_backward_as_torch():
     # N = 0: torch's 1 / N is inf, and the (empty) gradients are computed without an error
     def action(lib):

@@ -137,18 +137,37 @@ class Elu(Pointwise):
         negative = alpha * xp.expm1(xp.where(x > 0, 0, x) * input_scale)
         return scale * xp.where(x > 0, x, negative)
 
-    @staticmethod
-    def derivative(xp, x, alpha, scale, input_scale):
-        # torch's elu_backward: its scalar loop tests x <= 0, so NaN takes the positive branch (the
-        # gradient passes); its vector loop blends on x > 0, so NaN takes the negative one, NaN
+    def backward_input_scale(self):
+        return self.params["input_scale"]
+
+    def backward(self, grad_output):
+        """torch's elu_backward, left to right in its opmath type (float32 for float16):
+        ``grad * input_scale * (alpha * scale) * exp(x * input_scale)`` where x <= 0, ``grad * scale``
+        elsewhere (fuzz seed 990718: 1e308 * 1.76 overflows before exp(-12.8) could bring it back).
+        Its scalar loop tests x <= 0, so NaN takes the positive branch (the gradient passes); its
+        vector loop blends on x > 0, so NaN takes the negative one, NaN."""
+        (x,) = self.saved_tensors
+        xp = array_module(x)
         x_array = x.array if hasattr(x, "array") else x
-        x = half_in_float32(x)
-        derivative = xp.where(x <= 0, alpha * input_scale * xp.exp(xp.minimum(x, 0) * input_scale), 1.0)
-        return scale * _nan_in_vector_loop(xp, x_array, derivative)
+        alpha, scale, input_scale = self.params["alpha"], self.params["scale"], self.backward_input_scale()
+        if x_array.dtype != numpy.float64:      # the coefficients in float32, their product too
+            alpha, scale, input_scale = (float(numpy.float32(c)) for c in (alpha, scale, input_scale))
+            negative_coefficient = float(numpy.float32(alpha) * numpy.float32(scale))
+        else:
+            negative_coefficient = alpha * scale
+        x, grad = half_in_float32(x), half_in_float32(grad_output)
+        exp = unary.exp_rounded_once(xp.minimum(x, 0) * input_scale)     # (as glibc's expf)
+        negative = grad * input_scale * negative_coefficient * exp
+        grad_x = xp.where(x <= 0, negative, grad * scale)
+        return astype(_nan_in_vector_loop(xp, x_array, grad_x), x_array.dtype)
 
 
 class Celu(Elu):
     """CELU is ELU with ``input_scale = 1 / alpha``; its own class for torch's node name."""
+
+    def backward_input_scale(self):
+        # derivatives.yaml: elu_backward(grad, alpha, 1, 1.0/alpha.toFloat(), ...): alpha in float32
+        return 1.0 / float(numpy.float32(self.params["alpha"]))
 
 
 class Gelu(Pointwise):
