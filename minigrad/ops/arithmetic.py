@@ -518,13 +518,15 @@ def _remainder(a, b):
 
 def _quotient(a, b, single, rounding_mode):
     """``div(a, b, rounding_mode=...)`` of arrays as torch's kernel computes it, reading a float16
-    op's one-element divisor as given, in float32 (``single``: ``single_in_float32``); Tensors
-    (create_graph) through the ops."""
+    op's one-element divisor as given, in float32 (``single``: ``single_in_float32``, or ``b`` itself
+    where it has one element: fuzz seed 916370, trunc(36 / -1.2) is -29 in float32, -30 from a float16
+    quotient); Tensors (create_graph) through the ops."""
     if isinstance(a, Tensor):
         return div(a, b, rounding_mode=rounding_mode)
-    if single is not None and a.dtype == _HALF:
+    if a.dtype == _HALF and (single is not None or b.size == 1):
+        divisor = b.astype(numpy.float32) if single is None else single
         with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return rounded_quotient(a, single, rounding_mode).astype(a.dtype)
+            return rounded_quotient(a, divisor, rounding_mode).astype(a.dtype)
     with numpy.errstate(invalid="ignore", divide="ignore"):
         return rounded_quotient(a, b, rounding_mode)
 

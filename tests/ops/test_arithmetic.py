@@ -357,7 +357,7 @@ def test_float16_with_a_python_number_as_torch_bit_for_bit(op):
 
 @pytest.mark.parametrize("side", ["right", "left"])
 @pytest.mark.parametrize("op", ["mul", "div", "remainder", "fmod", "hypot", "atan2"])
-@pytest.mark.parametrize("kind", ["float32", "float64", "int64", "int64_one_element"])
+@pytest.mark.parametrize("kind", ["float32", "float64", "int64", "int64_one_element", "float16", "float16_one_element"])
 def test_float16_with_a_one_element_tensor_of_another_dtype_as_torch_bit_for_bit(kind, op, side):
     # fuzz seed 731200: torch's float16 mul and div kernels read a second operand of one element as
     # given, in float32 (their opmath type), where the op's promotion makes it a float16: a 0-d
@@ -365,7 +365,8 @@ def test_float16_with_a_one_element_tensor_of_another_dtype_as_torch_bit_for_bit
     # x * 70000 rounded as with a Python number (b504113).  remainder's and fmod's gradients of
     # that operand divide so (-grad * self.div(other, rounding_mode='floor'/'trunc')); their own
     # kernels, add and sub take the float16 value; hypot's and atan2's gradients multiply so
-    # (grad * other / result; grad * other * recip, grad * -self * recip).  Values and both
+    # (grad * other / result; grad * other * recip, grad * -self * recip).  A float16 one too (fuzz
+    # seed 916370: trunc(36 / -1.2) in float32 is -29, -30 from a float16 quotient).  Values and both
     # gradients (the one-element operand's in its dtype), bit for bit but for NaN's sign
     x = numpy.random.default_rng(0).uniform(-10, 10, 200).astype(numpy.float16)
     x[:6] = [0.0, -0.0, 1.0, 60000, 2 ** -20, 0.001]
