@@ -586,8 +586,23 @@ def rounded_quotient(a, b, rounding_mode):
             quotient = quotient + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0))).astype(a.dtype)
         return quotient
     if rounding_mode == "floor":
+        if a.dtype == _HALF and b.dtype == _HALF:
+            return _half_floor_quotient(xp, a, b)
         return xp.floor_divide(a, b)
     return xp.trunc(a / b).astype(a.dtype, copy=False)
+
+
+def _half_floor_quotient(xp, a, b):
+    """torch's ``div_floor_floating`` on two float16 tensors, each step rounded to float16 (NumPy's
+    floor_divide rounds once, from float32: 1e4 // -1.2 is -8336 there, -8328 in torch)."""
+    with xp.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        remainder = xp.fmod(a, b)
+        quotient = (a - remainder) / b
+        quotient = xp.where((remainder != 0) & ((b < 0) != (remainder < 0)), quotient - _HALF.type(1), quotient)
+        floor = xp.floor(quotient)
+        floor = xp.where(quotient - floor > _HALF.type(0.5), floor + _HALF.type(1), floor)
+        result = xp.where(quotient != 0, floor, xp.copysign(_HALF.type(0), a / b))
+        return xp.where(b == 0, a / b, result)
 
 
 # ---- operands: Python scalars, dtype promotion, broadcasting ---------------------

@@ -355,6 +355,41 @@ def test_float16_with_a_python_number_as_torch_bit_for_bit(op):
             assert run(minigrad) == run(torch), number
 
 
+@pytest.mark.parametrize("length", [3, 2000])
+@pytest.mark.parametrize("op", [lambda lib, a, b: lib.div(a, b, rounding_mode="floor"), lambda lib, a, b: a // b])
+def test_float16_floor_division_rounds_each_step_to_float16_as_torchs(op, length):
+    """torch's div_floor_floating on float16 tensors rounds each step to float16 (fmod, a - mod, / b,
+    - 1), in its scalar and vector loops: 1e4 // -1.2 is -8328 there, -8336 from a float32 quotient
+    (found through remainder's gradient, fuzz seed 916370).  Bit for bit but for NaN's sign."""
+    rng = numpy.random.default_rng(3)
+    a = (rng.normal(0, 1, length) * 10 ** rng.uniform(-3, 4.5, length)).astype(numpy.float16)
+    b = (rng.normal(0, 1, length) * 10 ** rng.uniform(-3, 3, length)).astype(numpy.float16)
+    a[:3], b[:3] = [1e4, 0.0, numpy.inf], [-1.2, 0.0, 2.0]
+    b[3::50], a[5::41], b[7::91], a[9::33] = 0.0, 0.0, -0.0, numpy.nan
+    ours, theirs = (op(lib, lib.tensor(a), lib.tensor(b)).numpy() for lib in (minigrad, torch))
+    same_nan = numpy.isnan(ours) & numpy.isnan(theirs)
+    numpy.testing.assert_array_equal(numpy.where(same_nan, 0, ours.view(numpy.uint16)),
+                                     numpy.where(same_nan, 0, theirs.view(numpy.uint16)))
+
+
+@pytest.mark.parametrize("shape", [(), (1, 1)])
+@pytest.mark.parametrize("op", ["remainder", "fmod"])
+def test_float16_remainder_gradient_divides_by_a_one_element_divisor_in_float32(op, shape):
+    """fuzz seed 916370: -grad * self.div(other, rounding_mode=...) reads a one-element float16 divisor
+    in float32, as torch's div kernel reads a scalar: trunc(36 / -1.2) is -29 there, -30 from the
+    float16 quotient that a divisor of two elements gets."""
+    def action(lib):
+        grads = []
+        for divisor in ([-1.2], [0.3], [-1.2, 0.3]):
+            x = lib.tensor([36.0, 7.0, 100.0, -5.5, 1e4, 59.9], dtype=lib.float16, requires_grad=True)
+            leaf = lib.tensor(divisor, dtype=lib.float16, requires_grad=True)
+            other = leaf.reshape(shape) if len(divisor) == 1 else leaf[None].expand(3, 2)
+            getattr(lib, op)(x.reshape(3, 2), other).backward(lib.full((3, 2), 1.407, dtype=lib.float16))
+            grads.append((x.grad.tolist(), leaf.grad.tolist()))
+        return grads
+    assert_same(action)
+
+
 @pytest.mark.parametrize("side", ["right", "left"])
 @pytest.mark.parametrize("op", ["mul", "div", "remainder", "fmod", "hypot", "atan2"])
 @pytest.mark.parametrize("kind", ["float32", "float64", "int64", "int64_one_element", "float16", "float16_one_element"])
