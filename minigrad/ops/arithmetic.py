@@ -479,6 +479,7 @@ class RoundingDiv(Function):
     while ``floor_divide`` (``//``) has none: its backward raises, as torch's does.
     """
 
+    argument_names = ("self", "other")  # (torch unpacks other first: fuzz seed 979330)
     elementwise = True
     differentiable_backward = True      # its gradient is constant zeros (or torch's error) either way
 

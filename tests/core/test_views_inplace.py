@@ -236,11 +236,13 @@ def test_saved_zero_dim_output_of_a_two_output_op_is_checked():
     lambda lib, a, b: a * b, lambda lib, a, b: a / b, lambda lib, a, b: a ** b, lambda lib, a, b: a % b,
     lambda lib, a, b: lib.fmod(a, b), lambda lib, a, b: lib.atan2(a, b), lambda lib, a, b: lib.maximum(a, b),
     lambda lib, a, b: lib.minimum(a, b), lambda lib, a, b: lib.logaddexp(a, b), lambda lib, a, b: lib.hypot(a, b),
-], ids=["mul", "div", "pow", "remainder", "fmod", "atan2", "maximum", "minimum", "logaddexp", "hypot"])
+    lambda lib, a, b: lib.div(a, b, rounding_mode="floor"), lambda lib, a, b: lib.div(a, b, rounding_mode="trunc"),
+], ids=["mul", "div", "pow", "remainder", "fmod", "atan2", "maximum", "minimum", "logaddexp", "hypot", "div_floor",
+        "div_trunc"])
 def test_of_two_saved_inputs_written_the_error_names_the_one_torch_unpacks_first(op):
     """torch's node unpacks its saved inputs in the order of their argument names: ``other`` (or
     ``exponent``) before ``self``, and names the first written since (fuzz seeds 114721, 120472,
-    where both are views of one base, told apart by their shape and node)."""
+    where both are views of one base, told apart by their shape and node; 979330 for a rounding div)."""
     def action(lib):
         x = lib.tensor([1.5, 2.0, 2.5], dtype=lib.float64, requires_grad=True)
         base = x * 1
