@@ -17,6 +17,7 @@ from ..core.tensor import _check_dim
 from .fused import fmadd
 from .reduction import _reduced_axes, _unreduce
 from .tensor_namespace import astype, half_in_float32
+from .unary import exp_rounded_once, log_rounded_once
 
 
 def _peak(x, axes):
@@ -87,9 +88,9 @@ def log_softmax_array(x, axis):
     shifted = wide - _peak(wide, axis)
     total = xp.exp(shifted).sum(axis=axis, keepdims=True)
     if _along_last_dim(x, axis):
-        log_total = _rounded_as(xp.log(_rounded_as(total, x)), x)
+        log_total = _rounded_as(log_rounded_once(_rounded_as(total, x)), x)
     else:
-        log_total = xp.log(total)
+        log_total = log_rounded_once(total)
     return (shifted - log_total).astype(x.dtype, copy=False)
 
 
@@ -109,7 +110,8 @@ class LogSoftmax(Function):
         (result,) = self.saved_tensors
         grad, y = half_in_float32(grad_output), half_in_float32(result)
         total = grad.sum(axis=self.axis, keepdims=True)
-        return astype(_less_exponential_times_sum(grad, array_module(y).exp(y), total), result.dtype)
+        # (exp and log rounded once: where 1 - exp(y) cancels, an ulp of either is 1e-3 of the gradient)
+        return astype(_less_exponential_times_sum(grad, exp_rounded_once(y), total), result.dtype)
 
 
 def _less_exponential_times_sum(grad, exponential, total):
