@@ -957,6 +957,9 @@ def fill_(input, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.array.ndim} dimensions.")
         if value.requires_grad:
+            # torch's generated fill_ asks compute_requires_grad(self, value), whatever self's
+            # dtype (copy_ asks only for a float or complex self): an int piece of split is refused
+            check_in_place(input, inputs_require_grad=True, overlap_ok=True)
             return copy_(input, value, _torch_name="FillBackward3")   # differentiable in value
         # (torch's Tensor overload refuses an expanded target, its number overload does not)
         return write(input, value.array, torch_name="FillBackward3")

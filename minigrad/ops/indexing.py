@@ -35,7 +35,7 @@ from .index_key import (check_bounds, check_indices, check_mask, in_range, is_in
                         result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
-from .views import NO_GRAD_VIEW, count_write, history_of, leave_stale, refused_write
+from .views import count_write, history_of, leave_stale, refused_write, requires_grad_as_torch
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
@@ -666,14 +666,19 @@ def _set_basic(input, items, value, key):
         region = target[items]
     except IndexError as error:
         raise _basic_error(error, items, is_integer_key(key), target.shape) from None
+    # torch's copy_to: copy_ into a region of the value's shape, fill_ with a 0-d value on the CPU,
+    # else copy_ of the value expanded
+    by_copy = not (isinstance(value, Tensor) and not value.array.ndim and region.shape != ()
+                   and value.device.type == "cpu")
     if isinstance(value, Tensor) and value.array.ndim and value.array.shape != region.shape:
         value = _expand_to_region(value, region.shape)
     if _selects_all(items, target.shape):    # torch writes the tensor itself, not a view
         _copy_to(input, value)
         return
-    recorded = is_grad_enabled() and (input.requires_grad or isinstance(value, Tensor) and value.requires_grad)
+    recorded = is_grad_enabled() and (requires_grad_as_torch(input)
+                                      or isinstance(value, Tensor) and value.requires_grad)
     if recorded:     # autograd's checks first (a view of an expanded leaf: fuzz seed 656806)
-        _check_write(input, items, value)
+        _check_write(input, items, value, by_copy)
     if has_internal_overlap(target) and _overlapping_region(target, items):
         raise RuntimeError(OVERLAP_MESSAGE)   # torch writes an expanded tensor's rows, not its columns
     try:
@@ -692,7 +697,7 @@ def _set_advanced(input, items, converted, value, key, reading=None):
     checked_first = reading is not None
     target = input.array
     value_is_tensor = isinstance(value, Tensor)
-    recorded = is_grad_enabled() and (input.requires_grad or value_is_tensor and value.requires_grad)
+    recorded = is_grad_enabled() and (requires_grad_as_torch(input) or value_is_tensor and value.requires_grad)
     position = _lone_mask(converted)
     fill = position is not None and (not value_is_tensor or value.array.size == 1)
     # torch fills the one mask's places with the value as a number (index_put_ calls masked_fill_):
@@ -702,7 +707,7 @@ def _set_advanced(input, items, converted, value, key, reading=None):
     if reading is None and (recorded or fill_checks or other_dtype):
         reading = read_key(target.shape, items, converted, is_integer_key(key))
     if recorded:
-        _check_write(input, converted, value)        # autograd's checks
+        _check_write(input, converted, value)        # autograd's checks (index_put_'s: not by copy_)
     if fill_checks:
         check_mask(reading, reading.indices[0][0], converted[position])
         if _dtype_of(items[position]) == numpy.uint8:
@@ -763,23 +768,33 @@ def _check_index_put(reading, value, bounds=True):
     return bounds and check_bounds(reading, columns, shape, array_module(reading.indices[0][1]))
 
 
-def _check_write(input, items, value):
-    """autograd's checks before torch writes into (a view of) ``input`` in a graph: no leaf that
-    requires grad, no view of one, no piece of split/unbind."""
+def _check_write(input, items, value, by_copy=False):
+    """autograd's checks before torch writes into (a view of) ``input`` in a graph, in torch's
+    order (check_inplace): no piece of split/unbind or view made in no_grad mode, no view of a
+    leaf that requires grad, no leaf that requires grad.
+
+    ``by_copy``: torch writes by ``copy_`` (a value of the region's shape), whose hand-written
+    autograd kernel records a write only into a float or complex tensor (``requires_grad &=
+    isDifferentiableType(self)``): a value that requires grad written into an int or bool piece
+    is fine.  Its generated ops (``fill_`` of a 0-d value into a larger region, ``index_put_``)
+    ask ``compute_requires_grad(self, values)`` whatever self's dtype, and refuse it."""
+    value_requires_grad = isinstance(value, Tensor) and value._requires_grad and (
+        not by_copy or input.array.dtype.kind in "fc")
     made_by = _view_made_by(items, input.array.shape)      # torch writes into this view of input
     if made_by is not None:
-        if input.requires_grad and input.grad_fn is None:
+        # (asked first: torch's view op asks a stale piece for its history, which raises)
+        leaf_view = input.requires_grad and input.grad_fn is None
+        restriction = input.__dict__.get("_restriction")
+        requires_grad = requires_grad_as_torch(input)
+        if restriction is not None and (requires_grad or value_requires_grad):
+            # the view torch writes shares input's creation meta; it has a node (named in the
+            # message) only where input requires grad
+            node = (made_by, 0) if requires_grad else None
+            raise RuntimeError(refused_write(restriction, written_itself=True, node=node))
+        if leaf_view:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
-        restriction = input.__dict__.get("_restriction")
-        # a piece of split/unbind, in a graph (a bool or int one takes no gradient)
-        # (the view torch writes has a node, named in the message, only where input requires grad)
-        if restriction is not None and restriction is not NO_GRAD_VIEW and input.array.dtype.kind in "fc":
-            raise RuntimeError(refused_write((made_by, 0), written_itself=True, has_history=input.requires_grad))
-    # a value that requires grad records the write: a piece of split/unbind is refused then too
-    # (a bool or int piece takes no gradient: torch writes the value cast to it)
-    check_inplace_allowed(input, overlap_ok=True, inputs_require_grad=input.array.dtype.kind in "fc"
-                          and isinstance(value, Tensor) and value._requires_grad)
+    check_inplace_allowed(input, overlap_ok=True, inputs_require_grad=value_requires_grad)
 
 
 def _write(input, first, second, value, recorded, items):
@@ -1200,7 +1215,10 @@ def masked_fill(input, mask, value):
 
 
 def masked_fill_(input, mask, value):
-    check_inplace_allowed(input, overlap_ok=True)     # autograd's checks come before the mask's and the value's
+    # autograd's checks come before the mask's and the value's (a 0-d value tensor is an input:
+    # compute_requires_grad asks it, whatever input's dtype)
+    check_inplace_allowed(input, overlap_ok=True,
+                          inputs_require_grad=isinstance(value, Tensor) and value._requires_grad)
     result = masked_fill(input, mask, value)
     expanded = has_internal_overlap(input.array)
     if expanded:

@@ -140,8 +140,11 @@ def check_in_place_result(target, other, op_check=None):
 
 def in_place(op, target, *args, **kwargs):
     """``target.op_(*args)``: torch's checks first (autograd's, then the kernel's), then ``op``
-    computes and ``target`` takes the result (``exp_``, ``neg_``)."""
-    check_in_place(target)
+    computes and ``target`` takes the result (``exp_``, ``neg_``).  A tensor argument that requires
+    grad records the write (``scatter_``'s src, ``index_fill_``'s value: torch's generated kernels
+    ask ``compute_requires_grad`` over their inputs, whatever target's dtype)."""
+    check_in_place(target, inputs_require_grad=any(
+        isinstance(argument, Tensor) and argument._requires_grad for argument in (*args, *kwargs.values())))
     return assign(target, op(target, *args, **kwargs))
 
 

@@ -149,20 +149,44 @@ NO_GRAD_MESSAGE = (
 NO_GRAD_VIEW = ("no_grad",)   # the restriction of a view made in no_grad mode
 
 
-def refused_write(restriction, written_itself, has_history=True):
+def refused_write(restriction, written_itself, node=None):
     """torch's message for an in-place write to a restricted view (or to its base, then using it).
 
-    torch names the view by its node (``Output 0 of Split is a view and ...``) when it has one;
-    a view with no history (made in no_grad mode, or a piece of a tensor that needed no
-    gradient) is "A view was created in no_grad mode and ..." whatever its restriction."""
+    ``node``: how torch names the view's node, ``(name, output number)`` (``view_node``), or None
+    for a view with no history (made in no_grad mode, or a piece of a tensor that needed no
+    gradient), which is "A view was created in no_grad mode and ..." whatever its restriction.
+    A view with a node is "Output 0 of Split is a view and ..." (an output of split/unbind or a
+    view of one), or, where its creation meta is no_grad's (a view made in grad mode of a view
+    made in no_grad mode, ``v[0]``), "Output 0 of Select is a view of a view which was created
+    in no_grad mode and ..." (torch's handle_view_on_rebase)."""
     what = ("is being modified inplace" if written_itself else
             "its base or another view of its base has been modified inplace")
-    if restriction is NO_GRAD_VIEW or not has_history:
+    if node is None:
         header = f"A view was created in no_grad mode and {what} with grad mode enabled."
+    elif restriction is NO_GRAD_VIEW:
+        header = (f"Output {node[1]} of {node[0]} is a view of a view which was created in no_grad mode "
+                  f"and {what} with grad mode enabled.")
     else:
-        name, number = restriction
-        header = f"Output {number} of {name} is a view and {what}."
+        header = f"Output {node[1]} of {node[0]} is a view and {what}."
     return f"{header} {NO_GRAD_MESSAGE if restriction is NO_GRAD_VIEW else MULTI_OUTPUT_MESSAGE}"
+
+
+def view_node(view, restriction):
+    """``(name, output number)`` of a restricted view's node as torch's message names it (its
+    "Backward0" dropped), read from its slot (a stale view's is not made anew); None if it has none.
+    An output of split/unbind (or a view of one) is named by its restriction."""
+    node = Tensor.grad_fn.__get__(view)
+    if node is None:
+        return None
+    if restriction is not NO_GRAD_VIEW:
+        return restriction
+    return message_name(node), Tensor._output_nr.__get__(view)
+
+
+def message_name(node):
+    """A node's name as torch's messages give it: "Backward0" dropped ("SelectBackward0" is
+    "Select"), other numbers kept ("SqueezeBackward1" is "Squeeze1")."""
+    return node.name().removesuffix("Backward0").replace("Backward", "")
 
 
 def has_internal_overlap(array):
@@ -176,6 +200,16 @@ def has_history(view):
     """Whether ``view`` has a node, read from its slot (a stale view's ``grad_fn`` would be made anew),
     as torch's C++ reads it (``is_leaf``, ``grad_fn_``), which regenerates nothing."""
     return Tensor.grad_fn.__get__(view) is not None
+
+
+def requires_grad_as_torch(tensor):
+    """torch's ``requires_grad`` of ``tensor``, which differs from minigrad's for a view made in
+    no_grad mode (or a view of one) of a base that requires grad: it has no history, yet torch's
+    ``DifferentiableViewMeta::requires_grad`` asks the base, so torch's in-place checks refuse a
+    write into it (``v[0] = 2``), and the view torch writes (``v[0]``) has a node."""
+    if tensor._requires_grad:
+        return True
+    return tensor.__dict__.get("_restriction") is NO_GRAD_VIEW and view_base(tensor)[0]._requires_grad
 
 
 def register_view(view, input, spec, multi_output_of=None):
@@ -192,15 +226,17 @@ def register_view(view, input, spec, multi_output_of=None):
     attributes["_base"] = base
     # torch forbids in-place writes that would need these views' histories regenerated
     restricted = input.__dict__.get("_restriction")
-    if multi_output_of is not None:
-        attributes["_restriction"] = multi_output_of
-    elif not is_grad_enabled():
+    if not is_grad_enabled():
+        # torch's creation meta NO_GRAD_MODE, even for an output of split/unbind (whose
+        # MULTI_OUTPUT_NODE is given only in grad mode)
         attributes["_restriction"] = NO_GRAD_VIEW
+    elif multi_output_of is not None:
+        attributes["_restriction"] = multi_output_of
     elif restricted is not None:
         # a view of a restricted view is refused too (torch propagates the creation meta); one of
         # an output of split/unbind is named by its own node ("Output 0 of Select is a view and ...")
         attributes["_restriction"] = restricted if restricted is NO_GRAD_VIEW or view.grad_fn is None \
-            else (view.grad_fn.name().removesuffix("Backward0"), 0)
+            else (message_name(view.grad_fn), 0)
     views = base.__dict__.get("_views")
     if views is None:
         base._views = [weakref.ref(view)]   # weak: a view dies when its last user lets go
@@ -233,7 +269,7 @@ def check_view_write(view, base, inputs_require_grad=False):
     restriction = view.__dict__.get("_restriction")
     if restriction is not None and is_grad_enabled() and (
             inputs_require_grad or view._requires_grad or base._requires_grad):
-        raise RuntimeError(refused_write(restriction, written_itself=True, has_history=has_history(view)))
+        raise RuntimeError(refused_write(restriction, written_itself=True, node=view_node(view, restriction)))
 
 
 def rebase_view_base(view, base, specs):
@@ -384,7 +420,7 @@ def _regenerate(view):
     """
     restriction = view.__dict__.get("_restriction")
     if restriction is not None:
-        raise RuntimeError(refused_write(restriction, written_itself=False, has_history=has_history(view)))
+        raise RuntimeError(refused_write(restriction, written_itself=False, node=view_node(view, restriction)))
     view.__class__ = Tensor          # its attributes are plain slots again from here
     replaced = _nodes_torch_may_drop(view.grad_fn)
     base, specs = view_base(view)

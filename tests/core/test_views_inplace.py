@@ -12,6 +12,8 @@ import torch
 import minigrad
 from minigrad.testing import assert_matches_torch
 
+from _op_parity import assert_same
+
 
 def library(tensor):
     return torch if isinstance(tensor, torch.Tensor) else minigrad
@@ -1145,3 +1147,117 @@ def test_a_views_old_node_lives_while_the_write_that_replaced_it_has_not_run_as_
     with pytest.raises(expected_type) as caught:
         action(minigrad)
     assert str(caught.value) == expected
+
+
+# ---- pieces of split/unbind/chunk made in no_grad mode, int and bool pieces (fuzz seeds 921247,
+# 995817, 1053483) ----------------------------------------------------------------------------
+PIECES = {      # of a (3, 4) base: a (3,) piece, a (3, 2) one, a (1, 4) one
+    "unbind": lambda base: base.unbind(1)[0],
+    "chunk": lambda base: base.chunk(2, 1)[0],
+    "split": lambda base: base.split(1, 0)[1],
+}
+PIECE_WRITES = {     # of a 0-d float64 value that requires grad
+    "mul_": lambda lib, piece, value: piece.mul_(value),
+    "copy_": lambda lib, piece, value: piece.copy_(value),
+    "fill_": lambda lib, piece, value: piece.fill_(value),
+    "masked_fill_": lambda lib, piece, value: piece.masked_fill_(lib.ones(piece.shape, dtype=lib.bool), value),
+    # torch's copy_to: copy_ into a 0-d region (the unbind piece's), else fill_
+    "setitem int": lambda lib, piece, value: piece.__setitem__(0, value),
+    "setitem int, ...": lambda lib, piece, value: piece.__setitem__((0, Ellipsis), value),
+    "setitem slice": lambda lib, piece, value: piece.__setitem__(slice(0, 1), value),
+    "setitem None": lambda lib, piece, value: piece.__setitem__(None, value),
+    # index_put_
+    "setitem mask": lambda lib, piece, value: piece.__setitem__(
+        lib.tensor([True, False, True][:piece.shape[0]]), value),
+    "setitem index": lambda lib, piece, value: piece.__setitem__(lib.tensor([0]), value),
+}
+
+
+def _by_copy(op, write):
+    """Does torch write by copy_ (a value of the region's shape: the unbind piece's 0-d element)?"""
+    return write == "copy_" or op == "unbind" and write in ("setitem int", "setitem int, ...")
+
+
+def _write_into_piece(lib, op, dtype, made_in_no_grad, base_requires_grad, write):
+    if not base_requires_grad:
+        base = lib.ones(3, 4, dtype=getattr(lib, dtype))
+    else:
+        base = lib.ones(3, 4, dtype=lib.float64, requires_grad=True) * 1
+        base = base if dtype == "float64" else base.to(getattr(lib, dtype))
+    if made_in_no_grad:
+        with lib.no_grad():
+            piece = PIECES[op](base)
+    else:
+        piece = PIECES[op](base)
+    PIECE_WRITES[write](lib, piece, lib.tensor(2.0, dtype=lib.float64, requires_grad=True))
+    return base.tolist()
+
+
+@pytest.mark.parametrize("op, dtype, base_requires_grad, write", [
+    pytest.param(op, dtype, base_requires_grad, write, id=f"{op}-{dtype}-{base_requires_grad}-{write}")
+    for op in PIECES for dtype in ["float64", "int32", "bool"] for base_requires_grad in [False, True]
+    for write in PIECE_WRITES if dtype == "float64" or not _by_copy(op, write)])
+def test_write_into_a_piece_made_in_no_grad_mode_is_refused_as_torch(op, dtype, base_requires_grad, write):
+    """A piece of split/chunk/unbind made in no_grad mode has torch's creation meta NO_GRAD_MODE
+    (not MULTI_OUTPUT_NODE): a refused write says "Given that this use case is ambiguous ...".
+    Where its base requires grad, the view torch writes into (``piece[0] = v``: ``piece[0]``,
+    made in grad mode) has a node: "Output 0 of Select is a view of a view which was created in
+    no_grad mode ..."."""
+    assert_same(lambda lib: _write_into_piece(lib, op, dtype, True, base_requires_grad, write))
+
+
+@pytest.mark.parametrize("op, dtype, base_requires_grad, write", [
+    pytest.param(op, dtype, base_requires_grad, write, id=f"{op}-{dtype}-{base_requires_grad}-{write}")
+    for op in PIECES for dtype in ["int32", "bool"] for base_requires_grad in [False, True]
+    for write in PIECE_WRITES if write != "mul_" and not _by_copy(op, write)])
+def test_fill_or_index_put_into_an_integer_piece_is_refused_as_torch(op, dtype, base_requires_grad, write):
+    """An int or bool piece (made in grad mode) written with a value that requires grad by one of
+    torch's generated in-place ops (fill_, masked_fill_, index_put_, and setitem through them) is
+    refused: their kernels ask compute_requires_grad(self, value), whatever self's dtype, before
+    their own dtype checks ("Index put requires the source and destination dtypes match").
+    copy_, hand-written, asks isDifferentiableType(self) and is not (see above)."""
+    assert_same(lambda lib: _write_into_piece(lib, op, dtype, False, base_requires_grad, write))
+
+
+@pytest.mark.parametrize("op", PIECES)
+def test_piece_made_in_no_grad_mode_after_its_base_changed_raises_as_torch(op):
+    """The "its base ... has been modified inplace" message of a no_grad piece is no_grad's too."""
+    def action(lib):
+        base = lib.ones(3, 4, dtype=lib.float64, requires_grad=True) * 1
+        with lib.no_grad():
+            piece = PIECES[op](base)
+        base.mul_(2)
+        return piece.grad_fn
+    assert_raises_like_torch(action)
+
+
+VIEW_OF_NO_GRAD_VIEW_KEYS = {"Select": 0, "Slice": slice(0, 1), "Unsqueeze": None}
+
+
+@pytest.mark.parametrize("leaf", [False, True], ids=["base in a graph", "leaf base"])
+@pytest.mark.parametrize("value", ["number", "tensor requiring grad"])
+@pytest.mark.parametrize("key", VIEW_OF_NO_GRAD_VIEW_KEYS)
+def test_setitem_into_a_view_made_in_no_grad_mode_names_the_view_torch_writes(key, value, leaf):
+    """torch writes ``view[key] = v`` into the view ``view[key]``, made in grad mode: a view of a
+    view made in no_grad mode which (its base requiring grad) has a node, named in the message
+    (before "a view of a leaf Variable")."""
+    def action(lib):
+        base = lib.ones(3, 2, dtype=lib.float64, requires_grad=True)
+        base = base if leaf else base * 1
+        with lib.no_grad():
+            view = base[:, 0]
+        view[VIEW_OF_NO_GRAD_VIEW_KEYS[key]] = 2.0 if value == "number" else \
+            lib.tensor(2.0, dtype=lib.float64, requires_grad=True)
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("op", ["squeeze(1)", "squeeze((1,))"])
+def test_view_of_a_piece_is_named_by_its_node_as_torch(op):
+    """torch names SqueezeBackward1 "Squeeze1" (SqueezeBackward2 "Squeeze2"): only "Backward0" is
+    dropped whole."""
+    def action(lib):
+        base = lib.ones(3, 4, 1, dtype=lib.float64, requires_grad=True) * 1
+        piece = base.split(1, 1)[1]
+        view = piece.squeeze(1) if op == "squeeze(1)" else piece.squeeze((1,))
+        view.fill_(lib.tensor(2.0, dtype=lib.float64, requires_grad=True))
+    assert_raises_like_torch(action)
