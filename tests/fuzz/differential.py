@@ -53,6 +53,8 @@ from programs import Statement, namespace
 TOLERANCE = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-5), "float16": (1e-2, 1e-2)}
 # one op on the same inputs (``ops_agreeing``): a few units in the last place
 ONE_OP_TOLERANCE = {name: (8 * float(numpy.finfo(name).eps),) * 2 for name in TOLERANCE}
+# bit for bit
+EXACT = dict.fromkeys(TOLERANCE, (0.0, 0.0))
 
 
 @dataclasses.dataclass
@@ -653,11 +655,13 @@ def _run_or_raise(source, ns):
 
 
 def _statements_agreeing(program):
-    """(agreeing, order, raised): the sources of the statements that, run in torch on the inputs
-    minigrad had there, give minigrad's result to a few ulps (or, for the statement where minigrad
-    stops, torch's same error: ``raised``), and those of them that are summing ops agreeing only
-    within the order of their sums (``order_dependent``).  The replay ends where either raises."""
-    ns, agreeing, order, raised = namespace(minigrad), set(), set(), None
+    """(agreeing, order, raised, reordered): the sources of the statements that, run in torch on the
+    inputs minigrad had there, give minigrad's result to a few ulps (or, for the statement where
+    minigrad stops, torch's same error: ``raised``), those of them that are summing ops agreeing only
+    within the order of their sums (``order_dependent``), and ``reordered``: those and the summing ops
+    that agree to a few ulps but not exactly, within that order too, whose difference a later op may
+    yet magnify (``order_substituted``).  The replay ends where either raises."""
+    ns, agreeing, order, raised, reordered = namespace(minigrad), set(), set(), None, set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for statement in program.statements:
@@ -677,11 +681,15 @@ def _statements_agreeing(program):
             mine_result, their_result = _values(ns[target]), _values(theirs[target])
             if _compare_snapshots(mine_result, their_result, tolerance=ONE_OP_TOLERANCE)[0] is None:
                 agreeing.add(statement.source)
+                if _summing(statement) and _compare_snapshots(mine_result, their_result, tolerance=EXACT)[0] and \
+                        _agree_but_for_order(mine_result, their_result, order_dependent(statement, operands)):
+                    reordered.add(statement.source)
             elif _summing(statement) and \
                     _agree_but_for_order(mine_result, their_result, order_dependent(statement, operands)):
                 agreeing.add(statement.source)
                 order.add(statement.source)
-    return agreeing, order, raised
+                reordered.add(statement.source)
+    return agreeing, order, raised, reordered
 
 
 def ops_agreeing(program):
@@ -691,7 +699,7 @@ def ops_agreeing(program):
     and a later op magnified it (the sine of a float32 sum that rounded otherwise), which is
     ``rounding``, not a wrong op.  A summing op may also differ where its result depends on the
     order of its additions (``order_dependent``): then the name's kind is ``order``."""
-    agreeing_statements, order_statements, _ = _statements_agreeing(program)
+    agreeing_statements, order_statements, *_ = _statements_agreeing(program)
     agreeing = {}
     for name in program.outputs:
         sources = program.behind(name)[1]
@@ -713,7 +721,7 @@ def error_agreeing(program, index):
         program = dataclasses.replace(program, statements=program.statements + [Statement(program.loss, "loss")])
     if not _inputs_differ(program, index):
         return None         # no rounding reached the statement: the libraries differ in the op itself
-    agreeing_statements, order_statements, raised = _statements_agreeing(program)
+    agreeing_statements, order_statements, raised, _ = _statements_agreeing(program)
     statement = program.statements[index]
     sources = {statement.source}.union(*(program.behind(name)[1] for name in
                                          set(re.findall(r"\b[xv]\d+\b", statement.source))))
@@ -741,8 +749,7 @@ def _inputs_differ(program, index):
     mine, theirs = values
     if mine.keys() != theirs.keys():
         return True
-    exact = dict.fromkeys(TOLERANCE, (0.0, 0.0))
-    return any(_compare_snapshots(mine[name], theirs[name], tolerance=exact)[0] for name in mine)
+    return any(_compare_snapshots(mine[name], theirs[name], tolerance=EXACT)[0] for name in mine)
 
 
 def backward_agreeing(program, mine):
@@ -751,7 +758,9 @@ def backward_agreeing(program, mine):
     the op's result, passes back, summed, to a few ulps, except where that op's sum depends on its
     order (``order_dependent``; kind ``order``, else ``rounding``).  Only tensors that no in-place
     statement writes, read by statements that write none (``Program.written``): a retained
-    gradient is that of a tensor's last version."""
+    gradient is that of a tensor's last version.  A reader that writes in place without a
+    ``target = `` (``v6 %= x8``, ``v[...] = x``) ends the replay too: passed over, it left x8 of fuzz
+    seed 1073739 compared with the sum of nothing, where a divisor's gradient wrongly 0 agreed."""
     statements = program.statements + [Statement(program.loss, "loss")]
     written = program.written()
     ns, operands_at = namespace(minigrad), []
@@ -770,10 +779,12 @@ def backward_agreeing(program, mine):
         overflowing, bound = numpy.zeros(grad[1], dtype=bool), numpy.zeros(grad[1])
         for statement, operands in zip(statements, operands_at):
             target, _, expression = statement.source.partition(" = ")
-            if name not in operands or grads.get(target) is None:
+            if name not in operands:
                 continue
-            if target in written or not isinstance(operands[name], torch.Tensor):
-                break
+            if not target.isidentifier() or target in written or not isinstance(operands[name], torch.Tensor):
+                break       # a write (``v %= x``, ``v[...] = x``): the gradient of what it wrote is unknown
+            if grads.get(target) is None:
+                continue
             env = namespace(torch)
             env.update(operands)
             leaf = env[name] = operands[name].clone().requires_grad_()
@@ -816,13 +827,17 @@ class _Substitute(torch.autograd.Function):
 
 def order_substituted(program, mine):
     """Is a difference in values or gradients a sum's order and nothing else?  The summing statements
-    whose results, run in torch on minigrad's inputs, agree with minigrad's only within the order of
-    their sums (``_statements_agreeing``) have minigrad's results put in their place in torch's run
-    (the gradient passing through as it would): where torch's run then agrees with minigrad's, values
-    and gradients, the difference came from those sums' order alone.  (fuzz seed 447935: a float64
-    conv1d whose products overflow to -inf and inf is -inf in torch, whose BLAS fuses a multiply-add,
-    and inf in minigrad; ``abs_`` writes both to inf, and the sign shows only in abs's gradient.)"""
-    _, order, _ = _statements_agreeing(program)
+    whose results, run in torch on minigrad's inputs, differ from minigrad's, but only within the order
+    of their sums (``_statements_agreeing``'s ``reordered``), have minigrad's results put in their
+    place in torch's run (the gradient passing through as it would): where torch's run then agrees
+    with minigrad's, values and gradients, the difference came from those sums' order alone.  (fuzz
+    seed 447935: a float64 conv1d whose products overflow to -inf and inf is -inf in torch, whose BLAS
+    fuses a multiply-add, and inf in minigrad; ``abs_`` writes both to inf, and the sign shows only in
+    abs's gradient.  fuzz seed 1073739: a float32 ``binary_cross_entropy_with_logits(...,
+    reduction='sum')`` of the same 50 terms is 2656.4392 in torch's order and one ulp less in NumPy's;
+    ``v6 %= x8`` by 0.857806 makes that ulp 1.6e-4 of the remainder, and x8's gradient, which goes
+    through the in-place write where ``backward_agreeing`` cannot follow, 3e-4 off.)"""
+    *_, order = _statements_agreeing(program)
     if not order:
         return False
     ns, replacements, statements = namespace(minigrad), {}, []

@@ -637,3 +637,43 @@ def test_an_error_after_torchs_median_of_an_expanded_dim_is_that_bug_not_roundin
     assert known(program, mismatch).name == \
         "median(dim) along an expanded (stride 0) dim reads the wrong elements, met later"
     assert _as_torch(minigrad.tensor([0.4]).expand((2, 3))).stride() == (0, 0)
+
+
+def test_a_sums_ulp_a_remainder_written_in_place_magnifies_is_order_a_wrong_gradient_is_not(monkeypatch):
+    """fuzz seed 1073739: ``v6 = F.binary_cross_entropy_with_logits(x1, x7, reduction='sum')`` of the
+    same 50 float32 terms is 2656.4392 in torch's order and one ulp less in NumPy's (a few ulps: the
+    op agrees); ``v6 %= x8`` makes that ulp 1.6e-4 of the remainder, and the gradient of x8, read only
+    by that in-place write, 3e-4 off.  With minigrad's sum in torch's run, torch's gradients are
+    minigrad's: ``order``.  The divisor's gradient made 1.001 times itself, or 0, is a wrong gradient
+    (the 0 once agreed in ``backward_agreeing``, which passed the in-place reader over)."""
+    from minigrad.ops import arithmetic
+    program = generate(1073739)
+    assert "v6 %= x8" in [statement.source for statement in program.statements]
+    mismatch = check(program)[0]
+    assert mismatch.kind == "order" and mismatch.detail.startswith("x8.grad: ")
+    assert known(program, mismatch).name == "the order of a sum"
+    backward = arithmetic.Remainder.backward
+    for factor in (1.001, 0.0):
+        monkeypatch.setattr(arithmetic.Remainder, "backward",
+                            lambda self, grad: (lambda a, b: (a, b * factor))(*backward(self, grad)))
+        mismatch = check(program)[0]
+        assert mismatch.kind == "grad" and mismatch.detail.startswith("x8.grad: "), factor
+        assert known(program, mismatch) is None, factor
+        assert "x8" not in backward_agreeing(program, execute(program, minigrad)), factor
+
+
+def test_a_gradient_read_only_by_an_in_place_write_is_never_replayed_as_agreeing(monkeypatch):
+    """``backward_agreeing`` passed over a reader with no ``target = `` (``v2 %= x1``, ``v[...] = x``)
+    instead of stopping there, so x1's gradient was compared with the sum of nothing: a remainder whose
+    divisor's gradient is 0, in float64, was ``rounding``."""
+    from minigrad.ops import arithmetic
+    backward = arithmetic.Remainder.backward
+    monkeypatch.setattr(arithmetic.Remainder, "backward",
+                        lambda self, grad: (lambda a, b: (a, b * 0.0))(*backward(self, grad)))
+    program = program_of("x0 = lib.tensor([1.5, 2.5], dtype=lib.float64, requires_grad=True)",
+                         "x1 = lib.tensor(0.7, dtype=lib.float64, requires_grad=True)", ("v2 = x0 * 1.0", "binary:*"),
+                         ("v2 %= x1", "inplace:%="),
+                         loss="loss = (v2 * lib.tensor([1.0, -2.0], dtype=lib.float64)).sum()", leaves=["x0", "x1"])
+    assert "x1" not in backward_agreeing(program, execute(program, minigrad))
+    mismatch = check(program)[0]
+    assert mismatch.kind == "grad" and mismatch.detail.startswith("x1.grad: ") and known(program, mismatch) is None
