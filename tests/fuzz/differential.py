@@ -442,10 +442,36 @@ SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:c
 
 
 def _summing(statement):
-    """Is ``statement`` a summing op (SUMMING_OPS), or a loss that sums or averages its
-    elements' losses (any ``loss:`` but ``reduction='none'``)?"""
-    return statement.tag in SUMMING_OPS or \
+    """Is ``statement`` a summing op (SUMMING_OPS), a loss that sums or averages its elements'
+    losses (any ``loss:`` but ``reduction='none'``), or a var or std (whose mean is a sum)?"""
+    return statement.tag in SUMMING_OPS or statement.tag in ("reduce:var", "reduce:std") or \
         statement.tag.startswith("loss:") and "reduction='none'" not in statement.source
+
+
+def _moments_order_dependent(statement, operands):
+    """``order_dependent`` of a var or std with one output of a float32 tensor: torch's
+    ``std_var_all_cpu`` takes the mean in float32 first, a sum in its vectorised order (NumPy's is
+    pairwise), which overflows in some orders where the positive or the negative elements alone sum
+    past float32's range (fuzz seed 936862: -3e38, -3e38, 3e38 among 24 values, a std of inf in
+    torch, 1.1e38 in minigrad); the squared deviations are then summed in float64."""
+    expression = statement.source.split(" = ", 1)[1]
+    names = re.findall(r"\b[xvi]\d+\b", expression)
+    if len(names) != 1 or not isinstance(operands.get(names[0]), torch.Tensor) or \
+            operands[names[0]].dtype != torch.float32:
+        return None
+    env = namespace(torch)
+    env[names[0]] = operands[names[0]]
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shape = eval(expression, env).shape
+    except (RuntimeError, ValueError, TypeError, IndexError):
+        return None
+    if shape.numel() != 1:
+        return None     # (over some dims: torch's Welford in float64, no float32 mean)
+    x, finfo = operands[names[0]], torch.finfo(torch.float32)
+    overflowing = bool(_positive_part(x, 1).sum() > finfo.max) or bool(_positive_part(x, -1).sum() > finfo.max)
+    return numpy.full(tuple(shape), overflowing), numpy.zeros(tuple(shape))
 
 
 def _loss_order_dependent(statement, operands):
@@ -560,6 +586,8 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
             _loss_order_dependent(statement, operands)
     if grad_of is not None and statement.tag.startswith("binary:") and statement.tag not in SUMMING_OPS:
         return _broadcast_order_dependent(statement, operands, grad_of, grad_output)
+    if statement.tag in ("reduce:var", "reduce:std"):
+        return None if grad_of is not None else _moments_order_dependent(statement, operands)
     found = _summing_operands(statement, operands)
     if found is None:
         return None

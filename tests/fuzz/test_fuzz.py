@@ -677,3 +677,25 @@ def test_a_gradient_read_only_by_an_in_place_write_is_never_replayed_as_agreeing
     assert "x1" not in backward_agreeing(program, execute(program, minigrad))
     mismatch = check(program)[0]
     assert mismatch.kind == "grad" and mismatch.detail.startswith("x1.grad: ") and known(program, mismatch) is None
+
+
+def test_a_float32_var_or_stds_one_output_overflows_by_its_means_order_only_where_its_terms_do():
+    """fuzz seed 936862: torch's std over every element (``std_var_all_cpu``) takes the float32 mean
+    first, whose vectorised sum runs -3e38 + -3e38 to -inf (a std of inf), where NumPy's pairwise
+    sum stays finite (1.1e38): ``order``.  A std whose positive and negative elements sum within
+    float32's range (bounded by nothing: any difference past one op's tolerance is a mismatch), one
+    over a dim with several outputs (Welford's, in float64), and a float64 one are no such sum."""
+    import torch
+    program = generate(936862)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
+    x0 = torch.tensor([[-3e38, -0.6, 3e38], [0.4, 0.5, -3e38]])
+    for source, tag in [("v1 = x0.std(None, correction=2)", "reduce:std"),
+                        ("v1 = x0.var(None, correction=0, keepdim=True)", "reduce:var"),
+                        ("v1 = x0.reshape(-1).std(0, correction=1)", "reduce:std")]:
+        overflowing, bound = order_dependent(Statement(source, tag), {"x0": x0})
+        assert overflowing.all() and overflowing.size == 1 and not bound.any(), source
+    overflowing, _ = order_dependent(Statement("v1 = x0.std(None, correction=2)", "reduce:std"), {"x0": x0 / 4})
+    assert not overflowing.any()
+    assert order_dependent(Statement("v1 = x0.std(1, correction=2)", "reduce:std"), {"x0": x0}) is None
+    assert order_dependent(Statement("v1 = x0.std(None, correction=2)", "reduce:std"), {"x0": x0.double()}) is None
