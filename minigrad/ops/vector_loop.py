@@ -38,10 +38,11 @@ def scalar_tail(array, vectors_per_step=2, operand_strides=None):
     if array.size == 0:
         return None
     strides = layout.element_strides(array)
-    order, merged = layout.iterator_rows(array.shape, [strides] if operand_strides is None else operand_strides)
+    operand_strides = [strides] if operand_strides is None else operand_strides
+    order, merged = layout.iterator_rows(array.shape, operand_strides)
     inner = [dim for dim in order[:merged] if array.shape[dim] != 1]
-    if inner and strides[inner[0]] not in (0, 1):       # no vectors: the scalar loop throughout
-        return numpy.ones(array.shape, bool)
+    if inner and any(each[inner[0]] not in (0, 1) for each in operand_strides):
+        return numpy.ones(array.shape, bool)    # an operand's elements not adjacent: the scalar loop throughout
     row = math.prod([array.shape[dim] for dim in order[:merged]])
     step = vectors_per_step * vector_bytes() // array.dtype.itemsize
     if row % step == 0:

@@ -375,6 +375,28 @@ def test_activation_gradient_at_nan_follows_torchs_loops_over_a_strided_input(ac
     assert_same(action)
 
 
+@pytest.mark.parametrize("upstream", ["transposed", "contiguous", "expanded"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("activation", ["hardtanh(x)", "elu(x)", "selu(x)", "hardswish(x)", "relu6(x)"])
+def test_activation_gradient_at_nan_follows_torchs_loops_over_the_gradients_layout(activation, dtype, upstream):
+    """fuzz seed 1246259: the backward kernel's loop reads the gradient beside the input: a gradient
+    that comes transposed (from a transpose after the activation) has no adjacent elements along the
+    input's rows, so torch runs its scalar loop throughout (where relu6 passes a NaN's gradient)."""
+    def action(lib):
+        x = lib.tensor(numpy.resize([NAN, 0.5, -4.0, NAN, 2.5, 0.0, NAN], 2 * 5 * 3).reshape(2, 5, 3),
+                       dtype=getattr(lib, dtype), requires_grad=True)
+        y = eval(f"lib.nn.functional.{activation}", {"lib": lib, "x": x})
+        weights = lib.tensor(numpy.linspace(-1, 1, 30).reshape(5, 2, 3), dtype=getattr(lib, dtype))
+        if upstream == "transposed":
+            (y.transpose(0, 1) * weights).sum().backward()
+        elif upstream == "contiguous":
+            (y * weights.transpose(0, 1).contiguous()).sum().backward()
+        else:
+            y.sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "one element"])
 def test_gelu_overflow_and_infinity_as_torch_for_each_layout(dtype, layout):

@@ -61,10 +61,15 @@ class Pointwise(Function):
         self.save_for_backward(x)
         return self.function(array_module(x), x, **params).astype(x.dtype, copy=False)
 
+    reads_gradient_layout = False       # does ``derivative`` take the gradient (``grad=``) for its layout?
+
     def backward(self, grad_output):
         (x,) = self.saved_tensors
         xp = array_module(x)
-        derivative = self.derivative(xp, x, **self.params)
+        if self.reads_gradient_layout:
+            derivative = self.derivative(xp, x, grad=grad_output, **self.params)
+        else:
+            derivative = self.derivative(xp, x, **self.params)
         if derivative.dtype == bool:     # a mask (torch's where(mask, grad, 0)): a NaN gradient stays out
             return astype(zero_where(~derivative, grad_output), x.dtype)
         grad = grad_output * derivative
@@ -73,23 +78,28 @@ class Pointwise(Function):
         return astype(grad, x.dtype)
 
 
-def _scalar_loop(array, vectors_per_step=1):
+def _scalar_loop(array, vectors_per_step=1, grad=None):
     """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's backward kernel takes
     its scalar loop over ``array`` (``vectors_per_step``: 2 for ``cpu_kernel_vec``, 1 for ``vec::map``):
-    ``vector_loop.scalar_tail`` of a loop whose other operand, the gradient, is row-major."""
-    return scalar_tail(array, vectors_per_step, [row_major(array.shape), element_strides(array)])
+    ``vector_loop.scalar_tail`` of a loop whose other operand is the gradient ``grad`` (None:
+    row-major), whose layout decides too: one whose elements are not adjacent (a transpose's, fuzz
+    seed 1246259) leaves the loop no vectors, so its scalar loop runs throughout."""
+    grad = getattr(grad, "array", grad)
+    grad_strides = row_major(array.shape) if grad is None else element_strides(grad)
+    return scalar_tail(array, vectors_per_step, [grad_strides, element_strides(array)])
 
 
-def _nan_in_vector_loop(xp, x_array, derivative):
+def _nan_in_vector_loop(xp, x_array, derivative, grad=None):
     """``derivative`` with NaN where ``x_array`` is NaN in the part torch's backward kernel runs two
     vectors a step (``cpu_kernel_vec``), whose blend sends NaN down a branch that gives NaN; its scalar
-    loop over the rest tests the other way round and keeps the derivative there."""
+    loop over the rest tests the other way round and keeps the derivative there (``grad``: see
+    ``_scalar_loop``)."""
     if x_array.dtype.kind != "f":
         return derivative
     nan = array_module(x_array).isnan(x_array)
     if not nan.any():
         return derivative
-    scalar_loop = _scalar_loop(x_array, vectors_per_step=2)
+    scalar_loop = _scalar_loop(x_array, vectors_per_step=2, grad=grad)
     nan_in_vector_loop = nan if scalar_loop is None else nan & ~scalar_loop
     return xp.where(nan_in_vector_loop, float("nan"), derivative)
 
@@ -103,14 +113,16 @@ class Hardtanh(Pointwise):
     def function(xp, x, low, high):
         return xp.clip(x, low, high)
 
+    reads_gradient_layout = True
+
     @staticmethod
-    def derivative(xp, x, low, high):
+    def derivative(xp, x, low, high, grad=None):
         inside = (x > low) & (x < high)
         x_array, inside_array = (x.array, inside.array) if hasattr(x, "array") else (x, inside)
         if x_array.dtype.kind != "f":
             return inside
         nan = array_module(x_array).isnan(x_array)
-        scalar_loop = _scalar_loop(x_array) if nan.any() else None
+        scalar_loop = _scalar_loop(x_array, grad=grad) if nan.any() else None
         if scalar_loop is None:
             return inside
         return inside_array | (nan & scalar_loop)
@@ -159,7 +171,7 @@ class Elu(Pointwise):
         exp = unary.exp_rounded_once(xp.minimum(x, 0) * input_scale)     # (as glibc's expf)
         negative = grad * input_scale * negative_coefficient * exp
         grad_x = xp.where(x <= 0, negative, grad * scale)
-        return astype(_nan_in_vector_loop(xp, x_array, grad_x), x_array.dtype)
+        return astype(_nan_in_vector_loop(xp, x_array, grad_x, grad=grad_output), x_array.dtype)
 
 
 class Celu(Elu):
@@ -304,11 +316,14 @@ class Hardswish(Pointwise):
         x = half_in_float32(x)
         return x * xp.clip(x + 3, 0, 6) / 6
 
+    reads_gradient_layout = True
+
     @staticmethod
-    def derivative(xp, x):
+    def derivative(xp, x, grad=None):
         x_array = x.array if hasattr(x, "array") else x
         x = half_in_float32(x)                # torch's float16 backward computes in float32 too
-        return _nan_in_vector_loop(xp, x_array, xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0)))
+        return _nan_in_vector_loop(xp, x_array, xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0)),
+                                   grad=grad)
 
     @staticmethod
     def cut_off(x):
