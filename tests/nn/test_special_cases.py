@@ -543,3 +543,16 @@ def test_layer_norm_gradient_through_an_infinite_weight_takes_torchs_mean():
         return x.grad.tolist()
     assert_same(action)
 
+
+@pytest.mark.parametrize("length", [2, 4, 8])
+def test_an_activations_gradient_through_flip_at_nan_is_torchs(length):
+    # fuzz seed 1371209: flip's backward is a copy in torch (grad.flip), not a view of negative strides,
+    # so selu's backward runs its vector loop, where NaN takes the negative branch: NaN
+    def action(lib):
+        values = numpy.arange(4 * length, dtype=float).reshape(2, 2, length) / 7 - 1
+        values[1, 1, 1 % length] = math.nan
+        x = lib.tensor(values.tolist(), dtype=lib.float64, requires_grad=True)
+        weight = lib.tensor((numpy.arange(4 * length).reshape(2, 2, length) % 5 - 2.0).tolist(), dtype=lib.float64)
+        (lib.nn.functional.selu(x).flip(-2) * weight).sum().backward()
+        return x.grad.isnan().tolist()
+    assert_same(action)
