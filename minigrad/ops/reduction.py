@@ -155,7 +155,10 @@ class Cumsum(Function):
         if isinstance(flipped, Tensor):
             running = flipped.cumsum(self.axis)
         else:
-            running = xp.cumsum(flipped, axis=self.axis) + 0
+            # flipped back into a copy, as torch's flip (a view of negative strides would send an
+            # activation's backward at NaN down torch's scalar loop, as seed 1371209's flip did)
+            return astype(xp.flip(xp.cumsum(flipped, axis=self.axis) + 0, self.axis).copy(order="K"),
+                          self.input_dtype)
         return astype(xp.flip(running, self.axis), self.input_dtype)
 
 

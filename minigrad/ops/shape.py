@@ -174,13 +174,20 @@ class Flip(Function):
 
     def forward(self, x, axes):
         self.axes = axes
-        xp = array_module(x)
-        copy = xp.empty_like(x, order="K")     # torch's flip copies, into x's order of dims
-        copy[...] = xp.flip(x, axes)
-        return relayout(copy, dense_strides(x))       # (a size-1 dim's stride, by a view)
+        return self._flipped(x)
 
     def backward(self, grad_output):
-        return array_module(grad_output).flip(grad_output, self.axes)
+        # torch's backward is grad.flip(dims), a copy likewise (NumPy's view, of negative strides, would
+        # send an activation's backward down torch's scalar loop: fuzz seed 1371209, selu at NaN)
+        if isinstance(grad_output, Tensor):     # recorded (create_graph): flip itself, a new node
+            return array_module(grad_output).flip(grad_output, self.axes)
+        return self._flipped(grad_output)
+
+    def _flipped(self, x):
+        xp = array_module(x)
+        copy = xp.empty_like(x, order="K")     # torch's flip copies, into x's order of dims
+        copy[...] = xp.flip(x, self.axes)
+        return relayout(copy, dense_strides(x))       # (a size-1 dim's stride, by a view)
 
 
 class Roll(Function):

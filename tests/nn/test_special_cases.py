@@ -1,6 +1,8 @@
 """Special cases the differential fuzzer (tests/fuzz) found in nn, each held against torch:
 ignored rows in class losses, loss inputs outside their domain, dtype and size validation
 of layers, the Embedding index message."""
+import math
+
 import numpy
 import pytest
 import torch
@@ -513,3 +515,44 @@ def test_an_input_of_a_norm_written_in_place_after_it_stops_backward_as_torchs(k
         return "no error"      # (the values are the norms' own tests')
     theirs, ours = (outcome.split(" Hint:")[0] for outcome in run_both(action))   # (torch's anomaly hint)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("row", [[0.0, 0.0, 2.0, 3.0, -3.0, -2.0], [-1.0, -2.0, 0.0, -3.0, -2.0, 2.0],
+                                 [1.0, -2.0, 0.0, 3.0, -2.0, 2.0, 1.0, 5.0, 1.0]])
+def test_layer_norm_of_a_value_at_its_rows_mean_keeps_torchs_rounding(row, dtype):
+    # fuzz seed 1438199: torch's Welford mean of [0, 0, 2, 3, -3, -2] is 2**-52 / 60, not 0 (its compiled
+    # AddMoments fuses c * delta into m1), so the normalized 0 is -2.6e-18, whose power to 0.96 is NaN
+    def action(lib):
+        x = lib.tensor([row, row[::-1]], dtype=getattr(lib, dtype), requires_grad=True)
+        out = lib.nn.functional.layer_norm(x, (len(row),))
+        powered = out ** lib.full_like(out, 0.75)
+        powered.sum().backward()
+        return out.tolist(), powered.isnan().tolist(), x.grad.isnan().tolist()
+    assert_same(action)
+
+
+def test_layer_norm_gradient_through_an_infinite_weight_takes_torchs_mean():
+    # fuzz seed 1486545: the row sums to 0; torch's mean 5.6e-17 times db = inf is inf (dx -inf at the
+    # last value), the two-pass mean 0 would make it NaN throughout
+    def action(lib):
+        x = lib.tensor([[2.5, -1.8, 0.4, -1.1], [0.5, 2.0, -1.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        weight = lib.tensor([0.373, -math.inf, -0.772, -0.117], dtype=lib.float64)
+        out = lib.nn.functional.layer_norm(x, (4,), weight, lib.tensor([-1.3, 1.3, 0.5, 0.1], dtype=lib.float64))
+        (out * lib.tensor([[-2.054, -1.466, 1.871, 0.358]] * 2, dtype=lib.float64)).sum().backward()
+        return x.grad.tolist()
+    assert_same(action)
+
+
+@pytest.mark.parametrize("length", [2, 4, 8])
+def test_an_activations_gradient_through_flip_at_nan_is_torchs(length):
+    # fuzz seed 1371209: flip's backward is a copy in torch (grad.flip), not a view of negative strides,
+    # so selu's backward runs its vector loop, where NaN takes the negative branch: NaN
+    def action(lib):
+        values = numpy.arange(4 * length, dtype=float).reshape(2, 2, length) / 7 - 1
+        values[1, 1, 1 % length] = math.nan
+        x = lib.tensor(values.tolist(), dtype=lib.float64, requires_grad=True)
+        weight = lib.tensor((numpy.arange(4 * length).reshape(2, 2, length) % 5 - 2.0).tolist(), dtype=lib.float64)
+        (lib.nn.functional.selu(x).flip(-2) * weight).sum().backward()
+        return x.grad.isnan().tolist()
+    assert_same(action)

@@ -723,3 +723,16 @@ def test_std_of_equal_values_is_torchs_zero_or_rounding_and_so_is_its_gradient(s
         results.append((std.detach().numpy(), x.grad.numpy()))
     numpy.testing.assert_array_equal(results[1][0], results[0][0])
     numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-9)
+
+
+def test_an_activations_gradient_through_cumsum_at_nan_is_torchs():
+    # cumsum's backward flips back into a copy, as torch's flip: a view of negative strides would send
+    # selu's backward at NaN down torch's scalar loop (the gradient passes) instead of its vectors (NaN)
+    def action(lib):
+        values = numpy.arange(16, dtype=float).reshape(2, 8) / 7 - 1
+        values[1, 1] = math.nan
+        x = lib.tensor(values.tolist(), dtype=lib.float64, requires_grad=True)
+        weight = lib.tensor((numpy.arange(16).reshape(2, 8) % 5 - 2.0).tolist(), dtype=lib.float64)
+        (lib.nn.functional.selu(x).cumsum(-1) * weight).sum().backward()
+        return x.grad.isnan().tolist()
+    assert_same(action)

@@ -51,7 +51,9 @@ def _add_moments(m0_add, m1_add, m2_add, m0, m1, m2, dtype):
     n = m0 + m0_add
     c = dtype.type(0) if n == 0 else dtype.type(m0_add) / dtype.type(n)
     delta = m1_add - m1
-    return n, m1 + c * delta, m2 + (m2_add + delta * delta * c * dtype.type(m0))
+    # the compiled kernel contracts ``m1 += c * delta`` and ``m2_add + (delta * delta * c) * m0`` into
+    # fused multiply-adds (seen on torch 2.13: a zero-mean row's mean is 2**-52 / 60, not 0)
+    return n, fmadd(c, delta, m1, dtype), m2 + fmadd(delta * delta * c, dtype.type(m0), m2_add, dtype)
 
 
 def _add_moments_vec(m0_add, m1_add, m2_add, m0, m1, m2, dtype):
