@@ -514,11 +514,16 @@ class AccumulateGrad(Function):
 next_sequence_nr = itertools.count(1).__next__    # one counter for every node, as torch's per thread
 
 
+LARGEST_SEQUENCE_NR = (1 << 64) - 1
+
+
 def largest_sequence_nr():
     """torch's UINT64_MAX, the sequence number of AccumulateGrad and of the NotImplemented nodes
-    (ops without a derivative): such a node runs as soon as it is ready.  Above every counted
-    number, and unique, so that the engine's heap never compares two nodes."""
-    return (1 << 62) + next_sequence_nr()
+    (ops without a derivative): such a node runs as soon as it is ready.  One number for all of
+    them (and none taken from the counter), as in torch: of two such nodes ready at once the engine's
+    heap, which breaks ties as torch's ``std::priority_queue`` does, runs the one pushed first
+    (``0 % x * (x // 2)``: remainder's error, not floor_divide's; fuzz seed 1432937)."""
+    return LARGEST_SEQUENCE_NR
 
 
 def sequence_nr_unless_derivative_missing(missing):
