@@ -340,8 +340,11 @@ class Function:
         """
         saved = self._saved      # (identity, not ``in``: that compares arrays element by element)
         records = []
+        claimed = _claimed_inputs(saved, inputs) if len(inputs) > 1 else None
         for index, tensor in enumerate(inputs):
             array = tensor.array
+            if claimed is not None and index not in claimed:
+                continue
             for item in saved:
                 if item is array:
                     # an input cast to the op's dtype (``int_tensor * float_tensor``) stands for the tensor
@@ -443,6 +446,28 @@ class Function:
              whose if view_node is None else view_node, slot)
             if saved_array is array else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
+
+
+def _claimed_inputs(saved, inputs):
+    """The inputs that the arrays in ``saved`` stand for, where two inputs hold one array (``d =
+    x.detach()``: ``d.mul_(x)`` saves d, for x's gradient, not x, which d's write changes; fuzz seed
+    1354022); None where each input has an array of its own (all that hold a saved array).  A saved
+    array stands for as many inputs as it is saved times: first the input at its own place among
+    the saved (save_for_backward's order), then the first that holds it."""
+    arrays = [tensor.array for tensor in inputs]
+    if len({id(array) for array in arrays}) == len(arrays):
+        return None
+    unclaimed = [id(item) for item in saved if item is not None]
+    claimed = set()
+    for index, array in enumerate(arrays):
+        if index < len(saved) and saved[index] is array:
+            claimed.add(index)
+            unclaimed.remove(id(array))
+    for index, array in enumerate(arrays):
+        if index not in claimed and id(array) in unclaimed:
+            claimed.add(index)
+            unclaimed.remove(id(array))
+    return claimed
 
 
 def _held_by_a_write(node):
