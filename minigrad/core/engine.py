@@ -18,7 +18,7 @@ are this one loop; the few places that differ ask ``create_graph``.
 """
 from __future__ import annotations
 
-from heapq import heapify, heappop, heappush
+from heapq import heappop, heappush
 
 import numpy
 
@@ -44,9 +44,14 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     pending, senders = _count_dependencies(buffers, with_senders=bool(capture))
     # autograd.grad runs only the nodes that lead to a captured edge (as torch's does)
     leads_to_capture = _leading_to({node for node, _ in capture}, senders) if capture else None
-    # a heap of nodes, the newest ready node first (``Function.__lt__``; sequence numbers are unique)
-    ready = [node for node in buffers if pending.get(node, 0) == 0]
-    heapify(ready)
+    # a heap of nodes, the newest ready node first (``Function.__lt__``).  AccumulateGrad and the
+    # NotImplemented nodes share torch's largest number: heapq breaks such ties as torch's
+    # std::priority_queue does (both sift on a strict comparison and prefer the right child), so
+    # the nodes go in in torch's order, the roots' (its GraphRoot's edges), then as each node runs
+    ready = []
+    for node in buffers:
+        if pending.get(node, 0) == 0:
+            heappush(ready, node)
     captured = {}
     while ready:
         node = heappop(ready)

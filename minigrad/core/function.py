@@ -340,8 +340,11 @@ class Function:
         """
         saved = self._saved      # (identity, not ``in``: that compares arrays element by element)
         records = []
+        claimed = _claimed_inputs(saved, inputs) if len(inputs) > 1 else None
         for index, tensor in enumerate(inputs):
             array = tensor.array
+            if claimed is not None and index not in claimed:
+                continue
             for item in saved:
                 if item is array:
                     # an input cast to the op's dtype (``int_tensor * float_tensor``) stands for the tensor
@@ -445,6 +448,28 @@ class Function:
             for counter, version, saved_array, whose, slot in self._saved_versions)
 
 
+def _claimed_inputs(saved, inputs):
+    """The inputs that the arrays in ``saved`` stand for, where two inputs hold one array (``d =
+    x.detach()``: ``d.mul_(x)`` saves d, for x's gradient, not x, which d's write changes; fuzz seed
+    1354022); None where each input has an array of its own (all that hold a saved array).  A saved
+    array stands for as many inputs as it is saved times: first the input at its own place among
+    the saved (save_for_backward's order), then the first that holds it."""
+    arrays = [tensor.array for tensor in inputs]
+    if len({id(array) for array in arrays}) == len(arrays):
+        return None
+    unclaimed = [id(item) for item in saved if item is not None]
+    claimed = set()
+    for index, array in enumerate(arrays):
+        if index < len(saved) and saved[index] is array:
+            claimed.add(index)
+            unclaimed.remove(id(array))
+    for index, array in enumerate(arrays):
+        if index not in claimed and id(array) in unclaimed:
+            claimed.add(index)
+            unclaimed.remove(id(array))
+    return claimed
+
+
 def _held_by_a_write(node):
     """Does an in-place write that replaced ``node`` still hold it in torch (``replaced_by``: a write
     no backward has run yet; fuzz seed 630983: the error of a backward from a value computed before
@@ -514,11 +539,16 @@ class AccumulateGrad(Function):
 next_sequence_nr = itertools.count(1).__next__    # one counter for every node, as torch's per thread
 
 
+LARGEST_SEQUENCE_NR = (1 << 64) - 1
+
+
 def largest_sequence_nr():
     """torch's UINT64_MAX, the sequence number of AccumulateGrad and of the NotImplemented nodes
-    (ops without a derivative): such a node runs as soon as it is ready.  Above every counted
-    number, and unique, so that the engine's heap never compares two nodes."""
-    return (1 << 62) + next_sequence_nr()
+    (ops without a derivative): such a node runs as soon as it is ready.  One number for all of
+    them (and none taken from the counter), as in torch: of two such nodes ready at once the engine's
+    heap, which breaks ties as torch's ``std::priority_queue`` does, runs the one pushed first
+    (``0 % x * (x // 2)``: remainder's error, not floor_divide's; fuzz seed 1432937)."""
+    return LARGEST_SEQUENCE_NR
 
 
 def sequence_nr_unless_derivative_missing(missing):

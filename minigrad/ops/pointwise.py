@@ -394,17 +394,25 @@ class Lerp(Function):
 
     def forward(self, a, b, *weight, number=None):
         self.number = number
-        self.save_for_backward(a, b, *weight)
+        self.shapes = a.shape, b.shape
+        self.weight_shape = weight[0].shape if weight else None
+        # what torch's node saves: nothing with a number weight (LerpBackward0); a weight tensor for
+        # self's and end's gradients, self and end for the weight's (writing one of them in place
+        # later stops backward only then: ``x.detach().lerp_(x, 0.3)``, as fuzz seed 1354022's mul_)
+        if weight:
+            needs = self.needs_input_grad
+            self.save_for_backward(*((a, b) if needs[2] else (None, None)),
+                                   weight[0] if needs[0] or needs[1] else None)
         return a + (weight[0] if weight else number) * (b - a)
 
     def backward(self, grad_output):
-        a, b, *weight = self.saved_tensors
-        w = weight[0] if weight else self.number
+        a, b, w = self.saved_tensors if self._saved else (None, None, self.number)
+        a_shape, b_shape = self.shapes
         needs = self.needs_input_grad
-        grads = (sum_to(grad_output * (1 - w), a.shape) if needs[0] else None,
-                 sum_to(grad_output * w, b.shape) if needs[1] else None)
-        if weight:
-            grads += (sum_to(grad_output * (b - a), w.shape) if needs[2] else None,)
+        grads = (sum_to(grad_output * (1 - w), a_shape) if needs[0] else None,
+                 sum_to(grad_output * w, b_shape) if needs[1] else None)
+        if len(needs) == 3:
+            grads += (sum_to(grad_output * (b - a), self.weight_shape) if needs[2] else None,)
         return grads
 
 

@@ -668,6 +668,33 @@ def test_a_number_modulo_a_tensor_has_torchs_missing_derivative_and_saves_nothin
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("combine", ["remainder * quotient", "quotient * remainder", "remainder.pow_(quotient)",
+                                     "stack([remainder, quotient])", "stack([quotient, remainder])"])
+def test_of_two_nodes_without_a_derivative_the_one_torch_pushed_first_raises(combine):
+    # ``0 % x`` and ``x // -200`` are both torch's NotImplemented nodes, numbered UINT64_MAX alike:
+    # of the two, ready at once, torch runs the one its heap holds first (the first operand's
+    # here), not the one made last (fuzz seed 1432937)
+    def action(lib):
+        x = lib.tensor(0.641, requires_grad=True)
+        remainder, quotient = 0 % x, x // -200
+        combined = eval(combine, {"stack": lib.stack, "remainder": remainder, "quotient": quotient})
+        combined.sum().backward()
+    assert_raises_like_torch(action)
+
+
+def test_leaves_ready_at_once_accumulate_in_torchs_heap_order():
+    # AccumulateGrad's number is UINT64_MAX too: seven leaves stacked are ready together, and their
+    # hooks run in the order torch's std::priority_queue pops equal keys (0, 2, 5, 6, 4, 1, 3)
+    def order(lib):
+        ran = []
+        leaves = [lib.tensor(float(i), requires_grad=True) for i in range(7)]
+        for i, leaf in enumerate(leaves):
+            leaf.register_hook(lambda grad, i=i: ran.append(i))
+        lib.stack(leaves).sum().backward()
+        return ran
+    assert order(minigrad) == order(torch)
+
+
 def test_version_counts_inplace_changes_and_is_shared_by_detach():
     x = minigrad.ones(3)
     assert x._version == 0

@@ -258,6 +258,23 @@ def torch_asserts_on_a_bool_base_power(program, mismatch):
 
 
 
+def torch_refuses_its_own_nll_loss2d_gradient(program, mismatch):
+    """torch's backward of ``nll_loss`` of a 4-d input that is not contiguous (a transposed or
+    permuted view) raises "grad_input must be contiguous": its nll_loss2d backward allocates the
+    gradient ``zeros_like(input)`` (the input's layout) and then checks that it is contiguous.  Only
+    that error, at backward, in a program whose ``F.nll_loss`` takes such an input in torch."""
+    if mismatch.kind != "error-only-torch" or mismatch.tag != "backward" or \
+            not mismatch.detail.endswith("RuntimeError: grad_input must be contiguous"):
+        return False
+    for statement, ns in _torch_run(program):
+        called = statement and re.search(r"\bF\.nll_loss\((\w+),", statement.source)
+        if called and called.group(1) in ns:
+            input = ns[called.group(1)]
+            if input.dim() == 4 and input.requires_grad and not input.is_contiguous():
+                return True
+    return False
+
+
 LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
@@ -324,6 +341,13 @@ KNOWN_TORCH_BUGS = [
           "'false INTERNAL ASSERT FAILED at c10/core/Scalar.cpp:42 ... unknown ivalue tag 4' (fixed upstream "
           "by pytorch#182564, after 2.13); minigrad promotes the base as torch's tensor overload does",
           torch_asserts_on_a_bool_base_power, "https://github.com/pytorch/pytorch/issues/182283"),
+    Known("nll_loss's backward of a 4-d input that is not contiguous refuses its own gradient",
+          "torch 2.13's CPU nll_loss2d backward makes grad_input with zeros_like(input), so in the layout "
+          "of a transposed or permuted input, then checks 'grad_input must be contiguous' and raises; the "
+          "forward and every other rank (3-d, 5-d: reshaped contiguous first), and cross_entropy (its "
+          "log_softmax output is contiguous), compute; minigrad computes the gradient (fixed upstream by "
+          "pytorch#175246, after 2.13)",
+          torch_refuses_its_own_nll_loss2d_gradient, "https://github.com/pytorch/pytorch/issues/175084"),
 ]
 
 # Open minigrad mismatch classes: found by the 100,000-program run and not fixed yet on

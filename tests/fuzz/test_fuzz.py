@@ -22,7 +22,7 @@ from differential import (Mismatch, _as_torch, backward_agreeing, check, compare
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign,  # noqa: E402
                    after_torch_drops_the_output_channels, known, torch_fmod_gives_nan,
-                   torch_lets_an_integer_tensor_require_grad)
+                   torch_lets_an_integer_tensor_require_grad, torch_refuses_its_own_nll_loss2d_gradient)
 from programs import Program, Statement, generate  # noqa: E402
 
 inf = math.inf
@@ -44,7 +44,7 @@ def test_random_programs_match_torch(chunk):
 
 
 def test_known_tables_explain_themselves():
-    for entry in KNOWN_TORCH_BUGS:
+    for entry in KNOWN_TORCH_BUGS:     # each with torch's issue
         assert entry.link.startswith("https://github.com/pytorch/pytorch/issues/"), entry.name
     for entry in KNOWN_TORCH_BUGS:
         assert entry.reason and entry.name
@@ -741,3 +741,27 @@ def test_a_value_batch_norms_fused_multiply_add_explains_is_known_a_wrong_one_is
     monkeypatch.setattr(node, "forward", lambda self, *args, **kwargs: forward(self, *args, **kwargs) * 1.001)
     mismatch = check(program)[0]
     assert mismatch.kind in ("value", "grad") and known(program, mismatch) is None
+
+
+def test_torchs_nll_loss2d_backward_refusing_a_discontiguous_input_is_its_bug_and_nothing_else():
+    """fuzz seed 1371229: ``F.nll_loss`` of a transposed 4-d input computes in torch, but its backward
+    raises "grad_input must be contiguous" (nll_loss2d's zeros_like(input) in the input's layout);
+    minigrad computes the gradient.  The same input made contiguous, or another error, is not it."""
+    program = generate(1371229)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch" and mismatch.tag == "backward"
+    assert known(program, mismatch).name.startswith("nll_loss's backward of a 4-d input")
+
+    def nll_loss_of(input):
+        return program_of("x0 = lib.tensor([[[[0.5, -1.0], [2.0, 0.25]]] * 3] * 2, dtype=lib.float64, requires_grad=True)",
+                          f"v1 = {input}",
+                          "i2 = lib.tensor([[[1, 0], [2, 1]]] * 2)",
+                          "v3 = F.nll_loss(v1, i2, reduction='none')",
+                          loss="loss = v3.sum()", leaves=["x0"])
+    refused = Mismatch("error-only-torch", "backward", "torch raised RuntimeError: grad_input must be contiguous")
+    assert torch_refuses_its_own_nll_loss2d_gradient(nll_loss_of("x0.transpose(-1, -4)"), refused)
+    assert not torch_refuses_its_own_nll_loss2d_gradient(nll_loss_of("x0.transpose(-1, -4).contiguous()"), refused)
+    other = Mismatch("error-only-torch", "backward", "torch raised RuntimeError: grad_output must be contiguous")
+    assert not torch_refuses_its_own_nll_loss2d_gradient(nll_loss_of("x0.transpose(-1, -4)"), other)
+    wrong_gradient = Mismatch("grad", "backward", "x0.grad: values differ")
+    assert not torch_refuses_its_own_nll_loss2d_gradient(nll_loss_of("x0.transpose(-1, -4)"), wrong_gradient)

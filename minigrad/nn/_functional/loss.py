@@ -19,6 +19,7 @@ import warnings
 import numpy
 
 from ...core.function import Function, _as_array
+from ...core.layout import dense_strides, elementwise_strides, relayout, row_major
 from ...core.dtypes import scalar_type_name
 from ...core.device import array_module
 from ...ops.arithmetic import as_operands
@@ -55,14 +56,36 @@ def _check_reduction(reduction):
     return reduction
 
 
-def _reduce(xp, loss, reduction, denominator):
-    """The elementwise ``loss`` summed, averaged over ``denominator``, or kept."""
+def _reduce(xp, loss, reduction, denominator, layout=None):
+    """The elementwise ``loss`` summed, averaged over ``denominator``, or kept: then in torch's
+    layout, ``layout(loss)`` (the order of the dims its kernel gives the new tensor, which
+    ``.view`` and ``stride()`` see: fuzz seed 1386515)."""
     if reduction == "none":
-        return loss
+        return loss if layout is None else layout(loss)
     # torch accumulates half precision in float32 and rounds the result once
     total = xp.asarray(loss.sum(dtype=xp.float32 if loss.dtype.itemsize < 4 else None))
     result = total if reduction == "sum" else _divide(xp, total, denominator)
     return result.astype(loss.dtype, copy=False)
+
+
+def _iterator_layout(loss, operands):
+    """``loss`` in the layout of a TensorIterator's new output over ``operands`` (the first that
+    orders two dims decides), a size-1 dim's stride too."""
+    return relayout(loss, elementwise_strides(loss.shape, operands))
+
+
+def _laid_out(shape, operands):
+    """A stand-in array of ``shape`` in the layout of a TensorIterator's output over ``operands``
+    (its strides only matter: no memory of its own), for the next op of a composite."""
+    strides = elementwise_strides(shape, operands) or row_major(shape)
+    return numpy.lib.stride_tricks.as_strided(numpy.zeros(1), shape, [8 * stride for stride in strides])
+
+
+def _kl_layout(loss, t, x):
+    """torch's kl_div composite, ``xlogy(t, t) - t * x`` (``exp(t) * (t - x)``): the last op's output
+    over two new tensors, one in the target's layout and one in that of the target and input (a
+    size-1 dim there has a stride of its own: an output of shape (1, 1, 4) is row-major)."""
+    return _iterator_layout(loss, (_laid_out(t.shape, (t,)), _laid_out(loss.shape, (t, x))))
 
 
 def _divide(xp, total, denominator):
@@ -482,7 +505,12 @@ class DifferenceLoss(Function):
         difference = input - target
         loss = self.function(array_module(difference), difference, **params).astype(difference.dtype, copy=False)
         self.count = loss.size
-        return _reduce(array_module(loss), loss, reduction, loss.size)
+        return _reduce(array_module(loss), loss, reduction, loss.size, lambda loss: self.layout(loss, input, target))
+
+    @staticmethod
+    def layout(loss, input, target):
+        """torch's kernel: one TensorIterator over (input, target), the input's layout first."""
+        return _iterator_layout(loss, (input, target))
 
     def saved_view_shape(self, index, array):
         # torch saves input and target broadcast to one shape
@@ -544,6 +572,12 @@ class Huber(DifferenceLoss):
     @staticmethod
     def derivative(xp, d, norm, delta):
         return xp.clip(d, -delta, delta) * norm
+
+    @staticmethod
+    def layout(loss, input, target):
+        """torch's kernel writes into ``empty_like(input)``, which a broadcast target resizes
+        (to row-major)."""
+        return relayout(loss, dense_strides(input) if input.shape == loss.shape else None)
 
 
 def _difference_operands(input, target):
@@ -619,7 +653,9 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             loss = loss * weight
         self.count = loss.size
-        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, loss.size)
+        # torch writes the loss into ``empty_like(input)`` (then times the weight, in place)
+        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, loss.size,
+                       lambda loss: relayout(loss, dense_strides(x)))
 
     def backward(self, grad_output):
         x, t = self.saved_tensors
@@ -687,7 +723,10 @@ class BinaryCrossEntropyWithLogits(Function):
         if weight is not None:
             loss = loss * weight
         self.count = loss.size
-        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, loss.size)
+        # torch's ``(1 - target).mul_(input).sub_(...)``: ``1 - target`` is ``empty_like(target)``
+        # filled, and the rest writes in place
+        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, loss.size,
+                       lambda loss: relayout(loss, dense_strides(t)))
 
     def backward(self, grad_output):
         x, t = self.saved_tensors
@@ -753,7 +792,9 @@ class KLDivergence(Function):
             # torch's xlogy(t, t): 0 at t = 0, NaN for a negative target (log of a negative number)
             with xp.errstate(invalid="ignore", divide="ignore"):
                 loss = xp.where(t == 0, 0, t * xp.log(xp.where(t == 0, 1, t))) - t * x
-        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, denominator)
+        # torch's composite: its element-wise ops take the target first (``t * x``, ``t - x``)
+        return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, denominator,
+                       lambda loss: _kl_layout(loss, t, x))
 
     def backward(self, grad_output):
         (x_shape, x_dtype), (t_shape, t_dtype) = self.inputs_meta
