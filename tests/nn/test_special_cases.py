@@ -481,6 +481,20 @@ def test_elu_gradient_multiplies_left_to_right_as_torchs_kernel(name, options, d
     assert_same(action)
 
 
+@pytest.mark.parametrize("dtype, big", [("float16", 6e4), ("float32", 6.6e37), ("float64", 1.7e308)])
+@pytest.mark.parametrize("options", [{}, {"beta": 0.5, "threshold": 200.0}])
+def test_softplus_gradient_is_grad_times_z_over_z_plus_one_as_torchs_kernel(options, dtype, big):
+    """fuzz seed 1514274: torch's softplus_backward is grad * z / (z + 1), z = exp(beta x), from the
+    left: a huge gradient overflows to -inf (not grad * sigmoid's finite -5.8e37), and past float32's
+    exp range (a threshold above it) z / (z + 1) is inf / inf, NaN; bit for bit elsewhere."""
+    def action(lib):
+        x = lib.tensor([1.957, 0.276, -30.0, 25.0, 3.0, NAN, 95.0, -0.0], dtype=getattr(lib, dtype), requires_grad=True)
+        lib.nn.functional.softplus(x, **options).backward(
+            lib.tensor([-big, 1.3, 2.0, -0.7, 1e-3, 1.0, 1.0, 0.5], dtype=getattr(lib, dtype)))
+        return x.grad.tolist()
+    assert_same(action)
+
+
 def test_layer_norm_over_an_empty_shape_backward_as_torch():
     # N = 0: torch's 1 / N is inf, and the (empty) gradients are computed without an error
     def action(lib):

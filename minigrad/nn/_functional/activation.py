@@ -269,10 +269,22 @@ class Softplus(Pointwise):
         scaled = x * beta
         return xp.where(scaled > threshold, x, _softplus(xp, scaled) / beta)
 
-    @staticmethod
-    def derivative(xp, x, beta, threshold):
-        scaled = x * beta
-        return xp.where(scaled > threshold, 1.0, _stable_sigmoid(xp, scaled))
+    def backward(self, grad_output):
+        """torch's softplus_backward, left to right in its opmath type (float32 for half precision):
+        ``grad * z / (z + 1)`` with ``z = exp(beta x)``, and ``grad`` itself where ``beta x > threshold``;
+        so a huge gradient overflows where ``grad * sigmoid`` would not (fuzz seed 1514274: -6.6e37 *
+        exp(1.957) is -inf in float32, torch's gradient, not -5.8e37)."""
+        (x,) = self.saved_tensors
+        xp = array_module(x)
+        x_array = x.array if hasattr(x, "array") else x
+        beta, threshold = self.params["beta"], self.params["threshold"]
+        if x_array.dtype != numpy.float64:      # (its Scalars in float32)
+            beta, threshold = float(numpy.float32(beta)), float(numpy.float32(threshold))
+        scaled, grad = half_in_float32(x) * beta, half_in_float32(grad_output)
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            z = unary.exp_rounded_once(scaled)
+            grad_x = xp.where(scaled > threshold, grad, grad * z / (z + 1))
+        return astype(grad_x, x_array.dtype)
 
 
 class LogSigmoid(Pointwise):
