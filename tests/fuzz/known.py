@@ -94,15 +94,17 @@ def after_torch_drops_the_output_channels(program, mismatch):
     """The same bug met later: an error minigrad alone (or first) raises (an op given torch's 0
     channels and minigrad's out_channels disagrees), an error both raise in other words (``pow_``
     of torch's ``[0, 3]`` output by a ``[2, 0, 3]`` tensor fails to broadcast in torch's
-    in-place check, minigrad's ``[2, 3]`` in the broadcast itself), an error torch alone raises
+    in-place check, minigrad's ``[2, 3]`` in the broadcast itself), or of another type (fuzz seed
+    1526832: ``v ^ x8`` of a float64 output and a ``[0, 4]`` int64 tensor is torch's dtype error on
+    its ``[0, 4]``, minigrad's broadcast error on its ``[2, 4]``), an error torch alone raises
     reading the output (fuzz seeds 351267, 378220: ``v[0, :] = x`` and ``v[2, i] = x`` index
     torch's 0 channels, which minigrad's out_channels hold), or the output's shape itself."""
     if mismatch.kind == "shape":
         return torch_drops_the_output_channels(program, mismatch)
     if mismatch.kind == "error-only-torch":
         return _torch_fails_on_a_convolution_of_no_channels(program)
-    return mismatch.kind in ("error-only-minigrad", "error-at-other-statement", "error-message") and \
-        _convolves_no_channels(program)
+    return mismatch.kind in ("error-only-minigrad", "error-at-other-statement", "error-message", "error-type") \
+        and _convolves_no_channels(program)
 
 
 def torch_reads_an_expanded_dim_wrong(program, mismatch):

@@ -765,3 +765,16 @@ def test_torchs_nll_loss2d_backward_refusing_a_discontiguous_input_is_its_bug_an
     assert not torch_refuses_its_own_nll_loss2d_gradient(nll_loss_of("x0.transpose(-1, -4)"), other)
     wrong_gradient = Mismatch("grad", "backward", "x0.grad: values differ")
     assert not torch_refuses_its_own_nll_loss2d_gradient(nll_loss_of("x0.transpose(-1, -4)"), wrong_gradient)
+
+
+def test_an_error_of_another_type_after_a_convolution_of_no_input_channels_is_that_torch_bug():
+    """fuzz seed 1526832: ``v2 ^ x8`` reads torch's [0, 4] output of a convolution with 0 input
+    channels, where minigrad's has out_channels rows: torch raises its dtype error for the float64
+    operand, minigrad the broadcast error first.  A program with no such convolution is not it."""
+    program = generate(1526832)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-type"
+    assert known(program, mismatch).name == "a convolution with 0 input channels gives 0 output channels"
+    plain = program_of("x0 = lib.zeros((2, 4), dtype=lib.float64)", "x1 = lib.zeros((0, 4), dtype=lib.int64)",
+                       "v2 = x0 ^ x1")
+    assert not after_torch_drops_the_output_channels(plain, mismatch)
