@@ -68,6 +68,8 @@ def erf(x):
         return cupyx.scipy.special.erf(x)
     if x.dtype.itemsize < 4:          # float16: torch's float32 vectors
         return erf_of_torchs_float_vectors(x.astype("float32")).astype(x.dtype)
+    if x.dtype == numpy.float32:      # in float64, rounded once: Cody's steps in float32 round twice
+        return _erf_cody(x.astype(numpy.float64)).astype(numpy.float32)     # (fuzz seed 1562269)
     return _erf_cody(x)
 
 
