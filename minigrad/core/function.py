@@ -454,6 +454,8 @@ def _claimed_inputs(saved, inputs):
     1354022); None where each input has an array of its own (all that hold a saved array).  A saved
     array stands for as many inputs as it is saved times: first the input at its own place among
     the saved (save_for_backward's order), then the first that holds it."""
+    if len(inputs) == 2 and inputs[0].array is not inputs[1].array:
+        return None         # (the common case, a binary op, without building a set)
     arrays = [tensor.array for tensor in inputs]
     if len({id(array) for array in arrays}) == len(arrays):
         return None
