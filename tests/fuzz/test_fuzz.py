@@ -778,3 +778,16 @@ def test_an_error_of_another_type_after_a_convolution_of_no_input_channels_is_th
     plain = program_of("x0 = lib.zeros((2, 4), dtype=lib.float64)", "x1 = lib.zeros((0, 4), dtype=lib.int64)",
                        "v2 = x0 ^ x1")
     assert not after_torch_drops_the_output_channels(plain, mismatch)
+
+
+def test_median_along_a_dim_of_stride_0_is_torchs_bug_through_a_split_of_an_expand_too():
+    """fuzz seed 1707376: ``v8 = x1.expand((2, 2, 1))``, ``v12 = v8.split(2, 2)[-1]``,
+    ``v12.median(-3)``: the dim has stride 0 in torch's run, as an expand's own; a median along a
+    dim of another stride is not that bug."""
+    from known import torch_reads_an_expanded_dim_wrong
+    program = generate(1707376)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "value" and known(program, mismatch).name.startswith("median(dim) along an expanded")
+    plain = program_of("x1 = lib.tensor([[-1], [-2]], dtype=lib.int64)", "v2 = x1.split(1, 1)[-1]",
+                       ("v3 = v2.median(-2, keepdim=True).values", "reduce:mediandim"))
+    assert not torch_reads_an_expanded_dim_wrong(plain, Mismatch("value", "reduce:mediandim", "v3: values differ"))
