@@ -391,11 +391,11 @@ def refresh_views(base, written=None):
 
 def history_of(view):
     """``view``'s own history as its slots hold it (a stale view's is not made anew), its node held
-    weakly: the write that follows judges by reference count whether the node lives on
-    (``_release_replaced_node``), and this must not count."""
-    node = Tensor.grad_fn.__get__(view)
-    return (None if node is None else weakref.ref(node), Tensor._output_nr.__get__(view),
-            Tensor._requires_grad.__get__(view))
+    strongly: torch's view keeps its ``grad_fn_`` through a write into a view of it, even where
+    nothing else does (into an ``expand`` view the write reads the base, not that node), so the
+    view is no leaf to torch's next in-place check (fuzz seed 1742352).  The write does not judge
+    whether the node lives on (``_left_stale``): ``_regenerate`` does, once the view lets go."""
+    return (Tensor.grad_fn.__get__(view), Tensor._output_nr.__get__(view), Tensor._requires_grad.__get__(view))
 
 
 def leave_stale(view, history):
@@ -404,7 +404,7 @@ def leave_stale(view, history):
     made before its base needed a gradient, which is then a leaf to torch's in-place check), stale:
     made anew from the base's history when next read."""
     node, output_nr, requires_grad = history
-    Tensor.grad_fn.__set__(view, None if node is None else node())
+    Tensor.grad_fn.__set__(view, node)
     Tensor._output_nr.__set__(view, output_nr)
     Tensor._requires_grad.__set__(view, requires_grad)
     if type(view) is Tensor:

@@ -960,6 +960,43 @@ def test_a_saved_view_written_through_a_view_of_it_then_read_names_the_op_as_tor
     assert_raises_like_torch(action)
 
 
+@pytest.mark.parametrize("key", [slice(1, 1), slice(0, 1), 0], ids=["empty", "slice", "select"])
+@pytest.mark.parametrize("write", [
+    lambda lib, view: view.masked_fill_(view > 0, 0.0),
+    lambda lib, view: view.mul_(2),
+    lambda lib, view: view.fill_(3.0),
+    lambda lib, view: view.__setitem__(0, 1.0),
+    lambda lib, view: view.add_(lib.ones((), dtype=lib.float64, requires_grad=True)),
+], ids=["masked_fill_", "mul_", "fill_", "setitem", "add_"])
+def test_an_expanded_view_written_through_a_view_of_it_is_no_leaf_to_the_next_write_as_torch(key, write):
+    """(fuzz seed 1742352) ``view[key] = v`` into an ``expand`` view writes into a view of it: the
+    write reads the base, not the view's ExpandBackward node, yet torch's view keeps that node
+    (stale), so it is no leaf: the next in-place write is allowed (minigrad had let the node go,
+    and refused it: "a leaf Variable that requires grad is being used in an in-place operation")."""
+    def action(lib):
+        x = lib.tensor([[0.5, -1.0, 2.0], [1.5, -0.5, 0.25]], dtype=lib.float64, requires_grad=True)
+        view = (x * 1).expand(2, 2, 3)
+        view[key] = lib.zeros(view[key].shape, dtype=lib.float64, requires_grad=True)
+        write(lib, view)      # (nothing may read view's history before: that would make it anew)
+        (view * lib.arange(12, dtype=lib.float64).reshape(2, 2, 3)).sum().backward()
+        return view.grad_fn.name(), view.tolist(), x.grad.tolist()
+    assert_same(action)
+
+
+def test_a_piece_of_chunk_read_after_its_base_was_written_raises_as_torch():
+    # the rest of fuzz seed 1742352: torch refuses only when the piece's history is read
+    def action(lib):
+        x = lib.tensor([[0.5, -1.0, 2.0], [1.5, -0.5, 0.25]], dtype=lib.float64, requires_grad=True)
+        base = x * 1
+        view = base.expand(2, 2, 3)
+        view[1:1] = lib.zeros((0, 2, 3), dtype=lib.float64, requires_grad=True)
+        view.masked_fill_(view > 0, 0.0)
+        piece = base.chunk(1, 1)[-1]
+        base.zero_()
+        piece.grad_fn
+    assert_raises_like_torch(action)
+
+
 @pytest.mark.parametrize("write", [
     lambda view: view.masked_fill_(view > 100, 0.0),          # the whole view: torch refuses in backward
     lambda view: view.__setitem__(view > 100, 0.0),
