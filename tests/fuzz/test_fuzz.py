@@ -628,8 +628,10 @@ def test_an_error_no_rounding_reached_is_never_rounding():
 def test_an_error_after_torchs_median_of_an_expanded_dim_is_that_bug_not_rounding():
     """fuzz seed 458896: torch's median along an expanded dim reads the wrong elements (indices 1,
     minigrad's 0), and minigrad's 0 // 0 raises; the replay on minigrad's inputs made them contiguous,
-    so torch agreed there and the error passed for rounding.  The replay keeps an expanded dim."""
-    program = program_of("x0 = lib.tensor([0.4], dtype=lib.float64)", ("v5 = x0.expand((2, 3))", "view:expand"),
+    so torch agreed there and the error passed for rounding.  The replay keeps an expanded dim.
+    (x0 is the first of two stored values: torch's median reads the second, -5.0, where past a
+    one-element storage it read whatever memory followed, now and then above 0.4, and agreed.)"""
+    program = program_of("x0 = lib.tensor([0.4, -5.0], dtype=lib.float64)[:1]", ("v5 = x0.expand((2, 3))", "view:expand"),
                          ("v14 = v5.median(-2, keepdim=False).indices", "reduce:mediandim"),
                          ("v16 = v14 // v14", "binary://"))
     mismatch = check(program)[0]
