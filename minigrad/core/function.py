@@ -392,7 +392,8 @@ class Function:
         """
         array = target.array
         first = next((slot for _, _, saved_array, whose, slot in self._saved_versions
-                      if saved_array is array or (not isinstance(whose, int) and whose() is target)), None)
+                      if _saved_as(whose, target)
+                      or (saved_array is array and not _saved_as_another(whose, target))), None)
         if first is None:
             return
         copy = array.copy() if any(saved is array for saved in self._saved) else None
@@ -446,6 +447,22 @@ class Function:
              whose if view_node is None else view_node, slot)
             if saved_array is array else (counter, version, saved_array, whose, slot)
             for counter, version, saved_array, whose, slot in self._saved_versions)
+
+
+def _saved_as(whose, target):
+    """Was ``target`` itself the input that a saved record stands for (``whose``: its weak
+    reference, or an output's number)?"""
+    return not isinstance(whose, int) and whose() is target
+
+
+def _saved_as_another(whose, target):
+    """Does a saved record stand for another live tensor than ``target``, though it may hold
+    target's array (``d = x.detach()``: ``x.mul_(d)`` saves d, for x's gradient; d shares x's
+    version counter, so the write changes it and backward refuses, as torch's; fuzz seed 1824938)?"""
+    if isinstance(whose, int):
+        return False
+    tensor = whose()
+    return tensor is not None and tensor is not target
 
 
 def _claimed_inputs(saved, inputs):

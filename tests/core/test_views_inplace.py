@@ -1325,3 +1325,28 @@ def test_a_write_into_a_detached_alias_stops_backward_only_where_torch_saved_the
             return str(error).split(" Hint:")[0]
         return x.grad
     assert_same(action)
+
+
+WRITES_BY_A_DETACHED_ALIAS = {
+    "y *= y.detach()": lambda lib, y: y.mul_(y.detach()),
+    "y /= y.detach()": lambda lib, y: y.div_(y.detach()),
+    "0-d int % y, then *=": None,
+}
+
+
+@pytest.mark.parametrize("name", WRITES_BY_A_DETACHED_ALIAS)
+def test_a_write_by_a_detached_alias_of_itself_stops_backward_as_torch(name):
+    """fuzz seed 1824938: ``y *= y.detach()`` saves the detached alias (the other factor, for y's
+    gradient); it shares y's version counter, so the write changes it and torch's backward refuses.
+    minigrad's in-place write took that saved record, found by its array, for y's own and gave it
+    a copy with a fresh counter, so backward ran."""
+    def action(lib):
+        x = lib.tensor([2.0, -3.0], dtype=lib.float32, requires_grad=True)
+        if name == "0-d int % y, then *=":
+            y = lib.tensor(0, dtype=lib.int8) % x[0]
+            y *= y.detach()
+        else:
+            y = x * 1
+            WRITES_BY_A_DETACHED_ALIAS[name](lib, y)
+        y.sum().backward()
+    assert_raises_like_torch(action)
