@@ -76,7 +76,23 @@ class Softmax(Function):
     def backward(self, grad_output):
         (result,) = self.saved_tensors
         grad, y = half_in_float32(grad_output), half_in_float32(result)
-        return astype((grad - (grad * y).sum(axis=self.axis, keepdims=True)) * y, result.dtype)
+        return astype((grad - _sum_of_products(grad, y, self.axis)) * y, result.dtype)
+
+
+def _sum_of_products(grad, y, axis):
+    """``sum(grad * y)`` along ``axis``.  Along another dim than the last, torch's kernel walks the
+    dim accumulating with fused multiply-adds, ``sum = fma(grad[i], y[i], sum)``: where the terms
+    cancel (grads of +-2.6e95 on outputs summing to 1) its ulps are the gradient's (fuzz seed
+    1804030: 2.2e79 against NumPy's pairwise 1.1e79, a 0 for 7.5e78)."""
+    if (type(grad) is not numpy.ndarray or grad.dtype.kind != "f" or _along_last_dim(grad, axis)
+            or not grad.size):
+        return (grad * y).sum(axis=axis, keepdims=True)
+    dim = axis[0]
+    total = numpy.zeros_like(numpy.take(grad, [0], axis=dim))
+    for i in range(grad.shape[dim]):
+        index = (slice(None),) * dim + (slice(i, i + 1),)
+        total = fmadd(grad[index], y[index], total, grad.dtype.type)
+    return total
 
 
 def log_softmax_array(x, axis):

@@ -83,13 +83,34 @@ class Exp(Function):
         return grad_output * result
 
 
+# Below these SLEEF's expm1 (torch's vectorized CPU kernel) returns -1 outright: ln(2**-53), ln(2**-24)
+_EXPM1_SATURATES = {numpy.dtype(numpy.float64): numpy.float64(-36.736800569677101399113302437),
+                    numpy.dtype(numpy.float32): numpy.float32(-16.635532333438687426013570)}
+
+
+def _expm1(x):
+    """``exp(x) - 1`` as torch's vectorized CPU kernel (SLEEF's ``expm1_u10``) computes it: -1
+    below ln(2**-53) in float64 (ln(2**-24) in float32), where the correctly rounded NumPy result
+    is still ``-1 + ulp`` down to ln(2**-54).  The ulp decides the gradient's NaNs: torch's
+    ``grad * (result + 1)`` is ``-inf * 0`` there (fuzz seed 1869886: expm1(-36.74)).  Half
+    precision runs in float32, where the threshold is far below half's own ``-1``."""
+    result = array_module(x).expm1(x)
+    if (type(x) is not numpy.ndarray or x.dtype not in _EXPM1_SATURATES or not x.size
+            or cpu.get_cpu_capability() == "DEFAULT"):
+        return result
+    threshold = _EXPM1_SATURATES[x.dtype]
+    if numpy.fmin.reduce(x, axis=None) < threshold:    # (skips NaNs; no allocation where none saturates)
+        result = numpy.where(x < threshold, x.dtype.type(-1), result)
+    return result
+
+
 class Expm1(Function):
     """``exp(x) - 1``, accurate near 0; d/dx = exp(x) = result + 1."""
 
     differentiable_backward = True
 
     def forward(self, x):
-        result = array_module(x).expm1(x)
+        result = _expm1(x)
         self.save_for_backward(result)
         return result
 

@@ -7,7 +7,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_same_error, both
+from _op_parity import assert_same, assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 
@@ -224,3 +224,15 @@ def test_float32_log_softmax_where_one_minus_exp_cancels_matches_torch_bit_for_b
         (y * (upstream if dim == 0 else upstream.t())).sum().backward()
         results.append((y.tolist(), leaf.grad.tolist()))
     assert results[0] == results[1]
+
+
+def test_softmax_backward_along_a_leading_dim_accumulates_with_fma():
+    """fuzz seed 1804030: along a dim other than the last torch sums grad * y with fused
+    multiply-adds in order; where +-2.6e95 grads cancel, NumPy's sum gave 1.1e79 for 2.2e79."""
+    def action(lib):
+        x = lib.tensor([[0.8658, -0.3946], [-0.6074, 0.2371], [0.9857, -0.4402], [0.2405, -0.2117]],
+                       dtype=lib.float64, requires_grad=True)
+        y = lib.softmax(x, 0)
+        y.backward(lib.tensor([[2.59733195e+95, -2.59733195e+95]] * 4, dtype=lib.float64))
+        return x.grad.tolist()
+    assert_same(action)

@@ -496,3 +496,16 @@ def test_log1p_of_the_least_subnormal_is_zero_for_a_where_downstream():
         lib.where(y != 0, y, 1e-300).sum().backward()
         return x.grad.tolist()
     assert_same(action)
+
+
+@pytest.mark.skipif(minigrad.backends.cpu.get_cpu_capability() == "DEFAULT", reason="SLEEF kernels")
+def test_expm1_saturates_to_minus_one_as_sleef():
+    """fuzz seed 1869886: SLEEF's expm1(-36.74) is -1 (NumPy's -1 + ulp), so an infinite gradient
+    times ``result + 1 = 0`` is NaN in torch."""
+    def action(lib):
+        x = lib.tensor([-36.74, -37.0, -36.7, -17.0, -16.0], dtype=lib.float64, requires_grad=True)
+        lib.expm1(x).backward(lib.full((5,), -float("inf"), dtype=lib.float64))
+        x32 = lib.tensor([-17.0, -16.7, -16.0], requires_grad=True)
+        y32 = lib.expm1(x32)
+        return numpy.asarray(lib.expm1(x).tolist()).view(numpy.int64).tolist(), x.grad.tolist(), y32.tolist()
+    assert_same(action)
