@@ -103,10 +103,11 @@ def log_softmax_array(x, axis):
     wide = half_in_float32(x)
     shifted = wide - _peak(wide, axis)
     total = xp.exp(shifted).sum(axis=axis, keepdims=True)
+    # (total >= 1, its peak's exp(0) among its terms, or NaN: no warning to silence)
     if _along_last_dim(x, axis):
-        log_total = _rounded_as(log_rounded_once(_rounded_as(total, x)), x)
+        log_total = _rounded_as(log_rounded_once(_rounded_as(total, x), may_be_below_zero=False), x)
     else:
-        log_total = log_rounded_once(total)
+        log_total = log_rounded_once(total, may_be_below_zero=False)
     return (shifted - log_total).astype(x.dtype, copy=False)
 
 
@@ -127,7 +128,8 @@ class LogSoftmax(Function):
         grad, y = half_in_float32(grad_output), half_in_float32(result)
         total = grad.sum(axis=self.axis, keepdims=True)
         # (exp and log rounded once: where 1 - exp(y) cancels, an ulp of either is 1e-3 of the gradient)
-        return astype(_less_exponential_times_sum(grad, exp_rounded_once(y), total), result.dtype)
+        return astype(_less_exponential_times_sum(grad, exp_rounded_once(y, may_overflow=False), total),
+                      result.dtype)
 
 
 def _less_exponential_times_sum(grad, exponential, total):
