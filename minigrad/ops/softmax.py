@@ -6,6 +6,7 @@ passes use the closed forms below instead of differentiating that shift.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy
@@ -76,17 +77,32 @@ class Softmax(Function):
     def backward(self, grad_output):
         (result,) = self.saved_tensors
         grad, y = half_in_float32(grad_output), half_in_float32(result)
-        return astype((grad - _sum_of_products(grad, y, self.axis)) * y, result.dtype)
+        products = grad * y
+        difference = grad - products.sum(axis=self.axis, keepdims=True)
+        if _cancels_in_a_leading_dim(difference, products, self.axis):
+            difference = grad - _sum_in_torchs_order(grad, y, self.axis)
+        return astype(difference * y, result.dtype)
 
 
-def _sum_of_products(grad, y, axis):
-    """``sum(grad * y)`` along ``axis``.  Along another dim than the last, torch's kernel walks the
-    dim accumulating with fused multiply-adds, ``sum = fma(grad[i], y[i], sum)``: where the terms
-    cancel (grads of +-2.6e95 on outputs summing to 1) its ulps are the gradient's (fuzz seed
-    1804030: 2.2e79 against NumPy's pairwise 1.1e79, a 0 for 7.5e78)."""
-    if (type(grad) is not numpy.ndarray or grad.dtype.kind != "f" or _along_last_dim(grad, axis)
-            or not grad.size):
-        return (grad * y).sum(axis=axis, keepdims=True)
+def _cancels_in_a_leading_dim(difference, products, axis):
+    """Along another dim than the last, torch's kernel sums ``grad * y`` in its own order (see
+    ``_sum_in_torchs_order``), whose ulps differ from NumPy's pairwise sum's.  They decide the
+    gradient only where ``grad - sum`` cancels more than half the bits of the sum's terms all along
+    a slice (a gradient constant along the dim, on outputs summing to 1 within an ulp: fuzz seed
+    1804030, whose whole result is then that cancellation); elsewhere they are the result's last
+    bits, as in any sum.  Three passes more, on this path only."""
+    if type(products) is not numpy.ndarray or products.dtype.kind != "f" or _along_last_dim(products, axis) \
+            or not products.size:
+        return False
+    with numpy.errstate(invalid="ignore", over="ignore"):
+        scale = numpy.abs(products).sum(axis=axis, keepdims=True) * math.sqrt(numpy.finfo(products.dtype).eps)
+        return bool((numpy.abs(difference).max(axis=axis, keepdims=True) < scale).any())
+
+
+def _sum_in_torchs_order(grad, y, axis):
+    """``sum(grad * y)`` along ``axis`` (not the last) as torch's kernel takes it: walking the dim,
+    ``sum = fma(grad[i], y[i], sum)`` (fuzz seed 1804030: 2.2e79 where NumPy's pairwise sum of the
+    products of +-2.6e95 gave 1.1e79).  A Python loop along the dim: for the rare rows that need it."""
     dim = axis[0]
     total = numpy.zeros_like(numpy.take(grad, [0], axis=dim))
     for i in range(grad.shape[dim]):
