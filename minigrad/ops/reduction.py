@@ -155,10 +155,10 @@ class Cumsum(Function):
         if isinstance(flipped, Tensor):
             running = flipped.cumsum(self.axis)
         else:
-            # flipped back into a copy, as torch's flip (a view of negative strides would send an
-            # activation's backward at NaN down torch's scalar loop, as seed 1371209's flip did)
-            return astype(xp.flip(xp.cumsum(flipped, axis=self.axis) + 0, self.axis).copy(order="K"),
-                          self.input_dtype)
+            # ``+ 0`` (no -0.0) makes the flipped-back sums a new array of positive strides, as torch's
+            # flip copies (a view of negative strides would send an activation's backward at NaN down
+            # torch's scalar loop, as seed 1371209's flip did)
+            return astype(xp.flip(xp.cumsum(flipped, axis=self.axis), self.axis) + 0, self.input_dtype)
         return astype(xp.flip(running, self.axis), self.input_dtype)
 
 

@@ -714,12 +714,11 @@ def test_an_unreduced_loss_has_torchs_layout(name, input_layout, target_layout):
     """fuzz seed 1386515: ``mse_loss(x.mT, t, reduction='none')`` is laid out as its input (one
     TensorIterator over input and target), so ``.view(-1)`` refuses it as torch's; binary_cross_entropy
     writes into ``empty_like(input)``, huber_loss too, the one with logits into ``empty_like(target)``
-    (``1 - target``), kl_div's composite takes the target first."""
+    (``1 - target``), kl_div's composite takes the target first.  (The BCEs refuse a target of
+    another shape: the same error.)"""
     def action(lib):
         input = _laid_out(lib, [0.2, 0.7, 0.35, 0.9, 0.15], input_layout)
         target = _laid_out(lib, [0.6, 0.25, 0.8, 0.45], target_layout)
-        if name.startswith("binary_cross_entropy") and input.shape != target.shape:
-            return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             loss = getattr(lib.nn.functional, name.split("-")[0])(input, target, reduction="none",

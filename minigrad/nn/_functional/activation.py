@@ -78,6 +78,12 @@ class Pointwise(Function):
         return astype(grad, x.dtype)
 
 
+def _as_opmath(number, dtype):
+    """A kernel's Scalar as torch's backward kernels read it: a double for float64, else a float
+    (their opmath type), as a Python float holding that float's value."""
+    return number if dtype == numpy.float64 else float(numpy.float32(number))
+
+
 def _scalar_loop(array, vectors_per_step=1, grad=None):
     """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's backward kernel takes
     its scalar loop over ``array`` (``vectors_per_step``: 2 for ``cpu_kernel_vec``, 1 for ``vec::map``):
@@ -161,12 +167,9 @@ class Elu(Pointwise):
         (x,) = self.saved_tensors
         xp = array_module(x)
         x_array = x.array if hasattr(x, "array") else x
-        alpha, scale, input_scale = self.params["alpha"], self.params["scale"], self.backward_input_scale()
-        if x_array.dtype != numpy.float64:      # the coefficients in float32, their product too
-            alpha, scale, input_scale = (float(numpy.float32(c)) for c in (alpha, scale, input_scale))
-            negative_coefficient = float(numpy.float32(alpha) * numpy.float32(scale))
-        else:
-            negative_coefficient = alpha * scale
+        alpha, scale, input_scale = (_as_opmath(c, x_array.dtype) for c in
+                                     (self.params["alpha"], self.params["scale"], self.backward_input_scale()))
+        negative_coefficient = _as_opmath(alpha * scale, x_array.dtype)   # (float32's product: exact in double)
         x, grad = half_in_float32(x), half_in_float32(grad_output)
         exp = unary.exp_rounded_once(xp.minimum(x, 0) * input_scale)     # (as glibc's expf)
         negative = grad * input_scale * negative_coefficient * exp
@@ -277,9 +280,7 @@ class Softplus(Pointwise):
         (x,) = self.saved_tensors
         xp = array_module(x)
         x_array = x.array if hasattr(x, "array") else x
-        beta, threshold = self.params["beta"], self.params["threshold"]
-        if x_array.dtype != numpy.float64:      # (its Scalars in float32)
-            beta, threshold = float(numpy.float32(beta)), float(numpy.float32(threshold))
+        beta, threshold = (_as_opmath(self.params[name], x_array.dtype) for name in ("beta", "threshold"))
         scaled, grad = half_in_float32(x) * beta, half_in_float32(grad_output)
         with numpy.errstate(over="ignore", invalid="ignore"):
             z = unary.exp_rounded_once(scaled)

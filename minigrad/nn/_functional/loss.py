@@ -78,7 +78,8 @@ def _laid_out(shape, operands):
     """A stand-in array of ``shape`` in the layout of a TensorIterator's output over ``operands``
     (its strides only matter: no memory of its own), for the next op of a composite."""
     strides = elementwise_strides(shape, operands) or row_major(shape)
-    return numpy.lib.stride_tricks.as_strided(numpy.zeros(1), shape, [8 * stride for stride in strides])
+    stand_in = numpy.zeros(1)
+    return numpy.lib.stride_tricks.as_strided(stand_in, shape, [stand_in.itemsize * stride for stride in strides])
 
 
 def _kl_layout(loss, t, x):
