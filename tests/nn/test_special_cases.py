@@ -583,3 +583,34 @@ def test_an_activations_gradient_through_flip_at_nan_is_torchs(length):
         (lib.nn.functional.selu(x).flip(-2) * weight).sum().backward()
         return x.grad.isnan().tolist()
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype, huge", [("float32", 5.25e35), ("float64", 5.25e300)])
+@pytest.mark.parametrize("shape, channels_last", [((1, 3, 2), False), ((2, 3), False), ((2, 15), False),
+                                                   ((2, 9, 1), False), ((1, 11, 1, 2), True)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("eps", [1e-5, 1e-30])
+def test_batch_norm_backward_that_cancels_is_fused_as_torchs(shape, channels_last, dtype, huge, weighted, eps):
+    """fuzz seed 1764233: over two values a channel ``dy - grad_mean - (x - mean) k`` cancels to
+    the rounding of its terms (5e35 to 3e27), and torch's compiler fuses the product into the
+    difference: torch 3.12e27, NumPy's two roundings 3.92e27 (float64's exact value 2.53e27); its
+    kernel along the channels (planes of one value, channels-last) fuses whole vectors of channels
+    only, not the last ones (2 x 15 float32: channels 0-7).  (With eps 1e-30 the exact gradient is 0
+    and both dtypes' is their rounding alone.)"""
+    rng = numpy.random.default_rng(len(shape) + shape[1])
+    x = rng.uniform(-30, 30, shape)
+    dy = rng.uniform(-1e-3, 1e-3, shape)
+    dy.reshape(2, -1)[0] = huge * rng.uniform(0.5, 1, dy.size // 2)   # one huge dy a channel
+    w = rng.uniform(0.5, 2, shape[1])
+
+    def action(lib):
+        dt = getattr(lib, dtype)
+        xt = lib.tensor(x.tolist(), dtype=dt, requires_grad=True)
+        weight = lib.tensor(w.tolist(), dtype=dt) if weighted else None
+        inputs = [xt, lib.tensor(dy.tolist(), dtype=dt)]
+        if channels_last:       # (N, C, H, W) with strides of (N, H, W, C)
+            inputs = [t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) for t in inputs]
+        lib.nn.functional.batch_norm(inputs[0], None, None, weight, training=True, eps=eps).backward(inputs[1])
+        return xt.grad
+    ours, theirs = action(minigrad), action(torch)
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol={"float32": 1e-6, "float64": 1e-13}[dtype])

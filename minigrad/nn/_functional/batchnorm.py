@@ -99,24 +99,66 @@ class BatchNorm(Function):
             centered = x.astype(rstd.dtype, copy=False) - mean
             total = dy.sum(axis=self.axes, keepdims=True)
             dotp = (centered * dy).sum(axis=self.axes, keepdims=True)
-        if math.prod(x.shape[2:]) == 1 and not array_module(dotp).isfinite(dotp).all():
-            dotp = _fused_row_sums(centered.reshape(x.shape[:2]), dy.reshape(x.shape[:2]), dotp)
-        elif math.prod(x.shape[2:]) > 1 and x.flags.c_contiguous and rstd.dtype.itemsize >= 4:
-            total, dotp = _plane_lane_sums(centered, dy, rstd, total, dotp)
+        total, dotp = _sums_as_torchs(x, centered, dy, rstd, total, dotp)
         grads = [None]
         if self.needs_input_grad[0]:
-            scale = rstd * weight[0].reshape(rstd.shape).astype(rstd.dtype, copy=False) if weight else rstd
             if self.training:
                 count = math.prod(x.shape[axis] for axis in self.axes) or 1    # (an empty batch: nothing to scale)
-                k = dotp * rstd * rstd / count
-                grads[0] = ((dy - total / count - centered * k) * scale).astype(self.dtype, copy=False)
+                with numpy.errstate(over="ignore", invalid="ignore"):     # (in place: no arrays but two)
+                    grad = dy - total / count
+                    grad -= centered * (dotp * rstd * rstd / count)
+                    grad *= rstd
+                cancelling = self._cancelling_channels(dy, total, dotp, rstd, count)
+                if cancelling.any():    # there the last bits of torch's statistics are the gradient's first
+                    if _along_channels(x) and x.dtype == rstd.dtype:     # (float16: another kernel)
+                        mean, rstd = _channel_row_stats(_channel_rows(x), mean, rstd, self.eps, cancelling)
+                        with numpy.errstate(over="ignore", invalid="ignore"):
+                            centered = x.astype(rstd.dtype, copy=False) - mean
+                    total, dotp = _sums_as_torchs(x, centered, dy, rstd, total, dotp, cancelling)
+                    self._fused_gradient(grad, dy, centered, total, dotp, rstd, count, cancelling)
             else:
-                grads[0] = (dy * scale).astype(self.dtype, copy=False)
+                grad = dy * rstd
+            if weight:
+                with numpy.errstate(over="ignore", invalid="ignore"):
+                    grad *= weight[0].reshape(rstd.shape).astype(rstd.dtype, copy=False)
+            grads[0] = grad.astype(self.dtype, copy=False)
         if self.has_weight:
             grads.append((dotp * rstd).reshape(-1) if self.needs_input_grad[1] else None)
         if self.has_bias:
             grads.append(total.reshape(-1) if self.needs_input_grad[-1] else None)
         return tuple(grads)
+
+    def _cancelling_channels(self, dy, total, dotp, rstd, count):
+        """The channels whose input gradient cancels as a whole, or may: its squared norm
+        ``|dy|^2 - total^2 / N - (dotp rstd)^2 (1 + eps rstd^2) / N`` within ``64 eps |dy|^2`` (float
+        eps; not finite also counts).  Two values a channel always cancel so (fuzz seed 1764233:
+        5e35 to 3e27), and so does a gradient along the output (``(bn(x) ** 2).sum()``): there
+        the result is the rounding of its terms, torch's digits only from torch's order."""
+        xp = array_module(dy)
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            dims = "abcdefgh"[:dy.ndim]     # (dims[1]: the channel)
+            squares = xp.einsum(f"{dims},{dims}->b", dy, dy).reshape(rstd.shape)
+            projected = dotp * rstd
+            norm = squares - total * total / count - projected * projected * (1 + self.eps * rstd * rstd) / count
+            return ~(norm > squares * (64 * xp.finfo(rstd.dtype).eps)).reshape(-1)
+
+    def _fused_gradient(self, grad, dy, centered, total, dotp, rstd, count, channels):
+        """``grad``'s ``channels`` (a boolean each) computed again as torch's kernel does:
+        ``(dy - grad_mean - (x - mean) * k) * invstd``, the product fused into the difference by its
+        compiler (``fmadd``) but in the kernel along the channels for its last channels, that fill
+        no whole vector (``_vector_channels``)."""
+        xp = array_module(grad)
+        along_channels = _along_channels(centered)
+        selected = (slice(None), xp.flatnonzero(channels))
+        dy, centered, total, dotp, rstd = (a[selected] for a in (dy, centered, total, dotp, rstd))
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            k = dotp * rstd * rstd / count
+            head = dy - total / count
+            fused = fmadd(-centered, k, head, rstd.dtype)
+            if along_channels:
+                vector = _vector_channels(channels.size, rstd.dtype, xp)[channels].reshape(rstd.shape)
+                fused = xp.where(vector, fused, head - centered * k)
+            grad[selected] = fused * rstd
 
     def _strided_backward(self, grad_output):
         """torch's per-element backward, in the input's dtype but for ``dotp``, accumulated wide."""
@@ -146,22 +188,83 @@ class BatchNorm(Function):
         return tuple(grads)
 
 
-def _fused_row_sums(centered, dy, dotp):
-    """``dotp`` with its non-finite channels summed again as torch's kernel for (N, C) inputs sums
-    them on one thread: row after row, each product fused into the sum (``_moments.fmadd``), so an
-    overflowing product that the sum brings back stays finite (its NumPy sum is inf, then NaN)."""
+def _sums_as_torchs(x, centered, dy, rstd, total, dotp, cancelled=None):
+    """``total`` and ``dotp`` (NumPy's sums) with the channels at risk summed again in the order of
+    torch's kernel for ``x``'s layout: those not finite, and the ``cancelled`` ones (a boolean per
+    channel), whose gradient is the rounding of these sums."""
+    if _along_channels(x):
+        return _channel_row_sums(_channel_rows(centered), _channel_rows(dy), total, dotp, cancelled)
+    if rstd.dtype.itemsize >= 4:
+        return _plane_lane_sums(centered, dy, rstd, total, dotp, cancelled)
+    return total, dotp
+
+
+def _along_channels(x):
+    """Whether torch's kernel for ``x`` (in a kernel layout) runs along rows of channels: planes of
+    one value, or channels-last; else along contiguous planes."""
+    return math.prod(x.shape[2:]) == 1 or not x.flags.c_contiguous
+
+
+def _channel_rows(a):
+    """``a`` (N, C, *), planes of one value or channels-last, as its rows of channels (R, C)."""
+    return a.reshape(a.shape[:2]) if math.prod(a.shape[2:]) == 1 else a.transpose(0, 2, 3, 1).reshape(-1, a.shape[1])
+
+
+def _channel_row_sums(centered, dy, total, dotp, cancelled=None):
+    """``total`` and ``dotp`` with their channels at risk (``dotp`` not finite, or ``cancelled``)
+    summed again as torch's kernel for rows of channels (``centered`` and ``dy`` (R, C): planes of
+    one value, or channels-last) sums them on one thread: row after row, ``dotp`` with each product
+    fused into the sum (``_moments.fmadd``: an overflowing product that the sum brings back stays
+    finite, where NumPy's sum is inf, then NaN)."""
     xp = array_module(dotp)
     channels = ~xp.isfinite(dotp.reshape(-1))
-    total = xp.zeros(int(channels.sum()), dotp.dtype)
+    if cancelled is not None:
+        channels |= cancelled.reshape(-1)
+    if not channels.any():
+        return total, dotp
+    sums = xp.zeros(int(channels.sum()), dotp.dtype)
     with numpy.errstate(over="ignore", invalid="ignore"):
         for centered_row, dy_row in zip(centered[:, channels], dy[:, channels]):
-            total = fmadd(centered_row, dy_row, total, dotp.dtype)
-    dotp = dotp.copy()
-    dotp.reshape(-1)[channels] = total
-    return dotp
+            sums = fmadd(centered_row, dy_row, sums, dotp.dtype)
+    total, dotp = total.copy(), dotp.copy()
+    # (row after row from 0: ``+ 0``, a sum of -0.0s is 0.0)
+    total.reshape(-1)[channels] = xp.cumsum(dy[:, channels], axis=0)[-1] + dotp.dtype.type(0) if len(dy) else 0
+    dotp.reshape(-1)[channels] = sums + dotp.dtype.type(0)
+    return total, dotp
 
 
-def _plane_lane_sums(centered, dy, rstd, total, dotp):
+def _channel_row_stats(rows, mean, rstd, eps, channels):
+    """``mean`` and ``rstd`` with the ``channels`` (a boolean each) computed again as torch's kernel
+    for rows of channels (``rows`` (R, C), float32/float64) does on one thread: the rows added one
+    after another, ``sum / R``; ``var_sum`` the squares of ``x - mean`` added likewise, each fused
+    into the sum, then ``rstd = 1 / sqrt(var_sum / R + eps)`` in float64.  Elsewhere NumPy's statistics are within an ulp of these."""
+    xp, dtype = array_module(rows), rows.dtype
+    channels = channels.reshape(-1)
+    values = rows[:, channels]
+    count = len(values)
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        channel_mean = (xp.cumsum(values, axis=0)[-1].astype(xp.float64) / count).astype(dtype)
+        var_sum = xp.zeros(values.shape[1], dtype)
+        for row in values:
+            centered = row - channel_mean
+            var_sum = fmadd(centered, centered, var_sum, dtype)
+        channel_rstd = 1 / xp.sqrt(var_sum.astype(xp.float64) / count + eps)
+    mean, rstd = mean.copy(), rstd.copy()
+    mean.reshape(-1)[channels], rstd.reshape(-1)[channels] = channel_mean, channel_rstd.astype(dtype)
+    return mean, rstd
+
+
+def _vector_channels(channels, dtype, xp):
+    """Whether each of ``channels`` channels fills a whole vector of torch's gradient loop along the
+    channels (32 bytes: 8 float32, 4 float64), whose compiled code fuses a product into the sum that
+    takes it; its own code for the last ``channels % lanes`` does not (seen on torch 2.13: a float32
+    (64, 15) batch norm's gradient fused in channels 0-7, not in 8-14; its sums, through ``vec::map``,
+    are fused throughout)."""
+    lanes = 32 // numpy.dtype(dtype).itemsize
+    return xp.arange(channels) < channels - channels % lanes
+
+
+def _plane_lane_sums(centered, dy, rstd, total, dotp, cancelled=None):
     """``total`` (sum of dy) and ``dotp`` (sum of (x - mean) dy) per channel, with the channels at
     risk (a statistic not finite, or rstd 0: values at the float maximum) summed again as torch's
     kernel for contiguous planes does: each plane's lane sums (``_moments.lane_sums``: vector by
@@ -170,7 +273,7 @@ def _plane_lane_sums(centered, dy, rstd, total, dotp):
     sum and inf, and the gradient between 0 and NaN."""
     xp = array_module(dotp)
     channels = xp.flatnonzero(~xp.isfinite(dotp.reshape(-1)) | ~xp.isfinite(total.reshape(-1))
-                              | (rstd.reshape(-1) == 0))
+                              | (rstd.reshape(-1) == 0) | (False if cancelled is None else cancelled.reshape(-1)))
     if not channels.size:
         return total, dotp
     n = centered.shape[0]
