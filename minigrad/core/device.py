@@ -157,9 +157,17 @@ def zero_where(drop, values):
     return numpy.bitwise_and(values.view(integer), bits, out=bits).view(values.dtype)
 
 
-def scatter_add(target, index, values):
-    """``target[index] += values`` with repeated indices accumulated (in place)."""
+def scatter_add(target, index, values, wide=False):
+    """``target[index] += values`` with repeated indices accumulated (in place), one after another
+    in ``target``'s dtype (torch's index_put_ and index_add_ of float16: three values of 38 that
+    cancel give -0.03125), or with ``wide`` a float16 target in float32, rounded once (torch's
+    scatter_add_ and gather's backward: -0.015625)."""
     xp = array_module(target)
+    if wide and target.dtype == xp.float16:
+        widened = target.astype(xp.float32)
+        scatter_add(widened, index, values.astype(xp.float32))
+        target[...] = widened
+        return target
     if type(index) is tuple and len(index) == 1:   # target[(rows,)] is target[rows] (an embedding's key)
         index = index[0]
     if xp is numpy and _rows_of_first_axis(target, index, values):
@@ -178,7 +186,8 @@ def _rows_of_first_axis(target, index, values):
     """Is this ``target[index] += values`` whole rows picked by one integer vector (an embedding's
     gradient, ``index_add``)?"""
     return (isinstance(index, numpy.ndarray) and index.ndim == 1 and index.dtype.kind in "iu"
-            and index.size > 0 and target.ndim >= 2 and values.shape == index.shape + target.shape[1:])
+            and index.size > 0 and target.ndim >= 2 and values.shape == index.shape + target.shape[1:]
+            and target.dtype != numpy.float16)      # (whose reduceat sums wide, not one after another)
 
 
 def _scatter_add_rows(target, index, values):

@@ -223,7 +223,7 @@ class Gather(Function):
             size = int(numpy.prod(self.input_shape))
             return _placed(grad_output.reshape(-1), (size,), None, slice(0, 0), False).reshape(self.input_shape)
         shape = self.input_shape or (1,)
-        grad = _placed(grad_output.reshape(self.index_shape), shape, None, self.key, True, shape)
+        grad = _placed(grad_output.reshape(self.index_shape), shape, None, self.key, True, shape, wide=True)
         return grad.reshape(self.input_shape)
 
 
@@ -253,7 +253,7 @@ class Scatter(Function):
         values = value if src is None else _at_least_1d(src)[
             tuple(slice(0, size) for size in _at_least_1d(index).shape)]
         if add:
-            backend.scatter_add(out, self.key, values)
+            backend.scatter_add(out, self.key, values, wide=True)
         else:
             out[self.key] = values
             self.kept = _kept(out, self.key).reshape(x.shape)    # overwritten entries get nothing from the input

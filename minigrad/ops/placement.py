@@ -12,8 +12,9 @@ from ..core.function import Function
 from ..core.tensor import Tensor
 
 
-def _placed(grad_output, shape, first, second, accumulate, selected_shape=None):
-    """The gradient of indexing: zeros of ``shape`` with ``grad_output`` placed at ``[first][second]``.
+def _placed(grad_output, shape, first, second, accumulate, selected_shape=None, wide=False):
+    """The gradient of indexing: zeros of ``shape`` with ``grad_output`` placed at ``[first][second]``
+    (accumulated ``wide`` as ``backend.scatter_add``'s).
 
     On arrays this writes into zeros; on Tensors (create_graph=True) it is the op
     ``Place``, whose own gradient is the indexing again.
@@ -28,7 +29,7 @@ def _placed(grad_output, shape, first, second, accumulate, selected_shape=None):
         return grad
     grad = xp.zeros(selected_shape, grad_output.dtype)
     if accumulate:   # integer index arrays may repeat an index: sum, do not overwrite
-        backend.scatter_add(grad, second, grad_output)
+        backend.scatter_add(grad, second, grad_output, wide)
     else:            # masks select each element at most once
         grad[second] = grad_output
     if first is not None:

@@ -160,7 +160,7 @@ class RepeatInterleave(Function):
         xp = array_module(grad_output)
         grad = xp.zeros(self.input_shape, grad_output.dtype)
         moved = xp.moveaxis(grad, self.axis, 0)      # a view: the scatter writes into grad
-        scatter_add(moved, self.key[-1], xp.moveaxis(grad_output, self.axis, 0))
+        scatter_add(moved, self.key[-1], xp.moveaxis(grad_output, self.axis, 0), wide=True)   # (torch: a sum)
         return grad
 
 

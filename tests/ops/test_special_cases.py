@@ -314,3 +314,28 @@ def test_a_0d_gradient_summed_from_two_uses_then_written_into():
         (scattered * 2 + scattered * 3).backward()
         return x.grad, src.grad
     assert_same(action)
+
+
+# float16 values of 38 that cancel: added one after another in float16 they give -0.03125, summed
+# in float32 and rounded once -0.015625 (fuzz seed 2026598: a gather's backward)
+_CANCELLING_HALVES = [-17.25, -21.484375, 38.71875]
+_REPEATED_INDEX_SUMS = {
+    # torch's scatter_add_ and the sums of gather's and repeat_interleave's backward: in float32
+    "gather": lambda lib, x, g: lib.gather(x, 0, lib.tensor([2, 2, 2])).backward(g),
+    "scatter_add_": lambda lib, x, g: x.detach().clone().scatter_add_(0, lib.tensor([2, 2, 2]), g),
+    "repeat_interleave": lambda lib, x, g: x[2:].repeat_interleave(3).backward(g),
+    # torch's index_put_ (an index's backward) and index_add_ (index_select's, embedding's): in float16
+    "index": lambda lib, x, g: x[lib.tensor([2, 2, 2])].backward(g),
+    "index_select": lambda lib, x, g: lib.index_select(x, 0, lib.tensor([2, 2, 2])).backward(g),
+    "embedding": lambda lib, x, g: lib.nn.functional.embedding(
+        lib.tensor([2, 2, 2]), x.reshape(3, 1).expand(3, 2)).backward(g.reshape(3, 1).expand(3, 2)),
+}
+
+
+@pytest.mark.parametrize("op", _REPEATED_INDEX_SUMS)
+def test_float16_sums_at_a_repeated_index_round_where_torchs_do(op):
+    def action(lib):
+        x = lib.tensor([0.5, 0.25, 1.0], dtype=lib.float16, requires_grad=True)
+        result = _REPEATED_INDEX_SUMS[op](lib, x, lib.tensor(_CANCELLING_HALVES, dtype=lib.float16))
+        return result if result is not None else x.grad
+    assert_same(action)
