@@ -809,7 +809,14 @@ def backward_agreeing(program, mine):
             target, _, expression = statement.source.partition(" = ")
             if name not in operands:
                 continue
-            if not target.isidentifier() or target in written or not isinstance(operands[name], torch.Tensor):
+            augmented = re.fullmatch(r"(\w+) (\S+)= (.+)", statement.source)
+            if augmented and augmented.group(1) != name and program.written_once(augmented.group(1)):
+                # ``v4 *= x9``, the one write of v4: x9's gradient is that of ``v4 * x9`` on the values
+                # before, given v4's retained gradient, that of the write's result (fuzz seed 1984920)
+                target, op, other = augmented.groups()
+                expression = f"{target} {op} {other}"
+                statement = Statement(f"{target} = {expression}", f"binary:{op}")
+            elif not target.isidentifier() or target in written or not isinstance(operands[name], torch.Tensor):
                 break       # a write (``v %= x``, ``v[...] = x``): the gradient of what it wrote is unknown
             if grads.get(target) is None:
                 continue

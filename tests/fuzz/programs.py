@@ -88,16 +88,26 @@ class Program:
     def written(self):
         """The names whose tensor an in-place statement writes (``v %= x``, ``v[...] = x``,
         ``v.add_(x)``), with every name that shares it: a view of it, what it is a view of."""
+        return set().union(*self._writes())
+
+    def written_once(self, name):
+        """Does one in-place statement alone write ``name``'s tensor, which no other name shares
+        (then its retained gradient is that of the write's result)?"""
+        writes = self._writes()
+        return sum(name in group for group in writes) == 1 and {name} in writes
+
+    def _writes(self):
+        """For each in-place statement, the names that share the tensor it writes."""
         groups = {}
         for base, views in self.aliases().items():
             group = set().union([base, *views], *(groups.get(name, {name}) for name in [base, *views]))
             groups.update(dict.fromkeys(group, group))
-        written = set()
+        writes = []
         for statement in self.statements:
             in_place = re.match(r"(\w+)(?: = \w+\.\w+_\(|\[.*\] = | \S+= )", statement.source)
             if in_place:
-                written |= groups.get(in_place.group(1), {in_place.group(1)})
-        return written
+                writes.append(set(groups.get(in_place.group(1), {in_place.group(1)})))
+        return writes
 
     def reproduction(self, note=""):
         """A script a developer can paste: the program as a function of the library."""

@@ -797,3 +797,14 @@ def test_median_along_a_dim_of_stride_0_is_torchs_bug_through_a_split_of_an_expa
     plain = program_of("x1 = lib.tensor([[-1], [-2]], dtype=lib.int64)", "v2 = x1.split(1, 1)[-1]",
                        ("v3 = v2.median(-2, keepdim=True).values", "reduce:mediandim"))
     assert not torch_reads_an_expanded_dim_wrong(plain, Mismatch("value", "reduce:mediandim", "v3: values differ"))
+
+
+def test_an_augmented_write_passes_back_a_broadcast_operands_gradient_by_its_sum_order():
+    """fuzz seed 1984920: ``v4 *= x9`` (x9 of shape (1, 1), v4's one write), x9's gradient the sum of
+    six float64 products of which the positive ones alone pass 1.8e308: inf in NumPy's order,
+    1.524e308 in torch's.  The replay takes ``v4 * x9`` on the values before the write, given v4's
+    retained gradient (that of the write's result), and finds the order alone."""
+    program = generate(1984920)
+    assert program.written_once("v4")
+    mismatch = check(program)[0]
+    assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
