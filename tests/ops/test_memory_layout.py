@@ -18,12 +18,14 @@ where the input's are not row-major (``x.t()[None] * 2``), of a keepdim reductio
 and of a result with no elements (NumPy's are 0), can differ too.
 """
 import itertools
+import math
 
 import numpy
 import pytest
 import torch
 
 import minigrad
+from _op_parity import assert_same
 
 data = numpy.random.default_rng(0).standard_normal((4, 6, 5))
 
@@ -394,3 +396,23 @@ def test_saved_output_made_dense_is_still_version_checked():
         result.mul_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             result.sum().backward()
+
+
+@pytest.mark.parametrize("conv, shape, padding", [("conv1d", (4, 2, 6), 0), ("conv1d", (3, 2, 5), 1),
+                                                  ("conv2d", (2, 2, 5, 4), 1)])
+def test_a_convolutions_input_gradient_is_row_major_as_torchs(conv, shape, padding):
+    """fuzz seed 2055437: conv1d's input gradient came out (C, N, L)-ordered; relu6's backward
+    before it reads the gradient's layout at NaN (torch's vector loop drops NaN's gradient, its
+    scalar loop passes it), so the layout decided the gradient, not just its strides."""
+    values = numpy.linspace(-3, 8, math.prod(shape)).reshape(shape)
+    values[(0,) * len(shape)] = numpy.nan
+
+    def action(lib):
+        seen = []
+        x = lib.tensor(values.tolist(), requires_grad=True)
+        hidden = lib.nn.functional.relu6(x)
+        hidden.register_hook(lambda grad: seen.append((grad.stride(), grad.is_contiguous())))
+        weight = lib.ones((3, shape[1]) + (2,) * (len(shape) - 2))
+        getattr(lib.nn.functional, conv)(hidden, weight, padding=padding).sum().backward()
+        return seen, x.grad
+    assert_same(action)

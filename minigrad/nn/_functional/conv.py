@@ -138,8 +138,9 @@ class Convolution(Function):
             grad_windows = grad_windows.transpose((0, 1 + dims) + tuple(range(2 + dims, 2 + 2 * dims))
                                                   + tuple(range(1, 1 + dims)))        # (C, N, *L_out, *K)
             grad_x = fold_windows(grad_windows, self.padded_shape, self.stride, self.dilation).swapaxes(0, 1)
-            grads[0] = grad_x[(slice(None), slice(None)) + tuple(
-                slice(before, before + size) for (before, _), size in zip(self.padding, self.input_shape[2:]))]
+            # row-major as torch's (fuzz seed 2055437: relu6's backward at NaN reads the layout)
+            grads[0] = xp.ascontiguousarray(grad_x[(slice(None), slice(None)) + tuple(
+                slice(before, before + size) for (before, _), size in zip(self.padding, self.input_shape[2:]))])
         if self.needs_input_grad[1]:
             if self.skips_padding and not xp.isfinite(grad).all():     # (oneDNN: padding adds no product)
                 grad_weight = _summed_as_onednn(xp, self._real(xp, kernel_size)[:, None], grad[:, :, None],
