@@ -296,11 +296,21 @@ def reciprocal(input):
 
 
 # ---- activations ---------------------------------------------------------------------------
+_TANH_ROUNDS_TO_ONE = numpy.float32(9.010914)   # the least float32 whose tanh rounds to 1
+
+
 class Tanh(Function):
     differentiable_backward = True
 
     def forward(self, x):
-        result = array_module(x).tanh(x)
+        xp = array_module(x)
+        result = xp.tanh(x)
+        if result.dtype == xp.float32:
+            # NumPy's float32 tanh gives 1 - 2^-24 up to 10, where the rounded tanh is 1 (torch's):
+            # there the backward's 1 - y^2 is 0 or 1.2e-7, a gradient NaN or inf times (fuzz seed 1976180)
+            saturated = xp.abs(x) >= _TANH_ROUNDS_TO_ONE
+            if saturated.any():
+                result = xp.where(saturated, xp.copysign(xp.float32(1), x), result)
         self.save_for_backward(result)
         return result
 

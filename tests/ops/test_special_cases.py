@@ -339,3 +339,15 @@ def test_float16_sums_at_a_repeated_index_round_where_torchs_do(op):
         result = _REPEATED_INDEX_SUMS[op](lib, x, lib.tensor(_CANCELLING_HALVES, dtype=lib.float16))
         return result if result is not None else x.grad
     assert_same(action)
+
+
+def test_float32_tanh_is_one_where_it_rounds_to_one_as_torchs():
+    """fuzz seed 1976180: NumPy's float32 tanh gives 1 - 2^-24 up to 10, where the rounded tanh
+    (and torch's) is 1 from 9.010914: the backward's 1 - y^2 is then 1.2e-7 for torch's 0, and a
+    gradient of inf gives inf for torch's NaN."""
+    def action(lib):
+        x = lib.tensor([9.010914, 9.815, 9.99999, -9.815, -9.5, 3.0], requires_grad=True)
+        y = x.tanh()
+        (y * lib.tensor([float("inf")] * 6)).sum().backward()
+        return y, x.grad
+    assert_same(action)
