@@ -356,20 +356,29 @@ def _variance(x, axes, keepdim, freedom, welford=False):
     overflows, which leaves the two-pass result inf or NaN: those Welford outputs whose values are
     all finite are recomputed in torch's order (``[-1e308, 1e308]`` gives torch's -inf: its
     running mean overflows to inf and ``delta * (x - mean)`` is -inf; var of
-    ``[-1e308, 1e308, 0.5]`` is the two passes' inf, its var_mean Welford's NaN)."""
+    ``[-1e308, 1e308, 0.5]`` is the two passes' inf, its var_mean Welford's NaN), or the variance
+    is within the rounding of the mean."""
     xp = array_module(x)
     two_pass = (not welford and x.dtype.kind == "f" and x.dtype.itemsize >= 4
                 and (axes is None or x.ndim == 0 or x.size == math.prod([x.shape[a] for a in axes])))
     with _quiet(xp):
         variance = _sum_of_squares_over(_deviation(x, axes, two_pass), axes, keepdim, freedom)
-    if two_pass or x.dtype.kind != "f" or x.ndim == 0 or xp.isfinite(variance).all():
+    if two_pass or x.dtype.kind != "f" or x.ndim == 0:
+        return variance
+    with _quiet(xp):
+        # where the spread is within the rounding of the mean, only Welford's order gives torch's
+        # digits (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and
+        # so its gradient 0, the two passes' 1.05e-16 and a gradient of -0.05)
+        mean = _accumulation_type(x).mean(axis=axes, keepdims=keepdim)
+        cancelling = variance <= mean * mean * (16 * xp.finfo(variance.dtype).eps)
+    if xp.isfinite(variance).all() and not cancelling.any():
         return variance
     if axes is None:
         axes = tuple(range(x.ndim))
     kept = [axis for axis in range(x.ndim) if axis not in axes]
     rows = xp.transpose(_accumulation_type(x), kept + list(axes)).reshape(variance.size, -1)
     flat = variance.reshape(-1).copy()
-    at_risk = ~xp.isfinite(flat) & xp.isfinite(rows).all(axis=1)
+    at_risk = (~xp.isfinite(flat) | cancelling.reshape(-1)) & xp.isfinite(rows).all(axis=1)
     if at_risk.any():
         with _quiet(xp):
             flat[at_risk] = _welford_m2(xp, rows[at_risk]) / flat.dtype.type(freedom)
@@ -378,7 +387,7 @@ def _variance(x, axes, keepdim, freedom, welford=False):
 
 def _welford_m2(xp, rows, running_mean=False):
     """Each row's sum of squared deviations by torch's ``WelfordOps.reduce``, one element after
-    another (a Python loop: for the rare rows whose two-pass variance overflowed); with
+    another (a Python loop: for the rare rows whose two-pass variance overflowed or cancelled); with
     ``running_mean`` its mean instead."""
     mean = xp.zeros(rows.shape[0], rows.dtype)
     m2 = xp.zeros(rows.shape[0], rows.dtype)

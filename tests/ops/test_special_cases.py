@@ -351,3 +351,18 @@ def test_float32_tanh_is_one_where_it_rounds_to_one_as_torchs():
         (y * lib.tensor([float("inf")] * 6)).sum().backward()
         return y, x.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("op", ["std", "var"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_spread_within_the_rounding_of_the_mean_is_welfords_as_torchs(op, dtype):
+    """fuzz seed 1970273: along a dim torch's var and std run Welford's update; over values an ulp
+    apart (1.5707963267948968, then 1.5707963267948966 twice) it gives 0, the two passes 1.1e-32,
+    and std's gradient is then torch's masked 0, not -0.05."""
+    def action(lib):
+        x = lib.tensor([[1.5707963267948968, 1.5707963267948966, 1.5707963267948966],
+                        [0.1 + 2**-55, 0.1, 0.1], [1.0, 2.0, 4.0]], dtype=getattr(lib, dtype), requires_grad=True)
+        result = getattr(x, op)(1, correction=0)
+        (result * lib.tensor([0.659, -1.806, -0.45], dtype=getattr(lib, dtype))).sum().backward()
+        return result, x.grad
+    assert_same(action)
