@@ -60,6 +60,8 @@ class _AnomalyObserver:
             if grad is not None and _has_nan(grad):
                 raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
 
+    traces_forward = True      # (core/observe.py: torch's version-error hint then names the trace)
+
     def backward_failed(self, node, error):
         # torch prints this for any error in a backward, then lets the error through
         warnings.warn(f"Error detected in {node.name()}.{_trace_text(node)}", UserWarning,

@@ -59,6 +59,9 @@ class Function:
     sequence_nr = 0
     _saved = ()
     _saved_versions = ()     # per saved input/output: (version counter, version, array, whose, slot)
+    # {input index: array}: a copy of that input saved in its place, as torch's node saves a copy
+    # where it cannot view the input (``save_copy_of_input``): a later write to the input is no error
+    _saved_input_copies = None
     # True where ``backward``'s formula also runs on Tensors (operators and ``array_module``
     # functions only): then create_graph=True records it as a graph (a second derivative)
     differentiable_backward = False
@@ -102,6 +105,11 @@ class Function:
         """Keep ``arrays`` (``None`` for one backward will not need) until backward runs."""
         self._saved = arrays
 
+    def save_copy_of_input(self, index, copy):
+        """Mark ``copy`` (to be saved) as input ``index``'s own copy: it stands for the input in a
+        recorded backward, and no write to the input since makes it stale."""
+        self._saved_input_copies = {index: copy}
+
     @property
     def saved_tensors(self):
         """The saved arrays (Tensors when the backward is recorded); the engine has checked
@@ -131,9 +139,15 @@ class Function:
             written.sort(key=lambda record: (0, self.argument_names[record[4][1]])
                          if record[4] is not None and record[4][0] == "input" else (1, ""))
         counter, version, array, whose, slot = written[0]
+        if observe.traces_forward():
+            hint = ("the backtrace further above shows the operation that failed to compute its gradient. "
+                    "The variable in question was changed in there or anywhere later. Good luck!")
+        else:
+            hint = ("enable anomaly detection to find the operation that failed to compute its gradient, "
+                    "with minigrad.autograd.set_detect_anomaly(True, check_nan=False).")
         return ("one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: {self._describe_saved(array, whose, slot)} is at version {counter.value}; "
-                f"expected version {version} instead.")
+                f"expected version {version} instead. Hint: {hint}")
 
     def _saved_as_tensors(self):
         """The saved arrays as Tensors that sit where they sat in the graph (create_graph=True).
@@ -344,6 +358,10 @@ class Function:
         for index, tensor in enumerate(inputs):
             array = tensor.array
             if claimed is not None and index not in claimed:
+                continue
+            copy = self._saved_input_copies.get(index) if self._saved_input_copies else None
+            if copy is not None and any(item is copy for item in saved):
+                records.append((_VersionCounter(), 0, copy, weakref.ref(tensor), ("input", index)))
                 continue
             for item in saved:
                 if item is array:

@@ -28,6 +28,12 @@ active = False      # read on the hot path: True while at least one observer is 
 _observers = []
 
 
+def traces_forward():
+    """Is an observer on that shows each node's forward traceback when its backward fails
+    (anomaly mode: torch's error hints then point at it)?"""
+    return any(getattr(observer, "traces_forward", False) for observer in _observers)
+
+
 def attach(observer):
     global active
     _observers.append(observer)

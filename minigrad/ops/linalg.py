@@ -45,6 +45,8 @@ class Matmul(Function):
         return self._NAMES.get(self.ndims, "MatmulBackward0")
 
     def forward(self, a, b, via_matmul=False, fold=False):
+        if fold and not a.flags.c_contiguous:
+            a = saved_rows_source(self, a)
         self.save_for_backward(a, b)
         self.ndims, self.via_matmul, self.left_rows, self.fold = (a.ndim, b.ndim), via_matmul, a.shape[:1], fold
         if a.ndim == 2 and b.ndim == 2:
@@ -101,6 +103,18 @@ def _product_laid_out_as(operand, left, right):
 def as_rows(array):
     """``(..., k)`` as a ``(rows, k)`` matrix (a view when it can be)."""
     return array.reshape(math.prod(array.shape[:-1]), array.shape[-1])
+
+
+def saved_rows_source(node, array):
+    """Input 0 ``array`` of ``node``, which folds it to rows and saves them: where that takes a copy,
+    torch saves the copy, so a later write to the input changes nothing its backward reads (fuzz
+    seed 1959729): the copy (in ``array``'s shape) is returned, marked as the input's own."""
+    rows = as_rows(array)
+    if array_module(array).may_share_memory(rows, array):
+        return array
+    copy = rows.reshape(array.shape)
+    node.save_copy_of_input(0, copy)
+    return copy
 
 
 class Outer(Function):

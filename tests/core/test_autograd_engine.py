@@ -16,10 +16,10 @@ from minigrad.testing import assert_matches_torch
 
 
 def torch_message(action):
-    """torch's error message for ``action(torch)``, worded for minigrad (no anomaly-mode hint)."""
+    """torch's error message for ``action(torch)``, worded for minigrad (its hint too)."""
     with pytest.raises(Exception) as caught:
         action(torch)
-    return str(caught.value).split(" Hint:")[0].replace("torch.", "minigrad.")
+    return str(caught.value).replace("torch.", "minigrad.")
 
 
 def assert_raises_like_torch(action, error=RuntimeError):
@@ -982,4 +982,18 @@ def test_a_loss_of_broadcast_operands_names_the_broadcast_tensor_torch_saved(los
         with lib.no_grad():
             (x if written == "input" else target).add_(1)
         y.backward()
+    assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+def test_the_saved_tensor_error_ends_with_torchs_hint(anomaly):
+    """torch's version error ends with a hint: enable anomaly detection, or (with it on) look at
+    the backtrace above."""
+    def action(lib):
+        with lib.autograd.set_detect_anomaly(anomaly), warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # (anomaly mode's traceback warning)
+            x = lib.ones(3, requires_grad=True)
+            y = x.exp()
+            y.add_(1)
+            y.sum().backward()
     assert_raises_like_torch(action)

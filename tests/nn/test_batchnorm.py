@@ -174,7 +174,7 @@ def test_writing_the_input_in_place_stops_backward_as_torch():
     kind, message = torch_error(lambda: run(torch))
     with pytest.raises(kind) as raised:
         run(minigrad)
-    assert str(raised.value).replace("minigrad.", "torch.") == message.split(" Hint:")[0]
+    assert str(raised.value).replace("minigrad.", "torch.") == message
 
 
 @pytest.mark.parametrize("affine", [True, False])

@@ -479,7 +479,7 @@ def test_kl_div_saves_what_torchs_composite_saves(log_target):
         try:
             loss.backward()
         except RuntimeError as error:
-            return str(error).split(" Hint:")[0].replace("torch.", "minigrad.")
+            return str(error).replace("torch.", "minigrad.")
         return x.grad.tolist()
     assert run(minigrad) == run(torch)
 
@@ -594,7 +594,7 @@ def test_nll_loss_input_written_in_place_names_the_view_torch_saved(shape):
     kind, message = torch_error(backward_after_a_write(torch))
     with pytest.raises(kind) as raised:
         backward_after_a_write(minigrad)()
-    assert str(raised.value) == message.replace("torch.", "minigrad.").split(" Hint:")[0]
+    assert str(raised.value) == message.replace("torch.", "minigrad.")
 
 
 def test_kl_div_target_gradient_is_zero_where_the_incoming_gradient_is():

@@ -8,7 +8,7 @@ from ...core.dtypes import c_type_name, scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module
 from ...core.type_errors import describe_type
-from ...ops.linalg import as_rows
+from ...ops.linalg import as_rows, saved_rows_source
 
 __all__ = ["linear", "bilinear"]
 
@@ -32,6 +32,8 @@ class Linear(Function):
         self.as_matrix = as_matrix
         # as torch's mm: the input only for the weight's gradient, the weight only for the input's
         needs_x, needs_weight = self.needs_input_grad[:2]
+        if x.ndim > 2 and needs_weight and not x.flags.c_contiguous:
+            x = saved_rows_source(self, x)
         self.save_for_backward(x if needs_weight else None, weight if needs_x else None)
         out_features, in_features = weight.shape
         # as one (rows, in) @ (in, out) product: NumPy would run a 3-d x as a batch of small ones
