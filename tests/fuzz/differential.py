@@ -816,18 +816,22 @@ def backward_agreeing(program, mine):
                 target, op, other = augmented.groups()
                 expression = f"{target} {op} {other}"
                 statement = Statement(f"{target} = {expression}", f"binary:{op}")
-            elif not target.isidentifier() or target in written or not isinstance(operands[name], torch.Tensor):
+            elif not target.isidentifier() or target in written and not program.overwritten_whole(target) \
+                    or not isinstance(operands[name], torch.Tensor):
                 break       # a write (``v %= x``, ``v[...] = x``): the gradient of what it wrote is unknown
-            if grads.get(target) is None:
+            # a result overwritten whole (``v8[...] = x12``) passes back nothing (fuzz seed 1953490)
+            overwritten = not augmented and target in written
+            if grads.get(target) is None and not overwritten:
                 continue
             env = namespace(torch)
             env.update(operands)
             leaf = env[name] = operands[name].clone().requires_grad_()
-            grad_output = torch.from_numpy(grads[target][4].copy())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
                     result = eval(expression, env)
+                    grad_output = torch.zeros_like(result) if overwritten else \
+                        torch.from_numpy(grads[target][4].copy())
                     passed = torch.autograd.grad(result, leaf, grad_output, allow_unused=True)[0] \
                         if result.requires_grad else None
                 except RuntimeError:

@@ -96,6 +96,11 @@ class Program:
         writes = self._writes()
         return sum(name in group for group in writes) == 1 and {name} in writes
 
+    def overwritten_whole(self, name):
+        """Is ``name``'s one write ``name[...] = value``, all of it (its gradient before is then 0)?"""
+        return self.written_once(name) and any(statement.source.startswith(f"{name}[...] = ")
+                                               for statement in self.statements)
+
     def _writes(self):
         """For each in-place statement, the names that share the tensor it writes."""
         groups = {}

@@ -808,3 +808,14 @@ def test_an_augmented_write_passes_back_a_broadcast_operands_gradient_by_its_sum
     assert program.written_once("v4")
     mismatch = check(program)[0]
     assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
+
+
+def test_a_result_overwritten_whole_passes_back_nothing_in_the_replay():
+    """fuzz seed 1953490: v5 = softmax(x1) feeds normalize over a dim of size 1 (a gradient that
+    cancels to its rounding) and nll_loss, whose result v8 is then overwritten whole (``v8[...] =
+    x12``): the replay passed over no reader of v5 but stopped at that write; the nll_loss path
+    passes back 0, and the normalize path, run in torch on minigrad's values, agrees."""
+    program = generate(1953490)
+    assert program.overwritten_whole("v8") and not program.overwritten_whole("v5")
+    mismatch = check(program)[0]
+    assert mismatch.kind == "rounding"
