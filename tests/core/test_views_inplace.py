@@ -1371,3 +1371,16 @@ def test_a_write_after_a_fold_is_an_error_only_where_the_fold_was_a_view(fold, c
         (out * lib.tensor([[0.3], [-1.2], [0.7]], dtype=lib.float64)).sum().backward()
         return out, weight.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("compare", ["le", "eq", "ne", "logical_and", "__gt__"])
+def test_a_stale_split_view_compared_with_a_wrong_shape_is_torchs_broadcast_error(compare):
+    """fuzz seed 2124543: a chunk's output whose base was written since, compared with a tensor of
+    the wrong shape: comparisons record no gradient, so torch never asks for the view's history and
+    its broadcast error comes; minigrad gave the view's refusal."""
+    def action(lib):
+        base = lib.ones(3, 4, dtype=lib.float64, requires_grad=True) * 2
+        piece = base.chunk(1, -2)[0]
+        base[0, 0] = 5.0
+        return getattr(piece, compare)(lib.ones(3, dtype=lib.float64))
+    assert_raises_like_torch(action)
