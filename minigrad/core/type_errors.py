@@ -21,7 +21,9 @@ def describe_type(value) -> str:
     return kind.__name__
 
 
-def check_tensor_other(name, other):
-    """torch's ``hypot(x, 2.0)`` error: these two-tensor functions take no Python number ``other``."""
+def check_tensor_other(name, other, position=2):
+    """torch's ``hypot(x, 2.0)`` error: these two-tensor functions take no Python number ``other``
+    (``position`` 1 for the method, ``x.fmax(2.0)``, whose ``self`` is no argument)."""
     if not hasattr(other, "array"):
-        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {describe_type(other)}")
+        raise TypeError(f"{name}(): argument 'other' (position {position}) must be Tensor, "
+                        f"not {describe_type(other)}")

@@ -59,6 +59,9 @@ METHODS = {
     "arctan2": pointwise.atan2, "logaddexp": pointwise.logaddexp, "hypot": pointwise.hypot,
     "lerp": pointwise.lerp, "addcmul": pointwise.addcmul, "addcdiv": pointwise.addcdiv,
     "lerp_": pointwise.lerp_, "addcmul_": pointwise.addcmul_, "addcdiv_": pointwise.addcdiv_,
+    "fmax": pointwise.fmax_method, "fmin": pointwise.fmin_method, "copysign": pointwise.copysign_method,
+    "nextafter": pointwise.nextafter_method, "float_power": pointwise.float_power_method,
+    "copysign_": pointwise.copysign_, "nextafter_": pointwise.nextafter_, "float_power_": pointwise.float_power_,
     # softmax.py
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax, "logsumexp": softmax.logsumexp,
     # reduction.py

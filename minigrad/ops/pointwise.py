@@ -1,5 +1,6 @@
 """Pointwise functions of several tensors (or of a tensor and bounds), broadcast together:
-``clamp maximum minimum atan2 logaddexp hypot lerp addcmul addcdiv``.
+``clamp maximum minimum fmax fmin atan2 logaddexp hypot copysign nextafter float_power lerp addcmul
+addcdiv``.
 
 Each is a ``Function`` class whose backward routes the output gradient to every
 input by its partial derivative and undoes broadcasting with ``sum_to``.  Ties
@@ -15,14 +16,14 @@ import numpy
 
 from ..core import dtypes, layout
 from ..core.device import array_module
-from ..core.type_errors import check_tensor_other
+from ..core.type_errors import check_tensor_other, describe_type
 from ..core.function import Function
 from ..core.tensor import Tensor
-from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, promoted_to,
-                         single_in_float32, single_of, unpromoted, was_bool)
+from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, pow, pow_,
+                         promoted_to, single_in_float32, single_of, unpromoted, was_bool)
 from .broadcast import broadcast_shapes, sum_to
-from .inplace import assign, check_in_place
-from .tensor_namespace import astype
+from .inplace import assign, check_in_place, check_in_place_result
+from .tensor_namespace import astype, zeros
 from .unary import _tensor, _ties_keep_the_second
 from .vector_loop import scalar_tail
 
@@ -383,6 +384,176 @@ def hypot(input, other):
     return Hypot.apply(a, b, singles=(single_in_float32(a), single_in_float32(b)))
 
 
+# ---- fmax, fmin, copysign, nextafter, float_power ----------------------------------------------
+class Fmax(Function):
+    """``fmax``/``fmin``: the larger (smaller) of two tensors, where one is NaN the other (NaN only
+    where both are).  torch's formula (FmaxBackward0) gives the whole gradient to ``self`` where
+    ``self >= other`` (``<=`` for fmin, ties included) or ``other`` is NaN, else to ``other``."""
+
+    argument_names = ("self", "other")
+    elementwise = True
+    differentiable_backward = True
+
+    def name(self):
+        return "FmaxBackward0" if self.largest else "FminBackward0"
+
+    def forward(self, a, b, largest):
+        self.largest = largest
+        self.save_for_backward(a, b)
+        xp = array_module(a)
+        result = xp.fmax(a, b) if largest else xp.fmin(a, b)
+        if result.dtype.kind == "f":        # torch keeps self where the two are 0.0 and -0.0 (std::fmax);
+            result = xp.where(a == b, a, result)    # NumPy's vector loops take the second there
+        return result
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        xp = array_module(a)
+        to_self = ((a >= b) if self.largest else (a <= b)) | xp.isnan(b)
+        grad_a = sum_to(xp.where(to_self, grad_output, 0), a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(xp.where(to_self, 0, grad_output), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def fmax(input, other):
+    """Elementwise maximum of two tensors (broadcast) that ignores NaN, as C's ``fmax``."""
+    _tensor(input, "fmax")
+    check_tensor_other("fmax", other)
+    return Fmax.apply(*as_operands(input, other), largest=True)
+
+
+def fmin(input, other):
+    """Elementwise minimum of two tensors (broadcast) that ignores NaN, as C's ``fmin``."""
+    _tensor(input, "fmin")
+    check_tensor_other("fmin", other)
+    return Fmax.apply(*as_operands(input, other), largest=False)
+
+
+class Copysign(Function):
+    """``|a|`` with the sign of ``b`` (a tensor, or a number: ``sign``).
+
+    torch's ``copysign_tensor_self_backward``: ``grad * result / self``, 0 where ``self == 0``
+    (NaN where ``self`` is inf or NaN); ``other`` gets zeros.  A number ``other`` is torch's
+    Scalar overload, CopysignBackward1, with ``self`` its only input."""
+
+    argument_names = ("self", "other")
+    elementwise = True
+    differentiable_backward = True
+
+    def name(self):
+        return "CopysignBackward1" if self.other_meta is None else "CopysignBackward0"
+
+    def forward(self, a, b=None, sign=None):
+        self.other_meta = None if b is None else (b.shape, b.dtype)   # (torch saves no more of other)
+        result = array_module(a).copysign(a, sign if b is None else b)
+        self.save_for_backward(a, result)
+        return result
+
+    def backward(self, grad_output):
+        a, result = self.saved_tensors
+        xp = array_module(a)
+        grad_a = None
+        if self.needs_input_grad[0]:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                ratio = xp.where(a == 0, 0, result / a)
+            grad_a = sum_to(grad_output * ratio, a.shape)
+        if self.other_meta is None:
+            return grad_a
+        grad_b = zeros(grad_output, *self.other_meta) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def copysign(input, other):
+    """``|input|`` with the sign of ``other`` (a tensor, broadcast, or a number), -0.0 negative;
+    integers and bools give the default float dtype."""
+    _check_tensor_or_number("copysign", input, other, "other")
+    if isinstance(other, complex):
+        complex_name = {numpy.float64: "ComplexDouble", numpy.float16: "ComplexHalf"}.get(
+            input.array.dtype.type, "ComplexFloat")
+        raise NotImplementedError(f"\"copysign_cpu\" not implemented for '{complex_name}'")
+    if isinstance(other, numbers.Number):
+        a, _ = as_operands(input, other, true_division=True)
+        return Copysign.apply(a, sign=float(other))
+    return Copysign.apply(*as_operands(input, other, true_division=True))
+
+
+class Nextafter(Function):
+    """The next float after ``a`` toward ``b``.  torch's formula: the gradient passes to ``a`` where
+    ``a != b`` (a step of one ulp, the identity to autograd) and ``b`` gets zeros."""
+
+    argument_names = ("self", "other")
+    elementwise = True
+    differentiable_backward = True
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        self.other_meta = b.shape, b.dtype
+        xp = array_module(a)
+        result = xp.nextafter(a, b)
+        if result.dtype == numpy.float16:   # C's nextafter gives other where the two are equal (-0.0
+            result = xp.where(a == b, b, result)    # toward 0.0 is 0.0), NumPy's float16 loop self
+        return result
+
+    def backward(self, grad_output):
+        a, b = self.saved_tensors
+        grad_a = sum_to(array_module(a).where(a != b, grad_output, 0), a.shape) \
+            if self.needs_input_grad[0] else None
+        grad_b = zeros(grad_output, *self.other_meta) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def nextafter(input, other):
+    """The next representable value after ``input`` toward ``other`` (float tensors, promoted)."""
+    return Nextafter.apply(*_float_kernel_operands(input, other, "nextafter"))
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` in float64, whatever the dtypes: torch's pow of float64 copies (its
+    nodes PowBackward0, 1 or 2, after a ToCopyBackward0 for a tensor that was not float64)."""
+    _check_tensor_or_number("float_power", input, exponent, "exponent", number_first=True)
+    double = dtypes.float64
+    if isinstance(exponent, numbers.Number):
+        return pow(input.to(double), float(exponent))
+    if isinstance(input, numbers.Number):
+        return pow(float(input), exponent.to(double))
+    return pow(input.to(double), exponent.to(double))
+
+
+def _check_tensor_or_number(name, input, other, other_name, number_first=False):
+    """torch's parser for ``(Tensor, Tensor)``, ``(Tensor, Number)`` and, ``number_first``,
+    ``(Number, Tensor)``: anything else lists those overloads."""
+    is_tensor, is_number = (lambda v: isinstance(v, Tensor)), (lambda v: isinstance(v, numbers.Number))
+    if is_tensor(input) and (is_tensor(other) or is_number(other)) or number_first and is_number(input) \
+            and is_tensor(other):
+        return
+    overloads = [f"Tensor input, Tensor {other_name}", f"Tensor input, Number {other_name}"]
+    if number_first:
+        overloads.insert(1, f"Number self, Tensor {other_name}")
+    raise TypeError(f"{name}() received an invalid combination of arguments - got ({describe_type(input)}, "
+                    f"{describe_type(other)}), but expected one of:\n"
+                    + "".join(f" * ({overload}, *, Tensor out = None)\n" for overload in overloads))
+
+
+def _check_method_tensor_or_number(name, other, other_name):
+    """``_check_tensor_or_number`` for the method ``x.name(other)``: torch lists the method's
+    overloads and, for each, what did not match."""
+    if isinstance(other, (Tensor, numbers.Number)):
+        return
+    mismatch = f"      didn't match because some of the arguments have invalid types: (!{_argument_type(other)}!)\n"
+    raise TypeError(f"{name}() received an invalid combination of arguments - got ({describe_type(other)}), "
+                    f"but expected one of:\n * (Tensor {other_name})\n{mismatch} * (Number {other_name})\n{mismatch}")
+
+
+def _argument_type(value):
+    """torch's name of an argument's type in its parser's messages: ``list of [int, float]``."""
+    if isinstance(value, list):
+        return f"list of [{', '.join(describe_type(item) for item in value)}]"
+    if isinstance(value, tuple):
+        names = [describe_type(item) for item in value]
+        return f"tuple of ({', '.join(names)}{',' if len(names) == 1 else ''})"
+    return describe_type(value)
+
+
 class Lerp(Function):
     """``a + w (b - a)``, ``w`` a tensor or a number: d/da = 1 - w, d/db = w, d/dw = b - a."""
 
@@ -542,10 +713,51 @@ def addcdiv_(input, tensor1, tensor2, *, value=1):
     return assign(input, addcdiv(input, tensor1, tensor2, value=value))
 
 
+def copysign_(input, other):
+    _check_method_tensor_or_number("copysign_", other, "other")
+    check_in_place(input, other)
+    return assign(input, copysign(input, other))
+
+
+def nextafter_(input, other):
+    check_tensor_other("nextafter_", other, position=1)
+    check_in_place_result(input, other)     # the result type fits before the kernel refuses integers
+    return assign(input, nextafter(input, other))
+
+
+def float_power_(input, exponent):
+    """``input **= exponent`` in float64: ``input`` must be float64 already (checked first, as torch)."""
+    _check_method_tensor_or_number("float_power_", exponent, "exponent")
+    if input.array.dtype != numpy.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {dtypes.scalar_type_name(input.array.dtype)} "
+                           "but the operation's result requires dtype Double")
+    return pow_(input, exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else float(exponent))
+
+
+# ---- methods: torch numbers a method's arguments from ``other`` (position 1) -------------------
+def _method(function, check):
+    """``function`` as the Tensor method ``x.name(other)``, whose wrong ``other`` torch names as a
+    method's (``check(name, other)``)."""
+    def method(self, other):
+        check(function.__name__, other)
+        return function(self, other)
+    method.__name__ = method.__qualname__ = function.__name__
+    method.__doc__ = function.__doc__
+    return method
+
+
+def _tensor_only(name, other):
+    check_tensor_other(name, other, position=1)
+
+
+fmax_method, fmin_method, nextafter_method = (_method(function, _tensor_only) for function in (fmax, fmin, nextafter))
+copysign_method = _method(copysign, lambda name, other: _check_method_tensor_or_number(name, other, "other"))
+float_power_method = _method(float_power, lambda name, other: _check_method_tensor_or_number(name, other, "exponent"))
 
 
 clip, clip_ = clamp, clamp_
 
 __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "clamp_", "clip_",
            "atan2", "arctan2", "logaddexp", "hypot", "lerp", "addcmul", "addcdiv", "lerp_",
-           "addcmul_", "addcdiv_"]
+           "addcmul_", "addcdiv_", "fmax", "fmin", "copysign", "nextafter", "float_power", "copysign_",
+           "nextafter_", "float_power_"]

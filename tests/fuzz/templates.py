@@ -8,7 +8,8 @@ import numpy
 BINARY_OPERATORS = ["+", "-", "*", "/", "//", "%", "**", "<", "<=", "==", "!=", "&", "|", "^"]
 BINARY_FUNCTIONS = ["lib.maximum", "lib.minimum", "lib.atan2", "lib.logaddexp", "lib.hypot", "lib.fmod",
                     "lib.remainder", "lib.floor_divide", "lib.pow", "lib.true_divide", "lib.logical_and",
-                    "lib.logical_xor", "lib.eq", "lib.isclose"]
+                    "lib.logical_xor", "lib.eq", "lib.isclose", "lib.float_power", "lib.fmax", "lib.fmin",
+                    "lib.copysign", "lib.nextafter"]
 UNARY = ["neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "floor", "ceil", "round",
          "trunc", "sign", "reciprocal", "rsqrt", "expm1", "log1p", "erf", "square", "logical_not", "isnan",
          "isinf", "nan_to_num", "frac", "log2", "atan", "asin", "sinh"]
