@@ -26,6 +26,7 @@ from ..core.function import Function
 from ..core.layout import element_strides, row_major
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import broadcast_shapes, sum_to
+from .fused import fmadd
 from .index_key import KeyReading, check_bounds, check_indices, in_range, result_shape
 from .indexing import _check_along_dim, _saving, index_select
 from .inplace import assign, check_in_place, has_internal_overlap
@@ -79,17 +80,29 @@ def _index_select(grad, dim, index):
 
 # ---- index_add, index_copy ---------------------------------------------------------------
 class IndexAdd(Function):
-    """``out = x.clone(); out.select(dim, index[k]) += alpha * source.select(dim, k)``.
-    A 0-d ``x`` or ``source`` is taken as 1-d of size 1."""
+    """``out = x.clone(); out.select(dim, index[k]) += alpha * source.select(dim, k)``, rounded as
+    torch's kernels: a repeated index adds in the index's order, ``alpha * source + out`` is one
+    fused multiply-add where more than one dim meets an alpha other than 1, half precision sums
+    in float32 where torch runs scatter_add_ (``via_scatter``).  A 0-d ``x`` or ``source`` is
+    taken as 1-d of size 1."""
 
     differentiable_backward = True
 
-    def forward(self, x, source, index, dim, alpha):
+    def forward(self, x, source, index, dim, alpha, via_scatter):
         self.index, self.dim, self.alpha, self.source_shape = index, dim, alpha, source.shape
         out = x.copy()
         written = out.reshape(1) if out.ndim == 0 else out
         if index.size and out.size:
             source = source.reshape(written.shape[:dim] + (index.size,) + written.shape[dim + 1:])
+            if via_scatter and written.dtype == numpy.float16:
+                # torch's scatter_add_ sums half precision into a float32 buffer, rounded once
+                summed = written.astype(numpy.float32)
+                _add_at(summed, _along(dim, index), source.astype(numpy.float32))
+                written[...] = summed
+                return out
+            if alpha != 1 and written.ndim > 1 and written.dtype.kind == "f":
+                _fused_add_at(written, dim, index, source, alpha)
+                return out
             if alpha != 1:
                 source = source * numpy.asarray(alpha, source.dtype)
             _add_at(written, _along(dim, index), source)
@@ -104,8 +117,29 @@ class IndexAdd(Function):
         return grad_output, grad_source
 
 
+def _fused_add_at(target, dim, index, source, alpha):
+    """torch's loop ``target.select(dim, index[k]).add_(source.select(dim, k), alpha)`` (its kernel
+    for more than one dim, where alpha is not 1): each ``alpha * source + target`` a fused
+    multiply-add in the opmath type (float32 for float16), a repeated index in its turn, so a
+    round at a time writes each index's k-th occurrence."""
+    xp = array_module(target)
+    order = xp.argsort(index, kind="stable")
+    ordered = index[order]
+    starts = xp.flatnonzero(xp.concatenate((xp.ones(1, bool), ordered[1:] != ordered[:-1])))
+    first = xp.repeat(starts, xp.diff(xp.concatenate((starts, xp.asarray([index.size])))))
+    occurrence = xp.empty_like(index)
+    occurrence[order] = xp.arange(index.size) - first
+    opmath = numpy.float64 if target.dtype == numpy.float64 else numpy.float32
+    for turn in range(int(occurrence.max()) + 1):
+        picked = occurrence == turn
+        key = _along(dim, index[picked])
+        added = _along(dim, xp.flatnonzero(picked))
+        target[key] = fmadd(source[added].astype(opmath), opmath(alpha), target[key].astype(opmath), opmath)
+
+
 def _check_index_add(input, dim, index, source, alpha):
-    """torch's ``index_add`` meta function and kernel checks, in their order."""
+    """torch's ``index_add`` meta function and kernel checks, in their order: ``(dim, index,
+    via_scatter)``, ``via_scatter`` where torch's kernel runs ``scatter_add_``."""
     what = "index_add_"
     shape, source_shape = input.array.shape, source.array.shape
     dim = _check_dim(dim, len(shape))
@@ -136,8 +170,9 @@ def _check_index_add(input, dim, index, source, alpha):
     size = shape[dim] if shape else 1
     flat = index.array.reshape(-1)
     if len(shape) > 1 and not (count and input.array.size):
-        return dim, flat         # torch's kernel returns before it reads an index (nothing to write)
-    if len(shape) > 1 and dim in (0, len(shape) - 1) and alpha == 1 and flat.dtype == numpy.int64:
+        return dim, flat, False  # torch's kernel returns before it reads an index (nothing to write)
+    via_scatter = len(shape) > 1 and dim in (0, len(shape) - 1) and alpha == 1 and flat.dtype == numpy.int64
+    if via_scatter:
         # torch's kernel runs scatter_add_ here, with the index expanded to source's shape: its
         # check, in its order, and its words
         along = [1] * len(shape)
@@ -147,7 +182,7 @@ def _check_index_add(input, dim, index, source, alpha):
         _check_along_dim(expanded, size, dim, operands)
     elif ((flat < 0) | (flat >= size)).any():
         raise IndexError("index out of range in self")     # its loop over the index, as index_select's
-    return dim, flat
+    return dim, flat, via_scatter
 
 
 def index_add(input, dim, index, source, *, alpha=1):
@@ -155,8 +190,8 @@ def index_add(input, dim, index, source, *, alpha=1):
     ``dim`` (a repeated index adds each of its slices).  ``index``: a 1-D (or 0-d) int64 or int32
     tensor of ``source.size(dim)`` indices in ``[0, input.size(dim))``."""
     _require_tensor(source, "index_add", "source", 3)
-    dim, flat = _check_index_add(input, dim, index, source, alpha)
-    return _saving(IndexAdd.apply(input, source, index=flat, dim=dim, alpha=alpha), (index,))
+    dim, flat, via_scatter = _check_index_add(input, dim, index, source, alpha)
+    return _saving(IndexAdd.apply(input, source, index=flat, dim=dim, alpha=alpha, via_scatter=via_scatter), (index,))
 
 
 def index_add_(input, dim, index, source, *, alpha=1):

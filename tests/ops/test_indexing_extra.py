@@ -61,6 +61,11 @@ INDEX_ADD_CASES = {
     # an empty input of more than one dim: torch's kernel returns before it checks an index
     "empty_self_unchecked_index": ((3, 0), (3, 1), lambda L, x, s: x.index_add(1, L.tensor([5]), s)),
     "vector": ((5,), (3,), lambda L, x, s: x.index_add(0, L.tensor([4, 4, 1]), s)),
+    # torch's kernel adds alpha * source by a fused multiply-add, a repeated index in its turn
+    "fused_alpha_repeated": ((4, 16), (24, 16), lambda L, x, s: x.index_add(0, L.tensor([3, 1, 3, 0] * 6), s,
+                                                                          alpha=0.3)),
+    "fused_alpha_middle_dim": ((2, 4, 8), (2, 12, 8), lambda L, x, s: x.index_add(1, L.tensor([2, 2, 2, 1] * 3), s,
+                                                                                 alpha=-1.7)),
 }
 
 
@@ -69,6 +74,20 @@ INDEX_ADD_CASES = {
 def test_index_add_matches_torch(case, dtype):
     self_shape, source_shape, fn = case
     assert_matches_torch(fn, _random(self_shape, dtype), _random(source_shape, dtype, 1))
+
+
+@pytest.mark.parametrize("dim,index", [(0, [3, 1, 3, 0] * 10), (1, [5, 5, 0, 7] * 10)])
+def test_index_add_of_half_precision_rounds_as_torch(dim, index):
+    """Where torch runs scatter_add_ (alpha 1, an int64 index, the first or last dim), it sums
+    half precision in float32 and rounds once."""
+    def action(L):
+        generator = numpy.random.default_rng(0)
+        x = L.tensor(generator.standard_normal((4, 8)).astype(numpy.float16))
+        shape = [4, 8]
+        shape[dim] = len(index)
+        source = L.tensor(generator.standard_normal(shape).astype(numpy.float16))
+        return x.index_add(dim, L.tensor(index), source).tolist()
+    assert_same(action)
 
 
 # ---- index_copy ----------------------------------------------------------------------------
