@@ -32,6 +32,7 @@ from .ops.reduction import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.index_write import *  # noqa: F401,F403
 from .ops.join import *  # noqa: F401,F403
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403

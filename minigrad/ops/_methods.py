@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..core.engine import tensor_backward
 from ..core.tensor import Tensor
 from .tensor_namespace import TensorNamespace
-from . import (arithmetic, comparison, conversion, factories, indexing, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary, views)
+from . import (arithmetic, comparison, conversion, factories, index_write, indexing, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary, views)
 
 METHODS = {
     # arithmetic.py
@@ -94,6 +94,12 @@ METHODS = {
     "scatter_": indexing.scatter_, "index_fill_": indexing.index_fill_,
     "index_fill": indexing.index_fill, "scatter_add_": indexing.scatter_add_,
     "nonzero": indexing.nonzero, "select": indexing.select,
+    # index_write.py
+    "index_add": index_write.index_add, "index_add_": index_write.index_add_,
+    "index_copy": index_write.index_copy, "index_copy_": index_write.index_copy_,
+    "index_put": index_write.index_put, "index_put_": index_write.index_put_,
+    "masked_scatter": index_write.masked_scatter, "masked_scatter_": index_write.masked_scatter_,
+    "put": index_write.put, "put_": index_write.put_,
     # join.py
     "split": join.split, "chunk": join.chunk, "unbind": join.unbind,
     # comparison.py

@@ -160,8 +160,9 @@ def nested(array):
 class Generator:
     """Builds one program from ``seed``."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, index_writes=False):
         self.seed = seed
+        self.index_writes = index_writes
         self.rng = numpy.random.default_rng(seed)
         self.ns = namespace(torch)
         self.statements = []
@@ -318,7 +319,9 @@ class Generator:
 
     # ---- the program -----------------------------------------------------
     def build(self):
-        from templates import TEMPLATES, TEMPLATE_WEIGHTS
+        from templates import INDEX_WRITE_WEIGHT, TEMPLATE_WEIGHTS, TEMPLATES, index_write
+        if self.index_writes:
+            TEMPLATES, TEMPLATE_WEIGHTS = TEMPLATES + [index_write], TEMPLATE_WEIGHTS + [INDEX_WRITE_WEIGHT]
         for _ in range(int(self.rng.integers(1, 3))):
             self.leaf()
         target = int(self.rng.integers(3, 9))
@@ -378,7 +381,8 @@ class Generator:
         return "loss = " + " + ".join(terms)
 
 
-def generate(seed):
+def generate(seed, index_writes=False):
+    """The program of ``seed``; ``index_writes``: with the ``index_write`` template too."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Generator(seed).build()
+        return Generator(seed, index_writes).build()

@@ -21,14 +21,14 @@ from known import known  # noqa: E402
 from programs import generate  # noqa: E402
 
 
-def fuzz(seeds):
+def fuzz(seeds, index_writes=False):
     """{class key: [count, known entry name or None, first reproduction, detail, {entry name or
     "new": count}]} and per-area counts.  A class with any new program is new, shown by its first
     new program."""
     classes = {}
     areas = collections.Counter()
     for seed in seeds:
-        program = generate(seed)
+        program = generate(seed, index_writes)
         mismatch, _, _ = check(program)
         if mismatch is None:
             continue
@@ -53,9 +53,11 @@ def main():
     parser.add_argument("--seed", type=int, default=int(os.environ.get("MINIGRAD_FUZZ_SEED", 0)))
     parser.add_argument("--json")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--index-writes", action="store_true",
+                        help="add the index_write template (index_add, index_put, masked_scatter, put)")
     args = parser.parse_args()
     start = time.perf_counter()
-    classes, areas = fuzz(range(args.seed, args.seed + args.examples))
+    classes, areas = fuzz(range(args.seed, args.seed + args.examples), args.index_writes)
     elapsed = time.perf_counter() - start
     total = sum(c[0] for c in classes.values())
     print(f"{args.examples} programs from seed {args.seed} in {elapsed:.1f} s: {total} mismatches")

@@ -352,6 +352,51 @@ def selection(g):
     return "select:scatter", f"{name} = lib.scatter({a}, {d}, {index}, {src})", name
 
 
+INDEX_WRITES = ["index_add", "index_put", "masked_scatter", "put"]
+
+
+def index_write(g):
+    """index_add, index_put (accumulate=True), masked_scatter or put (accumulate=True), out of
+    place or in place (preferring a view of a non-leaf, as ``inplace``), with a source of the
+    target's dtype; no index_copy or overwriting index_put/put, whose repeated indices torch
+    leaves undefined.  (Not among TEMPLATES: a new template would change the programs of every
+    seed that test_fuzz.py pins; ``generate(seed, index_writes=True)`` adds it.)"""
+    in_place = g.chance(0.5)
+    if in_place:
+        target = g.pick(lambda t: t._base is not None) if g.chance(0.5) else None
+        target = target or g.pick(lambda t: not t.is_leaf) or g.pick()
+    else:
+        target = g.pick()
+    if target is None:
+        return None
+    t = g.value(target)
+    op = g.choice(INDEX_WRITES)
+    method = op + "_" if in_place else op
+    name = g.fresh()
+    dtype = str(t.dtype).replace("torch.", "")
+    count = int(g.rng.integers(0, 4))
+    if op == "masked_scatter":
+        source = g.leaf(dtype=dtype, shape=t.shape)
+        return f"write:{method}", f"{name} = {target}.{method}({target} > 0, {source})", name
+    if op == "put":
+        index = g.index_leaf(t.numel(), (count,))
+        source = g.leaf(dtype=dtype, shape=(count,))
+        return f"write:{method}", f"{name} = {target}.{method}({index}, {source}, accumulate=True)", name
+    if op == "index_put":
+        if t.dim() == 0:
+            return None
+        index = g.index_leaf(t.shape[0], (count,))
+        source = g.leaf(dtype=dtype, shape=(count,) + tuple(t.shape[1:]))
+        return f"write:{method}", f"{name} = {target}.{method}(({index},), {source}, accumulate=True)", name
+    d = g.dim(t)
+    shape = list(t.shape) or [1]
+    shape[d] = count
+    index = g.index_leaf(t.shape[d] if t.dim() else 1, (count,))
+    source = g.leaf(dtype=dtype, shape=shape if t.dim() else ())
+    alpha = g.choice([1, 2])
+    return f"write:{method}", f"{name} = {target}.{method}({d}, {index}, {source}, alpha={alpha})", name
+
+
 def loss(g):
     a = g.pick(lambda t: t.is_floating_point())
     if a is None:
@@ -456,3 +501,4 @@ def clone(g):
 TEMPLATES = [binary, unary, reduction, view, index_get, index_set, inplace, join, softmax, selection, loss,
              module, conversion, clone]
 TEMPLATE_WEIGHTS = [6, 4, 4, 4, 3, 2, 3, 1.5, 1.5, 2, 2, 2, 1, 1.5]
+INDEX_WRITE_WEIGHT = 2

@@ -43,6 +43,30 @@ def test_random_programs_match_torch(chunk):
     assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
 
 
+INDEX_WRITE_EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_INDEX_WRITE_EXAMPLES", 2000))
+INDEX_WRITE_CHUNKS = 4
+
+
+@pytest.mark.parametrize("chunk", range(INDEX_WRITE_CHUNKS))
+def test_random_programs_with_index_writes_match_torch(chunk):
+    """As above, with the index_write template (index_add, index_put, masked_scatter, put) among
+    the statements: a separate run, so that the seeds pinned below keep their programs."""
+    new = {}
+    for seed in range(SEED + chunk, SEED + INDEX_WRITE_EXAMPLES, INDEX_WRITE_CHUNKS):
+        program = generate(seed, index_writes=True)
+        mismatch, _, _ = check(program)
+        if mismatch is not None and known(program, mismatch) is None:
+            new.setdefault(mismatch.key, program.reproduction(f"{mismatch.key}: {mismatch.detail}"))
+    assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
+
+
+def test_the_index_write_template_writes():
+    statements = [statement.source for seed in range(200) for statement in generate(seed, index_writes=True).statements
+                  if statement.tag.startswith("write:")]
+    for method in ("index_add(", "index_add_(", "index_put(", "masked_scatter_(", "put("):
+        assert any(f".{method}" in source for source in statements), method
+
+
 def test_known_tables_explain_themselves():
     for entry in KNOWN_TORCH_BUGS:     # each with torch's issue
         assert entry.link.startswith("https://github.com/pytorch/pytorch/issues/"), entry.name
