@@ -29,8 +29,8 @@ from .broadcast import broadcast_shapes, sum_to
 from .fused import fmadd
 from .index_key import KeyReading, check_bounds, check_indices, in_range, result_shape
 from .indexing import _check_along_dim, _saving, index_select
-from .inplace import assign, check_in_place, has_internal_overlap
-from .views import count_write
+from .inplace import assign, assign_written_memory, check_in_place, has_internal_overlap
+from .join import tensor_sequence
 from .tensor_namespace import zeros
 
 __all__ = ["index_add", "index_copy", "index_put", "index_put_", "masked_scatter", "put"]
@@ -316,12 +316,7 @@ class IndexPut(Function):
 
 def _check_index_types(indices, what):
     """torch's argument parser: ``indices`` a tuple (or list) of Tensors, none None."""
-    if isinstance(indices, Tensor) or not isinstance(indices, (tuple, list)):
-        raise TypeError(f"{what}(): argument 'indices' (position 1) must be tuple of Tensors, "
-                        f"not {type(indices).__name__}")
-    for position, index in enumerate(indices):
-        if not isinstance(index, Tensor):
-            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(index).__name__}")
+    tensor_sequence(indices, what, "indices", 1)
 
 
 def _read_indices(input, indices, what):
@@ -402,11 +397,7 @@ def index_put_(input, indices, values, accumulate=False):
         _add_at(input.array, key, values.array)
     else:
         input.array[key] = values.array
-    if not result.requires_grad:
-        count_write(input)
-        return input
-    result.array[...] = input.array      # the history's output: what the memory now holds
-    return assign(input, result, overlap_ok=True)
+    return assign_written_memory(input, result)
 
 
 def _expandable(shape, target):

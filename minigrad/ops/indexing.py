@@ -33,7 +33,7 @@ from .broadcast import broadcast_shapes, sum_to
 from .conversion import number_as, scalar_as
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
                         result_shape, without_extra_ellipses)
-from .inplace import OVERLAP_MESSAGE, assign, check_inplace_allowed, has_internal_overlap, in_place
+from .inplace import OVERLAP_MESSAGE, assign, assign_written_memory, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
 from .views import count_write, history_of, leave_stale, refused_write, requires_grad_as_torch
 
@@ -1229,11 +1229,8 @@ def masked_fill_(input, mask, value):
                       "tensor[mask] = scalar", UserWarning, stacklevel=2)
         masked = array_module(input.array).broadcast_to(mask.array, input.array.shape)
         input.array[masked] = result.array[masked]
-        if not result.requires_grad:
-            count_write(input)
-            return input
-        result.array[...] = input.array     # the history's output: what the memory now holds
-    return assign(input, result, overlap_ok=expanded)
+        return assign_written_memory(input, result)
+    return assign(input, result)
 
 
 def masked_select(input, mask):

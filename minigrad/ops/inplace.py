@@ -148,6 +148,18 @@ def in_place(op, target, *args, **kwargs):
     return assign(target, op(target, *args, **kwargs))
 
 
+def assign_written_memory(target, result):
+    """After an op wrote straight into the memory of an expanded ``target`` (as torch's kernel does,
+    each place as often as its positions are reached): ``result``, the op's value computed out of
+    place, takes what the memory now holds and becomes ``target``'s history; or, where it needs no
+    gradient, the write is counted."""
+    if not result.requires_grad:
+        count_write(target)
+        return target
+    result.array[...] = target.array
+    return assign(target, result, overlap_ok=True)
+
+
 def assign(target, result, overlap_ok=False):
     """Make ``target`` hold ``result``'s values and history; return ``target``."""
     check_inplace_allowed(target, overlap_ok)

@@ -87,15 +87,19 @@ class Unbind(Function):
 
 
 # ---- checks at the boundary ------------------------------------------------------------
-def _tensor_list(tensors, what):
+def tensor_sequence(tensors, what, argument="tensors", position=None):
+    """torch's argument parser for a ``tuple of Tensors`` argument (``cat``'s ``tensors``,
+    ``index_put``'s ``indices (position 1)``): a list or tuple of Tensors, else its TypeError."""
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{what}(): argument 'tensors' must be tuple of Tensors, not "
+        where = f" (position {position})" if position else ""
+        raise TypeError(f"{what}(): argument '{argument}'{where} must be tuple of Tensors, not "
                         f"{type(tensors).__name__}")
     for position, tensor in enumerate(tensors):
         if not isinstance(tensor, Tensor):
             raise TypeError(f"expected Tensor as element {position} in argument 0, but got "
                             f"{type(tensor).__name__}")
     return tensors
+
 
 
 def _same_dtype(tensors):
@@ -118,7 +122,7 @@ def _as_views(results, input, keys, maker):
 # ---- the public functions ------------------------------------------------------------------
 def cat(tensors, dim=0, *, out=None):
     """Join tensors along an existing dim: (2, 3) and (4, 3) -> (6, 3) for dim=0."""
-    tensors = _tensor_list(tensors, "cat")
+    tensors = tensor_sequence(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # torch's legacy rule: 1-D empty tensors are skipped whatever the other shapes (for the
@@ -151,7 +155,7 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0, *, out=None):
     """Join equal-shaped tensors along a new dim: three (2, 3) -> (3, 2, 3) for dim=0."""
-    tensors = _tensor_list(tensors, "stack")
+    tensors = tensor_sequence(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     first_shape = tensors[0].array.shape
@@ -166,13 +170,13 @@ def stack(tensors, dim=0, *, out=None):
 
 def hstack(tensors):
     """``cat`` along dim 1 (dim 0 for 1-D tensors)."""
-    tensors = [t.reshape(1) if t.array.ndim == 0 else t for t in _tensor_list(tensors, "hstack")]  # atleast_1d
+    tensors = [t.reshape(1) if t.array.ndim == 0 else t for t in tensor_sequence(tensors, "hstack")]  # atleast_1d
     return cat(tensors, 0 if tensors and tensors[0].array.ndim == 1 else 1)
 
 
 def vstack(tensors):
     """``cat`` along dim 0, 1-D tensors first made rows."""
-    tensors = _tensor_list(tensors, "vstack")
+    tensors = tensor_sequence(tensors, "vstack")
     return cat([t.reshape(1, -1) if t.array.ndim < 2 else t for t in tensors], 0)
 
 
