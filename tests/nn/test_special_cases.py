@@ -614,3 +614,21 @@ def test_batch_norm_backward_that_cancels_is_fused_as_torchs(shape, channels_las
         return xt.grad
     ours, theirs = action(minigrad), action(torch)
     numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol={"float32": 1e-6, "float64": 1e-13}[dtype])
+
+
+@pytest.mark.parametrize("shape, target", [((0,), 0), ((2, 0), [0, 0]), ((2, 0, 3), [[0, 0, 0], [0, 0, 0]])])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("written", [False, True])
+def test_nll_loss_over_no_classes_saves_its_input_as_torchs(shape, target, reduction, written):
+    """fuzz seed 2351160: nll_loss over no classes (every target ignored) is torch's NllLossBackward0,
+    which saves its input: a write to the input afterwards stops backward (minigrad's composite
+    of a sum times 0 saved nothing)."""
+    def action(lib):
+        x = lib.zeros(shape, dtype=lib.float64, requires_grad=True)
+        hidden = x.clamp(-3.5, 1.5)
+        loss = lib.nn.functional.nll_loss(hidden, lib.tensor(target), ignore_index=0, reduction=reduction)
+        if written:
+            hidden -= hidden
+        (loss * 0.5).sum().backward()
+        return loss, loss.grad_fn.name(), x.grad
+    assert_same(action)

@@ -370,6 +370,26 @@ def _label_index(xp, labels, class_axis):
     return tuple(positions[:class_axis]) + (labels,) + tuple(positions[class_axis:])
 
 
+class NoClassNllLoss(Function):
+    """``nll_loss`` over no classes, where every target is ignored: torch's loss is 0 a sample (the
+    sum 0, the mean NaN) and its gradient 0; its node saves the input, so a later write to the
+    input stops backward, as torch's (fuzz seed 2351160)."""
+
+    def name(self):
+        return "NllLossBackward0"
+
+    def forward(self, x, reduction, target_shape):
+        self.save_for_backward(x)
+        xp = array_module(x)
+        if reduction == "none":
+            return xp.zeros(target_shape, x.dtype)
+        return xp.full((), math.nan if reduction == "mean" else 0.0, x.dtype)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        return array_module(x).zeros(x.shape, x.dtype)
+
+
 def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smoothing, from_logits,
                       reduction):
     """Labels, per-sample weights and the weighted-mean denominator, then the node.
@@ -384,6 +404,8 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     out_of_range = valid & ((labels < 0) | (labels >= num_classes))
     if out_of_range.any():
         raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
+    if num_classes == 0 and not from_logits:
+        return NoClassNllLoss.apply(input, reduction=reduction, target_shape=labels.shape)
     if num_classes == 0:
         # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes scales
         # the (reduced) smoothing term by eps / 0, so nan, even for no samples
