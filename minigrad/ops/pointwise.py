@@ -486,7 +486,9 @@ class Nextafter(Function):
     differentiable_backward = True
 
     def forward(self, a, b):
-        self.save_for_backward(a, b)
+        # as torch's node: both only for ``a``'s gradient (fuzz seed 2213318: a bool ``a`` written
+        # after, with only ``b`` requiring grad, is no error)
+        self.save_for_backward(*((a, b) if self.needs_input_grad[0] else ()))
         self.other_meta = b.shape, b.dtype
         xp = array_module(a)
         result = xp.nextafter(a, b)
@@ -495,9 +497,10 @@ class Nextafter(Function):
         return result
 
     def backward(self, grad_output):
-        a, b = self.saved_tensors
-        grad_a = sum_to(array_module(a).where(a != b, grad_output, 0), a.shape) \
-            if self.needs_input_grad[0] else None
+        grad_a = None
+        if self.needs_input_grad[0]:
+            a, b = self.saved_tensors
+            grad_a = sum_to(array_module(a).where(a != b, grad_output, 0), a.shape)
         grad_b = zeros(grad_output, *self.other_meta) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
