@@ -17,6 +17,7 @@ import numbers
 
 from ..core import dtypes
 from ..core.function import Function
+from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .indexing import _along_dim_key
@@ -212,6 +213,11 @@ def argsort(input, dim=-1, descending=False, stable=False):
     """The int64 ``indices`` of ``sort(input, dim, descending)`` (no gradient)."""
     _tensor(input, "argsort")
     axis = _check_dim(_int_arg(dim, "argsort", "dim"), input.array.ndim)
+    if input.requires_grad and is_grad_enabled():
+        # torch's argsort is sort's indices: its Sort node asks for the input's history, which
+        # makes a view's anew after its base was written (no leaf to a later in-place check;
+        # fuzz seed 2201336)
+        input.grad_fn
     if input.array.ndim == 0:
         return Tensor._wrap(array_module(input.array).zeros((), dtype=_INT64))
     return Tensor._wrap(_sort_positions(input.array, axis, bool(descending), bool(stable)).astype(_INT64, copy=False))

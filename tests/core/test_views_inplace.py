@@ -1384,3 +1384,20 @@ def test_a_stale_split_view_compared_with_a_wrong_shape_is_torchs_broadcast_erro
         base[0, 0] = 5.0
         return getattr(piece, compare)(lib.ones(3, dtype=lib.float64))
     assert_raises_like_torch(action)
+
+
+@pytest.mark.parametrize("grad_enabled", [True, False])
+def test_argsort_of_a_stale_view_makes_its_history_as_torchs_sort(grad_enabled):
+    """fuzz seed 2201336: a view taken before its base was written in place (with a value that
+    requires grad) is a leaf to torch's in-place check until its history is asked for; torch's
+    argsort is sort's indices, whose node asks, so ``abs_`` after it works (under no_grad it does not
+    ask, and abs_ raises)."""
+    def action(lib):
+        base = lib.tensor([0.5, 0.25], dtype=lib.float32)
+        view = base[0:2]
+        base.mul_(lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True))
+        with lib.set_grad_enabled(grad_enabled):
+            order = lib.argsort(view)
+        view.abs_()
+        return order, view.grad_fn.name()
+    assert_same(action)
