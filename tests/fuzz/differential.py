@@ -804,6 +804,7 @@ def backward_agreeing(program, mine):
         if grad is None or name in written or not isinstance(ns.get(name), minigrad.Tensor):
             continue
         total = torch.zeros(grad[1], dtype=torch.float64)
+        magnitude = torch.zeros(grad[1], dtype=torch.float64)     # of the readers' gradients, summed
         overflowing, bound = numpy.zeros(grad[1], dtype=bool), numpy.zeros(grad[1])
         for statement, operands in zip(statements, operands_at):
             target, _, expression = statement.source.partition(" = ")
@@ -838,12 +839,20 @@ def backward_agreeing(program, mine):
                     break
             if passed is not None:
                 total = total + passed.double()
+                magnitude = magnitude + passed.double().abs()
             order = order_dependent(statement, operands, name, grad_output)
             if order is not None and order[0].shape == overflowing.shape:
                 overflowing, bound = overflowing | order[0], bound + order[1]
         else:
             replayed = ("tensor", grad[1], grad[2], False, total.to(getattr(torch, grad[2].split(".")[1])).numpy())
             mine_grad = grad[:3] + (False,) + grad[4:]
+            # the readers' gradients are a sum too, which the two engines add in their own orders,
+            # each term within a few ulps: where they cancel (fuzz seed 2300132: terms of 7e12 to 1.5)
+            # that is far more than an ulp of the total
+            if grad[2].startswith("torch.float"):
+                eps = torch.finfo(getattr(torch, grad[2].split(".")[1])).eps
+                with numpy.errstate(over="ignore", invalid="ignore"):
+                    bound = bound + 8 * eps * numpy.nan_to_num(magnitude.numpy(), posinf=0.0)
             if _compare_snapshots(mine_grad, replayed, tolerance=ONE_OP_TOLERANCE)[0] is None:
                 agreeing[name] = "rounding"
             elif _agree_but_for_order(mine_grad, replayed, (overflowing, bound)):

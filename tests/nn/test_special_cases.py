@@ -632,3 +632,14 @@ def test_nll_loss_over_no_classes_saves_its_input_as_torchs(shape, target, reduc
         (loss * 0.5).sum().backward()
         return loss, loss.grad_fn.name(), x.grad
     assert_same(action)
+
+
+def test_layer_norm_of_a_value_at_torchs_mean_times_an_infinite_weight_is_nan_as_torchs():
+    """fuzz seed 2371416: -0.03 + [0, 1, 2] four times in float32: 0.97 is torch's Welford mean
+    exactly (x_hat 0, times an infinite weight NaN), an ulp from NumPy's (x_hat -2e-8: -inf)."""
+    def action(lib):
+        x = -0.03 + lib.tensor([[[0, 1, 2], [0, 1, 2]], [[0, 1, 2], [0, 1, 2]]])
+        weight = lib.tensor([[[1.8, math.inf, -0.4], [-0.0, 0.4, -0.0]], [[-0.0, 0.0, 0.2], [-0.8, 0.7, 0.2]]])
+        bias = lib.tensor([[[0.1, 2.8, -0.2], [-1.4, -0.3, 4.1]], [[-1.3, -2.4, -1.3], [-0.8, 6.2, -1.0]]])
+        return (lib.nn.functional.layer_norm(x, (2, 2, 3), weight, bias).tolist(),)
+    _assert_same_special_values(action, "float32")

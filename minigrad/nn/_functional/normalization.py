@@ -25,8 +25,9 @@ def _moments(xp, x, axes, input_dtype):
     in rows shorter than one loaded vector (torch's scalar loop, cheap to follow: its last
     bits decide a gradient that cancels, as that of two values a row), in rows whose spread
     is within the rounding of their mean (there ``x - mean`` is that rounding), in rows where an
-    ``x - mean`` is exactly 0 (torch's mean may be an ulp away: -2.6e-18 for 0, whose power is NaN;
-    fuzz seed 1438199; one comparison, no slower to measure) and in rows
+    ``x - mean`` is within 16 ulps of the mean, 0 among them (torch's mean may be an ulp away:
+    -2.6e-18 for 0, whose power is NaN, fuzz seed 1438199; or an x an ulp from NumPy's mean may be
+    torch's mean exactly, an x_hat of 0 that an infinite weight makes NaN, fuzz seed 2371416) and in rows
     where an intermediate of the latter could overflow: a delta squared is at most ``4 N var`` and a
     lane mean squared at most ``2 mean^2 + 8 N var``.  Only those rows are recomputed in
     torch's order, which decides between a finite result, inf and NaN there.  The last value
@@ -36,8 +37,9 @@ def _moments(xp, x, axes, input_dtype):
     centered = x - mean
     var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
+    near_mean = xp.abs(centered) <= xp.abs(mean) * (16 * xp.finfo(x.dtype).eps)
     at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling(mean, var, xp) | \
-        (length < 32 // input_dtype.itemsize) | (centered == 0).any(axis=axes, keepdims=True)
+        (length < 32 // input_dtype.itemsize) | near_mean.any(axis=axes, keepdims=True)
     if x.size and at_risk.any():
         rows = at_risk.reshape(-1)
         welford_mean, welford_var = row_moments(x.reshape(rows.size, length)[rows], input_dtype)
