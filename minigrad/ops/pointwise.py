@@ -446,14 +446,16 @@ class Copysign(Function):
     def forward(self, a, b=None, sign=None):
         self.other_meta = None if b is None else (b.shape, b.dtype)   # (torch saves no more of other)
         result = array_module(a).copysign(a, sign if b is None else b)
-        self.save_for_backward(a, result)
+        # as torch's node: self and the result only for self's gradient (fuzz seed 2423106: an
+        # integer self written after, with only other requiring grad, is no error)
+        self.save_for_backward(*((a, result) if self.needs_input_grad[0] else ()))
         return result
 
     def backward(self, grad_output):
-        a, result = self.saved_tensors
-        xp = array_module(a)
         grad_a = None
         if self.needs_input_grad[0]:
+            a, result = self.saved_tensors
+            xp = array_module(a)
             with xp.errstate(divide="ignore", invalid="ignore"):
                 ratio = xp.where(a == 0, 0, result / a)
             grad_a = sum_to(grad_output * ratio, a.shape)

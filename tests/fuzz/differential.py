@@ -474,6 +474,35 @@ def _moments_order_dependent(statement, operands):
     return numpy.full(tuple(shape), overflowing), numpy.zeros(tuple(shape))
 
 
+def _moments_grad_order_dependent(statement, operands, grad_of):
+    """``order_dependent`` of a var's or std's gradient: ``2 (x - mean) / N`` times the gradient
+    output, whose mean is a sum in an order of the library's choosing; where a row's positive or
+    negative elements alone sum past the dtype's range it is finite in one order and inf in another
+    (fuzz seed 2467482: [0.86, -1e308, -2.4, 1e308, -1e308], torch's mean -inf, NumPy's -2e307, and a
+    gradient of 0 times ``x - mean`` NaN in torch, 0 in minigrad).  Overflowing there: every element
+    of such a row (the rows found by the same expression with a sum in place of var or std)."""
+    expression = statement.source.split(" = ", 1)[1]
+    names = re.findall(r"\b[xvi]\d+\b", expression)
+    x = operands.get(grad_of)
+    if names != [grad_of] or not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        return None
+    summed = re.sub(r",\s*(?:correction|unbiased)=[^,)]+", "", re.sub(r"\.(?:var|std)\(", ".sum(", expression))
+    finfo = torch.finfo(x.dtype)
+    overflowing = torch.zeros(x.shape, dtype=torch.bool)
+    env = namespace(torch)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for sign in (1, -1):
+                part = env[grad_of] = _positive_part(x, sign).requires_grad_()
+                sums = eval(summed, env)
+                rows = torch.autograd.grad(sums, part, (sums > finfo.max).double())[0]
+                overflowing |= rows > 0
+    except (RuntimeError, ValueError, TypeError, IndexError, AttributeError):
+        return None
+    return overflowing.numpy(), numpy.zeros(tuple(x.shape))
+
+
 def _loss_order_dependent(statement, operands):
     """``order_dependent`` of a loss reduced by a sum or a mean: its terms are the losses it
     gives with ``reduction='none'`` (in float64), summed in an order of the library's choosing
@@ -587,7 +616,9 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
     if grad_of is not None and statement.tag.startswith("binary:") and statement.tag not in SUMMING_OPS:
         return _broadcast_order_dependent(statement, operands, grad_of, grad_output)
     if statement.tag in ("reduce:var", "reduce:std"):
-        return None if grad_of is not None else _moments_order_dependent(statement, operands)
+        if grad_of is not None:
+            return _moments_grad_order_dependent(statement, operands, grad_of)
+        return _moments_order_dependent(statement, operands)
     found = _summing_operands(statement, operands)
     if found is None:
         return None

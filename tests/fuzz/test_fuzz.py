@@ -856,3 +856,12 @@ def test_a_result_overwritten_whole_passes_back_nothing_in_the_replay():
     assert program.overwritten_whole("v8") and not program.overwritten_whole("v5")
     mismatch = check(program)[0]
     assert mismatch.kind == "rounding"
+
+
+@pytest.mark.parametrize("seed, kind", [(2467482, "order"), (2300132, "order")])
+def test_a_gradient_whose_order_of_summing_decides_it_is_the_order_of_a_sum(seed, kind):
+    """fuzz seed 2467482: var's gradient 2 (x - mean) / N times a zero gradient, where the row's
+    mean overflows in torch's order (-inf: NaN) and not in NumPy's (0); seed 2300132: a gradient
+    that is its readers' gradients (silu, abs) of 7e12 summed to 1.5, in each engine's order."""
+    mismatch = check(generate(seed))[0]
+    assert mismatch.kind == kind and known(generate(seed), mismatch).name == "the order of a sum"
