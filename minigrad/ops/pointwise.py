@@ -446,9 +446,10 @@ class Copysign(Function):
     def forward(self, a, b=None, sign=None):
         self.other_meta = None if b is None else (b.shape, b.dtype)   # (torch saves no more of other)
         result = array_module(a).copysign(a, sign if b is None else b)
-        # as torch's node: self and the result only for self's gradient (fuzz seed 2423106: an
-        # integer self written after, with only other requiring grad, is no error)
-        self.save_for_backward(*((a, result) if self.needs_input_grad[0] else ()))
+        # as torch's node: self only for self's gradient (fuzz seed 2423106: an integer self written
+        # after, with only other requiring grad, is no error), the result always (seed 2409317: a
+        # write to it is an error either way)
+        self.save_for_backward(a if self.needs_input_grad[0] else None, result)
         return result
 
     def backward(self, grad_output):

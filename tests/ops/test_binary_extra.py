@@ -383,15 +383,17 @@ def test_nextafter_saves_its_operands_only_for_selfs_gradient_as_torch(self_requ
 
 
 @pytest.mark.parametrize("self_requires_grad", [False, True])
-def test_copysign_saves_self_and_its_result_only_for_selfs_gradient_as_torch(self_requires_grad):
-    """fuzz seed 2423106: torch's node saves self and the result for self's gradient alone; where
-    only other requires grad, a write to self afterwards is no error (where self does, it is)."""
+@pytest.mark.parametrize("written", ["self", "result"])
+def test_copysign_saves_self_only_for_selfs_gradient_and_its_result_always_as_torch(self_requires_grad, written):
+    """fuzz seed 2423106: torch's node saves self for self's gradient alone; where only other
+    requires grad, a write to self afterwards is no error (where self does, it is).  It saves the
+    result either way: a write to the result is an error (seed 2409317)."""
     def action(lib):
         first = lib.tensor([0.5, -2.0, 0.0], dtype=lib.float64, requires_grad=self_requires_grad)
         base = first * 1
         other = lib.tensor([-1.0, 2.0, -3.0], dtype=lib.float64, requires_grad=True)
         result = lib.copysign(base, other)
-        base.mul_(2)
+        (base if written == "self" else result).mul_(2)
         (result * lib.tensor([0.3, -1.2, 0.7], dtype=lib.float64)).sum().backward()
         return result, other.grad
     assert_same(action)
