@@ -493,11 +493,21 @@ def _moments_grad_order_dependent(statement, operands, grad_of):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            sums = []
             for sign in (1, -1):
                 part = env[grad_of] = _positive_part(x, sign).requires_grad_()
-                sums = eval(summed, env)
-                rows = torch.autograd.grad(sums, part, (sums > finfo.max).double())[0]
+                sums.append(eval(summed, env))
+                rows = torch.autograd.grad(sums[-1], part, (sums[-1] > finfo.max).double())[0]
                 overflowing |= rows > 0
+            # where the mean cancels (seed 2682588: 1e308, -1e308, 5e-324, 1.27, -0.66, a mean of 0.12
+            # in NumPy's order and -0.13 in torch's), its order's error, eps n sum |x|, passes the
+            # spread of the row (a millionth of it): a gradient of 2 (x - mean) / N is then the order's
+            part = env[grad_of] = x.double().nan_to_num(nan=0.0, posinf=0.0, neginf=0.0).requires_grad_()
+            count = x.numel() // max(sums[0].numel(), 1)
+            spread = eval(re.sub(r"\.std\(", ".var(", expression), env).detach().sqrt()
+            doubtful = ~torch.isfinite(spread) | (finfo.eps * count * (sums[0] + sums[1]) > 1e-6 * spread)
+            rows = torch.autograd.grad(eval(summed, env), part, doubtful.double())[0]
+            overflowing |= rows > 0
     except (RuntimeError, ValueError, TypeError, IndexError, AttributeError):
         return None
     return overflowing.numpy(), numpy.zeros(tuple(x.shape))

@@ -865,3 +865,11 @@ def test_a_gradient_whose_order_of_summing_decides_it_is_the_order_of_a_sum(seed
     that is its readers' gradients (silu, abs) of 7e12 summed to 1.5, in each engine's order."""
     mismatch = check(generate(seed))[0]
     assert mismatch.kind == kind and known(generate(seed), mismatch).name == "the order of a sum"
+
+
+def test_a_var_gradient_whose_mean_cancels_past_the_rows_spread_is_the_order_of_a_sum():
+    """fuzz seed 2682588: var along dim 0 of a column 1e308, -1e308, 5e-324, 1.27, -0.66: its mean
+    is 0.12 in NumPy's order and -0.13 in torch's, so the gradient 2 (x - mean) / N differs by a
+    constant; the order's error, eps n sum |x|, passes the row's spread."""
+    mismatch = check(generate(2682588))[0]
+    assert mismatch.kind == "order"
