@@ -873,3 +873,12 @@ def test_a_var_gradient_whose_mean_cancels_past_the_rows_spread_is_the_order_of_
     constant; the order's error, eps n sum |x|, passes the row's spread."""
     mismatch = check(generate(2682588))[0]
     assert mismatch.kind == "order"
+
+
+def test_an_op_without_a_derivative_reached_through_a_bool_tensor_torch_tainted_is_that_bug():
+    """fuzz seed 60345: a bool tensor written with a value that requires grad requires grad in torch
+    (its listed bug); floor_divide of a view of it then has a history, and torch's backward stops at
+    floor_divide's missing derivative, where minigrad's loss has no graph."""
+    program = generate(60345)
+    mismatch = check(program)[0]
+    assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
