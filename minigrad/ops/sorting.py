@@ -160,7 +160,10 @@ class Median(Function):
 
     def forward(self, x):
         xp = array_module(x)
-        flat = xp.sort(x.reshape(-1))     # NaN sorts last: the median is NaN when the last one is
+        # NaN sorts last: the median is NaN when the last one is.  (A stable sort: NumPy's default
+        # float16 sort on AVX-512 gives a NaN back as 0x7C01, signalling, whose ** 0 is NaN, not 1;
+        # fuzz seed 2702185)
+        flat = xp.sort(x.reshape(-1), kind="stable")
         if flat.size == 0:                # torch: NaN, cast to the dtype
             result = xp.full((), float("nan"), dtype=x.dtype)
         elif x.dtype.kind == "f" and xp.isnan(flat[-1]):

@@ -882,3 +882,12 @@ def test_an_op_without_a_derivative_reached_through_a_bool_tensor_torch_tainted_
     program = generate(60345)
     mismatch = check(program)[0]
     assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
+
+
+def test_a_leaf_error_torch_raises_first_at_a_tainted_integer_view_is_that_bug():
+    """fuzz seed 2763612: a uint8 view written with a value that requires grad (torch's listed bug),
+    then ``zero_()``: torch's leaf check stops there, minigrad at a later statement's own error."""
+    program = generate(2763612)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-at-other-statement"
+    assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"

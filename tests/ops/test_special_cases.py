@@ -1,5 +1,7 @@
 """Special cases the differential fuzzer (tests/fuzz) found, each held against torch:
 integer maths, Python ints wrapping into integer types, tensor() with an explicit dtype."""
+import math
+
 import numpy
 import pytest
 import torch
@@ -365,4 +367,18 @@ def test_a_spread_within_the_rounding_of_the_mean_is_welfords_as_torchs(op, dtyp
         result = getattr(x, op)(1, correction=0)
         (result * lib.tensor([0.659, -1.806, -0.45], dtype=getattr(lib, dtype))).sum().backward()
         return result, x.grad
+    assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_the_median_of_values_with_a_nan_is_that_quiet_nan_as_torchs(dtype):
+    """fuzz seed 2702185: NumPy's default float16 sort on AVX-512 hands a NaN back as 0x7C01, a
+    signalling NaN, whose ``** 0`` is NaN where torch's quiet NaN gives 1 (and a gradient through
+    ``** 1`` NaN for torch's 0.507)."""
+    def action(lib):
+        x = lib.tensor([104.06, 38.95, math.inf, -13.17, 60000.0, math.nan, 98.9, 157.4],
+                       dtype=getattr(lib, dtype), requires_grad=True)
+        median = x.median()
+        (median ** 1 * 0.507).backward()
+        return median.detach() ** 0, x.grad
     assert_same(action)
