@@ -18,6 +18,7 @@ import numbers
 from ..core import dtypes
 from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
+from ..core.layout import dense_strides, relayout
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
 from .indexing import _along_dim_key
@@ -120,7 +121,11 @@ def _sort_positions(x, axis, descending, stable):
 class Sort(_SelectAlong):
     def select(self, x, axis, descending, stable):
         self.axis = axis
-        return self.finish(x, _sort_positions(x, axis, descending, stable))
+        values, indices = self.finish(x, _sort_positions(x, axis, descending, stable))
+        # laid out as torch's ``empty_like(self)``: a transposed input's sort is transposed too, so
+        # ``view(-1)`` of it fails as torch's (fuzz seed 2979680)
+        strides = dense_strides(x)
+        return relayout(values, strides), relayout(indices, strides)
 
 
 class Topk(_SelectAlong):
@@ -223,7 +228,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
         input.grad_fn
     if input.array.ndim == 0:
         return Tensor._wrap(array_module(input.array).zeros((), dtype=_INT64))
-    return Tensor._wrap(_sort_positions(input.array, axis, bool(descending), bool(stable)).astype(_INT64, copy=False))
+    positions = _sort_positions(input.array, axis, bool(descending), bool(stable)).astype(_INT64, copy=False)
+    return Tensor._wrap(relayout(positions, dense_strides(input.array)))     # (laid out as sort's)
 
 
 def msort(input):

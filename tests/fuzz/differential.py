@@ -449,15 +449,15 @@ def _summing(statement):
 
 
 def _moments_order_dependent(statement, operands):
-    """``order_dependent`` of a var or std with one output of a float32 tensor: torch's
-    ``std_var_all_cpu`` takes the mean in float32 first, a sum in its vectorised order (NumPy's is
+    """``order_dependent`` of a var or std with one output of a float32 (or float64) tensor: torch's
+    ``std_var_all_cpu`` takes the mean in the input's dtype first, a sum in its vectorised order (NumPy's is
     pairwise), which overflows in some orders where the positive or the negative elements alone sum
     past float32's range (fuzz seed 936862: -3e38, -3e38, 3e38 among 24 values, a std of inf in
     torch, 1.1e38 in minigrad); the squared deviations are then summed in float64."""
     expression = statement.source.split(" = ", 1)[1]
     names = re.findall(r"\b[xvi]\d+\b", expression)
     if len(names) != 1 or not isinstance(operands.get(names[0]), torch.Tensor) or \
-            operands[names[0]].dtype != torch.float32:
+            operands[names[0]].dtype not in (torch.float32, torch.float64):
         return None
     env = namespace(torch)
     env[names[0]] = operands[names[0]]
@@ -469,7 +469,8 @@ def _moments_order_dependent(statement, operands):
         return None
     if shape.numel() != 1:
         return None     # (over some dims: torch's Welford in float64, no float32 mean)
-    x, finfo = operands[names[0]], torch.finfo(torch.float32)
+    x = operands[names[0]]
+    finfo = torch.finfo(x.dtype)     # (float64's mean in float64: fuzz seed 2935281, 1e308s of both signs)
     overflowing = bool(_positive_part(x, 1).sum() > finfo.max) or bool(_positive_part(x, -1).sum() > finfo.max)
     return numpy.full(tuple(shape), overflowing), numpy.zeros(tuple(shape))
 

@@ -891,3 +891,10 @@ def test_a_leaf_error_torch_raises_first_at_a_tainted_integer_view_is_that_bug()
     mismatch = check(program)[0]
     assert mismatch.kind == "error-at-other-statement"
     assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
+
+
+def test_a_float64_var_over_all_elements_whose_mean_overflows_in_one_order_is_the_order_of_a_sum():
+    """fuzz seed 2935281: var over all 24 float64 values, 1e308s of both signs among them: torch's
+    mean sums the positives and the negatives past the range (NaN), NumPy's order does not (inf)."""
+    mismatch = check(generate(2935281))[0]
+    assert mismatch.kind == "order"

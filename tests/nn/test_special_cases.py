@@ -643,3 +643,22 @@ def test_layer_norm_of_a_value_at_torchs_mean_times_an_infinite_weight_is_nan_as
         bias = lib.tensor([[[0.1, 2.8, -0.2], [-1.4, -0.3, 4.1]], [[-1.3, -2.4, -1.3], [-0.8, 6.2, -1.0]]])
         return (lib.nn.functional.layer_norm(x, (2, 2, 3), weight, bias).tolist(),)
     _assert_same_special_values(action, "float32")
+
+
+@pytest.mark.parametrize("shape, contiguous", [((2, 3, 4), False), ((2, 3, 4), True), ((2, 3, 2, 2), False),
+                                               ((2, 3, 1, 2, 2), False)])
+def test_nll_loss_of_a_strided_input_saves_torchs_contiguous_copy(shape, contiguous):
+    """fuzz seed 2964140: nll_loss of a 3-d (or more than 4-d) input views it as (N, C, 1, L) through
+    ``contiguous()``: for a strided input a copy, which torch saves, so writing the input afterwards
+    is no error; a contiguous one, or a 4-d one (nll_loss2d as given), is saved itself: an error."""
+    values = numpy.linspace(-2, 1, math.prod(shape)).reshape(shape)
+
+    def action(lib):
+        x = lib.tensor(values.tolist(), dtype=lib.float64, requires_grad=True)
+        scores = x * 1 if contiguous else (x * 1).transpose(0, -1).contiguous().transpose(0, -1)
+        target = lib.zeros((shape[0],) + shape[2:], dtype=lib.int64)
+        loss = lib.nn.functional.nll_loss(scores, target)
+        scores.mul_(2)
+        loss.backward()
+        return loss, x.grad
+    assert_same(action)

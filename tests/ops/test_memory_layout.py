@@ -416,3 +416,23 @@ def test_a_convolutions_input_gradient_is_row_major_as_torchs(conv, shape, paddi
         getattr(lib.nn.functional, conv)(hidden, weight, padding=padding).sum().backward()
         return seen, x.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("make", ["x.mT", "x", "x[:, ::2]", "x.permute(1, 0)[1:]", "x3.permute(2, 0, 1)"])
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_sort_and_argsort_are_laid_out_as_their_input_as_torchs(make, dim):
+    """fuzz seed 2979680: torch's sort allocates its values and indices like the input, so the
+    argsort of a transposed tensor is transposed too and ``view(-1)`` of it fails; minigrad's were
+    row-major."""
+    def action(lib):
+        source = eval(make, {}, {"x": lib.tensor([[5, 0, 4, 2], [-4, 1, 3, 7], [6, -6, 3, 1]], dtype=lib.int16),
+                                 "x3": lib.arange(24).reshape(2, 3, 4) % 5})
+        values, indices = lib.sort(source, dim)
+        order = lib.argsort(source, dim)
+        try:
+            order.view(-1)
+            viewed = True
+        except RuntimeError:
+            viewed = False
+        return values, indices, order, values.stride(), indices.stride(), order.stride(), viewed
+    assert_same(action)

@@ -222,6 +222,11 @@ class ClassIndexCrossEntropy(Function):
         self.input_ndim, self.spatial_rows = scores.ndim, spatial_rows
         xp = array_module(scores)
         log_p = log_softmax_array(scores, (class_axis,)) if from_logits else scores
+        if not from_logits and scores.ndim not in (1, 2, 4) and scores.size and not scores.flags.c_contiguous:
+            # torch views such an input as (N, C, 1, L) through ``contiguous()``: a copy, which it
+            # saves, so a later write to the input is no error (fuzz seed 2964140)
+            log_p = xp.ascontiguousarray(scores)
+            self.save_copy_of_input(0, log_p)
         self.index, self.label_weight, self.smoothing = index, label_weight, smoothing
         self.class_axis, self.from_logits = class_axis, from_logits
         self.reduction, self.denominator, self.valid = reduction, denominator, valid
