@@ -722,8 +722,9 @@ def test_a_float32_var_or_stds_one_output_overflows_by_its_means_order_only_wher
     """fuzz seed 936862: torch's std over every element (``std_var_all_cpu``) takes the float32 mean
     first, whose vectorised sum runs -3e38 + -3e38 to -inf (a std of inf), where NumPy's pairwise
     sum stays finite (1.1e38): ``order``.  A std whose positive and negative elements sum within
-    float32's range (bounded by nothing: any difference past one op's tolerance is a mismatch), one
-    over a dim with several outputs (Welford's, in float64), and a float64 one are no such sum."""
+    float32's range (bounded by nothing: any difference past one op's tolerance is a mismatch) and one
+    over a dim with several outputs (Welford's, in float64) are no such sum; a float64 one is where
+    its terms pass float64's range (fuzz seed 2935281)."""
     import torch
     program = generate(936862)
     mismatch = check(program)[0]
@@ -737,7 +738,11 @@ def test_a_float32_var_or_stds_one_output_overflows_by_its_means_order_only_wher
     overflowing, _ = order_dependent(Statement("v1 = x0.std(None, correction=2)", "reduce:std"), {"x0": x0 / 4})
     assert not overflowing.any()
     assert order_dependent(Statement("v1 = x0.std(1, correction=2)", "reduce:std"), {"x0": x0}) is None
-    assert order_dependent(Statement("v1 = x0.std(None, correction=2)", "reduce:std"), {"x0": x0.double()}) is None
+    overflowing, _ = order_dependent(Statement("v1 = x0.std(None, correction=2)", "reduce:std"), {"x0": x0.double()})
+    assert not overflowing.any()
+    overflowing, _ = order_dependent(Statement("v1 = x0.std(None, correction=2)", "reduce:std"),
+                                     {"x0": x0.double() * 4e269})
+    assert overflowing.all()
 
 
 def test_a_result_torch_gives_otherwise_on_two_threads_is_threads_a_wrong_one_is_not(monkeypatch):
