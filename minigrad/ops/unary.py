@@ -305,12 +305,11 @@ class Tanh(Function):
     def forward(self, x):
         xp = array_module(x)
         result = xp.tanh(x)
-        if result.dtype == xp.float32:
-            # NumPy's float32 tanh gives 1 - 2^-24 up to 10, where the rounded tanh is 1 (torch's):
-            # there the backward's 1 - y^2 is 0 or 1.2e-7, a gradient NaN or inf times (fuzz seed 1976180)
-            saturated = xp.abs(x) >= _TANH_ROUNDS_TO_ONE
-            if saturated.any():
-                result = xp.where(saturated, xp.copysign(xp.float32(1), x), result)
+        # NumPy's float32 tanh gives 1 - 2^-24 up to 10, where the rounded tanh is 1 (torch's): there
+        # the backward's 1 - y^2 is 0 or 1.2e-7, a gradient NaN or inf times (fuzz seed 1976180).
+        # One reduction decides (fmax skips NaNs), as _expm1's; the mask only where one saturates
+        if result.dtype == xp.float32 and x.size and xp.fmax.reduce(xp.abs(x), axis=None) >= _TANH_ROUNDS_TO_ONE:
+            result = xp.where(xp.abs(x) >= _TANH_ROUNDS_TO_ONE, xp.copysign(xp.float32(1), x), result)
         self.save_for_backward(result)
         return result
 

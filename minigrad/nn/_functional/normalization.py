@@ -35,9 +35,13 @@ def _moments(xp, x, axes, input_dtype):
     """
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)   # biased, as torch
+    squares = centered * centered
+    var = squares.mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
-    near_mean = xp.abs(centered) <= xp.abs(mean) * (16 * xp.finfo(x.dtype).eps)
+    # |x - mean| within 16 ulps of the mean, read off the squares (where that bound underflows, only
+    # an x - mean of exactly 0)
+    with xp.errstate(over="ignore", under="ignore"):
+        near_mean = squares <= xp.square(mean * (16 * xp.finfo(x.dtype).eps))
     at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling(mean, var, xp) | \
         (length < 32 // input_dtype.itemsize) | near_mean.any(axis=axes, keepdims=True)
     if x.size and at_risk.any():
