@@ -193,7 +193,7 @@ def _sums_as_torchs(x, centered, dy, rstd, total, dotp, cancelled=None):
     torch's kernel for ``x``'s layout: those not finite, and the ``cancelled`` ones (a boolean per
     channel), whose gradient is the rounding of these sums."""
     if _along_channels(x):
-        return _channel_row_sums(_channel_rows(centered), _channel_rows(dy), total, dotp, cancelled)
+        return _channel_row_sums(centered, dy, total, dotp, cancelled)
     if rstd.dtype.itemsize >= 4:
         return _plane_lane_sums(centered, dy, rstd, total, dotp, cancelled)
     return total, dotp
@@ -212,8 +212,9 @@ def _channel_rows(a):
 
 def _channel_row_sums(centered, dy, total, dotp, cancelled=None):
     """``total`` and ``dotp`` with their channels at risk (``dotp`` not finite, or ``cancelled``)
-    summed again as torch's kernel for rows of channels (``centered`` and ``dy`` (R, C): planes of
-    one value, or channels-last) sums them on one thread: row after row, ``dotp`` with each product
+    summed again as torch's kernel for rows of channels (``centered`` and ``dy`` (N, C, *) taken as
+    ``_channel_rows``, only where a channel is at risk: for a channels-last ``dy`` in row-major
+    order that is a copy) sums them on one thread: row after row, ``dotp`` with each product
     fused into the sum (``_moments.fmadd``: an overflowing product that the sum brings back stays
     finite, where NumPy's sum is inf, then NaN)."""
     xp = array_module(dotp)
@@ -222,6 +223,7 @@ def _channel_row_sums(centered, dy, total, dotp, cancelled=None):
         channels |= cancelled.reshape(-1)
     if not channels.any():
         return total, dotp
+    centered, dy = _channel_rows(centered), _channel_rows(dy)
     sums = xp.zeros(int(channels.sum()), dotp.dtype)
     with numpy.errstate(over="ignore", invalid="ignore"):
         for centered_row, dy_row in zip(centered[:, channels], dy[:, channels]):
