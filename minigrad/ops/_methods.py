@@ -154,6 +154,17 @@ def _is_inplace(method_name):
     return method_name.startswith("__i") or (method_name.endswith("_") and not method_name.startswith("__"))
 
 
+def _as_stale_views_reflected(reflected, forward):
+    """A stale view's ``__radd__`` and kin.  The stale view is a subclass of Tensor, so Python asks its
+    reflected method before the left operand's own: ``y + view`` calls ``view.__radd__(y)``.  For a
+    Tensor ``y`` that is ``y + view``, and is run as such, so that a broadcast error names the operands
+    in torch's order (fuzz seed 3049796)."""
+    def run(view, other):
+        return forward(other, view) if isinstance(other, Tensor) else reflected(view, other)
+    run.__name__, run.__doc__ = reflected.__name__, reflected.__doc__
+    return run
+
+
 def bind_methods(tensor_class=Tensor):
     """Attach every function above to ``tensor_class`` under its method name, and the namespace
     that ``array_module(tensor)`` answers (numpy's spelling of the differentiable ops, so an op's
@@ -165,8 +176,12 @@ def bind_methods(tensor_class=Tensor):
         setattr(tensor_class, property_name, property(function))
     # a stale view (views.refresh_views) refuses as torch's does when its base was written in place
     for method_name, function in METHODS.items():
-        if method_name not in CHECK_ARGUMENTS_FIRST and not _is_inplace(method_name):
-            setattr(views._StaleView, method_name, views.history_checked_first(function))
+        if method_name in CHECK_ARGUMENTS_FIRST or _is_inplace(method_name):
+            continue
+        forward_name = "__" + method_name[3:]       # __radd__ -> __add__
+        if method_name.startswith("__r") and forward_name in METHODS:
+            function = _as_stale_views_reflected(function, METHODS[forward_name])
+        setattr(views._StaleView, method_name, views.history_checked_first(function))
 
 
 bind_methods()

@@ -607,6 +607,40 @@ def test_output_of_split_after_its_base_changed_raises_like_torch():
     assert_raises_like_torch(action)
 
 
+REFLECTED_OPERATORS = {
+    "+": lambda y, v: y + v, "-": lambda y, v: y - v, "*": lambda y, v: y * v, "/": lambda y, v: y / v,
+    "//": lambda y, v: y // v, "%": lambda y, v: y % v, "**": lambda y, v: y ** v,
+    # of floats too: torch checks the broadcast before the dtype
+    "&": lambda y, v: y & v, "|": lambda y, v: y | v, "^": lambda y, v: y ^ v,
+}
+
+
+@pytest.mark.parametrize("restricted", [False, True], ids=["slice", "unbind"])
+@pytest.mark.parametrize("operator", REFLECTED_OPERATORS)
+def test_a_stale_view_on_the_right_of_an_operator_keeps_torchs_operand_order(operator, restricted):
+    """A stale view is a subclass to Python, whose reflected method is asked first (fuzz seed
+    3049796: ``y ^ view`` named the operands of the broadcast error swapped); a view that may not
+    be made anew still raises its own error first, as torch's."""
+    def action(lib):
+        base = lib.ones(2, 3, requires_grad=True).clone()
+        view = base.unbind(0)[0] if restricted else base[:, 0:2]
+        base.mul_(2)
+        REFLECTED_OPERATORS[operator](lib.ones(4), view)
+    assert_raises_like_torch(action)
+
+
+def test_a_stale_view_on_the_right_of_an_operator_with_a_number_is_reflected():
+    def program(lib):
+        x = lib.arange(6.0, dtype=lib.float64, requires_grad=True)
+        base = x.clone()
+        view = base[1:4]
+        base.mul_(2)
+        out = (2 - view) * (3 / view) + 2 ** view
+        out.sum().backward()
+        return out.tolist(), x.grad.tolist()
+    assert_same(program)
+
+
 def test_outputs_of_split_without_a_graph_may_be_written():
     for lib in (torch, minigrad):
         base = lib.arange(6.0)
