@@ -154,8 +154,8 @@ class CopySlices(Function):
     differentiable_backward = True
 
     def forward(self, target, value=None, first=None, second=None, fill=None,
-                torch_name="torch::autograd::CopySlices"):
-        self.first, self.second, self.torch_name = first, second, torch_name
+                torch_name="torch::autograd::CopySlices", overlapping=False):
+        self.first, self.second, self.torch_name, self.overlapping = first, second, torch_name, overlapping
         self.value_shape = None if value is None else value.shape
         if self.needs_input_grad[0]:     # the old values were overwritten: no gradient there
             kept = array_module(target).ones(target.shape, bool)
@@ -165,6 +165,8 @@ class CopySlices(Function):
         return target
 
     def backward(self, grad_output):
+        if self.overlapping:     # torch's CopySlices copies the gradient into memory laid out as the target's
+            raise RuntimeError(OVERLAP_MESSAGE)
         grad_target = grad_value = None
         if self.needs_input_grad[0]:
             grad_target = array_module(grad_output).where(self.kept, grad_output, 0)
@@ -625,6 +627,13 @@ def _basic_error(error, items, single_int, shape):
     return _torch_index_error(error, items, shape)
 
 
+def _c_type_name(kind):
+    """Python's ``tp_name`` of a class, as torch's messages give it: ``list``, ``numpy.float32``,
+    ``decimal.Decimal`` (a class written in Python, as ``Fraction``, has its bare name)."""
+    heap_type = kind.__flags__ & (1 << 9)      # Py_TPFLAGS_HEAPTYPE
+    return kind.__name__ if heap_type or kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
 def setitem(input, key, value):
     """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch.
 
@@ -636,13 +645,17 @@ def setitem(input, key, value):
     items = key if type(key) is tuple else _key_items(key)
     target = input.array
     xp = array_module(target)
-    if isinstance(value, numbers.Number):
+    if not isinstance(value, (Tensor, int, float, complex, numpy.integer)):
+        # torch's valueToTensor: a Tensor, a Python bool, int, float or complex (or a subclass, as
+        # NumPy's float64), or a NumPy integer; nothing else, checked before the key
+        raise TypeError(f"can't assign a {_c_type_name(type(value))} to a {input.type()}")
+    if not isinstance(value, Tensor):
+        if isinstance(value, numpy.integer):
+            value = int(value)        # (read as a C long long, as a Python int)
         if type(value) is int and not -0x8000000000000000 <= value <= 0x7FFFFFFFFFFFFFFF:
             # torch's setitem reads a Python int as a C long long, whatever the tensor's dtype
             raise ValueError("Overflow when unpacking long long")
         value = number_as(value, target.dtype)
-    elif not isinstance(value, Tensor):
-        value = Tensor._wrap(xp.asarray(value, dtype=target.dtype))
     if _ellipses(items) > 1:
         items = without_extra_ellipses(target.shape, items, _converted(items, xp))
     if _is_basic(items):
@@ -811,13 +824,16 @@ def _write(input, first, second, value, recorded, items):
         return
     through_view = _view_made_by(items, target.shape) is not None     # torch writes into a view of input
     torch_name = "torch::autograd::CopySlices" if through_view else "IndexPutBackward0"
+    # input is that CopySlices' base unless input is a view itself (then views.rebase_view_base's)
+    overlapping = through_view and "_view" not in input.__dict__ and has_internal_overlap(target)
     if not isinstance(value, Tensor):
-        result = _saving(CopySlices.apply(input, first=first, second=second, fill=value, torch_name=torch_name),
-                         items)
+        result = _saving(CopySlices.apply(input, first=first, second=second, fill=value, torch_name=torch_name,
+                                          overlapping=overlapping), items)
     else:
         if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
             value = value.to(input.dtype)
-        result = _saving(CopySlices.apply(input, value, first=first, second=second, torch_name=torch_name), items)
+        result = _saving(CopySlices.apply(input, value, first=first, second=second, torch_name=torch_name,
+                                          overlapping=overlapping), items)
     if through_view and "_view" in input.__dict__ and result.grad_fn is not None:
         # a view written through a view of it, in the graph (not an integer one): see leave_stale
         history = history_of(input)

@@ -65,8 +65,8 @@ def _positions(shape, specs, xp):
 
 class WriteThroughView(Function):
     """The base after an in-place write through its view: ``base`` with ``view`` in its region.
-    Where torch's view of the write repeats elements (``overlapping``), torch's CopySlices copies
-    the write's gradient back into it in backward, which torch refuses: so does this."""
+    Where torch's view of the write, or the base itself, repeats elements (``overlapping``), torch's
+    CopySlices copies the write's gradient back into it in backward, which torch refuses: so does this."""
 
     differentiable_backward = True
 
@@ -274,7 +274,9 @@ def check_view_write(view, base, inputs_require_grad=False):
 
 def rebase_view_base(view, base, specs):
     """After an in-place op on ``view``: the base takes the write into its history, the views follow."""
-    write, overlapping = view.grad_fn, False
+    # torch's CopySlices copies the gradient into memory laid out as the base: refused where the base
+    # repeats elements (an expanded tensor detached, fuzz seed 3249414)
+    write, overlapping = view.grad_fn, has_internal_overlap(base.array)
     if write is not None and write.next_edges and write.next_edges[0] is not None and \
             any(kind == "expand" for kind, _ in specs):
         # the write read a view that repeats elements: it reads the base's old values once each
@@ -288,7 +290,7 @@ def rebase_view_base(view, base, specs):
             # elements of it share memory, whatever was written
             written_view = write.written_view(view.array) if getattr(write, "torch_name", None) == \
                 "torch::autograd::CopySlices" else view.array
-            overlapping = has_internal_overlap(written_view)
+            overlapping = overlapping or has_internal_overlap(written_view)
     written = WriteThroughView.apply(base, view, specs=specs, overlapping=overlapping)
     if written.grad_fn is None:
         return

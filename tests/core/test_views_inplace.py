@@ -6,6 +6,8 @@ Each program gets the library (``lib``), a (3, 4) input ``x`` and a (3, 4) input
 float64 and requiring grad, and returns the tensors to compare; gradients are compared under a
 random weighting of the outputs (``assert_matches_torch``).
 """
+import warnings
+
 import pytest
 import torch
 
@@ -1434,4 +1436,53 @@ def test_argsort_of_a_stale_view_makes_its_history_as_torchs_sort(grad_enabled):
             order = lib.argsort(view)
         view.abs_()
         return order, view.grad_fn.name()
+    assert_same(action)
+
+
+def _expanded_detached(lib):
+    """An expanded tensor cut from its source: a tensor (no view) whose elements repeat."""
+    return lib.zeros(1, 3, dtype=lib.float64).expand(2, 3).detach()
+
+
+WRITES_INTO_REPEATS = {
+    # torch's CopySlices copies the gradient into memory laid out as its base: refused in backward
+    "index and slice": lambda lib, e, v: e.__setitem__((lib.tensor([1, 1]), slice(0, 2)), v),
+    "int and slice": lambda lib, e, v: e.__setitem__((0, slice(0, 2)), v),
+    "slice and index": lambda lib, e, v: e.__setitem__((slice(0, 1), lib.tensor([0, 1])), v),
+    "through a row": lambda lib, e, v: e[0].__setitem__(slice(0, 2), v),
+    "through a slice, indexed": lambda lib, e, v: e[0:2].__setitem__((lib.tensor([1, 1]), slice(0, 2)), v),
+    "mul_ through a row": lambda lib, e, v: e[0].mul_(lib.cat([v, v[:1]])),
+    # allowed: index_put_ writes the tensor itself (IndexPutBackward0)
+    "index only": lambda lib, e, v: e.__setitem__(lib.tensor([1]), lib.cat([v, v[:1]])),
+}
+
+
+@pytest.mark.parametrize("write", WRITES_INTO_REPEATS)
+def test_a_write_into_a_tensor_whose_elements_repeat_is_refused_in_backward_as_torchs(write):
+    """fuzz seed 3249414: ``v9 = v8.detach()`` of an expanded ``v8``, then ``v9[i, :, s] = x``: torch
+    warns, and its backward raises where CopySlices copies the gradient into a tensor laid out as
+    ``v9``; minigrad computed a gradient."""
+    def action(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expanded, value = _expanded_detached(lib), lib.ones(2, dtype=lib.float64, requires_grad=True)
+            WRITES_INTO_REPEATS[write](lib, expanded, value)
+            expanded.sum().backward()
+        return value.grad
+    assert_same(action)
+
+
+@pytest.mark.parametrize("key", ["row", "rows"])
+def test_a_write_into_an_expanded_view_of_a_dense_base_reads_torchs_view(key):
+    """The base is no expanded tensor here: torch's CopySlices refuses only where the view it
+    writes repeats elements (``rows``), not a row of it."""
+    def action(lib):
+        base = lib.zeros(1, 3, dtype=lib.float64)
+        expanded, value = base.expand(2, 3), lib.ones(3, dtype=lib.float64, requires_grad=True)
+        if key == "row":
+            expanded[0, lib.tensor([0, 1, 2])] = value
+        else:
+            expanded[lib.tensor([1, 1]), 0:3] = value
+        expanded.sum().backward()
+        return value.grad
     assert_same(action)
