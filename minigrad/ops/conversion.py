@@ -26,6 +26,8 @@ def scalar_as(number, dtype):
     value out of the type's range: "value cannot be converted to type uint8_t without overflow".
     A Python int past uint64 is refused before (``scalar_argument``)."""
     dtypes.scalar_argument(number)
+    if isinstance(number, complex) and dtype.kind in "iuf":
+        number = _real_part(number, _C_NAMES[dtype.name])
     if dtype.kind in "iu":
         low, high = _range(dtype)
         if dtype.kind == "u" and not isinstance(number, float):
@@ -48,9 +50,19 @@ def relaxed_scalar_as(number, dtype):
     element on the CPU): float16 takes any number (``static_cast<Half>(double)``, its "relaxed
     float cast": past float16's range inf, not an error; fuzz seed 92446), other dtypes as
     ``scalar_as``."""
+    if dtype == numpy.float16 and isinstance(number, complex):
+        number = _real_part(number, "double")      # (checked as the double it is cast through)
     if dtype == numpy.float16 and isinstance(number, numbers.Real):
         return _as_half(dtypes.scalar_argument(number))
     return scalar_as(number, dtype)
+
+
+def _real_part(number, c_name):
+    """A complex number converted to a real type as torch's checked cast does: its real part, refused
+    where the imaginary part is not 0 (``x.fill_(1 + 2j)`` of a float tensor)."""
+    if number.imag != 0:
+        raise RuntimeError(f"value cannot be converted to type {c_name} without overflow")
+    return number.real
 
 
 def _as_half(number):

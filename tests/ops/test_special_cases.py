@@ -1,5 +1,7 @@
 """Special cases the differential fuzzer (tests/fuzz) found, each held against torch:
 integer maths, Python ints wrapping into integer types, tensor() with an explicit dtype."""
+import decimal
+import fractions
 import math
 
 import numpy
@@ -381,4 +383,47 @@ def test_the_median_of_values_with_a_nan_is_that_quiet_nan_as_torchs(dtype):
         median = x.median()
         (median ** 1 * 0.507).backward()
         return median.detach() ** 0, x.grad
+    assert_same(action)
+
+
+SETITEM_VALUES = {
+    "None": None, "str": "a", "list": [1, 2], "tuple": (1,), "ndarray": numpy.array(3.0),
+    "numpy float32": numpy.float32(2), "numpy bool": numpy.bool_(True), "object": object(),
+    "Fraction": fractions.Fraction(1, 2), "Decimal": decimal.Decimal(1),
+    # taken: a Python number (or a subclass, as NumPy's float64), a NumPy integer
+    "numpy float64": numpy.float64(2.5), "numpy int64": numpy.int64(3), "numpy uint8": numpy.uint8(3),
+    "bool": True, "complex": 2 + 0j,
+}
+
+
+@pytest.mark.parametrize("key", ["int", "index"])
+@pytest.mark.parametrize("dtype", ["float16", "int64"])
+@pytest.mark.parametrize("value", SETITEM_VALUES)
+def test_setitem_takes_the_values_torchs_does(value, dtype, key):
+    """torch's ``x[key] = value`` takes a Tensor, a Python number or a NumPy integer, and refuses
+    anything else before reading the key: "can't assign a NoneType to a torch.HalfTensor".
+    minigrad wrote ``None`` as NaN and took lists, arrays and NumPy floats."""
+    def action(lib):
+        x = lib.zeros(3, dtype=getattr(lib, dtype))
+        x[lib.tensor([0]) if key == "index" else 0] = SETITEM_VALUES[value]
+        return x
+    assert_same(action)
+
+
+@pytest.mark.parametrize("write", ["setitem", "fill_", "masked_fill_"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("number", [1 + 0j, 1 + 2j, complex(math.inf, 0), complex(1, math.nan), complex(-1, 0)],
+                         ids=str)
+def test_a_complex_number_written_into_a_real_tensor_is_its_real_part_or_refused_as_torchs(number, dtype, write):
+    """torch converts a complex Scalar to a real type by its real part, refusing a nonzero imaginary
+    part as an overflow; minigrad raised Python's "must be real number, not complex"."""
+    def action(lib):
+        x = lib.zeros(2, dtype=getattr(lib, dtype))
+        if write == "setitem":
+            x[0] = number
+        elif write == "fill_":
+            x.fill_(number)
+        else:
+            x.masked_fill_(lib.tensor([True, False]), number)
+        return x
     assert_same(action)
