@@ -622,8 +622,9 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
     (overflowing, bound) as arrays of the result's shape, or None where it is no summing op.
     A loss's value (not its gradient) by ``_loss_order_dependent``."""
     if statement.tag.startswith("loss:"):
-        return None if grad_of is not None or not _summing(statement) else \
-            _loss_order_dependent(statement, operands)
+        if grad_of is not None:
+            return _loss_grad_order_dependent(statement, operands, grad_of, grad_output)
+        return _loss_order_dependent(statement, operands) if _summing(statement) else None
     if grad_of is not None and statement.tag.startswith("binary:") and statement.tag not in SUMMING_OPS:
         return _broadcast_order_dependent(statement, operands, grad_of, grad_output)
     if statement.tag in ("reduce:var", "reduce:std"):
@@ -697,6 +698,39 @@ def _broadcast_order_dependent(statement, operands, grad_of, grad_output):
     overflowing = (positive > finfo.max) | (negative > finfo.max)
     bound = count * (finfo.eps * positive + finfo.eps * negative)
     return overflowing.numpy(), bound.numpy()
+
+
+def _loss_grad_order_dependent(statement, operands, grad_of, grad_output):
+    """``order_dependent`` of the gradient an element-wise loss (``reduction='none'``) passes back to
+    an operand it broadcast: a binary op's (``_broadcast_order_dependent``), but kl_div's target
+    gradient, where torch's composite sums the gradient output times one factor over the broadcast
+    before it multiplies by the other: ``exp(t) * (t - x)`` sums ``g (t - x)``, then multiplies by
+    ``exp(t)`` (fuzz seed 3275974: t = -1e308 under 9 weights, whose partial sums pass float64's
+    range in NumPy's order, inf times exp(t) = 0 NaN, and not in torch's, 0); ``xlogy(t, t) - t * x``
+    sums ``g`` (then times ``log t + 1``) and ``g x``.  None for a reduced loss."""
+    if "reduction='none'" not in statement.source:
+        return None
+    call = re.fullmatch(r"(\w+) = F\.kl_div\((\w+), (\w+), reduction='none', log_target=(True|False)\)",
+                        statement.source)
+    if call is None or call.group(3) != grad_of or call.group(2) == grad_of:
+        return _broadcast_order_dependent(statement, operands, grad_of, grad_output)
+    target, x, t, log_target = call.group(1), call.group(2), call.group(3), call.group(4) == "True"
+    # each sum's terms as the gradient of the broadcast target times a detached factor, and the
+    # factor the sum is then multiplied by
+    t64 = operands[t].double()
+    sums = [(f"{t} * ({t} - {x}).detach()", t64.exp()), (f"{t} * {t}.exp().detach() + {x}.detach() * 0", 1.0)] \
+        if log_target else [(f"{t} + {x}.detach() * 0", t64.log().abs() + 1), (f"{t} * {x}.detach()", 1.0)]
+    overflowing = bound = None
+    for expression, factor in sums:
+        order = _broadcast_order_dependent(Statement(f"{target} = {expression}", statement.tag), operands,
+                                           grad_of, grad_output)
+        if order is None:
+            return None
+        with numpy.errstate(invalid="ignore", over="ignore"):     # (an exact sum times exp(t) = inf: 0)
+            scaled = numpy.nan_to_num(order[1] * numpy.asarray(factor, dtype=numpy.float64), nan=0.0, posinf=numpy.inf)
+        overflowing = order[0] if overflowing is None else overflowing | order[0]
+        bound = scaled if bound is None else bound + scaled
+    return overflowing, bound
 
 
 def _agree_but_for_order(mine, theirs, order):

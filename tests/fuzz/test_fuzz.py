@@ -903,3 +903,24 @@ def test_a_float64_var_over_all_elements_whose_mean_overflows_in_one_order_is_th
     mean sums the positives and the negatives past the range (NaN), NumPy's order does not (inf)."""
     mismatch = check(generate(2935281))[0]
     assert mismatch.kind == "order"
+
+
+def test_a_kl_div_target_gradient_whose_sum_overflows_in_one_order_is_the_order_of_a_sum():
+    """fuzz seed 3275974: ``F.kl_div(x0, x9, reduction='none', log_target=True)`` with a target of 4
+    broadcast over (3, 3, 4): torch's composite sums ``g (t - x)`` over the broadcast, then multiplies
+    by exp(t).  For t = -1e308 the weighted terms (+-1e308) pass float64's range in NumPy's order
+    (inf, times exp(t) = 0: NaN) and not in torch's (then 0): ``order``.  The same target of
+    ordinary values is no such sum."""
+    import torch
+    program = generate(3275974)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "order"
+    statement = Statement("v8 = F.kl_div(x0, x9, reduction='none', log_target=True)", "loss:kl_div")
+    x0 = torch.linspace(-3, 3, 36, dtype=torch.float64).reshape(3, 3, 4)
+    weights = torch.linspace(-1.5, 1.7, 36, dtype=torch.float64).reshape(3, 3, 4)
+    huge = order_dependent(statement, {"x0": x0, "x9": torch.tensor([-1e308, 18.3, -22.6, 0.5], dtype=torch.float64)},
+                           "x9", weights)
+    assert huge[0].tolist() == [True, False, False, False]
+    ordinary = order_dependent(statement, {"x0": x0, "x9": torch.tensor([-1.0, 1.3, -2.6, 0.5], dtype=torch.float64)},
+                               "x9", weights)
+    assert not ordinary[0].any() and (ordinary[1] < 1e-12).all()
