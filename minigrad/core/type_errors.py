@@ -6,7 +6,14 @@ not Tensor", so the name says which library it is from and how to convert it.
 """
 from __future__ import annotations
 
-__all__ = ["describe_type", "check_tensor_other"]
+__all__ = ["describe_type", "type_name", "check_tensor_other"]
+
+
+def type_name(kind) -> str:
+    """Python's ``tp_name`` of a class, as torch's messages give it: ``list``, ``numpy.ndarray``,
+    ``decimal.Decimal`` (a class written in Python, as ``fractions.Fraction``, has its bare name)."""
+    heap_type = kind.__flags__ & (1 << 9)      # Py_TPFLAGS_HEAPTYPE
+    return kind.__name__ if heap_type or kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def describe_type(value) -> str:
@@ -16,9 +23,7 @@ def describe_type(value) -> str:
         return ("torch.Tensor (a PyTorch tensor, and minigrad ops take minigrad.Tensor; minigrad and "
                 "torch tensors do not mix: convert it with minigrad.interop.from_torch(tensor), or "
                 "the minigrad one with minigrad.interop.to_torch(tensor))")
-    if kind.__module__.split(".")[0] == "numpy":
-        return f"numpy.{kind.__name__}"
-    return kind.__name__
+    return type_name(kind)
 
 
 def check_tensor_other(name, other, position=2):

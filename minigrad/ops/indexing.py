@@ -27,6 +27,7 @@ from ..core.device import array_module
 from ..core.layout import (basic_index_strides, dense_strides, element_strides, elementwise_result,
                            index_strides, is_row_major, iterator_rows, relayout, row_major, unsqueezed)
 from ..core.tensor import Tensor, _check_dim
+from ..core.type_errors import describe_type
 from .arithmetic import _as_tensor
 from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
@@ -627,13 +628,6 @@ def _basic_error(error, items, single_int, shape):
     return _torch_index_error(error, items, shape)
 
 
-def _c_type_name(kind):
-    """Python's ``tp_name`` of a class, as torch's messages give it: ``list``, ``numpy.float32``,
-    ``decimal.Decimal`` (a class written in Python, as ``Fraction``, has its bare name)."""
-    heap_type = kind.__flags__ & (1 << 9)      # Py_TPFLAGS_HEAPTYPE
-    return kind.__name__ if heap_type or kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
-
-
 def setitem(input, key, value):
     """``input[key] = value`` in place; differentiable for both ``input`` and ``value``, as torch.
 
@@ -648,7 +642,7 @@ def setitem(input, key, value):
     if not isinstance(value, (Tensor, int, float, complex, numpy.integer)):
         # torch's valueToTensor: a Tensor, a Python bool, int, float or complex (or a subclass, as
         # NumPy's float64), or a NumPy integer; nothing else, checked before the key
-        raise TypeError(f"can't assign a {_c_type_name(type(value))} to a {input.type()}")
+        raise TypeError(f"can't assign a {describe_type(value)} to a {input.type()}")
     if not isinstance(value, Tensor):
         if isinstance(value, numpy.integer):
             value = int(value)        # (read as a C long long, as a Python int)

@@ -370,8 +370,7 @@ def _variance(x, axes, keepdim, freedom, welford=False):
         # digits (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and
         # so its gradient 0, the two passes' 1.05e-16 and a gradient of -0.05).  The first element
         # along the dims stands for the mean: in such a row it is the mean to within the spread
-        first = x.reshape(-1)[:1] if axes is None else \
-            x[tuple([slice(0, 1) if axis in axes else slice(None) for axis in range(x.ndim)])]
+        first = x[tuple([slice(0, 1) if axes is None or axis in axes else slice(None) for axis in range(x.ndim)])]
         first = first.astype(variance.dtype).reshape(variance.shape) if x.size else variance   # (empty: NaN)
         cancelling = variance <= first * first * (16 * xp.finfo(variance.dtype).eps)
     if xp.isfinite(variance).all() and not cancelling.any():
