@@ -250,8 +250,10 @@ class Atan2(Function):
 
     torch's ``atan2_backward``: ``recip = 1 / (a*a + b*b)`` and ``-a``, each taken in its
     operand's own dtype before promotion (a float16 ``b`` squares to inf above 255, a uint8
-    ``a`` squares and negates modulo 256), and ``recip`` set to 0 where it is inf (the point
-    (0, 0), or squares that underflow), so those gradients are a signed 0 rather than NaN.
+    ``a`` squares and negates modulo 256), and ``recip`` set to 0 where ``a*a + b*b`` is 0 (the
+    point (0, 0), or squares that underflow), so those gradients are a signed 0 rather than NaN;
+    where the sum is not 0 but its reciprocal overflows (float16 (0.003, 0)), ``0 * inf`` is NaN
+    there, as in torch (fuzz seed 3463854).
     """
 
     argument_names = ("self", "other")
@@ -284,8 +286,9 @@ class Atan2(Function):
         with xp.errstate(divide="ignore", over="ignore"):
             squares = [self._in_source_dtype(lambda v: v * v, x, source)
                        for x, source in zip((a, b), self.sources)]
-            recip = 1 / (squares[0] + squares[1])
-        recip = xp.where(xp.isfinite(recip) | xp.isnan(recip), recip, 0)
+            denominator = squares[0] + squares[1]
+            recip = 1 / denominator
+        recip = xp.where(denominator == 0, 0, recip)
         # grad * other and grad * -self: a float16 op's one-element operand read in float32 (by_single)
         single_a, single_b = (single_of(x.dtype, source) for x, source in zip((a, b), self.sources))
         grad_a = sum_to(by_single(operator.mul, grad_output, b, single_b) * recip, a.shape) \
