@@ -61,6 +61,32 @@ def contiguous_in_order(shape, strides, order):
     return True
 
 
+def view_strides(shape, strides, new_shape):
+    """The element strides torch's ``view`` gives a tensor of ``shape`` and ``strides`` reshaped to
+    ``new_shape`` (ATen's ``computeStride``), None where no view can (``reshape`` copies then).  It
+    works chunk by chunk of dims that step on from each other without a gap, a dim of size 1 joining
+    any chunk, and gives each new dim of a chunk the strides of a row-major block in it, a new dim of
+    size 1 too (where NumPy keeps the old stride or gives another)."""
+    if not shape:
+        return (1,) * len(new_shape)
+    if 0 in shape:    # (no element to place: the old strides for the same shape, else row-major)
+        return tuple(strides) if tuple(shape) == tuple(new_shape) else row_major(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_dim, base, count, view_count = len(new_shape) - 1, strides[-1], 1, 1
+    for dim in reversed(range(len(shape))):
+        count *= shape[dim]
+        if dim == 0 or (shape[dim - 1] != 1 and strides[dim - 1] != count * base):   # a chunk's end
+            while view_dim >= 0 and (view_count < count or new_shape[view_dim] == 1):
+                new_strides[view_dim] = view_count * base
+                view_count *= new_shape[view_dim]
+                view_dim -= 1
+            if view_count != count:
+                return None
+            if dim > 0:
+                base, count, view_count = strides[dim - 1], 1, 1
+    return tuple(new_strides) if view_dim == -1 else None
+
+
 def _is_non_overlapping_and_dense(shape, strides):
     order = sorted(range(len(shape)), key=lambda dim: strides[dim], reverse=True)
     return contiguous_in_order(shape, strides, order)
@@ -178,15 +204,22 @@ def index_strides(view, indexed):
             dims.append(dim)
             indices.append(index)
     indices = xp.broadcast_arrays(*indices)
-    index_shape, view_strides = indices[0].shape, element_strides(view)
+    index_shape, source_strides = indices[0].shape, element_strides(view)
     if dims != list(range(dims[0], dims[0] + len(dims))):   # not adjacent: the indexed dims go first
         before, after = [], [dim for dim in range(view.ndim) if dim not in dims]
     else:
         before, after = list(range(dims[0])), list(range(dims[-1] + 1, view.ndim))
     shape = tuple([view.shape[dim] for dim in before] + list(index_shape) + [view.shape[dim] for dim in after])
-    restrided_view = ([view_strides[dim] for dim in before] + [0] * len(index_shape)
-                      + [view_strides[dim] for dim in after])
-    reshaped_indices = [[0] * len(before) + list(element_strides(index)) + [0] * len(after) for index in indices]
+    restrided_view = ([source_strides[dim] for dim in before] + [0] * len(index_shape)
+                      + [source_strides[dim] for dim in after])
+    # each index reshaped to the result's dims (``reshape_indexer``): torch's view, whose new dims of
+    # size 1 have strides that order the result's dims too where the result's dim has size 1 (fuzz seed
+    # 3422963: x.permute(2, 0, 1)[None, i, j] is row-major in torch), 0 where it is broadcast
+    padded = (1,) * len(before), (1,) * len(after)
+    reshaped_indices = [[0 if size == 1 and shape[dim] != 1 else stride for dim, (size, stride) in enumerate(zip(
+        padded[0] + index.shape + padded[1],
+        view_strides(index.shape, element_strides(index), padded[0] + index.shape + padded[1])))]
+        for index in indices]
     order = _sorted_by_stride(shape, [restrided_view] + reshaped_indices)
     if order == list(reversed(range(len(shape)))):
         return None

@@ -12,7 +12,7 @@ import numbers
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.layout import dense_strides, relayout
+from ..core.layout import dense_strides, element_strides, is_row_major, relayout, unsqueezed, view_strides
 from ..core.device import array_module, scatter_add
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import sum_to
@@ -34,10 +34,21 @@ class View(Function):
 
     def forward(self, x, shape):
         self.input_shape = x.shape
-        return x.reshape(shape)
+        return _viewed(x, shape)
 
     def backward(self, grad_output):
         return grad_output.reshape(self.input_shape)
+
+
+def _viewed(x, shape):
+    """``x.reshape(shape)``, with torch's strides where it is a view (``layout.view_strides``): NumPy's
+    may differ at dims of size 1, whose strides order later results (fuzz seed 3422963)."""
+    result = x.reshape(shape)
+    if 1 in shape and x.size and not is_row_major(x):
+        strides = view_strides(x.shape, element_strides(x), shape)
+        if strides is not None:
+            result = unsqueezed(result, strides)
+    return result
 
 
 class Reshape(View):
@@ -54,13 +65,21 @@ class Squeeze(View):
     def name(self):
         return self.torch_name
 
-    def forward(self, x, shape, torch_name="SqueezeBackward0"):
+    def forward(self, x, shape, kept, torch_name="SqueezeBackward0"):
         self.torch_name = torch_name   # torch's overloads: squeeze() 0, squeeze(int) 1, squeeze(tuple) 2
-        return super().forward(x, shape)
+        self.input_shape = x.shape
+        # torch drops the dims: the dims ``kept`` keep their strides (NumPy's may renumber a size-1 one's)
+        strides = element_strides(x)
+        return unsqueezed(x.reshape(shape), [strides[dim] for dim in kept])
 
 
 class Unsqueeze(View):
-    pass
+    def forward(self, x, shape, dim):
+        self.input_shape = x.shape
+        # torch's new dim: the size times the stride of the dim it goes before (1 at the end)
+        strides = list(element_strides(x))
+        strides.insert(dim, x.shape[dim] * strides[dim] if dim < x.ndim else 1)
+        return unsqueezed(x.reshape(shape), strides)
 
 
 class Permute(Function):
@@ -334,8 +353,10 @@ def squeeze(input, dim=None):
         dims, torch_name = [_check_dim(d, len(shape)) for d in dim], "SqueezeBackward2"
     else:
         dims, torch_name = (_check_dim(dim, len(shape)),), "SqueezeBackward1"
-    new_shape = tuple(size for axis, size in enumerate(shape) if size != 1 or axis not in dims)
-    return _as_view_of(Squeeze.apply(input, shape=new_shape, torch_name=torch_name), input, ("reshape", new_shape))
+    kept = tuple([axis for axis, size in enumerate(shape) if size != 1 or axis not in dims])
+    new_shape = tuple([shape[axis] for axis in kept])
+    return _as_view_of(Squeeze.apply(input, shape=new_shape, kept=kept, torch_name=torch_name), input,
+                       ("reshape", new_shape))
 
 
 def unsqueeze(input, dim):
@@ -343,7 +364,7 @@ def unsqueeze(input, dim):
     shape = input.array.shape
     dim = _check_dim(dim, len(shape) + 1)
     new_shape = shape[:dim] + (1,) + shape[dim:]
-    return _as_view_of(Unsqueeze.apply(input, shape=new_shape), input, ("reshape", new_shape))
+    return _as_view_of(Unsqueeze.apply(input, shape=new_shape, dim=dim), input, ("reshape", new_shape))
 
 
 # ---- permutations ------------------------------------------------------------------------
