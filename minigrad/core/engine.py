@@ -155,18 +155,18 @@ def _count_dependencies(start_nodes, with_senders=False):
     pending, senders = {}, {} if with_senders else None
     stack = list(start_nodes)
     starts = set(stack)
+    count_of, walk_on, next_node = pending.get, stack.append, stack.pop    # (once per node: bound once)
     while stack:
-        node = stack.pop()
+        node = next_node()
         for edge in node.next_edges:
-            if edge is None:
-                continue
-            child = edge[0]
-            count = pending.get(child, 0)
-            pending[child] = count + 1
-            if with_senders:
-                senders.setdefault(child, []).append(node)
-            if count == 0 and child not in starts:    # met for the first time: walk on from it
-                stack.append(child)
+            if edge is not None:
+                child = edge[0]
+                count = count_of(child, 0)
+                pending[child] = count + 1
+                if senders is not None:
+                    senders.setdefault(child, []).append(node)
+                if count == 0 and child not in starts:    # met for the first time: walk on from it
+                    walk_on(child)
     return pending, senders
 
 

@@ -329,21 +329,31 @@ class Function:
         """Join the graph: edges to the inputs' nodes, and the results' ``grad_fn``."""
         self.sequence_nr = next_sequence_nr()
         if len(inputs) == 1:     # (one input, which requires grad, as the node is linked: no loop)
-            self.next_edges = (gradient_edge(inputs[0]),)
+            maker = inputs[0].grad_fn      # (gradient_edge inlined: once per op)
+            self.next_edges = ((maker, inputs[0]._output_nr),) if maker is not None else \
+                ((AccumulateGrad.of(inputs[0]), 0),)
         else:
             self.next_edges = tuple([gradient_edge(tensor) if tensor._requires_grad else None
                                      for tensor in inputs])
-        self.output_meta = (one_output_meta(results[0].array) if len(results) == 1 else
-                            tuple([output_meta(result.array) for result in results]))
+        if len(results) == 1:    # (one result: the loop below, without the loop; one_output_meta inlined)
+            result = results[0]
+            array = result.array
+            meta = _one_output_metas.get((array.shape, array.dtype, type(array)))
+            self.output_meta = meta if meta is not None else one_output_meta(array)
+            if array.dtype.kind in "fc":    # integer outputs (indices) carry no gradient
+                result._requires_grad = True
+                result.grad_fn = self       # (its _output_nr: _wrap's 0)
+        else:
+            self.output_meta = tuple([output_meta(result.array) for result in results])
+            for output_nr, result in enumerate(results):
+                if result.array.dtype.kind in "fc":
+                    result._requires_grad = True
+                    result.grad_fn = self
+                    result._output_nr = output_nr
         if self._saved:
             self._remember_saved_versions(inputs, results)
         if self.composite is not None:
             self._composite_inputs = tuple([tensor.array for tensor in inputs])
-        for output_nr, result in enumerate(results):
-            if result.array.dtype.kind in "fc":    # integer outputs (indices) carry no gradient
-                result._requires_grad = True
-                result.grad_fn = self
-                result._output_nr = output_nr
 
     def _remember_saved_versions(self, inputs, outputs):
         """Note the versions of saved tensors so backward can spot in-place changes.
@@ -376,8 +386,11 @@ class Function:
             array = tensor.array
             for item in saved:
                 if item is array:
-                    counter = tensor._version_counter
-                    records.append((counter, counter.value, array, output_nr, ("output", output_nr)))
+                    counter = tensor._counter      # (the _version_counter property inlined)
+                    if counter is None:
+                        counter = tensor._counter = _VersionCounter()
+                    records.append((counter, counter.value, array, output_nr, _OUTPUT_SLOTS[output_nr]
+                                    if output_nr < len(_OUTPUT_SLOTS) else ("output", output_nr)))
                     break
         self._saved_versions = tuple(records)
 
@@ -517,6 +530,10 @@ def _held_by_a_write(node):
                 write.next_edges[0] is not None and write.next_edges[0][0] is node:
             return True
     return False
+
+
+# the slots of the first outputs, one shared tuple each (an object fewer per op: see one_output_meta)
+_OUTPUT_SLOTS = tuple([("output", output_nr) for output_nr in range(8)])
 
 
 class _ViewNodeRef(weakref.ref):
