@@ -16,6 +16,10 @@ from ...ops.tensor_namespace import half_in_float32
 __all__ = ["batch_norm"]
 
 
+# up to this many rows of channels, a batch's statistics are taken row by row, as torch's kernel
+EXACT_ROWS = 16
+
+
 def _channel_shape(x):
     """``(1, C, 1, ...)``: broadcasts a per-channel ``(C,)`` vector against ``x`` ``(N, C, *)``."""
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
@@ -239,7 +243,8 @@ def _channel_row_stats(rows, mean, rstd, eps, channels):
     """``mean`` and ``rstd`` with the ``channels`` (a boolean each) computed again as torch's kernel
     for rows of channels (``rows`` (R, C), float32/float64) does on one thread: the rows added one
     after another, ``sum / R``; ``var_sum`` the squares of ``x - mean`` added likewise, each fused
-    into the sum, then ``rstd = 1 / sqrt(var_sum / R + eps)`` in float64.  Elsewhere NumPy's statistics are within an ulp of these."""
+    into the sum, then ``rstd = 1 / sqrt(var_sum / R + eps)``, the division in the input's dtype and
+    the rest in float64.  Elsewhere NumPy's statistics are within an ulp of these."""
     xp, dtype = array_module(rows), rows.dtype
     channels = channels.reshape(-1)
     values = rows[:, channels]
@@ -250,7 +255,7 @@ def _channel_row_stats(rows, mean, rstd, eps, channels):
         for row in values:
             centered = row - channel_mean
             var_sum = fmadd(centered, centered, var_sum, dtype)
-        channel_rstd = 1 / xp.sqrt(var_sum.astype(xp.float64) / count + eps)
+        channel_rstd = 1 / xp.sqrt((var_sum / dtype.type(count)).astype(xp.float64) + eps)
     mean, rstd = mean.copy(), rstd.copy()
     mean.reshape(-1)[channels], rstd.reshape(-1)[channels] = channel_mean, channel_rstd.astype(dtype)
     return mean, rstd
@@ -392,8 +397,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean, rstd = (xp.asarray(stat).astype(x.dtype).astype(opmath.dtype) for stat in (mean, rstd))
     else:
         rstd = 1 / xp.sqrt(var + opmath.dtype.type(eps))
+    # a few rows of channels: the statistics as torch's kernel takes them on one thread, row after row,
+    # and the output's multiply-adds fused (NumPy's are an ulp apart at times, and a batch of 2
+    # normalises to +-1 within an ulp, right at hardtanh's corners: fuzz seed 3306066); for more rows
+    # that loop costs 10x NumPy's statistics, which stay within an ulp
+    exact = training and not strided and opmath is x and _along_channels(x) and 0 < x.size // x.shape[1] <= EXACT_ROWS
+    if exact:
+        rows = _channel_rows(x)
+        mean, rstd = _channel_row_stats(rows, mean, rstd, eps, xp.ones(rows.shape[1], bool))
     mean, var = xp.asarray(mean), xp.asarray(var)
-    fused = not strided and (opmath is not x or
+    fused = not strided and (exact or opmath is not x or
                              bool(cancelling(mean, var.astype(mean.dtype, copy=False), xp).any()))
     affine = [t for t in (weight, bias) if t is not None]
     return BatchNorm.apply(input, *affine, mean=mean, rstd=xp.asarray(rstd), eps=eps, training=training,
