@@ -625,7 +625,8 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
         if grad_of is not None:
             return _loss_grad_order_dependent(statement, operands, grad_of, grad_output)
         return _loss_order_dependent(statement, operands) if _summing(statement) else None
-    if grad_of is not None and statement.tag.startswith("binary:") and statement.tag not in SUMMING_OPS:
+    if grad_of is not None and (statement.tag.startswith("binary:") or statement.tag == "select:where") \
+            and statement.tag not in SUMMING_OPS:
         return _broadcast_order_dependent(statement, operands, grad_of, grad_output)
     if statement.tag in ("reduce:var", "reduce:std"):
         if grad_of is not None:
@@ -660,8 +661,8 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
 
 
 def _broadcast_order_dependent(statement, operands, grad_of, grad_output):
-    """``order_dependent`` of the gradient an elementwise binary op passes back to an operand it
-    broadcast: the sum, over the broadcast positions, of each element's gradient (``grad_output``
+    """``order_dependent`` of the gradient an elementwise binary op (or ``where``) passes back to an
+    operand it broadcast: the sum, over the broadcast positions, of each element's gradient (``grad_output``
     times the op's derivative there), in the dtype of the op's result, an order of the library's
     choosing (fuzz seed 833561: 5e-324 % a float32 tensor of 16 values, the 0-d float64 operand's
     gradient 0.89799988 in torch's order, 0.89799976 in NumPy's).  Its terms are computed in

@@ -924,3 +924,19 @@ def test_a_kl_div_target_gradient_whose_sum_overflows_in_one_order_is_the_order_
     ordinary = order_dependent(statement, {"x0": x0, "x9": torch.tensor([-1.0, 1.3, -2.6, 0.5], dtype=torch.float64)},
                                "x9", weights)
     assert not ordinary[0].any() and (ordinary[1] < 1e-12).all()
+
+
+def test_a_where_gradient_to_a_broadcast_operand_is_the_order_of_a_sum():
+    """fuzz seed 3338491: ``where(v2 > 0, v2, x4)`` with a 0-d x4 broadcast over (4, 3), then a
+    BatchNorm whose constant channels give gradients of +-300 that cancel: x4's gradient, their sum,
+    is -6.1e-5 in NumPy's order and -4.6e-5 in torch's, every element the same in both: ``order``,
+    as for a binary op's broadcast operand."""
+    import torch
+    mismatch = check(generate(3338491))[0]
+    assert mismatch.kind == "order"
+    statement = Statement("v3 = lib.where(v2 > 0, v2, x4)", "select:where")
+    operands = {"v2": torch.tensor([[1, 0, 0], [0, 2, 0], [0, 0, 0], [0, 0, 1]]),
+                "x4": torch.tensor(1.0109740495681763, dtype=torch.float32)}
+    weights = torch.tensor([[300.0, -300.0, 0.5], [1.0, 2.0, -3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    overflowing, bound = order_dependent(statement, operands, "x4", weights)
+    assert not overflowing.any() and 2e-4 < bound.item() < 2e-3     # (12 terms, 8 of them through x4)
