@@ -67,14 +67,14 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             for output_nr, grad in enumerate(grads):
                 if (node, output_nr) in capture:
                     captured[(node, output_nr)] = grad
-        if isinstance(node, AccumulateGrad):
+            if leads_to_capture is not None and node not in leads_to_capture and type(node) is not AccumulateGrad:
+                _release_children(node, pending, buffers, ready)
+                continue
+        if type(node) is AccumulateGrad:
             if observe.active:
                 observe.leaf_reached(node, grads[0], pending)
             if capture is None:
                 node.accumulate(grads[0])
-            continue
-        if leads_to_capture is not None and node not in leads_to_capture:
-            _release_children(node, pending, buffers, ready)
             continue
         # torch unpacks a node's saved variables (freed? written in place since?) before its formula
         saved_versions = node._saved_versions
@@ -90,10 +90,11 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
             input_grads = node.backward(*grads)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if not retain_graph and (saved_versions or node._saved or node._composite_inputs is not None):
-            node.release()     # (a node that saved nothing has nothing to free)
-        if not retain_graph and node.holds_replaced_node:
-            node.holds_replaced_node = False     # (torch's CopySlices lets go of the write: views.py)
+        if not retain_graph:
+            if saved_versions or node._saved or node._composite_inputs is not None:
+                node.release()     # (a node that saved nothing has nothing to free)
+            if node.holds_replaced_node:
+                node.holds_replaced_node = False     # (torch's CopySlices lets go of the write: views.py)
         if len(input_grads) != len(node.next_edges):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(node.next_edges)}, got {len(input_grads)})")
