@@ -366,9 +366,8 @@ class Function:
         if len(saved) == 1 and len(outputs) == 1 and saved[0] is outputs[0].array and \
                 len(inputs) == 1 and inputs[0].array is not saved[0]:
             # (an op that saves its result alone, tanh's, exp's, sigmoid's: the loops below, without them)
-            tensor = outputs[0]
-            counter = tensor._counter = tensor._counter or _VersionCounter()
-            self._saved_versions = ((counter, counter.value, saved[0], 0, _OUTPUT_SLOTS[0]),)
+            counter = outputs[0]._version_counter
+            self._saved_versions = ((counter, counter.value, saved[0], 0, _FIRST_OUTPUT_SLOT),)
             return
         records = []
         claimed = _claimed_inputs(saved, inputs) if len(inputs) > 1 else None
@@ -393,11 +392,8 @@ class Function:
             array = tensor.array
             for item in saved:
                 if item is array:
-                    counter = tensor._counter      # (the _version_counter property inlined)
-                    if counter is None:
-                        counter = tensor._counter = _VersionCounter()
-                    records.append((counter, counter.value, array, output_nr, _OUTPUT_SLOTS[output_nr]
-                                    if output_nr < len(_OUTPUT_SLOTS) else ("output", output_nr)))
+                    counter = tensor._version_counter
+                    records.append((counter, counter.value, array, output_nr, ("output", output_nr)))
                     break
         self._saved_versions = tuple(records)
 
@@ -539,8 +535,8 @@ def _held_by_a_write(node):
     return False
 
 
-# the slots of the first outputs, one shared tuple each (an object fewer per op: see one_output_meta)
-_OUTPUT_SLOTS = tuple([("output", output_nr) for output_nr in range(8)])
+# the slot of an op's one saved result, one shared tuple (an object fewer per op: see one_output_meta)
+_FIRST_OUTPUT_SLOT = ("output", 0)
 
 
 class _ViewNodeRef(weakref.ref):

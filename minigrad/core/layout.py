@@ -215,11 +215,12 @@ def index_strides(view, indexed):
     # each index reshaped to the result's dims (``reshape_indexer``): torch's view, whose new dims of
     # size 1 have strides that order the result's dims too where the result's dim has size 1 (fuzz seed
     # 3422963: x.permute(2, 0, 1)[None, i, j] is row-major in torch), 0 where it is broadcast
-    padded = (1,) * len(before), (1,) * len(after)
-    reshaped_indices = [[0 if size == 1 and shape[dim] != 1 else stride for dim, (size, stride) in enumerate(zip(
-        padded[0] + index.shape + padded[1],
-        view_strides(index.shape, element_strides(index), padded[0] + index.shape + padded[1])))]
-        for index in indices]
+    reshaped_indices = []
+    for index in indices:
+        padded = (1,) * len(before) + index.shape + (1,) * len(after)
+        strides = view_strides(index.shape, element_strides(index), padded)
+        reshaped_indices.append([0 if size == 1 and shape[dim] != 1 else stride
+                                 for dim, (size, stride) in enumerate(zip(padded, strides))])
     order = _sorted_by_stride(shape, [restrided_view] + reshaped_indices)
     if order == list(reversed(range(len(shape)))):
         return None

@@ -32,9 +32,11 @@ class View(Function):
 
     differentiable_backward = True
 
-    def forward(self, x, shape):
+    def forward(self, x, shape, strides=None):
+        """``strides``: the result's, where the op has a rule of its own (squeeze, unsqueeze); else
+        a view's (``_viewed``)."""
         self.input_shape = x.shape
-        return _viewed(x, shape)
+        return _viewed(x, shape) if strides is None else unsqueezed(x.reshape(shape), strides)
 
     def backward(self, grad_output):
         return grad_output.reshape(self.input_shape)
@@ -65,21 +67,13 @@ class Squeeze(View):
     def name(self):
         return self.torch_name
 
-    def forward(self, x, shape, kept, torch_name="SqueezeBackward0"):
+    def forward(self, x, shape, strides, torch_name="SqueezeBackward0"):
         self.torch_name = torch_name   # torch's overloads: squeeze() 0, squeeze(int) 1, squeeze(tuple) 2
-        self.input_shape = x.shape
-        # torch drops the dims: the dims ``kept`` keep their strides (NumPy's may renumber a size-1 one's)
-        strides = element_strides(x)
-        return unsqueezed(x.reshape(shape), [strides[dim] for dim in kept])
+        return super().forward(x, shape, strides)
 
 
 class Unsqueeze(View):
-    def forward(self, x, shape, dim):
-        self.input_shape = x.shape
-        # torch's new dim: the size times the stride of the dim it goes before (1 at the end)
-        strides = list(element_strides(x))
-        strides.insert(dim, x.shape[dim] * strides[dim] if dim < x.ndim else 1)
-        return unsqueezed(x.reshape(shape), strides)
+    pass
 
 
 class Permute(Function):
@@ -353,10 +347,11 @@ def squeeze(input, dim=None):
         dims, torch_name = [_check_dim(d, len(shape)) for d in dim], "SqueezeBackward2"
     else:
         dims, torch_name = (_check_dim(dim, len(shape)),), "SqueezeBackward1"
-    kept = tuple([axis for axis, size in enumerate(shape) if size != 1 or axis not in dims])
+    kept = [axis for axis, size in enumerate(shape) if size != 1 or axis not in dims]
     new_shape = tuple([shape[axis] for axis in kept])
-    return _as_view_of(Squeeze.apply(input, shape=new_shape, kept=kept, torch_name=torch_name), input,
-                       ("reshape", new_shape))
+    strides = element_strides(input.array)      # torch drops the dims: the dims kept keep their strides
+    return _as_view_of(Squeeze.apply(input, shape=new_shape, strides=[strides[axis] for axis in kept],
+                                     torch_name=torch_name), input, ("reshape", new_shape))
 
 
 def unsqueeze(input, dim):
@@ -364,7 +359,10 @@ def unsqueeze(input, dim):
     shape = input.array.shape
     dim = _check_dim(dim, len(shape) + 1)
     new_shape = shape[:dim] + (1,) + shape[dim:]
-    return _as_view_of(Unsqueeze.apply(input, shape=new_shape, dim=dim), input, ("reshape", new_shape))
+    # torch's new dim: the size times the stride of the dim it goes before (1 at the end)
+    strides = list(element_strides(input.array))
+    strides.insert(dim, shape[dim] * strides[dim] if dim < len(shape) else 1)
+    return _as_view_of(Unsqueeze.apply(input, shape=new_shape, strides=strides), input, ("reshape", new_shape))
 
 
 # ---- permutations ------------------------------------------------------------------------

@@ -992,8 +992,14 @@ def _agrees_with(program, mine, replaced):
                 replacements[index] = torch.from_numpy(numpy.array(ns[target].detach().numpy()))
                 statements.append(Statement(f"{target} = __substitute__({target}, __replacements__[{index}])",
                                             statement.tag))
-    substituted_program = dataclasses.replace(program, statements=statements)
-    theirs = execute(substituted_program, torch, {"__substitute__": _Substitute.apply, "__replacements__": replacements})
+    return _torch_run_agrees(program, mine, statements,
+                             {"__substitute__": _Substitute.apply, "__replacements__": replacements})
+
+
+def _torch_run_agrees(program, mine, statements, names):
+    """Does torch's run of ``program`` with ``statements`` for its own (the substitutions, which read
+    ``names``) give minigrad's run ``mine``, values and gradients?"""
+    theirs = execute(dataclasses.replace(program, statements=statements), torch, names)
     return theirs.error is None and compare(program, mine, theirs) is None
 
 
@@ -1062,13 +1068,9 @@ def backward_substituted(program, mine):
                 f"__failed__, {target}, {', '.join(names)})", statement.tag))
     if not names_of:
         return False
-    substituted_program = dataclasses.replace(program, statements=statements)
-    try:
-        theirs = execute(substituted_program, torch, {"__minigrad_backward__": _MinigradBackward.apply,
-                                                      "__statements__": names_of, "__failed__": failed})
-    except Exception:
-        return False
-    return theirs.error is None and not failed and compare(program, mine, theirs) is None
+    agrees = _torch_run_agrees(program, mine, statements, {"__minigrad_backward__": _MinigradBackward.apply,
+                                                           "__statements__": names_of, "__failed__": failed})
+    return agrees and not failed     # (``failed`` is filled as torch's run calls the backwards)
 
 
 def check(program):
