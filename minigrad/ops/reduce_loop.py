@@ -1,4 +1,4 @@
-"""The order torch's CPU ``prod`` multiplies in, each product rounded to the dtype.
+"""The orders torch's CPU ``prod`` multiplies in and its ``sum`` adds in, each step rounded to the dtype.
 
 torch's ``prod_kernel_impl`` runs ``binary_kernel_reduce_vec`` in the input's dtype: every
 product is rounded to it (float16 too, where NumPy's ``prod`` keeps a float16 running
@@ -21,6 +21,16 @@ the default build's ``Vectorized`` is 32 bytes as well.
 
 Ranges TensorIterator splits among threads (32768 elements and more, with more than one
 thread) multiply their own partial products; that is not followed here.
+
+``cascade_sum`` is ``sum_kernel_impl``'s order (``SumKernel.cpp``) for a float32/float64 sum of
+every element, needed only where the order decides between a finite result and inf (the mean
+``std_var_all_cpu`` subtracts, below).  Each row's elements are added into four accumulators
+in turn (``row_sum``: the row read as ``(-1, 4)``, the rest into the first, then
+``acc0 + acc1 + acc2 + acc3``), each accumulator a cascade of four levels of 16 additions
+(``multi_row_sum``); an adjacent row of at least one vector runs this on vectors
+(``vectorized_inner_sum``: its tail first, one element after another, then the lanes), any
+other row on elements.  The rows' sums are added into the output one after another.  Like
+``prod``, the sum is dispatched at AVX2 width (32-byte vectors) on AVX-512 builds.
 """
 from __future__ import annotations
 
@@ -30,7 +40,7 @@ import numpy
 
 from ..core import layout
 
-__all__ = ["product"]
+__all__ = ["product", "cascade_sum"]
 
 VECTOR_BYTES = 32
 VECTORS_PER_STEP = 4
@@ -85,3 +95,71 @@ def _vectorized(result, rows, lanes):
     combined = (running[:, 0] * running[:, 1]) * (running[:, 2] * running[:, 3])
     result = result * numpy.multiply.accumulate(combined, axis=1)[:, -1]
     return _chained(result, rows[:, blocks * step:])
+
+
+# ---- sum ------------------------------------------------------------------------------
+CASCADE_LEVELS = 4
+ILP_ROWS = 4
+
+
+def cascade_sum(array):
+    """The sum of every element of the float32/float64 NumPy ``array`` in torch's CPU order (above), in
+    its dtype; None for 32768 elements and more, which torch splits among its threads."""
+    if array.size >= 32768:
+        return None
+    if any([step < 0 for step in array.strides]):
+        array = numpy.ascontiguousarray(array)
+    rows, adjacent = _rows(array, None)
+    lanes = VECTOR_BYTES // array.itemsize
+    total = array.dtype.type(0)
+    with numpy.errstate(all="ignore"):
+        for row in rows[0]:
+            if adjacent and row.shape[0] >= lanes:
+                total = total + _vectorized_inner_sum(row, lanes)
+            else:
+                total = total + _row_sum(row)
+    return total
+
+
+def _vectorized_inner_sum(row, lanes):
+    """``vectorized_inner_sum``: the row's full vectors summed lane by lane, its tail one element after
+    another, then the lanes added to the tail's sum in turn."""
+    vectors = row.shape[0] // lanes
+    lane_sums = _row_sum(row[:vectors * lanes].reshape(vectors, lanes))
+    return _chained_sum(row.dtype.type(0), numpy.concatenate([row[vectors * lanes:], lane_sums]))
+
+
+def _row_sum(values):
+    """``row_sum`` along the first axis of ``values`` (elements, or vectors of lanes)."""
+    whole = values.shape[0] // ILP_ROWS * ILP_ROWS
+    partial = _multi_row_sum(values[:whole].reshape(-1, ILP_ROWS, *values.shape[1:]))
+    first = _chained_sum(partial[0], values[whole:])
+    return _chained_sum(first, partial[1:])
+
+
+def _multi_row_sum(rows):
+    """``multi_row_sum``: each column of ``rows`` (along its first axis) summed in a cascade: blocks of
+    ``2**power`` rows into level 0, level 0 carried into level 1 after each block, level 1 into
+    level 2 after each ``2**(2 power)`` rows, and so on; the levels added at the end."""
+    size = rows.shape[0]
+    power = max(4, (size - 1).bit_length() // CASCADE_LEVELS if size > 2 else 0)
+    step, mask = 1 << power, (1 << power) - 1
+    zero = numpy.zeros(rows.shape[1:], rows.dtype)
+    levels = [zero] * CASCADE_LEVELS
+    done = 0
+    while done + step <= size:
+        levels[0] = _chained_sum(levels[0], rows[done:done + step])
+        done += step
+        for level in range(1, CASCADE_LEVELS):
+            levels[level], levels[level - 1] = levels[level] + levels[level - 1], zero
+            if done & (mask << (level * power)):
+                break
+    levels[0] = _chained_sum(levels[0], rows[done:])
+    return _chained_sum(levels[0], numpy.stack(levels[1:]))
+
+
+def _chained_sum(start, values):
+    """``start + values[0] + values[1] + ...`` along the first axis, one addition after another."""
+    if values.shape[0] == 0:
+        return start
+    return numpy.add.accumulate(numpy.concatenate([numpy.asarray(start)[None], values]), axis=0)[-1]

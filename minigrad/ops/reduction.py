@@ -363,18 +363,21 @@ def _variance(x, axes, keepdim, freedom, welford=False):
                 and (axes is None or x.ndim == 0 or x.size == math.prod([x.shape[a] for a in axes])))
     with _quiet(xp):
         variance = _sum_of_squares_over(_deviation(x, axes, two_pass), axes, keepdim, freedom)
-    if two_pass or x.dtype.kind != "f" or x.ndim == 0:
+    if x.dtype.kind != "f" or x.ndim == 0:
         return variance
     with _quiet(xp):
-        # where the spread is within the rounding of the mean, only Welford's order gives torch's
-        # digits (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and
-        # so its gradient 0, the two passes' 1.05e-16 and a gradient of -0.05).  The first element
+        # where the spread is within the rounding of the mean, only torch's order gives its digits
+        # (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and so
+        # its gradient 0, the two passes' 1.05e-16 and a gradient of -0.05).  The first element
         # along the dims stands for the mean: in such a row it is the mean to within the spread
         first = x[tuple([slice(0, 1) if axes is None or axis in axes else slice(None) for axis in range(x.ndim)])]
         first = first.astype(variance.dtype).reshape(variance.shape) if x.size else variance   # (empty: NaN)
-        cancelling = variance <= first * first * (16 * xp.finfo(variance.dtype).eps)
+        rounding = xp.finfo(x.dtype if two_pass else variance.dtype).eps    # (two passes: float32's mean)
+        cancelling = variance <= first * first * (16 * rounding)
     if xp.isfinite(variance).all() and not cancelling.any():
         return variance
+    if two_pass:
+        return _two_passes_about_torchs_mean(x, axes, keepdim, freedom, variance)
     if axes is None:
         axes = tuple(range(x.ndim))
     kept = [axis for axis in range(x.ndim) if axis not in axes]
@@ -385,6 +388,40 @@ def _variance(x, axes, keepdim, freedom, welford=False):
         with _quiet(xp):
             flat[at_risk] = _welford_m2(xp, rows[at_risk]) / flat.dtype.type(freedom)
     return flat.reshape(variance.shape)
+
+
+def _two_passes_about_torchs_mean(x, axes, keepdim, freedom, variance):
+    """The two passes again about ``x.mean()`` summed in torch's order (``reduce_loop.cascade_sum``):
+    where the spread is within the rounding of the mean or the squares overflowed, an ulp of the
+    mean decides between 0, a rounding's square and inf (fuzz seed 3653014: twelve 3e300s, torch's
+    mean exact and its std 0, NumPy's mean an ulp off and its squared deviations inf; nine of them:
+    torch's mean an ulp off and its std inf)."""
+    mean = _torchs_mean_of_all(x)
+    if mean is None:
+        return variance
+    wide = _accumulation_type(x)
+    with _quiet(numpy):
+        return _sum_of_squares_over(wide - mean.astype(wide.dtype), axes, keepdim, freedom)
+
+
+def _rounding_decides(x, mean):
+    """Are the float32/float64 ``x`` within the rounding of their ``mean`` (one value), so that its
+    last ulp decides ``x - mean``?"""
+    if not x.size or x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        return False
+    with _quiet(array_module(x)):
+        spread = array_module(x).abs(x - mean).max()
+        return not spread > abs(mean.reshape(())) * (16 * numpy.finfo(x.dtype).eps)
+
+
+def _torchs_mean_of_all(x):
+    """``x.mean()`` of a NumPy float32/float64 array as torch's CPU computes it, its sum in its order
+    and divided in the dtype; None where that order is not followed (see ``cascade_sum``)."""
+    total = reduce_loop.cascade_sum(x) if array_module(x) is numpy and x.size else None
+    if total is None:
+        return None
+    with _quiet(numpy):
+        return total / x.dtype.type(x.size)
 
 
 def _welford_m2(xp, rows, running_mean=False):
@@ -433,6 +470,9 @@ def _var_backward(grad, x, axes, count, correction, over_dims):
     even where that is 0 or negative.
     """
     mean = x.mean(axis=axes, keepdims=True)
+    if count == x.size and _rounding_decides(x, mean):     # values within the rounding of their mean
+        exact = _torchs_mean_of_all(x)
+        mean = mean if exact is None else numpy.full_like(mean, exact)
     freedom = count - correction
     if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
         return (2.0 / freedom) * grad * (x - mean)

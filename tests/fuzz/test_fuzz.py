@@ -901,11 +901,12 @@ def test_a_leaf_error_torch_raises_first_at_a_tainted_integer_view_is_that_bug()
     assert known(program, mismatch).name == "an integer tensor written with a value that requires grad requires grad"
 
 
-def test_a_float64_var_over_all_elements_whose_mean_overflows_in_one_order_is_the_order_of_a_sum():
+def test_a_float64_var_over_all_elements_whose_mean_overflows_in_torchs_order_agrees():
     """fuzz seed 2935281: var over all 24 float64 values, 1e308s of both signs among them: torch's
-    mean sums the positives and the negatives past the range (NaN), NumPy's order does not (inf)."""
-    mismatch = check(generate(2935281))[0]
-    assert mismatch.kind == "order"
+    mean sums the positives and the negatives past the range (NaN), NumPy's order did not (inf), and
+    the fuzzer classified it as a sum's order.  The mean is now summed in torch's order
+    (``reduce_loop.cascade_sum``) where its rounding decides, and the program agrees."""
+    assert check(generate(2935281))[0] is None
 
 
 def test_a_kl_div_target_gradient_whose_sum_overflows_in_one_order_is_the_order_of_a_sum():

@@ -374,6 +374,40 @@ def test_a_spread_within_the_rounding_of_the_mean_is_welfords_as_torchs(op, dtyp
     assert_same(action)
 
 
+@pytest.mark.parametrize("op", ["std", "var"])
+@pytest.mark.parametrize("value, dtype", [(3e300, "float64"), (-2.5e301, "float64"), (0.1, "float64"),
+                                          (1.5707963267948966, "float64"), (0.1, "float32"), (3e37, "float32")])
+@pytest.mark.parametrize("count", [9, 12, 13, 20, 23, 38])
+def test_equal_values_over_every_dim_subtract_torchs_mean(op, value, dtype, count):
+    """fuzz seed 3653014: over every element torch's var and std subtract ``x.mean()``, summed in
+    its cascade order: of twelve 3e300s it is exact and the std 0, NumPy's mean is an ulp off and
+    its squared deviations inf; of nine, torch's is the one an ulp off and its std inf."""
+    def action(lib):
+        x = lib.full((count,), value, dtype=getattr(lib, dtype)).reshape(1, count, 1).requires_grad_()
+        result = getattr(x, op)(None, correction=0, keepdim=True)
+        (result * 0.025).sum().backward()
+        return result, x.grad
+    assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cascade_sum_adds_in_torchs_order(dtype):
+    """``reduce_loop.cascade_sum`` against torch's sum, bit for bit, on lengths around its vector,
+    ILP and cascade-block boundaries, magnitudes spread over six decades, and strided layouts."""
+    from minigrad.ops.reduce_loop import cascade_sum
+    rng = numpy.random.default_rng(7)
+    for count in [1, 3, 4, 5, 8, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1023, 1025, 4100, 32767]:
+        values = (rng.standard_normal(count) * 10.0 ** rng.uniform(-3, 3, count)).astype(dtype)
+        assert cascade_sum(values) == torch.from_numpy(values).sum().item(), count
+    square = rng.standard_normal((24, 37)).astype(dtype) * 1e3
+    views = [lambda a: a.T, lambda a: a[:, ::2], lambda a: a[::3], lambda a: a[1::2, 1::3].T]
+    for view in views:
+        assert cascade_sum(view(square)) == view(torch.from_numpy(square)).sum().item()
+    flipped = numpy.ascontiguousarray(square[::-1])
+    assert cascade_sum(square[::-1]) == torch.from_numpy(flipped).sum().item()
+    assert cascade_sum(numpy.zeros(32768, dtype)) is None      # torch's threads split it
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_the_median_of_values_with_a_nan_is_that_quiet_nan_as_torchs(dtype):
     """fuzz seed 2702185: NumPy's default float16 sort on AVX-512 hands a NaN back as 0x7C01, a
