@@ -21,7 +21,6 @@ soon as its last tensor goes.
 from __future__ import annotations
 
 import itertools
-import math
 import sys
 import weakref
 from collections import OrderedDict
@@ -108,7 +107,7 @@ class Function:
     def save_copy_of_input(self, index, copy):
         """Mark ``copy`` (to be saved) as input ``index``'s own copy: it stands for the input in a
         recorded backward, and no write to the input since makes it stale."""
-        self._saved_input_copies = {index: copy}
+        self._saved_input_copies = {**(self._saved_input_copies or {}), index: copy}
 
     @property
     def saved_tensors(self):
@@ -206,8 +205,8 @@ class Function:
         shape = self.saved_view_shape(slot[1], array) if slot is not None and slot[0] == "input" else None
         if shape is not None:
             tensor = whose() if callable(whose) else None
-            view = Tensor._wrap(array.reshape(shape) if array.size == math.prod(shape)
-                                else array_module(array).broadcast_to(array, shape))
+            xp = array_module(array)     # (only its dtype, device and shape are read: one element repeated)
+            view = Tensor._wrap(xp.broadcast_to(xp.zeros((), array.dtype), shape))
             maker = ", which is output 0 of AsStrided," if tensor is not None and tensor.requires_grad else ""
             return f"[{view._type_description()}]{maker}"
         description = f"[{Tensor._wrap(array)._type_description()}]"

@@ -45,9 +45,14 @@ class Matmul(Function):
         return self._NAMES.get(self.ndims, "MatmulBackward0")
 
     def forward(self, a, b, via_matmul=False, fold=False):
-        if fold and not a.flags.c_contiguous:
+        # as torch's mm, bmm, mv and dot: each operand only for the other's gradient (a write to an
+        # operand saved for nothing cannot stale the node; fuzz seed 3698773), and of each only its
+        # shape and whether it is column-major (``_product_laid_out_as``)
+        needs_a, needs_b = self.needs_input_grad
+        if fold and needs_b and not a.flags.c_contiguous:
             a = saved_rows_source(self, a)
-        self.save_for_backward(a, b)
+        self.save_for_backward(a if needs_b else None, b if needs_a else None)
+        self.shapes, self.column_major = (a.shape, b.shape), (_column_major(a), _column_major(b))
         self.ndims, self.via_matmul, self.left_rows, self.fold = (a.ndim, b.ndim), via_matmul, a.shape[:1], fold
         if a.ndim == 2 and b.ndim == 2:
             return threads.matmul(a, b)
@@ -59,43 +64,59 @@ class Matmul(Function):
         return product
 
     def saved_view_shape(self, index, array):
-        # a batch times a matrix: torch folds the batch into rows, and saves those
-        return as_rows(array).shape if index == 0 and self.fold else None
+        # the shape of the view of an operand torch's mm or bmm saves: a batch times a matrix folded
+        # into rows; a vector times a matrix as one row; batches expanded, their dims folded into one
+        if self.fold:
+            return as_rows(array).shape if index == 0 else None
+        if self.ndims == (1, 2):
+            return (1,) + array.shape if index == 0 else None
+        if self.via_matmul and min(self.ndims) >= 2 and max(self.ndims) >= 3:
+            batch = broadcast_shapes(self.shapes[0][:-2], self.shapes[1][:-2])
+            return (math.prod(batch),) + array.shape[-2:]
+        return None
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
-        xp = array_module(a)
+        xp = array_module(grad_output)
         needs_a, needs_b = self.needs_input_grad
-        if a.ndim == 2 and b.ndim == 2:          # the common case: no vectors, no batch
-            return (_product_laid_out_as(a, grad_output, b.T) if needs_a else None,
-                    _product_laid_out_as(b, a.T, grad_output) if needs_b else None)
+        a_shape, b_shape = self.shapes
+        if self.ndims == (2, 2):                 # the common case: no vectors, no batch
+            return (_product_laid_out_as(self.column_major[0], grad_output, b.T) if needs_a else None,
+                    _product_laid_out_as(self.column_major[1], a.T, grad_output) if needs_b else None)
         if self.fold:                            # batches of a times one matrix: folded, as in forward
             grad_rows = as_rows(grad_output)
-            return (threads.matmul(grad_rows, b.T).reshape(a.shape) if needs_a else None,
-                    _product_laid_out_as(b, as_rows(a).T, grad_rows) if needs_b else None)
+            return (threads.matmul(grad_rows, b.T).reshape(a_shape) if needs_a else None,
+                    _product_laid_out_as(self.column_major[1], as_rows(a).T, grad_rows) if needs_b else None)
         # a vector argument is a (1, n) row / (n, 1) column; put its axis back into the gradient
-        matrix_a = a.reshape(1, -1) if a.ndim == 1 else a
-        matrix_b = b.reshape(-1, 1) if b.ndim == 1 else b
-        if b.ndim == 1:
+        matrix_a_shape = (1,) + a_shape if len(a_shape) == 1 else a_shape
+        matrix_b_shape = b_shape + (1,) if len(b_shape) == 1 else b_shape
+        if len(b_shape) == 1:
             grad_output = grad_output[..., None]
-        if a.ndim == 1:
+        if len(a_shape) == 1:
             grad_output = xp.expand_dims(grad_output, -2)
         grad_a = grad_b = None
         if needs_a:
-            grad_a = sum_to(xp.matmul(grad_output, xp.swapaxes(matrix_b, -1, -2)), matrix_a.shape)
-            grad_a = grad_a.reshape(a.shape)
+            matrix_b = b.reshape(matrix_b_shape)
+            grad_a = sum_to(xp.matmul(grad_output, xp.swapaxes(matrix_b, -1, -2)), matrix_a_shape)
+            grad_a = grad_a.reshape(a_shape)
         if needs_b:
-            grad_b = sum_to(xp.matmul(xp.swapaxes(matrix_a, -1, -2), grad_output), matrix_b.shape)
-            grad_b = grad_b.reshape(b.shape)
+            matrix_a = a.reshape(matrix_a_shape)
+            grad_b = sum_to(xp.matmul(xp.swapaxes(matrix_a, -1, -2), grad_output), matrix_b_shape)
+            grad_b = grad_b.reshape(b_shape)
         return grad_a, grad_b
 
 
-def _product_laid_out_as(operand, left, right):
-    """``left @ right``, the gradient of ``operand``, in ``operand``'s layout: a column-major
+def _column_major(array):
+    """Is ``array`` a column-major (transposed) matrix?  Its gradient is then laid out so too."""
+    return type(array) is numpy.ndarray and array.flags.f_contiguous and not array.flags.c_contiguous
+
+
+def _product_laid_out_as(column_major, left, right):
+    """``left @ right``, the gradient of an operand, in that operand's layout: a ``column_major``
     (transposed) matrix gets ``(right.T @ left.T).T``, as torch's mm_mat1/mm_mat2_backward do.
     A weight used as ``w.T`` then gets a gradient that is row-major once transposed back,
     which ``.grad`` takes without a copy."""
-    if type(operand) is numpy.ndarray and operand.flags.f_contiguous and not operand.flags.c_contiguous:
+    if column_major:
         return threads.matmul(right.T, left.T).T
     return threads.matmul(left, right)
 

@@ -1486,3 +1486,35 @@ def test_a_write_into_an_expanded_view_of_a_dense_base_reads_torchs_view(key):
         expanded.sum().backward()
         return value.grad
     assert_same(action)
+
+
+OPERANDS_SAVED_FOR_THE_OTHERS_GRADIENT = {
+    "mm": lambda lib, a, b: lib.mm(a, b.t()),
+    "matmul of a batch": lambda lib, a, b: a.expand(2, 4, 4) @ b.t(),
+    "matmul of batches": lambda lib, a, b: a.expand(3, 2, 4, 4) @ b.expand(2, 4, 4),
+    "bmm": lambda lib, a, b: lib.bmm(a[None], b.t()[None]),
+    "mv": lambda lib, a, b: lib.mv(a, b[0]),
+    "dot": lambda lib, a, b: lib.dot(a[0], b[0]),
+    "vector @ matrix": lambda lib, a, b: a[0] @ b,
+    "cosine_similarity": lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b),
+}
+
+
+@pytest.mark.parametrize("needs_grad", ["a", "b"])
+@pytest.mark.parametrize("op", OPERANDS_SAVED_FOR_THE_OTHERS_GRADIENT)
+def test_an_operand_saved_only_for_the_others_gradient_may_be_written_after(op, needs_grad):
+    """fuzz seed 3698773: torch's mm, bmm, mv and dot save each operand only for the other's
+    gradient (cosine_similarity reads an operand that needs no gradient only through ``x / |x|``), so
+    writing the operand that needs no gradient after the op leaves its backward alone; minigrad's
+    matmul node saved both and refused with a version error."""
+    def action(lib):
+        values = [[0.5, -1.2, 2.0, 0.3], [1.1, 0.7, -0.4, 2.2], [0.9, -0.6, 1.3, -1.7], [0.2, 1.4, -2.1, 0.8]]
+        leaves = [lib.tensor(values, dtype=lib.float64, requires_grad=needs_grad == "a"),
+                  lib.tensor(values[::-1], dtype=lib.float64, requires_grad=needs_grad == "b")]
+        a, b = leaves[0] * 1, leaves[1] * 0.5
+        out = OPERANDS_SAVED_FOR_THE_OTHERS_GRADIENT[op](lib, a, b)
+        (b if needs_grad == "a" else a).add_(0.5)
+        (out * 0.7).sum().backward()
+        return out, leaves[0].grad, leaves[1].grad
+    assert_same(action)
+

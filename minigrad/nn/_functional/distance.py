@@ -30,7 +30,14 @@ class CosineSimilarity(Function):
         norm_b = xp.sqrt((b * b).sum(axis=dim, keepdims=True))
         clamped_a, clamped_b = xp.maximum(norm_a, eps), xp.maximum(norm_b, eps)
         dot = (a * b).sum(axis=dim, keepdims=True)
-        self.save_for_backward(x1, x2)
+        saved = [x1, x2]
+        for index, needs_grad in enumerate(self.needs_input_grad):
+            if any(self.needs_input_grad) and not needs_grad:
+                # torch's composition reads an operand that needs no gradient only through
+                # ``x / |x|``, a new tensor: a later write to it changes nothing there
+                saved[index] = saved[index].copy()
+                self.save_copy_of_input(index, saved[index])
+        self.save_for_backward(*saved)
         self.stats = (norm_a, norm_b, clamped_a, clamped_b, dot)
         return (dot / (clamped_a * clamped_b)).squeeze(axis=dim)
 
