@@ -45,10 +45,13 @@ def _tensor(input, name):
     return input
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
+_FLOAT32_ARRAYS = (numpy.ndarray, numpy.float32)   # (an element picked by an index is a NumPy scalar)
+
+
 def _float32_rounded_once(function, x, silenced):
     """``function`` (a NumPy ufunc) of a float32 array in float64, rounded once to float32; ``silenced``:
     the NumPy warnings to silence (``errstate``'s keywords), or None where none can arise."""
-    wide = x.astype(numpy.float64)      # (in place from here: 1.5x float32's exp, not 5x)
+    wide = numpy.asarray(x, numpy.float64)    # (a copy, in place from here: 1.5x float32's exp, not 5x)
     if silenced is None:
         function(wide, out=wide)
     else:
@@ -63,7 +66,7 @@ def exp_rounded_once(x, may_overflow=True):
     exp(10.1) is 24343.016 in NumPy, 24343.02 in torch and correctly rounded, and a cos of it
     after amplified the ulp to 2e-3 of the gradient).  ``may_overflow=False`` (x <= 0, or NaN:
     log-probabilities) skips silencing NumPy's overflow warning, a microsecond a call."""
-    if type(x) is numpy.ndarray and x.dtype == numpy.float32:
+    if type(x) in _FLOAT32_ARRAYS and x.dtype == numpy.float32:
         return _float32_rounded_once(numpy.exp, x, {"over": "ignore"} if may_overflow else None)
     return array_module(x).exp(x)
 
@@ -74,7 +77,7 @@ def log_rounded_once(x, may_be_below_zero=True):
     ulp off made its gradient 7e-4 off, where 1 - exp(y) cancels).  ``may_be_below_zero=False``
     (x >= 1, or NaN, inf: a sum of exponentials that includes exp(0)) skips silencing NumPy's
     warnings for 0 and negative numbers."""
-    if type(x) is numpy.ndarray and x.dtype == numpy.float32:
+    if type(x) in _FLOAT32_ARRAYS and x.dtype == numpy.float32:
         return _float32_rounded_once(numpy.log, x, {"divide": "ignore", "invalid": "ignore"}
                                      if may_be_below_zero else None)
     return array_module(x).log(x)

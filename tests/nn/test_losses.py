@@ -693,6 +693,19 @@ def test_cross_entropy_gradient_at_a_label_near_certain_is_one_fused_multiply_ad
     assert_same(action)
 
 
+@pytest.mark.parametrize("target", [0, 1])
+def test_cross_entropy_of_one_float32_sample_near_certain_rounds_exp_once_as_torchs(target):
+    """fuzz seed 3762715: an unbatched sample's label log-probability is picked as a NumPy scalar,
+    which skipped the float32 exp rounded once: p = exp(-1.0728830e-06) came out an ulp low
+    (NumPy's float32 exp), and the gradient at the label -1.0133e-06 for torch's -1.0729e-06."""
+    def action(lib):
+        x = lib.tensor([-6.462392, 7.267799] if target else [7.267799, -6.462392], requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(target), reduction="none")
+        loss.backward()
+        return x.grad.tolist()
+    assert_same(action)
+
+
 LAYOUT_LOSSES = {
     "mse_loss": {}, "l1_loss": {}, "smooth_l1_loss": {}, "huber_loss": {}, "binary_cross_entropy": {},
     "binary_cross_entropy_with_logits": {}, "kl_div": {}, "kl_div-log_target": {"log_target": True},
