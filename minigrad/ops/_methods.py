@@ -184,4 +184,15 @@ def bind_methods(tensor_class=Tensor):
         setattr(views._StaleView, method_name, views.history_checked_first(function))
 
 
+def stale_views_checked_first(namespace):
+    """``minigrad.<op>`` for each op also bound as a method above: where it refuses its arguments and
+    one of them is a stale view that may not be made anew, the view's error, as the method's
+    (``views.history_checked_first``)."""
+    for name, function in METHODS.items():
+        if namespace.get(name) is function and name not in CHECK_ARGUMENTS_FIRST and not _is_inplace(name):
+            namespace[name] = views.history_checked_first(function)
+    for name in ("cat", "concat", "concatenate"):     # (stack checks the sizes before it views its inputs)
+        namespace[name] = views.history_checked_first(namespace[name])
+
+
 bind_methods()

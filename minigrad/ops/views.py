@@ -25,6 +25,8 @@ adds a weak reference to the view to the base's list of views.
 """
 from __future__ import annotations
 
+import functools
+
 import sys
 import weakref
 
@@ -463,17 +465,23 @@ def history_checked_first(method):
     not be made anew (an output of ``unbind`` whose base was written since), torch's error is the
     view's, as torch's autograd kernel asks for the view's history before the op checks its
     arguments (``piece.roll(1, 0)`` of a 0-d piece).  Had the op accepted them, ``Function.apply``
-    would ask and raise the same; an error of Python's own argument parsing (TypeError) comes first."""
-    def checked(view, *args, **kwargs):
+    would ask and raise the same; an error of Python's own argument parsing (TypeError) comes first.
+    The same for ``minigrad.<op>(..., view, ...)``, a stale view among its arguments or in a list of them
+    (``cat``; fuzz seed 3705801:
+    ``minigrad.index_select(piece.permute(1, 0), 0, out_of_range)``)."""
+    @functools.wraps(method)
+    def checked(*args, **kwargs):
         try:
-            return method(view, *args, **kwargs)
+            return method(*args, **kwargs)
         except TypeError:
             raise
         except Exception:
-            if "_restriction" in view.__dict__ and is_grad_enabled() and view._requires_grad:
-                _regenerate(view)       # raises torch's error
+            for argument in args:
+                for view in argument if type(argument) in (list, tuple) else (argument,):
+                    if type(view) is _StaleView and "_restriction" in view.__dict__ and is_grad_enabled() \
+                            and view._requires_grad:
+                        _regenerate(view)       # raises torch's error
             raise
-    checked.__name__, checked.__doc__ = method.__name__, method.__doc__
     return checked
 
 

@@ -1518,3 +1518,23 @@ def test_an_operand_saved_only_for_the_others_gradient_may_be_written_after(op, 
         return out, leaves[0].grad, leaves[1].grad
     assert_same(action)
 
+
+STALE_PIECE_AS_AN_ARGUMENT = {
+    "index_select": lambda lib, piece: lib.index_select(piece, 0, lib.tensor([0, -2, 0])),
+    "roll": lambda lib, piece: lib.roll(piece, 1, 5),
+    "add": lambda lib, piece: lib.add(lib.ones(3, 3), piece),
+    "cat": lambda lib, piece: lib.cat([piece, lib.ones(1, 3)], 0),
+}
+
+
+@pytest.mark.parametrize("call", STALE_PIECE_AS_AN_ARGUMENT)
+def test_a_namespace_function_given_a_stale_piece_raises_the_views_error_first(call):
+    """fuzz seed 3705801: ``minigrad.index_select(piece.permute(1, 0), ...)`` of a split's piece whose
+    base was written since, with an index out of range: torch's autograd kernel asks the piece for
+    its history before the op checks its index, so the view's error comes, as for the method."""
+    def action(lib):
+        base = lib.ones(2, 3, dtype=lib.float64, requires_grad=True) * 2
+        piece = base.split(1, 0)[0].permute(1, 0)
+        base[-1] = lib.tensor([0.2, 0.3, 0.4], dtype=lib.float64, requires_grad=True)
+        return STALE_PIECE_AS_AN_ARGUMENT[call](lib, piece)
+    assert_raises_like_torch(action)
