@@ -467,3 +467,36 @@ def test_mha_warns_on_mixed_mask_types_as_torch():
     with pytest.warns(UserWarning) as our_warnings:
         ours(x, x, x, key_padding_mask=padding, attn_mask=attn_mask)
     assert str(our_warnings[0].message) == str(their_warnings[0].message)
+
+
+SDPA_NODE_CASES = {
+    "4-d": ((2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 8), {}),
+    "4-d, a float mask": ((2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 8), {"mask": True}),
+    "4-d, grouped heads": ((2, 4, 5, 8), (2, 2, 7, 8), (2, 2, 7, 8), {"enable_gqa": True}),
+    "4-d, dropout": ((2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 8), {"dropout_p": 0.5}),
+    "4-d, narrower values": ((2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 6), {}),
+    "4-d, a broadcast batch": ((2, 4, 5, 8), (1, 4, 7, 8), (1, 4, 7, 8), {}),
+    "4-d, queries strided along the last dim": ((2, 4, 8, 5), (2, 4, 7, 8), (2, 4, 7, 8), {"transpose": True}),
+    "3-d": ((4, 5, 8), (4, 7, 8), (4, 7, 8), {}),
+    "2-d": ((5, 8), (7, 8), (7, 8), {"is_causal": True}),
+}
+
+
+@pytest.mark.parametrize("case", SDPA_NODE_CASES)
+def test_scaled_dot_product_attention_names_torchs_node(case):
+    """torch runs its fused CPU kernel (ScaledDotProductFlashAttentionForCpuBackward0) only for 4-d
+    inputs of one batch and head count, contiguous along the last dim, without dropout and with
+    values as wide as the queries; otherwise its composite, whose last node is the matmul's."""
+    query_shape, key_shape, value_shape, options = SDPA_NODE_CASES[case]
+
+    def action(lib):
+        query = lib.randn(*query_shape, requires_grad=True)
+        if options.get("transpose"):
+            query = query.transpose(-1, -2)
+        mask = lib.randn(query.shape[-2], key_shape[-2]) if options.get("mask") else None
+        output = lib.nn.functional.scaled_dot_product_attention(
+            query, lib.randn(*key_shape), lib.randn(*value_shape), attn_mask=mask,
+            dropout_p=options.get("dropout_p", 0.0), is_causal=options.get("is_causal", False),
+            enable_gqa=options.get("enable_gqa", False))
+        return output.grad_fn.name(), tuple(output.shape)
+    assert action(minigrad) == action(torch)

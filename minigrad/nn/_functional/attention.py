@@ -48,9 +48,13 @@ class ScaledDotProductAttention(Function):
     weights ``(..., L, S)``.
     """
 
+    def name(self):
+        return self.torch_name
+
     def forward(self, query, key, value, *bias, scale, dropout_p=0.0, safe_softmax=True,
                 key_groups=1, value_groups=1, return_weights=False):
         xp = array_module(query)
+        self.torch_name = _torch_node_name(query, key, value, dropout_p, key_groups)
         self.scale, self.key_groups, self.value_groups = scale, key_groups, value_groups
         self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
@@ -148,6 +152,20 @@ class ScaledDotProductAttention(Function):
         if self.has_bias:
             grads += (sum_to(grad_scores, self.bias_shape),)
         return grads
+
+
+def _torch_node_name(query, key, value, dropout_p, key_groups):
+    """The name of torch's node for the output: its fused CPU kernel's where torch takes it (4-d
+    inputs of one batch and head count, allowing grouped heads, contiguous along the last dim, no
+    dropout, values as wide as the queries), else that of the last matmul of its composite (mm of
+    matrices, else the bmm viewed back)."""
+    operands = (query, key, value)
+    if all([operand.ndim == 4 and (operand.strides[-1] == operand.itemsize or operand.shape[-1] == 1)
+            for operand in operands]) and dropout_p == 0.0 and value.shape[-1] == query.shape[-1] \
+            and query.shape[0] == key.shape[0] == value.shape[0] and key.shape[1] == value.shape[1] \
+            and query.shape[1] == key.shape[1] * key_groups:
+        return "ScaledDotProductFlashAttentionForCpuBackward0"
+    return "MmBackward0" if max([operand.ndim for operand in operands]) == 2 else "UnsafeViewBackward0"
 
 
 def _weights(query, keys, bias, scale, safe):
