@@ -12,7 +12,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import gradcheck
 from _nn_parity import assert_close, assert_same_error, check_module, make_pair
-from _op_parity import run_both
+from _op_parity import assert_same, run_both
 
 
 def _input(shape, dtype="float64", seed=0):
@@ -137,3 +137,26 @@ def test_group_norm_is_one_node_whose_in_place_errors_name_what_torch_saved(leav
         return y.grad_fn.name(), y.detach()
     theirs, ours = (outcome.split(" Hint:")[0] for outcome in run_both(action))   # (torch's anomaly hint)
     assert ours == theirs
+
+
+@pytest.mark.parametrize("written", ["input", "weight", "none"])
+@pytest.mark.parametrize("needs_grad", ["input", "weight"])
+def test_instance_norm_is_torchs_batch_norm_of_the_samples_as_one(written, needs_grad):
+    """torch composes instance_norm as batch_norm of the input viewed as (1, N * C, *) with the weight
+    and bias repeated per sample, then a view back: its node is ViewBackward0 over
+    NativeBatchNormBackward0, a write to the weight after it changes nothing saved (the repeat is a
+    copy), and a write to the input stops a backward that needs it, even for the weight's gradient.
+    minigrad composed it of layer norm rows, a product and a sum (AddBackward0), saved the weight
+    itself and not the input."""
+    def action(lib):
+        x = lib.tensor(numpy.random.default_rng(3).standard_normal((2, 3, 5)), requires_grad=needs_grad == "input")
+        weight = lib.tensor([0.5, -1.5, 2.0], dtype=lib.float64, requires_grad=needs_grad == "weight")
+        bias = lib.tensor([0.1, 0.2, -0.3], dtype=lib.float64)
+        a, w = x * 1, weight * 1
+        out = lib.nn.functional.instance_norm(a, weight=w, bias=bias)
+        names = (out.grad_fn.name(), out.grad_fn.next_functions[0][0].name())
+        if written != "none":
+            (a if written == "input" else w).add_(1.0)
+        (out * lib.linspace(-1, 1, 30, dtype=lib.float64).reshape(2, 3, 5)).sum().backward()
+        return names, out, x.grad, weight.grad
+    assert_same(action)

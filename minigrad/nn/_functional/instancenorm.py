@@ -1,32 +1,17 @@
-"""``F.group_norm`` and ``F.instance_norm``: normalisation over groups of channels, or over each channel of
-each sample, through the fused ``LayerNorm`` node (statistics per row of a reshaped view), then the
-per-channel affine."""
+"""``F.group_norm`` and ``F.instance_norm``: normalisation over groups of channels (one node, through the
+fused ``LayerNorm``'s rows of a reshaped view, then the per-channel affine), or over each channel of
+each sample (``batch_norm`` of the samples viewed as one, as torch composes it)."""
 from __future__ import annotations
 
 import math
 
-from ...core.device import array_module
 from ...core.function import Function
 from ...ops.broadcast import sum_to
-from ...ops.inplace import write
+from ...core.grad_mode import no_grad
 from .batchnorm import batch_norm, check_feature_sizes
 from .normalization import LayerNorm
 
 __all__ = ["group_norm", "instance_norm"]
-
-
-def _per_channel(tensor, ndim):
-    """A ``(C,)`` vector as ``(C, 1, ...)``, to broadcast against ``(N, C, *)``."""
-    return tensor.reshape((tensor.array.shape[0],) + (1,) * (ndim - 2))
-
-
-def _affine(normalized, weight, bias):
-    ndim = normalized.array.ndim
-    if weight is not None:
-        normalized = normalized * _per_channel(weight, ndim)
-    if bias is not None:
-        normalized = normalized + _per_channel(bias, ndim)
-    return normalized
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
@@ -103,30 +88,29 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                   momentum=0.1, eps=1e-05):
     """Normalise each channel of each sample of ``(N, C, *)`` over its positions, then ``* weight + bias``.
 
-    With ``use_input_stats`` the statistics are the sample's own (and the running ones, when given, move
-    towards their batch mean, the variance unbiased, as torch); without, the running ones are used.
+    As torch composes it: the input viewed as one sample of ``N * C`` channels, the per-channel
+    tensors repeated once per sample (copies: a later write to the weight changes nothing saved),
+    ``batch_norm`` of that (with ``use_input_stats`` the samples' own statistics, the running ones
+    moving towards them; without, the running ones), the running tensors then the mean of their
+    repeats, and the output viewed back (``ViewBackward0`` over ``NativeBatchNormBackward0``).
     """
-    if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     x = input.array
-    if x.ndim > 2 and x.size // max(x.shape[0] * x.shape[1], 1) <= 1 and x.size:
+    if use_input_stats and x.ndim > 2 and x.size // max(x.shape[0] * x.shape[1], 1) <= 1 and x.size:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"torch.Size({list(x.shape)})")
-    if x.ndim >= 2 and x.shape[0]:
-        # torch repeats the per-channel tensors once per sample and runs batch_norm on (1, N * C, *):
-        # its checks count them so ("weight should contain 8 elements not 6"), before anything is written
-        check_feature_sizes(x.shape[0] * x.shape[1], running_mean, running_var, weight, bias, repeats=x.shape[0])
-    if running_mean is not None or running_var is not None:
-        xp = array_module(x)
-        axes = tuple(range(2, x.ndim))
-        count = x.size // (x.shape[0] * x.shape[1])
-        mean = x.mean(axis=axes)                                             # (N, C)
-        var = ((x - mean.reshape(mean.shape + (1,) * len(axes))) ** 2).sum(axis=axes) / (count - 1)
-        if running_mean is not None:
-            write(running_mean, (1 - momentum) * running_mean.array
-                  + momentum * xp.asarray(mean.mean(axis=0), dtype=running_mean.array.dtype))
-        if running_var is not None:
-            write(running_var, (1 - momentum) * running_var.array
-                  + momentum * xp.asarray(var.mean(axis=0), dtype=running_var.array.dtype))
-    normalized = LayerNorm.apply(input, normalized_ndim=x.ndim - 2, eps=eps, has_weight=False, has_bias=False)
-    return _affine(normalized, weight, bias)
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    if x.ndim < 2 or not x.shape[0]:
+        return batch_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+    n, channels = x.shape[:2]
+    # torch's checks count the repeated tensors ("weight should contain 8 elements not 6"), before anything is written
+    check_feature_sizes(n * channels, running_mean, running_var, weight, bias, repeats=n)
+    weight_, bias_, mean_, var_ = [None if tensor is None else tensor.repeat(n)
+                                   for tensor in (weight, bias, running_mean, running_var)]
+    reshaped = input.contiguous().view((1, n * channels) + x.shape[2:])
+    out = batch_norm(reshaped, mean_, var_, weight_, bias_, use_input_stats, momentum, eps)
+    with no_grad():
+        for running, repeated in ((running_mean, mean_), (running_var, var_)):
+            if running is not None:
+                running.copy_(repeated.view(n, channels).mean(0))
+    return out.view(x.shape)
