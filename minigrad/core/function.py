@@ -259,8 +259,8 @@ class Function:
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
 
-    def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps (torch::autograd::CopySlices)
+        return f"<{self.name().removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
     @property
     def next_functions(self):
@@ -567,7 +567,7 @@ class AccumulateGrad(Function):
         self.output_meta = one_output_meta(leaf.array)
 
     def name(self):
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
     def accumulate(self, grad):
         """Add ``grad`` (an array, or a Tensor with its graph under create_graph=True) into ``.grad``."""

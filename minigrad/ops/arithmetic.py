@@ -418,9 +418,6 @@ class Remainder(Function):
         return {"tensors": "RemainderBackward1", "number": "RemainderBackward0"}.get(
             self.overload, "torch::autograd::NotImplemented")
 
-    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
-        return f"<{self.name().removeprefix('torch::autograd::')} object at {hex(id(self))}>"
-
     sequence_nr = sequence_nr_unless_derivative_missing(lambda node: node.overload == "number first")
 
     def forward(self, a, b, overload="tensors", singles=(None, None)):
@@ -454,9 +451,12 @@ class Fmod(Function):
     elementwise = True
     differentiable_backward = True
 
-    def forward(self, a, b, singles=(None, None)):
+    def name(self):     # torch's overloads: fmod(tensor, number), fmod(tensor, tensor)
+        return "FmodBackward1" if self.tensor_divisor else "FmodBackward0"
+
+    def forward(self, a, b, singles=(None, None), tensor_divisor=True):
         self.save_for_backward(*((a, b) if self.needs_input_grad[1] else (None, None)))
-        self.shapes = a.shape, b.shape
+        self.shapes, self.tensor_divisor = (a.shape, b.shape), tensor_divisor
         self.single = singles[1]
         _check_integer_divisor(a, b)
         return array_module(a).fmod(a, b)
@@ -484,7 +484,7 @@ class RoundingDiv(Function):
     differentiable_backward = True      # its gradient is constant zeros (or torch's error) either way
 
     def name(self):
-        return "DivBackward2" if self.no_derivative is None else "NotImplemented"
+        return "DivBackward2" if self.no_derivative is None else "torch::autograd::NotImplemented"
 
     sequence_nr = sequence_nr_unless_derivative_missing(lambda node: node.no_derivative is not None)
 
@@ -766,7 +766,7 @@ def _check_not_bool(operand, kernel):
 def fmod(input, other):
     a, b = as_operands(input, other)
     _check_not_bool(a, "fmod_cpu")
-    return Fmod.apply(a, b, singles=_singles(a, b))
+    return Fmod.apply(a, b, singles=_singles(a, b), tensor_divisor=isinstance(other, Tensor))
 
 
 def pow(input, exponent):
@@ -929,9 +929,6 @@ class CopyInto(Function):
 
     def name(self):
         return self.torch_name
-
-    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps
-        return f"<{self.torch_name.removeprefix('torch::autograd::')} object at {hex(id(self))}>"
 
     def forward(self, target, src, torch_name):
         self.torch_name = torch_name     # copy_'s node, or fill_'s (with a 0-d tensor)

@@ -55,11 +55,12 @@ def _viewed(x, shape):
 
 class Reshape(View):
     def name(self):
-        # torch's reshape is a view when the layout allows, else a copy through _unsafe_view
-        return "ViewBackward0" if self.is_view else "UnsafeViewBackward0"
+        # torch's reshape: view of a contiguous tensor, _reshape_alias of another whose layout allows
+        # a view (x.t() reshaped to its own shape), else a copy through _unsafe_view
+        return self.torch_name
 
-    def forward(self, x, shape, is_view=True):
-        self.is_view = is_view
+    def forward(self, x, shape, torch_name="ViewBackward0"):
+        self.torch_name = torch_name
         return super().forward(x, shape)
 
 
@@ -297,7 +298,9 @@ def reshape(input, *shape):
     """The same elements in ``shape``: a view when the layout allows, else a copy."""
     shape = _infer_shape(_sizes(shape), input.array.size)
     is_view = _is_view_possible(input.array, shape)
-    result = Reshape.apply(input, shape=shape, is_view=is_view)
+    torch_name = ("ViewBackward0" if input.is_contiguous() else "ReshapeAliasBackward0") if is_view \
+        else "UnsafeViewBackward0"
+    result = Reshape.apply(input, shape=shape, torch_name=torch_name)
     return _as_view_of(result, input, ("reshape", shape)) if is_view else result
 
 
@@ -306,7 +309,8 @@ def reshape_as(input, other):
 
 
 def ravel(input):
-    return reshape(input, -1)
+    """torch's ``contiguous().view(-1)``: a copy where the tensor is not contiguous (``x[:, 1]``)."""
+    return view(contiguous(input), -1)
 
 
 def flatten(input, start_dim=0, end_dim=-1):

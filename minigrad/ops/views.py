@@ -90,7 +90,7 @@ class WriteThroughView(Function):
         return grad_base.reshape(self.base_shape), grad_view
 
     def name(self):
-        return "CopySlices"
+        return "torch::autograd::CopySlices"
 
 
 class ReadOncePerElement(Function):

@@ -73,8 +73,8 @@ def test_linear_output_is_a_view_where_torchs_is(shape, bias):
         y.retain_grad()
         weights = lib.tensor(numpy.arange(1.0, 1 + math.prod(y.shape)).reshape(tuple(y.shape)))
         ((y * weights).sum() + (piece * 3).sum()).backward()
-        return (y.grad.tolist(), x.grad.tolist(), w.grad.tolist(), type(y.grad_fn).__name__ if lib is torch
-                else y.grad_fn.name(), y._is_view() if lib is torch else y.__dict__.get("_base") is not None)
+        return (y.grad.tolist(), x.grad.tolist(), w.grad.tolist(), y.grad_fn.name(),
+                y._is_view() if lib is torch else y.__dict__.get("_base") is not None)
     ours, theirs = action(minigrad), action(torch)
     assert ours[3:] == theirs[3:]
     for mine, expected in zip(ours[:3], theirs[:3]):   # (w.grad's sum: in each BLAS's own order)

@@ -57,9 +57,6 @@ class IndexPad(Function):
     def name(self):
         return self.torch_name
 
-    def __repr__(self):     # torch's repr drops the C++ namespace its name() keeps (circular: CopySlices)
-        return f"<{self.torch_name.rpartition('::')[2]} object at {hex(id(self))}>"
-
     def forward(self, x, indices, torch_name="IndexPadBackward0"):
         self.torch_name = torch_name
         xp = array_module(x)
