@@ -745,3 +745,15 @@ def test_an_unreduced_mse_loss_of_a_transposed_input_refuses_view_as_torchs():
         x = lib.tensor(numpy.arange(15.0).reshape(3, 5).tolist())
         return lib.nn.functional.mse_loss(x.mT, x.mT.contiguous() * 0.5, reduction="none").view(-1)
     assert_same(action)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (0, 3, 3, 3), (0, 3, 4, 5, 6), (2, 3), (2, 3, 3, 3)])
+def test_a_0d_target_of_a_batch_is_refused_as_torch_refuses_it(loss, shape):
+    """torch counts a 0-d target's batch as 0: against a batch of 2 that is its batch-size ValueError,
+    against an empty batch the check passes and the next one reads the target's sizes (an IndexError
+    for a matrix, ArrayRef's RuntimeError for (N, C, d), nll_loss2d's for (N, C, H, W)); minigrad gave
+    the batch-size error for all (found by the fuzzer's grad_fn names, seed 5828)."""
+    def action(lib):
+        return getattr(lib.nn.functional, loss)(lib.zeros(shape, dtype=lib.float64), lib.zeros((), dtype=lib.int64))
+    assert_same(action)

@@ -337,9 +337,13 @@ def _smoothed_total(xp, log_p, index, smoothing, class_axis, reduction, denomina
 def _check_class_targets(input, target):
     """torch's checks on class-index targets, in torch's order."""
     shape, target_shape = input.array.shape, target.array.shape
-    if input.array.ndim != 1 and (not target_shape or shape[0] != target_shape[0]):
-        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
-                         f"({target_shape[0] if target_shape else 0}).")
+    target_batch = target_shape[0] if target_shape else 0     # (torch counts a 0-d target's batch as 0)
+    if input.array.ndim != 1 and shape[0] != target_batch:
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({target_batch}).")
+    if not target_shape and input.array.ndim in (2, 3) or not target_shape and input.array.ndim > 4:
+        # an empty batch against a 0-d target passes that check; torch then reads the target's sizes
+        raise (IndexError("Dimension specified as 0 but tensor has no dimensions") if input.array.ndim == 2
+               else RuntimeError("ArrayRef: invalid slice, N = 1; size = 0"))
     if input.array.ndim <= 2:
         if target.array.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -380,10 +384,11 @@ class NoClassNllLoss(Function):
     sum 0, the mean NaN) and its gradient 0; its node saves the input, so a later write to the
     input stops backward, as torch's (fuzz seed 2351160)."""
 
-    def name(self):
-        return "NllLossBackward0"
+    def name(self):     # as ClassIndexCrossEntropy's: torch's 2-d kernel for spatial inputs
+        return "NllLossBackward0" if self.input_ndim <= 2 else "NllLoss2DBackward0"
 
     def forward(self, x, reduction, target_shape):
+        self.input_ndim = x.ndim
         self.save_for_backward(x)
         xp = array_module(x)
         if reduction == "none":
@@ -409,13 +414,22 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     out_of_range = valid & ((labels < 0) | (labels >= num_classes))
     if out_of_range.any():
         raise IndexError(f"Target {int(labels[out_of_range].reshape(-1)[0])} is out of bounds.")
-    if num_classes == 0 and not from_logits:
-        return NoClassNllLoss.apply(input, reduction=reduction, target_shape=labels.shape)
+    # torch's loss of an input that is not (N, C) or (N, C, H, W) runs the 2-d kernel on the input
+    # viewed as (N, C, 1, L): unreduced, its (N, 1, L) losses are viewed back to the target's shape
+    # (writes into the losses follow the view rules); label smoothing adds a term to them instead
+    ndim = input.array.ndim
+    viewed = reduction == "none" and (ndim == 3 or ndim > 4) and not label_smoothing
     if num_classes == 0:
-        # every target ignored: torch's loss is 0 (nan for the mean); smoothing over no classes scales
-        # the (reduced) smoothing term by eps / 0, so nan, even for no samples
-        loss = _reduce_tensor(input.sum(class_axis) * 0, reduction, 0)
-        return loss * math.nan if label_smoothing else loss
+        # every target ignored: torch's nll (of the log-probabilities) is 0 (nan for the mean), its node
+        # NllLossBackward0 or NllLoss2DBackward0; smoothing over no classes adds the (reduced) smoothing
+        # term times eps / 0, so nan, even for no samples (AddBackward0)
+        log_probs = input.log_softmax(class_axis) if from_logits else input
+        loss = NoClassNllLoss.apply(log_probs, reduction=reduction,
+                                    target_shape=_spatial_rows(labels.shape) if viewed else labels.shape)
+        loss = loss.view(labels.shape) if viewed else loss
+        if not label_smoothing:
+            return loss
+        return loss * (1.0 - label_smoothing) + _reduce_tensor(log_probs.sum(class_axis), reduction, 0) * math.nan
     labels = xp.where(valid, labels, 0)
     dtype = input.array.dtype
     class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
@@ -424,11 +438,6 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     if label_smoothing:
         broadcast = [num_classes if axis == class_axis else 1 for axis in range(input.array.ndim)]
         smoothing = (class_weight.reshape(broadcast), (label_smoothing / num_classes) * valid.astype(dtype))
-    # torch's loss of an input that is not (N, C) or (N, C, H, W) runs the 2-d kernel on the input
-    # viewed as (N, C, 1, L): unreduced, its (N, 1, L) losses are viewed back to the target's shape
-    # (writes into the losses follow the view rules); label smoothing adds a term to them instead
-    ndim = input.array.ndim
-    viewed = reduction == "none" and (ndim == 3 or ndim > 4) and smoothing is None
     loss = ClassIndexCrossEntropy.apply(
         input, index=_label_index(xp, labels, class_axis),
         label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
