@@ -77,6 +77,7 @@ class Outcome:
     error: tuple | None = None          # (statement index, type name, message)
     values: dict = dataclasses.field(default_factory=dict)
     grads: dict = dataclasses.field(default_factory=dict)
+    nodes: dict = dataclasses.field(default_factory=dict)    # each output's grad_fn name, read last
 
 
 # minigrad's own additions to torch's messages, stripped before comparing: the Embedding
@@ -103,6 +104,20 @@ def _snapshot(value):
     return ("other", normalized(repr(value)))
 
 
+def _node_names(value):
+    """The name of ``value``'s ``grad_fn`` (None for none; a tuple for a sequence); reading it makes a
+    stale view's node anew, which may raise: then the error's type."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_node_names(item) for item in value)
+    if not isinstance(value, (torch.Tensor, minigrad.Tensor)):
+        return None
+    try:
+        node = value.grad_fn
+    except Exception as error:
+        return f"error: {type(error).__name__}"
+    return None if node is None else node.name()
+
+
 def execute(program, lib, extra=None):
     """The program's ``Outcome`` in ``lib``; ``extra``: more names for its statements to read."""
     outcome = Outcome()
@@ -119,6 +134,7 @@ def execute(program, lib, extra=None):
         for name in program.outputs:
             outcome.values[name] = _snapshot(ns[name])
         if not program.loss:
+            outcome.nodes = {name: _node_names(ns[name]) for name in program.outputs}
             return outcome
         tensors = {n: ns[n] for n in program.outputs + program.leaves if hasattr(ns.get(n), "requires_grad")}
         try:
@@ -133,7 +149,8 @@ def execute(program, lib, extra=None):
         for name, value in tensors.items():
             if value.requires_grad:
                 outcome.grads[name] = None if value.grad is None else _snapshot(value.grad)
-    return outcome
+    outcome.nodes = {name: _node_names(ns[name]) for name in program.outputs}     # (after backward: no
+    return outcome                                                                  # node read before it)
 
 
 def _compare_arrays(mine, theirs, dtype, tolerance=TOLERANCE):
@@ -987,8 +1004,9 @@ def _agrees_with(program, mine, replaced):
         for index, statement in enumerate(program.statements):
             exec(statement.source, ns)
             statements.append(statement)
-            if statement.source in replaced:
-                target = re.match(r"(\w+) = ", statement.source).group(1)
+            assigned = re.match(r"(\w+) = ", statement.source)
+            if statement.source in replaced and assigned:     # (a written index or slice: no value to put in)
+                target = assigned.group(1)
                 replacements[index] = torch.from_numpy(numpy.array(ns[target].detach().numpy()))
                 statements.append(Statement(f"{target} = __substitute__({target}, __replacements__[{index}])",
                                             statement.tag))
@@ -1096,4 +1114,15 @@ def check(program):
             mismatch = Mismatch(kind, mismatch.tag, mismatch.detail)
         elif mismatch is not None and mismatch.kind == "grad" and backward_substituted(program, mine):
             mismatch = Mismatch("order", mismatch.tag, mismatch.detail)
+    if mismatch is None and not mine.error and not theirs.error:
+        mismatch = _node_mismatch(program, mine, theirs)
     return mismatch, theirs, mine
+
+
+def _node_mismatch(program, mine, theirs):
+    """A ``grad_fn`` mismatch: the first output whose node torch names otherwise (its maker's tag)."""
+    for name in program.outputs:
+        if mine.nodes.get(name) != theirs.nodes.get(name):
+            return Mismatch("grad_fn", program.statements[_creator(program, name)].tag,
+                            f"{name}: {mine.nodes.get(name)} vs torch {theirs.nodes.get(name)}")
+    return None
