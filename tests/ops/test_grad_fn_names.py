@@ -263,7 +263,7 @@ CASES = {
     "select_then_full_slice": (lambda L, a: a[1, 0:3], (4, 3)),        # the slice is skipped: Select
     "select_then_negative_full_slice": (lambda L, a: a[1, -3:3], (4, 3)),   # written from -3: Slice
     "full_then_negative_slice": (lambda L, a: a[:, -3:], (4, 3)),
-    "setitem": (lambda L, a: _written(a * 1), (3,)),                   # torch::autograd::CopySlices
+    "setitem_of_a_product": (lambda L, a: _written(a * 1), (3,)),                   # torch::autograd::CopySlices
     "reshape_of_a_transpose_to_its_shape": (lambda L, a: a.t().reshape(4, 3), (3, 4)),   # ReshapeAliasBackward0
     "reshape_of_a_column": (lambda L, a: a[:, 1].reshape(1, 3), (3, 4)),
     "reshape_of_a_transpose_copied": (lambda L, a: a.t().reshape(-1), (3, 4)),         # UnsafeViewBackward0
