@@ -13,6 +13,7 @@ import torch
 import minigrad
 from minigrad.testing import assert_matches_torch
 from _attention_parity import as_pair, assert_module_matches, assert_same_error, load_torch_weights, random
+from _op_parity import assert_same
 
 
 def sdpa(library):
@@ -500,3 +501,50 @@ def test_scaled_dot_product_attention_names_torchs_node(case):
             enable_gqa=options.get("enable_gqa", False))
         return output.grad_fn.name(), tuple(output.shape)
     assert action(minigrad) == action(torch)
+
+
+SDPA_COMPOSITE_CASES = {
+    # fuzz seed 7000577: -3e38 keys; torch scales query and key by sqrt(scale) before their product
+    "float32 scores past the range": ([[-2.30912, -0.618487, 1.640422, 1.761407, 2.017404]],
+                                      [[-3e38, 1.204295, 0.134367, 1.618445, -1.20359],
+                                       [1.495858, 0.571886, -0.273331, 0.307058, -0.385628]], "float32", None),
+    "a negative scale": ([[0.5, -1.5], [2.0, 0.25]], [[1.0, 2.0], [-0.5, 0.75]], "float64", -0.7),
+    "half precision": ([[0.995, 1.239, -0.883], [0.5, -60000.0, 2.0]],
+                       [[1.44061, -0.61703, -0.66882], [24.8, -182.6, 0.5]], "float16", None),
+}
+
+
+@pytest.mark.parametrize("case", SDPA_COMPOSITE_CASES)
+@pytest.mark.parametrize("batched", [False, True])
+def test_scaled_dot_product_attention_outside_the_fused_kernel_is_torchs_composite(case, batched):
+    """Outside its fused kernel (not 4-d here) torch computes ``(q sqrt(s)) (k sqrt(s))^T`` (a negative
+    scale negates the query's factor), half precision in float32 rounded once at the end
+    (ToCopyBackward0); minigrad scaled the product after, which overflows where torch's does not."""
+    query, key, dtype, scale = SDPA_COMPOSITE_CASES[case]
+
+    def action(lib):
+        def tensor(rows):
+            rows = [rows] if batched else rows
+            return lib.tensor(rows, dtype=getattr(lib, dtype), requires_grad=True)
+        q, k = tensor(query), tensor(key)
+        v = lib.tensor([-2.0, 0.5, 1.25, 3.0][:len(key) * 2], dtype=getattr(lib, dtype))
+        v = v.reshape(([1] if batched else []) + [len(key), 2]).requires_grad_()
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, scale=scale)
+        (out.double() * 0.7).sum().backward()
+        return out.grad_fn.name(), out, q.grad, k.grad, v.grad
+    assert_same(action)
+
+
+@pytest.mark.parametrize("shapes", [((2, 0, 4), (2, 3, 4), (2, 3, 5)), ((2, 3, 4), (2, 0, 4), (2, 0, 5)),
+                                    ((3, 0), (1, 0), (1, 0)), ((2, 3, 0), (2, 3, 0), (2, 3, 5)),
+                                    ((1, 2, 3, 0), (1, 2, 3, 0), (1, 2, 3, 2))])
+def test_scaled_dot_product_attention_of_empty_or_zero_wide_inputs_as_torchs(shapes):
+    """No scores or no output: torch's result ends in an add (AddBackward0); queries 0 wide: a scale of
+    1 / sqrt(0) = inf, whose composite gives uniform weights (minigrad raised ZeroDivisionError, and
+    0 * inf scores would be NaN; fuzz seeds 7000300, 7000432, 7009725)."""
+    def action(lib):
+        q, k, v = [lib.ones(shape, dtype=lib.float64, requires_grad=True) for shape in shapes]
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v)
+        (out * 1.5).sum().backward()
+        return out.grad_fn.name(), out, q.grad, k.grad, v.grad
+    assert_same(action)

@@ -52,9 +52,13 @@ class ScaledDotProductAttention(Function):
         return self.torch_name
 
     def forward(self, query, key, value, *bias, scale, dropout_p=0.0, safe_softmax=True,
-                key_groups=1, value_groups=1, return_weights=False):
+                key_groups=1, value_groups=1, return_weights=False, as_torchs_function=False):
         xp = array_module(query)
         self.torch_name = _torch_node_name(query, key, value, dropout_p, key_groups)
+        # torch's F.scaled_dot_product_attention outside its fused kernel is its composite, which
+        # multiplies query and key each by sqrt(scale) before their product (so (-3e38 q) k stays
+        # finite where the product, scaled after, overflows; a 0-wide query's scores are 0, not 0 * inf)
+        self.prescaled = as_torchs_function and self.torch_name != _FLASH
         self.scale, self.key_groups, self.value_groups = scale, key_groups, value_groups
         self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
@@ -68,15 +72,23 @@ class ScaledDotProductAttention(Function):
             def run(start, stop):
                 part = slice(start, stop)
                 weights[part] = _weights(query[part], keys[part], _rows_of(bias, part, query.ndim),
-                                         scale, safe_softmax)
+                                         scale, safe_softmax, self.prescaled)
                 xp.matmul(weights[part], values[part], out=output[part])
             threads.rows_in_two_parts(run, rows, weights.size, weights)
             keep, dropped = None, weights
         else:
-            weights = _weights(query, keys, bias, scale, safe_softmax)
+            weights = _weights(query, keys, bias, scale, safe_softmax, self.prescaled)
             keep = _dropout_keep(weights, dropout_p)
             dropped = weights if keep is None else weights * keep
             output = xp.matmul(dropped, values)
+        if self.prescaled:
+            # torch's composite saves query and key times sqrt(scale), new tensors, and the value only for
+            # their gradients: a later write to one of them does not stop its backward (fuzz seed 119)
+            needs_query_or_key = any(self.needs_input_grad[:2])
+            query, key = query.copy(), key.copy()
+            value = value if needs_query_or_key else value.copy()
+            for index, copy in enumerate((query, key) if needs_query_or_key else (query, key, value)):
+                self.save_copy_of_input(index, copy)
         self.save_for_backward(query, key, value, weights, *(() if keep is None else (keep,)))
         self.bias_shape = bias.shape if bias is not None else None
         return (output, dropped) if return_weights else output
@@ -87,7 +99,11 @@ class ScaledDotProductAttention(Function):
             key = key.repeat_interleave(self.key_groups, -3)
         if self.value_groups > 1:
             value = value.repeat_interleave(self.value_groups, -3)
-        scores = query.matmul(key.transpose(-1, -2)) * self.scale
+        if self.prescaled:
+            root = math.sqrt(abs(self.scale))
+            scores = (query * math.copysign(root, self.scale)).matmul((key * root).transpose(-1, -2))
+        else:
+            scores = query.matmul(key.transpose(-1, -2)) * self.scale
         if bias:
             scores = scores + bias[0]
         if self.safe_softmax:     # rows masked entirely give zeros (and zero gradients), not NaN
@@ -143,9 +159,16 @@ class ScaledDotProductAttention(Function):
         grad_scores = grad_probs
         grad_scores -= xp.einsum("...k,...k->...", grad_probs, weights)[..., None]
         grad_scores *= weights
-        grad_query = sum_to(xp.matmul(grad_scores, keys) * self.scale, query.shape)
-        grad_key = _sum_heads(xp.matmul(xp.swapaxes(grad_scores, -1, -2), query) * self.scale,
-                              key.shape, self.key_groups)
+        if self.prescaled:     # the product of query and key each times sqrt(scale)
+            root = query.dtype.type(math.sqrt(abs(self.scale)))
+            signed = query.dtype.type(math.copysign(root, self.scale))
+            grad_query = sum_to(_gemm(grad_scores, keys * root) * signed, query.shape)
+            grad_key = _sum_heads(_gemm(xp.swapaxes(grad_scores, -1, -2), query * signed) * root,
+                                  key.shape, self.key_groups)
+        else:
+            grad_query = sum_to(xp.matmul(grad_scores, keys) * self.scale, query.shape)
+            grad_key = _sum_heads(xp.matmul(xp.swapaxes(grad_scores, -1, -2), query) * self.scale,
+                                  key.shape, self.key_groups)
         grads = (grad_query, grad_key, grad_value)
         if scores_only:
             return grads + (grad_scores,)
@@ -154,24 +177,43 @@ class ScaledDotProductAttention(Function):
         return grads
 
 
+_FLASH = "ScaledDotProductFlashAttentionForCpuBackward0"
+
+
 def _torch_node_name(query, key, value, dropout_p, key_groups):
     """The name of torch's node for the output: its fused CPU kernel's where torch takes it (4-d
     inputs of one batch and head count, allowing grouped heads, contiguous along the last dim, no
-    dropout, values as wide as the queries), else that of the last matmul of its composite (mm of
-    matrices, else the bmm viewed back)."""
+    dropout, values as wide as the queries, not 0 wide), else that of the last matmul of its
+    composite (mm of matrices, else the bmm viewed back); an add where there are no scores."""
     operands = (query, key, value)
-    if all([operand.ndim == 4 and (operand.strides[-1] == operand.itemsize or operand.shape[-1] == 1)
+    if 0 in query.shape[:-1] or 0 in key.shape[:-1] or 0 in value.shape[:-2] or not value.shape[-1]:
+        return "AddBackward0"     # no scores or no output: torch's result for an empty input ends in an add
+    if query.shape[-1] and all([operand.ndim == 4 and (operand.strides[-1] == operand.itemsize or operand.shape[-1] == 1)
             for operand in operands]) and dropout_p == 0.0 and value.shape[-1] == query.shape[-1] \
             and query.shape[0] == key.shape[0] == value.shape[0] and key.shape[1] == value.shape[1] \
             and query.shape[1] == key.shape[1] * key_groups:
-        return "ScaledDotProductFlashAttentionForCpuBackward0"
+        return _FLASH
     return "MmBackward0" if max([operand.ndim for operand in operands]) == 2 else "UnsafeViewBackward0"
 
 
-def _weights(query, keys, bias, scale, safe):
-    """The attention weights: ``softmax(query keys^T * scale + bias)`` over the keys."""
+def _gemm(a, b):
+    """``a @ b`` as torch's mm gives it where the inner dim is 1: each product itself, with its signed
+    zero (0 * -2.3 is -0.0; NumPy's BLAS, as torch's bmm, adds it to a +0).  ``threads.matmul``'s rule,
+    without its threads: this runs on the helper thread too."""
+    if a.ndim == 2 and a.shape[-1] == 1 and a.shape[-2] > 1 and b.shape[-1] > 1:
+        return a * b
+    return array_module(a).matmul(a, b)
+
+
+def _weights(query, keys, bias, scale, safe, prescaled=False):
+    """The attention weights: ``softmax(query keys^T * scale + bias)`` over the keys (``prescaled``:
+    ``(query sqrt(scale)) (keys sqrt(scale))^T``, torch's composite)."""
     xp = array_module(query)
-    scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
+    if prescaled:
+        root = query.dtype.type(math.sqrt(abs(scale)))       # a negative scale negates the query's
+        scores = xp.matmul(query * math.copysign(root, scale), xp.swapaxes(keys * root, -1, -2))
+    else:
+        scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
     if bias is not None:
         scores = scores + bias
     return _softmax_last_dim(scores, safe)
@@ -260,10 +302,18 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     bias = _attention_bias(attn_mask, is_causal, query, scores_shape)
     if not 0.0 <= dropout_p <= 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if scale is None:        # torch's 1 / sqrt(E) in C++ doubles: inf for queries 0 wide
+        scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf
+    if query.array.dtype.itemsize == 2 and _torch_node_name(query.array, key.array, value.array, dropout_p,
+                                                           key_groups) in ("MmBackward0", "UnsafeViewBackward0"):
+        # torch's composite keeps half-precision inputs in float32 and rounds its output once (ToCopyBackward0)
+        wide = [tensor.float() for tensor in (query, key, value)]
+        return ScaledDotProductAttention.apply(
+            *wide, *[part.float() for part in bias], scale=scale, dropout_p=float(dropout_p), key_groups=key_groups,
+            value_groups=value_groups, as_torchs_function=True).to(query.dtype)
     return ScaledDotProductAttention.apply(query, key, value, *bias, scale=scale,
                                            dropout_p=float(dropout_p), key_groups=key_groups,
-                                           value_groups=value_groups)
+                                           value_groups=value_groups, as_torchs_function=True)
 
 
 def _check_qkv(query, key, value):
