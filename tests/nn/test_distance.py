@@ -9,6 +9,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import assert_matches_torch
 from _nn_parity import assert_same_error
+from _op_parity import assert_same
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -69,3 +70,14 @@ def test_cosine_similarity_errors_match_torch(shape1, shape2, dim):
     a, b = numpy.ones(shape1), numpy.ones(shape2)
     assert_same_error(lambda: F.cosine_similarity(minigrad.tensor(a), minigrad.tensor(b), dim=dim),
                       lambda: torch.nn.functional.cosine_similarity(torch.tensor(a), torch.tensor(b), dim=dim))
+
+
+def test_cosine_similarity_in_half_precision_is_torchs_composite():
+    """fuzz seed 7000780: torch divides each float16 input by its clamped norm (the norms summed in
+    float32) and sums the products in float32; minigrad's dot / (|a| |b|) in float16 gave -1.000977
+    where torch's gives -0.999512."""
+    def action(lib):
+        a = lib.tensor([[-0.461, 0.674, 2.18], [0.179, -0.113, 1.3]], dtype=lib.float16)
+        b = lib.tensor([[0.323, -0.711, -60000.0], [0.598, 0.169, 0.752]], dtype=lib.float16)
+        return lib.nn.functional.cosine_similarity(a, b, dim=1), lib.nn.functional.cosine_similarity(a, -a * 3, dim=1)
+    assert_same(action)

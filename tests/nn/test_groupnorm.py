@@ -160,3 +160,12 @@ def test_instance_norm_is_torchs_batch_norm_of_the_samples_as_one(written, needs
         (out * lib.linspace(-1, 1, 30, dtype=lib.float64).reshape(2, 3, 5)).sum().backward()
         return names, out, x.grad, weight.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("shape, groups", [((1, 2), 2), ((1, 4, 1), 4), ((1, 4, 2), 4), ((1, 2), 1)])
+def test_group_norm_of_one_value_a_group_is_refused_as_torchs(shape, groups):
+    """fuzz seed 7011539: torch's F.group_norm checks its (N * C / G, G, *) view as batch_norm checks a
+    batch: one value per group is "Expected more than 1 value per channel when training"."""
+    def action(lib):
+        return lib.nn.functional.group_norm(lib.ones(*shape, dtype=lib.float64), groups)
+    assert_same(action)

@@ -1,6 +1,8 @@
 """``F.cosine_similarity`` (fused, closed-form backward) and ``F.pairwise_distance``."""
 from __future__ import annotations
 
+import numpy
+
 from ...core.function import Function
 from ...core.device import array_module
 from ...ops.arithmetic import as_operands
@@ -26,9 +28,9 @@ class CosineSimilarity(Function):
         self.shapes = (x1.shape, x2.shape)
         a, b = xp.broadcast_arrays(x1, x2)
         self.dim, self.eps = dim, eps
-        norm_a = xp.sqrt((a * a).sum(axis=dim, keepdims=True))
-        norm_b = xp.sqrt((b * b).sum(axis=dim, keepdims=True))
-        clamped_a, clamped_b = xp.maximum(norm_a, eps), xp.maximum(norm_b, eps)
+        wide = [x.astype(numpy.float32) if x.dtype.itemsize == 2 else x for x in (a, b)]   # (torch's half norms)
+        norm_a, norm_b = [xp.sqrt((x * x).sum(axis=dim, keepdims=True)).astype(a.dtype, copy=False) for x in wide]
+        clamped_a, clamped_b = xp.maximum(norm_a, a.dtype.type(eps)), xp.maximum(norm_b, a.dtype.type(eps))
         dot = (a * b).sum(axis=dim, keepdims=True)
         saved = [x1, x2]
         for index, needs_grad in enumerate(self.needs_input_grad):
@@ -39,7 +41,12 @@ class CosineSimilarity(Function):
                 self.save_copy_of_input(index, saved[index])
         self.save_for_backward(*saved)
         self.stats = (norm_a, norm_b, clamped_a, clamped_b, dot)
-        return (dot / (clamped_a * clamped_b)).squeeze(axis=dim)
+        # torch's order: each input over its clamped norm, their product summed (in float32 for half
+        # precision): within the rounding of dot / (|a| |b|), which in float16 passes 1 (fuzz seed 7000780)
+        product = (a / clamped_a) * (b / clamped_b)
+        if product.dtype.itemsize == 2:
+            return product.astype(numpy.float32).sum(axis=dim).astype(product.dtype)
+        return product.sum(axis=dim)
 
     def composite(self, x1, x2):
         """torch's own composition, for a backward recorded as a graph (create_graph=True): each input over

@@ -20,6 +20,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     shape = list(input.array.shape)
     if len(shape) < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {len(shape)}")
+    # torch's F.group_norm checks the (N * C / G, G, *) view as batch_norm checks a batch (fuzz seed 7011539)
+    grouped = [shape[0] * shape[1] // num_groups, num_groups] + shape[2:]
+    if grouped[0] * math.prod(grouped[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {grouped}")
     if shape[1] % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {shape} and num_groups={num_groups}")
