@@ -21,14 +21,14 @@ from known import known  # noqa: E402
 from programs import generate  # noqa: E402
 
 
-def fuzz(seeds, index_writes=False):
+def fuzz(seeds, index_writes=False, layers=False):
     """{class key: [count, known entry name or None, first reproduction, detail, {entry name or
     "new": count}]} and per-area counts.  A class with any new program is new, shown by its first
     new program."""
     classes = {}
     areas = collections.Counter()
     for seed in seeds:
-        program = generate(seed, index_writes)
+        program = generate(seed, index_writes, layers)
         mismatch, _, _ = check(program)
         if mismatch is None:
             continue
@@ -55,9 +55,11 @@ def main():
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--index-writes", action="store_true",
                         help="add the index_write template (index_add, index_put, masked_scatter, put)")
+    parser.add_argument("--layers", action="store_true",
+                        help="add the layer template (attention, instance_norm, group_norm, cosine_similarity)")
     args = parser.parse_args()
     start = time.perf_counter()
-    classes, areas = fuzz(range(args.seed, args.seed + args.examples), args.index_writes)
+    classes, areas = fuzz(range(args.seed, args.seed + args.examples), args.index_writes, args.layers)
     elapsed = time.perf_counter() - start
     total = sum(c[0] for c in classes.values())
     print(f"{args.examples} programs from seed {args.seed} in {elapsed:.1f} s: {total} mismatches")

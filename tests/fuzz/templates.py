@@ -474,6 +474,42 @@ def module(g):
     return f"act:{template.split('(')[0]}", f"{name} = {template.format(a)}", name
 
 
+def layer(g):
+    """Attention and the normalisations over groups and instances, and cosine similarity: a template of its
+    own (``generate(seed, layers=True)``), so that the programs of the seeds test_fuzz.py pins stay."""
+    a = g.pick(lambda t: t.is_floating_point())
+    if a is None:
+        return None
+    t = g.value(a)
+    dtype = str(t.dtype).replace("torch.", "")
+    name = g.fresh()
+    op = g.choice(["attention", "instance_norm", "group_norm", "cosine_similarity"])
+    if op == "attention" and t.dim() >= 2:
+        batch, width = tuple(t.shape[:-2]), t.shape[-1]
+        length = int(g.rng.integers(1, 4))
+        key = g.leaf(dtype=dtype, shape=batch + (length, width), requires_grad=g.chance(0.5))
+        value = g.leaf(dtype=dtype, shape=batch + (length, int(g.choice([width, 1, 3]))), requires_grad=g.chance(0.5))
+        causal = g.chance(0.3)
+        return "module:attention", (f"{name} = F.scaled_dot_product_attention({a}, {key}, {value}, "
+                                    f"is_causal={causal})"), name
+    if op == "instance_norm" and t.dim() in (3, 4):
+        channels = t.shape[1]
+        w, b = (g.leaf(dtype=dtype, shape=(channels,)), g.leaf(dtype=dtype, shape=(channels,))) if g.chance(0.5) \
+            else ("None", "None")
+        return "module:instance_norm", f"{name} = F.instance_norm({a}, weight={w}, bias={b})", name
+    if op == "group_norm" and t.dim() >= 2 and t.shape[1]:
+        channels = t.shape[1]
+        groups = int(g.choice([d for d in range(1, channels + 1) if channels % d == 0]))
+        w, b = (g.leaf(dtype=dtype, shape=(channels,)), g.leaf(dtype=dtype, shape=(channels,))) if g.chance(0.5) \
+            else ("None", "None")
+        return "module:group_norm", f"{name} = F.group_norm({a}, {groups}, {w}, {b})", name
+    if op == "cosine_similarity" and t.dim():
+        other = g.leaf(dtype=dtype, shape=t.shape if g.chance(0.8) else g.broadcastable_shape(t.shape),
+                       requires_grad=g.chance(0.5))
+        return "module:cosine_similarity", f"{name} = F.cosine_similarity({a}, {other}, dim={g.dim(t)})", name
+    return None
+
+
 def conversion(g):
     a = g.pick()
     if a is None:
@@ -502,3 +538,4 @@ TEMPLATES = [binary, unary, reduction, view, index_get, index_set, inplace, join
              module, conversion, clone]
 TEMPLATE_WEIGHTS = [6, 4, 4, 4, 3, 2, 3, 1.5, 1.5, 2, 2, 2, 1, 1.5]
 INDEX_WRITE_WEIGHT = 2
+LAYER_WEIGHT = 2

@@ -60,6 +60,22 @@ def test_random_programs_with_index_writes_match_torch(chunk):
     assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
 
 
+LAYER_EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_LAYER_EXAMPLES", 1000))
+LAYER_CHUNKS = 2
+
+
+@pytest.mark.parametrize("chunk", range(LAYER_CHUNKS))
+def test_random_programs_with_layers_match_torch(chunk):
+    """As above, with the layer template (attention, instance_norm, group_norm, cosine_similarity)."""
+    new = {}
+    for seed in range(SEED + chunk, SEED + LAYER_EXAMPLES, LAYER_CHUNKS):
+        program = generate(seed, layers=True)
+        mismatch, _, _ = check(program)
+        if mismatch is not None and known(program, mismatch) is None:
+            new.setdefault(mismatch.key, program.reproduction(f"{mismatch.key}: {mismatch.detail}"))
+    assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
+
+
 def test_the_index_write_template_writes():
     statements = [statement.source for seed in range(200) for statement in generate(seed, index_writes=True).statements
                   if statement.tag.startswith("write:")]
