@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy
+
 from ... import threads
 from ...core import random
 from ...core.dtypes import c_type_name
@@ -100,8 +102,8 @@ class ScaledDotProductAttention(Function):
         if self.value_groups > 1:
             value = value.repeat_interleave(self.value_groups, -3)
         if self.prescaled:
-            root = math.sqrt(abs(self.scale))
-            scores = (query * math.copysign(root, self.scale)).matmul((key * root).transpose(-1, -2))
+            query_factor, key_factor = _scale_factors(self.scale, query.dtype.numpy)
+            scores = (query * query_factor).matmul((key * key_factor).transpose(-1, -2))
         else:
             scores = query.matmul(key.transpose(-1, -2)) * self.scale
         if bias:
@@ -160,10 +162,9 @@ class ScaledDotProductAttention(Function):
         grad_scores -= xp.einsum("...k,...k->...", grad_probs, weights)[..., None]
         grad_scores *= weights
         if self.prescaled:     # the product of query and key each times sqrt(scale)
-            root = query.dtype.type(math.sqrt(abs(self.scale)))
-            signed = query.dtype.type(math.copysign(root, self.scale))
-            grad_query = sum_to(_gemm(grad_scores, keys * root) * signed, query.shape)
-            grad_key = _sum_heads(_gemm(xp.swapaxes(grad_scores, -1, -2), query * signed) * root,
+            query_factor, key_factor = _scale_factors(self.scale, query.dtype)
+            grad_query = sum_to(_gemm(grad_scores, keys * key_factor) * query_factor, query.shape)
+            grad_key = _sum_heads(_gemm(xp.swapaxes(grad_scores, -1, -2), query * query_factor) * key_factor,
                                   key.shape, self.key_groups)
         else:
             grad_query = sum_to(xp.matmul(grad_scores, keys) * self.scale, query.shape)
@@ -188,12 +189,20 @@ def _torch_node_name(query, key, value, dropout_p, key_groups):
     operands = (query, key, value)
     if 0 in query.shape[:-1] or 0 in key.shape[:-1] or 0 in value.shape[:-2] or not value.shape[-1]:
         return "AddBackward0"     # no scores or no output: torch's result for an empty input ends in an add
-    if query.shape[-1] and all([operand.ndim == 4 and (operand.strides[-1] == operand.itemsize or operand.shape[-1] == 1)
-            for operand in operands]) and dropout_p == 0.0 and value.shape[-1] == query.shape[-1] \
+    four_d_rows = all([operand.ndim == 4 and (operand.strides[-1] == operand.itemsize or operand.shape[-1] == 1)
+                       for operand in operands])
+    if four_d_rows and query.shape[-1] and dropout_p == 0.0 and value.shape[-1] == query.shape[-1] \
             and query.shape[0] == key.shape[0] == value.shape[0] and key.shape[1] == value.shape[1] \
             and query.shape[1] == key.shape[1] * key_groups:
         return _FLASH
     return "MmBackward0" if max([operand.ndim for operand in operands]) == 2 else "UnsafeViewBackward0"
+
+
+def _scale_factors(scale, dtype):
+    """torch's composite's factors for query and key, in ``dtype``: sqrt(|scale|) each, the query's
+    negated for a negative scale."""
+    root = math.sqrt(abs(scale))
+    return numpy.dtype(dtype).type(math.copysign(root, scale)), numpy.dtype(dtype).type(root)
 
 
 def _gemm(a, b):
@@ -210,8 +219,8 @@ def _weights(query, keys, bias, scale, safe, prescaled=False):
     ``(query sqrt(scale)) (keys sqrt(scale))^T``, torch's composite)."""
     xp = array_module(query)
     if prescaled:
-        root = query.dtype.type(math.sqrt(abs(scale)))       # a negative scale negates the query's
-        scores = xp.matmul(query * math.copysign(root, scale), xp.swapaxes(keys * root, -1, -2))
+        query_factor, key_factor = _scale_factors(scale, query.dtype)
+        scores = xp.matmul(query * query_factor, xp.swapaxes(keys * key_factor, -1, -2))
     else:
         scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
     if bias is not None:
@@ -304,16 +313,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if scale is None:        # torch's 1 / sqrt(E) in C++ doubles: inf for queries 0 wide
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf
-    if query.array.dtype.itemsize == 2 and _torch_node_name(query.array, key.array, value.array, dropout_p,
-                                                           key_groups) in ("MmBackward0", "UnsafeViewBackward0"):
-        # torch's composite keeps half-precision inputs in float32 and rounds its output once (ToCopyBackward0)
-        wide = [tensor.float() for tensor in (query, key, value)]
-        return ScaledDotProductAttention.apply(
-            *wide, *[part.float() for part in bias], scale=scale, dropout_p=float(dropout_p), key_groups=key_groups,
-            value_groups=value_groups, as_torchs_function=True).to(query.dtype)
-    return ScaledDotProductAttention.apply(query, key, value, *bias, scale=scale,
-                                           dropout_p=float(dropout_p), key_groups=key_groups,
-                                           value_groups=value_groups, as_torchs_function=True)
+    dtype = query.dtype
+    # torch's composite keeps half-precision inputs in float32 and rounds its output once (ToCopyBackward0)
+    widened = query.array.dtype.itemsize == 2 and _torch_node_name(
+        query.array, key.array, value.array, dropout_p, key_groups) in ("MmBackward0", "UnsafeViewBackward0")
+    if widened:
+        query, key, value, *bias = [tensor.float() for tensor in (query, key, value, *bias)]
+    output = ScaledDotProductAttention.apply(query, key, value, *bias, scale=scale,
+                                             dropout_p=float(dropout_p), key_groups=key_groups,
+                                             value_groups=value_groups, as_torchs_function=True)
+    return output.to(dtype) if widened else output
 
 
 def _check_qkv(query, key, value):
