@@ -81,3 +81,15 @@ def test_cosine_similarity_in_half_precision_is_torchs_composite():
         b = lib.tensor([[0.323, -0.711, -60000.0], [0.598, 0.169, 0.752]], dtype=lib.float16)
         return lib.nn.functional.cosine_similarity(a, b, dim=1), lib.nn.functional.cosine_similarity(a, -a * 3, dim=1)
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype, huge", [("float64", -1e308), ("float32", -3e38)])
+def test_cosine_similarity_over_one_element_takes_its_absolute_value_as_norm(dtype, huge):
+    """fuzz seeds 7009981, 7001856 (layer template): torch's 2-norm of one element is its absolute value,
+    so a row of one huge value has cosine -1 or 1; the root of its square overflowed to inf, and the
+    cosine was 0."""
+    def action(lib):
+        a = lib.tensor([[[huge], [188.2]]], dtype=getattr(lib, dtype))
+        b = lib.tensor([[[48.596], [-53.257]]], dtype=getattr(lib, dtype))
+        return lib.nn.functional.cosine_similarity(a, b, dim=-3), lib.nn.functional.cosine_similarity(a, b, dim=-1)
+    assert_same(action)

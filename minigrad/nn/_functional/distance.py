@@ -29,7 +29,7 @@ class CosineSimilarity(Function):
         a, b = xp.broadcast_arrays(x1, x2)
         self.dim, self.eps = dim, eps
         wide = [x.astype(numpy.float32) if x.dtype.itemsize == 2 else x for x in (a, b)]   # (torch's half norms)
-        norm_a, norm_b = [xp.sqrt((x * x).sum(axis=dim, keepdims=True)).astype(a.dtype, copy=False) for x in wide]
+        norm_a, norm_b = [_two_norm(xp, x, dim).astype(a.dtype, copy=False) for x in wide]
         clamped_a, clamped_b = xp.maximum(norm_a, a.dtype.type(eps)), xp.maximum(norm_b, a.dtype.type(eps))
         dot = (a * b).sum(axis=dim, keepdims=True)
         saved = [x1, x2]
@@ -74,6 +74,15 @@ class CosineSimilarity(Function):
         grad_x1 = one_side(a, b, norm_a, clamped_a, self.shapes[0]) if self.needs_input_grad[0] else None
         grad_x2 = one_side(b, a, norm_b, clamped_b, self.shapes[1]) if self.needs_input_grad[1] else None
         return grad_x1, grad_x2
+
+
+def _two_norm(xp, x, dim):
+    """torch's 2-norm along ``dim`` (kept): over one element its absolute value, not the root of its
+    square (of -1e308 1e308, not inf; of a float32 -3e38 3e38: fuzz seeds 7009981, 7001856 with the
+    layer template)."""
+    if x.shape[dim] == 1:
+        return xp.abs(x)
+    return xp.sqrt((x * x).sum(axis=dim, keepdims=True))
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
