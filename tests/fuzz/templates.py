@@ -432,13 +432,21 @@ def loss(g):
     return f"loss:{op}", f"{name} = F.{op}({a}, {other}, reduction={reduction})", name
 
 
-def module(g):
+def _float_operand(g):
+    """A floating-point tensor of the program to apply a layer to: (its name, its value, its dtype's
+    name, the result's name), or None where there is none."""
     a = g.pick(lambda t: t.is_floating_point())
     if a is None:
         return None
     t = g.value(a)
-    dtype = str(t.dtype).replace("torch.", "")
-    name = g.fresh()
+    return a, t, str(t.dtype).replace("torch.", ""), g.fresh()
+
+
+def module(g):
+    operand = _float_operand(g)
+    if operand is None:
+        return None
+    a, t, dtype, name = operand
     op = g.choice(["linear", "layer_norm", "embedding", "conv1d", "LayerNorm", "BatchNorm1d", "normalize",
                    "activation", "pad", "dropout0"])
     if op == "linear" and t.dim():
@@ -477,12 +485,10 @@ def module(g):
 def layer(g):
     """Attention and the normalisations over groups and instances, and cosine similarity: a template of its
     own (``generate(seed, layers=True)``), so that the programs of the seeds test_fuzz.py pins stay."""
-    a = g.pick(lambda t: t.is_floating_point())
-    if a is None:
+    operand = _float_operand(g)
+    if operand is None:
         return None
-    t = g.value(a)
-    dtype = str(t.dtype).replace("torch.", "")
-    name = g.fresh()
+    a, t, dtype, name = operand
     op = g.choice(["attention", "instance_norm", "group_norm", "cosine_similarity"])
     if op == "attention" and t.dim() >= 2:
         batch, width = tuple(t.shape[:-2]), t.shape[-1]

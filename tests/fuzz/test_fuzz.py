@@ -32,15 +32,21 @@ SEED = int(os.environ.get("MINIGRAD_FUZZ_SEED", 0))
 CHUNKS = 16
 
 
-@pytest.mark.parametrize("chunk", range(CHUNKS))
-def test_random_programs_match_torch(chunk):
+def _assert_no_new_class(seeds, **templates):
+    """Every program of ``seeds`` (``templates``: generate's options) agrees with torch, or differs in a
+    listed class; else the new classes, one reproduction each."""
     new = {}
-    for seed in range(SEED + chunk, SEED + EXAMPLES, CHUNKS):
-        program = generate(seed)
+    for seed in seeds:
+        program = generate(seed, **templates)
         mismatch, _, _ = check(program)
         if mismatch is not None and known(program, mismatch) is None:
             new.setdefault(mismatch.key, program.reproduction(f"{mismatch.key}: {mismatch.detail}"))
     assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_random_programs_match_torch(chunk):
+    _assert_no_new_class(range(SEED + chunk, SEED + EXAMPLES, CHUNKS))
 
 
 INDEX_WRITE_EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_INDEX_WRITE_EXAMPLES", 2000))
@@ -51,13 +57,7 @@ INDEX_WRITE_CHUNKS = 4
 def test_random_programs_with_index_writes_match_torch(chunk):
     """As above, with the index_write template (index_add, index_put, masked_scatter, put) among
     the statements: a separate run, so that the seeds pinned below keep their programs."""
-    new = {}
-    for seed in range(SEED + chunk, SEED + INDEX_WRITE_EXAMPLES, INDEX_WRITE_CHUNKS):
-        program = generate(seed, index_writes=True)
-        mismatch, _, _ = check(program)
-        if mismatch is not None and known(program, mismatch) is None:
-            new.setdefault(mismatch.key, program.reproduction(f"{mismatch.key}: {mismatch.detail}"))
-    assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
+    _assert_no_new_class(range(SEED + chunk, SEED + INDEX_WRITE_EXAMPLES, INDEX_WRITE_CHUNKS), index_writes=True)
 
 
 LAYER_EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_LAYER_EXAMPLES", 1000))
@@ -67,13 +67,7 @@ LAYER_CHUNKS = 2
 @pytest.mark.parametrize("chunk", range(LAYER_CHUNKS))
 def test_random_programs_with_layers_match_torch(chunk):
     """As above, with the layer template (attention, instance_norm, group_norm, cosine_similarity)."""
-    new = {}
-    for seed in range(SEED + chunk, SEED + LAYER_EXAMPLES, LAYER_CHUNKS):
-        program = generate(seed, layers=True)
-        mismatch, _, _ = check(program)
-        if mismatch is not None and known(program, mismatch) is None:
-            new.setdefault(mismatch.key, program.reproduction(f"{mismatch.key}: {mismatch.detail}"))
-    assert not new, f"{len(new)} mismatch classes with torch:\n\n" + "\n\n".join(new.values())
+    _assert_no_new_class(range(SEED + chunk, SEED + LAYER_EXAMPLES, LAYER_CHUNKS), layers=True)
 
 
 def test_the_index_write_template_writes():
