@@ -169,3 +169,17 @@ def test_group_norm_of_one_value_a_group_is_refused_as_torchs(shape, groups):
     def action(lib):
         return lib.nn.functional.group_norm(lib.ones(*shape, dtype=lib.float64), groups)
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_group_norm_scales_and_shifts_as_torchs_kernel(dtype):
+    """fuzz seed 7300057 (layer template): torch's kernel computes ``x * (rstd * w) + (b - rstd * w *
+    mean)``, both multiply-adds fused, so a weight past the range gives NaN (inf - inf) where
+    ``normalized * w + b`` gave the bias."""
+    def action(lib):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.5, -2.0, 7.0]], dtype=getattr(lib, dtype))
+        huge = -3e38 if dtype == "float32" else -1e308
+        weight = lib.tensor([1.0, -0.5, huge], dtype=getattr(lib, dtype))
+        bias = lib.tensor([48.7, 14.0, 5.8], dtype=getattr(lib, dtype))
+        return lib.nn.functional.group_norm(x, 3, weight, bias), lib.nn.functional.group_norm(x, 1, weight, bias)
+    assert_same(action)
