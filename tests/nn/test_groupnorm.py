@@ -183,3 +183,17 @@ def test_group_norm_scales_and_shifts_as_torchs_kernel(dtype):
         bias = lib.tensor([48.7, 14.0, 5.8], dtype=getattr(lib, dtype))
         return lib.nn.functional.group_norm(x, 3, weight, bias), lib.nn.functional.group_norm(x, 1, weight, bias)
     assert_same(action)
+
+
+@pytest.mark.parametrize("shape", [(0, 2, 4), (0, 3, 2, 2), (0, 0, 3)])
+def test_instance_norm_of_an_empty_batch_is_torchs_composition_too(shape):
+    """fuzz seed 7202096 (layer template): torch runs an empty batch through the same composition (the
+    samples viewed as one, batch_norm of that, viewed back: ViewBackward0, and running statistics the
+    mean of no repeats, NaN); minigrad handed it to batch_norm whole (CloneBackward0)."""
+    def action(lib):
+        x = lib.zeros(shape, dtype=lib.float64, requires_grad=True)
+        running_mean, running_var = lib.zeros(shape[1], dtype=lib.float64), lib.ones(shape[1], dtype=lib.float64)
+        out = lib.nn.functional.instance_norm(x, running_mean, running_var)
+        out.sum().backward()
+        return out.grad_fn.name(), out.shape, running_mean, running_var, x.grad.shape
+    assert_same(action)

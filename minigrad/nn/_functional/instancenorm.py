@@ -128,7 +128,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                          f"torch.Size({list(x.shape)})")
     if not use_input_stats and (running_mean is None or running_var is None):
         raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
-    if x.ndim < 2 or not x.shape[0]:
+    if x.ndim < 2:
         return batch_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
     n, channels = x.shape[:2]
     # torch's checks count the repeated tensors ("weight should contain 8 elements not 6"), before anything is written
