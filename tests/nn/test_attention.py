@@ -478,6 +478,7 @@ SDPA_NODE_CASES = {
     "4-d, narrower values": ((2, 4, 5, 8), (2, 4, 7, 8), (2, 4, 7, 6), {}),
     "4-d, a broadcast batch": ((2, 4, 5, 8), (1, 4, 7, 8), (1, 4, 7, 8), {}),
     "4-d, queries strided along the last dim": ((2, 4, 8, 5), (2, 4, 7, 8), (2, 4, 7, 8), {"transpose": True}),
+    "4-d, queries 1 wide, strided": ((2, 4, 1, 5), (2, 4, 7, 1), (2, 4, 7, 1), {"transpose": True}),   # seed 7204781
     "3-d": ((4, 5, 8), (4, 7, 8), (4, 7, 8), {}),
     "2-d": ((5, 8), (7, 8), (7, 8), {"is_causal": True}),
 }

@@ -189,8 +189,8 @@ def _torch_node_name(query, key, value, dropout_p, key_groups):
     operands = (query, key, value)
     if 0 in query.shape[:-1] or 0 in key.shape[:-1] or 0 in value.shape[:-2] or not value.shape[-1]:
         return "AddBackward0"     # no scores or no output: torch's result for an empty input ends in an add
-    four_d_rows = all([operand.ndim == 4 and (operand.strides[-1] == operand.itemsize or operand.shape[-1] == 1)
-                       for operand in operands])
+    # (torch checks the last dim's stride as it is, 1 element, even where that dim has one: fuzz seed 7204781)
+    four_d_rows = all([operand.ndim == 4 and operand.strides[-1] == operand.itemsize for operand in operands])
     if four_d_rows and query.shape[-1] and dropout_p == 0.0 and value.shape[-1] == query.shape[-1] \
             and query.shape[0] == key.shape[0] == value.shape[0] and key.shape[1] == value.shape[1] \
             and query.shape[1] == key.shape[1] * key_groups:
