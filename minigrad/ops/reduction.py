@@ -324,9 +324,10 @@ def _accumulation_type(x):
 def _deviation(x, axes, one_output=False):
     """``x - mean`` as torch's CPU var/std compute it: over given dims all in the accumulation
     type; for one output (``std_var_all_cpu``) the mean of ``x`` in its own dtype, the deviations
-    in float64."""
+    in float64 (``var_mean`` of every float32 element is Welford's in float64: the float32 mean of
+    thirteen equal 0.1s is off by an ulp, a variance of 7.8e-09 where torch's is 0)."""
     wide = _accumulation_type(x)
-    if (axes is None or one_output) and x.dtype.kind == "f" and x.dtype.itemsize == 4:
+    if one_output and x.dtype.kind == "f" and x.dtype.itemsize == 4:
         with _quiet(array_module(x)):     # the float32 mean may overflow to inf, as torch's
             return wide - x.mean(keepdims=True).astype(wide.dtype)
     if axes is None or x.size == math.prod([x.shape[axis] for axis in axes]):
@@ -357,14 +358,18 @@ def _variance(x, axes, keepdim, freedom, welford=False):
     all finite are recomputed in torch's order (``[-1e308, 1e308]`` gives torch's -inf: its
     running mean overflows to inf and ``delta * (x - mean)`` is -inf; var of
     ``[-1e308, 1e308, 0.5]`` is the two passes' inf, its var_mean Welford's NaN), or the variance
-    is within the rounding of the mean."""
+    is within the rounding of the mean.
+
+    Returns the variance and, where those two cases reduce every element of a float32/float64 ``x``,
+    ``x.mean()`` in torch's order (else None): the backward subtracts the same mean."""
     xp = array_module(x)
-    two_pass = (not welford and x.dtype.kind == "f" and x.dtype.itemsize >= 4
-                and (axes is None or x.ndim == 0 or x.size == math.prod([x.shape[a] for a in axes])))
+    wide_float = x.dtype.kind == "f" and x.dtype.itemsize >= 4
+    over_all = axes is None or x.ndim == 0 or x.size == math.prod([x.shape[a] for a in axes])
+    two_pass = not welford and wide_float and over_all
     with _quiet(xp):
         variance = _sum_of_squares_over(_deviation(x, axes, two_pass), axes, keepdim, freedom)
     if x.dtype.kind != "f" or x.ndim == 0:
-        return variance
+        return variance, None
     with _quiet(xp):
         # where the spread is within the rounding of the mean, only torch's order gives its digits
         # (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and so
@@ -375,9 +380,10 @@ def _variance(x, axes, keepdim, freedom, welford=False):
         rounding = xp.finfo(x.dtype if two_pass else variance.dtype).eps    # (two passes: float32's mean)
         cancelling = variance <= first * first * (16 * rounding)
     if xp.isfinite(variance).all() and not cancelling.any():
-        return variance
+        return variance, None
+    torchs_mean = _torchs_mean_of_all(x) if wide_float and over_all else None
     if two_pass:
-        return _two_passes_about_torchs_mean(x, axes, keepdim, freedom, variance)
+        return _two_passes_about(torchs_mean, x, axes, keepdim, freedom, variance), torchs_mean
     if axes is None:
         axes = tuple(range(x.ndim))
     kept = [axis for axis in range(x.ndim) if axis not in axes]
@@ -387,31 +393,20 @@ def _variance(x, axes, keepdim, freedom, welford=False):
     if at_risk.any():
         with _quiet(xp):
             flat[at_risk] = _welford_m2(xp, rows[at_risk]) / flat.dtype.type(freedom)
-    return flat.reshape(variance.shape)
+    return flat.reshape(variance.shape), torchs_mean
 
 
-def _two_passes_about_torchs_mean(x, axes, keepdim, freedom, variance):
+def _two_passes_about(mean, x, axes, keepdim, freedom, variance):
     """The two passes again about ``x.mean()`` summed in torch's order (``reduce_loop.cascade_sum``):
     where the spread is within the rounding of the mean or the squares overflowed, an ulp of the
     mean decides between 0, a rounding's square and inf (fuzz seed 3653014: twelve 3e300s, torch's
     mean exact and its std 0, NumPy's mean an ulp off and its squared deviations inf; nine of them:
-    torch's mean an ulp off and its std inf)."""
-    mean = _torchs_mean_of_all(x)
+    torch's mean an ulp off and its std inf).  A ``mean`` of None (no such order) keeps ``variance``."""
     if mean is None:
         return variance
     wide = _accumulation_type(x)
     with _quiet(numpy):
         return _sum_of_squares_over(wide - mean.astype(wide.dtype), axes, keepdim, freedom)
-
-
-def _rounding_decides(x, mean):
-    """Are the float32/float64 ``x`` within the rounding of their ``mean`` (one value), so that its
-    last ulp decides ``x - mean``?"""
-    if not x.size or x.dtype.kind != "f" or x.dtype.itemsize < 4:
-        return False
-    with _quiet(array_module(x)):
-        spread = array_module(x).abs(x - mean).max()
-        return not spread > abs(mean.reshape(())) * (16 * numpy.finfo(x.dtype).eps)
 
 
 def _torchs_mean_of_all(x):
@@ -438,41 +433,39 @@ def _welford_m2(xp, rows, running_mean=False):
     return mean if running_mean else m2
 
 
-def _welford_mean_where_overflowed(average, input, dim):
-    """var_mean's mean is Welford's running mean as well: where the sum's mean or the two-pass
-    variance of a finite row overflows, ``average`` takes it ([-1e308, 1e308, 0.5]: NaN, where
-    the sum gives 0.166...; [-1e308, -1e308]: -1e308, not -inf)."""
-    x = input.array
+def _welford_mean(x, axes, keepdim):
+    """var_mean's mean: torch's is Welford's running mean, accumulated as the variance (float32 in
+    float64).  Here the sum's mean in that type, and where it or the two-pass variance of a finite
+    row overflows, Welford's running mean ([-1e308, 1e308, 0.5]: NaN, where the sum gives
+    0.166...; [-1e308, -1e308]: -1e308, not -inf)."""
     xp = array_module(x)
+    if _reduced_count(x.shape, axes) == 0:      # torch: nan, without NumPy's "mean of empty slice"
+        return x.sum(axis=axes, keepdims=keepdim) * math.nan
+    average = _accumulation_type(x).mean(axis=axes, keepdims=keepdim).astype(x.dtype, copy=False)
     if x.dtype.kind != "f" or x.ndim == 0:
         return average
-    axes = tuple(range(x.ndim)) if dim is None else _reduced_axes(dim, x.ndim)
+    axes = tuple(range(x.ndim)) if axes is None else axes
     kept = [axis for axis in range(x.ndim) if axis not in axes]
     count = math.prod([x.shape[axis] for axis in kept])
     rows = xp.transpose(_accumulation_type(x), kept + list(axes)).reshape(count, -1)
-    if rows.shape[1] == 0:
-        return average
-    flat = average.array.reshape(-1)     # (a new tensor: written before anyone sees it)
+    flat = xp.asarray(average).reshape(-1)     # (a new array: written before anyone sees it)
     with _quiet(xp):
         spread = ((rows - rows.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
     at_risk = xp.isfinite(rows).all(axis=1) & ~(xp.isfinite(spread) & xp.isfinite(flat))
     if at_risk.any():
         with _quiet(xp):
             flat[at_risk] = _welford_m2(xp, rows[at_risk], running_mean=True).astype(flat.dtype)
-    return average
+    return flat.reshape(average.shape)
 
 
-def _var_backward(grad, x, axes, count, correction, over_dims):
+def _var_backward(grad, x, axes, count, correction, over_dims, torchs_mean=None):
     """d var / dx = 2 (x - mean) / (N - correction), with torch's two conventions when N <= correction.
 
     Over all elements torch gives inf, or nan where ``x == mean`` (compared, not subtracted: an
     infinite x is its own mean, and nan); over given dims it uses ``N - correction`` unclamped,
-    even where that is 0 or negative.
+    even where that is 0 or negative.  ``torchs_mean``: the forward's, where its last ulp decides.
     """
-    mean = x.mean(axis=axes, keepdims=True)
-    if count == x.size and _rounding_decides(x, mean):     # values within the rounding of their mean
-        exact = _torchs_mean_of_all(x)
-        mean = mean if exact is None else numpy.full_like(mean, exact)
+    mean = x.mean(axis=axes, keepdims=True) if torchs_mean is None else torchs_mean
     freedom = count - correction
     if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
         return (2.0 / freedom) * grad * (x - mean)
@@ -489,18 +482,19 @@ class Var(Function):
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
-    def forward(self, x, axes, keepdim, correction, over_dims, welford=False):
+    def forward(self, x, axes, keepdim, correction, over_dims):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
         with _quiet(array_module(x)):     # (a float32 variance past its maximum is inf, as torch's)
-            return _variance(x, axes, keepdim, self.freedom, welford).astype(x.dtype, copy=False)
+            variance, self.torchs_mean = _variance(x, axes, keepdim, self.freedom)
+            return variance.astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
         grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
         count = _reduced_count(x.shape, self.axes)
-        return _var_backward(grad, x, self.axes, count, self.correction, self.over_dims)
+        return _var_backward(grad, x, self.axes, count, self.correction, self.over_dims, self.torchs_mean)
 
 
 class Std(Function):
@@ -509,23 +503,67 @@ class Std(Function):
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
-    def forward(self, x, axes, keepdim, correction, over_dims, welford=False):
+    def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
-        with _quiet(array_module(x)):     # (torch's Welford can give -inf, whose root is NaN)
-            std = array_module(x).sqrt(_variance(x, axes, keepdim, self.freedom, welford))
-            std = std.astype(x.dtype, copy=False)
+        with _quiet(array_module(x)):
+            variance, self.torchs_mean = _variance(x, axes, keepdim, self.freedom)
+            std = array_module(x).sqrt(variance).astype(x.dtype, copy=False)
         self.save_for_backward(x, std)
         return std
 
     def backward(self, grad_output):
         x, std = self.saved_tensors
-        xp = array_module(x)
-        zero = std == 0
-        grad_var = xp.where(zero, 0, grad_output / (2 * xp.where(zero, 1, std)))   # d sqrt(v) = dv / 2 sqrt(v)
-        grad_var = _unreduce(grad_var, x.shape, self.axes, self.keepdim)
+        grad_var = _unreduce(_var_gradient_of_std(grad_output, std), x.shape, self.axes, self.keepdim)
         count = _reduced_count(x.shape, self.axes)
-        return _var_backward(grad_var, x, self.axes, count, self.correction, self.over_dims)
+        return _var_backward(grad_var, x, self.axes, count, self.correction, self.over_dims,
+                             self.torchs_mean)
+
+
+def _var_gradient_of_std(grad_output, std):
+    """d sqrt(v) = dv / 2 sqrt(v), and 0 where the std is 0 (torch's, not nan)."""
+    xp = array_module(std)
+    zero = std == 0
+    return xp.where(zero, 0, grad_output / (2 * xp.where(zero, 1, std)))
+
+
+class VarMean(Function):
+    """``var_mean`` and ``std_mean``: one node with two outputs, the spread and the mean, as torch's
+    VarMeanBackward0 and StdMeanBackward0.  The spread always by Welford's updates (torch's
+    ``std_var_mean_out`` has no two-pass case for one output)."""
+
+    differentiable_backward = True
+    dense_output = True
+    materialize_grads = False       # an output that got no gradient adds none, as torch's
+
+    def name(self):
+        return "StdMeanBackward0" if self.root else "VarMeanBackward0"
+
+    def forward(self, x, axes, keepdim, correction, over_dims, root):
+        self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
+        self.root = root
+        self.freedom = _degrees_of_freedom(x, axes, correction, "std_mean" if root else "var_mean")
+        xp = array_module(x)
+        with _quiet(xp):     # (torch's Welford can give -inf, whose root is NaN)
+            spread, self.torchs_mean = _variance(x, axes, keepdim, self.freedom, welford=True)
+            spread = (xp.sqrt(spread) if root else spread).astype(x.dtype, copy=False)
+            average = _welford_mean(x, axes, keepdim)
+        self.save_for_backward(*((x, spread) if root else (x,)))    # torch's saved result0: the std
+        return spread, average
+
+    def backward(self, grad_spread, grad_mean):
+        x, *std = self.saved_tensors
+        count = _reduced_count(x.shape, self.axes)
+        grad = None
+        if grad_spread is not None:
+            grad_var = _var_gradient_of_std(grad_spread, std[0]) if self.root else grad_spread
+            grad_var = _unreduce(grad_var, x.shape, self.axes, self.keepdim)
+            grad = _var_backward(grad_var, x, self.axes, count, self.correction, self.over_dims,
+                                 self.torchs_mean)
+        if grad_mean is not None:    # torch's mean_backward: the gradient spread, then divided
+            from_mean = _unreduce(grad_mean, x.shape, self.axes, self.keepdim) / count
+            grad = from_mean if grad is None else grad + from_mean
+        return grad
 
 
 def _correction(name, dim, unbiased, correction):
@@ -545,13 +583,13 @@ def _check_floating(input):
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
-def _spread(name, function, input, dim, unbiased, keepdim, correction, welford=False):
-    """``Var`` or ``Std`` over ``dim`` (``welford``: var_mean's and std_mean's kernel)."""
+def _spread(name, function, input, dim, unbiased, keepdim, correction, **options):
+    """``Var``, ``Std`` or ``VarMean`` over ``dim``."""
     _check_floating(input)
     dim, correction = _correction(name, dim, unbiased, correction)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
     return function.apply(input, axes=axes, keepdim=keepdim, correction=correction,
-                          over_dims=dim is not None and input.array.ndim > 0, welford=welford)
+                          over_dims=dim is not None and input.array.ndim > 0, **options)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
@@ -569,16 +607,12 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var(input, ...), mean(input, dim, keepdim))``, as torch; its variance always by
     Welford's updates (torch's ``std_var_mean_out`` has no two-pass case for one output)."""
-    spelled_dim, _ = _correction("var_mean", dim, unbiased, correction)
-    return (_spread("var", Var, input, dim, unbiased, keepdim, correction, welford=True),
-            _welford_mean_where_overflowed(mean(input, spelled_dim, keepdim), input, spelled_dim))
+    return _spread("var_mean", VarMean, input, dim, unbiased, keepdim, correction, root=False)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std(input, ...), mean(input, dim, keepdim))``, as torch (its std by Welford's updates)."""
-    spelled_dim, _ = _correction("std_mean", dim, unbiased, correction)
-    return (_spread("std", Std, input, dim, unbiased, keepdim, correction, welford=True),
-            _welford_mean_where_overflowed(mean(input, spelled_dim, keepdim), input, spelled_dim))
+    return _spread("std_mean", VarMean, input, dim, unbiased, keepdim, correction, root=True)
 
 
 # ---- prod ------------------------------------------------------------------------------
