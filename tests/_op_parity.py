@@ -1,6 +1,7 @@
 """Helpers shared by the test files that hold minigrad against torch: call an op by name in
 both libraries, compare what an action gives (or raises) in each, compare their errors."""
 import functools
+import math
 
 import numpy
 import pytest
@@ -53,23 +54,29 @@ def assert_same(action):
     assert actual == expected
 
 
+# the values each function is tried on, and its correctly rounded float32 result
+_TRIED = {"sqrt": (0.0, 100.0, numpy.sqrt),
+          "erf": (-6.0, 6.0, lambda x: numpy.vectorize(math.erf)(x.astype(numpy.float64)).astype(x.dtype))}
+
+
 @functools.lru_cache(maxsize=None)
-def torchs_sqrt_is_correctly_rounded(dtype=numpy.float32):
-    """Is torch's sqrt IEEE's here, in ``dtype``?  On some CPUs it is.  On others (seen on an AMD
-    EPYC and an Intel Xeon with AVX-512 FP16, 2026-12-02) torch's MKL computes sqrt, exp and log
-    by a faster path that is an ulp off in up to one result in six, and no setting of torch's
-    changes that; minigrad's NumPy keeps the correctly rounded result."""
-    x = numpy.random.default_rng(0).uniform(0, 100, 4096).astype(dtype)
-    return numpy.array_equal(torch.from_numpy(x).sqrt().numpy(), numpy.sqrt(x))
+def torch_rounds_correctly(function="sqrt", dtype=numpy.float32):
+    """Is torch's ``function`` IEEE's (correctly rounded) here, in ``dtype``?  On some CPUs it is.
+    On others torch's MKL computes it by a faster path, an ulp off in some results, and no setting
+    of torch's changes that: sqrt, exp and log on an AMD EPYC and an Intel Xeon with AVX-512 FP16
+    (2026-12-02); float32 erf on an Intel Xeon (151 of 4,096 values, 2026-12-03), where it was
+    correctly rounded on the AMD EPYC.  minigrad keeps the correctly rounded result."""
+    low, high, correctly_rounded = _TRIED[function]
+    x = numpy.random.default_rng(0).uniform(low, high, 4096).astype(dtype)
+    return numpy.array_equal(getattr(torch.from_numpy(x), function)().numpy(), correctly_rounded(x))
 
 
-def assert_equal_where_torchs_sqrt_rounds_correctly(actual, expected, dtype=None):
-    """Results bit for bit where torch's sqrt is IEEE's in ``dtype`` (the dtype they were computed
-    in: give it where they come as float64 lists or ``.double()`` arrays); elsewhere (see
-    ``torchs_sqrt_is_correctly_rounded``) within 4 ulps of that dtype, with the same NaNs and
-    infinities."""
+def assert_equal_where_torch_rounds_correctly(actual, expected, dtype=None, function="sqrt"):
+    """Results bit for bit where torch's ``function`` is IEEE's in ``dtype`` (the dtype they were
+    computed in: give it where they come as float64 lists or ``.double()`` arrays); elsewhere (see
+    ``torch_rounds_correctly``) within 4 ulps of that dtype, with the same NaNs and infinities."""
     dtype = numpy.dtype(dtype or numpy.asarray(actual).dtype)
-    if dtype.kind != "f" or torchs_sqrt_is_correctly_rounded(dtype):
+    if dtype.kind != "f" or torch_rounds_correctly(function, dtype.type):
         numpy.testing.assert_array_equal(actual, expected)
     else:
         numpy.testing.assert_allclose(actual, expected, rtol=4 * numpy.finfo(dtype).eps, atol=0)

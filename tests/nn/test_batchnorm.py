@@ -12,7 +12,7 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn
 from _nn_parity import assert_close, assert_same_error, check_module, make_pair, torch_error
-from _op_parity import assert_equal_where_torchs_sqrt_rounds_correctly
+from _op_parity import assert_equal_where_torch_rounds_correctly
 
 
 def _batches(shape, count, dtype="float64", seed=0):
@@ -241,7 +241,7 @@ def test_an_input_in_neither_kernel_layout_takes_torchs_per_element_path(layout,
         if dtype == "float64":      # (the variance's sum in its own order: within an ulp)
             numpy.testing.assert_allclose(mine, expected, rtol=1e-14)
         elif dtype == "float32":    # (rstd is torch's sqrt: not IEEE's on every CPU)
-            assert_equal_where_torchs_sqrt_rounds_correctly(mine, expected, dtype=numpy.float32)
+            assert_equal_where_torch_rounds_correctly(mine, expected, dtype=numpy.float32)
         else:
             numpy.testing.assert_array_equal(mine, expected)
 

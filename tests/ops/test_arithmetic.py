@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_equal_where_torchs_sqrt_rounds_correctly, assert_same
+from _op_parity import assert_equal_where_torch_rounds_correctly, assert_same
 from tests.conftest import DEVICES
 
 NAN, INF = float("nan"), float("inf")
@@ -761,8 +761,8 @@ def test_power_by_a_number_rounds_as_torchs_kernel(dtype, exponent):
     if dtype == "float32" and exponent in (0.5, 1.5):     # torch's sqrt: not IEEE's on every CPU
         (theirs, their_dtype, their_grads), (ours, our_dtype, our_grads) = results
         assert our_dtype == their_dtype
-        assert_equal_where_torchs_sqrt_rounds_correctly(ours, theirs, dtype=numpy.float32)
-        assert_equal_where_torchs_sqrt_rounds_correctly(our_grads, their_grads, dtype=numpy.float32)
+        assert_equal_where_torch_rounds_correctly(ours, theirs, dtype=numpy.float32)
+        assert_equal_where_torch_rounds_correctly(our_grads, their_grads, dtype=numpy.float32)
         return
     assert results[0] == results[1]
 

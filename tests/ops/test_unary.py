@@ -7,7 +7,7 @@ import torch
 
 import minigrad
 from minigrad.testing import assert_matches_torch
-from _op_parity import assert_equal_where_torchs_sqrt_rounds_correctly, assert_same, assert_same_error, both
+from _op_parity import assert_equal_where_torch_rounds_correctly, assert_same, assert_same_error, both
 
 DTYPES = ["float64", "float32"]
 
@@ -484,7 +484,7 @@ def test_log1p_of_subnormals_rounds_as_torchs_sleef_kernel(dtype):
         return forward.numpy().view(ulps.dtype), x.grad.numpy()
     (ours, our_grad), (theirs, their_grad) = action(minigrad), action(torch)
     numpy.testing.assert_array_equal(ours, theirs)      # SLEEF's rounding, bit for bit
-    assert_equal_where_torchs_sqrt_rounds_correctly(our_grad, their_grad)   # sqrt_'s backward
+    assert_equal_where_torch_rounds_correctly(our_grad, their_grad)   # sqrt_'s backward
 
 
 def test_log1p_of_the_least_subnormal_is_zero_for_a_where_downstream():
