@@ -183,6 +183,31 @@ def _more_nans_in_torch(program, name):
     return counts[1] > counts[0]
 
 
+def torch_drops_a_half_nans_sign(program, mismatch):
+    """``copysign(a, b)`` with ``b`` a float16 holding a negative NaN (sqrt of a negative: x86's
+    default NaN), whose values differ only in their signs: torch's scalar Half-to-float conversion
+    (a broadcast or short operand) makes the NaN positive, its vectorized one keeps the sign (a
+    float16 -NaN's ``.float()`` is +NaN for one element, -NaN for eight), as NumPy and minigrad do."""
+    import minigrad
+    import numpy
+    import torch
+
+    from differential import execute
+    name = mismatch.detail.partition(": ")[0]
+    written = [source for source in program.behind(name)[1] if source.startswith(f"{name} = ")]
+    call = re.search(r"copysign\((\w+), (\w+)\)", written[0]) if mismatch.kind == "value" and written else None
+    if call is None:
+        return False
+    forward = dataclasses.replace(program, loss=None, outputs=[name, call.group(2)])
+    mine, theirs = (execute(forward, lib).values for lib in (minigrad, torch))
+    sign = theirs.get(call.group(2))
+    if sign is None or sign[0] != "tensor" or sign[4].dtype != numpy.float16 or None in (mine.get(name), theirs.get(name)):
+        return False
+    negative_nans = numpy.isnan(sign[4]) & numpy.signbit(sign[4])
+    return bool(negative_nans.any()) and numpy.array_equal(numpy.abs(mine[name][4]), numpy.abs(theirs[name][4]),
+                                                           equal_nan=True)
+
+
 def after_torch_fmod_gives_nan(program, mismatch):
     """The same bug met later, at backward: the loss's weights were sized by torch's results, and a
     count made from a remainder (``unique`` of it) differs where torch's remainder has NaNs, so the
@@ -331,6 +356,12 @@ KNOWN_TORCH_BUGS = [
           "torch's count: minigrad's loss fails to broadcast where torch's backward reaches unique's "
           "missing derivative (the forward alone differs only by the remainder's NaNs)",
           after_torch_fmod_gives_nan, "https://github.com/pytorch/pytorch/issues/193753"),
+    Known("torch's scalar Half-to-float conversion drops a NaN's sign",
+          "copysign(a, b) with b a float16 -NaN, broadcast: torch converts it to float32 element by "
+          "element, and c10's conversion gives +NaN (its vectorized one keeps the sign: a -NaN's .float() "
+          "is +NaN for one element, -NaN for eight); minigrad keeps the sign, as NumPy. The link is the "
+          "same conversion met by copysign on CUDA",
+          torch_drops_a_half_nans_sign, "https://github.com/pytorch/pytorch/issues/181804"),
     Known("advanced index out of bounds names the index's place, not the dimension",
           "torch's IndexError for an index tensor names its place among the key's index tensors "
           "(x[:, [5]] says 'dimension 0', x[:, [0], [5]] 'dimension 1'); minigrad names the dimension indexed",

@@ -21,7 +21,7 @@ import minigrad  # noqa: E402
 from differential import (Mismatch, _as_torch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign, batch_norm_fused_agrees,  # noqa: E402
-                   after_torch_drops_the_output_channels, known, torch_fmod_gives_nan,
+                   after_torch_drops_the_output_channels, known, torch_drops_a_half_nans_sign, torch_fmod_gives_nan,
                    torch_lets_an_integer_tensor_require_grad, torch_refuses_its_own_nll_loss2d_gradient)
 from programs import Program, Statement, generate  # noqa: E402
 
@@ -196,6 +196,22 @@ def test_the_version_error_naming_the_tainted_integer_tensors_node_is_torchs_bug
     # the same message with another difference than the node's name is not this bug
     other = dataclasses.replace(mismatch, detail=mismatch.detail.replace("is at version 1", "is at version 2", 1))
     assert not torch_lets_an_integer_tensor_require_grad(program, other)
+
+
+def test_torchs_half_nan_sign_covers_copysign_by_a_float16_nan_alone():
+    """fuzz seed 4663825: ``copysign(v2, v7)``, v7 the float16 sqrt of -0.8 (a -NaN) broadcast: torch's
+    scalar Half-to-float conversion gives +NaN and positive results, minigrad keeps the sign."""
+    program = generate(4663825)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "value" and known(program, mismatch).name.startswith("torch's scalar Half-to-float")
+    program = program_of("x0 = lib.tensor([[1.0], [-2.0]])", "x1 = lib.tensor([-0.8], dtype=lib.float16)",
+                         "v2 = lib.sqrt(x1)", "v3 = lib.copysign(x0, v2)", "v4 = lib.copysign(x0, x1)",
+                         "v5 = lib.atan2(x0, v2)")
+    signs = "values [[-1.] [-2.]] vs torch [[1.] [2.]]"
+    assert torch_drops_a_half_nans_sign(program, Mismatch("value", "binary:lib.copysign", f"v3: {signs}"))
+    # a sign operand without a NaN, or another op reading the NaN, is not this bug
+    assert not torch_drops_a_half_nans_sign(program, Mismatch("value", "binary:lib.copysign", f"v4: {signs}"))
+    assert not torch_drops_a_half_nans_sign(program, Mismatch("value", "binary:lib.atan2", f"v5: {signs}"))
 
 
 def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
