@@ -374,10 +374,18 @@ class Where(Function):
         input_shape, other_shape = self.shapes
         grad_input = grad_other = None
         if self.needs_input_grad[0]:
-            grad_input = sum_to(xp.where(self.condition, grad_output, 0), input_shape)
+            grad_input = sum_to(self._selected(xp.where(self.condition, grad_output, 0), grad_output), input_shape)
         if self.needs_input_grad[1]:
-            grad_other = sum_to(xp.where(self.condition, 0, grad_output), other_shape)
+            grad_other = sum_to(self._selected(xp.where(self.condition, 0, grad_output), grad_output), other_shape)
         return grad_input, grad_other
+
+    def _selected(self, result, grad_output):
+        """torch's backward is ``where(condition, grad, 0)``: laid out by the condition first (fuzz
+        seed 4563586: a gradient row-major under a transposed condition, which decides where a
+        NaN's gradient passes relu6's backward)."""
+        if self._graph_mode:     # (Tensors: their own where lays the result out)
+            return result
+        return elementwise_result(result, (self.condition, grad_output))
 
 
 class Tril(Function):

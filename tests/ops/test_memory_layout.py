@@ -498,3 +498,25 @@ def test_sort_and_argsort_are_laid_out_as_their_input_as_torchs(make, dim):
             viewed = False
         return values, indices, order, values.stride(), indices.stride(), order.stride(), viewed
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64"])
+@pytest.mark.parametrize("branch", ["input", "other"])
+def test_a_where_gradient_is_laid_out_by_its_condition_as_torchs(dtype, branch):
+    """fuzz seed 4563586: torch's where backward is ``where(condition, grad, 0)``, laid out by the
+    condition first; a row-major gradient under a transposed condition came out row-major, and
+    relu6's backward before it, which reads that layout at NaN, passed a NaN's gradient where
+    torch's vector loop drops it."""
+    values = numpy.linspace(-3, 8, 54).reshape(3, 3, 3, 2)
+    values[0, 2, 1, 1] = numpy.nan
+
+    def action(lib):
+        seen = []
+        x = lib.tensor(values.tolist(), dtype=getattr(lib, dtype)).movedim(-2, 1).requires_grad_()
+        hidden = lib.nn.functional.relu6(x)
+        hidden.register_hook(lambda grad: seen.append((grad.stride(), grad.is_contiguous())))
+        chosen = (hidden, -1.0) if branch == "input" else (-1.0, hidden)
+        selected = lib.where(hidden != 0, *chosen)
+        (selected.double() * lib.linspace(-1, 1, 54, dtype=lib.float64).reshape(3, 3, 3, 2)).sum().backward()
+        return seen, x.grad
+    assert_same(action)
