@@ -197,6 +197,26 @@ def test_layer_norm_gradient_with_a_huge_weight_overflows_where_torchs_does():
     assert_same(action)
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("dtype, big", [("float32", -3e38), ("float64", -1e308)])
+def test_layer_norm_of_a_zero_in_a_row_whose_mean_is_its_rounding_is_torchs(seed, dtype, big):
+    """fuzz seed 4529822: a row of +-1s and zeros whose sum cancels: its mean is the rounding of
+    the sum, so torch's order decides the x_hat of each 0, and a huge weight there shows it
+    (-2.8e31 for torch's -2.3e31); such rows are recomputed in torch's order."""
+    rng = numpy.random.default_rng(seed)
+    ones = numpy.repeat(1 + rng.integers(-30, 30, (20, 1)) * 1e-7, 2, axis=1) * [1, -1]
+    row = numpy.concatenate([ones.reshape(-1), numpy.zeros(20)])
+    rows = numpy.stack([rng.permutation(row) for _ in range(3)])
+    weights = numpy.where(rows == 0, big, 0.75)
+
+    def action(lib):
+        x = lib.tensor(rows, dtype=getattr(lib, dtype), requires_grad=True)
+        weight = lib.tensor(weights, dtype=getattr(lib, dtype))
+        out = lib.nn.functional.layer_norm(x, (60,), weight[0])
+        return out.detach().tolist()
+    assert_same(action)
+
+
 @pytest.mark.parametrize("dtype, big", [("float32", 3e38), ("float64", 1e308)])
 def test_layer_norm_multiply_adds_past_the_float_maximum_are_fused_as_torchs(dtype, big):
     """fuzz seed 125844: torch fuses b = (db * mean - ds) * a^3 / N, c = -b * mean - db * a / N and

@@ -25,7 +25,7 @@ def _moments(xp, x, axes, input_dtype):
     in rows shorter than one loaded vector (torch's scalar loop, cheap to follow: its last
     bits decide a gradient that cancels, as that of two values a row), in rows whose spread
     is within the rounding of their mean (there ``x - mean`` is that rounding), in rows where an
-    ``x - mean`` is within 16 ulps of the mean, 0 among them (torch's mean may be an ulp away:
+    ``x - mean`` is within 16 ulps of the row's root mean square, 0 among them (torch's mean may be an ulp away:
     -2.6e-18 for 0, whose power is NaN, fuzz seed 1438199; or an x an ulp from NumPy's mean may be
     torch's mean exactly, an x_hat of 0 that an infinite weight makes NaN, fuzz seed 2371416) and in rows
     where an intermediate of the latter could overflow: a delta squared is at most ``4 N var`` and a
@@ -38,10 +38,13 @@ def _moments(xp, x, axes, input_dtype):
     squares = centered * centered
     var = squares.mean(axis=axes, keepdims=True)   # biased, as torch
     length = math.prod(x.shape[axis] for axis in axes)
-    # |x - mean| within 16 ulps of the mean, read off the squares (where that bound underflows, only
-    # an x - mean of exactly 0)
+    # |x - mean| within 16 ulps of the row's root mean square (which bounds the rounding of its
+    # mean, the mean's own ulps where the spread is small, the sum's where the values cancel: fuzz
+    # seed 4529822, an x of 0 in a row of +-1s whose mean is its rounding, an x_hat that a weight of
+    # -3e38 made -2.8e31 for torch's -2.3e31), read off the squares (where that bound underflows,
+    # only an x - mean of exactly 0)
     with xp.errstate(over="ignore", under="ignore"):
-        near_mean = squares <= xp.square(mean * (16 * xp.finfo(x.dtype).eps))
+        near_mean = squares <= (mean * mean + var) * (16 * xp.finfo(x.dtype).eps) ** 2
     at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling(mean, var, xp) | \
         (length < 32 // input_dtype.itemsize) | near_mean.any(axis=axes, keepdims=True)
     if x.size and at_risk.any():
