@@ -199,6 +199,8 @@ class PowScalar(Function):
     """``x ** exponent`` for a Python number ``exponent``."""
 
     differentiable_backward = True
+    elementwise = True      # (a float32 power goes through float64, whose cast keeps a broadcast's odd
+                            # layout: ``expanded ** 0`` came out column-major, torch's is row-major)
 
     def name(self):
         return "PowBackward0"   # torch names its nodes by overload: tensor ** number

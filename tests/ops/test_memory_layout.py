@@ -520,3 +520,15 @@ def test_a_where_gradient_is_laid_out_by_its_condition_as_torchs(dtype, branch):
         (selected.double() * lib.linspace(-1, 1, 54, dtype=lib.float64).reshape(3, 3, 3, 2)).sum().backward()
         return seen, x.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("kind", OPERANDS)
+@pytest.mark.parametrize("exponent", [0, -0.0, 1, 1.5, 0.7, 2])
+def test_a_float32_power_is_laid_out_as_torchs(kind, exponent):
+    """fuzz seed 4556731: a float32 power is raised in float64, and that cast keeps a broadcast
+    operand's odd layout: ``expanded ** -0.0`` came out column-major, where torch's is row-major
+    (so ``linear`` of it took another path, ending in AddBackward0 for torch's ViewBackward0)."""
+    layouts = [elementwise_layout(lambda: OPERANDS[kind](
+        lambda *shape: lib.arange(1, math.prod(shape) + 1, dtype=lib.float32).reshape(shape)) ** exponent)
+        for lib in (torch, minigrad)]
+    assert layouts[1] == layouts[0]
