@@ -532,3 +532,16 @@ def test_a_float32_power_is_laid_out_as_torchs(kind, exponent):
         lambda *shape: lib.arange(1, math.prod(shape) + 1, dtype=lib.float32).reshape(shape)) ** exponent)
         for lib in (torch, minigrad)]
     assert layouts[1] == layouts[0]
+
+
+@pytest.mark.parametrize("kind", OPERANDS)
+@pytest.mark.parametrize("widths", [(0, 0), (-1, 0), (0, -1, 1, 0), (0, 0, 0, 0), (1, 0), (-1, 1)])
+def test_a_constant_pad_that_only_crops_keeps_the_inputs_layout_as_torchs(kind, widths):
+    """fuzz seed 4567253: torch's constant_pad_nd with no positive amount narrows and clones, in the
+    input's layout (``F.pad(x.mT, (0, 0))`` stays transposed, and its ``contiguous()`` copies:
+    CloneBackward0); with a positive amount its result is row-major."""
+    def layout(lib):
+        x = OPERANDS[kind](lambda *shape: lib.arange(1.0, math.prod(shape) + 1, requires_grad=True).reshape(shape))
+        padded = lib.nn.functional.pad(x * 1, widths)
+        return tuple(padded.shape), padded.stride(), padded.contiguous().grad_fn.name()
+    assert_same(layout)     # (a 0-d or 1-d input padded in more dims than it has: the same error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ...core.function import Function
 from ...core.device import array_module
+from ...core.layout import dense_strides, relayout
 from ...core.tensor import Tensor
 from ...ops.placement import _placed
 
@@ -19,7 +20,6 @@ class ConstantPad(Function):
     again with the widths negated (an op, so differentiable, under create_graph=True).
     """
 
-    dense_output = True     # a new tensor in torch's default layout
     differentiable_backward = True
 
     def name(self):
@@ -27,7 +27,12 @@ class ConstantPad(Function):
 
     def forward(self, x, widths, value):
         self.widths = widths
-        return _constant_pad(x, widths, value)
+        if all(before <= 0 and after <= 0 for before, after in widths):
+            # torch crops by narrowing and returns a clone, in the input's layout (fuzz seed 4567253:
+            # F.pad(x.mT, (0, 0)) stays transposed, so its contiguous() copies: CloneBackward0)
+            cropped = _cropped(x, widths)
+            return relayout(cropped.copy(order="K"), dense_strides(cropped))
+        return array_module(x).ascontiguousarray(_constant_pad(x, widths, value))  # torch's default layout
 
     def backward(self, grad_output):
         negated = tuple((-before, -after) for before, after in self.widths)
@@ -36,10 +41,14 @@ class ConstantPad(Function):
         return _constant_pad(grad_output, negated, 0)
 
 
+def _cropped(x, widths):
+    """``x`` without the negative amounts (a view)."""
+    return x[tuple(slice(max(-before, 0), size - max(-after, 0)) for (before, after), size in zip(widths, x.shape))]
+
+
 def _constant_pad(x, widths, value):
     """Crop the negative amounts, then pad the positive ones with ``value``."""
-    cropped = x[tuple(slice(max(-before, 0), size - max(-after, 0)) for (before, after), size in zip(widths, x.shape))]
-    return array_module(x).pad(cropped, [(max(before, 0), max(after, 0)) for before, after in widths],
+    return array_module(x).pad(_cropped(x, widths), [(max(before, 0), max(after, 0)) for before, after in widths],
                                constant_values=value)
 
 
