@@ -236,8 +236,13 @@ class Tensor:
         """The same values (shared memory) cut from the graph."""
         detached = Tensor._wrap(self.array)
         detached._version_counter = self._version_counter
+        base = self.__dict__.get("_base", self)
         if self._requires_grad:    # a write through it changes the views of self's base (ops/views.py)
-            detached.__dict__["_detached_from"] = weakref.ref(self.__dict__.get("_base", self))
+            detached.__dict__["_detached_from"] = weakref.ref(base)
+        else:     # so does a write through a detached tensor's detach (fuzz seed 4700533), or its view's
+            source = self.__dict__.get("_detached_from") or base.__dict__.get("_detached_from")
+            if source is not None:
+                detached.__dict__["_detached_from"] = source
         return detached
 
     def detach_(self):

@@ -1118,6 +1118,25 @@ def test_a_write_through_a_detached_alias_makes_the_views_history_anew():
     assert action(minigrad) == action(torch)
 
 
+@pytest.mark.parametrize("alias", ["x.detach().detach()", "view.detach().detach()", "view.detach()[1:].detach()",
+                                   "x.detach()[:, 1:].detach().detach()"])
+def test_a_write_through_a_detached_aliass_detach_makes_the_views_history_anew(alias):
+    """fuzz seed 4700533: a detach of a detached alias shares the memory too; a write through it
+    left minigrad's views of x their old history (ViewBackward0 over the slice, which then got a
+    retained gradient) where torch's make theirs anew (AsStridedBackward0 onto x)."""
+    def action(lib):
+        x = lib.ones(3, 2, dtype=lib.float64, requires_grad=True)
+        sliced = x[1:]
+        view = sliced.reshape(2, 2)
+        written = eval(alias, {"x": x, "view": view})
+        written.fill_(-3.0)
+        median = view.median()
+        sliced.retain_grad()
+        median.backward()
+        return sliced.grad, median.grad_fn.next_functions[0][0].name(), x.grad.tolist()
+    assert action(minigrad) == action(torch)
+
+
 @pytest.mark.parametrize("op", ["conv1d", "mul"])
 def test_a_saved_view_gone_from_sight_is_named_by_its_new_node_as_torchs(op):
     """fuzz seed 340935: an op saved a view that the program holds no name for (the unsqueezed input
