@@ -55,7 +55,8 @@ METHODS = {
     # pointwise.py
     "clamp": pointwise.clamp, "clip": pointwise.clamp, "clamp_min": pointwise.clamp_min,
     "clamp_max": pointwise.clamp_max, "maximum": pointwise.maximum, "minimum": pointwise.minimum,
-    "clamp_": pointwise.clamp_, "clip_": pointwise.clamp_, "atan2": pointwise.atan2,
+    "clamp_": pointwise.clamp_, "clip_": pointwise.clamp_, "clamp_min_": pointwise.clamp_min_,
+    "clamp_max_": pointwise.clamp_max_, "atan2": pointwise.atan2,
     "arctan2": pointwise.atan2, "logaddexp": pointwise.logaddexp, "hypot": pointwise.hypot,
     "lerp": pointwise.lerp, "addcmul": pointwise.addcmul, "addcdiv": pointwise.addcdiv,
     "lerp_": pointwise.lerp_, "addcmul_": pointwise.addcmul_, "addcdiv_": pointwise.addcdiv_,

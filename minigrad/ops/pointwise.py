@@ -694,6 +694,16 @@ def clamp_(input, min=None, max=None):
     return assign(input, clamp(input, min, max))
 
 
+def clamp_min_(input, min):
+    check_in_place(input, min, op_check=lambda: _check_clamp_in_place(input, min, None))
+    return assign(input, clamp_min(input, min))
+
+
+def clamp_max_(input, max):
+    check_in_place(input, max, op_check=lambda: _check_clamp_in_place(input, None, max))
+    return assign(input, clamp_max(input, max))
+
+
 def _check_clamp_in_place(input, low, high):
     """torch's meta function of ``clamp_``: a bound at least, and number bounds that do not promote
     the target (its Scalar overload names the target in C++: "long int", "bool")."""
@@ -766,7 +776,8 @@ float_power_method = _method(float_power, lambda name, other: _check_method_tens
 
 clip, clip_ = clamp, clamp_
 
-__all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "clamp_", "clip_",
+__all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "clamp_", "clip_", "clamp_min_",
+           "clamp_max_",
            "atan2", "arctan2", "logaddexp", "hypot", "lerp", "addcmul", "addcdiv", "lerp_",
            "addcmul_", "addcdiv_", "fmax", "fmin", "copysign", "nextafter", "float_power", "copysign_",
            "nextafter_", "float_power_"]

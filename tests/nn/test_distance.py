@@ -93,3 +93,32 @@ def test_cosine_similarity_over_one_element_takes_its_absolute_value_as_norm(dty
         b = lib.tensor([[[48.596], [-53.257]]], dtype=getattr(lib, dtype))
         return lib.nn.functional.cosine_similarity(a, b, dim=-3), lib.nn.functional.cosine_similarity(a, b, dim=-1)
     assert_same(action)
+
+
+ROWS_AT_THE_EDGES = {   # fuzz seeds 7001661, 7200102, 7300693 (run.py --layers)
+    "zero row": [[0.0, -0.0, 0.0], [1.5, -2.0, 0.5]],
+    "clamped row": [[1e-9, -2e-9, 0.0], [1.5, -2.0, 0.5]],
+    "huge row": [[3e38, -1e38, 2.0], [1.5, -2.0, 0.5]],
+    "float16 past its range squared": [[60000.0, -174.2, -0.0], [69.6, 35.1, -18.3]],
+    "an infinity": [[float("inf"), -46.9, -0.0], [1.5, -2.0, 0.5]],
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("rows", ROWS_AT_THE_EDGES)
+@pytest.mark.parametrize("needs", [(True, True), (True, False)])
+def test_cosine_similarity_gradients_at_zero_clamped_and_huge_norms_are_torchs(dtype, rows, needs):
+    """torch's cosine_similarity is a composition (each input over its clamped norm, the clamp under
+    no_grad, then the products summed), and its gradients at a zero, clamped or overflowing norm
+    are that composition's: minigrad's fused closed form gave NaN where torch's are -0 or finite."""
+    def action(lib):
+        x1 = lib.tensor(ROWS_AT_THE_EDGES[rows], dtype=getattr(lib, dtype), requires_grad=needs[0])
+        x2 = lib.tensor([[-1.259], [0.259]], dtype=getattr(lib, dtype), requires_grad=needs[1])
+        out = lib.nn.functional.cosine_similarity(x1, x2, dim=-1)
+        (out * lib.tensor([0.584, -0.443], dtype=getattr(lib, dtype))).sum().backward()
+        return out, x1.grad, x2.grad
+    assert_same(action)
+
+
+def test_cosine_similarity_of_integers_is_refused_as_torchs():
+    assert_same(lambda lib: lib.nn.functional.cosine_similarity(lib.tensor([[1, 2]]), lib.tensor([[1, 3]])))
