@@ -683,3 +683,17 @@ def test_nll_loss_of_a_strided_input_saves_torchs_contiguous_copy(shape, contigu
         loss.backward()
         return loss, x.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("shape, groups", [((1, 1, 0), 1), ((2, 4, 0), 2), ((0, 4, 3), 2), ((2, 4, 0, 3), 4)])
+def test_group_norm_of_groups_of_no_values_has_torchs_nan_weight_gradient(shape, groups):
+    """fuzz seed 7107525 (layer template): torch's kernel takes the weight's gradient as the sum over
+    samples of (ds - db * mean) * rstd, whose statistics over no values are NaN: NaN, not the empty
+    sum's 0 (the bias's is 0).  (NumPy's warning for the mean of an empty slice: test_numpy_warnings.)"""
+    def action(lib):
+        x = lib.zeros(shape, requires_grad=True)
+        weight, bias = lib.ones(shape[1], requires_grad=True), lib.zeros(shape[1], requires_grad=True)
+        out = lib.nn.functional.group_norm(x, groups, weight, bias)
+        out.double().sum().backward()
+        return out.shape, weight.grad, bias.grad, x.grad.shape
+    assert_same(action)

@@ -12,6 +12,9 @@ x = minigrad.tensor([0.0, 0.0, -1.0], requires_grad=True)
 outputs = [x.log(), 1.0 / x, x / x, x.log().log_softmax(0), x ** -2.0, (x + 1000).exp(), x.sqrt(),
            minigrad.nn.functional.cross_entropy(minigrad.tensor([[float("-inf"), 0.0]]), minigrad.tensor([1]))]
 sum(out.sum() for out in outputs[:-1]).backward()
+empty = minigrad.zeros(2, 4, 0, requires_grad=True)     # NumPy's own "mean of an empty slice" (in numpy/)
+minigrad.nn.functional.group_norm(empty, 2, minigrad.ones(4, requires_grad=True)).sum().backward()
+minigrad.nn.functional.layer_norm(minigrad.zeros(3, 0), (0,))
 try:
     numpy.log(numpy.zeros(1))
 except RuntimeWarning:

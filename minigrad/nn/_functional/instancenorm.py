@@ -106,6 +106,10 @@ class GroupNorm(Function):
             grads[-1] = sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0])
         if self.has_weight and self.needs_input_grad[1]:
             grads[1] = sum_to(grad_output * self.normalized, self.channel_shape).reshape(self.channel_shape[0])
+            if self.grouped_shape[2] == 0 and self.shape[0]:
+                # torch's kernel: sum over samples of (ds - db * mean) * rstd, the statistics of groups of no
+                # values NaN (0 / 0): NaN, not the empty sum 0 (fuzz seed 7107525 with the layer template)
+                grads[1] = grads[1] * math.nan
         if self.needs_input_grad[0]:
             grad_normalized = grad_output * self.weight if self.has_weight else grad_output
             grads[0] = self.rows.backward(grad_normalized.reshape(self.grouped_shape))[0].reshape(self.shape)

@@ -33,11 +33,14 @@ def _moments(xp, x, axes, input_dtype):
     torch's order, which decides between a finite result, inf and NaN there.  The last value
     returned says whether there was such a row: there the layer's multiply-adds are fused too.
     """
+    length = math.prod(x.shape[axis] for axis in axes)
+    if length == 0:      # rows of no values: mean and variance NaN (0 / 0), without NumPy's warning
+        mean = xp.full(x.shape[:x.ndim - len(axes)] + (1,) * len(axes), math.nan, x.dtype)
+        return mean, x - mean, mean.copy(), False
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
     squares = centered * centered
     var = squares.mean(axis=axes, keepdims=True)   # biased, as torch
-    length = math.prod(x.shape[axis] for axis in axes)
     # |x - mean| within 16 ulps of the row's root mean square (which bounds the rounding of its
     # mean, the mean's own ulps where the spread is small, the sum's where the values cancel: fuzz
     # seed 4529822, an x of 0 in a row of +-1s whose mean is its rounding, an x_hat that a weight of
