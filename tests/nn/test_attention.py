@@ -549,3 +549,21 @@ def test_scaled_dot_product_attention_of_empty_or_zero_wide_inputs_as_torchs(sha
         (out * 1.5).sum().backward()
         return out.grad_fn.name(), out, q.grad, k.grad, v.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("keys", [["nan"], ["nan", "-inf"], ["-inf", "nan"], ["-inf", "-inf"], ["nan", "1.0"],
+                                  ["-inf"]])
+def test_fused_attention_row_of_only_nan_and_minus_inf_scores_is_torchs(keys):
+    """fuzz seed 7008356 (layer template): torch's fused CPU kernel keeps a running maximum that a
+    NaN score never takes, so a row of only NaN and -inf scores weighs nothing (0 * value, where
+    the softmax gives NaN); its backward takes the weights anew, NaN at the NaN scores, and the
+    scores' gradient weights * (dweights - rowsum(dout * out)) with out 0 there."""
+    def action(lib):
+        first = [float(value) for value in keys]
+        key = lib.tensor([[[[value, 0.5] for value in first], [[1.0, -0.5]] * len(first)]], requires_grad=True)
+        query = lib.tensor([[[[1.0, 1.0], [2.0, -1.0]], [[0.3, 0.7], [1.0, 2.0]]]], requires_grad=True)
+        value = lib.tensor([[[[-3.0, 5.0]] * len(first), [[2.0, 4.0]] * len(first)]], requires_grad=True)
+        out = lib.nn.functional.scaled_dot_product_attention(query, key, value)
+        (out * lib.tensor([[[[0.5, -1.5]]]])).sum().backward()
+        return out, query.grad, key.grad, value.grad
+    assert_same(action)

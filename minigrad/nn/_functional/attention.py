@@ -61,12 +61,16 @@ class ScaledDotProductAttention(Function):
         # multiplies query and key each by sqrt(scale) before their product (so (-3e38 q) k stays
         # finite where the product, scaled after, overflows; a 0-wide query's scores are 0, not 0 * inf)
         self.prescaled = as_torchs_function and self.torch_name != _FLASH
+        self.flash = as_torchs_function and self.torch_name == _FLASH
         self.scale, self.key_groups, self.value_groups = scale, key_groups, value_groups
         self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
         keys, values = _repeat_heads(key, key_groups), _repeat_heads(value, value_groups)
         bias = bias[0] if bias else None
         rows = _batch_to_split(query, key, value, bias, key_groups, value_groups) if dropout_p == 0.0 else 0
+        nan_keys = []       # (rows, mask) of rows with no weight whose NaN scores torch's backward meets
+        # torch's fused kernel's GEMM: over one key the bare product (0 * -3.0 is -0.0; NumPy's BLAS adds +0)
+        product = threads.matmul if self.flash else xp.matmul
         if rows:     # the batch's two halves on two cores, each with the calls below
             weights = xp.empty(query.shape[:-1] + key.shape[-2:-1], query.dtype)
             output = xp.empty(query.shape[:-1] + value.shape[-1:], query.dtype)
@@ -74,15 +78,15 @@ class ScaledDotProductAttention(Function):
             def run(start, stop):
                 part = slice(start, stop)
                 weights[part] = _weights(query[part], keys[part], _rows_of(bias, part, query.ndim),
-                                         scale, safe_softmax, self.prescaled)
-                xp.matmul(weights[part], values[part], out=output[part])
+                                         scale, safe_softmax, self.prescaled, self.flash, nan_keys, part)
+                product(weights[part], values[part], out=output[part])
             threads.rows_in_two_parts(run, rows, weights.size, weights)
             keep, dropped = None, weights
         else:
-            weights = _weights(query, keys, bias, scale, safe_softmax, self.prescaled)
+            weights = _weights(query, keys, bias, scale, safe_softmax, self.prescaled, self.flash, nan_keys)
             keep = _dropout_keep(weights, dropout_p)
             dropped = weights if keep is None else weights * keep
-            output = xp.matmul(dropped, values)
+            output = product(dropped, values)
         if self.prescaled:
             # torch's composite saves query and key times sqrt(scale), new tensors, and the value only for
             # their gradients: a later write to one of them does not stop its backward (fuzz seed 119)
@@ -91,6 +95,11 @@ class ScaledDotProductAttention(Function):
             value = value if needs_query_or_key else value.copy()
             for index, copy in enumerate((query, key) if needs_query_or_key else (query, key, value)):
                 self.save_copy_of_input(index, copy)
+        self.nan_keys = None
+        if nan_keys:
+            self.nan_keys = xp.zeros(weights.shape, bool)
+            for part, mask in nan_keys:
+                self.nan_keys[part] = mask
         self.save_for_backward(query, key, value, weights, *(() if keep is None else (keep,)))
         self.bias_shape = bias.shape if bias is not None else None
         return (output, dropped) if return_weights else output
@@ -123,7 +132,7 @@ class ScaledDotProductAttention(Function):
         xp = array_module(grad_output)
         rows = 0 if keep else _batch_to_split(query, key, value, None, self.key_groups, self.value_groups)
         if not rows:
-            return self._gradients(query, key, value, weights, keep, grad_output, grad_weights)
+            return self._gradients(query, key, value, weights, keep, grad_output, grad_weights, self.nan_keys)
         # the batch's two halves on two cores, each with the calls of _gradients; a bias shared
         # across the batch gets its gradient summed after, whole (the same sum as unsplit)
         grads = [xp.empty_like(query), xp.empty_like(key), xp.empty_like(value)]
@@ -133,7 +142,8 @@ class ScaledDotProductAttention(Function):
             part = slice(start, stop)
             *parts, scores_part = self._gradients(
                 query[part], key[part], value[part], weights[part], keep, grad_output[part],
-                None if grad_weights is None else grad_weights[part], scores_only=True)
+                None if grad_weights is None else grad_weights[part],
+                None if self.nan_keys is None else self.nan_keys[part], scores_only=True)
             for grad, grad_part in zip(grads, parts):
                 grad[part] = grad_part
             if grad_scores is not None:
@@ -143,12 +153,19 @@ class ScaledDotProductAttention(Function):
             grads.append(sum_to(grad_scores, self.bias_shape))
         return tuple(grads)
 
-    def _gradients(self, query, key, value, weights, keep, grad_output, grad_weights, scores_only=False):
+    def _gradients(self, query, key, value, weights, keep, grad_output, grad_weights, nan_keys=None,
+                   scores_only=False):
         """The gradients of query, key and value (and of the bias, or with ``scores_only`` the
-        scores' gradient itself) from the output's and the weights' gradients."""
+        scores' gradient itself) from the output's and the weights' gradients (``nan_keys``: see
+        ``_weights``)."""
         xp = array_module(grad_output)
         keys, values = _repeat_heads(key, self.key_groups), _repeat_heads(value, self.value_groups)
         dropped = weights * keep[0] if keep else weights
+        if nan_keys is not None:
+            # torch's fused backward takes the weights anew from the scores and the rows' log-sum-exp: a row
+            # that weighed nothing gets NaN at its NaN scores (0 at -inf), and its scores' gradient is
+            # weights * (dweights - rowsum(dout * out)) with out 0 there (fuzz seed 7008356)
+            dropped = xp.where(nan_keys, xp.nan, dropped).astype(dropped.dtype, copy=False)
         grad_value = _sum_heads(xp.matmul(xp.swapaxes(dropped, -1, -2), grad_output), value.shape,
                                 self.value_groups)
         grad_dropped = xp.matmul(grad_output, xp.swapaxes(values, -1, -2))
@@ -161,6 +178,8 @@ class ScaledDotProductAttention(Function):
         grad_scores = grad_probs
         grad_scores -= xp.einsum("...k,...k->...", grad_probs, weights)[..., None]
         grad_scores *= weights
+        if nan_keys is not None:
+            grad_scores[nan_keys] = xp.nan
         if self.prescaled:     # the product of query and key each times sqrt(scale)
             query_factor, key_factor = _scale_factors(self.scale, query.dtype)
             grad_query = sum_to(_gemm(grad_scores, keys * key_factor) * query_factor, query.shape)
@@ -214,9 +233,11 @@ def _gemm(a, b):
     return array_module(a).matmul(a, b)
 
 
-def _weights(query, keys, bias, scale, safe, prescaled=False):
+def _weights(query, keys, bias, scale, safe, prescaled=False, flash=False, nan_keys=None, part=slice(None)):
     """The attention weights: ``softmax(query keys^T * scale + bias)`` over the keys (``prescaled``:
-    ``(query sqrt(scale)) (keys sqrt(scale))^T``, torch's composite)."""
+    ``(query sqrt(scale)) (keys sqrt(scale))^T``, torch's composite; ``flash``: torch's fused kernel,
+    whose running maximum never takes a NaN score, so a row of only NaN and -inf weighs nothing: the
+    NaN scores of such rows are appended to ``nan_keys`` as ``(part, mask)``, for the backward)."""
     xp = array_module(query)
     if prescaled:
         query_factor, key_factor = _scale_factors(scale, query.dtype)
@@ -225,7 +246,15 @@ def _weights(query, keys, bias, scale, safe, prescaled=False):
         scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
     if bias is not None:
         scores = scores + bias
-    return _softmax_last_dim(scores, safe)
+    weights = _softmax_last_dim(scores, safe)
+    if flash and scores.size:
+        # fuzz seed 7008356 (layer template): a key of NaN alone gives torch's 0 * value, not NaN
+        unweighted = ~(scores > -math.inf).any(axis=-1, keepdims=True)
+        if unweighted.any():
+            xp = array_module(weights)
+            weights = xp.where(unweighted, 0, weights).astype(weights.dtype, copy=False)
+            nan_keys.append((part, unweighted & xp.isnan(scores)))
+    return weights
 
 
 def _batch_to_split(query, key, value, bias, key_groups, value_groups):
