@@ -697,3 +697,15 @@ def test_group_norm_of_groups_of_no_values_has_torchs_nan_weight_gradient(shape,
         out.double().sum().backward()
         return out.shape, weight.grad, bias.grad, x.grad.shape
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_group_norm_without_weight_or_bias_is_x_minus_mean_times_rstd_as_torchs(dtype):
+    """fuzz seed 368 (layer template): without weight and bias torch's kernel writes (x - mean) * rstd,
+    not the fused x * scale + shift, which for groups of one value left the product's rounding
+    (-1.4e-05) where torch's is 0."""
+    def action(lib):
+        x = lib.tensor([[0.9893582, 0.9092974, 0.14112], [-0.7568025, -0.2794155, -0.9589243]],
+                       dtype=getattr(lib, dtype))
+        return lib.nn.functional.group_norm(x, 3).tolist()
+    assert_same(action)

@@ -62,6 +62,8 @@ class GroupNorm(Function):
         weight = affine[0].reshape(self.channel_shape) if has_weight else None
         self.normalized, self.weight = normalized, weight
         self.save_for_backward(x, *affine[:1] if has_weight else ())      # as torch: input, weight
+        if not (has_weight or has_bias):    # torch's kernel without either: (x - mean) * rstd (fuzz seed 368)
+            return normalized
         if type(x) is not numpy.ndarray or x.dtype.itemsize < 4:
             out = normalized * weight if has_weight else normalized
             return out + affine[-1].reshape(self.channel_shape) if has_bias else out
