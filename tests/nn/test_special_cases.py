@@ -709,3 +709,13 @@ def test_group_norm_without_weight_or_bias_is_x_minus_mean_times_rstd_as_torchs(
                        dtype=getattr(lib, dtype))
         return lib.nn.functional.group_norm(x, 3).tolist()
     assert_same(action)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (0, 3, 1), (2, 3, 1), (2, 3, 0), (0, 3, 1, 1), (1, 3, 2), (0, 3, 0), (5,)])
+def test_instance_norm_refuses_one_spatial_element_as_torchs_check(shape):
+    """fuzz seed 7422646 (layer template): torch's F.instance_norm refuses inputs whose spatial dims
+    multiply to exactly 1 (an empty batch (0, 3, 1) too, and a 2-d input), before its batch_norm's
+    own check; 0 spatial elements pass."""
+    def action(lib):
+        return tuple(lib.nn.functional.instance_norm(lib.zeros(shape)).shape)
+    assert_same(action)

@@ -129,7 +129,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     repeats, and the output viewed back (``ViewBackward0`` over ``NativeBatchNormBackward0``).
     """
     x = input.array
-    if use_input_stats and x.ndim > 2 and x.size // max(x.shape[0] * x.shape[1], 1) <= 1 and x.size:
+    if use_input_stats and math.prod(x.shape[2:]) == 1:     # torch's _verify_spatial_size (2-d too; 0 passes)
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"torch.Size({list(x.shape)})")
     if not use_input_stats and (running_mean is None or running_var is None):
