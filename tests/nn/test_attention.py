@@ -567,3 +567,23 @@ def test_fused_attention_row_of_only_nan_and_minus_inf_scores_is_torchs(keys):
         (out * lib.tensor([[[[0.5, -1.5]]]])).sum().backward()
         return out, query.grad, key.grad, value.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("shapes", [((5, 3, 4, 2), (5, 3, 1, 2), (5, 3, 1, 2)), ((3, 4, 2), (3, 1, 2), (3, 1, 2)),
+                                    ((3, 4, 2), (3, 1, 2), (1, 1, 2)), ((5, 3, 4, 2), (5, 3, 1, 2), (1, 3, 1, 2)),
+                                    ((5, 3, 4, 2), (5, 3, 1, 2), (1, 1, 1, 2)), ((2, 5, 3, 4, 2),) * 2 + ((2, 5, 3, 4, 2),),
+                                    ((5, 3, 4, 2), (5, 3, 1, 2), (1, 2)), ((5, 3, 4, 2), (5, 3, 1, 2), (3, 1, 2))])
+@pytest.mark.parametrize("written", ["value", "output"])
+def test_a_write_after_attention_stops_backward_where_torchs_saved_it(shapes, written):
+    """fuzz seeds 7462968 and 7404297 (layer template): torch's composite multiplies the weights by the
+    value with bmm, the value's batch dims expanded and folded into one, and saves that view (its
+    error names [15, 1, 1] for a value [5, 3, 1, 1]) or, where the fold copies, nothing a write can
+    reach; torch's fused kernel saves the value and its own output."""
+    def action(lib):
+        query, key = (lib.ones(*shape, requires_grad=True) for shape in shapes[:2])
+        value = lib.ones(*shapes[2])
+        out = lib.nn.functional.scaled_dot_product_attention(query, key, value, is_causal=True)
+        (value if written == "value" else out).add_(1)
+        out.sum().backward()
+        return query.grad
+    assert_same(action)

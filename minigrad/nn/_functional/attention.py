@@ -89,20 +89,29 @@ class ScaledDotProductAttention(Function):
             output = product(dropped, values)
         if self.prescaled:
             # torch's composite saves query and key times sqrt(scale), new tensors, and the value only for
-            # their gradients: a later write to one of them does not stop its backward (fuzz seed 119)
-            needs_query_or_key = any(self.needs_input_grad[:2])
+            # their gradients: a later write to one of them does not stop its backward (fuzz seed 119).  Its
+            # bmm takes the value's batch dims expanded and folded into one: a view, which it saves and a
+            # write's error names ([15, 1, 1] for a value [5, 3, 1, 1]), or a copy (fuzz seed 7462968)
+            folded = _as_bmm_operand(value, weights.shape[:-2])
+            self.value_view_shape = folded.shape if folded.shape != value.shape else None
+            copied = not any(self.needs_input_grad[:2]) or not xp.may_share_memory(folded, value)
             query, key = query.copy(), key.copy()
-            value = value if needs_query_or_key else value.copy()
-            for index, copy in enumerate((query, key) if needs_query_or_key else (query, key, value)):
+            value = value.copy() if copied else value
+            for index, copy in enumerate((query, key, value) if copied else (query, key)):
                 self.save_copy_of_input(index, copy)
         self.nan_keys = None
         if nan_keys:
             self.nan_keys = xp.zeros(weights.shape, bool)
             for part, mask in nan_keys:
                 self.nan_keys[part] = mask
-        self.save_for_backward(query, key, value, weights, *(() if keep is None else (keep,)))
+        # torch's fused node saves its output as well: a write to it stops backward (fuzz seed 7404297)
+        extra = (output,) if self.flash else () if keep is None else (keep,)
+        self.save_for_backward(query, key, value, weights, *extra)
         self.bias_shape = bias.shape if bias is not None else None
         return (output, dropped) if return_weights else output
+
+    def saved_view_shape(self, index, array):
+        return self.value_view_shape if self.prescaled and index == 2 else None
 
     def composite(self, query, key, value, *bias):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True)."""
@@ -122,13 +131,14 @@ class ScaledDotProductAttention(Function):
             weights = scores.masked_fill(masked_rows, 0.0).softmax(-1).masked_fill(masked_rows, 0.0)
         else:
             weights = scores.softmax(-1)
-        if len(self._saved) > 4:  # the dropout multiplier drawn in forward
+        if len(self._saved) > 4 and not self.flash:  # the dropout multiplier drawn in forward
             weights = weights * Tensor._wrap(self._saved[4])
         output = weights.matmul(value)
         return (output, weights) if self.return_weights else output
 
     def backward(self, grad_output, grad_weights=None):
         query, key, value, weights, *keep = self.saved_tensors
+        keep = [] if self.flash else keep       # (the fused node's fifth is its output)
         xp = array_module(grad_output)
         rows = 0 if keep else _batch_to_split(query, key, value, None, self.key_groups, self.value_groups)
         if not rows:
@@ -306,6 +316,16 @@ def _dropout_keep(weights, p):
         return xp.zeros_like(weights)
     draws = random.uniform(weights.shape, weights.dtype, device_of(weights))
     return (draws >= p).astype(weights.dtype) * weights.dtype.type(1.0 / (1.0 - p))
+
+
+def _as_bmm_operand(value, batch):
+    """``value`` as torch's matmul hands it to bmm against weights of the batch dims ``batch``: its
+    own batch dims expanded to those and folded into one (a view where they fold as one, else a copy)."""
+    if value.ndim < 3:
+        return value
+    xp = array_module(value)
+    expanded = xp.broadcast_to(value, broadcast_shapes(batch, value.shape[:-2]) + value.shape[-2:])
+    return expanded.reshape((-1,) + value.shape[-2:]) if expanded.ndim > 3 else expanded
 
 
 def _repeat_heads(array, groups):
