@@ -719,3 +719,16 @@ def test_instance_norm_refuses_one_spatial_element_as_torchs_check(shape):
     def action(lib):
         return tuple(lib.nn.functional.instance_norm(lib.zeros(shape)).shape)
     assert_same(action)
+
+
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (4, 3, 0)])
+def test_linear_of_no_input_features_is_its_bias_with_its_signed_zeros(shape):
+    """fuzz seed 7406929 (layer template): with no input features torch's addmm adds no product, so
+    the output is the bias itself, -0.0 included (whose sqrt's gradient is -inf): the zeros of an
+    empty product added to it gave +0.0."""
+    def action(lib):
+        bias = lib.tensor([-0.0, 1.0, -2.5], dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.linear(lib.zeros(shape, dtype=lib.float64), lib.zeros(3, 0, dtype=lib.float64), bias)
+        out.sqrt().sum().backward()
+        return out.tolist(), bias.grad.tolist()
+    assert_same(action)

@@ -41,6 +41,8 @@ class Linear(Function):
         if not as_matrix:
             output = output.reshape(x.shape[:-1] + (out_features,))
         if bias:
+            if not in_features:     # torch's addmm adds no product: the bias itself, -0.0 too (fuzz seed 7406929)
+                output.fill(-0.0)
             output += bias[0]   # a fresh array: adding in place saves a copy
         return output
 
