@@ -732,3 +732,23 @@ def test_linear_of_no_input_features_is_its_bias_with_its_signed_zeros(shape):
         out.sqrt().sum().backward()
         return out.tolist(), bias.grad.tolist()
     assert_same(action)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_half_precision_group_norm_backward_runs_in_float32_as_torchs(seed):
+    """fuzz seed 7426602 (layer template): torch's float16 group_norm backward computes in float32 and
+    rounds its results once: ``dy * weight`` for a weight of -60000 overflowed float16 (NaN input
+    gradients), and the weight's gradient is its kernel's sum of (ds - db mean) rstd, not the sum
+    of dy times the output rounded to float16 (bit for bit here)."""
+    rng = numpy.random.default_rng(seed)
+    x = (rng.standard_normal((3, 4, 5)) * rng.choice([1, 50, 300])).astype(numpy.float16)
+    weight = (rng.standard_normal(4) * rng.choice([1, 100, 3000])).astype(numpy.float16)
+    weight[seed % 4] = -60000.0
+    weighting = rng.standard_normal((3, 4, 5)).astype(numpy.float32)
+
+    def action(lib):
+        inputs = [lib.tensor(array, requires_grad=True) for array in (x, weight, numpy.ones(4, numpy.float16))]
+        out = lib.nn.functional.group_norm(inputs[0], 2, inputs[1], inputs[2])
+        (out.float() * lib.tensor(weighting)).sum().backward()
+        return [tensor.grad.tolist() for tensor in inputs]
+    assert_same(action)

@@ -96,6 +96,18 @@ class GroupNorm(Function):
             out = out * affine[0].reshape(self.channel_shape)
         return out + affine[-1].reshape(self.channel_shape) if self.has_bias else out
 
+    def _half_weight_gradient(self, grad_output):
+        """torch's half precision kernel: per sample and channel ``ds = sum(dy x)`` and ``db = sum(dy)``
+        in float32, then the weight's gradient ``sum over samples of (ds - db mean) rstd`` with the
+        statistics as kept (in half precision), not from the output rounded to it."""
+        n, channels = self.shape[:2]
+        x = self.saved_tensors[0].astype(numpy.float32).reshape(n, channels, -1)
+        dy = grad_output.reshape(n, channels, -1)
+        ds, db = (dy * x).sum(axis=-1), dy.sum(axis=-1)
+        groups = self.grouped_shape[1]
+        mean, rstd = [numpy.repeat(stat.reshape(n, groups), channels // groups, axis=1) for stat in self.rows._saved[:2]]
+        return ((ds - db * mean) * rstd).sum(axis=0)
+
     def _check_bias_gradient(self):
         if self.has_bias and not self.has_weight and self.needs_input_grad[-1]:
             # torch's CPU kernel for a bias's gradient without a weight reads the undefined weight
@@ -104,17 +116,26 @@ class GroupNorm(Function):
     def backward(self, grad_output):
         self._check_bias_gradient()
         grads = [None] * (1 + self.has_weight + self.has_bias)
+        dtype, weight = grad_output.dtype, self.weight
+        if dtype.itemsize < 4:
+            # torch's half precision backward runs in float32 and rounds its results once: dy * weight
+            # of -60000 overflowed float16 (fuzz seed 7426602, layer template)
+            grad_output = grad_output.astype(numpy.float32)
+            weight = None if weight is None else weight.astype(numpy.float32)
         if self.has_bias and self.needs_input_grad[-1]:
-            grads[-1] = sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0])
-        if self.has_weight and self.needs_input_grad[1]:
+            grads[-1] = sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0]).astype(dtype, copy=False)
+        if self.has_weight and self.needs_input_grad[1] and dtype.itemsize < 4:
+            grads[1] = self._half_weight_gradient(grad_output).astype(dtype)
+        elif self.has_weight and self.needs_input_grad[1]:
             grads[1] = sum_to(grad_output * self.normalized, self.channel_shape).reshape(self.channel_shape[0])
             if self.grouped_shape[2] == 0 and self.shape[0]:
                 # torch's kernel: sum over samples of (ds - db * mean) * rstd, the statistics of groups of no
                 # values NaN (0 / 0): NaN, not the empty sum 0 (fuzz seed 7107525 with the layer template)
                 grads[1] = grads[1] * math.nan
         if self.needs_input_grad[0]:
-            grad_normalized = grad_output * self.weight if self.has_weight else grad_output
+            grad_normalized = grad_output * weight if self.has_weight else grad_output
             grads[0] = self.rows.backward(grad_normalized.reshape(self.grouped_shape))[0].reshape(self.shape)
+            grads[0] = grads[0].astype(dtype, copy=False)
         return tuple(grads)
 
 
