@@ -101,8 +101,8 @@ class GroupNorm(Function):
         in float32, then the weight's gradient ``sum over samples of (ds - db mean) rstd`` with the
         statistics as kept (in half precision), not from the output rounded to it."""
         n, channels = self.shape[:2]
-        x = self.saved_tensors[0].astype(numpy.float32).reshape(n, channels, -1)
-        dy = grad_output.reshape(n, channels, -1)
+        rows = (n, channels, math.prod(self.shape[2:]))
+        x, dy = self.saved_tensors[0].astype(numpy.float32).reshape(rows), grad_output.reshape(rows)
         ds, db = (dy * x).sum(axis=-1), dy.sum(axis=-1)
         groups = self.grouped_shape[1]
         mean, rstd = [numpy.repeat(stat.reshape(n, groups), channels // groups, axis=1) for stat in self.rows._saved[:2]]
