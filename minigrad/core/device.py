@@ -140,6 +140,13 @@ def to_device(array, device: Device):
         return cupy.asarray(array)
 
 
+def quiet_float_errors():
+    """NumPy's floating-point warnings off within: torch computes inf and NaN silently.  ``import
+    minigrad`` ignores the RuntimeWarnings raised in its own modules; those NumPy raises in its own
+    Python wrappers (``x.sum()`` of ``[inf, -inf]``: numpy/_core/_methods.py) pass that filter."""
+    return numpy.errstate(all="ignore")
+
+
 def zero_where(drop, values):
     """``where(drop, 0, values)``: ``values`` with exact zeros where ``drop`` is True, NaN and inf
     included (a gradient cut off, as torch's threshold_backward cuts it).

@@ -23,7 +23,7 @@ from heapq import heappop, heappush
 import numpy
 
 from . import dtypes, observe
-from .device import array_module
+from .device import array_module, quiet_float_errors
 from .function import FREED_GRAPH_MESSAGE, AccumulateGrad, gradient_edge, run_hook
 from .grad_mode import enable_grad
 from .tensor import Tensor
@@ -38,6 +38,11 @@ def run_backward(roots, retain_graph=False, capture=None, create_graph=False):
     gradients that reach those edges are returned as a dict (``autograd.grad``).
     A grad is an array, or a Tensor with ``create_graph`` (then the backward is recorded).
     """
+    with quiet_float_errors():     # (one switch per backward, not one per node)
+        return _propagate(roots, retain_graph, capture, create_graph)
+
+
+def _propagate(roots, retain_graph, capture, create_graph):
     buffers = {}                      # node -> [grad per output]
     for (node, output_nr), grad in roots:
         _add_to_buffer(buffers, node, output_nr, grad)

@@ -19,7 +19,7 @@ import numpy
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.device import array_module
+from ..core.device import array_module, quiet_float_errors
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
 from .join import stack
 from . import reduce_loop
@@ -85,10 +85,11 @@ class Sum(Function):
 
     def forward(self, x, axes, keepdim, dtype):
         self.shape, self.input_dtype, self.axes, self.keepdim = x.shape, x.dtype, axes, keepdim
-        if dtype is None and x.dtype.kind == "f" and x.dtype.itemsize < 4:   # torch sums half in float32
-            return array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim, dtype=array_module(x).float32)
-                                           ).astype(x.dtype)
-        return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+        with quiet_float_errors():     # ([inf, -inf] sums to NaN silently, as torch's)
+            if dtype is None and x.dtype.kind == "f" and x.dtype.itemsize < 4:   # torch sums half in float32
+                return array_module(x).asarray(x.sum(axis=axes, keepdims=keepdim, dtype=array_module(x).float32)
+                                               ).astype(x.dtype)
+            return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     def backward(self, grad_output):
         grad = _unreduce(grad_output, self.shape, self.axes, self.keepdim)
@@ -107,10 +108,11 @@ class Mean(Function):
         self.count = _reduced_count(x.shape, axes)
         if self.count == 0:    # torch: nan, without NumPy's "mean of empty slice" warning
             return x.sum(axis=axes, keepdims=keepdim) * math.nan
-        if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
-            # NumPy's mean is this sum and one division, behind 5 us of Python (half precision: it sums in float32)
-            return x.sum(axis=axes, keepdims=keepdim) / self.count
-        return x.mean(axis=axes, keepdims=keepdim)
+        with quiet_float_errors():
+            if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+                # NumPy's mean is this sum and one division, behind 5 us of Python (half precision: it sums in float32)
+                return x.sum(axis=axes, keepdims=keepdim) / self.count
+            return x.mean(axis=axes, keepdims=keepdim)
 
     def backward(self, grad_output):
         if self.count == 0:    # an empty input: its gradient is empty too
@@ -130,7 +132,8 @@ def _running(accumulate, x, axis, dtype):
         with _quiet(xp):
             wide = accumulate(x, axis=axis, dtype=xp.float64 if result_dtype.itemsize == 4 else xp.float32)
             return wide.astype(result_dtype)
-    return accumulate(x, axis=axis, dtype=dtype)
+    with _quiet(xp):
+        return accumulate(x, axis=axis, dtype=dtype)
 
 
 class Cumsum(Function):

@@ -21,7 +21,7 @@ import numpy
 from ...core.function import Function, _as_array
 from ...core.layout import dense_strides, elementwise_strides, relayout, row_major
 from ...core.dtypes import scalar_type_name
-from ...core.device import array_module
+from ...core.device import array_module, quiet_float_errors
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.fused import fmadd
@@ -63,7 +63,8 @@ def _reduce(xp, loss, reduction, denominator, layout=None):
     if reduction == "none":
         return loss if layout is None else layout(loss)
     # torch accumulates half precision in float32 and rounds the result once
-    total = xp.asarray(loss.sum(dtype=xp.float32 if loss.dtype.itemsize < 4 else None))
+    with quiet_float_errors():      # (inf - inf sums to NaN silently, as torch's)
+        total = xp.asarray(loss.sum(dtype=xp.float32 if loss.dtype.itemsize < 4 else None))
     result = total if reduction == "sum" else _divide(xp, total, denominator)
     return result.astype(loss.dtype, copy=False)
 
@@ -240,7 +241,8 @@ class ClassIndexCrossEntropy(Function):
             per_sample = per_sample + 0.0
         if smoothing is not None:                 # (class weights broadcast, eps / C per sample)
             class_weight, sample_scale = smoothing
-            per_sample = per_sample - sample_scale * (log_p * class_weight).sum(axis=class_axis)
+            with quiet_float_errors():
+                per_sample = per_sample - sample_scale * (log_p * class_weight).sum(axis=class_axis)
         # an ignored sample adds exactly 0, as in torch, even where its scores hold -inf or NaN
         # (0 * -inf would be NaN); its gradient stays what log_softmax's backward gives, as torch's
         per_sample = xp.where(valid, per_sample, 0).astype(per_sample.dtype, copy=False)

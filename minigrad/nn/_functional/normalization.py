@@ -5,7 +5,7 @@ import math
 
 from ... import threads
 from ...core.function import Function
-from ...core.device import array_module
+from ...core.device import array_module, quiet_float_errors
 from ._moments import cancelling, fmadd, lane_sums, row_moments, unfused_madd
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
@@ -37,10 +37,11 @@ def _moments(xp, x, axes, input_dtype):
     if length == 0:      # rows of no values: mean and variance NaN (0 / 0), without NumPy's warning
         mean = xp.full(x.shape[:x.ndim - len(axes)] + (1,) * len(axes), math.nan, x.dtype)
         return mean, x - mean, mean.copy(), False
-    mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
-    squares = centered * centered
-    var = squares.mean(axis=axes, keepdims=True)   # biased, as torch
+    with quiet_float_errors():     # (a row of inf and -inf: NaN, silently)
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        squares = centered * centered
+        var = squares.mean(axis=axes, keepdims=True)   # biased, as torch
     # |x - mean| within 16 ulps of the row's root mean square (which bounds the rounding of its
     # mean, the mean's own ulps where the spread is small, the sum's where the values cancel: fuzz
     # seed 4529822, an x of 0 in a row of +-1s whose mean is its rounding, an x_hat that a weight of
