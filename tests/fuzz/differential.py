@@ -78,6 +78,7 @@ class Outcome:
     values: dict = dataclasses.field(default_factory=dict)
     grads: dict = dataclasses.field(default_factory=dict)
     nodes: dict = dataclasses.field(default_factory=dict)    # each output's grad_fn name, read last
+    warning: tuple | None = None        # (statement index, message) of the first RuntimeWarning a user sees
 
 
 # minigrad's own additions to torch's messages, stripped before comparing: the Embedding
@@ -123,14 +124,19 @@ def execute(program, lib, extra=None):
     outcome = Outcome()
     ns = namespace(lib)
     ns.update(extra or {})
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        # the RuntimeWarnings a user would see (NumPy's, past the filter ``import minigrad`` sets on its
+        # modules): torch computes inf and NaN silently
         warnings.simplefilter("ignore")
+        warnings.filterwarnings("always", category=RuntimeWarning)
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"minigrad(\.|$)")
         for index, statement in enumerate(program.statements):
             try:
                 exec(statement.source, ns)
             except Exception as error:
                 outcome.error = (index, type(error).__name__, normalized(error))
                 return outcome
+            _note_warning(outcome, caught, index)
         for name in program.outputs:
             outcome.values[name] = _snapshot(ns[name])
         if not program.loss:
@@ -146,11 +152,22 @@ def execute(program, lib, extra=None):
         except Exception as error:
             outcome.error = (len(program.statements), type(error).__name__, normalized(error))
             return outcome
+        _note_warning(outcome, caught, len(program.statements))
         for name, value in tensors.items():
             if value.requires_grad:
                 outcome.grads[name] = None if value.grad is None else _snapshot(value.grad)
     outcome.nodes = {name: _node_names(ns[name]) for name in program.outputs}     # (after backward: no
     return outcome                                                                  # node read before it)
+
+
+def _note_warning(outcome, caught, index):
+    """The first RuntimeWarning recorded (at statement ``index``), if none was noted before."""
+    if outcome.warning is None:
+        for warning in caught:
+            if issubclass(warning.category, RuntimeWarning):
+                outcome.warning = (index, f"{warning.filename.split('site-packages/')[-1]}: {warning.message}")
+                break
+    caught.clear()
 
 
 def _compare_arrays(mine, theirs, dtype, tolerance=TOLERANCE):
@@ -299,6 +316,8 @@ def compare(program, mine, theirs, reference=None, agreeing=None, grads_agreeing
             return Mismatch("error-message", tags[mine.error[0]],
                             f"{mine.error[2]!r} vs torch {theirs.error[2]!r}")
         return None
+    if mine.warning and not theirs.warning:
+        return Mismatch("warning", tags[mine.warning[0]], mine.warning[1])
     references = reference.values if reference is not None else {}
     agreeing = agreeing or {}
     rounded, value_kinds = None, {}

@@ -214,6 +214,22 @@ def test_torchs_half_nan_sign_covers_copysign_by_a_float16_nan_alone():
     assert not torch_drops_a_half_nans_sign(program, Mismatch("value", "binary:lib.atan2", f"v5: {signs}"))
 
 
+def test_a_runtime_warning_a_user_would_see_is_a_mismatch():
+    """torch computes inf and NaN silently; a RuntimeWarning that passes the filter ``import minigrad``
+    sets on its own modules (NumPy's own wrappers warned from numpy/_core/_methods.py) is one."""
+    def noisy(lib):
+        with numpy.errstate(invalid="warn"):
+            return lib.tensor(numpy.sqrt(numpy.array([-1.0])) if lib is minigrad else [numpy.nan])
+    program = program_of("x0 = lib.tensor([1.0])", "v1 = noisy(lib)", "v2 = x0 + v1")
+    mine, theirs = (execute(program, lib, {"noisy": noisy}) for lib in (minigrad, __import__("torch")))
+    mismatch = compare(program, mine, theirs)
+    assert mismatch.kind == "warning" and "invalid value encountered in sqrt" in mismatch.detail
+    assert mine.warning[0] == 1 and theirs.warning is None
+    # a warning raised in minigrad's own modules is filtered for its users: not one
+    quiet = program_of("x0 = lib.tensor([-1.0])", "v1 = x0.sqrt()", "v2 = (x0 * 0).log()")
+    assert execute(quiet, minigrad).warning is None
+
+
 def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
     program = program_of("x0 = lib.full((8,), 3e38)", "x1 = lib.full((8,), 1e-45)", "v2 = x0 % x1",
                          "v3 = lib.minimum(v2, x0)", "v4 = x0.log()")
