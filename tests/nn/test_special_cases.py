@@ -753,3 +753,17 @@ def test_half_precision_group_norm_backward_runs_in_float32_as_torchs(seed):
         (out.float() * lib.tensor(weighting)).sum().backward()
         return [tensor.grad.tolist() for tensor in inputs]
     assert_same(action)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_group_norm_rstd_adds_its_double_eps_in_double_as_torchs(seed):
+    """fuzz seed 7502895 (layer template): torch's group_norm kernel takes 1 / sqrt(var + eps) with
+    the float variance and the double eps added in double, rounded once; a group of one value,
+    whose output is the bias plus the rounding of x * rstd * w, showed the ulp of a float32 eps."""
+    rng = numpy.random.default_rng(seed)
+    x = (rng.standard_normal((5, 2)) * 10.0 ** rng.uniform(0, 4, (5, 1))).astype(numpy.float32)
+    weight, bias = rng.standard_normal(2).astype(numpy.float32), rng.standard_normal(2).astype(numpy.float32)
+
+    def action(lib):
+        return lib.nn.functional.group_norm(lib.tensor(x), 2, lib.tensor(weight), lib.tensor(bias)).tolist()
+    assert_same(action)

@@ -58,7 +58,7 @@ class GroupNorm(Function):
         self.rows = LayerNorm()            # the rows' node, run by this one (not in the graph)
         self.rows.needs_input_grad = self.needs_input_grad[:1]
         normalized = self.rows.forward(x.reshape(self.grouped_shape), normalized_ndim=1, eps=eps,
-                                       has_weight=False, has_bias=False).reshape(x.shape)
+                                       has_weight=False, has_bias=False, eps_in_double=True).reshape(x.shape)
         weight = affine[0].reshape(self.channel_shape) if has_weight else None
         self.normalized, self.weight = normalized, weight
         self.save_for_backward(x, *affine[:1] if has_weight else ())      # as torch: input, weight
