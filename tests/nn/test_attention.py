@@ -587,3 +587,15 @@ def test_a_write_after_attention_stops_backward_where_torchs_saved_it(shapes, wr
         out.sum().backward()
         return query.grad
     assert_same(action)
+
+
+def test_attention_whose_folded_value_has_no_elements_as_torchs():
+    """fuzz seeds 7551558 and 7570053 (layer template): the value folded for the composite's bmm has
+    no elements (0 wide): its shape comes from the batch, not from -1."""
+    def action(lib):
+        query = lib.zeros((3, 1, 3, 0), requires_grad=True)
+        key, value = lib.zeros((3, 1, 2, 0), requires_grad=True), lib.zeros((3, 1, 2, 0))
+        out = lib.nn.functional.scaled_dot_product_attention(query, key, value, is_causal=True)
+        out.sum().backward()
+        return out.shape, query.grad.shape
+    assert_same(action)

@@ -325,7 +325,7 @@ def _as_bmm_operand(value, batch):
         return value
     xp = array_module(value)
     expanded = xp.broadcast_to(value, broadcast_shapes(batch, value.shape[:-2]) + value.shape[-2:])
-    return expanded.reshape((-1,) + value.shape[-2:]) if expanded.ndim > 3 else expanded
+    return expanded.reshape((math.prod(expanded.shape[:-2]),) + value.shape[-2:]) if expanded.ndim > 3 else expanded
 
 
 def _repeat_heads(array, groups):
