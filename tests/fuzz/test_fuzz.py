@@ -230,6 +230,18 @@ def test_a_runtime_warning_a_user_would_see_is_a_mismatch():
     assert execute(quiet, minigrad).warning is None
 
 
+def test_group_norm_weight_gradient_where_its_sums_overflow_is_torchs():
+    """fuzz seed 7512756 (layer template): torch's group_norm weight gradient is the sum over samples
+    of (ds - db mean) rstd, ds = sum(dy x): with a 3e38 among a group's values ds overflows and,
+    times an rstd of 0, gives NaN, where the sum of dy times the normalized output gave 0.  (The
+    input's gradient there is still an open class.)"""
+    import torch
+    program = generate(7512756, layers=True)
+    assert any("group_norm" in statement.source for statement in program.statements)
+    mine, theirs = (execute(program, lib) for lib in (minigrad, torch))
+    assert numpy.array_equal(mine.grads["x8"][4], theirs.grads["x8"][4], equal_nan=True)
+
+
 def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
     program = program_of("x0 = lib.full((8,), 3e38)", "x1 = lib.full((8,), 1e-45)", "v2 = x0 % x1",
                          "v3 = lib.minimum(v2, x0)", "v4 = x0.log()")

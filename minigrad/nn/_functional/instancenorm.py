@@ -96,13 +96,14 @@ class GroupNorm(Function):
             out = out * affine[0].reshape(self.channel_shape)
         return out + affine[-1].reshape(self.channel_shape) if self.has_bias else out
 
-    def _half_weight_gradient(self, grad_output):
-        """torch's half precision kernel: per sample and channel ``ds = sum(dy x)`` and ``db = sum(dy)``
-        in float32, then the weight's gradient ``sum over samples of (ds - db mean) rstd`` with the
-        statistics as kept (in half precision), not from the output rounded to it."""
+    def _weight_gradient(self, grad_output):
+        """torch's kernel: per sample and channel ``ds = sum(dy x)`` and ``db = sum(dy)`` (half precision
+        in float32), then the weight's gradient ``sum over samples of (ds - db mean) rstd`` with the
+        statistics as kept, not ``sum(dy x_hat)``: where ds overflows (values of 3e38) it is NaN, not 0
+        (fuzz seed 7512756), and in half precision x_hat is not rounded first (fuzz seed 7426602)."""
         n, channels = self.shape[:2]
         rows = (n, channels, math.prod(self.shape[2:]))
-        x, dy = self.saved_tensors[0].astype(numpy.float32).reshape(rows), grad_output.reshape(rows)
+        x, dy = self.saved_tensors[0].astype(grad_output.dtype).reshape(rows), grad_output.reshape(rows)
         ds, db = (dy * x).sum(axis=-1), dy.sum(axis=-1)
         groups = self.grouped_shape[1]
         mean, rstd = [numpy.repeat(stat.reshape(n, groups), channels // groups, axis=1) for stat in self.rows._saved[:2]]
@@ -124,10 +125,8 @@ class GroupNorm(Function):
             weight = None if weight is None else weight.astype(numpy.float32)
         if self.has_bias and self.needs_input_grad[-1]:
             grads[-1] = sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0]).astype(dtype, copy=False)
-        if self.has_weight and self.needs_input_grad[1] and dtype.itemsize < 4:
-            grads[1] = self._half_weight_gradient(grad_output).astype(dtype)
-        elif self.has_weight and self.needs_input_grad[1]:
-            grads[1] = sum_to(grad_output * self.normalized, self.channel_shape).reshape(self.channel_shape[0])
+        if self.has_weight and self.needs_input_grad[1]:
+            grads[1] = self._weight_gradient(grad_output).astype(dtype, copy=False)
             if self.grouped_shape[2] == 0 and self.shape[0]:
                 # torch's kernel: sum over samples of (ds - db * mean) * rstd, the statistics of groups of no
                 # values NaN (0 / 0): NaN, not the empty sum 0 (fuzz seed 7107525 with the layer template)
