@@ -38,6 +38,9 @@ outputs = [x.sum(), x.mean(), x.sum(0, keepdim=True), x.cumsum(1), x.median(),
            minigrad.nn.functional.mse_loss(x, x.detach() * 0)]
 sum(out.sum() for out in outputs).backward()
 minigrad.zeros(0, dtype=minigrad.int64).median()
+big = minigrad.tensor([3e38, -3e38])             # float32: sums and differences past its range
+minigrad.isclose(big, -big)
+minigrad.nn.functional.cross_entropy(minigrad.zeros(2, 2), minigrad.tensor([0, 1]), weight=big.abs())
 print("silent")
 """
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 from ...backends.cpu import onednn_computes_float16
-from ...core.device import array_module
+from ...core.device import array_module, quiet_float_errors
 from ...core.dtypes import c_type_name, from_numpy_dtype, scalar_type_name
 from ...core.function import Function
 from .fold import Fold, Unfold, fold_windows, windows
@@ -157,7 +157,8 @@ def _summed_as_onednn(xp, real, a, b, axis):
     """``a * b`` summed over ``axis`` where ``real`` (oneDNN adds no product for padding), in
     float32 for float16 as oneDNN computes."""
     products = xp.where(real, a.astype(xp.promote_types(a.dtype, xp.float32)) * b, 0)
-    return products.sum(axis=axis).astype(a.dtype, copy=False)
+    with quiet_float_errors():      # (inf - inf sums to NaN silently, as torch's)
+        return products.sum(axis=axis).astype(a.dtype, copy=False)
 
 
 def _same_padding(kernel_size, dilation):

@@ -56,6 +56,12 @@ def _check_reduction(reduction):
     return reduction
 
 
+def _quiet_sum(array):
+    """``array.sum()`` without NumPy's overflow warning (torch's sum of class weights is silent)."""
+    with quiet_float_errors():
+        return array.sum()
+
+
 def _reduce(xp, loss, reduction, denominator, layout=None):
     """The elementwise ``loss`` summed, averaged over ``denominator``, or kept: then in torch's
     layout, ``layout(loss)`` (the order of the dims its kernel gives the new tensor, which
@@ -445,7 +451,7 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
         label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
         smoothing=smoothing, class_axis=class_axis, from_logits=from_logits, reduction=reduction,
         denominator=_nll_sum(weight_of_label, valid) if weight is not None and _sums_in_own_dtype(
-            xp, dtype, smoothing) else weight_of_label.sum(), valid=valid,
+            xp, dtype, smoothing) else _quiet_sum(weight_of_label), valid=valid,
         spatial_rows=_spatial_rows(labels.shape) if viewed else None,
         label_terms=(weight_of_label, 1.0 - label_smoothing, label_smoothing / num_classes) if smoothing else None)
     return loss.view(labels.shape) if viewed else loss
