@@ -64,11 +64,23 @@ class GroupNorm(Function):
         self.normalized, self.weight = normalized, weight
         self.save_for_backward(x, *affine[:1] if has_weight else ())      # as torch: input, weight
         if not (has_weight or has_bias):    # torch's kernel without either: (x - mean) * rstd (fuzz seed 368)
-            return normalized
+            return normalized if x.dtype.itemsize >= 4 or not x.size else self._half_normalized(x, eps)
         if type(x) is not numpy.ndarray or x.dtype.itemsize < 4:
             out = normalized * weight if has_weight else normalized
             return out + affine[-1].reshape(self.channel_shape) if has_bias else out
         return self._scaled_and_shifted(x, affine, num_groups)
+
+    def _half_normalized(self, x, eps):
+        """torch's half precision kernel without weight or bias: ``(x - mean) * rstd`` in float32 with the
+        statistics unrounded, then rounded once (a group of one value is 0, where the rows' half
+        precision formula left -6.3e-06; fuzz seed 7601687 with the layer template)."""
+        xp = array_module(x)
+        rows = x.astype(xp.float32).reshape(self.grouped_shape)
+        with quiet_float_errors():
+            mean = rows.mean(axis=-1, keepdims=True)
+            var = xp.square(rows - mean).mean(axis=-1, keepdims=True)
+            rstd = (1 / xp.sqrt(var.astype(xp.float64) + eps)).astype(xp.float32)
+            return ((rows - mean) * rstd).astype(x.dtype).reshape(x.shape)
 
     def _scaled_and_shifted(self, x, affine, num_groups):
         """torch's kernel's output: per sample and channel ``scale = rstd * weight`` and ``shift = beta -
