@@ -242,6 +242,18 @@ def test_group_norm_gradients_where_its_sums_overflow_are_torchs(seed):
     assert check(program)[0] is None
 
 
+def test_torchs_leaf_check_on_a_tainted_integer_tensor_covers_minigrads_own_error_there():
+    """fuzz seed 5013238: torch gave an int16 view a history (the known bug), so ``v4.pow_(x15)`` fails
+    on its leaf check, where minigrad raises its dtype error at that write; the same messages in a
+    program without such a write are not this bug."""
+    program = generate(5013238)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-message" and known(program, mismatch).name.startswith("an integer tensor")
+    clean = program_of("x0 = lib.tensor([1, 2], dtype=lib.int16)", "x1 = lib.tensor(0.7, dtype=lib.float16)",
+                       "v2 = x0.pow_(x1)")
+    assert not torch_lets_an_integer_tensor_require_grad(clean, mismatch)
+
+
 def test_torchs_fmod_nan_covers_only_a_remainder_and_what_is_computed_from_it():
     program = program_of("x0 = lib.full((8,), 3e38)", "x1 = lib.full((8,), 1e-45)", "v2 = x0 % x1",
                          "v3 = lib.minimum(v2, x0)", "v4 = x0.log()")
