@@ -599,3 +599,30 @@ def test_attention_whose_folded_value_has_no_elements_as_torchs():
         out.sum().backward()
         return out.shape, query.grad.shape
     assert_same(action)
+
+
+SPLIT_ATTENTION = r"""
+import numpy, torch, minigrad
+assert minigrad.threads._two_cores, "not split"
+arrays = [numpy.random.default_rng(index).standard_normal((64, 4, 64, 64)).astype(numpy.float32) for index in range(3)]
+ours = minigrad.nn.functional.scaled_dot_product_attention(*[minigrad.tensor(a) for a in arrays])
+theirs = torch.nn.functional.scaled_dot_product_attention(*[torch.from_numpy(a) for a in arrays])
+numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5)
+print("same")
+"""
+
+
+def test_fused_attention_split_over_two_threads_finishes_with_torchs_values():
+    """The fused path's batch halves run on two threads (``threads.rows_in_two_parts``); its product
+    there must not be ``threads.matmul``, which from the helper thread waits on that helper itself:
+    a (64, 4, 64, 64) attention hung.  In a process of its own with minigrad's default threads."""
+    import os
+    import subprocess
+    import sys
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: nothing is split")
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MINIGRAD_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", SPLIT_ATTENTION], capture_output=True, text=True, timeout=120,
+                          env=environment)
+    assert done.returncode == 0 and done.stdout.strip() == "same", done.stderr[-2000:]

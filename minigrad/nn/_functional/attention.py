@@ -69,8 +69,6 @@ class ScaledDotProductAttention(Function):
         bias = bias[0] if bias else None
         rows = _batch_to_split(query, key, value, bias, key_groups, value_groups) if dropout_p == 0.0 else 0
         nan_keys = []       # (rows, mask) of rows with no weight whose NaN scores torch's backward meets
-        # torch's fused kernel's GEMM: over one key the bare product (0 * -3.0 is -0.0; NumPy's BLAS adds +0)
-        product = threads.matmul if self.flash else xp.matmul
         if rows:     # the batch's two halves on two cores, each with the calls below
             weights = xp.empty(query.shape[:-1] + key.shape[-2:-1], query.dtype)
             output = xp.empty(query.shape[:-1] + value.shape[-1:], query.dtype)
@@ -79,14 +77,14 @@ class ScaledDotProductAttention(Function):
                 part = slice(start, stop)
                 weights[part] = _weights(query[part], keys[part], _rows_of(bias, part, query.ndim),
                                          scale, safe_softmax, self.prescaled, self.flash, nan_keys, part)
-                product(weights[part], values[part], out=output[part])
+                _gemm(weights[part], values[part], out=output[part], batched=self.flash)
             threads.rows_in_two_parts(run, rows, weights.size, weights)
             keep, dropped = None, weights
         else:
             weights = _weights(query, keys, bias, scale, safe_softmax, self.prescaled, self.flash, nan_keys)
             keep = _dropout_keep(weights, dropout_p)
             dropped = weights if keep is None else weights * keep
-            output = product(dropped, values)
+            output = _gemm(dropped, values, batched=self.flash)
         if self.prescaled:
             # torch's composite saves query and key times sqrt(scale), new tensors, and the value only for
             # their gradients: a later write to one of them does not stop its backward (fuzz seed 119).  Its
@@ -234,13 +232,15 @@ def _scale_factors(scale, dtype):
     return numpy.dtype(dtype).type(math.copysign(root, scale)), numpy.dtype(dtype).type(root)
 
 
-def _gemm(a, b):
+def _gemm(a, b, out=None, batched=False):
     """``a @ b`` as torch's mm gives it where the inner dim is 1: each product itself, with its signed
-    zero (0 * -2.3 is -0.0; NumPy's BLAS, as torch's bmm, adds it to a +0).  ``threads.matmul``'s rule,
-    without its threads: this runs on the helper thread too."""
-    if a.ndim == 2 and a.shape[-1] == 1 and a.shape[-2] > 1 and b.shape[-1] > 1:
-        return a * b
-    return array_module(a).matmul(a, b)
+    zero (0 * -2.3 is -0.0; NumPy's BLAS, as torch's bmm, adds it to a +0); with ``batched`` for
+    batches too, as torch's fused kernel's GEMM over one key.  ``threads.matmul``'s rule without
+    its threads: this runs on the helper thread too (``threads.matmul`` there waits on itself)."""
+    xp = array_module(a)
+    if (a.ndim == 2 or batched) and a.shape[-1] == 1 and a.shape[-2] > 1 and b.shape[-1] > 1:
+        return a * b if out is None else xp.multiply(a, b, out=out)
+    return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
 
 
 def _weights(query, keys, bias, scale, safe, prescaled=False, flash=False, nan_keys=None, part=slice(None)):
@@ -261,7 +261,6 @@ def _weights(query, keys, bias, scale, safe, prescaled=False, flash=False, nan_k
         # fuzz seed 7008356 (layer template): a key of NaN alone gives torch's 0 * value, not NaN
         unweighted = ~(scores > -math.inf).any(axis=-1, keepdims=True)
         if unweighted.any():
-            xp = array_module(weights)
             weights = xp.where(unweighted, 0, weights).astype(weights.dtype, copy=False)
             nan_keys.append((part, unweighted & xp.isnan(scores)))
     return weights
