@@ -256,6 +256,12 @@ def basic_index_strides(shape, strides, key, result_strides):
     return result_strides
 
 
+def preserved_copy(array):
+    """torch's ``clone()`` (``memory_format=torch.preserve_format``): a copy in ``array``'s own layout
+    where it has no gaps and no repeats, else its dims in their stride order, made dense."""
+    return relayout(array.copy(order="K"), dense_strides(array))
+
+
 def relayout(array, strides):
     """``array`` with the element ``strides`` given (None: row-major), copied only if a dim longer
     than 1 has another stride (a size-1 dim takes its stride by a view)."""

@@ -8,7 +8,7 @@ import numpy
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.layout import dense_strides, relayout
+from ..core.layout import dense_strides, preserved_copy, relayout
 from ..core.device import Device, device_of, to_device
 from ..core.tensor import Tensor
 from .tensor_namespace import astype
@@ -137,8 +137,7 @@ class Clone(Function):
         # torch's clone keeps the input's layout (memory_format=torch.preserve_format): a
         # transposed tensor's clone is transposed too, and .view() refuses it alike; an
         # expanded one (stride 0) is made dense (dense_strides); contiguous() asks for order "C"
-        result = x.copy(order=order)
-        return relayout(result, dense_strides(x) if order == "K" else None)
+        return preserved_copy(x) if order == "K" else relayout(x.copy(order=order), None)
 
     def backward(self, grad_output):
         return grad_output

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 import collections
-import contextlib
 import math
 import numbers
 import warnings
@@ -129,10 +128,10 @@ def _running(accumulate, x, axis, dtype):
     xp = array_module(x)
     result_dtype = xp.dtype(dtype) if dtype is not None else x.dtype
     if result_dtype.kind == "f" and result_dtype.itemsize < 8:
-        with _quiet(xp):
+        with quiet_float_errors():
             wide = accumulate(x, axis=axis, dtype=xp.float64 if result_dtype.itemsize == 4 else xp.float32)
             return wide.astype(result_dtype)
-    with _quiet(xp):
+    with quiet_float_errors():
         return accumulate(x, axis=axis, dtype=dtype)
 
 
@@ -248,7 +247,7 @@ class Cumprod(Function):
             return grad_output.astype(x.dtype, copy=False)
         weighted = output * grad
         zeros = values == 0
-        with _quiet(xp):
+        with quiet_float_errors():
             if not zeros.any():
                 result = _reversed_cumsum(xp, weighted) / values
             else:
@@ -331,7 +330,7 @@ def _deviation(x, axes, one_output=False):
     thirteen equal 0.1s is off by an ulp, a variance of 7.8e-09 where torch's is 0)."""
     wide = _accumulation_type(x)
     if one_output and x.dtype.kind == "f" and x.dtype.itemsize == 4:
-        with _quiet(array_module(x)):     # the float32 mean may overflow to inf, as torch's
+        with quiet_float_errors():     # the float32 mean may overflow to inf, as torch's
             return wide - x.mean(keepdims=True).astype(wide.dtype)
     if axes is None or x.size == math.prod([x.shape[axis] for axis in axes]):
         return wide - wide.mean(axis=axes, keepdims=True)    # one result: torch's two passes
@@ -348,7 +347,7 @@ def _sum_of_squares_over(deviation, axes, keepdim, freedom):
     squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim)
     if freedom:
         return squares / freedom
-    with _quiet(array_module(deviation)):
+    with quiet_float_errors():
         return squares / squares.dtype.type(0)
 
 
@@ -369,11 +368,11 @@ def _variance(x, axes, keepdim, freedom, welford=False):
     wide_float = x.dtype.kind == "f" and x.dtype.itemsize >= 4
     over_all = axes is None or x.ndim == 0 or x.size == math.prod([x.shape[a] for a in axes])
     two_pass = not welford and wide_float and over_all
-    with _quiet(xp):
+    with quiet_float_errors():
         variance = _sum_of_squares_over(_deviation(x, axes, two_pass), axes, keepdim, freedom)
     if x.dtype.kind != "f" or x.ndim == 0:
         return variance, None
-    with _quiet(xp):
+    with quiet_float_errors():
         # where the spread is within the rounding of the mean, only torch's order gives its digits
         # (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and so
         # its gradient 0, the two passes' 1.05e-16 and a gradient of -0.05).  The first element
@@ -394,7 +393,7 @@ def _variance(x, axes, keepdim, freedom, welford=False):
     flat = variance.reshape(-1).copy()
     at_risk = (~xp.isfinite(flat) | cancelling.reshape(-1)) & xp.isfinite(rows).all(axis=1)
     if at_risk.any():
-        with _quiet(xp):
+        with quiet_float_errors():
             flat[at_risk] = _welford_m2(xp, rows[at_risk]) / flat.dtype.type(freedom)
     return flat.reshape(variance.shape), torchs_mean
 
@@ -408,7 +407,7 @@ def _two_passes_about(mean, x, axes, keepdim, freedom, variance):
     if mean is None:
         return variance
     wide = _accumulation_type(x)
-    with _quiet(numpy):
+    with quiet_float_errors():
         return _sum_of_squares_over(wide - mean.astype(wide.dtype), axes, keepdim, freedom)
 
 
@@ -418,7 +417,7 @@ def _torchs_mean_of_all(x):
     total = reduce_loop.cascade_sum(x) if array_module(x) is numpy and x.size else None
     if total is None:
         return None
-    with _quiet(numpy):
+    with quiet_float_errors():
         return total / x.dtype.type(x.size)
 
 
@@ -444,19 +443,20 @@ def _welford_mean(x, axes, keepdim):
     xp = array_module(x)
     if _reduced_count(x.shape, axes) == 0:      # torch: nan, without NumPy's "mean of empty slice"
         return x.sum(axis=axes, keepdims=keepdim) * math.nan
-    average = _accumulation_type(x).mean(axis=axes, keepdims=keepdim).astype(x.dtype, copy=False)
+    wide = _accumulation_type(x)
+    average = wide.mean(axis=axes, keepdims=keepdim).astype(x.dtype, copy=False)
     if x.dtype.kind != "f" or x.ndim == 0:
         return average
     axes = tuple(range(x.ndim)) if axes is None else axes
     kept = [axis for axis in range(x.ndim) if axis not in axes]
     count = math.prod([x.shape[axis] for axis in kept])
-    rows = xp.transpose(_accumulation_type(x), kept + list(axes)).reshape(count, -1)
+    rows = xp.transpose(wide, kept + list(axes)).reshape(count, -1)
     flat = xp.asarray(average).reshape(-1)     # (a new array: written before anyone sees it)
-    with _quiet(xp):
+    with quiet_float_errors():
         spread = ((rows - rows.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
     at_risk = xp.isfinite(rows).all(axis=1) & ~(xp.isfinite(spread) & xp.isfinite(flat))
     if at_risk.any():
-        with _quiet(xp):
+        with quiet_float_errors():
             flat[at_risk] = _welford_m2(xp, rows[at_risk], running_mean=True).astype(flat.dtype)
     return flat.reshape(average.shape)
 
@@ -473,7 +473,7 @@ def _var_backward(grad, x, axes, count, correction, over_dims, torchs_mean=None)
     if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
         return (2.0 / freedom) * grad * (x - mean)
     xp = array_module(x)
-    with _quiet(xp):
+    with quiet_float_errors():
         if over_dims:
             return math.inf * grad * (x - mean)
         return grad * xp.where(x == mean, math.nan, math.inf).astype(x.dtype)
@@ -489,7 +489,7 @@ class Var(Function):
         self.save_for_backward(x)
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "var")
-        with _quiet(array_module(x)):     # (a float32 variance past its maximum is inf, as torch's)
+        with quiet_float_errors():     # (a float32 variance past its maximum is inf, as torch's)
             variance, self.torchs_mean = _variance(x, axes, keepdim, self.freedom)
             return variance.astype(x.dtype, copy=False)
 
@@ -509,7 +509,7 @@ class Std(Function):
     def forward(self, x, axes, keepdim, correction, over_dims):
         self.axes, self.keepdim, self.correction, self.over_dims = axes, keepdim, correction, over_dims
         self.freedom = _degrees_of_freedom(x, axes, correction, "std")
-        with _quiet(array_module(x)):
+        with quiet_float_errors():
             variance, self.torchs_mean = _variance(x, axes, keepdim, self.freedom)
             std = array_module(x).sqrt(variance).astype(x.dtype, copy=False)
         self.save_for_backward(x, std)
@@ -547,7 +547,7 @@ class VarMean(Function):
         self.root = root
         self.freedom = _degrees_of_freedom(x, axes, correction, "std_mean" if root else "var_mean")
         xp = array_module(x)
-        with _quiet(xp):     # (torch's Welford can give -inf, whose root is NaN)
+        with quiet_float_errors():     # (torch's Welford can give -inf, whose root is NaN)
             spread, self.torchs_mean = _variance(x, axes, keepdim, self.freedom, welford=True)
             spread = (xp.sqrt(spread) if root else spread).astype(x.dtype, copy=False)
             average = _welford_mean(x, axes, keepdim)
@@ -665,7 +665,7 @@ def _product(x, axis, keepdim, dtype):
     xp = array_module(x)
     if xp is numpy and x.dtype.kind == "f" and x.ndim and x.size:
         return reduce_loop.product(x, axis, keepdim)
-    with _quiet(xp):   # (an overflowing product is inf, without a warning, as torch's)
+    with quiet_float_errors():   # (an overflowing product is inf, without a warning, as torch's)
         return x.prod(axis=axis, keepdims=keepdim, dtype=dtype)
 
 
@@ -684,7 +684,7 @@ def _product_of_others(values, axis):
     def running_product(a):    # on Tensors (create_graph=True) the cumprod op, which runs _running
         return xp.cumprod(a, axis=axis) if isinstance(a, Tensor) else _running(xp.cumprod, a, axis, None)
     ones = xp.ones_like(values[part(0, 1)])
-    with _quiet(xp):
+    with quiet_float_errors():
         before = xp.concatenate([ones, running_product(values[part(0, length - 1)])], axis=axis)
         after = xp.flip(running_product(xp.flip(values[part(1, length)], axis)), axis)
         return before * xp.concatenate([after, ones], axis=axis)
@@ -756,7 +756,7 @@ class Extreme(Function):
         grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
         if self.nan_ties:
             return xp.where(ties, grad / xp.maximum(count, 1), 0)
-        with _quiet(xp):     # as torch's amax: (grad / 0) * 0 = nan where a NaN result has no tie
+        with quiet_float_errors():     # as torch's amax: (grad / 0) * 0 = nan where a NaN result has no tie
             return ties * (grad / count)
 
 
@@ -803,11 +803,6 @@ class ExtremeAlong(Function):
         if not self.keepdim:
             grad_output = xp.expand_dims(grad_output, self.axis)
         return xp.where(chosen, grad_output, 0)
-
-
-def _quiet(xp):
-    """Silence NumPy's divide/invalid/overflow warnings where torch computes inf/nan without one."""
-    return xp.errstate(divide="ignore", invalid="ignore", over="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
 
 
 def _check_nonempty(input, name, axes, spelled=None):
@@ -936,7 +931,7 @@ class Norm(Function):
         elif p == 0:
             result = (x != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
         else:
-            with _quiet(xp):   # 0 ** negative p is inf, as torch
+            with quiet_float_errors():   # 0 ** negative p is inf, as torch
                 result = (xp.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
         return result
 

@@ -64,37 +64,33 @@ class GroupNorm(Function):
         self.normalized, self.weight = normalized, weight
         self.save_for_backward(x, *affine[:1] if has_weight else ())      # as torch: input, weight
         if not (has_weight or has_bias):    # torch's kernel without either: (x - mean) * rstd (fuzz seed 368)
-            return normalized if x.dtype.itemsize >= 4 or not x.size else self._half_normalized(x, eps)
+            return normalized if x.dtype.itemsize >= 4 else self._half_normalized(x)
         if type(x) is not numpy.ndarray or x.dtype.itemsize < 4:
             out = normalized * weight if has_weight else normalized
             return out + affine[-1].reshape(self.channel_shape) if has_bias else out
-        return self._scaled_and_shifted(x, affine, num_groups)
+        return self._scaled_and_shifted(x, affine)
 
-    def _half_normalized(self, x, eps):
+    def _half_normalized(self, x):
         """torch's half precision kernel without weight or bias: ``(x - mean) * rstd`` in float32 with the
-        statistics unrounded, then rounded once (a group of one value is 0, where the rows' half
+        rows' statistics unrounded, then rounded once (a group of one value is 0, where the rows' half
         precision formula left -6.3e-06; fuzz seed 7601687 with the layer template)."""
-        xp = array_module(x)
-        rows = x.astype(xp.float32).reshape(self.grouped_shape)
+        mean, rstd = self.rows.moments
         with quiet_float_errors():
-            mean = rows.mean(axis=-1, keepdims=True)
-            var = xp.square(rows - mean).mean(axis=-1, keepdims=True)
-            rstd = (1 / xp.sqrt(var.astype(xp.float64) + eps)).astype(xp.float32)
+            rows = x.reshape(self.grouped_shape).astype(rstd.dtype)
             return ((rows - mean) * rstd).astype(x.dtype).reshape(x.shape)
 
-    def _scaled_and_shifted(self, x, affine, num_groups):
+    def _scaled_and_shifted(self, x, affine):
         """torch's kernel's output: per sample and channel ``scale = rstd * weight`` and ``shift = beta -
         scale * mean``, then ``x * scale + shift``, both multiply-adds fused (bit for bit on 60 random
         float32 and float64 group norms given torch's statistics; ``normalized * weight + bias`` was not,
         and a weight of -3e38 gives torch's NaN, not the bias: fuzz seed 7300057 with the layer
         template).  Half precision keeps the product and sum (torch's kernel differs there)."""
-        n, channels = x.shape[:2]
-        mean, rstd = [numpy.repeat(stat.reshape(n, num_groups), channels // num_groups, axis=1)
-                      for stat in self.rows._saved[:2]]
+        n = x.shape[0]
+        mean, rstd = self._per_channel(self._statistics())
         wide = x.dtype.type
         weight = affine[0].astype(wide) if self.has_weight else wide(1)
         beta = affine[-1].astype(wide) if self.has_bias else wide(0)
-        with numpy.errstate(all="ignore"):
+        with quiet_float_errors():
             scale = (rstd.astype(wide) * weight).reshape((n,) + self.channel_shape)
             shift = fmadd(-scale, mean.astype(wide).reshape(scale.shape),
                           numpy.broadcast_to(beta.reshape(self.channel_shape) if self.has_bias else beta, scale.shape),
@@ -109,14 +105,13 @@ class GroupNorm(Function):
             out = out * affine[0].reshape(self.channel_shape)
         return out + affine[-1].reshape(self.channel_shape) if self.has_bias else out
 
-    def _weight_gradient(self, grad_output):
+    def _weight_gradient(self, sums):
         """torch's kernel: per sample and channel ``ds = sum(dy x)`` and ``db = sum(dy)`` (half precision
         in float32), then the weight's gradient ``sum over samples of (ds - db mean) rstd`` with the
         statistics as kept, not ``sum(dy x_hat)``: where ds overflows (values of 3e38) it is NaN, not 0
         (fuzz seed 7512756), and in half precision x_hat is not rounded first (fuzz seed 7426602)."""
-        ds, db, _, _ = self._channel_sums(grad_output)
-        channels_per_group = self.shape[1] // self.grouped_shape[1]
-        mean, rstd = [numpy.repeat(stat, channels_per_group, axis=1) for stat in self._statistics()]
+        ds, db, _, _ = sums
+        mean, rstd = self._per_channel(self._statistics())
         return ((ds - db * mean) * rstd).sum(axis=0)
 
     def _check_bias_gradient(self):
@@ -135,12 +130,14 @@ class GroupNorm(Function):
             weight = None if weight is None else weight.astype(numpy.float32)
         if self.has_bias and self.needs_input_grad[-1]:
             grads[-1] = sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0]).astype(dtype, copy=False)
-        if self.has_weight and self.needs_input_grad[1]:
-            grads[1] = self._weight_gradient(grad_output).astype(dtype, copy=False)
+        needs_weight = self.has_weight and self.needs_input_grad[1]
+        sums = self._channel_sums(grad_output) if needs_weight or self.needs_input_grad[0] else None
+        if needs_weight:
+            grads[1] = self._weight_gradient(sums).astype(dtype, copy=False)
         if self.needs_input_grad[0]:
             grad_normalized = grad_output * weight if self.has_weight else grad_output
             grad_input = self.rows.backward(grad_normalized.reshape(self.grouped_shape))[0].reshape(self.shape)
-            grads[0] = self._where_sums_overflow(grad_output, weight, grad_input).astype(dtype, copy=False)
+            grads[0] = self._where_sums_overflow(sums, weight, grad_input).astype(dtype, copy=False)
         return tuple(grads)
 
     def _channel_sums(self, grad_output):
@@ -155,7 +152,11 @@ class GroupNorm(Function):
         """The mean and rstd of each sample's groups as kept, ``(n, groups)``."""
         return [stat.reshape(self.shape[0], self.grouped_shape[1]) for stat in self.rows._saved[:2]]
 
-    def _where_sums_overflow(self, grad_output, weight, grad_input):
+    def _per_channel(self, statistics):
+        """``(n, groups)`` statistics repeated for each channel of a group, ``(n, channels)``."""
+        return [array_module(stat).repeat(stat, self.shape[1] // self.grouped_shape[1], axis=1) for stat in statistics]
+
+    def _where_sums_overflow(self, sums, weight, grad_input):
         """``grad_input``, the rows' layer_norm backward (the same value, in another order), except in
         groups where it or torch's kernel's own formula has a value past the range: there that formula,
         ``rstd gamma dy + c2 x + c3`` with ``c2 = (db mean - ds) rstd^3 / N``, ``c3 = -c2 mean - db rstd
@@ -163,7 +164,7 @@ class GroupNorm(Function):
         inf (a 3e38 among a group's values, a weight of -1e308: fuzz seeds 7512756, 7501229).  Finite
         digits that survive a cancellation of such values can still differ (seed 7583340, open)."""
         xp = array_module(grad_input)
-        ds, db, x, dy = self._channel_sums(grad_output)
+        ds, db, x, dy = sums
         n, groups = self.shape[0], self.grouped_shape[1]
         per_group = (n, groups, self.shape[1] // groups)
         cells = per_group + (x.shape[-1],)

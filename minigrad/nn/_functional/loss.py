@@ -26,7 +26,6 @@ from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.fused import fmadd
 from ...ops.placement import _placed
-from ...ops.reduction import _quiet
 from ...ops.softmax import log_softmax_array
 from ...ops.tensor_namespace import astype, half_in_float32
 from ...ops.unary import exp_rounded_once, sigmoid_array
@@ -54,12 +53,6 @@ def _check_reduction(reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
-
-
-def _quiet_sum(array):
-    """``array.sum()`` without NumPy's overflow warning (torch's sum of class weights is silent)."""
-    with quiet_float_errors():
-        return array.sum()
 
 
 def _reduce(xp, loss, reduction, denominator, layout=None):
@@ -137,7 +130,7 @@ def _reduction_scale(xp, grad_output, reduction, denominator, dtype, weight=None
         if float(denominator) == 0:
             # torch divides by it: inf, NaN where the gradient is 0 (where every target is ignored
             # the caller masks that to torch's 0)
-            with _quiet(xp):
+            with quiet_float_errors():
                 return astype(grad_output * math.inf, dtype) if weight is None else grad_output * math.inf * weight
         grad_output = astype(grad_output / denominator, dtype)
     return grad_output if weight is None else grad_output * weight
@@ -277,7 +270,7 @@ class ClassIndexCrossEntropy(Function):
         axis = self.class_axis
         if self.spatial_rows is not None:
             grad_output = grad_output.reshape(self.valid.shape)
-        with _quiet(xp):    # a zero total weight gives inf * 0: NaN, as torch, without a warning
+        with quiet_float_errors():    # a zero total weight gives inf * 0: NaN, as torch, without a warning
             scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
             # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
             # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
@@ -325,7 +318,7 @@ def _smoothed_total(xp, log_p, index, smoothing, class_axis, reduction, denomina
     weight_of_label, kept, spread = label_terms
     class_weight, _ = smoothing
     dtype = log_p.dtype
-    with _quiet(xp):
+    with quiet_float_errors():
         nll = xp.where(valid, -(log_p[index] * weight_of_label), 0).astype(dtype, copy=False)
         smooth = xp.where(valid, -(log_p * class_weight).sum(axis=class_axis), 0).astype(dtype, copy=False)
         if _sums_in_own_dtype(xp, dtype, None):        # torch's nll kernel sums a 16-bit float in it
@@ -446,12 +439,14 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
     if label_smoothing:
         broadcast = [num_classes if axis == class_axis else 1 for axis in range(input.array.ndim)]
         smoothing = (class_weight.reshape(broadcast), (label_smoothing / num_classes) * valid.astype(dtype))
+    with quiet_float_errors():      # (class weights summing past the range: inf, silently)
+        denominator = _nll_sum(weight_of_label, valid) if weight is not None and _sums_in_own_dtype(
+            xp, dtype, smoothing) else weight_of_label.sum()
     loss = ClassIndexCrossEntropy.apply(
         input, index=_label_index(xp, labels, class_axis),
         label_weight=((1.0 - label_smoothing) * weight_of_label).astype(dtype, copy=False),
         smoothing=smoothing, class_axis=class_axis, from_logits=from_logits, reduction=reduction,
-        denominator=_nll_sum(weight_of_label, valid) if weight is not None and _sums_in_own_dtype(
-            xp, dtype, smoothing) else _quiet_sum(weight_of_label), valid=valid,
+        denominator=denominator, valid=valid,
         spatial_rows=_spatial_rows(labels.shape) if viewed else None,
         label_terms=(weight_of_label, 1.0 - label_smoothing, label_smoothing / num_classes) if smoothing else None)
     return loss.view(labels.shape) if viewed else loss

@@ -159,6 +159,7 @@ class LayerNorm(Function):
         # place stops backward); mean and rstd as torch keeps them, in the input's dtype
         kept = [stat.astype(self.dtype).astype(x.dtype) for stat in (mean, rstd)]
         self.save_for_backward(*kept, *given)
+        self.moments = (mean, rstd)     # (unrounded: half precision group_norm's output reads them)
         output = xp.empty(x.shape, self.dtype)      # in torch's layout
         weight = affine[0] if has_weight else x.dtype.type(1)
         bias = affine[-1] if has_bias else x.dtype.type(0)

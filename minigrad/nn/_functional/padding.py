@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ...core.function import Function
 from ...core.device import array_module
-from ...core.layout import dense_strides, relayout
+from ...core.layout import preserved_copy
 from ...core.tensor import Tensor
 from ...ops.placement import _placed
 
@@ -30,8 +30,7 @@ class ConstantPad(Function):
         if all(before <= 0 and after <= 0 for before, after in widths):
             # torch crops by narrowing and returns a clone, in the input's layout (fuzz seed 4567253:
             # F.pad(x.mT, (0, 0)) stays transposed, so its contiguous() copies: CloneBackward0)
-            cropped = _cropped(x, widths)
-            return relayout(cropped.copy(order="K"), dense_strides(cropped))
+            return preserved_copy(_cropped(x, widths))
         return array_module(x).ascontiguousarray(_constant_pad(x, widths, value))  # torch's default layout
 
     def backward(self, grad_output):
