@@ -170,6 +170,11 @@ def result_type(*operands) -> numpy.dtype:
     return result
 
 
+def promote_types(first, second) -> numpy.dtype:
+    """torch's ``promote_types`` of two NumPy dtypes (int64 with float32 is float32)."""
+    return _promote([first, second])
+
+
 def _promote(numpy_dtypes):
     """torch's promotion among tensors: the highest category wins with its own dtypes
     (int64 with float32 is float32, where NumPy says float64)."""

@@ -27,7 +27,7 @@ from collections import OrderedDict
 
 import numpy
 
-from . import observe
+from . import dtypes, observe
 from .device import array_module, device_of, gpu_in_use
 from .grad_mode import is_grad_enabled
 from .hooks import add_hook
@@ -74,7 +74,6 @@ class Function:
     # True for such a write until a backward without retain_graph runs it: torch's CopySlices keeps
     # the write (its ``fn``), whose edge holds the view's old node, until then (release_variables)
     holds_replaced_node = False
-    promotion = False        # True for a cast made by dtype promotion, which torch does inside its kernel
     released_holders = 0     # edges to it from released nodes (views._release_unless_torch_holds)
     # True where torch's formula uses ``self`` as it is, not cast to the result's dtype (mul's
     # ``grad * self``): an in-place write of a wider result keeps self's dtype (_output_written_as)
@@ -169,7 +168,8 @@ class Function:
             return Tensor._wrap(array)
         node, output_nr = maker
         if isinstance(node, AccumulateGrad):
-            return node.leaf
+            leaf = node.leaf      # (cast, recorded, where the op read it promoted: _promoted)
+            return leaf if leaf.array.dtype == array.dtype else leaf.to(dtypes.from_numpy_dtype(array.dtype))
         tensor = Tensor._wrap(array, requires_grad=True)
         tensor.grad_fn, tensor._output_nr = node, output_nr
         return tensor
@@ -584,7 +584,10 @@ class AccumulateGrad(Function):
 
     @staticmethod
     def of(leaf):
-        """The leaf's one accumulator, shared by every use of the leaf in a graph."""
+        """The leaf's one accumulator, shared by every use of the leaf in a graph (and by its
+        values cast by an op's dtype promotion, which torch does inside the kernel)."""
+        if leaf.promoted_from is not None:
+            leaf = leaf.promoted_from
         node = leaf._accumulator() if leaf._accumulator is not None else None
         if node is None:
             node = AccumulateGrad(leaf)

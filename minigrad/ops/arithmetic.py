@@ -16,6 +16,7 @@ from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import relaxed_scalar_as, scalar_as
+from .promotion import promoted_to
 from .tensor_namespace import astype, zeros
 from .vector_loop import scalar_tail
 from .inplace import assign, check_in_place, check_in_place_result, same_data, write
@@ -612,9 +613,9 @@ def _half_floor_quotient(xp, a, b):
 def as_operands(a, b, true_division=False):
     """Two tensors of the dtype torch gives ``a op b``, on the same device, shapes checked.
 
-    Python numbers become 0-d tensors; a tensor of another dtype is cast (a
-    differentiable cast); ``true_division`` turns integer results into the
-    default float type, as ``/`` does in torch.
+    Python numbers become 0-d tensors; a tensor of another dtype is read in the op's dtype, as
+    torch's kernel reads it (``promotion.promoted_to``: no node of its own); ``true_division`` turns
+    integer results into the default float type, as ``/`` does in torch.
     """
     a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is_tensor and b_is_tensor:
@@ -661,20 +662,11 @@ def _as_tensor(operand, dtype, other):
     if isinstance(operand, Tensor):
         if operand.array.dtype == dtype:
             return operand
-        cast = operand.to(dtypes.from_numpy_dtype(dtype))
-        cast.promoted_from = operand     # what the op saves, for its in-place check (Function)
-        if cast.grad_fn is not None:     # torch casts inside the kernel: no node of its own there
-            cast.grad_fn.promotion = True
-        return cast
+        return promoted_to(operand, dtype)
     xp = array_module(other.array)
     if dtype == _HALF and type(operand) is float:      # a double to half through float, as torch
         return Tensor._wrap(dtypes.converted(xp.asarray(operand), dtype))
     return Tensor._wrap(xp.asarray(dtypes.wrapped_int(operand, dtype), dtype=dtype))
-
-
-def promoted_to(tensor, dtype):
-    """``tensor`` cast to ``dtype`` as an op's promotion casts it (``as_operands``)."""
-    return _as_tensor(tensor, dtype, tensor)
 
 
 def _is_scalar(value):

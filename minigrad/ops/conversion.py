@@ -8,9 +8,10 @@ import numpy
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.layout import dense_strides, preserved_copy, relayout
+from ..core.layout import preserved_copy, relayout
 from ..core.device import Device, device_of, to_device
 from ..core.tensor import Tensor
+from .promotion import cast_array
 from .tensor_namespace import astype
 
 
@@ -102,16 +103,12 @@ class Cast(Function):
 
     def forward(self, x, dtype):
         self.input_dtype = x.dtype
-        if dtype == numpy.uint8 and x.dtype.kind == "f":
-            # torch converts a float to uint8 through int64 (c10's convert), wrapping modulo 256 what
-            # fits int64; NumPy's cast goes through int32 (0 from 2 ** 31 up)
-            result = x.astype(numpy.int64).astype(dtype)
-        else:
-            result = dtypes.converted(x, dtype)     # a double into half through float, as torch
-        return relayout(result, dense_strides(x))
+        return cast_array(x, dtype)
 
     def backward(self, grad_output):
         return astype(grad_output, self.input_dtype)
+
+
 
 
 class ToDevice(Function):

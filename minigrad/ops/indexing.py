@@ -32,6 +32,7 @@ from .arithmetic import _as_tensor
 from .placement import _placed
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import number_as, scalar_as
+from .promotion import promoted_to
 from .index_key import (check_bounds, check_indices, check_mask, in_range, is_integer_key, read_key,
                         result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, assign_written_memory, check_inplace_allowed, has_internal_overlap, in_place
@@ -319,16 +320,19 @@ def _kept(x, key):
 
 
 class MaskedFill(Function):
-    """``where(mask, value, x)``; a tensor ``value`` (0-d) gets the sum of the masked gradient."""
+    """``where(mask, fill, x)``; a tensor ``value`` (0-d, the fill's source) gets the sum of the
+    masked gradient."""
 
     differentiable_backward = True
     dense_output = True     # a new tensor in torch's default layout
 
+    def name(self):
+        return "MaskedFillBackward1" if len(self.needs_input_grad) == 2 else "MaskedFillBackward0"
+
     def forward(self, x, value=None, mask=None, fill=None):
         xp = array_module(x)
         self.mask, self.input_shape = mask, x.shape
-        fill = xp.asarray(fill if value is None else value, dtype=x.dtype)
-        return xp.where(mask, fill, x)
+        return xp.where(mask, xp.asarray(fill, dtype=x.dtype), x)
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
@@ -836,8 +840,7 @@ def _write(input, first, second, value, recorded, items):
         result = _saving(CopySlices.apply(input, first=first, second=second, fill=value, torch_name=torch_name,
                                           overlapping=overlapping), items)
     else:
-        if value.array.dtype != target.dtype:   # one value written as a number (a mask's fill)
-            value = value.to(input.dtype)
+        value = promoted_to(value, target.dtype)    # (torch's copy_ casts inside: no node)
         result = _saving(CopySlices.apply(input, value, first=first, second=second, torch_name=torch_name,
                                           overlapping=overlapping), items)
     if through_view and "_view" in input.__dict__ and result.grad_fn is not None:
@@ -1227,10 +1230,11 @@ def masked_fill(input, mask, value):
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                                f"with {value.array.ndim} dimension(s).")
         fill = scalar_as(value.item(), input.array.dtype)    # torch fills with value.item()
-        if value.requires_grad and is_grad_enabled():
-            if value.array.dtype != input.array.dtype:
-                value = value.to(input.dtype)
-            return _saving(MaskedFill.apply(input, value, mask=mask.array), (mask,))
+        # torch's node for a tensor value (MaskedFillBackward1) has it as an input, grad or not (a CPU
+        # value for a GPU input is read as its number only: minigrad's engine keeps one device a graph)
+        if value.device == input.device:
+            return _saving(MaskedFill.apply(input, promoted_to(value, input.array.dtype), mask=mask.array,
+                                            fill=fill), (mask,))
     else:
         fill = scalar_as(value, input.array.dtype)     # a number out of the dtype's range is an error
     return _saving(MaskedFill.apply(input, mask=mask.array, fill=fill), (mask,))

@@ -11,6 +11,7 @@ from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
+from .promotion import promoted_to
 from .views import register_view
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind"]
@@ -103,12 +104,12 @@ def tensor_sequence(tensors, what, argument="tensors", position=None):
 
 
 def _same_dtype(tensors):
-    """torch promotes the inputs of cat/stack to one dtype (a differentiable cast)."""
+    """torch promotes the inputs of cat/stack to one dtype (inside its kernel: ``promoted_to``)."""
     first = tensors[0].array.dtype
     if all(tensor.array.dtype == first for tensor in tensors):
         return tensors
-    dtype = dtypes.from_numpy_dtype(dtypes.result_type(*tensors))
-    return [tensor.to(dtype) for tensor in tensors]
+    dtype = dtypes.result_type(*tensors)
+    return [promoted_to(tensor, dtype) for tensor in tensors]
 
 
 def _as_views(results, input, keys, maker):

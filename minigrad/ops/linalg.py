@@ -20,6 +20,7 @@ from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .placement import _placed, module_under
+from .promotion import promoted_to
 
 
 
@@ -136,25 +137,6 @@ def saved_rows_source(node, array):
     copy = rows.reshape(array.shape)
     node.save_copy_of_input(0, copy)
     return copy
-
-
-class Outer(Function):
-    """``a[:, None] * b[None, :]``: d/da = grad @ b, d/db = grad^T @ a."""
-
-    differentiable_backward = True
-
-    def name(self):
-        return "MulBackward0"     # torch computes outer as a broadcast product
-
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return a[:, None] * b[None, :]
-
-    def backward(self, grad_output):
-        a, b = self.saved_tensors
-        grad_a = grad_output @ b if self.needs_input_grad[0] else None
-        grad_b = a @ grad_output if self.needs_input_grad[1] else None
-        return grad_a, grad_b
 
 
 # ---- checks, with torch's messages ----------------------------------------------------------
@@ -309,16 +291,14 @@ def dot(input, tensor):
 
 
 def outer(input, vec2):
-    """``(n,) x (m,) -> (n, m)``: ``out[i, j] = input[i] * vec2[j]`` (dtypes promote, as torch)."""
+    """``(n,) x (m,) -> (n, m)``: ``out[i, j] = input[i] * vec2[j]``, computed as torch computes it,
+    ``input.reshape(-1, 1) * vec2`` (a view and a broadcast product: its graph, dtypes and sums)."""
     a, b = _arrays("outer", input, vec2)
     if a.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {a.ndim}-D")
     if b.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {b.ndim}-D")
-    if a.dtype != b.dtype:
-        dtype = dtypes.from_numpy_dtype(dtypes.result_type(input, vec2))
-        input, vec2 = input.to(dtype), vec2.to(dtype)
-    return Outer.apply(input, vec2)
+    return input.reshape(-1, 1) * vec2
 
 
 ger = outer
@@ -377,12 +357,25 @@ def _parse_einsum(equation, shapes):
     return letters, output
 
 
-def _check_einsum_sizes(letters, shapes):
+def _check_einsum_sizes(letters, shapes, named):
+    """Each letter's size, checked as torch's einsum checks it (``named``: the letters the equation
+    spells; the others stand for the dimensions an ellipsis covers)."""
     sizes = {}
     for index, (operand, shape) in enumerate(zip(letters, shapes)):
-        for letter, size in zip(operand, shape):
+        first = {}      # where each letter first stands in this operand
+        for position, (letter, size) in enumerate(zip(operand, shape)):
+            if letter in first:     # a repeated letter: its diagonal
+                if size != shape[first[letter]]:
+                    raise RuntimeError(f"einsum(): subscript {letter} is repeated for operand {index} but the "
+                                       f"sizes don't match, {size} != {shape[first[letter]]}")
+                continue
+            first[letter] = position
             seen = sizes.get(letter, 1)
             if size != seen and 1 not in (size, seen):
+                if letter not in named:     # (torch's text, its missing space included)
+                    raise RuntimeError(f"einsum(): dimension {position} covered by ellipsis in operand {index}"
+                                       f"has size {size} which does not broadcast with previously seen ellipsis "
+                                       f"with size {seen} for the respective dimension")
                 raise RuntimeError(f"einsum(): subscript {letter} has size {size} for operand {index} which "
                                    f"does not broadcast with previously seen size {seen}")
             sizes[letter] = max(size, seen) if 0 not in (size, seen) else 0
@@ -454,11 +447,47 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     shapes = [operand.array.shape for operand in operands]
     letters, output = _parse_einsum(equation, shapes)
-    _check_einsum_sizes(letters, shapes)
+    _check_einsum_sizes(letters, shapes, named=set(equation))
     if len({operand.array.dtype for operand in operands}) > 1:
-        dtype = dtypes.from_numpy_dtype(dtypes.result_type(*operands))
-        operands = tuple(operand.to(dtype) for operand in operands)
+        dtype = _einsum_dtype(operands, letters, output)
+        operands = tuple(promoted_to(operand, dtype) for operand in operands)
     return Einsum.apply(*operands, letters=letters, output=output)
+
+
+def _einsum_dtype(operands, letters, output):
+    """The dtype of torch's einsum over operands of several dtypes, or its error.  torch contracts
+    the operands left to right (its ``einsum``'s loop): a pair that sums a letter away (of a size
+    other than 1 in both, and in no operand after) goes through bmm, which refuses two dtypes where
+    it has anything to compute, and else gives the right one's; any other pair is a broadcast
+    product, which promotes the two as tensors with dimensions (einsum unsqueezes every operand to
+    all the letters, so ``einsum('i,->i', x32, y64_0d)`` is float64)."""
+    summed_letters = {letter for operand in letters for letter in operand} - set(output)
+    sizes = [dict(zip(operand, operand_array.array.shape)) for operand, operand_array in zip(letters, operands)]
+    counts = {letter: sum(1 for each in sizes if each.get(letter, 1) != 1) for letter in summed_letters}
+    dtype, running = operands[0].array.dtype, dict(sizes[0])
+    for index in range(1, len(operands)):
+        other, right = operands[index].array.dtype, dict(sizes[index])
+        contracted = []
+        for letter in summed_letters:
+            if running.get(letter, 1) != 1 and right.get(letter, 1) != 1:
+                counts[letter] -= 1
+                if counts[letter] == 1:
+                    contracted.append(letter)
+                    counts[letter] = 0
+            elif counts[letter] == 1 and (running.get(letter, 1) != 1 or right.get(letter, 1) != 1):
+                counts[letter] = 0        # in one of the two alone: summed away before the product
+                running[letter] = right[letter] = 1
+        kept = {letter: running.get(letter, 1) if right.get(letter, 1) == 1 else right[letter]
+                for letter in {*running, *right} if letter not in contracted}     # (broadcast: 0 with 1 is 0)
+        if not contracted:
+            dtype = dtypes.promote_types(dtype, other)
+        elif other != dtype:
+            if math.prod(running[letter] for letter in contracted) and math.prod(kept.values()):
+                raise RuntimeError(f"expected scalar type {dtypes.scalar_type_name(dtype)} but found "
+                                   f"{dtypes.scalar_type_name(other)}")
+            dtype = other     # (an empty bmm: its result takes the right operand's dtype)
+        running = kept
+    return dtype
 
 
 # ---- products built from the ones above ------------------------------------------------------

@@ -20,7 +20,8 @@ from ..core.type_errors import check_tensor_other, describe_type
 from ..core.function import Function
 from ..core.tensor import Tensor
 from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, pow, pow_,
-                         promoted_to, single_in_float32, single_of, unpromoted, was_bool)
+                         single_in_float32, single_of, unpromoted, was_bool)
+from .promotion import promoted_to
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place, check_in_place_result
 from .tensor_namespace import astype, zeros

@@ -20,6 +20,7 @@ from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module, quiet_float_errors
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
+from .promotion import promoted_to
 from .join import stack
 from . import reduce_loop
 from .pointwise import maximum, minimum
@@ -179,7 +180,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     """Mean over ``dim``; integer tensors need ``dtype=`` (as torch)."""
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     if dtype is not None:
-        input = input.to(dtype)
+        input = promoted_to(input, dtypes.to_numpy_dtype(dtype))    # (no node of its own, as torch's)
     elif input.array.dtype.kind not in "fc":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {dtypes.scalar_type_name(input.array.dtype)}")
@@ -694,7 +695,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
     """Product of all elements, or along the int ``dim``; integer tensors give int64."""
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     if dtype is not None:
-        input = input.to(dtype)
+        input = promoted_to(input, dtypes.to_numpy_dtype(dtype))    # (no node of its own, as torch's)
     if dim is not None and not isinstance(dim, numbers.Integral):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     axis = None if dim is None else _reduced_axes(dim, input.array.ndim)
@@ -963,13 +964,26 @@ class Norm(Function):
         return x * xp.abs(x) ** (p - 2) * scale
 
 
+def _widening_norm_dtype(input, dtype):
+    """``dtype`` (a minigrad dtype) as a NumPy dtype, refused as torch refuses a narrowing one."""
+    numpy_dtype = dtypes.to_numpy_dtype(dtype)
+    if numpy_dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got "
+                           f"{dtypes.scalar_type_name(numpy_dtype)}")
+    if dtypes.promote_types(input.array.dtype, numpy_dtype) != numpy_dtype:
+        raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({dtypes.scalar_type_name(input.array.dtype)}) "
+                           "should be convertible without narrowing to the specified dtype "
+                           f"({dtypes.scalar_type_name(numpy_dtype)})")
+    return numpy_dtype
+
+
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """The p-norm over ``dim`` (all elements by default): ``p`` is ``'fro'`` (2), a number, or +-inf."""
-    if dtype is not None:
-        input = input.to(dtype)
     if input.array.dtype.kind not in "fc":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {dtypes.scalar_type_name(input.array.dtype)}")
+    if dtype is not None:
+        input = promoted_to(input, _widening_norm_dtype(input, dtype))
     if p == "fro" or p is None:
         p = 2
     elif isinstance(p, str):

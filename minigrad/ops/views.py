@@ -310,27 +310,23 @@ def _note_replaced_node(write, judge=True):
     its gradient to the base, where minigrad's write passes it on through that node.  Note the write
     on the node and mark the node gone (``released``, for the saved-tensor error that names it) where
     nothing else refers to it, now or once a stale view that did lets go (``_regenerate``)."""
-    holder = write
     edge = write.next_edges[0] if write.next_edges else None
     previous = edge[0] if edge is not None else None
-    while previous is not None and previous.promotion:   # (``x16 %= y64`` read x through a cast: torch's
-        holder, edge = previous, previous.next_edges[0]  # kernel casts inside, so the cast's edge is the write's)
-        previous = edge[0] if edge is not None else None
     if previous is not None:
-        previous.replaced_by += (weakref.ref(holder),)
-        holder.holds_replaced_node = True
+        previous.replaced_by += (weakref.ref(write),)
+        write.holds_replaced_node = True
         if judge:
             _release_unless_torch_holds(previous)
 
 
 def _release_unless_torch_holds(node):
     """Mark ``node`` ``released`` where only holders torch's graph does not have still refer to it:
-    the in-place writes that replaced it (``replaced_by``; or the promotion casts they read it
-    through) and the nodes already released (``released_holders``).  CPython's reference count
-    tells: the caller's name, this function's and getrefcount's argument hold it, and each such
-    holder's edge; anything more is another holder.  A node released lets go of what it points at
-    in torch too: those are judged the same way, in turn (fuzz seed 235675: a view of a view
-    written in place, whose old node held the first view's)."""
+    the in-place writes that replaced it (``replaced_by``) and the nodes already released
+    (``released_holders``).  CPython's reference count tells: the caller's name, this function's
+    and getrefcount's argument hold it, and each such holder's edge; anything more is another
+    holder.  A node released lets go of what it points at in torch too: those are judged the same
+    way, in turn (fuzz seed 235675: a view of a view written in place, whose old node held the
+    first view's)."""
     pending = [(node, 3)]     # (a node, its references besides those holders: see below)
     del node
     while pending:
