@@ -9,7 +9,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import assert_matches_torch
 from _nn_parity import assert_same_error
-from _op_parity import assert_same
+from _op_parity import assert_same, run_both
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -122,3 +122,20 @@ def test_cosine_similarity_gradients_at_zero_clamped_and_huge_norms_are_torchs(d
 
 def test_cosine_similarity_of_integers_is_refused_as_torchs():
     assert_same(lambda lib: lib.nn.functional.cosine_similarity(lib.tensor([[1, 2]]), lib.tensor([[1, 3]])))
+
+
+@pytest.mark.parametrize("shapes", [((2,), (1,)), ((1, 3), (2, 3)), ((2, 3), (2, 3))])
+def test_cosine_similarity_expands_both_inputs_as_torchs_expand_outplace(shapes):
+    """torch expands both inputs (views) where their shapes differ, and neither where they agree: a
+    write to an input since then names the saved view's node, as torch's error does (fuzz seeds
+    7617161, 7515573: minigrad expanded only the smaller input and named the other's own node)."""
+    def program(lib):
+        first = lib.tensor(numpy.linspace(0.5, 2, int(numpy.prod(shapes[0]))).reshape(shapes[0]), requires_grad=True)
+        second = lib.tensor(numpy.linspace(-1, 3, int(numpy.prod(shapes[1]))).reshape(shapes[1]), requires_grad=True)
+        x1 = first.sign() * first
+        similarity = lib.nn.functional.cosine_similarity(x1, second, dim=-1)
+        x1.view(-1)[0] = 1.5
+        similarity.sum().backward()
+    expected, actual = run_both(program)
+    assert "modified by an inplace operation" in expected
+    assert actual == expected

@@ -27,8 +27,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
                          f"{max(ndim, 1) - 1}], but got {dim})")
-    shape = broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
-    x1, x2 = [x if tuple(x.shape) == shape else x.expand(shape) for x in (x1, x2)]   # expand_outplace
+    if x1.shape != x2.shape:    # torch's expand_outplace: both expanded (views) unless the shapes agree
+        shape = broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+        x1, x2 = x1.expand(shape), x2.expand(shape)
     norms = [norm(x, 2, dim=dim, keepdim=True).clone() for x in (x1, x2)]
     with no_grad():
         for length in norms:
