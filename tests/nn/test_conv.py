@@ -190,3 +190,25 @@ def test_weight_gradient_skips_padding_as_torchs_onednn_kernel():
         lib.nn.functional.conv1d(lib.tensor(x), weight, padding=1).backward(lib.tensor(g))
         grads.append(weight.grad.numpy())
     numpy.testing.assert_array_equal(*grads)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch", [None, 1, 2, 17])
+@pytest.mark.parametrize("out_channels, groups", [(1, 1), (2, 1), (3, 1), (2, 2)])
+@pytest.mark.parametrize("bias", [False, True])
+def test_a_products_signed_zero_with_an_inner_size_of_one_is_torchs(dtype, batch, out_channels, groups, bias):
+    """One input channel per group and a kernel of 1: one product an output element.  torch's gemm
+    keeps its -0.0 (not where it is a gemv: one output channel, one position), oneDNN's plain kernel
+    adds it to +0, and a bias comes first; NumPy's matmul added every product to +0, and the log
+    of a -0.0 output got the gradient -inf's sign wrong (fuzz seed 4999669)."""
+    x = numpy.array([[-21.7, 15.1, 2.0, -0.0, 0.0]] * groups)
+    x = x if batch is None else numpy.stack([x] * batch)
+    w = numpy.full((out_channels, 1, 1), 0.7)
+    w[0] = -0.0
+    signs = []
+    for lib in (torch, minigrad):
+        kind = getattr(lib, dtype)
+        b = lib.tensor([-0.0] * out_channels, dtype=kind) if bias else None
+        output = lib.nn.functional.conv1d(lib.tensor(x, dtype=kind), lib.tensor(w, dtype=kind), b, groups=groups)
+        signs.append(numpy.signbit(output.numpy()))
+    assert signs[1].tolist() == signs[0].tolist()
