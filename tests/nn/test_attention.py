@@ -589,6 +589,22 @@ def test_a_write_after_attention_stops_backward_where_torchs_saved_it(shapes, wr
     assert_same(action)
 
 
+@pytest.mark.parametrize("value_shape", [(1, 3, 1), (2, 3, 2), (3, 2)])
+def test_a_value_written_in_the_graph_after_attention_names_torchs_saved_view(value_shape):
+    """fuzz seed 7818328 (layer template): torch's composite hands bmm the value expanded and reshaped,
+    views even where they keep its shape; a write to the value that gives it a node (CopySlices) then
+    stops backward with an error naming the saved view's node, AsStrided."""
+    def action(lib):
+        query = lib.ones(value_shape[:-2] + (4, 2) if len(value_shape) == 3 else (2, 4, 2), requires_grad=True)
+        key = lib.ones(query.shape[:-2] + (value_shape[-2], 2))
+        value = lib.zeros(value_shape)
+        out = lib.nn.functional.scaled_dot_product_attention(query, key, value, is_causal=True)
+        value[0] = lib.ones(value_shape[1:], requires_grad=True)
+        out.sum().backward()
+        return query.grad
+    assert_same(action)
+
+
 def test_attention_whose_folded_value_has_no_elements_as_torchs():
     """fuzz seeds 7551558 and 7570053 (layer template): the value folded for the composite's bmm has
     no elements (0 wide): its shape comes from the batch, not from -1."""

@@ -91,7 +91,8 @@ class ScaledDotProductAttention(Function):
             # bmm takes the value's batch dims expanded and folded into one: a view, which it saves and a
             # write's error names ([15, 1, 1] for a value [5, 3, 1, 1]), or a copy (fuzz seed 7462968)
             folded = _as_bmm_operand(value, weights.shape[:-2])
-            self.value_view_shape = folded.shape if folded.shape != value.shape else None
+            # (a view even where it keeps the value's shape: torch's expand and reshape are views)
+            self.value_view_shape = folded.shape if value.ndim >= 3 else None
             copied = not any(self.needs_input_grad[:2]) or not xp.may_share_memory(folded, value)
             query, key = query.copy(), key.copy()
             value = value.copy() if copied else value
