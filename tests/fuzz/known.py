@@ -486,8 +486,9 @@ def a_zero_sum_has_another_sign(program, mismatch):
     result, in both libraries, has the same values but zeros of the other sign: a sum that is
     exactly zero is -0 or +0 by the order of its additions and where its accumulator starts (the
     first term's -0, or +0: -0 + -0 is -0, +0 + -0 is +0), which IEEE 754 leaves to the
-    implementation; torch's BLAS and oneDNN choose per shape (conv1d of a single input channel and
-    kernel element is the bare product -0.0 in torch, +0.0 in NumPy's matmul).  A reciprocal or
+    implementation; torch's BLAS and oneDNN choose per shape (conv1d over several input channels
+    with a bias of -0.0 starts from the bias in torch's gemm, from +0 in NumPy's matmul; of a single
+    input channel and kernel element minigrad keeps torch's bare product).  A reciprocal or
     log downstream (log2's gradient 1 / (x ln 2)) turns the zero's sign into an infinity's."""
     import minigrad
     import numpy

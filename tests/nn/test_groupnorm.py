@@ -225,3 +225,51 @@ def test_groups_of_one_value_have_torchs_rounding_in_their_gradients(dtype, affi
             assert input_ours.tobytes() == input_theirs.tobytes()
         else:
             numpy.testing.assert_allclose(input_ours, input_theirs, atol=1e-2)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_backward_kernel_is_torchs_given_its_statistics(dtype):
+    """``_group_norm_kernel`` against torch's ``native_group_norm_backward`` on random shapes, with
+    torch's own mean and rstd: the weight's and bias's gradients bit for bit, the input's bit for bit
+    without a weight and within an ulp with one (its compiled contractions are not all known)."""
+    from minigrad.nn._functional import _group_norm_kernel as kernel
+    rng = numpy.random.default_rng(3)
+    with_gamma = exact = 0
+    for _ in range(60):
+        samples, groups, per_group, positions = (int(rng.integers(1, 4)), int(rng.integers(1, 4)),
+                                                 int(rng.integers(1, 20)), int(rng.integers(1, 40)))
+        channels = groups * per_group
+        x = (rng.standard_normal((samples, channels, positions)) * rng.choice([1, 30]) + rng.choice([0, 5])).astype(dtype)
+        dy = rng.standard_normal(x.shape).astype(dtype)
+        gamma = rng.standard_normal(channels).astype(dtype) if rng.random() < 0.7 else None
+        tx, tgamma = torch.tensor(x), None if gamma is None else torch.tensor(gamma)
+        _, mean, rstd = torch.native_group_norm(tx, tgamma, None, samples, channels, positions, groups, 1e-5)
+        dx, dw, db = torch.ops.aten.native_group_norm_backward(
+            torch.tensor(dy), tx, mean, rstd, tgamma, samples, channels, positions, groups,
+            [True, gamma is not None, gamma is not None])
+        ds, dbs = kernel.channel_sums(x, dy)
+        ours = kernel.input_gradient(x, dy, mean.numpy(), rstd.numpy(), gamma, ds, dbs)
+        if gamma is None:
+            assert ours.tobytes() == dx.numpy().tobytes()
+            continue
+        with_gamma += 1
+        exact += ours.tobytes() == dx.numpy().tobytes()
+        # (an ulp of the terms, which cancel in the result)
+        terms = numpy.abs(x * mean.numpy().repeat(per_group, 1)[..., None]).max() + numpy.abs(dx.numpy()).max()
+        numpy.testing.assert_allclose(ours, dx.numpy(), rtol=0, atol=4 * numpy.finfo(dtype).eps * terms)
+        per_channel = [numpy.repeat(stat.numpy(), per_group, axis=1) for stat in (mean, rstd)]
+        assert kernel.weight_gradient(ds, dbs, *per_channel).tobytes() == dw.numpy().tobytes()
+        assert kernel.bias_gradient(dbs).tobytes() == db.numpy().tobytes()
+    assert exact >= 0.4 * with_gamma      # (measured here: 29 of 39 in float64, 20 of 39 in float32)
+
+
+def test_a_gradient_whose_terms_cancel_is_torchs_in_float32():
+    """fuzz seed 7852891: a group of two values whose gradient's terms (dy of 100s) cancel to 0.078:
+    the rows' layer-norm backward gave -0.077881 and 0.078125 for torch's -0.078003 and 0.078003 in
+    float32; the kernel's order gives torch's digits."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([[0.274682, 0.763083]], requires_grad=True)
+        lib.nn.functional.group_norm(x, 1).backward(lib.tensor([[-336.33212, -108.78477]]))
+        grads.append(x.grad.numpy())
+    assert grads[1].tobytes() == grads[0].tobytes()

@@ -79,12 +79,12 @@ class Convolution(Function):
             # weight (0 * inf would be NaN); the matmul would, so the products are summed here
             output = _summed_as_onednn(xp, self._real(xp, kernel_size)[:, None], weights[..., None],
                                        columns[:, None], 2)
-        elif columns.shape[1] == 1:
+        elif columns.shape[1] == 1 and x.dtype.itemsize >= 4:
             # an inner size of 1, one product an output element, whose -0.0 torch keeps or not by
             # kernel: its gemm and oneDNN's grouped kernel add it to the bias (signed zeros kept);
             # without a bias its gemm gives the bare product, unless it is a gemv (one output channel
             # a group, one position a sample: then 0 + product, as NumPy's matmul); oneDNN's plain
-            # kernel adds it to +0, bias or not (fuzz seed 4999669)
+            # kernel adds it to +0, bias or not (fuzz seed 4999669).  (Half precision: as NumPy's, fuzz seed 3576.)
             bare = (bool(bias) and (not onednn or groups > 1)) or \
                 (not onednn and weights.shape[1] > 1 and math.prod(self.out_shape) > 1)
             output = weights * columns if bare else weights @ columns

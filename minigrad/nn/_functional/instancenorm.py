@@ -13,6 +13,7 @@ from ...ops.broadcast import sum_to
 from ...core.grad_mode import no_grad
 from .batchnorm import batch_norm, check_feature_sizes
 from ...ops.fused import fmadd
+from . import _group_norm_kernel as kernel
 from .normalization import LayerNorm
 
 __all__ = ["group_norm", "instance_norm"]
@@ -43,8 +44,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
 class GroupNorm(Function):
     """torch's one node for group_norm (``NativeGroupNormBackward0``), which saves the input and the
     weight as given (not the bias): an in-place write to either stops backward naming that tensor.
-    Computed as before it was one node: the fused ``LayerNorm`` of the ``(N, groups, rest)`` rows,
-    then ``* weight[c] + bias[c]``, and backward as those ops' (the same digits)."""
+    Forward: the fused ``LayerNorm`` of the ``(N, groups, rest)`` rows, then ``* weight[c] + bias[c]``
+    (as torch's kernel fuses them).  Backward: torch's CPU kernel, step by step, in float32 and
+    float64 (``_group_norm_kernel``); in half precision and on CuPy the rows' backward."""
 
     argument_names = ("input", "weight")      # torch unpacks input before weight: the first written is named
 
@@ -110,16 +112,13 @@ class GroupNorm(Function):
         in float32), then the weight's gradient ``sum over samples of (ds - db mean) rstd`` with the
         statistics as kept, not ``sum(dy x_hat)``: where ds overflows (values of 3e38) it is NaN, not 0
         (fuzz seed 7512756), and in half precision x_hat is not rounded first (fuzz seed 7426602).  Its
-        compiler fuses both multiply-adds, ``acc += (ds - db * mean) * rstd``: the difference is exact
-        before it rounds, so a group of one value, whose ``ds`` is ``db * mean`` rounded, gives that
-        rounding's error, not 0 (fuzz seed 7802640)."""
+        multiply-adds fused as compiled (``_group_norm_kernel``: a group of one value, whose ``ds`` is
+        ``db * mean`` rounded, gives that rounding's error, not 0: fuzz seed 7802640)."""
         ds, db, _, _ = sums
         mean, rstd = self._per_channel(self._statistics())
-        centred = fmadd(-db, mean, ds, ds.dtype)
-        total = array_module(ds).zeros(ds.shape[1:], ds.dtype)
-        for sample in range(ds.shape[0]):     # (the kernel's loop over samples, one fused add each)
-            total = fmadd(centred[sample], rstd[sample], total, ds.dtype)
-        return total
+        if type(ds) is not numpy.ndarray:
+            return ((ds - db * mean) * rstd).sum(axis=0)
+        return kernel.weight_gradient(ds, db, mean.astype(ds.dtype, copy=False), rstd.astype(ds.dtype, copy=False))
 
     def _check_bias_gradient(self):
         if self.has_bias and not self.has_weight and self.needs_input_grad[-1]:
@@ -135,44 +134,33 @@ class GroupNorm(Function):
             # of -60000 overflowed float16 (fuzz seed 7426602, layer template)
             grad_output = grad_output.astype(numpy.float32)
             weight = None if weight is None else weight.astype(numpy.float32)
+        as_torchs_kernel = type(grad_output) is numpy.ndarray and dtype.itemsize >= 4
+        sums = self._channel_sums(grad_output, as_torchs_kernel)
         if self.has_bias and self.needs_input_grad[-1]:
-            grads[-1] = sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0]).astype(dtype, copy=False)
-        needs_weight = self.has_weight and self.needs_input_grad[1]
-        sums = self._channel_sums(grad_output) if needs_weight or self.needs_input_grad[0] else None
-        if needs_weight:
+            grads[-1] = kernel.bias_gradient(sums[1]) if as_torchs_kernel else \
+                sum_to(grad_output, self.channel_shape).reshape(self.channel_shape[0]).astype(dtype, copy=False)
+        if self.has_weight and self.needs_input_grad[1]:
             grads[1] = self._weight_gradient(sums).astype(dtype, copy=False)
         if self.needs_input_grad[0]:
-            if self.grouped_shape[2] == 1 and dtype.itemsize >= 4:     # (half precision: the rows' gradient,
-                grads[0] = self._one_value_groups_gradient(sums, weight)    # bit for bit more often)
-            else:
+            if as_torchs_kernel:
+                ds, db, x, dy = sums
+                mean, rstd = (stat.astype(dtype, copy=False) for stat in self._statistics())
+                gamma = None if weight is None else weight.reshape(-1)
+                grads[0] = kernel.input_gradient(x, dy, mean, rstd, gamma, ds, db).reshape(self.shape)
+            else:     # (half precision: the rows' gradient, bit for bit with torch's more often; CuPy)
                 grad_normalized = grad_output * weight if self.has_weight else grad_output
                 grad_input = self.rows.backward(grad_normalized.reshape(self.grouped_shape))[0].reshape(self.shape)
                 grads[0] = self._where_sums_overflow(sums, weight, grad_input).astype(dtype, copy=False)
         return tuple(grads)
 
-    def _one_value_groups_gradient(self, sums, weight):
-        """The input's gradient where each group is one value (as many groups as channels, one position):
-        mathematically 0, and in torch's kernel the roundings of ``c1 dy + c2 x + c3``, its multiply-adds
-        fused as compiled (``c2 = (db mean - ds) rstd^3``, the difference exact), not the rows' 0 (fuzz
-        seeds 7722278, 7802640).  Bit for bit with torch's in float32 and float64 on 300 random cases (in
-        half precision 69 of 300, the rows' gradient 228)."""
-        ds, db, x, dy = sums
-        dtype = ds.dtype
-        mean, rstd = (stat.astype(dtype, copy=False) for stat in self._statistics())
-        gamma = weight.astype(dtype, copy=False) if weight is not None else dtype.type(1)
-        with quiet_float_errors():
-            ds_gamma, db_gamma = ds * gamma + dtype.type(0), db * gamma + dtype.type(0)   # (accumulated from +0)
-            c2 = fmadd(db_gamma, mean, -ds_gamma, dtype) * rstd * rstd * rstd
-            c3 = -c2 * mean - db_gamma * rstd
-            c1 = rstd * gamma
-            return (fmadd(c1, dy[..., 0], c2 * x[..., 0], dtype) + c3).reshape(self.shape)
-
-    def _channel_sums(self, grad_output):
+    def _channel_sums(self, grad_output, as_torchs_kernel):
         """torch's kernel's per sample and channel ``ds = sum(dy x)`` and ``db = sum(dy)`` (half precision in
-        float32), with ``x`` and ``dy`` as ``(n, channels, positions)``."""
+        float32; in float32 and float64 in its order), with ``x`` and ``dy`` as ``(n, channels, positions)``."""
         n, channels = self.shape[:2]
         rows = (n, channels, math.prod(self.shape[2:]))
         x, dy = self.saved_tensors[0].astype(grad_output.dtype).reshape(rows), grad_output.reshape(rows)
+        if as_torchs_kernel:
+            return (*kernel.channel_sums(x, dy), x, dy)
         return (dy * x).sum(axis=-1), dy.sum(axis=-1), x, dy
 
     def _statistics(self):
@@ -184,12 +172,14 @@ class GroupNorm(Function):
         return [array_module(stat).repeat(stat, self.shape[1] // self.grouped_shape[1], axis=1) for stat in statistics]
 
     def _where_sums_overflow(self, sums, weight, grad_input):
-        """``grad_input``, the rows' layer_norm backward (the same value, in another order), except in
-        groups where it or torch's kernel's own formula has a value past the range: there that formula,
-        ``rstd gamma dy + c2 x + c3`` with ``c2 = (db mean - ds) rstd^3 / N``, ``c3 = -c2 mean - db rstd
-        / N`` and ``ds``, ``db`` the channels' sums times gamma, whose order of products decides NaN and
-        inf (a 3e38 among a group's values, a weight of -1e308: fuzz seeds 7512756, 7501229).  Finite
-        digits that survive a cancellation of such values can still differ (seed 7583340, open)."""
+        """In half precision (and on CuPy): ``grad_input``, the rows' layer_norm backward (the same value,
+        in another order), except in groups where it or torch's kernel's own formula has a value past
+        the range: there that formula, ``rstd gamma dy + c2 x + c3`` with ``c2 = (db mean - ds) rstd^3
+        / N``, ``c3 = -c2 mean - db rstd / N`` and ``ds``, ``db`` the channels' sums times gamma, whose
+        order of products decides NaN and inf (a 3e38 among a group's values, a weight of -1e308: fuzz
+        seeds 7512756, 7501229).  float32 and float64 on the CPU run the kernel's own order throughout
+        (``_group_norm_kernel``; which also gives the digits that survive such a cancellation, seed
+        7583340)."""
         xp = array_module(grad_input)
         ds, db, x, dy = sums
         n, groups = self.shape[0], self.grouped_shape[1]
