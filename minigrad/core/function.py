@@ -205,6 +205,8 @@ class Function:
         shape = self.saved_view_shape(slot[1], array) if slot is not None and slot[0] == "input" else None
         if shape is not None:
             tensor = whose() if callable(whose) else None
+            if tensor is None and isinstance(whose, _SavedViewRef):
+                tensor = whose.base()    # (a view gone since, which torch's node keeps: its base's history)
             xp = array_module(array)     # (only its dtype, device and shape are read: one element repeated)
             view = Tensor._wrap(xp.broadcast_to(xp.zeros((), array.dtype), shape))
             maker = ", which is output 0 of AsStrided," if tensor is not None and tensor.requires_grad else ""

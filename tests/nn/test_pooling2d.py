@@ -13,6 +13,7 @@ import minigrad.nn.functional as F
 from minigrad import nn
 from minigrad.testing import gradcheck
 from _nn_parity import assert_same_error, check_module, make_pair
+from _op_parity import run_both
 
 
 def _input(shape, dtype="float64", seed=0):
@@ -174,3 +175,26 @@ def test_mnist_cnn_forward_and_backward_match_torch():
     theirs, ours = build(torch), build(minigrad)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     check_module(ours, theirs, [_input((3, 1, 14, 14))])
+
+
+@pytest.mark.parametrize("pool", ["max_pool1d", "avg_pool1d", "max_pool2d", "avg_pool2d", "max_pool1d unbatched",
+                                  "avg_pool2d batched", "max_pool2d indices"])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_a_write_to_a_pools_input_stops_backward_as_torchs(pool, contiguous):
+    """torch's pooling nodes save their input (1-d pools the input unsqueezed to (N, C, 1, L), the
+    view their error names) and take it unbatched as it is: a write to it after the pool stops
+    backward with torch's error.  minigrad's pools saved nothing, and backward ran."""
+    def action(lib):
+        x = lib.tensor(numpy.arange(48.0).reshape(2, 3, 8).astype(numpy.float32), requires_grad=True)
+        v = x.clone() if contiguous else x.clone().transpose(0, 1)
+        F = lib.nn.functional
+        out = {"max_pool1d": lambda: F.max_pool1d(v, 2), "avg_pool1d": lambda: F.avg_pool1d(v, 2),
+               "max_pool2d": lambda: F.max_pool2d(v, 2), "avg_pool2d": lambda: F.avg_pool2d(v, 2),
+               "max_pool1d unbatched": lambda: F.max_pool1d(v[0], 2),
+               "avg_pool2d batched": lambda: F.avg_pool2d(v[None], 2),
+               "max_pool2d indices": lambda: F.max_pool2d(v, 2, return_indices=True)[0]}[pool]()
+        v.mul_(2)
+        out.sum().backward()
+    expected, actual = run_both(action)
+    assert "modified by an inplace operation" in expected
+    assert actual == expected

@@ -41,6 +41,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
                            has_bias=bias is not None)
 
 
+def _contiguous_as_torch(array):
+    """``array.contiguous(array.suggest_memory_format())``: the array itself where it is contiguous in
+    C order or, 4-d or 5-d, channels-last; else a C-order copy."""
+    xp = array_module(array)
+    if array.flags.c_contiguous or array.ndim in (4, 5) and xp.moveaxis(array, 1, -1).flags.c_contiguous:
+        return array
+    return xp.ascontiguousarray(array)
+
+
 class GroupNorm(Function):
     """torch's one node for group_norm (``NativeGroupNormBackward0``), which saves the input and the
     weight as given (not the bias): an in-place write to either stops backward naming that tensor.
@@ -64,7 +73,14 @@ class GroupNorm(Function):
                                        has_weight=False, has_bias=False, eps_in_double=True).reshape(x.shape)
         weight = affine[0].reshape(self.channel_shape) if has_weight else None
         self.normalized, self.weight = normalized, weight
-        self.save_for_backward(x, *affine[:1] if has_weight else ())      # as torch: input, weight
+        # as torch: input, weight, each made contiguous first (a copy where it is not: a write to the
+        # tensor given is then no error; fuzz seed 7924369, a transposed input written by relu_)
+        given = (x, affine[0]) if has_weight else (x,)
+        saved = [_contiguous_as_torch(array) for array in given]
+        for index, (array, original) in enumerate(zip(saved, given)):
+            if array is not original:
+                self.save_copy_of_input(index, array)
+        self.save_for_backward(*saved)
         if not (has_weight or has_bias):    # torch's kernel without either: (x - mean) * rstd (fuzz seed 368)
             return normalized if x.dtype.itemsize >= 4 else self._half_normalized(x)
         if type(x) is not numpy.ndarray:

@@ -60,7 +60,23 @@ def _window_columns(x, widths, fill, kernel_size, stride, dilation):
     return columns.reshape(x.shape[0], x.shape[1], math.prod(kernel_size), columns.shape[-1])
 
 
-class MaxPool(Function):
+class _SavesInput:
+    """A pooling node takes its input as given, batched or not (torch's kernels take both: the node's
+    edge is the input's own), and saves it, as torch's; a 1-d pool runs in torch as the 2-d one on
+    the input unsqueezed to ``(N, C, 1, L)`` or ``(C, 1, L)``, the view its error names."""
+
+    def saved_view_shape(self, index, array):
+        return array.shape[:-1] + (1,) + array.shape[-1:] if len(self.kernel_size) == 1 else None
+
+    def _batched(self, x, kernel_size):
+        self.unbatched = x.ndim == len(kernel_size) + 1
+        return x[None] if self.unbatched else x
+
+    def _unbatched(self, output):
+        return output[0] if self.unbatched else output
+
+
+class MaxPool(_SavesInput, Function):
     """Window maxima: ``(N, C, *L)`` -> values ``(N, C, *L_out)`` (and, with ``return_indices``, the argmax
     as a flat position in the unpadded ``*L`` plane, int64, as torch).
 
@@ -75,6 +91,8 @@ class MaxPool(Function):
 
     def forward(self, x, kernel_size, stride, padding, dilation, out_shape, return_indices):
         xp = array_module(x)
+        self.save_for_backward(x)      # unread, as torch's node saves it: a write to it stops backward
+        x = self._batched(x, kernel_size)
         self.spatial, self.kernel_size, self.stride, self.dilation = x.shape[2:], kernel_size, stride, dilation
         self.widths = _pad_widths(x.shape[2:], kernel_size, stride, padding, dilation, out_shape)
         self.out_shape = out_shape
@@ -88,8 +106,8 @@ class MaxPool(Function):
             xp.maximum(best, tap, out=best)         # NaN propagates, as in torch
         self.winner = self._winner(xp, taps, best)
         if not return_indices:
-            return best
-        return best, self._flat_indices(xp, self.winner, padding)
+            return self._unbatched(best)
+        return self._unbatched(best), self._unbatched(self._flat_indices(xp, self.winner, padding))
 
     @staticmethod
     def _winner(xp, taps, best):
@@ -126,21 +144,24 @@ class MaxPool(Function):
     def composite(self, x):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): each
         window's winning tap read from its windows (``gather``), the winners kept from the forward."""
+        x = x.unsqueeze(0) if self.unbatched else x
         taps = _window_columns(x, self.widths, -math.inf, self.kernel_size, self.stride, self.dilation)
         winner = Tensor._wrap(self.winner.astype("int64").reshape(taps.shape[:2] + (1, -1)))
-        return taps.gather(2, winner).reshape(tuple(x.shape[:2]) + self.out_shape)
+        output = taps.gather(2, winner).reshape(tuple(x.shape[:2]) + self.out_shape)
+        return output.squeeze(0) if self.unbatched else output
 
     def backward(self, grad_output, _grad_indices=None):   # the int64 indices (when returned) carry no gradient
         xp = array_module(grad_output)
+        grad_output = grad_output[None] if self.unbatched else grad_output
         # col2im with the one-hot windows never built: each tap adds the gradients it won (twice as fast)
         grad = xp.zeros(self.padded_shape, dtype=grad_output.dtype)
         for number, offset in enumerate(itertools.product(*(range(k) for k in self.kernel_size))):
             grad[tap_slices(offset, self.stride, self.dilation, self.out_shape)] += \
                 grad_output * (self.winner == number)
-        return _crop(grad, self.widths, self.spatial)
+        return self._unbatched(_crop(grad, self.widths, self.spatial))
 
 
-class AvgPool(Function):
+class AvgPool(_SavesInput, Function):
     """Window means: ``(N, C, *L)`` -> ``(N, C, *L_out)``, zero padding; each window's sum is divided by
     ``divisor_override``, else by its size clipped to the padded input (``count_include_pad``) or by
     the number of real elements in it (as torch).  Each input gets ``grad / divisor`` from every window."""
@@ -150,6 +171,8 @@ class AvgPool(Function):
 
     def forward(self, x, kernel_size, stride, padding, out_shape, count_include_pad, divisor_override):
         xp = array_module(x)
+        self.save_for_backward(x)      # unread, as torch's node saves it: a write to it stops backward
+        x = self._batched(x, kernel_size)
         dilation = (1,) * len(kernel_size)
         self.spatial, self.kernel_size, self.stride, self.out_shape = x.shape[2:], kernel_size, stride, out_shape
         self.widths = _pad_widths(x.shape[2:], kernel_size, stride, padding, dilation, out_shape)
@@ -161,7 +184,7 @@ class AvgPool(Function):
         for tap in taps[1:]:
             total += tap
         self.divisor = self._divisor(xp, x.dtype, padding, count_include_pad, divisor_override)
-        return total / self.divisor
+        return self._unbatched(total / self.divisor)
 
     def _divisor(self, xp, dtype, padding, count_include_pad, divisor_override):
         """Per output position (broadcastable to ``*L_out``), the number each window's sum is divided by."""
@@ -182,17 +205,19 @@ class AvgPool(Function):
         """The same from differentiable ops, for a backward recorded as a graph (create_graph=True): the
         sum of each window's taps, divided."""
         dims = len(self.kernel_size)
+        x = x.unsqueeze(0) if self.unbatched else x
         taps = _window_columns(x, self.widths, 0, self.kernel_size, self.stride, (1,) * dims)
-        return taps.sum(2).reshape(tuple(x.shape[:2]) + self.out_shape) / Tensor._wrap(self.divisor)
+        output = taps.sum(2).reshape(tuple(x.shape[:2]) + self.out_shape) / Tensor._wrap(self.divisor)
+        return output.squeeze(0) if self.unbatched else output
 
     def backward(self, grad_output):
         xp = array_module(grad_output)
-        shared = grad_output / self.divisor
+        shared = (grad_output[None] if self.unbatched else grad_output) / self.divisor
         dims = len(self.kernel_size)
         # every tap of a window gets the same share: a broadcast view in window form, no copy
         grad_windows = xp.broadcast_to(shared[(Ellipsis,) + (None,) * dims], shared.shape + self.kernel_size)
         grad = fold_windows(grad_windows, self.padded_shape[2:], self.stride, (1,) * dims)
-        return _crop(grad, self.widths, self.spatial)
+        return self._unbatched(_crop(grad, self.widths, self.spatial))
 
 
 # ---- 1-d ---------------------------------------------------------------------------------------------------
@@ -200,11 +225,10 @@ def _stride_or_kernel(stride, kernel_size, expand):
     return kernel_size if stride is None or stride == [] or stride == () else expand(stride)
 
 
-def _batched(input, name):
+def _check_rank(input, name):
     if input.array.ndim not in (2, 3):
         raise RuntimeError(f"{name}: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, "
                            f"but got:[{', '.join(str(s) for s in input.array.shape)}]")
-    return (input.unsqueeze(0), True) if input.array.ndim == 2 else (input, False)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -216,15 +240,12 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if padding > kernel_size // 2:
         raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={padding} "
                            f"and kernel_size={kernel_size}")
-    batched, unbatched = _batched(input, "max_pool1d")
-    out_length = _output_size(batched.array.shape[-1], kernel_size, stride, padding, dilation, ceil_mode)
+    _check_rank(input, "max_pool1d")
+    out_length = _output_size(input.array.shape[-1], kernel_size, stride, padding, dilation, ceil_mode)
     if out_length <= 0:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out_length}")
-    outputs = MaxPool.apply(batched, kernel_size=(kernel_size,), stride=(stride,), padding=(padding,),
-                            dilation=(dilation,), out_shape=(out_length,), return_indices=return_indices)
-    if unbatched:
-        outputs = tuple(o.squeeze(0) for o in outputs) if return_indices else outputs.squeeze(0)
-    return outputs
+    return MaxPool.apply(input, kernel_size=(kernel_size,), stride=(stride,), padding=(padding,),
+                         dilation=(dilation,), out_shape=(out_length,), return_indices=return_indices)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -238,15 +259,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if input.array.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.array.ndim}-dimensional tensor for argument "
                            "#1 'self' (while checking arguments for avg_pool1d)")
-    batched, unbatched = _batched(input, "avg_pool1d")
-    out_length = _output_size(batched.array.shape[-1], kernel_size, stride, padding, 1, ceil_mode)
+    _check_rank(input, "avg_pool1d")
+    out_length = _output_size(input.array.shape[-1], kernel_size, stride, padding, 1, ceil_mode)
     if out_length <= 0:
-        shape = batched.array.shape
-        raise RuntimeError(f"Given input size: ({shape[1]}x1x{shape[2]}). Calculated output size: "
-                           f"({shape[1]}x1x{out_length}). Output size is too small")
-    output = AvgPool.apply(batched, kernel_size=(kernel_size,), stride=(stride,), padding=(padding,),
-                           out_shape=(out_length,), count_include_pad=count_include_pad, divisor_override=None)
-    return output.squeeze(0) if unbatched else output
+        shape = input.array.shape[-2:]
+        raise RuntimeError(f"Given input size: ({shape[0]}x1x{shape[1]}). Calculated output size: "
+                           f"({shape[0]}x1x{out_length}). Output size is too small")
+    return AvgPool.apply(input, kernel_size=(kernel_size,), stride=(stride,), padding=(padding,),
+                         out_shape=(out_length,), count_include_pad=count_include_pad, divisor_override=None)
 
 
 # ---- 2-d ---------------------------------------------------------------------------------------------------
@@ -303,13 +323,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if input.array.ndim not in (3, 4):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     out_shape = _pool2d_output(input, kernel_size, stride, padding, dilation, ceil_mode)
-    unbatched = input.array.ndim == 3
-    batched = input.unsqueeze(0) if unbatched else input
-    outputs = MaxPool.apply(batched, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
-                            out_shape=out_shape, return_indices=return_indices)
-    if unbatched:
-        outputs = tuple(o.squeeze(0) for o in outputs) if return_indices else outputs.squeeze(0)
-    return outputs
+    return MaxPool.apply(input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation,
+                         out_shape=out_shape, return_indices=return_indices)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -328,11 +343,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     if input.array.ndim not in (3, 4):
         raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     out_shape = _pool2d_output(input, kernel_size, stride, padding, (1, 1), ceil_mode)
-    unbatched = input.array.ndim == 3
-    batched = input.unsqueeze(0) if unbatched else input
-    output = AvgPool.apply(batched, kernel_size=kernel_size, stride=stride, padding=padding, out_shape=out_shape,
-                           count_include_pad=count_include_pad, divisor_override=divisor_override)
-    return output.squeeze(0) if unbatched else output
+    return AvgPool.apply(input, kernel_size=kernel_size, stride=stride, padding=padding, out_shape=out_shape,
+                         count_include_pad=count_include_pad, divisor_override=divisor_override)
 
 
 # ---- adaptive ----------------------------------------------------------------------------------------------
