@@ -642,3 +642,31 @@ def test_fused_attention_split_over_two_threads_finishes_with_torchs_values():
     done = subprocess.run([sys.executable, "-c", SPLIT_ATTENTION], capture_output=True, text=True, timeout=120,
                           env=environment)
     assert done.returncode == 0 and done.stdout.strip() == "same", done.stderr[-2000:]
+
+
+def test_fused_attention_gradients_under_an_infinite_output_gradient_have_torchs_nan_and_inf():
+    """torch's fused CPU backward takes each row's ``sum(dweights * weights)`` as ``sum(dout * out)``:
+    the same number, but where the output's gradient holds inf (a loss of infinite targets) it
+    decides which gradients are NaN and which inf (fuzz seed 7433318).  200 random 4-d attentions,
+    causal or not, with infinities in the output's gradient: every NaN and inf where torch's are
+    (67 of 200 differed before)."""
+    rng = numpy.random.default_rng(1)
+    for _ in range(200):
+        batch, heads, queries, keys, width = 2, 2, int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
+        arrays = [rng.standard_normal((batch, heads, length, width)).astype(numpy.float32)
+                  for length in (queries, keys, keys)]
+        grad_output = rng.standard_normal((batch, heads, queries, width)).astype(numpy.float32)
+        draw = rng.random(grad_output.shape)
+        grad_output[draw < 0.15], grad_output[(draw > 0.15) & (draw < 0.25)] = numpy.inf, -numpy.inf
+        causal = bool(rng.random() < 0.5)
+        grads = []
+        for lib in (torch, minigrad):
+            tensors = [lib.tensor(array, requires_grad=True) for array in arrays]
+            lib.nn.functional.scaled_dot_product_attention(*tensors, is_causal=causal).backward(lib.tensor(grad_output))
+            grads.append([tensor.grad.numpy() for tensor in tensors])
+        for ours, theirs in zip(grads[1], grads[0]):
+            assert numpy.array_equal(numpy.isnan(ours), numpy.isnan(theirs))
+            assert numpy.array_equal(numpy.isposinf(ours), numpy.isposinf(theirs))
+            assert numpy.array_equal(numpy.isneginf(ours), numpy.isneginf(theirs))
+            finite = numpy.isfinite(theirs)
+            numpy.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-4, atol=1e-5)

@@ -137,11 +137,13 @@ class ScaledDotProductAttention(Function):
 
     def backward(self, grad_output, grad_weights=None):
         query, key, value, weights, *keep = self.saved_tensors
+        output = keep[0] if self.flash else None
         keep = [] if self.flash else keep       # (the fused node's fifth is its output)
         xp = array_module(grad_output)
         rows = 0 if keep else _batch_to_split(query, key, value, None, self.key_groups, self.value_groups)
         if not rows:
-            return self._gradients(query, key, value, weights, keep, grad_output, grad_weights, self.nan_keys)
+            return self._gradients(query, key, value, weights, keep, grad_output, grad_weights, self.nan_keys,
+                                   output=output)
         # the batch's two halves on two cores, each with the calls of _gradients; a bias shared
         # across the batch gets its gradient summed after, whole (the same sum as unsplit)
         grads = [xp.empty_like(query), xp.empty_like(key), xp.empty_like(value)]
@@ -152,7 +154,8 @@ class ScaledDotProductAttention(Function):
             *parts, scores_part = self._gradients(
                 query[part], key[part], value[part], weights[part], keep, grad_output[part],
                 None if grad_weights is None else grad_weights[part],
-                None if self.nan_keys is None else self.nan_keys[part], scores_only=True)
+                None if self.nan_keys is None else self.nan_keys[part], scores_only=True,
+                output=None if output is None else output[part])
             for grad, grad_part in zip(grads, parts):
                 grad[part] = grad_part
             if grad_scores is not None:
@@ -163,10 +166,12 @@ class ScaledDotProductAttention(Function):
         return tuple(grads)
 
     def _gradients(self, query, key, value, weights, keep, grad_output, grad_weights, nan_keys=None,
-                   scores_only=False):
+                   scores_only=False, output=None):
         """The gradients of query, key and value (and of the bias, or with ``scores_only`` the
         scores' gradient itself) from the output's and the weights' gradients (``nan_keys``: see
-        ``_weights``)."""
+        ``_weights``; ``output``: the fused kernel's, whose backward takes each row's
+        ``sum(dweights * weights)`` as ``sum(dout * out)``, the same number but where a gradient
+        is infinite: there its NaN and inf are torch's; fuzz seeds 7433318, 7555060)."""
         xp = array_module(grad_output)
         keys, values = _repeat_heads(key, self.key_groups), _repeat_heads(value, self.value_groups)
         dropped = weights * keep[0] if keep else weights
@@ -185,7 +190,10 @@ class ScaledDotProductAttention(Function):
         # The row sums as one einsum (no product array: a sum over short rows costs NumPy a call
         # a row), and grad_probs is a fresh array here, so the rest runs in place
         grad_scores = grad_probs
-        grad_scores -= xp.einsum("...k,...k->...", grad_probs, weights)[..., None]
+        if output is not None:
+            grad_scores -= xp.einsum("...k,...k->...", grad_output, output)[..., None]
+        else:
+            grad_scores -= xp.einsum("...k,...k->...", grad_probs, weights)[..., None]
         grad_scores *= weights
         if nan_keys is not None:
             grad_scores[nan_keys] = xp.nan
