@@ -670,3 +670,22 @@ def test_fused_attention_gradients_under_an_infinite_output_gradient_have_torchs
             assert numpy.array_equal(numpy.isneginf(ours), numpy.isneginf(theirs))
             finite = numpy.isfinite(theirs)
             numpy.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 1, 1), (2, 2, 3, 2)])
+def test_fused_causal_attention_fills_the_masked_scores_of_a_nan_query(shape):
+    """torch's fused kernel fills the causal mask's places with -inf, where its composite adds the
+    mask: a query of NaN then weighs its masked keys 0 and their values get no NaN gradient (fuzz
+    seed 7555060: minigrad's added mask left NaN there)."""
+    rng = numpy.random.default_rng(5)
+    query = rng.standard_normal(shape)
+    query[0, 0, 0, 0] = numpy.nan
+    key, value = rng.standard_normal(shape[:2] + (3, shape[3])), rng.standard_normal(shape[:2] + (3, shape[3]))
+    results = []
+    for lib in (torch, minigrad):
+        tensors = [lib.tensor(array, requires_grad=True) for array in (query, key, value)]
+        output = lib.nn.functional.scaled_dot_product_attention(*tensors, is_causal=True)
+        output.backward(lib.ones(tuple(output.shape), dtype=lib.float64))
+        results.append([output.detach().numpy()] + [tensor.grad.numpy() for tensor in tensors])
+    for ours, theirs in zip(*results[::-1]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12, equal_nan=True)

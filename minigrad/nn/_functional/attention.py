@@ -54,7 +54,7 @@ class ScaledDotProductAttention(Function):
         return self.torch_name
 
     def forward(self, query, key, value, *bias, scale, dropout_p=0.0, safe_softmax=True,
-                key_groups=1, value_groups=1, return_weights=False, as_torchs_function=False):
+                key_groups=1, value_groups=1, return_weights=False, as_torchs_function=False, causal=False):
         xp = array_module(query)
         self.torch_name = _torch_node_name(query, key, value, dropout_p, key_groups)
         # torch's F.scaled_dot_product_attention outside its fused kernel is its composite, which
@@ -62,6 +62,9 @@ class ScaledDotProductAttention(Function):
         # finite where the product, scaled after, overflows; a 0-wide query's scores are 0, not 0 * inf)
         self.prescaled = as_torchs_function and self.torch_name != _FLASH
         self.flash = as_torchs_function and self.torch_name == _FLASH
+        # torch's fused kernel fills the causal mask's places with -inf, where its composite adds the mask
+        # (a NaN score stays NaN there): a NaN query then weighs its masked keys 0 (fuzz seed 7555060)
+        fill = self.flash and causal
         self.scale, self.key_groups, self.value_groups = scale, key_groups, value_groups
         self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
@@ -76,12 +79,13 @@ class ScaledDotProductAttention(Function):
             def run(start, stop):
                 part = slice(start, stop)
                 weights[part] = _weights(query[part], keys[part], _rows_of(bias, part, query.ndim),
-                                         scale, safe_softmax, self.prescaled, self.flash, nan_keys, part)
+                                         scale, safe_softmax, self.prescaled, self.flash, nan_keys, part, fill)
                 _gemm(weights[part], values[part], out=output[part], batched=self.flash)
             threads.rows_in_two_parts(run, rows, weights.size, weights)
             keep, dropped = None, weights
         else:
-            weights = _weights(query, keys, bias, scale, safe_softmax, self.prescaled, self.flash, nan_keys)
+            weights = _weights(query, keys, bias, scale, safe_softmax, self.prescaled, self.flash, nan_keys,
+                               fill=fill)
             keep = _dropout_keep(weights, dropout_p)
             dropped = weights if keep is None else weights * keep
             output = _gemm(dropped, values, batched=self.flash)
@@ -252,18 +256,22 @@ def _gemm(a, b, out=None, batched=False):
     return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
 
 
-def _weights(query, keys, bias, scale, safe, prescaled=False, flash=False, nan_keys=None, part=slice(None)):
+def _weights(query, keys, bias, scale, safe, prescaled=False, flash=False, nan_keys=None, part=slice(None),
+             fill=False):
     """The attention weights: ``softmax(query keys^T * scale + bias)`` over the keys (``prescaled``:
     ``(query sqrt(scale)) (keys sqrt(scale))^T``, torch's composite; ``flash``: torch's fused kernel,
     whose running maximum never takes a NaN score, so a row of only NaN and -inf weighs nothing: the
-    NaN scores of such rows are appended to ``nan_keys`` as ``(part, mask)``, for the backward)."""
+    NaN scores of such rows are appended to ``nan_keys`` as ``(part, mask)``, for the backward;
+    ``fill``: the bias is the causal mask, whose masked places the fused kernel fills with -inf)."""
     xp = array_module(query)
     if prescaled:
         query_factor, key_factor = _scale_factors(scale, query.dtype)
         scores = xp.matmul(query * query_factor, xp.swapaxes(keys * key_factor, -1, -2))
     else:
         scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
-    if bias is not None:
+    if fill:            # (the bias is the causal mask: -inf where a key is masked, else 0)
+        scores = xp.where(bias == -math.inf, -math.inf, scores).astype(scores.dtype, copy=False)
+    elif bias is not None:
         scores = scores + bias
     weights = _softmax_last_dim(scores, safe)
     if flash and scores.size:
@@ -378,7 +386,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         query, key, value, *bias = [tensor.float() for tensor in (query, key, value, *bias)]
     output = ScaledDotProductAttention.apply(query, key, value, *bias, scale=scale,
                                              dropout_p=float(dropout_p), key_groups=key_groups,
-                                             value_groups=value_groups, as_torchs_function=True)
+                                             value_groups=value_groups, as_torchs_function=True,
+                                             causal=is_causal)
     return output.to(dtype) if widened else output
 
 
