@@ -7,10 +7,8 @@ for bit, where the textbook formula (a layer norm over each group's rows) differ
 and, where the terms cancel, in more (fuzz seed 7852891: 1.6e-3 apart in float32).
 
 * ``ds`` and ``db``, per sample and channel, are ``map2_reduce_all(dy * x)`` and ``reduce_all(dy)``
-  over the positions: a row shorter than a vector is summed in order; a longer one starts from its
-  first vector, adds each further vector's products to it, a partial last vector's only to its
-  first lanes (fused there in float64), and its lanes are then added (float32 by halving: 0+4,
-  1+5, ..., then 0+2, 1+3, then 0+1; float64 one after another);
+  over the positions, in layer_norm's lanes (``_moments.lane_sums``), but for the partial last
+  vector's products, fused into their sum in float64 only;
 * per group, ``ds`` and ``db`` times gamma are summed over the group's channels (``CalcDsDb``): whole
   vectors fused into zeroed lanes, the lanes added from 0 in order, the other channels added (fused
   in float32);
@@ -24,36 +22,22 @@ and, where the terms cancel, in more (fuzz seed 7852891: 1.6e-3 apart in float32
 """
 from __future__ import annotations
 
+import math
+
 import numpy
 
 from ...ops.fused import fmadd
+from ._moments import lane_sums
 
 VECTOR_BYTES = 32
 
 
 def channel_sums(x, dy):
     """``ds = sum(dy x)`` and ``db = sum(dy)`` over the last axis of ``x``, ``dy`` (samples, channels,
-    positions), as torch's ``ComputeInternalGradients``."""
-    dtype = dy.dtype
-    lanes = VECTOR_BYTES // dtype.itemsize
-    positions = dy.shape[-1]
-    if positions < lanes:
-        products = dy * x
-        return _in_order(products), _in_order(dy)
-    whole = positions // lanes * lanes
-    ds, db = dy[..., :lanes] * x[..., :lanes], dy[..., :lanes].copy()
-    for start in range(lanes, whole, lanes):
-        block = slice(start, start + lanes)
-        ds = ds + dy[..., block] * x[..., block]
-        db = db + dy[..., block]
-    rest = positions - whole
-    if rest:
-        tail = slice(whole, positions)
-        # (the partial vector's multiply-add is fused in the float64 build alone: measured, 203 of 203)
-        ds[..., :rest] = fmadd(dy[..., tail], x[..., tail], ds[..., :rest], dtype) if dtype == numpy.float64 \
-            else ds[..., :rest] + dy[..., tail] * x[..., tail]
-        db[..., :rest] = db[..., :rest] + dy[..., tail]
-    return _lanes_added(ds), _lanes_added(db)
+    positions), as torch's ``ComputeInternalGradients`` (``map2_reduce_all``: ``lane_sums``)."""
+    rows = (math.prod(dy.shape[:-1]), dy.shape[-1])
+    ds = lane_sums(dy.reshape(rows), x.reshape(rows), fused_tail=dy.dtype == numpy.float64)
+    return ds.reshape(dy.shape[:-1]), lane_sums(dy.reshape(rows)).reshape(dy.shape[:-1])
 
 
 def _in_order(values):
@@ -62,16 +46,6 @@ def _in_order(values):
     for index in range(1, values.shape[-1]):
         total = total + values[..., index]
     return total
-
-
-def _lanes_added(lanes):
-    """``vec_reduce_all`` of a vector's lanes: float32 halving (AVX2's shuffles), float64 in order."""
-    if lanes.dtype == numpy.float32:
-        while lanes.shape[-1] > 1:
-            half = lanes.shape[-1] // 2
-            lanes = lanes[..., :half] + lanes[..., half:]
-        return lanes[..., 0]
-    return _in_order(lanes)
 
 
 def group_sums(ds, db, gamma, groups):

@@ -112,7 +112,7 @@ def row_moments(rows, input_dtype):
         return m1, m2 / dtype.type(length)
 
 
-def lane_sums(a, b=None):
+def lane_sums(a, b=None, fused_tail=True):
     """Each row's sum of the 2-d float32/float64 array ``a`` (of ``a * b`` where ``b`` is given, of
     ``a``'s shape) in the order of torch's ``vec::map_reduce_all`` at AVX2 width (layer_norm's
     backward ``ds`` and ``db``): a row shorter than a vector adds its products one after another; a
@@ -121,7 +121,8 @@ def lane_sums(a, b=None):
     torch 2.13: a tail product past the float maximum leaves a finite sum, one in a full vector
     gives inf), then merges the lanes (float64: one after another; float32: ``VecReduceAllSIMD``'s
     halves, then quarters, then pairs).  Where a product or a partial sum overflows, this order
-    decides between a finite sum and an infinite one."""
+    decides between a finite sum and an infinite one.  ``fused_tail=False``: the tail's products
+    rounded before they are added (group_norm's float32 kernel, compiled so: ``_group_norm_kernel``)."""
     count, length = a.shape
     dtype = a.dtype
     lanes = _VECTOR_BYTES // dtype.itemsize
@@ -142,7 +143,7 @@ def lane_sums(a, b=None):
             acc = add(acc, start, start + lanes, False)
         if full < length:
             acc = acc.copy()
-            acc[:, :length - full] = add(acc[:, :length - full], full, length, True)
+            acc[:, :length - full] = add(acc[:, :length - full], full, length, fused_tail)
         if dtype == numpy.float32:
             acc = acc[:, :4] + acc[:, 4:]
             acc = acc[:, :2] + acc[:, 2:]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from ... import threads
 from ...core.function import Function
 from ...core.device import array_module, quiet_float_errors
@@ -79,14 +81,22 @@ def _normalize_in_place(out, x, mean, rstd, weight, bias, affine):
     return _madd_in_place(out, out, weight, bias) if affine else True
 
 
-def _row_sums(xp, rows, factors):
+def _row_sums(xp, rows, factors, in_torchs_order=False):
     """Each row's sum of the 2-d ``rows``, the products ``a * b`` (or ``a`` itself; ``factors()``
     gives ``(a, b)``, b None for ``a``) of layer_norm's
     backward (``ds``, ``db``): NumPy's pairwise sum stands in for torch's lane sums, except in rows
     where a partial sum could overflow (the largest value times the length is not finite): there
     the order (and torch's fused multiply-adds) decides between a finite sum and inf, and those rows
     are summed as torch's (``lane_sums``; fuzz seed 854717: products 1e308 apart, pairwise -inf,
-    torch's lanes -1.26e308, a NaN gradient for torch's 0)."""
+    torch's lanes -1.26e308, a NaN gradient for torch's 0).  ``in_torchs_order``: every row as
+    torch's, for a layer whose gradient cancels (a row of one value repeated: the last bits of
+    ``ds`` and ``db`` are the gradient; fuzz seed 5395943)."""
+    if in_torchs_order and rows.size and type(rows) is numpy.ndarray and rows.dtype.itemsize >= 4:
+        a, b = factors()
+        a = a.reshape(rows.shape)
+        if b is not None:
+            b = b.reshape(rows.shape) if b.size == rows.size else numpy.broadcast_to(b.reshape(1, -1), rows.shape)
+        return lane_sums(a, b)
     sums = rows.sum(axis=1)
     if rows.size and rows.dtype.itemsize >= 4:
         with xp.errstate(over="ignore", invalid="ignore"):
@@ -237,12 +247,13 @@ class LayerNorm(Function):
                     xp.multiply(scratch, weight[0], out=scratch)
                 else:
                     factors = lambda: (dy, x_part)
-                ds = _row_sums(xp, scratch.reshape(shape), factors).reshape(mean_part.shape)
+                exact = self.fused and x.dtype == self.dtype     # (a row at risk: its sums as torch's)
+                ds = _row_sums(xp, scratch.reshape(shape), factors, exact).reshape(mean_part.shape)
                 if weight:
                     xp.multiply(dy, weight[0], out=scratch)
-                    db = _row_sums(xp, scratch.reshape(shape), lambda: (dy, weight[0]))
+                    db = _row_sums(xp, scratch.reshape(shape), lambda: (dy, weight[0]), exact)
                 else:
-                    db = _row_sums(xp, dy.reshape(shape), lambda: (dy, None))
+                    db = _row_sums(xp, dy.reshape(shape), lambda: (dy, None), exact)
                 db = db.reshape(mean_part.shape)
                 mean_part = self._welford_where_infinite(xp, x_part, mean_part, ds, db, length)
                 b = madd(db, mean_part, -ds, dtype) * rstd_part * rstd_part * rstd_part * scale
