@@ -31,7 +31,7 @@ from . import dtypes, observe
 from .device import array_module, device_of, gpu_in_use
 from .grad_mode import is_grad_enabled
 from .hooks import add_hook
-from .layout import elementwise_result
+from .layout import elementwise_result, is_row_major, relayout
 from .tensor import Tensor, _VersionCounter
 
 FREED_GRAPH_MESSAGE = (
@@ -399,13 +399,15 @@ class Function:
         self._saved_versions = tuple(records)
 
     def _dense(self, outputs):
-        """``outputs`` (an array or a tuple) in C order, copied only where they are not; a saved
-        output is replaced by its copy, so the version check still recognises it."""
+        """``outputs`` (an array or a tuple) in C order, copied only where they are not, with torch's
+        strides for dims of size 1 too (a view: NumPy's ``take`` along a dim of one index left it the
+        source's row length, which ``stride()`` shows and fused attention's choice reads; fuzz seed
+        8054690); a saved output is replaced by its copy, so the version check still recognises it."""
         if isinstance(outputs, tuple):
             return tuple([self._dense(output) for output in outputs])
-        if outputs.flags.c_contiguous:
+        if is_row_major(outputs):
             return outputs
-        return self._relaid(outputs, array_module(outputs).ascontiguousarray(outputs))
+        return self._relaid(outputs, relayout(outputs, None))
 
     def _relaid(self, output, copy):
         """``copy``, ``output`` in another layout, which also replaces it among the saved values

@@ -689,3 +689,17 @@ def test_fused_causal_attention_fills_the_masked_scores_of_a_nan_query(shape):
         results.append([output.detach().numpy()] + [tensor.grad.numpy() for tensor in tensors])
     for ours, theirs in zip(*results[::-1]):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_a_write_to_the_value_of_an_empty_attention_is_no_error_as_torchs():
+    """No queries: torch's result is an add that reads no value a write can reach (fuzz seed 8054585)."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        query = lib.zeros((3, 0, 2), dtype=lib.float64, requires_grad=True)
+        key = lib.ones((3, 1, 2), dtype=lib.float64, requires_grad=True)
+        value = lib.ones((3, 1, 2), dtype=lib.float64)
+        out = lib.nn.functional.scaled_dot_product_attention(query, key, value)
+        value[0] = -1
+        out.sum().backward()
+        outcomes.append((tuple(out.shape), tuple(key.grad.shape)))
+    assert outcomes[1] == outcomes[0]

@@ -290,7 +290,11 @@ class Softplus(Pointwise):
 
 class LogSigmoid(Pointwise):
     """``log(sigmoid(x))``, as torch's kernel: ``min(x, 0) - log1p(exp(-|x|))`` (+0.0 at inf, where
-    ``-softplus(-x)`` is -0.0); derivative ``sigmoid(-x)``.  float16 in float32, ``exp(-|x|)`` kept in float16 for backward."""
+    ``-softplus(-x)`` is -0.0); derivative ``sigmoid(-x)``.  float16 in float32, ``exp(-|x|)`` kept in float16 for backward.
+    Its output is a new contiguous tensor whatever the input's layout (torch's ``log_sigmoid_forward``
+    is no TensorIterator op): a transposed input's result views as rows (fuzz seed 8065156)."""
+
+    dense_output = True
 
     @staticmethod
     def function(xp, x):

@@ -97,7 +97,9 @@ class ScaledDotProductAttention(Function):
             folded = _as_bmm_operand(value, weights.shape[:-2])
             # (a view even where it keeps the value's shape: torch's expand and reshape are views)
             self.value_view_shape = folded.shape if value.ndim >= 3 else None
-            copied = not any(self.needs_input_grad[:2]) or not xp.may_share_memory(folded, value)
+            # (no scores or no output: torch's empty result, an add, reads no value a write can reach)
+            copied = not any(self.needs_input_grad[:2]) or not xp.may_share_memory(folded, value) or \
+                self.torch_name == "AddBackward0"
             query, key = query.copy(), key.copy()
             value = value.copy() if copied else value
             for index, copy in enumerate((query, key, value) if copied else (query, key)):
