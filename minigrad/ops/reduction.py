@@ -909,7 +909,8 @@ class Norm(Function):
     def forward(self, x, p, axes, keepdim):
         xp = array_module(x)
         self.p, self.axes, self.keepdim = p, axes, keepdim
-        result = xp.asarray(self._norm(xp, x.astype(xp.float32) if x.dtype.itemsize < 4 else x, p, axes, keepdim))
+        with quiet_float_errors():     # (a norm past the range is inf, silently: fuzz seed 8174865)
+            result = xp.asarray(self._norm(xp, x.astype(xp.float32) if x.dtype.itemsize < 4 else x, p, axes, keepdim))
         result = result.astype(x.dtype, copy=False)   # half precision summed in float32, as torch
         self.save_for_backward(x, result)
         return result

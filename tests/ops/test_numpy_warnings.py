@@ -41,6 +41,8 @@ minigrad.zeros(0, dtype=minigrad.int64).median()
 big = minigrad.tensor([3e38, -3e38])             # float32: sums and differences past its range
 minigrad.isclose(big, -big)
 minigrad.nn.functional.cross_entropy(minigrad.zeros(2, 2), minigrad.tensor([0, 1]), weight=big.abs())
+squares_past_range = minigrad.tensor([1e154, 1e154, 1.0], dtype=minigrad.float64)    # (fuzz seed 8174865)
+squares_past_range.norm(), minigrad.nn.functional.cosine_similarity(squares_past_range, squares_past_range, dim=0)
 print("silent")
 """
 
