@@ -703,3 +703,31 @@ def test_a_write_to_the_value_of_an_empty_attention_is_no_error_as_torchs():
         out.sum().backward()
         outcomes.append((tuple(out.shape), tuple(key.grad.shape)))
     assert outcomes[1] == outcomes[0]
+
+
+def test_fused_causal_attention_with_infinite_queries_and_values_has_torchs_nan_pattern():
+    """torch's fused causal backward takes the weights anew, 0 at a masked place even in a row whose
+    sum is NaN (a query of inf): those places give the value no NaN gradient (fuzz seed 8109567).
+    300 random causal heads with inf, NaN and 1e308 in query, key and value: the value's gradients
+    all have torch's NaN and inf (28 differed before); one query's and one key's gradient still
+    differ (likely the order of products past the range, as in the open class of seed 7564171)."""
+    rng = numpy.random.default_rng(11)
+    differing = {"query": 0, "key": 0, "value": 0}
+    for _ in range(300):
+        length, width = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        arrays = [rng.standard_normal((1, 2, length, width)) for _ in range(3)]
+        for array in arrays:
+            draw = rng.random(array.shape)
+            array[draw < 0.1], array[(draw > 0.1) & (draw < 0.15)] = numpy.inf, numpy.nan
+            array[(draw > 0.15) & (draw < 0.2)] = 1e308
+        grad_output = rng.standard_normal((1, 2, length, width))
+        grads = []
+        for lib in (torch, minigrad):
+            tensors = [lib.tensor(array, requires_grad=True) for array in arrays]
+            lib.nn.functional.scaled_dot_product_attention(*tensors, is_causal=True).backward(lib.tensor(grad_output))
+            grads.append([tensor.grad.numpy() for tensor in tensors])
+        for name, ours, theirs in zip(differing, grads[1], grads[0]):
+            same = numpy.array_equal(numpy.isnan(ours), numpy.isnan(theirs)) and \
+                numpy.array_equal(numpy.isinf(ours), numpy.isinf(theirs))
+            differing[name] += not same
+    assert differing["value"] == 0 and differing["query"] + differing["key"] <= 2, differing

@@ -65,6 +65,8 @@ class ScaledDotProductAttention(Function):
         # torch's fused kernel fills the causal mask's places with -inf, where its composite adds the mask
         # (a NaN score stays NaN there): a NaN query then weighs its masked keys 0 (fuzz seed 7555060)
         fill = self.flash and causal
+        # (its backward takes the weights anew, 0 at a masked place even in a row whose sum is NaN)
+        self.causal_masked = bias[0] == -math.inf if fill else None
         self.scale, self.key_groups, self.value_groups = scale, key_groups, value_groups
         self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
@@ -186,6 +188,8 @@ class ScaledDotProductAttention(Function):
             # that weighed nothing gets NaN at its NaN scores (0 at -inf), and its scores' gradient is
             # weights * (dweights - rowsum(dout * out)) with out 0 there (fuzz seed 7008356)
             dropped = xp.where(nan_keys, xp.nan, dropped).astype(dropped.dtype, copy=False)
+        if self.causal_masked is not None:     # (fuzz seed 8109567: a query of inf, NaN weights in its row)
+            dropped = xp.where(self.causal_masked, 0, dropped).astype(dropped.dtype, copy=False)
         grad_value = _sum_heads(xp.matmul(xp.swapaxes(dropped, -1, -2), grad_output), value.shape,
                                 self.value_groups)
         grad_dropped = xp.matmul(grad_output, xp.swapaxes(values, -1, -2))
