@@ -294,3 +294,22 @@ def test_half_precision_with_affine_is_torchs_float32_kernel_bit_for_bit():
         numpy.testing.assert_array_max_ulp(outputs[1], outputs[0], maxulp=1)
         exact += outputs[1].tobytes() == outputs[0].tobytes()
     assert exact >= 95
+
+
+def test_a_write_to_a_non_contiguous_input_after_group_norm_is_no_error_as_torchs():
+    """torch's group_norm saves ``input.contiguous()``: for a transposed input a copy, so a write to
+    the tensor given (``relu_``) does not stop backward (fuzz seed 7924369); a contiguous input is
+    saved itself, and the same write does."""
+    for transposed in (True, False):
+        outcomes = []
+        for lib in (torch, minigrad):
+            x = lib.tensor(numpy.arange(6.0).reshape(2, 3) - 2.5, requires_grad=True)
+            given = x.clone().t() if transposed else x.clone().t().contiguous()
+            out = lib.nn.functional.group_norm(given, 1, lib.ones(2, dtype=lib.float64) * 2)
+            given.relu_()
+            try:
+                out.sum().backward()
+                outcomes.append("ran")
+            except RuntimeError as error:
+                outcomes.append(str(error).split(" is at version")[0].replace("torch.", "minigrad."))
+        assert outcomes[1] == outcomes[0]
