@@ -109,8 +109,6 @@ class Cast(Function):
         return astype(grad_output, self.input_dtype)
 
 
-
-
 class ToDevice(Function):
     differentiable_backward = True
 

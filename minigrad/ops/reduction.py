@@ -248,20 +248,19 @@ class Cumprod(Function):
             return grad_output.astype(x.dtype, copy=False)
         weighted = output * grad
         zeros = values == 0
-        with quiet_float_errors():
-            if not zeros.any():
-                result = _reversed_cumsum(xp, weighted) / values
-            else:
-                zeros_so_far = xp.cumsum(zeros, axis=-1)
-                before = zeros_so_far == 0
-                result = xp.where(before, _reversed_cumsum(xp, xp.where(before, weighted, 0)) / values, 0)
-                first_zero = zeros & (zeros_so_far == 1)
-                between = (zeros_so_far == 1) & ~first_zero
-                products = xp.cumprod(xp.where(between, values, 1), axis=-1) * xp.where(zeros_so_far == 1, grad, 0)
-                previous = xp.concatenate([xp.ones_like(output[..., :1]), output[..., :-1]], axis=-1)
-                at_zero = products.sum(axis=-1, keepdims=True) * xp.where(first_zero, previous, 0).sum(axis=-1,
-                                                                                                   keepdims=True)
-                result = xp.where(first_zero, at_zero, result)
+        if not zeros.any():
+            result = _reversed_cumsum(xp, weighted) / values
+        else:
+            zeros_so_far = xp.cumsum(zeros, axis=-1)
+            before = zeros_so_far == 0
+            result = xp.where(before, _reversed_cumsum(xp, xp.where(before, weighted, 0)) / values, 0)
+            first_zero = zeros & (zeros_so_far == 1)
+            between = (zeros_so_far == 1) & ~first_zero
+            products = xp.cumprod(xp.where(between, values, 1), axis=-1) * xp.where(zeros_so_far == 1, grad, 0)
+            previous = xp.concatenate([xp.ones_like(output[..., :1]), output[..., :-1]], axis=-1)
+            at_zero = products.sum(axis=-1, keepdims=True) * xp.where(first_zero, previous, 0).sum(axis=-1,
+                                                                                               keepdims=True)
+            result = xp.where(first_zero, at_zero, result)
         return xp.moveaxis(result, -1, self.axis).astype(x.dtype, copy=False)
 
 
@@ -324,6 +323,8 @@ def _accumulation_type(x):
     return x.astype(xp.float64 if x.dtype.itemsize == 4 else xp.float32)
 
 
+# The variance helpers below compute inf and NaN silently under their callers' switch: the var, std
+# and var_mean forwards run in ``quiet_float_errors``, every backward in the engine's.
 def _deviation(x, axes, one_output=False):
     """``x - mean`` as torch's CPU var/std compute it: over given dims all in the accumulation
     type; for one output (``std_var_all_cpu``) the mean of ``x`` in its own dtype, the deviations
@@ -331,8 +332,8 @@ def _deviation(x, axes, one_output=False):
     thirteen equal 0.1s is off by an ulp, a variance of 7.8e-09 where torch's is 0)."""
     wide = _accumulation_type(x)
     if one_output and x.dtype.kind == "f" and x.dtype.itemsize == 4:
-        with quiet_float_errors():     # the float32 mean may overflow to inf, as torch's
-            return wide - x.mean(keepdims=True).astype(wide.dtype)
+        # the float32 mean may overflow to inf, as torch's
+        return wide - x.mean(keepdims=True).astype(wide.dtype)
     if axes is None or x.size == math.prod([x.shape[axis] for axis in axes]):
         return wide - wide.mean(axis=axes, keepdims=True)    # one result: torch's two passes
     # torch's Welford mean of equal values is that value exactly (the sum's mean may not be: three
@@ -348,8 +349,7 @@ def _sum_of_squares_over(deviation, axes, keepdim, freedom):
     squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim)
     if freedom:
         return squares / freedom
-    with quiet_float_errors():
-        return squares / squares.dtype.type(0)
+    return squares / squares.dtype.type(0)
 
 
 def _variance(x, axes, keepdim, freedom, welford=False):
@@ -369,19 +369,17 @@ def _variance(x, axes, keepdim, freedom, welford=False):
     wide_float = x.dtype.kind == "f" and x.dtype.itemsize >= 4
     over_all = axes is None or x.ndim == 0 or x.size == math.prod([x.shape[a] for a in axes])
     two_pass = not welford and wide_float and over_all
-    with quiet_float_errors():
-        variance = _sum_of_squares_over(_deviation(x, axes, two_pass), axes, keepdim, freedom)
+    variance = _sum_of_squares_over(_deviation(x, axes, two_pass), axes, keepdim, freedom)
     if x.dtype.kind != "f" or x.ndim == 0:
         return variance, None
-    with quiet_float_errors():
-        # where the spread is within the rounding of the mean, only torch's order gives its digits
-        # (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and so
-        # its gradient 0, the two passes' 1.05e-16 and a gradient of -0.05).  The first element
-        # along the dims stands for the mean: in such a row it is the mean to within the spread
-        first = x[tuple([slice(0, 1) if axes is None or axis in axes else slice(None) for axis in range(x.ndim)])]
-        first = first.astype(variance.dtype).reshape(variance.shape) if x.size else variance   # (empty: NaN)
-        rounding = xp.finfo(x.dtype if two_pass else variance.dtype).eps    # (two passes: float32's mean)
-        cancelling = variance <= first * first * (16 * rounding)
+    # where the spread is within the rounding of the mean, only torch's order gives its digits
+    # (fuzz seed 1970273: [1.5707963267948968, 1.5707963267948966 twice], torch's std 0 and so
+    # its gradient 0, the two passes' 1.05e-16 and a gradient of -0.05).  The first element
+    # along the dims stands for the mean: in such a row it is the mean to within the spread
+    first = x[tuple([slice(0, 1) if axes is None or axis in axes else slice(None) for axis in range(x.ndim)])]
+    first = first.astype(variance.dtype).reshape(variance.shape) if x.size else variance   # (empty: NaN)
+    rounding = xp.finfo(x.dtype if two_pass else variance.dtype).eps    # (two passes: float32's mean)
+    cancelling = variance <= first * first * (16 * rounding)
     if xp.isfinite(variance).all() and not cancelling.any():
         return variance, None
     torchs_mean = _torchs_mean_of_all(x) if wide_float and over_all else None
@@ -394,8 +392,7 @@ def _variance(x, axes, keepdim, freedom, welford=False):
     flat = variance.reshape(-1).copy()
     at_risk = (~xp.isfinite(flat) | cancelling.reshape(-1)) & xp.isfinite(rows).all(axis=1)
     if at_risk.any():
-        with quiet_float_errors():
-            flat[at_risk] = _welford_m2(xp, rows[at_risk]) / flat.dtype.type(freedom)
+        flat[at_risk] = _welford_m2(xp, rows[at_risk]) / flat.dtype.type(freedom)
     return flat.reshape(variance.shape), torchs_mean
 
 
@@ -408,8 +405,7 @@ def _two_passes_about(mean, x, axes, keepdim, freedom, variance):
     if mean is None:
         return variance
     wide = _accumulation_type(x)
-    with quiet_float_errors():
-        return _sum_of_squares_over(wide - mean.astype(wide.dtype), axes, keepdim, freedom)
+    return _sum_of_squares_over(wide - mean.astype(wide.dtype), axes, keepdim, freedom)
 
 
 def _torchs_mean_of_all(x):
@@ -418,8 +414,7 @@ def _torchs_mean_of_all(x):
     total = reduce_loop.cascade_sum(x) if array_module(x) is numpy and x.size else None
     if total is None:
         return None
-    with quiet_float_errors():
-        return total / x.dtype.type(x.size)
+    return total / x.dtype.type(x.size)
 
 
 def _welford_m2(xp, rows, running_mean=False):
@@ -453,12 +448,10 @@ def _welford_mean(x, axes, keepdim):
     count = math.prod([x.shape[axis] for axis in kept])
     rows = xp.transpose(wide, kept + list(axes)).reshape(count, -1)
     flat = xp.asarray(average).reshape(-1)     # (a new array: written before anyone sees it)
-    with quiet_float_errors():
-        spread = ((rows - rows.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    spread = ((rows - rows.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
     at_risk = xp.isfinite(rows).all(axis=1) & ~(xp.isfinite(spread) & xp.isfinite(flat))
     if at_risk.any():
-        with quiet_float_errors():
-            flat[at_risk] = _welford_m2(xp, rows[at_risk], running_mean=True).astype(flat.dtype)
+        flat[at_risk] = _welford_m2(xp, rows[at_risk], running_mean=True).astype(flat.dtype)
     return flat.reshape(average.shape)
 
 
@@ -474,10 +467,9 @@ def _var_backward(grad, x, axes, count, correction, over_dims, torchs_mean=None)
     if freedom > 0 or over_dims and freedom < 0:     # torch's order: grad first (2 (x - mean) may overflow)
         return (2.0 / freedom) * grad * (x - mean)
     xp = array_module(x)
-    with quiet_float_errors():
-        if over_dims:
-            return math.inf * grad * (x - mean)
-        return grad * xp.where(x == mean, math.nan, math.inf).astype(x.dtype)
+    if over_dims:
+        return math.inf * grad * (x - mean)
+    return grad * xp.where(x == mean, math.nan, math.inf).astype(x.dtype)
 
 
 class Var(Function):
@@ -685,10 +677,9 @@ def _product_of_others(values, axis):
     def running_product(a):    # on Tensors (create_graph=True) the cumprod op, which runs _running
         return xp.cumprod(a, axis=axis) if isinstance(a, Tensor) else _running(xp.cumprod, a, axis, None)
     ones = xp.ones_like(values[part(0, 1)])
-    with quiet_float_errors():
-        before = xp.concatenate([ones, running_product(values[part(0, length - 1)])], axis=axis)
-        after = xp.flip(running_product(xp.flip(values[part(1, length)], axis)), axis)
-        return before * xp.concatenate([after, ones], axis=axis)
+    before = xp.concatenate([ones, running_product(values[part(0, length - 1)])], axis=axis)
+    after = xp.flip(running_product(xp.flip(values[part(1, length)], axis)), axis)
+    return before * xp.concatenate([after, ones], axis=axis)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -757,8 +748,8 @@ class Extreme(Function):
         grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
         if self.nan_ties:
             return xp.where(ties, grad / xp.maximum(count, 1), 0)
-        with quiet_float_errors():     # as torch's amax: (grad / 0) * 0 = nan where a NaN result has no tie
-            return ties * (grad / count)
+        # as torch's amax: (grad / 0) * 0 = nan where a NaN result has no tie
+        return ties * (grad / count)
 
 
 class ExtremeAlong(Function):
@@ -933,8 +924,8 @@ class Norm(Function):
         elif p == 0:
             result = (x != 0).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
         else:
-            with quiet_float_errors():   # 0 ** negative p is inf, as torch
-                result = (xp.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+            # 0 ** negative p is inf, as torch
+            result = (xp.abs(x) ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
         return result
 
     def backward(self, grad_output):

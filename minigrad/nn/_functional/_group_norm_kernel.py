@@ -27,6 +27,7 @@ import math
 import numpy
 
 from ...ops.fused import fmadd
+from ...ops.reduce_loop import _chained_sum
 from ._moments import lane_sums
 
 VECTOR_BYTES = 32
@@ -38,14 +39,6 @@ def channel_sums(x, dy):
     rows = (math.prod(dy.shape[:-1]), dy.shape[-1])
     ds = lane_sums(dy.reshape(rows), x.reshape(rows), fused_tail=dy.dtype == numpy.float64)
     return ds.reshape(dy.shape[:-1]), lane_sums(dy.reshape(rows)).reshape(dy.shape[:-1])
-
-
-def _in_order(values):
-    """``values`` summed along the last axis one after another, from the first."""
-    total = values[..., 0].copy() if values.shape[-1] else numpy.zeros(values.shape[:-1], values.dtype)
-    for index in range(1, values.shape[-1]):
-        total = total + values[..., index]
-    return total
 
 
 def group_sums(ds, db, gamma, groups):
@@ -65,8 +58,9 @@ def group_sums(ds, db, gamma, groups):
         block = slice(start, start + lanes)
         ds_lanes = fmadd(ds[..., block], gamma[:, block], ds_lanes, dtype)
         db_lanes = fmadd(db[..., block], gamma[:, block], db_lanes, dtype)
-    ds_total = _in_order(numpy.concatenate([zeros[..., :1], ds_lanes], axis=-1))
-    db_total = _in_order(numpy.concatenate([zeros[..., :1], db_lanes], axis=-1))
+    # (std::accumulate: the lanes added one after another, from 0)
+    ds_total = _chained_sum(zeros[..., 0], numpy.moveaxis(ds_lanes, -1, 0))
+    db_total = _chained_sum(zeros[..., 0], numpy.moveaxis(db_lanes, -1, 0))
     for channel in range(whole, per_group):     # (fused in the float32 build alone: measured)
         if dtype == numpy.float32:
             ds_total = fmadd(ds[..., channel], gamma[:, channel], ds_total, dtype)
@@ -107,8 +101,5 @@ def weight_gradient(ds, db, mean, rstd):
 
 
 def bias_gradient(db):
-    """``BetaBackward``: ``db`` added sample by sample."""
-    total = numpy.zeros(db.shape[1:], db.dtype)
-    for sample in range(db.shape[0]):
-        total = total + db[sample]
-    return total
+    """``BetaBackward``: ``db`` added sample by sample, from 0."""
+    return _chained_sum(numpy.zeros(db.shape[1:], db.dtype), db)

@@ -63,10 +63,9 @@ class ScaledDotProductAttention(Function):
         self.prescaled = as_torchs_function and self.torch_name != _FLASH
         self.flash = as_torchs_function and self.torch_name == _FLASH
         # torch's fused kernel fills the causal mask's places with -inf, where its composite adds the mask
-        # (a NaN score stays NaN there): a NaN query then weighs its masked keys 0 (fuzz seed 7555060)
-        fill = self.flash and causal
-        # (its backward takes the weights anew, 0 at a masked place even in a row whose sum is NaN)
-        self.causal_masked = bias[0] == -math.inf if fill else None
+        # (a NaN score stays NaN there): a NaN query then weighs its masked keys 0 (fuzz seed 7555060);
+        # its backward takes the weights anew, 0 at a masked place even in a row whose sum is NaN
+        self.causal_masked = bias[0] == -math.inf if self.flash and causal else None
         self.scale, self.key_groups, self.value_groups = scale, key_groups, value_groups
         self.safe_softmax = safe_softmax
         self.return_weights, self.has_bias = return_weights, bool(bias)
@@ -81,13 +80,14 @@ class ScaledDotProductAttention(Function):
             def run(start, stop):
                 part = slice(start, stop)
                 weights[part] = _weights(query[part], keys[part], _rows_of(bias, part, query.ndim),
-                                         scale, safe_softmax, self.prescaled, self.flash, nan_keys, part, fill)
+                                         scale, safe_softmax, self.prescaled, self.flash, nan_keys, part,
+                                         self.causal_masked)
                 _gemm(weights[part], values[part], out=output[part], batched=self.flash)
             threads.rows_in_two_parts(run, rows, weights.size, weights)
             keep, dropped = None, weights
         else:
             weights = _weights(query, keys, bias, scale, safe_softmax, self.prescaled, self.flash, nan_keys,
-                               fill=fill)
+                               masked=self.causal_masked)
             keep = _dropout_keep(weights, dropout_p)
             dropped = weights if keep is None else weights * keep
             output = _gemm(dropped, values, batched=self.flash)
@@ -263,20 +263,20 @@ def _gemm(a, b, out=None, batched=False):
 
 
 def _weights(query, keys, bias, scale, safe, prescaled=False, flash=False, nan_keys=None, part=slice(None),
-             fill=False):
+             masked=None):
     """The attention weights: ``softmax(query keys^T * scale + bias)`` over the keys (``prescaled``:
     ``(query sqrt(scale)) (keys sqrt(scale))^T``, torch's composite; ``flash``: torch's fused kernel,
     whose running maximum never takes a NaN score, so a row of only NaN and -inf weighs nothing: the
     NaN scores of such rows are appended to ``nan_keys`` as ``(part, mask)``, for the backward;
-    ``fill``: the bias is the causal mask, whose masked places the fused kernel fills with -inf)."""
+    ``masked``: the causal mask's places, which the fused kernel fills with -inf, for its bias)."""
     xp = array_module(query)
     if prescaled:
         query_factor, key_factor = _scale_factors(scale, query.dtype)
         scores = xp.matmul(query * query_factor, xp.swapaxes(keys * key_factor, -1, -2))
     else:
         scores = xp.matmul(query, xp.swapaxes(keys, -1, -2)) * scale
-    if fill:            # (the bias is the causal mask: -inf where a key is masked, else 0)
-        scores = xp.where(bias == -math.inf, -math.inf, scores).astype(scores.dtype, copy=False)
+    if masked is not None:
+        scores = xp.where(masked, -math.inf, scores).astype(scores.dtype, copy=False)
     elif bias is not None:
         scores = scores + bias
     weights = _softmax_last_dim(scores, safe)

@@ -194,33 +194,23 @@ class GroupNorm(Function):
         return [array_module(stat).repeat(stat, self.shape[1] // self.grouped_shape[1], axis=1) for stat in statistics]
 
     def _where_sums_overflow(self, sums, weight, grad_input):
-        """In half precision (and on CuPy): ``grad_input``, the rows' layer_norm backward (the same value,
-        in another order), except in groups where it or torch's kernel's own formula has a value past
-        the range: there that formula, ``rstd gamma dy + c2 x + c3`` with ``c2 = (db mean - ds) rstd^3
-        / N``, ``c3 = -c2 mean - db rstd / N`` and ``ds``, ``db`` the channels' sums times gamma, whose
-        order of products decides NaN and inf (a 3e38 among a group's values, a weight of -1e308: fuzz
-        seeds 7512756, 7501229).  float32 and float64 on the CPU run the kernel's own order throughout
-        (``_group_norm_kernel``; which also gives the digits that survive such a cancellation, seed
-        7583340)."""
-        xp = array_module(grad_input)
+        """In half precision: ``grad_input``, the rows' layer_norm backward (the same value, in another
+        order), except in groups where it or torch's kernel's own formula (``kernel.input_gradient``,
+        in float32) has a value past the range: there the kernel's, whose order of products decides
+        NaN and inf (a 3e38 among a group's values, a weight of -1e308: fuzz seeds 7512756, 7501229).
+        float32 and float64 run the kernel throughout; on CuPy the rows' backward stands (torch's CUDA
+        kernel is another)."""
         ds, db, x, dy = sums
-        n, groups = self.shape[0], self.grouped_shape[1]
-        per_group = (n, groups, self.shape[1] // groups)
-        cells = per_group + (x.shape[-1],)
-        ours = grad_input.reshape(cells)
-        if not x.size or xp.isfinite(ours).all() and xp.isfinite(ds).all() and xp.isfinite(db).all() and \
-                (weight is None or xp.isfinite(weight).all() and xp.abs(weight).max() < 1e30):
+        if type(grad_input) is not numpy.ndarray or not x.size:
+            return grad_input
+        if numpy.isfinite(grad_input).all() and numpy.isfinite(ds).all() and numpy.isfinite(db).all() and \
+                (weight is None or numpy.isfinite(weight).all() and numpy.abs(weight).max() < 1e30):
             return grad_input           # (the common case: nothing near the range, one check per array)
-        gamma = weight.reshape(per_group[1:]) if weight is not None else xp.ones(per_group[1:], ds.dtype)
-        with quiet_float_errors():
-            ds_g, db_g = (ds.reshape(per_group) * gamma).sum(axis=-1), (db.reshape(per_group) * gamma).sum(axis=-1)
-            mean, rstd = self._statistics()
-            scale = 1 / ds.dtype.type(self.grouped_shape[2])
-            c2 = (db_g * mean - ds_g) * rstd * rstd * rstd * scale
-            c3 = -c2 * mean - db_g * rstd * scale
-            theirs = ((rstd[..., None] * gamma)[..., None] * dy.reshape(cells)
-                      + c2[..., None, None] * x.reshape(cells) + c3[..., None, None])
-        past_range = ~(xp.isfinite(theirs).all(axis=(-2, -1)) & xp.isfinite(ours).all(axis=(-2, -1)))
+        mean, rstd = (stat.astype(ds.dtype, copy=False) for stat in self._statistics())
+        theirs = kernel.input_gradient(x, dy, mean, rstd, None if weight is None else weight.reshape(-1), ds, db)
+        groups = (self.shape[0], self.grouped_shape[1], -1)
+        ours, theirs = grad_input.reshape(groups), theirs.reshape(groups)
+        past_range = ~(numpy.isfinite(theirs).all(axis=-1) & numpy.isfinite(ours).all(axis=-1))
         if not past_range.any():
             return grad_input
         ours = ours.copy()

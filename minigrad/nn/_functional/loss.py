@@ -130,8 +130,7 @@ def _reduction_scale(xp, grad_output, reduction, denominator, dtype, weight=None
         if float(denominator) == 0:
             # torch divides by it: inf, NaN where the gradient is 0 (where every target is ignored
             # the caller masks that to torch's 0)
-            with quiet_float_errors():
-                return astype(grad_output * math.inf, dtype) if weight is None else grad_output * math.inf * weight
+            return astype(grad_output * math.inf, dtype) if weight is None else grad_output * math.inf * weight
         grad_output = astype(grad_output / denominator, dtype)
     return grad_output if weight is None else grad_output * weight
 
@@ -270,42 +269,42 @@ class ClassIndexCrossEntropy(Function):
         axis = self.class_axis
         if self.spatial_rows is not None:
             grad_output = grad_output.reshape(self.valid.shape)
-        with quiet_float_errors():    # a zero total weight gives inf * 0: NaN, as torch, without a warning
-            scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
-            # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
-            # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
-            scale = array_module(scale).where(self.valid, scale, 0)
-            label_coefficient = scale * self.label_weight                 # a[y] per sample
-            if not self.from_logits:
-                grad_scores = xp.zeros_like(log_p)
-            elif self.smoothing is None:     # half precision in float32, rounded once, as torch's log_softmax backward
-                grad_scores = (xp.exp(half_in_float32(log_p))
-                               * xp.expand_dims(half_in_float32(label_coefficient), axis))
-            else:
-                # torch's composite: the gradient on log_p is -(g eps / C) w[c], and -(1 - eps) w[y] g
-                # at the label, then log_softmax's backward grad - p * sum_c grad; sum_c of the products,
-                # not g times sum_c w[c], which overflows where the products do not (fuzz seed 838990:
-                # weights 1e308 twice, g = 0: 0 * inf was NaN, torch's gradient is 0)
-                class_weight, sample_scale = self.smoothing
-                smooth = scale * sample_scale                              # eps / C per sample
-                grad_log_p = -(xp.expand_dims(smooth, axis) * class_weight)
-                grad_log_p[self.index] -= label_coefficient
-                grad_log_p = half_in_float32(grad_log_p)
-                grad_scores = grad_log_p - xp.exp(half_in_float32(log_p)) * grad_log_p.sum(axis=axis, keepdims=True)
-                return astype(grad_scores, log_p.dtype)
-            if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
-                return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
-                                                    self.index, True, tuple(grad_scores.shape)), log_p.dtype)
-            if self.from_logits and type(grad_scores) is numpy.ndarray:
-                # at the label torch's log_softmax backward is -a - exp(y) * -a, one fused multiply-add
-                # (exp rounded once): where p is near 1 the two roundings of exp(y) * a - a were 3% of
-                # the result (fuzz seed 1127943: p = 1 - 8.9e-16, its gradient 2.5 for torch's 2.421)
-                coefficient = half_in_float32(label_coefficient)
-                grad_scores[self.index] = fmadd(exp_rounded_once(half_in_float32(log_p[self.index])),
-                                                coefficient, -coefficient, grad_scores.dtype.type)
-            else:
-                grad_scores[self.index] -= label_coefficient
+        # a zero total weight gives inf * 0: NaN, as torch, silently (the engine's quiet_float_errors)
+        scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
+        # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
+        # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
+        scale = array_module(scale).where(self.valid, scale, 0)
+        label_coefficient = scale * self.label_weight                 # a[y] per sample
+        if not self.from_logits:
+            grad_scores = xp.zeros_like(log_p)
+        elif self.smoothing is None:     # half precision in float32, rounded once, as torch's log_softmax backward
+            grad_scores = (xp.exp(half_in_float32(log_p))
+                           * xp.expand_dims(half_in_float32(label_coefficient), axis))
+        else:
+            # torch's composite: the gradient on log_p is -(g eps / C) w[c], and -(1 - eps) w[y] g
+            # at the label, then log_softmax's backward grad - p * sum_c grad; sum_c of the products,
+            # not g times sum_c w[c], which overflows where the products do not (fuzz seed 838990:
+            # weights 1e308 twice, g = 0: 0 * inf was NaN, torch's gradient is 0)
+            class_weight, sample_scale = self.smoothing
+            smooth = scale * sample_scale                              # eps / C per sample
+            grad_log_p = -(xp.expand_dims(smooth, axis) * class_weight)
+            grad_log_p[self.index] -= label_coefficient
+            grad_log_p = half_in_float32(grad_log_p)
+            grad_scores = grad_log_p - xp.exp(half_in_float32(log_p)) * grad_log_p.sum(axis=axis, keepdims=True)
             return astype(grad_scores, log_p.dtype)
+        if isinstance(grad_scores, Tensor):      # create_graph: the same subtraction, as an op
+            return astype(grad_scores - _placed(label_coefficient, tuple(grad_scores.shape), None,
+                                                self.index, True, tuple(grad_scores.shape)), log_p.dtype)
+        if self.from_logits and type(grad_scores) is numpy.ndarray:
+            # at the label torch's log_softmax backward is -a - exp(y) * -a, one fused multiply-add
+            # (exp rounded once): where p is near 1 the two roundings of exp(y) * a - a were 3% of
+            # the result (fuzz seed 1127943: p = 1 - 8.9e-16, its gradient 2.5 for torch's 2.421)
+            coefficient = half_in_float32(label_coefficient)
+            grad_scores[self.index] = fmadd(exp_rounded_once(half_in_float32(log_p[self.index])),
+                                            coefficient, -coefficient, grad_scores.dtype.type)
+        else:
+            grad_scores[self.index] -= label_coefficient
+        return astype(grad_scores, log_p.dtype)
 
 
 def _smoothed_total(xp, log_p, index, smoothing, class_axis, reduction, denominator, valid, label_terms):

@@ -92,25 +92,27 @@ def _row_sums(xp, rows, factors, in_torchs_order=False):
     torch's, for a layer whose gradient cancels (a row of one value repeated: the last bits of
     ``ds`` and ``db`` are the gradient; fuzz seed 5395943)."""
     if in_torchs_order and rows.size and type(rows) is numpy.ndarray and rows.dtype.itemsize >= 4:
-        a, b = factors()
-        a = a.reshape(rows.shape)
-        if b is not None:
-            b = b.reshape(rows.shape) if b.size == rows.size else numpy.broadcast_to(b.reshape(1, -1), rows.shape)
-        return lane_sums(a, b)
+        return _in_lanes(xp, rows, factors, slice(None))
     sums = rows.sum(axis=1)
     if rows.size and rows.dtype.itemsize >= 4:
+        # (its own switch: on the helper thread of _by_rows the engine's does not hold)
         with xp.errstate(over="ignore", invalid="ignore"):
             if xp.isfinite(max(rows.max(), -rows.min()) * rows.shape[1]):    # (one test for all rows first)
                 return sums
             at_risk = ~xp.isfinite(xp.maximum(rows.max(axis=1), -rows.min(axis=1)) * rows.shape[1])
-        if at_risk.any():       # (a the size of the part, b that or the weight)
-            a, b = factors()
-            a = a.reshape(rows.shape)[at_risk]
-            if b is not None:
-                b = (b.reshape(rows.shape) if b.size == rows.size else
-                     xp.broadcast_to(b.reshape(1, -1), rows.shape))[at_risk]
-            sums[at_risk] = lane_sums(a, b)
+        if at_risk.any():
+            sums[at_risk] = _in_lanes(xp, rows, factors, at_risk)
     return sums
+
+
+def _in_lanes(xp, rows, factors, which):
+    """``lane_sums`` of the rows ``which`` of ``rows``' products (``a`` the size of the part, ``b`` that
+    or the weight)."""
+    a, b = factors()
+    a = a.reshape(rows.shape)[which]
+    if b is not None:
+        b = (b.reshape(rows.shape) if b.size == rows.size else xp.broadcast_to(b.reshape(1, -1), rows.shape))[which]
+    return lane_sums(a, b)
 
 
 def _normalized(x, mean, rstd, madd):
