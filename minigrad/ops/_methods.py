@@ -13,6 +13,9 @@ are bound here too.
 """
 from __future__ import annotations
 
+import dis
+import sys
+
 from ..core.engine import tensor_backward
 from ..core.tensor import Tensor
 from .tensor_namespace import TensorNamespace
@@ -166,6 +169,46 @@ def _as_stale_views_reflected(reflected, forward):
     return run
 
 
+# a comparison and the one CPython asks of the right operand in its place (``x <= y``: ``y.__ge__(x)``)
+_REFLECTED_COMPARISONS = {"__eq__": "__eq__", "__ne__": "__ne__", "__lt__": "__gt__", "__le__": "__ge__",
+                          "__gt__": "__lt__", "__ge__": "__le__"}
+
+
+def _as_stale_views_comparison(method_name):
+    """A stale view's ``__eq__`` and kin.  For a comparison CPython asks the right operand first whenever
+    its class is a subclass of the left's, overridden or not, and under the reflected name: ``x <= view``
+    calls ``view.__ge__(x)``, the same call as ``view >= x``, so a broadcast error would name the operands
+    the other way round (fuzz seeds 2431278, 4082431).  Only the caller's code tells the two apart: where
+    the comparison fails, the operand it loaded last (``_loaded_last``) is the right one, and if that is
+    the view the comparison is run again as written, to raise torch's error."""
+    method = METHODS[method_name]
+    reflected = METHODS[_REFLECTED_COMPARISONS[method_name]]
+
+    def compare(view, other):
+        try:
+            return method(view, other)
+        except RuntimeError:
+            if isinstance(other, Tensor) and _loaded_last(sys._getframe(1)) is view:
+                return reflected(other, view)      # raises, naming other as tensor a
+            raise
+    compare.__name__, compare.__doc__ = method.__name__, method.__doc__
+    return compare
+
+
+def _loaded_last(frame):
+    """The value the instruction before ``frame``'s current one loaded by name (a local, global or
+    closure variable), or None where it loaded none that way (an expression's result)."""
+    instructions = list(dis.get_instructions(frame.f_code))
+    at = next((index for index, instruction in enumerate(instructions) if instruction.offset == frame.f_lasti), 0)
+    loaded = instructions[at - 1] if at else None
+    if loaded is None or loaded.opname not in ("LOAD_NAME", "LOAD_FAST", "LOAD_GLOBAL", "LOAD_DEREF"):
+        return None
+    for scope in (frame.f_locals, frame.f_globals, frame.f_builtins):
+        if loaded.argval in scope:
+            return scope[loaded.argval]
+    return None
+
+
 def bind_methods(tensor_class=Tensor):
     """Attach every function above to ``tensor_class`` under its method name, and the namespace
     that ``array_module(tensor)`` answers (numpy's spelling of the differentiable ops, so an op's
@@ -183,6 +226,9 @@ def bind_methods(tensor_class=Tensor):
         if method_name.startswith("__r") and forward_name in METHODS:
             function = _as_stale_views_reflected(function, METHODS[forward_name])
         setattr(views._StaleView, method_name, views.history_checked_first(function))
+    for method_name in _REFLECTED_COMPARISONS:
+        setattr(views._StaleView, method_name, _as_stale_views_comparison(method_name))
+    views._StaleView.__hash__ = tensor_class.__hash__
 
 
 def stale_views_checked_first(namespace):

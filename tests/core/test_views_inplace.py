@@ -631,6 +631,34 @@ def test_a_stale_view_on_the_right_of_an_operator_keeps_torchs_operand_order(ope
     assert_raises_like_torch(action)
 
 
+COMPARISONS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+               "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+@pytest.mark.parametrize("view_on_the_right", [True, False], ids=["y-op-view", "view-op-y"])
+@pytest.mark.parametrize("operator", COMPARISONS)
+def test_a_stale_view_in_a_comparison_keeps_torchs_operand_order(operator, view_on_the_right):
+    """CPython asks a subclass's reflected comparison first whatever the operands' order (``y <= view``
+    and ``view >= y`` are both ``view.__ge__(y)``): the broadcast error names the operands as written
+    (fuzz seeds 2431278, 4082431), and a comparison that broadcasts gives torch's values."""
+    def action(lib):
+        base = lib.ones(2, 3, requires_grad=True).clone()
+        view = base[:, 0:2]
+        base.mul_(2)
+        y = lib.ones(4)
+        return COMPARISONS[operator](y, view) if view_on_the_right else COMPARISONS[operator](view, y)
+    assert_raises_like_torch(action)
+
+    def program(lib):
+        base = lib.arange(6.0, requires_grad=True).reshape(2, 3).clone()
+        view = base[:, 0:2]
+        base.mul_(2)
+        y = lib.tensor([2.0, 3.0])
+        result = COMPARISONS[operator](y, view) if view_on_the_right else COMPARISONS[operator](view, y)
+        return result.tolist(), len({view, y})       # (a stale view hashes as a tensor)
+    assert_same(program)
+
+
 def test_a_stale_view_on_the_right_of_an_operator_with_a_number_is_reflected():
     def program(lib):
         x = lib.arange(6.0, dtype=lib.float64, requires_grad=True)
