@@ -480,7 +480,7 @@ SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:c
 def _summing(statement):
     """Is ``statement`` a summing op (SUMMING_OPS), a loss that sums or averages its elements'
     losses (any ``loss:`` but ``reduction='none'``), or a var or std (whose mean is a sum)?"""
-    return statement.tag in SUMMING_OPS or statement.tag in ("reduce:var", "reduce:std") or \
+    return statement.tag in SUMMING_OPS or statement.tag in ("reduce:var", "reduce:std", "module:attention") or \
         statement.tag.startswith("loss:") and "reduction='none'" not in statement.source
 
 
@@ -588,6 +588,34 @@ def _loss_order_dependent(statement, operands):
     return overflowing.numpy(), bound.numpy()
 
 
+def _attention_order_dependent(statement, operands):
+    """``order_dependent`` of ``scaled_dot_product_attention``'s output: each score ``q . k`` is a
+    sum of products that the library's gemm adds in its own order (torch's fused CPU kernel: MKL's,
+    whose multiply-adds are fused), so where a score's positive or negative products alone pass the
+    dtype's range it is inf, -inf, NaN or finite by that order (fuzz seed 7564171: -2.6 * 1e308 beside
+    an inf), and with it the softmax of its query's row: every output element of that query
+    overflows so.  A score the causal mask hides counts for nothing; elsewhere the bound is 0."""
+    call = re.fullmatch(r"\w+ = F\.scaled_dot_product_attention\((\w+), (\w+), (\w+), is_causal=(True|False)\)",
+                        statement.source)
+    if call is None or not all(isinstance(operands.get(name), torch.Tensor) for name in call.group(1, 2, 3)):
+        return None
+    query, key, value = (operands[name] for name in call.group(1, 2, 3))
+    if not query.is_floating_point() or query.dim() < 2:
+        return None
+    try:
+        positive, negative = _term_sums(lambda factors, _: factors[0] @ factors[1],
+                                        [query, key.transpose(-2, -1)], [])
+        finfo = torch.finfo(query.dtype)
+        overflowing = (positive > finfo.max) | (negative > finfo.max)
+        if call.group(4) == "True":
+            overflowing &= torch.ones(overflowing.shape[-2:], dtype=torch.bool).tril()
+        rows = overflowing.any(-1, keepdim=True)
+        shape = torch.broadcast_shapes(rows.shape[:-2], value.shape[:-2]) + (query.shape[-2], value.shape[-1])
+    except (RuntimeError, ValueError, TypeError, IndexError):
+        return None
+    return rows.expand(shape).numpy(), numpy.zeros(tuple(shape))
+
+
 def _positive_part(value, sign):
     """float64 max(sign * value, 0), with the non-finite elements 0."""
     value = value.double()
@@ -664,6 +692,8 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
     if grad_of is not None and (statement.tag.startswith("binary:") or statement.tag == "select:where") \
             and statement.tag not in SUMMING_OPS:
         return _broadcast_order_dependent(statement, operands, grad_of, grad_output)
+    if statement.tag == "module:attention":
+        return None if grad_of is not None else _attention_order_dependent(statement, operands)
     if statement.tag in ("reduce:var", "reduce:std"):
         if grad_of is not None:
             return _moments_grad_order_dependent(statement, operands, grad_of)

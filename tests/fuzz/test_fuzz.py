@@ -444,6 +444,21 @@ def test_a_sum_overflows_by_its_order_only_where_its_positive_or_negative_terms_
     assert order_dependent(Statement("v1 = x0.amax()", "reduce:amax"), {"x0": x0}) is None
 
 
+def test_an_attention_row_overflows_by_its_gemms_order_only_where_a_visible_scores_products_do():
+    import torch
+    # the second key's products: -2.6e308 beside inf, 1e308 and 0 * inf (which no order changes), 3e308
+    query = torch.tensor([[[-2.6, 1.0], [1.0, 0.0], [3.0, 0.5]]], dtype=torch.float64)
+    key = torch.tensor([[[1.0, 1.0], [1e308, inf]]], dtype=torch.float64)
+    value = torch.zeros(1, 2, 3, dtype=torch.float64)
+    for causal, rows in ((False, [True, False, True]), (True, [False, False, True])):   # (0, 1) masked
+        attention = Statement(f"v3 = F.scaled_dot_product_attention(x0, x1, x2, is_causal={causal})", "module:attention")
+        overflowing, bound = order_dependent(attention, {"x0": query, "x1": key, "x2": value})
+        assert overflowing.shape == bound.shape == (1, 3, 3) and not bound.any()
+        assert overflowing.all(-1).tolist() == [rows] and (overflowing.any(-1) == overflowing.all(-1)).all()
+    assert order_dependent(attention, {"x0": query, "x1": key, "x2": value}, "x0", torch.ones(1, 3, 3)) is None
+    assert not order_dependent(attention, {"x0": query, "x1": key.clamp(max=1e300), "x2": value})[0].any()
+
+
 def test_a_loss_reduced_by_a_sum_overflows_by_its_order_only_where_its_terms_do():
     """fuzz seed 682894: binary_cross_entropy_with_logits(reduction='sum') of terms inf, inf and
     -1.1e308, -1e308 (targets of +-1e308, inf): torch's vectorised sum overflows the negative terms
