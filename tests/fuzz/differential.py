@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 import warnings
 
@@ -480,7 +481,7 @@ SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:c
 def _summing(statement):
     """Is ``statement`` a summing op (SUMMING_OPS), a loss that sums or averages its elements'
     losses (any ``loss:`` but ``reduction='none'``), or a var or std (whose mean is a sum)?"""
-    return statement.tag in SUMMING_OPS or statement.tag in ("reduce:var", "reduce:std", "module:attention") or \
+    return statement.tag in SUMMING_OPS or statement.tag in ("reduce:var", "reduce:std", "module:attention", "module:group_norm") or \
         statement.tag.startswith("loss:") and "reduction='none'" not in statement.source
 
 
@@ -588,32 +589,151 @@ def _loss_order_dependent(statement, operands):
     return overflowing.numpy(), bound.numpy()
 
 
-def _attention_order_dependent(statement, operands):
-    """``order_dependent`` of ``scaled_dot_product_attention``'s output: each score ``q . k`` is a
-    sum of products that the library's gemm adds in its own order (torch's fused CPU kernel: MKL's,
-    whose multiply-adds are fused), so where a score's positive or negative products alone pass the
-    dtype's range it is inf, -inf, NaN or finite by that order (fuzz seed 7564171: -2.6 * 1e308 beside
-    an inf), and with it the softmax of its query's row: every output element of that query
-    overflows so.  A score the causal mask hides counts for nothing; elsewhere the bound is 0."""
-    call = re.fullmatch(r"\w+ = F\.scaled_dot_product_attention\((\w+), (\w+), (\w+), is_causal=(True|False)\)",
-                        statement.source)
+def _group_norm_order_dependent(statement, operands):
+    """``order_dependent`` of ``group_norm``'s output ``x * scale + (beta - scale * mean)``, ``scale =
+    rstd * weight``: each group's mean and variance are sums in the library's order (torch's vectorised
+    moments, NumPy's pairwise ones), within eps times their terms' magnitudes, which the output carries
+    times ``|scale|``.  Where a weight is infinite that rounding decides the output outright: the mean of
+    a group that cancels (fuzz seed 8485775: rows a LayerNorm made of mean 0, a group mean of +-1e-8)
+    is positive in one order and negative in another, and ``x * -inf + inf * mean`` is -inf or NaN by
+    its sign; so too where a group's positive or negative values alone pass the range."""
+    call = re.fullmatch(r"\w+ = F\.group_norm\((\w+), (\d+), (\w+), (\w+)\)", statement.source)
+    x = operands.get(call.group(1)) if call else None
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 2 or not x.numel():
+        return None
+    weight = operands.get(call.group(3))
+    n, channels, groups = x.shape[0], x.shape[1], int(call.group(2))
+    finfo = torch.finfo(x.dtype)
+    rows = x.detach().double().reshape(n, groups, -1)
+    count = rows.shape[-1]
+    positive, negative = _positive_part(rows, 1).sum(-1), _positive_part(rows, -1).sum(-1)
+    finite = torch.where(torch.isfinite(rows), rows, 0.0)
+    mean = finite.mean(-1, keepdim=True)
+    variance = ((finite - mean) ** 2).mean(-1, keepdim=True)
+    rstd = (variance + 1e-5).rsqrt()
+    error = count * finfo.eps
+    # the output's rounding from the mean's (times scale) and the variance's (times the output, halved)
+    mean_error = error * finite.abs().mean(-1, keepdim=True) * rstd
+    relative_variance_error = error * (finite ** 2).mean(-1, keepdim=True) / (variance + 1e-5)
+    bound = (mean_error + (finite - mean).abs() * rstd * relative_variance_error / 2).reshape(x.shape)
+    overflowing = ((positive > finfo.max) | (negative > finfo.max)).reshape(n, groups, 1).expand(rows.shape)
+    overflowing = overflowing.reshape(x.shape).clone()
+    if isinstance(weight, torch.Tensor) and weight.shape == (channels,):
+        per_channel = weight.detach().double().abs().reshape((channels,) + (1,) * (x.dim() - 2))
+        overflowing |= torch.isinf(per_channel)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bound = torch.where(overflowing, 0.0, bound * per_channel)
+    return overflowing.numpy(), bound.numpy()
+
+
+ATTENTION_CALL = re.compile(r"\w+ = F\.scaled_dot_product_attention\((\w+), (\w+), (\w+), is_causal=(True|False)\)")
+
+
+def _attention_softmax(statement, operands):
+    """(query, key, value, causal, scale, p, p_error, factor) of a ``scaled_dot_product_attention``
+    statement, in float64: the softmax ``p`` of the scores and its rounding ``p_error`` (each score
+    ``q . k`` is a sum within ``factor = n eps`` of its terms' magnitudes, and softmax carries a
+    score's error into ``p`` relatively, through exp: ``dp = p (ds - sum p ds)``); None where it is not one."""
+    call = ATTENTION_CALL.fullmatch(statement.source)
     if call is None or not all(isinstance(operands.get(name), torch.Tensor) for name in call.group(1, 2, 3)):
         return None
     query, key, value = (operands[name] for name in call.group(1, 2, 3))
     if not query.is_floating_point() or query.dim() < 2:
         return None
+    q, k, v = (tensor.detach().double() for tensor in (query, key, value))
+    causal = call.group(4) == "True"
+    scale = 1 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
+    factor = (q.shape[-1] + k.shape[-2] + v.shape[-1] + 2) * torch.finfo(query.dtype).eps
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = q @ k.transpose(-2, -1) * scale
+        if causal:
+            scores = scores.masked_fill(~torch.ones(scores.shape[-2:], dtype=torch.bool).tril(), -math.inf)
+        p = scores.softmax(-1)
+        score_error = factor * scale * (q.abs() @ k.abs().transpose(-2, -1))
+        if causal:
+            score_error = score_error.masked_fill(scores == -math.inf, 0.0)
+        # |ds_j - sum_k p_k ds_k| <= (1 - p_j) ds_j + sum_(k != j) p_k ds_k: a shift of every score is none
+        # (a query of one key has p = 1 whatever its score's rounding); an infinite one leaves p undetermined
+        others = (p * score_error).sum(-1, keepdim=True) - p * score_error
+        p_error = (p * ((1 - p) * score_error + others.clamp(min=0))).nan_to_num(nan=math.inf)
+    return call, q, k, v, causal, scale, p, p_error, factor
+
+
+def _attention_order_dependent(statement, operands):
+    """``order_dependent`` of ``scaled_dot_product_attention``'s output ``p v``: each score ``q . k`` is
+    a sum of products that the library's gemm adds in its own order (torch's fused CPU kernel: MKL's,
+    whose multiply-adds are fused), and so is ``p v``; the bound carries the scores' rounding through
+    softmax (``_attention_softmax``).  Where a score's positive or negative products alone pass the
+    dtype's range it is inf, -inf, NaN or finite by that order (fuzz seed 7564171: -2.6 * 1e308 beside
+    an inf), and with it the softmax of its query's row: every output element of that query overflows
+    so.  A score the causal mask hides counts for nothing."""
+    found = _attention_softmax(statement, operands)
+    if found is None:
+        return None
+    call, q, k, v, causal, scale, p, p_error, factor = found
+    query = operands[call.group(1)]
     try:
         positive, negative = _term_sums(lambda factors, _: factors[0] @ factors[1],
-                                        [query, key.transpose(-2, -1)], [])
+                                        [operands[call.group(1)], operands[call.group(2)].transpose(-2, -1)], [])
         finfo = torch.finfo(query.dtype)
         overflowing = (positive > finfo.max) | (negative > finfo.max)
-        if call.group(4) == "True":
+        if causal:
             overflowing &= torch.ones(overflowing.shape[-2:], dtype=torch.bool).tril()
-        rows = overflowing.any(-1, keepdim=True)
-        shape = torch.broadcast_shapes(rows.shape[:-2], value.shape[:-2]) + (query.shape[-2], value.shape[-1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bound = (p_error + factor * p) @ v.abs()
+        shape = bound.shape
+        overflowing = overflowing.any(-1, keepdim=True).expand(shape) | ~torch.isfinite(bound)
     except (RuntimeError, ValueError, TypeError, IndexError):
         return None
-    return rows.expand(shape).numpy(), numpy.zeros(tuple(shape))
+    return overflowing.numpy(), torch.where(overflowing, 0.0, bound).numpy()
+
+
+def _attention_grad_order_dependent(statement, operands, grad_of, grad_output):
+    """``order_dependent`` of the gradient ``scaled_dot_product_attention`` passes back to its query,
+    key or value.  Its backward sums in each library's order: ``dP = dO V^T`` (torch's fused kernel:
+    MKL's gemm) and ``D = rowsum(dO * O)``, then ``dS = P (dP - D)``, where the two cancel (a query of
+    one key: dS is 0 but for their rounding), and ``dS K``, ``dS^T Q``, ``P^T dO``; ``P`` carries the
+    scores' rounding (``_attention_softmax``).  Each sum is within eps times the sum of its terms'
+    magnitudes, carried through (fuzz seeds 8206871, 8417693: a query's gradient of 1e-14 in one
+    library and 0 in the other, 6.4e291 and -6.4e291 through a key of 1e308; 7987596: a value of
+    -1e308 under a weight of 1e-26 whose score rounded otherwise, 650 ulps of the query's gradient).
+    Where a term is not finite (a row of inf or NaN scores) the order decides the result outright."""
+    found = _attention_softmax(statement, operands) if grad_output is not None else None
+    if found is None or grad_of not in found[0].group(1, 2, 3):
+        return None
+    call, q, k, v, causal, scale, p, p_error, factor = found
+    operand = operands[grad_of]
+    if not operand.is_floating_point():
+        return None
+    g = grad_output.detach().double()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = p @ v
+            out_error = (p_error + factor * p) @ v.abs()
+            d_p = g @ v.transpose(-2, -1) - (g * out).sum(-1, keepdim=True)
+            d_scores = p * d_p
+            # the rounding of dS: P's times dP - D, and P times the magnitudes of dP's terms and D's
+            d_scores_error = p_error * d_p.abs() + p * (factor * (g.abs() @ v.abs().transpose(-2, -1) +
+                                                                  (g * out).abs().sum(-1, keepdim=True))
+                                                        + (g.abs() * out_error).sum(-1, keepdim=True))
+            d_scores_error = d_scores_error + factor * d_scores.abs()
+            # the gradient's own terms (overflowing where they pass the range) and its bound
+            if grad_of == call.group(1):
+                magnitude, bound = (scale * d @ k.abs() for d in (d_scores.abs(), d_scores_error))
+            elif grad_of == call.group(2):
+                magnitude, bound = (scale * d.transpose(-2, -1) @ q.abs() for d in (d_scores.abs(), d_scores_error))
+            else:
+                magnitude = p.transpose(-2, -1) @ g.abs()
+                bound = (p_error + factor * p).transpose(-2, -1) @ g.abs()
+            magnitude, bound = magnitude.sum_to_size(operand.shape), bound.sum_to_size(operand.shape)
+        except (RuntimeError, ValueError, TypeError, IndexError):
+            return None
+    overflowing = ~torch.isfinite(bound) | ~torch.isfinite(magnitude) | (magnitude > torch.finfo(operand.dtype).max)
+    return overflowing.numpy(), torch.where(overflowing, 0.0, bound).numpy()
 
 
 def _positive_part(value, sign):
@@ -693,7 +813,11 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
             and statement.tag not in SUMMING_OPS:
         return _broadcast_order_dependent(statement, operands, grad_of, grad_output)
     if statement.tag == "module:attention":
-        return None if grad_of is not None else _attention_order_dependent(statement, operands)
+        if grad_of is not None:
+            return _attention_grad_order_dependent(statement, operands, grad_of, grad_output)
+        return _attention_order_dependent(statement, operands)
+    if statement.tag == "module:group_norm":
+        return None if grad_of is not None else _group_norm_order_dependent(statement, operands)
     if statement.tag in ("reduce:var", "reduce:std"):
         if grad_of is not None:
             return _moments_grad_order_dependent(statement, operands, grad_of)
@@ -1125,7 +1249,7 @@ def backward_substituted(program, mine):
     for statement in program.statements:
         statements.append(statement)
         plain = re.fullmatch(r"(\w+) = (.+)", statement.source)
-        if statement.tag in SUMMING_OPS and not statement.tag.startswith("view:") and plain:
+        if _summing(statement) and not statement.tag.startswith("view:") and plain:
             target, expression = plain.groups()
             names = tuple(dict.fromkeys(re.findall(r"\b[xvi]\d+\b", expression)))
             index = len(names_of)

@@ -232,6 +232,7 @@ def _torch_integer_tensors_requiring_grad(program):
             and not (value.is_floating_point() or value.is_complex())}
 
 
+BOOL_SUBTRACTION = "Subtraction, the `-` operator, with a bool tensor is not supported"
 TAINT_ERRORS = ("isDifferentiableType", "Autograd not support dtype", "A view was created in no_grad mode")
 
 
@@ -258,6 +259,10 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
         return False
     message = mismatch.detail.split(" vs torch ")[-1]
     if any(text in message for text in TAINT_ERRORS):
+        return bool(tainted(program))
+    # a backward formula that subtracts from the saved bool tensor torch gave a history (fuzz seed
+    # 8498649: logsumexp's ``(self - result).exp()`` of a bool tensor written with a value)
+    if mismatch.kind == "error-only-torch" and mismatch.tag == "backward" and BOOL_SUBTRACTION in message:
         return bool(tainted(program))
     # an in-place write to such a tensor, a view made before torch gave its base the history (fuzz
     # seed 469335): torch's in-place check finds the view's node stale and empty, a leaf's

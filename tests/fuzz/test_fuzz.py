@@ -145,6 +145,19 @@ def test_an_integer_tensor_torch_lets_require_grad_is_its_bug_and_nothing_else()
                                                                           "y: False vs torch True"))
 
 
+def test_a_bool_tensor_torch_gave_a_history_refused_by_a_backward_formula_is_its_bug():
+    """fuzz seed 8498649: ``v2[3:4, x4] = x5`` into the bool ``v2`` (torch: a history), then
+    ``v2.logsumexp(-1)``, whose backward subtracts from the saved bool tensor and raises in torch; a
+    program with no tainted tensor gets no pass for that error."""
+    program = generate(8498649, layers=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch" and known(program, mismatch).name.startswith("an integer tensor")
+    clean = program_of("x0 = lib.tensor([1.0, 2.0], requires_grad=True)", "v1 = x0.sum()")
+    assert not torch_lets_an_integer_tensor_require_grad(clean, Mismatch(
+        "error-only-torch", "backward", "torch raised RuntimeError: Subtraction, the `-` operator, with a bool tensor "
+        "is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."))
+
+
 def test_the_integer_tensor_bug_covers_only_what_is_computed_from_such_a_tensor():
     program = program_of("x0 = lib.tensor([1, 2, 3])", "x1 = lib.tensor([0.5], requires_grad=True)",
                          "v2 = x0.masked_fill_(lib.tensor([True, False, True]), x1[0])",
@@ -446,17 +459,52 @@ def test_a_sum_overflows_by_its_order_only_where_its_positive_or_negative_terms_
 
 def test_an_attention_row_overflows_by_its_gemms_order_only_where_a_visible_scores_products_do():
     import torch
-    # the second key's products: -2.6e308 beside inf, 1e308 and 0 * inf (which no order changes), 3e308
+    # the second key's products: -2.6e308 beside 1e300, 1e308 and 0, 3e308
     query = torch.tensor([[[-2.6, 1.0], [1.0, 0.0], [3.0, 0.5]]], dtype=torch.float64)
-    key = torch.tensor([[[1.0, 1.0], [1e308, inf]]], dtype=torch.float64)
+    key = torch.tensor([[[1.0, 1.0], [1e308, 1e300]]], dtype=torch.float64)
     value = torch.zeros(1, 2, 3, dtype=torch.float64)
     for causal, rows in ((False, [True, False, True]), (True, [False, False, True])):   # (0, 1) masked
         attention = Statement(f"v3 = F.scaled_dot_product_attention(x0, x1, x2, is_causal={causal})", "module:attention")
         overflowing, bound = order_dependent(attention, {"x0": query, "x1": key, "x2": value})
         assert overflowing.shape == bound.shape == (1, 3, 3) and not bound.any()
         assert overflowing.all(-1).tolist() == [rows] and (overflowing.any(-1) == overflowing.all(-1)).all()
-    assert order_dependent(attention, {"x0": query, "x1": key, "x2": value}, "x0", torch.ones(1, 3, 3)) is None
+    assert order_dependent(attention, {"x0": query, "x1": key, "x2": value}, "x0", torch.ones(1, 3, 3))[0].shape == (1, 3, 2)
     assert not order_dependent(attention, {"x0": query, "x1": key.clamp(max=1e300), "x2": value})[0].any()
+
+
+def test_a_group_norms_output_depends_on_its_means_order_where_a_weight_is_infinite_or_a_group_overflows():
+    import torch
+    x = torch.from_numpy(numpy.random.default_rng(1).standard_normal((2, 4, 3)).astype(numpy.float32))
+    weight, bias = torch.tensor([1.5, -math.inf, 0.5, 2.0]), torch.tensor([0.1, 0.2, 0.3, 0.4])
+    norm = Statement("v3 = F.group_norm(x0, 2, x1, x2)", "module:group_norm")
+    overflowing, bound = order_dependent(norm, {"x0": x, "x1": weight, "x2": bias})
+    assert overflowing.shape == bound.shape == (2, 4, 3)
+    assert overflowing[:, 1].all() and not overflowing[:, [0, 2, 3]].any()       # the channel of -inf only
+    assert 0 < bound[:, [0, 2, 3]].max() < 1e-5 and not bound[:, 1].any()        # its rounding, no more
+    x[1, 2:] = 3e38                                                              # sample 1's group 1 sums past the range
+    overflowing, _ = order_dependent(norm, {"x0": x, "x1": weight.nan_to_num(neginf=-2.0), "x2": bias})
+    assert overflowing[1, 2:].all() and not overflowing[0].any() and not overflowing[1, :2].any()
+    assert order_dependent(norm, {"x0": x, "x1": weight, "x2": bias}, "x0", torch.ones(2, 4, 3)) is None
+
+
+def test_an_attention_gradients_order_bound_is_its_sums_rounding_and_no_more():
+    import torch
+    rng = numpy.random.default_rng(0)
+    q, k, v, g = (torch.from_numpy(rng.standard_normal(shape)) for shape in ((1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 3), (1, 2, 3, 3)))
+    attention = Statement("v3 = F.scaled_dot_product_attention(x0, x1, x2, is_causal=True)", "module:attention")
+    operands = {"x0": q, "x1": k, "x2": v}
+    for name, tensor in operands.items():
+        overflowing, bound = order_dependent(attention, operands, name, g)
+        leaf = tensor.clone().requires_grad_()
+        grad = torch.autograd.grad(torch.nn.functional.scaled_dot_product_attention(
+            *(leaf if other == name else operands[other] for other in operands), is_causal=True), leaf, g)[0]
+        assert bound.shape == tuple(tensor.shape) and not overflowing.any()
+        assert (bound > 0).any() and (bound <= 1e-12 * float(grad.abs().max())).all(), name     # a wrong op stands out
+    # a query of one key: its gradient is 0 but for the rounding of dP - D, carried by a key of 1e300
+    one_key = {"x0": q, "x1": k[..., :1, :].clone(), "x2": v[..., :1, :]}
+    one_key["x1"][..., 0] = 1e300
+    overflowing, bound = order_dependent(attention, one_key, "x0", g)
+    assert not overflowing.any() and bound[..., 0].min() > 1e280 and bound[..., 1:].max() < 1e-12
 
 
 def test_a_loss_reduced_by_a_sum_overflows_by_its_order_only_where_its_terms_do():
@@ -962,6 +1010,17 @@ def test_a_gradient_whose_order_of_summing_decides_it_is_the_order_of_a_sum(seed
     that is its readers' gradients (silu, abs) of 7e12 summed to 1.5, in each engine's order."""
     mismatch = check(generate(seed))[0]
     assert mismatch.kind == kind and known(generate(seed), mismatch).name == "the order of a sum"
+
+
+@pytest.mark.parametrize("seed", [7564171, 8206871, 8417693, 8448668, 7987596, 8485775])
+def test_attention_and_group_norm_results_their_sums_order_decides_are_the_order_of_a_sum(seed):
+    """Layer-template programs: attention over scores whose products overflow (7564171); attention
+    gradients that are the rounding of dP - D or of a score through softmax, carried by keys or values
+    of 1e300 (8206871, 8417693, 8448668, 7987596); a group norm whose infinite weight turns the sign
+    of a cancelling group mean into -inf or NaN (8485775)."""
+    program = generate(seed, layers=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
 
 
 def test_a_var_gradient_whose_mean_cancels_past_the_rows_spread_is_the_order_of_a_sum():
