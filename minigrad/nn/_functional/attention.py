@@ -53,8 +53,20 @@ class ScaledDotProductAttention(Function):
     def name(self):
         return self.torch_name
 
-    def forward(self, query, key, value, *bias, scale, dropout_p=0.0, safe_softmax=True,
-                key_groups=1, value_groups=1, return_weights=False, as_torchs_function=False, causal=False):
+    def forward(self, query, key, value, *bias, **options):
+        """torch's fused kernel computes half precision in float32, its accumulation type, and rounds
+        the output once (scores of float16 products past 65504 stay finite: fuzz seed 8592967)."""
+        self.half = query.dtype.itemsize == 2 and options.get("as_torchs_function", False) and _torch_node_name(
+            query, key, value, options.get("dropout_p", 0.0), options.get("key_groups", 1)) == _FLASH
+        if not self.half:
+            return self._forward(query, key, value, *bias, **options)
+        output = self._forward(*[array.astype(numpy.float32) for array in (query, key, value, *bias)],
+                               **options).astype(query.dtype)
+        self.save_for_backward(query, key, value, self._saved[3], output)    # (the weights in float32)
+        return output
+
+    def _forward(self, query, key, value, *bias, scale, dropout_p=0.0, safe_softmax=True,
+                 key_groups=1, value_groups=1, return_weights=False, as_torchs_function=False, causal=False):
         xp = array_module(query)
         self.torch_name = _torch_node_name(query, key, value, dropout_p, key_groups)
         # torch's F.scaled_dot_product_attention outside its fused kernel is its composite, which
@@ -144,7 +156,14 @@ class ScaledDotProductAttention(Function):
         return (output, weights) if self.return_weights else output
 
     def backward(self, grad_output, grad_weights=None):
-        query, key, value, weights, *keep = self.saved_tensors
+        if not self.half:
+            return self._backward(grad_output, grad_weights, self.saved_tensors)
+        wide = [array.astype(numpy.float32) for array in self.saved_tensors]
+        grads = self._backward(grad_output.astype(numpy.float32), grad_weights, wide)
+        return tuple(grad.astype(grad_output.dtype) for grad in grads)
+
+    def _backward(self, grad_output, grad_weights, saved):
+        query, key, value, weights, *keep = saved
         output = keep[0] if self.flash else None
         keep = [] if self.flash else keep       # (the fused node's fifth is its output)
         xp = array_module(grad_output)
