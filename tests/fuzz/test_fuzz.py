@@ -484,7 +484,28 @@ def test_a_group_norms_output_depends_on_its_means_order_where_a_weight_is_infin
     x[1, 2:] = 3e38                                                              # sample 1's group 1 sums past the range
     overflowing, _ = order_dependent(norm, {"x0": x, "x1": weight.nan_to_num(neginf=-2.0), "x2": bias})
     assert overflowing[1, 2:].all() and not overflowing[0].any() and not overflowing[1, :2].any()
-    assert order_dependent(norm, {"x0": x, "x1": weight, "x2": bias}, "x0", torch.ones(2, 4, 3)) is None
+    assert order_dependent(norm, {"x0": x, "x1": weight, "x2": bias}, "x0", torch.ones(2, 4, 3))[0].shape == (2, 4, 3)
+
+
+def test_a_group_norms_gradient_order_bound_is_its_sums_rounding_and_no_more():
+    import torch
+    rng = numpy.random.default_rng(2)
+    x, g = (torch.from_numpy(rng.standard_normal((2, 4, 5))) for _ in range(2))
+    weight, bias = torch.from_numpy(rng.standard_normal(4)), torch.from_numpy(rng.standard_normal(4))
+    norm = Statement("v3 = F.group_norm(x0, 2, x1, x2)", "module:group_norm")
+    operands = {"x0": x, "x1": weight, "x2": bias}
+    for name, tensor in operands.items():
+        overflowing, bound = order_dependent(norm, operands, name, g)
+        leaf = tensor.clone().requires_grad_()
+        given = [leaf if other == name else operands[other] for other in operands]
+        grad = torch.autograd.grad(torch.nn.functional.group_norm(given[0], 2, given[1], given[2]), leaf, g)[0]
+        assert bound.shape == tuple(tensor.shape) and not overflowing.any()
+        assert (bound > 0).all() and (bound <= 1e-12 * float(grad.abs().max())).all(), name     # a wrong op stands out
+    # a group of one value: its input gradient is 0 but for the rounding of ds - db mean, which the bound covers
+    one = torch.tensor([[[3e5], [-2.0]]])
+    _, bound = order_dependent(Statement("v3 = F.group_norm(x0, 2, x1, x2)", "module:group_norm"),
+                               {"x0": one, "x1": torch.tensor([1.5, 2.0]), "x2": torch.zeros(2)}, "x0", torch.ones(1, 2, 1))
+    assert bound[0, 0, 0] > 1e-4
 
 
 def test_an_attention_gradients_order_bound_is_its_sums_rounding_and_no_more():
@@ -1012,15 +1033,44 @@ def test_a_gradient_whose_order_of_summing_decides_it_is_the_order_of_a_sum(seed
     assert mismatch.kind == kind and known(generate(seed), mismatch).name == "the order of a sum"
 
 
-@pytest.mark.parametrize("seed", [7564171, 8206871, 8417693, 8448668, 7987596, 8485775])
+@pytest.mark.parametrize("seed", [7564171, 8206871, 8417693, 8448668, 7987596, 8485775, 8562107, 8592967])
 def test_attention_and_group_norm_results_their_sums_order_decides_are_the_order_of_a_sum(seed):
     """Layer-template programs: attention over scores whose products overflow (7564171); attention
     gradients that are the rounding of dP - D or of a score through softmax, carried by keys or values
-    of 1e300 (8206871, 8417693, 8448668, 7987596); a group norm whose infinite weight turns the sign
-    of a cancelling group mean into -inf or NaN (8485775)."""
+    of 1e300 (8206871, 8417693, 8448668, 7987596), or float16 ones summed in float32 (8592967); a group
+    norm whose infinite weight turns the sign of a cancelling group mean into -inf or NaN (8485775); an
+    instance norm's bias gradient read through a group norm and a linear of weights of 140 (8562107)."""
     program = generate(seed, layers=True)
     mismatch = check(program)[0]
     assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
+
+
+@pytest.mark.parametrize("seed", [8068799, 8224431, 8516259])
+def test_a_gradient_an_ulp_apart_that_a_normalisations_backward_magnifies_is_rounding(seed):
+    """fuzz seeds 8068799 (``sinh``'s cosh an ulp apart, then ``masked_fill_``) and 8224431 (``tanh_``'s
+    1 - y^2): group_norm's backward cancels for a group whose values sit at its mean, and carries an
+    ulp of its incoming gradient into 1e-4 (or 45 times the other library's noise); 8516259: a layer
+    norm's bias gradient, six terms of 236 through ``v2 **= x4`` cancelling to 7e-5.  Every op's
+    backward put into torch's run (an in-place one through ``copy_``) agrees to 8 ulps or within its
+    sums' order."""
+    program = generate(seed, layers=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "rounding" and known(program, mismatch).name.startswith("float32/float16 rounding")
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_a_wrong_backward_is_never_rounding_when_every_op_is_substituted(monkeypatch, in_place):
+    from minigrad.ops import unary
+    backward = unary.Tanh.backward
+    monkeypatch.setattr(unary.Tanh, "backward", lambda self, grad: backward(self, grad) * (1 + 1e-6))
+    program = program_of("x0 = lib.tensor([[0.3, -1.2], [2.0, 0.1]], dtype=lib.float64, requires_grad=True)",
+                         ("v1 = x0 * 2", "binary:*"),
+                         ("v2 = v1.tanh_()", "inplace:tanh_") if in_place else ("v2 = lib.tanh(v1)", "unary:tanh"),
+                         ("v3 = F.group_norm(v2.reshape(1, 2, 2), 1, None, None)", "module:group_norm"),
+                         loss="loss = (v3 * lib.tensor([[[0.5, -2.0], [1.5, 0.25]]], dtype=lib.float64)).sum()",
+                         leaves=["x0"])
+    mismatch = check(program)[0]
+    assert mismatch is not None and mismatch.kind == "grad" and known(program, mismatch) is None
 
 
 def test_a_var_gradient_whose_mean_cancels_past_the_rows_spread_is_the_order_of_a_sum():
