@@ -120,8 +120,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     first, second = input.array, other.array
     broadcast_shapes(first.shape, second.shape)     # torch's error naming the sizes
     with quiet_float_errors():      # (NumPy's isclose subtracts in its own file: an overflow warned)
-        result = _result(array_module(first).isclose(first, second, rtol=rtol, atol=atol, equal_nan=equal_nan),
-                         first)
+        close = array_module(first).isclose(first, second, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    # laid out as torch's ``self == other`` (fuzz seed 5911655: a transposed input, so a view of the result fails)
+    result = _result(elementwise_result(close, (first, second)) if close.ndim else close, first)
     # torch builds it as ``close = self == other`` and then ``close |= ...`` in place: once for equal
     # NaNs (floating inputs), once for the tolerance (unless both are 0): its version counts those
     # writes, and an in-place error about it names them (fuzz seed 334322)

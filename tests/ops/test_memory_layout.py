@@ -371,6 +371,7 @@ ELEMENTWISE_OF_TWO = {
     "where_number": lambda lib, a, b: lib.where(b > 1, a, 1.0),
     "logical_and": lambda lib, a, b: lib.logical_and(a, b),
     "bitwise_and_int64_int32": lambda lib, a, b: a.long() & b.int(),
+    "isclose": lambda lib, a, b: lib.isclose(a, b),        # fuzz seed 5911655: torch's ``a == b``, then |=
 }
 
 
