@@ -9,7 +9,7 @@ from ...core.function import Function
 from ...core.device import array_module
 from ...core.tensor import Tensor
 from ...ops.inplace import write
-from ._moments import cancelling, fmadd, lane_sums, unfused_madd
+from ._moments import fmadd, lane_sums, unfused_madd
 from .normalization import check_mixed_dtype
 from ...ops.tensor_namespace import half_in_float32
 
@@ -23,6 +23,15 @@ EXACT_ROWS = 16
 def _channel_shape(x):
     """``(1, C, 1, ...)``: broadcasts a per-channel ``(C,)`` vector against ``x`` ``(N, C, *)``."""
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _far_from_zero(mean, var):
+    """The channels whose mean lies past 8 standard deviations from 0: there ``x * alpha`` rounded is
+    more than 8 ulps of the output ``x * alpha + beta``, which torch's kernel computes fused (fuzz seed
+    8692796: an instance norm of 255 and 254.69, whose 0.9997449 the product's rounding left at
+    4095/4096).  Channels whose spread is within the rounding of their mean (``cancelling``) among them."""
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        return var * 64 <= mean * mean
 
 
 def _in_kernel_layout(x):
@@ -407,7 +416,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean, rstd = _channel_row_stats(rows, mean, rstd, eps, xp.ones(rows.shape[1], bool))
     mean, var = xp.asarray(mean), xp.asarray(var)
     fused = not strided and (exact or opmath is not x or
-                             bool(cancelling(mean, var.astype(mean.dtype, copy=False), xp).any()))
+                             bool(_far_from_zero(mean, var.astype(mean.dtype, copy=False)).any()))
     affine = [t for t in (weight, bias) if t is not None]
     return BatchNorm.apply(input, *affine, mean=mean, rstd=xp.asarray(rstd), eps=eps, training=training,
                            has_weight=weight is not None, has_bias=bias is not None, fused=fused,
