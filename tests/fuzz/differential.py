@@ -1335,21 +1335,28 @@ def _differing(program):
     return reordered | rounded
 
 
-def _agrees_with(program, mine, replaced):
-    """Does torch's run of ``program``, with minigrad's results put in place of the statements
-    ``replaced`` (sources), agree with minigrad's run ``mine``?"""
-    ns, replacements, statements = namespace(minigrad), {}, []
+def _minigrad_run(program):
+    """``(index, statement, namespace)`` after each statement of ``program`` run in minigrad."""
+    ns = namespace(minigrad)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for index, statement in enumerate(program.statements):
             exec(statement.source, ns)
-            statements.append(statement)
-            assigned = re.match(r"(\w+) = ", statement.source)
-            if statement.source in replaced and assigned:     # (a written index or slice: no value to put in)
-                target = assigned.group(1)
-                replacements[index] = torch.from_numpy(numpy.array(ns[target].detach().numpy()))
-                statements.append(Statement(f"{target} = __substitute__({target}, __replacements__[{index}])",
-                                            statement.tag))
+            yield index, statement, ns
+
+
+def _agrees_with(program, mine, replaced):
+    """Does torch's run of ``program``, with minigrad's results put in place of the statements
+    ``replaced`` (sources), agree with minigrad's run ``mine``?"""
+    replacements, statements = {}, []
+    for index, statement, ns in _minigrad_run(program):
+        statements.append(statement)
+        assigned = re.match(r"(\w+) = ", statement.source)
+        if statement.source in replaced and assigned:     # (a written index or slice: no value to put in)
+            target = assigned.group(1)
+            replacements[index] = torch.from_numpy(numpy.array(ns[target].detach().numpy()))
+            statements.append(Statement(f"{target} = __substitute__({target}, __replacements__[{index}])",
+                                        statement.tag))
     return _torch_run_agrees(program, mine, statements,
                              {"__substitute__": _Substitute.apply, "__replacements__": replacements})
 
@@ -1423,41 +1430,37 @@ def backward_substituted(program, mine, replaced=frozenset(), every_op=False):
     (``sinh``'s cosh, ``tanh_``'s 1 - y^2) that a later backward's cancellation magnifies is rounding."""
     statements, failed, names_of, replacements = [], set(), {}, {}
     fresh = _fresh_results(program) if every_op else {}
-    ns = namespace(minigrad)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for index, statement in enumerate(program.statements):
-            exec(statement.source, ns)
-            statements.append(statement)
-            plain = re.fullmatch(r"(\w+) = (.+)", statement.source)
-            if not plain and not fresh.get(statement.source):
-                continue
-            target, expression = plain.groups() if plain else (None, None)
-            value = target
-            if fresh.get(statement.source):     # an in-place write: its out-of-place op, copied in
-                target, base, expression = fresh[statement.source]
-                names = tuple(dict.fromkeys(re.findall(r"\b[xvi]\d+\b", expression)))
-                number = len(names_of)
-                operator = re.fullmatch(r"\w+ (\S+)= .+", statement.source)    # (an augmented write: a binary op's sums)
-                names_of[number] = (Statement(f"{target} = {expression}",
-                                              f"binary:{operator.group(1)}" if operator else statement.tag), names)
-                statements[-1] = Statement(
-                    f"{target} = {base}.copy_(__minigrad_backward__(__statements__[{number}][0], "
-                    f"__statements__[{number}][1], __failed__, ({expression}).detach(), {', '.join(names)}))", statement.tag)
-                continue
-            if statement.source in replaced:
-                replacements[index] = torch.from_numpy(numpy.array(ns[target].detach().numpy()))
-                value = f"__substitute__({target}, __replacements__[{index}])"
-            if _summing(statement) and not statement.tag.startswith("view:") or statement.source in fresh:
-                names = tuple(dict.fromkeys(re.findall(r"\b[xvi]\d+\b", expression)))
-                number = len(names_of)
-                names_of[number] = (statement, names)
-                result = f"__replacements__[{index}]" if index in replacements else target
-                statements.append(Statement(
-                    f"{target} = __minigrad_backward__(__statements__[{number}][0], __statements__[{number}][1], "
-                    f"__failed__, {result}, {', '.join(names)})", statement.tag))
-            elif value != target:
-                statements.append(Statement(f"{target} = {value}", statement.tag))
+    for index, statement, ns in _minigrad_run(program):
+        statements.append(statement)
+        plain = re.fullmatch(r"(\w+) = (.+)", statement.source)
+        if not plain and not fresh.get(statement.source):
+            continue
+        target, expression = plain.groups() if plain else (None, None)
+        value = target
+        if fresh.get(statement.source):     # an in-place write: its out-of-place op, copied in
+            target, base, expression = fresh[statement.source]
+            names = tuple(dict.fromkeys(re.findall(r"\b[xvi]\d+\b", expression)))
+            number = len(names_of)
+            operator = re.fullmatch(r"\w+ (\S+)= .+", statement.source)    # (an augmented write: a binary op's sums)
+            names_of[number] = (Statement(f"{target} = {expression}",
+                                          f"binary:{operator.group(1)}" if operator else statement.tag), names)
+            statements[-1] = Statement(
+                f"{target} = {base}.copy_(__minigrad_backward__(__statements__[{number}][0], "
+                f"__statements__[{number}][1], __failed__, ({expression}).detach(), {', '.join(names)}))", statement.tag)
+            continue
+        if statement.source in replaced:
+            replacements[index] = torch.from_numpy(numpy.array(ns[target].detach().numpy()))
+            value = f"__substitute__({target}, __replacements__[{index}])"
+        if _summing(statement) and not statement.tag.startswith("view:") or statement.source in fresh:
+            names = tuple(dict.fromkeys(re.findall(r"\b[xvi]\d+\b", expression)))
+            number = len(names_of)
+            names_of[number] = (statement, names)
+            result = f"__replacements__[{index}]" if index in replacements else target
+            statements.append(Statement(
+                f"{target} = __minigrad_backward__(__statements__[{number}][0], __statements__[{number}][1], "
+                f"__failed__, {result}, {', '.join(names)})", statement.tag))
+        elif value != target:
+            statements.append(Statement(f"{target} = {value}", statement.tag))
     if not names_of:
         return False
     agrees = _torch_run_agrees(program, mine, statements, {
