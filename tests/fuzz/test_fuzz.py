@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import minigrad  # noqa: E402
-from differential import (Mismatch, _as_torch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
+from differential import (Mismatch, _agree_but_for_order, _as_torch, backward_agreeing, check, compare, execute, float64_reference,  # noqa: E402
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign, batch_norm_fused_agrees,  # noqa: E402
                    after_torch_drops_the_output_channels, known, torch_drops_a_half_nans_sign, torch_fmod_gives_nan,
@@ -455,6 +455,15 @@ def test_a_sum_overflows_by_its_order_only_where_its_positive_or_negative_terms_
     assert order_dependent(linear, operands, "x1", grad_output)[0].tolist() == \
         [[True, False], [False, False], [False, False]]
     assert order_dependent(Statement("v1 = x0.amax()", "reduce:amax"), {"x0": x0}) is None
+
+
+def test_a_sums_bound_past_the_results_range_reaches_its_infinities():
+    def snapshot(value):
+        return ("tensor", (1,), "torch.float16", False, numpy.array([value], dtype=numpy.float16))
+    no_overflow = numpy.array([False])
+    assert _agree_but_for_order(snapshot(0.0), snapshot(math.inf), (no_overflow, numpy.array([2e11])))
+    assert not _agree_but_for_order(snapshot(0.0), snapshot(math.inf), (no_overflow, numpy.array([10.0])))
+    assert not _agree_but_for_order(snapshot(0.0), snapshot(5.0), (no_overflow, numpy.array([1.0])))
 
 
 def test_an_attention_row_overflows_by_its_gemms_order_only_where_a_visible_scores_products_do():
@@ -1033,13 +1042,15 @@ def test_a_gradient_whose_order_of_summing_decides_it_is_the_order_of_a_sum(seed
     assert mismatch.kind == kind and known(generate(seed), mismatch).name == "the order of a sum"
 
 
-@pytest.mark.parametrize("seed", [7564171, 8206871, 8417693, 8448668, 7987596, 8485775, 8562107, 8592967])
+@pytest.mark.parametrize("seed", [7564171, 8206871, 8417693, 8448668, 7987596, 8485775, 8562107, 8592967, 8770578])
 def test_attention_and_group_norm_results_their_sums_order_decides_are_the_order_of_a_sum(seed):
     """Layer-template programs: attention over scores whose products overflow (7564171); attention
     gradients that are the rounding of dP - D or of a score through softmax, carried by keys or values
     of 1e300 (8206871, 8417693, 8448668, 7987596), or float16 ones summed in float32 (8592967); a group
     norm whose infinite weight turns the sign of a cancelling group mean into -inf or NaN (8485775); an
-    instance norm's bias gradient read through a group norm and a linear of weights of 140 (8562107)."""
+    instance norm's bias gradient read through a group norm and a linear of weights of 140 (8562107); a
+    float16 gradient summed from terms of 2e17 that cancel, 0 in one order and past float16's range in
+    another (8770578)."""
     program = generate(seed, layers=True)
     mismatch = check(program)[0]
     assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
