@@ -164,6 +164,27 @@ def zero_where(drop, values):
     return numpy.bitwise_and(values.view(integer), bits, out=bits).view(values.dtype)
 
 
+def positive_domain_nans(result, *arguments, keep=None):
+    """``result`` of a function of ``arguments`` with the NaNs it made itself, outside its domain
+    (``log(-1)``, ``sqrt(-1)``), positive, as torch's CPU kernels make them (SLEEF's vectors and
+    the C library's scalars alike); x86 NumPy makes its default NaN there, -NaN.  A NaN argument's
+    NaN passes through with its sign, in both.  ``keep``: a mask of places left as NumPy has them
+    (torch's scalar tail, where its kernel gives -NaN too), or a function giving it, called only
+    where there are NaNs.  The sign shows only through
+    ``copysign``, ``signbit`` and bit views (fuzz seed 8905865).  CuPy's results: as they are."""
+    if not isinstance(result, (numpy.ndarray, numpy.generic)) or result.dtype.kind != "f":
+        return result
+    made = numpy.isnan(result)
+    if not made.any():
+        return result
+    for argument in arguments:
+        made = made & ~numpy.isnan(argument)
+    keep = keep() if callable(keep) else keep
+    if keep is not None:
+        made = made & ~keep
+    return numpy.where(made, numpy.abs(result), result)
+
+
 def scatter_add(target, index, values, wide=False):
     """``target[index] += values`` with repeated indices accumulated (in place), one after another
     in ``target``'s dtype (torch's index_put_ and index_add_ of float16: three values of 38 that

@@ -11,7 +11,7 @@ from ..core import random
 
 from ..core import dtypes
 from ..core.function import Function, sequence_nr_unless_derivative_missing
-from ..core.device import array_module
+from ..core.device import array_module, positive_domain_nans
 from ..core.tensor import Tensor
 from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
@@ -241,9 +241,9 @@ def _power(x, exponent):
     if exponent in (2, 3, -2):
         square = x * x
         return square if exponent == 2 else square * x if exponent == 3 else 1 / square
-    if exponent in (0.5, -0.5):
+    if exponent in (0.5, -0.5):     # (torch's sqrt makes +NaN of a negative base, its rsqrt -NaN)
         root = array_module(x).sqrt(x)
-        return root if exponent == 0.5 else 1 / root
+        return positive_domain_nans(root, x) if exponent == 0.5 else 1 / root
     if exponent == -1:
         return 1 / x
     if x.dtype.itemsize == 4:
@@ -263,18 +263,24 @@ def _float32_power(x, exponent):
     result = numpy.asarray(_rounded_power(x, single))      # (a 0-d array, not a NumPy scalar: written below)
     tail = scalar_tail(x)
     if tail is not None:
-        result[tail] = _rounded_power(x[tail], exponent)
+        result[tail] = _rounded_power(x[tail], exponent, in_tail=True)
     return result
 
 
-def _rounded_power(base, exponent):
+def _rounded_power(base, exponent, in_tail=False):
     """``base ** exponent`` (``exponent`` a number or an array), a float32 base raised in float64 and
-    rounded once, as torch's pow (NumPy's float32 power is an ulp off in one case in five)."""
+    rounded once, as torch's pow (NumPy's float32 power is an ulp off in one case in five).  A
+    negative base's fractional power is NaN: +NaN in torch's vectors (SLEEF's), -NaN (NumPy's, x86's)
+    in its scalar tail (``vector_loop``); ``in_tail``: ``base`` is all the tail's."""
     if isinstance(base, Tensor) or base.dtype.kind != "f":
         return base ** exponent
     if base.dtype.itemsize != 4:
-        return _as_pow_at_one_half(base, exponent, base ** exponent)
-    return _as_pow_at_one_half(base, exponent, (base.astype(float) ** exponent).astype(base.dtype))
+        result = _as_pow_at_one_half(base, exponent, base ** exponent)
+    else:
+        result = _as_pow_at_one_half(base, exponent, (base.astype(float) ** exponent).astype(base.dtype))
+    if base.dtype.itemsize == 2 or type(result) is not numpy.ndarray or in_tail:
+        return result
+    return positive_domain_nans(result, base, exponent, keep=lambda: scalar_tail(result))
 
 
 def _as_pow_at_one_half(base, exponent, result):

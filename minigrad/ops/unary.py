@@ -19,7 +19,7 @@ import numpy
 from ..backends import cpu
 from ..core import dtypes
 from ..core.function import Function
-from ..core.device import array_module, zero_where
+from ..core.device import array_module, positive_domain_nans, zero_where
 from ..core.type_errors import describe_type
 from . import special
 from .inplace import assign, check_in_place, in_place
@@ -46,6 +46,14 @@ def _tensor(input, name):
 
 # ---- exponentials and logarithms ---------------------------------------------------------------
 _FLOAT32_ARRAYS = (numpy.ndarray, numpy.float32)   # (an element picked by an index is a NumPy scalar)
+
+
+def _with_torch_nans(result, x):
+    """log's, log2's and sqrt's NaNs of negative numbers positive in float32 and float64, as torch's
+    (float16's stay -NaN there too: ``device.positive_domain_nans``)."""
+    if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
+        return positive_domain_nans(result, x)
+    return result
 
 
 def _float32_rounded_once(function, x, silenced):
@@ -148,7 +156,7 @@ class Log(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).log(x)
+        return _with_torch_nans(array_module(x).log(x), x)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -165,6 +173,8 @@ def _log1p(x):
     precision goes through float32, where its subnormals are normal.
     """
     result = array_module(x).log1p(x)
+    if x.dtype == numpy.float64:     # (torch's float64 log1p of -2 is +NaN, of -NaN too; float32's -NaN)
+        result = positive_domain_nans(result)
     if (type(x) is not numpy.ndarray or x.dtype not in (numpy.float32, numpy.float64)
             or cpu.get_cpu_capability() == "DEFAULT"):
         return result     # (CuPy: torch's GPU kernel is not SLEEF's; half precision runs in float32)
@@ -197,7 +207,7 @@ class Log2(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return array_module(x).log2(x)
+        return _with_torch_nans(array_module(x).log2(x), x)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -209,7 +219,7 @@ class Sqrt(Function):
     differentiable_backward = True
 
     def forward(self, x):
-        result = array_module(x).sqrt(x)
+        result = _with_torch_nans(array_module(x).sqrt(x), x)
         self.save_for_backward(result)
         return result
 

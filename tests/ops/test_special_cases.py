@@ -490,3 +490,40 @@ def test_a_complex_number_written_into_a_real_tensor_is_its_real_part_or_refused
             x.masked_fill_(lib.tensor([True, False]), number)
         return x
     assert_same(action)
+
+
+NAN_MAKERS = {
+    "log": lambda lib, x: lib.log(x), "log2": lambda lib, x: lib.log2(x), "sqrt": lambda lib, x: lib.sqrt(x),
+    "log1p": lambda lib, x: lib.log1p(x - 1), "rsqrt": lambda lib, x: lib.rsqrt(x),
+    "pow 0.5": lambda lib, x: x ** 0.5, "pow -0.5": lambda lib, x: x ** -0.5, "pow 0.3": lambda lib, x: x ** 0.3,
+    "pow tensor": lambda lib, x: x ** lib.full_like(x, 0.3), "float_power": lambda lib, x: lib.float_power(x, 1.5),
+}
+
+
+@pytest.mark.parametrize("size", [1, 16, 19, (3, 19)], ids=str)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("op", list(NAN_MAKERS))
+def test_a_nan_made_outside_a_functions_domain_has_torchs_sign(op, dtype, size):
+    """torch's log, log2, sqrt (and pow at 0.5) make +NaN of a negative number in float32 and
+    float64, its float64 log1p and its float64 pow's vectors too; x86 NumPy makes -NaN.  A NaN given
+    keeps its sign.  The sign shows through copysign (fuzz seed 8905865: copysign(x, log(v))), so
+    the signs are compared bit for bit."""
+    values = numpy.resize(numpy.array([-2.0, -0.5, 3.0, -math.inf, 0.25]),
+                          size).astype(dtype)
+    results = []
+    for lib in (torch, minigrad):
+        result = NAN_MAKERS[op](lib, lib.tensor(values)).numpy()
+        results.append(result)
+        nans = numpy.isnan(result)
+        results.append(numpy.signbit(result[nans]))
+    numpy.testing.assert_array_equal(results[0], results[2])
+    numpy.testing.assert_array_equal(results[1], results[3])
+    assert results[1].size > 0
+
+
+def test_copysign_by_a_log_of_a_negative_number_is_torchs():
+    """The fuzzer's program (seed 8905865), its forward: the log's NaNs are torch's +NaN."""
+    def action(lib):
+        x = lib.tensor([[1.602, -0.021], [-1.0, -10.0]], dtype=lib.float64)
+        return lib.copysign(lib.tensor([[1.5, -2.0]], dtype=lib.float64), lib.log(x))
+    assert_same(action)
