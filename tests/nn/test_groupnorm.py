@@ -313,3 +313,47 @@ def test_a_write_to_a_non_contiguous_input_after_group_norm_is_no_error_as_torch
             except RuntimeError as error:
                 outcomes.append(str(error).split(" is at version")[0].replace("torch.", "minigrad."))
         assert outcomes[1] == outcomes[0]
+
+
+def _laid_out(lib, dtype, layout):
+    """An input of ``dtype`` in ``layout``: transposed 3-d, channels-last 4-d, or permuted 4-d."""
+    values = numpy.random.default_rng(3).standard_normal((2, 3, 3, 4))
+    x = lib.tensor(values).to(getattr(lib, dtype))
+    if layout == "transposed":
+        return x[:, :2, 0].transpose(-2, 2)
+    return x.permute(0, 3, 1, 2) if layout == "channels-last" else x.permute(0, 3, 2, 1)
+
+
+@pytest.mark.parametrize("layout", ["transposed", "channels-last", "permuted"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_and_instance_norm_outputs_are_laid_out_as_torchs(layout, dtype, affine):
+    """torch's group_norm output is ``input.contiguous(suggest_memory_format)``'s layout: C order for a
+    transposed input, channels-last for a channels-last one; a reshape of it is then a view
+    (``ViewBackward0``, fuzz seed 8977516: minigrad's affine output followed the transposed input)."""
+    def action(lib):
+        x = _laid_out(lib, dtype, layout).requires_grad_()
+        channels = x.shape[1]
+        weight = lib.linspace(0.5, 2, channels).to(x.dtype) if affine else None
+        bias = lib.linspace(-1, 1, channels).to(x.dtype) if affine else None
+        outputs = [lib.nn.functional.group_norm(x, 2 if channels % 2 == 0 else 1, weight, bias),
+                   lib.nn.functional.instance_norm(x, weight=weight, bias=bias)]
+        return [(out.stride(), out.is_contiguous(), out.reshape(-1).grad_fn.name()) for out in outputs]
+    assert_same(action)
+
+
+def test_the_fuzzers_group_norm_of_a_transposed_input_reshaped():
+    """Fuzz seed 8977516, the program's group norm and reshape: values, grad_fn and gradients."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([[[47.0, 133.9, -1e+308, 95.7], [-59.8, -176.0, -3.8, -19.1]],
+                        [[91.5, -90.0, 77.4, 50.2], [10.3, 62.4, -61.3, 33.8]]], dtype=lib.float64, requires_grad=True)
+        weight = lib.tensor([4.325, 3.338, 4.314, -2.003], dtype=lib.float64, requires_grad=True)
+        bias = lib.tensor([-154.1, 194.7, 63.3, -53.7], dtype=lib.float64, requires_grad=True)
+        flat = lib.nn.functional.group_norm(lib.round(x).transpose(-2, 2), 2, weight, bias).reshape(-1)
+        (flat * lib.linspace(-1, 2, 16, dtype=lib.float64)).sum().backward()
+        outcomes.append([flat.grad_fn.name(), flat.detach().numpy(), x.grad.numpy(), weight.grad.numpy(),
+                         bias.grad.numpy()])
+    assert outcomes[1][0] == outcomes[0][0] == "ViewBackward0"
+    for ours, theirs in zip(outcomes[1][1:], outcomes[0][1:]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)

@@ -268,6 +268,30 @@ def test_rms_norm_matches_torch(dtype, shape, normalized, options):
     check_module(ours, theirs, _inputs(shape, dtype=dtype))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("layout", ["transposed", "channels-last", "C order"])
+def test_rms_norm_is_laid_out_and_rounded_as_torchs_composition(dtype, layout):
+    """torch composes rms_norm (``_fused_rms_norm``'s decomposition): half precision in float32 with
+    float32's epsilon, rounded once (``ToCopyBackward0``); the result made contiguous (``CloneBackward0``)
+    unless the input is channels-last.  minigrad's float16 took float16's epsilon (0.26 for torch's 0.46
+    on values of 0.01) and its transposed output followed the input (fuzz seed 8977516's class)."""
+    values = numpy.random.default_rng(5).standard_normal((2, 3, 3, 4)) * 0.02
+    outcomes = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values).to(getattr(lib, dtype)).requires_grad_()
+        given = {"transposed": x[:, 0].transpose(1, 2), "channels-last": x.permute(0, 3, 1, 2),
+                 "C order": x}[layout]
+        weight = lib.linspace(0.5, 2, given.shape[-1], dtype=x.dtype).requires_grad_()
+        out = lib.nn.functional.rms_norm(given, given.shape[-1:], weight)
+        (out * out).sum().backward()
+        outcomes.append([out.grad_fn.name(), out.stride(), out.dtype == x.dtype,
+                         out.detach().double().numpy(), x.grad.double().numpy(), weight.grad.double().numpy()])
+    assert outcomes[1][:3] == outcomes[0][:3]
+    tolerance = {"float16": 2e-3, "float32": 1e-5, "float64": 1e-9}[dtype]
+    for ours, theirs in zip(outcomes[1][3:], outcomes[0][3:]):
+        numpy.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
+
+
 def test_layer_norm_backward_is_one_node():
     x = minigrad.randn(3, 4, requires_grad=True)
     out = nn.LayerNorm(4)(x)

@@ -14,7 +14,7 @@ from ...core.grad_mode import no_grad
 from .batchnorm import batch_norm, check_feature_sizes
 from ...ops.fused import fmadd
 from . import _group_norm_kernel as kernel
-from .normalization import LayerNorm
+from .normalization import LayerNorm, channels_last
 
 __all__ = ["group_norm", "instance_norm"]
 
@@ -44,10 +44,18 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
 def _contiguous_as_torch(array):
     """``array.contiguous(array.suggest_memory_format())``: the array itself where it is contiguous in
     C order or, 4-d or 5-d, channels-last; else a C-order copy."""
-    xp = array_module(array)
-    if array.flags.c_contiguous or array.ndim in (4, 5) and xp.moveaxis(array, 1, -1).flags.c_contiguous:
+    if array.flags.c_contiguous or channels_last(array):
         return array
-    return xp.ascontiguousarray(array)
+    return array_module(array).ascontiguousarray(array)
+
+
+def _laid_out_as(contiguous, result):
+    """``result`` (C order) channels-last where ``contiguous`` (``_contiguous_as_torch``'s) is, as torch's
+    output follows its input's memory format."""
+    if not channels_last(contiguous):
+        return result
+    xp = array_module(result)
+    return xp.moveaxis(xp.ascontiguousarray(xp.moveaxis(result, 1, -1)), -1, 1)
 
 
 class GroupNorm(Function):
@@ -82,7 +90,7 @@ class GroupNorm(Function):
                 self.save_copy_of_input(index, array)
         self.save_for_backward(*saved)
         if not (has_weight or has_bias):    # torch's kernel without either: (x - mean) * rstd (fuzz seed 368)
-            return normalized if x.dtype.itemsize >= 4 else self._half_normalized(x)
+            return _laid_out_as(saved[0], normalized if x.dtype.itemsize >= 4 else self._half_normalized(x))
         if type(x) is not numpy.ndarray:
             out = normalized * weight if has_weight else normalized
             return out + affine[-1].reshape(self.channel_shape) if has_bias else out
@@ -105,6 +113,7 @@ class GroupNorm(Function):
         template).  Half precision the same in float32, with the rows' statistics unrounded, rounded
         once at the end (fuzz seed 7707373: a group of one value, 60000, whose output is the bias plus
         the rounding of x * scale - mean * scale, -1.540 in torch, -1.633 from the half product and sum)."""
+        x = _contiguous_as_torch(x)     # (the output laid out as torch's: fuzz seed 8977516, a transposed input)
         n = x.shape[0]
         half = x.dtype.itemsize < 4
         statistics = [stat.reshape(n, self.grouped_shape[1]) for stat in self.rows.moments] if half \

@@ -362,13 +362,28 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            has_weight=weight is not None, has_bias=bias is not None)
 
 
+def channels_last(array):
+    """Whether torch's ``suggest_memory_format`` of a 4-d or 5-d ``array`` is channels-last: its
+    channels innermost, the rest in C order, and not C-contiguous too."""
+    return (array.ndim in (4, 5) and not array.flags.c_contiguous
+            and array_module(array).moveaxis(array, 1, -1).flags.c_contiguous)
+
+
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """``input / sqrt(mean(input^2) + eps) * weight`` over the last dims; ``eps`` defaults to the dtype's epsilon."""
+    """``input / sqrt(mean(input^2) + eps) * weight`` over the last dims, as torch composes it
+    (``_fused_rms_norm``'s decomposition): half precision computed in float32 (``eps`` by default that
+    dtype's epsilon) and rounded once at the end; the result C-contiguous (a ``contiguous()`` copy,
+    ``CloneBackward0``) unless the input is channels-last (fuzz seed 8977516's class: a transposed
+    input's output is laid out as torch's)."""
     normalized_shape = _check_normalized_shape(input, normalized_shape, weight, None)
+    computed = input.float() if input.array.dtype.kind == "f" and input.array.dtype.itemsize < 4 else input
     if eps is None:
-        eps = float(array_module(input.array).finfo(input.array.dtype).eps)
+        eps = float(array_module(computed.array).finfo(computed.array.dtype).eps)
     weights = (weight,) if weight is not None else ()
-    return RMSNorm.apply(input, *weights, normalized_ndim=len(normalized_shape), eps=eps)
+    result = RMSNorm.apply(computed, *weights, normalized_ndim=len(normalized_shape), eps=eps)
+    if not channels_last(input.array):
+        result = result.contiguous()
+    return result.to(input.dtype) if computed is not input else result
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
