@@ -147,6 +147,7 @@ CHECK_ARGUMENTS_FIRST = {
     "__getitem__", "__setitem__", "__matmul__", "__rmatmul__", "matmul", "all", "any", "argmax", "argmin",
     "count_nonzero", "chunk", "cross", "diag", "diff", "flatten", "moveaxis", "movedim", "multinomial",
     "outer", "repeat_interleave", "to", "unflatten", "unique", "backward",
+    "reshape",      # (torch's reshape infers the shape before it views or copies)
     # comparisons and logical ops record no gradient (fuzz seed 2124543: ``view <= mask`` of the wrong
     # shape is torch's broadcast error, not the stale view's)
     "lt", "le", "gt", "ge", "eq", "ne", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__",

@@ -37,7 +37,7 @@ from .index_key import (check_bounds, check_indices, check_mask, in_range, is_in
                         result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, assign_written_memory, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
-from .views import count_write, history_of, leave_stale, refused_write, requires_grad_as_torch
+from .views import count_write, history_asked, history_of, leave_stale, refused_write, requires_grad_as_torch
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
@@ -587,11 +587,19 @@ def getitem(input, key):
         return _basic_index(input, items, type(key) is not tuple, is_integer_key(key))
     array = input.array
     xp = array_module(array)
-    converted = _converted(items, xp)
+    try:
+        converted = _converted(items, xp)
+    except IndexError as error:     # an index's dtype: checked by torch's index kernel, after its autograd
+        if str(error).startswith("tensors used as indices"):
+            history_asked(input)
+        raise
     if not _runs_as_numpy(converted, array):
         reading = read_key(array.shape, items, converted, is_integer_key(key))
         if not reading.indices:   # 0-d integer tensors only: a basic key
             return _basic_index(input, converted, type(key) is not tuple, is_integer_key(key))
+        # torch's Python indexing has read the key; its index kernel checks the indices after its
+        # autograd asked the input for its history
+        history_asked(input)
         columns, shape = check_indices(reading)
         if check_bounds(reading, columns, shape, xp):
             converted = in_range(reading, converted, xp)
@@ -600,6 +608,7 @@ def getitem(input, key):
         return _saving(Index.apply(input, first=first, second=second, accumulate=accumulate), items)
     except IndexError as error:   # torch's reading words NumPy's refusal (or finds nothing read)
         reading = read_key(array.shape, items, converted, is_integer_key(key))
+        history_asked(input)
         columns, shape = check_indices(reading)
         if not check_bounds(reading, columns, shape, xp):
             raise _torch_index_error(error, second, array.shape) from None

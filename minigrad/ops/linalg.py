@@ -21,6 +21,7 @@ from ..core.type_errors import describe_type
 from .broadcast import broadcast_shapes, sum_to
 from .placement import _placed, module_under
 from .promotion import promoted_to
+from .views import history_asked
 
 
 
@@ -218,6 +219,8 @@ def matmul(input, other):
     a, b = _arrays("matmul", input, other)
     if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype:
         return Matmul.apply(input, other)      # the common case, checked in one line
+    if a.ndim and b.ndim:       # (past torch's own check of matmul's dims, its mm/mv/bmm ask first)
+        history_asked(input, other)
     _check_matmul(a, b)
     result = Matmul.apply(input, other, via_matmul=True, fold=a.ndim > 2 and b.ndim == 2 and _folds(a, other))
     if a.ndim == 1 and b.ndim == 2:          # torch's mm of the row, then squeeze_: one write

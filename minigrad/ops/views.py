@@ -473,12 +473,22 @@ def history_checked_first(method):
             raise
         except Exception:
             for argument in args:
-                for view in argument if type(argument) in (list, tuple) else (argument,):
-                    if type(view) is _StaleView and "_restriction" in view.__dict__ and is_grad_enabled() \
-                            and view._requires_grad:
-                        _regenerate(view)       # raises torch's error
+                history_asked(*(argument if type(argument) in (list, tuple) else (argument,)))
             raise
     return checked
+
+
+def history_asked(*tensors):
+    """Where an op checks its arguments after torch's autograd kernel asked its inputs for their
+    histories (an advanced index's bounds, matmul's and linear's sizes: checked by the kernel torch
+    reaches after ``collect_next_edges``), ask first: a stale view that may not be made anew (an
+    output of split/unbind whose base was written since) raises its error here, before the op's own
+    (fuzz seed 6377719: ``piece[rows, columns]`` with a column out of range).  Other arguments: none."""
+    if not is_grad_enabled():
+        return
+    for view in tensors:
+        if type(view) is _StaleView and "_restriction" in view.__dict__ and view._requires_grad:
+            _regenerate(view)       # raises torch's error
 
 
 class _StaleView(Tensor):

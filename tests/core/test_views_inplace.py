@@ -1585,3 +1585,37 @@ def test_a_namespace_function_given_a_stale_piece_raises_the_views_error_first(c
         base[-1] = lib.tensor([0.2, 0.3, 0.4], dtype=lib.float64, requires_grad=True)
         return STALE_PIECE_AS_AN_ARGUMENT[call](lib, piece)
     assert_raises_like_torch(action)
+
+
+STALE_PIECE_CHECKED_BY_THE_KERNEL = {      # torch's autograd asks the piece first: the view's error
+    "advanced index out of range": lambda lib, piece: piece[lib.tensor([1, 0]), lib.tensor([0, 1])],
+    "float index": lambda lib, piece: piece[lib.tensor([0.5])],
+    "index shapes": lambda lib, piece: piece[lib.tensor([0, 1]), lib.tensor([0, 0, 0])],
+    "mask shape": lambda lib, piece: piece[lib.tensor([True, False, True])],
+    "slice then index": lambda lib, piece: piece[:, lib.tensor([3])],
+    "matmul sizes": lambda lib, piece: piece @ lib.ones(3, dtype=lib.float64),
+    "matmul dtypes": lambda lib, piece: piece @ lib.ones(1, 2, dtype=lib.float32),
+    "linear sizes": lambda lib, piece: lib.nn.functional.linear(piece, lib.ones(3, 3, dtype=lib.float64)),
+    "linear of a batch": lambda lib, piece: lib.nn.functional.linear(piece[None], lib.ones(3, 2, dtype=lib.float64)),
+    # torch's own argument reading comes first: its error
+    "too many indices": lambda lib, piece: piece[lib.tensor([0]), 0, 0],
+    "a backward step": lambda lib, piece: piece[::-1, lib.tensor([0])],
+    "matmul of a 0-d": lambda lib, piece: piece @ lib.tensor(2.0, dtype=lib.float64),
+    "reshape's size": lambda lib, piece: piece.reshape(7),
+    "reshape's two -1": lambda lib, piece: piece.reshape(-1, -1),
+}
+
+
+@pytest.mark.parametrize("call", STALE_PIECE_CHECKED_BY_THE_KERNEL)
+def test_a_stale_piece_raises_the_views_error_where_torchs_kernel_checks_after_its_autograd(call):
+    """fuzz seed 6377719: ``piece[rows, columns]`` of a chunk's piece whose base was written since,
+    a column out of range: torch's index kernel checks the indices after its autograd asked the
+    piece for its history (the view's error); minigrad checked the key first (IndexError).  The same
+    for matmul's and linear's sizes; where torch reads its arguments first (too many indices, a
+    step below 1, matmul of a 0-d, reshape's shape) its error comes."""
+    def action(lib):
+        base = lib.ones(2, 2, dtype=lib.float64, requires_grad=True) * 1
+        piece = base.chunk(2, -1)[0]
+        base[0:1] = 3.0
+        return STALE_PIECE_CHECKED_BY_THE_KERNEL[call](lib, piece)
+    assert_raises_like_torch(action)
