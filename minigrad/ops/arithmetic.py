@@ -393,10 +393,13 @@ class PowScalarBase(Pow):
     def _times_log_of_base(self, result, base):
         # torch: result * log(number) as a Scalar; a float16 result multiplied as its mul with a
         # Scalar does, in float32 (``_with_number``), not by the double (the product then rounded twice)
-        log = numpy.log(numpy.float64(self.number))
+        # (a Python float, not NumPy's float64: that would lift a float32 result to float64, where
+        # 3e38 * log(3) stays finite and its gradient of 0 gives 0, not torch's 0 * inf = NaN: fuzz
+        # seed 9152214)
+        log = float(numpy.log(numpy.float64(self.number)))
         if isinstance(result, Tensor) or result.dtype != _HALF:
             return result * log
-        return _with_number(numpy.multiply, result, float(log))
+        return _with_number(numpy.multiply, result, log)
 
 
 def _integer_power(base, exponent):
