@@ -99,6 +99,7 @@ _HALF = numpy.dtype(numpy.float16)
 class MulScalar(Function):
     """``a * number`` (``a / number`` with ``divide``): one tensor input, as torch's ``mul.Scalar``."""
 
+    elementwise = True      # (float16's float32 copy loses an expanded input's layout)
     differentiable_backward = True
 
     def name(self):
@@ -375,6 +376,9 @@ class PowScalarBase(Pow):
     """``number ** tensor``: torch's ``pow(Scalar self, Tensor exponent)`` overload.  The exponent's
     gradient takes the log of the number itself, in double: ``1e300 ** x`` in float32 is inf ** x,
     but its gradient is ``result * log(1e300)``, 0 where the result is 0 (not 0 * log(inf), NaN)."""
+
+    elementwise = False
+    dense_output = True     # torch's pow(Scalar, Tensor) is C-contiguous whatever the exponent's layout
 
     def name(self):
         return "PowBackward2"

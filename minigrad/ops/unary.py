@@ -92,6 +92,7 @@ def log_rounded_once(x, may_be_below_zero=True):
 
 
 class Exp(Function):
+    elementwise = True      # (its float32/float64 copies lose an expanded input's layout)
     differentiable_backward = True
 
     def forward(self, x):
@@ -571,6 +572,7 @@ def cos(input):
 class Erf(Function):
     """The error function; d/dx erf(x) = 2 / sqrt(pi) * exp(-x^2)."""
 
+    elementwise = True      # (its float32/float64 copies lose an expanded input's layout)
     differentiable_backward = True
 
     def forward(self, x):
@@ -751,6 +753,7 @@ class NanToNum(Function):
     """Replace NaN and +-inf by numbers; the gradient passes only where ``x`` was finite: torch's
     ``grad * isfinite(x)``, so an inf or NaN gradient at a non-finite ``x`` is NaN, not 0."""
 
+    elementwise = True
     differentiable_backward = True
 
     def forward(self, x, nan, posinf, neginf):

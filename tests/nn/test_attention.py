@@ -562,6 +562,26 @@ def test_fused_attention_in_half_precision_sums_in_float32_as_torchs_kernel(caus
         numpy.testing.assert_allclose(mine[1:], torchs[1:], rtol=2e-2, atol=2e-2)
 
 
+def test_fused_attention_in_half_precision_of_an_expanded_query_as_torchs():
+    """An expanded query (stride 0 in front) takes torch's fused kernel; minigrad's float32 copy of it,
+    in NumPy's order, put that dim innermost, so the float32 computation took the composite path and
+    its backward crashed on a (2, 5, 3, 3) dropout mask that was the output (fuzz seed 9283274)."""
+    rng = numpy.random.default_rng(4)
+    query, key, value, grad = (rng.standard_normal(shape).astype(numpy.float16)
+                               for shape in ((5, 3, 3), (2, 5, 1, 3), (2, 5, 1, 3), (2, 5, 3, 3)))
+    results = []
+    for lib in (torch, minigrad):
+        q, k, v = (lib.tensor(array, requires_grad=True) for array in (query, key, value))
+        out = lib.nn.functional.scaled_dot_product_attention(q.expand(2, 5, 3, 3), k, v)
+        out.backward(lib.tensor(grad))
+        results.append([out.grad_fn.name()] + [t.detach().numpy().astype(numpy.float64)
+                                                for t in (out, q.grad, k.grad, v.grad)])
+    ours, theirs = results
+    assert ours[0] == theirs[0] == "ScaledDotProductFlashAttentionForCpuBackward0"
+    for mine, torchs in zip(ours[1:], theirs[1:]):
+        numpy.testing.assert_allclose(mine, torchs, rtol=2e-3, atol=2e-3)
+
+
 @pytest.mark.parametrize("shapes", [((2, 0, 4), (2, 3, 4), (2, 3, 5)), ((2, 3, 4), (2, 0, 4), (2, 0, 5)),
                                     ((3, 0), (1, 0), (1, 0)), ((2, 3, 0), (2, 3, 0), (2, 3, 5)),
                                     ((1, 2, 3, 0), (1, 2, 3, 0), (1, 2, 3, 2))])

@@ -60,7 +60,9 @@ class ScaledDotProductAttention(Function):
             query, key, value, options.get("dropout_p", 0.0), options.get("key_groups", 1)) == _FLASH
         if not self.half:
             return self._forward(query, key, value, *bias, **options)
-        output = self._forward(*[array.astype(numpy.float32) for array in (query, key, value, *bias)],
+        # (in C order: NumPy's own order for an expanded query puts its stride-0 dim innermost, and
+        # the float32 copy would no longer be the fused kernel's operand; fuzz seed 9283274)
+        output = self._forward(*[array.astype(numpy.float32, order="C") for array in (query, key, value, *bias)],
                                **options).astype(query.dtype)
         self.save_for_backward(query, key, value, self._saved[3], output)    # (the weights in float32)
         return output
