@@ -23,7 +23,7 @@ from ..core import device as backend
 from ..core.device import array_module
 from ..core.dtypes import scalar_type_name
 from ..core.function import Function
-from ..core.layout import element_strides, row_major
+from ..core.layout import dense_strides, element_strides, preserved_copy, relayout, row_major
 from ..core.tensor import Tensor, _check_dim
 from .broadcast import broadcast_shapes, sum_to
 from .fused import fmadd
@@ -293,7 +293,7 @@ class IndexPut(Function):
 
     def forward(self, x, values, key, accumulate):
         self.key, self.accumulate, self.values_shape = key, accumulate, values.shape
-        out = x.copy()
+        out = preserved_copy(x)      # (torch's index_put: self.clone(preserve_format).index_put_)
         if accumulate:
             _add_at(out, key, values)
             return out
@@ -491,13 +491,13 @@ class Put(Function):
         flat = out.reshape(-1)
         if accumulate:
             _add_at(flat, index, source.reshape(-1))
-            return out
-        if self.needs_input_grad[0]:
-            kept = array_module(x).ones(flat.shape, bool)
-            kept[index] = False
-            self.kept = kept.reshape(x.shape)
-        flat[index] = source.reshape(-1)
-        return out
+        else:
+            if self.needs_input_grad[0]:
+                kept = array_module(x).ones(flat.shape, bool)
+                kept[index] = False
+                self.kept = kept.reshape(x.shape)
+            flat[index] = source.reshape(-1)
+        return relayout(out, dense_strides(x))    # (torch's put: self.clone(preserve_format).put_)
 
     def backward(self, grad_output):
         xp = array_module(grad_output)

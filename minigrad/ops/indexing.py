@@ -25,7 +25,8 @@ from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
 from ..core.device import array_module
 from ..core.layout import (basic_index_strides, dense_strides, element_strides, elementwise_result,
-                           index_strides, is_row_major, iterator_rows, relayout, row_major, unsqueezed)
+                           index_strides, is_row_major, iterator_rows, preserved_copy, relayout, row_major,
+                           unsqueezed)
 from ..core.tensor import Tensor, _check_dim
 from ..core.type_errors import describe_type
 from .arithmetic import _as_tensor
@@ -304,7 +305,7 @@ class IndexFill(Function):
     def forward(self, x, index, dim, value):
         key = (slice(None),) * dim + (index,)
         self.kept = _kept(x, key)             # the filled entries get no gradient
-        out = x.copy()
+        out = preserved_copy(x)               # (torch's index_fill: self.clone(preserve_format).index_fill_)
         out[key] = value
         return out
 

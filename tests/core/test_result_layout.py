@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import minigrad
+from _op_parity import assert_same
 
 
 def test_an_index_select_of_one_index_has_torchs_strides():
@@ -63,3 +64,43 @@ def test_an_element_wise_ops_result_of_an_expanded_or_transposed_input_is_laid_o
         result = getattr(x, op)() if op in UNARY_METHODS else WITH_NUMBERS[op](x)
         strides.append(result.stride())
     assert strides[1] == strides[0]
+
+
+CLONE_THEN_WRITE = {     # torch's out-of-place form: self.clone(preserve_format), then the in-place write
+    "index_put": lambda lib, x: x.index_put((lib.tensor([0, 1]),), lib.tensor(1.0, dtype=lib.float64)),
+    "index_put, accumulating": lambda lib, x: x.index_put((lib.tensor([0, 0]),), lib.tensor(1.0, dtype=lib.float64),
+                                                         accumulate=True),
+    "index_fill": lambda lib, x: x.index_fill(0, lib.tensor([0, 1]), 2.0),
+    "put": lambda lib, x: x.put(lib.tensor([0, 5]), lib.tensor([1.0, 2.0], dtype=lib.float64)),
+    "put, accumulating": lambda lib, x: x.put(lib.tensor([0, 5]), lib.tensor([1.0, 2.0], dtype=lib.float64),
+                                              accumulate=True),
+}
+WRITTEN_LAYOUTS = {
+    "permuted": lambda x: x.permute(2, 0, 1), "expanded": lambda x: x[0].expand(2, 3, 2),
+    "transposed": lambda x: x[::2, :, 0].t(),
+}
+
+
+@pytest.mark.parametrize("layout", WRITTEN_LAYOUTS)
+@pytest.mark.parametrize("op", CLONE_THEN_WRITE)
+def test_an_out_of_place_index_write_keeps_the_inputs_layout_as_torchs(op, layout):
+    """torch's index_put, index_fill and put clone their input format-preserving, then write: a permuted
+    input's result is permuted (minigrad's was row-major), which decides, downstream, which of a
+    backward kernel's loops meets a NaN (fuzz seed 30028521, index-write template: selu's gradient at a
+    NaN of such a result, torch's scalar loop passing it, minigrad's vector loop NaN)."""
+    def action(lib):
+        result = CLONE_THEN_WRITE[op](lib, WRITTEN_LAYOUTS[layout](lib.tensor(numpy.arange(24.0).reshape(4, 3, 2))))
+        return result.stride(), result
+    assert_same(action)
+
+
+def test_selu_of_an_index_put_result_lets_a_nans_gradient_through_as_torchs():
+    """The fuzzer's program (seed 30028521), cut down: selu of a permuted index_put's result, a NaN in it."""
+    def action(lib):
+        x = lib.tensor(numpy.where(numpy.arange(80) == 76, numpy.nan, numpy.arange(80.0) - 40).reshape(4, 4, 5))
+        values = lib.ones(4, 4, dtype=lib.float64, requires_grad=True)
+        put = x.permute(2, 0, 1).index_put((lib.tensor([0, 0]),), values, accumulate=True)
+        put.retain_grad()
+        lib.nn.functional.selu(put).backward(lib.full((5, 4, 4), 0.5, dtype=lib.float64))
+        return put.grad, values.grad
+    assert_same(action)
