@@ -318,3 +318,19 @@ def test_a_channel_far_from_zero_gives_torchs_fused_output_bit_for_bit(norm, dty
         outputs.append((F.batch_norm(t, None, None, training=True) if norm == "batch_norm"
                         else F.instance_norm(t)).numpy())
     numpy.testing.assert_array_equal(outputs[1], outputs[0])
+
+
+def test_a_strided_channel_of_equal_values_normalises_to_zero_as_torchs():
+    """torch's BatchNorm of a strided input takes the mean with at::mean (each channel summed in its
+    order, then divided), which for ten equal values of 1.317e9 is the value itself: variance 0,
+    output 0; NumPy's mean was an ulp off, the variance 18204, the output 1 (fuzz seed 30153730,
+    index-write template)."""
+    outcomes = []
+    for lib in (torch, minigrad):
+        x = lib.ones(5, 2, 3, dtype=lib.int32).mT
+        x.copy_(float("inf"))              # int32's INT_MIN, in both
+        norm = lib.nn.BatchNorm1d(3)
+        out = norm(x / -1.63)
+        outcomes.append([out.detach().numpy(), norm.running_mean.numpy(), norm.running_var.numpy()])
+    for ours, theirs in zip(*outcomes[::-1]):
+        numpy.testing.assert_array_equal(ours, theirs)
