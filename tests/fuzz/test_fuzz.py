@@ -1201,3 +1201,23 @@ def test_a_summing_backwards_order_read_through_an_in_place_write_is_the_order_o
         None if g is None else g * 1.1 for g in backward(self, grad)))
     mismatch = check(program)[0]
     assert mismatch.kind == "grad" and known(program, mismatch) is None
+
+
+@pytest.mark.parametrize("seed, kind, entry", [
+    (30101089, "error-type", "an integer tensor"),     # torch refuses a read of its tainted int64 tensor
+    (30159155, "error-message", "an integer tensor"),  # torch's logsumexp backward of its tainted bool tensor
+    (30183636, "error-only-torch", "a convolution with 0 input channels"),   # torch's backward through it
+])
+def test_torch_bugs_met_at_a_later_read_or_in_backward_are_those_bugs(seed, kind, entry):
+    """Index-write template, run 30,100,000: three mismatches downstream of listed torch bugs, where
+    minigrad raises its own error of another type or message (a read's bounds, backward's 'does not
+    require grad'), or none (its convolution kept its channels)."""
+    program = generate(seed, index_writes=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == kind and known(program, mismatch).name.startswith(entry)
+
+
+def test_a_backward_error_of_torchs_alone_is_the_convolution_bug_only_where_a_convolution_has_no_channels():
+    clean = program_of("x0 = lib.tensor([1.0, 2.0], requires_grad=True)", "v1 = x0.sum()")
+    assert not after_torch_drops_the_output_channels(clean, Mismatch(
+        "error-only-torch", "backward", "torch raised RuntimeError: index_select(): self indexing axis dim should be positive"))
