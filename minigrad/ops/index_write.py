@@ -79,6 +79,15 @@ def _index_select(grad, dim, index):
 
 
 # ---- index_add, index_copy ---------------------------------------------------------------
+def _save_source_as_torch(node, source):
+    """torch's index_add, index_copy and put save their source for its gradient (``expand_as(source)``,
+    ``reshape_as(source)``: its shape is all they read), so an in-place write to the source (or to an
+    alias of it, ``source.detach()``) after the op stops backward there, as torch's version check does
+    (fuzz seed 30200000's class, index-write template: an empty source written through its detach)."""
+    if node.needs_input_grad[1]:
+        node.save_for_backward(source)
+
+
 class IndexAdd(Function):
     """``out = x.clone(); out.select(dim, index[k]) += alpha * source.select(dim, k)``, rounded as
     torch's kernels: a repeated index adds in the index's order, ``alpha * source + out`` is one
@@ -90,6 +99,7 @@ class IndexAdd(Function):
 
     def forward(self, x, source, index, dim, alpha, via_scatter):
         self.index, self.dim, self.alpha, self.source_shape = index, dim, alpha, source.shape
+        _save_source_as_torch(self, source)
         out = x.copy()
         written = out.reshape(1) if out.ndim == 0 else out
         if index.size and out.size:
@@ -207,6 +217,7 @@ class IndexCopy(Function):
 
     def forward(self, x, source, index, dim):
         self.index, self.dim, self.source_shape = index, dim, source.shape
+        _save_source_as_torch(self, source)
         out = x.copy()
         written = out.reshape(1) if out.ndim == 0 else out
         key = _along(dim, index)
@@ -487,6 +498,7 @@ class Put(Function):
 
     def forward(self, x, source, index, accumulate):
         self.index, self.accumulate, self.source_shape = index, accumulate, source.shape
+        _save_source_as_torch(self, source)
         out = x.copy()          # row-major: its flat view counts as torch's index does
         flat = out.reshape(-1)
         if accumulate:

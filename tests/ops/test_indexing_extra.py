@@ -422,3 +422,34 @@ SECOND_ORDER = {
 def test_second_derivatives_match_torch(case):
     self_shape, source_shape, fn = case
     assert_second_order_matches_torch(fn, [self_shape, source_shape])
+
+
+SOURCE_SAVERS = {      # torch's node saves the source (its gradient's expand_as / reshape_as)
+    "index_add": lambda lib, x, s: x.index_add(0, lib.tensor([0]), s),
+    "index_add with alpha": lambda lib, x, s: x.index_add(0, lib.tensor([0]), s, alpha=2),
+    "index_add_": lambda lib, x, s: x.index_add_(0, lib.tensor([0]), s),
+    "index_add of nothing": lambda lib, x, s: x.index_add(0, lib.zeros(0, dtype=lib.int64), s[:0]),
+    "index_add of a 0-d source": lambda lib, x, s: x[0].index_add(0, lib.tensor([0]), s[0]),
+    "index_copy": lambda lib, x, s: x.index_copy(0, lib.tensor([0]), s),
+    "index_copy_": lambda lib, x, s: x.index_copy_(0, lib.tensor([0]), s),
+    "put": lambda lib, x, s: x.put(lib.tensor([0]), s.reshape(1)),
+    "put, accumulating": lambda lib, x, s: x.put(lib.tensor([0]), s.reshape(1), accumulate=True),
+    "put_": lambda lib, x, s: x.put_(lib.tensor([0]), s.reshape(1)),
+}
+
+
+@pytest.mark.parametrize("source_needs_grad", [True, False])
+@pytest.mark.parametrize("op", SOURCE_SAVERS)
+def test_a_write_to_the_source_after_an_index_write_stops_backward_as_torchs(op, source_needs_grad):
+    """torch's index_add, index_copy and put save their source where it needs a gradient, so writing
+    it in place after the op (through ``source.detach()``, its alias) is torch's version error at
+    backward; minigrad read only its shape and ran (fuzz seed 30222884, index-write template: an
+    empty source written through its detach)."""
+    def action(lib):
+        x = lib.zeros(2, requires_grad=True) * 1
+        source = lib.ones(1, requires_grad=source_needs_grad)
+        out = SOURCE_SAVERS[op](lib, x, source)
+        source.detach().add_(1)
+        out.sum().backward()
+        return out.detach()
+    assert_same(action)
