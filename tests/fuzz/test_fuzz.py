@@ -1207,6 +1207,7 @@ def test_a_summing_backwards_order_read_through_an_in_place_write_is_the_order_o
     (30101089, "error-type", "an integer tensor"),     # torch refuses a read of its tainted int64 tensor
     (30159155, "error-message", "an integer tensor"),  # torch's logsumexp backward of its tainted bool tensor
     (30183636, "error-only-torch", "a convolution with 0 input channels"),   # torch's backward through it
+    (30339314, "error-type", "the gradient of a bool number"),   # minigrad's backward then meets unique's
 ])
 def test_torch_bugs_met_at_a_later_read_or_in_backward_are_those_bugs(seed, kind, entry):
     """Index-write template, run 30,100,000: three mismatches downstream of listed torch bugs, where
