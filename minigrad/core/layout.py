@@ -286,6 +286,9 @@ def elementwise_result(result, operands):
     where every operand is row-major (the common case, checked first) or NumPy agrees, else a copy."""
     for operand in operands:
         if not operand.flags.c_contiguous:
+            if len(operands) == 1 and result.shape == operand.shape and \
+                    element_strides(result) == element_strides(operand):
+                return result   # (a fresh result laid out as its one input: that input is dense, torch's layout)
             return relayout(result, elementwise_strides(result.shape, operands))
     return result
 
