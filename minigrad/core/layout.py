@@ -256,6 +256,13 @@ def basic_index_strides(shape, strides, key, result_strides):
     return result_strides
 
 
+def channels_last(array):
+    """Whether torch's ``suggest_memory_format`` of a 4-d or 5-d ``array`` is channels-last: its
+    channels innermost, the rest in C order, and not C-contiguous too."""
+    return (array.ndim in (4, 5) and not array.flags.c_contiguous
+            and array_module(array).moveaxis(array, 1, -1).flags.c_contiguous)
+
+
 def preserved_copy(array):
     """torch's ``clone()`` (``memory_format=torch.preserve_format``): a copy in ``array``'s own layout
     where it has no gaps and no repeats, else its dims in their stride order, made dense."""

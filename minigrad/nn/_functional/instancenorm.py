@@ -8,13 +8,14 @@ import math
 import numpy
 
 from ...core.device import array_module, quiet_float_errors
+from ...core.layout import channels_last, element_strides, relayout
 from ...core.function import Function
 from ...ops.broadcast import sum_to
 from ...core.grad_mode import no_grad
 from .batchnorm import batch_norm, check_feature_sizes
 from ...ops.fused import fmadd
 from . import _group_norm_kernel as kernel
-from .normalization import LayerNorm, channels_last
+from .normalization import LayerNorm
 
 __all__ = ["group_norm", "instance_norm"]
 
@@ -49,15 +50,6 @@ def _contiguous_as_torch(array):
     return array_module(array).ascontiguousarray(array)
 
 
-def _laid_out_as(contiguous, result):
-    """``result`` (C order) channels-last where ``contiguous`` (``_contiguous_as_torch``'s) is, as torch's
-    output follows its input's memory format."""
-    if not channels_last(contiguous):
-        return result
-    xp = array_module(result)
-    return xp.moveaxis(xp.ascontiguousarray(xp.moveaxis(result, 1, -1)), -1, 1)
-
-
 class GroupNorm(Function):
     """torch's one node for group_norm (``NativeGroupNormBackward0``), which saves the input and the
     weight as given (not the bias): an in-place write to either stops backward naming that tensor.
@@ -89,12 +81,17 @@ class GroupNorm(Function):
             if array is not original:
                 self.save_copy_of_input(index, array)
         self.save_for_backward(*saved)
+        # the output in the layout of the input made contiguous (C order, or channels-last kept), as
+        # torch's kernel writes it (fuzz seed 8977516: a transposed input's output was transposed)
+        laid_out = saved[0]
         if not (has_weight or has_bias):    # torch's kernel without either: (x - mean) * rstd (fuzz seed 368)
-            return _laid_out_as(saved[0], normalized if x.dtype.itemsize >= 4 else self._half_normalized(x))
+            out = normalized if x.dtype.itemsize >= 4 else self._half_normalized(x)
+            return relayout(out, element_strides(laid_out))
         if type(x) is not numpy.ndarray:
             out = normalized * weight if has_weight else normalized
-            return out + affine[-1].reshape(self.channel_shape) if has_bias else out
-        return self._scaled_and_shifted(x, affine)
+            out = out + affine[-1].reshape(self.channel_shape) if has_bias else out
+            return relayout(out, element_strides(laid_out))
+        return self._scaled_and_shifted(laid_out, affine)
 
     def _half_normalized(self, x):
         """torch's half precision kernel without weight or bias: ``(x - mean) * rstd`` in float32 with the
@@ -113,7 +110,6 @@ class GroupNorm(Function):
         template).  Half precision the same in float32, with the rows' statistics unrounded, rounded
         once at the end (fuzz seed 7707373: a group of one value, 60000, whose output is the bias plus
         the rounding of x * scale - mean * scale, -1.540 in torch, -1.633 from the half product and sum)."""
-        x = _contiguous_as_torch(x)     # (the output laid out as torch's: fuzz seed 8977516, a transposed input)
         n = x.shape[0]
         half = x.dtype.itemsize < 4
         statistics = [stat.reshape(n, self.grouped_shape[1]) for stat in self.rows.moments] if half \

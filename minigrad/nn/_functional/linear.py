@@ -9,7 +9,7 @@ from ...core.function import Function
 from ...core.device import array_module
 from ...core.type_errors import describe_type
 from ...ops.linalg import as_rows, saved_rows_source
-from ...ops.views import history_asked
+from ...ops.views import history_checked_first
 
 __all__ = ["linear", "bilinear"]
 
@@ -92,9 +92,9 @@ def check_linear_dtypes(input, weight, bias=None):
     _check_matmul_operands(input, weight)
 
 
+@history_checked_first      # (torch's addmm/matmul ask their inputs' histories before their checks)
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: input ``(*, in)``, weight ``(out, in)`` -> ``(*, out)``."""
-    history_asked(input, weight, bias)     # (torch's addmm/matmul ask before their checks)
     check_linear_dtypes(input, weight, bias)
     _check_matmul_operands(input, weight)
     if bias is None:

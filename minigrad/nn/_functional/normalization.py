@@ -8,6 +8,7 @@ import numpy
 from ... import threads
 from ...core.function import Function
 from ...core.device import array_module, quiet_float_errors
+from ...core.layout import channels_last
 from ._moments import cancelling, fmadd, lane_sums, row_moments, unfused_madd
 
 __all__ = ["layer_norm", "rms_norm", "normalize"]
@@ -360,13 +361,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     affine = [tensor for tensor in (weight, bias) if tensor is not None]
     return LayerNorm.apply(input, *affine, normalized_ndim=len(normalized_shape), eps=eps,
                            has_weight=weight is not None, has_bias=bias is not None)
-
-
-def channels_last(array):
-    """Whether torch's ``suggest_memory_format`` of a 4-d or 5-d ``array`` is channels-last: its
-    channels innermost, the rest in C order, and not C-contiguous too."""
-    return (array.ndim in (4, 5) and not array.flags.c_contiguous
-            and array_module(array).moveaxis(array, 1, -1).flags.c_contiguous)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
