@@ -6,6 +6,8 @@ lazily, so minigrad imports and runs on machines without it.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy
 
 _cupy = None
@@ -138,6 +140,25 @@ def to_device(array, device: Device):
     cupy = cupy_module()
     with cupy.cuda.Device(device.index):
         return cupy.asarray(array)
+
+
+def on_host(emulation):
+    """Run ``emulation`` (a step-by-step copy of torch's CPU kernel order, written for NumPy) on NumPy
+    copies of CuPy array arguments and return its arrays to their GPU.  Those emulations run on the
+    rare rows where the order decides the result (an overflow, a cancelling sum), so the copies
+    cost little; on the GPU they give the CPU's digits (torch's CUDA kernels keep other orders)."""
+    @functools.wraps(emulation)
+    def run(*arguments, **options):
+        gpu = next((a for a in arguments if _cupy is not None and isinstance(a, _cupy.ndarray)), None)
+        if gpu is None:
+            return emulation(*arguments, **options)
+        host = [a.get() if isinstance(a, _cupy.ndarray) else a for a in arguments]
+        result = emulation(*host, **options)
+        with gpu.device:
+            if isinstance(result, tuple):
+                return tuple(_cupy.asarray(r) if isinstance(r, numpy.ndarray) else r for r in result)
+            return _cupy.asarray(result) if isinstance(result, numpy.ndarray) else result
+    return run
 
 
 def quiet_float_errors():

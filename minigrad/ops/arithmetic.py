@@ -335,7 +335,7 @@ class Pow(Function):
             grad_base = grad_output * local
             if zero_exponent.any():
                 grad_base = xp.where(zero_exponent, 0, grad_base)
-            with xp.errstate(invalid="ignore", over="ignore"):     # inf - inf is NaN, as torch's sum
+            with numpy.errstate(invalid="ignore", over="ignore"):     # inf - inf is NaN, as torch's sum
                 grad_base = sum_to(grad_base, base.shape)
         if self.needs_input_grad[1]:
             # torch: d/dexponent = result * log(base), masked to 0 where base is 0 and exponent >= 0
@@ -344,7 +344,7 @@ class Pow(Function):
             # float32 1e-45 ** a float16 tensor has the gradient 0 * log(0), NaN (fuzz seed 477521)
             base_is_zero = self._base_is_zero_mask(base)
             given_exponent = self._given(exponent, self.exponent_source)
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with numpy.errstate(divide="ignore", invalid="ignore"):
                 local = xp.where(base_is_zero & (given_exponent >= 0), 0, self._times_log_of_base(result, base))
                 grad_exponent = sum_to(grad_output * local, exponent.shape)
         return grad_base, grad_exponent
@@ -597,7 +597,7 @@ def rounded_quotient(a, b, rounding_mode):
     xp = array_module(a)
     if a.dtype.kind in "iu":
         _check_integer_divisor(a, b)
-        with xp.errstate(over="ignore"):   # int8 -128 // -1 wraps to -128, as in torch
+        with numpy.errstate(over="ignore"):   # int8 -128 // -1 wraps to -128, as in torch
             quotient = xp.floor_divide(a, b)
         if rounding_mode == "trunc":       # floor went one below where the quotient is negative and inexact
             quotient = quotient + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0))).astype(a.dtype)
@@ -612,7 +612,7 @@ def rounded_quotient(a, b, rounding_mode):
 def _half_floor_quotient(xp, a, b):
     """torch's ``div_floor_floating`` on two float16 tensors, each step rounded to float16 (NumPy's
     floor_divide rounds once, from float32: 1e4 // -1.2 is -8336 there, -8328 in torch)."""
-    with xp.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    with numpy.errstate(invalid="ignore", divide="ignore", over="ignore"):
         remainder = xp.fmod(a, b)
         quotient = (a - remainder) / b
         quotient = xp.where((remainder != 0) & ((b < 0) != (remainder < 0)), quotient - _HALF.type(1), quotient)

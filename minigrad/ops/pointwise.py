@@ -284,7 +284,7 @@ class Atan2(Function):
             raise RuntimeError(BOOL_NEGATION_MESSAGE)
         a, b = self.saved_tensors
         xp = array_module(a)
-        with xp.errstate(divide="ignore", over="ignore"):
+        with numpy.errstate(divide="ignore", over="ignore"):
             squares = [self._in_source_dtype(lambda v: v * v, x, source)
                        for x, source in zip((a, b), self.sources)]
             denominator = squares[0] + squares[1]
@@ -296,7 +296,7 @@ class Atan2(Function):
             if self.needs_input_grad[0] else None
         grad_b = None
         if self.needs_input_grad[1]:
-            with xp.errstate(over="ignore"):
+            with numpy.errstate(over="ignore"):
                 negated = self._in_source_dtype(lambda v: -v, a, self.sources[0])
                 single = None if single_a is None else (-self.sources[0]).astype(xp.float32)
             grad_b = sum_to(by_single(operator.mul, grad_output, negated, single) * recip, b.shape)
@@ -325,7 +325,7 @@ class LogAddExp(Function):
             raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
         a, b = self.saved_tensors
         xp = array_module(a)
-        with xp.errstate(over="ignore", invalid="ignore"):
+        with numpy.errstate(over="ignore", invalid="ignore"):
             grad_a = sum_to(grad_output / (1 + xp.exp(b - a)), a.shape) if self.needs_input_grad[0] else None
             grad_b = sum_to(grad_output / (1 + xp.exp(a - b)), b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
@@ -461,7 +461,7 @@ class Copysign(Function):
         if self.needs_input_grad[0]:
             a, result = self.saved_tensors
             xp = array_module(a)
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with numpy.errstate(divide="ignore", invalid="ignore"):
                 ratio = xp.where(a == 0, 0, result / a)
             grad_a = sum_to(grad_output * ratio, a.shape)
         if self.other_meta is None:

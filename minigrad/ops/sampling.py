@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy
+
 from ..core import random
 
 from ..core import dtypes
@@ -66,17 +68,9 @@ def _without_replacement(weights, num_samples, generator):
     """The ``num_samples`` smallest keys ``E / w`` (``E ~ Exp(1)``): sequential draws without replacement."""
     xp = array_module(weights)
     exponential = -xp.log1p(-_uniform_like(weights, weights.shape, generator))
-    with xp.errstate(divide="ignore") if hasattr(xp, "errstate") else _nothing():
+    with numpy.errstate(divide="ignore"):     # NumPy's warning switch; CuPy warns of nothing
         keys = exponential / weights.astype("float64")
     return _argsort(keys, 1, descending=False)[:, :num_samples]
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):

@@ -10,7 +10,6 @@ anything else fails loudly (AttributeError), never silently.
 """
 from __future__ import annotations
 
-import contextlib
 
 from ..core import dtypes
 from ..core.device import array_module
@@ -196,11 +195,6 @@ class TensorNamespace:
             return Tensor._wrap(array_module(condition.array).where(condition.array, a, b))
         like = a if isinstance(a, Tensor) else b
         return _as_tensor(a, like).where(condition, _as_tensor(b, like))
-
-    @staticmethod
-    def errstate(**kwargs):
-        """NumPy's floating-point warning switch; a Tensor formula has none to switch."""
-        return contextlib.nullcontext()
 
     @staticmethod
     def tril(x, diagonal):

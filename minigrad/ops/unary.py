@@ -350,7 +350,7 @@ def sigmoid_array(x):
     ``1 / (1 + exp(-x))``, half precision computed in float32."""
     xp = array_module(x)
     wide = half_in_float32(x)
-    with xp.errstate(over="ignore"):
+    with numpy.errstate(over="ignore"):
         return astype(1 / (1 + xp.exp(-wide)), x.dtype)
 
 

@@ -148,3 +148,25 @@ def test_no_module_reads_a_generator_s_private_state():
     readers = sorted(str(path.relative_to(PACKAGE.parent)) for path, _ in MODULES.values()
                      if "._generator" in path.read_text() and path.name != "random.py")
     assert not readers, f"read Generator._generator outside core/random.py: {readers}"
+
+
+# NumPy names CuPy lacks: asked of the array module (``xp``) they break device 'cuda' only, so the
+# CPU suite cannot see it (``xp.errstate`` failed 8 of the 92 GPU tests on the first GPU run).
+NUMPY_ONLY = {"errstate", "seterr", "geterr"}
+
+
+def _numpy_only_calls(source):
+    return [f"line {node.lineno}: {node.value.id}.{node.attr}" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and node.attr in NUMPY_ONLY
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("numpy", "np"))]
+
+
+def test_numpy_only_functions_are_asked_of_numpy_not_of_the_array_module():
+    found = {str(path.relative_to(PACKAGE.parent)): calls for path, _ in MODULES.values()
+             if (calls := _numpy_only_calls(path.read_text()))}
+    assert not found, f"CuPy has no errstate/seterr: call numpy's (harmless on CuPy arrays): {found}"
+
+
+def test_the_numpy_only_finder_finds_them():
+    assert _numpy_only_calls("with xp.errstate(over='ignore'):\n    pass\n") == ["line 1: xp.errstate"]
+    assert _numpy_only_calls("with numpy.errstate(over='ignore'):\n    pass\n") == []

@@ -9,6 +9,7 @@ import pytest
 
 import minigrad
 from minigrad import nn
+from minigrad.nn import functional as F
 
 pytestmark = pytest.mark.cuda
 
@@ -40,7 +41,24 @@ OPS = {
         4, 1, dtype=minigrad.int64, device=a.device)).sum(),
     "shape_join": lambda a, b: minigrad.cat([a, b], 0).view(2, -1).transpose(0, 1).sum()
     + minigrad.stack([a, b]).mean(),
+    "cumulative": lambda a, b: a.cumsum(1).sum() + b.cumprod(0).sum() + a.flip(1).cumsum(0).sum(),
+    "sorting": lambda a, b: a.sort(dim=1).values[:, :2].sum() + b.topk(2, dim=1).values.sum()
+    + a.median(dim=0).values.sum(),
+    "where_scatter": lambda a, b: minigrad.where(a > 0, a, b).sum() + a.scatter_add(
+        1, (b.detach().abs() * 2).long().clamp(max=4), b).sum() + a.index_select(0, _index(a, [3, 0])).sum(),
+    "losses": lambda a, b: F.cross_entropy(a, _index(a, [0, 4, 2, 1])) + F.mse_loss(a, b)
+    + F.binary_cross_entropy_with_logits(a, b.sigmoid()) + F.smooth_l1_loss(a, b)
+    + F.nll_loss(a.log_softmax(1), _index(a, [1, -100, 3, 0]), ignore_index=-100),
+    "embedding_pad": lambda a, b: F.embedding(_index(a, [[0, 3], [2, 2]]), a).sum()
+    + F.pad(b.view(1, 4, 5), (1, 2)).sum() + F.interpolate(b.view(1, 4, 5), scale_factor=2).sum(),
+    # rows whose sums overflow and rows of 3 values take torch's CPU order, run on the host for a GPU array
+    "layer_norm_at_risk": lambda a, b: F.layer_norm(a * 1e307, (5,)).sum() + (F.layer_norm(
+        b.view(-1, 4)[:, :3], (3,)) * b.view(-1, 4)[:, 1:]).sum(),
 }
+
+
+def _index(like, values):
+    return minigrad.tensor(values, dtype=minigrad.int64, device=like.device)
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -90,7 +108,31 @@ MODULES = {
     "rnn": (lambda: nn.RNN(6, 7, nonlinearity="relu"), (4, 3, 6)),
     "transformer": (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(
         6, 2, dim_feedforward=16, dropout=0.0, batch_first=True), num_layers=2), (3, 4, 6)),
+    "conv1d_batchnorm": (lambda: nn.Sequential(nn.Conv1d(6, 4, 3, padding=1), nn.BatchNorm1d(4), nn.ReLU(),
+                                               nn.MaxPool1d(2), nn.Flatten(), nn.LayerNorm(16)), (3, 6, 8)),
+    "conv2d_groupnorm": (lambda: nn.Sequential(nn.Conv2d(6, 4, 3, padding=1), nn.GroupNorm(2, 4),
+                                               nn.AvgPool2d(2), nn.Conv2d(4, 2, 1), nn.Flatten()), (2, 6, 5, 5)),
+    "attention": (lambda: _SelfAttention(6, 2), (3, 4, 6)),
+    "cells": (lambda: _Cells(6, 7), (3, 6)),
 }
+
+
+class _SelfAttention(nn.Module):
+    def __init__(self, features, heads):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(features, heads, batch_first=True)
+
+    def forward(self, x):
+        return self.attention(x, x, x)[0]
+
+
+class _Cells(nn.Module):
+    def __init__(self, features, hidden):
+        super().__init__()
+        self.lstm, self.gru = nn.LSTMCell(features, hidden), nn.GRUCell(hidden, hidden)
+
+    def forward(self, x):
+        return self.gru(self.lstm(x)[0])
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "readable"])

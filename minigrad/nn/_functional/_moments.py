@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy
 
+from ...core.device import on_host
 from ...ops.fused import fmadd
 
 __all__ = ["row_moments", "fmadd", "unfused_madd", "cancelling", "lane_sums"]
@@ -65,6 +66,7 @@ def _add_moments_vec(m0_add, m1_add, m2_add, m0, m1, m2, dtype):
     return n, m1 + c_delta, fmadd(delta * dtype.type(m0), c_delta, m2 + m2_add, dtype)
 
 
+@on_host
 def row_moments(rows, input_dtype):
     """(mean, biased variance) of each row of the 2-d float array ``rows`` (already in the
     accumulation dtype), as torch's kernel computes them for an input of ``input_dtype``."""
@@ -112,6 +114,7 @@ def row_moments(rows, input_dtype):
         return m1, m2 / dtype.type(length)
 
 
+@on_host
 def lane_sums(a, b=None, fused_tail=True):
     """Each row's sum of the 2-d float32/float64 array ``a`` (of ``a * b`` where ``b`` is given, of
     ``a``'s shape) in the order of torch's ``vec::map_reduce_all`` at AVX2 width (layer_norm's

@@ -42,7 +42,7 @@ def _stable_sigmoid(xp, x):
 
 def _exp(xp, x):
     """``exp(x)``, overflowing to inf without NumPy's warning (torch's formulas take 1 / (1 + inf) = 0)."""
-    with xp.errstate(over="ignore"):
+    with numpy.errstate(over="ignore"):
         return xp.exp(x)
 
 

@@ -704,7 +704,7 @@ class BinaryCrossEntropy(Function):
             local = grad_output * (x - t) / xp.maximum((1 - x) * x, 1e-12)
             grad_x = astype(sum_to(_scaled(local, self), x.shape), x.dtype)
         if self.needs_input_grad[1]:
-            with xp.errstate(divide="ignore"):
+            with numpy.errstate(divide="ignore"):
                 local = -xp.log(x / (1 - x))          # -logit(x)
             grad_t = astype(sum_to(_scaled(local * grad_output, self), t.shape), t.dtype)
         return grad_x, grad_t
@@ -829,7 +829,7 @@ class KLDivergence(Function):
         else:
             self.save_for_backward(x if self.needs_input_grad[1] else None, t)
             # torch's xlogy(t, t): 0 at t = 0, NaN for a negative target (log of a negative number)
-            with xp.errstate(invalid="ignore", divide="ignore"):
+            with numpy.errstate(invalid="ignore", divide="ignore"):
                 loss = xp.where(t == 0, 0, t * xp.log(xp.where(t == 0, 1, t))) - t * x
         # torch's composite: its element-wise ops take the target first (``t * x``, ``t - x``)
         return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, denominator,
@@ -855,7 +855,7 @@ class KLDivergence(Function):
             grad_x = -g * t if self.needs_input_grad[0] else None
             if self.needs_input_grad[1]:
                 g_t = sum_to(g, t_shape)
-                with xp.errstate(invalid="ignore", divide="ignore"):
+                with numpy.errstate(invalid="ignore", divide="ignore"):
                     # torch's xlogy backward, for both arguments t: xlogy(g, t) (0 where g is 0,
                     # or where t is 0) plus g * t / t (NaN at t = 0)
                     xlogy_g = xp.where(((g_t == 0) & ~xp.isnan(t)) | (t == 0), 0, g_t * xp.log(t))

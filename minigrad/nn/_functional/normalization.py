@@ -50,10 +50,10 @@ def _moments(xp, x, axes, input_dtype):
     # seed 4529822, an x of 0 in a row of +-1s whose mean is its rounding, an x_hat that a weight of
     # -3e38 made -2.8e31 for torch's -2.3e31), read off the squares (where that bound underflows,
     # only an x - mean of exactly 0)
-    with xp.errstate(over="ignore", under="ignore"):
+    with numpy.errstate(over="ignore", under="ignore"):
         near_mean = squares <= (mean * mean + var) * (16 * xp.finfo(x.dtype).eps) ** 2
-    at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling(mean, var, xp) | \
-        (length < 32 // input_dtype.itemsize) | near_mean.any(axis=axes, keepdims=True)
+        at_risk = ~xp.isfinite((mean * mean + var * length) * 8) | cancelling(mean, var, xp) | \
+            (length < 32 // input_dtype.itemsize) | near_mean.any(axis=axes, keepdims=True)
     if x.size and at_risk.any():
         rows = at_risk.reshape(-1)
         welford_mean, welford_var = row_moments(x.reshape(rows.size, length)[rows], input_dtype)
@@ -68,7 +68,7 @@ def _madd_in_place(out, a, b, c):
     array of its own; False where a result is not finite: there ``fmadd`` decides (the caller's
     ``madd``), and ``out`` holds nothing to keep."""
     xp = array_module(out)
-    with xp.errstate(over="ignore", invalid="ignore"):
+    with numpy.errstate(over="ignore", invalid="ignore"):
         xp.add(xp.multiply(a, b, out=out), c, out=out)
     return bool(xp.isfinite(out).all())
 
@@ -97,7 +97,7 @@ def _row_sums(xp, rows, factors, in_torchs_order=False):
     sums = rows.sum(axis=1)
     if rows.size and rows.dtype.itemsize >= 4:
         # (its own switch: on the helper thread of _by_rows the engine's does not hold)
-        with xp.errstate(over="ignore", invalid="ignore"):
+        with numpy.errstate(over="ignore", invalid="ignore"):
             if xp.isfinite(max(rows.max(), -rows.min()) * rows.shape[1]):    # (one test for all rows first)
                 return sums
             at_risk = ~xp.isfinite(xp.maximum(rows.max(axis=1), -rows.min(axis=1)) * rows.shape[1])
