@@ -40,7 +40,7 @@ import numpy
 
 from ..core import layout
 
-__all__ = ["product", "cascade_sum"]
+__all__ = ["product", "cascade_sum", "row_sum", "multi_row_sum"]
 
 VECTOR_BYTES = 32
 VECTORS_PER_STEP = 4
@@ -117,7 +117,7 @@ def cascade_sum(array):
             if adjacent and row.shape[0] >= lanes:
                 total = total + _vectorized_inner_sum(row, lanes)
             else:
-                total = total + _row_sum(row)
+                total = total + row_sum(row)
     return total
 
 
@@ -125,19 +125,19 @@ def _vectorized_inner_sum(row, lanes):
     """``vectorized_inner_sum``: the row's full vectors summed lane by lane, its tail one element after
     another, then the lanes added to the tail's sum in turn."""
     vectors = row.shape[0] // lanes
-    lane_sums = _row_sum(row[:vectors * lanes].reshape(vectors, lanes))
+    lane_sums = row_sum(row[:vectors * lanes].reshape(vectors, lanes))
     return _chained_sum(row.dtype.type(0), numpy.concatenate([row[vectors * lanes:], lane_sums]))
 
 
-def _row_sum(values):
+def row_sum(values):
     """``row_sum`` along the first axis of ``values`` (elements, or vectors of lanes)."""
     whole = values.shape[0] // ILP_ROWS * ILP_ROWS
-    partial = _multi_row_sum(values[:whole].reshape(-1, ILP_ROWS, *values.shape[1:]))
+    partial = multi_row_sum(values[:whole].reshape(-1, ILP_ROWS, *values.shape[1:]))
     first = _chained_sum(partial[0], values[whole:])
     return _chained_sum(first, partial[1:])
 
 
-def _multi_row_sum(rows):
+def multi_row_sum(rows):
     """``multi_row_sum``: each column of ``rows`` (along its first axis) summed in a cascade: blocks of
     ``2**power`` rows into level 0, level 0 carried into level 1 after each block, level 1 into
     level 2 after each ``2**(2 power)`` rows, and so on; the levels added at the end."""

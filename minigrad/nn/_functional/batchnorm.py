@@ -10,7 +10,7 @@ from ...core.device import array_module
 from ...core.tensor import Tensor
 from ...ops import reduce_loop
 from ...ops.inplace import write
-from ._moments import fmadd, lane_sums, unfused_madd
+from ._moments import cancelling, fmadd, lane_sums, unfused_madd
 from .normalization import check_mixed_dtype
 from ...ops.tensor_namespace import half_in_float32
 
@@ -43,23 +43,52 @@ def _in_kernel_layout(x):
 
 def _strided_means(x, means):
     """torch's training statistics of a strided input (neither contiguous nor channels-last) begin with
-    ``at::mean`` over all dims but the channel's: each channel's sum, then divided in the input's
-    dtype.  Each channel is summed here as torch sums a whole tensor (``reduce_loop.cascade_sum``),
-    which is its reduction's order except where the channels lie innermost in memory (a transposed
-    (N, L, C) input): there torch's kernel sums across the channels in vectors, not followed, and
-    the mean can still be an ulp off.  Where it is right, a channel of equal values has its value as
-    its mean, its variance 0 (fuzz seed 30153730: ten values of 1.317e9, whose NumPy mean was an ulp
-    off, the variance 18204 and the output 1 for torch's 0; of 100 random transposed batches of
-    equal values, 51 now agree with torch bit for bit, 38 before).  ``means`` (NumPy's) stand where
-    a channel has 32768 values or more, which torch sums on several threads."""
+    ``at::mean`` over all dims but the channel's: each channel's sum (``SumKernel.cpp``), then divided in
+    the input's dtype.  TensorIterator puts the reduced dims innermost; where they coalesce into one run
+    and the channels lie innermost in memory (a transposed (N, L, C) input), the kernel sums across the
+    channels (``_channel_innermost_sum``); elsewhere each channel is summed as a whole tensor
+    (``reduce_loop.cascade_sum``).  The order matters where a channel's values are equal: in torch's order
+    the mean is the value itself, the variance 0 and the output 0; an ulp off, the output is 1 (fuzz seed
+    30153730: ten values of 1.317e9).  ``means`` (NumPy's) stand where a channel has 32768 values or more,
+    which torch sums on several threads."""
     count = x.dtype.type(x.size // x.shape[1])
+    if x.size // x.shape[1] >= 32768:
+        return means
+    runs = _coalesced_run(x)
     ordered = means.copy()
     with numpy.errstate(all="ignore"):
         for channel in range(x.shape[1]):
-            total = reduce_loop.cascade_sum(x[:, channel])
-            if total is not None:
-                ordered[channel] = total / count
+            if runs is not None:
+                total = _channel_innermost_sum(runs[:, channel], channel, x.shape[1])
+            else:
+                total = reduce_loop.cascade_sum(x[:, channel])
+            ordered[channel] = total / count
     return ordered
+
+
+def _coalesced_run(x):
+    """``x`` (N, C, *) as (values, C) in memory order where the channels are adjacent in memory (stride
+    one item) and the other dims coalesce into one run of equal steps, as TensorIterator merges them;
+    else None."""
+    if x.strides[1] != x.itemsize or x.shape[1] == 1:
+        return None
+    dims = sorted((d for d in range(x.ndim) if d != 1 and x.shape[d] != 1), key=lambda d: -x.strides[d])
+    for outer, inner in zip(dims, dims[1:]):
+        if x.strides[outer] != x.strides[inner] * x.shape[inner]:
+            return None
+    return x.transpose(dims + [1] + [d for d in range(x.ndim) if d != 1 and d not in dims]).reshape(-1, x.shape[1])
+
+
+def _channel_innermost_sum(values, channel, channels):
+    """One channel's sum as SumKernel's outer reduction takes it, the channels in its columns: with at
+    least one vector of channels (``vectorized_outer_sum``), blocks of four vectors run ``multi_row_sum``
+    (a cascade, one accumulator per channel) and the rest ``row_sum`` (four accumulators, then the
+    cascade); with fewer (``scalar_outer_sum``), blocks of four channels and the rest alike."""
+    lanes = reduce_loop.VECTOR_BYTES // values.itemsize
+    block = reduce_loop.ILP_ROWS * (lanes if channels >= lanes else 1)
+    if channel < channels // block * block:
+        return reduce_loop.multi_row_sum(values)
+    return reduce_loop.row_sum(values)
 
 
 class BatchNorm(Function):
@@ -337,11 +366,13 @@ def _planes_in_order(xp, x, mean, var, acc):
     float maximum their order decides between a finite mean and inf (fuzz seed 872648: a channel of
     1e308, -1e308, -1e308 and small values, torch's mean -1.67e307, NumPy's -inf, and the channel's
     output NaN for torch's 0).  Every partial sum is within ``count (|mean| + sqrt(var))`` of 0
-    where that is finite."""
+    where that is finite.  Channels whose spread is within the rounding of their mean (``cancelling``:
+    equal values) are summed in order too: there NumPy's pairwise mean, an ulp off, leaves a variance
+    of that ulp and an output of noise (a float64 (3, 5, 6) of 774.36s: -1.3e-12 for torch's -1.2e-10)."""
     count, acc = x.size // x.shape[1], numpy.dtype(acc)
     with numpy.errstate(over="ignore", invalid="ignore"):
         bound = (xp.abs(mean) + xp.sqrt(var)) * (2.0 * count)
-        channels = xp.flatnonzero(~xp.isfinite(bound))
+        channels = xp.flatnonzero(~xp.isfinite(bound) | cancelling(mean, var, xp))
         if not channels.size:
             return mean, var
         mean, var = mean.copy(), var.copy()
