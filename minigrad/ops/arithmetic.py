@@ -9,7 +9,7 @@ import numpy
 
 from ..core import random
 
-from ..core import dtypes
+from ..core import dtypes, layout
 from ..core.function import Function, sequence_nr_unless_derivative_missing
 from ..core.device import array_module, positive_domain_nans
 from ..core.tensor import Tensor
@@ -475,7 +475,7 @@ class Fmod(Function):
         self.shapes, self.tensor_divisor = (a.shape, b.shape), tensor_divisor
         self.single = singles[1]
         _check_integer_divisor(a, b)
-        return array_module(a).fmod(a, b)
+        return _fmod_nan_signs(array_module(a).fmod(a, b), a, b)
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
@@ -530,7 +530,29 @@ def _remainder(a, b):
     result = xp.remainder(a, b)
     if result.dtype.kind == "f":
         result = xp.where(result == 0, xp.copysign(result, a), result)
-    return result
+    return _fmod_nan_signs(result, a, b)
+
+
+def _fmod_nan_signs(result, a, b):
+    """``result`` of ``fmod``/``remainder`` with the NaNs they make (a divisor of 0, an infinite
+    dividend) signed as torch's kernel signs them: its vectors (SLEEF's fmod, 32 bytes even on
+    AVX-512) give +NaN, except -NaN for +inf by a non-zero divisor; its scalar tail (the C library's
+    fmod) gives -NaN, as NumPy does on x86.  NaN operands pass theirs through.  The sign shows only
+    through ``copysign``, ``signbit`` and bit views (fuzz seed 9682129: ``copysign(y, x % False)`` turned
+    a gradient's sign).  CuPy's results: as they are."""
+    if type(result) is not numpy.ndarray or result.dtype.kind != "f":
+        return result
+    made = numpy.isnan(result)
+    if not made.any():
+        return result
+    a, b = (numpy.broadcast_to(operand, result.shape) for operand in (a, b))
+    made &= ~numpy.isnan(a) & ~numpy.isnan(b)
+    vector = ~((a == numpy.inf) & (b != 0))
+    tail = scalar_tail(result, operand_strides=[layout.element_strides(operand) for operand in (result, a, b)],
+                       width=32)
+    if tail is not None:
+        vector &= ~tail
+    return numpy.where(made, numpy.where(vector, numpy.abs(result), -numpy.abs(result)), result)
 
 
 def _quotient(a, b, single, rounding_mode):

@@ -30,11 +30,13 @@ def vector_bytes():
     return 64 if cpu.get_cpu_capability() == "AVX512" else 32
 
 
-def scalar_tail(array, vectors_per_step=2, operand_strides=None):
+def scalar_tail(array, vectors_per_step=2, operand_strides=None, width=None):
     """A boolean mask of ``array``'s shape, True where torch's loop over ``array`` runs its scalar
     tail; None where it runs none.  ``vectors_per_step``: 2 for ``cpu_kernel_vec``, 1 for
     ``vec::map``.  ``operand_strides``: the element strides of the loop's operands, the output's
-    first, where they are not ``array``'s alone (an op whose output is new, laid out as its input)."""
+    first, where they are not ``array``'s alone (an op whose output is new, laid out as its input).
+    ``width``: the vector's bytes where a kernel runs at a width of its own (fmod and remainder run
+    32-byte vectors on AVX-512 too, seen on torch 2.13), else ``vector_bytes()``."""
     if array.size == 0:
         return None
     strides = layout.element_strides(array)
@@ -44,7 +46,7 @@ def scalar_tail(array, vectors_per_step=2, operand_strides=None):
     if inner and any(each[inner[0]] not in (0, 1) for each in operand_strides):
         return numpy.ones(array.shape, bool)    # an operand's elements not adjacent: the scalar loop throughout
     row = math.prod([array.shape[dim] for dim in order[:merged]])
-    step = vectors_per_step * vector_bytes() // array.dtype.itemsize
+    step = vectors_per_step * (width or vector_bytes()) // array.dtype.itemsize
     if row % step == 0:
         return None
     tail = numpy.zeros(array.size, bool)

@@ -529,6 +529,48 @@ def test_copysign_by_a_log_of_a_negative_number_is_torchs():
     assert_same(action)
 
 
+MODULO_NAN_MAKERS = {
+    "fmod by 0": lambda lib, x: lib.fmod(x, 0.0), "remainder by False": lambda lib, x: lib.remainder(x, False),
+    "% zeros": lambda lib, x: x % lib.zeros_like(x), "fmod by a row of zeros": lambda lib, x: lib.fmod(
+        x, lib.zeros(x.shape[-1:], dtype=x.dtype)),
+    "%= 0 of a transpose": lambda lib, x: x.reshape(-1, 1).expand(-1, 3).mT.clone().mT.__imod__(0.0),
+    "inf % 1.5": lambda lib, x: lib.remainder(x * math.inf, 1.5),
+}
+
+
+@pytest.mark.parametrize("size", [5, 8, 20, 37, (3, 19)], ids=str)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("op", list(MODULO_NAN_MAKERS))
+def test_the_nans_of_fmod_and_remainder_have_torchs_sign(op, dtype, size):
+    """torch's fmod and remainder make +NaN in their vectors (32 bytes, on AVX-512 too) where a divisor
+    is 0, -NaN there for +inf by a non-zero divisor, and -NaN in the scalar tail, as NumPy does; the
+    sign shows through copysign (fuzz seed 9682129: ``copysign(y, x % False)`` turned a gradient)."""
+    values = numpy.resize(numpy.array([-2.0, 0.5, 3.0, -math.inf, math.inf, -0.0, math.nan]),
+                          size).astype(dtype)
+    results = []
+    for lib in (torch, minigrad):
+        result = MODULO_NAN_MAKERS[op](lib, lib.tensor(values)).numpy()
+        results.append(result)
+        results.append(numpy.signbit(result))
+    numpy.testing.assert_array_equal(results[0], results[2])
+    numpy.testing.assert_array_equal(results[1], results[3])
+
+
+def test_copysign_by_a_remainder_by_false_turns_the_gradient_as_torchs():
+    """The fuzzer's program (seed 9682129), cut down: a layer norm's output permuted, ``%= False``
+    in place (NaN everywhere, +NaN in torch's vectors), then the sign of a copysign and its gradient."""
+    def action(lib):
+        x = lib.tensor([[[0.442, -0.004, 1.121, 0.398]], [[0.738, 0.358, -0.149, 1.619]]], dtype=lib.float64,
+                       requires_grad=True)
+        signs = lib.nn.functional.layer_norm(lib.tensor([[[2.036, -1.25, 2.635, 2.964]], [[-0.589, 5.246, -0.49,
+                                                         0.203]]], dtype=lib.float64), (2, 1, 4)).permute(1, 0, 2)
+        signs %= False
+        y = lib.copysign(x, signs)
+        y.backward(lib.tensor([[[0.121, 0.148, 0.464, 0.781]], [[0.05, 0.863, -0.724, 0.058]]], dtype=lib.float64))
+        return y, x.grad
+    assert_same(action)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("number", [3, 2.5, 10.0])
 def test_a_numbers_power_whose_gradient_overflows_in_its_dtype_is_torchs(number, dtype):
