@@ -32,6 +32,7 @@ from .indexing import _check_along_dim, _saving, index_select
 from .inplace import assign, assign_written_memory, check_in_place, has_internal_overlap
 from .join import tensor_sequence
 from .tensor_namespace import zeros
+from .vector_loop import scalar_tail
 
 __all__ = ["index_add", "index_copy", "index_put", "index_put_", "masked_scatter", "put"]
 
@@ -140,11 +141,30 @@ def _fused_add_at(target, dim, index, source, alpha):
     occurrence = xp.empty_like(index)
     occurrence[order] = xp.arange(index.size) - first
     opmath = numpy.float64 if target.dtype == numpy.float64 else numpy.float32
+    tail = _half_scalar_tail(target, source, dim)
+    if target.dtype == numpy.float16:
+        alpha = float(numpy.float16(alpha))     # (ufunc add's alpha is the tensor's dtype)
     for turn in range(int(occurrence.max()) + 1):
         picked = occurrence == turn
         key = _along(dim, index[picked])
         added = _along(dim, xp.flatnonzero(picked))
-        target[key] = fmadd(source[added].astype(opmath), opmath(alpha), target[key].astype(opmath), opmath)
+        result = fmadd(source[added].astype(opmath), opmath(alpha), target[key].astype(opmath), opmath)
+        if tail is not None:   # half precision's scalar tail: the product rounded, then the sum
+            unfused = target[key] + source[added] * numpy.float16(alpha)
+            result = numpy.where(numpy.expand_dims(tail, dim), unfused, result)
+        target[key] = result
+
+
+def _half_scalar_tail(target, source, dim):
+    """Where, in each slice ``target.select(dim, i)``, torch's float16 add runs its scalar loop (``self +
+    alpha * other`` in ``c10::Half``: the product rounded to float16, so ``2 * 60000`` is inf, and
+    ``-inf + inf`` NaN, fuzz seed 30587128) rather than its vectors (a fused multiply-add in float32,
+    32-byte vectors on AVX-512 too, seen on torch 2.13); None for other dtypes or no tail."""
+    if target.dtype != numpy.float16 or type(target) is not numpy.ndarray:
+        return None
+    written, added = (array[(slice(None),) * dim + (0,)] for array in (target, source))
+    return scalar_tail(written, operand_strides=[element_strides(written), element_strides(written),
+                                                 element_strides(added)], width=32)
 
 
 def _check_index_add(input, dim, index, source, alpha):

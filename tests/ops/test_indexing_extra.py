@@ -453,3 +453,20 @@ def test_a_write_to_the_source_after_an_index_write_stops_backward_as_torchs(op,
         out.sum().backward()
         return out.detach()
     assert_same(action)
+
+
+@pytest.mark.parametrize("length", [1, 5, 31, 32, 40, 70])
+@pytest.mark.parametrize("alpha", [2, 3.3, -1.7])
+def test_half_index_add_rounds_the_product_in_the_scalar_tail_as_torch(length, alpha):
+    """torch's float16 add with alpha runs ``self + alpha * other`` in c10::Half in its scalar loop (the
+    product rounded: 2 * 60000 is inf, so -inf + inf is NaN; fuzz seed 30587128) and a float32
+    fused multiply-add in its 32-byte vectors; alpha is rounded to float16 in both."""
+    rng = numpy.random.default_rng(length)
+    x = (rng.standard_normal((3, length)) * 100).astype(numpy.float16)
+    x[0, ::3] = -numpy.inf
+    source = numpy.concatenate([numpy.full((1, length), -60000.0), numpy.full((1, length), 60000.0),
+                                rng.standard_normal((2, length)) * 900]).astype(numpy.float16)
+    index = [0, 0, 1, 2]
+    assert_same(lambda lib: lib.tensor(x).index_add(0, lib.tensor(index), lib.tensor(source), alpha=alpha))
+    assert_same(lambda lib: lib.tensor(x[0]).index_add(0, lib.tensor([0, 0, 1]), lib.tensor(source[:3, 0]),
+                                                       alpha=alpha))
