@@ -117,7 +117,10 @@ class Mean(Function):
     def backward(self, grad_output):
         if self.count == 0:    # an empty input: its gradient is empty too
             return _unreduce(grad_output * 0, self.shape, self.axes, self.keepdim)
-        return _unreduce(grad_output / self.count, self.shape, self.axes, self.keepdim)
+        # torch's mean_backward divides the expanded gradient, which makes it a dense tensor (sum's stays
+        # expanded): the next backward kernel's loop, vectors or scalar tail, follows that layout
+        # (fuzz seed 6910999: hardtanh's backward zeroes a NaN's gradient in its vectors only)
+        return _unreduce(grad_output, self.shape, self.axes, self.keepdim) / self.count
 
 
 def _running(accumulate, x, axis, dtype):

@@ -377,6 +377,23 @@ def test_hardtanh_gradient_at_nan_follows_torchs_vector_and_scalar_loops(activat
     assert_same(action)
 
 
+@pytest.mark.parametrize("reduction", ["mean(-1)", "mean()", "sum(-1)", "mean((0, 2))"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("activation", ["hardtanh(x)", "elu(x)", "relu6(x)"])
+def test_activation_gradient_at_nan_follows_the_layout_of_torchs_reduction_gradient(activation, dtype, reduction):
+    """torch's mean backward divides the expanded gradient, a dense tensor, so the activation's backward
+    runs its vectors over it; sum's stays expanded, rows of the last dim (fuzz seed 6910999: a NaN
+    through hardtanh, then mean(-1) over a (2, 2, 2, 2) batch, has gradient 0 in torch's vectors;
+    minigrad's expanded mean gradient made every row a scalar tail and passed -0.033)."""
+    def action(lib):
+        values = numpy.resize([0.5, NAN, -4.0, 2.5, NAN, 0.0, 0.25], 2 * 4 * 2 * 4).reshape(2, 4, 2, 4)
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        y = eval(f"lib.nn.functional.{activation}", {"lib": lib, "x": x})
+        eval(f"y.{reduction}", {"y": y}).sum().backward()
+        return x.grad
+    assert_same(action)
+
+
 @pytest.mark.parametrize("layout", ["expanded", "expanded rows of 20", "transposed", "every other", "contiguous"])
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("activation", ["hardtanh(x)", "elu(x)", "selu(x)", "hardswish(x)", "relu6(x)"])
