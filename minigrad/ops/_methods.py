@@ -55,6 +55,11 @@ METHODS = {
     "fix_": unary.trunc_, "frac_": unary.frac_, "nan_to_num_": unary.nan_to_num_,
     "floor_": unary.floor_, "ceil_": unary.ceil_, "round_": unary.round_, "sign_": unary.sign_,
     "reciprocal_": unary.reciprocal_, "sin_": unary.sin_, "cos_": unary.cos_,
+    "log10": unary.log10, "exp2": unary.exp2, "logit": unary.logit, "erfc": unary.erfc,
+    "erfinv": unary.erfinv, "sgn": unary.sgn, "signbit": unary.signbit, "deg2rad": unary.deg2rad,
+    "rad2deg": unary.rad2deg, "sinc": unary.sinc, "log10_": unary.log10_, "exp2_": unary.exp2_,
+    "logit_": unary.logit_, "erfc_": unary.erfc_, "erfinv_": unary.erfinv_, "sgn_": unary.sgn_,
+    "deg2rad_": unary.deg2rad_, "rad2deg_": unary.rad2deg_, "sinc_": unary.sinc_,
     # pointwise.py
     "clamp": pointwise.clamp, "clip": pointwise.clamp, "clamp_min": pointwise.clamp_min,
     "clamp_max": pointwise.clamp_max, "maximum": pointwise.maximum, "minimum": pointwise.minimum,

@@ -1,0 +1,206 @@
+"""The pointwise functions, reductions and scans added after the first surface: ``log10 exp2 sgn logit
+erfc erfinv deg2rad rad2deg signbit sinc`` (one tensor), ``xlogy logaddexp2 heaviside`` (two),
+``nansum nanmean`` and ``cummax cummin logcumsumexp``, each against torch: values, dtype, shape,
+``grad_fn`` name, the gradient under a random weighting, the second derivative (float64), special
+values, integer and bool inputs, in-place forms and errors."""
+import math
+
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+from _higher_order import assert_second_order_matches_torch
+from _op_parity import assert_same_error, assert_same_module_error, both
+
+DTYPES = ["float64", "float32"]
+SPECIAL = numpy.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.0, 1e-300, -1e-300, 1e300, -1e300,
+                       math.inf, -math.inf, math.nan, 0.999999, 1e-8, 40.0, -40.0, 700.0])
+
+
+def _first(output):
+    return output[0] if isinstance(output, tuple) else output
+
+
+def assert_same_grad_fn(fn, arrays):
+    """``fn(library, *tensors)`` on float64 tensors requiring grad: the same ``grad_fn`` name."""
+    names = []
+    for library in (torch, minigrad):
+        tensors = [library.tensor(array.copy(), requires_grad=True) for array in arrays]
+        node = _first(fn(library, *tensors)).grad_fn
+        names.append(None if node is None else node.name())
+    assert names[1] == names[0]
+    return names[0]
+
+
+def assert_same_values(fn, arrays, check_sign_of_zero=True):
+    """``fn(library, *tensors)`` without gradients: the same values (NaNs where torch's are, the
+    sign of each zero), dtype and shape."""
+    results = []
+    for library in (torch, minigrad):
+        tensors = [library.from_numpy(array.copy()) if library is torch else library.tensor(array.copy())
+                   for array in arrays]
+        output = fn(library, *tensors)
+        results.append([t.numpy() for t in (output if isinstance(output, tuple) else (output,))])
+    for expected, actual in zip(*results):
+        assert actual.dtype == expected.dtype and actual.shape == expected.shape
+        if expected.dtype.kind == "f":
+            tolerance = 1e-12 if expected.dtype == numpy.float64 else 2e-6
+            numpy.testing.assert_allclose(actual, expected, rtol=tolerance, atol=0)
+            if check_sign_of_zero:
+                zeros = expected == 0
+                numpy.testing.assert_array_equal(numpy.signbit(actual[zeros]), numpy.signbit(expected[zeros]))
+        else:
+            numpy.testing.assert_array_equal(actual, expected)
+
+
+# ---- functions of one tensor ----------------------------------------------------------------
+# name: (low, high) inside the domain where the function and its derivatives are smooth
+UNARY = {"log10": (0.1, 4), "exp2": (-3, 3), "logit": (0.05, 0.95), "erfc": (-3, 3), "erfinv": (-0.95, 0.95),
+         "sgn": (-2, 2), "deg2rad": (-200, 200), "rad2deg": (-4, 4), "sinc": (-3, 3)}
+IN_PLACE = ["log10_", "exp2_", "logit_", "erfc_", "erfinv_", "sgn_", "deg2rad_", "rad2deg_", "sinc_"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_function_matches_torch(name, dtype):
+    low, high = UNARY[name]
+    assert_matches_torch(**both(name), shapes=[(3, 4)], dtype=dtype, low=low, high=high)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_method_on_0d_3d_and_empty_matches_torch(name):
+    low, high = UNARY[name]
+    method = lambda x: getattr(x, name)()  # noqa: E731
+    assert_matches_torch(method, [()], low=low, high=high)
+    assert_matches_torch(method, [(2, 3, 5)], low=low, high=high, seed=1)
+    assert_matches_torch(method, [(0, 3)])
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_grad_fn_name_matches_torch(name):
+    expected = {"deg2rad": "Deg2RadBackward0", "rad2deg": "Rad2DegBackward0"}.get(name, f"{name.capitalize()}Backward0")
+    assert assert_same_grad_fn(lambda lib, x: getattr(lib, name)(x), [numpy.array([0.25, 0.5])]) == expected
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_second_derivative_matches_torch(name):
+    low, high = UNARY[name]
+    assert_second_order_matches_torch(lambda lib, x: getattr(lib, name)(x), [(3, 4)], low, high)
+
+
+@pytest.mark.parametrize("eps", [None, 0.0, 0.1, 0.3, -0.5])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logit_with_eps_matches_torch_inside_and_outside_its_range(eps, dtype):
+    values = numpy.array([-0.5, 0.0, 0.05, 0.1, 0.25, 0.5, 0.7, 0.9, 0.95, 1.0, 1.5]).astype(dtype)
+    assert_matches_torch(**both("logit", eps), inputs=[values])
+    assert_matches_torch(lambda x: x.logit(eps=eps), inputs=[values])
+    assert assert_same_grad_fn(lambda lib, x: lib.logit(x, eps), [values.astype("float64")]) == "LogitBackward0"
+
+
+@pytest.mark.parametrize("eps", [None, 0.2])
+def test_logit_second_derivative_with_eps_matches_torch(eps):
+    values = numpy.array([[0.1, 0.25, 0.5], [0.7, 0.85, 0.3]])
+    assert_second_order_matches_torch(lambda lib, x: lib.logit(x, eps), [], arrays=[values])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_special_values_match_torch(name, dtype):
+    """0, -0.0, +-1, +-inf, NaN, the smallest and largest numbers: values (the sign of zeros too) and
+    the gradient there (NaN and inf where torch has them)."""
+    values = SPECIAL.astype(dtype)
+    if name == "erfinv":      # (0.999999: an ulp of erf is 1.4e5 ulps of erfinv, next test)
+        values = values[SPECIAL != 0.999999]
+    assert_same_values(lambda lib, x: getattr(lib, name)(x), [values])
+    assert_matches_torch(**both(name), inputs=[values])
+
+
+def test_erfinv_near_one_matches_torch_within_its_conditioning():
+    """Near +-1 erfinv magnifies an ulp of its argument (and of torch's erf in its Newton steps) by
+    sqrt(pi)/2 exp(erfinv(y)^2): within that many ulps, in float64."""
+    values = numpy.array([0.99, -0.999, 0.99999, 0.999999, -0.9999999, 1 - 2 ** -40, 0.9999999999])
+    ours = minigrad.erfinv(minigrad.tensor(values)).numpy()
+    theirs = torch.erfinv(torch.from_numpy(values)).numpy()
+    conditioning = math.sqrt(math.pi) / 2 * numpy.exp(theirs ** 2)
+    assert numpy.all(numpy.abs(ours - theirs) <= 4 * conditioning * numpy.finfo(numpy.float64).eps)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY) + ["signbit"])
+@pytest.mark.parametrize("values", [numpy.array([-2, 0, 3, 7]), numpy.array([True, False]),
+                                    numpy.array([0, 1, 255], numpy.uint8), numpy.array([-5, 1], numpy.int32)],
+                         ids=["int64", "bool", "uint8", "int32"])
+def test_unary_integer_and_bool_inputs_match_torch(name, values):
+    """Integers and bools: the default float dtype (sgn keeps the dtype, signbit gives bool)."""
+    assert_same_values(lambda lib, x: getattr(lib, name)(x), [values])
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_half_precision_matches_torch(name):
+    """float16, computed in float32 and rounded once as torch's kernels do (logit: its ratio in
+    float16 first)."""
+    values = numpy.random.default_rng(0).uniform(-1.2, 1.2, 300).astype("float16")
+    assert_same_values(lambda lib, x: getattr(lib, name)(x), [values])
+
+
+def test_unary_integer_input_follows_the_default_dtype():
+    try:
+        for library in (torch, minigrad):
+            library.set_default_dtype(library.float64)
+        assert_same_values(lambda lib, x: lib.erfinv(x), [numpy.array([0, 1, -1])])
+        assert_same_values(lambda lib, x: lib.deg2rad(x), [numpy.array([0, 90, 180])])
+    finally:
+        for library in (torch, minigrad):
+            library.set_default_dtype(library.float32)
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unary_in_place_forms_match_torch(name, dtype):
+    low, high = UNARY[name[:-1]]
+    values = numpy.random.default_rng(3).uniform(low, high, (3, 4)).astype(dtype)
+    assert_same_values(lambda lib, x: getattr(x, name)(), [values])
+    # on a non-leaf that requires grad: the gradient through the write
+    assert_matches_torch(lambda x: getattr(x * 1, name)(), inputs=[values])
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_unary_in_place_on_an_integer_tensor_raises_like_torch(name):
+    if name == "sgn_":       # sgn keeps an integer dtype
+        assert_same_values(lambda lib, x: x.sgn_(), [numpy.array([-2, 0, 3])])
+        return
+    assert_same_error(lambda x: getattr(x, name)(), numpy.array([1, 2, 3]))
+
+
+@pytest.mark.parametrize("name", ["log10_", "exp2_", "logit_", "erfc_", "deg2rad_", "rad2deg_", "sinc_"])
+def test_unary_in_place_functions_exist_where_torch_has_them(name):
+    assert hasattr(torch, name) and hasattr(minigrad, name)
+    assert_same_values(lambda lib, x: getattr(lib, name)(x), [numpy.array([0.25, 0.5, 0.75])])
+
+
+@pytest.mark.parametrize("name", ["sgn_", "erfinv_"])
+def test_unary_in_place_method_only_as_torch(name):
+    assert hasattr(torch, name) == hasattr(minigrad, name)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY) + ["signbit"])
+def test_unary_non_tensor_input_raises_like_torch(name):
+    assert_same_module_error(lambda lib: getattr(lib, name)(2.0))
+    assert_same_module_error(lambda lib: getattr(lib, name)([1.0]))
+
+
+def test_signbit_has_no_gradient_and_sees_negative_zero_and_nan_like_torch():
+    values = numpy.array([0.0, -0.0, -1.0, 2.0, math.inf, -math.inf, math.nan, -math.nan])
+    for dtype in ("float64", "float32", "float16"):
+        assert_same_values(lambda lib, x: lib.signbit(x), [values.astype(dtype)])
+    for library in (torch, minigrad):
+        result = library.tensor([-1.0, 1.0], requires_grad=True).signbit()
+        assert result.dtype == library.bool and not result.requires_grad and result.grad_fn is None
+
+
+def test_sinc_at_integers_keeps_torchs_rounding_of_pi():
+    """torch multiplies by pi in the tensor's dtype: float32 sinc(1) is -2.78e-08, not 0."""
+    values = numpy.arange(-4, 5).astype("float32")
+    assert_same_values(lambda lib, x: lib.sinc(x), [values])
+    assert_same_values(lambda lib, x: lib.sinc(x), [values.astype("float64")])
