@@ -71,6 +71,8 @@ METHODS = {
     "fmax": pointwise.fmax_method, "fmin": pointwise.fmin_method, "copysign": pointwise.copysign_method,
     "nextafter": pointwise.nextafter_method, "float_power": pointwise.float_power_method,
     "copysign_": pointwise.copysign_, "nextafter_": pointwise.nextafter_, "float_power_": pointwise.float_power_,
+    "xlogy": pointwise.xlogy_method, "xlogy_": pointwise.xlogy_, "logaddexp2": pointwise.logaddexp2_method,
+    "heaviside": pointwise.heaviside_method, "heaviside_": pointwise.heaviside_,
     # softmax.py
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax, "logsumexp": softmax.logsumexp,
     # reduction.py

@@ -12,7 +12,7 @@ import torch
 import minigrad
 from minigrad.testing import assert_matches_torch
 from _higher_order import assert_second_order_matches_torch
-from _op_parity import assert_same_error, assert_same_module_error, both
+from _op_parity import assert_same, assert_same_error, assert_same_module_error, both
 
 DTYPES = ["float64", "float32"]
 SPECIAL = numpy.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -3.0, 1e-300, -1e-300, 1e300, -1e300,
@@ -204,3 +204,161 @@ def test_sinc_at_integers_keeps_torchs_rounding_of_pi():
     values = numpy.arange(-4, 5).astype("float32")
     assert_same_values(lambda lib, x: lib.sinc(x), [values])
     assert_same_values(lambda lib, x: lib.sinc(x), [values.astype("float64")])
+
+
+# ---- functions of two tensors: xlogy, logaddexp2, heaviside -----------------------------------
+BROADCAST_PAIRS = [((3, 4), (3, 4)), ((4, 1), (4, 5)), ((1, 3, 1, 2), (2, 1, 4, 1)), ((), (3, 4)), ((3, 4), ())]
+GRID = SPECIAL[:15]
+GRID_A, GRID_B = numpy.repeat(GRID, GRID.size), numpy.tile(GRID, GRID.size)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
+def test_xlogy_of_two_tensors_matches_torch(shapes, dtype):
+    assert_matches_torch(lambda a, b: a.xlogy(b.abs() + 0.1), shapes=list(shapes), dtype=dtype)
+    assert_matches_torch(lambda a, b: (a - a.detach()).xlogy(b.abs() + 0.1), shapes=list(shapes), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("number", [2.0, 0.5, 0, -1.0, 3])
+def test_xlogy_with_a_number_matches_torch(number, dtype):
+    values = numpy.array([-1.5, 0.0, -0.0, 0.5, 2.0, math.nan]).astype(dtype)
+    assert_matches_torch(**both("xlogy", number), inputs=[values])
+    assert_matches_torch(lambda y: minigrad.xlogy(number, y), torch_fn=lambda y: torch.xlogy(number, y),
+                         inputs=[numpy.abs(values)])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
+def test_logaddexp2_matches_torch(shapes, dtype):
+    assert_matches_torch(**both("logaddexp2"), shapes=list(shapes), dtype=dtype, low=-4, high=4)
+    assert_matches_torch(lambda a, b: a.logaddexp2(b), shapes=list(shapes), dtype=dtype, low=-4, high=4)
+
+
+def test_binary_grad_fn_names_match_torch():
+    a, b = numpy.array([0.5, 2.0]), numpy.array([1.5, 3.0])
+    assert assert_same_grad_fn(lambda lib, x, y: lib.xlogy(x, y), [a, b]) == "XlogyBackward0"
+    assert assert_same_grad_fn(lambda lib, y: lib.xlogy(2.0, y), [b]) == "XlogyBackward1"
+    assert assert_same_grad_fn(lambda lib, x: lib.xlogy(x, 2.0), [a]) == "XlogyBackward2"
+    assert assert_same_grad_fn(lambda lib, x, y: lib.logaddexp2(x, y), [a, b]) == "Logaddexp2Backward0"
+    assert assert_same_grad_fn(lambda lib, x, y: lib.heaviside(x, y), [a, b]) == "torch::autograd::NotImplemented"
+
+
+SECOND_ORDER_BINARY = {
+    "xlogy": (lambda lib, a, b: lib.xlogy(a, b.abs() + 0.2), [(3, 4), (3, 4)]),
+    "xlogy_broadcast": (lambda lib, a, b: lib.xlogy(a * b, b.abs() + 0.2), [(3, 1), (1, 4)]),
+    "xlogy_number_other": (lambda lib, a, b: lib.xlogy(a * b, 2.5), [(3, 4), (3, 4)]),
+    "xlogy_number_other_below_one": (lambda lib, a, b: lib.xlogy(a * b, 0.5), [(3, 4), (3, 4)]),
+    "xlogy_number_self": (lambda lib, a, b: lib.xlogy(1.5, a.abs() + b * b + 0.2), [(3, 4), (3, 4)]),
+    "logaddexp2": (lambda lib, a, b: lib.logaddexp2(a, b), [(3, 4), (3, 4)]),
+    "logaddexp2_broadcast": (lambda lib, a, b: lib.logaddexp2(a * b, b), [(3, 1), (1, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER_BINARY))
+def test_binary_second_derivative_matches_torch(name):
+    fn, shapes = SECOND_ORDER_BINARY[name]
+    assert_second_order_matches_torch(fn, shapes)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_xlogy_special_values_match_torch(dtype):
+    """x = 0 with y = 0, negative, NaN, inf; NaN x; infinities: values and both gradients."""
+    a, b = GRID_A.astype(dtype), GRID_B.astype(dtype)
+    assert_same_values(lambda lib, x, y: lib.xlogy(x, y), [a, b])
+    assert_matches_torch(**both("xlogy"), inputs=[a, b])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logaddexp2_special_values_match_torch(dtype):
+    """Equal infinities (torch returns one), inf with NaN, huge differences, -1 with -1 (torch's
+    fused last step: -4.8e-17, not 0)."""
+    a, b = GRID_A.astype(dtype), GRID_B.astype(dtype)
+    assert_same_values(lambda lib, x, y: lib.logaddexp2(x, y), [a, b], check_sign_of_zero=False)
+    assert_matches_torch(**both("logaddexp2"), inputs=[a, b])
+
+
+@pytest.mark.parametrize("a, b", [
+    (numpy.array([1, 0, 3]), numpy.array([2, 5, 0])), (numpy.array([True, False]), numpy.array([True, True])),
+    (numpy.array([0, 2]), numpy.array([0.5, 2.0], numpy.float32)),
+    (numpy.array([0.5, 2.0], numpy.float32), numpy.array([1.5, 3.0])),
+    (numpy.array([1, 2], numpy.uint8), numpy.array([True, False])),
+], ids=["int-int", "bool-bool", "int-float32", "float32-float64", "uint8-bool"])
+def test_xlogy_dtypes_follow_torch_promotion(a, b):
+    assert_same_values(lambda lib, x, y: lib.xlogy(x, y), [a, b])
+    assert_same_values(lambda lib, y: lib.xlogy(2, y), [b])
+    assert_same_values(lambda lib, y: lib.xlogy(2.5, y), [b])
+    assert_same_values(lambda lib, x: lib.xlogy(x, 3), [a])
+
+
+def test_logaddexp2_dtypes_and_errors_match_torch():
+    assert_same_values(lambda lib, x, y: lib.logaddexp2(x, y),
+                       [numpy.array([1, 2]), numpy.array([0.5, 1.0], numpy.float32)])
+    assert_same_values(lambda lib, x, y: lib.logaddexp2(x, y),
+                       [numpy.array([1.0, 2.0], numpy.float32), numpy.array([0.5, 1.0])])
+    assert_same_error(lambda x, y: x.logaddexp2(y), numpy.array([1, 2]), numpy.array([3, 4]))
+    assert_same_error(lambda x, y: x.logaddexp2(y), numpy.array([True]), numpy.array([False]))
+    assert_same_error(lambda x, y: x.logaddexp2(y), numpy.ones(2), numpy.ones(3))
+    assert_same_module_error(lambda lib: lib.logaddexp2(lib.ones(2), 1.0))
+    assert_same_module_error(lambda lib: lib.logaddexp2(1.0, lib.ones(2)))
+    assert_same_module_error(lambda lib: lib.ones(2).logaddexp2(1.0))
+
+
+def test_logaddexp2_with_a_bool_operand_refuses_backward_as_torch():
+    assert_same(lambda lib: lib.logaddexp2(lib.tensor([True, False]),
+                                           lib.tensor([0.5, 1.5], requires_grad=True)).sum().backward())
+
+
+def test_xlogy_errors_match_torch():
+    assert_same_module_error(lambda lib: lib.xlogy(2, 3))
+    assert_same_module_error(lambda lib: lib.xlogy(lib.ones(2), "a"))
+    assert_same_module_error(lambda lib: lib.ones(2).xlogy("a"))
+    assert_same_module_error(lambda lib: lib.xlogy(lib.ones(2), lib.ones(3)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_xlogy_in_place_matches_torch(dtype):
+    values = numpy.array([0.0, -0.0, 1.5, -2.0, math.nan, 3.0]).astype(dtype)
+    others = numpy.array([0.0, -1.0, 2.0, 0.5, 1.0, math.nan]).astype(dtype)
+    assert_same_values(lambda lib, x, y: x.xlogy_(y), [values, others])
+    assert_same_values(lambda lib, x: x.xlogy_(2.0), [values])
+    assert_same_values(lambda lib, x: lib.xlogy_(x, 0.5), [values])
+    assert_matches_torch(lambda x, y: (x * 1).xlogy_(y.abs() + 0.1), shapes=[(3, 4), (4,)], dtype=dtype)
+    assert_same_error(lambda x, y: x.xlogy_(y), numpy.array([1, 2]), numpy.array([1.0, 2.0]))
+    assert_same_error(lambda x, y: x.xlogy_(y), numpy.ones(2), numpy.ones(3))
+    assert_same_error(lambda x, y: x.xlogy_(y), numpy.ones(1), numpy.ones(2))
+    assert_same_module_error(lambda lib: lib.ones(2).xlogy_("a"))
+
+
+@pytest.mark.parametrize("values", [
+    (numpy.array([-1.0, 0.0, -0.0, 2.0, math.nan, math.inf, -math.inf]), numpy.array([0.5])),
+    (numpy.array([-1.0, 0.0, -0.0, 2.0, math.nan]).astype("float32"), numpy.array([math.nan], "float32")),
+    (numpy.array([[-1, 0, 3], [0, 0, -2]]), numpy.array([7, 8, 9])),
+    (numpy.array([True, False, False]), numpy.array([[True], [False]])),
+    (numpy.zeros((0, 3)), numpy.ones(3)), (numpy.array(0.0), numpy.array(-0.0)),
+], ids=["float64", "float32-nan", "int-broadcast", "bool-broadcast", "empty", "0d"])
+def test_heaviside_matches_torch(values):
+    assert_same_values(lambda lib, x, v: lib.heaviside(x, v), list(values))
+    assert_same_values(lambda lib, x, v: x.heaviside(v), list(values))
+
+
+def test_heaviside_in_place_matches_torch():
+    values = numpy.array([-1.0, 0.0, 2.0, math.nan])
+    assert_same_values(lambda lib, x, v: x.heaviside_(v), [values, numpy.array([0.25])])
+    assert_same_error(lambda x, v: x.heaviside_(v), numpy.ones(1), numpy.ones(2))
+    assert_same_error(lambda x, v: x.heaviside_(v), numpy.ones(2, "float32"), numpy.ones(2))
+    assert_same_module_error(lambda lib: lib.ones(2).heaviside_(1.0))
+    assert hasattr(torch, "heaviside_") == hasattr(minigrad, "heaviside_")
+
+
+def test_heaviside_errors_and_missing_derivative_match_torch():
+    assert_same_error(lambda x, v: x.heaviside(v), numpy.ones(2, "float32"), numpy.ones(2))
+    assert_same_error(lambda x, v: x.heaviside(v), numpy.array([1, 2]), numpy.array([True, False]))
+    assert_same_error(lambda x, v: x.heaviside(v), numpy.ones(2), numpy.ones(3))
+    assert_same_module_error(lambda lib: lib.heaviside(lib.ones(2), 1.0))
+    assert_same_module_error(lambda lib: lib.ones(2).heaviside(1.0))
+    assert_same_module_error(lambda lib: lib.heaviside(1.0, lib.ones(2)))
+    assert_same(lambda lib: lib.heaviside(lib.tensor([-1.0, 0.0, 2.0], requires_grad=True),
+                                          lib.tensor([0.5])).sum().backward())
+    assert_same(lambda lib: lib.heaviside(lib.tensor([-1.0, 0.0, 2.0]),
+                                          lib.tensor([0.5], requires_grad=True)).requires_grad)
