@@ -80,7 +80,9 @@ METHODS = {
     "prod": reduction.prod, "max": reduction.max, "min": reduction.min, "amax": reduction.amax,
     "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
     "norm": reduction.norm, "cumsum": reduction.cumsum, "cumprod": reduction.cumprod,
-    "count_nonzero": reduction.count_nonzero, "diff": reduction.diff,
+    "count_nonzero": reduction.count_nonzero, "diff": reduction.diff, "nansum": reduction.nansum,
+    "nanmean": reduction.nanmean, "cummax": reduction.cummax, "cummin": reduction.cummin,
+    "logcumsumexp": reduction.logcumsumexp,
     # linalg.py
     "matmul": linalg.matmul, "__matmul__": linalg.matmul, "__rmatmul__": linalg.rmatmul,
     "mm": linalg.mm, "bmm": linalg.bmm, "outer": linalg.outer, "dot": linalg.dot, "mv": linalg.mv,

@@ -362,3 +362,210 @@ def test_heaviside_errors_and_missing_derivative_match_torch():
                                           lib.tensor([0.5])).sum().backward())
     assert_same(lambda lib: lib.heaviside(lib.tensor([-1.0, 0.0, 2.0]),
                                           lib.tensor([0.5], requires_grad=True)).requires_grad)
+
+
+# ---- nansum, nanmean ----------------------------------------------------------------------------
+def _with_nans(shape, dtype="float64", seed=0, fraction=0.3):
+    rng = numpy.random.default_rng(seed)
+    values = rng.uniform(-2, 2, shape)
+    values[rng.uniform(size=shape) < fraction] = math.nan
+    return values.astype(dtype)
+
+
+NAN_DIMS = [None, 0, 1, -1, (0, 2), (2, 0, 1), [], (1,)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", NAN_DIMS, ids=str)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("name", ["nansum", "nanmean"])
+def test_nan_reductions_match_torch(name, dim, keepdim, dtype):
+    values = _with_nans((3, 4, 5), dtype)
+    values[0, :, 0] = math.nan                 # a row of NaNs only: nansum 0, nanmean NaN
+    if dim is None:
+        assert_matches_torch(**both(name), inputs=[values])
+    else:
+        assert_matches_torch(**both(name, dim, keepdim), inputs=[values])
+        assert_matches_torch(lambda x: getattr(x, name)(dim=dim, keepdim=keepdim), inputs=[values])
+
+
+@pytest.mark.parametrize("name", ["nansum", "nanmean"])
+def test_nan_reductions_grad_fn_names_and_second_derivatives_match_torch(name):
+    values = _with_nans((3, 4))
+    expected = "NansumBackward0" if name == "nansum" else "DivBackward0"
+    assert assert_same_grad_fn(lambda lib, x: getattr(lib, name)(x), [values]) == expected
+    assert assert_same_grad_fn(lambda lib, x: getattr(lib, name)(x, 1), [values]) == expected
+    assert_second_order_matches_torch(lambda lib, x: getattr(lib, name)(x * x, 1), [], arrays=[values])
+    assert_second_order_matches_torch(lambda lib, x: getattr(lib, name)(x.exp(), (0, 1), True), [], arrays=[values])
+
+
+@pytest.mark.parametrize("name", ["nansum", "nanmean"])
+def test_nan_reductions_of_special_values_match_torch(name):
+    """inf with -inf (NaN), infinities beside NaNs, a NaN gradient weight on a NaN element."""
+    values = numpy.array([[math.inf, -math.inf, 1.0], [math.nan, math.inf, 2.0], [math.nan, math.nan, math.nan],
+                          [-0.0, -0.0, math.nan], [1e308, 1e308, math.nan]])
+    for dtype in DTYPES:
+        assert_same_values(lambda lib, x: getattr(lib, name)(x, 1), [values.astype(dtype)], check_sign_of_zero=False)
+        assert_matches_torch(**both(name, 1), inputs=[values.astype(dtype)])
+    for library in (torch, minigrad):       # an infinite gradient times isnan's 0 is NaN there, as torch's
+        x = library.tensor([math.nan, 1.0], requires_grad=True)
+        getattr(library, name)(x).backward(library.tensor(math.inf))
+        assert numpy.isnan(x.grad.numpy()[0]) and numpy.isinf(x.grad.numpy()[1])
+
+
+@pytest.mark.parametrize("values", [numpy.array([[1, 2], [3, 4]]), numpy.array([True, False, True]),
+                                    numpy.array([1, 255], numpy.uint8), numpy.zeros((0, 3)), numpy.array(math.nan),
+                                    numpy.array([1.5, math.nan], numpy.float16)],
+                         ids=["int64", "bool", "uint8", "empty", "0d-nan", "float16"])
+def test_nansum_dtypes_and_shapes_match_torch(values):
+    assert_same_values(lambda lib, x: lib.nansum(x), [values])
+    assert_same_values(lambda lib, x: lib.nansum(x, 0), [values])
+    assert_same_values(lambda lib, x: lib.nansum(x, dtype=lib.float64), [values])
+
+
+@pytest.mark.parametrize("values", [numpy.zeros((0, 3)), numpy.array(math.nan), numpy.array(2.5),
+                                    numpy.array([1.5, math.nan], numpy.float16), numpy.array([1.5, math.nan], "float32")],
+                         ids=["empty", "0d-nan", "0d", "float16", "float32"])
+def test_nanmean_shapes_and_dtypes_match_torch(values):
+    assert_same_values(lambda lib, x: lib.nanmean(x), [values])
+    assert_same_values(lambda lib, x: lib.nanmean(x, 0), [values])
+    assert_same_values(lambda lib, x: lib.nanmean(x, dtype=lib.float64), [values])
+
+
+def test_nan_reduction_errors_match_torch():
+    assert_same_error(lambda x: x.nanmean(), numpy.array([1, 2]))
+    assert_same_error(lambda x: x.nanmean(), numpy.array([True]))
+    assert_same_module_error(lambda lib: lib.nanmean(lib.tensor([1, 2]), dtype=lib.float32))
+    for name in ("nansum", "nanmean"):
+        assert_same_error(lambda x: getattr(x, name)(2), numpy.ones((2, 3)))
+        assert_same_error(lambda x: getattr(x, name)((0, 0)), numpy.ones((2, 3)))
+        assert_same_error(lambda x: getattr(x, name)(-3), numpy.ones((2, 3)))
+        assert_same_module_error(lambda lib: getattr(lib, name)(lib.ones(2), 0.5))
+
+
+# ---- cummax, cummin, logcumsumexp ----------------------------------------------------------------
+def _ties_and_nans(shape, dtype="float64", seed=0):
+    rng = numpy.random.default_rng(seed)
+    values = rng.integers(-3, 4, shape).astype("float64") + rng.uniform(-1e-3, 1e-3, shape) * (rng.uniform(size=shape) < 0.3)
+    values[rng.uniform(size=shape) < 0.15] = math.nan
+    return values.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -3])
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_cummax_cummin_match_torch_with_ties_and_nans(name, dim, dtype):
+    """Ties take the later index, a NaN holds until the next NaN: indices equal, values and the
+    gradient (each output's gradient added into the input its index names) too."""
+    values = _ties_and_nans((4, 5, 6), dtype)
+    ours, theirs = assert_matches_torch(**both(name, dim), inputs=[values])
+    numpy.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    assert type(ours).__name__ == type(theirs).__name__ == name
+    assert ours.indices.dtype == minigrad.int64 and not ours.indices.requires_grad
+    assert_matches_torch(lambda x: getattr(x, name)(dim=dim).values, inputs=[values])
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_cummax_cummin_of_special_values_match_torch(name):
+    values = numpy.array([0.0, -0.0, 0.0, math.inf, -math.inf, math.inf, math.nan, 1.0, math.nan, -1.0, -0.0])
+    for dtype in DTYPES:
+        assert_same_values(lambda lib, x: getattr(lib, name)(x, 0), [values.astype(dtype)])
+        assert_same_values(lambda lib, x: getattr(lib, name)(x, 0), [values[::-1].copy().astype(dtype)])
+        assert_matches_torch(lambda x: getattr(x, name)(0).values, inputs=[values.astype(dtype)])
+
+
+@pytest.mark.parametrize("values", [numpy.array([[3, 1, 3], [0, 5, 5]]), numpy.array([True, False, True, True]),
+                                    numpy.array([2, 2, 1, 3], numpy.uint8), numpy.array(-4),
+                                    numpy.array([1.5, 0.5, 1.5, math.nan], numpy.float16), numpy.zeros((0, 3)),
+                                    numpy.zeros((2, 0))],
+                         ids=["int64", "bool", "uint8", "0d-int", "float16", "empty", "empty-dim"])
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_cummax_cummin_dtypes_and_shapes_match_torch(name, values):
+    assert_same_values(lambda lib, x: getattr(lib, name)(x, 0), [values])
+    assert_same_values(lambda lib, x: getattr(lib, name)(x, -1), [values])
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+def test_cummax_cummin_grad_fn_0d_empty_and_second_derivative_match_torch(name):
+    expected = "CummaxBackward0" if name == "cummax" else "CumminBackward0"
+    assert assert_same_grad_fn(lambda lib, x: getattr(lib, name)(x, 0), [numpy.array([1.0, 3.0, 2.0])]) == expected
+    assert_matches_torch(lambda x: getattr(x, name)(0).values, inputs=[numpy.array(2.5)])
+    assert_matches_torch(lambda x: getattr(x, name)(-1).values, inputs=[numpy.zeros((0, 3))])
+    assert_matches_torch(lambda x: getattr(x, name)(1).values, inputs=[numpy.zeros((2, 0))])
+    assert_second_order_matches_torch(lambda lib, x: getattr(lib, name)(x * x, 1).values, [(3, 5)])
+    assert_second_order_matches_torch(lambda lib, x: getattr(lib, name)(x.sin(), 0).values.exp(), [(4, 3)], seed=2)
+
+
+def test_cummax_cummin_repr_and_unpacking_match_torch():
+    assert_same(lambda lib: lib.cummax(lib.tensor([1.0, 3.0, 2.0]), 0))
+    assert_same(lambda lib: lib.tensor([[1, 0], [0, 2]]).cummin(dim=1))
+    assert_same(lambda lib: list(lib.cummin(lib.tensor([2, 1, 3]), 0)))
+
+
+def test_cummax_cummin_errors_match_torch():
+    for name in ("cummax", "cummin"):
+        assert_same_error(lambda x: getattr(x, name)(2), numpy.ones((2, 3)))
+        assert_same_error(lambda x: getattr(x, name)(-3), numpy.ones((2, 3)))
+        assert_same_error(lambda x: getattr(x, name)(1), numpy.array(1.0))
+        assert_same_error(lambda x: getattr(x, name)(-2), numpy.array(1.0))
+        assert_same_module_error(lambda lib: getattr(lib, name)(lib.ones(2)))
+        assert_same_module_error(lambda lib: getattr(lib, name)(lib.ones(2), 0.5))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_logcumsumexp_matches_torch(dim, dtype):
+    assert_matches_torch(**both("logcumsumexp", dim), shapes=[(5, 6)], dtype=dtype, low=-5, high=5)
+    assert_matches_torch(lambda x: x.logcumsumexp(dim), shapes=[(3, 4, 5)], dtype=dtype, low=-30, high=30, seed=1)
+
+
+def test_logcumsumexp_grad_fn_0d_empty_and_second_derivative_match_torch():
+    assert assert_same_grad_fn(lambda lib, x: lib.logcumsumexp(x, 0), [numpy.array([1.0, 3.0])]) == \
+        "LogcumsumexpBackward0"
+    assert_matches_torch(**both("logcumsumexp", 0), inputs=[numpy.array(2.5)])
+    assert_matches_torch(**both("logcumsumexp", -1), inputs=[numpy.zeros((0, 3))])
+    assert_matches_torch(**both("logcumsumexp", 1), inputs=[numpy.zeros((2, 0))])
+    assert_second_order_matches_torch(lambda lib, x: lib.logcumsumexp(x, 1), [(3, 5)])
+    assert_second_order_matches_torch(lambda lib, x: lib.logcumsumexp(x * x, 0).sin(), [(4, 3)], seed=3)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logcumsumexp_of_special_values_matches_torch(dtype):
+    """-inf (log 0) at the start, +inf then -inf, NaN that stays NaN, huge and tiny values; the
+    gradient with weights of both signs and zeros (torch's log(|g|) split)."""
+    values = numpy.array([[-math.inf, -math.inf, 0.0, -math.inf, 1.0, 700.0, -700.0, 0.0],
+                          [0.0, -1e300, math.inf, 2.0, -math.inf, math.nan, 1.0, 3.0],
+                          [-0.0, -0.0, 0.0, 1e-300, -1e-300, 40.0, 40.0, 40.0]]).astype(dtype)
+    assert_same_values(lambda lib, x: lib.logcumsumexp(x, 1), [values], check_sign_of_zero=False)
+    assert_same_values(lambda lib, x: lib.logcumsumexp(x, 0), [values], check_sign_of_zero=False)
+    assert_matches_torch(**both("logcumsumexp", 1), inputs=[values])
+
+
+def test_logcumsumexp_zero_and_negative_gradients_match_torch():
+    grads = []
+    for library in (torch, minigrad):
+        x = library.tensor([[0.5, -1.0, 2.0, 0.0, 3.0]], dtype=library.float64, requires_grad=True)
+        x.logcumsumexp(1).backward(library.tensor([[0.0, -2.0, 1.0, 0.0, -0.5]], dtype=library.float64))
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-15)
+
+
+def test_logcumsumexp_float16_and_errors_match_torch():
+    assert_same_values(lambda lib, x: lib.logcumsumexp(x, 0),
+                       [numpy.array([1.5, 0.5, -2.0, 3.0, math.nan], numpy.float16)])
+    assert_same_error(lambda x: x.logcumsumexp(0), numpy.array([1, 2]))
+    assert_same_error(lambda x: x.logcumsumexp(0), numpy.array([True]))
+    assert_same_error(lambda x: x.logcumsumexp(2), numpy.ones((2, 3)))
+    assert_same_error(lambda x: x.logcumsumexp(1), numpy.array(1.0))
+    assert_same_module_error(lambda lib: lib.logcumsumexp(lib.ones(2)))
+    assert_same_module_error(lambda lib: lib.logcumsumexp(lib.ones(2), 0.5))
+    assert_same_module_error(lambda lib: lib.logcumsumexp(lib.ones(2), (0,)))
+
+
+def test_logcumsumexp_of_long_float32_rows_is_torchs_to_the_bit():
+    """torch accumulates a float32 logcumsumexp in float64 and rounds each running value: over
+    2,000 steps a float32 accumulation drifts by ulps, torch's (and minigrad's) do not."""
+    values = numpy.random.default_rng(0).uniform(-3, 3, (4, 2000)).astype("float32")
+    for dim in (0, 1):
+        ours = minigrad.logcumsumexp(minigrad.tensor(values), dim).numpy()
+        numpy.testing.assert_array_equal(ours, torch.logcumsumexp(torch.from_numpy(values), dim).numpy())
