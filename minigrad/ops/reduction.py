@@ -24,6 +24,7 @@ from .promotion import promoted_to
 from .join import stack
 from . import reduce_loop
 from .pointwise import maximum, minimum
+from .unary import _tensor
 from .tensor_namespace import astype
 
 _INT64 = dtypes.int64.numpy
@@ -239,6 +240,7 @@ def _check_int_dims(name, dim):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """The sum over ``dim`` (all dims when ``None``) with NaNs taken as 0; integers sum to int64."""
+    _tensor(input, "nansum")
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     _check_int_dims("nansum", dim)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
@@ -252,6 +254,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=No
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """The mean over ``dim`` of the elements that are not NaN: as torch composes it, ``nansum``
     divided by their count (its node is DivBackward0); NaN where all are NaN."""
+    _tensor(input, "nanmean")
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     _check_int_dims("nanmean", dim)
     if input.array.dtype.kind not in "fc":
@@ -430,6 +433,7 @@ class CumulativeExtreme(Function):
 
 
 def _cumulative_extreme(name, largest, input, dim, axis):
+    _tensor(input, name)
     if dim is None:
         if axis is None:
             raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
@@ -514,6 +518,7 @@ class Logcumsumexp(Function):
 
 def logcumsumexp(input, dim=None, *, axis=None):
     """``log(cumsum(exp(input)))`` along ``dim``, computed without overflow (floating tensors)."""
+    _tensor(input, "logcumsumexp")
     if dim is None:
         if axis is None:
             raise TypeError('logcumsumexp() missing 1 required positional arguments: "dim"')

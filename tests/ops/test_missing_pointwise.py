@@ -569,3 +569,9 @@ def test_logcumsumexp_of_long_float32_rows_is_torchs_to_the_bit():
     for dim in (0, 1):
         ours = minigrad.logcumsumexp(minigrad.tensor(values), dim).numpy()
         numpy.testing.assert_array_equal(ours, torch.logcumsumexp(torch.from_numpy(values), dim).numpy())
+
+
+@pytest.mark.parametrize("name", ["nansum", "nanmean", "cummax", "cummin", "logcumsumexp"])
+def test_reductions_and_scans_of_a_non_tensor_raise_like_torch(name):
+    assert_same_module_error(lambda lib: getattr(lib, name)(2.0, 0))
+    assert_same_module_error(lambda lib: getattr(lib, name)([1.0, 2.0], 0))
