@@ -17,7 +17,7 @@ import math
 import numpy
 
 from ..backends import cpu
-from ..core import dtypes
+from ..core import dtypes, layout
 from ..core.function import Function
 from ..core.tensor import Tensor
 from ..core.device import array_module, positive_domain_nans, zero_where
@@ -840,7 +840,12 @@ class Logit(Function):
         outside = 0 if self.eps is not None else xp.nan
         with numpy.errstate(divide="ignore", invalid="ignore"):
             lanes = xp.where((x >= low) & (x <= high), grad_output / (x * (1.0 - x)), outside)
-            tail = scalar_tail(x) if type(x) is numpy.ndarray and type(grad_output) is numpy.ndarray else None
+            tail = None
+            if type(x) is numpy.ndarray and type(grad_output) is numpy.ndarray and x.size:
+                # TensorIterator's loop over (output, grad, x): the output laid out as torch's
+                out = layout.elementwise_strides(x.shape, [grad_output, x]) or layout.row_major(x.shape)
+                tail = scalar_tail(x, operand_strides=[out, layout.element_strides(grad_output),
+                                                       layout.element_strides(x)])
             if tail is None:
                 return lanes
             scalar = xp.where((x == 0) | (x == 1), grad_output * xp.inf, grad_output / (x * (1.0 - x)))

@@ -575,3 +575,23 @@ def test_logcumsumexp_of_long_float32_rows_is_torchs_to_the_bit():
 def test_reductions_and_scans_of_a_non_tensor_raise_like_torch(name):
     assert_same_module_error(lambda lib: getattr(lib, name)(2.0, 0))
     assert_same_module_error(lambda lib: getattr(lib, name)([1.0, 2.0], 0))
+
+
+@pytest.mark.parametrize("eps", [None, 0.1])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, transposed", [((7,), False), ((9, 11), False), ((9, 11), True), ((3, 4, 5), True)])
+def test_logit_gradient_in_torchs_vector_lanes_and_scalar_tail(shape, transposed, dtype, eps):
+    """torch's logit_backward kernel tests the range one way in its vector lanes (a NaN x gets 0 with
+    eps; -0.0 divides to -inf) and the other in its scalar tail (NaN; grad * inf): which elements
+    fall in the tail follows TensorIterator's loop over (output, grad, x), bit for bit."""
+    rng = numpy.random.default_rng(len(shape))
+    x = rng.choice([0.0, -0.0, 1.0, math.nan, -0.5, 1.5, 0.3, 0.05, 0.95], shape).astype(dtype)
+    grad = rng.choice([1.0, -1.0, 0.0, 2.0], shape[::-1] if transposed else shape).astype(dtype)
+    grads = []
+    for library in (torch, minigrad):
+        leaf = library.tensor(x, requires_grad=True)
+        input = leaf.permute(*reversed(range(len(shape)))) if transposed else leaf
+        input.logit(eps).backward(library.tensor(grad))
+        grads.append(leaf.grad.numpy())
+    numpy.testing.assert_array_equal(grads[1], grads[0])
+    numpy.testing.assert_array_equal(numpy.signbit(grads[1]), numpy.signbit(grads[0]))
