@@ -56,7 +56,8 @@ def assert_same(action):
 
 # the values each function is tried on, and its correctly rounded float32 result
 _TRIED = {"sqrt": (0.0, 100.0, numpy.sqrt),
-          "erf": (-6.0, 6.0, lambda x: numpy.vectorize(math.erf)(x.astype(numpy.float64)).astype(x.dtype))}
+          "erf": (-6.0, 6.0, lambda x: numpy.vectorize(math.erf)(x.astype(numpy.float64)).astype(x.dtype)),
+          "log10": (0.01, 100.0, lambda x: numpy.log10(x.astype(numpy.float64)).astype(x.dtype))}
 
 
 @functools.lru_cache(maxsize=None)

@@ -55,6 +55,11 @@ METHODS = {
     "fix_": unary.trunc_, "frac_": unary.frac_, "nan_to_num_": unary.nan_to_num_,
     "floor_": unary.floor_, "ceil_": unary.ceil_, "round_": unary.round_, "sign_": unary.sign_,
     "reciprocal_": unary.reciprocal_, "sin_": unary.sin_, "cos_": unary.cos_,
+    "log10": unary.log10, "exp2": unary.exp2, "logit": unary.logit, "erfc": unary.erfc,
+    "erfinv": unary.erfinv, "sgn": unary.sgn, "signbit": unary.signbit, "deg2rad": unary.deg2rad,
+    "rad2deg": unary.rad2deg, "sinc": unary.sinc, "log10_": unary.log10_, "exp2_": unary.exp2_,
+    "logit_": unary.logit_, "erfc_": unary.erfc_, "erfinv_": unary.erfinv_, "sgn_": unary.sgn_,
+    "deg2rad_": unary.deg2rad_, "rad2deg_": unary.rad2deg_, "sinc_": unary.sinc_,
     # pointwise.py
     "clamp": pointwise.clamp, "clip": pointwise.clamp, "clamp_min": pointwise.clamp_min,
     "clamp_max": pointwise.clamp_max, "maximum": pointwise.maximum, "minimum": pointwise.minimum,
@@ -66,6 +71,8 @@ METHODS = {
     "fmax": pointwise.fmax_method, "fmin": pointwise.fmin_method, "copysign": pointwise.copysign_method,
     "nextafter": pointwise.nextafter_method, "float_power": pointwise.float_power_method,
     "copysign_": pointwise.copysign_, "nextafter_": pointwise.nextafter_, "float_power_": pointwise.float_power_,
+    "xlogy": pointwise.xlogy_method, "xlogy_": pointwise.xlogy_, "logaddexp2": pointwise.logaddexp2_method,
+    "heaviside": pointwise.heaviside_method, "heaviside_": pointwise.heaviside_,
     # softmax.py
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax, "logsumexp": softmax.logsumexp,
     # reduction.py
@@ -73,7 +80,9 @@ METHODS = {
     "prod": reduction.prod, "max": reduction.max, "min": reduction.min, "amax": reduction.amax,
     "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
     "norm": reduction.norm, "cumsum": reduction.cumsum, "cumprod": reduction.cumprod,
-    "count_nonzero": reduction.count_nonzero, "diff": reduction.diff,
+    "count_nonzero": reduction.count_nonzero, "diff": reduction.diff, "nansum": reduction.nansum,
+    "nanmean": reduction.nanmean, "cummax": reduction.cummax, "cummin": reduction.cummin,
+    "logcumsumexp": reduction.logcumsumexp,
     # linalg.py
     "matmul": linalg.matmul, "__matmul__": linalg.matmul, "__rmatmul__": linalg.rmatmul,
     "mm": linalg.mm, "bmm": linalg.bmm, "outer": linalg.outer, "dot": linalg.dot, "mv": linalg.mv,

@@ -15,16 +15,17 @@ import operator
 import numpy
 
 from ..core import dtypes, layout
-from ..core.device import array_module
+from ..core.device import array_module, positive_domain_nans
 from ..core.type_errors import check_tensor_other, describe_type
-from ..core.function import Function
+from ..core.function import Function, sequence_nr_unless_derivative_missing
 from ..core.tensor import Tensor
 from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_operands, by_single, pow, pow_,
                          single_in_float32, single_of, unpromoted, was_bool)
 from .promotion import promoted_to
 from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place, check_in_place_result
-from .tensor_namespace import astype, zeros
+from .fused import fmadd
+from .tensor_namespace import astype, half_in_float32, zeros
 from .unary import _tensor, _ties_keep_the_second
 from .vector_loop import scalar_tail
 
@@ -689,6 +690,161 @@ def _check_no_integer_division(tensor1, tensor2):
                            "behavior is just the latter implementation: (input + value * tensor1 / "
                            "tensor2), for all dtypes.")
 
+# ---- xlogy, logaddexp2, heaviside ----------------------------------------------------------------
+def _xlogy(x, y):
+    """torch's xlogy kernel on arrays: NaN where ``y`` is NaN, else 0 where ``x`` is 0, else
+    ``x * log(y)`` (``y`` may be a number); Tensors (a backward recorded as a graph) take the op."""
+    if isinstance(x, Tensor) or isinstance(y, Tensor):
+        return xlogy(x, y)
+    xp = array_module(y if isinstance(x, numbers.Number) else x)
+    if isinstance(y, numbers.Number):       # (the number in the tensor's dtype, as torch's kernel reads it)
+        y = xp.asarray(y, dtype=x.dtype)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        product = positive_domain_nans(x * xp.log(y), x)
+    return xp.where(xp.isnan(y), xp.nan, xp.where(x == 0, 0, product)).astype(product.dtype, copy=False)
+
+
+class Xlogy(Function):
+    """``x * log(y)``, 0 where ``x`` is 0 (unless ``y`` is NaN).  torch's formulas: ``self`` gets
+    ``xlogy(grad, other)``, set to 0 where ``self == 0`` and ``other <= 0``; ``other`` gets
+    ``grad * self / other``.  A number ``other`` (XlogyBackward2) or ``self`` (XlogyBackward1) is
+    torch's Scalar overload, with the tensor its only input."""
+
+    argument_names = ("self", "other")
+    elementwise = True
+    differentiable_backward = True
+
+    def name(self):
+        return {"tensors": "XlogyBackward0", "number self": "XlogyBackward1"}.get(self.overload, "XlogyBackward2")
+
+    def forward(self, a, b=None, number=None, overload="tensors"):
+        self.overload, self.number = overload, number
+        if overload == "number self":       # the one input is ``other``
+            a, b = number, a
+        elif overload == "number other":
+            b = number
+        self.shapes = getattr(a, "shape", None), getattr(b, "shape", None)
+        self.save_for_backward(*(t for t in (a, b) if not isinstance(t, numbers.Number)))
+        return _xlogy(a, b)
+
+    def backward(self, grad_output):
+        xp = array_module(grad_output)
+        if self.overload == "number self":
+            (b,) = self.saved_tensors
+            return grad_output * self.number / b
+        if self.overload == "number other":
+            (a,) = self.saved_tensors
+            grad = _xlogy(grad_output, self.number)
+            return grad if self.number > 0 else xp.where(a == 0, 0, grad)
+        a, b = self.saved_tensors
+        grad_a = sum_to(xp.where((a == 0) & (b <= 0), 0, _xlogy(grad_output, b)), self.shapes[0]) \
+            if self.needs_input_grad[0] else None
+        grad_b = sum_to(grad_output * a / b, self.shapes[1]) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def xlogy(input, other):
+    """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN); either may be a
+    number; integers and bools give the default float dtype."""
+    _check_tensor_or_number("xlogy", input, other, "other", number_first=True)
+    if isinstance(other, numbers.Number):
+        a, _ = as_operands(input, other, true_division=True)
+        return Xlogy.apply(a, number=other, overload="number other")
+    if isinstance(input, numbers.Number):
+        _, b = as_operands(input, other, true_division=True)
+        return Xlogy.apply(b, number=input, overload="number self")
+    return Xlogy.apply(*as_operands(input, other, true_division=True))
+
+
+_INVERSE_LN_2 = 1.4426950408889634
+
+
+def _logaddexp2(a, b):
+    """torch's logaddexp2 kernel: ``max + log1p(exp2(-|a - b|)) / ln 2``, the last step one fused
+    multiply-add (so logaddexp2(-1, -1) is -4.8e-17, where NumPy's is 0), and ``a`` where both are
+    the same infinity; half precision in float32."""
+    xp = array_module(a)
+    if type(a) is not numpy.ndarray or a.dtype.kind != "f":
+        return xp.logaddexp2(a, b)
+    wide_a, wide_b = half_in_float32(a), half_in_float32(b)
+    with numpy.errstate(invalid="ignore", over="ignore"):
+        largest = xp.maximum(wide_a, wide_b)
+        rest = xp.log1p(xp.exp2(-xp.abs(wide_a - wide_b)))
+        result = fmadd(rest, wide_a.dtype.type(_INVERSE_LN_2), largest, wide_a.dtype.type)
+        result = xp.where((wide_a == wide_b) & xp.isinf(wide_a), wide_a, result)
+    return astype(result, a.dtype)
+
+
+class LogAddExp2(Function):
+    """``log2(2^a + 2^b)``; torch's formula ``grad / (1 + 2^(b - a))`` for ``a`` (and the other way
+    for ``b``)."""
+
+    argument_names = ("self", "other")
+    elementwise = True
+    differentiable_backward = True
+
+    def name(self):
+        return "Logaddexp2Backward0"
+
+    def forward(self, a, b, bool_operand=False):
+        self.bool_operand = bool_operand   # (both gradients take b - a: torch refuses a bool one)
+        self.save_for_backward(a, b)
+        return _logaddexp2(a, b)
+
+    def backward(self, grad_output):
+        if self.bool_operand:
+            raise RuntimeError(BOOL_SUBTRACTION_MESSAGE)
+        a, b = self.saved_tensors
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            grad_a = sum_to(grad_output / (1 + 2.0 ** (b - a)), a.shape) if self.needs_input_grad[0] else None
+            grad_b = sum_to(grad_output / (1 + 2.0 ** (a - b)), b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)``, without overflow (floating tensors, promoted)."""
+    a, b = _float_kernel_operands(input, other, "logaddexp2")
+    return LogAddExp2.apply(a, b, bool_operand=was_bool(a) or was_bool(b))
+
+
+class Heaviside(Function):
+    """The step function: 0 below 0, ``values`` at 0, 1 above (0 at NaN, as torch's ``x > 0``).
+    torch defines no derivative: its node is NotImplemented, and backward through it raises."""
+
+    argument_names = ("self", "values")
+
+    def name(self):
+        return "torch::autograd::NotImplemented"
+
+    sequence_nr = sequence_nr_unless_derivative_missing(lambda node: True)
+
+    def forward(self, x, values):
+        xp = array_module(x)
+        return xp.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
+
+    def backward(self, grad_output):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+def heaviside(input, values):
+    """0 where ``input < 0``, ``values`` (broadcast) where ``input == 0``, 1 where ``input > 0``."""
+    _tensor(input, "heaviside")
+    _check_values_tensor("heaviside", values)
+    _check_heaviside(input, values)
+    return Heaviside.apply(input, values)
+
+
+def _check_values_tensor(name, values, position=2):
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position {position}) must be Tensor, not {describe_type(values)}")
+
+
+def _check_heaviside(input, values):
+    broadcast_shapes(input.shape, values.shape)     # torch checks the shapes first
+    if input.array.dtype != values.array.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+
+
 # ---- in-place forms ----------------------------------------------------------------------------
 def clamp_(input, min=None, max=None):
     check_in_place(input, min, max, op_check=lambda: _check_clamp_in_place(input, min, max))
@@ -754,6 +910,18 @@ def float_power_(input, exponent):
     return pow_(input, exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else float(exponent))
 
 
+def xlogy_(input, other):
+    _check_method_tensor_or_number("xlogy_", other, "other")
+    check_in_place(input, other)
+    return assign(input, xlogy(input, other))
+
+
+def heaviside_(input, values):
+    _check_values_tensor("heaviside_", values, position=1)
+    check_in_place(input, values, op_check=lambda: _check_heaviside(input, values))
+    return assign(input, heaviside(input, values))
+
+
 # ---- methods: torch numbers a method's arguments from ``other`` (position 1) -------------------
 def _method(function, check):
     """``function`` as the Tensor method ``x.name(other)``, whose wrong ``other`` torch names as a
@@ -770,7 +938,14 @@ def _tensor_only(name, other):
     check_tensor_other(name, other, position=1)
 
 
-fmax_method, fmin_method, nextafter_method = (_method(function, _tensor_only) for function in (fmax, fmin, nextafter))
+fmax_method, fmin_method, nextafter_method, logaddexp2_method = (
+    _method(function, _tensor_only) for function in (fmax, fmin, nextafter, logaddexp2))
+xlogy_method = _method(xlogy, lambda name, other: _check_method_tensor_or_number(name, other, "other"))
+
+
+def heaviside_method(self, values):
+    _check_values_tensor("heaviside", values, position=1)
+    return heaviside(self, values)
 copysign_method = _method(copysign, lambda name, other: _check_method_tensor_or_number(name, other, "other"))
 float_power_method = _method(float_power, lambda name, other: _check_method_tensor_or_number(name, other, "exponent"))
 
@@ -781,4 +956,4 @@ __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "cla
            "clamp_max_",
            "atan2", "arctan2", "logaddexp", "hypot", "lerp", "addcmul", "addcdiv", "lerp_",
            "addcmul_", "addcdiv_", "fmax", "fmin", "copysign", "nextafter", "float_power", "copysign_",
-           "nextafter_", "float_power_"]
+           "nextafter_", "float_power_", "xlogy", "xlogy_", "logaddexp2", "heaviside"]

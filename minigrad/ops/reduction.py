@@ -18,12 +18,13 @@ import numpy
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.device import array_module, quiet_float_errors
+from ..core.device import array_module, quiet_float_errors, scatter_add
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
 from .promotion import promoted_to
 from .join import stack
 from . import reduce_loop
 from .pointwise import maximum, minimum
+from .unary import _tensor
 from .tensor_namespace import astype
 
 _INT64 = dtypes.int64.numpy
@@ -205,6 +206,67 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):
     return Cumsum.apply(input, axis=axis, dtype=dtype)
 
 
+# ---- nansum, nanmean ---------------------------------------------------------------------------
+class Nansum(Function):
+    """``sum`` with NaNs counted as 0; torch's ``nansum_backward``: the gradient broadcast back,
+    times ``~isnan(x)`` (so an infinite gradient at a NaN is NaN, as there)."""
+
+    differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
+
+    def forward(self, x, axes, keepdim, dtype):
+        self.save_for_backward(x)
+        self.axes, self.keepdim = axes, keepdim
+        xp = array_module(x)
+        if x.dtype.kind != "f":
+            return xp.asarray(x.sum(axis=axes, keepdims=keepdim, dtype=dtype))
+        zeroed = xp.where(xp.isnan(x), x.dtype.type(0), x)
+        with quiet_float_errors():
+            if dtype is None and x.dtype.itemsize < 4:       # torch sums half precision in float32
+                return xp.asarray(zeroed.sum(axis=axes, keepdims=keepdim, dtype=xp.float32)).astype(x.dtype)
+            return xp.asarray(zeroed.sum(axis=axes, keepdims=keepdim, dtype=dtype))
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        xp = array_module(x)
+        grad = _unreduce(astype(grad_output, x.dtype), x.shape, self.axes, self.keepdim)
+        return grad * ~xp.isnan(x)
+
+
+def _check_int_dims(name, dim):
+    """torch's parser for ``int[1]? dim``: an int or a sequence of ints."""
+    if dim is None or isinstance(dim, numbers.Integral) or (
+            isinstance(dim, (tuple, list)) and all(isinstance(d, numbers.Integral) for d in dim)):
+        return
+    raise TypeError(f"{name}(): argument 'dim' (position 2) must be tuple of ints, not {type(dim).__name__}")
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """The sum over ``dim`` (all dims when ``None``) with NaNs taken as 0; integers sum to int64."""
+    _tensor(input, "nansum")
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    _check_int_dims("nansum", dim)
+    axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    if dtype is not None:
+        dtype = dtypes.to_numpy_dtype(dtype)
+    elif input.array.dtype.kind in "biu":
+        dtype = _INT64
+    return Nansum.apply(input, axes=axes, keepdim=keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """The mean over ``dim`` of the elements that are not NaN: as torch composes it, ``nansum``
+    divided by their count (its node is DivBackward0); NaN where all are NaN."""
+    _tensor(input, "nanmean")
+    dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
+    _check_int_dims("nanmean", dim)
+    if input.array.dtype.kind not in "fc":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{dtypes.scalar_type_name(input.array.dtype)}")
+    count = input.isnan().logical_not().sum(dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
 def _reversed_cumsum(xp, a):
     """``out[i] = a[i] + a[i+1] + ...`` along the last axis."""
     return xp.flip(xp.cumsum(xp.flip(a, -1), axis=-1), -1)
@@ -304,6 +366,171 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         # bool tensors differ by xor (torch: "-" is not defined for bool)
         input = later ^ earlier if input.array.dtype.kind == "b" else later - earlier
     return input
+
+
+# ---- cummax, cummin, logcumsumexp ----------------------------------------------------------------
+def _check_scan_dim(name, dim, ndim):
+    """``dim`` as an axis; torch's parser and range errors (a 0-d tensor takes -1 or 0: cummax and
+    cummin say so in their own words)."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"{name}(): argument 'dim' (position 2) must be int, not {type(dim).__name__}")
+    if ndim == 0 and name in ("cummax", "cummin") and dim not in (-1, 0):
+        raise IndexError(f"{name}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
+    return _check_dim(dim, ndim)
+
+
+class CumulativeExtreme(Function):
+    """``cummax``/``cummin`` along ``axis``: values and int64 indices, as torch's kernel runs them
+    (``cummax_cummin_helper``): the running extreme moves to ``x[i]`` where ``x[i]`` is NaN or, while
+    the extreme is not NaN, where ``x[i] >= extreme`` (``<=`` for cummin), so ties take the later
+    index and a NaN holds until the next NaN.  The gradient (``cummaxmin_backward``) adds each
+    output's gradient into the input its index names."""
+
+    differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
+
+    def name(self):
+        return "CummaxBackward0" if self.largest else "CumminBackward0"
+
+    def forward(self, x, axis, largest):
+        self.largest, self.axis, self.shape = largest, axis, x.shape
+        xp = array_module(x)
+        if x.ndim == 0 or x.size == 0:
+            indices = xp.zeros(x.shape, _INT64)
+            self.save_for_backward(indices)
+            return x.copy(), indices
+        along = xp.moveaxis(x, axis, 0)
+        values = xp.empty(along.shape, x.dtype)
+        indices = xp.empty(along.shape, _INT64)
+        running, position = along[0], xp.zeros(along.shape[1:], _INT64)
+        floating = x.dtype.kind == "f"
+        for i in range(along.shape[0]):
+            item = along[i]
+            better = item >= running if largest else item <= running
+            if floating:
+                better = xp.isnan(item) | (~xp.isnan(running) & better)
+            running = xp.where(better, item, running)
+            position = xp.where(better, i, position)
+            values[i], indices[i] = running, position
+        indices = xp.ascontiguousarray(xp.moveaxis(indices, 0, axis))
+        self.save_for_backward(indices)     # as torch's node: writing them stops backward
+        return xp.ascontiguousarray(xp.moveaxis(values, 0, axis)), indices
+
+    def backward(self, grad_output, grad_indices):
+        (indices,) = self.saved_tensors
+        if isinstance(grad_output, Tensor):       # a backward recorded as a graph: scatter_add itself
+            zeros = grad_output.new_zeros(self.shape)
+            if not zeros.dim():
+                return grad_output
+            return zeros.scatter_add(self.axis, Tensor._wrap(indices.array if isinstance(indices, Tensor)
+                                                             else indices), grad_output)
+        xp = array_module(grad_output)
+        grad = xp.zeros(self.shape, grad_output.dtype)
+        if grad.ndim == 0 or grad.size == 0:
+            return grad_output.copy() if grad.ndim == 0 else grad
+        key = tuple(indices if dim == self.axis else
+                    xp.arange(size).reshape([-1 if d == dim else 1 for d in range(grad.ndim)])
+                    for dim, size in enumerate(grad.shape))
+        scatter_add(grad, key, grad_output, wide=True)
+        return grad
+
+
+def _cumulative_extreme(name, largest, input, dim, axis):
+    _tensor(input, name)
+    if dim is None:
+        if axis is None:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+        dim = axis
+    axis = _check_scan_dim(name, dim, input.array.ndim)
+    result_type = return_types.cummax if largest else return_types.cummin
+    return result_type(*CumulativeExtreme.apply(input, axis=axis, largest=largest))
+
+
+def cummax(input, dim=None, *, axis=None):
+    """The running maximum along ``dim`` and where it was taken: ``(values, indices)``."""
+    return _cumulative_extreme("cummax", True, input, dim, axis)
+
+
+def cummin(input, dim=None, *, axis=None):
+    """The running minimum along ``dim`` and where it was taken: ``(values, indices)``."""
+    return _cumulative_extreme("cummin", False, input, dim, axis)
+
+
+def _log_add_exp(x, y):
+    """torch's ``_log_add_exp_helper(x, y)``: ``log(exp(x) + exp(y))`` as ``max + log1p(exp(min - max))``,
+    NaN where either is, and ``x`` where both are the same infinity."""
+    xp = array_module(x)
+    low, high = xp.minimum(x, y), xp.maximum(x, y)
+    with quiet_float_errors():
+        regular = xp.log1p(xp.exp(low - high)) + high
+    return xp.where((low != high) | xp.isfinite(low), regular, x)
+
+
+def _logcumsumexp(x, axis):
+    """The running ``log(sum(exp))`` along ``axis`` as torch's CPU kernel: from -inf, one
+    ``_log_add_exp`` a step in the accumulation type (float32 in float64, half precision in
+    float32), each running value rounded to the dtype.  A Tensor takes the op itself."""
+    if isinstance(x, Tensor):
+        return x.logcumsumexp(axis)
+    xp = array_module(x)
+    wide = xp.float64 if x.dtype.itemsize >= 4 else xp.float32
+    along = xp.moveaxis(x, axis, 0).astype(wide)
+    result = xp.empty(along.shape, x.dtype)
+    running = xp.full(along.shape[1:], -xp.inf, wide)
+    for i in range(along.shape[0]):
+        running = _log_add_exp(along[i], running)
+        result[i] = running
+    return xp.ascontiguousarray(xp.moveaxis(result, 0, axis))
+
+
+class Logcumsumexp(Function):
+    """``log(cumsum(exp(x)))`` along ``axis``, without overflow.  The gradient as torch's
+    ``logcumsumexp_backward``: the positive and the negative parts of the gradient, each in log
+    space (the dtype's lowest number standing for log 0), through a reversed logcumsumexp:
+    ``exp(rev_lcse(log(g+) - result) + x) - exp(rev_lcse(log(g-) - result) + x)``."""
+
+    differentiable_backward = True
+    dense_output = True     # a new tensor in torch's default layout
+
+    def forward(self, x, axis):
+        self.axis = axis
+        result = x.copy() if x.ndim == 0 or x.size == 0 else _logcumsumexp(x, axis)
+        self.save_for_backward(x, result)
+        return result
+
+    def backward(self, grad_output):
+        if grad_output.ndim == 0 or grad_output.size == 0:
+            return grad_output
+        x, result = self.saved_tensors
+        xp = array_module(grad_output)
+        lowest = float(numpy.finfo(grad_output.dtype if isinstance(grad_output.dtype, numpy.dtype)
+                                   else dtypes.to_numpy_dtype(grad_output.dtype)).min)
+        axis = self.axis
+
+        def reversed_logcumsumexp(t):
+            return xp.flip(_logcumsumexp(xp.flip(t, axis), axis), axis)
+
+        with quiet_float_errors():
+            log_abs_grad = xp.log(xp.abs(grad_output))
+            log_positive = xp.where(grad_output > 0, log_abs_grad, lowest)
+            log_negative = xp.where(grad_output < 0, log_abs_grad, lowest)
+            positive = xp.exp(reversed_logcumsumexp(log_positive - result) + x)
+            negative = xp.exp(reversed_logcumsumexp(log_negative - result) + x)
+        return positive - negative
+
+
+def logcumsumexp(input, dim=None, *, axis=None):
+    """``log(cumsum(exp(input)))`` along ``dim``, computed without overflow (floating tensors)."""
+    _tensor(input, "logcumsumexp")
+    if dim is None:
+        if axis is None:
+            raise TypeError('logcumsumexp() missing 1 required positional arguments: "dim"')
+        dim = axis
+    axis = _check_scan_dim("logcumsumexp", dim, input.array.ndim)
+    if input.array.dtype.kind != "f":
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
+                                  f"'{dtypes.scalar_type_name(input.array.dtype)}'")
+    return Logcumsumexp.apply(input, axis=axis)
 
 
 # ---- var, std ----------------------------------------------------------------------------
@@ -715,6 +942,8 @@ def _return_type(name):
 class return_types:   # noqa: N801 - torch's spelling: minigrad.return_types.max
     max = _return_type("max")
     min = _return_type("min")
+    cummax = _return_type("cummax")
+    cummin = _return_type("cummin")
 
 
 class Extreme(Function):
@@ -991,4 +1220,4 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
            "norm", "cumsum", "return_types", "cumprod", "count_nonzero", "diff", "var_mean",
-           "std_mean"]
+           "std_mean", "nansum", "nanmean", "cummax", "cummin", "logcumsumexp"]

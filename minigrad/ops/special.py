@@ -1,5 +1,6 @@
-"""Special functions on raw arrays: ``erf`` to float64 accuracy (torch's ``erf`` and GELU use it),
-and torch's float32 vector formula for it (its float16 ``erf``).
+"""Special functions on raw arrays: ``erf`` and ``erfc`` to float64 accuracy (torch's ``erf`` and GELU
+use it), torch's float32 vector formula for erf (its float16 ``erf``), and ``erfinv`` as torch's
+``calc_erfinv`` computes it.
 
 NumPy has no ``erf``; CuPy has one (``cupyx.scipy.special.erf``).  On NumPy this is
 W. J. Cody's rational Chebyshev approximation, which matches torch to a few ulps, and past
@@ -34,6 +35,7 @@ _ERFC_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-
            6.05183413124413191e-2, 2.33520497626869185e-3)
 _ONE_OVER_SQRT_PI = 5.6418958354775628695e-1
 _ERFC_UNDERFLOW = 26.543     # erfc(x) is below the smallest double from here on
+_ERFC_ZERO = 27.3            # erfc(x) rounds to 0, below the smallest subnormal double, from here on
 
 
 def _rational(coefficients_num, coefficients_den, z, degree):
@@ -120,3 +122,83 @@ def _erf_cody(x):
         erfc = erfc * _exp_minus_square(y_large)
         result[large] = xp.copysign(1 - erfc, x[large])
     return result
+
+
+def erfc(x):
+    """erfc of an array (NumPy or CuPy), to float64 precision: Cody's erfc directly where ``x`` is
+    past 0.46875 (no ``1 - erf`` cancellation), ``2 - erfc(-x)`` for negative ``x``."""
+    if isinstance(x, Tensor):          # a backward recorded as a graph (create_graph=True)
+        return x.erfc()
+    xp = array_module(x)
+    if xp.__name__ == "cupy":
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erfc(x)
+    if x.dtype.itemsize < 4:          # half precision: torch computes it in float32
+        return erfc(x.astype(numpy.float32)).astype(x.dtype)
+    if x.dtype == numpy.float32:      # in float64, rounded once
+        return _erfc_cody(x.astype(numpy.float64)).astype(numpy.float32)
+    return _erfc_cody(x)
+
+
+def _erfc_cody(x):
+    """erfc on NumPy float64 arrays by Cody's three approximations (CALERF with JINT = 1)."""
+    xp = array_module(x)
+    y = xp.abs(x)
+    small, large = y <= 0.46875, y > 4.0
+    middle = ~(small | large)            # NaN lands here and stays NaN
+    result = xp.empty_like(x)
+    if small.any():
+        x_small = x[small]
+        result[small] = 1 - x_small * _rational(_ERF_A, _ERF_B, x_small * x_small, 3)
+    if middle.any():
+        y_middle = y[middle]
+        tail = _rational(_ERFC_C, _ERFC_D, y_middle, 7) * _exp_minus_square(y_middle)
+        result[middle] = xp.where(x[middle] < 0, 2 - tail, tail)
+    if large.any():
+        # past Cody's XBIG (26.543) erfc is subnormal, as the C library's (torch's) gives it, and 0
+        # from 27.3 on (every step in float64: its rounding shows only below 1e-308)
+        y_large = xp.minimum(y[large], _ERFC_ZERO)
+        inverse_square = 1 / (y_large * y_large)
+        tail = (_ONE_OVER_SQRT_PI - inverse_square * _rational(_ERFC_P, _ERFC_Q, inverse_square, 4)) / y_large
+        with numpy.errstate(under="ignore"):
+            tail = tail * _exp_minus_square(y_large)
+        result[large] = xp.where(x[large] < 0, 2 - tail, tail)
+    return result
+
+
+# torch's calc_erfinv (ATen/native/Math.h, after G. L. Pavlis's erfinv.m): a rational first guess,
+# central for |y| <= 0.7, then two Newton steps on erf(x) = y
+_ERFINV_A = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
+_ERFINV_B = (-2.118377725, 1.442710462, -0.329097515, 0.012229801)
+_ERFINV_C = (-1.970840454, -1.624906493, 3.429567803, 1.641345311)
+_ERFINV_D = (3.543889200, 1.637067800)
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+
+
+def erfinv(x):
+    """The inverse error function of an array as torch's ``calc_erfinv``: NaN outside [-1, 1],
+    +-inf at +-1 (a Tensor, in a backward recorded as a graph, takes the op itself)."""
+    if isinstance(x, Tensor):
+        return x.erfinv()
+    xp = array_module(x)
+    if x.dtype.itemsize < 4:          # half precision: torch computes it in float32
+        return erfinv(x.astype(numpy.float32)).astype(x.dtype)
+    dtype = x.dtype.type
+    with numpy.errstate(all="ignore"):
+        magnitude = xp.abs(x)
+        central = magnitude <= dtype(0.7)
+        z = x * x
+        numerator = ((dtype(_ERFINV_A[3]) * z + dtype(_ERFINV_A[2])) * z + dtype(_ERFINV_A[1])) * z + dtype(_ERFINV_A[0])
+        denominator = (((dtype(_ERFINV_B[3]) * z + dtype(_ERFINV_B[2])) * z + dtype(_ERFINV_B[1])) * z
+                       + dtype(_ERFINV_B[0])) * z + dtype(1)
+        guess_central = x * numerator / denominator
+        w = xp.sqrt(-xp.log((dtype(1) - magnitude) / dtype(2)))
+        numerator = ((dtype(_ERFINV_C[3]) * w + dtype(_ERFINV_C[2])) * w + dtype(_ERFINV_C[1])) * w + dtype(_ERFINV_C[0])
+        denominator = (dtype(_ERFINV_D[1]) * w + dtype(_ERFINV_D[0])) * w + dtype(1)
+        guess_tail = xp.copysign(numerator, x) / denominator
+        result = xp.where(central, guess_central, guess_tail)
+        for _ in range(2):
+            result = result - (erf(result) - x) / (dtype(_TWO_OVER_SQRT_PI) * xp.exp(-result * result))
+        result = xp.where(magnitude == 1, xp.copysign(dtype(numpy.inf), x), result)
+        result = xp.where(magnitude > 1, dtype(numpy.nan), result)
+    return result.astype(x.dtype, copy=False)

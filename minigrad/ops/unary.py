@@ -17,8 +17,9 @@ import math
 import numpy
 
 from ..backends import cpu
-from ..core import dtypes
+from ..core import dtypes, layout
 from ..core.function import Function
+from ..core.tensor import Tensor
 from ..core.device import array_module, positive_domain_nans, zero_where
 from ..core.type_errors import describe_type
 from . import special
@@ -772,6 +773,243 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         return input.clone()
     return NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf)
 
+# ---- log10, exp2, logit, erfc, erfinv, sgn, signbit, deg2rad, rad2deg, sinc ------------------------
+_LN_10 = 2.3025850929940456      # torch's constants in derivatives.yaml: log10's ln(10), exp2's M_LN2
+_LN_2 = 0.6931471805599453
+_PI_OVER_180 = 0.017453292519943295      # torch's M_PI_180 and M_180_PI
+_180_OVER_PI = 57.295779513082320876798154814105170332405472466564321549160243861
+
+
+def _rounded_once(function, x, **silenced):
+    """``function`` (a NumPy ufunc) of ``x``; a float32 NumPy array through float64, rounded once:
+    closer to torch's float32 kernels than NumPy's own float32 loops (log10: torch's is correctly
+    rounded, NumPy's an ulp off in nearly half the results; exp2, log and sin: fewer ulps off)."""
+    if type(x) in _FLOAT32_ARRAYS and x.dtype == numpy.float32:
+        return _float32_rounded_once(function, x, silenced or None)
+    with numpy.errstate(**silenced):
+        return getattr(array_module(x), function.__name__)(x)
+
+
+class Log10(Function):
+    """d/dx log10(x) = 1 / (x ln 10): torch's ``grad / (self * 2.3025850929940456)``."""
+
+    elementwise = True      # (its float32 copies in float64 lose an expanded input's layout)
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _with_torch_nans(_rounded_once(numpy.log10, x, divide="ignore", invalid="ignore"), x)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        return grad_output / astype(half_in_float32(x) * _LN_10, x.dtype)
+
+
+class Exp2(Function):
+    """``2 ** x``; torch's derivative ``grad * result * M_LN2``, in that order."""
+
+    elementwise = True      # (its float32 copies in float64 lose an expanded input's layout)
+    differentiable_backward = True
+
+    def forward(self, x):
+        result = _rounded_once(numpy.exp2, x, over="ignore")
+        self.save_for_backward(result)
+        return result
+
+    def backward(self, grad_output):
+        (result,) = self.saved_tensors
+        return grad_output * result * _LN_2
+
+
+class Logit(Function):
+    """``log(x / (1 - x))``, ``x`` first clamped to ``[eps, 1 - eps]`` when ``eps`` is given (a NaN stays
+    NaN).  The gradient ``grad / (x (1 - x))`` inside ``[eps, 1 - eps]`` (``[0, 1]`` without ``eps``),
+    0 outside (NaN without ``eps``): torch's ``infinitely_differentiable_logit_backward`` and the
+    vector lanes of its ``logit_backward`` kernel.  That kernel's scalar tail (``scalar_tail``)
+    tests the range the other way round, so a NaN ``x`` gets NaN there with ``eps`` too, and gives
+    ``grad * inf`` at 0 and 1 (at -0.0: +inf for a positive gradient, where the lanes give -inf)."""
+
+    differentiable_backward = True
+
+    def forward(self, x, eps=None):
+        self.save_for_backward(x)
+        self.eps = eps
+        xp = array_module(x)
+        if eps is not None:
+            low, high = x.dtype.type(eps), x.dtype.type(1 - eps)
+            x = xp.where(x < low, low, xp.where(x > high, high, x))
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            # (half precision: the ratio in its own dtype, its log in float32, as torch's kernel)
+            ratio = half_in_float32(x / (1 - x))
+            return astype(_with_torch_nans(_rounded_once(numpy.log, ratio, divide="ignore", invalid="ignore"),
+                                           ratio), x.dtype)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        xp = array_module(x)
+        low, high = (0.0, 1.0) if self.eps is None else (self.eps, 1.0 - self.eps)
+        outside = 0 if self.eps is not None else xp.nan
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            lanes = xp.where((x >= low) & (x <= high), grad_output / (x * (1.0 - x)), outside)
+            tail = None
+            if type(x) is numpy.ndarray and type(grad_output) is numpy.ndarray and x.size:
+                # TensorIterator's loop over (output, grad, x): the output laid out as torch's
+                out = layout.elementwise_strides(x.shape, [grad_output, x]) or layout.row_major(x.shape)
+                tail = scalar_tail(x, operand_strides=[out, layout.element_strides(grad_output),
+                                                       layout.element_strides(x)])
+            if tail is None:
+                return lanes
+            scalar = xp.where((x == 0) | (x == 1), grad_output * xp.inf, grad_output / (x * (1.0 - x)))
+            scalar = xp.where((x < low) | (x > high), outside, scalar)
+        return xp.where(tail, scalar, lanes).astype(x.dtype, copy=False)
+
+
+class Erfc(Function):
+    """``1 - erf(x)`` without the cancellation; d/dx = -2 / sqrt(pi) * exp(-x^2)."""
+
+    elementwise = True
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return special.erfc(x)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        # torch's order: -2 / sqrt(pi) * exp(-x^2) * grad
+        density = astype(half_in_float32(array_module(x).exp(-(x * x))) * (-2 / math.sqrt(math.pi)), x.dtype)
+        return density * grad_output
+
+
+class Erfinv(Function):
+    """The inverse of erf on [-1, 1]; torch's derivative ``0.5 * sqrt(pi) * exp(erfinv(x)^2) * grad``
+    takes erfinv of the saved input again (a Tensor's in a recorded backward)."""
+
+    elementwise = True
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return special.erfinv(x)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        inverse = special.erfinv(x)
+        with numpy.errstate(over="ignore"):
+            scale = astype(half_in_float32(array_module(x).exp(inverse * inverse)) * (0.5 * math.sqrt(math.pi)),
+                           x.dtype)
+        return scale * grad_output
+
+
+class Sgn(PiecewiseConstant):
+    """torch's ``sgn``: ``sign`` for real tensors (0 at NaN), zero gradient (torch's ``sgn_backward``
+    of a real tensor is zeros)."""
+
+    differentiable_backward = True
+
+    def forward(self, x):
+        xp = array_module(x)
+        return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False)
+
+
+class ScaledAngle(Function):
+    """``deg2rad`` (``x * pi / 180``) and ``rad2deg`` (``x * 180 / pi``): torch multiplies by its
+    constant (``M_PI_180``, ``M_180_PI``) in the tensor's dtype (half precision in float32), and
+    the gradient by the same constant."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return "Deg2RadBackward0" if self.to_radians else "Rad2DegBackward0"
+
+    def forward(self, x, to_radians):
+        self.to_radians = to_radians
+        self.factor = _PI_OVER_180 if to_radians else _180_OVER_PI
+        return astype(half_in_float32(x) * self.factor, x.dtype)
+
+    def backward(self, grad_output):
+        return astype(half_in_float32(grad_output) * self.factor, grad_output.dtype)
+
+
+class Sinc(Function):
+    """``sin(pi x) / (pi x)``, 1 at 0, as torch's kernel: ``pi`` in the tensor's dtype (float32's
+    pi for a float32 tensor: sinc(1.0) is -2.78e-08, not 0), half precision in float32.  The
+    gradient as torch's ``sinc_backward``: ``grad * ((x pi cos(x pi) - sin(x pi)) / (x^2 pi))``,
+    0 where ``x^2 pi`` is 0."""
+
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        xp = array_module(x)
+        wide = half_in_float32(x)
+        product = wide * wide.dtype.type(math.pi)
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            result = xp.where(wide == 0, wide.dtype.type(1), _rounded_once(numpy.sin, product) / product)
+        return astype(result, x.dtype)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        xp = array_module(x)
+        x_pi = x * math.pi
+        x_squared_pi = x * x * math.pi
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            out = grad_output * ((x_pi * xp.cos(x_pi) - xp.sin(x_pi)) / x_squared_pi)
+        return xp.where(x_squared_pi == 0, 0, out)
+
+
+def log10(input):
+    return Log10.apply(_floating(input, "log10"))
+
+
+def exp2(input):
+    return Exp2.apply(_floating(input, "exp2"))
+
+
+def logit(input, eps=None):
+    """``log(p / (1 - p))``; ``eps`` clamps ``p`` to ``[eps, 1 - eps]`` first (a negative ``eps``
+    clamps nothing, as torch)."""
+    if eps is not None and eps < 0:
+        eps = None
+    return Logit.apply(_floating(input, "logit"), eps=None if eps is None else float(eps))
+
+
+def erfc(input):
+    return Erfc.apply(_floating(input, "erfc"))
+
+
+def erfinv(input):
+    return Erfinv.apply(_floating(input, "erfinv"))
+
+
+def sgn(input):
+    """The sign of each element (torch's complex-aware sign; the same as ``sign`` for real tensors)."""
+    if _tensor(input, "sgn").array.dtype.kind == "b":
+        return input.clone()
+    return Sgn.apply(input)
+
+
+def signbit(input):
+    """True where the sign bit is set (-0.0 and -NaN included); a bool tensor, no gradient."""
+    array = _tensor(input, "signbit").array
+    xp = array_module(array)
+    if array.dtype.kind == "b":
+        return Tensor._wrap(xp.zeros(array.shape, dtype=bool))
+    return Tensor._wrap(xp.asarray(xp.signbit(array)))
+
+
+def deg2rad(input):
+    return ScaledAngle.apply(_floating(input, "deg2rad"), to_radians=True)
+
+
+def rad2deg(input):
+    return ScaledAngle.apply(_floating(input, "rad2deg"), to_radians=False)
+
+
+def sinc(input):
+    return Sinc.apply(_floating(input, "sinc"))
+
+
 # ---- in-place forms ----------------------------------------------------------------------------
 def exp_(input):
     return in_place(exp, input)
@@ -842,6 +1080,42 @@ def cos_(input):
     return in_place(cos, input)
 
 
+def log10_(input):
+    return in_place(log10, input)
+
+
+def exp2_(input):
+    return in_place(exp2, input)
+
+
+def logit_(input, eps=None):
+    return in_place(logit, input, eps)
+
+
+def erfc_(input):
+    return in_place(erfc, input)
+
+
+def erfinv_(input):
+    return in_place(erfinv, input)
+
+
+def sgn_(input):
+    return in_place(sgn, input)
+
+
+def deg2rad_(input):
+    return in_place(deg2rad, input)
+
+
+def rad2deg_(input):
+    return in_place(rad2deg, input)
+
+
+def sinc_(input):
+    return in_place(sinc, input)
+
+
 absolute = abs
 
 __all__ = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "reciprocal", "tanh",
@@ -849,4 +1123,5 @@ __all__ = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "r
            "erf", "exp_", "tanh_", "sigmoid_", "relu_", "tan", "atan", "asin", "acos", "sinh",
            "cosh", "arctan", "arcsin", "arccos", "trunc", "fix", "frac", "nan_to_num", "sqrt_",
            "abs_", "log_", "trunc_", "frac_", "nan_to_num_", "floor_", "ceil_", "round_", "sign_",
-           "reciprocal_", "sin_", "cos_"]
+           "reciprocal_", "sin_", "cos_", "log10", "exp2", "logit", "erfc", "erfinv", "sgn", "signbit",
+           "deg2rad", "rad2deg", "sinc", "log10_", "exp2_", "logit_", "erfc_", "deg2rad_", "rad2deg_", "sinc_"]

@@ -10,7 +10,9 @@ UNARY = {"exp": (-2, 2), "expm1": (-1, 1), "log": (0.2, 3), "log1p": (-0.5, 2), 
          "tanh": (-2, 2), "sigmoid": (-3, 3), "relu": (-2, 2), "abs": (-2, 2), "sign": (-2, 2),
          "sin": (-3, 3), "cos": (-3, 3), "erf": (-2, 2), "floor": (-3, 3), "ceil": (-3, 3),
          "round": (-3, 3), "trunc": (-3, 3), "frac": (-3, 3), "tan": (-1, 1), "atan": (-2, 2),
-         "asin": (-0.8, 0.8), "acos": (-0.8, 0.8), "sinh": (-2, 2), "cosh": (-2, 2), "nan_to_num": (-2, 2)}
+         "asin": (-0.8, 0.8), "acos": (-0.8, 0.8), "sinh": (-2, 2), "cosh": (-2, 2), "nan_to_num": (-2, 2),
+         "log10": (0.2, 3), "exp2": (-2, 2), "logit": (0.1, 0.9), "erfc": (-2, 2), "erfinv": (-0.9, 0.9),
+         "sgn": (-2, 2), "deg2rad": (-90, 90), "rad2deg": (-2, 2), "sinc": (-2, 2)}
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
@@ -49,6 +51,8 @@ POINTWISE = {
     "lerp": (lambda lib, x, lo, hi: lib.lerp(x, lo, hi), [(3, 4), (3, 4), (3, 4)]),
     "addcmul": (lambda lib, x, lo, hi: lib.addcmul(x, lo, hi, value=0.5), [(3, 4), (4,), (3, 1)]),
     "addcdiv": (lambda lib, x, lo, hi: lib.addcdiv(x, lo, hi + 3.0, value=2.0), [(3, 4), (4,), (3, 1)]),
+    "xlogy": (lambda lib, x, lo, hi: lib.xlogy(x * hi, lo.abs() + 0.5), [(3, 4), (4,), (3, 4)]),
+    "logaddexp2": (lambda lib, x, lo, hi: lib.logaddexp2(x * hi, lo), [(3, 4), (3, 1), (3, 4)]),
 }
 
 
@@ -71,6 +75,9 @@ REDUCTIONS = {
     "norm_inf": lambda lib, x: x.norm(p=float("inf"), dim=2),
     "softmax": lambda lib, x: lib.softmax(x * x, 1), "log_softmax": lambda lib, x: lib.log_softmax(x * x, -1),
     "logsumexp": lambda lib, x: lib.logsumexp(x * x, 1),
+    "nansum": lambda lib, x: (x * x).nansum(1), "nanmean": lambda lib, x: (x * x).nanmean((0, 2)),
+    "cummax": lambda lib, x: (x * x).cummax(1)[0], "cummin": lambda lib, x: (x * x).cummin(2).values,
+    "logcumsumexp": lambda lib, x: (x * x).logcumsumexp(1),
 }
 
 

@@ -32,7 +32,8 @@ def test_logsigmoid_of_a_transposed_input_is_contiguous_as_torchs():
 UNARY_METHODS = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "reciprocal", "tanh",
                  "sigmoid", "relu", "abs", "sign", "floor", "ceil", "trunc", "round", "frac", "sin", "cos",
                  "tan", "atan", "asin", "acos", "sinh", "cosh", "erf", "nan_to_num", "neg", "isnan", "isfinite",
-                 "logical_not", "clone"]
+                 "logical_not", "clone", "log10", "exp2", "logit", "erfc", "erfinv", "sgn", "signbit", "deg2rad",
+                 "rad2deg", "sinc"]
 WITH_NUMBERS = {
     "x * 2": lambda x: x * 2, "x * 2.5": lambda x: x * 2.5, "x / 3": lambda x: x / 3, "x + 1": lambda x: x + 1,
     "1 - x": lambda x: 1 - x, "x ** 2": lambda x: x ** 2, "x ** 1.5": lambda x: x ** 1.5, "2 ** x": lambda x: 2 ** x,

@@ -274,6 +274,27 @@ CASES = {
                                                                      ignore_index=0, reduction="sum"), (4, 2)),
     "cross_entropy_of_no_classes_smoothed": (lambda L, a: F(L).cross_entropy(
         a[:, :0], L.zeros(4, dtype=L.int64), ignore_index=0, label_smoothing=0.5), (4, 2)),
+    "log10": (lambda L, a: a.log10(), (3,)),
+    "exp2": (lambda L, a: a.exp2(), (3,)),
+    "logit": (lambda L, a: (a * 0.1).logit(), (3,)),
+    "logit_eps": (lambda L, a: a.logit(eps=0.2), (3,)),
+    "erfc": (lambda L, a: a.erfc(), (3,)),
+    "erfinv": (lambda L, a: (a * 0.1).erfinv(), (3,)),
+    "sgn": (lambda L, a: a.sgn(), (3,)),
+    "deg2rad": (lambda L, a: a.deg2rad(), (3,)),
+    "rad2deg": (lambda L, a: a.rad2deg(), (3,)),
+    "sinc": (lambda L, a: a.sinc(), (3,)),
+    "xlogy": (lambda L, a, b: L.xlogy(a, b), (3,), (3,)),
+    "xlogy_number_self": (lambda L, a: L.xlogy(2.0, a), (3,)),         # XlogyBackward1 (xlogy.Scalar_Self)
+    "xlogy_number_other": (lambda L, a: L.xlogy(a, 2.0), (3,)),        # XlogyBackward2 (xlogy.Scalar_Other)
+    "logaddexp2": (lambda L, a, b: L.logaddexp2(a, b), (3,), (3,)),
+    "heaviside": (lambda L, a, b: L.heaviside(a, b), (3,), (3,)),      # no derivative: NotImplemented
+    "nansum": (lambda L, a: a.nansum(), (3, 4)),
+    "nansum_dim": (lambda L, a: a.nansum(1), (3, 4)),
+    "nanmean": (lambda L, a: a.nanmean(0), (3, 4)),                     # nansum / count: DivBackward0
+    "cummax": (lambda L, a: a.cummax(1)[0], (3, 4)),
+    "cummin": (lambda L, a: a.cummin(0).values, (3, 4)),
+    "logcumsumexp": (lambda L, a: a.logcumsumexp(1), (3, 4)),
     "lstm_cell": (lambda L, x: L.nn.LSTMCell(4, 3).double()(x)[0], (2,4)),
     "gru_cell": (lambda L, x: L.nn.GRUCell(4, 3).double()(x), (2,4)),
 }
