@@ -237,6 +237,16 @@ def test_integer_and_bool_aminmax_match_torch():
             numpy.testing.assert_array_equal(mine.numpy(), reference.numpy())
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_aminmax_ties_share_the_gradient_as_torch(dtype):
+    tied = numpy.array([[1.0, 3.0, 3.0, -2.0], [-2.0, 0.5, 3.0, -2.0], [0.0, 0.0, 0.0, 0.0]], dtype=dtype)
+    for fn in (lambda a: a.aminmax(), lambda a: a.aminmax(dim=1), lambda a: a.aminmax(dim=0, keepdim=True),
+               lambda a: a.aminmax().max * 3):
+        assert_matches_torch(fn, inputs=[tied], dtype=dtype)
+    assert_second_order_matches_torch(lambda lib, a: [out * out for out in a.aminmax(dim=1)], None,
+                                      arrays=[tied.astype("float64")])
+
+
 def test_take_with_repeated_indices_adds_their_gradients():
     ours, theirs = assert_matches_torch(lambda a: a.take(long(a, [1, 1, 1, 4])), [(2, 3)])
     assert ours.grad_fn.name() == type(theirs.grad_fn).__name__ == "TakeBackward0"
