@@ -106,7 +106,7 @@ METHODS = {
     "masked_scatter": index_write.masked_scatter, "masked_scatter_": index_write.masked_scatter_,
     "put": index_write.put, "put_": index_write.put_,
     # join.py
-    "split": join.split, "chunk": join.chunk, "unbind": join.unbind, "tensor_split": join.tensor_split,
+    "split": join.split, "chunk": join.chunk, "unbind": join.unbind, "tensor_split": join.tensor_split_method,
     "hsplit": join.hsplit, "vsplit": join.vsplit, "dsplit": join.dsplit,
     # comparison.py
     "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt, "__le__": comparison.le,

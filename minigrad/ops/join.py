@@ -8,10 +8,13 @@ outputs' gradients back together (the engine gives zeros to unused outputs).
 """
 from __future__ import annotations
 
+import numbers
+
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
+from ..core.type_errors import describe_type
 from .promotion import promoted_to
 from .views import register_view
 
@@ -313,6 +316,7 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     for given in (sections, indices, tensor_indices_or_sections):      # torch's keyword spellings
         if given is not None:
             indices_or_sections = given
+    _check_split_argument(indices_or_sections, method=False)
     if input.array.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor "
                            "with 0 dims")
@@ -342,6 +346,31 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     return tuple(pieces)
 
 
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_split_argument(value, method):
+    """torch's parser for ``tensor_split``: an int, a tuple (or list) of ints, or a Tensor."""
+    if isinstance(value, Tensor) or _is_int(value) or \
+            isinstance(value, (list, tuple)) and all(_is_int(item) for item in value):
+        return
+    lead, got = ("", "") if method else ("Tensor input, ", "Tensor, ")
+    raise TypeError(f"tensor_split() received an invalid combination of arguments - got ({got}"
+                    f"{describe_type(value)}), but expected one of:\n * ({lead}tuple of ints indices, int dim = 0)\n"
+                    f" * ({lead}Tensor tensor_indices_or_sections, int dim = 0)\n * ({lead}int sections, int dim = 0)\n")
+
+
+def tensor_split_method(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                        tensor_indices_or_sections=None):
+    """``x.tensor_split(...)``: ``tensor_split``, with the method's wording of a wrong argument."""
+    for given in (sections, indices, tensor_indices_or_sections):
+        if given is not None:
+            indices_or_sections = given
+    _check_split_argument(indices_or_sections, method=True)
+    return tensor_split(input, indices_or_sections, dim)
+
+
 def _slice(input, dim, start, stop):
     """``input[..., start:stop]`` along ``dim``, Python's (and torch's slice's) clamping included."""
     size = input.array.shape[dim]
@@ -355,14 +384,14 @@ def _split_along(what, input, indices_or_sections, dim, at_least):
     if ndim < at_least:
         raise RuntimeError(f"torch.{what} requires a tensor with at least {at_least} dimension, but got a "
                            f"tensor with {ndim} dimensions!")
-    if isinstance(indices_or_sections, Tensor) or not isinstance(indices_or_sections, (int, list, tuple)):
+    if not (_is_int(indices_or_sections) or isinstance(indices_or_sections, (list, tuple))):
         argument = type(indices_or_sections).__name__
         raise TypeError(f"{what}() received an invalid combination of arguments - got (Tensor, {argument}), but "
                         f"expected one of:\n * (Tensor input, int sections)\n      didn't match because some of "
                         f"the arguments have invalid types: (Tensor, !{argument}!)\n * (Tensor input, tuple of "
                         f"ints indices)\n      didn't match because some of the arguments have invalid types: "
                         f"(Tensor, !{argument}!)\n")
-    if isinstance(indices_or_sections, int):
+    if _is_int(indices_or_sections):
         size = input.array.shape[dim]
         if indices_or_sections == 0 or size % indices_or_sections:
             raise RuntimeError(f"torch.{what} attempted to split along dimension {dim}, but the size of the "

@@ -694,5 +694,8 @@ def meshgrid(*tensors, indexing=None):
 def broadcast_tensors(*tensors):
     """The tensors expanded to their common shape (views); one whose shape is that already is
     returned itself, as torch's ``expand_outplace``."""
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__}")
     shape = broadcast_shapes(*(tensor.array.shape for tensor in tensors)) if tensors else ()
     return tuple(tensor if tensor.array.shape == shape else expand(tensor, shape) for tensor in tensors)
