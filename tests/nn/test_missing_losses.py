@@ -278,6 +278,12 @@ BAD_INPUTS = [
                                                                                   reduction="bad")),
     ("multilabel_scalar", lambda m: m.nn.functional.multilabel_soft_margin_loss(m.zeros(()), m.zeros(()))),
     ("multilabel_shapes", lambda m: m.nn.functional.multilabel_soft_margin_loss(m.zeros(3, 2), m.zeros(3, 4))),
+    ("multilabel_integer_input", lambda m: m.nn.functional.multilabel_soft_margin_loss(m.tensor([[1, 2]]),
+                                                                                      m.tensor([[1, 0]]))),
+    ("gaussian_integer_var", lambda m: m.nn.functional.gaussian_nll_loss(m.tensor([[1, 2]]), m.tensor([[1, 0]]),
+                                                                        m.tensor([[1, 1]]))),
+    ("margin_ranking_bool_target", lambda m: m.nn.functional.margin_ranking_loss(m.ones(1, 2), m.zeros(1, 2),
+                                                                                m.tensor([[True, False]]))),
 ]
 
 
@@ -306,5 +312,30 @@ def test_mixed_dtypes_promote_as_torch(name, make):
     for reduction in REDUCTIONS:
         ours = getattr(minigrad.nn.functional, name)(*make(minigrad), reduction=reduction)
         theirs = getattr(torch.nn.functional, name)(*make(torch), reduction=reduction)
+        assert ours.dtype.name == str(theirs.dtype)[6:] and tuple(ours.shape) == tuple(theirs.shape)
+        numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+INTEGER_INPUTS = [
+    # torch's composite writes ``margin - input`` in the input's dtype: 1.5 acts as 1 on integers
+    ("hinge_embedding_loss", lambda lib: (lib.tensor([0, 1, -2]), lib.tensor([-1, 1, -1])), {"margin": 1.5}),
+    ("margin_ranking_loss", lambda lib: (lib.tensor([1, 2]), lib.tensor([2, 1]), lib.tensor([1, -1])), {"margin": 0.5}),
+    ("cosine_embedding_loss", lambda lib: (lib.tensor([[1, 2]]), lib.tensor([[2, 1]]), lib.tensor([1])), {}),
+    ("poisson_nll_loss", lambda lib: (lib.tensor([1, 2]), lib.tensor([2, 1])), {"full": True}),
+    ("triplet_margin_loss", lambda lib: (lib.tensor([[1, 2]]), lib.tensor([[2, 1]]), lib.tensor([[2, 2]])), {}),
+]
+
+
+@pytest.mark.parametrize("name,make,kwargs", INTEGER_INPUTS, ids=[case[0] for case in INTEGER_INPUTS])
+def test_integer_inputs_give_torch_dtypes_and_values(name, make, kwargs):
+    for reduction in REDUCTIONS:
+        def action(lib):
+            return getattr(lib.nn.functional, name)(*make(lib), reduction=reduction, **kwargs)
+        try:
+            theirs = action(torch)
+        except RuntimeError:        # the mean of an integer loss: the same error
+            assert_same_error(action)
+            continue
+        ours = action(minigrad)
         assert ours.dtype.name == str(theirs.dtype)[6:] and tuple(ours.shape) == tuple(theirs.shape)
         numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
