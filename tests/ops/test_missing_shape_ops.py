@@ -9,7 +9,7 @@ import torch
 import minigrad
 from minigrad.testing import assert_matches_torch
 from _higher_order import assert_second_order_matches_torch
-from _op_parity import assert_same_module_error
+from _op_parity import assert_same, assert_same_module_error
 
 DTYPES = ["float64", "float32"]
 
@@ -181,6 +181,28 @@ def test_the_result_types_match_torch():
     for make in (lambda m: m.atleast_1d(m.zeros(2), m.zeros(())), lambda m: m.atleast_2d([m.zeros(2)]),
                  lambda m: m.tensor_split(m.zeros(3), 2), lambda m: m.broadcast_tensors(m.zeros(2))):
         assert type(make(minigrad)) is type(make(torch)) is tuple
+
+
+WRITES_AFTER = [
+    ("take", lambda lib, x: x.take(lib.tensor([0, 5]))),
+    ("take_along_dim", lambda lib, x: x.take_along_dim(lib.tensor([[0], [1], [2]]), 1)),
+    ("aminmax", lambda lib, x: x.aminmax(dim=1)[0]),
+    ("rot90", lambda lib, x: x.rot90()),
+    ("tensor_split", lambda lib, x: x.tensor_split(2)[0] * 1),
+]
+
+
+@pytest.mark.parametrize("name,op", WRITES_AFTER, ids=[case[0] for case in WRITES_AFTER])
+def test_writing_the_input_before_backward_as_torch(name, op):
+    """The nodes save what torch's save (take, take_along_dim and aminmax their input: the write
+    stops backward with torch's error; rot90 and the split pieces nothing)."""
+    def action(lib):
+        x = lib.ones(3, 4, dtype=lib.float64, requires_grad=True) * 1
+        result = op(lib, x)
+        x.add_(1)
+        result.sum().backward()
+        return "backward ran"
+    assert_same(action)
 
 
 # ---- ops without gradients ------------------------------------------------------------------
