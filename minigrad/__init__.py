@@ -23,7 +23,7 @@ from .core.random import Generator, default_generator, initial_seed, manual_seed
 from .ops.factories import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
                         arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
                         linspace, ones, ones_like, rand, rand_like, randint, randn,
-                        randn_like, randperm, tensor, zeros, zeros_like)
+                        randn_like, randperm, tensor, tril_indices, triu_indices, zeros, zeros_like)
 from .ops.arithmetic import *  # noqa: F401,F403
 from .ops.unary import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403

@@ -78,7 +78,7 @@ METHODS = {
     # reduction.py
     "sum": reduction.sum, "mean": reduction.mean, "var": reduction.var, "std": reduction.std,
     "prod": reduction.prod, "max": reduction.max, "min": reduction.min, "amax": reduction.amax,
-    "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
+    "amin": reduction.amin, "aminmax": reduction.aminmax, "argmax": reduction.argmax, "argmin": reduction.argmin,
     "norm": reduction.norm, "cumsum": reduction.cumsum, "cumprod": reduction.cumprod,
     "count_nonzero": reduction.count_nonzero, "diff": reduction.diff, "nansum": reduction.nansum,
     "nanmean": reduction.nanmean, "cummax": reduction.cummax, "cummin": reduction.cummin,
@@ -94,12 +94,13 @@ METHODS = {
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "transpose": shape.transpose,
     "swapaxes": shape.transpose, "permute": shape.permute, "t": shape.t, "expand": shape.expand,
     "expand_as": shape.expand_as, "repeat": shape.repeat, "contiguous": shape.contiguous,
-    "flip": shape.flip, "tile": shape.tile, "movedim": shape.movedim, "moveaxis": shape.movedim,
+    "flip": shape.flip, "rot90": shape.rot90, "tile": shape.tile, "movedim": shape.movedim, "moveaxis": shape.movedim,
     "swapdims": shape.transpose, "ravel": shape.ravel, "broadcast_to": shape.broadcast_to,
     "roll": shape.roll, "repeat_interleave": shape.repeat_interleave, "unsqueeze_": shape.unsqueeze_,
     "squeeze_": shape.squeeze_, "t_": shape.t_, "transpose_": shape.transpose_,
     # indexing.py
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem, "gather": indexing.gather,
+    "take": indexing.take, "take_along_dim": indexing.take_along_dim,
     "scatter": indexing.scatter, "scatter_add": indexing.scatter_add,
     "index_select": indexing.index_select, "masked_fill": indexing.masked_fill,
     "masked_fill_": indexing.masked_fill_, "where": indexing.where_method, "narrow": indexing.narrow,
@@ -114,7 +115,8 @@ METHODS = {
     "masked_scatter": index_write.masked_scatter, "masked_scatter_": index_write.masked_scatter_,
     "put": index_write.put, "put_": index_write.put_,
     # join.py
-    "split": join.split, "chunk": join.chunk, "unbind": join.unbind,
+    "split": join.split, "chunk": join.chunk, "unbind": join.unbind, "tensor_split": join.tensor_split_method,
+    "hsplit": join.hsplit, "vsplit": join.vsplit, "dsplit": join.dsplit,
     # comparison.py
     "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt, "__le__": comparison.le,
     "__gt__": comparison.gt, "__ge__": comparison.ge, "eq": comparison.eq, "ne": comparison.ne,

@@ -225,6 +225,31 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     return _new(xp.eye(n, m, dtype=_numpy_dtype(dtype)), requires_grad)
 
 
+def _triangle_indices(lower, row, col, offset, dtype, device):
+    """The (2, n) coordinates of a ``row`` x ``col`` matrix's lower (upper) triangle, row by row."""
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    numpy_dtype = _numpy_dtype(dtype, dtypes.int64)
+    if numpy_dtype.kind not in "iu":
+        name = "tril_indices" if lower else "triu_indices"
+        raise NotImplementedError(f'"{name}" not implemented for \'{dtypes.scalar_type_name(numpy_dtype)}\'')
+    pick = numpy.tril_indices if lower else numpy.triu_indices
+    coordinates = numpy.stack(pick(row, offset, col)).astype(numpy_dtype).reshape(2, -1)
+    return _new(to_device(coordinates, as_device(device)), False)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The indices of the lower triangle (diagonal ``offset`` and below) of a ``row`` x ``col`` matrix: (2, n) int64."""
+    return _triangle_indices(True, row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The indices of the upper triangle (diagonal ``offset`` and above) of a ``row`` x ``col`` matrix: (2, n) int64."""
+    return _triangle_indices(False, row, col, offset, dtype, device)
+
+
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """Uniform draws from [0, 1) from the global generator."""
     array = random.uniform(parse_size(size, "rand"), _numpy_dtype(dtype), as_device(device), chosen=generator)

@@ -41,7 +41,7 @@ from .shape import _as_view_of
 from .views import count_write, history_asked, history_of, leave_stale, refused_write, requires_grad_as_torch
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
-           "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero"]
+           "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero", "take", "take_along_dim"]
 
 # ---- the differentiable ops -------------------------------------------------
 class Slice(Function):
@@ -233,6 +233,25 @@ class Gather(Function):
             return _placed(grad_output.reshape(-1), (size,), None, slice(0, 0), False).reshape(self.input_shape)
         shape = self.input_shape or (1,)
         grad = _placed(grad_output.reshape(self.index_shape), shape, None, self.key, True, shape, wide=True)
+        return grad.reshape(self.input_shape)
+
+
+class Take(Function):
+    """``x.flatten()[index]`` (negative indices count from the end), of ``index``'s shape; backward
+    adds the gradient into those places (an index may repeat): torch's ``take_backward``."""
+
+    differentiable_backward = True
+
+    def forward(self, x, index):
+        self.input_shape = x.shape
+        self.key = (index.reshape(-1) % max(x.size, 1),)
+        self.index_shape = index.shape
+        self.save_for_backward(x)     # unread, but torch's TakeBackward0 saves self
+        return x.reshape(-1)[self.key].reshape(index.shape)
+
+    def backward(self, grad_output):
+        size = int(numpy.prod(self.input_shape))
+        grad = _placed(grad_output.reshape(-1), (size,), None, self.key, True, (size,), wide=True)
         return grad.reshape(self.input_shape)
 
 
@@ -1363,3 +1382,48 @@ def triu(input, diagonal=0):
     if input.array.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return Triu.apply(input, diagonal=diagonal, upper=True)
+
+
+# ---- take, take_along_dim --------------------------------------------------------------------
+def take(input, index):
+    """The elements of ``input`` as if flattened, at ``index`` (int64): the result has ``index``'s shape."""
+    dtype = index.array.dtype
+    if dtype != numpy.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {dtypes.scalar_type_name(dtype)}")
+    size = input.array.size
+    if index.array.size:
+        if size == 0:
+            raise IndexError("take(): tried to take from an empty tensor")
+        flat = index.array.reshape(-1)
+        bad = (flat >= size) | (flat < -size)
+        if bad.any():
+            raise IndexError(f"out of range: tried to access index {int(flat[bad.argmax()])} on a tensor of "
+                             f"{size} elements.")
+    return _saving(Take.apply(input, index=index.array), (index,))
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gather`` along ``dim`` after broadcasting ``input`` and ``indices`` in the other dims
+    (torch's composite: ``expand`` both, then ``gather``); without ``dim`` over the flattened input."""
+    if dim is None:      # (torch's view: a non-contiguous input is its view error)
+        return gather(input.view(-1), 0, indices.view(-1))
+    ndim = input.array.ndim
+    if ndim != indices.array.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {ndim} dimensions for input, and {indices.array.ndim} dimensions for indices")
+    if indices.array.dtype != numpy.int64:
+        raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{dtypes.scalar_type_name(indices.array.dtype)}")
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    dim = _check_dim(dim, ndim)
+    sizes = list(input.array.shape)
+    sizes[dim] = indices.array.shape[dim]
+    shape = list(broadcast_shapes(tuple(sizes), indices.array.shape))
+    if input.array.shape[dim]:
+        # torch 2.13 reads an index along ``dim`` modulo the size there (-1 is the last, 5 of 3 is 2),
+        # where its flattened form (``dim=None``) refuses one out of range, as gather does
+        indices = Tensor._wrap(indices.array % input.array.shape[dim])
+    indices = indices.expand(shape)
+    shape[dim] = input.array.shape[dim]
+    return gather(input.expand(shape), dim, indices)

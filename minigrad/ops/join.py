@@ -1,4 +1,5 @@
-"""Joining and splitting: ``cat stack split chunk unbind``.
+"""Joining and splitting: ``cat stack split chunk unbind``, ``tensor_split`` and its ``h/v/dsplit``,
+``hstack vstack row_stack column_stack dstack`` and the ``atleast_1d/2d/3d`` they use.
 
 ``cat`` and ``stack`` are one node with many inputs whose backward hands each
 input its slice of the gradient; ``split``, ``chunk`` and ``unbind`` are one
@@ -7,14 +8,19 @@ outputs' gradients back together (the engine gives zeros to unused outputs).
 """
 from __future__ import annotations
 
+import numbers
+
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import Tensor, _check_dim
+from ..core.type_errors import describe_type
 from .promotion import promoted_to
 from .views import register_view
 
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind"]
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "column_stack", "dstack",
+           "split", "chunk", "unbind", "tensor_split", "hsplit", "vsplit", "dsplit",
+           "atleast_1d", "atleast_2d", "atleast_3d"]
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -178,7 +184,67 @@ def hstack(tensors):
 def vstack(tensors):
     """``cat`` along dim 0, 1-D tensors first made rows."""
     tensors = tensor_sequence(tensors, "vstack")
+    if not tensors:
+        raise RuntimeError("vstack expects a non-empty TensorList")
     return cat([t.reshape(1, -1) if t.array.ndim < 2 else t for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def column_stack(tensors):
+    """``hstack`` with 0-d and 1-d tensors first made columns: (n,) -> (n, 1)."""
+    tensors = tensor_sequence(tensors, "column_stack")
+    if not tensors:
+        raise RuntimeError("column_stack expects a non-empty TensorList")
+    return cat([t.reshape(t.array.size, 1) if t.array.ndim <= 1 else t for t in tensors], 1)
+
+
+def dstack(tensors):
+    """``cat`` along dim 2 (depth), every tensor first made at least 3-d."""
+    tensors = tensor_sequence(tensors, "dstack")
+    if not tensors:
+        raise RuntimeError("dstack expects a non-empty TensorList")
+    return cat(atleast_3d(tensors), 2)
+
+
+def _atleast(what, tensors, make):
+    """torch's ``atleast_Nd``: one tensor in, one out (itself when it has the dims); several (as
+    arguments or one list/tuple) in, a tuple out."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return make(tensors[0])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    if not all(isinstance(tensor, Tensor) for tensor in tensors):
+        names = ", ".join(type(tensor).__name__ for tensor in tensors)
+        raise TypeError(f"{what}() received an invalid combination of arguments - got ({names}), but "
+                        "expected one of:\n * (Tensor input)\n * (tuple of Tensors tensors)\n")
+    return tuple(make(tensor) for tensor in tensors)
+
+
+def atleast_1d(*tensors):
+    """A 0-d tensor as shape (1,) (a view); others as they are."""
+    return _atleast("atleast_1d", tensors, lambda t: t.reshape(1) if t.array.ndim == 0 else t)
+
+
+def atleast_2d(*tensors):
+    """0-d as (1, 1), (n,) as (1, n) (views); others as they are."""
+    def make(t):
+        ndim = t.array.ndim
+        return t.reshape(1, 1) if ndim == 0 else t.unsqueeze(0) if ndim == 1 else t
+    return _atleast("atleast_2d", tensors, make)
+
+
+def atleast_3d(*tensors):
+    """0-d as (1, 1, 1), (n,) as (1, n, 1), (m, n) as (m, n, 1) (views); others as they are."""
+    def make(t):
+        ndim = t.array.ndim
+        if ndim == 0:
+            return t.reshape(1, 1, 1)
+        if ndim == 1:
+            return t.unsqueeze(0).unsqueeze(-1)
+        return t.unsqueeze(-1) if ndim == 2 else t
+    return _atleast("atleast_3d", tensors, make)
 
 
 def _split_at(input, sizes, dim, with_sizes=False):
@@ -240,3 +306,109 @@ def unbind(input, dim=0):
     lead = (slice(None),) * dim
     keys = [lead + (index,) for index in range(input.array.shape[dim])]
     return _as_views(Unbind.apply(input, dim=dim), input, keys, "Unbind")
+
+
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
+    """Views along ``dim`` (each a slice, as torch's: ``SliceBackward0``): ``n`` sections of
+    near-equal size (the first ``size % n`` one longer), or the pieces between ``indices``
+    (clamped to the size, as a slice; a Tensor of them works too)."""
+    for given in (sections, indices, tensor_indices_or_sections):      # torch's keyword spellings
+        if given is not None:
+            indices_or_sections = given
+    _check_split_argument(indices_or_sections, method=False)
+    if input.array.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor "
+                           "with 0 dims")
+    dim = _check_dim(dim, input.array.ndim)
+    if isinstance(indices_or_sections, Tensor):
+        split_points = indices_or_sections.array
+        if split_points.dtype != "int64":
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, "
+                               f"but got {dtypes.scalar_type_name(split_points.dtype)}")
+        if split_points.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional "
+                               f"or one-dimensional tensor, but got a tensor with {split_points.ndim} dims")
+        indices_or_sections = int(split_points) if split_points.ndim == 0 else split_points.tolist()
+    size = input.array.shape[dim]
+    if isinstance(indices_or_sections, (list, tuple)):
+        bounds = [0] + [int(index) for index in indices_or_sections] + [None]
+        return tuple(_slice(input, dim, start, stop) for start, stop in zip(bounds, bounds[1:]))
+    sections = int(indices_or_sections)
+    if sections <= 0:
+        raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+    base, longer = divmod(size, sections)
+    pieces, start = [], 0
+    for number in range(sections):
+        length = base + (number < longer)
+        pieces.append(input.narrow(dim, start, length))
+        start += length
+    return tuple(pieces)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_split_argument(value, method):
+    """torch's parser for ``tensor_split``: an int, a tuple (or list) of ints, or a Tensor."""
+    if isinstance(value, Tensor) or _is_int(value) or \
+            isinstance(value, (list, tuple)) and all(_is_int(item) for item in value):
+        return
+    lead, got = ("", "") if method else ("Tensor input, ", "Tensor, ")
+    raise TypeError(f"tensor_split() received an invalid combination of arguments - got ({got}"
+                    f"{describe_type(value)}), but expected one of:\n * ({lead}tuple of ints indices, int dim = 0)\n"
+                    f" * ({lead}Tensor tensor_indices_or_sections, int dim = 0)\n * ({lead}int sections, int dim = 0)\n")
+
+
+def tensor_split_method(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                        tensor_indices_or_sections=None):
+    """``x.tensor_split(...)``: ``tensor_split``, with the method's wording of a wrong argument."""
+    for given in (sections, indices, tensor_indices_or_sections):
+        if given is not None:
+            indices_or_sections = given
+    _check_split_argument(indices_or_sections, method=True)
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def _slice(input, dim, start, stop):
+    """``input[..., start:stop]`` along ``dim``, Python's (and torch's slice's) clamping included."""
+    size = input.array.shape[dim]
+    start, stop, _ = slice(start, stop).indices(size)
+    return input.narrow(dim, start, max(stop - start, 0))
+
+
+def _split_along(what, input, indices_or_sections, dim, at_least):
+    """``hsplit``/``vsplit``/``dsplit``: ``tensor_split`` along ``dim``, where sections must divide the size."""
+    ndim = input.array.ndim
+    if ndim < at_least:
+        raise RuntimeError(f"torch.{what} requires a tensor with at least {at_least} dimension, but got a "
+                           f"tensor with {ndim} dimensions!")
+    if not (_is_int(indices_or_sections) or isinstance(indices_or_sections, (list, tuple))):
+        argument = type(indices_or_sections).__name__
+        raise TypeError(f"{what}() received an invalid combination of arguments - got (Tensor, {argument}), but "
+                        f"expected one of:\n * (Tensor input, int sections)\n      didn't match because some of "
+                        f"the arguments have invalid types: (Tensor, !{argument}!)\n * (Tensor input, tuple of "
+                        f"ints indices)\n      didn't match because some of the arguments have invalid types: "
+                        f"(Tensor, !{argument}!)\n")
+    if _is_int(indices_or_sections):
+        size = input.array.shape[dim]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(f"torch.{what} attempted to split along dimension {dim}, but the size of the "
+                               f"dimension {size} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 1 (dim 0 of a 1-d tensor): columns."""
+    return _split_along("hsplit", input, indices_or_sections, 1 if input.array.ndim > 1 else 0, 1)
+
+
+def vsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 0: rows."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    """``tensor_split`` along dim 2: depth."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)

@@ -939,11 +939,23 @@ def _return_type(name):
     return cls
 
 
+def _min_max_type(name):
+    """A named tuple as ``torch.return_types.aminmax``: ``(min, max)``."""
+    base = collections.namedtuple(name, ["min", "max"])
+
+    def __repr__(self):
+        return f"minigrad.return_types.{name}(\nmin={self.min!r},\nmax={self.max!r})"
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+    cls.__module__ = "minigrad.return_types"
+    return cls
+
+
 class return_types:   # noqa: N801 - torch's spelling: minigrad.return_types.max
     max = _return_type("max")
     min = _return_type("min")
     cummax = _return_type("cummax")
     cummin = _return_type("cummin")
+    aminmax = _min_max_type("aminmax")
 
 
 class Extreme(Function):
@@ -1086,6 +1098,47 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     return _amax_amin("amin", False, input, dim, keepdim)
 
 
+class Aminmax(Function):
+    """``amin`` and ``amax`` over ``axes`` in one node (torch's ``AminmaxBackward0``): each output's
+    gradient is split evenly among the elements equal to it (torch's ``aminmax_backward``)."""
+
+    differentiable_backward = True
+    dense_output = True     # new tensors in torch's default layout
+
+    def forward(self, x, axes, keepdim):
+        xp = array_module(x)
+        smallest = xp.asarray(x.min(axis=axes, keepdims=keepdim))
+        largest = xp.asarray(x.max(axis=axes, keepdims=keepdim))
+        self.save_for_backward(x, smallest, largest)
+        self.axes, self.keepdim = axes, keepdim
+        return smallest, largest
+
+    def backward(self, grad_min, grad_max):
+        x, smallest, largest = self.saved_tensors
+        grad = None
+        for grad_output, result in ((grad_min, smallest), (grad_max, largest)):
+            ties = x == _unreduce(result, x.shape, self.axes, self.keepdim)
+            count = astype(ties.sum(axis=self.axes, keepdims=True), x.dtype)
+            share = (_unreduce(grad_output, x.shape, self.axes, self.keepdim) / count) * ties
+            grad = share if grad is None else grad + share
+        return grad
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` over ``dim`` (all elements when None), one pass: ``return_types.aminmax``."""
+    if dim is None:
+        if input.array.size == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                               "has no identity.")
+        axes = None
+    else:
+        axis = _check_dim(dim, input.array.ndim)
+        if input.array.ndim and input.array.shape[axis] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {axis} to have non-zero size.")
+        axes = (axis,) if input.array.ndim else None
+    return return_types.aminmax(*Aminmax.apply(input, axes=axes, keepdim=keepdim))
+
+
 # ---- argmax, argmin (no gradient) --------------------------------------------------------------
 def _arg_extreme(name, largest, input, dim, keepdim):
     array = input.array
@@ -1220,4 +1273,4 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax", "argmin",
            "norm", "cumsum", "return_types", "cumprod", "count_nonzero", "diff", "var_mean",
-           "std_mean", "nansum", "nanmean", "cummax", "cummin", "logcumsumexp"]
+           "std_mean", "nansum", "nanmean", "cummax", "cummin", "logcumsumexp", "aminmax"]

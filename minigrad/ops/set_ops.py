@@ -1,4 +1,5 @@
-"""Counting ops without gradients: ``unique`` (whose values require grad, with no derivative, as torch) and ``bincount``.
+"""Counting ops without gradients: ``unique`` (whose values require grad, with no derivative, as torch),
+``bincount`` and ``isin``.
 
 Both return integer bookkeeping (counts, inverse indices) as int64 and keep
 the input's dtype for the values, as torch does.
@@ -10,7 +11,7 @@ from ..core.device import array_module
 from ..core.function import Function
 from ..core.tensor import Tensor
 
-__all__ = ["unique", "bincount"]
+__all__ = ["unique", "bincount", "isin"]
 
 _INT64 = dtypes.int64.numpy
 
@@ -74,3 +75,26 @@ def bincount(input, weights=None, minlength=0):
     out_dtype = weights.array.dtype if weights.array.dtype == dtypes.float32.numpy else dtypes.float64.numpy
     counts = xp.bincount(array, weights=weights.array, minlength=minlength)
     return Tensor._wrap(counts.astype(out_dtype, copy=False))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each of ``elements`` is among ``test_elements`` (either may be a number): bool, of
+    ``elements``' shape; both compared in their promoted dtype (NaN is in nothing)."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        names = f"{type(elements).__name__}, {type(test_elements).__name__}"
+        raise TypeError(f"isin() received an invalid combination of arguments - got ({names}), but expected one "
+                        "of:\n * (Tensor elements, Tensor test_elements, *, bool assume_unique = False, bool invert "
+                        "= False, Tensor out = None)\n * (Number element, Tensor test_elements, *, bool "
+                        "assume_unique = False, bool invert = False, Tensor out = None)\n * (Tensor elements, "
+                        "Number test_element, *, bool assume_unique = False, bool invert = False, Tensor out = "
+                        "None)\n")
+    like = elements if isinstance(elements, Tensor) else test_elements
+    xp = array_module(like.array)
+    for item in (elements, test_elements):
+        if isinstance(item, Tensor) and item.array.dtype.kind in "bc":
+            raise RuntimeError("Unsupported input type encountered for isin(): "
+                               f"{dtypes.scalar_type_name(item.array.dtype)}")
+    common = dtypes.result_type(elements, test_elements)
+    values, tests = (xp.asarray(item.array if isinstance(item, Tensor) else item).astype(common)
+                     for item in (elements, test_elements))
+    return Tensor._wrap(xp.isin(values, tests, invert=invert))

@@ -15,7 +15,7 @@ from ..core.function import Function
 from ..core.layout import dense_strides, element_strides, is_row_major, relayout, unsqueezed, view_strides
 from ..core.device import array_module, scatter_add
 from ..core.tensor import Tensor, _check_dim
-from .broadcast import sum_to
+from .broadcast import broadcast_shapes, sum_to
 from .conversion import Clone
 from .inplace import check_autograd_allows_write
 from .placement import _placed
@@ -23,7 +23,7 @@ from .views import register_view
 
 __all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
-           "flip", "roll", "ravel", "tile", "repeat_interleave", "meshgrid"]
+           "flip", "roll", "rot90", "ravel", "tile", "repeat_interleave", "meshgrid", "broadcast_tensors"]
 
 
 # ---- the differentiable ops -------------------------------------------------
@@ -188,20 +188,49 @@ class Flip(Function):
 
     def forward(self, x, axes):
         self.axes = axes
-        return self._flipped(x)
+        return self._flipped(x, axes)
 
     def backward(self, grad_output):
         # torch's backward is grad.flip(dims), a copy likewise (NumPy's view, of negative strides, would
         # send an activation's backward down torch's scalar loop: fuzz seed 1371209, selu at NaN)
         if isinstance(grad_output, Tensor):     # recorded (create_graph): flip itself, a new node
             return array_module(grad_output).flip(grad_output, self.axes)
-        return self._flipped(grad_output)
+        return self._flipped(grad_output, self.axes)
 
-    def _flipped(self, x):
+    @staticmethod
+    def _flipped(x, axes):
         xp = array_module(x)
         copy = xp.empty_like(x, order="K")     # torch's flip copies, into x's order of dims
-        copy[...] = xp.flip(x, self.axes)
+        copy[...] = xp.flip(x, axes)
         return relayout(copy, dense_strides(x))       # (a size-1 dim's stride, by a view)
+
+
+class Rot90(Function):
+    """``k`` quarter turns in the plane of ``dims``, from dims[0] towards dims[1]: torch's
+    composite (a flip, then a transpose for odd ``k``: a transposed, not contiguous, result) as one
+    node, ``Rot90Backward0``, whose gradient is the gradient turned back (``rot90(grad, -k)``)."""
+
+    differentiable_backward = True
+
+    def forward(self, x, k, dims):
+        self.k, self.dims = k, dims
+        return _rotated(x, k, dims)
+
+    def backward(self, grad_output):
+        if isinstance(grad_output, Tensor):     # recorded (create_graph): rot90 itself, a new node
+            return rot90(grad_output, -self.k, list(self.dims))
+        return _rotated(grad_output, -self.k, self.dims)
+
+
+def _rotated(x, k, dims):
+    """torch's rot90 forward: ``k % 4`` of 1 flips dims[1] and swaps, 2 flips both, 3 flips dims[0]
+    and swaps (each flip a copy in the input's layout), 0 a contiguous copy."""
+    first, second = dims
+    turns = k % 4
+    if turns == 0:
+        return array_module(x).array(x, order="C", copy=True)
+    flipped = Flip._flipped(x, {1: (second,), 2: (first, second), 3: (first,)}[turns])
+    return flipped if turns == 2 else flipped.swapaxes(first, second)
 
 
 class Roll(Function):
@@ -514,6 +543,21 @@ def flip(input, *dims):
     return Flip.apply(input, axes=axes)
 
 
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by ``k`` quarter turns in the plane of ``dims`` (a copy): (3, 4) -> (4, 3) for odd ``k``."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    ndim = input.array.ndim
+    if ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {ndim}")
+    first, second = (_check_dim(dim, ndim) for dim in dims)
+    if first == second:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                           f"dim1 = {dims[1]}")
+    return Rot90.apply(input, k=int(k), dims=(first, second))
+
+
 def roll(input, shifts, dims=None):
     """Shift elements cyclically along ``dims`` (the flattened tensor when None)."""
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
@@ -645,3 +689,13 @@ def meshgrid(*tensors, indexing=None):
     if swap:       # torch: 'xy' is 'ij' on the first two inputs swapped, outputs swapped back
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common shape (views); one whose shape is that already is
+    returned itself, as torch's ``expand_outplace``."""
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"expected Tensor as element {position} in argument 0, but got {type(tensor).__name__}")
+    shape = broadcast_shapes(*(tensor.array.shape for tensor in tensors)) if tensors else ()
+    return tuple(tensor if tensor.array.shape == shape else expand(tensor, shape) for tensor in tensors)

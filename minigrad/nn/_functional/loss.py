@@ -10,6 +10,12 @@
   ``input - target`` and its derivative.
 * ``binary_cross_entropy`` (logs clamped at -100, as torch) and
   ``binary_cross_entropy_with_logits`` (log-sum-exp form: no overflow).
+* ``soft_margin_loss``: ``log(1 + exp(-t x))``, one node as torch's.
+* The margin, embedding and likelihood losses (``margin_ranking_loss``, ``hinge_embedding_loss``,
+  ``cosine_embedding_loss``, ``triplet_margin_loss``, ``poisson_nll_loss``, ``gaussian_nll_loss``,
+  ``multilabel_soft_margin_loss``): torch writes them with tensor ops (in ATen or in
+  ``nn/functional.py``) and so are they here, op for op, so their graphs, node names and
+  higher derivatives are torch's.
 """
 from __future__ import annotations
 
@@ -19,20 +25,27 @@ import warnings
 import numpy
 
 from ...core.function import Function, _as_array
+from ...core.grad_mode import no_grad
 from ...core.layout import dense_strides, elementwise_strides, relayout, row_major
-from ...core.dtypes import scalar_type_name
+from ...core.dtypes import get_default_dtype, scalar_type_name
 from ...core.device import array_module, quiet_float_errors
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.fused import fmadd
+from ...ops.indexing import where
+from ...ops.pointwise import minimum
 from ...ops.placement import _placed
 from ...ops.softmax import log_softmax_array
 from ...ops.tensor_namespace import astype, half_in_float32
 from ...ops.unary import exp_rounded_once, sigmoid_array
 from ...core.tensor import Size, Tensor
+from .activation import logsigmoid
+from .distance import pairwise_distance
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss",
+           "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
+           "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -895,3 +908,187 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       reduction="mean" if reduction == "batchmean" else reduction,
                       denominator=denominator, batchmean=reduction == "batchmean")
 
+
+
+# ---- margin and embedding losses (torch's composites) --------------------------------------------
+def _reduction_of(size_average, reduce, reduction):
+    """torch's ``_Reduction.get_enum`` (or the legacy arguments' reduction): checked first."""
+    return _check_reduction(_legacy_reduction(size_average, reduce, reduction))
+
+
+def _apply_loss_reduction(loss, reduction):
+    """ATen's ``apply_loss_reduction``: ``mean()``, ``sum()`` or the loss as it is."""
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``max(0, -target (input1 - input2) + margin)``: ``target`` (1 or -1) says which input should rank higher."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if not input1.dim() == input2.dim() == target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.size()}, input2: {input2.size()}, target: {target.size()} ")
+    return _apply_loss_reduction((-target * (input1 - input2) + margin).clamp_min_(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """``input`` where ``target`` is 1, ``max(0, margin - input)`` where it is -1 (both for other values)."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    zeros = input.new_zeros(tuple(input.shape))
+    margin_clamp = (_as_operand(margin, input) - input).clamp_min_(0)
+    output_margin = where(target != 1, margin_clamp, zeros)
+    output_self = where(target != -1, input, zeros)
+    return _apply_loss_reduction(output_margin + output_self, reduction)
+
+
+def _as_operand(number, like):
+    """A number as torch's C++ composites write it (``margin - self``): a 0-d tensor of ``like``'s dtype."""
+    return like.new_tensor(number)
+
+
+class SoftMargin(Function):
+    """``log(1 + exp(-t x))``, reduced; d/dx = ``-t z / (1 + z)``, ``z = exp(-t x)`` (torch's
+    ``soft_margin_loss_backward``); the target gets no gradient (torch refuses one)."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return "SoftMarginLossBackward0"
+
+    def forward(self, x, t, reduction):
+        xp = array_module(x)
+        self.reduction, self.count = reduction, x.size
+        self.save_for_backward(x, t)
+        with quiet_float_errors():
+            loss = xp.log1p(xp.exp(-x * t)).astype(x.dtype, copy=False)
+        return _reduce(xp, loss, reduction, x.size)
+
+    def backward(self, grad_output):
+        x, t = self.saved_tensors
+        xp = array_module(x)
+        # torch's ``1. / numel`` in double: inf for no elements
+        norm = (1.0 / self.count if self.count else math.inf) if self.reduction == "mean" else 1.0
+        z = xp.exp(-t * x)
+        return astype(t * z * -norm / (z + 1) * grad_output, x.dtype), None
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The logistic loss ``log(1 + exp(-target * input))`` for targets 1 or -1."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    shape = broadcast_shapes(input.array.shape, target.array.shape)
+    if shape != input.array.shape:      # torch writes into a tensor of the input's shape
+        raise RuntimeError(f"output with shape {list(input.array.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
+    if input.array.dtype.kind in "biu":     # exp of an integer is of the default float dtype
+        raise RuntimeError(f"result type {scalar_type_name(get_default_dtype())} can't be cast to the desired "
+                           f"output type {scalar_type_name(input.array.dtype)}")
+    if target.requires_grad:
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument "
+                           "'target'. This input cannot have requires_grad True.")
+    return SoftMargin.apply(input, target.to(input.dtype), reduction=reduction)
+
+
+# ATen's ``constexpr float EPSILON = 1e-12``, added to the squared norms of cosine_embedding_loss: a
+# float32 constant, so 9.99999996e-13 in double (which a zero vector's gradient shows)
+_EPSILON = float(numpy.float32(1e-12))
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """``1 - cos(x1, x2)`` where ``target`` is 1, ``max(0, cos(x1, x2) - margin)`` where it is -1;
+    ``(N, D)`` inputs with an ``(N,)`` target, or ``(D,)`` inputs with a 0-d one."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    target_dim = target.dim()
+    if target_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    expected = 2 if target_dim == 1 else 1
+    if input1.dim() != expected:
+        raise RuntimeError(f"{target_dim}D target tensor expects {expected}D input tensors, but found inputs "
+                           f"with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    prod_sum = (input1 * input2).sum(target_dim)
+    mag_square1 = (input1 * input1).sum(target_dim) + _EPSILON
+    mag_square2 = (input2 * input2).sum(target_dim) + _EPSILON
+    cos = prod_sum / (mag_square1 * mag_square2).sqrt_()
+    zeros = cos.new_zeros(tuple(cos.shape))
+    positive = 1 - cos
+    negative = (cos - margin).clamp_min_(0)
+    output = where(target == 1, positive, zeros) + where(target == -1, negative, zeros)
+    return _apply_loss_reduction(output, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))``, ``d`` the ``p``-norm distance
+    (``swap``: the negative's distance is the smaller of its distances to the anchor and the positive)."""
+    reduction = _reduction_of(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = anchor.dim(), positive.dim(), negative.dim()
+    if not dims[0] == dims[1] == dims[2]:
+        raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+                           f"{dims[2]}D inputs")
+    distance_positive = pairwise_distance(anchor, positive, p, eps)
+    distance_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        distance_negative = minimum(distance_negative, pairwise_distance(positive, negative, p, eps))
+    return _apply_loss_reduction((margin + distance_positive - distance_negative).clamp_min(0), reduction)
+
+
+# ---- likelihood losses (torch's composites) ------------------------------------------------------
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Poisson negative log likelihood of counts ``target`` with rate ``exp(input)`` (``log_input``)
+    or ``input``; ``full`` adds Stirling's approximation of ``log(target!)`` where ``target > 1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling_term = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling_term.masked_fill(target <= 1, 0)
+    return _apply_loss_reduction(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian negative log likelihood ``0.5 (log var + (input - target)^2 / var)`` (``+ 0.5 log 2 pi``
+    with ``full``); ``var`` one per element, one per row (the last dim left out, or of size 1), or a
+    float; clamped at ``eps`` without stopping its gradient (torch's ``no_grad`` clamp of a clone)."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * input.new_ones(tuple(input.shape))
+    elif (var < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if var.size() != input.size():
+        if input.size()[:-1] == var.size():
+            var = var.unsqueeze(-1)
+        elif not (input.dim() == var.dim()
+                  and sum(b for a, b in zip(input.size(), var.size()) if a != b) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_loss_reduction(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """A logistic loss per class, ``-(t log sigmoid(x) + (1 - t) log sigmoid(-x))`` (times ``weight``),
+    averaged over the classes (the last dim) for each sample, then reduced."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    classes = input.size(class_dim)
+    loss = loss.sum(dim=class_dim) / classes
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    return _apply_loss_reduction(loss, reduction)
