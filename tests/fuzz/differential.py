@@ -99,7 +99,9 @@ def normalized(message):
 
 def _snapshot(value):
     if isinstance(value, (torch.Tensor, minigrad.Tensor)):
-        array = numpy.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value.detach().numpy())
+        # (force: torch's ZeroTensor gradients, sgn's, refuse a plain conversion)
+        array = numpy.asarray(value.detach().cpu().numpy(force=True) if isinstance(value, torch.Tensor)
+                              else value.detach().numpy())
         return ("tensor", tuple(value.shape), normalized(value.dtype), bool(value.requires_grad), array.copy())
     if isinstance(value, (tuple, list)):
         return ("sequence", tuple(_snapshot(v) for v in value))

@@ -160,9 +160,9 @@ def nested(array):
 class Generator:
     """Builds one program from ``seed``."""
 
-    def __init__(self, seed, index_writes=False, layers=False):
+    def __init__(self, seed, index_writes=False, layers=False, surface=False):
         self.seed = seed
-        self.index_writes, self.layers = index_writes, layers
+        self.index_writes, self.layers, self.surface = index_writes, layers, surface
         self.rng = numpy.random.default_rng(seed)
         self.ns = namespace(torch)
         self.statements = []
@@ -319,11 +319,14 @@ class Generator:
 
     # ---- the program -----------------------------------------------------
     def build(self):
-        from templates import INDEX_WRITE_WEIGHT, LAYER_WEIGHT, TEMPLATE_WEIGHTS, TEMPLATES, index_write, layer
+        from templates import (INDEX_WRITE_WEIGHT, LAYER_WEIGHT, SURFACE_WEIGHT, TEMPLATE_WEIGHTS, TEMPLATES,
+                               index_write, layer, surface)
         if self.index_writes:
             TEMPLATES, TEMPLATE_WEIGHTS = TEMPLATES + [index_write], TEMPLATE_WEIGHTS + [INDEX_WRITE_WEIGHT]
         if self.layers:
             TEMPLATES, TEMPLATE_WEIGHTS = TEMPLATES + [layer], TEMPLATE_WEIGHTS + [LAYER_WEIGHT]
+        if self.surface:
+            TEMPLATES, TEMPLATE_WEIGHTS = TEMPLATES + [surface], TEMPLATE_WEIGHTS + [SURFACE_WEIGHT]
         for _ in range(int(self.rng.integers(1, 3))):
             self.leaf()
         target = int(self.rng.integers(3, 9))
@@ -383,9 +386,9 @@ class Generator:
         return "loss = " + " + ".join(terms)
 
 
-def generate(seed, index_writes=False, layers=False):
-    """The program of ``seed``; ``index_writes``, ``layers``: with the ``index_write``, ``layer``
-    template too."""
+def generate(seed, index_writes=False, layers=False, surface=False):
+    """The program of ``seed``; ``index_writes``, ``layers``, ``surface``: with the ``index_write``,
+    ``layer``, ``surface`` template too."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Generator(seed, index_writes, layers).build()
+        return Generator(seed, index_writes, layers, surface).build()

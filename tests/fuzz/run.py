@@ -21,14 +21,14 @@ from known import known  # noqa: E402
 from programs import generate  # noqa: E402
 
 
-def fuzz(seeds, index_writes=False, layers=False):
+def fuzz(seeds, index_writes=False, layers=False, surface=False):
     """{class key: [count, known entry name or None, first reproduction, detail, {entry name or
     "new": count}]} and per-area counts.  A class with any new program is new, shown by its first
     new program."""
     classes = {}
     areas = collections.Counter()
     for seed in seeds:
-        program = generate(seed, index_writes, layers)
+        program = generate(seed, index_writes, layers, surface)
         mismatch, _, _ = check(program)
         if mismatch is None:
             continue
@@ -57,9 +57,12 @@ def main():
                         help="add the index_write template (index_add, index_put, masked_scatter, put)")
     parser.add_argument("--layers", action="store_true",
                         help="add the layer template (attention, instance_norm, group_norm, cosine_similarity)")
+    parser.add_argument("--surface", action="store_true",
+                        help="add the surface template (the newer maths, scans, shape ops and losses)")
     args = parser.parse_args()
     start = time.perf_counter()
-    classes, areas = fuzz(range(args.seed, args.seed + args.examples), args.index_writes, args.layers)
+    classes, areas = fuzz(range(args.seed, args.seed + args.examples), args.index_writes, args.layers,
+                          args.surface)
     elapsed = time.perf_counter() - start
     total = sum(c[0] for c in classes.values())
     print(f"{args.examples} programs from seed {args.seed} in {elapsed:.1f} s: {total} mismatches")

@@ -540,8 +540,109 @@ def clone(g):
     return "view:clone", f"{name} = {a}.clone()", name
 
 
+SURFACE_UNARY = ["log10", "exp2", "sgn", "erfc", "erfinv", "signbit", "deg2rad", "rad2deg", "sinc", "logit"]
+SURFACE_BINARY = ["lib.xlogy", "lib.logaddexp2", "lib.heaviside"]
+SURFACE_LOSSES = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
+                  "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss", "multilabel_soft_margin_loss"]
+
+
+def surface(g):
+    """The ops added after the other templates were pinned (a separate run, ``--surface``): the newer
+    unary and binary maths, scans, shape and index ops, and the margin and likelihood losses."""
+    a = g.pick()
+    if a is None:
+        return None
+    t = g.value(a)
+    name = g.fresh()
+    d = g.dim(t)
+    kind = g.choice(["unary", "binary", "scan", "shape", "index", "loss"], p=[0.25, 0.15, 0.15, 0.2, 0.1, 0.15])
+    if kind == "unary":
+        op = g.choice(SURFACE_UNARY)
+        if op == "logit" and g.chance(0.5):
+            return "surface:logit", f"{name} = lib.logit({a}, eps={g.choice([1e-6, 0.1, 0.3])})", name
+        return f"surface:{op}", f"{name} = lib.{op}({a})", name
+    if kind == "binary":
+        op = g.choice(SURFACE_BINARY)
+        b = g.operand(a)
+        left, right = (b, a) if g.chance(0.3) else (a, b)
+        return f"surface:{op[4:]}", f"{name} = {op}({left}, {right})", name
+    if kind == "scan":
+        op = g.choice(["cummax", "cummin", "logcumsumexp", "nansum", "nanmean", "aminmax"])
+        if op in ("cummax", "cummin"):
+            return f"surface:{op}", f"{name} = lib.{op}({a}, {d}).{g.choice(['values', 'indices'])}", name
+        if op == "aminmax":
+            part = g.choice(["min", "max"])
+            dim = f"dim={d}, " if g.chance(0.6) else ""
+            return "surface:aminmax", f"{name} = lib.aminmax({a}, {dim}keepdim={g.choice([True, False])}).{part}", name
+        if op in ("nansum", "nanmean") and g.chance(0.4):
+            return f"surface:{op}", f"{name} = lib.{op}({a})", name
+        return f"surface:{op}", f"{name} = lib.{op}({a}, {d})", name
+    if kind == "shape":
+        op = g.choice(["tensor_split", "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_2d", "atleast_3d",
+                       "column_stack", "row_stack", "dstack", "broadcast_tensors", "rot90"])
+        if op == "tensor_split":
+            pieces = g.choice([1, 2, 3, [1], [0, 2], [1, -1]])
+            return "surface:tensor_split", f"{name} = lib.tensor_split({a}, {pieces}, {d})[{g.choice([0, -1])}]", name
+        if op in ("hsplit", "vsplit", "dsplit"):
+            return f"surface:{op}", f"{name} = lib.{op}({a}, {g.choice([1, 2, [1], [0, 2]])})[0]", name
+        if op.startswith("atleast"):
+            return f"surface:{op}", f"{name} = lib.{op}({a})", name
+        if op in ("column_stack", "row_stack", "dstack"):
+            return f"surface:{op}", f"{name} = lib.{op}([{a}, {a}])", name
+        if op == "broadcast_tensors":
+            b = g.leaf(shape=g.broadcastable_shape(t.shape))
+            return "surface:broadcast_tensors", f"{name} = lib.broadcast_tensors({a}, {b})[{g.choice([0, 1])}]", name
+        dims = [int(x) for x in g.rng.choice(max(t.dim(), 2), 2, replace=False)]
+        return "surface:rot90", f"{name} = lib.rot90({a}, {int(g.rng.integers(-2, 4))}, {dims})", name
+    if kind == "index":
+        op = g.choice(["take", "take_along_dim", "isin"])
+        if op == "take":
+            index = g.index_leaf(max(t.numel(), 1), tuple(int(s) for s in g.rng.integers(0, 3, int(g.rng.integers(0, 3)))))
+            return "surface:take", f"{name} = lib.take({a}, {index})", name
+        if op == "take_along_dim":
+            if t.dim() == 0:
+                return None
+            shape = list(t.shape)
+            shape[d] = int(g.rng.integers(0, 3))
+            index = g.index_leaf(max(t.shape[d], 1), tuple(shape))
+            return "surface:take_along_dim", f"{name} = lib.take_along_dim({a}, {index}, {d})", name
+        b = g.operand(a)
+        return "surface:isin", f"{name} = lib.isin({a}, {b})", name
+    if not t.is_floating_point():
+        return None
+    op = g.choice(SURFACE_LOSSES)
+    reduction = g.choice(["'mean'", "'sum'", "'none'"])
+    dtype = str(t.dtype).replace("torch.", "")
+    other = g.leaf(dtype=dtype, shape=t.shape, requires_grad=g.chance(0.3))
+    if op == "margin_ranking_loss":
+        third = g.leaf(dtype=dtype, shape=t.shape, requires_grad=False)
+        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {third}.sign(), margin={g.choice([0.0, 0.5])}, reduction={reduction})", name
+    if op == "hinge_embedding_loss":
+        return f"surface:{op}", f"{name} = F.{op}({a}, {other}.sign(), reduction={reduction})", name
+    if op == "soft_margin_loss":
+        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, reduction={reduction})", name
+    if op == "cosine_embedding_loss":
+        if t.dim() not in (1, 2):
+            return None
+        target = g.leaf(dtype=dtype, shape=t.shape[:1] if t.dim() == 2 else (), requires_grad=False)
+        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {target}.sign(), reduction={reduction})", name
+    if op == "triplet_margin_loss":
+        if t.dim() not in (1, 2):
+            return None
+        third = g.leaf(dtype=dtype, shape=t.shape, requires_grad=g.chance(0.3))
+        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {third}, swap={g.choice([True, False])}, reduction={reduction})", name
+    if op == "poisson_nll_loss":
+        log_input = g.choice([True, False])
+        source = a if log_input else f"{a}.abs()"
+        return f"surface:{op}", f"{name} = F.{op}({source}, {other}.abs(), log_input={log_input}, full={g.choice([True, False])}, reduction={reduction})", name
+    if op == "gaussian_nll_loss":
+        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {other}.abs() + 0.1, full={g.choice([True, False])}, reduction={reduction})", name
+    return f"surface:{op}", f"{name} = F.{op}({a}, {other}.sigmoid(), reduction={reduction})", name
+
+
 TEMPLATES = [binary, unary, reduction, view, index_get, index_set, inplace, join, softmax, selection, loss,
              module, conversion, clone]
 TEMPLATE_WEIGHTS = [6, 4, 4, 4, 3, 2, 3, 1.5, 1.5, 2, 2, 2, 1, 1.5]
 INDEX_WRITE_WEIGHT = 2
 LAYER_WEIGHT = 2
+SURFACE_WEIGHT = 12

@@ -70,6 +70,16 @@ def test_random_programs_with_layers_match_torch(chunk):
     _assert_no_new_class(range(SEED + chunk, SEED + LAYER_EXAMPLES, LAYER_CHUNKS), layers=True)
 
 
+SURFACE_EXAMPLES = int(os.environ.get("MINIGRAD_FUZZ_SURFACE_EXAMPLES", 1000))
+SURFACE_CHUNKS = 2
+
+
+@pytest.mark.parametrize("chunk", range(SURFACE_CHUNKS))
+def test_random_programs_with_the_newer_ops_match_torch(chunk):
+    """As above, with the surface template (the newer maths, scans, shape ops and losses)."""
+    _assert_no_new_class(range(SEED + chunk, SEED + SURFACE_EXAMPLES, SURFACE_CHUNKS), surface=True)
+
+
 def test_the_index_write_template_writes():
     statements = [statement.source for seed in range(200) for statement in generate(seed, index_writes=True).statements
                   if statement.tag.startswith("write:")]
