@@ -1424,6 +1424,8 @@ def take_along_dim(input, indices, dim=None):
         # torch 2.13 reads an index along ``dim`` modulo the size there (-1 is the last, 5 of 3 is 2),
         # where its flattened form (``dim=None``) refuses one out of range, as gather does
         indices = Tensor._wrap(indices.array % input.array.shape[dim])
+    elif indices.array.size:     # that modulo by a size of 0: torch's integer-division check
+        raise RuntimeError("ZeroDivisionError")
     indices = indices.expand(shape)
     shape[dim] = input.array.shape[dim]
     return gather(input.expand(shape), dim, indices)

@@ -700,7 +700,11 @@ def _xlogy(x, y):
     if isinstance(y, numbers.Number):       # (the number in the tensor's dtype, as torch's kernel reads it)
         y = xp.asarray(y, dtype=x.dtype)
     with numpy.errstate(divide="ignore", invalid="ignore"):
-        product = positive_domain_nans(x * xp.log(y), x)
+        product = x * xp.log(y)
+    # the log of a negative number: +NaN from the C library's double log, -NaN from its float one (as
+    # NumPy's, seen on torch 2.13: the kernel has no vectors); a NaN ``y`` gives +NaN (the NAN macro)
+    if product.dtype == numpy.float64:
+        product = positive_domain_nans(product, x)
     return xp.where(xp.isnan(y), xp.nan, xp.where(x == 0, 0, product)).astype(product.dtype, copy=False)
 
 
@@ -719,6 +723,8 @@ class Xlogy(Function):
 
     def forward(self, a, b=None, number=None, overload="tensors"):
         self.overload, self.number = overload, number
+        if number is not None:   # torch's wrapped Scalar, read in the tensor's dtype (1e-300 is float32's 0)
+            self.cast = number = a.dtype.type(number)
         if overload == "number self":       # the one input is ``other``
             a, b = number, a
         elif overload == "number other":
@@ -731,10 +737,10 @@ class Xlogy(Function):
         xp = array_module(grad_output)
         if self.overload == "number self":
             (b,) = self.saved_tensors
-            return grad_output * self.number / b
+            return grad_output * self.cast / b
         if self.overload == "number other":
             (a,) = self.saved_tensors
-            grad = _xlogy(grad_output, self.number)
+            grad = _xlogy(grad_output, self.cast)
             return grad if self.number > 0 else xp.where(a == 0, 0, grad)
         a, b = self.saved_tensors
         grad_a = sum_to(xp.where((a == 0) & (b <= 0), 0, _xlogy(grad_output, b)), self.shapes[0]) \
@@ -840,9 +846,9 @@ def _check_values_tensor(name, values, position=2):
 
 
 def _check_heaviside(input, values):
-    broadcast_shapes(input.shape, values.shape)     # torch checks the shapes first
-    if input.array.dtype != values.array.dtype:
+    if input.array.dtype != values.array.dtype:     # torch checks the dtypes, then the shapes
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    broadcast_shapes(input.shape, values.shape)
 
 
 # ---- in-place forms ----------------------------------------------------------------------------

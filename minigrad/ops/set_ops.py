@@ -91,9 +91,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     like = elements if isinstance(elements, Tensor) else test_elements
     xp = array_module(like.array)
     for item in (elements, test_elements):
-        if isinstance(item, Tensor) and item.array.dtype.kind in "bc":
-            raise RuntimeError("Unsupported input type encountered for isin(): "
-                               f"{dtypes.scalar_type_name(item.array.dtype)}")
+        if isinstance(item, bool) or isinstance(item, Tensor) and item.array.dtype.kind in "bc":
+            kind = "Bool" if isinstance(item, bool) else dtypes.scalar_type_name(item.array.dtype)
+            raise RuntimeError(f"Unsupported input type encountered for isin(): {kind}")
     common = dtypes.result_type(elements, test_elements)
     values, tests = (xp.asarray(item.array if isinstance(item, Tensor) else item).astype(common)
                      for item in (elements, test_elements))

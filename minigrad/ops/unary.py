@@ -909,7 +909,9 @@ class Sgn(PiecewiseConstant):
 
     def forward(self, x):
         xp = array_module(x)
-        return xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False)
+        result = xp.where(xp.isnan(x), 0, xp.sign(x)).astype(x.dtype, copy=False)
+        self.save_for_backward(x, result)   # (torch's sgn_backward reads both: a write to either is refused)
+        return result
 
 
 class ScaledAngle(Function):

@@ -351,3 +351,18 @@ def test_soft_margin_loss_saves_its_input_and_target_as_torch():
         loss.backward()
     for write_target in (False, True):
         assert_same_error(lambda lib: action(lib, write_target))
+
+
+def test_gaussian_nll_loss_adds_its_constant_in_place_as_torch():
+    """torch's ``loss += 0.5 * log(2 pi)`` (full=True) leaves the result at version 1, so an in-place write
+    to it and backward's error then name torch's versions (fuzz seed 50017495)."""
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([-5.069, -2.865, -3.993, -4.936], dtype=lib.float64, requires_grad=True)
+        target = lib.tensor([-130.768, -28.332, 95.011, -63.075], dtype=lib.float64)
+        loss = lib.nn.functional.gaussian_nll_loss(x, target, target.abs() + 0.1, full=True, reduction="none")
+        loss /= loss
+        with pytest.raises(RuntimeError) as error:
+            loss.sum().backward()
+        results.append((loss._version, str(error.value).replace("torch.", "").replace("minigrad.", "")))
+    assert results[1] == results[0]

@@ -603,3 +603,39 @@ def test_float32_log10_is_correctly_rounded_as_torchs():
     values = numpy.random.default_rng(5).uniform(1e-3, 1e3, 4096).astype("float32")
     ours = minigrad.log10(minigrad.tensor(values)).numpy()
     assert_equal_where_torch_rounds_correctly(ours, torch.log10(torch.from_numpy(values)).numpy(), function="log10")
+
+
+# ---- found by the surface fuzz template (tests/fuzz/run.py --surface) --------------------------------
+@pytest.mark.parametrize("shapes", [((4, 3), (0, 3)), ((4, 3), (4, 3)), ((2,), (3,))], ids=str)
+def test_heaviside_checks_the_dtypes_before_the_shapes_as_torch(shapes):
+    """fuzz seed 50001398: a float input and bool values of shapes that do not broadcast give torch's
+    dtype error, not the shape error."""
+    assert_same(lambda lib: lib.heaviside(lib.zeros(shapes[0]), lib.zeros(shapes[1], dtype=lib.bool)))
+    assert_same(lambda lib: lib.heaviside(lib.zeros(shapes[0]), lib.zeros(shapes[1])))
+
+
+@pytest.mark.parametrize("written", ["input", "result"])
+def test_sgn_saves_its_input_and_result_as_torch(written):
+    """torch's sgn_backward reads its input and its result: writing either in place stops backward with
+    torch's error (fuzz seed 50010830: a gather's empty result written by fill_ after its sgn)."""
+    def action(lib):
+        x = lib.tensor([[-1.3, 1.5], [0.0, 6.8]], requires_grad=True)
+        y = x * 2
+        z = lib.sgn(y)
+        (y if written == "input" else z).mul_(3)
+        z.sum().backward()
+        return x.grad
+    assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("number", [1e-300, 1e-40, 2.5, -1e-300])
+def test_xlogy_reads_a_number_in_the_tensors_dtype_as_torch(number, dtype):
+    """torch wraps a number operand as a Scalar and reads it in the tensor's dtype: xlogy(1e-300, 0.0)
+    in float32 is xlogy(0, 0) = 0, not NaN (fuzz seed 50008587); the gradients likewise."""
+    def action(lib):
+        x = lib.tensor([0.0, 1e-30, 0.5, 3.0], dtype=getattr(lib, dtype), requires_grad=True)
+        first, second = lib.xlogy(number, x), lib.xlogy(x, number)
+        (first.sum() + second.sum()).backward()
+        return first, second, x.grad
+    assert_same(action)

@@ -340,3 +340,19 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("name,fn", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS])
 def test_bad_input_raises_torch_error(name, fn):
     assert_same_module_error(fn)
+
+
+# ---- found by the surface fuzz template (tests/fuzz/run.py --surface) --------------------------------
+@pytest.mark.parametrize("shapes", [((0,), (2,)), ((2, 0), (2, 3)), ((2, 0), (2, 0)), ((0, 2), (0, 1))], ids=str)
+def test_take_along_dim_over_a_dim_of_size_zero_is_torchs(shapes):
+    """torch reads the indices modulo the size of ``dim``: of 0, its integer division check raises
+    RuntimeError('ZeroDivisionError') where there is an index (fuzz seed 50000000)."""
+    input_shape, index_shape = shapes
+    dim = 0 if len(input_shape) == 1 or input_shape[0] == 0 else 1
+    assert_same(lambda lib: lib.take_along_dim(lib.zeros(input_shape), lib.zeros(index_shape, dtype=lib.int64), dim))
+
+
+@pytest.mark.parametrize("arguments", ["x, True", "True, x", "x, False", "x.float(), 1"])
+def test_isin_refuses_a_bool_number_as_torch(arguments):
+    """fuzz seed 50000538: ``isin(x, True)`` is torch's 'Unsupported input type ...: Bool', like a bool tensor."""
+    assert_same(lambda lib: eval(f"lib.isin({arguments})", {"lib": lib, "x": lib.tensor([1, 2], dtype=lib.int8)}))

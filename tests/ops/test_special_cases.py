@@ -556,6 +556,25 @@ def test_the_nans_of_fmod_and_remainder_have_torchs_sign(op, dtype, size):
     numpy.testing.assert_array_equal(results[1], results[3])
 
 
+@pytest.mark.parametrize("size", [3, 20, 40])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_the_nans_of_xlogy_and_kl_div_have_torchs_sign(dtype, size):
+    """torch's xlogy kernel (no vectors) takes the C library's log: +NaN of a negative float64, -NaN of a
+    negative float or half, and +NaN (its NAN) for a NaN ``other``; kl_div's ``xlogy(t, t)`` likewise
+    (fuzz seed 9765521: copysign by the kl_div of a negative target turned a gradient)."""
+    rng = numpy.random.default_rng(size)
+    values, others = rng.standard_normal(size) * 3, rng.standard_normal(size) * 3
+    others[::5], values[1::4] = math.nan, 0.0
+    results = []
+    for lib in (torch, minigrad):
+        x, y = (lib.tensor(v, dtype=getattr(lib, dtype)) for v in (values, others))
+        for result in (lib.xlogy(x, y), lib.xlogy(y, y), lib.nn.functional.kl_div(x, y, reduction="none")):
+            results.append(numpy.signbit(result.numpy()) | ~numpy.isnan(result.numpy()))
+            results.append(numpy.isnan(result.numpy()))
+    for ours, theirs in zip(results[6:], results[:6]):
+        numpy.testing.assert_array_equal(ours, theirs)
+
+
 def test_copysign_by_a_remainder_by_false_turns_the_gradient_as_torchs():
     """The fuzzer's program (seed 9682129), cut down: a layer norm's output permuted, ``%= False``
     in place (NaN everywhere, +NaN in torch's vectors), then the sign of a copysign and its gradient."""

@@ -33,7 +33,7 @@ from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.fused import fmadd
 from ...ops.indexing import where
-from ...ops.pointwise import minimum
+from ...ops.pointwise import _xlogy, minimum
 from ...ops.placement import _placed
 from ...ops.softmax import log_softmax_array
 from ...ops.tensor_namespace import astype, half_in_float32
@@ -841,9 +841,9 @@ class KLDivergence(Function):
             loss = probabilities * difference
         else:
             self.save_for_backward(x if self.needs_input_grad[1] else None, t)
-            # torch's xlogy(t, t): 0 at t = 0, NaN for a negative target (log of a negative number)
-            with numpy.errstate(invalid="ignore", divide="ignore"):
-                loss = xp.where(t == 0, 0, t * xp.log(xp.where(t == 0, 1, t))) - t * x
+            # torch's xlogy(t, t): 0 at t = 0, +NaN for a negative target, as its kernel signs it (fuzz
+            # seed 9765521: copysign by the loss of a negative target turned a gradient)
+            loss = _xlogy(t, t) - t * x
         # torch's composite: its element-wise ops take the target first (``t * x``, ``t - x``)
         return _reduce(xp, loss.astype(x.dtype, copy=False), reduction, denominator,
                        lambda loss: _kl_layout(loss, t, x))
@@ -1074,7 +1074,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var.clamp_(min=eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
-        loss = loss + 0.5 * math.log(2 * math.pi)
+        loss += 0.5 * math.log(2 * math.pi)      # in place, as torch's (the result's version is 1)
     return _apply_loss_reduction(loss, reduction)
 
 
