@@ -173,11 +173,15 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None)
     """Sum over ``dim`` (all dims when ``None``); integer and bool tensors sum to int64."""
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
+    return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=_sum_dtype(input, dtype))
+
+
+def _sum_dtype(input, dtype):
+    """A sum's accumulation dtype: ``dtype=`` if given, int64 for integer and bool tensors, else None
+    (the input's)."""
     if dtype is not None:
-        dtype = dtypes.to_numpy_dtype(dtype)
-    elif input.array.dtype.kind in "biu":
-        dtype = _INT64
-    return Sum.apply(input, axes=axes, keepdim=keepdim, dtype=dtype)
+        return dtypes.to_numpy_dtype(dtype)
+    return _INT64 if input.array.dtype.kind in "biu" else None
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -247,11 +251,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=No
     dim, keepdim = _numpy_spelling(dim, keepdim, axis, keepdims)
     _check_int_dims("nansum", dim)
     axes = None if dim is None else _reduced_axes(dim, input.array.ndim)
-    if dtype is not None:
-        dtype = dtypes.to_numpy_dtype(dtype)
-    elif input.array.dtype.kind in "biu":
-        dtype = _INT64
-    return Nansum.apply(input, axes=axes, keepdim=keepdim, dtype=dtype)
+    return Nansum.apply(input, axes=axes, keepdim=keepdim, dtype=_sum_dtype(input, dtype))
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):

@@ -34,7 +34,6 @@ _ERFC_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-
 _ERFC_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
            6.05183413124413191e-2, 2.33520497626869185e-3)
 _ONE_OVER_SQRT_PI = 5.6418958354775628695e-1
-_ERFC_UNDERFLOW = 26.543     # erfc(x) is below the smallest double from here on
 _ERFC_ZERO = 27.3            # erfc(x) rounds to 0, below the smallest subnormal double, from here on
 
 
@@ -103,25 +102,7 @@ def erf_of_torchs_float_vectors(x):
 
 def _erf_cody(x):
     """erf on NumPy arrays by Cody's three approximations (each run only where it has elements)."""
-    xp = array_module(x)
-    y = xp.abs(x)
-    small, large = y <= 0.46875, y > 4.0
-    middle = ~(small | large)            # NaN lands here and stays NaN
-    result = xp.empty_like(x)
-    if small.any():
-        x_small = x[small]
-        result[small] = x_small * _rational(_ERF_A, _ERF_B, x_small * x_small, 3)
-    if middle.any():
-        y_middle = y[middle]
-        erfc = _rational(_ERFC_C, _ERFC_D, y_middle, 7) * _exp_minus_square(y_middle)
-        result[middle] = xp.copysign(1 - erfc, x[middle])
-    if large.any():
-        y_large = xp.minimum(y[large], _ERFC_UNDERFLOW)
-        inverse_square = 1 / (y_large * y_large)
-        erfc = (_ONE_OVER_SQRT_PI - inverse_square * _rational(_ERFC_P, _ERFC_Q, inverse_square, 4)) / y_large
-        erfc = erfc * _exp_minus_square(y_large)
-        result[large] = xp.copysign(1 - erfc, x[large])
-    return result
+    return _cody(x, complement=False)
 
 
 def erfc(x):
@@ -142,6 +123,13 @@ def erfc(x):
 
 def _erfc_cody(x):
     """erfc on NumPy float64 arrays by Cody's three approximations (CALERF with JINT = 1)."""
+    return _cody(x, complement=True)
+
+
+def _cody(x, complement):
+    """erf (or with ``complement`` erfc) by Cody's three ranges: a rational function of x^2 up to
+    0.46875, and past it erfc(|x|) (``_erfc_of_magnitude``) with erf = sign(x) (1 - erfc(|x|)) and
+    erfc(x) = 2 - erfc(|x|) for negative x (no 1 - erf cancellation)."""
     xp = array_module(x)
     y = xp.abs(x)
     small, large = y <= 0.46875, y > 4.0
@@ -149,21 +137,26 @@ def _erfc_cody(x):
     result = xp.empty_like(x)
     if small.any():
         x_small = x[small]
-        result[small] = 1 - x_small * _rational(_ERF_A, _ERF_B, x_small * x_small, 3)
-    if middle.any():
-        y_middle = y[middle]
-        tail = _rational(_ERFC_C, _ERFC_D, y_middle, 7) * _exp_minus_square(y_middle)
-        result[middle] = xp.where(x[middle] < 0, 2 - tail, tail)
-    if large.any():
-        # past Cody's XBIG (26.543) erfc is subnormal, as the C library's (torch's) gives it, and 0
-        # from 27.3 on (every step in float64: its rounding shows only below 1e-308)
-        y_large = xp.minimum(y[large], _ERFC_ZERO)
-        inverse_square = 1 / (y_large * y_large)
-        tail = (_ONE_OVER_SQRT_PI - inverse_square * _rational(_ERFC_P, _ERFC_Q, inverse_square, 4)) / y_large
-        with numpy.errstate(under="ignore"):
-            tail = tail * _exp_minus_square(y_large)
-        result[large] = xp.where(x[large] < 0, 2 - tail, tail)
+        erf = x_small * _rational(_ERF_A, _ERF_B, x_small * x_small, 3)
+        result[small] = 1 - erf if complement else erf
+    for part, is_large in ((middle, False), (large, True)):
+        if part.any():
+            tail = _erfc_of_magnitude(xp, y[part], is_large)
+            result[part] = xp.where(x[part] < 0, 2 - tail, tail) if complement else xp.copysign(1 - tail, x[part])
     return result
+
+
+def _erfc_of_magnitude(xp, y, large):
+    """erfc(y) for y past 0.46875: Cody's rational function of y to 4, of 1 / y^2 past it.  Past
+    Cody's XBIG (26.543) erfc is subnormal, as the C library's (torch's) gives it, and 0 from 27.3
+    on (every step in float64: its rounding shows only below 1e-308; erf is 1 there either way)."""
+    if not large:
+        return _rational(_ERFC_C, _ERFC_D, y, 7) * _exp_minus_square(y)
+    y = xp.minimum(y, _ERFC_ZERO)
+    inverse_square = 1 / (y * y)
+    tail = (_ONE_OVER_SQRT_PI - inverse_square * _rational(_ERFC_P, _ERFC_Q, inverse_square, 4)) / y
+    with numpy.errstate(under="ignore"):
+        return tail * _exp_minus_square(y)
 
 
 # torch's calc_erfinv (ATen/native/Math.h, after G. L. Pavlis's erfinv.m): a rational first guess,
