@@ -236,3 +236,19 @@ def test_softmax_backward_along_a_leading_dim_accumulates_with_fma():
         y.backward(lib.tensor([[2.59733195e+95, -2.59733195e+95]] * 4, dtype=lib.float64))
         return x.grad.tolist()
     assert_same(action)
+
+
+def test_softmin_backward_where_one_output_is_near_one_accumulates_with_fma():
+    """fuzz seed 30711922: a softmin along dim 0 of 38.9 against -23.1 puts an output at 1 within an
+    ulp, whose gradient ``y (g - sum(g y))`` is that cancellation alone while its neighbour's is not:
+    torch's fused sum gave -6.1e-5 there, NumPy's -9.2e-5 (the slice-wide test missed it)."""
+    grads = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([[[31.391722], [-74.038638], [54.883899], [-65.281181]],
+                        [[-23.134431], [36.334908], [38.890224], [-143.135308]]], requires_grad=True)
+        y = lib.nn.functional.softmin(x, 0)
+        target = lib.tensor([[[59.6], [7.8], [83.8], [-78.6]], [[80.7], [70.0], [-194.0], [-20.8]]])
+        (lib.nn.functional.binary_cross_entropy_with_logits(y, target, reduction="sum") * 2.096).backward()
+        grads.append(x.grad.numpy())
+    assert grads[1][1, 2, 0] == grads[0][1, 2, 0]      # the cancellation: torch's exactly
+    numpy.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)      # the rest: float32's last bits
