@@ -99,9 +99,11 @@ def normalized(message):
 
 def _snapshot(value):
     if isinstance(value, (torch.Tensor, minigrad.Tensor)):
-        # (force: torch's ZeroTensor gradients, sgn's, refuse a plain conversion)
-        array = numpy.asarray(value.detach().cpu().numpy(force=True) if isinstance(value, torch.Tensor)
-                              else value.detach().numpy())
+        if isinstance(value, torch.Tensor) and value._is_zerotensor():
+            # torch's ZeroTensor gradients (sgn's) refuse .numpy(), and numpy(force=True) crashed on one
+            array = numpy.zeros(tuple(value.shape), dtype=torch.empty(0, dtype=value.dtype).numpy().dtype)
+        else:
+            array = numpy.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value.detach().numpy())
         return ("tensor", tuple(value.shape), normalized(value.dtype), bool(value.requires_grad), array.copy())
     if isinstance(value, (tuple, list)):
         return ("sequence", tuple(_snapshot(v) for v in value))
@@ -477,7 +479,8 @@ def _values(value):
 # fuzz seed 707026, float32 terms 1.5e38, 2.6e38, ... and -inf, -inf in torch's order, NaN where two
 # positive ones overflow first; its forward copies, and agrees exactly, so is never bounded so)
 SUMMING_OPS = {"reduce:sum": 1, "reduce:mean": 1, "reduce:sumdims": 1, "reduce:cumsum": 1,
-               "module:linear": 2, "module:conv1d": 2, "binary:*": 2, "view:expand": 1}
+               "module:linear": 2, "module:conv1d": 2, "binary:*": 2, "view:expand": 1,
+               "surface:nansum": 1, "surface:nanmean": 1}
 
 
 def _summing(statement):
@@ -885,7 +888,7 @@ def _summing_operands(statement, operands):
     """The operand names of a summing ``statement`` (SUMMING_OPS) and its expression with a mean
     summed (the sum overflows, not the mean), or None where it is no summing op on floats."""
     factors = SUMMING_OPS.get(statement.tag)
-    expression = statement.source.split(" = ", 1)[1].replace(".mean(", ".sum(")
+    expression = statement.source.split(" = ", 1)[1].replace(".mean(", ".sum(").replace(".nanmean(", ".nansum(")
     names = re.findall(r"\b[xvi]\d+\b", expression)
     if factors is None or not names or len(set(names)) < len(names) or \
             not all(isinstance(operands.get(name), torch.Tensor) for name in names):

@@ -548,7 +548,8 @@ SURFACE_LOSSES = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_lo
 
 def surface(g):
     """The ops added after the other templates were pinned (a separate run, ``--surface``): the newer
-    unary and binary maths, scans, shape and index ops, and the margin and likelihood losses."""
+    unary and binary maths, scans, shape and index ops, and the margin and likelihood losses (tagged
+    ``loss:``, so that the classifier takes their sums and means as a loss's)."""
     a = g.pick()
     if a is None:
         return None
@@ -616,28 +617,28 @@ def surface(g):
     other = g.leaf(dtype=dtype, shape=t.shape, requires_grad=g.chance(0.3))
     if op == "margin_ranking_loss":
         third = g.leaf(dtype=dtype, shape=t.shape, requires_grad=False)
-        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {third}.sign(), margin={g.choice([0.0, 0.5])}, reduction={reduction})", name
+        return f"loss:{op}", f"{name} = F.{op}({a}, {other}, {third}.sign(), margin={g.choice([0.0, 0.5])}, reduction={reduction})", name
     if op == "hinge_embedding_loss":
-        return f"surface:{op}", f"{name} = F.{op}({a}, {other}.sign(), reduction={reduction})", name
+        return f"loss:{op}", f"{name} = F.{op}({a}, {other}.sign(), reduction={reduction})", name
     if op == "soft_margin_loss":
-        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, reduction={reduction})", name
+        return f"loss:{op}", f"{name} = F.{op}({a}, {other}, reduction={reduction})", name
     if op == "cosine_embedding_loss":
         if t.dim() not in (1, 2):
             return None
         target = g.leaf(dtype=dtype, shape=t.shape[:1] if t.dim() == 2 else (), requires_grad=False)
-        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {target}.sign(), reduction={reduction})", name
+        return f"loss:{op}", f"{name} = F.{op}({a}, {other}, {target}.sign(), reduction={reduction})", name
     if op == "triplet_margin_loss":
         if t.dim() not in (1, 2):
             return None
         third = g.leaf(dtype=dtype, shape=t.shape, requires_grad=g.chance(0.3))
-        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {third}, swap={g.choice([True, False])}, reduction={reduction})", name
+        return f"loss:{op}", f"{name} = F.{op}({a}, {other}, {third}, swap={g.choice([True, False])}, reduction={reduction})", name
     if op == "poisson_nll_loss":
         log_input = g.choice([True, False])
         source = a if log_input else f"{a}.abs()"
-        return f"surface:{op}", f"{name} = F.{op}({source}, {other}.abs(), log_input={log_input}, full={g.choice([True, False])}, reduction={reduction})", name
+        return f"loss:{op}", f"{name} = F.{op}({source}, {other}.abs(), log_input={log_input}, full={g.choice([True, False])}, reduction={reduction})", name
     if op == "gaussian_nll_loss":
-        return f"surface:{op}", f"{name} = F.{op}({a}, {other}, {other}.abs() + 0.1, full={g.choice([True, False])}, reduction={reduction})", name
-    return f"surface:{op}", f"{name} = F.{op}({a}, {other}.sigmoid(), reduction={reduction})", name
+        return f"loss:{op}", f"{name} = F.{op}({a}, {other}, {other}.abs() + 0.1, full={g.choice([True, False])}, reduction={reduction})", name
+    return f"loss:{op}", f"{name} = F.{op}({a}, {other}.sigmoid(), reduction={reduction})", name
 
 
 TEMPLATES = [binary, unary, reduction, view, index_get, index_set, inplace, join, softmax, selection, loss,
