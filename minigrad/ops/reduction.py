@@ -107,8 +107,9 @@ class Mean(Function):
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         self.count = _reduced_count(x.shape, axes)
-        if self.count == 0:    # torch: nan, without NumPy's "mean of empty slice" warning
-            return x.sum(axis=axes, keepdims=keepdim) * math.nan
+        if self.count == 0:    # torch: 0 / 0, x86's default NaN (-NaN), without NumPy's "mean of empty slice" warning
+            with quiet_float_errors():
+                return x.sum(axis=axes, keepdims=keepdim) / x.dtype.type(0)
         with quiet_float_errors():
             if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
                 # NumPy's mean is this sum and one division, behind 5 us of Python (half precision: it sums in float32)
@@ -397,7 +398,7 @@ class CumulativeExtreme(Function):
         xp = array_module(x)
         if x.ndim == 0 or x.size == 0:
             indices = xp.zeros(x.shape, _INT64)
-            self.save_for_backward(indices)
+            self.save_for_backward(x, indices)
             return x.copy(), indices
         along = xp.moveaxis(x, axis, 0)
         values = xp.empty(along.shape, x.dtype)
@@ -413,11 +414,13 @@ class CumulativeExtreme(Function):
             position = xp.where(better, i, position)
             values[i], indices[i] = running, position
         indices = xp.ascontiguousarray(xp.moveaxis(indices, 0, axis))
-        self.save_for_backward(indices)     # as torch's node: writing them stops backward
+        # as torch's node (cummaxmin_backward reads self and indices): writing either stops backward
+        # (fuzz seed 50175671: the input written by %= after its cummin)
+        self.save_for_backward(x, indices)
         return xp.ascontiguousarray(xp.moveaxis(values, 0, axis)), indices
 
     def backward(self, grad_output, grad_indices):
-        (indices,) = self.saved_tensors
+        _, indices = self.saved_tensors
         if isinstance(grad_output, Tensor):       # a backward recorded as a graph: scatter_add itself
             zeros = grad_output.new_zeros(self.shape)
             if not zeros.dim():

@@ -639,3 +639,18 @@ def test_xlogy_reads_a_number_in_the_tensors_dtype_as_torch(number, dtype):
         (first.sum() + second.sum()).backward()
         return first, second, x.grad
     assert_same(action)
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+@pytest.mark.parametrize("written", ["input", "indices"])
+def test_cummax_and_cummin_save_their_input_and_indices_as_torch(op, written):
+    """torch's cummaxmin_backward reads the input and the indices: writing either in place stops
+    backward with torch's error (fuzz seed 50175671: the input written by %= after its cummin)."""
+    def action(lib):
+        x = lib.tensor([2.1, -0.5, 3.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        values, indices = getattr(lib, op)(y, 0)
+        (y if written == "input" else indices).add_(1)
+        values.sum().backward()
+        return x.grad
+    assert_same(action)

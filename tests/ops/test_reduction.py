@@ -736,3 +736,14 @@ def test_an_activations_gradient_through_cumsum_at_nan_is_torchs():
         (lib.nn.functional.selu(x).cumsum(-1) * weight).sum().backward()
         return x.grad.isnan().tolist()
     assert_same(action)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_the_mean_of_nothing_is_torchs_negative_nan(dtype):
+    """torch's mean of no values is 0 / 0, x86's default NaN, whose sign bit is set (fuzz seed 50163806:
+    signbit of the mean of an empty tensor, then 5 // it, was 5 // True in torch, a division by 0 here)."""
+    results = []
+    for lib in (torch, minigrad):
+        empty = lib.zeros(2, 0, dtype=getattr(lib, dtype))
+        results.append([numpy.signbit(result.numpy()).tolist() for result in (empty.mean(), empty.mean(1))])
+    assert results[1] == results[0]
