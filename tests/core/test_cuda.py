@@ -51,6 +51,14 @@ OPS = {
     + F.nll_loss(a.log_softmax(1), _index(a, [1, -100, 3, 0]), ignore_index=-100),
     "embedding_pad": lambda a, b: F.embedding(_index(a, [[0, 3], [2, 2]]), a).sum()
     + F.pad(b.view(1, 4, 5), (1, 2)).sum() + F.interpolate(b.view(1, 4, 5), scale_factor=2).sum(),
+    "newer_maths": lambda a, b: (a.log10().nan_to_num() + b.exp2() + a.erfc() + (a.sigmoid() * 0.9).erfinv()
+                                 + a.sigmoid().logit(eps=0.01) + minigrad.xlogy(a.abs(), b.abs() + 1)
+                                 + minigrad.logaddexp2(a, b) + a.sinc() + a.deg2rad()).sum(),
+    "newer_scans": lambda a, b: a.cummax(1).values.sum() + b.cummin(0).values.sum() + a.logcumsumexp(1).sum()
+    + minigrad.nansum(a) + minigrad.nanmean(b, 0).sum() + minigrad.aminmax(a, dim=1).max.sum(),
+    "newer_shapes": lambda a, b: minigrad.take_along_dim(a, _index(a, [[0], [2], [1], [4]]), 1).sum()
+    + minigrad.take(b, _index(b, [3, 7])).sum() + minigrad.rot90(a, 1, [0, 1])[0].sum()
+    + minigrad.tensor_split(b, 2, 1)[1].sum() + minigrad.column_stack([a, b]).mean(),
     # rows whose sums overflow and rows of 3 values take torch's CPU order, run on the host for a GPU array
     "layer_norm_at_risk": lambda a, b: F.layer_norm(a * 1e307, (5,)).sum() + (F.layer_norm(
         b.view(-1, 4)[:, :3], (3,)) * b.view(-1, 4)[:, 1:]).sum(),
@@ -113,6 +121,7 @@ MODULES = {
     "conv2d_groupnorm": (lambda: nn.Sequential(nn.Conv2d(6, 4, 3, padding=1), nn.GroupNorm(2, 4),
                                                nn.AvgPool2d(2), nn.Conv2d(4, 2, 1), nn.Flatten()), (2, 6, 5, 5)),
     "attention": (lambda: _SelfAttention(6, 2), (3, 4, 6)),
+    "newer_losses": (lambda: _NewerLosses(), (5, 6)),
     "cells": (lambda: _Cells(6, 7), (3, 6)),
 }
 
@@ -124,6 +133,22 @@ class _SelfAttention(nn.Module):
 
     def forward(self, x):
         return self.attention(x, x, x)[0]
+
+
+class _NewerLosses(nn.Module):
+    """The margin and likelihood losses on a Linear's output (a module, so the GPU test runs them)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(6, 6)
+
+    def forward(self, x):
+        y = self.linear(x)
+        signs = (x[:, :1] > 0).to(x.dtype) * 2 - 1
+        return (F.margin_ranking_loss(y[:, 0], y[:, 1], signs[:, 0]) + F.hinge_embedding_loss(y, signs)
+                + F.soft_margin_loss(y, signs.expand(-1, 6)) + F.cosine_embedding_loss(y, x, signs[:, 0])
+                + F.triplet_margin_loss(y, x, x.flip(0)) + F.poisson_nll_loss(y, x.abs())
+                + F.gaussian_nll_loss(y, x, x.abs() + 0.1) + F.multilabel_soft_margin_loss(y, x.sigmoid()))
 
 
 class _Cells(nn.Module):
