@@ -667,7 +667,10 @@ def _attention_order_dependent(statement, operands):
     softmax (``_attention_softmax``).  Where a score's positive or negative products alone pass the
     dtype's range it is inf, -inf, NaN or finite by that order (fuzz seed 7564171: -2.6 * 1e308 beside
     an inf), and with it the softmax of its query's row: every output element of that query overflows
-    so.  A score the causal mask hides counts for nothing."""
+    so.  A score the causal mask hides counts for nothing in torch's fused kernel, which fills those
+    places; its composite (values of another width than the queries) adds the mask, so a hidden score
+    that is NaN in one order and -inf in another (both its positive and negative products past the
+    range) decides the row there (fuzz seed 9862306)."""
     found = _attention_softmax(statement, operands)
     if found is None:
         return None
@@ -679,7 +682,12 @@ def _attention_order_dependent(statement, operands):
         finfo = _accumulated_finfo(query.dtype)
         overflowing = (positive > finfo.max) | (negative > finfo.max)
         if causal:
-            overflowing &= torch.ones(overflowing.shape[-2:], dtype=torch.bool).tril()
+            visible = torch.ones(overflowing.shape[-2:], dtype=torch.bool).tril()
+            if v.shape[-1] == query.shape[-1]:      # the fused kernel: a hidden score is -inf
+                overflowing &= visible
+            else:       # the composite: -inf added to it, only inf against NaN (both sides past the range) shows
+                both = (positive > finfo.max) & (negative > finfo.max)
+                overflowing = (overflowing & visible) | (both & ~visible)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             bound = (p_error + factor * p) @ v.abs()

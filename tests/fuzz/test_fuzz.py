@@ -1232,3 +1232,16 @@ def test_a_backward_error_of_torchs_alone_is_the_convolution_bug_only_where_a_co
     clean = program_of("x0 = lib.tensor([1.0, 2.0], requires_grad=True)", "v1 = x0.sum()")
     assert not after_torch_drops_the_output_channels(clean, Mismatch(
         "error-only-torch", "backward", "torch raised RuntimeError: index_select(): self indexing axis dim should be positive"))
+
+
+def test_a_hidden_score_whose_products_overflow_both_ways_counts_where_torch_adds_the_causal_mask():
+    """fuzz seed 9862306: with values of another width than the queries torch takes its composite, which
+    adds -inf to a hidden score, so one that is NaN in one order (-inf + inf) and -inf in another
+    decides its row; the fused kernel (values as wide as the queries) fills the place instead."""
+    import torch
+    query = torch.tensor([[[-2.6, 2.6], [1.0, 0.0]]], dtype=torch.float64)
+    key = torch.tensor([[[1.0, 1.0], [1e308, 1e308]]], dtype=torch.float64)
+    attention = Statement("v3 = F.scaled_dot_product_attention(x0, x1, x2, is_causal=True)", "module:attention")
+    composite, _ = order_dependent(attention, {"x0": query, "x1": key, "x2": torch.zeros(1, 2, 3, dtype=torch.float64)})
+    fused, _ = order_dependent(attention, {"x0": query, "x1": key, "x2": torch.zeros(1, 2, 2, dtype=torch.float64)})
+    assert composite.all(-1).tolist() == [[True, False]] and not fused[:, 0].any()
