@@ -366,3 +366,19 @@ def test_gaussian_nll_loss_adds_its_constant_in_place_as_torch():
             loss.sum().backward()
         results.append((loss._version, str(error.value).replace("torch.", "").replace("minigrad.", "")))
     assert results[1] == results[0]
+
+
+def test_poisson_nll_loss_adds_stirlings_term_in_place_as_torch():
+    """ATen's ``loss += stirling_term`` (full=True) leaves the result at version 1, so a later in-place write
+    and backward's error name torch's versions (fuzz seed 50255396)."""
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor([[0.97, 1.048, 0.214, 0.246, 0.147]], requires_grad=True)
+        target = lib.tensor([[0.957, 0.496, 0.32, 3.0, 0.717]])
+        loss = lib.nn.functional.poisson_nll_loss(x, target, log_input=False, full=True, reduction="none")
+        clamped = loss.clamp(0.2, 2.6)       # saves the loss at its version now
+        loss.sub_(lib.tensor([[1, -2, 5, 5, 6]]))
+        with pytest.raises(RuntimeError) as error:
+            (clamped.sum() + loss.sum()).backward()
+        results.append((loss._version, str(error.value).replace("torch.", "").replace("minigrad.", "")))
+    assert results[1] == results[0]

@@ -1047,7 +1047,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         loss = input - target * (input + eps).log()
     if full:
         stirling_term = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
-        loss = loss + stirling_term.masked_fill(target <= 1, 0)
+        loss += stirling_term.masked_fill(target <= 1, 0)     # in place, as ATen's (the result's version is 1)
     return _apply_loss_reduction(loss, reduction)
 
 
