@@ -160,11 +160,17 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+def _nonempty_sequence(tensors, what):
+    """``tensor_sequence``, refusing an empty one in torch's words."""
+    tensors = tensor_sequence(tensors, what)
+    if not tensors:
+        raise RuntimeError(f"{what} expects a non-empty TensorList")
+    return tensors
+
+
 def stack(tensors, dim=0, *, out=None):
     """Join equal-shaped tensors along a new dim: three (2, 3) -> (3, 2, 3) for dim=0."""
-    tensors = tensor_sequence(tensors, "stack")
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
+    tensors = _nonempty_sequence(tensors, "stack")
     first_shape = tensors[0].array.shape
     for position, tensor in enumerate(tensors[1:], 1):
         if tensor.array.shape != first_shape:
@@ -183,9 +189,7 @@ def hstack(tensors):
 
 def vstack(tensors):
     """``cat`` along dim 0, 1-D tensors first made rows."""
-    tensors = tensor_sequence(tensors, "vstack")
-    if not tensors:
-        raise RuntimeError("vstack expects a non-empty TensorList")
+    tensors = _nonempty_sequence(tensors, "vstack")
     return cat([t.reshape(1, -1) if t.array.ndim < 2 else t for t in tensors], 0)
 
 
@@ -194,17 +198,13 @@ row_stack = vstack
 
 def column_stack(tensors):
     """``hstack`` with 0-d and 1-d tensors first made columns: (n,) -> (n, 1)."""
-    tensors = tensor_sequence(tensors, "column_stack")
-    if not tensors:
-        raise RuntimeError("column_stack expects a non-empty TensorList")
+    tensors = _nonempty_sequence(tensors, "column_stack")
     return cat([t.reshape(t.array.size, 1) if t.array.ndim <= 1 else t for t in tensors], 1)
 
 
 def dstack(tensors):
     """``cat`` along dim 2 (depth), every tensor first made at least 3-d."""
-    tensors = tensor_sequence(tensors, "dstack")
-    if not tensors:
-        raise RuntimeError("dstack expects a non-empty TensorList")
+    tensors = _nonempty_sequence(tensors, "dstack")
     return cat(atleast_3d(tensors), 2)
 
 
@@ -313,9 +313,7 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     """Views along ``dim`` (each a slice, as torch's: ``SliceBackward0``): ``n`` sections of
     near-equal size (the first ``size % n`` one longer), or the pieces between ``indices``
     (clamped to the size, as a slice; a Tensor of them works too)."""
-    for given in (sections, indices, tensor_indices_or_sections):      # torch's keyword spellings
-        if given is not None:
-            indices_or_sections = given
+    indices_or_sections = _spelled(indices_or_sections, sections, indices, tensor_indices_or_sections)
     _check_split_argument(indices_or_sections, method=False)
     if input.array.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor "
@@ -346,6 +344,15 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indic
     return tuple(pieces)
 
 
+def _spelled(indices_or_sections, *keywords):
+    """``tensor_split``'s argument under any of torch's keyword spellings (``sections=``, ``indices=``,
+    ``tensor_indices_or_sections=``), the last one given winning."""
+    for given in keywords:
+        if given is not None:
+            indices_or_sections = given
+    return indices_or_sections
+
+
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -364,9 +371,7 @@ def _check_split_argument(value, method):
 def tensor_split_method(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
                         tensor_indices_or_sections=None):
     """``x.tensor_split(...)``: ``tensor_split``, with the method's wording of a wrong argument."""
-    for given in (sections, indices, tensor_indices_or_sections):
-        if given is not None:
-            indices_or_sections = given
+    indices_or_sections = _spelled(indices_or_sections, sections, indices, tensor_indices_or_sections)
     _check_split_argument(indices_or_sections, method=True)
     return tensor_split(input, indices_or_sections, dim)
 

@@ -427,14 +427,12 @@ class CumulativeExtreme(Function):
                 return grad_output
             return zeros.scatter_add(self.axis, Tensor._wrap(indices.array if isinstance(indices, Tensor)
                                                              else indices), grad_output)
+        from .indexing import _along_dim_key     # (indexing's floor mate: imported where used, as narrow)
         xp = array_module(grad_output)
         grad = xp.zeros(self.shape, grad_output.dtype)
         if grad.ndim == 0 or grad.size == 0:
             return grad_output.copy() if grad.ndim == 0 else grad
-        key = tuple(indices if dim == self.axis else
-                    xp.arange(size).reshape([-1 if d == dim else 1 for d in range(grad.ndim)])
-                    for dim, size in enumerate(grad.shape))
-        scatter_add(grad, key, grad_output, wide=True)
+        scatter_add(grad, _along_dim_key(indices, self.axis), grad_output, wide=True)
         return grad
 
 
@@ -931,23 +929,13 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None
 
 
 # ---- max, min, amax, amin ------------------------------------------------------------------
-def _return_type(name):
-    """A named tuple as ``torch.return_types.max``: ``(values, indices)``."""
-    base = collections.namedtuple(name, ["values", "indices"])
+def _return_type(name, fields=("values", "indices")):
+    """A named tuple as ``torch.return_types.max`` (``(values, indices)``) or ``aminmax`` (``(min, max)``)."""
+    base = collections.namedtuple(name, fields)
 
     def __repr__(self):
-        return f"minigrad.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
-    cls.__module__ = "minigrad.return_types"
-    return cls
-
-
-def _min_max_type(name):
-    """A named tuple as ``torch.return_types.aminmax``: ``(min, max)``."""
-    base = collections.namedtuple(name, ["min", "max"])
-
-    def __repr__(self):
-        return f"minigrad.return_types.{name}(\nmin={self.min!r},\nmax={self.max!r})"
+        parts = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"minigrad.return_types.{name}(\n{parts})"
     cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
     cls.__module__ = "minigrad.return_types"
     return cls
@@ -958,7 +946,7 @@ class return_types:   # noqa: N801 - torch's spelling: minigrad.return_types.max
     min = _return_type("min")
     cummax = _return_type("cummax")
     cummin = _return_type("cummin")
-    aminmax = _min_max_type("aminmax")
+    aminmax = _return_type("aminmax", ("min", "max"))
 
 
 class Extreme(Function):
@@ -986,17 +974,23 @@ class Extreme(Function):
 
     def backward(self, grad_output):
         x, result = self.saved_tensors
-        xp = array_module(x)
-        result = _unreduce(result, x.shape, self.axes, self.keepdim)
-        ties = x == result
-        if self.nan_ties:
-            ties |= xp.isnan(x) & xp.isnan(result)
-        count = astype(ties.sum(axis=self.axes, keepdims=True), x.dtype)
-        grad = _unreduce(grad_output, x.shape, self.axes, self.keepdim)
-        if self.nan_ties:
-            return xp.where(ties, grad / xp.maximum(count, 1), 0)
-        # as torch's amax: (grad / 0) * 0 = nan where a NaN result has no tie
-        return ties * (grad / count)
+        return _split_among_ties(x, result, grad_output, self.axes, self.keepdim, self.nan_ties)
+
+
+def _split_among_ties(x, result, grad_output, axes, keepdim, nan_ties=False):
+    """The gradient of an extreme (``result``, reduced over ``axes``) split evenly among the elements of
+    ``x`` equal to it; ``nan_ties``: a NaN result's ties are the NaN inputs."""
+    xp = array_module(x)
+    result = _unreduce(result, x.shape, axes, keepdim)
+    ties = x == result
+    if nan_ties:
+        ties |= xp.isnan(x) & xp.isnan(result)
+    count = astype(ties.sum(axis=axes, keepdims=True), x.dtype)
+    grad = _unreduce(grad_output, x.shape, axes, keepdim)
+    if nan_ties:
+        return xp.where(ties, grad / xp.maximum(count, 1), 0)
+    # as torch's amax: (grad / 0) * 0 = nan where a NaN result has no tie
+    return ties * (grad / count)
 
 
 class ExtremeAlong(Function):
@@ -1118,13 +1112,8 @@ class Aminmax(Function):
 
     def backward(self, grad_min, grad_max):
         x, smallest, largest = self.saved_tensors
-        grad = None
-        for grad_output, result in ((grad_min, smallest), (grad_max, largest)):
-            ties = x == _unreduce(result, x.shape, self.axes, self.keepdim)
-            count = astype(ties.sum(axis=self.axes, keepdims=True), x.dtype)
-            share = (_unreduce(grad_output, x.shape, self.axes, self.keepdim) / count) * ties
-            grad = share if grad is None else grad + share
-        return grad
+        return (_split_among_ties(x, smallest, grad_min, self.axes, self.keepdim)
+                + _split_among_ties(x, largest, grad_max, self.axes, self.keepdim))
 
 
 def aminmax(input, *, dim=None, keepdim=False):

@@ -1038,9 +1038,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
                      reduction="mean"):
     """Poisson negative log likelihood of counts ``target`` with rate ``exp(input)`` (``log_input``)
     or ``input``; ``full`` adds Stirling's approximation of ``log(target!)`` where ``target > 1``."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
+    reduction = _reduction_of(size_average, reduce, reduction)
     if log_input:
         loss = input.exp() - target * input
     else:
