@@ -18,7 +18,7 @@ import numpy
 
 from ..core import dtypes
 from ..core.function import Function
-from ..core.device import array_module, quiet_float_errors, scatter_add
+from ..core.device import array_module, expanded, quiet_float_errors, scatter_add
 from ..core.tensor import Tensor, _check_dim   # ops are first imported by minigrad.tensor, after the class exists
 from .promotion import promoted_to
 from .join import stack
@@ -67,7 +67,7 @@ def _unreduce(grad, shape, axes, keepdim):
     """``grad`` (the reduction's output gradient) broadcast back to the input ``shape``."""
     if not keepdim and axes:    # the reduced dims back as size 1 (a reshape: NumPy's expand_dims costs 10x)
         grad = grad.reshape(tuple(1 if axis in axes else size for axis, size in enumerate(shape)))
-    return array_module(grad).broadcast_to(grad, shape)
+    return expanded(grad, shape)
 
 
 def _numpy_spelling(dim, keepdim, axis, keepdims):

@@ -105,3 +105,31 @@ def test_selu_of_an_index_put_result_lets_a_nans_gradient_through_as_torchs():
         lib.nn.functional.selu(put).backward(lib.full((5, 4, 4), 0.5, dtype=lib.float64))
         return put.grad, values.grad
     assert_same(action)
+
+
+def test_a_reductions_stretched_gradient_is_broadcast_tos_view():
+    """``device.expanded``, the view a sum's or mean's backward stretches its gradient into, is NumPy's
+    ``broadcast_to`` built without its Python checks: the same shape, strides (0 along every dim of
+    size 1) and values, read-only, for C-ordered and other arrays, empty ones included."""
+    from minigrad.core.device import expanded
+    rng = numpy.random.default_rng(0)
+    for _ in range(500):
+        shape = tuple(int(size) for size in rng.integers(0, 3, rng.integers(0, 4)))
+        target = tuple(int(size) for size in rng.integers(0, 4, rng.integers(0, 3))) + \
+            tuple(int(rng.integers(0, 4)) if size == 1 else size for size in shape)
+        array = numpy.arange(float(numpy.prod(shape))).reshape(shape)
+        for source in (array, array.T):
+            wanted = target if source is array else target[:len(target) - len(shape)] + source.shape
+            ours, numpys = expanded(source, wanted), numpy.broadcast_to(source, wanted)
+            assert (ours.shape, ours.strides) == (numpys.shape, numpys.strides)
+            assert not ours.flags.writeable and numpy.array_equal(ours, numpys)
+
+
+def test_a_mean_gradient_is_dense_and_a_sum_gradient_is_as_torchs():
+    """Through the faster stretched view the reductions' gradients keep their values against torch."""
+    x = numpy.random.default_rng(1).standard_normal((5, 4, 3))
+    def action(lib):
+        t = lib.tensor(x, requires_grad=True)
+        (t.mean(dim=1, keepdim=False).exp().sum() + t.sum(dim=(0, 2)).tanh().sum() + t.mean()).backward()
+        return t.grad
+    assert_same(action)
