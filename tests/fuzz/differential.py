@@ -675,27 +675,34 @@ def _attention_order_dependent(statement, operands):
     if found is None:
         return None
     call, q, k, v, causal, scale, p, p_error, factor = found
-    query = operands[call.group(1)]
     try:
-        positive, negative = _term_sums(lambda factors, _: factors[0] @ factors[1],
-                                        [operands[call.group(1)], operands[call.group(2)].transpose(-2, -1)], [])
-        finfo = _accumulated_finfo(query.dtype)
-        overflowing = (positive > finfo.max) | (negative > finfo.max)
-        if causal:
-            visible = torch.ones(overflowing.shape[-2:], dtype=torch.bool).tril()
-            if v.shape[-1] == query.shape[-1]:      # the fused kernel: a hidden score is -inf
-                overflowing &= visible
-            else:       # the composite: -inf added to it, only inf against NaN (both sides past the range) shows
-                both = (positive > finfo.max) & (negative > finfo.max)
-                overflowing = (overflowing & visible) | (both & ~visible)
+        rows = _attention_rows_by_order(call, operands, causal, v)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             bound = (p_error + factor * p) @ v.abs()
-        shape = bound.shape
-        overflowing = overflowing.any(-1, keepdim=True).expand(shape) | ~torch.isfinite(bound)
+        overflowing = rows.expand(bound.shape) | ~torch.isfinite(bound)
     except (RuntimeError, ValueError, TypeError, IndexError):
         return None
     return overflowing.numpy(), torch.where(overflowing, 0.0, bound).numpy()
+
+
+def _attention_rows_by_order(call, operands, causal, v):
+    """The queries (``(..., L, 1)``, bool) with a score whose positive or negative products alone pass
+    the range the scores are summed in: inf, -inf, NaN or finite by the gemm's order, and with it the
+    query's whole softmax row (``_attention_order_dependent``)."""
+    query = operands[call.group(1)]
+    positive, negative = _term_sums(lambda factors, _: factors[0] @ factors[1],
+                                    [query, operands[call.group(2)].transpose(-2, -1)], [])
+    finfo = _accumulated_finfo(query.dtype)
+    overflowing = (positive > finfo.max) | (negative > finfo.max)
+    if causal:
+        visible = torch.ones(overflowing.shape[-2:], dtype=torch.bool).tril()
+        if v.shape[-1] == query.shape[-1]:      # the fused kernel: a hidden score is -inf
+            overflowing &= visible
+        else:       # the composite: -inf added to it, only inf against NaN (both sides past the range) shows
+            both = (positive > finfo.max) & (negative > finfo.max)
+            overflowing = (overflowing & visible) | (both & ~visible)
+    return overflowing.any(-1, keepdim=True)
 
 
 def _row_moments_and_errors(values, eps):
@@ -850,6 +857,10 @@ def _attention_grad_order_dependent(statement, operands, grad_of, grad_output):
             accumulated = _accumulated_finfo(operand.dtype)
             spilled = ((g.abs() @ v.abs().transpose(-2, -1)).amax(-1, keepdim=True) > accumulated.max) | \
                 ((g * out).abs().sum(-1, keepdim=True) > accumulated.max)
+            # and a row whose scores the order made inf, -inf or NaN: its weights, and with them every
+            # key's and value's gradient in its head (fuzz seed 9991476: a float32 score of -1.4 * 3e38
+            # + 3e38 * 3e38, NaN in torch's order, -inf in OpenBLAS's; the query's row weighed its other key)
+            spilled = spilled | _attention_rows_by_order(call, operands, causal, v)
             if grad_of == call.group(1):
                 spilled = spilled.expand(magnitude.shape)
             else:

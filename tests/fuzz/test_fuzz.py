@@ -22,7 +22,8 @@ from differential import (Mismatch, _agree_but_for_order, _as_torch, backward_ag
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign, batch_norm_fused_agrees,  # noqa: E402
                    after_torch_drops_the_output_channels, known, torch_drops_a_half_nans_sign, torch_fmod_gives_nan,
-                   torch_lets_an_integer_tensor_require_grad, torch_refuses_its_own_nll_loss2d_gradient)
+                   torch_lets_an_integer_tensor_require_grad, torch_refuses_its_own_nll_loss2d_gradient,
+                   torch_cannot_flatten_isins_test_elements)
 from programs import Program, Statement, generate  # noqa: E402
 
 inf = math.inf
@@ -995,6 +996,26 @@ def test_torchs_nll_loss2d_backward_refusing_a_discontiguous_input_is_its_bug_an
     assert not torch_refuses_its_own_nll_loss2d_gradient(nll_loss_of("x0.transpose(-1, -4)"), wrong_gradient)
 
 
+def test_torchs_isin_refusing_test_elements_no_view_flattens_is_its_bug_and_nothing_else():
+    """fuzz seed 50286145 (surface template): ``isin(v, v)`` of nonzero's column-major output raises
+    torch's view error in its default kernel; minigrad computes.  The test elements made contiguous,
+    or another error, is not it."""
+    program = generate(50286145, surface=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch"
+    assert known(program, mismatch).name.startswith("isin of test elements no view flattens")
+
+    def isin_of(test_elements):
+        return program_of("x0 = lib.tensor([[1, 2, 3], [4, 5, 6]])", f"v1 = {test_elements}",
+                          "v2 = lib.isin(x0, v1)")
+    refused = Mismatch("error-only-torch", "surface:isin", "torch raised RuntimeError: view size is not "
+                       "compatible with input tensor's size and stride")
+    assert torch_cannot_flatten_isins_test_elements(isin_of("x0.t()"), refused)
+    assert not torch_cannot_flatten_isins_test_elements(isin_of("x0.t().contiguous()"), refused)
+    other = Mismatch("error-only-torch", "surface:isin", "torch raised RuntimeError: something else")
+    assert not torch_cannot_flatten_isins_test_elements(isin_of("x0.t()"), other)
+
+
 def test_an_error_of_another_type_after_a_convolution_of_no_input_channels_is_that_torch_bug(monkeypatch):
     """fuzz seed 1526832: ``v2 ^ x8`` reads torch's [0, 4] output of a convolution with 0 input
     channels, where minigrad's has out_channels rows: torch raises its dtype error for the float64
@@ -1052,7 +1073,7 @@ def test_a_gradient_whose_order_of_summing_decides_it_is_the_order_of_a_sum(seed
     assert mismatch.kind == kind and known(generate(seed), mismatch).name == "the order of a sum"
 
 
-@pytest.mark.parametrize("seed", [7564171, 8206871, 8417693, 8448668, 7987596, 8485775, 8562107, 8592967, 8770578])
+@pytest.mark.parametrize("seed", [7564171, 8206871, 8417693, 8448668, 7987596, 8485775, 8562107, 8592967, 8770578, 9991476])
 def test_attention_and_group_norm_results_their_sums_order_decides_are_the_order_of_a_sum(seed):
     """Layer-template programs: attention over scores whose products overflow (7564171); attention
     gradients that are the rounding of dP - D or of a score through softmax, carried by keys or values
@@ -1060,7 +1081,8 @@ def test_attention_and_group_norm_results_their_sums_order_decides_are_the_order
     norm whose infinite weight turns the sign of a cancelling group mean into -inf or NaN (8485775); an
     instance norm's bias gradient read through a group norm and a linear of weights of 140 (8562107); a
     float16 gradient summed from terms of 2e17 that cancel, 0 in one order and past float16's range in
-    another (8770578)."""
+    another (8770578); a float32 score of -1.4 * 3e38 + 3e38 * 3e38, NaN in torch's order and -inf in
+    OpenBLAS's, whose query's gradient, and its head's keys' and values', the order decides (9991476)."""
     program = generate(seed, layers=True)
     mismatch = check(program)[0]
     assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
