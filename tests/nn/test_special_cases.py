@@ -795,3 +795,20 @@ def test_half_precision_group_norm_without_affine_of_one_value_groups_is_zero_as
         x = lib.tensor([[0.414576, 1.966442, -0.0], [0.927518, -60000.0, 0.753202]], dtype=lib.float16)
         return lib.nn.functional.group_norm(x, 3).tolist()
     assert_same(action)
+
+
+@pytest.mark.parametrize("function", ["F.leaky_relu(x)", "F.leaky_relu(x, 0.3)", "F.softplus(x)",
+                                      "F.softplus(x, 2.0, 5.0)", "F.hardsigmoid(x)", "x.exp2()", "x.sinc()"])
+def test_half_precision_scalars_are_floats_as_in_torchs_kernels(function):
+    """A float16 tensor times a Python number (a slope, beta, ln 2, pi) is computed in float32 with the
+    number a float and rounded once, as torch's kernels and backward formulas do; NumPy's float16 loop
+    would round the number to float16 first (fuzz seed 50318561: float16 -108.125 pi is -339.75 in
+    torch, -339.5 so, and sinc's gradient there -8.79 against -9.60).  Values and gradients, bit for bit."""
+    values = numpy.concatenate([numpy.random.default_rng(0).uniform(-5, 5, 400), [-108.125, 0.0, -0.0]])
+
+    def action(lib):
+        x = lib.tensor(values, dtype=lib.float16, requires_grad=True)
+        out = eval(function, {"F": lib.nn.functional, "x": x})
+        out.backward(lib.tensor(numpy.linspace(-1060.0, 3.0, out.numel()), dtype=lib.float16))
+        return out.detach().numpy().tolist(), x.grad.numpy().tolist()
+    assert_same(action)

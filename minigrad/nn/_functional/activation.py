@@ -32,6 +32,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_COEFF = 0.044715
+_ONE_SIXTH_AS_FLOAT32 = float(numpy.float32(1.0) / numpy.float32(6.0))
 
 
 def _stable_sigmoid(xp, x):
@@ -135,13 +136,19 @@ class Hardtanh(Pointwise):
 
 
 class LeakyRelu(Pointwise):
+    """``x`` where positive, else ``x * slope``: half precision in float32 with the slope a float, as
+    torch's kernel (NumPy's float16 loop would round 0.01 to float16 first: -0.02800 for -2.799, torch's
+    -0.02798)."""
+
     @staticmethod
     def function(xp, x, slope):
+        slope = _as_opmath(slope, x.dtype)
+        x = half_in_float32(x)
         return xp.where(x > 0, x, x * slope)
 
     @staticmethod
     def derivative(xp, x, slope):
-        return xp.where(x > 0, 1.0, slope)
+        return xp.where(x > 0, 1.0, _as_opmath(slope, getattr(x, "array", x).dtype))
 
 
 class Elu(Pointwise):
@@ -269,6 +276,8 @@ class Softplus(Pointwise):
 
     @staticmethod
     def function(xp, x, beta, threshold):
+        beta, threshold = _as_opmath(beta, x.dtype), _as_opmath(threshold, x.dtype)
+        x = half_in_float32(x)          # (torch's kernel: half precision in float32, rounded once)
         scaled = x * beta
         return xp.where(scaled > threshold, x, _softplus(xp, scaled) / beta)
 
@@ -311,15 +320,23 @@ class LogSigmoid(Pointwise):
 
 
 class Hardsigmoid(Pointwise):
-    """``relu6(x + 3) / 6``."""
+    """``relu6(x + 3) / 6`` (float16 computed in float32, as torch's); derivative ``1/6`` on (-3, 3),
+    torch's ``1.0f / 6.0f``: a float32 constant for float64 too (1.6666667163e-01)."""
 
     @staticmethod
     def function(xp, x):
+        x = half_in_float32(x)
         return xp.clip(x + 3, 0, 6) / 6
 
     @staticmethod
     def derivative(xp, x):
-        return ((x > -3) & (x < 3)) / 6.0
+        return ((x > -3) & (x < 3)) * _ONE_SIXTH_AS_FLOAT32
+
+    @staticmethod
+    def cut_off(x):
+        """Outside (-3, 3) torch's backward gives its 0, not the gradient times 0 (-0.0 for a negative
+        gradient), and NaN there too."""
+        return ~((x > -3) & (x < 3))
 
 
 class Hardswish(Pointwise):
