@@ -10,6 +10,7 @@ from ..core import dtypes, random
 from ..core.device import Device, as_device, module_for, to_device
 from ..core.layout import dense_strides, relayout
 from ..core.tensor import Tensor, infer_array, parse_size, python_ints_as_torch_reads
+from . import range_values
 from .conversion import relaxed_scalar_as, scalar_as
 
 
@@ -206,15 +207,24 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = dtypes.get_default_dtype() if any(isinstance(v, float) for v in values) else dtypes.int64
-    xp = module_for(as_device(device))
-    return _new(xp.arange(*values, dtype=_numpy_dtype(dtype)), requires_grad)
+    device = as_device(device)
+    numpy_dtype = _numpy_dtype(dtype)
+    if numpy_dtype.kind == "f":        # torch's values to the last bit (range_values)
+        count = max(math.ceil((float(values[1]) - float(values[0])) / float(values[2])), 0)
+        array = range_values.arange_values(values[0], values[2], count, numpy_dtype, vectors=device.type == "cpu")
+        return _new(to_device(array, device), requires_grad)
+    return _new(module_for(device).arange(*values, dtype=numpy_dtype), requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    xp = module_for(as_device(device))
-    return _new(xp.linspace(_number(start), _number(end), steps, dtype=_numpy_dtype(dtype)), requires_grad)
+    device = as_device(device)
+    numpy_dtype = _numpy_dtype(dtype)
+    if numpy_dtype.kind in "fiu":        # torch's values to the last bit (range_values)
+        array = range_values.linspace_values(_number(start), _number(end), steps, numpy_dtype)
+        return _new(to_device(array, device), requires_grad)
+    return _new(module_for(device).linspace(_number(start), _number(end), steps, dtype=numpy_dtype), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
