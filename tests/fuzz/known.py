@@ -366,6 +366,29 @@ def torch_cannot_flatten_isins_test_elements(program, mismatch):
     return False
 
 
+def torch_finds_elements_promotion_collapsed(program, mismatch):
+    """torch's ``isin`` on its sorting path (a long test list) takes elements that promotion to the
+    common dtype makes equal (int64 past float16's range all become inf) as found: it takes the unique
+    elements before the promotion, and its sort then sees two equal values side by side, which it
+    reads as an element and a test value.  Only a value mismatch at an ``isin`` whose torch result
+    differs from the plain comparison in the common dtype where the promotion collapsed elements."""
+    import torch
+    if mismatch.kind != "value" or not mismatch.key.endswith("surface:isin"):
+        return False
+    for statement, ns in _torch_run(program):
+        called = statement and re.search(r"\blib\.isin\((\w+), (\w+)\)", statement.source)
+        if not (called and all(isinstance(ns.get(name), torch.Tensor) for name in called.groups())):
+            continue
+        elements, test_elements = (ns[name] for name in called.groups())
+        common = torch.result_type(elements, test_elements)
+        promoted = elements.to(common)
+        compared = (promoted.reshape(-1, 1) == test_elements.to(common).reshape(1, -1)).any(1)
+        collapsed = promoted.unique().numel() < elements.unique().numel()
+        if collapsed and not torch.equal(torch.isin(elements, test_elements).reshape(-1), compared):
+            return True
+    return False
+
+
 LEAF_IN_PLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
@@ -464,6 +487,13 @@ KNOWN_TORCH_BUGS = [
           "contiguous compute, and so does the sorting path for a long test list); minigrad computes. "
           "Unreported; the link is the same kernel's earlier non-contiguous bug, fixed for the elements",
           torch_cannot_flatten_isins_test_elements, "https://github.com/pytorch/pytorch/issues/67432"),
+    Known("isin's sorting path finds elements that promotion made equal",
+          "torch 2.13's isin with a long test list (its sorting path) takes the unique elements before "
+          "promoting them to the common dtype, so elements that the promotion makes equal (int64 values "
+          "past float16's range against float16 test values: all inf) sit side by side after its sort and "
+          "are reported found although no test value equals them; its short-list path, and minigrad, "
+          "compare in the common dtype and give False",
+          torch_finds_elements_promotion_collapsed, "https://github.com/pytorch/pytorch/issues/194725"),
 ]
 
 # Open minigrad mismatch classes: found by the 100,000-program run and not fixed yet on

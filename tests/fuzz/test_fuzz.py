@@ -23,7 +23,7 @@ from differential import (Mismatch, _agree_but_for_order, _as_torch, backward_ag
 from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign, batch_norm_fused_agrees,  # noqa: E402
                    after_torch_drops_the_output_channels, known, torch_drops_a_half_nans_sign, torch_fmod_gives_nan,
                    torch_lets_an_integer_tensor_require_grad, torch_refuses_its_own_nll_loss2d_gradient,
-                   torch_cannot_flatten_isins_test_elements)
+                   torch_cannot_flatten_isins_test_elements, torch_finds_elements_promotion_collapsed)
 from programs import Program, Statement, generate  # noqa: E402
 
 inf = math.inf
@@ -1014,6 +1014,24 @@ def test_torchs_isin_refusing_test_elements_no_view_flattens_is_its_bug_and_noth
     assert not torch_cannot_flatten_isins_test_elements(isin_of("x0.t().contiguous()"), refused)
     other = Mismatch("error-only-torch", "surface:isin", "torch raised RuntimeError: something else")
     assert not torch_cannot_flatten_isins_test_elements(isin_of("x0.t()"), other)
+
+
+def test_torchs_isin_finding_elements_promotion_made_equal_is_its_bug_and_nothing_else():
+    """fuzz seed 50249422 (surface template): int64 values past float16's range against 30 float16
+    test values take torch's sorting path, which reports the values that all became inf as found
+    (pytorch#194725); a short test list (its comparison path) or distinct promoted values is not it."""
+    program = generate(50249422, surface=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "value"
+    assert known(program, mismatch).name.startswith("isin's sorting path finds elements")
+
+    def isin_of(elements, tests):
+        return program_of(f"x0 = lib.tensor({elements})", f"x1 = lib.tensor({tests}, dtype=lib.float16)",
+                          "v2 = lib.isin(x0, x1)")
+    found = Mismatch("value", "surface:isin", "v2: values differ")
+    assert torch_finds_elements_promotion_collapsed(isin_of([70000, 80000, 3], list(range(1, 31))), found)
+    assert not torch_finds_elements_promotion_collapsed(isin_of([70000, 80000, 3], [1, 2, 3]), found)
+    assert not torch_finds_elements_promotion_collapsed(isin_of([7, 8, 3], list(range(1, 31))), found)
 
 
 def test_an_error_of_another_type_after_a_convolution_of_no_input_channels_is_that_torch_bug(monkeypatch):
