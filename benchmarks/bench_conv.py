@@ -31,6 +31,9 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from _processes import ALLOCATOR  # noqa: E402
 
 
 def build(library, batch, seed=0):
@@ -108,7 +111,10 @@ def worker(name, batch, steps, clock, profile):
 def run_worker(name, args):
     command = [sys.executable, __file__, "--worker", name, "--batch", str(args.batch), "--steps", str(args.steps),
                "--clock", args.clock]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    variables = dict(os.environ)
+    if not any(name.startswith("MALLOC_") for name in variables):
+        variables.update(ALLOCATOR)          # both libraries under the same allocator (_processes.py)
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=variables)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
