@@ -7,8 +7,12 @@ at the top of its heap back to the system, so every step pays the page faults
 of touching new memory.  On the 2-core VM where minigrad is benchmarked that was
 about a third of an MNIST LSTM step: CPU time per step fell from 26-32 ms to
 18-20 ms with the settings below (``benchmarks/bench_processes.py``, one thread).
-torch pays the same faults with its default allocator; its guides suggest
-swapping in jemalloc or tcmalloc for the same reason.
+torch's process pays the same faults until it frees a block past the threshold:
+glibc then raises the threshold to that block's size (up to 32 MB), which a
+script's data loading usually does, and so the benchmarks run torch's workers
+under these settings too (``benchmarks/_processes.py``: a synthetic worker's
+torch took 9-13 ms a seed LSTM step without them, 5.4 ms with them, as in a
+real MNIST epoch).  torch's guides suggest jemalloc or tcmalloc for the same reason.
 
 So at import minigrad asks glibc (through ``mallopt``, as ``MALLOC_*_`` variables
 would) to serve blocks up to 32 MB (glibc's maximum) from its heap and to keep up
