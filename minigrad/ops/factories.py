@@ -201,8 +201,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if end is None:
         start, end = 0, start
     values = [_number(v) for v in (start, end, step)]
-    if values[2] == 0:
+    if not (values[2] > 0 or values[2] < 0):          # (a NaN step too, as torch)
         raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(value) for value in values[:2]):
+        bounds = [f"{value:g}" if isinstance(value, float) else f"{value}" for value in values[:2]]
+        raise RuntimeError(f"unsupported range: {bounds[0]} -> {bounds[1]}")
     if (values[1] - values[0]) * values[2] < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:

@@ -205,6 +205,12 @@ def test_linspaces_are_torchs_to_the_bit(dtype):
         assert ours.shape == theirs.shape and numpy.array_equal(ours, theirs, equal_nan=True), (start, end, steps)
 
 
+@pytest.mark.parametrize("bounds", [(0, math.inf, 1), (0.5, math.nan, 1), (-math.inf, 3, 1), (0.0, math.inf, 1.0),
+                                    (0, 1, math.inf), (0, 1, math.nan)], ids=repr)
+def test_a_range_with_an_infinite_or_nan_bound_or_step_is_torchs(bounds):
+    assert_same(lambda lib: lib.arange(*bounds))
+
+
 def test_a_range_bound_past_the_dtype_is_torchs_overflow_error():
     assert_same(lambda lib: lib.linspace(-1e38, 1e38, 10, dtype=lib.float16))
     assert_same(lambda lib: lib.arange(0, 1e39, 1e38, dtype=lib.float16))
