@@ -994,13 +994,14 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
     return overflowing.numpy(), bound.numpy()
 
 
-def _broadcast_order_dependent(statement, operands, grad_of, grad_output):
+def _broadcast_order_dependent(statement, operands, grad_of, grad_output, shape=None):
     """``order_dependent`` of the gradient an elementwise binary op (or ``where``) passes back to an
     operand it broadcast: the sum, over the broadcast positions, of each element's gradient (``grad_output``
     times the op's derivative there), in the dtype of the op's result, an order of the library's
     choosing (fuzz seed 833561: 5e-324 % a float32 tensor of 16 values, the 0-d float64 operand's
     gradient 0.89799988 in torch's order, 0.89799976 in NumPy's).  Its terms are computed in
-    float64 with the operand expanded to the result's shape; None where it is not broadcast."""
+    float64 with the operand expanded to the result's shape (or to ``shape``: a reduced loss's
+    elements, each term then the reduced loss's own backward); None where it is not broadcast."""
     expression = statement.source.split(" = ", 1)[1]
     names = re.findall(r"\b[xvi]\d+\b", expression)
     operand = operands.get(grad_of)
@@ -1013,12 +1014,13 @@ def _broadcast_order_dependent(statement, operands, grad_of, grad_output):
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = eval(expression, env)
+            expanded = result.shape if shape is None else shape
             if not isinstance(result, torch.Tensor) or not result.is_floating_point() or \
-                    result.shape == operand.shape or result.numel() == 0:
+                    expanded == operand.shape or result.numel() == 0:
                 return None
             env.update({name: operands[name].double() if operands[name].is_floating_point() else operands[name]
                         for name in names})
-        leaf = env[grad_of] = operand.double().expand(result.shape).clone().requires_grad_()
+        leaf = env[grad_of] = operand.double().expand(expanded).clone().requires_grad_()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             terms = torch.autograd.grad(eval(expression, env), leaf, grad_output.double(), allow_unused=True)[0]
@@ -1029,7 +1031,7 @@ def _broadcast_order_dependent(statement, operands, grad_of, grad_output):
     finfo = torch.finfo(result.dtype)
     positive = _positive_part(terms, 1).sum_to_size(operand.shape)
     negative = _positive_part(terms, -1).sum_to_size(operand.shape)
-    count = result.numel() // max(operand.numel(), 1)
+    count = math.prod(expanded) // max(operand.numel(), 1)
     overflowing = (positive > finfo.max) | (negative > finfo.max)
     bound = count * (finfo.eps * positive + finfo.eps * negative)
     return overflowing.numpy(), bound.numpy()
@@ -1042,9 +1044,27 @@ def _loss_grad_order_dependent(statement, operands, grad_of, grad_output):
     before it multiplies by the other: ``exp(t) * (t - x)`` sums ``g (t - x)``, then multiplies by
     ``exp(t)`` (fuzz seed 3275974: t = -1e308 under 9 weights, whose partial sums pass float64's
     range in NumPy's order, inf times exp(t) = 0 NaN, and not in torch's, 0); ``xlogy(t, t) - t * x``
-    sums ``g`` (then times ``log t + 1``) and ``g x``.  None for a reduced loss."""
+    sums ``g`` (then times ``log t + 1``) and ``g x``.  A loss reduced by ``'mean'`` or ``'sum'``: its
+    gradient to a broadcast operand sums its own backward's terms over the unreduced loss's elements
+    (fuzz seed 31040157: an mse_loss's target of 1e308 against four inputs near -100 and an inf,
+    terms 6e307 four times and -inf, inf + -inf = NaN in NumPy's order, -inf in torch's, which adds
+    the -inf first).  None for other reductions."""
     if "reduction='none'" not in statement.source:
-        return None
+        reduced = re.search(r"reduction='(mean|sum)'", statement.source)
+        if reduced is None or grad_output is None:
+            return None
+        unreduced = statement.source.replace(reduced.group(0), "reduction='none'")
+        env = namespace(torch)
+        env.update({name: value for name, value in operands.items() if isinstance(value, torch.Tensor)})
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                losses = eval(unreduced.split(" = ", 1)[1], env)
+        except (RuntimeError, ValueError, TypeError, NameError):
+            return None
+        if not isinstance(losses, torch.Tensor) or losses.numel() == 0:
+            return None
+        return _broadcast_order_dependent(statement, operands, grad_of, grad_output, shape=losses.shape)
     call = re.fullmatch(r"(\w+) = F\.kl_div\((\w+), (\w+), reduction='none', log_target=(True|False)\)",
                         statement.source)
     if call is None or call.group(3) != grad_of or call.group(2) == grad_of:

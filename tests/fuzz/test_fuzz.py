@@ -1189,6 +1189,26 @@ def test_a_kl_div_target_gradient_whose_sum_overflows_in_one_order_is_the_order_
     assert not ordinary[0].any() and (ordinary[1] < 1e-12).all()
 
 
+def test_a_reduced_loss_gradient_to_a_broadcast_target_whose_sum_overflows_is_the_order_of_a_sum():
+    """fuzz seed 31040157 (index-write template): ``F.mse_loss(x0, x19, reduction='mean')`` with a 0-d
+    target of 1e308 against four inputs near -100 and an inf: the backward's terms, 2/5 (t - x) g,
+    are 6e307 four times and -inf, whose sum is NaN in NumPy's order and -inf in torch's (it adds the
+    -inf first): ``order``.  The same target of ordinary values is no such sum, and 'none' is not
+    reduced."""
+    import torch
+    program = generate(31040157, index_writes=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "order" and known(program, mismatch).name == "the order of a sum"
+    statement = Statement("v18 = F.mse_loss(x0, x19, reduction='mean')", "loss:mse_loss")
+    x0 = torch.tensor([-118.0, 128.4, -133.9, -34.8, math.inf], dtype=torch.float64)
+    g = torch.tensor(1.543, dtype=torch.float64)
+    huge = order_dependent(statement, {"x0": x0, "x19": torch.tensor(1e308, dtype=torch.float64)}, "x19", g)
+    assert huge[0].tolist() is True
+    ordinary = order_dependent(statement, {"x0": x0.clamp(max=5.0), "x19": torch.tensor(2.5, dtype=torch.float64)},
+                               "x19", g)
+    assert not ordinary[0] and ordinary[1] < 1e-12
+
+
 def test_a_where_gradient_to_a_broadcast_operand_is_the_order_of_a_sum():
     """fuzz seed 3338491: ``where(v2 > 0, v2, x4)`` with a 0-d x4 broadcast over (4, 3), then a
     BatchNorm whose constant channels give gradients of +-300 that cancel: x4's gradient, their sum,
