@@ -56,6 +56,11 @@ def environment(threads):
         variables.pop(variable, None)
         if threads == "1":
             variables[variable] = "1"
+    return with_allocator(variables)
+
+
+def with_allocator(variables):
+    """``variables`` (an environment) with ``ALLOCATOR`` added, unless glibc's own are set there."""
     if not any(name.startswith("MALLOC_") for name in variables):
         variables.update(ALLOCATOR)
     return variables

@@ -33,7 +33,7 @@ import numpy  # noqa: E402
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from _processes import ALLOCATOR  # noqa: E402
+from _processes import with_allocator  # noqa: E402
 
 
 def build(library, batch, seed=0):
@@ -111,10 +111,8 @@ def worker(name, batch, steps, clock, profile):
 def run_worker(name, args):
     command = [sys.executable, __file__, "--worker", name, "--batch", str(args.batch), "--steps", str(args.steps),
                "--clock", args.clock]
-    variables = dict(os.environ)
-    if not any(name.startswith("MALLOC_") for name in variables):
-        variables.update(ALLOCATOR)          # both libraries under the same allocator (_processes.py)
-    result = subprocess.run(command, capture_output=True, text=True, check=True, env=variables)
+    result = subprocess.run(command, capture_output=True, text=True, check=True,
+                            env=with_allocator(dict(os.environ)))   # both libraries alike (_processes.py)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

@@ -225,6 +225,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_helper)
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system has one, else the count)."""
+    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()) or 1
+
+
 def _default_threads():
     """At import: one thread, or ``MINIGRAD_NUM_THREADS``, unless the user set the BLAS's own variable."""
     global _two_cores
@@ -235,5 +240,4 @@ def _default_threads():
         set_num_threads(int(chosen))
     elif not any(os.environ.get(name) for name in _USER_CHOICE):
         set_num_threads(1)
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        _two_cores = (cores or 1) > 1
+        _two_cores = available_cpus() > 1

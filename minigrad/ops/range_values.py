@@ -22,45 +22,18 @@ import os
 
 import numpy
 
+from .. import threads
 from .conversion import scalar_as
+from .fused import fmadd
 
 _GRAIN = 32768        # at::internal::GRAIN_SIZE
-
-
-def _split(a):
-    """Veltkamp's split of float64 ``a`` into two halves of 26 bits whose sum is ``a``."""
-    scaled = 134217729.0 * a          # 2^27 + 1
-    high = scaled - (scaled - a)
-    return high, a - high
-
-
-def _fused_multiply_add(a, b, c):
-    """``a * b + c`` rounded once, in float64 (float32 operands: their product is exact in float64,
-    rounded to float32 after; a double rounding, as rare as 1 in 2^29): Dekker's exact product and
-    Knuth's exact sum, their errors added last."""
-    dtype = numpy.result_type(a, b, c)
-    a, b, c = (numpy.asarray(x, numpy.float64) for x in (a, b, c))
-    with numpy.errstate(over="ignore", invalid="ignore"):
-        product = a * b
-        (a_high, a_low), (b_high, b_low) = _split(a), _split(b)
-        product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
-        total = product + c
-        virtual = total - product
-        sum_error = (product - (total - virtual)) + (c - virtual)
-        exact = total + (sum_error + product_error)
-        # where the sum overflows (or the split does, past 2^996) the error terms are not finite:
-        # the plain sum is the result there
-        result = numpy.where(numpy.isfinite(exact), exact, total)
-        return result.astype(dtype, copy=False)
 
 
 def _torch_threads():
     """The threads torch's ``parallel_for`` splits a range among by default: ``OMP_NUM_THREADS``, else
     the CPUs this process may run on (torch counts physical cores: the same without hyperthreads)."""
     chosen = os.environ.get("OMP_NUM_THREADS", "")
-    if chosen.isdigit() and int(chosen) > 0:
-        return int(chosen)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else threads.available_cpus()
 
 
 def _bases_and_lanes(count, itemsize, vectors):
@@ -88,8 +61,8 @@ def arange_values(start, step, count, dtype, vectors=True):
     start, step = (scalar_as(x, accumulate)[()] for x in (start, step))
     bases, lanes = _bases_and_lanes(count, dtype.itemsize, vectors)
     with numpy.errstate(over="ignore"):          # (past float16's range: inf, as torch's)
-        base_values = _fused_multiply_add(step, bases.astype(accumulate), start).astype(dtype)
-        in_lanes = _fused_multiply_add(lanes.astype(accumulate), step, base_values.astype(accumulate))
+        base_values = fmadd(step, bases.astype(accumulate), start, accumulate.type).astype(dtype)
+        in_lanes = fmadd(lanes.astype(accumulate), step, base_values.astype(accumulate), accumulate.type)
         return numpy.where(lanes == 0, base_values, in_lanes.astype(dtype))
 
 
@@ -102,14 +75,14 @@ def linspace_values(start, end, steps, dtype):
     working = dtype if dtype.kind == "f" else numpy.dtype(numpy.float64)
     kind = working.type
     start, end = kind(start), kind(end)
-    index = numpy.arange(steps)
-    counted_down = (steps - index - 1).astype(working)
+    half = steps // 2
+    counted_up = numpy.arange(half).astype(working)                   # i, below steps // 2
+    counted_down = numpy.arange(steps - half)[::-1].astype(working)   # steps - i - 1, from there
     with numpy.errstate(over="ignore", invalid="ignore", divide="ignore"):
         step = (end - start) / kind(steps - 1)
-        if working.itemsize == 2:
-            up, down = start + step * index.astype(working), end - step * counted_down
+        if working.itemsize == 2:        # (c10::Half rounds each operation and fuses nothing)
+            up, down = start + step * counted_up, end - step * counted_down
         else:
-            up = _fused_multiply_add(step, index.astype(working), start)
-            down = _fused_multiply_add(-step, counted_down, end)
-        values = numpy.where(index < steps // 2, up, down)
+            up, down = fmadd(step, counted_up, start, kind), fmadd(-step, counted_down, end, kind)
+        values = numpy.concatenate([up, down])
     return (values if dtype.kind == "f" else numpy.trunc(values)).astype(dtype, copy=False)

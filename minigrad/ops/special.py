@@ -180,22 +180,24 @@ def erfinv(x):
     if x.dtype != numpy.float64:          # half precision and float32: in float64, rounded once
         return erfinv(x.astype(numpy.float64)).astype(x.dtype)
     xp = array_module(x)
+    magnitude = xp.abs(x)
+    central, tails = magnitude <= 0.7, (magnitude > 0.7) & (magnitude < 1)
+    result = xp.where(magnitude == 1, xp.copysign(numpy.inf, x), numpy.nan)     # NaN past 1 and for NaN
     with numpy.errstate(all="ignore"):
-        magnitude = xp.abs(x)
-        central = magnitude <= 0.7
-        z = x * x
-        numerator = ((_ERFINV_A[3] * z + _ERFINV_A[2]) * z + _ERFINV_A[1]) * z + _ERFINV_A[0]
-        denominator = (((_ERFINV_B[3] * z + _ERFINV_B[2]) * z + _ERFINV_B[1]) * z + _ERFINV_B[0]) * z + 1
-        centre = x * numerator / denominator
-        for _ in range(2):
-            centre = centre - (erf(centre) - x) / (_TWO_OVER_SQRT_PI * xp.exp(-centre * centre))
-        complement = 1 - magnitude        # exact for |y| >= 0.5
-        w = xp.sqrt(-xp.log(complement / 2))
-        numerator = ((_ERFINV_C[3] * w + _ERFINV_C[2]) * w + _ERFINV_C[1]) * w + _ERFINV_C[0]
-        tail = numerator / ((_ERFINV_D[1] * w + _ERFINV_D[0]) * w + 1)
-        for _ in range(3):        # (the guess is 6e-5 off at 1 - 2^-53: two steps leave 6e-13)
-            tail = tail + (erfc(tail) - complement) / (_TWO_OVER_SQRT_PI * xp.exp(-tail * tail))
-        result = xp.where(central, centre, xp.copysign(tail, x))
-        result = xp.where(magnitude == 1, xp.copysign(numpy.inf, x), result)
-        result = xp.where(magnitude > 1, numpy.nan, result)
+        if central.any():       # each branch only where it has elements, as _cody
+            y = x[central]
+            z = y * y
+            numerator = ((_ERFINV_A[3] * z + _ERFINV_A[2]) * z + _ERFINV_A[1]) * z + _ERFINV_A[0]
+            centre = y * numerator / ((((_ERFINV_B[3] * z + _ERFINV_B[2]) * z + _ERFINV_B[1]) * z + _ERFINV_B[0]) * z + 1)
+            for _ in range(2):
+                centre = centre - (erf(centre) - y) / (_TWO_OVER_SQRT_PI * xp.exp(-centre * centre))
+            result[central] = centre
+        if tails.any():
+            complement = 1 - magnitude[tails]        # exact for |y| >= 0.5
+            w = xp.sqrt(-xp.log(complement / 2))
+            numerator = ((_ERFINV_C[3] * w + _ERFINV_C[2]) * w + _ERFINV_C[1]) * w + _ERFINV_C[0]
+            tail = numerator / ((_ERFINV_D[1] * w + _ERFINV_D[0]) * w + 1)
+            for _ in range(3):        # (the guess is 6e-5 off at 1 - 2^-53: two steps leave 6e-13)
+                tail = tail + (erfc(tail) - complement) / (_TWO_OVER_SQRT_PI * xp.exp(-tail * tail))
+            result[tails] = xp.copysign(tail, x[tails])
     return result

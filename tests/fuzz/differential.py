@@ -994,14 +994,15 @@ def order_dependent(statement, operands, grad_of=None, grad_output=None):
     return overflowing.numpy(), bound.numpy()
 
 
-def _broadcast_order_dependent(statement, operands, grad_of, grad_output, shape=None):
+def _broadcast_order_dependent(statement, operands, grad_of, grad_output, elements=None):
     """``order_dependent`` of the gradient an elementwise binary op (or ``where``) passes back to an
     operand it broadcast: the sum, over the broadcast positions, of each element's gradient (``grad_output``
     times the op's derivative there), in the dtype of the op's result, an order of the library's
     choosing (fuzz seed 833561: 5e-324 % a float32 tensor of 16 values, the 0-d float64 operand's
     gradient 0.89799988 in torch's order, 0.89799976 in NumPy's).  Its terms are computed in
-    float64 with the operand expanded to the result's shape (or to ``shape``: a reduced loss's
-    elements, each term then the reduced loss's own backward); None where it is not broadcast."""
+    float64 with the operand expanded to the result's shape (or to the shape of the expression
+    ``elements``: a reduced loss's unreduced form, each term then the reduced loss's own backward);
+    None where it is not broadcast."""
     expression = statement.source.split(" = ", 1)[1]
     names = re.findall(r"\b[xvi]\d+\b", expression)
     operand = operands.get(grad_of)
@@ -1014,9 +1015,10 @@ def _broadcast_order_dependent(statement, operands, grad_of, grad_output, shape=
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = eval(expression, env)
-            expanded = result.shape if shape is None else shape
-            if not isinstance(result, torch.Tensor) or not result.is_floating_point() or \
-                    expanded == operand.shape or result.numel() == 0:
+            if not isinstance(result, torch.Tensor) or not result.is_floating_point() or result.numel() == 0:
+                return None
+            expanded = result.shape if elements is None else eval(elements, env).shape
+            if expanded == operand.shape:
                 return None
             env.update({name: operands[name].double() if operands[name].is_floating_point() else operands[name]
                         for name in names})
@@ -1053,18 +1055,8 @@ def _loss_grad_order_dependent(statement, operands, grad_of, grad_output):
         reduced = re.search(r"reduction='(mean|sum)'", statement.source)
         if reduced is None or grad_output is None:
             return None
-        unreduced = statement.source.replace(reduced.group(0), "reduction='none'")
-        env = namespace(torch)
-        env.update({name: value for name, value in operands.items() if isinstance(value, torch.Tensor)})
-        try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                losses = eval(unreduced.split(" = ", 1)[1], env)
-        except (RuntimeError, ValueError, TypeError, NameError):
-            return None
-        if not isinstance(losses, torch.Tensor) or losses.numel() == 0:
-            return None
-        return _broadcast_order_dependent(statement, operands, grad_of, grad_output, shape=losses.shape)
+        unreduced = statement.source.split(" = ", 1)[1].replace(reduced.group(0), "reduction='none'")
+        return _broadcast_order_dependent(statement, operands, grad_of, grad_output, elements=unreduced)
     call = re.fullmatch(r"(\w+) = F\.kl_div\((\w+), (\w+), reduction='none', log_target=(True|False)\)",
                         statement.source)
     if call is None or call.group(3) != grad_of or call.group(2) == grad_of:

@@ -341,6 +341,15 @@ def torch_refuses_its_own_nll_loss2d_gradient(program, mismatch):
     return False
 
 
+def _torch_isin_operands(program):
+    """(elements, test_elements) of each ``lib.isin(a, b)`` of two tensors in torch's run of ``program``."""
+    import torch
+    for statement, ns in _torch_run(program):
+        called = statement and re.search(r"\blib\.isin\((\w+), (\w+)\)", statement.source)
+        if called and all(isinstance(ns.get(name), torch.Tensor) for name in called.groups()):
+            yield tuple(ns[name] for name in called.groups())
+
+
 def torch_cannot_flatten_isins_test_elements(program, mismatch):
     """torch's ``isin`` raises "view size is not compatible" where its test elements are a tensor of
     2 or more dims that no view flattens (a transpose, or ``nonzero``'s column-major output): its
@@ -349,20 +358,17 @@ def torch_cannot_flatten_isins_test_elements(program, mismatch):
     import torch
     if mismatch.kind != "error-only-torch" or "view size is not compatible" not in mismatch.detail:
         return False
-    for statement, ns in _torch_run(program):
-        called = statement and re.search(r"\blib\.isin\((\w+), (\w+)\)", statement.source)
-        if called and all(name in ns for name in called.groups()):
-            elements, test_elements = (ns[name] for name in called.groups())
-            if not isinstance(test_elements, torch.Tensor) or test_elements.is_contiguous():
-                continue
-            try:
-                torch.isin(elements, test_elements.contiguous())
-            except RuntimeError:
-                return False
-            try:
-                torch.isin(elements, test_elements)
-            except RuntimeError as error:
-                return "view size is not compatible" in str(error)
+    for elements, test_elements in _torch_isin_operands(program):
+        if test_elements.is_contiguous():
+            continue
+        try:
+            torch.isin(elements, test_elements.contiguous())
+        except RuntimeError:
+            return False
+        try:
+            torch.isin(elements, test_elements)
+        except RuntimeError as error:
+            return "view size is not compatible" in str(error)
     return False
 
 
@@ -375,11 +381,7 @@ def torch_finds_elements_promotion_collapsed(program, mismatch):
     import torch
     if mismatch.kind != "value" or not mismatch.key.endswith("surface:isin"):
         return False
-    for statement, ns in _torch_run(program):
-        called = statement and re.search(r"\blib\.isin\((\w+), (\w+)\)", statement.source)
-        if not (called and all(isinstance(ns.get(name), torch.Tensor) for name in called.groups())):
-            continue
-        elements, test_elements = (ns[name] for name in called.groups())
+    for elements, test_elements in _torch_isin_operands(program):
         common = torch.result_type(elements, test_elements)
         promoted = elements.to(common)
         compared = (promoted.reshape(-1, 1) == test_elements.to(common).reshape(1, -1)).any(1)

@@ -329,14 +329,18 @@ class Hardsigmoid(Pointwise):
         return xp.clip(x + 3, 0, 6) / 6
 
     @staticmethod
-    def derivative(xp, x):
-        return ((x > -3) & (x < 3)) * _ONE_SIXTH_AS_FLOAT32
+    def _inside(x):
+        return (x > -3) & (x < 3)
 
-    @staticmethod
-    def cut_off(x):
+    @classmethod
+    def derivative(cls, xp, x):
+        return cls._inside(x) * _ONE_SIXTH_AS_FLOAT32
+
+    @classmethod
+    def cut_off(cls, x):
         """Outside (-3, 3) torch's backward gives its 0, not the gradient times 0 (-0.0 for a negative
         gradient), and NaN there too."""
-        return ~((x > -3) & (x < 3))
+        return ~cls._inside(x)
 
 
 class Hardswish(Pointwise):
