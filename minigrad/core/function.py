@@ -75,6 +75,9 @@ class Function:
     # the write (its ``fn``), whose edge holds the view's old node, until then (release_variables)
     holds_replaced_node = False
     released_holders = 0     # edges to it from released nodes (views._release_unless_torch_holds)
+    # weak references to the writes whose holding (``holds_replaced_node``) keeps a released node
+    # alive in torch: its own replacing writes, and those its released holders were held under
+    released_under = ()
     # True where torch's formula uses ``self`` as it is, not cast to the result's dtype (mul's
     # ``grad * self``): an in-place write of a wider result keeps self's dtype (_output_written_as)
     uses_self_uncast = False
@@ -527,13 +530,14 @@ def _claimed_inputs(saved, inputs):
 
 
 def _held_by_a_write(node):
-    """Does an in-place write that replaced ``node`` still hold it in torch (``replaced_by``: a write
-    no backward has run yet; fuzz seed 630983: the error of a backward from a value computed before
-    the second write names the view's node, AsStrided, not the node that saved it)?"""
-    for ref in node.replaced_by:
+    """Does an in-place write still hold ``node`` in torch, itself or through the nodes that held it
+    (``released_under``: writes no backward has run yet; fuzz seed 630983: the error of a backward
+    from a value computed before the second write names the view's node, AsStrided, not the node
+    that saved it; seed 30813423: a view's node held by the node of a view of it, which a later
+    write through that second view replaced)?"""
+    for ref in node.released_under:
         write = ref()
-        if write is not None and write.holds_replaced_node and write.next_edges and \
-                write.next_edges[0] is not None and write.next_edges[0][0] is node:
+        if write is not None and write.holds_replaced_node:
             return True
     return False
 

@@ -331,21 +331,24 @@ def _release_unless_torch_holds(node):
     del node
     while pending:
         candidate, own = pending.pop()
-        writes = 0
+        writes = ()
         for ref in candidate.replaced_by:
             write = ref()
             if write is not None and write.next_edges and write.next_edges[0] is not None \
                     and write.next_edges[0][0] is candidate:
-                writes += 1
+                writes += (ref,)
             write = None     # (this name must not hold a node whose references are counted next)
         # the references besides: ``candidate``, getrefcount's argument and, for the first node,
         # the caller's name (a node pointed at is held by the released node's edge: a holder counted)
-        if candidate.released or sys.getrefcount(candidate) > own + writes + candidate.released_holders:
+        if candidate.released or sys.getrefcount(candidate) > own + len(writes) + candidate.released_holders:
             continue
+        # gone in torch, unless a write still holds it or a node it was held by (_held_by_a_write)
         candidate.released = True
+        candidate.released_under += writes
         for edge in candidate.next_edges:
             if edge is not None:
                 edge[0].released_holders += 1
+                edge[0].released_under += candidate.released_under
                 pending.append((edge[0], 2))
 
 

@@ -1269,6 +1269,33 @@ def test_a_views_old_node_lives_while_the_write_that_replaced_it_has_not_run_as_
     assert str(caught.value) == expected
 
 
+@pytest.mark.parametrize("read", [None, "v4.grad_fn", "0.8 * v4", "v8.grad_fn", "v2.grad_fn"])
+@pytest.mark.parametrize("loss_from", ["before", "v4"])
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_a_views_node_held_by_a_view_of_it_lives_while_the_write_through_that_holds_it(read, loss_from, shape):
+    """fuzz seed 30813423: ``v4 = v2.transpose(-1, 0); v4.sqrt_()`` saves v4, whose node (AsStrided)
+    the node of ``v8 = v4.transpose(-1, 0)`` holds; ``v8.masked_fill_`` replaces v8's node, and
+    torch's CopySlices keeps the write, whose edge keeps v8's old node and, through it, v4's.  Once
+    v4 is read again (its node made anew), that node is held by nothing but the chain from the
+    write, until a backward runs the write: the error names AsStrided before it (minigrad named Sqrt
+    where v4 was read), Sqrt after."""
+    def action(lib):
+        x = lib.full(shape, 2.0, dtype=lib.float64, requires_grad=True)
+        v2 = x * 3
+        v4 = v2.transpose(-1, 0)
+        v4.sqrt_()
+        before = (v2 - 1).abs()
+        v8 = v4.transpose(-1, 0)
+        v8.masked_fill_(v8 > 0, 3)
+        if read is not None:
+            eval(read, {}, {"v2": v2, "v4": v4, "v8": v8})
+        (before if loss_from == "before" else v4).sum().backward()
+    expected_type, expected = torch_message(action)
+    with pytest.raises(expected_type) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected
+
+
 # ---- pieces of split/unbind/chunk made in no_grad mode, int and bool pieces (fuzz seeds 921247,
 # 995817, 1053483) ----------------------------------------------------------------------------
 PIECES = {      # of a (3, 4) base: a (3,) piece, a (3, 2) one, a (1, 4) one
