@@ -359,6 +359,22 @@ def test_float32_tanh_is_one_where_it_rounds_to_one_as_torchs():
     assert_same(action)
 
 
+def test_float32_tanh_is_torchs_to_the_bit_in_all_but_its_last_tenth_of_a_percent():
+    """fuzz seed 50006350: torch's float32 tanh is the rounded tanh in 99.9% of values, NumPy's in
+    68%, and logit's gradient near 1 made that ulp a hundred.  Over 100,000 values in (-12, 12), the
+    saturation points, zeros, subnormals and non-finite values minigrad's (in place too) equals
+    torch's in at least 99.8% of them (NumPy's own: 68%) and is never more than an ulp apart."""
+    rng = numpy.random.default_rng(50006350)
+    values = numpy.concatenate([rng.uniform(-12, 12, 100_000), rng.standard_normal(1_000) * 1e-3,
+                                [9.010914, 9.0109135, -9.010914, 0.0, -0.0, 1e-40, -1e-45, float("inf"),
+                                 -float("inf"), float("nan")]]).astype(numpy.float32)
+    theirs = torch.tanh(torch.from_numpy(values)).numpy().view(numpy.int32).astype(numpy.int64)
+    for mine in (minigrad.tensor(values).tanh(), minigrad.tensor(values).tanh_()):
+        mine = mine.numpy().view(numpy.int32).astype(numpy.int64)
+        assert (mine == theirs).mean() >= 0.998
+        assert numpy.abs(mine - theirs).max() <= 1
+
+
 @pytest.mark.parametrize("op", ["std", "var"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_a_spread_within_the_rounding_of_the_mean_is_welfords_as_torchs(op, dtype):
