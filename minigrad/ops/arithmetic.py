@@ -7,6 +7,7 @@ import operator
 
 import numpy
 
+from ..backends import cpu
 from ..core import random
 
 from ..core import dtypes, layout
@@ -238,7 +239,8 @@ def _power(x, exponent):
         return x ** exponent
     if x.dtype == _HALF:    # the exponent a float16 through float, as torch's Scalar.to<Half>()
         with numpy.errstate(over="ignore"):
-            return x ** numpy.float32(exponent).astype(_HALF)
+            exponent = numpy.float32(exponent).astype(_HALF)
+            return _with_vector_nans(x ** exponent, x, exponent)
     if exponent in (2, 3, -2):
         square = x * x
         return square if exponent == 2 else square * x if exponent == 3 else 1 / square
@@ -271,15 +273,25 @@ def _float32_power(x, exponent):
 def _rounded_power(base, exponent, in_tail=False):
     """``base ** exponent`` (``exponent`` a number or an array), a float32 base raised in float64 and
     rounded once, as torch's pow (NumPy's float32 power is an ulp off in one case in five).  A
-    negative base's fractional power is NaN: +NaN in torch's vectors (SLEEF's), -NaN (NumPy's, x86's)
-    in its scalar tail (``vector_loop``); ``in_tail``: ``base`` is all the tail's."""
+    negative base's fractional power is NaN, signed as ``_with_vector_nans``; ``in_tail``: ``base``
+    is all the scalar tail's."""
     if isinstance(base, Tensor) or base.dtype.kind != "f":
         return base ** exponent
     if base.dtype.itemsize != 4:
         result = _as_pow_at_one_half(base, exponent, base ** exponent)
     else:
         result = _as_pow_at_one_half(base, exponent, (base.astype(float) ** exponent).astype(base.dtype))
-    if base.dtype.itemsize == 2 or type(result) is not numpy.ndarray or in_tail:
+    return result if in_tail else _with_vector_nans(result, base, exponent)
+
+
+def _with_vector_nans(result, base, exponent):
+    """``result`` (NumPy's ``base ** exponent``) with the NaNs of a negative base's fractional power
+    signed as torch's pow kernel makes them: +NaN in its vectors (SLEEF's pow), -NaN (NumPy's, x86's)
+    in its scalar tail (``vector_loop.scalar_tail``).  float16's vectors (Vectorized<Half>) run SLEEF's
+    float pow too: with AVX2 two vectors of 16 lanes a step (seen on torch 2.13).  With AVX-512 float16's NaNs
+    stay NumPy's, as fitted there (on rows under its 64-element step, all tail), and in the default
+    build (``std::pow`` in its vectors)."""
+    if type(result) is not numpy.ndarray or (result.dtype == _HALF and cpu.get_cpu_capability() != "AVX2"):
         return result
     return positive_domain_nans(result, base, exponent, keep=lambda: scalar_tail(result))
 

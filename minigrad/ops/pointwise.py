@@ -119,21 +119,17 @@ class Maximum(Function):
 def _zero_ties_as_torch(result, a, b):
     """Write into ``result`` torch's choice between 0.0 and -0.0 where ``a`` and ``b`` are those two:
     torch's CPU maximum/minimum return the second operand in their vector lanes (AVX's max_ps) and
-    the first in their scalar tail (std::max), which is ``row % lanes`` elements of each row its loop
-    runs along (``vector_loop.scalar_tail`` with one vector a step), or a whole row where an operand's
-    elements are not adjacent along it; NumPy's loops return one operand throughout (float16 the
-    first, float32/float64 the second)."""
+    the first in their scalar tail (std::max).  Their kernels are ``cpu_kernel_vec`` loops registered
+    without an AVX-512 build (``REGISTER_DISPATCH``), so they step two 32-byte vectors with AVX-512
+    too: the tail is ``row % (64 / itemsize)`` elements of each row (``vector_loop.scalar_tail``),
+    or a whole row where an operand's elements are not adjacent along it; NumPy's loops return one
+    operand throughout (float16 the first, float32/float64 the second)."""
     ties = (a == 0) & (b == 0) & (numpy.signbit(a) != numpy.signbit(b))
     if not ties.any():
         return
     a, b = numpy.broadcast_to(a, result.shape), numpy.broadcast_to(b, result.shape)
     strides = [layout.element_strides(array) for array in (result, a, b)]
-    order, merged = layout.iterator_rows(result.shape, strides)
-    inner = [dim for dim in order[:merged] if result.shape[dim] != 1]
-    if inner and any(each[inner[0]] not in (0, 1) for each in strides):
-        tail = True                     # torch's loop runs no vectors along such rows
-    else:
-        tail = scalar_tail(result, vectors_per_step=1, operand_strides=strides)
+    tail = scalar_tail(result, operand_strides=strides, width=32)
     numpy.copyto(result, b if tail is None else numpy.where(tail, a, b), where=ties)
 
 

@@ -11,6 +11,7 @@ import numbers
 
 import numpy
 
+from ..backends import cpu
 from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
@@ -19,6 +20,7 @@ from .fused import fmadd
 from .reduction import _reduced_axes, _unreduce
 from .tensor_namespace import astype, half_in_float32
 from .unary import exp_rounded_once, log_rounded_once
+from .vector_loop import vector_bytes
 
 
 def _peak(x, axes):
@@ -48,12 +50,31 @@ def _along_last_dim(x, axis):
     return not axis or axis[0] == x.ndim - 1
 
 
+def _divided_along_a_leading_dim(exps, total, x, dim):
+    """``exps / total`` (float32 exponentials, their float32 sum) as torch's softmax kernel along a
+    dim not the last divides them, run on one thread: for float32 and float64 as they are.  A half
+    tensor's kernel walks each row of the dims after ``dim`` (its inner row) with Vectorized<Half>
+    over the leading multiple of its lanes (16 with AVX2 and the default build), dividing the
+    exponentials and rounding once, and with a scalar loop over the rest, which stores each
+    exponential in half first (in the output) and divides that.  With AVX-512 the scalar loop's
+    rounding is taken throughout, as fitted there (on inner rows under its 32 lanes)."""
+    rounded = _rounded_as(exps, x)
+    if rounded is exps or type(exps) is not numpy.ndarray or cpu.get_cpu_capability() == "AVX512":
+        return rounded / total
+    inner = x.shape[dim + 1:]
+    size = math.prod(inner)
+    vectorized = size - size % (vector_bytes() // x.dtype.itemsize)
+    if not vectorized:
+        return rounded / total
+    in_vectors = numpy.arange(size).reshape(inner) < vectorized
+    return numpy.where(in_vectors, exps, rounded) / total
+
+
 class Softmax(Function):
     """``y = exp(x) / sum(exp(x))`` along ``axis``; dx = y * (dy - sum(dy * y)).
 
     In torch's order: along the last dim the exponentials are multiplied by the reciprocal of
-    their sum; along another dim divided by it, in half precision each exponential rounded to
-    half first (the kernel keeps it in the output) and the float32 sum left unrounded.
+    their sum; along another dim divided by it, in half precision as ``_divided_along_a_leading_dim``.
     """
 
     differentiable_backward = True
@@ -68,7 +89,7 @@ class Softmax(Function):
         if _along_last_dim(x, axis):
             result *= 1 / total
         else:
-            result = _rounded_as(result, x) / total
+            result = _divided_along_a_leading_dim(result, total, x, axis[0])
         result = result.astype(x.dtype, copy=False)
         self.save_for_backward(result)
         self.axis = axis

@@ -22,7 +22,7 @@ from ..core.function import Function
 from ..core.tensor import Tensor
 from ..core.device import array_module, positive_domain_nans, zero_where
 from ..core.type_errors import describe_type
-from . import special
+from . import sleef, special
 from .inplace import assign, check_in_place, in_place
 from .tensor_namespace import astype, half_in_float32
 from .vector_loop import scalar_tail
@@ -50,11 +50,22 @@ _FLOAT32_ARRAYS = (numpy.ndarray, numpy.float32)   # (an element picked by an in
 
 
 def _with_torch_nans(result, x):
-    """log's, log2's and sqrt's NaNs of negative numbers positive in float32 and float64, as torch's
-    (float16's stay -NaN there too: ``device.positive_domain_nans``)."""
+    """sqrt's NaNs of negative numbers positive in float32 and float64, as torch's (MKL's; float16's
+    stay -NaN there too, its vectors' sqrt instruction's: ``device.positive_domain_nans``)."""
     if x.dtype.kind == "f" and x.dtype.itemsize >= 4:
         return positive_domain_nans(result, x)
     return result
+
+
+def _with_torch_log_nans(result, x):
+    """log's, log2's and log10's NaNs as torch's vml kernels make them: float32 and float64 MKL's
+    (``_with_torch_nans``); float16 SLEEF's float log on every element (vml's map loads a row's
+    rest as a partial vector), whose AVX2 code returns +NaN for a negative number and for a NaN
+    alike (seen on torch 2.13), and whose AVX-512 code (vfixupimm) x86's -NaN for a negative number,
+    as NumPy (kept as NumPy has them there, and in the default build)."""
+    if x.dtype == numpy.float16 and cpu.get_cpu_capability() == "AVX2":
+        return positive_domain_nans(result)
+    return _with_torch_nans(result, x)
 
 
 def _float32_rounded_once(function, x, silenced):
@@ -158,7 +169,7 @@ class Log(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return _with_torch_nans(array_module(x).log(x), x)
+        return _with_torch_log_nans(array_module(x).log(x), x)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -168,12 +179,16 @@ class Log(Function):
 def _log1p(x):
     """``log(1 + x)`` as torch's vectorized CPU kernel (SLEEF's ``log1p_u10``, every element:
     torch's vml map loads a short row's rest as a partial vector) computes it with AVX2 and
-    AVX-512.  SLEEF forms ``m / (2 + m)`` with ``m = x`` near 0 and doubles it; where ``x / 2``
-    is subnormal (``|x| < 2 * tiny``) halving rounds its last bit to even, so the result is
-    ``2 * (x / 2)``: log1p(5e-324) is 0 (fuzz seed 35171: sqrt_ of it then has an infinite
-    gradient).  torch's DEFAULT build calls ``std::log1p``, exact there as NumPy's; half
-    precision goes through float32, where its subnormals are normal.
+    AVX-512.  With AVX2 float64 follows SLEEF step by step (``sleef.log1p``): NumPy's log1p there
+    is the C library's, an ulp off SLEEF's in one result in ten over [-0.9, 5] (log1p(2.0)); with
+    AVX-512 NumPy's (its SVML loop) is taken.  SLEEF forms ``m / (2 + m)`` with ``m = x`` near 0
+    and doubles it; where ``x / 2`` is subnormal (``|x| < 2 * tiny``) halving rounds its last bit
+    to even, so the result is ``2 * (x / 2)``: log1p(5e-324) is 0 (fuzz seed 35171: sqrt_ of it
+    then has an infinite gradient).  torch's DEFAULT build calls ``std::log1p``, exact there as
+    NumPy's; half precision goes through float32, where its subnormals are normal.
     """
+    if type(x) is numpy.ndarray and x.dtype == numpy.float64 and cpu.get_cpu_capability() == "AVX2":
+        return sleef.log1p(x)
     result = array_module(x).log1p(x)
     if x.dtype == numpy.float64:     # (torch's float64 log1p of -2 is +NaN, of -NaN too; float32's -NaN)
         result = positive_domain_nans(result)
@@ -209,7 +224,7 @@ class Log2(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return _with_torch_nans(array_module(x).log2(x), x)
+        return _with_torch_log_nans(array_module(x).log2(x), x)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
@@ -807,7 +822,7 @@ class Log10(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return _with_torch_nans(_rounded_once(numpy.log10, x, divide="ignore", invalid="ignore"), x)
+        return _with_torch_log_nans(_rounded_once(numpy.log10, x, divide="ignore", invalid="ignore"), x)
 
     def backward(self, grad_output):
         (x,) = self.saved_tensors
