@@ -12,7 +12,7 @@ import warnings
 
 import numpy
 
-from ...backends.cpu import onednn_computes_float16
+from ...backends import cpu
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
 from ...core.device import array_module, zero_where
@@ -21,6 +21,7 @@ from ...ops import softmax as softmax_ops, special, unary
 from ...ops.conversion import scalar_as
 from ...ops.inplace import assign, check_in_place
 from ...ops.tensor_namespace import astype, half_in_float32
+from ...ops import sleef
 from ...ops.vector_loop import scalar_tail
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_", "elu",
@@ -85,15 +86,17 @@ def _as_opmath(number, dtype):
     return number if dtype == numpy.float64 else float(numpy.float32(number))
 
 
-def _scalar_loop(array, vectors_per_step=1, grad=None):
-    """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's backward kernel takes
-    its scalar loop over ``array`` (``vectors_per_step``: 2 for ``cpu_kernel_vec``, 1 for ``vec::map``):
+def _scalar_loop(array, grad=None, width=None):
+    """Where (a boolean mask of ``array``'s shape, or None for nowhere) torch's backward kernel, a
+    ``cpu_kernel_vec`` (two vectors a step), takes its scalar loop over ``array``:
     ``vector_loop.scalar_tail`` of a loop whose other operand is the gradient ``grad`` (None:
     row-major), whose layout decides too: one whose elements are not adjacent (a transpose's, fuzz
-    seed 1246259) leaves the loop no vectors, so its scalar loop runs throughout."""
+    seed 1246259) leaves the loop no vectors, so its scalar loop runs throughout.  ``width``: 32 for
+    a kernel registered with ``REGISTER_DISPATCH``, whose AVX-512 entry is empty (DispatchStub.h), so
+    an AVX-512 CPU runs its AVX2 kernel; None for one registered with ``ALSO_REGISTER_AVX512_DISPATCH``."""
     grad = getattr(grad, "array", grad)
     grad_strides = row_major(array.shape) if grad is None else element_strides(grad)
-    return scalar_tail(array, vectors_per_step, [grad_strides, element_strides(array)])
+    return scalar_tail(array, 2, [grad_strides, element_strides(array)], width=width)
 
 
 def _nan_in_vector_loop(xp, x_array, derivative, grad=None):
@@ -106,7 +109,7 @@ def _nan_in_vector_loop(xp, x_array, derivative, grad=None):
     nan = array_module(x_array).isnan(x_array)
     if not nan.any():
         return derivative
-    scalar_loop = _scalar_loop(x_array, vectors_per_step=2, grad=grad)
+    scalar_loop = _scalar_loop(x_array, grad=grad)
     nan_in_vector_loop = nan if scalar_loop is None else nan & ~scalar_loop
     return xp.where(nan_in_vector_loop, float("nan"), derivative)
 
@@ -114,7 +117,9 @@ def _nan_in_vector_loop(xp, x_array, derivative, grad=None):
 class Hardtanh(Pointwise):
     """``clip(x, low, high)``.  torch's hardtanh_backward cuts the gradient with the vector test
     ``low < x < high``, which drops NaN, but its scalar tail tests ``x <= low || x >= high``,
-    which passes it: a NaN input gets its gradient only among the last ``size % lanes`` elements."""
+    which passes it: a NaN input gets its gradient only in a row's scalar tail, its last
+    ``row % (64 / itemsize)`` elements (two 32-byte vectors a step, with AVX-512 too: the kernel is
+    registered with ``REGISTER_DISPATCH``, an AVX2 build only)."""
 
     @staticmethod
     def function(xp, x, low, high):
@@ -129,7 +134,7 @@ class Hardtanh(Pointwise):
         if x_array.dtype.kind != "f":
             return inside
         nan = array_module(x_array).isnan(x_array)
-        scalar_loop = _scalar_loop(x_array, grad=grad) if nan.any() else None
+        scalar_loop = _scalar_loop(x_array, grad=grad, width=32) if nan.any() else None
         if scalar_loop is None:
             return inside
         return inside_array | (nan & scalar_loop)
@@ -204,10 +209,18 @@ class Gelu(Pointwise):
             x = half_in_float32(x)
             return 0.5 * x * (1 + special.erf(x * (1 / math.sqrt(2.0))))
         # torch hands a contiguous float32 (or half, computed in float32) tensor of more than
-        # one element to oneDNN's gelu_erf, which multiplies x by (1 + erf) before halving it:
-        # above half the float32 maximum that overflows to inf, and +inf itself gives NaN
+        # one element to oneDNN's gelu_erf
         x = x.astype(xp.float32, copy=False)
-        result = x * (1 + special.erf(x * (1 / math.sqrt(2.0)))) * 0.5
+        erf = special.erf(x * (1 / math.sqrt(2.0)))
+        if cpu.get_cpu_capability() != "AVX512":
+            # below AVX-512 (Abramowitz and Stegun's erf, not followed here) an fma ``s + s * erf``,
+            # s = x / 2 (here in float64, rounded once more): no overflow, +inf stays inf, -inf
+            # gives NaN, and far left x / 2 - x / 2 is +0.0 (torch's, seen on an AVX2 AMD EPYC)
+            half = x * numpy.float32(0.5)
+            return (half.astype(xp.float64) * erf + half).astype(xp.float32)
+        # AVX-512 (a minimax erf) multiplies x by (1 + erf) before halving it: above half the
+        # float32 maximum that overflows to inf, and +inf itself gives NaN
+        result = x * (1 + erf) * 0.5
         if not xp.isfinite(result).all():
             result[x == xp.inf] = xp.nan
         return result
@@ -236,7 +249,7 @@ def _takes_onednn_gelu(x):
     """torch's ``use_mkldnn`` for gelu: a contiguous float32 array of more than one element, or a
     float16 one where this CPU computes float16 in oneDNN (``backends.cpu``)."""
     return (x.size > 1 and x.flags.c_contiguous
-            and (x.dtype.name == "float32" or (x.dtype.name == "float16" and onednn_computes_float16())))
+            and (x.dtype.name == "float32" or (x.dtype.name == "float16" and cpu.onednn_computes_float16())))
 
 
 class Silu(Pointwise):
@@ -257,18 +270,46 @@ class Silu(Pointwise):
 
 class Mish(Pointwise):
     """``x * tanh(softplus(x))``, in torch's terms, ``log1p(exp(x))`` and ``1 / (1 + exp(-x))`` (0 from
-    -745 down, where exp(x) is subnormal); float16 in float32."""
+    -745 down, where exp(x) is subnormal); float16 in float32.  torch's kernels (``cpu_kernel_vec``)
+    take SLEEF's log1p in their vectors, which gives 0 for a tiny exp(x) (``_log1p_in_loop``): -0.0
+    for mish(-745.0) in float64, where the scalar tail's std::log1p gives -3.7e-321."""
 
     @staticmethod
     def function(xp, x):
+        tail = scalar_tail(x) if type(x) is numpy.ndarray else None
         x = half_in_float32(x)
-        return x * xp.tanh(xp.log1p(_exp(xp, x)))
+        return x * xp.tanh(_log1p_in_loop(xp, _exp(xp, x), tail))
+
+    reads_gradient_layout = True
 
     @staticmethod
-    def derivative(xp, x):
+    def derivative(xp, x, grad=None):
+        tail = _scalar_loop(x, grad=grad) if type(x) is numpy.ndarray else None
         x = half_in_float32(x)
-        t = xp.tanh(xp.log1p(_exp(xp, x)))
+        t = xp.tanh(_log1p_in_loop(xp, _exp(xp, x), tail))
         return t + x * unary.sigmoid_array(x) * (1 - t * t)
+
+
+def _log1p_in_loop(xp, y, tail):
+    """``log1p(y)`` as torch's ``cpu_kernel_vec`` computes it: SLEEF's (``unary._log1p``) in its
+    vectors, std::log1p (NumPy's) in its scalar tail (``tail``, a mask; None: no tail)."""
+    plain = xp.log1p(y)
+    if type(y) is not numpy.ndarray or (tail is not None and tail.all()):
+        return plain
+    vectors = unary._log1p(y)
+    return vectors if tail is None else xp.where(tail, plain, vectors)
+
+
+def _exp_in_loop(x, tail):
+    """``exp(x)`` as torch's ``cpu_kernel_vec`` computes it: SLEEF's (``sleef.exp``) in its vectors,
+    the C library's (``unary.exp_rounded_once``) in its scalar tail (``tail``, a mask; None: no tail),
+    and in the vectors of torch's DEFAULT build too."""
+    scalar = unary.exp_rounded_once(x)
+    if (type(x) is not numpy.ndarray or (tail is not None and tail.all())
+            or cpu.get_cpu_capability() == "DEFAULT"):
+        return scalar
+    vectors = sleef.exp(x)
+    return vectors if tail is None else numpy.where(tail, scalar, vectors)
 
 
 class Softplus(Pointwise):
@@ -285,14 +326,16 @@ class Softplus(Pointwise):
         """torch's softplus_backward, left to right in its opmath type (float32 for half precision):
         ``grad * z / (z + 1)`` with ``z = exp(beta x)``, and ``grad`` itself where ``beta x > threshold``;
         so a huge gradient overflows where ``grad * sigmoid`` would not (fuzz seed 1514274: -6.6e37 *
-        exp(1.957) is -inf in float32, torch's gradient, not -5.8e37)."""
+        exp(1.957) is -inf in float32, torch's gradient, not -5.8e37).  Its vectors take SLEEF's exp,
+        its scalar tail the C library's (``_exp_in_loop``): 1.3 * z / (z + 1) at 0.276 is an ulp apart."""
         (x,) = self.saved_tensors
         xp = array_module(x)
         x_array = x.array if hasattr(x, "array") else x
         beta, threshold = (_as_opmath(self.params[name], x_array.dtype) for name in ("beta", "threshold"))
         scaled, grad = half_in_float32(x) * beta, half_in_float32(grad_output)
         with numpy.errstate(over="ignore", invalid="ignore"):
-            z = unary.exp_rounded_once(scaled)
+            tail = _scalar_loop(x_array, grad=grad_output) if type(x_array) is numpy.ndarray else None
+            z = _exp_in_loop(scaled, tail)
             grad_x = xp.where(scaled > threshold, grad, grad * z / (z + 1))
         return astype(grad_x, x_array.dtype)
 
