@@ -8,62 +8,15 @@ the rounded exp and SLEEF's is an ulp off in some results
 elu_backward, an AVX2 AMD EPYC) on 256,000 values of each dtype, its limits and infinities included.
 ``log1p``: SLEEF's AVX2 float64 ``xlog1p`` (``ops.unary._log1p``), where NumPy's is the C library's.
 
-NumPy has no fused multiply-add: ``fma`` rounds ``a * b + c`` once by Boldo and Melquiond's
-emulation (the exact product and sum as pairs of doubles, their low parts rounded to odd).
+SLEEF's FMAs are ``ops.fused.fma``'s, each rounded once.
 """
 from __future__ import annotations
 
 import numpy
 
-__all__ = ["exp", "fma", "log1p"]
+from .fused import fma, fma_in_range
 
-_SPLIT = 134217729.0    # 2**27 + 1: Veltkamp's split of a double into two halves of 26 bits
-
-
-def _two_sum(a, b):
-    """``a + b`` and its rounding error, exactly (Knuth)."""
-    s = a + b
-    b_part = s - a
-    return s, (a - (s - b_part)) + (b - b_part)
-
-
-def _two_product(a, b):
-    """``a * b`` and its rounding error, exactly (Dekker's, on Veltkamp's halves of 26 bits)."""
-    p = a * b
-    a_split, b_split = a * _SPLIT, b * _SPLIT
-    a_high, b_high = a_split - (a_split - a), b_split - (b_split - b)
-    a_low, b_low = a - a_high, b - b_high
-    return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
-
-
-def _sum_rounded_to_odd(a, b):
-    """``a + b`` (float64) rounded to odd: of the two doubles around an inexact sum, the one whose
-    last bit is odd (a step of the bits away from 0 where the sum lies further out than its rounding)."""
-    s, error = _two_sum(a, b)
-    bits = s.view(numpy.int64)
-    even_and_inexact = ((bits & 1) == 0) & (numpy.abs(error) > 0)      # (an infinite sum's error is NaN)
-    return (bits + even_and_inexact * numpy.where((error > 0) == (s > 0), 1, -1)).view(numpy.float64)
-
-
-def fma(a, b, c):
-    """``a * b + c`` rounded once, in float64; in float32 where all three are float32 (their
-    product is exact in float64, and a sum rounded to odd there rounds once more as directly)."""
-    if all(numpy.asarray(v).dtype == numpy.float32 for v in (a, b, c)):
-        return _sum_rounded_to_odd(numpy.multiply(a, b, dtype=numpy.float64), c).astype(numpy.float32)
-    a, b, c = numpy.broadcast_arrays(*(numpy.asarray(v, numpy.float64) for v in (a, b, c)))
-    product, product_error = _two_product(a, b)
-    high, low = _two_sum(c, product)
-    return high + _sum_rounded_to_odd(low, product_error)
-
-
-def _fma_in_range(a, b, c):
-    """float64 ``a * b + c`` as ``fma`` but for its low parts' sum, rounded to nearest (a double
-    rounding where that sum is a tie, which ``log1p``'s operands do not reach: bit for bit SLEEF's
-    on 19 million values), in under half its time."""
-    product, product_error = _two_product(a, b)
-    high, low = _two_sum(c, product)
-    return high + (low + product_error)
-
+__all__ = ["exp", "log1p"]
 
 def _ldexp2(u, q):
     """``u * 2**(q >> 1) * 2**(q - (q >> 1))``, each product rounded (SLEEF's ``vldexp2``)."""
@@ -128,7 +81,7 @@ def log1p(x):
     """float64 ``log1p`` as SLEEF's AVX2 ``xlog1p`` computes it, bit for bit (checked against
     ``Sleef_log1pd4_u10avx2`` on 19 million values): ``1 + x = 2^e (1 + m)`` with ``(1 + x) / 0.75``
     setting ``e``, then ``e log 2 + 2 atanh(m / (2 + m))`` in double-double, its FMAs one rounding
-    each (``_fma_in_range``).  Above 1e307 SLEEF's ``log(x)`` (NumPy's agrees there); NaN (+NaN) below
+    each (``fma_in_range``).  Above 1e307 SLEEF's ``log(x)`` (NumPy's agrees there); NaN (+NaN) below
     -1 and for a NaN, -inf at -1, -0.0 at -0.0."""
     with numpy.errstate(all="ignore"):
         e = (((x + 1) * (1 / 0.75)).view(numpy.int64) >> 52 & 0x7ff) - 0x3ff
@@ -136,18 +89,18 @@ def log1p(x):
         m = x * scale + (scale - 1)      # (SLEEF's FMA: the product, by a power of two, is exact)
         e = e.astype(numpy.float64)
         log2_high = 0.693147180559945286226764 * e
-        log2_low = _fma_in_range(2.319046813846299558417771e-17, e, _fma_in_range(0.693147180559945286226764, e, -log2_high))
+        log2_low = fma_in_range(2.319046813846299558417771e-17, e, fma_in_range(0.693147180559945286226764, e, -log2_high))
         divisor = 2 + m
         divisor_low = (2 - divisor) + m
         reciprocal = 1 / divisor
         ratio = m * reciprocal           # m / (2 + m) in double-double: ratio + ratio_low
-        ratio_low = _fma_in_range(ratio, _fma_in_range(-divisor_low, reciprocal, _fma_in_range(-divisor, reciprocal, 1.0)),
-                         _fma_in_range(reciprocal, m, -ratio))
+        ratio_low = fma_in_range(ratio, fma_in_range(-divisor_low, reciprocal, fma_in_range(-divisor, reciprocal, 1.0)),
+                         fma_in_range(reciprocal, m, -ratio))
         r2 = ratio * ratio
         r4 = r2 * r2
-        series = _fma_in_range(r4 * r4, _fma_in_range(r4, 0.1532076988502701353, _fma_in_range(r2, 0.1525629051003428716, 0.1818605932937785996)),
-                      _fma_in_range(r4, _fma_in_range(r2, 0.2222214519839380009, 0.2857142932794299317),
-                           _fma_in_range(r2, 0.3999999999635251990, 0.6666666666667333541)))
+        series = fma_in_range(r4 * r4, fma_in_range(r4, 0.1532076988502701353, fma_in_range(r2, 0.1525629051003428716, 0.1818605932937785996)),
+                      fma_in_range(r4, fma_in_range(r2, 0.2222214519839380009, 0.2857142932794299317),
+                           fma_in_range(r2, 0.3999999999635251990, 0.6666666666667333541)))
         high = log2_high + 2 * ratio
         low = (((log2_high - high) + 2 * ratio) + log2_low) + 2 * ratio_low
         term = r2 * ratio * series
