@@ -226,6 +226,25 @@ def after_torch_fmod_gives_nan(program, mismatch):
     return first is not None and torch_fmod_gives_nan(program, first)
 
 
+def torch_fmod_gives_nan_in_a_gradient(program, mismatch):
+    """The same bug met in a gradient alone: torch's NaN remainder is overwritten before the end,
+    but a backward multiplies the gradient by a function of it (fuzz seed 50566949: fmod(3e38, -0.464)
+    is NaN in torch's vectors, 0.0444 in its scalar loop and minigrad's; ``v3 **= -1.08`` then
+    ``v3[None] = x6`` overwrite it, and pow's backward 0 * NaN ** -2.08 leaves a NaN in x0's gradient).
+    Covered where torch's run with minigrad's remainders put in place of its own gives minigrad's
+    values and gradients (``differential._agrees_with``): the remainders are the whole difference."""
+    if mismatch.kind != "grad" or "NaN positions" not in mismatch.detail:
+        return False
+    remainders = {statement.source for statement in program.statements
+                  if re.match(r"\w+ = .*(%|\bfmod\b|\bremainder\b)", statement.source)}
+    if not remainders:
+        return False
+    import minigrad
+
+    from differential import _agrees_with, execute
+    return _agrees_with(program, execute(program, minigrad), remainders)
+
+
 def _torch_integer_tensors_requiring_grad(program):
     """The names of the integer or bool tensors that require grad at some point of ``program`` run in torch."""
     import torch
@@ -435,6 +454,10 @@ KNOWN_TORCH_BUGS = [
           "torch's count: minigrad's loss fails to broadcast where torch's backward reaches unique's "
           "missing derivative (the forward alone differs only by the remainder's NaNs)",
           after_torch_fmod_gives_nan, "https://github.com/pytorch/pytorch/issues/193753"),
+    Known("fmod and remainder give NaN on torch's vectorized path, met in a gradient",
+          "a NaN remainder of torch's, overwritten later, leaves its NaN in a gradient through a backward "
+          "that reads it (pow's); torch's run with minigrad's remainders in their place agrees",
+          torch_fmod_gives_nan_in_a_gradient, "https://github.com/pytorch/pytorch/issues/193753"),
     Known("torch's scalar Half-to-float conversion drops a NaN's sign",
           "copysign(a, b) with b a float16 -NaN, broadcast: torch converts it to float32 element by "
           "element, and c10's conversion gives +NaN (its vectorized one keeps the sign: a -NaN's .float() "

@@ -22,6 +22,7 @@ from differential import (Mismatch, _agree_but_for_order, _as_torch, backward_ag
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign, batch_norm_fused_agrees,  # noqa: E402
                    after_torch_drops_the_output_channels, known, torch_drops_a_half_nans_sign, torch_fmod_gives_nan,
+                   torch_fmod_gives_nan_in_a_gradient,
                    torch_lets_an_integer_tensor_require_grad, torch_refuses_its_own_nll_loss2d_gradient,
                    torch_cannot_flatten_isins_test_elements, torch_finds_elements_promotion_collapsed)
 from programs import Program, Statement, generate  # noqa: E402
@@ -323,6 +324,24 @@ def test_torchs_fmod_nan_met_at_backward_through_a_count_is_the_same_bug():
     other = unique_of("x0 * 0.5")                   # no remainder: the same loss fails in both, not covered
     mismatch = check(other)[0]
     assert mismatch is None or known(other, mismatch) is None or not known(other, mismatch).name.endswith("backward")
+
+
+def test_torchs_fmod_nan_met_in_a_gradient_alone_is_the_same_bug():
+    """fuzz seed 50566949: torch's NaN remainder (fmod(3e38, -0.464) on its vector loop), overwritten
+    by a write of the whole tensor, leaves its NaN in x0's gradient through pow's backward; with the
+    overwrite left out of the remainder's reach (a product instead) nothing is excused."""
+    def powered(remainder):
+        return program_of("x0 = lib.full((16,), 3e38, dtype=lib.float32, requires_grad=True)",
+                          f"v1 = {remainder}", "v1 **= -1.08", "x2 = lib.tensor([0.5], dtype=lib.float32)",
+                          "v1[None] = x2", loss="loss = (v1.double() * 0.5).sum()", leaves=["x0"])
+    program = powered("lib.fmod(x0, -0.464)")
+    mismatch = check(program)[0]
+    assert mismatch.kind == "grad" and "NaN positions" in mismatch.detail
+    assert known(program, mismatch).name.endswith("met in a gradient")
+    other = powered("x0 * 0.0")      # 0 ** -2.08 is inf in both: the gradient's NaNs agree
+    assert check(other)[0] is None
+    fake = Mismatch("grad", "binary:*", "x0.grad: value NaN positions: [0.] vs torch [nan]")
+    assert not torch_fmod_gives_nan_in_a_gradient(other, fake)
 
 
 def test_a_bool_number_to_a_tensor_power_is_torchs_internal_assert_and_minigrads_gradient():
