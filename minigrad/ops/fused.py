@@ -4,8 +4,9 @@ torch's CPU kernels are built with FMA instructions, and the compiler fuses a pr
 the sum or difference that takes it (``x - y.exp() * sum``: one rounding, not two).  Where
 the sum cancels the product, that one rounding is the whole result.  NumPy has no FMA:
 float32 is fused exactly through float64's exact product, float64 through the exact errors
-of its product and sum (``two_product``, ``two_sum``).  ``fma`` rounds once always (the low
-parts' sum rounded to odd, after Boldo and Melquiond), for SLEEF's code (``sleef``).
+of its product and sum (``two_product``, ``two_sum``).  ``fma``, for SLEEF's code (``sleef``),
+leaves out ``fmadd``'s guards for huge operands and rounds float32 once where float64's sum
+falls on a float32 midpoint too (that sum rounded to odd, after Boldo and Melquiond).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def fmadd(a, b, c, dtype):
 _SPLIT = 2.0 ** 27 + 1      # Veltkamp's: splits a float64 into two halves of 26 bits
 _SPLIT_LIMIT = 2.0 ** 995      # a float64 past this overflows the split (times _SPLIT)
 _SCALE_DOWN = 2.0 ** -64       # brings such an operand well under it, exactly
+_FLOAT32_TINY = 2.0 ** -126     # float32's smallest normal number
 
 
 def _fused_float64(a, b, c, halve=True):
@@ -99,20 +101,26 @@ def _sum_rounded_to_odd(a, b):
 
 
 def fma(a, b, c):
-    """``a * b + c`` rounded once, in float64; in float32 where all three are float32 (their
-    product is exact in float64, and a sum rounded to odd there rounds once more as directly)."""
-    if all(numpy.asarray(v).dtype == numpy.float32 for v in (a, b, c)):
-        return _sum_rounded_to_odd(numpy.multiply(a, b, dtype=numpy.float64), c).astype(numpy.float32)
-    a, b, c = numpy.broadcast_arrays(*(numpy.asarray(v, numpy.float64) for v in (a, b, c)))
-    product, product_error = two_product(a, b)
-    high, low = two_sum(c, product)
-    return high + _sum_rounded_to_odd(low, product_error)
+    """``a * b + c`` rounded once: float32 where all three are float32, else float64
+    (``fma_in_range``).  A float32 product is exact in float64, so the float64 sum is the only
+    rounding before float32's; two roundings differ from one only where the first lands on a
+    float32 midpoint (its 29 low bits ``1 << 28``) or below float32's normal range: there, and
+    only there if any, the sum is rounded to odd first, which float32's rounding then keeps right."""
+    if not all(numpy.asarray(v).dtype == numpy.float32 for v in (a, b, c)):
+        return fma_in_range(a, b, c)
+    product = numpy.multiply(a, b, dtype=numpy.float64)
+    total = product + c
+    bits = numpy.asarray(total).view(numpy.int64)
+    if numpy.any(((bits & 0x1FFFFFFF) == 0x10000000) | (numpy.abs(total) < _FLOAT32_TINY)):
+        total = _sum_rounded_to_odd(product, c)
+    return total.astype(numpy.float32)
 
 
 def fma_in_range(a, b, c):
-    """float64 ``a * b + c`` as ``fma`` but for its low parts' sum, rounded to nearest (a double
-    rounding where that sum is a tie, which ``sleef.log1p``'s operands do not reach: bit for bit SLEEF's
-    on 19 million values), in under half its time."""
+    """float64 ``a * b + c``: the exact product and sum as pairs (``two_product``, ``two_sum``), their
+    low parts added, then the high part: rounded once but where the low parts' sum is inexact and
+    brings the whole within its rounding error of a midpoint between doubles (a chance of about
+    2**-52 for an operand not built for it).  For operands far from overflow (the split's): SLEEF's."""
     product, product_error = two_product(a, b)
     high, low = two_sum(c, product)
     return high + (low + product_error)

@@ -8,15 +8,16 @@ the rounded exp and SLEEF's is an ulp off in some results
 elu_backward, an AVX2 AMD EPYC) on 256,000 values of each dtype, its limits and infinities included.
 ``log1p``: SLEEF's AVX2 float64 ``xlog1p`` (``ops.unary._log1p``), where NumPy's is the C library's.
 
-SLEEF's FMAs are ``ops.fused.fma``'s, each rounded once.
+SLEEF's FMAs are ``ops.fused.fma``'s.
 """
 from __future__ import annotations
 
 import numpy
 
-from .fused import fma, fma_in_range
+from .fused import fma
 
 __all__ = ["exp", "log1p"]
+
 
 def _ldexp2(u, q):
     """``u * 2**(q >> 1) * 2**(q - (q >> 1))``, each product rounded (SLEEF's ``vldexp2``)."""
@@ -81,7 +82,7 @@ def log1p(x):
     """float64 ``log1p`` as SLEEF's AVX2 ``xlog1p`` computes it, bit for bit (checked against
     ``Sleef_log1pd4_u10avx2`` on 19 million values): ``1 + x = 2^e (1 + m)`` with ``(1 + x) / 0.75``
     setting ``e``, then ``e log 2 + 2 atanh(m / (2 + m))`` in double-double, its FMAs one rounding
-    each (``fma_in_range``).  Above 1e307 SLEEF's ``log(x)`` (NumPy's agrees there); NaN (+NaN) below
+    each (``fused.fma``).  Above 1e307 SLEEF's ``log(x)`` (NumPy's agrees there); NaN (+NaN) below
     -1 and for a NaN, -inf at -1, -0.0 at -0.0."""
     with numpy.errstate(all="ignore"):
         e = (((x + 1) * (1 / 0.75)).view(numpy.int64) >> 52 & 0x7ff) - 0x3ff
@@ -89,18 +90,18 @@ def log1p(x):
         m = x * scale + (scale - 1)      # (SLEEF's FMA: the product, by a power of two, is exact)
         e = e.astype(numpy.float64)
         log2_high = 0.693147180559945286226764 * e
-        log2_low = fma_in_range(2.319046813846299558417771e-17, e, fma_in_range(0.693147180559945286226764, e, -log2_high))
+        log2_low = fma(2.319046813846299558417771e-17, e, fma(0.693147180559945286226764, e, -log2_high))
         divisor = 2 + m
         divisor_low = (2 - divisor) + m
         reciprocal = 1 / divisor
         ratio = m * reciprocal           # m / (2 + m) in double-double: ratio + ratio_low
-        ratio_low = fma_in_range(ratio, fma_in_range(-divisor_low, reciprocal, fma_in_range(-divisor, reciprocal, 1.0)),
-                         fma_in_range(reciprocal, m, -ratio))
+        ratio_low = fma(ratio, fma(-divisor_low, reciprocal, fma(-divisor, reciprocal, 1.0)),
+                         fma(reciprocal, m, -ratio))
         r2 = ratio * ratio
         r4 = r2 * r2
-        series = fma_in_range(r4 * r4, fma_in_range(r4, 0.1532076988502701353, fma_in_range(r2, 0.1525629051003428716, 0.1818605932937785996)),
-                      fma_in_range(r4, fma_in_range(r2, 0.2222214519839380009, 0.2857142932794299317),
-                           fma_in_range(r2, 0.3999999999635251990, 0.6666666666667333541)))
+        series = fma(r4 * r4, fma(r4, 0.1532076988502701353, fma(r2, 0.1525629051003428716, 0.1818605932937785996)),
+                      fma(r4, fma(r2, 0.2222214519839380009, 0.2857142932794299317),
+                           fma(r2, 0.3999999999635251990, 0.6666666666667333541)))
         high = log2_high + 2 * ratio
         low = (((log2_high - high) + 2 * ratio) + log2_low) + 2 * ratio_low
         term = r2 * ratio * series

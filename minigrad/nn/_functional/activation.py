@@ -293,23 +293,25 @@ class Mish(Pointwise):
 def _log1p_in_loop(xp, y, tail):
     """``log1p(y)`` as torch's ``cpu_kernel_vec`` computes it: SLEEF's (``unary._log1p``) in its
     vectors, std::log1p (NumPy's) in its scalar tail (``tail``, a mask; None: no tail)."""
-    plain = xp.log1p(y)
     if type(y) is not numpy.ndarray or (tail is not None and tail.all()):
-        return plain
+        return xp.log1p(y)
     vectors = unary._log1p(y)
-    return vectors if tail is None else xp.where(tail, plain, vectors)
+    if tail is not None:
+        vectors[tail] = numpy.log1p(y[tail])
+    return vectors
 
 
 def _exp_in_loop(x, tail):
     """``exp(x)`` as torch's ``cpu_kernel_vec`` computes it: SLEEF's (``sleef.exp``) in its vectors,
     the C library's (``unary.exp_rounded_once``) in its scalar tail (``tail``, a mask; None: no tail),
     and in the vectors of torch's DEFAULT build too."""
-    scalar = unary.exp_rounded_once(x)
     if (type(x) is not numpy.ndarray or (tail is not None and tail.all())
             or cpu.get_cpu_capability() == "DEFAULT"):
-        return scalar
+        return unary.exp_rounded_once(x)
     vectors = sleef.exp(x)
-    return vectors if tail is None else numpy.where(tail, scalar, vectors)
+    if tail is not None:
+        vectors[tail] = unary.exp_rounded_once(x[tail])
+    return vectors
 
 
 class Softplus(Pointwise):
