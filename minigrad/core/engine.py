@@ -61,51 +61,88 @@ def _propagate(roots, retain_graph, capture, create_graph):
     while ready:
         node = heappop(ready)
         grads = buffers.pop(node)
-        if len(grads) != 1 or grads[0] is None:   # (one output with a gradient: the common case)
-            if all(grad is None for grad in grads):   # nothing reached this node
-                _release_children(node, pending, buffers, ready)
-                continue
-            grads = _fill_missing(node, grads, create_graph)
-        if node.output_hooks:
-            grads = _run_output_hooks(node, grads)
-        if capture is not None:
-            for output_nr, grad in enumerate(grads):
-                if (node, output_nr) in capture:
-                    captured[(node, output_nr)] = grad
-            if leads_to_capture is not None and node not in leads_to_capture and type(node) is not AccumulateGrad:
-                _release_children(node, pending, buffers, ready)
-                continue
-        if type(node) is AccumulateGrad:
-            if observe.active:
-                observe.leaf_reached(node, grads[0], pending)
-            if capture is None:
-                node.accumulate(grads[0])
-            continue
-        # torch unpacks a node's saved variables (freed? written in place since?) before its formula
-        saved_versions = node._saved_versions
-        if saved_versions or node._saved is None:
-            node.check_saved()
-        if create_graph:
-            with enable_grad():
-                input_grads = (_composite_backward(node, grads) if node.composite is not None
-                               else node._differentiable_backward(grads))
-        elif observe.active:     # anomaly mode, the profiler or a recorder is on (off: this check only)
-            input_grads = observe.backward(node, grads, pending)
-        else:
-            input_grads = node.backward(*grads)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if not retain_graph:
-            if saved_versions or node._saved or node._composite_inputs is not None:
-                node.release()     # (a node that saved nothing has nothing to free)
-            if node.holds_replaced_node:
-                node.holds_replaced_node = False     # (torch's CopySlices lets go of the write: views.py)
-        if len(input_grads) != len(node.next_edges):
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {len(node.next_edges)}, got {len(input_grads)})")
-        _pass_on(node, input_grads, buffers, pending, ready, create_graph)
-        input_grads = None   # the engine's last reference: a leaf may now take its gradient (_unshared)
+        while node is not None:   # (a node, then its lone input's node straight after: _next_in_line)
+            node, grads = _run_node(node, grads, buffers, pending, ready, capture, captured,
+                                    leads_to_capture, retain_graph, create_graph)
     return captured
+
+
+def _run_node(node, grads, buffers, pending, ready, capture, captured, leads_to_capture, retain_graph,
+              create_graph):
+    """Run ``node`` on the gradients of its outputs and pass its inputs' gradients on.  Returns the
+    node to run next with its gradients where that is the one input's node that the heap would pop
+    next anyway (a chain of ops), else (None, None)."""
+    if len(grads) != 1 or grads[0] is None:   # (one output with a gradient: the common case)
+        if all(grad is None for grad in grads):   # nothing reached this node
+            _release_children(node, pending, buffers, ready)
+            return None, None
+        grads = _fill_missing(node, grads, create_graph)
+    if node.output_hooks:
+        grads = _run_output_hooks(node, grads)
+    if capture is not None:
+        for output_nr, grad in enumerate(grads):
+            if (node, output_nr) in capture:
+                captured[(node, output_nr)] = grad
+        if leads_to_capture is not None and node not in leads_to_capture and type(node) is not AccumulateGrad:
+            _release_children(node, pending, buffers, ready)
+            return None, None
+    if type(node) is AccumulateGrad:
+        if observe.active:
+            observe.leaf_reached(node, grads[0], pending)
+        if capture is None:
+            node.accumulate(grads[0])
+        return None, None
+    # torch unpacks a node's saved variables (freed? written in place since?) before its formula
+    saved_versions = node._saved_versions
+    if saved_versions or node._saved is None:
+        node.check_saved()
+    if create_graph:
+        with enable_grad():
+            input_grads = (_composite_backward(node, grads) if node.composite is not None
+                           else node._differentiable_backward(grads))
+    elif observe.active:     # anomaly mode, the profiler or a recorder is on (off: this check only)
+        input_grads = observe.backward(node, grads, pending)
+    else:
+        input_grads = node.backward(*grads)
+    grads = None
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if not retain_graph:
+        if saved_versions or node._saved or node._composite_inputs is not None:
+            node.release()     # (a node that saved nothing has nothing to free)
+        if node.holds_replaced_node:
+            node.holds_replaced_node = False     # (torch's CopySlices lets go of the write: views.py)
+    edges = node.next_edges
+    if len(input_grads) != len(edges):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(edges)}, got {len(input_grads)})")
+    if len(edges) == 1 and capture is None:
+        child = _next_in_line(edges[0], input_grads[0], buffers, pending, ready)
+        if child is not None:
+            grads = [input_grads[0]]
+            input_grads = None   # the engine's last reference but grads: a leaf may take it (_unshared)
+            return child, grads
+    _pass_on(node, input_grads, buffers, pending, ready, create_graph)
+    return None, None
+
+
+def _next_in_line(edge, grad, buffers, pending, ready):
+    """The node of a lone input edge where it may run at once, its gradient being ``grad`` alone:
+    this was the last edge it waited for, no other gradient reached it, ``grad`` needs no check, and
+    the heap holds no newer node (it would pop this one next: the walk's order is unchanged).  A
+    chain of ops so skips the heap and the buffers.  Else None (``_pass_on`` takes the usual way)."""
+    if edge is None or grad is None:
+        return None
+    child, output_nr = edge
+    if pending[child] != 1 or child in buffers or output_nr != 0 or len(child.output_meta) != 1:
+        return None
+    if ready and not child.sequence_nr > ready[0].sequence_nr:   # (ties: the heap's own order decides)
+        return None
+    shape, dtype, _ = child.output_meta[0]
+    if not (type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype):
+        return None
+    pending[child] = 0
+    return child
 
 
 def _composite_backward(node, grad_outputs):

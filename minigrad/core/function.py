@@ -27,9 +27,8 @@ from collections import OrderedDict
 
 import numpy
 
-from . import dtypes, observe
+from . import dtypes, grad_mode, observe
 from .device import array_module, device_of, gpu_in_use
-from .grad_mode import is_grad_enabled
 from .hooks import add_hook
 from .layout import elementwise_result, is_row_major, relayout
 from .tensor import Tensor, _VersionCounter
@@ -297,7 +296,7 @@ class Function:
             if gpu_in_use():
                 _check_same_device(arrays)
             needs_input_grad = tuple([tensor._requires_grad for tensor in inputs])
-        requires_grad = True in needs_input_grad and is_grad_enabled()
+        requires_grad = True in needs_input_grad and grad_mode._enabled    # (is_grad_enabled, without a call)
         # known before forward, so forward can save only what backward will use (as torch does)
         node.needs_input_grad = needs_input_grad if requires_grad else (False,) * len(inputs)
         if observe.active:     # anomaly mode, the profiler or a recorder is on (off: this check only)
@@ -311,9 +310,9 @@ class Function:
             if relaid is not outputs:
                 outputs = node._relaid(outputs, relaid)
         # without a graph nothing refers to the node afterwards: it goes, with what it saved
-        if not isinstance(outputs, tuple):
-            if isinstance(outputs, numpy.generic):   # a NumPy scalar from a 0-d op: the saved one too
-                outputs = node._saved_scalar_as_array(outputs)
+        if type(outputs) is numpy.ndarray or not isinstance(outputs, tuple):   # (one NumPy array: one check)
+            if type(outputs) is not numpy.ndarray and isinstance(outputs, numpy.generic):
+                outputs = node._saved_scalar_as_array(outputs)   # a NumPy scalar from a 0-d op: the saved one too
             result = Tensor._wrap(outputs)
             if requires_grad:
                 node._link(inputs, (result,))
@@ -369,8 +368,12 @@ class Function:
         saved = self._saved      # (identity, not ``in``: that compares arrays element by element)
         if len(saved) == 1 and len(outputs) == 1 and saved[0] is outputs[0].array and \
                 len(inputs) == 1 and inputs[0].array is not saved[0]:
-            # (an op that saves its result alone, tanh's, exp's, sigmoid's: the loops below, without them)
-            counter = outputs[0]._version_counter
+            # (an op that saves its result alone, tanh's, exp's, sigmoid's: the loops below, without them;
+            # the result's fresh counter made here, as its ``_version_counter`` would, without the call)
+            result = outputs[0]
+            counter = result._counter
+            if counter is None:
+                counter = result._counter = _VersionCounter()
             self._saved_versions = ((counter, counter.value, saved[0], 0, _FIRST_OUTPUT_SLOT),)
             return
         records = []

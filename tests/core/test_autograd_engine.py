@@ -695,6 +695,24 @@ def test_leaves_ready_at_once_accumulate_in_torchs_heap_order():
     assert order(minigrad) == order(torch)
 
 
+def test_interleaved_chains_run_in_torchs_order():
+    # a node whose one input's node is ready next runs it at once, skipping the heap (a chain of ops:
+    # engine._next_in_line), but only where the heap would pop it next: two chains made step by step
+    # in turn run in torch's order, the newest ready node first, with each node's gradient its own
+    def order(lib):
+        ran = []
+        x, y = (lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True) for _ in range(2))
+        a, b = x, y
+        for step in range(3):
+            a, b = (a * 1.5).sin(), (b + 0.25).tanh()
+            a.register_hook(lambda grad, step=step: ran.append(("a", step, grad.tolist())))
+            b.register_hook(lambda grad, step=step: ran.append(("b", step, grad.tolist())))
+        shared = (a * b).exp()                # one node feeding two chains: its gradient summed once
+        (shared.sin() + shared.cos() * 2).sum().backward()
+        return ran, x.grad.tolist(), y.grad.tolist()
+    assert order(minigrad) == order(torch)
+
+
 def test_version_counts_inplace_changes_and_is_shared_by_detach():
     x = minigrad.ones(3)
     assert x._version == 0
