@@ -9,7 +9,9 @@ several times receives the sum of its gradients first (``b = a + a``).  Of the
 nodes ready to run, the newest (highest ``sequence_nr``) runs first, as in
 torch's engine: that order decides which error a broken graph raises first (a
 node that was written in place since, one without a derivative) and in which
-order a gradient's parts are summed.
+order a gradient's parts are summed.  Where the node to run next is the one input of the node
+that just ran (a chain of ops), it runs straight away, past the heap and the buffers
+(``_next_in_line``): the same order, for less bookkeeping.
 
 Gradients flow as raw arrays, except with ``create_graph=True``: then they flow
 as Tensors and every node's backward runs with grad mode on, so the backward
