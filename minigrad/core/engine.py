@@ -118,7 +118,7 @@ def _run_node(node, grads, buffers, pending, ready, capture, captured, leads_to_
     if len(input_grads) != len(edges):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(edges)}, got {len(input_grads)})")
-    if len(edges) == 1 and capture is None:
+    if len(edges) == 1:
         child = _next_in_line(edges[0], input_grads[0], buffers, pending, ready)
         if child is not None:
             grads = [input_grads[0]]
@@ -142,7 +142,7 @@ def _next_in_line(edge, grad, buffers, pending, ready):
         return None
     shape, dtype, _ = child.output_meta[0]
     if not (type(grad) is numpy.ndarray and grad.shape == shape and grad.dtype == dtype):
-        return None
+        return None       # (``_pass_on``'s check, inline there too: once per edge, no call)
     pending[child] = 0
     return child
 

@@ -310,9 +310,9 @@ class Function:
             if relaid is not outputs:
                 outputs = node._relaid(outputs, relaid)
         # without a graph nothing refers to the node afterwards: it goes, with what it saved
-        if type(outputs) is numpy.ndarray or not isinstance(outputs, tuple):   # (one NumPy array: one check)
-            if type(outputs) is not numpy.ndarray and isinstance(outputs, numpy.generic):
-                outputs = node._saved_scalar_as_array(outputs)   # a NumPy scalar from a 0-d op: the saved one too
+        if not isinstance(outputs, tuple):
+            if isinstance(outputs, numpy.generic):   # a NumPy scalar from a 0-d op: the saved one too
+                outputs = node._saved_scalar_as_array(outputs)
             result = Tensor._wrap(outputs)
             if requires_grad:
                 node._link(inputs, (result,))
@@ -368,12 +368,8 @@ class Function:
         saved = self._saved      # (identity, not ``in``: that compares arrays element by element)
         if len(saved) == 1 and len(outputs) == 1 and saved[0] is outputs[0].array and \
                 len(inputs) == 1 and inputs[0].array is not saved[0]:
-            # (an op that saves its result alone, tanh's, exp's, sigmoid's: the loops below, without them;
-            # the result's fresh counter made here, as its ``_version_counter`` would, without the call)
-            result = outputs[0]
-            counter = result._counter
-            if counter is None:
-                counter = result._counter = _VersionCounter()
+            # (an op that saves its result alone, tanh's, exp's, sigmoid's: the loops below, without them)
+            counter = outputs[0]._version_counter
             self._saved_versions = ((counter, counter.value, saved[0], 0, _FIRST_OUTPUT_SLOT),)
             return
         records = []

@@ -695,10 +695,12 @@ def test_leaves_ready_at_once_accumulate_in_torchs_heap_order():
     assert order(minigrad) == order(torch)
 
 
-def test_interleaved_chains_run_in_torchs_order():
+@pytest.mark.parametrize("walk", ["backward", "autograd.grad"])
+def test_interleaved_chains_run_in_torchs_order(walk):
     # a node whose one input's node is ready next runs it at once, skipping the heap (a chain of ops:
     # engine._next_in_line), but only where the heap would pop it next: two chains made step by step
     # in turn run in torch's order, the newest ready node first, with each node's gradient its own
+    # (autograd.grad too, which captures the leaves' gradients instead of accumulating them)
     def order(lib):
         ran = []
         x, y = (lib.tensor([0.5, -1.5], dtype=lib.float64, requires_grad=True) for _ in range(2))
@@ -708,8 +710,11 @@ def test_interleaved_chains_run_in_torchs_order():
             a.register_hook(lambda grad, step=step: ran.append(("a", step, grad.tolist())))
             b.register_hook(lambda grad, step=step: ran.append(("b", step, grad.tolist())))
         shared = (a * b).exp()                # one node feeding two chains: its gradient summed once
-        (shared.sin() + shared.cos() * 2).sum().backward()
-        return ran, x.grad.tolist(), y.grad.tolist()
+        loss = (shared.sin() + shared.cos() * 2).sum()
+        if walk == "backward":
+            loss.backward()
+            return ran, x.grad.tolist(), y.grad.tolist()
+        return ran, [grad.tolist() for grad in lib.autograd.grad(loss, [x, y])]
     assert order(minigrad) == order(torch)
 
 
