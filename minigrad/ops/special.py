@@ -129,20 +129,41 @@ def _erfc_cody(x):
 def _cody(x, complement):
     """erf (or with ``complement`` erfc) by Cody's three ranges: a rational function of x^2 up to
     0.46875, and past it erfc(|x|) (``_erfc_of_magnitude``) with erf = sign(x) (1 - erfc(|x|)) and
-    erfc(x) = 2 - erfc(|x|) for negative x (no 1 - erf cancellation)."""
+    erfc(x) = 2 - erfc(|x|) for negative x (no 1 - erf cancellation).  Each range runs on its own
+    elements only, picked by their positions (``_positions``)."""
     xp = array_module(x)
-    y = xp.abs(x)
+    flat = x.reshape(-1)                 # (a copy only where x is not row-major)
+    y = xp.abs(flat)
     small, large = y <= 0.46875, y > 4.0
     middle = ~(small | large)            # NaN lands here and stays NaN
-    result = xp.empty_like(x)
+    values = xp.empty_like(flat)
     if small.any():
-        x_small = x[small]
+        at = _positions(small)
+        x_small = flat[at]
         erf = x_small * _rational(_ERF_A, _ERF_B, x_small * x_small, 3)
-        result[small] = 1 - erf if complement else erf
+        values[at] = 1 - erf if complement else erf
     for part, is_large in ((middle, False), (large, True)):
         if part.any():
-            tail = _erfc_of_magnitude(xp, y[part], is_large)
-            result[part] = xp.where(x[part] < 0, 2 - tail, tail) if complement else xp.copysign(1 - tail, x[part])
+            at = _positions(part)
+            tail, x_part = _erfc_of_magnitude(xp, y[at], is_large), flat[at]
+            values[at] = xp.where(x_part < 0, 2 - tail, tail) if complement else xp.copysign(1 - tail, x_part)
+    return _laid_out_as(values, x)
+
+
+def _positions(mask):
+    """The positions where a 1-D ``mask`` holds, to index with: NumPy's boolean indexing branches
+    on each element, 1.3 ms to take or to write 262,144 float64 values under a mask with no pattern
+    (GELU's on a layer's activations: 5 such steps made erf 10.8 ms), where finding the positions
+    once takes 0.13 ms and each step by them 0.08-0.15 ms.  The same elements in the same order."""
+    return array_module(mask).flatnonzero(mask)
+
+
+def _laid_out_as(values, x):
+    """``values``, the results for ``x.reshape(-1)``, in ``x``'s shape and layout (``empty_like``'s)."""
+    if x.flags.c_contiguous:
+        return values.reshape(x.shape)
+    result = array_module(x).empty_like(x)
+    result[...] = values.reshape(x.shape)
     return result
 
 
@@ -180,24 +201,27 @@ def erfinv(x):
     if x.dtype != numpy.float64:          # half precision and float32: in float64, rounded once
         return erfinv(x.astype(numpy.float64)).astype(x.dtype)
     xp = array_module(x)
-    magnitude = xp.abs(x)
+    flat = x.reshape(-1)
+    magnitude = xp.abs(flat)
     central, tails = magnitude <= 0.7, (magnitude > 0.7) & (magnitude < 1)
-    result = xp.where(magnitude == 1, xp.copysign(numpy.inf, x), numpy.nan)     # NaN past 1 and for NaN
+    values = xp.where(magnitude == 1, xp.copysign(numpy.inf, flat), numpy.nan)     # NaN past 1 and for NaN
     with numpy.errstate(all="ignore"):
-        if central.any():       # each branch only where it has elements, as _cody
-            y = x[central]
+        if central.any():       # each branch only on its elements, as _cody
+            at = _positions(central)
+            y = flat[at]
             z = y * y
             numerator = ((_ERFINV_A[3] * z + _ERFINV_A[2]) * z + _ERFINV_A[1]) * z + _ERFINV_A[0]
             centre = y * numerator / ((((_ERFINV_B[3] * z + _ERFINV_B[2]) * z + _ERFINV_B[1]) * z + _ERFINV_B[0]) * z + 1)
             for _ in range(2):
                 centre = centre - (erf(centre) - y) / (_TWO_OVER_SQRT_PI * xp.exp(-centre * centre))
-            result[central] = centre
+            values[at] = centre
         if tails.any():
-            complement = 1 - magnitude[tails]        # exact for |y| >= 0.5
+            at = _positions(tails)
+            complement = 1 - magnitude[at]        # exact for |y| >= 0.5
             w = xp.sqrt(-xp.log(complement / 2))
             numerator = ((_ERFINV_C[3] * w + _ERFINV_C[2]) * w + _ERFINV_C[1]) * w + _ERFINV_C[0]
             tail = numerator / ((_ERFINV_D[1] * w + _ERFINV_D[0]) * w + 1)
             for _ in range(3):        # (the guess is 6e-5 off at 1 - 2^-53: two steps leave 6e-13)
                 tail = tail + (erfc(tail) - complement) / (_TWO_OVER_SQRT_PI * xp.exp(-tail * tail))
-            result[tails] = xp.copysign(tail, x[tails])
-    return result
+            values[at] = xp.copysign(tail, flat[at])
+    return _laid_out_as(values, x)
