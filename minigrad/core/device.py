@@ -200,6 +200,51 @@ def zero_where(drop, values):
     return numpy.bitwise_and(values.view(integer), bits, out=bits).view(values.dtype)
 
 
+# below this many elements NumPy's where, one call, costs less than branchless_where's four
+_SELECT_BY_BITS_FROM = 1024
+
+
+def branchless_where(xp, condition, a, b):
+    """``xp.where(condition, a, b)``, the same result to the bit, without NumPy's branch per element.
+
+    NumPy's ``where`` branches on each element: on a condition with no pattern (``x > 0`` of a
+    layer's activations) it took 4.1 ns a value here, where choosing by bit masks takes 0.6 ns
+    (float32; 1.3 ns float64): ``(a & keep) | (b & ~keep)`` on the floats' bits, ``keep`` all ones
+    where the condition holds.  Taken for a row-major boolean NumPy ``condition`` of at least
+    ``_SELECT_BY_BITS_FROM`` elements, ``a`` and ``b`` row-major float arrays of its shape and one
+    dtype, or one of them the number 0 (then ``zero_where``'s two steps); anything else (CuPy,
+    Tensors under create_graph, broadcasting, other layouts) goes to ``xp.where`` itself.
+    """
+    if (xp is not numpy or type(condition) is not numpy.ndarray or condition.dtype != bool
+            or condition.size < _SELECT_BY_BITS_FROM or not condition.flags.c_contiguous):
+        return xp.where(condition, a, b)
+    like = a if type(a) is numpy.ndarray else b
+    if (type(like) is not numpy.ndarray or like.dtype.kind != "f"
+            or not (_choosable_by_bits(a, like, condition) and _choosable_by_bits(b, like, condition))):
+        return xp.where(condition, a, b)
+    integer = numpy.dtype(f"i{like.itemsize}")
+    keep = condition.astype(integer)           # 1 where a is taken, 0 where b
+    if type(b) is not numpy.ndarray:           # b is 0: a where the condition holds, else +0.0
+        numpy.negative(keep, out=keep)
+        return numpy.bitwise_and(a.view(integer), keep, out=keep).view(like.dtype)
+    if type(a) is not numpy.ndarray:           # a is 0
+        numpy.subtract(keep, 1, out=keep)
+        return numpy.bitwise_and(b.view(integer), keep, out=keep).view(like.dtype)
+    numpy.negative(keep, out=keep)             # all ones where a is taken
+    chosen = numpy.bitwise_and(a.view(integer), keep)
+    numpy.invert(keep, out=keep)
+    numpy.bitwise_and(b.view(integer), keep, out=keep)
+    return numpy.bitwise_or(chosen, keep, out=chosen).view(like.dtype)
+
+
+def _choosable_by_bits(value, like, condition):
+    """Can ``branchless_where`` choose ``value`` by its bits: ``like`` itself (an array) or a row-major array
+    of its dtype and the condition's shape, or the number 0 (+0.0: where's result for it)?"""
+    if type(value) is numpy.ndarray:
+        return value.dtype == like.dtype and value.shape == condition.shape and value.flags.c_contiguous
+    return type(value) in (int, float) and value == 0 and str(value)[0] != "-"
+
+
 def positive_domain_nans(result, *arguments, keep=None):
     """``result`` of a function of ``arguments`` with the NaNs it made itself, outside its domain
     (``log(-1)``, ``sqrt(-1)``), positive, as torch's CPU kernels make them (SLEEF's vectors and

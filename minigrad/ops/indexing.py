@@ -23,7 +23,7 @@ from ..core import dtypes
 from ..core import device as backend
 from ..core.function import Function
 from ..core.grad_mode import is_grad_enabled
-from ..core.device import array_module
+from ..core.device import array_module, branchless_where
 from ..core.layout import (basic_index_strides, dense_strides, element_strides, elementwise_result,
                            index_strides, is_row_major, iterator_rows, preserved_copy, relayout, row_major,
                            unsqueezed)
@@ -394,7 +394,7 @@ class Where(Function):
         self.condition = condition
         self.shapes = input.shape, other.shape
         # laid out as torch's, whose first operand is the condition (not one of this op's inputs)
-        result = array_module(input).where(condition, input, other)
+        result = branchless_where(array_module(input), condition, input, other)
         return elementwise_result(result, (condition, input, other))
 
     def backward(self, grad_output):
@@ -402,9 +402,9 @@ class Where(Function):
         input_shape, other_shape = self.shapes
         grad_input = grad_other = None
         if self.needs_input_grad[0]:
-            grad_input = sum_to(self._selected(xp.where(self.condition, grad_output, 0), grad_output), input_shape)
+            grad_input = sum_to(self._selected(branchless_where(xp, self.condition, grad_output, 0), grad_output), input_shape)
         if self.needs_input_grad[1]:
-            grad_other = sum_to(self._selected(xp.where(self.condition, 0, grad_output), grad_output), other_shape)
+            grad_other = sum_to(self._selected(branchless_where(xp, self.condition, 0, grad_output), grad_output), other_shape)
         return grad_input, grad_other
 
     def _selected(self, result, grad_output):

@@ -15,7 +15,7 @@ import operator
 import numpy
 
 from ..core import dtypes, layout
-from ..core.device import array_module, positive_domain_nans
+from ..core.device import array_module, branchless_where, positive_domain_nans
 from ..core.type_errors import check_tensor_other, describe_type
 from ..core.function import Function, sequence_nr_unless_derivative_missing
 from ..core.tensor import Tensor
@@ -26,7 +26,7 @@ from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place, check_in_place_result
 from .fused import fmadd
 from .tensor_namespace import astype, half_in_float32, zeros
-from .unary import _tensor, _ties_keep_the_second
+from .unary import _tensor, _ties_keep_the_second, maximum_of_zero_and
 from .vector_loop import scalar_tail
 
 
@@ -44,7 +44,7 @@ class Clamp(Function):
         self.low, self.high, self.torch_name = low, high, torch_name
         xp = array_module(x)
         if _ties_keep_the_second(xp, x.dtype):      # torch keeps x where it equals a bound (0.0 vs -0.0)
-            result = x if low is None else xp.maximum(low, x)
+            result = x if low is None else maximum_of_zero_and(x) if _is_zero(low) else xp.maximum(low, x)
             return result if high is None else xp.minimum(high, result)
         result = x if low is None else xp.maximum(x, low)
         return result if high is None else xp.minimum(result, high)
@@ -54,7 +54,12 @@ class Clamp(Function):
         (x,) = self.saved_tensors
         low, high = self.low, self.high
         inside = x >= low if high is None else x <= high if low is None else (x >= low) & (x <= high)
-        return array_module(x).where(inside, grad_output, 0)
+        return branchless_where(array_module(x), inside, grad_output, 0)
+
+
+def _is_zero(bound):
+    """Is a clamp's bound the number 0 (+0.0: ``maximum_of_zero_and``'s), as relu6's and clamp(min=0)'s?"""
+    return type(bound) in (int, float) and bound == 0 and str(bound)[0] != "-"
 
 
 class ClampTensor(Function):
@@ -77,11 +82,11 @@ class ClampTensor(Function):
 
     def backward(self, grad_output):
         x, low, high = self.saved_tensors
-        where = array_module(x).where
+        xp = array_module(x)
         needs = self.needs_input_grad
-        grad_x = sum_to(where((x >= low) & (x <= high), grad_output, 0), x.shape) if needs[0] else None
-        grad_low = sum_to(where((x < low) & (low < high), grad_output, 0), low.shape) if needs[1] else None
-        grad_high = sum_to(where((x > high) | (high < low), grad_output, 0), high.shape) if needs[2] else None
+        grad_x = sum_to(branchless_where(xp, (x >= low) & (x <= high), grad_output, 0), x.shape) if needs[0] else None
+        grad_low = sum_to(branchless_where(xp, (x < low) & (low < high), grad_output, 0), low.shape) if needs[1] else None
+        grad_high = sum_to(branchless_where(xp, (x > high) | (high < low), grad_output, 0), high.shape) if needs[2] else None
         return grad_x, grad_low, grad_high
 
 
@@ -108,11 +113,11 @@ class Maximum(Function):
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
-        where = array_module(a).where
-        shared = where(a == b, grad_output * 0.5, grad_output)
+        xp = array_module(a)
+        shared = branchless_where(xp, a == b, grad_output * 0.5, grad_output)
         a_lost, b_lost = (a < b, a > b) if self.largest else (a > b, a < b)
-        grad_a = sum_to(where(a_lost, 0, shared), a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(where(b_lost, 0, shared), b.shape) if self.needs_input_grad[1] else None
+        grad_a = sum_to(branchless_where(xp, a_lost, 0, shared), a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(branchless_where(xp, b_lost, 0, shared), b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -208,10 +213,10 @@ class ClampMin(Function):
 
     def backward(self, grad_output):
         x, low = self.saved_tensors
-        where = array_module(x).where
+        xp = array_module(x)
         keep = x >= low
-        grad_x = sum_to(where(keep, grad_output, 0), x.shape) if self.needs_input_grad[0] else None
-        grad_low = sum_to(where(keep, 0, grad_output), low.shape) if self.needs_input_grad[1] else None
+        grad_x = sum_to(branchless_where(xp, keep, grad_output, 0), x.shape) if self.needs_input_grad[0] else None
+        grad_low = sum_to(branchless_where(xp, keep, 0, grad_output), low.shape) if self.needs_input_grad[1] else None
         return grad_x, grad_low
 
 
@@ -229,10 +234,10 @@ class ClampMax(Function):
 
     def backward(self, grad_output):
         x, high = self.saved_tensors
-        where = array_module(x).where
+        xp = array_module(x)
         keep = x <= high
-        grad_x = sum_to(where(keep, grad_output, 0), x.shape) if self.needs_input_grad[0] else None
-        grad_high = sum_to(where(keep, 0, grad_output), high.shape) if self.needs_input_grad[1] else None
+        grad_x = sum_to(branchless_where(xp, keep, grad_output, 0), x.shape) if self.needs_input_grad[0] else None
+        grad_high = sum_to(branchless_where(xp, keep, 0, grad_output), high.shape) if self.needs_input_grad[1] else None
         return grad_x, grad_high
 
 # ---- two-argument functions: atan2, logaddexp, hypot, lerp, addcmul, addcdiv ----------------------
@@ -286,7 +291,7 @@ class Atan2(Function):
                        for x, source in zip((a, b), self.sources)]
             denominator = squares[0] + squares[1]
             recip = 1 / denominator
-        recip = xp.where(denominator == 0, 0, recip)
+        recip = branchless_where(xp, denominator == 0, 0, recip)
         # grad * other and grad * -self: a float16 op's one-element operand read in float32 (by_single)
         single_a, single_b = (single_of(x.dtype, source) for x, source in zip((a, b), self.sources))
         grad_a = sum_to(by_single(operator.mul, grad_output, b, single_b) * recip, a.shape) \
@@ -404,15 +409,15 @@ class Fmax(Function):
         xp = array_module(a)
         result = xp.fmax(a, b) if largest else xp.fmin(a, b)
         if result.dtype.kind == "f":        # torch keeps self where the two are 0.0 and -0.0 (std::fmax);
-            result = xp.where(a == b, a, result)    # NumPy's vector loops take the second there
+            result = branchless_where(xp, a == b, a, result)    # NumPy's vector loops take the second there
         return result
 
     def backward(self, grad_output):
         a, b = self.saved_tensors
         xp = array_module(a)
         to_self = ((a >= b) if self.largest else (a <= b)) | xp.isnan(b)
-        grad_a = sum_to(xp.where(to_self, grad_output, 0), a.shape) if self.needs_input_grad[0] else None
-        grad_b = sum_to(xp.where(to_self, 0, grad_output), b.shape) if self.needs_input_grad[1] else None
+        grad_a = sum_to(branchless_where(xp, to_self, grad_output, 0), a.shape) if self.needs_input_grad[0] else None
+        grad_b = sum_to(branchless_where(xp, to_self, 0, grad_output), b.shape) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -459,7 +464,7 @@ class Copysign(Function):
             a, result = self.saved_tensors
             xp = array_module(a)
             with numpy.errstate(divide="ignore", invalid="ignore"):
-                ratio = xp.where(a == 0, 0, result / a)
+                ratio = branchless_where(xp, a == 0, 0, result / a)
             grad_a = sum_to(grad_output * ratio, a.shape)
         if self.other_meta is None:
             return grad_a
@@ -497,14 +502,14 @@ class Nextafter(Function):
         xp = array_module(a)
         result = xp.nextafter(a, b)
         if result.dtype == numpy.float16:   # C's nextafter gives other where the two are equal (-0.0
-            result = xp.where(a == b, b, result)    # toward 0.0 is 0.0), NumPy's float16 loop self
+            result = branchless_where(xp, a == b, b, result)    # toward 0.0 is 0.0), NumPy's float16 loop self
         return result
 
     def backward(self, grad_output):
         grad_a = None
         if self.needs_input_grad[0]:
             a, b = self.saved_tensors
-            grad_a = sum_to(array_module(a).where(a != b, grad_output, 0), a.shape)
+            grad_a = sum_to(branchless_where(array_module(a), a != b, grad_output, 0), a.shape)
         grad_b = zeros(grad_output, *self.other_meta) if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
@@ -701,7 +706,7 @@ def _xlogy(x, y):
     # NumPy's, seen on torch 2.13: the kernel has no vectors); a NaN ``y`` gives +NaN (the NAN macro)
     if product.dtype == numpy.float64:
         product = positive_domain_nans(product, x)
-    return xp.where(xp.isnan(y), xp.nan, xp.where(x == 0, 0, product)).astype(product.dtype, copy=False)
+    return branchless_where(xp, xp.isnan(y), xp.nan, branchless_where(xp, x == 0, 0, product)).astype(product.dtype, copy=False)
 
 
 class Xlogy(Function):
@@ -737,9 +742,9 @@ class Xlogy(Function):
         if self.overload == "number other":
             (a,) = self.saved_tensors
             grad = _xlogy(grad_output, self.cast)
-            return grad if self.number > 0 else xp.where(a == 0, 0, grad)
+            return grad if self.number > 0 else branchless_where(xp, a == 0, 0, grad)
         a, b = self.saved_tensors
-        grad_a = sum_to(xp.where((a == 0) & (b <= 0), 0, _xlogy(grad_output, b)), self.shapes[0]) \
+        grad_a = sum_to(branchless_where(xp, (a == 0) & (b <= 0), 0, _xlogy(grad_output, b)), self.shapes[0]) \
             if self.needs_input_grad[0] else None
         grad_b = sum_to(grad_output * a / b, self.shapes[1]) if self.needs_input_grad[1] else None
         return grad_a, grad_b
@@ -773,7 +778,7 @@ def _logaddexp2(a, b):
         largest = xp.maximum(wide_a, wide_b)
         rest = xp.log1p(xp.exp2(-xp.abs(wide_a - wide_b)))
         result = fmadd(rest, wide_a.dtype.type(_INVERSE_LN_2), largest, wide_a.dtype.type)
-        result = xp.where((wide_a == wide_b) & xp.isinf(wide_a), wide_a, result)
+        result = branchless_where(xp, (wide_a == wide_b) & xp.isinf(wide_a), wide_a, result)
     return astype(result, a.dtype)
 
 
@@ -822,7 +827,7 @@ class Heaviside(Function):
 
     def forward(self, x, values):
         xp = array_module(x)
-        return xp.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
+        return branchless_where(xp, x == 0, values, x > 0).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         raise RuntimeError("derivative for aten::heaviside is not implemented")

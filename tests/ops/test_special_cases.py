@@ -132,6 +132,60 @@ def test_relu_cuts_every_incoming_gradient_bit_for_bit_as_torch(dtype):
         assert grads[0].tobytes() == grads[1].tobytes()
 
 
+@pytest.mark.parametrize("expression", ["x.relu()", "x.clamp(min=0)", "x.clamp(0, 6)", "lib.nn.functional.relu6(x)",
+                                        "lib.nn.functional.hardtanh(x, 0.0, 1.0)", "x.clamp(min=-0.0)"])
+@pytest.mark.parametrize("size", [8191, 8192, 3 * 65536 + 37])
+def test_relu_and_clamp_at_zero_of_a_large_float32_tensor_bit_for_bit_as_torch(expression, size):
+    """From 8,192 float32 elements relu and a clamp at 0 take the maximum against an array of zeros,
+    a chunk of 65,536 at a time (NumPy's loop with a number is 2.4x slower): NaN of either sign,
+    -0.0, infinities and subnormals come out as torch's, across the chunks' seams too."""
+    rng = numpy.random.default_rng(size)
+    values = rng.standard_normal(size).astype(numpy.float32)
+    special = numpy.array([NAN, -NAN, -0.0, 0.0, INF, -INF, 1e-45, -1e-45, 6.0, -6.0], dtype=numpy.float32)
+    values[rng.integers(0, size, 2000)] = numpy.resize(special, 2000)
+    seam = min(65536, size // 2)
+    values[seam - 3:seam + 3] = special[:6]
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values.reshape(-1, 1) if size % 2 else values, requires_grad=True)
+        out = eval(expression, {"lib": lib, "x": x})
+        out.backward(lib.ones_like(out))
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        assert ours.tobytes() == theirs.tobytes()
+
+
+@pytest.mark.parametrize("expression", [
+    "lib.where(x > 0, x, y)", "lib.where(x > y, x * 2, y)", "lib.maximum(x, y)", "lib.minimum(x, y)",
+    "x.clamp(y - 1, y + 1)", "F.leaky_relu(x, 0.1)", "F.elu(x)", "F.selu(x)", "F.softplus(x, 2.0, 1.0)",
+    "F.logsigmoid(x)", "F.prelu(x.reshape(64, 8, -1), y[:8].reshape(8) * 0.25)",
+    "F.smooth_l1_loss(x, y, reduction='none', beta=0.5)", "F.huber_loss(x, y, reduction='none', delta=0.7)"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ops_that_choose_by_a_condition_on_large_tensors_as_torch(expression, dtype):
+    """From 1,024 elements these ops' choices between two arrays (and their backwards' between the
+    gradient and 0) are made on the bits (``core.device.branchless_where``) rather than by NumPy's
+    where: the same values and gradients as torch's, NaN, -0.0 and infinities among them."""
+    rng = numpy.random.default_rng(7)
+    size = 64 * 8 * 5
+    pair = [rng.standard_normal(size).astype(dtype) for _ in range(2)]
+    for values in pair:
+        values[rng.integers(0, size, 60)] = numpy.resize(numpy.array([NAN, -0.0, 0.0, INF, -INF], dtype), 60)
+    upstream = rng.standard_normal(size).astype(dtype)
+    results = []
+    for lib in (torch, minigrad):
+        x, y = (lib.tensor(values, requires_grad=True) for values in pair)
+        out = eval(expression, {"lib": lib, "F": lib.nn.functional, "x": x, "y": y})
+        out.backward(lib.tensor(upstream[:out.numel()].reshape(out.shape)))
+        results.append([out.detach().numpy()] + [None if t.grad is None else t.grad.numpy() for t in (x, y)])
+    for ours, theirs in zip(results[1], results[0]):
+        assert (ours is None) == (theirs is None)
+        if theirs is not None:      # (equal NaN places; a NaN's sign is no value's)
+            numpy.testing.assert_allclose(ours, theirs, rtol=1e-6 if dtype == "float32" else 1e-12, atol=0)
+            numbers = ~numpy.isnan(theirs)
+            assert numpy.array_equal(numpy.signbit(ours[numbers]), numpy.signbit(theirs[numbers]))
+
+
 @pytest.mark.parametrize("expression", [
     "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(2, 1)",        # one element: its absolute value
     "lib.tensor([[3e38], [1e-30], [-2.0]]).norm(3.0, 1, keepdim=True)",

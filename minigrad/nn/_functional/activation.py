@@ -15,7 +15,7 @@ import numpy
 from ...backends import cpu
 from ...core.dtypes import scalar_type_name
 from ...core.function import Function
-from ...core.device import array_module, zero_where
+from ...core.device import array_module, branchless_where, zero_where
 from ...core.layout import element_strides, row_major
 from ...ops import softmax as softmax_ops, special, unary
 from ...ops.conversion import scalar_as
@@ -39,7 +39,7 @@ _ONE_SIXTH_AS_FLOAT32 = float(numpy.float32(1.0) / numpy.float32(6.0))
 def _stable_sigmoid(xp, x):
     """``1 / (1 + exp(-x))`` with ``exp`` only of non-positive numbers (no overflow)."""
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1, e) / (1 + e)
+    return branchless_where(xp, x >= 0, 1, e) / (1 + e)
 
 
 def _exp(xp, x):
@@ -111,7 +111,7 @@ def _nan_in_vector_loop(xp, x_array, derivative, grad=None):
         return derivative
     scalar_loop = _scalar_loop(x_array, grad=grad)
     nan_in_vector_loop = nan if scalar_loop is None else nan & ~scalar_loop
-    return xp.where(nan_in_vector_loop, float("nan"), derivative)
+    return branchless_where(xp, nan_in_vector_loop, float("nan"), derivative)
 
 
 class Hardtanh(Pointwise):
@@ -149,11 +149,11 @@ class LeakyRelu(Pointwise):
     def function(xp, x, slope):
         slope = _as_opmath(slope, x.dtype)
         x = half_in_float32(x)
-        return xp.where(x > 0, x, x * slope)
+        return branchless_where(xp, x > 0, x, x * slope)
 
     @staticmethod
     def derivative(xp, x, slope):
-        return xp.where(x > 0, 1.0, _as_opmath(slope, getattr(x, "array", x).dtype))
+        return branchless_where(xp, x > 0, 1.0, _as_opmath(slope, getattr(x, "array", x).dtype))
 
 
 class Elu(Pointwise):
@@ -164,8 +164,8 @@ class Elu(Pointwise):
     def function(xp, x, alpha, scale, input_scale):
         x = half_in_float32(x)
         # x itself where x <= 0: expm1 keeps a -0.0, as torch's does (minimum(-0.0, 0) may give +0.0)
-        negative = alpha * xp.expm1(xp.where(x > 0, 0, x) * input_scale)
-        return scale * xp.where(x > 0, x, negative)
+        negative = alpha * xp.expm1(branchless_where(xp, x > 0, 0, x) * input_scale)
+        return scale * branchless_where(xp, x > 0, x, negative)
 
     def backward_input_scale(self):
         return self.params["input_scale"]
@@ -185,7 +185,7 @@ class Elu(Pointwise):
         x, grad = half_in_float32(x), half_in_float32(grad_output)
         exp = unary.exp_rounded_once(xp.minimum(x, 0) * input_scale)     # (as glibc's expf)
         negative = grad * input_scale * negative_coefficient * exp
-        grad_x = xp.where(x <= 0, negative, grad * scale)
+        grad_x = branchless_where(xp, x <= 0, negative, grad * scale)
         return astype(_nan_in_vector_loop(xp, x_array, grad_x, grad=grad_output), x_array.dtype)
 
 
@@ -322,7 +322,7 @@ class Softplus(Pointwise):
         beta, threshold = _as_opmath(beta, x.dtype), _as_opmath(threshold, x.dtype)
         x = half_in_float32(x)          # (torch's kernel: half precision in float32, rounded once)
         scaled = x * beta
-        return xp.where(scaled > threshold, x, _softplus(xp, scaled) / beta)
+        return branchless_where(xp, scaled > threshold, x, _softplus(xp, scaled) / beta)
 
     def backward(self, grad_output):
         """torch's softplus_backward, left to right in its opmath type (float32 for half precision):
@@ -338,7 +338,7 @@ class Softplus(Pointwise):
         with numpy.errstate(over="ignore", invalid="ignore"):
             tail = _scalar_loop(x_array, grad=grad_output) if type(x_array) is numpy.ndarray else None
             z = _exp_in_loop(scaled, tail)
-            grad_x = xp.where(scaled > threshold, grad, grad * z / (z + 1))
+            grad_x = branchless_where(xp, scaled > threshold, grad, grad * z / (z + 1))
         return astype(grad_x, x_array.dtype)
 
 
@@ -361,7 +361,7 @@ class LogSigmoid(Pointwise):
         # float16 z is rounded to float16 (0 from |x| about 17.3 up, so an infinite gradient gives NaN)
         z = half_in_float32(astype(xp.exp(-xp.abs(half_in_float32(x))), x.dtype))
         x = half_in_float32(x)
-        return xp.where(x < 0, 1 - z / (1 + z), z / (1 + z))    # torch's log_sigmoid_backward
+        return branchless_where(xp, x < 0, 1 - z / (1 + z), z / (1 + z))    # torch's log_sigmoid_backward
 
 
 class Hardsigmoid(Pointwise):
@@ -405,7 +405,7 @@ class Hardswish(Pointwise):
     def derivative(xp, x, grad=None):
         x_array = x.array if hasattr(x, "array") else x
         x = half_in_float32(x)                # torch's float16 backward computes in float32 too
-        return _nan_in_vector_loop(xp, x_array, xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0)),
+        return _nan_in_vector_loop(xp, x_array, branchless_where(xp, x <= -3, 0.0, branchless_where(xp, x < 3, x / 3 + 0.5, 1.0)),
                                    grad=grad)
 
     @staticmethod
@@ -418,7 +418,7 @@ class Threshold(Pointwise):
 
     @staticmethod
     def function(xp, x, threshold, value):
-        return xp.where(x <= threshold, value, x)
+        return branchless_where(xp, x <= threshold, value, x)
 
     @staticmethod
     def derivative(xp, x, threshold, value):
@@ -437,7 +437,7 @@ class Prelu(Function):
         self.save_for_backward(x, weight)
         self.weight_shape = weight.shape
         slope = self._broadcast(weight, x.ndim)
-        return array_module(x).where(x > 0, x, slope * x)
+        return branchless_where(array_module(x), x > 0, x, slope * x)
 
     def _broadcast(self, weight, ndim):
         """Slopes shaped to multiply ``(N, C, *)`` along dim 1."""
@@ -451,9 +451,9 @@ class Prelu(Function):
         positive = x > 0
         grad_x = grad_weight = None
         if self.needs_input_grad[0]:
-            grad_x = xp.where(positive, grad_output, self._broadcast(weight, x.ndim) * grad_output)
+            grad_x = branchless_where(xp, positive, grad_output, self._broadcast(weight, x.ndim) * grad_output)
         if self.needs_input_grad[1]:
-            per_element = xp.where(positive, 0, x * grad_output)
+            per_element = branchless_where(xp, positive, 0, x * grad_output)
             if math.prod(self.weight_shape) == 1:
                 grad_weight = per_element.sum().reshape(self.weight_shape)
             else:

@@ -28,7 +28,7 @@ from ...core.function import Function, _as_array
 from ...core.grad_mode import no_grad
 from ...core.layout import dense_strides, elementwise_strides, relayout, row_major
 from ...core.dtypes import get_default_dtype, scalar_type_name
-from ...core.device import array_module, quiet_float_errors
+from ...core.device import array_module, branchless_where, quiet_float_errors
 from ...ops.arithmetic import as_operands
 from ...ops.broadcast import broadcast_shapes, sum_to
 from ...ops.fused import fmadd
@@ -256,7 +256,7 @@ class ClassIndexCrossEntropy(Function):
                 per_sample = per_sample - sample_scale * (log_p * class_weight).sum(axis=class_axis)
         # an ignored sample adds exactly 0, as in torch, even where its scores hold -inf or NaN
         # (0 * -inf would be NaN); its gradient stays what log_softmax's backward gives, as torch's
-        per_sample = xp.where(valid, per_sample, 0).astype(per_sample.dtype, copy=False)
+        per_sample = branchless_where(xp, valid, per_sample, 0).astype(per_sample.dtype, copy=False)
         if spatial_rows is not None:
             return per_sample.reshape(spatial_rows)
         if reduction != "none" and smoothing is not None:
@@ -286,7 +286,7 @@ class ClassIndexCrossEntropy(Function):
         scale = _reduction_scale(xp, grad_output, self.reduction, self.denominator, log_p.dtype)
         # an ignored sample's coefficients are exactly 0, as torch's (its nll writes zeros there and
         # masks the smoothing term), even where grad_output is inf and 0 * inf would be NaN
-        scale = array_module(scale).where(self.valid, scale, 0)
+        scale = branchless_where(array_module(scale), self.valid, scale, 0)
         label_coefficient = scale * self.label_weight                 # a[y] per sample
         if not self.from_logits:
             grad_scores = xp.zeros_like(log_p)
@@ -331,8 +331,8 @@ def _smoothed_total(xp, log_p, index, smoothing, class_axis, reduction, denomina
     class_weight, _ = smoothing
     dtype = log_p.dtype
     with quiet_float_errors():
-        nll = xp.where(valid, -(log_p[index] * weight_of_label), 0).astype(dtype, copy=False)
-        smooth = xp.where(valid, -(log_p * class_weight).sum(axis=class_axis), 0).astype(dtype, copy=False)
+        nll = branchless_where(xp, valid, -(log_p[index] * weight_of_label), 0).astype(dtype, copy=False)
+        smooth = branchless_where(xp, valid, -(log_p * class_weight).sum(axis=class_axis), 0).astype(dtype, copy=False)
         if _sums_in_own_dtype(xp, dtype, None):        # torch's nll kernel sums a 16-bit float in it
             nll_total, smooth_total = _nll_sum(nll, valid), _reduce(xp, smooth, "sum", None)
             nll_weight = _nll_sum(weight_of_label, valid)
@@ -443,10 +443,10 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
         if not label_smoothing:
             return loss
         return loss * (1.0 - label_smoothing) + _reduce_tensor(log_probs.sum(class_axis), reduction, 0) * math.nan
-    labels = xp.where(valid, labels, 0)
+    labels = branchless_where(xp, valid, labels, 0)
     dtype = input.array.dtype
     class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
-    weight_of_label = xp.where(valid, class_weight[labels], 0).astype(dtype, copy=False)   # w[y], 0 where ignored
+    weight_of_label = branchless_where(xp, valid, class_weight[labels], 0).astype(dtype, copy=False)   # w[y], 0 where ignored
     smoothing = None
     if label_smoothing:
         broadcast = [num_classes if axis == class_axis else 1 for axis in range(input.array.ndim)]
@@ -603,7 +603,7 @@ class SmoothL1(DifferenceLoss):
     @staticmethod
     def function(xp, d, beta):
         z = xp.abs(d)
-        return xp.where(z < beta, 0.5 * d * d / beta, z - 0.5 * beta)
+        return branchless_where(xp, z < beta, 0.5 * d * d / beta, z - 0.5 * beta)
 
     @staticmethod
     def derivative(xp, d, norm, beta):
@@ -619,7 +619,7 @@ class Huber(DifferenceLoss):
     @staticmethod
     def function(xp, d, delta):
         z = xp.abs(d)
-        return xp.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+        return branchless_where(xp, z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
 
     @staticmethod
     def derivative(xp, d, norm, delta):
@@ -871,7 +871,7 @@ class KLDivergence(Function):
                 with numpy.errstate(invalid="ignore", divide="ignore"):
                     # torch's xlogy backward, for both arguments t: xlogy(g, t) (0 where g is 0,
                     # or where t is 0) plus g * t / t (NaN at t = 0)
-                    xlogy_g = xp.where(((g_t == 0) & ~xp.isnan(t)) | (t == 0), 0, g_t * xp.log(t))
+                    xlogy_g = branchless_where(xp, ((g_t == 0) & ~xp.isnan(t)) | (t == 0), 0, g_t * xp.log(t))
                     grad_t = xlogy_g + g_t * t / t + sum_to(-g * x, t_shape)
         return (None if grad_x is None else astype(sum_to(grad_x, x_shape), x_dtype),
                 None if grad_t is None else astype(sum_to(grad_t, t_shape), t_dtype))
