@@ -254,6 +254,7 @@ def _torch_integer_tensors_requiring_grad(program):
 
 
 BOOL_SUBTRACTION = "Subtraction, the `-` operator, with a bool tensor is not supported"
+BOOL_NEGATION = "Negation, the `-` operator, on a bool tensor is not supported"
 TAINT_ERRORS = ("isDifferentiableType", "Autograd not support dtype", "A view was created in no_grad mode")
 
 
@@ -283,11 +284,12 @@ def torch_lets_an_integer_tensor_require_grad(program, mismatch):
     # the int64 tensor torch refuses with 'Autograd not support dtype')
     if any(text in message for text in TAINT_ERRORS):
         return bool(tainted(program))
-    # a backward formula that subtracts from the saved bool tensor torch gave a history (fuzz seed
-    # 8498649: logsumexp's ``(self - result).exp()`` of a bool tensor written with a value), where
-    # minigrad's backward runs, or finds nothing requiring grad (fuzz seed 30159155)
+    # a backward formula that subtracts from (or negates) the saved bool tensor torch gave a history
+    # (fuzz seed 8498649: logsumexp's ``(self - result).exp()`` of a bool tensor written with a value;
+    # seed 8110872: asin's ``(-self * self + 1).rsqrt()``), where minigrad's backward runs, or finds
+    # nothing requiring grad (fuzz seed 30159155)
     if mismatch.kind in ("error-only-torch", "error-message") and mismatch.tag == "backward" \
-            and BOOL_SUBTRACTION in message:
+            and (BOOL_SUBTRACTION in message or BOOL_NEGATION in message):
         return bool(tainted(program))
     # an in-place write to such a tensor, a view made before torch gave its base the history (fuzz
     # seed 469335): torch's in-place check finds the view's node stale and empty, a leaf's
@@ -427,7 +429,12 @@ def _torch_writes_a_tainted_integer_tensor_in_place(program):
 
 def torch_mutates_a_zero_tensor(program, mismatch):
     """torch's backward raises 'ZeroTensors are immutable' where minigrad computes: sgn's gradient (and
-    sign's under some paths) is an efficient ZeroTensor, which a later backward step writes in place."""
+    sign's under some paths) is an efficient ZeroTensor, which a later backward step writes in place;
+    or where minigrad's backward goes on to a later node's error (fuzz seed 50794284: std's backward
+    writes sgn's ZeroTensor, torch stops there; minigrad's backward reaches floor_divide's missing
+    derivative)."""
+    if mismatch.kind == "error-message" and mismatch.tag == "backward":
+        return "ZeroTensors are immutable" in mismatch.detail.split(" vs torch ")[-1]
     return mismatch.kind == "error-only-torch" and "ZeroTensors are immutable" in mismatch.detail
 
 
@@ -437,7 +444,7 @@ KNOWN_TORCH_BUGS = [
           "sgn_backward of a real tensor returns an efficient ZeroTensor; a later backward step that "
           "accumulates in place into it (a pow_ of an indexed view, seen with fuzz seed 50119622) raises "
           "'ZeroTensors are immutable' in torch 2.13; minigrad's gradient is an ordinary zero array and "
-          "backward completes. The link is the same failure in forward AD, fixed there op by op",
+          "backward completes (or goes on to a later node's own error). The link is the same failure in forward AD, fixed there op by op",
           torch_mutates_a_zero_tensor, "https://github.com/pytorch/pytorch/issues/69855"),
     Known("a convolution with 0 input channels gives 0 output channels",
           "torch's eager convolution of an input with no channels returns no channels (its 'empty' "

@@ -23,7 +23,7 @@ from differential import (Mismatch, _agree_but_for_order, _as_torch, backward_ag
                           in_float64, ops_agreeing, order_dependent, rounding_only)
 from known import (KNOWN_TORCH_BUGS, ZERO_SIGN, a_zero_sum_has_another_sign, batch_norm_fused_agrees,  # noqa: E402
                    after_torch_drops_the_output_channels, known, torch_drops_a_half_nans_sign, torch_fmod_gives_nan,
-                   torch_fmod_gives_nan_in_a_gradient,
+                   torch_fmod_gives_nan_in_a_gradient, torch_mutates_a_zero_tensor,
                    torch_lets_an_integer_tensor_require_grad, torch_refuses_its_own_nll_loss2d_gradient,
                    torch_cannot_flatten_isins_test_elements, torch_finds_elements_promotion_collapsed)
 from programs import Program, Statement, generate  # noqa: E402
@@ -168,6 +168,31 @@ def test_a_bool_tensor_torch_gave_a_history_refused_by_a_backward_formula_is_its
     clean = program_of("x0 = lib.tensor([1.0, 2.0], requires_grad=True)", "v1 = x0.sum()")
     assert not torch_lets_an_integer_tensor_require_grad(clean, Mismatch(
         "error-only-torch", "backward", "torch raised RuntimeError: Subtraction, the `-` operator, with a bool tensor "
+        "is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."))
+
+
+def test_torchs_zero_tensor_error_before_a_later_backward_error_of_minigrads_is_its_bug():
+    """fuzz seed 50794284: sgn's ZeroTensor gradient, written in place by std's backward, stops torch's
+    backward ('ZeroTensors are immutable'); minigrad's goes on to floor_divide's missing derivative.
+    Another backward error of torch's, against the same minigrad error, gets no pass."""
+    program = generate(50794284, surface=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-message" and known(program, mismatch).name.startswith("torch's backward writes")
+    other = Mismatch("error-message", "backward", "'derivative for aten::floor_divide is not implemented' vs "
+                     "torch 'element 0 of tensors does not require grad and does not have a grad_fn'")
+    assert not torch_mutates_a_zero_tensor(program, other)
+
+
+def test_a_bool_tensor_torch_gave_a_history_negated_by_a_backward_formula_is_its_bug():
+    """fuzz seed 8110872: ``v7[None] = x10`` into the bool ``v7`` (torch: a history), then
+    ``asin(v7)``, whose backward negates the saved bool tensor (``-self * self + 1``) and raises in
+    torch; a program with no tainted tensor gets no pass for that error."""
+    program = generate(8110872)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "error-only-torch" and known(program, mismatch).name.startswith("an integer tensor")
+    clean = program_of("x0 = lib.tensor([0.5, 0.2], requires_grad=True)", "v1 = x0.asin()")
+    assert not torch_lets_an_integer_tensor_require_grad(clean, Mismatch(
+        "error-only-torch", "backward", "torch raised RuntimeError: Negation, the `-` operator, on a bool tensor "
         "is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."))
 
 
