@@ -60,6 +60,13 @@ METHODS = {
     "rad2deg": unary.rad2deg, "sinc": unary.sinc, "log10_": unary.log10_, "exp2_": unary.exp2_,
     "logit_": unary.logit_, "erfc_": unary.erfc_, "erfinv_": unary.erfinv_, "sgn_": unary.sgn_,
     "deg2rad_": unary.deg2rad_, "rad2deg_": unary.rad2deg_, "sinc_": unary.sinc_,
+    "asinh": unary.asinh, "acosh": unary.acosh, "atanh": unary.atanh, "arcsinh": unary.asinh,
+    "arccosh": unary.acosh, "arctanh": unary.atanh, "asinh_": unary.asinh_, "acosh_": unary.acosh_,
+    "atanh_": unary.atanh_, "arcsinh_": unary.asinh_, "arccosh_": unary.acosh_, "arctanh_": unary.atanh_,
+    "asin_": unary.asin_, "acos_": unary.acos_, "atan_": unary.atan_, "arcsin_": unary.asin_,
+    "arccos_": unary.acos_, "arctan_": unary.atan_, "sinh_": unary.sinh_, "cosh_": unary.cosh_,
+    "tan_": unary.tan_, "erf_": unary.erf_, "expm1_": unary.expm1_, "log1p_": unary.log1p_,
+    "log2_": unary.log2_, "rsqrt_": unary.rsqrt_, "square_": unary.square_,
     # pointwise.py
     "clamp": pointwise.clamp, "clip": pointwise.clamp, "clamp_min": pointwise.clamp_min,
     "clamp_max": pointwise.clamp_max, "maximum": pointwise.maximum, "minimum": pointwise.minimum,

@@ -26,7 +26,7 @@ from .broadcast import broadcast_shapes, sum_to
 from .inplace import assign, check_in_place, check_in_place_result
 from .fused import fmadd
 from .tensor_namespace import astype, half_in_float32, zeros
-from .unary import _tensor, _ties_keep_the_second, maximum_of_zero_and
+from .unary import _tensor, _ties_keep_the_second, against_a_number
 from .vector_loop import scalar_tail
 
 
@@ -44,8 +44,8 @@ class Clamp(Function):
         self.low, self.high, self.torch_name = low, high, torch_name
         xp = array_module(x)
         if _ties_keep_the_second(xp, x.dtype):      # torch keeps x where it equals a bound (0.0 vs -0.0)
-            result = x if low is None else maximum_of_zero_and(x) if _is_zero(low) else xp.maximum(low, x)
-            return result if high is None else xp.minimum(high, result)
+            result = x if low is None else against_a_number(xp.maximum, low, x)
+            return result if high is None else against_a_number(xp.minimum, high, result)
         result = x if low is None else xp.maximum(x, low)
         return result if high is None else xp.minimum(result, high)
 
@@ -55,11 +55,6 @@ class Clamp(Function):
         low, high = self.low, self.high
         inside = x >= low if high is None else x <= high if low is None else (x >= low) & (x <= high)
         return branchless_where(array_module(x), inside, grad_output, 0)
-
-
-def _is_zero(bound):
-    """Is a clamp's bound the number 0 (+0.0: ``maximum_of_zero_and``'s), as relu6's and clamp(min=0)'s?"""
-    return type(bound) in (int, float) and bound == 0 and str(bound)[0] != "-"
 
 
 class ClampTensor(Function):

@@ -262,8 +262,11 @@ class Rsqrt(Function):
 
     def backward(self, grad_output):
         (result,) = self.saved_tensors
-        # torch's -0.5 * grad * result^3: each op rounds half precision once
-        cube = astype(half_in_float32(result) ** 3, result.dtype)
+        # torch's -0.5 * grad * result.pow(3): each op rounds half precision once, and pow(3) is
+        # torch's product base * base * base (NumPy's power would round the cube once: an ulp apart
+        # in 22% of float32 and float64 gradients, and 10x slower); a Tensor (create_graph) keeps pow
+        y = half_in_float32(result)
+        cube = astype(y ** 3 if isinstance(y, Tensor) else y * y * y, result.dtype)
         return astype(half_in_float32(grad_output) * -0.5, result.dtype) * cube
 
 
@@ -402,33 +405,42 @@ class Sigmoid(Function):
         return grad_output * (1 - result) * result
 
 
-# NumPy's float32 maximum of an array and a number runs a scalar loop (126 us on 262,144 values
-# here), of two arrays its vector loop (59 us); with a row-major array of zeros the results are
-# maximum(0, x)'s, every one of the 2^32 float32 values checked.  A chunk's worth of zeros, kept.
-_ZEROS = numpy.zeros(1 << 16, numpy.float32)
+# NumPy's float32 maximum and minimum of a number and an array run a scalar loop (126 us on
+# 262,144 values here), of two arrays their vector loop (41-59 us); against a row-major array
+# holding the number the results are the same, every one of the 2^32 float32 values checked
+# against 0, -0.0, 0.5, 6, -1, -100, 1e-45, the infinities and NaN.  Chunks of 64K elements; a
+# chunk of zeros kept (relu's, 2 us a call less than filling one).
+_CHUNK = 1 << 16
+_ZEROS = numpy.zeros(_CHUNK, numpy.float32)
 _ZEROS.flags.writeable = False
-_ZEROS_FROM = 8192      # fewer elements: the chunks' calls cost about what the vector loop saves
+_AGAINST_AN_ARRAY_FROM = 8192      # fewer elements: the chunks' calls cost about what the vector loop saves
+
+
+def against_a_number(ufunc, number, x):
+    """``ufunc(number, x)``, ``ufunc`` an array module's maximum or minimum and ``number`` a Python
+    int or float, in this order (``x`` wins a tie of -0.0 and 0.0); a large row-major float32 NumPy
+    ``x`` is taken against an array of the number, a chunk at a time."""
+    if (type(x) is not numpy.ndarray or x.dtype != numpy.float32 or x.size < _AGAINST_AN_ARRAY_FROM
+            or not x.flags.c_contiguous or type(number) not in (int, float)):
+        return ufunc(number, x)
+    if number == 0 and str(number)[0] != "-":
+        numbers = _ZEROS
+    else:
+        numbers = numpy.full(min(x.size, _CHUNK), number, numpy.float32)   # (NumPy's cast of the number)
+    result = numpy.empty_like(x)
+    values, out = x.reshape(-1), result.reshape(-1)
+    for start in range(0, x.size, _CHUNK):
+        part = values[start:start + _CHUNK]
+        ufunc(numbers[:part.size], part, out=out[start:start + part.size])
+    return result
 
 
 def maximum_of_zero_and(x):
     """``maximum(0, x)``, in this order: NaN and -0.0 stay (the second operand wins a tie), as in
     torch's relu, and as fast as ``maximum(x, 0)``, where a where() would be 3x slower.  NumPy's
-    float16 loop lets the first operand win a tie: there x goes first.  A large row-major float32
-    NumPy array is taken against zeros (``_maximum_with_zeros``)."""
-    if type(x) is numpy.ndarray and x.dtype == numpy.float32 and x.size >= _ZEROS_FROM and x.flags.c_contiguous:
-        return _maximum_with_zeros(x)
+    float16 loop lets the first operand win a tie: there x goes first."""
     xp = array_module(x)
-    return xp.maximum(0, x) if _ties_keep_the_second(xp, x.dtype) else xp.maximum(x, 0)
-
-
-def _maximum_with_zeros(x):
-    """``maximum(0, x)`` of a row-major float32 NumPy array, against zeros a chunk at a time."""
-    result = numpy.empty_like(x)
-    values, out, chunk = x.reshape(-1), result.reshape(-1), _ZEROS.size
-    for start in range(0, x.size, chunk):
-        part = values[start:start + chunk]
-        numpy.maximum(_ZEROS[:part.size], part, out=out[start:start + part.size])
-    return result
+    return against_a_number(xp.maximum, 0, x) if _ties_keep_the_second(xp, x.dtype) else xp.maximum(x, 0)
 
 
 @functools.cache
@@ -757,6 +769,67 @@ class Cosh(Function):
         return grad_output * _hyperbolic(x, odd=True)
 
 
+class InverseHyperbolicInPlace(Function):
+    """``asinh_``, ``acosh_``, ``atanh_`` of a tensor that requires grad: torch records the write with
+    a node of its own (``AsinhBackward1``...) whose derivative derivatives.yaml leaves
+    ``not_implemented("inplace version of asinh")``, so backward through it raises torch's
+    NotImplementedError (the forward's values are the out-of-place function's)."""
+
+    differentiable_backward = True
+
+    def name(self):
+        return f"{self.function.capitalize()}Backward1"
+
+    def forward(self, x, function):
+        self.function = function
+        return getattr(array_module(x), "arc" + function[1:])(x)     # asinh: arcsinh
+
+    def backward(self, grad_output):
+        raise NotImplementedError(f"the derivative for 'inplace version of {self.function}' is not implemented.")
+
+
+class Asinh(Function):
+    """d/dx asinh(x) = 1 / sqrt(x^2 + 1), in torch's order: grad * (x^2 + 1).rsqrt()."""
+
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).arcsinh(x)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        return grad_output * _rsqrt(x * x + 1)
+
+
+class Acosh(Function):
+    """d/dx acosh(x) = 1 / sqrt(x^2 - 1), in torch's order: grad * (x^2 - 1).rsqrt()."""
+
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).arccosh(x)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        return grad_output * _rsqrt(x * x - 1)
+
+
+class Atanh(Function):
+    """d/dx atanh(x) = 1 / (1 - x^2), in torch's order: grad * 1 / (1 - x^2)."""
+
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return array_module(x).arctanh(x)
+
+    def backward(self, grad_output):
+        (x,) = self.saved_tensors
+        return grad_output / (1 - x * x)
+
+
 def tan(input):
     return Tan.apply(_floating(input, "tan"))
 
@@ -771,6 +844,30 @@ def asin(input):
 
 def acos(input):
     return Acos.apply(_floating(input, "acos"))
+
+
+def asinh(input):
+    return Asinh.apply(_floating(input, "asinh"))
+
+
+def acosh(input):
+    return Acosh.apply(_floating(input, "acosh"))
+
+
+def atanh(input):
+    return Atanh.apply(_floating(input, "atanh"))
+
+
+def arcsinh(input):
+    return Asinh.apply(_floating(input, "arcsinh"))
+
+
+def arccosh(input):
+    return Acosh.apply(_floating(input, "arccosh"))
+
+
+def arctanh(input):
+    return Atanh.apply(_floating(input, "arctanh"))
 
 
 def sinh(input):
@@ -1130,6 +1227,75 @@ def reciprocal_(input):
     return in_place(reciprocal, input)
 
 
+def _without_derivative_in_place(input, function):
+    """``function`` of ``input`` (asinh, acosh or atanh) for its in-place form: out of place where
+    nothing needs a gradient, else through torch's node without a derivative."""
+    input = _floating(input, function + "_")
+    if input._requires_grad:
+        return InverseHyperbolicInPlace.apply(input, function=function)
+    return {"asinh": asinh, "acosh": acosh, "atanh": atanh}[function](input)
+
+
+def asinh_(input):
+    return in_place(_without_derivative_in_place, input, "asinh")
+
+
+def acosh_(input):
+    return in_place(_without_derivative_in_place, input, "acosh")
+
+
+def atanh_(input):
+    return in_place(_without_derivative_in_place, input, "atanh")
+
+
+def asin_(input):
+    return in_place(asin, input)
+
+
+def acos_(input):
+    return in_place(acos, input)
+
+
+def atan_(input):
+    return in_place(atan, input)
+
+
+def sinh_(input):
+    return in_place(sinh, input)
+
+
+def cosh_(input):
+    return in_place(cosh, input)
+
+
+def tan_(input):
+    return in_place(tan, input)
+
+
+def erf_(input):
+    return in_place(erf, input)
+
+
+def expm1_(input):
+    return in_place(expm1, input)
+
+
+def log1p_(input):
+    return in_place(log1p, input)
+
+
+def log2_(input):
+    return in_place(log2, input)
+
+
+def rsqrt_(input):
+    return in_place(rsqrt, input)
+
+
+def square_(input):
+    return in_place(square, input)
+
+
 def sin_(input):
     return in_place(sin, input)
 
@@ -1175,6 +1341,7 @@ def sinc_(input):
 
 
 absolute = abs
+arcsinh_, arccosh_, arctanh_, arcsin_, arccos_, arctan_ = asinh_, acosh_, atanh_, asin_, acos_, atan_
 
 __all__ = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "reciprocal", "tanh",
            "sigmoid", "relu", "abs", "absolute", "sign", "floor", "ceil", "round", "sin", "cos",
@@ -1182,4 +1349,7 @@ __all__ = ["exp", "expm1", "log", "log1p", "log2", "sqrt", "rsqrt", "square", "r
            "cosh", "arctan", "arcsin", "arccos", "trunc", "fix", "frac", "nan_to_num", "sqrt_",
            "abs_", "log_", "trunc_", "frac_", "nan_to_num_", "floor_", "ceil_", "round_", "sign_",
            "reciprocal_", "sin_", "cos_", "log10", "exp2", "logit", "erfc", "erfinv", "sgn", "signbit",
-           "deg2rad", "rad2deg", "sinc", "log10_", "exp2_", "logit_", "erfc_", "deg2rad_", "rad2deg_", "sinc_"]
+           "deg2rad", "rad2deg", "sinc", "log10_", "exp2_", "logit_", "erfc_", "deg2rad_", "rad2deg_", "sinc_",
+           "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "asinh_", "acosh_", "atanh_", "arcsinh_",
+           "arccosh_", "arctanh_", "asin_", "acos_", "atan_", "arcsin_", "arccos_", "arctan_", "sinh_", "cosh_",
+           "tan_", "erf_", "expm1_", "log1p_", "log2_", "rsqrt_", "square_"]
