@@ -39,6 +39,7 @@ from .ops.sorting import *  # noqa: F401,F403
 from .ops.sampling import *  # noqa: F401,F403
 from .ops.set_ops import *  # noqa: F401,F403
 from .ops.conversion import clone
+from .ops.unary import _tensor as _tensor_argument
 from .ops._methods import stale_views_checked_first as _stale_views_checked_first
 _stale_views_checked_first(globals())    # torch's op asks a stale view for its history first
 from . import autograd, testing
@@ -52,6 +53,25 @@ def is_tensor(obj) -> bool:
 
 def numel(input) -> int:
     return input.numel()
+
+
+def is_nonzero(input) -> bool:
+    return _tensor_argument(input, "is_nonzero").is_nonzero()
+
+
+def is_signed(input) -> bool:
+    return _tensor_argument(input, "is_signed").is_signed()
+
+
+def is_same_size(input, other) -> bool:
+    if not isinstance(other, Tensor):
+        from .core.type_errors import describe_type
+        raise TypeError(f"is_same_size(): argument 'other' (position 2) must be Tensor, not {describe_type(other)}")
+    return _tensor_argument(input, "is_same_size").is_same_size(other)
+
+
+def get_device(input) -> int:
+    return _tensor_argument(input, "get_device").get_device()
 
 
 from . import accelerator, backends, cuda, data, jit, nn, onnx, optim, profiler, utils, viz  # noqa: E402

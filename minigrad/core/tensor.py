@@ -126,6 +126,7 @@ class Tensor:
         return self.array.ndim
 
     ndim = property(dim)
+    ndimension = dim
 
     def numel(self) -> int:
         return int(self.array.size)
@@ -148,6 +149,46 @@ class Tensor:
     @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    def get_device(self) -> int:
+        """The GPU's index, -1 on the CPU (as torch)."""
+        device = self.device
+        return -1 if device.type == "cpu" else (device.index or 0)
+
+    def data_ptr(self) -> int:
+        """The address of the first element: views of one tensor share memory, and their data_ptr
+        tells where each starts (``x[1].data_ptr() - x.data_ptr()`` is a row's bytes)."""
+        array = self.array
+        return int(array.data.ptr) if device_of(array).type == "cuda" else array.__array_interface__["data"][0]
+
+    def storage_offset(self) -> int:
+        """Where the first element sits in the memory the tensor shares with its views, in elements:
+        the offset from the start of the array that owns that memory (``x[1].storage_offset()`` of a
+        (2, 3) tensor is 3)."""
+        owner = self.array
+        while isinstance(getattr(owner, "base", None), type(self.array)):
+            owner = owner.base
+        start = owner.data.ptr if device_of(owner).type == "cuda" else owner.__array_interface__["data"][0]
+        return (self.data_ptr() - start) // self.array.itemsize
+
+    def is_signed(self) -> bool:
+        """Can the dtype hold negative numbers (every dtype but bool and uint8, as torch's)?"""
+        return self.array.dtype.kind not in "bu"
+
+    def is_same_size(self, other) -> bool:
+        return self.array.shape == other.array.shape
+
+    def is_nonzero(self) -> bool:
+        """The one element's truth, with torch's errors for no element or several."""
+        if self.array.size == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if self.array.size > 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.array.reshape(()))
 
     @property
     def is_leaf(self) -> bool:

@@ -925,6 +925,9 @@ def neg_(input):
     return assign(input, neg(input))
 
 
+negative_ = neg_
+
+
 def floor_divide_(input, other):
     """``x //= y``: in place (the result type must fit ``x``'s: no float quotient into an int)."""
     check_in_place_result(input, other)
@@ -1028,6 +1031,6 @@ def normal_(input, mean=0.0, std=1.0, generator=None):
                                       chosen=generator), torch_name="NormalBackward0")
 
 
-__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+__all__ = ["negative_", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "positive", "rsub"]
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg

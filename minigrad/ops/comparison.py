@@ -17,7 +17,7 @@ from ..core.layout import cast, elementwise_result
 from ..core.tensor import Tensor, _check_dim
 from ..core.type_errors import check_tensor_other
 from .broadcast import broadcast_shapes
-from .inplace import assign, check_in_place_result
+from .inplace import assign, check_in_place_result, in_place
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
            "not_equal", "equal", "allclose", "isclose", "isnan", "isinf", "isfinite", "isposinf",
@@ -219,11 +219,18 @@ def _bitwise(input, other, ufunc_name):
 
 
 def bitwise_not(input):
-    """``~x``: logical not for bool tensors, two's complement for integers."""
+    """Logical not for bool tensors, two's complement for integers; torch's kernel error for floats."""
     array = input.array
     if array.dtype.kind not in "biu":
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+        raise NotImplementedError(f'"bitwise_not_cpu" not implemented for \'{dtypes.scalar_type_name(array.dtype)}\'')
     return _result(array_module(array).invert(array), array)
+
+
+def invert(input):
+    """``~x``, ``bitwise_not`` with the Python operator's error for floats."""
+    if input.array.dtype.kind not in "biu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(input)
 
 
 def bitwise_and(input, other):
@@ -240,6 +247,22 @@ def bitwise_xor(input, other):
 
 
 # in place: ``mask |= other`` writes into ``mask`` (a bool target refuses an integer result)
+def _in_place(op):
+    """``x.op_(other)``: ``op``'s result written into ``x``, in x's dtype (``x.eq_(y)`` of a float
+    tensor holds 1.0 and 0.0, as torch's)."""
+    def written(input, *others):
+        return in_place(op, input, *others)
+    written.__name__ = op.__name__ + "_"
+    return written
+
+
+eq_, ne_, lt_, le_, gt_, ge_ = (_in_place(op) for op in (eq, ne, lt, le, gt, ge))
+greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+logical_and_, logical_or_, logical_xor_, logical_not_ = (
+    _in_place(op) for op in (logical_and, logical_or, logical_xor, logical_not))
+bitwise_not_ = _in_place(bitwise_not)
+
+
 def bitwise_and_(input, other):
     check_in_place_result(input, other)
     return _bitwise_in_place(input, bitwise_and(input, other))

@@ -1388,6 +1388,14 @@ def triu(input, diagonal=0):
     return Triu.apply(input, diagonal=diagonal, upper=True)
 
 
+def tril_(input, diagonal=0):
+    return in_place(tril, input, diagonal)
+
+
+def triu_(input, diagonal=0):
+    return in_place(triu, input, diagonal)
+
+
 # ---- take, take_along_dim --------------------------------------------------------------------
 def take(input, index):
     """The elements of ``input`` as if flattened, at ``index`` (int64): the result has ``index``'s shape."""

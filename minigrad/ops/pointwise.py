@@ -23,7 +23,7 @@ from .arithmetic import (BOOL_NEGATION_MESSAGE, BOOL_SUBTRACTION_MESSAGE, as_ope
                          single_in_float32, single_of, unpromoted, was_bool)
 from .promotion import promoted_to
 from .broadcast import broadcast_shapes, sum_to
-from .inplace import assign, check_in_place, check_in_place_result
+from .inplace import assign, check_in_place, check_in_place_result, in_place
 from .fused import fmadd
 from .tensor_namespace import astype, half_in_float32, zeros
 from .unary import _tensor, _ties_keep_the_second, against_a_number
@@ -383,6 +383,14 @@ def logaddexp(input, other):
 def hypot(input, other):
     a, b = _float_kernel_operands(input, other, "hypot")
     return Hypot.apply(a, b, singles=(single_in_float32(a), single_in_float32(b)))
+
+
+def atan2_(input, other):
+    return in_place(atan2, input, other)
+
+
+def hypot_(input, other):
+    return in_place(hypot, input, other)
 
 
 # ---- fmax, fmin, copysign, nextafter, float_power ----------------------------------------------

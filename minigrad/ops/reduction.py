@@ -24,6 +24,7 @@ from .promotion import promoted_to
 from .join import stack
 from . import reduce_loop
 from .pointwise import maximum, minimum
+from .inplace import in_place
 from .unary import _tensor
 from .tensor_namespace import astype
 
@@ -338,6 +339,14 @@ def cumprod(input, dim, *, dtype=None):
     elif input.array.dtype.kind in "biu":
         dtype = _INT64
     return Cumprod.apply(input, axis=axis, dtype=dtype)
+
+
+def cumsum_(input, dim, *, dtype=None):
+    return in_place(cumsum, input, dim, dtype=dtype)
+
+
+def cumprod_(input, dim, *, dtype=None):
+    return in_place(cumprod, input, dim, dtype=dtype)
 
 
 def count_nonzero(input, dim=None):

@@ -21,7 +21,7 @@ from .inplace import check_autograd_allows_write
 from .placement import _placed
 from .views import register_view
 
-__all__ = ["reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
+__all__ = ["fliplr", "flipud", "reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
            "flip", "roll", "rot90", "ravel", "tile", "repeat_interleave", "meshgrid", "broadcast_tensors"]
 
@@ -541,6 +541,20 @@ def flip(input, *dims):
     if ndim == 0:   # dim 0 / -1 of a 0-d tensor is its one element: nothing to reverse
         axes = ()
     return Flip.apply(input, axes=axes)
+
+
+def fliplr(input):
+    """``flip(input, 1)``: left and right swapped, for tensors of at least 2 dims (torch's error else)."""
+    if input.array.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+def flipud(input):
+    """``flip(input, 0)``: up and down swapped, for tensors of at least 1 dim (torch's error else)."""
+    if input.array.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
 
 
 def rot90(input, k=1, dims=(0, 1)):

@@ -1,0 +1,164 @@
+"""Tensor methods and functions torch has that minigrad lacked until 2026-12-06, each against torch:
+the in-place forms under torch's other names (``divide_ multiply_ subtract_ true_divide_ negative_``)
+and of ops whose out-of-place form was there (``atan2_ hypot_ cumsum_ cumprod_ tril_ triu_``, the
+comparisons and logical ops), ``fliplr flipud``, methods of existing functions (``absolute positive
+isposinf isneginf ger``) and the queries (``ndimension is_cpu get_device is_signed is_same_size
+is_nonzero storage_offset data_ptr``)."""
+import numpy
+import pytest
+import torch
+
+import minigrad
+from minigrad.testing import assert_matches_torch
+from _op_parity import assert_same_error
+
+
+def _pair(seed=0):
+    rng = numpy.random.default_rng(seed)
+    return rng.uniform(-2, 2, (3, 4)), rng.uniform(0.5, 2, (3, 4))
+
+
+# name: a write into ``x * 1`` (so it has a history) with ``y`` as the other operand where it takes one
+DIFFERENTIABLE_WRITES = {
+    "divide_": lambda x, y: (x * 1).divide_(y), "true_divide_": lambda x, y: (x * 1).true_divide_(y),
+    "multiply_": lambda x, y: (x * 1).multiply_(y), "subtract_": lambda x, y: (x * 1).subtract_(y, alpha=2),
+    "negative_": lambda x, y: (x * 1).negative_() * y, "atan2_": lambda x, y: (x * 1).atan2_(y),
+    "arctan2_": lambda x, y: (x * 1).arctan2_(y), "hypot_": lambda x, y: (x * 1).hypot_(y),
+    "cumsum_": lambda x, y: (x * 1).cumsum_(1) * y, "cumprod_": lambda x, y: (x * 1).cumprod_(0) * y,
+    "tril_": lambda x, y: (x * y).tril_(1), "triu_": lambda x, y: (x * y).triu_(-1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIFFERENTIABLE_WRITES))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_in_place_form_matches_torch_with_the_gradient_through_the_write(name, dtype):
+    x, y = _pair()
+    assert_matches_torch(DIFFERENTIABLE_WRITES[name], inputs=[x.astype(dtype), y.astype(dtype)])
+
+
+@pytest.mark.parametrize("name", sorted(DIFFERENTIABLE_WRITES))
+def test_in_place_form_records_torchs_node(name):
+    x, y = _pair()
+    names = []
+    for lib in (torch, minigrad):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(y)
+        written = a * 1
+        getattr(written, name)(*{"negative_": (), "cumsum_": (1,), "cumprod_": (0,), "tril_": (),
+                                 "triu_": ()}.get(name, (b,)))
+        names.append(written.grad_fn.name())
+    assert names[1] == names[0]
+
+
+COMPARISONS = ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "greater_equal_", "less_", "less_equal_",
+               "not_equal_", "logical_and_", "logical_or_", "logical_xor_"]
+
+
+@pytest.mark.parametrize("name", COMPARISONS + ["logical_not_"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "bool"])
+def test_comparison_and_logical_in_place_write_in_the_tensors_dtype_as_torch(name, dtype):
+    """``x.lt_(y)`` holds x < y in x's dtype: 1.0 and 0.0 in a float tensor, 1 and 0 in an integer one."""
+    x, y = _pair(1)
+    x[0, :2] = y[0, :2]          # some equal pairs
+    x, y = (numpy.round(a).astype(dtype) for a in (x, y))
+    results = []
+    for lib in (torch, minigrad):
+        target = lib.tensor(x.copy())
+        returned = getattr(target, name)() if name == "logical_not_" else getattr(target, name)(lib.tensor(y))
+        assert returned is target
+        results.append(target.numpy())
+    assert results[1].dtype == results[0].dtype
+    numpy.testing.assert_array_equal(results[1], results[0])
+
+
+@pytest.mark.parametrize("name", ["lt_", "eq_"])
+def test_comparison_in_place_with_a_number_as_torch(name):
+    x = numpy.array([[0.5, 1.0, 2.0], [1.0, -3.0, 1.5]])
+    results = []
+    for lib in (torch, minigrad):
+        target = lib.tensor(x.copy())
+        getattr(target, name)(1.0)
+        results.append(target.numpy())
+    numpy.testing.assert_array_equal(results[1], results[0])
+
+
+def test_bitwise_not_in_place_as_torch():
+    for values in (numpy.array([True, False, True]), numpy.array([0, 5, -3])):
+        results = []
+        for lib in (torch, minigrad):
+            target = lib.tensor(values.copy())
+            target.bitwise_not_()
+            results.append(target.numpy())
+        numpy.testing.assert_array_equal(results[1], results[0])
+    assert_same_error(lambda t: t.bitwise_not_(), numpy.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("name", ["fliplr", "flipud"])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4)])
+def test_fliplr_flipud_match_torch(name, shape):
+    assert_matches_torch(lambda x: getattr(x, name)(), [shape])
+    assert_matches_torch(lambda x: getattr(minigrad, name)(x), [shape],
+                         torch_fn=lambda x: getattr(torch, name)(x))
+    written = {}
+    for lib in (torch, minigrad):
+        written[lib] = getattr(lib, name)(lib.ones(shape, requires_grad=True)).grad_fn.name()
+    assert written[minigrad] == written[torch]
+
+
+def test_flipud_of_a_vector_and_the_errors_below_the_dims_as_torch():
+    assert_matches_torch(lambda x: x.flipud(), [(5,)])
+    assert_same_error(lambda t: t.fliplr(), numpy.array([1.0, 2.0]))
+    assert_same_error(lambda t: t.flipud(), numpy.array(1.0))
+
+
+@pytest.mark.parametrize("expression", ["x.absolute()", "x.positive()", "x.isposinf()", "x.isneginf()",
+                                        "x[0].ger(x[1])"])
+def test_methods_of_existing_functions_match_torch(expression):
+    values = numpy.array([[1.5, -numpy.inf, 0.0, numpy.inf], [-2.0, 3.0, numpy.nan, -0.5]])
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(values)
+        results.append(eval(expression, {"x": x}).numpy())
+    assert results[1].dtype == results[0].dtype
+    numpy.testing.assert_array_equal(results[1], results[0])
+
+
+VIEWS = ["x", "x[1]", "x[:, 1]", "x.t()", "x[1][1:]", "x.narrow(1, 1, 2)", "x.view(-1)[2:]", "x.reshape(3, 2)[1]",
+         "x.T[1]", "x.unsqueeze(0).expand(2, 2, 3)[1]", "x[1:, ::2]", "x.select(1, 2)", "x.transpose(0, 1)[2]"]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_storage_offset_and_data_ptr_of_views_match_torch(view):
+    """Where a view starts in the memory it shares: in elements (storage_offset) and, against its base,
+    in bytes (data_ptr)."""
+    answers = []
+    for lib in (torch, minigrad):
+        x = lib.arange(6.0).reshape(2, 3)
+        viewed = eval(view, {"x": x})
+        answers.append((viewed.storage_offset(), viewed.data_ptr() - x.data_ptr()))
+    assert answers[1] == answers[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int8", "uint8", "bool"])
+def test_queries_match_torch(dtype):
+    answers = []
+    for lib in (torch, minigrad):
+        x = lib.zeros((2, 3), dtype=getattr(lib, dtype))
+        answers.append((x.ndimension(), x.is_cpu, x.get_device(), lib.get_device(x), x.is_signed(), lib.is_signed(x),
+                        x.is_same_size(lib.ones(2, 3)), lib.is_same_size(x, lib.ones(3, 2)),
+                        x[1, 2].is_nonzero(), lib.is_nonzero(x[:1, :1] + 1)))
+    assert answers[1] == answers[0]
+
+
+@pytest.mark.parametrize("values", [numpy.array([1.0, 2.0]), numpy.zeros((0,))])
+def test_is_nonzero_of_several_or_no_values_raises_like_torch(values):
+    assert_same_error(lambda t: t.is_nonzero(), values)
+
+
+def test_query_functions_of_a_non_tensor_raise_like_torch():
+    for call in (lambda lib: lib.is_nonzero(2.0), lambda lib: lib.is_signed([1]), lambda lib: lib.get_device(1),
+                 lambda lib: lib.is_same_size(lib.ones(2), 3)):
+        with pytest.raises(TypeError) as theirs:
+            call(torch)
+        with pytest.raises(TypeError) as ours:
+            call(minigrad)
+        assert str(ours.value) == str(theirs.value)
