@@ -235,8 +235,14 @@ def _add_to_buffer(buffers, node, output_nr, grad):
 
 def _sum(first, second):
     """Two gradients of one output, added out of place: a backward may hand the same array to
-    several inputs.  Two 0-d arrays add up to a NumPy scalar: it stays a 0-d array (see
+    several inputs.  Laid out as the first, as torch's input buffer adds them (into the first, or
+    by TensorIterator, whose first operand decides the order where their strides disagree; NumPy's
+    sum of two layouts is row-major): a backward that reads its gradient's layout (hardtanh's at NaN)
+    sees torch's.  Two 0-d arrays add up to a NumPy scalar: it stays a 0-d array (see
     _checked_gradient)."""
+    if type(first) is numpy.ndarray and type(second) is numpy.ndarray and first.strides != second.strides \
+            and first.ndim > 1 and first.dtype == second.dtype:
+        return numpy.add(first, second, out=numpy.empty_like(first))
     total = first + second
     return numpy.asarray(total) if isinstance(total, numpy.generic) else total
 

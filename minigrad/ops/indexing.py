@@ -38,7 +38,8 @@ from .index_key import (check_bounds, check_indices, check_mask, in_range, is_in
                         result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, assign_written_memory, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
-from .views import count_write, history_asked, history_of, leave_stale, refused_write, requires_grad_as_torch
+from .views import (count_write, history_asked, history_of, laid_out_as_copy_slices, leave_stale, refused_write,
+                    requires_grad_as_torch)
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero", "take", "take_along_dim"]
@@ -167,6 +168,7 @@ class CopySlices(Function):
                 torch_name="torch::autograd::CopySlices", overlapping=False):
         self.first, self.second, self.torch_name, self.overlapping = first, second, torch_name, overlapping
         self.value_shape = None if value is None else value.shape
+        self.target_strides = dense_strides(target)
         if self.needs_input_grad[0]:     # the old values were overwritten: no gradient there
             kept = array_module(target).ones(target.shape, bool)
             _region(kept, first)[second] = False
@@ -180,6 +182,8 @@ class CopySlices(Function):
         grad_target = grad_value = None
         if self.needs_input_grad[0]:
             grad_target = array_module(grad_output).where(self.kept, grad_output, 0)
+            if self.torch_name == "torch::autograd::CopySlices":
+                grad_target = laid_out_as_copy_slices(grad_target, self.target_strides)
         if self.value_shape is None:
             return grad_target
         if self.needs_input_grad[1]:

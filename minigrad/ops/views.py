@@ -35,6 +35,7 @@ import numpy
 from ..core.device import array_module
 from ..core.function import Function, gradient_edge
 from ..core.grad_mode import enable_grad, is_grad_enabled
+from ..core.layout import dense_strides, relayout
 from ..core.tensor import Tensor
 from .placement import _placed
 
@@ -74,6 +75,7 @@ class WriteThroughView(Function):
 
     def forward(self, base, view, specs, overlapping=False):
         self.specs, self.base_shape, self.overlapping = specs, base.shape, overlapping
+        self.base_strides = dense_strides(base)
         xp = array_module(base)
         positions = _positions(base.shape, specs, xp)
         kept = xp.ones(base.size, bool)
@@ -86,11 +88,20 @@ class WriteThroughView(Function):
             raise RuntimeError(OVERLAP_MESSAGE)
         flat = grad_output.reshape(-1)
         grad_view = flat[self.key] if self.needs_input_grad[1] else None
-        grad_base = array_module(grad_output).where(self.kept, flat, 0)
-        return grad_base.reshape(self.base_shape), grad_view
+        grad_base = array_module(grad_output).where(self.kept, flat, 0).reshape(self.base_shape)
+        return laid_out_as_copy_slices(grad_base, self.base_strides), grad_view
 
     def name(self):
         return "torch::autograd::CopySlices"
+
+
+def laid_out_as_copy_slices(grad, base_strides):
+    """The base's gradient laid out as torch's CopySlices makes it, ``new_empty_strided`` with the
+    base's strides (``base_strides``, dense), so that a backward after it whose kernel reads the
+    gradient's layout (hardtanh's for a NaN: its vector loop cuts it, its scalar loop passes it)
+    sees torch's (fuzz seed 31562870: relu6 of a transposed tensor, then written through an index).
+    A Tensor (create_graph=True) keeps its own."""
+    return grad if isinstance(grad, Tensor) else relayout(grad, base_strides)
 
 
 class ReadOncePerElement(Function):

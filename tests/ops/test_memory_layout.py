@@ -481,6 +481,29 @@ def test_a_convolutions_input_gradient_is_row_major_as_torchs(conv, shape, paddi
     assert_same(action)
 
 
+@pytest.mark.parametrize("write", ["hidden[..., [1, 3, 2, 0], :, -1:0:2] = 1e300", "hidden[1:, 0] = 2.0",
+                                   "hidden[..., 0][1] = 3.0", "hidden.select(2, 1)[0] = 4.0"])
+def test_a_gradient_through_copy_slices_is_laid_out_as_its_base_as_torchs(write):
+    """fuzz seed 31562870: torch's CopySlices makes the base's gradient with the base's strides
+    (new_empty_strided); minigrad's came out row-major, so relu6's backward of a transposed tensor,
+    which reads the gradient's layout at NaN, passed a NaN's gradient where torch's vector loop drops
+    it.  Both of minigrad's CopySlices: an index write into the tensor, a write through its view."""
+    values = numpy.linspace(-3, 8, 16).reshape(4, 2, 2)
+    values[0, 0, 0] = numpy.nan
+
+    def action(lib):
+        seen = []
+        x = lib.tensor(values.tolist(), requires_grad=True)
+        hidden = lib.nn.functional.relu6(x.mT)
+        exec(write, {"hidden": hidden})
+        hidden.register_hook(lambda grad: seen.append((grad.stride(), grad.is_contiguous())))
+        upstream = lib.linspace(-1, 1, 16, dtype=lib.float64).reshape(4, 2, 2)
+        upstream[0, 0, 0] = float("nan")
+        (hidden * upstream).sum().backward()
+        return seen, x.grad
+    assert_same(action)
+
+
 @pytest.mark.parametrize("make", ["x.mT", "x", "x[:, ::2]", "x.permute(1, 0)[1:]", "x3.permute(2, 0, 1)"])
 @pytest.mark.parametrize("dim", [-1, 0])
 def test_sort_and_argsort_are_laid_out_as_their_input_as_torchs(make, dim):
