@@ -170,10 +170,14 @@ class Tensor:
         the offset from the start of the array that owns that memory (``x[1].storage_offset()`` of a
         (2, 3) tensor is 3)."""
         owner = self.array
-        while isinstance(getattr(owner, "base", None), type(self.array)):
+        if device_of(owner).type == "cuda":
+            while isinstance(owner.base, type(owner)):
+                owner = owner.base
+            return (self.data_ptr() - owner.data.ptr) // owner.itemsize
+        # (NumPy's as_strided views, a diagonal's, hang on their array through an interface object)
+        while getattr(owner, "base", None) is not None and hasattr(owner.base, "__array_interface__"):
             owner = owner.base
-        start = owner.data.ptr if device_of(owner).type == "cuda" else owner.__array_interface__["data"][0]
-        return (self.data_ptr() - start) // self.array.itemsize
+        return (self.data_ptr() - owner.__array_interface__["data"][0]) // self.array.itemsize
 
     def is_signed(self) -> bool:
         """Can the dtype hold negative numbers (every dtype but bool and uint8, as torch's)?"""

@@ -19,9 +19,10 @@ from .broadcast import broadcast_shapes, sum_to
 from .conversion import Clone
 from .inplace import check_autograd_allows_write
 from .placement import _placed
-from .views import register_view
+from .tensor_namespace import zeros
+from .views import diagonal_view, register_view
 
-__all__ = ["fliplr", "flipud", "reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
+__all__ = ["diagonal", "fliplr", "flipud", "reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
            "flip", "roll", "rot90", "ravel", "tile", "repeat_interleave", "meshgrid", "broadcast_tensors"]
 
@@ -541,6 +542,37 @@ def flip(input, *dims):
     if ndim == 0:   # dim 0 / -1 of a 0-d tensor is its one element: nothing to reverse
         axes = ()
     return Flip.apply(input, axes=axes)
+
+
+class Diagonal(Function):
+    """The diagonal as a view (``views.diagonal_view``); the gradient is written onto the diagonal of
+    zeros, as torch's ``diagonal_backward`` (for Tensors under create_graph: through the view)."""
+
+    differentiable_backward = True
+
+    def forward(self, x, offset, dim1, dim2):
+        self.input_shape, self.arguments = x.shape, (offset, dim1, dim2)
+        return diagonal_view(x, offset, dim1, dim2)
+
+    def backward(self, grad_output):
+        grad = zeros(grad_output, self.input_shape)
+        if isinstance(grad, Tensor):
+            grad.diagonal(*self.arguments).copy_(grad_output)
+        else:
+            diagonal_view(grad, *self.arguments)[...] = grad_output
+        return grad
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The elements ``input[..., i, ..., i + offset, ...]`` along ``dim1`` and ``dim2``, a view: the
+    other dims first, then the diagonal (empty where ``offset`` passes the matrix)."""
+    ndim = input.array.ndim
+    first, second = _check_dim(dim1, ndim), _check_dim(dim2, ndim)
+    if first == second:     # (torch names the dims as given)
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    offset = int(offset)
+    return _as_view_of(Diagonal.apply(input, offset=offset, dim1=first, dim2=second), input,
+                       ("diagonal", (offset, first, second)))
 
 
 def fliplr(input):

@@ -5,7 +5,8 @@
 gradients would be silently wrong.  As torch, a view remembers its base and how
 it was made from it: ``register_view`` records on the view
 ``tensor._view = (input, spec)`` (a spec is ``("index", key)``,
-``("reshape", shape)``, ``("transpose", axes)`` or ``("expand", shape)``; a chain
+``("reshape", shape)``, ``("transpose", axes)``, ``("expand", shape)`` or ``("diagonal", (offset,
+dim1, dim2))``; a chain
 of them leads to the base, ``tensor._base``, the one tensor that is no view) and
 adds a weak reference to the view to the base's list of views.
 
@@ -55,9 +56,24 @@ def apply_specs(array, specs):
             array = array.reshape(argument)
         elif kind == "expand":
             array = array_module(array).broadcast_to(array, argument)
+        elif kind == "diagonal":
+            array = diagonal_view(array, *argument)
         else:
             array = array.transpose(argument)
     return array
+
+
+def diagonal_view(array, offset, dim1, dim2):
+    """The diagonal of ``array`` along ``dim1`` and ``dim2`` (``offset`` above the main one, below it
+    when negative), a writable view as torch's: the other dims in order, then the diagonal, whose
+    stride is the two dims' strides added (NumPy's own ``diagonal`` view is read-only)."""
+    start = [slice(None)] * array.ndim
+    start[dim2 if offset >= 0 else dim1] = slice(abs(offset), None)
+    shifted = array[tuple(start)]
+    kept = [dim for dim in range(array.ndim) if dim not in (dim1, dim2)]
+    shape = [array.shape[dim] for dim in kept] + [min(shifted.shape[dim1], shifted.shape[dim2])]
+    strides = [array.strides[dim] for dim in kept] + [array.strides[dim1] + array.strides[dim2]]
+    return array_module(array).lib.stride_tricks.as_strided(shifted, shape, strides)
 
 
 def _positions(shape, specs, xp):

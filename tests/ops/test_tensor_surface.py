@@ -162,3 +162,50 @@ def test_query_functions_of_a_non_tensor_raise_like_torch():
         with pytest.raises(TypeError) as ours:
             call(minigrad)
         assert str(ours.value) == str(theirs.value)
+
+
+DIAGONALS = [(0, 0, 1), (1, 1, 2), (-1, 0, 2), (2, -1, -2), (-2, 2, 0), (5, 0, 1), (0, -1, 1)]
+
+
+@pytest.mark.parametrize("offset, dim1, dim2", DIAGONALS)
+def test_diagonal_matches_torch_as_a_view(offset, dim1, dim2):
+    """Values, gradient, the view's shape, strides and offset in its base, and grad_fn's name."""
+    assert_matches_torch(lambda x: x.diagonal(offset, dim1, dim2), [(2, 3, 4)])
+    assert_matches_torch(lambda x: minigrad.diagonal(x, offset, dim1, dim2), [(3, 3, 2)],
+                         torch_fn=lambda x: torch.diagonal(x, offset, dim1, dim2))
+    layouts = []
+    for lib in (torch, minigrad):
+        x = lib.arange(24.0).reshape(2, 3, 4).requires_grad_()
+        view = (x * 1).diagonal(offset, dim1, dim2)
+        layouts.append((tuple(view.shape), view.stride(), x.diagonal(offset, dim1, dim2).storage_offset(),
+                        view.grad_fn.name()))
+    assert layouts[1] == layouts[0]
+
+
+@pytest.mark.parametrize("write", ["d.fill_(0)", "d.add_(y)", "d.mul_(y)", "d.copy_(y * 3)", "d[1] = 7.0"])
+def test_a_write_through_the_diagonal_reaches_the_base_with_torchs_gradients(write):
+    """``x.diagonal().fill_(0)`` zeroes the base's diagonal (the view shares its memory), and the
+    gradients flow through the write as torch's CopySlices."""
+    def action(x, y):
+        base = x * 2
+        d = base.diagonal()
+        exec(write, {"d": d, "y": y})
+        return base * base
+    assert_matches_torch(action, [(3, 3), (3,)])
+
+
+def test_diagonal_second_derivative_matches_torch():
+    from _higher_order import assert_second_order_matches_torch
+    assert_second_order_matches_torch(lambda lib, x: (x.diagonal(1) ** 3).sum() * x.diagonal(-1, 0, 1).sum(),
+                                      [(4, 4)], -2, 2)
+
+
+@pytest.mark.parametrize("call", ["torch.tensor([1.0, 2.0]).diagonal()", "torch.ones(2, 3).diagonal(0, 1, 1)",
+                                  "torch.ones(2, 3).diagonal(0, 0, 2)", "torch.tensor(1.0).diagonal()",
+                                  "torch.ones(2, 3).diagonal(0, -2, 0)"])
+def test_diagonal_errors_match_torch(call):
+    with pytest.raises(Exception) as theirs:
+        eval(call, {"torch": torch})
+    with pytest.raises(type(theirs.value)) as ours:
+        eval(call, {"torch": minigrad})
+    assert str(ours.value) == str(theirs.value)
