@@ -212,7 +212,7 @@ def branchless_where(xp, condition, a, b):
     (float32; 1.3 ns float64): ``(a & keep) | (b & ~keep)`` on the floats' bits, ``keep`` all ones
     where the condition holds.  Taken for a row-major boolean NumPy ``condition`` of at least
     ``_SELECT_BY_BITS_FROM`` elements, ``a`` and ``b`` row-major float arrays of its shape and one
-    dtype, or one of them the number 0 (then ``zero_where``'s two steps); anything else (CuPy,
+    dtype, or one of them the number 0 (then ``zero_where``); anything else (CuPy,
     Tensors under create_graph, broadcasting, other layouts) goes to ``xp.where`` itself.
     """
     if (xp is not numpy or type(condition) is not numpy.ndarray or condition.dtype != bool
@@ -222,14 +222,12 @@ def branchless_where(xp, condition, a, b):
     if (type(like) is not numpy.ndarray or like.dtype.kind != "f"
             or not (_choosable_by_bits(a, like, condition) and _choosable_by_bits(b, like, condition))):
         return xp.where(condition, a, b)
+    if type(b) is not numpy.ndarray:           # b is 0: a where the condition holds, else +0.0
+        return zero_where(~condition, a)
+    if type(a) is not numpy.ndarray:           # a is 0
+        return zero_where(condition, b)
     integer = numpy.dtype(f"i{like.itemsize}")
     keep = condition.astype(integer)           # 1 where a is taken, 0 where b
-    if type(b) is not numpy.ndarray:           # b is 0: a where the condition holds, else +0.0
-        numpy.negative(keep, out=keep)
-        return numpy.bitwise_and(a.view(integer), keep, out=keep).view(like.dtype)
-    if type(a) is not numpy.ndarray:           # a is 0
-        numpy.subtract(keep, 1, out=keep)
-        return numpy.bitwise_and(b.view(integer), keep, out=keep).view(like.dtype)
     numpy.negative(keep, out=keep)             # all ones where a is taken
     chosen = numpy.bitwise_and(a.view(integer), keep)
     numpy.invert(keep, out=keep)

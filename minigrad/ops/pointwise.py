@@ -709,7 +709,7 @@ def _xlogy(x, y):
     # NumPy's, seen on torch 2.13: the kernel has no vectors); a NaN ``y`` gives +NaN (the NAN macro)
     if product.dtype == numpy.float64:
         product = positive_domain_nans(product, x)
-    return branchless_where(xp, xp.isnan(y), xp.nan, branchless_where(xp, x == 0, 0, product)).astype(product.dtype, copy=False)
+    return xp.where(xp.isnan(y), xp.nan, branchless_where(xp, x == 0, 0, product)).astype(product.dtype, copy=False)
 
 
 class Xlogy(Function):
@@ -830,7 +830,7 @@ class Heaviside(Function):
 
     def forward(self, x, values):
         xp = array_module(x)
-        return branchless_where(xp, x == 0, values, x > 0).astype(x.dtype, copy=False)
+        return xp.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         raise RuntimeError("derivative for aten::heaviside is not implemented")

@@ -363,7 +363,7 @@ class Tanh(Function):
             # one saturates
             if xp is not numpy and result.dtype == xp.float32 and x.size and \
                     _extreme(xp.abs(x), largest=True) >= _TANH_ROUNDS_TO_ONE:
-                result = branchless_where(xp, xp.abs(x) >= _TANH_ROUNDS_TO_ONE, xp.copysign(xp.float32(1), x), result)
+                result = xp.where(xp.abs(x) >= _TANH_ROUNDS_TO_ONE, xp.copysign(xp.float32(1), x), result)
         self.save_for_backward(result)
         return result
 
@@ -989,7 +989,7 @@ class Logit(Function):
         xp = array_module(x)
         if eps is not None:
             low, high = x.dtype.type(eps), x.dtype.type(1 - eps)
-            x = branchless_where(xp, x < low, low, branchless_where(xp, x > high, high, x))
+            x = xp.where(x < low, low, xp.where(x > high, high, x))
         with numpy.errstate(divide="ignore", invalid="ignore"):
             # (half precision: the ratio in its own dtype, its log in float32, as torch's kernel)
             ratio = half_in_float32(x / (1 - x))
@@ -1100,7 +1100,7 @@ class Sinc(Function):
         wide = half_in_float32(x)
         product = wide * wide.dtype.type(math.pi)
         with numpy.errstate(divide="ignore", invalid="ignore"):
-            result = branchless_where(xp, wide == 0, wide.dtype.type(1), _rounded_once(numpy.sin, product) / product)
+            result = xp.where(wide == 0, wide.dtype.type(1), _rounded_once(numpy.sin, product) / product)
         return astype(result, x.dtype)
 
     def backward(self, grad_output):
@@ -1230,22 +1230,22 @@ def reciprocal_(input):
 def _without_derivative_in_place(input, function):
     """``function`` of ``input`` (asinh, acosh or atanh) for its in-place form: out of place where
     nothing needs a gradient, else through torch's node without a derivative."""
-    input = _floating(input, function + "_")
+    input = _floating(input, function.__name__ + "_")
     if input._requires_grad:
-        return InverseHyperbolicInPlace.apply(input, function=function)
-    return {"asinh": asinh, "acosh": acosh, "atanh": atanh}[function](input)
+        return InverseHyperbolicInPlace.apply(input, function=function.__name__)
+    return function(input)
 
 
 def asinh_(input):
-    return in_place(_without_derivative_in_place, input, "asinh")
+    return in_place(_without_derivative_in_place, input, asinh)
 
 
 def acosh_(input):
-    return in_place(_without_derivative_in_place, input, "acosh")
+    return in_place(_without_derivative_in_place, input, acosh)
 
 
 def atanh_(input):
-    return in_place(_without_derivative_in_place, input, "atanh")
+    return in_place(_without_derivative_in_place, input, atanh)
 
 
 def asin_(input):

@@ -39,7 +39,7 @@ _ONE_SIXTH_AS_FLOAT32 = float(numpy.float32(1.0) / numpy.float32(6.0))
 def _stable_sigmoid(xp, x):
     """``1 / (1 + exp(-x))`` with ``exp`` only of non-positive numbers (no overflow)."""
     e = xp.exp(-xp.abs(x))
-    return branchless_where(xp, x >= 0, 1, e) / (1 + e)
+    return xp.where(x >= 0, 1, e) / (1 + e)
 
 
 def _exp(xp, x):
@@ -111,7 +111,7 @@ def _nan_in_vector_loop(xp, x_array, derivative, grad=None):
         return derivative
     scalar_loop = _scalar_loop(x_array, grad=grad)
     nan_in_vector_loop = nan if scalar_loop is None else nan & ~scalar_loop
-    return branchless_where(xp, nan_in_vector_loop, float("nan"), derivative)
+    return xp.where(nan_in_vector_loop, float("nan"), derivative)
 
 
 class Hardtanh(Pointwise):
@@ -153,7 +153,7 @@ class LeakyRelu(Pointwise):
 
     @staticmethod
     def derivative(xp, x, slope):
-        return branchless_where(xp, x > 0, 1.0, _as_opmath(slope, getattr(x, "array", x).dtype))
+        return xp.where(x > 0, 1.0, _as_opmath(slope, getattr(x, "array", x).dtype))
 
 
 class Elu(Pointwise):
@@ -405,7 +405,7 @@ class Hardswish(Pointwise):
     def derivative(xp, x, grad=None):
         x_array = x.array if hasattr(x, "array") else x
         x = half_in_float32(x)                # torch's float16 backward computes in float32 too
-        return _nan_in_vector_loop(xp, x_array, branchless_where(xp, x <= -3, 0.0, branchless_where(xp, x < 3, x / 3 + 0.5, 1.0)),
+        return _nan_in_vector_loop(xp, x_array, xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3 + 0.5, 1.0)),
                                    grad=grad)
 
     @staticmethod

@@ -443,7 +443,7 @@ def _class_index_loss(input, target, class_axis, weight, ignore_index, label_smo
         if not label_smoothing:
             return loss
         return loss * (1.0 - label_smoothing) + _reduce_tensor(log_probs.sum(class_axis), reduction, 0) * math.nan
-    labels = branchless_where(xp, valid, labels, 0)
+    labels = xp.where(valid, labels, 0)
     dtype = input.array.dtype
     class_weight = xp.ones(num_classes, dtype) if weight is None else weight.array
     weight_of_label = branchless_where(xp, valid, class_weight[labels], 0).astype(dtype, copy=False)   # w[y], 0 where ignored
