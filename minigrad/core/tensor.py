@@ -17,7 +17,7 @@ import numpy
 from . import dtypes
 from .device import CPU, Device, array_module, as_device, device_of, to_device
 from .hooks import add_hook
-from .layout import contiguous_in_order, element_strides
+from .layout import contiguous_in_order, element_strides, row_major
 from .printing import tensor_repr
 
 
@@ -217,8 +217,11 @@ class Tensor:
         return self.array.dtype.kind == "c"
 
     def stride(self, dim=None):
-        """Steps between neighbours along each dim, in elements (torch's unit), not bytes (NumPy's)."""
-        strides = element_strides(self.array)
+        """Steps between neighbours along each dim, in elements (torch's unit), not bytes (NumPy's).
+        NumPy 2 gives a new empty array strides of 0 (``numpy.zeros((0, 3)).strides``): such an array
+        has torch's contiguous strides for its shape (``(3, 1)``), as torch's empty tensors do."""
+        array = self.array
+        strides = element_strides(array) if array.size or any(array.strides) else row_major(array.shape)
         if dim is None:
             return strides
         if self.array.ndim == 0:

@@ -107,7 +107,7 @@ METHODS = {
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "transpose": shape.transpose,
     "swapaxes": shape.transpose, "permute": shape.permute, "t": shape.t, "expand": shape.expand,
     "expand_as": shape.expand_as, "repeat": shape.repeat, "contiguous": shape.contiguous,
-    "flip": shape.flip, "diagonal": shape.diagonal, "fliplr": shape.fliplr, "flipud": shape.flipud, "rot90": shape.rot90, "tile": shape.tile, "movedim": shape.movedim, "moveaxis": shape.movedim,
+    "flip": shape.flip, "diagonal": shape.diagonal, "unfold": shape.unfold, "fliplr": shape.fliplr, "flipud": shape.flipud, "rot90": shape.rot90, "tile": shape.tile, "movedim": shape.movedim, "moveaxis": shape.movedim,
     "swapdims": shape.transpose, "ravel": shape.ravel, "broadcast_to": shape.broadcast_to,
     "roll": shape.roll, "repeat_interleave": shape.repeat_interleave, "unsqueeze_": shape.unsqueeze_,
     "squeeze_": shape.squeeze_, "t_": shape.t_, "transpose_": shape.transpose_,

@@ -20,7 +20,7 @@ from ..core.layout import element_strides
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
-from .views import (OVERLAP_MESSAGE, check_view_write, count_write, has_history, has_internal_overlap, rebase_view_base,
+from .views import (OVERLAP_MESSAGE, check_view_write, check_windows_apart, count_write, has_history, has_internal_overlap, rebase_view_base,
                     refresh_views, view_base)
 
 PARTIAL_OVERLAP_MESSAGE = (
@@ -33,8 +33,10 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
     (``check_autograd_allows_write``), then the kernel's: no element stored twice (an ``expand``
     view; only fills may write those, ``overlap_ok``)."""
     check_autograd_allows_write(target, inputs_require_grad)
-    if not overlap_ok and has_internal_overlap(target.array):
-        raise RuntimeError(OVERLAP_MESSAGE)
+    if not overlap_ok:
+        if has_internal_overlap(target.array):
+            raise RuntimeError(OVERLAP_MESSAGE)
+        check_windows_apart(target)
 
 
 def check_autograd_allows_write(target, inputs_require_grad=False):
@@ -72,8 +74,10 @@ def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None, ove
     if op_check is not None:
         op_check()
     written = target.array
-    if not overlap_ok and has_internal_overlap(written):
-        raise RuntimeError(OVERLAP_MESSAGE)
+    if not overlap_ok:
+        if has_internal_overlap(written):
+            raise RuntimeError(OVERLAP_MESSAGE)
+        check_windows_apart(target)
     for input in inputs:
         if hasattr(input, "array") and input.array is not written and partially_overlap(written, input.array):
             raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)

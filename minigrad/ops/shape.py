@@ -8,7 +8,9 @@ inverse permutation for permutes, ``sum_to`` for expand.
 """
 from __future__ import annotations
 
+import math
 import numbers
+import operator
 
 from ..core import dtypes
 from ..core.function import Function
@@ -18,11 +20,11 @@ from ..core.tensor import Tensor, _check_dim
 from .broadcast import broadcast_shapes, sum_to
 from .conversion import Clone
 from .inplace import check_autograd_allows_write
-from .placement import _placed
+from .placement import _placed, module_under
 from .tensor_namespace import zeros
-from .views import diagonal_view, register_view
+from .views import diagonal_view, register_view, unfold_view
 
-__all__ = ["diagonal", "fliplr", "flipud", "reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
+__all__ = ["diagonal", "unfold", "fliplr", "flipud", "reshape", "view_as", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
            "swapaxes", "swapdims", "permute", "movedim", "moveaxis", "t", "broadcast_to",
            "flip", "roll", "rot90", "ravel", "tile", "repeat_interleave", "meshgrid", "broadcast_tensors"]
 
@@ -573,6 +575,43 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     offset = int(offset)
     return _as_view_of(Diagonal.apply(input, offset=offset, dim1=first, dim2=second), input,
                        ("diagonal", (offset, first, second)))
+
+
+class Unfold(Function):
+    """The windows as a view (``views.unfold_view``); the gradient adds each window's gradient back
+    where the window was taken from (an element in several windows gets their sum), as torch's
+    ``unfold_backward`` (for Tensors under create_graph: through the view, ``Place``)."""
+
+    differentiable_backward = True
+
+    def forward(self, x, dim, size, step):
+        self.input_shape, self.arguments = x.shape, (dim, size, step)
+        return unfold_view(x, dim, size, step)
+
+    def backward(self, grad_output):
+        size = math.prod(self.input_shape)
+        xp = module_under(grad_output)
+        positions = unfold_view(xp.arange(size).reshape(self.input_shape), *self.arguments)
+        grad = _placed(grad_output, (size,), None, (positions,), True, (size,))
+        return grad.reshape(self.input_shape)
+
+
+def unfold(input, dimension, size, step):
+    """``Tensor.unfold``: every window of ``size`` elements along ``dimension``, ``step`` apart, as a
+    view: ``dimension`` then counts the windows, and a last dim of ``size`` runs along each
+    (``x.unfold(0, 3, 1)`` of 6 elements is 4 windows of 3, sharing elements)."""
+    ndim = input.array.ndim
+    dim = _check_dim(dimension, ndim)
+    size, step = operator.index(size), operator.index(step)
+    longest = input.array.shape[dim] if ndim else 1
+    if size > longest:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {longest} but size is {size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return _as_view_of(Unfold.apply(input, dim=dim, size=size, step=step), input,
+                       ("unfold", (dim, size, step)))
 
 
 def fliplr(input):

@@ -5,8 +5,8 @@
 gradients would be silently wrong.  As torch, a view remembers its base and how
 it was made from it: ``register_view`` records on the view
 ``tensor._view = (input, spec)`` (a spec is ``("index", key)``,
-``("reshape", shape)``, ``("transpose", axes)``, ``("expand", shape)`` or ``("diagonal", (offset,
-dim1, dim2))``; a chain
+``("reshape", shape)``, ``("transpose", axes)``, ``("expand", shape)``, ``("diagonal", (offset,
+dim1, dim2))`` or ``("unfold", (dim, size, step))``; a chain
 of them leads to the base, ``tensor._base``, the one tensor that is no view) and
 adds a weak reference to the view to the base's list of views.
 
@@ -58,6 +58,8 @@ def apply_specs(array, specs):
             array = array_module(array).broadcast_to(array, argument)
         elif kind == "diagonal":
             array = diagonal_view(array, *argument)
+        elif kind == "unfold":
+            array = unfold_view(array, *argument)
         else:
             array = array.transpose(argument)
     return array
@@ -74,6 +76,44 @@ def diagonal_view(array, offset, dim1, dim2):
     shape = [array.shape[dim] for dim in kept] + [min(shifted.shape[dim1], shifted.shape[dim2])]
     strides = [array.strides[dim] for dim in kept] + [array.strides[dim1] + array.strides[dim2]]
     return array_module(array).lib.stride_tricks.as_strided(shifted, shape, strides)
+
+
+def unfold_view(array, dim, size, step):
+    """The windows of ``size`` elements, ``step`` apart, along ``dim`` of ``array``: a view as torch's
+    ``unfold`` makes it, ``dim`` counting the windows (stride ``step`` times its own) and a last dim of
+    ``size`` walking one window (``dim``'s stride; 1 for a 0-d array, whose one window is itself)."""
+    if array.ndim == 0:
+        shape, strides = (size,), (array.itemsize,)
+    else:
+        shape, strides = list(array.shape) + [size], list(array.strides) + [array.strides[dim]]
+        shape[dim], strides[dim] = (array.shape[dim] - size) // step + 1, array.strides[dim] * step
+    return array_module(array).lib.stride_tricks.as_strided(array, tuple(shape), tuple(strides))
+
+
+def repeats_elements(specs):
+    """Does the view ``specs`` make show an element of its base at several places (an ``expand``,
+    or ``unfold`` windows that overlap)?  Its gradient then adds up over those places."""
+    return any(kind == "expand" or (kind == "unfold" and argument[2] < argument[1]) for kind, argument in specs)
+
+
+WINDOWS_OVERLAP_MESSAGE = (
+    "unsupported operation: the windows of this unfold() view overlap (its step is less than its "
+    "size), so an in-place write into it would depend on the order in which torch's kernel writes "
+    "the shared elements. Please clone() the tensor before performing the operation.")
+
+
+def check_windows_apart(tensor):
+    """Refuse an in-place write (other than a fill) into a view whose ``unfold`` windows overlap.
+    torch lets such a write run, and its result (values and gradient) is that of its kernel's order
+    of writing: an element in three windows of ``x.unfold(0, 3, 1).mul_(2)`` is multiplied by 8.
+    minigrad does not mimic that order: it says so (a deliberate difference)."""
+    found = view_base(tensor)
+    if found is None or not any(kind == "unfold" and argument[2] < argument[1] for kind, argument in found[1]):
+        return
+    base, specs = found
+    positions = _positions(base.array.shape, specs, numpy)
+    if positions.size != numpy.unique(positions).size:
+        raise RuntimeError(WINDOWS_OVERLAP_MESSAGE)
 
 
 def _positions(shape, specs, xp):
@@ -159,7 +199,7 @@ class ViewOf(Function):
 
     def backward(self, grad_output):
         size = int(numpy.prod(self.base_shape, dtype=numpy.int64))
-        repeated = any(kind == "expand" for kind, _ in self.specs)     # repeated positions add up
+        repeated = repeats_elements(self.specs)     # repeated positions add up
         grad = _placed(grad_output, (size,), None, self.key, repeated, (size,))
         return grad.reshape(self.base_shape)
 

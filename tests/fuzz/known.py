@@ -692,9 +692,20 @@ BATCH_NORM_FMA = Known("BatchNorm's output multiply-add, fused in torch",
                        batch_norm_fused_agrees)
 
 
+# minigrad's deliberate differences: an error where torch's result is its kernel's order
+OVERLAPPING_WINDOWS = Known(
+    "an in-place write into overlapping unfold windows is refused",
+    "torch runs x.unfold(0, 3, 1).mul_(2), each shared element written once per window it is in, in its "
+    "kernel's order (one in three windows is multiplied by 8), and its gradient follows that order; "
+    "minigrad raises 'the windows of this unfold() view overlap ... Please clone()' instead (a fill, one "
+    "value everywhere, is allowed as torch's)",
+    lambda program, mismatch: "windows of this unfold" in mismatch.detail)
+
+
 def known(program, mismatch):
     """The first known entry that covers this mismatch, or None."""
-    for entry in KNOWN_TORCH_BUGS + [ROUNDING, ORDER, ZERO_SIGN, THREADS, BATCH_NORM_FMA, OPEN]:
+    for entry in KNOWN_TORCH_BUGS + [OVERLAPPING_WINDOWS, ROUNDING, ORDER, ZERO_SIGN, THREADS, BATCH_NORM_FMA,
+                                     OPEN]:
         if entry.predicate(program, mismatch):
             return entry
     return None

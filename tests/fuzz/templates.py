@@ -177,8 +177,17 @@ def view(g):
         return index_get(g, basic_only=True, source_name=(a, name))
     elif op == "T":
         source = f"{a}.mT" if n >= 2 else f"{a}.t()"
-    elif op == "diagonal":
-        return None
+    elif op == "diagonal":     # (a writable view) or unfold's windows, which may overlap
+        if not g.surface:      # (added after the other views were pinned: in the --surface run only)
+            return None
+        if n >= 2 and g.chance(0.5):
+            first = g.dim(t)
+            second = (first + int(g.rng.integers(1, n))) % n
+            source = f"{a}.diagonal({int(g.rng.integers(-2, 3))}, {first}, {second})"
+        else:
+            d = g.dim(t)
+            size = t.shape[d] if n else 1
+            source = f"{a}.unfold({d}, {int(g.rng.integers(0, size + 1))}, {int(g.rng.integers(1, 4))})"
     else:
         source = f"{a}.{op}()"
     return f"view:{op}", f"{name} = {source}", name

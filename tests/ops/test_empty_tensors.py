@@ -150,3 +150,15 @@ def test_cat_of_a_grad_requiring_empty_tensor_requires_grad_like_torch():
         result.sum().backward()
         return result.requires_grad, shape_of(empty.grad)
     assert_same(action)
+
+
+@pytest.mark.parametrize("make", ["lib.zeros(0)", "lib.ones(2, 0)", "lib.empty(0, 3)", "lib.arange(0.0)",
+                                  "lib.tensor([])", "lib.randn(0, 2, 3)", "lib.zeros(2, 0, 3).sum(1)",
+                                  "lib.zeros(0, 3) * 2", "lib.zeros(0, 3).exp()", "lib.zeros(3, 4)[:, 4:]",
+                                  "lib.full((0, 2), 1.0).reshape(2, 0)",
+                                  "lib.nn.functional.gelu(lib.zeros(0))"])
+def test_an_empty_tensor_has_torchs_contiguous_strides(make):
+    """NumPy 2 makes a new empty array with strides of 0; torch's empty tensor has the contiguous
+    strides of its shape (a size-0 dim counting as 1): ``zeros(0, 3).stride()`` is (3, 1)."""
+    strides = [eval(make, {"lib": lib}).stride() for lib in (torch, minigrad)]
+    assert strides[1] == strides[0]

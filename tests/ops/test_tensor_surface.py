@@ -201,3 +201,81 @@ def test_diagonal_second_derivative_matches_torch():
                                   "lib.ones(2, 3).diagonal(0, -2, 0)"])
 def test_diagonal_errors_match_torch(call):
     assert_same_module_error(lambda lib: eval(call, {"lib": lib}))
+
+
+# (dim, size, step) of Tensor.unfold on a (3, 7, 4) tensor: windows that overlap, touch, leave gaps
+UNFOLDS = [(1, 3, 1), (1, 2, 2), (1, 2, 3), (-1, 4, 1), (0, 1, 2), (2, 0, 1), (1, 7, 5)]
+
+
+@pytest.mark.parametrize("dim, size, step", UNFOLDS)
+def test_unfold_matches_torch_as_a_view(dim, size, step):
+    """Values, the gradient (summed over the windows an element is in), the view's shape, strides and
+    grad_fn's name, and a float32 run."""
+    assert_matches_torch(lambda x: x.unfold(dim, size, step), [(3, 7, 4)])
+    assert_matches_torch(lambda x: x.unfold(dim, size, step) * 1.5, [(3, 7, 4)], dtype="float32")
+    layouts = []
+    for lib in (torch, minigrad):
+        x = lib.arange(84.0).reshape(3, 7, 4).requires_grad_()
+        view = (x * 1).unfold(dim, size, step)
+        layouts.append((tuple(view.shape), view.stride(), view.grad_fn.name()))
+    assert layouts[1] == layouts[0]
+
+
+@pytest.mark.parametrize("make", ["lib.tensor(5.0).unfold(0, 1, 1)", "lib.tensor(5.0).unfold(-1, 0, 3)",
+                                  "lib.zeros(0).unfold(0, 0, 1)", "lib.arange(6.0).t().unfold(0, 6, 1)",
+                                  "lib.arange(12.0).reshape(3, 4)[:, 1:].unfold(1, 2, 1)"])
+def test_unfold_of_scalars_empty_and_strided_tensors_matches_torch(make):
+    shown = []
+    for lib in (torch, minigrad):
+        view = eval(make, {"lib": lib})
+        shown.append((view.tolist(), tuple(view.shape), view.stride()))
+    assert shown[1] == shown[0]
+
+
+@pytest.mark.parametrize("write", ["u.fill_(0)", "u.add_(y)", "u.mul_(y)", "u[1] = 7.0", "u.copy_(y * 3)"])
+def test_a_write_through_windows_apart_reaches_the_base_with_torchs_gradients(write):
+    """Windows that do not overlap (step >= size) are a view like any other: a write reaches the base
+    and the gradients go through torch's CopySlices."""
+    def action(x, y):
+        base = x * 2
+        u = base.unfold(0, 2, 3)
+        exec(write, {"u": u, "y": y})
+        return base * base
+    assert_matches_torch(action, [(8, 3), (3, 3, 2)])
+
+
+def test_a_stale_unfold_view_is_made_anew_from_its_written_base_as_torch():
+    def action(x):
+        base = x * 1
+        windows = base.unfold(0, 3, 1)
+        base.mul_(x)
+        return windows * windows
+    assert_matches_torch(action, [(6,)])
+
+
+def test_a_write_into_overlapping_windows_is_refused_and_changes_nothing():
+    """torch runs it, with a result that is its kernel's order of writing; minigrad refuses (a fill,
+    the same value everywhere, is allowed as torch's)."""
+    x = minigrad.arange(6.0)
+    windows = x.unfold(0, 3, 1)
+    with pytest.raises(RuntimeError, match="windows of this unfold"):
+        windows.mul_(2)
+    with pytest.raises(RuntimeError, match="windows of this unfold"):
+        windows[0] = 1.0
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    windows.fill_(3.0)
+    assert x.tolist() == [3.0] * 6
+
+
+def test_unfold_second_derivative_matches_torch():
+    from _higher_order import assert_second_order_matches_torch
+    assert_second_order_matches_torch(lambda lib, x: (x.unfold(0, 3, 2) ** 3).sum() * x.unfold(1, 2, 1).sum(),
+                                      [(5, 4)], -2, 2)
+
+
+@pytest.mark.parametrize("call", ["lib.arange(6.0).unfold(0, 7, 1)", "lib.arange(6.0).unfold(0, -1, 1)",
+                                  "lib.arange(6.0).unfold(0, 2, 0)", "lib.arange(6.0).unfold(0, 2, -1)",
+                                  "lib.arange(6.0).unfold(1, 2, 1)", "lib.tensor(1.0).unfold(0, 2, 1)",
+                                  "lib.zeros(2, 0).unfold(1, 1, 1)"])
+def test_unfold_errors_match_torch(call):
+    assert_same_module_error(lambda lib: eval(call, {"lib": lib}))
