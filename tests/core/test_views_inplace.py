@@ -1220,6 +1220,31 @@ def test_a_view_of_a_view_written_in_place_lets_go_of_the_first_views_node_as_to
     assert str(caught.value) == expected
 
 
+@pytest.mark.parametrize("views_made_anew", [True, False])
+def test_the_first_views_old_node_goes_once_the_views_of_views_holding_it_are_made_anew(views_made_anew):
+    """fuzz seed 8288379: ``v **= w`` on a view v saves v; ``t = v.t()`` and ``u = t[None]`` hold v's node
+    after the write (t's node points at it, u's at t's); ``v.fill_(3)`` replaces it.  Once v, t and u,
+    stale, are made anew (``retain_grad``), nothing in torch holds v's old node, two edges below u's
+    old one: the error names the node that saved v, Pow1.  Without the reads, t and u still hold it
+    and the error names it, AsStrided."""
+    def action(lib):
+        x = lib.tensor([1.7], dtype=lib.float32)
+        view = x[...]
+        view **= lib.tensor(0.6, dtype=lib.float32, requires_grad=True)
+        turned = view.t()
+        widened = turned[None]
+        view.fill_(3)
+        if views_made_anew:
+            for each in (view, turned, widened):
+                each.retain_grad()
+        ((widened * 1).sum() + (view * 2).sum()).backward()
+    expected_type, expected = torch_message(action)
+    assert ("Pow1" if views_made_anew else "AsStrided") in expected
+    with pytest.raises(expected_type) as caught:
+        action(minigrad)
+    assert str(caught.value) == expected
+
+
 @pytest.mark.parametrize("written_with_grad", [True, False])
 def test_a_saved_view_of_a_tensor_without_history_is_named_once_its_base_has_one(written_with_grad):
     """fuzz seed 322851: conv1d saved the unsqueezed view of a view of a tensor that needed no
