@@ -224,7 +224,18 @@ def rounding_only(mine, theirs, reference, dtype, computed_in="float64"):
         rtol, atol = TOLERANCE[lowest_precision([dtype, computed_in])]
     scale = max(1.0, float(numpy.abs(theirs[both_finite]).max())) if both_finite.any() else 1.0
     with numpy.errstate(all="ignore"):
-        allowed = numpy.abs(theirs - reference) + atol * scale + rtol * numpy.abs(reference)
+        torchs_error = numpy.abs(theirs - reference)
+        allowed = torchs_error + atol * scale + rtol * numpy.abs(reference)
+        # a float value that cancels to below torch's own noise on this tensor (its largest error here,
+        # where that is rounding's size: up to the square root of the dtype's eps, scaled) is that noise
+        # in both: a float32 gradient that sums terms of 1 to a true 1e-14 is 3e-5 in torch, -5e-5 in
+        # minigrad (fuzz seed 31745832); a value above that noise keeps its own allowance, and an error
+        # of torch's past rounding's size (a listed torch bug's wrong values) widens nothing
+        measured = numpy.isfinite(reference) & both_finite
+        noise = float(torchs_error[measured].max()) if measured.any() and "float" in dtype else 0.0
+        if noise <= math.sqrt(numpy.finfo(lowest_precision([dtype, computed_in])).eps) * scale:
+            allowed = numpy.where(numpy.abs(reference) <= noise, numpy.maximum(allowed, noise + atol * scale),
+                                  allowed)
         return bool((same | (numpy.isfinite(reference) & (numpy.abs(mine - reference) <= allowed))).all())
 
 

@@ -1373,3 +1373,30 @@ def test_a_hidden_score_whose_products_overflow_both_ways_counts_where_torch_add
     composite, _ = order_dependent(attention, {"x0": query, "x1": key, "x2": torch.zeros(1, 2, 3, dtype=torch.float64)})
     fused, _ = order_dependent(attention, {"x0": query, "x1": key, "x2": torch.zeros(1, 2, 2, dtype=torch.float64)})
     assert composite.all(-1).tolist() == [[True, False]] and not fused[:, 0].any()
+
+
+def test_a_batch_norm_of_an_empty_stale_view_raises_the_views_error_first_as_torch():
+    """fuzz seed 31704910 (index-write template): ``BatchNorm1d(0)`` of a chunk whose base was written
+    since: torch's empty-batch path clones the input (asking the view's history: the multi-output view
+    error) before reading ``weight[0]`` (an IndexError on 0 channels); minigrad raised the IndexError
+    first.  The same layer on a plain empty input still raises the IndexError, as torch's."""
+    import torch
+    assert check(generate(31704910, index_writes=True))[0] is None
+    for lib in (torch, minigrad):
+        with pytest.raises(IndexError, match=r"select\(\): index 0 out of range"):
+            lib.nn.BatchNorm1d(0, dtype=lib.float64)(lib.zeros(3, 0, dtype=lib.float64))
+
+
+def test_a_gradient_that_cancels_below_torchs_noise_is_rounding_a_wrong_one_is_not():
+    """fuzz seed 31745832 (index-write template): a float32 gradient through exp_, normalize and
+    LayerNorm sums terms of about 1 to a true 1e-14; torch gives [3e-5, 1.2e-4, 3.8e-5], minigrad
+    [-5.3e-5, 4.2e-5, 3.5e-5], both that noise.  A value below torch's largest error on the tensor is
+    allowed that error; one above it keeps its own allowance, and a value far off is no rounding."""
+    program = generate(31745832, index_writes=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "rounding" and known(program, mismatch).name == "float32/float16 rounding only"
+    reference = numpy.array([[2e-14, -1.2e-13, 4.5e-14, 0.5]])
+    theirs = numpy.array([[3.05e-5, 1.22e-4, 3.81e-5, 0.5]])
+    assert rounding_only(numpy.array([[-5.34e-5, 4.20e-5, 3.50e-5, 0.5]]), theirs, reference, "float32")
+    assert not rounding_only(numpy.array([[-5.34e-3, 4.20e-5, 3.50e-5, 0.5]]), theirs, reference, "float32")
+    assert not rounding_only(numpy.array([[-5.34e-5, 4.20e-5, 3.50e-5, 0.5001]]), theirs, reference, "float32")

@@ -417,13 +417,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _check_batch(input, training)
     channels = input.array.shape[1] if input.array.ndim > 1 else 1
     check_feature_sizes(channels, running_mean, running_var, weight, bias)
-    if channels == 0 and (weight is not None or bias is not None):
-        # torch scales an empty input by weight[0] and shifts it by bias[0], which has no element 0
-        raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
     if input.array.size == 0:
         # torch's empty batch (before its kernels' checks): a clone, scaled by weight[0] and shifted
         # by bias[0], so that the graph goes on; nothing saved of the input, running stats untouched
-        output = input.clone()
+        output = input.clone()      # (first: a stale view's error comes before weight[0]'s, fuzz seed 31704910)
+        if channels == 0 and (weight is not None or bias is not None):
+            # weight and bias have no element 0 then
+            raise IndexError("select(): index 0 out of range for tensor of size [0] at dimension 0")
         if weight is not None:
             output = output * weight[0]
         return output if bias is None else output + bias[0]
