@@ -19,7 +19,7 @@ import sys
 from ..core.engine import tensor_backward
 from ..core.tensor import Tensor
 from .tensor_namespace import TensorNamespace
-from . import (arithmetic, comparison, conversion, factories, index_write, indexing, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary, views)
+from . import (arithmetic, comparison, conversion, factories, index_write, indexing, inverses, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary, views)
 
 METHODS = {
     # arithmetic.py
@@ -101,6 +101,8 @@ METHODS = {
     "mm": linalg.mm, "bmm": linalg.bmm, "outer": linalg.outer, "dot": linalg.dot, "mv": linalg.mv,
     "addmm": linalg.addmm, "baddbmm": linalg.baddbmm, "addmv": linalg.addmv, "diag": linalg.diag,
     "trace": linalg.trace, "cross": linalg.cross,
+    # inverses.py
+    "inverse": inverses.inverse, "det": inverses.det, "slogdet": inverses.slogdet, "logdet": inverses.logdet,
     # shape.py
     "view": shape.view, "view_as": shape.view_as, "reshape": shape.reshape,
     "reshape_as": shape.reshape_as, "flatten": shape.flatten, "unflatten": shape.unflatten,

@@ -956,6 +956,8 @@ class return_types:   # noqa: N801 - torch's spelling: minigrad.return_types.max
     cummax = _return_type("cummax")
     cummin = _return_type("cummin")
     aminmax = _return_type("aminmax", ("min", "max"))
+    slogdet = _return_type("slogdet", ("sign", "logabsdet"))
+    linalg_slogdet = _return_type("linalg_slogdet", ("sign", "logabsdet"))
 
 
 class Extreme(Function):
