@@ -38,7 +38,7 @@ from .index_key import (check_bounds, check_indices, check_mask, in_range, is_in
                         result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, assign_written_memory, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
-from .views import (count_write, history_asked, history_of, laid_out_as_copy_slices, leave_stale, refused_write,
+from .views import (check_windows_apart, count_write, history_asked, history_of, laid_out_as_copy_slices, leave_stale, refused_write,
                     requires_grad_as_torch)
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
@@ -861,6 +861,9 @@ def _write(input, first, second, value, recorded, items):
     """The write ``input[first][second] = value`` itself (``recorded``: as an op of the graph,
     whose node saves the index tensors among the key's ``items``, as torch's)."""
     target = input.array
+    # (one value, not several, may meet an element twice: a fill)
+    check_windows_apart(input, lambda positions: _region(positions, first)[second], recorded=recorded,
+                        fill=not (isinstance(value, Tensor) and value.array.ndim))
     if not recorded:
         if isinstance(value, Tensor):
             value = _without_leading_ones(value.array)

@@ -20,7 +20,7 @@ from ..core.layout import element_strides
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
-from .views import (OVERLAP_MESSAGE, check_view_write, check_windows_apart, count_write, has_history, has_internal_overlap, rebase_view_base,
+from .views import (OVERLAP_MESSAGE, check_view_write, check_windows_apart, requires_grad_as_torch, count_write, has_history, has_internal_overlap, rebase_view_base,
                     refresh_views, view_base)
 
 PARTIAL_OVERLAP_MESSAGE = (
@@ -33,10 +33,14 @@ def check_inplace_allowed(target, overlap_ok=False, inputs_require_grad=False):
     (``check_autograd_allows_write``), then the kernel's: no element stored twice (an ``expand``
     view; only fills may write those, ``overlap_ok``)."""
     check_autograd_allows_write(target, inputs_require_grad)
-    if not overlap_ok:
-        if has_internal_overlap(target.array):
-            raise RuntimeError(OVERLAP_MESSAGE)
-        check_windows_apart(target)
+    if not overlap_ok and has_internal_overlap(target.array):
+        raise RuntimeError(OVERLAP_MESSAGE)
+    check_windows_apart(target, recorded=lambda: _recorded(target, inputs_require_grad), fill=overlap_ok)
+
+
+def _recorded(target, inputs_require_grad):
+    """Will an in-place write into ``target`` be recorded in a graph?"""
+    return is_grad_enabled() and (bool(inputs_require_grad) or requires_grad_as_torch(target))
 
 
 def check_autograd_allows_write(target, inputs_require_grad=False):
@@ -74,10 +78,9 @@ def check_in_place(target, *inputs, inputs_require_grad=None, op_check=None, ove
     if op_check is not None:
         op_check()
     written = target.array
-    if not overlap_ok:
-        if has_internal_overlap(written):
-            raise RuntimeError(OVERLAP_MESSAGE)
-        check_windows_apart(target)
+    if not overlap_ok and has_internal_overlap(written):
+        raise RuntimeError(OVERLAP_MESSAGE)
+    check_windows_apart(target, recorded=lambda: _recorded(target, inputs_require_grad), fill=overlap_ok)
     for input in inputs:
         if hasattr(input, "array") and input.array is not written and partially_overlap(written, input.array):
             raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)

@@ -98,21 +98,32 @@ def repeats_elements(specs):
 
 WINDOWS_OVERLAP_MESSAGE = (
     "unsupported operation: the windows of this unfold() view overlap (its step is less than its "
-    "size), so an in-place write into it would depend on the order in which torch's kernel writes "
-    "the shared elements. Please clone() the tensor before performing the operation.")
+    "size), so an in-place write into them, or one recorded for the gradient through them, would depend "
+    "on the order in which torch's kernel writes the shared elements. Please clone() the tensor before "
+    "performing the operation.")
 
 
-def check_windows_apart(tensor):
-    """Refuse an in-place write (other than a fill) into a view whose ``unfold`` windows overlap.
-    torch lets such a write run, and its result (values and gradient) is that of its kernel's order
-    of writing: an element in three windows of ``x.unfold(0, 3, 1).mul_(2)`` is multiplied by 8.
-    minigrad does not mimic that order: it says so (a deliberate difference)."""
+def check_windows_apart(tensor, region=None, recorded=False, fill=False):
+    """Refuse an in-place write into a view whose ``unfold`` windows overlap where the result would be
+    torch's kernel's order: values written into shared elements (``region``: the part written, a
+    function of an array shaped as the view, as ``x[key] = v`` picks it; a ``fill``, one value
+    everywhere, is the same in any order), or any write ``recorded`` (a bool, or a function asked only
+    for such a view) for the gradient (torch's
+    CopySlices copies the write's gradient back through the overlapping view, each shared element
+    overwritten in its order).  torch lets such writes run: an element in three windows of
+    ``x.unfold(0, 3, 1).mul_(2)`` is multiplied by 8.  minigrad does not mimic that order: it says
+    so (a deliberate difference).  A write into one window, or into elements that do not repeat, of
+    a view that is not in a graph, is an ordinary write."""
     found = view_base(tensor)
     if found is None or not any(kind == "unfold" and argument[2] < argument[1] for kind, argument in found[1]):
         return
     base, specs = found
     positions = _positions(base.array.shape, specs, numpy)
-    if positions.size != numpy.unique(positions).size:
+    if (recorded() if callable(recorded) else recorded) and positions.size != numpy.unique(positions).size:
+        raise RuntimeError(WINDOWS_OVERLAP_MESSAGE)
+    if region is not None:
+        positions = numpy.asarray(region(positions))
+    if not fill and positions.size != numpy.unique(positions).size:
         raise RuntimeError(WINDOWS_OVERLAP_MESSAGE)
 
 

@@ -694,11 +694,11 @@ BATCH_NORM_FMA = Known("BatchNorm's output multiply-add, fused in torch",
 
 # minigrad's deliberate differences: an error where torch's result is its kernel's order
 OVERLAPPING_WINDOWS = Known(
-    "an in-place write into overlapping unfold windows is refused",
+    "an in-place write into overlapping unfold windows, or one recorded through them, is refused",
     "torch runs x.unfold(0, 3, 1).mul_(2), each shared element written once per window it is in, in its "
-    "kernel's order (one in three windows is multiplied by 8), and its gradient follows that order; "
-    "minigrad raises 'the windows of this unfold() view overlap ... Please clone()' instead (a fill, one "
-    "value everywhere, is allowed as torch's)",
+    "kernel's order (one in three windows is multiplied by 8), and a recorded write's gradient is copied "
+    "back through the windows in that order too; minigrad raises 'the windows of this unfold() view "
+    "overlap ... Please clone()' instead (outside a graph a fill, one value everywhere, is allowed)",
     lambda program, mismatch: "windows of this unfold" in mismatch.detail)
 
 

@@ -254,17 +254,37 @@ def test_a_stale_unfold_view_is_made_anew_from_its_written_base_as_torch():
 
 
 def test_a_write_into_overlapping_windows_is_refused_and_changes_nothing():
-    """torch runs it, with a result that is its kernel's order of writing; minigrad refuses (a fill,
-    the same value everywhere, is allowed as torch's)."""
+    """torch runs it, with a result that is its kernel's order of writing (of values into shared
+    elements, or of a recorded write's gradient copied back through the windows); minigrad refuses.
+    Outside a graph a fill, one value everywhere (``windows[0:2] = 1.0`` too), and a write into one
+    window are ordinary writes."""
     x = minigrad.arange(6.0)
     windows = x.unfold(0, 3, 1)
     with pytest.raises(RuntimeError, match="windows of this unfold"):
         windows.mul_(2)
     with pytest.raises(RuntimeError, match="windows of this unfold"):
-        windows[0] = 1.0
+        windows[0:2] = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     windows.fill_(3.0)
-    assert x.tolist() == [3.0] * 6
+    windows[0:2] = 1.0
+    windows[3] = minigrad.tensor([7.0, 8.0, 9.0])
+    assert x.tolist() == [1.0, 1.0, 1.0, 7.0, 8.0, 9.0]
+    graph = minigrad.ones(6, requires_grad=True) * 2
+    for write in (lambda w: w.fill_(0.0), lambda w: w.__setitem__(1, 7.0), lambda w: w[0:2].mul_(3)):
+        with pytest.raises(RuntimeError, match="windows of this unfold"):
+            write(graph.unfold(0, 3, 1))
+    assert graph.tolist() == [2.0] * 6
+
+
+def test_a_recorded_write_into_a_view_of_overlapping_windows_whose_elements_do_not_repeat_is_torchs():
+    """``column = windows[:, 0]`` holds each element once: a write into it is an ordinary write
+    through a view, with torch's values and gradients."""
+    def action(x):
+        base = x * 1
+        column = base.unfold(0, 3, 1)[:, 0]
+        column.mul_(x[:4])
+        return base * base
+    assert_matches_torch(action, [(6,)])
 
 
 def test_unfold_second_derivative_matches_torch():
