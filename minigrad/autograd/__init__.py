@@ -1,5 +1,5 @@
 """``minigrad.autograd``, as ``torch.autograd``: ``backward``, ``grad``, ``Function``, the grad-mode
-switches and ``gradcheck``.
+switches, ``gradcheck`` and old PyTorch's ``Variable``.
 
 The engine itself is the ground floor's (``minigrad/core/engine.py``, ``function.py``);
 this package gathers it under torch's name and adds the tools built on it.
@@ -13,7 +13,8 @@ from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled, is_anom
                            set_detect_anomaly)
 from .gradcheck import gradcheck, gradgradcheck
 from . import functional  # noqa: F401  (torch.autograd.functional)
+from .variable import Variable
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "gradcheck", "gradgradcheck",
-           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable"]
