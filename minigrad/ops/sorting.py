@@ -1,4 +1,5 @@
-"""Sorting and order statistics: ``sort argsort topk kthvalue median msort``.
+"""Sorting and order statistics: ``sort argsort topk kthvalue median msort``, and the searches
+in sorted tensors ``searchsorted bucketize`` (integer positions, no gradient).
 
 Each differentiable op returns ``(values, indices)`` as torch's named tuples
 (``minigrad.return_types.sort`` ...), ``indices`` being int64 positions along
@@ -287,4 +288,74 @@ def median(input, dim=None, keepdim=False):
                                        nan_propagates=True))
 
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median"]
+# ---- searches in sorted tensors ------------------------------------------------------------
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+    """Where each value of ``input`` would go in ``sorted_sequence`` (sorted along its last dim) to keep
+    it sorted: before equal values (``side='left'``, the default) or after them (``right=True``,
+    ``side='right'``).  A sequence of several dims searches row by row, its leading dims those of
+    ``input``; ``sorter`` gives the order of an unsorted sequence.  int64 positions (int32 with
+    ``out_int32``), as torch's; NaN goes after every number."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of "
+                               "left while right was True")
+        right = side == "right"
+    if not isinstance(sorted_sequence, Tensor):
+        raise TypeError("searchsorted(): argument 'sorted_sequence' (position 1) must be Tensor, not "
+                        f"{type(sorted_sequence).__name__}")
+    boundaries = sorted_sequence.array
+    values = input.array if isinstance(input, Tensor) else None
+    xp = array_module(boundaries)
+    if boundaries.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
+                           "dimension")
+    if values is None:
+        values = xp.asarray(input)
+    if values.ndim == 0 and boundaries.ndim != 1:
+        raise RuntimeError("torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+                           f"dimension is 1, but we got boundaries tensor dim({boundaries.ndim}) and input "
+                           "value's dim(0) numel(1)")
+    if boundaries.ndim > 1 and boundaries.shape[:-1] != values.shape[:-1]:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match, but we got "
+                           f"boundaries tensor {list(boundaries.shape)} and input value tensor {list(values.shape)}")
+    if boundaries.dtype == bool:
+        raise NotImplementedError('"searchsorted_out_cpu" not implemented for \'Bool\'')
+    if sorter is not None:
+        order = sorter.array
+        if order.dtype != _INT64:
+            raise RuntimeError("torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
+                               f"{dtypes.scalar_type_name(order.dtype)}")
+        if order.shape != boundaries.shape:
+            raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size, but got "
+                               f"boundary tensor {list(boundaries.shape)}and got sorter tensor {list(order.shape)}")
+        if order.size and (int(order.min()) < 0 or int(order.max()) >= boundaries.shape[-1]):
+            raise RuntimeError("torch.searchsorted(): sorter index out of range")
+        boundaries = xp.take_along_axis(boundaries, order, axis=-1)
+    common = xp.result_type(boundaries, values)      # (compared in their common dtype, as torch promotes)
+    boundaries, values = boundaries.astype(common, copy=False), values.astype(common, copy=False)
+    where = "right" if right else "left"
+    if boundaries.ndim == 1:
+        positions = xp.searchsorted(boundaries, values, side=where)
+    else:                                            # row by row
+        rows = boundaries.reshape(-1, boundaries.shape[-1])
+        wanted = values.reshape(rows.shape[0], -1)
+        positions = xp.stack([xp.searchsorted(row, want, side=where) for row, want in zip(rows, wanted)]
+                             ).reshape(values.shape)
+    return Tensor._wrap(xp.asarray(positions).astype(xp.int32 if out_int32 else _INT64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """The bucket of each value of ``input`` among the sorted 1-D ``boundaries``: ``i`` with
+    ``boundaries[i - 1] < x <= boundaries[i]`` (``<= x <`` with ``right=True``): ``searchsorted``'s
+    positions, with the arguments the other way round."""
+    if not isinstance(boundaries, Tensor):
+        raise TypeError(f"bucketize(): argument 'boundaries' (position 2) must be Tensor, not {type(boundaries).__name__}")
+    if boundaries.array.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.array.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "searchsorted", "bucketize"]

@@ -207,3 +207,54 @@ def test_topk_and_kthvalue_gradients_go_to_torchs_tied_element():
         (x.kthvalue(3).values * 10).backward()
         return x.grad.tolist()
     assert_same(action)
+
+
+# ---- searchsorted and bucketize -------------------------------------------------------------
+SEARCHES = [
+    "m.searchsorted(m.tensor([1., 3, 5, 7, 9]), m.tensor([[3., 6, 9], [3, 6, 10]]))",
+    "m.searchsorted(m.tensor([1., 3, 5, 7, 9]), m.tensor([[3., 6, 9], [0, 6, 10]]), right=True)",
+    "m.searchsorted(m.tensor([1., 3, 5, 7, 9]), m.tensor([3., 5, 9]), side='right', out_int32=True)",
+    "m.searchsorted(m.tensor([1., 3, 5, 7, 9]), 5)", "m.searchsorted(m.tensor([1., 3, 5, 7, 9]), 5.5)",
+    "m.searchsorted(m.tensor([[1., 3, 5], [2, 4, 6]]), m.tensor([[3., 6], [1, 7]]))",
+    "m.searchsorted(m.tensor([[1., 3, 5], [2, 4, 6]]), m.tensor([[3., 6], [1, 7]]), right=True)",
+    "m.searchsorted(m.tensor([1, 2, 3]), m.tensor([2.5, 0.5]))",
+    "m.searchsorted(m.tensor([1., 2, 3], dtype=m.float64), m.tensor([2, 9]))",
+    "m.searchsorted(m.tensor([3., 1, 2]), m.tensor([2.5, 1.0]), sorter=m.tensor([1, 2, 0]))",
+    "m.searchsorted(m.tensor([1., 2]), m.tensor([float('nan'), -float('inf'), float('inf')]))",
+    "m.searchsorted(m.ones(0), m.ones(2))", "m.searchsorted(m.tensor([1., 3]), m.ones(0, 2))",
+    "m.bucketize(m.tensor([[3., 6, 9], [3, 6, 10]]), m.tensor([1., 3, 5, 7, 9]))",
+    "m.bucketize(m.tensor([[3., 6, 9], [3, 6, 10]]), m.tensor([1., 3, 5, 7, 9]), right=True, out_int32=True)",
+    "m.bucketize(3, m.tensor([1., 3, 5]))", "m.bucketize(m.ones(2), m.ones(0))",
+]
+
+
+@pytest.mark.parametrize("call", SEARCHES)
+def test_searchsorted_and_bucketize_match_torch(call):
+    results = [eval(call, {"m": m}) for m in (torch, minigrad)]
+    assert results[1].tolist() == results[0].tolist()
+    assert str(results[1].dtype).split(".")[-1] == str(results[0].dtype).split(".")[-1]
+    assert tuple(results[1].shape) == tuple(results[0].shape)
+
+
+def test_a_search_has_no_gradient_as_torch():
+    x = minigrad.tensor([2.5], requires_grad=True)
+    found = minigrad.searchsorted(minigrad.tensor([1.0, 3.0]), x)
+    assert not found.requires_grad and found.grad_fn is None
+
+
+@pytest.mark.parametrize("call", [
+    "m.searchsorted(m.tensor([[1., 3, 5], [2, 4, 6]]), m.ones(3, 2))",
+    "m.searchsorted(m.tensor([[1., 3, 5], [2, 4, 6]]), m.ones(2))",
+    "m.searchsorted(m.tensor([[1., 3, 5], [2, 4, 6]]), m.tensor(1.))",
+    "m.searchsorted(m.ones(2, 2, 3), m.ones(2, 3, 1))",
+    "m.searchsorted(m.ones(3), m.ones(3), side='left', right=True)",
+    "m.searchsorted(m.ones(3), m.ones(3), side='middle')",
+    "m.searchsorted(m.tensor(1.), m.ones(3))",
+    "m.searchsorted(m.ones(3), m.ones(3), sorter=m.ones(3))",
+    "m.searchsorted(m.ones(3), m.ones(3), sorter=m.tensor([0, 1, 5]))",
+    "m.searchsorted(m.ones(5), m.ones(3), sorter=m.tensor([0, 1]))",
+    "m.searchsorted(m.tensor([True, False]), m.tensor([True]))",
+    "m.bucketize(m.ones(3), m.ones(2, 3))",
+])
+def test_searchsorted_and_bucketize_errors_match_torch(call):
+    assert_same_module_error(lambda m: eval(call, {"m": m}))
