@@ -5,5 +5,10 @@ from .adam import *  # noqa: F401,F403
 from .adamw import *  # noqa: F401,F403
 from .rmsprop import *  # noqa: F401,F403
 from .adagrad import *  # noqa: F401,F403
+from .adamax import *  # noqa: F401,F403
+from .nadam import *  # noqa: F401,F403
+from .radam import *  # noqa: F401,F403
+from .adadelta import *  # noqa: F401,F403
+from .rprop import *  # noqa: F401,F403
 from .lbfgs import *  # noqa: F401,F403
 from . import lr_scheduler  # noqa: F401

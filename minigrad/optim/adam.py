@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..core.device import array_module
-from .optimizer import (Optimizer, advance_step, check_non_negative, lerp_, new_step, regularized_grad,
+from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, lerp_, new_step, regularized_grad,
                         reject_differentiable, zeros_state)
 
 __all__ = ["Adam"]
@@ -25,9 +25,7 @@ class Adam(Optimizer):
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
         check_non_negative(lr=lr, eps=eps)
-        for index in (0, 1):
-            if not 0.0 <= betas[index] < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {index}: {betas[index]}")
+        check_betas(betas)
         check_non_negative(weight_decay=weight_decay)
         reject_differentiable(differentiable)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,

@@ -71,6 +71,13 @@ def check_non_negative(**options):
             raise ValueError(f"Invalid {_OPTION_WORDING.get(name, name + ' value')}: {value}")
 
 
+def check_betas(betas):
+    """torch's check of Adam-like ``betas``: each in [0, 1)."""
+    for index in (0, 1):
+        if not 0.0 <= betas[index] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {betas[index]}")
+
+
 def reject_differentiable(differentiable):
     """Updates run on raw arrays, outside autograd, so ``differentiable=True`` cannot be honoured."""
     if differentiable:

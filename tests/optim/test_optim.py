@@ -1,4 +1,6 @@
 """Optimizers against torch: 30 steps from the same weights give the same weights and state."""
+import copy
+
 import numpy
 import pytest
 import torch
@@ -100,6 +102,23 @@ CASES = [
     ("Adagrad", dict(lr=0.1, weight_decay=0.1)),
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.1, maximize=True, eps=1e-3)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.05, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.05, betas=(0.3, 0.5), eps=1e-3)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("NAdam", dict(lr=0.05, betas=(0.3, 0.9), eps=1e-3)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.05, betas=(0.5, 0.8), eps=1e-3)),     # rho_t passes 5 within the 30 steps
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.5, weight_decay=0.1)),
+    ("Adadelta", dict(lr=0.5, maximize=True, eps=1e-3)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    ("Rprop", dict(lr=0.05, maximize=True)),
 ]
 
 
@@ -125,7 +144,8 @@ def test_thirty_steps_match_torch_float32(case):
     assert_same_weights(ours, theirs, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "Adadelta",
+                                  "Rprop"])
 def test_parameter_without_grad_is_skipped(name):
     options = dict(lr=0.1, momentum=0.9) if name == "SGD" else dict(lr=0.1)
     ours, theirs, our_optimizer, their_optimizer = run_optimizer_pair(name, options, skip=(1,), steps=5)
@@ -247,6 +267,8 @@ def test_closure_is_run_with_grad_enabled_and_its_loss_returned():
 @pytest.mark.parametrize("name, options", [
     ("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1, amsgrad=True)),
     ("AdamW", dict(lr=0.1)), ("RMSprop", dict(momentum=0.5, centered=True)), ("Adagrad", dict()),
+    ("Adamax", dict(lr=0.1)), ("NAdam", dict(decoupled_weight_decay=True)), ("RAdam", dict(weight_decay=0.1)),
+    ("Adadelta", dict(rho=0.5)), ("Rprop", dict(etas=(0.4, 1.1))),
 ])
 def test_repr_matches_torch(name, options):
     weights, _ = make_weights("float64")
@@ -273,7 +295,8 @@ def to_torch_state(state_dict):
 @pytest.mark.parametrize("name, options", [
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.05, amsgrad=True)),
     ("AdamW", dict(lr=0.05)), ("RMSprop", dict(momentum=0.5, centered=True)),
-    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)), ("Adamax", dict(lr=0.05)), ("NAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05)), ("Adadelta", dict(lr=0.5)), ("Rprop", dict(lr=0.05)),
 ])
 @pytest.mark.parametrize("form", ["numpy", "torch"])
 def test_torch_state_dict_loads_and_training_continues_identically(name, options, form):
@@ -289,6 +312,8 @@ def test_torch_state_dict_loads_and_training_continues_identically(name, options
     our_optimizer = getattr(optim, name)(ours, lr=123.0)   # the loaded groups replace these options
     saved = their_optimizer.state_dict()
     our_optimizer.load_state_dict(to_numpy_state(saved) if form == "numpy" else saved)
+    their_optimizer.load_state_dict(copy.deepcopy(saved))   # (loading casts NAdam's mu_product to the
+    #                                                          parameters' dtype, in torch as here)
     assert our_optimizer.param_groups[0]["lr"] == options["lr"] if "lr" in options else True
     assert our_optimizer.param_groups[0]["params"][0] is ours[0]
     for _ in range(10):
@@ -358,6 +383,9 @@ def test_load_state_dict_errors_match_torch():
     ("Adam", dict(betas=(0.9, 1.5))), ("Adam", dict(weight_decay=-0.1)),
     ("RMSprop", dict(alpha=-0.5)), ("RMSprop", dict(momentum=-1.0)),
     ("Adagrad", dict(lr_decay=-1.0)), ("Adagrad", dict(initial_accumulator_value=-1.0)),
+    ("Adamax", dict(betas=(0.9, 1.0))), ("Adamax", dict(eps=-1.0)), ("NAdam", dict(momentum_decay=-1.0)),
+    ("NAdam", dict(betas=(-0.1, 0.9))), ("RAdam", dict(weight_decay=-1.0)), ("Adadelta", dict(rho=1.5)),
+    ("Adadelta", dict(lr=-1.0)), ("Rprop", dict(etas=(1.2, 0.5))), ("Rprop", dict(lr=-0.1)),
 ])
 def test_bad_options_raise_torchs_error(name, options):
     with pytest.raises(ValueError) as theirs:
