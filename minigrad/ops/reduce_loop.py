@@ -129,6 +129,23 @@ def _vectorized_inner_sum(row, lanes):
     return _chained_sum(row.dtype.type(0), numpy.concatenate([row[vectors * lanes:], lane_sums]))
 
 
+def last_dim_sums(array):
+    """The sums along the last dim of the float32/float64 NumPy ``array`` in torch's CPU order for a
+    contiguous row (``_vectorized_inner_sum``, every row at once): ``array.shape[:-1]``, in its dtype."""
+    rows = numpy.ascontiguousarray(array).reshape(-1, array.shape[-1])
+    count, length = rows.shape
+    lanes = VECTOR_BYTES // array.itemsize
+    with numpy.errstate(all="ignore"):
+        if length < lanes:
+            sums = row_sum(rows.T)
+        else:
+            vectors = length // lanes
+            lane_sums = row_sum(rows[:, :vectors * lanes].reshape(count, vectors, lanes).transpose(1, 2, 0))
+            sums = _chained_sum(numpy.zeros(count, array.dtype),
+                                numpy.concatenate([rows[:, vectors * lanes:].T, lane_sums]))
+    return sums.reshape(array.shape[:-1])
+
+
 def row_sum(values):
     """``row_sum`` along the first axis of ``values`` (elements, or vectors of lanes)."""
     whole = values.shape[0] // ILP_ROWS * ILP_ROWS

@@ -270,8 +270,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=N
 
 
 def _reversed_cumsum(xp, a):
-    """``out[i] = a[i] + a[i+1] + ...`` along the last axis."""
-    return xp.flip(xp.cumsum(xp.flip(a, -1), axis=-1), -1)
+    """``out[i] = a[i] + a[i+1] + ...`` along the last axis, as torch's ``flip().cumsum().flip()``
+    (its cumsum kernel's accumulation: ``_running``)."""
+    return xp.flip(_running(xp.cumsum, xp.flip(a, -1), -1, None), -1)
 
 
 class Cumprod(Function):
@@ -323,10 +324,14 @@ class Cumprod(Function):
             result = xp.where(before, _reversed_cumsum(xp, xp.where(before, weighted, 0)) / values, 0)
             first_zero = zeros & (zeros_so_far == 1)
             between = (zeros_so_far == 1) & ~first_zero
-            products = xp.cumprod(xp.where(between, values, 1), axis=-1) * xp.where(zeros_so_far == 1, grad, 0)
+            # (torch's cumprod and sum of a half tensor accumulate in float32, each result rounded to half:
+            # a running product past float16's range comes back within it, fuzz seed 8345236)
+            products = _running(xp.cumprod, xp.where(between, values, 1), -1, None) * xp.where(zeros_so_far == 1,
+                                                                                              grad, 0)
             previous = xp.concatenate([xp.ones_like(output[..., :1]), output[..., :-1]], axis=-1)
-            at_zero = products.sum(axis=-1, keepdims=True) * xp.where(first_zero, previous, 0).sum(axis=-1,
-                                                                                               keepdims=True)
+            wide = xp.float32 if products.dtype == xp.float16 else None
+            at_zero = products.sum(axis=-1, keepdims=True, dtype=wide).astype(products.dtype) * \
+                xp.where(first_zero, previous, 0).sum(axis=-1, keepdims=True)
             result = xp.where(first_zero, at_zero, result)
         return xp.moveaxis(result, -1, self.axis).astype(x.dtype, copy=False)
 

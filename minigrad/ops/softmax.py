@@ -16,6 +16,7 @@ from ..core import dtypes
 from ..core.function import Function
 from ..core.device import array_module
 from ..core.tensor import _check_dim
+from . import reduce_loop
 from .fused import fmadd
 from .reduction import _reduced_axes, _unreduce
 from .tensor_namespace import astype, half_in_float32
@@ -194,8 +195,15 @@ class LogSumExp(Function):
         xp = array_module(x)
         peak = _peak(x, axes)
         peak = xp.where(xp.isinf(peak), 0, peak)   # all -inf (or an inf) must not give inf - inf
-        summed = xp.exp(x - peak).sum(axis=axes, keepdims=True)
-        result = xp.log(summed) + peak
+        # exp and log rounded once, as torch's (float32 through float64); along the last dim each row
+        # summed in torch's order (fuzz seed 50997501: a logsumexp of log-probabilities, 0.0 in torch,
+        # -2.2e-16 in NumPy's order, whose log10 was -inf in torch and NaN here)
+        exponentials = exp_rounded_once(x - peak, may_overflow=False)
+        if _in_torchs_order(x, axes):
+            summed = reduce_loop.last_dim_sums(exponentials)[..., None]
+        else:
+            summed = exponentials.sum(axis=axes, keepdims=True)
+        result = log_rounded_once(summed) + peak
         if not keepdim:
             result = xp.squeeze(result, axis=axes)
         self.save_for_backward(x, result)
@@ -204,9 +212,16 @@ class LogSumExp(Function):
 
     def backward(self, grad_output):
         x, result = self.saved_tensors
-        xp = array_module(x)
         result = _unreduce(result, x.shape, self.axes, self.keepdim)
-        return _unreduce(grad_output, x.shape, self.axes, self.keepdim) * xp.exp(x - result)
+        return _unreduce(grad_output, x.shape, self.axes, self.keepdim) * exp_rounded_once(x - result)
+
+
+def _in_torchs_order(x, axes):
+    """Does logsumexp over ``axes`` sum in torch's CPU order (``reduce_loop.last_dim_sums``)?  A
+    float32/float64 NumPy array reduced along its last dim alone, rows shorter than torch's grain
+    (longer ones torch splits among its threads)."""
+    return (type(x) is numpy.ndarray and x.dtype in (numpy.float32, numpy.float64) and x.ndim >= 1
+            and axes is not None and tuple(axes) == (x.ndim - 1,) and x.size and x.shape[-1] < 32768)
 
 
 _REQUIRED = object()   # marks ``dim`` as not given (``None`` is a wrong value, with its own error)

@@ -1400,3 +1400,20 @@ def test_a_gradient_that_cancels_below_torchs_noise_is_rounding_a_wrong_one_is_n
     assert rounding_only(numpy.array([[-5.34e-5, 4.20e-5, 3.50e-5, 0.5]]), theirs, reference, "float32")
     assert not rounding_only(numpy.array([[-5.34e-3, 4.20e-5, 3.50e-5, 0.5]]), theirs, reference, "float32")
     assert not rounding_only(numpy.array([[-5.34e-5, 4.20e-5, 3.50e-5, 0.5001]]), theirs, reference, "float32")
+
+
+def test_a_nan_an_ulp_let_into_a_value_spread_by_the_backward_is_rounding():
+    """fuzz seed 50997501 (surface template): the logsumexp of log-probabilities is 0.0 in torch and an
+    ulp below in minigrad (torch's MKL exp rounds one term otherwise), its log10 -inf and NaN, and the
+    gradient NaN and finite: every op agrees op by op, so the NaN came in with rounding and the
+    backward spread it."""
+    program = generate(50997501, surface=True)
+    mismatch = check(program)[0]
+    assert mismatch.kind == "rounding" and known(program, mismatch).name == "float32/float16 rounding only"
+
+
+def test_a_half_cumprod_gradient_at_a_zero_past_float16s_range_is_torchs():
+    """fuzz seed 8345236: cumprod of float16 [0, 60000, -2, 6e-8, -3.2]: torch's backward takes a
+    cumprod (accumulated in float32) of the values after the zero, whose running product passes
+    float16's range only in one element; minigrad's float16 accumulation made inf and -inf, NaN."""
+    assert check(generate(8345236))[0] is None

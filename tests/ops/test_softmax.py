@@ -252,3 +252,20 @@ def test_softmin_backward_where_one_output_is_near_one_accumulates_with_fma():
         grads.append(x.grad.numpy())
     assert grads[1][1, 2, 0] == grads[0][1, 2, 0]      # the cancellation: torch's exactly
     numpy.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)      # the rest: float32's last bits
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_logsumexp_along_the_last_dim_is_torchs_to_the_bit_nearly_always(dtype):
+    """Each row summed in torch's order (``reduce_loop.last_dim_sums``) and, for float32, exp and log
+    rounded once: of 3,000 rows of 1-100 values, torch's result to the bit in at least 97% (NumPy's
+    own order differed in 14% of float64 rows of 5, its float32 exp in 40% of the gradient).  The
+    rest are torch's MKL exp, an ulp off the rounded exp in some terms (fuzz seed 50997501)."""
+    rng = numpy.random.default_rng(0)
+    for length in (1, 3, 5, 8, 13, 100):
+        x = rng.uniform(-5, 5, (500, length)).astype(dtype)
+        same = minigrad.tensor(x).logsumexp(-1).numpy() == torch.tensor(x).logsumexp(-1).numpy()
+        assert same.mean() >= 0.97, (length, same.mean())
+        ours, theirs = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        for t in (ours, theirs):
+            t.logsumexp(-1).sum().backward()
+        assert (ours.grad.numpy() == theirs.grad.numpy()).mean() >= 0.97, length
