@@ -76,7 +76,7 @@ def get_device(input) -> int:
     return _tensor_argument(input, "get_device").get_device()
 
 
-from . import accelerator, backends, cuda, data, jit, nn, onnx, optim, profiler, utils, viz  # noqa: E402
+from . import accelerator, backends, cuda, data, distributions, jit, nn, onnx, optim, profiler, utils, viz  # noqa: E402
 from .serialization import *  # noqa: E402,F401,F403
 from .torch_alias import install_as_torch, uninstall_as_torch  # noqa: E402,F401
 from .jit import compile  # noqa: E402,F401,A001  (torch.compile: returns the model, see jit.py)

@@ -17,7 +17,7 @@ FLOORS = [
     ("core", ["minigrad.core", "minigrad.backends", "minigrad.threads", "minigrad.memory", "minigrad._type_info"]),
     ("ops", ["minigrad.ops", "minigrad.linalg"]),
     ("autograd, devices", ["minigrad.autograd", "minigrad.cuda", "minigrad.accelerator"]),
-    ("nn", ["minigrad.nn"]),
+    ("nn", ["minigrad.nn", "minigrad.distributions"]),
     ("optim", ["minigrad.optim"]),
     ("io", ["minigrad.serialization", "minigrad._weights_only_unpickler", "minigrad.interop"]),
     ("data", ["minigrad.data", "minigrad.utils"]),        # datasets read files: on io
