@@ -44,6 +44,18 @@ def _check_weights(weights, num_samples, replacement):
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > weights.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if replacement:
+        # torch's sampler with replacement checks each row in turn: its elements one by one (NaN fails
+        # ``>= 0``), then its sum
+        for row in (weights if weights.ndim == 2 else weights[None]):
+            bad = xp.flatnonzero(~(row >= 0) | ~xp.isfinite(row))
+            if bad.size:
+                first = row[int(bad[0])]
+                raise RuntimeError("invalid multinomial distribution (encountering probability entry "
+                                   + ("< 0)" if not first >= 0 else "= infinity or NaN)"))
+            if not row.sum() > 0:
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        return
     if bool((~xp.isfinite(weights) | (weights < 0)).any()):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if bool((weights.sum(axis=-1) <= 0).any()):

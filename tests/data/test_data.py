@@ -362,3 +362,35 @@ def test_tutorial_training_loop_with_only_the_import_changed():
             optimizer.step()
             losses.append(loss.item())
     assert sum(losses[-4:]) < sum(losses[:4]) / 2
+
+
+def test_weighted_random_sampler_draws_by_weight_and_balances_classes():
+    """Each index with probability proportional to its weight; as a tutorial uses it, weights of
+    1 / class count give batches whose classes are balanced from a 9:1 dataset."""
+    minigrad.manual_seed(0)
+    labels = numpy.array([0] * 90 + [1] * 10)
+    weights = 1.0 / numpy.bincount(labels)[labels]
+    sampler = minigrad.utils.data.WeightedRandomSampler(weights.tolist(), num_samples=20000)
+    drawn = numpy.array(list(sampler))
+    assert len(sampler) == 20000 and len(drawn) == 20000
+    assert abs(labels[drawn].mean() - 0.5) < 0.02
+    loader = minigrad.utils.data.DataLoader(minigrad.utils.data.TensorDataset(minigrad.tensor(labels)),
+                                            batch_size=50, sampler=minigrad.utils.data.WeightedRandomSampler(
+                                                minigrad.tensor(weights), 200))
+    seen = numpy.concatenate([batch.numpy() for (batch,) in loader])
+    assert len(seen) == 200 and 0.3 < seen.mean() < 0.7
+    once = list(minigrad.utils.data.WeightedRandomSampler([0.1, 0.0, 5.0, 1.0], 3, replacement=False))
+    assert sorted(once) == [0, 2, 3]
+
+
+@pytest.mark.parametrize("call", [
+    "W([1.0, 2.0], 0)", "W([1.0, 2.0], True)", "W([1.0, 2.0], 2, replacement=1)", "W([[1.0, 2.0]], 2)",
+    "list(W([1.0, 0.0], 3, replacement=False))", "list(W([-1.0, 2.0], 3))", "list(W([0.0, 0.0], 2))",
+])
+def test_weighted_random_sampler_errors_match_torch(call):
+    errors = []
+    for lib in (torch, minigrad):
+        with pytest.raises(Exception) as caught:
+            eval(call, {"W": lib.utils.data.WeightedRandomSampler})
+        errors.append((type(caught.value).__name__, str(caught.value)))
+    assert errors[1] == errors[0]

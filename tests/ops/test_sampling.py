@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import minigrad
+from _op_parity import assert_same_module_error
 
 
 def test_multinomial_with_replacement_frequencies():
@@ -117,3 +118,12 @@ def test_normal_records_zero_gradients_as_torch():
         assert out.requires_grad
         (out * 2).sum().backward()
         assert mean.grad.tolist() == [0.0, 0.0, 0.0] and std.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("weights", [[float("inf"), -1.0], [-1.0, float("inf")], [0.0, 0.0], [1.0, float("nan")],
+                                     [[1.0, 2.0], [0.0, 0.0]], [[0.0, 0.0], [-1.0, 1.0]], [[1.0, 1.0], [1.0, -2.0]]])
+@pytest.mark.parametrize("replacement", [True, False])
+def test_multinomial_refuses_bad_weights_with_torchs_message_for_each_path(weights, replacement):
+    """With replacement torch checks each row in turn, its elements one by one (NaN fails ``>= 0``) and
+    then its sum, each with its own message; without, one message for every bad element."""
+    assert_same_module_error(lambda lib: lib.multinomial(lib.tensor(weights), 2, replacement))
