@@ -44,7 +44,7 @@ from .ops.conversion import clone
 from .ops.unary import _tensor as _tensor_argument
 from .ops._methods import stale_views_checked_first as _stale_views_checked_first
 _stale_views_checked_first(globals())    # torch's op asks a stale view for its history first
-from . import autograd, linalg, testing
+from . import autograd, linalg, special, testing
 
 __version__ = "0.1.0"
 

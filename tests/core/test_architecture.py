@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "minigrad"
 # name covers its modules); the facade floor lists whole module names, not prefixes
 FLOORS = [
     ("core", ["minigrad.core", "minigrad.backends", "minigrad.threads", "minigrad.memory", "minigrad._type_info"]),
-    ("ops", ["minigrad.ops", "minigrad.linalg"]),
+    ("ops", ["minigrad.ops", "minigrad.linalg", "minigrad.special"]),
     ("autograd, devices", ["minigrad.autograd", "minigrad.cuda", "minigrad.accelerator"]),
     ("nn", ["minigrad.nn", "minigrad.distributions"]),
     ("optim", ["minigrad.optim"]),
