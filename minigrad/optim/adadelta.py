@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..core.device import array_module
-from .optimizer import Optimizer, advance_step, check_non_negative, new_step, regularized_grad, reject_differentiable, zeros_state
+from .optimizer import Optimizer, advance_step, check_non_negative, regularized_grad, reject_differentiable
 
 __all__ = ["Adadelta"]
 
@@ -28,11 +28,7 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, group):
-        state = self.state[param]
-        if not state:
-            state["step"] = new_step()
-            state["square_avg"] = zeros_state(param.array)
-            state["acc_delta"] = zeros_state(param.array)
+        state = self._state_of(param, "square_avg", "acc_delta")
         xp = array_module(param.array)
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
         advance_step(state)

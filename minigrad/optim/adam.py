@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..core.device import array_module
-from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, lerp_, new_step, regularized_grad,
-                        reject_differentiable, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, decoupled_decay, new_step,
+                        regularized_grad, reject_differentiable, update_moments, zeros_state)
 
 __all__ = ["Adam"]
 
@@ -50,18 +50,12 @@ class Adam(Optimizer):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])
         step = advance_step(state)
-        if group["decoupled_weight_decay"]:   # AdamW: shrink the parameters, not the gradient
-            if weight_decay != 0:
-                param.array *= 1.0 - lr * weight_decay
-            weight_decay = 0.0
+        # AdamW: shrink the parameters, not the gradient
+        weight_decay = decoupled_decay(param.array, group["decoupled_weight_decay"], lr, weight_decay)
         grad = regularized_grad(param.array, grad, group["maximize"], weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
         scratch = xp.empty_like(param.array)
-        lerp_(exp_avg, grad, 1.0 - beta1, scratch)
-        exp_avg_sq *= beta2
-        xp.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - beta2
-        exp_avg_sq += scratch
+        update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2, scratch)
         if group["amsgrad"]:
             second_moment = state["max_exp_avg_sq"].array
             xp.maximum(second_moment, exp_avg_sq, out=second_moment)

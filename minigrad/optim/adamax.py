@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from ..core.device import array_module
-from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, lerp_, new_step, regularized_grad,
-                        reject_differentiable, zeros_state)
+from .optimizer import Optimizer, advance_step, check_betas, check_non_negative, lerp_, regularized_grad, reject_differentiable
 
 __all__ = ["Adamax"]
 
@@ -27,11 +26,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, group):
-        state = self.state[param]
-        if not state:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros_state(param.array)
-            state["exp_inf"] = zeros_state(param.array)
+        state = self._state_of(param, "exp_avg", "exp_inf")
         xp = array_module(param.array)
         lr, eps, beta1, beta2 = float(group["lr"]), float(group["eps"]), *(float(b) for b in group["betas"])
         step = advance_step(state)

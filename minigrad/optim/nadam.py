@@ -5,8 +5,8 @@ import numpy
 
 from ..core.device import array_module
 from ..core.tensor import Tensor
-from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, lerp_, new_step, regularized_grad,
-                        reject_differentiable, scalar_dtype, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, decoupled_decay, new_step,
+                        regularized_grad, reject_differentiable, scalar_dtype, update_moments, zeros_state)
 
 __all__ = ["NAdam"]
 
@@ -47,9 +47,7 @@ class NAdam(Optimizer):
         lr, eps, beta1, beta2 = float(group["lr"]), float(group["eps"]), *(float(b) for b in group["betas"])
         weight_decay, momentum_decay = float(group["weight_decay"]), float(group["momentum_decay"])
         step = advance_step(state)
-        if group["decoupled_weight_decay"] and weight_decay != 0:
-            param.array *= 1.0 - lr * weight_decay
-            weight_decay = 0.0
+        weight_decay = decoupled_decay(param.array, group["decoupled_weight_decay"], lr, weight_decay)
         grad = regularized_grad(param.array, grad, group["maximize"], weight_decay)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
@@ -58,11 +56,7 @@ class NAdam(Optimizer):
         mu_product = float(product)
         exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
         scratch = xp.empty_like(param.array)
-        lerp_(exp_avg, grad, 1.0 - beta1, scratch)
-        exp_avg_sq *= beta2
-        xp.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - beta2
-        exp_avg_sq += scratch
+        update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2, scratch)
         denom = xp.divide(exp_avg_sq, 1.0 - beta2 ** step)
         xp.sqrt(denom, out=denom)
         denom += eps

@@ -96,6 +96,25 @@ def regularized_grad(param, grad, maximize, weight_decay):
     return grad
 
 
+def update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2, scratch):
+    """Adam's running moments, in place: ``m = beta1 m + (1 - beta1) g`` (torch's ``lerp_``) and
+    ``v = beta2 v + (1 - beta2) g g``.  ``scratch``: a buffer of the parameter's shape, overwritten."""
+    lerp_(exp_avg, grad, 1.0 - beta1, scratch)
+    exp_avg_sq *= beta2
+    array_module(grad).multiply(grad, grad, out=scratch)
+    scratch *= 1.0 - beta2
+    exp_avg_sq += scratch
+
+
+def decoupled_decay(param, decoupled, lr, weight_decay):
+    """AdamW's weight decay where ``decoupled``: ``param`` scaled by ``1 - lr * weight_decay`` in place,
+    and 0 returned (no L2 term in the gradient); else ``weight_decay`` itself, for the gradient."""
+    if decoupled and weight_decay != 0:
+        param *= 1.0 - lr * weight_decay
+        return 0.0
+    return weight_decay
+
+
 def lerp_(target, end, weight, scratch):
     """``target += weight * (end - target)`` in place, with torch's two-branch formula.
 
@@ -153,6 +172,18 @@ class Optimizer:
                 self._update(param, param.grad.array, group)
                 param._version_counter.value += 1
         return loss
+
+    def _state_of(self, param, *zeros, **filled):
+        """``self.state[param]``, made on first use as torch's: a ``step`` counter, then a tensor shaped
+        as the parameter for each name in ``zeros`` (zeros) and in ``filled`` (its value), in that order."""
+        state = self.state[param]
+        if not state:
+            state["step"] = new_step()
+            for name in zeros:
+                state[name] = zeros_state(param.array)
+            for name, value in filled.items():
+                state[name] = zeros_state(param.array, value)
+        return state
 
     def _update(self, param, grad, group):
         """Change ``param.array`` in place from ``grad`` (an array) with ``group``'s options."""

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..core.device import array_module
-from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, lerp_, new_step, regularized_grad,
-                        reject_differentiable, zeros_state)
+from .optimizer import (Optimizer, advance_step, check_betas, check_non_negative, decoupled_decay, regularized_grad,
+                        reject_differentiable, update_moments)
 
 __all__ = ["RAdam"]
 
@@ -31,26 +31,16 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, group):
-        state = self.state[param]
-        if not state:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros_state(param.array)
-            state["exp_avg_sq"] = zeros_state(param.array)
+        state = self._state_of(param, "exp_avg", "exp_avg_sq")
         xp = array_module(param.array)
         lr, eps, beta1, beta2 = float(group["lr"]), float(group["eps"]), *(float(b) for b in group["betas"])
         weight_decay = float(group["weight_decay"])
         step = advance_step(state)
-        if group["decoupled_weight_decay"] and weight_decay != 0:
-            param.array *= 1.0 - lr * weight_decay
-            weight_decay = 0.0
+        weight_decay = decoupled_decay(param.array, group["decoupled_weight_decay"], lr, weight_decay)
         grad = regularized_grad(param.array, grad, group["maximize"], weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
         scratch = xp.empty_like(param.array)
-        lerp_(exp_avg, grad, 1.0 - beta1, scratch)
-        exp_avg_sq *= beta2
-        xp.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - beta2
-        exp_avg_sq += scratch
+        update_moments(exp_avg, exp_avg_sq, grad, beta1, beta2, scratch)
         bias_correction1, bias_correction2 = 1.0 - beta1 ** step, 1.0 - beta2 ** step
         update = xp.divide(exp_avg, bias_correction1)
         update *= lr

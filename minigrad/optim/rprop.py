@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.device import array_module
-from .optimizer import Optimizer, advance_step, check_non_negative, new_step, reject_differentiable, zeros_state
+from .optimizer import Optimizer, advance_step, check_non_negative, reject_differentiable
 
 __all__ = ["Rprop"]
 
@@ -28,11 +28,7 @@ class Rprop(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, group):
-        state = self.state[param]
-        if not state:
-            state["step"] = new_step()
-            state["prev"] = zeros_state(param.array)
-            state["step_size"] = zeros_state(param.array, float(group["lr"]))
+        state = self._state_of(param, "prev", step_size=float(group["lr"]))
         xp = array_module(param.array)
         etaminus, etaplus = (float(eta) for eta in group["etas"])
         smallest, largest = (float(size) for size in group["step_sizes"])
