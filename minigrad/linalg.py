@@ -1,4 +1,5 @@
-"""``minigrad.linalg``: torch's ``torch.linalg`` namespace, the part a tutorial meets.
+"""``minigrad.linalg``: torch's ``torch.linalg`` namespace, the part a tutorial meets (no ``out=``:
+passing one is a TypeError, not a silent no-op).
 
 Norms (``vector_norm``, ``matrix_norm``, ``norm``), ``inv``, ``det``, ``slogdet``, ``solve``,
 ``svdvals``, and the products ``vecdot``, ``multi_dot``, ``matmul``, ``cross``, ``diagonal``;
@@ -22,7 +23,7 @@ __all__ = ["LinAlgError", "vector_norm", "matrix_norm", "norm", "inv", "det", "s
            "vecdot", "multi_dot", "matmul", "cross", "diagonal"]
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``(sum |x|^ord)^(1/ord)`` over ``dim`` (every element by default); ``ord`` a number or +-inf."""
     if isinstance(ord, bool) or not isinstance(ord, numbers.Real):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
@@ -32,7 +33,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
 _MATRIX_ORDERS = ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The matrix norm of each matrix in the dims ``dim``: ``'fro'`` (the square root of the sum of
     squares), ``'nuc'`` (the sum of the singular values), ``2``/``-2`` (the largest/smallest singular
     value), ``1``/``-1`` (the largest/smallest column sum of magnitudes), ``inf``/``-inf`` (rows)."""
@@ -71,7 +72,7 @@ def _shown(value):
     return str(value)
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """``vector_norm`` or ``matrix_norm``, as torch chooses: a string ``ord`` is a matrix norm; a number
     is one over two dims (``dim`` of length 2, or a 2-D input without ``dim``), else a vector norm;
     without ``ord``, the 2-norm over ``dim`` (every element by default)."""
@@ -86,23 +87,23 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
-def inv(A, *, out=None):
+def inv(A):
     """The inverse of each square matrix (``LinAlgError`` naming the zero pivot for a singular one)."""
     return inverses.inverse(A)
 
 
-def det(A, *, out=None):
+def det(A):
     """The determinant of each square matrix."""
     return inverses.det(A)
 
 
-def slogdet(A, *, out=None):
+def slogdet(A):
     """``(sign, logabsdet)`` of each square matrix's determinant (the sign's gradient is none: 0)."""
     check_square("linalg.slogdet", A)
     return return_types.linalg_slogdet(*Slogdet.apply(A))
 
 
-def solve(A, B, *, left=True, out=None):
+def solve(A, B, *, left=True):
     """``X`` with ``A X = B`` (``X A = B`` with ``left=False``); ``B`` a batch of vectors where it has
     one dim fewer than ``A`` and ``A``'s leading shape, or is 1-D (torch's rule), else of matrices."""
     check_square("linalg.solve", A)
@@ -124,19 +125,22 @@ def _type_name(tensor):
     return scalar_type_name(tensor.dtype)
 
 
-def svdvals(A, *, driver=None, out=None):
+def svdvals(A, *, driver=None):
     """The singular values of each matrix, largest first (their gradient: ``U diag(dS) V^T``)."""
+    if driver is not None and A.device.type != "cuda":
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
     if A.dim() < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     return Svdvals.apply(A)
 
 
-def vecdot(x, y, *, dim=-1, out=None):
+def vecdot(x, y, *, dim=-1):
     """The dot product along ``dim`` (broadcast): ``(x * y).sum(dim)`` for real tensors."""
     return (x * y).sum(dim)
 
 
-def multi_dot(tensors, *, out=None):
+def multi_dot(tensors):
     """The product of the matrices in order (a first or last 1-D tensor is a row or column vector)."""
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
@@ -146,12 +150,12 @@ def multi_dot(tensors, *, out=None):
     return result
 
 
-def matmul(input, other, *, out=None):
+def matmul(input, other):
     """``input @ other``."""
     return _products.matmul(input, other)
 
 
-def cross(input, other, *, dim=-1, out=None):
+def cross(input, other, *, dim=-1):
     """The cross product of 3-vectors along ``dim`` (default the last, where ``minigrad.cross``'s is the first of size 3)."""
     return _products.cross(input, other, dim=dim)
 

@@ -38,8 +38,8 @@ from .index_key import (check_bounds, check_indices, check_mask, in_range, is_in
                         result_shape, without_extra_ellipses)
 from .inplace import OVERLAP_MESSAGE, assign, assign_written_memory, check_inplace_allowed, has_internal_overlap, in_place
 from .shape import _as_view_of
-from .views import (check_windows_apart, count_write, history_asked, history_of, laid_out_as_copy_slices, leave_stale, refused_write,
-                    requires_grad_as_torch)
+from .views import (check_windows_apart, count_write, history_asked, history_of, laid_out_as_copy_slices,
+                    leave_stale, refused_write, requires_grad_as_torch)
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_fill", "masked_fill",
            "masked_select", "where", "narrow", "select", "tril", "triu", "nonzero", "take", "take_along_dim"]

@@ -20,8 +20,8 @@ from ..core.layout import element_strides
 from ..core.tensor import Tensor
 from .broadcast import broadcast_shapes
 from .conversion import scalar_as
-from .views import (OVERLAP_MESSAGE, check_view_write, check_windows_apart, requires_grad_as_torch, count_write, has_history, has_internal_overlap, rebase_view_base,
-                    refresh_views, view_base)
+from .views import (OVERLAP_MESSAGE, check_view_write, check_windows_apart, count_write, has_history,
+                    has_internal_overlap, rebase_view_base, refresh_views, requires_grad_as_torch, view_base)
 
 PARTIAL_OVERLAP_MESSAGE = (
     "unsupported operation: some elements of the input tensor and the written-to tensor refer to a "

@@ -289,7 +289,7 @@ def median(input, dim=None, keepdim=False):
 
 
 # ---- searches in sorted tensors ------------------------------------------------------------
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """Where each value of ``input`` would go in ``sorted_sequence`` (sorted along its last dim) to keep
     it sorted: before equal values (``side='left'``, the default) or after them (``right=True``,
     ``side='right'``).  A sequence of several dims searches row by row, its leading dims those of
@@ -347,7 +347,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return Tensor._wrap(xp.asarray(positions).astype(xp.int32 if out_int32 else _INT64))
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value of ``input`` among the sorted 1-D ``boundaries``: ``i`` with
     ``boundaries[i - 1] < x <= boundaries[i]`` (``<= x <`` with ``right=True``): ``searchsorted``'s
     positions, with the arguments the other way round."""

@@ -90,10 +90,15 @@ def unfold_view(array, dim, size, step):
     return array_module(array).lib.stride_tricks.as_strided(array, tuple(shape), tuple(strides))
 
 
+def _overlapping_windows(specs):
+    """Do ``specs`` take ``unfold`` windows that overlap (a step less than their size)?"""
+    return any(kind == "unfold" and argument[2] < argument[1] for kind, argument in specs)
+
+
 def repeats_elements(specs):
     """Does the view ``specs`` make show an element of its base at several places (an ``expand``,
     or ``unfold`` windows that overlap)?  Its gradient then adds up over those places."""
-    return any(kind == "expand" or (kind == "unfold" and argument[2] < argument[1]) for kind, argument in specs)
+    return any(kind == "expand" for kind, _ in specs) or _overlapping_windows(specs)
 
 
 WINDOWS_OVERLAP_MESSAGE = (
@@ -107,15 +112,14 @@ def check_windows_apart(tensor, region=None, recorded=False, fill=False):
     """Refuse an in-place write into a view whose ``unfold`` windows overlap where the result would be
     torch's kernel's order: values written into shared elements (``region``: the part written, a
     function of an array shaped as the view, as ``x[key] = v`` picks it; a ``fill``, one value
-    everywhere, is the same in any order), or any write ``recorded`` (a bool, or a function asked only
-    for such a view) for the gradient (torch's
-    CopySlices copies the write's gradient back through the overlapping view, each shared element
-    overwritten in its order).  torch lets such writes run: an element in three windows of
-    ``x.unfold(0, 3, 1).mul_(2)`` is multiplied by 8.  minigrad does not mimic that order: it says
-    so (a deliberate difference).  A write into one window, or into elements that do not repeat, of
-    a view that is not in a graph, is an ordinary write."""
+    everywhere, is the same in any order), or any write ``recorded`` for the gradient (a bool, or a
+    function asked only for such a view: torch's CopySlices copies the write's gradient back through
+    the overlapping view, each shared element overwritten in its order).  torch lets such writes
+    run: an element in three windows of ``x.unfold(0, 3, 1).mul_(2)`` is multiplied by 8.  minigrad
+    does not mimic that order: it says so (a deliberate difference).  A write into one window, or
+    into elements that do not repeat, of a view that is not in a graph, is an ordinary write."""
     found = view_base(tensor)
-    if found is None or not any(kind == "unfold" and argument[2] < argument[1] for kind, argument in found[1]):
+    if found is None or not _overlapping_windows(found[1]):
         return
     base, specs = found
     positions = _positions(base.array.shape, specs, numpy)
@@ -128,7 +132,8 @@ def check_windows_apart(tensor, region=None, recorded=False, fill=False):
 
 
 def _positions(shape, specs, xp):
-    """For each element of the view, its flat position in the base (only ``expand`` repeats one)."""
+    """For each element of the view, its flat position in the base (``expand`` and overlapping
+    ``unfold`` windows repeat one)."""
     flat = xp.arange(int(numpy.prod(shape, dtype=numpy.int64))).reshape(shape)
     return apply_specs(flat, specs)
 
