@@ -39,6 +39,7 @@ from .ops.sorting import *  # noqa: F401,F403
 from .ops.sampling import *  # noqa: F401,F403
 from .ops.set_ops import *  # noqa: F401,F403
 from .ops.inverses import *  # noqa: F401,F403
+from .ops.gamma_functions import *  # noqa: F401,F403
 from .ops.distances import *  # noqa: F401,F403
 from .ops.conversion import clone
 from .ops.unary import _tensor as _tensor_argument

@@ -19,7 +19,7 @@ import sys
 from ..core.engine import tensor_backward
 from ..core.tensor import Tensor
 from .tensor_namespace import TensorNamespace
-from . import (arithmetic, comparison, conversion, factories, index_write, indexing, inverses, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary, views)
+from . import (arithmetic, comparison, conversion, factories, gamma_functions, index_write, indexing, inverses, join, linalg, pointwise, reduction, sampling, set_ops, shape, softmax, sorting, unary, views)
 
 METHODS = {
     # arithmetic.py
@@ -101,6 +101,8 @@ METHODS = {
     "mm": linalg.mm, "bmm": linalg.bmm, "outer": linalg.outer, "dot": linalg.dot, "mv": linalg.mv,
     "addmm": linalg.addmm, "baddbmm": linalg.baddbmm, "addmv": linalg.addmv, "diag": linalg.diag,
     "trace": linalg.trace, "cross": linalg.cross,
+    # gamma_functions.py
+    "lgamma": gamma_functions.lgamma, "digamma": gamma_functions.digamma, "polygamma": gamma_functions.polygamma_method,
     # inverses.py
     "inverse": inverses.inverse, "det": inverses.det, "slogdet": inverses.slogdet, "logdet": inverses.logdet,
     # shape.py
