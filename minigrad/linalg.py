@@ -109,7 +109,7 @@ def solve(A, B, *, left=True):
     check_square("linalg.solve", A)
     if B.dtype != A.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
-                           f"{_type_name(A)} and B of type {_type_name(B)} instead")
+                           f"{scalar_type_name(A.dtype)} and B of type {scalar_type_name(B.dtype)} instead")
     if not left:
         return solve(A.mT, B.mT).mT
     vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
@@ -119,10 +119,6 @@ def solve(A, B, *, left=True):
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
                            f"({A.shape[-2]}x{A.shape[-1]} and {rows}x{columns})")
     return Solve.apply(A, B, vector=vector)
-
-
-def _type_name(tensor):
-    return scalar_type_name(tensor.dtype)
 
 
 def svdvals(A, *, driver=None):

@@ -31,17 +31,16 @@ class Cdist(Function):
         xp = array_module(x1)
         self.shapes = x1.shape, x2.shape
         difference = x1[..., :, None, :] - x2[..., None, :, :]      # (*, P, R, M)
-        magnitude = xp.abs(difference)
         if p == 0:
             distance = (difference != 0).sum(-1).astype(x1.dtype)
         elif p == 1:
-            distance = magnitude.sum(-1)
+            distance = xp.abs(difference).sum(-1)
         elif p == 2:
             distance = xp.sqrt((difference * difference).sum(-1))
         elif p == math.inf:
-            distance = magnitude.max(-1, initial=0)
+            distance = xp.abs(difference).max(-1, initial=0)
         else:
-            distance = (magnitude ** p).sum(-1) ** (1 / p)
+            distance = (xp.abs(difference) ** p).sum(-1) ** (1 / p)
         self.p = p
         self.save_for_backward(difference, distance)
         return distance

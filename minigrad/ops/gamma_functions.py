@@ -24,6 +24,7 @@ import numpy
 
 from ..core.function import Function
 from ..core.tensor import Tensor
+from .special import float64_of
 from .unary import _floating
 
 __all__ = ["lgamma", "digamma", "polygamma"]
@@ -38,10 +39,6 @@ _DIGAMMA_SERIES = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
 
 
-def _wide(x):
-    return numpy.asarray(x, dtype=numpy.float64) if type(x) is numpy.ndarray else x.astype("float64")
-
-
 def _lgamma_positive(x):
     """Lanczos' log-gamma for x >= 0.5 (float64)."""
     z = x - 1
@@ -54,7 +51,7 @@ def _lgamma_positive(x):
 
 def lgamma_array(x):
     """``log |Gamma(x)|`` of a NumPy array, in its dtype."""
-    wide = _wide(x)
+    wide = float64_of(x)
     with numpy.errstate(all="ignore"):
         below = wide < 0.5
         reflected = numpy.log(numpy.pi / numpy.abs(numpy.sin(numpy.pi * wide))) - _lgamma_positive(1 - wide)
@@ -85,7 +82,7 @@ def _digamma_positive(x):
 
 def digamma_array(x):
     """``psi(x)``, the derivative of lgamma, of a NumPy array, in its dtype."""
-    wide = _wide(x)
+    wide = float64_of(x)
     with numpy.errstate(all="ignore"):
         negative = wide < 0
         reflected = _digamma_positive(numpy.where(negative, 1 - wide, 1.0)) - numpy.pi / numpy.tan(numpy.pi * wide)
@@ -117,8 +114,8 @@ def polygamma_array(n, x):
     """``polygamma(n, x)`` for n >= 1 of a NumPy array, in its dtype: torch's trigamma for n = 1, else
     ``(-1)^(n+1) n! zeta(n+1, x)``."""
     if n == 1:
-        return _trigamma(_wide(x)).astype(x.dtype)
-    wide, s = _wide(x), n + 1.0
+        return _trigamma(float64_of(x)).astype(x.dtype)
+    wide, s = float64_of(x), n + 1.0
     with numpy.errstate(all="ignore"):
         total = numpy.zeros_like(wide)
         for k in range(10):

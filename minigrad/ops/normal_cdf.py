@@ -32,13 +32,8 @@ _SQRT_HALF = 0.70710678118654752440
 _INVERSE_SQRT_2PI = 0.39894228040143267794
 
 
-def _wide(x):
-    """``x`` in float64 (NumPy arrays; Tensors of a recorded backward as they are)."""
-    return x.astype(numpy.float64) if type(x) is numpy.ndarray and x.dtype != numpy.float64 else x
-
-
 def _ndtr_array(x):
-    xp, wide = array_module(x), _wide(x)
+    xp, wide = array_module(x), special.float64_of(x)
     t = wide * _SQRT_HALF
     z = xp.abs(t)
     with numpy.errstate(invalid="ignore"):
@@ -48,7 +43,7 @@ def _ndtr_array(x):
 
 def erfcx_array(x):
     """``exp(x^2) erfc(x)`` of a NumPy array, in its dtype."""
-    xp, wide = array_module(x), _wide(x)
+    xp, wide = array_module(x), special.float64_of(x)
     with numpy.errstate(over="ignore", invalid="ignore", under="ignore"):
         y = xp.maximum(wide, 4.0)
         inverse_square = 1 / (y * y)
@@ -61,7 +56,7 @@ def erfcx_array(x):
 
 
 def _log_ndtr_array(x):
-    xp, wide = array_module(x), _wide(x)
+    xp, wide = array_module(x), special.float64_of(x)
     t = wide * _SQRT_HALF
     with numpy.errstate(divide="ignore", invalid="ignore", over="ignore"):
         below = xp.log(erfcx_array(-t) / 2) - t * t

@@ -151,6 +151,12 @@ def _cody(x, complement):
     return relayout(values.reshape(x.shape), dense_strides(x))     # (x's layout)
 
 
+def float64_of(x):
+    """``x`` in float64, where the special functions compute (a float64 array or a Tensor of a
+    recorded backward as it is)."""
+    return x.astype(numpy.float64) if type(x) is numpy.ndarray and x.dtype != numpy.float64 else x
+
+
 def _positions(mask):
     """The positions where a 1-D ``mask`` holds, to index with: NumPy's boolean indexing branches
     on each element, 1.3 ms to take or to write 262,144 float64 values under a mask with no pattern

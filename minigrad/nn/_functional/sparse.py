@@ -116,19 +116,19 @@ class EmbeddingBag(Function):
         self.kept, self.rows, self.bag_of_row, self.bag_of, self.mode = kept, rows, bag_of_row, bag_of, mode
         self.weight_shape = weight.shape
         out = xp.zeros((bags, weight.shape[1]), weight.dtype)
+        values = weight[rows]                                        # (each kept index's row, gathered once)
         if mode == "max":
             if rows.size:
                 out.fill(-xp.inf)
-                xp.maximum.at(out, bag_of_row, weight[rows])
+                xp.maximum.at(out, bag_of_row, values)
                 out[xp.bincount(bag_of_row, minlength=bags) == 0] = 0
             # the first row of each bag holding its column's maximum
             first = xp.full(out.shape, rows.size)
-            candidates = xp.where(weight[rows] == out[bag_of_row], xp.arange(rows.size)[:, None], rows.size)
+            candidates = xp.where(values == out[bag_of_row], xp.arange(rows.size)[:, None], rows.size)
             xp.minimum.at(first, bag_of_row, candidates)
             self.filled = first < rows.size                          # (bag, column) with a maximum
             self.max_rows, self.max_columns = rows[first[self.filled]], xp.nonzero(self.filled)[1]
             return out
-        values = weight[rows]
         if per_sample_weights is not None:
             values = values * per_sample_weights[kept][:, None]
         scatter_add(out, bag_of_row, values)                         # in each bag's order, as torch
