@@ -19,21 +19,22 @@ import time
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def time_steps(step, seconds, sync=None):
-    """Wall and CPU seconds per call of ``step``, after a warm-up, over about ``seconds``."""
+def time_steps(step, seconds, sync=None, helper_cpu=lambda: 0.0):
+    """Wall and CPU seconds per call of ``step``, after a warm-up, over about ``seconds``;
+    ``helper_cpu()``, the CPU seconds of a helper process so far, is counted too."""
     start = time.perf_counter()
     step()                                              # warm-up: caches, allocator, BLAS init;
     if time.perf_counter() - start < 0.5:               # a second one unless a step is long
         step()
     if sync is not None:
         sync()
-    steps, wall_start, cpu_start = 0, time.perf_counter(), time.process_time()
+    steps, wall_start, cpu_start = 0, time.perf_counter(), time.process_time() + helper_cpu()
     while steps < 2 or time.perf_counter() - wall_start < seconds:
         step()
         steps += 1
     if sync is not None:
         sync()
-    wall, cpu = time.perf_counter() - wall_start, time.process_time() - cpu_start
+    wall, cpu = time.perf_counter() - wall_start, time.process_time() + helper_cpu() - cpu_start
     return {"wall": wall / steps, "cpu": cpu / steps, "steps": steps}
 
 

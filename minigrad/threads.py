@@ -10,7 +10,9 @@ minigrad`` sets NumPy's BLAS to one thread, unless the user has chosen already,
 and splits only the large products over two cores (``matmul`` below: two
 halves on two threads, each with the one-thread BLAS), the time loops of a
 large batch of sequences (``in_two_parts``), and the rows of large row-wise work,
-layer norm's and attention's (``rows_in_two_parts``):
+layer norm's and attention's (``rows_in_two_parts``); a large recurrent layer's batch
+runs in two halves in two processes instead (``processes.py``: threads would wait on
+each other for the GIL):
 
 * ``MINIGRAD_NUM_THREADS=n`` in the environment: minigrad sets ``n`` threads;
 * ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` set: the

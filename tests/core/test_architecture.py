@@ -14,7 +14,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "minigrad"
 # lowest first; a module belongs to the floor of its longest matching prefix (a package's
 # name covers its modules); the facade floor lists whole module names, not prefixes
 FLOORS = [
-    ("core", ["minigrad.core", "minigrad.backends", "minigrad.threads", "minigrad.memory", "minigrad._type_info"]),
+    ("core", ["minigrad.core", "minigrad.backends", "minigrad.threads", "minigrad.processes", "minigrad.memory", "minigrad._type_info"]),
     ("ops", ["minigrad.ops", "minigrad.linalg", "minigrad.special"]),
     ("autograd, devices", ["minigrad.autograd", "minigrad.cuda", "minigrad.accelerator"]),
     ("nn", ["minigrad.nn", "minigrad.distributions"]),

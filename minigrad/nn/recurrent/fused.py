@@ -19,6 +19,10 @@ does the time loop of a large batch: its sequences are independent, so each loop
 ``threads.in_two_parts`` runs as two halves on two threads (measured on 2 cores: 10-20%
 off a hidden-128 batch-128 step; at the seed's hidden 64 batch 64 the two threads' NumPy
 calls are too small, and waiting on each other for the GIL made the step 50% longer).
+A layer of a padded batch with 2^24 multiply-adds or more (the seed's two layers have 42 and
+59 million) runs instead as two halves of its batch, the second in a helper process that has
+no GIL to share (``processes.py``; ``_RecurrentLayer.forward``): each half is
+``forward_whole`` / ``backward_whole`` on its sequences.
 
 The composed, one-op-per-equation version of the same maths, to read first, is
 ``readable.py``; the parity tests check both against torch.
@@ -53,7 +57,7 @@ from __future__ import annotations
 
 import numpy
 
-from ... import threads
+from ... import processes, threads
 from ...core.function import Function
 from ...core.device import array_module
 from . import cuda_kernels, readable
@@ -137,7 +141,53 @@ def _exp_may_overflow(forward):
 
 
 class _RecurrentLayer(Function):
-    """Shared unpacking of a fused layer's inputs: ``x, h0, [c0], w_ih, w_hh, [b_ih, b_hh], [w_hr]``."""
+    """What the fused layers share: unpacking their inputs ``x, h0, [c0], w_ih, w_hh, [b_ih, b_hh],
+    [w_hr]``, and running a large padded batch in two halves, the second in a helper process
+    (``processes.py``); each half runs ``forward_whole`` / ``backward_whole`` on its sequences."""
+
+    _halves = None      # (the first half's node, the helper's key) where the batch ran in two halves
+
+    def forward(self, *arrays, **options):
+        x, w_ih, w_hh = arrays[0], arrays[2 + self.has_cell], arrays[3 + self.has_cell]
+        work = x.shape[0] * x.shape[1] * w_ih.shape[0] * (w_ih.shape[1] + w_hh.shape[1]) if x.ndim == 3 else 0
+        if options.get("batch_sizes") is not None or not processes.worth_splitting(x.shape[1], work, x):
+            return self.forward_whole(*arrays, **options)
+        outputs, self._halves = processes.in_two_halves(self, arrays, options, self._split, self._joined)
+        part = self._halves[0]
+        self.has_bias, self.has_proj = part.has_bias, getattr(part, "has_proj", False)
+        self.batch_sizes, self.reverse = part.batch_sizes, part.reverse
+        self.nonlinearity = getattr(part, "nonlinearity", None)
+        # what the whole layer saves of its inputs and output: torch's check of in-place writes
+        self.save_for_backward(x, w_ih, w_hh, arrays[-1] if self.has_proj else None, outputs[0])
+        return outputs
+
+    def backward(self, *grads):
+        if self._halves is None:
+            return self.backward_whole(*grads)
+        return processes.backward_in_two_halves(self._halves, grads, self._split, self._joined)
+
+    def release(self):
+        super().release()
+        processes.forget(self._halves)
+        self._halves = None
+
+    def _split(self, arrays):
+        """The two halves of a batch's inputs (or of its outputs' gradients): the sequence
+        ``(T, B, F)`` first, then the states ``(B, F)``, then weights (the same for both)."""
+        states = 1 + self.has_cell
+        half = arrays[0].shape[1] // 2
+        first = [arrays[0][:, :half]] + [state[:half] for state in arrays[1:1 + states]]
+        second = [arrays[0][:, half:]] + [state[half:] for state in arrays[1:1 + states]]
+        rest = list(arrays[1 + states:])
+        return first + rest, second + rest
+
+    def _joined(self, first, second):
+        """The two halves' results as one batch's: sequences and states joined, weight gradients summed."""
+        states = 1 + self.has_cell
+        joined = [None if first[0] is None else numpy.concatenate((first[0], second[0]), axis=1)]
+        joined += [numpy.concatenate((a, b)) for a, b in zip(first[1:1 + states], second[1:1 + states])]
+        joined += [None if a is None else a + b for a, b in zip(first[1 + states:], second[1 + states:])]
+        return tuple(joined)
 
     def _unpack(self, arrays, has_bias, has_cell, has_proj):
         arrays = list(arrays)
@@ -206,7 +256,7 @@ class RNNLayer(_RecurrentLayer):
     def _readable_step(self, weights, _):
         return lambda x, state: (readable.rnn_cell(x, state[0], *weights, nonlinearity=self.nonlinearity),)
 
-    def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, nonlinearity="tanh"):
+    def forward_whole(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, nonlinearity="tanh"):
         x, h0, _, w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays, has_bias, False, False)
         xp, layout, x_rows = self._start(x, batch_sizes, reverse)
         if nonlinearity not in ("tanh", "relu"):
@@ -238,7 +288,7 @@ class RNNLayer(_RecurrentLayer):
         self.save_for_backward(x, w_ih, w_hh, output, x_rows, hidden)
         return output, self._final(layout, hidden)
 
-    def backward(self, grad_output, grad_hn):
+    def backward_whole(self, grad_output, grad_hn):
         x, w_ih, w_hh, _, x_rows, hidden = self.saved_tensors
         xp, layout, shift = array_module(hidden), self.layout, self.layout.shift
         outputs = hidden[shift:shift + layout.rows]
@@ -295,7 +345,7 @@ class LSTMLayer(_RecurrentLayer):
         return lambda x, state: readable.lstm_cell(x, state, *weights, w_hr)
 
     @_exp_may_overflow
-    def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, has_proj=False):
+    def forward_whole(self, *arrays, batch_sizes=None, reverse=False, has_bias=True, has_proj=False):
         x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack(arrays, has_bias, True, has_proj)
         xp, layout, x_rows = self._start(x, batch_sizes, reverse)
         self.layout, self.has_bias, self.has_proj = layout, has_bias, has_proj
@@ -347,7 +397,7 @@ class LSTMLayer(_RecurrentLayer):
         self.save_for_backward(x, w_ih, w_hh, w_hr, output, x_rows, gates, hidden, cell, tanh_cell, gated)
         return output, self._final(layout, hidden), self._final(layout, cell)
 
-    def backward(self, grad_output, grad_hn, grad_cn):
+    def backward_whole(self, grad_output, grad_hn, grad_cn):
         x, w_ih, w_hh, w_hr, _, x_rows, gates, hidden, cell, tanh_cell, gated = self.saved_tensors
         xp, layout = array_module(gates), self.layout
         B, H = layout.batch, gates.shape[-1]
@@ -441,7 +491,7 @@ class GRULayer(_RecurrentLayer):
         return lambda x, state: (readable.gru_cell(x, state[0], *weights),)
 
     @_exp_may_overflow
-    def forward(self, *arrays, batch_sizes=None, reverse=False, has_bias=True):
+    def forward_whole(self, *arrays, batch_sizes=None, reverse=False, has_bias=True):
         x, h0, _, w_ih, w_hh, b_ih, b_hh, _ = self._unpack(arrays, has_bias, False, False)
         xp, layout, x_rows = self._start(x, batch_sizes, reverse)
         self.layout, self.has_bias = layout, has_bias
@@ -488,7 +538,7 @@ class GRULayer(_RecurrentLayer):
         self.save_for_backward(x, w_ih, w_hh, output, x_rows, gates, recurrent, hidden)
         return output, self._final(layout, hidden)
 
-    def backward(self, grad_output, grad_hn):
+    def backward_whole(self, grad_output, grad_hn):
         x, w_ih, w_hh, _, x_rows, gates, recurrent, hidden = self.saved_tensors
         xp, layout = array_module(gates), self.layout
         B, H = layout.batch, gates.shape[-1]
