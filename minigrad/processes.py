@@ -39,7 +39,7 @@ from . import threads
 
 SPLIT_WORK = 2 ** 24       # multiply-adds of a layer's products from which its batch is split (measured)
 LATE = 0.5                 # the helper is late when this process waits longer than this times its own half
-PAUSE = 200                # layers run whole after three late ones in a row
+PAUSE = 200                # layers run whole once the helper came late (``_Helper.note_wait``)
 _ALIGN = 64
 _SHARED_FOLDER = "/dev/shm"
 _IN_HELPER = "MINIGRAD_HELPER_PROCESS"
@@ -64,12 +64,10 @@ def start_helper(timeout=10.0):
     global _helper
     if _helper is None and threads._two_cores:
         _helper = _Helper.start()
-    if not _helper:
-        return False
     end = time.perf_counter() + timeout
-    while not _helper.ready() and time.perf_counter() < end:
+    while _helper and not _helper.ready() and time.perf_counter() < end:
         time.sleep(0.01)
-    return _helper.ready()
+    return bool(_helper) and _helper.ready()
 
 
 def helper_cpu_seconds():
@@ -204,7 +202,11 @@ class _Helper:
     def __init__(self):
         to_helper, from_here = os.pipe()
         to_here, from_helper = os.pipe()
-        environment = {**os.environ, _IN_HELPER: "1", "MINIGRAD_NUM_THREADS": "1"}
+        # (this minigrad, wherever it was imported from: a checkout put on sys.path too)
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        paths = [package_parent] + [path for path in [os.environ.get("PYTHONPATH")] if path]
+        environment = {**os.environ, _IN_HELPER: "1", "MINIGRAD_NUM_THREADS": "1",
+                       "PYTHONPATH": os.pathsep.join(paths)}
         self.process = subprocess.Popen(
             [sys.executable, "-c", f"from minigrad.processes import serve; serve({to_helper}, {from_helper})"],
             pass_fds=(to_helper, from_helper), env=environment, stdin=subprocess.DEVNULL)
@@ -214,13 +216,16 @@ class _Helper:
         self.outgoing, self.incoming = _Shared(), _Shared()
         self.keys, self.forgotten, self.started = itertools.count(), [], False
         self.lock, self.result = threading.Lock(), None
-        self.late, self.paused = 0, 0
+        self.late, self.paused = 0.0, 0
         atexit.register(self.close)
 
     def ready(self):
         """Has the helper imported minigrad?  (Never waits: until then, layers run whole.)"""
         if not self.started and self.replies.poll(0):
-            self.started = self.replies.recv() == "ready"
+            try:
+                self.started = self.replies.recv() == "ready"
+            except (EOFError, OSError):          # it could not start: layers run whole from now on
+                _ended(self.process)
         return self.started
 
     def keeping_up(self):
@@ -232,12 +237,15 @@ class _Helper:
 
     def note_wait(self, working, waiting):
         """After a split: ``working`` seconds on this half, then ``waiting`` for the helper's.  Where
-        the helper's half comes late again and again (its core is busy with other work: measured
-        beside one busy process, the seed's step took 30.5 ms split against 19.5 ms whole), the
-        next ``PAUSE`` layers run whole, then the split is tried again."""
-        self.late = self.late + 1 if waiting > LATE * working else 0
-        if self.late >= 3:
-            self.late, self.paused = 0, PAUSE
+        the helper's half keeps coming late (its core busy with other work: measured beside one busy
+        process, the seed's step took 30.5 ms split against 19.5 ms whole), the next ``PAUSE`` layers
+        run whole, then the split is tried again.  Late is a running average of ``waiting / working``
+        over about the last eight splits above ``LATE``: on a quiet machine one split in thirteen
+        waits half as long as it worked (the garbage collector, another process's moment), in a row
+        of them rarely; beside a busy process most do."""
+        self.late += (waiting / working - self.late) / 8
+        if self.late > LATE:
+            self.late, self.paused = 0.0, PAUSE
 
     def send(self, kind, header, arrays):
         """Send a request; returns its key (a new one for a forward)."""
